@@ -1,0 +1,19 @@
+/**
+ * A refused command. `code` is stable (clients and tests match on it); maps to HTTP 409 and
+ * gRPC FAILED_PRECONDITION unless `kind` says otherwise.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly kind: 'conflict' | 'not_found' | 'invalid' = 'conflict',
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export function isDomainError(e: unknown): e is DomainError {
+  return e instanceof DomainError;
+}

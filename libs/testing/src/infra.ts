@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Client } from 'pg';
+
+/** Repository root (libs/testing/src -> ../../..). */
+export const REPO_ROOT = resolve(__dirname, '../../..');
+
+/** Admin connection string: DATABASE_URL's server, database `postgres`. */
+export function adminDatabaseUrl(): string {
+  const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const u = new URL(base);
+  u.pathname = '/postgres';
+  return u.toString();
+}
+
+export function kafkaBrokers(): string[] {
+  return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** Short random suffix for isolating a test file's database and topics. */
+export function uniqueSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** A topic prefix private to one test file, e.g. `t3f9a1c2e.` */
+export function testTopicPrefix(): string {
+  return `t${uniqueSuffix()}.`;
+}
+
+/**
+ * Creates a fresh database for one test file and returns its URL and a drop function.
+ * Test files never share tables, so they can run in parallel against one server.
+ */
+export async function createTestDatabase(label: string): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `t_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase().slice(0, 40)}_${uniqueSuffix()}`;
+  const admin = new Client({ connectionString: adminDatabaseUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(adminDatabaseUrl());
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    name,
+    async drop() {
+      const c = new Client({ connectionString: adminDatabaseUrl() });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+/**
+ * Brings up the real infrastructure the integration tests need, reusing running instances:
+ * Kafka through scripts/kafka.sh, PostgreSQL through scripts/postgres.sh.
+ */
+export function ensureInfrastructure(): void {
+  if (process.env.FLOWLINE_SKIP_INFRA === '1') return;
+  execFileSync('bash', [resolve(REPO_ROOT, 'scripts/postgres.sh'), 'start'], { stdio: 'inherit' });
+  execFileSync('bash', [resolve(REPO_ROOT, 'scripts/kafka.sh'), 'start'], { stdio: 'inherit' });
+}

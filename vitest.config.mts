@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+const root = import.meta.dirname;
+const lib = (name: string) => resolve(root, `libs/${name}/src/index.ts`);
+
+export default defineConfig({
+  // SWC keeps decorator metadata, which NestJS dependency injection needs (esbuild drops it).
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  resolve: {
+    alias: {
+      '@flowline/contracts': lib('contracts'),
+      '@flowline/domain': lib('domain'),
+      '@flowline/eventstore': lib('eventstore'),
+      '@flowline/messaging': lib('messaging'),
+      '@flowline/observability': lib('observability'),
+      '@flowline/platform': lib('platform'),
+      '@flowline/testing': lib('testing'),
+    },
+  },
+  test: {
+    reporters: ['default', resolve(root, 'libs/testing/src/summary-reporter.ts')],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['{libs,services}/**/*.spec.ts'], testTimeout: 10_000 },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['{libs,services}/**/*.int-spec.ts', '{libs,services}/**/*.e2e-spec.ts'],
+          globalSetup: [resolve(root, 'libs/testing/src/global-setup.ts')],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Two cores: at most two integration files at once, each with its own database and topics.
+          maxWorkers: 2,
+          minWorkers: 1,
+        },
+      },
+    ],
+  },
+});

@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PORT="${KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
-DATA="$ROOT/.data/kafka"
+DATA="${KAFKA_DATA_DIR:-$ROOT/.data/kafka}"
 VERSION="$(sed -n 's#.*<kafka.version>\(.*\)</kafka.version>.*#\1#p' "$ROOT/scripts/kafka/pom.xml")"
 LIBS="$ROOT/.data/kafka-dist/$VERSION/libs"
 PIDFILE="$DATA/kafka.pid"

@@ -1,0 +1,42 @@
+/**
+ * Inventory's public surface. Commands arrive on `inventory.commands.v1` (key: orderId);
+ * events leave on `inventory.events.v1` (key: orderId for reservation outcomes, sku for levels/ATP).
+ */
+export interface ReservationLine {
+  lineId: string;
+  sku: string;
+  quantity: number;
+}
+
+export interface InventoryCommandDataMap {
+  /** All-or-nothing reservation of every line of an order. `expiresAt` set for reserve-on-placement. */
+  ReserveStock: { orderId: string; channel: string; lines: ReservationLine[]; expiresAt?: string };
+  /** Give the order's reserved units back (cancel, refund before shipment). */
+  ReleaseStock: { orderId: string; reason: string };
+  /** The order shipped: reserved units leave on_hand for good. */
+  CommitStock: { orderId: string };
+}
+
+export interface Allocation {
+  lineId: string;
+  sku: string;
+  warehouseId: string;
+  quantity: number;
+}
+
+export interface InventoryEventDataMap {
+  StockReserved: { orderId: string; reservationId: string; allocations: Allocation[]; expiresAt?: string };
+  StockShortage: { orderId: string; missing: { sku: string; requested: number; available: number }[] };
+  StockReleased: { orderId: string; reservationId: string; reason: 'cancelled' | 'refunded' | 'expired' | string };
+  StockCommitted: { orderId: string; reservationId: string };
+  StockReceived: { sku: string; warehouseId: string; quantity: number; reference?: string };
+  StockAdjusted: { sku: string; warehouseId: string; delta: number; reason: 'count' | 'damage' | 'return' | string };
+  /** Current level of one SKU in one warehouse after any change. */
+  StockLevelChanged: { sku: string; warehouseId: string; onHand: number; reserved: number; available: number };
+  /** Available-to-promise for one SKU on one channel (what connectors push to the platform). */
+  AvailableToPromiseChanged: { sku: string; channel: string; atp: number };
+  LowStockAlerted: { sku: string; available: number; threshold: number };
+}
+
+export type InventoryCommandType = keyof InventoryCommandDataMap;
+export type InventoryEventType = keyof InventoryEventDataMap;

@@ -1,0 +1,56 @@
+import type { AddressView, Channel, CustomerRef, OrderLineView, OrderStage, OrderTotals } from './order.types';
+
+/**
+ * Integration events of the orders context, published on `orders.events.v1` keyed by orderId.
+ * Every payload carries `orderId`. Times are ISO strings; money is integer minor units.
+ */
+export interface OrderEventDataMap {
+  OrderPlaced: {
+    orderId: string;
+    channel: Channel;
+    channelOrderId: string;
+    shopId: string;
+    customer: CustomerRef;
+    shippingAddress: AddressView;
+    lines: OrderLineView[];
+    totals: OrderTotals;
+    buyerMessage?: string;
+    tags: string[];
+    attachments: string[];
+    placedAt: string;
+  };
+  OrderPaid: { orderId: string; amount: number; currency: string; paymentRef?: string; paidAt: string };
+  /** Stock is locked for every line. */
+  OrderStockReserved: { orderId: string; reservationId: string; allocations: { lineId: string; sku: string; warehouseId: string; quantity: number }[] };
+  /** Inventory could not reserve; the order goes to exception. */
+  OrderStockShortage: { orderId: string; missing: { sku: string; requested: number; available: number }[] };
+  /** A flow rule fired; `ruleId` and `ruleSetVersion` say why, for the timeline. */
+  OrderRuleDecided: { orderId: string; ruleId: string; ruleSetVersion: string; decision: RuleDecisionKind; params?: Record<string, unknown> };
+  OrderApprovalRequired: { orderId: string; chain: string; ruleId: string; ruleSetVersion: string };
+  OrderApproved: { orderId: string; chain: string; approvalId: string };
+  OrderApprovalRejected: { orderId: string; chain: string; approvalId: string; reason: string; rejectedBy?: string };
+  OrderReadyToShip: { orderId: string; priority: 'normal' | 'high'; freeShipping: boolean; requiresQc: boolean };
+  OrderPacked: { orderId: string; shipmentId: string; waybillNo?: string };
+  OrderShipped: { orderId: string; shipmentId: string; carrier: string; trackingNumber: string };
+  OrderDelivered: { orderId: string; deliveredAt: string };
+  OrderArchived: { orderId: string };
+  /** Terminal. `stageAtCancel` tells consumers whether stock was reserved or packing begun. */
+  OrderCancelled: { orderId: string; reason: string; stageAtCancel: OrderStage };
+  OrderRefundRequested: { orderId: string; amount: number; reason: string; stageAtRequest: OrderStage };
+  /** Terminal when before shipment; after shipment it is recorded for the returns flow. */
+  OrderRefunded: { orderId: string; amount: number; afterShipment: boolean };
+  OrderPutOnHold: { orderId: string; reason: string };
+  OrderHoldReleased: { orderId: string; reason: string };
+  OrderExceptionFlagged: { orderId: string; code: string; reason: string; details?: Record<string, unknown> };
+  OrderExceptionResolved: { orderId: string; reason: string };
+}
+
+export type RuleDecisionKind = 'require_approval' | 'require_qc' | 'free_shipping' | 'hold_for_review' | 'priority' | 'ready_to_ship';
+
+export type OrderEventType = keyof OrderEventDataMap;
+export const ORDER_EVENT_TYPES = [
+  'OrderPlaced', 'OrderPaid', 'OrderStockReserved', 'OrderStockShortage', 'OrderRuleDecided', 'OrderApprovalRequired',
+  'OrderApproved', 'OrderApprovalRejected', 'OrderReadyToShip', 'OrderPacked', 'OrderShipped', 'OrderDelivered',
+  'OrderArchived', 'OrderCancelled', 'OrderRefundRequested', 'OrderRefunded', 'OrderPutOnHold', 'OrderHoldReleased',
+  'OrderExceptionFlagged', 'OrderExceptionResolved',
+] as const satisfies readonly OrderEventType[];

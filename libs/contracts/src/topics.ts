@@ -1,0 +1,26 @@
+/**
+ * Every Kafka topic name in one place: `<context>.<kind>.v<major>`.
+ * Keys: the order id, unless noted.
+ */
+export const Topics = {
+  /** Order lifecycle integration events (key: orderId). */
+  orderEvents: 'orders.events.v1',
+  /** Inventory integration events (key: orderId for reservation outcomes, sku for stock levels and ATP). */
+  inventoryEvents: 'inventory.events.v1',
+  /** Commands to inventory: reserve / release / commit (key: orderId). */
+  inventoryCommands: 'inventory.commands.v1',
+  approvalEvents: 'approval.events.v1',
+  /** Commands to approval: request an approval chain (key: orderId). */
+  approvalCommands: 'approval.commands.v1',
+  fulfillmentEvents: 'fulfillment.events.v1',
+  /** Commands to fulfillment: start / stop fulfilment of an order (key: orderId). */
+  fulfillmentCommands: 'fulfillment.commands.v1',
+  notificationEvents: 'notification.events.v1',
+} as const;
+
+export type TopicName = (typeof Topics)[keyof typeof Topics];
+
+/** Dead-letter topic for a consumer group reading a topic. */
+export function deadLetterTopic(topic: string): string {
+  return `${topic}.dlq`;
+}

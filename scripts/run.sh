@@ -4,6 +4,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source scripts/node-env.sh
+# Nx: no background daemon (it would outlive the command), no cloud, no analytics prompt.
+export NX_DAEMON=false NX_NO_CLOUD=true
 cmd="${1:?usage: run.sh start|test|bench|lint|typecheck|build|proto-gen}"; shift || true
 case "$cmd" in
   test)
@@ -11,7 +13,10 @@ case "$cmd" in
     bash scripts/kafka.sh start
     exec npx vitest run "$@" ;;
   typecheck) exec npx tsc -p tsconfig.json --noEmit "$@" ;;
-  lint) exec npx eslint "$@" . ;;
+  lint)
+    # @nx/enforce-module-boundaries reads the cached project graph: refresh it, or the rule skips.
+    npx nx show projects >/dev/null
+    exec npx eslint "$@" . ;;
   build) exec bash scripts/build.sh "$@" ;;
   start) exec node -r @swc-node/register scripts/start.ts "$@" ;;
   bench) exec node -r @swc-node/register bench/run.ts "$@" ;;

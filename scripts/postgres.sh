@@ -22,6 +22,7 @@ case "${1:-start}" in
     if [ -z "${DATABASE_URL:-}" ]; then
       echo "postgres: no local server; starting embedded-postgres" >&2
       source "$ROOT/scripts/node-env.sh"
+      mkdir -p "$ROOT/.data"
       nohup node "$ROOT/scripts/embedded-postgres.mjs" >"$ROOT/.data/embedded-pg.log" 2>&1 &
       for _ in $(seq 1 120); do up && { echo "postgres: embedded server on $HOST:$PORT"; exit 0; }; sleep 0.5; done
     fi

@@ -5,3 +5,4 @@ export * from './orders/order.events';
 export * from './inventory/inventory.messages';
 export * from './approval/approval.messages';
 export * from './fulfillment/fulfillment.messages';
+export * from './generated';

@@ -1,0 +1,50 @@
+import { createIfMissing, quoteTable, type SqlQueryable } from '../sql';
+
+export const DEFAULT_INBOX_TABLE = 'messaging_inbox';
+
+/** DDL of the inbox: one row per (consumer group, eventId) that the group has applied. */
+export function inboxDdl(table: string = DEFAULT_INBOX_TABLE): string {
+  return `CREATE TABLE IF NOT EXISTS ${quoteTable(table)} (
+    consumer_group text NOT NULL,
+    event_id text NOT NULL,
+    event_type text NOT NULL,
+    topic text NOT NULL,
+    partition integer NOT NULL,
+    "offset" bigint NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer_group, event_id)
+  )`;
+}
+
+export async function ensureInbox(db: { execute(sql: string): Promise<void> }, table: string = DEFAULT_INBOX_TABLE): Promise<void> {
+  await createIfMissing({ query: async (sql) => (await db.execute(sql), { rows: [], rowCount: 0 }) }, inboxDdl(table));
+}
+
+export interface InboxEntry {
+  group: string;
+  eventId: string;
+  eventType: string;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * Claims an event for a group inside the caller's transaction. False means the group applied it
+ * before (a redelivery): skip the handler. A concurrent claim of the same event waits for the
+ * other transaction and then sees it.
+ */
+export async function claimInbox(tx: SqlQueryable, table: string, entry: InboxEntry): Promise<boolean> {
+  const r = await tx.query(
+    `INSERT INTO ${quoteTable(table)} (consumer_group, event_id, event_type, topic, partition, "offset")
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (consumer_group, event_id) DO NOTHING`,
+    [entry.group, entry.eventId, entry.eventType, entry.topic, entry.partition, entry.offset],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** Deletes inbox rows older than `olderThan` (keep them longer than the topic retention). */
+export async function pruneInbox(db: SqlQueryable, olderThan: Date, table: string = DEFAULT_INBOX_TABLE): Promise<number> {
+  const r = await db.query(`DELETE FROM ${quoteTable(table)} WHERE processed_at < $1`, [olderThan.toISOString()]);
+  return r.rowCount ?? 0;
+}

@@ -1,0 +1,261 @@
+import type { EventEnvelope } from '@flowline/contracts';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Pool } from 'pg';
+import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
+import { createKafka, messagingConfigFromEnv } from '../kafka/config';
+import { decodeEnvelope, EnvelopeDecodeError, Headers, readHeaders } from '../kafka/headers';
+import { EventPublisher } from '../kafka/publisher';
+import { TopicNames } from '../kafka/topics';
+import { contextFromHeaders, messagingTracer } from '../kafka/tracing';
+import { errorMessage, stderrLogger, type MessagingLogger } from '../logger';
+import { consumerMetrics } from '../metrics';
+import type { SqlQueryable } from '../sql';
+import { claimInbox, DEFAULT_INBOX_TABLE, ensureInbox } from './inbox';
+import { pgTransactions, type PgTransaction, type TransactionRunner } from './transactions';
+
+/** Where a message came from, for handlers that need more than the envelope. */
+export interface ConsumedMessage {
+  /** Logical topic (no prefix). */
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: Record<string, string>;
+  /** 1 on the first try. */
+  attempt: number;
+}
+
+/**
+ * Applies one event. Runs inside an open transaction (`tx`) that also holds the inbox row: throw
+ * to roll both back and retry. Translate the event into a command; hold no business rules here.
+ */
+export type EventHandler<Tx extends SqlQueryable> = (envelope: EventEnvelope, tx: Tx, message: ConsumedMessage) => Promise<void>;
+
+interface BaseConsumerOptions<Tx extends SqlQueryable> {
+  /** Consumer group; also the inbox key, so keep it stable for a service's consumer. */
+  groupId: string;
+  /** Logical topics (`Topics.orderEvents`). */
+  topics: string[];
+  handler: EventHandler<Tx>;
+  /** Default: `createKafka()` from the environment. */
+  kafka?: Kafka;
+  /** Default: `KAFKA_TOPIC_PREFIX`. */
+  topicPrefix?: string;
+  /** Inbox table in the service database (default `messaging_inbox`; created if missing). */
+  inboxTable?: string;
+  /** Retries after the first failed try before the message is dead-lettered (default 4, i.e. 5 tries). */
+  maxRetries?: number;
+  /** Backoff between tries (default 200 ms doubling to 10 s, 20% jitter). */
+  backoff?: BackoffOptions;
+  /** False sends a failure straight to the dead-letter topic (e.g. a validation error). Default: retry everything. */
+  isRetriable?: (error: unknown) => boolean;
+  /** A new group starts at the earliest offset (default true: nothing published before start is missed). */
+  fromBeginning?: boolean;
+  /** Partitions handled in parallel by this process (default 1). Order within a partition always holds. */
+  partitionsConsumedConcurrently?: number;
+  sessionTimeout?: number;
+  heartbeatInterval?: number;
+  /** Producer for dead letters (default: an own idempotent publisher on the same client). */
+  deadLetterPublisher?: EventPublisher;
+  logger?: MessagingLogger;
+}
+
+export type RunConsumerOptions<Tx extends SqlQueryable> = BaseConsumerOptions<Tx> & { transactions: TransactionRunner<Tx> };
+export type RunPgConsumerOptions = BaseConsumerOptions<PgTransaction> & { pool: Pool };
+
+export interface ConsumerHandle {
+  readonly groupId: string;
+  readonly consumer: Consumer;
+  /**
+   * Graceful stop (call it from the service's shutdown hook / SIGTERM): finishes the message in
+   * hand, commits every processed offset and leaves the group, so partitions move at once.
+   */
+  stop(): Promise<void>;
+}
+
+type Outcome = 'applied' | 'duplicate' | 'dead-lettered' | 'aborted';
+
+/**
+ * Runs a consumer group over `topics` with an inbox, bounded retries and dead letters.
+ *
+ * Per message: one database transaction claims `(groupId, eventId)` in the inbox and runs the
+ * handler; offsets are committed only for messages whose transaction committed (or that went to
+ * `<topic>.dlq`). After `maxRetries` failed retries the message is published to the dead-letter
+ * topic with the error and its origin in headers, and the partition moves on.
+ */
+export async function runConsumer(options: RunPgConsumerOptions): Promise<ConsumerHandle>;
+export async function runConsumer<Tx extends SqlQueryable>(options: RunConsumerOptions<Tx>): Promise<ConsumerHandle>;
+export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOptions<SqlQueryable>): Promise<ConsumerHandle> {
+  const transactions: TransactionRunner<SqlQueryable> = 'pool' in options ? pgTransactions(options.pool) : options.transactions;
+  const handler = options.handler as EventHandler<SqlQueryable>;
+  const kafka = options.kafka ?? createKafka();
+  const names = new TopicNames(options.topicPrefix ?? messagingConfigFromEnv().topicPrefix);
+  const inboxTable = options.inboxTable ?? DEFAULT_INBOX_TABLE;
+  const maxRetries = options.maxRetries ?? 4;
+  const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2 };
+  const isRetriable = options.isRetriable ?? (() => true);
+  const logger = options.logger ?? stderrLogger;
+  const group = options.groupId;
+  const tracer = messagingTracer();
+  const metrics = {
+    processed: consumerMetrics.processed(),
+    duplicates: consumerMetrics.duplicates(),
+    retries: consumerMetrics.retries(),
+    deadLetters: consumerMetrics.deadLetters(),
+    lag: consumerMetrics.lag(),
+  };
+
+  await ensureInbox(transactions, inboxTable);
+
+  const ownPublisher = options.deadLetterPublisher ? null : new EventPublisher({ kafka, topicPrefix: names.prefix });
+  const dlq = options.deadLetterPublisher ?? ownPublisher!;
+  await dlq.connect();
+
+  const consumer = kafka.consumer({
+    groupId: group,
+    allowAutoTopicCreation: false,
+    sessionTimeout: options.sessionTimeout ?? 30_000,
+    heartbeatInterval: options.heartbeatInterval ?? 3_000,
+    // Short fetch waits keep shutdown quick; data is returned as soon as it exists anyway.
+    maxWaitTimeInMs: 1_000,
+  });
+  const stopping = new AbortController();
+
+  consumer.on(consumer.events.CRASH, (e) => {
+    logger.error('consumer crashed', { group, error: errorMessage(e.payload.error), restart: e.payload.restart });
+  });
+
+  async function deadLetter(message: KafkaMessage, topic: string, partition: number, attempts: number, error: unknown): Promise<void> {
+    const headers: Record<string, string | Buffer> = {};
+    for (const [k, v] of Object.entries(message.headers ?? {})) {
+      const first = Array.isArray(v) ? v[0] : v;
+      if (first !== undefined) headers[k] = first;
+    }
+    Object.assign(headers, {
+      [Headers.dlqError]: errorMessage(error).slice(0, 4_000),
+      [Headers.dlqTopic]: names.physical(topic),
+      [Headers.dlqPartition]: String(partition),
+      [Headers.dlqOffset]: message.offset,
+      [Headers.dlqAttempts]: String(attempts),
+      [Headers.dlqGroup]: group,
+      [Headers.dlqFailedAt]: new Date().toISOString(),
+    });
+    await dlq.publishRaw([{ topic: names.deadLetter(topic), key: message.key, value: message.value, headers }]);
+    metrics.deadLetters.inc({ group, topic });
+    logger.warn('message dead-lettered', { group, topic, partition, offset: message.offset, attempts, error: errorMessage(error) });
+  }
+
+  async function handle(message: KafkaMessage, topic: string, partition: number, heartbeat: () => Promise<void>): Promise<Outcome> {
+    const headers = readHeaders(message.headers);
+    let envelope: EventEnvelope;
+    try {
+      envelope = decodeEnvelope(message.value);
+    } catch (e) {
+      // A message that cannot be read never will be: no retries.
+      await deadLetter(message, topic, partition, 1, e);
+      return 'dead-lettered';
+    }
+    const parent = contextFromHeaders(headers);
+    return tracer.startActiveSpan(
+      `consume ${topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': topic,
+          'messaging.consumer.group.name': group,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.kafka.offset': Number(message.offset),
+          'messaging.message.id': envelope.eventId,
+          'flowline.event.type': envelope.type,
+        },
+      },
+      parent,
+      async (span) => {
+        try {
+          let lastError: unknown;
+          let attempt = 0;
+          while (true) {
+            attempt++;
+            try {
+              const info: ConsumedMessage = { topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers, attempt };
+              const fresh = await transactions.run(async (tx) => {
+                const claimed = await claimInbox(tx, inboxTable, { group, eventId: envelope.eventId, eventType: envelope.type, topic, partition, offset: message.offset });
+                if (claimed) await handler(envelope, tx, info);
+                return claimed;
+              });
+              if (fresh) metrics.processed.inc({ group, topic });
+              else metrics.duplicates.inc({ group, topic });
+              span.setAttribute('flowline.inbox.duplicate', !fresh);
+              return fresh ? 'applied' : 'duplicate';
+            } catch (e) {
+              lastError = e;
+              span.recordException(e as Error);
+              if (attempt > maxRetries || !isRetriable(e)) break;
+              metrics.retries.inc({ group, topic });
+              if (!(await pause(backoffDelay(attempt - 1, backoff), heartbeat))) {
+                span.setStatus({ code: SpanStatusCode.ERROR, message: 'stopped while retrying' });
+                return 'aborted';
+              }
+            }
+          }
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(lastError) });
+          await deadLetter(message, topic, partition, attempt, lastError);
+          return 'dead-lettered';
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  /** Sleeps between tries, heartbeating so the group keeps the partition; false when stopping. */
+  async function pause(ms: number, heartbeat: () => Promise<void>): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      if (!(await sleep(Math.min(1_000, until - Date.now()), stopping.signal))) return false;
+      await heartbeat();
+    }
+    return true;
+  }
+
+  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const topic = names.logical(batch.topic);
+    const high = Number(batch.highWatermark);
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || stopping.signal.aborted) break;
+      const outcome = await handle(message, topic, batch.partition, heartbeat);
+      if (outcome === 'aborted') break;
+      resolveOffset(message.offset);
+      metrics.lag.set({ group, topic, partition: String(batch.partition) }, Math.max(0, high - Number(message.offset) - 1));
+      await heartbeat();
+    }
+  }
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: options.topics.map((t) => names.physical(t)), fromBeginning: options.fromBeginning ?? true });
+  await consumer.run({
+    autoCommit: true,
+    // Offsets are resolved one by one, after each message's transaction committed.
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+    eachBatch,
+  });
+
+  let stopped: Promise<void> | null = null;
+  return {
+    groupId: group,
+    consumer,
+    stop() {
+      stopped ??= (async () => {
+        stopping.abort();
+        // kafkajs waits for the batch in hand, commits resolved offsets and sends LeaveGroup.
+        await consumer.disconnect();
+        await ownPublisher?.disconnect();
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import type { Pool, PoolClient } from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { SqlQueryable } from '../sql';
+
+/**
+ * Runs a function inside one database transaction: commit when it resolves, roll back when it
+ * throws. The consumer writes its inbox row through `tx.query` in the same transaction as the
+ * handler's effects, which is what makes redelivery harmless.
+ */
+export interface TransactionRunner<Tx extends SqlQueryable> {
+  run<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs one statement outside any handler transaction (schema set-up). */
+  execute(sql: string): Promise<void>;
+}
+
+/** A pg transaction: `client` is the PoolClient with the transaction open. */
+export interface PgTransaction extends SqlQueryable {
+  client: PoolClient;
+}
+
+/** Transactions on a `pg` Pool of the service database. */
+export function pgTransactions(pool: Pool): TransactionRunner<PgTransaction> {
+  return {
+    async run<T>(fn: (tx: PgTransaction) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const tx: PgTransaction = {
+          client,
+          query: (sql, params) => client.query(sql, params as unknown[] | undefined),
+        };
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async execute(sql: string): Promise<void> {
+      await pool.query(sql);
+    },
+  };
+}
+
+/** A TypeORM transaction: use `manager` for repositories; `query` runs on the same connection. */
+export interface TypeOrmTransaction extends SqlQueryable {
+  manager: EntityManager;
+}
+
+/** Transactions on a TypeORM DataSource (PostgreSQL). */
+export function typeormTransactions(dataSource: DataSource): TransactionRunner<TypeOrmTransaction> {
+  return {
+    run<T>(fn: (tx: TypeOrmTransaction) => Promise<T>): Promise<T> {
+      return dataSource.transaction(async (manager) => {
+        const runner = manager.queryRunner;
+        if (!runner) throw new Error('TypeORM transaction has no query runner');
+        const tx: TypeOrmTransaction = {
+          manager,
+          async query(sql, params) {
+            const r = await runner.query(sql, params as unknown[] | undefined, true);
+            return { rows: r.records ?? [], rowCount: r.affected ?? r.records?.length ?? null };
+          },
+        };
+        return fn(tx);
+      });
+    },
+    async execute(sql: string): Promise<void> {
+      await dataSource.query(sql);
+    },
+  };
+}

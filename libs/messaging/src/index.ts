@@ -1,0 +1,14 @@
+export * from './kafka/config';
+export * from './kafka/topics';
+export * from './kafka/headers';
+export * from './kafka/tracing';
+export * from './kafka/publisher';
+export * from './relay/checkpoint-store';
+export * from './relay/event-relay';
+export * from './consumer/transactions';
+export * from './consumer/inbox';
+export * from './consumer/run-consumer';
+export * from './backoff';
+export * from './logger';
+export * from './metrics';
+export { quoteTable, type SqlQueryable } from './sql';

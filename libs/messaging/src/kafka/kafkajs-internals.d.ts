@@ -1,0 +1,12 @@
+// kafkajs ships no types for its internals; only what kafkajs-patch.ts touches is declared.
+declare module 'kafkajs/src/network/requestQueue/index.js' {
+  interface RequestQueueInternals {
+    pending: unknown[];
+    throttledUntil: number;
+    throttleCheckTimeoutId: NodeJS.Timeout | null;
+    checkPendingRequests(): void;
+    scheduleCheckPendingRequests(): void;
+  }
+  const RequestQueue: { prototype: RequestQueueInternals };
+  export default RequestQueue;
+}

@@ -1,0 +1,166 @@
+import type { EventEnvelope } from '@flowline/contracts';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
+import { encodeEnvelope, envelopeHeaders, Headers } from './headers';
+import { TopicNames } from './topics';
+import { traceHeaders } from './tracing';
+
+/** One integration message: the envelope goes out as JSON, keyed (order id, SKU) for per-key order. */
+export interface OutboundMessage {
+  /** Logical topic (`Topics.orderEvents`); the publisher adds its prefix. */
+  topic: string;
+  key: string;
+  envelope: EventEnvelope;
+  /** W3C traceparent to send; default: the active OpenTelemetry context. */
+  traceparent?: string;
+  tracestate?: string;
+  /** Extra headers (strings). */
+  headers?: Record<string, string>;
+}
+
+/** A raw message (dead letters, tests): value bytes and headers are sent as given. */
+export interface RawOutboundMessage {
+  /** Physical topic name (no prefix is added). */
+  topic: string;
+  key: string | Buffer | null;
+  value: Buffer | string | null;
+  headers?: Record<string, string | Buffer>;
+}
+
+export interface EventPublisherOptions {
+  kafka: Kafka;
+  topicPrefix?: string;
+  /** Most messages per produce request (default 500). Concurrent publishes are coalesced up to this. */
+  maxBatchSize?: number;
+  /**
+   * Producer retries. Default: retry until the broker answers (kafkajs' idempotent default, with
+   * waits of 100 ms growing to 5 s); a bounded count may drop the EoS guarantee.
+   */
+  retry?: RetryOptions;
+  compression?: CompressionTypes;
+}
+
+interface Pending {
+  messages: { topic: string; message: Message }[];
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * Idempotent Kafka producer (acks=all) writing Flowline envelopes with their headers.
+ *
+ * Concurrent `publish` calls are queued and sent as one produce request at a time. kafkajs assigns
+ * idempotence sequence numbers per request and rewinds them when a request fails; with two
+ * requests in flight a failed one could hand its numbers to the next and the broker would drop a
+ * batch as a "duplicate". One request in flight keeps every retry byte-identical, so a retried
+ * batch the broker already wrote is de-duplicated, never lost or written twice. The queue also
+ * gives the batching kafkajs lacks (no linger.ms).
+ */
+export class EventPublisher {
+  readonly producer: Producer;
+  readonly names: TopicNames;
+  private readonly maxBatchSize: number;
+  private readonly compression: CompressionTypes;
+  private queue: Pending[] = [];
+  private draining = false;
+  private connected = false;
+
+  constructor(private readonly options: EventPublisherOptions) {
+    this.names = new TopicNames(options.topicPrefix ?? '');
+    this.maxBatchSize = options.maxBatchSize ?? 500;
+    this.compression = options.compression ?? CompressionTypes.None;
+    this.producer = options.kafka.producer({
+      idempotent: true,
+      // kafkajs only guarantees idempotent ordering with one request in flight per broker.
+      maxInFlightRequests: 1,
+      // Java-compatible murmur2 on the key: every message of one order lands on one partition.
+      // Chosen explicitly, which also silences kafkajs' "default partitioner changed" warning.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      retry: options.retry ?? { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
+    });
+  }
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  async disconnect(): Promise<void> {
+    // Let queued publishes finish first.
+    while (this.draining || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    if (!this.connected) return;
+    this.connected = false;
+    await this.producer.disconnect();
+  }
+
+  /** Builds the Kafka message for an envelope (value = envelope JSON; headers from the envelope + trace). */
+  toKafkaMessage(m: OutboundMessage): { topic: string; message: Message } {
+    const trace = m.traceparent ? { traceparent: m.traceparent, tracestate: m.tracestate } : traceHeaders();
+    return {
+      topic: this.names.physical(m.topic),
+      message: {
+        key: m.key,
+        value: encodeEnvelope(m.envelope),
+        headers: envelopeHeaders(m.envelope, {
+          ...m.headers,
+          [Headers.traceparent]: trace.traceparent,
+          [Headers.tracestate]: trace.tracestate,
+        }),
+      },
+    };
+  }
+
+  /** Publishes envelopes; resolves once the broker acknowledged every one (acks=all). */
+  publish(messages: OutboundMessage[]): Promise<void> {
+    return this.enqueue(messages.map((m) => this.toKafkaMessage(m)));
+  }
+
+  /** Publishes raw messages to physical topics (used for dead letters). */
+  publishRaw(messages: RawOutboundMessage[]): Promise<void> {
+    return this.enqueue(messages.map((m) => ({ topic: m.topic, message: { key: m.key, value: m.value, headers: m.headers } })));
+  }
+
+  private enqueue(messages: { topic: string; message: Message }[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    if (!this.connected) return Promise.reject(new Error('EventPublisher is not connected'));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ messages, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        // Take whole publish calls (never split one) up to maxBatchSize messages.
+        const batch: Pending[] = [];
+        let count = 0;
+        while (this.queue.length > 0 && (batch.length === 0 || count + this.queue[0].messages.length <= this.maxBatchSize)) {
+          const p = this.queue.shift()!;
+          batch.push(p);
+          count += p.messages.length;
+        }
+        const byTopic = new Map<string, Message[]>();
+        for (const p of batch) for (const { topic, message } of p.messages) {
+          let list = byTopic.get(topic);
+          if (!list) byTopic.set(topic, (list = []));
+          list.push(message);
+        }
+        try {
+          await this.producer.sendBatch({
+            acks: -1,
+            compression: this.compression,
+            topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
+          });
+          for (const p of batch) p.resolve();
+        } catch (e) {
+          for (const p of batch) p.reject(e);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { positionFromString, positionToString, START, type LogPosition } from '@flowline/eventstore';
+import type { Pool } from 'pg';
+import { createIfMissing, quoteTable } from '../sql';
+
+/** Where a relay remembers the last log position the broker acknowledged. */
+export interface CheckpointStore {
+  load(relayName: string): Promise<LogPosition>;
+  save(relayName: string, position: LogPosition): Promise<void>;
+}
+
+/**
+ * Checkpoints in a small table of the service's own database, one row per relay name.
+ * Positions are stored as `commit/prepare` text (see positionToString) so every adapter fits.
+ */
+export class PgCheckpointStore implements CheckpointStore {
+  private readonly table: string;
+  private ready: Promise<void> | null = null;
+
+  constructor(
+    private readonly pool: Pool,
+    tableName = 'relay_checkpoints',
+  ) {
+    this.table = quoteTable(tableName);
+  }
+
+  /** Creates the table if missing (also done lazily by load/save). */
+  init(): Promise<void> {
+    this.ready ??= createIfMissing(
+      this.pool,
+      `CREATE TABLE IF NOT EXISTS ${this.table} (
+         relay_name text PRIMARY KEY,
+         position text NOT NULL,
+         updated_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    ).catch((e) => {
+      this.ready = null;
+      throw e;
+    });
+    return this.ready;
+  }
+
+  async load(relayName: string): Promise<LogPosition> {
+    await this.init();
+    const { rows } = await this.pool.query<{ position: string }>(`SELECT position FROM ${this.table} WHERE relay_name = $1`, [relayName]);
+    return rows.length ? positionFromString(rows[0].position) : START;
+  }
+
+  async save(relayName: string, position: LogPosition): Promise<void> {
+    await this.init();
+    await this.pool.query(
+      `INSERT INTO ${this.table} (relay_name, position, updated_at) VALUES ($1, $2, now())
+       ON CONFLICT (relay_name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+      [relayName, positionToString(position)],
+    );
+  }
+}

@@ -1,0 +1,397 @@
+import type { EventEnvelope } from '@flowline/contracts';
+import { START, type EventFilter, type EventStore, type LogPosition, type RecordedEvent, type Subscription } from '@flowline/eventstore';
+import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT, type Span } from '@opentelemetry/api';
+import type { Pool, PoolClient } from 'pg';
+import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
+import type { EventPublisher, OutboundMessage } from '../kafka/publisher';
+import { contextFromTraceparent, currentTraceparent, messagingTracer } from '../kafka/tracing';
+import { errorMessage, stderrLogger, type MessagingLogger } from '../logger';
+import { relayMetrics } from '../metrics';
+import { PgCheckpointStore, type CheckpointStore } from './checkpoint-store';
+import { registerRelay, unregisterRelay } from './relay-lag';
+
+/** Where one stored event goes: an integration message on a topic, keyed for per-key order. */
+export interface RelayRoute {
+  /** Logical topic (`Topics.orderEvents`). */
+  topic: string;
+  /** Partition key: the order id (or SKU where stock order matters). */
+  key: string;
+  /** Integration event type (default: the stored type). */
+  type?: string;
+  /** Integration schema version (default: the stored one). */
+  schemaVersion?: number;
+  /** Integration payload (default: the stored data). Map it: stored events belong to the service. */
+  data?: unknown;
+  /**
+   * Message id consumers dedupe on (default: the stored event id). Set it when one stored event
+   * becomes several messages that one consumer group may read.
+   */
+  eventId?: string;
+  headers?: Record<string, string>;
+}
+
+/** Maps a stored event to zero, one or several integration messages. */
+export type RelayRouter = (recorded: RecordedEvent) => RelayRoute | RelayRoute[] | null | undefined;
+
+/** Test seams: called at the exact points a crash matters. A hook may kill the process. */
+export interface RelayHooks {
+  beforePublish?(events: RecordedEvent[]): void | Promise<void>;
+  afterPublish?(events: RecordedEvent[]): void | Promise<void>;
+  afterCheckpoint?(events: RecordedEvent[], position: LogPosition): void | Promise<void>;
+}
+
+export interface EventRelayOptions {
+  /** Relay name: the checkpoint row and the metrics label (e.g. `orders`). */
+  name: string;
+  store: EventStore;
+  publisher: EventPublisher;
+  route: RelayRouter;
+  /** Service database: holds the checkpoint table and, with `exclusive`, the leader lock. */
+  pool?: Pool;
+  /** Checkpoint table name (default `relay_checkpoints`). */
+  checkpointTable?: string;
+  /** Custom checkpoint store (instead of `pool` + `checkpointTable`). */
+  checkpoints?: CheckpointStore;
+  filter?: EventFilter;
+  /** Most events per publish (default 500). */
+  batchSize?: number;
+  /** How long a partial batch waits for more events (default 10 ms). */
+  lingerMs?: number;
+  /** Backoff between failed publish or checkpoint attempts (retried without limit). */
+  retryBackoff?: BackoffOptions;
+  /**
+   * Hold a PostgreSQL advisory lock so only one replica relays (default true when `pool` is given).
+   * Others stand by and take over when the holder's connection ends.
+   */
+  exclusive?: boolean;
+  /** How often a standby replica tries the lock (default 2 s). */
+  standbyPollMs?: number;
+  /** Pause before restarting after an unexpected failure (default 2 s). */
+  restartDelayMs?: number;
+  /** How long `stop()` keeps trying to publish what is in hand (default 10 s); the rest is re-sent on the next start. */
+  stopTimeoutMs?: number;
+  /** Upper bound of the lag probe (events counted after the checkpoint, default 10,000). */
+  lagProbeLimit?: number;
+  logger?: MessagingLogger;
+  hooks?: RelayHooks;
+}
+
+interface Outgoing {
+  message: OutboundMessage;
+  span: Span;
+}
+
+const DEFAULT_RETRY: BackoffOptions = { initialMs: 200, maxMs: 5_000, factor: 2, jitter: 0.2 };
+
+/**
+ * Publishes the event log to Kafka (transactional-outbox pattern with the log as the outbox).
+ *
+ * Reads every committed event in commit order from its checkpoint, maps it through `route`,
+ * publishes in batches with the idempotent producer and advances the checkpoint only after the
+ * broker acknowledged the batch. Killed at any point it loses nothing; the batch in flight may be
+ * published again after a restart, which consumers absorb (they dedupe by eventId).
+ */
+export class EventRelay {
+  readonly name: string;
+  private readonly checkpoints: CheckpointStore;
+  private readonly batchSize: number;
+  private readonly lingerMs: number;
+  private readonly retryBackoff: BackoffOptions;
+  private readonly logger: MessagingLogger;
+  private readonly exclusive: boolean;
+  private position: LogPosition = START;
+  private pending: RecordedEvent[] = [];
+  private flushChain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private subscription: Subscription | null = null;
+  private lockClient: PoolClient | null = null;
+  private standbyTimer: NodeJS.Timeout | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  /** Bumped on every (re)subscription, so work from an abandoned one is dropped. */
+  private generation = 0;
+  private state: 'idle' | 'standby' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private stopDeadline = Infinity;
+
+  constructor(private readonly options: EventRelayOptions) {
+    this.name = options.name;
+    if (options.checkpoints) this.checkpoints = options.checkpoints;
+    else if (options.pool) this.checkpoints = new PgCheckpointStore(options.pool, options.checkpointTable);
+    else throw new Error('EventRelay needs `pool` (checkpoint table) or `checkpoints`');
+    this.batchSize = options.batchSize ?? 500;
+    this.lingerMs = options.lingerMs ?? 10;
+    this.retryBackoff = options.retryBackoff ?? DEFAULT_RETRY;
+    this.logger = options.logger ?? stderrLogger;
+    this.exclusive = options.exclusive ?? options.pool !== undefined;
+    if (this.exclusive && !options.pool) throw new Error('EventRelay `exclusive` needs `pool`');
+  }
+
+  /** The last position the broker acknowledged (and the checkpoint holds). */
+  get checkpoint(): LogPosition {
+    return this.position;
+  }
+
+  /** 'running' when this replica relays, 'standby' while another one holds the lock. */
+  get status(): 'idle' | 'standby' | 'running' | 'stopping' | 'stopped' {
+    return this.state;
+  }
+
+  /** Starts relaying (or standing by when another replica holds the lock). */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new Error(`relay ${this.name} already started`);
+    registerRelay(this);
+    this.state = 'standby';
+    this.position = await this.checkpoints.load(this.name);
+    if (this.exclusive) await this.tryLead();
+    else await this.subscribe();
+  }
+
+  /**
+   * Stops reading, publishes what is in hand (within `stopTimeoutMs`), saves the checkpoint and
+   * releases the lock. Events not acknowledged by then are published again on the next start.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'idle') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    this.stopDeadline = Date.now() + (this.options.stopTimeoutMs ?? 10_000);
+    for (const t of [this.standbyTimer, this.restartTimer]) if (t) clearTimeout(t);
+    const sub = this.subscription;
+    this.subscription = null;
+    await sub?.stop();
+    await this.flush().catch((e) => this.logger.warn('relay stopped with unpublished events', { relay: this.name, error: errorMessage(e) }));
+    await this.releaseLock();
+    unregisterRelay(this);
+    this.state = 'stopped';
+  }
+
+  /**
+   * Events after the checkpoint and the age of the oldest one. Counting is capped by
+   * `lagProbeLimit`, so a relay far behind reports the cap.
+   */
+  async lag(): Promise<{ events: number; seconds: number }> {
+    const events = await this.options.store.readAll({
+      after: this.position,
+      maxCount: this.options.lagProbeLimit ?? 10_000,
+      filter: this.options.filter,
+    });
+    if (events.length === 0) return { events: 0, seconds: 0 };
+    const oldest = Date.parse(events[0].metadata.occurredAt);
+    return { events: events.length, seconds: Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0 };
+  }
+
+  /** Publishes what is buffered now (also called by the linger timer and when a batch fills). */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const generation = this.generation;
+    const run = () => this.flushOnce(generation);
+    this.flushChain = this.flushChain.then(run, run);
+    return this.flushChain;
+  }
+
+  // ---- leadership ----------------------------------------------------------------------------
+
+  private async tryLead(): Promise<void> {
+    if (this.state !== 'standby') return;
+    try {
+      const client = await this.options.pool!.connect();
+      let acquired = false;
+      try {
+        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`flowline.relay:${this.name}`]);
+        acquired = rows[0].ok;
+      } finally {
+        if (!acquired) client.release();
+      }
+      if (acquired) {
+        this.lockClient = client;
+        // The lock lives as long as this connection: if the connection breaks, stop relaying.
+        client.on('error', (e) => this.fail(e, 'leader lock connection lost'));
+        if ((this.state as string) !== 'standby') return this.releaseLock();
+        this.position = await this.checkpoints.load(this.name);
+        await this.subscribe();
+        return;
+      }
+    } catch (e) {
+      this.logger.warn('relay could not try the leader lock', { relay: this.name, error: errorMessage(e) });
+    }
+    if (this.state === 'standby') this.standbyTimer = setTimeout(() => void this.tryLead(), this.options.standbyPollMs ?? 2_000);
+  }
+
+  private async releaseLock(): Promise<void> {
+    const client = this.lockClient;
+    this.lockClient = null;
+    if (!client) return;
+    try {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`flowline.relay:${this.name}`]);
+      client.release();
+    } catch {
+      client.release(true);
+    }
+  }
+
+  // ---- reading and publishing ----------------------------------------------------------------
+
+  private async subscribe(): Promise<void> {
+    this.generation++;
+    this.pending = [];
+    const generation = this.generation;
+    this.state = 'running';
+    this.subscription = this.options.store.subscribeToAll({
+      after: this.position,
+      filter: this.options.filter,
+      batchSize: this.batchSize,
+      onEvent: (event) => this.onEvent(event, generation),
+      onError: (error) => this.fail(error, 'subscription failed'),
+    });
+  }
+
+  private async onEvent(event: RecordedEvent, generation: number): Promise<void> {
+    if (generation !== this.generation || this.state !== 'running') return;
+    this.pending.push(event);
+    if (this.pending.length >= this.batchSize) {
+      // Back-pressure: the subscription waits while a full batch is published.
+      await this.flush().catch((e) => this.fail(e, 'publish failed'));
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush().catch((e) => this.fail(e, 'publish failed'));
+      }, this.lingerMs);
+    }
+  }
+
+  private async flushOnce(generation: number): Promise<void> {
+    if (generation !== this.generation) return;
+    const events = this.pending.splice(0, this.pending.length);
+    if (events.length === 0) return;
+    const outgoing = this.buildMessages(events);
+    const last = events[events.length - 1].position;
+    try {
+      await this.options.hooks?.beforePublish?.(events);
+      if (outgoing.length > 0) {
+        await this.retrying('publish', generation, () => this.options.publisher.publish(outgoing.map((o) => o.message)));
+      }
+      for (const o of outgoing) o.span.end();
+    } catch (e) {
+      for (const o of outgoing) {
+        o.span.recordException(e as Error);
+        o.span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(e) });
+        o.span.end();
+      }
+      throw e;
+    }
+    const published = relayMetrics.published();
+    for (const o of outgoing) published.inc({ relay: this.name, topic: o.message.topic });
+    const skipped = events.length - new Set(outgoing.map((o) => o.message.envelope.eventId)).size;
+    if (skipped > 0) relayMetrics.skipped().inc({ relay: this.name }, skipped);
+    await this.options.hooks?.afterPublish?.(events);
+
+    await this.retrying('checkpoint', generation, () => this.checkpoints.save(this.name, last));
+    if (generation === this.generation) this.position = last;
+    await this.options.hooks?.afterCheckpoint?.(events, last);
+  }
+
+  private buildMessages(events: RecordedEvent[]): Outgoing[] {
+    const tracer = messagingTracer();
+    const out: Outgoing[] = [];
+    for (const recorded of events) {
+      const routed = this.options.route(recorded);
+      const routes = routed == null ? [] : Array.isArray(routed) ? routed : [routed];
+      for (const r of routes) {
+        const envelope: EventEnvelope = {
+          eventId: r.eventId ?? recorded.eventId,
+          type: r.type ?? recorded.type,
+          schemaVersion: r.schemaVersion ?? recorded.schemaVersion,
+          streamId: recorded.streamId,
+          streamPosition: recorded.streamPosition,
+          occurredAt: recorded.metadata.occurredAt,
+          correlationId: recorded.metadata.correlationId,
+          causationId: recorded.metadata.causationId ?? null,
+          ...(recorded.metadata.actor ? { actor: recorded.metadata.actor } : {}),
+          data: r.data === undefined ? recorded.data : r.data,
+        };
+        // Continue the trace of the append that stored the event.
+        const parent = contextFromTraceparent(recorded.metadata.traceparent);
+        const span = tracer.startSpan(
+          'relay.publish',
+          {
+            kind: SpanKind.PRODUCER,
+            attributes: {
+              'messaging.system': 'kafka',
+              'messaging.operation.type': 'publish',
+              'messaging.destination.name': r.topic,
+              'messaging.message.id': envelope.eventId,
+              'messaging.kafka.message.key': r.key,
+              'flowline.relay': this.name,
+              'flowline.event.type': envelope.type,
+              'flowline.stream.id': recorded.streamId,
+            },
+          },
+          parent,
+        );
+        out.push({
+          span,
+          message: {
+            topic: r.topic,
+            key: r.key,
+            envelope,
+            headers: r.headers,
+            // Consumers continue from the relay's span, not from the append.
+            traceparent: currentTraceparent(trace.setSpan(ROOT_CONTEXT, span)),
+          },
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Retries `fn` without limit (a broker or database outage must not lose events) until stopped. */
+  private async retrying(what: string, generation: number, fn: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fn();
+        return;
+      } catch (e) {
+        if (what === 'publish') relayMetrics.publishFailures().inc({ relay: this.name });
+        const delay = backoffDelay(attempt, this.retryBackoff);
+        if (generation !== this.generation || Date.now() + delay > this.stopDeadline) throw e;
+        this.logger.warn(`relay ${what} failed; retrying`, { relay: this.name, attempt: attempt + 1, delayMs: delay, error: errorMessage(e) });
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** Unexpected failure: drop what is in hand and resubscribe from the checkpoint after a pause. */
+  private fail(error: unknown, what: string): void {
+    if (this.state !== 'running') return;
+    this.logger.error(`relay ${what}; restarting from the checkpoint`, { relay: this.name, error: errorMessage(error) });
+    this.generation++;
+    this.pending = [];
+    const sub = this.subscription;
+    this.subscription = null;
+    this.state = 'standby';
+    void (async () => {
+      await sub?.stop().catch(() => undefined);
+      if (this.lockClient) await this.releaseLock();
+      if (this.state !== 'standby') return;
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null;
+        if (this.state !== 'standby') return;
+        void (this.exclusive ? this.tryLead() : this.reloadAndSubscribe());
+      }, this.options.restartDelayMs ?? 2_000);
+    })();
+  }
+
+  private async reloadAndSubscribe(): Promise<void> {
+    try {
+      this.position = await this.checkpoints.load(this.name);
+      if (this.state === 'standby') await this.subscribe();
+    } catch (e) {
+      this.state = 'running';
+      this.fail(e, 'restart failed');
+    }
+  }
+}

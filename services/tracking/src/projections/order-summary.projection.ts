@@ -1,0 +1,293 @@
+import type { Actor, OrderStage } from '@flowline/contracts';
+import { assertNever } from '@flowline/domain';
+import { etaShipBy, isStuck, segmentOf, slaColour, slaDeadlines, stuckAt, type SlaColour, type SlaConfig } from '../domain/sla';
+import type { OrderEvent } from './tracked-event';
+
+/** How an order came in: `auto` from a channel feed or service, `manual` when a person keyed it in. */
+export type IngestMode = 'auto' | 'manual';
+
+/**
+ * One row per order: what a board shows. Every field is a pure function of the order's events on
+ * `orders.events.v1` (ordered per order by the partition key), so live and rebuilt rows are equal.
+ * Time-dependent status (SLA colour, stuck) is derived from the stored deadlines by {@link clockStatus}.
+ */
+export interface OrderSummaryRow {
+  orderId: string;
+  channel: string;
+  channelOrderId: string;
+  shopId: string;
+  /** Masked display name (张*), never the full name. */
+  customerMasked: string | null;
+  customerPhoneMasked: string | null;
+  province: string | null;
+  city: string | null;
+  lineCount: number;
+  itemCount: number;
+  /** Integer minor units. */
+  grandTotal: number;
+  currency: string;
+  paidAmount: number;
+  refundedAmount: number;
+  stage: OrderStage;
+  stageEnteredAt: string;
+  /** Number of the current stage visit (1 for `placed`); stage-duration rows are keyed by it. */
+  stageVisit: number;
+  onHold: boolean;
+  holdReason: string | null;
+  exception: boolean;
+  exceptionCode: string | null;
+  exceptionReason: string | null;
+  /** The order was flagged as an exception at some point (KPI: exception rate). */
+  everException: boolean;
+  /** A person had to decide something about this order (KPI: manual-touch rate). */
+  manualTouch: boolean;
+  ingestMode: IngestMode;
+  refundRequested: boolean;
+  approvalChain: string | null;
+  lastRuleId: string | null;
+  lastRuleSetVersion: string | null;
+  lastRuleDecision: string | null;
+  priority: 'normal' | 'high';
+  carrier: string | null;
+  trackingNumber: string | null;
+  /** When the channel says the buyer placed it. */
+  placedAt: string;
+  paidAt: string | null;
+  readyToShipAt: string | null;
+  shippedAt: string | null;
+  deliveredAt: string | null;
+  /** Archived, cancelled or refunded. */
+  closedAt: string | null;
+  /** SLA segment whose clock runs now (config id), with its start and deadlines. */
+  slaSegment: string | null;
+  slaStartedAt: string | null;
+  slaYellowAt: string | null;
+  slaDueAt: string | null;
+  /** When the order becomes stuck if it stays in this stage. */
+  stuckAt: string | null;
+  /** Ship-by estimate from the SLA budgets. */
+  etaShipBy: string | null;
+  lastEventAt: string;
+  lastStreamPosition: number;
+  eventCount: number;
+}
+
+const TERMINAL: readonly OrderStage[] = ['cancelled', 'refunded'];
+const CLOSED: readonly OrderStage[] = ['archived', 'cancelled', 'refunded'];
+
+/** Masks a name for display: first character kept, the rest starred (张三丰 -> 张**). */
+export function maskName(name: string | undefined): string | null {
+  if (!name) return null;
+  const chars = [...name.trim()];
+  if (chars.length === 0) return null;
+  if (chars.length === 1) return `${chars[0]}*`;
+  return chars[0] + '*'.repeat(Math.min(chars.length - 1, 3));
+}
+
+/** Masks a phone number unless the channel already did (13812345678 -> 138****5678). */
+export function maskPhone(phone: string | undefined): string | null {
+  if (!phone) return null;
+  if (phone.includes('*')) return phone;
+  const digits = phone.replace(/\D/g, '');
+  if (digits.length < 7) return '*'.repeat(digits.length);
+  return `${digits.slice(0, 3)}${'*'.repeat(digits.length - 7)}${digits.slice(-4)}`;
+}
+
+/** A person decided something when the actor is a staff user. */
+function byStaff(actor: Actor | undefined): boolean {
+  return actor?.kind === 'user';
+}
+
+/** The stage an order event moves the order into, if it moves it at all. */
+export function stageAfter(e: OrderEvent): OrderStage | undefined {
+  switch (e.type) {
+    case 'OrderPlaced':
+      return 'placed';
+    case 'OrderPaid':
+      return 'paid';
+    case 'OrderStockReserved':
+      return 'stock_reserved';
+    case 'OrderApprovalRequired':
+      return 'awaiting_approval';
+    case 'OrderReadyToShip':
+      return 'ready_to_ship';
+    case 'OrderPacked':
+      return 'packed';
+    case 'OrderShipped':
+      return 'shipped';
+    case 'OrderDelivered':
+      return 'delivered';
+    case 'OrderArchived':
+      return 'archived';
+    case 'OrderCancelled':
+      return 'cancelled';
+    case 'OrderRefunded':
+      return e.data.afterShipment ? undefined : 'refunded';
+    case 'OrderStockShortage':
+    case 'OrderRuleDecided':
+    case 'OrderApproved':
+    case 'OrderApprovalRejected':
+    case 'OrderRefundRequested':
+    case 'OrderPutOnHold':
+    case 'OrderHoldReleased':
+    case 'OrderExceptionFlagged':
+    case 'OrderExceptionResolved':
+      return undefined;
+    default:
+      return assertNever(e, 'order event');
+  }
+}
+
+/** Enters `stage` at `at`: stage clock, SLA segment (kept when the new stage is in the same segment), stuck time, ETA. */
+function enterStage(row: OrderSummaryRow, stage: OrderStage, at: string, config: SlaConfig): OrderSummaryRow {
+  const segment = segmentOf(stage, config);
+  const slaStartedAt = segment ? (segment.id === row.slaSegment && row.slaStartedAt ? row.slaStartedAt : at) : null;
+  const deadlines = slaStartedAt ? slaDeadlines(stage, slaStartedAt, config) : undefined;
+  return {
+    ...row,
+    stage,
+    stageEnteredAt: at,
+    stageVisit: row.stageVisit + 1,
+    slaSegment: segment?.id ?? null,
+    slaStartedAt,
+    slaYellowAt: deadlines?.yellowAt ?? null,
+    slaDueAt: deadlines?.dueAt ?? null,
+    stuckAt: stuckAt(stage, at, config) ?? null,
+    etaShipBy: slaStartedAt ? (etaShipBy(stage, slaStartedAt, config) ?? null) : null,
+    closedAt: CLOSED.includes(stage) ? at : row.closedAt,
+  };
+}
+
+function placedRow(e: Extract<OrderEvent, { type: 'OrderPlaced' }>, config: SlaConfig): OrderSummaryRow {
+  const d = e.data;
+  const base: OrderSummaryRow = {
+    orderId: d.orderId,
+    channel: d.channel,
+    channelOrderId: d.channelOrderId,
+    shopId: d.shopId,
+    customerMasked: d.customer.nameMasked ?? maskName(d.customer.nickname ?? d.customer.channelCustomerId),
+    customerPhoneMasked: maskPhone(d.customer.phoneMasked ?? d.shippingAddress.phoneMasked),
+    province: d.shippingAddress.province || null,
+    city: d.shippingAddress.city || null,
+    lineCount: d.lines.length,
+    itemCount: d.lines.reduce((n, l) => n + l.quantity, 0),
+    grandTotal: d.totals.grandTotal,
+    currency: d.totals.currency,
+    paidAmount: 0,
+    refundedAmount: 0,
+    stage: 'placed',
+    stageEnteredAt: e.occurredAt,
+    stageVisit: 0,
+    onHold: false,
+    holdReason: null,
+    exception: false,
+    exceptionCode: null,
+    exceptionReason: null,
+    everException: false,
+    manualTouch: byStaff(e.actor),
+    ingestMode: byStaff(e.actor) ? 'manual' : 'auto',
+    refundRequested: false,
+    approvalChain: null,
+    lastRuleId: null,
+    lastRuleSetVersion: null,
+    lastRuleDecision: null,
+    priority: 'normal',
+    carrier: null,
+    trackingNumber: null,
+    placedAt: d.placedAt,
+    paidAt: null,
+    readyToShipAt: null,
+    shippedAt: null,
+    deliveredAt: null,
+    closedAt: null,
+    slaSegment: null,
+    slaStartedAt: null,
+    slaYellowAt: null,
+    slaDueAt: null,
+    stuckAt: null,
+    etaShipBy: null,
+    lastEventAt: e.occurredAt,
+    lastStreamPosition: e.streamPosition,
+    eventCount: 1,
+  };
+  return enterStage(base, 'placed', e.occurredAt, config);
+}
+
+/**
+ * Folds one order event into the order's summary row. Returns the row unchanged (same object) when
+ * the event changes nothing: an event before `OrderPlaced`, a repeated or older stream position.
+ * Terminal stages (cancelled, refunded) are never left.
+ */
+export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, config: SlaConfig): OrderSummaryRow | null {
+  if (e.type === 'OrderPlaced') return row ?? placedRow(e, config);
+  if (!row) return null;
+  // Per-order order is guaranteed by the partition key; an older position is a stale redelivery.
+  if (e.streamPosition < row.lastStreamPosition) return row;
+
+  let next: OrderSummaryRow = {
+    ...row,
+    lastEventAt: Date.parse(e.occurredAt) > Date.parse(row.lastEventAt) ? e.occurredAt : row.lastEventAt,
+    lastStreamPosition: e.streamPosition,
+    eventCount: row.eventCount + 1,
+    manualTouch: row.manualTouch || byStaff(e.actor),
+  };
+  const target = stageAfter(e);
+  if (target && target !== row.stage && !TERMINAL.includes(row.stage)) next = enterStage(next, target, e.occurredAt, config);
+
+  switch (e.type) {
+    case 'OrderPaid':
+      return { ...next, paidAmount: e.data.amount, paidAt: e.data.paidAt };
+    case 'OrderStockReserved':
+      return next;
+    case 'OrderStockShortage':
+      return { ...next, exception: true, everException: true, manualTouch: true, exceptionCode: 'stock_shortage', exceptionReason: e.data.missing.map((m) => `${m.sku} ${m.available}/${m.requested}`).join(', ') };
+    case 'OrderRuleDecided':
+      return {
+        ...next,
+        lastRuleId: e.data.ruleId,
+        lastRuleSetVersion: e.data.ruleSetVersion,
+        lastRuleDecision: e.data.decision,
+        priority: e.data.decision === 'priority' ? 'high' : next.priority,
+      };
+    case 'OrderApprovalRequired':
+      return { ...next, manualTouch: true, approvalChain: e.data.chain, lastRuleId: e.data.ruleId, lastRuleSetVersion: e.data.ruleSetVersion, lastRuleDecision: 'require_approval' };
+    case 'OrderApproved':
+    case 'OrderApprovalRejected':
+      // A person decided either way; the next stage comes with OrderReadyToShip or OrderCancelled.
+      return { ...next, manualTouch: true, approvalChain: e.data.chain };
+    case 'OrderReadyToShip':
+      return { ...next, priority: e.data.priority, readyToShipAt: e.occurredAt };
+    case 'OrderPacked':
+      return next;
+    case 'OrderShipped':
+      return { ...next, carrier: e.data.carrier, trackingNumber: e.data.trackingNumber, shippedAt: e.occurredAt };
+    case 'OrderDelivered':
+      return { ...next, deliveredAt: e.data.deliveredAt };
+    case 'OrderArchived':
+      return next;
+    case 'OrderCancelled':
+      return { ...next, onHold: false, holdReason: null, exception: false, exceptionCode: null, exceptionReason: null };
+    case 'OrderRefundRequested':
+      return { ...next, refundRequested: true };
+    case 'OrderRefunded':
+      return { ...next, refundRequested: false, refundedAmount: next.refundedAmount + e.data.amount };
+    case 'OrderPutOnHold':
+      return { ...next, onHold: true, holdReason: e.data.reason, manualTouch: true };
+    case 'OrderHoldReleased':
+      return { ...next, onHold: false, holdReason: null };
+    case 'OrderExceptionFlagged':
+      return { ...next, exception: true, everException: true, manualTouch: true, exceptionCode: e.data.code, exceptionReason: e.data.reason };
+    case 'OrderExceptionResolved':
+      return { ...next, exception: false, exceptionCode: null, exceptionReason: null };
+    default:
+      return assertNever(e, 'order event');
+  }
+}
+
+/** Time-dependent status of a row at `now`; the clock job stores it so filters and boards need no event. */
+export function clockStatus(row: Pick<OrderSummaryRow, 'stage' | 'slaStartedAt' | 'stageEnteredAt'>, now: string, config: SlaConfig): { slaColour: SlaColour; stuck: boolean } {
+  return {
+    slaColour: row.slaStartedAt ? slaColour(row.stage, row.slaStartedAt, now, config) : 'none',
+    stuck: isStuck(row.stage, row.stageEnteredAt, now, config),
+  };
+}

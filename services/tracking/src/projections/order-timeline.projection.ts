@@ -1,0 +1,316 @@
+import type { Actor, OrderStage } from '@flowline/contracts';
+import { assertNever } from '@flowline/domain';
+import {
+  CHANNEL_LABELS,
+  DECISION_LABELS,
+  RELEASE_REASON_LABELS,
+  ROLE_LABELS,
+  STAGE_LABELS,
+  formatMoney,
+  labelOf,
+  type Bilingual,
+} from './labels';
+import { maskName } from './order-summary.projection';
+import { contextOf, orderIdOf, type SourceContext, type TrackedEvent } from './tracked-event';
+
+/** One line of an order's history, readable by a person in zh-CN and en: who did what, and why. */
+export interface TimelineEntryRow {
+  eventId: string;
+  orderId: string;
+  occurredAt: string;
+  type: string;
+  context: SourceContext;
+  streamId: string;
+  streamPosition: number;
+  actorKind: string | null;
+  actorId: string | null;
+  actorRole: string | null;
+  /** Display name; a customer's is masked. */
+  actorName: string | null;
+  whoZh: string;
+  whoEn: string;
+  whatZh: string;
+  whatEn: string;
+  whyZh: string | null;
+  whyEn: string | null;
+  /** Rule behind the step, when a rule decided it. */
+  ruleId: string | null;
+  ruleSetVersion: string | null;
+  /** Stage after this event (order events only). */
+  stageAfter: OrderStage | null;
+  /** The event as received: as-of queries fold it again. */
+  envelope: TrackedEvent;
+}
+
+/** What the timeline needs from the order's summary before the event (order events only; deterministic there). */
+export interface TimelineContext {
+  currency?: string;
+  lastRule?: { ruleId: string; ruleSetVersion: string; decision: string } | null;
+  stageAfter?: OrderStage | null;
+}
+
+interface Rendered {
+  what: Bilingual;
+  why?: Bilingual | null;
+  rule?: { ruleId: string; ruleSetVersion: string } | null;
+}
+
+/** "who" for an actor: 客服 王芳 / Customer service Wang Fang; 系统（order-intake）/ System (order-intake). */
+export function renderWho(actor: Actor | undefined): Bilingual {
+  if (!actor) return { zh: '系统', en: 'System' };
+  switch (actor.kind) {
+    case 'user': {
+      const role = actor.role ? labelOf(ROLE_LABELS, actor.role) : { zh: '员工', en: 'Staff' };
+      const name = actor.name ?? actor.id;
+      return { zh: `${role.zh} ${name}`, en: `${role.en} ${name}` };
+    }
+    case 'customer': {
+      const name = maskName(actor.name);
+      return name ? { zh: `顾客 ${name}`, en: `Customer ${name}` } : { zh: '顾客', en: 'Customer' };
+    }
+    case 'service':
+      return { zh: `系统（${actor.name ?? actor.id}）`, en: `System (${actor.name ?? actor.id})` };
+    case 'channel': {
+      const ch = labelOf(CHANNEL_LABELS, actor.id);
+      return { zh: `${ch.zh}平台`, en: `${ch.en} platform` };
+    }
+    default:
+      return assertNever(actor.kind, 'actor kind');
+  }
+}
+
+function ruleWhy(ruleId: string, ruleSetVersion: string, decision?: string): Bilingual {
+  const d = decision ? labelOf(DECISION_LABELS, decision) : undefined;
+  return {
+    zh: `规则 ${ruleId}（规则集版本 ${ruleSetVersion}）${d ? `判定：${d.zh}` : ''}`,
+    en: `rule ${ruleId} (rule set ${ruleSetVersion})${d ? ` decided: ${d.en}` : ''}`,
+  };
+}
+
+function reason(text: string | undefined): Bilingual | null {
+  return text ? { zh: text, en: text } : null;
+}
+
+function allocations(list: { sku: string; warehouseId: string; quantity: number }[]): Bilingual {
+  const parts = list.map((a) => `${a.sku}×${a.quantity}@${a.warehouseId}`).join(', ');
+  return { zh: parts, en: parts };
+}
+
+function missing(list: { sku: string; requested: number; available: number }[]): Bilingual {
+  return {
+    zh: list.map((m) => `${m.sku} 需要 ${m.requested}，可用 ${m.available}`).join('；'),
+    en: list.map((m) => `${m.sku} needs ${m.requested}, ${m.available} available`).join('; '),
+  };
+}
+
+const FROM_RULE_ON_READY = new Set(['ready_to_ship', 'free_shipping', 'priority', 'require_qc', 'require_approval']);
+
+function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
+  const currency = ctx.currency ?? 'CNY';
+  switch (e.type) {
+    // ---- orders.events.v1
+    case 'OrderPlaced': {
+      const d = e.data;
+      const ch = labelOf(CHANNEL_LABELS, d.channel);
+      const n = d.lines.reduce((s, l) => s + l.quantity, 0);
+      const m = formatMoney(d.totals.grandTotal, d.totals.currency);
+      return {
+        what: { zh: `在${ch.zh}下单（${d.channelOrderId}），共 ${n} 件，应付 ${m}`, en: `Placed on ${ch.en} (${d.channelOrderId}): ${n} item(s), ${m} due` },
+        why: d.buyerMessage ? { zh: `买家留言：${d.buyerMessage}`, en: `buyer message: ${d.buyerMessage}` } : null,
+      };
+    }
+    case 'OrderPaid': {
+      const m = formatMoney(e.data.amount, e.data.currency);
+      return {
+        what: { zh: `支付确认 ${m}`, en: `Payment of ${m} confirmed` },
+        why: e.data.paymentRef ? { zh: `支付流水号 ${e.data.paymentRef}`, en: `payment reference ${e.data.paymentRef}` } : null,
+      };
+    }
+    case 'OrderStockReserved': {
+      const a = allocations(e.data.allocations);
+      return { what: { zh: `库存已锁定：${a.zh}`, en: `Stock reserved: ${a.en}` } };
+    }
+    case 'OrderStockShortage':
+      return { what: { zh: '库存不足，订单转为异常', en: 'Stock shortage; the order is now an exception' }, why: missing(e.data.missing) };
+    case 'OrderRuleDecided': {
+      const d = labelOf(DECISION_LABELS, e.data.decision);
+      return {
+        what: { zh: `规则判定：${d.zh}`, en: `Rule decided: ${d.en}` },
+        why: ruleWhy(e.data.ruleId, e.data.ruleSetVersion),
+        rule: { ruleId: e.data.ruleId, ruleSetVersion: e.data.ruleSetVersion },
+      };
+    }
+    case 'OrderApprovalRequired':
+      return {
+        what: { zh: `需要审批（审批流 ${e.data.chain}）`, en: `Approval required (chain ${e.data.chain})` },
+        why: ruleWhy(e.data.ruleId, e.data.ruleSetVersion, 'require_approval'),
+        rule: { ruleId: e.data.ruleId, ruleSetVersion: e.data.ruleSetVersion },
+      };
+    case 'OrderApproved':
+      return { what: { zh: `审批通过（审批流 ${e.data.chain}）`, en: `Approved (chain ${e.data.chain})` } };
+    case 'OrderApprovalRejected':
+      return {
+        what: { zh: `审批被驳回（审批流 ${e.data.chain}）`, en: `Approval rejected (chain ${e.data.chain})` },
+        why: {
+          zh: e.data.rejectedBy ? `${e.data.rejectedBy}：${e.data.reason}` : e.data.reason,
+          en: e.data.rejectedBy ? `${e.data.rejectedBy}: ${e.data.reason}` : e.data.reason,
+        },
+      };
+    case 'OrderReadyToShip': {
+      const notes: Bilingual[] = [];
+      if (e.data.priority === 'high') notes.push({ zh: '优先', en: 'priority' });
+      if (e.data.freeShipping) notes.push({ zh: '包邮', en: 'free shipping' });
+      if (e.data.requiresQc) notes.push({ zh: '需质检', en: 'QC required' });
+      const suffixZh = notes.length ? `（${notes.map((n) => n.zh).join('、')}）` : '';
+      const suffixEn = notes.length ? ` (${notes.map((n) => n.en).join(', ')})` : '';
+      const rule = ctx.lastRule && FROM_RULE_ON_READY.has(ctx.lastRule.decision) ? ctx.lastRule : null;
+      return {
+        what: { zh: `审单通过，待发货${suffixZh}`, en: `Audit passed; ready to ship${suffixEn}` },
+        why: rule ? ruleWhy(rule.ruleId, rule.ruleSetVersion, rule.decision) : null,
+        rule: rule ? { ruleId: rule.ruleId, ruleSetVersion: rule.ruleSetVersion } : null,
+      };
+    }
+    case 'OrderPacked':
+      return {
+        what: e.data.waybillNo
+          ? { zh: `已打包出库，电子面单 ${e.data.waybillNo}`, en: `Packed; waybill ${e.data.waybillNo}` }
+          : { zh: '已打包出库', en: 'Packed' },
+      };
+    case 'OrderShipped':
+      return { what: { zh: `已发货：${e.data.carrier}，运单号 ${e.data.trackingNumber}`, en: `Shipped with ${e.data.carrier}, tracking number ${e.data.trackingNumber}` } };
+    case 'OrderDelivered':
+      return { what: { zh: '顾客已签收', en: 'Delivered to the customer' } };
+    case 'OrderArchived':
+      return { what: { zh: '售后期结束，订单归档', en: 'Archived after the after-sales window' } };
+    case 'OrderCancelled': {
+      const s = STAGE_LABELS[e.data.stageAtCancel] ?? { zh: e.data.stageAtCancel, en: e.data.stageAtCancel };
+      return { what: { zh: `订单已取消（取消时处于「${s.zh}」）`, en: `Order cancelled (was ${s.en})` }, why: reason(e.data.reason) };
+    }
+    case 'OrderRefundRequested': {
+      const m = formatMoney(e.data.amount, currency);
+      return { what: { zh: `申请退款 ${m}`, en: `Refund of ${m} requested` }, why: reason(e.data.reason) };
+    }
+    case 'OrderRefunded': {
+      const m = formatMoney(e.data.amount, currency);
+      return e.data.afterShipment
+        ? { what: { zh: `已退款 ${m}（发货后，转退货流程）`, en: `Refunded ${m} (after shipment; returns flow)` } }
+        : { what: { zh: `已退款 ${m}，订单关闭`, en: `Refunded ${m}; order closed` } };
+    }
+    case 'OrderPutOnHold': {
+      const rule = ctx.lastRule?.decision === 'hold_for_review' ? ctx.lastRule : null;
+      return {
+        what: { zh: '订单挂起', en: 'Put on hold' },
+        why: rule ? { zh: `${e.data.reason}；${ruleWhy(rule.ruleId, rule.ruleSetVersion).zh}`, en: `${e.data.reason}; ${ruleWhy(rule.ruleId, rule.ruleSetVersion).en}` } : reason(e.data.reason),
+        rule: rule ? { ruleId: rule.ruleId, ruleSetVersion: rule.ruleSetVersion } : null,
+      };
+    }
+    case 'OrderHoldReleased':
+      return { what: { zh: '解除挂起', en: 'Hold released' }, why: reason(e.data.reason) };
+    case 'OrderExceptionFlagged':
+      return { what: { zh: `标记为异常（${e.data.code}）`, en: `Flagged as exception (${e.data.code})` }, why: reason(e.data.reason) };
+    case 'OrderExceptionResolved':
+      return { what: { zh: '异常已处理', en: 'Exception resolved' }, why: reason(e.data.reason) };
+
+    // ---- inventory.events.v1 (reservation outcomes are keyed by order; stock levels are not timeline material)
+    case 'StockReserved': {
+      const a = allocations(e.data.allocations);
+      return { what: { zh: `仓库预占库存：${a.zh}`, en: `Inventory reserved ${a.en}` } };
+    }
+    case 'StockShortage':
+      return { what: { zh: '仓库库存不足，无法预占', en: 'Inventory could not reserve: shortage' }, why: missing(e.data.missing) };
+    case 'StockReleased': {
+      const r = labelOf(RELEASE_REASON_LABELS, e.data.reason);
+      return { what: { zh: '预占库存已释放', en: 'Reserved stock released' }, why: r };
+    }
+    case 'StockCommitted':
+      return { what: { zh: '库存已出库扣减', en: 'Stock committed (left the warehouse)' } };
+    case 'StockReceived':
+    case 'StockAdjusted':
+    case 'StockLevelChanged':
+    case 'AvailableToPromiseChanged':
+    case 'LowStockAlerted':
+      return undefined;
+
+    // ---- approval.events.v1
+    case 'ApprovalRequested':
+      return { what: { zh: `发起审批（${e.data.chain}）：${e.data.steps.join(' → ')}`, en: `Approval started (${e.data.chain}): ${e.data.steps.join(' -> ')}` } };
+    case 'ApprovalStepApproved': {
+      const role = labelOf(ROLE_LABELS, e.data.role);
+      return {
+        what: { zh: `${role.zh} ${e.data.by} 审批通过（${e.data.step}）`, en: `${role.en} ${e.data.by} approved (${e.data.step})` },
+        why: reason(e.data.comment),
+      };
+    }
+    case 'ApprovalGranted':
+      return { what: { zh: `全部审批通过（${e.data.chain}）`, en: `Every approval step passed (${e.data.chain})` } };
+    case 'ApprovalRejected':
+      return {
+        what: { zh: `${e.data.by} 在「${e.data.step}」环节驳回`, en: `${e.data.by} rejected at step ${e.data.step}` },
+        why: reason(e.data.reason),
+      };
+    case 'ApprovalWithdrawn':
+      return { what: { zh: '审批已撤回', en: 'Approval withdrawn' }, why: reason(e.data.reason) };
+
+    // ---- fulfillment.events.v1
+    case 'ShipmentPacked':
+      return { what: { zh: `仓库打包完成，电子面单 ${e.data.waybillNo}`, en: `Warehouse packed the shipment; waybill ${e.data.waybillNo}` } };
+    case 'ShipmentShipped':
+      return { what: { zh: `已交承运商 ${e.data.carrier}，运单号 ${e.data.trackingNumber}`, en: `Handed to ${e.data.carrier}, tracking number ${e.data.trackingNumber}` } };
+    case 'ShipmentDelivered':
+      return { what: { zh: '承运商回传：已签收', en: 'Carrier reports delivery' } };
+    case 'FulfillmentStopped':
+      return {
+        what: e.data.wasPacked
+          ? { zh: '停止履约：已打包，拆包回库', en: 'Fulfilment stopped: packed units go back to stock' }
+          : { zh: '停止履约', en: 'Fulfilment stopped' },
+        why: reason(e.data.reason),
+      };
+    default:
+      return assertNever(e, 'tracked event');
+  }
+}
+
+/**
+ * The timeline line for one event, or undefined when the event is not about an order
+ * (stock levels, ATP, receipts). Pure: the same event and context give the same row.
+ */
+export function projectTimelineEntry(e: TrackedEvent, ctx: TimelineContext = {}): TimelineEntryRow | undefined {
+  const orderId = orderIdOf(e);
+  const context = contextOf(e.type);
+  if (!orderId || !context) return undefined;
+  const r = render(e, ctx);
+  if (!r) return undefined;
+  const who = renderWho(e.actor);
+  return {
+    eventId: e.eventId,
+    orderId,
+    occurredAt: e.occurredAt,
+    type: e.type,
+    context,
+    streamId: e.streamId,
+    streamPosition: e.streamPosition,
+    actorKind: e.actor?.kind ?? null,
+    actorId: e.actor?.id ?? null,
+    actorRole: e.actor?.role ?? null,
+    actorName: e.actor?.kind === 'customer' ? maskName(e.actor.name) : (e.actor?.name ?? null),
+    whoZh: who.zh,
+    whoEn: who.en,
+    whatZh: r.what.zh,
+    whatEn: r.what.en,
+    whyZh: r.why?.zh ?? null,
+    whyEn: r.why?.en ?? null,
+    ruleId: r.rule?.ruleId ?? null,
+    ruleSetVersion: r.rule?.ruleSetVersion ?? null,
+    stageAfter: ctx.stageAfter ?? null,
+    envelope: e,
+  };
+}
+
+/** Timeline order: by time, then by position within a stream, then by event id (a total, stable order). */
+export function compareTimeline(a: Pick<TimelineEntryRow, 'occurredAt' | 'streamId' | 'streamPosition' | 'eventId'>, b: typeof a): number {
+  const ta = Date.parse(a.occurredAt);
+  const tb = Date.parse(b.occurredAt);
+  if (ta !== tb) return ta - tb;
+  if (a.streamId === b.streamId && a.streamPosition !== b.streamPosition) return a.streamPosition - b.streamPosition;
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}

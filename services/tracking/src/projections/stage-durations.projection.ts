@@ -1,0 +1,42 @@
+import type { OrderStage } from '@flowline/contracts';
+import type { OrderSummaryRow } from './order-summary.projection';
+
+/** One stay of an order in a stage. `leftAt`/`durationMs` stay null while the order is still there. */
+export interface StageVisitRow {
+  orderId: string;
+  /** 1-based, in journey order; (orderId, visit) is the key. */
+  visit: number;
+  stage: OrderStage;
+  channel: string;
+  enteredAt: string;
+  leftAt: string | null;
+  durationMs: number | null;
+}
+
+export type StageVisitChange =
+  | { kind: 'open'; row: StageVisitRow }
+  | { kind: 'close'; orderId: string; visit: number; leftAt: string; durationMs: number };
+
+/**
+ * Stage-duration changes implied by a summary moving from `before` to `after`: close the visit the
+ * order left and open the one it entered. No change when the stage did not change.
+ */
+export function projectStageDurations(before: OrderSummaryRow | null, after: OrderSummaryRow | null): StageVisitChange[] {
+  if (!after || (before && before.stageVisit === after.stageVisit)) return [];
+  const changes: StageVisitChange[] = [];
+  if (before) {
+    changes.push({
+      kind: 'close',
+      orderId: before.orderId,
+      visit: before.stageVisit,
+      leftAt: after.stageEnteredAt,
+      durationMs: Math.max(0, Date.parse(after.stageEnteredAt) - Date.parse(before.stageEnteredAt)),
+    });
+  }
+  changes.push({
+    kind: 'open',
+    row: { orderId: after.orderId, visit: after.stageVisit, stage: after.stage, channel: after.channel, enteredAt: after.stageEnteredAt, leftAt: null, durationMs: null },
+  });
+  return changes;
+}
+

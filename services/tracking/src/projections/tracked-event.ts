@@ -1,0 +1,73 @@
+import {
+  ORDER_EVENT_TYPES,
+  Topics,
+  type ApprovalEventDataMap,
+  type EventEnvelope,
+  type FulfillmentEventDataMap,
+  type InventoryEventDataMap,
+  type OrderEventDataMap,
+} from '@flowline/contracts';
+
+type EnvelopeOf<M> = { [K in keyof M & string]: EventEnvelope<M[K], K> }[keyof M & string];
+
+export type OrderEvent = EnvelopeOf<OrderEventDataMap>;
+export type InventoryEvent = EnvelopeOf<InventoryEventDataMap>;
+export type ApprovalEvent = EnvelopeOf<ApprovalEventDataMap>;
+export type FulfillmentEvent = EnvelopeOf<FulfillmentEventDataMap>;
+/** Every integration event tracking reads. Type names are unique across contexts. */
+export type TrackedEvent = OrderEvent | InventoryEvent | ApprovalEvent | FulfillmentEvent;
+export type TrackedEventType = TrackedEvent['type'];
+
+/** The context that published an event (also its topic). */
+export type SourceContext = 'orders' | 'inventory' | 'approval' | 'fulfillment';
+
+// Records (not arrays) so the compiler says so when a contract gains an event type we do not list.
+const INVENTORY_TYPES: Record<keyof InventoryEventDataMap, true> = {
+  StockReserved: true, StockShortage: true, StockReleased: true, StockCommitted: true, StockReceived: true,
+  StockAdjusted: true, StockLevelChanged: true, AvailableToPromiseChanged: true, LowStockAlerted: true,
+};
+const APPROVAL_TYPES: Record<keyof ApprovalEventDataMap, true> = {
+  ApprovalRequested: true, ApprovalStepApproved: true, ApprovalGranted: true, ApprovalRejected: true, ApprovalWithdrawn: true,
+};
+const FULFILLMENT_TYPES: Record<keyof FulfillmentEventDataMap, true> = {
+  ShipmentPacked: true, ShipmentShipped: true, ShipmentDelivered: true, FulfillmentStopped: true,
+};
+const ORDER_TYPES = new Set<string>(ORDER_EVENT_TYPES);
+
+export const INVENTORY_EVENT_TYPES = Object.keys(INVENTORY_TYPES) as (keyof InventoryEventDataMap)[];
+export const APPROVAL_EVENT_TYPES = Object.keys(APPROVAL_TYPES) as (keyof ApprovalEventDataMap)[];
+export const FULFILLMENT_EVENT_TYPES = Object.keys(FULFILLMENT_TYPES) as (keyof FulfillmentEventDataMap)[];
+export const TRACKED_EVENT_TYPES: TrackedEventType[] = [...ORDER_EVENT_TYPES, ...INVENTORY_EVENT_TYPES, ...APPROVAL_EVENT_TYPES, ...FULFILLMENT_EVENT_TYPES];
+
+/** The logical topics tracking consumes, with the context each belongs to. */
+export const TRACKED_TOPICS: Record<SourceContext, string> = {
+  orders: Topics.orderEvents,
+  inventory: Topics.inventoryEvents,
+  approval: Topics.approvalEvents,
+  fulfillment: Topics.fulfillmentEvents,
+};
+
+/** Which context published an event type; undefined for a type tracking does not know. */
+export function contextOf(type: string): SourceContext | undefined {
+  if (ORDER_TYPES.has(type)) return 'orders';
+  if (type in INVENTORY_TYPES) return 'inventory';
+  if (type in APPROVAL_TYPES) return 'approval';
+  if (type in FULFILLMENT_TYPES) return 'fulfillment';
+  return undefined;
+}
+
+/** Narrows a decoded envelope to an event tracking understands (known type, schema version 1). */
+export function asTrackedEvent(envelope: EventEnvelope): TrackedEvent | undefined {
+  if (envelope.schemaVersion !== 1 || contextOf(envelope.type) === undefined) return undefined;
+  return envelope as TrackedEvent;
+}
+
+export function isOrderEvent(e: TrackedEvent): e is OrderEvent {
+  return ORDER_TYPES.has(e.type);
+}
+
+/** The order an event is about; undefined for SKU-level stock events (levels, ATP, receipts). */
+export function orderIdOf(e: TrackedEvent): string | undefined {
+  const data = e.data as { orderId?: unknown };
+  return typeof data.orderId === 'string' && data.orderId !== '' ? data.orderId : undefined;
+}

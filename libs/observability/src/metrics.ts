@@ -1,0 +1,74 @@
+import {
+  collectDefaultMetrics,
+  Counter,
+  type CounterConfiguration,
+  Gauge,
+  type GaugeConfiguration,
+  Histogram,
+  type HistogramConfiguration,
+  register,
+  type Registry,
+} from 'prom-client';
+
+/**
+ * The registry `/metrics` serves: prom-client's default one, which the other libs (event store,
+ * messaging) register their metrics on as well.
+ */
+export const metricsRegistry: Registry = register;
+
+/** A metric every process exports once default metrics are on (used as the "already on" marker). */
+const DEFAULT_METRIC_MARKER = 'process_cpu_user_seconds_total';
+
+/** Starts prom-client's default process and Node.js metrics, once per registry. */
+export function ensureDefaultMetrics(registry: Registry = metricsRegistry): void {
+  if (registry.getSingleMetric(DEFAULT_METRIC_MARKER)) return;
+  collectDefaultMetrics({ register: registry });
+}
+
+type AnyRegistry = Pick<Registry, 'getSingleMetric'>;
+type MetricKind = 'Counter' | 'Gauge' | 'Histogram';
+
+/**
+ * Returns the metric registered under `name`, or creates it. Modules can be loaded twice in one
+ * process (tests, bundles) and services boot several modules that want the same metric, so metrics
+ * are defined by name, not held in module variables. A name taken by another kind is a bug: throws.
+ */
+function defineOnce<T>(kind: MetricKind, name: string, registry: AnyRegistry, create: () => T): T {
+  const existing = registry.getSingleMetric(name);
+  if (!existing) return create();
+  const existingKind = existing.constructor.name;
+  if (existingKind !== kind) throw new Error(`metric ${name} is already registered as a ${existingKind}, not a ${kind}`);
+  return existing as T;
+}
+
+export function defineCounter<L extends string = string>(config: CounterConfiguration<L>): Counter<L> {
+  const registry = config.registers?.[0] ?? metricsRegistry;
+  return defineOnce('Counter', config.name, registry, () => new Counter<L>({ ...config, registers: [registry] }));
+}
+
+export function defineGauge<L extends string = string>(config: GaugeConfiguration<L>): Gauge<L> {
+  const registry = config.registers?.[0] ?? metricsRegistry;
+  return defineOnce('Gauge', config.name, registry, () => new Gauge<L>({ ...config, registers: [registry] }));
+}
+
+export function defineHistogram<L extends string = string>(config: HistogramConfiguration<L>): Histogram<L> {
+  const registry = config.registers?.[0] ?? metricsRegistry;
+  return defineOnce('Histogram', config.name, registry, () => new Histogram<L>({ ...config, registers: [registry] }));
+}
+
+/** The `/metrics` response: Prometheus text exposition of a registry. */
+export async function metricsText(registry: Registry = metricsRegistry): Promise<{ contentType: string; body: string }> {
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}
+
+export const HTTP_REQUEST_DURATION_METRIC = 'flowline_http_server_request_duration_seconds';
+
+/** Latency of HTTP requests by method, route pattern (not the raw URL: bounded labels) and status. */
+export function httpRequestDuration(): Histogram<'method' | 'route' | 'status_code'> {
+  return defineHistogram({
+    name: HTTP_REQUEST_DURATION_METRIC,
+    help: 'HTTP server request duration in seconds, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  });
+}

@@ -1,0 +1,138 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { context, propagation, type TextMapPropagator } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, ConsoleSpanExporter, NoopSpanProcessor, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+/** Where finished spans go. */
+export type TraceExporterKind = 'otlp' | 'console' | 'none';
+
+/**
+ * OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces-only variant) is set; the console
+ * when `OTEL_DEBUG=1`; otherwise none. "none" still records spans (and so trace ids for logs and
+ * Kafka headers), it only drops them when they end.
+ */
+export function selectTraceExporter(env: NodeJS.ProcessEnv = process.env): TraceExporterKind {
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return 'otlp';
+  if (env.OTEL_DEBUG === '1' || env.OTEL_DEBUG === 'true') return 'console';
+  return 'none';
+}
+
+/** Paths whose requests are not worth a span each (probes and scrapes, every few seconds). */
+export const UNTRACED_PATHS: readonly string[] = ['/health/live', '/health/ready', '/metrics'];
+
+export function isUntracedPath(url: string | undefined): boolean {
+  if (!url) return false;
+  const path = url.split('?', 1)[0];
+  return UNTRACED_PATHS.includes(path);
+}
+
+/** W3C trace context + baggage: what `traceparent` in HTTP and Kafka headers means. */
+export function w3cPropagator(): TextMapPropagator {
+  return new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
+}
+
+/** The HTTP instrumentation every service uses: server and client spans, probes left out. */
+export function httpInstrumentation(): HttpInstrumentation {
+  return new HttpInstrumentation({
+    ignoreIncomingRequestHook: (req: IncomingMessage) => isUntracedPath(req.url),
+  });
+}
+
+/**
+ * Instrumentations patch `http` when it is required. Modules loaded before the SDK started may
+ * already hold it, so require it once more: the patch then applies to the shared module object
+ * (Server.prototype.emit, request, get), which every holder sees.
+ */
+export function ensureHttpPatched(): void {
+  const req = createRequire(join(process.cwd(), 'noop.js'));
+  req('http');
+  req('https');
+}
+
+export interface TelemetryOptions {
+  serviceName: string;
+  serviceVersion?: string;
+  /** Overrides the choice made from the environment (tests). */
+  exporter?: TraceExporterKind;
+}
+
+export interface TelemetryHandle {
+  readonly serviceName: string;
+  readonly exporter: TraceExporterKind;
+  /** Flushes and stops span export. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+const STATE = Symbol.for('flowline.observability.telemetry');
+type Holder = { [STATE]?: TelemetryHandle };
+
+/**
+ * Starts OpenTelemetry for this process: AsyncLocalStorage context manager, W3C propagator, HTTP
+ * instrumentation, a tracer provider with the exporter from {@link selectTraceExporter}.
+ *
+ * Call it before anything else loads: in `main.ts`, the FIRST import is `./instrument`, a file
+ * that only calls `startTelemetry`, because instrumentations patch modules as they are loaded.
+ * Idempotent per process: a second call returns the first handle.
+ */
+export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
+  const holder = globalThis as Holder;
+  const existing = holder[STATE];
+  if (existing) return existing;
+
+  const exporter = options.exporter ?? selectTraceExporter();
+  const sdk = new NodeSDK({
+    serviceName: options.serviceName,
+    contextManager: new AsyncLocalStorageContextManager(),
+    textMapPropagator: w3cPropagator(),
+    instrumentations: [httpInstrumentation()],
+    spanProcessors: [spanProcessorFor(exporter)],
+    // Metrics go through prom-client (/metrics) and logs through pino: no OTel readers or exporters.
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  ensureHttpPatched();
+
+  let stopped: Promise<void> | undefined;
+  const handle: TelemetryHandle = {
+    serviceName: options.serviceName,
+    exporter,
+    shutdown: () => (stopped ??= sdk.shutdown().catch(() => undefined)),
+  };
+  holder[STATE] = handle;
+  return handle;
+}
+
+/** The handle of the telemetry started in this process, if any. */
+export function currentTelemetry(): TelemetryHandle | undefined {
+  return (globalThis as Holder)[STATE];
+}
+
+function spanProcessorFor(kind: TraceExporterKind): SpanProcessor {
+  switch (kind) {
+    case 'otlp':
+      // Reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT / _HEADERS itself.
+      return new BatchSpanProcessor(new OTLPTraceExporter());
+    case 'console':
+      return new SimpleSpanProcessor(new ConsoleSpanExporter());
+    case 'none':
+      return new NoopSpanProcessor();
+  }
+}
+
+/** True when a context manager is registered (context.with actually carries values across awaits). */
+export function hasActiveContextManager(): boolean {
+  const key = Symbol('probe');
+  return context.with(context.active().setValue(key, true), () => context.active().getValue(key) === true);
+}
+
+/** Exposed for tests and diagnostics: the fields the global propagator injects. */
+export function propagatorFields(): string[] {
+  return propagation.fields();
+}

@@ -36,6 +36,8 @@ export interface TimelineEntryRow {
   /** Rule behind the step, when a rule decided it. */
   ruleId: string | null;
   ruleSetVersion: string | null;
+  /** Content hash of the rule file, when the deciding service sent it. */
+  ruleSetHash: string | null;
   /** Stage after this event (order events only). */
   stageAfter: OrderStage | null;
   /** The event as received: as-of queries fold it again. */
@@ -52,7 +54,7 @@ export interface TimelineContext {
 interface Rendered {
   what: Bilingual;
   why?: Bilingual | null;
-  rule?: { ruleId: string; ruleSetVersion: string } | null;
+  rule?: { ruleId: string; ruleSetVersion: string; ruleSetHash?: string } | null;
 }
 
 /** "who" for an actor: 客服 王芳 / Customer service Wang Fang; 系统（order-intake）/ System (order-intake). */
@@ -137,14 +139,14 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
       return {
         what: { zh: `规则判定：${d.zh}`, en: `Rule decided: ${d.en}` },
         why: ruleWhy(e.data.ruleId, e.data.ruleSetVersion),
-        rule: { ruleId: e.data.ruleId, ruleSetVersion: e.data.ruleSetVersion },
+        rule: { ruleId: e.data.ruleId, ruleSetVersion: e.data.ruleSetVersion, ruleSetHash: e.data.ruleSetHash },
       };
     }
     case 'OrderApprovalRequired':
       return {
         what: { zh: `需要审批（审批流 ${e.data.chain}）`, en: `Approval required (chain ${e.data.chain})` },
         why: ruleWhy(e.data.ruleId, e.data.ruleSetVersion, 'require_approval'),
-        rule: { ruleId: e.data.ruleId, ruleSetVersion: e.data.ruleSetVersion },
+        rule: { ruleId: e.data.ruleId, ruleSetVersion: e.data.ruleSetVersion, ruleSetHash: e.data.ruleSetHash },
       };
     case 'OrderApproved':
       return { what: { zh: `审批通过（审批流 ${e.data.chain}）`, en: `Approved (chain ${e.data.chain})` } };
@@ -197,7 +199,13 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
         : { what: { zh: `已退款 ${m}，订单关闭`, en: `Refunded ${m}; order closed` } };
     }
     case 'OrderPutOnHold': {
-      const rule = ctx.lastRule?.decision === 'hold_for_review' ? ctx.lastRule : null;
+      // A rule put it on hold when the event names one; its version comes from the rule decision before it.
+      const last = ctx.lastRule ?? null;
+      const rule = e.data.ruleId
+        ? { ruleId: e.data.ruleId, ruleSetVersion: last?.ruleId === e.data.ruleId ? last.ruleSetVersion : '?' }
+        : last?.decision === 'hold_for_review'
+          ? last
+          : null;
       return {
         what: { zh: '订单挂起', en: 'Put on hold' },
         why: rule ? { zh: `${e.data.reason}；${ruleWhy(rule.ruleId, rule.ruleSetVersion).zh}`, en: `${e.data.reason}; ${ruleWhy(rule.ruleId, rule.ruleSetVersion).en}` } : reason(e.data.reason),
@@ -301,6 +309,7 @@ export function projectTimelineEntry(e: TrackedEvent, ctx: TimelineContext = {})
     whyEn: r.why?.en ?? null,
     ruleId: r.rule?.ruleId ?? null,
     ruleSetVersion: r.rule?.ruleSetVersion ?? null,
+    ruleSetHash: r.rule?.ruleSetHash ?? null,
     stageAfter: ctx.stageAfter ?? null,
     envelope: e,
   };

@@ -25,7 +25,7 @@ function given(events: TrackedEvent[]) {
 /** A placed, paid and reserved order o-1 and the builder that made it (clock one minute per event). */
 function reservedOrder() {
   const b = new EventBuilder(T0);
-  const events = [
+  const events: TrackedEvent[] = [
     b.event('OrderPlaced', placedData('o-1', {}, T0)),
     b.event('OrderPaid', { orderId: 'o-1', amount: 27900, currency: 'CNY', paidAt: '2026-03-02T01:01:00.000Z' }),
     b.event('OrderStockReserved', { orderId: 'o-1', reservationId: 'r-1', allocations: [{ lineId: 'l1', sku: 'SKU-TEA-01', warehouseId: 'hz-1', quantity: 2 }] }),
@@ -102,11 +102,11 @@ describe('order events -> summary, stage durations and timeline', () => {
 
   forType('OrderRuleDecided', 'records the rule id, rule-set version and decision, and says why in the timeline', () => {
     const { b, events } = reservedOrder();
-    const { summary, timeline, result } = given(events).when(b.event('OrderRuleDecided', { orderId: 'o-1', ruleId: 'vip-priority', ruleSetVersion: 'rs-12', decision: 'priority' }));
+    const { summary, timeline, result } = given(events).when(b.event('OrderRuleDecided', { orderId: 'o-1', ruleId: 'vip-priority', ruleSetVersion: 'rs-12', decision: 'priority', ruleSetHash: 'sha256:0123456789ab' }));
     expect(summary).toMatchObject({ stage: 'stock_reserved', lastRuleId: 'vip-priority', lastRuleSetVersion: 'rs-12', lastRuleDecision: 'priority', priority: 'high' });
     expect(result.stageVisits).toEqual([]);
     expect(timeline).toMatchObject({
-      ruleId: 'vip-priority', ruleSetVersion: 'rs-12', whatZh: '规则判定：优先处理', whatEn: 'Rule decided: priority handling',
+      ruleId: 'vip-priority', ruleSetVersion: 'rs-12', ruleSetHash: 'sha256:0123456789ab', whatZh: '规则判定：优先处理', whatEn: 'Rule decided: priority handling',
       whyZh: '规则 vip-priority（规则集版本 rs-12）', whyEn: 'rule vip-priority (rule set rs-12)',
     });
   });
@@ -231,6 +231,13 @@ describe('order events -> summary, stage durations and timeline', () => {
     expect(summary).toMatchObject({ stage: 'stock_reserved', onHold: true, holdReason: '地址可疑', manualTouch: true });
     expect(result.stageVisits).toEqual([]);
     expect(timeline).toMatchObject({ whatZh: '订单挂起', ruleId: 'risky-address', whyZh: '地址可疑；规则 risky-address（规则集版本 rs-7）' });
+  });
+
+  it('OrderPutOnHold: names the rule the event carries', () => {
+    const { b, events } = reservedOrder();
+    events.push(b.event('OrderRuleDecided', { orderId: 'o-1', ruleId: 'blocked-buyer', ruleSetVersion: 'rs-8', decision: 'hold_for_review' }));
+    const { timeline } = given(events).when(b.event('OrderPutOnHold', { orderId: 'o-1', reason: '买家在黑名单', ruleId: 'blocked-buyer' }));
+    expect(timeline).toMatchObject({ ruleId: 'blocked-buyer', ruleSetVersion: 'rs-8', whyEn: '买家在黑名单; rule blocked-buyer (rule set rs-8)' });
   });
 
   forType('OrderHoldReleased', 'clears the on_hold flag', () => {

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase } from '@flowline/testing';
+import { Pool } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuplicateEventId, type NewEvent, WrongExpectedVersion } from '../port';
+import { eventStoreContract } from '../testing/event-store-contract';
+import { migrate } from './migrations';
+import { OutOfOrderAppend, PostgresEventStore } from './postgres-event-store';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+beforeAll(async () => {
+  db = await createTestDatabase('eventstore_contract');
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+eventStoreContract('postgres', async () => {
+  const store = await PostgresEventStore.create({ connectionString: db.url, pollIntervalMs: 50 });
+  return { store, dispose: () => store.close() };
+});
+
+function event(type = 'Happened'): NewEvent {
+  return { eventId: randomUUID(), type, data: { type }, metadata: { correlationId: randomUUID(), causationId: null, occurredAt: new Date(0).toISOString() } };
+}
+
+describe('PostgresEventStore specifics', () => {
+  let pool: Pool;
+  let store: PostgresEventStore;
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: db.url, max: 6 });
+    store = await PostgresEventStore.create({ pool, schema: 'es_specifics', pollIntervalMs: 50 });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await pool?.end();
+  });
+
+  it('runs its migrations once: a second create applies nothing and keeps the data', async () => {
+    await store.appendToStream('order-m1', [event()]);
+    expect(await migrate(pool, 'es_specifics')).toEqual([]);
+    const again = await PostgresEventStore.create({ pool, schema: 'es_specifics' });
+    expect(await again.readStream('order-m1')).toHaveLength(1);
+    await again.close();
+    const versions = await pool.query('SELECT version FROM es_specifics.schema_migrations ORDER BY version');
+    expect(versions.rows.map((r) => r.version)).toEqual([1, 2]);
+  });
+
+  it('migrates concurrently from several processes without error', async () => {
+    const results = await Promise.all([1, 2, 3].map(() => migrate(pool, 'es_concurrent')));
+    expect(results.flat().sort()).toEqual([1, 2]);
+  });
+
+  it('refuses an event id already stored in another stream', async () => {
+    const e = event();
+    await store.appendToStream('order-d1', [e]);
+    await expect(store.appendToStream('order-d2', [e])).rejects.toBeInstanceOf(DuplicateEventId);
+    expect(await store.readStream('order-d2')).toEqual([]);
+  });
+
+  it('refuses a batch that repeats only some stored ids (not a retry of the same append)', async () => {
+    const a = event();
+    await store.appendToStream('order-d3', [a]);
+    await expect(store.appendToStream('order-d3', [a, event()])).rejects.toBeInstanceOf(DuplicateEventId);
+    expect(await store.readStream('order-d3')).toHaveLength(1);
+  });
+
+  it('appendToStreamWithin commits the events with the caller\'s own rows, or neither', async () => {
+    await pool.query('CREATE TABLE IF NOT EXISTS public.order_view (id text PRIMARY KEY, status text)');
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await store.appendToStreamWithin(client, 'order-w1', [event('OrderPlaced')], { expectedRevision: 'no_stream' });
+      await client.query(`INSERT INTO public.order_view VALUES ('w1', 'placed')`);
+      expect(await store.readStream('order-w1')).toEqual([]); // not visible before commit
+      await client.query('COMMIT');
+
+      await client.query('BEGIN');
+      await store.appendToStreamWithin(client, 'order-w2', [event('OrderPlaced')], { expectedRevision: 'no_stream' });
+      await client.query(`INSERT INTO public.order_view VALUES ('w2', 'placed')`);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+    expect(await store.readStream('order-w1')).toHaveLength(1);
+    expect(await store.readStream('order-w2')).toEqual([]);
+    const rows = await pool.query(`SELECT id FROM public.order_view ORDER BY id`);
+    expect(rows.rows.map((r) => r.id)).toEqual(['w1']);
+  });
+
+  it('appendToStreamWithin reports WrongExpectedVersion without aborting the caller\'s transaction', async () => {
+    await store.appendToStream('order-w3', [event()]);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await expect(store.appendToStreamWithin(client, 'order-w3', [event()], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(
+        WrongExpectedVersion,
+      );
+      const r = await store.appendToStreamWithin(client, 'order-w3', [event()], { expectedRevision: 0 });
+      await client.query('COMMIT');
+      expect(r.nextExpectedRevision).toBe(1);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('refuses to append in a transaction whose id predates the stream head (log order would invert the stream)', async () => {
+    await pool.query('CREATE TABLE IF NOT EXISTS public.scratch (id text)');
+    const early = await pool.connect();
+    try {
+      await early.query('BEGIN');
+      await early.query(`INSERT INTO public.scratch VALUES ('takes a transaction id now')`);
+      await store.appendToStream('order-o1', [event('First')]); // a later transaction writes revision 0
+      const error = await store.appendToStreamWithin(early, 'order-o1', [event('Second')], { expectedRevision: 0 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OutOfOrderAppend);
+      await early.query('ROLLBACK');
+    } finally {
+      early.release();
+    }
+    expect((await store.readStream('order-o1')).map((e) => e.type)).toEqual(['First']);
+  });
+
+  it('stores type, schema version, data and metadata in their own columns', async () => {
+    const e: NewEvent = {
+      ...event('OrderPlaced'),
+      schemaVersion: 3,
+      data: { orderId: 'o-9', amount: 1999 },
+      metadata: { correlationId: 'corr-1', causationId: 'cmd-1', occurredAt: '2026-05-01T08:00:00.000Z', actor: { kind: 'service', id: 'intake' }, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    };
+    await store.appendToStream('order-c1', [e]);
+    const row = (await pool.query(`SELECT event_type, schema_version, data, metadata FROM es_specifics.events WHERE event_id = $1`, [e.eventId])).rows[0];
+    expect(row).toEqual({ event_type: 'OrderPlaced', schema_version: 3, data: e.data, metadata: e.metadata });
+  });
+});

@@ -1,0 +1,400 @@
+import { Client, type ClientConfig, type DatabaseError, Pool, type PoolConfig, type QueryResult, type QueryResultRow } from 'pg';
+import { assertAppendable, ChangeSignal, checkExpectedRevision, type PollPage, startPollingSubscription } from '../internal';
+import {
+  type AppendResult,
+  DuplicateEventId,
+  type EventFilter,
+  type EventStore,
+  type ExpectedRevision,
+  type LogPosition,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '../port';
+import { instrumentAppend } from '../telemetry';
+import { DEFAULT_SCHEMA, migrate, notifyChannel, quoteSchema } from './migrations';
+
+/**
+ * Anything that runs a parameterised query: a pg `PoolClient` or `Client` (for example the one
+ * behind a TypeORM QueryRunner, `queryRunner.connection`/`databaseConnection`).
+ */
+export interface SqlClient {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface PostgresEventStoreOptions {
+  /** Used when no pool is given; defaults to DATABASE_URL. */
+  connectionString?: string;
+  /** A pool the caller owns (close() leaves it open). */
+  pool?: Pool;
+  /** Schema holding the tables (default `eventstore`). */
+  schema?: string;
+  /** How often idle subscriptions poll when no notification wakes them (default 200 ms). */
+  pollIntervalMs?: number;
+  /** LISTEN for the insert trigger's NOTIFY to wake subscriptions at once (default true). */
+  listen?: boolean;
+  /** Pool size when the store creates its own pool (default 10). */
+  poolSize?: number;
+}
+
+/**
+ * Appending inside a caller's transaction found that the transaction's id is older than the id
+ * of the transaction that wrote the stream's last event. Committing would put this event before
+ * its predecessor in the log order, so the append is refused; roll back and retry in a new
+ * transaction. It can only happen when the transaction wrote something else before appending:
+ * append first to avoid it.
+ */
+export class OutOfOrderAppend extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly transactionId: bigint,
+    readonly lastEventTransactionId: bigint,
+  ) {
+    super(
+      `append to ${streamId} refused: transaction ${transactionId} is older than transaction ${lastEventTransactionId} ` +
+        'that wrote the stream head; retry in a new transaction (append before other writes)',
+    );
+    this.name = 'OutOfOrderAppend';
+  }
+}
+
+const MAX_APPEND_ATTEMPTS = 5;
+const UNIQUE_VIOLATION = '23505';
+
+interface EventRow {
+  global_position: string;
+  transaction_id: string;
+  stream_id: string;
+  stream_position: string;
+  event_id: string;
+  event_type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+}
+
+const EVENT_COLUMNS =
+  'global_position, transaction_id::text AS transaction_id, stream_id, stream_position, event_id, event_type, schema_version, data, metadata';
+
+function toRecorded(r: EventRow): RecordedEvent {
+  return {
+    eventId: r.event_id,
+    type: r.event_type,
+    schemaVersion: r.schema_version,
+    streamId: r.stream_id,
+    streamPosition: Number(r.stream_position),
+    position: { commit: BigInt(r.transaction_id), prepare: BigInt(r.global_position) },
+    data: r.data,
+    metadata: r.metadata,
+  };
+}
+
+/** xid8 has no negative values; START (-1/-1) and anything before the first real id map to 0. */
+function cursorParams(after: LogPosition | undefined): [string, string] {
+  if (!after || after.commit < 0n) return ['0', '-1'];
+  return [after.commit.toString(), after.prepare.toString()];
+}
+
+function filterParams(filter: EventFilter | undefined): [string[] | null, string[] | null] {
+  const prefixes = filter?.streamPrefixes?.length ? filter.streamPrefixes : null;
+  const types = filter?.eventTypes?.length ? filter.eventTypes : null;
+  return [prefixes, types];
+}
+
+function isUniqueViolation(error: unknown): error is DatabaseError {
+  return typeof error === 'object' && error !== null && (error as DatabaseError).code === UNIQUE_VIOLATION;
+}
+
+/**
+ * The event store on PostgreSQL (`pg`). One `events` table per schema; the log order is
+ * (transaction_id, global_position) and reads of the log stop below the oldest running
+ * transaction, so a late-committing transaction is never skipped (docs/adr/0003).
+ */
+export class PostgresEventStore implements EventStore {
+  private readonly changed = new ChangeSignal();
+  private readonly subscriptions = new Set<Subscription>();
+  private listener: Client | undefined;
+  private listenerConnecting = false;
+  private listenerRetryAt = 0;
+  private closed = false;
+  /** The quoted schema name, ready to prefix table names. */
+  private readonly s: string;
+
+  private constructor(
+    readonly pool: Pool,
+    private readonly ownsPool: boolean,
+    readonly schema: string,
+    private readonly options: PostgresEventStoreOptions,
+  ) {
+    this.s = quoteSchema(schema);
+  }
+
+  /** Connects, runs the migrations and returns a ready store. */
+  static async create(opts: PostgresEventStoreOptions = {}): Promise<PostgresEventStore> {
+    const schema = opts.schema ?? DEFAULT_SCHEMA;
+    quoteSchema(schema);
+    let pool = opts.pool;
+    const ownsPool = !pool;
+    if (!pool) {
+      const connectionString = opts.connectionString ?? process.env.DATABASE_URL;
+      if (!connectionString) throw new Error('PostgresEventStore needs a pool, a connectionString or DATABASE_URL');
+      pool = new Pool({ connectionString, max: opts.poolSize ?? 10 });
+      // An idle client losing its connection must not crash the process; the next query reconnects.
+      pool.on('error', () => undefined);
+    }
+    try {
+      await migrate(pool, schema);
+    } catch (error) {
+      if (ownsPool) await pool.end();
+      throw error;
+    }
+    return new PostgresEventStore(pool, ownsPool, schema, opts);
+  }
+
+  appendToStream(streamId: string, events: NewEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult> {
+    return instrumentAppend('postgres', streamId, events, async (toStore) => {
+      this.assertOpen();
+      assertAppendable(streamId, toStore);
+      const client = await this.pool.connect();
+      try {
+        return await this.appendWithRetry(client, streamId, toStore, options?.expectedRevision ?? 'any', {
+          begin: 'BEGIN',
+          commit: 'COMMIT',
+          rollback: 'ROLLBACK',
+        });
+      } finally {
+        client.release();
+      }
+    });
+  }
+
+  /**
+   * Appends inside a transaction the caller has opened on `client`, so a service can write its
+   * own rows (read models, outbox, inbox) and the events atomically; the events become visible
+   * when the caller commits. Same checks and results as appendToStream. Runs under a savepoint:
+   * a lost race is re-evaluated without aborting the caller's transaction.
+   *
+   * Append before the transaction's other writes: the transaction id is taken at its first
+   * write, and the log is ordered by it (see OutOfOrderAppend).
+   */
+  appendToStreamWithin(
+    client: SqlClient,
+    streamId: string,
+    events: NewEvent[],
+    options?: { expectedRevision?: ExpectedRevision },
+  ): Promise<AppendResult> {
+    return instrumentAppend('postgres', streamId, events, async (toStore) => {
+      this.assertOpen();
+      assertAppendable(streamId, toStore);
+      return this.appendWithRetry(client, streamId, toStore, options?.expectedRevision ?? 'any', {
+        begin: 'SAVEPOINT flowline_eventstore_append',
+        commit: 'RELEASE SAVEPOINT flowline_eventstore_append',
+        rollback: 'ROLLBACK TO SAVEPOINT flowline_eventstore_append',
+      });
+    });
+  }
+
+  /**
+   * Runs the append; when a concurrent transaction took the same stream revision or event id
+   * first (unique violation, raised once that transaction committed), starts over: the second
+   * look sees the winner and yields WrongExpectedVersion, the idempotent result, or (for
+   * 'any' / 'stream_exists') a successful append after it.
+   */
+  private async appendWithRetry(
+    client: SqlClient,
+    streamId: string,
+    events: NewEvent[],
+    expected: ExpectedRevision,
+    tx: { begin: string; commit: string; rollback: string },
+  ): Promise<AppendResult> {
+    for (let attempt = 1; ; attempt++) {
+      await client.query(tx.begin);
+      try {
+        const result = await this.tryAppend(client, streamId, events, expected);
+        await client.query(tx.commit);
+        return result;
+      } catch (error) {
+        await client.query(tx.rollback).catch(() => undefined);
+        if (isUniqueViolation(error) && attempt < MAX_APPEND_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async tryAppend(client: SqlClient, streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    const ids = events.map((e) => e.eventId);
+    // One round trip: the stream head, whether any id is already stored, and this transaction's
+    // id (taken now if not yet: a committed head was written by an older transaction, see below).
+    const head = await client.query<{ revision: string | null; head_tx: string | null; my_tx: string; known_ids: number }>(
+      `SELECT h.stream_position AS revision, h.transaction_id::text AS head_tx, pg_current_xact_id()::text AS my_tx,
+              (SELECT count(*)::int FROM ${this.s}.events WHERE event_id = ANY($2::text[])) AS known_ids
+         FROM (SELECT 1) AS one
+         LEFT JOIN LATERAL (
+           SELECT stream_position, transaction_id FROM ${this.s}.events
+            WHERE stream_id = $1 ORDER BY stream_position DESC LIMIT 1) AS h ON true`,
+      [streamId, ids],
+    );
+    const row = head.rows[0];
+    if (row.known_ids > 0) return this.retriedAppend(client, streamId, ids);
+
+    const current = row.revision === null ? -1 : Number(row.revision);
+    checkExpectedRevision(streamId, expected, current);
+    if (row.head_tx !== null && BigInt(row.head_tx) > BigInt(row.my_tx)) {
+      // Only possible in appendToStreamWithin after earlier writes: our id predates the head's.
+      throw new OutOfOrderAppend(streamId, BigInt(row.my_tx), BigInt(row.head_tx));
+    }
+
+    const batch = JSON.stringify(
+      events.map((e) => ({ id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata })),
+    );
+    const inserted = await client.query<{ global_position: string; transaction_id: string; stream_position: string }>(
+      `INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+       SELECT $1, $2::bigint + e.ord - 1, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
+         FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(doc, ord)
+        ORDER BY e.ord
+       RETURNING global_position, transaction_id::text AS transaction_id, stream_position`,
+      [streamId, current + 1, batch],
+    );
+    let last = inserted.rows[0];
+    for (const r of inserted.rows) if (BigInt(r.global_position) > BigInt(last.global_position)) last = r;
+    return {
+      nextExpectedRevision: current + events.length,
+      position: { commit: BigInt(last.transaction_id), prepare: BigInt(last.global_position) },
+    };
+  }
+
+  /** Some ids are stored already: the same result if this is a retry of that exact append, else DuplicateEventId. */
+  private async retriedAppend(client: SqlClient, streamId: string, ids: string[]): Promise<AppendResult> {
+    const found = await client.query<{ event_id: string; stream_id: string; stream_position: string; global_position: string; transaction_id: string }>(
+      `SELECT event_id, stream_id, stream_position, global_position, transaction_id::text AS transaction_id
+         FROM ${this.s}.events WHERE event_id = ANY($1::text[])`,
+      [ids],
+    );
+    const byId = new Map(found.rows.map((r) => [r.event_id, r]));
+    const rows = ids.map((id) => byId.get(id));
+    const first = rows[0];
+    const isRetry =
+      first !== undefined &&
+      rows.every((r, i) => r !== undefined && r.stream_id === streamId && Number(r.stream_position) === Number(first.stream_position) + i);
+    if (!isRetry) throw new DuplicateEventId(streamId, ids.find((id) => byId.has(id)) ?? ids[0]);
+    const last = rows[rows.length - 1]!;
+    return {
+      nextExpectedRevision: Number(last.stream_position),
+      position: { commit: BigInt(last.transaction_id), prepare: BigInt(last.global_position) },
+    };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const backwards = options.direction === 'backwards';
+    const from = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
+    const result = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM ${this.s}.events
+        WHERE stream_id = $1 AND stream_position ${backwards ? '<=' : '>='} $2
+        ORDER BY stream_position ${backwards ? 'DESC' : 'ASC'}
+        LIMIT $3`,
+      [streamId, from, options.maxCount ?? null],
+    );
+    return result.rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    return (await this.readLog(options.after, options.maxCount ?? null, options.filter)).events;
+  }
+
+  /**
+   * One page of the log after `after`, in (transaction_id, global_position) order, limited to
+   * transactions older than the snapshot's xmin: every one of them has ended, so no row can
+   * still appear below that horizon and a cursor never passes an event that commits later.
+   */
+  private async readLog(after: LogPosition | undefined, limit: number | null, filter: EventFilter | undefined): Promise<PollPage> {
+    const [commit, prepare] = cursorParams(after);
+    const [prefixes, types] = filterParams(filter);
+    const result = await this.pool.query<EventRow & { horizon: string }>(
+      `WITH snapshot AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+       SELECT snapshot.xmin::text AS horizon, e.*
+         FROM snapshot
+         LEFT JOIN LATERAL (
+           SELECT ${EVENT_COLUMNS} FROM ${this.s}.events
+            WHERE transaction_id < snapshot.xmin
+              AND (transaction_id, global_position) > ($1::xid8, $2::bigint)
+              AND ($3::text[] IS NULL OR stream_id ^@ ANY($3::text[]))
+              AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))
+            ORDER BY transaction_id, global_position
+            LIMIT $5) AS e ON true`,
+      [commit, prepare, prefixes, types, limit],
+    );
+    const horizon = BigInt(result.rows[0].horizon);
+    const events = result.rows.filter((r) => r.event_id !== null).map(toRecorded);
+    // Below the horizon the log is final; when the page was not cut by the limit, the next
+    // read can start at the horizon even if filtered-out rows were all that lay before it.
+    const scannedTo = limit === null || events.length < limit ? { commit: horizon, prepare: -1n } : undefined;
+    return { events, scannedTo };
+  }
+
+  subscribeToAll(options: SubscribeOptions): Subscription {
+    this.assertOpen();
+    if (this.options.listen !== false) this.ensureListener();
+    const sub: Subscription = startPollingSubscription(options, {
+      poll: (after, limit, filter) => {
+        if (this.options.listen !== false) this.ensureListener();
+        return this.readLog(after, limit, filter);
+      },
+      signal: this.changed,
+      pollIntervalMs: this.options.pollIntervalMs ?? 200,
+      onStopped: () => this.subscriptions.delete(sub),
+    });
+    this.subscriptions.add(sub);
+    return sub;
+  }
+
+  /** Keeps one LISTEN connection per store while subscriptions run; polling covers any outage. */
+  private ensureListener(): void {
+    if (this.listener || this.listenerConnecting || this.closed || Date.now() < this.listenerRetryAt) return;
+    this.listenerConnecting = true;
+    const config: ClientConfig = this.ownsPool
+      ? { connectionString: this.options.connectionString ?? process.env.DATABASE_URL }
+      : (this.pool.options as PoolConfig);
+    const client = new Client(config);
+    const drop = () => {
+      if (this.listener === client) this.listener = undefined;
+      this.listenerRetryAt = Date.now() + 2_000;
+      client.end().catch(() => undefined);
+    };
+    client.on('error', drop);
+    client.on('end', drop);
+    client.on('notification', () => this.changed.notify());
+    client
+      .connect()
+      .then(() => client.query(`LISTEN "${notifyChannel(this.schema)}"`))
+      .then(() => {
+        this.listenerConnecting = false;
+        if (this.closed) return void client.end().catch(() => undefined);
+        this.listener = client;
+        // Anything committed while we were connecting is picked up by the next poll.
+        this.changed.notify();
+      })
+      .catch(() => {
+        this.listenerConnecting = false;
+        drop();
+      });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener) await listener.end().catch(() => undefined);
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('PostgresEventStore is closed');
+  }
+}

@@ -21,7 +21,10 @@ let child: ChildProcess | undefined;
 function portOpen(p: number): Promise<boolean> {
   return new Promise((done) => {
     const s = createConnection({ host: '127.0.0.1', port: p });
-    s.once('connect', () => (s.destroy(), done(true)));
+    s.once('connect', () => {
+      s.destroy();
+      done(true);
+    });
     s.once('error', () => done(false));
   });
 }
@@ -35,19 +38,26 @@ afterAll(() => {
 describe('embedded PostgreSQL fallback', () => {
   it('initialises a cluster, serves trust-auth connections on 127.0.0.1 and stops on SIGTERM', async () => {
     expect(await portOpen(port)).toBe(false);
-    child = spawn(process.execPath, [resolve(root, 'scripts/embedded-postgres.mjs')], {
+    const server = spawn(process.execPath, [resolve(root, 'scripts/embedded-postgres.mjs')], {
       env: { ...process.env, EMBEDDED_PG_PORT: String(port), EMBEDDED_PG_DIR: dataDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child = server;
     let output = '';
-    child.stdout?.on('data', (d) => (output += String(d)));
-    child.stderr?.on('data', (d) => (output += String(d)));
+    server.stderr.on('data', (d) => (output += String(d)));
     await new Promise<void>((ready, fail) => {
       const timer = setTimeout(() => fail(new Error(`not serving after 90 s:\n${output}`)), 90_000);
-      child!.stdout?.on('data', () => {
-        if (output.includes(`serving on 127.0.0.1:${port}`)) (clearTimeout(timer), ready());
+      server.stdout.on('data', (d) => {
+        output += String(d);
+        if (output.includes(`serving on 127.0.0.1:${port}`)) {
+          clearTimeout(timer);
+          ready();
+        }
       });
-      child!.once('exit', (code) => (clearTimeout(timer), fail(new Error(`exited ${code}:\n${output}`))));
+      server.once('exit', (code) => {
+        clearTimeout(timer);
+        fail(new Error(`exited ${code}:\n${output}`));
+      });
     });
 
     const client = new Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
@@ -63,8 +73,8 @@ describe('embedded PostgreSQL fallback', () => {
       await client.end();
     }
 
-    const exited = new Promise<number | null>((done) => child!.once('exit', (code) => done(code)));
-    child.kill('SIGTERM');
+    const exited = new Promise<number | null>((done) => server.once('exit', (code) => done(code)));
+    server.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(await portOpen(port)).toBe(false);
   }, 120_000);

@@ -1,1 +1,3 @@
 export * from './infra';
+export * from './decider-spec';
+export * from './builders/orders.builders';

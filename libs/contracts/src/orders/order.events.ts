@@ -25,8 +25,16 @@ export interface OrderEventDataMap {
   /** Inventory could not reserve; the order goes to exception. */
   OrderStockShortage: { orderId: string; missing: { sku: string; requested: number; available: number }[] };
   /** A flow rule fired; `ruleId` and `ruleSetVersion` say why, for the timeline. */
-  OrderRuleDecided: { orderId: string; ruleId: string; ruleSetVersion: string; decision: RuleDecisionKind; params?: Record<string, unknown> };
-  OrderApprovalRequired: { orderId: string; chain: string; ruleId: string; ruleSetVersion: string };
+  OrderRuleDecided: {
+    orderId: string;
+    ruleId: string;
+    ruleSetVersion: string;
+    decision: RuleDecisionKind;
+    params?: Record<string, unknown>;
+    /** Content hash of the rule file that decided (`sha256:` + 12 hex), so an edited file without a version bump still shows. */
+    ruleSetHash?: string;
+  };
+  OrderApprovalRequired: { orderId: string; chain: string; ruleId: string; ruleSetVersion: string; ruleSetHash?: string };
   OrderApproved: { orderId: string; chain: string; approvalId: string };
   OrderApprovalRejected: { orderId: string; chain: string; approvalId: string; reason: string; rejectedBy?: string };
   OrderReadyToShip: { orderId: string; priority: 'normal' | 'high'; freeShipping: boolean; requiresQc: boolean };
@@ -39,7 +47,8 @@ export interface OrderEventDataMap {
   OrderRefundRequested: { orderId: string; amount: number; reason: string; stageAtRequest: OrderStage };
   /** Terminal when before shipment; after shipment it is recorded for the returns flow. */
   OrderRefunded: { orderId: string; amount: number; afterShipment: boolean };
-  OrderPutOnHold: { orderId: string; reason: string };
+  /** `ruleId` is set when a flow rule (not a person) put the order on hold. */
+  OrderPutOnHold: { orderId: string; reason: string; ruleId?: string };
   OrderHoldReleased: { orderId: string; reason: string };
   OrderExceptionFlagged: { orderId: string; code: string; reason: string; details?: Record<string, unknown> };
   OrderExceptionResolved: { orderId: string; reason: string };

@@ -69,3 +69,74 @@ export interface OrderTotals {
 }
 
 export type { Money };
+
+/**
+ * The customer as order-intake stores it: name and phone in full (they stay in order-intake's own
+ * stream); everything leaving the service carries {@link CustomerRef} with masked values instead.
+ */
+export interface CustomerDetails {
+  /** The channel's customer id (e.g. Taobao buyer open id). */
+  channelCustomerId?: string;
+  nickname?: string;
+  name?: string;
+  phone?: string;
+  email?: string;
+  /** Seller-side tags such as `vip` or `blocked`; flow rules read them. */
+  tags: string[];
+}
+
+/** Shipping address in full, as order-intake stores it ({@link AddressView} is the masked view). */
+export interface ShippingAddress {
+  province: string;
+  city: string;
+  district: string;
+  street: string;
+  detail: string;
+  postalCode?: string;
+  recipient: string;
+  phone: string;
+}
+
+/** One order line as submitted. Money in integer minor units; the server computes line totals. */
+export interface OrderLineInput {
+  /** The channel's sub-order id, or a server-made `L<n>` when the channel has none. */
+  lineId: string;
+  sku: string;
+  title: string;
+  /** Integer > 0. */
+  quantity: number;
+  /** Integer minor units per unit. */
+  unitPrice: number;
+  /** Integer minor units taken off this line (0 when none). */
+  lineDiscount: number;
+  /** Product category; `custom` marks made-to-order goods that need approval. */
+  category?: string;
+}
+
+/**
+ * The canonical order as a channel connector or the REST/gRPC API submits it, after channel
+ * mapping (yuan strings -> fen) and before the server adds the id, totals and status.
+ * Carries full PII; it is the payload of order-intake's `PlaceOrder` command.
+ */
+export interface OrderSubmission {
+  channel: Channel;
+  /** The channel's own order id, unique per channel (a string: Taobao's have 19 digits). */
+  channelOrderId: string;
+  shopId: string;
+  customer: CustomerDetails;
+  shippingAddress: ShippingAddress;
+  lines: OrderLineInput[];
+  /** Integer minor units. */
+  shippingFee: number;
+  /** Integer minor units taken off the whole order. */
+  orderDiscount: number;
+  /** ISO-4217, `CNY` by default. */
+  currency: string;
+  buyerMessage?: string;
+  sellerRemark?: string;
+  tags: string[];
+  /** References to attached files, e.g. design drawings of a custom order. */
+  attachments: string[];
+  /** ISO time the buyer placed the order on the channel. */
+  placedAt: string;
+}

@@ -25,7 +25,8 @@ writeFileSync(
   JSON.stringify({
     extends: join(root, 'tsconfig.base.json'),
     compilerOptions: { baseUrl: root },
-    include: [join(root, projectRoot, '**/*.ts')],
+    // Ambient declarations (*.d.ts) of the libs come along: imports reach lib code, not those.
+    include: [join(root, projectRoot, '**/*.ts'), join(root, 'libs/*/src/**/*.d.ts')],
   }),
 );
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

@@ -1,0 +1,170 @@
+import type { SqlQueryable } from '@flowline/messaging';
+import type { SlaConfig } from '../domain/sla';
+import { clockStatus, type OrderSummaryRow } from '../projections/order-summary.projection';
+import { projectEvent } from '../projections/order-tracking.projection';
+import type { TimelineEntryRow } from '../projections/order-timeline.projection';
+import type { StageVisitRow } from '../projections/stage-durations.projection';
+import { orderIdOf, type TrackedEvent } from '../projections/tracked-event';
+import { projectionFields, SUMMARY_COLUMNS, summaryFromRecord, summaryToRecord, timelineToRecord, TIMELINE_KEYS, visitToRecord } from './row-mapping';
+import { quoteSchema, table } from './tracking-schema';
+
+/** Where a consumed event sat in Kafka (logical topic name). */
+export interface SourcePosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface PositionedEvent {
+  /** Undefined for a message tracking does not understand (unknown type or version): only its position counts. */
+  event: TrackedEvent | undefined;
+  position: SourcePosition;
+  eventId: string;
+  occurredAt: string;
+}
+
+/** What a transaction changed, for live notifications. */
+export interface ApplyResult {
+  summaries: OrderSummaryRow[];
+  timeline: TimelineEntryRow[];
+}
+
+/** Postgres NOTIFY channel carrying changed order ids (delivered on commit, to every replica). */
+export const ORDER_CHANGED_CHANNEL = 'tracking_order_changed';
+
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const q = (c: string) => `"${c}"`;
+
+/**
+ * Writes projection changes into one tracking schema (the live one or a rebuild's). One code path
+ * for live consumption and replay: load the touched summaries, fold the events with the pure
+ * projections, write everything in one statement. Runs inside the caller's transaction.
+ */
+export class ProjectionStore {
+  private readonly summaryUpsert: string;
+  private readonly writeAll: string;
+
+  constructor(
+    readonly schema: string,
+    private readonly config: SlaConfig,
+    private readonly options: { notify: boolean } = { notify: true },
+  ) {
+    quoteSchema(schema);
+    const S = table(schema, 'order_summary');
+    const cols = [...SUMMARY_COLUMNS, 'sla_colour', 'stuck', 'status_at'];
+    this.summaryUpsert = `INSERT INTO ${S} (${cols.map(q).join(', ')})
+      SELECT ${cols.map(q).join(', ')} FROM jsonb_populate_recordset(NULL::${S}, $1::jsonb)
+      ON CONFLICT ("order_id") DO UPDATE SET ${cols.filter((c) => c !== 'order_id').map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ')}, "updated_at" = now()`;
+    const T = table(schema, 'timeline_entry');
+    const tcols = TIMELINE_KEYS.map(snake);
+    const V = table(schema, 'stage_visit');
+    const C = table(schema, 'checkpoint');
+    // Data-modifying CTEs: one round trip for every write of the batch. They share one snapshot, so
+    // a visit opened and closed in the same batch is written once, already closed (see apply()).
+    this.writeAll = `WITH
+      s AS (${this.summaryUpsert} RETURNING 1),
+      t AS (INSERT INTO ${T} (${tcols.map(q).join(', ')}) SELECT ${tcols.map(q).join(', ')} FROM jsonb_populate_recordset(NULL::${T}, $2::jsonb) ON CONFLICT ("event_id") DO NOTHING RETURNING 1),
+      vo AS (INSERT INTO ${V} SELECT * FROM jsonb_populate_recordset(NULL::${V}, $3::jsonb) ON CONFLICT ("order_id", "visit") DO NOTHING RETURNING 1),
+      vc AS (UPDATE ${V} v SET "left_at" = x."left_at", "duration_ms" = x."duration_ms" FROM jsonb_populate_recordset(NULL::${V}, $4::jsonb) x WHERE v."order_id" = x."order_id" AND v."visit" = x."visit" RETURNING 1),
+      c AS (INSERT INTO ${C} ("topic", "partition", "offset", "event_id", "occurred_at", "applied_at")
+            SELECT x."topic", x."partition", x."offset", x."event_id", x."occurred_at", now() FROM jsonb_populate_recordset(NULL::${C}, $5::jsonb) x
+            ON CONFLICT ("topic", "partition") DO UPDATE SET "offset" = EXCLUDED."offset", "event_id" = EXCLUDED."event_id", "occurred_at" = EXCLUDED."occurred_at", "applied_at" = now()
+            WHERE ${C}."offset" < EXCLUDED."offset" RETURNING 1)
+      SELECT (SELECT count(*) FROM s) AS s, (SELECT count(*) FROM t) AS t, (SELECT count(*) FROM vo) AS vo, (SELECT count(*) FROM vc) AS vc, (SELECT count(*) FROM c) AS c`;
+  }
+
+  /** Loads summaries by order id, locking them for the transaction (concurrent partitions never share an order, but be safe). */
+  async loadSummaries(tx: SqlQueryable, orderIds: string[]): Promise<Map<string, OrderSummaryRow>> {
+    const out = new Map<string, OrderSummaryRow>();
+    if (orderIds.length === 0) return out;
+    const r = await tx.query(`SELECT * FROM ${table(this.schema, 'order_summary')} WHERE "order_id" = ANY($1::text[]) FOR UPDATE`, [orderIds]);
+    for (const rec of r.rows) {
+      const row = projectionFields(summaryFromRecord(rec));
+      out.set(row.orderId, row);
+    }
+    return out;
+  }
+
+  /**
+   * Applies events (already claimed in the inbox, so each once) in the order given. `now` only
+   * sets the clock status stored with changed rows; the projected fields never depend on it.
+   */
+  async apply(tx: SqlQueryable, items: PositionedEvent[], now: string): Promise<ApplyResult> {
+    const events = items.map((i) => i.event).filter((e): e is TrackedEvent => e !== undefined);
+    const orderIds = [...new Set(events.filter((e) => e.type.startsWith('Order')).map(orderIdOf).filter((id): id is string => !!id))];
+    const summaries = await this.loadSummaries(tx, orderIds);
+    const changed = new Map<string, OrderSummaryRow>();
+    const timeline: TimelineEntryRow[] = [];
+    const opened = new Map<string, StageVisitRow>();
+    const closed = new Map<string, StageVisitRow>();
+
+    for (const e of events) {
+      const id = orderIdOf(e);
+      const result = projectEvent(id ? (summaries.get(id) ?? null) : null, e, this.config);
+      if (!result.orderId) continue;
+      if (result.summaryChanged && result.summary) {
+        summaries.set(result.orderId, result.summary);
+        changed.set(result.orderId, result.summary);
+      }
+      if (result.timeline) timeline.push(result.timeline);
+      for (const c of result.stageVisits) {
+        if (c.kind === 'open') {
+          opened.set(`${c.row.orderId}#${c.row.visit}`, c.row);
+          continue;
+        }
+        const key = `${c.orderId}#${c.visit}`;
+        const open = opened.get(key);
+        if (open) opened.set(key, { ...open, leftAt: c.leftAt, durationMs: c.durationMs });
+        else closed.set(key, { orderId: c.orderId, visit: c.visit, stage: 'placed', channel: '', enteredAt: c.leftAt, leftAt: c.leftAt, durationMs: c.durationMs });
+      }
+    }
+
+    const checkpoints = new Map<string, Record<string, unknown>>();
+    for (const i of items) {
+      const key = `${i.position.topic}#${i.position.partition}`;
+      const prev = checkpoints.get(key);
+      if (!prev || BigInt(prev.offset as string) < BigInt(i.position.offset)) {
+        checkpoints.set(key, { topic: i.position.topic, partition: i.position.partition, offset: i.position.offset, event_id: i.eventId, occurred_at: i.occurredAt });
+      }
+    }
+
+    const summaryRecords = [...changed.values()].map((row) => summaryToRecord(row, { ...clockStatus(row, now, this.config), statusAt: now }));
+    await tx.query(this.writeAll, [
+      JSON.stringify(summaryRecords),
+      JSON.stringify(timeline.map(timelineToRecord)),
+      JSON.stringify([...opened.values()].map(visitToRecord)),
+      JSON.stringify([...closed.values()].map(visitToRecord)),
+      JSON.stringify([...checkpoints.values()]),
+    ]);
+    if (this.options.notify && changed.size > 0) {
+      await tx.query(`SELECT pg_notify('${ORDER_CHANGED_CHANNEL}', id) FROM unnest($1::text[]) AS id`, [[...changed.keys()]]);
+    }
+    return { summaries: [...changed.values()], timeline };
+  }
+
+  /**
+   * Claims events in this schema's inbox under `group` (the live consumer group, so that after a
+   * swap the live consumer skips what the rebuild applied). Returns the event ids that were new.
+   */
+  async claim(tx: SqlQueryable, group: string, items: PositionedEvent[]): Promise<Set<string>> {
+    const unique = new Map<string, PositionedEvent>();
+    for (const i of items) if (!unique.has(i.eventId)) unique.set(i.eventId, i);
+    if (unique.size === 0) return new Set();
+    const list = [...unique.values()];
+    const r = await tx.query(
+      `INSERT INTO ${table(this.schema, 'inbox')} ("consumer_group", "event_id", "event_type", "topic", "partition", "offset")
+       SELECT $1, x.event_id, x.event_type, x.topic, x.partition, x.offset
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[]) AS x(event_id, event_type, topic, partition, "offset")
+       ON CONFLICT ("consumer_group", "event_id") DO NOTHING RETURNING "event_id"`,
+      [
+        group,
+        list.map((i) => i.eventId),
+        list.map((i) => i.event?.type ?? 'unknown'),
+        list.map((i) => i.position.topic),
+        list.map((i) => i.position.partition),
+        list.map((i) => i.position.offset),
+      ],
+    );
+    return new Set(r.rows.map((row: { event_id: string }) => row.event_id));
+  }
+}

@@ -1,0 +1,157 @@
+import { inboxDdl, quoteTable, type SqlQueryable } from '@flowline/messaging';
+
+/** The live schema's default name (`TRACKING_DB_SCHEMA`). Rebuilds fill `<schema>_rb_<id>` and swap it in. */
+export const DEFAULT_TRACKING_SCHEMA = 'tracking';
+
+/** Validates and quotes a schema name. */
+export function quoteSchema(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
+  return `"${schema}"`;
+}
+
+/** A table of a tracking schema, quoted: `"tracking"."order_summary"`. */
+export function table(schema: string, name: 'order_summary' | 'timeline_entry' | 'stage_visit' | 'checkpoint' | 'inbox' | 'meta'): string {
+  return quoteTable(`${schema}.${name}`);
+}
+
+/**
+ * The tables of one tracking schema. The live schema and every rebuild schema are created from
+ * this one definition, so a swap exchanges identical shapes. The TypeORM entities mirror it (the
+ * integration test checks that TypeORM sees nothing to change).
+ */
+export function trackingSchemaDdl(schema: string): string[] {
+  const s = quoteSchema(schema);
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${s}`,
+    `CREATE TABLE IF NOT EXISTS ${s}."order_summary" (
+      "order_id" text NOT NULL PRIMARY KEY,
+      "channel" text NOT NULL,
+      "channel_order_id" text NOT NULL,
+      "shop_id" text NOT NULL,
+      "customer_masked" text,
+      "customer_phone_masked" text,
+      "province" text,
+      "city" text,
+      "line_count" integer NOT NULL,
+      "item_count" integer NOT NULL,
+      "grand_total" bigint NOT NULL,
+      "currency" text NOT NULL,
+      "paid_amount" bigint NOT NULL,
+      "refunded_amount" bigint NOT NULL,
+      "stage" text NOT NULL,
+      "stage_entered_at" timestamptz NOT NULL,
+      "stage_visit" integer NOT NULL,
+      "on_hold" boolean NOT NULL,
+      "hold_reason" text,
+      "exception" boolean NOT NULL,
+      "exception_code" text,
+      "exception_reason" text,
+      "ever_exception" boolean NOT NULL,
+      "manual_touch" boolean NOT NULL,
+      "ingest_mode" text NOT NULL,
+      "refund_requested" boolean NOT NULL,
+      "approval_chain" text,
+      "last_rule_id" text,
+      "last_rule_set_version" text,
+      "last_rule_decision" text,
+      "priority" text NOT NULL,
+      "carrier" text,
+      "tracking_number" text,
+      "placed_at" timestamptz NOT NULL,
+      "paid_at" timestamptz,
+      "ready_to_ship_at" timestamptz,
+      "shipped_at" timestamptz,
+      "delivered_at" timestamptz,
+      "closed_at" timestamptz,
+      "sla_segment" text,
+      "sla_started_at" timestamptz,
+      "sla_yellow_at" timestamptz,
+      "sla_due_at" timestamptz,
+      "stuck_at" timestamptz,
+      "eta_ship_by" timestamptz,
+      "last_event_at" timestamptz NOT NULL,
+      "last_stream_position" bigint NOT NULL,
+      "event_count" integer NOT NULL,
+      "sla_colour" text NOT NULL DEFAULT 'none',
+      "stuck" boolean NOT NULL DEFAULT false,
+      "status_at" timestamptz,
+      "updated_at" timestamptz NOT NULL DEFAULT now()
+    )`,
+    `CREATE INDEX IF NOT EXISTS "ix_order_summary_placed" ON ${s}."order_summary" ("placed_at", "order_id")`,
+    `CREATE INDEX IF NOT EXISTS "ix_order_summary_stage" ON ${s}."order_summary" ("stage", "placed_at")`,
+    `CREATE INDEX IF NOT EXISTS "ix_order_summary_colour" ON ${s}."order_summary" ("sla_colour", "placed_at")`,
+    `CREATE INDEX IF NOT EXISTS "ix_order_summary_channel" ON ${s}."order_summary" ("channel", "placed_at")`,
+    `CREATE INDEX IF NOT EXISTS "ix_order_summary_due" ON ${s}."order_summary" ("sla_yellow_at") WHERE "sla_yellow_at" IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS "ix_order_summary_stuck_at" ON ${s}."order_summary" ("stuck_at") WHERE "stuck_at" IS NOT NULL`,
+    `CREATE TABLE IF NOT EXISTS ${s}."timeline_entry" (
+      "event_id" text NOT NULL PRIMARY KEY,
+      "order_id" text NOT NULL,
+      "occurred_at" timestamptz NOT NULL,
+      "type" text NOT NULL,
+      "context" text NOT NULL,
+      "stream_id" text NOT NULL,
+      "stream_position" bigint NOT NULL,
+      "actor_kind" text,
+      "actor_id" text,
+      "actor_role" text,
+      "actor_name" text,
+      "who_zh" text NOT NULL,
+      "who_en" text NOT NULL,
+      "what_zh" text NOT NULL,
+      "what_en" text NOT NULL,
+      "why_zh" text,
+      "why_en" text,
+      "rule_id" text,
+      "rule_set_version" text,
+      "rule_set_hash" text,
+      "stage_after" text,
+      "envelope" jsonb NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS "ix_timeline_entry_order" ON ${s}."timeline_entry" ("order_id", "occurred_at")`,
+    `CREATE TABLE IF NOT EXISTS ${s}."stage_visit" (
+      "order_id" text NOT NULL,
+      "visit" integer NOT NULL,
+      "stage" text NOT NULL,
+      "channel" text NOT NULL,
+      "entered_at" timestamptz NOT NULL,
+      "left_at" timestamptz,
+      "duration_ms" bigint,
+      PRIMARY KEY ("order_id", "visit")
+    )`,
+    `CREATE INDEX IF NOT EXISTS "ix_stage_visit_left" ON ${s}."stage_visit" ("left_at", "stage")`,
+    `CREATE TABLE IF NOT EXISTS ${s}."checkpoint" (
+      "topic" text NOT NULL,
+      "partition" integer NOT NULL,
+      "offset" bigint NOT NULL,
+      "event_id" text NOT NULL,
+      "occurred_at" timestamptz NOT NULL,
+      "applied_at" timestamptz NOT NULL,
+      PRIMARY KEY ("topic", "partition")
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${s}."meta" (
+      "key" text NOT NULL PRIMARY KEY,
+      "value" jsonb NOT NULL
+    )`,
+    inboxDdl(`${schema}.inbox`),
+  ];
+}
+
+/**
+ * Creates the schema's tables when missing. Serialised by an advisory lock: replicas starting at
+ * once would otherwise race on `CREATE ... IF NOT EXISTS` (not race-free in PostgreSQL).
+ */
+export async function ensureTrackingSchema(transactions: { run<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> }, schema: string): Promise<void> {
+  await transactions.run(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_DDL_LOCK]);
+    for (const sql of trackingSchemaDdl(schema)) await tx.query(sql);
+  });
+}
+
+/** Advisory lock keys (arbitrary constants, unique within the tracking database). */
+export const SCHEMA_DDL_LOCK = 7_341_001;
+/** Every projection transaction holds this lock shared; a swap takes it exclusively. */
+export const PROJECTION_SWAP_LOCK = 7_341_002;
+/** Only one clock job in the cluster recomputes SLA colours at a time. */
+export const CLOCK_JOB_LOCK = 7_341_003;
+/** Only one rebuild at a time. */
+export const REBUILD_LOCK = 7_341_004;

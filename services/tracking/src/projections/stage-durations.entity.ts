@@ -1,0 +1,15 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { bigintAsNumber } from './order-summary.entity';
+
+/** `stage_visit`: one row per stay of an order in a stage (see StageVisitRow). */
+@Entity({ name: 'stage_visit' })
+@Index('ix_stage_visit_left', ['leftAt', 'stage'])
+export class StageVisitEntity {
+  @PrimaryColumn({ name: 'order_id', type: 'text' }) orderId!: string;
+  @PrimaryColumn({ type: 'integer' }) visit!: number;
+  @Column({ type: 'text' }) stage!: string;
+  @Column({ type: 'text' }) channel!: string;
+  @Column({ name: 'entered_at', type: 'timestamptz' }) enteredAt!: Date;
+  @Column({ name: 'left_at', type: 'timestamptz', nullable: true }) leftAt!: Date | null;
+  @Column({ name: 'duration_ms', type: 'bigint', nullable: true, transformer: bigintAsNumber }) durationMs!: number | null;
+}

@@ -29,6 +29,7 @@ describe('PostgresEventStore specifics', () => {
   let store: PostgresEventStore;
   beforeAll(async () => {
     pool = new Pool({ connectionString: db.url, max: 6 });
+    pool.on('error', () => undefined); // DROP DATABASE ... FORCE at teardown ends idle clients
     store = await PostgresEventStore.create({ pool, schema: 'es_specifics', pollIntervalMs: 50 });
   });
   afterAll(async () => {

@@ -61,7 +61,7 @@ export class OutOfOrderAppend extends Error {
   }
 }
 
-const MAX_APPEND_ATTEMPTS = 5;
+const MAX_APPEND_ATTEMPTS = 10;
 const UNIQUE_VIOLATION = '23505';
 
 interface EventRow {
@@ -226,6 +226,12 @@ export class PostgresEventStore implements EventStore {
 
   private async tryAppend(client: SqlClient, streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const ids = events.map((e) => e.eventId);
+    if (expected === 'any' || expected === 'stream_exists') {
+      // These appends must not fail because another one won the race for the next revision:
+      // queue them per stream (the lock is released at the end of the transaction). A separate
+      // statement, so the head query below takes its snapshot after the lock is granted.
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`flowline.eventstore.stream:${streamId}`]);
+    }
     // One round trip: the stream head, whether any id is already stored, and this transaction's
     // id (taken now if not yet: a committed head was written by an older transaction, see below).
     const head = await client.query<{ revision: string | null; head_tx: string | null; my_tx: string; known_ids: number }>(

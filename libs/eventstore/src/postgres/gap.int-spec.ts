@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase } from '@flowline/testing';
+import { Pool, type PoolClient } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { comparePositions, type NewEvent, type RecordedEvent, type Subscription, WrongExpectedVersion } from '../port';
+import { PostgresEventStore } from './postgres-event-store';
+
+/**
+ * The hard requirement of docs/adr/0003: a subscriber never skips an event whose transaction
+ * commits after a later-positioned one, never delivers twice, and never stalls on the hole a
+ * rolled-back transaction leaves in the global_position sequence.
+ */
+
+const HOLD_MS = 5_000;
+const WRITERS = 8;
+const WRITERS_RUN_MS = 6_500;
+
+function event(type: string): NewEvent {
+  return {
+    eventId: randomUUID(),
+    type,
+    data: { type },
+    metadata: { correlationId: randomUUID(), causationId: null, occurredAt: new Date().toISOString() },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
+describe('PostgreSQL log order with concurrent, long and rolled-back transactions', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let pool: Pool;
+  let store: PostgresEventStore;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('eventstore_gap');
+    pool = new Pool({ connectionString: db.url, max: 20 });
+    pool.on('error', () => undefined); // DROP DATABASE ... FORCE at teardown ends idle clients
+    store = await PostgresEventStore.create({ pool, pollIntervalMs: 50 });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await pool?.end();
+    await db?.drop();
+  });
+
+  it(
+    'delivers exactly the committed events, once, in order per stream, with 8 writers, a 5 s transaction and a rollback',
+    async () => {
+      const delivered: { event: RecordedEvent; at: number }[] = [];
+      const sub: Subscription = store.subscribeToAll({
+        onEvent: async (e) => void delivered.push({ event: e, at: Date.now() }),
+      });
+
+      // A reader that trusts global_position alone, run side by side to prove the hazard is real.
+      const naiveSeen = new Set<string>();
+      let naiveCursor = 0n;
+      let naiveRunning = true;
+      const naive = (async () => {
+        while (naiveRunning) {
+          const rows = await pool.query<{ event_id: string; global_position: string }>(
+            'SELECT event_id, global_position FROM eventstore.events WHERE global_position > $1 ORDER BY global_position',
+            [naiveCursor.toString()],
+          );
+          for (const r of rows.rows) {
+            naiveSeen.add(r.event_id);
+            naiveCursor = BigInt(r.global_position);
+          }
+          await sleep(20);
+        }
+      })();
+
+      // stream -> revision -> event id, from each append's result (completion order of concurrent
+      // appends to the shared stream need not be their commit order).
+      const committed = new Map<string, Map<number, string>>();
+      const remember = (stream: string, events: NewEvent[], lastRevision: number) => {
+        const revisions = committed.get(stream) ?? new Map<number, string>();
+        events.forEach((e, i) => revisions.set(lastRevision - events.length + 1 + i, e.eventId));
+        committed.set(stream, revisions);
+      };
+      const rolledBackIds = new Set<string>();
+      const t0 = Date.now();
+      const heldEvents = [event('HeldA'), event('HeldB'), event('HeldC')];
+      const heldIds = heldEvents.map((e) => e.eventId);
+
+      // 1. A transaction appends first (lowest global positions) and stays open for 5 s.
+      const held: PoolClient = await pool.connect();
+      await held.query('BEGIN');
+      const heldResult = await store.appendToStreamWithin(held, 'held-1', heldEvents, { expectedRevision: 'no_stream' });
+
+      // 2. Another transaction appends while the writers run, then rolls back: a hole in the sequence.
+      const rollback = (async () => {
+        await sleep(500);
+        const c = await pool.connect();
+        try {
+          await c.query('BEGIN');
+          const doomed = [event('Doomed'), event('Doomed')];
+          doomed.forEach((e) => rolledBackIds.add(e.eventId));
+          await store.appendToStreamWithin(c, 'rolled-1', doomed, { expectedRevision: 'no_stream' });
+          await sleep(1_500);
+          await c.query('ROLLBACK');
+        } finally {
+          c.release();
+        }
+      })();
+
+      // 3. Eight writers append concurrently, to their own streams (exact expected revision) and
+      //    to one shared stream ('any': losers of a race retry, leaving more holes).
+      const writer = async (w: number) => {
+        const revisions = new Map<string, number>();
+        let n = 0;
+        while (Date.now() - t0 < WRITERS_RUN_MS) {
+          const own = n % 3 !== 2;
+          const stream = own ? `w${w}-s${n % 4}` : 'shared-1';
+          const batch = Array.from({ length: 1 + (n % 3) }, () => event(`W${w}`));
+          const r = await store.appendToStream(stream, batch, { expectedRevision: own ? (revisions.get(stream) ?? 'no_stream') : 'any' });
+          revisions.set(stream, r.nextExpectedRevision);
+          remember(stream, batch, r.nextExpectedRevision);
+          n++;
+          await sleep(10 + Math.floor(Math.random() * 60));
+        }
+        return n;
+      };
+      const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
+
+      // While the 5 s transaction is open nothing written after it may be delivered (it could
+      // still commit below them); the position-only reader meanwhile races ahead.
+      await sleep(Math.max(0, HOLD_MS - (Date.now() - t0)));
+      const deliveredWhileHeld = delivered.length;
+      const naiveBeforeCommit = new Set(naiveSeen);
+      await held.query('COMMIT');
+      const committedAt = Date.now();
+      held.release();
+      remember('held-1', heldEvents, heldResult.nextExpectedRevision);
+
+      const appends = await Promise.all(writers);
+      await rollback;
+      // Writers' appends to one shared stream with 'any' may race; make sure none failed silently.
+      expect(appends.every((n) => n > 0)).toBe(true);
+
+      const committedIds = new Set([...committed.values()].flatMap((revisions) => [...revisions.values()]));
+      const allArrived = await waitFor(() => delivered.length >= committedIds.size, 15_000);
+      await sleep(500); // anything extra (a duplicate) would show up now
+      naiveRunning = false;
+      await naive;
+
+      // Phase 2, no transaction open: a fresh rollback hole must not hold back a later commit.
+      const before = delivered.length;
+      const c = await pool.connect();
+      let holeStart = 0n;
+      try {
+        await c.query('BEGIN');
+        holeStart = (await store.appendToStreamWithin(c, 'rolled-2', [event('Doomed')])).position.prepare;
+        await c.query('ROLLBACK');
+      } finally {
+        c.release();
+      }
+      const afterHole = await store.appendToStream('after-hole', [event('AfterHole')]);
+      const appendedAt = Date.now();
+      const arrivedAfterHole = await waitFor(() => delivered.length > before, 5_000);
+      const afterHoleLatency = (delivered[before]?.at ?? Date.now()) - appendedAt;
+      await sub.stop();
+
+      const ids = delivered.map((d) => d.event.eventId);
+      const deliveredIds = new Set(ids);
+      const report = {
+        writerAppends: appends.reduce((a, b) => a + b, 0),
+        committedEvents: committedIds.size,
+        delivered: delivered.length,
+        deliveredWhileHeld,
+        naiveSawBeforeCommit: naiveBeforeCommit.size,
+        naiveMissed: [...committedIds].filter((id) => !naiveSeen.has(id)).length,
+        // Time from the 5 s transaction's commit until it and the backlog held behind it arrived.
+        msFromCommitToBacklogDelivered:
+          Math.max(...delivered.filter((d) => heldIds.includes(d.event.eventId) || naiveBeforeCommit.has(d.event.eventId)).map((d) => d.at)) -
+          committedAt,
+        msAfterRollbackHole: afterHoleLatency,
+      };
+      console.log('gap test:', JSON.stringify(report));
+
+      expect(allArrived).toBe(true);
+      expect(deliveredWhileHeld).toBe(0);
+      expect(naiveBeforeCommit.size).toBeGreaterThan(0);
+      // The naive reader skipped exactly the late-committing transaction's events...
+      expect(heldIds.every((id) => !naiveSeen.has(id))).toBe(true);
+      expect(heldResult.position.prepare).toBeLessThan(delivered[delivered.length - 1].event.position.prepare);
+      // ...while the subscription has every committed event once, and nothing rolled back.
+      expect(deliveredIds.size).toBe(ids.length);
+      expect([...deliveredIds].filter((id) => id !== afterHoleEventId(delivered)).sort()).toEqual([...committedIds].sort());
+      expect([...rolledBackIds].some((id) => deliveredIds.has(id))).toBe(false);
+      // Log order: strictly increasing positions; each stream in revision order.
+      for (let i = 1; i < delivered.length; i++) {
+        expect(comparePositions(delivered[i - 1].event.position, delivered[i].event.position)).toBeLessThan(0);
+      }
+      for (const [stream, revisions] of committed) {
+        const got = delivered.filter((d) => d.event.streamId === stream).map((d) => d.event);
+        expect(got.map((e) => e.streamPosition)).toEqual([...revisions.keys()].sort((a, b) => a - b));
+        expect(got.map((e) => e.eventId)).toEqual(got.map((e) => revisions.get(e.streamPosition)));
+      }
+      // Phase 2: the hole is real and did not hold the later event back.
+      expect(afterHole.position.prepare).toBeGreaterThan(holeStart);
+      const hole = await pool.query('SELECT count(*)::int AS n FROM eventstore.events WHERE global_position = $1', [holeStart.toString()]);
+      expect(hole.rows[0].n).toBe(0);
+      expect(arrivedAfterHole).toBe(true);
+      expect(delivered[before].event.type).toBe('AfterHole');
+    },
+    120_000,
+  );
+
+  it('WrongExpectedVersion still holds for a writer racing the open transaction on the same stream', async () => {
+    const held = await pool.connect();
+    try {
+      await held.query('BEGIN');
+      await store.appendToStreamWithin(held, 'contended-1', [event('First')], { expectedRevision: 'no_stream' });
+      // The competing append waits on the open transaction's unique key, then loses.
+      const racing = store.appendToStream('contended-1', [event('Second')], { expectedRevision: 'no_stream' }).catch((e: unknown) => e);
+      await sleep(300);
+      await held.query('COMMIT');
+      expect(await racing).toBeInstanceOf(WrongExpectedVersion);
+    } finally {
+      held.release();
+    }
+    expect((await store.readStream('contended-1')).map((e) => e.type)).toEqual(['First']);
+  });
+});
+
+function afterHoleEventId(delivered: { event: RecordedEvent }[]): string | undefined {
+  return delivered.find((d) => d.event.type === 'AfterHole')?.event.eventId;
+}

@@ -1,0 +1,89 @@
+/**
+ * Process configuration read from the environment, in one place so every service reads the same
+ * variables the same way. Pure functions of `env` (tests pass their own).
+ */
+
+/** Default PostgreSQL server when DATABASE_URL is not set (local trust auth, user postgres). */
+export const DEFAULT_POSTGRES_SERVER = 'postgres://postgres@127.0.0.1:5432';
+
+/** `order-intake` -> `flowline_order_intake`: each service owns one database. */
+export function serviceDatabaseName(serviceName: string): string {
+  return `flowline_${serviceName.replace(/[^a-z0-9]+/gi, '_').toLowerCase()}`;
+}
+
+/**
+ * The URL of a service's own database.
+ * - an explicit `url` (tests pass the URL of a database made for them) wins;
+ * - else DATABASE_URL: its server, and its database unless that is empty or the `postgres`
+ *   admin database, in which case the service's own database on that server (so one
+ *   DATABASE_URL=postgres://host:5432/postgres serves every service without mixing their tables);
+ * - else the local server with the service's own database.
+ */
+export function resolveDatabaseUrl(defaultDatabase: string, env: NodeJS.ProcessEnv = process.env, url?: string): string {
+  if (url) return url;
+  const u = new URL(env.DATABASE_URL || `${DEFAULT_POSTGRES_SERVER}/`);
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!database || database === 'postgres') u.pathname = `/${defaultDatabase}`;
+  return u.toString();
+}
+
+/** The database name in a PostgreSQL URL. */
+export function databaseNameOf(url: string): string {
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  if (!name) throw new Error(`no database name in ${redactUrl(url)}`);
+  return name;
+}
+
+/** The URL with its password masked, for logs and error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+/** KAFKA_BROKERS as a list (comma separated), 127.0.0.1:9092 by default. */
+export function kafkaBrokersFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.KAFKA_BROKERS ?? '127.0.0.1:9092')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * A port from the environment (`HTTP_PORT`, `GRPC_PORT`), else the service's fixed default.
+ * 0 is allowed (pick a free port). Anything else that is not a port is a configuration error.
+ */
+export function envPort(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`${name}=${raw} is not a TCP port`);
+  return port;
+}
+
+/** Request body limit in bytes: BODY_LIMIT_BYTES, else 1 MiB. */
+export function bodyLimitFromEnv(env: NodeJS.ProcessEnv = process.env, fallback = 1_048_576): number {
+  const raw = env.BODY_LIMIT_BYTES?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`BODY_LIMIT_BYTES=${raw} is not a positive integer`);
+  return n;
+}
+
+/**
+ * What PlatformModule resolved for this service; inject it (`constructor(config: PlatformConfig)`)
+ * instead of reading process.env in features.
+ */
+export class PlatformConfig {
+  constructor(
+    readonly serviceName: string,
+    /** The service's own database; null when the service runs without one. */
+    readonly database: { url: string; name: string } | null,
+    /** Kafka brokers; null when the service runs without Kafka. */
+    readonly kafka: { brokers: string[]; clientId: string } | null,
+  ) {}
+}

@@ -1,0 +1,41 @@
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { KafkaHealthIndicator, KafkaProbe, PostgresHealthIndicator } from '@flowline/observability';
+import type { DataSource } from 'typeorm';
+
+/**
+ * Kubernetes probes. Liveness says only "the process answers" (restarting would not fix a database
+ * outage); readiness checks the service's own database and Kafka, and answers 503 when either is
+ * down so traffic goes elsewhere.
+ */
+@ApiTags('operations')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly postgres: PostgresHealthIndicator,
+    private readonly kafka: KafkaHealthIndicator,
+    @Optional() @Inject(getDataSourceToken()) private readonly dataSource?: DataSource,
+    @Optional() private readonly kafkaProbe?: KafkaProbe,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: the process is up' })
+  live() {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: PostgreSQL and Kafka answer' })
+  ready() {
+    const checks: HealthIndicatorFunction[] = [];
+    const { dataSource, kafkaProbe } = this;
+    if (dataSource) checks.push(() => this.postgres.pingCheck('postgres', dataSource));
+    if (kafkaProbe) checks.push(() => this.kafka.pingCheck('kafka', kafkaProbe));
+    return this.health.check(checks);
+  }
+}

@@ -1,0 +1,11 @@
+export * from './bootstrap';
+export * from './config';
+export * from './database';
+export * from './exception-filter';
+export * from './grpc/grpc-health';
+export * from './grpc/grpc-options';
+export * from './platform.module';
+export * from './validation';
+export { HealthController } from './health.controller';
+export { MetricsController } from './metrics.controller';
+export * from './testing/grpc-probe';

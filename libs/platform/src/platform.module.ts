@@ -1,0 +1,122 @@
+import { type DynamicModule, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { KafkaHealthIndicator, KafkaProbe, loggerModule, PostgresHealthIndicator } from '@flowline/observability';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { databaseNameOf, kafkaBrokersFromEnv, PlatformConfig, resolveDatabaseUrl, serviceDatabaseName } from './config';
+import { ensureDatabaseExists } from './database';
+import { GrpcHealth } from './grpc/grpc-health';
+import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+
+/** The service's own PostgreSQL database, reached through TypeORM. */
+export interface PlatformDatabaseOptions {
+  /** Full URL; overrides DATABASE_URL (tests pass the URL of a database made for them). */
+  url?: string;
+  /** Database name when the URL comes from DATABASE_URL or the default; `flowline_<service>` by default. */
+  name?: string;
+  /** Entities besides those registered with TypeOrmModule.forFeature (which load automatically). */
+  entities?: DataSourceOptions['entities'];
+  migrations?: DataSourceOptions['migrations'];
+  /** Run pending migrations on boot. */
+  migrationsRun?: boolean;
+  /** Create tables from entities on boot (tests and early development only). */
+  synchronize?: boolean;
+  /** Connection attempts on boot before giving up (default 5, one second apart). */
+  retryAttempts?: number;
+  /** Max pooled connections (default 10). */
+  poolSize?: number;
+}
+
+export interface PlatformModuleOptions {
+  serviceName: string;
+  /** `false`: the service has no database (readiness then skips PostgreSQL). */
+  database?: PlatformDatabaseOptions | false;
+  /** `false`: the service does not use Kafka (readiness then skips it). Brokers from KAFKA_BROKERS by default. */
+  kafka?: { brokers?: string[] } | false;
+}
+
+/**
+ * What every service needs around its own features, in one import:
+ * config ({@link PlatformConfig}), pino logging, the service's own database (TypeORM DataSource,
+ * created on first boot), health endpoints (/health/live, /health/ready), /metrics, and the gRPC
+ * health state. Global, so features inject DataSource, PlatformConfig or repositories directly.
+ *
+ * ```ts
+ * @Module({ imports: [PlatformModule.forRoot({ serviceName: 'inventory' }), StockModule] })
+ * export class AppModule {}
+ * ```
+ */
+@Module({})
+export class PlatformModule {
+  static forRoot(options: PlatformModuleOptions): DynamicModule {
+    const config = resolvePlatformConfig(options);
+    const providers: Provider[] = [
+      { provide: PlatformConfig, useValue: config },
+      PostgresHealthIndicator,
+      KafkaHealthIndicator,
+      GrpcHealth,
+    ];
+    if (config.kafka) {
+      const { brokers, clientId } = config.kafka;
+      providers.push({ provide: KafkaProbe, useFactory: () => new ClosingKafkaProbe({ brokers, clientId: `${clientId}-health` }) });
+    }
+    const imports: DynamicModule['imports'] = [loggerModule({ serviceName: options.serviceName }), TerminusModule.forRoot({ logger: false })];
+    if (config.database) imports.push(typeOrmFor(config.database.url, options.database || {}));
+    return {
+      module: PlatformModule,
+      global: true,
+      imports,
+      controllers: [HealthController, MetricsController],
+      providers,
+      exports: config.kafka ? [PlatformConfig, GrpcHealth, KafkaProbe] : [PlatformConfig, GrpcHealth],
+    };
+  }
+}
+
+/** Resolves ports-independent settings from the options and the environment. */
+export function resolvePlatformConfig(options: PlatformModuleOptions, env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  let database: PlatformConfig['database'] = null;
+  if (options.database !== false) {
+    const db = options.database ?? {};
+    const url = resolveDatabaseUrl(db.name ?? serviceDatabaseName(options.serviceName), env, db.url);
+    database = { url, name: databaseNameOf(url) };
+  }
+  const kafka =
+    options.kafka === false ? null : { brokers: options.kafka?.brokers ?? kafkaBrokersFromEnv(env), clientId: options.serviceName };
+  return new PlatformConfig(options.serviceName, database, kafka);
+}
+
+class ClosingKafkaProbe extends KafkaProbe implements OnApplicationShutdown {
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+}
+
+function typeOrmFor(url: string, db: PlatformDatabaseOptions): DynamicModule {
+  return TypeOrmModule.forRootAsync({
+    useFactory: (): TypeOrmModuleOptions => ({
+      type: 'postgres',
+      url,
+      autoLoadEntities: true,
+      entities: db.entities ?? [],
+      migrations: db.migrations ?? [],
+      migrationsRun: db.migrationsRun ?? false,
+      synchronize: db.synchronize ?? false,
+      retryAttempts: db.retryAttempts ?? 5,
+      retryDelay: 1_000,
+      extra: {
+        max: db.poolSize ?? 10,
+        // Fail fast instead of queueing forever when the server is gone.
+        connectionTimeoutMillis: 5_000,
+        keepAlive: true,
+      },
+    }),
+    // Each service owns its database: create it on first boot (idempotent, race-safe).
+    dataSourceFactory: async (options) => {
+      if (!options) throw new Error('TypeORM options missing');
+      await ensureDatabaseExists(url);
+      return new DataSource(options);
+    },
+  });
+}

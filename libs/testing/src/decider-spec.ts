@@ -10,7 +10,8 @@ import { fold, type Decider } from '@flowline/domain';
  *
  * `given` events are folded with `evolve`; `then` compares `decide`'s events as JSON (events are
  * plain JSON by contract, so an absent and an undefined field are the same);
- * `thenThrows` matches the listed properties of the thrown error (code, kind, ...) and proves
+ * `thenThrows` matches the listed properties of the thrown error (code, kind, details: {field}...;
+ * nested objects match as subsets) and proves
  * the refusal produced no events (decide threw before returning any).
  * Framework-agnostic (node:assert), so importing @flowline/testing outside a test runner is safe.
  */
@@ -62,9 +63,7 @@ export function deciderSpec<S, C, E>(decider: Decider<S, C, E>): DeciderSpec<S, 
                 thrown = e;
               }
               if (decided !== undefined) fail(`expected the command to be refused, but it decided ${JSON.stringify(decided)}`);
-              for (const [key, value] of Object.entries(expected)) {
-                deepStrictEqual((thrown as Record<string, unknown>)[key], value, `error.${key}: ${String(thrown)}`);
-              }
+              assertSubset(thrown, expected, 'error', String(thrown));
             },
           };
         },
@@ -75,4 +74,17 @@ export function deciderSpec<S, C, E>(decider: Decider<S, C, E>): DeciderSpec<S, 
 
 function asJson(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value));
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+/** Every property of `expected` is in `actual` with an equal value; nested plain objects compare as subsets. */
+function assertSubset(actual: unknown, expected: Record<string, unknown>, path: string, context: string): void {
+  for (const [key, value] of Object.entries(expected)) {
+    const got = (actual as Record<string, unknown> | null | undefined)?.[key];
+    if (isPlainObject(value) && isPlainObject(got)) assertSubset(got, value, `${path}.${key}`, context);
+    else deepStrictEqual(got, value, `${path}.${key} (${context})`);
+  }
 }

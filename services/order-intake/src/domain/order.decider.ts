@@ -1,0 +1,378 @@
+import type { OrderStage } from '@flowline/contracts';
+import { assertNever, type Decider } from '@flowline/domain';
+import type { OrderCommand, OrderCommandOf, RuleDecisionRecord } from './order.commands';
+import { OrderErrorCode, OrderErrors } from './order.errors';
+import type { OrderEvent } from './order.events';
+import { computeTotals, validateSubmission, type CanonicalOrder } from './order.model';
+import { findTransition, isPreShipment, type Guard, type Transition } from './order-transitions';
+import { isExisting, refundable, refundOwed, type ExistingOrder, type OrderData, type OrderState } from './order.state';
+
+/**
+ * The order aggregate as a pure Decider (stream `order-<orderId>`).
+ * `decide` looks the (stage, command) pair up in ORDER_TRANSITIONS, checks the row's gate and
+ * guards, then validates the command's own data; every refusal is a DomainError with a stable code.
+ */
+export const orderDecider: Decider<OrderState, OrderCommand, OrderEvent> = {
+  initialState: () => ({ status: 'none' }),
+  decide,
+  evolve,
+};
+
+// ---------------------------------------------------------------------------------------------
+// decide
+// ---------------------------------------------------------------------------------------------
+
+export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
+  const row = findTransition(state.status, command.type);
+  if (!isExisting(state)) {
+    if (!row) throw OrderErrors.notFound(command.data.orderId);
+  } else if (!row) {
+    if (command.type === 'PlaceOrder') throw OrderErrors.alreadyExists(state.orderId);
+    throw OrderErrors.illegalTransition(state.status, command.type);
+  }
+  if (command.type === 'PlaceOrder') return placeOrder(command);
+  if (!isExisting(state) || !row) throw OrderErrors.notFound(command.data.orderId); // unreachable: only PlaceOrder has a 'none' row
+  checkGate(row, command.type, state);
+  for (const guard of row.guards) checkGuard(guard, state);
+  return decideExisting(command, state, row);
+}
+
+function checkGate(row: Transition, command: string, s: ExistingOrder): void {
+  if (row.gate !== 'advance') return;
+  if (s.hold) throw OrderErrors.onHold(command, s.hold.reason);
+  if (s.exception) throw OrderErrors.inException(command, s.exception.code);
+  if (s.refund.pending) throw OrderErrors.refundPending(command);
+}
+
+function checkGuard(guard: Guard, s: ExistingOrder): void {
+  switch (guard) {
+    case 'approvalPending':
+      if (s.approval?.status !== 'pending') throw OrderErrors.conflict(OrderErrorCode.ApprovalNotPending, 'no approval is open for this order');
+      return;
+    case 'approvalGranted':
+      if (s.approval?.status !== 'granted')
+        throw OrderErrors.conflict(OrderErrorCode.ApprovalPending, 'the approval chain has not granted this order yet', { chain: s.approval?.chain });
+      return;
+    case 'allLinesReserved':
+      if (!s.reservation?.allLinesReserved) throw OrderErrors.conflict(OrderErrorCode.StockNotReserved, 'not every line of the order is reserved');
+      return;
+    case 'noRefundPending':
+      if (s.refund.pending) throw OrderErrors.conflict(OrderErrorCode.RefundPending, 'a refund request is already open for this order');
+      return;
+    case 'refundOwed':
+      if (refundOwed(s) <= 0) throw OrderErrors.conflict(OrderErrorCode.RefundNotRequested, 'no refund has been requested for this order');
+      return;
+    case 'holdAbsent':
+      if (s.hold) throw OrderErrors.conflict(OrderErrorCode.AlreadyOnHold, `the order is already on hold (${s.hold.reason})`);
+      return;
+    case 'holdPresent':
+      if (!s.hold) throw OrderErrors.conflict(OrderErrorCode.NotOnHold, 'the order is not on hold');
+      return;
+    case 'exceptionAbsent':
+      if (s.exception) throw OrderErrors.conflict(OrderErrorCode.AlreadyInException, `the order is already in exception (${s.exception.code})`);
+      return;
+    case 'exceptionPresent':
+      if (!s.exception) throw OrderErrors.conflict(OrderErrorCode.NotInException, 'the order is not in exception');
+      return;
+    default:
+      return assertNever(guard, 'guard');
+  }
+}
+
+function text(field: string, value: unknown, max = 500): string {
+  if (typeof value !== 'string' || value.trim() === '') throw OrderErrors.invalid(field, 'must not be empty');
+  if (value.length > max) throw OrderErrors.invalid(field, `must be at most ${max} characters`);
+  return value;
+}
+
+function amount(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw OrderErrors.invalid(field, 'must be a non-negative integer amount in minor units');
+  return value;
+}
+
+function isoTime(field: string, value: unknown): string {
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw OrderErrors.invalid(field, 'must be an ISO-8601 time');
+  return value;
+}
+
+function placeOrder(c: OrderCommandOf<'PlaceOrder'>): OrderEvent[] {
+  const { orderId, order: submitted, clientGrandTotal } = c.data;
+  text('orderId', orderId, 64);
+  validateSubmission(submitted);
+  const totals = computeTotals(submitted);
+  if (clientGrandTotal !== undefined && clientGrandTotal !== totals.grandTotal) {
+    throw OrderErrors.totalMismatch('grandTotal', clientGrandTotal, totals.grandTotal);
+  }
+  const order: CanonicalOrder = { ...structuredClone(submitted), orderId, totals };
+  return [{ type: 'OrderPlaced', data: { orderId, order, placedAt: submitted.placedAt, receivedAt: c.metadata.now } }];
+}
+
+function ruleDecided(orderId: string, d: RuleDecisionRecord, now: string): OrderEvent {
+  return {
+    type: 'OrderRuleDecided',
+    data: {
+      orderId,
+      ruleId: d.ruleId,
+      ruleSetVersion: d.ruleSetVersion,
+      ruleSetHash: d.ruleSetHash,
+      decision: d.decision,
+      ...(d.params !== undefined ? { params: d.params } : {}),
+      decidedAt: now,
+    },
+  };
+}
+
+function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: ExistingOrder, row: Transition): OrderEvent[] {
+  const orderId = s.orderId;
+  const now = c.metadata.now;
+  switch (c.type) {
+    case 'ConfirmPayment': {
+      const due = s.order.totals;
+      if (c.data.currency !== due.currency)
+        throw OrderErrors.unprocessable(OrderErrorCode.PaymentCurrencyMismatch, `payment currency ${c.data.currency} differs from the order's ${due.currency}`, {
+          field: 'currency',
+        });
+      if (amount('amount', c.data.amount) !== due.grandTotal)
+        throw OrderErrors.unprocessable(OrderErrorCode.PaymentAmountMismatch, `payment of ${c.data.amount} does not equal the amount due ${due.grandTotal}`, {
+          field: 'amount',
+          paid: c.data.amount,
+          due: due.grandTotal,
+        });
+      return [
+        {
+          type: 'OrderPaid',
+          data: { orderId, amount: c.data.amount, currency: c.data.currency, ...(c.data.paymentRef ? { paymentRef: c.data.paymentRef } : {}), paidAt: now },
+        },
+      ];
+    }
+    case 'RecordStockReserved': {
+      text('reservationId', c.data.reservationId, 100);
+      const lines = new Map(s.order.lines.map((l) => [l.lineId, l]));
+      const reserved = new Map<string, number>();
+      c.data.allocations.forEach((a, i) => {
+        const line = lines.get(a.lineId);
+        if (!line) throw OrderErrors.unprocessable(OrderErrorCode.AllocationInvalid, `allocation for unknown line ${a.lineId}`, { field: `allocations[${i}].lineId` });
+        if (line.sku !== a.sku)
+          throw OrderErrors.unprocessable(OrderErrorCode.AllocationInvalid, `line ${a.lineId} is ${line.sku}, not ${a.sku}`, { field: `allocations[${i}].sku` });
+        if (!Number.isSafeInteger(a.quantity) || a.quantity <= 0)
+          throw OrderErrors.unprocessable(OrderErrorCode.AllocationInvalid, 'allocated quantity must be a positive integer', { field: `allocations[${i}].quantity` });
+        reserved.set(a.lineId, (reserved.get(a.lineId) ?? 0) + a.quantity);
+      });
+      const allLinesReserved = s.order.lines.every((l) => (reserved.get(l.lineId) ?? 0) >= l.quantity);
+      return [{ type: 'OrderStockReserved', data: { orderId, reservationId: c.data.reservationId, allocations: c.data.allocations, allLinesReserved, reservedAt: now } }];
+    }
+    case 'RecordStockShortage':
+      if (c.data.missing.length === 0) throw OrderErrors.invalid('missing', 'a shortage names at least one SKU');
+      return [{ type: 'OrderStockShortage', data: { orderId, missing: c.data.missing, reportedAt: now } }];
+    case 'RequireApproval':
+      text('chain', c.data.chain, 100);
+      return [
+        ...c.data.decisions.map((d) => ruleDecided(orderId, d, now)),
+        {
+          type: 'OrderApprovalRequired',
+          data: {
+            orderId,
+            chain: c.data.chain,
+            ruleId: c.data.decision.ruleId,
+            ruleSetVersion: c.data.decision.ruleSetVersion,
+            ruleSetHash: c.data.decision.ruleSetHash,
+            requiredAt: now,
+          },
+        },
+      ];
+    case 'RecordApproval':
+    case 'RecordRejection': {
+      if (c.data.chain !== s.approval?.chain)
+        throw OrderErrors.conflict(OrderErrorCode.ApprovalChainMismatch, `the order awaits chain ${s.approval?.chain}, not ${c.data.chain}`, {
+          expected: s.approval?.chain,
+          actual: c.data.chain,
+        });
+      text('approvalId', c.data.approvalId, 100);
+      if (c.type === 'RecordApproval') return [{ type: 'OrderApproved', data: { orderId, chain: c.data.chain, approvalId: c.data.approvalId, approvedAt: now } }];
+      const reason = text('reason', c.data.reason);
+      return [
+        {
+          type: 'OrderApprovalRejected',
+          data: { orderId, chain: c.data.chain, approvalId: c.data.approvalId, reason, ...(c.data.rejectedBy ? { rejectedBy: c.data.rejectedBy } : {}), rejectedAt: now },
+        },
+        { type: 'OrderCancelled', data: { orderId, reason: `approval rejected: ${reason}`, stageAtCancel: s.status, cancelledAt: now } },
+      ];
+    }
+    case 'ReleaseToFulfillment':
+      return [
+        ...c.data.decisions.map((d) => ruleDecided(orderId, d, now)),
+        { type: 'OrderReadyToShip', data: { orderId, priority: c.data.priority, freeShipping: c.data.freeShipping, requiresQc: c.data.requiresQc, releasedAt: now } },
+      ];
+    case 'RecordPacked':
+      text('shipmentId', c.data.shipmentId, 100);
+      return [{ type: 'OrderPacked', data: { orderId, shipmentId: c.data.shipmentId, ...(c.data.waybillNo ? { waybillNo: c.data.waybillNo } : {}), packedAt: now } }];
+    case 'RecordShipped':
+      if (s.shipment && s.shipment.shipmentId !== c.data.shipmentId)
+        throw OrderErrors.conflict(OrderErrorCode.ShipmentMismatch, `the order was packed as shipment ${s.shipment.shipmentId}, not ${c.data.shipmentId}`);
+      text('carrier', c.data.carrier, 100);
+      text('trackingNumber', c.data.trackingNumber, 100);
+      return [{ type: 'OrderShipped', data: { orderId, shipmentId: c.data.shipmentId, carrier: c.data.carrier, trackingNumber: c.data.trackingNumber, shippedAt: now } }];
+    case 'RecordDelivered':
+      return [{ type: 'OrderDelivered', data: { orderId, deliveredAt: isoTime('deliveredAt', c.data.deliveredAt) } }];
+    case 'Archive':
+      return [{ type: 'OrderArchived', data: { orderId, archivedAt: now } }];
+    case 'Cancel':
+      return [{ type: 'OrderCancelled', data: { orderId, reason: text('reason', c.data.reason), stageAtCancel: s.status, cancelledAt: now } }];
+    case 'RequestRefund': {
+      const reason = text('reason', c.data.reason);
+      const max = refundable(s);
+      const requested = amount('amount', c.data.amount);
+      // Before shipment a refund ends the order, so it returns everything paid; after shipment it
+      // may be partial (a returned line) and is recorded for the returns flow.
+      if (isPreShipment(s.status) ? requested !== max : requested <= 0 || requested > max)
+        throw OrderErrors.unprocessable(
+          OrderErrorCode.RefundAmountInvalid,
+          isPreShipment(s.status) ? `a refund before shipment returns the full ${max}` : `a refund after shipment is between 1 and ${max}`,
+          { field: 'amount', requested, refundable: max },
+        );
+      return [{ type: 'OrderRefundRequested', data: { orderId, amount: requested, reason, stageAtRequest: s.status, requestedAt: now } }];
+    }
+    case 'RecordRefunded': {
+      const owed = refundOwed(s);
+      if (c.data.amount !== owed)
+        throw OrderErrors.unprocessable(OrderErrorCode.RefundAmountMismatch, `refunded ${c.data.amount} but ${owed} is owed`, { field: 'amount', owed });
+      return [{ type: 'OrderRefunded', data: { orderId, amount: owed, afterShipment: row.to !== 'refunded' && s.status !== 'cancelled', refundedAt: now } }];
+    }
+    case 'PlaceHold': {
+      const reason = text('reason', c.data.reason);
+      const d = c.data.decision;
+      return [
+        ...(d ? [ruleDecided(orderId, d, now)] : []),
+        { type: 'OrderPutOnHold', data: { orderId, reason, ...(d ? { ruleId: d.ruleId } : {}), heldAt: now } },
+      ];
+    }
+    case 'ReleaseHold':
+      return [{ type: 'OrderHoldReleased', data: { orderId, reason: text('reason', c.data.reason), releasedAt: now } }];
+    case 'FlagException':
+      return [
+        {
+          type: 'OrderExceptionFlagged',
+          data: { orderId, code: text('code', c.data.code, 100), reason: text('reason', c.data.reason), ...(c.data.details ? { details: c.data.details } : {}), flaggedAt: now },
+        },
+      ];
+    case 'ResolveException':
+      return [{ type: 'OrderExceptionResolved', data: { orderId, reason: text('reason', c.data.reason), resolvedAt: now } }];
+    default:
+      return assertNever(c, 'command');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// evolve
+// ---------------------------------------------------------------------------------------------
+
+/** A stream that does not start with OrderPlaced is corrupt: fail loudly rather than guess. */
+function existing(s: OrderState, event: OrderEvent): ExistingOrder {
+  if (!isExisting(s)) throw new Error(`order stream corrupt: ${event.type} before OrderPlaced`);
+  return s;
+}
+
+function moveTo<S extends OrderStage>(s: ExistingOrder, status: S, at: string) {
+  return { ...s, status, stageSince: at, movableSince: at };
+}
+
+export function evolve(state: OrderState, event: OrderEvent): OrderState {
+  if (event.type === 'OrderPlaced') {
+    const { order, receivedAt } = event.data;
+    const data: OrderData = {
+      orderId: order.orderId,
+      order,
+      hold: null,
+      exception: null,
+      payment: null,
+      reservation: null,
+      shortage: null,
+      approval: null,
+      release: null,
+      shipment: null,
+      refund: { pending: null, refundedTotal: 0 },
+      overriddenHoldRules: [],
+      decisions: [],
+      stageSince: receivedAt,
+      movableSince: receivedAt,
+    };
+    return { ...data, status: 'placed' };
+  }
+  const s = existing(state, event);
+  switch (event.type) {
+    case 'OrderPaid': {
+      const { amount, currency, paymentRef, paidAt } = event.data;
+      return { ...moveTo(s, 'paid', paidAt), payment: { amount, currency, ...(paymentRef ? { paymentRef } : {}), paidAt } };
+    }
+    case 'OrderStockReserved': {
+      const { reservationId, allocations, allLinesReserved, reservedAt } = event.data;
+      return { ...moveTo(s, 'stock_reserved', reservedAt), reservation: { reservationId, allocations, allLinesReserved, reservedAt }, shortage: null };
+    }
+    case 'OrderStockShortage':
+      return { ...s, shortage: { missing: event.data.missing, reportedAt: event.data.reportedAt } };
+    case 'OrderRuleDecided': {
+      const { orderId: _o, ...d } = event.data;
+      return { ...s, decisions: [...s.decisions, d] };
+    }
+    case 'OrderApprovalRequired': {
+      const { chain, ruleId, ruleSetVersion, requiredAt } = event.data;
+      return { ...moveTo(s, 'awaiting_approval', requiredAt), approval: { chain, ruleId, ruleSetVersion, status: 'pending', requiredAt } };
+    }
+    case 'OrderApproved':
+      return s.approval ? { ...s, movableSince: event.data.approvedAt, approval: { ...s.approval, status: 'granted', approvalId: event.data.approvalId } } : s;
+    case 'OrderApprovalRejected':
+      return s.approval ? { ...s, approval: { ...s.approval, status: 'rejected', approvalId: event.data.approvalId } } : s;
+    case 'OrderReadyToShip': {
+      const { priority, freeShipping, requiresQc, releasedAt } = event.data;
+      return { ...moveTo(s, 'ready_to_ship', releasedAt), release: { priority, freeShipping, requiresQc, releasedAt } };
+    }
+    case 'OrderPacked': {
+      const { shipmentId, waybillNo, packedAt } = event.data;
+      return { ...moveTo(s, 'packed', packedAt), shipment: { shipmentId, ...(waybillNo ? { waybillNo } : {}), packedAt } };
+    }
+    case 'OrderShipped': {
+      const { shipmentId, carrier, trackingNumber, shippedAt } = event.data;
+      return { ...moveTo(s, 'shipped', shippedAt), shipment: { ...s.shipment, shipmentId, carrier, trackingNumber, shippedAt } };
+    }
+    case 'OrderDelivered':
+      return { ...moveTo(s, 'delivered', event.data.deliveredAt), shipment: s.shipment ? { ...s.shipment, deliveredAt: event.data.deliveredAt } : null };
+    case 'OrderArchived':
+      return { ...moveTo(s, 'archived', event.data.archivedAt), archivedAt: event.data.archivedAt };
+    case 'OrderCancelled': {
+      const { reason, stageAtCancel, cancelledAt } = event.data;
+      return { ...moveTo(s, 'cancelled', cancelledAt), cancellation: { reason, stageAtCancel, cancelledAt } };
+    }
+    case 'OrderRefundRequested': {
+      const { amount, reason, stageAtRequest, requestedAt } = event.data;
+      return { ...s, refund: { ...s.refund, pending: { amount, reason, stageAtRequest, requestedAt } } };
+    }
+    case 'OrderRefunded': {
+      const refund = { pending: null, refundedTotal: s.refund.refundedTotal + event.data.amount };
+      // Mirrors ORDER_TRANSITIONS: before shipment a refund ends the order; after shipment, or on
+      // an already cancelled order, it is only recorded.
+      if (s.status !== 'cancelled' && isPreShipment(s.status)) {
+        return { ...moveTo(s, 'refunded', event.data.refundedAt), refund, refundedAt: event.data.refundedAt };
+      }
+      return { ...s, refund };
+    }
+    case 'OrderPutOnHold':
+      return { ...s, hold: { reason: event.data.reason, ...(event.data.ruleId ? { ruleId: event.data.ruleId } : {}), since: event.data.heldAt } };
+    case 'OrderHoldReleased': {
+      const ruleId = s.hold?.ruleId;
+      return {
+        ...s,
+        hold: null,
+        movableSince: event.data.releasedAt,
+        overriddenHoldRules: ruleId && !s.overriddenHoldRules.includes(ruleId) ? [...s.overriddenHoldRules, ruleId] : s.overriddenHoldRules,
+      };
+    }
+    case 'OrderExceptionFlagged': {
+      const { code, reason, details, flaggedAt } = event.data;
+      return { ...s, exception: { code, reason, ...(details ? { details } : {}), since: flaggedAt } };
+    }
+    case 'OrderExceptionResolved':
+      return { ...s, exception: null, movableSince: event.data.resolvedAt };
+    default:
+      return assertNever(event, 'event');
+  }
+}

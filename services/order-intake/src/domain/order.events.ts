@@ -1,0 +1,40 @@
+import type { Allocation, OrderStage, OrderTotals, RuleDecisionKind } from '@flowline/contracts';
+import type { CanonicalOrder } from './order.model';
+
+type Evt<T extends string, D> = { type: T; data: { orderId: string } & D };
+
+/**
+ * The order's stored (domain) events, in stream `order-<orderId>`. Past tense, plain JSON, ISO
+ * times, integer fen. They carry full PII (names, phones, street) and stay in order-intake; the
+ * relay maps them to the masked integration events of libs/contracts (OrderEventDataMap).
+ */
+export type OrderEvent =
+  | Evt<'OrderPlaced', { order: CanonicalOrder; placedAt: string; receivedAt: string }>
+  | Evt<'OrderPaid', { amount: number; currency: string; paymentRef?: string; paidAt: string }>
+  | Evt<'OrderStockReserved', { reservationId: string; allocations: Allocation[]; allLinesReserved: boolean; reservedAt: string }>
+  | Evt<'OrderStockShortage', { missing: { sku: string; requested: number; available: number }[]; reportedAt: string }>
+  | Evt<'OrderRuleDecided', { ruleId: string; ruleSetVersion: string; ruleSetHash: string; decision: RuleDecisionKind; params?: Record<string, unknown>; decidedAt: string }>
+  | Evt<'OrderApprovalRequired', { chain: string; ruleId: string; ruleSetVersion: string; ruleSetHash: string; requiredAt: string }>
+  | Evt<'OrderApproved', { chain: string; approvalId: string; approvedAt: string }>
+  | Evt<'OrderApprovalRejected', { chain: string; approvalId: string; reason: string; rejectedBy?: string; rejectedAt: string }>
+  | Evt<'OrderReadyToShip', { priority: 'normal' | 'high'; freeShipping: boolean; requiresQc: boolean; releasedAt: string }>
+  | Evt<'OrderPacked', { shipmentId: string; waybillNo?: string; packedAt: string }>
+  | Evt<'OrderShipped', { shipmentId: string; carrier: string; trackingNumber: string; shippedAt: string }>
+  | Evt<'OrderDelivered', { deliveredAt: string }>
+  | Evt<'OrderArchived', { archivedAt: string }>
+  | Evt<'OrderCancelled', { reason: string; stageAtCancel: OrderStage; cancelledAt: string }>
+  | Evt<'OrderRefundRequested', { amount: number; reason: string; stageAtRequest: OrderStage; requestedAt: string }>
+  | Evt<'OrderRefunded', { amount: number; afterShipment: boolean; refundedAt: string }>
+  | Evt<'OrderPutOnHold', { reason: string; ruleId?: string; heldAt: string }>
+  | Evt<'OrderHoldReleased', { reason: string; releasedAt: string }>
+  | Evt<'OrderExceptionFlagged', { code: string; reason: string; details?: Record<string, unknown>; flaggedAt: string }>
+  | Evt<'OrderExceptionResolved', { reason: string; resolvedAt: string }>;
+
+export type OrderEventType = OrderEvent['type'];
+export type OrderEventOf<T extends OrderEventType> = Extract<OrderEvent, { type: T }>;
+
+/** Stream of one order. */
+export const orderStreamId = (orderId: string): string => `order-${orderId}`;
+export const ORDER_STREAM_PREFIX = 'order-';
+
+export type { OrderTotals };

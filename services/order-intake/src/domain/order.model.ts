@@ -1,0 +1,161 @@
+import type {
+  AddressView,
+  CustomerRef,
+  OrderLineInput,
+  OrderLineView,
+  OrderSubmission,
+  OrderTotals,
+  ShippingAddress,
+  CustomerDetails,
+} from '@flowline/contracts';
+import { CHANNELS } from '@flowline/contracts';
+import { OrderErrors } from './order.errors';
+
+/**
+ * The canonical order inside order-intake: what the buyer submitted (full PII) plus what the
+ * server owns (the id and the totals). Money is integer minor units (fen) throughout.
+ */
+export interface CanonicalOrder extends OrderSubmission {
+  /** Server-made, sortable (ULID), generated at the edge and passed in on PlaceOrder. */
+  orderId: string;
+  totals: OrderTotals;
+}
+
+/** Upper bound of any amount we accept: keeps every sum a safe integer. */
+export const MAX_AMOUNT = 1_000_000_000_00; // ¥1,000,000,000.00 in fen
+export const MAX_LINES = 500;
+
+/** Line total after the line discount, in minor units. */
+export function lineTotal(line: Pick<OrderLineInput, 'quantity' | 'unitPrice' | 'lineDiscount'>): number {
+  return line.quantity * line.unitPrice - line.lineDiscount;
+}
+
+/**
+ * The server's totals. Callers validate first ({@link validateSubmission}), so every amount is a
+ * non-negative safe integer and no discount exceeds what it discounts.
+ */
+export function computeTotals(order: Pick<OrderSubmission, 'lines' | 'shippingFee' | 'orderDiscount' | 'currency'>): OrderTotals {
+  const itemsTotal = order.lines.reduce((sum, l) => sum + lineTotal(l), 0);
+  return {
+    itemsTotal,
+    shippingFee: order.shippingFee,
+    orderDiscount: order.orderDiscount,
+    grandTotal: itemsTotal + order.shippingFee - order.orderDiscount,
+    currency: order.currency,
+  };
+}
+
+function isAmount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= MAX_AMOUNT;
+}
+
+function nonBlank(s: unknown): s is string {
+  return typeof s === 'string' && s.trim().length > 0;
+}
+
+/**
+ * Checks the invariants of a submitted order that the type system cannot: lines present, ids
+ * unique, quantities positive integers, amounts non-negative integer fen, discounts not larger
+ * than what they discount, a known channel, an ISO placed-at. Throws ORDER_INVALID naming the field.
+ */
+export function validateSubmission(o: OrderSubmission): void {
+  if (!(CHANNELS as readonly string[]).includes(o.channel)) throw OrderErrors.invalid('channel', `unknown channel ${String(o.channel)}`);
+  if (!nonBlank(o.channelOrderId)) throw OrderErrors.invalid('channelOrderId', 'must not be empty');
+  if (!nonBlank(o.shopId)) throw OrderErrors.invalid('shopId', 'must not be empty');
+  if (!/^[A-Z]{3}$/.test(o.currency)) throw OrderErrors.invalid('currency', 'must be an ISO-4217 code such as CNY');
+  if (!Array.isArray(o.lines) || o.lines.length === 0) throw OrderErrors.invalid('lines', 'an order needs at least one line');
+  if (o.lines.length > MAX_LINES) throw OrderErrors.invalid('lines', `at most ${MAX_LINES} lines`);
+  const seen = new Set<string>();
+  o.lines.forEach((l, i) => {
+    const f = (name: string) => `lines[${i}].${name}`;
+    if (!nonBlank(l.lineId)) throw OrderErrors.invalid(f('lineId'), 'must not be empty');
+    if (seen.has(l.lineId)) throw OrderErrors.invalid(f('lineId'), `duplicate line id ${l.lineId}`);
+    seen.add(l.lineId);
+    if (!nonBlank(l.sku)) throw OrderErrors.invalid(f('sku'), 'must not be empty');
+    if (!Number.isSafeInteger(l.quantity) || l.quantity <= 0) throw OrderErrors.invalid(f('quantity'), 'must be an integer greater than 0');
+    if (l.quantity > 100_000) throw OrderErrors.invalid(f('quantity'), 'must be at most 100000');
+    if (!isAmount(l.unitPrice)) throw OrderErrors.invalid(f('unitPrice'), 'must be a non-negative integer amount in minor units');
+    if (!isAmount(l.lineDiscount)) throw OrderErrors.invalid(f('lineDiscount'), 'must be a non-negative integer amount in minor units');
+    if (l.quantity * l.unitPrice > MAX_AMOUNT) throw OrderErrors.invalid(f('unitPrice'), 'line amount too large');
+    if (l.lineDiscount > l.quantity * l.unitPrice) throw OrderErrors.invalid(f('lineDiscount'), 'must not exceed quantity x unitPrice');
+  });
+  if (!isAmount(o.shippingFee)) throw OrderErrors.invalid('shippingFee', 'must be a non-negative integer amount in minor units');
+  if (!isAmount(o.orderDiscount)) throw OrderErrors.invalid('orderDiscount', 'must be a non-negative integer amount in minor units');
+  const items = o.lines.reduce((s, l) => s + lineTotal(l), 0);
+  if (items > MAX_AMOUNT) throw OrderErrors.invalid('lines', 'order amount too large');
+  if (o.orderDiscount > items + o.shippingFee) throw OrderErrors.invalid('orderDiscount', 'must not exceed items total + shipping fee');
+  if (!nonBlank(o.placedAt) || Number.isNaN(Date.parse(o.placedAt))) throw OrderErrors.invalid('placedAt', 'must be an ISO-8601 time');
+  const a = o.shippingAddress;
+  for (const k of ['province', 'city', 'district', 'street', 'recipient', 'phone'] as const) {
+    if (!nonBlank(a?.[k])) throw OrderErrors.invalid(`shippingAddress.${k}`, 'must not be empty');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Masking: full values stay in the order stream; views and integration events carry these.
+// ---------------------------------------------------------------------------------------------
+
+/** 张三 -> 张*, 欧阳娜娜 -> 欧***, Li Lei -> L*****. Keeps the first character (the surname). */
+export function maskName(name: string | undefined): string | undefined {
+  if (name === undefined || name === '') return name;
+  const chars = Array.from(name.trim());
+  return chars[0] + '*'.repeat(Math.max(1, chars.length - 1));
+}
+
+/** 13812345678 -> 138****5678; other numbers keep their last four digits. */
+export function maskPhone(phone: string | undefined): string | undefined {
+  if (phone === undefined || phone === '') return phone;
+  const digits = phone.replace(/\D/g, '');
+  if (digits.length === 11) return `${digits.slice(0, 3)}****${digits.slice(7)}`;
+  if (digits.length <= 4) return '*'.repeat(digits.length);
+  return `${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`;
+}
+
+/** zhang.san@example.com -> z***@example.com */
+export function maskEmail(email: string | undefined): string | undefined {
+  if (email === undefined || email === '') return email;
+  const at = email.indexOf('@');
+  if (at <= 0) return '***';
+  return `${email[0]}***${email.slice(at)}`;
+}
+
+/** Keeps the first two characters of the street (enough to tell a road), hides the rest and the detail. */
+export function maskStreet(street: string, detail: string): string {
+  const s = Array.from(street.trim());
+  return `${s.slice(0, 2).join('')}****${detail ? '**' : ''}`;
+}
+
+export function customerView(c: CustomerDetails): CustomerRef {
+  return {
+    ...(c.channelCustomerId !== undefined ? { channelCustomerId: c.channelCustomerId } : {}),
+    ...(c.nickname !== undefined ? { nickname: c.nickname } : {}),
+    ...(c.name ? { nameMasked: maskName(c.name) } : {}),
+    ...(c.phone ? { phoneMasked: maskPhone(c.phone) } : {}),
+    ...(c.email ? { email: maskEmail(c.email) } : {}),
+    tags: [...c.tags],
+  };
+}
+
+export function addressView(a: ShippingAddress): AddressView {
+  return {
+    province: a.province,
+    city: a.city,
+    district: a.district,
+    streetMasked: maskStreet(a.street, a.detail),
+    ...(a.postalCode !== undefined ? { postalCode: a.postalCode } : {}),
+    recipientMasked: maskName(a.recipient),
+    phoneMasked: maskPhone(a.phone),
+  };
+}
+
+export function lineViews(lines: readonly OrderLineInput[]): OrderLineView[] {
+  return lines.map((l) => ({
+    lineId: l.lineId,
+    sku: l.sku,
+    title: l.title,
+    quantity: l.quantity,
+    unitPrice: l.unitPrice,
+    lineDiscount: l.lineDiscount,
+    ...(l.category !== undefined ? { category: l.category } : {}),
+  }));
+}

@@ -1,0 +1,105 @@
+import type { Allocation, OrderStage } from '@flowline/contracts';
+import type { RuleDecisionRecord } from './order.commands';
+import type { CanonicalOrder } from './order.model';
+
+export interface Payment {
+  amount: number;
+  currency: string;
+  paymentRef?: string;
+  paidAt: string;
+}
+
+export interface Reservation {
+  reservationId: string;
+  allocations: Allocation[];
+  /** Every line's quantity is covered by allocations. */
+  allLinesReserved: boolean;
+  reservedAt: string;
+}
+
+export interface Approval {
+  chain: string;
+  ruleId: string;
+  ruleSetVersion: string;
+  status: 'pending' | 'granted' | 'rejected';
+  approvalId?: string;
+  requiredAt: string;
+}
+
+export interface Release {
+  priority: 'normal' | 'high';
+  freeShipping: boolean;
+  requiresQc: boolean;
+  releasedAt: string;
+}
+
+export interface Shipment {
+  shipmentId: string;
+  waybillNo?: string;
+  carrier?: string;
+  trackingNumber?: string;
+  packedAt?: string;
+  shippedAt?: string;
+  deliveredAt?: string;
+}
+
+export interface RefundState {
+  /** An open refund request, or null. */
+  pending: { amount: number; reason: string; stageAtRequest: OrderStage; requestedAt: string } | null;
+  /** Sum of refunds recorded so far (integer fen). */
+  refundedTotal: number;
+}
+
+/** What every existing order carries, whatever its stage. */
+export interface OrderData {
+  orderId: string;
+  order: CanonicalOrder;
+  /** Flag: stopped by a person or a rule, with the reason. */
+  hold: { reason: string; ruleId?: string; since: string } | null;
+  /** Flag: something went wrong that a person must look at (shortage, timeout, ...). */
+  exception: { code: string; reason: string; details?: Record<string, unknown>; since: string } | null;
+  payment: Payment | null;
+  reservation: Reservation | null;
+  shortage: { missing: { sku: string; requested: number; available: number }[]; reportedAt: string } | null;
+  approval: Approval | null;
+  release: Release | null;
+  shipment: Shipment | null;
+  refund: RefundState;
+  /** Rules whose hold a person released: the rule engine does not hold the order again for them. */
+  overriddenHoldRules: string[];
+  /** Every flow-rule decision recorded on this order, oldest first. */
+  decisions: (RuleDecisionRecord & { decidedAt: string })[];
+  /** When the order last entered its current stage (ISO). */
+  stageSince: string;
+  /** When the order last became able to move on (stage entered, hold released or exception resolved). */
+  movableSince: string;
+}
+
+/** Stages in which an order is still moving (not archived, cancelled or refunded). */
+export type OpenStage = Exclude<OrderStage, 'archived' | 'cancelled' | 'refunded'>;
+
+export type NoOrder = { status: 'none' };
+export type OpenOrder = OrderData & { status: OpenStage };
+export type ArchivedOrder = OrderData & { status: 'archived'; archivedAt: string };
+export type CancelledOrder = OrderData & { status: 'cancelled'; cancellation: { reason: string; stageAtCancel: OrderStage; cancelledAt: string } };
+export type RefundedOrder = OrderData & { status: 'refunded'; refundedAt: string };
+
+/** The order aggregate's state: a discriminated union on `status`. */
+export type OrderState = NoOrder | OpenOrder | ArchivedOrder | CancelledOrder | RefundedOrder;
+export type ExistingOrder = Exclude<OrderState, NoOrder>;
+
+export function isExisting(s: OrderState): s is ExistingOrder {
+  return s.status !== 'none';
+}
+
+/** Money still owed back to the buyer: an open request, or a paid order that was cancelled. */
+export function refundOwed(s: ExistingOrder): number {
+  if (s.refund.pending) return s.refund.pending.amount;
+  if (s.status === 'cancelled' && s.payment) return Math.max(0, s.payment.amount - s.refund.refundedTotal);
+  return 0;
+}
+
+/** Paid amount not yet refunded. */
+export function refundable(s: ExistingOrder): number {
+  return s.payment ? s.payment.amount - s.refund.refundedTotal : 0;
+}

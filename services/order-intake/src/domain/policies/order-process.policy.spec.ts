@@ -1,0 +1,259 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fold } from '@flowline/domain';
+import { aCustomer, commandMetadata, lines } from '@flowline/testing';
+import { describe, expect, it } from 'vitest';
+import { ev, eventsTo, GRAND_TOTAL, ORDER, ORDER_ID, T } from '../../../test/support/order.fixtures';
+import type { OrderCommand } from '../order.commands';
+import { orderDecider } from '../order.decider';
+import type { OrderEvent } from '../order.events';
+import { computeTotals, type CanonicalOrder } from '../order.model';
+import type { OrderState } from '../order.state';
+import { parseRuleSet } from '../rules/rule-set.parser';
+import { awaitingStock, dueReservationTimeouts, orderProcessPolicy, type ProcessEvent, type ProcessStep } from './order-process.policy';
+
+const rules = parseRuleSet(readFileSync(resolve(__dirname, '../../../rules/default.rules.yaml'), 'utf8'));
+const state = (events: OrderEvent[]): OrderState => fold(orderDecider, events);
+const run = (event: ProcessEvent, events: OrderEvent[]) => orderProcessPolicy(event, { order: state(events), rules });
+const types = (steps: ProcessStep[]) => steps.map((s) => `${s.kind}:${s.command.type}`);
+
+function placedWith(patch: Partial<CanonicalOrder>): OrderEvent {
+  const order = { ...ORDER, ...patch };
+  return { type: 'OrderPlaced', data: { orderId: ORDER_ID, order: { ...order, totals: computeTotals(order) }, placedAt: T, receivedAt: T } };
+}
+
+const orders = <E extends Extract<ProcessEvent, { context: 'orders' }>['type']>(type: E, data: Record<string, unknown> = {}) =>
+  ({ context: 'orders', type, data: { orderId: ORDER_ID, ...data } }) as unknown as ProcessEvent;
+
+describe('order process policy: the happy path', () => {
+  it('paid -> ask inventory to reserve every line; compensation: release the stock', () => {
+    const steps = run(orders('OrderPaid'), eventsTo('paid'));
+    expect(steps).toEqual([
+      {
+        kind: 'send',
+        command: { context: 'inventory', type: 'ReserveStock', data: { orderId: ORDER_ID, channel: 'tmall', lines: ORDER.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity })) } },
+        compensation: { context: 'inventory', type: 'ReleaseStock', data: { orderId: ORDER_ID, reason: 'cancelled' } },
+        why: 'paid -> reserve every line',
+      },
+    ]);
+  });
+
+  it('inventory reserved -> RecordStockReserved on the order', () => {
+    const steps = run({ context: 'inventory', type: 'StockReserved', data: { orderId: ORDER_ID, reservationId: 'RES-1', allocations: [{ lineId: 'L1', sku: 'TEA-LJ-250', warehouseId: 'W1', quantity: 2 }] } }, eventsTo('paid'));
+    expect(steps).toEqual([
+      { kind: 'order', command: { type: 'RecordStockReserved', data: { orderId: ORDER_ID, reservationId: 'RES-1', allocations: [{ lineId: 'L1', sku: 'TEA-LJ-250', warehouseId: 'W1', quantity: 2 }] } }, compensation: null, why: 'inventory reserved the lines' },
+    ]);
+  });
+
+  it('reserved -> the rules audit the order -> ReleaseToFulfillment carrying the rule decisions', () => {
+    const [step] = run(orders('OrderStockReserved'), eventsTo('stock_reserved'));
+    expect(step).toMatchObject({
+      kind: 'order',
+      compensation: 'Cancel',
+      command: { type: 'ReleaseToFulfillment', data: { orderId: ORDER_ID, priority: 'normal', freeShipping: false, requiresQc: false, decisions: [{ ruleId: 'ready-when-paid-and-reserved', ruleSetVersion: '2025.11.1', decision: 'ready_to_ship' }] } },
+    });
+  });
+
+  it('every rule decision the policy passes on is recorded on the order naming the rule id and rule-set version', () => {
+    const given = eventsTo('stock_reserved');
+    const [step] = run(orders('OrderStockReserved'), given);
+    const command = { ...step.command, metadata: commandMetadata() } as OrderCommand;
+    const events = orderDecider.decide(command, state(given));
+    expect(events[0]).toEqual({
+      type: 'OrderRuleDecided',
+      data: { orderId: ORDER_ID, ruleId: 'ready-when-paid-and-reserved', ruleSetVersion: '2025.11.1', ruleSetHash: rules.hash, decision: 'ready_to_ship', decidedAt: command.metadata.now },
+    });
+  });
+
+  it('ready to ship -> StartFulfillment with the allocated lines; compensation: stop fulfillment', () => {
+    const steps = run(orders('OrderReadyToShip'), eventsTo('ready_to_ship'));
+    expect(steps).toEqual([
+      {
+        kind: 'send',
+        command: { context: 'fulfillment', type: 'StartFulfillment', data: { orderId: ORDER_ID, lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2, warehouseId: 'WH-HZ-01' }], priority: 'normal', requiresQc: false } },
+        compensation: { context: 'fulfillment', type: 'StopFulfillment', data: { orderId: ORDER_ID, reason: 'order cancelled' } },
+        why: 'ready to ship -> ask fulfillment to pick and pack',
+      },
+    ]);
+  });
+
+  it('fulfillment packed / shipped / delivered -> RecordPacked / RecordShipped / RecordDelivered', () => {
+    expect(types(run({ context: 'fulfillment', type: 'ShipmentPacked', data: { orderId: ORDER_ID, shipmentId: 'S', waybillNo: 'W' } }, eventsTo('ready_to_ship')))).toEqual(['order:RecordPacked']);
+    expect(types(run({ context: 'fulfillment', type: 'ShipmentShipped', data: { orderId: ORDER_ID, shipmentId: 'SHP-1', carrier: 'SF', trackingNumber: 'T' } }, eventsTo('packed')))).toEqual(['order:RecordShipped']);
+    expect(types(run({ context: 'fulfillment', type: 'ShipmentDelivered', data: { orderId: ORDER_ID, shipmentId: 'SHP-1', deliveredAt: T } }, eventsTo('shipped')))).toEqual(['order:RecordDelivered']);
+  });
+
+  it('shipped -> inventory commits the reserved units', () => {
+    expect(types(run(orders('OrderShipped'), eventsTo('shipped')))).toEqual(['send:CommitStock']);
+  });
+});
+
+describe('order process policy: approval', () => {
+  const custom = placedWith({ lines: lines({ category: 'custom' }) });
+
+  it('a custom line -> RequireApproval on the order naming the rule', () => {
+    const [step] = run(orders('OrderStockReserved'), [custom, ev.paid(), ev.reserved()]);
+    expect(step).toMatchObject({ kind: 'order', command: { type: 'RequireApproval', data: { chain: 'custom-order', decision: { ruleId: 'approval-large-or-custom' } } } });
+  });
+
+  it('approval required -> RequestApproval to the approval service; compensation: withdraw it', () => {
+    const steps = run(orders('OrderApprovalRequired'), [custom, ev.paid(), ev.reserved(), ev.approvalRequired()]);
+    expect(steps).toEqual([
+      {
+        kind: 'send',
+        command: { context: 'approval', type: 'RequestApproval', data: { orderId: ORDER_ID, chain: 'custom-order', ruleId: 'approval-large-or-custom', ruleSetVersion: '2025.11.1', grandTotal: GRAND_TOTAL, currency: 'CNY' } },
+        compensation: { context: 'approval', type: 'WithdrawApproval', data: { orderId: ORDER_ID, reason: 'order cancelled' } },
+        why: 'a rule requires approval -> ask the approval service',
+      },
+    ]);
+  });
+
+  it('granted -> RecordApproval; the granted order is then released', () => {
+    const given = [custom, ev.paid(), ev.reserved(), ev.approvalRequired()];
+    expect(types(run({ context: 'approval', type: 'ApprovalGranted', data: { approvalId: 'A1', orderId: ORDER_ID, chain: 'custom-order' } }, given))).toEqual(['order:RecordApproval']);
+    expect(types(run(orders('OrderApproved'), [...given, ev.approved()]))).toEqual(['order:ReleaseToFulfillment']);
+  });
+
+  it('rejected -> RecordRejection (which cancels); the cancel then releases stock but withdraws nothing', () => {
+    const given = [custom, ev.paid(), ev.reserved(), ev.approvalRequired()];
+    const steps = run({ context: 'approval', type: 'ApprovalRejected', data: { approvalId: 'A1', orderId: ORDER_ID, chain: 'custom-order', step: 'gm', by: 'gm-wang', reason: 'no' } }, given);
+    expect(steps).toMatchObject([{ command: { type: 'RecordRejection', data: { approvalId: 'A1', reason: 'no', rejectedBy: 'gm-wang' } } }]);
+    const rejected: OrderEvent[] = [...given, { type: 'OrderApprovalRejected', data: { orderId: ORDER_ID, chain: 'custom-order', approvalId: 'A1', reason: 'no', rejectedAt: T } }, ev.cancelled('awaiting_approval')];
+    expect(types(run(orders('OrderCancelled', { reason: 'approval rejected: no', stageAtCancel: 'awaiting_approval' }), rejected))).toEqual(['send:ReleaseStock']);
+  });
+});
+
+describe('order process policy: shortage, holds, exceptions', () => {
+  it('inventory shortage -> RecordStockShortage; the recorded shortage -> FlagException naming the missing lines', () => {
+    const missing = [{ sku: 'TEA-LJ-250', requested: 2, available: 0 }];
+    expect(types(run({ context: 'inventory', type: 'StockShortage', data: { orderId: ORDER_ID, missing } }, eventsTo('paid')))).toEqual(['order:RecordStockShortage']);
+    const [step] = run(orders('OrderStockShortage'), [...eventsTo('paid'), ev.shortage()]);
+    expect(step).toMatchObject({ kind: 'order', compensation: 'ResolveException', command: { type: 'FlagException', data: { code: 'STOCK_SHORTAGE', details: { missing: [{ sku: 'TEA-LJ-250', requested: 2, available: 0 }] } } } });
+  });
+
+  it('when the shortage exception is resolved, inventory is asked again', () => {
+    expect(types(run(orders('OrderExceptionResolved'), [...eventsTo('paid'), ev.shortage(), ev.exception('STOCK_SHORTAGE'), ev.exceptionResolved()]))).toEqual(['send:ReserveStock']);
+  });
+
+  it('a blocked customer is held on arrival by rule', () => {
+    const [step] = run(orders('OrderPlaced'), [placedWith({ customer: aCustomer({ tags: ['blocked'] }) })]);
+    expect(step).toMatchObject({ kind: 'order', compensation: 'ReleaseHold', command: { type: 'PlaceHold', data: { reason: 'customer is tagged blocked', decision: { ruleId: 'hold-blocked-customer', ruleSetVersion: '2025.11.1' } } } });
+    expect(run(orders('OrderPlaced'), eventsTo('placed'))).toEqual([]);
+  });
+
+  it('a held order that gets paid is not reserved until the hold is released', () => {
+    expect(run(orders('OrderPaid'), [ev.placed(), ev.held(), ev.paid()])).toEqual([]);
+    expect(types(run(orders('OrderHoldReleased'), [ev.placed(), ev.held(), ev.paid(), ev.holdReleased()]))).toEqual(['send:ReserveStock']);
+  });
+
+  it('a reserved order on hold is audited when the hold is released', () => {
+    expect(run(orders('OrderStockReserved'), [...eventsTo('paid'), ev.held(), ev.reserved()])).toEqual([]);
+    expect(types(run(orders('OrderHoldReleased'), [...eventsTo('paid'), ev.held(), ev.reserved(), ev.holdReleased()]))).toEqual(['order:ReleaseToFulfillment']);
+  });
+
+  it('an order the rules cannot release (partial reservation) goes to exception AUDIT_BLOCKED', () => {
+    const [step] = run(orders('OrderStockReserved'), [...eventsTo('paid'), ev.reserved(false)]);
+    expect(step).toMatchObject({ command: { type: 'FlagException', data: { code: 'AUDIT_BLOCKED' } } });
+  });
+});
+
+describe('order process policy: cancel and refund before shipment compensate', () => {
+  const cancelled = (stage: Parameters<typeof ev.cancelled>[0], before: OrderEvent[]) => run(orders('OrderCancelled', { reason: 'buyer', stageAtCancel: stage }), [...before, ev.cancelled(stage)]);
+
+  it('cancel of an unpaid order needs nothing undone', () => {
+    expect(cancelled('placed', eventsTo('placed'))).toEqual([]);
+  });
+
+  it('cancel when paid releases any reservation (one may be in flight)', () => {
+    expect(types(cancelled('paid', eventsTo('paid')))).toEqual(['send:ReleaseStock']);
+  });
+
+  it('cancel while awaiting approval releases the stock and withdraws the approval', () => {
+    expect(types(cancelled('awaiting_approval', eventsTo('awaiting_approval')))).toEqual(['send:ReleaseStock', 'send:WithdrawApproval']);
+  });
+
+  it.each(['ready_to_ship', 'packed'] as const)('cancel in %s releases the stock and stops fulfillment', (stage) => {
+    expect(types(cancelled(stage, eventsTo(stage)))).toEqual(['send:ReleaseStock', 'send:StopFulfillment']);
+  });
+
+  it('a refund requested before shipment compensates like a cancel', () => {
+    const steps = run(orders('OrderRefundRequested', { amount: GRAND_TOTAL, reason: 'x', stageAtRequest: 'packed' }), [...eventsTo('packed'), ev.refundRequested('packed')]);
+    expect(steps.map((s) => s.command)).toEqual([
+      { context: 'inventory', type: 'ReleaseStock', data: { orderId: ORDER_ID, reason: 'refunded' } },
+      { context: 'fulfillment', type: 'StopFulfillment', data: { orderId: ORDER_ID, reason: 'x' } },
+    ]);
+  });
+
+  it('a refund after shipment is left to the returns flow', () => {
+    expect(run(orders('OrderRefundRequested', { amount: 100, reason: 'x', stageAtRequest: 'delivered' }), [...eventsTo('delivered'), ev.refundRequested('delivered', 100)])).toEqual([]);
+  });
+
+  it('a reservation that arrives after the cancel is given back', () => {
+    const steps = run({ context: 'inventory', type: 'StockReserved', data: { orderId: ORDER_ID, reservationId: 'R', allocations: [] } }, eventsTo('cancelled'));
+    expect(types(steps)).toEqual(['send:ReleaseStock']);
+  });
+
+  it('a reservation that arrives after a refund request is recorded and given back', () => {
+    const steps = run({ context: 'inventory', type: 'StockReserved', data: { orderId: ORDER_ID, reservationId: 'R', allocations: [] } }, [...eventsTo('paid'), ev.refundRequested('paid')]);
+    expect(types(steps)).toEqual(['order:RecordStockReserved', 'send:ReleaseStock']);
+  });
+
+  it('a parcel shipped after a refund was requested before shipment raises an exception', () => {
+    expect(types(run(orders('OrderShipped'), [...eventsTo('packed'), ev.refundRequested('packed'), ev.shipped()]))).toEqual(['send:CommitStock', 'order:FlagException']);
+  });
+});
+
+describe('order process policy: repeated events are harmless', () => {
+  it.each([
+    ['OrderPaid after the order was reserved', orders('OrderPaid'), eventsTo('stock_reserved')],
+    ['StockReserved again', { context: 'inventory', type: 'StockReserved', data: { orderId: ORDER_ID, reservationId: 'RES-1', allocations: [] } } as ProcessEvent, eventsTo('stock_reserved')],
+    ['OrderStockReserved after release', orders('OrderStockReserved'), eventsTo('ready_to_ship')],
+    ['OrderReadyToShip after packing', orders('OrderReadyToShip'), eventsTo('packed')],
+    ['ShipmentPacked again', { context: 'fulfillment', type: 'ShipmentPacked', data: { orderId: ORDER_ID, shipmentId: 'SHP-1', waybillNo: 'W' } } as ProcessEvent, eventsTo('packed')],
+    ['ApprovalGranted again', { context: 'approval', type: 'ApprovalGranted', data: { approvalId: 'A', orderId: ORDER_ID, chain: 'custom-order' } } as ProcessEvent, [...eventsTo('awaiting_approval'), ev.approved()]],
+    ['any event for an order that does not exist', orders('OrderPaid'), []],
+  ] as const)('%s -> no step', (_n, event, given) => {
+    expect(run(event, [...given])).toEqual([]);
+  });
+
+  it('every step that starts work elsewhere names its compensation', () => {
+    const starters = [
+      ...run(orders('OrderPaid'), eventsTo('paid')),
+      ...run(orders('OrderApprovalRequired'), eventsTo('awaiting_approval')),
+      ...run(orders('OrderReadyToShip'), eventsTo('ready_to_ship')),
+    ];
+    expect(starters.map((s) => [s.command.type, s.kind === 'send' ? s.compensation?.type : null])).toEqual([
+      ['ReserveStock', 'ReleaseStock'],
+      ['RequestApproval', 'WithdrawApproval'],
+      ['StartFulfillment', 'StopFulfillment'],
+    ]);
+  });
+});
+
+describe('reservation timeout', () => {
+  const TIMEOUT = 15 * 60_000;
+  const paidAt = '2025-11-25T08:00:00.000Z';
+  const candidate = { orderId: ORDER_ID, stage: 'paid' as const, onHold: false, inException: false, movableSince: paidAt };
+
+  it('flags an order paid but not reserved within the timeout', () => {
+    expect(dueReservationTimeouts([candidate], '2025-11-25T08:15:00.000Z', TIMEOUT)).toEqual([
+      { type: 'FlagException', data: { orderId: ORDER_ID, code: 'RESERVATION_TIMEOUT', reason: 'paid but not reserved within 900 s', details: { waitingSince: paidAt, timeoutMs: TIMEOUT } } },
+    ]);
+  });
+
+  it('leaves it alone before the timeout', () => {
+    expect(dueReservationTimeouts([candidate], '2025-11-25T08:14:59.999Z', TIMEOUT)).toEqual([]);
+  });
+
+  it('does not time out an order that is on hold or already in exception', () => {
+    expect(dueReservationTimeouts([{ ...candidate, onHold: true }, { ...candidate, inException: true }], '2025-11-26T00:00:00.000Z', TIMEOUT)).toEqual([]);
+  });
+
+  it('only paid, unreserved orders are waiting for stock; the clock restarts when a hold is released', () => {
+    expect(awaitingStock(state(eventsTo('stock_reserved')))).toBeNull();
+    expect(awaitingStock(state(eventsTo('placed')))).toBeNull();
+    expect(awaitingStock(state(eventsTo('paid')))).toEqual({ ...candidate, movableSince: T });
+    const released: OrderEvent = { type: 'OrderHoldReleased', data: { orderId: ORDER_ID, reason: 'ok', releasedAt: '2025-11-25T09:00:00.000Z' } };
+    expect(awaitingStock(state([...eventsTo('paid'), ev.held(), released]))?.movableSince).toBe('2025-11-25T09:00:00.000Z');
+  });
+});

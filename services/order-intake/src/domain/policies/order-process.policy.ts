@@ -1,0 +1,341 @@
+import type {
+  ApprovalCommandDataMap,
+  ApprovalEventDataMap,
+  FulfillmentCommandDataMap,
+  FulfillmentEventDataMap,
+  InventoryCommandDataMap,
+  InventoryEventDataMap,
+  OrderEventDataMap,
+  OrderStage,
+} from '@flowline/contracts';
+import type { OrderCommandType, UnstampedOrderCommand } from '../order.commands';
+import { isPreShipment } from '../order-transitions';
+import { isExisting, type ExistingOrder, type OrderState } from '../order.state';
+import { auditOrder, holdOnArrival } from '../rules/rule-engine';
+import type { RuleSet } from '../rules/rule-set';
+
+/**
+ * The order process manager's logic, pure: an event from orders, inventory, approval or
+ * fulfillment, plus the order's current state and the rule set in force, gives the next steps.
+ * The runner (application/process-manager.runner.ts) loads the state, calls this, applies the
+ * order steps to the order stream and stores the `send` steps in the outbox.
+ *
+ * Every step names its compensation: the command that undoes it if the order is later cancelled
+ * or refunded before shipment (the compensation the policy then issues on OrderCancelled /
+ * OrderRefundRequested). Facts recorded on the order have none: a fact is not undone.
+ *
+ * Reading the state makes each reaction safe to repeat: a redelivered event that finds the
+ * order already past the point it would move it to yields no step.
+ */
+
+type Message<Ctx extends string, M> = { [K in keyof M & string]: { context: Ctx; type: K; data: M[K] } }[keyof M & string];
+
+/** Everything the process manager reacts to. */
+export type ProcessEvent =
+  | Message<'orders', OrderEventDataMap>
+  | Message<'inventory', InventoryEventDataMap>
+  | Message<'approval', ApprovalEventDataMap>
+  | Message<'fulfillment', FulfillmentEventDataMap>;
+
+/** A command to another context, published on `<context>.commands.v1` keyed by orderId. */
+export type OutgoingCommand =
+  | Message<'inventory', InventoryCommandDataMap>
+  | Message<'approval', ApprovalCommandDataMap>
+  | Message<'fulfillment', FulfillmentCommandDataMap>;
+
+export type ProcessStep =
+  | { kind: 'order'; command: UnstampedOrderCommand; compensation: OrderCommandType | null; why: string }
+  | { kind: 'send'; command: OutgoingCommand; compensation: OutgoingCommand | null; why: string };
+
+export interface ProcessContext {
+  order: OrderState;
+  rules: RuleSet;
+}
+
+/** Exception codes the process manager raises (stable: dashboards and the exception rate count them). */
+export const ProcessExceptionCode = {
+  StockShortage: 'STOCK_SHORTAGE',
+  ReservationTimeout: 'RESERVATION_TIMEOUT',
+  AuditBlocked: 'AUDIT_BLOCKED',
+  ShippedAfterRefundRequest: 'SHIPPED_AFTER_REFUND_REQUEST',
+} as const;
+
+const order = (command: UnstampedOrderCommand, compensation: OrderCommandType | null, why: string): ProcessStep => ({ kind: 'order', command, compensation, why });
+const send = (command: OutgoingCommand, compensation: OutgoingCommand | null, why: string): ProcessStep => ({ kind: 'send', command, compensation, why });
+
+const releaseStock = (orderId: string, reason: string): OutgoingCommand => ({ context: 'inventory', type: 'ReleaseStock', data: { orderId, reason } });
+const stopFulfillment = (orderId: string, reason: string): OutgoingCommand => ({ context: 'fulfillment', type: 'StopFulfillment', data: { orderId, reason } });
+const withdrawApproval = (orderId: string, reason: string): OutgoingCommand => ({ context: 'approval', type: 'WithdrawApproval', data: { orderId, reason } });
+
+/** Can the order move on by our own decision (no flag, no open refund)? */
+function movable(s: ExistingOrder): boolean {
+  return !s.hold && !s.exception && !s.refund.pending;
+}
+
+export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): ProcessStep[] {
+  const s = ctx.order;
+  if (!isExisting(s)) return [];
+  const orderId = s.orderId;
+  switch (event.context) {
+    case 'orders':
+      switch (event.type) {
+        case 'OrderPlaced':
+          return holdIfRulesSay(s, ctx.rules);
+        case 'OrderPaid':
+          return reserveIfDue(s);
+        case 'OrderStockShortage':
+          if (s.status !== 'paid' || s.reservation || s.exception || !s.shortage) return [];
+          return [
+            order(
+              {
+                type: 'FlagException',
+                data: { orderId, code: ProcessExceptionCode.StockShortage, reason: 'inventory could not reserve every line', details: { missing: s.shortage.missing } },
+              },
+              'ResolveException',
+              'shortage -> exception with the missing lines (a person restocks or cancels)',
+            ),
+          ];
+        case 'OrderStockReserved':
+        case 'OrderApproved':
+          return auditIfDue(s, ctx.rules);
+        case 'OrderApprovalRequired':
+          if (s.status !== 'awaiting_approval' || s.approval?.status !== 'pending') return [];
+          return [
+            send(
+              {
+                context: 'approval',
+                type: 'RequestApproval',
+                data: {
+                  orderId,
+                  chain: s.approval.chain,
+                  ruleId: s.approval.ruleId,
+                  ruleSetVersion: s.approval.ruleSetVersion,
+                  grandTotal: s.order.totals.grandTotal,
+                  currency: s.order.totals.currency,
+                },
+              },
+              withdrawApproval(orderId, 'order cancelled'),
+              'a rule requires approval -> ask the approval service',
+            ),
+          ];
+        case 'OrderReadyToShip':
+          if (s.status !== 'ready_to_ship' || !s.release) return [];
+          return [
+            send(
+              {
+                context: 'fulfillment',
+                type: 'StartFulfillment',
+                data: {
+                  orderId,
+                  lines: (s.reservation?.allocations ?? []).map((a) => ({ lineId: a.lineId, sku: a.sku, quantity: a.quantity, warehouseId: a.warehouseId })),
+                  priority: s.release.priority,
+                  requiresQc: s.release.requiresQc,
+                },
+              },
+              stopFulfillment(orderId, 'order cancelled'),
+              'ready to ship -> ask fulfillment to pick and pack',
+            ),
+          ];
+        case 'OrderShipped': {
+          const steps: ProcessStep[] = [send({ context: 'inventory', type: 'CommitStock', data: { orderId } }, null, 'shipped -> reserved units leave stock for good')];
+          if (s.refund.pending && isPreShipment(s.refund.pending.stageAtRequest) && !s.exception) {
+            steps.push(
+              order(
+                {
+                  type: 'FlagException',
+                  data: {
+                    orderId,
+                    code: ProcessExceptionCode.ShippedAfterRefundRequest,
+                    reason: 'the parcel shipped after a refund was requested',
+                    details: { stageAtRequest: s.refund.pending.stageAtRequest },
+                  },
+                },
+                'ResolveException',
+                'shipped although a refund before shipment was requested -> a person intercepts the parcel',
+              ),
+            );
+          }
+          return steps;
+        }
+        case 'OrderCancelled':
+          return compensate(s, event.data.stageAtCancel, 'cancelled', event.data.reason);
+        case 'OrderRefundRequested':
+          return isPreShipment(event.data.stageAtRequest) ? compensate(s, event.data.stageAtRequest, 'refunded', event.data.reason) : [];
+        case 'OrderHoldReleased':
+        case 'OrderExceptionResolved':
+          return resume(s, ctx.rules);
+        default:
+          return [];
+      }
+    case 'inventory':
+      switch (event.type) {
+        case 'StockReserved': {
+          const d = event.data;
+          if (s.status === 'cancelled' || s.status === 'refunded' || s.status === 'archived') {
+            return [send(releaseStock(orderId, `reserved after the order was ${s.status}`), null, 'late reservation for a closed order -> give the units back')];
+          }
+          if (s.status !== 'paid') return [];
+          const steps: ProcessStep[] = [
+            order({ type: 'RecordStockReserved', data: { orderId, reservationId: d.reservationId, allocations: d.allocations } }, null, 'inventory reserved the lines'),
+          ];
+          if (s.refund.pending) steps.push(send(releaseStock(orderId, 'refunded'), null, 'reserved after a refund was requested -> give the units back'));
+          return steps;
+        }
+        case 'StockShortage':
+          if (s.status !== 'paid' || s.reservation) return [];
+          return [order({ type: 'RecordStockShortage', data: { orderId, missing: event.data.missing } }, null, 'inventory could not reserve')];
+        default:
+          return [];
+      }
+    case 'approval':
+      switch (event.type) {
+        case 'ApprovalGranted':
+          if (s.status !== 'awaiting_approval' || s.approval?.status !== 'pending' || s.approval.chain !== event.data.chain) return [];
+          return [order({ type: 'RecordApproval', data: { orderId, approvalId: event.data.approvalId, chain: event.data.chain } }, null, 'approval granted')];
+        case 'ApprovalRejected':
+          if (s.status !== 'awaiting_approval' || s.approval?.status !== 'pending' || s.approval.chain !== event.data.chain) return [];
+          return [
+            order(
+              { type: 'RecordRejection', data: { orderId, approvalId: event.data.approvalId, chain: event.data.chain, reason: event.data.reason, rejectedBy: event.data.by } },
+              null,
+              'approval rejected -> the order is cancelled',
+            ),
+          ];
+        default:
+          return [];
+      }
+    case 'fulfillment':
+      switch (event.type) {
+        case 'ShipmentPacked':
+          if (s.status !== 'ready_to_ship') return [];
+          return [order({ type: 'RecordPacked', data: { orderId, shipmentId: event.data.shipmentId, waybillNo: event.data.waybillNo } }, null, 'warehouse packed')];
+        case 'ShipmentShipped':
+          if (s.status !== 'packed') return [];
+          return [
+            order(
+              { type: 'RecordShipped', data: { orderId, shipmentId: event.data.shipmentId, carrier: event.data.carrier, trackingNumber: event.data.trackingNumber } },
+              null,
+              'carrier took the parcel',
+            ),
+          ];
+        case 'ShipmentDelivered':
+          if (s.status !== 'shipped') return [];
+          return [order({ type: 'RecordDelivered', data: { orderId, deliveredAt: event.data.deliveredAt } }, null, 'carrier reports delivery')];
+        default:
+          return [];
+      }
+  }
+}
+
+function holdIfRulesSay(s: ExistingOrder, rules: RuleSet): ProcessStep[] {
+  if (s.status !== 'placed' || s.hold) return [];
+  const hold = holdOnArrival(rules, s);
+  if (!hold) return [];
+  return [order({ type: 'PlaceHold', data: { orderId: s.orderId, reason: hold.reason, decision: hold.decision } }, 'ReleaseHold', `rule ${hold.decision.ruleId} holds the order for review`)];
+}
+
+function reserveIfDue(s: ExistingOrder): ProcessStep[] {
+  if (s.status !== 'paid' || s.reservation || !movable(s)) return [];
+  return [
+    send(
+      { context: 'inventory', type: 'ReserveStock', data: { orderId: s.orderId, channel: s.order.channel, lines: s.order.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity })) } },
+      releaseStock(s.orderId, 'cancelled'),
+      'paid -> reserve every line',
+    ),
+  ];
+}
+
+function auditIfDue(s: ExistingOrder, rules: RuleSet): ProcessStep[] {
+  const approvedAndWaiting = s.status === 'awaiting_approval' && s.approval?.status === 'granted';
+  if ((s.status !== 'stock_reserved' && !approvedAndWaiting) || !movable(s)) return [];
+  const outcome = auditOrder(rules, s);
+  const orderId = s.orderId;
+  switch (outcome.kind) {
+    case 'hold':
+      return [order({ type: 'PlaceHold', data: { orderId, reason: outcome.reason, decision: outcome.decision } }, 'ReleaseHold', `rule ${outcome.decision.ruleId} holds the order`)];
+    case 'approval':
+      if (s.status !== 'stock_reserved') return [blocked(orderId, `a second approval chain (${outcome.chain}) is required after ${s.approval?.chain} granted`, [outcome.decision])];
+      return [
+        order({ type: 'RequireApproval', data: { orderId, chain: outcome.chain, decision: outcome.decision, decisions: outcome.decisions } }, 'Cancel', `rule ${outcome.decision.ruleId} requires chain ${outcome.chain}`),
+      ];
+    case 'release':
+      return [
+        order(
+          { type: 'ReleaseToFulfillment', data: { orderId, priority: outcome.priority, freeShipping: outcome.freeShipping, requiresQc: outcome.requiresQc, decisions: outcome.decisions } },
+          'Cancel',
+          'the audit passed -> ready to ship',
+        ),
+      ];
+    case 'blocked':
+      return [blocked(orderId, 'no flow rule released the order', outcome.decisions)];
+  }
+}
+
+function blocked(orderId: string, reason: string, decisions: { ruleId: string; decision: string }[]): ProcessStep {
+  return order(
+    { type: 'FlagException', data: { orderId, code: ProcessExceptionCode.AuditBlocked, reason, details: { fired: decisions.map((d) => `${d.ruleId}:${d.decision}`) } } },
+    'ResolveException',
+    'the audit could not decide -> a person looks',
+  );
+}
+
+/** A flag was cleared: pick the order up where it stopped. */
+function resume(s: ExistingOrder, rules: RuleSet): ProcessStep[] {
+  if (!movable(s)) return [];
+  if (s.status === 'placed') return holdIfRulesSay(s, rules);
+  if (s.status === 'paid') return reserveIfDue(s);
+  return auditIfDue(s, rules);
+}
+
+/** Cancel or refund before shipment: undo what the earlier steps set going, given the stage it happened in. */
+function compensate(s: ExistingOrder, stage: OrderStage, why: 'cancelled' | 'refunded', reason: string): ProcessStep[] {
+  const orderId = s.orderId;
+  const steps: ProcessStep[] = [];
+  // From `paid` on a ReserveStock may have been sent (and may still be in flight): release is a
+  // no-op for inventory when nothing is reserved, so send it whenever one could exist.
+  if (stage !== 'placed') steps.push(send(releaseStock(orderId, why), null, `${why} before shipment -> give the reserved units back`));
+  if (stage === 'awaiting_approval' && s.approval?.status === 'pending') {
+    steps.push(send(withdrawApproval(orderId, reason), null, `${why} while awaiting approval -> withdraw the approval`));
+  }
+  if (stage === 'ready_to_ship' || stage === 'packed') steps.push(send(stopFulfillment(orderId, reason), null, `${why} before shipment -> stop packing`));
+  return steps;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timer: paid but not reserved in time -> exception.
+// ---------------------------------------------------------------------------------------------
+
+/** What the reservation-timeout scheduler knows about an order waiting for stock. */
+export interface AwaitingStock {
+  orderId: string;
+  stage: OrderStage;
+  onHold: boolean;
+  inException: boolean;
+  /** ISO time since when the order could move on (paid, or its last hold released / exception resolved). */
+  movableSince: string;
+}
+
+/** The view of one order state the timer reads. */
+export function awaitingStock(s: OrderState): AwaitingStock | null {
+  if (!isExisting(s) || s.status !== 'paid' || s.reservation) return null;
+  return { orderId: s.orderId, stage: s.status, onHold: !!s.hold, inException: !!s.exception, movableSince: s.movableSince };
+}
+
+/**
+ * Orders paid but not reserved within `timeoutMs` of `now`, as FlagException commands.
+ * A held order or one already in exception is not waiting on inventory, so it does not time out.
+ */
+export function dueReservationTimeouts(candidates: readonly AwaitingStock[], now: string, timeoutMs: number): UnstampedOrderCommand[] {
+  const nowMs = Date.parse(now);
+  return candidates
+    .filter((c) => c.stage === 'paid' && !c.onHold && !c.inException && nowMs - Date.parse(c.movableSince) >= timeoutMs)
+    .map((c) => ({
+      type: 'FlagException',
+      data: {
+        orderId: c.orderId,
+        code: ProcessExceptionCode.ReservationTimeout,
+        reason: `paid but not reserved within ${Math.round(timeoutMs / 1000)} s`,
+        details: { waitingSince: c.movableSince, timeoutMs },
+      },
+    }));
+}

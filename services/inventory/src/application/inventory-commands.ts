@@ -1,0 +1,58 @@
+import type { Actor } from '@flowline/contracts';
+import type { DomainError } from '@flowline/domain';
+import type { LineAllocation, MissingStock } from '../domain/order-reservation.decider';
+import type { EndOutcome, ReserveOutcome } from '../domain/policies/order-reservation.process';
+import type { RequestedLine } from '../domain/policies/warehouse-allocation.policy';
+import type { AdjustmentReason, OpenReservationLine, ReleaseReason, StockLevels } from '../domain/stock-ledger.decider';
+
+/** Where a command came from, and how a repeat of it is recognised. */
+export type CommandDedupe =
+  /** A Kafka message: claimed in the messaging inbox by (group, eventId) in the same transaction. */
+  | { kind: 'inbox'; group: string; eventId: string; eventType: string; topic: string; partition: number; offset: string }
+  /** A POST with an Idempotency-Key: the first outcome is stored and returned for repeats. */
+  | { kind: 'http'; key: string };
+
+/** Time, ids and actor come in from the edge; nothing below reads a clock. */
+export interface CommandMeta {
+  /** Id of this command (Kafka envelope eventId or a request id); causation of every event it writes. */
+  commandId: string;
+  correlationId: string;
+  /** ISO "now" at the edge. */
+  at: string;
+  actor?: { kind: Actor['kind']; id: string; role?: string; name?: string };
+  traceparent?: string;
+  dedupe?: CommandDedupe;
+}
+
+export type InventoryCommand =
+  | { type: 'ReserveStock'; meta: CommandMeta; orderId: string; reservationId: string; channel: string; lines: RequestedLine[]; expiresAt?: string }
+  | { type: 'ReleaseStock'; meta: CommandMeta; orderId: string; reason: ReleaseReason }
+  | { type: 'CommitStock'; meta: CommandMeta; orderId: string }
+  | { type: 'ExpireReservation'; meta: CommandMeta; orderId: string }
+  | { type: 'ReceiveStock'; meta: CommandMeta; sku: string; warehouseId: string; quantity: number; reference?: string }
+  | { type: 'AdjustStock'; meta: CommandMeta; sku: string; warehouseId: string; delta: number; reason: AdjustmentReason; note?: string }
+  | {
+      type: 'ImportStock';
+      meta: CommandMeta;
+      sku: string;
+      warehouseId: string;
+      onHand: number;
+      reserved: number;
+      reservations: Omit<OpenReservationLine, 'reservationId'>[];
+      source: string;
+    }
+  | { type: 'RecountReserved'; meta: CommandMeta; sku: string; warehouseId: string };
+
+export type CommandOutcome =
+  | { kind: 'reservation'; orderId: string; result: ReserveOutcome; reservationId: string }
+  | { kind: 'reservation-end'; orderId: string; result: EndOutcome }
+  | { kind: 'level'; sku: string; warehouseId: string; levels: StockLevels; version: number; changed: boolean };
+
+export type CommandResult =
+  | { status: 'applied'; outcome: CommandOutcome }
+  /** Seen before (inbox or idempotency key): nothing applied; `outcome` is the first one when known. */
+  | { status: 'duplicate'; outcome?: CommandOutcome }
+  /** Refused by a rule (DomainError): nothing applied for this command, the batch went on. */
+  | { status: 'refused'; error: DomainError };
+
+export type { LineAllocation, MissingStock };

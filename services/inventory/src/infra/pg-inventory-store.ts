@@ -1,0 +1,393 @@
+import type { Pool, PoolClient } from 'pg';
+import { DEFAULT_INBOX_TABLE, ensureInbox, quoteTable } from '@flowline/messaging';
+import type { LineAllocation, MissingStock } from '../domain/order-reservation.decider';
+import type { ChannelRule } from '../domain/policies/availability.policy';
+import type { CommandDedupe } from '../application/inventory-commands';
+import { migrateInventory } from './inventory-schema';
+
+/** Rows of the inventory schema, as the unit of work sees them. */
+export interface WarehouseRow {
+  warehouseId: string;
+  name: string;
+  priority: number;
+  active: boolean;
+}
+
+export interface SkuRow {
+  sku: string;
+  name: string;
+  allowBackorder: boolean;
+  safetyStock: number;
+  lowStockThreshold: number;
+  channelRules: ChannelRule[];
+  availabilityVersion: number;
+  totalAvailable: number;
+  publishedAtp: Record<string, number>;
+}
+
+export interface StockRow {
+  sku: string;
+  warehouseId: string;
+  onHand: number;
+  reserved: number;
+  version: number;
+  updatedAt?: string;
+}
+
+export interface ReservationRow {
+  orderId: string;
+  reservationId: string | null;
+  status: 'reserved' | 'refused' | 'released' | 'committed';
+  channel: string | null;
+  expiresAt: string | null;
+  allocations: LineAllocation[];
+  missing: MissingStock[];
+  releaseReason: string | null;
+  version: number;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+export interface LineRow {
+  orderId: string;
+  warehouseId: string;
+  lineId: string;
+  sku: string;
+  reservationId: string;
+  quantity: number;
+  expiresAt: string | null;
+}
+
+export interface WriteSet {
+  stockUpdates: { row: StockRow; expectedVersion: number; allowBackorder: boolean }[];
+  stockInserts: { row: StockRow; allowBackorder: boolean }[];
+  skuUpdates: { sku: string; availabilityVersion: number; totalAvailable: number; publishedAtp: Record<string, number> }[];
+  reservationUpdates: { row: ReservationRow; expectedVersion: number }[];
+  reservationInserts: ReservationRow[];
+  lineInserts: LineRow[];
+  lineDeletes: { orderId: string; warehouseId: string; lineId: string }[];
+  httpReplies: { key: string; response: unknown }[];
+}
+
+/** The optimistic guard on a snapshot row did not hold: someone wrote it without the lock. Retry. */
+export class StaleSnapshot extends Error {
+  constructor(what: string) {
+    super(`stale snapshot: ${what} changed under the lock; retrying`);
+    this.name = 'StaleSnapshot';
+  }
+}
+
+const iso = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));
+
+function toSku(r: any): SkuRow {
+  return {
+    sku: r.sku,
+    name: r.name,
+    allowBackorder: r.allow_backorder,
+    safetyStock: r.safety_stock,
+    lowStockThreshold: r.low_stock_threshold,
+    channelRules: r.channel_rules,
+    availabilityVersion: Number(r.availability_version),
+    totalAvailable: r.total_available,
+    publishedAtp: r.published_atp,
+  };
+}
+
+function toStock(r: any): StockRow {
+  return { sku: r.sku, warehouseId: r.warehouse_id, onHand: r.on_hand, reserved: r.reserved, version: Number(r.version), updatedAt: iso(r.updated_at) ?? undefined };
+}
+
+function toReservation(r: any): ReservationRow {
+  return {
+    orderId: r.order_id,
+    reservationId: r.reservation_id,
+    status: r.status,
+    channel: r.channel,
+    expiresAt: iso(r.expires_at),
+    allocations: r.allocations,
+    missing: r.missing,
+    releaseReason: r.release_reason,
+    version: Number(r.version),
+    createdAt: iso(r.created_at) ?? undefined,
+    updatedAt: iso(r.updated_at) ?? undefined,
+  };
+}
+
+function toLine(r: any): LineRow {
+  return {
+    orderId: r.order_id,
+    warehouseId: r.warehouse_id,
+    lineId: r.line_id,
+    sku: r.sku,
+    reservationId: r.reservation_id,
+    quantity: r.quantity,
+    expiresAt: iso(r.expires_at),
+  };
+}
+
+/** SQL of the inventory schema. Every multi-row write is one statement over unnest'ed arrays. */
+export class PgInventoryStore {
+  /** Quoted name of the messaging inbox table (shared with @flowline/messaging consumers). */
+  readonly inboxTable: string;
+
+  constructor(
+    readonly pool: Pool,
+    private readonly rawInboxTable: string = DEFAULT_INBOX_TABLE,
+  ) {
+    this.inboxTable = quoteTable(rawInboxTable);
+  }
+
+  async migrate(): Promise<void> {
+    await migrateInventory(this.pool);
+    await ensureInbox({ execute: async (sql) => void (await this.pool.query(sql)) }, this.rawInboxTable);
+  }
+
+  // ---- reads without locks -------------------------------------------------------------------
+
+  async warehouses(db: Pool | PoolClient = this.pool): Promise<WarehouseRow[]> {
+    const r = await db.query(`SELECT warehouse_id, name, priority, active FROM inventory.warehouse ORDER BY priority, warehouse_id`);
+    return r.rows.map((w) => ({ warehouseId: w.warehouse_id, name: w.name, priority: w.priority, active: w.active }));
+  }
+
+  async reservations(orderIds: string[], db: Pool | PoolClient = this.pool): Promise<ReservationRow[]> {
+    if (orderIds.length === 0) return [];
+    const r = await db.query(`SELECT * FROM inventory.reservation WHERE order_id = ANY($1::text[])`, [orderIds]);
+    return r.rows.map(toReservation);
+  }
+
+  async sku(sku: string): Promise<SkuRow | undefined> {
+    const r = await this.pool.query(`SELECT * FROM inventory.sku WHERE sku = $1`, [sku]);
+    return r.rows[0] ? toSku(r.rows[0]) : undefined;
+  }
+
+  async skus(limit = 1000, offset = 0): Promise<SkuRow[]> {
+    const r = await this.pool.query(`SELECT * FROM inventory.sku ORDER BY sku LIMIT $1 OFFSET $2`, [limit, offset]);
+    return r.rows.map(toSku);
+  }
+
+  async stockOf(sku: string): Promise<StockRow[]> {
+    const r = await this.pool.query(`SELECT * FROM inventory.stock WHERE sku = $1 ORDER BY warehouse_id`, [sku]);
+    return r.rows.map(toStock);
+  }
+
+  async linesOf(filter: { orderId?: string; sku?: string; warehouseId?: string }): Promise<LineRow[]> {
+    const r = await this.pool.query(
+      `SELECT * FROM inventory.reservation_line
+        WHERE ($1::text IS NULL OR order_id = $1) AND ($2::text IS NULL OR sku = $2) AND ($3::text IS NULL OR warehouse_id = $3)
+        ORDER BY order_id, warehouse_id, line_id`,
+      [filter.orderId ?? null, filter.sku ?? null, filter.warehouseId ?? null],
+    );
+    return r.rows.map(toLine);
+  }
+
+  /** Orders whose reserve-on-placement hold is due at `now`, earliest first. */
+  async dueReservations(now: string, limit: number): Promise<string[]> {
+    const r = await this.pool.query(
+      `SELECT order_id FROM inventory.reservation WHERE status = 'reserved' AND expires_at IS NOT NULL AND expires_at <= $1
+        ORDER BY expires_at LIMIT $2`,
+      [now, limit],
+    );
+    return r.rows.map((x) => x.order_id);
+  }
+
+  /** Every ledger with its reserved counter and the sum of its open lines (for verify). */
+  async ledgerTotals(filter: { sku?: string; warehouseId?: string }): Promise<
+    { sku: string; warehouseId: string; onHand: number; reserved: number; version: number; openSum: number; allowBackorder: boolean }[]
+  > {
+    const r = await this.pool.query(
+      `SELECT s.sku, s.warehouse_id, s.on_hand, s.reserved, s.version, s.allow_backorder, COALESCE(l.open_sum, 0)::int AS open_sum
+         FROM inventory.stock s
+         LEFT JOIN (SELECT sku, warehouse_id, sum(quantity) AS open_sum FROM inventory.reservation_line GROUP BY sku, warehouse_id) l
+           ON l.sku = s.sku AND l.warehouse_id = s.warehouse_id
+        WHERE ($1::text IS NULL OR s.sku = $1) AND ($2::text IS NULL OR s.warehouse_id = $2)
+        ORDER BY s.sku, s.warehouse_id`,
+      [filter.sku ?? null, filter.warehouseId ?? null],
+    );
+    return r.rows.map((x) => ({
+      sku: x.sku,
+      warehouseId: x.warehouse_id,
+      onHand: x.on_hand,
+      reserved: x.reserved,
+      version: Number(x.version),
+      openSum: x.open_sum,
+      allowBackorder: x.allow_backorder,
+    }));
+  }
+
+  async storedReplies(keys: string[], db: Pool | PoolClient = this.pool): Promise<Map<string, unknown>> {
+    if (keys.length === 0) return new Map();
+    const r = await db.query(`SELECT key, response FROM inventory.http_idempotency WHERE key = ANY($1::text[])`, [keys]);
+    return new Map(r.rows.map((x) => [x.key, x.response]));
+  }
+
+  // ---- configuration -------------------------------------------------------------------------
+
+  /** Creates or updates a SKU's rules; keeps the stock rows' backorder flag (used by the oversell CHECK) in step. */
+  async upsertSku(s: { sku: string; name: string; allowBackorder: boolean; safetyStock: number; lowStockThreshold: number; channelRules: ChannelRule[] }): Promise<{ created: boolean }> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const r = await client.query(
+        `INSERT INTO inventory.sku (sku, name, allow_backorder, safety_stock, low_stock_threshold, channel_rules)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+         ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, allow_backorder = EXCLUDED.allow_backorder,
+           safety_stock = EXCLUDED.safety_stock, low_stock_threshold = EXCLUDED.low_stock_threshold,
+           channel_rules = EXCLUDED.channel_rules, updated_at = now()
+         RETURNING (xmax = 0) AS created`,
+        [s.sku, s.name, s.allowBackorder, s.safetyStock, s.lowStockThreshold, JSON.stringify(s.channelRules)],
+      );
+      await client.query(`UPDATE inventory.stock SET allow_backorder = $2 WHERE sku = $1`, [s.sku, s.allowBackorder]);
+      await client.query('COMMIT');
+      return { created: r.rows[0].created };
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  async upsertWarehouse(w: WarehouseRow): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO inventory.warehouse (warehouse_id, name, priority, active) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (warehouse_id) DO UPDATE SET name = EXCLUDED.name, priority = EXCLUDED.priority, active = EXCLUDED.active`,
+      [w.warehouseId, w.name, w.priority, w.active],
+    );
+  }
+
+  // ---- inside the unit of work's transaction -------------------------------------------------
+
+  /** Locks reservation rows (by order id) and then SKU rows (by sku), each in sorted order: no deadlocks. */
+  async lock(client: PoolClient, orderIds: string[], skus: string[]): Promise<{ reservations: ReservationRow[]; skus: SkuRow[] }> {
+    const reservations =
+      orderIds.length === 0
+        ? []
+        : (await client.query(`SELECT * FROM inventory.reservation WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE`, [orderIds])).rows.map(
+            toReservation,
+          );
+    const skuRows =
+      skus.length === 0
+        ? []
+        : (await client.query(`SELECT * FROM inventory.sku WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE`, [skus])).rows.map(toSku);
+    return { reservations, skus: skuRows };
+  }
+
+  /** Claims Kafka commands in the inbox; returns the event ids that are new. */
+  async claimInbox(client: PoolClient, claims: Extract<CommandDedupe, { kind: 'inbox' }>[]): Promise<Set<string>> {
+    if (claims.length === 0) return new Set();
+    const r = await client.query(
+      `INSERT INTO ${this.inboxTable} (consumer_group, event_id, event_type, topic, partition, "offset")
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[])
+       ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING event_id`,
+      [claims.map((c) => c.group), claims.map((c) => c.eventId), claims.map((c) => c.eventType), claims.map((c) => c.topic), claims.map((c) => c.partition), claims.map((c) => c.offset)],
+    );
+    return new Set(r.rows.map((x) => x.event_id));
+  }
+
+  async stockRows(client: PoolClient, skus: string[]): Promise<StockRow[]> {
+    if (skus.length === 0) return [];
+    return (await client.query(`SELECT * FROM inventory.stock WHERE sku = ANY($1::text[])`, [skus])).rows.map(toStock);
+  }
+
+  async openLines(client: PoolClient, orderIds: string[], ledgers: { sku: string; warehouseId: string }[]): Promise<LineRow[]> {
+    if (orderIds.length === 0 && ledgers.length === 0) return [];
+    const r = await client.query(
+      `SELECT * FROM inventory.reservation_line
+        WHERE order_id = ANY($1::text[])
+           OR (sku, warehouse_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+      [orderIds, ledgers.map((l) => l.sku), ledgers.map((l) => l.warehouseId)],
+    );
+    return r.rows.map(toLine);
+  }
+
+  async write(client: PoolClient, w: WriteSet): Promise<void> {
+    if (w.stockUpdates.length > 0) {
+      const u = w.stockUpdates;
+      const r = await client.query(
+        `UPDATE inventory.stock s SET on_hand = v.on_hand, reserved = v.reserved, version = v.version, allow_backorder = v.backorder, updated_at = now()
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[], $7::bool[])
+             AS v(sku, warehouse_id, on_hand, reserved, version, expected, backorder)
+          WHERE s.sku = v.sku AND s.warehouse_id = v.warehouse_id AND s.version = v.expected`,
+        [
+          u.map((x) => x.row.sku),
+          u.map((x) => x.row.warehouseId),
+          u.map((x) => x.row.onHand),
+          u.map((x) => x.row.reserved),
+          u.map((x) => x.row.version),
+          u.map((x) => x.expectedVersion),
+          u.map((x) => x.allowBackorder),
+        ],
+      );
+      if (r.rowCount !== u.length) throw new StaleSnapshot('a stock row');
+    }
+    if (w.stockInserts.length > 0) {
+      const i = w.stockInserts;
+      await client.query(
+        `INSERT INTO inventory.stock (sku, warehouse_id, on_hand, reserved, version, allow_backorder)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bool[])`,
+        [i.map((x) => x.row.sku), i.map((x) => x.row.warehouseId), i.map((x) => x.row.onHand), i.map((x) => x.row.reserved), i.map((x) => x.row.version), i.map((x) => x.allowBackorder)],
+      );
+    }
+    if (w.skuUpdates.length > 0) {
+      const s = w.skuUpdates;
+      await client.query(
+        `UPDATE inventory.sku k SET availability_version = v.version, total_available = v.total, published_atp = v.atp
+           FROM unnest($1::text[], $2::bigint[], $3::int[], $4::jsonb[]) AS v(sku, version, total, atp)
+          WHERE k.sku = v.sku`,
+        [s.map((x) => x.sku), s.map((x) => x.availabilityVersion), s.map((x) => x.totalAvailable), s.map((x) => JSON.stringify(x.publishedAtp))],
+      );
+    }
+    if (w.lineDeletes.length > 0) {
+      const d = w.lineDeletes;
+      await client.query(
+        `DELETE FROM inventory.reservation_line l USING unnest($1::text[], $2::text[], $3::text[]) AS v(order_id, warehouse_id, line_id)
+          WHERE l.order_id = v.order_id AND l.warehouse_id = v.warehouse_id AND l.line_id = v.line_id`,
+        [d.map((x) => x.orderId), d.map((x) => x.warehouseId), d.map((x) => x.lineId)],
+      );
+    }
+    if (w.lineInserts.length > 0) {
+      const l = w.lineInserts;
+      await client.query(
+        `INSERT INTO inventory.reservation_line (order_id, warehouse_id, line_id, sku, reservation_id, quantity, expires_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[])`,
+        [l.map((x) => x.orderId), l.map((x) => x.warehouseId), l.map((x) => x.lineId), l.map((x) => x.sku), l.map((x) => x.reservationId), l.map((x) => x.quantity), l.map((x) => x.expiresAt)],
+      );
+    }
+    const resCols = (rows: ReservationRow[]) => [
+      rows.map((x) => x.orderId),
+      rows.map((x) => x.reservationId),
+      rows.map((x) => x.status),
+      rows.map((x) => x.channel),
+      rows.map((x) => x.expiresAt),
+      rows.map((x) => JSON.stringify(x.allocations)),
+      rows.map((x) => JSON.stringify(x.missing)),
+      rows.map((x) => x.releaseReason),
+      rows.map((x) => x.version),
+    ];
+    if (w.reservationUpdates.length > 0) {
+      const u = w.reservationUpdates;
+      const r = await client.query(
+        `UPDATE inventory.reservation r SET reservation_id = v.reservation_id, status = v.status, channel = v.channel, expires_at = v.expires_at,
+                allocations = v.allocations, missing = v.missing, release_reason = v.release_reason, version = v.version, updated_at = now()
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::jsonb[], $8::text[], $9::bigint[], $10::bigint[])
+             AS v(order_id, reservation_id, status, channel, expires_at, allocations, missing, release_reason, version, expected)
+          WHERE r.order_id = v.order_id AND r.version = v.expected`,
+        [...resCols(u.map((x) => x.row)), u.map((x) => x.expectedVersion)],
+      );
+      if (r.rowCount !== u.length) throw new StaleSnapshot('a reservation row');
+    }
+    if (w.reservationInserts.length > 0) {
+      await client.query(
+        `INSERT INTO inventory.reservation (order_id, reservation_id, status, channel, expires_at, allocations, missing, release_reason, version)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::jsonb[], $8::text[], $9::bigint[])`,
+        resCols(w.reservationInserts),
+      );
+    }
+    if (w.httpReplies.length > 0) {
+      await client.query(
+        `INSERT INTO inventory.http_idempotency (key, status, response) SELECT k, 200, r FROM unnest($1::text[], $2::jsonb[]) AS v(k, r)`,
+        [w.httpReplies.map((x) => x.key), w.httpReplies.map((x) => JSON.stringify(x.response))],
+      );
+    }
+  }
+}

@@ -84,7 +84,9 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
 
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new DomainErrorFilter(app.get(HttpAdapterHost)));
-  if (options.shutdownHooks ?? true) app.enableShutdownHooks();
+  // process.exit(0) after the hooks (not a re-raised signal) fires 'exit', where pino flushes its
+  // buffered lines; a re-raised SIGTERM would drop the last ones.
+  if (options.shutdownHooks ?? true) app.enableShutdownHooks(undefined, { useProcessExit: true });
 
   const document = new DocumentBuilder()
     .setTitle(`Flowline ${options.name}`)

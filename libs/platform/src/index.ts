@@ -9,3 +9,4 @@ export * from './validation';
 export { HealthController } from './health.controller';
 export { MetricsController } from './metrics.controller';
 export * from './testing/grpc-probe';
+export * from './testing/service-process';

@@ -1,7 +1,8 @@
-import { type DynamicModule, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { type BeforeApplicationShutdown, type DynamicModule, Injectable, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
-import { KafkaHealthIndicator, KafkaProbe, loggerModule, PostgresHealthIndicator } from '@flowline/observability';
+import { createLogger, KafkaHealthIndicator, KafkaProbe, loggerModule, PostgresHealthIndicator } from '@flowline/observability';
+import type { Logger as PinoLogger } from 'pino';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { databaseNameOf, kafkaBrokersFromEnv, PlatformConfig, resolveDatabaseUrl, serviceDatabaseName } from './config';
 import { ensureDatabaseExists } from './database';
@@ -56,6 +57,7 @@ export class PlatformModule {
       PostgresHealthIndicator,
       KafkaHealthIndicator,
       GrpcHealth,
+      ShutdownLog,
     ];
     if (config.kafka) {
       const { brokers, clientId } = config.kafka;
@@ -85,6 +87,29 @@ export function resolvePlatformConfig(options: PlatformModuleOptions, env: NodeJ
   const kafka =
     options.kafka === false ? null : { brokers: options.kafka?.brokers ?? kafkaBrokersFromEnv(env), clientId: options.serviceName };
   return new PlatformConfig(options.serviceName, database, kafka);
+}
+
+/**
+ * Two log lines that show a stop was graceful: when it began (and why) and when every hook had run.
+ * Its own pino logger: Nest's logger no longer writes once the app has been disposed.
+ */
+@Injectable()
+class ShutdownLog implements BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger: PinoLogger;
+  private started = 0;
+
+  constructor(config: PlatformConfig) {
+    this.logger = createLogger({ serviceName: config.serviceName }).child({ context: 'shutdown' });
+  }
+
+  beforeApplicationShutdown(signal?: string): void {
+    this.started = performance.now();
+    this.logger.info(`stopping (${signal ?? 'close'}): gRPC health NOT_SERVING, closing consumers and pools`);
+  }
+
+  onApplicationShutdown(signal?: string): void {
+    this.logger.info(`stopped (${signal ?? 'close'}) in ${Math.round(performance.now() - this.started)} ms`);
+  }
 }
 
 class ClosingKafkaProbe extends KafkaProbe implements OnApplicationShutdown {

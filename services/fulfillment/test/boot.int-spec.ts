@@ -1,0 +1,45 @@
+import { grpcHealthCheck, grpcListServices, startServiceProcess, type ServiceProcess } from '@flowline/platform';
+import { createTestDatabase, kafkaBrokers } from '@flowline/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRPC_SERVICE, SERVICE } from '../src/service';
+
+// Smoke test: the real main.ts boots as its own process, on its own database, and stops on SIGTERM.
+describe(`${SERVICE.name} boots`, () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let svc: ServiceProcess | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('boot_fulfillment');
+    svc = await startServiceProcess({ service: SERVICE.name, env: { DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), LOG_LEVEL: 'info' } });
+  });
+
+  afterAll(async () => {
+    await svc?.stop('SIGKILL');
+    await db?.drop();
+  });
+
+  it('is live and ready (its database and Kafka answer)', async () => {
+    expect((await fetch(`${svc!.httpUrl}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${svc!.httpUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ info: { postgres: { status: 'up' }, kafka: { status: 'up' } } });
+  });
+
+  it('serves /metrics and its OpenAPI document', async () => {
+    expect(await (await fetch(`${svc!.httpUrl}/metrics`)).text()).toContain('process_cpu_user_seconds_total');
+    const doc = (await (await fetch(`${svc!.httpUrl}/docs-json`)).json()) as { openapi: string; info: { title: string } };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.info.title).toContain(SERVICE.name);
+  });
+
+  it('serves gRPC with reflection and health on', async () => {
+    expect(await grpcListServices(svc!.grpcAddress)).toEqual(expect.arrayContaining([GRPC_SERVICE, 'grpc.health.v1.Health']));
+    expect(await grpcHealthCheck(svc!.grpcAddress, GRPC_SERVICE)).toBe('SERVING');
+  });
+
+  it('shuts down gracefully on SIGTERM: every shutdown hook runs before it exits', async () => {
+    const exit = await svc!.stop('SIGTERM');
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(svc!.output()).toMatch(/"msg":"stopping \(SIGTERM\)[^\n]*\n(.*\n)*.*"msg":"stopped \(SIGTERM\) in \d+ ms"/);
+  });
+});

@@ -15,7 +15,6 @@ import {
   ledgerKey,
   ledgerStreamId,
   levelsOf,
-  reservationKey,
   stockLedgerDecider,
   type OpenReservationLine,
   type StockLedgerEvent,
@@ -23,6 +22,7 @@ import {
   type StockLevels,
   type StockPolicy,
 } from '../domain/stock-ledger.decider';
+import { addLine, NO_LINES } from '../domain/open-lines';
 import type { MultiStreamAppender, StreamAppend } from '../infra/multi-stream-append';
 import { StaleSnapshot, type LineRow, type PgInventoryStore, type ReservationRow, type SkuRow, type StockRow, type WarehouseRow, type WriteSet } from '../infra/pg-inventory-store';
 import type { CommandMeta, CommandOutcome, CommandResult, InventoryCommand } from './inventory-commands';
@@ -123,18 +123,21 @@ class BatchWorld implements LedgerAccess {
     this.warehouses = warehouses.filter((w) => w.active).map((w) => ({ warehouseId: w.warehouseId, priority: w.priority }));
     this.skus = new Map(skus.map((s) => [s.sku, s]));
     for (const r of stock) {
-      const state: StockLedgerState = { status: 'active', sku: r.sku, warehouseId: r.warehouseId, onHand: r.onHand, reserved: r.reserved, reservations: {} };
+      const state: StockLedgerState = { status: 'active', sku: r.sku, warehouseId: r.warehouseId, onHand: r.onHand, reserved: r.reserved, reservations: NO_LINES };
       this.ledgers.set(ledgerKey(r.sku, r.warehouseId), { state, original: r, before: levelsOf(state, this.policy(r.sku).safetyStock), events: [] });
     }
     for (const l of lines) {
       const slot = this.ledgers.get(ledgerKey(l.sku, l.warehouseId));
       if (!slot || slot.state.status !== 'active') continue;
-      slot.state.reservations[reservationKey(l.orderId, l.lineId)] = {
-        orderId: l.orderId,
-        reservationId: l.reservationId,
-        lineId: l.lineId,
-        quantity: l.quantity,
-        ...(l.expiresAt ? { expiresAt: l.expiresAt } : {}),
+      slot.state = {
+        ...slot.state,
+        reservations: addLine(slot.state.reservations, {
+          orderId: l.orderId,
+          reservationId: l.reservationId,
+          lineId: l.lineId,
+          quantity: l.quantity,
+          ...(l.expiresAt ? { expiresAt: l.expiresAt } : {}),
+        }),
       };
     }
     for (const r of reservations) this.orders.set(r.orderId, { state: orderStateOf(r), original: r, events: [], touched: false });

@@ -1,4 +1,7 @@
 import { DomainError, assertNever, type Decider } from '@flowline/domain';
+import { addLine, linesFrom, linesOfOrder, NO_LINES, getLine, removeLine, type OpenLines, type OpenReservationLine } from './open-lines';
+
+export { reservationKey, type OpenLines, type OpenReservationLine } from './open-lines';
 
 /**
  * The stock ledger of one SKU in one warehouse (stream `stock-<sku>@<warehouseId>`).
@@ -14,16 +17,6 @@ export const ADJUSTMENT_REASONS: readonly AdjustmentReason[] = ['count', 'damage
 
 /** Why reserved units went back to available. */
 export type ReleaseReason = 'cancelled' | 'refunded' | 'expired' | 'compensation' | 'repair' | (string & {});
-
-/** One open reservation line in one ledger. */
-export interface OpenReservationLine {
-  orderId: string;
-  reservationId: string;
-  lineId: string;
-  quantity: number;
-  /** Set for reserve-on-placement: released when due and still unpaid. */
-  expiresAt?: string;
-}
 
 /** Per-SKU rules that come in on the command (the ledger holds no configuration). */
 export interface StockPolicy {
@@ -44,8 +37,8 @@ export type StockLedgerState =
       onHand: number;
       /** Counter of reserved units; equals the sum of `reservations` unless imported data drifted. */
       reserved: number;
-      /** Open lines keyed by `reservationKey(orderId, lineId)`. */
-      reservations: Record<string, OpenReservationLine>;
+      /** Open reservation lines (a persistent map; see open-lines.ts). */
+      reservations: OpenLines;
     };
 
 interface LedgerRef {
@@ -98,11 +91,6 @@ export const STOCK_LEDGER_EVENT_TYPES: readonly StockLedgerEventType[] = [
   'ReservedRecounted',
 ];
 
-/** Key of one reservation line inside a ledger. */
-export function reservationKey(orderId: string, lineId: string): string {
-  return `${orderId}/${lineId}`;
-}
-
 /** `<sku>@<warehouseId>`: the ledger's identity. */
 export function ledgerKey(sku: string, warehouseId: string): string {
   return `${sku}@${warehouseId}`;
@@ -136,10 +124,7 @@ export function levelsOf(state: StockLedgerState, safetyStock = 0): StockLevels 
 
 /** Sum of open reservation lines. */
 export function openReservedSum(state: StockLedgerState): number {
-  if (state.status === 'empty') return 0;
-  let sum = 0;
-  for (const r of Object.values(state.reservations)) sum += r.quantity;
-  return sum;
+  return state.status === 'empty' ? 0 : state.reservations.sum;
 }
 
 /** reserved - sum(open reservations); 0 when the ledger is consistent. */
@@ -149,8 +134,7 @@ export function reservedDrift(state: StockLedgerState): number {
 
 /** Open lines of one order in this ledger, in line order. */
 export function openLinesOf(state: StockLedgerState, orderId: string): OpenReservationLine[] {
-  if (state.status === 'empty') return [];
-  return Object.values(state.reservations).filter((r) => r.orderId === orderId);
+  return state.status === 'empty' ? [] : linesOfOrder(state.reservations, orderId);
 }
 
 function requirePositive(quantity: number, what: string): void {
@@ -211,7 +195,7 @@ function decide(command: StockLedgerCommand, state: StockLedgerState): StockLedg
       let requested = 0;
       for (const l of command.lines) {
         requirePositive(l.quantity, `quantity of line ${l.lineId}`);
-        if (state.status === 'active' && state.reservations[reservationKey(command.orderId, l.lineId)]) {
+        if (state.status === 'active' && getLine(state.reservations, command.orderId, l.lineId)) {
           throw new DomainError('LINE_ALREADY_RESERVED', `line ${l.lineId} of order ${command.orderId} is already reserved in ${ledgerKey(command.sku, command.warehouseId)}`);
         }
         requested += l.quantity;
@@ -265,13 +249,7 @@ function decide(command: StockLedgerCommand, state: StockLedgerState): StockLedg
 }
 
 function active(state: StockLedgerState, e: LedgerEventBase): Extract<StockLedgerState, { status: 'active' }> {
-  return state.status === 'active' ? state : { status: 'active', sku: e.sku, warehouseId: e.warehouseId, onHand: 0, reserved: 0, reservations: {} };
-}
-
-function withoutLine(reservations: Record<string, OpenReservationLine>, key: string): Record<string, OpenReservationLine> {
-  const next = { ...reservations };
-  delete next[key];
-  return next;
+  return state.status === 'active' ? state : { status: 'active', sku: e.sku, warehouseId: e.warehouseId, onHand: 0, reserved: 0, reservations: NO_LINES };
 }
 
 function evolve(state: StockLedgerState, event: StockLedgerEvent): StockLedgerState {
@@ -281,34 +259,28 @@ function evolve(state: StockLedgerState, event: StockLedgerEvent): StockLedgerSt
       return { ...s, onHand: s.onHand + event.quantity };
     case 'StockAdjusted':
       return { ...s, onHand: s.onHand + event.delta };
-    case 'StockImported': {
-      const reservations: Record<string, OpenReservationLine> = {};
-      for (const r of event.reservations) reservations[reservationKey(r.orderId, r.lineId)] = r;
-      return { ...s, onHand: event.onHand, reserved: event.reserved, reservations };
-    }
+    case 'StockImported':
+      return { ...s, onHand: event.onHand, reserved: event.reserved, reservations: linesFrom(event.reservations) };
     case 'StockLineReserved':
       return {
         ...s,
         reserved: s.reserved + event.quantity,
-        reservations: {
-          ...s.reservations,
-          [reservationKey(event.orderId, event.lineId)]: {
-            orderId: event.orderId,
-            reservationId: event.reservationId,
-            lineId: event.lineId,
-            quantity: event.quantity,
-            ...(event.expiresAt ? { expiresAt: event.expiresAt } : {}),
-          },
-        },
+        reservations: addLine(s.reservations, {
+          orderId: event.orderId,
+          reservationId: event.reservationId,
+          lineId: event.lineId,
+          quantity: event.quantity,
+          ...(event.expiresAt ? { expiresAt: event.expiresAt } : {}),
+        }),
       };
     case 'StockLineReleased':
-      return { ...s, reserved: s.reserved - event.quantity, reservations: withoutLine(s.reservations, reservationKey(event.orderId, event.lineId)) };
+      return { ...s, reserved: s.reserved - event.quantity, reservations: removeLine(s.reservations, event.orderId, event.lineId) };
     case 'StockLineCommitted':
       return {
         ...s,
         onHand: s.onHand - event.quantity,
         reserved: s.reserved - event.quantity,
-        reservations: withoutLine(s.reservations, reservationKey(event.orderId, event.lineId)),
+        reservations: removeLine(s.reservations, event.orderId, event.lineId),
       };
     case 'ReservedRecounted':
       return { ...s, reserved: event.corrected };

@@ -215,6 +215,41 @@ describe('PostgreSQL log order with concurrent, long and rolled-back transaction
     120_000,
   );
 
+  it('a transaction held open in another database does not hold this log back; one in this database does', async () => {
+    const other = await createTestDatabase('eventstore_gap_other');
+    const otherPool = new Pool({ connectionString: other.url, max: 1 });
+    otherPool.on('error', () => undefined);
+    const foreign = await otherPool.connect();
+    try {
+      await foreign.query('BEGIN');
+      await foreign.query('CREATE TABLE t (id int)'); // takes a transaction id and keeps it
+      const r = await store.appendToStream('cross-db-1', [event('Visible')]);
+      const page = await store.readAll({ after: { commit: r.position.commit, prepare: r.position.prepare - 1n } });
+      expect(page.map((e) => e.type)).toEqual(['Visible']);
+
+      const local = await pool.connect();
+      try {
+        await local.query('BEGIN');
+        await local.query('CREATE TABLE IF NOT EXISTS public.local_scratch (id int)');
+        await local.query('INSERT INTO public.local_scratch VALUES (1)'); // an older transaction of this database
+        const r2 = await store.appendToStream('cross-db-2', [event('HeldBack')]);
+        const held = await store.readAll({ after: r.position });
+        expect(held).toEqual([]);
+        await local.query('COMMIT');
+        const released = await store.readAll({ after: r.position });
+        expect(released.map((e) => e.eventId)).toEqual([(await store.readStream('cross-db-2'))[0].eventId]);
+        expect(released[0].position).toEqual(r2.position);
+      } finally {
+        local.release();
+      }
+      await foreign.query('ROLLBACK');
+    } finally {
+      foreign.release();
+      await otherPool.end();
+      await other.drop();
+    }
+  });
+
   it('WrongExpectedVersion still holds for a writer racing the open transaction on the same stream', async () => {
     const held = await pool.connect();
     try {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuplicateEventId, type NewEvent, WrongExpectedVersion } from '../port';
 import { eventStoreContract } from '../testing/event-store-contract';
 import { migrate } from './migrations';
-import { OutOfOrderAppend, PostgresEventStore } from './postgres-event-store';
+import { logPageSql, OutOfOrderAppend, PostgresEventStore } from './postgres-event-store';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -119,6 +119,23 @@ describe('PostgresEventStore specifics', () => {
       early.release();
     }
     expect((await store.readStream('order-o1')).map((e) => e.type)).toEqual(['First']);
+  });
+
+  it('reads the log straight off the (transaction_id, global_position) index, never sorting (a sort would mean text or wrong order)', async () => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Tiny table: steer the planner off the scans it would pick anyway at this size.
+      await client.query('SET LOCAL enable_seqscan = off');
+      await client.query('SET LOCAL enable_bitmapscan = off');
+      const plan = await client.query(`EXPLAIN ${logPageSql('"es_specifics"')}`, ['0', '-1', null, null, 500]);
+      const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).toContain('events_log_order_idx');
+      expect(text).not.toMatch(/\bSort\b/);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
   });
 
   it('stores type, schema version, data and metadata in their own columns', async () => {

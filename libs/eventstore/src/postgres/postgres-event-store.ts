@@ -66,7 +66,7 @@ const UNIQUE_VIOLATION = '23505';
 
 interface EventRow {
   global_position: string;
-  transaction_id: string;
+  transaction_id_text: string;
   stream_id: string;
   stream_position: string;
   event_id: string;
@@ -76,8 +76,10 @@ interface EventRow {
   metadata: RecordedEvent['metadata'];
 }
 
+// The xid8 goes out as text under another name: an output column named transaction_id would
+// capture ORDER BY transaction_id and sort by its text (wrong order, and no index).
 const EVENT_COLUMNS =
-  'global_position, transaction_id::text AS transaction_id, stream_id, stream_position, event_id, event_type, schema_version, data, metadata';
+  'global_position, transaction_id::text AS transaction_id_text, stream_id, stream_position, event_id, event_type, schema_version, data, metadata';
 
 function toRecorded(r: EventRow): RecordedEvent {
   return {
@@ -86,7 +88,7 @@ function toRecorded(r: EventRow): RecordedEvent {
     schemaVersion: r.schema_version,
     streamId: r.stream_id,
     streamPosition: Number(r.stream_position),
-    position: { commit: BigInt(r.transaction_id), prepare: BigInt(r.global_position) },
+    position: { commit: BigInt(r.transaction_id_text), prepare: BigInt(r.global_position) },
     data: r.data,
     metadata: r.metadata,
   };
@@ -102,6 +104,41 @@ function filterParams(filter: EventFilter | undefined): [string[] | null, string
   const prefixes = filter?.streamPrefixes?.length ? filter.streamPrefixes : null;
   const types = filter?.eventTypes?.length ? filter.eventTypes : null;
   return [prefixes, types];
+}
+
+/**
+ * One page of the log: $1/$2 = exclusive cursor (xid8 text, bigint), $3 stream prefixes or null,
+ * $4 event types or null, $5 limit or null. Exported for the plan test.
+ *
+ * The horizon is the oldest transaction still running in the statement's snapshot, leaving out
+ * those pg_stat_activity proves belong to another database (they cannot write this table); with
+ * none left, the snapshot's xmax. Every transaction of this database below the horizon has ended
+ * before the snapshot, so the rows below it are final: a cursor can never pass an event that
+ * commits later. (Plain pg_snapshot_xmin would be just as safe but let a long transaction in any
+ * database of the cluster hold this log back.) A transaction the view cannot attribute (a
+ * prepared transaction, or another role's session without pg_read_all_stats) counts as ours:
+ * that only delays, never skips. The first column carries the horizon even on an empty page.
+ */
+export function logPageSql(s: string): string {
+  return `WITH snap AS MATERIALIZED (SELECT pg_current_snapshot() AS s),
+       horizon AS MATERIALIZED (
+         SELECT coalesce(
+           (SELECT min(x) FROM pg_snapshot_xip((SELECT s FROM snap)) AS x
+             WHERE x::xid NOT IN (
+               SELECT a.backend_xid FROM pg_stat_activity AS a
+                WHERE a.backend_xid IS NOT NULL
+                  AND a.datid IS DISTINCT FROM (SELECT oid FROM pg_database WHERE datname = current_database()))),
+           pg_snapshot_xmax((SELECT s FROM snap))) AS xmin)
+       SELECT horizon.xmin::text AS horizon, e.*
+         FROM horizon
+         LEFT JOIN LATERAL (
+           SELECT ${EVENT_COLUMNS} FROM ${s}.events
+            WHERE transaction_id < horizon.xmin
+              AND (transaction_id, global_position) > ($1::xid8, $2::bigint)
+              AND ($3::text[] IS NULL OR stream_id ^@ ANY($3::text[]))
+              AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))
+            ORDER BY events.transaction_id, events.global_position
+            LIMIT $5) AS e ON true`;
 }
 
 function isUniqueViolation(error: unknown): error is DatabaseError {
@@ -314,24 +351,14 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * One page of the log after `after`, in (transaction_id, global_position) order, limited to
-   * transactions older than the snapshot's xmin: every one of them has ended, so no row can
-   * still appear below that horizon and a cursor never passes an event that commits later.
+   * transactions older than the horizon (see logPageSql): every one of them has ended, so no row
+   * can still appear below it and a cursor never passes an event that commits later.
    */
   private async readLog(after: LogPosition | undefined, limit: number | null, filter: EventFilter | undefined): Promise<PollPage> {
     const [commit, prepare] = cursorParams(after);
     const [prefixes, types] = filterParams(filter);
     const result = await this.pool.query<EventRow & { horizon: string }>(
-      `WITH snapshot AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-       SELECT snapshot.xmin::text AS horizon, e.*
-         FROM snapshot
-         LEFT JOIN LATERAL (
-           SELECT ${EVENT_COLUMNS} FROM ${this.s}.events
-            WHERE transaction_id < snapshot.xmin
-              AND (transaction_id, global_position) > ($1::xid8, $2::bigint)
-              AND ($3::text[] IS NULL OR stream_id ^@ ANY($3::text[]))
-              AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))
-            ORDER BY transaction_id, global_position
-            LIMIT $5) AS e ON true`,
+      logPageSql(this.s),
       [commit, prepare, prefixes, types, limit],
     );
     const horizon = BigInt(result.rows[0].horizon);

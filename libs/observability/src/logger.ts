@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
@@ -52,25 +50,33 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 /**
- * nestjs-pino for a Nest app: request logging through pino-http on {@link createLogger}, request id
- * from `x-request-id` (or a new UUID, echoed back), health probes and scrapes not logged.
+ * nestjs-pino for a Nest app, on the given root logger: Nest's own log lines (and `PinoLogger`
+ * injected in features) go through it. Request lines are written by the platform's Fastify hook
+ * instead of pino-http's middleware (which does not see the end of Fastify responses).
  */
-export function loggerModule(options: LoggerOptions): DynamicModule {
-  return LoggerModule.forRoot({
-    pinoHttp: {
-      logger: createLogger(options),
-      genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const header = req.headers['x-request-id'];
-        const id = (Array.isArray(header) ? header[0] : header) || randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req: IncomingMessage) => isUntracedPath(req.url) },
-      // The request line already has method and url; keep headers (cookies, tokens) out of logs.
-      serializers: {
-        req: (req: { id?: unknown; method?: string; url?: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-      },
-    },
-  });
+export function loggerModule(logger: Logger): DynamicModule {
+  return LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false, quietReqLogger: true } });
+}
+
+/** One line per HTTP request, written when the response has been sent. */
+export interface RequestLogLine {
+  requestId: string;
+  method: string;
+  url: string;
+  /** Route pattern (`/orders/:id`), when a route matched. */
+  route?: string;
+  statusCode: number;
+  durationMs: number;
+}
+
+/** Writes a request line (info; warn for 5xx) unless the path is a probe or a scrape. */
+export function logRequest(logger: Logger, line: RequestLogLine): void {
+  if (isUntracedPath(line.url)) return;
+  const entry = {
+    req: { id: line.requestId, method: line.method, url: line.url, route: line.route },
+    res: { statusCode: line.statusCode },
+    responseTime: Math.round(line.durationMs * 100) / 100,
+  };
+  if (line.statusCode >= 500) logger.warn(entry, 'request failed');
+  else logger.info(entry, 'request completed');
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isUntracedPath, selectTraceExporter } from './telemetry';
-import { logLevelFromEnv } from './logger';
+import { createLogger, logLevelFromEnv, logRequest } from './logger';
 
 describe('selectTraceExporter', () => {
   it('exports over OTLP/HTTP when an OTLP endpoint is configured', () => {
@@ -46,5 +46,37 @@ describe('logLevelFromEnv', () => {
   it('falls back to info for a missing or unknown level', () => {
     expect(logLevelFromEnv({})).toBe('info');
     expect(logLevelFromEnv({ LOG_LEVEL: 'verbose' })).toBe('info');
+  });
+});
+
+describe('logRequest', () => {
+  const capture = () => {
+    const lines: Record<string, unknown>[] = [];
+    const destination = { write: (s: string) => void lines.push(JSON.parse(s)) };
+    return { lines, logger: createLogger({ serviceName: 'svc', level: 'info', destination }) };
+  };
+  const line = { requestId: 'r1', method: 'GET', url: '/orders/1', route: '/orders/:id', statusCode: 200, durationMs: 1.234 };
+
+  it('writes one line per request with id, route, status and duration', () => {
+    const { lines, logger } = capture();
+    logRequest(logger, line);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'request completed',
+        req: { id: 'r1', method: 'GET', url: '/orders/1', route: '/orders/:id' },
+        res: { statusCode: 200 },
+        responseTime: 1.23,
+      }),
+    ]);
+  });
+
+  it('warns on server errors and stays quiet for probes and scrapes', () => {
+    const { lines, logger } = capture();
+    logRequest(logger, { ...line, statusCode: 503 });
+    logRequest(logger, { ...line, url: '/health/ready' });
+    logRequest(logger, { ...line, url: '/metrics' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'warn', msg: 'request failed' });
   });
 });

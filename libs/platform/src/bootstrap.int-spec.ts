@@ -221,6 +221,14 @@ describe('bootstrapService', () => {
     expect(work.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
   });
 
+  it('keeps a caller\'s X-Request-Id and gives every other request a new one', async () => {
+    const given = await http('/health/live', { headers: { 'x-request-id': 'req-123' } });
+    expect(given.headers.get('x-request-id')).toBe('req-123');
+    const [a, b] = await Promise.all([http('/health/live'), http('/health/live')]);
+    expect(a.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a.headers.get('x-request-id')).not.toBe(b.headers.get('x-request-id'));
+  });
+
   it('refuses a body over the 1 MiB limit with 413', async () => {
     const res = await post('/things', { name: 'x', lines: [{ sku: 'A'.repeat(1_100_000), quantity: 1 }] });
     expect(res.status).toBe(413);

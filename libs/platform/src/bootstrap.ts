@@ -1,15 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { type DynamicModule, type INestApplication, Logger as NestLogger, type Type } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { ensureDefaultMetrics, httpRequestDuration } from '@flowline/observability';
+import { ensureDefaultMetrics, httpRequestDuration, logRequest } from '@flowline/observability';
 import { Logger } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
 import { bodyLimitFromEnv, PlatformConfig } from './config';
 import { DomainErrorFilter } from './exception-filter';
 import { GrpcHealth } from './grpc/grpc-health';
 import { grpcMicroserviceOptions, type GrpcPackage } from './grpc/grpc-options';
+import { ROOT_LOGGER } from './platform.module';
 import { createValidationPipe } from './validation';
 
 export interface BootstrapOptions {
@@ -55,7 +58,13 @@ export interface RunningService {
  */
 export async function bootstrapService(options: BootstrapOptions): Promise<RunningService> {
   const host = options.host ?? process.env.HOST ?? '0.0.0.0';
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? bodyLimitFromEnv() });
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimitBytes ?? bodyLimitFromEnv(),
+    // A caller's X-Request-Id is kept (and echoed back), else a new UUID: one id per request in logs.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    disableRequestLogging: true,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, { bufferLogs: true, abortOnError: false });
   try {
     return await start(app, options, host);
@@ -72,15 +81,25 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
 
   ensureDefaultMetrics();
   const requestDuration = httpRequestDuration();
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onResponse', async (request, reply) => {
-      requestDuration.observe(
-        { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
-        reply.elapsedTime / 1000,
-      );
+  const rootLogger = app.get<PinoLogger>(ROOT_LOGGER);
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // One metric sample and one log line per request, once the response is out. Runs inside the
+  // request's trace context, so the line carries its trace_id.
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url;
+    requestDuration.observe({ method: request.method, route: route ?? 'unmatched', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    logRequest(rootLogger, {
+      requestId: String(request.id),
+      method: request.method,
+      url: request.url,
+      route,
+      statusCode: reply.statusCode,
+      durationMs: reply.elapsedTime,
     });
+  });
 
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new DomainErrorFilter(app.get(HttpAdapterHost)));

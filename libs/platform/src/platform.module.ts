@@ -10,6 +10,9 @@ import { GrpcHealth } from './grpc/grpc-health';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
 
+/** The service's pino root logger (`@Inject(ROOT_LOGGER) logger: pino.Logger`); Nest's Logger writes through it. */
+export const ROOT_LOGGER = Symbol.for('flowline.platform.root-logger');
+
 /** The service's own PostgreSQL database, reached through TypeORM. */
 export interface PlatformDatabaseOptions {
   /** Full URL; overrides DATABASE_URL (tests pass the URL of a database made for them). */
@@ -52,8 +55,10 @@ export interface PlatformModuleOptions {
 export class PlatformModule {
   static forRoot(options: PlatformModuleOptions): DynamicModule {
     const config = resolvePlatformConfig(options);
+    const rootLogger = createLogger({ serviceName: options.serviceName });
     const providers: Provider[] = [
       { provide: PlatformConfig, useValue: config },
+      { provide: ROOT_LOGGER, useValue: rootLogger },
       PostgresHealthIndicator,
       KafkaHealthIndicator,
       GrpcHealth,
@@ -63,7 +68,7 @@ export class PlatformModule {
       const { brokers, clientId } = config.kafka;
       providers.push({ provide: KafkaProbe, useFactory: () => new ClosingKafkaProbe({ brokers, clientId: `${clientId}-health` }) });
     }
-    const imports: DynamicModule['imports'] = [loggerModule({ serviceName: options.serviceName }), TerminusModule.forRoot({ logger: false })];
+    const imports: DynamicModule['imports'] = [loggerModule(rootLogger), TerminusModule.forRoot({ logger: false })];
     if (config.database) imports.push(typeOrmFor(config.database.url, options.database || {}));
     return {
       module: PlatformModule,
@@ -71,7 +76,7 @@ export class PlatformModule {
       imports,
       controllers: [HealthController, MetricsController],
       providers,
-      exports: config.kafka ? [PlatformConfig, GrpcHealth, KafkaProbe] : [PlatformConfig, GrpcHealth],
+      exports: config.kafka ? [PlatformConfig, ROOT_LOGGER, GrpcHealth, KafkaProbe] : [PlatformConfig, ROOT_LOGGER, GrpcHealth],
     };
   }
 }

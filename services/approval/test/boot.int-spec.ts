@@ -32,6 +32,12 @@ describe(`${SERVICE.name} boots`, () => {
     expect(doc.info.title).toContain(SERVICE.name);
   });
 
+  it('continues the caller\'s W3C trace and logs its trace_id (telemetry started in instrument.ts)', async () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    await fetch(`${svc!.httpUrl}/docs-json`, { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
+    await expect.poll(() => svc!.output()).toContain(`"trace_id":"${traceId}"`);
+  });
+
   it('serves gRPC with reflection and health on', async () => {
     expect(await grpcListServices(svc!.grpcAddress)).toEqual(expect.arrayContaining([GRPC_SERVICE, 'grpc.health.v1.Health']));
     expect(await grpcHealthCheck(svc!.grpcAddress, GRPC_SERVICE)).toBe('SERVING');

@@ -137,6 +137,10 @@ describe('bootstrapService', () => {
     await db?.drop();
   });
 
+  const grpcAddress = (): string => {
+    if (!svc.grpcAddress) throw new Error('no gRPC server');
+    return svc.grpcAddress;
+  };
   const http = (path: string, init?: RequestInit) => fetch(`${svc.httpUrl}${path}`, init);
   const post = (path: string, body: unknown) =>
     http(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -215,10 +219,10 @@ describe('bootstrapService', () => {
     const res = await fetch(`${svc.httpUrl}/things/traced`, { method: 'POST', headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
     expect(await json(res)).toEqual({ traceId });
     await expect.poll(() => spans.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === traceId)).toBe(true);
-    const server = spans.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === traceId)!;
-    const work = spans.getFinishedSpans().find((s) => s.name === 'work' && s.spanContext().traceId === traceId)!;
-    expect(server.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
-    expect(work.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
+    const server = spans.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === traceId);
+    const work = spans.getFinishedSpans().find((s) => s.name === 'work' && s.spanContext().traceId === traceId);
+    expect(server?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(work?.parentSpanContext?.spanId).toBe(server?.spanContext().spanId);
   });
 
   it('keeps a caller\'s X-Request-Id and gives every other request a new one', async () => {
@@ -235,18 +239,18 @@ describe('bootstrapService', () => {
   });
 
   it('lists its services through gRPC server reflection', async () => {
-    const services = await grpcListServices(svc.grpcAddress!);
+    const services = await grpcListServices(grpcAddress());
     expect(services).toEqual(expect.arrayContaining(['flowline.notification.v1.NotificationService', 'grpc.health.v1.Health']));
   });
 
   it('reports SERVING on the standard gRPC health service, for the server and for its service', async () => {
-    expect(await grpcHealthCheck(svc.grpcAddress!)).toBe('SERVING');
-    expect(await grpcHealthCheck(svc.grpcAddress!, 'flowline.notification.v1.NotificationService')).toBe('SERVING');
-    await expect(grpcHealthCheck(svc.grpcAddress!, 'no.such.Service')).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
+    expect(await grpcHealthCheck(grpcAddress())).toBe('SERVING');
+    expect(await grpcHealthCheck(grpcAddress(), 'flowline.notification.v1.NotificationService')).toBe('SERVING');
+    await expect(grpcHealthCheck(grpcAddress(), 'no.such.Service')).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
   });
 
   it('serves gRPC handlers and maps DomainError to FAILED_PRECONDITION with the code in metadata', async () => {
-    const client = grpcClient(svc.grpcAddress!, 'notification/v1/notification.proto', 'flowline.notification.v1.NotificationService');
+    const client = grpcClient(grpcAddress(), 'notification/v1/notification.proto', 'flowline.notification.v1.NotificationService');
     try {
       const ok = await unary<{ notifications: { orderId: string; status: string }[] }>(client, 'ListNotifications', { orderId: 'o-1' });
       expect(ok.notifications).toEqual([expect.objectContaining({ orderId: 'o-1', status: 'NOTIFICATION_STATUS_SENT' })]);

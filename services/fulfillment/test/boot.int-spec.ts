@@ -7,6 +7,10 @@ import { GRPC_SERVICE, SERVICE } from '../src/service';
 describe(`${SERVICE.name} boots`, () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let svc: ServiceProcess | undefined;
+  const running = (): ServiceProcess => {
+    if (!svc) throw new Error('service did not start');
+    return svc;
+  };
 
   beforeAll(async () => {
     db = await createTestDatabase('boot_fulfillment');
@@ -19,33 +23,33 @@ describe(`${SERVICE.name} boots`, () => {
   });
 
   it('is live and ready (its database and Kafka answer)', async () => {
-    expect((await fetch(`${svc!.httpUrl}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${svc!.httpUrl}/health/ready`);
+    expect((await fetch(`${running().httpUrl}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${running().httpUrl}/health/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ info: { postgres: { status: 'up' }, kafka: { status: 'up' } } });
   });
 
   it('serves /metrics and its OpenAPI document', async () => {
-    expect(await (await fetch(`${svc!.httpUrl}/metrics`)).text()).toContain('process_cpu_user_seconds_total');
-    const doc = (await (await fetch(`${svc!.httpUrl}/docs-json`)).json()) as { openapi: string; info: { title: string } };
+    expect(await (await fetch(`${running().httpUrl}/metrics`)).text()).toContain('process_cpu_user_seconds_total');
+    const doc = (await (await fetch(`${running().httpUrl}/docs-json`)).json()) as { openapi: string; info: { title: string } };
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info.title).toContain(SERVICE.name);
   });
 
   it('continues the caller\'s W3C trace and logs its trace_id (telemetry started in instrument.ts)', async () => {
     const traceId = '0af7651916cd43dd8448eb211c80319c';
-    await fetch(`${svc!.httpUrl}/docs-json`, { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
-    await expect.poll(() => svc!.output()).toContain(`"trace_id":"${traceId}"`);
+    await fetch(`${running().httpUrl}/docs-json`, { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
+    await expect.poll(() => running().output()).toContain(`"trace_id":"${traceId}"`);
   });
 
   it('serves gRPC with reflection and health on', async () => {
-    expect(await grpcListServices(svc!.grpcAddress)).toEqual(expect.arrayContaining([GRPC_SERVICE, 'grpc.health.v1.Health']));
-    expect(await grpcHealthCheck(svc!.grpcAddress, GRPC_SERVICE)).toBe('SERVING');
+    expect(await grpcListServices(running().grpcAddress)).toEqual(expect.arrayContaining([GRPC_SERVICE, 'grpc.health.v1.Health']));
+    expect(await grpcHealthCheck(running().grpcAddress, GRPC_SERVICE)).toBe('SERVING');
   });
 
   it('shuts down gracefully on SIGTERM: every shutdown hook runs before it exits', async () => {
-    const exit = await svc!.stop('SIGTERM');
+    const exit = await running().stop('SIGTERM');
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(svc!.output()).toMatch(/"msg":"stopping \(SIGTERM\)[^\n]*\n(.*\n)*.*"msg":"stopped \(SIGTERM\) in \d+ ms"/);
+    expect(running().output()).toMatch(/"msg":"stopping \(SIGTERM\)[^\n]*\n(.*\n)*.*"msg":"stopped \(SIGTERM\) in \d+ ms"/);
   });
 });

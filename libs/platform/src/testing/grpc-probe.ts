@@ -1,6 +1,15 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { credentials, loadPackageDefinition, type Client, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
+import {
+  type CallOptions,
+  type Client,
+  type ClientDuplexStream,
+  credentials,
+  type GrpcObject,
+  loadPackageDefinition,
+  type ServiceClientConstructor,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { HEALTH_PROTO, HEALTH_SERVICE, loaderOptions, protoRoot } from '../grpc/grpc-options';
 
@@ -14,6 +23,11 @@ const REFLECTION_PROTO = resolve(
   '../build/proto/grpc/reflection/v1/reflection.proto',
 );
 
+/** A grpc-js client whose methods come from a proto loaded at run time. */
+export type DynamicGrpcClient = Client & { [method: string]: unknown };
+type UnaryMethod = (request: unknown, options: CallOptions, callback: (error: ServiceError | null, response: unknown) => void) => void;
+type BidiMethod = (options: CallOptions) => ClientDuplexStream<unknown, unknown>;
+
 function lookup(root: GrpcObject, path: string): ServiceClientConstructor {
   let node: unknown = root;
   for (const part of path.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
@@ -22,20 +36,49 @@ function lookup(root: GrpcObject, path: string): ServiceClientConstructor {
 }
 
 /** A grpc-js client for `service` (fully qualified) defined in `protoPath` (relative to proto/). */
-export function grpcClient(address: string, protoPath: string, service: string): Client & Record<string, Function> {
+export function grpcClient(address: string, protoPath: string, service: string): DynamicGrpcClient {
   const root = protoRoot();
   const definition = loadSync(resolve(root, protoPath), loaderOptions(root));
   const Ctor = lookup(loadPackageDefinition(definition), service);
-  return new Ctor(address, credentials.createInsecure()) as Client & Record<string, Function>;
+  return new Ctor(address, credentials.createInsecure()) as DynamicGrpcClient;
 }
 
 /** Calls a unary method and resolves with its response (rejects with the gRPC error). */
-export function unary<Res = unknown>(client: Client & Record<string, Function>, method: string, request: unknown, deadlineMs = 5_000): Promise<Res> {
+export function unary<Res = unknown>(client: DynamicGrpcClient, method: string, request: unknown, deadlineMs = 5_000): Promise<Res> {
+  const call = client[method];
+  if (typeof call !== 'function') return Promise.reject(new Error(`no method ${method} on this client`));
   return new Promise((resolvePromise, reject) => {
-    client[method](request, { deadline: Date.now() + deadlineMs }, (error: Error | null, response: Res) =>
-      error ? reject(error) : resolvePromise(response),
+    (call as UnaryMethod).call(client, request, { deadline: Date.now() + deadlineMs }, (error, response) =>
+      error ? reject(error) : resolvePromise(response as Res),
     );
   });
+}
+
+/** Opens the reflection stream, sends one request, resolves with the first answer. */
+function reflect<T>(address: string, request: Record<string, string>, pick: (res: ReflectionResponse) => T, deadlineMs: number): Promise<T> {
+  const definition = loadSync(REFLECTION_PROTO, { keepCase: true, defaults: true, arrays: true, oneofs: true });
+  const Ctor = lookup(loadPackageDefinition(definition), 'grpc.reflection.v1.ServerReflection');
+  const client = new Ctor(address, credentials.createInsecure()) as DynamicGrpcClient;
+  return new Promise((resolvePromise, reject) => {
+    const call = (client.ServerReflectionInfo as BidiMethod).call(client, { deadline: Date.now() + deadlineMs });
+    call.on('data', (res: ReflectionResponse) => {
+      call.end();
+      client.close();
+      if (res.error_response) reject(new Error(res.error_response.error_message));
+      else resolvePromise(pick(res));
+    });
+    call.on('error', (error: Error) => {
+      client.close();
+      reject(error);
+    });
+    call.write(request);
+  });
+}
+
+interface ReflectionResponse {
+  list_services_response?: { service: { name: string }[] };
+  file_descriptor_response?: { file_descriptor_proto: Buffer[] };
+  error_response?: { error_message: string };
 }
 
 /** grpc.health.v1.Health/Check of one service ('' = the whole server): SERVING, NOT_SERVING, ... */
@@ -51,42 +94,10 @@ export async function grpcHealthCheck(address: string, service = ''): Promise<st
 
 /** Service names the server lists through reflection (grpc.reflection.v1 ListServices). */
 export function grpcListServices(address: string, deadlineMs = 5_000): Promise<string[]> {
-  const definition = loadSync(REFLECTION_PROTO, { keepCase: true, defaults: true, arrays: true, oneofs: true });
-  const Ctor = lookup(loadPackageDefinition(definition), 'grpc.reflection.v1.ServerReflection');
-  const client = new Ctor(address, credentials.createInsecure()) as Client & Record<string, Function>;
-  return new Promise((resolvePromise, reject) => {
-    const call = client.ServerReflectionInfo({ deadline: Date.now() + deadlineMs });
-    call.on('data', (res: { list_services_response?: { service: { name: string }[] }; error_response?: { error_message: string } }) => {
-      call.end();
-      client.close();
-      if (res.error_response) reject(new Error(res.error_response.error_message));
-      else resolvePromise((res.list_services_response?.service ?? []).map((s) => s.name));
-    });
-    call.on('error', (error: Error) => {
-      client.close();
-      reject(error);
-    });
-    call.write({ list_services: '' });
-  });
+  return reflect(address, { list_services: '' }, (res) => (res.list_services_response?.service ?? []).map((s) => s.name), deadlineMs);
 }
 
-/** Reflection: the file descriptor (serialized FileDescriptorProto) that defines a symbol. */
+/** Reflection: the file descriptors (serialized FileDescriptorProto) that define a symbol. */
 export function grpcFileContainingSymbol(address: string, symbol: string, deadlineMs = 5_000): Promise<Buffer[]> {
-  const definition = loadSync(REFLECTION_PROTO, { keepCase: true, defaults: true, arrays: true, oneofs: true });
-  const Ctor = lookup(loadPackageDefinition(definition), 'grpc.reflection.v1.ServerReflection');
-  const client = new Ctor(address, credentials.createInsecure()) as Client & Record<string, Function>;
-  return new Promise((resolvePromise, reject) => {
-    const call = client.ServerReflectionInfo({ deadline: Date.now() + deadlineMs });
-    call.on('data', (res: { file_descriptor_response?: { file_descriptor_proto: Buffer[] }; error_response?: { error_message: string } }) => {
-      call.end();
-      client.close();
-      if (res.error_response) reject(new Error(res.error_response.error_message));
-      else resolvePromise(res.file_descriptor_response?.file_descriptor_proto ?? []);
-    });
-    call.on('error', (error: Error) => {
-      client.close();
-      reject(error);
-    });
-    call.write({ file_containing_symbol: symbol });
-  });
+  return reflect(address, { file_containing_symbol: symbol }, (res) => res.file_descriptor_response?.file_descriptor_proto ?? [], deadlineMs);
 }

@@ -170,6 +170,11 @@ export interface PlaceOrderRequest {
   placedAt: string;
   /** The seller's own note on the order (not shown to the buyer). */
   sellerRemark: string;
+  /**
+   * The total the client computed (minor units). The server computes the total itself; when this
+   * is set and differs, the order is refused (INVALID_ARGUMENT, x-domain-code ORDER_TOTAL_MISMATCH).
+   */
+  grandTotal?: number | undefined;
 }
 
 export interface PlaceOrderResponse {
@@ -178,6 +183,8 @@ export interface PlaceOrderResponse {
     | undefined;
   /** True when meta.request_id had already been accepted and this is the earlier result. */
   replayed: boolean;
+  /** False when (channel, channel_order_id) was already an order: that order is returned, none is created. */
+  created: boolean;
 }
 
 export interface GetOrderRequest {
@@ -267,6 +274,16 @@ export interface ReleaseHoldResponse {
   order: Order | undefined;
 }
 
+export interface ReleaseOrderRequest {
+  meta: CommandMeta | undefined;
+  orderId: string;
+  expectedVersion?: number | undefined;
+}
+
+export interface ReleaseOrderResponse {
+  order: Order | undefined;
+}
+
 /**
  * Commands and queries on orders. A refused command fails with FAILED_PRECONDITION (conflict),
  * NOT_FOUND or INVALID_ARGUMENT; trailing metadata `x-domain-code` carries the stable error code.
@@ -288,4 +305,9 @@ export interface OrderService {
   PlaceHold(request: PlaceHoldRequest): Promise<PlaceHoldResponse>;
   /** Lifts the on_hold flag; the order continues from its stage. */
   ReleaseHold(request: ReleaseHoldRequest): Promise<ReleaseHoldResponse>;
+  /**
+   * Releases a reserved (or approved) order to the warehouse after the flow-rule audit passes
+   * (manual 审单); refused with FAILED_PRECONDITION and x-domain-code ORDER_AUDIT_NOT_PASSED otherwise.
+   */
+  ReleaseOrder(request: ReleaseOrderRequest): Promise<ReleaseOrderResponse>;
 }

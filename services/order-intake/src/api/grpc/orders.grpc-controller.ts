@@ -1,0 +1,212 @@
+import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { ORDER_STAGES, ordersV1, type Actor, type OrderStage } from '@flowline/contracts';
+import { flattenValidationErrors, RequestValidationError } from '@flowline/platform';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import type { OrderView } from '../../application/order-view';
+import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
+import { headerError, OrderVersionMismatchFilter } from '../order-api.errors';
+import { ConfirmPaymentDto, ReasonDto, RequestRefundDto } from '../http/dto/order-commands.dto';
+import { PlaceOrderDto } from '../http/dto/place-order.dto';
+import { toSubmission } from '../http/dto/place-order.mapper';
+
+type CommandMeta = { requestId: string; correlationId: string; actor?: { kind: string; id: string; role: string; name: string } };
+
+/** proto3 `optional` scalars arrive as a value plus a `_<name>` oneof marker (proto-loader with oneofs). */
+function optionalNumber(req: object, field: string): number | undefined {
+  const r = req as Record<string, unknown>;
+  const marker = r[`_${field}`];
+  if (marker !== undefined && marker !== field) return undefined;
+  const v = r[field];
+  if (marker === undefined && (v === undefined || v === null)) return undefined;
+  return typeof v === 'number' ? v : v === undefined || v === null ? undefined : Number(v);
+}
+
+const blankToUndefined = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
+
+async function validated<T extends object>(cls: new () => T, plain: object): Promise<T> {
+  const instance = plainToInstance(cls, plain);
+  const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true, validationError: { target: false, value: false } });
+  if (errors.length > 0) throw new RequestValidationError(flattenValidationErrors(errors));
+  return instance;
+}
+
+function context(meta: CommandMeta | undefined, requireKey: boolean, expectedVersion?: number): RequestContext {
+  const key = blankToUndefined(meta?.requestId);
+  if (requireKey && !key) throw headerError('meta.request_id', 'required', 'meta.request_id is required (the idempotency key of the submission)');
+  const actor: Actor | undefined = meta?.actor?.id
+    ? { kind: (meta.actor.kind || 'user') as Actor['kind'], id: meta.actor.id, ...(meta.actor.role ? { role: meta.actor.role } : {}), ...(meta.actor.name ? { name: meta.actor.name } : {}) }
+    : undefined;
+  return {
+    transport: 'grpc',
+    ...(key ? { idempotencyKey: key } : {}),
+    ...(expectedVersion !== undefined ? { ifMatch: expectedVersion } : {}),
+    ...(meta && blankToUndefined(meta.correlationId) ? { correlationId: meta.correlationId } : {}),
+    ...(actor ? { actor } : {}),
+  };
+}
+
+const STAGE_TO_PROTO = Object.fromEntries(ORDER_STAGES.map((s) => [s, `ORDER_STAGE_${s.toUpperCase()}`])) as Record<OrderStage, ordersV1.OrderStage>;
+const PROTO_TO_STAGE = Object.fromEntries(ORDER_STAGES.map((s) => [`ORDER_STAGE_${s.toUpperCase()}`, s])) as Record<string, OrderStage>;
+
+export function toProtoOrder(v: OrderView): ordersV1.Order {
+  return {
+    orderId: v.orderId,
+    channel: v.channel,
+    channelOrderId: v.channelOrderId,
+    shopId: v.shopId,
+    stage: STAGE_TO_PROTO[v.stage],
+    flags: v.flags.map((f) => (f === 'on_hold' ? ordersV1.OrderFlag.ORDER_FLAG_ON_HOLD : ordersV1.OrderFlag.ORDER_FLAG_EXCEPTION)),
+    customer: {
+      channelCustomerId: v.customer.channelCustomerId ?? '',
+      nickname: v.customer.nickname ?? '',
+      nameMasked: v.customer.nameMasked ?? '',
+      phoneMasked: v.customer.phoneMasked ?? '',
+      email: v.customer.email ?? '',
+      tags: v.customer.tags,
+    },
+    shippingAddress: {
+      province: v.shippingAddress.province,
+      city: v.shippingAddress.city,
+      district: v.shippingAddress.district,
+      streetMasked: v.shippingAddress.streetMasked ?? '',
+      postalCode: v.shippingAddress.postalCode ?? '',
+      recipientMasked: v.shippingAddress.recipientMasked ?? '',
+      phoneMasked: v.shippingAddress.phoneMasked ?? '',
+    },
+    lines: v.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: l.unitPrice, lineDiscount: l.lineDiscount, category: l.category ?? '' })),
+    totals: v.totals,
+    buyerMessage: v.buyerMessage ?? '',
+    tags: v.tags,
+    attachments: v.attachments,
+    placedAt: v.placedAt,
+    updatedAt: v.updatedAt,
+    version: v.revision,
+    flagReason: v.hold?.reason ?? v.exception?.reason ?? '',
+    amountPaid: v.payment?.amount ?? 0,
+    sellerRemark: v.sellerRemark ?? '',
+  };
+}
+
+const orderOf = (r: ApiResult) => ({ order: toProtoOrder(r.order) });
+
+/**
+ * gRPC surface of order-intake (proto/orders/v1/orders.proto, service flowline.orders.v1.OrderService).
+ * Requests are validated with the same DTO rules as REST; refusals carry `x-domain-code`.
+ */
+@Controller()
+@UseFilters(OrderVersionMismatchFilter)
+export class OrdersGrpcController {
+  constructor(@Inject(OrderApi) private readonly api: OrderApi) {}
+
+  @GrpcMethod('OrderService', 'PlaceOrder')
+  async placeOrder(req: ordersV1.PlaceOrderRequest): Promise<ordersV1.PlaceOrderResponse> {
+    const ctx = context(req.meta, true);
+    const grandTotal = optionalNumber(req, 'grandTotal');
+    const c = req.customer;
+    const a = req.shippingAddress;
+    const plain = {
+      channel: req.channel,
+      channelOrderId: req.channelOrderId,
+      shopId: req.shopId,
+      customer: {
+        channelCustomerId: blankToUndefined(c?.channelCustomerId),
+        nickname: blankToUndefined(c?.nickname),
+        name: blankToUndefined(c?.name),
+        phone: blankToUndefined(c?.phone),
+        email: blankToUndefined(c?.email),
+        tags: c?.tags ?? [],
+      },
+      shippingAddress: {
+        province: a?.province ?? '',
+        city: a?.city ?? '',
+        district: a?.district ?? '',
+        street: a?.street ?? '',
+        detail: blankToUndefined(a?.detail),
+        postalCode: blankToUndefined(a?.postalCode),
+        recipient: a?.recipient ?? '',
+        phone: a?.phone ?? '',
+      },
+      lines: (req.lines ?? []).map((l) => ({
+        lineId: blankToUndefined(l.lineId),
+        sku: l.sku,
+        title: l.title,
+        quantity: l.quantity,
+        unitPrice: l.unitPrice,
+        lineDiscount: l.lineDiscount,
+        category: blankToUndefined(l.category),
+      })),
+      shippingFee: req.shippingFee,
+      orderDiscount: req.orderDiscount,
+      currency: blankToUndefined(req.currency),
+      ...(grandTotal !== undefined ? { grandTotal } : {}),
+      buyerMessage: blankToUndefined(req.buyerMessage),
+      sellerRemark: blankToUndefined(req.sellerRemark),
+      tags: req.tags ?? [],
+      attachments: req.attachments ?? [],
+      placedAt: blankToUndefined(req.placedAt),
+    };
+    const dto = await validated(PlaceOrderDto, JSON.parse(JSON.stringify(plain)) as object);
+    const result = await this.api.placeOrder(toSubmission(dto, new Date().toISOString()), dto.grandTotal, ctx, dto);
+    return { order: toProtoOrder(result.order), replayed: result.replayed, created: result.status === 201 };
+  }
+
+  @GrpcMethod('OrderService', 'GetOrder')
+  async getOrder(req: ordersV1.GetOrderRequest): Promise<ordersV1.GetOrderResponse> {
+    return { order: toProtoOrder(await this.api.get(req.orderId)) };
+  }
+
+  @GrpcMethod('OrderService', 'ListOrders')
+  async listOrders(req: ordersV1.ListOrdersRequest): Promise<ordersV1.ListOrdersResponse> {
+    const stages = (req.stages ?? []).map((s) => PROTO_TO_STAGE[s]).filter((s): s is OrderStage => s !== undefined);
+    const flag = req.flag === ordersV1.OrderFlag.ORDER_FLAG_ON_HOLD ? 'on_hold' : req.flag === ordersV1.OrderFlag.ORDER_FLAG_EXCEPTION ? 'exception' : undefined;
+    const page = await this.api.list({
+      ...(blankToUndefined(req.channel) ? { channel: req.channel as never } : {}),
+      ...(stages.length ? { stages } : {}),
+      ...(blankToUndefined(req.shopId) ? { shopId: req.shopId } : {}),
+      ...(flag ? { flag } : {}),
+      ...(req.page && blankToUndefined(req.page.pageToken) ? { cursor: req.page.pageToken } : {}),
+      ...(req.page?.pageSize ? { limit: req.page.pageSize } : {}),
+    });
+    // The list rows are summaries; gRPC clients get full (masked) orders, read from their streams.
+    const orders = await Promise.all(page.orders.map(async (o) => toProtoOrder(await this.api.get(o.orderId))));
+    return { orders, page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
+  }
+
+  @GrpcMethod('OrderService', 'ConfirmPayment')
+  async confirmPayment(req: ordersV1.ConfirmPaymentRequest): Promise<ordersV1.ConfirmPaymentResponse> {
+    const dto = await validated(ConfirmPaymentDto, { amount: req.amount?.amount ?? 0, currency: blankToUndefined(req.amount?.currency), paymentRef: blankToUndefined(req.paymentRef) });
+    const data = { amount: dto.amount, currency: dto.currency ?? 'CNY', ...(dto.paymentRef ? { paymentRef: dto.paymentRef } : {}) };
+    return orderOf(await this.api.change(req.orderId, 'ConfirmPayment', data, context(req.meta, false), dto));
+  }
+
+  @GrpcMethod('OrderService', 'CancelOrder')
+  async cancelOrder(req: ordersV1.CancelOrderRequest): Promise<ordersV1.CancelOrderResponse> {
+    const dto = await validated(ReasonDto, { reason: req.reason });
+    return orderOf(await this.api.change(req.orderId, 'Cancel', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+  }
+
+  @GrpcMethod('OrderService', 'RequestRefund')
+  async requestRefund(req: ordersV1.RequestRefundRequest): Promise<ordersV1.RequestRefundResponse> {
+    const dto = await validated(RequestRefundDto, { amount: req.amount?.amount ?? 0, reason: req.reason });
+    return orderOf(await this.api.change(req.orderId, 'RequestRefund', { amount: dto.amount, reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+  }
+
+  @GrpcMethod('OrderService', 'PlaceHold')
+  async placeHold(req: ordersV1.PlaceHoldRequest): Promise<ordersV1.PlaceHoldResponse> {
+    const dto = await validated(ReasonDto, { reason: req.reason });
+    return orderOf(await this.api.change(req.orderId, 'PlaceHold', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+  }
+
+  @GrpcMethod('OrderService', 'ReleaseHold')
+  async releaseHold(req: ordersV1.ReleaseHoldRequest): Promise<ordersV1.ReleaseHoldResponse> {
+    const dto = await validated(ReasonDto, { reason: req.reason });
+    return orderOf(await this.api.change(req.orderId, 'ReleaseHold', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+  }
+
+  @GrpcMethod('OrderService', 'ReleaseOrder')
+  async releaseOrder(req: ordersV1.ReleaseOrderRequest): Promise<ordersV1.ReleaseOrderResponse> {
+    return orderOf(await this.api.release(req.orderId, context(req.meta, false, optionalNumber(req, 'expectedVersion')), { orderId: req.orderId }));
+  }
+}

@@ -1,0 +1,74 @@
+import { CHANNELS, ORDER_STAGES, type Channel, type OrderStage } from '@flowline/contracts';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+
+export class ConfirmPaymentDto {
+  @ApiProperty({ example: 26000, description: 'Integer fen; must equal the amount due' })
+  @IsInt()
+  @Min(0)
+  @Max(100_000_000_000)
+  amount!: number;
+
+  @ApiPropertyOptional({ example: 'CNY', default: 'CNY' })
+  @IsOptional()
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO-4217 code such as CNY' })
+  currency?: string;
+
+  @ApiPropertyOptional({ example: '2025112522001412345678', description: "The payment provider's reference" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  paymentRef?: string;
+}
+
+export class ReasonDto {
+  @ApiProperty({ example: '买家要求取消' })
+  @IsString()
+  @Length(1, 500)
+  reason!: string;
+}
+
+export class RequestRefundDto extends ReasonDto {
+  @ApiProperty({ example: 26000, description: 'Integer fen; before shipment the full amount paid' })
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000_000)
+  amount!: number;
+}
+
+/** Empty body (the release takes no parameters; unknown fields are still refused). */
+export class ReleaseOrderDto {}
+
+export class ListOrdersQueryDto {
+  @ApiPropertyOptional({ enum: CHANNELS })
+  @IsOptional()
+  @IsIn(CHANNELS as unknown as string[])
+  channel?: Channel;
+
+  @ApiPropertyOptional({ description: 'One stage or several, comma separated', example: 'paid,stock_reserved' })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value))
+  @IsIn(ORDER_STAGES as unknown as string[], { each: true })
+  stage?: OrderStage[];
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) shopId?: string;
+
+  @ApiPropertyOptional({ enum: ['on_hold', 'exception'] })
+  @IsOptional()
+  @IsIn(['on_hold', 'exception'])
+  flag?: 'on_hold' | 'exception';
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  cursor?: string;
+
+  @ApiPropertyOptional({ default: 20, description: 'Page size; capped at 100' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  limit?: number;
+}

@@ -1,0 +1,194 @@
+import { CHANNELS, type Channel } from '@flowline/contracts';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+/** Largest amount accepted in one field, in fen (¥1,000,000,000.00): keeps sums exact integers. */
+const MAX_FEN = 100_000_000_000;
+
+export class CustomerDto {
+  @ApiPropertyOptional({ example: 'tb_buyer_8841', description: "The channel's customer id" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  channelCustomerId?: string;
+
+  @ApiPropertyOptional({ example: '小张爱买' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  nickname?: string;
+
+  @ApiPropertyOptional({ example: '张三', description: 'Stored in full, shown masked (张*)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional({ example: '13812345678', description: 'Stored in full, shown masked (138****5678)' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\+?[0-9 -]{5,20}$/, { message: 'phone must be digits' })
+  phone?: string;
+
+  @ApiPropertyOptional({ example: 'zhangsan@example.com' })
+  @IsOptional()
+  @IsEmail()
+  email?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['vip'], description: 'Seller tags; flow rules read them (e.g. blocked)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(50, { each: true })
+  tags?: string[];
+}
+
+export class AddressDto {
+  @ApiProperty({ example: '浙江省' }) @IsString() @Length(1, 50) province!: string;
+  @ApiProperty({ example: '杭州市' }) @IsString() @Length(1, 50) city!: string;
+  @ApiProperty({ example: '西湖区' }) @IsString() @Length(1, 50) district!: string;
+  @ApiProperty({ example: '文三路' }) @IsString() @Length(1, 200) street!: string;
+  @ApiPropertyOptional({ example: '478号 华星时代广场 A 座 1201' }) @IsOptional() @IsString() @MaxLength(200) detail?: string;
+  @ApiPropertyOptional({ example: '310013' }) @IsOptional() @IsString() @Matches(/^[0-9]{6}$/, { message: 'postalCode must be 6 digits' }) postalCode?: string;
+  @ApiProperty({ example: '张三' }) @IsString() @Length(1, 100) recipient!: string;
+  @ApiProperty({ example: '13812345678' }) @IsString() @Matches(/^\+?[0-9 -]{5,20}$/, { message: 'phone must be digits' }) phone!: string;
+}
+
+export class OrderLineDto {
+  @ApiPropertyOptional({ example: '3318459620112233445-1', description: "The channel's sub-order id; L1, L2... when absent" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  lineId?: string;
+
+  @ApiProperty({ example: 'TEA-LJ-250' }) @IsString() @Length(1, 64) sku!: string;
+  @ApiProperty({ example: '西湖龙井 250g' }) @IsString() @Length(1, 200) title!: string;
+
+  @ApiProperty({ example: 2, minimum: 1 })
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  quantity!: number;
+
+  @ApiProperty({ example: 12800, description: 'Integer fen per unit (12800 = ¥128.00)' })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_FEN)
+  unitPrice!: number;
+
+  @ApiPropertyOptional({ example: 0, description: 'Integer fen taken off this line' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_FEN)
+  lineDiscount?: number;
+
+  @ApiPropertyOptional({ example: 'tea', description: '`custom` marks made-to-order goods (approval required)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(50)
+  category?: string;
+}
+
+/**
+ * A new order. The server makes the id, computes the totals and owns the status: a body with
+ * `orderId`, `status`, `totals` or any other unknown field is refused (400, naming the field);
+ * `grandTotal`, when sent, must equal the server's total (422 ORDER_TOTAL_MISMATCH).
+ */
+export class PlaceOrderDto {
+  @ApiProperty({ enum: CHANNELS, example: 'tmall' })
+  @IsIn(CHANNELS as unknown as string[])
+  channel!: Channel;
+
+  @ApiProperty({ example: '3318459620112233445', description: "The channel's order id (a string: Taobao's have 19 digits)" })
+  @IsString()
+  @Length(1, 64)
+  channelOrderId!: string;
+
+  @ApiProperty({ example: 'tmall-flagship' }) @IsString() @Length(1, 64) shopId!: string;
+
+  @ApiProperty({ type: CustomerDto })
+  @ValidateNested()
+  @Type(() => CustomerDto)
+  customer!: CustomerDto;
+
+  @ApiProperty({ type: AddressDto })
+  @ValidateNested()
+  @Type(() => AddressDto)
+  shippingAddress!: AddressDto;
+
+  @ApiProperty({ type: [OrderLineDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => OrderLineDto)
+  lines!: OrderLineDto[];
+
+  @ApiPropertyOptional({ example: 1000, description: 'Integer fen' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_FEN)
+  shippingFee?: number;
+
+  @ApiPropertyOptional({ example: 600, description: 'Integer fen taken off the whole order' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_FEN)
+  orderDiscount?: number;
+
+  @ApiPropertyOptional({ example: 'CNY', default: 'CNY' })
+  @IsOptional()
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO-4217 code such as CNY' })
+  currency?: string;
+
+  @ApiPropertyOptional({ example: 26000, description: 'The total the client computed (fen); refused with 422 when it differs from the server total' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  grandTotal?: number;
+
+  @ApiPropertyOptional({ example: '请尽快发货' }) @IsOptional() @IsString() @MaxLength(500) buyerMessage?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) sellerRemark?: string;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(50, { each: true })
+  tags?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'References of attached files (e.g. design drawings)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @MaxLength(500, { each: true })
+  attachments?: string[];
+
+  @ApiPropertyOptional({ example: '2025-11-25T07:59:00.000Z', description: 'When the buyer placed it on the channel; the server time when absent' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  placedAt?: string;
+}

@@ -1,0 +1,104 @@
+import type { Actor, CommandMetadata, OrderSubmission } from '@flowline/contracts';
+import { monotonicFactory } from 'ulid';
+import type { OrderCommand } from '../domain/order.commands';
+import type { ChangeOrderHandler } from '../application/change-order.handler';
+import { requestHash, type IdempotencyStore, type StoredResponse } from '../application/idempotency';
+import type { OrderQueries, OrderPage } from '../application/order-queries';
+import { toOrderView, type OrderView } from '../application/order-view';
+import type { PlaceOrderHandler } from '../application/place-order.handler';
+import type { ReleaseOrderHandler } from '../application/release-order.handler';
+
+/** What a transport (REST, gRPC) knows about a request beyond its body. */
+export interface RequestContext {
+  transport: 'rest' | 'grpc';
+  /** Idempotency-Key header / meta.request_id. */
+  idempotencyKey?: string;
+  /** If-Match / expected_version. */
+  ifMatch?: number;
+  correlationId?: string;
+  actor?: Actor;
+}
+
+export interface ApiResult {
+  /** 201 created, 200 otherwise (also for an existing channel order). */
+  status: number;
+  order: OrderView;
+  /** The response was stored under the idempotency key and is returned again. */
+  replayed: boolean;
+}
+
+/** Commands a client may send to an existing order through the API. */
+export type ClientCommand = Extract<OrderCommand, { type: 'ConfirmPayment' | 'Cancel' | 'RequestRefund' | 'PlaceHold' | 'ReleaseHold' | 'ResolveException' }>;
+type ClientCommandData<T extends ClientCommand['type']> = Omit<Extract<ClientCommand, { type: T }>['data'], 'orderId'>;
+
+/**
+ * The use cases behind both transports: makes ids and metadata at the edge (ULID order ids, the
+ * idempotency key as command id, the clock), runs requests once per idempotency key, and returns
+ * the masked order view. REST and gRPC only translate to and from it.
+ */
+export class OrderApi {
+  private readonly nextId = monotonicFactory();
+
+  constructor(
+    private readonly placeHandler: PlaceOrderHandler,
+    private readonly changeHandler: ChangeOrderHandler,
+    private readonly releaseHandler: ReleaseOrderHandler,
+    private readonly queries: OrderQueries,
+    private readonly idempotency: IdempotencyStore,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async placeOrder(submission: OrderSubmission, clientGrandTotal: number | undefined, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
+    return this.once(ctx, 'PlaceOrder', rawRequest, async (metadata) => {
+      const orderId = this.nextId(this.clock().getTime());
+      const result = await this.placeHandler.execute({
+        type: 'PlaceOrder',
+        data: { orderId, order: submission, ...(clientGrandTotal !== undefined ? { clientGrandTotal } : {}) },
+        metadata,
+      });
+      return { status: result.created ? 201 : 200, body: toOrderView(result.state, result.revision, metadata.now) };
+    });
+  }
+
+  async change<T extends ClientCommand['type']>(orderId: string, type: T, data: ClientCommandData<T>, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
+    return this.once(ctx, `${type}:${orderId}`, rawRequest, async (metadata) => {
+      const command = { type, data: { ...data, orderId }, metadata } as unknown as ClientCommand;
+      const result = await this.changeHandler.execute(command, ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {});
+      return { status: 200, body: toOrderView(result.state, result.revision, metadata.now) };
+    });
+  }
+
+  /** Manual release to the warehouse after the rule audit (审单). */
+  async release(orderId: string, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
+    return this.once(ctx, `ReleaseToFulfillment:${orderId}`, rawRequest, async (metadata) => {
+      const result = await this.releaseHandler.execute(orderId, metadata, ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {});
+      return { status: 200, body: toOrderView(result.state, result.revision, metadata.now) };
+    });
+  }
+
+  get(orderId: string): Promise<OrderView> {
+    return this.queries.get(orderId);
+  }
+
+  list(query: Parameters<OrderQueries['list']>[0]): Promise<OrderPage> {
+    return this.queries.list(query);
+  }
+
+  private async once(ctx: RequestContext, operation: string, rawRequest: unknown, run: (metadata: CommandMetadata) => Promise<StoredResponse & { body: OrderView }>): Promise<ApiResult> {
+    const now = this.clock().toISOString();
+    const commandId = ctx.idempotencyKey ?? `req-${this.nextId(this.clock().getTime())}`;
+    const metadata: CommandMetadata = {
+      commandId,
+      correlationId: ctx.correlationId ?? commandId,
+      causationId: null,
+      now,
+      ...(ctx.actor ? { actor: ctx.actor } : {}),
+    };
+    if (!ctx.idempotencyKey) {
+      const r = await run(metadata);
+      return { status: r.status, order: r.body, replayed: false };
+    }
+    const { response, replayed } = await this.idempotency.once(`${ctx.transport}:${operation}`, ctx.idempotencyKey, requestHash({ request: rawRequest, ifMatch: ctx.ifMatch ?? null }), () => run(metadata));
+    return { status: response.status, order: response.body as OrderView, replayed };
+  }
+}

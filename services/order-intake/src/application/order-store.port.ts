@@ -1,0 +1,85 @@
+import type { Channel, OrderStage } from '@flowline/contracts';
+import type { ExpectedRevision, NewEvent, RecordedEvent, SqlClient } from '@flowline/eventstore';
+import type { OrderState } from '../domain/order.state';
+
+/** The order stream as read: its folded state and the revision to pass as expected next time. */
+export interface LoadedOrder {
+  state: OrderState;
+  /** Last revision of `order-<id>`, or 'no_stream'. */
+  revision: number | 'no_stream';
+  events: RecordedEvent[];
+}
+
+/** One change to commit atomically: the order's new events and what the service keeps beside them. */
+export interface OrderChange {
+  orderId: string;
+  events: NewEvent[];
+  expectedRevision: ExpectedRevision;
+  /** The order after the events (written to the read table in the same transaction). */
+  stateAfter: OrderState;
+  /** First append of a channel order: claim (channel, channelOrderId) in the same transaction. */
+  claim?: { channel: Channel; channelOrderId: string };
+  /** Outgoing commands for other contexts (outbox entries of stream `process-<orderId>`). */
+  outbox?: NewEvent[];
+}
+
+/** A row of the orders read table (what lists and the timeout scheduler read). */
+export interface OrderSummary {
+  orderId: string;
+  channel: Channel;
+  channelOrderId: string;
+  shopId: string;
+  stage: OrderStage;
+  onHold: boolean;
+  inException: boolean;
+  grandTotal: number;
+  currency: string;
+  placedAt: string;
+  updatedAt: string;
+  revision: number;
+  /** Since when the order could move on (for the reservation timeout). */
+  movableSince: string;
+  reserved: boolean;
+}
+
+export interface ListOrdersFilter {
+  channel?: Channel;
+  stages?: OrderStage[];
+  shopId?: string;
+  flag?: 'on_hold' | 'exception';
+  /** Exclusive: orders with an id below this one (ids are ULIDs: newest first). */
+  beforeOrderId?: string;
+  limit: number;
+}
+
+/**
+ * Where orders live: the event store plus order-intake's own tables (read table, channel-order
+ * claims, outbox stream). `commit` is atomic; with `tx` it joins a transaction the caller opened
+ * (the process manager's consumer transaction, which also holds the inbox row).
+ */
+export interface OrderStore {
+  load(orderId: string): Promise<LoadedOrder>;
+  /** Throws WrongExpectedVersion, or ChannelOrderTaken when the claim exists (nothing is written). */
+  commit(change: OrderChange, tx?: SqlClient): Promise<{ revision: number }>;
+  /** Appends outgoing commands only (no order change). */
+  appendOutbox(orderId: string, events: NewEvent[], tx?: SqlClient): Promise<void>;
+  findByChannelOrder(channel: Channel, channelOrderId: string): Promise<string | null>;
+  list(filter: ListOrdersFilter): Promise<OrderSummary[]>;
+  /** Paid orders not reserved, not flagged, waiting since before `before` (ISO). */
+  awaitingStockSince(before: string, limit: number): Promise<OrderSummary[]>;
+}
+
+/** The (channel, channel order id) is already an order: the caller returns that one. */
+export class ChannelOrderTaken extends Error {
+  constructor(
+    readonly channel: string,
+    readonly channelOrderId: string,
+  ) {
+    super(`${channel} order ${channelOrderId} is already an order`);
+    this.name = 'ChannelOrderTaken';
+  }
+}
+
+/** Stream of the outgoing commands (outbox) of one order. */
+export const processStreamId = (orderId: string): string => `process-${orderId}`;
+export const PROCESS_STREAM_PREFIX = 'process-';

@@ -1,0 +1,22 @@
+import type { ExistingOrder } from '../domain/order.state';
+import type { OrderSummary } from './order-store.port';
+
+/** The read-table row of an order, from its state (written in the same transaction as its events). */
+export function summaryOf(s: ExistingOrder, revision: number, updatedAt: string): OrderSummary {
+  return {
+    orderId: s.orderId,
+    channel: s.order.channel,
+    channelOrderId: s.order.channelOrderId,
+    shopId: s.order.shopId,
+    stage: s.status,
+    onHold: s.hold !== null,
+    inException: s.exception !== null,
+    grandTotal: s.order.totals.grandTotal,
+    currency: s.order.totals.currency,
+    placedAt: s.order.placedAt,
+    updatedAt,
+    revision,
+    movableSince: s.movableSince,
+    reserved: s.reservation !== null,
+  };
+}

@@ -1,0 +1,66 @@
+import type { Pool } from 'pg';
+
+/**
+ * order-intake's own tables, next to the event store's schema in database flowline_order_intake:
+ * - order_channel_claims: one row per (channel, channel order id), written in the transaction of
+ *   the order's first append; its primary key is what makes a duplicate channel order impossible;
+ * - order_summaries: the read table behind lists and the reservation timer, written in the same
+ *   transaction as every append to the order (an inline projection: never behind the stream);
+ * - idempotency_keys: stored responses of POST requests by (scope, Idempotency-Key).
+ * The relay's checkpoints and the consumer inbox are created by libs/messaging.
+ */
+export const ORDER_INTAKE_DDL = [
+  `CREATE TABLE IF NOT EXISTS order_channel_claims (
+     channel text NOT NULL,
+     channel_order_id text NOT NULL,
+     order_id text NOT NULL UNIQUE,
+     claimed_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (channel, channel_order_id)
+   )`,
+  `CREATE TABLE IF NOT EXISTS order_summaries (
+     order_id text PRIMARY KEY,
+     channel text NOT NULL,
+     channel_order_id text NOT NULL,
+     shop_id text NOT NULL,
+     stage text NOT NULL,
+     on_hold boolean NOT NULL,
+     in_exception boolean NOT NULL,
+     grand_total bigint NOT NULL,
+     currency text NOT NULL,
+     placed_at timestamptz NOT NULL,
+     updated_at timestamptz NOT NULL,
+     revision integer NOT NULL,
+     movable_since timestamptz NOT NULL,
+     reserved boolean NOT NULL
+   )`,
+  `CREATE INDEX IF NOT EXISTS order_summaries_channel_idx ON order_summaries (channel, order_id DESC)`,
+  `CREATE INDEX IF NOT EXISTS order_summaries_stage_idx ON order_summaries (stage, order_id DESC)`,
+  `CREATE INDEX IF NOT EXISTS order_summaries_awaiting_stock_idx ON order_summaries (movable_since)
+     WHERE stage = 'paid' AND NOT reserved AND NOT on_hold AND NOT in_exception`,
+  `CREATE TABLE IF NOT EXISTS idempotency_keys (
+     scope text NOT NULL,
+     key text NOT NULL,
+     request_hash text NOT NULL,
+     status integer NOT NULL,
+     body jsonb,
+     headers jsonb,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (scope, key)
+   )`,
+];
+
+/** Creates the tables (idempotent; an advisory lock keeps concurrent boots from racing on DDL). */
+export async function migrateOrderIntake(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('flowline.order-intake.schema'))`);
+    for (const ddl of ORDER_INTAKE_DDL) await client.query(ddl);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

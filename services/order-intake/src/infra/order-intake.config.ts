@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import type { Scalar } from '../domain/rules/rule-set';
+
+/** order-intake's own settings (PlatformModule resolves the database URL and Kafka brokers). */
+export interface OrderIntakeConfig {
+  /** The flow-rule file (YAML or JSON). */
+  rulesFile: string;
+  /** Overrides of the rule file's params, e.g. the approval threshold. */
+  ruleParams: Record<string, Scalar>;
+  /** Paid but not reserved within this -> exception RESERVATION_TIMEOUT. */
+  reservationTimeoutMs: number;
+  /** How often the reservation timer scans (0 disables it). */
+  timeoutScanIntervalMs: number;
+  /** Run the relay (log -> Kafka). */
+  relay: boolean;
+  /** Run the process manager consumer. */
+  processManager: boolean;
+  /** Prefix of every topic name (tests isolate with it); default KAFKA_TOPIC_PREFIX. */
+  topicPrefix: string;
+  /** Partitions of topics this service creates (default KAFKA_TOPIC_PARTITIONS or 12). */
+  topicPartitions: number;
+  /** Event store schema in the service database. */
+  eventStoreSchema: string;
+}
+
+export const DEFAULT_RULES_FILE = resolve(__dirname, '../../rules/default.rules.yaml');
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}=${raw} is not a non-negative integer`);
+  return n;
+}
+
+function flagFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new Error(`${name}=${raw} is not on/off`);
+}
+
+/** Reads the configuration from the environment (README lists every variable). */
+export function orderIntakeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): OrderIntakeConfig {
+  let ruleParams: Record<string, Scalar> = {};
+  if (env.ORDER_RULE_PARAMS?.trim()) {
+    const parsed = JSON.parse(env.ORDER_RULE_PARAMS) as unknown;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('ORDER_RULE_PARAMS must be a JSON object');
+    ruleParams = parsed as Record<string, Scalar>;
+  }
+  return {
+    rulesFile: env.ORDER_RULES_FILE?.trim() ? resolve(env.ORDER_RULES_FILE) : DEFAULT_RULES_FILE,
+    ruleParams,
+    reservationTimeoutMs: intFrom(env, 'ORDER_RESERVATION_TIMEOUT_MS', 15 * 60_000),
+    timeoutScanIntervalMs: intFrom(env, 'ORDER_TIMEOUT_SCAN_INTERVAL_MS', 30_000),
+    relay: flagFrom(env, 'ORDER_RELAY', true),
+    processManager: flagFrom(env, 'ORDER_PROCESS_MANAGER', true),
+    topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
+    topicPartitions: intFrom(env, 'KAFKA_TOPIC_PARTITIONS', 12) || 12,
+    eventStoreSchema: env.ORDER_EVENTSTORE_SCHEMA?.trim() || 'eventstore',
+  };
+}

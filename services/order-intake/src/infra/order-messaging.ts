@@ -1,0 +1,113 @@
+import { Topics } from '@flowline/contracts';
+import type { PostgresEventStore } from '@flowline/eventstore';
+import { createKafka, ensureTopics, EventPublisher, EventRelay, runConsumer, type ConsumerHandle, type MessagingLogger } from '@flowline/messaging';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import { ORDER_STREAM_PREFIX } from '../domain/order.events';
+import { PROCESS_STREAM_PREFIX } from '../application/order-store.port';
+import { routeRecorded } from '../application/order-relay.routes';
+import type { ProcessManagerRunner } from '../application/process-manager.runner';
+import type { ReservationTimeoutJob } from '../application/reservation-timeout.job';
+import { PROCESS_MANAGER_TOPICS, processManagerHandler } from '../api/messaging/process-manager.consumer';
+
+export const PROCESS_MANAGER_GROUP = 'order-intake.process-manager';
+export const RELAY_NAME = 'order-intake';
+
+/** Topics order-intake writes to or reads from (created with explicit partitions at start). */
+export const ORDER_INTAKE_TOPICS = [
+  Topics.orderEvents,
+  Topics.inventoryCommands,
+  Topics.approvalCommands,
+  Topics.fulfillmentCommands,
+  ...Object.keys(PROCESS_MANAGER_TOPICS),
+];
+
+export interface OrderMessagingOptions {
+  brokers: string[];
+  topicPrefix: string;
+  partitions: number;
+  pool: Pool;
+  eventStore: PostgresEventStore;
+  runner: ProcessManagerRunner;
+  timeoutJob: ReservationTimeoutJob;
+  relay: boolean;
+  processManager: boolean;
+  timeoutScanIntervalMs: number;
+  logger: MessagingLogger;
+  clock?: () => Date;
+}
+
+/**
+ * The moving parts around Kafka, started after the module is initialised and stopped on
+ * shutdown: topics, the relay (log -> orders.events.v1 and the command topics), the process
+ * manager consumer (with inbox and dead letters) and the reservation timer.
+ */
+export class OrderMessaging {
+  private kafka: Kafka | null = null;
+  private publisher: EventPublisher | null = null;
+  private relay: EventRelay | null = null;
+  private consumer: ConsumerHandle | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private scanning: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly o: OrderMessagingOptions) {}
+
+  async start(): Promise<void> {
+    const o = this.o;
+    if (o.relay || o.processManager) {
+      this.kafka = createKafka({ brokers: o.brokers, clientId: 'order-intake' });
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, ORDER_INTAKE_TOPICS, { partitions: o.partitions, prefix: o.topicPrefix });
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    if (o.relay && this.kafka) {
+      this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: o.topicPrefix });
+      await this.publisher.connect();
+      this.relay = new EventRelay({
+        name: RELAY_NAME,
+        store: o.eventStore,
+        publisher: this.publisher,
+        pool: o.pool,
+        filter: { streamPrefixes: [ORDER_STREAM_PREFIX, PROCESS_STREAM_PREFIX] },
+        logger: o.logger,
+        route: (recorded) => routeRecorded(recorded),
+      });
+      await this.relay.start();
+    }
+    if (o.processManager && this.kafka) {
+      this.consumer = await runConsumer({
+        groupId: PROCESS_MANAGER_GROUP,
+        topics: Object.keys(PROCESS_MANAGER_TOPICS),
+        pool: o.pool,
+        kafka: this.kafka,
+        topicPrefix: o.topicPrefix,
+        logger: o.logger,
+        handler: processManagerHandler(o.runner),
+      });
+    }
+    if (o.timeoutScanIntervalMs > 0) {
+      const clock = o.clock ?? (() => new Date());
+      this.timer = setInterval(() => {
+        this.scanning = this.scanning
+          .then(() => o.timeoutJob.runOnce(clock().toISOString()))
+          .catch((e: unknown) => o.logger.warn('reservation timer scan failed', { error: String(e) }));
+      }, o.timeoutScanIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.scanning;
+    await this.consumer?.stop();
+    await this.relay?.stop();
+    await this.publisher?.disconnect();
+  }
+}

@@ -1,0 +1,160 @@
+import type { Channel, OrderStage } from '@flowline/contracts';
+import { fold } from '@flowline/domain';
+import type { NewEvent, PostgresEventStore, SqlClient } from '@flowline/eventstore';
+import type { Pool } from 'pg';
+import { orderDecider } from '../domain/order.decider';
+import { orderStreamId, type OrderEvent } from '../domain/order.events';
+import { isExisting } from '../domain/order.state';
+import { summaryOf } from '../application/order-summary';
+import { ChannelOrderTaken, processStreamId, type ListOrdersFilter, type LoadedOrder, type OrderChange, type OrderStore, type OrderSummary } from '../application/order-store.port';
+
+interface SummaryRow {
+  order_id: string;
+  channel: string;
+  channel_order_id: string;
+  shop_id: string;
+  stage: string;
+  on_hold: boolean;
+  in_exception: boolean;
+  grand_total: string;
+  currency: string;
+  placed_at: Date;
+  updated_at: Date;
+  revision: number;
+  movable_since: Date;
+  reserved: boolean;
+}
+
+function toSummary(r: SummaryRow): OrderSummary {
+  return {
+    orderId: r.order_id,
+    channel: r.channel as Channel,
+    channelOrderId: r.channel_order_id,
+    shopId: r.shop_id,
+    stage: r.stage as OrderStage,
+    onHold: r.on_hold,
+    inException: r.in_exception,
+    grandTotal: Number(r.grand_total),
+    currency: r.currency,
+    placedAt: r.placed_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    revision: r.revision,
+    movableSince: r.movable_since.toISOString(),
+    reserved: r.reserved,
+  };
+}
+
+/**
+ * OrderStore on PostgreSQL: events in the event store (schema `eventstore`), claims and the read
+ * table in order-intake's own tables, all written in one transaction through
+ * `appendToStreamWithin` (the events first: the store orders its log by transaction id).
+ */
+export class PgOrderStore implements OrderStore {
+  constructor(
+    private readonly pool: Pool,
+    private readonly eventStore: PostgresEventStore,
+  ) {}
+
+  async load(orderId: string): Promise<LoadedOrder> {
+    const events = await this.eventStore.readStream(orderStreamId(orderId));
+    const state = fold(orderDecider, events.map((e) => ({ type: e.type, data: e.data }) as OrderEvent));
+    return { state, revision: events.length === 0 ? 'no_stream' : events[events.length - 1].streamPosition, events };
+  }
+
+  async commit(change: OrderChange, tx?: SqlClient): Promise<{ revision: number }> {
+    if (tx) return this.commitWithin(tx, change);
+    return this.inTransaction((client) => this.commitWithin(client, change));
+  }
+
+  async appendOutbox(orderId: string, events: NewEvent[], tx?: SqlClient): Promise<void> {
+    if (events.length === 0) return;
+    if (tx) {
+      await this.eventStore.appendToStreamWithin(tx, processStreamId(orderId), events, { expectedRevision: 'any' });
+      return;
+    }
+    await this.eventStore.appendToStream(processStreamId(orderId), events, { expectedRevision: 'any' });
+  }
+
+  async findByChannelOrder(channel: string, channelOrderId: string): Promise<string | null> {
+    const r = await this.pool.query<{ order_id: string }>('SELECT order_id FROM order_channel_claims WHERE channel = $1 AND channel_order_id = $2', [channel, channelOrderId]);
+    return r.rows[0]?.order_id ?? null;
+  }
+
+  async list(f: ListOrdersFilter): Promise<OrderSummary[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (f.channel) add('channel = ?', f.channel);
+    if (f.stages?.length) add('stage = ANY(?::text[])', f.stages);
+    if (f.shopId) add('shop_id = ?', f.shopId);
+    if (f.flag === 'on_hold') where.push('on_hold');
+    if (f.flag === 'exception') where.push('in_exception');
+    if (f.beforeOrderId) add('order_id < ?', f.beforeOrderId);
+    params.push(f.limit);
+    const r = await this.pool.query<SummaryRow>(
+      `SELECT * FROM order_summaries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY order_id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return r.rows.map(toSummary);
+  }
+
+  async awaitingStockSince(before: string, limit: number): Promise<OrderSummary[]> {
+    const r = await this.pool.query<SummaryRow>(
+      `SELECT * FROM order_summaries
+        WHERE stage = 'paid' AND NOT reserved AND NOT on_hold AND NOT in_exception AND movable_since <= $1
+        ORDER BY movable_since LIMIT $2`,
+      [before, limit],
+    );
+    return r.rows.map(toSummary);
+  }
+
+  private async commitWithin(client: SqlClient, change: OrderChange): Promise<{ revision: number }> {
+    const appended = await this.eventStore.appendToStreamWithin(client, orderStreamId(change.orderId), change.events, { expectedRevision: change.expectedRevision });
+    if (change.claim) {
+      const claimed = await client.query(
+        `INSERT INTO order_channel_claims (channel, channel_order_id, order_id) VALUES ($1, $2, $3)
+         ON CONFLICT (channel, channel_order_id) DO NOTHING RETURNING order_id`,
+        [change.claim.channel, change.claim.channelOrderId, change.orderId],
+      );
+      // Another transaction claimed it first (it waited for that one to commit): throwing rolls
+      // back this order's append with everything else.
+      if (claimed.rowCount === 0) throw new ChannelOrderTaken(change.claim.channel, change.claim.channelOrderId);
+    }
+    if (change.outbox?.length) {
+      await this.eventStore.appendToStreamWithin(client, processStreamId(change.orderId), change.outbox, { expectedRevision: 'any' });
+    }
+    if (isExisting(change.stateAfter)) {
+      const s = summaryOf(change.stateAfter, appended.nextExpectedRevision, change.events[change.events.length - 1].metadata.occurredAt);
+      await client.query(
+        `INSERT INTO order_summaries (order_id, channel, channel_order_id, shop_id, stage, on_hold, in_exception, grand_total, currency,
+                                      placed_at, updated_at, revision, movable_since, reserved)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         ON CONFLICT (order_id) DO UPDATE SET
+           stage = EXCLUDED.stage, on_hold = EXCLUDED.on_hold, in_exception = EXCLUDED.in_exception, updated_at = EXCLUDED.updated_at,
+           revision = EXCLUDED.revision, movable_since = EXCLUDED.movable_since, reserved = EXCLUDED.reserved
+         WHERE order_summaries.revision < EXCLUDED.revision`,
+        [s.orderId, s.channel, s.channelOrderId, s.shopId, s.stage, s.onHold, s.inException, s.grandTotal, s.currency, s.placedAt, s.updatedAt, s.revision, s.movableSince, s.reserved],
+      );
+    }
+    return { revision: appended.nextExpectedRevision };
+  }
+
+  private async inTransaction<T>(fn: (client: SqlClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}

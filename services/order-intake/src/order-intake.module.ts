@@ -1,0 +1,176 @@
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { PostgresEventStore } from '@flowline/eventstore';
+import type { MessagingLogger } from '@flowline/messaging';
+import { ensureDatabaseExists, PlatformConfig } from '@flowline/platform';
+import { Pool } from 'pg';
+import { ChangeOrderHandler } from './application/change-order.handler';
+import { OrderQueries } from './application/order-queries';
+import { PlaceOrderHandler } from './application/place-order.handler';
+import { ProcessManagerRunner } from './application/process-manager.runner';
+import { ReleaseOrderHandler } from './application/release-order.handler';
+import { ReservationTimeoutJob } from './application/reservation-timeout.job';
+import { OrdersGrpcController } from './api/grpc/orders.grpc-controller';
+import { OrdersHttpController } from './api/http/orders.controller';
+import { OrderApi } from './api/order-api';
+import { orderIntakeConfigFromEnv, type OrderIntakeConfig } from './infra/order-intake.config';
+import { migrateOrderIntake } from './infra/order-intake-schema';
+import { OrderMessaging } from './infra/order-messaging';
+import { PgIdempotencyStore } from './infra/pg-idempotency-store';
+import { PgOrderStore } from './infra/pg-order-store';
+import { RuleSetFile } from './infra/rule-set.loader';
+
+export const ORDER_INTAKE_CONFIG = Symbol('ORDER_INTAKE_CONFIG');
+/** Pool of the service database for the event store and order-intake's tables. */
+export const ORDER_POOL = Symbol('ORDER_POOL');
+/** Separate pool for idempotency locks, held while a request runs on ORDER_POOL. */
+export const IDEMPOTENCY_POOL = Symbol('IDEMPOTENCY_POOL');
+
+const log = new Logger('order-intake');
+const messagingLogger: MessagingLogger = {
+  info: (m, meta) => log.log(`${m} ${meta ? JSON.stringify(meta) : ''}`),
+  warn: (m, meta) => log.warn(`${m} ${meta ? JSON.stringify(meta) : ''}`),
+  error: (m, meta) => log.error(`${m} ${meta ? JSON.stringify(meta) : ''}`),
+};
+
+function databaseUrl(platform: PlatformConfig): string {
+  if (!platform.database) throw new Error('order-intake needs its database (PlatformModule.forRoot with database)');
+  return platform.database.url;
+}
+
+/** Starts and stops what runs beside the request handlers: relay, process manager, timer, rule watcher, pools. */
+@Injectable()
+export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private messaging: OrderMessaging | null = null;
+
+  constructor(
+    @Inject(ORDER_INTAKE_CONFIG) private readonly config: OrderIntakeConfig,
+    @Inject(PlatformConfig) private readonly platform: PlatformConfig,
+    @Inject(ORDER_POOL) private readonly pool: Pool,
+    @Inject(IDEMPOTENCY_POOL) private readonly idempotencyPool: Pool,
+    @Inject(PostgresEventStore) private readonly eventStore: PostgresEventStore,
+    @Inject(ProcessManagerRunner) private readonly runner: ProcessManagerRunner,
+    @Inject(ReservationTimeoutJob) private readonly timeoutJob: ReservationTimeoutJob,
+    @Inject(RuleSetFile) private readonly rules: RuleSetFile,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.messaging = new OrderMessaging({
+      brokers: this.platform.kafka?.brokers ?? ['127.0.0.1:9092'],
+      topicPrefix: this.config.topicPrefix,
+      partitions: this.config.topicPartitions,
+      pool: this.pool,
+      eventStore: this.eventStore,
+      runner: this.runner,
+      timeoutJob: this.timeoutJob,
+      relay: this.config.relay && this.platform.kafka !== null,
+      processManager: this.config.processManager && this.platform.kafka !== null,
+      timeoutScanIntervalMs: this.config.timeoutScanIntervalMs,
+      logger: messagingLogger,
+    });
+    await this.messaging.start();
+    const rs = this.rules.current();
+    log.log(`flow rules ${rs.ruleSetVersion} (${rs.hash}) from ${this.rules.path}`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.rules.close();
+    await this.messaging?.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.eventStore.close().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+    await this.idempotencyPool.end().catch(() => undefined);
+  }
+}
+
+/**
+ * order-intake's features: the order aggregate behind REST (/api/orders) and gRPC
+ * (flowline.orders.v1.OrderService), the flow rules, the relay and the order process manager.
+ * Needs PlatformModule (database, Kafka brokers) in the root module.
+ */
+@Module({})
+export class OrderIntakeModule {
+  static forRoot(config: OrderIntakeConfig = orderIntakeConfigFromEnv()): DynamicModule {
+    return {
+      module: OrderIntakeModule,
+      controllers: [OrdersHttpController, OrdersGrpcController],
+      providers: [
+        { provide: ORDER_INTAKE_CONFIG, useValue: config },
+        {
+          provide: ORDER_POOL,
+          inject: [PlatformConfig],
+          useFactory: async (platform: PlatformConfig) => {
+            const url = databaseUrl(platform);
+            await ensureDatabaseExists(url);
+            const pool = new Pool({ connectionString: url, max: 10 });
+            pool.on('error', (e) => log.warn(`idle database connection lost: ${e.message}`));
+            await migrateOrderIntake(pool);
+            return pool;
+          },
+        },
+        {
+          provide: IDEMPOTENCY_POOL,
+          inject: [PlatformConfig, ORDER_POOL],
+          useFactory: (platform: PlatformConfig) => {
+            const pool = new Pool({ connectionString: databaseUrl(platform), max: 10 });
+            pool.on('error', () => undefined);
+            return pool;
+          },
+        },
+        {
+          provide: PostgresEventStore,
+          inject: [ORDER_POOL, ORDER_INTAKE_CONFIG],
+          useFactory: (pool: Pool, cfg: OrderIntakeConfig) => PostgresEventStore.create({ pool, schema: cfg.eventStoreSchema }),
+        },
+        {
+          provide: RuleSetFile,
+          inject: [ORDER_INTAKE_CONFIG],
+          useFactory: (cfg: OrderIntakeConfig) =>
+            new RuleSetFile(cfg.rulesFile, {
+              paramOverrides: cfg.ruleParams,
+              onReload: (rs) => log.log(`flow rules reloaded: ${rs.ruleSetVersion} (${rs.hash})`),
+              onInvalid: (e) => log.error(`flow rules edit refused, previous version stays in force: ${e.message}`),
+            }).watch(),
+        },
+        { provide: PgOrderStore, inject: [ORDER_POOL, PostgresEventStore], useFactory: (pool: Pool, es: PostgresEventStore) => new PgOrderStore(pool, es) },
+        { provide: ChangeOrderHandler, inject: [PgOrderStore], useFactory: (s: PgOrderStore) => new ChangeOrderHandler(s) },
+        { provide: PlaceOrderHandler, inject: [PgOrderStore], useFactory: (s: PgOrderStore) => new PlaceOrderHandler(s) },
+        {
+          provide: ReleaseOrderHandler,
+          inject: [PgOrderStore, ChangeOrderHandler, RuleSetFile],
+          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, r: RuleSetFile) => new ReleaseOrderHandler(s, c, r),
+        },
+        { provide: OrderQueries, inject: [PgOrderStore], useFactory: (s: PgOrderStore) => new OrderQueries(s) },
+        { provide: PgIdempotencyStore, inject: [IDEMPOTENCY_POOL], useFactory: (p: Pool) => new PgIdempotencyStore(p) },
+        {
+          provide: OrderApi,
+          inject: [PlaceOrderHandler, ChangeOrderHandler, ReleaseOrderHandler, OrderQueries, PgIdempotencyStore],
+          useFactory: (p: PlaceOrderHandler, c: ChangeOrderHandler, r: ReleaseOrderHandler, q: OrderQueries, i: PgIdempotencyStore) => new OrderApi(p, c, r, q, i),
+        },
+        {
+          provide: ProcessManagerRunner,
+          inject: [PgOrderStore, ChangeOrderHandler, RuleSetFile],
+          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, r: RuleSetFile) =>
+            new ProcessManagerRunner(s, c, r, () => new Date().toISOString(), { warn: (m, f) => log.warn(`${m} ${JSON.stringify(f ?? {})}`) }),
+        },
+        {
+          provide: ReservationTimeoutJob,
+          inject: [PgOrderStore, ChangeOrderHandler, ORDER_INTAKE_CONFIG],
+          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, cfg: OrderIntakeConfig) => new ReservationTimeoutJob(s, c, cfg.reservationTimeoutMs),
+        },
+        OrderIntakeLifecycle,
+      ],
+      exports: [OrderApi, ChangeOrderHandler, PgOrderStore, RuleSetFile],
+    };
+  }
+}

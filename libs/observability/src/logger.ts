@@ -1,5 +1,5 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
-import { type DynamicModule } from '@nestjs/common';
+import { type DynamicModule, type LoggerService } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import pino, { type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 import { isUntracedPath } from './telemetry';
@@ -79,4 +79,20 @@ export function logRequest(logger: Logger, line: RequestLogLine): void {
   };
   if (line.statusCode >= 500) logger.warn(entry, 'request failed');
   else logger.info(entry, 'request completed');
+}
+
+/**
+ * A Nest LoggerService over a pino logger, for the boot phase before nestjs-pino is wired (so even
+ * "cannot connect to the database" comes out as JSON). Nest passes the context as the last argument.
+ */
+export function nestLoggerFor(logger: Logger): LoggerService {
+  const write =
+    (level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal') =>
+    (message: unknown, ...rest: unknown[]) => {
+      const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+      const stack = level === 'error' && typeof rest[0] === 'string' ? rest[0] : undefined;
+      const msg = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
+      logger[level]({ context, ...(stack ? { stack } : {}) }, msg);
+    };
+  return { log: write('info'), error: write('error'), warn: write('warn'), debug: write('debug'), verbose: write('trace'), fatal: write('fatal') };
 }

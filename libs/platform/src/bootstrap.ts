@@ -5,7 +5,7 @@ import { type DynamicModule, type INestApplication, Logger as NestLogger, type T
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { ensureDefaultMetrics, httpRequestDuration, logRequest } from '@flowline/observability';
+import { createLogger, ensureDefaultMetrics, httpRequestDuration, logRequest, nestLoggerFor } from '@flowline/observability';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { bodyLimitFromEnv, PlatformConfig } from './config';
@@ -65,7 +65,13 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
     genReqId: () => randomUUID(),
     disableRequestLogging: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, { bufferLogs: true, abortOnError: false });
+  // JSON logs from the first line: until nestjs-pino takes over, Nest logs through this one.
+  const bootLogger = nestLoggerFor(createLogger({ serviceName: options.name }));
+  const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+    logger: bootLogger,
+  });
   try {
     return await start(app, options, host);
   } catch (error) {

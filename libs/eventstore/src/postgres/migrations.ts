@@ -47,6 +47,18 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql(schema: str
         FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_events();
     `,
   },
+  {
+    version: 3,
+    name: 'drop the NOTIFY trigger: NOTIFY serialises the commits of every notifying transaction in the cluster',
+    // PostgreSQL holds a cluster-wide lock from a notifying transaction's pre-commit until after
+    // its commit record is flushed (async.c, PreCommit_Notify), which halved single-event append
+    // throughput in bench/workloads/eventstore.ts. The store now wakes subscriptions in its own
+    // process directly and NOTIFYs only when created with { notify: true }.
+    sql: (s) => `
+      DROP TRIGGER IF EXISTS events_notify ON ${s}.events;
+      DROP FUNCTION IF EXISTS ${s}.notify_events();
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -57,7 +69,7 @@ export function quoteSchema(schema: string): string {
   return `"${schema}"`;
 }
 
-/** LISTEN/NOTIFY channel of a schema's event store (must match notify_events()). */
+/** LISTEN/NOTIFY channel of a schema's event store. */
 export function notifyChannel(schema: string): string {
   return `${schema}_events`;
 }

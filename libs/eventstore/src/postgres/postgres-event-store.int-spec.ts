@@ -20,6 +20,11 @@ eventStoreContract('postgres', async () => {
   return { store, dispose: () => store.close() };
 });
 
+eventStoreContract('postgres with NOTIFY wake-ups', async () => {
+  const store = await PostgresEventStore.create({ connectionString: db.url, schema: 'es_notify', notify: true, pollIntervalMs: 50 });
+  return { store, dispose: () => store.close() };
+});
+
 function event(type = 'Happened'): NewEvent {
   return { eventId: randomUUID(), type, data: { type }, metadata: { correlationId: randomUUID(), causationId: null, occurredAt: new Date(0).toISOString() } };
 }
@@ -44,12 +49,32 @@ describe('PostgresEventStore specifics', () => {
     expect(await again.readStream('order-m1')).toHaveLength(1);
     await again.close();
     const versions = await pool.query('SELECT version FROM es_specifics.schema_migrations ORDER BY version');
-    expect(versions.rows.map((r) => r.version)).toEqual([1, 2]);
+    expect(versions.rows.map((r) => r.version)).toEqual([1, 2, 3]);
   });
 
   it('migrates concurrently from several processes without error', async () => {
     const results = await Promise.all([1, 2, 3].map(() => migrate(pool, 'es_concurrent')));
-    expect(results.flat().sort()).toEqual([1, 2]);
+    expect(results.flat().sort()).toEqual([1, 2, 3]);
+  });
+
+  it('with notify, a subscription in another process (store) is woken at once instead of at its next poll', async () => {
+    const writer = await PostgresEventStore.create({ pool, schema: 'es_wake', notify: true });
+    const reader = await PostgresEventStore.create({ connectionString: db.url, schema: 'es_wake', notify: true, pollIntervalMs: 60_000 });
+    const got: number[] = [];
+    const sub = reader.subscribeToAll({ onEvent: async () => void got.push(Date.now()) });
+    try {
+      await new Promise((r) => setTimeout(r, 500)); // first poll done, LISTEN connected; next poll in 60 s
+      const sentAt = Date.now();
+      await writer.appendToStream('order-wake', [event()]);
+      const deadline = Date.now() + 5_000;
+      while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(got).toHaveLength(1);
+      expect(got[0] - sentAt).toBeLessThan(5_000);
+    } finally {
+      await sub.stop();
+      await reader.close();
+      await writer.close();
+    }
   });
 
   it('refuses an event id already stored in another stream', async () => {

@@ -32,10 +32,19 @@ export interface PostgresEventStoreOptions {
   pool?: Pool;
   /** Schema holding the tables (default `eventstore`). */
   schema?: string;
-  /** How often idle subscriptions poll when no notification wakes them (default 200 ms). */
+  /**
+   * How often an idle subscription polls (default 100 ms). Appends made through this store
+   * object wake its subscriptions at once; appends from other processes are seen on the next
+   * poll, or at once when both sides use `notify`.
+   */
   pollIntervalMs?: number;
-  /** LISTEN for the insert trigger's NOTIFY to wake subscriptions at once (default true). */
-  listen?: boolean;
+  /**
+   * NOTIFY `<schema>_events` in every append transaction and LISTEN for it in subscriptions
+   * (default false). It cuts cross-process delivery latency, but PostgreSQL serialises the
+   * commits of all notifying transactions in the cluster, which costs append throughput under
+   * concurrency (docs/adr/0003). Correctness never depends on it.
+   */
+  notify?: boolean;
   /** Pool size when the store creates its own pool (default 10). */
   poolSize?: number;
 }
@@ -141,6 +150,11 @@ export function logPageSql(s: string): string {
             LIMIT $5) AS e ON true`;
 }
 
+/** The batch as one jsonb parameter, unpacked in SQL with jsonb_array_elements ... WITH ORDINALITY. */
+function serializeBatch(events: NewEvent[]): string {
+  return JSON.stringify(events.map((e) => ({ id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata })));
+}
+
 function isUniqueViolation(error: unknown): error is DatabaseError {
   return typeof error === 'object' && error !== null && (error as DatabaseError).code === UNIQUE_VIOLATION;
 }
@@ -159,6 +173,8 @@ export class PostgresEventStore implements EventStore {
   private closed = false;
   /** The quoted schema name, ready to prefix table names. */
   private readonly s: string;
+  private readonly channel: string;
+  private readonly notifies: boolean;
 
   private constructor(
     readonly pool: Pool,
@@ -167,6 +183,8 @@ export class PostgresEventStore implements EventStore {
     private readonly options: PostgresEventStoreOptions,
   ) {
     this.s = quoteSchema(schema);
+    this.channel = notifyChannel(schema);
+    this.notifies = options.notify === true;
   }
 
   /** Connects, runs the migrations and returns a ready store. */
@@ -195,17 +213,72 @@ export class PostgresEventStore implements EventStore {
     return instrumentAppend('postgres', streamId, events, async (toStore) => {
       this.assertOpen();
       assertAppendable(streamId, toStore);
+      const expected = options?.expectedRevision ?? 'any';
+      try {
+        const result = await this.appendInOneStatement(streamId, toStore, expected);
+        if (result) {
+          this.changed.notify(); // subscriptions in this process need not wait for NOTIFY or a poll
+          return result;
+        }
+      } catch (error) {
+        // A concurrent append took the revision or an id first: the transactional path below
+        // re-evaluates after it, and queues 'any'/'stream_exists' appends behind a stream lock.
+        if (!isUniqueViolation(error)) throw error;
+      }
       const client = await this.pool.connect();
       try {
-        return await this.appendWithRetry(client, streamId, toStore, options?.expectedRevision ?? 'any', {
+        const result = await this.appendWithRetry(client, streamId, toStore, expected, {
           begin: 'BEGIN',
           commit: 'COMMIT',
           rollback: 'ROLLBACK',
         });
+        this.changed.notify();
+        return result;
       } finally {
         client.release();
       }
     });
+  }
+
+  /**
+   * The common case in one round trip: a single autocommit statement reads the stream head,
+   * checks the expected revision and that no id is stored yet, and inserts only if both hold.
+   * Returns undefined when it could not decide (the transactional path then does). A lost race
+   * surfaces as a unique violation. The transaction id is taken inside the statement, after
+   * its snapshot, so it is newer than the visible head's: no OutOfOrderAppend check needed.
+   */
+  private async appendInOneStatement(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult | undefined> {
+    const exact = expected === 'no_stream' ? -1 : typeof expected === 'number' ? expected : null;
+    const result = await this.pool.query<{ revision: string; known: boolean; last_position: string | null; tx: string | null }>(
+      `WITH state AS (
+         SELECT coalesce((SELECT stream_position FROM ${this.s}.events WHERE stream_id = $1
+                           ORDER BY stream_position DESC LIMIT 1), -1) AS revision,
+                EXISTS (SELECT 1 FROM ${this.s}.events WHERE event_id = ANY($2::text[])) AS known
+       ), ins AS (
+         INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+         SELECT $1, state.revision + e.ord, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
+           FROM state, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(doc, ord)
+          WHERE NOT state.known
+            AND ($4::bigint IS NULL OR state.revision = $4::bigint)
+            AND (NOT $5::boolean OR state.revision >= 0)
+          ORDER BY e.ord
+         RETURNING global_position, transaction_id
+       )
+       SELECT state.revision::text AS revision, state.known,
+              (SELECT max(global_position)::text FROM ins) AS last_position,
+              (SELECT max(transaction_id)::text FROM ins) AS tx,
+              (SELECT count(*) FROM (SELECT pg_notify($6, '') FROM ins WHERE $7::boolean LIMIT 1) AS n) AS notified
+         FROM state`,
+      [streamId, events.map((e) => e.eventId), serializeBatch(events), exact, expected === 'stream_exists', this.channel, this.notifies],
+    );
+    const row = result.rows[0];
+    if (row.known) return this.retriedAppend(this.pool, streamId, events.map((e) => e.eventId));
+    const current = Number(row.revision);
+    if (row.last_position !== null && row.tx !== null) {
+      return { nextExpectedRevision: current + events.length, position: { commit: BigInt(row.tx), prepare: BigInt(row.last_position) } };
+    }
+    checkExpectedRevision(streamId, expected, current); // throws WrongExpectedVersion
+    return undefined;
   }
 
   /**
@@ -251,6 +324,7 @@ export class PostgresEventStore implements EventStore {
       await client.query(tx.begin);
       try {
         const result = await this.tryAppend(client, streamId, events, expected);
+        if (this.notifies) await client.query('SELECT pg_notify($1, $2)', [this.channel, '']);
         await client.query(tx.commit);
         return result;
       } catch (error) {
@@ -290,9 +364,7 @@ export class PostgresEventStore implements EventStore {
       throw new OutOfOrderAppend(streamId, BigInt(row.my_tx), BigInt(row.head_tx));
     }
 
-    const batch = JSON.stringify(
-      events.map((e) => ({ id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata })),
-    );
+    const batch = serializeBatch(events);
     const inserted = await client.query<{ global_position: string; transaction_id: string; stream_position: string }>(
       `INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
        SELECT $1, $2::bigint + e.ord - 1, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
@@ -371,14 +443,14 @@ export class PostgresEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeOptions): Subscription {
     this.assertOpen();
-    if (this.options.listen !== false) this.ensureListener();
+    if (this.options.notify === true) this.ensureListener();
     const sub: Subscription = startPollingSubscription(options, {
       poll: (after, limit, filter) => {
-        if (this.options.listen !== false) this.ensureListener();
+        if (this.options.notify === true) this.ensureListener();
         return this.readLog(after, limit, filter);
       },
       signal: this.changed,
-      pollIntervalMs: this.options.pollIntervalMs ?? 200,
+      pollIntervalMs: this.options.pollIntervalMs ?? 100,
       onStopped: () => this.subscriptions.delete(sub),
     });
     this.subscriptions.add(sub);
@@ -403,7 +475,7 @@ export class PostgresEventStore implements EventStore {
     client.on('notification', () => this.changed.notify());
     client
       .connect()
-      .then(() => client.query(`LISTEN "${notifyChannel(this.schema)}"`))
+      .then(() => client.query(`LISTEN "${this.channel}"`))
       .then(() => {
         this.listenerConnecting = false;
         if (this.closed) return void client.end().catch(() => undefined);

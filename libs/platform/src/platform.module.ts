@@ -1,7 +1,7 @@
 import { type BeforeApplicationShutdown, type DynamicModule, Injectable, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
-import { createLogger, KafkaHealthIndicator, KafkaProbe, loggerModule, PostgresHealthIndicator } from '@flowline/observability';
+import { createLogger, currentTelemetry, KafkaHealthIndicator, KafkaProbe, loggerModule, PostgresHealthIndicator } from '@flowline/observability';
 import type { Logger as PinoLogger } from 'pino';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { databaseNameOf, kafkaBrokersFromEnv, PlatformConfig, resolveDatabaseUrl, serviceDatabaseName } from './config';
@@ -112,7 +112,9 @@ class ShutdownLog implements BeforeApplicationShutdown, OnApplicationShutdown {
     this.logger.info(`stopping (${signal ?? 'close'}): gRPC health NOT_SERVING, closing consumers and pools`);
   }
 
-  onApplicationShutdown(signal?: string): void {
+  async onApplicationShutdown(signal?: string): Promise<void> {
+    // Last: flush the spans still batched for the exporter, so the stop itself is traced.
+    await currentTelemetry()?.shutdown();
     this.logger.info(`stopped (${signal ?? 'close'}) in ${Math.round(performance.now() - this.started)} ms`);
   }
 }

@@ -42,12 +42,21 @@ for d in libs services; do [ -d "$d" ] && dirs+=("$d"); done
 npx swc "${dirs[@]}" --config-file "$config" --no-swcrc -d "$OUT" -q \
   --ignore '**/*.spec.ts,**/*.int-spec.ts,**/*.e2e-spec.ts,**/test/**,**/*.d.ts'
 
-# Runtime assets next to the code that reads them: JSON / YAML / SQL / proto files under src/.
-(find libs services -path '*/src/*' -type f \( -name '*.json' -o -name '*.yaml' -o -name '*.yml' -o -name '*.sql' -o -name '*.proto' \) \
-  -not -path '*/test/*' -not -path '*/fixtures/*' 2>/dev/null || true) | while read -r f; do
+# Runtime assets at the same relative place as in the sources (code finds them from __dirname):
+# JSON / YAML / SQL / proto files anywhere in a lib or service (e.g. services/order-intake/rules/),
+# except Nx/TS config and test data.
+(find libs services -type f \( -name '*.json' -o -name '*.yaml' -o -name '*.yml' -o -name '*.sql' -o -name '*.proto' \) \
+  -not -name project.json -not -name 'tsconfig*.json' -not -path '*/node_modules/*' \
+  -not -path '*/test/*' -not -path '*/fixtures/*' -not -path '*/__fixtures__/*' 2>/dev/null || true) | while read -r f; do
   mkdir -p "$OUT/$(dirname "$f")"; cp "$f" "$OUT/$f"
 done
 [ -d proto ] && cp -r proto "$OUT/proto"
+# `node --import ./dist/enable-source-maps.mjs`: stack traces point at the .ts sources, for our code
+# only (--enable-source-maps would also parse node_modules' maps: about +30 MB RSS per process).
+cat > "$OUT/enable-source-maps.mjs" <<'JS'
+import { setSourceMapsSupport } from 'node:module';
+setSourceMapsSupport(true, { nodeModules: false, generatedCode: false });
+JS
 
 # Fail the build, not the first request, when an alias was left unrewritten.
 if grep -rl --include='*.js' -E "require\\(\"@flowline/" "$OUT" >/dev/null 2>&1; then

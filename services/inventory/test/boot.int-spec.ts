@@ -1,5 +1,5 @@
 import { grpcHealthCheck, grpcListServices, startServiceProcess, type ServiceProcess } from '@flowline/platform';
-import { createTestDatabase, kafkaBrokers } from '@flowline/testing';
+import { createTestDatabase, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPC_SERVICE, SERVICE } from '../src/service';
 
@@ -14,7 +14,11 @@ describe(`${SERVICE.name} boots`, () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('boot_inventory');
-    svc = await startServiceProcess({ service: SERVICE.name, env: { DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), LOG_LEVEL: 'info' } });
+    // Own topics and consumer group: the real `inventory` group on the shared broker is never joined.
+    svc = await startServiceProcess({
+      service: SERVICE.name,
+      env: { DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: testTopicPrefix(), INVENTORY_CONSUMER_GROUP: `inventory-boot-${uniqueSuffix()}`, LOG_LEVEL: 'info' },
+    });
   });
 
   afterAll(async () => {

@@ -26,7 +26,11 @@ export interface Allocation {
 
 export interface InventoryEventDataMap {
   StockReserved: { orderId: string; reservationId: string; allocations: Allocation[]; expiresAt?: string };
-  StockShortage: { orderId: string; missing: { sku: string; requested: number; available: number }[] };
+  /**
+   * Nothing was reserved for the order (all-or-nothing). `requested` sums the order's lines of the
+   * SKU; `available` is what all warehouses had; `lineIds` (optional, additive) names those lines.
+   */
+  StockShortage: { orderId: string; missing: { sku: string; requested: number; available: number; lineIds?: string[] }[] };
   StockReleased: { orderId: string; reservationId: string; reason: 'cancelled' | 'refunded' | 'expired' | string };
   StockCommitted: { orderId: string; reservationId: string };
   StockReceived: { sku: string; warehouseId: string; quantity: number; reference?: string };

@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { deciderSpec } from '../../test/support/given';
+import { deciderSpec } from '@flowline/testing';
 import { orderReservationDecider, type LineAllocation, type OrderReservationEvent } from './order-reservation.decider';
 
 const at = '2026-05-01T10:00:00.000Z';
@@ -34,7 +34,7 @@ describe('order reservation', () => {
   });
 
   it('refuses a second reservation while one is open', () => {
-    spec.given([confirmed()]).when({ type: 'ConfirmReservation', ...o, reservationId: 'r2', channel: 'tmall', allocations }).thenThrows('RESERVATION_EXISTS');
+    spec.given([confirmed()]).when({ type: 'ConfirmReservation', ...o, reservationId: 'r2', channel: 'tmall', allocations }).thenThrows({ code: 'RESERVATION_EXISTS' });
   });
 
   it('releases an open reservation with its allocations and reason', () => {
@@ -54,8 +54,8 @@ describe('order reservation', () => {
   });
 
   it('refuses to commit a reservation that is not open', () => {
-    spec.given([]).when({ type: 'CommitReservation', ...o }).thenThrows('RESERVATION_NOT_OPEN');
-    spec.given([{ type: 'ReservationRefused', ...o, missing }]).when({ type: 'CommitReservation', ...o }).thenThrows('RESERVATION_NOT_OPEN');
+    spec.given([]).when({ type: 'CommitReservation', ...o }).thenThrows({ code: 'RESERVATION_NOT_OPEN' });
+    spec.given([{ type: 'ReservationRefused', ...o, missing }]).when({ type: 'CommitReservation', ...o }).thenThrows({ code: 'RESERVATION_NOT_OPEN' });
   });
 
   it('expires an unpaid hold once its time is due, and not before', () => {

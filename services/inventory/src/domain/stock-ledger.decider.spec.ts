@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fold } from '@flowline/domain';
-import { deciderSpec } from '../../test/support/given';
+import { deciderSpec } from '@flowline/testing';
 import {
   levelsOf,
   openReservedSum,
@@ -42,9 +42,9 @@ describe('stock ledger: receipts and adjustments', () => {
   });
 
   it('refuses a zero or negative or fractional receipt', () => {
-    spec.given([]).when({ type: 'ReceiveStock', ...ref, quantity: 0 }).thenThrows('INVALID_QUANTITY');
-    spec.given([]).when({ type: 'ReceiveStock', ...ref, quantity: -3 }).thenThrows('INVALID_QUANTITY');
-    spec.given([]).when({ type: 'ReceiveStock', ...ref, quantity: 1.5 }).thenThrows('INVALID_QUANTITY');
+    spec.given([]).when({ type: 'ReceiveStock', ...ref, quantity: 0 }).thenThrows({ code: 'INVALID_QUANTITY' });
+    spec.given([]).when({ type: 'ReceiveStock', ...ref, quantity: -3 }).thenThrows({ code: 'INVALID_QUANTITY' });
+    spec.given([]).when({ type: 'ReceiveStock', ...ref, quantity: 1.5 }).thenThrows({ code: 'INVALID_QUANTITY' });
   });
 
   it('records adjustments for count, damage and return', () => {
@@ -55,16 +55,16 @@ describe('stock ledger: receipts and adjustments', () => {
   });
 
   it('refuses an adjustment with an unknown reason or a zero delta', () => {
-    spec.given([received(10)]).when({ type: 'AdjustStock', ...ref, delta: -1, reason: 'theft' as never }).thenThrows('INVALID_REASON');
-    spec.given([received(10)]).when({ type: 'AdjustStock', ...ref, delta: 0, reason: 'count' }).thenThrows('INVALID_QUANTITY');
+    spec.given([received(10)]).when({ type: 'AdjustStock', ...ref, delta: -1, reason: 'theft' as never }).thenThrows({ code: 'INVALID_REASON' });
+    spec.given([received(10)]).when({ type: 'AdjustStock', ...ref, delta: 0, reason: 'count' }).thenThrows({ code: 'INVALID_QUANTITY' });
   });
 
   it('refuses an adjustment that would make on_hand negative', () => {
-    spec.given([received(3)]).when({ type: 'AdjustStock', ...ref, delta: -4, reason: 'count' }).thenThrows('NEGATIVE_ON_HAND');
+    spec.given([received(3)]).when({ type: 'AdjustStock', ...ref, delta: -4, reason: 'count' }).thenThrows({ code: 'NEGATIVE_ON_HAND' });
   });
 
   it('refuses an adjustment that would take away units promised to orders', () => {
-    spec.given([received(5), reserved('o1', 'l1', 4)]).when({ type: 'AdjustStock', ...ref, delta: -2, reason: 'damage' }).thenThrows('ADJUSTMENT_BELOW_RESERVED');
+    spec.given([received(5), reserved('o1', 'l1', 4)]).when({ type: 'AdjustStock', ...ref, delta: -2, reason: 'damage' }).thenThrows({ code: 'ADJUSTMENT_BELOW_RESERVED' });
   });
 });
 
@@ -77,17 +77,17 @@ describe('stock ledger: reservations', () => {
   });
 
   it('checks the same SKU on several lines against their sum', () => {
-    spec.given([received(5)]).when(reserve('o1', [{ lineId: 'l1', quantity: 3 }, { lineId: 'l2', quantity: 3 }])).thenThrows('INSUFFICIENT_STOCK');
+    spec.given([received(5)]).when(reserve('o1', [{ lineId: 'l1', quantity: 3 }, { lineId: 'l2', quantity: 3 }])).thenThrows({ code: 'INSUFFICIENT_STOCK' });
   });
 
   it('keeps safety stock out of what can be reserved', () => {
-    spec.given([received(10)]).when(reserve('o1', [{ lineId: 'l1', quantity: 9 }], { policy: { safetyStock: 2, allowBackorder: false } })).thenThrows('INSUFFICIENT_STOCK');
+    spec.given([received(10)]).when(reserve('o1', [{ lineId: 'l1', quantity: 9 }], { policy: { safetyStock: 2, allowBackorder: false } })).thenThrows({ code: 'INSUFFICIENT_STOCK' });
     spec.given([received(10)]).when(reserve('o1', [{ lineId: 'l1', quantity: 8 }], { policy: { safetyStock: 2, allowBackorder: false } })).then([reserved('o1', 'l1', 8)]);
     expect(levelsOf(fold(stockLedgerDecider, [received(10)]), 2).available).toBe(8);
   });
 
   it('refuses on an empty ledger', () => {
-    spec.given([]).when(reserve('o1', [{ lineId: 'l1', quantity: 1 }])).thenThrows('INSUFFICIENT_STOCK');
+    spec.given([]).when(reserve('o1', [{ lineId: 'l1', quantity: 1 }])).thenThrows({ code: 'INSUFFICIENT_STOCK' });
   });
 
   it('lets a backorder SKU reserve beyond on_hand and reports the backorder', () => {
@@ -101,12 +101,12 @@ describe('stock ledger: reservations', () => {
   });
 
   it('refuses to reserve the same line of an order twice', () => {
-    spec.given([received(5), reserved('o1', 'l1', 1)]).when(reserve('o1', [{ lineId: 'l1', quantity: 1 }])).thenThrows('LINE_ALREADY_RESERVED');
+    spec.given([received(5), reserved('o1', 'l1', 1)]).when(reserve('o1', [{ lineId: 'l1', quantity: 1 }])).thenThrows({ code: 'LINE_ALREADY_RESERVED' });
   });
 
   it('refuses zero quantities and empty reservations', () => {
-    spec.given([received(5)]).when(reserve('o1', [{ lineId: 'l1', quantity: 0 }])).thenThrows('INVALID_QUANTITY');
-    spec.given([received(5)]).when(reserve('o1', [])).thenThrows('NO_LINES');
+    spec.given([received(5)]).when(reserve('o1', [{ lineId: 'l1', quantity: 0 }])).thenThrows({ code: 'INVALID_QUANTITY' });
+    spec.given([received(5)]).when(reserve('o1', [])).thenThrows({ code: 'NO_LINES' });
   });
 });
 
@@ -158,7 +158,7 @@ describe('stock ledger: import and repair', () => {
   });
 
   it('refuses to import over a ledger that has history', () => {
-    spec.given([received(1)]).when({ type: 'ImportStock', ...ref, onHand: 1, reserved: 0, reservations: [], source: 'x' }).thenThrows('LEDGER_NOT_EMPTY');
+    spec.given([received(1)]).when({ type: 'ImportStock', ...ref, onHand: 1, reserved: 0, reservations: [], source: 'x' }).thenThrows({ code: 'LEDGER_NOT_EMPTY' });
   });
 
   it('recounts reserved to the sum of open reservations', () => {

@@ -20,7 +20,7 @@ export async function inventoryTestDatabase(label: string) {
     return p;
   };
   const adminPool = newPool(4);
-  const events = await PostgresEventStore.create({ pool: adminPool, listen: false });
+  const events = await PostgresEventStore.create({ pool: adminPool });
   stores.push(events);
   const store = new PgInventoryStore(adminPool);
   await store.migrate();

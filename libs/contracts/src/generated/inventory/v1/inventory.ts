@@ -23,12 +23,17 @@ export interface StockLevel {
   onHand: number;
   /** Units locked for orders that have not shipped. */
   reserved: number;
-  /** on_hand - reserved. */
+  /** on_hand - reserved - safety_stock, never below 0 (what can still be reserved). */
   available: number;
   /** Revision of the stock stream. */
   version: number;
   /** ISO-8601 time of the last change. */
   updatedAt: string;
+  /** Units held back from sale in this warehouse (the SKU's safety stock). */
+  safetyStock: number;
+  /** Units reserved beyond on_hand (backorder SKUs only). */
+  backordered: number;
+  warehouseName: string;
 }
 
 export interface ReceiveStockRequest {
@@ -70,6 +75,17 @@ export interface GetStockResponse {
   levels: StockLevel[];
   /** Sum of available over the returned levels. */
   totalAvailable: number;
+  /** Sums over the returned levels. */
+  totalOnHand: number;
+  totalReserved: number;
+  /** Available-to-promise per channel (all warehouses; empty when a warehouse filter is set). */
+  atp: ChannelAtp[];
+}
+
+/** What one sales channel may promise of a SKU. */
+export interface ChannelAtp {
+  channel: string;
+  atp: number;
 }
 
 /** Units of one order line taken from one warehouse. */
@@ -114,18 +130,25 @@ export interface VerifyLedgerRequest {
   sku: string;
   /** Restrict the check to one warehouse (all when empty). */
   warehouseId: string;
+  /** Only compare reserved with the open reservations (skip replaying the streams). */
+  shallow: boolean;
 }
 
-/** A stock level whose read model disagrees with the fold of its stream. */
+/**
+ * A stock level whose read model disagrees with the fold of its stream, or whose reserved
+ * units differ from the sum of its open reservations (field "reserved", expected = that sum).
+ */
 export interface LedgerDiscrepancy {
   sku: string;
   warehouseId: string;
   /** "on_hand", "reserved" or "available". */
   field: string;
-  /** Value folded from the events. */
+  /** Value folded from the events (or the sum of open reservations). */
   expected: number;
   /** Value in the read model. */
   actual: number;
+  /** What is wrong, in words. */
+  problem: string;
 }
 
 export interface VerifyLedgerResponse {

@@ -1,0 +1,150 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import type { inventoryV1 } from '@flowline/contracts';
+import { DomainError } from '@flowline/domain';
+import type { CommandMeta } from '../../application/inventory-commands';
+import type { WarehouseLevel } from '../../application/inventory.service';
+import type { AdjustmentReason } from '../../domain/stock-ledger.decider';
+import { InventoryRuntime } from '../../infra/inventory-runtime';
+import type { ReservationRow } from '../../infra/pg-inventory-store';
+
+type Level = inventoryV1.StockLevel;
+
+function toLevel(l: WarehouseLevel): Level {
+  return {
+    sku: l.sku,
+    warehouseId: l.warehouseId,
+    onHand: l.onHand,
+    reserved: l.reserved,
+    available: l.available,
+    version: l.version,
+    updatedAt: l.updatedAt ?? '',
+    safetyStock: l.safetyStock,
+    backordered: l.backordered,
+    warehouseName: l.warehouseName,
+  };
+}
+
+const STATUS: Record<ReservationRow['status'], string> = {
+  reserved: 'RESERVATION_STATUS_ACTIVE',
+  released: 'RESERVATION_STATUS_RELEASED',
+  committed: 'RESERVATION_STATUS_COMMITTED',
+  refused: 'RESERVATION_STATUS_UNSPECIFIED',
+};
+
+/** gRPC `flowline.inventory.v1.InventoryService`: the same use cases as REST. */
+@Controller()
+export class InventoryGrpcController {
+  constructor(private readonly runtime: InventoryRuntime) {}
+
+  private meta(m: inventoryV1.ReceiveStockRequest['meta'], scope: string): CommandMeta {
+    const key = m?.requestId;
+    return this.runtime.meta({
+      ...(key ? { commandId: `${scope}:${key}`, dedupe: { kind: 'http', key: `${scope}:${key}` } } : {}),
+      ...(m?.correlationId ? { correlationId: m.correlationId } : {}),
+      ...(m?.actor?.id ? { actor: { kind: (m.actor.kind || 'user') as 'user', id: m.actor.id, ...(m.actor.role ? { role: m.actor.role } : {}) } } : {}),
+    });
+  }
+
+  private async level(sku: string, warehouseId: string): Promise<Level> {
+    const stock = await this.runtime.service.stock(sku);
+    const l = stock.warehouses.find((w) => w.warehouseId === warehouseId);
+    if (!l) throw new DomainError('LEDGER_NOT_FOUND', `no stock of ${sku} in ${warehouseId}`, { sku, warehouseId }, 'not_found');
+    return toLevel(l);
+  }
+
+  @GrpcMethod('InventoryService', 'ReceiveStock')
+  async receiveStock(req: inventoryV1.ReceiveStockRequest): Promise<inventoryV1.ReceiveStockResponse> {
+    await this.runtime.service.run({
+      type: 'ReceiveStock',
+      meta: this.meta(req.meta, 'receipt'),
+      sku: req.sku,
+      warehouseId: req.warehouseId,
+      quantity: Number(req.quantity),
+      ...(req.reference ? { reference: req.reference } : {}),
+    });
+    return { level: await this.level(req.sku, req.warehouseId) };
+  }
+
+  @GrpcMethod('InventoryService', 'AdjustStock')
+  async adjustStock(req: inventoryV1.AdjustStockRequest): Promise<inventoryV1.AdjustStockResponse> {
+    await this.runtime.service.run({
+      type: 'AdjustStock',
+      meta: this.meta(req.meta, 'adjustment'),
+      sku: req.sku,
+      warehouseId: req.warehouseId,
+      delta: Number(req.delta),
+      reason: req.reason as AdjustmentReason,
+      ...(req.note ? { note: req.note } : {}),
+    });
+    return { level: await this.level(req.sku, req.warehouseId) };
+  }
+
+  @GrpcMethod('InventoryService', 'GetStock')
+  async getStock(req: inventoryV1.GetStockRequest): Promise<inventoryV1.GetStockResponse> {
+    if (req.warehouseId) await this.runtime.service.warehouse(req.warehouseId);
+    const stock = await this.runtime.service.stock(req.sku);
+    const levels = stock.warehouses.filter((w) => !req.warehouseId || w.warehouseId === req.warehouseId);
+    return {
+      levels: levels.map(toLevel),
+      totalAvailable: levels.reduce((s, l) => s + l.available, 0),
+      totalOnHand: levels.reduce((s, l) => s + l.onHand, 0),
+      totalReserved: levels.reduce((s, l) => s + l.reserved, 0),
+      atp: req.warehouseId ? [] : Object.entries(stock.atp).map(([channel, atp]) => ({ channel, atp })),
+    };
+  }
+
+  @GrpcMethod('InventoryService', 'GetReservations')
+  async getReservations(req: inventoryV1.GetReservationsRequest): Promise<inventoryV1.GetReservationsResponse> {
+    let rows: ReservationRow[];
+    if (req.orderId) {
+      rows = await this.runtime.store.reservations([req.orderId]);
+    } else if (req.sku) {
+      const lines = await this.runtime.store.linesOf({ sku: req.sku, ...(req.warehouseId ? { warehouseId: req.warehouseId } : {}) });
+      rows = await this.runtime.store.reservations([...new Set(lines.map((l) => l.orderId))]);
+    } else {
+      throw new DomainError('INVALID_QUERY', 'give order_id or sku', {}, 'invalid');
+    }
+    const wanted = new Set(req.statuses.map(String));
+    const reservations = rows
+      .filter((r) => r.status !== 'refused')
+      .map(
+        (r): inventoryV1.Reservation => ({
+          reservationId: r.reservationId ?? '',
+          orderId: r.orderId,
+          status: STATUS[r.status] as unknown as inventoryV1.ReservationStatus,
+          allocations: r.allocations,
+          expiresAt: r.expiresAt ?? '',
+          createdAt: r.createdAt ?? '',
+          updatedAt: r.updatedAt ?? '',
+          releaseReason: r.releaseReason ?? '',
+        }),
+      )
+      .filter((r) => wanted.size === 0 || wanted.has(String(r.status)));
+    return { reservations, page: { nextPageToken: '', totalSize: reservations.length } };
+  }
+
+  @GrpcMethod('InventoryService', 'VerifyLedger')
+  async verifyLedger(req: inventoryV1.VerifyLedgerRequest): Promise<inventoryV1.VerifyLedgerResponse> {
+    const report = await this.runtime.service.verify(
+      { ...(req.sku ? { sku: req.sku } : {}), ...(req.warehouseId ? { warehouseId: req.warehouseId } : {}), deep: !req.shallow },
+      new Date().toISOString(),
+    );
+    return {
+      consistent: report.consistent,
+      streamsChecked: report.ledgersChecked,
+      eventsReplayed: report.eventsReplayed,
+      discrepancies: report.drifts.flatMap((d) =>
+        d.problems.map((problem) => ({
+          sku: d.sku,
+          warehouseId: d.warehouseId,
+          field: problem.includes('on_hand') && !problem.includes('reserved') ? 'on_hand' : 'reserved',
+          expected: d.openReservationsSum,
+          actual: d.reserved,
+          problem,
+        })),
+      ),
+      checkedAt: report.checkedAt,
+    };
+  }
+}

@@ -1,0 +1,115 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, NotEquals, ValidateNested } from 'class-validator';
+
+const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const CODE_MESSAGE = 'must be 1-64 letters, digits, dot, underscore or dash';
+
+/** Goods arrived in a warehouse. */
+export class ReceiptDto {
+  @ApiProperty({ example: 'SKU-TEA-001' })
+  @IsString()
+  @Matches(CODE, { message: `sku ${CODE_MESSAGE}` })
+  sku!: string;
+
+  @ApiProperty({ example: 'WH-SH' })
+  @IsString()
+  @IsNotEmpty()
+  warehouseId!: string;
+
+  @ApiProperty({ example: 100, minimum: 1, description: 'Units received (a positive integer).' })
+  @IsInt()
+  @Min(1, { message: 'quantity must be at least 1' })
+  quantity!: number;
+
+  @ApiPropertyOptional({ example: 'PO-2026-0001', description: 'Purchase order or delivery note.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  reference?: string;
+}
+
+/** A correction after a count, damage or customer return. */
+export class AdjustmentDto {
+  @ApiProperty({ example: 'SKU-TEA-001' })
+  @IsString()
+  @Matches(CODE, { message: `sku ${CODE_MESSAGE}` })
+  sku!: string;
+
+  @ApiProperty({ example: 'WH-SH' })
+  @IsString()
+  @IsNotEmpty()
+  warehouseId!: string;
+
+  @ApiProperty({ example: -2, description: 'Signed change of on_hand; never 0, never below the reserved units.' })
+  @IsInt()
+  @NotEquals(0, { message: 'delta must not be 0' })
+  delta!: number;
+
+  @ApiProperty({ enum: ['count', 'damage', 'return'] })
+  @IsIn(['count', 'damage', 'return'])
+  reason!: 'count' | 'damage' | 'return';
+
+  @ApiPropertyOptional({ example: 'two boxes crushed in transit' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  note?: string;
+}
+
+export class ImportedLineDto {
+  @ApiProperty() @IsString() @IsNotEmpty() orderId!: string;
+  @ApiProperty() @IsString() @IsNotEmpty() lineId!: string;
+  @ApiProperty({ minimum: 1 }) @IsInt() @Min(1) quantity!: number;
+  @ApiPropertyOptional({ description: 'ISO-8601; the hold lapses then when unpaid.' }) @IsOptional() @IsString() expiresAt?: string;
+}
+
+/** Opening balance of a ledger taken from another system (its reserved may not match its lines: verify, then repair). */
+export class ImportDto {
+  @ApiProperty() @IsString() @Matches(CODE, { message: `sku ${CODE_MESSAGE}` }) sku!: string;
+  @ApiProperty() @IsString() @IsNotEmpty() warehouseId!: string;
+  @ApiProperty({ minimum: 0 }) @IsInt() @Min(0) onHand!: number;
+  @ApiProperty({ minimum: 0 }) @IsInt() @Min(0) reserved!: number;
+  @ApiProperty({ type: [ImportedLineDto] })
+  @ValidateNested({ each: true })
+  @Type(() => ImportedLineDto)
+  @ArrayMaxSize(10_000)
+  reservations!: ImportedLineDto[];
+  @ApiProperty({ example: 'legacy-erp' }) @IsString() @IsNotEmpty() source!: string;
+}
+
+export class ChannelRuleDto {
+  @ApiProperty({ example: 'tmall' }) @IsString() @IsNotEmpty() channel!: string;
+  @ApiPropertyOptional({ minimum: 0, description: 'Units held back from this channel.' }) @IsOptional() @IsInt() @Min(0) safetyStock?: number;
+  @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'Share of available stock this channel may promise, percent.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  sharePercent?: number;
+}
+
+/** A SKU and its stock rules. */
+export class SkuRulesDto {
+  @ApiProperty({ example: '正山小种红茶 250g' }) @IsString() @MaxLength(200) name!: string;
+  @ApiPropertyOptional({ default: false, description: 'Reservations may exceed available stock (backorder).' }) @IsOptional() @IsBoolean() allowBackorder?: boolean;
+  @ApiPropertyOptional({ default: 0, description: 'Units held back in each warehouse.' }) @IsOptional() @IsInt() @Min(0) safetyStock?: number;
+  @ApiPropertyOptional({ default: 0, description: 'LowStockAlerted when total available drops below this.' }) @IsOptional() @IsInt() @Min(0) lowStockThreshold?: number;
+  @ApiPropertyOptional({ type: [ChannelRuleDto] })
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => ChannelRuleDto)
+  @ArrayMaxSize(50)
+  channels?: ChannelRuleDto[];
+}
+
+export class WarehouseDto {
+  @ApiProperty({ example: '上海仓' }) @IsString() @IsNotEmpty() @MaxLength(100) name!: string;
+  @ApiProperty({ example: 1, description: 'Lower is preferred.' }) @IsInt() priority!: number;
+  @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() active?: boolean;
+}
+
+export class RepairDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() sku?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() warehouseId?: string;
+}

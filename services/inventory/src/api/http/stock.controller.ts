@@ -1,0 +1,158 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { DomainError } from '@flowline/domain';
+import type { CommandMeta, CommandOutcome } from '../../application/inventory-commands';
+import { channelRuleProblems } from '../../domain/policies/availability.policy';
+import { InventoryRuntime } from '../../infra/inventory-runtime';
+import { AdjustmentDto, ImportDto, ReceiptDto, RepairDto, SkuRulesDto, WarehouseDto } from './dto/stock.dto';
+
+function levelBody(outcome: CommandOutcome | undefined) {
+  if (!outcome || outcome.kind !== 'level') return outcome;
+  return { sku: outcome.sku, warehouseId: outcome.warehouseId, ...outcome.levels, version: outcome.version };
+}
+
+/** REST: receipts, adjustments, imports, stock by SKU, reservations of an order, ledger verify. */
+@ApiTags('stock')
+@Controller('api/stock')
+export class StockController {
+  constructor(private readonly runtime: InventoryRuntime) {}
+
+  private meta(idempotencyKey: string | undefined, scope: string, correlationId?: string): CommandMeta {
+    return this.runtime.meta({
+      ...(idempotencyKey ? { commandId: `${scope}:${idempotencyKey}`, dedupe: { kind: 'http', key: `${scope}:${idempotencyKey}` } } : {}),
+      ...(correlationId ? { correlationId } : {}),
+    });
+  }
+
+  @Post('receipts')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Goods received: on_hand grows. Unknown SKU or warehouse -> 404.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  async receive(@Body() dto: ReceiptDto, @Headers('idempotency-key') key?: string, @Headers('x-correlation-id') correlationId?: string) {
+    const outcome = await this.runtime.service.run({
+      type: 'ReceiveStock',
+      meta: this.meta(key, 'receipt', correlationId),
+      sku: dto.sku,
+      warehouseId: dto.warehouseId,
+      quantity: dto.quantity,
+      ...(dto.reference ? { reference: dto.reference } : {}),
+    });
+    return levelBody(outcome);
+  }
+
+  @Post('adjustments')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Correction after a count, damage or return. Below reserved -> 409 ADJUSTMENT_BELOW_RESERVED.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  async adjust(@Body() dto: AdjustmentDto, @Headers('idempotency-key') key?: string, @Headers('x-correlation-id') correlationId?: string) {
+    const outcome = await this.runtime.service.run({
+      type: 'AdjustStock',
+      meta: this.meta(key, 'adjustment', correlationId),
+      sku: dto.sku,
+      warehouseId: dto.warehouseId,
+      delta: dto.delta,
+      reason: dto.reason,
+      ...(dto.note ? { note: dto.note } : {}),
+    });
+    return levelBody(outcome);
+  }
+
+  @Post('imports')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Open a ledger with balances from another system; then GET verify and POST verify/repair.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  async import(@Body() dto: ImportDto, @Headers('idempotency-key') key?: string) {
+    const outcome = await this.runtime.service.run({
+      type: 'ImportStock',
+      meta: this.meta(key, 'import'),
+      sku: dto.sku,
+      warehouseId: dto.warehouseId,
+      onHand: dto.onHand,
+      reserved: dto.reserved,
+      reservations: dto.reservations.map((r) => ({ orderId: r.orderId, lineId: r.lineId, quantity: r.quantity, ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}) })),
+      source: dto.source,
+    });
+    return levelBody(outcome);
+  }
+
+  @Get('skus/:sku')
+  @ApiOperation({ summary: 'Stock of a SKU per warehouse and in total, its rules and ATP per channel.' })
+  stock(@Param('sku') sku: string) {
+    return this.runtime.service.stock(sku);
+  }
+
+  @Get('skus/:sku/warehouses/:warehouseId')
+  @ApiOperation({ summary: 'Stock of a SKU in one warehouse.' })
+  async stockIn(@Param('sku') sku: string, @Param('warehouseId') warehouseId: string) {
+    await this.runtime.service.warehouse(warehouseId);
+    const stock = await this.runtime.service.stock(sku);
+    const level = stock.warehouses.find((w) => w.warehouseId === warehouseId);
+    if (!level) throw new DomainError('LEDGER_NOT_FOUND', `no stock of ${sku} in ${warehouseId} yet`, { sku, warehouseId }, 'not_found');
+    return level;
+  }
+
+  @Put('skus/:sku')
+  @ApiOperation({ summary: 'Register a SKU or change its rules (backorder, safety stock, low-stock threshold, channel ATP rules).' })
+  async putSku(@Param('sku') sku: string, @Body() dto: SkuRulesDto) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(sku)) throw new DomainError('INVALID_SKU', 'sku must be 1-64 letters, digits, dot, underscore or dash', { sku }, 'invalid');
+    const channelRules = (dto.channels ?? []).map((c) => ({
+      channel: c.channel,
+      ...(c.safetyStock !== undefined ? { safetyStock: c.safetyStock } : {}),
+      ...(c.sharePercent !== undefined ? { sharePercent: c.sharePercent } : {}),
+    }));
+    const problems = channelRuleProblems(channelRules);
+    if (problems.length > 0) throw new DomainError('INVALID_CHANNEL_RULES', problems.join('; '), { problems }, 'invalid');
+    const { created } = await this.runtime.store.upsertSku({
+      sku,
+      name: dto.name,
+      allowBackorder: dto.allowBackorder ?? false,
+      safetyStock: dto.safetyStock ?? 0,
+      lowStockThreshold: dto.lowStockThreshold ?? 0,
+      channelRules,
+    });
+    return { created, ...(await this.runtime.service.stock(sku)) };
+  }
+
+  @Get('warehouses')
+  @ApiOperation({ summary: 'Warehouses with their allocation priority (lower is preferred).' })
+  warehouses() {
+    return this.runtime.warehouses();
+  }
+
+  @Put('warehouses/:warehouseId')
+  @ApiOperation({ summary: 'Add or change a warehouse.' })
+  async putWarehouse(@Param('warehouseId') warehouseId: string, @Body() dto: WarehouseDto) {
+    await this.runtime.store.upsertWarehouse({ warehouseId, name: dto.name, priority: dto.priority, active: dto.active ?? true });
+    this.runtime.forgetWarehouses();
+    return this.runtime.service.warehouse(warehouseId);
+  }
+
+  @Get('reservations/:orderId')
+  @ApiOperation({ summary: 'The reservation of an order: status, allocations per warehouse, open lines.' })
+  reservation(@Param('orderId') orderId: string) {
+    return this.runtime.service.reservation(orderId);
+  }
+
+  @Get('verify')
+  @ApiOperation({ summary: 'Ledger verify: reserved equals the sum of open reservations, and (deep) the stock rows equal the ledger events.' })
+  @ApiQuery({ name: 'sku', required: false })
+  @ApiQuery({ name: 'warehouseId', required: false })
+  @ApiQuery({ name: 'deep', required: false, description: 'Replay every ledger stream too (default true).' })
+  async verify(@Query('sku') sku?: string, @Query('warehouseId') warehouseId?: string, @Query('deep') deep?: string) {
+    if (sku) await this.runtime.service.stock(sku);
+    if (warehouseId) await this.runtime.service.warehouse(warehouseId);
+    return this.runtime.service.verify(
+      { ...(sku ? { sku } : {}), ...(warehouseId ? { warehouseId } : {}), deep: deep !== 'false' && deep !== '0' },
+      new Date().toISOString(),
+    );
+  }
+
+  @Post('verify/repair')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Repair for imported data: recount reserved to the sum of open reservations where they differ.' })
+  repair(@Body() dto: RepairDto) {
+    return this.runtime.service.repair({ ...(dto.sku ? { sku: dto.sku } : {}), ...(dto.warehouseId ? { warehouseId: dto.warehouseId } : {}) }, () =>
+      this.runtime.meta({ correlationId: 'ledger-repair' }),
+    );
+  }
+}

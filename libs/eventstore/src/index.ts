@@ -2,7 +2,7 @@
 // exported here: tests import it from 'libs/eventstore/src/testing/event-store-contract'.
 export * from './port';
 export { InMemoryEventStore } from './in-memory/in-memory-event-store';
-export { PostgresEventStore, OutOfOrderAppend, type PostgresEventStoreOptions, type SqlClient } from './postgres/postgres-event-store';
+export { PostgresEventStore, OutOfOrderAppend, type PostgresEventStoreOptions, type SqlClient, type StreamAppend } from './postgres/postgres-event-store';
 export { migrate, DEFAULT_SCHEMA, LATEST_SCHEMA_VERSION } from './postgres/migrations';
 export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
 export { APPEND_LATENCY_METRIC, appendLatencyHistogram } from './telemetry';

@@ -44,6 +44,7 @@ export function instrumentAppend<T>(
   streamId: string,
   events: NewEvent[],
   append: (events: NewEvent[]) => Promise<T>,
+  extraAttributes: Record<string, string | number> = {},
 ): Promise<T> {
   const tracer = trace.getTracer('flowline-eventstore');
   return tracer.startActiveSpan(
@@ -54,6 +55,7 @@ export function instrumentAppend<T>(
         'eventstore.adapter': adapter,
         'eventstore.stream_id': streamId,
         'eventstore.event_count': events.length,
+        ...extraAttributes,
       },
     },
     async (span) => {

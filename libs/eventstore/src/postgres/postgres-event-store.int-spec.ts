@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase } from '@flowline/testing';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuplicateEventId, type NewEvent, WrongExpectedVersion } from '../port';
 import { eventStoreContract } from '../testing/event-store-contract';
@@ -161,6 +161,89 @@ describe('PostgresEventStore specifics', () => {
     } finally {
       client.release();
     }
+  });
+
+  describe('appendToStreamsWithin', () => {
+    const within = async <T>(fn: (c: PoolClient) => Promise<T>, commit = true): Promise<T> => {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        const r = await fn(c);
+        await c.query(commit ? 'COMMIT' : 'ROLLBACK');
+        return r;
+      } catch (e) {
+        await c.query('ROLLBACK');
+        throw e;
+      } finally {
+        c.release();
+      }
+    };
+
+    it('appends to several streams in one transaction and returns each stream\'s result', async () => {
+      await store.appendToStream('multi-a', [event('A0')]);
+      const results = await within((c) =>
+        store.appendToStreamsWithin(c, [
+          { streamId: 'multi-a', events: [event('A1'), event('A2')], expectedRevision: 0 },
+          { streamId: 'multi-b', events: [event('B0')], expectedRevision: 'no_stream' },
+          { streamId: 'multi-c', events: [event('C0')] },
+        ]),
+      );
+      expect(results.map((r) => r.nextExpectedRevision)).toEqual([2, 0, 0]);
+      expect((await store.readStream('multi-a')).map((e) => e.type)).toEqual(['A0', 'A1', 'A2']);
+      const b = await store.readStream('multi-b');
+      expect(b[0].position).toEqual(results[1].position);
+      expect(new Set(results.map((r) => r.position.commit)).size).toBe(1); // one transaction
+    });
+
+    it('writes nothing when one stream\'s expected revision is stale', async () => {
+      await store.appendToStream('multi-d', [event()]);
+      const error = await within((c) =>
+        store.appendToStreamsWithin(c, [
+          { streamId: 'multi-e', events: [event()], expectedRevision: 'no_stream' },
+          { streamId: 'multi-d', events: [event()], expectedRevision: 'no_stream' },
+        ]),
+      ).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'multi-d', actual: 0 });
+      expect(await store.readStream('multi-e')).toEqual([]);
+    });
+
+    it('of two transactions racing for the same stream revision, the later one gets WrongExpectedVersion', async () => {
+      const first = await pool.connect();
+      try {
+        await first.query('BEGIN');
+        await store.appendToStreamsWithin(first, [{ streamId: 'multi-f', events: [event('First')], expectedRevision: 'no_stream' }]);
+        const second = within((c) => store.appendToStreamsWithin(c, [{ streamId: 'multi-f', events: [event('Second')], expectedRevision: 'no_stream' }])).catch(
+          (e: unknown) => e,
+        );
+        await new Promise((r) => setTimeout(r, 200));
+        await first.query('COMMIT');
+        expect(await second).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'multi-f', actual: 0 });
+      } finally {
+        first.release();
+      }
+      expect((await store.readStream('multi-f')).map((e) => e.type)).toEqual(['First']);
+    });
+
+    it('a retried batch returns the same results without writing again', async () => {
+      const batch = [
+        { streamId: 'multi-g', events: [event()], expectedRevision: 'no_stream' as const },
+        { streamId: 'multi-h', events: [event(), event()], expectedRevision: 'no_stream' as const },
+      ];
+      const once = await within((c) => store.appendToStreamsWithin(c, batch));
+      const again = await within((c) => store.appendToStreamsWithin(c, batch));
+      expect(again).toEqual(once);
+      expect(await store.readStream('multi-h')).toHaveLength(2);
+    });
+
+    it('refuses a stream whose head was written by a newer transaction (OutOfOrderAppend)', async () => {
+      await pool.query('CREATE TABLE IF NOT EXISTS public.scratch (id text)');
+      const error = await within(async (c) => {
+        await c.query(`INSERT INTO public.scratch VALUES ('takes a transaction id now')`);
+        await store.appendToStream('multi-i', [event()]);
+        return store.appendToStreamsWithin(c, [{ streamId: 'multi-i', events: [event()], expectedRevision: 0 }]);
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OutOfOrderAppend);
+    });
   });
 
   it('stores type, schema version, data and metadata in their own columns', async () => {

@@ -13,6 +13,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
+  WrongExpectedVersion,
 } from '../port';
 import { instrumentAppend } from '../telemetry';
 import { DEFAULT_SCHEMA, migrate, notifyChannel, quoteSchema } from './migrations';
@@ -23,6 +24,14 @@ import { DEFAULT_SCHEMA, migrate, notifyChannel, quoteSchema } from './migration
  */
 export interface SqlClient {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+}
+
+/** One stream's part of a multi-stream append. */
+export interface StreamAppend {
+  streamId: string;
+  events: NewEvent[];
+  /** Default 'any'. */
+  expectedRevision?: ExpectedRevision;
 }
 
 export interface PostgresEventStoreOptions {
@@ -153,6 +162,23 @@ export function logPageSql(s: string): string {
 /** The batch as one jsonb parameter, unpacked in SQL with jsonb_array_elements ... WITH ORDINALITY. */
 function serializeBatch(events: NewEvent[]): string {
   return JSON.stringify(events.map((e) => ({ id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata })));
+}
+
+/**
+ * A unique violation in a multi-stream INSERT, as the port's error. The detail names the key:
+ * `Key (stream_id, stream_position)=(order-1, 3) already exists.` or `Key (event_id)=(...) ...`.
+ */
+function translateConflict(error: unknown, work: { streamId: string; expected: ExpectedRevision; events: NewEvent[] }[]): unknown {
+  if (!isUniqueViolation(error)) return error;
+  const detail = error.detail ?? '';
+  if (error.constraint === 'events_event_id_key') {
+    const id = /=\((.*)\) already exists/.exec(detail)?.[1] ?? '';
+    const owner = work.find((a) => a.events.some((e) => e.eventId === id)) ?? work[0];
+    return new DuplicateEventId(owner.streamId, id);
+  }
+  const m = /=\((.*), (\d+)\) already exists/.exec(detail);
+  const stream = work.find((a) => a.streamId === m?.[1]) ?? work[0];
+  return new WrongExpectedVersion(stream.streamId, stream.expected, m ? Number(m[2]) : 'no_stream');
 }
 
 function isUniqueViolation(error: unknown): error is DatabaseError {
@@ -304,6 +330,118 @@ export class PostgresEventStore implements EventStore {
         commit: 'RELEASE SAVEPOINT flowline_eventstore_append',
         rollback: 'ROLLBACK TO SAVEPOINT flowline_eventstore_append',
       });
+    });
+  }
+
+  /**
+   * Appends to several streams inside the caller's transaction in one INSERT (two round trips,
+   * three when an append expects 'any' or 'stream_exists'), with the checks of
+   * appendToStreamWithin for every stream. Returns one result per append, in order.
+   *
+   * Unlike appendToStreamWithin it takes no savepoint: a concurrent transaction that wins a
+   * revision or an event id surfaces as WrongExpectedVersion (actual = the revision it took) or
+   * DuplicateEventId and leaves the caller's transaction aborted; roll back and retry. A batch
+   * holding an already stored event id is handed to appendToStreamWithin stream by stream, so
+   * a retried batch still gets its idempotent results.
+   */
+  appendToStreamsWithin(client: SqlClient, appends: StreamAppend[]): Promise<AppendResult[]> {
+    const all = appends.flatMap((a) => a.events);
+    const first = appends[0]?.streamId ?? '';
+    return instrumentAppend(
+      'postgres',
+      first,
+      all,
+      async (withTrace) => {
+        this.assertOpen();
+        // instrumentAppend filled traceparents on the flat list; put them back per stream.
+        let k = 0;
+        const work = appends.map((a) => ({ ...a, events: a.events.map(() => withTrace[k++]), expected: a.expectedRevision ?? 'any' }));
+        const streamIds = work.map((a) => a.streamId);
+        if (new Set(streamIds).size !== streamIds.length) throw new RangeError('appendToStreamsWithin: a stream appears twice');
+        for (const a of work) assertAppendable(a.streamId, a.events);
+        assertAppendable(first, withTrace); // one event id twice across streams
+        return this.appendManyWithin(client, work);
+      },
+      { 'eventstore.stream_count': appends.length },
+    );
+  }
+
+  private async appendManyWithin(
+    client: SqlClient,
+    work: { streamId: string; events: NewEvent[]; expected: ExpectedRevision }[],
+  ): Promise<AppendResult[]> {
+    const locked = work.filter((a) => a.expected === 'any' || a.expected === 'stream_exists').map((a) => a.streamId);
+    if (locked.length > 0) {
+      // Same per-stream locks as appendWithRetry, taken in a fixed order so two batches cannot deadlock.
+      await client.query(
+        `SELECT pg_advisory_xact_lock(hashtextextended('flowline.eventstore.stream:' || k, 0))
+           FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
+        [locked],
+      );
+    }
+    const ids = work.flatMap((a) => a.events.map((e) => e.eventId));
+    const heads = await client.query<{ stream_id: string; revision: string | null; head_tx: string | null; my_tx: string; known_ids: number }>(
+      `SELECT s.stream_id, h.stream_position AS revision, h.transaction_id::text AS head_tx, pg_current_xact_id()::text AS my_tx,
+              (SELECT count(*)::int FROM ${this.s}.events WHERE event_id = ANY($2::text[])) AS known_ids
+         FROM unnest($1::text[]) AS s(stream_id)
+         LEFT JOIN LATERAL (
+           SELECT stream_position, transaction_id FROM ${this.s}.events
+            WHERE stream_id = s.stream_id ORDER BY stream_position DESC LIMIT 1) AS h ON true`,
+      [work.map((a) => a.streamId), ids],
+    );
+    if (heads.rows.some((r) => r.known_ids > 0)) {
+      const results: AppendResult[] = [];
+      for (const a of work) {
+        results.push(
+          await this.appendWithRetry(client, a.streamId, a.events, a.expected, {
+            begin: 'SAVEPOINT flowline_eventstore_append',
+            commit: 'RELEASE SAVEPOINT flowline_eventstore_append',
+            rollback: 'ROLLBACK TO SAVEPOINT flowline_eventstore_append',
+          }),
+        );
+      }
+      return results;
+    }
+    const byStream = new Map(heads.rows.map((r) => [r.stream_id, r]));
+    const docs: unknown[] = [];
+    const firstRevision = new Map<string, number>();
+    for (const a of work) {
+      const head = byStream.get(a.streamId)!;
+      const current = head.revision === null ? -1 : Number(head.revision);
+      checkExpectedRevision(a.streamId, a.expected, current);
+      if (head.head_tx !== null && BigInt(head.head_tx) > BigInt(head.my_tx)) {
+        throw new OutOfOrderAppend(a.streamId, BigInt(head.my_tx), BigInt(head.head_tx));
+      }
+      firstRevision.set(a.streamId, current + 1);
+      a.events.forEach((e, i) =>
+        docs.push({ s: a.streamId, p: current + 1 + i, id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata }),
+      );
+    }
+    let inserted: QueryResult<{ stream_id: string; global_position: string; tx: string }>;
+    try {
+      inserted = await client.query(
+        `INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+         SELECT e.doc->>'s', (e.doc->>'p')::bigint, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(doc, ord)
+          ORDER BY e.ord
+         RETURNING stream_id, global_position, transaction_id::text AS tx`,
+        [JSON.stringify(docs)],
+      );
+    } catch (error) {
+      throw translateConflict(error, work);
+    }
+    if (this.notifies) await client.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+    const last = new Map<string, { global_position: string; tx: string }>();
+    for (const r of inserted.rows) {
+      const seen = last.get(r.stream_id);
+      if (!seen || BigInt(r.global_position) > BigInt(seen.global_position)) last.set(r.stream_id, r);
+    }
+    return work.map((a) => {
+      const l = last.get(a.streamId)!;
+      return {
+        nextExpectedRevision: firstRevision.get(a.streamId)! + a.events.length - 1,
+        position: { commit: BigInt(l.tx), prepare: BigInt(l.global_position) },
+      };
     });
   }
 

@@ -318,34 +318,35 @@ export class StockUnitOfWork {
     const lines = await store.openLines(client, [...new Set(endOrders(commands))], recountLedgers);
     const world = new BatchWorld(warehouses, locked.skus, stock, locked.reservations, lines);
 
-    const results: CommandResult[] = [];
-    const httpReplies: WriteSet['httpReplies'] = [];
+    const decided: CommandResult[] = [];
     for (const c of commands) {
       const r = isRepeat(c);
       if (r.repeat) {
-        results.push({ status: 'duplicate', ...(r.reply ? { outcome: r.reply as CommandOutcome } : {}) });
+        decided.push({ status: 'duplicate', ...(r.reply ? { outcome: r.reply as CommandOutcome } : {}) });
         continue;
       }
       try {
-        const outcome = this.decide(world, c);
-        results.push({ status: 'applied', outcome });
-        if (c.meta.dedupe?.kind === 'http') httpReplies.push({ key: c.meta.dedupe.key, response: outcome });
+        decided.push({ status: 'applied', outcome: this.decide(world, c) });
       } catch (e) {
         if (!isDomainError(e)) throw e;
-        results.push({ status: 'refused', error: e });
+        decided.push({ status: 'refused', error: e });
       }
     }
 
     const { writes, appends, levels } = this.changes(world);
-    writes.httpReplies = httpReplies;
-    await store.write(client, writes);
-    await this.o.appender.append(client, appends);
     // Level outcomes report the state after the whole batch.
-    return results.map((r) => {
+    const results = decided.map((r): CommandResult => {
       if (r.status !== 'applied' || r.outcome.kind !== 'level') return r;
       const l = levels.get(ledgerKey(r.outcome.sku, r.outcome.warehouseId));
       return l ? { ...r, outcome: { ...r.outcome, ...l } } : r;
     });
+    commands.forEach((c, i) => {
+      const r = results[i];
+      if (c.meta.dedupe?.kind === 'http' && r.status === 'applied') writes.httpReplies.push({ key: c.meta.dedupe.key, response: r.outcome });
+    });
+    await store.write(client, writes);
+    await this.o.appender.append(client, appends);
+    return results;
   }
 
   private decide(world: BatchWorld, c: InventoryCommand): CommandOutcome {

@@ -77,6 +77,17 @@ describe('PostgresEventStore specifics', () => {
     }
   });
 
+  it('refuses to start on a log whose transaction ids are ahead of the cluster (restored from another cluster)', async () => {
+    const restored = await PostgresEventStore.create({ pool, schema: 'es_restored' });
+    await restored.close();
+    // What pg_restore into a younger cluster leaves behind: ids this cluster has not reached.
+    await pool.query(
+      `INSERT INTO es_restored.events (transaction_id, stream_id, stream_position, event_id, event_type, data, metadata)
+       VALUES ('900000000000'::xid8, 'order-r1', 0, 'restored-1', 'OrderPlaced', '{}', '{}')`,
+    );
+    await expect(PostgresEventStore.create({ pool, schema: 'es_restored' })).rejects.toThrow(/ahead of this cluster/);
+  });
+
   it('refuses an event id already stored in another stream', async () => {
     const e = event();
     await store.appendToStream('order-d1', [e]);

@@ -165,6 +165,28 @@ function serializeBatch(events: NewEvent[]): string {
 }
 
 /**
+ * The log is ordered by transaction id, which belongs to the cluster, not to the data: restored
+ * into another cluster (pg_dump/pg_restore, logical replication), the table keeps ids that the new
+ * cluster has not reached yet, so every new event would sort below existing ones and below every
+ * subscriber's checkpoint, and never be delivered. Refuse to start instead. Physical replicas and
+ * failover keep the ids and pass.
+ */
+async function assertLogNotAhead(pool: Pool, s: string): Promise<void> {
+  const r = await pool.query<{ newest: string | null; next: string }>(
+    `SELECT (SELECT max(transaction_id)::text FROM ${s}.events) AS newest,
+            pg_snapshot_xmax(pg_current_snapshot())::text AS next`,
+  );
+  const { newest, next } = r.rows[0];
+  if (newest !== null && BigInt(newest) >= BigInt(next)) {
+    throw new Error(
+      `event store ${s}: stored transaction ids (up to ${newest}) are ahead of this cluster's (${next}); ` +
+        'the log was restored from another cluster and new events would sort before old ones. ' +
+        'See docs/adr/0003-postgres-event-log-ordering.md, "Restoring into another cluster".',
+    );
+  }
+}
+
+/**
  * A unique violation in a multi-stream INSERT, as the port's error. The detail names the key:
  * `Key (stream_id, stream_position)=(order-1, 3) already exists.` or `Key (event_id)=(...) ...`.
  */
@@ -228,6 +250,7 @@ export class PostgresEventStore implements EventStore {
     }
     try {
       await migrate(pool, schema);
+      await assertLogNotAhead(pool, quoteSchema(schema));
     } catch (error) {
       if (ownsPool) await pool.end();
       throw error;

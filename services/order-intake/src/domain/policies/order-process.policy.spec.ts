@@ -141,6 +141,12 @@ describe('order process policy: shortage, holds, exceptions', () => {
     expect(run(orders('OrderPlaced'), eventsTo('placed'))).toEqual([]);
   });
 
+  it('holds on arrival also when the payment was recorded before OrderPlaced was handled', () => {
+    const blocked = placedWith({ customer: aCustomer({ tags: ['blocked'] }) });
+    expect(types(run(orders('OrderPlaced'), [blocked, ev.paid()]))).toEqual(['order:PlaceHold']);
+    expect(run(orders('OrderPlaced'), [blocked, ev.paid(), ev.reserved()])).toEqual([]);
+  });
+
   it('a held order that gets paid is not reserved until the hold is released', () => {
     expect(run(orders('OrderPaid'), [ev.placed(), ev.held(), ev.paid()])).toEqual([]);
     expect(types(run(orders('OrderHoldReleased'), [ev.placed(), ev.held(), ev.paid(), ev.holdReleased()]))).toEqual(['send:ReserveStock']);

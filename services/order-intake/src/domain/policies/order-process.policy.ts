@@ -228,7 +228,11 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
 }
 
 function holdIfRulesSay(s: ExistingOrder, rules: RuleSet): ProcessStep[] {
-  if (s.status !== 'placed' || s.hold) return [];
+  // The payment may already be recorded when OrderPlaced is handled (the API is faster than the
+  // round trip through Kafka); the hold still applies before the reservation is asked for, because
+  // OrderPaid comes after OrderPlaced on the order's partition. From stock_reserved on the audit
+  // evaluates the same rules.
+  if ((s.status !== 'placed' && s.status !== 'paid') || s.reservation || s.hold) return [];
   const hold = holdOnArrival(rules, s);
   if (!hold) return [];
   return [order({ type: 'PlaceHold', data: { orderId: s.orderId, reason: hold.reason, decision: hold.decision } }, 'ReleaseHold', `rule ${hold.decision.ruleId} holds the order for review`)];

@@ -70,12 +70,15 @@ start() {
     java_cmd kafka.tools.StorageTool format -t "$(java_cmd kafka.tools.StorageTool random-uuid)" \
       -c "$DATA/server.properties" --ignore-formatted >/dev/null
   fi
+  # server.log survives restarts: only a STARTED line written after this launch counts.
+  local seen=0
+  [ -f "$DATA/logs/server.log" ] && seen="$(wc -l < "$DATA/logs/server.log")"
   nohup java -Xms256m -Xmx"${KAFKA_HEAP:-768m}" -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j.configuration="file:$DATA/log4j.properties" -Dkafka.logs.dir="$DATA/logs" \
     -cp "$LIBS/*" kafka.Kafka "$DATA/server.properties" >"$DATA/logs/stdout.log" 2>&1 &
   echo $! > "$PIDFILE"
   for _ in $(seq 1 120); do
-    if serving && grep -q "Transition from STARTING to STARTED" "$DATA/logs/server.log" 2>/dev/null; then
+    if serving && tail -n +"$((seen + 1))" "$DATA/logs/server.log" 2>/dev/null | grep -q "Transition from STARTING to STARTED"; then
       echo "kafka: $VERSION serving on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"; return 0
     fi
     if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then

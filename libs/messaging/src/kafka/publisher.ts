@@ -1,5 +1,7 @@
 import type { EventEnvelope } from '@flowline/contracts';
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
+import { backoffDelay, sleep } from '../backoff';
+import { errorMessage, stderrLogger, type MessagingLogger } from '../logger';
 import { encodeEnvelope, envelopeHeaders, Headers } from './headers';
 import { TopicNames } from './topics';
 import { traceHeaders } from './tracing';
@@ -37,6 +39,31 @@ export interface EventPublisherOptions {
    */
   retry?: RetryOptions;
   compression?: CompressionTypes;
+  /**
+   * How long a batch keeps being re-sent after kafkajs gave up on a broker outage (default 120 s).
+   * kafkajs' nested retriers turn a long outage into a "non-retriable" error; the batch is then
+   * sent again unchanged, which the broker de-duplicates (same producer id and sequences).
+   */
+  outageRetryMs?: number;
+  logger?: MessagingLogger;
+}
+
+const TRANSIENT = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSLockTimeout',
+]);
+
+/** True when the deepest cause is a connection problem or a retriable broker error. */
+export function isTransientKafkaError(e: unknown): boolean {
+  let root = e as { name?: string; retriable?: boolean; cause?: unknown } | undefined;
+  for (let i = 0; i < 10 && root?.cause && root.cause !== root; i++) root = root.cause as typeof root;
+  if (!root) return false;
+  if (TRANSIENT.has(root.name ?? '')) return true;
+  return root.name === 'KafkaJSProtocolError' && root.retriable === true;
 }
 
 interface Pending {
@@ -51,23 +78,30 @@ interface Pending {
  * Concurrent `publish` calls are queued and sent as one produce request at a time. kafkajs assigns
  * idempotence sequence numbers per request and rewinds them when a request fails; with two
  * requests in flight a failed one could hand its numbers to the next and the broker would drop a
- * batch as a "duplicate". One request in flight keeps every retry byte-identical, so a retried
- * batch the broker already wrote is de-duplicated, never lost or written twice. The queue also
- * gives the batching kafkajs lacks (no linger.ms).
+ * batch as a "duplicate". One request in flight keeps every retry byte-identical (kafkajs' own
+ * retries and ours after a long outage), so a retried batch the broker already wrote is
+ * de-duplicated, never lost or written twice. The queue also gives the batching kafkajs lacks
+ * (no linger.ms). With several brokers a batch spans leaders, and re-sending it after kafkajs
+ * gave up may repeat the partitions one leader already acknowledged: a duplicate, never a loss.
  */
 export class EventPublisher {
   readonly producer: Producer;
   readonly names: TopicNames;
   private readonly maxBatchSize: number;
   private readonly compression: CompressionTypes;
+  private readonly outageRetryMs: number;
+  private readonly logger: MessagingLogger;
   private queue: Pending[] = [];
   private draining = false;
   private connected = false;
+  private closing = false;
 
   constructor(private readonly options: EventPublisherOptions) {
     this.names = new TopicNames(options.topicPrefix ?? '');
     this.maxBatchSize = options.maxBatchSize ?? 500;
     this.compression = options.compression ?? CompressionTypes.None;
+    this.outageRetryMs = options.outageRetryMs ?? 120_000;
+    this.logger = options.logger ?? stderrLogger;
     this.producer = options.kafka.producer({
       idempotent: true,
       // kafkajs only guarantees idempotent ordering with one request in flight per broker.
@@ -84,10 +118,12 @@ export class EventPublisher {
     if (this.connected) return;
     await this.producer.connect();
     this.connected = true;
+    this.closing = false;
   }
 
   async disconnect(): Promise<void> {
-    // Let queued publishes finish first.
+    // Let queued publishes finish first (a batch stuck in an outage gives up instead of retrying).
+    this.closing = true;
     while (this.draining || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
     if (!this.connected) return;
     this.connected = false;
@@ -148,15 +184,24 @@ export class EventPublisher {
           if (!list) byTopic.set(topic, (list = []));
           list.push(message);
         }
-        try {
-          await this.producer.sendBatch({
-            acks: -1,
-            compression: this.compression,
-            topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
-          });
-          for (const p of batch) p.resolve();
-        } catch (e) {
-          for (const p of batch) p.reject(e);
+        const topicMessages = [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
+        const started = Date.now();
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await this.producer.sendBatch({ acks: -1, compression: this.compression, topicMessages });
+            for (const p of batch) p.resolve();
+            break;
+          } catch (e) {
+            // Re-sending is safe only because nothing else was sent meanwhile: kafkajs rewound the
+            // sequence numbers of the failed request, so the retry is byte-identical.
+            if (this.closing || !isTransientKafkaError(e) || Date.now() - started > this.outageRetryMs) {
+              for (const p of batch) p.reject(e);
+              break;
+            }
+            const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 2_000 });
+            this.logger.warn('kafka publish failed; re-sending the same batch', { attempt: attempt + 1, delayMs: delay, messages: count, error: errorMessage(e) });
+            await sleep(delay);
+          }
         }
       }
     } finally {

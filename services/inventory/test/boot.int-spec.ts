@@ -28,9 +28,10 @@ describe(`${SERVICE.name} boots`, () => {
 
   it('is live and ready (its database and Kafka answer)', async () => {
     expect((await fetch(`${running().httpUrl}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${running().httpUrl}/health/ready`);
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ info: { postgres: { status: 'up' }, kafka: { status: 'up' } } });
+    // Polled: on a loaded machine one probe can exceed its 2 s dependency timeout.
+    await expect
+      .poll(async () => (await fetch(`${running().httpUrl}/health/ready`)).json(), { timeout: 20_000, interval: 500 })
+      .toMatchObject({ status: 'ok', info: { postgres: { status: 'up' }, kafka: { status: 'up' } } });
   });
 
   it('serves /metrics and its OpenAPI document', async () => {
@@ -43,7 +44,7 @@ describe(`${SERVICE.name} boots`, () => {
   it('continues the caller\'s W3C trace and logs its trace_id (telemetry started in instrument.ts)', async () => {
     const traceId = '0af7651916cd43dd8448eb211c80319c';
     await fetch(`${running().httpUrl}/docs-json`, { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
-    await expect.poll(() => running().output()).toContain(`"trace_id":"${traceId}"`);
+    await expect.poll(() => running().output(), { timeout: 10_000 }).toContain(`"trace_id":"${traceId}"`);
   });
 
   it('serves gRPC with reflection and health on', async () => {

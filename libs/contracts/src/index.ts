@@ -6,3 +6,4 @@ export * from './inventory/inventory.messages';
 export * from './approval/approval.messages';
 export * from './fulfillment/fulfillment.messages';
 export * from './generated';
+export * from './tracking/tracking.views';

@@ -46,7 +46,7 @@ async function rows() {
 
 describe('tracking schema and store (real PostgreSQL)', () => {
   it('the TypeORM entities match the tables the DDL creates (nothing to synchronise)', async () => {
-    const ds = new DataSource({ type: 'postgres', url: db.url, schema, entities: TRACKING_ENTITIES });
+    const ds = new DataSource({ type: 'postgres', url: db.url, entities: TRACKING_ENTITIES });
     await ds.initialize();
     try {
       const log = await ds.driver.createSchemaBuilder().log();

@@ -143,6 +143,25 @@ export class ProjectionStore {
   }
 
   /**
+   * Claims the events in the inbox under `group` and applies those that are new, each once (a
+   * repeated event id in the same chunk counts as a duplicate). Positions of every item move the
+   * checkpoint. One call = one chunk of one transaction.
+   */
+  async applyOnce(tx: SqlQueryable, group: string, items: PositionedEvent[], now: string): Promise<ApplyResult & { applied: number; duplicates: number }> {
+    const fresh = await this.claim(tx, group, items);
+    const used = new Set<string>();
+    const once = items.map((item) => {
+      if (fresh.has(item.eventId) && !used.has(item.eventId)) {
+        used.add(item.eventId);
+        return item;
+      }
+      return { ...item, event: undefined };
+    });
+    const result = await this.apply(tx, once, now);
+    return { ...result, applied: used.size, duplicates: items.length - used.size };
+  }
+
+  /**
    * Claims events in this schema's inbox under `group` (the live consumer group, so that after a
    * swap the live consumer skips what the rebuild applied). Returns the event ids that were new.
    */

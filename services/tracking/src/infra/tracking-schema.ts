@@ -1,7 +1,7 @@
 import { inboxDdl, quoteTable, type SqlQueryable } from '@flowline/messaging';
 
-/** The live schema's default name (`TRACKING_DB_SCHEMA`). Rebuilds fill `<schema>_rb_<id>` and swap it in. */
-export const DEFAULT_TRACKING_SCHEMA = 'tracking';
+/** The live schema in tracking's database. Rebuilds fill `tracking_rb_<id>` and swap it in under this name. */
+export const TRACKING_SCHEMA = 'tracking';
 
 /** Validates and quotes a schema name. */
 export function quoteSchema(schema: string): string {

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, type ValueTransformer } from 'typeorm';
+import { TRACKING_SCHEMA } from '../infra/tracking-schema';
 
 /** bigint columns hold integer minor units and stream positions, far below 2^53: read them as numbers. */
 export const bigintAsNumber: ValueTransformer = {
@@ -7,10 +8,10 @@ export const bigintAsNumber: ValueTransformer = {
 };
 
 /**
- * `order_summary`: one row per order (see OrderSummaryRow). No schema here: the DataSource's
- * `schema` option (TRACKING_DB_SCHEMA) places it, and tracking-schema.ts creates it.
+ * `order_summary`: one row per order (see OrderSummaryRow). tracking-schema.ts creates the
+ * table; rebuilds fill a copy in another schema and swap it in under this name.
  */
-@Entity({ name: 'order_summary' })
+@Entity({ schema: TRACKING_SCHEMA, name: 'order_summary' })
 @Index('ix_order_summary_placed', ['placedAt', 'orderId'])
 @Index('ix_order_summary_stage', ['stage', 'placedAt'])
 @Index('ix_order_summary_colour', ['slaColour', 'placedAt'])

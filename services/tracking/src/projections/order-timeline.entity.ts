@@ -1,8 +1,9 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { TRACKING_SCHEMA } from '../infra/tracking-schema';
 import { bigintAsNumber } from './order-summary.entity';
 
 /** `timeline_entry`: one readable line per event about an order (see TimelineEntryRow). */
-@Entity({ name: 'timeline_entry' })
+@Entity({ schema: TRACKING_SCHEMA, name: 'timeline_entry' })
 @Index('ix_timeline_entry_order', ['orderId', 'occurredAt'])
 export class TimelineEntryEntity {
   @PrimaryColumn({ name: 'event_id', type: 'text' }) eventId!: string;

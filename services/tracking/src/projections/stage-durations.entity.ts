@@ -1,8 +1,9 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { TRACKING_SCHEMA } from '../infra/tracking-schema';
 import { bigintAsNumber } from './order-summary.entity';
 
 /** `stage_visit`: one row per stay of an order in a stage (see StageVisitRow). */
-@Entity({ name: 'stage_visit' })
+@Entity({ schema: TRACKING_SCHEMA, name: 'stage_visit' })
 @Index('ix_stage_visit_left', ['leftAt', 'stage'])
 export class StageVisitEntity {
   @PrimaryColumn({ name: 'order_id', type: 'text' }) orderId!: string;

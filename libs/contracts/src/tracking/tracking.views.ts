@@ -1,0 +1,162 @@
+import type { Actor } from '../envelope';
+import type { OrderFlag, OrderStage } from '../orders/order.types';
+
+/**
+ * Tracking's read models as its REST API returns them (the gRPC surface is proto/tracking/v1).
+ * Times are ISO-8601 strings, money integer minor units; texts come in zh-CN and en.
+ */
+
+/** Traffic light of an order against its stage budget; `none` when the stage has no budget. */
+export type SlaColour = 'green' | 'yellow' | 'red' | 'none';
+
+export interface BilingualText {
+  zh: string;
+  en: string;
+}
+
+/** One order on the board. */
+export interface TrackingOrderView {
+  orderId: string;
+  channel: string;
+  channelOrderId: string;
+  shopId: string;
+  /** Masked (张*). */
+  customerMasked: string | null;
+  customerPhoneMasked: string | null;
+  province: string | null;
+  city: string | null;
+  lineCount: number;
+  itemCount: number;
+  grandTotal: number;
+  currency: string;
+  paidAmount: number;
+  refundedAmount: number;
+  stage: OrderStage;
+  stageLabel: BilingualText;
+  /** When the current stage was entered. */
+  stageEnteredAt: string;
+  flags: OrderFlag[];
+  holdReason: string | null;
+  exceptionCode: string | null;
+  exceptionReason: string | null;
+  /** A person had to decide something about this order. */
+  manualTouch: boolean;
+  /** `manual` when staff keyed the order in. */
+  ingestMode: 'auto' | 'manual';
+  refundRequested: boolean;
+  approvalChain: string | null;
+  lastRule: { ruleId: string; ruleSetVersion: string | null; decision: string | null } | null;
+  priority: 'normal' | 'high';
+  carrier: string | null;
+  trackingNumber: string | null;
+  placedAt: string;
+  paidAt: string | null;
+  readyToShipAt: string | null;
+  shippedAt: string | null;
+  deliveredAt: string | null;
+  closedAt: string | null;
+  sla: {
+    /** SLA segment whose clock runs (`paid_to_ready`, `approval`, `ready_to_shipped`), null when none. */
+    segment: string | null;
+    startedAt: string | null;
+    yellowAt: string | null;
+    dueAt: string | null;
+    colour: SlaColour;
+    /** When the colour was last computed (event or clock job). */
+    asOf: string | null;
+  };
+  /** In one stage past the stuck threshold (24 h by default). */
+  stuck: boolean;
+  stuckAt: string | null;
+  /** Ship-by estimate from the SLA budgets. */
+  etaShipBy: string | null;
+  lastEventAt: string;
+  eventCount: number;
+}
+
+/** One line of an order's history. */
+export interface TrackingTimelineEntryView {
+  eventId: string;
+  type: string;
+  /** Context that published it: orders, inventory, approval, fulfillment. */
+  context: string;
+  occurredAt: string;
+  streamId: string;
+  streamPosition: number;
+  actor: Actor | null;
+  who: BilingualText;
+  what: BilingualText;
+  why: BilingualText | null;
+  /** The rule behind the step, when a rule decided it. */
+  rule: { ruleId: string; ruleSetVersion: string | null; ruleSetHash: string | null } | null;
+  stageAfter: OrderStage | null;
+  correlationId: string;
+  causationId: string | null;
+}
+
+export interface TrackingStageDurationView {
+  visit: number;
+  stage: OrderStage;
+  enteredAt: string;
+  /** Null while the order is still in the stage. */
+  leftAt: string | null;
+  durationMs: number | null;
+}
+
+export interface TrackingOrderDetailView {
+  order: TrackingOrderView;
+  /** Oldest first. */
+  timeline: TrackingTimelineEntryView[];
+  stageDurations: TrackingStageDurationView[];
+  /** Set when the view was folded as of a past moment. */
+  asOf: string | null;
+}
+
+export interface TrackingOrderPage {
+  items: TrackingOrderView[];
+  /** Opaque; pass as `cursor` for the next page. Null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface TrackingDurationStats {
+  count: number;
+  p50Ms: number | null;
+  p90Ms: number | null;
+}
+
+/** Business measures over a window [from, to) (DOMAIN.md "What the business measures"). */
+export interface TrackingKpiReport {
+  from: string;
+  to: string;
+  channel: string | null;
+  /** Orders placed in the window. */
+  orders: number;
+  /** Cycle time per stage, over the stage visits that ended in the window. */
+  cycleTimeByStage: Partial<Record<OrderStage, TrackingDurationStats>>;
+  /** Paid -> shipped for orders shipped in the window. */
+  paidToShipped: TrackingDurationStats;
+  exceptionOrders: number;
+  exceptionRate: number | null;
+  manualTouchOrders: number;
+  manualTouchRate: number | null;
+  platformOrders: number;
+  autoIngestRate: number | null;
+  byChannelAndStage: { channel: string; stage: OrderStage; orders: number }[];
+}
+
+export interface TrackingStuckOrderView {
+  order: TrackingOrderView;
+  stuckForMs: number;
+  reason: BilingualText;
+}
+
+/** A deterministic hash over a schema's projected rows (clock-dependent columns left out). */
+export interface TrackingChecksumView {
+  schema: string;
+  tables: Record<'orderSummary' | 'timelineEntry' | 'stageVisit', { rows: number; md5: string }>;
+  /** md5 over the three table hashes. */
+  checksum: string;
+}
+
+/** One message of the live feed (SSE `data:` / gRPC WatchOrders). */
+export type TrackingOrderChange = { kind: 'order'; order: TrackingOrderView } | { kind: 'rebuilt'; at: string };

@@ -1,0 +1,263 @@
+import type { OrderStage, SlaColour, TrackingChecksumView, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingStuckOrderView } from '@flowline/contracts';
+import { DomainError } from '@flowline/domain';
+import { createHash } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { SlaConfig } from '../domain/sla';
+import type { Clock } from '../infra/clock';
+import { SUMMARY_COLUMNS, summaryFromRecord, timelineFromRecord, visitFromRecord, type StoredOrderSummary } from '../infra/row-mapping';
+import { quoteSchema, table, TRACKING_SCHEMA } from '../infra/tracking-schema';
+import { projectInMemory } from '../projections/in-memory.projection';
+import { PLATFORM_CHANNELS } from '../projections/kpi.projection';
+import { STAGE_LABELS } from '../projections/labels';
+import { clockStatus } from '../projections/order-summary.projection';
+import { compareTimeline } from '../projections/order-timeline.projection';
+import { toOrderView, toStageDurationView, toTimelineView } from './views';
+
+export interface OrderListFilter {
+  stages?: OrderStage[];
+  slaColours?: SlaColour[];
+  channel?: string;
+  shopId?: string;
+  onHold?: boolean;
+  exception?: boolean;
+  stuck?: boolean;
+  /** placed_at in [placedFrom, placedTo). */
+  placedFrom?: string;
+  placedTo?: string;
+  /** Matches order id, channel order id (prefix) or masked customer. */
+  query?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+const MAX_PAGE = 500;
+
+function encodeCursor(placedAt: string, orderId: string): string {
+  return Buffer.from(JSON.stringify([placedAt, orderId])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0]))) return [v[0], v[1]];
+  } catch {
+    /* fall through */
+  }
+  throw new DomainError('invalid_cursor', 'cursor is not one this API returned', {}, 'invalid');
+}
+
+const rowsOf = (r: unknown): any[] => (Array.isArray(r) && r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number' ? r[0] : (r as any[]));
+
+/** Read side of tracking: the board, one order (now or as of a moment), KPIs, stuck orders, checksums. */
+export class TrackingQueries {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sla: SlaConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  private async q(sql: string, params: unknown[] = []): Promise<any[]> {
+    return rowsOf(await this.dataSource.query(sql, params));
+  }
+
+  /** Orders newest first (by placement), filtered, one page at a time. */
+  async listOrders(f: OrderListFilter): Promise<TrackingOrderPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (f.stages?.length) where.push(`"stage" = ANY(${p(f.stages)}::text[])`);
+    if (f.slaColours?.length) where.push(`"sla_colour" = ANY(${p(f.slaColours)}::text[])`);
+    if (f.channel) where.push(`"channel" = ${p(f.channel)}`);
+    if (f.shopId) where.push(`"shop_id" = ${p(f.shopId)}`);
+    if (f.onHold !== undefined) where.push(`"on_hold" = ${p(f.onHold)}`);
+    if (f.exception !== undefined) where.push(`"exception" = ${p(f.exception)}`);
+    if (f.stuck !== undefined) {
+      const now = p(this.clock.now().toISOString());
+      where.push(f.stuck ? `("stuck_at" IS NOT NULL AND "stuck_at" <= ${now}::timestamptz)` : `("stuck_at" IS NULL OR "stuck_at" > ${now}::timestamptz)`);
+    }
+    if (f.placedFrom) where.push(`"placed_at" >= ${p(f.placedFrom)}::timestamptz`);
+    if (f.placedTo) where.push(`"placed_at" < ${p(f.placedTo)}::timestamptz`);
+    if (f.query) {
+      const like = p(`${f.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(`("order_id" LIKE ${like} OR "channel_order_id" LIKE ${like} OR "customer_masked" LIKE ${like})`);
+    }
+    if (f.cursor) {
+      const [placedAt, orderId] = decodeCursor(f.cursor);
+      where.push(`("placed_at", "order_id") < (${p(placedAt)}::timestamptz, ${p(orderId)})`);
+    }
+    const limit = Math.min(Math.max(1, f.limit ?? 50), MAX_PAGE);
+    const rows = await this.q(
+      `SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY "placed_at" DESC, "order_id" DESC LIMIT ${limit + 1}`,
+      params,
+    );
+    const items = rows.slice(0, limit).map((r) => toOrderView(summaryFromRecord(r)));
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.placedAt, last.orderId) : null };
+  }
+
+  async summary(orderId: string): Promise<StoredOrderSummary | null> {
+    const rows = await this.q(`SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE "order_id" = $1`, [orderId]);
+    return rows[0] ? summaryFromRecord(rows[0]) : null;
+  }
+
+  /** One order with its whole timeline and stage durations; with `asOf`, as it stood at that moment. */
+  async getOrder(orderId: string, asOf?: string): Promise<TrackingOrderDetailView> {
+    if (asOf !== undefined) return this.getOrderAsOf(orderId, asOf);
+    const summary = await this.summary(orderId);
+    if (!summary) throw new DomainError('order_not_found', `order ${orderId} is not tracked`, { orderId }, 'not_found');
+    const [timeline, visits] = await Promise.all([
+      this.q(`SELECT * FROM ${table(TRACKING_SCHEMA, 'timeline_entry')} WHERE "order_id" = $1`, [orderId]),
+      this.q(`SELECT * FROM ${table(TRACKING_SCHEMA, 'stage_visit')} WHERE "order_id" = $1 ORDER BY "visit"`, [orderId]),
+    ]);
+    return {
+      order: toOrderView(summary),
+      timeline: timeline.map(timelineFromRecord).sort(compareTimeline).map(toTimelineView),
+      stageDurations: visits.map(visitFromRecord).map(toStageDurationView),
+      asOf: null,
+    };
+  }
+
+  /**
+   * The order as of a moment: the events it had by then, folded again by the same projections.
+   * The SLA colour and stuck flag are those it had at that moment.
+   */
+  async getOrderAsOf(orderId: string, asOf: string): Promise<TrackingOrderDetailView> {
+    const at = new Date(asOf);
+    if (Number.isNaN(at.getTime())) throw new DomainError('invalid_as_of', `asOf "${asOf}" is not an ISO time`, {}, 'invalid');
+    const rows = await this.q(
+      `SELECT * FROM ${table(TRACKING_SCHEMA, 'timeline_entry')} WHERE "order_id" = $1 AND "occurred_at" <= $2::timestamptz`,
+      [orderId, at.toISOString()],
+    );
+    const entries = rows.map(timelineFromRecord).sort(compareTimeline);
+    const folded = projectInMemory(entries.map((e) => e.envelope), this.sla);
+    const row = folded.summaries.get(orderId);
+    if (!row) throw new DomainError('order_not_found', `order ${orderId} did not exist at ${at.toISOString()}`, { orderId, asOf }, 'not_found');
+    const status = clockStatus(row, at.toISOString(), this.sla);
+    return {
+      order: toOrderView({ ...row, slaColour: status.slaColour, stuck: status.stuck, statusAt: at.toISOString(), updatedAt: row.lastEventAt }),
+      // The stored lines (their text was rendered live, from the same events).
+      timeline: entries.map(toTimelineView),
+      stageDurations: [...folded.visits.values()].sort((a, b) => a.visit - b.visit).map(toStageDurationView),
+      asOf: at.toISOString(),
+    };
+  }
+
+  /** Orders in a working stage for longer than the stuck threshold at `now`, longest first. */
+  async stuckOrders(limit = 100): Promise<TrackingStuckOrderView[]> {
+    const now = this.clock.now();
+    const rows = await this.q(
+      `SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE "stuck_at" IS NOT NULL AND "stuck_at" <= $1::timestamptz
+       ORDER BY "stage_entered_at" ASC, "order_id" ASC LIMIT $2`,
+      [now.toISOString(), Math.min(Math.max(1, limit), MAX_PAGE)],
+    );
+    return rows.map((r) => {
+      const s = summaryFromRecord(r);
+      const stuckForMs = now.getTime() - Date.parse(s.stageEnteredAt);
+      const hours = Math.floor(stuckForMs / 3_600_000);
+      const label = STAGE_LABELS[s.stage] ?? { zh: s.stage, en: s.stage };
+      return {
+        order: toOrderView(s),
+        stuckForMs,
+        reason: { zh: `在「${label.zh}」停留 ${hours} 小时未推进`, en: `no progress for ${hours} h in ${label.en}` },
+      };
+    });
+  }
+
+  /** KPIs over [from, to) in SQL; the numbers match `computeKpis` on the same rows (integration test). */
+  async kpis(from: string, to: string, channel?: string): Promise<TrackingKpiReport> {
+    const f = new Date(from);
+    const t = new Date(to);
+    if (Number.isNaN(f.getTime()) || Number.isNaN(t.getTime()) || f >= t) throw new DomainError('invalid_window', 'from and to must be ISO times with from < to', { from, to }, 'invalid');
+    const now = this.clock.now();
+    const horizon = new Date(Math.min(now.getTime(), t.getTime())).toISOString();
+    const S = table(TRACKING_SCHEMA, 'order_summary');
+    const V = table(TRACKING_SCHEMA, 'stage_visit');
+    const ch = channel ?? null;
+    const [totals] = await this.q(
+      `WITH o AS (SELECT * FROM ${S} WHERE "placed_at" >= $1 AND "placed_at" < $2 AND ($3::text IS NULL OR "channel" = $3)),
+            stuck AS (SELECT DISTINCT v."order_id" FROM ${V} v JOIN o ON o."order_id" = v."order_id"
+                      WHERE NOT (v."stage" = ANY($4::text[]))
+                        AND coalesce(v."duration_ms", (extract(epoch FROM ($5::timestamptz - v."entered_at")) * 1000)::bigint) >= $6)
+       SELECT count(*)::int AS orders,
+              count(*) FILTER (WHERE o."ever_exception" OR o."order_id" IN (SELECT "order_id" FROM stuck))::int AS exception_orders,
+              count(*) FILTER (WHERE o."manual_touch")::int AS manual_touch_orders,
+              count(*) FILTER (WHERE o."channel" = ANY($7::text[]))::int AS platform_orders,
+              count(*) FILTER (WHERE o."channel" = ANY($7::text[]) AND o."ingest_mode" = 'auto')::int AS platform_auto
+       FROM o`,
+      [f.toISOString(), t.toISOString(), ch, this.sla.notStuckStages, horizon, this.sla.stuckAfterMs, PLATFORM_CHANNELS],
+    );
+    const byStage = await this.q(
+      `SELECT "stage", count(*)::int AS n,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY "duration_ms") AS p50,
+              percentile_cont(0.9) WITHIN GROUP (ORDER BY "duration_ms") AS p90
+       FROM ${V} WHERE "left_at" >= $1 AND "left_at" < $2 AND "duration_ms" IS NOT NULL AND ($3::text IS NULL OR "channel" = $3)
+       GROUP BY "stage" ORDER BY "stage"`,
+      [f.toISOString(), t.toISOString(), ch],
+    );
+    const [shipped] = await this.q(
+      `SELECT count(*)::int AS n,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ("shipped_at" - "paid_at")) * 1000) AS p50,
+              percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM ("shipped_at" - "paid_at")) * 1000) AS p90
+       FROM ${S} WHERE "shipped_at" >= $1 AND "shipped_at" < $2 AND "paid_at" IS NOT NULL AND ($3::text IS NULL OR "channel" = $3)`,
+      [f.toISOString(), t.toISOString(), ch],
+    );
+    const grid = await this.q(
+      `SELECT "channel", "stage", count(*)::int AS n FROM ${S}
+       WHERE "placed_at" >= $1 AND "placed_at" < $2 AND ($3::text IS NULL OR "channel" = $3)
+       GROUP BY "channel", "stage" ORDER BY "channel", "stage"`,
+      [f.toISOString(), t.toISOString(), ch],
+    );
+    const round = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v)));
+    const rate = (n: number, d: number) => (d === 0 ? null : n / d);
+    const cycleTimeByStage: TrackingKpiReport['cycleTimeByStage'] = {};
+    for (const r of byStage) cycleTimeByStage[r.stage as OrderStage] = { count: r.n, p50Ms: round(r.p50), p90Ms: round(r.p90) };
+    return {
+      from: f.toISOString(),
+      to: t.toISOString(),
+      channel: ch,
+      orders: totals.orders,
+      cycleTimeByStage,
+      paidToShipped: { count: shipped.n, p50Ms: round(shipped.p50), p90Ms: round(shipped.p90) },
+      exceptionOrders: totals.exception_orders,
+      exceptionRate: rate(totals.exception_orders, totals.orders),
+      manualTouchOrders: totals.manual_touch_orders,
+      manualTouchRate: rate(totals.manual_touch_orders, totals.orders),
+      platformOrders: totals.platform_orders,
+      autoIngestRate: rate(totals.platform_auto, totals.platform_orders),
+      byChannelAndStage: grid.map((r) => ({ channel: r.channel, stage: r.stage, orders: r.n })),
+    };
+  }
+
+  /**
+   * Deterministic hash over a schema's projected rows: every projected column in key order, times
+   * in UTC. Clock-dependent columns (SLA colour, stuck flag, when they were computed, updated_at)
+   * are left out, so a rebuild and the live schema agree whenever they hold the same events.
+   */
+  async checksum(schema: string = TRACKING_SCHEMA): Promise<TrackingChecksumView> {
+    quoteSchema(schema);
+    const summaryCols = SUMMARY_COLUMNS.map((c) => `"${c}"`).join(', ');
+    return this.dataSource.transaction(async (m) => {
+      await m.query(`SET LOCAL TimeZone = 'UTC'`);
+      await m.query(`SET LOCAL extra_float_digits = 3`);
+      const one = async (sql: string) => {
+        const [r] = rowsOf(await m.query(sql));
+        return { rows: Number(r.n), md5: r.h as string };
+      };
+      const orderSummary = await one(
+        `SELECT count(*) AS n, md5(coalesce(string_agg(md5(ROW(${summaryCols})::text), '' ORDER BY "order_id"), '')) AS h FROM ${table(schema, 'order_summary')}`,
+      );
+      const timelineEntry = await one(
+        `SELECT count(*) AS n, md5(coalesce(string_agg(md5(t::text), '' ORDER BY t."event_id"), '')) AS h FROM ${table(schema, 'timeline_entry')} t`,
+      );
+      const stageVisit = await one(
+        `SELECT count(*) AS n, md5(coalesce(string_agg(md5(v::text), '' ORDER BY v."order_id", v."visit"), '')) AS h FROM ${table(schema, 'stage_visit')} v`,
+      );
+      const checksum = createHash('md5').update(`${orderSummary.md5}:${timelineEntry.md5}:${stageVisit.md5}`).digest('hex');
+      return { schema, tables: { orderSummary, timelineEntry, stageVisit }, checksum };
+    });
+  }
+}

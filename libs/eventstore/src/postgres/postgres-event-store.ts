@@ -429,7 +429,8 @@ export class PostgresEventStore implements EventStore {
     const docs: unknown[] = [];
     const firstRevision = new Map<string, number>();
     for (const a of work) {
-      const head = byStream.get(a.streamId)!;
+      const head = byStream.get(a.streamId);
+      if (!head) throw new Error(`no head row for ${a.streamId}`);
       const current = head.revision === null ? -1 : Number(head.revision);
       checkExpectedRevision(a.streamId, a.expected, current);
       if (head.head_tx !== null && BigInt(head.head_tx) > BigInt(head.my_tx)) {
@@ -460,9 +461,11 @@ export class PostgresEventStore implements EventStore {
       if (!seen || BigInt(r.global_position) > BigInt(seen.global_position)) last.set(r.stream_id, r);
     }
     return work.map((a) => {
-      const l = last.get(a.streamId)!;
+      const l = last.get(a.streamId);
+      const from = firstRevision.get(a.streamId);
+      if (!l || from === undefined) throw new Error(`insert returned no row for ${a.streamId}`);
       return {
-        nextExpectedRevision: firstRevision.get(a.streamId)! + a.events.length - 1,
+        nextExpectedRevision: from + a.events.length - 1,
         position: { commit: BigInt(l.tx), prepare: BigInt(l.global_position) },
       };
     });
@@ -555,8 +558,8 @@ export class PostgresEventStore implements EventStore {
     const isRetry =
       first !== undefined &&
       rows.every((r, i) => r !== undefined && r.stream_id === streamId && Number(r.stream_position) === Number(first.stream_position) + i);
-    if (!isRetry) throw new DuplicateEventId(streamId, ids.find((id) => byId.has(id)) ?? ids[0]);
-    const last = rows[rows.length - 1]!;
+    const last = rows[rows.length - 1];
+    if (!isRetry || !last) throw new DuplicateEventId(streamId, ids.find((id) => byId.has(id)) ?? ids[0]);
     return {
       nextExpectedRevision: Number(last.stream_position),
       position: { commit: BigInt(last.transaction_id), prepare: BigInt(last.global_position) },

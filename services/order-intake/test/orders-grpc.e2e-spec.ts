@@ -8,6 +8,9 @@ import { ChangeOrderHandler } from '../src/application/change-order.handler';
 import { GRPC_SERVICE } from '../src/service';
 import { startOrderIntake } from './support/order-intake-app';
 
+/** A response with its message fields present (the server always sets them). */
+type Res<T> = { [K in keyof T]-?: NonNullable<T[K]> };
+
 // The gRPC surface (flowline.orders.v1.OrderService) against real PostgreSQL, in this process.
 describe('order-intake gRPC API', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -19,7 +22,8 @@ describe('order-intake gRPC API', () => {
   beforeAll(async () => {
     db = await createTestDatabase('order_intake_grpc');
     svc = await startOrderIntake({ databaseUrl: db.url, topicPrefix: testTopicPrefix(), processManager: false, relay: false });
-    client = grpcClient(svc.grpcAddress!, 'orders/v1/orders.proto', GRPC_SERVICE);
+    if (!svc.grpcAddress) throw new Error('order-intake started without gRPC');
+    client = grpcClient(svc.grpcAddress, 'orders/v1/orders.proto', GRPC_SERVICE);
   });
 
   afterAll(async () => {
@@ -49,7 +53,7 @@ describe('order-intake gRPC API', () => {
     };
   }
 
-  const place = (req: object) => unary<ordersV1.PlaceOrderResponse>(client, 'PlaceOrder', req);
+  const place = (req: object) => unary<Res<ordersV1.PlaceOrderResponse>>(client, 'PlaceOrder', req);
   const failure = async (p: Promise<unknown>) => {
     const e = (await p.then(
       () => null,
@@ -124,7 +128,7 @@ describe('order-intake gRPC API', () => {
     await unary(client, 'PlaceHold', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: '核实收货人' });
     const f = await failure(unary(client, 'ReleaseHold', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: 'ok', expectedVersion: 0 }));
     expect(f).toMatchObject({ code: status.ABORTED, domainCode: 'ORDER_VERSION_MISMATCH' });
-    const ok = await unary<ordersV1.ReleaseHoldResponse>(client, 'ReleaseHold', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: 'ok', expectedVersion: 1 });
+    const ok = await unary<Res<ordersV1.ReleaseHoldResponse>>(client, 'ReleaseHold', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: 'ok', expectedVersion: 1 });
     expect(ok.order.version).toBe(2);
   });
 
@@ -138,7 +142,7 @@ describe('order-intake gRPC API', () => {
     const changes = svc.app.get(ChangeOrderHandler);
     for (let round = 0; round < 5; round++) {
       const { order } = await place(request());
-      await unary(client, 'ConfirmPayment', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, amount: { amount: order.totals!.grandTotal, currency: 'CNY' }, paymentRef: 'WX-1', paidAt: '' });
+      await unary(client, 'ConfirmPayment', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, amount: { amount: order.totals?.grandTotal, currency: 'CNY' }, paymentRef: 'WX-1', paidAt: '' });
       await changes.execute({
         type: 'RecordStockReserved',
         data: { orderId: order.orderId, reservationId: 'R', allocations: order.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, warehouseId: 'WH-BJ', quantity: l.quantity })) },
@@ -150,7 +154,7 @@ describe('order-intake gRPC API', () => {
       ]);
       expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
       expect(outcomes.filter((o) => o === status.FAILED_PRECONDITION)).toHaveLength(1);
-      const { order: final } = await unary<ordersV1.GetOrderResponse>(client, 'GetOrder', { orderId: order.orderId });
+      const { order: final } = await unary<Res<ordersV1.GetOrderResponse>>(client, 'GetOrder', { orderId: order.orderId });
       // Cancel appends one event; a release also records the rule decision that passed it.
       expect(final.version).toBe(outcomes[0] === 'ok' ? 3 : 4);
       expect(final.stage).toBe(outcomes[0] === 'ok' ? 'ORDER_STAGE_CANCELLED' : 'ORDER_STAGE_READY_TO_SHIP');

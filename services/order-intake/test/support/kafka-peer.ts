@@ -70,7 +70,8 @@ export class KafkaPeer {
       causationId: null,
       data,
     };
-    await this.publisher!.publish([{ topic, key: data.orderId, envelope }]);
+    if (!this.publisher) throw new Error('call watch() first');
+    await this.publisher.publish([{ topic, key: data.orderId, envelope }]);
     return eventId;
   }
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
-import { context, propagation, type TextMapPropagator } from '@opentelemetry/api';
+import type { TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -124,15 +124,4 @@ function spanProcessorFor(kind: TraceExporterKind): SpanProcessor {
     case 'none':
       return new NoopSpanProcessor();
   }
-}
-
-/** True when a context manager is registered (context.with actually carries values across awaits). */
-export function hasActiveContextManager(): boolean {
-  const key = Symbol('probe');
-  return context.with(context.active().setValue(key, true), () => context.active().getValue(key) === true);
-}
-
-/** Exposed for tests and diagnostics: the fields the global propagator injects. */
-export function propagatorFields(): string[] {
-  return propagation.fields();
 }

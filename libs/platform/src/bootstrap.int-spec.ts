@@ -14,7 +14,7 @@ import { createTestDatabase, kafkaBrokers } from '@flowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapService, type RunningService } from './bootstrap';
 import { PlatformModule, type PlatformModuleOptions } from './platform.module';
-import { grpcClient, grpcHealthCheck, grpcListServices, unary } from './testing/grpc-probe';
+import { grpcClient, grpcFileContainingSymbol, grpcHealthCheck, grpcListServices, unary } from './testing/grpc-probe';
 
 process.env.LOG_LEVEL ??= 'warn';
 
@@ -244,6 +244,17 @@ describe('bootstrapService', () => {
   it('lists its services through gRPC server reflection', async () => {
     const services = await grpcListServices(grpcAddress());
     expect(services).toEqual(expect.arrayContaining(['flowline.notification.v1.NotificationService', 'grpc.health.v1.Health']));
+  });
+
+  it('describes a service through reflection: its methods, messages and the common types it imports', async () => {
+    const files = await grpcFileContainingSymbol(grpcAddress(), 'flowline.notification.v1.NotificationService');
+    const text = Buffer.concat(files).toString('latin1');
+    // @grpc/reflection names files after their package (flowline_notification_v1.proto).
+    expect(text).toContain('flowline_notification_v1.proto');
+    expect(text).toContain('ListNotifications');
+    expect(text).toContain('ListNotificationsResponse');
+    expect(text).toContain('flowline_common_v1.proto');
+    expect(text).toContain('PageRequest');
   });
 
   it('reports SERVING on the standard gRPC health service, for the server and for its service', async () => {

@@ -1,7 +1,7 @@
 import type { EventEnvelope } from '@flowline/contracts';
 import { START, type EventFilter, type EventStore, type LogPosition, type RecordedEvent, type Subscription } from '@flowline/eventstore';
 import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT, type Span } from '@opentelemetry/api';
-import type { Pool, PoolClient } from 'pg';
+import { Client, type Pool } from 'pg';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
 import type { EventPublisher, OutboundMessage } from '../kafka/publisher';
 import { contextFromTraceparent, currentTraceparent, messagingTracer } from '../kafka/tracing';
@@ -104,7 +104,7 @@ export class EventRelay {
   private flushChain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private subscription: Subscription | null = null;
-  private lockClient: PoolClient | null = null;
+  private lockClient: Client | null = null;
   private standbyTimer: NodeJS.Timeout | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   /** Bumped on every (re)subscription, so work from an abandoned one is dropped. */
@@ -197,26 +197,25 @@ export class EventRelay {
 
   private async tryLead(): Promise<void> {
     if (this.state !== 'standby') return;
+    // A connection of its own (same settings as the pool): the lock lives as long as it does, and
+    // holding it must not take a slot from the service's pool.
+    const client = new Client(this.options.pool!.options);
     try {
-      const client = await this.options.pool!.connect();
-      let acquired = false;
-      try {
-        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`flowline.relay:${this.name}`]);
-        acquired = rows[0].ok;
-      } finally {
-        if (!acquired) client.release();
-      }
-      if (acquired) {
+      client.on('error', (e) => this.fail(e, 'leader lock connection lost'));
+      await client.connect();
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`flowline.relay:${this.name}`]);
+      if (rows[0].ok) {
         this.lockClient = client;
-        // The lock lives as long as this connection: if the connection breaks, stop relaying.
-        client.on('error', (e) => this.fail(e, 'leader lock connection lost'));
         if ((this.state as string) !== 'standby') return this.releaseLock();
         this.position = await this.checkpoints.load(this.name);
         await this.subscribe();
         return;
       }
+      await client.end().catch(() => undefined);
     } catch (e) {
-      this.logger.warn('relay could not try the leader lock', { relay: this.name, error: errorMessage(e) });
+      await client.end().catch(() => undefined);
+      if (this.lockClient === client) this.lockClient = null;
+      this.logger.warn('relay could not take the leader lock', { relay: this.name, error: errorMessage(e) });
     }
     if (this.state === 'standby') this.standbyTimer = setTimeout(() => void this.tryLead(), this.options.standbyPollMs ?? 2_000);
   }
@@ -225,12 +224,8 @@ export class EventRelay {
     const client = this.lockClient;
     this.lockClient = null;
     if (!client) return;
-    try {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`flowline.relay:${this.name}`]);
-      client.release();
-    } catch {
-      client.release(true);
-    }
+    // Closing the session releases the advisory lock.
+    await client.end().catch(() => undefined);
   }
 
   // ---- reading and publishing ----------------------------------------------------------------

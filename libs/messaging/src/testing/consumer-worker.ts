@@ -23,7 +23,9 @@ interface Config {
 }
 
 const config = JSON.parse(process.env.WORKER_CONFIG ?? '{}') as Config;
-const say = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const say = (o: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify(o)}\n`);
+};
 
 async function metricSum(name: string): Promise<number> {
   const m = register.getSingleMetric(name);

@@ -1,7 +1,7 @@
 /*
  * A relay process for crash tests. Config (WORKER_CONFIG JSON):
  *   databaseUrl, schema?, brokers, topicPrefix, topic, relayName,
- *   crashAt? — 'before-publish' | 'after-publish': SIGKILL itself at that point of its first batch.
+ *   streamPrefix?, crashAt? — 'before-publish' | 'after-publish': SIGKILL itself at that point of its first batch.
  * Route: every stored event -> `topic`, keyed by data.orderId. Prints {"event":"ready"} and
  * {"event":"checkpoint","position":...,"events":n} after each saved checkpoint.
  */
@@ -19,6 +19,8 @@ interface Config {
   topic: string;
   relayName: string;
   crashAt?: 'before-publish' | 'after-publish';
+  /** Only streams starting with this (default all). */
+  streamPrefix?: string;
 }
 
 const config = JSON.parse(process.env.WORKER_CONFIG ?? '{}') as Config;
@@ -39,6 +41,7 @@ async function main() {
     store,
     publisher,
     pool,
+    filter: config.streamPrefix ? { streamPrefixes: [config.streamPrefix] } : undefined,
     route: (e) => ({ topic: config.topic, key: String((e.data as { orderId: string }).orderId) }),
     hooks: {
       beforePublish: () => crash('before-publish'),

@@ -127,28 +127,43 @@ export async function run(opts: { durationSec: number }): Promise<Figures> {
     figures['subscription.catchUpEventsPerSec'] = Math.round(stored / catchUpSec);
     console.log(`subscribeToAll catch-up: ${stored} events in ${round(catchUpSec)} s`);
 
-    // Live: latency from the append call to its delivery, one append every 10 ms.
-    const sentAt = new Map<string, number>();
-    const lags: number[] = [];
-    const live = store.subscribeToAll({
-      after: await lastPosition(store),
-      onEvent: async (e: RecordedEvent) => {
-        const t = sentAt.get(e.eventId);
-        if (t !== undefined) lags.push(performance.now() - t);
-      },
-    });
-    for (let i = 0; i < 200; i++) {
-      const e = newEvent(i);
-      sentAt.set(e.eventId, performance.now());
-      await store.appendToStream(`live-${i % 20}`, [e]);
-      await new Promise((r) => setTimeout(r, 10));
+    // Live: latency from the append call to its delivery, one append every 10 ms, for a
+    // subscriber on the appending store object (woken in-process), on another store object
+    // polling every 100 ms (as another process would), and on another store with notify: true.
+    const reader = await PostgresEventStore.create({ pool });
+    const notifyWriter = await PostgresEventStore.create({ pool, notify: true });
+    const notifyReader = await PostgresEventStore.create({ connectionString: db.url, notify: true });
+    const lagOf = async (writer: PostgresEventStore, subscriber: PostgresEventStore, label: string) => {
+      const sentAt = new Map<string, number>();
+      const lags: number[] = [];
+      const live = subscriber.subscribeToAll({
+        after: await lastPosition(store),
+        onEvent: async (e: RecordedEvent) => {
+          const t = sentAt.get(e.eventId);
+          if (t !== undefined) lags.push(performance.now() - t);
+        },
+      });
+      await new Promise((r) => setTimeout(r, 300)); // caught up (and LISTENing, with notify)
+      for (let i = 0; i < 200; i++) {
+        const e = newEvent(i);
+        sentAt.set(e.eventId, performance.now());
+        await writer.appendToStream(`live-${label}-${i % 20}`, [e]);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const deadline = Date.now() + 5_000;
+      while (lags.length < 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await live.stop();
+      figures[`subscription.liveLagP50ms.${label}`] = round(percentile(lags, 50));
+      figures[`subscription.liveLagP99ms.${label}`] = round(percentile(lags, 99));
+      console.log(`live delivery lag (${label}) over ${lags.length} appends: p50 ${round(percentile(lags, 50))} ms, p99 ${round(percentile(lags, 99))} ms`);
+    };
+    try {
+      await lagOf(store, store, 'sameStore');
+      await lagOf(store, reader, 'otherStorePolling');
+      await lagOf(notifyWriter, notifyReader, 'otherStoreNotify');
+    } finally {
+      await Promise.all([reader.close(), notifyWriter.close(), notifyReader.close()]);
     }
-    const deadline = Date.now() + 5_000;
-    while (lags.length < 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await live.stop();
-    figures['subscription.liveLagP50ms'] = round(percentile(lags, 50));
-    figures['subscription.liveLagP99ms'] = round(percentile(lags, 99));
-    console.log(`live delivery lag over ${lags.length} appends: p50 ${figures['subscription.liveLagP50ms']} ms, p99 ${figures['subscription.liveLagP99ms']} ms`);
   } finally {
     await store.close();
     await pool.end();

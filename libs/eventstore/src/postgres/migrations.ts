@@ -51,8 +51,8 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql(schema: str
     version: 3,
     name: 'drop the NOTIFY trigger: NOTIFY serialises the commits of every notifying transaction in the cluster',
     // PostgreSQL holds a cluster-wide lock from a notifying transaction's pre-commit until after
-    // its commit record is flushed (async.c, PreCommit_Notify), which halved single-event append
-    // throughput in bench/workloads/eventstore.ts. The store now wakes subscriptions in its own
+    // its commit record is flushed (async.c, PreCommit_Notify), which cut single-event append
+    // throughput by 2x to 5x in bench/workloads/eventstore.ts. The store now wakes subscriptions in its own
     // process directly and NOTIFYs only when created with { notify: true }.
     sql: (s) => `
       DROP TRIGGER IF EXISTS events_notify ON ${s}.events;

@@ -299,7 +299,7 @@ async function main(): Promise<void> {
       for (const s of services) env[urlEnvName(s.name)] = `http://127.0.0.1:${s.httpPort}`;
       const r = spawnSync(process.execPath, ['-r', '@swc-node/register', seeder], { cwd: ROOT, stdio: 'inherit', env });
       if (r.status !== 0) say(`warning: demo seeding failed (${r.status ?? r.signal}); the services keep running`);
-    }
+    } else if (opts.seed) say('no scripts/seed-demo.ts: starting without demo data');
 
     // 5. Where things are.
     const rows = running.map(

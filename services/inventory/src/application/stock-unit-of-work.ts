@@ -241,6 +241,8 @@ function ordersOf(c: InventoryCommand): string[] {
  */
 export class StockUnitOfWork {
   private readonly maxAttempts: number;
+  /** Transactions committed, and retries by cause (metrics, benchmark, ADR 0005). */
+  readonly stats = { transactions: 0, commands: 0, retries: {} as Record<string, number> };
 
   constructor(private readonly o: StockUnitOfWorkOptions) {
     this.maxAttempts = o.maxAttempts ?? 8;
@@ -266,6 +268,8 @@ export class StockUnitOfWork {
         await client.query('BEGIN');
         const results = await this.inTransaction(client, commands, skus, warehouses);
         await client.query('COMMIT');
+        this.stats.transactions++;
+        this.stats.commands += commands.length;
         return results;
       } catch (e) {
         lastError = e;
@@ -275,6 +279,8 @@ export class StockUnitOfWork {
           broken = true;
         }
         if (!isTransient(e)) throw e;
+        const cause = (e as Error).name === 'Error' ? ((e as { code?: string }).code ?? 'Error') : (e as Error).name;
+        this.stats.retries[cause] = (this.stats.retries[cause] ?? 0) + 1;
         await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random())));
       } finally {
         client.release(broken);
@@ -286,7 +292,7 @@ export class StockUnitOfWork {
   private async inTransaction(client: PoolClient, commands: InventoryCommand[], skus: Set<string>, warehouses: WarehouseRow[]): Promise<CommandResult[]> {
     const { store } = this.o;
     const orderIds = [...new Set(commands.flatMap(ordersOf))].sort();
-    // Locks first: they are the transaction's first writes, so its id follows the lock order.
+    // Locks first, before any write: the transaction id is taken after them, so ids follow the lock order.
     const locked = await store.lock(client, orderIds, [...skus].sort());
     for (const r of locked.reservations) {
       for (const a of r.allocations) {
@@ -345,7 +351,8 @@ export class StockUnitOfWork {
       if (c.meta.dedupe?.kind === 'http' && r.status === 'applied') writes.httpReplies.push({ key: c.meta.dedupe.key, response: r.outcome });
     });
     await store.write(client, writes);
-    await this.o.appender.append(client, appends);
+    // Revisions come from the version-guarded rows written above, under the aggregates' locks.
+    await this.o.appender.append(client, appends, { trustedRevisions: true });
     return results;
   }
 
@@ -458,7 +465,9 @@ export class StockUnitOfWork {
     const lineKey = (orderId: string, warehouseId: string, lineId: string) => `${orderId}\u0000${warehouseId}\u0000${lineId}`;
 
     const changedSkus = new Set<string>();
+    const ledgersOfSku = new Map<string, LedgerSlot[]>();
     for (const slot of world.ledgers.values()) {
+      if (slot.state.status === 'active') ledgersOfSku.set(slot.state.sku, [...(ledgersOfSku.get(slot.state.sku) ?? []), slot]);
       if (slot.events.length === 0) continue;
       for (const { event: e } of slot.events) {
         changedSkus.add(e.sku);
@@ -497,7 +506,7 @@ export class StockUnitOfWork {
     for (const sku of changedSkus) {
       const skuRow = world.skus.get(sku);
       const safety = skuRow?.safetyStock ?? 0;
-      const slots = [...world.ledgers.values()].filter((s) => s.state.status === 'active' && s.state.sku === sku);
+      const slots = ledgersOfSku.get(sku) ?? [];
       const n = skuNotifications({
         sku,
         warehouses: slots.map((s) => {

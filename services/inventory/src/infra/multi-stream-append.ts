@@ -19,6 +19,16 @@ export interface StreamAppend {
   events: NewEvent[];
 }
 
+export interface MultiStreamAppendOptions {
+  /**
+   * Skip reading the stream heads: the caller holds a lock on every aggregate it appends to and
+   * took `expectedRevision` from a row it updates in this transaction with a version guard.
+   * Position collisions are still refused by the UNIQUE (stream_id, stream_position) constraint,
+   * and transaction ids follow the lock order because nothing was written before the lock.
+   */
+  trustedRevisions?: boolean;
+}
+
 export class MultiStreamAppender {
   private readonly table: string;
 
@@ -27,11 +37,12 @@ export class MultiStreamAppender {
     this.table = `"${store.schema}".events`;
   }
 
-  async append(client: SqlClient, appends: StreamAppend[]): Promise<void> {
+  async append(client: SqlClient, appends: StreamAppend[], options: MultiStreamAppendOptions = {}): Promise<void> {
     const work = appends.filter((a) => a.events.length > 0);
     if (work.length === 0) return;
     const streamIds = work.map((a) => a.streamId);
     if (new Set(streamIds).size !== streamIds.length) throw new RangeError('multi-stream append: a stream appears twice');
+    if (options.trustedRevisions) return this.insert(client, work.flatMap((a) => this.docs(a, a.expectedRevision)));
 
     const heads = await client.query<{ stream_id: string; revision: string | null; head_tx: string | null; my_tx: string }>(
       `SELECT s.stream_id, h.stream_position AS revision, h.transaction_id::text AS head_tx, pg_current_xact_id()::text AS my_tx
@@ -42,7 +53,7 @@ export class MultiStreamAppender {
       [streamIds],
     );
     const byStream = new Map(heads.rows.map((r) => [r.stream_id, r]));
-    const docs: unknown[] = [];
+    const docs: Row[] = [];
     for (const a of work) {
       const head = byStream.get(a.streamId)!;
       const current = head.revision === null ? -1 : Number(head.revision);
@@ -52,16 +63,39 @@ export class MultiStreamAppender {
       if (head.head_tx !== null && BigInt(head.head_tx) > BigInt(head.my_tx)) {
         throw new OutOfOrderAppend(a.streamId, BigInt(head.my_tx), BigInt(head.head_tx));
       }
-      a.events.forEach((e, i) =>
-        docs.push({ s: a.streamId, p: current + 1 + i, id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata }),
-      );
+      docs.push(...this.docs(a, current));
     }
+    await this.insert(client, docs);
+  }
+
+  private docs(a: StreamAppend, current: number): Row[] {
+    return a.events.map((e, i) => ({ s: a.streamId, p: current + 1 + i, id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata }));
+  }
+
+  /** One INSERT over parallel arrays (cheaper for the server than unpacking one big JSON document). */
+  private async insert(client: SqlClient, rows: Row[]): Promise<void> {
     await client.query(
       `INSERT INTO ${this.table} (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
-       SELECT e.doc->>'s', (e.doc->>'p')::bigint, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
-         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(doc, ord)
-        ORDER BY e.ord`,
-      [JSON.stringify(docs)],
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])`,
+      [
+        rows.map((r) => r.s),
+        rows.map((r) => r.p),
+        rows.map((r) => r.id),
+        rows.map((r) => r.type),
+        rows.map((r) => r.v),
+        rows.map((r) => JSON.stringify(r.data)),
+        rows.map((r) => JSON.stringify(r.metadata)),
+      ],
     );
   }
+}
+
+interface Row {
+  s: string;
+  p: number;
+  id: string;
+  type: string;
+  v: number;
+  data: unknown;
+  metadata: unknown;
 }

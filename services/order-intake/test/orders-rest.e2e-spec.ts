@@ -202,6 +202,20 @@ describe('order-intake REST API', () => {
       expect((await call('GET', `/api/orders/${o.orderId}`)).json).toMatchObject({ revision: 0 });
     });
 
+    it('a refund before shipment: requested in full, confirmed by finance -> refunded; nothing more is owed', async () => {
+      const o = (await place(body())).json as OrderView;
+      await call('POST', `/api/orders/${o.orderId}/payments`, { amount: o.totals.grandTotal });
+      const partial = await call('POST', `/api/orders/${o.orderId}/refunds`, { amount: 100, reason: '不想要了' });
+      expect(partial.status).toBe(422);
+      expect(partial.json).toMatchObject({ code: 'REFUND_AMOUNT_INVALID' });
+      const requested = await call('POST', `/api/orders/${o.orderId}/refunds`, { amount: o.totals.grandTotal, reason: '不想要了' });
+      expect(requested.json).toMatchObject({ stage: 'paid', refund: { pending: { amount: o.totals.grandTotal } } });
+      expect((await call('POST', `/api/orders/${o.orderId}/cancel`, { reason: 'x' })).json).toMatchObject({ code: 'ORDER_REFUND_PENDING' });
+      const done = await call('POST', `/api/orders/${o.orderId}/refunds/confirm`, { amount: o.totals.grandTotal });
+      expect(done.json).toMatchObject({ stage: 'refunded', refund: { pending: null, refundedTotal: o.totals.grandTotal } });
+      expect((await call('POST', `/api/orders/${o.orderId}/refunds/confirm`, { amount: 1 })).status).toBe(409);
+    });
+
     it('a retried command with the same Idempotency-Key applies once', async () => {
       const o = (await place(body())).json as OrderView;
       const first = await call('POST', `/api/orders/${o.orderId}/cancel`, { reason: '买家拍错' }, { 'idempotency-key': `cancel-${o.orderId}` });

@@ -28,7 +28,10 @@ export interface ApiResult {
 }
 
 /** Commands a client may send to an existing order through the API. */
-export type ClientCommand = Extract<OrderCommand, { type: 'ConfirmPayment' | 'Cancel' | 'RequestRefund' | 'PlaceHold' | 'ReleaseHold' | 'ResolveException' }>;
+export type ClientCommand = Extract<
+  OrderCommand,
+  { type: 'ConfirmPayment' | 'Cancel' | 'RequestRefund' | 'RecordRefunded' | 'PlaceHold' | 'ReleaseHold' | 'ResolveException' }
+>;
 type ClientCommandData<T extends ClientCommand['type']> = Omit<Extract<ClientCommand, { type: T }>['data'], 'orderId'>;
 
 /**

@@ -4,7 +4,7 @@ import type { Actor } from '@flowline/contracts';
 import type { FastifyReply } from 'fastify';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
 import { checkIdempotencyKey, etagOf, OrderVersionMismatchFilter, parseIfMatch } from '../order-api.errors';
-import { ConfirmPaymentDto, ListOrdersQueryDto, ReasonDto, ReleaseOrderDto, RequestRefundDto } from './dto/order-commands.dto';
+import { ConfirmPaymentDto, ListOrdersQueryDto, ReasonDto, RecordRefundDto, ReleaseOrderDto, RequestRefundDto } from './dto/order-commands.dto';
 import { PlaceOrderDto } from './dto/place-order.dto';
 import { toSubmission } from './dto/place-order.mapper';
 
@@ -98,6 +98,16 @@ export class OrdersHttpController {
   async refund(@Param('orderId') orderId: string, @Body() body: RequestRefundDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'RequestRefund', { amount: body.amount, reason: body.reason }, ctx, body));
+  }
+
+  @Post(':orderId/refunds/confirm')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Finance confirms the money went back: ends an order refunded before shipment; recorded for the returns flow after shipment.' })
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiHeader(IF_MATCH_HEADER)
+  async confirmRefund(@Param('orderId') orderId: string, @Body() body: RecordRefundDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
+    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
+    return send(reply, await this.api.change(orderId, 'RecordRefunded', { amount: body.amount }, ctx, body));
   }
 
   @Post(':orderId/holds')

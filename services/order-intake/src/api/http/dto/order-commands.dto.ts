@@ -37,6 +37,14 @@ export class RequestRefundDto extends ReasonDto {
   amount!: number;
 }
 
+export class RecordRefundDto {
+  @ApiProperty({ example: 26000, description: 'Integer fen paid back; must equal the refund requested (or owed after a paid cancel)' })
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000_000)
+  amount!: number;
+}
+
 /** Empty body (the release takes no parameters; unknown fields are still refused). */
 export class ReleaseOrderDto {}
 

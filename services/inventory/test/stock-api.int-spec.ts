@@ -1,6 +1,7 @@
 import { grpcClient, unary } from '@flowline/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
+import { DEMO_SKUS, seedInventory } from '../../../scripts/seed-inventory';
 import { startInventoryCluster, type InventoryCluster } from './support/inventory-cluster';
 
 /** REST and gRPC of the inventory service: validation, not-found, conflicts, idempotency, import, verify and repair. */
@@ -147,6 +148,15 @@ describe('inventory API (REST and gRPC, one process)', () => {
     } finally {
       client.close();
     }
+  });
+
+  it('seeds the demo stock over REST, and a second run changes nothing', async () => {
+    expect(await seedInventory(c.http)).toEqual({ skus: DEMO_SKUS.length, receipts: 13 });
+    await seedInventory(c.http);
+    expect((await c.rest('GET', '/api/stock/skus/GIFT-TEA-SET')).body.total).toEqual({ onHand: 160, reserved: 0, available: 160, backordered: 0 });
+    const custom = (await c.rest('GET', '/api/stock/skus/POT-YIXING-CUSTOM')).body;
+    expect(custom.rules.allowBackorder).toBe(true);
+    expect((await c.rest('GET', '/api/stock/skus/TEA-LJ-250')).body.atp).toMatchObject({ tmall: 80, pinduoduo: 40, douyin: 78 });
   });
 
   it('serves its OpenAPI document with the stock routes', async () => {

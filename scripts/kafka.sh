@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Start / stop a single-node Apache Kafka broker (KRaft) from the jars on Maven Central.
 # Usage: scripts/kafka.sh start|stop|status|reset
+# Env: KAFKA_PORT, KAFKA_CONTROLLER_PORT, KAFKA_DATA_DIR, KAFKA_HEAP, KAFKA_VERSION (default: pom.xml).
 # Idempotent: `start` finds a broker already serving on $KAFKA_PORT and leaves it alone.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PORT="${KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 DATA="${KAFKA_DATA_DIR:-$ROOT/.data/kafka}"
-VERSION="$(sed -n 's#.*<kafka.version>\(.*\)</kafka.version>.*#\1#p' "$ROOT/scripts/kafka/pom.xml")"
+# KAFKA_VERSION overrides the pinned version (compatibility checks only; see docs/adr/0002-kafka-broker.md).
+VERSION="${KAFKA_VERSION:-$(sed -n 's#.*<kafka.version>\(.*\)</kafka.version>.*#\1#p' "$ROOT/scripts/kafka/pom.xml")}"
 LIBS="$ROOT/.data/kafka-dist/$VERSION/libs"
 PIDFILE="$DATA/kafka.pid"
 
@@ -17,7 +19,7 @@ fetch() {
   [ -f "$LIBS/.complete" ] && return 0
   echo "kafka: fetching Apache Kafka $VERSION jars from Maven Central" >&2
   mkdir -p "$LIBS"
-  (cd "$ROOT/scripts/kafka" && mvn -q -B dependency:copy-dependencies \
+  (cd "$ROOT/scripts/kafka" && mvn -q -B dependency:copy-dependencies -Dkafka.version="$VERSION" \
       -DoutputDirectory="$LIBS" -DincludeScope=runtime)
   touch "$LIBS/.complete"
 }

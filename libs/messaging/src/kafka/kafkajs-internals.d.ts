@@ -10,3 +10,7 @@ declare module 'kafkajs/src/network/requestQueue/index.js' {
   const RequestQueue: { prototype: RequestQueueInternals };
   export default RequestQueue;
 }
+
+declare module 'kafkajs/src/protocol/requests/index.js' {
+  export const requests: Record<string, { versions: string[] }>;
+}

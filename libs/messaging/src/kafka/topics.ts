@@ -36,6 +36,8 @@ export interface EnsureTopicsOptions {
   replicationFactor?: number;
   /** Extra topic configs, e.g. `{ 'retention.ms': '604800000' }`. */
   configEntries?: Record<string, string>;
+  /** How long to wait for every partition of a created topic to have a leader (default 30 s). */
+  leaderTimeoutMs?: number;
 }
 
 export interface EnsureTopicsResult {
@@ -64,8 +66,10 @@ export async function ensureTopics(admin: Admin, topics: readonly string[], opti
     const missing = [...wanted.keys()].filter((t) => !existing.has(t));
     if (missing.length === 0) break;
     try {
+      // kafkajs' own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker
+      // answers until its metadata cache has the new topic (tulios/kafkajs#1563); wait here instead.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((topic) => ({
           topic,
           numPartitions: wanted.get(topic)!,
@@ -74,6 +78,7 @@ export async function ensureTopics(admin: Admin, topics: readonly string[], opti
         })),
       });
       created.push(...missing);
+      await waitForLeaders(admin, missing, options.leaderTimeoutMs ?? 30_000);
       break;
     } catch (e) {
       // Another process created some of them between listTopics and createTopics: look again.
@@ -92,6 +97,24 @@ export async function ensureTopics(admin: Admin, topics: readonly string[], opti
     }
   }
   return { created, existing: existingNames, mismatched };
+}
+
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
+
+/** Polls metadata until every partition of `topics` has a leader. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      const ready = meta.topics.length === topics.length && meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+    } catch (e) {
+      if (!NOT_YET.has((e as { type?: string }).type ?? '')) throw e;
+    }
+    if (Date.now() > until) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function isAlreadyExists(e: unknown): boolean {

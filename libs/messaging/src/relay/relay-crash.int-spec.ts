@@ -28,6 +28,8 @@ const workers: Worker[] = [];
 beforeAll(async () => {
   db = await createTestDatabase('msg_relay_crash');
   pool = new Pool({ connectionString: db.url, max: 5 });
+  // DROP DATABASE ... WITH (FORCE) at the end may hit a client pool.end() is still closing.
+  pool.on('error', () => undefined);
   store = await PostgresEventStore.create({ connectionString: db.url });
   kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'relay-crash-test' });
   admin = kafka.admin();

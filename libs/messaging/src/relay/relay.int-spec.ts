@@ -32,6 +32,8 @@ beforeAll(async () => {
   trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
   db = await createTestDatabase('msg_relay');
   pool = new Pool({ connectionString: db.url, max: 5 });
+  // DROP DATABASE ... WITH (FORCE) at the end may hit a client pool.end() is still closing.
+  pool.on('error', () => undefined);
   store = await PostgresEventStore.create({ connectionString: db.url, pollIntervalMs: 50 });
   kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'relay-test' });
   admin = kafka.admin();

@@ -142,6 +142,13 @@ export interface TrackingKpiReport {
   platformOrders: number;
   autoIngestRate: number | null;
   byChannelAndStage: { channel: string; stage: OrderStage; orders: number }[];
+  /** Orders of the window now cancelled or refunded, over the window's orders. */
+  cancelledOrders: number;
+  cancellationRate: number | null;
+  /** For orders shipped in the window: each working stage's share of the time between payment and shipment. */
+  stageShares: { stage: OrderStage; share: number; averageMs: number }[];
+  /** For orders delivered in the window: (paid -> shipped) over (paid -> delivered); target below 0.30. */
+  nonLogisticsShare: number | null;
 }
 
 export interface TrackingStuckOrderView {
@@ -159,4 +166,7 @@ export interface TrackingChecksumView {
 }
 
 /** One message of the live feed (SSE `data:` / gRPC WatchOrders). */
-export type TrackingOrderChange = { kind: 'order'; order: TrackingOrderView } | { kind: 'rebuilt'; at: string };
+export type TrackingOrderChange =
+  /** `entry`: the order's latest timeline line (unchanged when only the clock moved its colour). */
+  | { kind: 'order'; order: TrackingOrderView; entry: TrackingTimelineEntryView | null }
+  | { kind: 'rebuilt'; at: string };

@@ -7,7 +7,7 @@ import type { Clock } from '../infra/clock';
 import { SUMMARY_COLUMNS, summaryFromRecord, timelineFromRecord, visitFromRecord, type StoredOrderSummary } from '../infra/row-mapping';
 import { quoteSchema, table, TRACKING_SCHEMA } from '../infra/tracking-schema';
 import { projectInMemory } from '../projections/in-memory.projection';
-import { PLATFORM_CHANNELS } from '../projections/kpi.projection';
+import { PLATFORM_CHANNELS, WORKING_STAGES } from '../projections/kpi.projection';
 import { STAGE_LABELS } from '../projections/labels';
 import { clockStatus } from '../projections/order-summary.projection';
 import { compareTimeline } from '../projections/order-timeline.projection';
@@ -147,13 +147,19 @@ export class TrackingQueries {
   }
 
   /** Orders in a working stage for longer than the stuck threshold at `now`, longest first. */
-  async stuckOrders(limit = 100): Promise<TrackingStuckOrderView[]> {
+  async stuckOrders(limit = 100, stalledForMs?: number): Promise<TrackingStuckOrderView[]> {
     const now = this.clock.now();
-    const rows = await this.q(
-      `SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE "stuck_at" IS NOT NULL AND "stuck_at" <= $1::timestamptz
-       ORDER BY "stage_entered_at" ASC, "order_id" ASC LIMIT $2`,
-      [now.toISOString(), Math.min(Math.max(1, limit), MAX_PAGE)],
-    );
+    const rows = stalledForMs
+      ? await this.q(
+          `SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE NOT ("stage" = ANY($3::text[])) AND "stage_entered_at" <= $1::timestamptz
+           ORDER BY "stage_entered_at" ASC, "order_id" ASC LIMIT $2`,
+          [new Date(now.getTime() - stalledForMs).toISOString(), Math.min(Math.max(1, limit), MAX_PAGE), this.sla.notStuckStages],
+        )
+      : await this.q(
+          `SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE "stuck_at" IS NOT NULL AND "stuck_at" <= $1::timestamptz
+           ORDER BY "stage_entered_at" ASC, "order_id" ASC LIMIT $2`,
+          [now.toISOString(), Math.min(Math.max(1, limit), MAX_PAGE)],
+        );
     return rows.map((r) => {
       const s = summaryFromRecord(r);
       const stuckForMs = now.getTime() - Date.parse(s.stageEnteredAt);
@@ -186,7 +192,8 @@ export class TrackingQueries {
               count(*) FILTER (WHERE o."ever_exception" OR o."order_id" IN (SELECT "order_id" FROM stuck))::int AS exception_orders,
               count(*) FILTER (WHERE o."manual_touch")::int AS manual_touch_orders,
               count(*) FILTER (WHERE o."channel" = ANY($7::text[]))::int AS platform_orders,
-              count(*) FILTER (WHERE o."channel" = ANY($7::text[]) AND o."ingest_mode" = 'auto')::int AS platform_auto
+              count(*) FILTER (WHERE o."channel" = ANY($7::text[]) AND o."ingest_mode" = 'auto')::int AS platform_auto,
+              count(*) FILTER (WHERE o."stage" IN ('cancelled', 'refunded'))::int AS cancelled_orders
        FROM o`,
       [f.toISOString(), t.toISOString(), ch, this.sla.notStuckStages, horizon, this.sla.stuckAfterMs, PLATFORM_CHANNELS],
     );
@@ -211,6 +218,22 @@ export class TrackingQueries {
        GROUP BY "channel", "stage" ORDER BY "channel", "stage"`,
       [f.toISOString(), t.toISOString(), ch],
     );
+    const shares = await this.q(
+      `SELECT v."stage", sum(v."duration_ms")::float8 AS total, count(*)::int AS n
+       FROM ${V} v JOIN ${S} o ON o."order_id" = v."order_id"
+       WHERE o."shipped_at" >= $1 AND o."shipped_at" < $2 AND o."paid_at" IS NOT NULL AND ($3::text IS NULL OR o."channel" = $3)
+         AND v."duration_ms" IS NOT NULL AND v."stage" = ANY($4::text[])
+       GROUP BY v."stage"`,
+      [f.toISOString(), t.toISOString(), ch, WORKING_STAGES],
+    );
+    const [logistics] = await this.q(
+      `SELECT coalesce(sum(extract(epoch FROM ("shipped_at" - "paid_at")) * 1000), 0)::float8 AS to_ship,
+              coalesce(sum(extract(epoch FROM ("delivered_at" - "paid_at")) * 1000), 0)::float8 AS to_deliver
+       FROM ${S} WHERE "delivered_at" >= $1 AND "delivered_at" < $2 AND "paid_at" IS NOT NULL AND "shipped_at" IS NOT NULL AND ($3::text IS NULL OR "channel" = $3)`,
+      [f.toISOString(), t.toISOString(), ch],
+    );
+    const working = shares.reduce((sum: number, r: { total: number }) => sum + Number(r.total), 0);
+    const shareOf = new Map(shares.map((r: { stage: string; total: number; n: number }) => [r.stage, r]));
     const round = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v)));
     const rate = (n: number, d: number) => (d === 0 ? null : n / d);
     const cycleTimeByStage: TrackingKpiReport['cycleTimeByStage'] = {};
@@ -229,6 +252,13 @@ export class TrackingQueries {
       platformOrders: totals.platform_orders,
       autoIngestRate: rate(totals.platform_auto, totals.platform_orders),
       byChannelAndStage: grid.map((r) => ({ channel: r.channel, stage: r.stage, orders: r.n })),
+      cancelledOrders: totals.cancelled_orders,
+      cancellationRate: rate(totals.cancelled_orders, totals.orders),
+      stageShares: WORKING_STAGES.filter((st) => shareOf.has(st)).map((stage) => {
+        const r = shareOf.get(stage) as { total: number; n: number };
+        return { stage, share: working > 0 ? Number(r.total) / working : 0, averageMs: Math.round(Number(r.total) / r.n) };
+      }),
+      nonLogisticsShare: Number(logistics.to_deliver) > 0 ? Number(logistics.to_ship) / Number(logistics.to_deliver) : null,
     };
   }
 
@@ -238,7 +268,10 @@ export class TrackingQueries {
    * are left out, so a rebuild and the live schema agree whenever they hold the same events.
    */
   async checksum(schema: string = TRACKING_SCHEMA): Promise<TrackingChecksumView> {
+    if (!/^tracking(_[a-z0-9_]+)?$/.test(schema)) throw new DomainError('invalid_schema', `"${schema}" is not a tracking schema`, { schema }, 'invalid');
     quoteSchema(schema);
+    const exists = await this.q('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    if (exists.length === 0) throw new DomainError('schema_not_found', `schema ${schema} does not exist`, { schema }, 'not_found');
     const summaryCols = SUMMARY_COLUMNS.map((c) => `"${c}"`).join(', ');
     return this.dataSource.transaction(async (m) => {
       await m.query(`SET LOCAL TimeZone = 'UTC'`);

@@ -55,6 +55,29 @@ describe('computeKpis', () => {
     expect(k.cycleTimeByStage.ready_to_ship).toEqual({ count: 2, p50Ms: 120_000, p90Ms: 120_000 });
     expect(k.cycleTimeByStage.shipped).toBeUndefined();
     expect(k.paidToShipped.count).toBe(2);
+    expect(k.stageShares).toEqual([
+      { stage: 'paid', share: 0.25, averageMs: 120_000 },
+      { stage: 'stock_reserved', share: 0.25, averageMs: 120_000 },
+      { stage: 'ready_to_ship', share: 0.25, averageMs: 120_000 },
+      { stage: 'packed', share: 0.25, averageMs: 120_000 },
+    ]);
+    expect(k.nonLogisticsShare).toBeNull();
+    expect(k).toMatchObject({ cancelledOrders: 0, cancellationRate: 0 });
+  });
+
+  it('measures the non-logistics share on delivered orders and the cancellation rate', () => {
+    const b2 = new EventBuilder('2026-03-02T01:00:00.000Z', 60_000);
+    const evs = [
+      ...happyPath(b2, 'd-1'),
+      b2.event('OrderDelivered', { orderId: 'd-1', deliveredAt: '2026-03-02T01:39:00.000Z' }),
+      b2.event('OrderPlaced', placedData('c-1', {}, b2.now())),
+      b2.event('OrderCancelled', { orderId: 'c-1', reason: 'x', stageAtCancel: 'placed' }),
+    ];
+    const q = projectInMemory(evs, config);
+    const k = computeKpis({ orders: [...q.summaries.values()], visits: [...q.visits.values()], from: '2026-03-02T00:00:00.000Z', to: '2026-03-03T00:00:00.000Z', now: '2026-03-02T12:00:00.000Z', config });
+    // paid 01:01, shipped 01:09, delivered 01:39: 8 of 38 minutes were ours
+    expect(k.nonLogisticsShare).toBeCloseTo(8 / 38);
+    expect(k).toMatchObject({ orders: 2, cancelledOrders: 1, cancellationRate: 0.5 });
   });
 
   it('counts an order stuck past 24 h as an exception order, and lists it as stuck', () => {

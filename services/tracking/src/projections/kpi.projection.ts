@@ -33,7 +33,14 @@ export interface KpiReport {
   /** Share of platform-channel orders that came in without a person keying them in. */
   autoIngestRate: number | null;
   byChannelAndStage: { channel: string; stage: OrderStage; orders: number }[];
+  cancelledOrders: number;
+  cancellationRate: number | null;
+  stageShares: { stage: OrderStage; share: number; averageMs: number }[];
+  nonLogisticsShare: number | null;
 }
+
+/** Stages between payment and shipment whose time is ours (not the carrier's). */
+export const WORKING_STAGES: readonly OrderStage[] = ['paid', 'stock_reserved', 'awaiting_approval', 'ready_to_ship', 'packed'];
 
 /** Linear-interpolation percentile, the same as PostgreSQL's `percentile_cont`. */
 export function percentile(sorted: readonly number[], p: number): number | null {
@@ -99,10 +106,32 @@ export function computeKpis(input: { orders: readonly OrderSummaryRow[]; visits:
     c.orders++;
     counts.set(key, c);
   }
+  const shippedIds = new Set(input.orders.filter((o) => o.paidAt && inWindow(o.shippedAt, from, to)).map((o) => o.orderId));
+  const stageSums = new Map<OrderStage, { sum: number; n: number }>();
+  for (const v of input.visits) {
+    if (!shippedIds.has(v.orderId) || v.durationMs === null || !WORKING_STAGES.includes(v.stage)) continue;
+    const acc = stageSums.get(v.stage) ?? { sum: 0, n: 0 };
+    acc.sum += v.durationMs;
+    acc.n++;
+    stageSums.set(v.stage, acc);
+  }
+  const working = [...stageSums.values()].reduce((t, a) => t + a.sum, 0);
+  const stageShares = WORKING_STAGES.filter((s) => stageSums.has(s)).map((stage) => {
+    const a = stageSums.get(stage)!;
+    return { stage, share: working > 0 ? a.sum / working : 0, averageMs: Math.round(a.sum / a.n) };
+  });
+  const delivered = input.orders.filter((o) => o.paidAt && o.shippedAt && inWindow(o.deliveredAt, from, to));
+  const toShip = delivered.reduce((t, o) => t + (Date.parse(o.shippedAt!) - Date.parse(o.paidAt!)), 0);
+  const toDeliver = delivered.reduce((t, o) => t + (Date.parse(o.deliveredAt!) - Date.parse(o.paidAt!)), 0);
+  const cancelledOrders = orders.filter((o) => o.stage === 'cancelled' || o.stage === 'refunded').length;
   return {
     from: input.from,
     to: input.to,
     orders: orders.length,
+    cancelledOrders,
+    cancellationRate: rate(cancelledOrders, orders.length),
+    stageShares,
+    nonLogisticsShare: toDeliver > 0 ? toShip / toDeliver : null,
     cycleTimeByStage,
     paidToShipped,
     exceptionOrders,

@@ -5,6 +5,17 @@
 import type { Actor, PageRequest, PageResponse } from "../../common/v1/common";
 import type { OrderFlag, OrderStage } from "../../orders/v1/orders";
 
+/** Traffic light of an order against its stage budget: green below 80% of it, yellow up to 100%, red beyond. */
+export enum SlaColour {
+  SLA_COLOUR_UNSPECIFIED = "SLA_COLOUR_UNSPECIFIED",
+  SLA_COLOUR_GREEN = "SLA_COLOUR_GREEN",
+  SLA_COLOUR_YELLOW = "SLA_COLOUR_YELLOW",
+  SLA_COLOUR_RED = "SLA_COLOUR_RED",
+  /** SLA_COLOUR_NONE - The stage has no budget (placed, shipped, delivered, closed). */
+  SLA_COLOUR_NONE = "SLA_COLOUR_NONE",
+  UNRECOGNIZED = "UNRECOGNIZED",
+}
+
 /** An order as the tracking read model sees it. */
 export interface OrderSummary {
   orderId: string;
@@ -27,6 +38,33 @@ export interface OrderSummary {
   trackingNumber: string;
   /** Last event applied to this row, for clients that resume a watch. */
   lastEventId: string;
+  /** Traffic light against the current stage's SLA budget (recomputed by a clock job). */
+  slaColour: SlaColour;
+  /** SLA segment whose clock runs: paid_to_ready, approval, ready_to_shipped (empty when none). */
+  slaSegment: string;
+  /** ISO-8601: when the order turns yellow, and red after. */
+  slaYellowAt: string;
+  slaDueAt: string;
+  /** In one working stage longer than the stuck threshold (24 h by default). */
+  stuck: boolean;
+  /** ISO-8601 ship-by estimate from the SLA budgets (empty once shipped or closed). */
+  etaShipBy: string;
+  /** Masked customer name (张*). */
+  customerMasked: string;
+  /** A person had to decide something about this order. */
+  manualTouch: boolean;
+  holdReason: string;
+  exceptionCode: string;
+  exceptionReason: string;
+  /** Stage name for people, in zh-CN and en. */
+  stageLabelZh: string;
+  stageLabelEn: string;
+  /** "normal" or "high". */
+  priority: string;
+  paidAmount: number;
+  refundedAmount: number;
+  /** Events applied to this row. */
+  eventCount: number;
 }
 
 /** One thing that happened to an order, from any context. */
@@ -51,6 +89,17 @@ export interface TimelineEntry {
   /** Small extra facts (reason, waybill number, ...), values as strings. */
   attributes: { [key: string]: string };
   correlationId: string;
+  /** The summary line split into who / what / why, in zh-CN and en. */
+  whoZh: string;
+  whoEn: string;
+  whatZh: string;
+  whatEn: string;
+  whyZh: string;
+  whyEn: string;
+  /** Content hash of the rule file, when the deciding service sent it. */
+  ruleSetHash: string;
+  streamId: string;
+  streamPosition: number;
 }
 
 export interface TimelineEntry_AttributesEntry {
@@ -65,6 +114,10 @@ export interface StageDuration {
   /** Empty while the order is still in the stage. */
   leftAt: string;
   durationSeconds: number;
+  /** The same in milliseconds (0 while still in the stage). */
+  durationMs: number;
+  /** 1-based number of the stay, in journey order. */
+  visit: number;
 }
 
 export interface ListOrdersRequest {
@@ -77,6 +130,12 @@ export interface ListOrdersRequest {
   /** ISO-8601 bounds on placed_at (inclusive from, exclusive to); open when empty. */
   placedFrom: string;
   placedTo: string;
+  /** Only orders with one of these SLA colours (all when empty). */
+  slaColours: SlaColour[];
+  /** Only orders carrying every one of these flags. */
+  flags: OrderFlag[];
+  /** Only stuck orders. */
+  stuckOnly: boolean;
 }
 
 export interface ListOrdersResponse {
@@ -86,6 +145,8 @@ export interface ListOrdersResponse {
 
 export interface GetOrderRequest {
   orderId: string;
+  /** ISO-8601: the order as it stood at that moment (its events up to then); now when empty. */
+  asOf: string;
 }
 
 export interface GetOrderResponse {
@@ -95,6 +156,8 @@ export interface GetOrderResponse {
   /** Oldest first. */
   timeline: TimelineEntry[];
   stageDurations: StageDuration[];
+  /** Set when the answer is as of a past moment. */
+  asOf: string;
 }
 
 export interface GetKpisRequest {
@@ -130,10 +193,20 @@ export interface GetKpisResponse {
   manualTouchRate: number;
   /** Orders cancelled or refunded, over orders placed. */
   cancellationRate: number;
+  /** Set when the request named a channel. */
+  channel: string;
+  /** Cycle time per stage, over the stage visits that ended in the window. */
+  cycleTimes: StageCycleTime[];
+  exceptionOrders: number;
+  manualTouchOrders: number;
+  /** Platform-channel orders that came in without a person keying them in, over platform orders. */
+  autoIngestRate: number;
+  platformOrders: number;
+  byChannelAndStage: ChannelStageCount[];
 }
 
 export interface ListStuckOrdersRequest {
-  /** An order is stuck when its stage has not changed for this long; 86400 (24 h) when 0. */
+  /** An order is stuck when its stage has not changed for this long; the configured threshold (24 h by default) when 0. */
   stalledForSeconds: number;
   page: PageRequest | undefined;
 }
@@ -150,11 +223,30 @@ export interface ListStuckOrdersResponse {
   page: PageResponse | undefined;
 }
 
+/** p50 / p90 time in one stage. */
+export interface StageCycleTime {
+  stage: OrderStage;
+  count: number;
+  p50Seconds: number;
+  p90Seconds: number;
+}
+
+/** Orders placed in the window, by channel and current stage. */
+export interface ChannelStageCount {
+  channel: string;
+  stage: OrderStage;
+  orders: number;
+}
+
 export interface WatchOrdersRequest {
   /** Only these orders (all when empty). */
   orderIds: string[];
   /** Only orders entering one of these stages (all when empty). */
   stages: OrderStage[];
+  /** Only orders with one of these SLA colours (all when empty). */
+  slaColours: SlaColour[];
+  /** Only this channel when set. */
+  channel: string;
 }
 
 /** One change of a watched order. */
@@ -162,8 +254,12 @@ export interface WatchOrdersResponse {
   order:
     | OrderSummary
     | undefined;
-  /** The entry that caused this update. */
-  entry: TimelineEntry | undefined;
+  /** The entry that caused this update (the order's latest; unset for clock-only changes such as a colour turning red). */
+  entry:
+    | TimelineEntry
+    | undefined;
+  /** "order" for a change of `order`; "rebuilt" after the projections were rebuilt (clients reload). */
+  kind: string;
 }
 
 export interface TrackingService {

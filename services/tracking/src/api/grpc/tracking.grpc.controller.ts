@@ -1,0 +1,182 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import type { OrderStage, SlaColour, TrackingOrderView, TrackingTimelineEntryView, trackingV1 } from '@flowline/contracts';
+import { filter, map, type Observable } from 'rxjs';
+import { TrackingRuntime } from '../../infra/tracking-runtime';
+import { matchesWatch } from '../http/tracking.controller';
+
+
+const DAY = 86_400_000;
+
+const stageToProto = (s: OrderStage | null): trackingV1.OrderSummary['stage'] => (s ? `ORDER_STAGE_${s.toUpperCase()}` : 'ORDER_STAGE_UNSPECIFIED') as trackingV1.OrderSummary['stage'];
+const stageFromProto = (s: string): OrderStage => s.replace(/^ORDER_STAGE_/, '').toLowerCase() as OrderStage;
+const colourToProto = (c: SlaColour): trackingV1.SlaColour => `SLA_COLOUR_${c.toUpperCase()}` as trackingV1.SlaColour;
+const colourFromProto = (c: string): SlaColour => c.replace(/^SLA_COLOUR_/, '').toLowerCase() as SlaColour;
+const known = (v: string) => !v.endsWith('_UNSPECIFIED') && v !== 'UNRECOGNIZED';
+
+export function orderToProto(o: TrackingOrderView): trackingV1.OrderSummary {
+  return {
+    orderId: o.orderId,
+    channel: o.channel,
+    channelOrderId: o.channelOrderId,
+    shopId: o.shopId,
+    stage: stageToProto(o.stage),
+    flags: o.flags.map((f) => `ORDER_FLAG_${f.toUpperCase()}` as trackingV1.OrderSummary['flags'][number]),
+    grandTotal: o.grandTotal,
+    currency: o.currency,
+    placedAt: o.placedAt,
+    updatedAt: o.lastEventAt,
+    stageEnteredAt: o.stageEnteredAt,
+    customerNickname: '',
+    carrier: o.carrier ?? '',
+    trackingNumber: o.trackingNumber ?? '',
+    lastEventId: '',
+    slaColour: colourToProto(o.sla.colour),
+    slaSegment: o.sla.segment ?? '',
+    slaYellowAt: o.sla.yellowAt ?? '',
+    slaDueAt: o.sla.dueAt ?? '',
+    stuck: o.stuck,
+    etaShipBy: o.etaShipBy ?? '',
+    customerMasked: o.customerMasked ?? '',
+    manualTouch: o.manualTouch,
+    holdReason: o.holdReason ?? '',
+    exceptionCode: o.exceptionCode ?? '',
+    exceptionReason: o.exceptionReason ?? '',
+    stageLabelZh: o.stageLabel.zh,
+    stageLabelEn: o.stageLabel.en,
+    priority: o.priority,
+    paidAmount: o.paidAmount,
+    refundedAmount: o.refundedAmount,
+    eventCount: o.eventCount,
+  };
+}
+
+export function entryToProto(t: TrackingTimelineEntryView): trackingV1.TimelineEntry {
+  const attributes: Record<string, string> = {};
+  if (t.causationId) attributes.causationId = t.causationId;
+  return {
+    eventId: t.eventId,
+    type: t.type,
+    source: t.context,
+    occurredAt: t.occurredAt,
+    stageAfter: stageToProto(t.stageAfter),
+    actor: t.actor ? { kind: t.actor.kind, id: t.actor.id, role: t.actor.role ?? '', name: t.actor.name ?? '' } : undefined,
+    summary: `${t.who.en}: ${t.what.en}${t.why ? ` (${t.why.en})` : ''}`,
+    ruleId: t.rule?.ruleId ?? '',
+    ruleSetVersion: t.rule?.ruleSetVersion ?? '',
+    attributes,
+    correlationId: t.correlationId,
+    whoZh: t.who.zh,
+    whoEn: t.who.en,
+    whatZh: t.what.zh,
+    whatEn: t.what.en,
+    whyZh: t.why?.zh ?? '',
+    whyEn: t.why?.en ?? '',
+    ruleSetHash: t.rule?.ruleSetHash ?? '',
+    streamId: t.streamId,
+    streamPosition: t.streamPosition,
+  };
+}
+
+/** gRPC `flowline.tracking.v1.TrackingService`: the same queries as REST, plus WatchOrders streaming. */
+@Controller()
+export class TrackingGrpcController {
+  constructor(private readonly runtime: TrackingRuntime) {}
+
+  @GrpcMethod('TrackingService', 'ListOrders')
+  async listOrders(req: trackingV1.ListOrdersRequest): Promise<trackingV1.ListOrdersResponse> {
+    const flags = new Set(req.flags ?? []);
+    const page = await this.runtime.queries.listOrders({
+      stages: (req.stages ?? []).filter(known).map(stageFromProto),
+      slaColours: (req.slaColours ?? []).filter(known).map(colourFromProto),
+      channel: req.channel || undefined,
+      shopId: req.shopId || undefined,
+      query: req.query || undefined,
+      placedFrom: req.placedFrom || undefined,
+      placedTo: req.placedTo || undefined,
+      onHold: flags.has('ORDER_FLAG_ON_HOLD' as never) ? true : undefined,
+      exception: flags.has('ORDER_FLAG_EXCEPTION' as never) ? true : undefined,
+      stuck: req.stuckOnly ? true : undefined,
+      limit: req.page?.pageSize || undefined,
+      cursor: req.page?.pageToken || undefined,
+    });
+    return { orders: page.items.map(orderToProto), page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
+  }
+
+  @GrpcMethod('TrackingService', 'GetOrder')
+  async getOrder(req: trackingV1.GetOrderRequest): Promise<trackingV1.GetOrderResponse> {
+    const d = await this.runtime.queries.getOrder(req.orderId, req.asOf || undefined);
+    return {
+      order: orderToProto(d.order),
+      timeline: d.timeline.map(entryToProto),
+      stageDurations: d.stageDurations.map((v) => ({
+        stage: stageToProto(v.stage),
+        enteredAt: v.enteredAt,
+        leftAt: v.leftAt ?? '',
+        durationSeconds: v.durationMs === null ? 0 : Math.floor(v.durationMs / 1000),
+        durationMs: v.durationMs ?? 0,
+        visit: v.visit,
+      })),
+      asOf: d.asOf ?? '',
+    };
+  }
+
+  @GrpcMethod('TrackingService', 'GetKpis')
+  async getKpis(req: trackingV1.GetKpisRequest): Promise<trackingV1.GetKpisResponse> {
+    const to = req.to || this.runtime.clock.now().toISOString();
+    const from = req.from || new Date(Date.parse(to) - 30 * DAY).toISOString();
+    const k = await this.runtime.queries.kpis(from, to, req.channel || undefined);
+    return {
+      from: k.from,
+      to: k.to,
+      ordersPlaced: k.orders,
+      ordersShipped: k.paidToShipped.count,
+      paidToShippedP50Seconds: (k.paidToShipped.p50Ms ?? 0) / 1000,
+      paidToShippedP90Seconds: (k.paidToShipped.p90Ms ?? 0) / 1000,
+      stageShares: k.stageShares.map((s) => ({ stage: stageToProto(s.stage), share: s.share, averageSeconds: s.averageMs / 1000 })),
+      nonLogisticsShare: k.nonLogisticsShare ?? 0,
+      exceptionRate: k.exceptionRate ?? 0,
+      manualTouchRate: k.manualTouchRate ?? 0,
+      cancellationRate: k.cancellationRate ?? 0,
+      channel: k.channel ?? '',
+      cycleTimes: Object.entries(k.cycleTimeByStage).map(([stage, s]) => ({
+        stage: stageToProto(stage as OrderStage),
+        count: s!.count,
+        p50Seconds: (s!.p50Ms ?? 0) / 1000,
+        p90Seconds: (s!.p90Ms ?? 0) / 1000,
+      })),
+      exceptionOrders: k.exceptionOrders,
+      manualTouchOrders: k.manualTouchOrders,
+      autoIngestRate: k.autoIngestRate ?? 0,
+      platformOrders: k.platformOrders,
+      byChannelAndStage: k.byChannelAndStage.map((c) => ({ channel: c.channel, stage: stageToProto(c.stage), orders: c.orders })),
+    };
+  }
+
+  @GrpcMethod('TrackingService', 'ListStuckOrders')
+  async listStuckOrders(req: trackingV1.ListStuckOrdersRequest): Promise<trackingV1.ListStuckOrdersResponse> {
+    const stuck = await this.runtime.queries.stuckOrders(req.page?.pageSize || 100, req.stalledForSeconds ? req.stalledForSeconds * 1000 : undefined);
+    return {
+      orders: stuck.map((s) => ({ order: orderToProto(s.order), stalledSeconds: Math.floor(s.stuckForMs / 1000), reason: s.reason.en })),
+      page: { nextPageToken: '', totalSize: stuck.length },
+    };
+  }
+
+  @GrpcMethod('TrackingService', 'WatchOrders')
+  watchOrders(req: trackingV1.WatchOrdersRequest): Observable<trackingV1.WatchOrdersResponse> {
+    const watch = {
+      orderId: req.orderIds ?? [],
+      stage: (req.stages ?? []).filter(known).map(stageFromProto),
+      sla: (req.slaColours ?? []).filter(known).map(colourFromProto),
+      channel: req.channel || undefined,
+    };
+    return this.runtime.feed.changes.pipe(
+      filter((c) => matchesWatch(c, watch)),
+      map((c): trackingV1.WatchOrdersResponse =>
+        c.kind === 'order' ? { kind: 'order', order: orderToProto(c.order), entry: c.entry ? entryToProto(c.entry) : undefined } : { kind: 'rebuilt', order: undefined, entry: undefined },
+      ),
+    );
+  }
+}
+
+

@@ -1,0 +1,78 @@
+import type { TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingStuckOrderView } from '@flowline/contracts';
+import { Controller, Get, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { filter, interval, map, merge, type Observable } from 'rxjs';
+import { TrackingRuntime } from '../../infra/tracking-runtime';
+import { GetTrackedOrderQueryDto, KpiQueryDto, ListTrackedOrdersQueryDto, StuckQueryDto, WatchQueryDto } from './dto/tracking.dto';
+
+const DAY = 86_400_000;
+
+/** Whether a live change matches a watcher's filters (a `rebuilt` message always does). */
+export function matchesWatch(change: TrackingOrderChange, w: { orderId?: string[]; stage?: string[]; sla?: string[]; channel?: string }): boolean {
+  if (change.kind !== 'order') return true;
+  const o = change.order;
+  if (w.orderId?.length && !w.orderId.includes(o.orderId)) return false;
+  if (w.stage?.length && !w.stage.includes(o.stage)) return false;
+  if (w.sla?.length && !w.sla.includes(o.sla.colour)) return false;
+  if (w.channel && w.channel !== o.channel) return false;
+  return true;
+}
+
+/** REST read API: the board, one order (now or as of a moment), KPIs, stuck orders, live updates. */
+@ApiTags('tracking')
+@Controller('api/tracking')
+export class TrackingController {
+  constructor(private readonly runtime: TrackingRuntime) {}
+
+  @Get('orders')
+  @ApiOperation({ summary: 'Orders, newest first, filtered by stage, SLA colour, channel, flags and placement time; cursor pagination' })
+  listOrders(@Query() q: ListTrackedOrdersQueryDto): Promise<TrackingOrderPage> {
+    const flags = new Set(q.flags ?? []);
+    return this.runtime.queries.listOrders({
+      stages: q.stage,
+      slaColours: q.sla,
+      channel: q.channel,
+      shopId: q.shopId,
+      onHold: flags.has('on_hold') ? true : undefined,
+      exception: flags.has('exception') ? true : undefined,
+      stuck: flags.has('stuck') ? true : undefined,
+      placedFrom: q.from,
+      placedTo: q.to,
+      query: q.q,
+      limit: q.limit,
+      cursor: q.cursor,
+    });
+  }
+
+  @Get('orders/:orderId')
+  @ApiOperation({ summary: 'One order with its whole timeline (zh-CN and en) and stage durations; `asOf` gives it as it stood then' })
+  getOrder(@Param('orderId') orderId: string, @Query() q: GetTrackedOrderQueryDto): Promise<TrackingOrderDetailView> {
+    return this.runtime.queries.getOrder(orderId, q.asOf);
+  }
+
+  @Get('kpis')
+  @ApiOperation({ summary: 'Cycle time per stage (p50/p90), exception rate, manual-touch rate, auto-ingest rate, orders per channel and stage' })
+  kpis(@Query() q: KpiQueryDto): Promise<TrackingKpiReport> {
+    const to = q.to ?? this.runtime.clock.now().toISOString();
+    const from = q.from ?? new Date(Date.parse(to) - 30 * DAY).toISOString();
+    return this.runtime.queries.kpis(from, to, q.channel);
+  }
+
+  @Get('stuck')
+  @ApiOperation({ summary: 'Orders in one working stage for longer than the stuck threshold (24 h by default), longest first' })
+  stuck(@Query() q: StuckQueryDto): Promise<TrackingStuckOrderView[]> {
+    return this.runtime.queries.stuckOrders(q.limit);
+  }
+
+  @Sse('stream')
+  @ApiOperation({ summary: 'Server-sent events: one `order` message per change of a matching order; `rebuilt` after a rebuild swap' })
+  stream(@Query() q: WatchQueryDto): Observable<MessageEvent> {
+    const changes = this.runtime.feed.changes.pipe(
+      filter((c) => matchesWatch(c, q)),
+      map((c): MessageEvent => ({ type: c.kind, data: c, id: c.kind === 'order' ? `${c.order.orderId}:${c.order.eventCount}` : undefined })),
+    );
+    // A comment-like keep-alive every 15 s keeps proxies from closing an idle stream.
+    const keepAlive = interval(15_000).pipe(map((): MessageEvent => ({ type: 'ping', data: '' })));
+    return merge(changes, keepAlive);
+  }
+}

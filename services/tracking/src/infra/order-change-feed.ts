@@ -1,0 +1,88 @@
+import type { TrackingOrderChange } from '@flowline/contracts';
+import { Client } from 'pg';
+import { Subject, type Observable } from 'rxjs';
+import { ORDER_CHANGED_CHANNEL } from './projection-store';
+import { summaryFromRecord, timelineFromRecord } from './row-mapping';
+import { table, TRACKING_SCHEMA } from './tracking-schema';
+import { toOrderView, toTimelineView } from '../application/views';
+
+/**
+ * Live updates for SSE and gRPC WatchOrders. Projection and clock-job transactions `NOTIFY` the
+ * ids of the orders they changed (delivered on commit, to every replica, whichever consumed the
+ * partition); this LISTENs on its own connection, reloads those rows in small batches and emits.
+ * `*` (after a rebuild swap) becomes a `rebuilt` message: clients reload.
+ */
+export class OrderChangeFeed {
+  private client: Client | null = null;
+  private readonly subject = new Subject<TrackingOrderChange>();
+  private pending = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly now: () => Date,
+    private readonly flushMs = 50,
+  ) {}
+
+  get changes(): Observable<TrackingOrderChange> {
+    return this.subject.asObservable();
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({ connectionString: this.databaseUrl, keepAlive: true });
+    client.on('notification', (n) => {
+      if (n.channel !== ORDER_CHANGED_CHANNEL || !n.payload) return;
+      if (n.payload === '*') {
+        this.subject.next({ kind: 'rebuilt', at: this.now().toISOString() });
+        return;
+      }
+      this.pending.add(n.payload);
+      this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+    });
+    client.on('error', () => undefined);
+    client.on('end', () => {
+      this.client = null;
+      // Reconnect after a dropped connection; a missed notification only delays a board update.
+      if (!this.stopped) setTimeout(() => void this.connect().catch(() => undefined), 1_000).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${ORDER_CHANGED_CHANNEL}`);
+    this.client = client;
+  }
+
+  private async flush(): Promise<void> {
+    this.timer = null;
+    const ids = [...this.pending];
+    this.pending.clear();
+    if (ids.length === 0 || !this.client) return;
+    try {
+      const r = await this.client.query(`SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE "order_id" = ANY($1::text[])`, [ids]);
+      const latest = await this.client.query(
+        `SELECT DISTINCT ON ("order_id") * FROM ${table(TRACKING_SCHEMA, 'timeline_entry')} WHERE "order_id" = ANY($1::text[])
+         ORDER BY "order_id", "occurred_at" DESC, "stream_position" DESC, "event_id" DESC`,
+        [ids],
+      );
+      const entries = new Map(latest.rows.map((row) => [row.order_id as string, toTimelineView(timelineFromRecord(row))]));
+      for (const row of r.rows) {
+        const order = toOrderView(summaryFromRecord(row));
+        this.subject.next({ kind: 'order', order, entry: entries.get(order.orderId) ?? null });
+      }
+    } catch {
+      /* the next change will bring the row again */
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.subject.complete();
+    await this.client?.end().catch(() => undefined);
+    this.client = null;
+  }
+}

@@ -1,0 +1,125 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { createKafka, typeormTransactions, type MessagingLogger } from '@flowline/messaging';
+import { PlatformConfig } from '@flowline/platform';
+import { DomainError } from '@flowline/domain';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { LiveProjector } from '../application/live-projector';
+import { rebuildProjections, type RebuildProgress, type RebuildReport } from '../application/rebuild';
+import { SlaClockJob } from '../application/sla-clock.job';
+import { TrackingQueries } from '../application/tracking-queries';
+import { TRACKING_CONFIG, type TrackingConfig } from '../tracking.config';
+import { CLOCK, type Clock } from './clock';
+import { OrderChangeFeed } from './order-change-feed';
+import { ensureTrackingSchema, TRACKING_SCHEMA } from './tracking-schema';
+
+export interface RebuildStatus {
+  id: string;
+  phase: RebuildProgress['phase'];
+  consumed: number;
+  applied: number;
+  startedAt: string;
+  report: RebuildReport | null;
+  error: string | null;
+}
+
+/**
+ * Wires tracking around the platform's DataSource: the schema (onModuleInit), the live projector,
+ * the SLA clock job and the change feed (onApplicationBootstrap, after app.init()), rebuilds
+ * started from the admin API, and the queries the controllers serve.
+ */
+@Injectable()
+export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('tracking');
+  queries!: TrackingQueries;
+  clockJob!: SlaClockJob;
+  feed!: OrderChangeFeed;
+  projector: LiveProjector | null = null;
+  private kafka: Kafka | null = null;
+  private readonly rebuilds = new Map<string, RebuildStatus>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly platform: PlatformConfig,
+    @Inject(TRACKING_CONFIG) readonly config: TrackingConfig,
+    @Inject(CLOCK) readonly clock: Clock,
+  ) {}
+
+  get pool(): Pool {
+    // The platform's TypeORM DataSource is a pg Pool underneath: one pool for the whole service.
+    return (this.dataSource.driver as unknown as { master: Pool }).master;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await ensureTrackingSchema(typeormTransactions(this.dataSource), TRACKING_SCHEMA);
+    this.queries = new TrackingQueries(this.dataSource, this.config.sla, this.clock);
+    this.clockJob = new SlaClockJob(this.dataSource, this.clock, this.config.clockIntervalMs);
+    this.feed = new OrderChangeFeed(this.platform.database!.url, () => this.clock.now());
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.feed.start();
+    this.clockJob.start();
+    if (this.platform.kafka) this.kafka = createKafka({ brokers: this.platform.kafka.brokers, clientId: 'tracking' });
+    if (this.kafka && this.config.consume) {
+      this.projector = new LiveProjector(this.dataSource, this.kafka, this.config, this.clock, this.messagingLogger());
+      await this.projector.start();
+    }
+    this.log.log(`tracking running: consumer ${this.projector ? this.config.consumerGroup : 'off'}, clock job every ${this.config.clockIntervalMs} ms`);
+  }
+
+  /** Starts a rebuild in the background (one at a time across the cluster); poll {@link rebuildStatus}. */
+  startRebuild(options: { swap?: boolean; keepOld?: boolean; allowSkipped?: boolean } = {}): RebuildStatus {
+    if (!this.kafka) throw new DomainError('kafka_unavailable', 'tracking runs without Kafka: nothing to replay', {}, 'conflict');
+    if ([...this.rebuilds.values()].some((r) => r.phase === 'starting' || r.phase === 'replaying' || r.phase === 'swapping')) {
+      throw new DomainError('rebuild_in_progress', 'a rebuild is already running in this process', {}, 'conflict');
+    }
+    const status: RebuildStatus = { id: '', phase: 'starting', consumed: 0, applied: 0, startedAt: this.clock.now().toISOString(), report: null, error: null };
+    const run = rebuildProjections({
+      pool: this.pool,
+      kafka: this.kafka,
+      topicPrefix: this.config.topicPrefix,
+      consumerGroup: this.config.consumerGroup,
+      sla: this.config.sla,
+      clock: this.clock,
+      logger: this.messagingLogger(),
+      ...options,
+      onProgress: (p) => {
+        if (!status.id) {
+          status.id = p.id;
+          this.rebuilds.set(p.id, status);
+        }
+        Object.assign(status, { phase: p.phase, consumed: p.consumed, applied: p.applied });
+      },
+    });
+    run.then(
+      (report) => Object.assign(status, { report, phase: 'done' }),
+      (e: unknown) => {
+        Object.assign(status, { error: (e as Error).message, phase: 'failed' });
+        this.log.error(`rebuild ${status.id} failed: ${(e as Error).message}`);
+      },
+    );
+    return status;
+  }
+
+  rebuildStatus(id: string): RebuildStatus {
+    const s = this.rebuilds.get(id);
+    if (!s) throw new DomainError('rebuild_not_found', `no rebuild ${id} in this process`, { id }, 'not_found');
+    return s;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.clockJob?.stop();
+    await this.projector?.stop().catch((e) => this.log.warn(`projector stop: ${(e as Error).message}`));
+    await this.feed?.stop();
+  }
+
+  private messagingLogger(): MessagingLogger {
+    return {
+      info: (m, meta) => this.log.log(`${m} ${meta ? JSON.stringify(meta) : ''}`),
+      warn: (m, meta) => this.log.warn(`${m} ${meta ? JSON.stringify(meta) : ''}`),
+      error: (m, meta) => this.log.error(`${m} ${meta ? JSON.stringify(meta) : ''}`),
+    };
+  }
+}

@@ -24,7 +24,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['{libs,services}/**/*.spec.ts'], testTimeout: 10_000 },
+        test: { name: 'unit', include: ['{libs,services,bench}/**/*.spec.ts'], testTimeout: 10_000 },
       },
       {
         extends: true,

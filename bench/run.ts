@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Figures, machineFacts, table } from './lib/harness';
+import { type Figures, machineFacts, runBenchCleanups, table } from './lib/harness';
 
 type RunFn = (opts: { durationSec: number }) => Promise<Figures>;
 
@@ -17,7 +17,10 @@ const WORKLOADS: Record<string, { file: string; what: string }> = {
   eventstore: { file: './workloads/eventstore', what: 'event store appends/s (single, batched) and subscription read rate' },
   inventory: { file: './workloads/inventory', what: 'reservations/s, one hot SKU and 10,000 SKUs' },
   rebuild: { file: './workloads/rebuild', what: 'tracking projection rebuild events/s' },
-  system: { file: './workloads/system', what: 'intake, end to end, hot SKU and memory against the running system vs the CRUD baseline' },
+  intake: { file: './workloads/intake', what: 'POST /api/orders at rising concurrency and at 1,000/s: orders/s, p50/p99, vs the CRUD baseline' },
+  e2e: { file: './workloads/e2e', what: 'placed-and-paid orders at a rate ladder: POST to ready_to_ship in tracking, highest rate held with p99 <= 1 s' },
+  hotsku: { file: './workloads/hotsku', what: 'every order on one SKU: reservations/s through the full path vs the baseline stock row' },
+  memory: { file: './workloads/memory', what: 'RSS of every service process (and the baseline) idle and under the load of the system workloads' },
 };
 
 async function main(): Promise<void> {
@@ -46,7 +49,8 @@ async function main(): Promise<void> {
   }
   const rows = Object.entries(results).flatMap(([workload, figures]) =>
     Object.entries(figures)
-      .filter(([k]) => !k.startsWith('baseline.') && !k.startsWith('ratio.'))
+      // baseline.* and ratio.* go in their columns; detail.* (cores per process, ...) only in the JSON.
+      .filter(([k]) => !k.startsWith('baseline.') && !k.startsWith('ratio.') && !k.startsWith('detail.'))
       .map(([metric, v]) => ({
         workload,
         metric,
@@ -63,7 +67,21 @@ async function main(): Promise<void> {
   console.log(`results written to ${file}`);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+// Ctrl-C: stop what this run started (Flowline, the baseline) before leaving.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping what the bench started`);
+    void runBenchCleanups().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await runBenchCleanups();
+    // kafkajs / pg handles of finished workloads must not keep the run alive.
+    process.exit(process.exitCode ?? 0);
+  });

@@ -64,3 +64,18 @@ export function table(rows: { workload: string; metric: string; flowline: string
     `${r.workload.padEnd(w('workload'))}  ${r.metric.padEnd(w('metric'))}  ${r.flowline.padStart(w('flowline'))}  ${r.baseline.padStart(w('baseline'))}  ${r.ratio.padStart(w('ratio'))}`;
   return [line(header), ...rows.map(line)].join('\n');
 }
+
+const cleanups: (() => Promise<void>)[] = [];
+
+/** Registers something to undo when the bench run ends (processes it started); run last-in first-out. */
+export function atBenchEnd(fn: () => Promise<void>): void {
+  cleanups.push(fn);
+}
+
+/** Runs the registered cleanups once, newest first; errors are printed, not thrown. */
+export async function runBenchCleanups(): Promise<void> {
+  while (cleanups.length > 0) {
+    const fn = cleanups.pop()!;
+    await fn().catch((e: unknown) => console.error('cleanup failed:', e));
+  }
+}

@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** The pid of the process listening on a TCP port on this machine (`ss -ltnp`), or undefined. */
+export function pidListeningOn(port: number): number | undefined {
+  try {
+    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+    const m = /pid=(\d+)/.exec(out);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident set size in MiB from /proc/<pid>/status (VmRSS), or undefined when the process is gone. */
+export function rssMiB(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Total CPU seconds (user + system) a process used so far, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RssStats {
+  /** Highest VmRSS seen while sampling, MiB. */
+  maxMiB: number;
+  /** Last sample, MiB. */
+  lastMiB: number;
+  samples: number;
+}
+
+/**
+ * Samples VmRSS of named processes every `everyMs` while load runs. Several phases can share one
+ * sampler: `mark(label)` starts a fresh window (e.g. per workload) while `overall` keeps everything.
+ */
+export class RssSampler {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly overall = new Map<string, RssStats>();
+  private window = new Map<string, RssStats>();
+
+  constructor(
+    private readonly pids: () => Record<string, number>,
+    private readonly everyMs = 500,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Starts a new window; returns what the previous one saw. */
+  mark(): Record<string, RssStats> {
+    const prev = Object.fromEntries(this.window);
+    this.window = new Map();
+    return prev;
+  }
+
+  windowStats(): Record<string, RssStats> {
+    return Object.fromEntries(this.window);
+  }
+
+  overallStats(): Record<string, RssStats> {
+    return Object.fromEntries(this.overall);
+  }
+
+  sample(): void {
+    for (const [name, pid] of Object.entries(this.pids())) {
+      const mib = rssMiB(pid);
+      if (mib === undefined) continue;
+      for (const m of [this.overall, this.window]) {
+        const s = m.get(name) ?? { maxMiB: 0, lastMiB: 0, samples: 0 };
+        s.maxMiB = Math.max(s.maxMiB, mib);
+        s.lastMiB = mib;
+        s.samples++;
+        m.set(name, s);
+      }
+    }
+  }
+}
+
+/** Pids whose command name (/proc/<pid>/comm) equals `comm`, e.g. every `postgres` backend. */
+export function pidsByComm(comm: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) out.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds so far per group of processes: each named process, `postgres` (all its backends
+ * summed: they come and go, so only live ones count), `kafka` and this bench client. Two snapshots
+ * give cores used per group over a phase: where the two cores went.
+ */
+export function cpuSnapshot(named: Record<string, number>): { at: number; cpu: Record<string, number> } {
+  const cpu: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(named)) {
+    const s = cpuSeconds(pid);
+    if (s !== undefined) cpu[name] = s;
+  }
+  cpu.postgres = pidsByComm('postgres').reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  const kafka = pidListeningOn(9092);
+  if (kafka !== undefined) cpu.kafka = cpuSeconds(kafka) ?? 0;
+  const self = process.cpuUsage();
+  cpu['bench client'] = (self.user + self.system) / 1e6;
+  return { at: performance.now(), cpu };
+}
+
+/** Cores used per group between two snapshots (postgres is approximate: exited backends drop out). */
+export function coresUsed(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>): Record<string, number> {
+  const sec = (b.at - a.at) / 1000;
+  const out: Record<string, number> = {};
+  for (const [name, v] of Object.entries(b.cpu)) {
+    if (a.cpu[name] === undefined) continue;
+    out[name] = Math.max(0, Math.round(((v - a.cpu[name]) / sec) * 100) / 100);
+  }
+  return out;
+}

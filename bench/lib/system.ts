@@ -1,0 +1,213 @@
+/**
+ * The system under test, shared by the system workloads of one bench run:
+ * - Flowline started as `npm start -- --no-seed` starts it (scripts/start.ts: infrastructure,
+ *   topics, SWC build, every service its own `node dist/...` process), bound to 127.0.0.1, or
+ *   the instance already serving on the ports (reused, left running);
+ * - the naive CRUD baseline (bench/baseline/server.ts, compiled to plain JS like the services,
+ *   same V8 flags) on 127.0.0.1:3100 with its own database `flowline_baseline`.
+ * What this run started is stopped at the end of the run ({@link atBenchEnd}).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { SERVICES } from '../../scripts/services';
+import { atBenchEnd } from './harness';
+import { pidListeningOn, rssMiB, RssSampler } from './procs';
+
+export const ROOT = resolve(__dirname, '../..');
+const WORK_DIR = resolve(ROOT, '.data/bench');
+export const BASELINE_PORT = Number(process.env.BASELINE_PORT ?? 3100);
+/** V8 flags of the services as scripts/start.ts sets them; the baseline gets the same. */
+export const SERVICE_NODE_FLAGS = process.env.FLOWLINE_NODE_FLAGS ?? '--max-semi-space-size=8';
+
+export interface SystemUrls {
+  orderIntake: string;
+  inventory: string;
+  tracking: string;
+  baseline: string;
+}
+
+export interface RunningSystem {
+  urls: SystemUrls;
+  /** True when this run started Flowline (false: an instance already running was reused). */
+  startedHere: boolean;
+  /** Where scripts/start.ts's output goes (services' logs, prefixed). */
+  logFile: string | null;
+  /** Process id per service name, plus `baseline`, found by listening port. */
+  pids(): Record<string, number>;
+  /** The database URL of a service (`flowline_<name>`) or of the baseline. */
+  databaseUrl(name: string): string;
+  /** VmRSS of every process right after start (or reuse), before any load, MiB. */
+  idleRss: Record<string, number>;
+  /** VmRSS sampled every 500 ms for the whole run: workloads read their window, memory the maximum. */
+  rss: RssSampler;
+}
+
+const serverUrl = () => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function databaseUrlOf(database: string): string {
+  const u = new URL(serverUrl());
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function ready(port: number): Promise<boolean> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(2000) });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, failed?: () => string | null): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const why = failed?.();
+    if (why) throw new Error(`${what}: ${why}`);
+    if (await check()) return;
+    await new Promise((w) => setTimeout(w, 500));
+  }
+  throw new Error(`${what}: not ready after ${timeoutMs / 1000} s`);
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Stops a child started detached (own process group): SIGTERM, then SIGKILL to the group after `graceMs`. */
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+  if ((await Promise.race([exited, timeout])) === 'timeout') {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+    await exited;
+  }
+}
+
+async function startFlowline(log: (m: string) => void, extraEnv: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; logFile: string }> {
+  mkdirSync(WORK_DIR, { recursive: true });
+  const logFile = resolve(WORK_DIR, `system-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  const fd = openSync(logFile, 'a');
+  log(`starting Flowline: npm start -- --no-seed (logs: ${logFile})`);
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'scripts/start.ts', '--no-seed'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, HOST: '127.0.0.1', NO_COLOR: '1', FLOWLINE_NODE_FLAGS: SERVICE_NODE_FLAGS, ...extraEnv },
+  });
+  closeSync(fd);
+  let exit: string | null = null;
+  child.once('exit', (code, signal) => (exit = `scripts/start.ts exited (${code ?? signal})\n${tail(logFile)}`));
+  await waitFor('Flowline', async () => (await Promise.all(SERVICES.map((s) => ready(s.httpPort)))).every(Boolean), 240_000, () => exit);
+  return { child, logFile };
+}
+
+/** Compiles the baseline to plain JS (like the services run) and starts it with the services' V8 flags. */
+async function startBaseline(log: (m: string) => void): Promise<ChildProcess> {
+  mkdirSync(WORK_DIR, { recursive: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const swc = require('@swc/core') as typeof import('@swc/core');
+  const out = swc.transformFileSync(resolve(ROOT, 'bench/baseline/server.ts'), {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2023' },
+    module: { type: 'commonjs' },
+  });
+  const file = resolve(WORK_DIR, 'baseline-server.js');
+  writeFileSync(file, out.code);
+  const logFile = resolve(WORK_DIR, 'baseline.log');
+  const fd = openSync(logFile, 'a');
+  log(`starting the CRUD baseline on 127.0.0.1:${BASELINE_PORT} (database flowline_baseline)`);
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS.split(' ').filter(Boolean), file], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, BASELINE_PORT: String(BASELINE_PORT), DATABASE_URL: databaseUrlOf('flowline_baseline') },
+  });
+  closeSync(fd);
+  let exit: string | null = null;
+  child.once('exit', (code, signal) => (exit = `baseline exited (${code ?? signal})\n${tail(logFile)}`));
+  await waitFor('baseline', () => ready(BASELINE_PORT), 60_000, () => exit);
+  return child;
+}
+
+let current: Promise<RunningSystem> | null = null;
+
+/**
+ * Flowline and the baseline, started once per bench run (or reused when already serving).
+ * `extraEnv` reaches scripts/start.ts and so every service (e.g. FLOWLINE_NODE_FLAGS with
+ * --cpu-prof); it only applies when this call starts the system.
+ */
+export function ensureSystem(log: (m: string) => void = console.log, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningSystem> {
+  current ??= (async () => {
+    const up = await Promise.all(SERVICES.map((s) => ready(s.httpPort)));
+    let flowline: { child: ChildProcess; logFile: string } | null = null;
+    if (up.every(Boolean)) {
+      log('Flowline already serving on its ports: reusing it (left running afterwards)');
+    } else {
+      const busy = SERVICES.filter((s) => pidListeningOn(s.httpPort) !== undefined);
+      if (busy.length > 0) throw new Error(`ports in use but not ready: ${busy.map((s) => `${s.name}:${s.httpPort}`).join(', ')}; stop that instance first`);
+      flowline = await startFlowline(log, extraEnv);
+      atBenchEnd(async () => {
+        log('stopping the Flowline this run started');
+        await stopChild(flowline!.child, 30_000);
+      });
+    }
+    let baseline: ChildProcess | null = null;
+    if (!(await ready(BASELINE_PORT))) {
+      baseline = await startBaseline(log);
+      atBenchEnd(async () => {
+        log('stopping the baseline');
+        await stopChild(baseline!, 10_000);
+      });
+    }
+    const port = (name: string) => SERVICES.find((s) => s.name === name)!.httpPort;
+    const pids = () => {
+      const found: Record<string, number> = {};
+      for (const s of SERVICES) {
+        const pid = pidListeningOn(s.httpPort);
+        if (pid !== undefined) found[s.name] = pid;
+      }
+      const b = baseline?.pid ?? pidListeningOn(BASELINE_PORT);
+      if (b !== undefined) found.baseline = b;
+      return found;
+    };
+    // Settle a moment after boot, then take the idle figure.
+    await new Promise((w) => setTimeout(w, 3_000));
+    const known = pids();
+    const idleRss = Object.fromEntries(Object.entries(known).map(([n, pid]) => [n, Math.round(rssMiB(pid) ?? 0)]));
+    const rss = new RssSampler(() => known);
+    rss.start();
+    atBenchEnd(async () => rss.stop());
+    return {
+      urls: {
+        orderIntake: `http://127.0.0.1:${port('order-intake')}`,
+        inventory: `http://127.0.0.1:${port('inventory')}`,
+        tracking: `http://127.0.0.1:${port('tracking')}`,
+        baseline: `http://127.0.0.1:${BASELINE_PORT}`,
+      },
+      startedHere: flowline !== null,
+      logFile: flowline?.logFile ?? null,
+      pids: () => known,
+      idleRss,
+      rss,
+      databaseUrl(name: string) {
+        if (name === 'baseline') return databaseUrlOf('flowline_baseline');
+        const s = SERVICES.find((x) => x.name === name);
+        if (!s) throw new Error(`unknown service ${name}`);
+        return databaseUrlOf(s.database);
+      },
+    };
+  })();
+  return current;
+}
+

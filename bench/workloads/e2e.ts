@@ -1,0 +1,145 @@
+/**
+ * end to end: placed-and-paid orders at a rate ladder (open loop), from the POST to the order
+ * shown ready_to_ship by tracking (bench/lib/e2e-step.ts). Each rate is probed for half the phase
+ * duration, climbing until a step is not held (p99 <= 1 s, no failures, the queue clears within
+ * 2 s after the step); the highest held rate is then run for the hold period (60 s with the
+ * default BENCH_DURATION_SEC=20, three phase durations when shorter). The baseline climbs the
+ * same ladder with its one-transaction POST.
+ */
+import { Topics } from '@flowline/contracts';
+import { describeStep, type DoneAt, flowlineStep, baselineStep, held, type StepResult } from '../lib/e2e-step';
+import { watchEvents } from '../lib/event-watch';
+import { type Figures, round } from '../lib/harness';
+import { HttpClient } from '../lib/http';
+import { newRunId } from '../lib/orders';
+import { coresUsed, cpuSnapshot } from '../lib/procs';
+import { watchStage } from '../lib/sse-watch';
+import { ensureFlowlineStock, setBaselineStock } from '../lib/stock';
+import { ensureSystem } from '../lib/system';
+
+export const RATES = [100, 250, 500, 1000, 1500, 2000];
+const log = (m: string) => console.log(`[e2e] ${m}`);
+
+function coresText(c: Record<string, number>): string {
+  return Object.entries(c)
+    .filter(([, v]) => v >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
+export interface Ladder {
+  steps: StepResult[];
+  best: StepResult | null;
+  hold: StepResult | null;
+}
+
+/** Climbs `rates` with `step` until one is not held, then runs the best for `holdSec`. */
+export async function climb(rates: readonly number[], probeSec: number, holdSec: number, step: (rate: number, sec: number) => Promise<StepResult>, label: string): Promise<Ladder> {
+  const steps: StepResult[] = [];
+  let best: StepResult | null = null;
+  for (const rate of rates) {
+    const r = await step(rate, probeSec);
+    log(`${label} probe ${describeStep(r)}`);
+    steps.push(r);
+    if (!held(r)) break;
+    best = r;
+  }
+  let hold: StepResult | null = null;
+  if (best && holdSec > probeSec) {
+    hold = await step(best.rate, holdSec);
+    log(`${label} hold ${describeStep(hold)}`);
+  }
+  return { steps, best, hold };
+}
+
+export async function run({ durationSec }: { durationSec: number }): Promise<Figures> {
+  const sys = await ensureSystem(log);
+  const runId = newRunId();
+  const skus = Array.from({ length: 200 }, (_, i) => `BENCH-E2E-${i}`);
+  log('stock: 200 SKUs through inventory receipts, and the baseline stock rows');
+  await ensureFlowlineStock(sys.urls.inventory, skus, 500_000);
+  await setBaselineStock(sys.urls.baseline, skus, 100_000_000);
+  const shape = { runId, skus };
+  let seq = 0;
+  const nextIndex = () => seq++;
+  const probeSec = Math.max(5, Math.round(durationSec / 2));
+  const holdSec = Math.min(60, durationSec * 3);
+
+  const ready = await watchEvents(Topics.orderEvents, ['OrderReadyToShip'], `e2e-${runId}`);
+  const tracking = await watchStage(sys.urls.tracking, 'ready_to_ship', 'tmall');
+  const intake = new HttpClient(sys.urls.orderIntake, 512);
+  const baseline = new HttpClient(sys.urls.baseline, 512);
+  const f: Figures = {};
+  const cores: Record<string, string> = {};
+  try {
+    const doneAt: DoneAt = (id) => tracking.seenAt(id);
+    const kafkaAt: DoneAt = (id) => ready.seenAt('OrderReadyToShip', id);
+    // Warm-up: JIT, pools and consumer fetch loops, not measured.
+    await flowlineStep({ rate: 50, durationSec: 3, shape, nextIndex }, intake, doneAt);
+    await baselineStep({ rate: 50, durationSec: 3, shape, nextIndex }, baseline);
+    sys.rss.mark();
+
+    const ours = await climb(
+      RATES,
+      probeSec,
+      holdSec,
+      async (rate, sec) => {
+        const before = cpuSnapshot(sys.pids());
+        const r = await flowlineStep({ rate, durationSec: sec, shape, nextIndex }, intake, doneAt, { 'to OrderReadyToShip on Kafka': kafkaAt });
+        cores[`flowline @${rate}/s ${sec} s`] = coresText(coresUsed(before, cpuSnapshot(sys.pids())));
+        const broken = tracking.error();
+        if (broken) throw new Error(`tracking stream broke: ${broken}`);
+        return r;
+      },
+      'flowline',
+    );
+    const rssOurs = sys.rss.mark();
+    const theirs = await climb(
+      RATES,
+      probeSec,
+      holdSec,
+      async (rate, sec) => {
+        const before = cpuSnapshot(sys.pids());
+        const r = await baselineStep({ rate, durationSec: sec, shape, nextIndex }, baseline);
+        cores[`baseline @${rate}/s ${sec} s`] = coresText(coresUsed(before, cpuSnapshot(sys.pids())));
+        return r;
+      },
+      'baseline',
+    );
+
+    for (const [key, ladder] of [['', ours], ['baseline.', theirs]] as const) {
+      for (const s of ladder.steps) {
+        f[`${key}p99 ms @${s.rate}/s`] = Number.isFinite(s.p99Ms) ? s.p99Ms : 'unfinished';
+        if (key === '') {
+          f[`p50 ms @${s.rate}/s`] = Number.isFinite(s.p50Ms) ? s.p50Ms : 'unfinished';
+          for (const [k, v] of Object.entries(s.extra)) f[`detail.${k} ms @${s.rate}/s`] = v;
+          f[`detail.backlog max @${s.rate}/s`] = s.maxBacklog;
+          f[`detail.drain ms @${s.rate}/s`] = s.drainMs ?? 'timeout';
+        } else f[`baseline.p50 ms @${s.rate}/s`] = s.p50Ms;
+      }
+      const best = ladder.hold && held(ladder.hold) ? ladder.hold : ladder.best;
+      const holdOk = ladder.hold ? held(ladder.hold) : false;
+      f[`${key}highest rate held (orders/s)`] = best ? best.rate : 0;
+      f[`${key}held for (s)`] = ladder.hold ? (holdOk ? ladder.hold.durationSec : `${ladder.best!.durationSec} (hold of ${ladder.hold.durationSec} s failed: p99 ${ladder.hold.p99Ms} ms)`) : (ladder.best?.durationSec ?? 0);
+      if (best) {
+        f[`${key}p50 ms at that rate`] = best.p50Ms;
+        f[`${key}p99 ms at that rate`] = best.p99Ms;
+      }
+      f[`detail.${key || 'flowline.'}steps`] = JSON.stringify([...ladder.steps, ...(ladder.hold ? [ladder.hold] : [])]);
+    }
+    for (const k of ['highest rate held (orders/s)', 'p50 ms at that rate', 'p99 ms at that rate']) {
+      const a = f[k];
+      const b = f[`baseline.${k}`];
+      if (typeof a === 'number' && typeof b === 'number' && b !== 0) f[`ratio.${k}`] = round(a / b, 2);
+    }
+    for (const [k, v] of Object.entries(cores)) f[`detail.cores ${k}`] = v;
+    for (const [name, s] of Object.entries(rssOurs)) f[`detail.rss max MiB ${name}`] = round(s.maxMiB, 0);
+  } finally {
+    tracking.stop();
+    await ready.stop();
+    intake.close();
+    baseline.close();
+  }
+  return f;
+}

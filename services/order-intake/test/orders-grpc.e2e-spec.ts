@@ -148,12 +148,13 @@ describe('order-intake gRPC API', () => {
         data: { orderId: order.orderId, reservationId: 'R', allocations: order.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, warehouseId: 'WH-BJ', quantity: l.quantity })) },
         metadata: { commandId: `reserve-${order.orderId}`, correlationId: order.orderId, now: new Date().toISOString() },
       });
+      // Both callers decided on revision 2 (placed, paid, reserved).
       const outcomes = await Promise.all([
-        unary(client, 'CancelOrder', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: '客户取消' }).then(() => 'ok', (e: ServiceError) => e.code),
-        unary(client, 'ReleaseOrder', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId }).then(() => 'ok', (e: ServiceError) => e.code),
+        unary(client, 'CancelOrder', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: '客户取消', expectedVersion: 2 }).then(() => 'ok', (e: ServiceError) => e.code),
+        unary(client, 'ReleaseOrder', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, expectedVersion: 2 }).then(() => 'ok', (e: ServiceError) => e.code),
       ]);
       expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
-      expect(outcomes.filter((o) => o === status.FAILED_PRECONDITION)).toHaveLength(1);
+      expect(outcomes.filter((o) => o === status.ABORTED)).toHaveLength(1);
       const { order: final } = await unary<Res<ordersV1.GetOrderResponse>>(client, 'GetOrder', { orderId: order.orderId });
       // Cancel appends one event; a release also records the rule decision that passed it.
       expect(final.version).toBe(outcomes[0] === 'ok' ? 3 : 4);

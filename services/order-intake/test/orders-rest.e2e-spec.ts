@@ -235,14 +235,16 @@ describe('order-intake REST API', () => {
           data: { orderId: o.orderId, reservationId: `R-${o.orderId}`, allocations: o.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, warehouseId: 'WH-1', quantity: l.quantity })) },
           metadata: { commandId: `reserve-${o.orderId}`, correlationId: o.orderId, now: new Date().toISOString() },
         });
+        // Two people acting on what they both saw: revision 2 (placed, paid, reserved).
+        const seen = { 'if-match': '"2"' };
         const [cancel, release] = await Promise.all([
-          call('POST', `/api/orders/${o.orderId}/cancel`, { reason: '客户取消' }),
-          call('POST', `/api/orders/${o.orderId}/release`, {}),
+          call('POST', `/api/orders/${o.orderId}/cancel`, { reason: '客户取消' }, seen),
+          call('POST', `/api/orders/${o.orderId}/release`, {}, seen),
         ]);
         const statuses = [cancel.status, release.status].sort();
-        expect(statuses, JSON.stringify([cancel.json, release.json])).toEqual([200, 409]);
-        const loser = cancel.status === 409 ? cancel : release;
-        expect(['ORDER_CONCURRENT_MODIFICATION', 'ORDER_ILLEGAL_TRANSITION']).toContain(loser.json?.code);
+        expect(statuses, JSON.stringify([cancel.json, release.json])).toEqual([200, 412]);
+        const loser = cancel.status === 412 ? cancel : release;
+        expect(loser.json).toMatchObject({ code: 'ORDER_VERSION_MISMATCH', details: { expected: 2 } });
         const final = (await call('GET', `/api/orders/${o.orderId}`)).json as OrderView;
         // Cancel appends one event; a release also records the rule decision that passed it.
         expect(final.revision).toBe(cancel.status === 200 ? 3 : 4);
@@ -263,6 +265,8 @@ describe('order-intake REST API', () => {
       const res = await call('POST', `/api/orders/${o.orderId}/release`, {});
       expect(res.status).toBe(409);
       expect(res.json).toMatchObject({ code: 'ORDER_AUDIT_NOT_PASSED', details: { outcome: 'approval', ruleIds: ['approval-large-or-custom'] } });
+      // The release takes no body at all, too.
+      expect((await call('POST', `/api/orders/${o.orderId}/release`)).json).toMatchObject({ code: 'ORDER_AUDIT_NOT_PASSED' });
     });
   });
 

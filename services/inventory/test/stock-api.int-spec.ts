@@ -1,7 +1,7 @@
 import { grpcClient, unary } from '@flowline/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
-import { DEMO_SKUS, seedInventory } from '../../../scripts/seed-inventory';
+import { DEMO_SKUS, seedInventory } from '../src/demo/demo-stock';
 import { startInventoryCluster, type InventoryCluster } from './support/inventory-cluster';
 
 /** REST and gRPC of the inventory service: validation, not-found, conflicts, idempotency, import, verify and repair. */

@@ -1,3 +1,4 @@
 export * from './infra';
 export * from './decider-spec';
 export * from './builders/orders.builders';
+export * from './builders/inventory.builders';

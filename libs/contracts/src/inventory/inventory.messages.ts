@@ -9,7 +9,12 @@ export interface ReservationLine {
 }
 
 export interface InventoryCommandDataMap {
-  /** All-or-nothing reservation of every line of an order. `expiresAt` set for reserve-on-placement. */
+  /**
+   * All-or-nothing reservation of every line of an order. `expiresAt` set for reserve-on-placement:
+   * the hold is released (StockReleased, reason `expired`) when still unpaid then. Sending
+   * ReserveStock again without `expiresAt` for an order that holds its units (it was paid) keeps
+   * them for good; a repeat for an order already reserved changes nothing.
+   */
   ReserveStock: { orderId: string; channel: string; lines: ReservationLine[]; expiresAt?: string };
   /** Give the order's reserved units back (cancel, refund before shipment). */
   ReleaseStock: { orderId: string; reason: string };
@@ -44,3 +49,9 @@ export interface InventoryEventDataMap {
 
 export type InventoryCommandType = keyof InventoryCommandDataMap;
 export type InventoryEventType = keyof InventoryEventDataMap;
+
+export const INVENTORY_COMMAND_TYPES = ['ReserveStock', 'ReleaseStock', 'CommitStock'] as const satisfies readonly InventoryCommandType[];
+export const INVENTORY_EVENT_TYPES = [
+  'StockReserved', 'StockShortage', 'StockReleased', 'StockCommitted', 'StockReceived', 'StockAdjusted',
+  'StockLevelChanged', 'AvailableToPromiseChanged', 'LowStockAlerted',
+] as const satisfies readonly InventoryEventType[];

@@ -1,3 +1,4 @@
+import './kafkajs-patch';
 import type { EventEnvelope } from '@flowline/contracts';
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
 import { backoffDelay, sleep } from '../backoff';

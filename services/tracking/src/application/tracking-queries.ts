@@ -1,11 +1,12 @@
 import type { OrderStage, SlaColour, TrackingChecksumView, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingStuckOrderView } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
-import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { SlaConfig } from '../domain/sla';
 import type { Clock } from '../infra/clock';
-import { SUMMARY_COLUMNS, summaryFromRecord, timelineFromRecord, visitFromRecord, type StoredOrderSummary } from '../infra/row-mapping';
-import { quoteSchema, table, TRACKING_SCHEMA } from '../infra/tracking-schema';
+import { summaryFromRecord, timelineFromRecord, visitFromRecord, type StoredOrderSummary } from '../infra/row-mapping';
+import { projectionChecksum } from '../infra/checksum';
+import { table, TRACKING_SCHEMA } from '../infra/tracking-schema';
+import { typeormTransactions } from '@flowline/messaging';
 import { projectInMemory } from '../projections/in-memory.projection';
 import { PLATFORM_CHANNELS, WORKING_STAGES } from '../projections/kpi.projection';
 import { STAGE_LABELS } from '../projections/labels';
@@ -262,35 +263,11 @@ export class TrackingQueries {
     };
   }
 
-  /**
-   * Deterministic hash over a schema's projected rows: every projected column in key order, times
-   * in UTC. Clock-dependent columns (SLA colour, stuck flag, when they were computed, updated_at)
-   * are left out, so a rebuild and the live schema agree whenever they hold the same events.
-   */
+  /** See {@link projectionChecksum}; refuses names that are not tracking schemas. */
   async checksum(schema: string = TRACKING_SCHEMA): Promise<TrackingChecksumView> {
     if (!/^tracking(_[a-z0-9_]+)?$/.test(schema)) throw new DomainError('invalid_schema', `"${schema}" is not a tracking schema`, { schema }, 'invalid');
-    quoteSchema(schema);
     const exists = await this.q('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
     if (exists.length === 0) throw new DomainError('schema_not_found', `schema ${schema} does not exist`, { schema }, 'not_found');
-    const summaryCols = SUMMARY_COLUMNS.map((c) => `"${c}"`).join(', ');
-    return this.dataSource.transaction(async (m) => {
-      await m.query(`SET LOCAL TimeZone = 'UTC'`);
-      await m.query(`SET LOCAL extra_float_digits = 3`);
-      const one = async (sql: string) => {
-        const [r] = rowsOf(await m.query(sql));
-        return { rows: Number(r.n), md5: r.h as string };
-      };
-      const orderSummary = await one(
-        `SELECT count(*) AS n, md5(coalesce(string_agg(md5(ROW(${summaryCols})::text), '' ORDER BY "order_id"), '')) AS h FROM ${table(schema, 'order_summary')}`,
-      );
-      const timelineEntry = await one(
-        `SELECT count(*) AS n, md5(coalesce(string_agg(md5(t::text), '' ORDER BY t."event_id"), '')) AS h FROM ${table(schema, 'timeline_entry')} t`,
-      );
-      const stageVisit = await one(
-        `SELECT count(*) AS n, md5(coalesce(string_agg(md5(v::text), '' ORDER BY v."order_id", v."visit"), '')) AS h FROM ${table(schema, 'stage_visit')} v`,
-      );
-      const checksum = createHash('md5').update(`${orderSummary.md5}:${timelineEntry.md5}:${stageVisit.md5}`).digest('hex');
-      return { schema, tables: { orderSummary, timelineEntry, stageVisit }, checksum };
-    });
+    return projectionChecksum(typeormTransactions(this.dataSource), schema);
   }
 }

@@ -159,6 +159,12 @@ describe('inventory API (REST and gRPC, one process)', () => {
     expect((await c.rest('GET', '/api/stock/skus/TEA-LJ-250')).body.atp).toMatchObject({ tmall: 80, pinduoduo: 40, douyin: 78 });
   });
 
+  it('counts its commands and transactions on /metrics', async () => {
+    const text = await (await fetch(`${c.http}/metrics`)).text();
+    expect(text).toMatch(/flowline_inventory_commands_total\{type="ReceiveStock",outcome="applied"\} \d+/);
+    expect(text).toContain('flowline_inventory_batch_commands_bucket');
+  });
+
   it('serves its OpenAPI document with the stock routes', async () => {
     const doc = (await c.rest('GET', '/docs-json')).body as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(

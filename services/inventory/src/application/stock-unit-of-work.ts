@@ -42,6 +42,10 @@ export interface StockUnitOfWorkOptions {
   newId(): string;
   /** Tries of one batch on a transient conflict (deadlock, log-order guard, lost insert race). Default 8. */
   maxAttempts?: number;
+  /** Called after each committed transaction (metrics). */
+  onCommitted?(commands: InventoryCommand[], results: CommandResult[], seconds: number): void;
+  /** Called before each retry with its cause (metrics). */
+  onRetry?(cause: string): void;
 }
 
 /** Errors that a fresh transaction resolves: retry the whole batch. */
@@ -259,6 +263,7 @@ export class StockUnitOfWork {
     for (const r of await this.o.store.reservations([...new Set(endOrders)])) for (const a of r.allocations) skus.add(a.sku);
 
     let lastError: unknown;
+    const started = performance.now();
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       // Read before taking a connection for the transaction: never hold one while waiting for another.
       const warehouses = await this.o.warehouses();
@@ -270,6 +275,7 @@ export class StockUnitOfWork {
         await client.query('COMMIT');
         this.stats.transactions++;
         this.stats.commands += commands.length;
+        this.o.onCommitted?.(commands, results, (performance.now() - started) / 1000);
         return results;
       } catch (e) {
         lastError = e;
@@ -281,6 +287,7 @@ export class StockUnitOfWork {
         if (!isTransient(e)) throw e;
         const cause = (e as Error).name === 'Error' ? ((e as { code?: string }).code ?? 'Error') : (e as Error).name;
         this.stats.retries[cause] = (this.stats.retries[cause] ?? 0) + 1;
+        this.o.onRetry?.(cause);
         await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random())));
       } finally {
         client.release(broken);

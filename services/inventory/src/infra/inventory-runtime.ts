@@ -14,6 +14,7 @@ import { StockUnitOfWork } from '../application/stock-unit-of-work';
 import { GroupCommitConsumer } from './group-commit-consumer';
 import { INVENTORY_STREAM_PREFIXES, inventoryRelayRoute } from './inventory-relay.routes';
 import { inventorySettingsFromEnv, type InventorySettings } from './inventory-settings';
+import { inventoryMetrics } from './inventory.metrics';
 import { MultiStreamAppender } from './multi-stream-append';
 import { PgInventoryStore, type WarehouseRow } from './pg-inventory-store';
 
@@ -78,6 +79,7 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
       strategy: this.settings.strategy,
       warehouses: () => this.warehouses(),
       newId: () => this.newId(),
+      ...inventoryMetrics(),
     });
     this.service = new InventoryService(this.store, this.uow, this.events, () => this.warehouses());
   }

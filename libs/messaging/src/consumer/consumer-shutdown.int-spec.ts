@@ -111,6 +111,32 @@ describe('graceful consumer shutdown', () => {
     expect(await count('SELECT count(DISTINCT event_id) AS n FROM effects')).toBe(total);
   });
 
+  it('stop() with drainBatchOnStop finishes the whole batch in hand before leaving', async () => {
+    const topic = 'drain.events.v1';
+    const total = 200;
+    // Published in one request: one record batch, fetched whole by the first fetch.
+    await setUp(topic, total);
+    const groupId = `drain-${uniqueSuffix()}`;
+    const handle = await runConsumer({
+      kafka,
+      groupId,
+      topics: [topic],
+      topicPrefix: prefix,
+      pool,
+      drainBatchOnStop: true,
+      handler: async (envelope, tx, message) => {
+        await tx.query('INSERT INTO effects (event_id, pid, partition, "offset") VALUES ($1, $2, $3, $4)', [envelope.eventId, process.pid, message.partition, message.offset]);
+        await new Promise((r) => setTimeout(r, 5));
+      },
+    });
+    await waitFor('20 applied', async () => (await count('SELECT count(*) AS n FROM effects')) >= 20 || undefined, 30_000, 5);
+    await handle.stop();
+    expect(await count('SELECT count(*) AS n FROM effects')).toBe(total);
+    expect(await committed(groupId, topic)).toBe(total);
+    const { groups } = await admin.describeGroups([groupId]);
+    expect(groups[0].state).toBe('Empty');
+  });
+
   it('SIGTERM to a consumer process stops it cleanly with processed offsets committed', async () => {
     const topic = 'sigterm.events.v1';
     const total = 400;

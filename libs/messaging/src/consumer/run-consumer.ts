@@ -56,6 +56,12 @@ interface BaseConsumerOptions<Tx extends SqlQueryable> {
   partitionsConsumedConcurrently?: number;
   sessionTimeout?: number;
   heartbeatInterval?: number;
+  /**
+   * On stop: false (default) finishes only the message in hand, so shutdown stays short however
+   * large the fetched batch; true finishes the whole batch in hand first (retry waits are still cut).
+   * Either way every processed message is committed before the group is left.
+   */
+  drainBatchOnStop?: boolean;
   /** Producer for dead letters (default: an own idempotent publisher on the same client). */
   deadLetterPublisher?: EventPublisher;
   logger?: MessagingLogger;
@@ -68,8 +74,9 @@ export interface ConsumerHandle {
   readonly groupId: string;
   readonly consumer: Consumer;
   /**
-   * Graceful stop (call it from the service's shutdown hook / SIGTERM): finishes the message in
-   * hand, commits every processed offset and leaves the group, so partitions move at once.
+   * Graceful stop (call it from the service's shutdown hook / SIGTERM): finishes the message (or,
+   * with `drainBatchOnStop`, the batch) in hand, commits every processed offset and leaves the
+   * group, so its partitions move to another member at once.
    */
   stop(): Promise<void>;
 }
@@ -225,7 +232,8 @@ export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOpt
     const topic = names.logical(batch.topic);
     const high = Number(batch.highWatermark);
     for (const message of batch.messages) {
-      if (!isRunning() || isStale() || stopping.signal.aborted) break;
+      if (isStale()) break;
+      if (!options.drainBatchOnStop && (!isRunning() || stopping.signal.aborted)) break;
       const outcome = await handle(message, topic, batch.partition, heartbeat);
       if (outcome === 'aborted') break;
       resolveOffset(message.offset);

@@ -7,3 +7,4 @@ export * from './approval/approval.messages';
 export * from './fulfillment/fulfillment.messages';
 export * from './generated';
 export * from './tracking/tracking.views';
+export * from './registry';

@@ -1,0 +1,3 @@
+export * from './envelope-error';
+export * from './event-registry';
+export * from './flowline-contracts';

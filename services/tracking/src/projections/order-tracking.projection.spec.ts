@@ -5,7 +5,7 @@ import { projectInMemory } from './in-memory.projection';
 import type { OrderSummaryRow } from './order-summary.projection';
 import { projectEvent, summaryAsOf } from './order-tracking.projection';
 import type { TimelineEntryRow } from './order-timeline.projection';
-import { TRACKED_EVENT_TYPES, type TrackedEvent, type TrackedEventType } from './tracked-event';
+import { asTrackedEvent, TRACKED_EVENT_TYPES, type TrackedEvent, type TrackedEventType } from './tracked-event';
 
 const config = DEFAULT_SLA_CONFIG;
 const T0 = '2026-03-02T01:00:00.000Z';
@@ -358,5 +358,15 @@ describe('projection rules', () => {
     expect(summaryAsOf(events, paidAt, config)?.stage).toBe('paid');
     expect(summaryAsOf(events, new Date(Date.parse(events[5].occurredAt) + 1).toISOString(), config)?.stage).toBe('ready_to_ship');
     expect(summaryAsOf(events, '2030-01-01T00:00:00.000Z', config)?.stage).toBe('shipped');
+  });
+});
+
+describe('event versions', () => {
+  it('reads schema version 1 as is, and ignores a version newer than this build knows and a type it does not track', () => {
+    const b = new EventBuilder(T0);
+    const e = b.event('OrderPaid', { orderId: 'o-1', amount: 1, currency: 'CNY', paidAt: T0 });
+    expect(asTrackedEvent(e)).toBe(e);
+    expect(asTrackedEvent({ ...e, schemaVersion: 99 })).toBeUndefined();
+    expect(asTrackedEvent({ ...e, type: 'OrderTeleported' })).toBeUndefined();
   });
 });

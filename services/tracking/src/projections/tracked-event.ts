@@ -6,6 +6,7 @@ import {
   type FulfillmentEventDataMap,
   type InventoryEventDataMap,
   type OrderEventDataMap,
+  upcast,
 } from '@flowline/contracts';
 
 type EnvelopeOf<M> = { [K in keyof M & string]: EventEnvelope<M[K], K> }[keyof M & string];
@@ -56,10 +57,20 @@ export function contextOf(type: string): SourceContext | undefined {
   return undefined;
 }
 
-/** Narrows a decoded envelope to an event tracking understands (known type, schema version 1). */
+/**
+ * Narrows a decoded envelope to an event tracking understands: a tracked type, lifted to its current
+ * schema version by the contracts' upcasters. Undefined for a type tracking does not track or a
+ * version this build cannot read (newer than it knows): the message then projects nothing, live and
+ * in a rebuild alike, and a rebuild after upgrading picks it up.
+ */
 export function asTrackedEvent(envelope: EventEnvelope): TrackedEvent | undefined {
-  if (envelope.schemaVersion !== 1 || contextOf(envelope.type) === undefined) return undefined;
-  return envelope as TrackedEvent;
+  if (contextOf(envelope.type) === undefined) return undefined;
+  if (envelope.schemaVersion === 1) return envelope as TrackedEvent;
+  try {
+    return upcast(envelope) as TrackedEvent;
+  } catch {
+    return undefined;
+  }
 }
 
 export function isOrderEvent(e: TrackedEvent): e is OrderEvent {

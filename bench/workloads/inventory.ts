@@ -208,6 +208,13 @@ async function kafkaPath(db: Db, pickSku: (i: number) => string, seconds: number
     const tag = `k${uniqueSuffix()}`;
     let sent = 0;
     const started = Date.now();
+    // Progress every 2 s: sent, applied by the consumers (inbox rows), outcomes back from the relay.
+    const progress = setInterval(() => {
+      db.pool
+        .query(`SELECT count(*)::int AS n FROM messaging_inbox`)
+        .then((r) => log(`  t+${Math.round((Date.now() - started) / 1000)}s sent ${sent}, applied ${r.rows[0].n}, outcomes ${outcomes}`))
+        .catch(() => undefined);
+    }, 2000);
     const deadline = started + seconds * 1000;
     // Two producers keep the topic ahead of the consumers; a cap on the backlog keeps latency meaningful.
     await Promise.all(
@@ -241,6 +248,7 @@ async function kafkaPath(db: Db, pickSku: (i: number) => string, seconds: number
     );
     const drainDeadline = Date.now() + 120_000;
     while (outcomes < sent && Date.now() < drainDeadline) await new Promise((r) => setTimeout(r, 50));
+    clearInterval(progress);
     const sec = (lastOutcomeAt - started) / 1000;
     log(`kafka path: ${sent} commands sent, ${outcomes} outcomes in ${round(sec)} s`);
     return {
@@ -258,7 +266,7 @@ async function kafkaPath(db: Db, pickSku: (i: number) => string, seconds: number
   }
 }
 
-export async function run(opts: { durationSec: number }): Promise<Figures> {
+export async function run(opts: { durationSec: number; only?: 'hot' | 'many' }): Promise<Figures> {
   const log = (m: string) => console.log(`  [inventory] ${m}`);
   const phase = Math.max(4, Math.round(opts.durationSec / 3));
   const figures: Figures = {
@@ -269,7 +277,7 @@ export async function run(opts: { durationSec: number }): Promise<Figures> {
 
   // Kafka path, one hot SKU.
   let db = await database('bench_inv_hot');
-  try {
+  if (opts.only !== 'many') try {
     await seed(db, ['SKU-HOT'], 10_000_000);
     const hot = await kafkaPath(db, () => 'SKU-HOT', phase, log);
     const c = await check(db);
@@ -302,7 +310,7 @@ export async function run(opts: { durationSec: number }): Promise<Figures> {
 
   // 10,000 SKUs.
   db = await database('bench_inv_many');
-  try {
+  if (opts.only !== 'hot') try {
     await seed(db, manySkus, 1000);
     const many = await kafkaPath(db, pickMany, phase, log);
     const tx = await transactionPath(db, pickMany, Math.max(3, Math.round(phase / 2)), 2, 1, 500);
@@ -324,7 +332,8 @@ export async function run(opts: { durationSec: number }): Promise<Figures> {
 
 if (require.main === module) {
   const durationSec = Number(process.argv[2] ?? process.env.BENCH_DURATION_SEC ?? 20);
-  run({ durationSec })
+  const only = process.env.BENCH_INVENTORY_ONLY as 'hot' | 'many' | undefined;
+  run({ durationSec, ...(only ? { only } : {}) })
     .then((f) => {
       console.log(JSON.stringify(f, null, 2));
       process.exit(0);

@@ -69,3 +69,19 @@ export function inventoryRelayRoute(e: RecordedEvent): RelayRoute | null {
 
 /** Streams the relay reads (everything inventory writes). */
 export const INVENTORY_STREAM_PREFIXES = ['stock-', 'reservation-', 'availability-'];
+
+/**
+ * Stored types that become integration events: the relay asks the store for these only, so the
+ * ledger's line events (one per reserved line) are never read back.
+ */
+export const PUBLISHED_STORED_TYPES = [
+  'ReservationConfirmed',
+  'ReservationRefused',
+  'ReservationReleased',
+  'ReservationCommitted',
+  'StockReceived',
+  'StockAdjusted',
+  'StockLevelChanged',
+  'AvailableToPromiseChanged',
+  'LowStockAlerted',
+];

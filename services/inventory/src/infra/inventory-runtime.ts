@@ -12,7 +12,7 @@ import { InventoryService } from '../application/inventory.service';
 import type { CommandMeta } from '../application/inventory-commands';
 import { StockUnitOfWork } from '../application/stock-unit-of-work';
 import { GroupCommitConsumer } from './group-commit-consumer';
-import { INVENTORY_STREAM_PREFIXES, inventoryRelayRoute } from './inventory-relay.routes';
+import { INVENTORY_STREAM_PREFIXES, inventoryRelayRoute, PUBLISHED_STORED_TYPES } from './inventory-relay.routes';
 import { inventorySettingsFromEnv, type InventorySettings } from './inventory-settings';
 import { inventoryMetrics } from './inventory.metrics';
 import { MultiStreamAppender } from './multi-stream-append';
@@ -97,7 +97,7 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
       await admin.disconnect();
     }
     if (s.relay) {
-      this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: s.topicPrefix });
+      this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: s.topicPrefix, maxBatchSize: s.relayBatch });
       await this.publisher.connect();
       this.relay = new EventRelay({
         name: 'inventory',
@@ -105,7 +105,9 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
         publisher: this.publisher,
         route: inventoryRelayRoute,
         pool: this.pool,
-        filter: { streamPrefixes: INVENTORY_STREAM_PREFIXES },
+        filter: { streamPrefixes: INVENTORY_STREAM_PREFIXES, eventTypes: PUBLISHED_STORED_TYPES },
+        // Bigger pages than the default 500: a busy batch writes thousands of events at once.
+        batchSize: s.relayBatch,
         logger,
       });
       await this.relay.start();

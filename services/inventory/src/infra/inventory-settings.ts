@@ -14,6 +14,8 @@ export interface InventorySettings {
   lingerMs: number;
   /** `INVENTORY_RELAY` (default on): publish stored events to `inventory.events.v1` (one replica at a time). */
   relay: boolean;
+  /** `INVENTORY_RELAY_BATCH` (default 2000): events per relay page and per produce request. */
+  relayBatch: number;
   /** `INVENTORY_EXPIRY_SWEEP_MS` (default 5000; 0 turns the sweeper off). */
   expirySweepMs: number;
   /** `KAFKA_TOPIC_PREFIX` (default empty). */
@@ -42,6 +44,7 @@ export function inventorySettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     batchMax: int(env.INVENTORY_BATCH_MAX, 1000, 'INVENTORY_BATCH_MAX', 1),
     lingerMs: int(env.INVENTORY_BATCH_LINGER_MS, 2, 'INVENTORY_BATCH_LINGER_MS'),
     relay: flag(env.INVENTORY_RELAY, true),
+    relayBatch: int(env.INVENTORY_RELAY_BATCH, 2000, 'INVENTORY_RELAY_BATCH', 1),
     expirySweepMs: int(env.INVENTORY_EXPIRY_SWEEP_MS, 5000, 'INVENTORY_EXPIRY_SWEEP_MS'),
     topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
     partitions: int(env.KAFKA_TOPIC_PARTITIONS, 12, 'KAFKA_TOPIC_PARTITIONS', 1),

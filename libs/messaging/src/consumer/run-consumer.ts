@@ -65,6 +65,11 @@ interface BaseConsumerOptions<Tx extends SqlQueryable> {
   /** Producer for dead letters (default: an own idempotent publisher on the same client). */
   deadLetterPublisher?: EventPublisher;
   logger?: MessagingLogger;
+  /**
+   * Called when kafkajs gives up on the consumer (a crash it will not restart), e.g. to exit the
+   * process so the orchestrator restarts it. Retriable crashes are restarted by kafkajs itself.
+   */
+  onFatal?: (error: unknown) => void;
 }
 
 export type RunConsumerOptions<Tx extends SqlQueryable> = BaseConsumerOptions<Tx> & { transactions: TransactionRunner<Tx> };
@@ -131,6 +136,7 @@ export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOpt
 
   consumer.on(consumer.events.CRASH, (e) => {
     logger.error('consumer crashed', { group, error: errorMessage(e.payload.error), restart: e.payload.restart });
+    if (!e.payload.restart && !stopping.signal.aborted) options.onFatal?.(e.payload.error);
   });
 
   async function deadLetter(message: KafkaMessage, topic: string, partition: number, attempts: number, error: unknown): Promise<void> {

@@ -70,7 +70,7 @@ export interface EventRelayOptions {
   restartDelayMs?: number;
   /** How long `stop()` keeps trying to publish what is in hand (default 10 s); the rest is re-sent on the next start. */
   stopTimeoutMs?: number;
-  /** Upper bound of the lag probe (events counted after the checkpoint, default 10,000). */
+  /** Upper bound of the lag probe (events read after the checkpoint on each scrape, default 1,000). */
   lagProbeLimit?: number;
   logger?: MessagingLogger;
   hooks?: RelayHooks;
@@ -173,7 +173,7 @@ export class EventRelay {
   async lag(): Promise<{ events: number; seconds: number }> {
     const events = await this.options.store.readAll({
       after: this.position,
-      maxCount: this.options.lagProbeLimit ?? 10_000,
+      maxCount: this.options.lagProbeLimit ?? 1_000,
       filter: this.options.filter,
     });
     if (events.length === 0) return { events: 0, seconds: 0 };

@@ -2,3 +2,4 @@ export * from './infra';
 export * from './decider-spec';
 export * from './builders/orders.builders';
 export * from './builders/inventory.builders';
+export * from './projection-spec';

@@ -15,7 +15,9 @@ export default defineConfig({
       '@flowline/eventstore': lib('eventstore'),
       '@flowline/messaging': lib('messaging'),
       '@flowline/observability': lib('observability'),
+      '@flowline/platform/suites': resolve(root, 'libs/platform/src/testing/suites.ts'),
       '@flowline/platform': lib('platform'),
+
       '@flowline/testing': lib('testing'),
     },
   },

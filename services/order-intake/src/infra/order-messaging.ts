@@ -81,7 +81,9 @@ export class OrderMessaging {
     }
     if (o.processManager && this.kafka) {
       this.consumer = await runConsumer({
-        groupId: PROCESS_MANAGER_GROUP,
+        // The topic prefix isolates environments (and test files) sharing a broker: their
+        // consumer groups must be apart too, or members subscribed to other topics share it.
+        groupId: `${o.topicPrefix}${PROCESS_MANAGER_GROUP}`,
         topics: Object.keys(PROCESS_MANAGER_TOPICS),
         pool: o.pool,
         kafka: this.kafka,

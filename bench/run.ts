@@ -13,7 +13,7 @@ import { type Figures, machineFacts, runBenchCleanups, table } from './lib/harne
 type RunFn = (opts: { durationSec: number }) => Promise<Figures>;
 
 /** Each workload module exports `run`; loaded lazily so one workload's deps don't slow another. */
-const WORKLOADS: Record<string, { file: string; what: string }> = {
+const WORKLOADS: Record<string, { file: string; what: string; optional?: boolean }> = {
   eventstore: { file: './workloads/eventstore', what: 'event store appends/s (single, batched) and subscription read rate' },
   inventory: { file: './workloads/inventory', what: 'reservations/s, one hot SKU and 10,000 SKUs' },
   rebuild: { file: './workloads/rebuild', what: 'tracking projection rebuild events/s' },
@@ -21,12 +21,14 @@ const WORKLOADS: Record<string, { file: string; what: string }> = {
   e2e: { file: './workloads/e2e', what: 'placed-and-paid orders at a rate ladder: POST to ready_to_ship in tracking, highest rate held with p99 <= 1 s' },
   hotsku: { file: './workloads/hotsku', what: 'every order on one SKU: reservations/s through the full path vs the baseline stock row' },
   memory: { file: './workloads/memory', what: 'RSS of every service process (and the baseline) idle and under the load of the system workloads' },
+  // Only when named: restarts the services with --cpu-prof.
+  profile: { file: './profile', what: 'CPU profile of every service under end-to-end load (PROFILE_RATE, PROFILE_SEC)', optional: true },
 };
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 20);
-  const names = args.length > 0 ? args : Object.keys(WORKLOADS);
+  const names = args.length > 0 ? args : Object.keys(WORKLOADS).filter((n) => !WORKLOADS[n].optional);
   const unknown = names.filter((n) => !WORKLOADS[n]);
   if (unknown.length > 0) {
     console.error(`unknown workload(s): ${unknown.join(', ')}; known: ${Object.keys(WORKLOADS).join(', ')}`);

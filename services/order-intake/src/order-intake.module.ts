@@ -74,6 +74,7 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
       relay: this.config.relay && this.platform.kafka !== null,
       processManager: this.config.processManager && this.platform.kafka !== null,
       timeoutScanIntervalMs: this.config.timeoutScanIntervalMs,
+      processManagerConcurrency: this.config.processManagerConcurrency,
       logger: messagingLogger,
     });
     await this.messaging.start();

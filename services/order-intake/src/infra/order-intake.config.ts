@@ -15,6 +15,8 @@ export interface OrderIntakeConfig {
   relay: boolean;
   /** Run the process manager consumer. */
   processManager: boolean;
+  /** Partitions the process manager consumes in parallel. */
+  processManagerConcurrency: number;
   /** Prefix of every topic name (tests isolate with it); default KAFKA_TOPIC_PREFIX. */
   topicPrefix: string;
   /** Partitions of topics this service creates (default KAFKA_TOPIC_PARTITIONS or 12). */
@@ -56,6 +58,7 @@ export function orderIntakeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
     timeoutScanIntervalMs: intFrom(env, 'ORDER_TIMEOUT_SCAN_INTERVAL_MS', 30_000),
     relay: flagFrom(env, 'ORDER_RELAY', true),
     processManager: flagFrom(env, 'ORDER_PROCESS_MANAGER', true),
+    processManagerConcurrency: intFrom(env, 'ORDER_PM_CONCURRENCY', 4) || 1,
     topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
     topicPartitions: intFrom(env, 'KAFKA_TOPIC_PARTITIONS', 12) || 12,
     eventStoreSchema: env.ORDER_EVENTSTORE_SCHEMA?.trim() || 'eventstore',

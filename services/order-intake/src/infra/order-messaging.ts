@@ -33,6 +33,8 @@ export interface OrderMessagingOptions {
   relay: boolean;
   processManager: boolean;
   timeoutScanIntervalMs: number;
+  /** Partitions the process manager handles at once (order within a partition always holds). */
+  processManagerConcurrency: number;
   logger: MessagingLogger;
   clock?: () => Date;
 }
@@ -89,6 +91,9 @@ export class OrderMessaging {
         kafka: this.kafka,
         topicPrefix: o.topicPrefix,
         logger: o.logger,
+        // Safe in parallel: each reaction re-reads the order and appends with its revision, so
+        // two partitions touching one order (orders and inventory events) serialise on the stream.
+        partitionsConsumedConcurrently: o.processManagerConcurrency,
         handler: processManagerHandler(o.runner),
       });
     }

@@ -14,6 +14,7 @@ export async function startOrderIntake(options: { databaseUrl: string; topicPref
     timeoutScanIntervalMs: 0,
     relay: true,
     processManager: true,
+    processManagerConcurrency: 4,
     topicPartitions: 3,
     eventStoreSchema: 'eventstore',
     ...overrides,

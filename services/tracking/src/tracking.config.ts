@@ -4,7 +4,7 @@ import { parseDuration, slaConfigFromEnv, type SlaConfig } from './domain/sla';
 /** Tracking's settings, read once from the environment (see README "Environment"). */
 export interface TrackingConfig {
   sla: SlaConfig;
-  /** Consumer group of the live projector (`TRACKING_CONSUMER_GROUP`, default `tracking-projector`). */
+  /** Consumer group of the live projector (`TRACKING_CONSUMER_GROUP`, default `<KAFKA_TOPIC_PREFIX>tracking-projector`). */
   consumerGroup: string;
   /** Partitions applied in parallel by this process (`TRACKING_CONSUMER_CONCURRENCY`, default 4). */
   consumerConcurrency: number;
@@ -24,7 +24,8 @@ export function trackingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Tra
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`TRACKING_CONSUMER_CONCURRENCY must be a positive integer`);
   return {
     sla: slaConfigFromEnv(env),
-    consumerGroup: env.TRACKING_CONSUMER_GROUP?.trim() || 'tracking-projector',
+    // Prefixed like the topics, so that two environments sharing a broker never share a group.
+    consumerGroup: env.TRACKING_CONSUMER_GROUP?.trim() || `${messaging.topicPrefix}tracking-projector`,
     consumerConcurrency: concurrency,
     topicPrefix: messaging.topicPrefix,
     topicPartitions: messaging.partitions,

@@ -12,6 +12,7 @@
  * ORDER_INTAKE_URL (default http://127.0.0.1:3001) says where order-intake listens.
  */
 import type { OrderSubmission } from '@flowline/contracts';
+import { seedInventory } from '../services/inventory/src/demo/demo-stock';
 import { fromDouyin, fromJd, fromPinduoduo, fromTaobao } from '../services/order-intake/src/domain/channels/channel-mappers';
 
 const BASE = (process.env.ORDER_INTAKE_URL ?? 'http://127.0.0.1:3001').replace(/\/$/, '');
@@ -303,6 +304,10 @@ function restBody(o: OrderSubmission) {
 
 async function main(): Promise<void> {
   await waitReady();
+  // Stock first: orders are reserved the moment they are paid, and without stock every demo
+  // order would end in a shortage. Receipts are idempotent too.
+  const stock = await seedInventory();
+  process.stdout.write(`seeded stock: ${stock.skus} SKUs, ${stock.receipts} receipts\n`);
   const rows: string[][] = [];
   let failed = 0;
   for (const demo of DEMOS) {

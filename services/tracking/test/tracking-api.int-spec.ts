@@ -222,12 +222,19 @@ describe('gRPC', () => {
       expect(list.orders.map((o) => o.orderId).sort()).toEqual(['o-hold', 'o-sla']);
 
       const stream = (client as unknown as { WatchOrders(req: unknown): NodeJS.EventEmitter & { cancel(): void } }).WatchOrders({ orderIds: ['o-sla'] });
-      const received = new Promise<{ kind: string; order: { orderId: string; stage: string } }>((resolve) => stream.on('data', resolve));
+      const messages: { kind: string; order: { orderId: string; stage: string; slaColour: string } }[] = [];
+      stream.on('data', (m) => messages.push(m));
       stream.on('error', () => undefined);
-      await new Promise((r) => setTimeout(r, 300));
+      // The stream is live once a clock-driven colour change of o-sla comes through it.
+      let flip = 0;
+      await eventually('the watch stream to deliver', async () => {
+        clock.set(at(flip++ % 2 === 0 ? MIN : MIN + 3 * HOUR));
+        await runtime.clockJob.tick();
+        return messages.length > 0 ? true : undefined;
+      }, 30_000, 300);
       const bb = new EventBuilder(at(30 * HOUR), MIN, 'watch');
       await publish([{ ...bb.event('OrderStockReserved', { orderId: 'o-sla', reservationId: 'r', allocations: [] }), streamPosition: 2 }]);
-      const msg = await received;
+      const msg = await eventually('the event-driven change on the stream', async () => messages.find((m) => m.order?.stage === 'ORDER_STAGE_STOCK_RESERVED'), 30_000, 100);
       stream.cancel();
       expect(msg).toMatchObject({ kind: 'order', order: { orderId: 'o-sla', stage: 'ORDER_STAGE_STOCK_RESERVED' } });
     } finally {
@@ -238,12 +245,16 @@ describe('gRPC', () => {
 
 describe('operations', () => {
   it('exposes projection lag as Prometheus metrics', async () => {
-    const text = await (await fetch(`${svc.httpUrl}/metrics`)).text();
-    expect(text).toMatch(/flowline_tracking_projection_lag_events\{topic="orders.events.v1"\} 0/);
+    // Polled: the gRPC test's event may still be in flight.
+    const text = await eventually('zero lag', async () => {
+      const t = await (await fetch(`${svc.httpUrl}/metrics`)).text();
+      return /flowline_tracking_projection_lag_events\{topic="orders.events.v1"\} 0\n/.test(t) ? t : undefined;
+    }, 30_000, 250);
+    expect(text).toMatch(/flowline_tracking_projection_lag_seconds\{topic="orders.events.v1"\} 0\n/);
     expect(text).toContain('flowline_tracking_projection_delay_seconds_bucket');
   });
 
-  it('rebuilds through the admin API and the checksum of the swapped-in tables equals the one before', async () => {
+  it('rebuilds through the admin API and the checksum of the swapped-in tables equals the one before', { timeout: 150_000 }, async () => {
     const before = await get<{ checksum: string }>('/api/tracking/admin/checksum');
     const started = await fetch(`${svc.httpUrl}/api/tracking/admin/rebuild`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ swap: true }) });
     expect(started.status).toBe(202);
@@ -252,7 +263,7 @@ describe('operations', () => {
       const s = await get<{ phase: string; error: string | null; report: { swapped: boolean } | null }>(`/api/tracking/admin/rebuild/${id}`);
       if (s.phase === 'failed') throw new Error(s.error ?? 'failed');
       return s.phase === 'done' ? s : undefined;
-    }, 60_000, 200);
+    }, 110_000, 200);
     expect(done.report?.swapped).toBe(true);
     const after = await get<{ checksum: string }>('/api/tracking/admin/checksum');
     expect(after.checksum).toBe(before.checksum);

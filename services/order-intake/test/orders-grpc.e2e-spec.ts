@@ -3,8 +3,9 @@ import { grpcClient, unary, type RunningService } from '@flowline/platform';
 import { createTestDatabase, testTopicPrefix } from '@flowline/testing';
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChangeOrderHandler } from '../src/application/change-order.handler';
+import { PgOrderStore } from '../src/infra/pg-order-store';
 import { GRPC_SERVICE } from '../src/service';
 import { startOrderIntake } from './support/order-intake-app';
 
@@ -160,5 +161,71 @@ describe('order-intake gRPC API', () => {
       expect(final.version).toBe(outcomes[0] === 'ok' ? 3 : 4);
       expect(final.stage).toBe(outcomes[0] === 'ok' ? 'ORDER_STAGE_CANCELLED' : 'ORDER_STAGE_READY_TO_SHIP');
     }
+  });
+
+  const noMeta = { requestId: '', correlationId: '' };
+
+  it('ResolveException clears the exception flag; without an exception -> FAILED_PRECONDITION ORDER_NOT_IN_EXCEPTION', async () => {
+    const changes = svc.app.get(ChangeOrderHandler);
+    const { order } = await place(request());
+    const refused = await failure(unary(client, 'ResolveException', { meta: noMeta, orderId: order.orderId, reason: 'nothing to resolve' }));
+    expect(refused).toMatchObject({ code: status.FAILED_PRECONDITION, domainCode: 'ORDER_NOT_IN_EXCEPTION' });
+    await changes.execute({
+      type: 'FlagException',
+      data: { orderId: order.orderId, code: 'ADDRESS_CHECK', reason: '地址不详' },
+      metadata: { commandId: `flag-${order.orderId}`, correlationId: order.orderId, now: new Date().toISOString() },
+    });
+    const flagged = await unary<Res<ordersV1.GetOrderResponse>>(client, 'GetOrder', { orderId: order.orderId });
+    expect(flagged.order.flags).toEqual(['ORDER_FLAG_EXCEPTION']);
+    const stale = await failure(unary(client, 'ResolveException', { meta: noMeta, orderId: order.orderId, reason: '地址已核实', expectedVersion: 0 }));
+    expect(stale).toMatchObject({ code: status.ABORTED, domainCode: 'ORDER_VERSION_MISMATCH' });
+    const resolved = await unary<Res<ordersV1.ResolveExceptionResponse>>(client, 'ResolveException', { meta: { requestId: uniq('resolve'), correlationId: '' }, orderId: order.orderId, reason: '地址已核实', expectedVersion: 1 });
+    expect(resolved.order).toMatchObject({ stage: 'ORDER_STAGE_PLACED', flags: [], version: 2 });
+    const blank = await failure(unary(client, 'ResolveException', { meta: noMeta, orderId: order.orderId, reason: '' }));
+    expect(blank.code).toBe(status.INVALID_ARGUMENT);
+    expect(blank.details).toContain('reason');
+  });
+
+  it('ConfirmRefund (RecordRefunded) ends an order refunded before shipment; again -> FAILED_PRECONDITION REFUND_NOT_REQUESTED', async () => {
+    const { order } = await place(request());
+    const due = order.totals?.grandTotal ?? 0;
+    const notOwed = await failure(unary(client, 'ConfirmRefund', { meta: noMeta, orderId: order.orderId, amount: { amount: due, currency: 'CNY' } }));
+    expect(notOwed.code).toBe(status.FAILED_PRECONDITION);
+    await unary(client, 'ConfirmPayment', { meta: noMeta, orderId: order.orderId, amount: { amount: due, currency: 'CNY' }, paymentRef: 'WX-2', paidAt: '' });
+    await unary(client, 'RequestRefund', { meta: noMeta, orderId: order.orderId, amount: { amount: due, currency: 'CNY' }, reason: '不想要了' });
+    const zero = await failure(unary(client, 'ConfirmRefund', { meta: noMeta, orderId: order.orderId, amount: { amount: 0, currency: 'CNY' } }));
+    expect(zero.code).toBe(status.INVALID_ARGUMENT);
+    expect(zero.details).toContain('amount');
+    const key = uniq('refund-done');
+    const done = await unary<Res<ordersV1.ConfirmRefundResponse>>(client, 'ConfirmRefund', { meta: { requestId: key, correlationId: '' }, orderId: order.orderId, amount: { amount: due, currency: 'CNY' }, expectedVersion: 2 });
+    expect(done.order.stage).toBe('ORDER_STAGE_REFUNDED');
+    expect(done.order.version).toBe(3);
+    // The same request id is answered again, not applied twice.
+    const replay = await unary<Res<ordersV1.ConfirmRefundResponse>>(client, 'ConfirmRefund', { meta: { requestId: key, correlationId: '' }, orderId: order.orderId, amount: { amount: due, currency: 'CNY' }, expectedVersion: 2 });
+    expect(replay.order).toEqual(done.order);
+    const again = await failure(unary(client, 'ConfirmRefund', { meta: noMeta, orderId: order.orderId, amount: { amount: due, currency: 'CNY' } }));
+    expect(again.code).toBe(status.FAILED_PRECONDITION);
+  });
+
+  it('ListOrders answers from the read table (summary fields, as REST lists them), pages with the token', async () => {
+    const shopId = uniq('grpc-shop');
+    const placed = [];
+    for (let i = 0; i < 3; i++) placed.push((await place(request({ shopId }))).order);
+    await unary(client, 'PlaceHold', { meta: noMeta, orderId: placed[1].orderId, reason: '核实' });
+    const streamReads = vi.spyOn(svc.app.get(PgOrderStore), 'load');
+    const first = await unary<Res<ordersV1.ListOrdersResponse>>(client, 'ListOrders', { shopId, page: { pageSize: 2, pageToken: '' }, stages: [], channel: '', flag: 'ORDER_FLAG_UNSPECIFIED' });
+    // No order stream is read to answer a list (it used to be one read per listed order).
+    expect(streamReads).not.toHaveBeenCalled();
+    streamReads.mockRestore();
+    expect(first.orders.map((o) => o.orderId)).toEqual([placed[2].orderId, placed[1].orderId]);
+    expect(first.orders[1]).toMatchObject({ channel: 'jd', shopId, stage: 'ORDER_STAGE_PLACED', flags: ['ORDER_FLAG_ON_HOLD'], version: 1, totals: { grandTotal: 11000, currency: 'CNY' } });
+    expect(first.orders[0].channelOrderId).toBe(placed[2].channelOrderId);
+    expect(first.orders[0].placedAt).toBe(placed[2].placedAt);
+    expect(first.page.nextPageToken).not.toBe('');
+    const second = await unary<Res<ordersV1.ListOrdersResponse>>(client, 'ListOrders', { shopId, page: { pageSize: 2, pageToken: first.page.nextPageToken }, stages: [], channel: '', flag: 'ORDER_FLAG_UNSPECIFIED' });
+    expect(second.orders.map((o) => o.orderId)).toEqual([placed[0].orderId]);
+    expect(second.page.nextPageToken).toBe('');
+    const held = await unary<Res<ordersV1.ListOrdersResponse>>(client, 'ListOrders', { shopId, page: { pageSize: 10, pageToken: '' }, stages: ['ORDER_STAGE_PLACED'], channel: 'jd', flag: 'ORDER_FLAG_ON_HOLD' });
+    expect(held.orders.map((o) => o.orderId)).toEqual([placed[1].orderId]);
   });
 });

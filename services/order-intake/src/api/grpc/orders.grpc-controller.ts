@@ -4,10 +4,11 @@ import { ORDER_STAGES, ordersV1, type Actor, type OrderStage } from '@flowline/c
 import { flattenValidationErrors, RequestValidationError } from '@flowline/platform';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
+import type { OrderSummary } from '../../application/order-store.port';
 import type { OrderView } from '../../application/order-view';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
 import { headerError, OrderVersionMismatchFilter } from '../order-api.errors';
-import { ConfirmPaymentDto, ReasonDto, RequestRefundDto } from '../http/dto/order-commands.dto';
+import { ConfirmPaymentDto, ReasonDto, RecordRefundDto, RequestRefundDto } from '../http/dto/order-commands.dto';
 import { PlaceOrderDto } from '../http/dto/place-order.dto';
 import { toSubmission } from '../http/dto/place-order.mapper';
 
@@ -86,6 +87,34 @@ export function toProtoOrder(v: OrderView): ordersV1.Order {
     flagReason: v.hold?.reason ?? v.exception?.reason ?? '',
     amountPaid: v.payment?.amount ?? 0,
     sellerRemark: v.sellerRemark ?? '',
+  };
+}
+
+/**
+ * A list entry from the orders read table (what REST GET /api/orders returns): the summary fields
+ * only; customer, address and lines stay empty (GetOrder has them). No stream is read per row.
+ */
+export function toProtoOrderSummary(s: OrderSummary): ordersV1.Order {
+  return {
+    orderId: s.orderId,
+    channel: s.channel,
+    channelOrderId: s.channelOrderId,
+    shopId: s.shopId,
+    stage: STAGE_TO_PROTO[s.stage],
+    flags: [...(s.onHold ? [ordersV1.OrderFlag.ORDER_FLAG_ON_HOLD] : []), ...(s.inException ? [ordersV1.OrderFlag.ORDER_FLAG_EXCEPTION] : [])],
+    customer: undefined,
+    shippingAddress: undefined,
+    lines: [],
+    totals: { itemsTotal: 0, shippingFee: 0, orderDiscount: 0, grandTotal: s.grandTotal, currency: s.currency },
+    buyerMessage: '',
+    tags: [],
+    attachments: [],
+    placedAt: s.placedAt,
+    updatedAt: s.updatedAt,
+    version: s.revision,
+    flagReason: '',
+    amountPaid: 0,
+    sellerRemark: '',
   };
 }
 
@@ -169,9 +198,8 @@ export class OrdersGrpcController {
       ...(req.page && blankToUndefined(req.page.pageToken) ? { cursor: req.page.pageToken } : {}),
       ...(req.page?.pageSize ? { limit: req.page.pageSize } : {}),
     });
-    // The list rows are summaries; gRPC clients get full (masked) orders, read from their streams.
-    const orders = await Promise.all(page.orders.map(async (o) => toProtoOrder(await this.api.get(o.orderId))));
-    return { orders, page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
+    // One query on the read table, like REST: no stream is read per listed order.
+    return { orders: page.orders.map(toProtoOrderSummary), page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
   }
 
   @GrpcMethod('OrderService', 'ConfirmPayment')
@@ -208,5 +236,17 @@ export class OrdersGrpcController {
   @GrpcMethod('OrderService', 'ReleaseOrder')
   async releaseOrder(req: ordersV1.ReleaseOrderRequest): Promise<ordersV1.ReleaseOrderResponse> {
     return orderOf(await this.api.release(req.orderId, context(req.meta, false, optionalNumber(req, 'expectedVersion')), { orderId: req.orderId }));
+  }
+
+  @GrpcMethod('OrderService', 'ResolveException')
+  async resolveException(req: ordersV1.ResolveExceptionRequest): Promise<ordersV1.ResolveExceptionResponse> {
+    const dto = await validated(ReasonDto, { reason: req.reason });
+    return orderOf(await this.api.change(req.orderId, 'ResolveException', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+  }
+
+  @GrpcMethod('OrderService', 'ConfirmRefund')
+  async confirmRefund(req: ordersV1.ConfirmRefundRequest): Promise<ordersV1.ConfirmRefundResponse> {
+    const dto = await validated(RecordRefundDto, { amount: req.amount?.amount ?? 0 });
+    return orderOf(await this.api.change(req.orderId, 'RecordRefunded', { amount: dto.amount }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
   }
 }

@@ -208,6 +208,12 @@ export interface ListOrdersRequest {
 }
 
 export interface ListOrdersResponse {
+  /**
+   * Served from the orders read table (like REST GET /api/orders), not from each order's stream:
+   * each entry carries order_id, channel, channel_order_id, shop_id, stage, flags,
+   * totals.grand_total and totals.currency, placed_at, updated_at and version. Customer, address,
+   * lines and the other fields are left empty: call GetOrder for the whole order.
+   */
   orders: Order[];
   page: PageResponse | undefined;
 }
@@ -284,6 +290,30 @@ export interface ReleaseOrderResponse {
   order: Order | undefined;
 }
 
+export interface ResolveExceptionRequest {
+  meta: CommandMeta | undefined;
+  orderId: string;
+  /** What was done about the exception (kept on the order's timeline). */
+  reason: string;
+  expectedVersion?: number | undefined;
+}
+
+export interface ResolveExceptionResponse {
+  order: Order | undefined;
+}
+
+export interface ConfirmRefundRequest {
+  meta: CommandMeta | undefined;
+  orderId: string;
+  /** The amount paid back; must equal the refund requested (or owed after a paid cancel). */
+  amount: Money | undefined;
+  expectedVersion?: number | undefined;
+}
+
+export interface ConfirmRefundResponse {
+  order: Order | undefined;
+}
+
 /**
  * Commands and queries on orders. A refused command fails with FAILED_PRECONDITION (conflict),
  * NOT_FOUND or INVALID_ARGUMENT; trailing metadata `x-domain-code` carries the stable error code.
@@ -310,4 +340,15 @@ export interface OrderService {
    * (manual 审单); refused with FAILED_PRECONDITION and x-domain-code ORDER_AUDIT_NOT_PASSED otherwise.
    */
   ReleaseOrder(request: ReleaseOrderRequest): Promise<ReleaseOrderResponse>;
+  /**
+   * Clears the exception flag (after restocking, checking the address, ...); the order continues
+   * from its stage. FAILED_PRECONDITION ORDER_NOT_IN_EXCEPTION when the order has no exception.
+   */
+  ResolveException(request: ResolveExceptionRequest): Promise<ResolveExceptionResponse>;
+  /**
+   * Finance confirms the money went back (RecordRefunded): ends an order refunded before shipment;
+   * recorded for the returns flow after shipment. FAILED_PRECONDITION REFUND_NOT_REQUESTED when
+   * no refund is owed.
+   */
+  ConfirmRefund(request: ConfirmRefundRequest): Promise<ConfirmRefundResponse>;
 }

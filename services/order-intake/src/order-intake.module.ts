@@ -18,6 +18,7 @@ import { PlaceOrderHandler } from './application/place-order.handler';
 import { ProcessManagerRunner } from './application/process-manager.runner';
 import { ReleaseOrderHandler } from './application/release-order.handler';
 import { ReservationTimeoutJob } from './application/reservation-timeout.job';
+import { AfterSalesArchiveRunner } from './infra/after-sales-archive.runner';
 import { OrdersGrpcController } from './api/grpc/orders.grpc-controller';
 import { OrdersHttpController } from './api/http/orders.controller';
 import { OrderApi } from './api/order-api';
@@ -46,7 +47,7 @@ function databaseUrl(platform: PlatformConfig): string {
   return platform.database.url;
 }
 
-/** Starts and stops what runs beside the request handlers: relay, process manager, timer, rule watcher, pools. */
+/** Starts and stops what runs beside the request handlers: relay, process manager, timers (reservation, after-sales archive), rule watcher, pools. */
 @Injectable()
 export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private messaging: OrderMessaging | null = null;
@@ -60,6 +61,7 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
     @Inject(ProcessManagerRunner) private readonly runner: ProcessManagerRunner,
     @Inject(ReservationTimeoutJob) private readonly timeoutJob: ReservationTimeoutJob,
     @Inject(RuleSetFile) private readonly rules: RuleSetFile,
+    @Inject(AfterSalesArchiveRunner) private readonly archiver: AfterSalesArchiveRunner,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -78,12 +80,14 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
       logger: messagingLogger,
     });
     await this.messaging.start();
+    this.archiver.start();
     const rs = this.rules.current();
     log.log(`flow rules ${rs.ruleSetVersion} (${rs.hash}) from ${this.rules.path}`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.rules.close();
+    await this.archiver.stop();
     await this.messaging?.stop();
   }
 
@@ -168,6 +172,16 @@ export class OrderIntakeModule {
           provide: ReservationTimeoutJob,
           inject: [PgOrderStore, ChangeOrderHandler, ORDER_INTAKE_CONFIG],
           useFactory: (s: PgOrderStore, c: ChangeOrderHandler, cfg: OrderIntakeConfig) => new ReservationTimeoutJob(s, c, cfg.reservationTimeoutMs),
+        },
+        {
+          provide: AfterSalesArchiveRunner,
+          inject: [PgOrderStore, ChangeOrderHandler, ORDER_INTAKE_CONFIG],
+          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, cfg: OrderIntakeConfig) =>
+            new AfterSalesArchiveRunner(s, c, {
+              windowDays: cfg.afterSalesDays,
+              scanIntervalMs: cfg.archiveScanIntervalMs,
+              logger: { warn: (m, f) => log.warn(`${m} ${JSON.stringify(f ?? {})}`) },
+            }),
         },
         OrderIntakeLifecycle,
       ],

@@ -67,6 +67,11 @@ export interface OrderStore {
   list(filter: ListOrdersFilter): Promise<OrderSummary[]>;
   /** Paid orders not reserved, not flagged, waiting since before `before` (ISO). */
   awaitingStockSince(before: string, limit: number): Promise<OrderSummary[]>;
+  /**
+   * Delivered orders, not flagged, movable since at or before `before` (ISO), oldest first; `after`
+   * continues past the last row of the previous page (the after-sales archive scan).
+   */
+  deliveredSince(before: string, limit: number, after?: { movableSince: string; orderId: string }): Promise<OrderSummary[]>;
 }
 
 /** The (channel, channel order id) is already an order: the caller returns that one. */

@@ -67,6 +67,14 @@ export class InMemoryOrderStore implements OrderStore {
       .slice(0, limit);
   }
 
+  async deliveredSince(before: string, limit: number, after?: { movableSince: string; orderId: string }): Promise<OrderSummary[]> {
+    const key = (s: { movableSince: string; orderId: string }) => `${new Date(s.movableSince).toISOString()} ${s.orderId}`;
+    return [...this.summaries.values()]
+      .filter((s) => s.stage === 'delivered' && !s.onHold && !s.inException && Date.parse(s.movableSince) <= Date.parse(before) && (!after || key(s) > key(after)))
+      .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+      .slice(0, limit);
+  }
+
   private serialised<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);

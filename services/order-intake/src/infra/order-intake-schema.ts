@@ -37,6 +37,8 @@ export const ORDER_INTAKE_DDL = [
   `CREATE INDEX IF NOT EXISTS order_summaries_stage_idx ON order_summaries (stage, order_id DESC)`,
   `CREATE INDEX IF NOT EXISTS order_summaries_awaiting_stock_idx ON order_summaries (movable_since)
      WHERE stage = 'paid' AND NOT reserved AND NOT on_hold AND NOT in_exception`,
+  `CREATE INDEX IF NOT EXISTS order_summaries_delivered_idx ON order_summaries (movable_since, order_id)
+     WHERE stage = 'delivered' AND NOT on_hold AND NOT in_exception`,
   `CREATE TABLE IF NOT EXISTS idempotency_keys (
      scope text NOT NULL,
      key text NOT NULL,

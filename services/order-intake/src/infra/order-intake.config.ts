@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DEFAULT_AFTER_SALES_DAYS } from '../domain/policies/after-sales-archive.policy';
 import type { Scalar } from '../domain/rules/rule-set';
 
 /** order-intake's own settings (PlatformModule resolves the database URL and Kafka brokers). */
@@ -11,6 +12,10 @@ export interface OrderIntakeConfig {
   reservationTimeoutMs: number;
   /** How often the reservation timer scans (0 disables it). */
   timeoutScanIntervalMs: number;
+  /** After-sales window: a delivered order is archived this many days later (ORDER_AFTER_SALES_DAYS). */
+  afterSalesDays: number;
+  /** How often the after-sales archiver scans (0 disables it). */
+  archiveScanIntervalMs: number;
   /** Run the relay (log -> Kafka). */
   relay: boolean;
   /** Run the process manager consumer. */
@@ -56,6 +61,8 @@ export function orderIntakeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
     ruleParams,
     reservationTimeoutMs: intFrom(env, 'ORDER_RESERVATION_TIMEOUT_MS', 15 * 60_000),
     timeoutScanIntervalMs: intFrom(env, 'ORDER_TIMEOUT_SCAN_INTERVAL_MS', 30_000),
+    afterSalesDays: intFrom(env, 'ORDER_AFTER_SALES_DAYS', DEFAULT_AFTER_SALES_DAYS),
+    archiveScanIntervalMs: intFrom(env, 'ORDER_ARCHIVE_SCAN_INTERVAL_MS', 60 * 60_000),
     relay: flagFrom(env, 'ORDER_RELAY', true),
     processManager: flagFrom(env, 'ORDER_PROCESS_MANAGER', true),
     processManagerConcurrency: intFrom(env, 'ORDER_PM_CONCURRENCY', 4) || 1,

@@ -111,6 +111,17 @@ export class PgOrderStore implements OrderStore {
     return r.rows.map(toSummary);
   }
 
+  async deliveredSince(before: string, limit: number, after?: { movableSince: string; orderId: string }): Promise<OrderSummary[]> {
+    const r = await this.pool.query<SummaryRow>(
+      `SELECT * FROM order_summaries
+        WHERE stage = 'delivered' AND NOT on_hold AND NOT in_exception AND movable_since <= $1
+          ${after ? 'AND (movable_since, order_id) > ($3::timestamptz, $4)' : ''}
+        ORDER BY movable_since, order_id LIMIT $2`,
+      after ? [before, limit, after.movableSince, after.orderId] : [before, limit],
+    );
+    return r.rows.map(toSummary);
+  }
+
   private async commitWithin(client: SqlClient, change: OrderChange): Promise<{ revision: number }> {
     const appended = await this.eventStore.appendToStreamWithin(client, orderStreamId(change.orderId), change.events, { expectedRevision: change.expectedRevision });
     if (change.claim) {

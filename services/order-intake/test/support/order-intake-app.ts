@@ -12,6 +12,8 @@ export async function startOrderIntake(options: { databaseUrl: string; topicPref
     ruleParams: {},
     reservationTimeoutMs: 15 * 60_000,
     timeoutScanIntervalMs: 0,
+    afterSalesDays: 15,
+    archiveScanIntervalMs: 0,
     relay: true,
     processManager: true,
     processManagerConcurrency: 4,

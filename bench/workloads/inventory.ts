@@ -22,7 +22,6 @@ import { PostgresEventStore } from '../../libs/eventstore/src/index';
 import type { InventoryCommand } from '../../services/inventory/src/application/inventory-commands';
 import { StockUnitOfWork } from '../../services/inventory/src/application/stock-unit-of-work';
 import { singleThenSplitByPriority } from '../../services/inventory/src/domain/policies/warehouse-allocation.policy';
-import { MultiStreamAppender } from '../../services/inventory/src/infra/multi-stream-append';
 import { PgInventoryStore } from '../../services/inventory/src/infra/pg-inventory-store';
 import { type Figures, percentile, round } from '../lib/harness';
 
@@ -64,7 +63,7 @@ function unitOfWork(db: Db, poolSize: number): { uow: StockUnitOfWork; close(): 
   const store = new PgInventoryStore(pool);
   const uow = new StockUnitOfWork({
     store,
-    appender: new MultiStreamAppender(db.events),
+    events: db.events,
     strategy: singleThenSplitByPriority,
     warehouses: () => store.warehouses(),
     newId: () => ulid(),

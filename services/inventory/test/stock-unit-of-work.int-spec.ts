@@ -1,3 +1,4 @@
+import { WrongExpectedVersion } from '@flowline/eventstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inventoryTestDatabase } from './support/inventory-db';
 import type { InventoryCommand } from '../src/application/inventory-commands';
@@ -43,5 +44,29 @@ describe('stock unit of work (real PostgreSQL, two instances)', () => {
     const stream = await t.events.readStream('stock-HOT-1@WH-SH');
     expect(stream.filter((e) => e.type === 'StockLineReserved')).toHaveLength(50);
     expect(stream.map((e) => e.streamPosition)).toEqual(stream.map((_, i) => i));
+  });
+
+  it('goes through the event store checks: a ledger row out of step with its stream commits nothing', async () => {
+    await sku('DRIFT-1');
+    const a = t.instance();
+    await a.execute([{ type: 'ReceiveStock', meta: t.meta(), sku: 'DRIFT-1', warehouseId: 'WH-SH', quantity: 10 }]);
+    const stream = 'stock-DRIFT-1@WH-SH';
+    const before = await t.events.readStream(stream);
+    const receive = (): InventoryCommand[] => [{ type: 'ReceiveStock', meta: t.meta(), sku: 'DRIFT-1', warehouseId: 'WH-SH', quantity: 5 }];
+
+    // Row ahead of the stream (the row was bumped without an event): appending at the row's
+    // revision would leave a hole in the stream, which no unique constraint catches.
+    await t.pool.query(`UPDATE inventory.stock SET version = version + 1 WHERE sku = 'DRIFT-1'`);
+    await expect(a.execute(receive())).rejects.toBeInstanceOf(WrongExpectedVersion);
+    expect(await t.events.readStream(stream)).toHaveLength(before.length);
+    await t.pool.query(`UPDATE inventory.stock SET version = version - 1 WHERE sku = 'DRIFT-1'`);
+
+    // Stream ahead of the row (a writer that skipped the unit of work appended to it).
+    const meta = { correlationId: 'foreign', causationId: null, occurredAt: '2026-05-01T10:00:00.000Z' };
+    await t.events.appendToStream(stream, [{ eventId: t.ulid(), type: 'ForeignNote', data: {}, metadata: meta }], { expectedRevision: before.length - 1 });
+    await expect(a.execute(receive())).rejects.toBeInstanceOf(WrongExpectedVersion);
+    const row = (await t.pool.query(`SELECT on_hand, version::int FROM inventory.stock WHERE sku = 'DRIFT-1'`)).rows[0];
+    expect(row).toEqual({ on_hand: 10, version: before.length - 1 });
+    expect((await t.events.readStream(stream)).map((e) => e.type).slice(-1)).toEqual(['ForeignNote']);
   });
 });

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { DomainError, isDomainError } from '@flowline/domain';
-import { OutOfOrderAppend, WrongExpectedVersion, type NewEvent } from '@flowline/eventstore';
+import { OutOfOrderAppend, WrongExpectedVersion, type NewEvent, type PostgresEventStore, type StreamAppend } from '@flowline/eventstore';
 import {
   orderReservationDecider,
   reservationStreamId,
@@ -23,7 +23,6 @@ import {
   type StockPolicy,
 } from '../domain/stock-ledger.decider';
 import { addLine, NO_LINES } from '../domain/open-lines';
-import type { MultiStreamAppender, StreamAppend } from '../infra/multi-stream-append';
 import { StaleSnapshot, type LineRow, type PgInventoryStore, type ReservationRow, type SkuRow, type StockRow, type WarehouseRow, type WriteSet } from '../infra/pg-inventory-store';
 import type { CommandMeta, CommandOutcome, CommandResult, InventoryCommand } from './inventory-commands';
 
@@ -34,7 +33,8 @@ export function availabilityStreamId(sku: string): string {
 
 export interface StockUnitOfWorkOptions {
   store: PgInventoryStore;
-  appender: MultiStreamAppender;
+  /** The service's event store; every stream's events go through its `appendToStreamsWithin`. */
+  events: Pick<PostgresEventStore, 'appendToStreamsWithin'>;
   strategy: WarehouseAllocationStrategy;
   /** Warehouse table, cached by the caller. */
   warehouses(): Promise<WarehouseRow[]>;
@@ -358,8 +358,10 @@ export class StockUnitOfWork {
       if (c.meta.dedupe?.kind === 'http' && r.status === 'applied') writes.httpReplies.push({ key: c.meta.dedupe.key, response: r.outcome });
     });
     await store.write(client, writes);
-    // Revisions come from the version-guarded rows written above, under the aggregates' locks.
-    await this.o.appender.append(client, appends, { trustedRevisions: true });
+    // Expected revisions are the versions of the rows just written under their guards; the event
+    // store checks them again against the stream heads, and its log-order guard holds because this
+    // transaction took its id (first write) only after the locks every writer of these streams takes.
+    if (appends.length > 0) await this.o.events.appendToStreamsWithin(client, appends); // a batch of refusals appends nothing
     return results;
   }
 
@@ -532,7 +534,7 @@ export class StockUnitOfWork {
         if (level) events.push(stored('StockLevelChanged', level, meta, id()));
         const expected = s.original?.version ?? -1;
         const version = expected + events.length;
-        appends.push({ streamId: ledgerStreamId(sku, st.warehouseId), expectedRevision: expected, events });
+        appends.push({ streamId: ledgerStreamId(sku, st.warehouseId), expectedRevision: revision(expected), events });
         const row: StockRow = { sku, warehouseId: st.warehouseId, onHand: st.onHand, reserved: st.reserved, version };
         const allowBackorder = skuRow?.allowBackorder ?? false;
         if (s.original) writes.stockUpdates.push({ row, expectedVersion: expected, allowBackorder });
@@ -544,7 +546,7 @@ export class StockUnitOfWork {
         if (n.lowStock) events.push(stored('LowStockAlerted', n.lowStock, meta, id()));
         const published = { ...skuRow.publishedAtp };
         for (const a of n.atp) published[a.channel] = a.atp;
-        if (events.length > 0) appends.push({ streamId: availabilityStreamId(sku), expectedRevision: skuRow.availabilityVersion, events });
+        if (events.length > 0) appends.push({ streamId: availabilityStreamId(sku), expectedRevision: revision(skuRow.availabilityVersion), events });
         writes.skuUpdates.push({ sku, availabilityVersion: skuRow.availabilityVersion + events.length, totalAvailable: n.totalAvailable, publishedAtp: published });
       }
     }
@@ -553,13 +555,18 @@ export class StockUnitOfWork {
       if (!slot.touched) continue;
       const expected = slot.original?.version ?? -1;
       const events = slot.events.map(({ event, meta }) => stored(event.type, withoutType(event), meta, id()));
-      if (events.length > 0) appends.push({ streamId: reservationStreamId(orderId), expectedRevision: expected, events });
+      if (events.length > 0) appends.push({ streamId: reservationStreamId(orderId), expectedRevision: revision(expected), events });
       const row = rowOf(orderId, slot.state, expected + events.length);
       if (slot.original) writes.reservationUpdates.push({ row, expectedVersion: expected });
       else writes.reservationInserts.push(row);
     }
     return { writes, appends, levels };
   }
+}
+
+/** A row version as the stream's expected revision: version -1 means no event yet. */
+function revision(version: number): number | 'no_stream' {
+  return version < 0 ? 'no_stream' : version;
 }
 
 function endOrders(commands: InventoryCommand[]): string[] {

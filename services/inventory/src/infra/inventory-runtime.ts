@@ -15,7 +15,6 @@ import { GroupCommitConsumer } from './group-commit-consumer';
 import { INVENTORY_STREAM_PREFIXES, inventoryRelayRoute, PUBLISHED_STORED_TYPES } from './inventory-relay.routes';
 import { inventorySettingsFromEnv, type InventorySettings } from './inventory-settings';
 import { inventoryMetrics } from './inventory.metrics';
-import { MultiStreamAppender } from './multi-stream-append';
 import { PgInventoryStore, type WarehouseRow } from './pg-inventory-store';
 
 /**
@@ -75,7 +74,7 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
     await this.store.migrate();
     this.uow = new StockUnitOfWork({
       store: this.store,
-      appender: new MultiStreamAppender(this.events),
+      events: this.events,
       strategy: this.settings.strategy,
       warehouses: () => this.warehouses(),
       newId: () => this.newId(),

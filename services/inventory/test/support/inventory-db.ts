@@ -5,7 +5,6 @@ import { PostgresEventStore } from '@flowline/eventstore';
 import { StockUnitOfWork } from '../../src/application/stock-unit-of-work';
 import type { CommandMeta } from '../../src/application/inventory-commands';
 import { singleThenSplitByPriority } from '../../src/domain/policies/warehouse-allocation.policy';
-import { MultiStreamAppender } from '../../src/infra/multi-stream-append';
 import { PgInventoryStore } from '../../src/infra/pg-inventory-store';
 
 /** A private inventory database (tables + event store) for one test file. */
@@ -32,7 +31,7 @@ export async function inventoryTestDatabase(label: string) {
     const s = new PgInventoryStore(pool);
     return new StockUnitOfWork({
       store: s,
-      appender: new MultiStreamAppender(events),
+      events,
       strategy: singleThenSplitByPriority,
       warehouses: () => s.warehouses(),
       newId: () => ulid(),

@@ -145,7 +145,7 @@ describe('after-sales archive runner (real PostgreSQL, injected clock)', () => {
     const deliveredAt = DELIVERED_AT + 200 * DAY;
     const blocked = await deliveredOrder(deliveredAt - 1000);
     await run(blocked, 'RequestRefund', { amount: 500, reason: '退差价' }, deliveredAt);
-    const due = [];
+    const due: string[] = [];
     for (let i = 0; i < 5; i++) due.push(await deliveredOrder(deliveredAt + i * 1000));
     const runner = new AfterSalesArchiveRunner(store, changes, { windowDays: 15, scanIntervalMs: 0, clock, batchSize: 2 });
     nowMs = deliveredAt + 16 * DAY;

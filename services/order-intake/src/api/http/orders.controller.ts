@@ -1,15 +1,67 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiPayloadTooLargeResponse,
+  ApiPreconditionFailedResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import type { Actor } from '@flowline/contracts';
 import type { FastifyReply } from 'fastify';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
 import { checkIdempotencyKey, etagOf, OrderVersionMismatchFilter, parseIfMatch } from '../order-api.errors';
 import { ConfirmPaymentDto, ListOrdersQueryDto, ReasonDto, RecordRefundDto, ReleaseOrderDto, RequestRefundDto } from './dto/order-commands.dto';
+import { DomainErrorDto, OrderPageDto, OrderViewDto, ValidationErrorDto, VersionMismatchErrorDto } from './dto/order-responses.dto';
 import { PlaceOrderDto } from './dto/place-order.dto';
 import { toSubmission } from './dto/place-order.mapper';
 
-const IDEMPOTENCY_HEADER = { name: 'Idempotency-Key', required: false, description: 'A retried request with the same key and body is applied once and answered the same' };
-const IF_MATCH_HEADER = { name: 'If-Match', required: false, description: 'The ETag (revision) the client decided on; 412 when the order has changed since' };
+const IDEMPOTENCY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description:
+    'A retried request with the same key and body is applied once and answered the same (header Idempotent-Replayed: true); the same key with another body -> 422 IDEMPOTENCY_KEY_REUSED; concurrent requests with one key run once. 1-200 printable ASCII characters.',
+  schema: { type: 'string', minLength: 1, maxLength: 200, example: 'tmall-3318459620112233445-v1' },
+};
+const IF_MATCH_HEADER = {
+  name: 'If-Match',
+  required: false,
+  description: 'The ETag (revision) the client decided on, e.g. "3"; 412 ORDER_VERSION_MISMATCH when the order has changed since. Absent or * -> no check.',
+  schema: { type: 'string', example: '"3"' },
+};
+
+/** Response headers of a request that returns one order. */
+const ORDER_HEADERS = {
+  ETag: { description: 'The order revision, quoted ("3"); send it back as If-Match', schema: { type: 'string' } },
+  'Idempotent-Replayed': { description: '"true" when the response is the stored answer to an earlier request with this Idempotency-Key', schema: { type: 'string' } },
+};
+
+const ORDER_ID_PARAM = ApiParam({ name: 'orderId', description: 'Order id (ULID) made by the server', example: '01JDGZ6M3V8Q4R5S6T7U8V9W0X' });
+const BAD_REQUEST = ApiBadRequestResponse({ type: ValidationErrorDto, description: 'A field, query parameter or header broke a rule: errors[] names each (field, constraint, message)' });
+const NOT_FOUND = ApiNotFoundResponse({ type: DomainErrorDto, description: 'ORDER_NOT_FOUND: no order has this id' });
+
+/** What every command on an existing order documents: its answer, its headers and each refusal. */
+function OrderCommandDocs(summary: string) {
+  return applyDecorators(
+    ApiOperation({ summary }),
+    ORDER_ID_PARAM,
+    ApiHeader(IDEMPOTENCY_HEADER),
+    ApiHeader(IF_MATCH_HEADER),
+    ApiOkResponse({ type: OrderViewDto, description: 'The order after the command', headers: ORDER_HEADERS }),
+    BAD_REQUEST,
+    NOT_FOUND,
+    ApiConflictResponse({ type: DomainErrorDto, description: 'The order refuses the command in its stage or state (ORDER_ILLEGAL_TRANSITION, ORDER_ON_HOLD, ...; ORDER_CONCURRENT_MODIFICATION: read again)' }),
+    ApiPreconditionFailedResponse({ type: VersionMismatchErrorDto, description: 'ORDER_VERSION_MISMATCH: If-Match no longer holds' }),
+    ApiUnprocessableEntityResponse({ type: DomainErrorDto, description: 'Well-formed but invalid (e.g. ORDER_PAYMENT_AMOUNT_MISMATCH) or IDEMPOTENCY_KEY_REUSED' }),
+  );
+}
 
 function contextOf(headers: Record<string, string | undefined>, key: string | undefined): RequestContext {
   const actorId = headers['x-actor-id'];
@@ -41,6 +93,15 @@ export class OrdersHttpController {
   @Post()
   @ApiOperation({ summary: 'Accept an order from a channel. 201 created; 200 when the channel order already exists (that order is returned).' })
   @ApiHeader({ ...IDEMPOTENCY_HEADER, required: true })
+  @ApiCreatedResponse({
+    type: OrderViewDto,
+    description: 'The order was created',
+    headers: { ...ORDER_HEADERS, Location: { description: '/api/orders/{orderId}', schema: { type: 'string' } } },
+  })
+  @ApiOkResponse({ type: OrderViewDto, description: 'The (channel, channelOrderId) is already an order: that order, none is created', headers: ORDER_HEADERS })
+  @BAD_REQUEST
+  @ApiPayloadTooLargeResponse({ description: 'The body is over BODY_LIMIT_BYTES' })
+  @ApiUnprocessableEntityResponse({ type: DomainErrorDto, description: 'ORDER_TOTAL_MISMATCH (grandTotal differs from the server total), IDEMPOTENCY_KEY_REUSED, or another invalid order' })
   async place(@Body() body: PlaceOrderDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const key = checkIdempotencyKey(headers['idempotency-key'], true);
     const result = await this.api.placeOrder(toSubmission(body, new Date().toISOString()), body.grandTotal, contextOf(headers, key), body);
@@ -50,6 +111,9 @@ export class OrdersHttpController {
 
   @Get()
   @ApiOperation({ summary: 'Orders newest first, filtered by channel / stage / shop / flag; cursor pagination (page size capped at 100).' })
+  @ApiOkResponse({ type: OrderPageDto, description: 'One page from the orders read table; nextCursor is null on the last page' })
+  @BAD_REQUEST
+  @ApiUnprocessableEntityResponse({ type: DomainErrorDto, description: 'INVALID_CURSOR: not a cursor this API issued' })
   async list(@Query() query: ListOrdersQueryDto) {
     return this.api.list({
       ...(query.channel ? { channel: query.channel } : {}),
@@ -63,6 +127,9 @@ export class OrdersHttpController {
 
   @Get(':orderId')
   @ApiOperation({ summary: 'One order: stage, flags, masked customer, totals, revision (also the ETag).' })
+  @ORDER_ID_PARAM
+  @ApiOkResponse({ type: OrderViewDto, headers: { ETag: ORDER_HEADERS.ETag } })
+  @NOT_FOUND
   async get(@Param('orderId') orderId: string, @Res({ passthrough: true }) reply: FastifyReply) {
     const order = await this.api.get(orderId);
     reply.header('ETag', etagOf(order.revision));
@@ -71,9 +138,7 @@ export class OrdersHttpController {
 
   @Post(':orderId/payments')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Finance confirms the payment; the amount must equal the amount due.' })
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiHeader(IF_MATCH_HEADER)
+  @OrderCommandDocs('Finance confirms the payment; the amount must equal the amount due.')
   async pay(@Param('orderId') orderId: string, @Body() body: ConfirmPaymentDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     const data = { amount: body.amount, currency: body.currency ?? 'CNY', ...(body.paymentRef ? { paymentRef: body.paymentRef } : {}) };
@@ -82,9 +147,7 @@ export class OrdersHttpController {
 
   @Post(':orderId/cancel')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel an order that has not shipped; stock is released and packing stopped downstream.' })
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiHeader(IF_MATCH_HEADER)
+  @OrderCommandDocs('Cancel an order that has not shipped; stock is released and packing stopped downstream.')
   async cancel(@Param('orderId') orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'Cancel', { reason: body.reason }, ctx, body));
@@ -92,9 +155,7 @@ export class OrdersHttpController {
 
   @Post(':orderId/refunds')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Request a refund: before shipment the full amount (the order ends refunded once finance records it); after shipment any part, for the returns flow.' })
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiHeader(IF_MATCH_HEADER)
+  @OrderCommandDocs('Request a refund: before shipment the full amount (the order ends refunded once finance records it); after shipment any part, for the returns flow.')
   async refund(@Param('orderId') orderId: string, @Body() body: RequestRefundDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'RequestRefund', { amount: body.amount, reason: body.reason }, ctx, body));
@@ -102,9 +163,7 @@ export class OrdersHttpController {
 
   @Post(':orderId/refunds/confirm')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Finance confirms the money went back: ends an order refunded before shipment; recorded for the returns flow after shipment.' })
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiHeader(IF_MATCH_HEADER)
+  @OrderCommandDocs('Finance confirms the money went back: ends an order refunded before shipment; recorded for the returns flow after shipment.')
   async confirmRefund(@Param('orderId') orderId: string, @Body() body: RecordRefundDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'RecordRefunded', { amount: body.amount }, ctx, body));
@@ -112,9 +171,7 @@ export class OrdersHttpController {
 
   @Post(':orderId/holds')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Put the order on hold (挂起): it keeps its stage and stops moving on.' })
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiHeader(IF_MATCH_HEADER)
+  @OrderCommandDocs('Put the order on hold (挂起): it keeps its stage and stops moving on.')
   async hold(@Param('orderId') orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'PlaceHold', { reason: body.reason }, ctx, body));
@@ -122,9 +179,7 @@ export class OrdersHttpController {
 
   @Post(':orderId/holds/release')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Release the hold; the order continues from its stage.' })
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiHeader(IF_MATCH_HEADER)
+  @OrderCommandDocs('Release the hold; the order continues from its stage.')
   async releaseHold(@Param('orderId') orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'ReleaseHold', { reason: body.reason }, ctx, body));
@@ -132,9 +187,7 @@ export class OrdersHttpController {
 
   @Post(':orderId/exceptions/resolve')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Clear the exception flag (after restocking, checking the address, ...); the order continues.' })
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiHeader(IF_MATCH_HEADER)
+  @OrderCommandDocs('Clear the exception flag (after restocking, checking the address, ...); the order continues.')
   async resolveException(@Param('orderId') orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'ResolveException', { reason: body.reason }, ctx, body));
@@ -142,10 +195,8 @@ export class OrdersHttpController {
 
   @Post(':orderId/release')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Release to the warehouse (manual 审单): the flow rules audit the order first; 409 ORDER_AUDIT_NOT_PASSED when they do not release it.' })
+  @OrderCommandDocs('Release to the warehouse (manual 审单): the flow rules audit the order first; 409 ORDER_AUDIT_NOT_PASSED when they do not release it.')
   @ApiBody({ type: ReleaseOrderDto, required: false })
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiHeader(IF_MATCH_HEADER)
   async release(@Param('orderId') orderId: string, @Body() body: ReleaseOrderDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.release(orderId, ctx, body ?? {}));

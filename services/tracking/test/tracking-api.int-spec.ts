@@ -255,6 +255,7 @@ describe('operations', () => {
   });
 
   it('rebuilds through the admin API and the checksum of the swapped-in tables equals the one before', { timeout: 150_000 }, async () => {
+    await eventually('zero lag', async () => ((await runtime.projector!.measureLag()).every((l) => l.events === 0) ? true : undefined), 30_000, 200);
     const before = await get<{ checksum: string }>('/api/tracking/admin/checksum');
     const started = await fetch(`${svc.httpUrl}/api/tracking/admin/rebuild`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ swap: true }) });
     expect(started.status).toBe(202);

@@ -23,23 +23,38 @@ export const projectionDelay = () =>
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
   });
 
-const lagSeconds = () =>
-  defineGauge({ name: 'flowline_tracking_projection_lag_seconds', help: 'Age of the last applied event where tracking is behind the topic (0 when caught up)', labelNames: ['topic'] as const });
+type Lag = { topic: string; events: number; seconds: number };
+let lastScrape: { at: number; lags: Promise<Lag[]> } | null = null;
 
-/** Measured on scrape: topic high watermarks against tracking's checkpoints. */
+/** One measurement per scrape, shared by both gauges (the registry may collect them in parallel). */
+function scrape(): Promise<Lag[]> {
+  if (!lastScrape || Date.now() - lastScrape.at > 1_000) {
+    lastScrape = {
+      at: Date.now(),
+      lags: Promise.all([...sources()].map((s) => s.measure().catch(() => [] as Lag[]))).then((all) => all.flat()),
+    };
+  }
+  return lastScrape.lags;
+}
+
+/** Measured on scrape: topic high watermarks against what the consumer group handled. */
 export const projectionLagEvents = () =>
   defineGauge({
     name: 'flowline_tracking_projection_lag_events',
-    help: 'Events in the topic after tracking’s checkpoint',
+    help: 'Events in the topic that tracking has not handled yet',
     labelNames: ['topic'] as const,
     async collect() {
-      for (const source of sources()) {
-        const lags = await source.measure().catch(() => []);
-        for (const l of lags) {
-          this.set({ topic: l.topic }, l.events);
-          lagSeconds().set({ topic: l.topic }, l.seconds);
-        }
-      }
+      for (const l of await scrape()) this.set({ topic: l.topic }, l.events);
+    },
+  });
+
+const lagSeconds = () =>
+  defineGauge({
+    name: 'flowline_tracking_projection_lag_seconds',
+    help: 'Age of the last applied event where tracking is behind the topic (0 when caught up)',
+    labelNames: ['topic'] as const,
+    async collect() {
+      for (const l of await scrape()) this.set({ topic: l.topic }, l.seconds);
     },
   });
 

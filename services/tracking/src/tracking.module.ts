@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TrackingGrpcController } from './api/grpc/tracking.grpc.controller';
 import { TrackingAdminController } from './api/http/tracking-admin.controller';
 import { TrackingController } from './api/http/tracking.controller';
+import { BoardController } from './api/http/board.controller';
 import { CLOCK, systemClock, type Clock } from './infra/clock';
 import { TrackingRuntime } from './infra/tracking-runtime';
 import { TRACKING_CONFIG, trackingConfigFromEnv, type TrackingConfig } from './tracking.config';
@@ -19,7 +20,7 @@ export class TrackingModule {
   static forRoot(options: TrackingModuleOptions = {}): DynamicModule {
     return {
       module: TrackingModule,
-      controllers: [TrackingController, TrackingAdminController, TrackingGrpcController],
+      controllers: [TrackingController, TrackingAdminController, BoardController, TrackingGrpcController],
       providers: [
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         { provide: TRACKING_CONFIG, useFactory: () => ({ ...trackingConfigFromEnv(), ...options.config }) },

@@ -243,6 +243,18 @@ describe('gRPC', () => {
   });
 });
 
+describe('board', () => {
+  it('serves the live board page in Chinese, driven by the REST API and the SSE stream', async () => {
+    const res = await fetch(`${svc.httpUrl}/board`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const html = await res.text();
+    expect(html).toContain('订单实时看板');
+    expect(html).toContain("new EventSource('api/tracking/stream')");
+    expect(html).toContain('api/tracking/orders?limit=500');
+  });
+});
+
 describe('operations', () => {
   it('exposes projection lag as Prometheus metrics', async () => {
     // Polled: the gRPC test's event may still be in flight.

@@ -126,11 +126,34 @@ export function cpuSnapshot(named: Record<string, number>): { at: number; cpu: R
     if (s !== undefined) cpu[name] = s;
   }
   cpu.postgres = pidsByComm('postgres').reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  // The same split by database (backend pid -> datname): which service's queries cost what.
+  for (const [db, pids] of Object.entries(backendsByDatabase())) {
+    if (!db.startsWith('flowline_')) continue;
+    cpu[`pg ${db.replace(/^flowline_/, '')}`] = pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  }
   const kafka = pidListeningOn(9092);
   if (kafka !== undefined) cpu.kafka = cpuSeconds(kafka) ?? 0;
   const self = process.cpuUsage();
   cpu['bench client'] = (self.user + self.system) / 1e6;
   return { at: performance.now(), cpu };
+}
+
+/** Backend pids per database, from pg_stat_activity (psql); empty when psql is unavailable. */
+export function backendsByDatabase(): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  try {
+    const text = execFileSync('psql', ['-At', '-F', ' ', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT pid, datname FROM pg_stat_activity WHERE datname IS NOT NULL'], {
+      encoding: 'utf8',
+      timeout: 5_000,
+    });
+    for (const line of text.split('\n')) {
+      const [pid, db] = line.trim().split(' ');
+      if (pid && db) (out[db] ??= []).push(Number(pid));
+    }
+  } catch {
+    /* psql missing or the server elsewhere: no split */
+  }
+  return out;
 }
 
 /** Cores used per group between two snapshots (postgres is approximate: exited backends drop out). */
@@ -141,5 +164,12 @@ export function coresUsed(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeo
     if (a.cpu[name] === undefined) continue;
     out[name] = Math.max(0, Math.round(((v - a.cpu[name]) / sec) * 100) / 100);
   }
+  return out;
+}
+
+/** CPU seconds used per group between two snapshots. */
+export function cpuUsed(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, v] of Object.entries(b.cpu)) if (a.cpu[name] !== undefined) out[name] = Math.max(0, v - a.cpu[name]);
   return out;
 }

@@ -9,15 +9,18 @@
 import { Topics } from '@flowline/contracts';
 import { describeStep, type DoneAt, flowlineStep, baselineStep, held, type StepResult } from '../lib/e2e-step';
 import { watchEvents } from '../lib/event-watch';
+import { LagSampler } from '../lib/kafka-lag';
 import { type Figures, round } from '../lib/harness';
 import { HttpClient } from '../lib/http';
 import { newRunId } from '../lib/orders';
-import { coresUsed, cpuSnapshot } from '../lib/procs';
+import { coresUsed, cpuSnapshot, cpuUsed } from '../lib/procs';
 import { watchStage } from '../lib/sse-watch';
 import { ensureFlowlineStock, setBaselineStock } from '../lib/stock';
 import { ensureSystem } from '../lib/system';
 
 export const RATES = [100, 250, 500, 1000, 1500, 2000];
+/** BENCH_E2E_RATES=100,200 replaces the ladder (quick before/after comparisons). */
+const ladder = () => (process.env.BENCH_E2E_RATES ? process.env.BENCH_E2E_RATES.split(',').map(Number) : RATES);
 const log = (m: string) => console.log(`[e2e] ${m}`);
 
 function coresText(c: Record<string, number>): string {
@@ -68,6 +71,8 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
 
   const ready = await watchEvents(Topics.orderEvents, ['OrderReadyToShip'], `e2e-${runId}`);
   const tracking = await watchStage(sys.urls.tracking, 'ready_to_ship', 'tmall');
+  const lag = new LagSampler();
+  await lag.start();
   const intake = new HttpClient(sys.urls.orderIntake, 512);
   const baseline = new HttpClient(sys.urls.baseline, 512);
   const f: Figures = {};
@@ -77,17 +82,24 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
     const kafkaAt: DoneAt = (id) => ready.seenAt('OrderReadyToShip', id);
     // Warm-up: JIT, pools and consumer fetch loops, not measured.
     await flowlineStep({ rate: 50, durationSec: 3, shape, nextIndex }, intake, doneAt);
-    await baselineStep({ rate: 50, durationSec: 3, shape, nextIndex }, baseline);
+    if (process.env.BENCH_BASELINE !== '0') await baselineStep({ rate: 50, durationSec: 3, shape, nextIndex }, baseline);
     sys.rss.mark();
 
     const ours = await climb(
-      RATES,
+      ladder(),
       probeSec,
       holdSec,
       async (rate, sec) => {
         const before = cpuSnapshot(sys.pids());
+        lag.mark();
         const r = await flowlineStep({ rate, durationSec: sec, shape, nextIndex }, intake, doneAt, { 'to OrderReadyToShip on Kafka': kafkaAt });
-        cores[`flowline @${rate}/s ${sec} s`] = coresText(coresUsed(before, cpuSnapshot(sys.pids())));
+        const after = cpuSnapshot(sys.pids());
+        cores[`flowline @${rate}/s ${sec} s`] = coresText(coresUsed(before, after));
+        const lags = lag.mark();
+        f[`detail.max consumer lag @${rate}/s ${sec} s`] = JSON.stringify(lags);
+        // CPU milliseconds per accepted order, per process: what an order costs each stage.
+        if (r.accepted > 0) f[`detail.cpu ms per order @${rate}/s ${sec} s`] = JSON.stringify(Object.fromEntries(Object.entries(cpuUsed(before, after)).map(([k, v]) => [k, round((v * 1000) / r.accepted, 2)])));
+        log(`  cores: ${cores[`flowline @${rate}/s ${sec} s`]}; max consumer lag: ${JSON.stringify(lags)}`);
         const broken = tracking.error();
         if (broken) throw new Error(`tracking stream broke: ${broken}`);
         return r;
@@ -95,8 +107,9 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
       'flowline',
     );
     const rssOurs = sys.rss.mark();
+    // BENCH_BASELINE=0 leaves the baseline out (quick before/after comparisons of Flowline alone).
     const theirs = await climb(
-      RATES,
+      process.env.BENCH_BASELINE === '0' ? [] : ladder(),
       probeSec,
       holdSec,
       async (rate, sec) => {
@@ -137,6 +150,7 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
     for (const [name, s] of Object.entries(rssOurs)) f[`detail.rss max MiB ${name}`] = round(s.maxMiB, 0);
   } finally {
     tracking.stop();
+    await lag.stop();
     await ready.stop();
     intake.close();
     baseline.close();

@@ -24,3 +24,22 @@ export type TopicName = (typeof Topics)[keyof typeof Topics];
 export function deadLetterTopic(topic: string): string {
   return `${topic}.dlq`;
 }
+
+/** Topics that carry integration events: the durable history every read model is rebuilt from. */
+export const EVENT_TOPICS: readonly string[] = [
+  Topics.orderEvents,
+  Topics.inventoryEvents,
+  Topics.approvalEvents,
+  Topics.fulfillmentEvents,
+  Topics.notificationEvents,
+];
+
+/**
+ * Broker settings a topic is created with (logical name, without any test prefix).
+ * Event topics keep everything (no time or size retention): tracking rebuilds its read models by
+ * replaying them from offset 0 (docs/adr/0006). Command and dead-letter topics keep the broker's
+ * default retention.
+ */
+export function topicConfig(topic: string): Record<string, string> {
+  return EVENT_TOPICS.includes(topic) ? { 'retention.ms': '-1', 'retention.bytes': '-1', 'cleanup.policy': 'delete' } : {};
+}

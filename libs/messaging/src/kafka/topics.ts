@@ -1,4 +1,4 @@
-import { deadLetterTopic } from '@flowline/contracts';
+import { deadLetterTopic, topicConfig } from '@flowline/contracts';
 import type { Admin } from 'kafkajs';
 
 /**
@@ -34,7 +34,10 @@ export interface EnsureTopicsOptions {
   /** Partitions of the dead-letter topics (default: same as `partitions`). */
   deadLetterPartitions?: number;
   replicationFactor?: number;
-  /** Extra topic configs, e.g. `{ 'retention.ms': '604800000' }`. */
+  /**
+   * Extra topic configs, e.g. `{ 'retention.ms': '604800000' }`, on top of each topic's own
+   * settings from the contracts (`topicConfig`: event topics keep everything).
+   */
   configEntries?: Record<string, string>;
   /** How long to wait for every partition of a created topic to have a leader (default 30 s). */
   leaderTimeoutMs?: number;
@@ -58,7 +61,8 @@ export async function ensureTopics(admin: Admin, topics: readonly string[], opti
     wanted.set(names.physical(t), options.partitions);
     if (options.deadLetters !== false) wanted.set(names.deadLetter(t), options.deadLetterPartitions ?? options.partitions);
   }
-  const configEntries = Object.entries(options.configEntries ?? {}).map(([name, value]) => ({ name, value }));
+  const configEntriesOf = (physical: string) =>
+    Object.entries({ ...topicConfig(names.logical(physical)), ...options.configEntries }).map(([name, value]) => ({ name, value }));
 
   const created: string[] = [];
   for (let attempt = 0; ; attempt++) {
@@ -74,7 +78,7 @@ export async function ensureTopics(admin: Admin, topics: readonly string[], opti
           topic,
           numPartitions: wanted.get(topic)!,
           replicationFactor: options.replicationFactor ?? 1,
-          configEntries,
+          configEntries: configEntriesOf(topic),
         })),
       });
       created.push(...missing);

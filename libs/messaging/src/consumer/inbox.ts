@@ -43,6 +43,27 @@ export async function claimInbox(tx: SqlQueryable, table: string, entry: InboxEn
   return (r.rowCount ?? 0) > 0;
 }
 
+/**
+ * Claims several events of one partition for a group in one statement (inside the caller's
+ * transaction). Returns the ids newly claimed; the others were applied before. An id listed twice
+ * is claimed once: the caller applies its first occurrence only.
+ */
+export async function claimInboxMany(
+  tx: SqlQueryable,
+  table: string,
+  batch: { group: string; topic: string; partition: number; events: { eventId: string; eventType: string; offset: string }[] },
+): Promise<Set<string>> {
+  const r = await tx.query(
+    `INSERT INTO ${quoteTable(table)} (consumer_group, event_id, event_type, topic, partition, "offset")
+     SELECT $1, e.event_id, e.event_type, $2, $3, e.off
+       FROM unnest($4::text[], $5::text[], $6::bigint[]) AS e(event_id, event_type, off)
+     ON CONFLICT (consumer_group, event_id) DO NOTHING
+     RETURNING event_id`,
+    [batch.group, batch.topic, batch.partition, batch.events.map((e) => e.eventId), batch.events.map((e) => e.eventType), batch.events.map((e) => e.offset)],
+  );
+  return new Set((r.rows as { event_id: string }[]).map((row) => row.event_id));
+}
+
 /** Deletes inbox rows older than `olderThan` (keep them longer than the topic retention). */
 export async function pruneInbox(db: SqlQueryable, olderThan: Date, table: string = DEFAULT_INBOX_TABLE): Promise<number> {
   const r = await db.query(`DELETE FROM ${quoteTable(table)} WHERE processed_at < $1`, [olderThan.toISOString()]);

@@ -11,7 +11,7 @@ import { contextFromHeaders, messagingTracer } from '../kafka/tracing';
 import { errorMessage, stderrLogger, type MessagingLogger } from '../logger';
 import { consumerMetrics } from '../metrics';
 import type { SqlQueryable } from '../sql';
-import { claimInbox, DEFAULT_INBOX_TABLE, ensureInbox } from './inbox';
+import { claimInbox, claimInboxMany, DEFAULT_INBOX_TABLE, ensureInbox } from './inbox';
 import { pgTransactions, type PgTransaction, type TransactionRunner } from './transactions';
 
 /** Where a message came from, for handlers that need more than the envelope. */
@@ -54,6 +54,23 @@ interface BaseConsumerOptions<Tx extends SqlQueryable> {
   fromBeginning?: boolean;
   /** Partitions handled in parallel by this process (default 1). Order within a partition always holds. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Group commit (off by default: one transaction per message). Up to `maxMessages` consecutive
+   * messages of a partition batch share ONE transaction: their inbox rows are claimed in one
+   * statement, then each handler runs, and one COMMIT covers them all, so a busy partition pays
+   * one commit (one WAL flush) per chunk instead of per message. A chunk never holds two messages
+   * with the same key, so a handler whose effects belong to the message's key (an order's stream,
+   * for a topic keyed by order id) always reads that key's committed state. If the chunk's
+   * transaction fails, none of it was applied and its messages take the per-message path
+   * (retries, dead letters) one by one. Keep chunks small where the transaction holds back others
+   * (an event log read in transaction-id order waits for it).
+   */
+  batch?: { maxMessages: number };
+  /**
+   * Messages for which this returns false are acknowledged without a transaction or an inbox row
+   * (events the handler would ignore anyway). Default: every message goes to the handler.
+   */
+  accept?: (envelope: EventEnvelope, topic: string) => boolean;
   sessionTimeout?: number;
   heartbeatInterval?: number;
   /**
@@ -86,7 +103,7 @@ export interface ConsumerHandle {
   stop(): Promise<void>;
 }
 
-type Outcome = 'applied' | 'duplicate' | 'dead-lettered' | 'aborted';
+type Outcome = 'applied' | 'duplicate' | 'skipped' | 'dead-lettered' | 'aborted';
 
 /**
  * Runs a consumer group over `topics` with an inbox, bounded retries and dead letters.
@@ -107,6 +124,8 @@ export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOpt
   const maxRetries = options.maxRetries ?? 4;
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2 };
   const isRetriable = options.isRetriable ?? (() => true);
+  const accept = options.accept ?? (() => true);
+  const chunkSize = Math.max(1, Math.floor(options.batch?.maxMessages ?? 1));
   const logger = options.logger ?? stderrLogger;
   const group = options.groupId;
   const tracer = messagingTracer();
@@ -159,6 +178,19 @@ export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOpt
     logger.warn('message dead-lettered', { group, topic, partition, offset: message.offset, attempts, error: errorMessage(error) });
   }
 
+  function spanAttributes(topic: string, partition: number, message: KafkaMessage, envelope: EventEnvelope) {
+    return {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': topic,
+      'messaging.consumer.group.name': group,
+      'messaging.destination.partition.id': String(partition),
+      'messaging.kafka.offset': Number(message.offset),
+      'messaging.message.id': envelope.eventId,
+      'flowline.event.type': envelope.type,
+    };
+  }
+
   async function handle(message: KafkaMessage, topic: string, partition: number, heartbeat: () => Promise<void>): Promise<Outcome> {
     const headers = readHeaders(message.headers);
     let envelope: EventEnvelope;
@@ -169,21 +201,13 @@ export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOpt
       await deadLetter(message, topic, partition, 1, e);
       return 'dead-lettered';
     }
+    if (!accept(envelope, topic)) return 'skipped';
     const parent = contextFromHeaders(headers);
     return tracer.startActiveSpan(
       `consume ${topic}`,
       {
         kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': topic,
-          'messaging.consumer.group.name': group,
-          'messaging.destination.partition.id': String(partition),
-          'messaging.kafka.offset': Number(message.offset),
-          'messaging.message.id': envelope.eventId,
-          'flowline.event.type': envelope.type,
-        },
+        attributes: spanAttributes(topic, partition, message, envelope),
       },
       parent,
       async (span) => {
@@ -234,6 +258,115 @@ export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOpt
     return true;
   }
 
+  interface Pending {
+    message: KafkaMessage;
+    /** null: not accepted, acknowledged without a transaction. */
+    envelope: EventEnvelope | null;
+    headers: Record<string, string>;
+  }
+
+  /**
+   * One chunk in one transaction (see `batch`). Resolves to false when the consumer is stopping
+   * and the chunk's remainder was left unprocessed (not resolved: it is redelivered).
+   */
+  async function applyChunk(chunk: Pending[], topic: string, partition: number, resolveOffset: (offset: string) => void, heartbeat: () => Promise<void>): Promise<boolean> {
+    const work = chunk.filter((p): p is Pending & { envelope: EventEnvelope } => p.envelope !== null);
+    if (work.length > 0) {
+      let applied = 0;
+      let duplicates = 0;
+      try {
+        await transactions.run(async (tx) => {
+          applied = 0;
+          duplicates = 0;
+          const claimed = await claimInboxMany(tx, inboxTable, {
+            group,
+            topic,
+            partition,
+            events: work.map((p) => ({ eventId: p.envelope.eventId, eventType: p.envelope.type, offset: p.message.offset })),
+          });
+          const seen = new Set<string>();
+          for (const p of work) {
+            const id = p.envelope.eventId;
+            const fresh = claimed.has(id) && !seen.has(id);
+            seen.add(id);
+            if (!fresh) {
+              duplicates++;
+              continue;
+            }
+            const info: ConsumedMessage = { topic, partition, offset: p.message.offset, key: p.message.key?.toString('utf8') ?? null, headers: p.headers, attempt: 1 };
+            await tracer.startActiveSpan(
+              `consume ${topic}`,
+              { kind: SpanKind.CONSUMER, attributes: { ...spanAttributes(topic, partition, p.message, p.envelope), 'flowline.consumer.chunk': work.length } },
+              contextFromHeaders(p.headers),
+              async (span) => {
+                try {
+                  await handler(p.envelope, tx, info);
+                } catch (e) {
+                  span.recordException(e as Error);
+                  span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(e) });
+                  throw e;
+                } finally {
+                  span.end();
+                }
+              },
+            );
+            applied++;
+          }
+        });
+      } catch {
+        // Nothing of the chunk was applied: one message at a time, with retries and dead letters.
+        for (const p of chunk) {
+          if (p.envelope !== null && (await handle(p.message, topic, partition, heartbeat)) === 'aborted') return false;
+          resolveOffset(p.message.offset);
+        }
+        return true;
+      }
+      if (applied > 0) metrics.processed.inc({ group, topic }, applied);
+      if (duplicates > 0) metrics.duplicates.inc({ group, topic }, duplicates);
+    }
+    resolveOffset(chunk[chunk.length - 1].message.offset);
+    await heartbeat();
+    return true;
+  }
+
+  async function eachChunkedBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const topic = names.logical(batch.topic);
+    const high = Number(batch.highWatermark);
+    let chunk: Pending[] = [];
+    let keys = new Set<string>();
+    const flush = async (): Promise<boolean> => {
+      if (chunk.length === 0) return true;
+      const c = chunk;
+      chunk = [];
+      keys = new Set();
+      const goOn = await applyChunk(c, topic, batch.partition, resolveOffset, heartbeat);
+      metrics.lag.set({ group, topic, partition: String(batch.partition) }, Math.max(0, high - Number(c[c.length - 1].message.offset) - 1));
+      return goOn;
+    };
+    const stopRequested = () => !options.drainBatchOnStop && (!isRunning() || stopping.signal.aborted);
+    for (const message of batch.messages) {
+      if (isStale()) return;
+      if (stopRequested()) break;
+      let envelope: EventEnvelope;
+      try {
+        envelope = decodeEnvelope(message.value);
+      } catch (e) {
+        if (!(await flush())) return;
+        await deadLetter(message, topic, batch.partition, 1, e);
+        resolveOffset(message.offset);
+        continue;
+      }
+      const accepted = accept(envelope, topic);
+      const key = message.key?.toString('utf8') ?? '';
+      if (accepted && keys.has(key) && !(await flush())) return;
+      chunk.push({ message, envelope: accepted ? envelope : null, headers: readHeaders(message.headers) });
+      if (accepted) keys.add(key);
+      if (chunk.length >= chunkSize && !(await flush())) return;
+    }
+    // Stopping: the chunk not yet applied stays unresolved and is redelivered to the next owner.
+    if (!isStale() && !stopRequested()) await flush();
+  }
+
   async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const topic = names.logical(batch.topic);
     const high = Number(batch.highWatermark);
@@ -255,7 +388,7 @@ export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOpt
     // Offsets are resolved one by one, after each message's transaction committed.
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-    eachBatch,
+    eachBatch: chunkSize > 1 ? eachChunkedBatch : eachBatch,
   });
 
   let stopped: Promise<void> | null = null;

@@ -1,7 +1,10 @@
 /**
- * The live tracking board (订单实时看板): one static page, no build step, no dependencies. It loads
- * the open orders from the REST API, then follows `/api/tracking/stream` (SSE); cards are coloured by
- * SLA status and move between stage columns as events arrive. Texts in Chinese for the floor.
+ * The live tracking board (订单实时看板): one static page, no build step, no dependencies, no CDN.
+ * It subscribes to `/api/tracking/stream` (SSE) first, then loads every open order from the REST API
+ * (following the cursor), so no change is lost between the two; on every (re)connect it reloads.
+ * Cards sit in stage columns, coloured by SLA status (green / yellow / red, with the word too),
+ * most urgent first; stuck orders are listed in a strip under the header; hold and exception
+ * reasons are on the card (a wall display has no mouse). Texts in Chinese for the floor.
  * Every value from the API is inserted with textContent (never as HTML).
  */
 export const BOARD_PAGE = `<!doctype html>
@@ -11,164 +14,257 @@ export const BOARD_PAGE = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>订单实时看板 · Flowline</title>
 <style>
-  :root { --green:#1f9d55; --yellow:#d69e2e; --red:#e3342f; --grey:#8795a1; --bg:#f5f7fa; }
+  :root { --green:#16a34a; --yellow:#d97706; --red:#dc2626; --grey:#94a3b8; --bg:#eef2f6; --ink:#1e293b; --muted:#64748b; }
   * { box-sizing: border-box; }
-  body { margin:0; font-family: "PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif; background:var(--bg); color:#22292f; }
-  header { display:flex; align-items:center; gap:24px; padding:12px 20px; background:#fff; border-bottom:1px solid #dae1e7; flex-wrap:wrap; }
-  h1 { font-size:20px; margin:0; }
-  .stat { display:flex; flex-direction:column; align-items:center; min-width:64px; }
-  .stat b { font-size:22px; }
-  .stat span { font-size:12px; color:#606f7b; }
-  .dot { display:inline-block; width:10px; height:10px; border-radius:50%; margin-right:4px; vertical-align:middle; }
-  .g { background:var(--green); } .y { background:var(--yellow); } .r { background:var(--red); } .n { background:var(--grey); }
-  #conn { margin-left:auto; font-size:13px; color:#606f7b; }
-  #kpi { font-size:13px; color:#3d4852; }
-  main { display:grid; grid-template-columns: repeat(7, minmax(170px, 1fr)); gap:10px; padding:12px; overflow-x:auto; }
-  section { background:#fff; border-radius:6px; border:1px solid #dae1e7; min-height:200px; display:flex; flex-direction:column; }
-  section h2 { font-size:15px; margin:0; padding:8px 10px; border-bottom:1px solid #eef1f5; display:flex; justify-content:space-between; }
-  .cards { padding:6px; display:flex; flex-direction:column; gap:6px; overflow-y:auto; max-height:calc(100vh - 150px); }
-  .card { border-left:6px solid var(--grey); background:#fbfcfd; border-radius:4px; padding:6px 8px; font-size:12px; line-height:1.5; }
-  .card.green { border-color:var(--green); } .card.yellow { border-color:var(--yellow); background:#fffbea; } .card.red { border-color:var(--red); background:#fcebea; }
-  .card .id { font-family:monospace; font-size:12px; font-weight:bold; }
-  .card .tags span { display:inline-block; padding:0 4px; margin-right:4px; border-radius:3px; font-size:11px; color:#fff; }
-  .t-hold { background:#6c757d; } .t-exc { background:var(--red); } .t-stuck { background:#000; }
-  .flash { animation: flash 1.2s ease-out; }
-  @keyframes flash { from { box-shadow:0 0 0 3px #3490dc; } to { box-shadow:none; } }
+  body { margin:0; font-family: "PingFang SC","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei",sans-serif; background:var(--bg); color:var(--ink); }
+  header { display:flex; align-items:center; gap:14px; padding:10px 16px; background:#fff; border-bottom:1px solid #d5dce4; flex-wrap:wrap; }
+  h1 { font-size:22px; margin:0 8px 0 0; letter-spacing:1px; }
+  .chips { display:flex; gap:8px; flex-wrap:wrap; }
+  .chip { display:flex; flex-direction:column; align-items:center; justify-content:center; min-width:76px; padding:4px 10px; border-radius:8px; background:#f1f5f9; border:1px solid #e2e8f0; }
+  .chip b { font-size:24px; line-height:1.15; font-variant-numeric: tabular-nums; }
+  .chip span { font-size:12px; color:var(--muted); }
+  .chip.green { background:#f0fdf4; border-color:#bbf7d0; } .chip.green b { color:var(--green); }
+  .chip.yellow { background:#fffbeb; border-color:#fde68a; } .chip.yellow b { color:var(--yellow); }
+  .chip.red { background:#fef2f2; border-color:#fecaca; } .chip.red b { color:var(--red); }
+  .chip.stuck { background:#1e293b; border-color:#1e293b; } .chip.stuck b, .chip.stuck span { color:#fff; }
+  #kpi { display:flex; gap:6px 14px; flex-wrap:wrap; font-size:13px; color:#334155; max-width:520px; }
+  #kpi span b { font-variant-numeric: tabular-nums; }
+  #status { margin-left:auto; text-align:right; font-size:13px; color:var(--muted); line-height:1.5; }
+  #conn::before { content:''; display:inline-block; width:9px; height:9px; border-radius:50%; background:var(--grey); margin-right:5px; vertical-align:middle; }
+  #conn[data-state="live"] { color:var(--green); } #conn[data-state="live"]::before { background:var(--green); }
+  #conn[data-state="down"] { color:var(--red); font-weight:bold; } #conn[data-state="down"]::before { background:var(--red); }
+  #stuckbar { display:none; align-items:center; gap:8px; flex-wrap:wrap; margin:10px 12px 0; padding:8px 12px; background:#fff; border:2px solid var(--ink); border-radius:8px; font-size:13px; }
+  #stuckbar.on { display:flex; }
+  #stuckbar > b { background:var(--ink); color:#fff; padding:2px 8px; border-radius:4px; }
+  #stuckbar .s { padding:2px 8px; border-radius:4px; background:#fef2f2; border:1px solid #fecaca; }
+  #stuckbar .s i { font-style:normal; font-family:ui-monospace,monospace; font-weight:bold; }
+  main { display:grid; grid-template-columns: repeat(7, minmax(190px, 1fr)); gap:10px; padding:10px 12px 12px; overflow-x:auto; }
+  section { background:#fff; border-radius:8px; border:1px solid #d5dce4; min-height:240px; display:flex; flex-direction:column; }
+  section h2 { font-size:16px; margin:0; padding:8px 10px; border-bottom:1px solid #e2e8f0; display:flex; align-items:center; gap:8px; }
+  section h2 .count { margin-left:auto; font-size:20px; font-variant-numeric: tabular-nums; }
+  section h2 .mini { font-size:12px; font-weight:normal; display:flex; gap:6px; }
+  .mini .r { color:var(--red); font-weight:bold; } .mini .y { color:var(--yellow); font-weight:bold; }
+  .cards { padding:6px; display:flex; flex-direction:column; gap:6px; overflow-y:auto; max-height:calc(100vh - 190px); }
+  .empty { color:#94a3b8; font-size:13px; text-align:center; padding:18px 0; }
+  .more { color:var(--muted); font-size:12px; text-align:center; padding:4px 0; }
+  .card { border:1px solid #e2e8f0; border-left:7px solid var(--grey); background:#fff; border-radius:6px; padding:6px 8px; font-size:13px; line-height:1.5; }
+  .card[data-sla="green"] { border-left-color:var(--green); }
+  .card[data-sla="yellow"] { background:#fffbeb; border-color:#fde68a; border-left-color:var(--yellow); }
+  .card[data-sla="red"] { background:#fef2f2; border-color:#fecaca; border-left-color:var(--red); }
+  .card .top { display:flex; align-items:center; gap:6px; }
+  .card .id { font-family:ui-monospace,"DejaVu Sans Mono",monospace; font-weight:bold; font-size:13px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+  .badge { margin-left:auto; flex:none; font-size:12px; padding:0 6px; border-radius:10px; color:#fff; }
+  .badge.green { background:var(--green); } .badge.yellow { background:var(--yellow); } .badge.red { background:var(--red); }
+  .card .who { color:#334155; }
+  .card .time { display:flex; flex-wrap:wrap; justify-content:space-between; gap:0 8px; color:var(--muted); font-variant-numeric: tabular-nums; }
+  .card .time span { white-space:nowrap; }
+  .card .due.late { color:var(--red); font-weight:bold; } .card .due.soon { color:var(--yellow); font-weight:bold; }
+  .card .tags:empty, .card .why:empty { display:none; }
+  .card .tags span { display:inline-block; padding:0 6px; margin:2px 4px 0 0; border-radius:4px; font-size:12px; color:#fff; }
+  .card .why { color:#b91c1c; font-size:12px; }
+  .t-hold { background:#475569; } .t-exc { background:var(--red); } .t-stuck { background:var(--ink); } .t-prio { background:#7c3aed; }
+  .flash { animation: flash 1.5s ease-out; }
+  @keyframes flash { from { box-shadow:0 0 0 3px #2563eb; } to { box-shadow:0 0 0 0 transparent; } }
 </style>
 </head>
 <body>
 <header>
   <h1>订单实时看板</h1>
-  <div class="stat"><b id="c-green">0</b><span><i class="dot g"></i>正常</span></div>
-  <div class="stat"><b id="c-yellow">0</b><span><i class="dot y"></i>预警</span></div>
-  <div class="stat"><b id="c-red">0</b><span><i class="dot r"></i>超时</span></div>
-  <div class="stat"><b id="c-stuck">0</b><span>卡单（超24小时）</span></div>
-  <div class="stat"><b id="c-exc">0</b><span>异常</span></div>
-  <div class="stat"><b id="c-hold">0</b><span>挂起</span></div>
+  <div class="chips">
+    <div class="chip"><b id="c-open">0</b><span>在途订单</span></div>
+    <div class="chip green"><b id="c-green">0</b><span>正常</span></div>
+    <div class="chip yellow"><b id="c-yellow">0</b><span>预警（≥80%时限）</span></div>
+    <div class="chip red"><b id="c-red">0</b><span>超时</span></div>
+    <div class="chip stuck"><b id="c-stuck">0</b><span>卡单（同一阶段超24小时）</span></div>
+    <div class="chip"><b id="c-exc">0</b><span>异常</span></div>
+    <div class="chip"><b id="c-hold">0</b><span>挂起</span></div>
+  </div>
   <div id="kpi"></div>
-  <div id="conn">连接中…</div>
+  <div id="status"><div id="conn" data-state="connecting">连接中…</div><div id="updated"></div></div>
 </header>
+<div id="stuckbar"><b>卡单</b></div>
 <main id="board"></main>
 <script>
 (function () {
   var STAGES = [
-    ['placed', '下单'], ['paid', '支付确认'], ['stock_reserved', '库存锁定'], ['awaiting_approval', '审批中'],
-    ['ready_to_ship', '待发货'], ['packed', '打包出库'], ['shipped', '已发货']
+    ['placed', '待支付'], ['paid', '已支付'], ['stock_reserved', '库存已锁定'], ['awaiting_approval', '待审批'],
+    ['ready_to_ship', '待发货'], ['packed', '已打包'], ['shipped', '已发货（待签收）']
   ];
   var CHANNELS = { taobao: '淘宝', tmall: '天猫', jd: '京东', pinduoduo: '拼多多', douyin: '抖店', web: '官网', offline: '门店', api: '接口' };
-  var orders = new Map();
-  var board = document.getElementById('board');
+  var SLA_TEXT = { green: '正常', yellow: '预警', red: '超时' };
+  var RANK = { red: 0, yellow: 1, green: 2, none: 3 };
+  var MAX_CARDS = 60;
+  var STAGE_NAME = {};
+  var latest = new Map();   // orderId -> newest view seen (closed orders too, so a stale copy never revives them)
+  var flashIds = new Set();
+  var loading = null, pending = [];
   var columns = {};
+  var board = document.getElementById('board');
   STAGES.forEach(function (s) {
+    STAGE_NAME[s[0]] = s[1];
     var sec = document.createElement('section');
+    sec.setAttribute('data-stage', s[0]);
     var h = document.createElement('h2');
-    var title = document.createElement('span'); title.textContent = s[1];
-    var count = document.createElement('span'); count.textContent = '0';
-    h.appendChild(title); h.appendChild(count);
+    h.appendChild(text('span', 'title', s[1]));
+    var mini = text('span', 'mini', '');
+    var count = text('span', 'count', '0');
+    h.appendChild(mini); h.appendChild(count);
     var cards = document.createElement('div'); cards.className = 'cards';
     sec.appendChild(h); sec.appendChild(cards); board.appendChild(sec);
-    columns[s[0]] = { cards: cards, count: count };
+    columns[s[0]] = { cards: cards, count: count, mini: mini };
   });
 
-  function since(iso) {
-    var ms = Date.now() - Date.parse(iso);
+  function text(el, cls, value) { var e = document.createElement(el); if (cls) e.className = cls; e.textContent = value; return e; }
+  function dur(ms) {
     if (ms < 0) ms = 0;
     var m = Math.floor(ms / 60000), h = Math.floor(m / 60), d = Math.floor(h / 24);
     if (d > 0) return d + '天' + (h % 24) + '小时';
     if (h > 0) return h + '小时' + (m % 60) + '分';
     return m + '分钟';
   }
-  function text(el, cls, value) { var e = document.createElement(el); if (cls) e.className = cls; e.textContent = value; return e; }
+  // The server's colour was computed at sla.asOf; never show "time left" for a moment before it.
+  function nowFor(o) { var t = Date.now(), a = o.sla && o.sla.asOf ? Date.parse(o.sla.asOf) : 0; return a > t ? a : t; }
+  function isOpen(o) { return !!columns[o.stage]; }
+  function has(o, flag) { return o.flags.indexOf(flag) >= 0; }
+  function newer(a, b) {
+    if (a.eventCount !== b.eventCount) return a.eventCount > b.eventCount;
+    return (a.sla.asOf || '') >= (b.sla.asOf || '');
+  }
+  function apply(o, flash) {
+    var old = latest.get(o.orderId);
+    if (old && !newer(o, old)) return;
+    latest.set(o.orderId, o);
+    if (flash) flashIds.add(o.orderId);
+  }
 
-  function render(o, flash) {
-    var old = document.getElementById('o-' + o.orderId);
-    if (old) old.remove();
-    var col = columns[o.stage];
-    if (!col) { orders.delete(o.orderId); return; }
-    var card = document.createElement('div');
-    card.id = 'o-' + o.orderId;
-    card.className = 'card ' + (o.sla.colour === 'none' ? '' : o.sla.colour) + (flash ? ' flash' : '');
-    card.appendChild(text('div', 'id', o.orderId.length > 14 ? '…' + o.orderId.slice(-12) : o.orderId));
-    card.appendChild(text('div', '', (CHANNELS[o.channel] || o.channel) + ' · ' + (o.customerMasked || '') + ' · ¥' + (o.grandTotal / 100).toFixed(2)));
-    var t = text('div', 'since', '本阶段 ' + since(o.stageEnteredAt));
-    t.setAttribute('data-since', o.stageEnteredAt);
-    card.appendChild(t);
-    if (o.sla.dueAt) card.appendChild(text('div', '', '时限 ' + new Date(o.sla.dueAt).toLocaleString('zh-CN', { hour12: false })));
-    var tags = document.createElement('div'); tags.className = 'tags';
-    if (o.flags.indexOf('on_hold') >= 0) tags.appendChild(text('span', 't-hold', '挂起'));
-    if (o.flags.indexOf('exception') >= 0) tags.appendChild(text('span', 't-exc', '异常'));
-    if (o.stuck) tags.appendChild(text('span', 't-stuck', '卡单'));
-    card.appendChild(tags);
-    card.title = (o.holdReason || o.exceptionReason || '');
-    // Most urgent first: red, yellow, green, then the longest in the stage.
-    var rank = { red: 0, yellow: 1, green: 2, none: 3 };
-    var inserted = false;
-    for (var i = 0; i < col.cards.children.length; i++) {
-      var other = orders.get(col.cards.children[i].id.slice(2));
-      if (!other) continue;
-      if (rank[o.sla.colour] < rank[other.sla.colour] || (rank[o.sla.colour] === rank[other.sla.colour] && o.stageEnteredAt < other.stageEnteredAt)) {
-        col.cards.insertBefore(card, col.cards.children[i]); inserted = true; break;
-      }
+  function card(o) {
+    var c = document.createElement('div');
+    c.id = 'o-' + o.orderId;
+    c.className = 'card' + (flashIds.has(o.orderId) ? ' flash' : '');
+    c.setAttribute('data-sla', o.sla.colour);
+    c.title = o.orderId + (o.channelOrderId ? '  平台单号 ' + o.channelOrderId : '');
+    var top = document.createElement('div'); top.className = 'top';
+    top.appendChild(text('span', 'id', o.orderId.length > 16 ? '…' + o.orderId.slice(-12) : o.orderId));
+    if (SLA_TEXT[o.sla.colour]) top.appendChild(text('span', 'badge ' + o.sla.colour, SLA_TEXT[o.sla.colour]));
+    c.appendChild(top);
+    var money = (o.currency && o.currency !== 'CNY' ? o.currency + ' ' : '¥') + (o.grandTotal / 100).toFixed(2);
+    c.appendChild(text('div', 'who', [CHANNELS[o.channel] || o.channel, o.customerMasked, o.city, money].filter(Boolean).join(' · ')));
+    var time = document.createElement('div'); time.className = 'time';
+    time.appendChild(text('span', '', '本阶段 ' + dur(Date.now() - Date.parse(o.stageEnteredAt))));
+    if (o.sla.dueAt) {
+      var left = Date.parse(o.sla.dueAt) - nowFor(o);
+      time.appendChild(text('span', 'due ' + (left < 0 ? 'late' : o.sla.colour === 'yellow' ? 'soon' : ''), left < 0 ? '已超时 ' + dur(-left) : '剩余 ' + dur(left)));
     }
-    if (!inserted) col.cards.appendChild(card);
+    c.appendChild(time);
+    var tags = document.createElement('div'); tags.className = 'tags';
+    if (has(o, 'on_hold')) tags.appendChild(text('span', 't-hold', '挂起'));
+    if (has(o, 'exception')) tags.appendChild(text('span', 't-exc', '异常'));
+    if (o.stuck) tags.appendChild(text('span', 't-stuck', '卡单'));
+    if (o.priority === 'high') tags.appendChild(text('span', 't-prio', '加急'));
+    c.appendChild(tags);
+    var why = [o.exceptionReason, o.holdReason && o.holdReason !== o.exceptionReason ? o.holdReason : null].filter(Boolean).join('；');
+    c.appendChild(text('div', 'why', why));
+    return c;
   }
 
-  function counts() {
-    var c = { green: 0, yellow: 0, red: 0, stuck: 0, exc: 0, hold: 0 };
-    var per = {};
-    orders.forEach(function (o) {
-      if (!columns[o.stage]) return;
-      per[o.stage] = (per[o.stage] || 0) + 1;
+  function render() {
+    var per = {}, c = { open: 0, green: 0, yellow: 0, red: 0, stuck: 0, exc: 0, hold: 0 }, stuck = [];
+    STAGES.forEach(function (s) { per[s[0]] = []; });
+    latest.forEach(function (o) {
+      if (!isOpen(o)) return;
+      per[o.stage].push(o);
+      c.open++;
       if (c[o.sla.colour] !== undefined) c[o.sla.colour]++;
-      if (o.stuck) c.stuck++;
-      if (o.flags.indexOf('exception') >= 0) c.exc++;
-      if (o.flags.indexOf('on_hold') >= 0) c.hold++;
+      if (o.stuck) { c.stuck++; stuck.push(o); }
+      if (has(o, 'exception')) c.exc++;
+      if (has(o, 'on_hold')) c.hold++;
     });
-    ['green', 'yellow', 'red', 'stuck', 'exc', 'hold'].forEach(function (k) { document.getElementById('c-' + k).textContent = String(c[k]); });
-    STAGES.forEach(function (s) { columns[s[0]].count.textContent = String(per[s[0]] || 0); });
+    Object.keys(c).forEach(function (k) { document.getElementById('c-' + k).textContent = String(c[k]); });
+    STAGES.forEach(function (s) {
+      var col = columns[s[0]], list = per[s[0]];
+      // Most urgent first: red, yellow, green, no clock; then the longest in the stage.
+      list.sort(function (a, b) { return RANK[a.sla.colour] - RANK[b.sla.colour] || (a.stageEnteredAt < b.stageEnteredAt ? -1 : a.stageEnteredAt > b.stageEnteredAt ? 1 : 0); });
+      col.count.textContent = String(list.length);
+      var red = 0, yellow = 0;
+      list.forEach(function (o) { if (o.sla.colour === 'red') red++; else if (o.sla.colour === 'yellow') yellow++; });
+      col.mini.textContent = '';
+      if (red) col.mini.appendChild(text('span', 'r', '超时 ' + red));
+      if (yellow) col.mini.appendChild(text('span', 'y', '预警 ' + yellow));
+      col.cards.textContent = '';
+      if (!list.length) col.cards.appendChild(text('div', 'empty', '暂无订单'));
+      list.slice(0, MAX_CARDS).forEach(function (o) { col.cards.appendChild(card(o)); });
+      if (list.length > MAX_CARDS) col.cards.appendChild(text('div', 'more', '另有 ' + (list.length - MAX_CARDS) + ' 单（按紧急程度只显示前 ' + MAX_CARDS + ' 单）'));
+    });
+    var bar = document.getElementById('stuckbar');
+    while (bar.children.length > 1) bar.removeChild(bar.lastChild);
+    stuck.sort(function (a, b) { return a.stageEnteredAt < b.stageEnteredAt ? -1 : 1; });
+    stuck.slice(0, 12).forEach(function (o) {
+      var s = document.createElement('span'); s.className = 's';
+      s.appendChild(text('i', '', o.orderId.length > 16 ? '…' + o.orderId.slice(-12) : o.orderId));
+      s.appendChild(document.createTextNode(' ' + STAGE_NAME[o.stage] + ' ' + dur(Date.now() - Date.parse(o.stageEnteredAt))));
+      bar.appendChild(s);
+    });
+    if (stuck.length > 12) bar.appendChild(text('span', '', '等 ' + stuck.length + ' 单'));
+    bar.className = stuck.length ? 'on' : '';
+    flashIds.clear();
+    document.getElementById('updated').textContent = '更新于 ' + new Date().toLocaleTimeString('zh-CN', { hour12: false });
   }
+  var scheduled = null;
+  function schedule() { if (!scheduled) scheduled = setTimeout(function () { scheduled = null; render(); }, 60); }
 
-  function upsert(o, flash) {
-    if (!columns[o.stage]) { orders.delete(o.orderId); var old = document.getElementById('o-' + o.orderId); if (old) old.remove(); return; }
-    orders.set(o.orderId, o);
-    render(o, flash);
-  }
-
+  // Every open order, page by page (the board counts must not stop at one page).
   function load() {
     var open = STAGES.map(function (s) { return s[0]; }).join(',');
-    orders.clear();
-    Object.keys(columns).forEach(function (k) { columns[k].cards.textContent = ''; });
-    return fetch('api/tracking/orders?limit=500&stage=' + open).then(function (r) { return r.json(); }).then(function (page) {
-      page.items.forEach(function (o) { upsert(o, false); });
-      counts();
-    });
+    var fresh = [];
+    function page(cursor, n) {
+      return fetch('api/tracking/orders?limit=500&stage=' + open + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''))
+        .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
+        .then(function (p) {
+          fresh = fresh.concat(p.items);
+          return p.nextCursor && n < 40 ? page(p.nextCursor, n + 1) : null;
+        });
+    }
+    pending = [];
+    loading = page(null, 1).then(function () {
+      latest = new Map();
+      fresh.forEach(function (o) { apply(o, false); });
+      pending.forEach(function (o) { apply(o, true); });
+      loading = null; pending = [];
+      render();
+    }, function () { loading = null; pending = []; setTimeout(load, 5000); });
+    return loading;
   }
 
   function kpis() {
     var from = new Date(); from.setHours(0, 0, 0, 0);
     fetch('api/tracking/kpis?from=' + encodeURIComponent(from.toISOString())).then(function (r) { return r.json(); }).then(function (k) {
-      var pct = function (v) { return v === null ? '—' : (v * 100).toFixed(1) + '%'; };
-      var p50 = k.paidToShipped.p50Ms === null ? '—' : since(new Date(Date.now() - k.paidToShipped.p50Ms).toISOString());
-      document.getElementById('kpi').textContent = '今日：下单 ' + k.orders + ' · 异常率 ' + pct(k.exceptionRate) + ' · 人工介入率 ' + pct(k.manualTouchRate) + ' · 支付到发货中位 ' + p50;
+      var pct = function (v) { return v === null || v === undefined ? '—' : (v * 100).toFixed(1) + '%'; };
+      var p50 = k.paidToShipped && k.paidToShipped.p50Ms !== null ? dur(k.paidToShipped.p50Ms) : '—';
+      var el = document.getElementById('kpi'); el.textContent = '';
+      [['今日下单', String(k.orders)], ['异常率', pct(k.exceptionRate)], ['人工介入率', pct(k.manualTouchRate)], ['支付→发货 中位', p50]].forEach(function (p) {
+        var s = document.createElement('span'); s.appendChild(document.createTextNode(p[0] + ' ')); s.appendChild(text('b', '', p[1])); el.appendChild(s);
+      });
     }).catch(function () {});
   }
 
+  // Subscribe first, then load: changes that arrive during the load are applied after it (newest wins).
   function connect() {
     var es = new EventSource('api/tracking/stream');
     var conn = document.getElementById('conn');
-    es.onopen = function () { conn.textContent = '● 实时连接'; };
-    es.onerror = function () { conn.textContent = '○ 重新连接中…'; };
-    es.addEventListener('order', function (e) { var c = JSON.parse(e.data); upsert(c.order, true); counts(); });
+    es.onopen = function () { conn.setAttribute('data-state', 'live'); conn.textContent = '实时连接'; load(); };
+    es.onerror = function () { conn.setAttribute('data-state', 'down'); conn.textContent = '连接中断，重连中…'; };
+    es.addEventListener('order', function (e) {
+      var o = JSON.parse(e.data).order;
+      if (loading) pending.push(o); else { apply(o, true); schedule(); }
+    });
     es.addEventListener('rebuilt', function () { load(); });
   }
 
-  setInterval(function () {
-    var list = document.querySelectorAll('[data-since]');
-    for (var i = 0; i < list.length; i++) list[i].textContent = '本阶段 ' + since(list[i].getAttribute('data-since'));
-  }, 30000);
-  setInterval(kpis, 60000);
-  load().then(connect);
+  render();
+  connect();
   kpis();
+  setInterval(render, 30000);
+  setInterval(kpis, 60000);
 })();
 </script>
 </body>

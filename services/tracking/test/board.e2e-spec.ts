@@ -6,7 +6,7 @@ import { Module } from '@nestjs/common';
 import { bootstrapService, PlatformModule, type RunningService } from '@flowline/platform';
 import { createTestDatabase, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import { createKafka, EventPublisher } from '@flowline/messaging';
-import type { EventEnvelope, TrackingOrderPage } from '@flowline/contracts';
+import type { Channel, EventEnvelope, TrackingOrderPage } from '@flowline/contracts';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/infra/clock';
@@ -23,6 +23,18 @@ import { eventually } from './fixtures/harness';
  * from projected events; then one more event, and one clock tick with no event, change the open page
  * through SSE without a reload. Set BOARD_SCREENSHOT_DIR to keep screenshots.
  */
+
+// Browser globals, used only inside page.evaluate callbacks (they run in Chromium; the repo's tsconfig has no DOM lib).
+interface El {
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+  closest(selector: string): El | null;
+  querySelector(selector: string): El | null;
+  querySelectorAll(selector: string): ArrayLike<El>;
+}
+declare const document: { getElementById(id: string): El | null; querySelectorAll(selector: string): ArrayLike<El> };
+declare const window: Record<string, unknown>;
+declare function getComputedStyle(el: El): { borderLeftColor: string };
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -46,7 +58,7 @@ let page: Page;
 let userDataDir: string;
 
 const b = new EventBuilder(ago(30 * HOUR), 1_000, `board-${uniqueSuffix()}`);
-const placed = (orderId: string, channel: Parameters<typeof placedData>[1]['channel'], at: string) =>
+const placed = (orderId: string, channel: Channel, at: string) =>
   b.event('OrderPlaced', placedData(orderId, { channel }, at), { at });
 const paid = (orderId: string, at: string) => b.event('OrderPaid', { orderId, amount: 27900, currency: 'CNY', paidAt: at }, { at });
 const reserved = (orderId: string, at: string) =>
@@ -131,7 +143,7 @@ async function headerCounts(): Promise<Record<string, string>> {
 async function columnCounts(): Promise<Record<string, string>> {
   return page.evaluate(() => {
     const out: Record<string, string> = {};
-    document.querySelectorAll('section[data-stage]').forEach((s) => (out[s.getAttribute('data-stage')!] = s.querySelector('.count')?.textContent ?? ''));
+    for (const s of Array.from(document.querySelectorAll('section[data-stage]'))) out[s.getAttribute('data-stage') ?? '?'] = s.querySelector('.count')?.textContent ?? '';
     return out;
   });
 }
@@ -207,16 +219,16 @@ describe('the live board in Chromium', () => {
     for (const o of api) {
       const c = await card(o.orderId);
       expect(c, o.orderId).not.toBeNull();
-      expect(c!.stage, o.orderId).toBe(o.stage);
-      expect(c!.sla, o.orderId).toBe(o.sla.colour);
+      expect(c?.stage, o.orderId).toBe(o.stage);
+      expect(c?.sla, o.orderId).toBe(o.sla.colour);
     }
     // The fixtures were chosen so each situation appears (a guard that the data is what the test means).
     expect(Object.fromEntries(api.map((o) => [o.orderId, o.sla.colour]))).toMatchObject({ 'o-new': 'none', 'o-green': 'green', 'o-yellow': 'yellow', 'o-red': 'red', 'o-stuck': 'red' });
 
     expect(await card('o-stuck')).toMatchObject({ stage: 'awaiting_approval', sla: 'red', tags: ['卡单'] });
-    expect((await card('o-hold'))!.tags).toEqual(['挂起', '异常']);
-    expect((await card('o-hold'))!.text).toContain('地址无法派送');
-    expect((await card('o-green'))!.text).toContain('淘宝');
+    expect((await card('o-hold'))?.tags).toEqual(['挂起', '异常']);
+    expect((await card('o-hold'))?.text).toContain('地址无法派送');
+    expect((await card('o-green'))?.text).toContain('淘宝');
 
     const perStage = (s: string) => String(api.filter((o) => o.stage === s).length);
     expect(await columnCounts()).toEqual({
@@ -232,13 +244,16 @@ describe('the live board in Chromium', () => {
     });
 
     // Real colours on screen, not only class names: the red card's stripe is red.
-    const stripe = await page.evaluate(() => getComputedStyle(document.getElementById('o-o-red')!).borderLeftColor);
+    const stripe = await page.evaluate(() => {
+      const el = document.getElementById('o-o-red');
+      return el ? getComputedStyle(el).borderLeftColor : null;
+    });
     expect(stripe).toBe('rgb(220, 38, 38)');
   });
 
   it('follows the SSE stream: a new event moves a card and the counts, a clock tick turns a card red, with no reload', async () => {
     if (!haveChromium) return;
-    await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+    await page.evaluate(() => (window.__sameDocument = true));
     const before = await columnCounts();
 
     await publish([paid('o-new', new Date(NOW).toISOString())]);
@@ -251,7 +266,7 @@ describe('the live board in Chromium', () => {
     const tick = await runtime.clockJob.tick();
     expect(tick.changed).toContainEqual({ orderId: 'o-yellow', slaColour: 'red', stuck: false });
     await page.waitForFunction(() => document.getElementById('o-o-yellow')?.getAttribute('data-sla') === 'red', undefined, { timeout: 20_000 });
-    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
     await shot('live');
   });
 });

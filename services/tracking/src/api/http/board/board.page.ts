@@ -27,9 +27,9 @@ export const BOARD_PAGE = `<!doctype html>
   .chip.yellow { background:#fffbeb; border-color:#fde68a; } .chip.yellow b { color:var(--yellow); }
   .chip.red { background:#fef2f2; border-color:#fecaca; } .chip.red b { color:var(--red); }
   .chip.stuck { background:#1e293b; border-color:#1e293b; } .chip.stuck b, .chip.stuck span { color:#fff; }
-  #kpi { display:flex; gap:6px 14px; flex-wrap:wrap; font-size:13px; color:#334155; max-width:520px; }
+  #kpi { display:flex; gap:4px 14px; flex-wrap:wrap; font-size:13px; color:#334155; flex:1 1 240px; min-width:0; }
   #kpi span b { font-variant-numeric: tabular-nums; }
-  #status { margin-left:auto; text-align:right; font-size:13px; color:var(--muted); line-height:1.5; }
+  #status { margin-left:auto; text-align:right; font-size:13px; color:var(--muted); line-height:1.5; white-space:nowrap; }
   #conn::before { content:''; display:inline-block; width:9px; height:9px; border-radius:50%; background:var(--grey); margin-right:5px; vertical-align:middle; }
   #conn[data-state="live"] { color:var(--green); } #conn[data-state="live"]::before { background:var(--green); }
   #conn[data-state="down"] { color:var(--red); font-weight:bold; } #conn[data-state="down"]::before { background:var(--red); }
@@ -40,9 +40,9 @@ export const BOARD_PAGE = `<!doctype html>
   #stuckbar .s i { font-style:normal; font-family:ui-monospace,monospace; font-weight:bold; }
   main { display:grid; grid-template-columns: repeat(7, minmax(190px, 1fr)); gap:10px; padding:10px 12px 12px; overflow-x:auto; }
   section { background:#fff; border-radius:8px; border:1px solid #d5dce4; min-height:240px; display:flex; flex-direction:column; }
-  section h2 { font-size:16px; margin:0; padding:8px 10px; border-bottom:1px solid #e2e8f0; display:flex; align-items:center; gap:8px; }
-  section h2 .count { margin-left:auto; font-size:20px; font-variant-numeric: tabular-nums; }
-  section h2 .mini { font-size:12px; font-weight:normal; display:flex; gap:6px; }
+  section h2 { font-size:16px; margin:0; padding:6px 10px; border-bottom:1px solid #e2e8f0; display:grid; grid-template-columns:1fr auto; align-items:center; column-gap:8px; }
+  section h2 .count { grid-row:1 / span 2; grid-column:2; font-size:24px; font-variant-numeric: tabular-nums; }
+  section h2 .mini { grid-column:1; font-size:12px; font-weight:normal; display:flex; gap:8px; min-height:18px; }
   .mini .r { color:var(--red); font-weight:bold; } .mini .y { color:var(--yellow); font-weight:bold; }
   .cards { padding:6px; display:flex; flex-direction:column; gap:6px; overflow-y:auto; max-height:calc(100vh - 190px); }
   .empty { color:#94a3b8; font-size:13px; text-align:center; padding:18px 0; }
@@ -64,6 +64,14 @@ export const BOARD_PAGE = `<!doctype html>
   .card .why { color:#b91c1c; font-size:12px; }
   .t-hold { background:#475569; } .t-exc { background:var(--red); } .t-stuck { background:var(--ink); } .t-prio { background:#7c3aed; }
   .flash { animation: flash 1.5s ease-out; }
+  /* Laptops (1366 px): seven columns still fit without scrolling sideways. */
+  @media (max-width: 1500px) {
+    header { gap:10px; padding:8px 12px; } h1 { font-size:19px; }
+    .chip { min-width:58px; padding:3px 8px; } .chip b { font-size:20px; }
+    main { grid-template-columns: repeat(7, minmax(150px, 1fr)); gap:8px; padding:8px; }
+    section h2 { font-size:15px; padding:6px 8px; }
+    .card { font-size:12px; padding:5px 6px; }
+  }
   @keyframes flash { from { box-shadow:0 0 0 3px #2563eb; } to { box-shadow:0 0 0 0 transparent; } }
 </style>
 </head>
@@ -73,9 +81,9 @@ export const BOARD_PAGE = `<!doctype html>
   <div class="chips">
     <div class="chip"><b id="c-open">0</b><span>在途订单</span></div>
     <div class="chip green"><b id="c-green">0</b><span>正常</span></div>
-    <div class="chip yellow"><b id="c-yellow">0</b><span>预警（≥80%时限）</span></div>
+    <div class="chip yellow"><b id="c-yellow">0</b><span>预警 ≥80%时限</span></div>
     <div class="chip red"><b id="c-red">0</b><span>超时</span></div>
-    <div class="chip stuck"><b id="c-stuck">0</b><span>卡单（同一阶段超24小时）</span></div>
+    <div class="chip stuck"><b id="c-stuck">0</b><span>卡单 同阶段&gt;24小时</span></div>
     <div class="chip"><b id="c-exc">0</b><span>异常</span></div>
     <div class="chip"><b id="c-hold">0</b><span>挂起</span></div>
   </div>

@@ -105,7 +105,7 @@ export const BOARD_PAGE = `<!doctype html>
   var STAGE_NAME = {};
   var latest = new Map();   // orderId -> newest view seen (closed orders too, so a stale copy never revives them)
   var flashIds = new Set();
-  var loading = null, pending = [];
+  var loading = false, pending = [];
   var columns = {};
   var board = document.getElementById('board');
   STAGES.forEach(function (s) {
@@ -220,27 +220,30 @@ export const BOARD_PAGE = `<!doctype html>
   var scheduled = null;
   function schedule() { if (!scheduled) scheduled = setTimeout(function () { scheduled = null; render(); }, 60); }
 
-  // Every open order, page by page (the board counts must not stop at one page).
+  // Every open order, page by page (the board counts must not stop at one page). Only the newest
+  // load counts (a reconnect during a load starts another); until it ends, stream changes wait.
+  var generation = 0;
   function load() {
     var open = STAGES.map(function (s) { return s[0]; }).join(',');
-    var fresh = [];
+    var gen = ++generation, fresh = [];
     function page(cursor, n) {
       return fetch('api/tracking/orders?limit=500&stage=' + open + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''))
         .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
         .then(function (p) {
           fresh = fresh.concat(p.items);
-          return p.nextCursor && n < 40 ? page(p.nextCursor, n + 1) : null;
+          return p.nextCursor && n < 40 && gen === generation ? page(p.nextCursor, n + 1) : null;
         });
     }
-    pending = [];
-    loading = page(null, 1).then(function () {
+    if (!loading) pending = [];
+    loading = true;
+    return page(null, 1).then(function () {
+      if (gen !== generation) return;
       latest = new Map();
       fresh.forEach(function (o) { apply(o, false); });
       pending.forEach(function (o) { apply(o, true); });
-      loading = null; pending = [];
+      loading = false; pending = [];
       render();
-    }, function () { loading = null; pending = []; setTimeout(load, 5000); });
-    return loading;
+    }, function () { if (gen === generation) setTimeout(load, 5000); });
   }
 
   function kpis() {

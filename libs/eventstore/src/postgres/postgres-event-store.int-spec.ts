@@ -246,6 +246,66 @@ describe('PostgresEventStore specifics', () => {
       expect(await store.readStream('multi-h')).toHaveLength(2);
     });
 
+    it("checks 'any', 'stream_exists' and exact revisions per stream, and writes nothing when one fails", async () => {
+      await store.appendToStream('multi-j', [event('J0')]);
+      await store.appendToStream('multi-k', [event('K0'), event('K1')]);
+      const ok = await within((c) =>
+        store.appendToStreamsWithin(c, [
+          { streamId: 'multi-j', events: [event('J1')], expectedRevision: 'any' },
+          { streamId: 'multi-k', events: [event('K2')], expectedRevision: 'stream_exists' },
+          { streamId: 'multi-l', events: [event('L0'), event('L1')], expectedRevision: 'any' },
+        ]),
+      );
+      expect(ok.map((r) => r.nextExpectedRevision)).toEqual([1, 2, 1]);
+      expect(ok.map((r) => r.position.prepare)).toEqual([...ok.map((r) => r.position.prepare)].sort((a, b) => (a < b ? -1 : 1)));
+
+      const missing = await within((c) =>
+        store.appendToStreamsWithin(c, [
+          { streamId: 'multi-m', events: [event()], expectedRevision: 'no_stream' },
+          { streamId: 'multi-n', events: [event()], expectedRevision: 'stream_exists' },
+        ]),
+      ).catch((e: unknown) => e);
+      expect(missing).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'multi-n', expected: 'stream_exists', actual: 'no_stream' });
+      // A revision the stream has not reached: appending there would leave a hole, no constraint catches it.
+      const ahead = await within((c) =>
+        store.appendToStreamsWithin(c, [
+          { streamId: 'multi-m', events: [event()], expectedRevision: 'no_stream' },
+          { streamId: 'multi-k', events: [event()], expectedRevision: 5 },
+        ]),
+      ).catch((e: unknown) => e);
+      expect(ahead).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'multi-k', expected: 5, actual: 2 });
+      expect(await store.readStream('multi-m')).toEqual([]);
+      expect((await store.readStream('multi-k')).map((e) => e.type)).toEqual(['K0', 'K1', 'K2']);
+    });
+
+    it('refuses an event id stored in another stream (DuplicateEventId) and writes nothing', async () => {
+      const taken = event();
+      await store.appendToStream('multi-o', [taken]);
+      const error = await within((c) =>
+        store.appendToStreamsWithin(c, [
+          { streamId: 'multi-p', events: [event()], expectedRevision: 'no_stream' },
+          { streamId: 'multi-q', events: [{ ...taken }], expectedRevision: 'no_stream' },
+        ]),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DuplicateEventId);
+      expect(await store.readStream('multi-p')).toEqual([]);
+    });
+
+    it('with notify, the append NOTIFYs on commit', async () => {
+      const notifying = await PostgresEventStore.create({ pool, schema: 'es_multi_notify', notify: true });
+      const listener = await pool.connect();
+      try {
+        const heard = new Promise<string>((resolve) => listener.on('notification', (n) => resolve(n.channel)));
+        await listener.query('LISTEN es_multi_notify_events');
+        await within((c) => notifying.appendToStreamsWithin(c, [{ streamId: 'multi-r', events: [event()], expectedRevision: 'no_stream' }]));
+        expect(await Promise.race([heard, new Promise((r) => setTimeout(() => r('timeout'), 5_000))])).toBe('es_multi_notify_events');
+      } finally {
+        await listener.query('UNLISTEN *');
+        listener.release();
+        await notifying.close();
+      }
+    });
+
     it('refuses a stream whose head was written by a newer transaction (OutOfOrderAppend)', async () => {
       await pool.query('CREATE TABLE IF NOT EXISTS public.scratch (id text)');
       const error = await within(async (c) => {

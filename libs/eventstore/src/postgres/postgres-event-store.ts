@@ -357,8 +357,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Appends to several streams inside the caller's transaction in one INSERT (two round trips,
-   * three when an append expects 'any' or 'stream_exists'), with the checks of
+   * Appends to several streams inside the caller's transaction in one statement (one round trip,
+   * two when an append expects 'any' or 'stream_exists'), with the checks of
    * appendToStreamWithin for every stream. Returns one result per append, in order.
    *
    * Unlike appendToStreamWithin it takes no savepoint: a concurrent transaction that wins a
@@ -389,30 +389,85 @@ export class PostgresEventStore implements EventStore {
     );
   }
 
+  /**
+   * The multi-stream append in one statement (plus the lock statement for 'any'/'stream_exists'):
+   * it reads every stream head, checks every expected revision, the log order and that no event
+   * id is stored yet, and inserts only if all hold; otherwise it inserts nothing and the heads it
+   * returns say why. A batch holding a stored id goes stream by stream (idempotent results).
+   */
   private async appendManyWithin(
     client: SqlClient,
     work: { streamId: string; events: NewEvent[]; expected: ExpectedRevision }[],
   ): Promise<AppendResult[]> {
     const locked = work.filter((a) => a.expected === 'any' || a.expected === 'stream_exists').map((a) => a.streamId);
     if (locked.length > 0) {
-      // Same per-stream locks as appendWithRetry, taken in a fixed order so two batches cannot deadlock.
+      // Same per-stream locks as appendWithRetry, taken in a fixed order so two batches cannot
+      // deadlock; a statement of its own, so the heads are read after the locks are granted.
       await client.query(
         `SELECT pg_advisory_xact_lock(hashtextextended('flowline.eventstore.stream:' || k, 0))
            FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
         [locked],
       );
     }
-    const ids = work.flatMap((a) => a.events.map((e) => e.eventId));
-    const heads = await client.query<{ stream_id: string; revision: string | null; head_tx: string | null; my_tx: string; known_ids: number }>(
-      `SELECT s.stream_id, h.stream_position AS revision, h.transaction_id::text AS head_tx, pg_current_xact_id()::text AS my_tx,
-              (SELECT count(*)::int FROM ${this.s}.events WHERE event_id = ANY($2::text[])) AS known_ids
-         FROM unnest($1::text[]) AS s(stream_id)
-         LEFT JOIN LATERAL (
-           SELECT stream_position, transaction_id FROM ${this.s}.events
-            WHERE stream_id = s.stream_id ORDER BY stream_position DESC LIMIT 1) AS h ON true`,
-      [work.map((a) => a.streamId), ids],
+    const docs: unknown[] = [];
+    const ids: string[] = [];
+    work.forEach((a, i) =>
+      a.events.forEach((e, k) => {
+        ids.push(e.eventId);
+        docs.push({ i: i + 1, k: k + 1, id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata });
+      }),
     );
-    if (heads.rows.some((r) => r.known_ids > 0)) {
+    let result: QueryResult<{ revision: string; head_tx: string | null; my_tx: string; known: boolean; last_position: string | null }>;
+    try {
+      result = await client.query(
+        `WITH streams AS MATERIALIZED (
+           SELECT s.i, s.stream_id, s.exact, s.must_exist, coalesce(h.stream_position, -1) AS revision, h.transaction_id AS head_tx
+             FROM unnest($1::text[], $2::bigint[], $3::boolean[]) WITH ORDINALITY AS s(stream_id, exact, must_exist, i)
+             LEFT JOIN LATERAL (
+               SELECT stream_position, transaction_id FROM ${this.s}.events
+                WHERE stream_id = s.stream_id ORDER BY stream_position DESC LIMIT 1) AS h ON true
+         ), verdict AS MATERIALIZED (
+           SELECT pg_current_xact_id() AS my_tx,
+                  EXISTS (SELECT 1 FROM ${this.s}.events WHERE event_id = ANY($4::text[])) AS known
+         ), go AS MATERIALIZED (
+           SELECT NOT v.known AND NOT EXISTS (
+                    SELECT 1 FROM streams s
+                     WHERE (s.exact IS NOT NULL AND s.exact <> s.revision)
+                        OR (s.must_exist AND s.revision < 0)
+                        OR s.head_tx > v.my_tx) AS ok
+             FROM verdict v
+         ), ins AS (
+           INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+           SELECT s.stream_id, s.revision + (e.doc->>'k')::bigint, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
+             FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(doc, ord)
+             JOIN streams s ON s.i = (e.doc->>'i')::bigint
+            WHERE (SELECT ok FROM go)
+            ORDER BY e.ord
+           RETURNING stream_id, global_position
+         ), last AS (
+           SELECT stream_id, max(global_position) AS position FROM ins GROUP BY stream_id
+         )
+         SELECT s.revision::text AS revision, s.head_tx::text AS head_tx, v.my_tx::text AS my_tx, v.known,
+                l.position::text AS last_position,
+                (SELECT count(*) FROM (SELECT pg_notify($6, '') FROM last WHERE $7::boolean LIMIT 1) AS n) AS notified
+           FROM streams s CROSS JOIN verdict v LEFT JOIN last AS l ON l.stream_id = s.stream_id
+          ORDER BY s.i`,
+        [
+          work.map((a) => a.streamId),
+          work.map((a) => (a.expected === 'no_stream' ? -1 : typeof a.expected === 'number' ? a.expected : null)),
+          work.map((a) => a.expected === 'stream_exists'),
+          ids,
+          JSON.stringify(docs),
+          this.channel,
+          this.notifies,
+        ],
+      );
+    } catch (error) {
+      throw translateConflict(error, work);
+    }
+    const rows = result.rows;
+    if (rows.length !== work.length) throw new Error(`multi-stream append: ${rows.length} head rows for ${work.length} streams`);
+    if (rows[0].known) {
       const results: AppendResult[] = [];
       for (const a of work) {
         results.push(
@@ -425,50 +480,20 @@ export class PostgresEventStore implements EventStore {
       }
       return results;
     }
-    const byStream = new Map(heads.rows.map((r) => [r.stream_id, r]));
-    const docs: unknown[] = [];
-    const firstRevision = new Map<string, number>();
-    for (const a of work) {
-      const head = byStream.get(a.streamId);
-      if (!head) throw new Error(`no head row for ${a.streamId}`);
-      const current = head.revision === null ? -1 : Number(head.revision);
-      checkExpectedRevision(a.streamId, a.expected, current);
-      if (head.head_tx !== null && BigInt(head.head_tx) > BigInt(head.my_tx)) {
-        throw new OutOfOrderAppend(a.streamId, BigInt(head.my_tx), BigInt(head.head_tx));
-      }
-      firstRevision.set(a.streamId, current + 1);
-      a.events.forEach((e, i) =>
-        docs.push({ s: a.streamId, p: current + 1 + i, id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata }),
-      );
+    if (rows.some((r) => r.last_position === null)) {
+      // Nothing was inserted: report the first stream that failed, as the single-stream path would.
+      work.forEach((a, i) => {
+        const r = rows[i];
+        checkExpectedRevision(a.streamId, a.expected, Number(r.revision));
+        if (r.head_tx !== null && BigInt(r.head_tx) > BigInt(r.my_tx)) throw new OutOfOrderAppend(a.streamId, BigInt(r.my_tx), BigInt(r.head_tx));
+      });
+      throw new Error('multi-stream append inserted nothing although every check passed');
     }
-    let inserted: QueryResult<{ stream_id: string; global_position: string; tx: string }>;
-    try {
-      inserted = await client.query(
-        `INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
-         SELECT e.doc->>'s', (e.doc->>'p')::bigint, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
-           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(doc, ord)
-          ORDER BY e.ord
-         RETURNING stream_id, global_position, transaction_id::text AS tx`,
-        [JSON.stringify(docs)],
-      );
-    } catch (error) {
-      throw translateConflict(error, work);
-    }
-    if (this.notifies) await client.query('SELECT pg_notify($1, $2)', [this.channel, '']);
-    const last = new Map<string, { global_position: string; tx: string }>();
-    for (const r of inserted.rows) {
-      const seen = last.get(r.stream_id);
-      if (!seen || BigInt(r.global_position) > BigInt(seen.global_position)) last.set(r.stream_id, r);
-    }
-    return work.map((a) => {
-      const l = last.get(a.streamId);
-      const from = firstRevision.get(a.streamId);
-      if (!l || from === undefined) throw new Error(`insert returned no row for ${a.streamId}`);
-      return {
-        nextExpectedRevision: from + a.events.length - 1,
-        position: { commit: BigInt(l.tx), prepare: BigInt(l.global_position) },
-      };
-    });
+    // Every row carries this transaction's id, the one pg_current_xact_id() returned.
+    return work.map((a, i) => ({
+      nextExpectedRevision: Number(rows[i].revision) + a.events.length,
+      position: { commit: BigInt(rows[i].my_tx), prepare: BigInt(rows[i].last_position as string) },
+    }));
   }
 
   /**

@@ -6,7 +6,7 @@ export interface InventorySettings {
   strategy: WarehouseAllocationStrategy;
   /** `INVENTORY_CONSUMER` (default on): consume `inventory.commands.v1`. */
   consume: boolean;
-  /** `INVENTORY_CONSUMER_GROUP` (default `inventory`). */
+  /** `INVENTORY_CONSUMER_GROUP` (default `<KAFKA_TOPIC_PREFIX>inventory`, so prefixed test runs never share a group). */
   consumerGroup: string;
   /** `INVENTORY_BATCH_MAX` (default 1000): most commands per transaction. */
   batchMax: number;
@@ -40,7 +40,7 @@ export function inventorySettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   return {
     strategy: allocationStrategyNamed(env.INVENTORY_ALLOCATION_STRATEGY?.trim() || undefined),
     consume: flag(env.INVENTORY_CONSUMER, true),
-    consumerGroup: env.INVENTORY_CONSUMER_GROUP?.trim() || 'inventory',
+    consumerGroup: env.INVENTORY_CONSUMER_GROUP?.trim() || `${env.KAFKA_TOPIC_PREFIX ?? ''}inventory`,
     batchMax: int(env.INVENTORY_BATCH_MAX, 1000, 'INVENTORY_BATCH_MAX', 1),
     lingerMs: int(env.INVENTORY_BATCH_LINGER_MS, 2, 'INVENTORY_BATCH_LINGER_MS'),
     relay: flag(env.INVENTORY_RELAY, true),

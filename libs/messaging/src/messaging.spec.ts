@@ -6,6 +6,7 @@ import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, envelopeHeaders, r
 import { patchKafkajsRequestQueue } from './kafka/kafkajs-patch';
 import { TopicNames } from './kafka/topics';
 import { contextFromTraceparent, currentTraceparent } from './kafka/tracing';
+import { messagingLoggerOf } from './logger';
 import { quoteTable } from './sql';
 
 const envelope = {
@@ -120,5 +121,16 @@ describe('kafkajs request queue patch', () => {
     q.scheduleCheckPendingRequests();
     expect(q.throttleCheckTimeoutId).not.toBeNull();
     clearTimeout(q.throttleCheckTimeoutId);
+  });
+});
+
+describe('messagingLoggerOf', () => {
+  it('writes each level through the Nest-style logger with the meta as JSON on the line', () => {
+    const lines: string[] = [];
+    const logger = messagingLoggerOf({ log: (m) => lines.push(`log ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) });
+    logger.info('started');
+    logger.warn('batch failed', { attempt: 2 });
+    logger.error('crashed', { error: 'boom' });
+    expect(lines).toEqual(['log started', 'warn batch failed {"attempt":2}', 'error crashed {"error":"boom"}']);
   });
 });

@@ -9,7 +9,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { PostgresEventStore } from '@flowline/eventstore';
-import type { MessagingLogger } from '@flowline/messaging';
+import { messagingLoggerOf, type MessagingLogger } from '@flowline/messaging';
 import { ensureDatabaseExists, PlatformConfig } from '@flowline/platform';
 import { Pool } from 'pg';
 import { ChangeOrderHandler } from './application/change-order.handler';
@@ -36,11 +36,7 @@ export const ORDER_POOL = Symbol('ORDER_POOL');
 export const IDEMPOTENCY_POOL = Symbol('IDEMPOTENCY_POOL');
 
 const log = new Logger('order-intake');
-const messagingLogger: MessagingLogger = {
-  info: (m, meta) => log.log(`${m} ${meta ? JSON.stringify(meta) : ''}`),
-  warn: (m, meta) => log.warn(`${m} ${meta ? JSON.stringify(meta) : ''}`),
-  error: (m, meta) => log.error(`${m} ${meta ? JSON.stringify(meta) : ''}`),
-};
+const messagingLogger: MessagingLogger = messagingLoggerOf(log);
 
 function databaseUrl(platform: PlatformConfig): string {
   if (!platform.database) throw new Error('order-intake needs its database (PlatformModule.forRoot with database)');

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, ensureTopics, EventPublisher, EventRelay, type MessagingLogger } from '@flowline/messaging';
+import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, type MessagingLogger } from '@flowline/messaging';
 import { PlatformConfig } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -172,10 +172,6 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   private messagingLogger(): MessagingLogger {
-    return {
-      info: (m, meta) => this.log.log(`${m} ${meta ? JSON.stringify(meta) : ''}`),
-      warn: (m, meta) => this.log.warn(`${m} ${meta ? JSON.stringify(meta) : ''}`),
-      error: (m, meta) => this.log.error(`${m} ${meta ? JSON.stringify(meta) : ''}`),
-    };
+    return messagingLoggerOf(this.log);
   }
 }

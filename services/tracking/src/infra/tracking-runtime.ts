@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { createKafka, typeormTransactions, type MessagingLogger } from '@flowline/messaging';
+import { createKafka, typeormTransactions, messagingLoggerOf, type MessagingLogger } from '@flowline/messaging';
 import { PlatformConfig } from '@flowline/platform';
 import { DomainError } from '@flowline/domain';
 import type { Kafka } from 'kafkajs';
@@ -116,10 +116,6 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   }
 
   private messagingLogger(): MessagingLogger {
-    return {
-      info: (m, meta) => this.log.log(`${m} ${meta ? JSON.stringify(meta) : ''}`),
-      warn: (m, meta) => this.log.warn(`${m} ${meta ? JSON.stringify(meta) : ''}`),
-      error: (m, meta) => this.log.error(`${m} ${meta ? JSON.stringify(meta) : ''}`),
-    };
+    return messagingLoggerOf(this.log);
   }
 }

@@ -1,4 +1,4 @@
-import type { OrderStage } from '@flowline/contracts';
+import type { OrderStage, TrackingDurationStats, TrackingKpiReport } from '@flowline/contracts';
 import type { SlaConfig } from '../domain/sla';
 import type { OrderSummaryRow } from './order-summary.projection';
 import type { StageVisitRow } from './stage-durations.projection';
@@ -6,38 +6,14 @@ import type { StageVisitRow } from './stage-durations.projection';
 /** Channels whose orders come from a platform feed (auto-ingest rate is measured on these). */
 export const PLATFORM_CHANNELS: readonly string[] = ['taobao', 'tmall', 'jd', 'pinduoduo', 'douyin'];
 
-export interface DurationStats {
-  count: number;
-  p50Ms: number | null;
-  p90Ms: number | null;
-}
+export type DurationStats = TrackingDurationStats;
 
 /**
- * KPIs over a window [from, to). Orders "in the window" were placed in it; cycle times count the stage
- * visits that ended in it. Rates are null when there is nothing to divide by.
+ * KPIs over a window [from, to): the API's report ({@link TrackingKpiReport}) without the channel filter.
+ * Orders "in the window" were placed in it; cycle times count the stage visits that ended in it.
+ * Rates are null when there is nothing to divide by.
  */
-export interface KpiReport {
-  from: string;
-  to: string;
-  orders: number;
-  cycleTimeByStage: Partial<Record<OrderStage, DurationStats>>;
-  /** Paid -> shipped for orders shipped in the window (order processing time). */
-  paidToShipped: DurationStats;
-  exceptionOrders: number;
-  /** Share of the window's orders flagged as exceptions or stuck past the threshold at some point. */
-  exceptionRate: number | null;
-  manualTouchOrders: number;
-  /** Share of the window's orders a person had to decide on. */
-  manualTouchRate: number | null;
-  platformOrders: number;
-  /** Share of platform-channel orders that came in without a person keying them in. */
-  autoIngestRate: number | null;
-  byChannelAndStage: { channel: string; stage: OrderStage; orders: number }[];
-  cancelledOrders: number;
-  cancellationRate: number | null;
-  stageShares: { stage: OrderStage; share: number; averageMs: number }[];
-  nonLogisticsShare: number | null;
-}
+export type KpiReport = Omit<TrackingKpiReport, 'channel'>;
 
 /** Stages between payment and shipment whose time is ours (not the carrier's). */
 export const WORKING_STAGES: readonly OrderStage[] = ['paid', 'stock_reserved', 'awaiting_approval', 'ready_to_ship', 'packed'];

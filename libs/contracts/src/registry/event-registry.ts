@@ -55,7 +55,8 @@ interface Entry {
   steps: Upcaster[];
 }
 
-const ACTOR_KINDS: readonly Actor['kind'][] = ['user', 'service', 'customer', 'channel'];
+/** Every {@link Actor} kind an envelope may carry (consumers refuse others). */
+export const ACTOR_KINDS: readonly Actor['kind'][] = ['user', 'service', 'customer', 'channel'];
 /** ISO-8601 date-time with an explicit zone: a time without one means different instants to different readers. */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 

@@ -1,6 +1,6 @@
 import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { ORDER_STAGES, ordersV1, type Actor, type OrderStage } from '@flowline/contracts';
+import { ACTOR_KINDS, ORDER_STAGES, ordersV1, type Actor, type OrderStage } from '@flowline/contracts';
 import { flattenValidationErrors, RequestValidationError } from '@flowline/platform';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
@@ -33,11 +33,17 @@ async function validated<T extends object>(cls: new () => T, plain: object): Pro
   return instance;
 }
 
-function context(meta: CommandMeta | undefined, requireKey: boolean, expectedVersion?: number): RequestContext {
+export function context(meta: CommandMeta | undefined, requireKey: boolean, expectedVersion?: number): RequestContext {
   const key = blankToUndefined(meta?.requestId);
   if (requireKey && !key) throw headerError('meta.request_id', 'required', 'meta.request_id is required (the idempotency key of the submission)');
+  const kind = meta?.actor?.kind || 'user';
+  // An unknown kind would be accepted, stored and published, then fail downstream (tracking's timeline
+  // throws on it and dead-letters the order's event; the contracts' envelope check refuses it): 400 here instead.
+  if (meta?.actor?.id && !ACTOR_KINDS.includes(kind as Actor['kind'])) {
+    throw headerError('meta.actor.kind', 'isIn', `meta.actor.kind must be one of ${ACTOR_KINDS.join(', ')}`);
+  }
   const actor: Actor | undefined = meta?.actor?.id
-    ? { kind: (meta.actor.kind || 'user') as Actor['kind'], id: meta.actor.id, ...(meta.actor.role ? { role: meta.actor.role } : {}), ...(meta.actor.name ? { name: meta.actor.name } : {}) }
+    ? { kind: kind as Actor['kind'], id: meta.actor.id, ...(meta.actor.role ? { role: meta.actor.role } : {}), ...(meta.actor.name ? { name: meta.actor.name } : {}) }
     : undefined;
   return {
     transport: 'grpc',

@@ -5,6 +5,7 @@ import { flattenValidationErrors, RequestValidationError } from '@flowline/platf
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { OrderSummary } from '../../application/order-store.port';
+import { maskName } from '../../domain/order.model';
 import type { OrderView } from '../../application/order-view';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
 import { headerError, OrderVersionMismatchFilter } from '../order-api.errors';
@@ -42,8 +43,10 @@ export function context(meta: CommandMeta | undefined, requireKey: boolean, expe
   if (meta?.actor?.id && !ACTOR_KINDS.includes(kind as Actor['kind'])) {
     throw headerError('meta.actor.kind', 'isIn', `meta.actor.kind must be one of ${ACTOR_KINDS.join(', ')}`);
   }
+  // The actor rides on every published envelope (the relay copies it): a buyer's name leaves masked.
+  const name = kind === 'customer' ? maskName(meta?.actor?.name || undefined) : meta?.actor?.name;
   const actor: Actor | undefined = meta?.actor?.id
-    ? { kind: kind as Actor['kind'], id: meta.actor.id, ...(meta.actor.role ? { role: meta.actor.role } : {}), ...(meta.actor.name ? { name: meta.actor.name } : {}) }
+    ? { kind: kind as Actor['kind'], id: meta.actor.id, ...(meta.actor.role ? { role: meta.actor.role } : {}), ...(name ? { name } : {}) }
     : undefined;
   return {
     transport: 'grpc',

@@ -8,7 +8,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { createLogger, ensureDefaultMetrics, httpRequestDuration, logRequest, nestLoggerFor } from '@flowline/observability';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
-import { bodyLimitFromEnv, PlatformConfig } from './config';
+import { bodyLimitFromEnv, envPort, PlatformConfig } from './config';
 import { DomainErrorFilter } from './exception-filter';
 import { GrpcHealth } from './grpc/grpc-health';
 import { grpcMicroserviceOptions, type GrpcPackage } from './grpc/grpc-options';
@@ -46,6 +46,22 @@ export interface RunningService {
   readonly grpcAddress: string | null;
   /** Graceful stop: gRPC NOT_SERVING, consumers and pools closed, servers closed. */
   close(): Promise<void>;
+}
+
+/**
+ * A service's `main.ts` in one call: boots `service` (its `SERVICE` constant) on HTTP_PORT /
+ * GRPC_PORT, else its fixed ports; a failed boot writes one fatal JSON line and exits 1.
+ */
+export function runService(service: Omit<BootstrapOptions, 'module'>, module: Type<unknown> | DynamicModule): void {
+  bootstrapService({
+    ...service,
+    module,
+    httpPort: envPort('HTTP_PORT', service.httpPort),
+    grpcPort: envPort('GRPC_PORT', service.grpcPort),
+  }).catch((error: unknown) => {
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: service.name, msg: 'boot failed', err: String((error as Error)?.stack ?? error) })}\n`);
+    process.exit(1);
+  });
 }
 
 /**

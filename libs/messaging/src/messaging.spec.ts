@@ -2,7 +2,7 @@ import RequestQueue from 'kafkajs/src/network/requestQueue/index.js';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, sleep } from './backoff';
 import { messagingConfigFromEnv } from './kafka/config';
-import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, envelopeHeaders, readHeaders } from './kafka/headers';
+import { deadLetterHeaders, decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, envelopeHeaders, readHeaders } from './kafka/headers';
 import { patchKafkajsRequestQueue } from './kafka/kafkajs-patch';
 import { TopicNames } from './kafka/topics';
 import { contextFromTraceparent, currentTraceparent } from './kafka/tracing';
@@ -132,5 +132,18 @@ describe('messagingLoggerOf', () => {
     logger.warn('batch failed', { attempt: 2 });
     logger.error('crashed', { error: 'boom' });
     expect(lines).toEqual(['log started', 'warn batch failed {"attempt":2}', 'error crashed {"error":"boom"}']);
+  });
+});
+
+describe('deadLetterHeaders', () => {
+  it("keeps the message's headers (first value) and adds origin, attempts, group and the cut error", () => {
+    const h = deadLetterHeaders(
+      { offset: '41', headers: { eventId: Buffer.from('e1'), multi: [Buffer.from('a'), Buffer.from('b')] } },
+      { physicalTopic: 't.orders.events.v1', partition: 3, attempts: 5, group: 'g1', error: new Error('x'.repeat(5_000)), failedAt: '2026-01-01T00:00:00.000Z' },
+    );
+    expect(String(h.eventId)).toBe('e1');
+    expect(String(h.multi)).toBe('a');
+    expect(h).toMatchObject({ 'dlq.originalTopic': 't.orders.events.v1', 'dlq.originalPartition': '3', 'dlq.originalOffset': '41', 'dlq.attempts': '5', 'dlq.consumerGroup': 'g1', 'dlq.failedAt': '2026-01-01T00:00:00.000Z' });
+    expect(h['dlq.error']).toHaveLength(4_000);
   });
 });

@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '@flowline/contracts';
-import type { IHeaders } from 'kafkajs';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { errorMessage } from '../logger';
 
 /** Kafka header names Flowline writes on every message. */
 export const Headers = {
@@ -71,4 +72,28 @@ export function decodeEnvelope(value: Buffer | null): EventEnvelope {
 
 export function encodeEnvelope(envelope: EventEnvelope): Buffer {
   return Buffer.from(JSON.stringify(envelope), 'utf8');
+}
+
+/**
+ * Headers of a dead letter: the message's own headers (first value of each) plus where it came
+ * from, how often it was tried, by which group, and the error (cut to 4,000 characters).
+ */
+export function deadLetterHeaders(
+  message: Pick<KafkaMessage, 'headers' | 'offset'>,
+  origin: { physicalTopic: string; partition: number; attempts: number; group: string; error: unknown; failedAt?: string },
+): Record<string, string | Buffer> {
+  const headers: Record<string, string | Buffer> = {};
+  for (const [k, v] of Object.entries(message.headers ?? {})) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) headers[k] = first;
+  }
+  return Object.assign(headers, {
+    [Headers.dlqError]: errorMessage(origin.error).slice(0, 4_000),
+    [Headers.dlqTopic]: origin.physicalTopic,
+    [Headers.dlqPartition]: String(origin.partition),
+    [Headers.dlqOffset]: message.offset,
+    [Headers.dlqAttempts]: String(origin.attempts),
+    [Headers.dlqGroup]: origin.group,
+    [Headers.dlqFailedAt]: origin.failedAt ?? new Date().toISOString(),
+  });
 }

@@ -1,10 +1,10 @@
 import type { EventEnvelope } from '@flowline/contracts';
 import {
   backoffDelay,
+  deadLetterHeaders,
   decodeEnvelope,
   errorMessage,
   EventPublisher,
-  Headers,
   readHeaders,
   sleep,
   stderrLogger,
@@ -229,20 +229,7 @@ export class GroupCommitConsumer {
   }
 
   private async deadLetter(message: KafkaMessage, topic: string, partition: number, error: unknown): Promise<void> {
-    const headers: Record<string, string | Buffer> = {};
-    for (const [k, v] of Object.entries(message.headers ?? {})) {
-      const first = Array.isArray(v) ? v[0] : v;
-      if (first !== undefined) headers[k] = first;
-    }
-    Object.assign(headers, {
-      [Headers.dlqError]: errorMessage(error).slice(0, 4_000),
-      [Headers.dlqTopic]: this.names.physical(topic),
-      [Headers.dlqPartition]: String(partition),
-      [Headers.dlqOffset]: message.offset,
-      [Headers.dlqAttempts]: String(this.maxRetries + 1),
-      [Headers.dlqGroup]: this.o.groupId,
-      [Headers.dlqFailedAt]: new Date().toISOString(),
-    });
+    const headers = deadLetterHeaders(message, { physicalTopic: this.names.physical(topic), partition, attempts: this.maxRetries + 1, group: this.o.groupId, error });
     await this.dlq.publishRaw([{ topic: this.names.deadLetter(topic), key: message.key, value: message.value, headers }]);
     this.stats.deadLetters++;
     this.logger.warn('inventory command dead-lettered', { group: this.o.groupId, topic, partition, offset: message.offset, error: errorMessage(error) });

@@ -2,9 +2,9 @@ import {
   backoffDelay,
   consumerMetrics,
   contextFromHeaders,
+  deadLetterHeaders,
   decodeEnvelope,
   errorMessage,
-  Headers,
   messagingTracer,
   readHeaders,
   sleep,
@@ -87,20 +87,7 @@ export async function runBatchConsumer<Tx extends SqlQueryable>(options: BatchCo
     metrics.deadLetters.inc({ group, topic });
     logger.warn('message dead-lettered', { group, topic, partition, offset: message.offset, attempts, error: errorMessage(error) });
     if (!options.deadLetters) return;
-    const headers: Record<string, string | Buffer> = {};
-    for (const [k, v] of Object.entries(message.headers ?? {})) {
-      const first = Array.isArray(v) ? v[0] : v;
-      if (first !== undefined) headers[k] = first;
-    }
-    Object.assign(headers, {
-      [Headers.dlqError]: errorMessage(error).slice(0, 4_000),
-      [Headers.dlqTopic]: options.names.physical(topic),
-      [Headers.dlqPartition]: String(partition),
-      [Headers.dlqOffset]: message.offset,
-      [Headers.dlqAttempts]: String(attempts),
-      [Headers.dlqGroup]: group,
-      [Headers.dlqFailedAt]: new Date().toISOString(),
-    });
+    const headers = deadLetterHeaders(message, { physicalTopic: options.names.physical(topic), partition, attempts, group, error });
     await options.deadLetters.publishRaw([{ topic: options.names.deadLetter(topic), key: message.key, value: message.value, headers }]);
   }
 

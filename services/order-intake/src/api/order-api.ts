@@ -89,10 +89,12 @@ export class OrderApi {
 
   private async once(ctx: RequestContext, operation: string, rawRequest: unknown, run: (metadata: CommandMetadata) => Promise<StoredResponse & { body: OrderView }>): Promise<ApiResult> {
     const now = this.clock().toISOString();
-    const commandId = ctx.idempotencyKey ?? `req-${this.nextId(this.clock().getTime())}`;
+    // Scoped by operation like the idempotency record: the order treats a command id it has seen
+    // as a replay, so one key reused for another command (place, then pay) must not look like one.
+    const commandId = ctx.idempotencyKey ? `${operation}:${ctx.idempotencyKey}` : `req-${this.nextId(this.clock().getTime())}`;
     const metadata: CommandMetadata = {
       commandId,
-      correlationId: ctx.correlationId ?? commandId,
+      correlationId: ctx.correlationId ?? ctx.idempotencyKey ?? commandId,
       causationId: null,
       now,
       ...(ctx.actor ? { actor: ctx.actor } : {}),

@@ -71,7 +71,8 @@ describe('deploy/docker-compose.yml', () => {
         GRPC_PORT: String(s.grpcPort),
         KAFKA_BROKERS: 'kafka:9092',
       });
-      expect(svc.environment.EVENTSTORE_URL).toMatch(/^esdb:\/\/eventstoredb:2113/);
+      // Events live in PostgreSQL (ADR 0003): no service reads EVENTSTORE_URL, so none is promised one.
+      expect(svc.environment.EVENTSTORE_URL).toBeUndefined();
       expect(new URL(svc.environment.DATABASE_URL).pathname).toBe(`/${s.database}`);
       expect(svc.ports).toEqual([`${s.httpPort}:${s.httpPort}`, `${s.grpcPort}:${s.grpcPort}`]);
     }
@@ -146,7 +147,8 @@ describe('k8s/', () => {
   it('the ConfigMap carries the shared env names and the topic Job every contract topic', () => {
     const docs = k8sDocs();
     const cm = must(docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'flowline-config'), 'ConfigMap');
-    expect(Object.keys(cm.data)).toEqual(expect.arrayContaining(['KAFKA_BROKERS', 'EVENTSTORE_URL', 'NODE_ENV']));
+    expect(Object.keys(cm.data)).toEqual(expect.arrayContaining(['KAFKA_BROKERS', 'NODE_ENV']));
+    expect(cm.data.EVENTSTORE_URL).toBeUndefined();
     const job = must(docs.find((d) => d.kind === 'Job'), 'topic Job');
     const script = job.spec.template.spec.containers[0].args.join('\n') as string;
     for (const t of Object.values(Topics)) expect(script).toContain(` ${t}`);

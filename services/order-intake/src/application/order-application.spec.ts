@@ -193,6 +193,33 @@ describe('ProcessManagerRunner', () => {
     // A second, different StockReserved for the now-reserved order: the policy sees nothing to do.
     expect((await runner.handle(reserved, { eventId: 'inv-2', correlationId: 'c' })).steps).toEqual([]);
   });
+
+  it('re-decides a step that lost a race to a concurrent write instead of dropping it (the order does not stall)', async () => {
+    const s = setup();
+    const runner = new ProcessManagerRunner(s.store, s.changes, rules, () => NOW);
+    const o = await placed(s);
+    await s.changes.execute(pay(o.orderId));
+    const allocations = [{ lineId: 'L1', sku: 'TEA-LJ-250', warehouseId: 'W', quantity: 2 }];
+    await runner.handle({ context: 'inventory', type: 'StockReserved', data: { orderId: o.orderId, reservationId: 'R1', allocations } }, { eventId: 'inv-1', correlationId: 'c' });
+    // While the runner evaluates the rules, customer service puts the order on hold and releases it.
+    let raced = false;
+    const commit = s.store.commit.bind(s.store);
+    s.store.commit = async (change: OrderChange) => {
+      if (!raced) {
+        raced = true;
+        await s.changes.execute({ type: 'PlaceHold', data: { orderId: o.orderId, reason: '核实地址' }, metadata: commandMetadata({ now: NOW }) });
+        await s.changes.execute({ type: 'ReleaseHold', data: { orderId: o.orderId, reason: '地址已确认' }, metadata: commandMetadata({ now: NOW }) });
+      }
+      return commit(change);
+    };
+    const out = await runner.handle(
+      { context: 'orders', type: 'OrderStockReserved', data: { orderId: o.orderId, reservationId: 'R1', allocations } },
+      { eventId: 'ord-reserved-1', correlationId: 'c' },
+    );
+    expect(raced).toBe(true);
+    expect(out.skipped).toEqual([]);
+    expect((await s.store.load(o.orderId)).state.status).toBe('ready_to_ship');
+  });
 });
 
 describe('ReservationTimeoutJob', () => {

@@ -72,10 +72,17 @@ export class ProcessManagerRunner {
         },
       } as Exclude<OrderCommand, { type: 'PlaceOrder' }>;
       try {
-        const result = await this.changes.execute(command, { ...(loaded ? { loaded } : {}), ...(tx ? { tx } : {}), ...(outboxPending ? { outbox } : {}) });
+        // retryOnConflict: a step that lost a race to another write (a person's hold and release,
+        // a fact arriving at the same moment) is decided again on the order as it now is, never
+        // dropped; a step that no longer applies is then refused by the decider and skipped below.
+        await this.changes.execute(command, {
+          retryOnConflict: true,
+          ...(loaded ? { loaded } : {}),
+          ...(tx ? { tx } : {}),
+          ...(outboxPending ? { outbox } : {}),
+        });
         outboxPending = false;
         loaded = undefined; // the next order step (if any) reloads
-        void result;
       } catch (error) {
         if (!isDomainError(error)) throw error;
         // The order moved on between the policy's look and the append (a person cancelled, a

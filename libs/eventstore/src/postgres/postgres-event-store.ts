@@ -1,4 +1,5 @@
-import { Client, type ClientConfig, type DatabaseError, Pool, type PoolConfig, type QueryResult, type QueryResultRow } from 'pg';
+import { createHash } from 'node:crypto';
+import { Client, type ClientConfig, type DatabaseError, Pool, type PoolConfig, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import { assertAppendable, ChangeSignal, checkExpectedRevision, type PollPage, startPollingSubscription } from '../internal';
 import {
   type AppendResult,
@@ -23,7 +24,24 @@ import { DEFAULT_SCHEMA, migrate, notifyChannel, quoteSchema } from './migration
  * behind a TypeORM QueryRunner, `queryRunner.connection`/`databaseConnection`).
  */
 export interface SqlClient {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+  query<R extends QueryResultRow = QueryResultRow>(text: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>>;
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * The store's hot statements as named (prepared) statements: PostgreSQL parses and plans each one
+ * once per connection and then reuses the plan (a generic one once it proves as good), instead of
+ * planning the CTEs of an append or a log page on every call, which cost more CPU than running
+ * them. The name is derived from the text, so one text always has one name.
+ */
+export function prepared(text: string, values: unknown[]): QueryConfig {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `flowline_es_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values };
 }
 
 /** One stream's part of a multi-stream append. */
@@ -299,26 +317,28 @@ export class PostgresEventStore implements EventStore {
   private async appendInOneStatement(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult | undefined> {
     const exact = expected === 'no_stream' ? -1 : typeof expected === 'number' ? expected : null;
     const result = await this.pool.query<{ revision: string; known: boolean; last_position: string | null; tx: string | null }>(
-      `WITH state AS (
-         SELECT coalesce((SELECT stream_position FROM ${this.s}.events WHERE stream_id = $1
-                           ORDER BY stream_position DESC LIMIT 1), -1) AS revision,
-                EXISTS (SELECT 1 FROM ${this.s}.events WHERE event_id = ANY($2::text[])) AS known
-       ), ins AS (
-         INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
-         SELECT $1, state.revision + e.ord, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
-           FROM state, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(doc, ord)
-          WHERE NOT state.known
-            AND ($4::bigint IS NULL OR state.revision = $4::bigint)
-            AND (NOT $5::boolean OR state.revision >= 0)
-          ORDER BY e.ord
-         RETURNING global_position, transaction_id
-       )
-       SELECT state.revision::text AS revision, state.known,
-              (SELECT max(global_position)::text FROM ins) AS last_position,
-              (SELECT max(transaction_id)::text FROM ins) AS tx,
-              (SELECT count(*) FROM (SELECT pg_notify($6, '') FROM ins WHERE $7::boolean LIMIT 1) AS n) AS notified
-         FROM state`,
-      [streamId, events.map((e) => e.eventId), serializeBatch(events), exact, expected === 'stream_exists', this.channel, this.notifies],
+      prepared(
+        `WITH state AS (
+           SELECT coalesce((SELECT stream_position FROM ${this.s}.events WHERE stream_id = $1
+                             ORDER BY stream_position DESC LIMIT 1), -1) AS revision,
+                  EXISTS (SELECT 1 FROM ${this.s}.events WHERE event_id = ANY($2::text[])) AS known
+         ), ins AS (
+           INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+           SELECT $1, state.revision + e.ord, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
+             FROM state, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(doc, ord)
+            WHERE NOT state.known
+              AND ($4::bigint IS NULL OR state.revision = $4::bigint)
+              AND (NOT $5::boolean OR state.revision >= 0)
+            ORDER BY e.ord
+           RETURNING global_position, transaction_id
+         )
+         SELECT state.revision::text AS revision, state.known,
+                (SELECT max(global_position)::text FROM ins) AS last_position,
+                (SELECT max(transaction_id)::text FROM ins) AS tx,
+                (SELECT count(*) FROM (SELECT pg_notify($6, '') FROM ins WHERE $7::boolean LIMIT 1) AS n) AS notified
+           FROM state`,
+        [streamId, events.map((e) => e.eventId), serializeBatch(events), exact, expected === 'stream_exists', this.channel, this.notifies],
+      ),
     );
     const row = result.rows[0];
     if (row.known) return this.retriedAppend(this.pool, streamId, events.map((e) => e.eventId));
@@ -404,9 +424,11 @@ export class PostgresEventStore implements EventStore {
       // Same per-stream locks as appendWithRetry, taken in a fixed order so two batches cannot
       // deadlock; a statement of its own, so the heads are read after the locks are granted.
       await client.query(
-        `SELECT pg_advisory_xact_lock(hashtextextended('flowline.eventstore.stream:' || k, 0))
-           FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
-        [locked],
+        prepared(
+          `SELECT pg_advisory_xact_lock(hashtextextended('flowline.eventstore.stream:' || k, 0))
+             FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
+          [locked],
+        ),
       );
     }
     const docs: unknown[] = [];
@@ -420,47 +442,49 @@ export class PostgresEventStore implements EventStore {
     let result: QueryResult<{ revision: string; head_tx: string | null; my_tx: string; known: boolean; last_position: string | null }>;
     try {
       result = await client.query(
-        `WITH streams AS MATERIALIZED (
-           SELECT s.i, s.stream_id, s.exact, s.must_exist, coalesce(h.stream_position, -1) AS revision, h.transaction_id AS head_tx
-             FROM unnest($1::text[], $2::bigint[], $3::boolean[]) WITH ORDINALITY AS s(stream_id, exact, must_exist, i)
-             LEFT JOIN LATERAL (
-               SELECT stream_position, transaction_id FROM ${this.s}.events
-                WHERE stream_id = s.stream_id ORDER BY stream_position DESC LIMIT 1) AS h ON true
-         ), verdict AS MATERIALIZED (
-           SELECT pg_current_xact_id() AS my_tx,
-                  EXISTS (SELECT 1 FROM ${this.s}.events WHERE event_id = ANY($4::text[])) AS known
-         ), go AS MATERIALIZED (
-           SELECT NOT v.known AND NOT EXISTS (
-                    SELECT 1 FROM streams s
-                     WHERE (s.exact IS NOT NULL AND s.exact <> s.revision)
-                        OR (s.must_exist AND s.revision < 0)
-                        OR s.head_tx > v.my_tx) AS ok
-             FROM verdict v
-         ), ins AS (
-           INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
-           SELECT s.stream_id, s.revision + (e.doc->>'k')::bigint, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
-             FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(doc, ord)
-             JOIN streams s ON s.i = (e.doc->>'i')::bigint
-            WHERE (SELECT ok FROM go)
-            ORDER BY e.ord
-           RETURNING stream_id, global_position
-         ), last AS (
-           SELECT stream_id, max(global_position) AS position FROM ins GROUP BY stream_id
-         )
-         SELECT s.revision::text AS revision, s.head_tx::text AS head_tx, v.my_tx::text AS my_tx, v.known,
-                l.position::text AS last_position,
-                (SELECT count(*) FROM (SELECT pg_notify($6, '') FROM last WHERE $7::boolean LIMIT 1) AS n) AS notified
-           FROM streams s CROSS JOIN verdict v LEFT JOIN last AS l ON l.stream_id = s.stream_id
-          ORDER BY s.i`,
-        [
-          work.map((a) => a.streamId),
-          work.map((a) => (a.expected === 'no_stream' ? -1 : typeof a.expected === 'number' ? a.expected : null)),
-          work.map((a) => a.expected === 'stream_exists'),
-          ids,
-          JSON.stringify(docs),
-          this.channel,
-          this.notifies,
-        ],
+        prepared(
+          `WITH streams AS MATERIALIZED (
+             SELECT s.i, s.stream_id, s.exact, s.must_exist, coalesce(h.stream_position, -1) AS revision, h.transaction_id AS head_tx
+               FROM unnest($1::text[], $2::bigint[], $3::boolean[]) WITH ORDINALITY AS s(stream_id, exact, must_exist, i)
+               LEFT JOIN LATERAL (
+                 SELECT stream_position, transaction_id FROM ${this.s}.events
+                  WHERE stream_id = s.stream_id ORDER BY stream_position DESC LIMIT 1) AS h ON true
+           ), verdict AS MATERIALIZED (
+             SELECT pg_current_xact_id() AS my_tx,
+                    EXISTS (SELECT 1 FROM ${this.s}.events WHERE event_id = ANY($4::text[])) AS known
+           ), go AS MATERIALIZED (
+             SELECT NOT v.known AND NOT EXISTS (
+                      SELECT 1 FROM streams s
+                       WHERE (s.exact IS NOT NULL AND s.exact <> s.revision)
+                          OR (s.must_exist AND s.revision < 0)
+                          OR s.head_tx > v.my_tx) AS ok
+               FROM verdict v
+           ), ins AS (
+             INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+             SELECT s.stream_id, s.revision + (e.doc->>'k')::bigint, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
+               FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(doc, ord)
+               JOIN streams s ON s.i = (e.doc->>'i')::bigint
+              WHERE (SELECT ok FROM go)
+              ORDER BY e.ord
+             RETURNING stream_id, global_position
+           ), last AS (
+             SELECT stream_id, max(global_position) AS position FROM ins GROUP BY stream_id
+           )
+           SELECT s.revision::text AS revision, s.head_tx::text AS head_tx, v.my_tx::text AS my_tx, v.known,
+                  l.position::text AS last_position,
+                  (SELECT count(*) FROM (SELECT pg_notify($6, '') FROM last WHERE $7::boolean LIMIT 1) AS n) AS notified
+             FROM streams s CROSS JOIN verdict v LEFT JOIN last AS l ON l.stream_id = s.stream_id
+            ORDER BY s.i`,
+          [
+            work.map((a) => a.streamId),
+            work.map((a) => (a.expected === 'no_stream' ? -1 : typeof a.expected === 'number' ? a.expected : null)),
+            work.map((a) => a.expected === 'stream_exists'),
+            ids,
+            JSON.stringify(docs),
+            this.channel,
+            this.notifies,
+          ],
+        ),
       );
     } catch (error) {
       throw translateConflict(error, work);
@@ -530,18 +554,20 @@ export class PostgresEventStore implements EventStore {
       // These appends must not fail because another one won the race for the next revision:
       // queue them per stream (the lock is released at the end of the transaction). A separate
       // statement, so the head query below takes its snapshot after the lock is granted.
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`flowline.eventstore.stream:${streamId}`]);
+      await client.query(prepared('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`flowline.eventstore.stream:${streamId}`]));
     }
     // One round trip: the stream head, whether any id is already stored, and this transaction's
     // id (taken now if not yet: a committed head was written by an older transaction, see below).
     const head = await client.query<{ revision: string | null; head_tx: string | null; my_tx: string; known_ids: number }>(
-      `SELECT h.stream_position AS revision, h.transaction_id::text AS head_tx, pg_current_xact_id()::text AS my_tx,
-              (SELECT count(*)::int FROM ${this.s}.events WHERE event_id = ANY($2::text[])) AS known_ids
-         FROM (SELECT 1) AS one
-         LEFT JOIN LATERAL (
-           SELECT stream_position, transaction_id FROM ${this.s}.events
-            WHERE stream_id = $1 ORDER BY stream_position DESC LIMIT 1) AS h ON true`,
-      [streamId, ids],
+      prepared(
+        `SELECT h.stream_position AS revision, h.transaction_id::text AS head_tx, pg_current_xact_id()::text AS my_tx,
+                (SELECT count(*)::int FROM ${this.s}.events WHERE event_id = ANY($2::text[])) AS known_ids
+           FROM (SELECT 1) AS one
+           LEFT JOIN LATERAL (
+             SELECT stream_position, transaction_id FROM ${this.s}.events
+              WHERE stream_id = $1 ORDER BY stream_position DESC LIMIT 1) AS h ON true`,
+        [streamId, ids],
+      ),
     );
     const row = head.rows[0];
     if (row.known_ids > 0) return this.retriedAppend(client, streamId, ids);
@@ -555,12 +581,14 @@ export class PostgresEventStore implements EventStore {
 
     const batch = serializeBatch(events);
     const inserted = await client.query<{ global_position: string; transaction_id: string; stream_position: string }>(
-      `INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
-       SELECT $1, $2::bigint + e.ord - 1, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
-         FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(doc, ord)
-        ORDER BY e.ord
-       RETURNING global_position, transaction_id::text AS transaction_id, stream_position`,
-      [streamId, current + 1, batch],
+      prepared(
+        `INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+         SELECT $1, $2::bigint + e.ord - 1, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
+           FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(doc, ord)
+          ORDER BY e.ord
+         RETURNING global_position, transaction_id::text AS transaction_id, stream_position`,
+        [streamId, current + 1, batch],
+      ),
     );
     let last = inserted.rows[0];
     for (const r of inserted.rows) if (BigInt(r.global_position) > BigInt(last.global_position)) last = r;
@@ -596,11 +624,13 @@ export class PostgresEventStore implements EventStore {
     const backwards = options.direction === 'backwards';
     const from = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
     const result = await this.pool.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM ${this.s}.events
-        WHERE stream_id = $1 AND stream_position ${backwards ? '<=' : '>='} $2
-        ORDER BY stream_position ${backwards ? 'DESC' : 'ASC'}
-        LIMIT $3`,
-      [streamId, from, options.maxCount ?? null],
+      prepared(
+        `SELECT ${EVENT_COLUMNS} FROM ${this.s}.events
+          WHERE stream_id = $1 AND stream_position ${backwards ? '<=' : '>='} $2
+          ORDER BY stream_position ${backwards ? 'DESC' : 'ASC'}
+          LIMIT $3`,
+        [streamId, from, options.maxCount ?? null],
+      ),
     );
     return result.rows.map(toRecorded);
   }
@@ -618,10 +648,7 @@ export class PostgresEventStore implements EventStore {
   private async readLog(after: LogPosition | undefined, limit: number | null, filter: EventFilter | undefined): Promise<PollPage> {
     const [commit, prepare] = cursorParams(after);
     const [prefixes, types] = filterParams(filter);
-    const result = await this.pool.query<EventRow & { horizon: string }>(
-      logPageSql(this.s),
-      [commit, prepare, prefixes, types, limit],
-    );
+    const result = await this.pool.query<EventRow & { horizon: string }>(prepared(logPageSql(this.s), [commit, prepare, prefixes, types, limit]));
     const horizon = BigInt(result.rows[0].horizon);
     const events = result.rows.filter((r) => r.event_id !== null).map(toRecorded);
     // Below the horizon the log is final; when the page was not cut by the limit, the next

@@ -25,8 +25,11 @@ export interface BatchItem {
   headers: Record<string, string>;
 }
 
-/** What became of one item: applied (or skipped), or to be dead-lettered with the reason. */
-export type ItemResult = { kind: 'done' } | { kind: 'dead-letter'; error: unknown };
+/**
+ * What became of one item: applied (or skipped), or to be dead-lettered with the reason.
+ * `attempts` is how many transactions the item took part in (filled in by the consumer).
+ */
+export type ItemResult = { kind: 'done' } | { kind: 'dead-letter'; error: unknown; attempts?: number };
 
 export interface GroupCommitConsumerOptions {
   kafka: Kafka;
@@ -146,14 +149,15 @@ export class GroupCommitConsumer {
         undecodable.push({ message, error });
       }
     }
-    for (const u of undecodable) await this.deadLetter(u.message, topic, batch.partition, u.error);
+    // Tried once: decoding fails the same way on every try, so it is never retried.
+    for (const u of undecodable) await this.deadLetter(u.message, topic, batch.partition, u.error, 1);
     for (let i = 0; i < items.length && isRunning() && !isStale(); i += this.maxBatch) {
       const chunk = items.slice(i, i + this.maxBatch);
       const results = await this.submit(chunk);
       for (const [j, r] of results.entries()) {
         if (r.kind === 'dead-letter') {
           const m = batch.messages.find((x) => x.offset === chunk[j].offset)!;
-          await this.deadLetter(m, topic, batch.partition, r.error);
+          await this.deadLetter(m, topic, batch.partition, r.error, r.attempts ?? 1);
         }
       }
       resolveOffset(chunk[chunk.length - 1].offset);
@@ -206,14 +210,15 @@ export class GroupCommitConsumer {
     }
   }
 
-  private async applyWithRetries(items: BatchItem[]): Promise<ItemResult[]> {
+  /** `tried`: transactions these items already took part in (as members of a larger batch that failed). */
+  private async applyWithRetries(items: BatchItem[], tried = 0): Promise<ItemResult[]> {
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
       try {
         const results = await this.o.processBatch(items);
         this.stats.transactions++;
         this.stats.items += items.length;
-        return results;
+        return results.map((r) => (r.kind === 'dead-letter' ? { ...r, attempts: tried + attempt + 1 } : r));
       } catch (e) {
         lastError = e;
         this.logger.warn('inventory batch failed', { group: this.o.groupId, items: items.length, attempt: attempt + 1, error: errorMessage(e) });
@@ -221,15 +226,16 @@ export class GroupCommitConsumer {
         await sleep(backoffDelay(attempt, this.backoff), this.stopping.signal);
       }
     }
-    if (items.length === 1) return [{ kind: 'dead-letter', error: lastError }];
+    const tries = tried + this.maxRetries + 1;
+    if (items.length === 1) return [{ kind: 'dead-letter', error: lastError, attempts: tries }];
     // One bad message must not hold the others back: apply them one by one.
     const results: ItemResult[] = [];
-    for (const item of items) results.push(...(await this.applyWithRetries([item])));
+    for (const item of items) results.push(...(await this.applyWithRetries([item], tries)));
     return results;
   }
 
-  private async deadLetter(message: KafkaMessage, topic: string, partition: number, error: unknown): Promise<void> {
-    const headers = deadLetterHeaders(message, { physicalTopic: this.names.physical(topic), partition, attempts: this.maxRetries + 1, group: this.o.groupId, error });
+  private async deadLetter(message: KafkaMessage, topic: string, partition: number, error: unknown, attempts: number): Promise<void> {
+    const headers = deadLetterHeaders(message, { physicalTopic: this.names.physical(topic), partition, attempts, group: this.o.groupId, error });
     await this.dlq.publishRaw([{ topic: this.names.deadLetter(topic), key: message.key, value: message.value, headers }]);
     this.stats.deadLetters++;
     this.logger.warn('inventory command dead-lettered', { group: this.o.groupId, topic, partition, offset: message.offset, error: errorMessage(error) });

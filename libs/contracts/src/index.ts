@@ -8,3 +8,4 @@ export * from './fulfillment/fulfillment.messages';
 export * from './generated';
 export * from './tracking/tracking.views';
 export * from './registry';
+export * from './pii/masking';

@@ -8,7 +8,7 @@ import type {
   ShippingAddress,
   CustomerDetails,
 } from '@flowline/contracts';
-import { CHANNELS } from '@flowline/contracts';
+import { CHANNELS, maskEmail, maskName, maskPhone, maskStreet } from '@flowline/contracts';
 import { OrderErrors } from './order.errors';
 
 /**
@@ -93,37 +93,8 @@ export function validateSubmission(o: OrderSubmission): void {
 
 // ---------------------------------------------------------------------------------------------
 // Masking: full values stay in the order stream; views and integration events carry these.
+// The rules (maskName, maskPhone, ...) live in @flowline/contracts, shared with every service.
 // ---------------------------------------------------------------------------------------------
-
-/** 张三 -> 张*, 欧阳娜娜 -> 欧***, Li Lei -> L*****. Keeps the first character (the surname). */
-export function maskName(name: string | undefined): string | undefined {
-  if (name === undefined || name === '') return name;
-  const chars = Array.from(name.trim());
-  return chars[0] + '*'.repeat(Math.max(1, chars.length - 1));
-}
-
-/** 13812345678 -> 138****5678; other numbers keep their last four digits. */
-export function maskPhone(phone: string | undefined): string | undefined {
-  if (phone === undefined || phone === '') return phone;
-  const digits = phone.replace(/\D/g, '');
-  if (digits.length === 11) return `${digits.slice(0, 3)}****${digits.slice(7)}`;
-  if (digits.length <= 4) return '*'.repeat(digits.length);
-  return `${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`;
-}
-
-/** zhang.san@example.com -> z***@example.com */
-export function maskEmail(email: string | undefined): string | undefined {
-  if (email === undefined || email === '') return email;
-  const at = email.indexOf('@');
-  if (at <= 0) return '***';
-  return `${email[0]}***${email.slice(at)}`;
-}
-
-/** Keeps the first two characters of the street (enough to tell a road), hides the rest and the detail. */
-export function maskStreet(street: string, detail: string): string {
-  const s = Array.from(street.trim());
-  return `${s.slice(0, 2).join('')}****${detail ? '**' : ''}`;
-}
 
 export function customerView(c: CustomerDetails): CustomerRef {
   return {

@@ -1,4 +1,4 @@
-import type { Actor, OrderStage } from '@flowline/contracts';
+import { maskName, maskPhone, type Actor, type OrderStage } from '@flowline/contracts';
 import { assertNever } from '@flowline/domain';
 import { etaShipBy, isStuck, segmentOf, slaColour, slaDeadlines, stuckAt, type SlaColour, type SlaConfig } from '../domain/sla';
 import type { OrderEvent } from './tracked-event';
@@ -75,24 +75,6 @@ export interface OrderSummaryRow {
 const TERMINAL: readonly OrderStage[] = ['cancelled', 'refunded'];
 const CLOSED: readonly OrderStage[] = ['archived', 'cancelled', 'refunded'];
 
-/** Masks a name for display: first character kept, the rest starred (张三丰 -> 张**). */
-export function maskName(name: string | undefined): string | null {
-  if (!name) return null;
-  const chars = [...name.trim()];
-  if (chars.length === 0) return null;
-  if (chars.length === 1) return `${chars[0]}*`;
-  return chars[0] + '*'.repeat(Math.min(chars.length - 1, 3));
-}
-
-/** Masks a phone number unless the channel already did (13812345678 -> 138****5678). */
-export function maskPhone(phone: string | undefined): string | null {
-  if (!phone) return null;
-  if (phone.includes('*')) return phone;
-  const digits = phone.replace(/\D/g, '');
-  if (digits.length < 7) return '*'.repeat(digits.length);
-  return `${digits.slice(0, 3)}${'*'.repeat(digits.length - 7)}${digits.slice(-4)}`;
-}
-
 /** A person decided something when the actor is a staff user. */
 function byStaff(actor: Actor | undefined): boolean {
   return actor?.kind === 'user';
@@ -165,8 +147,8 @@ function placedRow(e: Extract<OrderEvent, { type: 'OrderPlaced' }>, config: SlaC
     channel: d.channel,
     channelOrderId: d.channelOrderId,
     shopId: d.shopId,
-    customerMasked: d.customer.nameMasked ?? maskName(d.customer.nickname ?? d.customer.channelCustomerId),
-    customerPhoneMasked: maskPhone(d.customer.phoneMasked ?? d.shippingAddress.phoneMasked),
+    customerMasked: d.customer.nameMasked ?? (maskName(d.customer.nickname ?? d.customer.channelCustomerId) || null),
+    customerPhoneMasked: maskPhone(d.customer.phoneMasked ?? d.shippingAddress.phoneMasked) || null,
     province: d.shippingAddress.province || null,
     city: d.shippingAddress.city || null,
     lineCount: d.lines.length,

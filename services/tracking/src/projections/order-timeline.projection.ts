@@ -1,4 +1,4 @@
-import type { Actor, OrderStage } from '@flowline/contracts';
+import { maskName, type Actor, type OrderStage } from '@flowline/contracts';
 import { assertNever } from '@flowline/domain';
 import {
   CHANNEL_LABELS,
@@ -10,7 +10,6 @@ import {
   labelOf,
   type Bilingual,
 } from './labels';
-import { maskName } from './order-summary.projection';
 import { contextOf, orderIdOf, type SourceContext, type TrackedEvent } from './tracked-event';
 
 /** One line of an order's history, readable by a person in zh-CN and en: who did what, and why. */
@@ -300,7 +299,7 @@ export function projectTimelineEntry(e: TrackedEvent, ctx: TimelineContext = {})
     actorKind: e.actor?.kind ?? null,
     actorId: e.actor?.id ?? null,
     actorRole: e.actor?.role ?? null,
-    actorName: e.actor?.kind === 'customer' ? maskName(e.actor.name) : (e.actor?.name ?? null),
+    actorName: e.actor?.kind === 'customer' ? maskName(e.actor.name) || null : (e.actor?.name ?? null),
     whoZh: who.zh,
     whoEn: who.en,
     whatZh: r.what.zh,

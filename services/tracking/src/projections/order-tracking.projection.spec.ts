@@ -66,6 +66,21 @@ describe('order events -> summary, stage durations and timeline', () => {
     expect(summary).toMatchObject({ customerMasked: '小***', customerPhoneMasked: '138****5678', ingestMode: 'manual', manualTouch: true });
   });
 
+  it('OrderPlaced: masks long nicknames and landlines with the same rules as order-intake (contracts pii/masking)', () => {
+    const b = new EventBuilder(T0);
+    const data = placedData('o-1', { customer: { nickname: '爱新觉罗溥仪', phoneMasked: '0571-87654321', tags: [] } });
+    const { summary } = given([]).when(b.event('OrderPlaced', data, { actor: CS_WANG }));
+    // tracking used to cap the stars at three (爱***) and mask landlines as 057******4321.
+    expect(summary).toMatchObject({ customerMasked: '爱*****', customerPhoneMasked: '0571-****4321' });
+  });
+
+  it('OrderPlaced: keeps a phone order-intake already masked as it is', () => {
+    const b = new EventBuilder(T0);
+    const data = placedData('o-1', { customer: { nickname: '小明', phoneMasked: '+86 138****5678', tags: [] } });
+    const { summary } = given([]).when(b.event('OrderPlaced', data, { actor: CS_WANG }));
+    expect(summary).toMatchObject({ customerMasked: '小*', customerPhoneMasked: '+86 138****5678' });
+  });
+
   forType('OrderPaid', 'moves to paid, starts the paid -> ready_to_ship clock (2 h) and sets the ETA', () => {
     const b = new EventBuilder(T0);
     const placed = b.event('OrderPlaced', placedData('o-1', {}, T0));

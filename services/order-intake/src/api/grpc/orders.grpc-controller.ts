@@ -1,11 +1,10 @@
 import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { ACTOR_KINDS, ORDER_STAGES, ordersV1, type Actor, type OrderStage } from '@flowline/contracts';
+import { ACTOR_KINDS, maskName, ORDER_STAGES, ordersV1, type Actor, type OrderStage } from '@flowline/contracts';
 import { flattenValidationErrors, RequestValidationError } from '@flowline/platform';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { OrderSummary } from '../../application/order-store.port';
-import { maskName } from '../../domain/order.model';
 import type { OrderView } from '../../application/order-view';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
 import { headerError, OrderVersionMismatchFilter } from '../order-api.errors';
@@ -44,7 +43,7 @@ export function context(meta: CommandMeta | undefined, requireKey: boolean, expe
     throw headerError('meta.actor.kind', 'isIn', `meta.actor.kind must be one of ${ACTOR_KINDS.join(', ')}`);
   }
   // The actor rides on every published envelope (the relay copies it): a buyer's name leaves masked.
-  const name = kind === 'customer' ? maskName(meta?.actor?.name || undefined) : meta?.actor?.name;
+  const name = kind === 'customer' ? maskName(meta?.actor?.name) || undefined : meta?.actor?.name;
   const actor: Actor | undefined = meta?.actor?.id
     ? { kind: kind as Actor['kind'], id: meta.actor.id, ...(meta.actor.role ? { role: meta.actor.role } : {}), ...(name ? { name } : {}) }
     : undefined;

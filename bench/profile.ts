@@ -1,12 +1,14 @@
 /**
- * `npm run bench -- profile` (not part of the default suite): CPU profile of the end-to-end path.
+ * `npm run bench -- profile` (not part of the default suite): CPU profile of the services under load.
  * Starts Flowline as `npm start` does but with `--cpu-prof` on every service, drives placed-and-paid
- * orders at PROFILE_RATE/s (default 300) for PROFILE_SEC (default 30) seconds, stops the services
- * (V8 writes the profiles on exit) and prints the top self-time functions and packages of each.
+ * orders at PROFILE_RATE/s (default 300) for PROFILE_SEC (default 30) seconds (PROFILE_LOAD=intake:
+ * POST /api/orders from 32 autocannon connections instead), stops the services (V8 writes the
+ * profiles on exit) and prints the top self-time functions and packages of each.
  * Needs the ports free: a running instance can't be profiled.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { postOrders } from './lib/cannon';
 import { type CpuProfile, formatSummary, summarize } from './lib/cpuprofile';
 import { flowlineStep, describeStep } from './lib/e2e-step';
 import { type Figures, runBenchCleanups } from './lib/harness';
@@ -36,8 +38,13 @@ export async function run(): Promise<Figures> {
   try {
     // Warm-up, then the profiled load (the profile covers the whole process life; the load dominates).
     await flowlineStep({ rate: 50, durationSec: 3, shape, nextIndex: () => seq++ }, http, (id) => tracking.seenAt(id));
-    const r = await flowlineStep({ rate, durationSec: sec, shape, nextIndex: () => seq++ }, http, (id) => tracking.seenAt(id));
-    log(`load: ${describeStep(r)}`);
+    if (process.env.PROFILE_LOAD === 'intake') {
+      const r = await postOrders({ baseUrl: sys.urls.orderIntake, connections: 32, durationSec: sec, shape });
+      log(`load: intake ${Math.round(r.ordersPerSec)} orders/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
+    } else {
+      const r = await flowlineStep({ rate, durationSec: sec, shape, nextIndex: () => seq++ }, http, (id) => tracking.seenAt(id));
+      log(`load: ${describeStep(r)}`);
+    }
   } finally {
     tracking.stop();
     http.close();

@@ -22,8 +22,16 @@ export function machineFacts(): Figures {
   const cpu = cpus();
   let pg = 'unknown';
   let kafka = 'unknown';
+  let autovacuum = 'unknown';
+  let synchronousCommit = 'unknown';
   try {
     pg = execSync('psql -At -h 127.0.0.1 -U postgres -c "show server_version"', { encoding: 'utf8' }).trim();
+  } catch {
+    /* not essential */
+  }
+  try {
+    autovacuum = execSync('psql -At -h 127.0.0.1 -U postgres -c "show autovacuum"', { encoding: 'utf8' }).trim();
+    synchronousCommit = execSync('psql -At -h 127.0.0.1 -U postgres -c "show synchronous_commit"', { encoding: 'utf8' }).trim();
   } catch {
     /* not essential */
   }
@@ -38,6 +46,8 @@ export function machineFacts(): Figures {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     postgres: pg,
+    postgresAutovacuum: autovacuum,
+    postgresSynchronousCommit: synchronousCommit,
     kafka,
   };
 }

@@ -2,6 +2,7 @@ export * from './bootstrap';
 export * from './config';
 export * from './database';
 export * from './exception-filter';
+export * from './idempotency';
 export * from './grpc/grpc-health';
 export * from './grpc/grpc-options';
 export * from './platform.module';

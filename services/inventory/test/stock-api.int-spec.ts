@@ -90,6 +90,50 @@ describe('inventory API (REST and gRPC, one process)', () => {
     expect((await c.rest('GET', '/api/stock/skus/SKU-TEA-001/warehouses/WH-BJ')).body.onHand).toBe(7);
   });
 
+  it('refuses an Idempotency-Key reused with a different body (422 naming the key) and still replays the first request', async () => {
+    await c.rest('PUT', '/api/stock/skus/SKU-IDEM', { name: 'idempotency' });
+    const body = { sku: 'SKU-IDEM', warehouseId: 'WH-SH', quantity: 3, reference: 'PO-9' };
+    const first = await c.rest('POST', '/api/stock/receipts', body, { 'idempotency-key': 'rcpt-reuse' });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ onHand: 3 });
+
+    const other = await c.rest('POST', '/api/stock/receipts', { ...body, quantity: 30 }, { 'idempotency-key': 'rcpt-reuse' });
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(other.body.message).toContain('rcpt-reuse');
+    const noReference = await c.rest('POST', '/api/stock/receipts', { sku: 'SKU-IDEM', warehouseId: 'WH-SH', quantity: 3 }, { 'idempotency-key': 'rcpt-reuse' });
+    expect(noReference.status).toBe(422);
+
+    // The same request again, fields in another order: the first reply, nothing applied twice.
+    const again = await c.rest('POST', '/api/stock/receipts', { reference: 'PO-9', quantity: 3, warehouseId: 'WH-SH', sku: 'SKU-IDEM' }, { 'idempotency-key': 'rcpt-reuse' });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+
+    // The key of an adjustment is its own: reused with another delta, refused too.
+    const adj = { sku: 'SKU-IDEM', warehouseId: 'WH-SH', delta: -1, reason: 'damage' };
+    expect((await c.rest('POST', '/api/stock/adjustments', adj, { 'idempotency-key': 'adj-reuse' })).status).toBe(201);
+    const adjOther = await c.rest('POST', '/api/stock/adjustments', { ...adj, delta: -2 }, { 'idempotency-key': 'adj-reuse' });
+    expect(adjOther.status).toBe(422);
+    expect(adjOther.body.message).toContain('adj-reuse');
+
+    // gRPC request_id follows the same rule: same request replays, another is INVALID_ARGUMENT.
+    const client = grpcClient(c.processes[0].grpcAddress, resolve(__dirname, '../../../proto/inventory/v1/inventory.proto'), 'flowline.inventory.v1.InventoryService');
+    try {
+      const req = { meta: { requestId: 'grpc-reuse' }, sku: 'SKU-IDEM', warehouseId: 'WH-GZ', quantity: 4 };
+      await unary(client, 'ReceiveStock', req);
+      await unary(client, 'ReceiveStock', req);
+      await expect(unary(client, 'ReceiveStock', { ...req, quantity: 40 })).rejects.toMatchObject({ code: 3 });
+    } finally {
+      client.close();
+    }
+
+    const stock = await c.rest('GET', '/api/stock/skus/SKU-IDEM');
+    expect(stock.body.warehouses.map((w: { warehouseId: string; onHand: number }) => [w.warehouseId, w.onHand])).toEqual([
+      ['WH-GZ', 4],
+      ['WH-SH', 2],
+    ]);
+  });
+
   it('imports balances from elsewhere, reports the drift, repairs it', async () => {
     await c.rest('PUT', '/api/stock/skus/SKU-LEGACY', { name: 'legacy' });
     const imp = await c.rest('POST', '/api/stock/imports', {

@@ -9,8 +9,12 @@ import type { AdjustmentReason, OpenReservationLine, ReleaseReason, StockLevels 
 export type CommandDedupe =
   /** A Kafka message: claimed in the messaging inbox by (group, eventId) in the same transaction. */
   | { kind: 'inbox'; group: string; eventId: string; eventType: string; topic: string; partition: number; offset: string }
-  /** A POST with an Idempotency-Key: the first outcome is stored and returned for repeats. */
-  | { kind: 'http'; key: string };
+  /**
+   * A POST with an Idempotency-Key (or a gRPC request_id): the first outcome is stored and returned
+   * for repeats of the same request; the same key with another request is refused (422).
+   * `key` is scoped by operation; `clientKey` is the key as the client sent it (for messages).
+   */
+  | { kind: 'http'; key: string; clientKey: string };
 
 /** Time, ids and actor come in from the edge; nothing below reads a clock. */
 export interface CommandMeta {

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { DomainError, isDomainError } from '@flowline/domain';
+import { idempotencyKeyReused, requestHash } from '@flowline/platform';
 import { OutOfOrderAppend, WrongExpectedVersion, type NewEvent, type PostgresEventStore, type StreamAppend } from '@flowline/eventstore';
 import {
   orderReservationDecider,
@@ -315,15 +316,29 @@ export class StockUnitOfWork {
     const fresh = await store.claimInbox(client, inboxClaims);
     const httpKeys = commands.flatMap((c) => (c.meta.dedupe?.kind === 'http' ? [c.meta.dedupe.key] : []));
     const replies = await store.storedReplies(httpKeys, client);
-    const seen = new Set<string>();
+    // Request hash of each keyed command seen in this batch (null for inbox claims).
+    const seen = new Map<string, string | null>();
     const isRepeat = (c: InventoryCommand): { repeat: boolean; reply?: unknown } => {
       const d = c.meta.dedupe;
       if (!d) return { repeat: false };
-      const id = d.kind === 'inbox' ? `i:${d.group}:${d.eventId}` : `h:${d.key}`;
-      if (seen.has(id)) return { repeat: true };
-      seen.add(id);
-      if (d.kind === 'inbox') return { repeat: !fresh.has(d.eventId) };
-      return replies.has(d.key) ? { repeat: true, reply: replies.get(d.key) } : { repeat: false };
+      if (d.kind === 'inbox') {
+        const id = `i:${d.group}:${d.eventId}`;
+        if (seen.has(id)) return { repeat: true };
+        seen.set(id, null);
+        return { repeat: !fresh.has(d.eventId) };
+      }
+      // A repeat is the same request again: the same key with another request is refused.
+      const hash = commandHash(c);
+      const id = `h:${d.key}`;
+      if (seen.has(id)) {
+        if (seen.get(id) !== hash) throw idempotencyKeyReused(d.clientKey);
+        return { repeat: true };
+      }
+      seen.set(id, hash);
+      const stored = replies.get(d.key);
+      if (!stored) return { repeat: false };
+      if (stored.requestHash !== null && stored.requestHash !== hash) throw idempotencyKeyReused(d.clientKey);
+      return { repeat: true, reply: stored.response };
     };
 
     const stock = await store.stockRows(client, [...skus]);
@@ -333,12 +348,12 @@ export class StockUnitOfWork {
 
     const decided: CommandResult[] = [];
     for (const c of commands) {
-      const r = isRepeat(c);
-      if (r.repeat) {
-        decided.push({ status: 'duplicate', ...(r.reply ? { outcome: r.reply as CommandOutcome } : {}) });
-        continue;
-      }
       try {
+        const r = isRepeat(c);
+        if (r.repeat) {
+          decided.push({ status: 'duplicate', ...(r.reply ? { outcome: r.reply as CommandOutcome } : {}) });
+          continue;
+        }
         decided.push({ status: 'applied', outcome: this.decide(world, c) });
       } catch (e) {
         if (!isDomainError(e)) throw e;
@@ -355,7 +370,7 @@ export class StockUnitOfWork {
     });
     commands.forEach((c, i) => {
       const r = results[i];
-      if (c.meta.dedupe?.kind === 'http' && r.status === 'applied') writes.httpReplies.push({ key: c.meta.dedupe.key, response: r.outcome });
+      if (c.meta.dedupe?.kind === 'http' && r.status === 'applied') writes.httpReplies.push({ key: c.meta.dedupe.key, requestHash: commandHash(c), response: r.outcome });
     });
     await store.write(client, writes);
     // Expected revisions are the versions of the rows just written under their guards; the event
@@ -562,6 +577,15 @@ export class StockUnitOfWork {
     }
     return { writes, appends, levels };
   }
+}
+
+/**
+ * What a keyed request asked for: the command without its metadata (ids, time, correlation,
+ * actor), so REST and gRPC calls that ask for the same change hash the same.
+ */
+function commandHash(c: InventoryCommand): string {
+  const { meta: _meta, ...request } = c;
+  return requestHash(request);
 }
 
 /** A row version as the stream's expected revision: version -1 means no event yet. */

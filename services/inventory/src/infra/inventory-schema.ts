@@ -94,6 +94,14 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       );
     `,
   },
+  {
+    version: 2,
+    name: 'HTTP idempotency: hash of the request, so a key reused for another request is refused',
+    sql: `
+      -- NULL on replies stored before this column: those keys replay without a comparison.
+      ALTER TABLE inventory.http_idempotency ADD COLUMN IF NOT EXISTS request_hash text;
+    `,
+  },
 ];
 
 /** Creates or upgrades the inventory schema; safe from several processes at once. */

@@ -66,7 +66,7 @@ export interface WriteSet {
   reservationInserts: ReservationRow[];
   lineInserts: LineRow[];
   lineDeletes: { orderId: string; warehouseId: string; lineId: string }[];
-  httpReplies: { key: string; response: unknown }[];
+  httpReplies: { key: string; requestHash: string; response: unknown }[];
 }
 
 /** The optimistic guard on a snapshot row did not hold: someone wrote it without the lock. Retry. */
@@ -218,10 +218,11 @@ export class PgInventoryStore {
     }));
   }
 
-  async storedReplies(keys: string[], db: Pool | PoolClient = this.pool): Promise<Map<string, unknown>> {
+  /** Stored replies by key, with the hash of the request that made them (null for replies older than the hash). */
+  async storedReplies(keys: string[], db: Pool | PoolClient = this.pool): Promise<Map<string, { response: unknown; requestHash: string | null }>> {
     if (keys.length === 0) return new Map();
-    const r = await db.query(`SELECT key, response FROM inventory.http_idempotency WHERE key = ANY($1::text[])`, [keys]);
-    return new Map(r.rows.map((x) => [x.key, x.response]));
+    const r = await db.query(`SELECT key, response, request_hash FROM inventory.http_idempotency WHERE key = ANY($1::text[])`, [keys]);
+    return new Map(r.rows.map((x) => [x.key, { response: x.response, requestHash: x.request_hash }]));
   }
 
   // ---- configuration -------------------------------------------------------------------------
@@ -402,8 +403,8 @@ export class PgInventoryStore {
     }
     if (w.httpReplies.length > 0) {
       await client.query(
-        `INSERT INTO inventory.http_idempotency (key, status, response) SELECT k, 200, r FROM unnest($1::text[], $2::jsonb[]) AS v(k, r)`,
-        [w.httpReplies.map((x) => x.key), w.httpReplies.map((x) => JSON.stringify(x.response))],
+        `INSERT INTO inventory.http_idempotency (key, status, response, request_hash) SELECT k, 200, r, h FROM unnest($1::text[], $2::jsonb[], $3::text[]) AS v(k, r, h)`,
+        [w.httpReplies.map((x) => x.key), w.httpReplies.map((x) => JSON.stringify(x.response)), w.httpReplies.map((x) => x.requestHash)],
       );
     }
   }

@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto';
-import { DomainError } from '@flowline/domain';
-
 /** A response kept for an idempotency key, replayed byte for byte on a repeat. */
 export interface StoredResponse {
   status: number;
@@ -19,22 +16,5 @@ export interface IdempotencyStore {
   once(scope: string, key: string, requestHash: string, execute: () => Promise<StoredResponse>): Promise<{ response: StoredResponse; replayed: boolean }>;
 }
 
-export const IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED';
-
-export function idempotencyKeyReused(key: string): DomainError {
-  return new DomainError(IDEMPOTENCY_KEY_REUSED, `Idempotency-Key ${key} was used for a different request`, { field: 'Idempotency-Key' }, 'invalid');
-}
-
-/** JSON with object keys sorted, so two equal bodies hash the same whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
-export function requestHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
-}
+// Hashing and the refusal are shared with the other services (inventory) through @flowline/platform.
+export { canonicalJson, IDEMPOTENCY_KEY_REUSED, idempotencyKeyReused, requestHash } from '@flowline/platform';

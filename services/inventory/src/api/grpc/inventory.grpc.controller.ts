@@ -40,7 +40,7 @@ export class InventoryGrpcController {
   private meta(m: inventoryV1.ReceiveStockRequest['meta'], scope: string): CommandMeta {
     const key = m?.requestId;
     return this.runtime.meta({
-      ...(key ? { commandId: `${scope}:${key}`, dedupe: { kind: 'http', key: `${scope}:${key}` } } : {}),
+      ...(key ? { commandId: `${scope}:${key}`, dedupe: { kind: 'http', key: `${scope}:${key}`, clientKey: key } } : {}),
       ...(m?.correlationId ? { correlationId: m.correlationId } : {}),
       ...(m?.actor?.id ? { actor: { kind: (m.actor.kind || 'user') as 'user', id: m.actor.id, ...(m.actor.role ? { role: m.actor.role } : {}) } } : {}),
     });

@@ -19,7 +19,7 @@ export class StockController {
 
   private meta(idempotencyKey: string | undefined, scope: string, correlationId?: string): CommandMeta {
     return this.runtime.meta({
-      ...(idempotencyKey ? { commandId: `${scope}:${idempotencyKey}`, dedupe: { kind: 'http', key: `${scope}:${idempotencyKey}` } } : {}),
+      ...(idempotencyKey ? { commandId: `${scope}:${idempotencyKey}`, dedupe: { kind: 'http', key: `${scope}:${idempotencyKey}`, clientKey: idempotencyKey } } : {}),
       ...(correlationId ? { correlationId } : {}),
     });
   }

@@ -1,6 +1,6 @@
 import type { Channel, OrderStage } from '@flowline/contracts';
 import { fold } from '@flowline/domain';
-import type { NewEvent, PostgresEventStore, SqlClient } from '@flowline/eventstore';
+import type { NewEvent, PostgresEventStore, SqlClient, StreamAppend } from '@flowline/eventstore';
 import type { Pool } from 'pg';
 import { orderDecider } from '../domain/order.decider';
 import { orderStreamId, type OrderEvent } from '../domain/order.events';
@@ -46,8 +46,12 @@ function toSummary(r: SummaryRow): OrderSummary {
 
 /**
  * OrderStore on PostgreSQL: events in the event store (schema `eventstore`), claims and the read
- * table in order-intake's own tables, all written in one transaction through
- * `appendToStreamWithin` (the events first: the store orders its log by transaction id).
+ * table in order-intake's own tables, all written in one transaction. The order's events and its
+ * outbox go in through `appendToStreamsWithin`, one statement (plus the outbox stream's lock),
+ * first: the store orders its log by transaction id. A revision another writer already committed
+ * is WrongExpectedVersion with the transaction intact, as before; only a race with a writer still
+ * in flight leaves the transaction aborted (no savepoint), which the caller's retry of the whole
+ * transaction absorbs (a new one over HTTP, the consumer's retry in the process manager).
  */
 export class PgOrderStore implements OrderStore {
   constructor(
@@ -69,7 +73,7 @@ export class PgOrderStore implements OrderStore {
   async appendOutbox(orderId: string, events: NewEvent[], tx?: SqlClient): Promise<void> {
     if (events.length === 0) return;
     if (tx) {
-      await this.eventStore.appendToStreamWithin(tx, processStreamId(orderId), events, { expectedRevision: 'any' });
+      await this.eventStore.appendToStreamsWithin(tx, [{ streamId: processStreamId(orderId), events, expectedRevision: 'any' }]);
       return;
     }
     await this.eventStore.appendToStream(processStreamId(orderId), events, { expectedRevision: 'any' });
@@ -123,7 +127,9 @@ export class PgOrderStore implements OrderStore {
   }
 
   private async commitWithin(client: SqlClient, change: OrderChange): Promise<{ revision: number }> {
-    const appended = await this.eventStore.appendToStreamWithin(client, orderStreamId(change.orderId), change.events, { expectedRevision: change.expectedRevision });
+    const appends: StreamAppend[] = [{ streamId: orderStreamId(change.orderId), events: change.events, expectedRevision: change.expectedRevision }];
+    if (change.outbox?.length) appends.push({ streamId: processStreamId(change.orderId), events: change.outbox, expectedRevision: 'any' });
+    const [appended] = await this.eventStore.appendToStreamsWithin(client, appends);
     if (change.claim) {
       const claimed = await client.query(
         `INSERT INTO order_channel_claims (channel, channel_order_id, order_id) VALUES ($1, $2, $3)
@@ -133,9 +139,6 @@ export class PgOrderStore implements OrderStore {
       // Another transaction claimed it first (it waited for that one to commit): throwing rolls
       // back this order's append with everything else.
       if (claimed.rowCount === 0) throw new ChannelOrderTaken(change.claim.channel, change.claim.channelOrderId);
-    }
-    if (change.outbox?.length) {
-      await this.eventStore.appendToStreamWithin(client, processStreamId(change.orderId), change.outbox, { expectedRevision: 'any' });
     }
     if (isExisting(change.stateAfter)) {
       const s = summaryOf(change.stateAfter, appended.nextExpectedRevision, change.events[change.events.length - 1].metadata.occurredAt);

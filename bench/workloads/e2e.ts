@@ -18,7 +18,7 @@ import { watchStage } from '../lib/sse-watch';
 import { ensureFlowlineStock, setBaselineStock } from '../lib/stock';
 import { ensureSystem } from '../lib/system';
 
-export const RATES = [100, 250, 500, 1000, 1500, 2000];
+export const RATES = [25, 50, 100, 250, 500, 1000, 1500, 2000];
 /** BENCH_E2E_RATES=100,200 replaces the ladder (quick before/after comparisons). */
 const ladder = () => (process.env.BENCH_E2E_RATES ? process.env.BENCH_E2E_RATES.split(',').map(Number) : RATES);
 const log = (m: string) => console.log(`[e2e] ${m}`);

@@ -40,7 +40,6 @@ async function main(): Promise<void> {
     console.log(`\n=== ${name}: ${w.what}`);
     const started = Date.now();
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(w.file) as { run: RunFn };
       results[name] = await mod.run({ durationSec });
     } catch (e) {

@@ -27,7 +27,6 @@ interface CannonResult {
   latency: { p50: number; p90: number; p99: number; average: number; max: number };
   requests: { total: number; average: number };
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (o: CannonOptions) => Promise<CannonResult>;
 
 export interface CannonFigures {
@@ -52,6 +51,7 @@ export async function postOrders(o: {
   /** Called with the body of every 201 (to check afterwards that each one was stored). */
   onCreated?: (body: string) => void;
 }): Promise<CannonFigures> {
+  const onCreated = o.onCreated;
   const r = await autocannon({
     url: o.baseUrl,
     connections: o.connections,
@@ -70,7 +70,7 @@ export async function postOrders(o: {
             body: JSON.stringify(order.body),
           };
         },
-        ...(o.onCreated ? { onResponse: (status: number, body: string) => status === 201 && o.onCreated!(body) } : {}),
+        ...(onCreated ? { onResponse: (status: number, body: string) => status === 201 && onCreated(body) } : {}),
       },
     ],
   });

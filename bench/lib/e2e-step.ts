@@ -74,8 +74,8 @@ interface Rec {
 }
 
 function summarise(o: StepOptions, recs: Rec[], doneAt: DoneAt, others: Record<string, DoneAt>, failures: Record<string, number>, loop: { skipped: number; maxSendLagMs: number }, maxBacklog: number, drainMs: number | null): StepResult {
-  const accepted = recs.filter((r) => r.orderId !== undefined);
-  const lat = (f: DoneAt) => accepted.map((r) => (f(r.orderId!) ?? Infinity) - r.t0);
+  const accepted = recs.filter((r): r is Rec & { orderId: string } => r.orderId !== undefined);
+  const lat = (f: DoneAt) => accepted.map((r) => (f(r.orderId) ?? Infinity) - r.t0);
   const main = lat(doneAt);
   const unfinished = main.filter((v) => v === Infinity).length;
   const extra: Record<string, number> = {};
@@ -144,7 +144,7 @@ export async function flowlineStep(o: StepOptions, intake: HttpClient, doneAt: D
   let drainMs: number | null = null;
   while (performance.now() < drainDeadline) {
     if (paidIds.every((id) => doneAt(id) !== undefined)) {
-      drainMs = paidIds.reduce((m, id) => Math.max(m, doneAt(id)!), lastSend) - lastSend;
+      drainMs = paidIds.reduce((m, id) => Math.max(m, doneAt(id) ?? m), lastSend) - lastSend;
       break;
     }
     await new Promise((w) => setTimeout(w, 100));

@@ -52,7 +52,7 @@ export async function watchEvents(topic: string, types: readonly string[], label
         const id = m.key.toString('utf8');
         if (!byId.has(id)) {
           byId.set(id, now);
-          arrivals.get(type)!.push(now);
+          arrivals.get(type)?.push(now);
         }
       }
     },

@@ -84,8 +84,7 @@ export function atBenchEnd(fn: () => Promise<void>): void {
 
 /** Runs the registered cleanups once, newest first; errors are printed, not thrown. */
 export async function runBenchCleanups(): Promise<void> {
-  while (cleanups.length > 0) {
-    const fn = cleanups.pop()!;
+  for (let fn = cleanups.pop(); fn; fn = cleanups.pop()) {
     await fn().catch((e: unknown) => console.error('cleanup failed:', e));
   }
 }

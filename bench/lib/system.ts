@@ -116,7 +116,6 @@ async function startFlowline(log: (m: string) => void, extraEnv: NodeJS.ProcessE
 /** Compiles the baseline to plain JS (like the services run) and starts it with the services' V8 flags. */
 async function startBaseline(log: (m: string) => void): Promise<ChildProcess> {
   mkdirSync(WORK_DIR, { recursive: true });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const swc = require('@swc/core') as typeof import('@swc/core');
   const out = swc.transformFileSync(resolve(ROOT, 'bench/baseline/server.ts'), {
     jsc: { parser: { syntax: 'typescript' }, target: 'es2023' },
@@ -178,21 +177,27 @@ export function ensureSystem(log: (m: string) => void = console.log, extraEnv: N
     } else {
       const busy = SERVICES.filter((s) => pidListeningOn(s.httpPort) !== undefined);
       if (busy.length > 0) throw new Error(`ports in use but not ready: ${busy.map((s) => `${s.name}:${s.httpPort}`).join(', ')}; stop that instance first`);
-      flowline = await startFlowline(log, extraEnv);
+      const started = await startFlowline(log, extraEnv);
+      flowline = started;
       atBenchEnd(async () => {
         log('stopping the Flowline this run started');
-        await stopChild(flowline!.child, 30_000);
+        await stopChild(started.child, 30_000);
       });
     }
     let baseline: ChildProcess | null = null;
     if (!(await ready(BASELINE_PORT))) {
-      baseline = await startBaseline(log);
+      const child = await startBaseline(log);
+      baseline = child;
       atBenchEnd(async () => {
         log('stopping the baseline');
-        await stopChild(baseline!, 10_000);
+        await stopChild(child, 10_000);
       });
     }
-    const port = (name: string) => SERVICES.find((s) => s.name === name)!.httpPort;
+    const port = (name: string) => {
+      const spec = SERVICES.find((s) => s.name === name);
+      if (!spec) throw new Error(`unknown service ${name}`);
+      return spec.httpPort;
+    };
     const pids = () => {
       const found: Record<string, number> = {};
       for (const s of SERVICES) {

@@ -134,7 +134,7 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
       const best = ladder.hold && held(ladder.hold) ? ladder.hold : ladder.best;
       const holdOk = ladder.hold ? held(ladder.hold) : false;
       f[`${key}highest rate held (orders/s)`] = best ? best.rate : 0;
-      f[`${key}held for (s)`] = ladder.hold ? (holdOk ? ladder.hold.durationSec : `${ladder.best!.durationSec} (hold of ${ladder.hold.durationSec} s failed: p99 ${ladder.hold.p99Ms} ms)`) : (ladder.best?.durationSec ?? 0);
+      f[`${key}held for (s)`] = ladder.hold ? (holdOk ? ladder.hold.durationSec : `${ladder.best?.durationSec ?? 0} (hold of ${ladder.hold.durationSec} s failed: p99 ${ladder.hold.p99Ms} ms)`) : (ladder.best?.durationSec ?? 0);
       if (best) {
         f[`${key}p50 ms at that rate`] = best.p50Ms;
         f[`${key}p99 ms at that rate`] = best.p99Ms;

@@ -125,7 +125,7 @@ describe('runConsumer with batch (group commit)', () => {
     });
     await waitFor('29 effects', async () => (await effects('chunkpoison_effects')).length === 29 || undefined);
     expect(dead).toHaveLength(1);
-    expect(JSON.parse(dead[0].value!).eventId).toBe(msgs[7].envelope.eventId);
+    expect(JSON.parse(String(dead[0].value)).eventId).toBe(msgs[7].envelope.eventId);
     const rows = await effects('chunkpoison_effects');
     expect(rows.map((r) => r.event_id)).toEqual(msgs.filter((_, i) => i !== 7).map((m) => m.envelope.eventId));
     // The poison's chunk-mates ran in the failed chunk, then once more each on their own.

@@ -22,7 +22,7 @@ import { AfterSalesArchiveRunner } from './infra/after-sales-archive.runner';
 import { OrdersGrpcController } from './api/grpc/orders.grpc-controller';
 import { OrdersHttpController } from './api/http/orders.controller';
 import { OrderApi } from './api/order-api';
-import { orderIntakeConfigFromEnv, type OrderIntakeConfig } from './infra/order-intake.config';
+import { orderIntakeConfigFromEnv, orderPoolSize, type OrderIntakeConfig } from './infra/order-intake.config';
 import { migrateOrderIntake } from './infra/order-intake-schema';
 import { OrderMessaging } from './infra/order-messaging';
 import { PgIdempotencyStore } from './infra/pg-idempotency-store';
@@ -113,7 +113,7 @@ export class OrderIntakeModule {
           useFactory: async (platform: PlatformConfig) => {
             const url = databaseUrl(platform);
             await ensureDatabaseExists(url);
-            const pool = new Pool({ connectionString: url, max: 10 });
+            const pool = new Pool({ connectionString: url, max: orderPoolSize(config) });
             pool.on('error', (e) => log.warn(`idle database connection lost: ${e.message}`));
             await migrateOrderIntake(pool);
             return pool;

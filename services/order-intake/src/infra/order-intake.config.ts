@@ -71,3 +71,13 @@ export function orderIntakeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
     eventStoreSchema: env.ORDER_EVENTSTORE_SCHEMA?.trim() || 'eventstore',
   };
 }
+
+/**
+ * Connections of order-intake's main pool. Each concurrent process-manager partition holds one
+ * connection for its transaction and takes a second to load the order, so the pool must exceed
+ * twice the concurrency or the partitions can wait on each other forever; the rest serve HTTP,
+ * gRPC, the relay and the timers.
+ */
+export function orderPoolSize(config: Pick<OrderIntakeConfig, 'processManagerConcurrency'>): number {
+  return Math.max(10, 2 * config.processManagerConcurrency + 4);
+}

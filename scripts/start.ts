@@ -9,18 +9,21 @@
  *    `node dist/services/<name>/src/main.js` process. Compiled JS uses less memory per process
  *    than compiling on load (measured idle: ~165 MB RSS vs ~245 MB with @swc-node/register, which
  *    loads SWC and TypeScript into every process); `--ts` runs the sources that way anyway.
+ * 3b. Starts every scripts/fakes/*.fake.ts (local fakes of carriers, platforms, SMS, ...), whose
+ *    env (URLs, demo credentials) every service receives; --no-fakes skips them.
  * 5. Waits for each `/health/ready`, runs scripts/seed-demo.ts when present, prints the URLs.
  * 6. Ctrl-C / SIGTERM: stops the services, and Kafka / embedded PostgreSQL only if it started them.
  *
  * Options: --no-seed, --only order-intake,tracking, --ts, --no-build (reuse dist/).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { Topics } from '@flowline/contracts';
+import type { FakeStarter, StartedFake } from './fakes/fake';
 import { SERVICES, type ServiceSpec, urlEnvName } from './services';
 
 const ROOT = resolve(__dirname, '..');
@@ -42,20 +45,22 @@ interface Options {
   only: string[] | undefined;
   ts: boolean;
   build: boolean;
+  fakes: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: true, only: undefined, ts: false, build: true };
+  const o: Options = { seed: true, only: undefined, ts: false, build: true, fakes: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-seed') o.seed = false;
     else if (a === '--ts') o.ts = true;
     else if (a === '--no-build') o.build = false;
+    else if (a === '--no-fakes') o.fakes = false;
     else if (a === '--only' || a.startsWith('--only=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       o.only = (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm start -- [--no-seed] [--only svc1,svc2] [--ts] [--no-build]\n');
+      process.stdout.write('usage: npm start -- [--no-seed] [--only svc1,svc2] [--ts] [--no-build] [--no-fakes]\n');
       process.exit(0);
     } else {
       throw new Error(`unknown option ${a}`);
@@ -172,6 +177,20 @@ function prefixLines(child: ChildProcess, label: string, code: number): void {
   }
 }
 
+/** Starts every scripts/fakes/*.fake.ts in this process (they are small HTTP servers). */
+async function startFakes(): Promise<StartedFake[]> {
+  const dir = resolve(ROOT, 'scripts/fakes');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.fake.ts')).sort() : [];
+  const started: StartedFake[] = [];
+  for (const f of files) {
+    const mod = require(resolve(dir, f)) as { default?: FakeStarter };
+    if (typeof mod.default !== 'function') throw new Error(`scripts/fakes/${f} has no default export starting the fake`);
+    started.push(await mod.default());
+  }
+  if (started.length) say(`fakes: ${started.map((s) => s.name).join(', ')}`);
+  return started;
+}
+
 interface Running {
   svc: ServiceSpec;
   child: ChildProcess;
@@ -203,6 +222,7 @@ async function main(): Promise<void> {
   const services = SERVICES.filter((s) => !opts.only || opts.only.includes(s.name));
   const t0 = Date.now();
   const running: Running[] = [];
+  let fakes: StartedFake[] = [];
   let kafkaStartedHere = false;
   let embeddedPgStartedHere = false;
   let shuttingDown = false;
@@ -219,6 +239,7 @@ async function main(): Promise<void> {
         r.child.kill('SIGKILL');
       }
     }
+    await Promise.allSettled(fakes.map((f) => f.close()));
     if (kafkaStartedHere) {
       say('stopping the Kafka broker this run started');
       spawnSync('bash', ['scripts/kafka.sh', 'stop'], { cwd: ROOT, stdio: 'inherit' });
@@ -257,7 +278,9 @@ async function main(): Promise<void> {
       if (await portOpen(s.httpPort)) throw new Error(`port ${s.httpPort} (${s.name}) is in use: is Flowline already running?`);
     }
 
-    // 3. Services, all at once (two cores: they mostly wait on I/O while starting).
+    // 3. Fakes of the external systems, then the services, all at once (two cores: they mostly wait on I/O while starting).
+    if (opts.fakes) fakes = await startFakes();
+    const fakeEnv = Object.assign({}, ...fakes.map((f) => f.env)) as Record<string, string>;
     services.forEach((svc, i) => {
       const entry = opts.ts ? `services/${svc.name}/src/main.ts` : `dist/services/${svc.name}/src/main.js`;
       if (!existsSync(resolve(ROOT, entry))) throw new Error(`${entry} not found${opts.ts ? '' : ' (build failed?)'}`);
@@ -269,6 +292,7 @@ async function main(): Promise<void> {
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
+          ...fakeEnv,
           ...process.env,
           NODE_ENV: process.env.NODE_ENV ?? 'development',
           SERVICE_NAME: svc.name,

@@ -45,6 +45,10 @@ import approvalWithdrawnJson from '../fixtures/approval/ApprovalWithdrawn.v1.jso
 import requestApprovalJson from '../fixtures/approval/RequestApproval.v1.json';
 import withdrawApprovalJson from '../fixtures/approval/WithdrawApproval.v1.json';
 import fulfillmentStoppedJson from '../fixtures/fulfillment/FulfillmentStopped.v1.json';
+import freezeOverriddenJson from '../fixtures/fulfillment/FreezeOverridden.v1.json';
+import shipmentCarrierExceptionJson from '../fixtures/fulfillment/ShipmentCarrierException.v1.json';
+import shipmentInterceptRequestedJson from '../fixtures/fulfillment/ShipmentInterceptRequested.v1.json';
+import shipmentTrackingUpdatedJson from '../fixtures/fulfillment/ShipmentTrackingUpdated.v1.json';
 import shipmentDeliveredJson from '../fixtures/fulfillment/ShipmentDelivered.v1.json';
 import shipmentPackedJson from '../fixtures/fulfillment/ShipmentPacked.v1.json';
 import shipmentShippedJson from '../fixtures/fulfillment/ShipmentShipped.v1.json';
@@ -137,6 +141,10 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   ShipmentShipped: fixture('ShipmentShipped')(shipmentShippedJson),
   StartFulfillment: fixture('StartFulfillment')(startFulfillmentJson),
   StopFulfillment: fixture('StopFulfillment')(stopFulfillmentJson),
+  FreezeOverridden: fixture('FreezeOverridden')(freezeOverriddenJson),
+  ShipmentCarrierException: fixture('ShipmentCarrierException')(shipmentCarrierExceptionJson),
+  ShipmentInterceptRequested: fixture('ShipmentInterceptRequested')(shipmentInterceptRequestedJson),
+  ShipmentTrackingUpdated: fixture('ShipmentTrackingUpdated')(shipmentTrackingUpdatedJson),
 };
 
 // The check itself, proven: each of these would compile if the helper let a wrong fixture through.

@@ -1,6 +1,7 @@
 /**
- * Fulfillment's public surface (defined before the service exists so the order flow is complete).
- * Commands on `fulfillment.commands.v1`, events on `fulfillment.events.v1`, keyed by orderId.
+ * Fulfillment's public surface. Commands on `fulfillment.commands.v1`, events on
+ * `fulfillment.events.v1`, keyed by orderId. An order has one shipment (parcel) per warehouse
+ * allocation; fields marked optional were added after v1 and keep the version (additive).
  */
 export interface FulfillmentCommandDataMap {
   /** The order is ready to ship: create the pick/pack task. */
@@ -14,12 +15,86 @@ export interface FulfillmentCommandDataMap {
   StopFulfillment: { orderId: string; reason: string };
 }
 
+/** A line (or part of one) in one parcel. */
+export interface ShipmentLineData {
+  lineId: string;
+  sku: string;
+  quantity: number;
+}
+
+/**
+ * Carrier states of a parcel, in the order they can happen (a callback never moves a parcel back):
+ * Kuaidi100 1 picked up, 0 in transit, 5 out for delivery, 3 delivered; 2 problem, 4 refused or
+ * returned, 6 returning, 7 transferred.
+ */
+export const CARRIER_STATES = ['picked_up', 'in_transit', 'out_for_delivery', 'delivered', 'problem', 'returning', 'returned'] as const;
+export type CarrierState = (typeof CARRIER_STATES)[number];
+
 export interface FulfillmentEventDataMap {
-  ShipmentPacked: { orderId: string; shipmentId: string; waybillNo: string; warehouseId?: string };
-  ShipmentShipped: { orderId: string; shipmentId: string; carrier: string; trackingNumber: string };
-  ShipmentDelivered: { orderId: string; shipmentId: string; deliveredAt: string };
+  ShipmentPacked: {
+    orderId: string;
+    shipmentId: string;
+    waybillNo: string;
+    warehouseId?: string;
+    /** Lines in the parcel. */
+    lines?: ShipmentLineData[];
+    /** ISO time the parcel was packed. */
+    packedAt?: string;
+    /** Carrier the waybill was printed for. */
+    carrier?: string;
+  };
+  ShipmentShipped: {
+    orderId: string;
+    shipmentId: string;
+    carrier: string;
+    trackingNumber: string;
+    warehouseId?: string;
+    /** Lines and quantities that left the warehouse (stock movement). */
+    lines?: ShipmentLineData[];
+    /** ISO time of the handover to the carrier (the end of the ready -> shipped SLA segment). */
+    shippedAt?: string;
+    /** False while other parcels of the order are still in the warehouse; the order is shipped when all are. */
+    allShipped?: boolean;
+    /** The parcel left although fulfilment was stopped (intercept rejected: it was already gone). */
+    afterStop?: boolean;
+  };
+  ShipmentDelivered: {
+    orderId: string;
+    shipmentId: string;
+    deliveredAt: string;
+    /** False while other parcels of the order are not delivered yet; the order is delivered when all are. */
+    allDelivered?: boolean;
+  };
   /** Fulfilment stopped on request; `wasPacked` tells whether units must be put back. */
-  FulfillmentStopped: { orderId: string; reason: string; wasPacked: boolean };
+  FulfillmentStopped: {
+    orderId: string;
+    reason: string;
+    wasPacked: boolean;
+    /** The parcel stopped (one event per parcel). */
+    shipmentId?: string;
+    warehouseId?: string;
+    lines?: ShipmentLineData[];
+  };
+  /** A stop arrived after packing: the warehouse must pull the parcel (confirm) or report it gone (reject). */
+  ShipmentInterceptRequested: { orderId: string; shipmentId: string; reason: string; warehouseId: string; requestedAt: string };
+  /** The carrier reported a new state of the parcel (never a step back). */
+  ShipmentTrackingUpdated: {
+    orderId: string;
+    shipmentId: string;
+    carrier: string;
+    trackingNumber: string;
+    state: CarrierState;
+    /** The carrier's own words, as reported. */
+    description: string;
+    at: string;
+  };
+  /** The carrier reports a problem with the parcel (Kuaidi100 state 2, refusal...): a person looks. */
+  ShipmentCarrierException: { orderId: string; shipmentId: string; carrier: string; trackingNumber: string; description: string; at: string };
+  /**
+   * A manager lifted the freeze on changes of a packed order (特批): the change-request flow may
+   * change it again. `actor` is who decided, `reason` why.
+   */
+  FreezeOverridden: { orderId: string; actor: { id: string; role: string; name?: string }; reason: string; at: string };
 }
 
 export type FulfillmentCommandType = keyof FulfillmentCommandDataMap;

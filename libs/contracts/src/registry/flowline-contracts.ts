@@ -115,7 +115,16 @@ const FULFILLMENT_EVENTS: Catalogue<FulfillmentEventType> = {
   context: 'fulfillment',
   kind: 'event',
   topic: Topics.fulfillmentEvents,
-  versions: { ShipmentPacked: 1, ShipmentShipped: 1, ShipmentDelivered: 1, FulfillmentStopped: 1 },
+  versions: {
+    ShipmentPacked: 1,
+    ShipmentShipped: 1,
+    ShipmentDelivered: 1,
+    FulfillmentStopped: 1,
+    ShipmentInterceptRequested: 1,
+    ShipmentTrackingUpdated: 1,
+    ShipmentCarrierException: 1,
+    FreezeOverridden: 1,
+  },
 };
 
 const FULFILLMENT_COMMANDS: Catalogue<FulfillmentCommandType> = {

@@ -272,6 +272,14 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
           : { zh: '停止履约', en: 'Fulfilment stopped' },
         why: reason(e.data.reason),
       };
+    case 'ShipmentInterceptRequested':
+      return { what: { zh: `已打包包裹 ${e.data.shipmentId} 需拦截（仓库确认）`, en: `Packed parcel ${e.data.shipmentId} must be intercepted (warehouse to confirm)` }, why: reason(e.data.reason) };
+    case 'ShipmentTrackingUpdated':
+      return { what: { zh: `物流更新（${e.data.carrier} ${e.data.trackingNumber}）：${e.data.description}`, en: `Carrier update (${e.data.carrier} ${e.data.trackingNumber}): ${e.data.state}` } };
+    case 'ShipmentCarrierException':
+      return { what: { zh: `物流异常（${e.data.carrier} ${e.data.trackingNumber}）`, en: `Carrier problem (${e.data.carrier} ${e.data.trackingNumber})` }, why: reason(e.data.description) };
+    case 'FreezeOverridden':
+      return { what: { zh: '特批：解除打包后冻结', en: 'Freeze after packing overridden' }, why: reason(e.data.reason) };
     default:
       return assertNever(e, 'tracked event');
   }

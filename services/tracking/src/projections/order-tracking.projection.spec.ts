@@ -294,6 +294,10 @@ describe('events of other contexts -> timeline only', () => {
     ShipmentShipped: { data: { orderId: 'o-1', shipmentId: 's-1', carrier: 'ZTO', trackingNumber: 'Z1' }, zh: '已交承运商 ZTO，运单号 Z1', en: 'Handed to ZTO, tracking number Z1' },
     ShipmentDelivered: { data: { orderId: 'o-1', shipmentId: 's-1', deliveredAt: T0 }, zh: '承运商回传：已签收', en: 'Carrier reports delivery' },
     FulfillmentStopped: { data: { orderId: 'o-1', reason: '订单取消', wasPacked: true }, zh: '停止履约：已打包，拆包回库', en: 'Fulfilment stopped: packed units go back to stock', whyZh: '订单取消' },
+    ShipmentInterceptRequested: { data: { orderId: 'o-1', shipmentId: 's-1', reason: '订单取消', warehouseId: 'WH-1', requestedAt: T0 }, zh: '已打包包裹 s-1 需拦截（仓库确认）', en: 'Packed parcel s-1 must be intercepted (warehouse to confirm)', whyZh: '订单取消' },
+    ShipmentTrackingUpdated: { data: { orderId: 'o-1', shipmentId: 's-1', carrier: 'SIM', trackingNumber: 'Z1', state: 'in_transit', description: '运输中', at: T0 }, zh: '物流更新（SIM Z1）：运输中', en: 'Carrier update (SIM Z1): in_transit' },
+    ShipmentCarrierException: { data: { orderId: 'o-1', shipmentId: 's-1', carrier: 'SIM', trackingNumber: 'Z1', description: '地址不详', at: T0 }, zh: '物流异常（SIM Z1）', en: 'Carrier problem (SIM Z1)', whyZh: '地址不详' },
+    FreezeOverridden: { data: { orderId: 'o-1', actor: { id: 'gm', role: 'general_manager' }, reason: '客户改地址', at: T0 }, zh: '特批：解除打包后冻结', en: 'Freeze after packing overridden', whyZh: '客户改地址' },
   };
   for (const [type, c] of Object.entries(cases) as [TrackedEventType, { data: never; zh: string; en: string; whyZh?: string }][]) {
     forType(type, 'adds a readable timeline line and leaves the summary and stage durations alone', () => {

@@ -32,6 +32,7 @@ const APPROVAL_TYPES: Record<keyof ApprovalEventDataMap, true> = {
 };
 const FULFILLMENT_TYPES: Record<keyof FulfillmentEventDataMap, true> = {
   ShipmentPacked: true, ShipmentShipped: true, ShipmentDelivered: true, FulfillmentStopped: true,
+  ShipmentInterceptRequested: true, ShipmentTrackingUpdated: true, ShipmentCarrierException: true, FreezeOverridden: true,
 };
 const ORDER_TYPES = new Set<string>(ORDER_EVENT_TYPES);
 

@@ -83,6 +83,15 @@ describe('order process policy: the happy path', () => {
     expect(types(run({ context: 'fulfillment', type: 'ShipmentDelivered', data: { orderId: ORDER_ID, shipmentId: 'SHP-1', deliveredAt: T } }, eventsTo('shipped')))).toEqual(['order:RecordDelivered']);
   });
 
+  it('an order in two parcels is shipped when the last parcel is, delivered when the last is delivered', () => {
+    const shipped = (allShipped: boolean) => run({ context: 'fulfillment', type: 'ShipmentShipped', data: { orderId: ORDER_ID, shipmentId: 'SHP-1', carrier: 'SF', trackingNumber: 'T', allShipped } }, eventsTo('packed'));
+    expect(types(shipped(false))).toEqual([]);
+    expect(types(shipped(true))).toEqual(['order:RecordShipped']);
+    const delivered = (allDelivered: boolean) => run({ context: 'fulfillment', type: 'ShipmentDelivered', data: { orderId: ORDER_ID, shipmentId: 'SHP-1', deliveredAt: T, allDelivered } }, eventsTo('shipped'));
+    expect(types(delivered(false))).toEqual([]);
+    expect(types(delivered(true))).toEqual(['order:RecordDelivered']);
+  });
+
   it('shipped -> inventory commits the reserved units', () => {
     expect(types(run(orders('OrderShipped'), eventsTo('shipped')))).toEqual(['send:CommitStock']);
   });

@@ -210,7 +210,8 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
           if (s.status !== 'ready_to_ship') return [];
           return [order({ type: 'RecordPacked', data: { orderId, shipmentId: event.data.shipmentId, waybillNo: event.data.waybillNo } }, null, 'warehouse packed')];
         case 'ShipmentShipped':
-          if (s.status !== 'packed') return [];
+          // An order in several parcels is shipped when its last parcel is (allShipped absent: one parcel).
+          if (s.status !== 'packed' || event.data.allShipped === false) return [];
           return [
             order(
               { type: 'RecordShipped', data: { orderId, shipmentId: event.data.shipmentId, carrier: event.data.carrier, trackingNumber: event.data.trackingNumber } },
@@ -219,7 +220,7 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
             ),
           ];
         case 'ShipmentDelivered':
-          if (s.status !== 'shipped') return [];
+          if (s.status !== 'shipped' || event.data.allDelivered === false) return [];
           return [order({ type: 'RecordDelivered', data: { orderId, deliveredAt: event.data.deliveredAt } }, null, 'carrier reports delivery')];
         default:
           return [];

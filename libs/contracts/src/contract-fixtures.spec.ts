@@ -54,6 +54,9 @@ import shipmentPackedJson from '../fixtures/fulfillment/ShipmentPacked.v1.json';
 import shipmentShippedJson from '../fixtures/fulfillment/ShipmentShipped.v1.json';
 import startFulfillmentJson from '../fixtures/fulfillment/StartFulfillment.v1.json';
 import stopFulfillmentJson from '../fixtures/fulfillment/StopFulfillment.v1.json';
+import notificationFailedJson from '../fixtures/notification/NotificationFailed.v1.json';
+import notificationSentJson from '../fixtures/notification/NotificationSent.v1.json';
+import notificationSuppressedJson from '../fixtures/notification/NotificationSuppressed.v1.json';
 
 // Every published contract type has a JSON fixture, libs/contracts/fixtures/<context>/<Type>.v<N>.json:
 // one realistic envelope (masked names and addresses, money in fen, ids as strings). The fixtures are
@@ -145,6 +148,9 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   ShipmentCarrierException: fixture('ShipmentCarrierException')(shipmentCarrierExceptionJson),
   ShipmentInterceptRequested: fixture('ShipmentInterceptRequested')(shipmentInterceptRequestedJson),
   ShipmentTrackingUpdated: fixture('ShipmentTrackingUpdated')(shipmentTrackingUpdatedJson),
+  NotificationFailed: fixture('NotificationFailed')(notificationFailedJson),
+  NotificationSent: fixture('NotificationSent')(notificationSentJson),
+  NotificationSuppressed: fixture('NotificationSuppressed')(notificationSuppressedJson),
 };
 
 // The check itself, proven: each of these would compile if the helper let a wrong fixture through.

@@ -5,6 +5,7 @@ export * from './orders/order.events';
 export * from './inventory/inventory.messages';
 export * from './approval/approval.messages';
 export * from './fulfillment/fulfillment.messages';
+export * from './notification/notification.messages';
 export * from './generated';
 export * from './tracking/tracking.views';
 export * from './registry';

@@ -2,12 +2,13 @@ import type { EventEnvelope } from '../envelope';
 import type { ApprovalCommandDataMap, ApprovalCommandType, ApprovalEventDataMap, ApprovalEventType } from '../approval/approval.messages';
 import type { FulfillmentCommandDataMap, FulfillmentCommandType, FulfillmentEventDataMap, FulfillmentEventType } from '../fulfillment/fulfillment.messages';
 import type { InventoryCommandDataMap, InventoryCommandType, InventoryEventDataMap, InventoryEventType } from '../inventory/inventory.messages';
+import type { NotificationEventDataMap, NotificationEventType } from '../notification/notification.messages';
 import type { OrderEventDataMap, OrderEventType } from '../orders/order.events';
 import { Topics } from '../topics';
 import { createEventRegistry, type ContractDefinition, type ContractKind, type EventRegistry, type Upcaster } from './event-registry';
 
 /** Contexts whose integration events and commands are in the registry. */
-export const BOUNDED_CONTEXTS = ['orders', 'inventory', 'approval', 'fulfillment'] as const;
+export const BOUNDED_CONTEXTS = ['orders', 'inventory', 'approval', 'fulfillment', 'notification'] as const;
 export type BoundedContext = (typeof BOUNDED_CONTEXTS)[number];
 
 /** Payload of every Flowline integration event and command, by type (type names are unique across contexts). */
@@ -17,7 +18,8 @@ export type ContractDataMap = OrderEventDataMap &
   ApprovalEventDataMap &
   ApprovalCommandDataMap &
   FulfillmentEventDataMap &
-  FulfillmentCommandDataMap;
+  FulfillmentCommandDataMap &
+  NotificationEventDataMap;
 
 /** Name of any Flowline integration event or command. */
 export type ContractType = keyof ContractDataMap;
@@ -134,6 +136,13 @@ const FULFILLMENT_COMMANDS: Catalogue<FulfillmentCommandType> = {
   versions: { StartFulfillment: 1, StopFulfillment: 1 },
 };
 
+const NOTIFICATION_EVENTS: Catalogue<NotificationEventType> = {
+  context: 'notification',
+  kind: 'event',
+  topic: Topics.notificationEvents,
+  versions: { NotificationSent: 1, NotificationFailed: 1, NotificationSuppressed: 1 },
+};
+
 /**
  * Upcasters of the published contracts, by type: one per older version, e.g.
  * `OrderPaid: [upcaster<OrderPaidV1, OrderPaidV2>(1, (d) => ({ ...d, method: 'unknown' }))]`.
@@ -162,6 +171,7 @@ export const FLOWLINE_CONTRACTS: readonly ContractDefinition[] = Object.freeze([
   ...definitionsOf(APPROVAL_COMMANDS),
   ...definitionsOf(FULFILLMENT_EVENTS),
   ...definitionsOf(FULFILLMENT_COMMANDS),
+  ...definitionsOf(NOTIFICATION_EVENTS),
 ]);
 
 /** The registry of Flowline's published contracts (built once; throws at load if a chain is broken). */

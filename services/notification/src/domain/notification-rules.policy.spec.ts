@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { loadNotificationConfig, parseNotificationConfig, ConfigError } from '../infra/notification-config';
+import { planNotifications } from './notification-rules.policy';
+import type { OrderFacts } from './notification.types';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const config = loadNotificationConfig();
+const facts: OrderFacts = { orderId: 'o-1', channel: 'jd', channelOrderId: 'JD-1', customerId: 'c-1', customerNameMasked: '李*', tags: [], grandTotal: 12800, currency: 'CNY', itemCount: 1, firstTitle: '茶' };
+const ev = (type: string, data: Record<string, unknown> = { orderId: 'o-1' }) => ({ eventId: `e-${type}`, type, occurredAt: '2026-11-25T10:00:00.000Z', data });
+
+describe('notification rules', () => {
+  it('an order paid tells the customer by WeChat and SMS; e-mail only from 1,000 yuan', () => {
+    expect(planNotifications(ev('OrderPaid'), facts, config.rules, config.staff).map((p) => p.channel)).toEqual(['wechat_template', 'sms']);
+    expect(planNotifications(ev('OrderPaid'), { ...facts, grandTotal: 100000 }, config.rules, config.staff).map((p) => p.channel)).toEqual(['wechat_template', 'sms', 'email']);
+  });
+
+  it('an approval request reminds the first step\'s approver on the DingTalk robot they chose', () => {
+    const planned = planNotifications(ev('ApprovalRequested', { approvalId: 'a1', orderId: 'o-1', chain: 'custom-order', steps: ['sales', 'designer'] }), facts, config.rules, config.staff);
+    expect(planned).toEqual([{ ruleId: 'staff-approval-step-due', template: 'approval_step_due', channel: 'dingtalk', recipient: { kind: 'staff', staffId: 'u-sales-chen', name: '陈杰', target: 'dingtalk-approvals' } }]);
+  });
+
+  it('a VIP exception goes to customer service on each channel each person chose; a plain one only to the web customer', () => {
+    const vip = planNotifications(ev('OrderExceptionFlagged', { orderId: 'o-1', code: 'X', reason: 'r' }), { ...facts, tags: ['vip'] }, config.rules, config.staff);
+    expect(vip.map((p) => `${p.recipient.kind}:${p.channel}`)).toEqual(['staff:dingtalk', 'staff:email']);
+    expect(planNotifications(ev('OrderExceptionFlagged', { orderId: 'o-1', code: 'X', reason: 'r' }), { ...facts, channel: 'web' }, config.rules, config.staff).map((p) => p.channel)).toEqual(['sms']);
+  });
+
+  it('plans no customer message for an order it has no facts about', () => {
+    expect(planNotifications(ev('OrderShipped'), undefined, config.rules, config.staff)).toEqual([]);
+  });
+
+  it('refuses a rules file that breaks the schema or names a missing template, naming the problem', () => {
+    const dir = resolve(__dirname, '../../config');
+    const texts = { rules: readFileSync(resolve(dir, 'rules.yaml'), 'utf8'), templates: readFileSync(resolve(dir, 'templates.yaml'), 'utf8'), staff: readFileSync(resolve(dir, 'staff.yaml'), 'utf8') };
+    expect(() => parseNotificationConfig({ ...texts, rules: texts.rules.replace('channels: [sms]', 'channels: [pager]') })).toThrow(ConfigError);
+    expect(() => parseNotificationConfig({ ...texts, rules: texts.rules.replace('template: order_delivered', 'template: nope') })).toThrow(/unknown template nope/);
+    expect(() => parseNotificationConfig({ ...texts, templates: texts.templates.replace('共{itemCount}件', '共{itemCount, plural, other {#件}') })).toThrow(/template order_paid/);
+    expect(parseNotificationConfig(texts).hash).toMatch(/^sha256:[0-9a-f]{12}$/);
+  });
+});

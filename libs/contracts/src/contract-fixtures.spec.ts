@@ -44,6 +44,15 @@ import approvalStepApprovedJson from '../fixtures/approval/ApprovalStepApproved.
 import approvalWithdrawnJson from '../fixtures/approval/ApprovalWithdrawn.v1.json';
 import requestApprovalJson from '../fixtures/approval/RequestApproval.v1.json';
 import withdrawApprovalJson from '../fixtures/approval/WithdrawApproval.v1.json';
+import approvalStepSkippedJson from '../fixtures/approval/ApprovalStepSkipped.v1.json';
+import approvalStepStartedJson from '../fixtures/approval/ApprovalStepStarted.v1.json';
+import approvalStepDelegatedJson from '../fixtures/approval/ApprovalStepDelegated.v1.json';
+import approvalVoteRecordedJson from '../fixtures/approval/ApprovalVoteRecorded.v1.json';
+import approvalReturnedJson from '../fixtures/approval/ApprovalReturned.v1.json';
+import approvalResubmittedJson from '../fixtures/approval/ApprovalResubmitted.v1.json';
+import approvalStepRemindedJson from '../fixtures/approval/ApprovalStepReminded.v1.json';
+import approvalStepEscalatedJson from '../fixtures/approval/ApprovalStepEscalated.v1.json';
+import approvalExpiredJson from '../fixtures/approval/ApprovalExpired.v1.json';
 import fulfillmentStoppedJson from '../fixtures/fulfillment/FulfillmentStopped.v1.json';
 import freezeOverriddenJson from '../fixtures/fulfillment/FreezeOverridden.v1.json';
 import shipmentCarrierExceptionJson from '../fixtures/fulfillment/ShipmentCarrierException.v1.json';
@@ -138,6 +147,15 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   ApprovalWithdrawn: fixture('ApprovalWithdrawn')(approvalWithdrawnJson),
   RequestApproval: fixture('RequestApproval')(requestApprovalJson),
   WithdrawApproval: fixture('WithdrawApproval')(withdrawApprovalJson),
+  ApprovalStepSkipped: fixture('ApprovalStepSkipped')(approvalStepSkippedJson),
+  ApprovalStepStarted: fixture('ApprovalStepStarted')(approvalStepStartedJson),
+  ApprovalStepDelegated: fixture('ApprovalStepDelegated')(approvalStepDelegatedJson),
+  ApprovalVoteRecorded: fixture('ApprovalVoteRecorded')(approvalVoteRecordedJson),
+  ApprovalReturned: fixture('ApprovalReturned')(approvalReturnedJson),
+  ApprovalResubmitted: fixture('ApprovalResubmitted')(approvalResubmittedJson),
+  ApprovalStepReminded: fixture('ApprovalStepReminded')(approvalStepRemindedJson),
+  ApprovalStepEscalated: fixture('ApprovalStepEscalated')(approvalStepEscalatedJson),
+  ApprovalExpired: fixture('ApprovalExpired')(approvalExpiredJson),
   FulfillmentStopped: fixture('FulfillmentStopped')(fulfillmentStoppedJson),
   ShipmentDelivered: fixture('ShipmentDelivered')(shipmentDeliveredJson),
   ShipmentPacked: fixture('ShipmentPacked')(shipmentPackedJson),

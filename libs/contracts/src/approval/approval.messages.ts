@@ -1,7 +1,32 @@
 /**
- * Approval's public surface (defined before the service exists so the order flow is complete).
- * Commands on `approval.commands.v1`, events on `approval.events.v1`, both keyed by orderId.
+ * Approval's public surface. Commands on `approval.commands.v1`, events on `approval.events.v1`,
+ * both keyed by orderId. An approval request runs one chain (services/approval/chains/*.chains.yaml)
+ * for an order (`kind: order`, asked for by order-intake's flow rules) or for an order change
+ * request (`kind: change`). Every decision records the version of the chain file it ran under.
  */
+
+/** A principal who may decide a step: `user:<id>` or `role:<role>` (DOMAIN.md roles). */
+export type ApprovalPrincipal = string;
+
+/** A file attached to a decision (design drawing, quote). */
+export interface ApprovalAttachment {
+  name: string;
+  url: string;
+}
+
+/** One step of the chain as planned when the approval was requested. */
+export interface ApprovalStepPlan {
+  step: string;
+  role?: string;
+  approvers?: string[];
+  quorum: 'any' | 'all';
+  slaMs: number;
+  remindAfterMs: number;
+  escalateTo?: { role?: string; approver?: string };
+  /** The chain's skip condition held for this request (e.g. cost review only above an amount). */
+  skip: boolean;
+}
+
 export interface ApprovalCommandDataMap {
   /** Start the named chain (e.g. custom-order: sales -> designer -> cost_accountant -> general_manager). */
   RequestApproval: { orderId: string; chain: string; ruleId: string; ruleSetVersion: string; grandTotal: number; currency: string };
@@ -10,12 +35,94 @@ export interface ApprovalCommandDataMap {
 }
 
 export interface ApprovalEventDataMap {
-  ApprovalRequested: { approvalId: string; orderId: string; chain: string; steps: string[] };
-  ApprovalStepApproved: { approvalId: string; orderId: string; step: string; role: string; by: string; comment?: string };
-  /** Every step approved: the order may go on. */
-  ApprovalGranted: { approvalId: string; orderId: string; chain: string };
-  ApprovalRejected: { approvalId: string; orderId: string; chain: string; step: string; by: string; reason: string };
-  ApprovalWithdrawn: { approvalId: string; orderId: string; reason: string };
+  ApprovalRequested: {
+    approvalId: string;
+    orderId: string;
+    chain: string;
+    steps: string[];
+    /** `order` (flow rule) or `change` (order change request). Absent: order. */
+    kind?: 'order' | 'change';
+    changeRequestId?: string;
+    chainVersion?: string;
+    chainHash?: string;
+    plan?: ApprovalStepPlan[];
+    grandTotal?: number;
+    currency?: string;
+    priceDifference?: number;
+    ruleId?: string;
+    ruleSetVersion?: string;
+    requestedBy?: string;
+    requestedAt?: string;
+  };
+  /** A step's skip condition held: it is passed without a decision. */
+  ApprovalStepSkipped: { approvalId: string; orderId: string; step: string; reason: string; skippedAt: string };
+  /** A step waits for its approvers from now on; reminded at `remindAt`, overdue (escalated) at `dueAt`. */
+  ApprovalStepStarted: {
+    approvalId: string;
+    orderId: string;
+    step: string;
+    role?: string;
+    approvers?: string[];
+    quorum: 'any' | 'all';
+    /** 1 on the first start, +1 after each return for changes. */
+    attempt: number;
+    startedAt: string;
+    remindAt: string;
+    dueAt: string;
+  };
+  /** A slot of the step moved to another person (`by` is the delegating user, or `out-of-office` for a rule). */
+  ApprovalStepDelegated: { approvalId: string; orderId: string; step: string; from: ApprovalPrincipal; to: ApprovalPrincipal; by: string; reason: string; delegatedAt: string };
+  /** One approver of an `all`-quorum step approved; `remaining` still have to. */
+  ApprovalVoteRecorded: { approvalId: string; orderId: string; step: string; by: string; role: string; comment?: string; remaining: ApprovalPrincipal[]; votedAt: string };
+  ApprovalStepApproved: {
+    approvalId: string;
+    orderId: string;
+    step: string;
+    role: string;
+    by: string;
+    comment?: string;
+    attachments?: ApprovalAttachment[];
+    chainVersion?: string;
+    approvedAt?: string;
+  };
+  /** Every step approved: the order may go on (or the change request is applied). */
+  ApprovalGranted: { approvalId: string; orderId: string; chain: string; kind?: 'order' | 'change'; changeRequestId?: string; chainVersion?: string; grantedAt?: string };
+  ApprovalRejected: {
+    approvalId: string;
+    orderId: string;
+    chain: string;
+    step: string;
+    by: string;
+    reason: string;
+    role?: string;
+    kind?: 'order' | 'change';
+    changeRequestId?: string;
+    chainVersion?: string;
+    rejectedAt?: string;
+  };
+  /** Returned for changes: the order is kept (still awaiting approval) until the request is resubmitted. */
+  ApprovalReturned: {
+    approvalId: string;
+    orderId: string;
+    chain: string;
+    step: string;
+    by: string;
+    role: string;
+    comment: string;
+    attachments?: ApprovalAttachment[];
+    kind: 'order' | 'change';
+    chainVersion: string;
+    returnedAt: string;
+  };
+  /** The requester made the changes: the returning step decides again. */
+  ApprovalResubmitted: { approvalId: string; orderId: string; step: string; by: string; comment?: string; resubmittedAt: string };
+  /** A step's reminder time passed without a decision (durable timer). */
+  ApprovalStepReminded: { approvalId: string; orderId: string; step: string; attempt: number; principals: ApprovalPrincipal[]; remindedAt: string; dueAt: string };
+  /** A step passed its SLA: `to` may now decide it too; it expires at `expireAt`. */
+  ApprovalStepEscalated: { approvalId: string; orderId: string; step: string; attempt: number; to: ApprovalPrincipal; escalatedAt: string; expireAt: string };
+  /** An escalated step passed its second deadline: the request is rejected (ApprovalRejected follows). */
+  ApprovalExpired: { approvalId: string; orderId: string; step: string; attempt: number; expiredAt: string };
+  ApprovalWithdrawn: { approvalId: string; orderId: string; reason: string; withdrawnAt?: string };
 }
 
 export type ApprovalCommandType = keyof ApprovalCommandDataMap;

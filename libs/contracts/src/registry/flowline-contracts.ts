@@ -103,7 +103,22 @@ const APPROVAL_EVENTS: Catalogue<ApprovalEventType> = {
   context: 'approval',
   kind: 'event',
   topic: Topics.approvalEvents,
-  versions: { ApprovalRequested: 1, ApprovalStepApproved: 1, ApprovalGranted: 1, ApprovalRejected: 1, ApprovalWithdrawn: 1 },
+  versions: {
+    ApprovalRequested: 1,
+    ApprovalStepApproved: 1,
+    ApprovalGranted: 1,
+    ApprovalRejected: 1,
+    ApprovalWithdrawn: 1,
+    ApprovalStepSkipped: 1,
+    ApprovalStepStarted: 1,
+    ApprovalStepDelegated: 1,
+    ApprovalVoteRecorded: 1,
+    ApprovalReturned: 1,
+    ApprovalResubmitted: 1,
+    ApprovalStepReminded: 1,
+    ApprovalStepEscalated: 1,
+    ApprovalExpired: 1,
+  },
 };
 
 const APPROVAL_COMMANDS: Catalogue<ApprovalCommandType> = {

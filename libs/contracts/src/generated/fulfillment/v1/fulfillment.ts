@@ -13,6 +13,12 @@ export enum ShipmentStatus {
   SHIPMENT_STATUS_DELIVERED = "SHIPMENT_STATUS_DELIVERED",
   /** SHIPMENT_STATUS_STOPPED - Stopped on request (cancel or refund before shipment). */
   SHIPMENT_STATUS_STOPPED = "SHIPMENT_STATUS_STOPPED",
+  SHIPMENT_STATUS_PICKING = "SHIPMENT_STATUS_PICKING",
+  /** SHIPMENT_STATUS_INTERCEPT_REQUESTED - Stopped after packing: the warehouse must confirm (pulled) or reject (already gone). */
+  SHIPMENT_STATUS_INTERCEPT_REQUESTED = "SHIPMENT_STATUS_INTERCEPT_REQUESTED",
+  SHIPMENT_STATUS_IN_TRANSIT = "SHIPMENT_STATUS_IN_TRANSIT",
+  SHIPMENT_STATUS_CARRIER_EXCEPTION = "SHIPMENT_STATUS_CARRIER_EXCEPTION",
+  SHIPMENT_STATUS_RETURNED = "SHIPMENT_STATUS_RETURNED",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
@@ -39,8 +45,12 @@ export interface Shipment {
   packedAt: string;
   shippedAt: string;
   deliveredAt: string;
-  /** Revision of the shipment stream. */
+  /** Revision of the order's fulfilment stream. */
   version: number;
+  /** Last carrier state reported (picked_up, in_transit, out_for_delivery, delivered, problem, returning, returned). */
+  carrierState: string;
+  /** Left the warehouse although fulfilment was stopped (intercept rejected). */
+  shippedAfterStop: boolean;
 }
 
 export interface PackRequest {
@@ -50,6 +60,10 @@ export interface PackRequest {
   waybillNo: string;
   /** Warehouse that packed it, when the order's lines came from several. */
   warehouseId: string;
+  /** The parcel; when empty, the order's parcel in warehouse_id (or its only parcel). */
+  shipmentId: string;
+  /** Carrier the waybill is printed for; the configured default when empty. */
+  carrier: string;
 }
 
 export interface PackResponse {
@@ -62,6 +76,8 @@ export interface ShipRequest {
   /** Carrier code, e.g. "SF", "ZTO", "JD". */
   carrier: string;
   trackingNumber: string;
+  /** The parcel; when empty, the order's only parcel. */
+  shipmentId: string;
 }
 
 export interface ShipResponse {
@@ -73,10 +89,97 @@ export interface MarkDeliveredRequest {
   orderId: string;
   /** ISO-8601 time the carrier reported; the server's time when empty. */
   deliveredAt: string;
+  /** The parcel; when empty, the order's only parcel. */
+  shipmentId: string;
 }
 
 export interface MarkDeliveredResponse {
   shipment: Shipment | undefined;
+}
+
+export interface GetOrderFulfillmentRequest {
+  orderId: string;
+}
+
+export interface GetOrderFulfillmentResponse {
+  orderId: string;
+  shipments: Shipment[];
+  /** Why fulfilment was stopped; empty when it was not. */
+  stopReason: string;
+  frozen: boolean;
+  version: number;
+}
+
+export interface ListPickListRequest {
+  warehouseId: string;
+  pageSize: number;
+}
+
+export interface ListPickListResponse {
+  shipments: Shipment[];
+}
+
+export interface StartPickingRequest {
+  meta: CommandMeta | undefined;
+  shipmentId: string;
+}
+
+export interface StartPickingResponse {
+  shipment: Shipment | undefined;
+}
+
+export interface ScanItemRequest {
+  meta: CommandMeta | undefined;
+  shipmentId: string;
+  sku: string;
+  quantity: number;
+}
+
+export interface ScanItemResponse {
+  shipment: Shipment | undefined;
+}
+
+export interface ConfirmInterceptRequest {
+  meta: CommandMeta | undefined;
+  shipmentId: string;
+}
+
+export interface ConfirmInterceptResponse {
+  shipment: Shipment | undefined;
+}
+
+export interface RejectInterceptRequest {
+  meta: CommandMeta | undefined;
+  shipmentId: string;
+}
+
+export interface RejectInterceptResponse {
+  shipment: Shipment | undefined;
+}
+
+export interface GetFreezeRequest {
+  orderId: string;
+}
+
+export interface GetFreezeResponse {
+  orderId: string;
+  frozen: boolean;
+  /** Why it is frozen (which parcels are packed); empty when not frozen. */
+  reason: string;
+  /** Who lifted the freeze and why, when a manager did. */
+  overriddenBy: string;
+  overrideReason: string;
+}
+
+export interface OverrideFreezeRequest {
+  meta: CommandMeta | undefined;
+  orderId: string;
+  /** Why the manager lifts the freeze (required). */
+  reason: string;
+}
+
+export interface OverrideFreezeResponse {
+  freeze: GetFreezeResponse | undefined;
 }
 
 export interface FulfillmentService {
@@ -86,4 +189,20 @@ export interface FulfillmentService {
   Ship(request: ShipRequest): Promise<ShipResponse>;
   /** The carrier reports delivery (已签收). */
   MarkDelivered(request: MarkDeliveredRequest): Promise<MarkDeliveredResponse>;
+  /** An order's parcels (one per warehouse allocation), its stop and its freeze. */
+  GetOrderFulfillment(request: GetOrderFulfillmentRequest): Promise<GetOrderFulfillmentResponse>;
+  /** Parcels to pick in a warehouse; stopped parcels are withdrawn. */
+  ListPickList(request: ListPickListRequest): Promise<ListPickListResponse>;
+  /** The picker starts on a parcel. */
+  StartPicking(request: StartPickingRequest): Promise<StartPickingResponse>;
+  /** Scan-to-pack: a wrong SKU or too many units is refused (FAILED_PRECONDITION, x-domain-code SCAN_WRONG_SKU / SCAN_QUANTITY_EXCEEDED). */
+  ScanItem(request: ScanItemRequest): Promise<ScanItemResponse>;
+  /** The parcel was pulled after a stop: fulfilment stopped. */
+  ConfirmIntercept(request: ConfirmInterceptRequest): Promise<ConfirmInterceptResponse>;
+  /** The parcel had already left: recorded as shipped after the stop. */
+  RejectIntercept(request: RejectInterceptRequest): Promise<RejectInterceptResponse>;
+  /** May the order still change (address, items)? Frozen from the first packed parcel until a manager override. */
+  GetFreeze(request: GetFreezeRequest): Promise<GetFreezeResponse>;
+  /** A manager lifts the freeze (特批). */
+  OverrideFreeze(request: OverrideFreezeRequest): Promise<OverrideFreezeResponse>;
 }

@@ -1,0 +1,149 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { ACTOR_KINDS, fulfillmentV1, type Actor } from '@flowline/contracts';
+import { DomainError } from '@flowline/domain';
+import type { CommandMeta } from '../../application/fulfillment.handler';
+import type { ShipmentAction, ShipmentView } from '../../application/fulfillment.service';
+import { FulfillmentApi } from '../fulfillment-api';
+
+const STATUS: Record<ShipmentView['status'], fulfillmentV1.ShipmentStatus> = {
+  created: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_PENDING,
+  picking: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_PICKING,
+  packed: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_PACKED,
+  intercept_requested: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_INTERCEPT_REQUESTED,
+  shipped: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_SHIPPED,
+  in_transit: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_IN_TRANSIT,
+  delivered: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_DELIVERED,
+  carrier_exception: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_CARRIER_EXCEPTION,
+  returned: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_RETURNED,
+  stopped: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_STOPPED,
+};
+
+function toShipment(s: ShipmentView, version = 0): fulfillmentV1.Shipment {
+  return {
+    shipmentId: s.shipmentId,
+    orderId: s.orderId,
+    status: STATUS[s.status],
+    warehouseId: s.warehouseId,
+    lines: s.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity, warehouseId: s.warehouseId })),
+    priority: '',
+    requiresQc: false,
+    waybillNo: s.waybillNo ?? '',
+    carrier: s.carrier ?? '',
+    trackingNumber: s.trackingNumber ?? '',
+    packedAt: s.packedAt ?? '',
+    shippedAt: s.shippedAt ?? '',
+    deliveredAt: s.deliveredAt ?? '',
+    version,
+    carrierState: s.carrierState ?? '',
+    shippedAfterStop: s.shippedAfterStop,
+  };
+}
+
+function required(value: string, field: string): string {
+  if (!value) throw new DomainError('validation_failed', `${field} is required`, { field }, 'invalid');
+  return value;
+}
+
+/** gRPC `flowline.fulfillment.v1.FulfillmentService`: the same use cases as REST; meta.request_id is the Idempotency-Key. */
+@Controller()
+export class FulfillmentGrpcController {
+  constructor(private readonly api: FulfillmentApi) {}
+
+  private meta(op: string, target: string, m: fulfillmentV1.PackRequest['meta'], request: unknown): CommandMeta {
+    const base = this.api.meta(op, target, m?.requestId || undefined, request, m?.correlationId || undefined);
+    if (!m?.actor?.id) return base;
+    if (!(ACTOR_KINDS as readonly string[]).includes(m.actor.kind || 'user')) {
+      throw new DomainError('validation_failed', `meta.actor.kind must be one of ${ACTOR_KINDS.join(', ')}`, { field: 'meta.actor.kind' }, 'invalid');
+    }
+    const actor: Actor = { kind: (m.actor.kind || 'user') as Actor['kind'], id: m.actor.id, ...(m.actor.role ? { role: m.actor.role } : {}) };
+    return { ...base, actor };
+  }
+
+  /** The parcel a request names, or the order's parcel in a warehouse, or its only parcel. */
+  private async shipmentIdOf(shipmentId: string, orderId: string, warehouseId = ''): Promise<string> {
+    if (shipmentId) return shipmentId;
+    const o = await this.api.service.order(required(orderId, 'order_id'));
+    const candidates = o.shipments.filter((s) => !warehouseId || s.warehouseId === warehouseId);
+    if (candidates.length !== 1) {
+      throw new DomainError('validation_failed', `order ${orderId} has ${o.shipments.length} parcels: name shipment_id (or warehouse_id)`, { field: 'shipment_id' }, 'invalid');
+    }
+    return candidates[0].shipmentId;
+  }
+
+  private async act(op: string, shipmentId: string, action: ShipmentAction, m: fulfillmentV1.PackRequest['meta']): Promise<{ shipment: fulfillmentV1.Shipment }> {
+    const view = await this.api.service.act(shipmentId, action, this.meta(op, shipmentId, m, action));
+    return { shipment: toShipment(view) };
+  }
+
+  @GrpcMethod('FulfillmentService', 'Pack')
+  async pack(req: fulfillmentV1.PackRequest): Promise<fulfillmentV1.PackResponse> {
+    const id = await this.shipmentIdOf(req.shipmentId, req.orderId, req.warehouseId);
+    return this.act('pack', id, { type: 'PackShipment', ...(req.carrier ? { carrier: req.carrier } : {}), ...(req.waybillNo ? { waybillNo: req.waybillNo } : {}) }, req.meta);
+  }
+
+  @GrpcMethod('FulfillmentService', 'Ship')
+  async ship(req: fulfillmentV1.ShipRequest): Promise<fulfillmentV1.ShipResponse> {
+    const id = await this.shipmentIdOf(req.shipmentId, req.orderId);
+    return this.act('ship', id, { type: 'ShipShipment', ...(req.carrier ? { carrier: req.carrier } : {}), ...(req.trackingNumber ? { trackingNumber: req.trackingNumber } : {}) }, req.meta);
+  }
+
+  @GrpcMethod('FulfillmentService', 'MarkDelivered')
+  async markDelivered(req: fulfillmentV1.MarkDeliveredRequest): Promise<fulfillmentV1.MarkDeliveredResponse> {
+    const id = await this.shipmentIdOf(req.shipmentId, req.orderId);
+    const update = { state: 'delivered' as const, description: 'delivered (reported over gRPC)', at: req.deliveredAt || new Date().toISOString() };
+    const view = await this.api.carrierUpdate(id, update, this.meta('carrier-event', id, req.meta, update));
+    return { shipment: toShipment(view) };
+  }
+
+  @GrpcMethod('FulfillmentService', 'GetOrderFulfillment')
+  async getOrderFulfillment(req: fulfillmentV1.GetOrderFulfillmentRequest): Promise<fulfillmentV1.GetOrderFulfillmentResponse> {
+    const o = await this.api.service.order(required(req.orderId, 'order_id'));
+    return { orderId: o.orderId, shipments: o.shipments.map((s) => toShipment(s, o.version)), stopReason: o.stop?.reason ?? '', frozen: o.freeze.frozen, version: o.version };
+  }
+
+  @GrpcMethod('FulfillmentService', 'ListPickList')
+  async listPickList(req: fulfillmentV1.ListPickListRequest): Promise<fulfillmentV1.ListPickListResponse> {
+    const list = await this.api.service.pickList(required(req.warehouseId, 'warehouse_id'), Math.min(Math.max(req.pageSize || 100, 1), 500));
+    return { shipments: list.map((s) => toShipment(s)) };
+  }
+
+  @GrpcMethod('FulfillmentService', 'StartPicking')
+  startPicking(req: fulfillmentV1.StartPickingRequest): Promise<fulfillmentV1.StartPickingResponse> {
+    return this.act('pick', required(req.shipmentId, 'shipment_id'), { type: 'StartPicking' }, req.meta);
+  }
+
+  @GrpcMethod('FulfillmentService', 'ScanItem')
+  scanItem(req: fulfillmentV1.ScanItemRequest): Promise<fulfillmentV1.ScanItemResponse> {
+    return this.act('scan', required(req.shipmentId, 'shipment_id'), { type: 'ScanItem', sku: required(req.sku, 'sku'), quantity: req.quantity }, req.meta);
+  }
+
+  @GrpcMethod('FulfillmentService', 'ConfirmIntercept')
+  confirmIntercept(req: fulfillmentV1.ConfirmInterceptRequest): Promise<fulfillmentV1.ConfirmInterceptResponse> {
+    return this.act('intercept-confirm', required(req.shipmentId, 'shipment_id'), { type: 'ConfirmIntercept' }, req.meta);
+  }
+
+  @GrpcMethod('FulfillmentService', 'RejectIntercept')
+  rejectIntercept(req: fulfillmentV1.RejectInterceptRequest): Promise<fulfillmentV1.RejectInterceptResponse> {
+    return this.act('intercept-reject', required(req.shipmentId, 'shipment_id'), { type: 'RejectIntercept' }, req.meta);
+  }
+
+  private static freezeResponse(f: { orderId: string; frozen: boolean; reason: string | null; override: { actorId: string; reason: string } | null }): fulfillmentV1.GetFreezeResponse {
+    return { orderId: f.orderId, frozen: f.frozen, reason: f.reason ?? '', overriddenBy: f.override?.actorId ?? '', overrideReason: f.override?.reason ?? '' };
+  }
+
+  @GrpcMethod('FulfillmentService', 'GetFreeze')
+  async getFreeze(req: fulfillmentV1.GetFreezeRequest): Promise<fulfillmentV1.GetFreezeResponse> {
+    return FulfillmentGrpcController.freezeResponse(await this.api.service.freeze(required(req.orderId, 'order_id')));
+  }
+
+  @GrpcMethod('FulfillmentService', 'OverrideFreeze')
+  async overrideFreeze(req: fulfillmentV1.OverrideFreezeRequest): Promise<fulfillmentV1.OverrideFreezeResponse> {
+    const orderId = required(req.orderId, 'order_id');
+    const reason = required(req.reason, 'reason');
+    const meta = this.meta('freeze-override', orderId, req.meta, { reason, actor: req.meta?.actor?.id ?? '' });
+    if (!meta.actor) throw new DomainError('validation_failed', 'meta.actor is required: who lifts the freeze', { field: 'meta.actor' }, 'invalid');
+    const f = await this.api.service.overrideFreeze(orderId, { id: meta.actor.id, role: meta.actor.role ?? 'general_manager' }, reason, meta);
+    return { freeze: FulfillmentGrpcController.freezeResponse(f) };
+  }
+}

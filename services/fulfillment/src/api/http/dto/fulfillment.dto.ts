@@ -1,0 +1,98 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
+import { CARRIER_STATES, type CarrierState } from '@flowline/contracts';
+
+const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** One scan at the packing table. */
+export class ScanDto {
+  @ApiProperty({ example: 'TEA-LJ-250' })
+  @IsString()
+  @Matches(CODE, { message: 'sku must be 1-64 letters, digits, dot, underscore or dash' })
+  sku!: string;
+
+  @ApiProperty({ example: 1, minimum: 1 })
+  @IsInt()
+  @Min(1, { message: 'quantity must be at least 1' })
+  quantity!: number;
+}
+
+/** Packing: the waybill comes from the carrier unless the warehouse printed one already. */
+export class PackDto {
+  @ApiPropertyOptional({ example: 'SIM', description: 'Carrier code; the configured default (SIM) when absent. An unconfigured carrier is refused.' })
+  @IsOptional()
+  @IsString()
+  @Matches(CODE, { message: 'carrier must be a carrier code' })
+  carrier?: string;
+
+  @ApiPropertyOptional({ example: 'SF1402837465012' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  waybillNo?: string;
+}
+
+/** Handover to the carrier. */
+export class ShipDto {
+  @ApiPropertyOptional({ example: 'SIM' })
+  @IsOptional()
+  @IsString()
+  @Matches(CODE, { message: 'carrier must be a carrier code' })
+  carrier?: string;
+
+  @ApiPropertyOptional({ example: 'SF1402837465012', description: 'The waybill number when absent.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  trackingNumber?: string;
+}
+
+/** A tracking state reported for a parcel (carrier callbacks are translated into this). */
+export class CarrierEventDto {
+  @ApiProperty({ enum: CARRIER_STATES })
+  @IsIn(CARRIER_STATES as unknown as string[])
+  state!: CarrierState;
+
+  @ApiProperty({ example: '快件已到达【杭州转运中心】' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  description!: string;
+
+  @ApiProperty({ example: '2026-01-05T08:00:00.000Z' })
+  @IsString()
+  @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, { message: 'at must be an ISO-8601 UTC time' })
+  at!: string;
+}
+
+export class ActorDto {
+  @ApiProperty({ example: 'gm-wang' })
+  @IsString()
+  @IsNotEmpty()
+  id!: string;
+
+  @ApiProperty({ example: 'general_manager' })
+  @IsString()
+  @IsNotEmpty()
+  role!: string;
+
+  @ApiPropertyOptional({ example: '王总' })
+  @IsOptional()
+  @IsString()
+  name?: string;
+}
+
+/** A manager lifts the freeze after packing (特批). */
+export class FreezeOverrideDto {
+  @ApiProperty({ type: ActorDto })
+  @ValidateNested()
+  @Type(() => ActorDto)
+  actor!: ActorDto;
+
+  @ApiProperty({ example: '客户加急改地址，已电话确认' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  reason!: string;
+}

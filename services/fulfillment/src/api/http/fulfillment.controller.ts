@@ -1,0 +1,117 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { CommandMeta } from '../../application/fulfillment.handler';
+import type { ShipmentAction } from '../../application/fulfillment.service';
+import { FulfillmentApi } from '../fulfillment-api';
+import { CarrierEventDto, FreezeOverrideDto, PackDto, ScanDto, ShipDto } from './dto/fulfillment.dto';
+
+/** REST for the warehouse: pick lists, scan-to-pack, pack, ship, intercepts, labels; the freeze for the change-request flow. */
+@ApiTags('fulfillment')
+@Controller('api/fulfillment')
+export class FulfillmentController {
+  constructor(private readonly api: FulfillmentApi) {}
+
+  private meta(op: string, id: string, key: string | undefined, body: unknown, correlationId?: string): CommandMeta {
+    return this.api.meta(op, id, key, body, correlationId);
+  }
+
+  private act(shipmentId: string, op: string, action: ShipmentAction, key?: string, correlationId?: string) {
+    return this.api.service.act(shipmentId, action, this.meta(op, shipmentId, key, action, correlationId));
+  }
+
+  @Get('orders/:orderId')
+  @ApiOperation({ summary: "An order's parcels, its stop and its freeze." })
+  order(@Param('orderId') orderId: string) {
+    return this.api.service.order(orderId);
+  }
+
+  @Get('orders/:orderId/freeze')
+  @ApiOperation({ summary: 'May the order still change? Frozen from the first packed parcel until a manager override.' })
+  freeze(@Param('orderId') orderId: string) {
+    return this.api.service.freeze(orderId);
+  }
+
+  @Post('orders/:orderId/freeze-override')
+  @HttpCode(200)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOperation({ summary: 'A manager lifts the freeze (FreezeOverridden). Not frozen -> 409 ORDER_NOT_FROZEN.' })
+  overrideFreeze(@Param('orderId') orderId: string, @Body() dto: FreezeOverrideDto, @Headers('idempotency-key') key?: string) {
+    const actor = { id: dto.actor.id, role: dto.actor.role, ...(dto.actor.name ? { name: dto.actor.name } : {}) };
+    return this.api.service.overrideFreeze(orderId, actor, dto.reason, {
+      ...this.meta('freeze-override', orderId, key, { actor, reason: dto.reason }),
+      actor: { kind: 'user', ...actor },
+    });
+  }
+
+  @Get('warehouses/:warehouseId/pick-list')
+  @ApiOperation({ summary: 'Parcels to pick in a warehouse (high priority first); stopped parcels are withdrawn.' })
+  async pickList(@Param('warehouseId') warehouseId: string, @Query('limit') limit?: string) {
+    return { warehouseId, shipments: await this.api.service.pickList(warehouseId, Math.min(Math.max(Number(limit) || 100, 1), 500)) };
+  }
+
+  @Get('shipments/:shipmentId')
+  shipment(@Param('shipmentId') shipmentId: string) {
+    return this.api.service.shipment(shipmentId);
+  }
+
+  @Get('shipments/:shipmentId/label')
+  @ApiOperation({ summary: 'Print data of the e-waybill label (after packing).' })
+  label(@Param('shipmentId') shipmentId: string) {
+    return this.api.service.label(shipmentId);
+  }
+
+  @Post('shipments/:shipmentId/pick')
+  @HttpCode(200)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  pick(@Param('shipmentId') id: string, @Headers('idempotency-key') key?: string) {
+    return this.act(id, 'pick', { type: 'StartPicking' }, key);
+  }
+
+  @Post('shipments/:shipmentId/scans')
+  @HttpCode(200)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOperation({ summary: 'Scan an item into the parcel. Wrong SKU -> 409 SCAN_WRONG_SKU; too many -> 409 SCAN_QUANTITY_EXCEEDED.' })
+  scan(@Param('shipmentId') id: string, @Body() dto: ScanDto, @Headers('idempotency-key') key?: string) {
+    return this.act(id, 'scan', { type: 'ScanItem', sku: dto.sku, quantity: dto.quantity }, key);
+  }
+
+  @Post('shipments/:shipmentId/pack')
+  @HttpCode(200)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOperation({ summary: 'Pack (waybill from the carrier). Not fully scanned -> 409 PACK_INCOMPLETE; stopped -> 409 SHIPMENT_STOPPED.' })
+  pack(@Param('shipmentId') id: string, @Body() dto: PackDto, @Headers('idempotency-key') key?: string) {
+    return this.act(id, 'pack', { type: 'PackShipment', ...(dto.carrier ? { carrier: dto.carrier } : {}), ...(dto.waybillNo ? { waybillNo: dto.waybillNo } : {}) }, key);
+  }
+
+  @Post('shipments/:shipmentId/ship')
+  @HttpCode(200)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOperation({ summary: 'Handed to the carrier. Intercept pending -> 409 INTERCEPT_PENDING.' })
+  ship(@Param('shipmentId') id: string, @Body() dto: ShipDto, @Headers('idempotency-key') key?: string) {
+    return this.act(id, 'ship', { type: 'ShipShipment', ...(dto.carrier ? { carrier: dto.carrier } : {}), ...(dto.trackingNumber ? { trackingNumber: dto.trackingNumber } : {}) }, key);
+  }
+
+  @Post('shipments/:shipmentId/intercept/confirm')
+  @HttpCode(200)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOperation({ summary: 'The parcel was pulled: fulfilment stopped (units back to stock).' })
+  confirmIntercept(@Param('shipmentId') id: string, @Headers('idempotency-key') key?: string) {
+    return this.act(id, 'intercept-confirm', { type: 'ConfirmIntercept' }, key);
+  }
+
+  @Post('shipments/:shipmentId/intercept/reject')
+  @HttpCode(200)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOperation({ summary: 'The parcel had already left: recorded as shipped after the stop.' })
+  rejectIntercept(@Param('shipmentId') id: string, @Headers('idempotency-key') key?: string) {
+    return this.act(id, 'intercept-reject', { type: 'RejectIntercept' }, key);
+  }
+
+  @Post('shipments/:shipmentId/carrier-events')
+  @HttpCode(200)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOperation({ summary: 'A tracking state for the parcel (duplicates and older states are ignored; never moves back).' })
+  carrierEvent(@Param('shipmentId') id: string, @Body() dto: CarrierEventDto, @Headers('idempotency-key') key?: string) {
+    return this.api.carrierUpdate(id, { state: dto.state, description: dto.description, at: dto.at }, this.meta('carrier-event', id, key, dto));
+  }
+}

@@ -1,0 +1,138 @@
+import type { Actor } from '@flowline/contracts';
+import { fold } from '@flowline/domain';
+import { WrongExpectedVersion, type PostgresEventStore, type SqlClient } from '@flowline/eventstore';
+import { idempotencyKeyReused, requestHash } from '@flowline/platform';
+import type { Pool, PoolClient } from 'pg';
+import {
+  fulfillmentStream,
+  orderFulfillmentDecider,
+  type FulfillmentCommand,
+  type FulfillmentEvent,
+  type FulfillmentState,
+} from '../domain/order-fulfillment.decider';
+import { shipmentRows, upsertShipmentRows } from './shipment-rows';
+
+/** Who asked and in which conversation; ids and time come from the edge that accepted the command. */
+export interface CommandMeta {
+  commandId: string;
+  correlationId: string;
+  causationId: string | null;
+  actor?: Actor;
+  /** Idempotency-Key of a REST / gRPC command, scoped by operation: a repeat replays the first reply. */
+  idempotency?: { key: string; request: unknown };
+}
+
+export interface Outcome {
+  orderId: string;
+  state: FulfillmentState;
+  /** Events this call appended (none for a no-op or a replay). */
+  events: FulfillmentEvent[];
+  /** Stream revision after the call (-1: no stream). */
+  revision: number;
+}
+
+const MAX_RACES = 20;
+
+/**
+ * load -> decide -> append with the expected revision, and the parcel rows in the same
+ * transaction. A lost race (another command appended first) is re-decided on the new state, so
+ * of "stop" and "pack" arriving together exactly one goes first and the other sees its result.
+ */
+export class FulfillmentHandler {
+  constructor(
+    private readonly pool: Pool,
+    private readonly store: PostgresEventStore,
+    private readonly newId: () => string,
+  ) {}
+
+  async load(orderId: string): Promise<{ state: FulfillmentState; revision: number }> {
+    const recorded = await this.store.readStream(fulfillmentStream(orderId));
+    const events = recorded.map((r) => ({ type: r.type, data: r.data }) as FulfillmentEvent);
+    return { state: fold(orderFulfillmentDecider, events), revision: recorded.length ? recorded[recorded.length - 1].streamPosition : -1 };
+  }
+
+  /** Runs a command in its own transaction, or in the caller's (a Kafka consumer's, with its inbox row). */
+  async execute(orderId: string, command: FulfillmentCommand, meta: CommandMeta, client?: SqlClient): Promise<Outcome> {
+    if (client) return this.executeWithin(client, orderId, command, meta);
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await this.executeWithin(c, orderId, command, meta);
+      await c.query('COMMIT');
+      return out;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  /** The stored reply of an idempotent command, if this key was seen (refused when it came with another request). */
+  async replay<T>(key: string, request: unknown): Promise<T | undefined> {
+    const r = await this.pool.query<{ request_hash: string; response: T }>('SELECT request_hash, response FROM http_idempotency WHERE key = $1', [key]);
+    if (!r.rows[0]) return undefined;
+    if (r.rows[0].request_hash !== requestHash(request)) throw idempotencyKeyReused(key);
+    return r.rows[0].response;
+  }
+
+  /**
+   * An idempotent command: runs `command` once per key; the reply (computed by `reply` from the
+   * outcome) is stored with the events in one transaction, and a repeat gets the stored reply.
+   */
+  async executeOnce<T>(orderId: string, command: FulfillmentCommand, meta: CommandMeta & { idempotency: { key: string; request: unknown } }, reply: (o: Outcome) => T): Promise<T> {
+    const seen = await this.replay<T>(meta.idempotency.key, meta.idempotency.request);
+    if (seen !== undefined) return seen;
+    const c: PoolClient = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const outcome = await this.executeWithin(c, orderId, command, meta);
+      const body = reply(outcome);
+      const claimed = await c.query('INSERT INTO http_idempotency (key, request_hash, response) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [
+        meta.idempotency.key,
+        requestHash(meta.idempotency.request),
+        JSON.stringify(body),
+      ]);
+      if (claimed.rowCount === 0) {
+        // The same key raced in at the same moment and won: undo ours, answer with its reply.
+        await c.query('ROLLBACK');
+        return (await this.replay<T>(meta.idempotency.key, meta.idempotency.request)) as T;
+      }
+      await c.query('COMMIT');
+      return body;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  private async executeWithin(client: SqlClient, orderId: string, command: FulfillmentCommand, meta: CommandMeta): Promise<Outcome> {
+    for (let attempt = 0; ; attempt++) {
+      const { state, revision } = await this.load(orderId);
+      const decided = orderFulfillmentDecider.decide(command, state);
+      if (decided.length === 0) return { orderId, state, events: [], revision };
+      const occurredAt = command.at;
+      try {
+        const result = await this.store.appendToStreamWithin(
+          client,
+          fulfillmentStream(orderId),
+          decided.map((e) => ({
+            eventId: this.newId(),
+            type: e.type,
+            data: e.data,
+            metadata: { correlationId: meta.correlationId, causationId: meta.causationId ?? meta.commandId, occurredAt, ...(meta.actor ? { actor: meta.actor } : {}) },
+          })),
+          { expectedRevision: revision < 0 ? 'no_stream' : revision },
+        );
+        const next = fold(orderFulfillmentDecider, decided, state);
+        await upsertShipmentRows(client, shipmentRows(next, result.nextExpectedRevision));
+        return { orderId, state: next, events: decided, revision: result.nextExpectedRevision };
+      } catch (e) {
+        if (e instanceof WrongExpectedVersion && attempt < MAX_RACES) continue;
+        throw e;
+      }
+    }
+  }
+}

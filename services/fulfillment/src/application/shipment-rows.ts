@@ -1,0 +1,80 @@
+import type { SqlClient } from '@flowline/eventstore';
+import type { FulfillmentState } from '../domain/order-fulfillment.decider';
+
+export interface ShipmentRow {
+  shipment_id: string;
+  order_id: string;
+  warehouse_id: string;
+  status: string;
+  priority: string;
+  lines: unknown;
+  scanned: unknown;
+  carrier: string | null;
+  waybill_no: string | null;
+  tracking_number: string | null;
+  carrier_state: string | null;
+  carrier_state_at: string | null;
+  packed_at: string | null;
+  shipped_at: string | null;
+  delivered_at: string | null;
+  created_at: string;
+  stream_revision: number;
+}
+
+/** The parcel rows of an order's state (pure). */
+export function shipmentRows(s: FulfillmentState, revision: number): ShipmentRow[] {
+  if (s.status === 'none') return [];
+  return s.shipments.map((sh) => ({
+    shipment_id: sh.shipmentId,
+    order_id: s.orderId,
+    warehouse_id: sh.warehouseId,
+    status: sh.status,
+    priority: s.priority,
+    lines: sh.lines,
+    scanned: sh.scanned,
+    carrier: sh.carrier,
+    waybill_no: sh.waybillNo,
+    tracking_number: sh.trackingNumber,
+    carrier_state: sh.carrierState,
+    carrier_state_at: sh.carrierStateAt,
+    packed_at: sh.packedAt,
+    shipped_at: sh.shippedAt,
+    delivered_at: sh.deliveredAt,
+    created_at: s.startedAt ?? '',
+    stream_revision: revision,
+  }));
+}
+
+const COLUMNS = [
+  'shipment_id',
+  'order_id',
+  'warehouse_id',
+  'status',
+  'priority',
+  'lines',
+  'scanned',
+  'carrier',
+  'waybill_no',
+  'tracking_number',
+  'carrier_state',
+  'carrier_state_at',
+  'packed_at',
+  'shipped_at',
+  'delivered_at',
+  'created_at',
+  'stream_revision',
+] as const;
+
+export async function upsertShipmentRows(client: SqlClient, rows: ShipmentRow[]): Promise<void> {
+  for (const row of rows) {
+    const values = COLUMNS.map((c) => (c === 'lines' || c === 'scanned' ? JSON.stringify(row[c]) : row[c]));
+    await client.query(
+      `INSERT INTO shipments (${COLUMNS.join(', ')}, updated_at) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}, now())
+       ON CONFLICT (shipment_id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'shipment_id')
+         .map((c) => `${c} = EXCLUDED.${c}`)
+         .join(', ')}, updated_at = CASE WHEN shipments.status IS DISTINCT FROM EXCLUDED.status OR shipments.carrier_state IS DISTINCT FROM EXCLUDED.carrier_state THEN now() ELSE shipments.updated_at END
+       WHERE shipments.stream_revision <= EXCLUDED.stream_revision`,
+      values,
+    );
+  }
+}

@@ -1,0 +1,134 @@
+import { deciderSpec } from '@flowline/testing';
+import { describe, expect, it } from 'vitest';
+import { freezeOf, orderFulfillmentDecider, type FulfillmentCommand, type FulfillmentEvent } from './order-fulfillment.decider';
+
+const spec = deciderSpec(orderFulfillmentDecider);
+const O = 'o-1';
+const T = '2026-01-05T08:00:00.000Z';
+const S1 = `SHP-${O}-1`;
+const S2 = `SHP-${O}-2`;
+const LINES_HZ = [{ lineId: 'L1', sku: 'TEA-LJ', quantity: 2 }];
+const LINES_SH = [{ lineId: 'L2', sku: 'CUP-01', quantity: 1 }];
+
+const start = (lines = [{ ...LINES_HZ[0], warehouseId: 'WH-HZ' }]): FulfillmentCommand => ({ type: 'StartFulfillment', data: { orderId: O, lines, priority: 'normal', requiresQc: false }, at: T });
+const started = (two = false): FulfillmentEvent => ({
+  type: 'FulfillmentStarted',
+  data: {
+    orderId: O,
+    priority: 'normal',
+    requiresQc: false,
+    startedAt: T,
+    shipments: [{ shipmentId: S1, warehouseId: 'WH-HZ', lines: LINES_HZ }, ...(two ? [{ shipmentId: S2, warehouseId: 'WH-SH', lines: LINES_SH }] : [])],
+  },
+});
+const picking = (id = S1): FulfillmentEvent => ({ type: 'ShipmentPickingStarted', data: { orderId: O, shipmentId: id, at: T } });
+const scanned = (sku = 'TEA-LJ', quantity = 2, id = S1): FulfillmentEvent => ({ type: 'ShipmentItemScanned', data: { orderId: O, shipmentId: id, sku, quantity, at: T } });
+const packed = (id = S1, lines = LINES_HZ, wh = 'WH-HZ'): FulfillmentEvent => ({ type: 'ShipmentPacked', data: { orderId: O, shipmentId: id, waybillNo: `WB-${id}`, warehouseId: wh, lines, packedAt: T, carrier: 'SIM' } });
+const shipped = (id = S1, allShipped = true, lines = LINES_HZ, wh = 'WH-HZ'): FulfillmentEvent => ({
+  type: 'ShipmentShipped',
+  data: { orderId: O, shipmentId: id, carrier: 'SIM', trackingNumber: `WB-${id}`, warehouseId: wh, lines, shippedAt: T, allShipped },
+});
+const stopReq: FulfillmentEvent = { type: 'FulfillmentStopRequested', data: { orderId: O, reason: '买家取消', at: T } };
+const stop: FulfillmentCommand = { type: 'StopFulfillment', data: { orderId: O, reason: '买家取消' }, at: T };
+const pack = (id = S1): FulfillmentCommand => ({ type: 'PackShipment', shipmentId: id, waybillNo: `WB-${id}`, carrier: 'SIM', at: T });
+const carrier = (state: 'picked_up' | 'in_transit' | 'delivered' | 'problem', id = S1, description: string = state): FulfillmentCommand => ({ type: 'RecordCarrierUpdate', shipmentId: id, state, description, at: T });
+const tracking = (state: 'picked_up' | 'in_transit' | 'delivered', id = S1): FulfillmentEvent => ({
+  type: 'ShipmentTrackingUpdated',
+  data: { orderId: O, shipmentId: id, carrier: 'SIM', trackingNumber: `WB-${id}`, state, description: state, at: T },
+});
+const packedOne = [started(), picking(), scanned(), packed()];
+
+describe('order fulfillment: start', () => {
+  it('creates one parcel per warehouse allocation, ids stable by warehouse', () => {
+    spec
+      .given([])
+      .when(start([{ lineId: 'L2', sku: 'CUP-01', quantity: 1, warehouseId: 'WH-SH' }, { lineId: 'L1', sku: 'TEA-LJ', quantity: 2, warehouseId: 'WH-HZ' }]))
+      .then([started(true)]);
+  });
+  it('ignores a redelivered StartFulfillment', () => {
+    spec.given([started()]).when(start()).then([]);
+  });
+  it('creates nothing when the stop arrived first', () => {
+    spec.given([stopReq]).when(start()).then([]);
+  });
+});
+
+describe('order fulfillment: scan to pack', () => {
+  it('refuses a wrong SKU naming what the parcel expects', () => {
+    spec.given([started(), picking()]).when({ type: 'ScanItem', shipmentId: S1, sku: 'CUP-01', quantity: 1, at: T }).thenThrows({ code: 'SCAN_WRONG_SKU', details: { sku: 'CUP-01', expected: ['TEA-LJ'] } });
+  });
+  it('refuses more units than the parcel holds', () => {
+    spec.given([started(), picking(), scanned('TEA-LJ', 1)]).when({ type: 'ScanItem', shipmentId: S1, sku: 'TEA-LJ', quantity: 2, at: T }).thenThrows({ code: 'SCAN_QUANTITY_EXCEEDED', details: { required: 2, scanned: 1 } });
+  });
+  it('a first scan starts picking', () => {
+    spec.given([started()]).when({ type: 'ScanItem', shipmentId: S1, sku: 'TEA-LJ', quantity: 1, at: T }).then([picking(), scanned('TEA-LJ', 1)]);
+  });
+  it('refuses to pack before every unit is scanned', () => {
+    spec.given([started(), picking(), scanned('TEA-LJ', 1)]).when(pack()).thenThrows({ code: 'PACK_INCOMPLETE', details: { missing: [{ sku: 'TEA-LJ', required: 2, scanned: 1 }] } });
+  });
+  it('packs a complete parcel with its waybill', () => {
+    spec.given([started(), picking(), scanned()]).when(pack()).then([packed()]);
+  });
+});
+
+describe('order fulfillment: ship and deliver', () => {
+  it('hands a packed parcel to the carrier with the real handover time', () => {
+    spec.given(packedOne).when({ type: 'ShipShipment', shipmentId: S1, at: T }).then([shipped()]);
+  });
+  it('the first of two parcels is not the order shipped; the second is', () => {
+    const first = [started(true), picking(), scanned(), packed(), picking(S2), scanned('CUP-01', 1, S2), packed(S2, LINES_SH, 'WH-SH')];
+    spec.given(first).when({ type: 'ShipShipment', shipmentId: S1, at: T }).then([shipped(S1, false)]);
+    spec.given([...first, shipped(S1, false)]).when({ type: 'ShipShipment', shipmentId: S2, at: T }).then([shipped(S2, true, LINES_SH, 'WH-SH')]);
+  });
+  it('delivered when all parcels are', () => {
+    const both = [started(true), picking(), scanned(), packed(), picking(S2), scanned('CUP-01', 1, S2), packed(S2, LINES_SH, 'WH-SH'), shipped(S1, false), shipped(S2, true, LINES_SH, 'WH-SH')];
+    spec.given(both).when(carrier('delivered')).then([tracking('delivered'), { type: 'ShipmentDelivered', data: { orderId: O, shipmentId: S1, deliveredAt: T, allDelivered: false } }]);
+    spec.given([...both, tracking('delivered')]).when(carrier('delivered', S2)).thenEvents((e) => expect(e[1]).toMatchObject({ type: 'ShipmentDelivered', data: { shipmentId: S2, allDelivered: true } }));
+  });
+  it('a duplicate or older carrier state never moves the parcel back', () => {
+    const inTransit = [...packedOne, shipped(), tracking('in_transit')];
+    spec.given(inTransit).when(carrier('in_transit')).then([]);
+    spec.given(inTransit).when(carrier('picked_up')).then([]);
+    spec.given([...inTransit, tracking('delivered')]).when(carrier('in_transit')).then([]);
+  });
+  it('a carrier problem becomes a carrier exception with the carrier words, once', () => {
+    const s = spec.given([...packedOne, shipped()]).when(carrier('problem', S1, '地址不详')).then([
+      { type: 'ShipmentCarrierException', data: { orderId: O, shipmentId: S1, carrier: 'SIM', trackingNumber: `WB-${S1}`, description: '地址不详', at: T } },
+    ]);
+    expect(s.status === 'open' && s.shipments[0].status).toBe('carrier_exception');
+  });
+});
+
+describe('order fulfillment: stop and intercept', () => {
+  it('a stop before packing stops the parcel (withdrawn from the pick list); packing is refused afterwards', () => {
+    const s = spec.given([started(), picking()]).when(stop).then([stopReq, { type: 'FulfillmentStopped', data: { orderId: O, reason: '买家取消', wasPacked: false, shipmentId: S1, warehouseId: 'WH-HZ', lines: LINES_HZ } }]);
+    expect(s.status === 'open' && s.shipments[0].status).toBe('stopped');
+    spec.given([started(), picking(), scanned(), stopReq, { type: 'FulfillmentStopped', data: { orderId: O, reason: '买家取消', wasPacked: false, shipmentId: S1 } }]).when(pack()).thenThrows({ code: 'SHIPMENT_STOPPED' });
+  });
+  it('a stop after packing raises an intercept; shipping waits for the warehouse', () => {
+    spec.given(packedOne).when(stop).then([stopReq, { type: 'ShipmentInterceptRequested', data: { orderId: O, shipmentId: S1, reason: '买家取消', warehouseId: 'WH-HZ', requestedAt: T } }]);
+    const intercept: FulfillmentEvent = { type: 'ShipmentInterceptRequested', data: { orderId: O, shipmentId: S1, reason: '买家取消', warehouseId: 'WH-HZ', requestedAt: T } };
+    spec.given([...packedOne, stopReq, intercept]).when({ type: 'ShipShipment', shipmentId: S1, at: T }).thenThrows({ code: 'INTERCEPT_PENDING' });
+    spec
+      .given([...packedOne, stopReq, intercept])
+      .when({ type: 'ConfirmIntercept', shipmentId: S1, at: T })
+      .then([{ type: 'FulfillmentStopped', data: { orderId: O, reason: '买家取消', wasPacked: true, shipmentId: S1, warehouseId: 'WH-HZ', lines: LINES_HZ } }]);
+    spec.given([...packedOne, stopReq, intercept]).when({ type: 'RejectIntercept', shipmentId: S1, at: T }).then([{ type: 'ShipmentShipped', data: { ...shipped().data, carrier: 'SIM', afterStop: true } as never }]);
+  });
+  it('a stop after handover changes nothing; a second stop is a no-op', () => {
+    spec.given([...packedOne, shipped()]).when(stop).then([stopReq]);
+    spec.given([...packedOne, stopReq]).when(stop).then([]);
+  });
+});
+
+describe('freeze after packing', () => {
+  it('is off before packing, on once packed, lifted by a manager override, on again at the next packing', () => {
+    const f = (events: FulfillmentEvent[]) => freezeOf(events.reduce(orderFulfillmentDecider.evolve, orderFulfillmentDecider.initialState())).frozen;
+    expect(f([started(), picking()])).toBe(false);
+    expect(f(packedOne)).toBe(true);
+    spec.given([started()]).when({ type: 'OverrideFreeze', actor: { id: 'gm', role: 'general_manager' }, reason: 'x', at: T }).thenThrows({ code: 'ORDER_NOT_FROZEN' });
+    const overridden: FulfillmentEvent = { type: 'FreezeOverridden', data: { orderId: O, actor: { id: 'gm', role: 'general_manager' }, reason: '改地址', at: T } };
+    spec.given(packedOne).when({ type: 'OverrideFreeze', actor: { id: 'gm', role: 'general_manager' }, reason: '改地址', at: T }).then([overridden]);
+    expect(f([...packedOne, overridden])).toBe(false);
+  });
+});

@@ -1,0 +1,417 @@
+import type { CarrierState, FulfillmentCommandDataMap, FulfillmentEventDataMap, ShipmentLineData } from '@flowline/contracts';
+import { assertNever, DomainError, type Decider } from '@flowline/domain';
+
+/**
+ * The fulfilment of one order: its parcels (one per warehouse allocation) from pick list to
+ * delivery, and the stop that cancel or refund sends. One stream per order, `fulfillment-<orderId>`,
+ * so "every parcel shipped", "stop versus pack" and the freeze are decided on one revision:
+ * two concurrent commands cannot both win (the loser is re-decided on the winner's state).
+ *
+ * Shipment stages: created -> picking -> packed -> shipped -> in_transit -> delivered; and
+ * stopped, intercept_requested, carrier_exception, returned.
+ */
+
+export type ShipmentStatus = 'created' | 'picking' | 'packed' | 'intercept_requested' | 'shipped' | 'in_transit' | 'delivered' | 'carrier_exception' | 'returned' | 'stopped';
+
+export interface Shipment {
+  shipmentId: string;
+  warehouseId: string;
+  lines: ShipmentLineData[];
+  status: ShipmentStatus;
+  /** Units scanned at the packing table, by SKU. */
+  scanned: Record<string, number>;
+  carrier: string | null;
+  waybillNo: string | null;
+  trackingNumber: string | null;
+  packedAt: string | null;
+  shippedAt: string | null;
+  deliveredAt: string | null;
+  /** Last carrier state reported, and the furthest progress reached (never moves back). */
+  carrierState: CarrierState | null;
+  carrierStateAt: string | null;
+  progress: number;
+  lastProblem: string | null;
+  /** Left the warehouse although the order's fulfilment was stopped (intercept rejected). */
+  shippedAfterStop: boolean;
+}
+
+export type FulfillmentState =
+  | { status: 'none' }
+  | {
+      status: 'open';
+      orderId: string;
+      priority: 'normal' | 'high';
+      requiresQc: boolean;
+      startedAt: string | null;
+      shipments: Shipment[];
+      stop: { reason: string; at: string } | null;
+      freezeOverride: { actorId: string; reason: string; at: string } | null;
+    };
+
+export type OpenFulfillment = Extract<FulfillmentState, { status: 'open' }>;
+
+/** Events stored in the order's fulfilment stream. The published ones keep their integration names and payloads. */
+export interface FulfillmentStoredDataMap extends FulfillmentEventDataMap {
+  FulfillmentStarted: {
+    orderId: string;
+    priority: 'normal' | 'high';
+    requiresQc: boolean;
+    startedAt: string;
+    shipments: { shipmentId: string; warehouseId: string; lines: ShipmentLineData[] }[];
+  };
+  ShipmentPickingStarted: { orderId: string; shipmentId: string; at: string };
+  ShipmentItemScanned: { orderId: string; shipmentId: string; sku: string; quantity: number; at: string };
+  FulfillmentStopRequested: { orderId: string; reason: string; at: string };
+}
+
+export type FulfillmentStoredType = keyof FulfillmentStoredDataMap;
+export type FulfillmentEvent = { [K in FulfillmentStoredType]: { type: K; data: FulfillmentStoredDataMap[K] } }[FulfillmentStoredType];
+
+/** Stored types that are also integration events on fulfillment.events.v1. */
+export const PUBLISHED_TYPES = [
+  'ShipmentPacked',
+  'ShipmentShipped',
+  'ShipmentDelivered',
+  'FulfillmentStopped',
+  'ShipmentInterceptRequested',
+  'ShipmentTrackingUpdated',
+  'ShipmentCarrierException',
+  'FreezeOverridden',
+] as const satisfies readonly (keyof FulfillmentEventDataMap)[];
+
+export type FulfillmentCommand =
+  | { type: 'StartFulfillment'; data: FulfillmentCommandDataMap['StartFulfillment']; at: string }
+  | { type: 'StopFulfillment'; data: FulfillmentCommandDataMap['StopFulfillment']; at: string }
+  | { type: 'StartPicking'; shipmentId: string; at: string }
+  | { type: 'ScanItem'; shipmentId: string; sku: string; quantity: number; at: string }
+  | { type: 'PackShipment'; shipmentId: string; waybillNo: string; carrier: string; at: string }
+  | { type: 'ShipShipment'; shipmentId: string; carrier?: string; trackingNumber?: string; at: string }
+  | { type: 'ConfirmIntercept'; shipmentId: string; at: string }
+  | { type: 'RejectIntercept'; shipmentId: string; at: string }
+  | { type: 'RecordCarrierUpdate'; shipmentId: string; state: CarrierState; description: string; at: string }
+  | { type: 'OverrideFreeze'; actor: { id: string; role: string; name?: string }; reason: string; at: string };
+
+/** Stable refusal codes (HTTP 409 / gRPC FAILED_PRECONDITION unless noted). */
+export const FulfillmentErrorCode = {
+  NotStarted: 'FULFILLMENT_NOT_STARTED',
+  ShipmentNotFound: 'SHIPMENT_NOT_FOUND',
+  ShipmentStopped: 'SHIPMENT_STOPPED',
+  IllegalTransition: 'SHIPMENT_ILLEGAL_TRANSITION',
+  WrongSku: 'SCAN_WRONG_SKU',
+  QuantityExceeded: 'SCAN_QUANTITY_EXCEEDED',
+  PackIncomplete: 'PACK_INCOMPLETE',
+  InterceptPending: 'INTERCEPT_PENDING',
+  NotFrozen: 'ORDER_NOT_FROZEN',
+  InvalidQuantity: 'SCAN_INVALID_QUANTITY',
+} as const;
+
+/** The stream of an order's fulfilment. */
+export const fulfillmentStream = (orderId: string): string => `fulfillment-${orderId}`;
+
+/** Parcel ids are derived from the order and the warehouse's rank, so a redelivered StartFulfillment names the same parcels. */
+export const shipmentIdOf = (orderId: string, index: number): string => `SHP-${orderId}-${index + 1}`;
+
+/** Statuses in which the parcel has left the warehouse. */
+const LEFT: readonly ShipmentStatus[] = ['shipped', 'in_transit', 'delivered', 'carrier_exception', 'returned'];
+/** Statuses in which the parcel is packed or beyond: the order's contents are frozen. */
+const FROZEN: readonly ShipmentStatus[] = ['packed', 'intercept_requested', ...LEFT];
+
+/** Progress rank of a carrier state; 0 for states that are not progress (problem). */
+const PROGRESS: Record<CarrierState, number> = { picked_up: 1, in_transit: 2, out_for_delivery: 3, delivered: 4, returning: 5, returned: 6, problem: 0 };
+
+export const hasLeft = (s: Shipment): boolean => LEFT.includes(s.status);
+
+/** Units per SKU a parcel must hold. */
+export function requiredBySku(lines: readonly ShipmentLineData[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of lines) out[l.sku] = (out[l.sku] ?? 0) + l.quantity;
+  return out;
+}
+
+/** Splits an order's allocated lines into one parcel per warehouse (warehouses in id order, so ids are stable). */
+export function splitByWarehouse(orderId: string, lines: FulfillmentCommandDataMap['StartFulfillment']['lines']): FulfillmentStoredDataMap['FulfillmentStarted']['shipments'] {
+  const byWarehouse = new Map<string, ShipmentLineData[]>();
+  for (const l of lines) {
+    const wh = l.warehouseId ?? 'UNALLOCATED';
+    const list = byWarehouse.get(wh) ?? [];
+    list.push({ lineId: l.lineId, sku: l.sku, quantity: l.quantity });
+    byWarehouse.set(wh, list);
+  }
+  return [...byWarehouse.keys()].sort().map((warehouseId, i) => ({ shipmentId: shipmentIdOf(orderId, i), warehouseId, lines: byWarehouse.get(warehouseId) ?? [] }));
+}
+
+/**
+ * Is the order frozen against changes (address, items)? From the first packed parcel on, until a
+ * manager's override; a parcel packed after the override freezes it again. The change-request
+ * flow asks this instead of re-implementing it.
+ */
+export function freezeOf(s: FulfillmentState): { frozen: boolean; reason: string | null; override: OpenFulfillment['freezeOverride'] } {
+  if (s.status === 'none') return { frozen: false, reason: null, override: null };
+  const packed = s.shipments.filter((x) => FROZEN.includes(x.status));
+  if (packed.length === 0) return { frozen: false, reason: null, override: s.freezeOverride };
+  if (s.freezeOverride) return { frozen: false, reason: null, override: s.freezeOverride };
+  return { frozen: true, reason: `parcel ${packed.map((x) => x.shipmentId).join(', ')} packed`, override: null };
+}
+
+function refuse(code: string, message: string, details: Record<string, unknown> = {}, kind: DomainError['kind'] = 'conflict'): never {
+  throw new DomainError(code, message, details, kind);
+}
+
+function openOrRefuse(s: FulfillmentState): OpenFulfillment {
+  if (s.status === 'none') refuse(FulfillmentErrorCode.NotStarted, 'fulfilment of this order has not started', {}, 'not_found');
+  return s;
+}
+
+function shipmentOf(s: OpenFulfillment, shipmentId: string): Shipment {
+  const found = s.shipments.find((x) => x.shipmentId === shipmentId);
+  if (!found) refuse(FulfillmentErrorCode.ShipmentNotFound, `no shipment ${shipmentId} in order ${s.orderId}`, { shipmentId }, 'not_found');
+  return found;
+}
+
+function refuseIfStopped(sh: Shipment, s: OpenFulfillment, action: string): void {
+  if (sh.status === 'stopped') refuse(FulfillmentErrorCode.ShipmentStopped, `cannot ${action}: shipment ${sh.shipmentId} was stopped (${s.stop?.reason ?? 'stopped'})`, { shipmentId: sh.shipmentId, reason: s.stop?.reason ?? null });
+  if (sh.status === 'intercept_requested') refuse(FulfillmentErrorCode.InterceptPending, `cannot ${action}: shipment ${sh.shipmentId} must be intercepted (confirm or reject the intercept)`, { shipmentId: sh.shipmentId });
+}
+
+function illegal(sh: Shipment, action: string): never {
+  return refuse(FulfillmentErrorCode.IllegalTransition, `cannot ${action} shipment ${sh.shipmentId} in status ${sh.status}`, { shipmentId: sh.shipmentId, status: sh.status });
+}
+
+/** After `sh` leaves, has every parcel of the order that is not stopped left? */
+function allLeftWith(s: OpenFulfillment, shipmentId: string): boolean {
+  return s.shipments.every((x) => x.shipmentId === shipmentId || x.status === 'stopped' || hasLeft(x));
+}
+
+function allDeliveredWith(s: OpenFulfillment, shipmentId: string): boolean {
+  return s.shipments.every((x) => x.shipmentId === shipmentId || x.status === 'stopped' || x.status === 'delivered');
+}
+
+function shippedEvent(s: OpenFulfillment, sh: Shipment, carrier: string, trackingNumber: string, at: string, afterStop: boolean): FulfillmentEvent {
+  return {
+    type: 'ShipmentShipped',
+    data: {
+      orderId: s.orderId,
+      shipmentId: sh.shipmentId,
+      carrier,
+      trackingNumber,
+      warehouseId: sh.warehouseId,
+      lines: sh.lines,
+      shippedAt: at,
+      allShipped: allLeftWith(s, sh.shipmentId),
+      ...(afterStop ? { afterStop: true } : {}),
+    },
+  };
+}
+
+export function decide(c: FulfillmentCommand, state: FulfillmentState): FulfillmentEvent[] {
+  switch (c.type) {
+    case 'StartFulfillment': {
+      // Redelivered, or the order was stopped before its parcels were created: nothing to do.
+      if (state.status === 'open' && (state.startedAt !== null || state.stop)) return [];
+      const orderId = c.data.orderId;
+      if (c.data.lines.length === 0) refuse('START_WITHOUT_LINES', 'StartFulfillment names no line', { field: 'lines' }, 'invalid');
+      return [
+        {
+          type: 'FulfillmentStarted',
+          data: { orderId, priority: c.data.priority, requiresQc: c.data.requiresQc, startedAt: c.at, shipments: splitByWarehouse(orderId, c.data.lines) },
+        },
+      ];
+    }
+    case 'StopFulfillment': {
+      if (state.status === 'open' && state.stop) return [];
+      const orderId = c.data.orderId;
+      const events: FulfillmentEvent[] = [{ type: 'FulfillmentStopRequested', data: { orderId, reason: c.data.reason, at: c.at } }];
+      if (state.status === 'none') return events;
+      for (const sh of state.shipments) {
+        if (sh.status === 'created' || sh.status === 'picking') {
+          events.push({ type: 'FulfillmentStopped', data: { orderId, reason: c.data.reason, wasPacked: false, shipmentId: sh.shipmentId, warehouseId: sh.warehouseId, lines: sh.lines } });
+        } else if (sh.status === 'packed') {
+          events.push({ type: 'ShipmentInterceptRequested', data: { orderId, shipmentId: sh.shipmentId, reason: c.data.reason, warehouseId: sh.warehouseId, requestedAt: c.at } });
+        }
+        // Already with the carrier: too late to stop here; the order side sees the shipment.
+      }
+      return events;
+    }
+    case 'StartPicking': {
+      const s = openOrRefuse(state);
+      const sh = shipmentOf(s, c.shipmentId);
+      refuseIfStopped(sh, s, 'pick');
+      if (sh.status === 'picking') return [];
+      if (sh.status !== 'created') illegal(sh, 'start picking');
+      return [{ type: 'ShipmentPickingStarted', data: { orderId: s.orderId, shipmentId: sh.shipmentId, at: c.at } }];
+    }
+    case 'ScanItem': {
+      const s = openOrRefuse(state);
+      const sh = shipmentOf(s, c.shipmentId);
+      refuseIfStopped(sh, s, 'scan into');
+      if (sh.status !== 'picking' && sh.status !== 'created') illegal(sh, 'scan into');
+      if (!Number.isInteger(c.quantity) || c.quantity < 1) refuse(FulfillmentErrorCode.InvalidQuantity, 'quantity must be a positive integer', { field: 'quantity', quantity: c.quantity }, 'invalid');
+      const required = requiredBySku(sh.lines);
+      const need = required[c.sku];
+      if (need === undefined) {
+        refuse(FulfillmentErrorCode.WrongSku, `wrong item: ${c.sku} is not in shipment ${sh.shipmentId} (expected ${Object.keys(required).join(', ')})`, {
+          shipmentId: sh.shipmentId,
+          sku: c.sku,
+          expected: Object.keys(required),
+        });
+      }
+      const already = sh.scanned[c.sku] ?? 0;
+      if (already + c.quantity > need) {
+        refuse(FulfillmentErrorCode.QuantityExceeded, `too many ${c.sku}: shipment ${sh.shipmentId} needs ${need}, ${already} already scanned, ${c.quantity} more scanned`, {
+          shipmentId: sh.shipmentId,
+          sku: c.sku,
+          required: need,
+          scanned: already,
+          quantity: c.quantity,
+        });
+      }
+      const events: FulfillmentEvent[] = [];
+      if (sh.status === 'created') events.push({ type: 'ShipmentPickingStarted', data: { orderId: s.orderId, shipmentId: sh.shipmentId, at: c.at } });
+      events.push({ type: 'ShipmentItemScanned', data: { orderId: s.orderId, shipmentId: sh.shipmentId, sku: c.sku, quantity: c.quantity, at: c.at } });
+      return events;
+    }
+    case 'PackShipment': {
+      const s = openOrRefuse(state);
+      const sh = shipmentOf(s, c.shipmentId);
+      refuseIfStopped(sh, s, 'pack');
+      if (sh.status === 'packed' && sh.waybillNo === c.waybillNo) return [];
+      if (sh.status !== 'picking') illegal(sh, 'pack');
+      const required = requiredBySku(sh.lines);
+      const missing = Object.entries(required)
+        .filter(([sku, n]) => (sh.scanned[sku] ?? 0) < n)
+        .map(([sku, n]) => ({ sku, required: n, scanned: sh.scanned[sku] ?? 0 }));
+      if (missing.length > 0) refuse(FulfillmentErrorCode.PackIncomplete, `shipment ${sh.shipmentId} is not complete: ${missing.map((m) => `${m.sku} ${m.scanned}/${m.required}`).join(', ')}`, { shipmentId: sh.shipmentId, missing });
+      return [{ type: 'ShipmentPacked', data: { orderId: s.orderId, shipmentId: sh.shipmentId, waybillNo: c.waybillNo, warehouseId: sh.warehouseId, lines: sh.lines, packedAt: c.at, carrier: c.carrier } }];
+    }
+    case 'ShipShipment': {
+      const s = openOrRefuse(state);
+      const sh = shipmentOf(s, c.shipmentId);
+      refuseIfStopped(sh, s, 'ship');
+      if (hasLeft(sh)) return [];
+      if (sh.status !== 'packed') illegal(sh, 'ship');
+      const carrier = c.carrier ?? sh.carrier ?? 'UNKNOWN';
+      return [shippedEvent(s, sh, carrier, c.trackingNumber ?? sh.waybillNo ?? sh.shipmentId, c.at, false)];
+    }
+    case 'ConfirmIntercept': {
+      const s = openOrRefuse(state);
+      const sh = shipmentOf(s, c.shipmentId);
+      if (sh.status === 'stopped') return [];
+      if (sh.status !== 'intercept_requested') illegal(sh, 'confirm the intercept of');
+      return [
+        { type: 'FulfillmentStopped', data: { orderId: s.orderId, reason: s.stop?.reason ?? 'intercepted', wasPacked: true, shipmentId: sh.shipmentId, warehouseId: sh.warehouseId, lines: sh.lines } },
+      ];
+    }
+    case 'RejectIntercept': {
+      const s = openOrRefuse(state);
+      const sh = shipmentOf(s, c.shipmentId);
+      if (hasLeft(sh) && sh.shippedAfterStop) return [];
+      if (sh.status !== 'intercept_requested') illegal(sh, 'reject the intercept of');
+      return [shippedEvent(s, sh, sh.carrier ?? 'UNKNOWN', sh.waybillNo ?? sh.shipmentId, c.at, true)];
+    }
+    case 'RecordCarrierUpdate': {
+      const s = openOrRefuse(state);
+      const sh = shipmentOf(s, c.shipmentId);
+      if (!hasLeft(sh)) illegal(sh, `record carrier state ${c.state} on`);
+      // Delivered and returned are final; an older or repeated state is a duplicate or out of order.
+      if (sh.status === 'delivered' || sh.status === 'returned') return [];
+      const base = { orderId: s.orderId, shipmentId: sh.shipmentId, carrier: sh.carrier ?? 'UNKNOWN', trackingNumber: sh.trackingNumber ?? sh.shipmentId };
+      if (c.state === 'problem') {
+        if (sh.lastProblem === c.description) return [];
+        return [{ type: 'ShipmentCarrierException', data: { ...base, description: c.description, at: c.at } }];
+      }
+      if (PROGRESS[c.state] <= sh.progress) return [];
+      const events: FulfillmentEvent[] = [{ type: 'ShipmentTrackingUpdated', data: { ...base, state: c.state, description: c.description, at: c.at } }];
+      if (c.state === 'delivered') events.push({ type: 'ShipmentDelivered', data: { orderId: s.orderId, shipmentId: sh.shipmentId, deliveredAt: c.at, allDelivered: allDeliveredWith(s, sh.shipmentId) } });
+      return events;
+    }
+    case 'OverrideFreeze': {
+      const s = openOrRefuse(state);
+      if (!freezeOf(s).frozen) refuse(FulfillmentErrorCode.NotFrozen, 'the order is not frozen: nothing to override', { orderId: s.orderId });
+      return [{ type: 'FreezeOverridden', data: { orderId: s.orderId, actor: c.actor, reason: c.reason, at: c.at } }];
+    }
+    default:
+      return assertNever(c, 'fulfillment command');
+  }
+}
+
+function withShipment(s: OpenFulfillment, shipmentId: string, change: (sh: Shipment) => Shipment): OpenFulfillment {
+  return { ...s, shipments: s.shipments.map((x) => (x.shipmentId === shipmentId ? change(x) : x)) };
+}
+
+function newShipment(x: { shipmentId: string; warehouseId: string; lines: ShipmentLineData[] }): Shipment {
+  return {
+    ...x,
+    status: 'created',
+    scanned: {},
+    carrier: null,
+    waybillNo: null,
+    trackingNumber: null,
+    packedAt: null,
+    shippedAt: null,
+    deliveredAt: null,
+    carrierState: null,
+    carrierStateAt: null,
+    progress: 0,
+    lastProblem: null,
+    shippedAfterStop: false,
+  };
+}
+
+function opened(state: FulfillmentState, orderId: string): OpenFulfillment {
+  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null };
+}
+
+export function evolve(state: FulfillmentState, e: FulfillmentEvent): FulfillmentState {
+  const s = opened(state, e.data.orderId);
+  switch (e.type) {
+    case 'FulfillmentStarted':
+      return { ...s, priority: e.data.priority, requiresQc: e.data.requiresQc, startedAt: e.data.startedAt, shipments: e.data.shipments.map(newShipment) };
+    case 'FulfillmentStopRequested':
+      return { ...s, stop: { reason: e.data.reason, at: e.data.at } };
+    case 'ShipmentPickingStarted':
+      return withShipment(s, e.data.shipmentId, (sh) => ({ ...sh, status: 'picking' }));
+    case 'ShipmentItemScanned':
+      return withShipment(s, e.data.shipmentId, (sh) => ({ ...sh, scanned: { ...sh.scanned, [e.data.sku]: (sh.scanned[e.data.sku] ?? 0) + e.data.quantity } }));
+    case 'ShipmentPacked':
+      return {
+        ...withShipment(s, e.data.shipmentId, (sh) => ({ ...sh, status: 'packed', waybillNo: e.data.waybillNo, carrier: e.data.carrier ?? sh.carrier, packedAt: e.data.packedAt ?? null })),
+        // A parcel packed after an override freezes the order again.
+        freezeOverride: null,
+      };
+    case 'ShipmentShipped':
+      return withShipment(s, e.data.shipmentId, (sh) => ({
+        ...sh,
+        status: 'shipped',
+        carrier: e.data.carrier,
+        trackingNumber: e.data.trackingNumber,
+        shippedAt: e.data.shippedAt ?? null,
+        shippedAfterStop: e.data.afterStop === true,
+      }));
+    case 'ShipmentDelivered':
+      return withShipment(s, e.data.shipmentId, (sh) => ({ ...sh, status: 'delivered', deliveredAt: e.data.deliveredAt }));
+    case 'FulfillmentStopped':
+      return e.data.shipmentId ? withShipment(s, e.data.shipmentId, (sh) => ({ ...sh, status: 'stopped' })) : s;
+    case 'ShipmentInterceptRequested':
+      return withShipment(s, e.data.shipmentId, (sh) => ({ ...sh, status: 'intercept_requested' }));
+    case 'ShipmentTrackingUpdated':
+      return withShipment(s, e.data.shipmentId, (sh) => ({
+        ...sh,
+        status: e.data.state === 'delivered' ? 'delivered' : e.data.state === 'returned' ? 'returned' : e.data.state === 'returning' ? 'carrier_exception' : 'in_transit',
+        carrierState: e.data.state,
+        carrierStateAt: e.data.at,
+        progress: Math.max(sh.progress, PROGRESS[e.data.state]),
+      }));
+    case 'ShipmentCarrierException':
+      return withShipment(s, e.data.shipmentId, (sh) => ({ ...sh, status: 'carrier_exception', carrierState: 'problem', carrierStateAt: e.data.at, lastProblem: e.data.description }));
+    case 'FreezeOverridden':
+      return { ...s, freezeOverride: { actorId: e.data.actor.id, reason: e.data.reason, at: e.data.at } };
+    default:
+      return assertNever(e, 'fulfillment event');
+  }
+}
+
+export const orderFulfillmentDecider: Decider<FulfillmentState, FulfillmentCommand, FulfillmentEvent> = {
+  initialState: () => ({ status: 'none' }),
+  decide,
+  evolve,
+};

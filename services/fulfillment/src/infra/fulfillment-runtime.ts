@@ -1,0 +1,161 @@
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Topics, type Actor } from '@flowline/contracts';
+import { PostgresEventStore } from '@flowline/eventstore';
+import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle } from '@flowline/messaging';
+import { PlatformConfig } from '@flowline/platform';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { monotonicFactory } from 'ulid';
+import { fulfillmentCommandHandler } from '../api/messaging/fulfillment-commands.consumer';
+import { CarrierRegistry } from '../application/carrier.port';
+import { FulfillmentHandler, type CommandMeta } from '../application/fulfillment.handler';
+import { FULFILLMENT_SCHEMA } from './fulfillment-schema';
+import { FULFILLMENT_STREAM_PREFIXES, fulfillmentRelayRoute, PUBLISHED_STORED_TYPES } from './fulfillment-relay.routes';
+import { fulfillmentSettingsFromEnv, type FulfillmentSettings } from './fulfillment-settings';
+import { nextSimulatedState, SimulatedCarrier } from './simulated-carrier';
+
+/**
+ * Wires fulfillment's adapters around the platform's pg pool: event store, the handler, the
+ * StartFulfillment / StopFulfillment consumer, the relay to fulfillment.events.v1 and the
+ * simulated carrier's clock. Schema in onModuleInit; Kafka from onApplicationBootstrap (after
+ * app.init()); everything stops in beforeApplicationShutdown.
+ */
+@Injectable()
+export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly settings: FulfillmentSettings = fulfillmentSettingsFromEnv();
+  readonly carriers = new CarrierRegistry();
+  private readonly log = new Logger('fulfillment');
+  private readonly ulid = monotonicFactory();
+  pool!: Pool;
+  private events!: PostgresEventStore;
+  handler!: FulfillmentHandler;
+  private kafka?: Kafka;
+  private consumer?: ConsumerHandle;
+  private publisher?: EventPublisher;
+  private relay?: EventRelay;
+  private simulator?: NodeJS.Timeout;
+  private simulating = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: PlatformConfig,
+  ) {}
+
+  newId(): string {
+    return this.ulid();
+  }
+
+  /** Metadata of a command accepted at an edge of this process. */
+  meta(over: { correlationId?: string; actor?: Actor } = {}): CommandMeta {
+    const commandId = this.newId();
+    return { commandId, correlationId: over.correlationId ?? commandId, causationId: null, ...(over.actor ? { actor: over.actor } : {}) };
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    this.events = await PostgresEventStore.create({ pool: this.pool });
+    const c = await this.pool.connect();
+    try {
+      // Several replicas may boot at once: one creates the tables, the others wait for it.
+      await c.query('BEGIN');
+      await c.query("SELECT pg_advisory_xact_lock(hashtext('fulfillment-schema'))");
+      await c.query(FULFILLMENT_SCHEMA);
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+    this.handler = new FulfillmentHandler(this.pool, this.events, () => this.newId());
+    this.carriers.register(new SimulatedCarrier(() => this.newId()));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const s = this.settings;
+    if (this.config.kafka && (s.consume || s.relay)) {
+      const logger = messagingLoggerOf(this.log);
+      this.kafka = createKafka({ brokers: this.config.kafka.brokers, clientId: 'fulfillment' });
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, [Topics.fulfillmentCommands, Topics.fulfillmentEvents], { partitions: s.partitions, prefix: s.topicPrefix });
+      } finally {
+        await admin.disconnect();
+      }
+      if (s.relay) {
+        this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: s.topicPrefix });
+        await this.publisher.connect();
+        this.relay = new EventRelay({
+          name: 'fulfillment',
+          store: this.events,
+          publisher: this.publisher,
+          route: fulfillmentRelayRoute,
+          pool: this.pool,
+          filter: { streamPrefixes: FULFILLMENT_STREAM_PREFIXES, eventTypes: PUBLISHED_STORED_TYPES },
+          logger,
+        });
+        await this.relay.start();
+      }
+      if (s.consume) {
+        this.consumer = await runConsumer({
+          kafka: this.kafka,
+          pool: this.pool,
+          groupId: s.consumerGroup,
+          topics: [Topics.fulfillmentCommands],
+          topicPrefix: s.topicPrefix,
+          handler: fulfillmentCommandHandler(this.handler),
+          logger,
+        });
+      }
+    }
+    if (s.simulatedStepMs > 0) {
+      this.simulator = setInterval(() => void this.advanceSimulatedParcels(), Math.max(100, Math.floor(s.simulatedStepMs / 4)));
+      this.simulator.unref();
+    }
+    this.log.log(`fulfillment running: consumer ${s.consume ? s.consumerGroup : 'off'}, relay ${s.relay ? 'on' : 'off'}, carriers ${this.carriers.codes().join(', ')}, simulated step ${s.simulatedStepMs} ms`);
+  }
+
+  /**
+   * Moves every simulated parcel whose last change is older than one step one tracking state on.
+   * Safe on several replicas: the decider ignores a state already reached.
+   */
+  async advanceSimulatedParcels(): Promise<number> {
+    if (this.simulating) return 0;
+    this.simulating = true;
+    try {
+      const due = await this.pool.query<{ order_id: string; shipment_id: string; carrier_state: string | null }>(
+        `SELECT order_id, shipment_id, carrier_state FROM shipments
+          WHERE carrier = 'SIM' AND status IN ('shipped', 'in_transit') AND updated_at <= now() - make_interval(secs => $1::double precision / 1000)
+          ORDER BY updated_at LIMIT 200`,
+        [this.settings.simulatedStepMs],
+      );
+      let moved = 0;
+      for (const row of due.rows) {
+        const next = nextSimulatedState(row.carrier_state as Parameters<typeof nextSimulatedState>[0]);
+        if (!next) continue;
+        const out = await this.handler.execute(
+          row.order_id,
+          { type: 'RecordCarrierUpdate', shipmentId: row.shipment_id, state: next.state, description: next.description, at: new Date().toISOString() },
+          this.meta({ actor: { kind: 'channel', id: 'simulated-carrier', name: '模拟快递' } }),
+        );
+        if (out.events.length) moved++;
+      }
+      return moved;
+    } catch (e) {
+      this.log.warn(`simulated carrier step failed: ${(e as Error).message}`);
+      return 0;
+    } finally {
+      this.simulating = false;
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.simulator) clearInterval(this.simulator);
+    await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
+    await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
+    await this.publisher?.disconnect().catch(() => undefined);
+    await this.events?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,36 @@
+/** Fulfillment's environment (see the README's table). */
+export interface FulfillmentSettings {
+  consume: boolean;
+  consumerGroup: string;
+  relay: boolean;
+  topicPrefix: string;
+  partitions: number;
+  /** Carrier used when the warehouse names none: `SIM` (simulated) unless configured. */
+  defaultCarrier: string;
+  /** How often the simulated carrier moves each parcel one state on (0: never). */
+  simulatedStepMs: number;
+}
+
+function int(raw: string | undefined, fallback: number, name: string, min = 0): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+function flag(raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  return !['0', 'false', 'off', 'no'].includes(raw.trim().toLowerCase());
+}
+
+export function fulfillmentSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): FulfillmentSettings {
+  return {
+    consume: flag(env.FULFILLMENT_CONSUMER, true),
+    consumerGroup: env.FULFILLMENT_CONSUMER_GROUP?.trim() || `${env.KAFKA_TOPIC_PREFIX ?? ''}fulfillment.commands`,
+    relay: flag(env.FULFILLMENT_RELAY, true),
+    topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
+    partitions: int(env.KAFKA_TOPIC_PARTITIONS, 12, 'KAFKA_TOPIC_PARTITIONS', 1),
+    defaultCarrier: env.FULFILLMENT_DEFAULT_CARRIER?.trim() || 'SIM',
+    simulatedStepMs: int(env.FULFILLMENT_SIM_CARRIER_STEP_MS, 60_000, 'FULFILLMENT_SIM_CARRIER_STEP_MS'),
+  };
+}

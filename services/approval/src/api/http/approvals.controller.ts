@@ -1,0 +1,127 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { isDomainError } from '@flowline/domain';
+import { ApprovalCommands, type Decision } from '../../application/approval.commands';
+import { approvalView } from '../../application/approval.view';
+import { ApprovalErrors } from '../../domain/approval.errors';
+import { ApprovalRuntime } from '../../infra/approval-runtime';
+import { actorFrom } from '../actor';
+import { ApproveDto, BulkApproveDto, DelegateDto, RejectDto, ResubmitDto, ReturnDto } from './dto/approval.dto';
+
+const ACTOR_HEADERS = [
+  { name: 'X-Actor-Id', required: true, description: 'Who decides (until authentication lands).' },
+  { name: 'X-Actor-Role', required: true, description: 'Their role: sales, designer, cost_accountant, general_manager, customer_service, warehouse, finance.' },
+];
+
+/**
+ * REST for approvers: my inbox, one approval, decisions on its current step (approve / reject /
+ * return for changes / delegate), resubmission after a return, bulk approve. POSTs take an
+ * Idempotency-Key: the same key and body replay the first reply; another body is refused (422).
+ */
+@ApiTags('approvals')
+@Controller('api/approvals')
+export class ApprovalsController {
+  private readonly commands: ApprovalCommands;
+
+  constructor(private readonly runtime: ApprovalRuntime) {
+    this.commands = new ApprovalCommands(runtime);
+  }
+
+  @Get('inbox')
+  @ApiOperation({ summary: 'Steps waiting for me (by my role, by my name, delegated or escalated to me), oldest first, with SLA colour.' })
+  @ApiHeader(ACTOR_HEADERS[0])
+  @ApiHeader(ACTOR_HEADERS[1])
+  async inbox(@Headers('x-actor-id') id?: string, @Headers('x-actor-role') role?: string) {
+    const actor = actorFrom(id, role);
+    return { actor, items: await this.runtime.queries.inbox(actor, Date.now()) };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Approvals of an order, oldest first, with each step state, actor and time.' })
+  @ApiQuery({ name: 'orderId', required: true })
+  async byOrder(@Query('orderId') orderId?: string) {
+    if (!orderId) throw ApprovalErrors.invalid('orderId', 'required');
+    const states = await this.runtime.queries.byOrder(orderId);
+    return { items: await Promise.all(states.map(async (s) => { const { state, revision } = await this.runtime.service.get(s.approvalId); return approvalView(state, revision); })) };
+  }
+
+  @Get('chains')
+  @ApiOperation({ summary: 'The chain set in force (version, hash, chains).' })
+  chains() {
+    return this.runtime.chains.current();
+  }
+
+  @Get(':approvalId')
+  @ApiOperation({ summary: 'One approval with every step (state, actor, time), the chain version and the revision.' })
+  async get(@Param('approvalId') approvalId: string) {
+    const { state, revision } = await this.runtime.service.get(approvalId);
+    return approvalView(state, revision);
+  }
+
+  @Post('bulk-approve')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Approve many current steps at once; each item succeeds or fails on its own (the reply lists both).' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  async bulk(@Body() dto: BulkApproveDto, @Headers('x-actor-id') id?: string, @Headers('x-actor-role') role?: string, @Headers('idempotency-key') key?: string) {
+    const actor = actorFrom(id, role);
+    const results = [];
+    for (const item of dto.items) {
+      try {
+        const view = await this.commands.decide(item.approvalId, { kind: 'approve', step: item.step, ...(dto.comment ? { comment: dto.comment } : {}) }, actor, key ? { idempotencyKey: `${key}:${item.approvalId}:${item.step}` } : {});
+        results.push({ approvalId: item.approvalId, step: item.step, ok: true, status: view.status, currentStep: view.currentStep });
+      } catch (e) {
+        if (!isDomainError(e)) throw e;
+        results.push({ approvalId: item.approvalId, step: item.step, ok: false, code: e.code, message: e.message });
+      }
+    }
+    return { approved: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, results };
+  }
+
+  @Post(':approvalId/steps/:step/approve')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Approve the current step (a vote on an all-of step); the last step grants the approval. 409 APPROVAL_NOT_CURRENT_STEP / APPROVAL_NOT_AN_APPROVER / APPROVAL_NOT_PENDING.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  approve(@Param('approvalId') approvalId: string, @Param('step') step: string, @Body() dto: ApproveDto, @Headers() h: Record<string, string | undefined>) {
+    return this.decide(approvalId, { kind: 'approve', step, ...(dto.comment ? { comment: dto.comment } : {}), ...(dto.attachments ? { attachments: dto.attachments.map((a) => ({ name: a.name, url: a.url })) } : {}) }, h);
+  }
+
+  @Post(':approvalId/steps/:step/reject')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Reject at the current step: the approval is rejected (the order is cancelled by order-intake).' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  reject(@Param('approvalId') approvalId: string, @Param('step') step: string, @Body() dto: RejectDto, @Headers() h: Record<string, string | undefined>) {
+    return this.decide(approvalId, { kind: 'reject', step, reason: dto.reason }, h);
+  }
+
+  @Post(':approvalId/steps/:step/return')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Return for changes: the order is kept awaiting approval until the request is resubmitted.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  giveBack(@Param('approvalId') approvalId: string, @Param('step') step: string, @Body() dto: ReturnDto, @Headers() h: Record<string, string | undefined>) {
+    return this.decide(approvalId, { kind: 'return', step, comment: dto.comment, ...(dto.attachments ? { attachments: dto.attachments.map((a) => ({ name: a.name, url: a.url })) } : {}) }, h);
+  }
+
+  @Post(':approvalId/steps/:step/delegate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Hand my part of the current step to a named person.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  delegate(@Param('approvalId') approvalId: string, @Param('step') step: string, @Body() dto: DelegateDto, @Headers() h: Record<string, string | undefined>) {
+    return this.decide(approvalId, { kind: 'delegate', step, to: dto.to, ...(dto.reason ? { reason: dto.reason } : {}) }, h);
+  }
+
+  @Post(':approvalId/resubmit')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'After a return for changes: the returning step decides again (fresh SLA).' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  resubmit(@Param('approvalId') approvalId: string, @Body() dto: ResubmitDto, @Headers() h: Record<string, string | undefined>) {
+    return this.decide(approvalId, { kind: 'resubmit', ...(dto.comment ? { comment: dto.comment } : {}) }, h);
+  }
+
+  private decide(approvalId: string, decision: Decision, h: Record<string, string | undefined>) {
+    const actor = actorFrom(h['x-actor-id'], h['x-actor-role']);
+    return this.commands.decide(approvalId, decision, actor, {
+      ...(h['idempotency-key'] ? { idempotencyKey: h['idempotency-key'] } : {}),
+      ...(h['x-correlation-id'] ? { correlationId: h['x-correlation-id'] } : {}),
+    });
+  }
+}

@@ -1,0 +1,77 @@
+import { requestHash, idempotencyKeyReused } from '@flowline/platform';
+import type { PoolClient } from 'pg';
+import type { Actor, ApprovalCommand, ApprovalState } from '../domain/approval.decider';
+import { ApprovalErrors } from '../domain/approval.errors';
+import type { ApprovalRuntime } from '../infra/approval-runtime';
+import { approvalView, type ApprovalView } from './approval.view';
+
+export type Decision =
+  | { kind: 'approve'; step: string; comment?: string; attachments?: { name: string; url: string }[] }
+  | { kind: 'reject'; step: string; reason: string }
+  | { kind: 'return'; step: string; comment: string; attachments?: { name: string; url: string }[] }
+  | { kind: 'delegate'; step: string; to: string; reason?: string }
+  | { kind: 'resubmit'; comment?: string };
+
+function commandOf(d: Decision, actor: Actor, now: string): ApprovalCommand {
+  switch (d.kind) {
+    case 'approve':
+      return { type: 'Approve', data: { step: d.step, actor, ...(d.comment ? { comment: d.comment } : {}), ...(d.attachments ? { attachments: d.attachments } : {}), now } };
+    case 'reject':
+      return { type: 'Reject', data: { step: d.step, actor, reason: d.reason, now } };
+    case 'return':
+      return { type: 'ReturnForChanges', data: { step: d.step, actor, comment: d.comment, ...(d.attachments ? { attachments: d.attachments } : {}), now } };
+    case 'delegate':
+      return { type: 'Delegate', data: { step: d.step, actor, to: d.to, ...(d.reason ? { reason: d.reason } : {}), now } };
+    case 'resubmit':
+      return { type: 'Resubmit', data: { actor, ...(d.comment ? { comment: d.comment } : {}), now } };
+  }
+}
+
+/**
+ * The people-facing commands (REST and gRPC share them): one decision on one approval, in one
+ * transaction with its Idempotency-Key row, so a retried request replays the first reply.
+ */
+export class ApprovalCommands {
+  constructor(private readonly runtime: ApprovalRuntime) {}
+
+  async decide(approvalId: string, decision: Decision, actor: Actor, opts: { idempotencyKey?: string; correlationId?: string } = {}): Promise<ApprovalView> {
+    const clientKey = opts.idempotencyKey ?? '';
+    const key = clientKey ? `${decision.kind}:${approvalId}:${clientKey}` : null;
+    const hash = requestHash({ approvalId, decision, actor });
+    if (key) {
+      const replay = await this.replay(key, hash, clientKey);
+      if (replay) return replay;
+    }
+    const now = new Date().toISOString();
+    const correlationId = opts.correlationId ?? this.runtime.newId();
+    try {
+      return await this.runtime.transaction(async (client) => {
+        const r = await this.runtime.service.execute(client, approvalId, (s: ApprovalState) => {
+          if (s.status === 'none') throw ApprovalErrors.notFound(approvalId);
+          return commandOf(decision, actor, now);
+        }, { correlationId, causationId: null, actor: { kind: 'user', id: actor.id, role: actor.role }, now });
+        const view = approvalView(r.state, r.revision);
+        if (key) await this.remember(client, key, hash, view);
+        return view;
+      });
+    } catch (e) {
+      // A concurrent request with the same key committed first: reply as it did.
+      if (key && (e as { code?: string }).code === '23505') {
+        const replay = await this.replay(key, hash, clientKey);
+        if (replay) return replay;
+      }
+      throw e;
+    }
+  }
+
+  private async replay(key: string, hash: string, clientKey: string): Promise<ApprovalView | null> {
+    const { rows } = await this.runtime.pool.query<{ request_hash: string; body: ApprovalView }>(`SELECT request_hash, body FROM approval_idempotency WHERE key = $1`, [key]);
+    if (!rows[0]) return null;
+    if (rows[0].request_hash !== hash) throw idempotencyKeyReused(clientKey);
+    return rows[0].body;
+  }
+
+  private async remember(client: PoolClient, key: string, hash: string, view: ApprovalView): Promise<void> {
+    await client.query(`INSERT INTO approval_idempotency (key, request_hash, status, body) VALUES ($1, $2, 200, $3)`, [key, hash, JSON.stringify(view)]);
+  }
+}

@@ -1,0 +1,75 @@
+import type { Pool } from 'pg';
+import type { OpenApproval } from '../domain/approval.decider';
+import { rolePrincipal, userPrincipal, type Actor } from '../domain/approval.decider';
+
+export type SlaColour = 'green' | 'yellow' | 'red';
+
+export interface PendingStepRow {
+  approvalId: string;
+  orderId: string;
+  chain: string;
+  kind: string;
+  step: string;
+  attempt: number;
+  principals: string[];
+  startedAt: string;
+  remindAt: string;
+  dueAt: string;
+  escalated: boolean;
+  /** green before the reminder time, yellow until the SLA, red after it. */
+  sla: SlaColour;
+  /** Why this actor sees it: the principal that matched (a delegate sees `user:<me>`). */
+  via: string[];
+}
+
+export function slaColour(now: number, remindAt: string, dueAt: string): SlaColour {
+  if (now >= Date.parse(dueAt)) return 'red';
+  if (now >= Date.parse(remindAt)) return 'yellow';
+  return 'green';
+}
+
+/** Read side over the tables ApprovalService writes. */
+export class ApprovalQueries {
+  constructor(private readonly pool: Pool) {}
+
+  /** Steps the actor may decide now (by role, by name, delegated to them or escalated to them), oldest first. */
+  async inbox(actor: Actor, now: number, limit = 200): Promise<PendingStepRow[]> {
+    const mine = [userPrincipal(actor.id), rolePrincipal(actor.role)];
+    const { rows } = await this.pool.query<Record<string, unknown>>(
+      `SELECT approval_id, order_id, chain, kind, step, attempt, principals, started_at, remind_at, due_at, escalated
+         FROM approval_pending_steps WHERE principals && $1::text[] ORDER BY started_at, approval_id LIMIT $2`,
+      [mine, limit],
+    );
+    return rows.map((r) => {
+      const principals = r.principals as string[];
+      const remindAt = (r.remind_at as Date).toISOString();
+      const dueAt = (r.due_at as Date).toISOString();
+      return {
+        approvalId: r.approval_id as string,
+        orderId: r.order_id as string,
+        chain: r.chain as string,
+        kind: r.kind as string,
+        step: r.step as string,
+        attempt: r.attempt as number,
+        principals,
+        startedAt: (r.started_at as Date).toISOString(),
+        remindAt,
+        dueAt,
+        escalated: r.escalated as boolean,
+        sla: slaColour(now, remindAt, dueAt),
+        via: principals.filter((p) => mine.includes(p)),
+      };
+    });
+  }
+
+  async byOrder(orderId: string): Promise<OpenApproval[]> {
+    const { rows } = await this.pool.query<{ state: OpenApproval }>(`SELECT state FROM approvals WHERE order_id = $1 ORDER BY requested_at, approval_id`, [orderId]);
+    return rows.map((r) => r.state);
+  }
+
+  /** Open approvals of an order (pending or returned), for withdrawal. */
+  async openOf(orderId: string, client: { query: Pool['query'] } = this.pool): Promise<string[]> {
+    const { rows } = await client.query<{ approval_id: string }>(`SELECT approval_id FROM approvals WHERE order_id = $1 AND status IN ('pending', 'returned')`, [orderId]);
+    return rows.map((r) => r.approval_id);
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { ApprovalsController } from './api/http/approvals.controller';
+import { ApprovalRuntime } from './infra/approval-runtime';
+
+/** Approval's features: chains, the ApprovalRequest aggregate, REST inbox and decisions, the command consumer, relay and timers. */
+@Module({
+  controllers: [ApprovalsController],
+  providers: [ApprovalRuntime],
+  exports: [ApprovalRuntime],
+})
+export class ApprovalModule {}

@@ -1,0 +1,227 @@
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Topics, type Actor as EnvelopeActor, type EventEnvelope } from '@flowline/contracts';
+import { PostgresEventStore, type SqlClient } from '@flowline/eventstore';
+import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingConfigFromEnv, messagingLoggerOf, runConsumer, type ConsumerHandle } from '@flowline/messaging';
+import { PlatformConfig } from '@flowline/platform';
+import type { Runner } from 'graphile-worker';
+import type { Kafka } from 'kafkajs';
+import type { Pool, PoolClient } from 'pg';
+import { DataSource } from 'typeorm';
+import { monotonicFactory } from 'ulid';
+import { toApprovalCommand } from '../api/messaging/approval-commands.consumer';
+import { timerKey } from '../application/approval.ports';
+import { ApprovalQueries } from '../application/approval.queries';
+import { ApprovalService, type CommandMeta } from '../application/approval.service';
+import type { ApprovalCommand } from '../domain/approval.decider';
+import { ApprovalErrorCode, ApprovalErrors } from '../domain/approval.errors';
+import type { ChainSet } from '../domain/chains/chain-set';
+import { migrateApprovalSchema } from './approval-schema';
+import { APPROVAL_STREAM_PREFIXES, approvalRelayRoute } from './approval-relay.routes';
+import { approvalSettingsFromEnv, type ApprovalSettings } from './approval-settings';
+import { ChainSetFile } from './chain-set.loader';
+import { GraphileTimers, migrateTimers, startTimerWorker, type TimerPayload } from './graphile-timers';
+
+const SYSTEM_ACTOR: EnvelopeActor = { kind: 'service', id: 'approval', role: 'system' };
+
+/**
+ * Wires approval's adapters around the platform's DataSource (its pg pool): event store, chain
+ * file (hot reload), the consumer of approval.commands.v1, the relay to approval.events.v1 and the
+ * graphile-worker timers. Migrations in onModuleInit; consuming, relaying and timers start in
+ * onApplicationBootstrap; everything stops in beforeApplicationShutdown.
+ */
+@Injectable()
+export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly settings: ApprovalSettings = approvalSettingsFromEnv();
+  private readonly log = new Logger('approval');
+  private readonly ulid = monotonicFactory();
+  pool!: Pool;
+  private events!: PostgresEventStore;
+  chains!: ChainSetFile;
+  service!: ApprovalService;
+  queries!: ApprovalQueries;
+  private kafka?: Kafka;
+  private publisher?: EventPublisher;
+  private relay?: EventRelay;
+  private consumer?: ConsumerHandle;
+  private worker?: Runner;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: PlatformConfig,
+  ) {}
+
+  newId(): string {
+    return this.ulid();
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    this.chains = new ChainSetFile(this.settings.chainsPath, {
+      onReload: (s) => this.log.log(`approval chains reloaded: version ${s.version} (${s.hash.slice(0, 12)})`),
+      onInvalid: (e) => this.log.error(`approval chains edit refused, previous version stays: ${e.message}`),
+    }).watch();
+    this.events = await PostgresEventStore.create({ pool: this.pool });
+    await migrateApprovalSchema(this.pool);
+    if (this.settings.timers) await migrateTimers(this.connectionString(), this.log);
+    this.service = new ApprovalService(this.events, new GraphileTimers(), () => this.newId());
+    this.queries = new ApprovalQueries(this.pool);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const s = this.settings;
+    if (s.timers) {
+      this.worker = await startTimerWorker({
+        connectionString: this.connectionString(),
+        pollIntervalMs: s.timerPollMs,
+        concurrency: s.timerConcurrency,
+        fire: (p) => this.fireTimer(p),
+        log: this.log,
+      });
+    }
+    if (!this.config.kafka || !s.messaging) return;
+    const m = messagingConfigFromEnv();
+    const logger = messagingLoggerOf(this.log);
+    this.kafka = createKafka({ brokers: this.config.kafka.brokers, clientId: 'approval' });
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, [Topics.approvalCommands, Topics.approvalEvents], { partitions: m.partitions, prefix: m.topicPrefix });
+    } finally {
+      await admin.disconnect();
+    }
+    this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: m.topicPrefix });
+    await this.publisher.connect();
+    this.relay = new EventRelay({
+      name: 'approval',
+      store: this.events,
+      publisher: this.publisher,
+      pool: this.pool,
+      filter: { streamPrefixes: APPROVAL_STREAM_PREFIXES },
+      route: approvalRelayRoute,
+      logger,
+    });
+    await this.relay.start();
+    this.consumer = await runConsumer({
+      kafka: this.kafka,
+      groupId: `${m.topicPrefix}${s.consumerGroup}`,
+      topics: [Topics.approvalCommands],
+      topicPrefix: m.topicPrefix,
+      pool: this.pool,
+      maxRetries: 4,
+      backoff: { initialMs: 200, maxMs: 5_000 },
+      logger,
+      handler: async (envelope, tx) => this.onCommand(envelope, tx.client),
+    });
+    this.log.log(`approval running: chains ${this.chains.current().version}, consumer ${s.consumerGroup}, timers ${s.timers ? 'on' : 'off'}`);
+  }
+
+  /** RequestApproval starts the chain the order's rule named; WithdrawApproval withdraws the order's open approvals. */
+  private async onCommand(envelope: EventEnvelope, client: SqlClient): Promise<void> {
+    const message = toApprovalCommand(envelope);
+    if (!message) return;
+    const meta: CommandMeta = { correlationId: envelope.correlationId, causationId: envelope.eventId, actor: envelope.actor ?? SYSTEM_ACTOR, now: new Date().toISOString() };
+    if (message.type === 'RequestApproval') {
+      const d = message.data;
+      // A second RequestApproval for the same order and chain while one is open (a re-sent command) starts nothing.
+      const open = await this.queries.openOf(d.orderId, client as PoolClient);
+      for (const id of open) {
+        const { state } = await this.service.load(id);
+        if (state.status !== 'none' && state.chain === d.chain && state.kind === 'order') return;
+      }
+      const chains = this.chains.current();
+      const approvalId = this.newId();
+      const command = requestCommand(chains, { ...d, approvalId, kind: 'order', now: meta.now });
+      await this.service.execute(client, approvalId, () => command, meta);
+      return;
+    }
+    for (const id of await this.queries.openOf(message.data.orderId, client as PoolClient)) {
+      await this.service.execute(client, id, () => ({ type: 'Withdraw', data: { reason: message.data.reason, now: meta.now } }), meta);
+    }
+  }
+
+  /** A due timer: Remind / Escalate / Expire the step, and record which instance ran it. */
+  private async fireTimer(p: TimerPayload): Promise<void> {
+    const now = new Date().toISOString();
+    const command: ApprovalCommand =
+      p.action === 'remind'
+        ? { type: 'Remind', data: { step: p.step, attempt: p.attempt, now } }
+        : p.action === 'escalate'
+          ? { type: 'Escalate', data: { step: p.step, attempt: p.attempt, now } }
+          : { type: 'Expire', data: { step: p.step, attempt: p.attempt, now } };
+    await this.transaction(async (client) => {
+      const r = await this.service.execute(client, p.approvalId, () => command, { correlationId: `timer-${timerKey(p)}`, causationId: null, actor: SYSTEM_ACTOR, now });
+      await client.query(`INSERT INTO approval_timer_runs (job_key, instance, outcome) VALUES ($1, $2, $3)`, [timerKey(p), this.settings.instanceId, r.events.map((e) => e.type).join(',') || 'nothing due']);
+    });
+  }
+
+  /** Runs `fn` in one transaction of the service database. */
+  async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  private connectionString(): string {
+    if (!this.config.database) throw new Error('approval needs its database');
+    return this.config.database.url;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.chains?.close();
+    await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
+    await this.worker?.stop().catch((e) => this.log.warn(`timer worker stop: ${(e as Error).message}`));
+    await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
+    await this.publisher?.disconnect().catch(() => undefined);
+    await this.events?.close().catch(() => undefined);
+  }
+}
+
+/** The RequestApproval command of the decider for the chain named, from the chain set in force. */
+export function requestCommand(
+  chains: ChainSet,
+  d: {
+    approvalId: string;
+    orderId: string;
+    chain: string;
+    kind: 'order' | 'change';
+    changeRequestId?: string;
+    ruleId?: string;
+    ruleSetVersion?: string;
+    grandTotal?: number;
+    priceDifference?: number;
+    currency?: string;
+    requestedBy?: string;
+    now: string;
+  },
+): ApprovalCommand {
+  const chain = chains.chains[d.chain];
+  if (!chain) throw ApprovalErrors.conflict(ApprovalErrorCode.UnknownChain, `no approval chain ${d.chain} in chain set ${chains.version}`, { chain: d.chain, known: Object.keys(chains.chains) });
+  return {
+    type: 'RequestApproval',
+    data: {
+      approvalId: d.approvalId,
+      orderId: d.orderId,
+      kind: d.kind,
+      ...(d.changeRequestId ? { changeRequestId: d.changeRequestId } : {}),
+      chain,
+      chainVersion: chains.version,
+      chainHash: chains.hash,
+      facts: { ...(d.grandTotal !== undefined ? { grandTotal: d.grandTotal } : {}), ...(d.priceDifference !== undefined ? { priceDifference: d.priceDifference } : {}) },
+      ...(d.currency ? { currency: d.currency } : {}),
+      ...(d.ruleId ? { ruleId: d.ruleId } : {}),
+      ...(d.ruleSetVersion ? { ruleSetVersion: d.ruleSetVersion } : {}),
+      ...(d.requestedBy ? { requestedBy: d.requestedBy } : {}),
+      outOfOffice: chains.outOfOffice,
+      now: d.now,
+    },
+  };
+}

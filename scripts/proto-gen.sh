@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Generates TypeScript types from proto/ into libs/contracts/src/generated/ (one reproducible step).
+# Generates TypeScript types from proto/ into libs/contracts/src/generated/ and the compiled
+# descriptor set proto/descriptor-set.binpb that gRPC reflection serves (one reproducible step).
 #   bash scripts/proto-gen.sh          regenerate (commit the result)
 #   bash scripts/proto-gen.sh --check  fail when the committed files differ from a fresh generation
 # Toolchain, all from the npm registry: buf (@bufbuild/buf ships its compiler binary in the
@@ -21,6 +22,11 @@ TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 sed "s#out: $OUT#out: $TMP/out#" proto/buf.gen.yaml > "$TMP/buf.gen.yaml"
 buf generate proto --template "$TMP/buf.gen.yaml"
+# The compiled descriptor set the services' gRPC reflection serves (real file names, full imports).
+# Built from every file under proto/, grpc/health included (buf.yaml leaves it out of lint and
+# generation only because it is not ours).
+DESCRIPTORS=proto/descriptor-set.binpb
+(cd proto && buf build . --config '{"version":"v2"}' -o "$TMP/descriptor-set.binpb")
 
 # index.ts: one namespace per proto package, e.g. `ordersV1` for flowline.orders.v1, because
 # message names repeat across packages (orders and tracking both have GetOrderRequest).
@@ -36,6 +42,7 @@ buf generate proto --template "$TMP/buf.gen.yaml"
 mv "$TMP/index.ts" "$TMP/out/index.ts"
 
 if [ "$CHECK" = 1 ]; then
+  cmp -s "$TMP/descriptor-set.binpb" "$DESCRIPTORS" || { echo "proto-gen: $DESCRIPTORS is stale; run npm run proto:gen and commit" >&2; exit 1; }
   if diff -r "$TMP/out" "$OUT" >/dev/null; then echo "proto-gen: $OUT is up to date"; exit 0; fi
   diff -r "$TMP/out" "$OUT" || true
   echo "proto-gen: $OUT is stale; run npm run proto:gen and commit" >&2; exit 1
@@ -43,4 +50,5 @@ fi
 rm -rf "$OUT"
 mkdir -p "$(dirname "$OUT")"
 cp -r "$TMP/out" "$OUT"
+cp "$TMP/descriptor-set.binpb" "$DESCRIPTORS"
 echo "proto-gen: wrote $(find "$OUT" -name '*.ts' | wc -l) files to $OUT"

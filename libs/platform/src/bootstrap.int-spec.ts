@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapService, type RunningService } from './bootstrap';
 import { PlatformModule, type PlatformModuleOptions } from './platform.module';
 import { grpcClient, grpcFileContainingSymbol, grpcHealthCheck, grpcListServices, unary } from './testing/grpc-probe';
+import { decodeRpcStatus } from './error-model';
 
 process.env.LOG_LEVEL ??= 'warn';
 
@@ -192,7 +193,8 @@ describe('bootstrapService', () => {
     const res = await post('/things', { name: '', lines: [{ sku: 'A', quantity: 0 }, { sku: 7, quantity: 1 }], colour: 'red' });
     expect(res.status).toBe(400);
     const body = await json(res);
-    expect(body.code).toBe('validation_failed');
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(body).toMatchObject({ type: 'urn:flowline:problem:VALIDATION_FAILED', status: 400, code: 'VALIDATION_FAILED', instance: '/things' });
     const pairs = body.errors.map((e: { field: string; constraint: string }) => `${e.field}:${e.constraint}`);
     expect(pairs).toEqual(
       expect.arrayContaining(['name:isLength', 'lines.0.quantity:min', 'lines.1.sku:isString', 'colour:whitelistValidation']),
@@ -200,19 +202,30 @@ describe('bootstrapService', () => {
     expect(pairs).toHaveLength(4);
   });
 
-  it('maps a refused command (DomainError) to 409 with its code, message and details', async () => {
+  it('maps a refused command (DomainError) to 409 problem+json with its code (UPPER_SNAKE_CASE), detail and details', async () => {
     const res = await post('/things', { name: 'taken', lines: [{ sku: 'A', quantity: 1 }] });
     expect(res.status).toBe(409);
-    expect(await json(res)).toEqual({ code: 'thing_already_exists', message: 'thing taken exists', details: { name: 'taken' } });
+    expect(await json(res)).toEqual({
+      type: 'urn:flowline:problem:THING_ALREADY_EXISTS',
+      title: 'Thing already exists',
+      status: 409,
+      detail: 'thing taken exists',
+      instance: '/things',
+      code: 'THING_ALREADY_EXISTS',
+      domain: expect.stringMatching(/\.flowline$/),
+      details: { name: 'taken' },
+      errors: [],
+      message: 'thing taken exists',
+    });
   });
 
   it('maps DomainError kinds not_found to 404 and invalid to 422', async () => {
     const missing = await http('/things/42');
     expect(missing.status).toBe(404);
-    expect(await json(missing)).toMatchObject({ code: 'thing_not_found', details: { id: '42' } });
+    expect(await json(missing)).toMatchObject({ status: 404, code: 'THING_NOT_FOUND', details: { id: '42' } });
     const invalid = await http('/things/invalid', { method: 'POST' });
     expect(invalid.status).toBe(422);
-    expect((await json(invalid)).code).toBe('thing_invalid');
+    expect((await json(invalid)).code).toBe('THING_INVALID');
   });
 
   it('traces a request: continues the caller\'s W3C traceparent, and work in the handler is a child span', async () => {
@@ -249,11 +262,12 @@ describe('bootstrapService', () => {
   it('describes a service through reflection: its methods, messages and the common types it imports', async () => {
     const files = await grpcFileContainingSymbol(grpcAddress(), 'flowline.notification.v1.NotificationService');
     const text = Buffer.concat(files).toString('latin1');
-    // @grpc/reflection names files after their package (flowline_notification_v1.proto).
-    expect(text).toContain('flowline_notification_v1.proto');
+    // Real file names and imports (buf's compilation), not proto-loader's flattened per-package files.
+    expect(text).toContain('notification/v1/notification.proto');
     expect(text).toContain('ListNotifications');
     expect(text).toContain('ListNotificationsResponse');
-    expect(text).toContain('flowline_common_v1.proto');
+    expect(text).toContain('common/v1/common.proto');
+    expect(text).not.toContain('flowline_notification_v1.proto');
     expect(text).toContain('PageRequest');
   });
 
@@ -271,7 +285,8 @@ describe('bootstrapService', () => {
       const error = (await unary(client, 'ListNotifications', { orderId: 'refuse' }).catch((e: unknown) => e)) as ServiceError;
       expect(error.code).toBe(GrpcStatus.FAILED_PRECONDITION);
       expect(error.details).toBe('order is archived');
-      expect(error.metadata.get('x-domain-code')).toEqual(['order_archived']);
+      expect(error.metadata.get('x-domain-code')).toEqual(['ORDER_ARCHIVED']);
+      expect(decodeRpcStatus(error.metadata)?.errorInfo).toMatchObject({ reason: 'ORDER_ARCHIVED' });
     } finally {
       client.close();
     }

@@ -124,7 +124,7 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
   });
 
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new DomainErrorFilter(app.get(HttpAdapterHost)));
+  app.useGlobalFilters(new DomainErrorFilter(app.get(HttpAdapterHost), options.name));
   // process.exit(0) after the hooks (not a re-raised signal) fires 'exit', where pino flushes its
   // buffered lines; a re-raised SIGTERM would drop the last ones.
   if (options.shutdownHooks ?? true) app.enableShutdownHooks(undefined, { useProcessExit: true });

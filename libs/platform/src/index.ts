@@ -1,7 +1,9 @@
 export * from './bootstrap';
 export * from './config';
 export * from './database';
+export * from './error-model';
 export * from './exception-filter';
+export * from './problem.dto';
 export * from './idempotency';
 export * from './grpc/grpc-health';
 export * from './grpc/grpc-options';
@@ -11,3 +13,5 @@ export { HealthController } from './health.controller';
 export { MetricsController } from './metrics.controller';
 export * from './testing/grpc-probe';
 export * from './testing/service-process';
+export * from './grpc/grpc-reflection';
+export * from './testing/reflection-client';

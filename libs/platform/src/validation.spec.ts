@@ -2,7 +2,7 @@ import type { ValidationError } from '@nestjs/common';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { DomainError } from '@flowline/domain';
 import { describe, expect, it } from 'vitest';
-import { grpcStatusOfDomainError, httpStatusOfDomainError, toGrpcError } from './exception-filter';
+import { grpcStatusOfDomainError, httpStatusOfDomainError, toGrpcError } from './error-model';
 import { flattenValidationErrors, RequestValidationError } from './validation';
 
 const error = (property: string, constraints?: Record<string, string>, children: ValidationError[] = []): ValidationError => ({
@@ -54,7 +54,7 @@ describe('DomainError mapping', () => {
   it('carries the stable code and details in gRPC metadata', () => {
     const grpc = toGrpcError(new DomainError('stock_short', 'not enough', { sku: 'A' }));
     expect(grpc?.code).toBe(GrpcStatus.FAILED_PRECONDITION);
-    expect(grpc?.metadata.get('x-domain-code')).toEqual(['stock_short']);
+    expect(grpc?.metadata.get('x-domain-code')).toEqual(['STOCK_SHORT']);
     expect(JSON.parse(String(grpc?.metadata.get('x-domain-details')[0]))).toEqual({ sku: 'A' });
   });
 

@@ -1,6 +1,9 @@
 import type { RunningService } from '@flowline/platform';
 import { anOrderSubmission, createTestDatabase, testTopicPrefix } from '@flowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// RFC 9457 problem details, with the gRPC ErrorInfo's reason and domain as `code` and `domain` (message: deprecated alias of detail).
+const PROBLEM_MEMBERS = ['type', 'title', 'status', 'detail', 'instance', 'code', 'domain', 'details', 'errors', 'message'];
 import { startOrderIntake } from './support/order-intake-app';
 
 // The OpenAPI document (/docs-json) against the running service: every REST endpoint documents
@@ -119,7 +122,9 @@ describe('order-intake OpenAPI document', () => {
     expect(Object.keys(op.responses['201'].headers)).toEqual(expect.arrayContaining(['ETag', 'Location', 'Idempotent-Replayed']));
     const invalid = resolve(responseSchema('/api/orders', 'post', 400));
     expect(Object.keys(resolve(invalid.properties?.errors.items).properties ?? {})).toEqual(['field', 'constraint', 'message']);
-    expect(Object.keys(resolve(responseSchema('/api/orders', 'post', 422)).properties ?? {})).toEqual(['code', 'message', 'details']);
+    // RFC 9457 problem details, with the gRPC ErrorInfo's reason and domain as `code` and `domain`.
+    expect(Object.keys(invalid.properties ?? {})).toEqual(PROBLEM_MEMBERS);
+    expect(Object.keys(resolve(responseSchema('/api/orders', 'post', 422)).properties ?? {})).toEqual(PROBLEM_MEMBERS);
     expect(op.responses['413']).toBeDefined();
   });
 
@@ -130,11 +135,11 @@ describe('order-intake OpenAPI document', () => {
       expect(headers, path).toEqual(expect.arrayContaining(['Idempotency-Key', 'If-Match']));
       expect(Object.keys(op.responses['200'].headers), path).toEqual(expect.arrayContaining(['ETag', 'Idempotent-Replayed']));
       expect(Object.keys(resolve(responseSchema(path, method, 400)).properties ?? {}), path).toContain('errors');
-      for (const status of [404, 409, 422]) expect(Object.keys(resolve(responseSchema(path, method, status)).properties ?? {}), `${path} ${status}`).toEqual(['code', 'message', 'details']);
+      for (const status of [404, 409, 422]) expect(Object.keys(resolve(responseSchema(path, method, status)).properties ?? {}), `${path} ${status}`).toEqual(PROBLEM_MEMBERS);
       const mismatch = resolve(responseSchema(path, method, 412));
       expect(Object.keys(resolve(mismatch.properties?.details).properties ?? {}), path).toEqual(['orderId', 'expected', 'actual']);
     }
-    expect(Object.keys(resolve(responseSchema('/api/orders/{orderId}', 'get', 404)).properties ?? {})).toEqual(['code', 'message', 'details']);
+    expect(Object.keys(resolve(responseSchema('/api/orders/{orderId}', 'get', 404)).properties ?? {})).toEqual(PROBLEM_MEMBERS);
     expect(doc.paths['/api/orders/{orderId}'].get.responses['200'].headers.ETag).toBeDefined();
   });
 

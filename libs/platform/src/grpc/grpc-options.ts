@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadPackageDefinition, type GrpcObject, type Server, type ServiceClientConstructor } from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import type { GrpcHealth } from './grpc-health';
+import { addReflection, DESCRIPTOR_SET_FILE, DescriptorIndex, loadDescriptorSet } from './grpc-reflection';
 
 /** A proto package a service serves, and the file that defines it (relative to the proto root). */
 export interface GrpcPackage {
@@ -62,6 +62,15 @@ function lookup(root: GrpcObject, path: string): ServiceClientConstructor {
   return node as ServiceClientConstructor;
 }
 
+/**
+ * What reflection serves: every file of proto/descriptor-set.binpb (buf's compilation of proto/,
+ * grpc/health included: real file names and imports), listing only `services`, the ones this
+ * server implements (tracking imports orders.proto but does not serve OrderService).
+ */
+export function reflectionIndex(root: string, services: readonly string[]): DescriptorIndex {
+  return new DescriptorIndex(loadDescriptorSet(resolve(root, DESCRIPTOR_SET_FILE)), services);
+}
+
 export interface GrpcServerOptions {
   url: string;
   packages: readonly GrpcPackage[];
@@ -73,7 +82,7 @@ export interface GrpcServerOptions {
 
 /**
  * Nest gRPC microservice options: the service's packages plus grpc.health.v1, server reflection
- * over every loaded file (so grpcurl / Postman list and describe the services), and the health
+ * (see {@link reflectionIndex}) over the compiled descriptor set (so grpcurl / Postman list and describe the services), and the health
  * service bound to {@link GrpcHealth}. Health is loaded but not listed as a Nest package: it is
  * served by plain grpc-js handlers, not by Nest controllers.
  */
@@ -90,9 +99,10 @@ export function grpcMicroserviceOptions(options: GrpcServerOptions): GrpcOptions
       protoPath: [...new Set(protoPaths)],
       loader: loaderOptions(root),
       onLoadPackageDefinition: (definition: PackageDefinition, server: Server) => {
-        new ReflectionService(definition).addToServer(server);
+        const services = [...servicesIn(definition, packages), HEALTH_SERVICE];
+        addReflection(server, reflectionIndex(root, services));
         server.addService(lookup(loadPackageDefinition(definition), HEALTH_SERVICE).service, options.health.implementation());
-        options.onServices?.([...servicesIn(definition, packages), HEALTH_SERVICE]);
+        options.onServices?.(services);
       },
     },
   };

@@ -1,13 +1,15 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { GRPC_DOMAIN_CODE_KEY, GRPC_DOMAIN_DETAILS_KEY, RequestValidationError } from '@flowline/platform';
-import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
-import { throwError, type Observable } from 'rxjs';
+import { replyApiError, RequestValidationError, toReason } from '@flowline/platform';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { Observable } from 'rxjs';
 import { OrderVersionMismatch } from '../application/change-order.handler';
+import { SERVICE } from '../service';
 
 /**
  * If-Match / expected_version no longer holds: HTTP 412 with the current revision, gRPC ABORTED
- * (the gRPC code for a concurrency conflict the client resolves by re-reading).
+ * (the gRPC code for a concurrency conflict the client resolves by re-reading); the platform's one
+ * error model otherwise (problem+json, google.rpc.Status with reason ORDER_VERSION_MISMATCH).
  */
 @Catch(OrderVersionMismatch)
 export class OrderVersionMismatchFilter implements ExceptionFilter {
@@ -15,14 +17,12 @@ export class OrderVersionMismatchFilter implements ExceptionFilter {
 
   catch(error: OrderVersionMismatch, host: ArgumentsHost): Observable<never> | void {
     const details = { orderId: error.orderId, expected: error.expected, actual: error.actual };
-    if (host.getType() === 'rpc') {
-      const metadata = new Metadata();
-      metadata.set(GRPC_DOMAIN_CODE_KEY, error.code);
-      metadata.set(GRPC_DOMAIN_DETAILS_KEY, JSON.stringify(details));
-      return throwError(() => ({ code: GrpcStatus.ABORTED, message: error.message, details: error.message, metadata }));
-    }
-    const response = host.switchToHttp().getResponse();
-    this.adapterHost.httpAdapter.reply(response, { code: error.code, message: error.message, details }, 412);
+    return replyApiError(
+      this.adapterHost,
+      host,
+      { reason: toReason(error.code), message: error.message, httpStatus: 412, grpcStatus: GrpcStatus.ABORTED, details, violations: [] },
+      SERVICE.name,
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 import { CHANNELS, ORDER_STAGES, type Channel, type OrderFlag, type OrderStage } from '@flowline/contracts';
+import { ProblemDetailsDto } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { OrderPage } from '../../../application/order-queries';
 import type { OrderSummary } from '../../../application/order-store.port';
@@ -172,29 +173,14 @@ export class OrderPageDto {
   nextCursor!: string | null;
 }
 
-export class FieldViolationDto {
-  @ApiProperty({ example: 'lines.0.quantity', description: 'Dotted path from the body root (or the header name)' }) field!: string;
-  @ApiProperty({ example: 'min', description: 'class-validator constraint: min, isInt, whitelistValidation, required, ...' }) constraint!: string;
-  @ApiProperty({ example: 'quantity must not be less than 1' }) message!: string;
-}
-
-/** 400: the body, query or a header broke a rule; every offending field is named. */
-export class ValidationErrorDto {
-  @ApiProperty({ example: 400 }) statusCode!: number;
-  @ApiProperty({ example: 'validation_failed' }) code!: string;
-  @ApiProperty({ example: 'invalid request: lines.0.quantity (min)' }) message!: string;
-  @ApiProperty({ type: () => [FieldViolationDto] }) errors!: FieldViolationDto[];
-}
+/** 400 (application/problem+json): the body, query or a header broke a rule; errors[] names every offending field. */
+export class ValidationErrorDto extends ProblemDetailsDto {}
 
 /**
- * 404 / 409 / 412 / 422: a refused command or request, with a stable code
+ * 404 / 409 / 412 / 422 (application/problem+json): a refused command or request, with a stable code
  * (src/domain/order.errors.ts, ORDER_VERSION_MISMATCH, IDEMPOTENCY_KEY_REUSED, INVALID_CURSOR, ...).
  */
-export class DomainErrorDto {
-  @ApiProperty({ example: 'ORDER_ILLEGAL_TRANSITION' }) code!: string;
-  @ApiProperty({ example: 'RequestRefund is not allowed in stage placed' }) message!: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { stage: 'placed', command: 'RequestRefund' } }) details?: Record<string, unknown>;
-}
+export class DomainErrorDto extends ProblemDetailsDto {}
 
 /** 412: If-Match no longer holds; `details.actual` is the current revision. */
 export class VersionMismatchDetailsDto {
@@ -203,10 +189,9 @@ export class VersionMismatchDetailsDto {
   @ApiProperty({ example: 3 }) actual!: number;
 }
 
-export class VersionMismatchErrorDto {
-  @ApiProperty({ example: 'ORDER_VERSION_MISMATCH' }) code!: string;
-  @ApiProperty({ example: 'order 01JDGZ6M3V8Q4R5S6T7U8V9W0X is at revision 3, not 2' }) message!: string;
-  @ApiProperty({ type: () => VersionMismatchDetailsDto }) details!: VersionMismatchDetailsDto;
+/** 412 (application/problem+json), code ORDER_VERSION_MISMATCH. */
+export class VersionMismatchErrorDto extends ProblemDetailsDto {
+  @ApiProperty({ type: () => VersionMismatchDetailsDto }) declare details: VersionMismatchDetailsDto & Record<string, unknown>;
 }
 
 // Compile-time: the documented shapes are exactly what the API returns.

@@ -1,0 +1,61 @@
+import { DomainError } from '@flowline/domain';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { apiErrorOf, decodeRpcStatus, protoFieldPath, toGrpcPayload, toProblem, toReason, VALIDATION_FAILED } from './error-model';
+import { RequestValidationError } from './validation';
+
+describe('one error model', () => {
+  it('spells every domain code one way: UPPER_SNAKE_CASE', () => {
+    expect(['order_not_found', 'ORDER_NOT_FOUND', 'order-not-found', 'OrderNotFound'].map(toReason)).toEqual(Array(4).fill('ORDER_NOT_FOUND'));
+  });
+
+  it('turns JSON field paths into proto field paths for gRPC', () => {
+    expect(protoFieldPath('lines.0.quantity')).toBe('lines[0].quantity');
+    expect(protoFieldPath('meta.requestId')).toBe('meta.request_id');
+    expect(protoFieldPath('orderId')).toBe('order_id');
+  });
+
+  it('sends a refusal over gRPC as google.rpc.Status with ErrorInfo (reason, domain, metadata)', () => {
+    const error = apiErrorOf(new DomainError('order_archived', 'order o-1 is archived', { orderId: 'o-1', revision: 3 }));
+    if (!error) throw new Error('not mapped');
+    const payload = toGrpcPayload(error, 'order-intake');
+    expect(payload.code).toBe(GrpcStatus.FAILED_PRECONDITION);
+    expect(payload.metadata.get('x-domain-code')).toEqual(['ORDER_ARCHIVED']);
+    expect(decodeRpcStatus(payload.metadata)).toEqual({
+      code: GrpcStatus.FAILED_PRECONDITION,
+      message: 'order o-1 is archived',
+      errorInfo: { reason: 'ORDER_ARCHIVED', domain: 'order-intake.flowline', metadata: { orderId: 'o-1', revision: '3' } },
+      fieldViolations: [],
+    });
+  });
+
+  it('sends bad input as INVALID_ARGUMENT with a BadRequest naming each field', () => {
+    const error = apiErrorOf(new RequestValidationError([{ field: 'lines.0.quantity', constraint: 'min', message: 'quantity must not be less than 1' }]));
+    if (!error) throw new Error('not mapped');
+    const decoded = decodeRpcStatus(toGrpcPayload(error, 'inventory').metadata);
+    expect(decoded?.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(decoded?.errorInfo?.reason).toBe(VALIDATION_FAILED);
+    expect(decoded?.fieldViolations).toEqual([{ field: 'lines[0].quantity', description: 'quantity must not be less than 1', reason: 'MIN' }]);
+  });
+
+  it('renders the same error as RFC 9457 problem details with the same code', () => {
+    const error = apiErrorOf(new DomainError('ORDER_NOT_FOUND', 'order x not found', { orderId: 'x' }, 'not_found'));
+    if (!error) throw new Error('not mapped');
+    expect(toProblem(error, 'order-intake', '/api/orders/x')).toEqual({
+      type: 'urn:flowline:problem:ORDER_NOT_FOUND',
+      title: 'Order not found',
+      status: 404,
+      detail: 'order x not found',
+      instance: '/api/orders/x',
+      code: 'ORDER_NOT_FOUND',
+      domain: 'order-intake.flowline',
+      details: { orderId: 'x' },
+      errors: [],
+      message: 'order x not found',
+    });
+  });
+
+  it('leaves errors it does not know to the default handling', () => {
+    expect(apiErrorOf(new Error('boom'))).toBeUndefined();
+  });
+});

@@ -12,3 +12,5 @@ export * from './backoff';
 export * from './logger';
 export * from './metrics';
 export { quoteTable, type SqlQueryable } from './sql';
+export * from './consumer/errors';
+export * from './readiness';

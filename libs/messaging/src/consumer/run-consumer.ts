@@ -1,17 +1,19 @@
 import type { EventEnvelope } from '@flowline/contracts';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Pool } from 'pg';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
 import { createKafka, messagingConfigFromEnv } from '../kafka/config';
-import { decodeEnvelope, EnvelopeDecodeError, Headers, readHeaders } from '../kafka/headers';
+import { deadLetterHeaders, decodeEnvelope, readHeaders } from '../kafka/headers';
 import { EventPublisher } from '../kafka/publisher';
 import { TopicNames } from '../kafka/topics';
 import { contextFromHeaders, messagingTracer } from '../kafka/tracing';
 import { errorMessage, stderrLogger, type MessagingLogger } from '../logger';
 import { consumerMetrics } from '../metrics';
+import { forgetReadiness, reportReadiness } from '../readiness';
 import type { SqlQueryable } from '../sql';
-import { claimInbox, claimInboxMany, DEFAULT_INBOX_TABLE, ensureInbox } from './inbox';
+import { isInfrastructureError } from './errors';
+import { claimInboxMany, DEFAULT_INBOX_TABLE, ensureInbox } from './inbox';
 import { pgTransactions, type PgTransaction, type TransactionRunner } from './transactions';
 
 /** Where a message came from, for handlers that need more than the envelope. */
@@ -26,46 +28,59 @@ export interface ConsumedMessage {
   attempt: number;
 }
 
+/** One decoded message handed to a batch processor. */
+export interface BatchItem {
+  envelope: EventEnvelope;
+  /** Logical topic (no prefix). */
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * What became of one item of a batch: applied (`done`), already applied before (`duplicate`), or
+ * refused on its own content and to be dead-lettered with the reason.
+ */
+export type ItemResult = { kind: 'done' } | { kind: 'duplicate' } | { kind: 'dead-letter'; error: unknown; attempts?: number };
+
+/**
+ * Applies a batch of items (one partition's, or several partitions' with `groupCommit`) in ONE
+ * database transaction including their inbox claims, and says per item what became of it. Throw
+ * to roll the whole batch back: an infrastructure error (see `isInfrastructureError`) is retried
+ * without limit; after any other error the batch is split and each item tried alone (`maxRetries`
+ * retries), so only the item that fails on its own content is dead-lettered.
+ */
+export type BatchProcessor = (items: BatchItem[], context: { attempt: number }) => Promise<ItemResult[]>;
+
 /**
  * Applies one event. Runs inside an open transaction (`tx`) that also holds the inbox row: throw
  * to roll both back and retry. Translate the event into a command; hold no business rules here.
  */
 export type EventHandler<Tx extends SqlQueryable> = (envelope: EventEnvelope, tx: Tx, message: ConsumedMessage) => Promise<void>;
 
-interface BaseConsumerOptions<Tx extends SqlQueryable> {
+interface CommonConsumerOptions {
   /** Consumer group; also the inbox key, so keep it stable for a service's consumer. */
   groupId: string;
   /** Logical topics (`Topics.orderEvents`). */
   topics: string[];
-  handler: EventHandler<Tx>;
   /** Default: `createKafka()` from the environment. */
   kafka?: Kafka;
   /** Default: `KAFKA_TOPIC_PREFIX`. */
   topicPrefix?: string;
-  /** Inbox table in the service database (default `messaging_inbox`; created if missing). */
-  inboxTable?: string;
-  /** Retries after the first failed try before the message is dead-lettered (default 4, i.e. 5 tries). */
+  /** Retries of a content failure after the first try before the message is dead-lettered (default 4, i.e. 5 tries). */
   maxRetries?: number;
-  /** Backoff between tries (default 200 ms doubling to 10 s, 20% jitter). */
+  /** Backoff between tries of a content failure (default 200 ms doubling to 10 s, 20% jitter). */
   backoff?: BackoffOptions;
-  /** False sends a failure straight to the dead-letter topic (e.g. a validation error). Default: retry everything. */
+  /** Backoff while the infrastructure is away (default 200 ms doubling, capped at 5 s). Retried without limit. */
+  infrastructureBackoff?: BackoffOptions;
+  /** False sends a content failure straight to the dead-letter topic (e.g. a validation error). Default: retry it. */
   isRetriable?: (error: unknown) => boolean;
   /** A new group starts at the earliest offset (default true: nothing published before start is missed). */
   fromBeginning?: boolean;
   /** Partitions handled in parallel by this process (default 1). Order within a partition always holds. */
   partitionsConsumedConcurrently?: number;
-  /**
-   * Group commit (off by default: one transaction per message). Up to `maxMessages` consecutive
-   * messages of a partition batch share ONE transaction: their inbox rows are claimed in one
-   * statement, then each handler runs, and one COMMIT covers them all, so a busy partition pays
-   * one commit (one WAL flush) per chunk instead of per message. A chunk never holds two messages
-   * with the same key, so a handler whose effects belong to the message's key (an order's stream,
-   * for a topic keyed by order id) always reads that key's committed state. If the chunk's
-   * transaction fails, none of it was applied and its messages take the per-message path
-   * (retries, dead letters) one by one. Keep chunks small where the transaction holds back others
-   * (an event log read in transaction-id order waits for it).
-   */
-  batch?: { maxMessages: number };
   /**
    * Messages for which this returns false are acknowledged without a transaction or an inbox row
    * (events the handler would ignore anyway). Default: every message goes to the handler.
@@ -73,28 +88,84 @@ interface BaseConsumerOptions<Tx extends SqlQueryable> {
   accept?: (envelope: EventEnvelope, topic: string) => boolean;
   sessionTimeout?: number;
   heartbeatInterval?: number;
+  /** Longest wait of a fetch for new data (default 1000 ms; shorter keeps shutdown quick). */
+  maxWaitTimeInMs?: number;
+  maxBytesPerPartition?: number;
   /**
    * On stop: false (default) finishes only the message in hand, so shutdown stays short however
    * large the fetched batch; true finishes the whole batch in hand first (retry waits are still cut).
    * Either way every processed message is committed before the group is left.
    */
   drainBatchOnStop?: boolean;
-  /** Producer for dead letters (default: an own idempotent publisher on the same client). */
-  deadLetterPublisher?: EventPublisher;
+  /** While true, fetched batches are left unapplied and unresolved (e.g. a projection swap). */
+  paused?: () => boolean;
+  /** Producer for dead letters (default: an own idempotent publisher on the same client); null: count and log only. */
+  deadLetterPublisher?: EventPublisher | null;
+  /** Called after each committed chunk with the last offset it covered. */
+  onCommitted?: (topic: string, partition: number, lastOffset: string, highWatermark: string) => void;
   logger?: MessagingLogger;
   /**
    * Called when kafkajs gives up on the consumer (a crash it will not restart), e.g. to exit the
    * process so the orchestrator restarts it. Retriable crashes are restarted by kafkajs itself.
    */
   onFatal?: (error: unknown) => void;
+  /**
+   * false: resolve once subscribed and return at once while kafkajs joins the group in the
+   * background (a restarted service answers HTTP before the group rebalanced). Default true.
+   */
+  awaitJoin?: boolean;
 }
 
-export type RunConsumerOptions<Tx extends SqlQueryable> = BaseConsumerOptions<Tx> & { transactions: TransactionRunner<Tx> };
-export type RunPgConsumerOptions = BaseConsumerOptions<PgTransaction> & { pool: Pool };
+interface HandlerModeOptions<Tx extends SqlQueryable> extends CommonConsumerOptions {
+  handler: EventHandler<Tx>;
+  /** Inbox table in the service database (default `messaging_inbox`; created if missing). */
+  inboxTable?: string;
+  /**
+   * Group commit (off by default: one transaction per message). Up to `maxMessages` consecutive
+   * messages of a partition batch share ONE transaction: their inbox rows are claimed in one
+   * statement, then each handler runs, and one COMMIT covers them all. A chunk never holds two
+   * messages with the same key, so a handler whose effects belong to the message's key always
+   * reads that key's committed state. A chunk that fails on content is split into single messages
+   * (retries, dead letters) one by one.
+   */
+  batch?: { maxMessages: number };
+}
+
+/**
+ * The batch mode of the one consumer loop: the caller applies whole batches (its own transaction
+ * and inbox). `groupCommit` collects the batches of every partition handled concurrently into one
+ * transaction (up to `maxMessages`, waiting at most `lingerMs` for company).
+ */
+export interface RunBatchConsumerOptions extends CommonConsumerOptions {
+  processBatch: BatchProcessor;
+  /** Most messages per processBatch call (default 1000). */
+  maxMessages?: number;
+  /** Cross-partition group commit: batches of concurrent partitions share one processBatch call. */
+  groupCommit?: { lingerMs: number };
+}
+
+export type RunConsumerOptions<Tx extends SqlQueryable> = HandlerModeOptions<Tx> & { transactions: TransactionRunner<Tx> };
+export type RunPgConsumerOptions = HandlerModeOptions<PgTransaction> & { pool: Pool };
+
+export interface ConsumerStats {
+  applied: number;
+  duplicates: number;
+  deadLettered: number;
+  /** Of the dead letters: messages that could not be decoded. */
+  undecodable: number;
+  retries: number;
+  /** Retries because the infrastructure was away (never dead-lettered). */
+  infrastructureRetries: number;
+  /** processBatch calls that committed. */
+  transactions: number;
+}
 
 export interface ConsumerHandle {
   readonly groupId: string;
   readonly consumer: Consumer;
+  readonly stats: ConsumerStats;
+  /** Resolves once the group was joined the first time (`awaitJoin: false` returns before). */
+  readonly joined: Promise<void>;
   /**
    * Graceful stop (call it from the service's shutdown hook / SIGTERM): finishes the message (or,
    * with `drainBatchOnStop`, the batch) in hand, commits every processed offset and leaves the
@@ -103,31 +174,111 @@ export interface ConsumerHandle {
   stop(): Promise<void>;
 }
 
-type Outcome = 'applied' | 'duplicate' | 'skipped' | 'dead-lettered' | 'aborted';
+/** Thrown inside the loop when the consumer stops while waiting to retry. */
+class Stopping extends Error {
+  constructor() {
+    super('consumer stopping');
+  }
+}
+
+interface Unit {
+  item: BatchItem;
+  message: KafkaMessage;
+}
 
 /**
- * Runs a consumer group over `topics` with an inbox, bounded retries and dead letters.
+ * Runs a consumer group over `topics` with an inbox, bounded retries of content failures and dead
+ * letters, and unbounded retries of infrastructure failures.
  *
- * Per message: one database transaction claims `(groupId, eventId)` in the inbox and runs the
- * handler; offsets are committed only for messages whose transaction committed (or that went to
- * `<topic>.dlq`). After `maxRetries` failed retries the message is published to the dead-letter
- * topic with the error and its origin in headers, and the partition moves on.
+ * Per message (default): one database transaction claims `(groupId, eventId)` in the inbox and
+ * runs the handler; offsets are committed only for messages whose transaction committed (or that
+ * went to `<topic>.dlq`). While the database or the broker is away the message is retried with
+ * capped backoff, the consumer reports itself not ready (`consumer <group>` in the readiness
+ * registry), and the partition waits: nothing is dead-lettered for an outage.
  */
 export async function runConsumer(options: RunPgConsumerOptions): Promise<ConsumerHandle>;
 export async function runConsumer<Tx extends SqlQueryable>(options: RunConsumerOptions<Tx>): Promise<ConsumerHandle>;
 export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOptions<SqlQueryable>): Promise<ConsumerHandle> {
   const transactions: TransactionRunner<SqlQueryable> = 'pool' in options ? pgTransactions(options.pool) : options.transactions;
   const handler = options.handler as EventHandler<SqlQueryable>;
+  const inboxTable = options.inboxTable ?? DEFAULT_INBOX_TABLE;
+  const group = options.groupId;
+  const tracer = messagingTracer();
+  await ensureInbox(transactions, inboxTable);
+
+  const processBatch: BatchProcessor = (items, { attempt }) =>
+    transactions.run(async (tx) => {
+      const claimed = await claimInboxMany(tx, inboxTable, {
+        group,
+        topic: items[0].topic,
+        partition: items[0].partition,
+        events: items.map((i) => ({ eventId: i.envelope.eventId, eventType: i.envelope.type, offset: i.offset })),
+      });
+      const seen = new Set<string>();
+      const results: ItemResult[] = [];
+      for (const item of items) {
+        const id = item.envelope.eventId;
+        const fresh = claimed.has(id) && !seen.has(id);
+        seen.add(id);
+        if (!fresh) {
+          results.push({ kind: 'duplicate' });
+          continue;
+        }
+        const info: ConsumedMessage = { topic: item.topic, partition: item.partition, offset: item.offset, key: item.key, headers: item.headers, attempt };
+        await tracer.startActiveSpan(
+          `consume ${item.topic}`,
+          { kind: SpanKind.CONSUMER, attributes: { ...spanAttributes(group, item), 'flowline.consumer.chunk': items.length } },
+          contextFromHeaders(item.headers),
+          async (span) => {
+            try {
+              await handler(item.envelope, tx, info);
+            } catch (e) {
+              span.recordException(e as Error);
+              span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(e) });
+              throw e;
+            } finally {
+              span.end();
+            }
+          },
+        );
+        results.push({ kind: 'done' });
+      }
+      return results;
+    });
+
+  return runBatchConsumer({ ...options, processBatch, maxMessages: Math.max(1, Math.floor(options.batch?.maxMessages ?? 1)), keysApart: true, batchSpans: false });
+}
+
+function spanAttributes(group: string, item: BatchItem) {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': item.topic,
+    'messaging.consumer.group.name': group,
+    'messaging.destination.partition.id': String(item.partition),
+    'messaging.kafka.offset': Number(item.offset),
+    'messaging.message.id': item.envelope.eventId,
+    'flowline.event.type': item.envelope.type,
+  };
+}
+
+/**
+ * The one consumer loop of Flowline (runConsumer is its per-message mode). See
+ * {@link RunBatchConsumerOptions} and {@link BatchProcessor} for the batch contract.
+ */
+export async function runBatchConsumer(options: RunBatchConsumerOptions & { keysApart?: boolean; batchSpans?: boolean }): Promise<ConsumerHandle> {
   const kafka = options.kafka ?? createKafka();
   const names = new TopicNames(options.topicPrefix ?? messagingConfigFromEnv().topicPrefix);
-  const inboxTable = options.inboxTable ?? DEFAULT_INBOX_TABLE;
   const maxRetries = options.maxRetries ?? 4;
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2 };
+  const infraBackoff = options.infrastructureBackoff ?? { initialMs: 200, maxMs: 5_000, factor: 2, jitter: 0.2 };
   const isRetriable = options.isRetriable ?? (() => true);
   const accept = options.accept ?? (() => true);
-  const chunkSize = Math.max(1, Math.floor(options.batch?.maxMessages ?? 1));
+  const chunkSize = Math.max(1, Math.floor(options.maxMessages ?? 1000));
+  const keysApart = options.keysApart ?? false;
   const logger = options.logger ?? stderrLogger;
   const group = options.groupId;
+  const component = `consumer ${group}`;
   const tracer = messagingTracer();
   const metrics = {
     processed: consumerMetrics.processed(),
@@ -136,273 +287,346 @@ export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOpt
     deadLetters: consumerMetrics.deadLetters(),
     lag: consumerMetrics.lag(),
   };
+  const stats: ConsumerStats = { applied: 0, duplicates: 0, deadLettered: 0, undecodable: 0, retries: 0, infrastructureRetries: 0, transactions: 0 };
+  const stopping = new AbortController();
+  /** Work units currently failing on infrastructure; the component is ready when none is. */
+  const failing = new Set<string>();
 
-  await ensureInbox(transactions, inboxTable);
-
-  const ownPublisher = options.deadLetterPublisher ? null : new EventPublisher({ kafka, topicPrefix: names.prefix });
-  const dlq = options.deadLetterPublisher ?? ownPublisher!;
-  await dlq.connect();
+  const ownPublisher = options.deadLetterPublisher === undefined ? new EventPublisher({ kafka, topicPrefix: names.prefix }) : null;
+  const dlq = options.deadLetterPublisher === undefined ? ownPublisher : options.deadLetterPublisher;
 
   const consumer = kafka.consumer({
     groupId: group,
     allowAutoTopicCreation: false,
     sessionTimeout: options.sessionTimeout ?? 30_000,
     heartbeatInterval: options.heartbeatInterval ?? 3_000,
-    // Short fetch waits keep shutdown quick; data is returned as soon as it exists anyway.
-    maxWaitTimeInMs: 1_000,
+    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 1_000,
+    ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
   });
-  const stopping = new AbortController();
 
   consumer.on(consumer.events.CRASH, (e) => {
     logger.error('consumer crashed', { group, error: errorMessage(e.payload.error), restart: e.payload.restart });
     if (!e.payload.restart && !stopping.signal.aborted) options.onFatal?.(e.payload.error);
   });
 
-  async function deadLetter(message: KafkaMessage, topic: string, partition: number, attempts: number, error: unknown): Promise<void> {
-    const headers: Record<string, string | Buffer> = {};
-    for (const [k, v] of Object.entries(message.headers ?? {})) {
-      const first = Array.isArray(v) ? v[0] : v;
-      if (first !== undefined) headers[k] = first;
+  function markFailing(unit: string, error: unknown): void {
+    failing.add(unit);
+    reportReadiness(component, false, errorMessage(error));
+  }
+
+  function markOk(unit: string): void {
+    if (!failing.delete(unit)) return;
+    if (failing.size === 0) {
+      reportReadiness(component, true);
+      logger.info('consumer recovered', { group });
     }
-    Object.assign(headers, {
-      [Headers.dlqError]: errorMessage(error).slice(0, 4_000),
-      [Headers.dlqTopic]: names.physical(topic),
-      [Headers.dlqPartition]: String(partition),
-      [Headers.dlqOffset]: message.offset,
-      [Headers.dlqAttempts]: String(attempts),
-      [Headers.dlqGroup]: group,
-      [Headers.dlqFailedAt]: new Date().toISOString(),
-    });
-    await dlq.publishRaw([{ topic: names.deadLetter(topic), key: message.key, value: message.value, headers }]);
+  }
+
+  async function deadLetter(message: KafkaMessage, topic: string, partition: number, attempts: number, error: unknown): Promise<void> {
+    stats.deadLettered++;
     metrics.deadLetters.inc({ group, topic });
     logger.warn('message dead-lettered', { group, topic, partition, offset: message.offset, attempts, error: errorMessage(error) });
+    if (!dlq) return;
+    const headers = deadLetterHeaders(message, { physicalTopic: names.physical(topic), partition, attempts, group, error });
+    // Publishing the dead letter is infrastructure too: wait for the broker rather than lose it.
+    await retryInfrastructure(`dlq ${topic}/${partition}`, () => dlq.publishRaw([{ topic: names.deadLetter(topic), key: message.key, value: message.value, headers }]));
   }
 
-  function spanAttributes(topic: string, partition: number, message: KafkaMessage, envelope: EventEnvelope) {
-    return {
-      'messaging.system': 'kafka',
-      'messaging.operation.type': 'process',
-      'messaging.destination.name': topic,
-      'messaging.consumer.group.name': group,
-      'messaging.destination.partition.id': String(partition),
-      'messaging.kafka.offset': Number(message.offset),
-      'messaging.message.id': envelope.eventId,
-      'flowline.event.type': envelope.type,
-    };
-  }
-
-  async function handle(message: KafkaMessage, topic: string, partition: number, heartbeat: () => Promise<void>): Promise<Outcome> {
-    const headers = readHeaders(message.headers);
-    let envelope: EventEnvelope;
-    try {
-      envelope = decodeEnvelope(message.value);
-    } catch (e) {
-      // A message that cannot be read never will be: no retries.
-      await deadLetter(message, topic, partition, 1, e);
-      return 'dead-lettered';
+  /** Runs `fn` until it succeeds or fails on something other than infrastructure. */
+  async function retryInfrastructure<T>(unit: string, fn: () => Promise<T>): Promise<T> {
+    for (let n = 0; ; n++) {
+      try {
+        const r = await fn();
+        markOk(unit);
+        return r;
+      } catch (e) {
+        if (!isInfrastructureError(e)) throw e;
+        markFailing(unit, e);
+        stats.infrastructureRetries++;
+        if (n === 0) logger.warn('infrastructure unavailable; retrying without limit', { group, unit, error: errorMessage(e) });
+        if (!(await sleep(backoffDelay(n, infraBackoff), stopping.signal))) throw new Stopping();
+      }
     }
-    if (!accept(envelope, topic)) return 'skipped';
-    const parent = contextFromHeaders(headers);
-    return tracer.startActiveSpan(
-      `consume ${topic}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: spanAttributes(topic, partition, message, envelope),
-      },
-      parent,
-      async (span) => {
-        try {
-          let lastError: unknown;
-          let attempt = 0;
-          while (true) {
-            attempt++;
-            try {
-              const info: ConsumedMessage = { topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers, attempt };
-              const fresh = await transactions.run(async (tx) => {
-                const claimed = await claimInbox(tx, inboxTable, { group, eventId: envelope.eventId, eventType: envelope.type, topic, partition, offset: message.offset });
-                if (claimed) await handler(envelope, tx, info);
-                return claimed;
-              });
-              if (fresh) metrics.processed.inc({ group, topic });
-              else metrics.duplicates.inc({ group, topic });
-              span.setAttribute('flowline.inbox.duplicate', !fresh);
-              return fresh ? 'applied' : 'duplicate';
-            } catch (e) {
-              lastError = e;
-              span.recordException(e as Error);
-              if (attempt > maxRetries || !isRetriable(e)) break;
-              metrics.retries.inc({ group, topic });
-              if (!(await pause(backoffDelay(attempt - 1, backoff), heartbeat))) {
-                span.setStatus({ code: SpanStatusCode.ERROR, message: 'stopped while retrying' });
-                return 'aborted';
-              }
-            }
-          }
-          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(lastError) });
-          await deadLetter(message, topic, partition, attempt, lastError);
-          return 'dead-lettered';
-        } finally {
-          span.end();
-        }
-      },
-    );
-  }
-
-  /** Sleeps between tries, heartbeating so the group keeps the partition; false when stopping. */
-  async function pause(ms: number, heartbeat: () => Promise<void>): Promise<boolean> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      if (!(await sleep(Math.min(1_000, until - Date.now()), stopping.signal))) return false;
-      await heartbeat();
-    }
-    return true;
-  }
-
-  interface Pending {
-    message: KafkaMessage;
-    /** null: not accepted, acknowledged without a transaction. */
-    envelope: EventEnvelope | null;
-    headers: Record<string, string>;
   }
 
   /**
-   * One chunk in one transaction (see `batch`). Resolves to false when the consumer is stopping
-   * and the chunk's remainder was left unprocessed (not resolved: it is redelivered).
+   * Applies units with the retry policy. Returns one result per unit (dead letters included; the
+   * caller publishes them). Throws Stopping when the consumer stops while waiting.
    */
-  async function applyChunk(chunk: Pending[], topic: string, partition: number, resolveOffset: (offset: string) => void, heartbeat: () => Promise<void>): Promise<boolean> {
-    const work = chunk.filter((p): p is Pending & { envelope: EventEnvelope } => p.envelope !== null);
-    if (work.length > 0) {
-      let applied = 0;
-      let duplicates = 0;
+  async function applyWithRetries(units: Unit[], unit: string, tried = 0): Promise<{ results: ItemResult[]; attempts: number }> {
+    let contentFailures = 0;
+    let lastError: unknown;
+    for (let n = 0; ; n++) {
+      const attempt = tried + contentFailures + 1;
       try {
-        await transactions.run(async (tx) => {
-          applied = 0;
-          duplicates = 0;
-          const claimed = await claimInboxMany(tx, inboxTable, {
-            group,
-            topic,
-            partition,
-            events: work.map((p) => ({ eventId: p.envelope.eventId, eventType: p.envelope.type, offset: p.message.offset })),
-          });
-          const seen = new Set<string>();
-          for (const p of work) {
-            const id = p.envelope.eventId;
-            const fresh = claimed.has(id) && !seen.has(id);
-            seen.add(id);
-            if (!fresh) {
-              duplicates++;
-              continue;
-            }
-            const info: ConsumedMessage = { topic, partition, offset: p.message.offset, key: p.message.key?.toString('utf8') ?? null, headers: p.headers, attempt: 1 };
-            await tracer.startActiveSpan(
-              `consume ${topic}`,
-              { kind: SpanKind.CONSUMER, attributes: { ...spanAttributes(topic, partition, p.message, p.envelope), 'flowline.consumer.chunk': work.length } },
-              contextFromHeaders(p.headers),
-              async (span) => {
-                try {
-                  await handler(p.envelope, tx, info);
-                } catch (e) {
-                  span.recordException(e as Error);
-                  span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(e) });
-                  throw e;
-                } finally {
-                  span.end();
-                }
-              },
-            );
-            applied++;
-          }
-        });
-      } catch {
-        // Nothing of the chunk was applied: one message at a time, with retries and dead letters.
-        for (const p of chunk) {
-          if (p.envelope !== null && (await handle(p.message, topic, partition, heartbeat)) === 'aborted') return false;
-          resolveOffset(p.message.offset);
+        const results = await processOnce(units, attempt);
+        markOk(unit);
+        return { results: results.map((r) => (r.kind === 'dead-letter' ? { ...r, attempts: r.attempts ?? attempt } : r)), attempts: attempt };
+      } catch (e) {
+        if (stopping.signal.aborted) throw new Stopping();
+        if (isInfrastructureError(e)) {
+          markFailing(unit, e);
+          stats.infrastructureRetries++;
+          metrics.retries.inc({ group, topic: units[0].item.topic });
+          if (stats.infrastructureRetries === 1 || n === 0) logger.warn('infrastructure unavailable; retrying without limit', { group, unit, error: errorMessage(e) });
+          if (!(await sleep(backoffDelay(Math.min(n, 20), infraBackoff), stopping.signal))) throw new Stopping();
+          continue;
         }
-        return true;
+        markOk(unit);
+        lastError = e;
+        contentFailures++;
+        // Several items: split at once (a content failure belongs to one of them).
+        if (units.length > 1) break;
+        if (contentFailures <= maxRetries && isRetriable(e)) {
+          stats.retries++;
+          metrics.retries.inc({ group, topic: units[0].item.topic });
+          if (!(await sleep(backoffDelay(contentFailures - 1, backoff), stopping.signal))) throw new Stopping();
+          continue;
+        }
+        break;
       }
-      if (applied > 0) metrics.processed.inc({ group, topic }, applied);
-      if (duplicates > 0) metrics.duplicates.inc({ group, topic }, duplicates);
     }
-    resolveOffset(chunk[chunk.length - 1].message.offset);
-    await heartbeat();
-    return true;
+    const attempts = tried + contentFailures;
+    if (units.length === 1) return { results: [{ kind: 'dead-letter', error: lastError, attempts }], attempts };
+    // One bad message must not hold the others back: each alone.
+    const results: ItemResult[] = [];
+    for (const u of units) results.push(...(await applyWithRetries([u], unit, attempts)).results);
+    return { results, attempts };
   }
 
-  async function eachChunkedBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  async function processOnce(units: Unit[], attempt: number): Promise<ItemResult[]> {
+    const results = await options.processBatch(
+      units.map((u) => u.item),
+      { attempt },
+    );
+    if (results.length !== units.length) throw new Error(`processBatch returned ${results.length} results for ${units.length} items`);
+    stats.transactions++;
+    return results;
+  }
+
+  // Cross-partition group commit: a single flusher applies what every partition queued.
+  interface Pending {
+    units: Unit[];
+    unit: string;
+    resolve(r: { results: ItemResult[]; attempts: number }): void;
+    reject(e: unknown): void;
+  }
+  const queue: Pending[] = [];
+  let flushing = false;
+  let timer: NodeJS.Timeout | null = null;
+
+  function submit(units: Unit[], unit: string): Promise<{ results: ItemResult[]; attempts: number }> {
+    if (!options.groupCommit) return applyWithRetries(units, unit);
+    return new Promise((resolve, reject) => {
+      queue.push({ units, unit, resolve, reject });
+      schedule();
+    });
+  }
+
+  function schedule(): void {
+    if (flushing || timer) return;
+    const queued = queue.reduce((n, p) => n + p.units.length, 0);
+    if (queued >= chunkSize) void flush();
+    else timer = setTimeout(() => void flush(), options.groupCommit?.lingerMs ?? 0);
+  }
+
+  async function flush(): Promise<void> {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (flushing || queue.length === 0) return;
+    flushing = true;
+    const taken: Pending[] = [];
+    let size = 0;
+    for (let p = queue[0]; p !== undefined && (taken.length === 0 || size + p.units.length <= chunkSize); p = queue[0]) {
+      queue.shift();
+      taken.push(p);
+      size += p.units.length;
+    }
+    try {
+      const { results, attempts } = await applyWithRetries(
+        taken.flatMap((p) => p.units),
+        'group-commit',
+      );
+      let k = 0;
+      for (const p of taken) {
+        p.resolve({ results: results.slice(k, k + p.units.length), attempts });
+        k += p.units.length;
+      }
+    } catch (e) {
+      for (const p of taken) p.reject(e);
+    } finally {
+      flushing = false;
+      if (queue.length > 0) void flush();
+    }
+  }
+
+  /** Awaits `work` while heartbeating, so a long outage does not cost the partition. */
+  async function withHeartbeat<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+    let done = false;
+    const beat = (async () => {
+      while (!done) {
+        await sleep(1_000);
+        if (!done) await heartbeat().catch(() => undefined);
+      }
+    })();
+    try {
+      return await work;
+    } finally {
+      done = true;
+      void beat;
+    }
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    try {
+      await eachBatchInner(payload);
+    } catch (e) {
+      // Stopped while waiting for the infrastructure: what is unresolved is redelivered.
+      if (!(e instanceof Stopping)) throw e;
+    }
+  }
+
+  async function eachBatchInner({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const topic = names.logical(batch.topic);
+    const partition = batch.partition;
+    const unitName = `${topic}/${partition}`;
     const high = Number(batch.highWatermark);
-    let chunk: Pending[] = [];
+    let chunk: Unit[] = [];
+    /** Unaccepted messages after the last chunk: acknowledged without a transaction. */
+    let trailing: KafkaMessage | null = null;
     let keys = new Set<string>();
-    const flush = async (): Promise<boolean> => {
-      if (chunk.length === 0) return true;
-      const c = chunk;
+    const stopRequested = () => !options.drainBatchOnStop && (!isRunning() || stopping.signal.aborted);
+
+    const settle = (lastOffset: string) => {
+      resolveOffset(lastOffset);
+      metrics.lag.set({ group, topic, partition: String(partition) }, Math.max(0, high - Number(lastOffset) - 1));
+      options.onCommitted?.(topic, partition, lastOffset, batch.highWatermark);
+    };
+
+    /** Applies the chunk; false when stopping (the chunk stays unresolved and is redelivered). */
+    const flushChunk = async (): Promise<boolean> => {
+      if (chunk.length === 0) {
+        if (trailing) settle(trailing.offset);
+        trailing = null;
+        return true;
+      }
+      const units = chunk;
+      const last = trailing ?? units[units.length - 1].message;
       chunk = [];
       keys = new Set();
-      const goOn = await applyChunk(c, topic, batch.partition, resolveOffset, heartbeat);
-      metrics.lag.set({ group, topic, partition: String(batch.partition) }, Math.max(0, high - Number(c[c.length - 1].message.offset) - 1));
-      return goOn;
+      trailing = null;
+      // Batch mode: one span per chunk, child of its first message's trace (handler mode has one per message).
+      const span = options.batchSpans === false ? trace.wrapSpanContext(INVALID_SPAN_CONTEXT) : tracer.startSpan(`consume ${topic}`, {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': topic,
+          'messaging.consumer.group.name': group,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.batch.message_count': units.length,
+          'messaging.kafka.offset': Number(units[0].message.offset),
+        },
+      }, contextFromHeaders(units[0].item.headers));
+      try {
+        const { results, attempts } = await withHeartbeat(submit(units, unitName), heartbeat);
+        let applied = 0;
+        let duplicates = 0;
+        for (const [i, r] of results.entries()) {
+          if (r.kind === 'done') applied++;
+          else if (r.kind === 'duplicate') duplicates++;
+          else {
+            span.recordException(r.error as Error);
+            await deadLetter(units[i].message, topic, partition, r.attempts ?? attempts, r.error);
+          }
+        }
+        stats.applied += applied;
+        stats.duplicates += duplicates;
+        if (applied) metrics.processed.inc({ group, topic }, applied);
+        if (duplicates) metrics.duplicates.inc({ group, topic }, duplicates);
+        settle(last.offset);
+        await heartbeat();
+        return true;
+      } catch (e) {
+        if (e instanceof Stopping) return false;
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(e) });
+        throw e;
+      } finally {
+        span.end();
+      }
     };
-    const stopRequested = () => !options.drainBatchOnStop && (!isRunning() || stopping.signal.aborted);
+
     for (const message of batch.messages) {
       if (isStale()) return;
+      if (options.paused?.()) return;
       if (stopRequested()) break;
       let envelope: EventEnvelope;
       try {
         envelope = decodeEnvelope(message.value);
       } catch (e) {
-        if (!(await flush())) return;
-        await deadLetter(message, topic, batch.partition, 1, e);
-        resolveOffset(message.offset);
+        // A message that cannot be read never will be: dead-lettered after one try.
+        if (!(await flushChunk())) return;
+        stats.undecodable++;
+        await deadLetter(message, topic, partition, 1, e);
+        settle(message.offset);
         continue;
       }
-      const accepted = accept(envelope, topic);
+      if (!accept(envelope, topic)) {
+        if (chunk.length === 0 && !trailing) settle(message.offset);
+        else trailing = message;
+        continue;
+      }
       const key = message.key?.toString('utf8') ?? '';
-      if (accepted && keys.has(key) && !(await flush())) return;
-      chunk.push({ message, envelope: accepted ? envelope : null, headers: readHeaders(message.headers) });
-      if (accepted) keys.add(key);
-      if (chunk.length >= chunkSize && !(await flush())) return;
+      if (keysApart && keys.has(key) && !(await flushChunk())) return;
+      // What was skipped before this message is resolved with the chunk.
+      trailing = null;
+      chunk.push({ message, item: { envelope, topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers: readHeaders(message.headers) } });
+      if (keysApart) keys.add(key);
+      if (chunk.length >= chunkSize && !(await flushChunk())) return;
     }
     // Stopping: the chunk not yet applied stays unresolved and is redelivered to the next owner.
-    if (!isStale() && !stopRequested()) await flush();
-  }
-
-  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const topic = names.logical(batch.topic);
-    const high = Number(batch.highWatermark);
-    for (const message of batch.messages) {
-      if (isStale()) break;
-      if (!options.drainBatchOnStop && (!isRunning() || stopping.signal.aborted)) break;
-      const outcome = await handle(message, topic, batch.partition, heartbeat);
-      if (outcome === 'aborted') break;
-      resolveOffset(message.offset);
-      metrics.lag.set({ group, topic, partition: String(batch.partition) }, Math.max(0, high - Number(message.offset) - 1));
-      await heartbeat();
+    if (!isStale() && !stopRequested()) {
+      await flushChunk();
+      await commitOffsetsIfNecessary();
     }
   }
 
-  await consumer.connect();
-  await consumer.subscribe({ topics: options.topics.map((t) => names.physical(t)), fromBeginning: options.fromBeginning ?? true });
-  await consumer.run({
-    autoCommit: true,
-    // Offsets are resolved one by one, after each message's transaction committed.
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-    eachBatch: chunkSize > 1 ? eachChunkedBatch : eachBatch,
-  });
+  const join = (async () => {
+    if (ownPublisher) await retryInfrastructure('dlq-publisher', () => ownPublisher.connect());
+    await consumer.connect();
+    await consumer.subscribe({ topics: options.topics.map((t) => names.physical(t)), fromBeginning: options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: true,
+      // Offsets are resolved after the transaction that applied them committed.
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      eachBatch,
+    });
+  })();
 
   let stopped: Promise<void> | null = null;
-  return {
+  const handle: ConsumerHandle = {
     groupId: group,
     consumer,
+    stats,
+    joined: join,
     stop() {
       stopped ??= (async () => {
         stopping.abort();
+        await join.catch(() => undefined);
         // kafkajs waits for the batch in hand, commits resolved offsets and sends LeaveGroup.
         await consumer.disconnect();
         await ownPublisher?.disconnect();
+        forgetReadiness(component);
       })();
       return stopped;
     },
   };
+  if (options.awaitJoin ?? true) await join;
+  else
+    join.catch((e: unknown) => {
+      logger.error('consumer failed to start', { group, error: errorMessage(e) });
+      if (!stopping.signal.aborted) options.onFatal?.(e);
+    });
+  return handle;
 }

@@ -24,6 +24,12 @@ export function pgTransactions(pool: Pool): TransactionRunner<PgTransaction> {
     async run<T>(fn: (tx: PgTransaction) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken = false;
+      // A checked-out client has no pool listener: a backend terminated between two statements
+      // emits 'error' on it, which would crash the process. The next statement fails instead.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const tx: PgTransaction = {
@@ -41,6 +47,7 @@ export function pgTransactions(pool: Pool): TransactionRunner<PgTransaction> {
         }
         throw e;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },

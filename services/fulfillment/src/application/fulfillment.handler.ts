@@ -1,6 +1,6 @@
 import type { Actor } from '@flowline/contracts';
 import { fold } from '@flowline/domain';
-import { WrongExpectedVersion, type PostgresEventStore, type SqlClient } from '@flowline/eventstore';
+import { OutOfOrderAppend, WrongExpectedVersion, type PostgresEventStore, type SqlClient } from '@flowline/eventstore';
 import { idempotencyKeyReused, requestHash } from '@flowline/platform';
 import type { Pool, PoolClient } from 'pg';
 import {
@@ -51,20 +51,31 @@ export class FulfillmentHandler {
     return { state: fold(orderFulfillmentDecider, events), revision: recorded.length ? recorded[recorded.length - 1].streamPosition : -1 };
   }
 
-  /** Runs a command in its own transaction, or in the caller's (a Kafka consumer's, with its inbox row). */
+  /**
+   * Runs a command in its own transaction (a lost race is retried in a new one: a transaction that
+   * lost keeps its older id, and the log is ordered by transaction id), or in the caller's (a Kafka
+   * consumer's, with its inbox row; the consumer retries a lost race in a new transaction).
+   */
   async execute(orderId: string, command: FulfillmentCommand, meta: CommandMeta, client?: SqlClient): Promise<Outcome> {
     if (client) return this.executeWithin(client, orderId, command, meta);
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await this.executeWithin(c, orderId, command, meta);
-      await c.query('COMMIT');
-      return out;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
+    return this.inNewTransactions(async (c) => ({ result: await this.executeWithin(c, orderId, command, meta, false), commit: true }));
+  }
+
+  private async inNewTransactions<T>(fn: (c: PoolClient) => Promise<{ result: T; commit: boolean }>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const c = await this.pool.connect();
+      try {
+        await c.query('BEGIN');
+        const { result, commit } = await fn(c);
+        await c.query(commit ? 'COMMIT' : 'ROLLBACK');
+        return result;
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        if ((e instanceof WrongExpectedVersion || e instanceof OutOfOrderAppend) && attempt < MAX_RACES) continue;
+        throw e;
+      } finally {
+        c.release();
+      }
     }
   }
 
@@ -83,32 +94,22 @@ export class FulfillmentHandler {
   async executeOnce<T>(orderId: string, command: FulfillmentCommand, meta: CommandMeta & { idempotency: { key: string; request: unknown } }, reply: (o: Outcome) => T): Promise<T> {
     const seen = await this.replay<T>(meta.idempotency.key, meta.idempotency.request);
     if (seen !== undefined) return seen;
-    const c: PoolClient = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const outcome = await this.executeWithin(c, orderId, command, meta);
-      const body = reply(outcome);
+    const outcome = await this.inNewTransactions<{ raced: true } | { raced: false; body: T }>(async (c) => {
+      const o = await this.executeWithin(c, orderId, command, meta, false);
+      const body = reply(o);
       const claimed = await c.query('INSERT INTO http_idempotency (key, request_hash, response) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [
         meta.idempotency.key,
         requestHash(meta.idempotency.request),
         JSON.stringify(body),
       ]);
-      if (claimed.rowCount === 0) {
-        // The same key raced in at the same moment and won: undo ours, answer with its reply.
-        await c.query('ROLLBACK');
-        return (await this.replay<T>(meta.idempotency.key, meta.idempotency.request)) as T;
-      }
-      await c.query('COMMIT');
-      return body;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+      // Claimed by the same key racing in at the same moment: undo ours, answer with its reply.
+      return claimed.rowCount === 0 ? { result: { raced: true as const }, commit: false } : { result: { raced: false as const, body }, commit: true };
+    });
+    if (outcome.raced) return (await this.replay<T>(meta.idempotency.key, meta.idempotency.request)) as T;
+    return outcome.body;
   }
 
-  private async executeWithin(client: SqlClient, orderId: string, command: FulfillmentCommand, meta: CommandMeta): Promise<Outcome> {
+  private async executeWithin(client: SqlClient, orderId: string, command: FulfillmentCommand, meta: CommandMeta, retryInside = true): Promise<Outcome> {
     for (let attempt = 0; ; attempt++) {
       const { state, revision } = await this.load(orderId);
       const decided = orderFulfillmentDecider.decide(command, state);
@@ -130,7 +131,7 @@ export class FulfillmentHandler {
         await upsertShipmentRows(client, shipmentRows(next, result.nextExpectedRevision));
         return { orderId, state: next, events: decided, revision: result.nextExpectedRevision };
       } catch (e) {
-        if (e instanceof WrongExpectedVersion && attempt < MAX_RACES) continue;
+        if (retryInside && e instanceof WrongExpectedVersion && attempt < MAX_RACES) continue;
         throw e;
       }
     }

@@ -1,0 +1,194 @@
+import { anOrderSubmission, grandTotalOf, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, Cluster, eventually } from './support/cluster';
+
+/*
+ * order-intake, approval, inventory and tracking, each its own process on its own database, one
+ * topic prefix. A custom-made line makes order-intake's flow rule require the custom-order chain
+ * (services/approval/chains/default.chains.yaml): sales -> designer -> cost_accountant ->
+ * general_manager; people decide over approval's REST API.
+ */
+
+const cluster = new Cluster(testTopicPrefix());
+const SKU = 'CUSTOM-TEA-SET';
+const actors = {
+  sales: { 'x-actor-id': 'u-sales-01', 'x-actor-role': 'sales' },
+  designer: { 'x-actor-id': 'u-design-01', 'x-actor-role': 'designer' },
+  cost: { 'x-actor-id': 'u-cost-01', 'x-actor-role': 'cost_accountant' },
+  gm: { 'x-actor-id': 'u-gm-01', 'x-actor-role': 'general_manager' },
+} as const;
+type Who = keyof typeof actors;
+
+const intake = (method: string, path: string, body?: unknown) => call(cluster.procs['order-intake'].httpUrl, method, path, body, { 'idempotency-key': `k-${uniqueSuffix()}` });
+const approval = (method: string, path: string, body?: unknown, who?: Who, key?: string) =>
+  call(cluster.procs.approval.httpUrl, method, path, body, { ...(who ? actors[who] : {}), ...(key ? { 'idempotency-key': key } : {}) });
+
+async function placeCustomOrder(): Promise<string> {
+  const submission = anOrderSubmission({
+    channelOrderId: `TM${Date.now()}${uniqueSuffix()}`,
+    lines: [{ lineId: 'L1', sku: SKU, title: '定制茶具套装（刻字）', quantity: 1, unitPrice: 880_000, lineDiscount: 0, category: 'custom' }],
+  });
+  const placed = await intake('POST', '/api/orders', submission);
+  expect(placed.status, JSON.stringify(placed.json)).toBe(201);
+  const orderId = placed.json!.orderId as string;
+  const paid = await intake('POST', `/api/orders/${orderId}/payments`, { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}` });
+  expect(paid.status, JSON.stringify(paid.json)).toBe(200);
+  return orderId;
+}
+
+async function orderStage(orderId: string, stage: string): Promise<Record<string, any>> {
+  return eventually(`order ${orderId} ${stage}`, async () => {
+    const r = await intake('GET', `/api/orders/${orderId}`);
+    return r.json?.stage === stage ? r.json : undefined;
+  });
+}
+
+/** The order's approval once its current step is `step`. */
+async function approvalAt(orderId: string, step: string | null, status = 'pending'): Promise<Record<string, any>> {
+  return eventually(`approval of ${orderId} at ${step ?? status}`, async () => {
+    const r = await approval('GET', `/api/approvals?orderId=${orderId}`);
+    const a = r.json?.items?.[0];
+    return a && a.currentStep === step && a.status === status ? a : undefined;
+  });
+}
+
+async function decide(approvalId: string, step: string, verb: 'approve' | 'reject' | 'return', who: Who, body: Record<string, unknown> = {}) {
+  const r = await approval('POST', `/api/approvals/${approvalId}/steps/${step}/${verb}`, body, who, `k-${uniqueSuffix()}`);
+  expect(r.status, JSON.stringify(r.json)).toBe(200);
+  return r.json!;
+}
+
+beforeAll(async () => {
+  await Promise.all([
+    cluster.start('inventory', 'inventory', { INVENTORY_CONSUMER_GROUP: `inventory-e2e-${uniqueSuffix()}` }),
+    cluster.start('order-intake', 'order-intake'),
+    cluster.start('approval', 'approval'),
+    cluster.start('tracking', 'tracking', { TRACKING_CONSUMER_GROUP: `tracking-e2e-${uniqueSuffix()}` }),
+  ]);
+  const inv = cluster.procs.inventory.httpUrl;
+  expect((await call(inv, 'PUT', '/api/stock/warehouses/WH-HZ-01', { name: '杭州仓', priority: 1 })).status).toBe(200);
+  expect((await call(inv, 'PUT', `/api/stock/skus/${SKU}`, { name: '定制茶具套装' })).status).toBe(200);
+  const received = await call(inv, 'POST', '/api/stock/receipts', { sku: SKU, warehouseId: 'WH-HZ-01', quantity: 100, reference: 'PO-E2E' });
+  expect(received.status, JSON.stringify(received.json)).toBe(201);
+}, 300_000);
+
+afterAll(() => cluster.stop(), 120_000);
+
+describe('approval chains across services', () => {
+  it('a custom order goes sales -> designer -> cost accountant -> general manager, then to ready_to_ship', async () => {
+    const orderId = await placeCustomOrder();
+    const first = await approvalAt(orderId, 'sales_review');
+    expect(first).toMatchObject({ chain: 'custom-order', chainVersion: '2026.12.1', kind: 'order', grandTotal: expect.any(Number) });
+    expect((await orderStage(orderId, 'awaiting_approval')).approval).toMatchObject({ chain: 'custom-order', status: 'pending' });
+
+    // The designer's inbox is empty until the sales step is approved; a designer cannot decide the sales step.
+    const wrong = await approval('POST', `/api/approvals/${first.approvalId}/steps/sales_review/approve`, {}, 'designer');
+    expect(wrong.status).toBe(409);
+    expect(wrong.json).toMatchObject({ code: 'APPROVAL_NOT_AN_APPROVER' });
+    const salesInbox = await approval('GET', '/api/approvals/inbox', undefined, 'sales');
+    expect(salesInbox.json!.items.map((i: { approvalId: string }) => i.approvalId)).toContain(first.approvalId);
+    expect(salesInbox.json!.items.find((i: { approvalId: string }) => i.approvalId === first.approvalId)).toMatchObject({ step: 'sales_review', sla: 'green', via: ['role:sales'] });
+
+    await decide(first.approvalId, 'sales_review', 'approve', 'sales', { comment: '客户已确认刻字内容' });
+    await decide(first.approvalId, 'design_review', 'approve', 'designer', { attachments: [{ name: 'drawing-v1.pdf', url: 'https://files.example.com/drawing-v1.pdf' }] });
+    await decide(first.approvalId, 'cost_review', 'approve', 'cost');
+    const last = await decide(first.approvalId, 'gm_approval', 'approve', 'gm');
+    expect(last).toMatchObject({ status: 'granted', currentStep: null });
+    expect(last.steps.map((s: { step: string; status: string; decidedBy: string }) => [s.step, s.status, s.decidedBy])).toEqual([
+      ['sales_review', 'approved', 'u-sales-01'],
+      ['design_review', 'approved', 'u-design-01'],
+      ['cost_review', 'approved', 'u-cost-01'],
+      ['gm_approval', 'approved', 'u-gm-01'],
+    ]);
+    const ready = await orderStage(orderId, 'ready_to_ship');
+    expect(ready.approval).toMatchObject({ chain: 'custom-order', status: 'granted' });
+  }, 180_000);
+
+  it('a rejection at cost review ends the chain and order-intake cancels the order', async () => {
+    const orderId = await placeCustomOrder();
+    const a = await approvalAt(orderId, 'sales_review');
+    await decide(a.approvalId, 'sales_review', 'approve', 'sales');
+    await decide(a.approvalId, 'design_review', 'approve', 'designer');
+    const rejected = await decide(a.approvalId, 'cost_review', 'reject', 'cost', { reason: '材料成本超出报价' });
+    expect(rejected).toMatchObject({ status: 'rejected', reason: '材料成本超出报价' });
+    const cancelled = await orderStage(orderId, 'cancelled');
+    expect(cancelled.approval).toMatchObject({ status: 'rejected' });
+    expect(cancelled.cancellation.reason).toContain('材料成本超出报价');
+    const late = await approval('POST', `/api/approvals/${a.approvalId}/steps/gm_approval/approve`, {}, 'gm');
+    expect(late.json).toMatchObject({ code: 'APPROVAL_NOT_PENDING' });
+  }, 180_000);
+
+  it('returned for changes keeps the order awaiting approval; after a resubmission the chain goes on and grants', async () => {
+    const orderId = await placeCustomOrder();
+    const a = await approvalAt(orderId, 'sales_review');
+    await decide(a.approvalId, 'sales_review', 'approve', 'sales');
+    const returned = await decide(a.approvalId, 'design_review', 'return', 'designer', { comment: '刻字位置需调整，请客户确认', attachments: [{ name: 'markup.png', url: 'https://files.example.com/markup.png' }] });
+    expect(returned).toMatchObject({ status: 'returned', currentStep: 'design_review' });
+    // Give order-intake time to see ApprovalReturned: the order must stay, not be cancelled.
+    await approvalAt(orderId, 'design_review', 'returned');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await orderStage(orderId, 'awaiting_approval')).approval).toMatchObject({ status: 'pending' });
+    const refused = await approval('POST', `/api/approvals/${a.approvalId}/steps/design_review/approve`, {}, 'designer');
+    expect(refused.json).toMatchObject({ code: 'APPROVAL_NOT_PENDING' });
+
+    const again = await approval('POST', `/api/approvals/${a.approvalId}/resubmit`, { comment: '客户已确认新位置' }, 'sales', `k-${uniqueSuffix()}`);
+    expect(again.status, JSON.stringify(again.json)).toBe(200);
+    expect(again.json).toMatchObject({ status: 'pending', currentStep: 'design_review' });
+    expect(again.json!.steps[1]).toMatchObject({ attempt: 2, status: 'active' });
+    await decide(a.approvalId, 'design_review', 'approve', 'designer');
+    await decide(a.approvalId, 'cost_review', 'approve', 'cost');
+    await decide(a.approvalId, 'gm_approval', 'approve', 'gm');
+    await orderStage(orderId, 'ready_to_ship');
+  }, 180_000);
+
+  it('the same Idempotency-Key replays the first reply; with another body it is refused naming the key', async () => {
+    const orderId = await placeCustomOrder();
+    const a = await approvalAt(orderId, 'sales_review');
+    const key = `k-${uniqueSuffix()}`;
+    const first = await approval('POST', `/api/approvals/${a.approvalId}/steps/sales_review/approve`, { comment: 'ok' }, 'sales', key);
+    const replay = await approval('POST', `/api/approvals/${a.approvalId}/steps/sales_review/approve`, { comment: 'ok' }, 'sales', key);
+    expect(first.status).toBe(200);
+    expect(replay).toEqual(first);
+    const reused = await approval('POST', `/api/approvals/${a.approvalId}/steps/sales_review/approve`, { comment: 'other' }, 'sales', key);
+    expect(reused.status).toBe(422);
+    expect(reused.json!.message).toContain(key);
+    const bad = await approval('POST', `/api/approvals/${a.approvalId}/steps/design_review/reject`, { reason: '' }, 'designer');
+    expect(bad.status).toBe(400);
+    const anonymous = await approval('POST', `/api/approvals/${a.approvalId}/steps/design_review/approve`, {});
+    expect(anonymous.status).toBe(422);
+    expect(anonymous.json!.details).toMatchObject({ fields: ['X-Actor-Id', 'X-Actor-Role'] });
+  }, 180_000);
+
+  it('approve racing cancel: exactly one of granted / withdrawn wins, and the reply agrees with it', async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const orderId = await placeCustomOrder();
+      const a = await approvalAt(orderId, 'sales_review');
+      await decide(a.approvalId, 'sales_review', 'approve', 'sales');
+      await decide(a.approvalId, 'design_review', 'approve', 'designer');
+      await decide(a.approvalId, 'cost_review', 'approve', 'cost');
+      // The cancel reaches approval as WithdrawApproval through Kafka; the approve is sent a little later each round.
+      const [cancel, approve] = await Promise.all([
+        intake('POST', `/api/orders/${orderId}/cancel`, { reason: '买家取消' }),
+        new Promise((r) => setTimeout(r, i * 250)).then(() => approval('POST', `/api/approvals/${a.approvalId}/steps/gm_approval/approve`, {}, 'gm')),
+      ]);
+      expect(cancel.status, JSON.stringify(cancel.json)).toBe(200);
+      const final = await eventually('approval decided', async () => {
+        const r = await approval('GET', `/api/approvals/${a.approvalId}`);
+        return r.json && ['granted', 'withdrawn'].includes(r.json.status as string) ? r.json : undefined;
+      });
+      await orderStage(orderId, 'cancelled');
+      if (final.status === 'granted') {
+        expect(approve.status).toBe(200);
+      } else {
+        expect(approve.status).toBe(409);
+        expect(approve.json).toMatchObject({ code: 'APPROVAL_NOT_PENDING' });
+      }
+      // Nothing changes afterwards: the loser left no trace.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await approval('GET', `/api/approvals/${a.approvalId}`)).json).toMatchObject({ status: final.status, revision: final.revision });
+      outcomes.push(final.status as string);
+    }
+    console.log(`approve vs cancel outcomes: ${outcomes.join(', ')}`);
+  }, 300_000);
+});

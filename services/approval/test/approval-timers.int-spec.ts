@@ -1,0 +1,149 @@
+import { resolve } from 'node:path';
+import { Topics, type EventEnvelope } from '@flowline/contracts';
+import { createKafka, EventPublisher } from '@flowline/messaging';
+import { kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { Pool } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, Cluster, eventually } from './support/cluster';
+
+/*
+ * Two approval processes on ONE database (two replicas), commands sent on approval.commands.v1 as
+ * order-intake would. The `quick` chain (test/fixtures/test.chains.yaml) reminds after 3 s and is
+ * overdue after 6 s: the step is reminded, then escalated, with no new event arriving, and every
+ * graphile-worker timer runs exactly once across both instances (approval_timer_runs).
+ */
+
+const cluster = new Cluster(testTopicPrefix());
+const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `approval-timers-${uniqueSuffix()}` });
+const publisher = new EventPublisher({ kafka, topicPrefix: cluster.prefix });
+let pool: Pool;
+const A = () => cluster.procs['approval-a'].httpUrl;
+const B = () => cluster.procs['approval-b'].httpUrl;
+const as = (id: string, role: string) => ({ 'x-actor-id': id, 'x-actor-role': role });
+
+async function requestApproval(chain: string, grandTotal = 1_288_000): Promise<string> {
+  const orderId = `o-${uniqueSuffix()}`;
+  const eventId = `cmd-${uniqueSuffix()}`;
+  const envelope: EventEnvelope = {
+    eventId,
+    type: 'RequestApproval',
+    schemaVersion: 1,
+    streamId: `process-${orderId}`,
+    streamPosition: 0,
+    occurredAt: new Date().toISOString(),
+    correlationId: `corr-${orderId}`,
+    causationId: null,
+    actor: { kind: 'service', id: 'order-intake', role: 'system' },
+    data: { orderId, chain, ruleId: 'approval-large-or-custom', ruleSetVersion: 'test', grandTotal, currency: 'CNY' },
+  };
+  await publisher.publish([{ topic: Topics.approvalCommands, key: orderId, envelope }]);
+  return orderId;
+}
+
+async function approvalOf(orderId: string, until: (a: Record<string, any>) => boolean, what: string, timeoutMs = 60_000): Promise<Record<string, any>> {
+  return eventually(what, async () => {
+    const r = await call(A(), 'GET', `/api/approvals?orderId=${orderId}`);
+    const a = r.json?.items?.[0] as Record<string, any> | undefined;
+    return a && until(a) ? a : undefined;
+  }, timeoutMs);
+}
+
+async function streamTypes(approvalId: string): Promise<string[]> {
+  const { rows } = await pool.query<{ event_type: string }>(`SELECT event_type FROM eventstore.events WHERE stream_id = $1 ORDER BY stream_position`, [`approval-${approvalId}`]);
+  return rows.map((r) => r.event_type);
+}
+
+beforeAll(async () => {
+  const db = await cluster.database('approval_timers');
+  pool = new Pool({ connectionString: db.url, max: 2 });
+  const env = { APPROVAL_CHAINS_PATH: resolve(__dirname, 'fixtures/test.chains.yaml'), APPROVAL_TIMER_POLL: '300ms' };
+  // One after the other: the first creates the schemas, the second finds them.
+  await cluster.start('approval-a', 'approval', { ...env, APPROVAL_INSTANCE_ID: 'approval-a' }, db);
+  await cluster.start('approval-b', 'approval', { ...env, APPROVAL_INSTANCE_ID: 'approval-b' }, db);
+  await publisher.connect();
+}, 240_000);
+
+afterAll(async () => {
+  await publisher.disconnect().catch(() => undefined);
+  await pool?.end();
+  await cluster.stop();
+}, 120_000);
+
+describe('durable approval timers with two instances', () => {
+  it('an overdue step is reminded, then escalated, with no new event; each timer runs once; a decided step cancels its timers', async () => {
+    const orders = await Promise.all([requestApproval('quick'), requestApproval('quick'), requestApproval('quick')]);
+    const decidedEarly = await requestApproval('quick');
+    const early = await approvalOf(decidedEarly, (a) => a.currentStep === 'gm_approval', 'early approval started');
+    const approved = await call(B(), 'POST', `/api/approvals/${early.approvalId}/steps/gm_approval/approve`, {}, as('u-gm', 'general_manager'));
+    expect(approved.json).toMatchObject({ status: 'granted' });
+
+    const escalated = await Promise.all(orders.map((o) => approvalOf(o, (a) => a.steps[0].escalatedAt !== null, `escalation of ${o}`)));
+    for (const a of escalated) {
+      const step = a.steps[0];
+      expect(Date.parse(step.remindedAt) - Date.parse(step.startedAt)).toBeGreaterThanOrEqual(3_000);
+      expect(Date.parse(step.escalatedAt) - Date.parse(step.startedAt)).toBeGreaterThanOrEqual(6_000);
+      expect(step.escalatedTo).toBe('role:board');
+      expect(await streamTypes(a.approvalId)).toEqual(['ApprovalRequested', 'ApprovalStepStarted', 'ApprovalStepReminded', 'ApprovalStepEscalated']);
+    }
+    // The board sees the escalated steps in its inbox, red (past the SLA).
+    const board = await call(A(), 'GET', '/api/approvals/inbox', undefined, as('u-board-1', 'board'));
+    for (const a of escalated) expect(board.json!.items.find((i: { approvalId: string }) => i.approvalId === a.approvalId)).toMatchObject({ sla: 'red', escalated: true, via: ['role:board'] });
+
+    // Each remind and escalate job ran exactly once, on one of the two instances.
+    const { rows } = await pool.query<{ job_key: string; runs: number; instances: string[]; outcomes: string[] }>(
+      `SELECT job_key, count(*)::int AS runs, array_agg(instance) AS instances, array_agg(outcome) AS outcomes FROM approval_timer_runs GROUP BY job_key`,
+    );
+    const byKey = new Map(rows.map((r) => [r.job_key, r]));
+    for (const a of escalated) {
+      expect(byKey.get(`${a.approvalId}:gm_approval:1:remind`)).toMatchObject({ runs: 1, outcomes: ['ApprovalStepReminded'] });
+      expect(byKey.get(`${a.approvalId}:gm_approval:1:escalate`)).toMatchObject({ runs: 1, outcomes: ['ApprovalStepEscalated'] });
+    }
+    console.log(`timer runs by instance: ${JSON.stringify(rows.flatMap((r) => r.instances).reduce<Record<string, number>>((m, i) => ({ ...m, [i]: (m[i] ?? 0) + 1 }), {}))}`);
+    // The step approved before its reminder: its timers were removed with the approval, none ran.
+    expect([...byKey.keys()].filter((k) => k.startsWith(early.approvalId))).toEqual([]);
+    const { rows: left } = await pool.query(`SELECT key FROM graphile_worker._private_jobs WHERE key LIKE $1`, [`${early.approvalId}:%`]);
+    expect(left).toEqual([]);
+
+    // The escalation target decides; the pending expiry timer is cancelled with it.
+    for (const a of escalated) {
+      const r = await call(B(), 'POST', `/api/approvals/${a.approvalId}/steps/gm_approval/approve`, {}, as('u-board-1', 'board'));
+      expect(r.json).toMatchObject({ status: 'granted' });
+    }
+    const { rows: expiries } = await pool.query(`SELECT key FROM graphile_worker._private_jobs WHERE key LIKE '%:expire'`);
+    expect(expiries).toEqual([]);
+  }, 120_000);
+
+  it('"all of" quorum: both named designers must approve; each inbox shows only what its owner still has to decide', async () => {
+    const orderId = await requestApproval('board-review');
+    const a = await approvalOf(orderId, (x) => x.currentStep === 'board', 'board review started');
+    const inboxOf = async (id: string) => (await call(A(), 'GET', '/api/approvals/inbox', undefined, as(id, 'designer'))).json!.items.map((i: { approvalId: string }) => i.approvalId);
+    expect(await inboxOf('u-d1')).toContain(a.approvalId);
+    expect(await inboxOf('u-d2')).toContain(a.approvalId);
+    const first = await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, { comment: '同意' }, as('u-d1', 'designer'));
+    expect(first.json).toMatchObject({ status: 'pending', currentStep: 'board' });
+    expect(first.json!.steps[0].slots).toMatchObject([{ principal: 'user:u-d1', approvedBy: 'u-d1' }, { principal: 'user:u-d2', approvedBy: null }]);
+    expect(await inboxOf('u-d1')).not.toContain(a.approvalId);
+    const again = await call(B(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d1', 'designer'));
+    expect(again.json).toMatchObject({ code: 'APPROVAL_ALREADY_VOTED' });
+    const second = await call(B(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d2', 'designer'));
+    expect(second.json).toMatchObject({ status: 'granted' });
+    expect(await streamTypes(a.approvalId)).toEqual(['ApprovalRequested', 'ApprovalStepStarted', 'ApprovalVoteRecorded', 'ApprovalStepApproved', 'ApprovalGranted']);
+  }, 60_000);
+
+  it('delegation: to a named person, and by an out-of-office rule; the delegate decides, the original approver no longer can', async () => {
+    const orderId = await requestApproval('board-review');
+    const a = await approvalOf(orderId, (x) => x.currentStep === 'board', 'board review started');
+    const delegated = await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/delegate`, { to: 'u-d3', reason: '出差' }, as('u-d2', 'designer'));
+    expect(delegated.status, JSON.stringify(delegated.json)).toBe(200);
+    const inbox = await call(A(), 'GET', '/api/approvals/inbox', undefined, as('u-d3', 'designer'));
+    expect(inbox.json!.items.find((i: { approvalId: string }) => i.approvalId === a.approvalId)).toMatchObject({ via: ['user:u-d3'] });
+    expect((await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d2', 'designer'))).json).toMatchObject({ code: 'APPROVAL_NOT_AN_APPROVER' });
+    await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d1', 'designer'));
+    expect((await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d3', 'designer'))).json).toMatchObject({ status: 'granted' });
+
+    const away = await requestApproval('ooo-check');
+    const b = await approvalOf(away, (x) => x.currentStep === 'review', 'ooo review started');
+    expect(b.steps[0].slots).toEqual([{ original: 'user:u-away', principal: 'user:u-backup', approvedBy: null, approvedAt: null }]);
+    expect((await call(A(), 'POST', `/api/approvals/${b.approvalId}/steps/review/approve`, {}, as('u-backup', 'designer'))).json).toMatchObject({ status: 'granted' });
+  }, 60_000);
+});

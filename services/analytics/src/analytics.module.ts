@@ -1,0 +1,24 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ANALYTICS_CONFIG, analyticsConfigFromEnv, type AnalyticsConfig } from './analytics.config';
+import { AnalyticsGrpcController } from './api/grpc/analytics.grpc.controller';
+import { AnalyticsAdminController } from './api/http/analytics-admin.controller';
+import { SalesController } from './api/http/sales.controller';
+import { AnalyticsRuntime } from './infra/analytics-runtime';
+
+export interface AnalyticsModuleOptions {
+  /** Overrides of the environment's settings (tests: topic prefix, consumer group). */
+  config?: Partial<AnalyticsConfig>;
+}
+
+/** Analytics' features: facts projected from Kafka, sales / customer / forecast / reconciliation queries over REST and gRPC, rebuild admin. */
+@Module({})
+export class AnalyticsModule {
+  static forRoot(options: AnalyticsModuleOptions = {}): DynamicModule {
+    return {
+      module: AnalyticsModule,
+      controllers: [SalesController, AnalyticsAdminController, AnalyticsGrpcController],
+      providers: [{ provide: ANALYTICS_CONFIG, useFactory: () => ({ ...analyticsConfigFromEnv(), ...options.config }) }, AnalyticsRuntime],
+      exports: [AnalyticsRuntime],
+    };
+  }
+}

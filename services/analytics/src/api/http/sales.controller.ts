@@ -1,0 +1,17 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { SalesReport } from '../../application/sales-queries';
+import { AnalyticsRuntime } from '../../infra/analytics-runtime';
+import { SalesQueryDto } from './dto/analytics.dto';
+
+@ApiTags('sales')
+@Controller('api/analytics')
+export class SalesController {
+  constructor(private readonly runtime: AnalyticsRuntime) {}
+
+  @Get('sales')
+  @ApiOperation({ summary: 'Revenue, orders, units, AOV, refunds and net (fen) by day/hour/weekday/channel/shop/SKU/province, with the repeat-purchase rate' })
+  sales(@Query() q: SalesQueryDto): Promise<SalesReport> {
+    return this.runtime.sales.sales(q.by, { from: q.from, to: q.to, channel: q.channel, shopId: q.shopId });
+  }
+}

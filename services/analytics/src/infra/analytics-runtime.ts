@@ -1,0 +1,93 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { createKafka, messagingLoggerOf, pgTransactions } from '@flowline/messaging';
+import { PlatformConfig } from '@flowline/platform';
+import { DomainError } from '@flowline/domain';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { ANALYTICS_CONFIG, type AnalyticsConfig } from '../analytics.config';
+import { LiveProjector } from '../application/live-projector';
+import { rebuildAnalytics, rebuildId, type RebuildPhase, type RebuildReport } from '../application/rebuild';
+import { SalesQueries } from '../application/sales-queries';
+import { ANALYTICS_SCHEMA, ensureAnalyticsSchema } from './analytics-schema';
+import { analyticsChecksum, type AnalyticsChecksum } from './checksum';
+
+export interface RebuildStatus {
+  id: string;
+  phase: RebuildPhase;
+  startedAt: string;
+  report: RebuildReport | null;
+  error: string | null;
+}
+
+/** Wires analytics around the platform's database pool: schema, live projector, queries, rebuilds. */
+@Injectable()
+export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('analytics');
+  sales!: SalesQueries;
+  projector: LiveProjector | null = null;
+  private kafka: Kafka | null = null;
+  private readonly rebuilds = new Map<string, RebuildStatus>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly platform: PlatformConfig,
+    @Inject(ANALYTICS_CONFIG) readonly config: AnalyticsConfig,
+  ) {}
+
+  get pool(): Pool {
+    // The platform's TypeORM DataSource is a pg Pool underneath: one pool for the whole service.
+    return (this.dataSource.driver as unknown as { master: Pool }).master;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await ensureAnalyticsSchema(this.pool, ANALYTICS_SCHEMA);
+    this.sales = new SalesQueries(this.pool, this.config.timeZone);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.platform.kafka) this.kafka = createKafka({ brokers: this.platform.kafka.brokers, clientId: 'analytics' });
+    if (this.kafka && this.config.consume) {
+      this.projector = new LiveProjector(this.pool, this.kafka, this.config, messagingLoggerOf(this.log));
+      await this.projector.start();
+    }
+    this.log.log(`analytics running: consumer ${this.projector ? this.config.consumerGroup : 'off'}`);
+  }
+
+  checksum(schema: string = ANALYTICS_SCHEMA): Promise<AnalyticsChecksum> {
+    if (schema !== ANALYTICS_SCHEMA && !schema.startsWith(`${ANALYTICS_SCHEMA}_rb_`)) {
+      throw new DomainError('INVALID_SCHEMA', `not an analytics schema: ${schema}`, { field: 'schema' }, 'invalid');
+    }
+    return analyticsChecksum(pgTransactions(this.pool), schema);
+  }
+
+  /** Starts a rebuild in the background; poll {@link rebuildStatus}. */
+  startRebuild(options: { swap?: boolean; keepRebuild?: boolean } = {}): RebuildStatus {
+    if (!this.kafka) throw new DomainError('KAFKA_UNAVAILABLE', 'analytics runs without Kafka: nothing to replay', {}, 'conflict');
+    if ([...this.rebuilds.values()].some((r) => r.report === null && r.error === null)) {
+      throw new DomainError('REBUILD_IN_PROGRESS', 'a rebuild is already running in this process', {}, 'conflict');
+    }
+    const now = new Date();
+    const id = rebuildId(now, Math.random());
+    const status: RebuildStatus = { id, phase: 'starting', startedAt: now.toISOString(), report: null, error: null };
+    this.rebuilds.set(id, status);
+    rebuildAnalytics({ pool: this.pool, kafka: this.kafka, topicPrefix: this.config.topicPrefix, id, ...options, logger: messagingLoggerOf(this.log), onProgress: (p) => (status.phase = p.phase) }).then(
+      (report) => Object.assign(status, { report, phase: 'done' }),
+      (e: unknown) => {
+        Object.assign(status, { error: (e as Error).message, phase: 'failed' });
+        this.log.error(`rebuild ${id} failed: ${(e as Error).message}`);
+      },
+    );
+    return status;
+  }
+
+  rebuildStatus(id: string): RebuildStatus {
+    const s = this.rebuilds.get(id);
+    if (!s) throw new DomainError('REBUILD_NOT_FOUND', `no rebuild ${id} in this process`, { id }, 'not_found');
+    return s;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.projector?.stop().catch((e) => this.log.warn(`projector stop: ${(e as Error).message}`));
+  }
+}

@@ -1,0 +1,114 @@
+import { quoteTable, type SqlQueryable } from '@flowline/messaging';
+
+/** The live schema in analytics' database. Rebuilds fill `analytics_rb_<id>` and swap it in under this name. */
+export const ANALYTICS_SCHEMA = 'analytics';
+
+/** Advisory lock every live write takes shared and the swap takes exclusively (docs/adr/0007). */
+export const ANALYTICS_SWAP_LOCK = 0x0a7a_0001;
+/** One rebuild at a time across processes. */
+export const ANALYTICS_REBUILD_LOCK = 0x0a7a_0002;
+
+export type FactTable = 'order_fact' | 'order_line' | 'refund' | 'allocation' | 'stock_level' | 'shipment' | 'applied_event' | 'checkpoint';
+
+export function quoteSchema(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
+  return `"${schema}"`;
+}
+
+export function table(schema: string, name: FactTable): string {
+  return quoteTable(`${schema}.${name}`);
+}
+
+/**
+ * The fact tables of one analytics schema (live and rebuild schemas are created from this one
+ * definition). Facts are kept at the grain of the events; every figure (sales by dimension, RFM,
+ * pairs, forecasts) is computed from them at query time, so a new figure needs no rebuild.
+ */
+export function analyticsSchemaDdl(schema: string): string[] {
+  const s = quoteSchema(schema);
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${s}`,
+    `CREATE TABLE IF NOT EXISTS ${s}."order_fact" (
+      "order_id" text PRIMARY KEY,
+      "channel" text NOT NULL,
+      "shop_id" text NOT NULL,
+      "customer_key" text NOT NULL,
+      "province" text NOT NULL,
+      "placed_at" timestamptz NOT NULL,
+      "currency" text NOT NULL,
+      "items_total" bigint NOT NULL,
+      "shipping_fee" bigint NOT NULL,
+      "order_discount" bigint NOT NULL,
+      "grand_total" bigint NOT NULL,
+      "paid_amount" bigint NOT NULL DEFAULT 0,
+      "paid_at" timestamptz,
+      "refunded_amount" bigint NOT NULL DEFAULT 0,
+      "cancelled_at" timestamptz
+    )`,
+    `CREATE INDEX IF NOT EXISTS "order_fact_paid_at" ON ${s}."order_fact" ("paid_at")`,
+    `CREATE TABLE IF NOT EXISTS ${s}."order_line" (
+      "order_id" text NOT NULL,
+      "line_id" text NOT NULL,
+      "sku" text NOT NULL,
+      "quantity" integer NOT NULL,
+      "unit_price" bigint NOT NULL,
+      "line_discount" bigint NOT NULL,
+      PRIMARY KEY ("order_id", "line_id")
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${s}."refund" (
+      "event_id" text PRIMARY KEY,
+      "order_id" text NOT NULL,
+      "amount" bigint NOT NULL,
+      "refunded_at" timestamptz NOT NULL,
+      "after_shipment" boolean NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${s}."allocation" (
+      "order_id" text NOT NULL,
+      "line_id" text NOT NULL,
+      "sku" text NOT NULL,
+      "warehouse_id" text NOT NULL,
+      "quantity" integer NOT NULL,
+      PRIMARY KEY ("order_id", "line_id", "warehouse_id")
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${s}."stock_level" (
+      "sku" text NOT NULL,
+      "warehouse_id" text NOT NULL,
+      "on_hand" integer NOT NULL,
+      "reserved" integer NOT NULL,
+      "available" integer NOT NULL,
+      PRIMARY KEY ("sku", "warehouse_id")
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${s}."shipment" (
+      "order_id" text NOT NULL,
+      "shipment_id" text NOT NULL,
+      "warehouse_id" text,
+      "packed_at" timestamptz NOT NULL,
+      PRIMARY KEY ("order_id", "shipment_id")
+    )`,
+    // Applied once per schema whatever the consumer group: a rebuild's rows and the live
+    // consumer's redeliveries after a swap meet here.
+    `CREATE TABLE IF NOT EXISTS ${s}."applied_event" ("event_id" text PRIMARY KEY)`,
+    `CREATE TABLE IF NOT EXISTS ${s}."checkpoint" (
+      "topic" text NOT NULL,
+      "partition" integer NOT NULL,
+      "offset" bigint NOT NULL,
+      PRIMARY KEY ("topic", "partition")
+    )`,
+  ];
+}
+
+/**
+ * Creates the schema's tables when missing. Replicas may run it at the same moment, and
+ * `CREATE ... IF NOT EXISTS` is not race-free in PostgreSQL (unique_violation on the catalog):
+ * losing that race is fine.
+ */
+export async function ensureAnalyticsSchema(db: SqlQueryable, schema: string): Promise<void> {
+  for (const ddl of analyticsSchemaDdl(schema)) {
+    try {
+      await db.query(ddl);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code !== '23505' && code !== '42P07' && code !== '42P06') throw e;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import type { EventEnvelope } from '@flowline/contracts';
+import type { SqlQueryable } from '@flowline/messaging';
+import { factChanges, type FactChange } from '../projections/analytics-event';
+import { ANALYTICS_SWAP_LOCK, table } from './analytics-schema';
+
+export interface Position {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * Writes the facts of one event into one analytics schema, once: `applied_event` dedupes by
+ * event id inside the caller's transaction, and the partition's checkpoint moves with it.
+ */
+export class FactStore {
+  constructor(readonly schema: string, private readonly options: { swapLock: boolean } = { swapLock: true }) {}
+
+  /** Returns false when the event was applied to this schema before. */
+  async apply(tx: SqlQueryable, envelope: EventEnvelope, position: Position): Promise<boolean> {
+    // Live writes hold the swap lock shared; a rebuild's swap takes it exclusively (ADR 0007).
+    if (this.options.swapLock) await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ANALYTICS_SWAP_LOCK]);
+    const s = this.schema;
+    await tx.query(
+      `INSERT INTO ${table(s, 'checkpoint')} ("topic", "partition", "offset") VALUES ($1, $2, $3)
+       ON CONFLICT ("topic", "partition") DO UPDATE SET "offset" = GREATEST(${table(s, 'checkpoint')}."offset", EXCLUDED."offset")`,
+      [position.topic, position.partition, position.offset],
+    );
+    const claimed = await tx.query(`INSERT INTO ${table(s, 'applied_event')} ("event_id") VALUES ($1) ON CONFLICT DO NOTHING`, [envelope.eventId]);
+    if ((claimed.rowCount ?? 0) === 0) return false;
+    for (const change of factChanges(envelope)) await this.write(tx, change);
+    return true;
+  }
+
+  private async write(tx: SqlQueryable, c: FactChange): Promise<void> {
+    const s = this.schema;
+    switch (c.kind) {
+      case 'order_placed': {
+        const o = c.order;
+        await tx.query(
+          `INSERT INTO ${table(s, 'order_fact')} ("order_id", "channel", "shop_id", "customer_key", "province", "placed_at", "currency", "items_total", "shipping_fee", "order_discount", "grand_total")
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT ("order_id") DO NOTHING`,
+          [o.orderId, o.channel, o.shopId, o.customerKey, o.province, o.placedAt, o.currency, o.itemsTotal, o.shippingFee, o.orderDiscount, o.grandTotal],
+        );
+        for (const l of c.lines) {
+          await tx.query(
+            `INSERT INTO ${table(s, 'order_line')} ("order_id", "line_id", "sku", "quantity", "unit_price", "line_discount") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+            [o.orderId, l.lineId, l.sku, l.quantity, l.unitPrice, l.lineDiscount],
+          );
+        }
+        return;
+      }
+      case 'order_paid':
+        await tx.query(`UPDATE ${table(s, 'order_fact')} SET "paid_amount" = "paid_amount" + $2, "paid_at" = coalesce("paid_at", $3) WHERE "order_id" = $1`, [c.orderId, c.amount, c.paidAt]);
+        return;
+      case 'order_cancelled':
+        await tx.query(`UPDATE ${table(s, 'order_fact')} SET "cancelled_at" = $2 WHERE "order_id" = $1`, [c.orderId, c.at]);
+        return;
+      case 'order_refunded':
+        await tx.query(`INSERT INTO ${table(s, 'refund')} ("event_id", "order_id", "amount", "refunded_at", "after_shipment") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [
+          c.eventId,
+          c.orderId,
+          c.amount,
+          c.at,
+          c.afterShipment,
+        ]);
+        await tx.query(`UPDATE ${table(s, 'order_fact')} SET "refunded_amount" = "refunded_amount" + $2 WHERE "order_id" = $1`, [c.orderId, c.amount]);
+        return;
+      case 'stock_allocated':
+        for (const a of c.allocations) {
+          await tx.query(
+            `INSERT INTO ${table(s, 'allocation')} ("order_id", "line_id", "sku", "warehouse_id", "quantity") VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT ("order_id", "line_id", "warehouse_id") DO UPDATE SET "quantity" = EXCLUDED."quantity", "sku" = EXCLUDED."sku"`,
+            [c.orderId, a.lineId, a.sku, a.warehouseId, a.quantity],
+          );
+        }
+        return;
+      case 'stock_level':
+        await tx.query(
+          `INSERT INTO ${table(s, 'stock_level')} ("sku", "warehouse_id", "on_hand", "reserved", "available") VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT ("sku", "warehouse_id") DO UPDATE SET "on_hand" = EXCLUDED."on_hand", "reserved" = EXCLUDED."reserved", "available" = EXCLUDED."available"`,
+          [c.sku, c.warehouseId, c.onHand, c.reserved, c.available],
+        );
+        return;
+      case 'shipment_packed':
+        await tx.query(`INSERT INTO ${table(s, 'shipment')} ("order_id", "shipment_id", "warehouse_id", "packed_at") VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+          c.orderId,
+          c.shipmentId,
+          c.warehouseId,
+          c.at,
+        ]);
+        return;
+      default: {
+        const never: never = c;
+        throw new Error(`unhandled fact change ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import type { EventEnvelope, FulfillmentEventDataMap, InventoryEventDataMap, OrderEventDataMap } from '@flowline/contracts';
+import { Topics } from '@flowline/contracts';
+
+/** The topics analytics projects from (all keyed by order id, stock levels by SKU). */
+export const ANALYTICS_TOPICS: string[] = [Topics.orderEvents, Topics.inventoryEvents, Topics.fulfillmentEvents];
+
+/** One row change a fact table receives from one event. Pure data: infra/fact-store.ts turns it into SQL. */
+export type FactChange =
+  | {
+      kind: 'order_placed';
+      order: {
+        orderId: string;
+        channel: string;
+        shopId: string;
+        /** The channel's customer id (or the masked nickname as a fallback); never clear PII. */
+        customerKey: string;
+        province: string;
+        placedAt: string;
+        currency: string;
+        itemsTotal: number;
+        shippingFee: number;
+        orderDiscount: number;
+        grandTotal: number;
+      };
+      lines: { lineId: string; sku: string; quantity: number; unitPrice: number; lineDiscount: number }[];
+    }
+  | { kind: 'order_paid'; orderId: string; amount: number; paidAt: string }
+  | { kind: 'order_cancelled'; orderId: string; at: string }
+  | { kind: 'order_refunded'; eventId: string; orderId: string; amount: number; at: string; afterShipment: boolean }
+  | { kind: 'stock_allocated'; orderId: string; allocations: { lineId: string; sku: string; warehouseId: string; quantity: number }[] }
+  | { kind: 'stock_level'; sku: string; warehouseId: string; onHand: number; reserved: number; available: number }
+  | { kind: 'shipment_packed'; orderId: string; shipmentId: string; warehouseId: string | null; at: string };
+
+type Data<M, K extends keyof M> = M[K];
+
+/**
+ * What an integration event changes in the analytics facts. Events analytics does not need give [].
+ * Order facts change only on orders.events.v1 (ordered per order by the partition key), stock levels
+ * only on StockLevelChanged (ordered per SKU), shipments only on fulfillment events: the rows a
+ * replay produces do not depend on how the topics interleave (docs/adr/0007).
+ */
+export function factChanges(e: EventEnvelope): FactChange[] {
+  switch (e.type) {
+    case 'OrderPlaced': {
+      const d = e.data as Data<OrderEventDataMap, 'OrderPlaced'>;
+      return [
+        {
+          kind: 'order_placed',
+          order: {
+            orderId: d.orderId,
+            channel: d.channel,
+            shopId: d.shopId,
+            customerKey: customerKey(d.channel, d.customer),
+            province: d.shippingAddress?.province ?? '',
+            placedAt: d.placedAt,
+            currency: d.totals.currency,
+            itemsTotal: d.totals.itemsTotal,
+            shippingFee: d.totals.shippingFee,
+            orderDiscount: d.totals.orderDiscount,
+            grandTotal: d.totals.grandTotal,
+          },
+          lines: d.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice, lineDiscount: l.lineDiscount })),
+        },
+      ];
+    }
+    case 'OrderPaid': {
+      const d = e.data as Data<OrderEventDataMap, 'OrderPaid'>;
+      return [{ kind: 'order_paid', orderId: d.orderId, amount: d.amount, paidAt: d.paidAt }];
+    }
+    case 'OrderCancelled': {
+      const d = e.data as Data<OrderEventDataMap, 'OrderCancelled'>;
+      return [{ kind: 'order_cancelled', orderId: d.orderId, at: e.occurredAt }];
+    }
+    case 'OrderRefunded': {
+      const d = e.data as Data<OrderEventDataMap, 'OrderRefunded'>;
+      return [{ kind: 'order_refunded', eventId: e.eventId, orderId: d.orderId, amount: d.amount, at: e.occurredAt, afterShipment: d.afterShipment }];
+    }
+    case 'OrderStockReserved': {
+      const d = e.data as Data<OrderEventDataMap, 'OrderStockReserved'>;
+      return [{ kind: 'stock_allocated', orderId: d.orderId, allocations: d.allocations }];
+    }
+    case 'StockLevelChanged': {
+      const d = e.data as Data<InventoryEventDataMap, 'StockLevelChanged'>;
+      return [{ kind: 'stock_level', sku: d.sku, warehouseId: d.warehouseId, onHand: d.onHand, reserved: d.reserved, available: d.available }];
+    }
+    case 'ShipmentPacked': {
+      const d = e.data as Data<FulfillmentEventDataMap, 'ShipmentPacked'>;
+      return [{ kind: 'shipment_packed', orderId: d.orderId, shipmentId: d.shipmentId, warehouseId: d.warehouseId ?? null, at: e.occurredAt }];
+    }
+    default:
+      return [];
+  }
+}
+
+/** Event types that change something; the consumer acknowledges the others without a transaction. */
+export const PROJECTED_TYPES = new Set(['OrderPlaced', 'OrderPaid', 'OrderCancelled', 'OrderRefunded', 'OrderStockReserved', 'StockLevelChanged', 'ShipmentPacked']);
+
+/**
+ * The key RFM and repeat purchases group by: the channel's customer id, scoped by channel (ids of
+ * two platforms may collide). Without one, the masked nickname; never a clear name or phone.
+ */
+export function customerKey(channel: string, customer: { channelCustomerId?: string; nickname?: string; nameMasked?: string } | undefined): string {
+  const id = customer?.channelCustomerId?.trim() || customer?.nickname?.trim() || customer?.nameMasked?.trim() || 'anonymous';
+  return `${channel}:${id}`;
+}

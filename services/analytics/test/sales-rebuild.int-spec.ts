@@ -1,0 +1,158 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { bootstrapService, grpcClient, PlatformModule, unary, type RunningService } from '@flowline/platform';
+import { createTestDatabase, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { createKafka, EventPublisher, type OutboundMessage } from '@flowline/messaging';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnalyticsModule } from '../src/analytics.module';
+import type { SalesReport } from '../src/application/sales-queries';
+import type { AnalyticsChecksum } from '../src/infra/checksum';
+import type { RebuildStatus } from '../src/infra/analytics-runtime';
+import { SERVICE } from '../src/service';
+import { eventually, orderEvents, shipmentPacked, stockLevel } from './fixtures/events';
+
+/*
+ * The analytics service in-process (Fastify, gRPC) against the real Kafka and PostgreSQL: facts
+ * projected from published events, sales figures equal to a hand computation, and a rebuild from
+ * the topics whose checksum equals the live one (compared, then swapped in).
+ */
+
+const prefix = testTopicPrefix();
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let svc: RunningService;
+let publisher: EventPublisher;
+
+// Three paid orders and one unpaid; times in UTC, figures bucketed in Asia/Shanghai (UTC+8).
+const FIXTURE: OutboundMessage[] = [
+  // Mon 2026-06-01 10:00 local
+  ...orderEvents({ orderId: 'o1', channel: 'taobao', shopId: 'tb-1', customerId: 'c1', province: '浙江省', placedAt: '2026-06-01T01:55:00.000Z', paidAt: '2026-06-01T02:00:00.000Z', warehouseId: 'WH-HZ', lines: [{ sku: 'SKU-A', quantity: 2, unitPrice: 1000 }, { sku: 'SKU-B', quantity: 1, unitPrice: 3000 }] }),
+  // Mon 2026-06-01 21:30 local
+  ...orderEvents({ orderId: 'o2', channel: 'jd', shopId: 'jd-1', customerId: 'c2', province: '广东省', placedAt: '2026-06-01T13:29:00.000Z', paidAt: '2026-06-01T13:30:00.000Z', warehouseId: 'WH-GZ', lines: [{ sku: 'SKU-A', quantity: 1, unitPrice: 1000 }] }),
+  // Wed 2026-06-03 00:30 local (still Tuesday in UTC); half refunded
+  ...orderEvents({ orderId: 'o3', channel: 'taobao', shopId: 'tb-1', customerId: 'c1', province: '浙江省', placedAt: '2026-06-02T16:29:00.000Z', paidAt: '2026-06-02T16:30:00.000Z', refund: { amount: 3000, at: '2026-06-04T01:00:00.000Z' }, lines: [{ sku: 'SKU-B', quantity: 2, unitPrice: 3000 }] }),
+  // never paid: not a sale
+  ...orderEvents({ orderId: 'o4', channel: 'pdd', shopId: 'pdd-1', customerId: 'c3', province: '江苏省', placedAt: '2026-06-02T03:00:00.000Z', lines: [{ sku: 'SKU-A', quantity: 5, unitPrice: 1000 }] }),
+  stockLevel('SKU-A', 'WH-HZ', 100, 2, '2026-06-01T02:00:01.000Z', 0),
+  stockLevel('SKU-A', 'WH-HZ', 98, 0, '2026-06-01T05:00:00.000Z', 1),
+  shipmentPacked('o1', 'WH-HZ', '2026-06-01T05:00:00.000Z'),
+];
+const RANGE = 'from=2026-06-01T00:00:00%2B08:00&to=2026-06-08T00:00:00%2B08:00';
+
+async function get<T>(path: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${svc.httpUrl}${path}`);
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+async function sales(by: string): Promise<SalesReport> {
+  const r = await get<SalesReport>(`/api/analytics/sales?by=${by}&${RANGE}`);
+  expect(r.status).toBe(200);
+  return r.body;
+}
+
+async function rebuild(body: Record<string, unknown>): Promise<RebuildStatus> {
+  const res = await fetch(`${svc.httpUrl}/api/analytics/admin/rebuild`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status).toBe(202);
+  const started = (await res.json()) as RebuildStatus;
+  let status = started;
+  await expect
+    .poll(async () => (status = (await get<RebuildStatus>(`/api/analytics/admin/rebuild/${started.id}`)).body).phase, { timeout: 90_000, interval: 250 })
+    .toMatch(/^(done|failed)$/);
+  expect(status.error).toBeNull();
+  return status;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('analytics_sales');
+  @Module({
+    imports: [
+      PlatformModule.forRoot({ serviceName: 'analytics', database: { url: db.url }, kafka: { brokers: kafkaBrokers() } }),
+      AnalyticsModule.forRoot({ config: { topicPrefix: prefix, consumerGroup: `analytics-test-${uniqueSuffix()}`, topicPartitions: 3 } }),
+    ],
+  })
+  class TestAppModule {}
+  svc = await bootstrapService({ name: 'analytics', module: TestAppModule, httpPort: 0, grpcPort: 0, grpcPackages: SERVICE.grpcPackages, host: '127.0.0.1', shutdownHooks: false });
+  publisher = new EventPublisher({ kafka: createKafka({ brokers: kafkaBrokers(), clientId: 'analytics-test' }), topicPrefix: prefix });
+  await publisher.connect();
+  // Every event twice: the relays publish at least once.
+  await publisher.publish(FIXTURE);
+  await publisher.publish(FIXTURE);
+  await eventually('the fixture projected', async () => {
+    const t = (await get<AnalyticsChecksum>('/api/analytics/admin/checksum')).body.tables;
+    return t.order_fact.rows === 4 && t.refund.rows === 1 && t.shipment.rows === 1 && t.allocation.rows === 3 ? t : undefined;
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await publisher?.disconnect();
+  await svc?.close();
+  const admin = createKafka({ brokers: kafkaBrokers(), clientId: 'analytics-cleanup' }).admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
+  await admin.disconnect();
+  await db?.drop();
+});
+
+const row = (key: string, orders: number, units: number, revenue: number, refunds: number) => ({ key, orders, units, revenue, refunds, net: revenue - refunds, aov: Math.round(revenue / orders) });
+
+describe('sales figures from the projected facts (hand-computed, duplicates applied once)', () => {
+  it('by day in the seller zone: paid orders only, refunds on the order, AOV, repeat-purchase rate', async () => {
+    const r = await sales('day');
+    expect(r.rows).toEqual([row('2026-06-01', 2, 4, 6000, 0), row('2026-06-03', 1, 2, 6000, 3000)]);
+    expect(r.total).toEqual(row('total', 3, 6, 12000, 3000));
+    expect(r.total.aov).toBe(4000);
+    expect({ customers: r.customers, repeat: r.repeatCustomers, rate: r.repeatPurchaseRate }).toEqual({ customers: 2, repeat: 1, rate: 0.5 });
+  });
+
+  it('by hour, weekday, channel, shop, province and SKU (refunds prorated to lines by value)', async () => {
+    expect((await sales('hour')).rows.map((x) => [x.key, x.orders])).toEqual([['00', 1], ['10', 1], ['21', 1]]);
+    expect((await sales('weekday')).rows.map((x) => [x.key, x.orders, x.revenue])).toEqual([['1', 2, 6000], ['3', 1, 6000]]);
+    expect((await sales('channel')).rows).toEqual([row('jd', 1, 1, 1000, 0), row('taobao', 2, 5, 11000, 3000)]);
+    expect((await sales('shop')).rows.map((x) => x.key)).toEqual(['jd-1', 'tb-1']);
+    expect((await sales('province')).rows).toEqual([row('广东省', 1, 1, 1000, 0), row('浙江省', 2, 5, 11000, 3000)]);
+    expect((await sales('sku')).rows).toEqual([row('SKU-A', 2, 3, 3000, 0), row('SKU-B', 2, 3, 9000, 3000)]);
+  });
+
+  it('filters by channel and refuses a bad dimension or range with 400 naming the field', async () => {
+    const tb = (await get<SalesReport>(`/api/analytics/sales?by=day&channel=taobao&${RANGE}`)).body;
+    expect(tb.total).toEqual(row('total', 2, 5, 11000, 3000));
+    const bad = await get<{ message: unknown }>(`/api/analytics/sales?by=colour&from=yesterday&to=2026-06-08T00:00:00Z`);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toMatch(/by/);
+    expect(JSON.stringify(bad.body)).toMatch(/from/);
+  });
+
+  it('serves the same figures over gRPC', async () => {
+    const client = grpcClient(svc.grpcAddress ?? '', SERVICE.grpcPackages[0].protoPath, 'flowline.analytics.v1.AnalyticsService');
+    const r = await unary<{ total: { revenue: number; refunds: number; net: number }; rows: { key: string }[]; repeatPurchaseRate: number }>(client, 'GetSales', {
+      by: 'channel',
+      from: '2026-06-01T00:00:00+08:00',
+      to: '2026-06-08T00:00:00+08:00',
+    });
+    expect(r.total).toMatchObject({ revenue: 12000, refunds: 3000, net: 9000 });
+    expect(r.rows.map((x) => x.key)).toEqual(['jd', 'taobao']);
+    expect(r.repeatPurchaseRate).toBe(0.5);
+    await expect(unary(client, 'GetSales', { by: 'colour', from: 'x', to: 'y' })).rejects.toMatchObject({ code: 3 });
+    client.close();
+  });
+});
+
+describe('rebuilt from Kafka == live', () => {
+  it('replays the topics into fresh tables whose checksum equals the live one, then swaps them in unchanged', async () => {
+    const live = (await get<AnalyticsChecksum>('/api/analytics/admin/checksum')).body;
+    const compared = await rebuild({});
+    expect(compared.report).toMatchObject({ equal: true, swapped: false, truncated: false });
+    expect(compared.report?.rebuilt.checksum).toBe(live.checksum);
+    expect(compared.report?.rebuilt.tables).toEqual(live.tables);
+
+    const swapped = await rebuild({ swap: true });
+    expect(swapped.report).toMatchObject({ swapped: true });
+    const after = (await get<AnalyticsChecksum>('/api/analytics/admin/checksum')).body;
+    expect(after.checksum).toBe(live.checksum);
+    expect((await sales('day')).total).toEqual(row('total', 3, 6, 12000, 3000));
+
+    // The live consumer goes on after the swap: a new paid order lands in the swapped-in tables.
+    await publisher.publish(orderEvents({ orderId: 'o5', channel: 'douyin', shopId: 'dy-1', customerId: 'c9', province: '四川省', placedAt: '2026-06-05T02:00:00.000Z', paidAt: '2026-06-05T02:01:00.000Z', lines: [{ sku: 'SKU-C', quantity: 1, unitPrice: 500 }] }));
+    await expect.poll(async () => (await sales('channel')).total.revenue, { timeout: 30_000, interval: 250 }).toBe(12500);
+  }, 200_000);
+});

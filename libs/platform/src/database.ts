@@ -1,4 +1,6 @@
-import { Client } from 'pg';
+import { guardPool } from '@flowline/eventstore';
+import { Client, type Pool } from 'pg';
+import type { DataSource } from 'typeorm';
 import { databaseNameOf, redactUrl } from './config';
 
 /** PostgreSQL error codes met when two processes create the same database at once. */
@@ -38,4 +40,19 @@ export async function ensureDatabaseExists(url: string, connectTimeoutMs = 5_000
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * Guards the pg Pool under a TypeORM DataSource once it is initialised (see `guardPool`): a lost
+ * connection, idle or checked out, fails the statement instead of crashing the process.
+ */
+export function guardDataSource(dataSource: DataSource): DataSource {
+  const initialize = dataSource.initialize.bind(dataSource);
+  dataSource.initialize = async () => {
+    const ds = await initialize();
+    const pool = (ds.driver as unknown as { master?: Pool }).master;
+    if (pool) guardPool(pool);
+    return ds;
+  };
+  return dataSource;
 }

@@ -5,7 +5,7 @@ import { createLogger, currentTelemetry, KafkaHealthIndicator, KafkaProbe, logge
 import type { Logger as PinoLogger } from 'pino';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { databaseNameOf, kafkaBrokersFromEnv, PlatformConfig, resolveDatabaseUrl, serviceDatabaseName } from './config';
-import { ensureDatabaseExists } from './database';
+import { ensureDatabaseExists, guardDataSource } from './database';
 import { GrpcHealth } from './grpc/grpc-health';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
@@ -148,7 +148,7 @@ function typeOrmFor(url: string, db: PlatformDatabaseOptions): DynamicModule {
     dataSourceFactory: async (options) => {
       if (!options) throw new Error('TypeORM options missing');
       await ensureDatabaseExists(url);
-      return new DataSource(options);
+      return guardDataSource(new DataSource(options));
     },
   });
 }

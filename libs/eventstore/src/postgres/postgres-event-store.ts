@@ -18,6 +18,7 @@ import {
 } from '../port';
 import { instrumentAppend } from '../telemetry';
 import { DEFAULT_SCHEMA, migrate, notifyChannel, quoteSchema } from './migrations';
+import { guardPool } from './pool-guard';
 
 /**
  * Anything that runs a parameterised query: a pg `PoolClient` or `Client` (for example the one
@@ -263,9 +264,9 @@ export class PostgresEventStore implements EventStore {
       const connectionString = opts.connectionString ?? process.env.DATABASE_URL;
       if (!connectionString) throw new Error('PostgresEventStore needs a pool, a connectionString or DATABASE_URL');
       pool = new Pool({ connectionString, max: opts.poolSize ?? 10 });
-      // An idle client losing its connection must not crash the process; the next query reconnects.
-      pool.on('error', () => undefined);
     }
+    // A client losing its connection (idle or checked out) must not crash the process; the next query reconnects.
+    guardPool(pool);
     try {
       await migrate(pool, schema);
       await assertLogNotAhead(pool, quoteSchema(schema));

@@ -1,3 +1,4 @@
+import { guardPool } from '@flowline/eventstore';
 import type { Pool, PoolClient } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { SqlQueryable } from '../sql';
@@ -20,6 +21,7 @@ export interface PgTransaction extends SqlQueryable {
 
 /** Transactions on a `pg` Pool of the service database. */
 export function pgTransactions(pool: Pool): TransactionRunner<PgTransaction> {
+  guardPool(pool);
   return {
     async run<T>(fn: (tx: PgTransaction) => Promise<T>): Promise<T> {
       const client = await pool.connect();

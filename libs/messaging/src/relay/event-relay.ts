@@ -1,12 +1,14 @@
 import type { EventEnvelope } from '@flowline/contracts';
-import { START, type EventFilter, type EventStore, type LogPosition, type RecordedEvent, type Subscription } from '@flowline/eventstore';
+import { guardPool, START, type EventFilter, type EventStore, type LogPosition, type RecordedEvent, type Subscription } from '@flowline/eventstore';
 import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT, type Span } from '@opentelemetry/api';
 import { Client, type Pool } from 'pg';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
 import type { EventPublisher, OutboundMessage } from '../kafka/publisher';
 import { contextFromTraceparent, currentTraceparent, messagingTracer } from '../kafka/tracing';
 import { errorMessage, stderrLogger, type MessagingLogger } from '../logger';
+import { isInfrastructureError } from '../consumer/errors';
 import { relayMetrics } from '../metrics';
+import { forgetReadiness, reportReadiness } from '../readiness';
 import { PgCheckpointStore, type CheckpointStore } from './checkpoint-store';
 import { registerRelay, unregisterRelay } from './relay-lag';
 
@@ -117,6 +119,7 @@ export class EventRelay {
     if (options.checkpoints) this.checkpoints = options.checkpoints;
     else if (options.pool) this.checkpoints = new PgCheckpointStore(options.pool, options.checkpointTable);
     else throw new Error('EventRelay needs `pool` (checkpoint table) or `checkpoints`');
+    if (options.pool) guardPool(options.pool);
     this.batchSize = options.batchSize ?? 500;
     this.lingerMs = options.lingerMs ?? 10;
     this.retryBackoff = options.retryBackoff ?? DEFAULT_RETRY;
@@ -163,6 +166,7 @@ export class EventRelay {
     await this.flush().catch((e) => this.logger.warn('relay stopped with unpublished events', { relay: this.name, error: errorMessage(e) }));
     await this.releaseLock();
     unregisterRelay(this);
+    forgetReadiness(`relay ${this.name}`);
     this.state = 'stopped';
   }
 
@@ -348,9 +352,11 @@ export class EventRelay {
     for (let attempt = 0; ; attempt++) {
       try {
         await fn();
+        if (attempt > 0) reportReadiness(`relay ${this.name}`, true);
         return;
       } catch (e) {
         if (what === 'publish') relayMetrics.publishFailures().inc({ relay: this.name });
+        if (isInfrastructureError(e)) reportReadiness(`relay ${this.name}`, false, `${what}: ${errorMessage(e)}`);
         const delay = backoffDelay(attempt, this.retryBackoff);
         if (generation !== this.generation || Date.now() + delay > this.stopDeadline) throw e;
         this.logger.warn(`relay ${what} failed; retrying`, { relay: this.name, attempt: attempt + 1, delayMs: delay, error: errorMessage(e) });

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { idempotencyKeyReused, type IdempotencyStore, type StoredResponse } from '../application/idempotency';
+import { guardPool } from '@flowline/eventstore';
 
 /**
  * Idempotency keys in PostgreSQL. A transaction takes an advisory lock on (scope, key), so
@@ -8,7 +9,10 @@ import { idempotencyKeyReused, type IdempotencyStore, type StoredResponse } from
  * one connection here while the command itself uses the store's pool.
  */
 export class PgIdempotencyStore implements IdempotencyStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Pool) {
+    // A lost connection (PostgreSQL restarted) fails the statement instead of crashing the process.
+    guardPool(pool);
+  }
 
   async once(scope: string, key: string, requestHash: string, execute: () => Promise<StoredResponse>): Promise<{ response: StoredResponse; replayed: boolean }> {
     const client = await this.pool.connect();

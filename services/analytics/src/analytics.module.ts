@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ANALYTICS_CONFIG, analyticsConfigFromEnv, type AnalyticsConfig } from './analytics.config';
 import { AnalyticsGrpcController } from './api/grpc/analytics.grpc.controller';
 import { AnalyticsAdminController } from './api/http/analytics-admin.controller';
+import { CustomersController } from './api/http/customers.controller';
 import { SalesController } from './api/http/sales.controller';
 import { AnalyticsRuntime } from './infra/analytics-runtime';
 
@@ -16,7 +17,7 @@ export class AnalyticsModule {
   static forRoot(options: AnalyticsModuleOptions = {}): DynamicModule {
     return {
       module: AnalyticsModule,
-      controllers: [SalesController, AnalyticsAdminController, AnalyticsGrpcController],
+      controllers: [SalesController, CustomersController, AnalyticsAdminController, AnalyticsGrpcController],
       providers: [{ provide: ANALYTICS_CONFIG, useFactory: () => ({ ...analyticsConfigFromEnv(), ...options.config }) }, AnalyticsRuntime],
       exports: [AnalyticsRuntime],
     };

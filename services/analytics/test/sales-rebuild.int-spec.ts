@@ -137,6 +137,17 @@ describe('sales figures from the projected facts (hand-computed, duplicates appl
   });
 });
 
+describe('customers and baskets from the facts', () => {
+  it('RFM per channel customer id and SKU pairs over the paid orders', async () => {
+    const r = (await get<{ customers: { customerKey: string; frequency: number; monetary: number; recencyDays: number }[] }>(`/api/analytics/customers/rfm?from=2026-05-01T00:00:00Z&asOf=2026-06-11T00:00:00Z`)).body;
+    expect(r.customers.map((c) => [c.customerKey, c.frequency, c.monetary, c.recencyDays])).toEqual([['jd:c2', 1, 1000, 9], ['taobao:c1', 2, 8000, 8]]);
+    const p = (await get<{ baskets: number; pairs: { a: string; b: string; together: number; lift: number }[] }>(`/api/analytics/sku-pairs?minCount=1&${RANGE}`)).body;
+    // baskets {A,B}, {A}, {B}: lift(A,B) = 1 x 3 / (2 x 2)
+    expect(p).toEqual({ baskets: 3, pairs: [expect.objectContaining({ a: 'SKU-A', b: 'SKU-B', together: 1, lift: 0.75 })] });
+    expect((await get(`/api/analytics/sku-pairs?from=x&to=y`)).status).toBe(400);
+  });
+});
+
 describe('rebuilt from Kafka == live', () => {
   it('replays the topics into fresh tables whose checksum equals the live one, then swaps them in unchanged', async () => {
     const live = (await get<AnalyticsChecksum>('/api/analytics/admin/checksum')).body;

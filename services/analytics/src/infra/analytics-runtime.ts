@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { ANALYTICS_CONFIG, type AnalyticsConfig } from '../analytics.config';
 import { LiveProjector } from '../application/live-projector';
 import { rebuildAnalytics, rebuildId, type RebuildPhase, type RebuildReport } from '../application/rebuild';
+import { CustomerQueries } from '../application/customer-queries';
 import { SalesQueries } from '../application/sales-queries';
 import { ANALYTICS_SCHEMA, ensureAnalyticsSchema } from './analytics-schema';
 import { analyticsChecksum, type AnalyticsChecksum } from './checksum';
@@ -25,6 +26,7 @@ export interface RebuildStatus {
 export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('analytics');
   sales!: SalesQueries;
+  customers!: CustomerQueries;
   projector: LiveProjector | null = null;
   private kafka: Kafka | null = null;
   private readonly rebuilds = new Map<string, RebuildStatus>();
@@ -43,6 +45,7 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
   async onModuleInit(): Promise<void> {
     await ensureAnalyticsSchema(this.pool, ANALYTICS_SCHEMA);
     this.sales = new SalesQueries(this.pool, this.config.timeZone);
+    this.customers = new CustomerQueries(this.pool);
   }
 
   async onApplicationBootstrap(): Promise<void> {

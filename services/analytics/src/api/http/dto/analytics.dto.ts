@@ -1,6 +1,7 @@
 import { CHANNELS } from '@flowline/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { SALES_DIMENSIONS, type SalesDimension } from '../../../application/sales-queries';
 
 export class SalesQueryDto {
@@ -29,4 +30,16 @@ export class StartRebuildDto {
   swap?: boolean;
 
   @ApiPropertyOptional({ description: 'Without swap: keep the rebuild schema for inspection' }) @IsOptional() @IsBoolean() keepRebuild?: boolean;
+}
+
+export class RfmQueryDto {
+  @ApiProperty({ description: 'Orders paid at or after (ISO-8601)' }) @IsISO8601({ strict: true }) from!: string;
+  @ApiProperty({ description: 'Score as of this moment; orders paid before it (ISO-8601)' }) @IsISO8601({ strict: true }) asOf!: string;
+}
+
+export class SkuPairsQueryDto {
+  @ApiProperty({ description: 'Paid at or after (ISO-8601)' }) @IsISO8601({ strict: true }) from!: string;
+  @ApiProperty({ description: 'Paid before (ISO-8601)' }) @IsISO8601({ strict: true }) to!: string;
+  @ApiPropertyOptional({ default: 2, description: 'Fewest baskets a pair must appear in' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) minCount?: number;
+  @ApiPropertyOptional({ default: 50, maximum: 500 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
 }

@@ -1,0 +1,24 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { RfmReport } from '../../application/customer-queries';
+import type { SkuPair } from '../../domain/sku-pairs';
+import { AnalyticsRuntime } from '../../infra/analytics-runtime';
+import { RfmQueryDto, SkuPairsQueryDto } from './dto/analytics.dto';
+
+@ApiTags('customers and baskets')
+@Controller('api/analytics')
+export class CustomersController {
+  constructor(private readonly runtime: AnalyticsRuntime) {}
+
+  @Get('customers/rfm')
+  @ApiOperation({ summary: 'RFM scores (1-5) and segment per customer (channel customer id), with segment counts' })
+  rfm(@Query() q: RfmQueryDto): Promise<RfmReport> {
+    return this.runtime.customers.rfm(q.from, q.asOf);
+  }
+
+  @Get('sku-pairs')
+  @ApiOperation({ summary: 'SKUs bought together: support, confidence both ways and lift, strongest lift first' })
+  skuPairs(@Query() q: SkuPairsQueryDto): Promise<{ baskets: number; pairs: SkuPair[] }> {
+    return this.runtime.customers.skuPairs(q.from, q.to, q.minCount, q.limit);
+  }
+}

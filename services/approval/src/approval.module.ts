@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
+import { ApprovalGrpcController } from './api/grpc/approval.grpc-controller';
 import { ApprovalsController } from './api/http/approvals.controller';
 import { ApprovalRuntime } from './infra/approval-runtime';
 
 /** Approval's features: chains, the ApprovalRequest aggregate, REST inbox and decisions, the command consumer, relay and timers. */
 @Module({
-  controllers: [ApprovalsController],
+  controllers: [ApprovalsController, ApprovalGrpcController],
   providers: [ApprovalRuntime],
   exports: [ApprovalRuntime],
 })

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Topics, type EventEnvelope } from '@flowline/contracts';
 import { createKafka, EventPublisher } from '@flowline/messaging';
+import { grpcClient, unary } from '@flowline/platform';
 import { kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,5 +146,23 @@ describe('durable approval timers with two instances', () => {
     const b = await approvalOf(away, (x) => x.currentStep === 'review', 'ooo review started');
     expect(b.steps[0].slots).toEqual([{ original: 'user:u-away', principal: 'user:u-backup', approvedBy: null, approvedAt: null }]);
     expect((await call(A(), 'POST', `/api/approvals/${b.approvalId}/steps/review/approve`, {}, as('u-backup', 'designer'))).json).toMatchObject({ status: 'granted' });
+  }, 60_000);
+
+  it('gRPC: pending approvals by role, Approve with meta.actor, a refusal as FAILED_PRECONDITION with the domain code', async () => {
+    const orderId = await requestApproval('quick');
+    const a = await approvalOf(orderId, (x) => x.currentStep === 'gm_approval', 'quick approval started');
+    const client = grpcClient(cluster.procs['approval-b'].grpcAddress, 'approval/v1/approval.proto', 'flowline.approval.v1.ApprovalService');
+    try {
+      const pending = await unary<{ approvals: { approvalId: string; currentStep: string; status: string }[] }>(client, 'ListPendingApprovals', { role: 'general_manager' });
+      expect(pending.approvals.find((x) => x.approvalId === a.approvalId)).toMatchObject({ currentStep: 'gm_approval', status: 'APPROVAL_STATUS_PENDING' });
+      const meta = (id: string, role: string) => ({ requestId: `r-${uniqueSuffix()}`, correlationId: '', actor: { kind: 'user', id, role } });
+      const refused = await unary(client, 'Approve', { meta: meta('u-sales', 'sales'), approvalId: a.approvalId, step: 'gm_approval' }).catch((e: { code: number; metadata: { get(k: string): unknown[] } }) => e);
+      expect((refused as { code: number }).code).toBe(9);
+      expect((refused as { metadata: { get(k: string): unknown[] } }).metadata.get('x-domain-code')).toEqual(['APPROVAL_NOT_AN_APPROVER']);
+      const ok = await unary<{ approval: { status: string; steps: { decidedBy: string; status: string }[] } }>(client, 'Approve', { meta: meta('u-gm', 'general_manager'), approvalId: a.approvalId, step: 'gm_approval', comment: '同意' });
+      expect(ok.approval).toMatchObject({ status: 'APPROVAL_STATUS_GRANTED', steps: [{ decidedBy: 'u-gm', status: 'STEP_STATUS_APPROVED' }] });
+    } finally {
+      client.close();
+    }
   }, 60_000);
 });

@@ -62,6 +62,15 @@ export class ApprovalQueries {
     });
   }
 
+  /** Approval ids whose current step waits for `role` (every pending one when null), oldest first. */
+  async pendingByRole(role: string | null, limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ approval_id: string }>(
+      `SELECT approval_id FROM approval_pending_steps WHERE $1::text IS NULL OR principals @> ARRAY[$1::text] ORDER BY started_at, approval_id LIMIT $2`,
+      [role === null ? null : rolePrincipal(role), limit],
+    );
+    return rows.map((r) => r.approval_id);
+  }
+
   async byOrder(orderId: string): Promise<OpenApproval[]> {
     const { rows } = await this.pool.query<{ state: OpenApproval }>(`SELECT state FROM approvals WHERE order_id = $1 ORDER BY requested_at, approval_id`, [orderId]);
     return rows.map((r) => r.state);

@@ -1,0 +1,82 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import type { approvalV1 } from '@flowline/contracts';
+import { ApprovalCommands, type Decision } from '../../application/approval.commands';
+import { approvalView, type ApprovalView } from '../../application/approval.view';
+import { ApprovalRuntime } from '../../infra/approval-runtime';
+import { actorFrom } from '../actor';
+
+type A = approvalV1.Approval;
+
+const STATUS: Record<string, A['status']> = {
+  pending: 'APPROVAL_STATUS_PENDING' as A['status'],
+  // Returned for changes is still open: pending until resubmitted and decided.
+  returned: 'APPROVAL_STATUS_PENDING' as A['status'],
+  granted: 'APPROVAL_STATUS_GRANTED' as A['status'],
+  rejected: 'APPROVAL_STATUS_REJECTED' as A['status'],
+  withdrawn: 'APPROVAL_STATUS_WITHDRAWN' as A['status'],
+};
+type S = approvalV1.ApprovalStep['status'];
+const STEP: Record<string, S> = {
+  waiting: 'STEP_STATUS_WAITING' as S,
+  active: 'STEP_STATUS_WAITING' as S,
+  returned: 'STEP_STATUS_WAITING' as S,
+  approved: 'STEP_STATUS_APPROVED' as S,
+  rejected: 'STEP_STATUS_REJECTED' as S,
+  expired: 'STEP_STATUS_REJECTED' as S,
+  skipped: 'STEP_STATUS_UNSPECIFIED' as S,
+};
+
+function toProto(v: ApprovalView, ruleId = '', ruleSetVersion = ''): A {
+  return {
+    approvalId: v.approvalId,
+    orderId: v.orderId,
+    chain: v.chain,
+    status: STATUS[v.status] ?? ('APPROVAL_STATUS_UNSPECIFIED' as A['status']),
+    steps: v.steps.map((s) => ({ step: s.step, role: s.role ?? '', status: STEP[s.status] ?? ('STEP_STATUS_UNSPECIFIED' as S), decidedBy: s.decidedBy ?? '', comment: s.comment ?? '', decidedAt: s.decidedAt ?? '' })),
+    currentStep: v.currentStep ?? '',
+    orderTotal: v.grandTotal !== null ? { amount: v.grandTotal, currency: v.currency ?? 'CNY' } : undefined,
+    ruleId,
+    ruleSetVersion,
+    requestedAt: v.requestedAt,
+    decidedAt: v.decidedAt ?? '',
+    version: v.revision,
+  };
+}
+
+/** gRPC `flowline.approval.v1.ApprovalService`: the same use cases as REST; the actor comes from `meta.actor`. */
+@Controller()
+export class ApprovalGrpcController {
+  private readonly commands: ApprovalCommands;
+
+  constructor(private readonly runtime: ApprovalRuntime) {
+    this.commands = new ApprovalCommands(runtime);
+  }
+
+  @GrpcMethod('ApprovalService', 'ListPendingApprovals')
+  async listPending(req: approvalV1.ListPendingApprovalsRequest): Promise<approvalV1.ListPendingApprovalsResponse> {
+    const size = Math.min(Math.max(req.page?.pageSize || 50, 1), 200);
+    const rows = await this.runtime.queries.pendingByRole(req.role || null, size);
+    const approvals = await Promise.all(rows.map(async (id) => { const { state, revision } = await this.runtime.service.get(id); return toProto(approvalView(state, revision), state.ruleId, state.ruleSetVersion); }));
+    return { approvals, page: { nextPageToken: '', totalSize: approvals.length } };
+  }
+
+  @GrpcMethod('ApprovalService', 'Approve')
+  async approve(req: approvalV1.ApproveRequest): Promise<approvalV1.ApproveResponse> {
+    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'approve', step: req.step, ...(req.comment ? { comment: req.comment } : {}) }) };
+  }
+
+  @GrpcMethod('ApprovalService', 'Reject')
+  async reject(req: approvalV1.RejectRequest): Promise<approvalV1.RejectResponse> {
+    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'reject', step: req.step, reason: req.reason }) };
+  }
+
+  private async decide(meta: approvalV1.ApproveRequest['meta'], approvalId: string, decision: Decision): Promise<A> {
+    const actor = actorFrom(meta?.actor?.id, meta?.actor?.role);
+    const view = await this.commands.decide(approvalId, decision, actor, {
+      ...(meta?.requestId ? { idempotencyKey: meta.requestId } : {}),
+      ...(meta?.correlationId ? { correlationId: meta.correlationId } : {}),
+    });
+    return toProto(view);
+  }
+}

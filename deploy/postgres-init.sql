@@ -6,4 +6,5 @@ CREATE DATABASE flowline_approval;
 CREATE DATABASE flowline_fulfillment;
 CREATE DATABASE flowline_notification;
 CREATE DATABASE flowline_tracking;
+CREATE DATABASE flowline_channel_gateway;
 CREATE DATABASE flowline_analytics;

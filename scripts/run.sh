@@ -6,7 +6,7 @@ cd "$ROOT"
 source scripts/node-env.sh
 # Nx: no background daemon (it would outlive the command), no cloud, no analytics prompt.
 export NX_DAEMON=false NX_NO_CLOUD=true
-cmd="${1:?usage: run.sh start|test|bench|lint|typecheck|build|proto-gen}"; shift || true
+cmd="${1:?usage: run.sh start|test|bench|lint|typecheck|build|proto-gen|import}"; shift || true
 case "$cmd" in
   test)
     bash scripts/postgres.sh start
@@ -21,5 +21,6 @@ case "$cmd" in
   start) exec node -r @swc-node/register scripts/start.ts "$@" ;;
   bench) exec node -r @swc-node/register bench/run.ts "$@" ;;
   proto-gen) exec bash scripts/proto-gen.sh "$@" ;;
+  import) exec node -r @swc-node/register scripts/import.ts "$@" ;;
   *) echo "unknown command $cmd" >&2; exit 2 ;;
 esac

@@ -25,6 +25,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   spec('fulfillment', 3004, 50054),
   spec('notification', 3005, 50055),
   spec('tracking', 3006, 50056),
+  spec('channel-gateway', 3007, 50057),
   spec('analytics', 3008, 50058),
 ];
 

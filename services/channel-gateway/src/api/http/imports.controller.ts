@@ -1,0 +1,78 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { DomainError } from '@flowline/domain';
+import type { ChannelStore } from '../../application/channel-store.port';
+import type { ImportService } from '../../application/import.service';
+import type { ProfileRegistry } from '../../infra/profile-registry';
+import type { ChannelGatewayMetrics } from '../../infra/channel-gateway.metrics';
+import { CHANNEL_METRICS, CHANNEL_STORE, IMPORT_SERVICE, PROFILE_REGISTRY } from '../../tokens';
+import { ImportUploadDto, QuarantineFixDto, QuarantineQueryDto } from './dto/import.dto';
+
+@ApiTags('channel intake')
+@Controller('api')
+export class ImportsController {
+  constructor(
+    @Inject(IMPORT_SERVICE) private readonly imports: ImportService,
+    @Inject(CHANNEL_STORE) private readonly store: ChannelStore,
+    @Inject(PROFILE_REGISTRY) private readonly profiles: ProfileRegistry,
+    @Inject(CHANNEL_METRICS) private readonly metrics: ChannelGatewayMetrics,
+  ) {}
+
+  @Post('imports')
+  @ApiOperation({
+    summary: 'Import a platform export (CSV / XLSX) — the same run and report as `npm run import`',
+    description:
+      'Safe to repeat: the same file again is a no-op (duplicates), a re-export applies the platform status changes through the order flow, an interrupted run of the same file is resumed. Rejected rows go to the quarantine.',
+  })
+  @ApiCreatedResponse({ description: 'The import report: rows read, imported, duplicates, updated, rejected rows with reasons (zh-CN / en)' })
+  @ApiBadRequestResponse({ description: 'A field broke a rule (errors[] names it)' })
+  @ApiUnprocessableEntityResponse({ description: 'IMPORT_COLUMNS_MISSING, IMPORT_FILE_UNREADABLE, PROFILE_NOT_FOUND, ...' })
+  async upload(@Body() body: ImportUploadDto) {
+    const decode = (f: { name: string; contentBase64: string }) => ({ name: f.name, bytes: Buffer.from(f.contentBase64, 'base64') });
+    return this.imports.run({
+      channel: body.channel,
+      file: decode(body.file),
+      ...(body.items ? { items: decode(body.items) } : {}),
+      ...(body.profile ? { profileId: body.profile } : {}),
+      dryRun: body.dryRun ?? false,
+    });
+  }
+
+  @Get('imports/:runId')
+  @ApiOperation({ summary: 'The report of an import run' })
+  @ApiNotFoundResponse({ description: 'IMPORT_RUN_NOT_FOUND' })
+  async run(@Param('runId') runId: string) {
+    const r = await this.store.getRun(runId);
+    if (!r) throw new DomainError('IMPORT_RUN_NOT_FOUND', `no import run ${runId}`, { runId }, 'not_found');
+    return { runId, status: r.status, report: r.report };
+  }
+
+  @Get('quarantine')
+  @ApiOperation({ summary: 'Open quarantine entries: the rows of each refused order and why' })
+  @ApiOkResponse({ description: 'Entries, oldest first' })
+  async quarantine(@Query() q: QuarantineQueryDto) {
+    return this.store.listQuarantine(q.channel);
+  }
+
+  @Post('quarantine/:id/fix')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Fix cells of a quarantined order and retry it (no edits: retry with the current profile)' })
+  @ApiNotFoundResponse({ description: 'QUARANTINE_NOT_FOUND' })
+  async fix(@Param('id') id: string, @Body() body: QuarantineFixDto) {
+    return this.imports.fixQuarantined(id, body.edits);
+  }
+
+  @Get('channels/ingest')
+  @ApiOperation({ summary: 'Auto-ingest rate per channel (orders with no person touching them / orders seen), quarantine size' })
+  async ingest() {
+    const stats = await this.store.ingestStats();
+    this.metrics.stats(stats);
+    return stats;
+  }
+
+  @Get('profiles')
+  @ApiOperation({ summary: 'Mapping profiles (id, version, channel, description)' })
+  profilesList() {
+    return this.profiles.list().map((p) => ({ id: p.id, version: p.version, channel: p.channel, description: p.description }));
+  }
+}

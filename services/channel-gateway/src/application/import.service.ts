@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto';
+import type { Channel } from '@flowline/contracts';
+import { DomainError } from '@flowline/domain';
+import { requestHash } from '@flowline/platform';
+import { ulid } from 'ulid';
+import { mapOrders, type ChannelOrderDraft, type RejectedOrder } from '../domain/import/map-orders';
+import type { MappingProfile } from '../domain/import/profile';
+import { reason, type RejectReason } from '../domain/import/rejections';
+import { toSubmission } from '../domain/import/submission';
+import type { Table } from '../domain/import/table';
+import { planSync, type SyncStep } from '../domain/sync/order-sync.policy';
+import type { ChannelStore, QuarantineEntry } from './channel-store.port';
+import type { ImportReport, RefusedChangeReport } from './import-report';
+import { OrderCommandRefused, type OrderIntakePort } from './order-intake.port';
+
+export interface UploadedFile {
+  name: string;
+  bytes: Buffer;
+}
+
+export interface ReadTableResult {
+  table: Table;
+  format: 'csv' | 'xlsx';
+  encoding: string;
+  bom: boolean;
+}
+
+export interface ImportRequest {
+  channel: Channel;
+  file: UploadedFile;
+  items?: UploadedFile;
+  profileId?: string;
+  dryRun?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ImportDeps {
+  store: ChannelStore;
+  orderIntake: OrderIntakePort;
+  profiles: { resolve(channel: Channel, profileId?: string): MappingProfile; get(id: string, version?: number): MappingProfile };
+  readTable(bytes: Buffer, fileName: string): Promise<ReadTableResult>;
+  now(): Date;
+  metrics?: { ingested(channel: string, byPerson: boolean): void; rejected(channel: string, codes: string[]): void };
+}
+
+export type SyncOutcome =
+  | { kind: 'imported' | 'duplicate' | 'updated'; orderId: string; refused: RefusedChangeReport[] }
+  | { kind: 'rejected'; reasons: RejectReason[] };
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** The draft without its row positions: two exports of an unchanged order fingerprint the same. */
+export function draftFingerprint(d: ChannelOrderDraft): string {
+  const { rowNumbers: _rows, rawRows: _raw, ...rest } = d;
+  return requestHash(rest);
+}
+
+/** Idempotency-Key of one step of one platform order in order-intake. */
+export const stepKey = (channel: string, channelOrderId: string, step: SyncStep) => `channel-gateway:${channel}:${channelOrderId}:${step}`;
+
+/**
+ * File imports and platform status sync: map the export with its profile, then for each order
+ * place it in order-intake and apply what the platform says happened (payment, close, refund)
+ * through order-intake's command API. Every step has a stable Idempotency-Key and is recorded as
+ * soon as it is applied, so a run killed anywhere and run again applies each step once; a file
+ * imported twice is a no-op. Rows that cannot be mapped go to the quarantine.
+ */
+export class ImportService {
+  constructor(private readonly deps: ImportDeps) {}
+
+  async run(req: ImportRequest): Promise<ImportReport> {
+    const { store } = this.deps;
+    const startedAt = this.deps.now().toISOString();
+    const profile = this.deps.profiles.resolve(req.channel, req.profileId);
+    const main = await this.deps.readTable(req.file.bytes, req.file.name);
+    const items = req.items ? await this.deps.readTable(req.items.bytes, req.items.name) : undefined;
+    const mapped = mapOrders({ ...profile, channel: req.channel }, main.table, items?.table);
+    const key = {
+      channel: req.channel,
+      profileId: profile.id,
+      profileVersion: profile.version,
+      fileSha256: sha256(req.file.bytes),
+      itemsSha256: req.items ? sha256(req.items.bytes) : null,
+    };
+    const dryRun = req.dryRun === true;
+    const resumeOf = dryRun ? null : await store.findUnfinishedRun(key);
+    const runId = resumeOf ?? ulid();
+    if (!dryRun && !resumeOf) await store.startRun(runId, key, req.file.name);
+
+    const report: ImportReport = {
+      runId,
+      resumed: resumeOf !== null,
+      dryRun,
+      channel: req.channel,
+      profile: { id: profile.id, version: profile.version },
+      file: { name: req.file.name, sha256: key.fileSha256, format: main.format, encoding: main.encoding, bom: main.bom },
+      ...(req.items && items ? { itemsFile: { name: req.items.name, sha256: key.itemsSha256 as string, encoding: items.encoding } } : {}),
+      ...mapped.stats,
+      ordersSeen: mapped.drafts.length + mapped.rejected.length,
+      imported: 0,
+      duplicates: 0,
+      updated: 0,
+      rejected: [],
+      refusedChanges: [],
+      autoIngestRate: 1,
+      startedAt,
+      finishedAt: startedAt,
+    };
+    const total = mapped.drafts.length + mapped.rejected.length;
+    let done = 0;
+    for (const r of mapped.rejected) {
+      const quarantineId = dryRun ? null : await this.quarantine(runId, profile, req.channel, r, main.table, items?.table);
+      report.rejected.push({ quarantineId, channelOrderId: r.channelOrderId, rowNumbers: r.rowNumbers, reasons: r.reasons });
+      this.deps.metrics?.rejected(req.channel, r.reasons.map((x) => x.code));
+      req.onProgress?.(++done, total);
+    }
+    for (const d of mapped.drafts) {
+      if (dryRun) {
+        const rec = await store.findOrder(d.channel, d.channelOrderId);
+        if (!rec) report.imported += 1;
+        else if (planSync(d, new Set(rec.appliedSteps)).length) report.updated += 1;
+        else report.duplicates += 1;
+      } else {
+        const out = await this.sync(d, profile, runId, false);
+        if (out.kind === 'rejected') {
+          const raw: RejectedOrder = { channelOrderId: d.channelOrderId, rowNumbers: d.rowNumbers, itemRowNumbers: [], reasons: out.reasons, rawRows: d.rawRows };
+          const quarantineId = await this.quarantine(runId, profile, req.channel, raw, main.table, items?.table, d.channelOrderId);
+          report.rejected.push({ quarantineId, channelOrderId: d.channelOrderId, rowNumbers: d.rowNumbers, reasons: out.reasons });
+          this.deps.metrics?.rejected(req.channel, out.reasons.map((x) => x.code));
+        } else {
+          report[out.kind === 'imported' ? 'imported' : out.kind === 'updated' ? 'updated' : 'duplicates'] += 1;
+          report.refusedChanges.push(...out.refused);
+        }
+      }
+      req.onProgress?.(++done, total);
+    }
+    report.rejected.sort((a, b) => (a.rowNumbers[0] ?? 0) - (b.rowNumbers[0] ?? 0));
+    const ok = report.imported + report.duplicates + report.updated;
+    report.autoIngestRate = report.ordersSeen === 0 ? 1 : ok / report.ordersSeen;
+    report.finishedAt = this.deps.now().toISOString();
+    if (!dryRun) await store.finishRun(runId, report);
+    return report;
+  }
+
+  /** Places a platform order if new and applies the platform's status changes through the order flow. */
+  async sync(d: ChannelOrderDraft, profile: MappingProfile, runId: string | null, touchedByPerson: boolean): Promise<SyncOutcome> {
+    const { store, orderIntake } = this.deps;
+    const fingerprint = draftFingerprint(d);
+    const rec = await store.findOrder(d.channel, d.channelOrderId);
+    const applied = new Set<SyncStep>(rec?.appliedSteps ?? []);
+    const actions = planSync(d, applied);
+    if (rec && actions.length === 0) {
+      if (rec.fingerprint !== fingerprint || rec.lastRunId !== runId) {
+        await store.saveOrder({ ...rec, fingerprint, profileId: profile.id, profileVersion: profile.version, touchedByPerson: rec.touchedByPerson || touchedByPerson, lastRunId: runId }, d);
+      }
+      // A run resumed after an interruption counts what it had already done itself as imported.
+      return { kind: rec.lastRunId === runId && runId !== null ? 'imported' : 'duplicate', orderId: rec.orderId, refused: [] };
+    }
+    let orderId = rec?.orderId ?? '';
+    let created = false;
+    const refused: RefusedChangeReport[] = [];
+    const save = () =>
+      store.saveOrder(
+        { channel: d.channel, channelOrderId: d.channelOrderId, orderId, appliedSteps: [...applied], fingerprint, profileId: profile.id, profileVersion: profile.version, touchedByPerson: (rec?.touchedByPerson ?? false) || touchedByPerson, lastRunId: runId },
+        d,
+      );
+    for (const a of actions) {
+      const key = stepKey(d.channel, d.channelOrderId, a.step);
+      try {
+        switch (a.step) {
+          case 'placed': {
+            const r = await orderIntake.place(toSubmission(d), key);
+            orderId = r.orderId;
+            created = true;
+            break;
+          }
+          case 'paid':
+            await orderIntake.confirmPayment(orderId, { amount: a.amount, currency: 'CNY', paymentRef: a.paymentRef }, key);
+            break;
+          case 'cancelled':
+            await orderIntake.cancel(orderId, a.reason, key);
+            break;
+          case 'refundRequested':
+            await orderIntake.requestRefund(orderId, a.amount, a.reason, key);
+            break;
+          case 'refunded':
+            await orderIntake.confirmRefund(orderId, a.amount, key);
+            break;
+        }
+      } catch (e) {
+        if (!(e instanceof OrderCommandRefused)) throw e;
+        if (a.step === 'placed') return { kind: 'rejected', reasons: [reason.refused(e.code, e.message)] };
+        refused.push({ channelOrderId: d.channelOrderId, orderId, step: a.step, code: e.code, message: e.message });
+        break;
+      }
+      applied.add(a.step);
+      await save();
+    }
+    if (refused.length) await save();
+    if (created) {
+      await store.resolveQuarantineOf(d.channel, d.channelOrderId);
+      this.deps.metrics?.ingested(d.channel, touchedByPerson);
+    }
+    if (!rec) return { kind: 'imported', orderId, refused };
+    return { kind: applied.size > rec.appliedSteps.length ? 'updated' : 'duplicate', orderId, refused };
+  }
+
+  private async quarantine(runId: string, profile: MappingProfile, channel: Channel, r: RejectedOrder, main: Table, items?: Table, id?: string): Promise<string> {
+    const pick = (t: Table, rows: number[]): Table => ({ headers: t.headers, rows: t.rows.filter((x) => rows.includes(x.rowNumber)) });
+    return this.deps.store.quarantine({
+      runId,
+      channel,
+      channelOrderId: id ?? r.channelOrderId,
+      profileId: profile.id,
+      profileVersion: profile.version,
+      orderTable: pick(main, r.rowNumbers),
+      itemsTable: items ? pick(items, r.itemRowNumbers) : null,
+      reasons: r.reasons,
+    });
+  }
+
+  /**
+   * A person's fix of a quarantined order: cells set by row number and column (as the file names
+   * it), then mapped again with the profile's current version and synced. The order counts as
+   * touched by a person in the auto-ingest rate. Still bad -> the entry stays open with the new reasons.
+   */
+  async fixQuarantined(id: string, edits: { rowNumber: number; column: string; value: string; file?: 'order' | 'items' }[]): Promise<{ entry: QuarantineEntry; outcome: SyncOutcome }> {
+    const { store } = this.deps;
+    const entry = await store.getQuarantine(id);
+    if (!entry) throw new DomainError('QUARANTINE_NOT_FOUND', `no quarantine entry ${id}`, { id }, 'not_found');
+    if (entry.status !== 'open') throw new DomainError('QUARANTINE_RESOLVED', `quarantine entry ${id} is already resolved`, { id });
+    const orderTable = structuredClone(entry.orderTable);
+    const itemsTable = entry.itemsTable ? structuredClone(entry.itemsTable) : null;
+    for (const e of edits) {
+      const t = e.file === 'items' ? itemsTable : orderTable;
+      if (!t) throw new DomainError('QUARANTINE_EDIT_INVALID', `entry ${id} has no items file`, { field: 'edits.file' }, 'invalid');
+      const col = t.headers.findIndex((h) => h.trim() === e.column.trim());
+      const row = t.rows.find((r) => r.rowNumber === e.rowNumber);
+      if (col < 0) throw new DomainError('QUARANTINE_EDIT_INVALID', `no column ${e.column}`, { field: 'edits.column', column: e.column }, 'invalid');
+      if (!row) throw new DomainError('QUARANTINE_EDIT_INVALID', `no row ${e.rowNumber} in entry ${id}`, { field: 'edits.rowNumber', rowNumber: e.rowNumber }, 'invalid');
+      while (row.cells.length <= col) row.cells.push('');
+      row.cells[col] = e.value;
+    }
+    const profile = this.deps.profiles.get(entry.profileId);
+    const mapped = mapOrders({ ...profile, channel: entry.channel }, orderTable, itemsTable ?? undefined);
+    const draft = mapped.drafts[0];
+    let outcome: SyncOutcome;
+    if (!draft) outcome = { kind: 'rejected', reasons: mapped.rejected[0]?.reasons ?? [] };
+    else outcome = await this.sync(draft, profile, entry.runId, true);
+    if (outcome.kind === 'rejected') await store.updateQuarantine(id, orderTable, itemsTable, outcome.reasons);
+    else await store.resolveQuarantine(id);
+    return { entry: (await store.getQuarantine(id)) as QuarantineEntry, outcome };
+  }
+}

@@ -1,0 +1,26 @@
+import type { OrderSubmission } from '@flowline/contracts';
+
+/** order-intake refused a command (HTTP 4xx with its domain code): the order is left as it is. */
+export class OrderCommandRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OrderCommandRefused';
+  }
+}
+
+/**
+ * order-intake's public command API as channel-gateway uses it. Every call carries an
+ * Idempotency-Key derived from (channel, channel order id, step), so a repeated import or a resumed
+ * run replays the first answer instead of applying a step twice.
+ */
+export interface OrderIntakePort {
+  place(submission: OrderSubmission, idempotencyKey: string): Promise<{ orderId: string; created: boolean }>;
+  confirmPayment(orderId: string, body: { amount: number; currency: string; paymentRef: string }, idempotencyKey: string): Promise<void>;
+  cancel(orderId: string, reason: string, idempotencyKey: string): Promise<void>;
+  requestRefund(orderId: string, amount: number, reason: string, idempotencyKey: string): Promise<void>;
+  confirmRefund(orderId: string, amount: number, idempotencyKey: string): Promise<void>;
+}

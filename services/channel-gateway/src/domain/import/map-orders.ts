@@ -1,0 +1,305 @@
+import type { Channel } from '@flowline/contracts';
+import { DomainError } from '@flowline/domain';
+import { parseAddress } from './address';
+import { cleanCell, fenText, normalizeHeader, platformTime, quantity, yuanToFen, type Read } from './cells';
+import { piiState, type PiiState } from './pii';
+import type { AfterSalesState, ColumnRef, MappingProfile, PlatformState } from './profile';
+import { reason, type RejectReason } from './rejections';
+import type { Table } from './table';
+
+/** One platform order as read from an export, before it becomes a canonical OrderSubmission. */
+export interface ChannelOrderDraft {
+  channel: Channel;
+  channelOrderId: string;
+  shopId: string;
+  /** The platform's status text and what it means for the flow. */
+  platformStatus: string;
+  state: PlatformState;
+  afterSales: AfterSalesState;
+  placedAt: string;
+  paidAt: string | null;
+  buyerNick?: string;
+  buyerId?: string;
+  recipient: string;
+  phone: string;
+  address: { province: string; city: string; district: string; street: string; detail: string; regionCode?: string } | null;
+  /** The address as the file wrote it. */
+  addressText: string;
+  pii: { name: PiiState; phone: PiiState; address: PiiState };
+  lines: { lineId: string; sku: string; title: string; quantity: number; unitPrice: number }[];
+  /** Integer fen. `paid` is what the buyer paid; the platform / shop discounts are kept apart for reconciliation. */
+  money: { goods: number; shippingFee: number; paid: number; orderDiscount: number; platformDiscount: number; shopDiscount: number; refund: number };
+  buyerMessage?: string;
+  sellerRemark?: string;
+  trackingNo?: string;
+  carrier?: string;
+  rowNumbers: number[];
+  /** The order's rows as header -> cell text (and its item rows for items-file layouts). */
+  rawRows: Record<string, string>[];
+}
+
+export interface RejectedOrder {
+  channelOrderId: string | null;
+  rowNumbers: number[];
+  /** Rows of the items file joined to the order (items-file layouts). */
+  itemRowNumbers: number[];
+  reasons: RejectReason[];
+  rawRows: Record<string, string>[];
+}
+
+export interface MappingResult {
+  drafts: ChannelOrderDraft[];
+  rejected: RejectedOrder[];
+  stats: { rowsRead: number; blankRows: number; summaryRows: number; duplicateRows: number };
+}
+
+/** An address is encrypted if any part is ciphertext, masked if any part is masked. */
+function addressPii(parts: string[]): PiiState {
+  const states = parts.map(piiState);
+  if (states.includes('encrypted')) return 'encrypted';
+  if (states.includes('masked')) return 'masked';
+  return states.includes('clear') ? 'clear' : 'absent';
+}
+
+const DEFAULT_SUMMARY_MARKERS = ['合计', '总计', '汇总', '小计', 'total', 'subtotal'];
+
+/** A file's header does not have the columns a profile needs (HTTP 422). */
+export function columnsMissing(profile: MappingProfile, file: string, missing: string[]): DomainError {
+  return new DomainError(
+    'IMPORT_COLUMNS_MISSING',
+    `${file} lacks column(s) ${missing.join(', ')} required by profile ${profile.id}@${profile.version} (缺少列：${missing.join('、')})`,
+    { profile: profile.id, version: profile.version, file, missing },
+    'invalid',
+  );
+}
+
+class Columns {
+  private readonly index = new Map<string, number>();
+  constructor(readonly headers: string[]) {
+    headers.forEach((h, i) => {
+      const n = normalizeHeader(h);
+      if (!this.index.has(n)) this.index.set(n, i);
+    });
+  }
+  /** Position of the first name of `ref` present in the header, or -1. */
+  find(ref: ColumnRef | undefined): number {
+    if (ref === undefined) return -1;
+    for (const name of Array.isArray(ref) ? ref : [ref]) {
+      const i = this.index.get(normalizeHeader(name));
+      if (i !== undefined) return i;
+    }
+    return -1;
+  }
+  /** Header text of `ref` as the file spells it, else its first name. */
+  label(ref: ColumnRef): string {
+    const i = this.find(ref);
+    return i >= 0 ? cleanCell(this.headers[i]) : Array.isArray(ref) ? ref[0] : ref;
+  }
+}
+
+function requireColumns(profile: MappingProfile, cols: Columns, refs: (ColumnRef | undefined)[], file: string): void {
+  const missing = refs.filter((r): r is ColumnRef => r !== undefined && cols.find(r) < 0).map((r) => (Array.isArray(r) ? r[0] : r));
+  if (missing.length) throw columnsMissing(profile, file, missing);
+}
+
+type Row = { rowNumber: number; cells: string[] };
+
+function rawOf(cols: Columns, row: Row): Record<string, string> {
+  const raw: Record<string, string> = {};
+  cols.headers.forEach((h, i) => {
+    const key = cleanCell(h) || `#${i + 1}`;
+    raw[key] = row.cells[i] ?? '';
+  });
+  return raw;
+}
+
+/** Drops blank, summary and exactly repeated rows; groups the rest by order id in file order. */
+function groupRows(table: Table, cols: Columns, idRef: ColumnRef, markers: string[], stats: MappingResult['stats']): Map<string, Row[]> {
+  const idIdx = cols.find(idRef);
+  const seen = new Set<string>();
+  const groups = new Map<string, Row[]>();
+  for (const r of table.rows) {
+    stats.rowsRead += 1;
+    const cells = r.cells.map((c) => cleanCell(c));
+    if (cells.every((c) => c === '')) {
+      stats.blankRows += 1;
+      continue;
+    }
+    const id = cells[idIdx] ?? '';
+    const lower = id.toLowerCase();
+    if (id === '' || markers.some((m) => lower.startsWith(m.toLowerCase()))) {
+      stats.summaryRows += 1;
+      continue;
+    }
+    const key = JSON.stringify(cells);
+    if (seen.has(key)) {
+      stats.duplicateRows += 1;
+      continue;
+    }
+    seen.add(key);
+    const list = groups.get(id) ?? [];
+    list.push({ rowNumber: r.rowNumber, cells });
+    groups.set(id, list);
+  }
+  return groups;
+}
+
+/**
+ * Maps a platform export (and its items file, for items-file layouts) to orders with a profile.
+ * Pure: the same table and profile always give the same drafts and rejections.
+ */
+export function mapOrders(profile: MappingProfile, table: Table, items?: Table): MappingResult {
+  const cols = new Columns(table.headers);
+  const o = profile.order;
+  const m = profile.money;
+  const l = profile.lines;
+  requireColumns(profile, cols, [o.id, o.status, o.placedAt, m.paid], 'order file');
+  const itemCols = l.from === 'items-file' ? new Columns(items?.headers ?? []) : cols;
+  if (l.from === 'items-file') {
+    if (!items) throw new DomainError('IMPORT_ITEMS_FILE_REQUIRED', `profile ${profile.id} joins an items file (--items / itemsFile)`, { profile: profile.id }, 'invalid');
+    requireColumns(profile, itemCols, [l.join, l.sku, l.title, l.quantity, l.unitPrice ?? l.lineTotal], 'items file');
+  } else requireColumns(profile, cols, [l.sku, l.title, l.quantity, l.unitPrice ?? l.lineTotal], 'order file');
+
+  const markers = o.summaryMarkers ?? DEFAULT_SUMMARY_MARKERS;
+  const stats = { rowsRead: 0, blankRows: 0, summaryRows: 0, duplicateRows: 0 };
+  const groups = groupRows(table, cols, o.id, markers, stats);
+  const itemGroups = l.from === 'items-file' && items ? groupRows(items, itemCols, l.join ?? o.id, markers, { rowsRead: 0, blankRows: 0, summaryRows: 0, duplicateRows: 0 }) : new Map<string, Row[]>();
+
+  const drafts: ChannelOrderDraft[] = [];
+  const rejected: RejectedOrder[] = [];
+  for (const [id, rows] of groups) {
+    const lineRows = l.from === 'items-file' ? (itemGroups.get(id) ?? []) : rows;
+    const rawRows = [...rows.map((r) => rawOf(cols, r)), ...(l.from === 'items-file' ? lineRows.map((r) => rawOf(itemCols, r)) : [])];
+    const rowNumbers = rows.map((r) => r.rowNumber);
+    const result = mapOne(profile, cols, itemCols, id, rows, lineRows);
+    if (Array.isArray(result)) rejected.push({ channelOrderId: id, rowNumbers, itemRowNumbers: l.from === 'items-file' ? lineRows.map((r) => r.rowNumber) : [], reasons: result, rawRows });
+    else drafts.push({ ...result, rowNumbers, rawRows });
+  }
+  return { drafts, rejected, stats };
+}
+
+function mapOne(
+  profile: MappingProfile,
+  cols: Columns,
+  itemCols: Columns,
+  id: string,
+  rows: Row[],
+  lineRows: Row[],
+): Omit<ChannelOrderDraft, 'rowNumbers' | 'rawRows'> | RejectReason[] {
+  const o = profile.order;
+  const m = profile.money;
+  const l = profile.lines;
+  const problems: RejectReason[] = [];
+  /** Order-level cell: the first non-empty value among the order's rows (Shopify fills only the first row). */
+  const cell = (ref: ColumnRef | undefined): string => {
+    const i = cols.find(ref);
+    if (i < 0) return '';
+    for (const r of rows) if (r.cells[i]) return r.cells[i];
+    return '';
+  };
+  const read = <T>(ref: ColumnRef | undefined, f: (t: string) => Read<T>, fallback: T, label = ref ? cols.label(ref) : ''): T => {
+    const r = f(cell(ref));
+    if (r.ok) return r.value;
+    problems.push(r.reason.code === 'BAD_TIME' ? reason.badTime(label, r.reason.detail) : r.reason.code === 'BAD_QUANTITY' ? reason.badQuantity(label, r.reason.detail) : reason.badAmount(label, r.reason.detail));
+    return fallback;
+  };
+  const money = profile.moneyUnit === 'fen' ? fenText : yuanToFen;
+
+  const statusText = cell(o.status);
+  const state = profile.statuses[statusText] ?? Object.entries(profile.statuses).find(([k]) => normalizeHeader(k) === normalizeHeader(statusText))?.[1];
+  if (!statusText) problems.push(reason.missing(cols.label(o.status)));
+  else if (!state) problems.push(reason.unknownStatus(cols.label(o.status), statusText));
+  const afterSalesText = cell(o.afterSalesStatus);
+  const afterSales: AfterSalesState = (afterSalesText && profile.afterSalesStatuses?.[afterSalesText]) || 'none';
+
+  const placedAt = read(o.placedAt, platformTime, null);
+  if (placedAt === null && cell(o.placedAt) === '') problems.push(reason.missing(cols.label(o.placedAt)));
+  const paidAt = read(o.paidAt, platformTime, null);
+
+  // Lines.
+  const lines: ChannelOrderDraft['lines'] = [];
+  if (lineRows.length === 0) problems.push(reason.noLines(cols.label(l.join ?? o.id)));
+  lineRows.forEach((r, n) => {
+    const at = (ref: ColumnRef | undefined) => {
+      const i = itemCols.find(ref);
+      return i >= 0 ? (r.cells[i] ?? '') : '';
+    };
+    const sku = at(l.sku);
+    const title = at(l.title);
+    if (!sku) problems.push(reason.missing(itemCols.label(l.sku)));
+    if (!title) problems.push(reason.missing(itemCols.label(l.title)));
+    const q = quantity(at(l.quantity));
+    if (!q.ok) problems.push(reason.badQuantity(itemCols.label(l.quantity), q.reason.detail));
+    let unitPrice = 0;
+    if (l.unitPrice) {
+      const p = money(at(l.unitPrice));
+      if (!p.ok || p.value < 0) problems.push(reason.badAmount(itemCols.label(l.unitPrice), at(l.unitPrice)));
+      else unitPrice = p.value;
+    } else if (l.lineTotal) {
+      const t = money(at(l.lineTotal));
+      if (!t.ok || t.value < 0) problems.push(reason.badAmount(itemCols.label(l.lineTotal), at(l.lineTotal)));
+      else if (q.ok && t.value % q.value !== 0) problems.push(reason.lineTotalNotDivisible(itemCols.label(l.lineTotal), at(l.lineTotal)));
+      else if (q.ok) unitPrice = t.value / q.value;
+    }
+    const lineId = at(l.lineId) || `${id}-${n + 1}`;
+    if (sku && title && q.ok) lines.push({ lineId, sku, title, quantity: q.value, unitPrice });
+  });
+
+  const shippingFee = read(m.shippingFee, money, 0);
+  const paid = read(m.paid, money, 0);
+  const platformDiscount = read(m.platformDiscount, money, 0);
+  const shopDiscount = read(m.shopDiscount, money, 0);
+  const refund = read(m.refund, money, 0);
+  const goods = lines.reduce((s, x) => s + x.quantity * x.unitPrice, 0);
+  // An unpaid (or closed unpaid) order shows 0 paid on most platforms: the amount due is then goods + shipping - discounts.
+  const due = paid > 0 || (state !== 'unpaid' && state !== 'closed') ? paid : goods + shippingFee - platformDiscount - shopDiscount;
+  const orderDiscount = goods + shippingFee - due;
+  if (lines.length && problems.length === 0 && orderDiscount < 0) problems.push(reason.totalMismatch(due, goods + shippingFee));
+
+  // Recipient and address: masked / encrypted values are flagged and kept as the platform sent them.
+  const recipient = cell(o.recipient);
+  const phone = cell(o.phone);
+  const separate = o.province !== undefined;
+  const parts = separate ? [o.province, o.city, o.district, o.street, o.detail].map((r) => cell(r)) : cell(o.address).split(/\s+/);
+  const addressText = separate ? parts.filter(Boolean).join(' ') : cell(o.address);
+  const pii = { name: piiState(recipient), phone: piiState(phone), address: addressPii(parts) };
+  let address: ChannelOrderDraft['address'] = null;
+  if (addressText) {
+    if (separate) {
+      // Encrypted parts are left empty (never copied as if they were an address); the flag says why.
+      const part = (ref: ColumnRef | undefined) => (piiState(cell(ref)) === 'encrypted' ? '' : cell(ref));
+      address = { province: part(o.province), city: part(o.city), district: part(o.district), street: part(o.street), detail: part(o.detail) };
+    } else if (pii.address !== 'encrypted') {
+      const parsed = parseAddress(addressText);
+      if (parsed) address = { province: parsed.province, city: parsed.city, district: parsed.district, street: parsed.street, detail: '', regionCode: parsed.regionCode };
+      else if (pii.address === 'clear') problems.push(reason.addressUnparsed(cols.label(o.address ?? ''), addressText));
+    }
+  }
+  if (pii.address === 'absent' && profile.channel !== 'offline') problems.push(reason.missing(cols.label(o.address ?? o.province ?? '收货地址')));
+
+  if (problems.length) return problems;
+  const opt = (k: string, v: string) => (v ? { [k]: v } : {});
+  return {
+    channel: profile.channel,
+    channelOrderId: id,
+    shopId: cell(o.shop) || profile.defaultShopId || `${profile.channel}-default`,
+    platformStatus: statusText,
+    state: state as PlatformState,
+    afterSales,
+    placedAt: placedAt as string,
+    paidAt,
+    ...opt('buyerNick', cell(o.buyerNick)),
+    ...opt('buyerId', cell(o.buyerId)),
+    recipient,
+    phone,
+    address,
+    addressText,
+    pii,
+    lines,
+    money: { goods, shippingFee, paid: due, orderDiscount, platformDiscount, shopDiscount, refund },
+    ...opt('buyerMessage', cell(o.buyerMessage)),
+    ...opt('sellerRemark', cell(o.sellerRemark)),
+    ...opt('trackingNo', cell(o.trackingNo)),
+    ...opt('carrier', cell(o.carrier)),
+  };
+}

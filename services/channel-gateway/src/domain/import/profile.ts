@@ -1,0 +1,131 @@
+import type { Channel } from '@flowline/contracts';
+
+/**
+ * A mapping profile: how one export layout of one platform becomes canonical orders. Data, not code
+ * (YAML under services/channel-gateway/profiles/, validated against PROFILE_SCHEMA); every imported
+ * order records the profile id and version it was mapped with.
+ *
+ * A column reference is a header name or a list of names the platform has used for it; headers are
+ * compared after normalizeHeader (spaces, bracket styles, case).
+ */
+export type ColumnRef = string | string[];
+
+/** What a platform's order status means for the order flow. */
+export const PLATFORM_STATES = ['unpaid', 'paid', 'shipped', 'completed', 'closed'] as const;
+export type PlatformState = (typeof PLATFORM_STATES)[number];
+
+/** What a platform's after-sales (售后) status means. */
+export const AFTER_SALES_STATES = ['none', 'refund_requested', 'refunded'] as const;
+export type AfterSalesState = (typeof AFTER_SALES_STATES)[number];
+
+export interface MappingProfile {
+  id: string;
+  version: number;
+  channel: Channel;
+  description: string;
+  /** Money columns hold yuan text ("128.00") or integer fen. */
+  moneyUnit: 'yuan' | 'fen';
+  /** Shop id for every order when the file has no shop column. */
+  defaultShopId?: string;
+  order: {
+    id: ColumnRef;
+    status: ColumnRef;
+    placedAt: ColumnRef;
+    paidAt?: ColumnRef;
+    shop?: ColumnRef;
+    buyerNick?: ColumnRef;
+    buyerId?: ColumnRef;
+    recipient?: ColumnRef;
+    phone?: ColumnRef;
+    /** One-line address, split with the national region codes. */
+    address?: ColumnRef;
+    province?: ColumnRef;
+    city?: ColumnRef;
+    district?: ColumnRef;
+    street?: ColumnRef;
+    detail?: ColumnRef;
+    buyerMessage?: ColumnRef;
+    sellerRemark?: ColumnRef;
+    trackingNo?: ColumnRef;
+    carrier?: ColumnRef;
+    afterSalesStatus?: ColumnRef;
+    /** Text the platform writes into the id column of summary rows (合计, 总计, Total ...). */
+    summaryMarkers?: string[];
+  };
+  money: {
+    /** What the buyer paid for the order (after every discount, with shipping). */
+    paid: ColumnRef;
+    shippingFee?: ColumnRef;
+    platformDiscount?: ColumnRef;
+    shopDiscount?: ColumnRef;
+    refund?: ColumnRef;
+  };
+  lines: {
+    /**
+     * `rows`: one row per line, rows of one order share the id (order fields may be on the first row only);
+     * `items-file`: lines come from a second file joined on `join` (Taobao classic 宝贝报表);
+     * `single`: the order row is its only line.
+     */
+    from: 'rows' | 'items-file' | 'single';
+    join?: ColumnRef;
+    lineId?: ColumnRef;
+    sku: ColumnRef;
+    title: ColumnRef;
+    quantity: ColumnRef;
+    /** Unit price before discounts; or `lineTotal` (quantity x price) when the file has only that. */
+    unitPrice?: ColumnRef;
+    lineTotal?: ColumnRef;
+    /** Sub-order status column (Douyin, Taobao sub-orders): a line may be closed on its own. */
+    status?: ColumnRef;
+  };
+  /** Platform status text -> flow state. An unlisted status rejects the row (UNKNOWN_STATUS). */
+  statuses: Record<string, PlatformState>;
+  /** After-sales status text -> refund state (unlisted or empty: none). */
+  afterSalesStatuses?: Record<string, AfterSalesState>;
+}
+
+const columnRef = { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }] };
+
+/** JSON Schema (draft 2020-12 subset, checked with Ajv) every profile file must satisfy. */
+export const PROFILE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'version', 'channel', 'description', 'moneyUnit', 'order', 'money', 'lines', 'statuses'],
+  properties: {
+    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,62}$' },
+    version: { type: 'integer', minimum: 1 },
+    channel: { enum: ['taobao', 'tmall', 'jd', 'pinduoduo', 'douyin', 'web', 'offline', 'api'] },
+    description: { type: 'string' },
+    moneyUnit: { enum: ['yuan', 'fen'] },
+    defaultShopId: { type: 'string', minLength: 1 },
+    order: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'status', 'placedAt'],
+      properties: {
+        ...Object.fromEntries(
+          ['id', 'status', 'placedAt', 'paidAt', 'shop', 'buyerNick', 'buyerId', 'recipient', 'phone', 'address', 'province', 'city', 'district', 'street', 'detail', 'buyerMessage', 'sellerRemark', 'trackingNo', 'carrier', 'afterSalesStatus'].map((k) => [k, columnRef]),
+        ),
+        summaryMarkers: { type: 'array', items: { type: 'string', minLength: 1 } },
+      },
+    },
+    money: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['paid'],
+      properties: Object.fromEntries(['paid', 'shippingFee', 'platformDiscount', 'shopDiscount', 'refund'].map((k) => [k, columnRef])),
+    },
+    lines: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['from', 'sku', 'title', 'quantity'],
+      properties: {
+        from: { enum: ['rows', 'items-file', 'single'] },
+        ...Object.fromEntries(['join', 'lineId', 'sku', 'title', 'quantity', 'unitPrice', 'lineTotal', 'status'].map((k) => [k, columnRef])),
+      },
+      anyOf: [{ required: ['unitPrice'] }, { required: ['lineTotal'] }],
+    },
+    statuses: { type: 'object', minProperties: 1, additionalProperties: { enum: [...PLATFORM_STATES] } },
+    afterSalesStatuses: { type: 'object', additionalProperties: { enum: [...AFTER_SALES_STATES] } },
+  },
+} as const;

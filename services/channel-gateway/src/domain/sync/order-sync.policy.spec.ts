@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { ChannelOrderDraft } from '../import/map-orders';
+import { planSync } from './order-sync.policy';
+
+const draft = (over: Partial<ChannelOrderDraft> = {}): ChannelOrderDraft => ({
+  channel: 'taobao',
+  channelOrderId: '4012345678901234567',
+  shopId: 's',
+  platformStatus: '买家已付款，等待卖家发货',
+  state: 'paid',
+  afterSales: 'none',
+  placedAt: '2025-11-25T07:59:00.000Z',
+  paidAt: '2025-11-25T08:00:00.000Z',
+  recipient: '张三',
+  phone: '13812345678',
+  address: null,
+  addressText: '',
+  pii: { name: 'clear', phone: 'clear', address: 'clear' },
+  lines: [{ lineId: '1', sku: 'A', title: 'a', quantity: 1, unitPrice: 100 }],
+  money: { goods: 100, shippingFee: 0, paid: 100, orderDiscount: 0, platformDiscount: 0, shopDiscount: 0, refund: 0 },
+  rowNumbers: [2],
+  rawRows: [],
+  ...over,
+});
+
+describe('platform status -> order flow', () => {
+  it('places and pays a paid order', () => {
+    expect(planSync(draft(), new Set()).map((a) => a.step)).toEqual(['placed', 'paid']);
+  });
+
+  it('cancels an order the platform closed before payment', () => {
+    expect(planSync(draft({ state: 'closed', paidAt: null, platformStatus: '交易关闭' }), new Set(['placed']))).toEqual([
+      { step: 'cancelled', reason: 'platform closed the unpaid order (taobao 交易关闭)' },
+    ]);
+  });
+
+  it('refunds (request + record) an order the platform closed after payment', () => {
+    expect(planSync(draft({ state: 'closed', platformStatus: '交易关闭' }), new Set(['placed', 'paid'])).map((a) => [a.step, 'amount' in a ? a.amount : null])).toEqual([
+      ['refundRequested', 100],
+      ['refunded', 100],
+    ]);
+  });
+
+  it('asks for a refund on an after-sales request, and records it once refunded', () => {
+    expect(planSync(draft({ afterSales: 'refund_requested', money: { ...draft().money, refund: 60 } }), new Set(['placed', 'paid']))).toEqual([
+      { step: 'refundRequested', amount: 60, reason: 'platform after-sales refund (taobao 买家已付款，等待卖家发货)' },
+    ]);
+    expect(planSync(draft({ afterSales: 'refunded', money: { ...draft().money, refund: 60 } }), new Set(['placed', 'paid', 'refundRequested'])).map((a) => a.step)).toEqual(['refunded']);
+  });
+
+  it('repeats nothing already applied', () => {
+    expect(planSync(draft(), new Set(['placed', 'paid']))).toEqual([]);
+  });
+});

@@ -1,0 +1,48 @@
+import type { OrderSubmission } from '@flowline/contracts';
+import { OrderCommandRefused, type OrderIntakePort } from '../application/order-intake.port';
+
+/** order-intake over REST (its README: POST /api/orders, /payments, /cancel, /refunds, /refunds/confirm). */
+export class OrderIntakeHttpClient implements OrderIntakePort {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  private async post(path: string, body: unknown, key: string): Promise<{ status: number; json: Record<string, unknown> }> {
+    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await res.text();
+    const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+    if (res.status >= 500) throw new Error(`order-intake ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+    if (res.status >= 400) {
+      const errors = Array.isArray(json.errors) ? (json.errors as { field?: string; message?: string }[]).map((e) => `${e.field}: ${e.message}`).join('; ') : '';
+      throw new OrderCommandRefused(res.status, String(json.code ?? `HTTP_${res.status}`), errors || String(json.message ?? text.slice(0, 300)));
+    }
+    return { status: res.status, json };
+  }
+
+  async place(submission: OrderSubmission, key: string): Promise<{ orderId: string; created: boolean }> {
+    const r = await this.post('/api/orders', submission, key);
+    return { orderId: String(r.json.orderId), created: r.status === 201 };
+  }
+
+  async confirmPayment(orderId: string, body: { amount: number; currency: string; paymentRef: string }, key: string): Promise<void> {
+    await this.post(`/api/orders/${encodeURIComponent(orderId)}/payments`, body, key);
+  }
+
+  async cancel(orderId: string, reason: string, key: string): Promise<void> {
+    await this.post(`/api/orders/${encodeURIComponent(orderId)}/cancel`, { reason }, key);
+  }
+
+  async requestRefund(orderId: string, amount: number, reason: string, key: string): Promise<void> {
+    await this.post(`/api/orders/${encodeURIComponent(orderId)}/refunds`, { amount, reason }, key);
+  }
+
+  async confirmRefund(orderId: string, amount: number, key: string): Promise<void> {
+    await this.post(`/api/orders/${encodeURIComponent(orderId)}/refunds/confirm`, { amount }, key);
+  }
+}

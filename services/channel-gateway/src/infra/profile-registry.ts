@@ -1,0 +1,84 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Channel } from '@flowline/contracts';
+import { DomainError } from '@flowline/domain';
+import Ajv from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { PROFILE_SCHEMA, type MappingProfile } from '../domain/import/profile';
+
+/** The default profiles shipped with the service (services/channel-gateway/profiles). */
+export const DEFAULT_PROFILE_DIR = resolve(__dirname, '../../profiles');
+
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+const validate = ajv.compile<MappingProfile>(PROFILE_SCHEMA);
+
+/** Parses and validates one profile (YAML or JSON text); refuses with PROFILE_INVALID naming each problem. */
+export function parseProfile(text: string, source: string): MappingProfile {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (e) {
+    throw new DomainError('PROFILE_INVALID', `${source}: not YAML: ${(e as Error).message}`, { source }, 'invalid');
+  }
+  if (!validate(data)) {
+    const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
+    throw new DomainError('PROFILE_INVALID', `${source}: ${errors.join('; ')}`, { source, errors }, 'invalid');
+  }
+  return data;
+}
+
+/** Which shipped profile a channel uses when none is named. */
+const DEFAULTS: Record<Channel, string | null> = {
+  taobao: 'taobao-classic',
+  tmall: 'taobao-current',
+  jd: 'jd',
+  pinduoduo: 'pinduoduo',
+  douyin: 'douyin',
+  web: 'shopify',
+  offline: 'offline-pos',
+  api: null,
+};
+
+/**
+ * Profiles by id: the shipped defaults plus every *.yaml in CHANNEL_PROFILE_DIRS (custom layouts).
+ * A profile id may appear in several versions; `get(id)` is the highest, `get(id, v)` one version.
+ */
+export class ProfileRegistry {
+  private readonly byId = new Map<string, MappingProfile[]>();
+
+  constructor(dirs: string[] = [DEFAULT_PROFILE_DIR]) {
+    for (const dir of dirs) {
+      for (const f of readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort()) this.add(parseProfile(readFileSync(join(dir, f), 'utf8'), f));
+    }
+  }
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): ProfileRegistry {
+    const extra = (env.CHANNEL_PROFILE_DIRS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    return new ProfileRegistry([DEFAULT_PROFILE_DIR, ...extra]);
+  }
+
+  add(p: MappingProfile): void {
+    const list = (this.byId.get(p.id) ?? []).filter((x) => x.version !== p.version);
+    list.push(p);
+    list.sort((a, b) => b.version - a.version);
+    this.byId.set(p.id, list);
+  }
+
+  list(): MappingProfile[] {
+    return [...this.byId.values()].flat();
+  }
+
+  get(id: string, version?: number): MappingProfile {
+    const list = this.byId.get(id) ?? [];
+    const p = version === undefined ? list[0] : list.find((x) => x.version === version);
+    if (!p) throw new DomainError('PROFILE_NOT_FOUND', `no mapping profile ${id}${version ? `@${version}` : ''}`, { profile: id, version }, 'not_found');
+    return p;
+  }
+
+  /** The profile for a channel: the named one, else the channel's default. */
+  resolve(channel: Channel, profileId?: string): MappingProfile {
+    const id = profileId ?? DEFAULTS[channel];
+    if (!id) throw new DomainError('PROFILE_REQUIRED', `channel ${channel} has no default file layout: name a profile`, { channel }, 'invalid');
+    return this.get(id);
+  }
+}

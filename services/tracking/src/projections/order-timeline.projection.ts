@@ -257,6 +257,30 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
       };
     case 'ApprovalWithdrawn':
       return { what: { zh: '审批已撤回', en: 'Approval withdrawn' }, why: reason(e.data.reason) };
+    case 'ApprovalStepStarted': {
+      const who = e.data.role ? labelOf(ROLE_LABELS, e.data.role) : { zh: (e.data.approvers ?? []).join('、'), en: (e.data.approvers ?? []).join(', ') };
+      return {
+        what: { zh: `等待${who.zh}审批（${e.data.step}，第 ${e.data.attempt} 次，时限 ${e.data.dueAt}）`, en: `Waiting for ${who.en} (${e.data.step}, attempt ${e.data.attempt}, due ${e.data.dueAt})` },
+      };
+    }
+    case 'ApprovalStepSkipped':
+      return { what: { zh: `跳过审批环节「${e.data.step}」`, en: `Step ${e.data.step} skipped` }, why: reason(e.data.reason) };
+    case 'ApprovalStepDelegated':
+      return { what: { zh: `${e.data.by} 将「${e.data.step}」转交 ${e.data.to}`, en: `${e.data.by} delegated ${e.data.step} to ${e.data.to}` }, why: reason(e.data.reason) };
+    case 'ApprovalVoteRecorded':
+      return { what: { zh: `${e.data.by} 同意（${e.data.step}），尚待 ${e.data.remaining.join('、')}`, en: `${e.data.by} approved (${e.data.step}); still waiting for ${e.data.remaining.join(', ')}` }, why: reason(e.data.comment) };
+    case 'ApprovalReturned': {
+      const role = labelOf(ROLE_LABELS, e.data.role);
+      return { what: { zh: `${role.zh} ${e.data.by} 退回修改（${e.data.step}）`, en: `${role.en} ${e.data.by} returned it for changes (${e.data.step})` }, why: reason(e.data.comment) };
+    }
+    case 'ApprovalResubmitted':
+      return { what: { zh: `${e.data.by} 修改后重新提交（${e.data.step}）`, en: `${e.data.by} resubmitted after changes (${e.data.step})` }, why: reason(e.data.comment) };
+    case 'ApprovalStepReminded':
+      return { what: { zh: `审批提醒：「${e.data.step}」临近时限 ${e.data.dueAt}`, en: `Reminder: ${e.data.step} is due ${e.data.dueAt}` } };
+    case 'ApprovalStepEscalated':
+      return { what: { zh: `审批超时，「${e.data.step}」已升级至 ${e.data.to}`, en: `Overdue: ${e.data.step} escalated to ${e.data.to}` } };
+    case 'ApprovalExpired':
+      return { what: { zh: `审批过期（${e.data.step}）`, en: `Approval expired (${e.data.step})` } };
 
     // ---- fulfillment.events.v1
     case 'ShipmentPacked':

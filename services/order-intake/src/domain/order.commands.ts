@@ -29,7 +29,8 @@ export type OrderCommand =
   | Cmd<'RecordRejection', { approvalId: string; chain: string; reason: string; rejectedBy?: string }>
   | Cmd<'ReleaseToFulfillment', { priority: 'normal' | 'high'; freeShipping: boolean; requiresQc: boolean; decisions: RuleDecisionRecord[] }>
   | Cmd<'RecordPacked', { shipmentId: string; waybillNo?: string }>
-  | Cmd<'RecordShipped', { shipmentId: string; carrier: string; trackingNumber: string }>
+  /** `lastOfParcels`: the last of several parcels left (fulfillment ships an order per warehouse); it may be another parcel than the one recorded packed. */
+  | Cmd<'RecordShipped', { shipmentId: string; carrier: string; trackingNumber: string; lastOfParcels?: boolean }>
   | Cmd<'RecordDelivered', { deliveredAt: string }>
   | Cmd<'Archive', object>
   | Cmd<'Cancel', { reason: string }>

@@ -317,6 +317,13 @@ describe('shipment', () => {
       .when(cmd({ ...validCommand('RecordShipped'), data: { orderId: ORDER_ID, shipmentId: 'SHP-2', carrier: 'SF', trackingNumber: 'X' } }))
       .thenThrows({ code: 'ORDER_SHIPMENT_MISMATCH' });
   });
+
+  it('ships an order in several parcels with its last parcel, which may not be the one recorded packed', () => {
+    spec
+      .given(eventsTo('packed'))
+      .when(cmd({ ...validCommand('RecordShipped'), data: { orderId: ORDER_ID, shipmentId: 'SHP-2', carrier: 'SF', trackingNumber: 'X', lastOfParcels: true } }))
+      .thenEvents((events) => expect(events.map((e) => [e.type, (e.data as { shipmentId?: string }).shipmentId])).toEqual([['OrderShipped', 'SHP-2']]));
+  });
 });
 
 describe('events', () => {

@@ -207,7 +207,7 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
       text('shipmentId', c.data.shipmentId, 100);
       return [{ type: 'OrderPacked', data: { orderId, shipmentId: c.data.shipmentId, ...(c.data.waybillNo ? { waybillNo: c.data.waybillNo } : {}), packedAt: now } }];
     case 'RecordShipped':
-      if (s.shipment && s.shipment.shipmentId !== c.data.shipmentId)
+      if (s.shipment && s.shipment.shipmentId !== c.data.shipmentId && !c.data.lastOfParcels)
         throw OrderErrors.conflict(OrderErrorCode.ShipmentMismatch, `the order was packed as shipment ${s.shipment.shipmentId}, not ${c.data.shipmentId}`);
       text('carrier', c.data.carrier, 100);
       text('trackingNumber', c.data.trackingNumber, 100);

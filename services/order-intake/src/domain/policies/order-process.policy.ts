@@ -214,7 +214,16 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
           if (s.status !== 'packed' || event.data.allShipped === false) return [];
           return [
             order(
-              { type: 'RecordShipped', data: { orderId, shipmentId: event.data.shipmentId, carrier: event.data.carrier, trackingNumber: event.data.trackingNumber } },
+              {
+                type: 'RecordShipped',
+                data: {
+                  orderId,
+                  shipmentId: event.data.shipmentId,
+                  carrier: event.data.carrier,
+                  trackingNumber: event.data.trackingNumber,
+                  ...(event.data.allShipped === true ? { lastOfParcels: true } : {}),
+                },
+              },
               null,
               'carrier took the parcel',
             ),

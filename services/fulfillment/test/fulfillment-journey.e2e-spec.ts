@@ -1,0 +1,238 @@
+import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
+import { anOrderSubmission, createTestDatabase, grandTotalOf, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import type { TrackingOrderDetailView } from '@flowline/contracts';
+import { createKafka } from '@flowline/messaging';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/*
+ * The order journey past ready_to_ship, each service its own process (node -r @swc-node/register
+ * services/<svc>/src/main.ts) on its own database, one topic prefix: order-intake sends
+ * StartFulfillment / StopFulfillment, fulfillment picks, packs and ships over its REST API, the
+ * simulated carrier (one state every 600 ms here) delivers, and tracking shows it all.
+ */
+
+const prefix = testTopicPrefix();
+const dbs: Awaited<ReturnType<typeof createTestDatabase>>[] = [];
+const procs: Record<string, ServiceProcess> = {};
+type Json = Record<string, any>;
+
+async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? (JSON.parse(text) as Json) : null };
+}
+
+const intake = (method: string, path: string, body?: unknown) => call(procs['order-intake'].httpUrl, method, path, body, { 'idempotency-key': `k-${uniqueSuffix()}` });
+const inventory = (method: string, path: string, body?: unknown) => call(procs.inventory.httpUrl, method, path, body);
+const wh = (method: string, path: string, body?: unknown, key = `k-${uniqueSuffix()}`) =>
+  call(procs.fulfillment.httpUrl, method, `/api/fulfillment${path}`, method === 'GET' ? undefined : (body ?? {}), method === 'GET' ? {} : { 'idempotency-key': key });
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000, everyMs = 250, last?: () => unknown): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last?.() ?? null).slice(0, 3000)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+async function placeAndPay(lines: { sku: string; quantity: number }[]): Promise<string> {
+  const submission = anOrderSubmission({
+    channelOrderId: `TM${Date.now()}${uniqueSuffix()}`,
+    lines: lines.map((l, i) => ({ lineId: `L${i + 1}`, sku: l.sku, title: l.sku, quantity: l.quantity, unitPrice: 12800, lineDiscount: 0, category: 'tea' })),
+  });
+  const placed = await intake('POST', '/api/orders', submission);
+  expect(placed.status, JSON.stringify(placed.json)).toBe(201);
+  const orderId = placed.json!.orderId as string;
+  const paid = await intake('POST', `/api/orders/${orderId}/payments`, { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}` });
+  expect(paid.status, JSON.stringify(paid.json)).toBe(200);
+  return orderId;
+}
+
+async function tracked(orderId: string, until: (d: TrackingOrderDetailView) => boolean, what: string): Promise<TrackingOrderDetailView> {
+  let seen: unknown;
+  return eventually(
+    what,
+    async () => {
+      const r = await call(procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`);
+      if (r.status !== 200) return undefined;
+      const d = r.json as unknown as TrackingOrderDetailView;
+      seen = { stage: d.order.stage, flags: d.order.flags, timeline: d.timeline.map((t) => t.type) };
+      return until(d) ? d : undefined;
+    },
+    90_000,
+    250,
+    () => seen,
+  );
+}
+
+/** The order's parcels once fulfillment received StartFulfillment. */
+async function parcels(orderId: string, until: (o: Json) => boolean = () => true): Promise<Json> {
+  return eventually(`parcels of ${orderId}`, async () => {
+    const r = await call(procs.fulfillment.httpUrl, 'GET', `/api/fulfillment/orders/${orderId}`);
+    return r.status === 200 && until(r.json!) ? r.json! : undefined;
+  });
+}
+
+async function scanAndPack(shipment: Json): Promise<Json> {
+  for (const line of shipment.lines as { sku: string; quantity: number }[]) {
+    const scanned = await wh('POST', `/shipments/${shipment.shipmentId}/scans`, { sku: line.sku, quantity: line.quantity });
+    expect(scanned.status, JSON.stringify(scanned.json)).toBe(200);
+  }
+  const packed = await wh('POST', `/shipments/${shipment.shipmentId}/pack`, {});
+  expect(packed.status, JSON.stringify(packed.json)).toBe(200);
+  return packed.json!;
+}
+
+beforeAll(async () => {
+  const common = { KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'warn' };
+  const specs: [string, Record<string, string>][] = [
+    ['inventory', { INVENTORY_CONSUMER_GROUP: `inventory-e2e-${uniqueSuffix()}` }],
+    ['order-intake', {}],
+    ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-e2e-${uniqueSuffix()}` }],
+    ['fulfillment', { FULFILLMENT_SIM_CARRIER_STEP_MS: '600' }],
+  ];
+  await Promise.all(
+    specs.map(async ([service, env]) => {
+      const db = await createTestDatabase(`e2e_${service.replace('-', '_')}`);
+      dbs.push(db);
+      procs[service] = await startServiceProcess({ service, env: { ...common, ...env, DATABASE_URL: db.url }, readyTimeoutMs: 120_000 });
+    }),
+  );
+  for (const [id, name, priority] of [['WH-HZ-01', '杭州仓', 1], ['WH-SH-01', '上海仓', 2]] as const) {
+    expect((await inventory('PUT', `/api/stock/warehouses/${id}`, { name, priority })).status).toBe(200);
+  }
+  for (const [sku, warehouseId] of [['TEA-LJ-250', 'WH-HZ-01'], ['CUP-CLAY-01', 'WH-SH-01']] as const) {
+    expect((await inventory('PUT', `/api/stock/skus/${sku}`, { name: sku })).status).toBe(200);
+    const received = await inventory('POST', '/api/stock/receipts', { sku, warehouseId, quantity: 100, reference: 'PO-E2E' });
+    expect(received.status, JSON.stringify(received.json)).toBe(201);
+  }
+}, 300_000);
+
+afterAll(async () => {
+  if (process.env.E2E_DEBUG) for (const [name, p] of Object.entries(procs)) console.log(`---- ${name}\n${p.output().slice(-4000)}`);
+  await Promise.all(Object.values(procs).map((p) => p.stop('SIGTERM').catch(() => undefined)));
+  const admin = createKafka({ brokers: kafkaBrokers(), clientId: 'fulfillment-e2e-cleanup' }).admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
+  await admin.disconnect();
+  for (const db of dbs) await db.drop();
+}, 120_000);
+
+describe('fulfillment across services, seen in tracking', () => {
+  it('placed -> paid -> reserved -> ready_to_ship -> picked -> packed -> shipped -> delivered on the simulated carrier', async () => {
+    const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 2 }]);
+    const o = await parcels(orderId);
+    expect(o.shipments).toHaveLength(1);
+    const [parcel] = o.shipments as Json[];
+    expect(parcel).toMatchObject({ warehouseId: 'WH-HZ-01', status: 'created', lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2 }] });
+    const pickList = await wh('GET', '/warehouses/WH-HZ-01/pick-list');
+    expect(pickList.json!.shipments.map((s: Json) => s.shipmentId)).toContain(parcel.shipmentId);
+
+    expect((await wh('POST', `/shipments/${parcel.shipmentId}/pick`)).status).toBe(200);
+    const wrong = await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'CUP-CLAY-01', quantity: 1 });
+    expect(wrong.status).toBe(409);
+    expect(wrong.json).toMatchObject({ code: 'SCAN_WRONG_SKU', details: { sku: 'CUP-CLAY-01', expected: ['TEA-LJ-250'] } });
+    const tooMany = await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 3 });
+    expect(tooMany.json).toMatchObject({ code: 'SCAN_QUANTITY_EXCEEDED' });
+    const incomplete = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {});
+    expect(incomplete.json).toMatchObject({ code: 'PACK_INCOMPLETE' });
+    const badCarrier = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, { carrier: 'NOPE' });
+    expect(badCarrier.json).toMatchObject({ code: 'CARRIER_NOT_CONFIGURED' });
+
+    expect((await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 2 })).status).toBe(200);
+    const key = `pack-${uniqueSuffix()}`;
+    const packed = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {}, key);
+    expect(packed.json).toMatchObject({ status: 'packed', carrier: 'SIM' });
+    // The same Idempotency-Key replays the first reply; another body with it is refused.
+    expect((await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {}, key)).json).toEqual(packed.json);
+    expect((await wh('POST', `/shipments/${parcel.shipmentId}/pack`, { carrier: 'SIM' }, key)).status).toBe(422);
+    const label = await wh('GET', `/shipments/${parcel.shipmentId}/label`);
+    expect(label.json).toMatchObject({ waybillNo: packed.json!.waybillNo, barcode: { value: packed.json!.waybillNo } });
+    expect((await wh('GET', `/orders/${orderId}/freeze`)).json).toMatchObject({ frozen: true });
+
+    await tracked(orderId, (d) => d.order.stage === 'packed', 'packed in tracking');
+    const shipped = await wh('POST', `/shipments/${parcel.shipmentId}/ship`, {});
+    expect(shipped.json).toMatchObject({ status: 'shipped', trackingNumber: packed.json!.waybillNo });
+
+    const d = await tracked(orderId, (x) => x.order.stage === 'delivered', 'delivered in tracking');
+    const types = d.timeline.map((t) => t.type);
+    const order = ['OrderPlaced', 'OrderPaid', 'StockReserved', 'OrderReadyToShip', 'ShipmentPacked', 'OrderPacked', 'ShipmentShipped', 'OrderShipped', 'ShipmentDelivered', 'OrderDelivered'];
+    for (const t of order) expect(types, t).toContain(t);
+    for (let i = 1; i < order.length; i++) expect(types.indexOf(order[i - 1]), `${order[i - 1]} before ${order[i]}`).toBeLessThan(types.indexOf(order[i]));
+    expect(types.filter((t) => t === 'ShipmentTrackingUpdated').length).toBe(4);
+    const final = await parcels(orderId);
+    expect(final.shipments[0]).toMatchObject({ status: 'delivered', carrierState: 'delivered' });
+    expect(Date.parse(final.shipments[0].shippedAt)).toBeLessThan(Date.parse(final.shipments[0].deliveredAt));
+  }, 180_000);
+
+  it('a two-warehouse order ships in two parcels and is delivered when both are', async () => {
+    const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }, { sku: 'CUP-CLAY-01', quantity: 2 }]);
+    const o = await parcels(orderId);
+    expect(o.shipments.map((s: Json) => [s.warehouseId, s.lines.map((l: Json) => `${l.sku}x${l.quantity}`)])).toEqual([
+      ['WH-HZ-01', ['TEA-LJ-250x1']],
+      ['WH-SH-01', ['CUP-CLAY-01x2']],
+    ]);
+    const [a, b] = o.shipments as Json[];
+    await scanAndPack(a);
+    expect((await wh('POST', `/shipments/${a.shipmentId}/ship`, {})).status).toBe(200);
+    // The first parcel travels alone: the order waits for the second before it is shipped.
+    await parcels(orderId, (x) => x.shipments[0].carrierState === 'in_transit');
+    expect((await call(procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`)).json!.order.stage).toBe('packed');
+    await scanAndPack(b);
+    expect((await wh('POST', `/shipments/${b.shipmentId}/ship`, {})).status).toBe(200);
+    const d = await tracked(orderId, (x) => x.order.stage === 'delivered', 'delivered in tracking');
+    const at = (type: string, n = 0) => d.timeline.map((t, i) => (t.type === type ? i : -1)).filter((i) => i >= 0)[n];
+    expect(at('OrderShipped')).toBeGreaterThan(at('ShipmentShipped', 1));
+    expect(at('OrderDelivered')).toBeGreaterThan(at('ShipmentDelivered', 1));
+    expect(d.timeline.filter((t) => t.type === 'OrderShipped')).toHaveLength(1);
+  }, 180_000);
+
+  it('a cancel before packing stops the parcel: withdrawn from the pick list, packing refused', async () => {
+    const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
+    const [parcel] = (await parcels(orderId)).shipments as Json[];
+    expect((await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 1 })).status).toBe(200);
+    expect((await intake('POST', `/api/orders/${orderId}/cancel`, { reason: '买家要求取消' })).status).toBe(200);
+    const stopped = await parcels(orderId, (x) => x.shipments[0].status === 'stopped');
+    expect(stopped.stop).toMatchObject({ reason: '买家要求取消' });
+    const pickList = await wh('GET', '/warehouses/WH-HZ-01/pick-list');
+    expect(pickList.json!.shipments.map((s: Json) => s.shipmentId)).not.toContain(parcel.shipmentId);
+    const pack = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {});
+    expect(pack.status).toBe(409);
+    expect(pack.json).toMatchObject({ code: 'SHIPMENT_STOPPED' });
+    const d = await tracked(orderId, (x) => x.timeline.some((t) => t.type === 'FulfillmentStopped') && x.timeline.some((t) => t.type === 'StockReleased'), 'stopped in tracking');
+    expect(d.order.stage).toBe('cancelled');
+  }, 120_000);
+
+  it('a cancel after packing raises an intercept: confirmed -> stopped; rejected -> shipped after the stop; the ledger stays consistent', async () => {
+    const confirmedId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
+    const rejectedId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
+    for (const orderId of [confirmedId, rejectedId]) {
+      const [parcel] = (await parcels(orderId)).shipments as Json[];
+      await scanAndPack(parcel);
+      await tracked(orderId, (d) => d.order.stage === 'packed', 'packed in tracking');
+      expect((await intake('POST', `/api/orders/${orderId}/cancel`, { reason: '买家要求取消' })).status).toBe(200);
+      await parcels(orderId, (x) => x.shipments[0].status === 'intercept_requested');
+      const ship = await wh('POST', `/shipments/${parcel.shipmentId}/ship`, {});
+      expect(ship.json).toMatchObject({ code: 'INTERCEPT_PENDING' });
+      if (orderId === confirmedId) {
+        expect((await wh('POST', `/shipments/${parcel.shipmentId}/intercept/confirm`)).json).toMatchObject({ status: 'stopped' });
+      } else {
+        expect((await wh('POST', `/shipments/${parcel.shipmentId}/intercept/reject`)).json).toMatchObject({ status: 'shipped', shippedAfterStop: true });
+      }
+    }
+    const c = await tracked(confirmedId, (x) => x.timeline.some((t) => t.type === 'FulfillmentStopped'), 'intercept confirmed in tracking');
+    expect(c.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ShipmentInterceptRequested', 'FulfillmentStopped', 'StockReleased']));
+    expect(c.timeline.find((t) => t.type === 'FulfillmentStopped')!.what.zh).toContain('拆包回库');
+    const r = await tracked(rejectedId, (x) => x.timeline.some((t) => t.type === 'ShipmentShipped'), 'intercept rejected in tracking');
+    expect(r.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ShipmentInterceptRequested', 'ShipmentShipped']));
+    const verify = await inventory('GET', '/api/stock/verify');
+    expect(verify.json).toMatchObject({ consistent: true, drifts: [] });
+  }, 180_000);
+});

@@ -9,6 +9,7 @@ export * from './grpc/grpc-health';
 export * from './grpc/grpc-options';
 export * from './platform.module';
 export * from './validation';
+export * from './request-checks';
 export { HealthController } from './health.controller';
 export { MetricsController } from './metrics.controller';
 export * from './testing/grpc-probe';

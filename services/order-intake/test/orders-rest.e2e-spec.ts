@@ -149,7 +149,7 @@ describe('order-intake REST API', () => {
       expect(res.headers.get('etag')).toBe('"0"');
     });
 
-    it('lists with filters and cursor pagination, newest first, page size capped', async () => {
+    it('lists with filters and cursor pagination, newest first, page size at most 100 (above: 400)', async () => {
       const shopId = uniq('shop');
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push(((await place(body({ shopId, channel: 'jd' }))).json as OrderView).orderId);
@@ -163,7 +163,11 @@ describe('order-intake REST API', () => {
         cursor = page.json?.nextCursor as string | null;
       } while (cursor);
       expect(seen).toEqual([...ids].reverse());
-      const capped = await call('GET', '/api/orders?limit=100000');
+      // Out of range is refused naming the field (issue #11: never silently clamped); 100 is the cap.
+      const tooBig = await call('GET', '/api/orders?limit=100000');
+      expect(tooBig.status).toBe(400);
+      expect(tooBig.json).toMatchObject({ code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ field: 'limit', constraint: 'max' })] });
+      const capped = await call('GET', '/api/orders?limit=100');
       expect(capped.status).toBe(200);
       expect((capped.json?.orders as unknown[]).length).toBeLessThanOrEqual(100);
       expect((await call('GET', '/api/orders?cursor=garbage')).status).toBe(422);

@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { inventoryV1 } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
+import { enumValues, optionalId, pageSize, RequestValidationError, requireId } from '@flowline/platform';
 import type { CommandMeta } from '../../application/inventory-commands';
 import type { WarehouseLevel } from '../../application/inventory.service';
 import type { AdjustmentReason } from '../../domain/stock-ledger.decider';
@@ -24,6 +25,12 @@ function toLevel(l: WarehouseLevel): Level {
     warehouseName: l.warehouseName,
   };
 }
+
+const STATUS_NAMES: Record<string, string> = {
+  RESERVATION_STATUS_ACTIVE: 'RESERVATION_STATUS_ACTIVE',
+  RESERVATION_STATUS_RELEASED: 'RESERVATION_STATUS_RELEASED',
+  RESERVATION_STATUS_COMMITTED: 'RESERVATION_STATUS_COMMITTED',
+};
 
 const STATUS: Record<ReservationRow['status'], string> = {
   reserved: 'RESERVATION_STATUS_ACTIVE',
@@ -58,8 +65,8 @@ export class InventoryGrpcController {
     await this.runtime.service.run({
       type: 'ReceiveStock',
       meta: this.meta(req.meta, 'receipt'),
-      sku: req.sku,
-      warehouseId: req.warehouseId,
+      sku: requireId('sku', req.sku),
+      warehouseId: requireId('warehouseId', req.warehouseId),
       quantity: Number(req.quantity),
       ...(req.reference ? { reference: req.reference } : {}),
     });
@@ -71,8 +78,8 @@ export class InventoryGrpcController {
     await this.runtime.service.run({
       type: 'AdjustStock',
       meta: this.meta(req.meta, 'adjustment'),
-      sku: req.sku,
-      warehouseId: req.warehouseId,
+      sku: requireId('sku', req.sku),
+      warehouseId: requireId('warehouseId', req.warehouseId),
       delta: Number(req.delta),
       reason: req.reason as AdjustmentReason,
       ...(req.note ? { note: req.note } : {}),
@@ -82,7 +89,8 @@ export class InventoryGrpcController {
 
   @GrpcMethod('InventoryService', 'GetStock')
   async getStock(req: inventoryV1.GetStockRequest): Promise<inventoryV1.GetStockResponse> {
-    if (req.warehouseId) await this.runtime.service.warehouse(req.warehouseId);
+    requireId('sku', req.sku);
+    if (optionalId('warehouseId', req.warehouseId)) await this.runtime.service.warehouse(req.warehouseId);
     const stock = await this.runtime.service.stock(req.sku);
     const levels = stock.warehouses.filter((w) => !req.warehouseId || w.warehouseId === req.warehouseId);
     return {
@@ -96,6 +104,12 @@ export class InventoryGrpcController {
 
   @GrpcMethod('InventoryService', 'GetReservations')
   async getReservations(req: inventoryV1.GetReservationsRequest): Promise<inventoryV1.GetReservationsResponse> {
+    const wanted = new Set<string>(enumValues('statuses', req.statuses, STATUS_NAMES));
+    // All of a query's matches come back in one page; a page size is still checked, never clamped.
+    pageSize('page.pageSize', req.page?.pageSize, { max: 1000 });
+    optionalId('orderId', req.orderId);
+    optionalId('sku', req.sku);
+    optionalId('warehouseId', req.warehouseId);
     let rows: ReservationRow[];
     if (req.orderId) {
       rows = await this.runtime.store.reservations([req.orderId]);
@@ -103,9 +117,8 @@ export class InventoryGrpcController {
       const lines = await this.runtime.store.linesOf({ sku: req.sku, ...(req.warehouseId ? { warehouseId: req.warehouseId } : {}) });
       rows = await this.runtime.store.reservations([...new Set(lines.map((l) => l.orderId))]);
     } else {
-      throw new DomainError('INVALID_QUERY', 'give order_id or sku', {}, 'invalid');
+      throw new RequestValidationError([{ field: 'orderId', constraint: 'required', message: 'give orderId or sku' }]);
     }
-    const wanted = new Set(req.statuses.map(String));
     const reservations = rows
       .filter((r) => r.status !== 'refused')
       .map(

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { IdParam } from '@flowline/platform';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
 import type { CommandMeta, CommandOutcome } from '../../application/inventory-commands';
@@ -77,13 +78,13 @@ export class StockController {
 
   @Get('skus/:sku')
   @ApiOperation({ summary: 'Stock of a SKU per warehouse and in total, its rules and ATP per channel.' })
-  stock(@Param('sku') sku: string) {
+  stock(@Param('sku', new IdParam('sku')) sku: string) {
     return this.runtime.service.stock(sku);
   }
 
   @Get('skus/:sku/warehouses/:warehouseId')
   @ApiOperation({ summary: 'Stock of a SKU in one warehouse.' })
-  async stockIn(@Param('sku') sku: string, @Param('warehouseId') warehouseId: string) {
+  async stockIn(@Param('sku', new IdParam('sku')) sku: string, @Param('warehouseId', new IdParam('warehouseId')) warehouseId: string) {
     await this.runtime.service.warehouse(warehouseId);
     const stock = await this.runtime.service.stock(sku);
     const level = stock.warehouses.find((w) => w.warehouseId === warehouseId);
@@ -93,7 +94,7 @@ export class StockController {
 
   @Put('skus/:sku')
   @ApiOperation({ summary: 'Register a SKU or change its rules (backorder, safety stock, low-stock threshold, channel ATP rules).' })
-  async putSku(@Param('sku') sku: string, @Body() dto: SkuRulesDto) {
+  async putSku(@Param('sku', new IdParam('sku')) sku: string, @Body() dto: SkuRulesDto) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(sku)) throw new DomainError('INVALID_SKU', 'sku must be 1-64 letters, digits, dot, underscore or dash', { sku }, 'invalid');
     const channelRules = (dto.channels ?? []).map((c) => ({
       channel: c.channel,
@@ -121,7 +122,7 @@ export class StockController {
 
   @Put('warehouses/:warehouseId')
   @ApiOperation({ summary: 'Add or change a warehouse.' })
-  async putWarehouse(@Param('warehouseId') warehouseId: string, @Body() dto: WarehouseDto) {
+  async putWarehouse(@Param('warehouseId', new IdParam('warehouseId')) warehouseId: string, @Body() dto: WarehouseDto) {
     await this.runtime.store.upsertWarehouse({ warehouseId, name: dto.name, priority: dto.priority, active: dto.active ?? true });
     this.runtime.forgetWarehouses();
     return this.runtime.service.warehouse(warehouseId);
@@ -129,7 +130,7 @@ export class StockController {
 
   @Get('reservations/:orderId')
   @ApiOperation({ summary: 'The reservation of an order: status, allocations per warehouse, open lines.' })
-  reservation(@Param('orderId') orderId: string) {
+  reservation(@Param('orderId', new IdParam('orderId')) orderId: string) {
     return this.runtime.service.reservation(orderId);
   }
 

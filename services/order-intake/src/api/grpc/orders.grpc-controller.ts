@@ -1,7 +1,7 @@
 import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { ACTOR_KINDS, maskName, ORDER_STAGES, ordersV1, type Actor, type OrderStage } from '@flowline/contracts';
-import { flattenValidationErrors, RequestValidationError } from '@flowline/platform';
+import { ACTOR_KINDS, CHANNELS, maskName, ORDER_STAGES, ordersV1, type Actor, type Channel, type OrderStage } from '@flowline/contracts';
+import { enumValue, enumValues, flattenValidationErrors, pageSize, RequestValidationError, requireId } from '@flowline/platform';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { OrderSummary } from '../../application/order-store.port';
@@ -58,6 +58,10 @@ export function context(meta: CommandMeta | undefined, requireKey: boolean, expe
 
 const STAGE_TO_PROTO = Object.fromEntries(ORDER_STAGES.map((s) => [s, `ORDER_STAGE_${s.toUpperCase()}`])) as Record<OrderStage, ordersV1.OrderStage>;
 const PROTO_TO_STAGE = Object.fromEntries(ORDER_STAGES.map((s) => [`ORDER_STAGE_${s.toUpperCase()}`, s])) as Record<string, OrderStage>;
+const FLAG_FROM_PROTO: Record<string, 'on_hold' | 'exception'> = { [ordersV1.OrderFlag.ORDER_FLAG_ON_HOLD]: 'on_hold', [ordersV1.OrderFlag.ORDER_FLAG_EXCEPTION]: 'exception' };
+const CHANNEL_NAMES = Object.fromEntries(CHANNELS.map((c) => [c, c])) as Record<string, Channel>;
+/** Same cap as REST's `limit` (the read table's page). */
+const MAX_PAGE_SIZE = 100;
 
 export function toProtoOrder(v: OrderView): ordersV1.Order {
   return {
@@ -191,20 +195,25 @@ export class OrdersGrpcController {
 
   @GrpcMethod('OrderService', 'GetOrder')
   async getOrder(req: ordersV1.GetOrderRequest): Promise<ordersV1.GetOrderResponse> {
-    return { order: toProtoOrder(await this.api.get(req.orderId)) };
+    return { order: toProtoOrder(await this.api.get(requireId('orderId', req.orderId))) };
   }
 
   @GrpcMethod('OrderService', 'ListOrders')
   async listOrders(req: ordersV1.ListOrdersRequest): Promise<ordersV1.ListOrdersResponse> {
-    const stages = (req.stages ?? []).map((s) => PROTO_TO_STAGE[s]).filter((s): s is OrderStage => s !== undefined);
-    const flag = req.flag === ordersV1.OrderFlag.ORDER_FLAG_ON_HOLD ? 'on_hold' : req.flag === ordersV1.OrderFlag.ORDER_FLAG_EXCEPTION ? 'exception' : undefined;
+    // An unknown stage or flag, or a page size out of range, is refused naming the field: a filter
+    // the server cannot apply must not silently widen the result.
+    const stages = enumValues('stages', req.stages, PROTO_TO_STAGE);
+    const flag = enumValue('flag', req.flag, FLAG_FROM_PROTO, { optional: true });
+    const limit = pageSize('page.pageSize', req.page?.pageSize, { max: MAX_PAGE_SIZE });
+    const channel = blankToUndefined(req.channel);
+    if (channel !== undefined) enumValue('channel', channel, CHANNEL_NAMES);
     const page = await this.api.list({
-      ...(blankToUndefined(req.channel) ? { channel: req.channel as never } : {}),
+      ...(channel ? { channel: channel as Channel } : {}),
       ...(stages.length ? { stages } : {}),
       ...(blankToUndefined(req.shopId) ? { shopId: req.shopId } : {}),
       ...(flag ? { flag } : {}),
       ...(req.page && blankToUndefined(req.page.pageToken) ? { cursor: req.page.pageToken } : {}),
-      ...(req.page?.pageSize ? { limit: req.page.pageSize } : {}),
+      ...(limit ? { limit } : {}),
     });
     // One query on the read table, like REST: no stream is read per listed order.
     return { orders: page.orders.map(toProtoOrderSummary), page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
@@ -214,47 +223,47 @@ export class OrdersGrpcController {
   async confirmPayment(req: ordersV1.ConfirmPaymentRequest): Promise<ordersV1.ConfirmPaymentResponse> {
     const dto = await validated(ConfirmPaymentDto, { amount: req.amount?.amount ?? 0, currency: blankToUndefined(req.amount?.currency), paymentRef: blankToUndefined(req.paymentRef) });
     const data = { amount: dto.amount, currency: dto.currency ?? 'CNY', ...(dto.paymentRef ? { paymentRef: dto.paymentRef } : {}) };
-    return orderOf(await this.api.change(req.orderId, 'ConfirmPayment', data, context(req.meta, false), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'ConfirmPayment', data, context(req.meta, false), dto));
   }
 
   @GrpcMethod('OrderService', 'CancelOrder')
   async cancelOrder(req: ordersV1.CancelOrderRequest): Promise<ordersV1.CancelOrderResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
-    return orderOf(await this.api.change(req.orderId, 'Cancel', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'Cancel', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'RequestRefund')
   async requestRefund(req: ordersV1.RequestRefundRequest): Promise<ordersV1.RequestRefundResponse> {
     const dto = await validated(RequestRefundDto, { amount: req.amount?.amount ?? 0, reason: req.reason });
-    return orderOf(await this.api.change(req.orderId, 'RequestRefund', { amount: dto.amount, reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'RequestRefund', { amount: dto.amount, reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'PlaceHold')
   async placeHold(req: ordersV1.PlaceHoldRequest): Promise<ordersV1.PlaceHoldResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
-    return orderOf(await this.api.change(req.orderId, 'PlaceHold', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'PlaceHold', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'ReleaseHold')
   async releaseHold(req: ordersV1.ReleaseHoldRequest): Promise<ordersV1.ReleaseHoldResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
-    return orderOf(await this.api.change(req.orderId, 'ReleaseHold', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'ReleaseHold', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'ReleaseOrder')
   async releaseOrder(req: ordersV1.ReleaseOrderRequest): Promise<ordersV1.ReleaseOrderResponse> {
-    return orderOf(await this.api.release(req.orderId, context(req.meta, false, optionalNumber(req, 'expectedVersion')), { orderId: req.orderId }));
+    return orderOf(await this.api.release(requireId('orderId', req.orderId), context(req.meta, false, optionalNumber(req, 'expectedVersion')), { orderId: req.orderId }));
   }
 
   @GrpcMethod('OrderService', 'ResolveException')
   async resolveException(req: ordersV1.ResolveExceptionRequest): Promise<ordersV1.ResolveExceptionResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
-    return orderOf(await this.api.change(req.orderId, 'ResolveException', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'ResolveException', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'ConfirmRefund')
   async confirmRefund(req: ordersV1.ConfirmRefundRequest): Promise<ordersV1.ConfirmRefundResponse> {
     const dto = await validated(RecordRefundDto, { amount: req.amount?.amount ?? 0 });
-    return orderOf(await this.api.change(req.orderId, 'RecordRefunded', { amount: dto.amount }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'RecordRefunded', { amount: dto.amount }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
   }
 }

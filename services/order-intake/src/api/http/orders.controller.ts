@@ -15,6 +15,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Actor } from '@flowline/contracts';
+import { IdParam } from '@flowline/platform';
 import type { FastifyReply } from 'fastify';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
 import { checkIdempotencyKey, etagOf, OrderVersionMismatchFilter, parseIfMatch } from '../order-api.errors';
@@ -43,6 +44,8 @@ const ORDER_HEADERS = {
   'Idempotent-Replayed': { description: '"true" when the response is the stored answer to an earlier request with this Idempotency-Key', schema: { type: 'string' } },
 };
 
+/** A malformed order id in the path is 400 naming `orderId`, like gRPC's INVALID_ARGUMENT naming order_id. */
+const ORDER_ID = new IdParam('orderId');
 const ORDER_ID_PARAM = ApiParam({ name: 'orderId', description: 'Order id (ULID) made by the server', example: '01JDGZ6M3V8Q4R5S6T7U8V9W0X' });
 const BAD_REQUEST = ApiBadRequestResponse({ type: ValidationErrorDto, description: 'A field, query parameter or header broke a rule: errors[] names each (field, constraint, message)' });
 const NOT_FOUND = ApiNotFoundResponse({ type: DomainErrorDto, description: 'ORDER_NOT_FOUND: no order has this id' });
@@ -130,7 +133,7 @@ export class OrdersHttpController {
   @ORDER_ID_PARAM
   @ApiOkResponse({ type: OrderViewDto, headers: { ETag: ORDER_HEADERS.ETag } })
   @NOT_FOUND
-  async get(@Param('orderId') orderId: string, @Res({ passthrough: true }) reply: FastifyReply) {
+  async get(@Param('orderId', ORDER_ID) orderId: string, @Res({ passthrough: true }) reply: FastifyReply) {
     const order = await this.api.get(orderId);
     reply.header('ETag', etagOf(order.revision));
     return order;
@@ -139,7 +142,7 @@ export class OrdersHttpController {
   @Post(':orderId/payments')
   @HttpCode(200)
   @OrderCommandDocs('Finance confirms the payment; the amount must equal the amount due.')
-  async pay(@Param('orderId') orderId: string, @Body() body: ConfirmPaymentDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
+  async pay(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ConfirmPaymentDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     const data = { amount: body.amount, currency: body.currency ?? 'CNY', ...(body.paymentRef ? { paymentRef: body.paymentRef } : {}) };
     return send(reply, await this.api.change(orderId, 'ConfirmPayment', data, ctx, body));
@@ -148,7 +151,7 @@ export class OrdersHttpController {
   @Post(':orderId/cancel')
   @HttpCode(200)
   @OrderCommandDocs('Cancel an order that has not shipped; stock is released and packing stopped downstream.')
-  async cancel(@Param('orderId') orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
+  async cancel(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'Cancel', { reason: body.reason }, ctx, body));
   }
@@ -156,7 +159,7 @@ export class OrdersHttpController {
   @Post(':orderId/refunds')
   @HttpCode(200)
   @OrderCommandDocs('Request a refund: before shipment the full amount (the order ends refunded once finance records it); after shipment any part, for the returns flow.')
-  async refund(@Param('orderId') orderId: string, @Body() body: RequestRefundDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
+  async refund(@Param('orderId', ORDER_ID) orderId: string, @Body() body: RequestRefundDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'RequestRefund', { amount: body.amount, reason: body.reason }, ctx, body));
   }
@@ -164,7 +167,7 @@ export class OrdersHttpController {
   @Post(':orderId/refunds/confirm')
   @HttpCode(200)
   @OrderCommandDocs('Finance confirms the money went back: ends an order refunded before shipment; recorded for the returns flow after shipment.')
-  async confirmRefund(@Param('orderId') orderId: string, @Body() body: RecordRefundDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
+  async confirmRefund(@Param('orderId', ORDER_ID) orderId: string, @Body() body: RecordRefundDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'RecordRefunded', { amount: body.amount }, ctx, body));
   }
@@ -172,7 +175,7 @@ export class OrdersHttpController {
   @Post(':orderId/holds')
   @HttpCode(200)
   @OrderCommandDocs('Put the order on hold (挂起): it keeps its stage and stops moving on.')
-  async hold(@Param('orderId') orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
+  async hold(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'PlaceHold', { reason: body.reason }, ctx, body));
   }
@@ -180,7 +183,7 @@ export class OrdersHttpController {
   @Post(':orderId/holds/release')
   @HttpCode(200)
   @OrderCommandDocs('Release the hold; the order continues from its stage.')
-  async releaseHold(@Param('orderId') orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
+  async releaseHold(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'ReleaseHold', { reason: body.reason }, ctx, body));
   }
@@ -188,7 +191,7 @@ export class OrdersHttpController {
   @Post(':orderId/exceptions/resolve')
   @HttpCode(200)
   @OrderCommandDocs('Clear the exception flag (after restocking, checking the address, ...); the order continues.')
-  async resolveException(@Param('orderId') orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
+  async resolveException(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.change(orderId, 'ResolveException', { reason: body.reason }, ctx, body));
   }
@@ -197,7 +200,7 @@ export class OrdersHttpController {
   @HttpCode(200)
   @OrderCommandDocs('Release to the warehouse (manual 审单): the flow rules audit the order first; 409 ORDER_AUDIT_NOT_PASSED when they do not release it.')
   @ApiBody({ type: ReleaseOrderDto, required: false })
-  async release(@Param('orderId') orderId: string, @Body() body: ReleaseOrderDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
+  async release(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReleaseOrderDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
     return send(reply, await this.api.release(orderId, ctx, body ?? {}));
   }

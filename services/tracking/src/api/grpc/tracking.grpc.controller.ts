@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import type { OrderStage, SlaColour, TrackingOrderView, TrackingTimelineEntryView, trackingV1 } from '@flowline/contracts';
+import { ORDER_STAGES, type OrderStage, type SlaColour, type TrackingOrderView, type TrackingTimelineEntryView, type trackingV1 } from '@flowline/contracts';
+import { enumValues, pageSize, requireId } from '@flowline/platform';
 import { filter, map, type Observable } from 'rxjs';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
 import { matchesWatch } from '../http/tracking.controller';
@@ -9,10 +10,15 @@ import { matchesWatch } from '../http/tracking.controller';
 const DAY = 86_400_000;
 
 const stageToProto = (s: OrderStage | null): trackingV1.OrderSummary['stage'] => (s ? `ORDER_STAGE_${s.toUpperCase()}` : 'ORDER_STAGE_UNSPECIFIED') as trackingV1.OrderSummary['stage'];
-const stageFromProto = (s: string): OrderStage => s.replace(/^ORDER_STAGE_/, '').toLowerCase() as OrderStage;
 const colourToProto = (c: SlaColour): trackingV1.SlaColour => `SLA_COLOUR_${c.toUpperCase()}` as trackingV1.SlaColour;
-const colourFromProto = (c: string): SlaColour => c.replace(/^SLA_COLOUR_/, '').toLowerCase() as SlaColour;
-const known = (v: string) => !v.endsWith('_UNSPECIFIED') && v !== 'UNRECOGNIZED';
+
+// Enum names a request may carry: anything else (UNSPECIFIED in a list, or a number this proto does
+// not know) is refused naming the field, never dropped from the filter.
+const STAGES: Record<string, OrderStage> = Object.fromEntries(ORDER_STAGES.map((s) => [`ORDER_STAGE_${s.toUpperCase()}`, s]));
+const COLOURS: Record<string, SlaColour> = Object.fromEntries((['green', 'yellow', 'red', 'none'] as const).map((c) => [`SLA_COLOUR_${c.toUpperCase()}`, c]));
+const FLAGS: Record<string, 'on_hold' | 'exception'> = { ORDER_FLAG_ON_HOLD: 'on_hold', ORDER_FLAG_EXCEPTION: 'exception' };
+/** The read model's largest page (tracking-queries MAX_PAGE). */
+const MAX_PAGE = 500;
 
 export function orderToProto(o: TrackingOrderView): trackingV1.OrderSummary {
   return {
@@ -85,19 +91,20 @@ export class TrackingGrpcController {
 
   @GrpcMethod('TrackingService', 'ListOrders')
   async listOrders(req: trackingV1.ListOrdersRequest): Promise<trackingV1.ListOrdersResponse> {
-    const flags = new Set(req.flags ?? []);
+    const flags = new Set(enumValues('flags', req.flags, FLAGS));
+    const limit = pageSize('page.pageSize', req.page?.pageSize, { max: MAX_PAGE });
     const page = await this.runtime.queries.listOrders({
-      stages: (req.stages ?? []).filter(known).map(stageFromProto),
-      slaColours: (req.slaColours ?? []).filter(known).map(colourFromProto),
+      stages: enumValues('stages', req.stages, STAGES),
+      slaColours: enumValues('slaColours', req.slaColours, COLOURS),
       channel: req.channel || undefined,
       shopId: req.shopId || undefined,
       query: req.query || undefined,
       placedFrom: req.placedFrom || undefined,
       placedTo: req.placedTo || undefined,
-      onHold: flags.has('ORDER_FLAG_ON_HOLD' as never) ? true : undefined,
-      exception: flags.has('ORDER_FLAG_EXCEPTION' as never) ? true : undefined,
+      onHold: flags.has('on_hold') ? true : undefined,
+      exception: flags.has('exception') ? true : undefined,
       stuck: req.stuckOnly ? true : undefined,
-      limit: req.page?.pageSize || undefined,
+      limit,
       cursor: req.page?.pageToken || undefined,
     });
     return { orders: page.items.map(orderToProto), page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
@@ -105,7 +112,7 @@ export class TrackingGrpcController {
 
   @GrpcMethod('TrackingService', 'GetOrder')
   async getOrder(req: trackingV1.GetOrderRequest): Promise<trackingV1.GetOrderResponse> {
-    const d = await this.runtime.queries.getOrder(req.orderId, req.asOf || undefined);
+    const d = await this.runtime.queries.getOrder(requireId('orderId', req.orderId), req.asOf || undefined);
     return {
       order: orderToProto(d.order),
       timeline: d.timeline.map(entryToProto),
@@ -155,7 +162,8 @@ export class TrackingGrpcController {
 
   @GrpcMethod('TrackingService', 'ListStuckOrders')
   async listStuckOrders(req: trackingV1.ListStuckOrdersRequest): Promise<trackingV1.ListStuckOrdersResponse> {
-    const stuck = await this.runtime.queries.stuckOrders(req.page?.pageSize || 100, req.stalledForSeconds ? req.stalledForSeconds * 1000 : undefined);
+    const limit = pageSize('page.pageSize', req.page?.pageSize, { max: MAX_PAGE }) ?? 100;
+    const stuck = await this.runtime.queries.stuckOrders(limit, req.stalledForSeconds ? req.stalledForSeconds * 1000 : undefined);
     return {
       orders: stuck.map((s) => ({ order: orderToProto(s.order), stalledSeconds: Math.floor(s.stuckForMs / 1000), reason: s.reason.en })),
       page: { nextPageToken: '', totalSize: stuck.length },
@@ -165,9 +173,9 @@ export class TrackingGrpcController {
   @GrpcMethod('TrackingService', 'WatchOrders')
   watchOrders(req: trackingV1.WatchOrdersRequest): Observable<trackingV1.WatchOrdersResponse> {
     const watch = {
-      orderId: req.orderIds ?? [],
-      stage: (req.stages ?? []).filter(known).map(stageFromProto),
-      sla: (req.slaColours ?? []).filter(known).map(colourFromProto),
+      orderId: (req.orderIds ?? []).map((id, i) => requireId(`orderIds.${i}`, id)),
+      stage: enumValues('stages', req.stages, STAGES),
+      sla: enumValues('slaColours', req.slaColours, COLOURS),
       channel: req.channel || undefined,
     };
     return this.runtime.feed.changes.pipe(

@@ -1,6 +1,7 @@
 import type { TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingStuckOrderView } from '@flowline/contracts';
 import { Controller, Get, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IdParam } from '@flowline/platform';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
 import { GetTrackedOrderQueryDto, KpiQueryDto, ListTrackedOrdersQueryDto, StuckQueryDto, WatchQueryDto } from './dto/tracking.dto';
@@ -46,7 +47,7 @@ export class TrackingController {
 
   @Get('orders/:orderId')
   @ApiOperation({ summary: 'One order with its whole timeline (zh-CN and en) and stage durations; `asOf` gives it as it stood then' })
-  getOrder(@Param('orderId') orderId: string, @Query() q: GetTrackedOrderQueryDto): Promise<TrackingOrderDetailView> {
+  getOrder(@Param('orderId', new IdParam('orderId')) orderId: string, @Query() q: GetTrackedOrderQueryDto): Promise<TrackingOrderDetailView> {
     return this.runtime.queries.getOrder(orderId, q.asOf);
   }
 

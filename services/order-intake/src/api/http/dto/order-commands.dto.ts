@@ -73,10 +73,11 @@ export class ListOrdersQueryDto {
   @Length(1, 200)
   cursor?: string;
 
-  @ApiPropertyOptional({ default: 20, description: 'Page size; capped at 100' })
+  @ApiPropertyOptional({ default: 20, minimum: 1, maximum: 100, description: 'Page size, 1 to 100 (out of range: 400, never clamped)' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(100)
   limit?: number;
 }

@@ -3,6 +3,7 @@ import { ANALYTICS_CONFIG, analyticsConfigFromEnv, type AnalyticsConfig } from '
 import { AnalyticsGrpcController } from './api/grpc/analytics.grpc.controller';
 import { AnalyticsAdminController } from './api/http/analytics-admin.controller';
 import { CustomersController } from './api/http/customers.controller';
+import { ForecastController } from './api/http/forecast.controller';
 import { SalesController } from './api/http/sales.controller';
 import { AnalyticsRuntime } from './infra/analytics-runtime';
 
@@ -17,7 +18,7 @@ export class AnalyticsModule {
   static forRoot(options: AnalyticsModuleOptions = {}): DynamicModule {
     return {
       module: AnalyticsModule,
-      controllers: [SalesController, CustomersController, AnalyticsAdminController, AnalyticsGrpcController],
+      controllers: [SalesController, CustomersController, ForecastController, AnalyticsAdminController, AnalyticsGrpcController],
       providers: [{ provide: ANALYTICS_CONFIG, useFactory: () => ({ ...analyticsConfigFromEnv(), ...options.config }) }, AnalyticsRuntime],
       exports: [AnalyticsRuntime],
     };

@@ -5,7 +5,10 @@ import { createTestDatabase, kafkaBrokers, testTopicPrefix, uniqueSuffix } from 
 import { createKafka, EventPublisher, type OutboundMessage } from '@flowline/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalyticsModule } from '../src/analytics.module';
+import type { ForecastView } from '../src/application/forecast-queries';
 import type { SalesReport } from '../src/application/sales-queries';
+import { purchaseSuggestion, type PurchaseSuggestion } from '../src/domain/purchase';
+import { normalQuantile } from '../src/infra/mstl-model';
 import type { AnalyticsChecksum } from '../src/infra/checksum';
 import type { RebuildStatus } from '../src/infra/analytics-runtime';
 import { SERVICE } from '../src/service';
@@ -145,6 +148,33 @@ describe('customers and baskets from the facts', () => {
     // baskets {A,B}, {A}, {B}: lift(A,B) = 1 x 3 / (2 x 2)
     expect(p).toEqual({ baskets: 3, pairs: [expect.objectContaining({ a: 'SKU-A', b: 'SKU-B', together: 1, lift: 0.75 })] });
     expect((await get(`/api/analytics/sku-pairs?from=x&to=y`)).status).toBe(400);
+  });
+});
+
+describe('forecast and purchase suggestions from the facts', () => {
+  it('builds the SKU x warehouse daily series in the seller zone, backtests it and suggests a purchase from the projected stock', async () => {
+    const f = (await get<ForecastView>('/api/analytics/forecast?sku=SKU-A&warehouseId=WH-HZ&from=2026-06-08')).body;
+    expect(f.history).toHaveLength(182);
+    expect(f.history[f.historyDays.indexOf('2026-06-01')]).toBe(2);
+    expect(f.history.reduce((s, x) => s + x, 0)).toBe(2);
+    // Seasonal naive over the last 4 weeks: 27 days 0 = 0, and 2026-06-01 (actual 2, forecast 0) = 200.
+    expect(f.baseline.backtest.smape).toBeCloseTo(200 / 28, 9);
+    expect(f.days[0]).toBe('2026-06-08');
+    expect(f.chosen).toBe(f.model.backtest && f.model.backtest.smape < f.baseline.backtest.smape ? 'model' : 'baseline');
+
+    const res = await fetch(`${svc.httpUrl}/api/analytics/purchase-suggestions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ warehouseId: 'WH-HZ', from: '2026-06-08', items: [{ sku: 'SKU-A', leadTimeDays: 7, packSize: 10, inbound: 5 }] }),
+    });
+    expect(res.status).toBe(200);
+    const [s] = ((await res.json()) as { suggestions: PurchaseSuggestion[] }).suggestions;
+    const used = f.chosen === 'model' && f.model.backtest ? f.model.backtest : f.baseline.backtest;
+    expect(s).toMatchObject(purchaseSuggestion({ sku: 'SKU-A', warehouseId: 'WH-HZ', forecast: f.point, dailyError: used.rmse, leadTimeDays: 7, serviceLevel: 0.95, available: 98, inbound: 5, packSize: 10 }, normalQuantile));
+
+    const bad = await fetch(`${svc.httpUrl}/api/analytics/purchase-suggestions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ warehouseId: 'WH-HZ', from: 'soon', items: [{ sku: 'SKU-A', leadTimeDays: 0, packSize: 10 }] }) });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/from[\s\S]*leadTimeDays|leadTimeDays[\s\S]*from/);
   });
 });
 

@@ -9,9 +9,12 @@ import { ANALYTICS_CONFIG, type AnalyticsConfig } from '../analytics.config';
 import { LiveProjector } from '../application/live-projector';
 import { rebuildAnalytics, rebuildId, type RebuildPhase, type RebuildReport } from '../application/rebuild';
 import { CustomerQueries } from '../application/customer-queries';
+import { ForecastQueries } from '../application/forecast-queries';
 import { SalesQueries } from '../application/sales-queries';
 import { ANALYTICS_SCHEMA, ensureAnalyticsSchema } from './analytics-schema';
 import { analyticsChecksum, type AnalyticsChecksum } from './checksum';
+import { mstlEtsModel, normalQuantile } from './mstl-model';
+import { chinaPromotionCalendar } from './promotion-calendar';
 
 export interface RebuildStatus {
   id: string;
@@ -27,6 +30,7 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
   private readonly log = new Logger('analytics');
   sales!: SalesQueries;
   customers!: CustomerQueries;
+  forecasts!: ForecastQueries;
   projector: LiveProjector | null = null;
   private kafka: Kafka | null = null;
   private readonly rebuilds = new Map<string, RebuildStatus>();
@@ -46,6 +50,7 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
     await ensureAnalyticsSchema(this.pool, ANALYTICS_SCHEMA);
     this.sales = new SalesQueries(this.pool, this.config.timeZone);
     this.customers = new CustomerQueries(this.pool);
+    this.forecasts = new ForecastQueries(this.pool, this.config.timeZone, () => mstlEtsModel(), chinaPromotionCalendar(), normalQuantile);
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,7 +1,7 @@
 import { CHANNELS } from '@flowline/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { SALES_DIMENSIONS, type SalesDimension } from '../../../application/sales-queries';
 
 export class SalesQueryDto {
@@ -42,4 +42,35 @@ export class SkuPairsQueryDto {
   @ApiProperty({ description: 'Paid before (ISO-8601)' }) @IsISO8601({ strict: true }) to!: string;
   @ApiPropertyOptional({ default: 2, description: 'Fewest baskets a pair must appear in' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) minCount?: number;
   @ApiPropertyOptional({ default: 50, maximum: 500 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+}
+
+const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+export class ForecastQueryDto {
+  @ApiProperty({ example: 'TEA-LJ-250' }) @IsString() @Length(1, 64) sku!: string;
+  @ApiPropertyOptional({ description: 'Forecast the SKU x warehouse series (units allocated from it)' }) @IsOptional() @IsString() @Length(1, 64) warehouseId?: string;
+  @ApiProperty({ description: 'First forecast day (local date, YYYY-MM-DD); history is the days before it', example: '2026-12-05' }) @Matches(DAY_PATTERN) from!: string;
+  @ApiPropertyOptional({ default: 182, minimum: 35, maximum: 1100, description: "Days of history: at least 5 weeks (4 to backtest, 1 to start from)" }) @IsOptional() @Type(() => Number) @IsInt() @Min(35) @Max(1100) historyDays?: number;
+  @ApiPropertyOptional({ default: 14, minimum: 1, maximum: 60 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(60) horizon?: number;
+  @ApiPropertyOptional({ default: 0.95, description: 'Prediction interval level' }) @IsOptional() @Type(() => Number) @IsIn([0.8, 0.9, 0.95, 0.99]) level?: number;
+}
+
+export class PurchaseItemDto {
+  @ApiProperty() @IsString() @Length(1, 64) sku!: string;
+  @ApiProperty({ description: 'Supplier lead time in days' }) @IsInt() @Min(1) @Max(120) leadTimeDays!: number;
+  @ApiProperty({ description: 'Supplier pack size (units)' }) @IsInt() @Min(1) packSize!: number;
+  @ApiPropertyOptional({ description: 'Units already ordered and on their way', default: 0 }) @IsOptional() @IsInt() @Min(0) inbound?: number;
+  @ApiPropertyOptional({ description: 'Probability of no stock-out over the lead time', default: 0.95 }) @IsOptional() @IsNumber() @Min(0.5) @Max(0.999) serviceLevel?: number;
+}
+
+export class PurchaseSuggestionsDto {
+  @ApiProperty() @IsString() @Length(1, 64) warehouseId!: string;
+  @ApiProperty({ description: 'First forecast day (YYYY-MM-DD)' }) @Matches(DAY_PATTERN) from!: string;
+  @ApiProperty({ type: [PurchaseItemDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(200)
+  @ValidateNested({ each: true })
+  @Type(() => PurchaseItemDto)
+  items!: PurchaseItemDto[];
 }

@@ -1,0 +1,28 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { ForecastView } from '../../application/forecast-queries';
+import { AnalyticsRuntime } from '../../infra/analytics-runtime';
+import { ForecastQueryDto, PurchaseSuggestionsDto } from './dto/analytics.dto';
+
+@ApiTags('forecast and purchasing')
+@Controller('api/analytics')
+export class ForecastController {
+  constructor(private readonly runtime: AnalyticsRuntime) {}
+
+  @Get('forecast')
+  @ApiOperation({
+    summary:
+      'Daily demand forecast of a SKU (or SKU x warehouse): MSTL+ETS with promotion days as known inputs, prediction intervals, backtest sMAPE/MAPE of the last 4 weeks (rolling origin) beside a seasonal naive baseline; the model is used only where it beats the baseline',
+  })
+  forecast(@Query() q: ForecastQueryDto): Promise<ForecastView> {
+    return this.runtime.forecasts.forecast(q);
+  }
+
+  // A computation over the facts, not a command: nothing is stored, so no Idempotency-Key.
+  @Post('purchase-suggestions')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Purchase suggestions for one warehouse: forecast demand over lead time + safety stock - available - inbound, rounded up to packs' })
+  purchase(@Body() body: PurchaseSuggestionsDto) {
+    return this.runtime.forecasts.purchaseSuggestions(body.warehouseId, body.from, body.items);
+  }
+}

@@ -12,7 +12,10 @@
  * 3b. Starts every scripts/fakes/*.fake.ts (local fakes of carriers, platforms, SMS, ...), whose
  *    env (URLs, demo credentials) every service receives; --no-fakes skips them.
  * 5. Waits for each `/health/ready`, runs scripts/seed-demo.ts when present, prints the URLs.
- * 6. Ctrl-C / SIGTERM: stops the services, and Kafka / embedded PostgreSQL only if it started them.
+ * 6. A service that exits unexpectedly is restarted with backoff (1 s doubling to 30 s), saying so.
+ *    Logs: coloured human-readable lines on a terminal (pino-pretty), JSON with LOG_FORMAT=json or
+ *    when stdout is not a terminal.
+ * 7. Ctrl-C / SIGTERM: stops the services, and Kafka / embedded PostgreSQL only if it started them.
  *
  * Options: --no-seed, --only order-intake,tracking, --ts, --no-build (reuse dist/).
  */
@@ -162,7 +165,7 @@ async function ensureKafkaTopics(): Promise<void> {
 }
 
 /** Pipes a child's output line by line with a coloured `[name]` prefix. */
-function prefixLines(child: ChildProcess, label: string, code: number): void {
+function prefixLines(child: ChildProcess, label: string, code: number, format: (line: string) => string): void {
   const tag = paint(code, `[${label}]`.padEnd(15));
   for (const stream of [child.stdout, child.stderr]) {
     let buf = '';
@@ -171,9 +174,9 @@ function prefixLines(child: ChildProcess, label: string, code: number): void {
       buf += chunk;
       const lines = buf.split('\n');
       buf = lines.pop() ?? '';
-      for (const line of lines) process.stdout.write(`${tag} ${line}\n`);
+      for (const line of lines) process.stdout.write(`${tag} ${format(line)}\n`);
     });
-    stream?.on('end', () => buf && process.stdout.write(`${tag} ${buf}\n`));
+    stream?.on('end', () => buf && process.stdout.write(`${tag} ${format(buf)}\n`));
   }
 }
 
@@ -193,8 +196,27 @@ async function startFakes(): Promise<StartedFake[]> {
 
 interface Running {
   svc: ServiceSpec;
+  /** The current process (replaced when the supervisor restarts the service). */
   child: ChildProcess;
+  /** Resolves when the service is down for good (stopped, or given up on). */
   exited: Promise<number | null>;
+}
+
+/** Restart backoff of a crashed service: 1 s doubling to 30 s; reset after a minute of uptime. */
+const RESTART_BACKOFF_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
+const STABLE_AFTER_MS = 60_000;
+const LOG_JSON = process.env.LOG_FORMAT === 'json' || !process.stdout.isTTY;
+
+/** pino JSON lines made human-readable and coloured (pino-pretty) on a terminal; JSON otherwise. */
+function lineFormatter(): (line: string) => string {
+  if (LOG_JSON) return (line) => line;
+  try {
+    const { prettyFactory } = require('pino-pretty') as { prettyFactory(o: Record<string, unknown>): (chunk: string) => string };
+    const pretty = prettyFactory({ colorize: color, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,service_name', singleLine: true });
+    return (line) => (line.startsWith('{') ? pretty(line).replace(/\n$/, '') : line);
+  } catch {
+    return (line) => line;
+  }
 }
 
 async function waitReady(r: Running): Promise<void> {
@@ -202,9 +224,6 @@ async function waitReady(r: Running): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last = 'no answer';
   while (Date.now() < deadline) {
-    if (r.child.exitCode !== null || r.child.signalCode !== null) {
-      throw new Error(`${r.svc.name} exited (${r.child.exitCode ?? r.child.signalCode}) before it was ready`);
-    }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;
@@ -281,35 +300,51 @@ async function main(): Promise<void> {
     // 3. Fakes of the external systems, then the services, all at once (two cores: they mostly wait on I/O while starting).
     if (opts.fakes) fakes = await startFakes();
     const fakeEnv = Object.assign({}, ...fakes.map((f) => f.env)) as Record<string, string>;
+    const format = lineFormatter();
     services.forEach((svc, i) => {
       const entry = opts.ts ? `services/${svc.name}/src/main.ts` : `dist/services/${svc.name}/src/main.js`;
       if (!existsSync(resolve(ROOT, entry))) throw new Error(`${entry} not found${opts.ts ? '' : ' (build failed?)'}`);
       const args = opts.ts
         ? [...NODE_FLAGS, '-r', '@swc-node/register', entry]
         : [...NODE_FLAGS, '--import', `./dist/enable-source-maps.mjs`, entry];
-      const child = spawn(process.execPath, args, {
-        cwd: ROOT,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...fakeEnv,
-          ...process.env,
-          NODE_ENV: process.env.NODE_ENV ?? 'development',
-          SERVICE_NAME: svc.name,
-          HTTP_PORT: String(svc.httpPort),
-          GRPC_PORT: String(svc.grpcPort),
-          DATABASE_URL: serviceDatabaseUrl(svc),
-          KAFKA_BROKERS: kafkaBrokers().join(','),
-        },
-      });
-      prefixLines(child, svc.name, PALETTE[i % PALETTE.length]);
-      const exited = new Promise<number | null>((done) =>
+      const spawnService = () => {
+        const child = spawn(process.execPath, args, {
+          cwd: ROOT,
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: {
+            ...fakeEnv,
+            ...process.env,
+            NODE_ENV: process.env.NODE_ENV ?? 'development',
+            SERVICE_NAME: svc.name,
+            HTTP_PORT: String(svc.httpPort),
+            GRPC_PORT: String(svc.grpcPort),
+            DATABASE_URL: serviceDatabaseUrl(svc),
+            KAFKA_BROKERS: kafkaBrokers().join(','),
+          },
+        });
+        prefixLines(child, svc.name, PALETTE[i % PALETTE.length], format);
+        return child;
+      };
+      let done!: (code: number | null) => void;
+      const entryRow: Running = { svc, child: spawnService(), exited: new Promise<number | null>((r) => (done = r)) };
+      // Supervision: a service that exits while Flowline runs is restarted with backoff, saying so.
+      let failures = 0;
+      const watch = (child: ChildProcess, startedAt: number) =>
         child.once('exit', (code, signal) => {
-          if (!shuttingDown) say(`${svc.name} exited (${code ?? signal})`);
-          done(code);
-        }),
-      );
-      running.push({ svc, child, exited });
+          if (shuttingDown) return done(code);
+          if (Date.now() - startedAt > STABLE_AFTER_MS) failures = 0;
+          const delay = RESTART_BACKOFF_MS[Math.min(failures, RESTART_BACKOFF_MS.length - 1)];
+          failures++;
+          say(`${svc.name} exited unexpectedly (${code ?? signal}); restarting it in ${delay / 1000} s (restart ${failures})`);
+          setTimeout(() => {
+            if (shuttingDown) return done(code);
+            entryRow.child = spawnService();
+            watch(entryRow.child, Date.now());
+          }, delay).unref();
+        });
+      watch(entryRow.child, Date.now());
+      running.push(entryRow);
     });
     await Promise.all(running.map(waitReady));
     say(`${running.length} service(s) ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -332,6 +367,7 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`\n${paint(1, 'Flowline is running')}\n${rows.join('\n')}\n  Kafka ${kafkaBrokers().join(',')}   PostgreSQL ${new URL(databaseUrl()).host}\n  Ctrl-C stops everything this command started.\n\n`);
 
+    // Runs until Ctrl-C / SIGTERM; crashed services are restarted by their supervisor.
     await Promise.all(running.map((r) => r.exited));
     await shutdown('every service has exited', 1);
   } catch (e) {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type DynamicModule, type INestApplication, Logger as NestLogger, type Type } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { createLogger, ensureDefaultMetrics, httpRequestDuration, logRequest, nestLoggerFor } from '@flowline/observability';
 import { Logger } from 'nestjs-pino';
@@ -79,7 +80,9 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
     // A caller's X-Request-Id is kept (and echoed back), else a new UUID: one id per request in logs.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    disableRequestLogging: true,
+    // One line per request comes from the onResponse hook below; Fastify's own request lines are off
+    // (through a LogController: the top-level disableRequestLogging option is deprecated, FSTDEP023).
+    logController: new LogController({ disableRequestLogging: true }),
   });
   // JSON logs from the first line: until nestjs-pino takes over, Nest logs through this one.
   const bootLogger = nestLoggerFor(createLogger({ serviceName: options.name }));

@@ -1,6 +1,32 @@
-import { ensureInfrastructure } from './infra';
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { ensureInfrastructure, kafkaBrokers, runTopicPrefix, TEST_RUN_ENV } from './infra';
 
-/** Vitest global setup for integration and e2e tests: real Kafka and PostgreSQL, started once. */
-export default function setup(): void {
+/**
+ * Vitest global setup for integration and e2e tests: real Kafka and PostgreSQL, started once.
+ * Gives the run an id (inherited by the workers through the environment) that starts every topic
+ * prefix made by `testTopicPrefix()`, and deletes the topics with that prefix when the run ends:
+ * only this run's, since other runs may be using the same broker at the same time.
+ */
+export default function setup(): () => Promise<void> {
   ensureInfrastructure();
+  const run = process.env[TEST_RUN_ENV] ?? randomBytes(3).toString('hex');
+  process.env[TEST_RUN_ENV] = run;
+  return () => deleteRunTopics(run);
+}
+
+export async function deleteRunTopics(run: string): Promise<void> {
+  const prefix = runTopicPrefix(run);
+  const kafka = new Kafka({ clientId: 'flowline-test-teardown', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    for (let i = 0; i < topics.length; i += 100) await admin.deleteTopics({ topics: topics.slice(i, i + 100), timeout: 30_000 });
+    if (topics.length) process.stdout.write(`test teardown: deleted ${topics.length} topic(s) of run ${run} (prefix ${prefix})\n`);
+  } catch (e) {
+    process.stderr.write(`test teardown: could not delete the topics of run ${run}: ${(e as Error).message}\n`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

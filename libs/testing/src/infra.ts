@@ -23,9 +23,22 @@ export function uniqueSuffix(): string {
   return randomBytes(4).toString('hex');
 }
 
-/** A topic prefix private to one test file, e.g. `t3f9a1c2e.` */
+/**
+ * Id of this test run, set by the integration global setup (libs/testing/src/global-setup.ts) and
+ * inherited by the workers; every topic prefix of the run starts with `t<run>`, which is how the
+ * teardown deletes this run's topics and only them (other runs share the broker).
+ */
+export const TEST_RUN_ENV = 'FLOWLINE_TEST_RUN';
+
+/** A topic prefix private to one test file, e.g. `t3f9a_1c2e8b7d.` (`t<run>_<file>.` inside a run). */
 export function testTopicPrefix(): string {
-  return `t${uniqueSuffix()}.`;
+  const run = process.env[TEST_RUN_ENV];
+  return run ? `t${run}_${uniqueSuffix()}.` : `t${uniqueSuffix()}.`;
+}
+
+/** The prefix every topic of the run `run` starts with. */
+export function runTopicPrefix(run: string): string {
+  return `t${run}_`;
 }
 
 /**

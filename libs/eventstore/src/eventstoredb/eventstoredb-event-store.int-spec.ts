@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { eventStoreContract } from '../testing/event-store-contract';
 import { EventStoreDbEventStore } from './eventstoredb-event-store';
 
@@ -13,10 +13,8 @@ if (url) {
     return { store, dispose: () => store.close() };
   });
 } else {
-  console.log('EventStoreDB contract suite skipped: EVENTSTORE_URL not set');
-  describe('EventStore contract: eventstoredb', () => {
-    it('did not run: EVENTSTORE_URL is not set (set it to an EventStoreDB connection string to run the suite)', () => {
-      expect(process.env.EVENTSTORE_URL).toBeUndefined();
-    });
+  // Reported by vitest as skipped, with the reason in the suite name (never counted as passed).
+  describe.skip('EventStore contract: eventstoredb (skipped: EVENTSTORE_URL is not set; set it to an EventStoreDB connection string, e.g. from deploy/docker-compose.yml, to run the suite)', () => {
+    it('runs the shared event store contract against EventStoreDB', () => undefined);
   });
 }

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const prefix = testTopicPrefix();
 const dbs: Awaited<ReturnType<typeof createTestDatabase>>[] = [];
 const procs: Record<string, ServiceProcess> = {};
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely; the assertions check their shape
 type Json = Record<string, any>;
 
 async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -23,7 +24,7 @@ async function call(base: string, method: string, path: string, body?: unknown, 
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as Json) : null };
+  return { status: res.status, json: (text ? JSON.parse(text) : {}) as Json };
 }
 
 const intake = (method: string, path: string, body?: unknown) => call(procs['order-intake'].httpUrl, method, path, body, { 'idempotency-key': `k-${uniqueSuffix()}` });
@@ -48,7 +49,7 @@ async function placeAndPay(lines: { sku: string; quantity: number }[]): Promise<
   });
   const placed = await intake('POST', '/api/orders', submission);
   expect(placed.status, JSON.stringify(placed.json)).toBe(201);
-  const orderId = placed.json!.orderId as string;
+  const orderId = placed.json.orderId as string;
   const paid = await intake('POST', `/api/orders/${orderId}/payments`, { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}` });
   expect(paid.status, JSON.stringify(paid.json)).toBe(200);
   return orderId;
@@ -75,7 +76,7 @@ async function tracked(orderId: string, until: (d: TrackingOrderDetailView) => b
 async function parcels(orderId: string, until: (o: Json) => boolean = () => true): Promise<Json> {
   return eventually(`parcels of ${orderId}`, async () => {
     const r = await call(procs.fulfillment.httpUrl, 'GET', `/api/fulfillment/orders/${orderId}`);
-    return r.status === 200 && until(r.json!) ? r.json! : undefined;
+    return r.status === 200 && until(r.json) ? r.json : undefined;
   });
 }
 
@@ -86,7 +87,7 @@ async function scanAndPack(shipment: Json): Promise<Json> {
   }
   const packed = await wh('POST', `/shipments/${shipment.shipmentId}/pack`, {});
   expect(packed.status, JSON.stringify(packed.json)).toBe(200);
-  return packed.json!;
+  return packed.json;
 }
 
 beforeAll(async () => {
@@ -133,7 +134,7 @@ describe('fulfillment across services, seen in tracking', () => {
     const [parcel] = o.shipments as Json[];
     expect(parcel).toMatchObject({ warehouseId: 'WH-HZ-01', status: 'created', lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2 }] });
     const pickList = await wh('GET', '/warehouses/WH-HZ-01/pick-list');
-    expect(pickList.json!.shipments.map((s: Json) => s.shipmentId)).toContain(parcel.shipmentId);
+    expect(pickList.json.shipments.map((s: Json) => s.shipmentId)).toContain(parcel.shipmentId);
 
     expect((await wh('POST', `/shipments/${parcel.shipmentId}/pick`)).status).toBe(200);
     const wrong = await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'CUP-CLAY-01', quantity: 1 });
@@ -154,12 +155,12 @@ describe('fulfillment across services, seen in tracking', () => {
     expect((await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {}, key)).json).toEqual(packed.json);
     expect((await wh('POST', `/shipments/${parcel.shipmentId}/pack`, { carrier: 'SIM' }, key)).status).toBe(422);
     const label = await wh('GET', `/shipments/${parcel.shipmentId}/label`);
-    expect(label.json).toMatchObject({ waybillNo: packed.json!.waybillNo, barcode: { value: packed.json!.waybillNo } });
+    expect(label.json).toMatchObject({ waybillNo: packed.json.waybillNo, barcode: { value: packed.json.waybillNo } });
     expect((await wh('GET', `/orders/${orderId}/freeze`)).json).toMatchObject({ frozen: true });
 
     await tracked(orderId, (d) => d.order.stage === 'packed', 'packed in tracking');
     const shipped = await wh('POST', `/shipments/${parcel.shipmentId}/ship`, {});
-    expect(shipped.json).toMatchObject({ status: 'shipped', trackingNumber: packed.json!.waybillNo });
+    expect(shipped.json).toMatchObject({ status: 'shipped', trackingNumber: packed.json.waybillNo });
 
     const d = await tracked(orderId, (x) => x.order.stage === 'delivered', 'delivered in tracking');
     const types = d.timeline.map((t) => t.type);
@@ -184,7 +185,7 @@ describe('fulfillment across services, seen in tracking', () => {
     expect((await wh('POST', `/shipments/${a.shipmentId}/ship`, {})).status).toBe(200);
     // The first parcel travels alone: the order waits for the second before it is shipped.
     await parcels(orderId, (x) => x.shipments[0].carrierState === 'in_transit');
-    expect((await call(procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`)).json!.order.stage).toBe('packed');
+    expect((await call(procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`)).json.order.stage).toBe('packed');
     await scanAndPack(b);
     expect((await wh('POST', `/shipments/${b.shipmentId}/ship`, {})).status).toBe(200);
     const d = await tracked(orderId, (x) => x.order.stage === 'delivered', 'delivered in tracking');
@@ -202,7 +203,7 @@ describe('fulfillment across services, seen in tracking', () => {
     const stopped = await parcels(orderId, (x) => x.shipments[0].status === 'stopped');
     expect(stopped.stop).toMatchObject({ reason: '买家要求取消' });
     const pickList = await wh('GET', '/warehouses/WH-HZ-01/pick-list');
-    expect(pickList.json!.shipments.map((s: Json) => s.shipmentId)).not.toContain(parcel.shipmentId);
+    expect(pickList.json.shipments.map((s: Json) => s.shipmentId)).not.toContain(parcel.shipmentId);
     const pack = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {});
     expect(pack.status).toBe(409);
     expect(pack.json).toMatchObject({ code: 'SHIPMENT_STOPPED' });
@@ -229,7 +230,7 @@ describe('fulfillment across services, seen in tracking', () => {
     }
     const c = await tracked(confirmedId, (x) => x.timeline.some((t) => t.type === 'FulfillmentStopped'), 'intercept confirmed in tracking');
     expect(c.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ShipmentInterceptRequested', 'FulfillmentStopped', 'StockReleased']));
-    expect(c.timeline.find((t) => t.type === 'FulfillmentStopped')!.what.zh).toContain('拆包回库');
+    expect(c.timeline.find((t) => t.type === 'FulfillmentStopped')?.what.zh).toContain('拆包回库');
     const r = await tracked(rejectedId, (x) => x.timeline.some((t) => t.type === 'ShipmentShipped'), 'intercept rejected in tracking');
     expect(r.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ShipmentInterceptRequested', 'ShipmentShipped']));
     const verify = await inventory('GET', '/api/stock/verify');

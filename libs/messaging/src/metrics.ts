@@ -32,6 +32,8 @@ export const relayMetrics = {
     counter({ name: 'flowline_relay_published_total', help: 'Messages the relay published and the broker acknowledged', labelNames: ['relay', 'topic'] as const }),
   skipped: () =>
     counter({ name: 'flowline_relay_skipped_total', help: 'Stored events the relay route mapped to no message', labelNames: ['relay'] as const }),
+  parked: () =>
+    counter({ name: 'flowline_relay_parked_total', help: 'Stored events the relay could not route, parked in <topic>.dlq (alert on any increase)', labelNames: ['relay', 'type'] as const }),
   publishFailures: () =>
     counter({ name: 'flowline_relay_publish_failures_total', help: 'Failed publish attempts (retried)', labelNames: ['relay'] as const }),
   lagEvents: () =>

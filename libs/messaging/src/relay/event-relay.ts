@@ -1,8 +1,9 @@
-import type { EventEnvelope } from '@flowline/contracts';
-import { guardPool, START, type EventFilter, type EventStore, type LogPosition, type RecordedEvent, type Subscription } from '@flowline/eventstore';
+import { deadLetterTopic, type EventEnvelope } from '@flowline/contracts';
+import { guardPool, positionToString, START, type EventFilter, type EventStore, type LogPosition, type RecordedEvent, type Subscription } from '@flowline/eventstore';
 import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT, type Span } from '@opentelemetry/api';
 import { Client, type Pool } from 'pg';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
+import { Headers } from '../kafka/headers';
 import type { EventPublisher, OutboundMessage } from '../kafka/publisher';
 import { contextFromTraceparent, currentTraceparent, messagingTracer } from '../kafka/tracing';
 import { errorMessage, stderrLogger, type MessagingLogger } from '../logger';
@@ -76,11 +77,28 @@ export interface EventRelayOptions {
   lagProbeLimit?: number;
   logger?: MessagingLogger;
   hooks?: RelayHooks;
+  /**
+   * Where an event that cannot be routed (the route throws on it, e.g. an unknown type met by an
+   * old relay during a rolling deploy, or returns a route without topic or key) is parked: its
+   * stored form goes to `<parkingTopic>.dlq` with the reason in headers, it is counted
+   * (`flowline_relay_parked_total`) and logged as an error, and the relay moves on. Logical topic;
+   * default `relay.<name>`.
+   */
+  parkingTopic?: string;
 }
+
+/** Header names on a parked event (besides the dead-letter ones). */
+export const ParkedHeaders = {
+  relay: 'dlq.relay',
+  position: 'dlq.logPosition',
+  streamId: 'dlq.streamId',
+} as const;
 
 interface Outgoing {
   message: OutboundMessage;
   span: Span;
+  /** Set when the event could not be routed and this message parks it. */
+  parked?: string;
 }
 
 const DEFAULT_RETRY: BackoffOptions = { initialMs: 200, maxMs: 5_000, factor: 2, jitter: 0.2 };
@@ -283,7 +301,22 @@ export class EventRelay {
       throw e;
     }
     const published = relayMetrics.published();
-    for (const o of outgoing) published.inc({ relay: this.name, topic: o.message.topic });
+    for (const o of outgoing) {
+      if (!o.parked) {
+        published.inc({ relay: this.name, topic: o.message.topic });
+        continue;
+      }
+      relayMetrics.parked().inc({ relay: this.name, type: o.message.envelope.type });
+      // An alert: an event was left out of the stream its consumers read (see the runbook: npm run dlq).
+      this.logger.error('relay parked an unroutable event and moved on', {
+        relay: this.name,
+        eventId: o.message.envelope.eventId,
+        type: o.message.envelope.type,
+        streamId: o.message.envelope.streamId,
+        topic: o.message.topic,
+        reason: o.parked,
+      });
+    }
     const skipped = events.length - new Set(outgoing.map((o) => o.message.envelope.eventId)).size;
     if (skipped > 0) relayMetrics.skipped().inc({ relay: this.name }, skipped);
     await this.options.hooks?.afterPublish?.(events);
@@ -297,8 +330,16 @@ export class EventRelay {
     const tracer = messagingTracer();
     const out: Outgoing[] = [];
     for (const recorded of events) {
-      const routed = this.options.route(recorded);
-      const routes = routed == null ? [] : Array.isArray(routed) ? routed : [routed];
+      let routes: RelayRoute[];
+      try {
+        const routed = this.options.route(recorded);
+        routes = routed == null ? [] : Array.isArray(routed) ? routed : [routed];
+        const bad = routes.find((r) => !r || typeof r.topic !== 'string' || r.topic === '' || typeof r.key !== 'string');
+        if (bad) throw new Error(`route returned no topic or key for ${recorded.type}`);
+      } catch (e) {
+        out.push(this.park(recorded, e));
+        continue;
+      }
       for (const r of routes) {
         const envelope: EventEnvelope = {
           eventId: r.eventId ?? recorded.eventId,
@@ -345,6 +386,44 @@ export class EventRelay {
       }
     }
     return out;
+  }
+
+  /** The message that parks an unroutable event in `<parkingTopic>.dlq` (its stored form, the reason in headers). */
+  private park(recorded: RecordedEvent, error: unknown): Outgoing {
+    const reason = `unroutable: ${errorMessage(error)}`.slice(0, 4_000);
+    const topic = deadLetterTopic(this.options.parkingTopic ?? `relay.${this.name}`);
+    const span = messagingTracer().startSpan('relay.park', {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'flowline.relay': this.name, 'flowline.event.type': recorded.type },
+    });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+    return {
+      span,
+      parked: reason,
+      message: {
+        topic,
+        key: recorded.streamId,
+        envelope: {
+          eventId: recorded.eventId,
+          type: recorded.type,
+          schemaVersion: recorded.schemaVersion,
+          streamId: recorded.streamId,
+          streamPosition: recorded.streamPosition,
+          occurredAt: recorded.metadata.occurredAt,
+          correlationId: recorded.metadata.correlationId,
+          causationId: recorded.metadata.causationId ?? null,
+          data: recorded.data,
+        },
+        headers: {
+          [Headers.dlqError]: reason,
+          [Headers.dlqFailedAt]: new Date().toISOString(),
+          [Headers.dlqAttempts]: '1',
+          [ParkedHeaders.relay]: this.name,
+          [ParkedHeaders.position]: positionToString(recorded.position),
+          [ParkedHeaders.streamId]: recorded.streamId,
+        },
+      },
+    };
   }
 
   /** Retries `fn` without limit (a broker or database outage must not lose events) until stopped. */

@@ -103,6 +103,8 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
         store: this.events,
         publisher: this.publisher,
         route: inventoryRelayRoute,
+        // An event this build cannot map is parked in inventory.events.v1.dlq, not a stop.
+        parkingTopic: Topics.inventoryEvents,
         pool: this.pool,
         filter: { streamPrefixes: INVENTORY_STREAM_PREFIXES, eventTypes: PUBLISHED_STORED_TYPES },
         // Bigger pages than the default 500: a busy batch writes thousands of events at once.

@@ -78,6 +78,8 @@ export class OrderMessaging {
         filter: { streamPrefixes: [ORDER_STREAM_PREFIX, PROCESS_STREAM_PREFIX] },
         logger: o.logger,
         route: (recorded) => routeRecorded(recorded),
+        // An event this build cannot map (a newer type in a rolling deploy) is parked, not a stop.
+        parkingTopic: Topics.orderEvents,
       });
       await this.relay.start();
     }

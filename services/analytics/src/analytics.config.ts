@@ -1,4 +1,5 @@
 import { messagingConfigFromEnv } from '@flowline/messaging';
+import { DEFAULT_POLICY, type ReconciliationPolicy } from './domain/reconciliation';
 
 /** Analytics' settings, read once from the environment (see README "Environment"). */
 export interface AnalyticsConfig {
@@ -12,6 +13,8 @@ export interface AnalyticsConfig {
   consume: boolean;
   /** IANA zone in which days, hours and weekdays are counted (`ANALYTICS_TIMEZONE`, default Asia/Shanghai). */
   timeZone: string;
+  /** Expected platform fees per channel in basis points (`ANALYTICS_FEE_RATES_BPS`, JSON, merged over the defaults). */
+  reconciliation: ReconciliationPolicy;
 }
 
 export function analyticsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AnalyticsConfig {
@@ -25,7 +28,15 @@ export function analyticsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): An
     topicPartitions: messaging.partitions,
     consume: env.ANALYTICS_CONSUME !== 'false',
     timeZone: env.ANALYTICS_TIMEZONE?.trim() || 'Asia/Shanghai',
+    reconciliation: { ...DEFAULT_POLICY, feeRateBps: { ...DEFAULT_POLICY.feeRateBps, ...feeRates(env.ANALYTICS_FEE_RATES_BPS) } },
   };
+}
+
+function feeRates(raw: string | undefined): Record<string, number> {
+  if (!raw?.trim()) return {};
+  const parsed = JSON.parse(raw) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(parsed)) if (typeof v !== 'number' || v < 0) throw new Error(`ANALYTICS_FEE_RATES_BPS: ${k} must be a non-negative number of basis points`);
+  return parsed as Record<string, number>;
 }
 
 export const ANALYTICS_CONFIG = Symbol('ANALYTICS_CONFIG');

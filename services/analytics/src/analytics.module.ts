@@ -4,6 +4,7 @@ import { AnalyticsGrpcController } from './api/grpc/analytics.grpc.controller';
 import { AnalyticsAdminController } from './api/http/analytics-admin.controller';
 import { CustomersController } from './api/http/customers.controller';
 import { ForecastController } from './api/http/forecast.controller';
+import { ReconciliationController } from './api/http/reconciliation.controller';
 import { SalesController } from './api/http/sales.controller';
 import { AnalyticsRuntime } from './infra/analytics-runtime';
 
@@ -18,7 +19,7 @@ export class AnalyticsModule {
   static forRoot(options: AnalyticsModuleOptions = {}): DynamicModule {
     return {
       module: AnalyticsModule,
-      controllers: [SalesController, CustomersController, ForecastController, AnalyticsAdminController, AnalyticsGrpcController],
+      controllers: [SalesController, CustomersController, ForecastController, ReconciliationController, AnalyticsAdminController, AnalyticsGrpcController],
       providers: [{ provide: ANALYTICS_CONFIG, useFactory: () => ({ ...analyticsConfigFromEnv(), ...options.config }) }, AnalyticsRuntime],
       exports: [AnalyticsRuntime],
     };

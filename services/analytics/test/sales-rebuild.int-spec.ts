@@ -3,9 +3,14 @@ import { Module } from '@nestjs/common';
 import { bootstrapService, grpcClient, PlatformModule, unary, type RunningService } from '@flowline/platform';
 import { createTestDatabase, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import { createKafka, EventPublisher, type OutboundMessage } from '@flowline/messaging';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalyticsModule } from '../src/analytics.module';
 import type { ForecastView } from '../src/application/forecast-queries';
+import type { DailyReconciliation, ImportResult } from '../src/application/reconciliation.service';
 import type { SalesReport } from '../src/application/sales-queries';
 import { purchaseSuggestion, type PurchaseSuggestion } from '../src/domain/purchase';
 import { normalQuantile } from '../src/infra/mstl-model';
@@ -34,7 +39,7 @@ const FIXTURE: OutboundMessage[] = [
   // Wed 2026-06-03 00:30 local (still Tuesday in UTC); half refunded
   ...orderEvents({ orderId: 'o3', channel: 'taobao', shopId: 'tb-1', customerId: 'c1', province: '浙江省', placedAt: '2026-06-02T16:29:00.000Z', paidAt: '2026-06-02T16:30:00.000Z', refund: { amount: 3000, at: '2026-06-04T01:00:00.000Z' }, lines: [{ sku: 'SKU-B', quantity: 2, unitPrice: 3000 }] }),
   // never paid: not a sale
-  ...orderEvents({ orderId: 'o4', channel: 'pdd', shopId: 'pdd-1', customerId: 'c3', province: '江苏省', placedAt: '2026-06-02T03:00:00.000Z', lines: [{ sku: 'SKU-A', quantity: 5, unitPrice: 1000 }] }),
+  ...orderEvents({ orderId: 'o4', channel: 'pinduoduo', shopId: 'pdd-1', customerId: 'c3', province: '江苏省', placedAt: '2026-06-02T03:00:00.000Z', lines: [{ sku: 'SKU-A', quantity: 5, unitPrice: 1000 }] }),
   stockLevel('SKU-A', 'WH-HZ', 100, 2, '2026-06-01T02:00:01.000Z', 0),
   stockLevel('SKU-A', 'WH-HZ', 98, 0, '2026-06-01T05:00:00.000Z', 1),
   shipmentPacked('o1', 'WH-HZ', '2026-06-01T05:00:00.000Z'),
@@ -196,4 +201,69 @@ describe('rebuilt from Kafka == live', () => {
     await publisher.publish(orderEvents({ orderId: 'o5', channel: 'douyin', shopId: 'dy-1', customerId: 'c9', province: '四川省', placedAt: '2026-06-05T02:00:00.000Z', paidAt: '2026-06-05T02:01:00.000Z', lines: [{ sku: 'SKU-C', quantity: 1, unitPrice: 500 }] }));
     await expect.poll(async () => (await sales('channel')).total.revenue, { timeout: 30_000, interval: 250 }).toBe(12500);
   }, 200_000);
+});
+
+describe('daily settlement reconciliation', () => {
+  // Five orders paid on 2026-06-10 (Asia/Shanghai), matched against the Alipay bill fixture (GB18030)
+  // that seeds exactly three discrepancies: ...002 never settled, ...003 fee 5.00 instead of 0.60,
+  // ...004 refunded by us (50.00) without a refund row.
+  const paid = (n: number, channel: string, price: number, refund?: number) =>
+    orderEvents({
+      orderId: `r${n}`,
+      channel,
+      channelOrderId: `410000000000000000${n}`,
+      shopId: 'tb-1',
+      customerId: `rc${n}`,
+      province: '浙江省',
+      placedAt: `2026-06-10T0${n}:00:00.000Z`,
+      paidAt: `2026-06-10T0${n}:01:00.000Z`,
+      refund: refund ? { amount: refund, at: `2026-06-10T0${n}:30:00.000Z` } : undefined,
+      lines: [{ sku: 'TEA', quantity: 1, unitPrice: price }],
+    });
+  const upload = async (name: string): Promise<{ status: number; body: ImportResult }> => {
+    const res = await fetch(`${svc.httpUrl}/api/analytics/settlements`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ platform: 'alipay', fileName: name, contentBase64: readFileSync(join(__dirname, 'fixtures/settlements', name)).toString('base64') }),
+    });
+    return { status: res.status, body: (await res.json()) as ImportResult };
+  };
+
+  it('a settlement file with 3 seeded discrepancies reports exactly those 3, with the KPI and CSV/XLSX downloads', async () => {
+    await publisher.publish([...paid(1, 'taobao', 12800), ...paid(2, 'taobao', 9900), ...paid(3, 'tmall', 10000), ...paid(4, 'taobao', 5000, 5000), ...paid(5, 'taobao', 8000, 2000)]);
+    await eventually('the five orders projected', async () => {
+      const r = (await get<DailyReconciliation>('/api/analytics/reconciliation/daily?platform=alipay&day=2026-06-10')).body;
+      return r.ordersTotal === 5 && r.orders.find((o) => o.orderId === 'r5')?.refunded === 2000 && r.orders.find((o) => o.orderId === 'r4')?.refunded === 5000 ? r : undefined;
+    });
+    const first = await upload('alipay-2026-06-10.csv');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ platform: 'alipay', encoding: 'gb18030', entries: 9, skippedRows: 1, imported: true });
+    expect((await upload('alipay-2026-06-10.csv')).body.imported).toBe(false);
+
+    const r = (await get<DailyReconciliation>('/api/analytics/reconciliation/daily?platform=alipay&day=2026-06-10')).body;
+    expect(r.discrepancies).toEqual([
+      { code: 'missing_settlement', orderId: 'r2', channelOrderId: '4100000000000000002', expected: 9900, actual: 0, difference: -9900 },
+      { code: 'fee_mismatch', orderId: 'r3', channelOrderId: '4100000000000000003', expected: 60, actual: 500, difference: 440 },
+      { code: 'refund_not_settled', orderId: 'r4', channelOrderId: '4100000000000000004', expected: 5000, actual: 0, difference: -5000 },
+    ]);
+    expect({ reconciled: r.ordersReconciled, total: r.ordersTotal }).toEqual({ reconciled: 2, total: 5 });
+
+    const csvRes = await fetch(`${svc.httpUrl}/api/analytics/reconciliation/daily?platform=alipay&day=2026-06-10&format=csv`);
+    expect(csvRes.headers.get('content-disposition')).toContain('reconciliation-alipay-2026-06-10.csv');
+    const rows = parse(await csvRes.text(), { columns: true, bom: true }) as Record<string, string>[];
+    expect(rows.map((x) => [x.order_id, x.status, x.issues])).toEqual([
+      ['r1', 'reconciled', ''], ['r2', 'discrepancy', 'missing_settlement'], ['r3', 'discrepancy', 'fee_mismatch'], ['r4', 'discrepancy', 'refund_not_settled'], ['r5', 'reconciled', ''],
+    ]);
+
+    const xlsxRes = await fetch(`${svc.httpUrl}/api/analytics/reconciliation/daily?platform=alipay&day=2026-06-10&format=xlsx`);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(await xlsxRes.arrayBuffer());
+    const sheet = wb.getWorksheet('discrepancies');
+    expect(sheet?.getColumn(1).values.slice(2)).toEqual(['missing_settlement', 'fee_mismatch', 'refund_not_settled']);
+    expect(wb.getWorksheet('summary')?.getRow(4).values).toEqual([undefined, 'orders reconciled', 2]);
+
+    const bad = await fetch(`${svc.httpUrl}/api/analytics/settlements`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ platform: 'jd', fileName: 'x.csv', contentBase64: Buffer.from('a,b\n1,2\n').toString('base64') }) });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain('订单编号');
+  });
 });

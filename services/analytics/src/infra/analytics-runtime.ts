@@ -10,8 +10,9 @@ import { LiveProjector } from '../application/live-projector';
 import { rebuildAnalytics, rebuildId, type RebuildPhase, type RebuildReport } from '../application/rebuild';
 import { CustomerQueries } from '../application/customer-queries';
 import { ForecastQueries } from '../application/forecast-queries';
+import { ReconciliationService } from '../application/reconciliation.service';
 import { SalesQueries } from '../application/sales-queries';
-import { ANALYTICS_SCHEMA, ensureAnalyticsSchema } from './analytics-schema';
+import { ANALYTICS_SCHEMA, ensureAnalyticsSchema, IMPORT_SCHEMA } from './analytics-schema';
 import { analyticsChecksum, type AnalyticsChecksum } from './checksum';
 import { mstlEtsModel, normalQuantile } from './mstl-model';
 import { chinaPromotionCalendar } from './promotion-calendar';
@@ -31,6 +32,7 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
   sales!: SalesQueries;
   customers!: CustomerQueries;
   forecasts!: ForecastQueries;
+  reconciliation!: ReconciliationService;
   projector: LiveProjector | null = null;
   private kafka: Kafka | null = null;
   private readonly rebuilds = new Map<string, RebuildStatus>();
@@ -48,8 +50,10 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
 
   async onModuleInit(): Promise<void> {
     await ensureAnalyticsSchema(this.pool, ANALYTICS_SCHEMA);
+    await ensureAnalyticsSchema(this.pool, IMPORT_SCHEMA);
     this.sales = new SalesQueries(this.pool, this.config.timeZone);
     this.customers = new CustomerQueries(this.pool);
+    this.reconciliation = new ReconciliationService(this.pool, this.config.timeZone, this.config.reconciliation);
     this.forecasts = new ForecastQueries(this.pool, this.config.timeZone, () => mstlEtsModel(), chinaPromotionCalendar(), normalQuantile);
   }
 

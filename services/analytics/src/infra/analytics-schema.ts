@@ -31,6 +31,7 @@ export function analyticsSchemaDdl(schema: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${s}."order_fact" (
       "order_id" text PRIMARY KEY,
       "channel" text NOT NULL,
+      "channel_order_id" text NOT NULL,
       "shop_id" text NOT NULL,
       "customer_key" text NOT NULL,
       "province" text NOT NULL,
@@ -46,6 +47,7 @@ export function analyticsSchemaDdl(schema: string): string[] {
       "cancelled_at" timestamptz
     )`,
     `CREATE INDEX IF NOT EXISTS "order_fact_paid_at" ON ${s}."order_fact" ("paid_at")`,
+    `CREATE INDEX IF NOT EXISTS "order_fact_channel_order" ON ${s}."order_fact" ("channel", "channel_order_id")`,
     `CREATE TABLE IF NOT EXISTS ${s}."order_line" (
       "order_id" text NOT NULL,
       "line_id" text NOT NULL,
@@ -102,8 +104,42 @@ export function analyticsSchemaDdl(schema: string): string[] {
  * `CREATE ... IF NOT EXISTS` is not race-free in PostgreSQL (unique_violation on the catalog):
  * losing that race is fine.
  */
+/**
+ * Imported data (settlement files) lives in its own schema: it does not come from the topics, so a
+ * rebuild, which replaces schema `analytics`, must never touch it.
+ */
+export const IMPORT_SCHEMA = 'analytics_import';
+
+export function importSchemaDdl(): string[] {
+  const s = quoteSchema(IMPORT_SCHEMA);
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${s}`,
+    `CREATE TABLE IF NOT EXISTS ${s}."settlement_file" (
+      "file_id" text PRIMARY KEY,
+      "platform" text NOT NULL,
+      "file_name" text NOT NULL,
+      "encoding" text NOT NULL,
+      "entries" integer NOT NULL,
+      "imported_at" timestamptz NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${s}."settlement_entry" (
+      "file_id" text NOT NULL REFERENCES ${s}."settlement_file" ("file_id") ON DELETE CASCADE,
+      "row_number" integer NOT NULL,
+      "platform" text NOT NULL,
+      "channel" text NOT NULL,
+      "channel_order_id" text NOT NULL,
+      "kind" text NOT NULL,
+      "amount" bigint NOT NULL,
+      "occurred_at" text NOT NULL,
+      "item" text NOT NULL,
+      PRIMARY KEY ("file_id", "row_number")
+    )`,
+    `CREATE INDEX IF NOT EXISTS "settlement_entry_order" ON ${s}."settlement_entry" ("channel", "channel_order_id")`,
+  ];
+}
+
 export async function ensureAnalyticsSchema(db: SqlQueryable, schema: string): Promise<void> {
-  for (const ddl of analyticsSchemaDdl(schema)) {
+  for (const ddl of schema === IMPORT_SCHEMA ? importSchemaDdl() : analyticsSchemaDdl(schema)) {
     try {
       await db.query(ddl);
     } catch (e) {

@@ -38,9 +38,9 @@ export class FactStore {
       case 'order_placed': {
         const o = c.order;
         await tx.query(
-          `INSERT INTO ${table(s, 'order_fact')} ("order_id", "channel", "shop_id", "customer_key", "province", "placed_at", "currency", "items_total", "shipping_fee", "order_discount", "grand_total")
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT ("order_id") DO NOTHING`,
-          [o.orderId, o.channel, o.shopId, o.customerKey, o.province, o.placedAt, o.currency, o.itemsTotal, o.shippingFee, o.orderDiscount, o.grandTotal],
+          `INSERT INTO ${table(s, 'order_fact')} ("order_id", "channel", "channel_order_id", "shop_id", "customer_key", "province", "placed_at", "currency", "items_total", "shipping_fee", "order_discount", "grand_total")
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT ("order_id") DO NOTHING`,
+          [o.orderId, o.channel, o.channelOrderId, o.shopId, o.customerKey, o.province, o.placedAt, o.currency, o.itemsTotal, o.shippingFee, o.orderDiscount, o.grandTotal],
         );
         for (const l of c.lines) {
           await tx.query(

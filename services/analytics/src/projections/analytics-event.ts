@@ -11,6 +11,7 @@ export type FactChange =
       order: {
         orderId: string;
         channel: string;
+        channelOrderId: string;
         shopId: string;
         /** The channel's customer id (or the masked nickname as a fallback); never clear PII. */
         customerKey: string;
@@ -49,6 +50,7 @@ export function factChanges(e: EventEnvelope): FactChange[] {
           order: {
             orderId: d.orderId,
             channel: d.channel,
+            channelOrderId: d.channelOrderId,
             shopId: d.shopId,
             customerKey: customerKey(d.channel, d.customer),
             province: d.shippingAddress?.province ?? '',

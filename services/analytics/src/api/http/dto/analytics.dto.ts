@@ -1,7 +1,8 @@
 import { CHANNELS } from '@flowline/contracts';
+import { SETTLEMENT_PLATFORMS, type SettlementPlatform } from '../../../domain/reconciliation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { SALES_DIMENSIONS, type SalesDimension } from '../../../application/sales-queries';
 
 export class SalesQueryDto {
@@ -73,4 +74,23 @@ export class PurchaseSuggestionsDto {
   @ValidateNested({ each: true })
   @Type(() => PurchaseItemDto)
   items!: PurchaseItemDto[];
+}
+
+export class ImportSettlementDto {
+  @ApiProperty({ enum: SETTLEMENT_PLATFORMS, description: 'alipay (Taobao/Tmall bill), jd, pdd or douyin' })
+  @IsIn(SETTLEMENT_PLATFORMS as unknown as string[])
+  platform!: SettlementPlatform;
+
+  @ApiProperty({ example: 'alipay-2026-06-10.csv' }) @IsString() @Length(1, 200) fileName!: string;
+
+  @ApiProperty({ description: 'The file as downloaded from the platform, base64 (any of its encodings: UTF-8 with or without BOM, GB18030)' })
+  @IsBase64()
+  @Length(4, 700_000)
+  contentBase64!: string;
+}
+
+export class DailyReconciliationQueryDto {
+  @ApiProperty({ enum: SETTLEMENT_PLATFORMS }) @IsIn(SETTLEMENT_PLATFORMS as unknown as string[]) platform!: SettlementPlatform;
+  @ApiProperty({ description: 'Local day of payment (YYYY-MM-DD)', example: '2026-06-10' }) @Matches(DAY_PATTERN) day!: string;
+  @ApiPropertyOptional({ enum: ['json', 'csv', 'xlsx'], default: 'json' }) @IsOptional() @IsIn(['json', 'csv', 'xlsx']) format?: 'json' | 'csv' | 'xlsx';
 }

@@ -53,6 +53,9 @@ import approvalResubmittedJson from '../fixtures/approval/ApprovalResubmitted.v1
 import approvalStepRemindedJson from '../fixtures/approval/ApprovalStepReminded.v1.json';
 import approvalStepEscalatedJson from '../fixtures/approval/ApprovalStepEscalated.v1.json';
 import approvalExpiredJson from '../fixtures/approval/ApprovalExpired.v1.json';
+import approvalFreezeOverriddenJson from '../fixtures/approval/ApprovalFreezeOverridden.v1.json';
+import changeApprovedJson from '../fixtures/approval/ChangeApproved.v1.json';
+import changeRefusedJson from '../fixtures/approval/ChangeRefused.v1.json';
 import fulfillmentStoppedJson from '../fixtures/fulfillment/FulfillmentStopped.v1.json';
 import freezeOverriddenJson from '../fixtures/fulfillment/FreezeOverridden.v1.json';
 import shipmentCarrierExceptionJson from '../fixtures/fulfillment/ShipmentCarrierException.v1.json';
@@ -156,6 +159,9 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   ApprovalStepReminded: fixture('ApprovalStepReminded')(approvalStepRemindedJson),
   ApprovalStepEscalated: fixture('ApprovalStepEscalated')(approvalStepEscalatedJson),
   ApprovalExpired: fixture('ApprovalExpired')(approvalExpiredJson),
+  ApprovalFreezeOverridden: fixture('ApprovalFreezeOverridden')(approvalFreezeOverriddenJson),
+  ChangeApproved: fixture('ChangeApproved')(changeApprovedJson),
+  ChangeRefused: fixture('ChangeRefused')(changeRefusedJson),
   FulfillmentStopped: fixture('FulfillmentStopped')(fulfillmentStoppedJson),
   ShipmentDelivered: fixture('ShipmentDelivered')(shipmentDeliveredJson),
   ShipmentPacked: fixture('ShipmentPacked')(shipmentPackedJson),

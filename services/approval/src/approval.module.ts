@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ApprovalGrpcController } from './api/grpc/approval.grpc-controller';
 import { ApprovalsController } from './api/http/approvals.controller';
+import { ChangeRequestsController } from './api/http/change-requests.controller';
 import { ApprovalRuntime } from './infra/approval-runtime';
 
 /** Approval's features: chains, the ApprovalRequest aggregate, REST inbox and decisions, the command consumer, relay and timers. */
 @Module({
-  controllers: [ApprovalsController, ApprovalGrpcController],
+  controllers: [ApprovalsController, ChangeRequestsController, ApprovalGrpcController],
   providers: [ApprovalRuntime],
   exports: [ApprovalRuntime],
 })

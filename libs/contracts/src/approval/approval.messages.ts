@@ -14,6 +14,22 @@ export interface ApprovalAttachment {
   url: string;
 }
 
+import type { AddressView, OrderLineView, OrderTotals } from '../orders/order.types';
+
+/** An order change request's diff, computed from the order's current state when it was raised. */
+export interface OrderChangeDiff {
+  lines: {
+    added: OrderLineView[];
+    removed: OrderLineView[];
+    changed: { lineId: string; sku: string; before: number; after: number }[];
+  };
+  shippingAddress?: { before: AddressView; after: AddressView };
+  totals: { before: OrderTotals; after: OrderTotals };
+  /** after.grandTotal - before.grandTotal (fen): > 0 an extra payment due, < 0 a partial refund. */
+  priceDifference: number;
+  note?: string;
+}
+
 /** One step of the chain as planned when the approval was requested. */
 export interface ApprovalStepPlan {
   step: string;
@@ -52,7 +68,36 @@ export interface ApprovalEventDataMap {
     ruleId?: string;
     ruleSetVersion?: string;
     requestedBy?: string;
+    /** kind `change`: the diff stored with the request. */
+    change?: OrderChangeDiff;
+    channel?: string;
     requestedAt?: string;
+  };
+  /** A general manager overrode the freeze after packing (特批) to let a change request through. */
+  ApprovalFreezeOverridden: { approvalId: string; orderId: string; shipmentIds: string[]; by: string; role: string; reason: string; overriddenAt: string };
+  /**
+   * A change request passed its chain and the stock for what it adds is reserved (in its own
+   * reservation `reservationId`): order-intake applies it to the order as one OrderChanged.
+   */
+  ChangeApproved: {
+    approvalId: string;
+    orderId: string;
+    changeRequestId: string;
+    diff: OrderChangeDiff;
+    reservationId?: string;
+    allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[];
+    approvedAt: string;
+  };
+  /** A change request that will not be applied as a whole: no stock for what it adds, or the order refused it (packed meanwhile). */
+  ChangeRefused: {
+    approvalId: string;
+    orderId: string;
+    changeRequestId: string;
+    /** CHANGE_NO_STOCK or CHANGE_REFUSED_BY_ORDER. */
+    code: string;
+    reason: string;
+    missing?: { sku: string; requested: number; available: number }[];
+    refusedAt: string;
   };
   /** A step's skip condition held: it is passed without a decision. */
   ApprovalStepSkipped: { approvalId: string; orderId: string; step: string; reason: string; skippedAt: string };

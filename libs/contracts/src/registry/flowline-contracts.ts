@@ -118,6 +118,9 @@ const APPROVAL_EVENTS: Catalogue<ApprovalEventType> = {
     ApprovalStepReminded: 1,
     ApprovalStepEscalated: 1,
     ApprovalExpired: 1,
+    ApprovalFreezeOverridden: 1,
+    ChangeApproved: 1,
+    ChangeRefused: 1,
   },
 };
 

@@ -2,6 +2,12 @@ import { requestHash, idempotencyKeyReused } from '@flowline/platform';
 import type { PoolClient } from 'pg';
 import type { Actor, ApprovalCommand, ApprovalState } from '../domain/approval.decider';
 import { ApprovalErrors } from '../domain/approval.errors';
+import { computeChange, freezeCheck, type ChangeRequestInput } from '../domain/change-request';
+import { requestCommand } from '../infra/approval-runtime';
+import { DomainError } from '@flowline/domain';
+
+/** Who may raise an order change request. */
+const CHANGE_REQUESTERS = ['customer_service', 'customer', 'general_manager'];
 import type { ApprovalRuntime } from '../infra/approval-runtime';
 import { approvalView, type ApprovalView } from './approval.view';
 
@@ -62,6 +68,50 @@ export class ApprovalCommands {
       }
       throw e;
     }
+  }
+
+  /**
+   * Raises an order change request: the diff from the order's current state, the freeze check
+   * (a general manager's override is recorded as ApprovalFreezeOverridden), then the change chain.
+   */
+  async raiseChange(input: ChangeRequestInput & { orderId: string; override?: { reason: string } }, actor: Actor, opts: { idempotencyKey?: string; chain?: string } = {}): Promise<ApprovalView> {
+    const clientKey = opts.idempotencyKey ?? '';
+    const key = clientKey ? `change:${input.orderId}:${clientKey}` : null;
+    const hash = requestHash({ input, actor });
+    if (key) {
+      const replay = await this.replay(key, hash, clientKey);
+      if (replay) return replay;
+    }
+    if (!CHANGE_REQUESTERS.includes(actor.role)) {
+      throw new DomainError('CHANGE_REQUESTER_NOT_ALLOWED', `a change request is raised by customer service, the customer or a general manager, not ${actor.role}`, { role: actor.role });
+    }
+    const order = await this.runtime.snapshots.get(input.orderId);
+    if (!order) throw new DomainError('CHANGE_ORDER_UNKNOWN', `order ${input.orderId} is not known to approval (yet)`, { orderId: input.orderId }, 'not_found');
+    const diff = computeChange(order, input);
+    const freezeOverride = freezeCheck(order, actor, input.override);
+    const now = new Date().toISOString();
+    const approvalId = this.runtime.newId();
+    const command = requestCommand(this.runtime.chains.current(), {
+      approvalId,
+      orderId: input.orderId,
+      chain: opts.chain ?? 'order-change',
+      kind: 'change',
+      changeRequestId: approvalId,
+      grandTotal: diff.totals.after.grandTotal,
+      priceDifference: diff.priceDifference,
+      currency: diff.totals.after.currency,
+      requestedBy: actor.id,
+      change: diff,
+      channel: order.channel,
+      ...(freezeOverride ? { freezeOverride } : {}),
+      now,
+    });
+    return this.runtime.transaction(async (client) => {
+      const r = await this.runtime.service.execute(client, approvalId, () => command, { correlationId: approvalId, causationId: null, actor: { kind: 'user', id: actor.id, role: actor.role }, now });
+      const view = approvalView(r.state, r.revision);
+      if (key) await this.remember(client, key, hash, view);
+      return view;
+    });
   }
 
   private async replay(key: string, hash: string, clientKey: string): Promise<ApprovalView | null> {

@@ -34,6 +34,8 @@ export interface ApprovalView {
   grandTotal: number | null;
   currency: string | null;
   steps: ApprovalStepView[];
+  /** kind `change`: the diff, and where the change is (approval, reserving stock, approved for the order, refused). */
+  change: { status: string; diff: unknown; reservationId: string | null; refusal: { code: string; reason: string } | null } | null;
   revision: number;
 }
 
@@ -70,6 +72,7 @@ export function approvalView(s: ApprovalState, revision: number): ApprovalView {
       decidedAt: st.decidedAt ?? null,
       comment: st.comment ?? null,
     })),
+    change: s.change ? { status: s.change.status, diff: s.change.diff, reservationId: s.change.reservationId ?? null, refusal: s.change.refusal ?? null } : null,
     revision,
   };
 }

@@ -1,5 +1,6 @@
 import { assertNever, type Decider } from '@flowline/domain';
 import { ApprovalErrorCode, ApprovalErrors } from './approval.errors';
+import type { ChangeDiff } from './change-request';
 import { outOfOfficeDelegate, skipHolds, type Chain, type ChainFact, type ChainStep, type OutOfOffice, type Quorum } from './chains/chain-set';
 
 /**
@@ -71,9 +72,20 @@ export type ApprovalEvent =
         ruleSetVersion?: string;
         requestedBy?: string;
         outOfOffice?: OutOfOffice[];
+        /** kind `change`: the diff from the order's current state, stored with the request. */
+        change?: ChangeDiff;
+        channel?: string;
         requestedAt: string;
       };
     }
+  | { type: 'ApprovalFreezeOverridden'; data: Ids & { shipmentIds: string[]; by: string; role: string; reason: string; overriddenAt: string } }
+  | { type: 'ChangeStockRequested'; data: Ids & { reservationId: string; channel: string; lines: { lineId: string; sku: string; quantity: number }[]; requestedAt: string } }
+  | {
+      type: 'ChangeApproved';
+      data: Ids & { changeRequestId: string; diff: ChangeDiff; reservationId?: string; allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[]; approvedAt: string };
+    }
+  | { type: 'ChangeRefused'; data: Ids & { changeRequestId: string; code: string; reason: string; missing?: { sku: string; requested: number; available: number }[]; refusedAt: string } }
+  | { type: 'ChangeStockReleaseRequested'; data: Ids & { reservationId: string; reason: string; requestedAt: string } }
   | { type: 'ApprovalStepSkipped'; data: Ids & { step: string; reason: string; skippedAt: string } }
   | {
       type: 'ApprovalStepStarted';
@@ -123,9 +135,17 @@ export type ApprovalCommand =
         ruleSetVersion?: string;
         requestedBy?: string;
         outOfOffice: OutOfOffice[];
+        change?: ChangeDiff;
+        channel?: string;
+        freezeOverride?: { shipmentIds: string[]; by: string; role: string; reason: string };
         now: string;
       };
     }
+  | {
+      type: 'RecordChangeStock';
+      data: { reserved: true; allocations: { lineId: string; sku: string; warehouseId: string; quantity: number }[]; now: string } | { reserved: false; missing: { sku: string; requested: number; available: number }[]; now: string };
+    }
+  | { type: 'RecordChangeRefusedByOrder'; data: { reason: string; now: string } }
   | { type: 'Approve'; data: { step: string; actor: Actor; comment?: string; attachments?: Attachment[]; now: string } }
   | { type: 'Reject'; data: { step: string; actor: Actor; reason: string; now: string } }
   | { type: 'ReturnForChanges'; data: { step: string; actor: Actor; comment: string; attachments?: Attachment[]; now: string } }
@@ -189,6 +209,14 @@ export type ApprovalState =
       current: number | null;
       decidedAt?: string;
       reason?: string;
+      change?: {
+        diff: ChangeDiff;
+        channel: string;
+        /** approval: in the chain; reserving: granted, stock for added lines asked; approved: ready for the order; refused. */
+        status: 'approval' | 'reserving' | 'approved' | 'refused';
+        reservationId?: string;
+        refusal?: { code: string; reason: string };
+      };
     };
 export type OpenApproval = Exclude<ApprovalState, { status: 'none' }>;
 
@@ -239,8 +267,19 @@ function advance(s: OpenApproval, from: number, now: string): ApprovalEvent[] {
     type: 'ApprovalGranted',
     data: { ...ids, chain: s.chain, kind: s.kind, ...(s.changeRequestId ? { changeRequestId: s.changeRequestId } : {}), chainVersion: s.chainVersion, grantedAt: now },
   });
+  // A granted change: stock for added lines is reserved first (all-or-nothing), else it is approved at once.
+  if (s.change) {
+    const added = s.change.diff.lines.added.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity }));
+    const raised = s.change.diff.lines.changed.filter((c) => c.after > c.before).map((c) => ({ lineId: `${c.lineId}+`, sku: c.sku, quantity: c.after - c.before }));
+    const lines = [...added, ...raised];
+    if (lines.length > 0) events.push({ type: 'ChangeStockRequested', data: { ...ids, reservationId: changeReservationId(s.approvalId), channel: s.change.channel, lines, requestedAt: now } });
+    else events.push({ type: 'ChangeApproved', data: { ...ids, changeRequestId: s.changeRequestId ?? s.approvalId, diff: s.change.diff, approvedAt: now } });
+  }
   return events;
 }
+
+/** The inventory reservation holding the units a change adds (its own reservation, so the order's stays as it is). */
+export const changeReservationId = (approvalId: string) => `chg-${approvalId}`;
 
 function startStep(s: OpenApproval, step: StepState, now: string): ApprovalEvent[] {
   const ids = { approvalId: s.approvalId, orderId: s.orderId };
@@ -335,11 +374,15 @@ function decide(c: ApprovalCommand, s: ApprovalState): ApprovalEvent[] {
           ...(d.ruleSetVersion ? { ruleSetVersion: d.ruleSetVersion } : {}),
           ...(d.requestedBy ? { requestedBy: d.requestedBy } : {}),
           ...(d.outOfOffice.length ? { outOfOffice: d.outOfOffice } : {}),
+          ...(d.change ? { change: d.change, channel: d.channel ?? 'unknown' } : {}),
           requestedAt: d.now,
         },
       };
+      const override: ApprovalEvent[] = d.freezeOverride
+        ? [{ type: 'ApprovalFreezeOverridden', data: { approvalId: d.approvalId, orderId: d.orderId, ...d.freezeOverride, overriddenAt: d.now } }]
+        : [];
       const after = evolve(s, requested) as OpenApproval;
-      return [requested, ...advance(after, 0, d.now)];
+      return [requested, ...override, ...advance(after, 0, d.now)];
     }
     case 'Approve': {
       const { s: open, step } = requireCurrent(s, c.data.step, 'Approve');
@@ -494,6 +537,28 @@ function decide(c: ApprovalCommand, s: ApprovalState): ApprovalEvent[] {
         },
       ];
     }
+    case 'RecordChangeStock': {
+      // Redelivered or late inventory outcomes decide nothing.
+      if (s.status !== 'granted' || s.change?.status !== 'reserving') return [];
+      const ids = { approvalId: s.approvalId, orderId: s.orderId, changeRequestId: s.changeRequestId ?? s.approvalId };
+      if (c.data.reserved) {
+        return [{ type: 'ChangeApproved', data: { ...ids, diff: s.change.diff, reservationId: s.change.reservationId ?? changeReservationId(s.approvalId), allocations: c.data.allocations, approvedAt: c.data.now } }];
+      }
+      const missing = c.data.missing;
+      return [
+        {
+          type: 'ChangeRefused',
+          data: { ...ids, code: 'CHANGE_NO_STOCK', reason: `not enough stock for ${missing.map((m) => `${m.sku} (needs ${m.requested}, ${m.available} available)`).join(', ')}: the whole change is refused`, missing, refusedAt: c.data.now },
+        },
+      ];
+    }
+    case 'RecordChangeRefusedByOrder': {
+      if (s.status !== 'granted' || s.change?.status !== 'approved') return [];
+      const ids = { approvalId: s.approvalId, orderId: s.orderId };
+      const events: ApprovalEvent[] = [{ type: 'ChangeRefused', data: { ...ids, changeRequestId: s.changeRequestId ?? s.approvalId, code: 'CHANGE_REFUSED_BY_ORDER', reason: c.data.reason, refusedAt: c.data.now } }];
+      if (s.change.reservationId) events.push({ type: 'ChangeStockReleaseRequested', data: { ...ids, reservationId: s.change.reservationId, reason: 'change refused', requestedAt: c.data.now } });
+      return events;
+    }
     case 'Withdraw': {
       // A withdrawal of a decided (or unknown) approval is a no-op: the order's cancellation raced the decision.
       if (s.status === 'none' || !isOpen(s)) return [];
@@ -532,6 +597,7 @@ function evolve(s: ApprovalState, e: ApprovalEvent): ApprovalState {
       ...(d.ruleId ? { ruleId: d.ruleId } : {}),
       ...(d.ruleSetVersion ? { ruleSetVersion: d.ruleSetVersion } : {}),
       outOfOffice: d.outOfOffice ?? [],
+      ...(d.change ? { change: { diff: d.change, channel: d.channel ?? 'unknown', status: 'approval' as const } } : {}),
       steps: d.plan.map((p) => ({ ...p, status: 'waiting', slots: [], attempt: 0 })),
       current: null,
     };
@@ -597,6 +663,15 @@ function evolve(s: ApprovalState, e: ApprovalEvent): ApprovalState {
       return withStep(s, e.data.step, (st) => ({ ...st, status: 'expired' }));
     case 'ApprovalWithdrawn':
       return { ...s, status: 'withdrawn', current: null, decidedAt: e.data.withdrawnAt, reason: e.data.reason };
+    case 'ApprovalFreezeOverridden':
+    case 'ChangeStockReleaseRequested':
+      return s;
+    case 'ChangeStockRequested':
+      return s.change ? { ...s, change: { ...s.change, status: 'reserving', reservationId: e.data.reservationId } } : s;
+    case 'ChangeApproved':
+      return s.change ? { ...s, change: { ...s.change, status: 'approved' } } : s;
+    case 'ChangeRefused':
+      return s.change ? { ...s, change: { ...s.change, status: 'refused', refusal: { code: e.data.code, reason: e.data.reason } } } : s;
     default:
       return assertNever(e, 'approval event');
   }

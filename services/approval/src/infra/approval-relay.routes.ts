@@ -1,4 +1,4 @@
-import { Topics, type ApprovalEventDataMap } from '@flowline/contracts';
+import { Topics, type ApprovalEventDataMap, type InventoryCommandDataMap } from '@flowline/contracts';
 import type { RecordedEvent } from '@flowline/eventstore';
 import type { RelayRoute } from '@flowline/messaging';
 import type { ApprovalEvent } from '../domain/approval.decider';
@@ -7,14 +7,32 @@ export const APPROVAL_STREAM_PREFIXES = ['approval-'];
 
 /**
  * Stored approval events are published as they are on `approval.events.v1`, keyed by orderId,
- * except the out-of-office rules copied into ApprovalRequested (internal: who is away is not published).
+ * except: the out-of-office rules copied into ApprovalRequested stay inside (who is away is not
+ * published), and the stock requests of a change go to inventory as its own commands (the
+ * approval stream is their outbox), keyed by the change's reservation id.
  */
 export function approvalRelayRoute(e: RecordedEvent): RelayRoute | null {
   const event = { type: e.type, data: e.data } as ApprovalEvent;
-  let data: ApprovalEventDataMap[keyof ApprovalEventDataMap] = event.data;
-  if (event.type === 'ApprovalRequested') {
-    const { outOfOffice: _internal, ...published } = event.data;
-    data = published;
+  switch (event.type) {
+    case 'ChangeStockRequested': {
+      const d = event.data;
+      const data: InventoryCommandDataMap['ReserveStock'] = { orderId: d.reservationId, channel: d.channel, lines: d.lines };
+      return { topic: Topics.inventoryCommands, key: d.reservationId, type: 'ReserveStock', schemaVersion: 1, data };
+    }
+    case 'ChangeStockReleaseRequested': {
+      const d = event.data;
+      const data: InventoryCommandDataMap['ReleaseStock'] = { orderId: d.reservationId, reason: d.reason };
+      return { topic: Topics.inventoryCommands, key: d.reservationId, type: 'ReleaseStock', schemaVersion: 1, data };
+    }
+    case 'ApprovalRequested': {
+      const { outOfOffice: _internal, ...published } = event.data;
+      return route(event.type, published);
+    }
+    default:
+      return route(event.type, event.data);
   }
-  return { topic: Topics.approvalEvents, key: event.data.orderId, type: event.type, schemaVersion: 1, data };
+}
+
+function route<K extends keyof ApprovalEventDataMap>(type: K, data: ApprovalEventDataMap[K]): RelayRoute {
+  return { topic: Topics.approvalEvents, key: (data as { orderId: string }).orderId, type, schemaVersion: 1, data };
 }

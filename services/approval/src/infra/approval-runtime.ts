@@ -12,9 +12,11 @@ import { toApprovalCommand } from '../api/messaging/approval-commands.consumer';
 import { timerKey } from '../application/approval.ports';
 import { ApprovalQueries } from '../application/approval.queries';
 import { ApprovalService, type CommandMeta } from '../application/approval.service';
+import { OrderSnapshots } from '../application/order-snapshots';
 import type { ApprovalCommand } from '../domain/approval.decider';
 import { ApprovalErrorCode, ApprovalErrors } from '../domain/approval.errors';
 import type { ChainSet } from '../domain/chains/chain-set';
+import type { ChangeDiff } from '../domain/change-request';
 import { migrateApprovalSchema } from './approval-schema';
 import { APPROVAL_STREAM_PREFIXES, approvalRelayRoute } from './approval-relay.routes';
 import { approvalSettingsFromEnv, type ApprovalSettings } from './approval-settings';
@@ -43,6 +45,8 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   private publisher?: EventPublisher;
   private relay?: EventRelay;
   private consumer?: ConsumerHandle;
+  private watcher?: ConsumerHandle;
+  snapshots!: OrderSnapshots;
   private worker?: Runner;
 
   constructor(
@@ -65,6 +69,7 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
     if (this.settings.timers) await migrateTimers(this.connectionString(), this.log);
     this.service = new ApprovalService(this.events, new GraphileTimers(), () => this.newId());
     this.queries = new ApprovalQueries(this.pool);
+    this.snapshots = new OrderSnapshots(this.pool);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -85,7 +90,10 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, [Topics.approvalCommands, Topics.approvalEvents], { partitions: m.partitions, prefix: m.topicPrefix });
+      await ensureTopics(admin, [Topics.approvalCommands, Topics.approvalEvents, Topics.orderEvents, Topics.fulfillmentEvents, Topics.inventoryEvents, Topics.inventoryCommands], {
+        partitions: m.partitions,
+        prefix: m.topicPrefix,
+      });
     } finally {
       await admin.disconnect();
     }
@@ -112,6 +120,19 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
       logger,
       handler: async (envelope, tx) => this.onCommand(envelope, tx.client),
     });
+    // What change requests need to know: the order's current state, packing (freeze), and the
+    // stock outcome of a change's own reservation (`chg-<approvalId>`).
+    this.watcher = await runConsumer({
+      kafka: this.kafka,
+      groupId: `${m.topicPrefix}${s.consumerGroup}.watch`,
+      topics: [Topics.orderEvents, Topics.fulfillmentEvents, Topics.inventoryEvents],
+      topicPrefix: m.topicPrefix,
+      pool: this.pool,
+      maxRetries: 4,
+      backoff: { initialMs: 200, maxMs: 5_000 },
+      logger,
+      handler: async (envelope, tx) => this.onWatched(envelope, tx.client),
+    });
     this.log.log(`approval running: chains ${this.chains.current().version}, consumer ${s.consumerGroup}, timers ${s.timers ? 'on' : 'off'}`);
   }
 
@@ -137,6 +158,28 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
     for (const id of await this.queries.openOf(message.data.orderId, client as PoolClient)) {
       await this.service.execute(client, id, () => ({ type: 'Withdraw', data: { reason: message.data.reason, now: meta.now } }), meta);
     }
+  }
+
+  /** Order and fulfillment events update the order snapshot; inventory's answer for a change's reservation decides the change. */
+  private async onWatched(envelope: EventEnvelope, client: SqlClient): Promise<void> {
+    const now = new Date().toISOString();
+    const meta: CommandMeta = { correlationId: envelope.correlationId, causationId: envelope.eventId, actor: SYSTEM_ACTOR, now };
+    if (envelope.type === 'StockReserved' || envelope.type === 'StockShortage') {
+      const d = envelope.data as { orderId: string; allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[]; missing?: { sku: string; requested: number; available: number }[] };
+      if (!d.orderId.startsWith('chg-')) return;
+      const approvalId = d.orderId.slice('chg-'.length);
+      const command: ApprovalCommand =
+        envelope.type === 'StockReserved'
+          ? { type: 'RecordChangeStock', data: { reserved: true, allocations: d.allocations ?? [], now } }
+          : { type: 'RecordChangeStock', data: { reserved: false, missing: d.missing ?? [], now } };
+      await this.service.execute(client, approvalId, () => command, meta);
+      return;
+    }
+    if (envelope.type === 'OrderChangeRefused') {
+      const d = envelope.data as { approvalId: string; reason: string };
+      await this.service.execute(client, d.approvalId, () => ({ type: 'RecordChangeRefusedByOrder', data: { reason: d.reason, now } }), meta);
+    }
+    await this.snapshots.apply(client, envelope);
   }
 
   /** A due timer: Remind / Escalate / Expire the step, and record which instance ran it. */
@@ -178,6 +221,7 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   async beforeApplicationShutdown(): Promise<void> {
     this.chains?.close();
     await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
+    await this.watcher?.stop().catch((e) => this.log.warn(`watcher stop: ${(e as Error).message}`));
     await this.worker?.stop().catch((e) => this.log.warn(`timer worker stop: ${(e as Error).message}`));
     await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
     await this.publisher?.disconnect().catch(() => undefined);
@@ -200,6 +244,9 @@ export function requestCommand(
     priceDifference?: number;
     currency?: string;
     requestedBy?: string;
+    change?: ChangeDiff;
+    channel?: string;
+    freezeOverride?: { shipmentIds: string[]; by: string; role: string; reason: string };
     now: string;
   },
 ): ApprovalCommand {
@@ -221,6 +268,9 @@ export function requestCommand(
       ...(d.ruleSetVersion ? { ruleSetVersion: d.ruleSetVersion } : {}),
       ...(d.requestedBy ? { requestedBy: d.requestedBy } : {}),
       outOfOffice: chains.outOfOffice,
+      ...(d.change ? { change: d.change } : {}),
+      ...(d.channel ? { channel: d.channel } : {}),
+      ...(d.freezeOverride ? { freezeOverride: d.freezeOverride } : {}),
       now: d.now,
     },
   };

@@ -37,6 +37,19 @@ CREATE TABLE IF NOT EXISTS approval_pending_steps (
 );
 CREATE INDEX IF NOT EXISTS approval_pending_steps_principals ON approval_pending_steps USING gin (principals);
 
+-- The order as approval last saw it on orders.events.v1 / fulfillment.events.v1: what a change
+-- request is diffed against, and whether a shipment is packed (freeze).
+CREATE TABLE IF NOT EXISTS order_snapshots (
+  order_id          text PRIMARY KEY,
+  channel           text NOT NULL,
+  stage             text NOT NULL,
+  lines             jsonb NOT NULL,
+  totals            jsonb NOT NULL,
+  shipping_address  jsonb NOT NULL,
+  packed_shipments  text[] NOT NULL DEFAULT '{}',
+  updated_at        timestamptz NOT NULL DEFAULT now()
+);
+
 -- Every timer run, by the instance that ran it: proves (and lets an operator see) each timer fired once.
 CREATE TABLE IF NOT EXISTS approval_timer_runs (
   job_key       text NOT NULL,

@@ -281,6 +281,23 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
       return { what: { zh: `审批超时，「${e.data.step}」已升级至 ${e.data.to}`, en: `Overdue: ${e.data.step} escalated to ${e.data.to}` } };
     case 'ApprovalExpired':
       return { what: { zh: `审批过期（${e.data.step}）`, en: `Approval expired (${e.data.step})` } };
+    case 'ApprovalFreezeOverridden':
+      return {
+        what: { zh: `总经理特批：已打包（${e.data.shipmentIds.join('、')}）仍允许变更，${e.data.by}`, en: `Manager override of the packing freeze (${e.data.shipmentIds.join(', ')}) by ${e.data.by}` },
+        why: reason(e.data.reason),
+      };
+    case 'ChangeApproved': {
+      const d = e.data.diff;
+      const diff = e.data.diff.priceDifference;
+      return {
+        what: {
+          zh: `订单变更已批准：新增 ${d.lines.added.length} 行，删除 ${d.lines.removed.length} 行，改数量 ${d.lines.changed.length} 行，差价 ${diff} 分`,
+          en: `Change approved: ${d.lines.added.length} added, ${d.lines.removed.length} removed, ${d.lines.changed.length} quantity changes, price difference ${diff} fen`,
+        },
+      };
+    }
+    case 'ChangeRefused':
+      return { what: { zh: '订单变更被拒绝（整单不变更）', en: 'Change refused as a whole' }, why: reason(e.data.reason) };
 
     // ---- fulfillment.events.v1
     case 'ShipmentPacked':

@@ -299,6 +299,13 @@ describe('events of other contexts -> timeline only', () => {
     ApprovalStepReminded: { data: { approvalId: 'ap-1', orderId: 'o-1', step: 'gm_approval', attempt: 1, principals: ['role:general_manager'], remindedAt: T0, dueAt: '2026-03-02T09:00:00.000Z' }, zh: '审批提醒：「gm_approval」临近时限 2026-03-02T09:00:00.000Z', en: 'Reminder: gm_approval is due 2026-03-02T09:00:00.000Z' },
     ApprovalStepEscalated: { data: { approvalId: 'ap-1', orderId: 'o-1', step: 'gm_approval', attempt: 1, to: 'role:board', escalatedAt: T0, expireAt: T0 }, zh: '审批超时，「gm_approval」已升级至 role:board', en: 'Overdue: gm_approval escalated to role:board' },
     ApprovalExpired: { data: { approvalId: 'ap-1', orderId: 'o-1', step: 'gm_approval', attempt: 1, expiredAt: T0 }, zh: '审批过期（gm_approval）', en: 'Approval expired (gm_approval)' },
+    ApprovalFreezeOverridden: { data: { approvalId: 'ap-1', orderId: 'o-1', shipmentIds: ['s-1'], by: 'u-gm', role: 'general_manager', reason: '客户改地址', overriddenAt: T0 }, zh: '总经理特批：已打包（s-1）仍允许变更，u-gm', en: 'Manager override of the packing freeze (s-1) by u-gm', whyZh: '客户改地址' },
+    ChangeApproved: {
+      data: { approvalId: 'ap-1', orderId: 'o-1', changeRequestId: 'ap-1', diff: { lines: { added: [{ lineId: 'L2', sku: 'B', title: 'b', quantity: 1, unitPrice: 500, lineDiscount: 0 }], removed: [], changed: [] }, totals: { before: { itemsTotal: 1, shippingFee: 0, orderDiscount: 0, grandTotal: 1, currency: 'CNY' }, after: { itemsTotal: 501, shippingFee: 0, orderDiscount: 0, grandTotal: 501, currency: 'CNY' } }, priceDifference: 500 }, approvedAt: T0 },
+      zh: '订单变更已批准：新增 1 行，删除 0 行，改数量 0 行，差价 500 分',
+      en: 'Change approved: 1 added, 0 removed, 0 quantity changes, price difference 500 fen',
+    },
+    ChangeRefused: { data: { approvalId: 'ap-1', orderId: 'o-1', changeRequestId: 'ap-1', code: 'CHANGE_NO_STOCK', reason: '库存不足', refusedAt: T0 }, zh: '订单变更被拒绝（整单不变更）', en: 'Change refused as a whole', whyZh: '库存不足' },
     ShipmentPacked: { data: { orderId: 'o-1', shipmentId: 's-1', waybillNo: 'WB9' }, zh: '仓库打包完成，电子面单 WB9', en: 'Warehouse packed the shipment; waybill WB9' },
     ShipmentShipped: { data: { orderId: 'o-1', shipmentId: 's-1', carrier: 'ZTO', trackingNumber: 'Z1' }, zh: '已交承运商 ZTO，运单号 Z1', en: 'Handed to ZTO, tracking number Z1' },
     ShipmentDelivered: { data: { orderId: 'o-1', shipmentId: 's-1', deliveredAt: T0 }, zh: '承运商回传：已签收', en: 'Carrier reports delivery' },

@@ -31,6 +31,7 @@ const APPROVAL_TYPES: Record<keyof ApprovalEventDataMap, true> = {
   ApprovalRequested: true, ApprovalStepApproved: true, ApprovalGranted: true, ApprovalRejected: true, ApprovalWithdrawn: true,
   ApprovalStepSkipped: true, ApprovalStepStarted: true, ApprovalStepDelegated: true, ApprovalVoteRecorded: true, ApprovalReturned: true,
   ApprovalResubmitted: true, ApprovalStepReminded: true, ApprovalStepEscalated: true, ApprovalExpired: true,
+  ApprovalFreezeOverridden: true, ChangeApproved: true, ChangeRefused: true,
 };
 const FULFILLMENT_TYPES: Record<keyof FulfillmentEventDataMap, true> = {
   ShipmentPacked: true, ShipmentShipped: true, ShipmentDelivered: true, FulfillmentStopped: true,

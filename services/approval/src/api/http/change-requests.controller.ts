@@ -1,0 +1,43 @@
+import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApprovalCommands } from '../../application/approval.commands';
+import { ApprovalRuntime } from '../../infra/approval-runtime';
+import { actorFrom } from '../actor';
+import { ChangeRequestDto } from './dto/change-request.dto';
+
+/** REST: order change requests. They run the `order-change` chain; the reply is the approval (kind `change`) with its diff. */
+@ApiTags('change-requests')
+@Controller('api/change-requests')
+export class ChangeRequestsController {
+  private readonly commands: ApprovalCommands;
+
+  constructor(runtime: ApprovalRuntime) {
+    this.commands = new ApprovalCommands(runtime);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({
+    summary:
+      'Raise a change (add / remove lines, quantities, address). 409 CHANGE_FROZEN naming the packed shipment unless a general manager overrides; CHANGE_NOT_ALLOWED once shipped; 422 naming the field for unknown lines.',
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiHeader({ name: 'X-Actor-Id', required: true })
+  @ApiHeader({ name: 'X-Actor-Role', required: true, description: 'customer_service, customer or general_manager' })
+  raise(@Body() dto: ChangeRequestDto, @Headers() h: Record<string, string | undefined>) {
+    const actor = actorFrom(h['x-actor-id'], h['x-actor-role']);
+    return this.commands.raiseChange(
+      {
+        orderId: dto.orderId,
+        ...(dto.addLines ? { addLines: dto.addLines.map((l) => ({ lineId: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: l.unitPrice, lineDiscount: l.lineDiscount ?? 0, ...(l.category ? { category: l.category } : {}) })) } : {}),
+        ...(dto.removeLineIds ? { removeLineIds: dto.removeLineIds } : {}),
+        ...(dto.quantities ? { quantities: dto.quantities.map((q) => ({ lineId: q.lineId, quantity: q.quantity })) } : {}),
+        ...(dto.shippingAddress ? { shippingAddress: { ...dto.shippingAddress } } : {}),
+        ...(dto.note ? { note: dto.note } : {}),
+        ...(dto.override ? { override: { reason: dto.override.reason } } : {}),
+      },
+      actor,
+      h['idempotency-key'] ? { idempotencyKey: h['idempotency-key'] } : {},
+    );
+  }
+}

@@ -1,0 +1,67 @@
+import type { EventEnvelope, FulfillmentEventDataMap, OrderEventDataMap } from '@flowline/contracts';
+import type { SqlClient } from '@flowline/eventstore';
+import type { Pool } from 'pg';
+import type { OrderSnapshot } from '../domain/change-request';
+
+/** Stage an order event moves the order to (the events that do not move it are absent). */
+const STAGE_OF: Partial<Record<keyof OrderEventDataMap, string>> = {
+  OrderPaid: 'paid',
+  OrderStockReserved: 'stock_reserved',
+  OrderApprovalRequired: 'awaiting_approval',
+  OrderReadyToShip: 'ready_to_ship',
+  OrderPacked: 'packed',
+  OrderShipped: 'shipped',
+  OrderDelivered: 'delivered',
+  OrderCancelled: 'cancelled',
+  OrderRefunded: 'refunded',
+  OrderArchived: 'archived',
+};
+
+/**
+ * The order snapshot approval keeps from orders.events.v1 and fulfillment.events.v1 (in the
+ * consumer's transaction): what change requests are diffed against and frozen by.
+ */
+export class OrderSnapshots {
+  constructor(private readonly pool: Pool) {}
+
+  async get(orderId: string): Promise<OrderSnapshot | null> {
+    const { rows } = await this.pool.query<{ order_id: string; channel: string; stage: string; lines: OrderSnapshot['lines']; totals: OrderSnapshot['totals']; shipping_address: OrderSnapshot['shippingAddress']; packed_shipments: string[] }>(
+      `SELECT * FROM order_snapshots WHERE order_id = $1`,
+      [orderId],
+    );
+    const r = rows[0];
+    return r ? { orderId: r.order_id, channel: r.channel, stage: r.stage, lines: r.lines, totals: r.totals, shippingAddress: r.shipping_address, packedShipments: r.packed_shipments } : null;
+  }
+
+  /** Applies one order or fulfillment event; returns true when it was one it keeps. */
+  async apply(client: SqlClient, envelope: EventEnvelope): Promise<boolean> {
+    const type = envelope.type;
+    if (type === 'OrderPlaced') {
+      const d = envelope.data as OrderEventDataMap['OrderPlaced'];
+      await client.query(
+        `INSERT INTO order_snapshots (order_id, channel, stage, lines, totals, shipping_address) VALUES ($1, $2, 'placed', $3, $4, $5) ON CONFLICT (order_id) DO NOTHING`,
+        [d.orderId, d.channel, JSON.stringify(d.lines), JSON.stringify(d.totals), JSON.stringify(d.shippingAddress)],
+      );
+      return true;
+    }
+    if (type === 'ShipmentPacked') {
+      const d = envelope.data as FulfillmentEventDataMap['ShipmentPacked'];
+      await client.query(`UPDATE order_snapshots SET packed_shipments = array_append(packed_shipments, $2), updated_at = now() WHERE order_id = $1 AND NOT ($2 = ANY(packed_shipments))`, [d.orderId, d.shipmentId]);
+      return true;
+    }
+    if (type === 'OrderChanged') {
+      const d = envelope.data as { orderId: string; lines: unknown; totals: unknown; shippingAddress?: unknown };
+      await client.query(`UPDATE order_snapshots SET lines = $2, totals = $3, shipping_address = COALESCE($4, shipping_address), updated_at = now() WHERE order_id = $1`, [
+        d.orderId,
+        JSON.stringify(d.lines),
+        JSON.stringify(d.totals),
+        d.shippingAddress ? JSON.stringify(d.shippingAddress) : null,
+      ]);
+      return true;
+    }
+    const stage = STAGE_OF[type as keyof OrderEventDataMap];
+    if (!stage) return false;
+    await client.query(`UPDATE order_snapshots SET stage = $2, updated_at = now() WHERE order_id = $1`, [(envelope.data as { orderId: string }).orderId, stage]);
+    return true;
+  }
+}

@@ -1,0 +1,100 @@
+import { deciderSpec } from '@flowline/testing';
+import { describe, expect, it } from 'vitest';
+import { approvalDecider, type ApprovalCommand, type ApprovalEvent } from './approval.decider';
+import { parseChainSet } from './chains/chain-set.parser';
+import { computeChange, freezeCheck, type OrderSnapshot } from './change-request';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const chains = parseChainSet(readFileSync(resolve(__dirname, '../../chains/default.chains.yaml'), 'utf8'));
+const order: OrderSnapshot = {
+  orderId: 'o-1',
+  channel: 'tmall',
+  stage: 'ready_to_ship',
+  lines: [{ lineId: 'L1', sku: 'TEA', title: '龙井', quantity: 2, unitPrice: 12800, lineDiscount: 0 }],
+  totals: { itemsTotal: 25600, shippingFee: 1000, orderDiscount: 600, grandTotal: 26000, currency: 'CNY' },
+  shippingAddress: { province: '浙江省', city: '杭州市', district: '西湖区' },
+  packedShipments: [],
+};
+const cup = { lineId: 'L2', sku: 'CUP', title: '茶杯', quantity: 2, unitPrice: 8800, lineDiscount: 0 };
+const cs = { id: 'u-cs', role: 'customer_service' };
+const T = '2026-12-04T10:00:00.000Z';
+
+describe('change request diff', () => {
+  it('adding a line: the diff lists it and the price difference is an extra payment', () => {
+    const d = computeChange(order, { addLines: [cup] });
+    expect(d.lines).toEqual({ added: [cup], removed: [], changed: [] });
+    expect(d.totals.after.grandTotal).toBe(26000 + 17600);
+    expect(d.priceDifference).toBe(17600);
+  });
+
+  it('a lower quantity is a partial refund; an unknown line is refused naming the field; a shipped order cannot change', () => {
+    expect(computeChange(order, { quantities: [{ lineId: 'L1', quantity: 1 }] }).priceDifference).toBe(-12800);
+    expect(() => computeChange(order, { removeLineIds: ['L9'] })).toThrow(expect.objectContaining({ code: 'APPROVAL_INVALID', details: { field: 'removeLineIds.0', reason: 'no line L9 on the order' } }));
+    expect(() => computeChange({ ...order, stage: 'shipped' }, { addLines: [cup] })).toThrow(expect.objectContaining({ code: 'CHANGE_NOT_ALLOWED' }));
+    expect(() => computeChange(order, {})).toThrow(expect.objectContaining({ code: 'CHANGE_EMPTY' }));
+  });
+
+  it('frozen once packed, naming the shipment; only a general manager overrides, with a reason', () => {
+    const packed = { ...order, stage: 'packed', packedShipments: ['SHP-1'] };
+    expect(freezeCheck(order, cs, undefined)).toBeNull();
+    expect(() => freezeCheck(packed, cs, undefined)).toThrow(expect.objectContaining({ code: 'CHANGE_FROZEN', details: { orderId: 'o-1', shipmentIds: ['SHP-1'] } }));
+    expect(() => freezeCheck(packed, cs, { reason: 'x' })).toThrow(expect.objectContaining({ code: 'CHANGE_OVERRIDE_NOT_ALLOWED' }));
+    expect(freezeCheck(packed, { id: 'u-gm', role: 'general_manager' }, { reason: '客户加急' })).toEqual({ shipmentIds: ['SHP-1'], by: 'u-gm', role: 'general_manager', reason: '客户加急' });
+  });
+});
+
+describe('change request through its chain', () => {
+  const spec = deciderSpec(approvalDecider);
+  const request = (diff = computeChange(order, { addLines: [cup] }), freezeOverride?: { shipmentIds: string[]; by: string; role: string; reason: string }): ApprovalCommand => ({
+    type: 'RequestApproval',
+    data: {
+      approvalId: 'ap-c', orderId: 'o-1', kind: 'change', changeRequestId: 'ap-c', chain: chains.chains['order-change'], chainVersion: chains.version, chainHash: chains.hash,
+      facts: { grandTotal: diff.totals.after.grandTotal, priceDifference: diff.priceDifference }, outOfOffice: [], change: diff, channel: 'tmall', ...(freezeOverride ? { freezeOverride } : {}), now: T,
+    },
+  });
+  const approve = (step: string, role: string): ApprovalCommand => ({ type: 'Approve', data: { step, actor: { id: `u-${role}`, role }, now: T } });
+  function run(...commands: ApprovalCommand[]): ApprovalEvent[] {
+    const events: ApprovalEvent[] = [];
+    for (const c of commands) events.push(...approvalDecider.decide(c, spec.given(events).state));
+    return events;
+  }
+
+  it('customer service -> warehouse -> finance; granted, it asks inventory for the added units in its own reservation', () => {
+    const h = run(request(), approve('cs_review', 'customer_service'), approve('warehouse_review', 'warehouse'));
+    spec.given(h).when(approve('finance_review', 'finance')).thenEvents((events) => {
+      expect(events.map((e) => e.type)).toEqual(['ApprovalStepApproved', 'ApprovalGranted', 'ChangeStockRequested']);
+      expect(events[2].data).toEqual({ approvalId: 'ap-c', orderId: 'o-1', reservationId: 'chg-ap-c', channel: 'tmall', lines: [{ lineId: 'L2', sku: 'CUP', quantity: 2 }], requestedAt: T });
+    });
+  });
+
+  it('finance is skipped when the price does not change; a change adding nothing is approved at once', () => {
+    const moved = computeChange(order, { shippingAddress: { province: '浙江省', city: '宁波市', district: '海曙区' } });
+    const h = run(request(moved), approve('cs_review', 'customer_service'));
+    spec.given(h).when(approve('warehouse_review', 'warehouse')).thenEvents((events) => {
+      expect(events.map((e) => e.type)).toEqual(['ApprovalStepApproved', 'ApprovalStepSkipped', 'ApprovalGranted', 'ChangeApproved']);
+    });
+  });
+
+  it('stock reserved -> ChangeApproved with the allocations; no stock -> refused whole, naming what is missing; a repeat decides nothing', () => {
+    const h = run(request(), approve('cs_review', 'customer_service'), approve('warehouse_review', 'warehouse'), approve('finance_review', 'finance'));
+    const allocations = [{ lineId: 'L2', sku: 'CUP', warehouseId: 'WH', quantity: 2 }];
+    spec.given(h).when({ type: 'RecordChangeStock', data: { reserved: true, allocations, now: T } }).thenEvents((events) => {
+      expect(events).toEqual([{ type: 'ChangeApproved', data: { approvalId: 'ap-c', orderId: 'o-1', changeRequestId: 'ap-c', diff: computeChange(order, { addLines: [cup] }), reservationId: 'chg-ap-c', allocations, approvedAt: T } }]);
+    });
+    spec.given(h).when({ type: 'RecordChangeStock', data: { reserved: false, missing: [{ sku: 'CUP', requested: 2, available: 0 }], now: T } }).thenEvents((events) => {
+      expect(events[0]).toMatchObject({ type: 'ChangeRefused', data: { code: 'CHANGE_NO_STOCK', missing: [{ sku: 'CUP', requested: 2, available: 0 }] } });
+    });
+    const done = run(request(), approve('cs_review', 'customer_service'), approve('warehouse_review', 'warehouse'), approve('finance_review', 'finance'), { type: 'RecordChangeStock', data: { reserved: true, allocations, now: T } });
+    spec.given(done).when({ type: 'RecordChangeStock', data: { reserved: true, allocations, now: T } }).then([]);
+    spec.given(done).when({ type: 'RecordChangeRefusedByOrder', data: { reason: 'packed meanwhile', now: T } }).thenEvents((events) => {
+      expect(events.map((e) => e.type)).toEqual(['ChangeRefused', 'ChangeStockReleaseRequested']);
+    });
+  });
+
+  it('a manager override of the freeze is recorded as an event with the request', () => {
+    spec.given([]).when(request(undefined, { shipmentIds: ['SHP-1'], by: 'u-gm', role: 'general_manager', reason: '客户加急' })).thenEvents((events) => {
+      expect(events[1]).toEqual({ type: 'ApprovalFreezeOverridden', data: { approvalId: 'ap-c', orderId: 'o-1', shipmentIds: ['SHP-1'], by: 'u-gm', role: 'general_manager', reason: '客户加急', overriddenAt: T } });
+    });
+  });
+});

@@ -1,0 +1,103 @@
+import type { AddressView, OrderChangeDiff, OrderLineView, OrderTotals } from '@flowline/contracts';
+import { ApprovalErrors } from './approval.errors';
+import { DomainError } from '@flowline/domain';
+
+/**
+ * Order change requests (订单变更), pure: the diff between the order as approval last saw it
+ * (from orders.events.v1) and what the requester wants, with its price difference.
+ */
+
+/** The order as the approval service knows it (a projection of orders.events.v1 and fulfillment.events.v1). */
+export interface OrderSnapshot {
+  orderId: string;
+  channel: string;
+  stage: string;
+  lines: OrderLineView[];
+  totals: OrderTotals;
+  shippingAddress: AddressView;
+  /** Shipments fulfillment reported packed (freeze on changes). */
+  packedShipments: string[];
+}
+
+export interface ChangeRequestInput {
+  addLines?: OrderLineView[];
+  removeLineIds?: string[];
+  quantities?: { lineId: string; quantity: number }[];
+  shippingAddress?: AddressView;
+  note?: string;
+}
+
+/** The diff stored with the request (the published contract's shape). */
+export type ChangeDiff = OrderChangeDiff;
+
+/** Stages in which an order may still change (not shipped, not closed). */
+export const CHANGEABLE_STAGES = ['placed', 'paid', 'stock_reserved', 'awaiting_approval', 'ready_to_ship', 'packed'] as const;
+
+export const ChangeErrorCode = {
+  NotChangeable: 'CHANGE_NOT_ALLOWED',
+  Frozen: 'CHANGE_FROZEN',
+  OverrideNotAllowed: 'CHANGE_OVERRIDE_NOT_ALLOWED',
+  Empty: 'CHANGE_EMPTY',
+} as const;
+
+const lineTotal = (l: Pick<OrderLineView, 'quantity' | 'unitPrice' | 'lineDiscount'>) => l.quantity * l.unitPrice - l.lineDiscount;
+
+/** Validates the request against the order and computes the diff; throws a DomainError naming the field. */
+export function computeChange(order: OrderSnapshot, input: ChangeRequestInput): ChangeDiff {
+  if (!(CHANGEABLE_STAGES as readonly string[]).includes(order.stage)) {
+    throw new DomainError(ChangeErrorCode.NotChangeable, `order ${order.orderId} is ${order.stage}: it can no longer change`, { orderId: order.orderId, stage: order.stage });
+  }
+  const byId = new Map(order.lines.map((l) => [l.lineId, l]));
+  const removedIds = new Set(input.removeLineIds ?? []);
+  for (const [i, id] of [...removedIds].entries()) if (!byId.has(id)) throw ApprovalErrors.invalid(`removeLineIds.${i}`, `no line ${id} on the order`);
+  const changed: ChangeDiff['lines']['changed'] = [];
+  for (const [i, q] of (input.quantities ?? []).entries()) {
+    const line = byId.get(q.lineId);
+    if (!line) throw ApprovalErrors.invalid(`quantities.${i}.lineId`, `no line ${q.lineId} on the order`);
+    if (removedIds.has(q.lineId)) throw ApprovalErrors.invalid(`quantities.${i}.lineId`, `line ${q.lineId} is also removed`);
+    if (!Number.isInteger(q.quantity) || q.quantity < 1) throw ApprovalErrors.invalid(`quantities.${i}.quantity`, 'must be a positive integer (remove the line instead)');
+    if (q.quantity !== line.quantity) changed.push({ lineId: line.lineId, sku: line.sku, before: line.quantity, after: q.quantity });
+  }
+  const added = (input.addLines ?? []).map((l) => ({ ...l }));
+  for (const [i, l] of added.entries()) if (byId.has(l.lineId) || added.findIndex((x) => x.lineId === l.lineId) !== i) throw ApprovalErrors.invalid(`addLines.${i}.lineId`, `line id ${l.lineId} is already used`);
+  const removed = order.lines.filter((l) => removedIds.has(l.lineId));
+  const after = [
+    ...order.lines.filter((l) => !removedIds.has(l.lineId)).map((l) => ({ ...l, quantity: changed.find((c) => c.lineId === l.lineId)?.after ?? l.quantity })),
+    ...added,
+  ];
+  if (after.length === 0) throw ApprovalErrors.invalid('removeLineIds', 'an order keeps at least one line (cancel it instead)');
+  const addressChanged = input.shippingAddress && JSON.stringify(input.shippingAddress) !== JSON.stringify(order.shippingAddress);
+  if (!added.length && !removed.length && !changed.length && !addressChanged) throw new DomainError(ChangeErrorCode.Empty, 'the request changes nothing', {}, 'invalid');
+  const itemsTotal = after.reduce((s, l) => s + lineTotal(l), 0);
+  const totalsAfter: OrderTotals = { ...order.totals, itemsTotal, grandTotal: itemsTotal + order.totals.shippingFee - order.totals.orderDiscount };
+  return {
+    lines: { added, removed, changed },
+    ...(addressChanged && input.shippingAddress ? { shippingAddress: { before: order.shippingAddress, after: input.shippingAddress } } : {}),
+    totals: { before: order.totals, after: totalsAfter },
+    priceDifference: totalsAfter.grandTotal - order.totals.grandTotal,
+    ...(input.note ? { note: input.note } : {}),
+  };
+}
+
+/**
+ * The freeze after packing: a packed order refuses changes, naming the shipment, unless a general
+ * manager overrides it with a reason (特批). Returns the override to record, or null when not frozen.
+ */
+export function freezeCheck(
+  order: OrderSnapshot,
+  actor: { id: string; role: string },
+  override: { reason: string } | undefined,
+): { shipmentIds: string[]; by: string; role: string; reason: string } | null {
+  if (order.packedShipments.length === 0) return null;
+  if (!override) {
+    throw new DomainError(ChangeErrorCode.Frozen, `order ${order.orderId} is frozen: shipment ${order.packedShipments.join(', ')} is packed; a general manager may override`, {
+      orderId: order.orderId,
+      shipmentIds: order.packedShipments,
+    });
+  }
+  if (actor.role !== 'general_manager') {
+    throw new DomainError(ChangeErrorCode.OverrideNotAllowed, `only a general manager may override the freeze (actor ${actor.id} is ${actor.role})`, { role: actor.role });
+  }
+  if (!override.reason.trim()) throw ApprovalErrors.invalid('override.reason', 'required');
+  return { shipmentIds: order.packedShipments, by: actor.id, role: actor.role, reason: override.reason.trim() };
+}

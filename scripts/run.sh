@@ -18,7 +18,7 @@ if deps_stale; then
 fi
 # Nx: no background daemon (it would outlive the command), no cloud, no analytics prompt.
 export NX_DAEMON=false NX_NO_CLOUD=true
-cmd="${1:?usage: run.sh start|test|bench|lint|typecheck|build|proto-gen|import}"; shift || true
+cmd="${1:?usage: run.sh start|test|bench|lint|typecheck|build|proto-gen|import|dlq}"; shift || true
 case "$cmd" in
   test)
     bash scripts/postgres.sh start
@@ -43,5 +43,6 @@ case "$cmd" in
   bench) exec node -r @swc-node/register bench/run.ts "$@" ;;
   proto-gen) exec bash scripts/proto-gen.sh "$@" ;;
   import) exec node -r @swc-node/register scripts/import.ts "$@" ;;
+  dlq) exec node -r @swc-node/register scripts/dlq.ts "$@" ;;
   *) echo "unknown command $cmd" >&2; exit 2 ;;
 esac

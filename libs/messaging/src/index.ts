@@ -14,3 +14,4 @@ export * from './metrics';
 export { quoteTable, type SqlQueryable } from './sql';
 export * from './consumer/errors';
 export * from './readiness';
+export * from './dlq/dead-letters';

@@ -9,7 +9,7 @@ function counter<T extends string>(config: CounterConfiguration<T>): Counter<T> 
   return (register.getSingleMetric(config.name) as Counter<T> | undefined) ?? new Counter(config);
 }
 
-function gauge<T extends string>(config: GaugeConfiguration<T>): Gauge<T> {
+export function gauge<T extends string>(config: GaugeConfiguration<T>): Gauge<T> {
   return (register.getSingleMetric(config.name) as Gauge<T> | undefined) ?? new Gauge(config);
 }
 

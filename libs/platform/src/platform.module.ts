@@ -7,6 +7,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { databaseNameOf, kafkaBrokersFromEnv, PlatformConfig, resolveDatabaseUrl, serviceDatabaseName } from './config';
 import { ensureDatabaseExists, guardDataSource } from './database';
 import { GrpcHealth } from './grpc/grpc-health';
+import { DeadLetterAdmin, DeadLetterController } from './dlq.controller';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
 
@@ -63,6 +64,7 @@ export class PlatformModule {
       KafkaHealthIndicator,
       GrpcHealth,
       ShutdownLog,
+      DeadLetterAdmin,
     ];
     if (config.kafka) {
       const { brokers, clientId } = config.kafka;
@@ -74,7 +76,7 @@ export class PlatformModule {
       module: PlatformModule,
       global: true,
       imports,
-      controllers: [HealthController, MetricsController],
+      controllers: [HealthController, MetricsController, DeadLetterController],
       providers,
       exports: config.kafka ? [PlatformConfig, ROOT_LOGGER, GrpcHealth, KafkaProbe] : [PlatformConfig, ROOT_LOGGER, GrpcHealth],
     };

@@ -30,7 +30,7 @@ let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let svc: RunningService;
 let publisher: EventPublisher;
 
-// Three paid orders and one unpaid; times in UTC, figures bucketed in Asia/Shanghai (UTC+8).
+// Three paid orders and one unpaid; times in UTC, figures bucketed by placing time in Asia/Shanghai (UTC+8).
 const FIXTURE: OutboundMessage[] = [
   // Mon 2026-06-01 10:00 local
   ...orderEvents({ orderId: 'o1', channel: 'taobao', shopId: 'tb-1', customerId: 'c1', province: '浙江省', placedAt: '2026-06-01T01:55:00.000Z', paidAt: '2026-06-01T02:00:00.000Z', warehouseId: 'WH-HZ', lines: [{ sku: 'SKU-A', quantity: 2, unitPrice: 1000 }, { sku: 'SKU-B', quantity: 1, unitPrice: 3000 }] }),
@@ -113,7 +113,7 @@ describe('sales figures from the projected facts (hand-computed, duplicates appl
   });
 
   it('by hour, weekday, channel, shop, province and SKU (refunds prorated to lines by value)', async () => {
-    expect((await sales('hour')).rows.map((x) => [x.key, x.orders])).toEqual([['00', 1], ['10', 1], ['21', 1]]);
+    expect((await sales('hour')).rows.map((x) => [x.key, x.orders])).toEqual([['00', 1], ['09', 1], ['21', 1]]);
     expect((await sales('weekday')).rows.map((x) => [x.key, x.orders, x.revenue])).toEqual([['1', 2, 6000], ['3', 1, 6000]]);
     expect((await sales('channel')).rows).toEqual([row('jd', 1, 1, 1000, 0), row('taobao', 2, 5, 11000, 3000)]);
     expect((await sales('shop')).rows.map((x) => x.key)).toEqual(['jd-1', 'tb-1']);

@@ -17,12 +17,12 @@ export class CustomerQueries {
   async rfm(from: string, asOf: string): Promise<RfmReport> {
     const rows = (
       await this.pool.query(
-        `SELECT "customer_key", "paid_at", ("paid_amount" - "refunded_amount")::bigint AS net FROM ${table(this.schema, 'order_fact')}
-          WHERE "paid_at" IS NOT NULL AND "paid_at" >= $1 AND "paid_at" < $2`,
+        `SELECT "customer_key", "placed_at", ("paid_amount" - "refunded_amount")::bigint AS net FROM ${table(this.schema, 'order_fact')}
+          WHERE "paid_at" IS NOT NULL AND "placed_at" >= $1 AND "placed_at" < $2`,
         [from, asOf],
       )
-    ).rows as { customer_key: string; paid_at: Date; net: string }[];
-    const customers = rfm(rows.map((r) => ({ customerKey: r.customer_key, paidAt: r.paid_at.toISOString(), net: Number(r.net) })), asOf);
+    ).rows as { customer_key: string; placed_at: Date; net: string }[];
+    const customers = rfm(rows.map((r) => ({ customerKey: r.customer_key, placedAt: r.placed_at.toISOString(), net: Number(r.net) })), asOf);
     const segments = { champions: 0, at_risk: 0, loyal: 0, new_customers: 0, hibernating: 0, needs_attention: 0 };
     for (const c of customers) segments[c.segment]++;
     return { asOf, from, customers, segments };
@@ -32,7 +32,7 @@ export class CustomerQueries {
     const rows = (
       await this.pool.query(
         `SELECT o."order_id", array_agg(DISTINCT l."sku") AS skus FROM ${table(this.schema, 'order_fact')} o JOIN ${table(this.schema, 'order_line')} l USING ("order_id")
-          WHERE o."paid_at" >= $1 AND o."paid_at" < $2 GROUP BY 1`,
+          WHERE o."paid_at" IS NOT NULL AND o."placed_at" >= $1 AND o."placed_at" < $2 GROUP BY 1`,
         [from, to],
       )
     ).rows as { skus: string[] }[];

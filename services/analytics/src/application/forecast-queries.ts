@@ -34,7 +34,7 @@ export interface PurchaseRequestItem {
   serviceLevel?: number;
 }
 
-/** Daily demand series from the facts (units of paid orders per local day), forecasts and purchase suggestions. */
+/** Daily demand series from the facts (units of paid orders per local day of placing), forecasts and purchase suggestions. */
 export class ForecastQueries {
   constructor(
     private readonly pool: Pool,
@@ -47,11 +47,11 @@ export class ForecastQueries {
 
   async dailyUnits(sku: string, warehouseId: string | undefined, fromDay: string, toDay: string): Promise<Map<string, number>> {
     const s = this.schema;
-    const local = `(o."paid_at" AT TIME ZONE $4)`;
+    const local = `(o."placed_at" AT TIME ZONE $4)`;
     const sql = warehouseId
       ? `SELECT to_char(${local}, 'YYYY-MM-DD') AS d, sum(a."quantity")::bigint AS units
            FROM ${table(s, 'allocation')} a JOIN ${table(s, 'order_fact')} o USING ("order_id")
-          WHERE a."sku" = $1 AND a."warehouse_id" = $5 AND ${local}::date >= $2::date AND ${local}::date < $3::date GROUP BY 1`
+          WHERE a."sku" = $1 AND a."warehouse_id" = $5 AND o."paid_at" IS NOT NULL AND ${local}::date >= $2::date AND ${local}::date < $3::date GROUP BY 1`
       : `SELECT to_char(${local}, 'YYYY-MM-DD') AS d, sum(l."quantity")::bigint AS units
            FROM ${table(s, 'order_line')} l JOIN ${table(s, 'order_fact')} o USING ("order_id")
           WHERE l."sku" = $1 AND o."paid_at" IS NOT NULL AND ${local}::date >= $2::date AND ${local}::date < $3::date AND $5::text IS NULL GROUP BY 1`;

@@ -19,7 +19,7 @@ export interface ImportResult {
 }
 
 export interface DailyReconciliation extends ReconciliationReport {
-  /** Local day (seller zone) of payment the report covers. */
+  /** Local day (seller zone) the report's orders were placed on. */
   day: string;
   timeZone: string;
 }
@@ -74,7 +74,7 @@ export class ReconciliationService {
     }
   }
 
-  /** Paid orders of the platform's channels on one local day, matched with every imported entry of their channel order ids. */
+  /** Paid orders of the platform's channels placed on one local day, matched with every imported entry of their channel order ids. */
   async daily(platform: SettlementPlatform, day: string): Promise<DailyReconciliation> {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new DomainError('INVALID_DATE', 'day must be YYYY-MM-DD', { field: 'day' }, 'invalid');
     const channels = PLATFORM_CHANNELS[platform];
@@ -82,7 +82,7 @@ export class ReconciliationService {
       await this.pool.query(
         `SELECT "order_id", "channel", "channel_order_id", "paid_at", "paid_amount"::bigint AS sold, "refunded_amount"::bigint AS refunded
            FROM ${table(this.schema, 'order_fact')}
-          WHERE "channel" = ANY($1) AND "paid_at" IS NOT NULL AND ("paid_at" AT TIME ZONE $3)::date = $2::date`,
+          WHERE "channel" = ANY($1) AND "paid_at" IS NOT NULL AND ("placed_at" AT TIME ZONE $3)::date = $2::date`,
         [channels, day, this.timeZone],
       )
     ).rows.map((r): SoldOrder => ({ orderId: r.order_id, channel: r.channel, channelOrderId: r.channel_order_id, paidAt: (r.paid_at as Date).toISOString(), sold: Number(r.sold), refunded: Number(r.refunded) }));

@@ -39,7 +39,8 @@ export interface SalesFilter {
 
 /**
  * Sales figures computed from the fact tables at query time. An order counts once it is paid, in
- * the bucket of its payment time in the configured zone; revenue is what was paid, refunds what
+ * the bucket of the time it was placed (the buyer's moment: peak hours, weekdays, promotion days),
+ * in the configured zone; revenue is what was paid, refunds what
  * was refunded on those orders, net the difference. For the SKU dimension revenue is the line's
  * value (quantity x unit price - line discount) and an order's refunds are prorated to its lines
  * by value.
@@ -53,8 +54,8 @@ export class SalesQueries {
     const params: unknown[] = [f.from, f.to, this.timeZone, f.channel ?? null, f.shopId ?? null];
     const paid = `SELECT o.*, (SELECT coalesce(sum(l."quantity"), 0) FROM ${table(s, 'order_line')} l WHERE l."order_id" = o."order_id")::bigint AS "units"
       FROM ${table(s, 'order_fact')} o
-      WHERE o."paid_at" >= $1 AND o."paid_at" < $2 AND ($4::text IS NULL OR o."channel" = $4) AND ($5::text IS NULL OR o."shop_id" = $5) AND $3::text IS NOT NULL`;
-    const local = `(o."paid_at" AT TIME ZONE $3)`;
+      WHERE o."paid_at" IS NOT NULL AND o."placed_at" >= $1 AND o."placed_at" < $2 AND ($4::text IS NULL OR o."channel" = $4) AND ($5::text IS NULL OR o."shop_id" = $5) AND $3::text IS NOT NULL`;
+    const local = `(o."placed_at" AT TIME ZONE $3)`;
     const keys: Record<Exclude<SalesDimension, 'sku'>, string> = {
       day: `to_char(${local}, 'YYYY-MM-DD')`,
       hour: `lpad(extract(hour FROM ${local})::int::text, 2, '0')`,

@@ -9,7 +9,7 @@ import { rfm } from './rfm';
 //   D      03-01      122    1   1000          1 1 1              hibernating
 //   E      06-25        6    2  13000          3 3 3              needs_attention
 // score = 1 + floor(5 * (customers strictly worse) / 5).
-const o = (customerKey: string, day: string, net: number) => ({ customerKey, paidAt: `${day}T00:00:00.000Z`, net });
+const o = (customerKey: string, day: string, net: number) => ({ customerKey, placedAt: `${day}T00:00:00.000Z`, net });
 const ORDERS = [
   o('tb:A', '2026-06-30', 10000), o('tb:A', '2026-06-20', 20000), o('tb:A', '2026-06-10', 30000),
   o('jd:B', '2026-06-29', 5000),

@@ -1,7 +1,7 @@
 /**
  * RFM (recency, frequency, monetary) scoring of customers, keyed by the channel's customer id.
  *
- * - R: whole days from the customer's last paid order to `asOf` (fewer is better);
+ * - R: whole days from the placing of the customer's last paid order to `asOf` (fewer is better);
  * - F: number of paid orders; M: their net amount in fen (paid - refunded) (more is better).
  * Each is scored 1-5 by rank among the customers: `1 + floor(5 * worse / n)`, where `worse` is how
  * many customers have a strictly worse value (ties share a score; the best of n distinct values
@@ -9,7 +9,7 @@
  */
 export interface CustomerOrder {
   customerKey: string;
-  paidAt: string;
+  placedAt: string;
   /** Net of refunds, fen. */
   net: number;
 }
@@ -49,7 +49,7 @@ export function rfm(orders: CustomerOrder[], asOf: string): RfmRow[] {
   const at = Date.parse(asOf);
   const by = new Map<string, { last: number; frequency: number; monetary: number }>();
   for (const o of orders) {
-    const t = Date.parse(o.paidAt);
+    const t = Date.parse(o.placedAt);
     const c = by.get(o.customerKey) ?? { last: -Infinity, frequency: 0, monetary: 0 };
     by.set(o.customerKey, { last: Math.max(c.last, t), frequency: c.frequency + 1, monetary: c.monetary + o.net });
   }

@@ -46,7 +46,7 @@ export function analyticsSchemaDdl(schema: string): string[] {
       "refunded_amount" bigint NOT NULL DEFAULT 0,
       "cancelled_at" timestamptz
     )`,
-    `CREATE INDEX IF NOT EXISTS "order_fact_paid_at" ON ${s}."order_fact" ("paid_at")`,
+    `CREATE INDEX IF NOT EXISTS "order_fact_placed_at" ON ${s}."order_fact" ("placed_at")`,
     `CREATE INDEX IF NOT EXISTS "order_fact_channel_order" ON ${s}."order_fact" ("channel", "channel_order_id")`,
     `CREATE TABLE IF NOT EXISTS ${s}."order_line" (
       "order_id" text NOT NULL,

@@ -10,8 +10,8 @@ export class SalesQueryDto {
   @IsIn(SALES_DIMENSIONS as unknown as string[])
   by!: SalesDimension;
 
-  @ApiProperty({ description: 'Paid at or after (ISO-8601)', example: '2026-06-01T00:00:00+08:00' }) @IsISO8601({ strict: true }) from!: string;
-  @ApiProperty({ description: 'Paid before (ISO-8601)', example: '2026-07-01T00:00:00+08:00' }) @IsISO8601({ strict: true }) to!: string;
+  @ApiProperty({ description: 'Placed at or after (ISO-8601); paid orders only', example: '2026-06-01T00:00:00+08:00' }) @IsISO8601({ strict: true }) from!: string;
+  @ApiProperty({ description: 'Placed before (ISO-8601)', example: '2026-07-01T00:00:00+08:00' }) @IsISO8601({ strict: true }) to!: string;
 
   @ApiPropertyOptional({ enum: CHANNELS }) @IsOptional() @IsIn(CHANNELS as unknown as string[]) channel?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) shopId?: string;
@@ -34,13 +34,13 @@ export class StartRebuildDto {
 }
 
 export class RfmQueryDto {
-  @ApiProperty({ description: 'Orders paid at or after (ISO-8601)' }) @IsISO8601({ strict: true }) from!: string;
-  @ApiProperty({ description: 'Score as of this moment; orders paid before it (ISO-8601)' }) @IsISO8601({ strict: true }) asOf!: string;
+  @ApiProperty({ description: 'Paid orders placed at or after (ISO-8601)' }) @IsISO8601({ strict: true }) from!: string;
+  @ApiProperty({ description: 'Score as of this moment; orders placed before it (ISO-8601)' }) @IsISO8601({ strict: true }) asOf!: string;
 }
 
 export class SkuPairsQueryDto {
-  @ApiProperty({ description: 'Paid at or after (ISO-8601)' }) @IsISO8601({ strict: true }) from!: string;
-  @ApiProperty({ description: 'Paid before (ISO-8601)' }) @IsISO8601({ strict: true }) to!: string;
+  @ApiProperty({ description: 'Placed at or after (ISO-8601); paid orders only' }) @IsISO8601({ strict: true }) from!: string;
+  @ApiProperty({ description: 'Placed before (ISO-8601)' }) @IsISO8601({ strict: true }) to!: string;
   @ApiPropertyOptional({ default: 2, description: 'Fewest baskets a pair must appear in' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) minCount?: number;
   @ApiPropertyOptional({ default: 50, maximum: 500 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
 }

@@ -3,6 +3,8 @@ import { anOrderSubmission, createTestDatabase, grandTotalOf, kafkaBrokers, test
 import type { TrackingOrderDetailView } from '@flowline/contracts';
 import { createKafka } from '@flowline/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKuaidi100Fake, type Kuaidi100Fake } from './fakes/kuaidi100.fake-server';
+import { startSfExpressFake, type SfFake } from './fakes/sf-express.fake-server';
 
 /*
  * The order journey past ready_to_ship, each service its own process (node -r @swc-node/register
@@ -14,6 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const prefix = testTopicPrefix();
 const dbs: Awaited<ReturnType<typeof createTestDatabase>>[] = [];
 const procs: Record<string, ServiceProcess> = {};
+let sf: SfFake;
+let k100: Kuaidi100Fake;
+const K100_CALLBACK = 'https://fulfillment.example.com/api/fulfillment/callbacks/kuaidi100';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely; the assertions check their shape
 type Json = Record<string, any>;
 
@@ -91,12 +96,22 @@ async function scanAndPack(shipment: Json): Promise<Json> {
 }
 
 beforeAll(async () => {
+  [sf, k100] = await Promise.all([startSfExpressFake(), startKuaidi100Fake()]);
+  const carriers = {
+    SF_EXPRESS_URL: sf.url,
+    SF_EXPRESS_PARTNER_ID: sf.partnerId,
+    SF_EXPRESS_CHECK_WORD: sf.checkWord,
+    KUAIDI100_URL: k100.url,
+    KUAIDI100_KEY: k100.key,
+    KUAIDI100_SALT: 'e2e-salt',
+    KUAIDI100_CALLBACK_URL: K100_CALLBACK,
+  };
   const common = { KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'warn' };
   const specs: [string, Record<string, string>][] = [
     ['inventory', { INVENTORY_CONSUMER_GROUP: `inventory-e2e-${uniqueSuffix()}` }],
     ['order-intake', {}],
     ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-e2e-${uniqueSuffix()}` }],
-    ['fulfillment', { FULFILLMENT_SIM_CARRIER_STEP_MS: '600' }],
+    ['fulfillment', { FULFILLMENT_SIM_CARRIER_STEP_MS: '600', ...carriers }],
   ];
   await Promise.all(
     specs.map(async ([service, env]) => {
@@ -124,6 +139,7 @@ afterAll(async () => {
   if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
   await admin.disconnect();
   for (const db of dbs) await db.drop();
+  await Promise.all([sf?.close(), k100?.close()]);
 }, 120_000);
 
 describe('fulfillment across services, seen in tracking', () => {
@@ -236,4 +252,38 @@ describe('fulfillment across services, seen in tracking', () => {
     const verify = await inventory('GET', '/api/stock/verify');
     expect(verify.json).toMatchObject({ consistent: true, drifts: [] });
   }, 180_000);
+
+  it('SF Express waybill, Kuaidi100 tracking pushes into the service: tampered refused, duplicates and older states ignored, delivered', async () => {
+    const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
+    const [parcel] = (await parcels(orderId)).shipments as Json[];
+    expect((await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 1 })).status).toBe(200);
+    const packed = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, { carrier: 'SF' });
+    expect(packed.json).toMatchObject({ status: 'packed', carrier: 'SF' });
+    expect(sf.waybills).toContain(packed.json.waybillNo);
+    expect((await wh('POST', `/shipments/${parcel.shipmentId}/ship`, {})).json).toMatchObject({ status: 'shipped', trackingNumber: packed.json.waybillNo });
+    const number = packed.json.waybillNo as string;
+    expect(k100.subscriptions.get(number)).toEqual({ company: 'shunfeng', callbackurl: K100_CALLBACK, salt: 'e2e-salt' });
+
+    const to = `${procs.fulfillment.httpUrl}/api/fulfillment/callbacks/kuaidi100`;
+    const tampered = await k100.push(number, '1', '顺丰速运 已收取快件', { to, tamper: true });
+    expect(tampered.status).toBe(400);
+    expect(tampered.body).toMatchObject({ result: false });
+    expect((await parcels(orderId)).shipments[0].status).toBe('shipped');
+
+    for (const [state, context] of [['1', '顺丰速运 已收取快件'], ['0', '快件已到达【杭州转运中心】'], ['0', '快件已到达【杭州转运中心】'], ['5', '快递员正在派件'], ['1', '顺丰速运 已收取快件']]) {
+      const r = await k100.push(number, state, context, { to });
+      expect(r, `push ${state}`).toEqual({ status: 200, body: { result: true, returnCode: '200', message: '成功' } });
+    }
+    const out = await parcels(orderId, (x) => x.shipments[0].carrierState === 'out_for_delivery');
+    expect(out.shipments[0].status).toBe('in_transit');
+    expect((await k100.push(number, '3', '已签收，签收人：本人', { to })).status).toBe(200);
+    const d = await tracked(orderId, (x) => x.order.stage === 'delivered', 'delivered in tracking');
+    // picked up, in transit, out for delivery, delivered: the repeated and the older pushes added nothing.
+    expect(d.timeline.filter((t) => t.type === 'ShipmentTrackingUpdated').map((t) => t.what.zh)).toEqual([
+      `物流更新（SF ${number}）：顺丰速运 已收取快件`,
+      `物流更新（SF ${number}）：快件已到达【杭州转运中心】`,
+      `物流更新（SF ${number}）：快递员正在派件`,
+      `物流更新（SF ${number}）：已签收，签收人：本人`,
+    ]);
+  }, 120_000);
 });

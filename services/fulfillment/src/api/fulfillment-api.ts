@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { CarrierState } from '@flowline/contracts';
+import { Logger } from '@nestjs/common';
+import type { Actor, CarrierState } from '@flowline/contracts';
+import type { CarrierUpdate } from '../application/carrier.port';
+import type { CarrierConfigs } from '../infra/carriers/carrier-config';
 import type { CommandMeta } from '../application/fulfillment.handler';
 import { FulfillmentService, orderView, type ShipmentView } from '../application/fulfillment.service';
 import { FulfillmentRuntime } from '../infra/fulfillment-runtime';
@@ -8,11 +11,12 @@ import { FulfillmentRuntime } from '../infra/fulfillment-runtime';
 @Injectable()
 export class FulfillmentApi {
   private svc?: FulfillmentService;
+  private readonly log = new Logger('fulfillment-api');
 
   constructor(private readonly runtime: FulfillmentRuntime) {}
 
   get service(): FulfillmentService {
-    this.svc ??= new FulfillmentService(this.runtime.pool, this.runtime.handler, this.runtime.carriers, this.runtime.settings.defaultCarrier);
+    this.svc ??= new FulfillmentService(this.runtime.pool, this.runtime.handler, this.runtime.carriers, this.runtime.settings.defaultCarrier, (view) => this.runtime.afterShipped(view));
     return this.svc;
   }
 
@@ -28,5 +32,29 @@ export class FulfillmentApi {
     const reply = (o: Parameters<typeof orderView>[0]) => orderView(o).shipments.find((x) => x.shipmentId === shipmentId) as ShipmentView;
     if (meta.idempotency) return this.runtime.handler.executeOnce(orderId, command, { ...meta, idempotency: meta.idempotency }, reply);
     return reply(await this.runtime.handler.execute(orderId, command, meta));
+  }
+
+  get carrierConfigs(): CarrierConfigs {
+    return this.runtime.carrierConfigs;
+  }
+
+  /** A carrier push: finds the parcel by tracking number and records the state; false when no parcel has it. */
+  async applyCarrierUpdate(u: CarrierUpdate, actor: Actor): Promise<boolean> {
+    const r = await this.runtime.pool.query<{ order_id: string; shipment_id: string }>(
+      'SELECT order_id, shipment_id FROM shipments WHERE tracking_number = $1 OR waybill_no = $1 LIMIT 1',
+      [u.trackingNumber],
+    );
+    const row = r.rows[0];
+    if (!row) return false;
+    await this.runtime.handler.execute(
+      row.order_id,
+      { type: 'RecordCarrierUpdate', shipmentId: row.shipment_id, state: u.state, description: u.description, at: u.at },
+      this.runtime.meta({ actor }),
+    );
+    return true;
+  }
+
+  async resubscribe(company: string, number: string): Promise<void> {
+    await this.runtime.tracking?.subscribe(company, number).catch((e: unknown) => this.log.warn(`Kuaidi100 resubscribe ${number}: ${(e as Error).message}`));
   }
 }

@@ -7,6 +7,11 @@ export interface WaybillRequest {
   shipmentId: string;
   warehouseId: string;
   lines: ShipmentLineData[];
+  /**
+   * Receiver, when known: platform orders carry only the encrypted handle (oaid + the platform's
+   * order id tid), which the carrier decrypts when printing; never decrypted here.
+   */
+  recipient?: { oaid?: string; tid?: string; contact?: string; mobile?: string; address?: string };
 }
 
 /** One tracking state reported by a carrier (push or poll), mapped to Flowline's states. */

@@ -73,6 +73,8 @@ export class FulfillmentService {
     private readonly handler: FulfillmentHandler,
     private readonly carriers: CarrierRegistry,
     private readonly defaultCarrier: string,
+    /** Called after a parcel left the warehouse (tracking subscription); its failure does not undo the handover. */
+    private readonly afterShipped: (view: ShipmentView) => Promise<void> = () => Promise.resolve(),
   ) {}
 
   async orderIdOfShipment(shipmentId: string): Promise<string> {
@@ -160,8 +162,9 @@ export class FulfillmentService {
       if (!view) throw new DomainError('SHIPMENT_NOT_FOUND', `no shipment ${shipmentId}`, { shipmentId }, 'not_found');
       return view;
     };
-    if (meta.idempotency) return this.handler.executeOnce(orderId, command, { ...meta, idempotency: meta.idempotency }, reply);
-    return reply(await this.handler.execute(orderId, command, meta));
+    const view = meta.idempotency ? await this.handler.executeOnce(orderId, command, { ...meta, idempotency: meta.idempotency }, reply) : reply(await this.handler.execute(orderId, command, meta));
+    if ((action.type === 'ShipShipment' || action.type === 'RejectIntercept') && view.status === 'shipped') await this.afterShipped(view);
+    return view;
   }
 
   /** The freeze rule for the change-request flow: may this order's address or items still change? */

@@ -10,6 +10,11 @@ import { monotonicFactory } from 'ulid';
 import { fulfillmentCommandHandler } from '../api/messaging/fulfillment-commands.consumer';
 import { CarrierRegistry } from '../application/carrier.port';
 import { FulfillmentHandler, type CommandMeta } from '../application/fulfillment.handler';
+import type { ShipmentView } from '../application/fulfillment.service';
+import { CainiaoCarrier } from './carriers/cainiao.adapter';
+import { carrierConfigsFromEnv, KUAIDI100_COMPANY, type CarrierConfigs } from './carriers/carrier-config';
+import { Kuaidi100Tracking } from './carriers/kuaidi100.adapter';
+import { SfExpressCarrier } from './carriers/sf-express.adapter';
 import { FULFILLMENT_SCHEMA } from './fulfillment-schema';
 import { FULFILLMENT_STREAM_PREFIXES, fulfillmentRelayRoute, PUBLISHED_STORED_TYPES } from './fulfillment-relay.routes';
 import { fulfillmentSettingsFromEnv, type FulfillmentSettings } from './fulfillment-settings';
@@ -25,6 +30,8 @@ import { nextSimulatedState, SimulatedCarrier } from './simulated-carrier';
 export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly settings: FulfillmentSettings = fulfillmentSettingsFromEnv();
   readonly carriers = new CarrierRegistry();
+  readonly carrierConfigs: CarrierConfigs = carrierConfigsFromEnv();
+  tracking?: Kuaidi100Tracking;
   private readonly log = new Logger('fulfillment');
   private readonly ulid = monotonicFactory();
   pool!: Pool;
@@ -70,6 +77,25 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
     }
     this.handler = new FulfillmentHandler(this.pool, this.events, () => this.newId());
     this.carriers.register(new SimulatedCarrier(() => this.newId()));
+    const cfg = this.carrierConfigs;
+    if (cfg.sf) this.carriers.register(new SfExpressCarrier(cfg.sf, () => this.newId()));
+    if (cfg.cainiao) this.carriers.register(new CainiaoCarrier(cfg.cainiao));
+    if (cfg.kuaidi100) this.tracking = new Kuaidi100Tracking(cfg.kuaidi100);
+  }
+
+  /**
+   * A parcel left with a real carrier: ask Kuaidi100 to push its tracking. A failure is logged,
+   * not thrown: the handover happened; the subscription can be repeated (a repeat is accepted).
+   */
+  async afterShipped(view: ShipmentView): Promise<void> {
+    if (!this.tracking || !view.carrier || view.carrier === 'SIM' || !view.trackingNumber) return;
+    const code = view.carrier === 'CAINIAO' ? (this.carrierConfigs.cainiao?.cpCode ?? '') : view.carrier;
+    const company = KUAIDI100_COMPANY[code];
+    if (!company) {
+      this.log.warn(`no Kuaidi100 company for carrier ${view.carrier}: ${view.trackingNumber} is not followed`);
+      return;
+    }
+    await this.tracking.subscribe(company, view.trackingNumber).catch((e: unknown) => this.log.warn(`Kuaidi100 subscription of ${view.trackingNumber} failed: ${(e as Error).message}`));
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,12 +1,13 @@
 import { Module, type ModuleMetadata } from '@nestjs/common';
 import { PlatformModule } from '@flowline/platform';
+import { NotificationModule } from './notification.module';
 import { SERVICE } from './service';
 
 /**
  * The service's own feature modules (api/, application/, projections/, infra/ wiring). Add each
  * new module here; PlatformModule already provides config, logging, the database, health and metrics.
  */
-export const FEATURE_MODULES: NonNullable<ModuleMetadata['imports']> = [];
+export const FEATURE_MODULES: NonNullable<ModuleMetadata['imports']> = [NotificationModule];
 
 @Module({
   imports: [PlatformModule.forRoot({ serviceName: SERVICE.name }), ...FEATURE_MODULES],

@@ -1,0 +1,144 @@
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { maskEmail, maskPhone } from '@flowline/contracts';
+import { DomainError } from '@flowline/domain';
+import { maskOpenId } from '../../application/notification-intake';
+import { templateVars } from '../../domain/template-vars';
+import { renderMessage, TemplateError } from '../../domain/templates';
+import { NotificationRuntime } from '../../infra/notification-runtime';
+import { NotificationStore, type NotificationRow } from '../../infra/notification-store';
+import { AliyunSmsUpBatchDto, ContactDto, DrivenClockDto, ListNotificationsQueryDto, OptOutDto, PreviewDto } from './dto/notification.dto';
+
+/** The delivery log as the API shows it: masked recipient, never the clear address. */
+export function notificationView(n: NotificationRow) {
+  const { address: _address, ...rest } = n;
+  return rest;
+}
+
+/** Replies that opt a number out of SMS (退订 and the carriers' usual short codes). */
+export const SMS_OPT_OUT = /^\s*(TD|T|N|退订|退定|取消|STOP|UNSUBSCRIBE)\s*$/i;
+
+@ApiTags('notifications')
+@Controller('api')
+export class NotificationController {
+  constructor(private readonly rt: NotificationRuntime) {}
+
+  @Get('notifications')
+  @ApiOperation({ summary: 'Delivery log: notifications newest first, by order / channel / status' })
+  async list(@Query() q: ListNotificationsQueryDto) {
+    const rows = await NotificationStore.list(this.rt.pool, { orderId: q.orderId, channel: q.channel, status: q.status, limit: q.limit ?? 50, offset: q.offset ?? 0 });
+    return { notifications: rows.map(notificationView) };
+  }
+
+  @Get('orders/:orderId/notifications')
+  @ApiOperation({ summary: "An order's delivery log (queued, held, sent, delivered, failed with the provider's code, suppressed)" })
+  async forOrder(@Param('orderId') orderId: string) {
+    const rows = await NotificationStore.list(this.rt.pool, { orderId, limit: 500, offset: 0 });
+    return { orderId, notifications: rows.map(notificationView) };
+  }
+
+  @Get('notifications/:id')
+  @ApiOperation({ summary: 'One notification with every delivery attempt' })
+  async one(@Param('id') id: string) {
+    const n = await NotificationStore.get(this.rt.pool, id);
+    if (!n) throw new NotFoundException({ code: 'NOTIFICATION_NOT_FOUND', message: `notification ${id} not found` });
+    return { ...notificationView(n), attemptsLog: await NotificationStore.attempts(this.rt.pool, id) };
+  }
+
+  @Post('notifications/preview')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Render a template for a channel and locale against a real order (no message is sent)' })
+  async preview(@Body() dto: PreviewDto) {
+    const facts = await NotificationStore.facts(this.rt.pool, dto.orderId);
+    if (!facts) throw new DomainError('ORDER_NOT_KNOWN', `order ${dto.orderId} has not been seen by notification`, { orderId: dto.orderId }, 'not_found');
+    const occurredAt = dto.event?.occurredAt ?? (await this.rt.clock.now());
+    const trigger = { eventId: 'preview', type: dto.event?.type ?? 'Preview', occurredAt, data: { orderId: dto.orderId, ...(dto.event?.data ?? {}) } };
+    try {
+      const locale = dto.locale ?? 'zh-CN';
+      const message = renderMessage(this.rt.config.templates, dto.template, dto.channel, locale, templateVars(trigger, facts));
+      const html = message.kind === 'email' && this.rt.email ? this.rt.email.html(message.subject, message.text, locale) : undefined;
+      return { template: dto.template, templateVersion: this.rt.config.templates.templates[dto.template]?.version, locale, channel: dto.channel, message, ...(html ? { html } : {}) };
+    } catch (e) {
+      if (e instanceof TemplateError) throw new DomainError(e.code, e.message, { field: 'template' }, e.code === 'TEMPLATE_NOT_FOUND' ? 'not_found' : 'invalid');
+      throw e;
+    }
+  }
+
+  @Get('notifications-config')
+  @ApiOperation({ summary: 'Versions and content hash of the rules, templates and staff directory in use' })
+  configInfo() {
+    const c = this.rt.config;
+    return { rulesVersion: c.rules.version, templatesVersion: c.templates.version, staffVersion: c.staff.version, hash: c.hash, quietHours: c.rules.quietHours, rules: c.rules.rules };
+  }
+
+  @Put('contacts/:customerId')
+  @ApiOperation({ summary: "Set a customer's contact details (phone, e-mail, WeChat open ids, locale)" })
+  async putContact(@Param('customerId') customerId: string, @Body() dto: ContactDto) {
+    await NotificationStore.putContact(this.rt.pool, {
+      customerId,
+      phone: dto.phone ?? null,
+      email: dto.email ?? null,
+      wechatOpenid: dto.wechatOpenId ?? null,
+      miniprogramOpenid: dto.miniProgramOpenId ?? null,
+      locale: dto.locale ?? 'zh-CN',
+    });
+    return this.preferences(customerId);
+  }
+
+  @Get('contacts/:customerId/preferences')
+  @ApiOperation({ summary: "A customer's (masked) contacts and opted-out channels" })
+  async preferences(@Param('customerId') customerId: string) {
+    const c = await NotificationStore.contact(this.rt.pool, customerId);
+    if (!c) throw new DomainError('CONTACT_NOT_FOUND', `no contact for customer ${customerId}`, { customerId }, 'not_found');
+    return {
+      customerId,
+      phoneMasked: c.phone ? maskPhone(c.phone) : null,
+      emailMasked: c.email ? maskEmail(c.email) : null,
+      wechatOpenIdMasked: c.wechatOpenid ? maskOpenId(c.wechatOpenid) : null,
+      miniProgramOpenIdMasked: c.miniprogramOpenid ? maskOpenId(c.miniprogramOpenid) : null,
+      locale: c.locale,
+      optedOut: await NotificationStore.optOuts(this.rt.pool, customerId),
+    };
+  }
+
+  @Post('contacts/:customerId/opt-outs')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Opt a customer out of one channel (service messages on it stop; idempotent)' })
+  async optOut(@Param('customerId') customerId: string, @Body() dto: OptOutDto) {
+    await NotificationStore.optOut(this.rt.pool, customerId, dto.channel, 'api', await this.rt.clock.now());
+    return this.preferences(customerId);
+  }
+
+  @Delete('contacts/:customerId/opt-outs/:channel')
+  @ApiOperation({ summary: 'Opt back in to a channel' })
+  async optIn(@Param('customerId') customerId: string, @Param('channel') channel: string) {
+    await NotificationStore.optIn(this.rt.pool, customerId, channel);
+    return this.preferences(customerId);
+  }
+
+  @Post('inbound/aliyun-sms')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Aliyun SmsUp report: a reply "TD" / 退订 opts every customer with that number out of SMS' })
+  async smsUp(@Body() dto: AliyunSmsUpBatchDto) {
+    let optedOut = 0;
+    const now = await this.rt.clock.now();
+    for (const m of dto.messages) {
+      if (!SMS_OPT_OUT.test(m.content)) continue;
+      const phone = m.phone_number.replace(/^\+?86(?=1\d{10}$)/, '');
+      for (const customerId of await NotificationStore.customersByPhone(this.rt.pool, phone)) {
+        await NotificationStore.optOut(this.rt.pool, customerId, 'sms', `sms-reply:${m.content.trim()}`, now);
+        optedOut++;
+      }
+    }
+    // Aliyun expects {"code":0,"msg":"成功"} to stop re-sending the report.
+    return { code: 0, msg: '成功', optedOut };
+  }
+
+  @Put('notifications-clock')
+  @ApiOperation({ summary: 'Driven clock only (NOTIFICATION_CLOCK=driven): jump "now" for every instance (time flows on from there)' })
+  async setClock(@Body() dto: DrivenClockDto) {
+    if (!this.rt.clock.driven) throw new DomainError('CLOCK_NOT_DRIVEN', 'the clock is the system clock (set NOTIFICATION_CLOCK=driven)', {}, 'conflict');
+    await NotificationStore.setDrivenNow(this.rt.pool, new Date(dto.now).toISOString());
+    return { now: await this.rt.clock.now() };
+  }
+}

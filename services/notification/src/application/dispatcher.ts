@@ -1,0 +1,140 @@
+import type { PostgresEventStore } from '@flowline/eventstore';
+import type { Pool } from 'pg';
+import { decideAfterAttempt, type RetryPolicy, type SendOutcome } from '../domain/delivery.policy';
+import type { ChannelKind } from '../domain/notification.types';
+import type { ChannelAdapter } from '../infra/channels/channel.port';
+import { NotificationStore, type NotificationRow } from '../infra/notification-store';
+import type { Clock } from './clock';
+import { notificationEvent, notificationStream, refOf } from './notification-events';
+
+export interface RobotRateLimit {
+  /** Messages a minute per robot (DingTalk allows 20). */
+  perMinute: number;
+}
+
+export interface DispatcherDeps {
+  pool: Pool;
+  events: PostgresEventStore;
+  adapters: Partial<Record<ChannelKind, ChannelAdapter>>;
+  clock: Clock;
+  retry: RetryPolicy;
+  newId: () => string;
+  batchSize?: number;
+  leaseMs?: number;
+  robotLimit?: RobotRateLimit;
+  log?: { warn(m: string): void };
+}
+
+/**
+ * Sends due notifications. Each tick leases a batch (SKIP LOCKED: another instance takes other
+ * rows), sends each through its channel's adapter, and records the attempt and the outcome, plus
+ * the published event when the outcome is final, in one transaction.
+ */
+export class Dispatcher {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  start(intervalMs: number): void {
+    const loop = async () => {
+      if (this.stopped) return;
+      this.running = this.tick()
+        .then(() => undefined)
+        .catch((e: unknown) => this.deps.log?.warn(`dispatch tick failed: ${(e as Error).message}`));
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(() => void loop(), intervalMs);
+    };
+    this.timer = setTimeout(() => void loop(), 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass: returns how many notifications it handled. */
+  async tick(): Promise<number> {
+    const now = await this.deps.clock.now();
+    const due = await NotificationStore.claimDue(this.deps.pool, now, this.deps.batchSize ?? 20, this.deps.leaseMs ?? 60_000);
+    await Promise.all(due.map((n) => this.deliver(n)));
+    return due.length;
+  }
+
+  private async robotSlot(n: NotificationRow): Promise<string | undefined> {
+    if (n.channel !== 'dingtalk' || !this.deps.robotLimit) return undefined;
+    const client = await this.deps.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`flowline.notification.robot:${n.address}`]);
+      const r = await client.query(`SELECT count(*)::int AS c, min(sent_at) AS oldest FROM notification.robot_send WHERE robot = $1 AND sent_at > now() - interval '60 seconds'`, [n.address]);
+      const { c, oldest } = r.rows[0] as { c: number; oldest: Date | null };
+      if (c >= this.deps.robotLimit.perMinute && oldest) {
+        await client.query('COMMIT');
+        return new Date(oldest.getTime() + 60_000 + 50).toISOString();
+      }
+      await client.query(`INSERT INTO notification.robot_send (robot, sent_at) VALUES ($1, now())`, [n.address]);
+      await client.query(`DELETE FROM notification.robot_send WHERE robot = $1 AND sent_at < now() - interval '10 minutes'`, [n.address]);
+      await client.query('COMMIT');
+      return undefined;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async deliver(n: NotificationRow): Promise<void> {
+    const adapter = this.deps.adapters[n.channel];
+    let outcome: SendOutcome;
+    if (!adapter) {
+      outcome = { ok: false, transient: false, code: 'CHANNEL_NOT_CONFIGURED', message: `no adapter for ${n.channel}` };
+    } else {
+      // Rate limits are real time (the provider counts in real minutes), not the driven clock.
+      const deferUntil = await this.robotSlot(n);
+      if (deferUntil) {
+        await NotificationStore.defer(this.deps.pool, n.notificationId, deferUntil);
+        return;
+      }
+      try {
+        outcome = await adapter.send({ notificationId: n.notificationId, channel: n.channel, address: n.address, locale: n.locale, message: n.message });
+      } catch (e) {
+        outcome = { ok: false, transient: true, code: 'ADAPTER_ERROR', message: (e as Error).message };
+      }
+    }
+    const at = await this.deps.clock.now();
+    const decision = decideAfterAttempt(outcome, n.attempts, at, this.deps.retry);
+    const client = await this.deps.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await NotificationStore.recordAttempt(client, n.notificationId, n.attempts, at, decision.status, outcome.ok ? null : outcome.code, outcome.ok ? null : outcome.message);
+      const meta = { eventId: this.deps.newId(), correlationId: n.correlationId, causationId: n.triggerEventId, at };
+      const ref = refOf(n);
+      const stream = notificationStream(n.notificationId);
+      switch (decision.status) {
+        case 'sent':
+        case 'delivered':
+          await NotificationStore.finish(client, n.notificationId, { status: decision.status, at, providerMessageId: decision.providerMessageId ?? null });
+          await this.deps.events.appendToStreamWithin(client, stream, [notificationEvent('NotificationSent', { ...ref, attempts: n.attempts, ...(decision.providerMessageId ? { providerMessageId: decision.providerMessageId } : {}), delivered: decision.status === 'delivered', sentAt: at }, meta)], { expectedRevision: 'no_stream' });
+          break;
+        case 'retry':
+          await NotificationStore.finish(client, n.notificationId, { status: 'retrying', at, nextAttemptAt: decision.nextAttemptAt, code: decision.code, error: decision.message });
+          break;
+        case 'failed':
+        case 'dead':
+          await NotificationStore.finish(client, n.notificationId, { status: decision.status, at, code: decision.code, error: decision.message });
+          await this.deps.events.appendToStreamWithin(client, stream, [notificationEvent('NotificationFailed', { ...ref, attempts: n.attempts, code: decision.code, reason: decision.message, retried: decision.status === 'dead', failedAt: at }, meta)], { expectedRevision: 'no_stream' });
+          break;
+      }
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+}

@@ -1,0 +1,186 @@
+import { maskEmail, maskPhone, type EventEnvelope } from '@flowline/contracts';
+import type { PostgresEventStore } from '@flowline/eventstore';
+import type { PoolClient } from 'pg';
+import { planNotifications } from '../domain/notification-rules.policy';
+import { recipientKey, type ChannelKind, type OrderFacts, type PlannedNotification, type TriggerEvent } from '../domain/notification.types';
+import { releaseTime } from '../domain/quiet-hours';
+import { templateVars } from '../domain/template-vars';
+import { LOCALES, renderMessage, TemplateError, type Locale, type RenderedMessage } from '../domain/templates';
+import type { NotificationConfig } from '../infra/notification-config';
+import { NotificationStore, type ContactRow, type NewNotification } from '../infra/notification-store';
+import type { Clock } from './clock';
+import { notificationEvent, notificationStream, refOf } from './notification-events';
+
+/** The event types whose data the service keeps about an order (for templates and rule conditions). */
+function factsFrom(e: EventEnvelope): { upsert?: OrderFacts; patch?: Partial<OrderFacts> } {
+  const d = e.data as Record<string, unknown>;
+  switch (e.type) {
+    case 'OrderPlaced': {
+      const p = d as {
+        orderId: string; channel: string; channelOrderId: string; customer: { channelCustomerId?: string; nickname?: string; nameMasked?: string };
+        tags: string[]; totals: { grandTotal: number; currency: string }; lines: { title: string; quantity: number }[];
+      };
+      return {
+        upsert: {
+          orderId: p.orderId,
+          channel: p.channel,
+          channelOrderId: p.channelOrderId,
+          customerId: p.customer.channelCustomerId ?? p.customer.nickname ?? null,
+          customerNameMasked: p.customer.nameMasked ?? null,
+          tags: [...(p.tags ?? [])],
+          grandTotal: p.totals.grandTotal,
+          currency: p.totals.currency,
+          itemCount: p.lines.reduce((s, l) => s + l.quantity, 0),
+          firstTitle: p.lines[0]?.title ?? '',
+        },
+      };
+    }
+    case 'OrderShipped':
+    case 'ShipmentShipped':
+      return { patch: { carrier: String(d.carrier), trackingNumber: String(d.trackingNumber) } };
+    default:
+      return {};
+  }
+}
+
+function customerAddress(contact: ContactRow | undefined, channel: ChannelKind): { address: string; masked: string } | undefined {
+  if (!contact) return undefined;
+  switch (channel) {
+    case 'sms':
+      return contact.phone ? { address: contact.phone, masked: maskPhone(contact.phone) } : undefined;
+    case 'email':
+      return contact.email ? { address: contact.email, masked: maskEmail(contact.email) } : undefined;
+    case 'wechat_template':
+      return contact.wechatOpenid ? { address: contact.wechatOpenid, masked: maskOpenId(contact.wechatOpenid) } : undefined;
+    case 'wechat_subscribe':
+      return contact.miniprogramOpenid ? { address: contact.miniprogramOpenid, masked: maskOpenId(contact.miniprogramOpenid) } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function maskOpenId(id: string): string {
+  return id.length <= 8 ? '****' : `${id.slice(0, 4)}****${id.slice(-4)}`;
+}
+
+const asLocale = (l: string | undefined): Locale => ((LOCALES as readonly string[]).includes(l ?? '') ? (l as Locale) : 'zh-CN');
+
+export interface IntakeDeps {
+  config: () => NotificationConfig;
+  events: PostgresEventStore;
+  clock: Clock;
+  newId: () => string;
+}
+
+/**
+ * Turns one consumed integration event into notifications, inside the consumer's transaction
+ * (the inbox row, the order facts and the notification rows commit together). A notification is
+ * queued, held for quiet hours, or recorded as suppressed / failed at once; the dispatcher sends.
+ */
+export class NotificationIntake {
+  constructor(private readonly deps: IntakeDeps) {}
+
+  async apply(envelope: EventEnvelope, client: PoolClient): Promise<number> {
+    const data = envelope.data as Record<string, unknown> | null;
+    const orderId = typeof data?.orderId === 'string' ? data.orderId : undefined;
+    if (!orderId) return 0;
+    const f = factsFrom(envelope);
+    if (f.upsert) await NotificationStore.upsertFacts(client, f.upsert);
+    if (f.patch) await NotificationStore.patchFacts(client, orderId, f.patch);
+    const facts = await NotificationStore.facts(client, orderId);
+    const config = this.deps.config();
+    const trigger: TriggerEvent = { eventId: envelope.eventId, type: envelope.type, occurredAt: envelope.occurredAt, data: data ?? {} };
+    const planned = planNotifications(trigger, facts, config.rules, config.staff);
+    let created = 0;
+    for (const p of planned) if (await this.queue(client, envelope, trigger, orderId, facts, p, config)) created++;
+    return created;
+  }
+
+  private async queue(client: PoolClient, envelope: EventEnvelope, trigger: TriggerEvent, orderId: string, facts: OrderFacts | undefined, p: PlannedNotification, config: NotificationConfig): Promise<boolean> {
+    const now = await this.deps.clock.now();
+    const template = config.templates.templates[p.template];
+    let locale: Locale = 'zh-CN';
+    let address = '';
+    let masked = '';
+    let status: NewNotification['status'] = 'queued';
+    let code: string | null = null;
+    let error: string | null = null;
+    if (p.recipient.kind === 'customer') {
+      const contact = await NotificationStore.contact(client, p.recipient.customerId);
+      locale = asLocale(contact?.locale);
+      const a = customerAddress(contact, p.channel);
+      if (!a) {
+        status = 'suppressed';
+        code = 'no_address';
+        masked = '-';
+      } else {
+        address = a.address;
+        masked = a.masked;
+        if (await NotificationStore.isOptedOut(client, p.recipient.customerId, p.channel)) {
+          status = 'suppressed';
+          code = 'opted_out';
+        }
+      }
+    } else {
+      address = p.recipient.target;
+      masked = p.recipient.name;
+    }
+    let message: RenderedMessage = { kind: 'text', text: '' };
+    if (status === 'queued') {
+      try {
+        message = renderMessage(config.templates, p.template, p.channel, locale, templateVars(trigger, facts, p.recipient.kind === 'staff' ? { approver: p.recipient.name } : {}));
+      } catch (e) {
+        if (!(e instanceof TemplateError)) throw e;
+        status = 'failed';
+        code = e.code;
+        error = e.message;
+      }
+    }
+    let nextAttemptAt: string | null = status === 'queued' ? now : null;
+    let heldUntil: string | null = null;
+    // Quiet hours are for customers; staff reminders go at once.
+    if (status === 'queued' && p.recipient.kind === 'customer') {
+      const r = releaseTime(now, config.rules.quietHours);
+      if (r.held) {
+        status = 'held';
+        nextAttemptAt = r.at;
+        heldUntil = r.at;
+      }
+    }
+    const n: NewNotification = {
+      notificationId: this.deps.newId(),
+      dedupKey: `${envelope.eventId}|${recipientKey(p.recipient)}|${p.template}|${p.channel}`,
+      orderId,
+      triggerEventId: envelope.eventId,
+      triggerEventType: envelope.type,
+      correlationId: envelope.correlationId,
+      ruleId: p.ruleId,
+      rulesVersion: config.rules.version,
+      template: p.template,
+      templateVersion: template?.version ?? 0,
+      locale,
+      channel: p.channel,
+      recipientKind: p.recipient.kind,
+      recipientKey: recipientKey(p.recipient),
+      recipientMasked: masked,
+      address,
+      message,
+      status,
+      nextAttemptAt,
+      heldUntil,
+      lastCode: code,
+      lastError: error,
+      now,
+    };
+    const inserted = await NotificationStore.insert(client, n);
+    if (!inserted) return false;
+    const meta = { eventId: this.deps.newId(), correlationId: envelope.correlationId, causationId: envelope.eventId, at: now };
+    const ref = refOf(n);
+    if (status === 'suppressed') {
+      await this.deps.events.appendToStreamWithin(client, notificationStream(n.notificationId), [notificationEvent('NotificationSuppressed', { ...ref, reason: code === 'opted_out' ? 'opted_out' : 'no_address', suppressedAt: now }, meta)], { expectedRevision: 'no_stream' });
+    } else if (status === 'failed') {
+      await this.deps.events.appendToStreamWithin(client, notificationStream(n.notificationId), [notificationEvent('NotificationFailed', { ...ref, attempts: 0, code: code ?? 'FAILED', reason: error ?? '', retried: false, failedAt: now }, meta)], { expectedRevision: 'no_stream' });
+    }
+    return true;
+  }
+}

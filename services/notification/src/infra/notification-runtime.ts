@@ -1,0 +1,131 @@
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Topics } from '@flowline/contracts';
+import { PostgresEventStore } from '@flowline/eventstore';
+import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle } from '@flowline/messaging';
+import { PlatformConfig } from '@flowline/platform';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { monotonicFactory } from 'ulid';
+import { drivenClock, systemClock, type Clock } from '../application/clock';
+import { Dispatcher } from '../application/dispatcher';
+import { NOTIFICATION_STREAM_PREFIX } from '../application/notification-events';
+import { NotificationIntake } from '../application/notification-intake';
+import { channelAdaptersFromEnv } from './channel-adapters';
+import type { EmailAdapter } from './channels/email.adapter';
+import { loadNotificationConfig, readEmailLayout, type NotificationConfig } from './notification-config';
+import { notificationSettingsFromEnv, type NotificationSettings } from './notification-settings';
+import { migrateNotification } from './notification-store';
+
+/** Topics whose events may trigger a notification. */
+export const CONSUMED_TOPICS = [Topics.orderEvents, Topics.approvalEvents, Topics.fulfillmentEvents, Topics.inventoryEvents];
+
+/**
+ * Wires notification around the platform's pg pool: migrations, rules/templates, the consumer
+ * (events -> notifications, inbox in the same transaction), the dispatcher (notifications ->
+ * adapters) and the relay of NotificationSent/Failed/Suppressed to notification.events.v1.
+ */
+@Injectable()
+export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly settings: NotificationSettings = notificationSettingsFromEnv();
+  private readonly log = new Logger('notification');
+  private readonly ulid = monotonicFactory();
+  pool!: Pool;
+  events!: PostgresEventStore;
+  clock!: Clock;
+  config!: NotificationConfig;
+  intake!: NotificationIntake;
+  dispatcher!: Dispatcher;
+  email?: EmailAdapter;
+  private kafka?: Kafka;
+  private consumer?: ConsumerHandle;
+  private publisher?: EventPublisher;
+  private relay?: EventRelay;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly platform: PlatformConfig,
+  ) {}
+
+  newId(): string {
+    return this.ulid();
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    // Bad rules or templates stop the boot with the file and every problem named.
+    this.config = loadNotificationConfig();
+    await migrateNotification(this.pool);
+    this.events = await PostgresEventStore.create({ pool: this.pool });
+    this.clock = this.settings.clock === 'driven' ? drivenClock(this.pool) : systemClock;
+    const { adapters, email } = channelAdaptersFromEnv(this.pool, () => this.config.staff, readEmailLayout());
+    this.email = email;
+    this.intake = new NotificationIntake({ config: () => this.config, events: this.events, clock: this.clock, newId: () => this.newId() });
+    this.dispatcher = new Dispatcher({
+      pool: this.pool,
+      events: this.events,
+      adapters,
+      clock: this.clock,
+      retry: this.settings.retry,
+      newId: () => this.newId(),
+      robotLimit: { perMinute: this.settings.dingtalkPerMinute },
+      log: this.log,
+    });
+    this.log.log(`rules ${this.config.rules.version}, templates ${this.config.templates.version} (${this.config.hash}); channels: ${Object.keys(adapters).join(', ')}`);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const s = this.settings;
+    if (this.platform.kafka && (s.consume || s.relay)) {
+      const logger = messagingLoggerOf(this.log);
+      this.kafka = createKafka({ brokers: this.platform.kafka.brokers, clientId: 'notification' });
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, [...CONSUMED_TOPICS, Topics.notificationEvents], { partitions: s.partitions, prefix: s.topicPrefix });
+      } finally {
+        await admin.disconnect();
+      }
+      if (s.relay) {
+        this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: s.topicPrefix });
+        await this.publisher.connect();
+        this.relay = new EventRelay({
+          name: 'notification',
+          store: this.events,
+          publisher: this.publisher,
+          pool: this.pool,
+          filter: { streamPrefixes: [NOTIFICATION_STREAM_PREFIX] },
+          route: (e) => ({ topic: Topics.notificationEvents, key: (e.data as { orderId: string }).orderId, data: e.data }),
+          logger,
+        });
+        await this.relay.start();
+      }
+      if (s.consume) {
+        this.consumer = await runConsumer({
+          kafka: this.kafka,
+          groupId: s.consumerGroup,
+          topics: CONSUMED_TOPICS,
+          topicPrefix: s.topicPrefix,
+          pool: this.pool,
+          logger,
+          partitionsConsumedConcurrently: 3,
+          fromBeginning: s.fromBeginning,
+          handler: async (envelope, tx) => {
+            await this.intake.apply(envelope, tx.client);
+          },
+        });
+      }
+    }
+    this.dispatcher.start(s.dispatchIntervalMs);
+    this.log.log(`notification running: consumer ${s.consume ? s.consumerGroup : 'off'}, relay ${s.relay ? 'on' : 'off'}, clock ${s.clock}, dispatch every ${s.dispatchIntervalMs} ms`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.dispatcher?.stop().catch((e: unknown) => this.log.warn(`dispatcher stop: ${(e as Error).message}`));
+    await this.consumer?.stop().catch((e: unknown) => this.log.warn(`consumer stop: ${(e as Error).message}`));
+    await this.relay?.stop().catch((e: unknown) => this.log.warn(`relay stop: ${(e as Error).message}`));
+    await this.publisher?.disconnect().catch(() => undefined);
+    this.email?.close();
+    await this.events?.close().catch(() => undefined);
+  }
+}

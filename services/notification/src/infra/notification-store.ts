@@ -1,0 +1,367 @@
+import type { Pool, PoolClient } from 'pg';
+import type { ChannelKind, OrderFacts } from '../domain/notification.types';
+import type { RenderedMessage } from '../domain/templates';
+
+type Db = Pick<Pool, 'query'> | PoolClient;
+
+/** Delivery states: queued/held/retrying wait for the dispatcher; sending is leased; the rest are final. */
+export const NOTIFICATION_STATUSES = ['queued', 'held', 'retrying', 'sending', 'sent', 'delivered', 'failed', 'dead', 'suppressed'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
+const DDL = `
+CREATE SCHEMA IF NOT EXISTS notification;
+CREATE TABLE IF NOT EXISTS notification.order_facts (
+  order_id text PRIMARY KEY,
+  facts jsonb NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+-- Customer contact details (clear PII): only here, never in events or logs.
+CREATE TABLE IF NOT EXISTS notification.customer_contact (
+  customer_id text PRIMARY KEY,
+  phone text,
+  email text,
+  wechat_openid text,
+  miniprogram_openid text,
+  locale text NOT NULL DEFAULT 'zh-CN',
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS notification.opt_out (
+  customer_id text NOT NULL,
+  channel text NOT NULL,
+  source text NOT NULL,
+  opted_out_at timestamptz NOT NULL,
+  PRIMARY KEY (customer_id, channel)
+);
+CREATE TABLE IF NOT EXISTS notification.notification (
+  notification_id text PRIMARY KEY,
+  -- One notification per (event, recipient, template, channel), whatever redelivers the event or runs twice.
+  dedup_key text NOT NULL UNIQUE,
+  order_id text NOT NULL,
+  trigger_event_id text NOT NULL,
+  trigger_event_type text NOT NULL,
+  correlation_id text NOT NULL,
+  rule_id text NOT NULL,
+  rules_version text NOT NULL,
+  template text NOT NULL,
+  template_version integer NOT NULL,
+  locale text NOT NULL,
+  channel text NOT NULL,
+  recipient_kind text NOT NULL,
+  recipient_key text NOT NULL,
+  recipient_masked text NOT NULL,
+  address text NOT NULL,
+  message jsonb NOT NULL,
+  status text NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz,
+  lease_until timestamptz,
+  held_until timestamptz,
+  provider_message_id text,
+  last_code text,
+  last_error text,
+  created_at timestamptz NOT NULL,
+  sent_at timestamptz,
+  delivered_at timestamptz,
+  updated_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notification_due_idx ON notification.notification (next_attempt_at) WHERE status IN ('queued', 'held', 'retrying', 'sending');
+CREATE INDEX IF NOT EXISTS notification_order_idx ON notification.notification (order_id, created_at);
+CREATE TABLE IF NOT EXISTS notification.delivery_attempt (
+  notification_id text NOT NULL REFERENCES notification.notification (notification_id),
+  attempt integer NOT NULL,
+  at timestamptz NOT NULL,
+  outcome text NOT NULL,
+  code text,
+  message text,
+  PRIMARY KEY (notification_id, attempt)
+);
+-- One access_token per WeChat app, shared by every instance (refreshed before expiry under a row lock).
+CREATE TABLE IF NOT EXISTS notification.wechat_token (
+  app_id text PRIMARY KEY,
+  access_token text NOT NULL,
+  expires_at timestamptz NOT NULL,
+  refreshed_at timestamptz NOT NULL,
+  refreshes integer NOT NULL DEFAULT 1
+);
+-- Sends per robot for the per-minute limit, shared by every instance.
+CREATE TABLE IF NOT EXISTS notification.robot_send (
+  robot text NOT NULL,
+  sent_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS robot_send_idx ON notification.robot_send (robot, sent_at);
+-- The driven clock (NOTIFICATION_CLOCK=driven): one row every instance reads. Time set to \`now\`
+-- at \`set_at\` (real time) and flowing on from there, so backoffs still elapse between jumps.
+CREATE TABLE IF NOT EXISTS notification.driven_clock (
+  id integer PRIMARY KEY CHECK (id = 1),
+  now timestamptz NOT NULL,
+  set_at timestamptz NOT NULL
+);
+`;
+
+export async function migrateNotification(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['flowline.notification.migrate']);
+    await client.query(DDL);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+export interface ContactRow {
+  customerId: string;
+  phone: string | null;
+  email: string | null;
+  wechatOpenid: string | null;
+  miniprogramOpenid: string | null;
+  locale: string;
+}
+
+export interface NewNotification {
+  notificationId: string;
+  dedupKey: string;
+  orderId: string;
+  triggerEventId: string;
+  triggerEventType: string;
+  correlationId: string;
+  ruleId: string;
+  rulesVersion: string;
+  template: string;
+  templateVersion: number;
+  locale: string;
+  channel: ChannelKind;
+  recipientKind: 'customer' | 'staff';
+  recipientKey: string;
+  recipientMasked: string;
+  address: string;
+  message: RenderedMessage;
+  status: 'queued' | 'held' | 'suppressed' | 'failed';
+  nextAttemptAt: string | null;
+  heldUntil: string | null;
+  lastCode: string | null;
+  lastError: string | null;
+  now: string;
+}
+
+export interface NotificationRow {
+  notificationId: string;
+  orderId: string;
+  triggerEventId: string;
+  triggerEventType: string;
+  correlationId: string;
+  ruleId: string;
+  rulesVersion: string;
+  template: string;
+  templateVersion: number;
+  locale: string;
+  channel: ChannelKind;
+  recipientKind: 'customer' | 'staff';
+  recipientKey: string;
+  recipientMasked: string;
+  address: string;
+  message: RenderedMessage;
+  status: NotificationStatus;
+  attempts: number;
+  nextAttemptAt: string | null;
+  heldUntil: string | null;
+  providerMessageId: string | null;
+  lastCode: string | null;
+  lastError: string | null;
+  createdAt: string;
+  sentAt: string | null;
+  deliveredAt: string | null;
+}
+
+const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
+
+function toRow(r: Record<string, unknown>): NotificationRow {
+  return {
+    notificationId: r.notification_id as string,
+    orderId: r.order_id as string,
+    triggerEventId: r.trigger_event_id as string,
+    triggerEventType: r.trigger_event_type as string,
+    correlationId: r.correlation_id as string,
+    ruleId: r.rule_id as string,
+    rulesVersion: r.rules_version as string,
+    template: r.template as string,
+    templateVersion: r.template_version as number,
+    locale: r.locale as string,
+    channel: r.channel as ChannelKind,
+    recipientKind: r.recipient_kind as 'customer' | 'staff',
+    recipientKey: r.recipient_key as string,
+    recipientMasked: r.recipient_masked as string,
+    address: r.address as string,
+    message: r.message as RenderedMessage,
+    status: r.status as NotificationStatus,
+    attempts: r.attempts as number,
+    nextAttemptAt: iso(r.next_attempt_at),
+    heldUntil: iso(r.held_until),
+    providerMessageId: (r.provider_message_id as string | null) ?? null,
+    lastCode: (r.last_code as string | null) ?? null,
+    lastError: (r.last_error as string | null) ?? null,
+    createdAt: iso(r.created_at) ?? '',
+    sentAt: iso(r.sent_at),
+    deliveredAt: iso(r.delivered_at),
+  };
+}
+
+export interface AttemptRow {
+  attempt: number;
+  at: string;
+  outcome: string;
+  code: string | null;
+  message: string | null;
+}
+
+/** SQL of notification's own tables. Every method takes the client so callers choose the transaction. */
+export const NotificationStore = {
+  async upsertFacts(db: Db, facts: OrderFacts): Promise<void> {
+    await db.query(
+      `INSERT INTO notification.order_facts (order_id, facts, updated_at) VALUES ($1, $2, now())
+       ON CONFLICT (order_id) DO UPDATE SET facts = notification.order_facts.facts || EXCLUDED.facts, updated_at = now()`,
+      [facts.orderId, JSON.stringify(facts)],
+    );
+  },
+
+  async patchFacts(db: Db, orderId: string, patch: Partial<OrderFacts>): Promise<void> {
+    await db.query(`UPDATE notification.order_facts SET facts = facts || $2::jsonb, updated_at = now() WHERE order_id = $1`, [orderId, JSON.stringify(patch)]);
+  },
+
+  async facts(db: Db, orderId: string): Promise<OrderFacts | undefined> {
+    const r = await db.query(`SELECT facts FROM notification.order_facts WHERE order_id = $1`, [orderId]);
+    return (r.rows[0]?.facts as OrderFacts | undefined) ?? undefined;
+  },
+
+  async contact(db: Db, customerId: string): Promise<ContactRow | undefined> {
+    const r = await db.query(`SELECT * FROM notification.customer_contact WHERE customer_id = $1`, [customerId]);
+    const c = r.rows[0] as Record<string, string | null> | undefined;
+    if (!c) return undefined;
+    return { customerId, phone: c.phone, email: c.email, wechatOpenid: c.wechat_openid, miniprogramOpenid: c.miniprogram_openid, locale: c.locale ?? 'zh-CN' };
+  },
+
+  async putContact(db: Db, c: ContactRow): Promise<void> {
+    await db.query(
+      `INSERT INTO notification.customer_contact (customer_id, phone, email, wechat_openid, miniprogram_openid, locale, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, now())
+       ON CONFLICT (customer_id) DO UPDATE SET phone = EXCLUDED.phone, email = EXCLUDED.email, wechat_openid = EXCLUDED.wechat_openid,
+         miniprogram_openid = EXCLUDED.miniprogram_openid, locale = EXCLUDED.locale, updated_at = now()`,
+      [c.customerId, c.phone, c.email, c.wechatOpenid, c.miniprogramOpenid, c.locale],
+    );
+  },
+
+  async customersByPhone(db: Db, phone: string): Promise<string[]> {
+    const r = await db.query(`SELECT customer_id FROM notification.customer_contact WHERE phone = $1`, [phone]);
+    return r.rows.map((x: { customer_id: string }) => x.customer_id);
+  },
+
+  async optOut(db: Db, customerId: string, channel: string, source: string, at: string): Promise<void> {
+    await db.query(
+      `INSERT INTO notification.opt_out (customer_id, channel, source, opted_out_at) VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id, channel) DO NOTHING`,
+      [customerId, channel, source, at],
+    );
+  },
+
+  async optIn(db: Db, customerId: string, channel: string): Promise<void> {
+    await db.query(`DELETE FROM notification.opt_out WHERE customer_id = $1 AND channel = $2`, [customerId, channel]);
+  },
+
+  async optOuts(db: Db, customerId: string): Promise<{ channel: string; source: string; optedOutAt: string }[]> {
+    const r = await db.query(`SELECT channel, source, opted_out_at FROM notification.opt_out WHERE customer_id = $1 ORDER BY channel`, [customerId]);
+    return r.rows.map((x: { channel: string; source: string; opted_out_at: Date }) => ({ channel: x.channel, source: x.source, optedOutAt: x.opted_out_at.toISOString() }));
+  },
+
+  async isOptedOut(db: Db, customerId: string, channel: string): Promise<boolean> {
+    const r = await db.query(`SELECT 1 FROM notification.opt_out WHERE customer_id = $1 AND channel = $2`, [customerId, channel]);
+    return (r.rowCount ?? 0) > 0;
+  },
+
+  /** Inserts unless the dedup key exists; true when this call created it. */
+  async insert(db: Db, n: NewNotification): Promise<boolean> {
+    const r = await db.query(
+      `INSERT INTO notification.notification (notification_id, dedup_key, order_id, trigger_event_id, trigger_event_type, correlation_id, rule_id, rules_version,
+         template, template_version, locale, channel, recipient_kind, recipient_key, recipient_masked, address, message, status, next_attempt_at, held_until,
+         last_code, last_error, created_at, updated_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$23)
+       ON CONFLICT (dedup_key) DO NOTHING`,
+      [n.notificationId, n.dedupKey, n.orderId, n.triggerEventId, n.triggerEventType, n.correlationId, n.ruleId, n.rulesVersion, n.template, n.templateVersion, n.locale,
+        n.channel, n.recipientKind, n.recipientKey, n.recipientMasked, n.address, JSON.stringify(n.message), n.status, n.nextAttemptAt, n.heldUntil, n.lastCode, n.lastError, n.now],
+    );
+    return (r.rowCount ?? 0) > 0;
+  },
+
+  /**
+   * Leases up to `limit` due notifications to this caller (FOR UPDATE SKIP LOCKED: two instances
+   * never take the same row) and counts the attempt. A lease whose holder died is taken again after
+   * `leaseMs`.
+   */
+  async claimDue(db: Db, now: string, limit: number, leaseMs: number): Promise<NotificationRow[]> {
+    const r = await db.query(
+      `UPDATE notification.notification n SET status = 'sending', attempts = n.attempts + 1, lease_until = $1::timestamptz + ($3 || ' milliseconds')::interval, updated_at = now()
+       WHERE n.notification_id IN (
+         SELECT notification_id FROM notification.notification
+         WHERE (status IN ('queued', 'held', 'retrying') AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)
+         ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING n.*`,
+      [now, limit, String(leaseMs)],
+    );
+    return r.rows.map(toRow);
+  },
+
+  /** Gives a lease back without counting the attempt (rate limit reached before sending). */
+  async defer(db: Db, id: string, until: string): Promise<void> {
+    await db.query(`UPDATE notification.notification SET status = 'queued', attempts = attempts - 1, next_attempt_at = $2, lease_until = NULL, updated_at = now() WHERE notification_id = $1`, [id, until]);
+  },
+
+  async recordAttempt(db: Db, id: string, attempt: number, at: string, outcome: string, code: string | null, message: string | null): Promise<void> {
+    await db.query(
+      `INSERT INTO notification.delivery_attempt (notification_id, attempt, at, outcome, code, message) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`,
+      [id, attempt, at, outcome, code, message],
+    );
+  },
+
+  async finish(db: Db, id: string, f: { status: NotificationStatus; at: string; nextAttemptAt?: string | null; providerMessageId?: string | null; code?: string | null; error?: string | null }): Promise<void> {
+    await db.query(
+      `UPDATE notification.notification SET status = $2, lease_until = NULL, next_attempt_at = $3, provider_message_id = COALESCE($4, provider_message_id),
+         last_code = COALESCE($5, last_code), last_error = COALESCE($6, last_error),
+         sent_at = CASE WHEN $2 IN ('sent', 'delivered') THEN $7::timestamptz ELSE sent_at END,
+         delivered_at = CASE WHEN $2 = 'delivered' THEN $7::timestamptz ELSE delivered_at END, updated_at = now()
+       WHERE notification_id = $1`,
+      [id, f.status, f.nextAttemptAt ?? null, f.providerMessageId ?? null, f.code ?? null, f.error ?? null, f.at],
+    );
+  },
+
+  async list(db: Db, filter: { orderId?: string; channel?: string; status?: string; limit: number; offset: number }): Promise<NotificationRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.orderId) where.push(`order_id = $${params.push(filter.orderId)}`);
+    if (filter.channel) where.push(`channel = $${params.push(filter.channel)}`);
+    if (filter.status) where.push(`status = $${params.push(filter.status)}`);
+    const sql = `SELECT * FROM notification.notification ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, notification_id DESC LIMIT $${params.push(filter.limit)} OFFSET $${params.push(filter.offset)}`;
+    return (await db.query(sql, params)).rows.map(toRow);
+  },
+
+  async get(db: Db, id: string): Promise<NotificationRow | undefined> {
+    const r = await db.query(`SELECT * FROM notification.notification WHERE notification_id = $1`, [id]);
+    return r.rows[0] ? toRow(r.rows[0]) : undefined;
+  },
+
+  async attempts(db: Db, id: string): Promise<AttemptRow[]> {
+    const r = await db.query(`SELECT attempt, at, outcome, code, message FROM notification.delivery_attempt WHERE notification_id = $1 ORDER BY attempt`, [id]);
+    return r.rows.map((x: { attempt: number; at: Date; outcome: string; code: string | null; message: string | null }) => ({ ...x, at: x.at.toISOString() }));
+  },
+
+  async drivenNow(db: Db): Promise<string | undefined> {
+    const r = await db.query(`SELECT now + (clock_timestamp() - set_at) AS now FROM notification.driven_clock WHERE id = 1`);
+    return r.rows[0] ? (r.rows[0].now as Date).toISOString() : undefined;
+  },
+
+  async setDrivenNow(db: Db, now: string): Promise<void> {
+    await db.query(`INSERT INTO notification.driven_clock (id, now, set_at) VALUES (1, $1, clock_timestamp()) ON CONFLICT (id) DO UPDATE SET now = EXCLUDED.now, set_at = EXCLUDED.set_at`, [now]);
+  },
+};

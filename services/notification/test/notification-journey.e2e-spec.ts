@@ -1,0 +1,310 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Topics, type EventEnvelope } from '@flowline/contracts';
+import { createKafka, EventPublisher } from '@flowline/messaging';
+import { grpcClient, startServiceProcess, unary, type ServiceProcess } from '@flowline/platform';
+import { createTestDatabase, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { Client } from 'pg';
+import { monotonicFactory } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aliyunSmsFake } from './fakes/aliyun-sms.fake-server';
+import type { FakeHttpServer, FakeRecord } from './fakes/fake-http';
+import { dingtalkFake, webhookReceiverFake, wecomFake } from './fakes/robots.fake-server';
+import { startSmtpSink, type SmtpSink } from './fakes/smtp.fake-server';
+import { wechatFake, type WechatFake } from './fakes/wechat.fake-server';
+
+/*
+ * The notification service as two processes (same database, same consumer group) against the
+ * real Kafka and PostgreSQL, every channel against its local fake. The order, approval and
+ * fulfillment events are published by this test exactly as libs/contracts defines them (the
+ * services that publish them are not needed to prove notification's behaviour, and fulfillment is
+ * being built in parallel). The clock is driven (NOTIFICATION_CLOCK=driven: one DB row both
+ * instances read), so quiet hours are shown without waiting for a night.
+ */
+
+const ulid = monotonicFactory();
+const prefix = testTopicPrefix();
+const group = `notification-e2e-${uniqueSuffix()}`;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+const procs: ServiceProcess[] = [];
+let sms: FakeHttpServer;
+let wechat: WechatFake;
+let dingtalk: FakeHttpServer;
+let wecom: FakeHttpServer;
+let webhook: FakeHttpServer;
+let smtp: SmtpSink;
+let publisher: EventPublisher;
+const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'notification-e2e' });
+
+// 12:00 in Shanghai.
+const NOON = '2026-12-04T04:00:00.000Z';
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function api(method: string, path: string, body?: unknown, instance = 0): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${procs[instance].httpUrl}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+const placedFixture = JSON.parse(readFileSync(resolve(__dirname, '../../../libs/contracts/fixtures/orders/OrderPlaced.v1.json'), 'utf8')) as EventEnvelope<Record<string, any>>;
+
+function envelope(type: string, orderId: string, position: number, data: Record<string, unknown>, occurredAt = NOON): EventEnvelope {
+  return { eventId: ulid(), type, schemaVersion: 1, streamId: `order-${orderId}`, streamPosition: position, occurredAt, correlationId: `corr-${orderId}`, causationId: null, data: { orderId, ...data } };
+}
+
+function orderPlaced(orderId: string, customerId: string, channelOrderId: string): EventEnvelope {
+  return envelope('OrderPlaced', orderId, 0, { ...placedFixture.data, orderId, channel: 'jd', channelOrderId, customer: { ...placedFixture.data.customer, channelCustomerId: customerId, tags: [] }, tags: [] });
+}
+
+async function publish(topic: string, ...envelopes: EventEnvelope[]): Promise<void> {
+  for (const e of envelopes) await publisher.publish([{ topic, key: (e.data as { orderId: string }).orderId, envelope: e }]);
+}
+
+async function setClock(now: string): Promise<void> {
+  const r = await api('PUT', '/api/notifications-clock', { now });
+  expect(r.status, JSON.stringify(r.json)).toBe(200);
+}
+
+async function log(orderId: string): Promise<any[]> {
+  const r = await api('GET', `/api/orders/${orderId}/notifications`);
+  return r.json.notifications as any[];
+}
+
+const smsTo = (phone: string): FakeRecord[] => sms.accepted().filter((r) => r.phone === phone);
+
+beforeAll(async () => {
+  db = await createTestDatabase('notification_e2e');
+  sms = await aliyunSmsFake({ keys: { LTAI_e2e: 'sms-secret' } }).start();
+  wechat = await wechatFake({ apps: { wx_oa_e2e: 'oa-secret', wx_mp_e2e: 'mp-secret' } }).start();
+  dingtalk = await dingtalkFake({ robots: { 'tok-approvals': 'SECe2e' } }).start();
+  wecom = await wecomFake({ keys: ['key-wh'] }).start();
+  webhook = await webhookReceiverFake({ secret: 'hook-secret' }).start();
+  smtp = await startSmtpSink({ user: 'flowline', pass: 'smtp-secret' });
+  const env = {
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_TOPIC_PARTITIONS: '3',
+    NOTIFICATION_CONSUMER_GROUP: group,
+    NOTIFICATION_FROM_BEGINNING: '1',
+    NOTIFICATION_CLOCK: 'driven',
+    NOTIFICATION_DISPATCH_INTERVAL_MS: '100',
+    NOTIFICATION_RETRY_INITIAL_MS: '200',
+    NOTIFICATION_RETRY_MAX_MS: '1000',
+    NOTIFICATION_MAX_ATTEMPTS: '5',
+    ALIYUN_SMS_URL: sms.url,
+    ALIYUN_SMS_ACCESS_KEY_ID: 'LTAI_e2e',
+    ALIYUN_SMS_ACCESS_KEY_SECRET: 'sms-secret',
+    WECHAT_API_URL: wechat.url,
+    WECHAT_OA_APPID: 'wx_oa_e2e',
+    WECHAT_OA_SECRET: 'oa-secret',
+    WECHAT_MP_APPID: 'wx_mp_e2e',
+    WECHAT_MP_SECRET: 'mp-secret',
+    SMTP_URL: smtp.smtpUrl(),
+    DINGTALK_ROBOT_URL: `${dingtalk.url}/robot/send?access_token=tok-approvals`,
+    DINGTALK_ROBOT_SECRET: 'SECe2e',
+    WECOM_ROBOT_URL: `${wecom.url}/cgi-bin/webhook/send?key=key-wh`,
+    WEBHOOK_URL: `${webhook.url}/hook`,
+    WEBHOOK_URL_SECRET: 'hook-secret',
+  };
+  // Two instances of the service: one database, one consumer group.
+  procs.push(...(await Promise.all([startServiceProcess({ service: 'notification', env }), startServiceProcess({ service: 'notification', env })])));
+  publisher = new EventPublisher({ kafka, topicPrefix: prefix });
+  await publisher.connect();
+  await setClock(NOON);
+});
+
+afterAll(async () => {
+  if (process.env.NOTIFICATION_E2E_LOG) for (const [i, p] of procs.entries()) require('node:fs').writeFileSync(`${process.env.NOTIFICATION_E2E_LOG}.${i}`, p.output());
+  await publisher?.disconnect().catch(() => undefined);
+  await Promise.all(procs.map((p) => p.stop('SIGTERM', 15_000)));
+  await Promise.all([sms, wechat, dingtalk, wecom, webhook].map((f) => f?.close()));
+  await smtp?.close();
+  await db?.drop();
+});
+
+describe('notification service (two instances, real Kafka + PostgreSQL, local fakes)', () => {
+  const orderId = `o-${uniqueSuffix()}`;
+  const customerId = `jd_cust_${uniqueSuffix()}`;
+  const phone = '13800001234';
+  let journey: EventEnvelope[] = [];
+
+  it('order paid -> shipped -> delivered sends exactly the configured zh-CN customer messages, with amounts and the tracking number, and logs each', async () => {
+    expect((await api('PUT', `/api/contacts/${customerId}`, { phone, wechatOpenId: 'oJourney0001', locale: 'zh-CN' })).status).toBe(200);
+    journey = [
+      orderPlaced(orderId, customerId, 'JD-900001'),
+      envelope('OrderPaid', orderId, 1, { amount: 28700, currency: 'CNY', paidAt: '2026-12-04T03:58:00.000Z' }),
+      envelope('OrderShipped', orderId, 2, { shipmentId: 'SHP-1', carrier: '顺丰速运', trackingNumber: 'SF1402837465012' }),
+      envelope('OrderDelivered', orderId, 3, { deliveredAt: '2026-12-06T06:30:00.000Z' }),
+    ];
+    await publish(Topics.orderEvents, ...journey);
+    const rows = await eventually('five messages sent', async () => {
+      const l = await log(orderId);
+      return l.length === 5 && l.every((n) => n.status === 'sent') ? l : undefined;
+    });
+    expect(smsTo(phone).map((r) => r.text).sort()).toEqual([
+      '【Flowline】您的订单JD-900001已支付¥287.00，共3件商品，我们将尽快为您发货。',
+      '【Flowline】您的订单JD-900001已发货，顺丰速运运单号SF1402837465012，请留意查收。',
+      '【Flowline】您的订单JD-900001已于2026/12/06 14:30签收，感谢您的支持。',
+    ].sort());
+    const wx = wechat.accepted().filter((r) => r.touser === 'oJourney0001');
+    expect(wx.map((r) => r.fields as Record<string, string>).sort((a, b) => String(a.thing2 ?? '').localeCompare(String(b.thing2 ?? '')))).toEqual([
+      { character_string1: 'JD-900001', amount2: '¥287.00', thing3: '明前西湖龙井 250g 礼盒 等3件', time4: '2026/12/04 11:58' },
+      { character_string1: 'JD-900001', thing2: '明前西湖龙井 250g 礼盒', thing3: '顺丰速运', character_string4: 'SF1402837465012' },
+    ]);
+    expect(rows.map((n) => `${n.triggerEventType}:${n.channel}`).sort()).toEqual(['OrderDelivered:sms', 'OrderPaid:sms', 'OrderPaid:wechat_template', 'OrderShipped:sms', 'OrderShipped:wechat_template']);
+    expect(rows.every((n) => n.recipientMasked === '138****1234' || n.recipientMasked === 'oJou****0001')).toBe(true);
+    expect(JSON.stringify(rows)).not.toContain(phone);
+    // Every SMS carried its notification id as OutId.
+    expect(smsTo(phone).map((r) => r.outId).sort()).toEqual(rows.filter((n) => n.channel === 'sms').map((n) => n.notificationId).sort());
+
+    // The same log over gRPC.
+    const client = grpcClient(procs[1].grpcAddress, 'notification/v1/notification.proto', 'flowline.notification.v1.NotificationService');
+    const res = await unary<{ notifications: { status: string; orderId: string }[] }>(client, 'ListNotifications', { orderId, page: { pageSize: 50 } });
+    expect(res.notifications.map((n) => n.status)).toEqual(Array(5).fill('NOTIFICATION_STATUS_SENT'));
+    client.close();
+  });
+
+  it('publishes NotificationSent for each message on notification.events.v1, keyed by the order (what tracking\'s timeline reads)', async () => {
+    const consumer = kafka.consumer({ groupId: `probe-${uniqueSuffix()}` });
+    const seen: EventEnvelope[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${prefix}${Topics.notificationEvents}`, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(JSON.parse(message.value?.toString() ?? '{}') as EventEnvelope) });
+    try {
+      const sent = await eventually('five NotificationSent', async () => {
+        const s = seen.filter((e) => e.type === 'NotificationSent' && (e.data as { orderId: string }).orderId === orderId);
+        return s.length >= 5 ? s : undefined;
+      });
+      expect(sent).toHaveLength(5);
+      expect(sent.map((e) => (e.data as { template: string }).template).sort()).toEqual(['order_delivered', 'order_paid', 'order_paid', 'order_shipped', 'order_shipped']);
+      expect(JSON.stringify(sent)).not.toContain(phone);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
+  it('the same events redelivered (to two instances) send nothing again', async () => {
+    await publish(Topics.orderEvents, ...journey, ...journey);
+    // A later marker event proves the redeliveries were consumed before we count.
+    const marker = envelope('OrderArchived', orderId, 4, {});
+    await publish(Topics.orderEvents, marker);
+    await eventually('marker consumed by an instance', async () => {
+      const c = new Client({ connectionString: db.url });
+      await c.connect();
+      try {
+        const q = await c.query(`SELECT count(*)::int AS n FROM messaging_inbox WHERE event_id = $1`, [marker.eventId]);
+        return q.rows[0].n === 1 ? true : undefined;
+      } finally {
+        await c.end();
+      }
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(smsTo(phone)).toHaveLength(3);
+    expect(await log(orderId)).toHaveLength(5);
+  });
+
+  it('quiet hours (22:00-08:00 Shanghai) hold a customer message and release it at 08:00', async () => {
+    const o = `o-${uniqueSuffix()}`;
+    const c = `jd_cust_${uniqueSuffix()}`;
+    await api('PUT', `/api/contacts/${c}`, { phone: '13900002222' });
+    await setClock('2026-12-04T15:30:00.000Z'); // 23:30 in Shanghai
+    try {
+      await publish(Topics.orderEvents, orderPlaced(o, c, 'JD-900002'), envelope('OrderShipped', o, 1, { shipmentId: 'SHP-2', carrier: '中通快递', trackingNumber: 'ZT7788' }));
+      const smsRow = async () => (await log(o)).find((n) => n.channel === 'sms');
+      const held = await eventually('held', async () => {
+        const n = await smsRow();
+        return n?.status === 'held' ? n : undefined;
+      });
+      // No WeChat open id for this customer: that one is suppressed, visibly, not lost.
+      expect((await log(o)).find((n) => n.channel === 'wechat_template')).toMatchObject({ status: 'suppressed', lastCode: 'no_address' });
+      expect(held.heldUntil).toBe('2026-12-05T00:00:00.000Z');
+      await setClock('2026-12-04T23:59:00.000Z'); // 07:59: still quiet
+      await new Promise((r) => setTimeout(r, 800));
+      expect((await smsRow())?.status).toBe('held');
+      expect(smsTo('13900002222')).toHaveLength(0);
+      await setClock('2026-12-05T00:00:00.000Z'); // 08:00
+      await eventually('released and sent', async () => ((await smsRow())?.status === 'sent' ? true : undefined));
+      expect(smsTo('13900002222').map((r) => r.text)).toEqual(['【Flowline】您的订单JD-900002已发货，中通快递运单号ZT7788，请留意查收。']);
+    } finally {
+      await setClock(NOON);
+    }
+  });
+
+  it('an SMS reply "TD" opts the number out: the SMS is suppressed (logged), WeChat still goes', async () => {
+    const o = `o-${uniqueSuffix()}`;
+    const c = `jd_cust_${uniqueSuffix()}`;
+    await api('PUT', `/api/contacts/${c}`, { phone: '13700003333', wechatOpenId: 'oOptOut00001' });
+    const up = await api('POST', '/api/inbound/aliyun-sms', { messages: [{ phone_number: '8613700003333', content: ' TD ', send_time: '2026-12-04 12:00:00', dest_code: '1', sequence_id: 1 }] });
+    expect(up.json).toEqual({ code: 0, msg: '成功', optedOut: 1 });
+    expect((await api('GET', `/api/contacts/${c}/preferences`)).json.optedOut).toMatchObject([{ channel: 'sms', source: 'sms-reply:TD' }]);
+    await publish(Topics.orderEvents, orderPlaced(o, c, 'JD-900003'), envelope('OrderPaid', o, 1, { amount: 1000, currency: 'CNY', paidAt: NOON }));
+    const rows = await eventually('both decided', async () => {
+      const l = await log(o);
+      return l.length === 2 && l.every((n) => n.status !== 'queued' && n.status !== 'sending') ? l : undefined;
+    });
+    expect(Object.fromEntries(rows.map((n) => [n.channel, `${n.status}:${n.lastCode ?? ''}`]))).toEqual({ sms: 'suppressed:opted_out', wechat_template: 'sent:' });
+    expect(smsTo('13700003333')).toHaveLength(0);
+  });
+
+  it('WeChat 43101 (no subscription left) is recorded with its code and never retried', async () => {
+    const o = `o-${uniqueSuffix()}`;
+    const c = `jd_cust_${uniqueSuffix()}`;
+    await api('PUT', `/api/contacts/${c}`, { miniProgramOpenId: 'oMiniNoSub01' });
+    await publish(Topics.orderEvents, orderPlaced(o, c, 'JD-900004'), envelope('OrderApproved', o, 1, { chain: 'change', approvalId: 'ap-1' }));
+    const row = await eventually('failed', async () => {
+      const l = await log(o);
+      return l[0]?.status === 'failed' ? l[0] : undefined;
+    });
+    expect(row).toMatchObject({ channel: 'wechat_subscribe', status: 'failed', lastCode: '43101', attempts: 1 });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(wechat.refused().filter((r) => r.touser === 'oMiniNoSub01' && r.errcode === 43101)).toHaveLength(1);
+    expect((await api('GET', `/api/notifications/${row.notificationId}`)).json.attemptsLog).toMatchObject([{ attempt: 1, outcome: 'failed', code: '43101' }]);
+  });
+
+  it('an SMS provider failing 3 times then succeeding sends the message once', async () => {
+    const o = `o-${uniqueSuffix()}`;
+    const c = `jd_cust_${uniqueSuffix()}`;
+    await api('PUT', `/api/contacts/${c}`, { phone: '13600004444' });
+    await fetch(`${sms.url}/__control/fail`, { method: 'POST', body: JSON.stringify({ count: 3, status: 503, json: { Code: 'ServiceUnavailable', Message: 'temporary failure' } }) });
+    await publish(Topics.orderEvents, orderPlaced(o, c, 'JD-900005'), envelope('OrderDelivered', o, 1, { deliveredAt: NOON }));
+    const row = await eventually('sent after retries', async () => {
+      const l = await log(o);
+      return l[0]?.status === 'sent' ? l[0] : undefined;
+    });
+    expect(row.attempts).toBe(4);
+    expect(smsTo('13600004444')).toHaveLength(1);
+    expect(sms.refused().filter((r) => r.outId === row.notificationId)).toHaveLength(3);
+    const attempts = (await api('GET', `/api/notifications/${row.notificationId}`)).json.attemptsLog as { outcome: string; code: string | null }[];
+    expect(attempts.map((a) => `${a.outcome}:${a.code ?? ''}`)).toEqual(['retry:ServiceUnavailable', 'retry:ServiceUnavailable', 'retry:ServiceUnavailable', 'sent:']);
+  });
+
+  it("an approval step reminder reaches the approver's DingTalk robot, signed", async () => {
+    const o = `o-${uniqueSuffix()}`;
+    await publish(Topics.orderEvents, orderPlaced(o, `jd_cust_${uniqueSuffix()}`, 'JD-900006'));
+    const requested: EventEnvelope = { ...envelope('ApprovalRequested', o, 0, { approvalId: 'ap-2', chain: 'custom-order', steps: ['sales', 'designer', 'cost_accountant', 'general_manager'] }), streamId: 'approval-ap-2' };
+    await publish(Topics.approvalEvents, requested);
+    const row = await eventually('delivered to DingTalk', async () => {
+      const l = await log(o);
+      return l[0]?.status === 'delivered' ? l[0] : undefined;
+    });
+    expect(row).toMatchObject({ channel: 'dingtalk', recipientKind: 'staff', recipientMasked: '陈杰', template: 'approval_step_due' });
+    expect(dingtalk.accepted().filter((r) => typeof r.text === 'string' && r.text.includes('JD-900006'))).toMatchObject([
+      { robot: 'tok-approvals', title: '待审批：custom-order', text: '#### 待您审批\n订单 JD-900006 金额 ¥281.00，审批流 custom-order，当前环节「sales」，请 陈杰 处理。' },
+    ]);
+  });
+});

@@ -15,7 +15,7 @@ const KNOWN: Record<ProcessEvent['context'], readonly string[]> = {
   orders: ORDER_EVENT_TYPES,
   inventory: ['StockReserved', 'StockShortage', 'StockReleased', 'StockCommitted'],
   approval: ['ApprovalRequested', 'ApprovalStepApproved', 'ApprovalGranted', 'ApprovalRejected', 'ApprovalWithdrawn'],
-  fulfillment: ['ShipmentPacked', 'ShipmentShipped', 'ShipmentDelivered', 'FulfillmentStopped'],
+  fulfillment: ['ShipmentPacked', 'ShipmentShipped', 'ShipmentDelivered', 'FulfillmentStopped', 'ShipmentCarrierException'],
 };
 
 /**

@@ -83,6 +83,14 @@ describe('order process policy: the happy path', () => {
     expect(types(run({ context: 'fulfillment', type: 'ShipmentDelivered', data: { orderId: ORDER_ID, shipmentId: 'SHP-1', deliveredAt: T } }, eventsTo('shipped')))).toEqual(['order:RecordDelivered']);
   });
 
+  it('a carrier problem on a shipped order -> exception with the carrier words', () => {
+    const steps = run(
+      { context: 'fulfillment', type: 'ShipmentCarrierException', data: { orderId: ORDER_ID, shipmentId: 'SHP-1', carrier: 'SF', trackingNumber: 'T', description: '收件人地址不详', at: T } },
+      eventsTo('shipped'),
+    );
+    expect(steps).toMatchObject([{ kind: 'order', command: { type: 'FlagException', data: { code: 'CARRIER_EXCEPTION', reason: 'SF: 收件人地址不详' } } }]);
+  });
+
   it('an order in two parcels is shipped when the last parcel is, delivered when the last is delivered', () => {
     const shipped = (allShipped: boolean) => run({ context: 'fulfillment', type: 'ShipmentShipped', data: { orderId: ORDER_ID, shipmentId: 'SHP-1', carrier: 'SF', trackingNumber: 'T', allShipped } }, eventsTo('packed'));
     expect(types(shipped(false))).toEqual([]);

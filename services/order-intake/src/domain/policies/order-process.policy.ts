@@ -58,6 +58,7 @@ export const ProcessExceptionCode = {
   ReservationTimeout: 'RESERVATION_TIMEOUT',
   AuditBlocked: 'AUDIT_BLOCKED',
   ShippedAfterRefundRequest: 'SHIPPED_AFTER_REFUND_REQUEST',
+  CarrierException: 'CARRIER_EXCEPTION',
 } as const;
 
 const order = (command: UnstampedOrderCommand, compensation: OrderCommandType | null, why: string): ProcessStep => ({ kind: 'order', command, compensation, why });
@@ -231,6 +232,23 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
         case 'ShipmentDelivered':
           if (s.status !== 'shipped' || event.data.allDelivered === false) return [];
           return [order({ type: 'RecordDelivered', data: { orderId, deliveredAt: event.data.deliveredAt } }, null, 'carrier reports delivery')];
+        case 'ShipmentCarrierException':
+          if ((s.status !== 'packed' && s.status !== 'shipped') || s.exception) return [];
+          return [
+            order(
+              {
+                type: 'FlagException',
+                data: {
+                  orderId,
+                  code: ProcessExceptionCode.CarrierException,
+                  reason: `${event.data.carrier}: ${event.data.description}`,
+                  details: { shipmentId: event.data.shipmentId, trackingNumber: event.data.trackingNumber, at: event.data.at },
+                },
+              },
+              'ResolveException',
+              'the carrier reports a problem with a parcel -> a person looks, with the carrier words',
+            ),
+          ];
         default:
           return [];
       }

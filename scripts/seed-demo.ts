@@ -14,6 +14,7 @@
 import type { OrderSubmission } from '@flowline/contracts';
 import { seedInventory } from '../services/inventory/src/demo/demo-stock';
 import { fromDouyin, fromJd, fromPinduoduo, fromTaobao } from '../services/order-intake/src/domain/channels/channel-mappers';
+import { seedHistory } from './demo-history';
 
 const BASE = (process.env.ORDER_INTAKE_URL ?? 'http://127.0.0.1:3001').replace(/\/$/, '');
 
@@ -344,6 +345,12 @@ async function main(): Promise<void> {
   process.stdout.write(`\nDemo orders in order-intake (${BASE}):\n`);
   for (const r of rows) process.stdout.write(`  ${pad(r[0], 34)} ${r[1].padEnd(10)} ${r[2].padEnd(24)} ${r[3].padEnd(27)} ${r[4]}\n`);
   process.stdout.write(`\nBrowse them: ${BASE}/api/orders   API docs: ${BASE}/docs\n`);
+  // Six months of seeded order history for the analytics charts and forecasts (minutes of work):
+  // `DEMO_HISTORY=1 npm start`, or scripts/demo-history.ts on its own.
+  if (process.env.DEMO_HISTORY === '1') {
+    const h = await seedHistory();
+    failed += h.failed;
+  }
   if (failed > 0) {
     process.stderr.write(`${failed} demo request(s) failed\n`);
     process.exit(1);

@@ -10,6 +10,7 @@ export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
   resolve: {
     alias: {
+      '@flowline/clients': lib('clients'),
       '@flowline/contracts': lib('contracts'),
       '@flowline/domain': lib('domain'),
       '@flowline/eventstore': lib('eventstore'),

@@ -13,6 +13,7 @@ import { type CpuProfile, formatSummary, summarize } from './lib/cpuprofile';
 import { flowlineStep, describeStep } from './lib/e2e-step';
 import { type Figures, runBenchCleanups } from './lib/harness';
 import { HttpClient } from './lib/http';
+import { orderIntakeClient } from '@flowline/clients';
 import { newRunId } from './lib/orders';
 import { watchStage } from './lib/sse-watch';
 import { ensureFlowlineStock } from './lib/stock';
@@ -33,16 +34,17 @@ export async function run(): Promise<Figures> {
   await ensureFlowlineStock(sys.urls.inventory, skus, 500_000);
   const tracking = await watchStage(sys.urls.tracking, 'ready_to_ship', 'tmall');
   const http = new HttpClient(sys.urls.orderIntake, 512);
+  const intake = orderIntakeClient(sys.urls.orderIntake, { fetch: http.fetch });
   let seq = 0;
   const shape = { runId, skus };
   try {
     // Warm-up, then the profiled load (the profile covers the whole process life; the load dominates).
-    await flowlineStep({ rate: 50, durationSec: 3, shape, nextIndex: () => seq++ }, http, (id) => tracking.seenAt(id));
+    await flowlineStep({ rate: 50, durationSec: 3, shape, nextIndex: () => seq++ }, intake, (id) => tracking.seenAt(id));
     if (process.env.PROFILE_LOAD === 'intake') {
       const r = await postOrders({ baseUrl: sys.urls.orderIntake, connections: 32, durationSec: sec, shape });
       log(`load: intake ${Math.round(r.ordersPerSec)} orders/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
     } else {
-      const r = await flowlineStep({ rate, durationSec: sec, shape, nextIndex: () => seq++ }, http, (id) => tracking.seenAt(id));
+      const r = await flowlineStep({ rate, durationSec: sec, shape, nextIndex: () => seq++ }, intake, (id) => tracking.seenAt(id));
       log(`load: ${describeStep(r)}`);
     }
   } finally {

@@ -11,6 +11,7 @@
  * transaction, so its end-to-end time is the POST's.
  */
 import { percentile, round } from './harness';
+import type { OrderIntakeClient } from '@flowline/clients';
 import type { HttpClient } from './http';
 import { benchOrder, type OrderShape } from './orders';
 import { openLoop } from './pacing';
@@ -104,7 +105,7 @@ function summarise(o: StepOptions, recs: Rec[], doneAt: DoneAt, others: Record<s
 }
 
 /** Placed-and-paid orders against Flowline at `rate` for `durationSec`. */
-export async function flowlineStep(o: StepOptions, intake: HttpClient, doneAt: DoneAt, others: Record<string, DoneAt> = {}): Promise<StepResult> {
+export async function flowlineStep(o: StepOptions, intake: OrderIntakeClient, doneAt: DoneAt, others: Record<string, DoneAt> = {}): Promise<StepResult> {
   const recs: Rec[] = [];
   const failures: Record<string, number> = {};
   const fail = (why: string) => (failures[why] = (failures[why] ?? 0) + 1);
@@ -127,11 +128,15 @@ export async function flowlineStep(o: StepOptions, intake: HttpClient, doneAt: D
       const rec: Rec = { t0: intended };
       recs.push(rec);
       try {
-        const placed = await intake.post<{ orderId?: string }>('/api/orders', order.body, { 'idempotency-key': order.idempotencyKey });
-        if (placed.status !== 201 || !placed.body.orderId) return void fail(`place HTTP ${placed.status}`);
-        const id = placed.body.orderId;
-        const pay = await intake.post(`/api/orders/${id}/payments`, { amount: order.grandTotal, currency: 'CNY' }, { 'idempotency-key': `${order.idempotencyKey}-pay` });
-        if (pay.status !== 200) return void fail(`pay HTTP ${pay.status}`);
+        // The generated typed client (@flowline/clients): a contract change breaks this build.
+        const placed = await intake.POST('/api/orders', { body: order.body, params: { header: { 'Idempotency-Key': order.idempotencyKey } } });
+        if (placed.response.status !== 201 || !placed.data?.orderId) return void fail(`place HTTP ${placed.response.status}`);
+        const id = placed.data.orderId;
+        const pay = await intake.POST('/api/orders/{orderId}/payments', {
+          params: { path: { orderId: id }, header: { 'Idempotency-Key': `${order.idempotencyKey}-pay` } },
+          body: { amount: order.grandTotal, currency: 'CNY' },
+        });
+        if (pay.response.status !== 200) return void fail(`pay HTTP ${pay.response.status}`);
         rec.orderId = id;
         paidIds.push(id);
       } catch (e) {

@@ -24,6 +24,35 @@ export class HttpClient {
 
   send<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<JsonResponse<T>> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return this.sendBytes(method, path, payload, headers, timeoutMs).then(({ status, text, headers: h }) => {
+      let parsed: unknown = text;
+      if (text && String(h['content-type'] ?? '').includes('json')) {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          /* keep the text */
+        }
+      }
+      return { status, body: parsed as T, headers: h };
+    });
+  }
+
+  /**
+   * A fetch on this client's pooled connections, for openapi-fetch's `fetch` option: the generated
+   * typed clients (@flowline/clients) then send over the same keep-alive pool.
+   */
+  readonly fetch = async (input: Request): Promise<Response> => {
+    const url = new URL(input.url);
+    const body = input.body ? Buffer.from(await input.arrayBuffer()) : undefined;
+    const headers: Record<string, string> = {};
+    input.headers.forEach((value, key) => (headers[key] = value));
+    const r = await this.sendBytes(input.method, url.pathname + url.search, body, headers);
+    const out = new Headers();
+    for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) out.set(k, Array.isArray(v) ? v.join(', ') : v);
+    return new Response(r.status === 204 || r.status === 304 ? null : r.text, { status: r.status, headers: out });
+  };
+
+  private sendBytes(method: string, path: string, payload: Buffer | undefined, headers: Record<string, string>, timeoutMs = 30_000): Promise<{ status: number; text: string; headers: JsonResponse['headers'] }> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -41,18 +70,7 @@ export class HttpClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            if (text && String(res.headers['content-type'] ?? '').includes('json')) {
-              try {
-                parsed = JSON.parse(text);
-              } catch {
-                /* keep the text */
-              }
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed as T, headers: res.headers });
-          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
           res.on('error', reject);
         },
       );

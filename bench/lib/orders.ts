@@ -5,8 +5,13 @@
  * reserved order straight to ready_to_ship.
  */
 
+import type { orderIntakeApi } from '@flowline/clients';
+
+/** POST /api/orders' body as order-intake's OpenAPI document defines it (generated types). */
+export type PlaceOrderBody = orderIntakeApi.components['schemas']['PlaceOrderDto'];
+
 export interface BenchOrder {
-  body: Record<string, unknown>;
+  body: PlaceOrderBody;
   grandTotal: number;
   idempotencyKey: string;
 }

@@ -11,6 +11,7 @@ import { describeStep, type DoneAt, flowlineStep, baselineStep, held, type StepR
 import { watchEvents } from '../lib/event-watch';
 import { LagSampler } from '../lib/kafka-lag';
 import { type Figures, round } from '../lib/harness';
+import { orderIntakeClient } from '@flowline/clients';
 import { HttpClient } from '../lib/http';
 import { newRunId } from '../lib/orders';
 import { coresUsed, cpuSnapshot, cpuUsed } from '../lib/procs';
@@ -73,7 +74,8 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
   const tracking = await watchStage(sys.urls.tracking, 'ready_to_ship', 'tmall');
   const lag = new LagSampler();
   await lag.start();
-  const intake = new HttpClient(sys.urls.orderIntake, 512);
+  const intakeHttp = new HttpClient(sys.urls.orderIntake, 512);
+  const intake = orderIntakeClient(sys.urls.orderIntake, { fetch: intakeHttp.fetch });
   const baseline = new HttpClient(sys.urls.baseline, 512);
   const f: Figures = {};
   const cores: Record<string, string> = {};
@@ -152,7 +154,7 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
     tracking.stop();
     await lag.stop();
     await ready.stop();
-    intake.close();
+    intakeHttp.close();
     baseline.close();
   }
   return f;

@@ -13,6 +13,7 @@ import { Topics } from '@flowline/contracts';
 import { postOrders } from '../lib/cannon';
 import { watchEvents } from '../lib/event-watch';
 import { type Figures, percentile, round } from '../lib/harness';
+import { orderIntakeClient } from '@flowline/clients';
 import { HttpClient } from '../lib/http';
 import { benchOrder, newRunId } from '../lib/orders';
 import { coresUsed, cpuSnapshot } from '../lib/procs';
@@ -39,6 +40,7 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
   await setBaselineStock(sys.urls.baseline, [HOT_SKU], 100_000_000);
   const outcomes = await watchEvents(Topics.inventoryEvents, ['StockReserved', 'StockShortage'], `hotsku-${runId}`);
   const http = new HttpClient(sys.urls.orderIntake, CLIENTS * 2);
+  const intake = orderIntakeClient(sys.urls.orderIntake, { fetch: http.fetch });
   const f: Figures = {};
   try {
     let seq = 0;
@@ -54,14 +56,15 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
         while (performance.now() < end) {
           const o = benchOrder(seq++, shape);
           try {
-            const placed = await http.post<{ orderId?: string }>('/api/orders', o.body, { 'idempotency-key': o.idempotencyKey });
-            if (placed.status !== 201 || !placed.body.orderId) {
-              fail(`place HTTP ${placed.status}`);
+            const placed = await intake.POST('/api/orders', { body: o.body, params: { header: { 'Idempotency-Key': o.idempotencyKey } } });
+            if (placed.response.status !== 201 || !placed.data?.orderId) {
+              fail(`place HTTP ${placed.response.status}`);
               continue;
             }
-            const pay = await http.post(`/api/orders/${placed.body.orderId}/payments`, { amount: o.grandTotal, currency: 'CNY' });
-            if (pay.status !== 200) fail(`pay HTTP ${pay.status}`);
-            else paid.push({ id: placed.body.orderId, at: performance.now() });
+            const orderId = placed.data.orderId;
+            const pay = await intake.POST('/api/orders/{orderId}/payments', { params: { path: { orderId } }, body: { amount: o.grandTotal, currency: 'CNY' } });
+            if (pay.response.status !== 200) fail(`pay HTTP ${pay.response.status}`);
+            else paid.push({ id: orderId, at: performance.now() });
           } catch (e) {
             fail(e instanceof Error ? e.message.slice(0, 60) : 'error');
           }

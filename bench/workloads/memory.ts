@@ -7,6 +7,7 @@
 import { postOrders } from '../lib/cannon';
 import { flowlineStep } from '../lib/e2e-step';
 import { type Figures, round } from '../lib/harness';
+import { orderIntakeClient } from '@flowline/clients';
 import { HttpClient } from '../lib/http';
 import { newRunId } from '../lib/orders';
 import { watchStage } from '../lib/sse-watch';
@@ -33,7 +34,7 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
     const http = new HttpClient(sys.urls.orderIntake, 256);
     let seq = 1_000_000;
     try {
-      await flowlineStep({ rate: 250, durationSec, shape, nextIndex: () => seq++ }, http, (id) => tracking.seenAt(id));
+      await flowlineStep({ rate: 250, durationSec, shape, nextIndex: () => seq++ }, orderIntakeClient(sys.urls.orderIntake, { fetch: http.fetch }), (id) => tracking.seenAt(id));
     } finally {
       tracking.stop();
       http.close();

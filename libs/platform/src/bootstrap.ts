@@ -5,12 +5,13 @@ import { type DynamicModule, type INestApplication, Logger as NestLogger, type T
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController } from 'fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { createLogger, ensureDefaultMetrics, httpRequestDuration, logRequest, nestLoggerFor } from '@flowline/observability';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { bodyLimitFromEnv, envPort, PlatformConfig } from './config';
 import { DomainErrorFilter } from './exception-filter';
+import { openApiDocument } from './openapi';
 import { GrpcHealth } from './grpc/grpc-health';
 import { grpcMicroserviceOptions, type GrpcPackage } from './grpc/grpc-options';
 import { ROOT_LOGGER } from './platform.module';
@@ -100,7 +101,7 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
 }
 
 async function start(app: NestFastifyApplication, options: BootstrapOptions, host: string): Promise<RunningService> {
-  const config = requirePlatform(app, options.name);
+  requirePlatform(app, options.name);
   app.useLogger(app.get(Logger));
   app.flushLogs();
 
@@ -132,12 +133,7 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
   // buffered lines; a re-raised SIGTERM would drop the last ones.
   if (options.shutdownHooks ?? true) app.enableShutdownHooks(undefined, { useProcessExit: true });
 
-  const document = new DocumentBuilder()
-    .setTitle(`Flowline ${options.name}`)
-    .setDescription(`HTTP API of the ${config.serviceName} service. gRPC: see proto/ (server reflection is on).`)
-    .setVersion(options.version ?? '1')
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, document), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, () => openApiDocument(app, options.name, options.version), { jsonDocumentUrl: 'docs-json' });
 
   const health = app.get(GrpcHealth);
   let grpcPort: number | null = null;

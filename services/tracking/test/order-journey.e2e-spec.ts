@@ -1,3 +1,4 @@
+import { inventoryClient, orderIntakeClient } from '@flowline/clients';
 import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
 import { anOrderSubmission, createTestDatabase, grandTotalOf, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import type { TrackingOrderDetailView } from '@flowline/contracts';
@@ -29,16 +30,22 @@ async function call(base: string, method: string, path: string, body?: unknown, 
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, any>) : null };
 }
 
-const intake = (method: string, path: string, body?: unknown) => call(procs['order-intake'].httpUrl, method, path, body, { 'idempotency-key': `k-${uniqueSuffix()}` });
-const inventory = (method: string, path: string, body?: unknown) => call(procs.inventory.httpUrl, method, path, body);
+// order-intake and inventory through their generated typed clients (@flowline/clients).
+const intake = () => orderIntakeClient(procs['order-intake'].httpUrl);
+const inventory = () => inventoryClient(procs.inventory.httpUrl);
+const key = () => ({ 'Idempotency-Key': `k-${uniqueSuffix()}` });
 
 async function placeAndPay(sku: string): Promise<string> {
   const submission = anOrderSubmission({ channelOrderId: `TM${Date.now()}${uniqueSuffix()}`, lines: [{ lineId: 'L1', sku, title: '西湖龙井 250g', quantity: 2, unitPrice: 12800, lineDiscount: 0, category: 'tea' }] });
-  const placed = await intake('POST', '/api/orders', submission);
-  expect(placed.status, JSON.stringify(placed.json)).toBe(201);
-  const orderId = placed.json!.orderId as string;
-  const paid = await intake('POST', `/api/orders/${orderId}/payments`, { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}` });
-  expect(paid.status, JSON.stringify(paid.json)).toBe(200);
+  const { placedAt: _placedAt, ...body } = submission;
+  const placed = await intake().POST('/api/orders', { body: { ...body, placedAt: submission.placedAt }, params: { header: key() } });
+  expect(placed.response.status, JSON.stringify(placed.error)).toBe(201);
+  const orderId = placed.data?.orderId ?? '';
+  const paid = await intake().POST('/api/orders/{orderId}/payments', {
+    params: { path: { orderId }, header: key() },
+    body: { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}` },
+  });
+  expect(paid.response.status, JSON.stringify(paid.error)).toBe(200);
   return orderId;
 }
 
@@ -66,10 +73,10 @@ beforeAll(async () => {
       procs[service] = await startServiceProcess({ service, env: { ...common, ...env, DATABASE_URL: db.url }, readyTimeoutMs: 120_000 });
     }),
   );
-  expect((await inventory('PUT', '/api/stock/warehouses/WH-HZ-01', { name: '杭州仓', priority: 1 })).status).toBe(200);
-  expect((await inventory('PUT', '/api/stock/skus/TEA-LJ-250', { name: '西湖龙井 250g' })).status).toBe(200);
-  const received = await inventory('POST', '/api/stock/receipts', { sku: 'TEA-LJ-250', warehouseId: 'WH-HZ-01', quantity: 100, reference: 'PO-E2E' });
-  expect(received.status, JSON.stringify(received.json)).toBe(201);
+  expect((await inventory().PUT('/api/stock/warehouses/{warehouseId}', { params: { path: { warehouseId: 'WH-HZ-01' } }, body: { name: '杭州仓', priority: 1 } })).response.status).toBe(200);
+  expect((await inventory().PUT('/api/stock/skus/{sku}', { params: { path: { sku: 'TEA-LJ-250' } }, body: { name: '西湖龙井 250g' } })).response.status).toBe(200);
+  const received = await inventory().POST('/api/stock/receipts', { body: { sku: 'TEA-LJ-250', warehouseId: 'WH-HZ-01', quantity: 100, reference: 'PO-E2E' } });
+  expect(received.response.status, JSON.stringify(received.error)).toBe(201);
 }, 300_000);
 
 afterAll(async () => {
@@ -116,14 +123,14 @@ describe('an order journey across services, seen in tracking', () => {
   it('cancelled after reservation: tracking shows the cancellation and the release of the stock', async () => {
     const orderId = await placeAndPay('TEA-LJ-250');
     await tracked(orderId, (x) => x.timeline.some((t) => t.type === 'StockReserved'), 'reserved in tracking');
-    const cancelled = await intake('POST', `/api/orders/${orderId}/cancel`, { reason: '买家要求取消' });
-    expect(cancelled.status, JSON.stringify(cancelled.json)).toBe(200);
+    const cancelled = await intake().POST('/api/orders/{orderId}/cancel', { params: { path: { orderId }, header: key() }, body: { reason: '买家要求取消' } });
+    expect(cancelled.response.status, JSON.stringify(cancelled.error)).toBe(200);
     const d = await tracked(orderId, (x) => x.order.stage === 'cancelled' && x.timeline.some((t) => t.type === 'StockReleased'), 'cancelled and released in tracking');
     expect(d.timeline.find((t) => t.type === 'OrderCancelled')).toMatchObject({ why: { zh: '买家要求取消' } });
     expect(d.timeline.find((t) => t.type === 'StockReleased')).toMatchObject({ context: 'inventory', what: { zh: '预占库存已释放', en: 'Reserved stock released' } });
     expect(d.order.closedAt).not.toBeNull();
-    const level = await inventory('GET', '/api/stock/skus/TEA-LJ-250');
-    expect(level.status).toBe(200);
+    const level = await inventory().GET('/api/stock/skus/{sku}', { params: { path: { sku: 'TEA-LJ-250' } } });
+    expect(level.response.status).toBe(200);
   }, 120_000);
 
   it('an order left in paid (no stock) turns yellow, then red, with no new event', async () => {

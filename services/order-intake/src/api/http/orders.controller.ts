@@ -113,7 +113,7 @@ export class OrdersHttpController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Orders newest first, filtered by channel / stage / shop / flag; cursor pagination (page size capped at 100).' })
+  @ApiOperation({ summary: 'Orders newest first, filtered by channel / stage / shop / flag; cursor pagination (limit 1 to 100; out of range: 400).' })
   @ApiOkResponse({ type: OrderPageDto, description: 'One page from the orders read table; nextCursor is null on the last page' })
   @BAD_REQUEST
   @ApiUnprocessableEntityResponse({ type: DomainErrorDto, description: 'INVALID_CURSOR: not a cursor this API issued' })

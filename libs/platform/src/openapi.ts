@@ -1,0 +1,55 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+
+/**
+ * A service's OpenAPI document, the same whether served at /docs-json or generated into
+ * docs/openapi/<service>.json by scripts/contracts/openapi.ts (and diffed in CI). `version` is
+ * the REST API's version: its major grows with every breaking change (docs/adr/0007-api-contracts.md).
+ */
+export function openApiDocument(app: INestApplication, name: string, version = '1'): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle(`Flowline ${name}`)
+    .setDescription(
+      `HTTP API of the ${name} service. Errors are RFC 9457 problem details (application/problem+json) with a stable UPPER_SNAKE_CASE \`code\`, ` +
+        'the same as the gRPC google.rpc.ErrorInfo reason. gRPC: see proto/ (server reflection is on).',
+    )
+    .setVersion(version)
+    .build();
+  return tidyHeaderParameters(SwaggerModule.createDocument(app, config));
+}
+
+type Parameter = { name: string; in: string; required?: boolean; description?: string };
+
+/**
+ * `@Headers('idempotency-key') key?: string` makes @nestjs/swagger document a *required* header
+ * (lower-case, no description) next to the `@ApiHeader({ name: 'Idempotency-Key', required: false })`
+ * that describes it: a generated client then demands both. Header names are case-insensitive, so
+ * the described one wins and an undescribed header (only ever read through @Headers) is optional.
+ */
+export function tidyHeaderParameters(doc: OpenAPIObject): OpenAPIObject {
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(item as Record<string, { parameters?: Parameter[] }>)) {
+      if (!op || typeof op !== 'object' || !Array.isArray(op.parameters)) continue;
+      const headers = new Map<string, Parameter>();
+      const kept: Parameter[] = [];
+      for (const p of op.parameters) {
+        if (p.in !== 'header') {
+          kept.push(p);
+          continue;
+        }
+        const key = p.name.toLowerCase();
+        const seen = headers.get(key);
+        if (!seen) {
+          headers.set(key, p);
+          kept.push(p);
+        } else if (!seen.description && p.description) {
+          kept[kept.indexOf(seen)] = p;
+          headers.set(key, p);
+        }
+      }
+      for (const p of headers.values()) if (!p.description) p.required = false;
+      op.parameters = kept;
+    }
+  }
+  return doc;
+}

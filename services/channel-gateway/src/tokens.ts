@@ -4,3 +4,5 @@ export const CHANNEL_STORE = Symbol('CHANNEL_STORE');
 export const IMPORT_SERVICE = Symbol('IMPORT_SERVICE');
 export const PROFILE_REGISTRY = Symbol('PROFILE_REGISTRY');
 export const CHANNEL_METRICS = Symbol('CHANNEL_METRICS');
+export const PULL_SERVICE = Symbol('PULL_SERVICE');
+export const CHANNEL_CONFIG = Symbol('CHANNEL_CONFIG');

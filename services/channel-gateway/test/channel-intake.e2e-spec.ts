@@ -8,6 +8,7 @@ import { createTestDatabase, kafkaBrokers, REPO_ROOT, testTopicPrefix, uniqueSuf
 import iconv from 'iconv-lite';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakePlatforms, signDouyinPush, signShopifyWebhook, type FakePlatforms } from './fakes/platforms';
 import { call, eventually, fixture } from './support/harness';
 
 /*
@@ -20,6 +21,8 @@ const prefix = testTopicPrefix();
 const dbs: Awaited<ReturnType<typeof createTestDatabase>>[] = [];
 const procs: Record<string, ServiceProcess> = {};
 let gatewayDbUrl = '';
+let platforms: FakePlatforms;
+const SHOPIFY_SECRET = 'shpss_e2e';
 
 const gw = (method: string, path: string, body?: unknown) => call(procs['channel-gateway'].httpUrl, method, path, body);
 const intake = (method: string, path: string) => call(procs['order-intake'].httpUrl, method, path);
@@ -60,7 +63,19 @@ beforeAll(async () => {
     procs[service] = await startServiceProcess({ service, env: { ...common, ...env, DATABASE_URL: db.url }, readyTimeoutMs: 120_000 });
   };
   await Promise.all([start('inventory', { INVENTORY_CONSUMER_GROUP: `inventory-e2e-${uniqueSuffix()}` }), start('order-intake', {})]);
-  await start('channel-gateway', { ORDER_INTAKE_URL: procs['order-intake'].httpUrl });
+  platforms = await startFakePlatforms();
+  const shops = [
+    { platform: 'taobao', shopId: 'tb-api-shop', ...platforms.creds.taobao, accessToken: 'tb-session', baseUrl: platforms.url },
+    { platform: 'pinduoduo', shopId: 'pdd-api-shop', ...platforms.creds.pinduoduo, accessToken: 'pdd-token', baseUrl: platforms.url },
+    { platform: 'douyin', shopId: 'dy-api-shop', ...platforms.creds.douyin, accessToken: 'dy-token', baseUrl: platforms.url },
+    { platform: 'shopify', shopId: 'web-store', appKey: 'shopify-app', appSecret: SHOPIFY_SECRET, baseUrl: platforms.url },
+  ];
+  await start('channel-gateway', {
+    ORDER_INTAKE_URL: procs['order-intake'].httpUrl,
+    CHANNEL_SHOPS: JSON.stringify(shops),
+    CHANNEL_POLL_INTERVAL_MS: '0',
+    CHANNEL_PULL_LOOKBACK_MS: String(2 * 3_600_000),
+  });
   expect((await inventory('PUT', '/api/stock/warehouses/WH-HZ-01', { name: '杭州仓', priority: 1 })).status).toBe(200);
   for (const [sku, name] of [['TEA-LJ-250', '明前龙井 250g'], ['TEA-SM-100', '白露寿眉 100g'], ['TEA-YZ-50', '白毫银针 50g']]) {
     expect((await inventory('PUT', `/api/stock/skus/${sku}`, { name })).status).toBe(200);
@@ -72,6 +87,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env.E2E_DEBUG) for (const [name, p] of Object.entries(procs)) console.log(`---- ${name}\n${p.output().slice(-4000)}`);
   await Promise.all(Object.values(procs).map((p) => p.stop('SIGTERM').catch(() => undefined)));
+  await platforms?.close();
   const admin = createKafka({ brokers: kafkaBrokers(), clientId: 'channel-gateway-e2e-cleanup' }).admin();
   await admin.connect();
   const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
@@ -234,5 +250,122 @@ describe('file imports into order-intake', () => {
     await new Promise((res) => third.on('exit', res));
     expect(JSON.parse(out3)).toMatchObject({ resumed: false, imported: 0, duplicates: 60 });
     expect(await ordersOfShop(shop)).toHaveLength(60);
+  });
+});
+
+// ---- API connectors against the fake platforms -------------------------------------------------------
+
+const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+const bj = (iso: string) => new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+const unix = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+function douyinOrder(id: string, status: number, modified: string) {
+  return {
+    order_id: id,
+    order_status: status,
+    order_status_desc: status === 2 ? '待发货' : '已取消',
+    create_time: unix(modified) - 60,
+    pay_time: unix(modified) - 30,
+    pay_amount: 17790,
+    post_amount: 0,
+    promotion_platform_amount: 500,
+    promotion_shop_amount: 500,
+    encrypt_post_receiver: '#Zm9vYmFy#',
+    encrypt_post_tel: '$MTM4KioqKjU2Nzg=$',
+    post_addr: { province: { name: '浙江省' }, city: { name: '杭州市' }, town: { name: '西湖区' }, street: { name: '西溪街道' }, encrypt_detail: '#YWRkcmVzcw==#' },
+    sku_order_list: [
+      { order_id: `${id}1`, code: 'TEA-LJ-250', product_name: '明前龙井 250g', item_num: 1, origin_amount: 12800 },
+      { order_id: `${id}2`, code: 'TEA-SM-100', product_name: '白露寿眉 100g', item_num: 1, origin_amount: 5990 },
+    ],
+  };
+}
+
+describe('API connectors (fake platforms checking signatures and windows) and pushes', () => {
+  it('pulls Douyin, Pinduoduo and Taobao in their windows, checkpointed per shop; every request signed as the platform checks it', async () => {
+    platforms.douyin.set('6930000000000000001', { modified: ago(90 * 60_000), order: douyinOrder('6930000000000000001', 2, ago(90 * 60_000)) });
+    platforms.douyin.set('6930000000000000002', { modified: ago(20 * 60_000), order: douyinOrder('6930000000000000002', 2, ago(20 * 60_000)) });
+    const pdd = (sn: string, modified: string, refund: number) => ({
+      order_sn: sn, order_status: 1, refund_status: refund, created_time: bj(modified), confirm_time: bj(modified), goods_amount: 256.0, pay_amount: 240.5, postage: 0, seller_discount: 10, platform_discount: 5.5,
+      receiver_name: '~AgAAAAAAAA==~', receiver_phone: '~AgAAAAAAAB==~', province: '四川省', city: '成都市', town: '武侯区', address: '~AgAAAAAAAC==~',
+      item_list: [{ goods_name: '明前龙井 250g', goods_count: 2, goods_price: 128.0, outer_id: 'TEA-LJ-250' }],
+    });
+    platforms.pdd.set('251205-000000000001', { modified: ago(100 * 60_000), order: pdd('251205-000000000001', ago(100 * 60_000), 1) });
+    platforms.pdd.set('251205-000000000002', { modified: ago(40 * 60_000), order: pdd('251205-000000000002', ago(40 * 60_000), 4) });
+    // 120 Taobao trades in one window: more than one page, paged from the last page back.
+    for (let i = 0; i < 120; i++) {
+      const m = ago((100 - i * 0.5) * 60_000);
+      platforms.top.set(`402000000000000${String(i).padStart(4, '0')}`, {
+        modified: m,
+        trade: {
+          tid_str: `402000000000000${String(i).padStart(4, '0')}`, status: 'WAIT_SELLER_SEND_GOODS', created: bj(m), pay_time: bj(m), payment: '128.00', post_fee: '0.00', buyer_nick: 'tb_api',
+          receiver_name: '张三', receiver_mobile: '13812345678', receiver_state: '浙江省', receiver_city: '杭州市', receiver_district: '西湖区', receiver_address: `文三路${i}号`,
+          orders: { order: [{ oid_str: `5020000000000${String(i).padStart(4, '0')}`, outer_sku_id: 'TEA-LJ-250', title: '明前龙井 250g', num: 1, price: '128.00' }] },
+        },
+      });
+    }
+
+    const dy = await gw('POST', '/api/connectors/douyin/dy-api-shop/pull');
+    expect(dy.status, JSON.stringify(dy.json)).toBe(200);
+    expect(dy.json).toMatchObject({ orders: 2, imported: 2, rejected: 0 });
+    expect(dy.json.windows).toHaveLength(1);
+
+    const pd = await gw('POST', '/api/connectors/pinduoduo/pdd-api-shop/pull');
+    expect(pd.json, JSON.stringify(pd.json)).toMatchObject({ orders: 2, imported: 2, rejected: 0 });
+    // 2 h back to 3 min behind the clock in windows of at most 30 min.
+    expect(pd.json.windows.length).toBe(4);
+    for (const w of pd.json.windows as { start: string; end: string }[]) expect(Date.parse(w.end) - Date.parse(w.start)).toBeLessThanOrEqual(30 * 60_000);
+    expect((await intake('GET', `/api/orders/${(await orderOf('pinduoduo', '251205-000000000002')).orderId}`)).json.stage).toBe('refunded');
+
+    const tb = await gw('POST', '/api/connectors/taobao/tb-api-shop/pull');
+    expect(tb.json, JSON.stringify(tb.json)).toMatchObject({ orders: 120, imported: 120, rejected: 0 });
+    const pages = platforms.calls.filter((c) => c.method === 'taobao.trades.sold.increment.get').map((c) => [c.params.page_no, c.params.page_size]);
+    expect(pages).toEqual([['1', '1'], ['2', '100'], ['1', '100']]);
+
+    expect(platforms.calls.every((c) => c.signatureOk && !c.refused)).toBe(true);
+    const cps = (await gw('GET', '/api/connectors/checkpoints')).json as { platform: string; shopId: string; lagMs: number }[];
+    expect(cps.map((c) => c.platform).sort()).toEqual(['douyin', 'pinduoduo', 'taobao']);
+
+    // Pulled again: nothing new, nothing twice.
+    const again = await gw('POST', '/api/connectors/douyin/dy-api-shop/pull');
+    expect(again.json).toMatchObject({ imported: 0 });
+  }, 180_000);
+
+  it('a Douyin push verified by event-sign is synced; a tampered push is refused; a missed push is picked up by the next pull', async () => {
+    const id = '6930000000000000003';
+    platforms.douyin.set(id, { modified: new Date().toISOString(), order: douyinOrder(id, 2, new Date().toISOString()) });
+    const body = JSON.stringify([{ tag: '101', msg: JSON.stringify({ p_id: id, shop_id: 1 }) }]);
+    const push = (raw: string, sign: string) =>
+      fetch(`${procs['channel-gateway'].httpUrl}/api/push/douyin/dy-api-shop`, { method: 'POST', headers: { 'content-type': 'application/json', 'event-sign': sign }, body: raw });
+
+    const tampered = await push(body.replace(id, '6930000000000000009'), signDouyinPush(platforms.creds.douyin, body));
+    expect(tampered.status).toBe(401);
+    expect(((await tampered.json()) as { code: string }).code).toBe('PUSH_SIGNATURE_INVALID');
+
+    const ok = await push(body, signDouyinPush(platforms.creds.douyin, body));
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ code: 0, msg: 'success' });
+    expect((await orderOf('douyin', id)).appliedSteps).toEqual(['placed', 'paid']);
+
+    // The platform cancels it after payment and the push is lost: the next pull refunds it.
+    platforms.douyin.set(id, { modified: new Date().toISOString(), order: douyinOrder(id, 4, new Date().toISOString()) });
+    await new Promise((r) => setTimeout(r, 1100));
+    const pulled = await gw('POST', '/api/connectors/douyin/dy-api-shop/pull');
+    expect(pulled.json, JSON.stringify(pulled.json)).toMatchObject({ updated: 1 });
+    expect((await intake('GET', `/api/orders/${(await orderOf('douyin', id)).orderId}`)).json.stage).toBe('refunded');
+  });
+
+  it('a Shopify webhook with a valid X-Shopify-Hmac-Sha256 is synced; a tampered one is refused', async () => {
+    const order = {
+      id: 820982911946154500, name: '#2001', email: 'amy@example.com', created_at: '2025-12-03T10:00:00+08:00', processed_at: '2025-12-03T10:00:05+08:00', financial_status: 'paid',
+      total_price: '128.00', total_discounts: '0.00', total_shipping_price_set: { shop_money: { amount: '0.00' } },
+      line_items: [{ id: 466157049, sku: 'TEA-LJ-250', title: '明前龙井 250g', quantity: 1, price: '128.00' }],
+      shipping_address: { name: '周艾米', phone: '13800005678', province: '浙江省', city: '杭州市', address1: '文一西路969号', address2: '余杭区' },
+    };
+    const raw = JSON.stringify(order);
+    const hook = (b: string, h: string) => fetch(`${procs['channel-gateway'].httpUrl}/api/push/shopify/web-store`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-shopify-hmac-sha256': h }, body: b });
+    expect((await hook(raw.replace('128.00', '0.01'), signShopifyWebhook(SHOPIFY_SECRET, raw))).status).toBe(401);
+    expect((await hook(raw, signShopifyWebhook(SHOPIFY_SECRET, raw))).status).toBe(200);
+    const o = (await intake('GET', `/api/orders/${(await orderOf('web', '#2001')).orderId}`)).json;
+    expect(o.totals.grandTotal).toBe(12800);
   });
 });

@@ -63,6 +63,10 @@ export interface ChannelStore {
   /** Closes the open quarantine entry of an order that has now been imported (e.g. from a corrected file). */
   resolveQuarantineOf(channel: Channel, channelOrderId: string): Promise<void>;
   ingestStats(): Promise<IngestStats[]>;
+  /** Where a shop's incremental pull has got to (end of the last window fully synced). */
+  checkpoint(platform: string, shopId: string): Promise<string | null>;
+  saveCheckpoint(platform: string, shopId: string, windowEnd: string): Promise<void>;
+  checkpoints(): Promise<{ platform: string; shopId: string; checkpoint: string; updatedAt: string }[]>;
 }
 
 export interface RunKey {

@@ -143,7 +143,7 @@ export class ImportService {
   }
 
   /** Places a platform order if new and applies the platform's status changes through the order flow. */
-  async sync(d: ChannelOrderDraft, profile: MappingProfile, runId: string | null, touchedByPerson: boolean): Promise<SyncOutcome> {
+  async sync(d: ChannelOrderDraft, profile: { id: string; version: number }, runId: string | null, touchedByPerson: boolean): Promise<SyncOutcome> {
     const { store, orderIntake } = this.deps;
     const fingerprint = draftFingerprint(d);
     const rec = await store.findOrder(d.channel, d.channelOrderId);
@@ -201,7 +201,8 @@ export class ImportService {
       await store.resolveQuarantineOf(d.channel, d.channelOrderId);
       this.deps.metrics?.ingested(d.channel, touchedByPerson);
     }
-    if (!rec) return { kind: 'imported', orderId, refused };
+    // New, or placed by this same run before it was interrupted: imported.
+    if (!rec || (runId !== null && rec.lastRunId === runId)) return { kind: 'imported', orderId, refused };
     return { kind: applied.size > rec.appliedSteps.length ? 'updated' : 'duplicate', orderId, refused };
   }
 

@@ -1,9 +1,35 @@
+import type { ShopAccount } from '../application/connector.port';
+
 /** channel-gateway settings from the environment (README: Environment). */
 export interface ChannelGatewayConfig {
   /** order-intake's REST base URL. */
   orderIntakeUrl: string;
+  /** Shops with API access (CHANNEL_SHOPS, a JSON array of ShopAccount). */
+  shops: ShopAccount[];
+  /** How often every shop is pulled; 0 turns the poller off (pulls on demand only). */
+  pollIntervalMs: number;
+  /** Where a shop's first pull starts, back from now. */
+  initialLookbackMs: number;
 }
 
 export function channelGatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ChannelGatewayConfig {
-  return { orderIntakeUrl: env.ORDER_INTAKE_URL ?? 'http://127.0.0.1:3001' };
+  let shops: ShopAccount[] = [];
+  if (env.CHANNEL_SHOPS) {
+    const parsed = JSON.parse(env.CHANNEL_SHOPS) as unknown;
+    if (!Array.isArray(parsed)) throw new Error('CHANNEL_SHOPS must be a JSON array of {platform, shopId, appKey, appSecret, baseUrl}');
+    shops = parsed as ShopAccount[];
+  }
+  const num = (name: string, fallback: number) => {
+    const v = env[name];
+    if (v === undefined || v === '') return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of milliseconds`);
+    return n;
+  };
+  return {
+    orderIntakeUrl: env.ORDER_INTAKE_URL ?? 'http://127.0.0.1:3001',
+    shops,
+    pollIntervalMs: num('CHANNEL_POLL_INTERVAL_MS', 60_000),
+    initialLookbackMs: num('CHANNEL_PULL_LOOKBACK_MS', 86_400_000),
+  };
 }

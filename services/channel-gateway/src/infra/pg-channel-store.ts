@@ -62,6 +62,13 @@ export async function migrateChannelGateway(pool: Pool): Promise<void> {
         created_at timestamptz NOT NULL DEFAULT now(),
         resolved_at timestamptz
       );
+      CREATE TABLE IF NOT EXISTS connector_checkpoints (
+        platform text NOT NULL,
+        shop_id text NOT NULL,
+        checkpoint timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (platform, shop_id)
+      );
       CREATE UNIQUE INDEX IF NOT EXISTS quarantine_open_order ON quarantine (channel, channel_order_id) WHERE status = 'open';
     `);
     await c.query('COMMIT');
@@ -208,6 +215,24 @@ export class PgChannelStore implements ChannelStore {
 
   async resolveQuarantineOf(channel: Channel, channelOrderId: string): Promise<void> {
     await this.pool.query(`UPDATE quarantine SET status = 'resolved', resolved_at = now() WHERE status = 'open' AND channel = $1 AND channel_order_id = $2`, [channel, channelOrderId]);
+  }
+
+  async checkpoint(platform: string, shopId: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ checkpoint: Date }>('SELECT checkpoint FROM connector_checkpoints WHERE platform = $1 AND shop_id = $2', [platform, shopId]);
+    return rows[0] ? rows[0].checkpoint.toISOString() : null;
+  }
+
+  async saveCheckpoint(platform: string, shopId: string, windowEnd: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO connector_checkpoints (platform, shop_id, checkpoint) VALUES ($1, $2, $3)
+       ON CONFLICT (platform, shop_id) DO UPDATE SET checkpoint = GREATEST(connector_checkpoints.checkpoint, EXCLUDED.checkpoint), updated_at = now()`,
+      [platform, shopId, windowEnd],
+    );
+  }
+
+  async checkpoints(): Promise<{ platform: string; shopId: string; checkpoint: string; updatedAt: string }[]> {
+    const { rows } = await this.pool.query<{ platform: string; shop_id: string; checkpoint: Date; updated_at: Date }>('SELECT * FROM connector_checkpoints ORDER BY platform, shop_id');
+    return rows.map((r) => ({ platform: r.platform, shopId: r.shop_id, checkpoint: r.checkpoint.toISOString(), updatedAt: r.updated_at.toISOString() }));
   }
 
   async ingestStats(): Promise<IngestStats[]> {

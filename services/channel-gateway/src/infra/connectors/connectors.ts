@@ -1,0 +1,151 @@
+import { ApiPayloadError, fromDouyinOrder, fromPddOrder, fromTopTrade, type DouyinApiOrder, type PddApiOrder, type TopTrade } from '../../domain/connectors/api-mapping';
+import { douyinSign, pddSign, sortedJson, topSign } from '../../domain/connectors/signing';
+import type { ChannelOrderDraft } from '../../domain/import/map-orders';
+import { PlatformApiError, type OrderPage, type OrderPullConnector, type ShopAccount } from '../../application/connector.port';
+
+const pad = (n: number) => String(n).padStart(2, '0');
+/** "yyyy-MM-dd HH:mm:ss" in Beijing time, the format TOP and JD take. */
+export function beijing(iso: string): string {
+  const d = new Date(Date.parse(iso) + 8 * 3_600_000);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+const unixSec = (iso: string) => String(Math.floor(Date.parse(iso) / 1000));
+
+function collect<T>(items: T[], idOf: (t: T) => string, map: (t: T) => ChannelOrderDraft, page: OrderPage): void {
+  for (const it of items) {
+    try {
+      page.orders.push(map(it));
+    } catch (e) {
+      if (!(e instanceof ApiPayloadError)) throw e;
+      page.failures.push({ channelOrderId: idOf(it), reason: e.message, raw: it });
+    }
+  }
+}
+
+async function postForm(url: string, params: Record<string, string>): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: new URLSearchParams(params).toString(), signal: AbortSignal.timeout(30_000) });
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/**
+ * Taobao TOP (taobao.trades.sold.increment.get): windows of at most a day, paged from the last page
+ * back, so orders that move while we page (they leave one page and join another) are not missed.
+ */
+export class TopConnector implements OrderPullConnector {
+  readonly platform = 'taobao' as const;
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  private async call(shop: ShopAccount, method: string, biz: Record<string, string>): Promise<Record<string, unknown>> {
+    const params: Record<string, string> = { method, app_key: shop.appKey, session: shop.accessToken ?? '', timestamp: beijing(this.now().toISOString()), format: 'json', v: '2.0', sign_method: 'hmac-sha256', ...biz };
+    params.sign = topSign(params, shop.appSecret, 'hmac-sha256');
+    const json = await postForm(`${shop.baseUrl}/router/rest`, params);
+    const err = json.error_response as { code?: number; msg?: string; sub_code?: string } | undefined;
+    if (err) throw new PlatformApiError('taobao', String(err.sub_code ?? err.code), err.msg ?? 'error');
+    return json;
+  }
+
+  async serverTime(shop: ShopAccount): Promise<string> {
+    const r = (await this.call(shop, 'taobao.time.get', {})).time_get_response as { time: string };
+    const t = Date.parse(`${r.time.replace(' ', 'T')}+08:00`);
+    return new Date(t).toISOString();
+  }
+
+  async ordersModifiedIn(shop: ShopAccount, w: { start: string; end: string }): Promise<OrderPage> {
+    const size = 100;
+    const biz = (page: number, pageSize: number) => ({ fields: 'tid_str,status,created,pay_time,payment,post_fee,buyer_nick,receiver_name,receiver_mobile,receiver_state,receiver_city,receiver_district,receiver_town,receiver_address,buyer_message,orders', start_modified: beijing(w.start), end_modified: beijing(w.end), page_no: String(page), page_size: String(pageSize), use_has_next: 'false' });
+    type Resp = { total_results: number; trades?: { trade: TopTrade[] } };
+    // The count first (one trade), then the pages from the last back to the first.
+    const count = (await this.call(shop, 'taobao.trades.sold.increment.get', biz(1, 1))).trades_sold_increment_get_response as Resp;
+    const out: OrderPage = { orders: [], failures: [] };
+    const map = (t: TopTrade) => fromTopTrade(t, shop.shopId, shop.channel ?? 'taobao');
+    const seen = new Set<string>();
+    for (let p = Math.ceil(count.total_results / size); p >= 1; p--) {
+      const r = (await this.call(shop, 'taobao.trades.sold.increment.get', biz(p, size))).trades_sold_increment_get_response as Resp;
+      // A trade modified while we page can show on two pages: once is enough.
+      collect((r.trades?.trade ?? []).filter((t) => !seen.has(t.tid_str) && seen.add(t.tid_str)), (t) => t.tid_str, map, out);
+    }
+    return out;
+  }
+
+  async order(shop: ShopAccount, tid: string): Promise<OrderPage> {
+    const r = (await this.call(shop, 'taobao.trade.fullinfo.get', { tid, fields: 'tid_str,status,created,pay_time,payment,post_fee,orders' })).trade_fullinfo_get_response as { trade: TopTrade };
+    const out: OrderPage = { orders: [], failures: [] };
+    collect([r.trade], (t) => t.tid_str, (t) => fromTopTrade(t, shop.shopId, shop.channel ?? 'taobao'), out);
+    return out;
+  }
+}
+
+/** Pinduoduo (pdd.order.number.list.increment.get): windows of at most 30 minutes, 3 minutes behind its clock. */
+export class PddConnector implements OrderPullConnector {
+  readonly platform = 'pinduoduo' as const;
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  private async call(shop: ShopAccount, type: string, biz: Record<string, string>): Promise<Record<string, unknown>> {
+    const params: Record<string, string> = { type, client_id: shop.appKey, access_token: shop.accessToken ?? '', timestamp: unixSec(this.now().toISOString()), data_type: 'JSON', ...biz };
+    params.sign = pddSign(params, shop.appSecret);
+    const json = await postForm(`${shop.baseUrl}/api/router`, params);
+    const err = json.error_response as { error_code?: number; error_msg?: string } | undefined;
+    if (err) throw new PlatformApiError('pinduoduo', String(err.error_code), err.error_msg ?? 'error');
+    return json;
+  }
+
+  async serverTime(shop: ShopAccount): Promise<string> {
+    const r = (await this.call(shop, 'pdd.time.get', {})).time_get_response as { time: string };
+    return new Date(Date.parse(`${r.time.replace(' ', 'T')}+08:00`)).toISOString();
+  }
+
+  async ordersModifiedIn(shop: ShopAccount, w: { start: string; end: string }): Promise<OrderPage> {
+    const out: OrderPage = { orders: [], failures: [] };
+    for (let page = 1; ; page++) {
+      const r = (await this.call(shop, 'pdd.order.number.list.increment.get', { is_lucky_flag: '0', order_status: '5', refund_status: '5', start_updated_at: unixSec(w.start), end_updated_at: unixSec(w.end), page: String(page), page_size: '100', use_has_next: 'true' }))
+        .order_sn_increment_get_response as { has_next: boolean; order_sn_list: PddApiOrder[] };
+      collect(r.order_sn_list, (o) => o.order_sn, (o) => fromPddOrder(o, shop.shopId), out);
+      if (!r.has_next) return out;
+    }
+  }
+
+  async order(shop: ShopAccount, orderSn: string): Promise<OrderPage> {
+    const r = (await this.call(shop, 'pdd.order.information.get', { order_sn: orderSn })).order_info_get_response as { order_info: PddApiOrder };
+    const out: OrderPage = { orders: [], failures: [] };
+    collect([r.order_info], (o) => o.order_sn, (o) => fromPddOrder(o, shop.shopId), out);
+    return out;
+  }
+}
+
+/** Douyin shop (order.searchList, order.orderDetail): windows of at most 90 days, paged from 0. */
+export class DouyinConnector implements OrderPullConnector {
+  readonly platform = 'douyin' as const;
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  private async call(shop: ShopAccount, method: string, param: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const paramJson = sortedJson(param);
+    const timestamp = unixSec(this.now().toISOString());
+    const sign = douyinSign({ appKey: shop.appKey, method, paramJson, timestamp }, shop.appSecret, 'hmac-sha256');
+    const q = new URLSearchParams({ app_key: shop.appKey, method, v: '2', timestamp, sign, sign_method: 'hmac-sha256', access_token: shop.accessToken ?? '' });
+    const res = await fetch(`${shop.baseUrl}/${method.replace('.', '/')}?${q.toString()}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: paramJson, signal: AbortSignal.timeout(30_000) });
+    const json = (await res.json()) as { code: number; msg: string; data?: Record<string, unknown> };
+    if (json.code !== 10000) throw new PlatformApiError('douyin', String(json.code), json.msg);
+    return json.data ?? {};
+  }
+
+  async serverTime(): Promise<string> {
+    // Douyin has no time API; its windows are wide (90 days) and need no lag.
+    return this.now().toISOString();
+  }
+
+  async ordersModifiedIn(shop: ShopAccount, w: { start: string; end: string }): Promise<OrderPage> {
+    const out: OrderPage = { orders: [], failures: [] };
+    for (let page = 0; ; page++) {
+      const d = (await this.call(shop, 'order.searchList', { update_time_start: Number(unixSec(w.start)), update_time_end: Number(unixSec(w.end)), page, size: 50, order_by: 'update_time', order_asc: true })) as { shop_order_list: DouyinApiOrder[]; total: number; size: number };
+      collect(d.shop_order_list, (o) => o.order_id, (o) => fromDouyinOrder(o, shop.shopId), out);
+      if ((page + 1) * d.size >= d.total || d.shop_order_list.length === 0) return out;
+    }
+  }
+
+  async order(shop: ShopAccount, orderId: string): Promise<OrderPage> {
+    const d = (await this.call(shop, 'order.orderDetail', { shop_order_id: orderId })) as { shop_order_detail: DouyinApiOrder };
+    const out: OrderPage = { orders: [], failures: [] };
+    collect([d.shop_order_detail], (o) => o.order_id, (o) => fromDouyinOrder(o, shop.shopId), out);
+    return out;
+  }
+}

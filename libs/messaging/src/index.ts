@@ -1,6 +1,7 @@
 export * from './kafka/config';
 export * from './kafka/topics';
 export * from './kafka/headers';
+export * from './kafka/cloudevents';
 export * from './kafka/tracing';
 export * from './kafka/publisher';
 export * from './relay/checkpoint-store';

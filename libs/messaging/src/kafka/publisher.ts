@@ -3,6 +3,7 @@ import type { EventEnvelope } from '@flowline/contracts';
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
 import { backoffDelay, sleep } from '../backoff';
 import { errorMessage, stderrLogger, type MessagingLogger } from '../logger';
+import { cloudEventHeaders } from './cloudevents';
 import { encodeEnvelope, envelopeHeaders, Headers } from './headers';
 import { TopicNames } from './topics';
 import { traceHeaders } from './tracing';
@@ -140,6 +141,7 @@ export class EventPublisher {
         key: m.key,
         value: encodeEnvelope(m.envelope),
         headers: envelopeHeaders(m.envelope, {
+          ...cloudEventHeaders(m.envelope),
           ...m.headers,
           [Headers.traceparent]: trace.traceparent,
           [Headers.tracestate]: trace.tracestate,

@@ -153,6 +153,12 @@ describe('customers and baskets from the facts', () => {
     // baskets {A,B}, {A}, {B}: lift(A,B) = 1 x 3 / (2 x 2)
     expect(p).toEqual({ baskets: 3, pairs: [expect.objectContaining({ a: 'SKU-A', b: 'SKU-B', together: 1, lift: 0.75 })] });
     expect((await get(`/api/analytics/sku-pairs?from=x&to=y`)).status).toBe(400);
+    const client = grpcClient(svc.grpcAddress ?? '', SERVICE.grpcPackages[0].protoPath, 'flowline.analytics.v1.AnalyticsService');
+    const gr = await unary<{ customers: { customerKey: string; frequency: number }[] }>(client, 'GetRfm', { from: '2026-05-01T00:00:00Z', asOf: '2026-06-11T00:00:00Z' });
+    expect(gr.customers.map((c) => [c.customerKey, c.frequency])).toEqual([['jd:c2', 1], ['taobao:c1', 2]]);
+    const gs = await unary<{ baskets: number; pairs: { lift: number }[] }>(client, 'GetSkuPairs', { from: '2026-06-01T00:00:00+08:00', to: '2026-06-08T00:00:00+08:00', minCount: 1 });
+    expect([gs.baskets, gs.pairs.map((x) => x.lift)]).toEqual([3, [0.75]]);
+    client.close();
   });
 });
 
@@ -176,6 +182,15 @@ describe('forecast and purchase suggestions from the facts', () => {
     const [s] = ((await res.json()) as { suggestions: PurchaseSuggestion[] }).suggestions;
     const used = f.chosen === 'model' && f.model.backtest ? f.model.backtest : f.baseline.backtest;
     expect(s).toMatchObject(purchaseSuggestion({ sku: 'SKU-A', warehouseId: 'WH-HZ', forecast: f.point, dailyError: used.rmse, leadTimeDays: 7, serviceLevel: 0.95, available: 98, inbound: 5, packSize: 10 }, normalQuantile));
+
+    const client = grpcClient(svc.grpcAddress ?? '', SERVICE.grpcPackages[0].protoPath, 'flowline.analytics.v1.AnalyticsService');
+    const gf = await unary<{ days: string[]; point: number[]; chosen: string; baselineBacktest: { smape: number } }>(client, 'GetForecast', { sku: 'SKU-A', warehouseId: 'WH-HZ', from: '2026-06-08' });
+    expect(gf).toMatchObject({ days: f.days, point: f.point, chosen: f.chosen });
+    expect(gf.baselineBacktest.smape).toBeCloseTo(200 / 28, 9);
+    const gp = await unary<{ suggestions: { suggestedQuantity: number }[] }>(client, 'GetPurchaseSuggestions', { warehouseId: 'WH-HZ', from: '2026-06-08', items: [{ sku: 'SKU-A', leadTimeDays: 7, packSize: 10, inbound: 5 }] });
+    expect(gp.suggestions[0].suggestedQuantity).toBe(s.suggestedQuantity);
+    await expect(unary(client, 'GetForecast', { sku: '', from: 'x' })).rejects.toMatchObject({ code: 3 });
+    client.close();
 
     const bad = await fetch(`${svc.httpUrl}/api/analytics/purchase-suggestions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ warehouseId: 'WH-HZ', from: 'soon', items: [{ sku: 'SKU-A', leadTimeDays: 0, packSize: 10 }] }) });
     expect(bad.status).toBe(400);
@@ -261,6 +276,13 @@ describe('daily settlement reconciliation', () => {
     const sheet = wb.getWorksheet('discrepancies');
     expect(sheet?.getColumn(1).values.slice(2)).toEqual(['missing_settlement', 'fee_mismatch', 'refund_not_settled']);
     expect(wb.getWorksheet('summary')?.getRow(4).values).toEqual([undefined, 'orders reconciled', 2]);
+
+    const client = grpcClient(svc.grpcAddress ?? '', SERVICE.grpcPackages[0].protoPath, 'flowline.analytics.v1.AnalyticsService');
+    const g = await unary<{ discrepancies: { code: string; orderId: string }[]; ordersReconciled: number; ordersTotal: number }>(client, 'GetDailyReconciliation', { platform: 'alipay', day: '2026-06-10' });
+    expect(g.discrepancies.map((d) => [d.code, d.orderId])).toEqual([['missing_settlement', 'r2'], ['fee_mismatch', 'r3'], ['refund_not_settled', 'r4']]);
+    expect([g.ordersReconciled, g.ordersTotal]).toEqual([2, 5]);
+    await expect(unary(client, 'GetDailyReconciliation', { platform: 'paypal', day: '2026-06-10' })).rejects.toMatchObject({ code: 3 });
+    client.close();
 
     const bad = await fetch(`${svc.httpUrl}/api/analytics/settlements`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ platform: 'jd', fileName: 'x.csv', contentBase64: Buffer.from('a,b\n1,2\n').toString('base64') }) });
     expect(bad.status).toBe(422);

@@ -2,6 +2,8 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { DomainError } from '@flowline/domain';
 import { SALES_DIMENSIONS, type SalesDimension, type SalesRow } from '../../application/sales-queries';
+import type { Backtest } from '../../domain/forecast';
+import { SETTLEMENT_PLATFORMS, type SettlementPlatform } from '../../domain/reconciliation';
 import { AnalyticsRuntime } from '../../infra/analytics-runtime';
 
 /** Messages of proto/analytics/v1/analytics.proto as proto-loader shapes them (camelCase, int64 as number). */
@@ -23,6 +25,15 @@ interface GetSalesResponse {
 }
 
 const isIso = (v: string | undefined) => !!v && Number.isFinite(Date.parse(v));
+const isDay = (v: string | undefined) => !!v && /^\d{4}-\d{2}-\d{2}$/.test(v) && isIso(v);
+
+/** INVALID_ARGUMENT naming every bad field. */
+function check(bad: [string, boolean][]): void {
+  const fields = bad.filter(([, ok]) => !ok).map(([f]) => f);
+  if (fields.length) throw new DomainError('INVALID_ARGUMENT', `invalid field(s): ${fields.join(', ')}`, { fields }, 'invalid');
+}
+
+const backtestToProto = (b: Backtest | null) => (b ? { model: b.model, smape: b.smape, ...(b.mape === null ? {} : { mape: b.mape }), rmse: b.rmse } : undefined);
 
 @Controller()
 export class AnalyticsGrpcController {
@@ -44,5 +55,73 @@ export class AnalyticsGrpcController {
   async getChecksum(req: { schema?: string }): Promise<{ schema: string; checksum: string }> {
     const c = await this.runtime.checksum(req.schema || undefined);
     return { schema: c.schema, checksum: c.checksum };
+  }
+
+  @GrpcMethod('AnalyticsService', 'GetRfm')
+  async getRfm(req: { from: string; asOf: string }) {
+    check([['from', isIso(req.from)], ['as_of', isIso(req.asOf)]]);
+    const r = await this.runtime.customers.rfm(req.from, req.asOf);
+    return { customers: r.customers };
+  }
+
+  @GrpcMethod('AnalyticsService', 'GetSkuPairs')
+  async getSkuPairs(req: { from: string; to: string; minCount?: number; limit?: number }) {
+    check([['from', isIso(req.from)], ['to', isIso(req.to)], ['min_count', (req.minCount ?? 0) >= 0], ['limit', (req.limit ?? 0) >= 0 && (req.limit ?? 0) <= 500]]);
+    return this.runtime.customers.skuPairs(req.from, req.to, req.minCount || undefined, req.limit || undefined);
+  }
+
+  @GrpcMethod('AnalyticsService', 'GetForecast')
+  async getForecast(req: { sku: string; warehouseId?: string; from: string; historyDays?: number; horizon?: number }) {
+    check([
+      ['sku', !!req.sku],
+      ['from', isDay(req.from)],
+      ['history_days', !req.historyDays || (req.historyDays >= 35 && req.historyDays <= 1100)],
+      ['horizon', !req.horizon || (req.horizon >= 1 && req.horizon <= 60)],
+    ]);
+    const f = await this.runtime.forecasts.forecast({ sku: req.sku, warehouseId: req.warehouseId || undefined, from: req.from, historyDays: req.historyDays || undefined, horizon: req.horizon || undefined });
+    return {
+      days: f.days,
+      point: f.point,
+      lower: f.lower,
+      upper: f.upper,
+      chosen: f.chosen,
+      modelName: f.model.name,
+      modelBacktest: backtestToProto(f.model.backtest),
+      baselineBacktest: backtestToProto(f.baseline.backtest),
+      modelError: f.model.error ?? '',
+      level: f.level,
+    };
+  }
+
+  @GrpcMethod('AnalyticsService', 'GetPurchaseSuggestions')
+  async getPurchaseSuggestions(req: { warehouseId: string; from: string; items?: { sku: string; leadTimeDays: number; packSize: number; inbound?: number; serviceLevel?: number }[] }) {
+    const items = req.items ?? [];
+    check([
+      ['warehouse_id', !!req.warehouseId],
+      ['from', isDay(req.from)],
+      ['items', items.length > 0 && items.length <= 200],
+      ['items.sku', items.every((i) => !!i.sku)],
+      ['items.lead_time_days', items.every((i) => i.leadTimeDays >= 1 && i.leadTimeDays <= 120)],
+      ['items.pack_size', items.every((i) => i.packSize >= 1)],
+      ['items.service_level', items.every((i) => !i.serviceLevel || (i.serviceLevel >= 0.5 && i.serviceLevel <= 0.999))],
+    ]);
+    const r = await this.runtime.forecasts.purchaseSuggestions(
+      req.warehouseId,
+      req.from,
+      items.map((i) => ({ sku: i.sku, leadTimeDays: i.leadTimeDays, packSize: i.packSize, inbound: i.inbound ?? 0, serviceLevel: i.serviceLevel || undefined })),
+    );
+    return { suggestions: r.suggestions };
+  }
+
+  @GrpcMethod('AnalyticsService', 'GetDailyReconciliation')
+  async getDailyReconciliation(req: { platform: string; day: string }) {
+    check([['platform', SETTLEMENT_PLATFORMS.includes(req.platform as SettlementPlatform)], ['day', isDay(req.day)]]);
+    const r = await this.runtime.reconciliation.daily(req.platform as SettlementPlatform, req.day);
+    return {
+      discrepancies: r.discrepancies.map((d) => ({ ...d, orderId: d.orderId ?? '' })),
+      ordersReconciled: r.ordersReconciled,
+      ordersTotal: r.ordersTotal,
+      reconciledRate: r.reconciledRate,
+    };
   }
 }

@@ -3,11 +3,12 @@ import { FulfillmentApi } from './api/fulfillment-api';
 import { FulfillmentGrpcController } from './api/grpc/fulfillment.grpc.controller';
 import { CarrierCallbacksController } from './api/http/carrier-callbacks.controller';
 import { FulfillmentController } from './api/http/fulfillment.controller';
+import { WebhooksController } from './api/http/webhooks.controller';
 import { FulfillmentRuntime } from './infra/fulfillment-runtime';
 
 /** Fulfillment's features: parcels per order, the warehouse's REST and gRPC, the command consumer, the relay, the simulated carrier. */
 @Module({
-  controllers: [FulfillmentController, CarrierCallbacksController, FulfillmentGrpcController],
+  controllers: [FulfillmentController, CarrierCallbacksController, WebhooksController, FulfillmentGrpcController],
   providers: [FulfillmentRuntime, FulfillmentApi],
   exports: [FulfillmentRuntime],
 })

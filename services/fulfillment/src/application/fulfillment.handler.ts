@@ -43,6 +43,8 @@ export class FulfillmentHandler {
     private readonly pool: Pool,
     private readonly store: PostgresEventStore,
     private readonly newId: () => string,
+    /** Writes that belong with the events, in their transaction (the webhook outbox). */
+    private readonly withEvents: (client: SqlClient, orderId: string, appended: { eventId: string; occurredAt: string; event: FulfillmentEvent }[]) => Promise<void> = () => Promise.resolve(),
   ) {}
 
   async load(orderId: string): Promise<{ state: FulfillmentState; revision: number }> {
@@ -116,11 +118,12 @@ export class FulfillmentHandler {
       if (decided.length === 0) return { orderId, state, events: [], revision };
       const occurredAt = command.at;
       try {
+        const ids = decided.map(() => this.newId());
         const result = await this.store.appendToStreamWithin(
           client,
           fulfillmentStream(orderId),
-          decided.map((e) => ({
-            eventId: this.newId(),
+          decided.map((e, i) => ({
+            eventId: ids[i],
             type: e.type,
             data: e.data,
             metadata: { correlationId: meta.correlationId, causationId: meta.causationId ?? meta.commandId, occurredAt, ...(meta.actor ? { actor: meta.actor } : {}) },
@@ -129,6 +132,7 @@ export class FulfillmentHandler {
         );
         const next = fold(orderFulfillmentDecider, decided, state);
         await upsertShipmentRows(client, shipmentRows(next, result.nextExpectedRevision));
+        await this.withEvents(client, orderId, decided.map((event, i) => ({ eventId: ids[i], occurredAt, event })));
         return { orderId, state: next, events: decided, revision: result.nextExpectedRevision };
       } catch (e) {
         if (retryInside && e instanceof WrongExpectedVersion && attempt < MAX_RACES) continue;

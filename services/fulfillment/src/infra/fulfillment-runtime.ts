@@ -16,6 +16,8 @@ import { carrierConfigsFromEnv, KUAIDI100_COMPANY, type CarrierConfigs } from '.
 import { Kuaidi100Tracking } from './carriers/kuaidi100.adapter';
 import { SfExpressCarrier } from './carriers/sf-express.adapter';
 import { FULFILLMENT_SCHEMA } from './fulfillment-schema';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { enqueueWebhooks } from './webhooks/webhook-outbox';
 import { FULFILLMENT_STREAM_PREFIXES, fulfillmentRelayRoute, PUBLISHED_STORED_TYPES } from './fulfillment-relay.routes';
 import { fulfillmentSettingsFromEnv, type FulfillmentSettings } from './fulfillment-settings';
 import { nextSimulatedState, SimulatedCarrier } from './simulated-carrier';
@@ -43,6 +45,8 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   private relay?: EventRelay;
   private simulator?: NodeJS.Timeout;
   private simulating = false;
+  webhooks!: WebhookDispatcher;
+  private webhookTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -75,7 +79,13 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
     } finally {
       c.release();
     }
-    this.handler = new FulfillmentHandler(this.pool, this.events, () => this.newId());
+    this.handler = new FulfillmentHandler(this.pool, this.events, () => this.newId(), (client, orderId, appended) => enqueueWebhooks(client, orderId, appended, () => this.newId()));
+    this.webhooks = new WebhookDispatcher({
+      pool: this.pool,
+      retry: { baseMs: this.settings.webhookRetryBaseMs, maxMs: 3_600_000, horizonMs: 24 * 3_600_000 },
+      timeoutMs: this.settings.webhookTimeoutMs,
+      log: (m) => this.log.warn(m),
+    });
     this.carriers.register(new SimulatedCarrier(() => this.newId()));
     const cfg = this.carrierConfigs;
     if (cfg.sf) this.carriers.register(new SfExpressCarrier(cfg.sf, () => this.newId()));
@@ -136,6 +146,10 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
         });
       }
     }
+    if (s.webhookPollMs > 0) {
+      this.webhookTimer = setInterval(() => void this.webhooks.tick().catch((e: unknown) => this.log.warn(`webhook tick: ${(e as Error).message}`)), s.webhookPollMs);
+      this.webhookTimer.unref();
+    }
     if (s.simulatedStepMs > 0) {
       this.simulator = setInterval(() => void this.advanceSimulatedParcels(), Math.max(100, Math.floor(s.simulatedStepMs / 4)));
       this.simulator.unref();
@@ -179,6 +193,8 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
 
   async beforeApplicationShutdown(): Promise<void> {
     if (this.simulator) clearInterval(this.simulator);
+    if (this.webhookTimer) clearInterval(this.webhookTimer);
+    await this.webhooks?.drain();
     await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
     await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
     await this.publisher?.disconnect().catch(() => undefined);

@@ -2,7 +2,9 @@
  * Fulfillment's own tables (the events are in the event store's schema):
  * - `shipments`: one row per parcel, written in the same transaction as the events that change it
  *   (pick lists, the simulated carrier and lookups by tracking number read it);
- * - `http_idempotency`: replies of commands sent with an Idempotency-Key / request_id.
+ * - `http_idempotency`: replies of commands sent with an Idempotency-Key / request_id;
+ * - `webhook_*`: outbound push subscriptions, one delivery per (subscription, event) written with
+ *   the events (outbox), and every attempt (the delivery log).
  */
 export const FULFILLMENT_SCHEMA = `
 CREATE TABLE IF NOT EXISTS shipments (
@@ -28,6 +30,47 @@ CREATE TABLE IF NOT EXISTS shipments (
 CREATE INDEX IF NOT EXISTS shipments_order ON shipments (order_id);
 CREATE INDEX IF NOT EXISTS shipments_pick ON shipments (warehouse_id, status);
 CREATE INDEX IF NOT EXISTS shipments_carrier ON shipments (carrier, status);
+CREATE TABLE IF NOT EXISTS webhook_subscriptions (
+  id               text PRIMARY KEY,
+  url              text NOT NULL,
+  event_types      text[] NOT NULL,
+  secret           text NOT NULL,
+  -- The secret before the last rotation: deliveries are signed with both until it expires.
+  previous_secret  text,
+  previous_until   timestamptz,
+  description      text,
+  active           boolean NOT NULL DEFAULT true,
+  created_at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id               text PRIMARY KEY,
+  subscription_id  text NOT NULL REFERENCES webhook_subscriptions (id),
+  order_id         text NOT NULL,
+  event_id         text NOT NULL,
+  event_type       text NOT NULL,
+  payload          text NOT NULL,
+  seq              bigserial,
+  status           text NOT NULL DEFAULT 'pending',
+  attempts         integer NOT NULL DEFAULT 0,
+  next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+  claimed_until    timestamptz,
+  last_status      integer,
+  last_error       text,
+  delivered_at     timestamptz,
+  created_at       timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (subscription_id, event_id)
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_lane ON webhook_deliveries (subscription_id, order_id, seq);
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+  delivery_id  text NOT NULL REFERENCES webhook_deliveries (id),
+  attempt      integer NOT NULL,
+  at           timestamptz NOT NULL DEFAULT now(),
+  status_code  integer,
+  error        text,
+  duration_ms  integer NOT NULL,
+  PRIMARY KEY (delivery_id, attempt)
+);
 CREATE TABLE IF NOT EXISTS http_idempotency (
   key          text PRIMARY KEY,
   request_hash text NOT NULL,

@@ -9,6 +9,10 @@ export interface FulfillmentSettings {
   defaultCarrier: string;
   /** How often the simulated carrier moves each parcel one state on (0: never). */
   simulatedStepMs: number;
+  /** Webhooks: first retry delay (doubles, capped at an hour, given up after 24 h), request timeout, poll interval. */
+  webhookRetryBaseMs: number;
+  webhookTimeoutMs: number;
+  webhookPollMs: number;
 }
 
 function int(raw: string | undefined, fallback: number, name: string, min = 0): number {
@@ -32,5 +36,8 @@ export function fulfillmentSettingsFromEnv(env: NodeJS.ProcessEnv = process.env)
     partitions: int(env.KAFKA_TOPIC_PARTITIONS, 12, 'KAFKA_TOPIC_PARTITIONS', 1),
     defaultCarrier: env.FULFILLMENT_DEFAULT_CARRIER?.trim() || 'SIM',
     simulatedStepMs: int(env.FULFILLMENT_SIM_CARRIER_STEP_MS, 60_000, 'FULFILLMENT_SIM_CARRIER_STEP_MS'),
+    webhookRetryBaseMs: int(env.FULFILLMENT_WEBHOOK_RETRY_BASE_MS, 5_000, 'FULFILLMENT_WEBHOOK_RETRY_BASE_MS', 1),
+    webhookTimeoutMs: int(env.FULFILLMENT_WEBHOOK_TIMEOUT_MS, 10_000, 'FULFILLMENT_WEBHOOK_TIMEOUT_MS', 100),
+    webhookPollMs: int(env.FULFILLMENT_WEBHOOK_POLL_MS, 500, 'FULFILLMENT_WEBHOOK_POLL_MS'),
   };
 }

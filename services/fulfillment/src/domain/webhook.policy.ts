@@ -1,0 +1,51 @@
+import type { FulfillmentEvent } from './order-fulfillment.decider';
+
+/**
+ * Outbound pushes to a seller's MES / ERP (Standard Webhooks): which fulfilment events a
+ * subscriber can ask for, and when a failed delivery is tried again. Pure.
+ */
+export const WEBHOOK_EVENT_TYPES = ['order.ready_to_ship', 'shipment.packed', 'shipment.shipped', 'shipment.delivered', 'fulfillment.stopped', 'shipment.carrier_exception'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** The webhook type of a stored event, or null when it is not pushed. */
+export function webhookTypeOf(e: FulfillmentEvent): WebhookEventType | null {
+  switch (e.type) {
+    case 'FulfillmentStarted':
+      return 'order.ready_to_ship';
+    case 'ShipmentPacked':
+      return 'shipment.packed';
+    case 'ShipmentShipped':
+      return 'shipment.shipped';
+    case 'ShipmentDelivered':
+      return 'shipment.delivered';
+    case 'FulfillmentStopped':
+      return 'fulfillment.stopped';
+    case 'ShipmentCarrierException':
+      return 'shipment.carrier_exception';
+    default:
+      return null;
+  }
+}
+
+export interface RetryPolicy {
+  /** First retry after this many ms; doubles each attempt. */
+  baseMs: number;
+  /** Longest wait between two attempts. */
+  maxMs: number;
+  /** Give up this long after the delivery was created (24 h). */
+  horizonMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { baseMs: 5_000, maxMs: 3_600_000, horizonMs: 24 * 3_600_000 };
+
+/**
+ * When to try again after `attempts` failed attempts (exponential backoff, capped), or null when
+ * the next attempt would fall past the horizon: the delivery is then given up (manual redelivery
+ * still works).
+ */
+export function nextAttemptAt(attempts: number, createdAt: string, now: string, policy: RetryPolicy = DEFAULT_RETRY): string | null {
+  const wait = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempts - 1));
+  const next = Date.parse(now) + wait;
+  if (next - Date.parse(createdAt) > policy.horizonMs) return null;
+  return new Date(next).toISOString();
+}

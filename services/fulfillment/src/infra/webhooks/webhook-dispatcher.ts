@@ -1,0 +1,129 @@
+import type { Pool } from 'pg';
+import { nextAttemptAt, type RetryPolicy } from '../../domain/webhook.policy';
+import { signatureHeader } from './webhook-outbox';
+
+export interface WebhookDispatcherOptions {
+  pool: Pool;
+  retry: RetryPolicy;
+  /** Per request; a receiver that hangs holds only its own lane this long. */
+  timeoutMs: number;
+  log?: (message: string) => void;
+}
+
+interface Due {
+  id: string;
+  subscription_id: string;
+  order_id: string;
+  payload: string;
+  attempts: number;
+  created_at: Date;
+}
+
+/**
+ * Delivers pending webhooks. One lane per subscription: a subscriber that is down or slow only
+ * delays itself, never another subscriber nor the order flow (deliveries are written by the
+ * event transaction and sent afterwards). Within a lane, an order's deliveries go one at a time
+ * in the order of its events: a delivery waits until every earlier one of the same order to
+ * the same subscriber was delivered. Safe on several replicas: a delivery is claimed first.
+ */
+export class WebhookDispatcher {
+  private readonly busy = new Set<string>();
+  private readonly lanes = new Set<Promise<void>>();
+
+  constructor(private readonly o: WebhookDispatcherOptions) {}
+
+  /** Starts a lane for every subscription with due deliveries that has none running. */
+  async tick(): Promise<number> {
+    const due = await this.o.pool.query<Due>(
+      `SELECT d.id, d.subscription_id, d.order_id, d.payload, d.attempts, d.created_at
+         FROM webhook_deliveries d
+        WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())
+          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+                           WHERE e.subscription_id = d.subscription_id AND e.order_id = d.order_id AND e.seq < d.seq AND e.status <> 'delivered')
+        ORDER BY d.seq LIMIT 1000`,
+    );
+    const bySubscription = new Map<string, Due[]>();
+    for (const d of due.rows) bySubscription.set(d.subscription_id, [...(bySubscription.get(d.subscription_id) ?? []), d]);
+    for (const [sub, rows] of bySubscription) {
+      if (this.busy.has(sub)) continue;
+      this.busy.add(sub);
+      const lane = this.runLane(sub, rows).finally(() => {
+        this.busy.delete(sub);
+        this.lanes.delete(lane);
+      });
+      this.lanes.add(lane);
+    }
+    return due.rows.length;
+  }
+
+  /** Waits for the lanes running now (shutdown, tests). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.lanes]);
+  }
+
+  private async runLane(subscriptionId: string, rows: Due[]): Promise<void> {
+    const sub = await this.o.pool.query<{ url: string; secret: string; previous_secret: string | null; previous_valid: boolean; active: boolean }>(
+      'SELECT url, secret, previous_secret, coalesce(previous_until > now(), false) AS previous_valid, active FROM webhook_subscriptions WHERE id = $1',
+      [subscriptionId],
+    );
+    const s = sub.rows[0];
+    if (!s?.active) return;
+    const secrets = [s.secret, ...(s.previous_secret && s.previous_valid ? [s.previous_secret] : [])];
+    for (const d of rows) {
+      const claimed = await this.o.pool.query(
+        `UPDATE webhook_deliveries SET claimed_until = now() + make_interval(secs => $2::double precision / 1000 + 5)
+          WHERE id = $1 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < now())`,
+        [d.id, this.o.timeoutMs],
+      );
+      if (claimed.rowCount !== 1) continue;
+      await this.attempt(s.url, secrets, d);
+    }
+  }
+
+  private async attempt(url: string, secrets: string[], d: Due): Promise<void> {
+    const started = Date.now();
+    const at = new Date();
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': d.id,
+          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+          'webhook-signature': signatureHeader(secrets, d.id, at, d.payload),
+        },
+        body: d.payload,
+        signal: AbortSignal.timeout(this.o.timeoutMs),
+      });
+      status = res.status;
+      await res.arrayBuffer().catch(() => undefined);
+      if (!res.ok) error = `HTTP ${res.status}`;
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    const attempt = d.attempts + 1;
+    const c = await this.o.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5)', [d.id, attempt, status, error, Date.now() - started]);
+      if (error === null) {
+        await c.query("UPDATE webhook_deliveries SET status = 'delivered', attempts = $2, last_status = $3, last_error = NULL, delivered_at = now(), claimed_until = NULL WHERE id = $1", [d.id, attempt, status]);
+      } else {
+        const next = nextAttemptAt(attempt, d.created_at.toISOString(), new Date().toISOString(), this.o.retry);
+        await c.query(
+          `UPDATE webhook_deliveries SET status = $2, attempts = $3, last_status = $4, last_error = $5, next_attempt_at = coalesce($6::timestamptz, next_attempt_at), claimed_until = NULL WHERE id = $1`,
+          [d.id, next ? 'pending' : 'failed', attempt, status, error, next],
+        );
+        this.o.log?.(`webhook ${d.id} to ${url} failed (attempt ${attempt}): ${error}${next ? `; next at ${next}` : '; given up'}`);
+      }
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+}

@@ -1,0 +1,143 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PostgresEventStore } from '@flowline/eventstore';
+import { createTestDatabase } from '@flowline/testing';
+import { Pool } from 'pg';
+import { Webhook } from 'standardwebhooks';
+import { monotonicFactory } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FulfillmentHandler } from '../src/application/fulfillment.handler';
+import { shipmentIdOf, type FulfillmentCommand } from '../src/domain/order-fulfillment.decider';
+import { FULFILLMENT_SCHEMA } from '../src/infra/fulfillment-schema';
+import { WebhookDispatcher } from '../src/infra/webhooks/webhook-dispatcher';
+import { enqueueWebhooks, newWebhookSecret } from '../src/infra/webhooks/webhook-outbox';
+
+/*
+ * Outbound webhooks on PostgreSQL with two real HTTP receivers: A answers 500 to its first five
+ * requests, then 200; B accepts connections and never answers (a hung subscriber, 60 s timeout).
+ * A gets every event once, per order in the order of the order's events, each signed per
+ * Standard Webhooks; A is done while B has not finished a single attempt.
+ */
+
+const ulid = monotonicFactory();
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: Pool;
+let store: PostgresEventStore;
+let handler: FulfillmentHandler;
+let dispatcher: WebhookDispatcher;
+let a: Server;
+let b: Server;
+const hung: ServerResponse[] = [];
+const accepted: { id: string; type: string; orderId: string; eventId: string; headers: Record<string, string>; body: string }[] = [];
+let aRequests = 0;
+let stop = false;
+let ticking: Promise<void> | undefined;
+
+async function listen(handle: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<Server> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => handle(req, res, body));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return server;
+}
+const urlOf = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}/hook`;
+
+beforeAll(async () => {
+  db = await createTestDatabase('fulfillment_webhooks');
+  pool = new Pool({ connectionString: db.url, max: 8 });
+  await pool.query(FULFILLMENT_SCHEMA);
+  store = await PostgresEventStore.create({ pool });
+  handler = new FulfillmentHandler(pool, store, () => ulid(), (client, orderId, appended) => enqueueWebhooks(client, orderId, appended, () => ulid()));
+  dispatcher = new WebhookDispatcher({ pool, retry: { baseMs: 100, maxMs: 400, horizonMs: 24 * 3_600_000 }, timeoutMs: 60_000 });
+  a = await listen((req, res, body) => {
+    aRequests++;
+    if (aRequests <= 5) return void res.writeHead(500).end('not yet');
+    const p = JSON.parse(body) as { type: string; data: { orderId: string; eventId: string } };
+    accepted.push({ id: String(req.headers['webhook-id']), type: p.type, orderId: p.data.orderId, eventId: p.data.eventId, headers: req.headers as Record<string, string>, body });
+    res.writeHead(204).end();
+  });
+  b = await listen((_req, res) => void hung.push(res));
+}, 60_000);
+
+afterAll(async () => {
+  stop = true;
+  await ticking;
+  // Close B first: its lane's next requests are refused at once instead of hanging again.
+  const bClosed = new Promise((r) => b?.close(r));
+  b?.closeAllConnections();
+  for (const res of hung) res.destroy();
+  await dispatcher?.drain();
+  await bClosed;
+  await new Promise((r) => a?.close(r));
+  await store?.close();
+  await pool?.end();
+  await db?.drop();
+}, 60_000);
+
+const meta = () => {
+  const id = ulid();
+  return { commandId: id, correlationId: id, causationId: null };
+};
+const T = '2026-01-05T08:00:00.000Z';
+
+async function subscribe(url: string): Promise<string> {
+  const secret = newWebhookSecret();
+  await pool.query('INSERT INTO webhook_subscriptions (id, url, event_types, secret) VALUES ($1, $2, $3, $4)', [
+    `whsub_${ulid()}`,
+    url,
+    ['order.ready_to_ship', 'shipment.packed', 'shipment.shipped', 'shipment.delivered'],
+    secret,
+  ]);
+  return secret;
+}
+
+async function journey(orderId: string): Promise<void> {
+  const s = shipmentIdOf(orderId, 0);
+  const steps: FulfillmentCommand[] = [
+    { type: 'StartFulfillment', data: { orderId, lines: [{ lineId: 'L1', sku: 'TEA', quantity: 1, warehouseId: 'WH-1' }], priority: 'normal', requiresQc: false }, at: T },
+    { type: 'ScanItem', shipmentId: s, sku: 'TEA', quantity: 1, at: T },
+    { type: 'PackShipment', shipmentId: s, waybillNo: `WB-${orderId}`, carrier: 'SIM', at: T },
+    { type: 'ShipShipment', shipmentId: s, at: T },
+    { type: 'RecordCarrierUpdate', shipmentId: s, state: 'delivered', description: '已签收', at: T },
+  ];
+  for (const c of steps) await handler.execute(orderId, c, meta());
+}
+
+describe('outbound webhooks', () => {
+  it('a receiver failing 5 times then succeeding gets each event once, in order, signed; a hung receiver does not slow it', async () => {
+    const secretA = await subscribe(urlOf(a));
+    await subscribe(urlOf(b));
+    const orders = ['wh-o1', 'wh-o2', 'wh-o3'];
+    for (const o of orders) await journey(o);
+    ticking = (async () => {
+      while (!stop) {
+        await dispatcher.tick();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const expected = orders.length * 4;
+    const deadline = Date.now() + 60_000;
+    while (accepted.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+
+    expect(accepted).toHaveLength(expected);
+    expect(new Set(accepted.map((x) => x.id)).size).toBe(expected);
+    for (const o of orders) {
+      expect(accepted.filter((x) => x.orderId === o).map((x) => x.type)).toEqual(['order.ready_to_ship', 'shipment.packed', 'shipment.shipped', 'shipment.delivered']);
+    }
+    const wh = new Webhook(secretA);
+    for (const x of accepted) {
+      expect(() => wh.verify(x.body, { 'webhook-id': x.headers['webhook-id'], 'webhook-timestamp': x.headers['webhook-timestamp'], 'webhook-signature': x.headers['webhook-signature'] })).not.toThrow();
+      expect(() => wh.verify(x.body.replace('"type"', '"typ"'), { 'webhook-id': x.headers['webhook-id'], 'webhook-timestamp': x.headers['webhook-timestamp'], 'webhook-signature': x.headers['webhook-signature'] })).toThrow();
+    }
+    expect(aRequests).toBe(expected + 5);
+    // B hung on its first request: it has not finished one attempt, so it cannot have held A back.
+    const bAttempts = await pool.query("SELECT count(*)::int AS n FROM webhook_attempts t JOIN webhook_deliveries d ON d.id = t.delivery_id JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE s.url = $1", [urlOf(b)]);
+    expect(bAttempts.rows[0].n).toBe(0);
+    expect(hung.length).toBeGreaterThanOrEqual(1);
+    const log = await pool.query<{ status: string; attempts: number }>('SELECT d.status, d.attempts FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE s.url = $1', [urlOf(a)]);
+    expect(log.rows.every((r) => r.status === 'delivered')).toBe(true);
+    expect(log.rows.reduce((n, r) => n + r.attempts, 0)).toBe(expected + 5);
+  }, 90_000);
+});

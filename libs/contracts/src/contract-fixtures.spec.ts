@@ -7,6 +7,8 @@ import type { RuleDecisionKind } from './orders/order.events';
 import { BOUNDED_CONTEXTS, contractRegistry, decodeEnvelope, type ContractEnvelope, type ContractType } from './registry';
 import orderApprovalRejectedJson from '../fixtures/orders/OrderApprovalRejected.v1.json';
 import orderApprovalRequiredJson from '../fixtures/orders/OrderApprovalRequired.v1.json';
+import orderChangedJson from '../fixtures/orders/OrderChanged.v1.json';
+import orderChangeRefusedJson from '../fixtures/orders/OrderChangeRefused.v1.json';
 import orderApprovedJson from '../fixtures/orders/OrderApproved.v1.json';
 import orderArchivedJson from '../fixtures/orders/OrderArchived.v1.json';
 import orderCancelledJson from '../fixtures/orders/OrderCancelled.v1.json';
@@ -58,6 +60,8 @@ import changeApprovedJson from '../fixtures/approval/ChangeApproved.v1.json';
 import changeRefusedJson from '../fixtures/approval/ChangeRefused.v1.json';
 import fulfillmentStoppedJson from '../fixtures/fulfillment/FulfillmentStopped.v1.json';
 import freezeOverriddenJson from '../fixtures/fulfillment/FreezeOverridden.v1.json';
+import returnReceivedJson from '../fixtures/fulfillment/ReturnReceived.v1.json';
+import returnRequestedJson from '../fixtures/fulfillment/ReturnRequested.v1.json';
 import shipmentCarrierExceptionJson from '../fixtures/fulfillment/ShipmentCarrierException.v1.json';
 import shipmentInterceptRequestedJson from '../fixtures/fulfillment/ShipmentInterceptRequested.v1.json';
 import shipmentTrackingUpdatedJson from '../fixtures/fulfillment/ShipmentTrackingUpdated.v1.json';
@@ -113,6 +117,8 @@ function fixture<T extends ContractType>(_type: T) {
 const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   OrderApprovalRejected: fixture('OrderApprovalRejected')(orderApprovalRejectedJson),
   OrderApprovalRequired: fixture('OrderApprovalRequired')(orderApprovalRequiredJson),
+  OrderChanged: fixture('OrderChanged')(orderChangedJson),
+  OrderChangeRefused: fixture('OrderChangeRefused')(orderChangeRefusedJson),
   OrderApproved: fixture('OrderApproved')(orderApprovedJson),
   OrderArchived: fixture('OrderArchived')(orderArchivedJson),
   OrderCancelled: fixture('OrderCancelled')(orderCancelledJson),
@@ -169,6 +175,8 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   StartFulfillment: fixture('StartFulfillment')(startFulfillmentJson),
   StopFulfillment: fixture('StopFulfillment')(stopFulfillmentJson),
   FreezeOverridden: fixture('FreezeOverridden')(freezeOverriddenJson),
+  ReturnReceived: fixture('ReturnReceived')(returnReceivedJson),
+  ReturnRequested: fixture('ReturnRequested')(returnRequestedJson),
   ShipmentCarrierException: fixture('ShipmentCarrierException')(shipmentCarrierExceptionJson),
   ShipmentInterceptRequested: fixture('ShipmentInterceptRequested')(shipmentInterceptRequestedJson),
   ShipmentTrackingUpdated: fixture('ShipmentTrackingUpdated')(shipmentTrackingUpdatedJson),

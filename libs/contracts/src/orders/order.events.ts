@@ -52,6 +52,24 @@ export interface OrderEventDataMap {
   OrderHoldReleased: { orderId: string; reason: string };
   OrderExceptionFlagged: { orderId: string; code: string; reason: string; details?: Record<string, unknown> };
   OrderExceptionResolved: { orderId: string; reason: string };
+  /**
+   * An approved change request (approval's ChangeApproved) applied as ONE event: the lines and
+   * totals after the change, what changed, the price difference (> 0 due from the customer, < 0
+   * owed back) and the extra reservation holding added units.
+   */
+  OrderChanged: {
+    orderId: string;
+    approvalId: string;
+    changeRequestId: string;
+    lines: OrderLineView[];
+    totals: OrderTotals;
+    changes: { added: string[]; removed: string[]; quantities: { lineId: string; before: number; after: number }[] };
+    priceDifference: number;
+    reservationId?: string;
+    allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[];
+  };
+  /** An approved change the order could no longer take (packed or later in the meantime): nothing changed. */
+  OrderChangeRefused: { orderId: string; approvalId: string; changeRequestId: string; reason: string; stage: OrderStage; shipmentId?: string };
 }
 
 export type RuleDecisionKind = 'require_approval' | 'require_qc' | 'free_shipping' | 'hold_for_review' | 'priority' | 'ready_to_ship';
@@ -61,5 +79,5 @@ export const ORDER_EVENT_TYPES = [
   'OrderPlaced', 'OrderPaid', 'OrderStockReserved', 'OrderStockShortage', 'OrderRuleDecided', 'OrderApprovalRequired',
   'OrderApproved', 'OrderApprovalRejected', 'OrderReadyToShip', 'OrderPacked', 'OrderShipped', 'OrderDelivered',
   'OrderArchived', 'OrderCancelled', 'OrderRefundRequested', 'OrderRefunded', 'OrderPutOnHold', 'OrderHoldReleased',
-  'OrderExceptionFlagged', 'OrderExceptionResolved',
+  'OrderExceptionFlagged', 'OrderExceptionResolved', 'OrderChanged', 'OrderChangeRefused',
 ] as const satisfies readonly OrderEventType[];

@@ -70,6 +70,8 @@ const ORDER_EVENTS: Catalogue<OrderEventType> = {
     OrderHoldReleased: 1,
     OrderExceptionFlagged: 1,
     OrderExceptionResolved: 1,
+    OrderChanged: 1,
+    OrderChangeRefused: 1,
   },
 };
 
@@ -144,6 +146,8 @@ const FULFILLMENT_EVENTS: Catalogue<FulfillmentEventType> = {
     ShipmentTrackingUpdated: 1,
     ShipmentCarrierException: 1,
     FreezeOverridden: 1,
+    ReturnRequested: 1,
+    ReturnReceived: 1,
   },
 };
 

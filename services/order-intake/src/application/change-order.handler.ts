@@ -36,6 +36,10 @@ export const RETRY_ON_CONFLICT: Record<OrderCommandType, boolean> = {
   ReleaseHold: false,
   FlagException: true,
   ResolveException: false,
+  // An approved change request and its refusal are facts from approval: re-decided on the new state,
+  // so a change racing packing ends as exactly one of OrderChanged / OrderChangeRefused.
+  ApplyChange: true,
+  RefuseChange: true,
 };
 
 /** If-Match named a revision the order is no longer at: HTTP 412, gRPC ABORTED. */

@@ -150,6 +150,14 @@ describe('relay routes', () => {
       ...Object.values(ev).map((make) => (make as (arg?: never) => OrderEvent)()),
       { type: 'OrderRuleDecided', data: { orderId: ORDER_ID, ruleId: 'r', ruleSetVersion: '1', ruleSetHash: 'sha256:0', decision: 'ready_to_ship', decidedAt: T } },
       { type: 'OrderApprovalRejected', data: { orderId: ORDER_ID, chain: 'custom-order', approvalId: 'A', reason: 'no', rejectedAt: T } },
+      {
+        type: 'OrderChanged',
+        data: {
+          orderId: ORDER_ID, approvalId: 'A', changeRequestId: 'A', lines: [{ lineId: 'L2', sku: 'CUP', title: '茶杯', quantity: 1, unitPrice: 100, lineDiscount: 0 }],
+          totals: { itemsTotal: 100, shippingFee: 0, orderDiscount: 0, grandTotal: 100, currency: 'CNY' }, changes: { added: ['L2'], removed: [], quantities: [] }, priceDifference: 100, changedAt: T,
+        },
+      },
+      { type: 'OrderChangeRefused', data: { orderId: ORDER_ID, approvalId: 'A', changeRequestId: 'A', reason: 'packed', stage: 'packed', shipmentId: 'S', refusedAt: T } },
     ];
     expect(new Set(all.map((e) => e.type))).toEqual(new Set(ORDER_EVENT_TYPES));
     for (const e of all) {

@@ -119,6 +119,24 @@ export function toIntegrationEvent(event: OrderEvent): Integration {
     }
     case 'OrderExceptionResolved':
       return { orderId: d.orderId, reason: event.data.reason } satisfies OrderEventDataMap['OrderExceptionResolved'];
+    case 'OrderChanged': {
+      const { approvalId, changeRequestId, lines, totals, changes, priceDifference, reservationId, allocations } = event.data;
+      return {
+        orderId: d.orderId,
+        approvalId,
+        changeRequestId,
+        lines: lines.map((l) => ({ lineId: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: l.unitPrice, lineDiscount: l.lineDiscount, ...(l.category ? { category: l.category } : {}) })),
+        totals,
+        changes,
+        priceDifference,
+        ...(reservationId ? { reservationId } : {}),
+        ...(allocations ? { allocations } : {}),
+      } satisfies OrderEventDataMap['OrderChanged'];
+    }
+    case 'OrderChangeRefused': {
+      const { approvalId, changeRequestId, reason, stage, shipmentId } = event.data;
+      return { orderId: d.orderId, approvalId, changeRequestId, reason, stage, ...(shipmentId ? { shipmentId } : {}) } satisfies OrderEventDataMap['OrderChangeRefused'];
+    }
     default:
       return assertNever(event, 'order event');
   }

@@ -64,6 +64,8 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('placed',             'ReleaseHold',           'placed',            'flag',    'holdPresent'),
   t('placed',             'FlagException',         'placed',            'flag',    'exceptionAbsent'),
   t('placed',             'ResolveException',      'placed',            'flag',    'exceptionPresent'),
+  t('placed',             'ApplyChange',           'placed',            'record'),
+  t('placed',             'RefuseChange',          'placed',            'record'),
 
   t('paid',               'RecordStockReserved',   'stock_reserved',    'record'),
   t('paid',               'RecordStockShortage',   'paid',              'record'),
@@ -74,6 +76,8 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('paid',               'ReleaseHold',           'paid',              'flag',    'holdPresent'),
   t('paid',               'FlagException',         'paid',              'flag',    'exceptionAbsent'),
   t('paid',               'ResolveException',      'paid',              'flag',    'exceptionPresent'),
+  t('paid',               'ApplyChange',           'paid',              'record'),
+  t('paid',               'RefuseChange',          'paid',              'record'),
 
   t('stock_reserved',     'RequireApproval',       'awaiting_approval', 'advance'),
   t('stock_reserved',     'ReleaseToFulfillment',  'ready_to_ship',     'advance', 'allLinesReserved'),
@@ -84,6 +88,8 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('stock_reserved',     'ReleaseHold',           'stock_reserved',    'flag',    'holdPresent'),
   t('stock_reserved',     'FlagException',         'stock_reserved',    'flag',    'exceptionAbsent'),
   t('stock_reserved',     'ResolveException',      'stock_reserved',    'flag',    'exceptionPresent'),
+  t('stock_reserved',     'ApplyChange',           'stock_reserved',    'record'),
+  t('stock_reserved',     'RefuseChange',          'stock_reserved',    'record'),
 
   t('awaiting_approval',  'RecordApproval',        'awaiting_approval', 'record',  'approvalPending'),
   t('awaiting_approval',  'RecordRejection',       'cancelled',         'record',  'approvalPending'),
@@ -95,6 +101,8 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('awaiting_approval',  'ReleaseHold',           'awaiting_approval', 'flag',    'holdPresent'),
   t('awaiting_approval',  'FlagException',         'awaiting_approval', 'flag',    'exceptionAbsent'),
   t('awaiting_approval',  'ResolveException',      'awaiting_approval', 'flag',    'exceptionPresent'),
+  t('awaiting_approval',  'ApplyChange',           'awaiting_approval', 'record'),
+  t('awaiting_approval',  'RefuseChange',          'awaiting_approval', 'record'),
 
   t('ready_to_ship',      'RecordPacked',          'packed',            'record'),
   t('ready_to_ship',      'Cancel',                'cancelled',         'exit',    'noRefundPending'),
@@ -104,6 +112,8 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('ready_to_ship',      'ReleaseHold',           'ready_to_ship',     'flag',    'holdPresent'),
   t('ready_to_ship',      'FlagException',         'ready_to_ship',     'flag',    'exceptionAbsent'),
   t('ready_to_ship',      'ResolveException',      'ready_to_ship',     'flag',    'exceptionPresent'),
+  t('ready_to_ship',      'ApplyChange',           'ready_to_ship',     'record'),
+  t('ready_to_ship',      'RefuseChange',          'ready_to_ship',     'record'),
 
   t('packed',             'RecordShipped',         'shipped',           'record'),
   t('packed',             'Cancel',                'cancelled',         'exit',    'noRefundPending'),
@@ -113,6 +123,7 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('packed',             'ReleaseHold',           'packed',            'flag',    'holdPresent'),
   t('packed',             'FlagException',         'packed',            'flag',    'exceptionAbsent'),
   t('packed',             'ResolveException',      'packed',            'flag',    'exceptionPresent'),
+  t('packed',             'RefuseChange',          'packed',            'record'),
 
   // After shipment a refund does not end the order: it is recorded for the returns flow.
   t('shipped',            'RecordDelivered',       'delivered',         'record'),
@@ -122,6 +133,7 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('shipped',            'ReleaseHold',           'shipped',           'flag',    'holdPresent'),
   t('shipped',            'FlagException',         'shipped',           'flag',    'exceptionAbsent'),
   t('shipped',            'ResolveException',      'shipped',           'flag',    'exceptionPresent'),
+  t('shipped',            'RefuseChange',          'shipped',           'record'),
 
   t('delivered',          'Archive',               'archived',          'advance'),
   t('delivered',          'RequestRefund',         'delivered',         'exit',    'noRefundPending'),
@@ -130,9 +142,11 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('delivered',          'ReleaseHold',           'delivered',         'flag',    'holdPresent'),
   t('delivered',          'FlagException',         'delivered',         'flag',    'exceptionAbsent'),
   t('delivered',          'ResolveException',      'delivered',         'flag',    'exceptionPresent'),
+  t('delivered',          'RefuseChange',          'delivered',         'record'),
 
   // Terminal. A cancelled order that had been paid owes the money back; finance records it here.
   t('cancelled',          'RecordRefunded',        'cancelled',         'exit',    'refundOwed'),
+  t('cancelled',          'RefuseChange',          'cancelled',         'record'),
 ];
 
 const index = new Map<string, Transition>(ORDER_TRANSITIONS.map((row) => [`${row.from}|${row.command}`, row]));

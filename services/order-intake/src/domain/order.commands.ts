@@ -1,4 +1,4 @@
-import type { Allocation, CommandMetadata, OrderSubmission, RuleDecisionKind } from '@flowline/contracts';
+import type { Allocation, CommandMetadata, OrderLineInput, OrderSubmission, RuleDecisionKind } from '@flowline/contracts';
 
 /**
  * A flow-rule decision as it travels on a command and lands in `OrderRuleDecided`:
@@ -39,7 +39,22 @@ export type OrderCommand =
   | Cmd<'PlaceHold', { reason: string; decision?: RuleDecisionRecord }>
   | Cmd<'ReleaseHold', { reason: string }>
   | Cmd<'FlagException', { code: string; reason: string; details?: Record<string, unknown> }>
-  | Cmd<'ResolveException', { reason: string }>;
+  | Cmd<'ResolveException', { reason: string }>
+  /** An approved change request (approval's ChangeApproved): applied as one OrderChanged. */
+  | Cmd<
+      'ApplyChange',
+      {
+        approvalId: string;
+        changeRequestId: string;
+        added: OrderLineInput[];
+        removed: string[];
+        quantities: { lineId: string; after: number }[];
+        reservationId?: string;
+        allocations?: Allocation[];
+      }
+    >
+  /** An approved change the order can no longer take (packed or later): recorded, nothing changes. */
+  | Cmd<'RefuseChange', { approvalId: string; changeRequestId: string; reason: string }>;
 
 export type OrderCommandType = OrderCommand['type'];
 export type OrderCommandOf<T extends OrderCommandType> = Extract<OrderCommand, { type: T }>;
@@ -66,4 +81,6 @@ export const ORDER_COMMAND_TYPES = [
   'ReleaseHold',
   'FlagException',
   'ResolveException',
+  'ApplyChange',
+  'RefuseChange',
 ] as const satisfies readonly OrderCommandType[];

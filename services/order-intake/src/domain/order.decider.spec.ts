@@ -46,6 +46,8 @@ const DECIDES: Record<OrderCommandType, OrderEventType[]> = {
   ReleaseHold: ['OrderHoldReleased'],
   FlagException: ['OrderExceptionFlagged'],
   ResolveException: ['OrderExceptionResolved'],
+  ApplyChange: ['OrderChanged'],
+  RefuseChange: ['OrderChangeRefused'],
 };
 
 function stateAfter(events: OrderEvent[]): OrderState {

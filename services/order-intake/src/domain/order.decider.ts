@@ -257,6 +257,23 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
       ];
     case 'ResolveException':
       return [{ type: 'OrderExceptionResolved', data: { orderId, reason: text('reason', c.data.reason), resolvedAt: now } }];
+    case 'ApplyChange':
+      return [applyChange(c, s)];
+    case 'RefuseChange':
+      return [
+        {
+          type: 'OrderChangeRefused',
+          data: {
+            orderId,
+            approvalId: c.data.approvalId,
+            changeRequestId: c.data.changeRequestId,
+            reason: text('reason', c.data.reason),
+            stage: s.status,
+            ...(s.shipment ? { shipmentId: s.shipment.shipmentId } : {}),
+            refusedAt: now,
+          },
+        },
+      ];
     default:
       return assertNever(c, 'command');
   }
@@ -270,6 +287,50 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
 function existing(s: OrderState, event: OrderEvent): ExistingOrder {
   if (!isExisting(s)) throw new Error(`order stream corrupt: ${event.type} before OrderPlaced`);
   return s;
+}
+
+/**
+ * An approved change request applied to the order's current lines: removed lines go, quantities
+ * change, added lines come; totals are recomputed here (the change's own figures are the
+ * requester's view). One event carries all of it.
+ */
+function applyChange(c: OrderCommandOf<'ApplyChange'>, s: ExistingOrder): OrderEvent {
+  const current = s.order.lines;
+  const ids = new Set(current.map((l) => l.lineId));
+  c.data.removed.forEach((id, i) => {
+    if (!ids.has(id)) throw OrderErrors.invalid(`removed[${i}]`, `no line ${id} on the order`);
+  });
+  c.data.quantities.forEach((q, i) => {
+    if (!ids.has(q.lineId)) throw OrderErrors.invalid(`quantities[${i}].lineId`, `no line ${q.lineId} on the order`);
+  });
+  c.data.added.forEach((l, i) => {
+    if (ids.has(l.lineId)) throw OrderErrors.invalid(`added[${i}].lineId`, `line ${l.lineId} already exists`);
+  });
+  const removed = new Set(c.data.removed);
+  const changed = new Map(c.data.quantities.map((q) => [q.lineId, q.after]));
+  const lines = [...current.filter((l) => !removed.has(l.lineId)).map((l) => ({ ...l, quantity: changed.get(l.lineId) ?? l.quantity })), ...c.data.added.map((l) => ({ ...l }))];
+  const after = { ...s.order, lines };
+  validateSubmission(after);
+  const totals = computeTotals(after);
+  return {
+    type: 'OrderChanged',
+    data: {
+      orderId: s.orderId,
+      approvalId: c.data.approvalId,
+      changeRequestId: c.data.changeRequestId,
+      lines,
+      totals,
+      changes: {
+        added: c.data.added.map((l) => l.lineId),
+        removed: c.data.removed,
+        quantities: c.data.quantities.map((q) => ({ lineId: q.lineId, before: current.find((l) => l.lineId === q.lineId)?.quantity ?? 0, after: q.after })),
+      },
+      priceDifference: totals.grandTotal - s.order.totals.grandTotal,
+      ...(c.data.reservationId ? { reservationId: c.data.reservationId } : {}),
+      ...(c.data.allocations ? { allocations: c.data.allocations } : {}),
+      changedAt: c.metadata.now,
+    },
+  };
 }
 
 function moveTo<S extends OrderStage>(s: ExistingOrder, status: S, at: string) {
@@ -372,6 +433,16 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
     }
     case 'OrderExceptionResolved':
       return { ...s, exception: null, movableSince: event.data.resolvedAt };
+    case 'OrderChanged': {
+      const d = event.data;
+      const removed = new Set(d.changes.removed);
+      // The change's own reservation holds what it adds (a raised quantity as `<lineId>+`): one allocation list for fulfillment.
+      const added = (d.allocations ?? []).map((a) => ({ ...a, lineId: a.lineId.endsWith('+') ? a.lineId.slice(0, -1) : a.lineId }));
+      const reservation = s.reservation ? { ...s.reservation, allocations: [...s.reservation.allocations.filter((a) => !removed.has(a.lineId)), ...added] } : s.reservation;
+      return { ...s, order: { ...s.order, lines: d.lines, totals: d.totals }, reservation, changeRequests: [...(s.changeRequests ?? []), d.changeRequestId] };
+    }
+    case 'OrderChangeRefused':
+      return { ...s, changeRequests: [...(s.changeRequests ?? []), event.data.changeRequestId] };
     default:
       return assertNever(event, 'event');
   }

@@ -1,4 +1,4 @@
-import type { Allocation, OrderStage, OrderTotals, RuleDecisionKind } from '@flowline/contracts';
+import type { Allocation, OrderLineInput, OrderStage, OrderTotals, RuleDecisionKind } from '@flowline/contracts';
 import type { CanonicalOrder } from './order.model';
 
 type Evt<T extends string, D> = { type: T; data: { orderId: string } & D };
@@ -28,7 +28,22 @@ export type OrderEvent =
   | Evt<'OrderPutOnHold', { reason: string; ruleId?: string; heldAt: string }>
   | Evt<'OrderHoldReleased', { reason: string; releasedAt: string }>
   | Evt<'OrderExceptionFlagged', { code: string; reason: string; details?: Record<string, unknown>; flaggedAt: string }>
-  | Evt<'OrderExceptionResolved', { reason: string; resolvedAt: string }>;
+  | Evt<'OrderExceptionResolved', { reason: string; resolvedAt: string }>
+  | Evt<
+      'OrderChanged',
+      {
+        approvalId: string;
+        changeRequestId: string;
+        lines: OrderLineInput[];
+        totals: OrderTotals;
+        changes: { added: string[]; removed: string[]; quantities: { lineId: string; before: number; after: number }[] };
+        priceDifference: number;
+        reservationId?: string;
+        allocations?: Allocation[];
+        changedAt: string;
+      }
+    >
+  | Evt<'OrderChangeRefused', { approvalId: string; changeRequestId: string; reason: string; stage: OrderStage; shipmentId?: string; refusedAt: string }>;
 
 export type OrderEventType = OrderEvent['type'];
 export type OrderEventOf<T extends OrderEventType> = Extract<OrderEvent, { type: T }>;

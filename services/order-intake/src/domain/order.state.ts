@@ -73,6 +73,8 @@ export interface OrderData {
   stageSince: string;
   /** When the order last became able to move on (stage entered, hold released or exception resolved). */
   movableSince: string;
+  /** Change requests already applied or refused (a redelivered ChangeApproved does nothing). */
+  changeRequests?: string[];
 }
 
 /** Stages in which an order is still moving (not archived, cancelled or refunded). */

@@ -127,6 +127,23 @@ function anyValidCommand(type: OrderCommandType, stage: StageOrNone): OrderComma
       return { type, data: { orderId, shipmentId: 'SHP-1', carrier: 'SF', trackingNumber: 'SF1234567890' }, metadata: meta() };
     case 'RecordDelivered':
       return { type, data: { orderId, deliveredAt: T }, metadata: meta() };
+    case 'ApplyChange':
+      return {
+        type,
+        data: {
+          orderId,
+          approvalId: 'APR-C1',
+          changeRequestId: 'APR-C1',
+          added: [{ lineId: 'L-ADD', sku: 'TEA-CUP-01', title: '配套茶杯', quantity: 2, unitPrice: 8800, lineDiscount: 0 }],
+          removed: [],
+          quantities: [],
+          reservationId: 'chg-APR-C1',
+          allocations: [{ lineId: 'L-ADD', sku: 'TEA-CUP-01', warehouseId: 'WH-HZ-01', quantity: 2 }],
+        },
+        metadata: meta(),
+      };
+    case 'RefuseChange':
+      return { type, data: { orderId, approvalId: 'APR-C1', changeRequestId: 'APR-C1', reason: 'the order is packed' }, metadata: meta() };
     case 'Archive':
       return { type, data: { orderId }, metadata: meta() };
     case 'Cancel':

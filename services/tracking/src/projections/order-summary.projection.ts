@@ -114,6 +114,8 @@ export function stageAfter(e: OrderEvent): OrderStage | undefined {
     case 'OrderHoldReleased':
     case 'OrderExceptionFlagged':
     case 'OrderExceptionResolved':
+    case 'OrderChanged':
+    case 'OrderChangeRefused':
       return undefined;
     default:
       return assertNever(e, 'order event');
@@ -261,6 +263,11 @@ export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, 
       return { ...next, exception: true, everException: true, manualTouch: true, exceptionCode: e.data.code, exceptionReason: e.data.reason };
     case 'OrderExceptionResolved':
       return { ...next, exception: false, exceptionCode: null, exceptionReason: null };
+    case 'OrderChanged':
+      // An approved change request: people touched the order; its total is the one after the change.
+      return { ...next, manualTouch: true, grandTotal: e.data.totals.grandTotal };
+    case 'OrderChangeRefused':
+      return next;
     default:
       return assertNever(e, 'order event');
   }

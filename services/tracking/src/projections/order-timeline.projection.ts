@@ -217,6 +217,15 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
       return { what: { zh: `标记为异常（${e.data.code}）`, en: `Flagged as exception (${e.data.code})` }, why: reason(e.data.reason) };
     case 'OrderExceptionResolved':
       return { what: { zh: '异常已处理', en: 'Exception resolved' }, why: reason(e.data.reason) };
+    case 'OrderChanged': {
+      const c = e.data.changes;
+      const parts = [...c.added.map((l) => `+${l}`), ...c.removed.map((l) => `-${l}`), ...c.quantities.map((q) => `${q.lineId} ${q.before}→${q.after}`)];
+      return {
+        what: { zh: `订单已变更：${parts.join('，') || '地址'}，差价 ${e.data.priceDifference} 分`, en: `Order changed: ${parts.join(', ') || 'address'}, price difference ${e.data.priceDifference} fen` },
+      };
+    }
+    case 'OrderChangeRefused':
+      return { what: { zh: '订单变更未执行（订单已打包或已发出）', en: 'Change not applied (the order was packed or shipped meanwhile)' }, why: reason(e.data.reason) };
 
     // ---- inventory.events.v1 (reservation outcomes are keyed by order; stock levels are not timeline material)
     case 'StockReserved': {
@@ -321,6 +330,15 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
       return { what: { zh: `物流异常（${e.data.carrier} ${e.data.trackingNumber}）`, en: `Carrier problem (${e.data.carrier} ${e.data.trackingNumber})` }, why: reason(e.data.description) };
     case 'FreezeOverridden':
       return { what: { zh: '特批：解除打包后冻结', en: 'Freeze after packing overridden' }, why: reason(e.data.reason) };
+    case 'ReturnRequested':
+      return { what: { zh: `退货申请 ${e.data.rmaId}：${e.data.lines.map((l) => `${l.sku}×${l.quantity}`).join('，')}`, en: `Return ${e.data.rmaId} opened: ${e.data.lines.map((l) => `${l.sku}x${l.quantity}`).join(', ')}` }, why: reason(e.data.reason) };
+    case 'ReturnReceived':
+      return {
+        what: {
+          zh: `退货已入库 ${e.data.rmaId}：${e.data.lines.map((l) => `${l.sku}×${l.quantity}（${l.condition === 'resellable' ? '可售，回库' : '残损，报废'}）`).join('，')}`,
+          en: `Return ${e.data.rmaId} received: ${e.data.lines.map((l) => `${l.sku}x${l.quantity} (${l.condition === 'resellable' ? 'restocked' : 'written off'})`).join(', ')}`,
+        },
+      };
     default:
       return assertNever(e, 'tracked event');
   }

@@ -277,6 +277,26 @@ describe('order events -> summary, stage durations and timeline', () => {
     expect(summary).toMatchObject({ exception: false, exceptionCode: null, exceptionReason: null, everException: true });
     expect(timeline).toMatchObject({ whatZh: '异常已处理', whyZh: '已改地址' });
   });
+
+  forType('OrderChanged', 'an approved change request: new grand total, a person touched the order, the diff on the timeline', () => {
+    const { b, events } = reservedOrder();
+    const line = { lineId: 'L2', sku: 'CUP', title: '茶杯', quantity: 2, unitPrice: 8800, lineDiscount: 0 };
+    const { summary, timeline } = given(events).when(
+      b.event('OrderChanged', {
+        orderId: 'o-1', approvalId: 'ap-1', changeRequestId: 'ap-1', lines: [line], totals: { itemsTotal: 17600, shippingFee: 0, orderDiscount: 0, grandTotal: 17600, currency: 'CNY' },
+        changes: { added: ['L2'], removed: ['l1'], quantities: [] }, priceDifference: -10300,
+      }),
+    );
+    expect(summary).toMatchObject({ grandTotal: 17600, manualTouch: true });
+    expect(timeline).toMatchObject({ whatZh: '订单已变更：+L2，-l1，差价 -10300 分' });
+  });
+
+  forType('OrderChangeRefused', 'the order could not take the change: stage and total unchanged, the reason on the timeline', () => {
+    const { b, events } = reservedOrder();
+    const { before, summary, timeline } = given(events).when(b.event('OrderChangeRefused', { orderId: 'o-1', approvalId: 'ap-1', changeRequestId: 'ap-1', reason: '已打包', stage: 'packed', shipmentId: 's-1' }));
+    expect(summary).toMatchObject({ stage: before?.stage, grandTotal: before?.grandTotal });
+    expect(timeline).toMatchObject({ whatZh: '订单变更未执行（订单已打包或已发出）', whyZh: '已打包' });
+  });
 });
 
 describe('events of other contexts -> timeline only', () => {
@@ -314,6 +334,8 @@ describe('events of other contexts -> timeline only', () => {
     ShipmentTrackingUpdated: { data: { orderId: 'o-1', shipmentId: 's-1', carrier: 'SIM', trackingNumber: 'Z1', state: 'in_transit', description: '运输中', at: T0 }, zh: '物流更新（SIM Z1）：运输中', en: 'Carrier update (SIM Z1): in_transit' },
     ShipmentCarrierException: { data: { orderId: 'o-1', shipmentId: 's-1', carrier: 'SIM', trackingNumber: 'Z1', description: '地址不详', at: T0 }, zh: '物流异常（SIM Z1）', en: 'Carrier problem (SIM Z1)', whyZh: '地址不详' },
     FreezeOverridden: { data: { orderId: 'o-1', actor: { id: 'gm', role: 'general_manager' }, reason: '客户改地址', at: T0 }, zh: '特批：解除打包后冻结', en: 'Freeze after packing overridden', whyZh: '客户改地址' },
+    ReturnRequested: { data: { orderId: 'o-1', shipmentId: 's-1', rmaId: 'RMA-1', warehouseId: 'WH-1', lines: [{ sku: 'A', quantity: 1 }], reason: '七天无理由', at: T0 }, zh: '退货申请 RMA-1：A×1', en: 'Return RMA-1 opened: Ax1', whyZh: '七天无理由' },
+    ReturnReceived: { data: { orderId: 'o-1', shipmentId: 's-1', rmaId: 'RMA-1', warehouseId: 'WH-1', lines: [{ sku: 'A', quantity: 1, condition: 'resellable' }], at: T0 }, zh: '退货已入库 RMA-1：A×1（可售，回库）', en: 'Return RMA-1 received: Ax1 (restocked)' },
   };
   for (const [type, c] of Object.entries(cases) as [TrackedEventType, { data: never; zh: string; en: string; whyZh?: string }][]) {
     forType(type, 'adds a readable timeline line and leaves the summary and stage durations alone', () => {

@@ -14,7 +14,7 @@ export const PROCESS_MANAGER_TOPICS = {
 const KNOWN: Record<ProcessEvent['context'], readonly string[]> = {
   orders: ORDER_EVENT_TYPES,
   inventory: ['StockReserved', 'StockShortage', 'StockReleased', 'StockCommitted'],
-  approval: ['ApprovalRequested', 'ApprovalStepApproved', 'ApprovalGranted', 'ApprovalRejected', 'ApprovalWithdrawn'],
+  approval: ['ApprovalRequested', 'ApprovalStepApproved', 'ApprovalGranted', 'ApprovalRejected', 'ApprovalWithdrawn', 'ChangeApproved'],
   fulfillment: ['ShipmentPacked', 'ShipmentShipped', 'ShipmentDelivered', 'FulfillmentStopped', 'ShipmentCarrierException'],
 };
 

@@ -190,6 +190,8 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
       }
     case 'approval':
       switch (event.type) {
+        case 'ChangeApproved':
+          return applyChangeIfOpen(s, event.data);
         case 'ApprovalGranted':
           if (s.status !== 'awaiting_approval' || s.approval?.status !== 'pending' || s.approval.chain !== event.data.chain) return [];
           return [order({ type: 'RecordApproval', data: { orderId, approvalId: event.data.approvalId, chain: event.data.chain } }, null, 'approval granted')];
@@ -253,6 +255,40 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
           return [];
       }
   }
+}
+
+/** Stages in which an approved change still applies: before packing (the freeze). */
+const CHANGEABLE: readonly OrderStage[] = ['placed', 'paid', 'stock_reserved', 'awaiting_approval', 'ready_to_ship'];
+
+/**
+ * An approved change request: applied as one OrderChanged while the order is not packed yet, else
+ * refused (OrderChangeRefused, naming the shipment) so approval gives the change's stock back.
+ * The runner re-decides on the new state when packing won the race, so exactly one of the two happens.
+ */
+function applyChangeIfOpen(s: ExistingOrder, d: ApprovalEventDataMap['ChangeApproved']): ProcessStep[] {
+  if (s.changeRequests?.includes(d.changeRequestId)) return [];
+  const ids = { orderId: s.orderId, approvalId: d.approvalId, changeRequestId: d.changeRequestId };
+  if (!CHANGEABLE.includes(s.status)) {
+    const where = s.shipment ? ` (shipment ${s.shipment.shipmentId})` : '';
+    return [order({ type: 'RefuseChange', data: { ...ids, reason: `the order is ${s.status}${where}: the approved change is not applied` } }, null, 'change approved too late -> refused, nothing changes')];
+  }
+  return [
+    order(
+      {
+        type: 'ApplyChange',
+        data: {
+          ...ids,
+          added: d.diff.lines.added.map((l) => ({ lineId: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: l.unitPrice, lineDiscount: l.lineDiscount, ...(l.category ? { category: l.category } : {}) })),
+          removed: d.diff.lines.removed.map((l) => l.lineId),
+          quantities: d.diff.lines.changed.map((c) => ({ lineId: c.lineId, after: c.after })),
+          ...(d.reservationId ? { reservationId: d.reservationId } : {}),
+          ...(d.allocations ? { allocations: d.allocations } : {}),
+        },
+      },
+      null,
+      'change request approved (stock for added units reserved) -> applied as one event',
+    ),
+  ];
 }
 
 function holdIfRulesSay(s: ExistingOrder, rules: RuleSet): ProcessStep[] {

@@ -1,6 +1,8 @@
 import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
 import { createTestDatabase, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import { createKafka } from '@flowline/messaging';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHistory, seedHistory, type HistoryOptions } from '../../../scripts/demo-history';
 import type { SalesReport } from '../src/application/sales-queries';
@@ -15,6 +17,7 @@ import { eventually } from './fixtures/events';
 
 const prefix = testTopicPrefix();
 const dbs: Awaited<ReturnType<typeof createTestDatabase>>[] = [];
+const analyticsDb: { url?: string } = {};
 const procs: Record<string, ServiceProcess> = {};
 const OPTIONS: HistoryOptions = { seed: 7, days: 10, perDay: 3, end: '2026-03-10' };
 
@@ -29,6 +32,7 @@ beforeAll(async () => {
     specs.map(async ([service, env]) => {
       const db = await createTestDatabase(`e2e_hist_${service.replace('-', '_')}`);
       dbs.push(db);
+      if (service === 'analytics') analyticsDb.url = db.url;
       procs[service] = await startServiceProcess({ service, env: { ...common, ...env, DATABASE_URL: db.url }, readyTimeoutMs: 120_000 });
     }),
   );
@@ -79,4 +83,26 @@ describe('demo history through the real intake API reaches the analytics', () =>
     );
     expect(report.total.revenue).toBe(want.reduce((s, e) => s + e.revenue, 0));
   }, 240_000);
+
+  it('the rebuild CLI, run as its own process beside the live service, replays the topics into facts whose checksum equals the live ones', async () => {
+    const root = resolve(__dirname, '../../..');
+    const run = await new Promise<{ code: number | null; out: string; err: string }>((done) => {
+      const child = spawn(process.execPath, ['-r', '@swc-node/register', 'services/analytics/src/cli/rebuild.ts'], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: analyticsDb.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      child.on('close', (code) => done({ code, out, err }));
+    });
+    expect(run.code, run.err).toBe(0);
+    const report = JSON.parse(run.out) as { equal: boolean; swapped: boolean; truncated: boolean; rebuilt: { checksum: string; tables: { order_fact: { rows: number } } }; live: { checksum: string } };
+    expect(report).toMatchObject({ equal: true, swapped: false, truncated: false });
+    expect(report.rebuilt.checksum).toBe(report.live.checksum);
+    expect(report.rebuilt.tables.order_fact.rows).toBe(generateHistory(OPTIONS).length);
+    const live = (await (await fetch(`${procs.analytics.httpUrl}/api/analytics/admin/checksum`)).json()) as { checksum: string };
+    expect(live.checksum).toBe(report.live.checksum);
+  }, 180_000);
 });

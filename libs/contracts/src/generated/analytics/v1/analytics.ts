@@ -45,9 +45,159 @@ export interface GetChecksumResponse {
   checksum: string;
 }
 
+export interface GetRfmRequest {
+  /** ISO-8601: paid orders placed at or after. */
+  from: string;
+  /** ISO-8601: score as of this moment. */
+  asOf: string;
+}
+
+export interface RfmCustomer {
+  customerKey: string;
+  recencyDays: number;
+  frequency: number;
+  monetary: number;
+  r: number;
+  f: number;
+  m: number;
+  /** champions, at_risk, loyal, new_customers, hibernating, needs_attention. */
+  segment: string;
+}
+
+export interface GetRfmResponse {
+  customers: RfmCustomer[];
+}
+
+export interface GetSkuPairsRequest {
+  from: string;
+  to: string;
+  /** 0: default (2). */
+  minCount: number;
+  /** 0: default (50). */
+  limit: number;
+}
+
+export interface SkuPair {
+  a: string;
+  b: string;
+  together: number;
+  support: number;
+  confidenceAb: number;
+  confidenceBa: number;
+  lift: number;
+}
+
+export interface GetSkuPairsResponse {
+  baskets: number;
+  pairs: SkuPair[];
+}
+
+export interface GetForecastRequest {
+  sku: string;
+  /** Empty: every warehouse. */
+  warehouseId: string;
+  /** First forecast day, YYYY-MM-DD. */
+  from: string;
+  /** 0: defaults (182 days of history, 14 days ahead). */
+  historyDays: number;
+  horizon: number;
+}
+
+export interface Backtest {
+  model: string;
+  smape: number;
+  /** Absent when every actual was 0. */
+  mape?: number | undefined;
+  rmse: number;
+}
+
+export interface GetForecastResponse {
+  days: string[];
+  point: number[];
+  lower: number[];
+  upper: number[];
+  /** "model" or "baseline". */
+  chosen: string;
+  modelName: string;
+  /** Absent when the model could not run (too little history); see model_error. */
+  modelBacktest: Backtest | undefined;
+  baselineBacktest: Backtest | undefined;
+  modelError: string;
+  level: number;
+}
+
+export interface PurchaseItem {
+  sku: string;
+  leadTimeDays: number;
+  packSize: number;
+  inbound: number;
+  /** 0: default (0.95). */
+  serviceLevel: number;
+}
+
+export interface GetPurchaseSuggestionsRequest {
+  warehouseId: string;
+  /** First forecast day, YYYY-MM-DD. */
+  from: string;
+  items: PurchaseItem[];
+}
+
+export interface PurchaseSuggestion {
+  sku: string;
+  warehouseId: string;
+  leadTimeDays: number;
+  demandOverLeadTime: number;
+  safetyStock: number;
+  available: number;
+  inbound: number;
+  need: number;
+  packSize: number;
+  packs: number;
+  suggestedQuantity: number;
+  forecastModel: string;
+}
+
+export interface GetPurchaseSuggestionsResponse {
+  suggestions: PurchaseSuggestion[];
+}
+
+export interface GetDailyReconciliationRequest {
+  /** alipay, jd, pdd or douyin. */
+  platform: string;
+  /** YYYY-MM-DD. */
+  day: string;
+}
+
+export interface Discrepancy {
+  /** missing_settlement, amount_mismatch, fee_mismatch, refund_not_settled, refund_over_settled, unknown_order. */
+  code: string;
+  orderId: string;
+  channelOrderId: string;
+  expected: number;
+  actual: number;
+  difference: number;
+}
+
+export interface GetDailyReconciliationResponse {
+  discrepancies: Discrepancy[];
+  ordersReconciled: number;
+  ordersTotal: number;
+  reconciledRate: number;
+}
+
 export interface AnalyticsService {
   /** Sales bucketed by one dimension over a payment-time range. */
   GetSales(request: GetSalesRequest): Promise<GetSalesResponse>;
   /** md5 over the projected facts, to compare a rebuild with live. */
   GetChecksum(request: GetChecksumRequest): Promise<GetChecksumResponse>;
+  /** RFM scores and segments per customer (channel customer id). */
+  GetRfm(request: GetRfmRequest): Promise<GetRfmResponse>;
+  /** SKUs bought together: support, confidence and lift. */
+  GetSkuPairs(request: GetSkuPairsRequest): Promise<GetSkuPairsResponse>;
+  /** Daily demand forecast of a SKU (or SKU x warehouse) with its backtest beside the baseline's. */
+  GetForecast(request: GetForecastRequest): Promise<GetForecastResponse>;
+  /** Purchase suggestions for one warehouse. */
+  GetPurchaseSuggestions(request: GetPurchaseSuggestionsRequest): Promise<GetPurchaseSuggestionsResponse>;
+  /** Daily settlement reconciliation of one platform. */
+  GetDailyReconciliation(request: GetDailyReconciliationRequest): Promise<GetDailyReconciliationResponse>;
 }

@@ -295,16 +295,43 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
 
   it("an approval step reminder reaches the approver's DingTalk robot, signed", async () => {
     const o = `o-${uniqueSuffix()}`;
+    // As approval publishes it when a step's reminder time passes (libs/contracts ApprovalStepReminded).
+    const reminded: EventEnvelope = {
+      ...envelope('ApprovalStepReminded', o, 3, { approvalId: 'ap-2', step: 'sales', attempt: 1, principals: ['role:sales'], remindedAt: NOON, dueAt: '2026-12-04T10:00:00.000Z' }),
+      streamId: 'approval-ap-2',
+    };
+    // Topics are not ordered with each other: the reminder may arrive before the order's OrderPlaced.
+    // It is then rendered when the order's facts arrive (here: published after it).
+    await publish(Topics.approvalEvents, reminded);
+    await new Promise((r) => setTimeout(r, 300));
     await publish(Topics.orderEvents, orderPlaced(o, `jd_cust_${uniqueSuffix()}`, 'JD-900006'));
-    const requested: EventEnvelope = { ...envelope('ApprovalRequested', o, 0, { approvalId: 'ap-2', chain: 'custom-order', steps: ['sales', 'designer', 'cost_accountant', 'general_manager'] }), streamId: 'approval-ap-2' };
-    await publish(Topics.approvalEvents, requested);
     const row = await eventually('delivered to DingTalk', async () => {
       const l = await log(o);
       return l[0]?.status === 'delivered' ? l[0] : undefined;
+    }).catch(async (e: Error) => {
+      throw new Error(`${e.message}; log: ${JSON.stringify(await log(o))}; dingtalk: ${JSON.stringify(dingtalk.records)}`);
     });
-    expect(row).toMatchObject({ channel: 'dingtalk', recipientKind: 'staff', recipientMasked: '陈杰', template: 'approval_step_due' });
+    expect(row).toMatchObject({ channel: 'dingtalk', recipientKind: 'staff', recipientMasked: '陈杰', template: 'approval_step_reminder' });
     expect(dingtalk.accepted().filter((r) => typeof r.text === 'string' && r.text.includes('JD-900006'))).toMatchObject([
-      { robot: 'tok-approvals', title: '待审批：custom-order', text: '#### 待您审批\n订单 JD-900006 金额 ¥281.00，审批流 custom-order，当前环节「sales」，请 陈杰 处理。' },
+      { robot: 'tok-approvals', title: '审批提醒：JD-900006', text: '#### 审批提醒\n订单 JD-900006 金额 ¥281.00 的「sales」环节仍在等待 陈杰 处理，截止 2026/12/04 18:00。' },
     ]);
+    expect(dingtalk.refused()).toHaveLength(0);
+  });
+
+  it('a receiver that keeps failing is dead-lettered with the reason after the retry budget; the other channel still delivers', async () => {
+    const o = `o-${uniqueSuffix()}`;
+    await fetch(`${webhook.url}/__control/fail`, { method: 'POST', body: JSON.stringify({ count: 100, status: 503, json: { error: 'down' } }) });
+    try {
+      await publish(Topics.orderEvents, orderPlaced(o, `jd_cust_${uniqueSuffix()}`, 'JD-900007'), envelope('OrderStockShortage', o, 1, { missing: [{ sku: 'TEA-LJ-250', requested: 2, available: 0 }] }));
+      const rows = await eventually('webhook dead, wecom delivered', async () => {
+        const l = await log(o);
+        const hook = l.find((n) => n.channel === 'webhook');
+        return hook?.status === 'dead' && l.find((n) => n.channel === 'wecom')?.status === 'delivered' ? l : undefined;
+      });
+      expect(rows.find((n) => n.channel === 'webhook')).toMatchObject({ status: 'dead', lastCode: 'HTTP_503', attempts: 5, recipientMasked: '赵强' });
+      expect(wecom.accepted().filter((r) => String(r.text).includes('JD-900007'))).toMatchObject([{ text: '**库存不足**\n订单 JD-900007 库存不足：TEA-LJ-250 2/0' }]);
+    } finally {
+      await fetch(`${webhook.url}/__inbox`, { method: 'DELETE' });
+    }
   });
 });

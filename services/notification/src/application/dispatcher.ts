@@ -2,6 +2,9 @@ import type { PostgresEventStore } from '@flowline/eventstore';
 import type { Pool } from 'pg';
 import { decideAfterAttempt, type RetryPolicy, type SendOutcome } from '../domain/delivery.policy';
 import type { ChannelKind } from '../domain/notification.types';
+import { templateVars } from '../domain/template-vars';
+import { renderMessage, TemplateError, type Locale, type RenderedMessage } from '../domain/templates';
+import type { NotificationConfig } from '../infra/notification-config';
 import type { ChannelAdapter } from '../infra/channels/channel.port';
 import { NotificationStore, type NotificationRow } from '../infra/notification-store';
 import type { Clock } from './clock';
@@ -22,6 +25,9 @@ export interface DispatcherDeps {
   batchSize?: number;
   leaseMs?: number;
   robotLimit?: RobotRateLimit;
+  config: () => NotificationConfig;
+  /** How long a message rendered at send time waits for its order's facts before rendering without them (default 60 s). */
+  factsWaitMs?: number;
   log?: { warn(m: string): void };
 }
 
@@ -87,10 +93,39 @@ export class Dispatcher {
     }
   }
 
+  /** Renders a message that waited for its order's facts; undefined = wait a bit longer. */
+  private async renderLate(n: NotificationRow): Promise<RenderedMessage | TemplateError | undefined> {
+    const facts = await NotificationStore.facts(this.deps.pool, n.orderId);
+    const now = await this.deps.clock.now();
+    if (!facts && Date.parse(now) - Date.parse(n.createdAt) < (this.deps.factsWaitMs ?? 60_000)) return undefined;
+    if (!n.trigger) return new TemplateError('TEMPLATE_INVALID', 'no trigger stored to render from');
+    try {
+      const vars = templateVars(n.trigger, facts, n.recipientKind === 'staff' ? { approver: n.recipientMasked } : {});
+      return renderMessage(this.deps.config().templates, n.template, n.channel, n.locale as Locale, vars);
+    } catch (e) {
+      if (e instanceof TemplateError) return e;
+      throw e;
+    }
+  }
+
   private async deliver(n: NotificationRow): Promise<void> {
     const adapter = this.deps.adapters[n.channel];
-    let outcome: SendOutcome;
-    if (!adapter) {
+    let outcome: SendOutcome | undefined;
+    if (n.renderPending) {
+      const r = await this.renderLate(n);
+      if (r === undefined) {
+        await NotificationStore.defer(this.deps.pool, n.notificationId, new Date(Date.parse(await this.deps.clock.now()) + 1_000).toISOString());
+        return;
+      }
+      if (r instanceof TemplateError) outcome = { ok: false, transient: false, code: r.code, message: r.message };
+      else {
+        await NotificationStore.setMessage(this.deps.pool, n.notificationId, r);
+        n = { ...n, message: r, renderPending: false };
+      }
+    }
+    if (outcome) {
+      // Could not be rendered: fails below without reaching a provider.
+    } else if (!adapter) {
       outcome = { ok: false, transient: false, code: 'CHANNEL_NOT_CONFIGURED', message: `no adapter for ${n.channel}` };
     } else {
       // Rate limits are real time (the provider counts in real minutes), not the driven clock.
@@ -106,11 +141,11 @@ export class Dispatcher {
       }
     }
     const at = await this.deps.clock.now();
-    const decision = decideAfterAttempt(outcome, n.attempts, at, this.deps.retry);
+    const decision = decideAfterAttempt(outcome ?? { ok: false, transient: false, code: 'NOT_SENT', message: 'no outcome' }, n.attempts, at, this.deps.retry);
     const client = await this.deps.pool.connect();
     try {
       await client.query('BEGIN');
-      await NotificationStore.recordAttempt(client, n.notificationId, n.attempts, at, decision.status, outcome.ok ? null : outcome.code, outcome.ok ? null : outcome.message);
+      await NotificationStore.recordAttempt(client, n.notificationId, n.attempts, at, decision.status, outcome && !outcome.ok ? outcome.code : null, outcome && !outcome.ok ? outcome.message : null);
       const meta = { eventId: this.deps.newId(), correlationId: n.correlationId, causationId: n.triggerEventId, at };
       const ref = refOf(n);
       const stream = notificationStream(n.notificationId);

@@ -126,7 +126,9 @@ export class NotificationIntake {
       masked = p.recipient.name;
     }
     let message: RenderedMessage = { kind: 'text', text: '' };
-    if (status === 'queued') {
+    // Staff messages can come from another topic before the order's OrderPlaced: render them when sending.
+    const renderPending = status === 'queued' && !facts;
+    if (status === 'queued' && !renderPending) {
       try {
         message = renderMessage(config.templates, p.template, p.channel, locale, templateVars(trigger, facts, p.recipient.kind === 'staff' ? { approver: p.recipient.name } : {}));
       } catch (e) {
@@ -165,6 +167,8 @@ export class NotificationIntake {
       recipientMasked: masked,
       address,
       message,
+      renderPending,
+      trigger,
       status,
       nextAttemptAt,
       heldUntil,

@@ -15,9 +15,13 @@ describe('notification rules', () => {
     expect(planNotifications(ev('OrderPaid'), { ...facts, grandTotal: 100000 }, config.rules, config.staff).map((p) => p.channel)).toEqual(['wechat_template', 'sms', 'email']);
   });
 
-  it('an approval request reminds the first step\'s approver on the DingTalk robot they chose', () => {
-    const planned = planNotifications(ev('ApprovalRequested', { approvalId: 'a1', orderId: 'o-1', chain: 'custom-order', steps: ['sales', 'designer'] }), facts, config.rules, config.staff);
-    expect(planned).toEqual([{ ruleId: 'staff-approval-step-due', template: 'approval_step_due', channel: 'dingtalk', recipient: { kind: 'staff', staffId: 'u-sales-chen', name: '陈杰', target: 'dingtalk-approvals' } }]);
+  it('a started approval step tells its role on the DingTalk robot they chose; a reminder goes to the reminded principals', () => {
+    const started = planNotifications(ev('ApprovalStepStarted', { approvalId: 'a1', orderId: 'o-1', step: 'sales', role: 'sales', quorum: 'any', attempt: 1 }), facts, config.rules, config.staff);
+    expect(started).toEqual([{ ruleId: 'staff-approval-step-due', template: 'approval_step_due', channel: 'dingtalk', recipient: { kind: 'staff', staffId: 'u-sales-chen', name: '陈杰', target: 'dingtalk-approvals' } }]);
+    const reminded = planNotifications(ev('ApprovalStepReminded', { approvalId: 'a1', orderId: 'o-1', step: 'final', attempt: 1, principals: ['user:u-gm-liu', 'role:finance'] }), facts, config.rules, config.staff);
+    expect(reminded.map((p) => p.recipient.kind === 'staff' && p.recipient.staffId)).toEqual(['u-fin-li', 'u-gm-liu']);
+    const escalated = planNotifications(ev('ApprovalStepEscalated', { approvalId: 'a1', orderId: 'o-1', step: 'design', attempt: 1, to: 'role:general_manager' }), facts, config.rules, config.staff);
+    expect(escalated.map((p) => p.channel)).toEqual(['dingtalk', 'email']);
   });
 
   it('a VIP exception goes to customer service on each channel each person chose; a plain one only to the web customer', () => {

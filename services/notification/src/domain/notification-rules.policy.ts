@@ -11,20 +11,42 @@ function matches(when: RuleCondition | undefined, facts: OrderFacts): boolean {
   return true;
 }
 
-/** The role whose approval is due now: an explicit `role`, else the step (steps are named after roles), else the chain's first step. */
-export function dueApproverRole(data: Record<string, unknown>): string | undefined {
-  if (typeof data.role === 'string' && data.role) return data.role;
-  if (typeof data.step === 'string' && data.step) return data.step;
-  const steps = data.steps;
-  return Array.isArray(steps) && typeof steps[0] === 'string' ? steps[0] : undefined;
+/** Who must decide now, from an approval event: principals `user:<id>` / `role:<role>`. */
+export interface DueApprovers {
+  users: string[];
+  roles: string[];
+}
+
+function addPrincipal(out: DueApprovers, p: unknown): void {
+  if (typeof p !== 'string' || !p) return;
+  if (p.startsWith('user:')) out.users.push(p.slice(5));
+  else if (p.startsWith('role:')) out.roles.push(p.slice(5));
+  else out.roles.push(p);
+}
+
+/**
+ * The approvers an approval event calls on (pure): the reminded `principals`, the escalation
+ * target `to`, the step's `approvers` (user ids) and `role`; for ApprovalRequested without a plan,
+ * the first step (chains name steps after roles).
+ */
+export function dueApprovers(data: Record<string, unknown>): DueApprovers {
+  const out: DueApprovers = { users: [], roles: [] };
+  if (Array.isArray(data.principals)) data.principals.forEach((p) => addPrincipal(out, p));
+  addPrincipal(out, data.to);
+  if (Array.isArray(data.approvers)) data.approvers.forEach((u) => typeof u === 'string' && out.users.push(u.replace(/^user:/, '')));
+  if (typeof data.role === 'string' && data.role) out.roles.push(data.role);
+  if (out.users.length === 0 && out.roles.length === 0) {
+    if (typeof data.step === 'string' && data.step) out.roles.push(data.step);
+    else if (Array.isArray(data.steps) && typeof data.steps[0] === 'string') out.roles.push(data.steps[0]);
+  }
+  return out;
 }
 
 function staffFor(rule: NotificationRule, event: TriggerEvent, directory: StaffDirectory): PlannedNotification[] {
-  const role = rule.to.audience === 'role' ? rule.to.role : rule.to.audience === 'approver' ? dueApproverRole(event.data) : undefined;
-  if (!role) return [];
+  const who: DueApprovers = rule.to.audience === 'role' ? { users: [], roles: [rule.to.role] } : rule.to.audience === 'approver' ? dueApprovers(event.data) : { users: [], roles: [] };
   const out: PlannedNotification[] = [];
   for (const member of directory.staff) {
-    if (!member.roles.includes(role)) continue;
+    if (!who.users.includes(member.id) && !member.roles.some((r) => who.roles.includes(r))) continue;
     for (const channel of rule.channels) {
       // Per-staff channel choice: a person is told only on the channels they chose.
       const target = member.channels[channel];

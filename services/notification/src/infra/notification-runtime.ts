@@ -69,6 +69,7 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
       retry: this.settings.retry,
       newId: () => this.newId(),
       robotLimit: { perMinute: this.settings.dingtalkPerMinute },
+      config: () => this.config,
       log: this.log,
     });
     this.log.log(`rules ${this.config.rules.version}, templates ${this.config.templates.version} (${this.config.hash}); channels: ${Object.keys(adapters).join(', ')}`);

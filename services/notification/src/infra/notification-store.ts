@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { ChannelKind, OrderFacts } from '../domain/notification.types';
+import type { ChannelKind, OrderFacts, TriggerEvent } from '../domain/notification.types';
 import type { RenderedMessage } from '../domain/templates';
 
 type Db = Pick<Pool, 'query'> | PoolClient;
@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS notification.notification (
   delivered_at timestamptz,
   updated_at timestamptz NOT NULL
 );
+-- The triggering event (for rendering at send time when the order's facts had not arrived yet).
+ALTER TABLE notification.notification ADD COLUMN IF NOT EXISTS trigger jsonb;
+ALTER TABLE notification.notification ADD COLUMN IF NOT EXISTS render_pending boolean NOT NULL DEFAULT false;
 CREATE INDEX IF NOT EXISTS notification_due_idx ON notification.notification (next_attempt_at) WHERE status IN ('queued', 'held', 'retrying', 'sending');
 CREATE INDEX IF NOT EXISTS notification_order_idx ON notification.notification (order_id, created_at);
 CREATE TABLE IF NOT EXISTS notification.delivery_attempt (
@@ -140,6 +143,9 @@ export interface NewNotification {
   recipientMasked: string;
   address: string;
   message: RenderedMessage;
+  /** Rendered at send time: a staff message about an order whose facts (OrderPlaced) have not arrived yet. */
+  renderPending: boolean;
+  trigger: TriggerEvent;
   status: 'queued' | 'held' | 'suppressed' | 'failed';
   nextAttemptAt: string | null;
   heldUntil: string | null;
@@ -165,6 +171,8 @@ export interface NotificationRow {
   recipientMasked: string;
   address: string;
   message: RenderedMessage;
+  renderPending: boolean;
+  trigger: TriggerEvent | null;
   status: NotificationStatus;
   attempts: number;
   nextAttemptAt: string | null;
@@ -197,6 +205,8 @@ function toRow(r: Record<string, unknown>): NotificationRow {
     recipientMasked: r.recipient_masked as string,
     address: r.address as string,
     message: r.message as RenderedMessage,
+    renderPending: r.render_pending === true,
+    trigger: (r.trigger as TriggerEvent | null) ?? null,
     status: r.status as NotificationStatus,
     attempts: r.attempts as number,
     nextAttemptAt: iso(r.next_attempt_at),
@@ -285,11 +295,11 @@ export const NotificationStore = {
     const r = await db.query(
       `INSERT INTO notification.notification (notification_id, dedup_key, order_id, trigger_event_id, trigger_event_type, correlation_id, rule_id, rules_version,
          template, template_version, locale, channel, recipient_kind, recipient_key, recipient_masked, address, message, status, next_attempt_at, held_until,
-         last_code, last_error, created_at, updated_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$23)
+         last_code, last_error, created_at, updated_at, trigger, render_pending)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$23,$24,$25)
        ON CONFLICT (dedup_key) DO NOTHING`,
       [n.notificationId, n.dedupKey, n.orderId, n.triggerEventId, n.triggerEventType, n.correlationId, n.ruleId, n.rulesVersion, n.template, n.templateVersion, n.locale,
-        n.channel, n.recipientKind, n.recipientKey, n.recipientMasked, n.address, JSON.stringify(n.message), n.status, n.nextAttemptAt, n.heldUntil, n.lastCode, n.lastError, n.now],
+        n.channel, n.recipientKind, n.recipientKey, n.recipientMasked, n.address, JSON.stringify(n.message), n.status, n.nextAttemptAt, n.heldUntil, n.lastCode, n.lastError, n.now, JSON.stringify(n.trigger), n.renderPending],
     );
     return (r.rowCount ?? 0) > 0;
   },
@@ -315,6 +325,10 @@ export const NotificationStore = {
   /** Gives a lease back without counting the attempt (rate limit reached before sending). */
   async defer(db: Db, id: string, until: string): Promise<void> {
     await db.query(`UPDATE notification.notification SET status = 'queued', attempts = attempts - 1, next_attempt_at = $2, lease_until = NULL, updated_at = now() WHERE notification_id = $1`, [id, until]);
+  },
+
+  async setMessage(db: Db, id: string, message: RenderedMessage): Promise<void> {
+    await db.query(`UPDATE notification.notification SET message = $2, render_pending = false, updated_at = now() WHERE notification_id = $1`, [id, JSON.stringify(message)]);
   },
 
   async recordAttempt(db: Db, id: string, attempt: number, at: string, outcome: string, code: string | null, message: string | null): Promise<void> {

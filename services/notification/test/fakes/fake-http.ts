@@ -31,7 +31,7 @@ export interface InjectedFailure {
 
 /**
  * A tiny HTTP fake: the provider's own routes plus `GET /__inbox` (what it received and refused),
- * `DELETE /__inbox` and `POST /__control/fail` `{count, status, json}` (fail the next requests), so a
+ * `DELETE /__inbox` (also drops injected failures) and `POST /__control/fail` `{count, status, json}` (fail the next requests), so a
  * test in another process, or a person during `npm start`, can see and steer it.
  */
 export class FakeHttpServer {
@@ -80,6 +80,7 @@ export class FakeHttpServer {
           if (url.pathname === '/__inbox' && req.method === 'GET') return { status: 200, json: { name: this.name, received: this.accepted(), refused: this.refused() } };
           if (url.pathname === '/__inbox' && req.method === 'DELETE') {
             this.records.length = 0;
+            this.failures = [];
             return { status: 204, json: null };
           }
           if (url.pathname === '/__control/fail' && req.method === 'POST') {

@@ -36,6 +36,11 @@ export function dingtalkFake(options: DingtalkFakeOptions): FakeHttpServer {
     if (window.length >= (options.perMinute ?? 20)) return refuse(130101, 'send too fast, exceed 20 times per minute');
     const body = JSON.parse(req.body) as { msgtype?: string; markdown?: { title?: string; text?: string }; text?: { content?: string } };
     if (body.msgtype !== 'markdown' && body.msgtype !== 'text') return refuse(40035, 'msgtype invalid');
+    const injected = f.takeFailure();
+    if (injected) {
+      f.record({ accepted: false, reason: `injected ${JSON.stringify(injected.json)}`, robot: token });
+      return injected;
+    }
     window.push(now);
     sent.set(token, window);
     f.record({ accepted: true, robot: token, msgtype: body.msgtype, title: body.markdown?.title ?? null, text: body.markdown?.text ?? body.text?.content ?? '' });
@@ -76,6 +81,11 @@ export function webhookReceiverFake(options: { secret: string; now?: () => numbe
     if (!/^\d+$/.test(ts) || Math.abs(now - Number(ts)) > 300 || sig !== expected) {
       f.record({ accepted: false, reason: 'signature mismatch or stale timestamp', delivery: req.headers['x-flowline-delivery'] ?? null });
       return { status: 401, json: { error: 'invalid signature' } };
+    }
+    const injected = f.takeFailure();
+    if (injected) {
+      f.record({ accepted: false, reason: `injected ${injected.status}`, delivery: req.headers['x-flowline-delivery'] ?? null });
+      return injected;
     }
     f.record({ accepted: true, delivery: req.headers['x-flowline-delivery'] ?? null, body: JSON.parse(req.body) as unknown });
     return { status: 204, json: null };

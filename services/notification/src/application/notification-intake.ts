@@ -67,6 +67,8 @@ const asLocale = (l: string | undefined): Locale => ((LOCALES as readonly string
 
 export interface IntakeDeps {
   config: () => NotificationConfig;
+  /** Demo only (`npm start`): the contact used for customers who have none, so the fakes show every message. */
+  demoContact?: ContactRow;
   events: PostgresEventStore;
   clock: Clock;
   newId: () => string;
@@ -106,7 +108,7 @@ export class NotificationIntake {
     let code: string | null = null;
     let error: string | null = null;
     if (p.recipient.kind === 'customer') {
-      const contact = await NotificationStore.contact(client, p.recipient.customerId);
+      const contact = (await NotificationStore.contact(client, p.recipient.customerId)) ?? (this.deps.demoContact ? { ...this.deps.demoContact, customerId: p.recipient.customerId } : undefined);
       locale = asLocale(contact?.locale);
       const a = customerAddress(contact, p.channel);
       if (!a) {
@@ -187,4 +189,11 @@ export class NotificationIntake {
     }
     return true;
   }
+}
+
+/** NOTIFICATION_DEMO_CONTACT="phone=13800000000,email=demo@x.cn,wechat=oDemo...,mini=oMini...": demo fallback contact. */
+export function demoContactFromEnv(value: string | undefined): ContactRow | undefined {
+  if (!value) return undefined;
+  const kv = Object.fromEntries(value.split(',').map((p) => p.split('=').map((x) => x.trim()) as [string, string]));
+  return { customerId: '', phone: kv.phone ?? null, email: kv.email ?? null, wechatOpenid: kv.wechat ?? null, miniprogramOpenid: kv.mini ?? null, locale: kv.locale ?? 'zh-CN' };
 }

@@ -10,7 +10,7 @@ import { monotonicFactory } from 'ulid';
 import { drivenClock, systemClock, type Clock } from '../application/clock';
 import { Dispatcher } from '../application/dispatcher';
 import { NOTIFICATION_STREAM_PREFIX } from '../application/notification-events';
-import { NotificationIntake } from '../application/notification-intake';
+import { demoContactFromEnv, NotificationIntake } from '../application/notification-intake';
 import { channelAdaptersFromEnv } from './channel-adapters';
 import type { EmailAdapter } from './channels/email.adapter';
 import { loadNotificationConfig, readEmailLayout, type NotificationConfig } from './notification-config';
@@ -60,7 +60,8 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
     this.clock = this.settings.clock === 'driven' ? drivenClock(this.pool) : systemClock;
     const { adapters, email } = channelAdaptersFromEnv(this.pool, () => this.config.staff, readEmailLayout());
     this.email = email;
-    this.intake = new NotificationIntake({ config: () => this.config, events: this.events, clock: this.clock, newId: () => this.newId() });
+    const demoContact = demoContactFromEnv(process.env.NOTIFICATION_DEMO_CONTACT);
+    this.intake = new NotificationIntake({ config: () => this.config, events: this.events, clock: this.clock, newId: () => this.newId(), ...(demoContact ? { demoContact } : {}) });
     this.dispatcher = new Dispatcher({
       pool: this.pool,
       events: this.events,

@@ -330,15 +330,6 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
       return { what: { zh: `物流异常（${e.data.carrier} ${e.data.trackingNumber}）`, en: `Carrier problem (${e.data.carrier} ${e.data.trackingNumber})` }, why: reason(e.data.description) };
     case 'FreezeOverridden':
       return { what: { zh: '特批：解除打包后冻结', en: 'Freeze after packing overridden' }, why: reason(e.data.reason) };
-    case 'ReturnRequested':
-      return { what: { zh: `退货申请 ${e.data.rmaId}：${e.data.lines.map((l) => `${l.sku}×${l.quantity}`).join('，')}`, en: `Return ${e.data.rmaId} opened: ${e.data.lines.map((l) => `${l.sku}x${l.quantity}`).join(', ')}` }, why: reason(e.data.reason) };
-    case 'ReturnReceived':
-      return {
-        what: {
-          zh: `退货已入库 ${e.data.rmaId}：${e.data.lines.map((l) => `${l.sku}×${l.quantity}（${l.condition === 'resellable' ? '可售，回库' : '残损，报废'}）`).join('，')}`,
-          en: `Return ${e.data.rmaId} received: ${e.data.lines.map((l) => `${l.sku}x${l.quantity} (${l.condition === 'resellable' ? 'restocked' : 'written off'})`).join(', ')}`,
-        },
-      };
     default:
       return assertNever(e, 'tracked event');
   }

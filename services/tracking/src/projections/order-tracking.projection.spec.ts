@@ -334,8 +334,6 @@ describe('events of other contexts -> timeline only', () => {
     ShipmentTrackingUpdated: { data: { orderId: 'o-1', shipmentId: 's-1', carrier: 'SIM', trackingNumber: 'Z1', state: 'in_transit', description: '运输中', at: T0 }, zh: '物流更新（SIM Z1）：运输中', en: 'Carrier update (SIM Z1): in_transit' },
     ShipmentCarrierException: { data: { orderId: 'o-1', shipmentId: 's-1', carrier: 'SIM', trackingNumber: 'Z1', description: '地址不详', at: T0 }, zh: '物流异常（SIM Z1）', en: 'Carrier problem (SIM Z1)', whyZh: '地址不详' },
     FreezeOverridden: { data: { orderId: 'o-1', actor: { id: 'gm', role: 'general_manager' }, reason: '客户改地址', at: T0 }, zh: '特批：解除打包后冻结', en: 'Freeze after packing overridden', whyZh: '客户改地址' },
-    ReturnRequested: { data: { orderId: 'o-1', shipmentId: 's-1', rmaId: 'RMA-1', warehouseId: 'WH-1', lines: [{ sku: 'A', quantity: 1 }], reason: '七天无理由', at: T0 }, zh: '退货申请 RMA-1：A×1', en: 'Return RMA-1 opened: Ax1', whyZh: '七天无理由' },
-    ReturnReceived: { data: { orderId: 'o-1', shipmentId: 's-1', rmaId: 'RMA-1', warehouseId: 'WH-1', lines: [{ sku: 'A', quantity: 1, condition: 'resellable' }], at: T0 }, zh: '退货已入库 RMA-1：A×1（可售，回库）', en: 'Return RMA-1 received: Ax1 (restocked)' },
   };
   for (const [type, c] of Object.entries(cases) as [TrackedEventType, { data: never; zh: string; en: string; whyZh?: string }][]) {
     forType(type, 'adds a readable timeline line and leaves the summary and stage durations alone', () => {

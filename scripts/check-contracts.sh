@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks Flowline's public contracts (docs/adr/0007-api-contracts.md); CI runs it from .ci/run.
+# Checks Flowline's public contracts (docs/adr/0009-api-contracts.md); CI runs it from .ci/run.
 #
 #   bash scripts/check-contracts.sh                 every check, breaking changes against the base
 #   bash scripts/check-contracts.sh --only proto    buf lint + buf breaking only
@@ -51,7 +51,7 @@ step "buf lint proto"
 
 if [ -n "$base_sha" ] && git cat-file -e "$base_sha:proto" 2>/dev/null; then
   step "buf breaking proto against $base ($base_sha)"
-  "$BUF" breaking proto --against ".git#ref=$base_sha,subdir=proto" || fail "buf breaking against $base: a published proto changed incompatibly (add a v2 package instead; docs/adr/0007-api-contracts.md)"
+  "$BUF" breaking proto --against ".git#ref=$base_sha,subdir=proto" || fail "buf breaking against $base: a published proto changed incompatibly (add a v2 package instead; docs/adr/0009-api-contracts.md)"
 else
   step "buf breaking skipped: no base revision with proto/ ($base)"
 fi

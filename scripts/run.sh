@@ -42,6 +42,12 @@ case "$cmd" in
   start) exec node -r @swc-node/register scripts/start.ts "$@" ;;
   bench) exec node -r @swc-node/register bench/run.ts "$@" ;;
   proto-gen) exec bash scripts/proto-gen.sh "$@" ;;
+  # Public contracts (docs/adr/0009-api-contracts.md): regenerate every generated contract file, or check them.
+  contracts-gen)
+    bash scripts/proto-gen.sh
+    node -r @swc-node/register scripts/contracts/openapi.ts "$@"
+    exec node -r @swc-node/register scripts/contracts/asyncapi.ts ;;
+  contracts-check) exec bash scripts/check-contracts.sh "$@" ;;
   import) exec node -r @swc-node/register scripts/import.ts "$@" ;;
   dlq) exec node -r @swc-node/register scripts/dlq.ts "$@" ;;
   *) echo "unknown command $cmd" >&2; exit 2 ;;

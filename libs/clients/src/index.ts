@@ -1,6 +1,7 @@
 import createClient, { type Client, type ClientOptions } from 'openapi-fetch';
 import type * as analyticsApi from './generated/openapi/analytics';
 import type * as approvalApi from './generated/openapi/approval';
+import type * as channelGatewayApi from './generated/openapi/channel-gateway';
 import type * as fulfillmentApi from './generated/openapi/fulfillment';
 import type * as inventoryApi from './generated/openapi/inventory';
 import type * as notificationApi from './generated/openapi/notification';
@@ -16,7 +17,7 @@ import type * as trackingApi from './generated/openapi/tracking';
  *   const intake = orderIntakeClient('http://127.0.0.1:3001');
  *   const { data, error, response } = await intake.POST('/api/orders', { body, params: { header: { 'Idempotency-Key': key } } });
  */
-export type { analyticsApi, approvalApi, fulfillmentApi, inventoryApi, notificationApi, orderIntakeApi, trackingApi };
+export type { analyticsApi, approvalApi, channelGatewayApi, fulfillmentApi, inventoryApi, notificationApi, orderIntakeApi, trackingApi };
 
 type Options = Omit<ClientOptions, 'baseUrl'>;
 const client =
@@ -30,6 +31,7 @@ export type TrackingClient = Client<trackingApi.paths>;
 export type ApprovalClient = Client<approvalApi.paths>;
 export type FulfillmentClient = Client<fulfillmentApi.paths>;
 export type NotificationClient = Client<notificationApi.paths>;
+export type ChannelGatewayClient = Client<channelGatewayApi.paths>;
 export type AnalyticsClient = Client<analyticsApi.paths>;
 
 export const orderIntakeClient = client<orderIntakeApi.paths>();
@@ -38,6 +40,7 @@ export const trackingClient = client<trackingApi.paths>();
 export const approvalClient = client<approvalApi.paths>();
 export const fulfillmentClient = client<fulfillmentApi.paths>();
 export const notificationClient = client<notificationApi.paths>();
+export const channelGatewayClient = client<channelGatewayApi.paths>();
 export const analyticsClient = client<analyticsApi.paths>();
 
 /** The body a Flowline service sends with every error (RFC 9457 problem details). */

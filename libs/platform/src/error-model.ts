@@ -10,7 +10,7 @@ import { protoRoot } from './grpc/grpc-options';
 import { RequestValidationError, type FieldViolation } from './validation';
 
 /**
- * Flowline's one error model, on REST and gRPC alike (docs/adr/0007-api-contracts.md):
+ * Flowline's one error model, on REST and gRPC alike (docs/adr/0009-api-contracts.md):
  *
  * - a stable `reason` in UPPER_SNAKE_CASE (the domain code; `order_not_found` and `ORDER_NOT_FOUND`
  *   are the same reason, always sent as the latter) and the `domain` that refused (the service);

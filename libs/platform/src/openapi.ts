@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 /**
  * A service's OpenAPI document, the same whether served at /docs-json or generated into
  * docs/openapi/<service>.json by scripts/contracts/openapi.ts (and diffed in CI). `version` is
- * the REST API's version: its major grows with every breaking change (docs/adr/0007-api-contracts.md).
+ * the REST API's version: its major grows with every breaking change (docs/adr/0009-api-contracts.md).
  */
 export function openApiDocument(app: INestApplication, name: string, version = '1'): OpenAPIObject {
   const config = new DocumentBuilder()

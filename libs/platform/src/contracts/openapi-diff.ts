@@ -10,7 +10,7 @@
  *   changed, or an enum value it could send removed.
  *
  * A breaking change is allowed only when the document's major version grows (`info.version`);
- * docs/adr/0007-api-contracts.md has the policy.
+ * docs/adr/0009-api-contracts.md has the policy.
  */
 
 type Json = Record<string, unknown>;

@@ -62,7 +62,7 @@ export class DescriptorIndex {
       }
     }
     for (const service of services) {
-      if (!this.symbols.has(service)) throw new Error(`gRPC reflection: service ${service} is not in the descriptor set`);
+      if (!this.symbols.has(service)) throw new Error(`gRPC reflection: service ${service} is not in ${DESCRIPTOR_SET_FILE}; run npm run proto:gen and commit it with the proto`);
     }
   }
 

@@ -192,6 +192,11 @@ describe('forecast and purchase suggestions from the facts', () => {
     await expect(unary(client, 'GetForecast', { sku: '', from: 'x' })).rejects.toMatchObject({ code: 3 });
     client.close();
 
+    // The warehouse's whole list: SKU-A (stock level, allocations) and SKU-B (allocated from WH-HZ to o1).
+    const list = (await get<{ suggestions: PurchaseSuggestion[] }>('/api/analytics/purchase-suggestions?warehouseId=WH-HZ&from=2026-06-08&leadTimeDays=7&packSize=10')).body;
+    expect(list.suggestions.map((x) => x.sku).sort()).toEqual(['SKU-A', 'SKU-B']);
+    expect(list.suggestions.find((x) => x.sku === 'SKU-A')).toMatchObject({ available: 98, inbound: 0, packSize: 10 });
+
     const bad = await fetch(`${svc.httpUrl}/api/analytics/purchase-suggestions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ warehouseId: 'WH-HZ', from: 'soon', items: [{ sku: 'SKU-A', leadTimeDays: 0, packSize: 10 }] }) });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toMatch(/from[\s\S]*leadTimeDays|leadTimeDays[\s\S]*from/);

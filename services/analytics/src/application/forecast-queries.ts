@@ -72,6 +72,18 @@ export class ForecastQueries {
     return { sku: r.sku, warehouseId: r.warehouseId ?? null, historyDays: days, history: series, ...f };
   }
 
+  /** SKUs a warehouse stocks or has shipped (projected stock levels and allocations), sorted. */
+  async warehouseSkus(warehouseId: string): Promise<string[]> {
+    const s = this.schema;
+    const rows = (
+      await this.pool.query(
+        `SELECT "sku" FROM ${table(s, 'stock_level')} WHERE "warehouse_id" = $1 UNION SELECT "sku" FROM ${table(s, 'allocation')} WHERE "warehouse_id" = $1 ORDER BY 1`,
+        [warehouseId],
+      )
+    ).rows as { sku: string }[];
+    return rows.map((r) => r.sku);
+  }
+
   /** One suggestion per item for one warehouse: its SKU x warehouse forecast, available stock from the projected stock levels. */
   async purchaseSuggestions(warehouseId: string, from: string, items: PurchaseRequestItem[]): Promise<{ warehouseId: string; from: string; suggestions: (PurchaseSuggestion & { forecastModel: string })[] }> {
     const suggestions: (PurchaseSuggestion & { forecastModel: string })[] = [];

@@ -126,7 +126,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The purchase list of one warehouse: every SKU it stocks or ships, one lead time / pack size / service level for all, largest suggestion first (per-SKU terms: POST) */
+        get: operations["ForecastController_warehouseList"];
         put?: never;
         /** Purchase suggestions for one warehouse: forecast demand over lead time + safety stock - available - inbound, rounded up to packs */
         post: operations["ForecastController_purchase"];
@@ -434,6 +435,32 @@ export interface operations {
                 sku: string;
                 /** @description Forecast the SKU x warehouse series (units allocated from it) */
                 warehouseId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ForecastController_warehouseList: {
+        parameters: {
+            query: {
+                /** @description First forecast day (YYYY-MM-DD) */
+                from: string;
+                /** @description Lead time applied to every SKU (days) */
+                leadTimeDays?: number;
+                /** @description Pack size applied to every SKU */
+                packSize?: number;
+                serviceLevel?: number;
+                warehouseId: string;
             };
             header?: never;
             path?: never;

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ForecastView } from '../../application/forecast-queries';
 import { AnalyticsRuntime } from '../../infra/analytics-runtime';
-import { ForecastQueryDto, PurchaseSuggestionsDto } from './dto/analytics.dto';
+import { ForecastQueryDto, PurchaseSuggestionsDto, WarehouseSuggestionsQueryDto } from './dto/analytics.dto';
 
 @ApiTags('forecast and purchasing')
 @Controller('api/analytics')
@@ -24,5 +24,17 @@ export class ForecastController {
   @ApiOperation({ summary: 'Purchase suggestions for one warehouse: forecast demand over lead time + safety stock - available - inbound, rounded up to packs' })
   purchase(@Body() body: PurchaseSuggestionsDto) {
     return this.runtime.forecasts.purchaseSuggestions(body.warehouseId, body.from, body.items);
+  }
+
+  @Get('purchase-suggestions')
+  @ApiOperation({ summary: 'The purchase list of one warehouse: every SKU it stocks or ships, one lead time / pack size / service level for all, largest suggestion first (per-SKU terms: POST)' })
+  async warehouseList(@Query() q: WarehouseSuggestionsQueryDto) {
+    const skus = await this.runtime.forecasts.warehouseSkus(q.warehouseId);
+    const r = await this.runtime.forecasts.purchaseSuggestions(
+      q.warehouseId,
+      q.from,
+      skus.map((sku) => ({ sku, leadTimeDays: q.leadTimeDays ?? 7, packSize: q.packSize ?? 1, serviceLevel: q.serviceLevel })),
+    );
+    return { ...r, suggestions: [...r.suggestions].sort((a, b) => b.suggestedQuantity - a.suggestedQuantity || (a.sku < b.sku ? -1 : 1)) };
   }
 }

@@ -94,3 +94,11 @@ export class DailyReconciliationQueryDto {
   @ApiProperty({ description: 'Local day of payment (YYYY-MM-DD)', example: '2026-06-10' }) @Matches(DAY_PATTERN) day!: string;
   @ApiPropertyOptional({ enum: ['json', 'csv', 'xlsx'], default: 'json' }) @IsOptional() @IsIn(['json', 'csv', 'xlsx']) format?: 'json' | 'csv' | 'xlsx';
 }
+
+export class WarehouseSuggestionsQueryDto {
+  @ApiProperty() @IsString() @Length(1, 64) warehouseId!: string;
+  @ApiProperty({ description: 'First forecast day (YYYY-MM-DD)' }) @Matches(DAY_PATTERN) from!: string;
+  @ApiPropertyOptional({ default: 7, description: 'Lead time applied to every SKU (days)' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(120) leadTimeDays?: number;
+  @ApiPropertyOptional({ default: 1, description: 'Pack size applied to every SKU' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) packSize?: number;
+  @ApiPropertyOptional({ default: 0.95 }) @IsOptional() @Type(() => Number) @IsNumber() @Min(0.5) @Max(0.999) serviceLevel?: number;
+}

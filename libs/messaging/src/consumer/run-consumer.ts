@@ -593,8 +593,10 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
 
   const join = (async () => {
     if (ownPublisher) await retryInfrastructure('dlq-publisher', () => ownPublisher.connect());
+    if (stopping.signal.aborted) return;
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics.map((t) => names.physical(t)), fromBeginning: options.fromBeginning ?? true });
+    if (stopping.signal.aborted) return;
     await consumer.run({
       autoCommit: true,
       // Offsets are resolved after the transaction that applied them committed.
@@ -613,9 +615,10 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
     stop() {
       stopped ??= (async () => {
         stopping.abort();
-        await join.catch(() => undefined);
-        // kafkajs waits for the batch in hand, commits resolved offsets and sends LeaveGroup.
+        // At once, even while the group is still being joined in the background: kafkajs waits
+        // for the batch in hand, commits resolved offsets and sends LeaveGroup.
         await consumer.disconnect();
+        await join.catch(() => undefined);
         await ownPublisher?.disconnect();
         forgetReadiness(component);
       })();

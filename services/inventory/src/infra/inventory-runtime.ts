@@ -1,7 +1,19 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, type MessagingLogger } from '@flowline/messaging';
+import {
+  backoffDelay,
+  createKafka,
+  ensureTopics,
+  errorMessage,
+  EventPublisher,
+  EventRelay,
+  forgetReadiness,
+  messagingLoggerOf,
+  reportReadiness,
+  sleep,
+  type MessagingLogger,
+} from '@flowline/messaging';
 import { PlatformConfig } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -16,6 +28,9 @@ import { INVENTORY_STREAM_PREFIXES, inventoryRelayRoute, PUBLISHED_STORED_TYPES 
 import { inventorySettingsFromEnv, type InventorySettings } from './inventory-settings';
 import { inventoryMetrics } from './inventory.metrics';
 import { PgInventoryStore, type WarehouseRow } from './pg-inventory-store';
+
+/** Readiness component of the Kafka side (topics, producer, relay). */
+export const MESSAGING_COMPONENT = 'inventory messaging';
 
 /**
  * Wires inventory's adapters around the platform's DataSource (its pg pool): event store,
@@ -40,6 +55,9 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
   private sweeper?: NodeJS.Timeout;
   private sweeping = false;
   private warehouseCache?: { at: number; rows: WarehouseRow[] };
+  private topicsStep?: Promise<void>;
+  private starting: Promise<void> = Promise.resolve();
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -83,22 +101,74 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
     this.service = new InventoryService(this.store, this.uow, this.events, () => this.warehouses());
   }
 
+  /**
+   * Starts the expiry sweeper at once and the Kafka side (topics, relay, command consumer) in the
+   * background, so HTTP and gRPC serve within seconds of a restart (a consumer group rejoin after
+   * a crash waits for the old member's session). Until topics, producer and relay are up the
+   * `inventory messaging` component reports not ready; failures are retried with backoff.
+   */
   async onApplicationBootstrap(): Promise<void> {
     const s = this.settings;
-    if (!this.config.kafka || (!s.consume && !s.relay)) return;
-    const logger = this.messagingLogger();
-    this.kafka = createKafka({ brokers: this.config.kafka.brokers, clientId: 'inventory' });
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      await ensureTopics(admin, [Topics.inventoryCommands, Topics.inventoryEvents], { partitions: s.partitions, prefix: s.topicPrefix });
-    } finally {
-      await admin.disconnect();
+    if (s.expirySweepMs > 0) {
+      this.sweeper = setInterval(() => void this.sweepExpiries(), s.expirySweepMs);
+      this.sweeper.unref();
     }
-    if (s.relay) {
-      this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: s.topicPrefix, maxBatchSize: s.relayBatch });
-      await this.publisher.connect();
-      this.relay = new EventRelay({
+    if (!this.config.kafka || (!s.consume && !s.relay)) return;
+    const brokers = this.config.kafka.brokers;
+    reportReadiness(MESSAGING_COMPONENT, false, 'starting: topics, producer and relay');
+    // Topics first, briefly awaited (clients that subscribe right after boot find them); an
+    // unreachable broker does not hold the boot: the background below keeps trying.
+    this.kafka = createKafka({ brokers, clientId: 'inventory' });
+    await Promise.race([this.ensureTopicsOnce().catch(() => undefined), sleep(5_000)]);
+    this.starting = (async () => {
+      for (let attempt = 0; !this.abort.signal.aborted; attempt++) {
+        try {
+          await this.startKafka(brokers);
+          reportReadiness(MESSAGING_COMPONENT, true);
+          this.log.log(`inventory running: consumer ${s.consume ? s.consumerGroup : 'off'}, relay ${s.relay ? 'on' : 'off'}, strategy ${s.strategy.name}`);
+          return;
+        } catch (e) {
+          reportReadiness(MESSAGING_COMPONENT, false, errorMessage(e));
+          this.log.warn(`inventory messaging could not start (attempt ${attempt + 1}); retrying: ${errorMessage(e)}`);
+          if (!(await sleep(backoffDelay(attempt, { initialMs: 500, maxMs: 10_000 }), this.abort.signal))) return;
+        }
+      }
+    })();
+  }
+
+  /** Creates the topics (once; a failed attempt is forgotten so the next one tries again). */
+  private ensureTopicsOnce(): Promise<void> {
+    const kafka = this.kafka;
+    if (!kafka) return Promise.reject(new Error('no Kafka client'));
+    const s = this.settings;
+    this.topicsStep ??= (async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, [Topics.inventoryCommands, Topics.inventoryEvents], { partitions: s.partitions, prefix: s.topicPrefix });
+      } finally {
+        await admin.disconnect();
+      }
+    })().catch((e: unknown) => {
+      this.topicsStep = undefined;
+      throw e;
+    });
+    return this.topicsStep;
+  }
+
+  /** Each step once: a retry after a failure goes on from where it stopped. */
+  private async startKafka(brokers: string[]): Promise<void> {
+    const s = this.settings;
+    const logger = this.messagingLogger();
+    this.kafka ??= createKafka({ brokers, clientId: 'inventory' });
+    await this.ensureTopicsOnce();
+    if (s.relay && !this.relay) {
+      if (!this.publisher) {
+        const publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: s.topicPrefix, maxBatchSize: s.relayBatch });
+        await publisher.connect();
+        this.publisher = publisher;
+      }
+      const relay = new EventRelay({
         name: 'inventory',
         store: this.events,
         publisher: this.publisher,
@@ -111,10 +181,11 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
         batchSize: s.relayBatch,
         logger,
       });
-      await this.relay.start();
+      await relay.start();
+      this.relay = relay;
     }
-    if (s.consume) {
-      this.consumer = new GroupCommitConsumer({
+    if (s.consume && !this.consumer && !this.abort.signal.aborted) {
+      const consumer = new GroupCommitConsumer({
         kafka: this.kafka,
         groupId: s.consumerGroup,
         topics: [Topics.inventoryCommands],
@@ -122,6 +193,8 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
         maxBatchSize: s.batchMax,
         lingerMs: s.lingerMs,
         logger,
+        // Joined in the background: the API serves while the group rebalances.
+        awaitJoin: false,
         processBatch: commandBatchHandler({
           group: s.consumerGroup,
           execute: (commands) => this.uow.execute(commands),
@@ -130,13 +203,14 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
           logger,
         }),
       });
-      await this.consumer.start();
+      await consumer.start();
+      this.consumer = consumer;
     }
-    if (s.expirySweepMs > 0) {
-      this.sweeper = setInterval(() => void this.sweepExpiries(), s.expirySweepMs);
-      this.sweeper.unref();
-    }
-    this.log.log(`inventory running: consumer ${s.consume ? s.consumerGroup : 'off'}, relay ${s.relay ? 'on' : 'off'}, strategy ${s.strategy.name}`);
+  }
+
+  /** Resolves once the Kafka side started (tests and the benchmark; the service never waits for it). */
+  async messagingReady(): Promise<void> {
+    await this.starting;
   }
 
   /** Releases reserve-on-placement holds whose expiry is due. Safe on every replica at once. */
@@ -166,7 +240,10 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.abort.abort();
     if (this.sweeper) clearInterval(this.sweeper);
+    await this.starting;
+    forgetReadiness(MESSAGING_COMPONENT);
     await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
     await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
     await this.publisher?.disconnect().catch(() => undefined);

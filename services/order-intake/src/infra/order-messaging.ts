@@ -1,6 +1,19 @@
 import { Topics } from '@flowline/contracts';
 import type { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, ensureTopics, EventPublisher, EventRelay, runConsumer, type ConsumerHandle, type MessagingLogger } from '@flowline/messaging';
+import {
+  backoffDelay,
+  createKafka,
+  ensureTopics,
+  errorMessage,
+  EventPublisher,
+  EventRelay,
+  forgetReadiness,
+  reportReadiness,
+  runConsumer,
+  sleep,
+  type ConsumerHandle,
+  type MessagingLogger,
+} from '@flowline/messaging';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { ORDER_STREAM_PREFIX } from '../domain/order.events';
@@ -12,6 +25,8 @@ import { PROCESS_MANAGER_TOPICS, processManagerHandler, toProcessEvent } from '.
 
 export const PROCESS_MANAGER_GROUP = 'order-intake.process-manager';
 export const RELAY_NAME = 'order-intake';
+/** Readiness component of the Kafka side (topics, producer, relay). */
+export const MESSAGING_COMPONENT = 'order-intake messaging';
 
 /** Topics order-intake writes to or reads from (created with explicit partitions at start). */
 export const ORDER_INTAKE_TOPICS = [
@@ -52,25 +67,83 @@ export class OrderMessaging {
   private timer: NodeJS.Timeout | null = null;
   private scanning: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private topicsStep?: Promise<void>;
+  private starting: Promise<void> = Promise.resolve();
+  private readonly abort = new AbortController();
 
   constructor(private readonly o: OrderMessagingOptions) {}
 
+  /**
+   * Starts the reservation timer at once and the Kafka side (topics, relay, process manager) in
+   * the background: HTTP and gRPC serve within seconds of a restart instead of waiting for the
+   * consumer group to rebalance (kafkajs joins in the background too). Until topics, producer and
+   * relay are up the `order-intake messaging` component reports not ready; an unreachable broker
+   * or database is retried with backoff.
+   */
   async start(): Promise<void> {
     const o = this.o;
-    if (o.relay || o.processManager) {
-      this.kafka = createKafka({ brokers: o.brokers, clientId: 'order-intake' });
-      const admin = this.kafka.admin();
+    if (o.timeoutScanIntervalMs > 0) {
+      const clock = o.clock ?? (() => new Date());
+      this.timer = setInterval(() => {
+        this.scanning = this.scanning
+          .then(() => o.timeoutJob.runOnce(clock().toISOString()))
+          .catch((e: unknown) => o.logger.warn('reservation timer scan failed', { error: String(e) }));
+      }, o.timeoutScanIntervalMs);
+      this.timer.unref();
+    }
+    if (!(o.relay || o.processManager)) return;
+    reportReadiness(MESSAGING_COMPONENT, false, 'starting: topics, producer and relay');
+    // Topics first, briefly awaited (clients that subscribe right after boot find them); an
+    // unreachable broker does not hold the boot: the background below keeps trying.
+    this.kafka = createKafka({ brokers: o.brokers, clientId: 'order-intake' });
+    await Promise.race([this.ensureTopicsOnce().catch(() => undefined), sleep(5_000)]);
+    this.starting = (async () => {
+      for (let attempt = 0; !this.stopped; attempt++) {
+        try {
+          await this.startKafka();
+          reportReadiness(MESSAGING_COMPONENT, true);
+          return;
+        } catch (e) {
+          reportReadiness(MESSAGING_COMPONENT, false, errorMessage(e));
+          o.logger.warn('order-intake messaging could not start; retrying', { attempt: attempt + 1, error: errorMessage(e) });
+          if (!(await sleep(backoffDelay(attempt, { initialMs: 500, maxMs: 10_000 }), this.abort.signal))) return;
+        }
+      }
+    })();
+  }
+
+  /** Creates the topics (once; a failed attempt is forgotten so the next one tries again). */
+  private ensureTopicsOnce(): Promise<void> {
+    const kafka = this.kafka;
+    if (!kafka) return Promise.reject(new Error('no Kafka client'));
+    const o = this.o;
+    this.topicsStep ??= (async () => {
+      const admin = kafka.admin();
       await admin.connect();
       try {
         await ensureTopics(admin, ORDER_INTAKE_TOPICS, { partitions: o.partitions, prefix: o.topicPrefix });
       } finally {
         await admin.disconnect();
       }
-    }
-    if (o.relay && this.kafka) {
-      this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: o.topicPrefix });
-      await this.publisher.connect();
-      this.relay = new EventRelay({
+    })().catch((e: unknown) => {
+      this.topicsStep = undefined;
+      throw e;
+    });
+    return this.topicsStep;
+  }
+
+  /** Each step once: a retry after a failure goes on from where it stopped. */
+  private async startKafka(): Promise<void> {
+    const o = this.o;
+    this.kafka ??= createKafka({ brokers: o.brokers, clientId: 'order-intake' });
+    await this.ensureTopicsOnce();
+    if (o.relay && !this.relay) {
+      if (!this.publisher) {
+        const publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: o.topicPrefix });
+        await publisher.connect();
+        this.publisher = publisher;
+      }
+      const relay = new EventRelay({
         name: RELAY_NAME,
         store: o.eventStore,
         publisher: this.publisher,
@@ -81,9 +154,10 @@ export class OrderMessaging {
         // An event this build cannot map (a newer type in a rolling deploy) is parked, not a stop.
         parkingTopic: Topics.orderEvents,
       });
-      await this.relay.start();
+      await relay.start();
+      this.relay = relay;
     }
-    if (o.processManager && this.kafka) {
+    if (o.processManager && !this.consumer && !this.stopped) {
       this.consumer = await runConsumer({
         // The topic prefix isolates environments (and test files) sharing a broker: their
         // consumer groups must be apart too, or members subscribed to other topics share it.
@@ -102,24 +176,28 @@ export class OrderMessaging {
         batch: { maxMessages: 32 },
         accept: (envelope, topic) => toProcessEvent(topic, envelope) !== null,
         handler: processManagerHandler(o.runner),
+        // The group is joined in the background (a rejoin after a crash waits for the old
+        // member's session to expire); the API serves meanwhile.
+        awaitJoin: false,
+        onFatal: (e) => o.logger.error('process manager consumer gave up', { error: errorMessage(e) }),
       });
     }
-    if (o.timeoutScanIntervalMs > 0) {
-      const clock = o.clock ?? (() => new Date());
-      this.timer = setInterval(() => {
-        this.scanning = this.scanning
-          .then(() => o.timeoutJob.runOnce(clock().toISOString()))
-          .catch((e: unknown) => o.logger.warn('reservation timer scan failed', { error: String(e) }));
-      }, o.timeoutScanIntervalMs);
-      this.timer.unref();
-    }
+  }
+
+  /** Resolves once the Kafka side started (tests; the service itself never waits for it). */
+  async ready(): Promise<void> {
+    await this.starting;
+    await this.consumer?.joined;
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.abort.abort();
     if (this.timer) clearInterval(this.timer);
     await this.scanning;
+    await this.starting;
+    forgetReadiness(MESSAGING_COMPONENT);
     await this.consumer?.stop();
     await this.relay?.stop();
     await this.publisher?.disconnect();

@@ -72,6 +72,8 @@ export async function runBatchConsumer<Tx extends SqlQueryable>(options: BatchCo
     ...(options.paused ? { paused: options.paused } : {}),
     ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    // The group is joined in the background: a restarted service serves before the rebalance.
+    awaitJoin: false,
     processBatch: async (items) => {
       const positioned: PositionedEvent[] = items.map((i) => ({
         event: asTrackedEvent(i.envelope),

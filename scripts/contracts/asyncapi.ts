@@ -66,12 +66,13 @@ function eventSchemas(): Map<string, Schema> {
       }
     };
     visit(used);
+    if ('$ref' in envelopeRoot) throw new Error('PublishedEnvelope must generate a plain object schema');
     out.set(`${def.type}.v${def.schemaVersion}`, {
       $schema: 'http://json-schema.org/draft-07/schema#',
       $id: `urn:flowline:schema:${def.type}.v${def.schemaVersion}`,
+      ...envelopeRoot,
       title: `${def.type} v${def.schemaVersion}`,
       description: `${def.kind === 'command' ? 'Command' : 'Integration event'} ${def.type} (context ${def.context}, topic ${def.topic}, key ${def.partitionKey ?? 'orderId'}) in its Flowline envelope. Generated from libs/contracts by scripts/contracts/asyncapi.ts.`,
-      ...envelopeRoot,
       properties: {
         ...(envelopeRoot.properties ?? {}),
         type: { type: 'string', const: def.type },

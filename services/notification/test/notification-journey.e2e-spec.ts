@@ -198,6 +198,21 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     }
   });
 
+  it('previews a template against the real order (ICU zh-CN / en, e-mail HTML layout); bad input names the fields', async () => {
+    const zh = await api('POST', '/api/notifications/preview', { template: 'order_shipped', channel: 'sms', orderId, event: { type: 'OrderShipped', data: { carrier: '京东物流', trackingNumber: 'JDX001' } } });
+    expect(zh.status, JSON.stringify(zh.json)).toBe(200);
+    expect(zh.json.message).toEqual({ kind: 'text', text: '【Flowline】您的订单JD-900001已发货，京东物流运单号JDX001，请留意查收。' });
+    const en = await api('POST', '/api/notifications/preview', { template: 'order_paid', channel: 'email', locale: 'en', orderId, event: { type: 'OrderPaid', data: { amount: 100, paidAt: '2026-12-04T16:05:00.000Z' } } });
+    expect(en.json.message).toEqual({ kind: 'email', subject: 'Order JD-900001 paid', text: 'Hello, we received CN¥1.00 for order JD-900001 (3 items) on 12/05/2026, 00:05.' });
+    expect(en.json.html).toContain('<title>Order JD-900001 paid</title>');
+    const bad = await api('POST', '/api/notifications/preview', { template: 'order_paid', channel: 'pager', orderId, extra: 1 });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors.map((e: { field: string }) => e.field).sort()).toEqual(['channel', 'extra']);
+    const unknown = await api('POST', '/api/notifications/preview', { template: 'nope', channel: 'sms', orderId });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.code).toBe('TEMPLATE_NOT_FOUND');
+  });
+
   it('the same events redelivered (to two instances) send nothing again', async () => {
     await publish(Topics.orderEvents, ...journey, ...journey);
     // A later marker event proves the redeliveries were consumed before we count.

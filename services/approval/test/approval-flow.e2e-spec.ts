@@ -1,4 +1,6 @@
-import { anOrderSubmission, grandTotalOf, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { Topics, type EventEnvelope } from '@flowline/contracts';
+import { createKafka, EventPublisher } from '@flowline/messaging';
+import { anOrderSubmission, grandTotalOf, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, Cluster, eventually } from './support/cluster';
 
@@ -11,11 +13,18 @@ import { call, Cluster, eventually } from './support/cluster';
 
 const cluster = new Cluster(testTopicPrefix());
 const SKU = 'CUSTOM-TEA-SET';
+const CUP = 'TEA-CUP-01';
+const NO_STOCK = 'TEA-TRAY-09';
+/** Stands in for the fulfillment service: publishes what it would on fulfillment.events.v1. */
+const fulfillment = new EventPublisher({ kafka: createKafka({ brokers: kafkaBrokers(), clientId: `fake-fulfillment-${uniqueSuffix()}` }), topicPrefix: cluster.prefix });
 const actors = {
   sales: { 'x-actor-id': 'u-sales-01', 'x-actor-role': 'sales' },
   designer: { 'x-actor-id': 'u-design-01', 'x-actor-role': 'designer' },
   cost: { 'x-actor-id': 'u-cost-01', 'x-actor-role': 'cost_accountant' },
   gm: { 'x-actor-id': 'u-gm-01', 'x-actor-role': 'general_manager' },
+  cs: { 'x-actor-id': 'u-cs-01', 'x-actor-role': 'customer_service' },
+  warehouse: { 'x-actor-id': 'u-wh-01', 'x-actor-role': 'warehouse' },
+  finance: { 'x-actor-id': 'u-fin-01', 'x-actor-role': 'finance' },
 } as const;
 type Who = keyof typeof actors;
 
@@ -23,10 +32,10 @@ const intake = (method: string, path: string, body?: unknown) => call(cluster.pr
 const approval = (method: string, path: string, body?: unknown, who?: Who, key?: string) =>
   call(cluster.procs.approval.httpUrl, method, path, body, { ...(who ? actors[who] : {}), ...(key ? { 'idempotency-key': key } : {}) });
 
-async function placeCustomOrder(): Promise<string> {
+async function placeCustomOrder(category = 'custom'): Promise<string> {
   const submission = anOrderSubmission({
     channelOrderId: `TM${Date.now()}${uniqueSuffix()}`,
-    lines: [{ lineId: 'L1', sku: SKU, title: '定制茶具套装（刻字）', quantity: 1, unitPrice: 880_000, lineDiscount: 0, category: 'custom' }],
+    lines: [{ lineId: 'L1', sku: SKU, title: '定制茶具套装（刻字）', quantity: 1, unitPrice: 880_000, lineDiscount: 0, category }],
   });
   const placed = await intake('POST', '/api/orders', submission);
   expect(placed.status, JSON.stringify(placed.json)).toBe(201);
@@ -70,9 +79,57 @@ beforeAll(async () => {
   expect((await call(inv, 'PUT', `/api/stock/skus/${SKU}`, { name: '定制茶具套装' })).status).toBe(200);
   const received = await call(inv, 'POST', '/api/stock/receipts', { sku: SKU, warehouseId: 'WH-HZ-01', quantity: 100, reference: 'PO-E2E' });
   expect(received.status, JSON.stringify(received.json)).toBe(201);
+  for (const [sku, name] of [[CUP, '配套茶杯'], [NO_STOCK, '茶盘']]) expect((await call(inv, 'PUT', `/api/stock/skus/${sku}`, { name })).status).toBe(200);
+  expect((await call(inv, 'POST', '/api/stock/receipts', { sku: CUP, warehouseId: 'WH-HZ-01', quantity: 100, reference: 'PO-E2E-2' })).status).toBe(201);
+  await fulfillment.connect();
 }, 300_000);
 
-afterAll(() => cluster.stop(), 120_000);
+afterAll(async () => {
+  await fulfillment.disconnect().catch(() => undefined);
+  await cluster.stop();
+}, 120_000);
+
+async function packed(orderId: string, shipmentId: string): Promise<void> {
+  const envelope: EventEnvelope = {
+    eventId: `evt-${uniqueSuffix()}`,
+    type: 'ShipmentPacked',
+    schemaVersion: 1,
+    streamId: `shipment-${shipmentId}`,
+    streamPosition: 0,
+    occurredAt: new Date().toISOString(),
+    correlationId: `corr-${orderId}`,
+    causationId: null,
+    actor: { kind: 'user', id: 'u-wh-01', role: 'warehouse' },
+    data: { orderId, shipmentId, waybillNo: `SF${uniqueSuffix()}`, warehouseId: 'WH-HZ-01' },
+  };
+  await fulfillment.publish([{ topic: Topics.fulfillmentEvents, key: orderId, envelope }]);
+}
+
+async function timeline(orderId: string, until: (types: string[]) => boolean, what: string): Promise<{ type: string; what: { zh: string } }[]> {
+  return eventually(what, async () => {
+    const r = await call(cluster.procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`);
+    const items = (r.json?.timeline ?? []) as { type: string; what: { zh: string } }[];
+    return until(items.map((t) => t.type)) ? items : undefined;
+  });
+}
+
+/** A change request raised by customer service, taken through CS -> warehouse (-> finance) approvals. */
+async function raiseAndApprove(orderId: string, body: Record<string, unknown>, opts: { finance?: boolean; who?: Who } = {}) {
+  const raised = await approval('POST', '/api/change-requests', { orderId, ...body }, opts.who ?? 'cs', `k-${uniqueSuffix()}`);
+  expect(raised.status, JSON.stringify(raised.json)).toBe(201);
+  const id = raised.json!.approvalId as string;
+  await decide(id, 'cs_review', 'approve', 'cs');
+  await decide(id, 'warehouse_review', 'approve', 'warehouse');
+  if (opts.finance ?? true) await decide(id, 'finance_review', 'approve', 'finance');
+  return raised.json!;
+}
+
+async function changeOf(approvalId: string, status: string): Promise<Record<string, any>> {
+  return eventually(`change ${approvalId} ${status}`, async () => {
+    const r = await approval('GET', `/api/approvals/${approvalId}`);
+    return r.json?.change?.status === status ? r.json : undefined;
+  });
+}
 
 describe('approval chains across services', () => {
   it('a custom order goes sales -> designer -> cost accountant -> general manager, then to ready_to_ship', async () => {
@@ -190,5 +247,103 @@ describe('approval chains across services', () => {
       outcomes.push(final.status as string);
     }
     console.log(`approve vs cancel outcomes: ${outcomes.join(', ')}`);
+  }, 300_000);
+});
+
+describe('order change requests (订单变更)', () => {
+  it('adding a line: CS -> warehouse -> finance with the diff and price difference; stock reserved on approval; applied to the order as one event', async () => {
+    const orderId = await placeCustomOrder('tea');
+    const before = await orderStage(orderId, 'ready_to_ship');
+    const raised = await raiseAndApprove(orderId, { addLines: [{ lineId: 'L2', sku: CUP, title: '配套茶杯', quantity: 2, unitPrice: 8_800 }], note: '客户加购茶杯' }, { finance: false });
+    expect(raised).toMatchObject({ kind: 'change', chain: 'order-change', currentStep: 'cs_review' });
+    expect(raised.change.diff).toMatchObject({ lines: { added: [{ lineId: 'L2', sku: CUP, quantity: 2 }], removed: [], changed: [] }, priceDifference: 17_600 });
+    expect(raised.change.diff.totals.before.grandTotal).toBe(before.totals.grandTotal);
+    await decide(raised.approvalId, 'finance_review', 'approve', 'finance', { comment: '差价 176 元待补款' });
+
+    const approved = await changeOf(raised.approvalId, 'approved');
+    expect(approved.change.reservationId).toBe(`chg-${raised.approvalId}`);
+    const reservation = await call(cluster.procs.inventory.httpUrl, 'GET', `/api/stock/reservations/chg-${raised.approvalId}`);
+    expect(reservation.status, JSON.stringify(reservation.json)).toBe(200);
+    expect(JSON.stringify(reservation.json)).toContain(CUP);
+    const changed = await eventually('order changed', async () => {
+      const r = await intake('GET', `/api/orders/${orderId}`);
+      return r.json?.lines?.length === 2 ? r.json : undefined;
+    });
+    expect(changed.totals.grandTotal).toBe(before.totals.grandTotal + 17_600);
+    expect(changed.stage).toBe('ready_to_ship');
+    const t = await timeline(orderId, (types) => types.includes('OrderChanged'), 'OrderChanged on the timeline');
+    expect(t.filter((x) => x.type === 'OrderChanged')).toHaveLength(1);
+    expect(t.find((x) => x.type === 'OrderChanged')!.what.zh).toContain('+L2');
+    for (const type of ['ApprovalRequested', 'ApprovalStepApproved', 'ApprovalGranted', 'ChangeApproved']) expect(t.map((x) => x.type)).toContain(type);
+  }, 180_000);
+
+  it('a change adding a line without stock is refused whole: nothing reserved, the order unchanged', async () => {
+    const orderId = await placeCustomOrder('tea');
+    const before = await orderStage(orderId, 'ready_to_ship');
+    const raised = await raiseAndApprove(orderId, { addLines: [{ lineId: 'L2', sku: CUP, title: '配套茶杯', quantity: 1, unitPrice: 8_800 }, { lineId: 'L3', sku: NO_STOCK, title: '茶盘', quantity: 1, unitPrice: 15_000 }] });
+    const refused = await changeOf(raised.approvalId, 'refused');
+    expect(refused.change.refusal).toMatchObject({ code: 'CHANGE_NO_STOCK' });
+    expect(refused.change.refusal.reason).toContain(NO_STOCK);
+    await timeline(orderId, (types) => types.includes('ChangeRefused'), 'ChangeRefused on the timeline');
+    const after = await intake('GET', `/api/orders/${orderId}`);
+    expect(after.json).toMatchObject({ stage: 'ready_to_ship', totals: before.totals });
+    expect(after.json!.lines).toHaveLength(1);
+    // All-or-nothing: the cup that was in stock was not reserved either.
+    const reservation = await call(cluster.procs.inventory.httpUrl, 'GET', `/api/stock/reservations/chg-${raised.approvalId}`);
+    expect(JSON.stringify(reservation.json)).not.toMatch(/"status":"reserved"/);
+  }, 180_000);
+
+  it('frozen after packing: refused naming the shipment; a general manager override is recorded on the timeline', async () => {
+    const orderId = await placeCustomOrder('tea');
+    await orderStage(orderId, 'ready_to_ship');
+    const shipmentId = `SHP-${uniqueSuffix()}`;
+    await packed(orderId, shipmentId);
+    await orderStage(orderId, 'packed');
+    const body = { orderId, quantities: [{ lineId: 'L1', quantity: 2 }] };
+    const frozen = await eventually('the freeze', async () => {
+      const r = await approval('POST', '/api/change-requests', body, 'cs');
+      return r.status === 409 ? r : undefined;
+    });
+    expect(frozen.json).toMatchObject({ code: 'CHANGE_FROZEN', details: { shipmentIds: [shipmentId] } });
+    expect(frozen.json!.message).toContain(shipmentId);
+    const notGm = await approval('POST', '/api/change-requests', { ...body, override: { reason: '客户加急' } }, 'cs');
+    expect(notGm.json).toMatchObject({ code: 'CHANGE_OVERRIDE_NOT_ALLOWED' });
+    const overridden = await approval('POST', '/api/change-requests', { ...body, override: { reason: '客户加急，仓库可拆包' } }, 'gm', `k-${uniqueSuffix()}`);
+    expect(overridden.status, JSON.stringify(overridden.json)).toBe(201);
+    const t = await timeline(orderId, (types) => types.includes('ApprovalFreezeOverridden'), 'override on the timeline');
+    expect(t.find((x) => x.type === 'ApprovalFreezeOverridden')!.what.zh).toContain(shipmentId);
+  }, 180_000);
+
+  it('an approved change racing packing has exactly one outcome: applied, or refused with its stock given back', async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const orderId = await placeCustomOrder('tea');
+      await orderStage(orderId, 'ready_to_ship');
+      const raised = await raiseAndApprove(orderId, { addLines: [{ lineId: 'L2', sku: CUP, title: '配套茶杯', quantity: 1, unitPrice: 8_800 }] }, { finance: false });
+      // The last approval and the warehouse packing go at once; packing is published a little later each round.
+      await Promise.all([decide(raised.approvalId, 'finance_review', 'approve', 'finance'), new Promise((r) => setTimeout(r, i * 400)).then(() => packed(orderId, `SHP-${i}-${uniqueSuffix()}`))]);
+      const t = await timeline(orderId, (types) => types.includes('OrderPacked') && (types.includes('OrderChanged') || types.includes('OrderChangeRefused')), 'the change outcome');
+      await new Promise((r) => setTimeout(r, 1000));
+      const types = (await timeline(orderId, () => true, 'timeline')).map((x) => x.type);
+      const applied = types.filter((x) => x === 'OrderChanged').length;
+      const refused = types.filter((x) => x === 'OrderChangeRefused').length;
+      expect(applied + refused, JSON.stringify(t.map((x) => x.type))).toBe(1);
+      const order = (await intake('GET', `/api/orders/${orderId}`)).json!;
+      if (applied) {
+        expect(order.lines).toHaveLength(2);
+        expect((await approval('GET', `/api/approvals/${raised.approvalId}`)).json!.change.status).toBe('approved');
+        outcomes.push('applied');
+      } else {
+        expect(order.lines).toHaveLength(1);
+        const change = await changeOf(raised.approvalId, 'refused');
+        expect(change.change.refusal.code).toBe('CHANGE_REFUSED_BY_ORDER');
+        await eventually('change stock released', async () => {
+          const r = await call(cluster.procs.inventory.httpUrl, 'GET', `/api/stock/reservations/chg-${raised.approvalId}`);
+          return /released/.test(JSON.stringify(r.json)) ? r : undefined;
+        });
+        outcomes.push('refused');
+      }
+    }
+    console.log(`change vs pack outcomes: ${outcomes.join(', ')}`);
   }, 300_000);
 });

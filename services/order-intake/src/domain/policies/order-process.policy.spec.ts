@@ -280,3 +280,48 @@ describe('reservation timeout', () => {
     expect(awaitingStock(state([...eventsTo('paid'), ev.held(), released]))?.movableSince).toBe('2025-11-25T09:00:00.000Z');
   });
 });
+
+describe('order process policy: approved change requests', () => {
+  const line = ORDER.lines[0];
+  const changeApproved = (approvalId = 'CHG-1'): ProcessEvent => ({
+    context: 'approval',
+    type: 'ChangeApproved',
+    data: {
+      approvalId,
+      orderId: ORDER_ID,
+      changeRequestId: approvalId,
+      diff: {
+        lines: { added: [{ lineId: 'L-ADD', sku: 'TEA-CUP-01', title: '配套茶杯', quantity: 2, unitPrice: 8800, lineDiscount: 0 }], removed: [], changed: [{ lineId: line.lineId, sku: line.sku, before: line.quantity, after: line.quantity + 1 }] },
+        totals: { before: ORDER.totals, after: ORDER.totals },
+        priceDifference: 0,
+      },
+      reservationId: `chg-${approvalId}`,
+      allocations: [{ lineId: 'L-ADD', sku: 'TEA-CUP-01', warehouseId: 'WH-HZ-01', quantity: 2 }],
+      approvedAt: T,
+    },
+  });
+
+  it('before packing: ApplyChange with the added lines, quantities and the change reservation', () => {
+    const steps = run(changeApproved(), eventsTo('ready_to_ship'));
+    expect(types(steps)).toEqual(['order:ApplyChange']);
+    expect(steps[0].command.data).toMatchObject({ changeRequestId: 'CHG-1', removed: [], quantities: [{ lineId: line.lineId, after: line.quantity + 1 }], reservationId: 'chg-CHG-1' });
+  });
+
+  it('once packed: RefuseChange naming the shipment; the same change again does nothing', () => {
+    const steps = run(changeApproved(), eventsTo('packed'));
+    expect(types(steps)).toEqual(['order:RefuseChange']);
+    expect(steps[0].command.data).toMatchObject({ reason: 'the order is packed (shipment SHP-1): the approved change is not applied' });
+    const applied = fold(orderDecider, eventsTo('ready_to_ship'));
+    const events = orderDecider.decide({ ...(run(changeApproved(), eventsTo('ready_to_ship'))[0].command as OrderCommand), metadata: commandMetadata() } as OrderCommand, applied);
+    expect(events.map((e) => e.type)).toEqual(['OrderChanged']);
+    expect(run(changeApproved(), [...eventsTo('ready_to_ship'), ...events])).toEqual([]);
+  });
+
+  it('the decider recomputes the totals from the lines: one OrderChanged with the price difference', () => {
+    const [changed] = orderDecider.decide({ ...(run(changeApproved(), eventsTo('ready_to_ship'))[0].command as OrderCommand), metadata: commandMetadata() } as OrderCommand, state(eventsTo('ready_to_ship')));
+    expect(changed).toMatchObject({ type: 'OrderChanged', data: { priceDifference: 2 * 8800 + line.unitPrice, changes: { added: ['L-ADD'], removed: [], quantities: [{ lineId: line.lineId, before: line.quantity, after: line.quantity + 1 }] } } });
+    const after = state([...eventsTo('ready_to_ship'), changed]);
+    expect(after.status === 'ready_to_ship' && after.order.totals.grandTotal).toBe(GRAND_TOTAL + 2 * 8800 + line.unitPrice);
+    expect(after.status === 'ready_to_ship' && after.reservation?.allocations.map((a) => a.lineId)).toContain('L-ADD');
+  });
+});

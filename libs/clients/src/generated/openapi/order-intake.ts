@@ -616,7 +616,7 @@ export interface components {
         };
         OrderViewDto: {
             /** @description Commands the transition table allows in this stage (flags and guards may still refuse) */
-            allowedCommands: ("PlaceOrder" | "ConfirmPayment" | "RecordStockReserved" | "RecordStockShortage" | "RequireApproval" | "RecordApproval" | "RecordRejection" | "ReleaseToFulfillment" | "RecordPacked" | "RecordShipped" | "RecordDelivered" | "Archive" | "Cancel" | "RequestRefund" | "RecordRefunded" | "PlaceHold" | "ReleaseHold" | "FlagException" | "ResolveException")[];
+            allowedCommands: ("PlaceOrder" | "ConfirmPayment" | "RecordStockReserved" | "RecordStockShortage" | "RequireApproval" | "RecordApproval" | "RecordRejection" | "ReleaseToFulfillment" | "RecordPacked" | "RecordShipped" | "RecordDelivered" | "Archive" | "Cancel" | "RequestRefund" | "RecordRefunded" | "PlaceHold" | "ReleaseHold" | "FlagException" | "ResolveException" | "ApplyChange" | "RefuseChange")[];
             approval: components["schemas"]["ApprovalDto"] | null;
             /** @description References of attached files (e.g. design drawings) */
             attachments: string[];

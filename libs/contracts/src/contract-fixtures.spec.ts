@@ -60,6 +60,8 @@ import changeApprovedJson from '../fixtures/approval/ChangeApproved.v1.json';
 import changeRefusedJson from '../fixtures/approval/ChangeRefused.v1.json';
 import fulfillmentStoppedJson from '../fixtures/fulfillment/FulfillmentStopped.v1.json';
 import freezeOverriddenJson from '../fixtures/fulfillment/FreezeOverridden.v1.json';
+import returnReceivedJson from '../fixtures/fulfillment/ReturnReceived.v1.json';
+import returnRequestedJson from '../fixtures/fulfillment/ReturnRequested.v1.json';
 import shipmentCarrierExceptionJson from '../fixtures/fulfillment/ShipmentCarrierException.v1.json';
 import shipmentInterceptRequestedJson from '../fixtures/fulfillment/ShipmentInterceptRequested.v1.json';
 import shipmentTrackingUpdatedJson from '../fixtures/fulfillment/ShipmentTrackingUpdated.v1.json';
@@ -173,6 +175,8 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   StartFulfillment: fixture('StartFulfillment')(startFulfillmentJson),
   StopFulfillment: fixture('StopFulfillment')(stopFulfillmentJson),
   FreezeOverridden: fixture('FreezeOverridden')(freezeOverriddenJson),
+  ReturnReceived: fixture('ReturnReceived')(returnReceivedJson),
+  ReturnRequested: fixture('ReturnRequested')(returnRequestedJson),
   ShipmentCarrierException: fixture('ShipmentCarrierException')(shipmentCarrierExceptionJson),
   ShipmentInterceptRequested: fixture('ShipmentInterceptRequested')(shipmentInterceptRequestedJson),
   ShipmentTrackingUpdated: fixture('ShipmentTrackingUpdated')(shipmentTrackingUpdatedJson),

@@ -113,17 +113,19 @@ beforeAll(async () => {
     ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-e2e-${uniqueSuffix()}` }],
     ['fulfillment', { FULFILLMENT_SIM_CARRIER_STEP_MS: '600', ...carriers }],
   ];
-  await Promise.all(
-    specs.map(async ([service, env]) => {
-      const db = await createTestDatabase(`e2e_${service.replace('-', '_')}`);
-      dbs.push(db);
-      procs[service] = await startServiceProcess({ service, env: { ...common, ...env, DATABASE_URL: db.url }, readyTimeoutMs: 120_000 });
-    }),
-  );
+  const start = async ([service, env]: [string, Record<string, string>]) => {
+    const db = await createTestDatabase(`e2e_${service.replace('-', '_')}`);
+    dbs.push(db);
+    procs[service] = await startServiceProcess({ service, env: { ...common, ...env, DATABASE_URL: db.url }, readyTimeoutMs: 120_000 });
+  };
+  // Fulfillment last: it receives returned units through inventory's URL.
+  await Promise.all(specs.slice(0, 3).map(start));
+  const [name, env] = specs[3];
+  await start([name, { ...env, INVENTORY_URL: procs.inventory.httpUrl }]);
   for (const [id, name, priority] of [['WH-HZ-01', '杭州仓', 1], ['WH-SH-01', '上海仓', 2]] as const) {
     expect((await inventory('PUT', `/api/stock/warehouses/${id}`, { name, priority })).status).toBe(200);
   }
-  for (const [sku, warehouseId] of [['TEA-LJ-250', 'WH-HZ-01'], ['CUP-CLAY-01', 'WH-SH-01']] as const) {
+  for (const [sku, warehouseId] of [['TEA-LJ-250', 'WH-HZ-01'], ['CUP-CLAY-01', 'WH-SH-01'], ['TEA-RET-01', 'WH-HZ-01']] as const) {
     expect((await inventory('PUT', `/api/stock/skus/${sku}`, { name: sku })).status).toBe(200);
     const received = await inventory('POST', '/api/stock/receipts', { sku, warehouseId, quantity: 100, reference: 'PO-E2E' });
     expect(received.status, JSON.stringify(received.json)).toBe(201);
@@ -285,5 +287,36 @@ describe('fulfillment across services, seen in tracking', () => {
       `物流更新（SF ${number}）：快递员正在派件`,
       `物流更新（SF ${number}）：已签收，签收人：本人`,
     ]);
+  }, 120_000);
+
+  it('a return after delivery: resellable units restocked through an inventory receipt, damaged written off, ledger clean', async () => {
+    const onHand = async () => (await inventory('GET', '/api/stock/skus/TEA-RET-01/warehouses/WH-HZ-01')).json.onHand as number;
+    const orderId = await placeAndPay([{ sku: 'TEA-RET-01', quantity: 3 }]);
+    const [parcel] = (await parcels(orderId)).shipments as Json[];
+    await scanAndPack(parcel);
+    expect((await wh('POST', `/shipments/${parcel.shipmentId}/ship`, {})).status).toBe(200);
+    const early = await wh('POST', `/shipments/${parcel.shipmentId}/returns`, { lines: [{ sku: 'TEA-RET-01', quantity: 1 }], reason: '七天无理由退货' });
+    expect(early.json).toMatchObject({ code: 'RETURN_NOT_ALLOWED' });
+    await tracked(orderId, (d) => d.order.stage === 'delivered', 'delivered in tracking');
+    await eventually('stock committed on shipment', async () => ((await onHand()) === 97 ? true : undefined));
+
+    const rma = await wh('POST', `/shipments/${parcel.shipmentId}/returns`, { rmaId: `RMA-${uniqueSuffix()}`, lines: [{ sku: 'TEA-RET-01', quantity: 2 }], reason: '七天无理由退货' });
+    expect(rma.status, JSON.stringify(rma.json)).toBe(201);
+    expect(rma.json).toMatchObject({ status: 'requested', expected: [{ sku: 'TEA-RET-01', quantity: 2 }] });
+    const tooMany = await wh('POST', `/orders/${orderId}/returns/${rma.json.rmaId}/receive`, { lines: [{ sku: 'TEA-RET-01', quantity: 3, condition: 'resellable' }] });
+    expect(tooMany.json).toMatchObject({ code: 'RETURN_QUANTITY_EXCEEDED' });
+    const received = await wh('POST', `/orders/${orderId}/returns/${rma.json.rmaId}/receive`, {
+      lines: [
+        { sku: 'TEA-RET-01', quantity: 1, condition: 'resellable' },
+        { sku: 'TEA-RET-01', quantity: 1, condition: 'damaged' },
+      ],
+    });
+    expect(received.json).toMatchObject({ status: 'received' });
+    await eventually('the resellable unit back on hand', async () => ((await onHand()) === 98 ? true : undefined));
+    const d = await tracked(orderId, (x) => x.timeline.some((t) => t.type === 'ReturnReceived'), 'return in tracking');
+    expect(d.timeline.find((t) => t.type === 'ReturnReceived')?.what.zh).toContain('TEA-RET-01×1（可售，回库）');
+    expect((await inventory('GET', '/api/stock/verify')).json).toMatchObject({ consistent: true, drifts: [] });
+    // Received once: the receipt is keyed by the RMA, a second look finds the same stock.
+    expect(await onHand()).toBe(98);
   }, 120_000);
 });

@@ -95,6 +95,20 @@ export interface FulfillmentEventDataMap {
    * change it again. `actor` is who decided, `reason` why.
    */
   FreezeOverridden: { orderId: string; actor: { id: string; role: string; name?: string }; reason: string; at: string };
+  /** A return (RMA) was opened for a delivered or refused parcel: the lines expected back. */
+  ReturnRequested: { orderId: string; shipmentId: string; rmaId: string; warehouseId: string; lines: { sku: string; quantity: number }[]; reason: string; at: string };
+  /**
+   * The returned parcel arrived: what came back and in which condition. Resellable units are
+   * restocked (an inventory receipt referencing the RMA), damaged ones written off.
+   */
+  ReturnReceived: {
+    orderId: string;
+    shipmentId: string;
+    rmaId: string;
+    warehouseId: string;
+    lines: { sku: string; quantity: number; condition: 'resellable' | 'damaged' }[];
+    at: string;
+  };
 }
 
 export type FulfillmentCommandType = keyof FulfillmentCommandDataMap;

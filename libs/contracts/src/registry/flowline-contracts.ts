@@ -146,6 +146,8 @@ const FULFILLMENT_EVENTS: Catalogue<FulfillmentEventType> = {
     ShipmentTrackingUpdated: 1,
     ShipmentCarrierException: 1,
     FreezeOverridden: 1,
+    ReturnRequested: 1,
+    ReturnReceived: 1,
   },
 };
 

@@ -34,6 +34,10 @@ export class FulfillmentApi {
     return reply(await this.runtime.handler.execute(orderId, command, meta));
   }
 
+  newId(): string {
+    return this.runtime.newId();
+  }
+
   get carrierConfigs(): CarrierConfigs {
     return this.runtime.carrierConfigs;
   }

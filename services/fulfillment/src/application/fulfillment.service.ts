@@ -29,6 +29,7 @@ export interface OrderFulfillmentView {
   stop: { reason: string; at: string } | null;
   freeze: ReturnType<typeof freezeOf>;
   shipments: ShipmentView[];
+  returns: OpenFulfillment['returns'];
   version: number;
 }
 
@@ -55,7 +56,7 @@ export function shipmentView(orderId: string, sh: Shipment): ShipmentView {
 export function orderView(o: Outcome): OrderFulfillmentView {
   if (o.state.status === 'none') throw new DomainError('FULFILLMENT_NOT_STARTED', `fulfilment of order ${o.orderId} has not started`, { orderId: o.orderId }, 'not_found');
   const s: OpenFulfillment = o.state;
-  return { orderId: s.orderId, priority: s.priority, stop: s.stop, freeze: freezeOf(s), shipments: s.shipments.map((x) => shipmentView(s.orderId, x)), version: o.revision };
+  return { orderId: s.orderId, priority: s.priority, stop: s.stop, freeze: freezeOf(s), shipments: s.shipments.map((x) => shipmentView(s.orderId, x)), returns: s.returns, version: o.revision };
 }
 
 export type ShipmentAction =
@@ -175,6 +176,22 @@ export class FulfillmentService {
     });
     if (!o) return { orderId, frozen: false, reason: null, override: null };
     return { orderId, ...o.freeze, shipped: o.shipments.some((s) => hasLeft({ status: s.status } as Shipment)) };
+  }
+
+  private run<T>(orderId: string, command: FulfillmentCommand, meta: CommandMeta, reply: (o: Outcome) => T): Promise<T> {
+    if (meta.idempotency) return this.handler.executeOnce(orderId, command, { ...meta, idempotency: meta.idempotency }, reply);
+    return this.handler.execute(orderId, command, meta).then(reply);
+  }
+
+  /** Opens a return (RMA) for a delivered or refused parcel. */
+  async requestReturn(shipmentId: string, input: { rmaId: string; lines: { sku: string; quantity: number }[]; reason: string }, meta: CommandMeta) {
+    const orderId = await this.orderIdOfShipment(shipmentId);
+    return this.run(orderId, { type: 'RequestReturn', shipmentId, ...input, at: new Date().toISOString() }, meta, (o) => orderView(o).returns.find((r) => r.rmaId === input.rmaId));
+  }
+
+  /** The returned parcel arrived: resellable units are restocked through inventory, damaged ones written off. */
+  async receiveReturn(orderId: string, rmaId: string, lines: { sku: string; quantity: number; condition: 'resellable' | 'damaged' }[], meta: CommandMeta) {
+    return this.run(orderId, { type: 'ReceiveReturn', rmaId, lines, at: new Date().toISOString() }, meta, (o) => orderView(o).returns.find((r) => r.rmaId === rmaId));
   }
 
   async overrideFreeze(orderId: string, actor: { id: string; role: string; name?: string }, reason: string, meta: CommandMeta) {

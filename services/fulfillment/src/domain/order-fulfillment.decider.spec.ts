@@ -132,3 +132,21 @@ describe('freeze after packing', () => {
     expect(f([...packedOne, overridden])).toBe(false);
   });
 });
+
+describe('returns (RMA)', () => {
+  const delivered = [...packedOne, shipped(), tracking('delivered'), { type: 'ShipmentDelivered', data: { orderId: O, shipmentId: S1, deliveredAt: T, allDelivered: true } } as FulfillmentEvent];
+  const requested: FulfillmentEvent = { type: 'ReturnRequested', data: { orderId: O, shipmentId: S1, rmaId: 'RMA-1', warehouseId: 'WH-HZ', lines: [{ sku: 'TEA-LJ', quantity: 2 }], reason: '七天无理由', at: T } };
+  it('opens a return for a delivered parcel, not for one still in the warehouse, not more than shipped', () => {
+    spec.given(delivered).when({ type: 'RequestReturn', shipmentId: S1, rmaId: 'RMA-1', lines: [{ sku: 'TEA-LJ', quantity: 2 }], reason: '七天无理由', at: T }).then([requested]);
+    spec.given(packedOne).when({ type: 'RequestReturn', shipmentId: S1, rmaId: 'RMA-1', lines: [{ sku: 'TEA-LJ', quantity: 1 }], reason: 'x', at: T }).thenThrows({ code: 'RETURN_NOT_ALLOWED' });
+    spec.given([...delivered, requested]).when({ type: 'RequestReturn', shipmentId: S1, rmaId: 'RMA-2', lines: [{ sku: 'TEA-LJ', quantity: 1 }], reason: 'x', at: T }).thenThrows({ code: 'RETURN_LINE_INVALID', details: { returnable: 0 } });
+    spec.given([...delivered, requested]).when({ type: 'RequestReturn', shipmentId: S1, rmaId: 'RMA-1', lines: [{ sku: 'TEA-LJ', quantity: 2 }], reason: '七天无理由', at: T }).then([]);
+  });
+  it('receives what came back with its condition; more than expected is refused; a repeat is a no-op', () => {
+    const received: FulfillmentEvent = { type: 'ReturnReceived', data: { orderId: O, shipmentId: S1, rmaId: 'RMA-1', warehouseId: 'WH-HZ', lines: [{ sku: 'TEA-LJ', quantity: 1, condition: 'resellable' }, { sku: 'TEA-LJ', quantity: 1, condition: 'damaged' }], at: T } };
+    const s = spec.given([...delivered, requested]).when({ type: 'ReceiveReturn', rmaId: 'RMA-1', lines: received.data.lines as never, at: T }).then([received]);
+    expect(s.status === 'open' && s.shipments[0].status).toBe('returned');
+    spec.given([...delivered, requested]).when({ type: 'ReceiveReturn', rmaId: 'RMA-1', lines: [{ sku: 'TEA-LJ', quantity: 3, condition: 'resellable' }], at: T }).thenThrows({ code: 'RETURN_QUANTITY_EXCEEDED' });
+    spec.given([...delivered, requested, received]).when({ type: 'ReceiveReturn', rmaId: 'RMA-1', lines: [{ sku: 'TEA-LJ', quantity: 1, condition: 'resellable' }], at: T }).then([]);
+  });
+});

@@ -46,7 +46,18 @@ export type FulfillmentState =
       shipments: Shipment[];
       stop: { reason: string; at: string } | null;
       freezeOverride: { actorId: string; reason: string; at: string } | null;
+      returns: ReturnState[];
     };
+
+/** A return (RMA) of a delivered or refused parcel. */
+export interface ReturnState {
+  rmaId: string;
+  shipmentId: string;
+  warehouseId: string;
+  expected: { sku: string; quantity: number }[];
+  status: 'requested' | 'received';
+  received: { sku: string; quantity: number; condition: 'resellable' | 'damaged' }[];
+}
 
 export type OpenFulfillment = Extract<FulfillmentState, { status: 'open' }>;
 
@@ -77,6 +88,8 @@ export const PUBLISHED_TYPES = [
   'ShipmentTrackingUpdated',
   'ShipmentCarrierException',
   'FreezeOverridden',
+  'ReturnRequested',
+  'ReturnReceived',
 ] as const satisfies readonly (keyof FulfillmentEventDataMap)[];
 
 export type FulfillmentCommand =
@@ -89,7 +102,9 @@ export type FulfillmentCommand =
   | { type: 'ConfirmIntercept'; shipmentId: string; at: string }
   | { type: 'RejectIntercept'; shipmentId: string; at: string }
   | { type: 'RecordCarrierUpdate'; shipmentId: string; state: CarrierState; description: string; at: string }
-  | { type: 'OverrideFreeze'; actor: { id: string; role: string; name?: string }; reason: string; at: string };
+  | { type: 'OverrideFreeze'; actor: { id: string; role: string; name?: string }; reason: string; at: string }
+  | { type: 'RequestReturn'; shipmentId: string; rmaId: string; lines: { sku: string; quantity: number }[]; reason: string; at: string }
+  | { type: 'ReceiveReturn'; rmaId: string; lines: { sku: string; quantity: number; condition: 'resellable' | 'damaged' }[]; at: string };
 
 /** Stable refusal codes (HTTP 409 / gRPC FAILED_PRECONDITION unless noted). */
 export const FulfillmentErrorCode = {
@@ -103,6 +118,10 @@ export const FulfillmentErrorCode = {
   InterceptPending: 'INTERCEPT_PENDING',
   NotFrozen: 'ORDER_NOT_FROZEN',
   InvalidQuantity: 'SCAN_INVALID_QUANTITY',
+  ReturnNotAllowed: 'RETURN_NOT_ALLOWED',
+  ReturnLineInvalid: 'RETURN_LINE_INVALID',
+  ReturnNotFound: 'RETURN_NOT_FOUND',
+  ReturnQuantityExceeded: 'RETURN_QUANTITY_EXCEEDED',
 } as const;
 
 /** The stream of an order's fulfilment. */
@@ -329,6 +348,37 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
       if (!freezeOf(s).frozen) refuse(FulfillmentErrorCode.NotFrozen, 'the order is not frozen: nothing to override', { orderId: s.orderId });
       return [{ type: 'FreezeOverridden', data: { orderId: s.orderId, actor: c.actor, reason: c.reason, at: c.at } }];
     }
+    case 'RequestReturn': {
+      const s = openOrRefuse(state);
+      if (s.returns.some((r) => r.rmaId === c.rmaId)) return [];
+      const sh = shipmentOf(s, c.shipmentId);
+      if (sh.status !== 'delivered' && sh.status !== 'returned') {
+        refuse(FulfillmentErrorCode.ReturnNotAllowed, `a return needs a delivered or refused parcel; ${sh.shipmentId} is ${sh.status}`, { shipmentId: sh.shipmentId, status: sh.status });
+      }
+      const shipped = requiredBySku(sh.lines);
+      const already = requiredBySku(s.returns.filter((r) => r.shipmentId === sh.shipmentId).flatMap((r) => r.expected.map((l) => ({ lineId: '', ...l }))));
+      const asked = requiredBySku(c.lines.map((l) => ({ lineId: '', ...l })));
+      if (c.lines.length === 0) refuse(FulfillmentErrorCode.ReturnLineInvalid, 'a return names at least one line', { field: 'lines' }, 'invalid');
+      for (const [sku, n] of Object.entries(asked)) {
+        const room = (shipped[sku] ?? 0) - (already[sku] ?? 0);
+        if (!Number.isInteger(n) || n < 1 || n > room) {
+          refuse(FulfillmentErrorCode.ReturnLineInvalid, `cannot return ${n} of ${sku}: the parcel shipped ${shipped[sku] ?? 0}, ${already[sku] ?? 0} already on a return`, { sku, quantity: n, returnable: Math.max(room, 0) });
+        }
+      }
+      return [{ type: 'ReturnRequested', data: { orderId: s.orderId, shipmentId: sh.shipmentId, rmaId: c.rmaId, warehouseId: sh.warehouseId, lines: c.lines, reason: c.reason, at: c.at } }];
+    }
+    case 'ReceiveReturn': {
+      const s = openOrRefuse(state);
+      const rma = s.returns.find((r) => r.rmaId === c.rmaId);
+      if (!rma) refuse(FulfillmentErrorCode.ReturnNotFound, `no return ${c.rmaId} in order ${s.orderId}`, { rmaId: c.rmaId }, 'not_found');
+      if (rma.status === 'received') return [];
+      const expected = requiredBySku(rma.expected.map((l) => ({ lineId: '', ...l })));
+      const got = requiredBySku(c.lines.map((l) => ({ lineId: '', sku: l.sku, quantity: l.quantity })));
+      for (const [sku, n] of Object.entries(got)) {
+        if (n > (expected[sku] ?? 0)) refuse(FulfillmentErrorCode.ReturnQuantityExceeded, `return ${c.rmaId} expects ${expected[sku] ?? 0} of ${sku}, ${n} received`, { rmaId: c.rmaId, sku, expected: expected[sku] ?? 0, received: n });
+      }
+      return [{ type: 'ReturnReceived', data: { orderId: s.orderId, shipmentId: rma.shipmentId, rmaId: c.rmaId, warehouseId: rma.warehouseId, lines: c.lines, at: c.at } }];
+    }
     default:
       return assertNever(c, 'fulfillment command');
   }
@@ -358,7 +408,7 @@ function newShipment(x: { shipmentId: string; warehouseId: string; lines: Shipme
 }
 
 function opened(state: FulfillmentState, orderId: string): OpenFulfillment {
-  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null };
+  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [] };
 }
 
 export function evolve(state: FulfillmentState, e: FulfillmentEvent): FulfillmentState {
@@ -405,6 +455,16 @@ export function evolve(state: FulfillmentState, e: FulfillmentEvent): Fulfillmen
       return withShipment(s, e.data.shipmentId, (sh) => ({ ...sh, status: 'carrier_exception', carrierState: 'problem', carrierStateAt: e.data.at, lastProblem: e.data.description }));
     case 'FreezeOverridden':
       return { ...s, freezeOverride: { actorId: e.data.actor.id, reason: e.data.reason, at: e.data.at } };
+    case 'ReturnRequested':
+      return {
+        ...s,
+        returns: [...s.returns, { rmaId: e.data.rmaId, shipmentId: e.data.shipmentId, warehouseId: e.data.warehouseId, expected: e.data.lines, status: 'requested', received: [] }],
+      };
+    case 'ReturnReceived':
+      return {
+        ...withShipment(s, e.data.shipmentId, (sh) => ({ ...sh, status: 'returned' })),
+        returns: s.returns.map((r) => (r.rmaId === e.data.rmaId ? { ...r, status: 'received', received: e.data.lines } : r)),
+      };
     default:
       return assertNever(e, 'fulfillment event');
   }

@@ -4,7 +4,7 @@ import type { FulfillmentEvent } from './order-fulfillment.decider';
  * Outbound pushes to a seller's MES / ERP (Standard Webhooks): which fulfilment events a
  * subscriber can ask for, and when a failed delivery is tried again. Pure.
  */
-export const WEBHOOK_EVENT_TYPES = ['order.ready_to_ship', 'shipment.packed', 'shipment.shipped', 'shipment.delivered', 'fulfillment.stopped', 'shipment.carrier_exception'] as const;
+export const WEBHOOK_EVENT_TYPES = ['order.ready_to_ship', 'shipment.packed', 'shipment.shipped', 'shipment.delivered', 'fulfillment.stopped', 'shipment.carrier_exception', 'shipment.returned'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** The webhook type of a stored event, or null when it is not pushed. */
@@ -22,6 +22,8 @@ export function webhookTypeOf(e: FulfillmentEvent): WebhookEventType | null {
       return 'fulfillment.stopped';
     case 'ShipmentCarrierException':
       return 'shipment.carrier_exception';
+    case 'ReturnReceived':
+      return 'shipment.returned';
     default:
       return null;
   }

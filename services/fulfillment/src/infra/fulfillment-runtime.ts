@@ -16,6 +16,7 @@ import { carrierConfigsFromEnv, KUAIDI100_COMPANY, type CarrierConfigs } from '.
 import { Kuaidi100Tracking } from './carriers/kuaidi100.adapter';
 import { SfExpressCarrier } from './carriers/sf-express.adapter';
 import { FULFILLMENT_SCHEMA } from './fulfillment-schema';
+import { recordRestocks, RestockJob } from './restock.job';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { enqueueWebhooks } from './webhooks/webhook-outbox';
 import { FULFILLMENT_STREAM_PREFIXES, fulfillmentRelayRoute, PUBLISHED_STORED_TYPES } from './fulfillment-relay.routes';
@@ -47,6 +48,8 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   private simulating = false;
   webhooks!: WebhookDispatcher;
   private webhookTimer?: NodeJS.Timeout;
+  restocks?: RestockJob;
+  private restockTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -79,7 +82,11 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
     } finally {
       c.release();
     }
-    this.handler = new FulfillmentHandler(this.pool, this.events, () => this.newId(), (client, orderId, appended) => enqueueWebhooks(client, orderId, appended, () => this.newId()));
+    this.handler = new FulfillmentHandler(this.pool, this.events, () => this.newId(), async (client, orderId, appended) => {
+      await enqueueWebhooks(client, orderId, appended, () => this.newId());
+      await recordRestocks(client, orderId, appended);
+    });
+    if (this.settings.inventoryUrl) this.restocks = new RestockJob(this.pool, this.settings.inventoryUrl, (m) => this.log.warn(m));
     this.webhooks = new WebhookDispatcher({
       pool: this.pool,
       retry: { baseMs: this.settings.webhookRetryBaseMs, maxMs: 3_600_000, horizonMs: 24 * 3_600_000 },
@@ -150,6 +157,11 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
       this.webhookTimer = setInterval(() => void this.webhooks.tick().catch((e: unknown) => this.log.warn(`webhook tick: ${(e as Error).message}`)), s.webhookPollMs);
       this.webhookTimer.unref();
     }
+    if (this.restocks) {
+      const job = this.restocks;
+      this.restockTimer = setInterval(() => void job.tick().catch((e: unknown) => this.log.warn(`restock tick: ${(e as Error).message}`)), 1_000);
+      this.restockTimer.unref();
+    }
     if (s.simulatedStepMs > 0) {
       this.simulator = setInterval(() => void this.advanceSimulatedParcels(), Math.max(100, Math.floor(s.simulatedStepMs / 4)));
       this.simulator.unref();
@@ -194,6 +206,7 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   async beforeApplicationShutdown(): Promise<void> {
     if (this.simulator) clearInterval(this.simulator);
     if (this.webhookTimer) clearInterval(this.webhookTimer);
+    if (this.restockTimer) clearInterval(this.restockTimer);
     await this.webhooks?.drain();
     await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
     await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));

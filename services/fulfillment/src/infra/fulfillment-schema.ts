@@ -3,6 +3,7 @@
  * - `shipments`: one row per parcel, written in the same transaction as the events that change it
  *   (pick lists, the simulated carrier and lookups by tracking number read it);
  * - `http_idempotency`: replies of commands sent with an Idempotency-Key / request_id;
+ * - `restocks`: resellable returned units to receive into inventory (written with ReturnReceived, sent by a job);
  * - `webhook_*`: outbound push subscriptions, one delivery per (subscription, event) written with
  *   the events (outbox), and every attempt (the delivery log).
  */
@@ -70,6 +71,18 @@ CREATE TABLE IF NOT EXISTS webhook_attempts (
   error        text,
   duration_ms  integer NOT NULL,
   PRIMARY KEY (delivery_id, attempt)
+);
+CREATE TABLE IF NOT EXISTS restocks (
+  rma_id        text NOT NULL,
+  sku           text NOT NULL,
+  warehouse_id  text NOT NULL,
+  quantity      integer NOT NULL,
+  order_id      text NOT NULL,
+  status        text NOT NULL DEFAULT 'pending',
+  attempts      integer NOT NULL DEFAULT 0,
+  last_error    text,
+  done_at       timestamptz,
+  PRIMARY KEY (rma_id, sku, warehouse_id)
 );
 CREATE TABLE IF NOT EXISTS http_idempotency (
   key          text PRIMARY KEY,

@@ -13,6 +13,8 @@ export interface FulfillmentSettings {
   webhookRetryBaseMs: number;
   webhookTimeoutMs: number;
   webhookPollMs: number;
+  /** Inventory's REST base URL: returned resellable units are received there. */
+  inventoryUrl: string;
 }
 
 function int(raw: string | undefined, fallback: number, name: string, min = 0): number {
@@ -39,5 +41,6 @@ export function fulfillmentSettingsFromEnv(env: NodeJS.ProcessEnv = process.env)
     webhookRetryBaseMs: int(env.FULFILLMENT_WEBHOOK_RETRY_BASE_MS, 5_000, 'FULFILLMENT_WEBHOOK_RETRY_BASE_MS', 1),
     webhookTimeoutMs: int(env.FULFILLMENT_WEBHOOK_TIMEOUT_MS, 10_000, 'FULFILLMENT_WEBHOOK_TIMEOUT_MS', 100),
     webhookPollMs: int(env.FULFILLMENT_WEBHOOK_POLL_MS, 500, 'FULFILLMENT_WEBHOOK_POLL_MS'),
+    inventoryUrl: env.INVENTORY_URL?.trim() || 'http://127.0.0.1:3002',
   };
 }

@@ -88,6 +88,16 @@ function ruleWhy(ruleId: string, ruleSetVersion: string, decision?: string): Bil
   };
 }
 
+const NOTIFICATION_CHANNEL_LABELS: Record<string, Bilingual> = {
+  sms: { zh: '短信', en: 'SMS' },
+  wechat_template: { zh: '微信公众号', en: 'WeChat' },
+  wechat_subscribe: { zh: '微信小程序', en: 'WeChat mini program' },
+  email: { zh: '邮件', en: 'e-mail' },
+  dingtalk: { zh: '钉钉', en: 'DingTalk' },
+  wecom: { zh: '企业微信', en: 'WeCom' },
+  webhook: { zh: 'Webhook', en: 'webhook' },
+};
+
 function reason(text: string | undefined): Bilingual | null {
   return text ? { zh: text, en: text } : null;
 }
@@ -330,6 +340,35 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
       return { what: { zh: `物流异常（${e.data.carrier} ${e.data.trackingNumber}）`, en: `Carrier problem (${e.data.carrier} ${e.data.trackingNumber})` }, why: reason(e.data.description) };
     case 'FreezeOverridden':
       return { what: { zh: '特批：解除打包后冻结', en: 'Freeze after packing overridden' }, why: reason(e.data.reason) };
+    case 'ReturnRequested':
+      return { what: { zh: `退货申请 ${e.data.rmaId}：${e.data.lines.map((l) => `${l.sku}×${l.quantity}`).join('，')}`, en: `Return ${e.data.rmaId} opened: ${e.data.lines.map((l) => `${l.sku}x${l.quantity}`).join(', ')}` }, why: reason(e.data.reason) };
+    case 'ReturnReceived':
+      return {
+        what: {
+          zh: `退货已入库 ${e.data.rmaId}：${e.data.lines.map((l) => `${l.sku}×${l.quantity}（${l.condition === 'resellable' ? '可售，回库' : '残损，报废'}）`).join('，')}`,
+          en: `Return ${e.data.rmaId} received: ${e.data.lines.map((l) => `${l.sku}x${l.quantity} (${l.condition === 'resellable' ? 'restocked' : 'written off'})`).join(', ')}`,
+        },
+      };
+    // ---- notification.events.v1 (what the customer or staff were told, and on which channel)
+    case 'NotificationSent': {
+      const c = labelOf(NOTIFICATION_CHANNEL_LABELS, e.data.channel);
+      return {
+        what: { zh: `已通知${e.data.recipientKind === 'customer' ? '顾客' : ''} ${e.data.recipientMasked}（${c.zh}，${e.data.template}）`, en: `Notified ${e.data.recipientKind === 'customer' ? 'the customer ' : ''}${e.data.recipientMasked} (${c.en}, ${e.data.template})` },
+        why: e.data.attempts > 1 ? { zh: `第 ${e.data.attempts} 次尝试成功`, en: `succeeded on attempt ${e.data.attempts}` } : null,
+      };
+    }
+    case 'NotificationFailed': {
+      const c = labelOf(NOTIFICATION_CHANNEL_LABELS, e.data.channel);
+      return {
+        what: { zh: `通知未送达：${e.data.recipientMasked}（${c.zh}，${e.data.template}）`, en: `Notification not delivered: ${e.data.recipientMasked} (${c.en}, ${e.data.template})` },
+        why: { zh: `${e.data.code}：${e.data.reason}`, en: `${e.data.code}: ${e.data.reason}` },
+      };
+    }
+    case 'NotificationSuppressed': {
+      const c = labelOf(NOTIFICATION_CHANNEL_LABELS, e.data.channel);
+      const r = e.data.reason === 'opted_out' ? { zh: '顾客已退订该渠道', en: 'the customer opted out of this channel' } : { zh: '没有该渠道的联系方式', en: 'no address for this channel' };
+      return { what: { zh: `未发送通知（${c.zh}，${e.data.template}）`, en: `Notification not sent (${c.en}, ${e.data.template})` }, why: r };
+    }
     default:
       return assertNever(e, 'tracked event');
   }

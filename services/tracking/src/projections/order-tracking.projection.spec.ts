@@ -334,6 +334,11 @@ describe('events of other contexts -> timeline only', () => {
     ShipmentTrackingUpdated: { data: { orderId: 'o-1', shipmentId: 's-1', carrier: 'SIM', trackingNumber: 'Z1', state: 'in_transit', description: '运输中', at: T0 }, zh: '物流更新（SIM Z1）：运输中', en: 'Carrier update (SIM Z1): in_transit' },
     ShipmentCarrierException: { data: { orderId: 'o-1', shipmentId: 's-1', carrier: 'SIM', trackingNumber: 'Z1', description: '地址不详', at: T0 }, zh: '物流异常（SIM Z1）', en: 'Carrier problem (SIM Z1)', whyZh: '地址不详' },
     FreezeOverridden: { data: { orderId: 'o-1', actor: { id: 'gm', role: 'general_manager' }, reason: '客户改地址', at: T0 }, zh: '特批：解除打包后冻结', en: 'Freeze after packing overridden', whyZh: '客户改地址' },
+    NotificationSent: { data: { notificationId: 'n-1', orderId: 'o-1', channel: 'sms', template: 'order_shipped', templateVersion: 1, ruleId: 'r', rulesVersion: 'v1', recipientKind: 'customer', recipientMasked: '138****5678', triggerEventId: 'e-1', triggerEventType: 'OrderShipped', attempts: 2, delivered: false, sentAt: T0 }, zh: '已通知顾客 138****5678（短信，order_shipped）', en: 'Notified the customer 138****5678 (SMS, order_shipped)', whyZh: '第 2 次尝试成功' },
+    NotificationFailed: { data: { notificationId: 'n-2', orderId: 'o-1', channel: 'wechat_subscribe', template: 'order_change_approved', templateVersion: 1, ruleId: 'r', rulesVersion: 'v1', recipientKind: 'customer', recipientMasked: 'oAbc****xyz9', triggerEventId: 'e-1', triggerEventType: 'OrderApproved', attempts: 1, code: '43101', reason: 'user refuse to accept the msg', retried: false, failedAt: T0 }, zh: '通知未送达：oAbc****xyz9（微信小程序，order_change_approved）', en: 'Notification not delivered: oAbc****xyz9 (WeChat mini program, order_change_approved)', whyZh: '43101：user refuse to accept the msg' },
+    NotificationSuppressed: { data: { notificationId: 'n-3', orderId: 'o-1', channel: 'sms', template: 'order_paid', templateVersion: 1, ruleId: 'r', rulesVersion: 'v1', recipientKind: 'customer', recipientMasked: '138****5678', triggerEventId: 'e-1', triggerEventType: 'OrderPaid', reason: 'opted_out', suppressedAt: T0 }, zh: '未发送通知（短信，order_paid）', en: 'Notification not sent (SMS, order_paid)', whyZh: '顾客已退订该渠道' },
+    ReturnRequested: { data: { orderId: 'o-1', shipmentId: 's-1', rmaId: 'RMA-1', warehouseId: 'WH-1', lines: [{ sku: 'A', quantity: 1 }], reason: '七天无理由', at: T0 }, zh: '退货申请 RMA-1：A×1', en: 'Return RMA-1 opened: Ax1', whyZh: '七天无理由' },
+    ReturnReceived: { data: { orderId: 'o-1', shipmentId: 's-1', rmaId: 'RMA-1', warehouseId: 'WH-1', lines: [{ sku: 'A', quantity: 1, condition: 'resellable' }], at: T0 }, zh: '退货已入库 RMA-1：A×1（可售，回库）', en: 'Return RMA-1 received: Ax1 (restocked)' },
   };
   for (const [type, c] of Object.entries(cases) as [TrackedEventType, { data: never; zh: string; en: string; whyZh?: string }][]) {
     forType(type, 'adds a readable timeline line and leaves the summary and stage durations alone', () => {
@@ -345,7 +350,7 @@ describe('events of other contexts -> timeline only', () => {
       expect(result.stageVisits).toEqual([]);
       expect(timeline).toMatchObject({ eventId: e.eventId, orderId: 'o-1', type, whatZh: c.zh, whatEn: c.en, whoZh: '系统（svc）', stageAfter: null });
       if (c.whyZh) expect(timeline.whyZh).toBe(c.whyZh);
-      expect(['inventory', 'approval', 'fulfillment']).toContain(timeline.context);
+      expect(['inventory', 'approval', 'fulfillment', 'notification']).toContain(timeline.context);
     });
   }
 

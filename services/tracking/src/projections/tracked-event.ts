@@ -5,6 +5,7 @@ import {
   type EventEnvelope,
   type FulfillmentEventDataMap,
   type InventoryEventDataMap,
+  type NotificationEventDataMap,
   type OrderEventDataMap,
   upcast,
 } from '@flowline/contracts';
@@ -15,12 +16,13 @@ export type OrderEvent = EnvelopeOf<OrderEventDataMap>;
 export type InventoryEvent = EnvelopeOf<InventoryEventDataMap>;
 export type ApprovalEvent = EnvelopeOf<ApprovalEventDataMap>;
 export type FulfillmentEvent = EnvelopeOf<FulfillmentEventDataMap>;
+export type NotificationEvent = EnvelopeOf<NotificationEventDataMap>;
 /** Every integration event tracking reads. Type names are unique across contexts. */
-export type TrackedEvent = OrderEvent | InventoryEvent | ApprovalEvent | FulfillmentEvent;
+export type TrackedEvent = OrderEvent | InventoryEvent | ApprovalEvent | FulfillmentEvent | NotificationEvent;
 export type TrackedEventType = TrackedEvent['type'];
 
 /** The context that published an event (also its topic). */
-export type SourceContext = 'orders' | 'inventory' | 'approval' | 'fulfillment';
+export type SourceContext = 'orders' | 'inventory' | 'approval' | 'fulfillment' | 'notification';
 
 // Records (not arrays) so the compiler says so when a contract gains an event type we do not list.
 const INVENTORY_TYPES: Record<keyof InventoryEventDataMap, true> = {
@@ -36,13 +38,16 @@ const APPROVAL_TYPES: Record<keyof ApprovalEventDataMap, true> = {
 const FULFILLMENT_TYPES: Record<keyof FulfillmentEventDataMap, true> = {
   ShipmentPacked: true, ShipmentShipped: true, ShipmentDelivered: true, FulfillmentStopped: true,
   ShipmentInterceptRequested: true, ShipmentTrackingUpdated: true, ShipmentCarrierException: true, FreezeOverridden: true,
+  ReturnRequested: true, ReturnReceived: true,
 };
+const NOTIFICATION_TYPES: Record<keyof NotificationEventDataMap, true> = { NotificationSent: true, NotificationFailed: true, NotificationSuppressed: true };
 const ORDER_TYPES = new Set<string>(ORDER_EVENT_TYPES);
 
 export const INVENTORY_EVENT_TYPES = Object.keys(INVENTORY_TYPES) as (keyof InventoryEventDataMap)[];
 export const APPROVAL_EVENT_TYPES = Object.keys(APPROVAL_TYPES) as (keyof ApprovalEventDataMap)[];
 export const FULFILLMENT_EVENT_TYPES = Object.keys(FULFILLMENT_TYPES) as (keyof FulfillmentEventDataMap)[];
-export const TRACKED_EVENT_TYPES: TrackedEventType[] = [...ORDER_EVENT_TYPES, ...INVENTORY_EVENT_TYPES, ...APPROVAL_EVENT_TYPES, ...FULFILLMENT_EVENT_TYPES];
+export const NOTIFICATION_EVENT_TYPES = Object.keys(NOTIFICATION_TYPES) as (keyof NotificationEventDataMap)[];
+export const TRACKED_EVENT_TYPES: TrackedEventType[] = [...ORDER_EVENT_TYPES, ...INVENTORY_EVENT_TYPES, ...APPROVAL_EVENT_TYPES, ...FULFILLMENT_EVENT_TYPES, ...NOTIFICATION_EVENT_TYPES];
 
 /** The logical topics tracking consumes, with the context each belongs to. */
 export const TRACKED_TOPICS: Record<SourceContext, string> = {
@@ -50,6 +55,7 @@ export const TRACKED_TOPICS: Record<SourceContext, string> = {
   inventory: Topics.inventoryEvents,
   approval: Topics.approvalEvents,
   fulfillment: Topics.fulfillmentEvents,
+  notification: Topics.notificationEvents,
 };
 
 /** Which context published an event type; undefined for a type tracking does not know. */
@@ -58,6 +64,7 @@ export function contextOf(type: string): SourceContext | undefined {
   if (type in INVENTORY_TYPES) return 'inventory';
   if (type in APPROVAL_TYPES) return 'approval';
   if (type in FULFILLMENT_TYPES) return 'fulfillment';
+  if (type in NOTIFICATION_TYPES) return 'notification';
   return undefined;
 }
 

@@ -3,7 +3,7 @@ import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { CommandMeta } from '../../application/fulfillment.handler';
 import type { ShipmentAction } from '../../application/fulfillment.service';
 import { FulfillmentApi } from '../fulfillment-api';
-import { CarrierEventDto, FreezeOverrideDto, PackDto, ScanDto, ShipDto } from './dto/fulfillment.dto';
+import { CarrierEventDto, FreezeOverrideDto, PackDto, ReturnReceiptDto, ReturnRequestDto, ScanDto, ShipDto } from './dto/fulfillment.dto';
 
 /** REST for the warehouse: pick lists, scan-to-pack, pack, ship, intercepts, labels; the freeze for the change-request flow. */
 @ApiTags('fulfillment')
@@ -113,5 +113,23 @@ export class FulfillmentController {
   @ApiOperation({ summary: 'A tracking state for the parcel (duplicates and older states are ignored; never moves back).' })
   carrierEvent(@Param('shipmentId') id: string, @Body() dto: CarrierEventDto, @Headers('idempotency-key') key?: string) {
     return this.api.carrierUpdate(id, { state: dto.state, description: dto.description, at: dto.at }, this.meta('carrier-event', id, key, dto));
+  }
+
+  @Post('shipments/:shipmentId/returns')
+  @HttpCode(201)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOperation({ summary: 'Open a return (RMA) for a delivered or refused parcel. Not delivered -> 409 RETURN_NOT_ALLOWED; more than shipped -> 409 RETURN_LINE_INVALID.' })
+  requestReturn(@Param('shipmentId') id: string, @Body() dto: ReturnRequestDto, @Headers('idempotency-key') key?: string) {
+    const input = { rmaId: dto.rmaId ?? `RMA-${this.api.newId()}`, lines: dto.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), reason: dto.reason };
+    return this.api.service.requestReturn(id, input, this.meta('return', id, key, { ...dto, rmaId: dto.rmaId ?? null }));
+  }
+
+  @Post('orders/:orderId/returns/:rmaId/receive')
+  @HttpCode(200)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOperation({ summary: 'The returned parcel arrived: resellable units are restocked (inventory receipt), damaged ones written off.' })
+  receiveReturn(@Param('orderId') orderId: string, @Param('rmaId') rmaId: string, @Body() dto: ReturnReceiptDto, @Headers('idempotency-key') key?: string) {
+    const lines = dto.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, condition: l.condition }));
+    return this.api.service.receiveReturn(orderId, rmaId, lines, this.meta('return-receipt', rmaId, key, lines));
   }
 }

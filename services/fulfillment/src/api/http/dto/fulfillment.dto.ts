@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
 import { CARRIER_STATES, type CarrierState } from '@flowline/contracts';
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -95,4 +95,54 @@ export class FreezeOverrideDto {
   @IsNotEmpty()
   @MaxLength(500)
   reason!: string;
+}
+
+export class ReturnLineDto {
+  @ApiProperty({ example: 'TEA-LJ-250' })
+  @IsString()
+  @Matches(CODE, { message: 'sku must be 1-64 letters, digits, dot, underscore or dash' })
+  sku!: string;
+
+  @ApiProperty({ example: 1, minimum: 1 })
+  @IsInt()
+  @Min(1, { message: 'quantity must be at least 1' })
+  quantity!: number;
+}
+
+/** A return (RMA) for a delivered or refused parcel. */
+export class ReturnRequestDto {
+  @ApiPropertyOptional({ example: 'RMA-20251129-0001', description: 'Generated when absent.' })
+  @IsOptional()
+  @IsString()
+  @Matches(CODE, { message: 'rmaId must be 1-64 letters, digits, dot, underscore or dash' })
+  rmaId?: string;
+
+  @ApiProperty({ type: [ReturnLineDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => ReturnLineDto)
+  lines!: ReturnLineDto[];
+
+  @ApiProperty({ example: '七天无理由退货' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  reason!: string;
+}
+
+export class ReceivedLineDto extends ReturnLineDto {
+  @ApiProperty({ enum: ['resellable', 'damaged'] })
+  @IsIn(['resellable', 'damaged'])
+  condition!: 'resellable' | 'damaged';
+}
+
+/** What came back, line by line, with its condition. */
+export class ReturnReceiptDto {
+  @ApiProperty({ type: [ReceivedLineDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => ReceivedLineDto)
+  lines!: ReceivedLineDto[];
 }

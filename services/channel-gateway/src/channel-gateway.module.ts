@@ -8,14 +8,17 @@ import { ConnectorsController } from './api/http/connectors.controller';
 import { ImportsController } from './api/http/imports.controller';
 import { registerPushRoutes } from './api/http/push.routes';
 import { PullService } from './application/pull.service';
-import { DouyinConnector, PddConnector, TopConnector } from './infra/connectors/connectors';
+import { DouyinConnector, DouyinStockAdapter, PddConnector, TopConnector } from './infra/connectors/connectors';
+import { startAtpConsumer } from './api/messaging/atp.consumer';
+import { migrateStockPush, StockPushService } from './application/stock-push.service';
+import type { ConsumerHandle } from '@flowline/messaging';
 import type { ImportService } from './application/import.service';
 import { channelGatewayConfigFromEnv, type ChannelGatewayConfig } from './infra/channel-gateway.config';
 import { channelGatewayMetrics, type ChannelGatewayMetrics } from './infra/channel-gateway.metrics';
 import { createImportService } from './infra/import-wiring';
 import { migrateChannelGateway, type PgChannelStore } from './infra/pg-channel-store';
 import { ProfileRegistry } from './infra/profile-registry';
-import { CHANNEL_CONFIG, CHANNEL_METRICS, CHANNEL_POOL, CHANNEL_STORE, IMPORT_SERVICE, PROFILE_REGISTRY, PULL_SERVICE } from './tokens';
+import { CHANNEL_CONFIG, CHANNEL_METRICS, CHANNEL_POOL, CHANNEL_STORE, IMPORT_SERVICE, PROFILE_REGISTRY, PULL_SERVICE, STOCK_PUSH } from './tokens';
 
 const WIRING = Symbol('WIRING');
 
@@ -24,11 +27,15 @@ const WIRING = Symbol('WIRING');
 export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private pulling: Promise<unknown> | null = null;
+  private stockTimer: NodeJS.Timeout | undefined;
+  private pushing: Promise<unknown> | null = null;
+  private atpConsumer: ConsumerHandle | null = null;
 
   constructor(
     @Inject(CHANNEL_POOL) private readonly pool: Pool,
     @Inject(PULL_SERVICE) private readonly pulls: PullService,
     @Inject(CHANNEL_CONFIG) private readonly config: ChannelGatewayConfig,
+    @Inject(STOCK_PUSH) private readonly stock: StockPushService,
     private readonly http: HttpAdapterHost,
   ) {}
 
@@ -37,7 +44,18 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
   }
 
   /** The poller: every shop in turn, one round at a time (a slow round is never overlapped). */
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.stockPush && this.config.shops.length > 0) {
+      this.atpConsumer = await startAtpConsumer(this.pool, this.stock, this.config.topicPrefix);
+      this.stockTimer = setInterval(() => {
+        if (this.pushing) return;
+        this.pushing = this.stock
+          .pushDue()
+          .catch(() => undefined)
+          .finally(() => (this.pushing = null));
+      }, this.config.stockPushIntervalMs);
+      this.stockTimer.unref();
+    }
     if (this.config.pollIntervalMs <= 0 || this.config.shops.length === 0) return;
     this.timer = setInterval(() => {
       if (this.pulling) return;
@@ -51,7 +69,10 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
 
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.stockTimer) clearInterval(this.stockTimer);
+    await this.atpConsumer?.stop();
     await this.pulling;
+    await this.pushing;
     await this.pool.end();
   }
 
@@ -70,6 +91,7 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
             const pool = new Pool({ connectionString: platform.database.url, max: 8 });
             pool.on('error', () => undefined);
             await migrateChannelGateway(pool);
+            await migrateStockPush(pool);
             return pool;
           },
         },
@@ -82,6 +104,11 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
         },
         { provide: IMPORT_SERVICE, inject: [WIRING], useFactory: (w: { service: ImportService }) => w.service },
         { provide: CHANNEL_STORE, inject: [WIRING], useFactory: (w: { store: PgChannelStore }) => w.store },
+        {
+          provide: STOCK_PUSH,
+          inject: [CHANNEL_POOL],
+          useFactory: (pool: Pool) => new StockPushService({ pool, shops: config.shops, adapters: [new DouyinStockAdapter()], perSecond: config.stockPushPerSecond, now: () => Date.now() }),
+        },
         {
           provide: PULL_SERVICE,
           inject: [WIRING],

@@ -6,3 +6,4 @@ export const PROFILE_REGISTRY = Symbol('PROFILE_REGISTRY');
 export const CHANNEL_METRICS = Symbol('CHANNEL_METRICS');
 export const PULL_SERVICE = Symbol('PULL_SERVICE');
 export const CHANNEL_CONFIG = Symbol('CHANNEL_CONFIG');
+export const STOCK_PUSH = Symbol('STOCK_PUSH');

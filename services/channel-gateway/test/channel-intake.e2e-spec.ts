@@ -75,6 +75,8 @@ beforeAll(async () => {
     CHANNEL_SHOPS: JSON.stringify(shops),
     CHANNEL_POLL_INTERVAL_MS: '0',
     CHANNEL_PULL_LOOKBACK_MS: String(2 * 3_600_000),
+    CHANNEL_STOCK_PUSH_PER_SECOND: '2',
+    CHANNEL_STOCK_PUSH_INTERVAL_MS: '100',
   });
   expect((await inventory('PUT', '/api/stock/warehouses/WH-HZ-01', { name: '杭州仓', priority: 1 })).status).toBe(200);
   for (const [sku, name] of [['TEA-LJ-250', '明前龙井 250g'], ['TEA-SM-100', '白露寿眉 100g'], ['TEA-YZ-50', '白毫银针 50g']]) {
@@ -367,5 +369,34 @@ describe('API connectors (fake platforms checking signatures and windows) and pu
     expect((await hook(raw, signShopifyWebhook(SHOPIFY_SECRET, raw))).status).toBe(200);
     const o = (await intake('GET', `/api/orders/${(await orderOf('web', '#2001')).orderId}`)).json;
     expect(o.totals.grandTotal).toBe(12800);
+  });
+
+  it('pushes ATP back to the Douyin shop after a reservation: newest value, at most 2 updates per second', async () => {
+    platforms.stockRatePerSecond = 2;
+    expect((await inventory('PUT', '/api/stock/skus/TEA-YZ-50', { name: '白毫银针 50g', channels: [{ channel: 'douyin', sharePercent: 50 }] })).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await inventory('POST', '/api/stock/receipts', { sku: 'TEA-YZ-50', warehouseId: 'WH-HZ-01', quantity: 10, reference: `PO-ATP-${i}` })).status).toBe(201);
+    const submission = {
+      channel: 'douyin', channelOrderId: `ATP-${uniqueSuffix()}`, shopId: 'dy-api-shop', customer: { name: '李雷', phone: '13800001234', tags: [] },
+      shippingAddress: { province: '浙江省', city: '杭州市', district: '西湖区', street: '文三路', detail: '1号', recipient: '李雷', phone: '13800001234' },
+      lines: [{ lineId: '1', sku: 'TEA-YZ-50', title: '白毫银针 50g', quantity: 4, unitPrice: 6000, lineDiscount: 0 }],
+      shippingFee: 0, orderDiscount: 0, currency: 'CNY', tags: [], attachments: [], placedAt: new Date().toISOString(),
+    };
+    const key = { 'idempotency-key': `atp-${uniqueSuffix()}` };
+    const placed = await call(procs['order-intake'].httpUrl, 'POST', '/api/orders', submission, key);
+    expect(placed.status, JSON.stringify(placed.json)).toBe(201);
+    const paid = await call(procs['order-intake'].httpUrl, 'POST', `/api/orders/${placed.json.orderId}/payments`, { amount: 24000 }, { 'idempotency-key': `${key['idempotency-key']}-pay` });
+    expect(paid.status, JSON.stringify(paid.json)).toBe(200);
+    await eventually('reservation', async () => (JSON.stringify((await inventory('GET', `/api/stock/reservations/${placed.json.orderId}`)).json).includes('TEA-YZ-50') ? true : undefined));
+    // Half of what is available after the reservation (the SKU's douyin share), as inventory says.
+    const expected = (await inventory('GET', '/api/stock/skus/TEA-YZ-50')).json.atp.douyin as number;
+    expect(expected).toBeGreaterThan(0);
+    await eventually('the reserved ATP pushed to the Douyin shop', async () => {
+      const last = platforms.stockUpdates.filter((u) => u.code === 'TEA-YZ-50').at(-1);
+      return last?.stockNum === expected ? last : undefined;
+    });
+    const stockCalls = platforms.calls.filter((c) => c.method === 'sku.syncStock');
+    expect(stockCalls.filter((c) => !c.signatureOk || c.refused).map((c) => c.refused)).toEqual([]);
+    const times = platforms.stockUpdates.map((u) => u.at);
+    for (const t of times) expect(times.filter((x) => x >= t && x - t < 1000).length).toBeLessThanOrEqual(2);
   });
 });

@@ -10,6 +10,14 @@ export interface ChannelGatewayConfig {
   pollIntervalMs: number;
   /** Where a shop's first pull starts, back from now. */
   initialLookbackMs: number;
+  /** Stock push-back: consume inventory's ATP and push it to the shops (off: neither). */
+  stockPush: boolean;
+  /** Stock updates per shop per second (platform throttles). */
+  stockPushPerSecond: number;
+  /** How often due stock updates are sent. */
+  stockPushIntervalMs: number;
+  /** KAFKA_TOPIC_PREFIX (tests). */
+  topicPrefix: string;
 }
 
 export function channelGatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ChannelGatewayConfig {
@@ -31,5 +39,9 @@ export function channelGatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env
     shops,
     pollIntervalMs: num('CHANNEL_POLL_INTERVAL_MS', 60_000),
     initialLookbackMs: num('CHANNEL_PULL_LOOKBACK_MS', 86_400_000),
+    stockPush: (env.CHANNEL_STOCK_PUSH ?? 'on') !== 'off',
+    stockPushPerSecond: num('CHANNEL_STOCK_PUSH_PER_SECOND', 5),
+    stockPushIntervalMs: num('CHANNEL_STOCK_PUSH_INTERVAL_MS', 200),
+    topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
   };
 }

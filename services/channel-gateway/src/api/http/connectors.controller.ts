@@ -2,7 +2,8 @@ import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ChannelStore } from '../../application/channel-store.port';
 import type { PullService } from '../../application/pull.service';
-import { CHANNEL_STORE, PULL_SERVICE } from '../../tokens';
+import type { StockPushService } from '../../application/stock-push.service';
+import { CHANNEL_STORE, PULL_SERVICE, STOCK_PUSH } from '../../tokens';
 
 @ApiTags('channel connectors')
 @Controller('api/connectors')
@@ -10,7 +11,14 @@ export class ConnectorsController {
   constructor(
     @Inject(PULL_SERVICE) private readonly pulls: PullService,
     @Inject(CHANNEL_STORE) private readonly store: ChannelStore,
+    @Inject(STOCK_PUSH) private readonly stock: StockPushService,
   ) {}
+
+  @Get('stock')
+  @ApiOperation({ summary: 'Stock push-back per (shop, SKU): newest ATP, last pushed, due, last error' })
+  stockState() {
+    return this.stock.state();
+  }
 
   @Post(':platform/:shopId/pull')
   @HttpCode(200)

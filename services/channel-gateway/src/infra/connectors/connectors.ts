@@ -149,3 +149,20 @@ export class DouyinConnector implements OrderPullConnector {
     return out;
   }
 }
+
+/** Douyin sku.syncStock: the SKU's sellable quantity on the shop (incremental=false: a full update). */
+export class DouyinStockAdapter {
+  readonly platform = 'douyin' as const;
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  async setQuantity(shop: ShopAccount, sku: string, quantity: number): Promise<void> {
+    const method = 'sku.syncStock';
+    const paramJson = sortedJson({ code: sku, stock_num: quantity, incremental: false });
+    const timestamp = unixSec(this.now().toISOString());
+    const sign = douyinSign({ appKey: shop.appKey, method, paramJson, timestamp }, shop.appSecret, 'hmac-sha256');
+    const q = new URLSearchParams({ app_key: shop.appKey, method, v: '2', timestamp, sign, sign_method: 'hmac-sha256', access_token: shop.accessToken ?? '' });
+    const res = await fetch(`${shop.baseUrl}/sku/syncStock?${q.toString()}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: paramJson, signal: AbortSignal.timeout(30_000) });
+    const json = (await res.json()) as { code: number; msg: string };
+    if (json.code !== 10000) throw new PlatformApiError('douyin', String(json.code), json.msg);
+  }
+}

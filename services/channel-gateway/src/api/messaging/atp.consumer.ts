@@ -1,0 +1,25 @@
+import { Topics, type EventEnvelope, type InventoryEventDataMap } from '@flowline/contracts';
+import { createKafka, pgTransactions, runConsumer, type ConsumerHandle, type PgTransaction } from '@flowline/messaging';
+import type { Pool } from 'pg';
+import type { StockPushService } from '../../application/stock-push.service';
+
+/**
+ * inventory.events.v1 -> AvailableToPromiseChanged recorded for the stock pusher (translation only;
+ * the inbox dedupes by eventId). Group `<KAFKA_TOPIC_PREFIX>channel-gateway.atp`.
+ */
+export async function startAtpConsumer(pool: Pool, stock: StockPushService, topicPrefix: string): Promise<ConsumerHandle> {
+  return runConsumer<PgTransaction>({
+    kafka: createKafka({ clientId: 'channel-gateway' }),
+    groupId: `${topicPrefix}channel-gateway.atp`,
+    topics: [Topics.inventoryEvents],
+    topicPrefix,
+    transactions: pgTransactions(pool),
+    accept: (e) => e.type === 'AvailableToPromiseChanged',
+    awaitJoin: false,
+    handler: async (envelope: EventEnvelope, tx, message) => {
+      const data = envelope.data as InventoryEventDataMap['AvailableToPromiseChanged'];
+      // ATP events are keyed by SKU, so one SKU's changes share a partition: its offset orders them.
+      await stock.recordAtp(tx, data, Number(message.offset) + 1);
+    },
+  });
+}

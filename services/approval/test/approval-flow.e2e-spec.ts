@@ -159,6 +159,20 @@ describe('approval chains across services', () => {
     ]);
     const ready = await orderStage(orderId, 'ready_to_ship');
     expect(ready.approval).toMatchObject({ chain: 'custom-order', status: 'granted' });
+
+    // Tracking shows the chain on the order: each step's state, actor and time.
+    const tracked = await eventually('the chain in tracking', async () => {
+      const r = await call(cluster.procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`);
+      const chain = r.json?.approvalChains?.[0];
+      return chain?.status === 'granted' ? chain : undefined;
+    });
+    expect(tracked).toMatchObject({ approvalId: first.approvalId, chain: 'custom-order', chainVersion: '2026.12.1' });
+    expect(tracked.steps.map((s: { step: string; state: string; actor: { id: string } | null; at: string | null; dueAt: string | null }) => [s.step, s.state, s.actor?.id, typeof s.at, typeof s.dueAt])).toEqual([
+      ['sales_review', 'approved', 'u-sales-01', 'string', 'string'],
+      ['design_review', 'approved', 'u-design-01', 'string', 'string'],
+      ['cost_review', 'approved', 'u-cost-01', 'string', 'string'],
+      ['gm_approval', 'approved', 'u-gm-01', 'string', 'string'],
+    ]);
   }, 180_000);
 
   it('a rejection at cost review ends the chain and order-intake cancels the order', async () => {

@@ -103,11 +103,46 @@ export interface TrackingStageDurationView {
   durationMs: number | null;
 }
 
+/** One step of an approval chain as tracking shows it on the order. */
+export interface TrackingApprovalStepView {
+  step: string;
+  role: string | null;
+  approvers: string[];
+  quorum: 'any' | 'all';
+  state: 'waiting' | 'active' | 'approved' | 'rejected' | 'returned' | 'skipped' | 'expired';
+  /** Who decided (approved, returned, rejected), and when. */
+  actor: { id: string; role: string | null } | null;
+  at: string | null;
+  comment: string | null;
+  startedAt: string | null;
+  /** The step's SLA deadline (8 h by default). */
+  dueAt: string | null;
+  remindedAt: string | null;
+  escalatedAt: string | null;
+  escalatedTo: string | null;
+  /** `user:<id>` principals the step was delegated to. */
+  delegatedTo: string[];
+}
+
+/** An approval chain of the order (kind `order`: flow rules; `change`: a change request). */
+export interface TrackingApprovalChainView {
+  approvalId: string;
+  chain: string;
+  kind: 'order' | 'change';
+  chainVersion: string | null;
+  status: 'pending' | 'returned' | 'granted' | 'rejected' | 'withdrawn';
+  requestedAt: string;
+  decidedAt: string | null;
+  steps: TrackingApprovalStepView[];
+}
+
 export interface TrackingOrderDetailView {
   order: TrackingOrderView;
   /** Oldest first. */
   timeline: TrackingTimelineEntryView[];
   stageDurations: TrackingStageDurationView[];
+  /** The order's approval chains with each step's state, actor and time (from approval's events). */
+  approvalChains?: TrackingApprovalChainView[];
   /** Set when the view was folded as of a past moment. */
   asOf: string | null;
 }

@@ -1,3 +1,4 @@
+import { approvalChains } from '../projections/approval-chain.projection';
 import type { OrderStage, SlaColour, TrackingChecksumView, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingStuckOrderView } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
 import type { DataSource } from 'typeorm';
@@ -114,10 +115,12 @@ export class TrackingQueries {
       this.q(`SELECT * FROM ${table(TRACKING_SCHEMA, 'timeline_entry')} WHERE "order_id" = $1`, [orderId]),
       this.q(`SELECT * FROM ${table(TRACKING_SCHEMA, 'stage_visit')} WHERE "order_id" = $1 ORDER BY "visit"`, [orderId]),
     ]);
+    const entries = timeline.map(timelineFromRecord).sort(compareTimeline);
     return {
       order: toOrderView(summary),
-      timeline: timeline.map(timelineFromRecord).sort(compareTimeline).map(toTimelineView),
+      timeline: entries.map(toTimelineView),
       stageDurations: visits.map(visitFromRecord).map(toStageDurationView),
+      approvalChains: approvalChains(entries.map((e) => e.envelope)),
       asOf: null,
     };
   }
@@ -143,6 +146,7 @@ export class TrackingQueries {
       // The stored lines (their text was rendered live, from the same events).
       timeline: entries.map(toTimelineView),
       stageDurations: [...folded.visits.values()].sort((a, b) => a.visit - b.visit).map(toStageDurationView),
+      approvalChains: approvalChains(entries.map((e) => e.envelope)),
       asOf: at.toISOString(),
     };
   }

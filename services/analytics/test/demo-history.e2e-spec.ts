@@ -4,7 +4,7 @@ import { createKafka } from '@flowline/messaging';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateHistory, seedHistory, type HistoryOptions } from '../../../scripts/demo-history';
+import { generateHistory, type HistoryOptions } from '../src/demo/history';
 import type { SalesReport } from '../src/application/sales-queries';
 import { eventually } from './fixtures/events';
 
@@ -20,6 +20,18 @@ const dbs: Awaited<ReturnType<typeof createTestDatabase>>[] = [];
 const analyticsDb: { url?: string } = {};
 const procs: Record<string, ServiceProcess> = {};
 const OPTIONS: HistoryOptions = { seed: 7, days: 10, perDay: 3, end: '2026-03-10' };
+
+/** Runs a TypeScript entry point of the repository as its own Node process. */
+function runNode(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], { cwd: resolve(__dirname, '../../..'), env: { ...process.env, ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('close', (code) => done({ code, out, err }));
+  });
+}
 
 beforeAll(async () => {
   const common = { KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'warn' };
@@ -50,9 +62,13 @@ afterAll(async () => {
 
 describe('demo history through the real intake API reaches the analytics', () => {
   it('analytics per day equal the generated orders (paid only, refunds on them)', async () => {
-    process.env.ORDER_INTAKE_URL = procs['order-intake'].httpUrl;
-    process.env.INVENTORY_URL = procs.inventory.httpUrl;
-    const result = await seedHistory(OPTIONS, () => undefined);
+    // The script as an operator runs it, against the service processes.
+    const run = await runNode(['scripts/demo-history.ts', '--days', String(OPTIONS.days), '--per-day', String(OPTIONS.perDay), '--seed', String(OPTIONS.seed), '--end', OPTIONS.end, '--json'], {
+      ORDER_INTAKE_URL: procs['order-intake'].httpUrl,
+      INVENTORY_URL: procs.inventory.httpUrl,
+    });
+    expect(run.code, run.err).toBe(0);
+    const result = JSON.parse(run.out) as { orders: number; paid: number; refunded: number; failed: number };
     expect(result.failed).toBe(0);
 
     // Expected, computed here from the generator's orders (Beijing days).
@@ -85,18 +101,7 @@ describe('demo history through the real intake API reaches the analytics', () =>
   }, 240_000);
 
   it('the rebuild CLI, run as its own process beside the live service, replays the topics into facts whose checksum equals the live ones', async () => {
-    const root = resolve(__dirname, '../../..');
-    const run = await new Promise<{ code: number | null; out: string; err: string }>((done) => {
-      const child = spawn(process.execPath, ['-r', '@swc-node/register', 'services/analytics/src/cli/rebuild.ts'], {
-        cwd: root,
-        env: { ...process.env, DATABASE_URL: analyticsDb.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix },
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-      child.on('close', (code) => done({ code, out, err }));
-    });
+    const run = await runNode(['services/analytics/src/cli/rebuild.ts'], { DATABASE_URL: analyticsDb.url ?? '', KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix });
     expect(run.code, run.err).toBe(0);
     const report = JSON.parse(run.out) as { equal: boolean; swapped: boolean; truncated: boolean; rebuilt: { checksum: string; tables: { order_fact: { rows: number } } }; live: { checksum: string } };
     expect(report).toMatchObject({ equal: true, swapped: false, truncated: false });

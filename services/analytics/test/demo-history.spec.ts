@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HISTORY, generateHistory, unitsPerSku } from '../../../scripts/demo-history';
+import { DEFAULT_HISTORY, generateHistory, unitsPerSku } from '../src/demo/history';
 
-describe('demo history generator (scripts/demo-history.ts)', () => {
+describe('demo history generator (src/demo/history.ts, written by scripts/demo-history.ts)', () => {
   const history = generateHistory();
 
   it('is reproducible: the same seed gives byte-identical orders, another seed others', () => {

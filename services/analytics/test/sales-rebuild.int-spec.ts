@@ -17,7 +17,7 @@ import { normalQuantile } from '../src/infra/mstl-model';
 import type { AnalyticsChecksum } from '../src/infra/checksum';
 import type { RebuildStatus } from '../src/infra/analytics-runtime';
 import { SERVICE } from '../src/service';
-import { eventually, orderEvents, shipmentPacked, stockLevel } from './fixtures/events';
+import { envelope, eventually, orderEvents, shipmentPacked, stockLevel } from './fixtures/events';
 
 /*
  * The analytics service in-process (Fastify, gRPC) against the real Kafka and PostgreSQL: facts
@@ -159,6 +159,38 @@ describe('customers and baskets from the facts', () => {
     const gs = await unary<{ baskets: number; pairs: { lift: number }[] }>(client, 'GetSkuPairs', { from: '2026-06-01T00:00:00+08:00', to: '2026-06-08T00:00:00+08:00', minCount: 1 });
     expect([gs.baskets, gs.pairs.map((x) => x.lift)]).toEqual([3, [0.75]]);
     client.close();
+  });
+});
+
+describe('order changes', () => {
+  it('an approved OrderChanged replaces the order\'s lines and totals in the figures', async () => {
+    const placed = orderEvents({ orderId: 'o-ch', channel: 'web', shopId: 'web-1', customerId: 'w1', province: '上海市', placedAt: '2026-07-01T02:00:00.000Z', paidAt: '2026-07-01T02:01:00.000Z', lines: [{ sku: 'SKU-A', quantity: 1, unitPrice: 1000 }] });
+    const changed: OutboundMessage = {
+      topic: placed[0].topic,
+      key: 'o-ch',
+      envelope: envelope(
+        'OrderChanged',
+        {
+          orderId: 'o-ch',
+          approvalId: 'ap-1',
+          changeRequestId: 'cr-1',
+          lines: [{ lineId: '1', sku: 'SKU-A', title: 'A', quantity: 3, unitPrice: 1000, lineDiscount: 0 }, { lineId: '2', sku: 'SKU-C', title: 'C', quantity: 1, unitPrice: 500, lineDiscount: 0 }],
+          totals: { itemsTotal: 3500, shippingFee: 0, orderDiscount: 0, grandTotal: 3500, currency: 'CNY' },
+          changes: { added: ['2'], removed: [], quantities: [{ lineId: '1', before: 1, after: 3 }] },
+          priceDifference: 2500,
+        },
+        '2026-07-01T03:00:00.000Z',
+        'order-o-ch',
+        2,
+      ),
+    };
+    await publisher.publish([...placed, changed]);
+    const july = 'from=2026-07-01T00:00:00%2B08:00&to=2026-07-02T00:00:00%2B08:00';
+    const bySku = await eventually('the change projected', async () => {
+      const r = (await get<SalesReport>(`/api/analytics/sales?by=sku&${july}`)).body;
+      return r.rows.length === 2 ? r : undefined;
+    });
+    expect(bySku.rows.map((x) => [x.key, x.units, x.revenue])).toEqual([['SKU-A', 3, 3000], ['SKU-C', 1, 500]]);
   });
 });
 

@@ -50,6 +50,38 @@ export class FactStore {
         }
         return;
       }
+      case 'order_changed': {
+        const t = c.totals;
+        await tx.query(`UPDATE ${table(s, 'order_fact')} SET "items_total" = $2, "shipping_fee" = $3, "order_discount" = $4, "grand_total" = $5 WHERE "order_id" = $1`, [
+          c.orderId,
+          t.itemsTotal,
+          t.shippingFee,
+          t.orderDiscount,
+          t.grandTotal,
+        ]);
+        await tx.query(`DELETE FROM ${table(s, 'order_line')} WHERE "order_id" = $1`, [c.orderId]);
+        for (const l of c.lines) {
+          await tx.query(`INSERT INTO ${table(s, 'order_line')} ("order_id", "line_id", "sku", "quantity", "unit_price", "line_discount") VALUES ($1, $2, $3, $4, $5, $6)`, [
+            c.orderId,
+            l.lineId,
+            l.sku,
+            l.quantity,
+            l.unitPrice,
+            l.lineDiscount,
+          ]);
+        }
+        if (c.allocations) {
+          await tx.query(`DELETE FROM ${table(s, 'allocation')} WHERE "order_id" = $1`, [c.orderId]);
+          for (const a of c.allocations) {
+            await tx.query(
+              `INSERT INTO ${table(s, 'allocation')} ("order_id", "line_id", "sku", "warehouse_id", "quantity") VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT ("order_id", "line_id", "warehouse_id") DO UPDATE SET "quantity" = ${table(s, 'allocation')}."quantity" + EXCLUDED."quantity"`,
+              [c.orderId, a.lineId, a.sku, a.warehouseId, a.quantity],
+            );
+          }
+        }
+        return;
+      }
       case 'order_paid':
         await tx.query(`UPDATE ${table(s, 'order_fact')} SET "paid_amount" = "paid_amount" + $2, "paid_at" = coalesce("paid_at", $3) WHERE "order_id" = $1`, [c.orderId, c.amount, c.paidAt]);
         return;

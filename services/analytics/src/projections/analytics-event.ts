@@ -25,6 +25,14 @@ export type FactChange =
       };
       lines: { lineId: string; sku: string; quantity: number; unitPrice: number; lineDiscount: number }[];
     }
+  | {
+      kind: 'order_changed';
+      orderId: string;
+      totals: { itemsTotal: number; shippingFee: number; orderDiscount: number; grandTotal: number };
+      lines: { lineId: string; sku: string; quantity: number; unitPrice: number; lineDiscount: number }[];
+      /** The change's own reservation, when it re-reserved: replaces the order's allocations. */
+      allocations: { lineId: string; sku: string; warehouseId: string; quantity: number }[] | null;
+    }
   | { kind: 'order_paid'; orderId: string; amount: number; paidAt: string }
   | { kind: 'order_cancelled'; orderId: string; at: string }
   | { kind: 'order_refunded'; eventId: string; orderId: string; amount: number; at: string; afterShipment: boolean }
@@ -65,6 +73,18 @@ export function factChanges(e: EventEnvelope): FactChange[] {
         },
       ];
     }
+    case 'OrderChanged': {
+      const d = e.data as Data<OrderEventDataMap, 'OrderChanged'>;
+      return [
+        {
+          kind: 'order_changed',
+          orderId: d.orderId,
+          totals: { itemsTotal: d.totals.itemsTotal, shippingFee: d.totals.shippingFee, orderDiscount: d.totals.orderDiscount, grandTotal: d.totals.grandTotal },
+          lines: d.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice, lineDiscount: l.lineDiscount })),
+          allocations: d.allocations ?? null,
+        },
+      ];
+    }
     case 'OrderPaid': {
       const d = e.data as Data<OrderEventDataMap, 'OrderPaid'>;
       return [{ kind: 'order_paid', orderId: d.orderId, amount: d.amount, paidAt: d.paidAt }];
@@ -93,9 +113,6 @@ export function factChanges(e: EventEnvelope): FactChange[] {
       return [];
   }
 }
-
-/** Event types that change something; the consumer acknowledges the others without a transaction. */
-export const PROJECTED_TYPES = new Set(['OrderPlaced', 'OrderPaid', 'OrderCancelled', 'OrderRefunded', 'OrderStockReserved', 'StockLevelChanged', 'ShipmentPacked']);
 
 /**
  * The key RFM and repeat purchases group by: the channel's customer id, scoped by channel (ids of

@@ -1,5 +1,5 @@
 /*
- * Fake Taobao TOP, Pinduoduo and Douyin open APIs for `npm start` (channel intake, ports 4141-4159):
+ * Fake Taobao TOP, JD, Pinduoduo and Douyin open APIs for `npm start` (channel intake, ports 4141-4159):
  * the same server the channel-gateway e2e test uses (services/channel-gateway/test/fakes/platforms.ts),
  * checking signatures and windows as the platforms do, seeded with a few paid orders per shop.
  */
@@ -26,6 +26,7 @@ export default async function start(): Promise<StartedFake> {
     { platform: 'taobao', shopId: 'tb-demo-shop', ...fake.creds.taobao, accessToken: 'demo', baseUrl: fake.url },
     { platform: 'pinduoduo', shopId: 'pdd-demo-shop', ...fake.creds.pinduoduo, accessToken: 'demo', baseUrl: fake.url },
     { platform: 'douyin', shopId: 'dy-demo-shop', ...fake.creds.douyin, accessToken: 'demo', baseUrl: fake.url },
+    { platform: 'jd', shopId: 'jd-demo-shop', ...fake.creds.jd, accessToken: 'demo', baseUrl: fake.url },
   ];
   return { name: 'platforms', env: { CHANNEL_SHOPS: JSON.stringify(shops), CHANNEL_PLATFORMS_URL: fake.url }, close: () => fake.close() };
 }

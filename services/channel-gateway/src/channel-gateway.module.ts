@@ -8,7 +8,7 @@ import { ConnectorsController } from './api/http/connectors.controller';
 import { ImportsController } from './api/http/imports.controller';
 import { registerPushRoutes } from './api/http/push.routes';
 import { PullService } from './application/pull.service';
-import { DouyinConnector, DouyinStockAdapter, PddConnector, TopConnector } from './infra/connectors/connectors';
+import { DouyinConnector, DouyinStockAdapter, JdConnector, PddConnector, TopConnector } from './infra/connectors/connectors';
 import { startAtpConsumer } from './api/messaging/atp.consumer';
 import { migrateStockPush, StockPushService } from './application/stock-push.service';
 import type { ConsumerHandle } from '@flowline/messaging';
@@ -116,7 +116,7 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
             new PullService({
               store: w.store,
               imports: w.service,
-              connectors: [new TopConnector(), new PddConnector(), new DouyinConnector()],
+              connectors: [new TopConnector(), new PddConnector(), new DouyinConnector(), new JdConnector()],
               shops: config.shops,
               now: () => new Date(),
               initialLookbackMs: config.initialLookbackMs,

@@ -68,6 +68,7 @@ beforeAll(async () => {
     { platform: 'taobao', shopId: 'tb-api-shop', ...platforms.creds.taobao, accessToken: 'tb-session', baseUrl: platforms.url },
     { platform: 'pinduoduo', shopId: 'pdd-api-shop', ...platforms.creds.pinduoduo, accessToken: 'pdd-token', baseUrl: platforms.url },
     { platform: 'douyin', shopId: 'dy-api-shop', ...platforms.creds.douyin, accessToken: 'dy-token', baseUrl: platforms.url },
+    { platform: 'jd', shopId: 'jd-api-shop', ...platforms.creds.jd, accessToken: 'jd-token', baseUrl: platforms.url },
     { platform: 'shopify', shopId: 'web-store', appKey: 'shopify-app', appSecret: SHOPIFY_SECRET, baseUrl: platforms.url },
   ];
   await start('channel-gateway', {
@@ -283,7 +284,7 @@ function douyinOrder(id: string, status: number, modified: string) {
 }
 
 describe('API connectors (fake platforms checking signatures and windows) and pushes', () => {
-  it('pulls Douyin, Pinduoduo and Taobao in their windows, checkpointed per shop; every request signed as the platform checks it', async () => {
+  it('pulls Douyin, Pinduoduo, Taobao and JD in their windows, checkpointed per shop; every request signed as the platform checks it', async () => {
     platforms.douyin.set('6930000000000000001', { modified: ago(90 * 60_000), order: douyinOrder('6930000000000000001', 2, ago(90 * 60_000)) });
     platforms.douyin.set('6930000000000000002', { modified: ago(20 * 60_000), order: douyinOrder('6930000000000000002', 2, ago(20 * 60_000)) });
     const pdd = (sn: string, modified: string, refund: number) => ({
@@ -323,9 +324,24 @@ describe('API connectors (fake platforms checking signatures and windows) and pu
     const pages = platforms.calls.filter((c) => c.method === 'taobao.trades.sold.increment.get').map((c) => [c.params.page_no, c.params.page_size]);
     expect(pages).toEqual([['1', '1'], ['2', '100'], ['1', '100']]);
 
-    expect(platforms.calls.every((c) => c.signatureOk && !c.refused)).toBe(true);
+    const jdModified = ago(50 * 60_000);
+    platforms.jd.set('300099990001', {
+      modified: jdModified,
+      order: {
+        orderId: '300099990001', orderState: 'WAIT_SELLER_STOCK_OUT', orderStartTime: bj(jdModified), paymentConfirmTime: bj(jdModified), orderPayment: '118.00', freightPrice: '0.00', sellerDiscount: '10.00', pin: 'jd_pin_1',
+        consigneeInfo: { fullname: '张*', mobile: '1******6198', province: '北京', city: '北京市', county: '朝阳区', fullAddress: '建国路88号****' },
+        itemInfoList: [{ skuId: '100012345678', outerSkuId: 'TEA-LJ-250', skuName: '明前龙井 250g', itemTotal: '1', jdPrice: '128.00' }],
+      },
+    });
+    const jd = await gw('POST', '/api/connectors/jd/jd-api-shop/pull');
+    expect(jd.json, JSON.stringify(jd.json)).toMatchObject({ orders: 1, imported: 1, rejected: 0 });
+    const jdOrder = (await intake('GET', `/api/orders/${(await orderOf('jd', '300099990001')).orderId}`)).json;
+    expect(jdOrder.totals.grandTotal).toBe(11800);
+    expect(jdOrder.tags).toContain('pii:masked');
+
+    expect(platforms.calls.filter((c) => !c.signatureOk || c.refused)).toEqual([]);
     const cps = (await gw('GET', '/api/connectors/checkpoints')).json as { platform: string; shopId: string; lagMs: number }[];
-    expect(cps.map((c) => c.platform).sort()).toEqual(['douyin', 'pinduoduo', 'taobao']);
+    expect(cps.map((c) => c.platform).sort()).toEqual(['douyin', 'jd', 'pinduoduo', 'taobao']);
 
     // Pulled again: nothing new, nothing twice.
     const again = await gw('POST', '/api/connectors/douyin/dy-api-shop/pull');

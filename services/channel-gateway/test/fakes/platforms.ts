@@ -1,13 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { douyinPushSign, douyinSign, pddSign, shopifyWebhookHmac, sortedJson, topSign } from '../../src/domain/connectors/signing';
-import type { DouyinApiOrder, PddApiOrder, TopTrade } from '../../src/domain/connectors/api-mapping';
+import { douyinPushSign, douyinSign, jdSign, pddSign, shopifyWebhookHmac, sortedJson, topSign } from '../../src/domain/connectors/signing';
+import type { DouyinApiOrder, JdApiOrder, PddApiOrder, TopTrade } from '../../src/domain/connectors/api-mapping';
 
 /**
  * A local fake of the platforms' open APIs, for tests and `npm start` (scripts/fakes/platforms.fake.ts).
  * Every request is checked the way the platform does: the app key, the signature recomputed from the
- * received parameters (TOP: sorted k+v with the request's sign_method; PDD: upper MD5(secret + k+v +
- * secret); Douyin: param_json re-sorted, secret-wrapped string, md5 or HMAC-SHA256), and the window
+ * received parameters (TOP: sorted k+v with the request's sign_method; JD and PDD: upper MD5(secret +
+ * k+v + secret); Douyin: param_json re-sorted, secret-wrapped string, md5 or HMAC-SHA256), and the window
  * rules (TOP <= 1 day; PDD <= 30 min, ending >= 3 min before the platform's clock; Douyin <= 90 days).
  * Orders are served in pages from windows of their modification time; stock updates are recorded and
  * rate-limited per app key (Douyin sku.syncStock).
@@ -19,11 +19,12 @@ export interface PlatformCredentials {
 
 export interface FakePlatforms {
   url: string;
-  creds: { taobao: PlatformCredentials; pinduoduo: PlatformCredentials; douyin: PlatformCredentials };
+  creds: { taobao: PlatformCredentials; pinduoduo: PlatformCredentials; douyin: PlatformCredentials; jd: PlatformCredentials };
   /** Orders with their modification time (ISO). Replace an entry to model a status change. */
   top: Map<string, { modified: string; trade: TopTrade }>;
   pdd: Map<string, { modified: string; order: PddApiOrder }>;
   douyin: Map<string, { modified: string; order: DouyinApiOrder }>;
+  jd: Map<string, { modified: string; order: JdApiOrder }>;
   /** Every API call: platform, method, whether its signature verified, and the refusal if any. */
   calls: { platform: string; method: string; signatureOk: boolean; refused?: string; params: Record<string, unknown> }[];
   /** Stock updates received (sku.syncStock), in arrival order. */
@@ -51,6 +52,7 @@ export async function startFakePlatforms(options: { port?: number; creds?: Parti
     taobao: { appKey: 'tb-app', appSecret: 'tb-secret' },
     pinduoduo: { appKey: 'pdd-client', appSecret: 'pdd-secret' },
     douyin: { appKey: 'dy-app', appSecret: 'dy-secret' },
+    jd: { appKey: 'jd-app', appSecret: 'jd-secret' },
     ...options.creds,
   };
   const fake = {
@@ -58,6 +60,7 @@ export async function startFakePlatforms(options: { port?: number; creds?: Parti
     top: new Map(),
     pdd: new Map(),
     douyin: new Map(),
+    jd: new Map(),
     calls: [],
     stockUpdates: [],
     stockRatePerSecond: 5,
@@ -119,6 +122,30 @@ export async function startFakePlatforms(options: { port?: number; creds?: Parti
     return err(10000, '接口不存在');
   }
 
+  function jd(params: Record<string, string>): unknown {
+    const call = { platform: 'jd', method: params.method, signatureOk: false, params } as FakePlatforms['calls'][number];
+    fake.calls.push(call);
+    const err = (code: string, msg: string) => ((call.refused = code), { error_response: { code, zh_desc: msg, en_desc: msg } });
+    if (params.app_key !== creds.jd.appKey) return err('19', 'app_key无效');
+    if (jdSign(params, creds.jd.appSecret) !== params.sign) return err('19', '签名无效');
+    call.signatureOk = true;
+    if (Math.abs(fromBeijing(params.timestamp) - Date.now()) > 10 * 60_000) return err('17', '时间戳无效');
+    const biz = JSON.parse(params['360buy_param_json'] ?? '{}') as Record<string, string>;
+    if (params.method === 'jingdong.pop.order.search') {
+      const start = fromBeijing(biz.start_date);
+      const end = fromBeijing(biz.end_date);
+      if (!(end > start) || end - start > 30 * 86_400_000) return err('66', '查询时间跨度不能超过一个月');
+      const all = byModified(fake.jd).filter((x) => inWindow(x.modified, start, end));
+      const size = Number(biz.page_size ?? 100);
+      return { jingdong_pop_order_search_responce: { searchorderinfo_result: { orderTotal: all.length, orderInfoList: page(all, Number(biz.page ?? 1), size).map((x) => x.order) } } };
+    }
+    if (params.method === 'jingdong.pop.order.get') {
+      const o = fake.jd.get(String(biz.order_id));
+      return o ? { jingdong_pop_order_get_responce: { orderDetailInfo: { orderInfo: o.order } } } : err('66', '订单不存在');
+    }
+    return err('21', '方法不存在');
+  }
+
   function douyin(path: string, q: URLSearchParams, raw: string): unknown {
     const method = q.get('method') ?? '';
     let param: Record<string, unknown> = {};
@@ -168,6 +195,7 @@ export async function startFakePlatforms(options: { port?: number; creds?: Parti
       let out: unknown;
       if (url.pathname === '/router/rest') out = top(Object.fromEntries(new URLSearchParams(raw)));
       else if (url.pathname === '/api/router') out = pdd(Object.fromEntries(new URLSearchParams(raw)));
+      else if (url.pathname === '/routerjson') out = jd(Object.fromEntries(new URLSearchParams(raw)));
       else out = douyin(url.pathname, url.searchParams, raw);
       res.writeHead(200, { 'content-type': 'application/json;charset=utf-8' });
       res.end(JSON.stringify(out));

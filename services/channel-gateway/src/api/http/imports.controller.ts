@@ -29,13 +29,15 @@ export class ImportsController {
   @ApiUnprocessableEntityResponse({ description: 'IMPORT_COLUMNS_MISSING, IMPORT_FILE_UNREADABLE, PROFILE_NOT_FOUND, ...' })
   async upload(@Body() body: ImportUploadDto) {
     const decode = (f: { name: string; contentBase64: string }) => ({ name: f.name, bytes: Buffer.from(f.contentBase64, 'base64') });
-    return this.imports.run({
+    const report = await this.imports.run({
       channel: body.channel,
       file: decode(body.file),
       ...(body.items ? { items: decode(body.items) } : {}),
       ...(body.profile ? { profileId: body.profile } : {}),
       dryRun: body.dryRun ?? false,
     });
+    this.metrics.stats(await this.store.ingestStats());
+    return report;
   }
 
   @Get('imports/:runId')
@@ -59,7 +61,9 @@ export class ImportsController {
   @ApiOperation({ summary: 'Fix cells of a quarantined order and retry it (no edits: retry with the current profile)' })
   @ApiNotFoundResponse({ description: 'QUARANTINE_NOT_FOUND' })
   async fix(@Param('id') id: string, @Body() body: QuarantineFixDto) {
-    return this.imports.fixQuarantined(id, body.edits);
+    const result = await this.imports.fixQuarantined(id, body.edits);
+    this.metrics.stats(await this.store.ingestStats());
+    return result;
   }
 
   @Get('channels/ingest')

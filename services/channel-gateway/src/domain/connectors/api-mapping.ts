@@ -313,3 +313,57 @@ export function fromShopifyOrder(o: ShopifyOrder, shopId: string): ChannelOrderD
     raw: o,
   });
 }
+
+// ---- JD (jingdong.pop.order.search): yuan strings, Beijing times ------------------------------------
+
+export interface JdApiOrder {
+  orderId: string;
+  orderState: string;
+  orderStartTime: string;
+  paymentConfirmTime?: string;
+  orderPayment: string;
+  freightPrice: string;
+  sellerDiscount?: string;
+  pin?: string;
+  orderRemark?: string;
+  consigneeInfo: { fullname: string; mobile: string; province: string; city: string; county: string; town?: string; fullAddress: string };
+  itemInfoList: { skuId: string; outerSkuId: string; skuName: string; itemTotal: string; jdPrice: string }[];
+}
+
+const JD_STATES: Record<string, PlatformState> = {
+  WAIT_SELLER_STOCK_OUT: 'paid',
+  WAIT_GOODS_RECEIVE_CONFIRM: 'shipped',
+  FINISHED_L: 'completed',
+  TRADE_CANCELED: 'closed',
+  LOCKED: 'closed',
+  POP_ORDER_PAUSE: 'paid',
+};
+
+export function fromJdOrder(o: JdApiOrder, shopId: string): ChannelOrderDraft {
+  const state = JD_STATES[o.orderState];
+  if (!state) throw new ApiPayloadError('orderState', `unknown JD orderState ${o.orderState}`);
+  const c = o.consigneeInfo;
+  return build({
+    channel: 'jd',
+    channelOrderId: o.orderId,
+    shopId,
+    platformStatus: o.orderState,
+    state,
+    afterSales: 'none',
+    placedAt: time(o.orderStartTime, 'orderStartTime') as string,
+    // JD lists paid orders only (POP orders are paid before the seller sees them, COD aside).
+    paidAt: time(o.paymentConfirmTime, 'paymentConfirmTime') ?? (time(o.orderStartTime, 'orderStartTime') as string),
+    ...(o.pin ? { buyerId: o.pin } : {}),
+    recipient: c.fullname ?? '',
+    phone: c.mobile ?? '',
+    address: { province: c.province, city: c.city, district: c.county, street: [c.town, c.fullAddress].filter(Boolean).join(' '), detail: '' },
+    lines: o.itemInfoList.map((it, i) => ({ lineId: `${o.orderId}-${it.skuId}`, sku: it.outerSkuId, title: it.skuName, quantity: qty(it.itemTotal, `itemInfoList[${i}].itemTotal`), unitPrice: yuan(it.jdPrice, `itemInfoList[${i}].jdPrice`) })),
+    shippingFee: yuan(o.freightPrice, 'freightPrice'),
+    paid: yuan(o.orderPayment, 'orderPayment'),
+    platformDiscount: 0,
+    shopDiscount: yuan(o.sellerDiscount ?? '0', 'sellerDiscount'),
+    refund: 0,
+    ...(o.orderRemark ? { buyerMessage: o.orderRemark } : {}),
+    raw: o,
+  });
+}

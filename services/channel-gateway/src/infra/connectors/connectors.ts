@@ -1,5 +1,5 @@
-import { ApiPayloadError, fromDouyinOrder, fromPddOrder, fromTopTrade, type DouyinApiOrder, type PddApiOrder, type TopTrade } from '../../domain/connectors/api-mapping';
-import { douyinSign, pddSign, sortedJson, topSign } from '../../domain/connectors/signing';
+import { ApiPayloadError, fromDouyinOrder, fromJdOrder, fromPddOrder, fromTopTrade, type DouyinApiOrder, type JdApiOrder, type PddApiOrder, type TopTrade } from '../../domain/connectors/api-mapping';
+import { douyinSign, jdSign, pddSign, sortedJson, topSign } from '../../domain/connectors/signing';
 import type { ChannelOrderDraft } from '../../domain/import/map-orders';
 import { PlatformApiError, type OrderPage, type OrderPullConnector, type ShopAccount } from '../../application/connector.port';
 
@@ -164,5 +164,42 @@ export class DouyinStockAdapter {
     const res = await fetch(`${shop.baseUrl}/sku/syncStock?${q.toString()}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: paramJson, signal: AbortSignal.timeout(30_000) });
     const json = (await res.json()) as { code: number; msg: string };
     if (json.code !== 10000) throw new PlatformApiError('douyin', String(json.code), json.msg);
+  }
+}
+
+/** JD (jingdong.pop.order.search by modification time): windows of at most a month, pages from 1. */
+export class JdConnector implements OrderPullConnector {
+  readonly platform = 'jd' as const;
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  private async call(shop: ShopAccount, method: string, biz: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const params: Record<string, string> = { method, app_key: shop.appKey, access_token: shop.accessToken ?? '', timestamp: beijing(this.now().toISOString()), v: '2.0', '360buy_param_json': JSON.stringify(biz) };
+    params.sign = jdSign(params, shop.appSecret);
+    const json = await postForm(`${shop.baseUrl}/routerjson`, params);
+    const err = json.error_response as { code?: string; zh_desc?: string; en_desc?: string } | undefined;
+    if (err) throw new PlatformApiError('jd', String(err.code), err.zh_desc ?? err.en_desc ?? 'error');
+    return json;
+  }
+
+  async serverTime(): Promise<string> {
+    return this.now().toISOString();
+  }
+
+  async ordersModifiedIn(shop: ShopAccount, w: { start: string; end: string }): Promise<OrderPage> {
+    const out: OrderPage = { orders: [], failures: [] };
+    for (let page = 1; ; page++) {
+      const r = (await this.call(shop, 'jingdong.pop.order.search', { start_date: beijing(w.start), end_date: beijing(w.end), order_state: 'WAIT_SELLER_STOCK_OUT,WAIT_GOODS_RECEIVE_CONFIRM,FINISHED_L,TRADE_CANCELED,LOCKED', dateType: 0, page: String(page), page_size: '100' }))
+        .jingdong_pop_order_search_responce as { searchorderinfo_result: { orderTotal: number; orderInfoList: JdApiOrder[] } };
+      const res = r.searchorderinfo_result;
+      collect(res.orderInfoList, (o) => o.orderId, (o) => fromJdOrder(o, shop.shopId), out);
+      if (page * 100 >= res.orderTotal || res.orderInfoList.length === 0) return out;
+    }
+  }
+
+  async order(shop: ShopAccount, orderId: string): Promise<OrderPage> {
+    const r = (await this.call(shop, 'jingdong.pop.order.get', { order_id: orderId })).jingdong_pop_order_get_responce as { orderDetailInfo: { orderInfo: JdApiOrder } };
+    const out: OrderPage = { orders: [], failures: [] };
+    collect([r.orderDetailInfo.orderInfo], (o) => o.orderId, (o) => fromJdOrder(o, shop.shopId), out);
+    return out;
   }
 }

@@ -26,7 +26,9 @@ const ulid = monotonicFactory();
 const prefix = testTopicPrefix();
 const group = `notification-e2e-${uniqueSuffix()}`;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let trackingDb: Awaited<ReturnType<typeof createTestDatabase>>;
 const procs: ServiceProcess[] = [];
+let tracking: ServiceProcess;
 let sms: FakeHttpServer;
 let wechat: WechatFake;
 let dingtalk: FakeHttpServer;
@@ -88,6 +90,7 @@ const smsTo = (phone: string): FakeRecord[] => sms.accepted().filter((r) => r.ph
 
 beforeAll(async () => {
   db = await createTestDatabase('notification_e2e');
+  trackingDb = await createTestDatabase('notification_e2e_tracking');
   sms = await aliyunSmsFake({ keys: { LTAI_e2e: 'sms-secret' } }).start();
   wechat = await wechatFake({ apps: { wx_oa_e2e: 'oa-secret', wx_mp_e2e: 'mp-secret' } }).start();
   dingtalk = await dingtalkFake({ robots: { 'tok-approvals': 'SECe2e' } }).start();
@@ -122,7 +125,11 @@ beforeAll(async () => {
     WEBHOOK_URL_SECRET: 'hook-secret',
   };
   // Two instances of the service: one database, one consumer group.
-  procs.push(...(await Promise.all([startServiceProcess({ service: 'notification', env }), startServiceProcess({ service: 'notification', env })])));
+  // Tracking reads notification.events.v1 into the order's timeline.
+  const trackingEnv = { DATABASE_URL: trackingDb.url, KAFKA_BROKERS: env.KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3', TRACKING_CONSUMER_GROUP: `tracking-${group}` };
+  const [a, b, t] = await Promise.all([startServiceProcess({ service: 'notification', env }), startServiceProcess({ service: 'notification', env }), startServiceProcess({ service: 'tracking', env: trackingEnv })]);
+  procs.push(a, b);
+  tracking = t;
   publisher = new EventPublisher({ kafka, topicPrefix: prefix });
   await publisher.connect();
   await setClock(NOON);
@@ -131,10 +138,11 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env.NOTIFICATION_E2E_LOG) for (const [i, p] of procs.entries()) require('node:fs').writeFileSync(`${process.env.NOTIFICATION_E2E_LOG}.${i}`, p.output());
   await publisher?.disconnect().catch(() => undefined);
-  await Promise.all(procs.map((p) => p.stop('SIGTERM', 15_000)));
+  await Promise.all([...procs, tracking].filter(Boolean).map((p) => p.stop('SIGTERM', 15_000)));
   await Promise.all([sms, wechat, dingtalk, wecom, webhook].map((f) => f?.close()));
   await smtp?.close();
   await db?.drop();
+  await trackingDb?.drop();
 });
 
 describe('notification service (two instances, real Kafka + PostgreSQL, local fakes)', () => {
@@ -196,6 +204,23 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     } finally {
       await consumer.disconnect();
     }
+  });
+
+  it("shows each message on the order's tracking timeline (tracking reads notification.events.v1)", async () => {
+    const lines = await eventually('notification lines on the timeline', async () => {
+      const r = await fetch(`${tracking.httpUrl}/api/tracking/orders/${orderId}`);
+      if (r.status !== 200) return undefined;
+      const view = (await r.json()) as { timeline: { type: string; context: string; what: { zh: string } }[] };
+      const n = view.timeline.filter((e) => e.context === 'notification');
+      return n.length === 5 ? n : undefined;
+    });
+    expect(lines.map((l) => l.what.zh).sort()).toEqual([
+      '已通知顾客 138****1234（短信，order_delivered）',
+      '已通知顾客 138****1234（短信，order_paid）',
+      '已通知顾客 138****1234（短信，order_shipped）',
+      '已通知顾客 oJou****0001（微信公众号，order_paid）',
+      '已通知顾客 oJou****0001（微信公众号，order_shipped）',
+    ]);
   });
 
   it('previews a template against the real order (ICU zh-CN / en, e-mail HTML layout); bad input names the fields', async () => {

@@ -16,3 +16,4 @@ export { quoteTable, type SqlQueryable } from './sql';
 export * from './consumer/errors';
 export * from './readiness';
 export * from './dlq/dead-letters';
+export * from './retention';

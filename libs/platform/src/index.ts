@@ -18,3 +18,4 @@ export * from './testing/service-process';
 export * from './grpc/grpc-reflection';
 export * from './testing/reflection-client';
 export * from './contracts/openapi-diff';
+export * from './text';

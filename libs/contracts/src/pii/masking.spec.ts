@@ -82,6 +82,9 @@ describe('maskEmail and maskStreet', () => {
     expect(maskEmail('no-at-sign')).toBe('***');
     expect(maskEmail('')).toBe('');
     expect(maskEmail(maskEmail('zhang.san@example.com'))).toBe('z***@example.com');
+    // A '*' in the address does not skip masking.
+    expect(maskEmail('zhang*san@example.com')).toBe('z***@example.com');
+    expect(maskEmail('*@example.com')).toBe('****@example.com');
   });
 
   it('a street keeps its first two characters; the detail is hidden entirely', () => {

@@ -52,8 +52,9 @@ export function maskPhone(phone: string | null | undefined): string {
 export function maskEmail(email: string | null | undefined): string {
   const e = (email ?? '').trim();
   if (e === '') return '';
-  if (e.includes('*')) return e;
-  const at = e.indexOf('@');
+  // By structure, never skipped on a '*' (an address holding one was published in clear); the
+  // result of masking masks to itself, so masked input stays as it is.
+  const at = e.lastIndexOf('@');
   if (at <= 0) return '***';
   return `${e[0]}***${e.slice(at)}`;
 }

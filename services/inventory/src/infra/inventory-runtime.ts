@@ -11,7 +11,10 @@ import {
   forgetReadiness,
   messagingLoggerOf,
   reportReadiness,
+  retentionFromEnv,
   sleep,
+  startRetentionJob,
+  DEFAULT_INBOX_TABLE,
   type MessagingLogger,
 } from '@flowline/messaging';
 import { PlatformConfig } from '@flowline/platform';
@@ -56,6 +59,7 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
   private sweeping = false;
   private warehouseCache?: { at: number; rows: WarehouseRow[] };
   private topicsStep?: Promise<void>;
+  private retention?: { stop(): Promise<void> };
   private starting: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
 
@@ -113,6 +117,17 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
       this.sweeper = setInterval(() => void this.sweepExpiries(), s.expirySweepMs);
       this.sweeper.unref();
     }
+    // Inbox rows and Idempotency-Key replies are pruned by age (INBOX_RETENTION_DAYS, IDEMPOTENCY_RETENTION_DAYS).
+    const retention = retentionFromEnv();
+    this.retention = startRetentionJob(
+      this.pool,
+      [
+        { table: DEFAULT_INBOX_TABLE, column: 'processed_at', days: retention.inboxDays },
+        { table: 'inventory.http_idempotency', column: 'created_at', days: retention.idempotencyDays },
+      ],
+      retention.intervalMs,
+      this.messagingLogger(),
+    );
     if (!this.config.kafka || (!s.consume && !s.relay)) return;
     const brokers = this.config.kafka.brokers;
     reportReadiness(MESSAGING_COMPONENT, false, 'starting: topics, producer and relay');
@@ -242,6 +257,7 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
   async beforeApplicationShutdown(): Promise<void> {
     this.abort.abort();
     if (this.sweeper) clearInterval(this.sweeper);
+    await this.retention?.stop();
     await this.starting;
     forgetReadiness(MESSAGING_COMPONENT);
     await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));

@@ -9,7 +9,9 @@ import {
   EventRelay,
   forgetReadiness,
   reportReadiness,
+  retentionFromEnv,
   runConsumer,
+  startRetentionJob,
   sleep,
   type ConsumerHandle,
   type MessagingLogger,
@@ -68,6 +70,7 @@ export class OrderMessaging {
   private scanning: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private topicsStep?: Promise<void>;
+  private retention?: { stop(): Promise<void> };
   private starting: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
 
@@ -91,6 +94,17 @@ export class OrderMessaging {
       }, o.timeoutScanIntervalMs);
       this.timer.unref();
     }
+    // Inbox rows and Idempotency-Key replies are pruned by age (INBOX_RETENTION_DAYS, IDEMPOTENCY_RETENTION_DAYS).
+    const retention = retentionFromEnv();
+    this.retention = startRetentionJob(
+      o.pool,
+      [
+        { table: 'messaging_inbox', column: 'processed_at', days: retention.inboxDays },
+        { table: 'idempotency_keys', column: 'created_at', days: retention.idempotencyDays },
+      ],
+      retention.intervalMs,
+      o.logger,
+    );
     if (!(o.relay || o.processManager)) return;
     reportReadiness(MESSAGING_COMPONENT, false, 'starting: topics, producer and relay');
     // Topics first, briefly awaited (clients that subscribe right after boot find them); an
@@ -195,6 +209,7 @@ export class OrderMessaging {
     this.stopped = true;
     this.abort.abort();
     if (this.timer) clearInterval(this.timer);
+    await this.retention?.stop();
     await this.scanning;
     await this.starting;
     forgetReadiness(MESSAGING_COMPONENT);

@@ -1,8 +1,11 @@
+import { cleanTextEverywhere, NormalizeIdentifier } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, NotEquals, ValidateNested } from 'class-validator';
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Stock columns are int4: a larger count is refused with 400 naming the field, never a 500. */
+const INT4_MAX = 2_147_483_647;
 const CODE_MESSAGE = 'must be 1-64 letters, digits, dot, underscore or dash';
 
 /** Goods arrived in a warehouse. */
@@ -10,15 +13,17 @@ export class ReceiptDto {
   @ApiProperty({ example: 'SKU-TEA-001' })
   @IsString()
   @Matches(CODE, { message: `sku ${CODE_MESSAGE}` })
+  @NormalizeIdentifier()
   sku!: string;
 
   @ApiProperty({ example: 'WH-SH' })
   @IsString()
   @IsNotEmpty()
+  @NormalizeIdentifier()
   warehouseId!: string;
 
   @ApiProperty({ example: 100, minimum: 1, description: 'Units received (a positive integer).' })
-  @IsInt()
+  @IsInt() @Max(INT4_MAX)
   @Min(1, { message: 'quantity must be at least 1' })
   quantity!: number;
 
@@ -34,15 +39,17 @@ export class AdjustmentDto {
   @ApiProperty({ example: 'SKU-TEA-001' })
   @IsString()
   @Matches(CODE, { message: `sku ${CODE_MESSAGE}` })
+  @NormalizeIdentifier()
   sku!: string;
 
   @ApiProperty({ example: 'WH-SH' })
   @IsString()
   @IsNotEmpty()
+  @NormalizeIdentifier()
   warehouseId!: string;
 
   @ApiProperty({ example: -2, description: 'Signed change of on_hand; never 0, never below the reserved units.' })
-  @IsInt()
+  @IsInt() @Min(-INT4_MAX) @Max(INT4_MAX)
   @NotEquals(0, { message: 'delta must not be 0' })
   delta!: number;
 
@@ -58,18 +65,18 @@ export class AdjustmentDto {
 }
 
 export class ImportedLineDto {
-  @ApiProperty() @IsString() @IsNotEmpty() orderId!: string;
+  @ApiProperty() @NormalizeIdentifier() @IsString() @IsNotEmpty() orderId!: string;
   @ApiProperty() @IsString() @IsNotEmpty() lineId!: string;
-  @ApiProperty({ minimum: 1 }) @IsInt() @Min(1) quantity!: number;
+  @ApiProperty({ minimum: 1 }) @IsInt() @Max(INT4_MAX) @Min(1) quantity!: number;
   @ApiPropertyOptional({ description: 'ISO-8601; the hold lapses then when unpaid.' }) @IsOptional() @IsString() expiresAt?: string;
 }
 
 /** Opening balance of a ledger taken from another system (its reserved may not match its lines: verify, then repair). */
 export class ImportDto {
-  @ApiProperty() @IsString() @Matches(CODE, { message: `sku ${CODE_MESSAGE}` }) sku!: string;
-  @ApiProperty() @IsString() @IsNotEmpty() warehouseId!: string;
-  @ApiProperty({ minimum: 0 }) @IsInt() @Min(0) onHand!: number;
-  @ApiProperty({ minimum: 0 }) @IsInt() @Min(0) reserved!: number;
+  @ApiProperty() @NormalizeIdentifier() @IsString() @Matches(CODE, { message: `sku ${CODE_MESSAGE}` }) sku!: string;
+  @ApiProperty() @NormalizeIdentifier() @IsString() @IsNotEmpty() warehouseId!: string;
+  @ApiProperty({ minimum: 0 }) @IsInt() @Max(INT4_MAX) @Min(0) onHand!: number;
+  @ApiProperty({ minimum: 0 }) @IsInt() @Max(INT4_MAX) @Min(0) reserved!: number;
   @ApiProperty({ type: [ImportedLineDto] })
   @ValidateNested({ each: true })
   @Type(() => ImportedLineDto)
@@ -80,7 +87,7 @@ export class ImportDto {
 
 export class ChannelRuleDto {
   @ApiProperty({ example: 'tmall' }) @IsString() @IsNotEmpty() channel!: string;
-  @ApiPropertyOptional({ minimum: 0, description: 'Units held back from this channel.' }) @IsOptional() @IsInt() @Min(0) safetyStock?: number;
+  @ApiPropertyOptional({ minimum: 0, description: 'Units held back from this channel.' }) @IsOptional() @IsInt() @Max(INT4_MAX) @Min(0) safetyStock?: number;
   @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'Share of available stock this channel may promise, percent.' })
   @IsOptional()
   @IsInt()
@@ -93,8 +100,8 @@ export class ChannelRuleDto {
 export class SkuRulesDto {
   @ApiProperty({ example: '正山小种红茶 250g' }) @IsString() @MaxLength(200) name!: string;
   @ApiPropertyOptional({ default: false, description: 'Reservations may exceed available stock (backorder).' }) @IsOptional() @IsBoolean() allowBackorder?: boolean;
-  @ApiPropertyOptional({ default: 0, description: 'Units held back in each warehouse.' }) @IsOptional() @IsInt() @Min(0) safetyStock?: number;
-  @ApiPropertyOptional({ default: 0, description: 'LowStockAlerted when total available drops below this.' }) @IsOptional() @IsInt() @Min(0) lowStockThreshold?: number;
+  @ApiPropertyOptional({ default: 0, description: 'Units held back in each warehouse.' }) @IsOptional() @IsInt() @Max(INT4_MAX) @Min(0) safetyStock?: number;
+  @ApiPropertyOptional({ default: 0, description: 'LowStockAlerted when total available drops below this.' }) @IsOptional() @IsInt() @Max(INT4_MAX) @Min(0) lowStockThreshold?: number;
   @ApiPropertyOptional({ type: [ChannelRuleDto] })
   @IsOptional()
   @ValidateNested({ each: true })
@@ -105,11 +112,14 @@ export class SkuRulesDto {
 
 export class WarehouseDto {
   @ApiProperty({ example: '上海仓' }) @IsString() @IsNotEmpty() @MaxLength(100) name!: string;
-  @ApiProperty({ example: 1, description: 'Lower is preferred.' }) @IsInt() priority!: number;
+  @ApiProperty({ example: 1, description: 'Lower is preferred.' }) @IsInt() @Max(INT4_MAX) priority!: number;
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() active?: boolean;
 }
 
 export class RepairDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() sku?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() warehouseId?: string;
+  @ApiPropertyOptional() @NormalizeIdentifier() @IsOptional() @IsString() sku?: string;
+  @ApiPropertyOptional() @NormalizeIdentifier() @IsOptional() @IsString() warehouseId?: string;
 }
+
+// NUL and lone surrogates refused in every field of these requests (400 naming the field).
+cleanTextEverywhere(ReceiptDto, AdjustmentDto, ImportedLineDto, ImportDto, ChannelRuleDto, SkuRulesDto, WarehouseDto, RepairDto);

@@ -2,6 +2,7 @@ import { CHANNELS, ORDER_STAGES, type Channel, type OrderStage } from '@flowline
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { cleanTextEverywhere, NormalizeIdentifier } from '@flowline/platform';
 
 export class ConfirmPaymentDto {
   @ApiProperty({ example: 26000, description: 'Integer fen; must equal the amount due' })
@@ -60,7 +61,7 @@ export class ListOrdersQueryDto {
   @IsIn(ORDER_STAGES as unknown as string[], { each: true })
   stage?: OrderStage[];
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) shopId?: string;
+  @ApiPropertyOptional() @NormalizeIdentifier() @IsOptional() @IsString() @Length(1, 64) shopId?: string;
 
   @ApiPropertyOptional({ enum: ['on_hold', 'exception'] })
   @IsOptional()
@@ -81,3 +82,6 @@ export class ListOrdersQueryDto {
   @Max(100)
   limit?: number;
 }
+
+// NUL and lone surrogates refused in every field of these requests (400 naming the field).
+cleanTextEverywhere(ConfirmPaymentDto, ReasonDto, RequestRefundDto, RecordRefundDto, ReleaseOrderDto, ListOrdersQueryDto);

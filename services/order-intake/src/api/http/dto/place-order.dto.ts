@@ -1,4 +1,5 @@
 import { CHANNELS, type Channel } from '@flowline/contracts';
+import { cleanTextEverywhere, NormalizeIdentifier } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -79,7 +80,7 @@ export class OrderLineDto {
   @Length(1, 64)
   lineId?: string;
 
-  @ApiProperty({ example: 'TEA-LJ-250' }) @IsString() @Length(1, 64) sku!: string;
+  @ApiProperty({ example: 'TEA-LJ-250' }) @NormalizeIdentifier() @IsString() @Length(1, 64) sku!: string;
   @ApiProperty({ example: '西湖龙井 250g' }) @IsString() @Length(1, 200) title!: string;
 
   @ApiProperty({ example: 2, minimum: 1 })
@@ -119,11 +120,12 @@ export class PlaceOrderDto {
   channel!: Channel;
 
   @ApiProperty({ example: '3318459620112233445', description: "The channel's order id (a string: Taobao's have 19 digits)" })
+  @NormalizeIdentifier()
   @IsString()
   @Length(1, 64)
   channelOrderId!: string;
 
-  @ApiProperty({ example: 'tmall-flagship' }) @IsString() @Length(1, 64) shopId!: string;
+  @ApiProperty({ example: 'tmall-flagship' }) @NormalizeIdentifier() @IsString() @Length(1, 64) shopId!: string;
 
   @ApiProperty({ type: CustomerDto })
   @ValidateNested()
@@ -192,3 +194,6 @@ export class PlaceOrderDto {
   @IsISO8601({ strict: true })
   placedAt?: string;
 }
+
+// NUL and lone surrogates refused in every field of these requests (400 naming the field).
+cleanTextEverywhere(CustomerDto, AddressDto, OrderLineDto, PlaceOrderDto);

@@ -149,6 +149,7 @@ describe('fulfillment across services, seen in tracking', () => {
     const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 2 }]);
     const o = await parcels(orderId);
     expect(o.shipments).toHaveLength(1);
+    expect(o.carrierChoice).toEqual({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.01.1' });
     const [parcel] = o.shipments as Json[];
     expect(parcel).toMatchObject({ warehouseId: 'WH-HZ-01', status: 'created', lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2 }] });
     const pickList = await wh('GET', '/warehouses/WH-HZ-01/pick-list');
@@ -255,11 +256,13 @@ describe('fulfillment across services, seen in tracking', () => {
     expect(verify.json).toMatchObject({ consistent: true, drifts: [] });
   }, 180_000);
 
-  it('SF Express waybill, Kuaidi100 tracking pushes into the service: tampered refused, duplicates and older states ignored, delivered', async () => {
-    const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
-    const [parcel] = (await parcels(orderId)).shipments as Json[];
-    expect((await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 1 })).status).toBe(200);
-    const packed = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, { carrier: 'SF' });
+  it('SF Express chosen by the rules (high value), its waybill, Kuaidi100 pushes into the service: tampered refused, duplicates and older states ignored, delivered', async () => {
+    const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 16 }]);
+    const o = await parcels(orderId);
+    expect(o.carrierChoice).toEqual({ carrier: 'SF', ruleId: 'high-value-sf', ruleSetVersion: '2026.01.1' });
+    const [parcel] = o.shipments as Json[];
+    expect((await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 16 })).status).toBe(200);
+    const packed = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {});
     expect(packed.json).toMatchObject({ status: 'packed', carrier: 'SF' });
     expect(sf.waybills).toContain(packed.json.waybillNo);
     expect((await wh('POST', `/shipments/${parcel.shipmentId}/ship`, {})).json).toMatchObject({ status: 'shipped', trackingNumber: packed.json.waybillNo });

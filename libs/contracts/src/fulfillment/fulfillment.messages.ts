@@ -10,6 +10,13 @@ export interface FulfillmentCommandDataMap {
     lines: { lineId: string; sku: string; quantity: number; warehouseId?: string }[];
     priority: 'normal' | 'high';
     requiresQc: boolean;
+    /** Where the parcels go (province, city: the carrier rules read them; the full address stays with order-intake). */
+    destination?: { province: string; city?: string };
+    /** Sales channel and order amount (fen), for the carrier rules. */
+    channel?: string;
+    grandTotal?: number;
+    /** Carrier the platform designated for the order, if any. */
+    designatedCarrier?: string;
   };
   /** Cancel or refund before shipment: stop packing; if already packed, unpack and return to stock. */
   StopFulfillment: { orderId: string; reason: string };

@@ -28,6 +28,7 @@ export interface OrderFulfillmentView {
   priority: 'normal' | 'high';
   stop: { reason: string; at: string } | null;
   freeze: ReturnType<typeof freezeOf>;
+  carrierChoice: OpenFulfillment['carrierChoice'];
   shipments: ShipmentView[];
   returns: OpenFulfillment['returns'];
   version: number;
@@ -56,7 +57,7 @@ export function shipmentView(orderId: string, sh: Shipment): ShipmentView {
 export function orderView(o: Outcome): OrderFulfillmentView {
   if (o.state.status === 'none') throw new DomainError('FULFILLMENT_NOT_STARTED', `fulfilment of order ${o.orderId} has not started`, { orderId: o.orderId }, 'not_found');
   const s: OpenFulfillment = o.state;
-  return { orderId: s.orderId, priority: s.priority, stop: s.stop, freeze: freezeOf(s), shipments: s.shipments.map((x) => shipmentView(s.orderId, x)), returns: s.returns, version: o.revision };
+  return { orderId: s.orderId, priority: s.priority, stop: s.stop, freeze: freezeOf(s), carrierChoice: s.carrierChoice, shipments: s.shipments.map((x) => shipmentView(s.orderId, x)), returns: s.returns, version: o.revision };
 }
 
 export type ShipmentAction =
@@ -140,10 +141,12 @@ export class FulfillmentService {
       case 'ShipShipment':
         return { type: 'ShipShipment', shipmentId, ...(action.carrier ? { carrier: action.carrier } : {}), ...(action.trackingNumber ? { trackingNumber: action.trackingNumber } : {}), at };
       case 'PackShipment': {
-        const carrierCode = action.carrier ?? this.defaultCarrier;
+        const current = await this.order(orderId);
+        // The warehouse's choice, else the rules' choice if that carrier is configured here, else the default.
+        const chosen = current.carrierChoice?.carrier;
+        const carrierCode = action.carrier ?? (chosen && this.carriers.codes().includes(chosen) ? chosen : this.defaultCarrier);
         const carrier = this.carriers.get(carrierCode);
         if (action.waybillNo) return { type: 'PackShipment', shipmentId, waybillNo: action.waybillNo, carrier: carrierCode, at };
-        const current = await this.order(orderId);
         const sh = current.shipments.find((x) => x.shipmentId === shipmentId);
         if (!sh) throw new DomainError('SHIPMENT_NOT_FOUND', `no shipment ${shipmentId}`, { shipmentId }, 'not_found');
         // Packed already (a retry): keep its waybill, the decider answers with no event.

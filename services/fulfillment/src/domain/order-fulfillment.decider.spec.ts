@@ -45,7 +45,12 @@ describe('order fulfillment: start', () => {
       .when(start([{ lineId: 'L2', sku: 'CUP-01', quantity: 1, warehouseId: 'WH-SH' }, { lineId: 'L1', sku: 'TEA-LJ', quantity: 2, warehouseId: 'WH-HZ' }]))
       .then([started(true)]);
   });
-  it('ignores a redelivered StartFulfillment', () => {
+  it('records the carrier the rules chose, with rule id and version', () => {
+    const choice = { carrier: 'SF', ruleId: 'high-value-sf', ruleSetVersion: '2026.01.1' };
+    const s = spec.given([]).when({ ...start(), carrierChoice: choice } as FulfillmentCommand).then([{ type: 'FulfillmentStarted', data: { ...(started().data as object), carrierChoice: choice } } as FulfillmentEvent]);
+    expect(s.status === 'open' && s.carrierChoice).toEqual(choice);
+  });
+    it('ignores a redelivered StartFulfillment', () => {
     spec.given([started()]).when(start()).then([]);
   });
   it('creates nothing when the stop arrived first', () => {

@@ -1,5 +1,6 @@
 import type { CarrierState, FulfillmentCommandDataMap, FulfillmentEventDataMap, ShipmentLineData } from '@flowline/contracts';
 import { assertNever, DomainError, type Decider } from '@flowline/domain';
+import type { CarrierChoice } from './carrier-rules';
 
 /**
  * The fulfilment of one order: its parcels (one per warehouse allocation) from pick list to
@@ -47,6 +48,8 @@ export type FulfillmentState =
       stop: { reason: string; at: string } | null;
       freezeOverride: { actorId: string; reason: string; at: string } | null;
       returns: ReturnState[];
+      /** Carrier the rules chose when the order became ready to ship (rule id and version recorded). */
+      carrierChoice: CarrierChoice | null;
     };
 
 /** A return (RMA) of a delivered or refused parcel. */
@@ -69,6 +72,7 @@ export interface FulfillmentStoredDataMap extends FulfillmentEventDataMap {
     requiresQc: boolean;
     startedAt: string;
     shipments: { shipmentId: string; warehouseId: string; lines: ShipmentLineData[] }[];
+    carrierChoice?: CarrierChoice;
   };
   ShipmentPickingStarted: { orderId: string; shipmentId: string; at: string };
   ShipmentItemScanned: { orderId: string; shipmentId: string; sku: string; quantity: number; at: string };
@@ -93,7 +97,7 @@ export const PUBLISHED_TYPES = [
 ] as const satisfies readonly (keyof FulfillmentEventDataMap)[];
 
 export type FulfillmentCommand =
-  | { type: 'StartFulfillment'; data: FulfillmentCommandDataMap['StartFulfillment']; at: string }
+  | { type: 'StartFulfillment'; data: FulfillmentCommandDataMap['StartFulfillment']; at: string; carrierChoice?: CarrierChoice }
   | { type: 'StopFulfillment'; data: FulfillmentCommandDataMap['StopFulfillment']; at: string }
   | { type: 'StartPicking'; shipmentId: string; at: string }
   | { type: 'ScanItem'; shipmentId: string; sku: string; quantity: number; at: string }
@@ -232,7 +236,14 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
       return [
         {
           type: 'FulfillmentStarted',
-          data: { orderId, priority: c.data.priority, requiresQc: c.data.requiresQc, startedAt: c.at, shipments: splitByWarehouse(orderId, c.data.lines) },
+          data: {
+            orderId,
+            priority: c.data.priority,
+            requiresQc: c.data.requiresQc,
+            startedAt: c.at,
+            shipments: splitByWarehouse(orderId, c.data.lines),
+            ...(c.carrierChoice ? { carrierChoice: c.carrierChoice } : {}),
+          },
         },
       ];
     }
@@ -408,14 +419,21 @@ function newShipment(x: { shipmentId: string; warehouseId: string; lines: Shipme
 }
 
 function opened(state: FulfillmentState, orderId: string): OpenFulfillment {
-  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [] };
+  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null };
 }
 
 export function evolve(state: FulfillmentState, e: FulfillmentEvent): FulfillmentState {
   const s = opened(state, e.data.orderId);
   switch (e.type) {
     case 'FulfillmentStarted':
-      return { ...s, priority: e.data.priority, requiresQc: e.data.requiresQc, startedAt: e.data.startedAt, shipments: e.data.shipments.map(newShipment) };
+      return {
+        ...s,
+        priority: e.data.priority,
+        requiresQc: e.data.requiresQc,
+        startedAt: e.data.startedAt,
+        shipments: e.data.shipments.map(newShipment),
+        carrierChoice: e.data.carrierChoice ?? null,
+      };
     case 'FulfillmentStopRequested':
       return { ...s, stop: { reason: e.data.reason, at: e.data.at } };
     case 'ShipmentPickingStarted':

@@ -16,6 +16,8 @@ import { carrierConfigsFromEnv, KUAIDI100_COMPANY, type CarrierConfigs } from '.
 import { Kuaidi100Tracking } from './carriers/kuaidi100.adapter';
 import { SfExpressCarrier } from './carriers/sf-express.adapter';
 import { FULFILLMENT_SCHEMA } from './fulfillment-schema';
+import { chooseCarrier, type CarrierRuleSet } from '../domain/carrier-rules';
+import { loadCarrierRules } from './carrier-rules.loader';
 import { recordRestocks, RestockJob } from './restock.job';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { enqueueWebhooks } from './webhooks/webhook-outbox';
@@ -34,6 +36,7 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   readonly settings: FulfillmentSettings = fulfillmentSettingsFromEnv();
   readonly carriers = new CarrierRegistry();
   readonly carrierConfigs: CarrierConfigs = carrierConfigsFromEnv();
+  readonly carrierRules: CarrierRuleSet = loadCarrierRules();
   tracking?: Kuaidi100Tracking;
   private readonly log = new Logger('fulfillment');
   private readonly ulid = monotonicFactory();
@@ -148,7 +151,9 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
           groupId: s.consumerGroup,
           topics: [Topics.fulfillmentCommands],
           topicPrefix: s.topicPrefix,
-          handler: fulfillmentCommandHandler(this.handler),
+          handler: fulfillmentCommandHandler(this.handler, (d) =>
+            chooseCarrier(this.carrierRules, { province: d.destination?.province, channel: d.channel, grandTotal: d.grandTotal, designatedCarrier: d.designatedCarrier }),
+          ),
           logger,
         });
       }
@@ -166,7 +171,7 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
       this.simulator = setInterval(() => void this.advanceSimulatedParcels(), Math.max(100, Math.floor(s.simulatedStepMs / 4)));
       this.simulator.unref();
     }
-    this.log.log(`fulfillment running: consumer ${s.consume ? s.consumerGroup : 'off'}, relay ${s.relay ? 'on' : 'off'}, carriers ${this.carriers.codes().join(', ')}, simulated step ${s.simulatedStepMs} ms`);
+    this.log.log(`fulfillment running: consumer ${s.consume ? s.consumerGroup : 'off'}, relay ${s.relay ? 'on' : 'off'}, carriers ${this.carriers.codes().join(', ')}, simulated step ${s.simulatedStepMs} ms, carrier rules ${this.carrierRules.version}`);
   }
 
   /**

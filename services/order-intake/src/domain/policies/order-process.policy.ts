@@ -131,6 +131,9 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
                   lines: (s.reservation?.allocations ?? []).map((a) => ({ lineId: a.lineId, sku: a.sku, quantity: a.quantity, warehouseId: a.warehouseId })),
                   priority: s.release.priority,
                   requiresQc: s.release.requiresQc,
+                  destination: { province: s.order.shippingAddress.province, city: s.order.shippingAddress.city },
+                  channel: s.order.channel,
+                  grandTotal: s.order.totals.grandTotal,
                 },
               },
               stopFulfillment(orderId, 'order cancelled'),
@@ -165,6 +168,26 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
         case 'OrderHoldReleased':
         case 'OrderExceptionResolved':
           return resume(s, ctx.rules);
+        case 'OrderChanged':
+          // Re-opened after packing: fulfillment unpacks and packs the changed order again.
+          if (!event.data.reopenedShipmentId || s.status !== 'ready_to_ship' || !s.release) return [];
+          return [
+            send(stopFulfillment(orderId, `re-opened for an approved change (shipment ${event.data.reopenedShipmentId})`), null, 'change applied after packing -> undo the parcel'),
+            send(
+              {
+                context: 'fulfillment',
+                type: 'StartFulfillment',
+                data: {
+                  orderId,
+                  lines: (s.reservation?.allocations ?? []).map((a) => ({ lineId: a.lineId, sku: a.sku, quantity: a.quantity, warehouseId: a.warehouseId })),
+                  priority: s.release.priority,
+                  requiresQc: s.release.requiresQc,
+                },
+              },
+              stopFulfillment(orderId, 'order cancelled'),
+              'the changed order is packed again',
+            ),
+          ];
         default:
           return [];
       }
@@ -268,7 +291,8 @@ const CHANGEABLE: readonly OrderStage[] = ['placed', 'paid', 'stock_reserved', '
 function applyChangeIfOpen(s: ExistingOrder, d: ApprovalEventDataMap['ChangeApproved']): ProcessStep[] {
   if (s.changeRequests?.includes(d.changeRequestId)) return [];
   const ids = { orderId: s.orderId, approvalId: d.approvalId, changeRequestId: d.changeRequestId };
-  if (!CHANGEABLE.includes(s.status)) {
+  const reopen = s.status === 'packed' && !!d.freezeOverride;
+  if (!CHANGEABLE.includes(s.status) && !reopen) {
     const where = s.shipment ? ` (shipment ${s.shipment.shipmentId})` : '';
     return [order({ type: 'RefuseChange', data: { ...ids, reason: `the order is ${s.status}${where}: the approved change is not applied` } }, null, 'change approved too late -> refused, nothing changes')];
   }
@@ -283,10 +307,11 @@ function applyChangeIfOpen(s: ExistingOrder, d: ApprovalEventDataMap['ChangeAppr
           quantities: d.diff.lines.changed.map((c) => ({ lineId: c.lineId, after: c.after })),
           ...(d.reservationId ? { reservationId: d.reservationId } : {}),
           ...(d.allocations ? { allocations: d.allocations } : {}),
+          ...(reopen ? { reopen: true } : {}),
         },
       },
       null,
-      'change request approved (stock for added units reserved) -> applied as one event',
+      reopen ? 'change approved under a manager override of the freeze -> applied, the packed shipment re-opened' : 'change request approved (stock for added units reserved) -> applied as one event',
     ),
   ];
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadNotificationConfig, parseNotificationConfig, ConfigError } from '../infra/notification-config';
 import { planNotifications } from './notification-rules.policy';
+import { templateVars } from './template-vars';
+import { renderMessage } from './templates';
 import type { OrderFacts } from './notification.types';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const config = loadNotificationConfig();
@@ -30,6 +32,13 @@ describe('notification rules', () => {
     expect(planNotifications(ev('OrderExceptionFlagged', { orderId: 'o-1', code: 'X', reason: 'r' }), { ...facts, channel: 'web' }, config.rules, config.staff).map((p) => p.channel)).toEqual(['sms']);
   });
 
+  it('a carrier problem alerts customer service on DingTalk with the carrier, tracking number and description', () => {
+    const e = ev('ShipmentCarrierException', { orderId: 'o-1', shipmentId: 's-1', carrier: '顺丰速运', trackingNumber: 'SF1', description: '收件人拒收', at: '2026-11-25T10:00:00.000Z' });
+    const planned = planNotifications(e, facts, config.rules, config.staff);
+    expect(planned.map((p) => `${p.recipient.kind === 'staff' ? p.recipient.staffId : ''}:${p.channel}`)).toEqual(['u-cs-wang:dingtalk']);
+    expect(renderMessage(config.templates, 'carrier_problem', 'dingtalk', 'zh-CN', templateVars(e, facts))).toEqual({ kind: 'robot', title: '物流异常：JD-1', text: '#### 物流异常\n订单 JD-1（顺丰速运 SF1）：收件人拒收，请联系顾客。' });
+  });
+
   it('plans no customer message for an order it has no facts about', () => {
     expect(planNotifications(ev('OrderShipped'), undefined, config.rules, config.staff)).toEqual([]);
   });
@@ -41,5 +50,19 @@ describe('notification rules', () => {
     expect(() => parseNotificationConfig({ ...texts, rules: texts.rules.replace('template: order_delivered', 'template: nope') })).toThrow(/unknown template nope/);
     expect(() => parseNotificationConfig({ ...texts, templates: texts.templates.replace('共{itemCount}件', '共{itemCount, plural, other {#件}') })).toThrow(/template order_paid/);
     expect(parseNotificationConfig(texts).hash).toMatch(/^sha256:[0-9a-f]{12}$/);
+  });
+
+  it('every rule renders for its trigger\'s contract fixture, on every channel, in zh-CN and en (no missing variable)', () => {
+    const root = resolve(__dirname, '../../../../libs/contracts/fixtures');
+    for (const rule of config.rules.rules) {
+      const dir = readdirSync(root).find((c) => existsSync(resolve(root, c, `${rule.on}.v1.json`)));
+      expect(dir, `no contract fixture for ${rule.on} (rule ${rule.id})`).toBeDefined();
+      const fixture = JSON.parse(readFileSync(resolve(root, dir ?? '', `${rule.on}.v1.json`), 'utf8')) as { eventId: string; type: string; occurredAt: string; data: Record<string, unknown> };
+      for (const channel of rule.channels) {
+        for (const locale of ['zh-CN', 'en'] as const) {
+          expect(() => renderMessage(config.templates, rule.template, channel, locale, templateVars(fixture, facts, { approver: '陈杰' })), `${rule.id} ${channel} ${locale}`).not.toThrow();
+        }
+      }
+    }
   });
 });

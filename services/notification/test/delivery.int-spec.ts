@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { EventEnvelope } from '@flowline/contracts';
+import { PostgresEventStore } from '@flowline/eventstore';
+import { createTestDatabase } from '@flowline/testing';
+import { Pool } from 'pg';
+import { monotonicFactory } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../src/application/clock';
+import { Dispatcher } from '../src/application/dispatcher';
+import { NotificationIntake } from '../src/application/notification-intake';
+import { DingtalkRobotAdapter } from '../src/infra/channels/dingtalk-robot.adapter';
+import { loadNotificationConfig } from '../src/infra/notification-config';
+import { migrateNotification } from '../src/infra/notification-store';
+import type { FakeHttpServer } from './fakes/fake-http';
+import { dingtalkFake } from './fakes/robots.fake-server';
+
+/*
+ * The delivery core against the real PostgreSQL, without Kafka: the unique key holds when two
+ * instances apply the same event at once (no inbox involved), and two dispatchers share one
+ * DingTalk robot's 20-a-minute budget.
+ */
+
+const ulid = monotonicFactory();
+const config = loadNotificationConfig();
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: Pool;
+let events: PostgresEventStore;
+let robot: FakeHttpServer;
+
+const placed = JSON.parse(readFileSync(resolve(__dirname, '../../../libs/contracts/fixtures/orders/OrderPlaced.v1.json'), 'utf8')) as EventEnvelope<Record<string, any>>;
+const env = (type: string, orderId: string, data: Record<string, unknown>): EventEnvelope => ({ eventId: ulid(), type, schemaVersion: 1, streamId: `order-${orderId}`, streamPosition: 0, occurredAt: '2026-12-04T04:00:00.000Z', correlationId: 'c', causationId: null, data: { orderId, ...data } });
+
+async function inTx(fn: (client: import('pg').PoolClient) => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await fn(client);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK');
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('notification_delivery');
+  pool = new Pool({ connectionString: db.url, max: 10 });
+  await migrateNotification(pool);
+  events = await PostgresEventStore.create({ pool });
+  robot = await dingtalkFake({ robots: { 'tok-a': 'SECa' }, perMinute: 1000 }).start();
+});
+
+afterAll(async () => {
+  await robot?.close();
+  await events?.close();
+  await pool?.end();
+  await db?.drop();
+});
+
+const intake = () => new NotificationIntake({ config: () => config, events, clock: { now: async () => '2026-12-04T04:00:00.000Z', driven: true }, newId: () => ulid() });
+
+describe('delivery core (PostgreSQL)', () => {
+  it('two instances applying the same event at once create each notification once (unique key, not the inbox)', async () => {
+    const orderId = `o-${ulid()}`;
+    const customer = `c-${ulid()}`;
+    await pool.query(`INSERT INTO notification.customer_contact (customer_id, phone, wechat_openid) VALUES ($1, '13800001234', 'oUnique0001')`, [customer]);
+    await inTx((c) => intake().apply(env('OrderPlaced', orderId, { ...placed.data, orderId, customer: { ...placed.data.customer, channelCustomerId: customer } }), c).then(() => undefined));
+    const paid = env('OrderPaid', orderId, { amount: 100, currency: 'CNY', paidAt: '2026-12-04T04:00:00.000Z' });
+    const [a, b] = [intake(), intake()];
+    await Promise.all([inTx((c) => a.apply(paid, c).then(() => undefined)), inTx((c) => b.apply(paid, c).then(() => undefined)), inTx((c) => a.apply(paid, c).then(() => undefined))]);
+    const rows = await pool.query(`SELECT channel FROM notification.notification WHERE order_id = $1 ORDER BY channel`, [orderId]);
+    expect(rows.rows.map((r) => r.channel)).toEqual(['sms', 'wechat_template']);
+  });
+
+  it('two dispatchers share one robot\'s 20-a-minute budget: the 21st message waits, its attempt not counted', async () => {
+    const orderId = `o-${ulid()}`;
+    await inTx((c) => intake().apply(env('OrderPlaced', orderId, { ...placed.data, orderId }), c).then(() => undefined));
+    for (let i = 0; i < 24; i++) {
+      await inTx((c) => intake().apply(env('ApprovalStepStarted', orderId, { approvalId: `ap-${i}`, step: 'sales', role: 'sales', quorum: 'any', attempt: 1, startedAt: 'x', remindAt: 'x', dueAt: '2026-12-04T10:00:00.000Z' }), c).then(() => undefined));
+    }
+    const adapters = { dingtalk: new DingtalkRobotAdapter((name) => (name === 'dingtalk-approvals' ? { url: `${robot.url}/robot/send?access_token=tok-a`, secret: 'SECa' } : undefined)) };
+    const dispatcher = () => new Dispatcher({ pool, events, adapters, clock: systemClock, retry: { maxAttempts: 3, initialMs: 100, maxMs: 100 }, newId: () => ulid(), robotLimit: { perMinute: 20 }, config: () => config, batchSize: 8 });
+    const [d1, d2] = [dispatcher(), dispatcher()];
+    for (let i = 0; i < 5; i++) await Promise.all([d1.tick(), d2.tick()]);
+    const status = await pool.query(`SELECT status, count(*)::int AS n, max(attempts) AS a FROM notification.notification WHERE order_id = $1 GROUP BY status ORDER BY status`, [orderId]);
+    expect(status.rows).toEqual([
+      { status: 'delivered', n: 20, a: 1 },
+      { status: 'queued', n: 4, a: 0 },
+    ]);
+    expect(robot.accepted()).toHaveLength(20);
+    const waiting = await pool.query(`SELECT min(next_attempt_at) > now() + interval '30 seconds' AS later FROM notification.notification WHERE order_id = $1 AND status = 'queued'`, [orderId]);
+    expect(waiting.rows[0].later).toBe(true);
+  });
+});

@@ -1,16 +1,17 @@
-import { ensureTopics, pgTransactions, runConsumer, type ConsumerHandle, type MessagingLogger } from '@flowline/messaging';
+import { ensureTopics, pgTransactions, runBatchConsumer, type ConsumerHandle, type MessagingLogger } from '@flowline/messaging';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { AnalyticsConfig } from '../analytics.config';
 import { ANALYTICS_SCHEMA, ensureAnalyticsSchema } from '../infra/analytics-schema';
 import { FactStore } from '../infra/fact-store';
-import { ANALYTICS_TOPICS } from '../projections/analytics-event';
+import { ANALYTICS_TOPICS, isProjected } from '../projections/analytics-event';
 
 /**
- * The live projector: `runConsumer` from @flowline/messaging over the three topics (inbox, retries,
- * dead letters), group-committing up to 200 messages per transaction, writing facts into the live
- * schema. Every message moves the partition's checkpoint (events analytics ignores change no fact),
- * so a rebuild can tell exactly when it has passed what the live consumer applied.
+ * The live projector: `runBatchConsumer`, the one consumer loop of @flowline/messaging (retries,
+ * infrastructure outages waited out, dead letters), over the three topics. Each fetched chunk of a
+ * partition (up to 1,000 messages) is applied in ONE transaction: event ids claimed in
+ * `analytics.applied_event`, facts written, the partition's checkpoint moved. Events that change
+ * no fact are acknowledged without a transaction.
  */
 export class LiveProjector {
   private handle: ConsumerHandle | null = null;
@@ -23,6 +24,10 @@ export class LiveProjector {
     private readonly logger?: MessagingLogger,
   ) {}
 
+  get stats() {
+    return this.handle?.stats ?? null;
+  }
+
   async start(): Promise<void> {
     await ensureAnalyticsSchema(this.pool, ANALYTICS_SCHEMA);
     const admin = this.kafka.admin();
@@ -32,18 +37,17 @@ export class LiveProjector {
     } finally {
       await admin.disconnect();
     }
-    this.handle = await runConsumer({
+    const transactions = pgTransactions(this.pool);
+    this.handle = await runBatchConsumer({
       kafka: this.kafka,
       groupId: this.config.consumerGroup,
       topics: ANALYTICS_TOPICS,
       topicPrefix: this.config.topicPrefix,
-      transactions: pgTransactions(this.pool),
       partitionsConsumedConcurrently: this.config.consumerConcurrency,
-      batch: { maxMessages: 200 },
+      maxMessages: 1_000,
+      accept: (envelope) => isProjected(envelope),
       logger: this.logger,
-      handler: async (envelope, tx, message) => {
-        await this.store.apply(tx, envelope, { topic: message.topic, partition: message.partition, offset: message.offset });
-      },
+      processBatch: (items) => transactions.run((tx) => this.store.applyBatch(tx, items)),
     });
   }
 

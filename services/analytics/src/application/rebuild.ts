@@ -1,11 +1,11 @@
-import { pgTransactions, runConsumer, stderrLogger, TopicNames, type ConsumerHandle, type MessagingLogger } from '@flowline/messaging';
+import { pgTransactions, runBatchConsumer, stderrLogger, TopicNames, type ConsumerHandle, type MessagingLogger } from '@flowline/messaging';
 import { DomainError } from '@flowline/domain';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { ANALYTICS_REBUILD_LOCK, ANALYTICS_SCHEMA, ANALYTICS_SWAP_LOCK, ensureAnalyticsSchema, quoteSchema, table } from '../infra/analytics-schema';
 import { analyticsChecksum, type AnalyticsChecksum } from '../infra/checksum';
 import { FactStore } from '../infra/fact-store';
-import { ANALYTICS_TOPICS } from '../projections/analytics-event';
+import { ANALYTICS_TOPICS, isProjected } from '../projections/analytics-event';
 
 export interface RebuildOptions {
   pool: Pool;
@@ -34,6 +34,10 @@ export interface RebuildReport {
   replayMs: number;
   /** Some partition no longer starts at offset 0: events removed by retention are missing. */
   truncated: boolean;
+  /** Messages the replay could not decode or apply (counted, not dead-lettered again). */
+  skipped: number;
+  /** Events applied (new to the rebuild schema). */
+  applied: number;
   /** Checksum of the rebuilt facts (taken before any swap). */
   rebuilt: AnalyticsChecksum;
   /** Checksum of the live facts at the same moment (live writes held), when not swapping. */
@@ -56,8 +60,8 @@ async function checkpoints(pool: Pool | { query: Pool['query'] }, schema: string
 /**
  * Replays the three topics from offset 0 into a fresh schema `analytics_rb_<id>` with the same fact
  * store as the live consumer (docs/adr/0007, after tracking's ADR 0006):
- * 1. a new consumer group (`runConsumer`, its inbox inside the rebuild schema) reads every topic
- *    from the beginning until each partition's end as seen at start;
+ * 1. a new consumer group (`runBatchConsumer`, one transaction per chunk) reads every topic from
+ *    the beginning until each partition's end as seen at start;
  * 2. without swap: takes the swap lock exclusively (live writes wait, reads go on), lets the replay
  *    pass the live checkpoints, hashes both schemas, releases: the two checksums cover the same events;
  * 3. with swap: the same, then renames `analytics` away and the rebuild schema to `analytics`.
@@ -97,25 +101,25 @@ export async function rebuildAnalytics(options: RebuildOptions): Promise<Rebuild
 
     const store = new FactStore(shadow, { swapLock: false });
     phase('replaying');
-    handle = await runConsumer({
+    const transactions = pgTransactions(pool);
+    handle = await runBatchConsumer({
       kafka: options.kafka,
       groupId: group,
       topics: ANALYTICS_TOPICS,
       topicPrefix: options.topicPrefix,
-      transactions: pgTransactions(pool),
-      inboxTable: `${shadow}.inbox`,
       fromBeginning: true,
       partitionsConsumedConcurrently: 4,
-      batch: { maxMessages: 500 },
+      maxMessages: 2_000,
       maxRetries: 2,
+      accept: (envelope) => isProjected(envelope),
+      // The live consumer dead-letters what cannot be applied; the replay only counts it.
+      deadLetterPublisher: null,
       logger,
-      handler: async (envelope, tx, message) => {
-        await store.apply(tx, envelope, { topic: message.topic, partition: message.partition, offset: message.offset });
-      },
+      processBatch: (items) => transactions.run((tx) => store.applyBatch(tx, items)),
     });
 
     // Progress is read from the group's committed offsets, not the schema's checkpoints: a
-    // duplicate skipped by the inbox moves no checkpoint but is committed.
+    // duplicate, or an event that changes no fact, moves no checkpoint but is committed.
     const passed = async (goal: Map<string, number>) => {
       const got = new Map<string, number>();
       for (const t of await admin.fetchOffsets({ groupId: group, topics: ANALYTICS_TOPICS.map((x) => names.physical(x)) })) {
@@ -129,6 +133,11 @@ export async function rebuildAnalytics(options: RebuildOptions): Promise<Rebuild
       await sleep(200);
     }
     const replayMs = Date.now() - t0;
+    // Messages the replay could not apply (the live consumer dead-lettered them too): never swap an incomplete copy.
+    const skipped = handle.stats.deadLettered;
+    if (options.swap && skipped > 0) {
+      throw new DomainError('REBUILD_INCOMPLETE', `${skipped} message(s) could not be applied during the replay (see the logs); not swapping`, { skipped, schema: shadow }, 'conflict');
+    }
 
     phase(options.swap ? 'swapping' : 'comparing');
     const c = await pool.connect();
@@ -142,6 +151,7 @@ export async function rebuildAnalytics(options: RebuildOptions): Promise<Rebuild
         if (Date.now() > swapUntil) throw new Error('analytics rebuild: the replay did not pass the live checkpoints in time');
         await sleep(50);
       }
+      const stats = { ...handle.stats };
       await handle.stop();
       handle = null;
       const inTx = { run: <T>(fn: (tx: typeof c) => Promise<T>) => fn(c) };
@@ -163,6 +173,8 @@ export async function rebuildAnalytics(options: RebuildOptions): Promise<Rebuild
         swapped: options.swap ?? false,
         replayMs,
         truncated,
+        skipped,
+        applied: stats.applied,
         rebuilt: { ...rebuilt, schema: options.swap ? ANALYTICS_SCHEMA : shadow },
         live: liveSum,
         equal: liveSum ? liveSum.checksum === rebuilt.checksum : null,

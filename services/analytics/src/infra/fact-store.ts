@@ -1,35 +1,56 @@
 import type { EventEnvelope } from '@flowline/contracts';
-import type { SqlQueryable } from '@flowline/messaging';
+import type { ItemResult, SqlQueryable } from '@flowline/messaging';
 import { factChanges, type FactChange } from '../projections/analytics-event';
 import { ANALYTICS_SWAP_LOCK, table } from './analytics-schema';
 
-export interface Position {
+/** A message to apply: its envelope and where it came from. */
+export interface PositionedEnvelope {
+  envelope: EventEnvelope;
   topic: string;
   partition: number;
   offset: string;
 }
 
 /**
- * Writes the facts of one event into one analytics schema, once: `applied_event` dedupes by
- * event id inside the caller's transaction, and the partition's checkpoint moves with it.
+ * Writes the facts of a chunk of events into one analytics schema, each event once:
+ * `applied_event` dedupes by event id inside the caller's transaction (whatever consumer group
+ * applies it: a rebuild's rows and the live consumer's redeliveries after a swap meet there), and
+ * each partition's checkpoint moves with it.
  */
 export class FactStore {
   constructor(readonly schema: string, private readonly options: { swapLock: boolean } = { swapLock: true }) {}
 
-  /** Returns false when the event was applied to this schema before. */
-  async apply(tx: SqlQueryable, envelope: EventEnvelope, position: Position): Promise<boolean> {
+  /** Applies `items` in order inside `tx`; says per item whether it was new (`done`) or seen before (`duplicate`). */
+  async applyBatch(tx: SqlQueryable, items: PositionedEnvelope[]): Promise<ItemResult[]> {
+    if (items.length === 0) return [];
     // Live writes hold the swap lock shared; a rebuild's swap takes it exclusively (ADR 0007).
     if (this.options.swapLock) await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ANALYTICS_SWAP_LOCK]);
     const s = this.schema;
-    await tx.query(
-      `INSERT INTO ${table(s, 'checkpoint')} ("topic", "partition", "offset") VALUES ($1, $2, $3)
-       ON CONFLICT ("topic", "partition") DO UPDATE SET "offset" = GREATEST(${table(s, 'checkpoint')}."offset", EXCLUDED."offset")`,
-      [position.topic, position.partition, position.offset],
-    );
-    const claimed = await tx.query(`INSERT INTO ${table(s, 'applied_event')} ("event_id") VALUES ($1) ON CONFLICT DO NOTHING`, [envelope.eventId]);
-    if ((claimed.rowCount ?? 0) === 0) return false;
-    for (const change of factChanges(envelope)) await this.write(tx, change);
-    return true;
+    const claimed = await tx.query(`INSERT INTO ${table(s, 'applied_event')} ("event_id") SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING "event_id"`, [
+      items.map((i) => i.envelope.eventId),
+    ]);
+    const fresh = new Set<string>(claimed.rows.map((r: { event_id: string }) => r.event_id));
+    const results: ItemResult[] = [];
+    const last = new Map<string, { topic: string; partition: number; offset: bigint }>();
+    for (const item of items) {
+      const k = `${item.topic}#${item.partition}`;
+      const off = BigInt(item.offset);
+      if ((last.get(k)?.offset ?? -1n) < off) last.set(k, { topic: item.topic, partition: item.partition, offset: off });
+      if (!fresh.delete(item.envelope.eventId)) {
+        results.push({ kind: 'duplicate' });
+        continue;
+      }
+      for (const change of factChanges(item.envelope)) await this.write(tx, change);
+      results.push({ kind: 'done' });
+    }
+    for (const cp of last.values()) {
+      await tx.query(
+        `INSERT INTO ${table(s, 'checkpoint')} ("topic", "partition", "offset") VALUES ($1, $2, $3)
+         ON CONFLICT ("topic", "partition") DO UPDATE SET "offset" = GREATEST(${table(s, 'checkpoint')}."offset", EXCLUDED."offset")`,
+        [cp.topic, cp.partition, cp.offset.toString()],
+      );
+    }
+    return results;
   }
 
   private async write(tx: SqlQueryable, c: FactChange): Promise<void> {

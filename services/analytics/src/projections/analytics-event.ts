@@ -114,6 +114,11 @@ export function factChanges(e: EventEnvelope): FactChange[] {
   }
 }
 
+/** Whether an event changes any fact (the consumers acknowledge the others without a transaction). */
+export function isProjected(e: EventEnvelope): boolean {
+  return factChanges(e).length > 0;
+}
+
 /**
  * The key RFM and repeat purchases group by: the channel's customer id, scoped by channel (ids of
  * two platforms may collide). Without one, the masked nickname; never a clear name or phone.

@@ -326,6 +326,16 @@ describe('order change requests (订单变更)', () => {
     expect(overridden.status, JSON.stringify(overridden.json)).toBe(201);
     const t = await timeline(orderId, (types) => types.includes('ApprovalFreezeOverridden'), 'override on the timeline');
     expect(t.find((x) => x.type === 'ApprovalFreezeOverridden')!.what.zh).toContain(shipmentId);
+
+    // Approved, the change is applied and the packed shipment re-opened: the order is ready_to_ship again with the new quantity.
+    const id = overridden.json!.approvalId as string;
+    await decide(id, 'cs_review', 'approve', 'cs');
+    await decide(id, 'warehouse_review', 'approve', 'warehouse');
+    await decide(id, 'finance_review', 'approve', 'finance');
+    const reopened = await orderStage(orderId, 'ready_to_ship');
+    expect(reopened.lines[0].quantity).toBe(2);
+    const after = await timeline(orderId, (types) => types.includes('OrderChanged'), 'OrderChanged after the override');
+    expect(after.filter((x) => x.type === 'OrderChanged')).toHaveLength(1);
   }, 180_000);
 
   it('an approved change racing packing has exactly one outcome: applied, or refused with its stock given back', async () => {

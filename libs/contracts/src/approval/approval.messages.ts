@@ -86,6 +86,8 @@ export interface ApprovalEventDataMap {
     diff: OrderChangeDiff;
     reservationId?: string;
     allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[];
+    /** The request passed the freeze after packing by a general manager's override: the order re-opens its packed shipment to apply it. */
+    freezeOverride?: { shipmentIds: string[]; by: string; reason: string };
     approvedAt: string;
   };
   /** A change request that will not be applied as a whole: no stock for what it adds, or the order refused it (packed meanwhile). */

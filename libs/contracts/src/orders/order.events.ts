@@ -67,6 +67,8 @@ export interface OrderEventDataMap {
     priceDifference: number;
     reservationId?: string;
     allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[];
+    /** Applied after packing under a manager override: this packed shipment was re-opened (the order is ready_to_ship again). */
+    reopenedShipmentId?: string;
   };
   /** An approved change the order could no longer take (packed or later in the meantime): nothing changed. */
   OrderChangeRefused: { orderId: string; approvalId: string; changeRequestId: string; reason: string; stage: OrderStage; shipmentId?: string };

@@ -82,7 +82,14 @@ export type ApprovalEvent =
   | { type: 'ChangeStockRequested'; data: Ids & { reservationId: string; channel: string; lines: { lineId: string; sku: string; quantity: number }[]; requestedAt: string } }
   | {
       type: 'ChangeApproved';
-      data: Ids & { changeRequestId: string; diff: ChangeDiff; reservationId?: string; allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[]; approvedAt: string };
+      data: Ids & {
+        changeRequestId: string;
+        diff: ChangeDiff;
+        reservationId?: string;
+        allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[];
+        freezeOverride?: { shipmentIds: string[]; by: string; reason: string };
+        approvedAt: string;
+      };
     }
   | { type: 'ChangeRefused'; data: Ids & { changeRequestId: string; code: string; reason: string; missing?: { sku: string; requested: number; available: number }[]; refusedAt: string } }
   | { type: 'ChangeStockReleaseRequested'; data: Ids & { reservationId: string; reason: string; requestedAt: string } }
@@ -216,6 +223,7 @@ export type ApprovalState =
         status: 'approval' | 'reserving' | 'approved' | 'refused';
         reservationId?: string;
         refusal?: { code: string; reason: string };
+        freezeOverride?: { shipmentIds: string[]; by: string; reason: string };
       };
     };
 export type OpenApproval = Exclude<ApprovalState, { status: 'none' }>;
@@ -273,10 +281,12 @@ function advance(s: OpenApproval, from: number, now: string): ApprovalEvent[] {
     const raised = s.change.diff.lines.changed.filter((c) => c.after > c.before).map((c) => ({ lineId: `${c.lineId}+`, sku: c.sku, quantity: c.after - c.before }));
     const lines = [...added, ...raised];
     if (lines.length > 0) events.push({ type: 'ChangeStockRequested', data: { ...ids, reservationId: changeReservationId(s.approvalId), channel: s.change.channel, lines, requestedAt: now } });
-    else events.push({ type: 'ChangeApproved', data: { ...ids, changeRequestId: s.changeRequestId ?? s.approvalId, diff: s.change.diff, approvedAt: now } });
+    else events.push({ type: 'ChangeApproved', data: { ...ids, changeRequestId: s.changeRequestId ?? s.approvalId, diff: s.change.diff, ...overrideOf(s), approvedAt: now } });
   }
   return events;
 }
+
+const overrideOf = (s: OpenApproval) => (s.change?.freezeOverride ? { freezeOverride: s.change.freezeOverride } : {});
 
 /** The inventory reservation holding the units a change adds (its own reservation, so the order's stays as it is). */
 export const changeReservationId = (approvalId: string) => `chg-${approvalId}`;
@@ -542,7 +552,12 @@ function decide(c: ApprovalCommand, s: ApprovalState): ApprovalEvent[] {
       if (s.status !== 'granted' || s.change?.status !== 'reserving') return [];
       const ids = { approvalId: s.approvalId, orderId: s.orderId, changeRequestId: s.changeRequestId ?? s.approvalId };
       if (c.data.reserved) {
-        return [{ type: 'ChangeApproved', data: { ...ids, diff: s.change.diff, reservationId: s.change.reservationId ?? changeReservationId(s.approvalId), allocations: c.data.allocations, approvedAt: c.data.now } }];
+        return [
+          {
+            type: 'ChangeApproved',
+            data: { ...ids, diff: s.change.diff, reservationId: s.change.reservationId ?? changeReservationId(s.approvalId), allocations: c.data.allocations, ...overrideOf(s), approvedAt: c.data.now },
+          },
+        ];
       }
       const missing = c.data.missing;
       return [
@@ -664,6 +679,7 @@ function evolve(s: ApprovalState, e: ApprovalEvent): ApprovalState {
     case 'ApprovalWithdrawn':
       return { ...s, status: 'withdrawn', current: null, decidedAt: e.data.withdrawnAt, reason: e.data.reason };
     case 'ApprovalFreezeOverridden':
+      return s.change ? { ...s, change: { ...s.change, freezeOverride: { shipmentIds: e.data.shipmentIds, by: e.data.by, reason: e.data.reason } } } : s;
     case 'ChangeStockReleaseRequested':
       return s;
     case 'ChangeStockRequested':

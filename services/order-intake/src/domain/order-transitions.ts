@@ -124,6 +124,8 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('packed',             'FlagException',         'packed',            'flag',    'exceptionAbsent'),
   t('packed',             'ResolveException',      'packed',            'flag',    'exceptionPresent'),
   t('packed',             'RefuseChange',          'packed',            'record'),
+  // Only with a general manager's override of the freeze (特批): the packed shipment is re-opened.
+  t('packed',             'ApplyChange',           'ready_to_ship',     'record'),
 
   // After shipment a refund does not end the order: it is recorded for the returns flow.
   t('shipped',            'RecordDelivered',       'delivered',         'record'),

@@ -51,6 +51,8 @@ export type OrderCommand =
         quantities: { lineId: string; after: number }[];
         reservationId?: string;
         allocations?: Allocation[];
+        /** Packed already, but a general manager overrode the freeze: re-open the packed shipment to apply it. */
+        reopen?: boolean;
       }
     >
   /** An approved change the order can no longer take (packed or later): recorded, nothing changes. */

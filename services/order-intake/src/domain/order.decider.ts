@@ -295,6 +295,11 @@ function existing(s: OrderState, event: OrderEvent): ExistingOrder {
  * requester's view). One event carries all of it.
  */
 function applyChange(c: OrderCommandOf<'ApplyChange'>, s: ExistingOrder): OrderEvent {
+  if (s.status === 'packed' && !c.data.reopen)
+    throw OrderErrors.conflict(OrderErrorCode.IllegalTransition, `the order is packed (shipment ${s.shipment?.shipmentId ?? '?'}): a change needs a manager override of the freeze`, {
+      stage: s.status,
+      command: 'ApplyChange',
+    });
   const current = s.order.lines;
   const ids = new Set(current.map((l) => l.lineId));
   c.data.removed.forEach((id, i) => {
@@ -328,6 +333,7 @@ function applyChange(c: OrderCommandOf<'ApplyChange'>, s: ExistingOrder): OrderE
       priceDifference: totals.grandTotal - s.order.totals.grandTotal,
       ...(c.data.reservationId ? { reservationId: c.data.reservationId } : {}),
       ...(c.data.allocations ? { allocations: c.data.allocations } : {}),
+      ...(s.status === 'packed' && s.shipment ? { reopenedShipmentId: s.shipment.shipmentId } : {}),
       changedAt: c.metadata.now,
     },
   };
@@ -439,7 +445,9 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
       // The change's own reservation holds what it adds (a raised quantity as `<lineId>+`): one allocation list for fulfillment.
       const added = (d.allocations ?? []).map((a) => ({ ...a, lineId: a.lineId.endsWith('+') ? a.lineId.slice(0, -1) : a.lineId }));
       const reservation = s.reservation ? { ...s.reservation, allocations: [...s.reservation.allocations.filter((a) => !removed.has(a.lineId)), ...added] } : s.reservation;
-      return { ...s, order: { ...s.order, lines: d.lines, totals: d.totals }, reservation, changeRequests: [...(s.changeRequests ?? []), d.changeRequestId] };
+      const changed = { ...s, order: { ...s.order, lines: d.lines, totals: d.totals }, reservation, changeRequests: [...(s.changeRequests ?? []), d.changeRequestId] };
+      // Re-opened under a manager override: back to ready_to_ship, the packed parcel is undone.
+      return d.reopenedShipmentId ? { ...moveTo(changed, 'ready_to_ship', d.changedAt), shipment: null } : changed;
     }
     case 'OrderChangeRefused':
       return { ...s, changeRequests: [...(s.changeRequests ?? []), event.data.changeRequestId] };

@@ -40,6 +40,7 @@ export type OrderEvent =
         priceDifference: number;
         reservationId?: string;
         allocations?: Allocation[];
+        reopenedShipmentId?: string;
         changedAt: string;
       }
     >

@@ -139,6 +139,7 @@ function anyValidCommand(type: OrderCommandType, stage: StageOrNone): OrderComma
           quantities: [],
           reservationId: 'chg-APR-C1',
           allocations: [{ lineId: 'L-ADD', sku: 'TEA-CUP-01', warehouseId: 'WH-HZ-01', quantity: 2 }],
+          ...(stage === 'packed' ? { reopen: true } : {}),
         },
         metadata: meta(),
       };

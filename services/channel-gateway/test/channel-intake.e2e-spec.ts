@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka } from '@flowline/messaging';
@@ -22,6 +22,7 @@ const dbs: Awaited<ReturnType<typeof createTestDatabase>>[] = [];
 const procs: Record<string, ServiceProcess> = {};
 let gatewayDbUrl = '';
 let platforms: FakePlatforms;
+const profileDir = mkdtempSync(join(tmpdir(), 'cg-profiles-'));
 const SHOPIFY_SECRET = 'shpss_e2e';
 
 const gw = (method: string, path: string, body?: unknown) => call(procs['channel-gateway'].httpUrl, method, path, body);
@@ -75,6 +76,7 @@ beforeAll(async () => {
     ORDER_INTAKE_URL: procs['order-intake'].httpUrl,
     CHANNEL_SHOPS: JSON.stringify(shops),
     CHANNEL_POLL_INTERVAL_MS: '0',
+    CHANNEL_PROFILE_DIRS: profileDir,
     CHANNEL_PULL_LOOKBACK_MS: String(2 * 3_600_000),
     CHANNEL_STOCK_PUSH_PER_SECOND: '2',
     CHANNEL_STOCK_PUSH_INTERVAL_MS: '100',
@@ -253,6 +255,23 @@ describe('file imports into order-intake', () => {
     await new Promise((res) => third.on('exit', res));
     expect(JSON.parse(out3)).toMatchObject({ resumed: false, imported: 0, duplicates: 60 });
     expect(await ordersOfShop(shop)).toHaveLength(60);
+  });
+  it('a custom profile, then its fix (version 2) re-maps the imported orders by replay and applies the corrected status', async () => {
+    // Version 1 wrongly reads 已作废 (voided) as paid.
+    const v1 = readFileSync(join(REPO_ROOT, 'services/channel-gateway/profiles/offline-pos.yaml'), 'utf8').replace('id: offline-pos', 'id: pos-custom').replace('已作废: closed', '已作废: paid');
+    writeFileSync(join(profileDir, 'pos-custom.v1.yaml'), v1);
+    const r = await upload('api', 'pos.csv', fixture('offline-pos.utf8.csv'), { profile: 'pos-custom' });
+    expect(r.json, JSON.stringify(r.json)).toMatchObject({ profile: { id: 'pos-custom', version: 1 }, imported: 2 });
+    const voided = await orderOf('api', 'POS-20251201-0002');
+    expect(voided.appliedSteps).toEqual(['placed', 'paid']);
+
+    writeFileSync(join(profileDir, 'pos-custom.v2.yaml'), v1.replace('version: 1', 'version: 2').replace('已作废: paid', '已作废: closed'));
+    const remap = await gw('POST', '/api/profiles/pos-custom/remap');
+    expect(remap.status, JSON.stringify(remap.json)).toBe(200);
+    expect(remap.json).toMatchObject({ profile: { id: 'pos-custom', version: 2 }, orders: 2, updated: 1, unchanged: 1, failed: [] });
+    expect((await intake('GET', `/api/orders/${voided.orderId}`)).json.stage).toBe('refunded');
+    // Nothing left on the old version: a second re-map has nothing to do.
+    expect((await gw('POST', '/api/profiles/pos-custom/remap')).json).toMatchObject({ orders: 0 });
   });
 });
 

@@ -49,6 +49,8 @@ export interface ChannelStore {
   findOrder(channel: Channel, channelOrderId: string): Promise<ChannelOrderRecord | null>;
   /** Inserts or updates the record with its draft, raw rows and profile version. */
   saveOrder(record: ChannelOrderRecord, draft: ChannelOrderDraft): Promise<void>;
+  /** Orders mapped by a file profile below a version, with their raw rows and row numbers (re-mapping). */
+  ordersMappedBelow(profileId: string, version: number): Promise<{ channel: Channel; channelOrderId: string; rowNumbers: number[]; rawRows: Record<string, string>[] }[]>;
   /** An unfinished run of the same file(s) with the same profile, to resume; else null. */
   findUnfinishedRun(key: RunKey): Promise<string | null>;
   startRun(runId: string, key: RunKey, fileName: string): Promise<void>;

@@ -37,7 +37,7 @@ export interface ImportRequest {
 export interface ImportDeps {
   store: ChannelStore;
   orderIntake: OrderIntakePort;
-  profiles: { resolve(channel: Channel, profileId?: string): MappingProfile; get(id: string, version?: number): MappingProfile };
+  profiles: { resolve(channel: Channel, profileId?: string): MappingProfile; get(id: string, version?: number): MappingProfile; reload?(): void };
   readTable(bytes: Buffer, fileName: string): Promise<ReadTableResult>;
   now(): Date;
   metrics?: { ingested(channel: string, byPerson: boolean): void; rejected(channel: string, codes: string[]): void };
@@ -71,6 +71,7 @@ export class ImportService {
   async run(req: ImportRequest): Promise<ImportReport> {
     const { store } = this.deps;
     const startedAt = this.deps.now().toISOString();
+    this.deps.profiles.reload?.();
     const profile = this.deps.profiles.resolve(req.channel, req.profileId);
     const main = await this.deps.readTable(req.file.bytes, req.file.name);
     const items = req.items ? await this.deps.readTable(req.items.bytes, req.items.name) : undefined;
@@ -204,6 +205,38 @@ export class ImportService {
     // New, or placed by this same run before it was interrupted: imported.
     if (!rec || (runId !== null && rec.lastRunId === runId)) return { kind: 'imported', orderId, refused };
     return { kind: applied.size > rec.appliedSteps.length ? 'updated' : 'duplicate', orderId, refused };
+  }
+
+  /**
+   * Re-mapping by replay after a profile fix: every order mapped with an older version of the
+   * profile is mapped again from its stored raw rows with the current version and synced (status
+   * changes the new mapping reveals go through the flow; the record keeps the new version). An order
+   * the new version cannot map is left as it is and reported.
+   */
+  async remap(profileId: string): Promise<{ profile: { id: string; version: number }; orders: number; updated: number; unchanged: number; failed: { channelOrderId: string; reasons: RejectReason[] }[] }> {
+    this.deps.profiles.reload?.();
+    const profile = this.deps.profiles.get(profileId);
+    const rows = await this.deps.store.ordersMappedBelow(profile.id, profile.version);
+    const out = { profile: { id: profile.id, version: profile.version }, orders: rows.length, updated: 0, unchanged: 0, failed: [] as { channelOrderId: string; reasons: RejectReason[] }[] };
+    for (const r of rows) {
+      const toTable = (raws: Record<string, string>[], first: number): Table => {
+        const headers = Object.keys(raws[0] ?? {});
+        return { headers, rows: raws.map((x, i) => ({ rowNumber: first + i, cells: headers.map((h) => x[h] ?? '') })) };
+      };
+      const orderRaws = r.rawRows.slice(0, Math.max(1, r.rowNumbers.length));
+      const itemRaws = r.rawRows.slice(orderRaws.length);
+      const mapped = mapOrders({ ...profile, channel: r.channel }, toTable(orderRaws, r.rowNumbers[0] ?? 2), profile.lines.from === 'items-file' ? toTable(itemRaws, 2) : undefined);
+      const draft = mapped.drafts[0];
+      if (!draft) {
+        out.failed.push({ channelOrderId: r.channelOrderId, reasons: mapped.rejected[0]?.reasons ?? [] });
+        continue;
+      }
+      const res = await this.sync({ ...draft, rowNumbers: r.rowNumbers }, profile, null, false);
+      if (res.kind === 'rejected') out.failed.push({ channelOrderId: r.channelOrderId, reasons: res.reasons });
+      else if (res.kind === 'updated') out.updated += 1;
+      else out.unchanged += 1;
+    }
+    return out;
   }
 
   private async quarantine(runId: string, profile: MappingProfile, channel: Channel, r: RejectedOrder, main: Table, items?: Table, id?: string): Promise<string> {

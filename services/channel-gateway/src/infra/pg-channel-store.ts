@@ -148,6 +148,14 @@ export class PgChannelStore implements ChannelStore {
     );
   }
 
+  async ordersMappedBelow(profileId: string, version: number): Promise<{ channel: Channel; channelOrderId: string; rowNumbers: number[]; rawRows: Record<string, string>[] }[]> {
+    const { rows } = await this.pool.query<{ channel: Channel; channel_order_id: string; row_numbers: number[] | null; raw_rows: Record<string, string>[] }>(
+      `SELECT channel, channel_order_id, draft->'rowNumbers' AS row_numbers, raw_rows FROM channel_orders WHERE profile_id = $1 AND profile_version < $2 ORDER BY created_at`,
+      [profileId, version],
+    );
+    return rows.map((r) => ({ channel: r.channel, channelOrderId: r.channel_order_id, rowNumbers: r.row_numbers ?? [], rawRows: r.raw_rows }));
+  }
+
   async findUnfinishedRun(k: RunKey): Promise<string | null> {
     const { rows } = await this.pool.query<{ run_id: string }>(
       `SELECT run_id FROM import_runs WHERE status = 'running' AND channel = $1 AND profile_id = $2 AND profile_version = $3 AND file_sha256 = $4

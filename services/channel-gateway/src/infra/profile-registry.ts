@@ -44,11 +44,26 @@ const DEFAULTS: Record<Channel, string | null> = {
  * A profile id may appear in several versions; `get(id)` is the highest, `get(id, v)` one version.
  */
 export class ProfileRegistry {
-  private readonly byId = new Map<string, MappingProfile[]>();
+  private byId = new Map<string, MappingProfile[]>();
 
-  constructor(dirs: string[] = [DEFAULT_PROFILE_DIR]) {
-    for (const dir of dirs) {
-      for (const f of readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort()) this.add(parseProfile(readFileSync(join(dir, f), 'utf8'), f));
+  constructor(private readonly dirs: string[] = [DEFAULT_PROFILE_DIR]) {
+    this.reload();
+  }
+
+  /**
+   * Reads the profile directories again (a fixed or new profile dropped in takes effect for the next
+   * import or re-mapping). A directory with an invalid profile keeps the profiles loaded before.
+   */
+  reload(): void {
+    const previous = this.byId;
+    this.byId = new Map();
+    try {
+      for (const dir of this.dirs) {
+        for (const f of readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort()) this.add(parseProfile(readFileSync(join(dir, f), 'utf8'), f));
+      }
+    } catch (e) {
+      this.byId = previous;
+      throw e;
     }
   }
 

@@ -66,6 +66,14 @@ export class ImportsController {
     return result;
   }
 
+  @Post('profiles/:id/remap')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Re-map by replay: orders mapped with an older version of this profile are mapped again from their raw rows with the current version and synced" })
+  @ApiNotFoundResponse({ description: 'PROFILE_NOT_FOUND' })
+  async remap(@Param('id') id: string) {
+    return this.imports.remap(id);
+  }
+
   @Get('channels/ingest')
   @ApiOperation({ summary: 'Auto-ingest rate per channel (orders with no person touching them / orders seen), quarantine size' })
   async ingest() {

@@ -48,6 +48,10 @@ describe('platform status -> order flow', () => {
     expect(planSync(draft({ afterSales: 'refunded', money: { ...draft().money, refund: 60 } }), new Set(['placed', 'paid', 'refundRequested'])).map((a) => a.step)).toEqual(['refunded']);
   });
 
+  it('refunds, not cancels, an order closed unpaid on the platform that the flow already recorded as paid', () => {
+    expect(planSync(draft({ state: 'closed', paidAt: null, platformStatus: '已作废' }), new Set(['placed', 'paid'])).map((a) => a.step)).toEqual(['refundRequested', 'refunded']);
+  });
+
   it('repeats nothing already applied', () => {
     expect(planSync(draft(), new Set(['placed', 'paid']))).toEqual([]);
   });

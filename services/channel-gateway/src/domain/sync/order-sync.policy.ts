@@ -24,9 +24,10 @@ export type SyncAction =
  */
 export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep>): SyncAction[] {
   const wanted: SyncAction[] = [{ step: 'placed' }];
-  const paidOnPlatform = draft.paidAt !== null || draft.state === 'paid' || draft.state === 'shipped' || draft.state === 'completed';
+  // A payment already recorded in the flow counts too (e.g. a profile fix re-maps a wrongly paid order): money in means refund, not cancel.
+  const paidOnPlatform = draft.paidAt !== null || draft.state === 'paid' || draft.state === 'shipped' || draft.state === 'completed' || applied.has('paid');
   const why = `${draft.channel} ${draft.platformStatus}`;
-  if (paidOnPlatform) wanted.push({ step: 'paid', amount: draft.money.paid, paymentRef: `${draft.channel}:${draft.channelOrderId}` });
+  if (paidOnPlatform && !applied.has('paid')) wanted.push({ step: 'paid', amount: draft.money.paid, paymentRef: `${draft.channel}:${draft.channelOrderId}` });
   if (draft.state === 'closed' && !paidOnPlatform) wanted.push({ step: 'cancelled', reason: `platform closed the unpaid order (${why})` });
   const closedAfterPayment = draft.state === 'closed' && paidOnPlatform;
   if (paidOnPlatform && (closedAfterPayment || draft.afterSales !== 'none')) {

@@ -22,6 +22,10 @@ TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 sed "s#out: $OUT#out: $TMP/out#" proto/buf.gen.yaml > "$TMP/buf.gen.yaml"
 buf generate proto --template "$TMP/buf.gen.yaml"
+# Typed grpc-js clients with their codecs for callers (libs/clients, proto/buf.gen.clients.yaml).
+CLIENTS=libs/clients/src/generated/grpc
+sed "s#out: $CLIENTS#out: $TMP/clients#" proto/buf.gen.clients.yaml > "$TMP/buf.gen.clients.yaml"
+buf generate proto --template "$TMP/buf.gen.clients.yaml"
 # The compiled descriptor set the services' gRPC reflection serves (real file names, full imports).
 # Built from every file under proto/, grpc/health included (buf.yaml leaves it out of lint and
 # generation only because it is not ours).
@@ -43,6 +47,7 @@ mv "$TMP/index.ts" "$TMP/out/index.ts"
 
 if [ "$CHECK" = 1 ]; then
   cmp -s "$TMP/descriptor-set.binpb" "$DESCRIPTORS" || { echo "proto-gen: $DESCRIPTORS is stale; run npm run proto:gen and commit" >&2; exit 1; }
+  diff -r "$TMP/clients" "$CLIENTS" >/dev/null || { diff -r "$TMP/clients" "$CLIENTS" | head -20; echo "proto-gen: $CLIENTS is stale; run npm run proto:gen and commit" >&2; exit 1; }
   if diff -r "$TMP/out" "$OUT" >/dev/null; then echo "proto-gen: $OUT is up to date"; exit 0; fi
   diff -r "$TMP/out" "$OUT" || true
   echo "proto-gen: $OUT is stale; run npm run proto:gen and commit" >&2; exit 1
@@ -51,4 +56,7 @@ rm -rf "$OUT"
 mkdir -p "$(dirname "$OUT")"
 cp -r "$TMP/out" "$OUT"
 cp "$TMP/descriptor-set.binpb" "$DESCRIPTORS"
+rm -rf "$CLIENTS"
+mkdir -p "$(dirname "$CLIENTS")"
+cp -r "$TMP/clients" "$CLIENTS"
 echo "proto-gen: wrote $(find "$OUT" -name '*.ts' | wc -l) files to $OUT"

@@ -45,3 +45,4 @@ export const analyticsClient = client<analyticsApi.paths>();
 
 /** The body a Flowline service sends with every error (RFC 9457 problem details). */
 export type Problem = orderIntakeApi.components['schemas']['DomainErrorDto'];
+export * from './grpc';

@@ -1,22 +1,24 @@
-import type { ordersV1 } from '@flowline/contracts';
-import { grpcClient, unary, type RunningService } from '@flowline/platform';
+import { orderServiceClient, ordersGrpc, rpc as typedRpc, type RequestOf, type ResponseOf, type UnaryName } from '@flowline/clients';
+import type { RunningService } from '@flowline/platform';
 import { createTestDatabase, testTopicPrefix } from '@flowline/testing';
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChangeOrderHandler } from '../src/application/change-order.handler';
 import { PgOrderStore } from '../src/infra/pg-order-store';
-import { GRPC_SERVICE } from '../src/service';
 import { startOrderIntake } from './support/order-intake-app';
 
 /** A response with its message fields present (the server always sets them). */
 type Res<T> = { [K in keyof T]-?: NonNullable<T[K]> };
+type Client = ReturnType<typeof orderServiceClient>;
+/** Requests as the tests write them: nested messages may leave fields out (sent as their defaults). */
+type Loose<T> = T extends object ? { [K in keyof T]?: Loose<T[K]> | null } : T;
 
 // The gRPC surface (flowline.orders.v1.OrderService) against real PostgreSQL, in this process.
 describe('order-intake gRPC API', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let svc: RunningService;
-  let client: ReturnType<typeof grpcClient>;
+  let client: ReturnType<typeof orderServiceClient>;
   let seq = 0;
   const uniq = (p: string) => `${p}-${Date.now()}-${++seq}`;
 
@@ -24,7 +26,8 @@ describe('order-intake gRPC API', () => {
     db = await createTestDatabase('order_intake_grpc');
     svc = await startOrderIntake({ databaseUrl: db.url, topicPrefix: testTopicPrefix(), processManager: false, relay: false });
     if (!svc.grpcAddress) throw new Error('order-intake started without gRPC');
-    client = grpcClient(svc.grpcAddress, 'orders/v1/orders.proto', GRPC_SERVICE);
+    // The generated typed client (@flowline/clients, ts-proto from proto/orders/v1): a contract change breaks this build.
+    client = orderServiceClient(svc.grpcAddress);
   });
 
   afterAll(async () => {
@@ -54,7 +57,10 @@ describe('order-intake gRPC API', () => {
     };
   }
 
-  const place = (req: object) => unary<Res<ordersV1.PlaceOrderResponse>>(client, 'PlaceOrder', req);
+  /** One unary call through the generated typed client (@flowline/clients). */
+  const rpc = <K extends UnaryName<Client>>(_client: Client, method: K, request: Loose<RequestOf<Client[K]>>) =>
+    typedRpc(client, method, request as RequestOf<Client[K]>) as Promise<unknown> as Promise<Res<ResponseOf<Client[K]>>>;
+  const place = (req: Loose<RequestOf<Client['placeOrder']>>) => rpc(client, 'placeOrder', req);
   const failure = async (p: Promise<unknown>) => {
     const e = (await p.then(
       () => null,
@@ -102,7 +108,7 @@ describe('order-intake gRPC API', () => {
     const results = await Promise.all([1, 2, 3].map(() => place(request({ channelOrderId }))));
     expect(new Set(results.map((r) => r.order.orderId)).size).toBe(1);
     expect(results.map((r) => r.created).sort()).toEqual([false, false, true]);
-    const listed = await unary<ordersV1.ListOrdersResponse>(client, 'ListOrders', { channel: 'jd', page: { pageSize: 100, pageToken: '' }, stages: [], shopId: '', flag: 'ORDER_FLAG_UNSPECIFIED' });
+    const listed = await rpc(client, 'listOrders', { channel: 'jd', page: { pageSize: 100, pageToken: '' }, stages: [], shopId: '', flag: ordersGrpc.OrderFlag.ORDER_FLAG_UNSPECIFIED });
     expect(listed.orders.filter((o) => o.channelOrderId === channelOrderId)).toHaveLength(1);
   });
 
@@ -120,22 +126,22 @@ describe('order-intake gRPC API', () => {
   });
 
   it('GetOrder of an unknown id -> NOT_FOUND ORDER_NOT_FOUND', async () => {
-    const f = await failure(unary(client, 'GetOrder', { orderId: '01JDGZ6M3V8Q000000000NOPE0' }));
+    const f = await failure(rpc(client, 'getOrder', { orderId: '01JDGZ6M3V8Q000000000NOPE0' }));
     expect(f).toMatchObject({ code: status.NOT_FOUND, domainCode: 'ORDER_NOT_FOUND' });
   });
 
   it('expected_version that no longer holds -> ABORTED ORDER_VERSION_MISMATCH', async () => {
     const { order } = await place(request());
-    await unary(client, 'PlaceHold', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: '核实收货人' });
-    const f = await failure(unary(client, 'ReleaseHold', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: 'ok', expectedVersion: 0 }));
+    await rpc(client, 'placeHold', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: '核实收货人' });
+    const f = await failure(rpc(client, 'releaseHold', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: 'ok', expectedVersion: 0 }));
     expect(f).toMatchObject({ code: status.ABORTED, domainCode: 'ORDER_VERSION_MISMATCH' });
-    const ok = await unary<Res<ordersV1.ReleaseHoldResponse>>(client, 'ReleaseHold', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: 'ok', expectedVersion: 1 });
+    const ok = await rpc(client, 'releaseHold', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: 'ok', expectedVersion: 1 });
     expect(ok.order.version).toBe(2);
   });
 
   it('an illegal command -> FAILED_PRECONDITION with the stable code', async () => {
     const { order } = await place(request());
-    const f = await failure(unary(client, 'RequestRefund', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, amount: { amount: 100, currency: 'CNY' }, reason: 'x' }));
+    const f = await failure(rpc(client, 'requestRefund', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, amount: { amount: 100, currency: 'CNY' }, reason: 'x' }));
     expect(f).toMatchObject({ code: status.FAILED_PRECONDITION, domainCode: 'ORDER_ILLEGAL_TRANSITION' });
   });
 
@@ -143,7 +149,7 @@ describe('order-intake gRPC API', () => {
     const changes = svc.app.get(ChangeOrderHandler);
     for (let round = 0; round < 5; round++) {
       const { order } = await place(request());
-      await unary(client, 'ConfirmPayment', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, amount: { amount: order.totals?.grandTotal, currency: 'CNY' }, paymentRef: 'WX-1', paidAt: '' });
+      await rpc(client, 'confirmPayment', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, amount: { amount: order.totals?.grandTotal, currency: 'CNY' }, paymentRef: 'WX-1', paidAt: '' });
       await changes.execute({
         type: 'RecordStockReserved',
         data: { orderId: order.orderId, reservationId: 'R', allocations: order.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, warehouseId: 'WH-BJ', quantity: l.quantity })) },
@@ -151,12 +157,12 @@ describe('order-intake gRPC API', () => {
       });
       // Both callers decided on revision 2 (placed, paid, reserved).
       const outcomes = await Promise.all([
-        unary(client, 'CancelOrder', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: '客户取消', expectedVersion: 2 }).then(() => 'ok', (e: ServiceError) => e.code),
-        unary(client, 'ReleaseOrder', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, expectedVersion: 2 }).then(() => 'ok', (e: ServiceError) => e.code),
+        rpc(client, 'cancelOrder', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, reason: '客户取消', expectedVersion: 2 }).then(() => 'ok', (e: ServiceError) => e.code),
+        rpc(client, 'releaseOrder', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, expectedVersion: 2 }).then(() => 'ok', (e: ServiceError) => e.code),
       ]);
       expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
       expect(outcomes.filter((o) => o === status.ABORTED)).toHaveLength(1);
-      const { order: final } = await unary<Res<ordersV1.GetOrderResponse>>(client, 'GetOrder', { orderId: order.orderId });
+      const { order: final } = await rpc(client, 'getOrder', { orderId: order.orderId });
       // Cancel appends one event; a release also records the rule decision that passed it.
       expect(final.version).toBe(outcomes[0] === 'ok' ? 3 : 4);
       expect(final.stage).toBe(outcomes[0] === 'ok' ? 'ORDER_STAGE_CANCELLED' : 'ORDER_STAGE_READY_TO_SHIP');
@@ -168,20 +174,20 @@ describe('order-intake gRPC API', () => {
   it('ResolveException clears the exception flag; without an exception -> FAILED_PRECONDITION ORDER_NOT_IN_EXCEPTION', async () => {
     const changes = svc.app.get(ChangeOrderHandler);
     const { order } = await place(request());
-    const refused = await failure(unary(client, 'ResolveException', { meta: noMeta, orderId: order.orderId, reason: 'nothing to resolve' }));
+    const refused = await failure(rpc(client, 'resolveException', { meta: noMeta, orderId: order.orderId, reason: 'nothing to resolve' }));
     expect(refused).toMatchObject({ code: status.FAILED_PRECONDITION, domainCode: 'ORDER_NOT_IN_EXCEPTION' });
     await changes.execute({
       type: 'FlagException',
       data: { orderId: order.orderId, code: 'ADDRESS_CHECK', reason: '地址不详' },
       metadata: { commandId: `flag-${order.orderId}`, correlationId: order.orderId, now: new Date().toISOString() },
     });
-    const flagged = await unary<Res<ordersV1.GetOrderResponse>>(client, 'GetOrder', { orderId: order.orderId });
+    const flagged = await rpc(client, 'getOrder', { orderId: order.orderId });
     expect(flagged.order.flags).toEqual(['ORDER_FLAG_EXCEPTION']);
-    const stale = await failure(unary(client, 'ResolveException', { meta: noMeta, orderId: order.orderId, reason: '地址已核实', expectedVersion: 0 }));
+    const stale = await failure(rpc(client, 'resolveException', { meta: noMeta, orderId: order.orderId, reason: '地址已核实', expectedVersion: 0 }));
     expect(stale).toMatchObject({ code: status.ABORTED, domainCode: 'ORDER_VERSION_MISMATCH' });
-    const resolved = await unary<Res<ordersV1.ResolveExceptionResponse>>(client, 'ResolveException', { meta: { requestId: uniq('resolve'), correlationId: '' }, orderId: order.orderId, reason: '地址已核实', expectedVersion: 1 });
+    const resolved = await rpc(client, 'resolveException', { meta: { requestId: uniq('resolve'), correlationId: '' }, orderId: order.orderId, reason: '地址已核实', expectedVersion: 1 });
     expect(resolved.order).toMatchObject({ stage: 'ORDER_STAGE_PLACED', flags: [], version: 2 });
-    const blank = await failure(unary(client, 'ResolveException', { meta: noMeta, orderId: order.orderId, reason: '' }));
+    const blank = await failure(rpc(client, 'resolveException', { meta: noMeta, orderId: order.orderId, reason: '' }));
     expect(blank.code).toBe(status.INVALID_ARGUMENT);
     expect(blank.details).toContain('reason');
   });
@@ -189,21 +195,21 @@ describe('order-intake gRPC API', () => {
   it('ConfirmRefund (RecordRefunded) ends an order refunded before shipment; again -> FAILED_PRECONDITION REFUND_NOT_REQUESTED', async () => {
     const { order } = await place(request());
     const due = order.totals?.grandTotal ?? 0;
-    const notOwed = await failure(unary(client, 'ConfirmRefund', { meta: noMeta, orderId: order.orderId, amount: { amount: due, currency: 'CNY' } }));
+    const notOwed = await failure(rpc(client, 'confirmRefund', { meta: noMeta, orderId: order.orderId, amount: { amount: due, currency: 'CNY' } }));
     expect(notOwed.code).toBe(status.FAILED_PRECONDITION);
-    await unary(client, 'ConfirmPayment', { meta: noMeta, orderId: order.orderId, amount: { amount: due, currency: 'CNY' }, paymentRef: 'WX-2', paidAt: '' });
-    await unary(client, 'RequestRefund', { meta: noMeta, orderId: order.orderId, amount: { amount: due, currency: 'CNY' }, reason: '不想要了' });
-    const zero = await failure(unary(client, 'ConfirmRefund', { meta: noMeta, orderId: order.orderId, amount: { amount: 0, currency: 'CNY' } }));
+    await rpc(client, 'confirmPayment', { meta: noMeta, orderId: order.orderId, amount: { amount: due, currency: 'CNY' }, paymentRef: 'WX-2', paidAt: '' });
+    await rpc(client, 'requestRefund', { meta: noMeta, orderId: order.orderId, amount: { amount: due, currency: 'CNY' }, reason: '不想要了' });
+    const zero = await failure(rpc(client, 'confirmRefund', { meta: noMeta, orderId: order.orderId, amount: { amount: 0, currency: 'CNY' } }));
     expect(zero.code).toBe(status.INVALID_ARGUMENT);
     expect(zero.details).toContain('amount');
     const key = uniq('refund-done');
-    const done = await unary<Res<ordersV1.ConfirmRefundResponse>>(client, 'ConfirmRefund', { meta: { requestId: key, correlationId: '' }, orderId: order.orderId, amount: { amount: due, currency: 'CNY' }, expectedVersion: 2 });
+    const done = await rpc(client, 'confirmRefund', { meta: { requestId: key, correlationId: '' }, orderId: order.orderId, amount: { amount: due, currency: 'CNY' }, expectedVersion: 2 });
     expect(done.order.stage).toBe('ORDER_STAGE_REFUNDED');
     expect(done.order.version).toBe(3);
     // The same request id is answered again, not applied twice.
-    const replay = await unary<Res<ordersV1.ConfirmRefundResponse>>(client, 'ConfirmRefund', { meta: { requestId: key, correlationId: '' }, orderId: order.orderId, amount: { amount: due, currency: 'CNY' }, expectedVersion: 2 });
+    const replay = await rpc(client, 'confirmRefund', { meta: { requestId: key, correlationId: '' }, orderId: order.orderId, amount: { amount: due, currency: 'CNY' }, expectedVersion: 2 });
     expect(replay.order).toEqual(done.order);
-    const again = await failure(unary(client, 'ConfirmRefund', { meta: noMeta, orderId: order.orderId, amount: { amount: due, currency: 'CNY' } }));
+    const again = await failure(rpc(client, 'confirmRefund', { meta: noMeta, orderId: order.orderId, amount: { amount: due, currency: 'CNY' } }));
     expect(again.code).toBe(status.FAILED_PRECONDITION);
   });
 
@@ -211,9 +217,9 @@ describe('order-intake gRPC API', () => {
     const shopId = uniq('grpc-shop');
     const placed = [];
     for (let i = 0; i < 3; i++) placed.push((await place(request({ shopId }))).order);
-    await unary(client, 'PlaceHold', { meta: noMeta, orderId: placed[1].orderId, reason: '核实' });
+    await rpc(client, 'placeHold', { meta: noMeta, orderId: placed[1].orderId, reason: '核实' });
     const streamReads = vi.spyOn(svc.app.get(PgOrderStore), 'load');
-    const first = await unary<Res<ordersV1.ListOrdersResponse>>(client, 'ListOrders', { shopId, page: { pageSize: 2, pageToken: '' }, stages: [], channel: '', flag: 'ORDER_FLAG_UNSPECIFIED' });
+    const first = await rpc(client, 'listOrders', { shopId, page: { pageSize: 2, pageToken: '' }, stages: [], channel: '', flag: ordersGrpc.OrderFlag.ORDER_FLAG_UNSPECIFIED });
     // No order stream is read to answer a list (it used to be one read per listed order).
     expect(streamReads).not.toHaveBeenCalled();
     streamReads.mockRestore();
@@ -222,10 +228,10 @@ describe('order-intake gRPC API', () => {
     expect(first.orders[0].channelOrderId).toBe(placed[2].channelOrderId);
     expect(first.orders[0].placedAt).toBe(placed[2].placedAt);
     expect(first.page.nextPageToken).not.toBe('');
-    const second = await unary<Res<ordersV1.ListOrdersResponse>>(client, 'ListOrders', { shopId, page: { pageSize: 2, pageToken: first.page.nextPageToken }, stages: [], channel: '', flag: 'ORDER_FLAG_UNSPECIFIED' });
+    const second = await rpc(client, 'listOrders', { shopId, page: { pageSize: 2, pageToken: first.page.nextPageToken }, stages: [], channel: '', flag: ordersGrpc.OrderFlag.ORDER_FLAG_UNSPECIFIED });
     expect(second.orders.map((o) => o.orderId)).toEqual([placed[0].orderId]);
     expect(second.page.nextPageToken).toBe('');
-    const held = await unary<Res<ordersV1.ListOrdersResponse>>(client, 'ListOrders', { shopId, page: { pageSize: 10, pageToken: '' }, stages: ['ORDER_STAGE_PLACED'], channel: 'jd', flag: 'ORDER_FLAG_ON_HOLD' });
+    const held = await rpc(client, 'listOrders', { shopId, page: { pageSize: 10, pageToken: '' }, stages: [ordersGrpc.OrderStage.ORDER_STAGE_PLACED], channel: 'jd', flag: ordersGrpc.OrderFlag.ORDER_FLAG_ON_HOLD });
     expect(held.orders.map((o) => o.orderId)).toEqual([placed[1].orderId]);
   });
 });

@@ -8,3 +8,4 @@ CREATE DATABASE flowline_notification;
 CREATE DATABASE flowline_tracking;
 CREATE DATABASE flowline_channel_gateway;
 CREATE DATABASE flowline_analytics;
+CREATE DATABASE flowline_console;

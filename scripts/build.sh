@@ -40,7 +40,7 @@ mkdir -p "$OUT"
 dirs=()
 for d in libs services; do [ -d "$d" ] && dirs+=("$d"); done
 npx swc "${dirs[@]}" --config-file "$config" --no-swcrc -d "$OUT" -q \
-  --ignore '**/*.spec.ts,**/*.int-spec.ts,**/*.e2e-spec.ts,**/test/**,**/*.d.ts'
+  --ignore '**/*.spec.ts,**/*.int-spec.ts,**/*.e2e-spec.ts,**/test/**,**/*.d.ts,services/console/web/**'
 
 # Runtime assets at the same relative place as in the sources (code finds them from __dirname):
 # JSON / YAML / SQL / proto files anywhere in a lib or service (e.g. services/order-intake/rules/),
@@ -51,6 +51,9 @@ npx swc "${dirs[@]}" --config-file "$config" --no-swcrc -d "$OUT" -q \
   mkdir -p "$OUT/$(dirname "$f")"; cp "$f" "$OUT/$f"
 done
 [ -d proto ] && cp -r proto "$OUT/proto"
+# The console's web app (React + Vite), next to its BFF: dist/services/console/web/dist. Cached by a
+# hash of its sources, so an unchanged app is copied, not rebuilt (services/console/scripts/build-web.sh).
+[ -f services/console/scripts/build-web.sh ] && bash services/console/scripts/build-web.sh "$OUT/services/console/web/dist"
 # `node --import ./dist/enable-source-maps.mjs`: stack traces point at the .ts sources, for our code
 # only (--enable-source-maps would also parse node_modules' maps: about +30 MB RSS per process).
 cat > "$OUT/enable-source-maps.mjs" <<'JS'

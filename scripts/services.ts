@@ -27,6 +27,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   spec('tracking', 3006, 50056),
   spec('channel-gateway', 3007, 50057),
   spec('analytics', 3008, 50058),
+  spec('console', 3009, 50059),
 ];
 
 /** `order-intake` -> `ORDER_INTAKE_URL`: how a script (e.g. the demo seeder) finds a service. */

@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type DynamicModule, Inject, Logger, Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import proxy from '@fastify/http-proxy';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import { type ConsoleConfig, consoleConfigFromEnv, UPSTREAMS, type UpstreamName, webBuilt } from './console.config';
+import { ConsoleController } from './console.controller';
+import { CONSOLE_CONFIG } from './console.module.tokens';
+import { actorFrom, upstreamHeaders } from './identity';
+
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Flowline console</title>
+<p>The web app is not built: run <code>bash services/console/scripts/build-web.sh</code> (npm run build does it).</p>`;
+
+/**
+ * The BFF: /api/<service>/<path> is forwarded to <service URL>/<path> (e.g.
+ * /api/order-intake/api/orders -> order-intake's /api/orders) with the caller's actor; every other
+ * GET is the web app (its files, else index.html for the client-side routes). No business rules here.
+ */
+@Module({})
+export class ConsoleModule implements OnModuleInit {
+  private readonly log = new Logger('console');
+
+  static forRoot(config: ConsoleConfig = consoleConfigFromEnv()): DynamicModule {
+    return { module: ConsoleModule, controllers: [ConsoleController], providers: [{ provide: CONSOLE_CONFIG, useValue: config }] };
+  }
+
+  constructor(
+    @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    const { devLogin } = this.config;
+    for (const name of Object.keys(UPSTREAMS) as UpstreamName[]) {
+      // Own scope: the proxy reads bodies as raw streams, so Nest's JSON parser is removed there only.
+      await fastify.register(async (scope) => {
+        scope.removeAllContentTypeParsers();
+        await scope.register(proxy, {
+        upstream: this.config.upstreams[name],
+        prefix: `/api/${name}`,
+        rewritePrefix: '',
+        // Upstream SSE streams (tracking's /api/tracking/stream) stay open; no proxy timeout on them.
+        replyOptions: {
+          rewriteRequestHeaders: (req, headers) => upstreamHeaders(headers, actorFrom(req.headers, devLogin)) as typeof headers,
+        },
+      });
+      });
+    }
+    const webDir = this.config.webDir;
+    if (webBuilt(webDir)) {
+      await fastify.register(fastifyStatic, { root: webDir, prefix: '/', index: false, wildcard: false, cacheControl: true, maxAge: '1h' });
+    } else {
+      this.log.warn(`web app not built in ${webDir}: serving a placeholder page`);
+    }
+    const index = async () => (webBuilt(webDir) ? readFile(resolve(webDir, 'index.html'), 'utf8') : NOT_BUILT);
+    // Client-side routes (/orders/..., /portal, ...) all get the app's index.html; /api/* does not.
+    const spa = async (req: { url: string }, reply: { type(t: string): unknown; header(k: string, v: string): unknown; status(n: number): unknown; send(b: unknown): unknown }) => {
+      if (req.url.startsWith('/api/')) {
+        reply.status(404);
+        return reply.send({ statusCode: 404, code: 'NOT_FOUND', message: `no route ${req.url}` });
+      }
+      reply.type('text/html; charset=utf-8');
+      reply.header('cache-control', 'no-cache');
+      return reply.send(await index());
+    };
+    fastify.get('/', spa);
+    fastify.get('/*', spa);
+  }
+}

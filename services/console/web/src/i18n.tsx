@@ -1,0 +1,263 @@
+import { createContext, useContext, useMemo, useState, type ReactNode } from 'react';
+
+/**
+ * Every text a person reads, in zh-CN (default) and en. Reasons from the services come as a code
+ * (+ params): `reason()` renders them from this catalogue, falling back to the server's own words.
+ */
+export type Lang = 'zh' | 'en';
+type Entry = { zh: string; en: string };
+
+const UI = {
+  appTitle: { zh: 'Flowline 订单中台', en: 'Flowline order console' },
+  board: { zh: '订单看板', en: 'Board' },
+  orders: { zh: '订单', en: 'Orders' },
+  inventory: { zh: '库存', en: 'Inventory' },
+  approvals: { zh: '审批', en: 'Approvals' },
+  warehouse: { zh: '仓库作业', en: 'Warehouse' },
+  imports: { zh: '订单导入', en: 'Imports' },
+  rules: { zh: '规则', en: 'Rules' },
+  portal: { zh: '顾客查询', en: 'Customer portal' },
+  devLogin: { zh: '开发登录（临时，#16 接入 OIDC 后移除）', en: 'Dev login (temporary until #16 OIDC)' },
+  user: { zh: '用户', en: 'User' },
+  language: { zh: '语言', en: 'Language' },
+  live: { zh: '实时', en: 'Live' },
+  offline: { zh: '已断开，重连中', en: 'Disconnected, reconnecting' },
+  channel: { zh: '渠道', en: 'Channel' },
+  shop: { zh: '店铺', en: 'Shop' },
+  stage: { zh: '阶段', en: 'Stage' },
+  colour: { zh: '时效颜色', en: 'SLA colour' },
+  all: { zh: '全部', en: 'All' },
+  open: { zh: '在途', en: 'Open' },
+  green: { zh: '正常', en: 'On time' },
+  yellow: { zh: '预警', en: 'At risk' },
+  red: { zh: '超时', en: 'Late' },
+  none: { zh: '未计时', en: 'No clock' },
+  stuck: { zh: '卡单', en: 'Stuck' },
+  onHold: { zh: '挂起', en: 'On hold' },
+  exception: { zh: '异常', en: 'Exception' },
+  stuckList: { zh: '卡单列表', en: 'Stuck orders' },
+  kpis: { zh: '指标', en: 'KPIs' },
+  cycleTime: { zh: '各阶段耗时（小时）', en: 'Cycle time per stage (hours)' },
+  rates: { zh: '比率', en: 'Rates' },
+  exceptionRate: { zh: '异常率', en: 'Exception rate' },
+  manualTouchRate: { zh: '人工干预率', en: 'Manual-touch rate' },
+  autoIngestRate: { zh: '自动进单率', en: 'Auto-ingest rate' },
+  cancellationRate: { zh: '取消率', en: 'Cancellation rate' },
+  ordersPerChannel: { zh: '各渠道订单', en: 'Orders per channel' },
+  ordersPerHour: { zh: '每小时下单', en: 'Orders per hour' },
+  search: { zh: '搜索', en: 'Search' },
+  searchHint: { zh: '订单号 / 渠道单号 / 顾客', en: 'Order id / channel order id / customer' },
+  more: { zh: '加载更多', en: 'Load more' },
+  orderId: { zh: '订单号', en: 'Order id' },
+  channelOrderId: { zh: '渠道单号', en: 'Channel order id' },
+  customer: { zh: '顾客', en: 'Customer' },
+  phone: { zh: '电话', en: 'Phone' },
+  total: { zh: '应付', en: 'Total' },
+  placedAt: { zh: '下单时间', en: 'Placed at' },
+  lines: { zh: '商品行', en: 'Lines' },
+  sku: { zh: 'SKU', en: 'SKU' },
+  title: { zh: '商品', en: 'Item' },
+  quantity: { zh: '数量', en: 'Qty' },
+  unitPrice: { zh: '单价', en: 'Unit price' },
+  subtotal: { zh: '商品金额', en: 'Subtotal' },
+  discount: { zh: '优惠', en: 'Discount' },
+  shipping: { zh: '运费', en: 'Shipping' },
+  paid: { zh: '已付', en: 'Paid' },
+  refunded: { zh: '已退', en: 'Refunded' },
+  timeline: { zh: '时间线', en: 'Timeline' },
+  asOf: { zh: '历史时点', en: 'As of' },
+  now: { zh: '现在', en: 'Now' },
+  actions: { zh: '操作', en: 'Actions' },
+  hold: { zh: '挂起', en: 'Hold' },
+  releaseHold: { zh: '解除挂起', en: 'Release hold' },
+  resolveException: { zh: '处理异常', en: 'Resolve exception' },
+  cancel: { zh: '取消订单', en: 'Cancel order' },
+  refund: { zh: '退款', en: 'Refund' },
+  reason: { zh: '原因', en: 'Reason' },
+  amountFen: { zh: '金额（元）', en: 'Amount (yuan)' },
+  ok: { zh: '确定', en: 'OK' },
+  done: { zh: '已完成', en: 'Done' },
+  failed: { zh: '操作被拒绝', en: 'Refused' },
+  revealPii: { zh: '查看完整信息', en: 'Reveal' },
+  revealNeedsAbility: { zh: '查看明文需 #16 的权限与审计，当前仅显示脱敏信息', en: 'Reveal needs the #16 ability and audit; masked only for now' },
+  address: { zh: '地址', en: 'Address' },
+  carrier: { zh: '承运商', en: 'Carrier' },
+  trackingNumber: { zh: '运单号', en: 'Tracking no.' },
+  rule: { zh: '规则', en: 'Rule' },
+  who: { zh: '操作人', en: 'Who' },
+  notFound: { zh: '未找到', en: 'Not found' },
+  loading: { zh: '加载中', en: 'Loading' },
+  unavailable: { zh: '服务暂不可用', en: 'Service unavailable' },
+  noPermission: { zh: '当前角色无此操作权限', en: 'Your role may not do this' },
+  warehouseId: { zh: '仓库', en: 'Warehouse' },
+  onHand: { zh: '在库', en: 'On hand' },
+  reserved: { zh: '已占用', en: 'Reserved' },
+  available: { zh: '可用', en: 'Available' },
+  receipt: { zh: '入库', en: 'Receipt' },
+  adjustment: { zh: '调整', en: 'Adjustment' },
+  reference: { zh: '单据号', en: 'Reference' },
+  verifyLedger: { zh: '账本校验', en: 'Verify ledger' },
+  reservations: { zh: '订单占用', en: 'Reservations' },
+  lowStock: { zh: '低库存', en: 'Low stock' },
+  approve: { zh: '同意', en: 'Approve' },
+  reject: { zh: '驳回', en: 'Reject' },
+  returnForChanges: { zh: '退回修改', en: 'Return' },
+  bulkApprove: { zh: '批量同意', en: 'Bulk approve' },
+  comment: { zh: '意见', en: 'Comment' },
+  step: { zh: '步骤', en: 'Step' },
+  due: { zh: '截止', en: 'Due' },
+  chain: { zh: '审批链', en: 'Chain' },
+  empty: { zh: '暂无数据', en: 'Nothing here' },
+  pickList: { zh: '拣货单', en: 'Pick list' },
+  scanToPack: { zh: '扫码装箱', en: 'Scan to pack' },
+  scanHere: { zh: '扫描条码（扫码枪输入后回车）', en: 'Scan a barcode (wedge scanner, then Enter)' },
+  shipment: { zh: '包裹', en: 'Shipment' },
+  label: { zh: '面单数据', en: 'Label data' },
+  pack: { zh: '完成装箱', en: 'Pack' },
+  upload: { zh: '上传平台导出文件', en: 'Upload a platform export' },
+  profile: { zh: '模板', en: 'Profile' },
+  report: { zh: '导入报告', en: 'Import report' },
+  quarantine: { zh: '隔离行', en: 'Quarantined rows' },
+  fixRetry: { zh: '修正并重试', en: 'Fix and retry' },
+  portalTitle: { zh: '订单查询', en: 'Track my order' },
+  portalHint: { zh: '输入订单号和下单手机号', en: 'Enter your order number and phone' },
+  sendCode: { zh: '获取验证码', en: 'Send code' },
+  code: { zh: '验证码', en: 'Code' },
+  view: { zh: '查看', en: 'View' },
+  expectedShip: { zh: '预计发货', en: 'Expected to ship' },
+} satisfies Record<string, Entry>;
+export type UiKey = keyof typeof UI;
+
+/** Stage names (the tracking service also sends stageLabel {zh,en}; this is for filters and charts). */
+export const STAGES: Record<string, Entry> = {
+  placed: { zh: '已下单', en: 'Placed' },
+  paid: { zh: '已付款', en: 'Paid' },
+  stock_reserved: { zh: '已锁库存', en: 'Stock reserved' },
+  awaiting_approval: { zh: '待审批', en: 'Awaiting approval' },
+  ready_to_ship: { zh: '待发货', en: 'Ready to ship' },
+  packed: { zh: '已打包', en: 'Packed' },
+  shipped: { zh: '已发货', en: 'Shipped' },
+  delivered: { zh: '已签收', en: 'Delivered' },
+  cancelled: { zh: '已取消', en: 'Cancelled' },
+  refunded: { zh: '已退款', en: 'Refunded' },
+  archived: { zh: '已归档', en: 'Archived' },
+};
+export const BOARD_STAGES = ['placed', 'paid', 'stock_reserved', 'awaiting_approval', 'ready_to_ship', 'packed', 'shipped'] as const;
+
+export const CHANNELS: Record<string, Entry> = {
+  taobao: { zh: '淘宝', en: 'Taobao' },
+  tmall: { zh: '天猫', en: 'Tmall' },
+  jd: { zh: '京东', en: 'JD' },
+  pinduoduo: { zh: '拼多多', en: 'Pinduoduo' },
+  douyin: { zh: '抖音', en: 'Douyin' },
+  web: { zh: '官网', en: 'Web store' },
+  offline: { zh: '门店', en: 'Offline' },
+  shopify: { zh: 'Shopify', en: 'Shopify' },
+};
+
+/**
+ * Refusals by stable code (DomainError codes, validation, transport). `{name}` is filled from the
+ * problem's details/params. Unknown codes fall back to the server's message, shown with the code.
+ */
+const REASONS: Record<string, Entry> = {
+  ORDER_ILLEGAL_TRANSITION: { zh: '订单当前阶段不允许此操作', en: 'The order cannot do this in its current stage' },
+  ORDER_ON_HOLD: { zh: '订单已挂起，请先解除挂起', en: 'The order is on hold; release it first' },
+  ORDER_NOT_ON_HOLD: { zh: '订单未挂起', en: 'The order is not on hold' },
+  ORDER_NOT_FOUND: { zh: '订单不存在', en: 'No such order' },
+  ORDER_VERSION_MISMATCH: { zh: '订单已被他人修改，请刷新后重试', en: 'Someone changed the order meanwhile; reload and retry' },
+  ORDER_CONCURRENT_MODIFICATION: { zh: '订单正被同时修改，请重试', en: 'The order changed concurrently; retry' },
+  ORDER_AUDIT_NOT_PASSED: { zh: '审单规则未放行', en: 'The audit rules did not release the order' },
+  ORDER_ALREADY_ON_HOLD: { zh: '订单已处于挂起状态', en: 'The order is already on hold' },
+  ORDER_IN_EXCEPTION: { zh: '订单有未处理的异常', en: 'The order has an open exception' },
+  ORDER_ALREADY_IN_EXCEPTION: { zh: '订单已处于异常状态', en: 'The order is already in exception' },
+  ORDER_NOT_IN_EXCEPTION: { zh: '订单没有待处理的异常', en: 'The order has no open exception' },
+  ORDER_REFUND_PENDING: { zh: '已有退款在处理中', en: 'A refund is already pending' },
+  ORDER_APPROVAL_PENDING: { zh: '订单审批中', en: 'The order is awaiting approval' },
+  ORDER_STOCK_NOT_RESERVED: { zh: '库存尚未锁定', en: 'Stock is not reserved yet' },
+  ORDER_TOTAL_MISMATCH: { zh: '订单金额与服务端计算不一致', en: 'The total differs from the server total' },
+  ORDER_INVALID: { zh: '订单内容无效', en: 'The order is invalid' },
+  APPROVAL_NOT_AN_APPROVER: { zh: '您不是这一步的审批人', en: 'You are not an approver of this step' },
+  APPROVAL_NOT_CURRENT_STEP: { zh: '不是当前审批步骤', en: 'Not the current step' },
+  APPROVAL_ALREADY_VOTED: { zh: '您已审批过这一步', en: 'You already decided this step' },
+  APPROVAL_NOT_PENDING: { zh: '审批已结束', en: 'The approval is no longer pending' },
+  APPROVAL_NOT_FOUND: { zh: '审批不存在', en: 'No such approval' },
+  SCAN_WRONG_SKU: { zh: '扫错商品：此包裹不含该条码', en: 'Wrong item: this parcel does not contain that barcode' },
+  SCAN_QUANTITY_EXCEEDED: { zh: '扫描数量超过应装数量', en: 'More scanned than the parcel needs' },
+  SCAN_INVALID_QUANTITY: { zh: '扫描数量无效', en: 'Invalid scan quantity' },
+  PACK_INCOMPLETE: { zh: '还有商品未扫描，不能装箱', en: 'Not every item is scanned yet' },
+  SHIPMENT_STOPPED: { zh: '包裹已被拦截停止', en: 'The parcel was stopped' },
+  SHIPMENT_NOT_FOUND: { zh: '包裹不存在', en: 'No such parcel' },
+  SHIPMENT_ILLEGAL_TRANSITION: { zh: '包裹当前状态不允许此操作', en: 'The parcel cannot do this now' },
+  QUARANTINE_EDIT_INVALID: { zh: '修正内容无效', en: 'The fix is invalid' },
+  QUARANTINE_RESOLVED: { zh: '该行已处理', en: 'That row is already resolved' },
+  IMPORT_COLUMNS_MISSING: { zh: '文件缺少必要的列', en: 'The file lacks required columns' },
+  IMPORT_FILE_EMPTY: { zh: '文件为空', en: 'The file is empty' },
+  IMPORT_FILE_UNREADABLE: { zh: '无法读取文件', en: 'The file cannot be read' },
+  STOCK_SHORTAGE: { zh: '库存不足', en: 'Not enough stock' },
+  IDEMPOTENCY_KEY_REUSED: { zh: '重复提交的请求内容不一致', en: 'The same request key was used with another body' },
+  VALIDATION_FAILED: { zh: '输入有误：{fields}', en: 'Invalid input: {fields}' },
+  validation_failed: { zh: '输入有误：{fields}', en: 'Invalid input: {fields}' },
+  SERVICE_UNAVAILABLE: { zh: '服务暂不可用，请稍后重试', en: 'The service is unavailable; retry shortly' },
+  // Reasons carried by tracking events (exception codes).
+  stock_shortage: { zh: '库存不足，无法锁定全部商品', en: 'Inventory could not reserve every line' },
+  address: { zh: '地址异常', en: 'Address problem' },
+};
+
+export interface Problem {
+  status: number;
+  code: string;
+  message: string;
+  params?: Record<string, unknown>;
+  fields?: string[];
+}
+
+interface I18n {
+  lang: Lang;
+  setLang(l: Lang): void;
+  t(key: UiKey): string;
+  pick(e: Entry | { zh: string; en: string } | null | undefined): string;
+  reason(p: Problem | { code: string | null; message?: string | null; params?: Record<string, unknown> }): string;
+  money(fen: number, currency?: string): string;
+  time(iso: string | null | undefined): string;
+}
+
+const Ctx = createContext<I18n | null>(null);
+
+function fill(text: string, params: Record<string, unknown>): string {
+  return text.replace(/\{(\w+)\}/g, (_, k: string) => String(params[k] ?? ''));
+}
+
+export function I18nProvider({ children }: { children: ReactNode }) {
+  const [lang, setLangState] = useState<Lang>(() => (localStorage.getItem('flowline.lang') === 'en' ? 'en' : 'zh'));
+  const value = useMemo<I18n>(() => {
+    const locale = lang === 'zh' ? 'zh-CN' : 'en-GB';
+    const timeFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short', timeZone: 'Asia/Shanghai' });
+    return {
+      lang,
+      setLang: (l) => {
+        localStorage.setItem('flowline.lang', l);
+        document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+        setLangState(l);
+      },
+      t: (key) => UI[key][lang],
+      pick: (e) => (e ? e[lang] : ''),
+      reason: (p) => {
+        const code = p.code ?? '';
+        const entry = REASONS[code];
+        const params: Record<string, unknown> = { ...(p.params ?? {}) };
+        if ('fields' in p && p.fields) params.fields = p.fields.join(', ');
+        if (entry) return fill(entry[lang], params);
+        return p.message ? (code ? `${p.message} (${code})` : p.message) : code;
+      },
+      money: (fen, currency = 'CNY') => new Intl.NumberFormat(locale, { style: 'currency', currency }).format(fen / 100),
+      time: (iso) => (iso ? timeFmt.format(new Date(iso)) : '—'),
+    };
+  }, [lang]);
+  return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
+}
+
+export function useI18n(): I18n {
+  const v = useContext(Ctx);
+  if (!v) throw new Error('useI18n outside I18nProvider');
+  return v;
+}

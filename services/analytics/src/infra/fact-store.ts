@@ -120,10 +120,12 @@ export class FactStore {
         await tx.query(`UPDATE ${table(s, 'order_fact')} SET "refunded_amount" = "refunded_amount" + $2 WHERE "order_id" = $1`, [c.orderId, c.amount]);
         return;
       case 'stock_allocated':
+        // The order's latest reservation is where its units ship from: it replaces an earlier one.
+        await tx.query(`DELETE FROM ${table(s, 'allocation')} WHERE "order_id" = $1`, [c.orderId]);
         for (const a of c.allocations) {
           await tx.query(
             `INSERT INTO ${table(s, 'allocation')} ("order_id", "line_id", "sku", "warehouse_id", "quantity") VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT ("order_id", "line_id", "warehouse_id") DO UPDATE SET "quantity" = EXCLUDED."quantity", "sku" = EXCLUDED."sku"`,
+             ON CONFLICT ("order_id", "line_id", "warehouse_id") DO UPDATE SET "quantity" = ${table(s, 'allocation')}."quantity" + EXCLUDED."quantity"`,
             [c.orderId, a.lineId, a.sku, a.warehouseId, a.quantity],
           );
         }

@@ -316,7 +316,9 @@ export interface ConfirmRefundResponse {
 
 /**
  * Commands and queries on orders. A refused command fails with FAILED_PRECONDITION (conflict),
- * NOT_FOUND or INVALID_ARGUMENT; trailing metadata `x-domain-code` carries the stable error code.
+ * NOT_FOUND, INVALID_ARGUMENT or ABORTED (expected_version no longer holds), with google.rpc.Status
+ * in the `grpc-status-details-bin` trailer: ErrorInfo.reason is the stable error code (also in the
+ * `x-domain-code` trailer), BadRequest names each invalid field (docs/adr/0009-api-contracts.md).
  */
 export interface OrderService {
   /** Accepts a new order from a channel or the API. Idempotent on meta.request_id. */

@@ -4137,7 +4137,9 @@ export const ConfirmRefundResponse: MessageFns<ConfirmRefundResponse> = {
 
 /**
  * Commands and queries on orders. A refused command fails with FAILED_PRECONDITION (conflict),
- * NOT_FOUND or INVALID_ARGUMENT; trailing metadata `x-domain-code` carries the stable error code.
+ * NOT_FOUND, INVALID_ARGUMENT or ABORTED (expected_version no longer holds), with google.rpc.Status
+ * in the `grpc-status-details-bin` trailer: ErrorInfo.reason is the stable error code (also in the
+ * `x-domain-code` trailer), BadRequest names each invalid field (docs/adr/0009-api-contracts.md).
  */
 export type OrderServiceService = typeof OrderServiceService;
 export const OrderServiceService = {

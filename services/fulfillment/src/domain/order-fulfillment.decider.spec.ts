@@ -155,3 +155,28 @@ describe('returns (RMA)', () => {
     spec.given([...delivered, requested, received]).when({ type: 'ReceiveReturn', rmaId: 'RMA-1', lines: [{ sku: 'TEA-LJ', quantity: 1, condition: 'resellable' }], at: T }).then([]);
   });
 });
+
+describe('packed again after a stop (an approved change re-opened the order)', () => {
+  const stopped: FulfillmentEvent = { type: 'FulfillmentStopped', data: { orderId: O, reason: '买家取消', wasPacked: false, shipmentId: S1, warehouseId: 'WH-HZ', lines: LINES_HZ } };
+  const restartLines = [{ lineId: 'L1', sku: 'TEA-LJ', quantity: 3, warehouseId: 'WH-HZ' }];
+  const again = (): FulfillmentCommand => ({ type: 'StartFulfillment', data: { orderId: O, lines: restartLines, priority: 'normal', requiresQc: false }, at: T });
+  it('a start after every parcel was stopped creates new parcels (new ids), the stopped ones stay', () => {
+    const s = spec.given([started(), picking(), stopReq, stopped]).when(again()).then([
+      { type: 'FulfillmentStarted', data: { orderId: O, priority: 'normal', requiresQc: false, startedAt: T, shipments: [{ shipmentId: `SHP-${O}-r2-1`, warehouseId: 'WH-HZ', lines: [{ lineId: 'L1', sku: 'TEA-LJ', quantity: 3 }] }], generation: 2 } },
+    ]);
+    expect(s.status === 'open' && [s.stop, s.shipments.map((x) => `${x.shipmentId}:${x.status}`)]).toEqual([null, [`${S1}:stopped`, `SHP-${O}-r2-1:created`]]);
+  });
+  it('a start while a packed parcel awaits its intercept waits; confirming the intercept creates the new parcels', () => {
+    const intercept: FulfillmentEvent = { type: 'ShipmentInterceptRequested', data: { orderId: O, shipmentId: S1, reason: '买家取消', warehouseId: 'WH-HZ', requestedAt: T } };
+    const pending: FulfillmentEvent = { type: 'FulfillmentRestartPending', data: { orderId: O, lines: restartLines, priority: 'normal', requiresQc: false, at: T } };
+    spec.given([...packedOne, stopReq, intercept]).when(again()).then([pending]);
+    spec
+      .given([...packedOne, stopReq, intercept, pending])
+      .when({ type: 'ConfirmIntercept', shipmentId: S1, at: T })
+      .thenEvents((e) => expect(e.map((x) => [x.type, x.type === 'FulfillmentStarted' ? x.data.shipments.map((y) => y.shipmentId) : null])).toEqual([['FulfillmentStopped', null], ['FulfillmentStarted', [`SHP-${O}-r2-1`]]]));
+  });
+  it('no restart once a parcel left, nor for an order stopped before it started', () => {
+    spec.given([...packedOne, shipped(), stopReq]).when(again()).then([]);
+    spec.given([stopReq]).when(again()).then([]);
+  });
+});

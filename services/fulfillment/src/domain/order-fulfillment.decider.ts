@@ -50,6 +50,10 @@ export type FulfillmentState =
       returns: ReturnState[];
       /** Carrier the rules chose when the order became ready to ship (rule id and version recorded). */
       carrierChoice: CarrierChoice | null;
+      /** 1 for the first set of parcels; +1 each time the order is packed again after a stop (a change re-opened it). */
+      generation: number;
+      /** A restart waiting for the packed parcels of the stopped generation to be pulled (intercepts confirmed). */
+      pendingRestart: FulfillmentStoredDataMap['FulfillmentRestartPending'] | null;
     };
 
 /** A return (RMA) of a delivered or refused parcel. */
@@ -73,6 +77,17 @@ export interface FulfillmentStoredDataMap extends FulfillmentEventDataMap {
     startedAt: string;
     shipments: { shipmentId: string; warehouseId: string; lines: ShipmentLineData[] }[];
     carrierChoice?: CarrierChoice;
+    /** Set when the order is packed again after a stop: the earlier parcels stay stopped, these replace them. */
+    generation?: number;
+  };
+  /** StartFulfillment after a stop while packed parcels still await their intercept: the new parcels come once all are pulled. */
+  FulfillmentRestartPending: {
+    orderId: string;
+    lines: FulfillmentCommandDataMap['StartFulfillment']['lines'];
+    priority: 'normal' | 'high';
+    requiresQc: boolean;
+    carrierChoice?: CarrierChoice;
+    at: string;
   };
   ShipmentPickingStarted: { orderId: string; shipmentId: string; at: string };
   ShipmentItemScanned: { orderId: string; shipmentId: string; sku: string; quantity: number; at: string };
@@ -132,7 +147,7 @@ export const FulfillmentErrorCode = {
 export const fulfillmentStream = (orderId: string): string => `fulfillment-${orderId}`;
 
 /** Parcel ids are derived from the order and the warehouse's rank, so a redelivered StartFulfillment names the same parcels. */
-export const shipmentIdOf = (orderId: string, index: number): string => `SHP-${orderId}-${index + 1}`;
+export const shipmentIdOf = (orderId: string, index: number, generation = 1): string => (generation > 1 ? `SHP-${orderId}-r${generation}-${index + 1}` : `SHP-${orderId}-${index + 1}`);
 
 /** Statuses in which the parcel has left the warehouse. */
 const LEFT: readonly ShipmentStatus[] = ['shipped', 'in_transit', 'delivered', 'carrier_exception', 'returned'];
@@ -152,7 +167,7 @@ export function requiredBySku(lines: readonly ShipmentLineData[]): Record<string
 }
 
 /** Splits an order's allocated lines into one parcel per warehouse (warehouses in id order, so ids are stable). */
-export function splitByWarehouse(orderId: string, lines: FulfillmentCommandDataMap['StartFulfillment']['lines']): FulfillmentStoredDataMap['FulfillmentStarted']['shipments'] {
+export function splitByWarehouse(orderId: string, lines: FulfillmentCommandDataMap['StartFulfillment']['lines'], generation = 1): FulfillmentStoredDataMap['FulfillmentStarted']['shipments'] {
   const byWarehouse = new Map<string, ShipmentLineData[]>();
   for (const l of lines) {
     const wh = l.warehouseId ?? 'UNALLOCATED';
@@ -160,7 +175,7 @@ export function splitByWarehouse(orderId: string, lines: FulfillmentCommandDataM
     list.push({ lineId: l.lineId, sku: l.sku, quantity: l.quantity });
     byWarehouse.set(wh, list);
   }
-  return [...byWarehouse.keys()].sort().map((warehouseId, i) => ({ shipmentId: shipmentIdOf(orderId, i), warehouseId, lines: byWarehouse.get(warehouseId) ?? [] }));
+  return [...byWarehouse.keys()].sort().map((warehouseId, i) => ({ shipmentId: shipmentIdOf(orderId, i, generation), warehouseId, lines: byWarehouse.get(warehouseId) ?? [] }));
 }
 
 /**
@@ -226,13 +241,38 @@ function shippedEvent(s: OpenFulfillment, sh: Shipment, carrier: string, trackin
   };
 }
 
+function restarted(s: OpenFulfillment, base: Omit<FulfillmentStoredDataMap['FulfillmentRestartPending'], 'at'>, at: string): FulfillmentEvent {
+  const generation = s.generation + 1;
+  return {
+    type: 'FulfillmentStarted',
+    data: {
+      orderId: base.orderId,
+      priority: base.priority,
+      requiresQc: base.requiresQc,
+      startedAt: at,
+      shipments: splitByWarehouse(base.orderId, base.lines, generation),
+      ...(base.carrierChoice ? { carrierChoice: base.carrierChoice } : {}),
+      generation,
+    },
+  };
+}
+
 export function decide(c: FulfillmentCommand, state: FulfillmentState): FulfillmentEvent[] {
   switch (c.type) {
     case 'StartFulfillment': {
-      // Redelivered, or the order was stopped before its parcels were created: nothing to do.
-      if (state.status === 'open' && (state.startedAt !== null || state.stop)) return [];
       const orderId = c.data.orderId;
       if (c.data.lines.length === 0) refuse('START_WITHOUT_LINES', 'StartFulfillment names no line', { field: 'lines' }, 'invalid');
+      if (state.status === 'open' && state.stop) {
+        // Stopped before any parcel existed (cancelled): nothing to pack.
+        if (state.startedAt === null) return [];
+        // A start after a stop packs the order again (an approved change re-opened it). Not once a parcel left.
+        if (state.shipments.some(hasLeft)) return [];
+        const base = { orderId, lines: c.data.lines, priority: c.data.priority, requiresQc: c.data.requiresQc, ...(c.carrierChoice ? { carrierChoice: c.carrierChoice } : {}) };
+        if (state.shipments.some((x) => x.status === 'intercept_requested')) return [{ type: 'FulfillmentRestartPending', data: { ...base, at: c.at } }];
+        return [restarted(state, base, c.at)];
+      }
+      // Redelivered: the parcels exist already.
+      if (state.status === 'open' && state.startedAt !== null) return [];
       return [
         {
           type: 'FulfillmentStarted',
@@ -327,9 +367,17 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
       const sh = shipmentOf(s, c.shipmentId);
       if (sh.status === 'stopped') return [];
       if (sh.status !== 'intercept_requested') illegal(sh, 'confirm the intercept of');
-      return [
-        { type: 'FulfillmentStopped', data: { orderId: s.orderId, reason: s.stop?.reason ?? 'intercepted', wasPacked: true, shipmentId: sh.shipmentId, warehouseId: sh.warehouseId, lines: sh.lines } },
-      ];
+      const stopped: FulfillmentEvent = {
+        type: 'FulfillmentStopped',
+        data: { orderId: s.orderId, reason: s.stop?.reason ?? 'intercepted', wasPacked: true, shipmentId: sh.shipmentId, warehouseId: sh.warehouseId, lines: sh.lines },
+      };
+      // The last parcel pulled: a restart that waited for it creates the new parcels now.
+      const othersPending = s.shipments.some((x) => x.shipmentId !== sh.shipmentId && x.status === 'intercept_requested');
+      if (s.pendingRestart && !othersPending) {
+        const { at: _at, ...base } = s.pendingRestart;
+        return [stopped, restarted(s, base, c.at)];
+      }
+      return [stopped];
     }
     case 'RejectIntercept': {
       const s = openOrRefuse(state);
@@ -419,7 +467,7 @@ function newShipment(x: { shipmentId: string; warehouseId: string; lines: Shipme
 }
 
 function opened(state: FulfillmentState, orderId: string): OpenFulfillment {
-  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null };
+  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null, generation: 1, pendingRestart: null };
 }
 
 export function evolve(state: FulfillmentState, e: FulfillmentEvent): FulfillmentState {
@@ -431,9 +479,15 @@ export function evolve(state: FulfillmentState, e: FulfillmentEvent): Fulfillmen
         priority: e.data.priority,
         requiresQc: e.data.requiresQc,
         startedAt: e.data.startedAt,
-        shipments: e.data.shipments.map(newShipment),
-        carrierChoice: e.data.carrierChoice ?? null,
+        // A restart keeps the stopped parcels (history) and lifts the stop for the new ones.
+        shipments: e.data.generation ? [...s.shipments, ...e.data.shipments.map(newShipment)] : e.data.shipments.map(newShipment),
+        carrierChoice: e.data.carrierChoice ?? s.carrierChoice,
+        generation: e.data.generation ?? 1,
+        stop: e.data.generation ? null : s.stop,
+        pendingRestart: null,
       };
+    case 'FulfillmentRestartPending':
+      return { ...s, pendingRestart: e.data };
     case 'FulfillmentStopRequested':
       return { ...s, stop: { reason: e.data.reason, at: e.data.at } };
     case 'ShipmentPickingStarted':

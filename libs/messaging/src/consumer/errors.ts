@@ -5,10 +5,12 @@
  *   or terminated, admin shutdown 57P01, too many connections 53300, serialization failure 40001,
  *   deadlock 40P01, a database not accepting connections, Kafka broker unavailable). Retried without
  *   limit with capped backoff while the consumer reports itself not ready; never dead-lettered.
+ * - `conflict`: the write lost a race to a concurrent one (WrongExpectedVersion, OutOfOrderAppend):
+ *   the whole transaction runs again on the new state, without limit (it converges).
  * - `content`: the message fails on its own content (decode error, a domain refusal, a data error,
  *   anything unknown). Retried a bounded number of times, then dead-lettered.
  */
-export type FailureClass = 'infrastructure' | 'content';
+export type FailureClass = 'infrastructure' | 'conflict' | 'content';
 
 /** SQLSTATEs (exact) that say "try again later", not "this message is wrong". */
 const INFRA_SQLSTATES = new Set([
@@ -87,6 +89,20 @@ export function isInfrastructureError(error: unknown, depth = 0): boolean {
   return false;
 }
 
+/**
+ * A write that lost a race (optimistic concurrency on a stream, or the event log's commit order):
+ * the transaction is run again on the new state, without limit and without touching readiness.
+ */
+const CONFLICT_NAMES = new Set(['WrongExpectedVersion', 'OutOfOrderAppend']);
+
+export function isConflictError(error: unknown, depth = 0): boolean {
+  if (error === null || typeof error !== 'object' || depth > 6) return false;
+  const e = error as ErrorLike;
+  if (typeof e.name === 'string' && CONFLICT_NAMES.has(e.name)) return true;
+  return isConflictError(e.cause, depth + 1);
+}
+
 export function classifyFailure(error: unknown): FailureClass {
+  if (isConflictError(error)) return 'conflict';
   return isInfrastructureError(error) ? 'infrastructure' : 'content';
 }

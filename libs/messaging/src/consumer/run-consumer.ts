@@ -12,7 +12,7 @@ import { errorMessage, stderrLogger, type MessagingLogger } from '../logger';
 import { consumerMetrics } from '../metrics';
 import { forgetReadiness, reportReadiness } from '../readiness';
 import type { SqlQueryable } from '../sql';
-import { isInfrastructureError } from './errors';
+import { isConflictError, isInfrastructureError } from './errors';
 import { claimInboxMany, DEFAULT_INBOX_TABLE, ensureInbox } from './inbox';
 import { pgTransactions, type PgTransaction, type TransactionRunner } from './transactions';
 
@@ -156,6 +156,8 @@ export interface ConsumerStats {
   retries: number;
   /** Retries because the infrastructure was away (never dead-lettered). */
   infrastructureRetries: number;
+  /** Batches run again after losing a race to a concurrent write (never dead-lettered). */
+  conflicts: number;
   /** processBatch calls that committed. */
   transactions: number;
 }
@@ -287,7 +289,7 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
     deadLetters: consumerMetrics.deadLetters(),
     lag: consumerMetrics.lag(),
   };
-  const stats: ConsumerStats = { applied: 0, duplicates: 0, deadLettered: 0, undecodable: 0, retries: 0, infrastructureRetries: 0, transactions: 0 };
+  const stats: ConsumerStats = { applied: 0, duplicates: 0, deadLettered: 0, undecodable: 0, retries: 0, infrastructureRetries: 0, conflicts: 0, transactions: 0 };
   const stopping = new AbortController();
   /** Work units currently failing on infrastructure; the component is ready when none is. */
   const failing = new Set<string>();
@@ -364,6 +366,13 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
         return { results: results.map((r) => (r.kind === 'dead-letter' ? { ...r, attempts: r.attempts ?? attempt } : r)), attempts: attempt };
       } catch (e) {
         if (stopping.signal.aborted) throw new Stopping();
+        if (isConflictError(e)) {
+          // Lost a race: the whole batch again (new transaction, fresh state), never dead-lettered.
+          stats.conflicts++;
+          metrics.retries.inc({ group, topic: units[0].item.topic });
+          if (!(await sleep(Math.min(1_000, 10 * 2 ** Math.min(n, 6)) * (0.5 + Math.random() / 2), stopping.signal))) throw new Stopping();
+          continue;
+        }
         if (isInfrastructureError(e)) {
           markFailing(unit, e);
           stats.infrastructureRetries++;

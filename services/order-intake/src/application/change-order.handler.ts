@@ -127,6 +127,10 @@ export class ChangeOrderHandler {
       } catch (error) {
         if (!(error instanceof WrongExpectedVersion)) throw error;
         if (options.expectedRevision !== undefined) throw new OrderVersionMismatch(orderId, options.expectedRevision, error.actual);
+        // Inside the caller's transaction the failed append left it aborted: a retry here would
+        // only meet 25P02. The conflict goes up; the consumer loop runs the whole transaction
+        // again (a conflict, retried without limit), which loads and decides on the new state.
+        if (options.tx) throw error;
         if (!retry || attempt >= MAX_ATTEMPTS) {
           throw new DomainError(CONCURRENT_MODIFICATION, `order ${orderId} changed while ${command.type} was decided; read it again and retry`, {
             orderId,

@@ -92,7 +92,9 @@ export class ProcessManagerRunner {
         loaded = undefined;
       }
     }
-    if (outboxPending) await this.store.appendOutbox(orderId, outbox, tx);
+    // Commands decided on a state the order has left (its step was refused) are not sent.
+    if (outboxPending && skipped.length === 0) await this.store.appendOutbox(orderId, outbox, tx);
+    else if (outboxPending) this.logger.warn('process commands dropped: decided on a state the order has left', { orderId, commands: outbox.map((c) => c.type), trigger: trigger.eventId });
     return { steps, skipped };
   }
 }

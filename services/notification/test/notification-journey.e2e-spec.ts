@@ -236,6 +236,18 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     const unknown = await api('POST', '/api/notifications/preview', { template: 'nope', channel: 'sms', orderId });
     expect(unknown.status).toBe(404);
     expect(unknown.json.code).toBe('TEMPLATE_NOT_FOUND');
+
+    // The same over gRPC, and the log filtered by status.
+    const client = grpcClient(procs[0].grpcAddress, 'notification/v1/notification.proto', 'flowline.notification.v1.NotificationService');
+    try {
+      const g = await unary<{ kind: string; text: string; wechatFields: Record<string, string> }>(client, 'PreviewTemplate', { template: 'order_shipped', channel: 'wechat_template', locale: 'zh-CN', orderId, eventType: 'OrderShipped', eventDataJson: JSON.stringify({ carrier: '京东物流', trackingNumber: 'JDX001' }) });
+      expect(g).toMatchObject({ kind: 'wechat', wechatFields: { character_string1: 'JD-900001', thing2: '明前西湖龙井 250g 礼盒', thing3: '京东物流', character_string4: 'JDX001' } });
+      await expect(unary(client, 'PreviewTemplate', { template: 'order_shipped', channel: 'pager', orderId })).rejects.toMatchObject({ code: 3 });
+      const sms = await unary<{ notifications: { channel: string; status: string; attempts: number; templateVersion: number }[] }>(client, 'ListNotifications', { orderId, channel: 'sms', status: 'NOTIFICATION_STATUS_SENT' });
+      expect(sms.notifications.map((n) => `${n.channel}:${n.status}:${n.attempts}:${n.templateVersion}`)).toEqual(Array(3).fill('sms:NOTIFICATION_STATUS_SENT:1:1'));
+    } finally {
+      client.close();
+    }
   });
 
   it('the same events redelivered (to two instances) send nothing again', async () => {

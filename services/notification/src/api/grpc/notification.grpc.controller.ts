@@ -1,25 +1,34 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { notificationV1 } from '@flowline/contracts';
+import { DomainError } from '@flowline/domain';
+import { previewTemplate } from '../../application/preview';
+import { CHANNEL_KINDS, type ChannelKind } from '../../domain/notification.types';
+import { LOCALES, type Locale } from '../../domain/templates';
 import { NotificationRuntime } from '../../infra/notification-runtime';
-import { NotificationStore, type NotificationRow } from '../../infra/notification-store';
+import { NotificationStore, type NotificationRow, type NotificationStatus } from '../../infra/notification-store';
 
-// proto v1 has queued / sent / failed; the finer states map onto them and `error` says which.
 const S = notificationV1.NotificationStatus;
-const STATUS: Record<NotificationRow['status'], notificationV1.NotificationStatus> = {
+const STATUS: Record<NotificationStatus, notificationV1.NotificationStatus> = {
   queued: S.NOTIFICATION_STATUS_QUEUED,
-  held: S.NOTIFICATION_STATUS_QUEUED,
-  retrying: S.NOTIFICATION_STATUS_QUEUED,
   sending: S.NOTIFICATION_STATUS_QUEUED,
+  held: S.NOTIFICATION_STATUS_HELD,
+  retrying: S.NOTIFICATION_STATUS_RETRYING,
   sent: S.NOTIFICATION_STATUS_SENT,
-  delivered: S.NOTIFICATION_STATUS_SENT,
+  delivered: S.NOTIFICATION_STATUS_DELIVERED,
   failed: S.NOTIFICATION_STATUS_FAILED,
-  dead: S.NOTIFICATION_STATUS_FAILED,
-  suppressed: S.NOTIFICATION_STATUS_FAILED,
+  dead: S.NOTIFICATION_STATUS_DEAD,
+  suppressed: S.NOTIFICATION_STATUS_SUPPRESSED,
 };
 
+/** Proto status -> the service's status filter (QUEUED also covers rows being sent). */
+function statusFilter(s: notificationV1.NotificationStatus | undefined): NotificationStatus | undefined {
+  if (!s || s === S.NOTIFICATION_STATUS_UNSPECIFIED) return undefined;
+  const found = (Object.entries(STATUS) as [NotificationStatus, notificationV1.NotificationStatus][]).find(([, v]) => v === s);
+  return found?.[0];
+}
+
 export function notificationToProto(n: NotificationRow): notificationV1.Notification {
-  const detail = n.status === 'held' ? `held until ${n.heldUntil}` : n.status === 'suppressed' ? `suppressed: ${n.lastCode}` : n.status === 'dead' || n.status === 'failed' || n.status === 'retrying' ? `${n.status}: ${n.lastCode} ${n.lastError ?? ''}`.trim() : '';
   return {
     notificationId: n.notificationId,
     orderId: n.orderId,
@@ -31,7 +40,15 @@ export function notificationToProto(n: NotificationRow): notificationV1.Notifica
     triggerEventId: n.triggerEventId,
     createdAt: n.createdAt,
     sentAt: n.sentAt ?? '',
-    error: detail,
+    error: n.lastError ?? '',
+    attempts: n.attempts,
+    templateVersion: n.templateVersion,
+    ruleId: n.ruleId,
+    rulesVersion: n.rulesVersion,
+    errorCode: n.lastCode ?? '',
+    heldUntil: n.heldUntil ?? '',
+    recipientKind: n.recipientKind,
+    deliveredAt: n.deliveredAt ?? '',
   };
 }
 
@@ -41,10 +58,46 @@ export class NotificationGrpcController {
 
   @GrpcMethod('NotificationService', 'ListNotifications')
   async listNotifications(req: notificationV1.ListNotificationsRequest): Promise<notificationV1.ListNotificationsResponse> {
-    const size = Math.min(Math.max(req.page?.pageSize ?? 50, 1), 500);
+    const size = Math.min(Math.max(req.page?.pageSize || 50, 1), 500);
     const offset = req.page?.pageToken && /^\d+$/.test(req.page.pageToken) ? Number(req.page.pageToken) : 0;
-    const rows = await NotificationStore.list(this.rt.pool, { orderId: req.orderId || undefined, channel: req.channel || undefined, limit: size + 1, offset });
+    const rows = await NotificationStore.list(this.rt.pool, { orderId: req.orderId || undefined, channel: req.channel || undefined, status: statusFilter(req.status), limit: size + 1, offset });
     const more = rows.length > size;
     return { notifications: rows.slice(0, size).map(notificationToProto), page: { nextPageToken: more ? String(offset + size) : '', totalSize: 0 } };
+  }
+
+  @GrpcMethod('NotificationService', 'PreviewTemplate')
+  async previewTemplate(req: notificationV1.PreviewTemplateRequest): Promise<notificationV1.PreviewTemplateResponse> {
+    const errors: string[] = [];
+    if (!req.template) errors.push('template');
+    if (!(CHANNEL_KINDS as readonly string[]).includes(req.channel)) errors.push('channel');
+    if (req.locale && !(LOCALES as readonly string[]).includes(req.locale)) errors.push('locale');
+    if (!req.orderId) errors.push('order_id');
+    let data: Record<string, unknown> | undefined;
+    if (req.eventDataJson) {
+      try {
+        const parsed: unknown = JSON.parse(req.eventDataJson);
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) errors.push('event_data_json');
+        else data = parsed as Record<string, unknown>;
+      } catch {
+        errors.push('event_data_json');
+      }
+    }
+    if (errors.length) throw new DomainError('INVALID_PREVIEW', `invalid fields: ${errors.join(', ')}`, { fields: errors }, 'invalid');
+    const r = await previewTemplate(
+      { pool: this.rt.pool, config: this.rt.config, now: await this.rt.clock.now(), ...(this.rt.email ? { html: (s: string, t: string, l: string) => this.rt.email?.html(s, t, l) ?? '' } : {}) },
+      { template: req.template, channel: req.channel as ChannelKind, locale: (req.locale || 'zh-CN') as Locale, orderId: req.orderId, ...(req.eventType ? { event: { type: req.eventType, ...(data ? { data } : {}) } } : {}) },
+    );
+    const m = r.message;
+    return {
+      template: r.template,
+      templateVersion: r.templateVersion ?? 0,
+      locale: r.locale,
+      kind: m.kind,
+      text: m.kind === 'wechat' ? '' : m.text,
+      subject: m.kind === 'email' ? m.subject : m.kind === 'robot' ? m.title : '',
+      wechatTemplateId: m.kind === 'wechat' ? m.templateId : '',
+      wechatFields: m.kind === 'wechat' ? m.fields : {},
+      html: r.html ?? '',
+    };
   }
 }

@@ -3,8 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { maskEmail, maskPhone } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
 import { maskOpenId } from '../../application/notification-intake';
-import { templateVars } from '../../domain/template-vars';
-import { renderMessage, TemplateError } from '../../domain/templates';
+import { previewTemplate } from '../../application/preview';
 import { NotificationRuntime } from '../../infra/notification-runtime';
 import { NotificationStore, type NotificationRow } from '../../infra/notification-store';
 import { AliyunSmsUpBatchDto, ContactDto, DrivenClockDto, ListNotificationsQueryDto, OptOutDto, PreviewDto } from './dto/notification.dto';
@@ -49,19 +48,10 @@ export class NotificationController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Render a template for a channel and locale against a real order (no message is sent)' })
   async preview(@Body() dto: PreviewDto) {
-    const facts = await NotificationStore.facts(this.rt.pool, dto.orderId);
-    if (!facts) throw new DomainError('ORDER_NOT_KNOWN', `order ${dto.orderId} has not been seen by notification`, { orderId: dto.orderId }, 'not_found');
-    const occurredAt = dto.event?.occurredAt ?? (await this.rt.clock.now());
-    const trigger = { eventId: 'preview', type: dto.event?.type ?? 'Preview', occurredAt, data: { orderId: dto.orderId, ...(dto.event?.data ?? {}) } };
-    try {
-      const locale = dto.locale ?? 'zh-CN';
-      const message = renderMessage(this.rt.config.templates, dto.template, dto.channel, locale, templateVars(trigger, facts));
-      const html = message.kind === 'email' && this.rt.email ? this.rt.email.html(message.subject, message.text, locale) : undefined;
-      return { template: dto.template, templateVersion: this.rt.config.templates.templates[dto.template]?.version, locale, channel: dto.channel, message, ...(html ? { html } : {}) };
-    } catch (e) {
-      if (e instanceof TemplateError) throw new DomainError(e.code, e.message, { field: 'template' }, e.code === 'TEMPLATE_NOT_FOUND' ? 'not_found' : 'invalid');
-      throw e;
-    }
+    return previewTemplate(
+      { pool: this.rt.pool, config: this.rt.config, now: await this.rt.clock.now(), ...(this.rt.email ? { html: (s: string, t: string, l: string) => this.rt.email?.html(s, t, l) ?? '' } : {}) },
+      { template: dto.template, channel: dto.channel, locale: dto.locale ?? 'zh-CN', orderId: dto.orderId, ...(dto.event ? { event: dto.event } : {}) },
+    );
   }
 
   @Get('notifications-config')

@@ -9,13 +9,23 @@ export enum NotificationStatus {
   NOTIFICATION_STATUS_QUEUED = "NOTIFICATION_STATUS_QUEUED",
   NOTIFICATION_STATUS_SENT = "NOTIFICATION_STATUS_SENT",
   NOTIFICATION_STATUS_FAILED = "NOTIFICATION_STATUS_FAILED",
+  /** NOTIFICATION_STATUS_HELD - Customer quiet hours: sent at held_until. */
+  NOTIFICATION_STATUS_HELD = "NOTIFICATION_STATUS_HELD",
+  /** NOTIFICATION_STATUS_DELIVERED - The channel confirmed delivery (robots, webhooks). */
+  NOTIFICATION_STATUS_DELIVERED = "NOTIFICATION_STATUS_DELIVERED",
+  /** NOTIFICATION_STATUS_SUPPRESSED - Not sent on purpose: opted out, or no address for the channel (error_code says which). */
+  NOTIFICATION_STATUS_SUPPRESSED = "NOTIFICATION_STATUS_SUPPRESSED",
+  /** NOTIFICATION_STATUS_DEAD - Transient errors until the retry budget ran out (dead letter; error says the last reason). */
+  NOTIFICATION_STATUS_DEAD = "NOTIFICATION_STATUS_DEAD",
+  /** NOTIFICATION_STATUS_RETRYING - A transient error; another attempt is scheduled. */
+  NOTIFICATION_STATUS_RETRYING = "NOTIFICATION_STATUS_RETRYING",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
 export interface Notification {
   notificationId: string;
   orderId: string;
-  /** Delivery channel: "sms", "email", "in_app", "webhook". */
+  /** Delivery channel: "sms", "wechat_template", "wechat_subscribe", "email", "dingtalk", "wecom", "webhook". */
   channel: string;
   /** Masked recipient (phone, address or user id). */
   recipientMasked: string;
@@ -30,6 +40,18 @@ export interface Notification {
   sentAt: string;
   /** Last delivery error, when failed. */
   error: string;
+  attempts: number;
+  templateVersion: number;
+  /** Rule (and rules file version) that asked for it. */
+  ruleId: string;
+  rulesVersion: string;
+  /** Provider or service code of the last error (e.g. "43101", "opted_out"). */
+  errorCode: string;
+  /** ISO-8601; set while held for quiet hours. */
+  heldUntil: string;
+  /** "customer" or "staff". */
+  recipientKind: string;
+  deliveredAt: string;
 }
 
 export interface ListNotificationsRequest {
@@ -37,7 +59,11 @@ export interface ListNotificationsRequest {
   orderId: string;
   /** Only this delivery channel (all when empty). */
   channel: string;
-  page: PageRequest | undefined;
+  page:
+    | PageRequest
+    | undefined;
+  /** Only this status (all when unspecified). */
+  status: NotificationStatus;
 }
 
 export interface ListNotificationsResponse {
@@ -45,7 +71,45 @@ export interface ListNotificationsResponse {
   page: PageResponse | undefined;
 }
 
+export interface PreviewTemplateRequest {
+  /** Template name, e.g. "order_shipped". */
+  template: string;
+  /** Channel whose part of the template to render (see Notification.channel). */
+  channel: string;
+  /** "zh-CN" (default) or "en". */
+  locale: string;
+  /** An order notification has seen (its OrderPlaced was consumed). */
+  orderId: string;
+  /** Optional example event: its type and its data as a JSON object. */
+  eventType: string;
+  eventDataJson: string;
+}
+
+export interface PreviewTemplateResponse {
+  template: string;
+  templateVersion: number;
+  locale: string;
+  /** "text" (SMS), "wechat", "email" or "robot". */
+  kind: string;
+  /** SMS text, e-mail plain text or robot markdown. */
+  text: string;
+  /** E-mail subject or robot title. */
+  subject: string;
+  /** WeChat template id and fields (limits applied). */
+  wechatTemplateId: string;
+  wechatFields: { [key: string]: string };
+  /** E-mail HTML from the layout. */
+  html: string;
+}
+
+export interface PreviewTemplateResponse_WechatFieldsEntry {
+  key: string;
+  value: string;
+}
+
 export interface NotificationService {
   /** Notifications sent or queued, newest first, optionally for one order or recipient. */
   ListNotifications(request: ListNotificationsRequest): Promise<ListNotificationsResponse>;
+  /** Renders a template for a channel and locale against a real order (nothing is sent). */
+  PreviewTemplate(request: PreviewTemplateRequest): Promise<PreviewTemplateResponse>;
 }

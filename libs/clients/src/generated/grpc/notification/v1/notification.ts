@@ -22,6 +22,16 @@ export enum NotificationStatus {
   NOTIFICATION_STATUS_QUEUED = "NOTIFICATION_STATUS_QUEUED",
   NOTIFICATION_STATUS_SENT = "NOTIFICATION_STATUS_SENT",
   NOTIFICATION_STATUS_FAILED = "NOTIFICATION_STATUS_FAILED",
+  /** NOTIFICATION_STATUS_HELD - Customer quiet hours: sent at held_until. */
+  NOTIFICATION_STATUS_HELD = "NOTIFICATION_STATUS_HELD",
+  /** NOTIFICATION_STATUS_DELIVERED - The channel confirmed delivery (robots, webhooks). */
+  NOTIFICATION_STATUS_DELIVERED = "NOTIFICATION_STATUS_DELIVERED",
+  /** NOTIFICATION_STATUS_SUPPRESSED - Not sent on purpose: opted out, or no address for the channel (error_code says which). */
+  NOTIFICATION_STATUS_SUPPRESSED = "NOTIFICATION_STATUS_SUPPRESSED",
+  /** NOTIFICATION_STATUS_DEAD - Transient errors until the retry budget ran out (dead letter; error says the last reason). */
+  NOTIFICATION_STATUS_DEAD = "NOTIFICATION_STATUS_DEAD",
+  /** NOTIFICATION_STATUS_RETRYING - A transient error; another attempt is scheduled. */
+  NOTIFICATION_STATUS_RETRYING = "NOTIFICATION_STATUS_RETRYING",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
@@ -39,6 +49,21 @@ export function notificationStatusFromJSON(object: any): NotificationStatus {
     case 3:
     case "NOTIFICATION_STATUS_FAILED":
       return NotificationStatus.NOTIFICATION_STATUS_FAILED;
+    case 4:
+    case "NOTIFICATION_STATUS_HELD":
+      return NotificationStatus.NOTIFICATION_STATUS_HELD;
+    case 5:
+    case "NOTIFICATION_STATUS_DELIVERED":
+      return NotificationStatus.NOTIFICATION_STATUS_DELIVERED;
+    case 6:
+    case "NOTIFICATION_STATUS_SUPPRESSED":
+      return NotificationStatus.NOTIFICATION_STATUS_SUPPRESSED;
+    case 7:
+    case "NOTIFICATION_STATUS_DEAD":
+      return NotificationStatus.NOTIFICATION_STATUS_DEAD;
+    case 8:
+    case "NOTIFICATION_STATUS_RETRYING":
+      return NotificationStatus.NOTIFICATION_STATUS_RETRYING;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -56,6 +81,16 @@ export function notificationStatusToJSON(object: NotificationStatus): string {
       return "NOTIFICATION_STATUS_SENT";
     case NotificationStatus.NOTIFICATION_STATUS_FAILED:
       return "NOTIFICATION_STATUS_FAILED";
+    case NotificationStatus.NOTIFICATION_STATUS_HELD:
+      return "NOTIFICATION_STATUS_HELD";
+    case NotificationStatus.NOTIFICATION_STATUS_DELIVERED:
+      return "NOTIFICATION_STATUS_DELIVERED";
+    case NotificationStatus.NOTIFICATION_STATUS_SUPPRESSED:
+      return "NOTIFICATION_STATUS_SUPPRESSED";
+    case NotificationStatus.NOTIFICATION_STATUS_DEAD:
+      return "NOTIFICATION_STATUS_DEAD";
+    case NotificationStatus.NOTIFICATION_STATUS_RETRYING:
+      return "NOTIFICATION_STATUS_RETRYING";
     case NotificationStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -72,6 +107,16 @@ export function notificationStatusToNumber(object: NotificationStatus): number {
       return 2;
     case NotificationStatus.NOTIFICATION_STATUS_FAILED:
       return 3;
+    case NotificationStatus.NOTIFICATION_STATUS_HELD:
+      return 4;
+    case NotificationStatus.NOTIFICATION_STATUS_DELIVERED:
+      return 5;
+    case NotificationStatus.NOTIFICATION_STATUS_SUPPRESSED:
+      return 6;
+    case NotificationStatus.NOTIFICATION_STATUS_DEAD:
+      return 7;
+    case NotificationStatus.NOTIFICATION_STATUS_RETRYING:
+      return 8;
     case NotificationStatus.UNRECOGNIZED:
     default:
       return -1;
@@ -81,7 +126,7 @@ export function notificationStatusToNumber(object: NotificationStatus): number {
 export interface Notification {
   notificationId: string;
   orderId: string;
-  /** Delivery channel: "sms", "email", "in_app", "webhook". */
+  /** Delivery channel: "sms", "wechat_template", "wechat_subscribe", "email", "dingtalk", "wecom", "webhook". */
   channel: string;
   /** Masked recipient (phone, address or user id). */
   recipientMasked: string;
@@ -96,6 +141,18 @@ export interface Notification {
   sentAt: string;
   /** Last delivery error, when failed. */
   error: string;
+  attempts: number;
+  templateVersion: number;
+  /** Rule (and rules file version) that asked for it. */
+  ruleId: string;
+  rulesVersion: string;
+  /** Provider or service code of the last error (e.g. "43101", "opted_out"). */
+  errorCode: string;
+  /** ISO-8601; set while held for quiet hours. */
+  heldUntil: string;
+  /** "customer" or "staff". */
+  recipientKind: string;
+  deliveredAt: string;
 }
 
 export interface ListNotificationsRequest {
@@ -103,12 +160,52 @@ export interface ListNotificationsRequest {
   orderId: string;
   /** Only this delivery channel (all when empty). */
   channel: string;
-  page: PageRequest | undefined;
+  page:
+    | PageRequest
+    | undefined;
+  /** Only this status (all when unspecified). */
+  status: NotificationStatus;
 }
 
 export interface ListNotificationsResponse {
   notifications: Notification[];
   page: PageResponse | undefined;
+}
+
+export interface PreviewTemplateRequest {
+  /** Template name, e.g. "order_shipped". */
+  template: string;
+  /** Channel whose part of the template to render (see Notification.channel). */
+  channel: string;
+  /** "zh-CN" (default) or "en". */
+  locale: string;
+  /** An order notification has seen (its OrderPlaced was consumed). */
+  orderId: string;
+  /** Optional example event: its type and its data as a JSON object. */
+  eventType: string;
+  eventDataJson: string;
+}
+
+export interface PreviewTemplateResponse {
+  template: string;
+  templateVersion: number;
+  locale: string;
+  /** "text" (SMS), "wechat", "email" or "robot". */
+  kind: string;
+  /** SMS text, e-mail plain text or robot markdown. */
+  text: string;
+  /** E-mail subject or robot title. */
+  subject: string;
+  /** WeChat template id and fields (limits applied). */
+  wechatTemplateId: string;
+  wechatFields: { [key: string]: string };
+  /** E-mail HTML from the layout. */
+  html: string;
+}
+
+export interface PreviewTemplateResponse_WechatFieldsEntry {
+  key: string;
+  value: string;
 }
 
 function createBaseNotification(): Notification {
@@ -124,6 +221,14 @@ function createBaseNotification(): Notification {
     createdAt: "",
     sentAt: "",
     error: "",
+    attempts: 0,
+    templateVersion: 0,
+    ruleId: "",
+    rulesVersion: "",
+    errorCode: "",
+    heldUntil: "",
+    recipientKind: "",
+    deliveredAt: "",
   };
 }
 
@@ -161,6 +266,30 @@ export const Notification: MessageFns<Notification> = {
     }
     if (message.error !== "") {
       writer.uint32(90).string(message.error);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(96).int32(message.attempts);
+    }
+    if (message.templateVersion !== 0) {
+      writer.uint32(104).int32(message.templateVersion);
+    }
+    if (message.ruleId !== "") {
+      writer.uint32(114).string(message.ruleId);
+    }
+    if (message.rulesVersion !== "") {
+      writer.uint32(122).string(message.rulesVersion);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(130).string(message.errorCode);
+    }
+    if (message.heldUntil !== "") {
+      writer.uint32(138).string(message.heldUntil);
+    }
+    if (message.recipientKind !== "") {
+      writer.uint32(146).string(message.recipientKind);
+    }
+    if (message.deliveredAt !== "") {
+      writer.uint32(154).string(message.deliveredAt);
     }
     return writer;
   },
@@ -266,6 +395,70 @@ export const Notification: MessageFns<Notification> = {
             message.error = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.templateVersion = reader.int32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.ruleId = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.rulesVersion = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.heldUntil = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.recipientKind = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.deliveredAt = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -321,6 +514,42 @@ export const Notification: MessageFns<Notification> = {
         ? globalThis.String(object.sent_at)
         : "",
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      templateVersion: isSet(object.templateVersion)
+        ? globalThis.Number(object.templateVersion)
+        : isSet(object.template_version)
+        ? globalThis.Number(object.template_version)
+        : 0,
+      ruleId: isSet(object.ruleId)
+        ? globalThis.String(object.ruleId)
+        : isSet(object.rule_id)
+        ? globalThis.String(object.rule_id)
+        : "",
+      rulesVersion: isSet(object.rulesVersion)
+        ? globalThis.String(object.rulesVersion)
+        : isSet(object.rules_version)
+        ? globalThis.String(object.rules_version)
+        : "",
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      heldUntil: isSet(object.heldUntil)
+        ? globalThis.String(object.heldUntil)
+        : isSet(object.held_until)
+        ? globalThis.String(object.held_until)
+        : "",
+      recipientKind: isSet(object.recipientKind)
+        ? globalThis.String(object.recipientKind)
+        : isSet(object.recipient_kind)
+        ? globalThis.String(object.recipient_kind)
+        : "",
+      deliveredAt: isSet(object.deliveredAt)
+        ? globalThis.String(object.deliveredAt)
+        : isSet(object.delivered_at)
+        ? globalThis.String(object.delivered_at)
+        : "",
     };
   },
 
@@ -359,12 +588,36 @@ export const Notification: MessageFns<Notification> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.templateVersion !== 0) {
+      obj.templateVersion = Math.round(message.templateVersion);
+    }
+    if (message.ruleId !== "") {
+      obj.ruleId = message.ruleId;
+    }
+    if (message.rulesVersion !== "") {
+      obj.rulesVersion = message.rulesVersion;
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.heldUntil !== "") {
+      obj.heldUntil = message.heldUntil;
+    }
+    if (message.recipientKind !== "") {
+      obj.recipientKind = message.recipientKind;
+    }
+    if (message.deliveredAt !== "") {
+      obj.deliveredAt = message.deliveredAt;
+    }
     return obj;
   },
 };
 
 function createBaseListNotificationsRequest(): ListNotificationsRequest {
-  return { orderId: "", channel: "", page: undefined };
+  return { orderId: "", channel: "", page: undefined, status: NotificationStatus.NOTIFICATION_STATUS_UNSPECIFIED };
 }
 
 export const ListNotificationsRequest: MessageFns<ListNotificationsRequest> = {
@@ -377,6 +630,9 @@ export const ListNotificationsRequest: MessageFns<ListNotificationsRequest> = {
     }
     if (message.page !== undefined) {
       PageRequest.encode(message.page, writer.uint32(26).fork()).join();
+    }
+    if (message.status !== NotificationStatus.NOTIFICATION_STATUS_UNSPECIFIED) {
+      writer.uint32(32).int32(notificationStatusToNumber(message.status));
     }
     return writer;
   },
@@ -418,6 +674,14 @@ export const ListNotificationsRequest: MessageFns<ListNotificationsRequest> = {
             message.page = PageRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.status = notificationStatusFromJSON(reader.int32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -439,6 +703,9 @@ export const ListNotificationsRequest: MessageFns<ListNotificationsRequest> = {
         : "",
       channel: isSet(object.channel) ? globalThis.String(object.channel) : "",
       page: isSet(object.page) ? PageRequest.fromJSON(object.page) : undefined,
+      status: isSet(object.status)
+        ? notificationStatusFromJSON(object.status)
+        : NotificationStatus.NOTIFICATION_STATUS_UNSPECIFIED,
     };
   },
 
@@ -452,6 +719,9 @@ export const ListNotificationsRequest: MessageFns<ListNotificationsRequest> = {
     }
     if (message.page !== undefined) {
       obj.page = PageRequest.toJSON(message.page);
+    }
+    if (message.status !== NotificationStatus.NOTIFICATION_STATUS_UNSPECIFIED) {
+      obj.status = notificationStatusToJSON(message.status);
     }
     return obj;
   },
@@ -534,6 +804,461 @@ export const ListNotificationsResponse: MessageFns<ListNotificationsResponse> = 
   },
 };
 
+function createBasePreviewTemplateRequest(): PreviewTemplateRequest {
+  return { template: "", channel: "", locale: "", orderId: "", eventType: "", eventDataJson: "" };
+}
+
+export const PreviewTemplateRequest: MessageFns<PreviewTemplateRequest> = {
+  encode(message: PreviewTemplateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.template !== "") {
+      writer.uint32(10).string(message.template);
+    }
+    if (message.channel !== "") {
+      writer.uint32(18).string(message.channel);
+    }
+    if (message.locale !== "") {
+      writer.uint32(26).string(message.locale);
+    }
+    if (message.orderId !== "") {
+      writer.uint32(34).string(message.orderId);
+    }
+    if (message.eventType !== "") {
+      writer.uint32(42).string(message.eventType);
+    }
+    if (message.eventDataJson !== "") {
+      writer.uint32(50).string(message.eventDataJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PreviewTemplateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePreviewTemplateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.template = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.channel = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.locale = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.eventType = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.eventDataJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PreviewTemplateRequest {
+    return {
+      template: isSet(object.template) ? globalThis.String(object.template) : "",
+      channel: isSet(object.channel) ? globalThis.String(object.channel) : "",
+      locale: isSet(object.locale) ? globalThis.String(object.locale) : "",
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      eventType: isSet(object.eventType)
+        ? globalThis.String(object.eventType)
+        : isSet(object.event_type)
+        ? globalThis.String(object.event_type)
+        : "",
+      eventDataJson: isSet(object.eventDataJson)
+        ? globalThis.String(object.eventDataJson)
+        : isSet(object.event_data_json)
+        ? globalThis.String(object.event_data_json)
+        : "",
+    };
+  },
+
+  toJSON(message: PreviewTemplateRequest): unknown {
+    const obj: any = {};
+    if (message.template !== "") {
+      obj.template = message.template;
+    }
+    if (message.channel !== "") {
+      obj.channel = message.channel;
+    }
+    if (message.locale !== "") {
+      obj.locale = message.locale;
+    }
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.eventType !== "") {
+      obj.eventType = message.eventType;
+    }
+    if (message.eventDataJson !== "") {
+      obj.eventDataJson = message.eventDataJson;
+    }
+    return obj;
+  },
+};
+
+function createBasePreviewTemplateResponse(): PreviewTemplateResponse {
+  return {
+    template: "",
+    templateVersion: 0,
+    locale: "",
+    kind: "",
+    text: "",
+    subject: "",
+    wechatTemplateId: "",
+    wechatFields: {},
+    html: "",
+  };
+}
+
+export const PreviewTemplateResponse: MessageFns<PreviewTemplateResponse> = {
+  encode(message: PreviewTemplateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.template !== "") {
+      writer.uint32(10).string(message.template);
+    }
+    if (message.templateVersion !== 0) {
+      writer.uint32(16).int32(message.templateVersion);
+    }
+    if (message.locale !== "") {
+      writer.uint32(26).string(message.locale);
+    }
+    if (message.kind !== "") {
+      writer.uint32(34).string(message.kind);
+    }
+    if (message.text !== "") {
+      writer.uint32(42).string(message.text);
+    }
+    if (message.subject !== "") {
+      writer.uint32(50).string(message.subject);
+    }
+    if (message.wechatTemplateId !== "") {
+      writer.uint32(58).string(message.wechatTemplateId);
+    }
+    globalThis.Object.entries(message.wechatFields).forEach(([key, value]: [string, string]) => {
+      PreviewTemplateResponse_WechatFieldsEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
+    if (message.html !== "") {
+      writer.uint32(74).string(message.html);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PreviewTemplateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePreviewTemplateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.template = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.templateVersion = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.locale = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.wechatTemplateId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            const entry8 = PreviewTemplateResponse_WechatFieldsEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.wechatFields[entry8.key] = entry8.value;
+            }
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.html = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PreviewTemplateResponse {
+    return {
+      template: isSet(object.template) ? globalThis.String(object.template) : "",
+      templateVersion: isSet(object.templateVersion)
+        ? globalThis.Number(object.templateVersion)
+        : isSet(object.template_version)
+        ? globalThis.Number(object.template_version)
+        : 0,
+      locale: isSet(object.locale) ? globalThis.String(object.locale) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      wechatTemplateId: isSet(object.wechatTemplateId)
+        ? globalThis.String(object.wechatTemplateId)
+        : isSet(object.wechat_template_id)
+        ? globalThis.String(object.wechat_template_id)
+        : "",
+      wechatFields: isObject(object.wechatFields)
+        ? (globalThis.Object.entries(object.wechatFields) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.wechat_fields)
+        ? (globalThis.Object.entries(object.wechat_fields) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      html: isSet(object.html) ? globalThis.String(object.html) : "",
+    };
+  },
+
+  toJSON(message: PreviewTemplateResponse): unknown {
+    const obj: any = {};
+    if (message.template !== "") {
+      obj.template = message.template;
+    }
+    if (message.templateVersion !== 0) {
+      obj.templateVersion = Math.round(message.templateVersion);
+    }
+    if (message.locale !== "") {
+      obj.locale = message.locale;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.wechatTemplateId !== "") {
+      obj.wechatTemplateId = message.wechatTemplateId;
+    }
+    if (message.wechatFields) {
+      const entries = globalThis.Object.entries(message.wechatFields) as [string, string][];
+      if (entries.length > 0) {
+        obj.wechatFields = {};
+        entries.forEach(([k, v]) => {
+          obj.wechatFields[k] = v;
+        });
+      }
+    }
+    if (message.html !== "") {
+      obj.html = message.html;
+    }
+    return obj;
+  },
+};
+
+function createBasePreviewTemplateResponse_WechatFieldsEntry(): PreviewTemplateResponse_WechatFieldsEntry {
+  return { key: "", value: "" };
+}
+
+export const PreviewTemplateResponse_WechatFieldsEntry: MessageFns<PreviewTemplateResponse_WechatFieldsEntry> = {
+  encode(message: PreviewTemplateResponse_WechatFieldsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PreviewTemplateResponse_WechatFieldsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePreviewTemplateResponse_WechatFieldsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PreviewTemplateResponse_WechatFieldsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: PreviewTemplateResponse_WechatFieldsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+};
+
 export type NotificationServiceService = typeof NotificationServiceService;
 export const NotificationServiceService = {
   /** Notifications sent or queued, newest first, optionally for one order or recipient. */
@@ -548,11 +1273,25 @@ export const NotificationServiceService = {
       Buffer.from(ListNotificationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListNotificationsResponse => ListNotificationsResponse.decode(value),
   },
+  /** Renders a template for a channel and locale against a real order (nothing is sent). */
+  previewTemplate: {
+    path: "/flowline.notification.v1.NotificationService/PreviewTemplate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PreviewTemplateRequest): Buffer =>
+      Buffer.from(PreviewTemplateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PreviewTemplateRequest => PreviewTemplateRequest.decode(value),
+    responseSerialize: (value: PreviewTemplateResponse): Buffer =>
+      Buffer.from(PreviewTemplateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PreviewTemplateResponse => PreviewTemplateResponse.decode(value),
+  },
 } as const;
 
 export interface NotificationServiceServer extends UntypedServiceImplementation {
   /** Notifications sent or queued, newest first, optionally for one order or recipient. */
   listNotifications: handleUnaryCall<ListNotificationsRequest, ListNotificationsResponse>;
+  /** Renders a template for a channel and locale against a real order (nothing is sent). */
+  previewTemplate: handleUnaryCall<PreviewTemplateRequest, PreviewTemplateResponse>;
 }
 
 export interface NotificationServiceClient extends Client {
@@ -572,6 +1311,22 @@ export interface NotificationServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListNotificationsResponse) => void,
   ): ClientUnaryCall;
+  /** Renders a template for a channel and locale against a real order (nothing is sent). */
+  previewTemplate(
+    request: PreviewTemplateRequest,
+    callback: (error: ServiceError | null, response: PreviewTemplateResponse) => void,
+  ): ClientUnaryCall;
+  previewTemplate(
+    request: PreviewTemplateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PreviewTemplateResponse) => void,
+  ): ClientUnaryCall;
+  previewTemplate(
+    request: PreviewTemplateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PreviewTemplateResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const NotificationServiceClient = makeGenericClientConstructor(
@@ -582,6 +1337,10 @@ export const NotificationServiceClient = makeGenericClientConstructor(
   service: typeof NotificationServiceService;
   serviceName: string;
 };
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -161,6 +161,26 @@ describe('durable approval timers with two instances', () => {
       expect((refused as { metadata: { get(k: string): unknown[] } }).metadata.get('x-domain-code')).toEqual(['APPROVAL_NOT_AN_APPROVER']);
       const ok = await unary<{ approval: { status: string; steps: { decidedBy: string; status: string }[] } }>(client, 'Approve', { meta: meta('u-gm', 'general_manager'), approvalId: a.approvalId, step: 'gm_approval', comment: '同意' });
       expect(ok.approval).toMatchObject({ status: 'APPROVAL_STATUS_GRANTED', steps: [{ decidedBy: 'u-gm', status: 'STEP_STATUS_APPROVED' }] });
+
+      // The rest of the inbox over gRPC: my steps, delegate, return, resubmit, bulk approve.
+      const [o1, o2] = await Promise.all([requestApproval('board-review'), requestApproval('board-review')]);
+      const b1 = await approvalOf(o1, (x) => x.currentStep === 'board', 'board 1');
+      const b2 = await approvalOf(o2, (x) => x.currentStep === 'board', 'board 2');
+      const mine = await unary<{ steps: { approvalId: string; via: string[]; slaColour: string }[] }>(client, 'ListMyPendingSteps', { meta: meta('u-d1', 'designer') });
+      expect(mine.steps.find((x) => x.approvalId === b1.approvalId)).toMatchObject({ via: ['user:u-d1'], slaColour: 'green' });
+      const delegated = await unary<{ approval: { approvalId: string } }>(client, 'Delegate', { meta: meta('u-d2', 'designer'), approvalId: b1.approvalId, step: 'board', to: 'u-d3', reason: '出差' });
+      expect(delegated.approval.approvalId).toBe(b1.approvalId);
+      const returned = await unary<{ approval: { status: string; steps: { status: string }[] } }>(client, 'ReturnForChanges', { meta: meta('u-d3', 'designer'), approvalId: b1.approvalId, step: 'board', comment: '缺少效果图' });
+      expect(returned.approval).toMatchObject({ status: 'APPROVAL_STATUS_RETURNED', steps: [{ status: 'STEP_STATUS_RETURNED' }] });
+      const resubmitted = await unary<{ approval: { status: string; steps: { status: string }[] } }>(client, 'Resubmit', { meta: meta('u-sales', 'sales'), approvalId: b1.approvalId, comment: '已补充' });
+      expect(resubmitted.approval).toMatchObject({ status: 'APPROVAL_STATUS_PENDING', steps: [{ status: 'STEP_STATUS_ACTIVE' }] });
+      const bulk = await unary<{ results: { approvalId: string; ok: boolean; code: string }[] }>(client, 'BulkApprove', {
+        meta: meta('u-d1', 'designer'),
+        items: [{ approvalId: b1.approvalId, step: 'board' }, { approvalId: b2.approvalId, step: 'board' }, { approvalId: b2.approvalId, step: 'nope' }],
+      });
+      expect(bulk.results.map((r) => [r.approvalId, r.ok, r.code])).toEqual([[b1.approvalId, true, ''], [b2.approvalId, true, ''], [b2.approvalId, false, 'APPROVAL_NOT_CURRENT_STEP']]);
+      const got = await unary<{ approval: { status: string } }>(client, 'GetApproval', { approvalId: b2.approvalId });
+      expect(got.approval.status).toBe('APPROVAL_STATUS_PENDING');
     } finally {
       client.close();
     }

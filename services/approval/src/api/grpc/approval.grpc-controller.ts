@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { approvalV1 } from '@flowline/contracts';
+import { isDomainError } from '@flowline/domain';
 import { ApprovalCommands, type Decision } from '../../application/approval.commands';
 import { approvalView, type ApprovalView } from '../../application/approval.view';
 import { ApprovalRuntime } from '../../infra/approval-runtime';
@@ -10,8 +11,7 @@ type A = approvalV1.Approval;
 
 const STATUS: Record<string, A['status']> = {
   pending: 'APPROVAL_STATUS_PENDING' as A['status'],
-  // Returned for changes is still open: pending until resubmitted and decided.
-  returned: 'APPROVAL_STATUS_PENDING' as A['status'],
+  returned: 'APPROVAL_STATUS_RETURNED' as A['status'],
   granted: 'APPROVAL_STATUS_GRANTED' as A['status'],
   rejected: 'APPROVAL_STATUS_REJECTED' as A['status'],
   withdrawn: 'APPROVAL_STATUS_WITHDRAWN' as A['status'],
@@ -19,12 +19,12 @@ const STATUS: Record<string, A['status']> = {
 type S = approvalV1.ApprovalStep['status'];
 const STEP: Record<string, S> = {
   waiting: 'STEP_STATUS_WAITING' as S,
-  active: 'STEP_STATUS_WAITING' as S,
-  returned: 'STEP_STATUS_WAITING' as S,
+  active: 'STEP_STATUS_ACTIVE' as S,
+  returned: 'STEP_STATUS_RETURNED' as S,
   approved: 'STEP_STATUS_APPROVED' as S,
   rejected: 'STEP_STATUS_REJECTED' as S,
-  expired: 'STEP_STATUS_REJECTED' as S,
-  skipped: 'STEP_STATUS_UNSPECIFIED' as S,
+  expired: 'STEP_STATUS_EXPIRED' as S,
+  skipped: 'STEP_STATUS_SKIPPED' as S,
 };
 
 function toProto(v: ApprovalView, ruleId = '', ruleSetVersion = ''): A {
@@ -69,6 +69,64 @@ export class ApprovalGrpcController {
   @GrpcMethod('ApprovalService', 'Reject')
   async reject(req: approvalV1.RejectRequest): Promise<approvalV1.RejectResponse> {
     return { approval: await this.decide(req.meta, req.approvalId, { kind: 'reject', step: req.step, reason: req.reason }) };
+  }
+
+  @GrpcMethod('ApprovalService', 'GetApproval')
+  async getApproval(req: approvalV1.GetApprovalRequest): Promise<approvalV1.GetApprovalResponse> {
+    const { state, revision } = await this.runtime.service.get(req.approvalId);
+    return { approval: toProto(approvalView(state, revision), state.ruleId, state.ruleSetVersion) };
+  }
+
+  @GrpcMethod('ApprovalService', 'ListMyPendingSteps')
+  async listMine(req: approvalV1.ListMyPendingStepsRequest): Promise<approvalV1.ListMyPendingStepsResponse> {
+    const actor = actorFrom(req.meta?.actor?.id, req.meta?.actor?.role);
+    const rows = await this.runtime.queries.inbox(actor, Date.now());
+    return {
+      steps: rows.map((r) => ({
+        approvalId: r.approvalId,
+        orderId: r.orderId,
+        chain: r.chain,
+        kind: r.kind,
+        step: r.step,
+        startedAt: r.startedAt,
+        remindAt: r.remindAt,
+        dueAt: r.dueAt,
+        escalated: r.escalated,
+        slaColour: r.sla,
+        via: r.via,
+      })),
+    };
+  }
+
+  @GrpcMethod('ApprovalService', 'ReturnForChanges')
+  async giveBack(req: approvalV1.ReturnForChangesRequest): Promise<approvalV1.ReturnForChangesResponse> {
+    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'return', step: req.step, comment: req.comment }) };
+  }
+
+  @GrpcMethod('ApprovalService', 'Resubmit')
+  async resubmit(req: approvalV1.ResubmitRequest): Promise<approvalV1.ResubmitResponse> {
+    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'resubmit', ...(req.comment ? { comment: req.comment } : {}) }) };
+  }
+
+  @GrpcMethod('ApprovalService', 'Delegate')
+  async delegate(req: approvalV1.DelegateRequest): Promise<approvalV1.DelegateResponse> {
+    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'delegate', step: req.step, to: req.to, ...(req.reason ? { reason: req.reason } : {}) }) };
+  }
+
+  @GrpcMethod('ApprovalService', 'BulkApprove')
+  async bulk(req: approvalV1.BulkApproveRequest): Promise<approvalV1.BulkApproveResponse> {
+    const actor = actorFrom(req.meta?.actor?.id, req.meta?.actor?.role);
+    const results: approvalV1.BulkApproveResult[] = [];
+    for (const item of req.items) {
+      try {
+        await this.commands.decide(item.approvalId, { kind: 'approve', step: item.step, ...(req.comment ? { comment: req.comment } : {}) }, actor, req.meta?.requestId ? { idempotencyKey: `${req.meta.requestId}:${item.approvalId}:${item.step}` } : {});
+        results.push({ approvalId: item.approvalId, step: item.step, ok: true, code: '', message: '' });
+      } catch (e) {
+        if (!isDomainError(e)) throw e;
+        results.push({ approvalId: item.approvalId, step: item.step, ok: false, code: e.code, message: e.message });
+      }
+    }
+    return { results };
   }
 
   private async decide(meta: approvalV1.ApproveRequest['meta'], approvalId: string, decision: Decision): Promise<A> {

@@ -11,6 +11,8 @@ export enum ApprovalStatus {
   APPROVAL_STATUS_REJECTED = "APPROVAL_STATUS_REJECTED",
   /** APPROVAL_STATUS_WITHDRAWN - The order was cancelled while the approval was open. */
   APPROVAL_STATUS_WITHDRAWN = "APPROVAL_STATUS_WITHDRAWN",
+  /** APPROVAL_STATUS_RETURNED - Returned for changes: waits for a resubmission. */
+  APPROVAL_STATUS_RETURNED = "APPROVAL_STATUS_RETURNED",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
@@ -19,6 +21,13 @@ export enum StepStatus {
   STEP_STATUS_WAITING = "STEP_STATUS_WAITING",
   STEP_STATUS_APPROVED = "STEP_STATUS_APPROVED",
   STEP_STATUS_REJECTED = "STEP_STATUS_REJECTED",
+  STEP_STATUS_RETURNED = "STEP_STATUS_RETURNED",
+  /** STEP_STATUS_SKIPPED - The chain's skip condition held. */
+  STEP_STATUS_SKIPPED = "STEP_STATUS_SKIPPED",
+  /** STEP_STATUS_EXPIRED - Escalated and still undecided at its second deadline. */
+  STEP_STATUS_EXPIRED = "STEP_STATUS_EXPIRED",
+  /** STEP_STATUS_ACTIVE - Waiting for its approvers now (WAITING: not reached yet). */
+  STEP_STATUS_ACTIVE = "STEP_STATUS_ACTIVE",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
@@ -95,6 +104,101 @@ export interface RejectResponse {
   approval: Approval | undefined;
 }
 
+export interface GetApprovalRequest {
+  approvalId: string;
+}
+
+export interface GetApprovalResponse {
+  approval: Approval | undefined;
+}
+
+export interface ListMyPendingStepsRequest {
+  /** meta.actor says who is asking (until authentication lands). */
+  meta: CommandMeta | undefined;
+}
+
+/** A step waiting for the caller. */
+export interface PendingStep {
+  approvalId: string;
+  orderId: string;
+  chain: string;
+  /** "order" or "change". */
+  kind: string;
+  step: string;
+  /** ISO-8601. */
+  startedAt: string;
+  remindAt: string;
+  dueAt: string;
+  escalated: boolean;
+  /** "green", "yellow" (past the reminder) or "red" (past the SLA). */
+  slaColour: string;
+  /** Why the caller sees it: the matching principals ("role:designer", "user:u-1"). */
+  via: string[];
+}
+
+export interface ListMyPendingStepsResponse {
+  steps: PendingStep[];
+}
+
+export interface ReturnForChangesRequest {
+  meta: CommandMeta | undefined;
+  approvalId: string;
+  step: string;
+  /** Required: what must change. */
+  comment: string;
+}
+
+export interface ReturnForChangesResponse {
+  approval: Approval | undefined;
+}
+
+export interface ResubmitRequest {
+  meta: CommandMeta | undefined;
+  approvalId: string;
+  comment: string;
+}
+
+export interface ResubmitResponse {
+  approval: Approval | undefined;
+}
+
+export interface DelegateRequest {
+  meta: CommandMeta | undefined;
+  approvalId: string;
+  step: string;
+  /** User id of the delegate. */
+  to: string;
+  reason: string;
+}
+
+export interface DelegateResponse {
+  approval: Approval | undefined;
+}
+
+export interface BulkApproveItem {
+  approvalId: string;
+  step: string;
+}
+
+export interface BulkApproveRequest {
+  meta: CommandMeta | undefined;
+  items: BulkApproveItem[];
+  comment: string;
+}
+
+export interface BulkApproveResult {
+  approvalId: string;
+  step: string;
+  ok: boolean;
+  /** The domain code when refused, e.g. APPROVAL_NOT_CURRENT_STEP. */
+  code: string;
+  message: string;
+}
+
+export interface BulkApproveResponse {
+  results: BulkApproveResult[];
+}
+
 export interface ApprovalService {
   /** Approvals waiting for a decision, optionally only those whose current step needs a role. */
   ListPendingApprovals(request: ListPendingApprovalsRequest): Promise<ListPendingApprovalsResponse>;
@@ -102,4 +206,16 @@ export interface ApprovalService {
   Approve(request: ApproveRequest): Promise<ApproveResponse>;
   /** Rejects the current step, which rejects the whole approval. */
   Reject(request: RejectRequest): Promise<RejectResponse>;
+  /** One approval with every step. */
+  GetApproval(request: GetApprovalRequest): Promise<GetApprovalResponse>;
+  /** The caller's inbox: steps meta.actor may decide now (by role, by name, delegated or escalated to them), oldest first. */
+  ListMyPendingSteps(request: ListMyPendingStepsRequest): Promise<ListMyPendingStepsResponse>;
+  /** Returns the current step for changes: the order is kept awaiting approval until resubmitted. */
+  ReturnForChanges(request: ReturnForChangesRequest): Promise<ReturnForChangesResponse>;
+  /** After a return for changes: the returning step decides again. */
+  Resubmit(request: ResubmitRequest): Promise<ResubmitResponse>;
+  /** Hands the caller's part of the current step to a named person. */
+  Delegate(request: DelegateRequest): Promise<DelegateResponse>;
+  /** Approves many current steps; each item succeeds or fails on its own. */
+  BulkApprove(request: BulkApproveRequest): Promise<BulkApproveResponse>;
 }

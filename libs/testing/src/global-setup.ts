@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { ensureInfrastructure, kafkaBrokers, runTopicPrefix, TEST_RUN_ENV } from './infra';
+import { resolve } from 'node:path';
+import { ensureInfrastructure, kafkaBrokers, REPO_ROOT, runTopicPrefix, TEST_RUN_ENV } from './infra';
 
 /**
  * Vitest global setup for integration and e2e tests: real Kafka and PostgreSQL, started once.
@@ -15,7 +16,22 @@ export default function setup(): () => Promise<void> {
   return () => deleteRunTopics(run);
 }
 
+/**
+ * kafkajs 2.2.4's request queue arms a negative timer (a 1 ms spin and Node's
+ * TimeoutNegativeWarning); @flowline/messaging patches it on load. This process uses kafkajs
+ * directly, so it loads the patch by path (a lib import would make testing depend on messaging).
+ */
+async function patchKafkajs(): Promise<void> {
+  try {
+    const patch = (await import(resolve(REPO_ROOT, 'libs/messaging/src/kafka/kafkajs-patch.ts'))) as { patchKafkajsRequestQueue(): boolean };
+    patch.patchKafkajsRequestQueue();
+  } catch {
+    // Without the patch the teardown still works, with the warning.
+  }
+}
+
 export async function deleteRunTopics(run: string): Promise<void> {
+  await patchKafkajs();
   const prefix = runTopicPrefix(run);
   const kafka = new Kafka({ clientId: 'flowline-test-teardown', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING, retry: { retries: 2 } });
   const admin = kafka.admin();

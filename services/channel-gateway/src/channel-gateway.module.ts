@@ -36,6 +36,8 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
     @Inject(PULL_SERVICE) private readonly pulls: PullService,
     @Inject(CHANNEL_CONFIG) private readonly config: ChannelGatewayConfig,
     @Inject(STOCK_PUSH) private readonly stock: StockPushService,
+    @Inject(CHANNEL_METRICS) private readonly metrics: ChannelGatewayMetrics,
+    @Inject(CHANNEL_STORE) private readonly store: PgChannelStore,
     private readonly http: HttpAdapterHost,
   ) {}
 
@@ -61,6 +63,8 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
       if (this.pulling) return;
       this.pulling = this.pulls
         .pullAll()
+        .catch(() => undefined)
+        .then(async () => this.metrics.lag(await this.store.checkpoints(), Date.now()))
         .catch(() => undefined)
         .finally(() => (this.pulling = null));
     }, this.config.pollIntervalMs);

@@ -13,6 +13,7 @@ export function channelGatewayMetrics() {
     labelNames: ['channel', 'code'],
   });
   const quarantineSize = defineGauge<'channel'>({ name: 'flowline_channel_quarantine_size', help: 'Open quarantine entries by channel', labelNames: ['channel'] });
+  const lag = defineGauge<'platform' | 'shop'>({ name: 'flowline_channel_connector_lag_seconds', help: "Now minus a shop's pull checkpoint", labelNames: ['platform', 'shop'] });
   const autoIngestRate = defineGauge<'channel'>({ name: 'flowline_channel_auto_ingest_ratio', help: 'Orders ingested with no person / orders seen, by channel', labelNames: ['channel'] });
   return {
     ingested(channel: string, byPerson: boolean): void {
@@ -20,6 +21,9 @@ export function channelGatewayMetrics() {
     },
     rejected(channel: string, codes: string[]): void {
       for (const code of codes) mappingErrors.inc({ channel, code });
+    },
+    lag(rows: { platform: string; shopId: string; checkpoint: string }[], now: number): void {
+      for (const r of rows) lag.set({ platform: r.platform, shop: r.shopId }, Math.max(0, (now - Date.parse(r.checkpoint)) / 1000));
     },
     stats(rows: { channel: string; quarantined: number; autoIngestRate: number }[]): void {
       for (const r of rows) {

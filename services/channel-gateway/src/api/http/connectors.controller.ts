@@ -3,7 +3,8 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nest
 import type { ChannelStore } from '../../application/channel-store.port';
 import type { PullService } from '../../application/pull.service';
 import type { StockPushService } from '../../application/stock-push.service';
-import { CHANNEL_STORE, PULL_SERVICE, STOCK_PUSH } from '../../tokens';
+import type { ChannelGatewayMetrics } from '../../infra/channel-gateway.metrics';
+import { CHANNEL_METRICS, CHANNEL_STORE, PULL_SERVICE, STOCK_PUSH } from '../../tokens';
 
 @ApiTags('channel connectors')
 @Controller('api/connectors')
@@ -12,6 +13,7 @@ export class ConnectorsController {
     @Inject(PULL_SERVICE) private readonly pulls: PullService,
     @Inject(CHANNEL_STORE) private readonly store: ChannelStore,
     @Inject(STOCK_PUSH) private readonly stock: StockPushService,
+    @Inject(CHANNEL_METRICS) private readonly metrics: ChannelGatewayMetrics,
   ) {}
 
   @Get('stock')
@@ -25,14 +27,18 @@ export class ConnectorsController {
   @ApiOperation({ summary: "Pull a shop's orders now: every window from its checkpoint up to the platform's clock" })
   @ApiOkResponse({ description: 'Windows pulled, orders imported / updated / duplicates / rejected, new checkpoint' })
   @ApiNotFoundResponse({ description: 'SHOP_NOT_CONFIGURED' })
-  pull(@Param('platform') platform: string, @Param('shopId') shopId: string) {
-    return this.pulls.pull(platform, shopId);
+  async pull(@Param('platform') platform: string, @Param('shopId') shopId: string) {
+    const result = await this.pulls.pull(platform, shopId);
+    this.metrics.lag(await this.store.checkpoints(), Date.now());
+    return result;
   }
 
   @Get('checkpoints')
   @ApiOperation({ summary: "Each shop's pull checkpoint and lag (connector lag = now - checkpoint)" })
   async checkpoints() {
     const now = Date.now();
-    return (await this.store.checkpoints()).map((c) => ({ ...c, lagMs: now - Date.parse(c.checkpoint) }));
+    const rows = await this.store.checkpoints();
+    this.metrics.lag(rows, now);
+    return rows.map((c) => ({ ...c, lagMs: now - Date.parse(c.checkpoint) }));
   }
 }

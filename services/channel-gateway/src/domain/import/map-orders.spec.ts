@@ -109,6 +109,22 @@ describe('mapping profiles on each platform layout (fixtures in their real encod
   });
 });
 
+describe('order types the platforms send', () => {
+  it('keeps a gift line at zero price, and the platform-subsidised discount apart from the shop discount', () => {
+    const p = registry.get('douyin');
+    const headers = ['主订单编号', '子订单编号', '选购商品', '商品数量', '商家编码', '商品单价', '订单应付金额', '运费', '平台优惠', '商家优惠', '收件人', '收件人手机号', '省', '市', '区', '街道', '详细地址', '订单状态', '订单提交时间', '支付完成时间'];
+    const row = (sub: string, title: string, sku: string, price: string) => ['\t6931', `\t${sub}`, title, '1', sku, price, '118.00', '0.00', '6.00', '4.00', '李*', '138****5678', '浙江省', '杭州市', '西湖区', '', '文三路****', '待发货', '2025-12-01 10:00:00', '2025-12-01 10:00:05'];
+    const r = mapOrders(p, { headers, rows: [{ rowNumber: 2, cells: row('69311', '明前龙井 250g', 'TEA-LJ-250', '128.00') }, { rowNumber: 3, cells: row('69312', '【赠品】茶具', 'GIFT-CUP', '0.00') }] });
+    expect(r.rejected).toEqual([]);
+    const d = r.drafts[0];
+    expect(d.lines.map((l) => [l.sku, l.unitPrice])).toEqual([
+      ['TEA-LJ-250', 12800],
+      ['GIFT-CUP', 0],
+    ]);
+    expect(d.money).toMatchObject({ goods: 12800, paid: 11800, orderDiscount: 1000, platformDiscount: 600, shopDiscount: 400 });
+  });
+});
+
 describe('addresses', () => {
   it('splits with national region codes and never guesses an unknown one', () => {
     expect(parseAddress('广东省深圳市南山区粤海街道科技园路1号')).toMatchObject({ province: '广东省', city: '深圳市', district: '南山区', street: '粤海街道科技园路1号', regionCode: '440305' });

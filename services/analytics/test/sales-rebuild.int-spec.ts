@@ -299,6 +299,9 @@ describe('daily settlement reconciliation', () => {
       { code: 'refund_not_settled', orderId: 'r4', channelOrderId: '4100000000000000004', expected: 5000, actual: 0, difference: -5000 },
     ]);
     expect({ reconciled: r.ordersReconciled, total: r.ordersTotal }).toEqual({ reconciled: 2, total: 5 });
+    const kpi = (await get<{ days: { day: string; ordersTotal: number; ordersReconciled: number }[]; reconciledRate: number }>('/api/analytics/reconciliation/kpi?platform=alipay&from=2026-06-09&to=2026-06-12')).body;
+    expect(kpi.days.map((d) => [d.day, d.ordersTotal, d.ordersReconciled])).toEqual([['2026-06-09', 0, 0], ['2026-06-10', 5, 2], ['2026-06-11', 0, 0]]);
+    expect(kpi.reconciledRate).toBe(0.4);
 
     const csvRes = await fetch(`${svc.httpUrl}/api/analytics/reconciliation/daily?platform=alipay&day=2026-06-10&format=csv`);
     expect(csvRes.headers.get('content-disposition')).toContain('reconciliation-alipay-2026-06-10.csv');

@@ -113,6 +113,23 @@ export class ReconciliationService {
     return { day, timeZone: this.timeZone, ...reconcile(platform, orders, entries, unknown, this.policy) };
   }
 
+  /** The KPI "orders reconciled" per day over a range of days (at most 92), and in total. */
+  async kpi(platform: SettlementPlatform, fromDay: string, toDay: string): Promise<{ platform: SettlementPlatform; days: { day: string; ordersTotal: number; ordersReconciled: number; reconciledRate: number; discrepancies: number }[]; ordersTotal: number; ordersReconciled: number; reconciledRate: number }> {
+    const start = Date.parse(`${fromDay}T00:00:00Z`);
+    const end = Date.parse(`${toDay}T00:00:00Z`);
+    const n = Math.round((end - start) / 86_400_000);
+    if (!(n >= 1 && n <= 92)) throw new DomainError('INVALID_RANGE', 'from must be before to, at most 92 days apart', { fields: ['from', 'to'] }, 'invalid');
+    const days = [];
+    for (let i = 0; i < n; i++) {
+      const day = new Date(start + i * 86_400_000).toISOString().slice(0, 10);
+      const r = await this.daily(platform, day);
+      days.push({ day, ordersTotal: r.ordersTotal, ordersReconciled: r.ordersReconciled, reconciledRate: r.reconciledRate, discrepancies: r.discrepancies.length });
+    }
+    const ordersTotal = days.reduce((s, d) => s + d.ordersTotal, 0);
+    const ordersReconciled = days.reduce((s, d) => s + d.ordersReconciled, 0);
+    return { platform, days, ordersTotal, ordersReconciled, reconciledRate: ordersTotal ? ordersReconciled / ordersTotal : 1 };
+  }
+
   static csv(r: DailyReconciliation): string {
     const rows = [
       ['day', 'platform', 'order_id', 'channel_order_id', 'sold_fen', 'settled_fen', 'refunded_fen', 'refund_settled_fen', 'fees_fen', 'expected_fee_fen', 'status', 'issues'],

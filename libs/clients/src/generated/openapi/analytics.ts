@@ -154,6 +154,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/analytics/reconciliation/kpi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** KPI "orders reconciled" per day and in total over a range of days (at most 92) */
+        get: operations["ReconciliationController_kpi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/analytics/sales": {
         parameters: {
             query?: never;
@@ -504,6 +521,29 @@ export interface operations {
                 day: string;
                 format?: "json" | "csv" | "xlsx";
                 platform: "alipay" | "jd" | "pdd" | "douyin";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ReconciliationController_kpi: {
+        parameters: {
+            query: {
+                /** @description First day (YYYY-MM-DD) */
+                from: string;
+                platform: "alipay" | "jd" | "pdd" | "douyin";
+                /** @description Day after the last (YYYY-MM-DD), at most 92 days after from */
+                to: string;
             };
             header?: never;
             path?: never;

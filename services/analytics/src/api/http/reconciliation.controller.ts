@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ReconciliationService, type DailyReconciliation, type ImportResult } from '../../application/reconciliation.service';
 import { AnalyticsRuntime } from '../../infra/analytics-runtime';
-import { DailyReconciliationQueryDto, ImportSettlementDto } from './dto/analytics.dto';
+import { DailyReconciliationQueryDto, ImportSettlementDto, ReconciliationKpiQueryDto } from './dto/analytics.dto';
 
 @ApiTags('reconciliation')
 @Controller('api/analytics')
@@ -32,5 +32,11 @@ export class ReconciliationController {
       return ReconciliationService.xlsx(r);
     }
     return r;
+  }
+
+  @Get('reconciliation/kpi')
+  @ApiOperation({ summary: 'KPI "orders reconciled" per day and in total over a range of days (at most 92)' })
+  kpi(@Query() q: ReconciliationKpiQueryDto) {
+    return this.runtime.reconciliation.kpi(q.platform, q.from, q.to);
   }
 }

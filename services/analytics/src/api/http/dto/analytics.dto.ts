@@ -102,3 +102,9 @@ export class WarehouseSuggestionsQueryDto {
   @ApiPropertyOptional({ default: 1, description: 'Pack size applied to every SKU' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) packSize?: number;
   @ApiPropertyOptional({ default: 0.95 }) @IsOptional() @Type(() => Number) @IsNumber() @Min(0.5) @Max(0.999) serviceLevel?: number;
 }
+
+export class ReconciliationKpiQueryDto {
+  @ApiProperty({ enum: SETTLEMENT_PLATFORMS }) @IsIn(SETTLEMENT_PLATFORMS as unknown as string[]) platform!: SettlementPlatform;
+  @ApiProperty({ description: 'First day (YYYY-MM-DD)' }) @Matches(DAY_PATTERN) from!: string;
+  @ApiProperty({ description: 'Day after the last (YYYY-MM-DD), at most 92 days after from' }) @Matches(DAY_PATTERN) to!: string;
+}

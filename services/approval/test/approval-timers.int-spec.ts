@@ -18,6 +18,7 @@ const cluster = new Cluster(testTopicPrefix());
 const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `approval-timers-${uniqueSuffix()}` });
 const publisher = new EventPublisher({ kafka, topicPrefix: cluster.prefix });
 let pool: Pool;
+let dbUrl: string;
 const A = () => cluster.procs['approval-a'].httpUrl;
 const B = () => cluster.procs['approval-b'].httpUrl;
 const as = (id: string, role: string) => ({ 'x-actor-id': id, 'x-actor-role': role });
@@ -56,6 +57,7 @@ async function streamTypes(approvalId: string): Promise<string[]> {
 
 beforeAll(async () => {
   const db = await cluster.database('approval_timers');
+  dbUrl = db.url;
   pool = new Pool({ connectionString: db.url, max: 2 });
   const env = { APPROVAL_CHAINS_PATH: resolve(__dirname, 'fixtures/test.chains.yaml'), APPROVAL_TIMER_POLL: '300ms' };
   // One after the other: the first creates the schemas, the second finds them.
@@ -185,4 +187,27 @@ describe('durable approval timers with two instances', () => {
       client.close();
     }
   }, 60_000);
+
+  it('timers survive restarts: both instances stop before the reminder is due, a new one starts later and runs it, then the escalation', async () => {
+    const orderId = await requestApproval('quick');
+    const a = await approvalOf(orderId, (x) => x.currentStep === 'gm_approval', 'quick approval started');
+    const env = { APPROVAL_CHAINS_PATH: resolve(__dirname, 'fixtures/test.chains.yaml'), APPROVAL_TIMER_POLL: '300ms', APPROVAL_INSTANCE_ID: 'approval-c' };
+    await Promise.all([cluster.procs['approval-a'].stop(), cluster.procs['approval-b'].stop()]);
+    const down = Date.now();
+    // Nothing runs while no instance is up; the jobs wait in the table.
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(a.steps[0].startedAt) + 3_500 - Date.now())));
+    expect((await pool.query(`SELECT 1 FROM approval_timer_runs WHERE job_key LIKE $1`, [`${a.approvalId}:%`])).rowCount).toBe(0);
+    await cluster.start('approval-c', 'approval', env, { url: dbUrl });
+    const escalated = await eventually('escalation after the restart', async () => {
+      const r = await call(cluster.procs['approval-c'].httpUrl, 'GET', `/api/approvals/${a.approvalId}`);
+      return r.json?.steps?.[0]?.escalatedAt ? r.json : undefined;
+    }, 60_000);
+    expect(escalated.steps[0].remindedAt).not.toBeNull();
+    const { rows } = await pool.query<{ job_key: string; instance: string }>(`SELECT job_key, instance FROM approval_timer_runs WHERE job_key LIKE $1 ORDER BY job_key`, [`${a.approvalId}:%`]);
+    expect(rows).toEqual([
+      { job_key: `${a.approvalId}:gm_approval:1:escalate`, instance: 'approval-c' },
+      { job_key: `${a.approvalId}:gm_approval:1:remind`, instance: 'approval-c' },
+    ]);
+    expect(Date.now() - down).toBeGreaterThan(3_000);
+  }, 120_000);
 });

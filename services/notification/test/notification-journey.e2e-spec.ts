@@ -177,13 +177,26 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     expect(rows.map((n) => `${n.triggerEventType}:${n.channel}`).sort()).toEqual(['OrderDelivered:sms', 'OrderPaid:sms', 'OrderPaid:wechat_template', 'OrderShipped:sms', 'OrderShipped:wechat_template']);
     expect(rows.every((n) => n.recipientMasked === '138****1234' || n.recipientMasked === 'oJou****0001')).toBe(true);
     expect(JSON.stringify(rows)).not.toContain(phone);
+    // Aliyun's delivery receipts (SmsReport), matched by OutId: one delivered, one a carrier failure.
+    const smsRows = rows.filter((n) => n.channel === 'sms').sort((a, b) => a.triggerEventType.localeCompare(b.triggerEventType));
+    const report = await api('POST', '/api/inbound/aliyun-sms-report', {
+      reports: [
+        { phone_number: phone, success: true, err_code: 'DELIVERED', err_msg: '用户接收成功', report_time: '2026-12-04 12:00:05', biz_id: 'x', out_id: smsRows[0].notificationId },
+        { phone_number: phone, success: false, err_code: 'MOBILE_NOT_ON_SERVICE', err_msg: '停机', report_time: '2026-12-04 12:00:06', biz_id: 'y', out_id: smsRows[1].notificationId },
+        { phone_number: phone, success: true, out_id: 'unknown' },
+      ],
+    });
+    expect(report.json).toEqual({ code: 0, msg: '成功', applied: 2 });
+    const after = await log(orderId);
+    expect(after.find((n) => n.notificationId === smsRows[0].notificationId)).toMatchObject({ status: 'delivered', deliveredAt: '2026-12-04T04:00:05.000Z' });
+    expect(after.find((n) => n.notificationId === smsRows[1].notificationId)).toMatchObject({ status: 'failed', lastCode: 'MOBILE_NOT_ON_SERVICE' });
     // Every SMS carried its notification id as OutId.
     expect(smsTo(phone).map((r) => r.outId).sort()).toEqual(rows.filter((n) => n.channel === 'sms').map((n) => n.notificationId).sort());
 
     // The same log over gRPC.
     const client = grpcClient(procs[1].grpcAddress, 'notification/v1/notification.proto', 'flowline.notification.v1.NotificationService');
     const res = await unary<{ notifications: { status: string; orderId: string }[] }>(client, 'ListNotifications', { orderId, page: { pageSize: 50 } });
-    expect(res.notifications.map((n) => n.status)).toEqual(Array(5).fill('NOTIFICATION_STATUS_SENT'));
+    expect(res.notifications.map((n) => n.status).sort()).toEqual(['NOTIFICATION_STATUS_DELIVERED', 'NOTIFICATION_STATUS_FAILED', 'NOTIFICATION_STATUS_SENT', 'NOTIFICATION_STATUS_SENT', 'NOTIFICATION_STATUS_SENT']);
     client.close();
   });
 
@@ -212,9 +225,10 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
       if (r.status !== 200) return undefined;
       const view = (await r.json()) as { timeline: { type: string; context: string; what: { zh: string } }[] };
       const n = view.timeline.filter((e) => e.context === 'notification');
-      return n.length === 5 ? n : undefined;
+      return n.length === 6 ? n : undefined;
     });
-    expect(lines.map((l) => l.what.zh).sort()).toEqual([
+    expect(lines.filter((l) => l.type === 'NotificationFailed').map((l) => l.what.zh)).toEqual(['通知未送达：138****1234（短信，order_paid）']);
+    expect(lines.filter((l) => l.type === 'NotificationSent').map((l) => l.what.zh).sort()).toEqual([
       '已通知顾客 138****1234（短信，order_delivered）',
       '已通知顾客 138****1234（短信，order_paid）',
       '已通知顾客 138****1234（短信，order_shipped）',
@@ -243,8 +257,8 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
       const g = await unary<{ kind: string; text: string; wechatFields: Record<string, string> }>(client, 'PreviewTemplate', { template: 'order_shipped', channel: 'wechat_template', locale: 'zh-CN', orderId, eventType: 'OrderShipped', eventDataJson: JSON.stringify({ carrier: '京东物流', trackingNumber: 'JDX001' }) });
       expect(g).toMatchObject({ kind: 'wechat', wechatFields: { character_string1: 'JD-900001', thing2: '明前西湖龙井 250g 礼盒', thing3: '京东物流', character_string4: 'JDX001' } });
       await expect(unary(client, 'PreviewTemplate', { template: 'order_shipped', channel: 'pager', orderId })).rejects.toMatchObject({ code: 3 });
-      const sms = await unary<{ notifications: { channel: string; status: string; attempts: number; templateVersion: number }[] }>(client, 'ListNotifications', { orderId, channel: 'sms', status: 'NOTIFICATION_STATUS_SENT' });
-      expect(sms.notifications.map((n) => `${n.channel}:${n.status}:${n.attempts}:${n.templateVersion}`)).toEqual(Array(3).fill('sms:NOTIFICATION_STATUS_SENT:1:1'));
+      const sms = await unary<{ notifications: { channel: string; status: string; attempts: number; templateVersion: number }[] }>(client, 'ListNotifications', { orderId, channel: 'sms', status: 'NOTIFICATION_STATUS_DELIVERED' });
+      expect(sms.notifications.map((n) => `${n.channel}:${n.status}:${n.attempts}:${n.templateVersion}`)).toEqual(['sms:NOTIFICATION_STATUS_DELIVERED:1:1']);
     } finally {
       client.close();
     }

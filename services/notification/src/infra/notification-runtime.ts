@@ -9,13 +9,13 @@ import { DataSource } from 'typeorm';
 import { monotonicFactory } from 'ulid';
 import { drivenClock, systemClock, type Clock } from '../application/clock';
 import { Dispatcher } from '../application/dispatcher';
-import { NOTIFICATION_STREAM_PREFIX } from '../application/notification-events';
+import { NOTIFICATION_STREAM_PREFIX, notificationEvent, notificationStream, refOf } from '../application/notification-events';
 import { demoContactFromEnv, NotificationIntake } from '../application/notification-intake';
 import { channelAdaptersFromEnv } from './channel-adapters';
 import type { EmailAdapter } from './channels/email.adapter';
 import { loadNotificationConfig, readEmailLayout, type NotificationConfig } from './notification-config';
 import { notificationSettingsFromEnv, type NotificationSettings } from './notification-settings';
-import { migrateNotification } from './notification-store';
+import { migrateNotification, NotificationStore } from './notification-store';
 
 /** Topics whose events may trigger a notification. */
 export const CONSUMED_TOPICS = [Topics.orderEvents, Topics.approvalEvents, Topics.fulfillmentEvents, Topics.inventoryEvents];
@@ -74,6 +74,33 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
       log: this.log,
     });
     this.log.log(`rules ${this.config.rules.version}, templates ${this.config.templates.version} (${this.config.hash}); channels: ${Object.keys(adapters).join(', ')}`);
+  }
+
+  /**
+   * A delivery receipt: `sent` becomes `delivered`, or `failed` with the carrier's code (then
+   * NotificationFailed is published after the NotificationSent). False when no sent row matches.
+   */
+  async applySmsReceipt(notificationId: string, r: { delivered: boolean; at: string; code: string | null; message: string | null }): Promise<boolean> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const row = await NotificationStore.applyReceipt(client, notificationId, r);
+      if (row && !r.delivered) {
+        await this.events.appendToStreamWithin(
+          client,
+          notificationStream(row.notificationId),
+          [notificationEvent('NotificationFailed', { ...refOf(row), attempts: row.attempts, code: r.code ?? 'UNDELIVERED', reason: r.message ?? 'carrier reported the message undelivered', retried: false, failedAt: r.at }, { eventId: this.newId(), correlationId: row.correlationId, causationId: row.triggerEventId, at: r.at })],
+          { expectedRevision: 0 },
+        );
+      }
+      await client.query('COMMIT');
+      return row !== undefined;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {

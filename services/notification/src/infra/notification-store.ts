@@ -327,6 +327,17 @@ export const NotificationStore = {
     await db.query(`UPDATE notification.notification SET status = 'queued', attempts = attempts - 1, next_attempt_at = $2, lease_until = NULL, updated_at = now() WHERE notification_id = $1`, [id, until]);
   },
 
+  /** A provider's delivery receipt for a sent message: delivered, or failed after all (code kept). */
+  async applyReceipt(db: Db, id: string, r: { delivered: boolean; at: string; code: string | null; message: string | null }): Promise<NotificationRow | undefined> {
+    const q = await db.query(
+      `UPDATE notification.notification SET status = $2, delivered_at = CASE WHEN $2 = 'delivered' THEN $3::timestamptz ELSE delivered_at END,
+         last_code = COALESCE($4, last_code), last_error = COALESCE($5, last_error), updated_at = now()
+       WHERE notification_id = $1 AND status = 'sent' RETURNING *`,
+      [id, r.delivered ? 'delivered' : 'failed', r.at, r.delivered ? null : r.code, r.delivered ? null : r.message],
+    );
+    return q.rows[0] ? toRow(q.rows[0]) : undefined;
+  },
+
   async setMessage(db: Db, id: string, message: RenderedMessage): Promise<void> {
     await db.query(`UPDATE notification.notification SET message = $2, render_pending = false, updated_at = now() WHERE notification_id = $1`, [id, JSON.stringify(message)]);
   },

@@ -119,6 +119,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inbound/aliyun-sms-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Aliyun SmsReport delivery receipts (matched by OutId = notification id): sent -> delivered, or failed with the carrier code */
+        post: operations["NotificationController_smsReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications": {
         parameters: {
             query?: never;
@@ -276,6 +293,25 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AliyunSmsReportBatchDto: {
+            reports: components["schemas"]["AliyunSmsReportDto"][];
+        };
+        AliyunSmsReportDto: {
+            biz_id?: string;
+            /** @example DELIVERED */
+            err_code?: string;
+            /** @example 用户接收成功 */
+            err_msg?: string;
+            /** @description The OutId sent: the notification id */
+            out_id: string;
+            /** @example 13800001234 */
+            phone_number: string;
+            /** @example 2026-12-04 12:00:05 */
+            report_time?: string;
+            send_time?: string;
+            sms_size?: string;
+            success: boolean;
+        };
         AliyunSmsUpBatchDto: {
             messages: components["schemas"]["AliyunSmsUpDto"][];
         };
@@ -491,6 +527,27 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AliyunSmsUpBatchDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    NotificationController_smsReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AliyunSmsReportBatchDto"];
             };
         };
         responses: {

@@ -6,7 +6,7 @@ import { maskOpenId } from '../../application/notification-intake';
 import { previewTemplate } from '../../application/preview';
 import { NotificationRuntime } from '../../infra/notification-runtime';
 import { NotificationStore, type NotificationRow } from '../../infra/notification-store';
-import { AliyunSmsUpBatchDto, ContactDto, DrivenClockDto, ListNotificationsQueryDto, OptOutDto, PreviewDto } from './dto/notification.dto';
+import { AliyunSmsReportBatchDto, AliyunSmsUpBatchDto, ContactDto, DrivenClockDto, ListNotificationsQueryDto, OptOutDto, PreviewDto } from './dto/notification.dto';
 
 /** The delivery log as the API shows it: masked recipient, never the clear address. */
 export function notificationView(n: NotificationRow) {
@@ -122,6 +122,19 @@ export class NotificationController {
     }
     // Aliyun expects {"code":0,"msg":"成功"} to stop re-sending the report.
     return { code: 0, msg: '成功', optedOut };
+  }
+
+  @Post('inbound/aliyun-sms-report')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Aliyun SmsReport delivery receipts (matched by OutId = notification id): sent -> delivered, or failed with the carrier code' })
+  async smsReport(@Body() dto: AliyunSmsReportBatchDto) {
+    let applied = 0;
+    for (const r of dto.reports) {
+      // Aliyun's report_time is Beijing time without a zone.
+      const at = r.report_time && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(r.report_time) ? new Date(`${r.report_time.replace(' ', 'T')}+08:00`).toISOString() : await this.rt.clock.now();
+      if (await this.rt.applySmsReceipt(r.out_id, { delivered: r.success, at, code: r.err_code ?? null, message: r.err_msg ?? null })) applied++;
+    }
+    return { code: 0, msg: '成功', applied };
   }
 
   @Put('notifications-clock')

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { CHANNEL_KINDS, type ChannelKind } from '../../../domain/notification.types';
 import { LOCALES, type Locale } from '../../../domain/templates';
 import { NOTIFICATION_STATUSES } from '../../../infra/notification-store';
@@ -59,4 +59,21 @@ export class AliyunSmsUpBatchDto {
 
 export class DrivenClockDto {
   @ApiProperty({ example: '2026-12-05T00:00:00.000Z' }) @IsISO8601({ strict: true }) now!: string;
+}
+
+/** One delivery receipt as Aliyun's SmsReport pushes it. */
+export class AliyunSmsReportDto {
+  @ApiProperty({ example: '13800001234' }) @IsString() phone_number!: string;
+  @ApiProperty() @IsBoolean() success!: boolean;
+  @ApiPropertyOptional({ example: 'DELIVERED' }) @IsOptional() @IsString() err_code?: string;
+  @ApiPropertyOptional({ example: '用户接收成功' }) @IsOptional() @IsString() err_msg?: string;
+  @ApiPropertyOptional({ example: '2026-12-04 12:00:05' }) @IsOptional() @IsString() report_time?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() send_time?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() sms_size?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() biz_id?: string;
+  @ApiProperty({ description: 'The OutId sent: the notification id' }) @IsString() @IsNotEmpty() out_id!: string;
+}
+
+export class AliyunSmsReportBatchDto {
+  @ApiProperty({ type: [AliyunSmsReportDto] }) @IsArray() @ValidateNested({ each: true }) @Type(() => AliyunSmsReportDto) reports!: AliyunSmsReportDto[];
 }

@@ -17,3 +17,4 @@ export * from './consumer/errors';
 export * from './readiness';
 export * from './dlq/dead-letters';
 export * from './retention';
+export * from './relay/relay-lease';

@@ -6,6 +6,11 @@ import { createIfMissing, quoteTable } from '../sql';
 export interface CheckpointStore {
   load(relayName: string): Promise<LogPosition>;
   save(relayName: string, position: LogPosition): Promise<void>;
+  /**
+   * Saves only while `lease` holds `token` (a fencing token): false when another replica took the
+   * lease, so a leader that was frozen cannot move the checkpoint.
+   */
+  saveFenced?(relayName: string, position: LogPosition, lease: { fenceSql(relayParam: string, tokenParam: string): string }, token: bigint): Promise<boolean>;
 }
 
 /**
@@ -43,6 +48,17 @@ export class PgCheckpointStore implements CheckpointStore {
     await this.init();
     const { rows } = await this.pool.query<{ position: string }>(`SELECT position FROM ${this.table} WHERE relay_name = $1`, [relayName]);
     return rows.length ? positionFromString(rows[0].position) : START;
+  }
+
+  async saveFenced(relayName: string, position: LogPosition, lease: { fenceSql(relayParam: string, tokenParam: string): string }, token: bigint): Promise<boolean> {
+    await this.init();
+    const fence = lease.fenceSql('$1', '$3');
+    const r = await this.pool.query(
+      `INSERT INTO ${this.table} (relay_name, position, updated_at) SELECT $1, $2, now() WHERE ${fence}
+       ON CONFLICT (relay_name) DO UPDATE SET position = EXCLUDED.position, updated_at = now() WHERE ${fence}`,
+      [relayName, positionToString(position), String(token)],
+    );
+    return (r.rowCount ?? 0) > 0;
   }
 
   async save(relayName: string, position: LogPosition): Promise<void> {

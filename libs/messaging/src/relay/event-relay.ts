@@ -1,7 +1,7 @@
 import { deadLetterTopic, type EventEnvelope } from '@flowline/contracts';
 import { guardPool, positionToString, START, type EventFilter, type EventStore, type LogPosition, type RecordedEvent, type Subscription } from '@flowline/eventstore';
 import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT, type Span } from '@opentelemetry/api';
-import { Client, type Pool } from 'pg';
+import type { Pool } from 'pg';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
 import { Headers } from '../kafka/headers';
 import type { EventPublisher, OutboundMessage } from '../kafka/publisher';
@@ -11,6 +11,7 @@ import { isInfrastructureError } from '../consumer/errors';
 import { relayMetrics } from '../metrics';
 import { forgetReadiness, reportReadiness } from '../readiness';
 import { PgCheckpointStore, type CheckpointStore } from './checkpoint-store';
+import { FencedOut, RelayLease } from './relay-lease';
 import { registerRelay, unregisterRelay } from './relay-lag';
 
 /** Where one stored event goes: an integration message on a topic, keyed for per-key order. */
@@ -63,12 +64,18 @@ export interface EventRelayOptions {
   /** Backoff between failed publish or checkpoint attempts (retried without limit). */
   retryBackoff?: BackoffOptions;
   /**
-   * Hold a PostgreSQL advisory lock so only one replica relays (default true when `pool` is given).
-   * Others stand by and take over when the holder's connection ends.
+   * Only one replica relays (default true when `pool` is given): the leader holds a lease row with
+   * a fencing token (see RelayLease); the others stand by and take over when it expires or is given up.
    */
   exclusive?: boolean;
-  /** How often a standby replica tries the lock (default 2 s). */
+  /** How often a standby replica tries the lease (default 2 s). */
   standbyPollMs?: number;
+  /**
+   * Leadership lease (with `exclusive`): the leader renews it every third of this; a leader that
+   * stops renewing (frozen, cut off) loses it after this long and a standby takes over with a new
+   * fencing token (default 10 s).
+   */
+  leaseTtlMs?: number;
   /** Pause before restarting after an unexpected failure (default 2 s). */
   restartDelayMs?: number;
   /** How long `stop()` keeps trying to publish what is in hand (default 10 s); the rest is re-sent on the next start. */
@@ -124,7 +131,8 @@ export class EventRelay {
   private flushChain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private subscription: Subscription | null = null;
-  private lockClient: Client | null = null;
+  private readonly lease: RelayLease | null;
+  private renewTimer: NodeJS.Timeout | null = null;
   private standbyTimer: NodeJS.Timeout | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   /** Bumped on every (re)subscription, so work from an abandoned one is dropped. */
@@ -144,6 +152,7 @@ export class EventRelay {
     this.logger = options.logger ?? stderrLogger;
     this.exclusive = options.exclusive ?? options.pool !== undefined;
     if (this.exclusive && !options.pool) throw new Error('EventRelay `exclusive` needs `pool`');
+    this.lease = this.exclusive && options.pool ? new RelayLease(options.pool, this.name, options.leaseTtlMs ?? 10_000) : null;
   }
 
   /** The last position the broker acknowledged (and the checkpoint holds). */
@@ -218,36 +227,49 @@ export class EventRelay {
   // ---- leadership ----------------------------------------------------------------------------
 
   private async tryLead(): Promise<void> {
-    if (this.state !== 'standby') return;
-    // A connection of its own (same settings as the pool): the lock lives as long as it does, and
-    // holding it must not take a slot from the service's pool.
-    const client = new Client(this.options.pool!.options);
+    if (this.state !== 'standby' || !this.lease) return;
     try {
-      client.on('error', (e) => this.fail(e, 'leader lock connection lost'));
-      await client.connect();
-      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`flowline.relay:${this.name}`]);
-      if (rows[0].ok) {
-        this.lockClient = client;
+      if (await this.lease.acquire()) {
         if ((this.state as string) !== 'standby') return this.releaseLock();
+        this.startRenewing();
         this.position = await this.checkpoints.load(this.name);
+        this.logger.info('relay leads', { relay: this.name, token: String(this.lease.token) });
         await this.subscribe();
         return;
       }
-      await client.end().catch(() => undefined);
     } catch (e) {
-      await client.end().catch(() => undefined);
-      if (this.lockClient === client) this.lockClient = null;
-      this.logger.warn('relay could not take the leader lock', { relay: this.name, error: errorMessage(e) });
+      await this.releaseLock();
+      this.logger.warn('relay could not take the lease', { relay: this.name, error: errorMessage(e) });
     }
     if (this.state === 'standby') this.standbyTimer = setTimeout(() => void this.tryLead(), this.options.standbyPollMs ?? 2_000);
   }
 
+  /** Renews the lease every third of its TTL; a lost or expired lease stops this replica's relaying. */
+  private startRenewing(): void {
+    const lease = this.lease;
+    if (!lease) return;
+    this.stopRenewing();
+    this.renewTimer = setInterval(() => {
+      void lease.renew().then(
+        (ok) => {
+          if (!ok) this.fail(new FencedOut(this.name, 0n), 'lease taken over by another replica');
+        },
+        (e: unknown) => {
+          if (!lease.held()) this.fail(e, 'lease expired (could not renew)');
+        },
+      );
+    }, Math.max(100, Math.floor(lease.ttlMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  private stopRenewing(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+  }
+
   private async releaseLock(): Promise<void> {
-    const client = this.lockClient;
-    this.lockClient = null;
-    if (!client) return;
-    // Closing the session releases the advisory lock.
-    await client.end().catch(() => undefined);
+    this.stopRenewing();
+    await this.lease?.release();
   }
 
   // ---- reading and publishing ----------------------------------------------------------------
@@ -286,6 +308,8 @@ export class EventRelay {
     if (events.length === 0) return;
     const outgoing = this.buildMessages(events);
     const last = events[events.length - 1].position;
+    // A leader whose lease lapsed (it was frozen, or cut off from its database) publishes nothing more.
+    if (this.lease && !this.lease.held()) throw new FencedOut(this.name, this.lease.token ?? 0n);
     try {
       await this.options.hooks?.beforePublish?.(events);
       if (outgoing.length > 0) {
@@ -321,7 +345,18 @@ export class EventRelay {
     if (skipped > 0) relayMetrics.skipped().inc({ relay: this.name }, skipped);
     await this.options.hooks?.afterPublish?.(events);
 
-    await this.retrying('checkpoint', generation, () => this.checkpoints.save(this.name, last));
+    let fenced = false;
+    await this.retrying('checkpoint', generation, async () => {
+      const lease = this.lease;
+      if (lease && this.checkpoints.saveFenced) {
+        const token = lease.token;
+        fenced = token === null || !(await this.checkpoints.saveFenced(this.name, last, lease, token));
+      } else {
+        await this.checkpoints.save(this.name, last);
+      }
+    });
+    // Another replica took the lease: the checkpoint stays where the current leader put it.
+    if (fenced) throw new FencedOut(this.name, this.lease?.token ?? 0n);
     if (generation === this.generation) this.position = last;
     await this.options.hooks?.afterCheckpoint?.(events, last);
   }
@@ -455,7 +490,7 @@ export class EventRelay {
     this.state = 'standby';
     void (async () => {
       await sub?.stop().catch(() => undefined);
-      if (this.lockClient) await this.releaseLock();
+      await this.releaseLock();
       if (this.state !== 'standby') return;
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;

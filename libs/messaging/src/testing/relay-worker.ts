@@ -21,6 +21,8 @@ interface Config {
   crashAt?: 'before-publish' | 'after-publish';
   /** Only streams starting with this (default all). */
   streamPrefix?: string;
+  /** Leadership lease TTL (default 2 s here: a SIGKILLed leader's successor takes over quickly). */
+  leaseTtlMs?: number;
 }
 
 const config = JSON.parse(process.env.WORKER_CONFIG ?? '{}') as Config;
@@ -43,14 +45,21 @@ async function main() {
     pool,
     filter: config.streamPrefix ? { streamPrefixes: [config.streamPrefix] } : undefined,
     route: (e) => ({ topic: config.topic, key: String((e.data as { orderId: string }).orderId) }),
+    leaseTtlMs: config.leaseTtlMs ?? 2_000,
+    standbyPollMs: 250,
     hooks: {
       beforePublish: () => crash('before-publish'),
       afterPublish: () => crash('after-publish'),
-      afterCheckpoint: (events, position) => say({ event: 'checkpoint', position: positionToString(position), events: events.length }),
+      afterCheckpoint: (events, position) => say({ event: 'checkpoint', position: positionToString(position), events: events.length, pid: process.pid }),
     },
   });
   await relay.start();
   say({ event: 'ready', pid: process.pid, status: relay.status });
+  // Status changes (running <-> standby), for leadership tests.
+  let last = relay.status;
+  setInterval(() => {
+    if (relay.status !== last) say({ event: 'status', pid: process.pid, status: (last = relay.status) });
+  }, 100).unref();
   process.on('SIGTERM', () => {
     void (async () => {
       await relay.stop();

@@ -85,6 +85,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connectors/stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stock push-back per (shop, SKU): newest ATP, last pushed, due, last error */
+        get: operations["ConnectorsController_stockState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/imports": {
         parameters: {
             query?: never;
@@ -133,6 +150,23 @@ export interface paths {
         get: operations["ImportsController_profilesList"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profiles/{id}/remap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-map by replay: orders mapped with an older version of this profile are mapped again from their raw rows with the current version and synced */
+        post: operations["ImportsController_remap"];
         delete?: never;
         options?: never;
         head?: never;
@@ -381,6 +415,23 @@ export interface operations {
             };
         };
     };
+    ConnectorsController_stockState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     ImportsController_upload: {
         parameters: {
             query?: never;
@@ -447,6 +498,26 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ImportsController_remap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description PROFILE_NOT_FOUND */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -85,6 +85,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/fulfillment/orders/{orderId}/returns/{rmaId}/receive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The returned parcel arrived: resellable units are restocked (inventory receipt), damaged ones written off. */
+        post: operations["FulfillmentController_receiveReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/fulfillment/shipments/{shipmentId}": {
         parameters: {
             query?: never;
@@ -196,6 +213,23 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["FulfillmentController_pick"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fulfillment/shipments/{shipmentId}/returns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open a return (RMA) for a delivered or refused parcel. Not delivered -> 409 RETURN_NOT_ALLOWED; more than shipped -> 409 RETURN_LINE_INVALID. */
+        post: operations["FulfillmentController_requestReturn"];
         delete?: never;
         options?: never;
         head?: never;
@@ -422,11 +456,38 @@ export interface components {
             /** @example SF1402837465012 */
             waybillNo?: string;
         };
+        ReceivedLineDto: {
+            /** @enum {string} */
+            condition: "resellable" | "damaged";
+            /** @example 1 */
+            quantity: number;
+            /** @example TEA-LJ-250 */
+            sku: string;
+        };
         RedriveRequestDto: {
             /** @description Redrive every dead letter of the topic */
             all?: boolean;
             /** @description Dead letters to redrive: `<partition>:<offset>` ids or event ids */
             ids?: string[];
+        };
+        ReturnLineDto: {
+            /** @example 1 */
+            quantity: number;
+            /** @example TEA-LJ-250 */
+            sku: string;
+        };
+        ReturnReceiptDto: {
+            lines: components["schemas"]["ReceivedLineDto"][];
+        };
+        ReturnRequestDto: {
+            lines: components["schemas"]["ReturnLineDto"][];
+            /** @example 七天无理由退货 */
+            reason: string;
+            /**
+             * @description Generated when absent.
+             * @example RMA-20251129-0001
+             */
+            rmaId?: string;
         };
         ScanDto: {
             /** @example 1 */
@@ -446,7 +507,7 @@ export interface components {
         WebhookSubscriptionDto: {
             /** @example 工厂 MES */
             description?: string;
-            eventTypes: ("order.ready_to_ship" | "shipment.packed" | "shipment.shipped" | "shipment.delivered" | "fulfillment.stopped" | "shipment.carrier_exception")[];
+            eventTypes: ("order.ready_to_ship" | "shipment.packed" | "shipment.shipped" | "shipment.delivered" | "fulfillment.stopped" | "shipment.carrier_exception" | "shipment.returned")[];
             /** @example https://mes.example.com/flowline/webhooks */
             url: string;
         };
@@ -553,6 +614,32 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FreezeOverrideDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    FulfillmentController_receiveReturn: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+            };
+            path: {
+                orderId: string;
+                rmaId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReturnReceiptDto"];
             };
         };
         responses: {
@@ -708,6 +795,31 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    FulfillmentController_requestReturn: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+            };
+            path: {
+                shipmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReturnRequestDto"];
+            };
+        };
+        responses: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -24,6 +24,8 @@ export enum ApprovalStatus {
   APPROVAL_STATUS_REJECTED = "APPROVAL_STATUS_REJECTED",
   /** APPROVAL_STATUS_WITHDRAWN - The order was cancelled while the approval was open. */
   APPROVAL_STATUS_WITHDRAWN = "APPROVAL_STATUS_WITHDRAWN",
+  /** APPROVAL_STATUS_RETURNED - Returned for changes: waits for a resubmission. */
+  APPROVAL_STATUS_RETURNED = "APPROVAL_STATUS_RETURNED",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
@@ -44,6 +46,9 @@ export function approvalStatusFromJSON(object: any): ApprovalStatus {
     case 4:
     case "APPROVAL_STATUS_WITHDRAWN":
       return ApprovalStatus.APPROVAL_STATUS_WITHDRAWN;
+    case 5:
+    case "APPROVAL_STATUS_RETURNED":
+      return ApprovalStatus.APPROVAL_STATUS_RETURNED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -63,6 +68,8 @@ export function approvalStatusToJSON(object: ApprovalStatus): string {
       return "APPROVAL_STATUS_REJECTED";
     case ApprovalStatus.APPROVAL_STATUS_WITHDRAWN:
       return "APPROVAL_STATUS_WITHDRAWN";
+    case ApprovalStatus.APPROVAL_STATUS_RETURNED:
+      return "APPROVAL_STATUS_RETURNED";
     case ApprovalStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -81,6 +88,8 @@ export function approvalStatusToNumber(object: ApprovalStatus): number {
       return 3;
     case ApprovalStatus.APPROVAL_STATUS_WITHDRAWN:
       return 4;
+    case ApprovalStatus.APPROVAL_STATUS_RETURNED:
+      return 5;
     case ApprovalStatus.UNRECOGNIZED:
     default:
       return -1;
@@ -92,6 +101,13 @@ export enum StepStatus {
   STEP_STATUS_WAITING = "STEP_STATUS_WAITING",
   STEP_STATUS_APPROVED = "STEP_STATUS_APPROVED",
   STEP_STATUS_REJECTED = "STEP_STATUS_REJECTED",
+  STEP_STATUS_RETURNED = "STEP_STATUS_RETURNED",
+  /** STEP_STATUS_SKIPPED - The chain's skip condition held. */
+  STEP_STATUS_SKIPPED = "STEP_STATUS_SKIPPED",
+  /** STEP_STATUS_EXPIRED - Escalated and still undecided at its second deadline. */
+  STEP_STATUS_EXPIRED = "STEP_STATUS_EXPIRED",
+  /** STEP_STATUS_ACTIVE - Waiting for its approvers now (WAITING: not reached yet). */
+  STEP_STATUS_ACTIVE = "STEP_STATUS_ACTIVE",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
@@ -109,6 +125,18 @@ export function stepStatusFromJSON(object: any): StepStatus {
     case 3:
     case "STEP_STATUS_REJECTED":
       return StepStatus.STEP_STATUS_REJECTED;
+    case 4:
+    case "STEP_STATUS_RETURNED":
+      return StepStatus.STEP_STATUS_RETURNED;
+    case 5:
+    case "STEP_STATUS_SKIPPED":
+      return StepStatus.STEP_STATUS_SKIPPED;
+    case 6:
+    case "STEP_STATUS_EXPIRED":
+      return StepStatus.STEP_STATUS_EXPIRED;
+    case 7:
+    case "STEP_STATUS_ACTIVE":
+      return StepStatus.STEP_STATUS_ACTIVE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -126,6 +154,14 @@ export function stepStatusToJSON(object: StepStatus): string {
       return "STEP_STATUS_APPROVED";
     case StepStatus.STEP_STATUS_REJECTED:
       return "STEP_STATUS_REJECTED";
+    case StepStatus.STEP_STATUS_RETURNED:
+      return "STEP_STATUS_RETURNED";
+    case StepStatus.STEP_STATUS_SKIPPED:
+      return "STEP_STATUS_SKIPPED";
+    case StepStatus.STEP_STATUS_EXPIRED:
+      return "STEP_STATUS_EXPIRED";
+    case StepStatus.STEP_STATUS_ACTIVE:
+      return "STEP_STATUS_ACTIVE";
     case StepStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -142,6 +178,14 @@ export function stepStatusToNumber(object: StepStatus): number {
       return 2;
     case StepStatus.STEP_STATUS_REJECTED:
       return 3;
+    case StepStatus.STEP_STATUS_RETURNED:
+      return 4;
+    case StepStatus.STEP_STATUS_SKIPPED:
+      return 5;
+    case StepStatus.STEP_STATUS_EXPIRED:
+      return 6;
+    case StepStatus.STEP_STATUS_ACTIVE:
+      return 7;
     case StepStatus.UNRECOGNIZED:
     default:
       return -1;
@@ -219,6 +263,101 @@ export interface RejectRequest {
 
 export interface RejectResponse {
   approval: Approval | undefined;
+}
+
+export interface GetApprovalRequest {
+  approvalId: string;
+}
+
+export interface GetApprovalResponse {
+  approval: Approval | undefined;
+}
+
+export interface ListMyPendingStepsRequest {
+  /** meta.actor says who is asking (until authentication lands). */
+  meta: CommandMeta | undefined;
+}
+
+/** A step waiting for the caller. */
+export interface PendingStep {
+  approvalId: string;
+  orderId: string;
+  chain: string;
+  /** "order" or "change". */
+  kind: string;
+  step: string;
+  /** ISO-8601. */
+  startedAt: string;
+  remindAt: string;
+  dueAt: string;
+  escalated: boolean;
+  /** "green", "yellow" (past the reminder) or "red" (past the SLA). */
+  slaColour: string;
+  /** Why the caller sees it: the matching principals ("role:designer", "user:u-1"). */
+  via: string[];
+}
+
+export interface ListMyPendingStepsResponse {
+  steps: PendingStep[];
+}
+
+export interface ReturnForChangesRequest {
+  meta: CommandMeta | undefined;
+  approvalId: string;
+  step: string;
+  /** Required: what must change. */
+  comment: string;
+}
+
+export interface ReturnForChangesResponse {
+  approval: Approval | undefined;
+}
+
+export interface ResubmitRequest {
+  meta: CommandMeta | undefined;
+  approvalId: string;
+  comment: string;
+}
+
+export interface ResubmitResponse {
+  approval: Approval | undefined;
+}
+
+export interface DelegateRequest {
+  meta: CommandMeta | undefined;
+  approvalId: string;
+  step: string;
+  /** User id of the delegate. */
+  to: string;
+  reason: string;
+}
+
+export interface DelegateResponse {
+  approval: Approval | undefined;
+}
+
+export interface BulkApproveItem {
+  approvalId: string;
+  step: string;
+}
+
+export interface BulkApproveRequest {
+  meta: CommandMeta | undefined;
+  items: BulkApproveItem[];
+  comment: string;
+}
+
+export interface BulkApproveResult {
+  approvalId: string;
+  step: string;
+  ok: boolean;
+  /** The domain code when refused, e.g. APPROVAL_NOT_CURRENT_STEP. */
+  code: string;
+  message: string;
+}
+
+export interface BulkApproveResponse {
+  results: BulkApproveResult[];
 }
 
 function createBaseApprovalStep(): ApprovalStep {
@@ -1120,6 +1259,1350 @@ export const RejectResponse: MessageFns<RejectResponse> = {
   },
 };
 
+function createBaseGetApprovalRequest(): GetApprovalRequest {
+  return { approvalId: "" };
+}
+
+export const GetApprovalRequest: MessageFns<GetApprovalRequest> = {
+  encode(message: GetApprovalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approvalId !== "") {
+      writer.uint32(10).string(message.approvalId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetApprovalRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetApprovalRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approvalId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetApprovalRequest {
+    return {
+      approvalId: isSet(object.approvalId)
+        ? globalThis.String(object.approvalId)
+        : isSet(object.approval_id)
+        ? globalThis.String(object.approval_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetApprovalRequest): unknown {
+    const obj: any = {};
+    if (message.approvalId !== "") {
+      obj.approvalId = message.approvalId;
+    }
+    return obj;
+  },
+};
+
+function createBaseGetApprovalResponse(): GetApprovalResponse {
+  return { approval: undefined };
+}
+
+export const GetApprovalResponse: MessageFns<GetApprovalResponse> = {
+  encode(message: GetApprovalResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approval !== undefined) {
+      Approval.encode(message.approval, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetApprovalResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetApprovalResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetApprovalResponse {
+    return { approval: isSet(object.approval) ? Approval.fromJSON(object.approval) : undefined };
+  },
+
+  toJSON(message: GetApprovalResponse): unknown {
+    const obj: any = {};
+    if (message.approval !== undefined) {
+      obj.approval = Approval.toJSON(message.approval);
+    }
+    return obj;
+  },
+};
+
+function createBaseListMyPendingStepsRequest(): ListMyPendingStepsRequest {
+  return { meta: undefined };
+}
+
+export const ListMyPendingStepsRequest: MessageFns<ListMyPendingStepsRequest> = {
+  encode(message: ListMyPendingStepsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.meta !== undefined) {
+      CommandMeta.encode(message.meta, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMyPendingStepsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMyPendingStepsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.meta = CommandMeta.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMyPendingStepsRequest {
+    return { meta: isSet(object.meta) ? CommandMeta.fromJSON(object.meta) : undefined };
+  },
+
+  toJSON(message: ListMyPendingStepsRequest): unknown {
+    const obj: any = {};
+    if (message.meta !== undefined) {
+      obj.meta = CommandMeta.toJSON(message.meta);
+    }
+    return obj;
+  },
+};
+
+function createBasePendingStep(): PendingStep {
+  return {
+    approvalId: "",
+    orderId: "",
+    chain: "",
+    kind: "",
+    step: "",
+    startedAt: "",
+    remindAt: "",
+    dueAt: "",
+    escalated: false,
+    slaColour: "",
+    via: [],
+  };
+}
+
+export const PendingStep: MessageFns<PendingStep> = {
+  encode(message: PendingStep, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approvalId !== "") {
+      writer.uint32(10).string(message.approvalId);
+    }
+    if (message.orderId !== "") {
+      writer.uint32(18).string(message.orderId);
+    }
+    if (message.chain !== "") {
+      writer.uint32(26).string(message.chain);
+    }
+    if (message.kind !== "") {
+      writer.uint32(34).string(message.kind);
+    }
+    if (message.step !== "") {
+      writer.uint32(42).string(message.step);
+    }
+    if (message.startedAt !== "") {
+      writer.uint32(50).string(message.startedAt);
+    }
+    if (message.remindAt !== "") {
+      writer.uint32(58).string(message.remindAt);
+    }
+    if (message.dueAt !== "") {
+      writer.uint32(66).string(message.dueAt);
+    }
+    if (message.escalated !== false) {
+      writer.uint32(72).bool(message.escalated);
+    }
+    if (message.slaColour !== "") {
+      writer.uint32(82).string(message.slaColour);
+    }
+    for (const v of message.via) {
+      writer.uint32(90).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PendingStep {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePendingStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approvalId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.chain = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.step = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.startedAt = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.remindAt = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.dueAt = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.escalated = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.slaColour = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.via.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PendingStep {
+    return {
+      approvalId: isSet(object.approvalId)
+        ? globalThis.String(object.approvalId)
+        : isSet(object.approval_id)
+        ? globalThis.String(object.approval_id)
+        : "",
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      chain: isSet(object.chain) ? globalThis.String(object.chain) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      step: isSet(object.step) ? globalThis.String(object.step) : "",
+      startedAt: isSet(object.startedAt)
+        ? globalThis.String(object.startedAt)
+        : isSet(object.started_at)
+        ? globalThis.String(object.started_at)
+        : "",
+      remindAt: isSet(object.remindAt)
+        ? globalThis.String(object.remindAt)
+        : isSet(object.remind_at)
+        ? globalThis.String(object.remind_at)
+        : "",
+      dueAt: isSet(object.dueAt)
+        ? globalThis.String(object.dueAt)
+        : isSet(object.due_at)
+        ? globalThis.String(object.due_at)
+        : "",
+      escalated: isSet(object.escalated) ? globalThis.Boolean(object.escalated) : false,
+      slaColour: isSet(object.slaColour)
+        ? globalThis.String(object.slaColour)
+        : isSet(object.sla_colour)
+        ? globalThis.String(object.sla_colour)
+        : "",
+      via: globalThis.Array.isArray(object?.via)
+        ? object.via.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PendingStep): unknown {
+    const obj: any = {};
+    if (message.approvalId !== "") {
+      obj.approvalId = message.approvalId;
+    }
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.chain !== "") {
+      obj.chain = message.chain;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.step !== "") {
+      obj.step = message.step;
+    }
+    if (message.startedAt !== "") {
+      obj.startedAt = message.startedAt;
+    }
+    if (message.remindAt !== "") {
+      obj.remindAt = message.remindAt;
+    }
+    if (message.dueAt !== "") {
+      obj.dueAt = message.dueAt;
+    }
+    if (message.escalated !== false) {
+      obj.escalated = message.escalated;
+    }
+    if (message.slaColour !== "") {
+      obj.slaColour = message.slaColour;
+    }
+    if (message.via?.length) {
+      obj.via = message.via;
+    }
+    return obj;
+  },
+};
+
+function createBaseListMyPendingStepsResponse(): ListMyPendingStepsResponse {
+  return { steps: [] };
+}
+
+export const ListMyPendingStepsResponse: MessageFns<ListMyPendingStepsResponse> = {
+  encode(message: ListMyPendingStepsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.steps) {
+      PendingStep.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMyPendingStepsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMyPendingStepsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.steps.push(PendingStep.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMyPendingStepsResponse {
+    return {
+      steps: globalThis.Array.isArray(object?.steps) ? object.steps.map((e: any) => PendingStep.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListMyPendingStepsResponse): unknown {
+    const obj: any = {};
+    if (message.steps?.length) {
+      obj.steps = message.steps.map((e) => PendingStep.toJSON(e));
+    }
+    return obj;
+  },
+};
+
+function createBaseReturnForChangesRequest(): ReturnForChangesRequest {
+  return { meta: undefined, approvalId: "", step: "", comment: "" };
+}
+
+export const ReturnForChangesRequest: MessageFns<ReturnForChangesRequest> = {
+  encode(message: ReturnForChangesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.meta !== undefined) {
+      CommandMeta.encode(message.meta, writer.uint32(10).fork()).join();
+    }
+    if (message.approvalId !== "") {
+      writer.uint32(18).string(message.approvalId);
+    }
+    if (message.step !== "") {
+      writer.uint32(26).string(message.step);
+    }
+    if (message.comment !== "") {
+      writer.uint32(34).string(message.comment);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReturnForChangesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReturnForChangesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.meta = CommandMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.approvalId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.step = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.comment = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReturnForChangesRequest {
+    return {
+      meta: isSet(object.meta) ? CommandMeta.fromJSON(object.meta) : undefined,
+      approvalId: isSet(object.approvalId)
+        ? globalThis.String(object.approvalId)
+        : isSet(object.approval_id)
+        ? globalThis.String(object.approval_id)
+        : "",
+      step: isSet(object.step) ? globalThis.String(object.step) : "",
+      comment: isSet(object.comment) ? globalThis.String(object.comment) : "",
+    };
+  },
+
+  toJSON(message: ReturnForChangesRequest): unknown {
+    const obj: any = {};
+    if (message.meta !== undefined) {
+      obj.meta = CommandMeta.toJSON(message.meta);
+    }
+    if (message.approvalId !== "") {
+      obj.approvalId = message.approvalId;
+    }
+    if (message.step !== "") {
+      obj.step = message.step;
+    }
+    if (message.comment !== "") {
+      obj.comment = message.comment;
+    }
+    return obj;
+  },
+};
+
+function createBaseReturnForChangesResponse(): ReturnForChangesResponse {
+  return { approval: undefined };
+}
+
+export const ReturnForChangesResponse: MessageFns<ReturnForChangesResponse> = {
+  encode(message: ReturnForChangesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approval !== undefined) {
+      Approval.encode(message.approval, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReturnForChangesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReturnForChangesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReturnForChangesResponse {
+    return { approval: isSet(object.approval) ? Approval.fromJSON(object.approval) : undefined };
+  },
+
+  toJSON(message: ReturnForChangesResponse): unknown {
+    const obj: any = {};
+    if (message.approval !== undefined) {
+      obj.approval = Approval.toJSON(message.approval);
+    }
+    return obj;
+  },
+};
+
+function createBaseResubmitRequest(): ResubmitRequest {
+  return { meta: undefined, approvalId: "", comment: "" };
+}
+
+export const ResubmitRequest: MessageFns<ResubmitRequest> = {
+  encode(message: ResubmitRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.meta !== undefined) {
+      CommandMeta.encode(message.meta, writer.uint32(10).fork()).join();
+    }
+    if (message.approvalId !== "") {
+      writer.uint32(18).string(message.approvalId);
+    }
+    if (message.comment !== "") {
+      writer.uint32(26).string(message.comment);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResubmitRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResubmitRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.meta = CommandMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.approvalId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.comment = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResubmitRequest {
+    return {
+      meta: isSet(object.meta) ? CommandMeta.fromJSON(object.meta) : undefined,
+      approvalId: isSet(object.approvalId)
+        ? globalThis.String(object.approvalId)
+        : isSet(object.approval_id)
+        ? globalThis.String(object.approval_id)
+        : "",
+      comment: isSet(object.comment) ? globalThis.String(object.comment) : "",
+    };
+  },
+
+  toJSON(message: ResubmitRequest): unknown {
+    const obj: any = {};
+    if (message.meta !== undefined) {
+      obj.meta = CommandMeta.toJSON(message.meta);
+    }
+    if (message.approvalId !== "") {
+      obj.approvalId = message.approvalId;
+    }
+    if (message.comment !== "") {
+      obj.comment = message.comment;
+    }
+    return obj;
+  },
+};
+
+function createBaseResubmitResponse(): ResubmitResponse {
+  return { approval: undefined };
+}
+
+export const ResubmitResponse: MessageFns<ResubmitResponse> = {
+  encode(message: ResubmitResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approval !== undefined) {
+      Approval.encode(message.approval, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResubmitResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResubmitResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResubmitResponse {
+    return { approval: isSet(object.approval) ? Approval.fromJSON(object.approval) : undefined };
+  },
+
+  toJSON(message: ResubmitResponse): unknown {
+    const obj: any = {};
+    if (message.approval !== undefined) {
+      obj.approval = Approval.toJSON(message.approval);
+    }
+    return obj;
+  },
+};
+
+function createBaseDelegateRequest(): DelegateRequest {
+  return { meta: undefined, approvalId: "", step: "", to: "", reason: "" };
+}
+
+export const DelegateRequest: MessageFns<DelegateRequest> = {
+  encode(message: DelegateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.meta !== undefined) {
+      CommandMeta.encode(message.meta, writer.uint32(10).fork()).join();
+    }
+    if (message.approvalId !== "") {
+      writer.uint32(18).string(message.approvalId);
+    }
+    if (message.step !== "") {
+      writer.uint32(26).string(message.step);
+    }
+    if (message.to !== "") {
+      writer.uint32(34).string(message.to);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DelegateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDelegateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.meta = CommandMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.approvalId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.step = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DelegateRequest {
+    return {
+      meta: isSet(object.meta) ? CommandMeta.fromJSON(object.meta) : undefined,
+      approvalId: isSet(object.approvalId)
+        ? globalThis.String(object.approvalId)
+        : isSet(object.approval_id)
+        ? globalThis.String(object.approval_id)
+        : "",
+      step: isSet(object.step) ? globalThis.String(object.step) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: DelegateRequest): unknown {
+    const obj: any = {};
+    if (message.meta !== undefined) {
+      obj.meta = CommandMeta.toJSON(message.meta);
+    }
+    if (message.approvalId !== "") {
+      obj.approvalId = message.approvalId;
+    }
+    if (message.step !== "") {
+      obj.step = message.step;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+};
+
+function createBaseDelegateResponse(): DelegateResponse {
+  return { approval: undefined };
+}
+
+export const DelegateResponse: MessageFns<DelegateResponse> = {
+  encode(message: DelegateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approval !== undefined) {
+      Approval.encode(message.approval, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DelegateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDelegateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DelegateResponse {
+    return { approval: isSet(object.approval) ? Approval.fromJSON(object.approval) : undefined };
+  },
+
+  toJSON(message: DelegateResponse): unknown {
+    const obj: any = {};
+    if (message.approval !== undefined) {
+      obj.approval = Approval.toJSON(message.approval);
+    }
+    return obj;
+  },
+};
+
+function createBaseBulkApproveItem(): BulkApproveItem {
+  return { approvalId: "", step: "" };
+}
+
+export const BulkApproveItem: MessageFns<BulkApproveItem> = {
+  encode(message: BulkApproveItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approvalId !== "") {
+      writer.uint32(10).string(message.approvalId);
+    }
+    if (message.step !== "") {
+      writer.uint32(18).string(message.step);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BulkApproveItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBulkApproveItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approvalId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.step = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BulkApproveItem {
+    return {
+      approvalId: isSet(object.approvalId)
+        ? globalThis.String(object.approvalId)
+        : isSet(object.approval_id)
+        ? globalThis.String(object.approval_id)
+        : "",
+      step: isSet(object.step) ? globalThis.String(object.step) : "",
+    };
+  },
+
+  toJSON(message: BulkApproveItem): unknown {
+    const obj: any = {};
+    if (message.approvalId !== "") {
+      obj.approvalId = message.approvalId;
+    }
+    if (message.step !== "") {
+      obj.step = message.step;
+    }
+    return obj;
+  },
+};
+
+function createBaseBulkApproveRequest(): BulkApproveRequest {
+  return { meta: undefined, items: [], comment: "" };
+}
+
+export const BulkApproveRequest: MessageFns<BulkApproveRequest> = {
+  encode(message: BulkApproveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.meta !== undefined) {
+      CommandMeta.encode(message.meta, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.items) {
+      BulkApproveItem.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.comment !== "") {
+      writer.uint32(26).string(message.comment);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BulkApproveRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBulkApproveRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.meta = CommandMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.items.push(BulkApproveItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.comment = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BulkApproveRequest {
+    return {
+      meta: isSet(object.meta) ? CommandMeta.fromJSON(object.meta) : undefined,
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => BulkApproveItem.fromJSON(e)) : [],
+      comment: isSet(object.comment) ? globalThis.String(object.comment) : "",
+    };
+  },
+
+  toJSON(message: BulkApproveRequest): unknown {
+    const obj: any = {};
+    if (message.meta !== undefined) {
+      obj.meta = CommandMeta.toJSON(message.meta);
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => BulkApproveItem.toJSON(e));
+    }
+    if (message.comment !== "") {
+      obj.comment = message.comment;
+    }
+    return obj;
+  },
+};
+
+function createBaseBulkApproveResult(): BulkApproveResult {
+  return { approvalId: "", step: "", ok: false, code: "", message: "" };
+}
+
+export const BulkApproveResult: MessageFns<BulkApproveResult> = {
+  encode(message: BulkApproveResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approvalId !== "") {
+      writer.uint32(10).string(message.approvalId);
+    }
+    if (message.step !== "") {
+      writer.uint32(18).string(message.step);
+    }
+    if (message.ok !== false) {
+      writer.uint32(24).bool(message.ok);
+    }
+    if (message.code !== "") {
+      writer.uint32(34).string(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(42).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BulkApproveResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBulkApproveResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approvalId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.step = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BulkApproveResult {
+    return {
+      approvalId: isSet(object.approvalId)
+        ? globalThis.String(object.approvalId)
+        : isSet(object.approval_id)
+        ? globalThis.String(object.approval_id)
+        : "",
+      step: isSet(object.step) ? globalThis.String(object.step) : "",
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: BulkApproveResult): unknown {
+    const obj: any = {};
+    if (message.approvalId !== "") {
+      obj.approvalId = message.approvalId;
+    }
+    if (message.step !== "") {
+      obj.step = message.step;
+    }
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+};
+
+function createBaseBulkApproveResponse(): BulkApproveResponse {
+  return { results: [] };
+}
+
+export const BulkApproveResponse: MessageFns<BulkApproveResponse> = {
+  encode(message: BulkApproveResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      BulkApproveResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BulkApproveResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBulkApproveResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(BulkApproveResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BulkApproveResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => BulkApproveResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: BulkApproveResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => BulkApproveResult.toJSON(e));
+    }
+    return obj;
+  },
+};
+
 export type ApprovalServiceService = typeof ApprovalServiceService;
 export const ApprovalServiceService = {
   /** Approvals waiting for a decision, optionally only those whose current step needs a role. */
@@ -1154,6 +2637,70 @@ export const ApprovalServiceService = {
     responseSerialize: (value: RejectResponse): Buffer => Buffer.from(RejectResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RejectResponse => RejectResponse.decode(value),
   },
+  /** One approval with every step. */
+  getApproval: {
+    path: "/flowline.approval.v1.ApprovalService/GetApproval" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetApprovalRequest): Buffer => Buffer.from(GetApprovalRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetApprovalRequest => GetApprovalRequest.decode(value),
+    responseSerialize: (value: GetApprovalResponse): Buffer => Buffer.from(GetApprovalResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetApprovalResponse => GetApprovalResponse.decode(value),
+  },
+  /** The caller's inbox: steps meta.actor may decide now (by role, by name, delegated or escalated to them), oldest first. */
+  listMyPendingSteps: {
+    path: "/flowline.approval.v1.ApprovalService/ListMyPendingSteps" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListMyPendingStepsRequest): Buffer =>
+      Buffer.from(ListMyPendingStepsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListMyPendingStepsRequest => ListMyPendingStepsRequest.decode(value),
+    responseSerialize: (value: ListMyPendingStepsResponse): Buffer =>
+      Buffer.from(ListMyPendingStepsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListMyPendingStepsResponse => ListMyPendingStepsResponse.decode(value),
+  },
+  /** Returns the current step for changes: the order is kept awaiting approval until resubmitted. */
+  returnForChanges: {
+    path: "/flowline.approval.v1.ApprovalService/ReturnForChanges" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReturnForChangesRequest): Buffer =>
+      Buffer.from(ReturnForChangesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReturnForChangesRequest => ReturnForChangesRequest.decode(value),
+    responseSerialize: (value: ReturnForChangesResponse): Buffer =>
+      Buffer.from(ReturnForChangesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReturnForChangesResponse => ReturnForChangesResponse.decode(value),
+  },
+  /** After a return for changes: the returning step decides again. */
+  resubmit: {
+    path: "/flowline.approval.v1.ApprovalService/Resubmit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResubmitRequest): Buffer => Buffer.from(ResubmitRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResubmitRequest => ResubmitRequest.decode(value),
+    responseSerialize: (value: ResubmitResponse): Buffer => Buffer.from(ResubmitResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResubmitResponse => ResubmitResponse.decode(value),
+  },
+  /** Hands the caller's part of the current step to a named person. */
+  delegate: {
+    path: "/flowline.approval.v1.ApprovalService/Delegate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DelegateRequest): Buffer => Buffer.from(DelegateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DelegateRequest => DelegateRequest.decode(value),
+    responseSerialize: (value: DelegateResponse): Buffer => Buffer.from(DelegateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DelegateResponse => DelegateResponse.decode(value),
+  },
+  /** Approves many current steps; each item succeeds or fails on its own. */
+  bulkApprove: {
+    path: "/flowline.approval.v1.ApprovalService/BulkApprove" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BulkApproveRequest): Buffer => Buffer.from(BulkApproveRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BulkApproveRequest => BulkApproveRequest.decode(value),
+    responseSerialize: (value: BulkApproveResponse): Buffer => Buffer.from(BulkApproveResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BulkApproveResponse => BulkApproveResponse.decode(value),
+  },
 } as const;
 
 export interface ApprovalServiceServer extends UntypedServiceImplementation {
@@ -1163,6 +2710,18 @@ export interface ApprovalServiceServer extends UntypedServiceImplementation {
   approve: handleUnaryCall<ApproveRequest, ApproveResponse>;
   /** Rejects the current step, which rejects the whole approval. */
   reject: handleUnaryCall<RejectRequest, RejectResponse>;
+  /** One approval with every step. */
+  getApproval: handleUnaryCall<GetApprovalRequest, GetApprovalResponse>;
+  /** The caller's inbox: steps meta.actor may decide now (by role, by name, delegated or escalated to them), oldest first. */
+  listMyPendingSteps: handleUnaryCall<ListMyPendingStepsRequest, ListMyPendingStepsResponse>;
+  /** Returns the current step for changes: the order is kept awaiting approval until resubmitted. */
+  returnForChanges: handleUnaryCall<ReturnForChangesRequest, ReturnForChangesResponse>;
+  /** After a return for changes: the returning step decides again. */
+  resubmit: handleUnaryCall<ResubmitRequest, ResubmitResponse>;
+  /** Hands the caller's part of the current step to a named person. */
+  delegate: handleUnaryCall<DelegateRequest, DelegateResponse>;
+  /** Approves many current steps; each item succeeds or fails on its own. */
+  bulkApprove: handleUnaryCall<BulkApproveRequest, BulkApproveResponse>;
 }
 
 export interface ApprovalServiceClient extends Client {
@@ -1213,6 +2772,102 @@ export interface ApprovalServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RejectResponse) => void,
+  ): ClientUnaryCall;
+  /** One approval with every step. */
+  getApproval(
+    request: GetApprovalRequest,
+    callback: (error: ServiceError | null, response: GetApprovalResponse) => void,
+  ): ClientUnaryCall;
+  getApproval(
+    request: GetApprovalRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetApprovalResponse) => void,
+  ): ClientUnaryCall;
+  getApproval(
+    request: GetApprovalRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetApprovalResponse) => void,
+  ): ClientUnaryCall;
+  /** The caller's inbox: steps meta.actor may decide now (by role, by name, delegated or escalated to them), oldest first. */
+  listMyPendingSteps(
+    request: ListMyPendingStepsRequest,
+    callback: (error: ServiceError | null, response: ListMyPendingStepsResponse) => void,
+  ): ClientUnaryCall;
+  listMyPendingSteps(
+    request: ListMyPendingStepsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListMyPendingStepsResponse) => void,
+  ): ClientUnaryCall;
+  listMyPendingSteps(
+    request: ListMyPendingStepsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListMyPendingStepsResponse) => void,
+  ): ClientUnaryCall;
+  /** Returns the current step for changes: the order is kept awaiting approval until resubmitted. */
+  returnForChanges(
+    request: ReturnForChangesRequest,
+    callback: (error: ServiceError | null, response: ReturnForChangesResponse) => void,
+  ): ClientUnaryCall;
+  returnForChanges(
+    request: ReturnForChangesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReturnForChangesResponse) => void,
+  ): ClientUnaryCall;
+  returnForChanges(
+    request: ReturnForChangesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReturnForChangesResponse) => void,
+  ): ClientUnaryCall;
+  /** After a return for changes: the returning step decides again. */
+  resubmit(
+    request: ResubmitRequest,
+    callback: (error: ServiceError | null, response: ResubmitResponse) => void,
+  ): ClientUnaryCall;
+  resubmit(
+    request: ResubmitRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResubmitResponse) => void,
+  ): ClientUnaryCall;
+  resubmit(
+    request: ResubmitRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResubmitResponse) => void,
+  ): ClientUnaryCall;
+  /** Hands the caller's part of the current step to a named person. */
+  delegate(
+    request: DelegateRequest,
+    callback: (error: ServiceError | null, response: DelegateResponse) => void,
+  ): ClientUnaryCall;
+  delegate(
+    request: DelegateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DelegateResponse) => void,
+  ): ClientUnaryCall;
+  delegate(
+    request: DelegateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DelegateResponse) => void,
+  ): ClientUnaryCall;
+  /** Approves many current steps; each item succeeds or fails on its own. */
+  bulkApprove(
+    request: BulkApproveRequest,
+    callback: (error: ServiceError | null, response: BulkApproveResponse) => void,
+  ): ClientUnaryCall;
+  bulkApprove(
+    request: BulkApproveRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BulkApproveResponse) => void,
+  ): ClientUnaryCall;
+  bulkApprove(
+    request: BulkApproveRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BulkApproveResponse) => void,
   ): ClientUnaryCall;
 }
 

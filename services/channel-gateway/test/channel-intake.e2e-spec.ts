@@ -197,9 +197,33 @@ describe('file imports into order-intake', () => {
     expect(q.json.map((e: { channelOrderId: string }) => e.channelOrderId)).toEqual(['BAD-001', 'BAD-002', 'BAD-003', 'BAD-005']);
 
     const id = r.json.rejected.find((x: { channelOrderId: string }) => x.channelOrderId === 'BAD-001').quarantineId as string;
-    const fixed = await gw('POST', `/api/quarantine/${id}/fix`, { edits: [{ rowNumber: 2, column: '商品总价（元）', value: '128.00' }] });
+    const fixed = await call(procs['channel-gateway'].httpUrl, 'POST', `/api/quarantine/${id}/fix`, { edits: [{ rowNumber: 2, column: '商品总价（元）', value: '128.00' }] }, { 'x-actor-id': 'cs-lily', 'x-actor-role': 'customer_service' });
     expect(fixed.status, JSON.stringify(fixed.json)).toBe(200);
     expect(fixed.json.outcome.kind).toBe('imported');
+    // Placed with the person as its actor: downstream (tracking's ingest mode) it is a manual ingest.
+    const placedBy = await eventually('OrderPlaced of the fixed order on orders.events.v1', async () => {
+      const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'cg-e2e-reader' });
+      const consumer = kafka.consumer({ groupId: `cg-e2e-${uniqueSuffix()}` });
+      await consumer.connect();
+      await consumer.subscribe({ topic: `${prefix}orders.events.v1`, fromBeginning: true });
+      let found: { kind: string; id: string } | undefined;
+      await new Promise<void>((resolve) => {
+        const stop = setTimeout(resolve, 8_000);
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            const env = JSON.parse(message.value?.toString() ?? '{}') as { type: string; data: { orderId: string }; actor?: { kind: string; id: string } };
+            if (env.type === 'OrderPlaced' && env.data.orderId === fixed.json.outcome.orderId) {
+              found = env.actor;
+              clearTimeout(stop);
+              resolve();
+            }
+          },
+        });
+      });
+      await consumer.disconnect();
+      return found;
+    }, 60_000, 500);
+    expect(placedBy).toMatchObject({ kind: 'user', id: 'cs-lily' });
     expect(fixed.json.entry.status).toBe('resolved');
     const stats = (await gw('GET', '/api/channels/ingest')).json.find((s: { channel: string }) => s.channel === 'pinduoduo');
     // 3 from the clean file + GOOD-004 + BAD-001 (fixed by a person) ingested; 3 still quarantined.

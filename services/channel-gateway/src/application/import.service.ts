@@ -144,7 +144,7 @@ export class ImportService {
   }
 
   /** Places a platform order if new and applies the platform's status changes through the order flow. */
-  async sync(d: ChannelOrderDraft, profile: { id: string; version: number }, runId: string | null, touchedByPerson: boolean): Promise<SyncOutcome> {
+  async sync(d: ChannelOrderDraft, profile: { id: string; version: number }, runId: string | null, touchedByPerson: boolean, person?: { id: string; role?: string }): Promise<SyncOutcome> {
     const { store, orderIntake } = this.deps;
     const fingerprint = draftFingerprint(d);
     const rec = await store.findOrder(d.channel, d.channelOrderId);
@@ -170,7 +170,7 @@ export class ImportService {
       try {
         switch (a.step) {
           case 'placed': {
-            const r = await orderIntake.place(toSubmission(d), key);
+            const r = await orderIntake.place(toSubmission(d), key, touchedByPerson ? (person ?? { id: 'quarantine-fix', role: 'customer_service' }) : undefined);
             orderId = r.orderId;
             created = true;
             break;
@@ -258,7 +258,11 @@ export class ImportService {
    * it), then mapped again with the profile's current version and synced. The order counts as
    * touched by a person in the auto-ingest rate. Still bad -> the entry stays open with the new reasons.
    */
-  async fixQuarantined(id: string, edits: { rowNumber: number; column: string; value: string; file?: 'order' | 'items' }[]): Promise<{ entry: QuarantineEntry; outcome: SyncOutcome }> {
+  async fixQuarantined(
+    id: string,
+    edits: { rowNumber: number; column: string; value: string; file?: 'order' | 'items' }[],
+    person?: { id: string; role?: string },
+  ): Promise<{ entry: QuarantineEntry; outcome: SyncOutcome }> {
     const { store } = this.deps;
     const entry = await store.getQuarantine(id);
     if (!entry) throw new DomainError('QUARANTINE_NOT_FOUND', `no quarantine entry ${id}`, { id }, 'not_found');
@@ -280,7 +284,7 @@ export class ImportService {
     const draft = mapped.drafts[0];
     let outcome: SyncOutcome;
     if (!draft) outcome = { kind: 'rejected', reasons: mapped.rejected[0]?.reasons ?? [] };
-    else outcome = await this.sync(draft, profile, entry.runId, true);
+    else outcome = await this.sync(draft, profile, entry.runId, true, person);
     if (outcome.kind === 'rejected') await store.updateQuarantine(id, orderTable, itemsTable, outcome.reasons);
     else await store.resolveQuarantine(id);
     return { entry: (await store.getQuarantine(id)) as QuarantineEntry, outcome };

@@ -18,7 +18,11 @@ export class OrderCommandRefused extends Error {
  * run replays the first answer instead of applying a step twice.
  */
 export interface OrderIntakePort {
-  place(submission: OrderSubmission, idempotencyKey: string): Promise<{ orderId: string; created: boolean }>;
+  /**
+   * `person`: the order went in because a person fixed it (quarantine): sent as the command's actor
+   * (a user), so the order counts as manually ingested downstream (tracking's auto-ingest rate).
+   */
+  place(submission: OrderSubmission, idempotencyKey: string, person?: { id: string; role?: string }): Promise<{ orderId: string; created: boolean }>;
   confirmPayment(orderId: string, body: { amount: number; currency: string; paymentRef: string }, idempotencyKey: string): Promise<void>;
   cancel(orderId: string, reason: string, idempotencyKey: string): Promise<void>;
   requestRefund(orderId: string, amount: number, reason: string, idempotencyKey: string): Promise<void>;

@@ -8,10 +8,10 @@ export class OrderIntakeHttpClient implements OrderIntakePort {
     private readonly timeoutMs = 30_000,
   ) {}
 
-  private async post(path: string, body: unknown, key: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  private async post(path: string, body: unknown, key: string, extra: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
     const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      headers: { 'content-type': 'application/json', 'idempotency-key': key, ...extra },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
@@ -25,8 +25,8 @@ export class OrderIntakeHttpClient implements OrderIntakePort {
     return { status: res.status, json };
   }
 
-  async place(submission: OrderSubmission, key: string): Promise<{ orderId: string; created: boolean }> {
-    const r = await this.post('/api/orders', submission, key);
+  async place(submission: OrderSubmission, key: string, person?: { id: string; role?: string }): Promise<{ orderId: string; created: boolean }> {
+    const r = await this.post('/api/orders', submission, key, person ? { 'x-actor-id': person.id, ...(person.role ? { 'x-actor-role': person.role } : {}) } : {});
     return { orderId: String(r.json.orderId), created: r.status === 201 };
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
 import type { ChannelStore } from '../../application/channel-store.port';
@@ -58,10 +58,12 @@ export class ImportsController {
 
   @Post('quarantine/:id/fix')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Fix cells of a quarantined order and retry it (no edits: retry with the current profile)' })
+  @ApiOperation({ summary: 'Fix cells of a quarantined order and retry it (no edits: retry with the current profile). X-Actor-Id / X-Actor-Role name the person (the order is placed with that actor)' })
   @ApiNotFoundResponse({ description: 'QUARANTINE_NOT_FOUND' })
-  async fix(@Param('id') id: string, @Body() body: QuarantineFixDto) {
-    const result = await this.imports.fixQuarantined(id, body.edits);
+  async fix(@Param('id') id: string, @Body() body: QuarantineFixDto, @Headers('x-actor-id') actorId?: string, @Headers('x-actor-role') actorRole?: string) {
+    // The person who fixed it is the order's actor in order-intake (tracking counts it as manually ingested).
+    const person = { id: actorId?.slice(0, 100) || 'quarantine-fix', role: actorRole?.slice(0, 50) || 'customer_service' };
+    const result = await this.imports.fixQuarantined(id, body.edits, person);
     this.metrics.stats(await this.store.ingestStats());
     return result;
   }

@@ -235,6 +235,16 @@ describe('forecast and purchase suggestions from the facts', () => {
   });
 });
 
+describe('operations', () => {
+  it('reports the live projector\'s lag per topic, zero once it caught up', async () => {
+    const lag = await eventually('the projector to catch up', async () => {
+      const l = (await get<{ topic: string; messages: number }[]>('/api/analytics/admin/lag')).body;
+      return l.every((t) => t.messages === 0) ? l : undefined;
+    });
+    expect(lag.map((t) => t.topic)).toEqual(['orders.events.v1', 'inventory.events.v1', 'fulfillment.events.v1']);
+  });
+});
+
 describe('rebuilt from Kafka == live', () => {
   it('replays the topics into fresh tables whose checksum equals the live one, then swaps them in unchanged', async () => {
     const live = (await get<AnalyticsChecksum>('/api/analytics/admin/checksum')).body;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { createKafka, messagingLoggerOf, pgTransactions } from '@flowline/messaging';
+import { createKafka, messagingLoggerOf, pgTransactions, TopicNames } from '@flowline/messaging';
 import { PlatformConfig } from '@flowline/platform';
 import { DomainError } from '@flowline/domain';
 import type { Kafka } from 'kafkajs';
@@ -12,6 +12,7 @@ import { CustomerQueries } from '../application/customer-queries';
 import { ForecastQueries } from '../application/forecast-queries';
 import { ReconciliationService } from '../application/reconciliation.service';
 import { SalesQueries } from '../application/sales-queries';
+import { ANALYTICS_TOPICS } from '../projections/analytics-event';
 import { ANALYTICS_SCHEMA, ensureAnalyticsSchema, IMPORT_SCHEMA } from './analytics-schema';
 import { analyticsChecksum, type AnalyticsChecksum } from './checksum';
 import { mstlEtsModel, normalQuantile } from './mstl-model';
@@ -83,7 +84,18 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
     const id = rebuildId(now, Math.random());
     const status: RebuildStatus = { id, phase: 'starting', startedAt: now.toISOString(), report: null, error: null };
     this.rebuilds.set(id, status);
-    rebuildAnalytics({ pool: this.pool, kafka: this.kafka, topicPrefix: this.config.topicPrefix, id, ...options, logger: messagingLoggerOf(this.log), onProgress: (p) => (status.phase = p.phase) }).then(
+    rebuildAnalytics({
+      pool: this.pool,
+      kafka: this.kafka,
+      topicPrefix: this.config.topicPrefix,
+      id,
+      ...options,
+      logger: messagingLoggerOf(this.log),
+      // 'done' and 'failed' only together with the report or the error (set below): a poller never sees one without the other.
+      onProgress: (p) => {
+        if (p.phase !== 'done' && p.phase !== 'failed') status.phase = p.phase;
+      },
+    }).then(
       (report) => Object.assign(status, { report, phase: 'done' }),
       (e: unknown) => {
         Object.assign(status, { error: (e as Error).message, phase: 'failed' });
@@ -91,6 +103,32 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
       },
     );
     return status;
+  }
+
+  /** Messages of each topic the live consumer group has not committed yet (high watermark - committed offset, summed over partitions). */
+  async lag(): Promise<{ topic: string; messages: number }[]> {
+    if (!this.kafka) throw new DomainError('KAFKA_UNAVAILABLE', 'analytics runs without Kafka', {}, 'conflict');
+    const names = new TopicNames(this.config.topicPrefix);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const committed = new Map<string, number>();
+      for (const t of await admin.fetchOffsets({ groupId: this.config.consumerGroup, topics: ANALYTICS_TOPICS.map((x) => names.physical(x)) })) {
+        for (const p of t.partitions) committed.set(`${t.topic}#${p.partition}`, Number(p.offset));
+      }
+      const out: { topic: string; messages: number }[] = [];
+      for (const topic of ANALYTICS_TOPICS) {
+        let messages = 0;
+        for (const p of await admin.fetchTopicOffsets(names.physical(topic))) {
+          const c = committed.get(`${names.physical(topic)}#${p.partition}`) ?? -1;
+          messages += Math.max(0, Number(p.high) - (c >= 0 ? c : Number(p.low)));
+        }
+        out.push({ topic, messages });
+      }
+      return out;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   rebuildStatus(id: string): RebuildStatus {

@@ -51,6 +51,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/analytics/admin/lag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Messages per topic the live projector has not committed yet */
+        get: operations["AnalyticsAdminController_lag"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/analytics/admin/rebuild": {
         parameters: {
             query?: never;
@@ -363,6 +380,23 @@ export interface operations {
                 /** @description Schema to hash: analytics (default) or a kept rebuild schema analytics_rb_<id> */
                 schema?: string;
             };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AnalyticsAdminController_lag: {
+        parameters: {
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;

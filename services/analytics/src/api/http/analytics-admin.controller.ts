@@ -28,4 +28,10 @@ export class AnalyticsAdminController {
   checksum(@Query() q: ChecksumQueryDto): Promise<AnalyticsChecksum> {
     return this.runtime.checksum(q.schema);
   }
+
+  @Get('lag')
+  @ApiOperation({ summary: 'Messages per topic the live projector has not committed yet' })
+  lag(): Promise<{ topic: string; messages: number }[]> {
+    return this.runtime.lag();
+  }
 }

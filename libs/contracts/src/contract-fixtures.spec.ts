@@ -62,6 +62,7 @@ import fulfillmentStoppedJson from '../fixtures/fulfillment/FulfillmentStopped.v
 import freezeOverriddenJson from '../fixtures/fulfillment/FreezeOverridden.v1.json';
 import returnReceivedJson from '../fixtures/fulfillment/ReturnReceived.v1.json';
 import returnRequestedJson from '../fixtures/fulfillment/ReturnRequested.v1.json';
+import workOrderProgressedJson from '../fixtures/fulfillment/WorkOrderProgressed.v1.json';
 import shipmentCarrierExceptionJson from '../fixtures/fulfillment/ShipmentCarrierException.v1.json';
 import shipmentInterceptRequestedJson from '../fixtures/fulfillment/ShipmentInterceptRequested.v1.json';
 import shipmentTrackingUpdatedJson from '../fixtures/fulfillment/ShipmentTrackingUpdated.v1.json';
@@ -177,6 +178,7 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   FreezeOverridden: fixture('FreezeOverridden')(freezeOverriddenJson),
   ReturnReceived: fixture('ReturnReceived')(returnReceivedJson),
   ReturnRequested: fixture('ReturnRequested')(returnRequestedJson),
+  WorkOrderProgressed: fixture('WorkOrderProgressed')(workOrderProgressedJson),
   ShipmentCarrierException: fixture('ShipmentCarrierException')(shipmentCarrierExceptionJson),
   ShipmentInterceptRequested: fixture('ShipmentInterceptRequested')(shipmentInterceptRequestedJson),
   ShipmentTrackingUpdated: fixture('ShipmentTrackingUpdated')(shipmentTrackingUpdatedJson),

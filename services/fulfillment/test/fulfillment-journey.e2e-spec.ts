@@ -2,6 +2,7 @@ import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
 import { anOrderSubmission, createTestDatabase, grandTotalOf, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import type { TrackingOrderDetailView } from '@flowline/contracts';
 import { createKafka } from '@flowline/messaging';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKuaidi100Fake, type Kuaidi100Fake } from './fakes/kuaidi100.fake-server';
 import { startSfExpressFake, type SfFake } from './fakes/sf-express.fake-server';
@@ -19,6 +20,7 @@ const procs: Record<string, ServiceProcess> = {};
 let sf: SfFake;
 let k100: Kuaidi100Fake;
 const K100_CALLBACK = 'https://fulfillment.example.com/api/fulfillment/callbacks/kuaidi100';
+const MES_SECRET = `whsec_${Buffer.from('flowline-e2e-mes-secret-0123456789').toString('base64')}`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely; the assertions check their shape
 type Json = Record<string, any>;
 
@@ -111,7 +113,7 @@ beforeAll(async () => {
     ['inventory', { INVENTORY_CONSUMER_GROUP: `inventory-e2e-${uniqueSuffix()}` }],
     ['order-intake', {}],
     ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-e2e-${uniqueSuffix()}` }],
-    ['fulfillment', { FULFILLMENT_SIM_CARRIER_STEP_MS: '600', ...carriers }],
+    ['fulfillment', { FULFILLMENT_SIM_CARRIER_STEP_MS: '600', MES_CALLBACK_SECRET: MES_SECRET, FULFILLMENT_MADE_TO_ORDER_SKUS: 'CUSTOM-', ...carriers }],
   ];
   const start = async ([service, env]: [string, Record<string, string>]) => {
     const db = await createTestDatabase(`e2e_${service.replace('-', '_')}`);
@@ -125,7 +127,7 @@ beforeAll(async () => {
   for (const [id, name, priority] of [['WH-HZ-01', '杭州仓', 1], ['WH-SH-01', '上海仓', 2]] as const) {
     expect((await inventory('PUT', `/api/stock/warehouses/${id}`, { name, priority })).status).toBe(200);
   }
-  for (const [sku, warehouseId] of [['TEA-LJ-250', 'WH-HZ-01'], ['CUP-CLAY-01', 'WH-SH-01'], ['TEA-RET-01', 'WH-HZ-01']] as const) {
+  for (const [sku, warehouseId] of [['TEA-LJ-250', 'WH-HZ-01'], ['CUP-CLAY-01', 'WH-SH-01'], ['TEA-RET-01', 'WH-HZ-01'], ['CUSTOM-ENGRAVE-01', 'WH-HZ-01']] as const) {
     expect((await inventory('PUT', `/api/stock/skus/${sku}`, { name: sku })).status).toBe(200);
     const received = await inventory('POST', '/api/stock/receipts', { sku, warehouseId, quantity: 100, reference: 'PO-E2E' });
     expect(received.status, JSON.stringify(received.json)).toBe(201);
@@ -321,5 +323,36 @@ describe('fulfillment across services, seen in tracking', () => {
     expect((await inventory('GET', '/api/stock/verify')).json).toMatchObject({ consistent: true, drifts: [] });
     // Received once: the receipt is keyed by the RMA, a second look finds the same stock.
     expect(await onHand()).toBe(98);
+  }, 120_000);
+
+  it('a made-to-order line waits for the factory: signed MES progress on the timeline, tampered refused, completed releases the parcel to picking', async () => {
+    const orderId = await placeAndPay([{ sku: 'CUSTOM-ENGRAVE-01', quantity: 1 }]);
+    const [parcel] = (await parcels(orderId)).shipments as Json[];
+    expect(parcel.status).toBe('awaiting_production');
+    expect((await wh('GET', '/warehouses/WH-HZ-01/pick-list')).json.shipments.map((x: Json) => x.shipmentId)).not.toContain(parcel.shipmentId);
+    expect((await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'CUSTOM-ENGRAVE-01', quantity: 1 })).json).toMatchObject({ code: 'PRODUCTION_PENDING' });
+
+    const mes = new Webhook(MES_SECRET);
+    const send = async (body: Record<string, unknown>, tamper = false) => {
+      const raw = JSON.stringify(body);
+      const id = `msg_${uniqueSuffix()}`;
+      const now = new Date();
+      const signature = mes.sign(id, now, raw);
+      const res = await fetch(`${procs.fulfillment.httpUrl}/api/fulfillment/callbacks/mes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': signature },
+        body: tamper ? raw.replace('"in_production"', '"completed"') : raw,
+      });
+      return { status: res.status, json: (await res.json()) as Json };
+    };
+    const wo = { workOrderId: `WO-${uniqueSuffix()}`, orderId };
+    expect(await send({ ...wo, status: 'in_production', percent: 50, message: '激光刻字中', at: new Date().toISOString() })).toEqual({ status: 200, json: { ok: true, recorded: true } });
+    expect(await send({ ...wo, status: 'in_production', percent: 60, at: new Date().toISOString() }, true)).toMatchObject({ status: 422, json: { code: 'CARRIER_SIGNATURE_INVALID' } });
+    expect((await parcels(orderId)).shipments[0].status).toBe('awaiting_production');
+    expect((await send({ ...wo, status: 'completed', at: new Date().toISOString() })).json).toEqual({ ok: true, recorded: true });
+    await parcels(orderId, (x) => x.shipments[0].status === 'created');
+    expect((await wh('GET', '/warehouses/WH-HZ-01/pick-list')).json.shipments.map((x: Json) => x.shipmentId)).toContain(parcel.shipmentId);
+    const d = await tracked(orderId, (x) => x.timeline.filter((t) => t.type === 'WorkOrderProgressed').length === 2, 'work order progress in tracking');
+    expect(d.timeline.filter((t) => t.type === 'WorkOrderProgressed').map((t) => t.what.zh)).toEqual([`工厂工单 ${wo.workOrderId}：生产中 50%`, `工厂工单 ${wo.workOrderId}：生产完成`]);
   }, 120_000);
 });

@@ -108,6 +108,20 @@ export interface FulfillmentEventDataMap {
    * The returned parcel arrived: what came back and in which condition. Resellable units are
    * restocked (an inventory receipt referencing the RMA), damaged ones written off.
    */
+  /**
+   * The seller's factory (MES) reported progress of the work order of a made-to-order line
+   * (signed callback). Parcels with made-to-order lines wait for `completed` before picking.
+   */
+  WorkOrderProgressed: {
+    orderId: string;
+    workOrderId: string;
+    status: 'created' | 'in_production' | 'completed' | 'problem';
+    /** 0-100 while in production. */
+    percent?: number;
+    /** The factory's own words (a problem's description). */
+    message?: string;
+    at: string;
+  };
   ReturnReceived: {
     orderId: string;
     shipmentId: string;

@@ -148,6 +148,7 @@ const FULFILLMENT_EVENTS: Catalogue<FulfillmentEventType> = {
     FreezeOverridden: 1,
     ReturnRequested: 1,
     ReturnReceived: 1,
+    WorkOrderProgressed: 1,
   },
 };
 

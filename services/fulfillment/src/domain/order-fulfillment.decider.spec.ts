@@ -180,3 +180,38 @@ describe('packed again after a stop (an approved change re-opened the order)', (
     spec.given([stopReq]).when(again()).then([]);
   });
 });
+
+describe('made-to-order lines wait for the factory (MES)', () => {
+  const mto: FulfillmentCommand = { ...start(), madeToOrderSkus: ['TEA-LJ'] } as FulfillmentCommand;
+  const startedMto: FulfillmentEvent = { type: 'FulfillmentStarted', data: { ...(started().data as object), shipments: [{ shipmentId: S1, warehouseId: 'WH-HZ', lines: LINES_HZ, awaitingProduction: true }] } } as FulfillmentEvent;
+  const progress = (status: 'created' | 'in_production' | 'completed' | 'problem', percent?: number, message?: string): FulfillmentCommand => ({
+    type: 'RecordWorkOrderProgress',
+    orderId: O,
+    workOrderId: 'WO-1',
+    status,
+    ...(percent !== undefined ? { percent } : {}),
+    ...(message ? { message } : {}),
+    at: T,
+  });
+  const progressed = (status: 'created' | 'in_production' | 'completed' | 'problem', percent?: number): FulfillmentEvent => ({
+    type: 'WorkOrderProgressed',
+    data: { orderId: O, workOrderId: 'WO-1', status, ...(percent !== undefined ? { percent } : {}), at: T },
+  });
+  it('a parcel with a made-to-order line waits: picking is refused until production completed', () => {
+    const s = spec.given([]).when(mto).then([startedMto]);
+    expect(s.status === 'open' && s.shipments[0].status).toBe('awaiting_production');
+    spec.given([startedMto, progressed('in_production', 40)]).when({ type: 'ScanItem', shipmentId: S1, sku: 'TEA-LJ', quantity: 1, at: T }).thenThrows({ code: 'PRODUCTION_PENDING', details: { workOrders: [{ workOrderId: 'WO-1', status: 'in_production', percent: 40 }] } });
+    const done = spec.given([startedMto, progressed('in_production', 40)]).when(progress('completed')).then([progressed('completed')]);
+    expect(done.status === 'open' && done.shipments[0].status).toBe('created');
+  });
+  it('progress never goes back; a repeat is ignored', () => {
+    spec.given([startedMto, progressed('in_production', 60)]).when(progress('in_production', 40)).then([]);
+    spec.given([startedMto, progressed('in_production', 60)]).when(progress('created')).then([]);
+    spec.given([startedMto, progressed('completed')]).when(progress('in_production', 90)).then([]);
+    spec.given([startedMto, progressed('in_production', 60)]).when(progress('in_production', 80)).then([progressed('in_production', 80)]);
+  });
+  it('production completed before the order reached fulfilment: its parcel is pickable at once', () => {
+    const s = spec.given([progressed('completed')]).when(mto).thenEvents((e) => expect(e.map((x) => x.type)).toEqual(['FulfillmentStarted']));
+    expect(s.status === 'open' && s.shipments[0].status).toBe('created');
+  });
+});

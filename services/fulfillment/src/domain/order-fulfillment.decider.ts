@@ -8,11 +8,11 @@ import type { CarrierChoice } from './carrier-rules';
  * so "every parcel shipped", "stop versus pack" and the freeze are decided on one revision:
  * two concurrent commands cannot both win (the loser is re-decided on the winner's state).
  *
- * Shipment stages: created -> picking -> packed -> shipped -> in_transit -> delivered; and
+ * Shipment stages: (awaiting_production ->) created -> picking -> packed -> shipped -> in_transit -> delivered; and
  * stopped, intercept_requested, carrier_exception, returned.
  */
 
-export type ShipmentStatus = 'created' | 'picking' | 'packed' | 'intercept_requested' | 'shipped' | 'in_transit' | 'delivered' | 'carrier_exception' | 'returned' | 'stopped';
+export type ShipmentStatus = 'awaiting_production' | 'created' | 'picking' | 'packed' | 'intercept_requested' | 'shipped' | 'in_transit' | 'delivered' | 'carrier_exception' | 'returned' | 'stopped';
 
 export interface Shipment {
   shipmentId: string;
@@ -54,7 +54,11 @@ export type FulfillmentState =
       generation: number;
       /** A restart waiting for the packed parcels of the stopped generation to be pulled (intercepts confirmed). */
       pendingRestart: FulfillmentStoredDataMap['FulfillmentRestartPending'] | null;
+      /** Work orders of made-to-order lines, as the MES last reported them. */
+      workOrders: { workOrderId: string; status: WorkOrderStatus; percent: number; message: string | null; at: string }[];
     };
+
+export type WorkOrderStatus = FulfillmentEventDataMap['WorkOrderProgressed']['status'];
 
 /** A return (RMA) of a delivered or refused parcel. */
 export interface ReturnState {
@@ -75,7 +79,7 @@ export interface FulfillmentStoredDataMap extends FulfillmentEventDataMap {
     priority: 'normal' | 'high';
     requiresQc: boolean;
     startedAt: string;
-    shipments: { shipmentId: string; warehouseId: string; lines: ShipmentLineData[] }[];
+    shipments: { shipmentId: string; warehouseId: string; lines: ShipmentLineData[]; awaitingProduction?: boolean }[];
     carrierChoice?: CarrierChoice;
     /** Set when the order is packed again after a stop: the earlier parcels stay stopped, these replace them. */
     generation?: number;
@@ -109,10 +113,19 @@ export const PUBLISHED_TYPES = [
   'FreezeOverridden',
   'ReturnRequested',
   'ReturnReceived',
+  'WorkOrderProgressed',
 ] as const satisfies readonly (keyof FulfillmentEventDataMap)[];
 
 export type FulfillmentCommand =
-  | { type: 'StartFulfillment'; data: FulfillmentCommandDataMap['StartFulfillment']; at: string; carrierChoice?: CarrierChoice }
+  | {
+      type: 'StartFulfillment';
+      data: FulfillmentCommandDataMap['StartFulfillment'];
+      at: string;
+      carrierChoice?: CarrierChoice;
+      /** SKUs of the order made to order (a SKU flag): their parcels wait for the factory's `completed`. */
+      madeToOrderSkus?: string[];
+    }
+  | { type: 'RecordWorkOrderProgress'; orderId: string; workOrderId: string; status: WorkOrderStatus; percent?: number; message?: string; at: string }
   | { type: 'StopFulfillment'; data: FulfillmentCommandDataMap['StopFulfillment']; at: string }
   | { type: 'StartPicking'; shipmentId: string; at: string }
   | { type: 'ScanItem'; shipmentId: string; sku: string; quantity: number; at: string }
@@ -141,6 +154,7 @@ export const FulfillmentErrorCode = {
   ReturnLineInvalid: 'RETURN_LINE_INVALID',
   ReturnNotFound: 'RETURN_NOT_FOUND',
   ReturnQuantityExceeded: 'RETURN_QUANTITY_EXCEEDED',
+  ProductionPending: 'PRODUCTION_PENDING',
 } as const;
 
 /** The stream of an order's fulfilment. */
@@ -167,7 +181,12 @@ export function requiredBySku(lines: readonly ShipmentLineData[]): Record<string
 }
 
 /** Splits an order's allocated lines into one parcel per warehouse (warehouses in id order, so ids are stable). */
-export function splitByWarehouse(orderId: string, lines: FulfillmentCommandDataMap['StartFulfillment']['lines'], generation = 1): FulfillmentStoredDataMap['FulfillmentStarted']['shipments'] {
+export function splitByWarehouse(
+  orderId: string,
+  lines: FulfillmentCommandDataMap['StartFulfillment']['lines'],
+  generation = 1,
+  madeToOrderSkus: readonly string[] = [],
+): FulfillmentStoredDataMap['FulfillmentStarted']['shipments'] {
   const byWarehouse = new Map<string, ShipmentLineData[]>();
   for (const l of lines) {
     const wh = l.warehouseId ?? 'UNALLOCATED';
@@ -175,7 +194,10 @@ export function splitByWarehouse(orderId: string, lines: FulfillmentCommandDataM
     list.push({ lineId: l.lineId, sku: l.sku, quantity: l.quantity });
     byWarehouse.set(wh, list);
   }
-  return [...byWarehouse.keys()].sort().map((warehouseId, i) => ({ shipmentId: shipmentIdOf(orderId, i, generation), warehouseId, lines: byWarehouse.get(warehouseId) ?? [] }));
+  return [...byWarehouse.keys()].sort().map((warehouseId, i) => {
+    const parcel = byWarehouse.get(warehouseId) ?? [];
+    return { shipmentId: shipmentIdOf(orderId, i, generation), warehouseId, lines: parcel, ...(parcel.some((l) => madeToOrderSkus.includes(l.sku)) ? { awaitingProduction: true } : {}) };
+  });
 }
 
 /**
@@ -207,6 +229,12 @@ function shipmentOf(s: OpenFulfillment, shipmentId: string): Shipment {
 }
 
 function refuseIfStopped(sh: Shipment, s: OpenFulfillment, action: string): void {
+  if (sh.status === 'awaiting_production') {
+    refuse(FulfillmentErrorCode.ProductionPending, `cannot ${action}: shipment ${sh.shipmentId} holds made-to-order lines still in production`, {
+      shipmentId: sh.shipmentId,
+      workOrders: s.workOrders.map((w) => ({ workOrderId: w.workOrderId, status: w.status, percent: w.percent })),
+    });
+  }
   if (sh.status === 'stopped') refuse(FulfillmentErrorCode.ShipmentStopped, `cannot ${action}: shipment ${sh.shipmentId} was stopped (${s.stop?.reason ?? 'stopped'})`, { shipmentId: sh.shipmentId, reason: s.stop?.reason ?? null });
   if (sh.status === 'intercept_requested') refuse(FulfillmentErrorCode.InterceptPending, `cannot ${action}: shipment ${sh.shipmentId} must be intercepted (confirm or reject the intercept)`, { shipmentId: sh.shipmentId });
 }
@@ -281,7 +309,7 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
             priority: c.data.priority,
             requiresQc: c.data.requiresQc,
             startedAt: c.at,
-            shipments: splitByWarehouse(orderId, c.data.lines),
+            shipments: splitByWarehouse(orderId, c.data.lines, 1, c.madeToOrderSkus ?? []),
             ...(c.carrierChoice ? { carrierChoice: c.carrierChoice } : {}),
           },
         },
@@ -293,7 +321,7 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
       const events: FulfillmentEvent[] = [{ type: 'FulfillmentStopRequested', data: { orderId, reason: c.data.reason, at: c.at } }];
       if (state.status === 'none') return events;
       for (const sh of state.shipments) {
-        if (sh.status === 'created' || sh.status === 'picking') {
+        if (sh.status === 'awaiting_production' || sh.status === 'created' || sh.status === 'picking') {
           events.push({ type: 'FulfillmentStopped', data: { orderId, reason: c.data.reason, wasPacked: false, shipmentId: sh.shipmentId, warehouseId: sh.warehouseId, lines: sh.lines } });
         } else if (sh.status === 'packed') {
           events.push({ type: 'ShipmentInterceptRequested', data: { orderId, shipmentId: sh.shipmentId, reason: c.data.reason, warehouseId: sh.warehouseId, requestedAt: c.at } });
@@ -407,6 +435,32 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
       if (!freezeOf(s).frozen) refuse(FulfillmentErrorCode.NotFrozen, 'the order is not frozen: nothing to override', { orderId: s.orderId });
       return [{ type: 'FreezeOverridden', data: { orderId: s.orderId, actor: c.actor, reason: c.reason, at: c.at } }];
     }
+    case 'RecordWorkOrderProgress': {
+      // The factory may report before the order reaches fulfilment: the progress waits for it.
+      const s = opened(state, c.orderId);
+      const last = s.workOrders.find((w) => w.workOrderId === c.workOrderId);
+      const rank = { created: 0, in_production: 1, problem: 1, completed: 2 } as const;
+      if (last) {
+        // A repeated or older report changes nothing; completed is final.
+        if (last.status === 'completed') return [];
+        if (rank[c.status] < rank[last.status]) return [];
+        if (c.status === last.status && c.status !== 'problem' && (c.percent ?? 0) <= last.percent) return [];
+        if (c.status === 'problem' && last.status === 'problem' && (c.message ?? null) === last.message) return [];
+      }
+      return [
+        {
+          type: 'WorkOrderProgressed',
+          data: {
+            orderId: s.orderId,
+            workOrderId: c.workOrderId,
+            status: c.status,
+            ...(c.percent !== undefined ? { percent: c.percent } : {}),
+            ...(c.message ? { message: c.message } : {}),
+            at: c.at,
+          },
+        },
+      ];
+    }
     case 'RequestReturn': {
       const s = openOrRefuse(state);
       if (s.returns.some((r) => r.rmaId === c.rmaId)) return [];
@@ -443,14 +497,20 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
   }
 }
 
+/** Every work order reported is completed (at least one reported). */
+function productionDone(s: OpenFulfillment): boolean {
+  return s.workOrders.length > 0 && s.workOrders.every((w) => w.status === 'completed');
+}
+
 function withShipment(s: OpenFulfillment, shipmentId: string, change: (sh: Shipment) => Shipment): OpenFulfillment {
   return { ...s, shipments: s.shipments.map((x) => (x.shipmentId === shipmentId ? change(x) : x)) };
 }
 
-function newShipment(x: { shipmentId: string; warehouseId: string; lines: ShipmentLineData[] }): Shipment {
+function newShipment(x: { shipmentId: string; warehouseId: string; lines: ShipmentLineData[]; awaitingProduction?: boolean }, productionDone = false): Shipment {
+  const { awaitingProduction, ...parcel } = x;
   return {
-    ...x,
-    status: 'created',
+    ...parcel,
+    status: awaitingProduction && !productionDone ? 'awaiting_production' : 'created',
     scanned: {},
     carrier: null,
     waybillNo: null,
@@ -467,7 +527,7 @@ function newShipment(x: { shipmentId: string; warehouseId: string; lines: Shipme
 }
 
 function opened(state: FulfillmentState, orderId: string): OpenFulfillment {
-  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null, generation: 1, pendingRestart: null };
+  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null, generation: 1, pendingRestart: null, workOrders: [] };
 }
 
 export function evolve(state: FulfillmentState, e: FulfillmentEvent): FulfillmentState {
@@ -480,7 +540,7 @@ export function evolve(state: FulfillmentState, e: FulfillmentEvent): Fulfillmen
         requiresQc: e.data.requiresQc,
         startedAt: e.data.startedAt,
         // A restart keeps the stopped parcels (history) and lifts the stop for the new ones.
-        shipments: e.data.generation ? [...s.shipments, ...e.data.shipments.map(newShipment)] : e.data.shipments.map(newShipment),
+        shipments: [...(e.data.generation ? s.shipments : []), ...e.data.shipments.map((x) => newShipment(x, productionDone(s)))],
         carrierChoice: e.data.carrierChoice ?? s.carrierChoice,
         generation: e.data.generation ?? 1,
         stop: e.data.generation ? null : s.stop,
@@ -488,6 +548,12 @@ export function evolve(state: FulfillmentState, e: FulfillmentEvent): Fulfillmen
       };
     case 'FulfillmentRestartPending':
       return { ...s, pendingRestart: e.data };
+    case 'WorkOrderProgressed': {
+      const w = { workOrderId: e.data.workOrderId, status: e.data.status, percent: e.data.status === 'completed' ? 100 : (e.data.percent ?? 0), message: e.data.message ?? null, at: e.data.at };
+      const next = { ...s, workOrders: [...s.workOrders.filter((x) => x.workOrderId !== w.workOrderId), w] };
+      // Production done: parcels waiting for it join the pick list.
+      return productionDone(next) ? { ...next, shipments: next.shipments.map((x) => (x.status === 'awaiting_production' ? { ...x, status: 'created' } : x)) } : next;
+    }
     case 'FulfillmentStopRequested':
       return { ...s, stop: { reason: e.data.reason, at: e.data.at } };
     case 'ShipmentPickingStarted':

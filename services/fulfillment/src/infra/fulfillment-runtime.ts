@@ -153,6 +153,7 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
           topicPrefix: s.topicPrefix,
           handler: fulfillmentCommandHandler(this.handler, (d) =>
             chooseCarrier(this.carrierRules, { province: d.destination?.province, channel: d.channel, grandTotal: d.grandTotal, designatedCarrier: d.designatedCarrier }),
+            s.madeToOrderSkuPrefixes,
           ),
           logger,
         });

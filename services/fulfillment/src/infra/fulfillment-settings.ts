@@ -15,6 +15,10 @@ export interface FulfillmentSettings {
   webhookPollMs: number;
   /** Inventory's REST base URL: returned resellable units are received there. */
   inventoryUrl: string;
+  /** Standard Webhooks secret the factory's MES signs its progress callbacks with; unset: MES callbacks refused. */
+  mesCallbackSecret: string | null;
+  /** SKU prefixes made to order: their parcels wait for the MES's `completed`. */
+  madeToOrderSkuPrefixes: string[];
 }
 
 function int(raw: string | undefined, fallback: number, name: string, min = 0): number {
@@ -42,5 +46,10 @@ export function fulfillmentSettingsFromEnv(env: NodeJS.ProcessEnv = process.env)
     webhookTimeoutMs: int(env.FULFILLMENT_WEBHOOK_TIMEOUT_MS, 10_000, 'FULFILLMENT_WEBHOOK_TIMEOUT_MS', 100),
     webhookPollMs: int(env.FULFILLMENT_WEBHOOK_POLL_MS, 500, 'FULFILLMENT_WEBHOOK_POLL_MS'),
     inventoryUrl: env.INVENTORY_URL?.trim() || 'http://127.0.0.1:3002',
+    mesCallbackSecret: env.MES_CALLBACK_SECRET?.trim() || null,
+    madeToOrderSkuPrefixes: (env.FULFILLMENT_MADE_TO_ORDER_SKUS ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
   };
 }

@@ -349,6 +349,11 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
           en: `Return ${e.data.rmaId} received: ${e.data.lines.map((l) => `${l.sku}x${l.quantity} (${l.condition === 'resellable' ? 'restocked' : 'written off'})`).join(', ')}`,
         },
       };
+    case 'WorkOrderProgressed': {
+      const st = { created: { zh: '已建工单', en: 'created' }, in_production: { zh: '生产中', en: 'in production' }, completed: { zh: '生产完成', en: 'completed' }, problem: { zh: '生产异常', en: 'problem' } }[e.data.status];
+      const pct = e.data.percent !== undefined && e.data.status === 'in_production' ? ` ${e.data.percent}%` : '';
+      return { what: { zh: `工厂工单 ${e.data.workOrderId}：${st.zh}${pct}`, en: `Work order ${e.data.workOrderId}: ${st.en}${pct}` }, why: reason(e.data.message) };
+    }
     // ---- notification.events.v1 (what the customer or staff were told, and on which channel)
     case 'NotificationSent': {
       const c = labelOf(NOTIFICATION_CHANNEL_LABELS, e.data.channel);

@@ -339,6 +339,7 @@ describe('events of other contexts -> timeline only', () => {
     NotificationSuppressed: { data: { notificationId: 'n-3', orderId: 'o-1', channel: 'sms', template: 'order_paid', templateVersion: 1, ruleId: 'r', rulesVersion: 'v1', recipientKind: 'customer', recipientMasked: '138****5678', triggerEventId: 'e-1', triggerEventType: 'OrderPaid', reason: 'opted_out', suppressedAt: T0 }, zh: '未发送通知（短信，order_paid）', en: 'Notification not sent (SMS, order_paid)', whyZh: '顾客已退订该渠道' },
     ReturnRequested: { data: { orderId: 'o-1', shipmentId: 's-1', rmaId: 'RMA-1', warehouseId: 'WH-1', lines: [{ sku: 'A', quantity: 1 }], reason: '七天无理由', at: T0 }, zh: '退货申请 RMA-1：A×1', en: 'Return RMA-1 opened: Ax1', whyZh: '七天无理由' },
     ReturnReceived: { data: { orderId: 'o-1', shipmentId: 's-1', rmaId: 'RMA-1', warehouseId: 'WH-1', lines: [{ sku: 'A', quantity: 1, condition: 'resellable' }], at: T0 }, zh: '退货已入库 RMA-1：A×1（可售，回库）', en: 'Return RMA-1 received: Ax1 (restocked)' },
+    WorkOrderProgressed: { data: { orderId: 'o-1', workOrderId: 'WO-1', status: 'in_production', percent: 60, message: '待抛光', at: T0 }, zh: '工厂工单 WO-1：生产中 60%', en: 'Work order WO-1: in production 60%', whyZh: '待抛光' },
   };
   for (const [type, c] of Object.entries(cases) as [TrackedEventType, { data: never; zh: string; en: string; whyZh?: string }][]) {
     forType(type, 'adds a readable timeline line and leaves the summary and stage durations alone', () => {

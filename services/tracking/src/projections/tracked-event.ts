@@ -38,7 +38,7 @@ const APPROVAL_TYPES: Record<keyof ApprovalEventDataMap, true> = {
 const FULFILLMENT_TYPES: Record<keyof FulfillmentEventDataMap, true> = {
   ShipmentPacked: true, ShipmentShipped: true, ShipmentDelivered: true, FulfillmentStopped: true,
   ShipmentInterceptRequested: true, ShipmentTrackingUpdated: true, ShipmentCarrierException: true, FreezeOverridden: true,
-  ReturnRequested: true, ReturnReceived: true,
+  ReturnRequested: true, ReturnReceived: true, WorkOrderProgressed: true,
 };
 const NOTIFICATION_TYPES: Record<keyof NotificationEventDataMap, true> = { NotificationSent: true, NotificationFailed: true, NotificationSuppressed: true };
 const ORDER_TYPES = new Set<string>(ORDER_EVENT_TYPES);

@@ -7,6 +7,8 @@ import type { ShipmentAction, ShipmentView } from '../../application/fulfillment
 import { FulfillmentApi } from '../fulfillment-api';
 
 const STATUS: Record<ShipmentView['status'], fulfillmentV1.ShipmentStatus> = {
+  // Waiting for the factory is still "not packed yet" for gRPC clients (REST shows the exact status).
+  awaiting_production: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_PENDING,
   created: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_PENDING,
   picking: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_PICKING,
   packed: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_PACKED,

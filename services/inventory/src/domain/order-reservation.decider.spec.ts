@@ -53,6 +53,12 @@ describe('order reservation', () => {
     spec.given([confirmed(), { type: 'ReservationCommitted', ...o, reservationId: 'r1', allocations }]).when({ type: 'CommitReservation', ...o }).then([]);
   });
 
+  it('records a shipment after a release (cancelled or refunded while packed, shipped anyway) as a commitment of the released units', () => {
+    const released: OrderReservationEvent = { type: 'ReservationReleased', ...o, reservationId: 'r1', allocations, reason: 'cancelled' };
+    spec.given([confirmed(), released]).when({ type: 'CommitReservation', ...o }).then([{ type: 'ReservationCommitted', ...o, reservationId: 'r1', allocations, afterRelease: true }]);
+    spec.given([confirmed(), released, { type: 'ReservationCommitted', ...o, reservationId: 'r1', allocations, afterRelease: true }]).when({ type: 'CommitReservation', ...o }).then([]);
+  });
+
   it('refuses to commit a reservation that is not open', () => {
     spec.given([]).when({ type: 'CommitReservation', ...o }).thenThrows({ code: 'RESERVATION_NOT_OPEN' });
     spec.given([{ type: 'ReservationRefused', ...o, missing }]).when({ type: 'CommitReservation', ...o }).thenThrows({ code: 'RESERVATION_NOT_OPEN' });

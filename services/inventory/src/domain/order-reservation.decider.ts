@@ -56,7 +56,8 @@ export type OrderReservationEvent =
   | ({ type: 'ReservationRefused'; missing: MissingStock[] } & At)
   | ({ type: 'ReservationExpiryCleared'; reservationId: string } & At)
   | ({ type: 'ReservationReleased'; reservationId: string; allocations: LineAllocation[]; reason: ReleaseReason } & At)
-  | ({ type: 'ReservationCommitted'; reservationId: string; allocations: LineAllocation[] } & At);
+  /** `afterRelease`: the parcel shipped although the reservation had been released (cancel/refund while packed). */
+  | ({ type: 'ReservationCommitted'; reservationId: string; allocations: LineAllocation[]; afterRelease?: true } & At);
 
 export type OrderReservationEventType = OrderReservationEvent['type'];
 export const ORDER_RESERVATION_EVENT_TYPES: readonly OrderReservationEventType[] = [
@@ -114,6 +115,11 @@ function decide(command: OrderReservationCommand, state: OrderReservationState):
       return [{ type: 'ReservationReleased', ...at(command), reservationId: state.reservationId, allocations: state.allocations, reason: 'expired' }];
     case 'CommitReservation':
       if (state.status === 'committed') return [];
+      // Cancelled or refunded while packed, and the parcel shipped anyway: the released units left
+      // the warehouse all the same, so the commitment is recorded (the ledgers take them off on_hand).
+      if (state.status === 'released') {
+        return [{ type: 'ReservationCommitted', ...at(command), reservationId: state.reservationId, allocations: state.allocations, afterRelease: true }];
+      }
       if (state.status !== 'reserved') {
         throw new DomainError('RESERVATION_NOT_OPEN', `order ${command.orderId} has no open reservation to commit (status ${state.status})`, { status: state.status });
       }

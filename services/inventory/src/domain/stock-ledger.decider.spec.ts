@@ -120,6 +120,19 @@ describe('stock ledger: release and commit', () => {
     ]);
   });
 
+  it('a shipment after the release takes the released units off on_hand (available may go negative); reserved untouched', () => {
+    const released = stockLedgerDecider.decide({ type: 'ReleaseOrder', ...ref, orderId: 'o1', reason: 'cancelled' }, fold(stockLedgerDecider, history));
+    const shipped = stockLedgerDecider.decide(
+      { type: 'ShipReleasedLines', ...ref, orderId: 'o1', reservationId: 'r-o1', lines: [{ lineId: 'l1', quantity: 3 }, { lineId: 'l2', quantity: 2 }] },
+      fold(stockLedgerDecider, [...history, ...released]),
+    );
+    expect(shipped).toEqual([
+      { type: 'StockShippedAfterRelease', ...ref, orderId: 'o1', reservationId: 'r-o1', lineId: 'l1', quantity: 3 },
+      { type: 'StockShippedAfterRelease', ...ref, orderId: 'o1', reservationId: 'r-o1', lineId: 'l2', quantity: 2 },
+    ]);
+    expect(levelsOf(fold(stockLedgerDecider, [...history, ...released, ...shipped]))).toEqual({ onHand: 5, reserved: 1, available: 4, backordered: 0 });
+  });
+
   it('releasing an order with nothing open changes nothing', () => {
     spec.given(history).when({ type: 'ReleaseOrder', ...ref, orderId: 'o9', reason: 'cancelled' }).then([]);
   });

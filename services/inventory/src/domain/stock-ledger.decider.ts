@@ -63,6 +63,8 @@ export type StockLedgerCommand =
     } & LedgerRef)
   | ({ type: 'ReleaseOrder'; orderId: string; reason: ReleaseReason } & LedgerRef)
   | ({ type: 'CommitOrder'; orderId: string } & LedgerRef)
+  /** The parcel of an order whose reservation was released left anyway: its units leave on_hand. */
+  | ({ type: 'ShipReleasedLines'; orderId: string; reservationId: string; lines: { lineId: string; quantity: number }[] } & LedgerRef)
   | ({ type: 'RecountReserved' } & LedgerRef);
 
 interface LedgerEventBase {
@@ -78,6 +80,8 @@ export type StockLedgerEvent =
   | ({ type: 'StockLineReserved'; orderId: string; reservationId: string; lineId: string; quantity: number; expiresAt?: string } & LedgerEventBase)
   | ({ type: 'StockLineReleased'; orderId: string; reservationId: string; lineId: string; quantity: number; reason: ReleaseReason } & LedgerEventBase)
   | ({ type: 'StockLineCommitted'; orderId: string; reservationId: string; lineId: string; quantity: number } & LedgerEventBase)
+  /** Units shipped although their reservation had been released (cancel/refund while packed): on_hand drops, available may go negative. */
+  | ({ type: 'StockShippedAfterRelease'; orderId: string; reservationId: string; lineId: string; quantity: number } & LedgerEventBase)
   | ({ type: 'ReservedRecounted'; previous: number; corrected: number } & LedgerEventBase);
 
 export type StockLedgerEventType = StockLedgerEvent['type'];
@@ -88,6 +92,7 @@ export const STOCK_LEDGER_EVENT_TYPES: readonly StockLedgerEventType[] = [
   'StockLineReserved',
   'StockLineReleased',
   'StockLineCommitted',
+  'StockShippedAfterRelease',
   'ReservedRecounted',
 ];
 
@@ -238,6 +243,17 @@ function decide(command: StockLedgerCommand, state: StockLedgerState): StockLedg
         lineId: r.lineId,
         quantity: r.quantity,
       }));
+    case 'ShipReleasedLines':
+      return command.lines
+        .filter((l) => l.quantity > 0)
+        .map((l) => ({
+          type: 'StockShippedAfterRelease' as const,
+          ...base(command),
+          orderId: command.orderId,
+          reservationId: command.reservationId,
+          lineId: l.lineId,
+          quantity: l.quantity,
+        }));
     case 'RecountReserved': {
       const corrected = openReservedSum(state);
       if (state.status === 'empty' || corrected === state.reserved) return [];
@@ -282,6 +298,8 @@ function evolve(state: StockLedgerState, event: StockLedgerEvent): StockLedgerSt
         reserved: s.reserved - event.quantity,
         reservations: removeLine(s.reservations, event.orderId, event.lineId),
       };
+    case 'StockShippedAfterRelease':
+      return { ...s, onHand: s.onHand - event.quantity };
     case 'ReservedRecounted':
       return { ...s, reserved: event.corrected };
     default:

@@ -196,12 +196,12 @@ function distinctLedgers(allocations: LineAllocation[]): { sku: string; warehous
   return [...groupByLedger(allocations).values()].map((g) => ({ sku: g[0].sku, warehouseId: g[0].warehouseId }));
 }
 
-export type EndOutcome = { kind: 'released' | 'committed'; allocations: LineAllocation[]; reason?: ReleaseReason } | { kind: 'nothing_to_do' };
+export type EndOutcome = { kind: 'released' | 'committed'; allocations: LineAllocation[]; reason?: ReleaseReason; afterRelease?: true } | { kind: 'nothing_to_do' };
 
 function endReservation(
   orderEvents: OrderReservationEvent[],
   access: LedgerAccess,
-  toLedger: (ledger: { sku: string; warehouseId: string }) => Parameters<typeof stockLedgerDecider.decide>[0],
+  toLedger: (ledger: { sku: string; warehouseId: string }, ended: Extract<OrderReservationEvent, { type: 'ReservationReleased' | 'ReservationCommitted' }>) => Parameters<typeof stockLedgerDecider.decide>[0],
 ): ProcessResult<EndOutcome> {
   const ended = orderEvents.find((e) => e.type === 'ReservationReleased' || e.type === 'ReservationCommitted');
   if (!ended || (ended.type !== 'ReservationReleased' && ended.type !== 'ReservationCommitted')) {
@@ -209,11 +209,11 @@ function endReservation(
   }
   const ledgerEvents: StockLedgerEvent[] = [];
   for (const l of distinctLedgers(ended.allocations)) {
-    ledgerEvents.push(...stockLedgerDecider.decide(toLedger(l), access.ledger(l.sku, l.warehouseId)));
+    ledgerEvents.push(...stockLedgerDecider.decide(toLedger(l, ended), access.ledger(l.sku, l.warehouseId)));
   }
   return ended.type === 'ReservationReleased'
     ? { outcome: { kind: 'released', allocations: ended.allocations, reason: ended.reason }, orderEvents, ledgerEvents }
-    : { outcome: { kind: 'committed', allocations: ended.allocations }, orderEvents, ledgerEvents };
+    : { outcome: { kind: 'committed', allocations: ended.allocations, ...(ended.afterRelease ? { afterRelease: true as const } : {}) }, orderEvents, ledgerEvents };
 }
 
 /** Cancel or refund before shipment: the order's units go back to available. Releasing twice does nothing. */
@@ -228,8 +228,23 @@ export function expireOrder(request: { orderId: string; at: string }, order: Ord
   return endReservation(orderEvents, access, (l) => ({ type: 'ReleaseOrder', ...l, orderId: request.orderId, reason: 'expired', at: request.at }));
 }
 
-/** Shipment: the reserved units leave on_hand for good. Committing twice does nothing. */
+/**
+ * Shipment: the reserved units leave on_hand for good. Committing twice does nothing. A shipment of
+ * an order whose reservation was released (cancelled/refunded while packed, shipped anyway) takes
+ * the released units off on_hand too (StockShippedAfterRelease): available may go negative.
+ */
 export function commitOrder(request: { orderId: string; at: string }, order: OrderReservationState, access: LedgerAccess): ProcessResult<EndOutcome> {
   const orderEvents = orderReservationDecider.decide({ type: 'CommitReservation', orderId: request.orderId, at: request.at }, order);
-  return endReservation(orderEvents, access, (l) => ({ type: 'CommitOrder', ...l, orderId: request.orderId, at: request.at }));
+  return endReservation(orderEvents, access, (l, ended) =>
+    ended.type === 'ReservationCommitted' && ended.afterRelease
+      ? {
+          type: 'ShipReleasedLines',
+          ...l,
+          orderId: request.orderId,
+          reservationId: ended.reservationId,
+          lines: ended.allocations.filter((a) => a.sku === l.sku && a.warehouseId === l.warehouseId).map((a) => ({ lineId: a.lineId, quantity: a.quantity })),
+          at: request.at,
+        }
+      : { type: 'CommitOrder', ...l, orderId: request.orderId, at: request.at },
+  );
 }

@@ -5,7 +5,7 @@ import { grpcClient, unary } from '@flowline/platform';
 import { kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, Cluster, eventually } from './support/cluster';
+import { call, Cluster, eventually, type Body } from './support/cluster';
 
 /*
  * Two approval processes on ONE database (two replicas), commands sent on approval.commands.v1 as
@@ -42,10 +42,10 @@ async function requestApproval(chain: string, grandTotal = 1_288_000): Promise<s
   return orderId;
 }
 
-async function approvalOf(orderId: string, until: (a: Record<string, any>) => boolean, what: string, timeoutMs = 60_000): Promise<Record<string, any>> {
+async function approvalOf(orderId: string, until: (a: Body) => boolean, what: string, timeoutMs = 60_000): Promise<Body> {
   return eventually(what, async () => {
     const r = await call(A(), 'GET', `/api/approvals?orderId=${orderId}`);
-    const a = r.json?.items?.[0] as Record<string, any> | undefined;
+    const a = r.json?.items?.[0] as Body | undefined;
     return a && until(a) ? a : undefined;
   }, timeoutMs);
 }
@@ -90,7 +90,7 @@ describe('durable approval timers with two instances', () => {
     }
     // The board sees the escalated steps in its inbox, red (past the SLA).
     const board = await call(A(), 'GET', '/api/approvals/inbox', undefined, as('u-board-1', 'board'));
-    for (const a of escalated) expect(board.json!.items.find((i: { approvalId: string }) => i.approvalId === a.approvalId)).toMatchObject({ sla: 'red', escalated: true, via: ['role:board'] });
+    for (const a of escalated) expect(board.json.items.find((i: { approvalId: string }) => i.approvalId === a.approvalId)).toMatchObject({ sla: 'red', escalated: true, via: ['role:board'] });
 
     // Each remind and escalate job ran exactly once, on one of the two instances.
     const { rows } = await pool.query<{ job_key: string; runs: number; instances: string[]; outcomes: string[] }>(
@@ -119,12 +119,12 @@ describe('durable approval timers with two instances', () => {
   it('"all of" quorum: both named designers must approve; each inbox shows only what its owner still has to decide', async () => {
     const orderId = await requestApproval('board-review');
     const a = await approvalOf(orderId, (x) => x.currentStep === 'board', 'board review started');
-    const inboxOf = async (id: string) => (await call(A(), 'GET', '/api/approvals/inbox', undefined, as(id, 'designer'))).json!.items.map((i: { approvalId: string }) => i.approvalId);
+    const inboxOf = async (id: string) => (await call(A(), 'GET', '/api/approvals/inbox', undefined, as(id, 'designer'))).json.items.map((i: { approvalId: string }) => i.approvalId);
     expect(await inboxOf('u-d1')).toContain(a.approvalId);
     expect(await inboxOf('u-d2')).toContain(a.approvalId);
     const first = await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, { comment: '同意' }, as('u-d1', 'designer'));
     expect(first.json).toMatchObject({ status: 'pending', currentStep: 'board' });
-    expect(first.json!.steps[0].slots).toMatchObject([{ principal: 'user:u-d1', approvedBy: 'u-d1' }, { principal: 'user:u-d2', approvedBy: null }]);
+    expect(first.json.steps[0].slots).toMatchObject([{ principal: 'user:u-d1', approvedBy: 'u-d1' }, { principal: 'user:u-d2', approvedBy: null }]);
     expect(await inboxOf('u-d1')).not.toContain(a.approvalId);
     const again = await call(B(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d1', 'designer'));
     expect(again.json).toMatchObject({ code: 'APPROVAL_ALREADY_VOTED' });
@@ -139,7 +139,7 @@ describe('durable approval timers with two instances', () => {
     const delegated = await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/delegate`, { to: 'u-d3', reason: '出差' }, as('u-d2', 'designer'));
     expect(delegated.status, JSON.stringify(delegated.json)).toBe(200);
     const inbox = await call(A(), 'GET', '/api/approvals/inbox', undefined, as('u-d3', 'designer'));
-    expect(inbox.json!.items.find((i: { approvalId: string }) => i.approvalId === a.approvalId)).toMatchObject({ via: ['user:u-d3'] });
+    expect(inbox.json.items.find((i: { approvalId: string }) => i.approvalId === a.approvalId)).toMatchObject({ via: ['user:u-d3'] });
     expect((await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d2', 'designer'))).json).toMatchObject({ code: 'APPROVAL_NOT_AN_APPROVER' });
     await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d1', 'designer'));
     expect((await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d3', 'designer'))).json).toMatchObject({ status: 'granted' });

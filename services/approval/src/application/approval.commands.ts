@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import type { Actor, ApprovalCommand, ApprovalState } from '../domain/approval.decider';
 import { ApprovalErrors } from '../domain/approval.errors';
 import { computeChange, freezeCheck, type ChangeRequestInput } from '../domain/change-request';
-import { requestCommand } from '../infra/approval-runtime';
+import { requestCommand } from './approval.requests';
 import { DomainError } from '@flowline/domain';
 
 /** Who may raise an order change request. */

@@ -2,9 +2,14 @@ import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
 import { createTestDatabase, kafkaBrokers, uniqueSuffix } from '@flowline/testing';
 import { createKafka } from '@flowline/messaging';
 
+/** A JSON reply of a service under test, read loosely (the tests assert its shape). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies are checked by the assertions, not by the type
+export type Body = Record<string, any>;
+
 export interface CallResult {
   status: number;
-  json: Record<string, any> | null;
+  /** The parsed reply ({} when the body was empty). */
+  json: Body;
 }
 
 export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<CallResult> {
@@ -14,7 +19,7 @@ export async function call(base: string, method: string, path: string, body?: un
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, any>) : null };
+  return { status: res.status, json: text ? (JSON.parse(text) as Body) : {} };
 }
 
 /** Polls `probe` until it returns a value (not undefined), or fails naming `what`. */

@@ -127,13 +127,14 @@ beforeAll(async () => {
   // Two instances of the service: one database, one consumer group.
   // Tracking reads notification.events.v1 into the order's timeline.
   const trackingEnv = { DATABASE_URL: trackingDb.url, KAFKA_BROKERS: env.KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3', TRACKING_CONSUMER_GROUP: `tracking-${group}` };
-  const [a, b, t] = await Promise.all([startServiceProcess({ service: 'notification', env }), startServiceProcess({ service: 'notification', env }), startServiceProcess({ service: 'tracking', env: trackingEnv })]);
+  const [a, b, t] = await Promise.all([startServiceProcess({ service: 'notification', env, readyTimeoutMs: 150_000 }), startServiceProcess({ service: 'notification', env, readyTimeoutMs: 150_000 }), startServiceProcess({ service: 'tracking', env: trackingEnv, readyTimeoutMs: 150_000 })]);
   procs.push(a, b);
   tracking = t;
   publisher = new EventPublisher({ kafka, topicPrefix: prefix });
   await publisher.connect();
   await setClock(NOON);
-});
+  // Three processes booting on a shared two-core machine: allow for load.
+}, 240_000);
 
 afterAll(async () => {
   if (process.env.NOTIFICATION_E2E_LOG) for (const [i, p] of procs.entries()) require('node:fs').writeFileSync(`${process.env.NOTIFICATION_E2E_LOG}.${i}`, p.output());
@@ -396,6 +397,18 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
       });
       expect(rows.find((n) => n.channel === 'webhook')).toMatchObject({ status: 'dead', lastCode: 'HTTP_503', attempts: 5, recipientMasked: '赵强' });
       expect(wecom.accepted().filter((r) => String(r.text).includes('JD-900007'))).toMatchObject([{ text: '**库存不足**\n订单 JD-900007 库存不足：TEA-LJ-250 2/0' }]);
+      // Both instances' /metrics together count the dead letter once and the 4 retries before it.
+      const count = async (outcome: string) => {
+        let total = 0;
+        for (const p of procs) {
+          const text = await (await fetch(`${p.httpUrl}/metrics`)).text();
+          const m = new RegExp(`^flowline_notification_attempts_total\\{channel="webhook",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text);
+          total += m ? Number(m[1]) : 0;
+        }
+        return total;
+      };
+      expect(await count('dead')).toBe(1);
+      expect(await count('retry')).toBe(4);
     } finally {
       await fetch(`${webhook.url}/__inbox`, { method: 'DELETE' });
     }

@@ -29,6 +29,7 @@ export interface DispatcherDeps {
   /** How long a message rendered at send time waits for its order's facts before rendering without them (default 60 s). */
   factsWaitMs?: number;
   log?: { warn(m: string): void };
+  metrics?: { attempt(channel: string, outcome: string): void; sent(channel: string, seconds: number): void };
 }
 
 /**
@@ -134,8 +135,10 @@ export class Dispatcher {
         await NotificationStore.defer(this.deps.pool, n.notificationId, deferUntil);
         return;
       }
+      const started = performance.now();
       try {
         outcome = await adapter.send({ notificationId: n.notificationId, channel: n.channel, address: n.address, locale: n.locale, message: n.message });
+        this.deps.metrics?.sent(n.channel, (performance.now() - started) / 1000);
       } catch (e) {
         outcome = { ok: false, transient: true, code: 'ADAPTER_ERROR', message: (e as Error).message };
       }
@@ -165,6 +168,7 @@ export class Dispatcher {
           break;
       }
       await client.query('COMMIT');
+      this.deps.metrics?.attempt(n.channel, decision.status);
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw e;

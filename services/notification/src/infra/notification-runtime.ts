@@ -16,6 +16,7 @@ import type { EmailAdapter } from './channels/email.adapter';
 import { loadNotificationConfig, readEmailLayout, type NotificationConfig } from './notification-config';
 import { notificationSettingsFromEnv, type NotificationSettings } from './notification-settings';
 import { migrateNotification, NotificationStore } from './notification-store';
+import { notificationMetrics } from './notification.metrics';
 
 /** Topics whose events may trigger a notification. */
 export const CONSUMED_TOPICS = [Topics.orderEvents, Topics.approvalEvents, Topics.fulfillmentEvents, Topics.inventoryEvents];
@@ -71,6 +72,7 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
       newId: () => this.newId(),
       robotLimit: { perMinute: this.settings.dingtalkPerMinute },
       config: () => this.config,
+      metrics: notificationMetrics(),
       log: this.log,
     });
     this.log.log(`rules ${this.config.rules.version}, templates ${this.config.templates.version} (${this.config.hash}); channels: ${Object.keys(adapters).join(', ')}`);

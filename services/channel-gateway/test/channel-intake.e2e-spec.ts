@@ -156,6 +156,11 @@ describe('file imports into order-intake', () => {
   it('a re-import of the same file is a no-op; a re-export with 交易关闭 after payment refunds the order and releases its stock', async () => {
     const again = await upload('pinduoduo', 'pinduoduo.gb18030.csv', fixture('pinduoduo.gb18030.csv'));
     expect(again.json).toMatchObject({ ordersSeen: 3, imported: 0, duplicates: 3, updated: 0 });
+    // A dry run of a changed export reports what would change and changes nothing.
+    const changed = iconv.decode(fixture('pinduoduo.gb18030.csv'), 'gb18030').replace('待发货', '未发货，退款成功').replace('无售后或售后取消', '退款成功');
+    const dry = await upload('pinduoduo', 'pdd-dry.csv', iconv.encode(changed, 'gb18030'), { dryRun: true });
+    expect(dry.json).toMatchObject({ dryRun: true, ordersSeen: 3, imported: 0, updated: 1, duplicates: 2 });
+    expect((await gw('GET', `/api/imports/${dry.json.runId}`)).status).toBe(404);
 
     const { orderId } = await orderOf('pinduoduo', '251125-061234567890123');
     await eventually('reservation of the paid PDD order', async () => {

@@ -121,6 +121,16 @@ describe('sales figures from the projected facts (hand-computed, duplicates appl
     expect((await sales('sku')).rows).toEqual([row('SKU-A', 2, 3, 3000, 0), row('SKU-B', 2, 3, 9000, 3000)]);
   });
 
+  it('fills day, hour and weekday buckets without sales with zero rows when asked (chart axes)', async () => {
+    const days = (await get<SalesReport>(`/api/analytics/sales?by=day&fill=true&${RANGE}`)).body.rows;
+    expect(days.map((d) => [d.key, d.orders])).toEqual([
+      ['2026-06-01', 2], ['2026-06-02', 0], ['2026-06-03', 1], ['2026-06-04', 0], ['2026-06-05', 0], ['2026-06-06', 0], ['2026-06-07', 0],
+    ]);
+    expect(days[1]).toEqual({ key: '2026-06-02', orders: 0, units: 0, revenue: 0, refunds: 0, net: 0, aov: 0 });
+    expect((await get<SalesReport>(`/api/analytics/sales?by=hour&fill=true&${RANGE}`)).body.rows).toHaveLength(24);
+    expect((await get<SalesReport>(`/api/analytics/sales?by=weekday&fill=true&${RANGE}`)).body.rows.map((r) => r.orders)).toEqual([2, 0, 1, 0, 0, 0, 0]);
+  });
+
   it('filters by channel and refuses a bad dimension or range with 400 naming the field', async () => {
     const tb = (await get<SalesReport>(`/api/analytics/sales?by=day&channel=taobao&${RANGE}`)).body;
     expect(tb.total).toEqual(row('total', 2, 5, 11000, 3000));

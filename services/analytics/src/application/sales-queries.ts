@@ -35,6 +35,27 @@ export interface SalesFilter {
   to: string;
   channel?: string;
   shopId?: string;
+  /** Day, hour and weekday buckets without sales as zero rows (a chart's continuous axis). */
+  fill?: boolean;
+}
+
+const zero = (key: string): SalesRow => ({ key, orders: 0, units: 0, revenue: 0, refunds: 0, net: 0, aov: 0 });
+
+/** Every bucket key of a time dimension over [from, to) in `timeZone`; null for the other dimensions. */
+export function bucketKeys(by: SalesDimension, from: string, to: string, timeZone: string): string[] | null {
+  if (by === 'hour') return Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
+  if (by === 'weekday') return ['1', '2', '3', '4', '5', '6', '7'];
+  if (by !== 'day') return null;
+  const local = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
+  const first = local(Date.parse(from));
+  const last = local(Date.parse(to) - 1);
+  const keys: string[] = [];
+  for (let d = Date.parse(`${first}T00:00:00Z`); keys.length <= 1_100; d += 86_400_000) {
+    const key = new Date(d).toISOString().slice(0, 10);
+    keys.push(key);
+    if (key >= last) break;
+  }
+  return keys;
 }
 
 /**
@@ -73,7 +94,12 @@ export class SalesQueries {
                   sum(CASE WHEN o."items_total" > 0 THEN round(o."refunded_amount"::numeric * (l."quantity" * l."unit_price" - l."line_discount") / o."items_total") ELSE 0 END)::bigint AS refunds
              FROM o JOIN ${table(s, 'order_line')} l ON l."order_id" = o."order_id" GROUP BY 1 ORDER BY 1`
         : `WITH o AS (${paid}) SELECT ${keys[by]} AS key, ${agg} FROM o GROUP BY 1 ORDER BY 1`;
-    const rows = (await this.pool.query(rowsSql, params)).rows.map(toRow);
+    let rows = (await this.pool.query(rowsSql, params)).rows.map(toRow);
+    const buckets = f.fill ? bucketKeys(by, f.from, f.to, this.timeZone) : null;
+    if (buckets) {
+      const got = new Map(rows.map((r) => [r.key, r]));
+      rows = buckets.map((k) => got.get(k) ?? zero(k));
+    }
     const [t] = (await this.pool.query(`WITH o AS (${paid}) SELECT 'total' AS key, ${agg}, min(o."currency") AS currency FROM o`, params)).rows;
     const [r] = (
       await this.pool.query(

@@ -599,6 +599,8 @@ export interface operations {
                 /** @description Bucket by: day, hour, weekday (1 = Monday), channel, shop, sku or province */
                 by: "day" | "hour" | "weekday" | "channel" | "shop" | "sku" | "province";
                 channel?: "taobao" | "tmall" | "jd" | "pinduoduo" | "douyin" | "web" | "offline" | "api";
+                /** @description day/hour/weekday: buckets without sales as zero rows (continuous chart axis) */
+                fill?: boolean;
                 /** @description Placed at or after (ISO-8601); paid orders only */
                 from: string;
                 shopId?: string;

@@ -12,6 +12,6 @@ export class SalesController {
   @Get('sales')
   @ApiOperation({ summary: 'Revenue, orders, units, AOV, refunds and net (fen) by day/hour/weekday/channel/shop/SKU/province, with the repeat-purchase rate' })
   sales(@Query() q: SalesQueryDto): Promise<SalesReport> {
-    return this.runtime.sales.sales(q.by, { from: q.from, to: q.to, channel: q.channel, shopId: q.shopId });
+    return this.runtime.sales.sales(q.by, { from: q.from, to: q.to, channel: q.channel, shopId: q.shopId, fill: q.fill });
   }
 }

@@ -1,7 +1,7 @@
 import { CHANNELS } from '@flowline/contracts';
 import { SETTLEMENT_PLATFORMS, type SettlementPlatform } from '../../../domain/reconciliation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { SALES_DIMENSIONS, type SalesDimension } from '../../../application/sales-queries';
 
@@ -15,6 +15,12 @@ export class SalesQueryDto {
 
   @ApiPropertyOptional({ enum: CHANNELS }) @IsOptional() @IsIn(CHANNELS as unknown as string[]) channel?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) shopId?: string;
+
+  @ApiPropertyOptional({ description: 'day/hour/weekday: buckets without sales as zero rows (continuous chart axis)', default: false })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  fill?: boolean;
 }
 
 export class ChecksumQueryDto {

@@ -160,6 +160,21 @@ describe('order process manager through Kafka', () => {
     expect((await peer.waitFor('StopFulfillment', order.orderId)).envelope.data).toEqual({ orderId: order.orderId, reason: '七天无理由' });
   });
 
+  it('packed, cancelled, then shipped anyway -> exception SHIPPED_AFTER_CANCEL and CommitStock (inventory takes the released units off stock)', async () => {
+    const order = await placeAndPay();
+    await reserve(order);
+    await peer.waitFor('StartFulfillment', order.orderId);
+    await peer.publish(Topics.fulfillmentEvents, 'ShipmentPacked', { orderId: order.orderId, shipmentId: 'SHP-C', waybillNo: 'SF5566' });
+    await untilStage(order.orderId, 'packed');
+    expect((await http(svc, 'POST', `/api/orders/${order.orderId}/cancel`, { reason: '买家取消' })).json.stage).toBe('cancelled');
+    await peer.waitFor('ReleaseStock', order.orderId);
+    await peer.publish(Topics.fulfillmentEvents, 'ShipmentShipped', { orderId: order.orderId, shipmentId: 'SHP-C', carrier: '顺丰', trackingNumber: 'SF5566' });
+    const flagged = await eventually(() => stageOf(order.orderId), (o) => o.exception !== null);
+    expect(flagged.stage).toBe('cancelled');
+    expect(flagged.exception).toMatchObject({ code: 'SHIPPED_AFTER_CANCEL' });
+    expect((await peer.waitFor('CommitStock', order.orderId)).envelope.data).toEqual({ orderId: order.orderId });
+  });
+
   it('a blocked customer is put on hold by rule on arrival and is not reserved until released', async () => {
     const order = await placeAndPay({ customer: aCustomer({ tags: ['blocked'] }) });
     const held = await eventually(() => stageOf(order.orderId), (o) => o.hold !== null);

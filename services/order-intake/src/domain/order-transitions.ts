@@ -149,6 +149,9 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   // Terminal. A cancelled order that had been paid owes the money back; finance records it here.
   t('cancelled',          'RecordRefunded',        'cancelled',         'exit',    'refundOwed'),
   t('cancelled',          'RefuseChange',          'cancelled',         'record'),
+  // A parcel that shipped although the order was cancelled (SHIPPED_AFTER_CANCEL) needs a person.
+  t('cancelled',          'FlagException',         'cancelled',         'flag',    'exceptionAbsent'),
+  t('cancelled',          'ResolveException',      'cancelled',         'flag',    'exceptionPresent'),
 ];
 
 const index = new Map<string, Transition>(ORDER_TRANSITIONS.map((row) => [`${row.from}|${row.command}`, row]));

@@ -100,6 +100,19 @@ describe('order process policy: the happy path', () => {
     expect(types(delivered(true))).toEqual(['order:RecordDelivered']);
   });
 
+  it('cancelled while packed and shipped anyway -> exception SHIPPED_AFTER_CANCEL and inventory takes the units off stock; a cancel before packing too', () => {
+    const shipped = { context: 'fulfillment' as const, type: 'ShipmentShipped' as const, data: { orderId: ORDER_ID, shipmentId: 'SHP-1', carrier: 'SF', trackingNumber: 'SF123' } };
+    const steps = run(shipped, [...eventsTo('packed'), ev.cancelled('packed')]);
+    expect(types(steps)).toEqual(['order:FlagException', 'send:CommitStock']);
+    expect(steps[0]).toMatchObject({ command: { data: { code: 'SHIPPED_AFTER_CANCEL', details: { stageAtCancel: 'packed', shipmentId: 'SHP-1', trackingNumber: 'SF123' } } } });
+    // The order decider accepts the flag on a cancelled order (a person resolves it).
+    const cancelledState = state([...eventsTo('packed'), ev.cancelled('packed')]);
+    const flagged = orderDecider.decide({ ...(steps[0].command as OrderCommand), metadata: commandMetadata() } as OrderCommand, cancelledState);
+    expect(flagged.map((e) => e.type)).toEqual(['OrderExceptionFlagged']);
+    // Cancelled after payment (no parcel yet) and shipped: the same.
+    expect(types(run(shipped, [...eventsTo('paid'), ev.cancelled('paid')]))).toEqual(['order:FlagException', 'send:CommitStock']);
+  });
+
   it('shipped -> inventory commits the reserved units', () => {
     expect(types(run(orders('OrderShipped'), eventsTo('shipped')))).toEqual(['send:CommitStock']);
   });
@@ -323,5 +336,13 @@ describe('order process policy: approved change requests', () => {
     const after = state([...eventsTo('ready_to_ship'), changed]);
     expect(after.status === 'ready_to_ship' && after.order.totals.grandTotal).toBe(GRAND_TOTAL + 2 * 8800 + line.unitPrice);
     expect(after.status === 'ready_to_ship' && after.reservation?.allocations.map((a) => a.lineId)).toContain('L-ADD');
+  });
+
+  it("the change's own reservation is committed when the order ships and released when it is cancelled", () => {
+    const [changed] = orderDecider.decide({ ...(run(changeApproved(), eventsTo('ready_to_ship'))[0].command as OrderCommand), metadata: commandMetadata() } as OrderCommand, state(eventsTo('ready_to_ship')));
+    const shipped = run(orders('OrderShipped', { shipmentId: 'SHP-1', carrier: 'SF', trackingNumber: 'SF1' }), [...eventsTo('ready_to_ship'), changed, ev.packed(), ev.shipped()]);
+    expect(shipped.filter((st) => st.command.type === 'CommitStock').map((st) => st.command.data.orderId)).toEqual([ORDER_ID, 'chg-CHG-1']);
+    const cancelled = run(orders('OrderCancelled', { reason: '不要了', stageAtCancel: 'ready_to_ship' }), [...eventsTo('ready_to_ship'), changed, ev.cancelled('ready_to_ship')]);
+    expect(cancelled.filter((st) => st.command.type === 'ReleaseStock').map((st) => st.command.data.orderId)).toEqual([ORDER_ID, 'chg-CHG-1']);
   });
 });

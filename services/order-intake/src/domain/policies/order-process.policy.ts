@@ -58,6 +58,7 @@ export const ProcessExceptionCode = {
   ReservationTimeout: 'RESERVATION_TIMEOUT',
   AuditBlocked: 'AUDIT_BLOCKED',
   ShippedAfterRefundRequest: 'SHIPPED_AFTER_REFUND_REQUEST',
+  ShippedAfterCancel: 'SHIPPED_AFTER_CANCEL',
   CarrierException: 'CARRIER_EXCEPTION',
 } as const;
 
@@ -141,7 +142,10 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
             ),
           ];
         case 'OrderShipped': {
-          const steps: ProcessStep[] = [send({ context: 'inventory', type: 'CommitStock', data: { orderId } }, null, 'shipped -> reserved units leave stock for good')];
+          const steps: ProcessStep[] = [
+            send({ context: 'inventory', type: 'CommitStock', data: { orderId } }, null, 'shipped -> reserved units leave stock for good'),
+            ...(s.changeReservations ?? []).map((id) => send({ context: 'inventory', type: 'CommitStock', data: { orderId: id } }, null, 'shipped -> the units an approved change added leave stock too')),
+          ];
           if (s.refund.pending && isPreShipment(s.refund.pending.stageAtRequest) && !s.exception) {
             steps.push(
               order(
@@ -236,6 +240,30 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
           if (s.status !== 'ready_to_ship') return [];
           return [order({ type: 'RecordPacked', data: { orderId, shipmentId: event.data.shipmentId, waybillNo: event.data.waybillNo } }, null, 'warehouse packed')];
         case 'ShipmentShipped':
+          // Cancelled before shipment, and the parcel left anyway: the units are gone (inventory
+          // records the movement on CommitStock) and a person must intercept or recover it.
+          if (s.status === 'cancelled' && isPreShipment(s.cancellation.stageAtCancel) && event.data.allShipped !== false) {
+            const steps: ProcessStep[] = [];
+            if (!s.exception) {
+              steps.push(
+                order(
+                  {
+                    type: 'FlagException',
+                    data: {
+                      orderId,
+                      code: ProcessExceptionCode.ShippedAfterCancel,
+                      reason: 'the parcel shipped after the order was cancelled',
+                      details: { stageAtCancel: s.cancellation.stageAtCancel, shipmentId: event.data.shipmentId, trackingNumber: event.data.trackingNumber },
+                    },
+                  },
+                  'ResolveException',
+                  'shipped although cancelled -> a person intercepts the parcel',
+                ),
+              );
+            }
+            steps.push(send({ context: 'inventory', type: 'CommitStock', data: { orderId } }, null, 'shipped although cancelled -> the released units left stock all the same'));
+            return steps;
+          }
           // An order in several parcels is shipped when its last parcel is (allShipped absent: one parcel).
           if (s.status !== 'packed' || event.data.allShipped === false) return [];
           return [
@@ -248,6 +276,7 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
                   carrier: event.data.carrier,
                   trackingNumber: event.data.trackingNumber,
                   ...(event.data.allShipped === true ? { lastOfParcels: true } : {}),
+                  ...(event.data.shippedAt ? { shippedAt: event.data.shippedAt } : {}),
                 },
               },
               null,
@@ -387,6 +416,7 @@ function compensate(s: ExistingOrder, stage: OrderStage, why: 'cancelled' | 'ref
   // From `paid` on a ReserveStock may have been sent (and may still be in flight): release is a
   // no-op for inventory when nothing is reserved, so send it whenever one could exist.
   if (stage !== 'placed') steps.push(send(releaseStock(orderId, why), null, `${why} before shipment -> give the reserved units back`));
+  for (const id of s.changeReservations ?? []) steps.push(send(releaseStock(id, why), null, `${why} before shipment -> give back the units an approved change added`));
   if (stage === 'awaiting_approval' && s.approval?.status === 'pending') {
     steps.push(send(withdrawApproval(orderId, reason), null, `${why} while awaiting approval -> withdraw the approval`));
   }

@@ -445,7 +445,13 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
       // The change's own reservation holds what it adds (a raised quantity as `<lineId>+`): one allocation list for fulfillment.
       const added = (d.allocations ?? []).map((a) => ({ ...a, lineId: a.lineId.endsWith('+') ? a.lineId.slice(0, -1) : a.lineId }));
       const reservation = s.reservation ? { ...s.reservation, allocations: [...s.reservation.allocations.filter((a) => !removed.has(a.lineId)), ...added] } : s.reservation;
-      const changed = { ...s, order: { ...s.order, lines: d.lines, totals: d.totals }, reservation, changeRequests: [...(s.changeRequests ?? []), d.changeRequestId] };
+      const changed = {
+        ...s,
+        order: { ...s.order, lines: d.lines, totals: d.totals },
+        reservation,
+        changeRequests: [...(s.changeRequests ?? []), d.changeRequestId],
+        ...(d.reservationId ? { changeReservations: [...(s.changeReservations ?? []), d.reservationId] } : {}),
+      };
       // Re-opened under a manager override: back to ready_to_ship, the packed parcel is undone.
       return d.reopenedShipmentId ? { ...moveTo(changed, 'ready_to_ship', d.changedAt), shipment: null } : changed;
     }

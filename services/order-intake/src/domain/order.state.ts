@@ -75,6 +75,8 @@ export interface OrderData {
   movableSince: string;
   /** Change requests already applied or refused (a redelivered ChangeApproved does nothing). */
   changeRequests?: string[];
+  /** Inventory reservations holding what applied changes added (`chg-<approvalId>`): committed on shipment, released on cancel. */
+  changeReservations?: string[];
 }
 
 /** Stages in which an order is still moving (not archived, cancelled or refunded). */

@@ -123,6 +123,10 @@ beforeAll(async () => {
     WECOM_ROBOT_URL: `${wecom.url}/cgi-bin/webhook/send?key=key-wh`,
     WEBHOOK_URL: `${webhook.url}/hook`,
     WEBHOOK_URL_SECRET: 'hook-secret',
+    ALIYUN_SMS_INBOX_URL: `${sms.url}/__inbox`,
+    WECHAT_INBOX_URL: `${wechat.url}/__inbox`,
+    DINGTALK_INBOX_URL: `${dingtalk.url}/__inbox`,
+    SMTP_INBOX_URL: `${smtp.inbox.url}/__inbox`,
   };
   // Two instances of the service: one database, one consumer group.
   // Tracking reads notification.events.v1 into the order's timeline.
@@ -412,5 +416,16 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     } finally {
       await fetch(`${webhook.url}/__inbox`, { method: 'DELETE' });
     }
+  });
+
+  it('the demo inbox lists what each fake received and refused (JSON and a page)', async () => {
+    const r = await api('GET', '/demo/inbox');
+    const byName = Object.fromEntries((r.json.fakes as { name: string; received: unknown[]; refused: unknown[] }[]).map((f) => [f.name, f]));
+    expect(Object.keys(byName).sort()).toEqual(['aliyun-sms', 'dingtalk', 'smtp', 'wechat']);
+    expect(byName['aliyun-sms'].received.length).toBe(sms.accepted().length);
+    expect(byName.wechat.refused.length).toBe(wechat.refused().length);
+    const page = await fetch(`${procs[1].httpUrl}/demo/inbox.html`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('【Flowline】您的订单JD-900001已发货，顺丰速运运单号SF1402837465012，请留意查收。');
   });
 });

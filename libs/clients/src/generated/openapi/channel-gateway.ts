@@ -199,7 +199,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Fix cells of a quarantined order and retry it (no edits: retry with the current profile) */
+        /** Fix cells of a quarantined order and retry it (no edits: retry with the current profile). X-Actor-Id / X-Actor-Role name the person (the order is placed with that actor) */
         post: operations["ImportsController_fix"];
         delete?: never;
         options?: never;
@@ -548,7 +548,10 @@ export interface operations {
     ImportsController_fix: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-actor-id"?: string;
+                "x-actor-role"?: string;
+            };
             path: {
                 id: string;
             };

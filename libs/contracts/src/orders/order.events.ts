@@ -39,7 +39,8 @@ export interface OrderEventDataMap {
   OrderApprovalRejected: { orderId: string; chain: string; approvalId: string; reason: string; rejectedBy?: string };
   OrderReadyToShip: { orderId: string; priority: 'normal' | 'high'; freeShipping: boolean; requiresQc: boolean };
   OrderPacked: { orderId: string; shipmentId: string; waybillNo?: string };
-  OrderShipped: { orderId: string; shipmentId: string; carrier: string; trackingNumber: string };
+  /** `shippedAt`: when the parcel was handed to the carrier (the last parcel of several); ISO. */
+  OrderShipped: { orderId: string; shipmentId: string; carrier: string; trackingNumber: string; shippedAt?: string };
   OrderDelivered: { orderId: string; deliveredAt: string };
   OrderArchived: { orderId: string };
   /** Terminal. `stageAtCancel` tells consumers whether stock was reserved or packing begun. */

@@ -94,8 +94,8 @@ export function toIntegrationEvent(event: OrderEvent): Integration {
     case 'OrderPacked':
       return { orderId: d.orderId, shipmentId: event.data.shipmentId, ...(event.data.waybillNo ? { waybillNo: event.data.waybillNo } : {}) } satisfies OrderEventDataMap['OrderPacked'];
     case 'OrderShipped': {
-      const { shipmentId, carrier, trackingNumber } = event.data;
-      return { orderId: d.orderId, shipmentId, carrier, trackingNumber } satisfies OrderEventDataMap['OrderShipped'];
+      const { shipmentId, carrier, trackingNumber, shippedAt } = event.data;
+      return { orderId: d.orderId, shipmentId, carrier, trackingNumber, shippedAt } satisfies OrderEventDataMap['OrderShipped'];
     }
     case 'OrderDelivered':
       return { orderId: d.orderId, deliveredAt: event.data.deliveredAt } satisfies OrderEventDataMap['OrderDelivered'];

@@ -30,7 +30,7 @@ export type OrderCommand =
   | Cmd<'ReleaseToFulfillment', { priority: 'normal' | 'high'; freeShipping: boolean; requiresQc: boolean; decisions: RuleDecisionRecord[] }>
   | Cmd<'RecordPacked', { shipmentId: string; waybillNo?: string }>
   /** `lastOfParcels`: the last of several parcels left (fulfillment ships an order per warehouse); it may be another parcel than the one recorded packed. */
-  | Cmd<'RecordShipped', { shipmentId: string; carrier: string; trackingNumber: string; lastOfParcels?: boolean }>
+  | Cmd<'RecordShipped', { shipmentId: string; carrier: string; trackingNumber: string; lastOfParcels?: boolean; /** Real handover time reported by fulfillment (ISO); the record time when absent. */ shippedAt?: string }>
   | Cmd<'RecordDelivered', { deliveredAt: string }>
   | Cmd<'Archive', object>
   | Cmd<'Cancel', { reason: string }>

@@ -320,6 +320,13 @@ describe('shipment', () => {
       .thenThrows({ code: 'ORDER_SHIPMENT_MISMATCH' });
   });
 
+  it('records the real handover time fulfillment reported as shippedAt (never later than the record time)', () => {
+    spec
+      .given(eventsTo('packed'))
+      .when(cmd({ ...validCommand('RecordShipped'), data: { orderId: ORDER_ID, shipmentId: 'SHP-1', carrier: 'SF', trackingNumber: 'X', shippedAt: '2025-11-25T07:00:00.000Z' } }))
+      .thenEvents((events) => expect((events[0].data as { shippedAt: string }).shippedAt).toBe('2025-11-25T07:00:00.000Z'));
+  });
+
   it('ships an order in several parcels with its last parcel, which may not be the one recorded packed', () => {
     spec
       .given(eventsTo('packed'))

@@ -211,7 +211,9 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
         throw OrderErrors.conflict(OrderErrorCode.ShipmentMismatch, `the order was packed as shipment ${s.shipment.shipmentId}, not ${c.data.shipmentId}`);
       text('carrier', c.data.carrier, 100);
       text('trackingNumber', c.data.trackingNumber, 100);
-      return [{ type: 'OrderShipped', data: { orderId, shipmentId: c.data.shipmentId, carrier: c.data.carrier, trackingNumber: c.data.trackingNumber, shippedAt: now } }];
+      // The handover time fulfillment reported (the end of the ready -> shipped SLA segment), never after the record time.
+      const handedOver = c.data.shippedAt !== undefined ? new Date(isoTime('shippedAt', c.data.shippedAt)).toISOString() : now;
+      return [{ type: 'OrderShipped', data: { orderId, shipmentId: c.data.shipmentId, carrier: c.data.carrier, trackingNumber: c.data.trackingNumber, shippedAt: handedOver < now ? handedOver : now } }];
     case 'RecordDelivered':
       return [{ type: 'OrderDelivered', data: { orderId, deliveredAt: isoTime('deliveredAt', c.data.deliveredAt) } }];
     case 'Archive':

@@ -198,6 +198,17 @@ function placedRow(e: Extract<OrderEvent, { type: 'OrderPlaced' }>, config: SlaC
 }
 
 /**
+ * When the stage an event moves to began: the event's time, except for OrderShipped, whose
+ * `shippedAt` is the real handover to the carrier (the end of the ready -> shipped SLA segment),
+ * never before the current stage was entered.
+ */
+function stageTimeOf(e: OrderEvent, row: OrderSummaryRow): string {
+  if (e.type !== 'OrderShipped' || !e.data.shippedAt || Number.isNaN(Date.parse(e.data.shippedAt))) return e.occurredAt;
+  const t = Math.max(Date.parse(e.data.shippedAt), Date.parse(row.stageEnteredAt));
+  return Math.min(t, Date.parse(e.occurredAt)) === t ? new Date(t).toISOString() : e.occurredAt;
+}
+
+/**
  * Folds one order event into the order's summary row. Returns the row unchanged (same object) when
  * the event changes nothing: an event before `OrderPlaced`, a repeated or older stream position.
  * Terminal stages (cancelled, refunded) are never left.
@@ -216,7 +227,7 @@ export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, 
     manualTouch: row.manualTouch || byStaff(e.actor),
   };
   const target = stageAfter(e);
-  if (target && target !== row.stage && !TERMINAL.includes(row.stage)) next = enterStage(next, target, e.occurredAt, config);
+  if (target && target !== row.stage && !TERMINAL.includes(row.stage)) next = enterStage(next, target, stageTimeOf(e, row), config);
 
   switch (e.type) {
     case 'OrderPaid':
@@ -244,7 +255,7 @@ export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, 
     case 'OrderPacked':
       return next;
     case 'OrderShipped':
-      return { ...next, carrier: e.data.carrier, trackingNumber: e.data.trackingNumber, shippedAt: e.occurredAt };
+      return { ...next, carrier: e.data.carrier, trackingNumber: e.data.trackingNumber, shippedAt: stageTimeOf(e, row) };
     case 'OrderDelivered':
       return { ...next, deliveredAt: e.data.deliveredAt };
     case 'OrderArchived':

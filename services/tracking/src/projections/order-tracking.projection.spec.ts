@@ -188,6 +188,16 @@ describe('order events -> summary, stage durations and timeline', () => {
     expect(timeline).toMatchObject({ whatZh: '已发货：SF，运单号 SF123' });
   });
 
+  it('ends the ready -> shipped segment at the real handover time fulfillment reported, not when the order recorded it', () => {
+    const b = new EventBuilder(T0);
+    const events = [...happyPath(b, 'o-1').slice(0, 8), b.event('OrderPacked', { orderId: 'o-1', shipmentId: 's-1' })];
+    const shipped = b.event('OrderShipped', { orderId: 'o-1', shipmentId: 's-1', carrier: 'SF', trackingNumber: 'SF123' });
+    // Handed over 30 s after packing, recorded by the order 30 s later.
+    const handover = new Date(Date.parse(shipped.occurredAt) - 30_000).toISOString();
+    const { summary } = given(events).when({ ...shipped, data: { ...shipped.data, shippedAt: handover } });
+    expect(summary).toMatchObject({ stage: 'shipped', shippedAt: handover, stageEnteredAt: handover });
+  });
+
   forType('OrderDelivered', 'moves to delivered with the carrier-reported time', () => {
     const b = new EventBuilder(T0);
     const events = happyPath(b, 'o-1');

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { parseProfile, ProfileRegistry } from './profile-registry';
+
+describe('mapping profiles are schema-validated data', () => {
+  it('loads every shipped profile, one default per channel layout', () => {
+    const r = new ProfileRegistry();
+    expect(r.list().map((p) => `${p.id}@${p.version}`).sort()).toEqual(['douyin@1', 'jd@1', 'offline-pos@1', 'pinduoduo@1', 'shopify@1', 'taobao-classic@1', 'taobao-current@1']);
+    expect(r.resolve('taobao').id).toBe('taobao-classic');
+    expect(r.resolve('tmall').id).toBe('taobao-current');
+    expect(r.resolve('web').id).toBe('shopify');
+  });
+
+  it('refuses a profile that breaks the schema, naming each problem', () => {
+    const bad = `
+id: Bad Id
+version: 0
+channel: amazon
+description: x
+moneyUnit: dollars
+order: { id: 订单号, status: 状态 }
+money: { paid: 实付 }
+lines: { from: rows, sku: 编码, title: 名称, quantity: 数量 }
+statuses: { 已付款: shipped_twice }
+`;
+    let error: unknown;
+    try {
+      parseProfile(bad, 'bad.yaml');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'PROFILE_INVALID' });
+    const errors = (error as { details: { errors: string[] } }).details.errors.join('\n');
+    for (const path of ['/id', '/version', '/channel', '/moneyUnit', '/order', '/lines', '/statuses/已付款']) expect(errors).toContain(path);
+  });
+
+  it('keeps versions apart: the highest serves new imports, an older one stays addressable', () => {
+    const r = new ProfileRegistry();
+    const v1 = r.get('jd');
+    r.add({ ...v1, version: 2, statuses: { ...v1.statuses, 暂停: 'paid' } });
+    expect(r.get('jd').version).toBe(2);
+    expect(r.get('jd', 1).statuses).not.toHaveProperty('暂停');
+    expect(() => r.get('jd', 7)).toThrow(/no mapping profile jd@7/);
+  });
+});

@@ -1,6 +1,8 @@
 import { createTestDatabase, kafkaBrokers } from '@flowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { grpcHealthCheck, grpcListServices } from './grpc-probe';
+import { StrictReflectionClient } from './reflection-client';
 import { startServiceProcess, type ServiceProcess } from './service-process';
 
 export interface ServiceBootSuiteOptions {
@@ -63,6 +65,27 @@ export function serviceBootSuite(opts: ServiceBootSuiteOptions): void {
     it('serves gRPC with reflection and health on', async () => {
       expect(await grpcListServices(running().grpcAddress)).toEqual(expect.arrayContaining([opts.grpcService, 'grpc.health.v1.Health']));
       expect(await grpcHealthCheck(running().grpcAddress, opts.grpcService)).toBe('SERVING');
+    });
+
+    it('reflection is what strict clients need: only its own services, real file names, full imports; every RPC implemented', async () => {
+      const client = new StrictReflectionClient(running().grpcAddress);
+      try {
+        expect((await client.listServices()).sort()).toEqual([opts.grpcService, 'grpc.health.v1.Health'].sort());
+        const service = await client.describe(opts.grpcService);
+        // orders/v1/orders.proto, not proto-loader's flattened flowline_orders_v1.proto
+        expect(service.file.proto.name).toMatch(/^[a-z_]+\/v\d+\/[a-z0-9_]+\.proto$/);
+        for (const dep of service.file.proto.dependency) expect(client.fileDescriptor(dep), dep).toBeDefined();
+        // Each RPC answers an empty request with something other than UNIMPLEMENTED (a real
+        // answer or a refusal): the port implements everything it advertises. Streams: first answer.
+        const unimplemented: string[] = [];
+        for (const method of service.methods) {
+          const r = method.methodKind === 'server_streaming' ? await client.firstOfStream(method, {}, 2_000) : method.methodKind === 'unary' ? await client.call(method, {}) : undefined;
+          if (r?.error?.code === GrpcStatus.UNIMPLEMENTED) unimplemented.push(method.name);
+        }
+        expect(unimplemented).toEqual([]);
+      } finally {
+        client.close();
+      }
     });
 
     it('shuts down gracefully on SIGTERM: every shutdown hook runs before it exits', async () => {

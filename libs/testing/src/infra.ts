@@ -80,3 +80,67 @@ export function ensureInfrastructure(): void {
   execFileSync('bash', [resolve(REPO_ROOT, 'scripts/postgres.sh'), 'start'], { stdio: 'inherit' });
   execFileSync('bash', [resolve(REPO_ROOT, 'scripts/kafka.sh'), 'start'], { stdio: 'inherit' });
 }
+
+/** A PostgreSQL server of a test's own (for tests that stop and start the server itself). */
+export interface PrivatePostgres {
+  /** postgres://postgres@127.0.0.1:<port>/<name> */
+  url(database: string): string;
+  readonly port: number;
+  /** `pg_ctl stop -m immediate`: a crash, as the server sees it. */
+  crash(): void;
+  start(): void;
+  destroy(): void;
+}
+
+/**
+ * Why a private PostgreSQL cannot run here (undefined when it can): it needs initdb/pg_ctl on the
+ * PATH and, as root, the `postgres` OS user (initdb refuses to run as root).
+ */
+export function privatePostgresUnavailable(): string | undefined {
+  const has = (cmd: string) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!has('initdb') || !has('pg_ctl')) return 'initdb / pg_ctl not on the PATH';
+  if (process.getuid?.() === 0 && !has('runuser')) return 'running as root without runuser to drop to the postgres user';
+  if (process.getuid?.() === 0) {
+    try {
+      execFileSync('id', ['postgres'], { stdio: 'ignore' });
+    } catch {
+      return 'running as root and there is no postgres OS user';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Starts a throwaway PostgreSQL cluster (trust auth) on `port`, in a temporary directory. The
+ * shared server is never touched: other test files keep using it while this one crashes its own.
+ */
+export function startPrivatePostgres(port: number): PrivatePostgres {
+  const dir = execFileSync('mktemp', ['-d', '/tmp/flowline-pg-XXXXXX']).toString().trim();
+  const asPg = (cmd: string, args: string[]) =>
+    process.getuid?.() === 0 ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'ignore' }) : execFileSync(cmd, args, { stdio: 'ignore' });
+  if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
+  asPg('initdb', ['-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  const start = () => asPg('pg_ctl', ['-D', `${dir}/data`, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', `${dir}/log`, '-w', 'start']);
+  start();
+  return {
+    port,
+    url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    crash: () => asPg('pg_ctl', ['-D', `${dir}/data`, '-m', 'immediate', 'stop']),
+    start,
+    destroy() {
+      try {
+        asPg('pg_ctl', ['-D', `${dir}/data`, '-m', 'immediate', 'stop']);
+      } catch {
+        // already down
+      }
+      execFileSync('rm', ['-rf', dir]);
+    },
+  };
+}

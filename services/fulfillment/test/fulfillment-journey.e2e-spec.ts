@@ -252,8 +252,10 @@ describe('fulfillment across services, seen in tracking', () => {
     const c = await tracked(confirmedId, (x) => x.timeline.some((t) => t.type === 'FulfillmentStopped'), 'intercept confirmed in tracking');
     expect(c.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ShipmentInterceptRequested', 'FulfillmentStopped', 'StockReleased']));
     expect(c.timeline.find((t) => t.type === 'FulfillmentStopped')?.what.zh).toContain('拆包回库');
-    const r = await tracked(rejectedId, (x) => x.timeline.some((t) => t.type === 'ShipmentShipped'), 'intercept rejected in tracking');
-    expect(r.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ShipmentInterceptRequested', 'ShipmentShipped']));
+    // Rejected: the parcel left after the cancel -> order-intake flags SHIPPED_AFTER_CANCEL and inventory records the stock that left.
+    const r = await tracked(rejectedId, (x) => x.order.exceptionCode === 'SHIPPED_AFTER_CANCEL', 'shipped after cancel in tracking');
+    expect(r.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ShipmentInterceptRequested', 'ShipmentShipped', 'OrderExceptionFlagged']));
+    expect(r.order.stage).toBe('cancelled');
     const verify = await inventory('GET', '/api/stock/verify');
     expect(verify.json).toMatchObject({ consistent: true, drifts: [] });
   }, 180_000);

@@ -1,7 +1,7 @@
 import { createTestDatabase } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEmailLayout } from '../src/infra/notification-config';
+import { loadNotificationConfig } from '../src/infra/notification-config';
 import { migrateNotification } from '../src/infra/notification-store';
 import { AliyunSmsAdapter, signRpc } from '../src/infra/channels/aliyun-sms.adapter';
 import type { OutgoingMessage } from '../src/infra/channels/channel.port';
@@ -192,7 +192,8 @@ describe('DingTalk robot, WeCom robot, signed webhook', () => {
 
 describe('e-mail through nodemailer to an SMTP sink', () => {
   it('delivers the HTML layout with a zh-CN subject; a wrong password is refused (535) and not retried', async () => {
-    const layout = readEmailLayout();
+    const layout = loadNotificationConfig().templates.emailLayout ?? '';
+    expect(layout).toContain('{{subject}}');
     const good = new EmailAdapter({ url: smtp.smtpUrl(), from: 'Flowline <notify@flowline.example>', layout });
     const bad = new EmailAdapter({ url: smtp.smtpUrl('flowline', 'wrong'), from: 'Flowline <notify@flowline.example>', layout });
     const m = msg({ channel: 'email', address: 'li.lei@example.com', message: { kind: 'email', subject: '订单 JD-1 支付成功', text: '您好 <b>' } });

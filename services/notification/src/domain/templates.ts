@@ -21,6 +21,8 @@ export interface MessageTemplate {
 
 export interface TemplateCatalogue {
   version: string;
+  /** HTML e-mail layout (Handlebars): subject, body, footer, lang. */
+  emailLayout?: string;
   templates: Record<string, MessageTemplate>;
 }
 

@@ -73,6 +73,7 @@ export const TEMPLATES_SCHEMA = {
   required: ['version', 'templates'],
   properties: {
     version: { type: 'string', minLength: 1 },
+    emailLayout: { type: 'string', minLength: 1 },
     templates: {
       type: 'object',
       additionalProperties: {
@@ -218,6 +219,3 @@ export function loadNotificationConfig(dir: string = configDir()): NotificationC
   return parseNotificationConfig({ rules: read('rules.yaml'), templates: read('templates.yaml'), staff: read('staff.yaml') });
 }
 
-export function readEmailLayout(dir: string = configDir()): string {
-  return readFileSync(resolve(dir, 'email-layout.hbs'), 'utf8');
-}

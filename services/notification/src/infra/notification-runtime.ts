@@ -13,7 +13,7 @@ import { NOTIFICATION_STREAM_PREFIX, notificationEvent, notificationStream, refO
 import { demoContactFromEnv, NotificationIntake } from '../application/notification-intake';
 import { channelAdaptersFromEnv } from './channel-adapters';
 import type { EmailAdapter } from './channels/email.adapter';
-import { loadNotificationConfig, readEmailLayout, type NotificationConfig } from './notification-config';
+import { loadNotificationConfig, type NotificationConfig } from './notification-config';
 import { notificationSettingsFromEnv, type NotificationSettings } from './notification-settings';
 import { migrateNotification, NotificationStore } from './notification-store';
 import { notificationMetrics } from './notification.metrics';
@@ -59,7 +59,7 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
     await migrateNotification(this.pool);
     this.events = await PostgresEventStore.create({ pool: this.pool });
     this.clock = this.settings.clock === 'driven' ? drivenClock(this.pool) : systemClock;
-    const { adapters, email } = channelAdaptersFromEnv(this.pool, () => this.config.staff, readEmailLayout());
+    const { adapters, email } = channelAdaptersFromEnv(this.pool, () => this.config.staff, this.config.templates.emailLayout ?? '<html><body><h3>{{subject}}</h3><p>{{body}}</p></body></html>');
     this.email = email;
     const demoContact = demoContactFromEnv(process.env.NOTIFICATION_DEMO_CONTACT);
     this.intake = new NotificationIntake({ config: () => this.config, events: this.events, clock: this.clock, newId: () => this.newId(), ...(demoContact ? { demoContact } : {}) });

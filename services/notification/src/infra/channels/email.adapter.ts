@@ -7,7 +7,7 @@ export interface EmailConfig {
   /** smtp://user:pass@host:port (the local smtp-server sink in tests and `npm start`). */
   url: string;
   from: string;
-  /** Handlebars HTML layout (config/email-layout.hbs): subject, body, footer, lang. */
+  /** Handlebars HTML layout (`emailLayout` in config/templates.yaml): subject, body, footer, lang. */
   layout: string;
 }
 

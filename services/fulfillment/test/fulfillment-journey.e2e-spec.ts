@@ -1,4 +1,4 @@
-import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
+import { grpcClient, startServiceProcess, unary, type ServiceProcess } from '@flowline/platform';
 import { anOrderSubmission, createTestDatabase, grandTotalOf, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import type { TrackingOrderDetailView } from '@flowline/contracts';
 import { createKafka } from '@flowline/messaging';
@@ -356,5 +356,35 @@ describe('fulfillment across services, seen in tracking', () => {
     expect((await wh('GET', '/warehouses/WH-HZ-01/pick-list')).json.shipments.map((x: Json) => x.shipmentId)).toContain(parcel.shipmentId);
     const d = await tracked(orderId, (x) => x.timeline.filter((t) => t.type === 'WorkOrderProgressed').length === 2, 'work order progress in tracking');
     expect(d.timeline.filter((t) => t.type === 'WorkOrderProgressed').map((t) => t.what.zh)).toEqual([`工厂工单 ${wo.workOrderId}：生产中 50%`, `工厂工单 ${wo.workOrderId}：生产完成`]);
+  }, 120_000);
+
+  it('the warehouse over gRPC: pick list, scan (wrong SKU refused FAILED_PRECONDITION), pack by order id with request_id replay, ship, freeze and its override', async () => {
+    const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
+    await parcels(orderId);
+    const client = grpcClient(procs.fulfillment.grpcAddress, 'fulfillment/v1/fulfillment.proto', 'flowline.fulfillment.v1.FulfillmentService');
+    try {
+      const o = await unary<Json>(client, 'GetOrderFulfillment', { orderId });
+      expect(o.shipments).toHaveLength(1);
+      expect(o.shipments[0]).toMatchObject({ status: 'SHIPMENT_STATUS_PENDING', warehouseId: 'WH-HZ-01' });
+      const shipmentId = o.shipments[0].shipmentId as string;
+      const pick = await unary<Json>(client, 'ListPickList', { warehouseId: 'WH-HZ-01', pageSize: 500 });
+      expect(pick.shipments.map((x: Json) => x.shipmentId)).toContain(shipmentId);
+      await expect(unary(client, 'ScanItem', { meta: { requestId: `scan-w-${uniqueSuffix()}` }, shipmentId, sku: 'CUP-CLAY-01', quantity: 1 })).rejects.toMatchObject({ code: 9 });
+      expect((await unary<Json>(client, 'ScanItem', { meta: { requestId: `scan-${uniqueSuffix()}` }, shipmentId, sku: 'TEA-LJ-250', quantity: 1 })).shipment.status).toBe('SHIPMENT_STATUS_PICKING');
+      const packReq = { meta: { requestId: `pack-${uniqueSuffix()}`, actor: { kind: 'user', id: 'wh-li', role: 'warehouse' } }, orderId };
+      const packed = await unary<Json>(client, 'Pack', packReq);
+      expect(packed.shipment).toMatchObject({ status: 'SHIPMENT_STATUS_PACKED', carrier: 'SIM' });
+      expect((await unary<Json>(client, 'Pack', packReq)).shipment.waybillNo).toBe(packed.shipment.waybillNo);
+      expect(await unary<Json>(client, 'GetFreeze', { orderId })).toMatchObject({ frozen: true });
+      await expect(unary(client, 'OverrideFreeze', { meta: { requestId: `ovr-${uniqueSuffix()}` }, orderId, reason: '改地址' })).rejects.toMatchObject({ code: 3 });
+      const over = await unary<Json>(client, 'OverrideFreeze', { meta: { requestId: `ovr-${uniqueSuffix()}`, actor: { kind: 'user', id: 'gm-wang', role: 'general_manager' } }, orderId, reason: '客户加急改地址' });
+      expect(over.freeze).toMatchObject({ frozen: false, overriddenBy: 'gm-wang', overrideReason: '客户加急改地址' });
+      const shipped = await unary<Json>(client, 'Ship', { meta: { requestId: `ship-${uniqueSuffix()}` }, orderId });
+      expect(shipped.shipment).toMatchObject({ status: 'SHIPMENT_STATUS_SHIPPED', trackingNumber: packed.shipment.waybillNo });
+    } finally {
+      client.close();
+    }
+    const d = await tracked(orderId, (x) => x.timeline.some((t) => t.type === 'FreezeOverridden'), 'override in tracking');
+    expect(d.timeline.find((t) => t.type === 'FreezeOverridden')?.why?.zh).toBe('客户加急改地址');
   }, 120_000);
 });

@@ -15,7 +15,7 @@ export function openApiDocument(app: INestApplication, name: string, version = '
     )
     .setVersion(version)
     .build();
-  return tidyHeaderParameters(SwaggerModule.createDocument(app, config));
+  return problemJsonErrors(tidyHeaderParameters(SwaggerModule.createDocument(app, config)));
 }
 
 type Parameter = { name: string; in: string; required?: boolean; description?: string };
@@ -49,6 +49,26 @@ export function tidyHeaderParameters(doc: OpenAPIObject): OpenAPIObject {
       }
       for (const p of headers.values()) if (!p.description) p.required = false;
       op.parameters = kept;
+    }
+  }
+  return doc;
+}
+
+/**
+ * Error responses (4xx / 5xx) are RFC 9457 problem details: the document says
+ * `application/problem+json`, the media type the error filter sends, not Nest's default
+ * `application/json`.
+ */
+export function problemJsonErrors(doc: OpenAPIObject): OpenAPIObject {
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(item as Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>)) {
+      if (!op || typeof op !== 'object' || !op.responses) continue;
+      for (const [status, response] of Object.entries(op.responses)) {
+        const json = response?.content?.['application/json'];
+        if (!/^[45]/.test(status) || json === undefined || !response.content) continue;
+        delete response.content['application/json'];
+        response.content['application/problem+json'] = json;
+      }
     }
   }
   return doc;

@@ -52,7 +52,7 @@ describe('order-intake OpenAPI document', () => {
   }
 
   const responseSchema = (path: string, method: string, status: number): Schema | undefined =>
-    doc.paths[path]?.[method]?.responses?.[String(status)]?.content?.['application/json']?.schema as Schema | undefined;
+    doc.paths[path]?.[method]?.responses?.[String(status)]?.content?.[status >= 400 ? 'application/problem+json' : 'application/json']?.schema as Schema | undefined;
 
   /** Every key of a real body is documented, and every documented required key is present. */
   function expectMatches(body: Json, schema: Schema, where: string) {

@@ -1006,7 +1006,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorDto"];
+                    "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
             /** @description INVALID_CURSOR: not a cursor this API issued */
@@ -1015,7 +1015,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
         };
@@ -1070,7 +1070,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorDto"];
+                    "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
             /** @description The body is over BODY_LIMIT_BYTES */
@@ -1086,7 +1086,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
         };
@@ -1119,7 +1119,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
         };
@@ -1164,7 +1164,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorDto"];
+                    "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1173,7 +1173,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description The order refuses the command in its stage or state (ORDER_ILLEGAL_TRANSITION, ORDER_ON_HOLD, ...; ORDER_CONCURRENT_MODIFICATION: read again) */
@@ -1182,7 +1182,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description ORDER_VERSION_MISMATCH: If-Match no longer holds */
@@ -1191,7 +1191,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionMismatchErrorDto"];
+                    "application/problem+json": components["schemas"]["VersionMismatchErrorDto"];
                 };
             };
             /** @description Well-formed but invalid (e.g. ORDER_PAYMENT_AMOUNT_MISMATCH) or IDEMPOTENCY_KEY_REUSED */
@@ -1200,7 +1200,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
         };
@@ -1245,7 +1245,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorDto"];
+                    "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1254,7 +1254,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description The order refuses the command in its stage or state (ORDER_ILLEGAL_TRANSITION, ORDER_ON_HOLD, ...; ORDER_CONCURRENT_MODIFICATION: read again) */
@@ -1263,7 +1263,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description ORDER_VERSION_MISMATCH: If-Match no longer holds */
@@ -1272,7 +1272,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionMismatchErrorDto"];
+                    "application/problem+json": components["schemas"]["VersionMismatchErrorDto"];
                 };
             };
             /** @description Well-formed but invalid (e.g. ORDER_PAYMENT_AMOUNT_MISMATCH) or IDEMPOTENCY_KEY_REUSED */
@@ -1281,7 +1281,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
         };
@@ -1326,7 +1326,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorDto"];
+                    "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1335,7 +1335,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description The order refuses the command in its stage or state (ORDER_ILLEGAL_TRANSITION, ORDER_ON_HOLD, ...; ORDER_CONCURRENT_MODIFICATION: read again) */
@@ -1344,7 +1344,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description ORDER_VERSION_MISMATCH: If-Match no longer holds */
@@ -1353,7 +1353,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionMismatchErrorDto"];
+                    "application/problem+json": components["schemas"]["VersionMismatchErrorDto"];
                 };
             };
             /** @description Well-formed but invalid (e.g. ORDER_PAYMENT_AMOUNT_MISMATCH) or IDEMPOTENCY_KEY_REUSED */
@@ -1362,7 +1362,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
         };
@@ -1407,7 +1407,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorDto"];
+                    "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1416,7 +1416,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description The order refuses the command in its stage or state (ORDER_ILLEGAL_TRANSITION, ORDER_ON_HOLD, ...; ORDER_CONCURRENT_MODIFICATION: read again) */
@@ -1425,7 +1425,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description ORDER_VERSION_MISMATCH: If-Match no longer holds */
@@ -1434,7 +1434,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionMismatchErrorDto"];
+                    "application/problem+json": components["schemas"]["VersionMismatchErrorDto"];
                 };
             };
             /** @description Well-formed but invalid (e.g. ORDER_PAYMENT_AMOUNT_MISMATCH) or IDEMPOTENCY_KEY_REUSED */
@@ -1443,7 +1443,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
         };
@@ -1488,7 +1488,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorDto"];
+                    "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1497,7 +1497,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description The order refuses the command in its stage or state (ORDER_ILLEGAL_TRANSITION, ORDER_ON_HOLD, ...; ORDER_CONCURRENT_MODIFICATION: read again) */
@@ -1506,7 +1506,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description ORDER_VERSION_MISMATCH: If-Match no longer holds */
@@ -1515,7 +1515,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionMismatchErrorDto"];
+                    "application/problem+json": components["schemas"]["VersionMismatchErrorDto"];
                 };
             };
             /** @description Well-formed but invalid (e.g. ORDER_PAYMENT_AMOUNT_MISMATCH) or IDEMPOTENCY_KEY_REUSED */
@@ -1524,7 +1524,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
         };
@@ -1569,7 +1569,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorDto"];
+                    "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1578,7 +1578,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description The order refuses the command in its stage or state (ORDER_ILLEGAL_TRANSITION, ORDER_ON_HOLD, ...; ORDER_CONCURRENT_MODIFICATION: read again) */
@@ -1587,7 +1587,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description ORDER_VERSION_MISMATCH: If-Match no longer holds */
@@ -1596,7 +1596,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionMismatchErrorDto"];
+                    "application/problem+json": components["schemas"]["VersionMismatchErrorDto"];
                 };
             };
             /** @description Well-formed but invalid (e.g. ORDER_PAYMENT_AMOUNT_MISMATCH) or IDEMPOTENCY_KEY_REUSED */
@@ -1605,7 +1605,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
         };
@@ -1650,7 +1650,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorDto"];
+                    "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1659,7 +1659,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description The order refuses the command in its stage or state (ORDER_ILLEGAL_TRANSITION, ORDER_ON_HOLD, ...; ORDER_CONCURRENT_MODIFICATION: read again) */
@@ -1668,7 +1668,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description ORDER_VERSION_MISMATCH: If-Match no longer holds */
@@ -1677,7 +1677,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionMismatchErrorDto"];
+                    "application/problem+json": components["schemas"]["VersionMismatchErrorDto"];
                 };
             };
             /** @description Well-formed but invalid (e.g. ORDER_PAYMENT_AMOUNT_MISMATCH) or IDEMPOTENCY_KEY_REUSED */
@@ -1686,7 +1686,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
         };
@@ -1731,7 +1731,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidationErrorDto"];
+                    "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1740,7 +1740,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description The order refuses the command in its stage or state (ORDER_ILLEGAL_TRANSITION, ORDER_ON_HOLD, ...; ORDER_CONCURRENT_MODIFICATION: read again) */
@@ -1749,7 +1749,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
             /** @description ORDER_VERSION_MISMATCH: If-Match no longer holds */
@@ -1758,7 +1758,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionMismatchErrorDto"];
+                    "application/problem+json": components["schemas"]["VersionMismatchErrorDto"];
                 };
             };
             /** @description Well-formed but invalid (e.g. ORDER_PAYMENT_AMOUNT_MISMATCH) or IDEMPOTENCY_KEY_REUSED */
@@ -1767,7 +1767,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DomainErrorDto"];
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
                 };
             };
         };
@@ -1849,7 +1849,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/problem+json": {
                         /**
                          * @example {
                          *       "database": {
@@ -1997,7 +1997,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/problem+json": {
                         /**
                          * @example {
                          *       "database": {

@@ -101,12 +101,13 @@ describe('k8s/', () => {
   });
 
   it('kustomization lists files that exist', () => {
-    const k = parse(read('k8s/kustomization.yaml')) as Doc;
-    for (const r of k.resources as string[]) expect(existsSync(resolve(root, 'k8s', r)), r).toBe(true);
-    for (const s of SERVICES) expect(k.resources).toContain(`services/${s.name}.yaml`);
+    // k8s/services/kustomization.yaml lists one file per service; k8s/base builds on it (k8s-manifests.spec.ts renders it).
+    const k = parse(read('k8s/services/kustomization.yaml')) as Doc;
+    for (const r of k.resources as string[]) expect(existsSync(resolve(root, 'k8s/services', r)), r).toBe(true);
+    for (const s of SERVICES) expect(k.resources).toContain(`${s.name}.yaml`);
   });
 
-  it('has a Deployment and a Service per service with probes, ~200Mi memory and scrape annotations', () => {
+  it('has a Deployment and a Service per service with probes, memory request and limit, and scrape annotations', () => {
     const docs = k8sDocs();
     for (const s of SERVICES) {
       const dep = must(docs.find((d) => d.kind === 'Deployment' && d.metadata.name === s.name), `Deployment ${s.name}`);
@@ -124,7 +125,8 @@ describe('k8s/', () => {
       ]);
       expect(c.livenessProbe.httpGet.path).toBe('/health/live');
       expect(c.readinessProbe.httpGet.path).toBe('/health/ready');
-      expect(c.resources.requests.memory).toBe('200Mi');
+      // Sized from the bench (k8s/README.md Sizing; k8s-manifests.spec.ts checks limit >= 1.3 x measured RSS).
+      expect(c.resources.requests.memory).toMatch(/^\d+Mi$/);
       expect(c.resources.limits.memory).toMatch(/^\d+Mi$/);
       expect(c.envFrom).toContainEqual({ configMapRef: { name: 'flowline-config' } });
       const env = Object.fromEntries((c.env as Doc[]).map((e) => [e.name, e.value ?? e.valueFrom]));

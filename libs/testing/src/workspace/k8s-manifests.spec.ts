@@ -247,3 +247,21 @@ describe.skipIf(!KUBECTL)('k8s/ rendered (kubectl kustomize; skipped: kubectl no
     expect(prod.some((d) => d.kind === 'Job' && d.metadata.name === 'flowline-kafka-topics')).toBe(true);
   });
 });
+
+describe('deploy/Dockerfile (no Docker engine here: checked as text)', () => {
+  const dockerfile = readFileSync(resolve(root, 'deploy/Dockerfile'), 'utf8');
+
+  it('runs as the non-root node user under tini, with the console web build checked in the build stage', () => {
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toContain('ENTRYPOINT ["/usr/bin/tini", "--"]');
+    expect(runtime).toMatch(/apt-get install [^\n]*tini/);
+    expect(dockerfile).toContain('test -f dist/services/console/web/dist/index.html');
+  });
+
+  it('exposes every service port of scripts/services.ts', async () => {
+    const { SERVICES } = (await import(resolve(root, 'scripts/services.ts'))) as { SERVICES: { httpPort: number; grpcPort: number }[] };
+    const exposed = /^EXPOSE (.+)$/m.exec(dockerfile)?.[1].split(/\s+/).map(Number) ?? [];
+    for (const s of SERVICES) expect(exposed).toEqual(expect.arrayContaining([s.httpPort, s.grpcPort]));
+  });
+});

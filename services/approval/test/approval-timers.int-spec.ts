@@ -202,12 +202,19 @@ describe('durable approval timers with two instances', () => {
       const r = await call(cluster.procs['approval-c'].httpUrl, 'GET', `/api/approvals/${a.approvalId}`);
       return r.json?.steps?.[0]?.escalatedAt ? r.json : undefined;
     }, 60_000);
-    expect(escalated.steps[0].remindedAt).not.toBeNull();
-    const { rows } = await pool.query<{ job_key: string; instance: string }>(`SELECT job_key, instance FROM approval_timer_runs WHERE job_key LIKE $1 ORDER BY job_key`, [`${a.approvalId}:%`]);
-    expect(rows).toEqual([
-      { job_key: `${a.approvalId}:gm_approval:1:escalate`, instance: 'approval-c' },
-      { job_key: `${a.approvalId}:gm_approval:1:remind`, instance: 'approval-c' },
+    const rows = await eventually('both timers ran', async () => {
+      const r = await pool.query<{ job_key: string; instance: string; outcome: string }>(`SELECT job_key, instance, outcome FROM approval_timer_runs WHERE job_key LIKE $1 ORDER BY job_key`, [`${a.approvalId}:%`]);
+      return r.rows.length >= 2 ? r.rows : undefined;
+    }, 30_000);
+    expect(rows.map((r) => [r.job_key, r.instance])).toEqual([
+      [`${a.approvalId}:gm_approval:1:escalate`, 'approval-c'],
+      [`${a.approvalId}:gm_approval:1:remind`, 'approval-c'],
     ]);
+    // Both were overdue when the instance came back (a slow restart may take past the SLA too): the
+    // reminder is recorded unless the escalation ran first, which makes a late reminder pointless.
+    const remind = rows.find((r) => r.job_key.endsWith(':remind'));
+    if (remind?.outcome === 'ApprovalStepReminded') expect(escalated.steps[0].remindedAt).toEqual(expect.any(String));
+    else expect(remind?.outcome).toBe('nothing due');
     expect(Date.now() - down).toBeGreaterThan(3_000);
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { createKafka, EventPublisher, ensureTopics, TopicNames } from '@flowline/messaging';
+import { createKafka, EventPublisher, ensureTopics, forgetReadiness, reportReadiness, TopicNames } from '@flowline/messaging';
 import { kafkaBrokers, testTopicPrefix } from '@flowline/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,5 +57,24 @@ describe('/admin/dlq', () => {
 
     const metrics = await (await fetch(`${svc.httpUrl}/metrics`)).text();
     expect(metrics).toContain(`flowline_dlq_messages{topic="${names.deadLetter(TOPIC)}"} 1`);
+  });
+});
+
+describe('/health/ready and background workers', () => {
+  it('goes red (503, naming the worker and why) while a consumer reports its database away, green again when it recovers; liveness stays green', async () => {
+    expect((await fetch(`${svc.httpUrl}/health/ready`)).status).toBe(200);
+    reportReadiness('consumer probe-group', false, 'connect ECONNREFUSED 127.0.0.1:5432');
+    try {
+      const red = await fetch(`${svc.httpUrl}/health/ready`);
+      expect(red.status).toBe(503);
+      const body = await red.text();
+      expect(body).toContain('consumer probe-group');
+      expect(body).toContain('ECONNREFUSED');
+      expect((await fetch(`${svc.httpUrl}/health/live`)).status).toBe(200);
+      reportReadiness('consumer probe-group', true);
+      expect((await fetch(`${svc.httpUrl}/health/ready`)).status).toBe(200);
+    } finally {
+      forgetReadiness('consumer probe-group');
+    }
   });
 });

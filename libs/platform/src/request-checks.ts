@@ -8,8 +8,13 @@ import { RequestValidationError } from './validation';
  * error model turns them into proto paths (`order_id`, `page.page_size`, `stages[1]`) on gRPC.
  */
 
-/** Ids Flowline issues or accepts: ULIDs, channel order numbers, SKUs, `stock-<sku>@<warehouse>`. */
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
+/**
+ * Ids Flowline issues or accepts: ULIDs, channel order numbers, SKUs (a seller's own codes may be in
+ * Chinese), `stock-<sku>@<warehouse>`: letters and digits of any script plus `. _ : @ / + -`, 1-128
+ * characters, starting with a letter or digit. Whitespace, control characters, quotes, `?`, `#`,
+ * `%` and the like are malformed.
+ */
+export const ID_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}._:@/+-]{0,127}$/u;
 
 function refuse(field: string, constraint: string, message: string): never {
   throw new RequestValidationError([{ field, constraint, message }]);
@@ -18,7 +23,7 @@ function refuse(field: string, constraint: string, message: string): never {
 /** A required id: empty -> `required`, anything outside {@link ID_PATTERN} -> `format`. */
 export function requireId(field: string, value: string | undefined | null): string {
   if (value === undefined || value === null || value === '') refuse(field, 'required', `${field} is required`);
-  if (!ID_PATTERN.test(value)) refuse(field, 'format', `${field} must be 1-128 characters: letters, digits and . _ : @ / - (starting with a letter or digit)`);
+  if (!ID_PATTERN.test(value)) refuse(field, 'format', `${field} must be 1-128 characters: letters, digits and . _ : @ / + - (starting with a letter or digit)`);
   return value;
 }
 

@@ -191,6 +191,21 @@ describe('fulfillment across services, seen in tracking', () => {
     expect(types.filter((t) => t === 'ShipmentTrackingUpdated').length).toBe(4);
     const final = await parcels(orderId);
     expect(final.shipments[0]).toMatchObject({ status: 'delivered', carrierState: 'delivered' });
+    // Tracking shows the parcel: carrier, waybill, tracking number, last carrier state.
+    expect(d.shipments).toEqual([
+      expect.objectContaining({
+        shipmentId: parcel.shipmentId,
+        warehouseId: 'WH-HZ-01',
+        status: 'delivered',
+        carrier: 'SIM',
+        waybillNo: packed.json.waybillNo,
+        trackingNumber: packed.json.waybillNo,
+        lastCarrierState: 'delivered',
+        shippedAt: final.shipments[0].shippedAt,
+      }),
+    ]);
+    // The ready -> shipped segment ends at the handover fulfillment recorded.
+    expect(d.order.shippedAt).toBe(final.shipments[0].shippedAt);
     expect(Date.parse(final.shipments[0].shippedAt)).toBeLessThan(Date.parse(final.shipments[0].deliveredAt));
   }, 180_000);
 
@@ -214,6 +229,10 @@ describe('fulfillment across services, seen in tracking', () => {
     expect(at('OrderShipped')).toBeGreaterThan(at('ShipmentShipped', 1));
     expect(at('OrderDelivered')).toBeGreaterThan(at('ShipmentDelivered', 1));
     expect(d.timeline.filter((t) => t.type === 'OrderShipped')).toHaveLength(1);
+    expect(d.shipments?.map((x) => [x.warehouseId, x.status])).toEqual([
+      ['WH-HZ-01', 'delivered'],
+      ['WH-SH-01', 'delivered'],
+    ]);
   }, 180_000);
 
   it('a cancel before packing stops the parcel: withdrawn from the pick list, packing refused', async () => {

@@ -136,6 +136,23 @@ export interface TrackingApprovalChainView {
   steps: TrackingApprovalStepView[];
 }
 
+/** One parcel of an order: carrier, waybill, tracking number and what the carrier last said. */
+export interface TrackingShipmentView {
+  shipmentId: string;
+  warehouseId: string | null;
+  /** packed, intercept_requested, shipped, shipped_after_stop, in_transit, carrier_exception, delivered, returned, stopped. */
+  status: string;
+  carrier: string | null;
+  waybillNo: string | null;
+  trackingNumber: string | null;
+  lastCarrierState: string | null;
+  lastCarrierStateAt: string | null;
+  lastCarrierDescription: string | null;
+  packedAt: string | null;
+  shippedAt: string | null;
+  deliveredAt: string | null;
+}
+
 export interface TrackingOrderDetailView {
   order: TrackingOrderView;
   /** Oldest first. */
@@ -143,6 +160,8 @@ export interface TrackingOrderDetailView {
   stageDurations: TrackingStageDurationView[];
   /** The order's approval chains with each step's state, actor and time (from approval's events). */
   approvalChains?: TrackingApprovalChainView[];
+  /** The order's parcels as fulfillment reported them (once packed). */
+  shipments?: TrackingShipmentView[];
   /** Set when the view was folded as of a past moment. */
   asOf: string | null;
 }

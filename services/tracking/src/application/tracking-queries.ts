@@ -1,4 +1,5 @@
 import { approvalChains } from '../projections/approval-chain.projection';
+import { shipmentsOf } from '../projections/shipments.projection';
 import type { OrderStage, SlaColour, TrackingChecksumView, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingStuckOrderView } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
 import type { DataSource } from 'typeorm';
@@ -121,6 +122,7 @@ export class TrackingQueries {
       timeline: entries.map(toTimelineView),
       stageDurations: visits.map(visitFromRecord).map(toStageDurationView),
       approvalChains: approvalChains(entries.map((e) => e.envelope)),
+      shipments: shipmentsOf(entries.map((e) => e.envelope)),
       asOf: null,
     };
   }
@@ -147,6 +149,7 @@ export class TrackingQueries {
       timeline: entries.map(toTimelineView),
       stageDurations: [...folded.visits.values()].sort((a, b) => a.visit - b.visit).map(toStageDurationView),
       approvalChains: approvalChains(entries.map((e) => e.envelope)),
+      shipments: shipmentsOf(entries.map((e) => e.envelope)),
       asOf: at.toISOString(),
     };
   }

@@ -189,13 +189,13 @@ describe('durable approval timers with two instances', () => {
   }, 60_000);
 
   it('timers survive restarts: both instances stop before the reminder is due, a new one starts later and runs it, then the escalation', async () => {
-    const orderId = await requestApproval('quick');
+    const orderId = await requestApproval('quick-restart');
     const a = await approvalOf(orderId, (x) => x.currentStep === 'gm_approval', 'quick approval started');
     const env = { APPROVAL_CHAINS_PATH: resolve(__dirname, 'fixtures/test.chains.yaml'), APPROVAL_TIMER_POLL: '300ms', APPROVAL_INSTANCE_ID: 'approval-c' };
     await Promise.all([cluster.procs['approval-a'].stop(), cluster.procs['approval-b'].stop()]);
     const down = Date.now();
     // Nothing runs while no instance is up; the jobs wait in the table.
-    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(a.steps[0].startedAt) + 3_500 - Date.now())));
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(a.steps[0].startedAt) + 8_500 - Date.now())));
     expect((await pool.query(`SELECT 1 FROM approval_timer_runs WHERE job_key LIKE $1`, [`${a.approvalId}:%`])).rowCount).toBe(0);
     await cluster.start('approval-c', 'approval', env, { url: dbUrl });
     const escalated = await eventually('escalation after the restart', async () => {

@@ -11,6 +11,9 @@ import { NotificationStore, type ContactRow, type NewNotification } from '../inf
 import type { Clock } from './clock';
 import { notificationEvent, notificationStream, refOf } from './notification-events';
 
+/** Event types whose data the service keeps about an order (see factsFrom). */
+export const FACT_EVENT_TYPES = ['OrderPlaced', 'OrderShipped', 'ShipmentShipped'] as const;
+
 /** The event types whose data the service keeps about an order (for templates and rule conditions). */
 function factsFrom(e: EventEnvelope): { upsert?: OrderFacts; patch?: Partial<OrderFacts> } {
   const d = e.data as Record<string, unknown>;

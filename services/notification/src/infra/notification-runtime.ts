@@ -10,7 +10,7 @@ import { monotonicFactory } from 'ulid';
 import { drivenClock, systemClock, type Clock } from '../application/clock';
 import { Dispatcher } from '../application/dispatcher';
 import { NOTIFICATION_STREAM_PREFIX, notificationEvent, notificationStream, refOf } from '../application/notification-events';
-import { demoContactFromEnv, NotificationIntake } from '../application/notification-intake';
+import { demoContactFromEnv, FACT_EVENT_TYPES, NotificationIntake } from '../application/notification-intake';
 import { channelAdaptersFromEnv } from './channel-adapters';
 import type { EmailAdapter } from './channels/email.adapter';
 import { loadNotificationConfig, type NotificationConfig } from './notification-config';
@@ -39,6 +39,7 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
   dispatcher!: Dispatcher;
   email?: EmailAdapter;
   private kafka?: Kafka;
+  private interestingFor?: { config: NotificationConfig; types: ReadonlySet<string> };
   private consumer?: ConsumerHandle;
   private publisher?: EventPublisher;
   private relay?: EventRelay;
@@ -105,6 +106,12 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
     }
   }
 
+  /** Event types worth a transaction: every rule's trigger plus those that carry order facts. */
+  interesting(): ReadonlySet<string> {
+    if (this.interestingFor?.config !== this.config) this.interestingFor = { config: this.config, types: new Set([...FACT_EVENT_TYPES, ...this.config.rules.rules.map((r) => r.on)]) };
+    return this.interestingFor.types;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     const s = this.settings;
     if (this.platform.kafka && (s.consume || s.relay)) {
@@ -141,6 +148,8 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
           logger,
           partitionsConsumedConcurrently: 3,
           fromBeginning: s.fromBeginning,
+          // Only the types a rule reacts to or whose data templates need: no transaction, no inbox row for the rest (stock levels, ATP, ...).
+          accept: (envelope) => this.interesting().has(envelope.type),
           handler: async (envelope, tx) => {
             await this.intake.apply(envelope, tx.client);
           },

@@ -270,3 +270,15 @@ describe('deploy/Dockerfile (no Docker engine here: checked as text)', () => {
     for (const s of SERVICES) expect(exposed).toEqual(expect.arrayContaining([s.httpPort, s.grpcPort]));
   });
 });
+
+describe('k8s/grafana dashboard', () => {
+  it('parses and every flowline_* metric it queries is defined in the code', () => {
+    const dash = JSON.parse(readFileSync(resolve(root, 'k8s/grafana/flowline-services.json'), 'utf8')) as Doc;
+    const exprs = (dash.panels as Doc[]).flatMap((p) => (p.targets as Doc[]).map((t) => t.expr as string));
+    expect(exprs.length).toBeGreaterThan(10);
+    const metrics = [...new Set(exprs.flatMap((e) => e.match(/flowline_[a-z_]+/g) ?? []))].map((m) => m.replace(/_(bucket|count|sum)$/, ''));
+    const source = execFileSync('grep', ['-rhoE', "'flowline_[a-z_]+'|flowline_http_server_request_duration_seconds", 'libs', 'services', '--include=*.ts'], { cwd: root, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    const defined = new Set(source.split('\n').map((s) => s.replace(/'/g, '')));
+    for (const m of metrics) expect(defined.has(m), m).toBe(true);
+  });
+});

@@ -8,6 +8,7 @@ import type { paths as GatewayPaths } from '@flowline/openapi/channel-gateway';
 import type { paths as FulfillmentPaths } from '@flowline/openapi/fulfillment';
 import type { paths as InventoryPaths } from '@flowline/openapi/inventory';
 import type { components as IntakeComponents, paths as IntakePaths } from '@flowline/openapi/order-intake';
+import type { paths as NotificationPaths } from '@flowline/openapi/notification';
 import type { paths as TrackingPaths } from '@flowline/openapi/tracking';
 import type { Problem } from './i18n';
 import { currentActorHeaders } from './session';
@@ -36,6 +37,7 @@ export const api = {
   fulfillment: client<FulfillmentPaths>('/api/fulfillment'),
   gateway: client<GatewayPaths>('/api/channel-gateway'),
   analytics: client<AnalyticsPaths>('/api/analytics'),
+  notification: client<NotificationPaths>('/api/notification'),
 };
 
 export type OrderView = IntakeComponents['schemas']['OrderViewDto'];

@@ -125,6 +125,15 @@ const UI = {
   code: { zh: '验证码', en: 'Code' },
   view: { zh: '查看', en: 'View' },
   expectedShip: { zh: '预计发货', en: 'Expected to ship' },
+  notifications: { zh: '已发通知', en: 'Notifications sent' },
+  rowsRead: { zh: '读取行数', en: 'Rows read' },
+  ordersSeen: { zh: '订单数', en: 'Orders' },
+  imported: { zh: '已导入', en: 'Imported' },
+  rejected: { zh: '被拒绝', en: 'Rejected' },
+  row: { zh: '行号', en: 'Row' },
+  template: { zh: '模板', en: 'Template' },
+  notificationRules: { zh: '通知规则', en: 'Notification rules' },
+  preview: { zh: '预览', en: 'Preview' },
 } satisfies Record<string, Entry>;
 export type UiKey = keyof typeof UI;
 

@@ -1,8 +1,114 @@
-import { Typography } from 'antd';
-import { useI18n } from '../i18n';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { App as AntApp, Button, Card, Form, Input, Modal, Space, Table, Tag, Typography } from 'antd';
+import { useState } from 'react';
+import { Link } from 'react-router-dom';
+import { api, newIdempotencyKey, unwrapAs, type OrderView } from '../api';
+import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
+import { STAGES, useI18n, type UiKey } from '../i18n';
+import { useSession } from '../session';
+import { COLOUR_CSS } from './board';
 
-/** Not built yet (see services/console/README.md). */
+interface InboxItem { approvalId: string; orderId: string; chain: string; kind: string; step: string; startedAt: string; dueAt: string; sla: 'green' | 'yellow' | 'red'; via: string[] }
+interface ApprovalStepView { step: string; status: string; decidedBy: string | null; comment: string | null }
+interface ApprovalView { approvalId: string; status: string; currentStep: string | null; grandTotal: number | null; currency: string | null; steps: ApprovalStepView[]; change: { status: string; diff: unknown } | null; attachments?: { name: string; url: string }[] }
+type Verb = 'approve' | 'reject' | 'return';
+const VERB_LABEL: Record<Verb, UiKey> = { approve: 'approve', reject: 'reject', return: 'returnForChanges' };
+
+/** My pending steps (by user and role), SLA colour, the order and the chain so far; approve / reject / return, bulk approve. */
 export function ApprovalsPage() {
-  const { t } = useI18n();
-  return <Typography.Title level={2}>{t('approvals')}</Typography.Title>;
+  const { t, time } = useI18n();
+  const session = useSession();
+  const qc = useQueryClient();
+  const notify = useNotifyProblem();
+  const { message } = AntApp.useApp();
+  const [selected, setSelected] = useState<React.Key[]>([]);
+  const [decision, setDecision] = useState<{ item: InboxItem; verb: Verb; key: string } | null>(null);
+  const [form] = Form.useForm<{ comment: string }>();
+  const inbox = useQuery({ queryKey: ['inbox', session.user.id], queryFn: () => unwrapAs<{ items: InboxItem[] }>(api.approval.GET('/api/approvals/inbox', {} as never)), refetchInterval: 15_000 });
+  const items = inbox.data?.items ?? [];
+  const decide = useMutation({
+    mutationFn: (v: { item: InboxItem; verb: Verb; key: string; comment: string }) => {
+      const post = api.approval.POST as unknown as (p: string, init: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+      const body = v.verb === 'reject' ? { reason: v.comment } : v.comment ? { comment: v.comment } : {};
+      return unwrapAs<ApprovalView>(post(`/api/approvals/{approvalId}/steps/{step}/${v.verb}`, { params: { path: { approvalId: v.item.approvalId, step: v.item.step }, header: { 'Idempotency-Key': v.key } }, body }));
+    },
+    onSuccess: () => { setDecision(null); void qc.invalidateQueries({ queryKey: ['inbox'] }); void message.success(t('done')); },
+    onError: notify,
+  });
+  const bulk = useMutation({
+    mutationFn: () => unwrapAs<{ approved: number; failed: number }>(api.approval.POST('/api/approvals/bulk-approve', {
+      params: { header: { 'Idempotency-Key': newIdempotencyKey() } } as never,
+      body: { items: items.filter((i) => selected.includes(`${i.approvalId}/${i.step}`)).map((i) => ({ approvalId: i.approvalId, step: i.step })) } as never,
+    })),
+    onSuccess: (r) => { setSelected([]); void qc.invalidateQueries({ queryKey: ['inbox'] }); void message.info(`${t('approve')}: ${r.approved} · ${t('failed')}: ${r.failed}`); },
+    onError: notify,
+  });
+  return (
+    <Space orientation="vertical" style={{ width: '100%' }}>
+      <Space>
+        <Typography.Title level={2} style={{ margin: 0 }}>{t('approvals')}</Typography.Title>
+        {session.can('approval.decide') && <Button disabled={!selected.length} loading={bulk.isPending} onClick={() => bulk.mutate()}>{t('bulkApprove')} ({selected.length})</Button>}
+      </Space>
+      <ProblemAlert error={inbox.error} />
+      <Table<InboxItem>
+        size="small"
+        rowKey={(i) => `${i.approvalId}/${i.step}`}
+        dataSource={items}
+        pagination={false}
+        locale={{ emptyText: <EmptyText /> }}
+        rowSelection={session.can('approval.decide') ? { selectedRowKeys: selected, onChange: setSelected } : undefined}
+        expandable={{ expandedRowRender: (i) => <ApprovalDetail item={i} /> }}
+        columns={[
+          { title: t('colour'), render: (_, i) => <Tag color={COLOUR_CSS[i.sla]} data-testid={`inbox-sla-${i.orderId}`}>{t(i.sla)}</Tag> },
+          { title: t('orderId'), render: (_, i) => <Link to={`/orders/${i.orderId}`}>{i.orderId}</Link> },
+          { title: t('chain'), render: (_, i) => `${i.chain} (${i.kind})` },
+          { title: t('step'), dataIndex: 'step' },
+          { title: t('due'), render: (_, i) => time(i.dueAt) },
+          {
+            title: t('actions'),
+            render: (_, i) => session.can('approval.decide') ? (
+              <Space>
+                {(['approve', 'reject', 'return'] as const).map((verb) => (
+                  <Button key={verb} size="small" type={verb === 'approve' ? 'primary' : 'default'} danger={verb === 'reject'} data-testid={`${verb}-${i.orderId}`}
+                    onClick={() => { form.resetFields(); setDecision({ item: i, verb, key: newIdempotencyKey() }); }}>{t(VERB_LABEL[verb])}</Button>
+                ))}
+              </Space>
+            ) : null,
+          },
+        ]}
+      />
+      <Modal open={!!decision} title={decision ? `${t(VERB_LABEL[decision.verb])} · ${decision.item.step}` : ''} okText={t('ok')} confirmLoading={decide.isPending}
+        okButtonProps={{ 'data-testid': 'decision-confirm' } as never} onCancel={() => setDecision(null)}
+        onOk={() => void form.validateFields().then((v) => decision && decide.mutate({ ...decision, comment: v.comment ?? '' }))}>
+        <Form form={form} layout="vertical">
+          <Form.Item name="comment" label={t('comment')} rules={[{ required: decision?.verb !== 'approve' }]}>
+            <Input.TextArea data-testid="decision-comment" rows={3} />
+          </Form.Item>
+        </Form>
+      </Modal>
+    </Space>
+  );
+}
+
+function ApprovalDetail({ item }: { item: InboxItem }) {
+  const { t, pick, money } = useI18n();
+  const order = useQuery({ queryKey: ['order', item.orderId], queryFn: () => unwrapAs<OrderView>(api.intake.GET('/api/orders/{orderId}', { params: { path: { orderId: item.orderId } } })) });
+  const approval = useQuery({ queryKey: ['approval', item.approvalId], queryFn: () => unwrapAs<ApprovalView>(api.approval.GET('/api/approvals/{approvalId}' as never, { params: { path: { approvalId: item.approvalId } } } as never)) });
+  const o = order.data;
+  return (
+    <Card size="small">
+      <ProblemAlert error={order.error ?? approval.error} />
+      {o && (
+        <Typography.Paragraph>
+          {o.channelOrderId} · {pick(STAGES[o.stage])} · {money(o.totals.grandTotal, o.totals.currency)} · {o.lines.map((l) => `${l.title} x${l.quantity}`).join('，')}
+          {o.attachments.length > 0 && <> · {o.attachments.map((a) => <a key={a} href={a} target="_blank" rel="noreferrer" style={{ marginInline: 4 }}>{a.split('/').pop()}</a>)}</>}
+        </Typography.Paragraph>
+      )}
+      {approval.data && (
+        <Table<ApprovalStepView> size="small" rowKey="step" pagination={false} dataSource={approval.data.steps}
+          columns={[{ title: t('step'), dataIndex: 'step' }, { title: t('stage'), dataIndex: 'status' }, { title: t('who'), dataIndex: 'decidedBy' }, { title: t('comment'), dataIndex: 'comment' }]} />
+      )}
+      {approval.data?.change && <pre style={{ fontSize: 12 }} aria-label="diff">{JSON.stringify(approval.data.change.diff, null, 2)}</pre>}
+    </Card>
+  );
 }

@@ -1,8 +1,99 @@
-import { Typography } from 'antd';
-import { useI18n } from '../i18n';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { App as AntApp, Button, Card, Col, Descriptions, Form, Input, InputNumber, Row, Select, Space, Table, Tag, Typography } from 'antd';
+import { useState } from 'react';
+import { api, newIdempotencyKey, unwrap, unwrapAs } from '../api';
+import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
+import { CHANNELS, useI18n } from '../i18n';
+import { useSession } from '../session';
 
-/** Not built yet (see services/console/README.md). */
+interface Level { warehouseId: string; warehouseName: string; onHand: number; reserved: number; available: number; backordered: number; safetyStock: number }
+interface SkuStock {
+  sku: string;
+  name: string;
+  rules: { lowStockThreshold?: number | null; safetyStock: number; allowBackorder: boolean };
+  warehouses: Level[];
+  total: { onHand: number; reserved: number; available: number; backordered: number };
+  atp: Record<string, number>;
+}
+interface Warehouse { warehouseId: string; name: string }
+
+/** Stock per SKU and warehouse, ATP per channel, reservations of an order, receipts and adjustments (by role), ledger verify. */
 export function InventoryPage() {
-  const { t } = useI18n();
-  return <Typography.Title level={2}>{t('inventory')}</Typography.Title>;
+  const { t, pick } = useI18n();
+  const session = useSession();
+  const qc = useQueryClient();
+  const notify = useNotifyProblem();
+  const { message } = AntApp.useApp();
+  const [sku, setSku] = useState<string>();
+  const [orderId, setOrderId] = useState<string>();
+  const stock = useQuery({ queryKey: ['stock', sku], enabled: !!sku, retry: 0, queryFn: () => unwrapAs<SkuStock>(api.inventory.GET('/api/stock/skus/{sku}', { params: { path: { sku: sku! } } })) });
+  const warehouses = useQuery({ queryKey: ['warehouses'], queryFn: () => unwrapAs<Warehouse[] | { items: Warehouse[] }>(api.inventory.GET('/api/stock/warehouses', {})) });
+  const whList = Array.isArray(warehouses.data) ? warehouses.data : (warehouses.data?.items ?? []);
+  const reservation = useQuery({ queryKey: ['reservation', orderId], enabled: !!orderId, retry: 0, queryFn: () => unwrapAs<{ reservation: Record<string, unknown>; openLines: Record<string, unknown>[] }>(api.inventory.GET('/api/stock/reservations/{orderId}', { params: { path: { orderId: orderId! } } })) });
+  const verify = useMutation({ mutationFn: () => unwrapAs<Record<string, unknown>>(api.inventory.GET('/api/stock/verify', { params: { query: { deep: 'false' } } } as never)) });
+  const [form] = Form.useForm<{ kind: 'receipt' | 'adjustment'; warehouseId: string; quantity: number; reference: string }>();
+  const move = useMutation({
+    mutationFn: (v: { kind: 'receipt' | 'adjustment'; warehouseId: string; quantity: number; reference: string }) => {
+      const header = { 'Idempotency-Key': newIdempotencyKey() };
+      return v.kind === 'receipt'
+        ? unwrap(api.inventory.POST('/api/stock/receipts', { params: { header } as never, body: { sku: sku!, warehouseId: v.warehouseId, quantity: v.quantity, reference: v.reference } }))
+        : unwrap(api.inventory.POST('/api/stock/adjustments', { params: { header } as never, body: { sku: sku!, warehouseId: v.warehouseId, delta: v.quantity, reason: 'count', note: v.reference } }));
+    },
+    onSuccess: () => { void qc.invalidateQueries({ queryKey: ['stock', sku] }); void message.success(t('done')); },
+    onError: notify,
+  });
+  const s = stock.data;
+  const low = s && s.rules.lowStockThreshold != null && s.total.available <= s.rules.lowStockThreshold;
+  return (
+    <Space orientation="vertical" style={{ width: '100%' }}>
+      <Typography.Title level={2} style={{ margin: 0 }}>{t('inventory')}</Typography.Title>
+      <Space wrap>
+        <Input.Search aria-label={t('sku')} data-testid="sku-search" placeholder={t('sku')} enterButton={t('search')} onSearch={(v) => setSku(v.trim() || undefined)} style={{ width: 300 }} />
+        <Input.Search aria-label={t('reservations')} placeholder={`${t('reservations')}: ${t('orderId')}`} enterButton={t('search')} onSearch={(v) => setOrderId(v.trim() || undefined)} style={{ width: 360 }} />
+        <Button onClick={() => verify.mutate()} loading={verify.isPending}>{t('verifyLedger')}</Button>
+      </Space>
+      <ProblemAlert error={stock.error ?? verify.error ?? reservation.error} />
+      {verify.data && <Card size="small" title={t('verifyLedger')}><pre style={{ margin: 0, fontSize: 12 }}>{JSON.stringify(verify.data, null, 1).slice(0, 1500)}</pre></Card>}
+      {s && (
+        <Row gutter={12}>
+          <Col xs={24} lg={15}>
+            <Card size="small" title={<span data-testid="stock-title">{s.sku} · {s.name} {low && <Tag color="#b91c1c">{t('lowStock')}</Tag>}</span>}>
+              <Table<Level> size="small" rowKey="warehouseId" pagination={false} dataSource={s.warehouses} locale={{ emptyText: <EmptyText /> }}
+                columns={[
+                  { title: t('warehouseId'), render: (_, w) => `${w.warehouseName} (${w.warehouseId})` },
+                  { title: t('onHand'), dataIndex: 'onHand' },
+                  { title: t('reserved'), dataIndex: 'reserved' },
+                  { title: t('available'), dataIndex: 'available', render: (v: number) => <span data-testid="available">{v}</span> },
+                ]} />
+              <Descriptions size="small" style={{ marginTop: 8 }} column={4} items={[
+                { key: 'o', label: t('onHand'), children: s.total.onHand },
+                { key: 'r', label: t('reserved'), children: s.total.reserved },
+                { key: 'a', label: t('available'), children: <span data-testid="total-available">{s.total.available}</span> },
+                ...Object.entries(s.atp).map(([c, n]) => ({ key: c, label: `ATP ${pick(CHANNELS[c] ?? { zh: c, en: c })}`, children: n })),
+              ]} />
+            </Card>
+          </Col>
+          <Col xs={24} lg={9}>
+            <Card size="small" title={`${t('receipt')} / ${t('adjustment')}`}>
+              {session.can('stock.adjust') ? (
+                <Form form={form} layout="vertical" initialValues={{ kind: 'receipt' }} onFinish={(v) => move.mutate(v)}>
+                  <Form.Item name="kind" label={t('actions')}><Select options={[{ value: 'receipt', label: t('receipt') }, { value: 'adjustment', label: t('adjustment') }]} /></Form.Item>
+                  <Form.Item name="warehouseId" label={t('warehouseId')} rules={[{ required: true }]}><Select data-testid="move-warehouse" options={whList.map((w) => ({ value: w.warehouseId, label: `${w.name} (${w.warehouseId})` }))} /></Form.Item>
+                  <Form.Item name="quantity" label={t('quantity')} rules={[{ required: true }]}><InputNumber data-testid="move-quantity" style={{ width: '100%' }} /></Form.Item>
+                  <Form.Item name="reference" label={`${t('reference')} / ${t('reason')}`} rules={[{ required: true }]}><Input data-testid="move-reference" /></Form.Item>
+                  <Button type="primary" htmlType="submit" data-testid="move-submit" loading={move.isPending}>{t('ok')}</Button>
+                </Form>
+              ) : <Typography.Text>{t('noPermission')}</Typography.Text>}
+            </Card>
+          </Col>
+        </Row>
+      )}
+      {reservation.data && (
+        <Card size="small" title={`${t('reservations')} · ${orderId}`}>
+          <Table size="small" rowKey={(r) => JSON.stringify(r)} pagination={false} dataSource={reservation.data.openLines} locale={{ emptyText: <EmptyText /> }}
+            columns={Object.keys(reservation.data.openLines[0] ?? { sku: 1 }).slice(0, 6).map((k) => ({ title: k, dataIndex: k, render: (v: unknown) => String(v ?? '') }))} />
+        </Card>
+      )}
+    </Space>
+  );
 }

@@ -4,7 +4,7 @@ import { App as AntApp, Button, Card, Col, Descriptions, Form, Input, InputNumbe
 import { useMemo, useState } from 'react';
 import { useParams } from 'react-router-dom';
 import { api, newIdempotencyKey, unwrap, unwrapAs, type OrderView } from '../api';
-import { ProblemAlert, useNotifyProblem } from '../components';
+import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
 import { CHANNELS, STAGES, useI18n, type UiKey } from '../i18n';
 import { useSession, type Ability } from '../session';
 
@@ -31,6 +31,13 @@ export function OrderDetailPage() {
 
   const order = useQuery({ queryKey: ['order', orderId], queryFn: () => unwrap(api.intake.GET('/api/orders/{orderId}', { params: { path: { orderId } } })) as Promise<OrderView> });
   const tracking = useQuery({ queryKey: ['tracking', orderId], queryFn: () => unwrapAs<TrackingOrderDetailView>(api.tracking.GET('/api/tracking/orders/{orderId}', { params: { path: { orderId } } })), retry: 0 });
+  const notifications = useQuery({
+    queryKey: ['notifications', orderId],
+    retry: 0,
+    queryFn: () => unwrapAs<{ notifications: { notificationId: string; template: string; channel: string; recipientMasked: string; status: string; ruleId: string; rulesVersion: string }[] }>(
+      api.notification.GET('/api/orders/{orderId}/notifications' as never, { params: { path: { orderId } } } as never),
+    ),
+  });
   const shipments = useQuery({ queryKey: ['fulfillment', orderId], queryFn: () => unwrap(api.fulfillment.GET('/api/fulfillment/orders/{orderId}', { params: { path: { orderId } } })), retry: 0 });
 
   // The as-of slider spans placedAt..now; a moment before now asks tracking for the order as it stood then.
@@ -143,6 +150,18 @@ export function OrderDetailPage() {
               </div>
             ),
           }))} />
+      </Card>
+      <Card size="small" title={t('notifications')}>
+        {notifications.error ? <Typography.Text>{t('unavailable')}</Typography.Text> : (
+          <Table size="small" rowKey="notificationId" pagination={false} dataSource={notifications.data?.notifications ?? []} locale={{ emptyText: <EmptyText /> }}
+            columns={[
+              { title: t('template'), dataIndex: 'template' },
+              { title: t('channel'), dataIndex: 'channel' },
+              { title: t('customer'), dataIndex: 'recipientMasked' },
+              { title: t('stage'), dataIndex: 'status' },
+              { title: t('rule'), render: (_, n) => `${n.ruleId} ${n.rulesVersion}` },
+            ]} />
+        )}
       </Card>
       <Modal open={!!action} title={action ? t(action.a.label) : ''} okText={t('ok')} confirmLoading={run.isPending} onCancel={() => setAction(null)}
         okButtonProps={{ 'data-testid': 'action-confirm' } as never}

@@ -147,9 +147,13 @@ describe('file imports into order-intake', () => {
     const dy = (await intake('GET', `/api/orders/${(await orderOf('douyin', '6931234567890123456')).orderId}`)).json;
     expect(dy.channelOrderId).toBe('6931234567890123456');
     expect(dy.tags).toContain('pii:encrypted');
+    // order-intake's own field says the recipient must be resolved through the platform (no placeholders).
+    expect(dy.recipientProtection).toEqual({ masked: [], encrypted: ['name', 'phone', 'address'], withheld: [] });
+    expect(dy.shippingAddress).toMatchObject({ recipientMasked: '', phoneMasked: '' });
     expect(JSON.stringify(dy)).not.toContain('Zm9vYmFy');
     const jd = (await intake('GET', `/api/orders/${(await orderOf('jd', '300012345678')).orderId}`)).json;
     expect(jd.tags).toContain('pii:masked');
+    expect(jd.recipientProtection.masked).toContain('phone');
     expect(jd.totals.grandTotal).toBe(30090);
   });
 

@@ -1,4 +1,4 @@
-import type { AddressView, Channel, CustomerRef, OrderLineView, OrderStage, OrderTotals } from './order.types';
+import type { AddressView, Channel, CustomerRef, OrderLineView, OrderStage, OrderTotals, RecipientProtection } from './order.types';
 
 /**
  * Integration events of the orders context, published on `orders.events.v1` keyed by orderId.
@@ -18,6 +18,8 @@ export interface OrderEventDataMap {
     tags: string[];
     attachments: string[];
     placedAt: string;
+    /** Present when the recipient must be resolved through the platform (masked / encrypted / withheld fields, oaid). */
+    recipientProtection?: RecipientProtection;
   };
   OrderPaid: { orderId: string; amount: number; currency: string; paymentRef?: string; paidAt: string };
   /** Stock is locked for every line. */

@@ -113,6 +113,27 @@ export interface OrderLineInput {
   category?: string;
 }
 
+/** Recipient fields a platform can hide: the name, the phone number, the street address. */
+export const RECIPIENT_FIELDS = ['name', 'phone', 'address'] as const;
+export type RecipientField = (typeof RECIPIENT_FIELDS)[number];
+
+/**
+ * The platform hid (part of) the recipient. Such an order is never guessed at: the recipient is
+ * resolved through the platform (its decrypt API, or a waybill printed by `oaid`).
+ * - `masked`: the platform shows part of the value (张*, 1******6198, 沙洲街道****); the
+ *   address field holds that masked text as the platform showed it.
+ * - `encrypted`: the platform gave ciphertext only its decrypt API opens; the address field is empty.
+ * - `withheld`: the platform's export or API gave no value at all; the address field is empty.
+ * A field is in at most one list. Fields in none of them are clear text.
+ */
+export interface RecipientProtection {
+  masked: RecipientField[];
+  encrypted: RecipientField[];
+  withheld: RecipientField[];
+  /** The platform's open address id (Taobao/Tmall/Douyin oaid) to decrypt or print the waybill with. */
+  oaid?: string;
+}
+
 /**
  * The canonical order as a channel connector or the REST/gRPC API submits it, after channel
  * mapping (yuan strings -> fen) and before the server adds the id, totals and status.
@@ -139,4 +160,6 @@ export interface OrderSubmission {
   attachments: string[];
   /** ISO time the buyer placed the order on the channel. */
   placedAt: string;
+  /** Present when the platform masked, encrypted or withheld recipient fields (then resolved through the platform). */
+  recipientProtection?: RecipientProtection;
 }

@@ -63,6 +63,7 @@ export function toIntegrationEvent(event: OrderEvent): Integration {
         tags: o.tags,
         attachments: o.attachments,
         placedAt: o.placedAt,
+        ...(o.recipientProtection !== undefined ? { recipientProtection: o.recipientProtection } : {}),
       } satisfies OrderEventDataMap['OrderPlaced'];
     }
     case 'OrderPaid': {

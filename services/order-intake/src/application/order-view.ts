@@ -1,4 +1,4 @@
-import type { AddressView, Channel, CustomerRef, OrderFlag, OrderLineView, OrderStage, OrderTotals } from '@flowline/contracts';
+import type { AddressView, Channel, CustomerRef, OrderFlag, OrderLineView, OrderStage, OrderTotals, RecipientProtection } from '@flowline/contracts';
 import { allowedCommands } from '../domain/order-transitions';
 import type { OrderCommandType } from '../domain/order.commands';
 import { addressView, customerView, lineViews } from '../domain/order.model';
@@ -26,6 +26,8 @@ export interface OrderView {
   tags: string[];
   attachments: string[];
   placedAt: string;
+  /** Present when the platform hid recipient fields: resolve the recipient through the platform (decrypt API / oaid), never guess. */
+  recipientProtection?: RecipientProtection;
   updatedAt: string;
   revision: number;
   payment: { amount: number; currency: string; paymentRef?: string; paidAt: string } | null;
@@ -60,6 +62,7 @@ export function toOrderView(s: ExistingOrder, revision: number, updatedAt: strin
     tags: o.tags,
     attachments: o.attachments,
     placedAt: o.placedAt,
+    ...(o.recipientProtection !== undefined ? { recipientProtection: o.recipientProtection } : {}),
     updatedAt,
     revision,
     payment: s.payment,

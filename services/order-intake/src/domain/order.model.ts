@@ -7,8 +7,10 @@ import type {
   OrderTotals,
   ShippingAddress,
   CustomerDetails,
+  RecipientField,
+  RecipientProtection,
 } from '@flowline/contracts';
-import { CHANNELS, maskEmail, maskName, maskPhone, maskStreet } from '@flowline/contracts';
+import { CHANNELS, RECIPIENT_FIELDS, maskEmail, maskName, maskPhone, maskStreet } from '@flowline/contracts';
 import { OrderErrors } from './order.errors';
 
 /**
@@ -85,10 +87,36 @@ export function validateSubmission(o: OrderSubmission): void {
   if (items > MAX_AMOUNT) throw OrderErrors.invalid('lines', 'order amount too large');
   if (o.orderDiscount > items + o.shippingFee) throw OrderErrors.invalid('orderDiscount', 'must not exceed items total + shipping fee');
   if (!nonBlank(o.placedAt) || Number.isNaN(Date.parse(o.placedAt))) throw OrderErrors.invalid('placedAt', 'must be an ISO-8601 time');
+  const hidden = validateRecipientProtection(o.recipientProtection);
   const a = o.shippingAddress;
+  // A field the platform hid is not clear text: it may be empty (encrypted / withheld) or the platform's masked form.
+  const hiddenBy = { province: null, city: null, district: null, street: 'address', recipient: 'name', phone: 'phone' } as const;
   for (const k of ['province', 'city', 'district', 'street', 'recipient', 'phone'] as const) {
+    const field = hiddenBy[k];
+    if (field !== null && hidden.has(field)) {
+      if (typeof a?.[k] !== 'string' || a[k].length > 500) throw OrderErrors.invalid(`shippingAddress.${k}`, 'must be at most 500 characters');
+      continue;
+    }
     if (!nonBlank(a?.[k])) throw OrderErrors.invalid(`shippingAddress.${k}`, 'must not be empty');
   }
+}
+
+/** The recipient fields the platform hid; refuses unknown fields, a field in two lists and an over-long oaid. */
+function validateRecipientProtection(p: RecipientProtection | undefined): Set<RecipientField> {
+  const hidden = new Set<RecipientField>();
+  if (p === undefined) return hidden;
+  for (const list of ['masked', 'encrypted', 'withheld'] as const) {
+    const fields: unknown = p[list];
+    if (!Array.isArray(fields)) throw OrderErrors.invalid(`recipientProtection.${list}`, 'must be a list of name, phone, address');
+    for (const f of fields as unknown[]) {
+      if (!(RECIPIENT_FIELDS as readonly unknown[]).includes(f)) throw OrderErrors.invalid(`recipientProtection.${list}`, `unknown recipient field ${String(f)}`);
+      if (hidden.has(f as RecipientField)) throw OrderErrors.invalid(`recipientProtection.${list}`, `${String(f)} is listed twice`);
+      hidden.add(f as RecipientField);
+    }
+  }
+  if (hidden.size === 0 && p.oaid === undefined) throw OrderErrors.invalid('recipientProtection', 'names no hidden field and no oaid');
+  if (p.oaid !== undefined && (!nonBlank(p.oaid) || p.oaid.length > 200)) throw OrderErrors.invalid('recipientProtection.oaid', 'must be 1-200 characters');
+  return hidden;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -250,15 +250,24 @@ export interface components {
             detail?: string;
             /** @example 西湖区 */
             district: string;
-            /** @example 13812345678 */
+            /**
+             * @description Digits; may be empty or the masked form (1******6198) only when recipientProtection lists `phone`
+             * @example 13812345678
+             */
             phone: string;
             /** @example 310013 */
             postalCode?: string;
             /** @example 浙江省 */
             province: string;
-            /** @example 张三 */
+            /**
+             * @description May be empty or the masked form (张*) only when recipientProtection lists `name`
+             * @example 张三
+             */
             recipient: string;
-            /** @example 文三路 */
+            /**
+             * @description May be empty or the masked form only when recipientProtection lists `address`
+             * @example 文三路
+             */
             street: string;
         };
         AddressViewDto: {
@@ -648,6 +657,8 @@ export interface components {
              * @example 2025-11-25T08:00:00.000Z
              */
             placedAt: string;
+            /** @description Present when the platform hid recipient fields: resolve the recipient through the platform (decrypt API / oaid) */
+            recipientProtection?: components["schemas"]["RecipientProtectionViewDto"];
             refund: components["schemas"]["RefundDto"];
             /**
              * @description Stream revision; also the ETag ("3"): send it back as If-Match
@@ -742,6 +753,8 @@ export interface components {
              * @example 2025-11-25T07:59:00.000Z
              */
             placedAt?: string;
+            /** @description The platform masked, encrypted or withheld recipient fields; resolve them through the platform */
+            recipientProtection?: components["schemas"]["RecipientProtectionDto"];
             sellerRemark?: string;
             shippingAddress: components["schemas"]["AddressDto"];
             /**
@@ -756,6 +769,46 @@ export interface components {
         ReasonDto: {
             /** @example 买家要求取消 */
             reason: string;
+        };
+        RecipientProtectionDto: {
+            /**
+             * @description Ciphertext only the platform's decrypt API opens; the address field is empty
+             * @example [
+             *       "name",
+             *       "address"
+             *     ]
+             */
+            encrypted?: ("name" | "phone" | "address")[];
+            /**
+             * @description Shown partly by the platform (张*, 1******6198); the address holds the masked text
+             * @example [
+             *       "phone"
+             *     ]
+             */
+            masked?: ("name" | "phone" | "address")[];
+            /**
+             * @description The platform's open address id to decrypt or print the waybill with
+             * @example oaid_1a2b3c
+             */
+            oaid?: string;
+            /**
+             * @description Not given by the platform at all; the address field is empty
+             * @example []
+             */
+            withheld?: ("name" | "phone" | "address")[];
+        };
+        RecipientProtectionViewDto: {
+            /** @description Ciphertext only the platform's decrypt API opens */
+            encrypted: ("name" | "phone" | "address")[];
+            /** @description Shown partly by the platform */
+            masked: ("name" | "phone" | "address")[];
+            /**
+             * @description The platform's open address id
+             * @example oaid_1a2b3c
+             */
+            oaid?: string;
+            /** @description Not given by the platform */
+            withheld: ("name" | "phone" | "address")[];
         };
         RecordRefundDto: {
             /**

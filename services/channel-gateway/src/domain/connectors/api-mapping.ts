@@ -38,6 +38,8 @@ interface Common {
   shopDiscount: number;
   refund: number;
   buyerMessage?: string;
+  /** The platform's open address id (TOP `oaid`): decrypt / print the waybill with it. */
+  oaid?: string;
   raw: unknown;
 }
 
@@ -72,6 +74,7 @@ function build(c: Common): ChannelOrderDraft {
     lines: c.lines,
     money: { goods, shippingFee: c.shippingFee, paid: c.paid, orderDiscount, platformDiscount: c.platformDiscount, shopDiscount: c.shopDiscount, refund: c.refund },
     ...(c.buyerMessage ? { buyerMessage: c.buyerMessage } : {}),
+    ...(c.oaid ? { oaid: c.oaid } : {}),
     rowNumbers: [],
     rawRows: [c.raw as Record<string, string>],
   };
@@ -117,6 +120,8 @@ export interface TopTrade {
   receiver_town?: string;
   receiver_address: string;
   buyer_message?: string;
+  /** Open address id of a trade whose receiver is protected (TOP 隐私保护). */
+  oaid?: string;
   orders: { order: { oid_str: string; outer_sku_id: string; title: string; num: number; price: string; refund_status?: string }[] };
 }
 
@@ -157,6 +162,7 @@ export function fromTopTrade(t: TopTrade, shopId: string, channel: 'taobao' | 't
     shopDiscount: 0,
     refund: 0,
     ...(t.buyer_message ? { buyerMessage: t.buyer_message } : {}),
+    ...(t.oaid ? { oaid: t.oaid } : {}),
     raw: t,
   });
 }

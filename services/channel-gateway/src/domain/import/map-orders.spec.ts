@@ -54,7 +54,9 @@ describe('mapping profiles on each platform layout (fixtures in their real encod
     expect(b.afterSales).toBe('refund_requested');
     const sub = toSubmission(a);
     expect(sub.tags).toEqual(['pii:masked']);
-    expect(sub.shippingAddress.phone).toBe('00000000000');
+    // No placeholders: the platform gave no name or phone (withheld), the street only masked.
+    expect(sub.recipientProtection).toEqual({ masked: ['address'], encrypted: [], withheld: ['name', 'phone'] });
+    expect(sub.shippingAddress).toMatchObject({ street: '沙洲街道****', recipient: '', phone: '' });
     expect(sub.customer.name).toBeUndefined();
   });
 
@@ -63,7 +65,11 @@ describe('mapping profiles on each platform layout (fixtures in their real encod
     expect(o.lines).toHaveLength(2);
     expect(o.money).toMatchObject({ paid: 30090, platformDiscount: 500, shopDiscount: 1000, orderDiscount: 1500 });
     expect(o.pii.phone).toBe('masked');
-    expect(toSubmission(o).customer.phone).toBeUndefined();
+    const sub = toSubmission(o);
+    expect(sub.customer.phone).toBeUndefined();
+    expect(sub.recipientProtection?.masked).toContain('phone');
+    expect(sub.shippingAddress.phone).toBe(o.phone);
+    expect(sub.shippingAddress.phone).toMatch(/^1\*+\d{4}$/);
     expect(o.address).toMatchObject({ province: '北京市', city: '北京市', district: '朝阳区' });
   });
 
@@ -88,6 +94,9 @@ describe('mapping profiles on each platform layout (fixtures in their real encod
     const sub = toSubmission(o);
     expect(JSON.stringify(sub)).not.toMatch(/Zm9vYmFy|MTM4|YWRkcmVzcw/);
     expect(sub.tags).toEqual(['pii:encrypted']);
+    expect(sub.recipientProtection).toEqual({ masked: [], encrypted: ['name', 'phone', 'address'], withheld: [] });
+    // The street the platform gave in clear stays; the encrypted detail is left empty.
+    expect(sub.shippingAddress).toMatchObject({ street: '西溪街道', detail: '', recipient: '', phone: '' });
   });
 
   it('Shopify: order fields from the first row only; offline POS receipts', () => {

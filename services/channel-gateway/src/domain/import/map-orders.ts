@@ -26,6 +26,8 @@ export interface ChannelOrderDraft {
   /** The address as the file wrote it. */
   addressText: string;
   pii: { name: PiiState; phone: PiiState; address: PiiState };
+  /** The platform's open address id (oaid) when it gave one: decrypt / print the waybill with it. */
+  oaid?: string;
   lines: { lineId: string; sku: string; title: string; quantity: number; unitPrice: number }[];
   /** Integer fen. `paid` is what the buyer paid; the platform / shop discounts are kept apart for reconciliation. */
   money: { goods: number; shippingFee: number; paid: number; orderDiscount: number; platformDiscount: number; shopDiscount: number; refund: number };

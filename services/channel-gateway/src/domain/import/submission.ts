@@ -1,10 +1,13 @@
-import type { OrderSubmission } from '@flowline/contracts';
+import type { OrderSubmission, RecipientField, RecipientProtection } from '@flowline/contracts';
 import type { ChannelOrderDraft } from './map-orders';
+import type { PiiState } from './pii';
 
-/** Written where a platform masked or encrypted a field: a marker, never a guess at the clear value. */
+/**
+ * Written in province / city / district when the platform hid the whole address and gave no
+ * region either (order-intake needs a region to route the parcel); the order carries
+ * `recipientProtection` listing `address`, so nobody reads it as an address.
+ */
 export const PROTECTED_TEXT = '[加密]';
-/** Phone placeholder for a masked / encrypted number (order-intake requires digits); the order carries the `pii:*` tag. */
-export const PROTECTED_PHONE = '00000000000';
 
 /** Tags order-intake keeps on the order so rules and people see the recipient is not clear text. */
 export function piiTags(d: ChannelOrderDraft): string[] {
@@ -16,15 +19,29 @@ export function piiTags(d: ChannelOrderDraft): string[] {
 }
 
 /**
+ * order-intake's `recipientProtection` from the draft's PII states: masked fields keep the
+ * platform's masked text, encrypted and absent (withheld) ones are sent empty. Undefined when the
+ * whole recipient is clear text.
+ */
+export function recipientProtection(d: ChannelOrderDraft): RecipientProtection | undefined {
+  const p: RecipientProtection = { masked: [], encrypted: [], withheld: [] };
+  const list: Record<Exclude<PiiState, 'clear'>, RecipientField[]> = { masked: p.masked, encrypted: p.encrypted, absent: p.withheld };
+  for (const field of ['name', 'phone', 'address'] as const) {
+    const state = d.pii[field];
+    if (state !== 'clear') list[state].push(field);
+  }
+  if (d.oaid) p.oaid = d.oaid;
+  return p.masked.length + p.encrypted.length + p.withheld.length > 0 || p.oaid ? p : undefined;
+}
+
+/**
  * The canonical order order-intake's PlaceOrder takes. Totals come out equal to what the buyer
  * paid: lines at their unit price, the platform's and the shop's discounts together as the order
  * discount (the split is kept in channel-gateway for reconciliation).
  */
 export function toSubmission(d: ChannelOrderDraft): OrderSubmission {
-  const nameClear = d.pii.name === 'clear';
-  const phoneClear = d.pii.phone === 'clear';
-  const recipient = d.pii.name === 'masked' ? d.recipient : nameClear ? d.recipient : PROTECTED_TEXT;
-  const phone = phoneClear ? d.phone : PROTECTED_PHONE;
+  const visible = (state: PiiState, value: string) => (state === 'clear' || state === 'masked' ? value : '');
+  const protection = recipientProtection(d);
   const a = d.address;
   return {
     channel: d.channel,
@@ -33,8 +50,8 @@ export function toSubmission(d: ChannelOrderDraft): OrderSubmission {
     customer: {
       ...(d.buyerId ? { channelCustomerId: d.buyerId } : {}),
       ...(d.buyerNick ? { nickname: d.buyerNick } : {}),
-      ...(nameClear ? { name: d.recipient } : {}),
-      ...(phoneClear ? { phone: d.phone } : {}),
+      ...(d.pii.name === 'clear' ? { name: d.recipient } : {}),
+      ...(d.pii.phone === 'clear' ? { phone: d.phone } : {}),
       tags: [],
     },
     shippingAddress: {
@@ -42,10 +59,10 @@ export function toSubmission(d: ChannelOrderDraft): OrderSubmission {
       city: a?.city || PROTECTED_TEXT,
       district: a?.district || a?.city || PROTECTED_TEXT,
       // Exports with a separate street column often leave it empty and put everything in the detail.
-      street: a?.street || a?.detail || PROTECTED_TEXT,
+      street: a?.street || a?.detail || (d.pii.address === 'clear' ? a?.district || PROTECTED_TEXT : ''),
       detail: a?.street ? a.detail : '',
-      recipient: recipient || PROTECTED_TEXT,
-      phone,
+      recipient: visible(d.pii.name, d.recipient),
+      phone: visible(d.pii.phone, d.phone),
     },
     lines: d.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: l.unitPrice, lineDiscount: 0 })),
     shippingFee: d.money.shippingFee,
@@ -56,5 +73,6 @@ export function toSubmission(d: ChannelOrderDraft): OrderSubmission {
     tags: piiTags(d),
     attachments: [],
     placedAt: d.placedAt,
+    ...(protection ? { recipientProtection: protection } : {}),
   };
 }

@@ -99,6 +99,7 @@ export function toProtoOrder(v: OrderView): ordersV1.Order {
     flagReason: v.hold?.reason ?? v.exception?.reason ?? '',
     amountPaid: v.payment?.amount ?? 0,
     sellerRemark: v.sellerRemark ?? '',
+    recipientProtection: v.recipientProtection ? { ...v.recipientProtection, oaid: v.recipientProtection.oaid ?? '' } : undefined,
   };
 }
 
@@ -127,6 +128,7 @@ export function toProtoOrderSummary(s: OrderSummary): ordersV1.Order {
     flagReason: '',
     amountPaid: 0,
     sellerRemark: '',
+    recipientProtection: undefined,
   };
 }
 
@@ -187,6 +189,16 @@ export class OrdersGrpcController {
       tags: req.tags ?? [],
       attachments: req.attachments ?? [],
       placedAt: blankToUndefined(req.placedAt),
+      ...(req.recipientProtection
+        ? {
+            recipientProtection: {
+              masked: req.recipientProtection.masked ?? [],
+              encrypted: req.recipientProtection.encrypted ?? [],
+              withheld: req.recipientProtection.withheld ?? [],
+              oaid: blankToUndefined(req.recipientProtection.oaid),
+            },
+          }
+        : {}),
     };
     const dto = await validated(PlaceOrderDto, JSON.parse(JSON.stringify(plain)) as object);
     const result = await this.api.placeOrder(toSubmission(dto, new Date().toISOString()), dto.grandTotal, ctx, dto);

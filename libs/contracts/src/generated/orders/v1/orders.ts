@@ -106,6 +106,8 @@ export interface Order {
   /** Amount paid so far, integer minor units. */
   amountPaid: number;
   sellerRemark: string;
+  /** Set when the recipient must be resolved through the platform. */
+  recipientProtection: RecipientProtection | undefined;
 }
 
 /** The customer as sent by a channel, before masking (contracts' CustomerDetails). */
@@ -174,7 +176,25 @@ export interface PlaceOrderRequest {
    * The total the client computed (minor units). The server computes the total itself; when this
    * is set and differs, the order is refused (INVALID_ARGUMENT, x-domain-code ORDER_TOTAL_MISMATCH).
    */
-  grandTotal?: number | undefined;
+  grandTotal?:
+    | number
+    | undefined;
+  /** Set when the platform masked, encrypted or withheld recipient fields (contracts' RecipientProtection). */
+  recipientProtection: RecipientProtection | undefined;
+}
+
+/**
+ * The platform hid (part of) the recipient: resolve it through the platform (decrypt API or a
+ * waybill printed by oaid), never guess. Each list holds "name", "phone" or "address"; a field is
+ * in at most one list. Masked fields hold the platform's masked text, encrypted and withheld ones
+ * are empty in the address.
+ */
+export interface RecipientProtection {
+  masked: string[];
+  encrypted: string[];
+  withheld: string[];
+  /** The platform's open address id (Taobao/Tmall/Douyin oaid). */
+  oaid: string;
 }
 
 export interface PlaceOrderResponse {

@@ -1,4 +1,4 @@
-import { CHANNELS, ORDER_STAGES, type Channel, type OrderFlag, type OrderStage } from '@flowline/contracts';
+import { CHANNELS, ORDER_STAGES, RECIPIENT_FIELDS, type Channel, type OrderFlag, type OrderStage, type RecipientField } from '@flowline/contracts';
 import { ProblemDetailsDto } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { OrderPage } from '../../../application/order-queries';
@@ -117,6 +117,14 @@ export class RuleDecisionDto {
 }
 
 /** One order as GET /api/orders/{id} and every write return it (personal data masked, money in fen). */
+/** Recipient fields the platform hid; the recipient is resolved through the platform, never guessed. */
+export class RecipientProtectionViewDto {
+  @ApiProperty({ enum: RECIPIENT_FIELDS, isArray: true, description: 'Shown partly by the platform' }) masked!: RecipientField[];
+  @ApiProperty({ enum: RECIPIENT_FIELDS, isArray: true, description: "Ciphertext only the platform's decrypt API opens" }) encrypted!: RecipientField[];
+  @ApiProperty({ enum: RECIPIENT_FIELDS, isArray: true, description: 'Not given by the platform' }) withheld!: RecipientField[];
+  @ApiPropertyOptional({ example: 'oaid_1a2b3c', description: "The platform's open address id" }) oaid?: string;
+}
+
 export class OrderViewDto {
   @ApiProperty({ example: '01JDGZ6M3V8Q4R5S6T7U8V9W0X', description: 'Made by the server (ULID)' }) orderId!: string;
   @ApiProperty({ enum: CHANNELS }) channel!: Channel;
@@ -135,6 +143,8 @@ export class OrderViewDto {
   @ApiProperty({ type: [String] }) tags!: string[];
   @ApiProperty({ type: [String], description: 'References of attached files (e.g. design drawings)' }) attachments!: string[];
   @ApiProperty(ISO) placedAt!: string;
+  @ApiPropertyOptional({ type: () => RecipientProtectionViewDto, description: 'Present when the platform hid recipient fields: resolve the recipient through the platform (decrypt API / oaid)' })
+  recipientProtection?: RecipientProtectionViewDto;
   @ApiProperty({ ...ISO, description: 'Time of the last change' }) updatedAt!: string;
   @ApiProperty({ example: 3, description: 'Stream revision; also the ETag ("3"): send it back as If-Match' }) revision!: number;
   @ApiProperty({ type: () => PaymentDto, nullable: true }) payment!: PaymentDto | null;

@@ -1,4 +1,4 @@
-import { CHANNELS, type Channel } from '@flowline/contracts';
+import { CHANNELS, RECIPIENT_FIELDS, type Channel, type RecipientField } from '@flowline/contracts';
 import { cleanTextEverywhere, NormalizeIdentifier } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -17,7 +17,11 @@ import {
   Max,
   MaxLength,
   Min,
+  Validate,
   ValidateNested,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
 } from 'class-validator';
 
 /** Largest amount accepted in one field, in fen (¥1,000,000,000.00): keeps sums exact integers. */
@@ -66,11 +70,67 @@ export class AddressDto {
   @ApiProperty({ example: '浙江省' }) @IsString() @Length(1, 50) province!: string;
   @ApiProperty({ example: '杭州市' }) @IsString() @Length(1, 50) city!: string;
   @ApiProperty({ example: '西湖区' }) @IsString() @Length(1, 50) district!: string;
-  @ApiProperty({ example: '文三路' }) @IsString() @Length(1, 200) street!: string;
+  @ApiProperty({ example: '文三路', description: 'May be empty or the masked form only when recipientProtection lists `address`' }) @IsString() @MaxLength(500) street!: string;
   @ApiPropertyOptional({ example: '478号 华星时代广场 A 座 1201' }) @IsOptional() @IsString() @MaxLength(200) detail?: string;
   @ApiPropertyOptional({ example: '310013' }) @IsOptional() @IsString() @Matches(/^[0-9]{6}$/, { message: 'postalCode must be 6 digits' }) postalCode?: string;
-  @ApiProperty({ example: '张三' }) @IsString() @Length(1, 100) recipient!: string;
-  @ApiProperty({ example: '13812345678' }) @IsString() @Matches(/^\+?[0-9 -]{5,20}$/, { message: 'phone must be digits' }) phone!: string;
+  @ApiProperty({ example: '张三', description: 'May be empty or the masked form (张*) only when recipientProtection lists `name`' }) @IsString() @MaxLength(500) recipient!: string;
+  @ApiProperty({ example: '13812345678', description: 'Digits; may be empty or the masked form (1******6198) only when recipientProtection lists `phone`' }) @IsString() @MaxLength(500) phone!: string;
+}
+
+/** The platform hid (part of) the recipient: it is resolved through the platform (decrypt API or oaid), never guessed. */
+export class RecipientProtectionDto {
+  @ApiPropertyOptional({ enum: RECIPIENT_FIELDS, isArray: true, example: ['phone'], description: 'Shown partly by the platform (张*, 1******6198); the address holds the masked text' })
+  @IsOptional()
+  @IsArray()
+  @IsIn(RECIPIENT_FIELDS as unknown as string[], { each: true })
+  masked?: RecipientField[];
+
+  @ApiPropertyOptional({ enum: RECIPIENT_FIELDS, isArray: true, example: ['name', 'address'], description: "Ciphertext only the platform's decrypt API opens; the address field is empty" })
+  @IsOptional()
+  @IsArray()
+  @IsIn(RECIPIENT_FIELDS as unknown as string[], { each: true })
+  encrypted?: RecipientField[];
+
+  @ApiPropertyOptional({ enum: RECIPIENT_FIELDS, isArray: true, example: [], description: 'Not given by the platform at all; the address field is empty' })
+  @IsOptional()
+  @IsArray()
+  @IsIn(RECIPIENT_FIELDS as unknown as string[], { each: true })
+  withheld?: RecipientField[];
+
+  @ApiPropertyOptional({ example: 'oaid_1a2b3c', description: "The platform's open address id to decrypt or print the waybill with" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  oaid?: string;
+}
+
+const CLEAR_PHONE = /^\+?[0-9 -]{5,20}$/;
+
+/**
+ * The address fields the platform did not hide must be clear text: street and recipient not empty
+ * (recipient at most 100 characters), phone digits. Checked on PlaceOrderDto, which sees both the
+ * address and recipientProtection.
+ */
+@ValidatorConstraint({ name: 'clearRecipient' })
+class ClearRecipientConstraint implements ValidatorConstraintInterface {
+  private problems(args: ValidationArguments): string[] {
+    const dto = args.object as PlaceOrderDto;
+    const a = dto.shippingAddress as AddressDto | undefined;
+    if (!a || typeof a !== 'object') return [];
+    const p = dto.recipientProtection;
+    const hidden = new Set<string>([...(p?.masked ?? []), ...(p?.encrypted ?? []), ...(p?.withheld ?? [])]);
+    const out: string[] = [];
+    if (!hidden.has('address') && (typeof a.street !== 'string' || a.street.trim() === '' || a.street.length > 200)) out.push('shippingAddress.street must be 1-200 characters');
+    if (!hidden.has('name') && (typeof a.recipient !== 'string' || a.recipient.trim() === '' || a.recipient.length > 100)) out.push('shippingAddress.recipient must be 1-100 characters');
+    if (!hidden.has('phone') && (typeof a.phone !== 'string' || !CLEAR_PHONE.test(a.phone))) out.push('shippingAddress.phone must be digits');
+    return out;
+  }
+  validate(_value: unknown, args: ValidationArguments): boolean {
+    return this.problems(args).length === 0;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `${this.problems(args).join('; ')} (unless recipientProtection lists the field)`;
+  }
 }
 
 export class OrderLineDto {
@@ -134,8 +194,15 @@ export class PlaceOrderDto {
 
   @ApiProperty({ type: AddressDto })
   @ValidateNested()
+  @Validate(ClearRecipientConstraint)
   @Type(() => AddressDto)
   shippingAddress!: AddressDto;
+
+  @ApiPropertyOptional({ type: RecipientProtectionDto, description: 'The platform masked, encrypted or withheld recipient fields; resolve them through the platform' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RecipientProtectionDto)
+  recipientProtection?: RecipientProtectionDto;
 
   @ApiProperty({ type: [OrderLineDto] })
   @IsArray()
@@ -196,4 +263,4 @@ export class PlaceOrderDto {
 }
 
 // NUL and lone surrogates refused in every field of these requests (400 naming the field).
-cleanTextEverywhere(CustomerDto, AddressDto, OrderLineDto, PlaceOrderDto);
+cleanTextEverywhere(CustomerDto, AddressDto, OrderLineDto, RecipientProtectionDto, PlaceOrderDto);

@@ -44,5 +44,15 @@ export function toSubmission(dto: PlaceOrderDto, now: string): OrderSubmission {
     tags: dto.tags ?? [],
     attachments: dto.attachments ?? [],
     placedAt: dto.placedAt || now,
+    ...(dto.recipientProtection
+      ? {
+          recipientProtection: {
+            masked: dto.recipientProtection.masked ?? [],
+            encrypted: dto.recipientProtection.encrypted ?? [],
+            withheld: dto.recipientProtection.withheld ?? [],
+            ...(dto.recipientProtection.oaid ? { oaid: dto.recipientProtection.oaid } : {}),
+          },
+        }
+      : {}),
   };
 }

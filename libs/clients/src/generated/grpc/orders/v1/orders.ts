@@ -274,6 +274,8 @@ export interface Order {
   /** Amount paid so far, integer minor units. */
   amountPaid: number;
   sellerRemark: string;
+  /** Set when the recipient must be resolved through the platform. */
+  recipientProtection: RecipientProtection | undefined;
 }
 
 /** The customer as sent by a channel, before masking (contracts' CustomerDetails). */
@@ -342,7 +344,25 @@ export interface PlaceOrderRequest {
    * The total the client computed (minor units). The server computes the total itself; when this
    * is set and differs, the order is refused (INVALID_ARGUMENT, x-domain-code ORDER_TOTAL_MISMATCH).
    */
-  grandTotal?: number | undefined;
+  grandTotal?:
+    | number
+    | undefined;
+  /** Set when the platform masked, encrypted or withheld recipient fields (contracts' RecipientProtection). */
+  recipientProtection: RecipientProtection | undefined;
+}
+
+/**
+ * The platform hid (part of) the recipient: resolve it through the platform (decrypt API or a
+ * waybill printed by oaid), never guess. Each list holds "name", "phone" or "address"; a field is
+ * in at most one list. Masked fields hold the platform's masked text, encrypted and withheld ones
+ * are empty in the address.
+ */
+export interface RecipientProtection {
+  masked: string[];
+  encrypted: string[];
+  withheld: string[];
+  /** The platform's open address id (Taobao/Tmall/Douyin oaid). */
+  oaid: string;
 }
 
 export interface PlaceOrderResponse {
@@ -1122,6 +1142,7 @@ function createBaseOrder(): Order {
     flagReason: "",
     amountPaid: 0,
     sellerRemark: "",
+    recipientProtection: undefined,
   };
 }
 
@@ -1187,6 +1208,9 @@ export const Order: MessageFns<Order> = {
     }
     if (message.sellerRemark !== "") {
       writer.uint32(154).string(message.sellerRemark);
+    }
+    if (message.recipientProtection !== undefined) {
+      RecipientProtection.encode(message.recipientProtection, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -1366,6 +1390,14 @@ export const Order: MessageFns<Order> = {
             message.sellerRemark = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.recipientProtection = RecipientProtection.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1445,6 +1477,11 @@ export const Order: MessageFns<Order> = {
         : isSet(object.seller_remark)
         ? globalThis.String(object.seller_remark)
         : "",
+      recipientProtection: isSet(object.recipientProtection)
+        ? RecipientProtection.fromJSON(object.recipientProtection)
+        : isSet(object.recipient_protection)
+        ? RecipientProtection.fromJSON(object.recipient_protection)
+        : undefined,
     };
   },
 
@@ -1506,6 +1543,9 @@ export const Order: MessageFns<Order> = {
     }
     if (message.sellerRemark !== "") {
       obj.sellerRemark = message.sellerRemark;
+    }
+    if (message.recipientProtection !== undefined) {
+      obj.recipientProtection = RecipientProtection.toJSON(message.recipientProtection);
     }
     return obj;
   },
@@ -1999,6 +2039,7 @@ function createBasePlaceOrderRequest(): PlaceOrderRequest {
     placedAt: "",
     sellerRemark: "",
     grandTotal: undefined,
+    recipientProtection: undefined,
   };
 }
 
@@ -2051,6 +2092,9 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     }
     if (message.grandTotal !== undefined) {
       writer.uint32(128).int64(message.grandTotal);
+    }
+    if (message.recipientProtection !== undefined) {
+      RecipientProtection.encode(message.recipientProtection, writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -2196,6 +2240,14 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
             message.grandTotal = longToNumber(reader.int64());
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.recipientProtection = RecipientProtection.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2266,6 +2318,11 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
         : isSet(object.grand_total)
         ? globalThis.Number(object.grand_total)
         : undefined,
+      recipientProtection: isSet(object.recipientProtection)
+        ? RecipientProtection.fromJSON(object.recipientProtection)
+        : isSet(object.recipient_protection)
+        ? RecipientProtection.fromJSON(object.recipient_protection)
+        : undefined,
     };
   },
 
@@ -2318,6 +2375,116 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     }
     if (message.grandTotal !== undefined) {
       obj.grandTotal = Math.round(message.grandTotal);
+    }
+    if (message.recipientProtection !== undefined) {
+      obj.recipientProtection = RecipientProtection.toJSON(message.recipientProtection);
+    }
+    return obj;
+  },
+};
+
+function createBaseRecipientProtection(): RecipientProtection {
+  return { masked: [], encrypted: [], withheld: [], oaid: "" };
+}
+
+export const RecipientProtection: MessageFns<RecipientProtection> = {
+  encode(message: RecipientProtection, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.masked) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.encrypted) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.withheld) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.oaid !== "") {
+      writer.uint32(34).string(message.oaid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecipientProtection {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecipientProtection();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.masked.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.encrypted.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.withheld.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.oaid = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecipientProtection {
+    return {
+      masked: globalThis.Array.isArray(object?.masked) ? object.masked.map((e: any) => globalThis.String(e)) : [],
+      encrypted: globalThis.Array.isArray(object?.encrypted)
+        ? object.encrypted.map((e: any) => globalThis.String(e))
+        : [],
+      withheld: globalThis.Array.isArray(object?.withheld) ? object.withheld.map((e: any) => globalThis.String(e)) : [],
+      oaid: isSet(object.oaid) ? globalThis.String(object.oaid) : "",
+    };
+  },
+
+  toJSON(message: RecipientProtection): unknown {
+    const obj: any = {};
+    if (message.masked?.length) {
+      obj.masked = message.masked;
+    }
+    if (message.encrypted?.length) {
+      obj.encrypted = message.encrypted;
+    }
+    if (message.withheld?.length) {
+      obj.withheld = message.withheld;
+    }
+    if (message.oaid !== "") {
+      obj.oaid = message.oaid;
     }
     return obj;
   },

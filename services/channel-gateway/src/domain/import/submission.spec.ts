@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { fromTopTrade } from '../connectors/api-mapping';
+import { recipientProtection, toSubmission } from './submission';
+
+const trade = (over: Record<string, unknown>) =>
+  fromTopTrade(
+    {
+      tid_str: '4012345678901234567',
+      status: 'WAIT_SELLER_SEND_GOODS',
+      created: '2025-11-25 15:59:00',
+      pay_time: '2025-11-25 16:00:00',
+      payment: '128.00',
+      post_fee: '0.00',
+      receiver_name: '张三',
+      receiver_mobile: '13812345678',
+      receiver_state: '浙江省',
+      receiver_city: '杭州市',
+      receiver_district: '西湖区',
+      receiver_address: '文三路100号',
+      orders: { order: [{ oid_str: '4012345678901234568', outer_sku_id: 'TEA-1', title: '茶', num: 1, price: '128.00' }] },
+      ...over,
+    } as Parameters<typeof fromTopTrade>[0],
+    'tb-1',
+  );
+
+describe('recipientProtection on the submission (order-intake field, no placeholders)', () => {
+  it('a clear recipient carries no protection and the values as given', () => {
+    const sub = toSubmission(trade({}));
+    expect(sub.recipientProtection).toBeUndefined();
+    expect(sub.shippingAddress).toMatchObject({ recipient: '张三', phone: '13812345678', street: '文三路100号' });
+  });
+
+  it("a TOP trade under privacy protection: masked name / phone / street kept as masked text, the trade's oaid passed on", () => {
+    const d = trade({ receiver_name: '张*', receiver_mobile: '138****5678', receiver_address: '文三路****', oaid: '1Q9lSV4xXWcqF7dWQrMibPhIq5t' });
+    expect(recipientProtection(d)).toEqual({ masked: ['name', 'phone', 'address'], encrypted: [], withheld: [], oaid: '1Q9lSV4xXWcqF7dWQrMibPhIq5t' });
+    const sub = toSubmission(d);
+    expect(sub.shippingAddress).toMatchObject({ recipient: '张*', phone: '138****5678', street: '文三路****' });
+    expect(sub.customer.name).toBeUndefined();
+    expect(sub.customer.phone).toBeUndefined();
+  });
+
+  it('ciphertext is never sent: encrypted fields go empty, listed as encrypted', () => {
+    const sub = toSubmission(trade({ receiver_name: '#c2VjcmV0#', receiver_mobile: '$MTM4MDAwMDAwMDA=$' }));
+    expect(sub.recipientProtection).toEqual({ masked: [], encrypted: ['name', 'phone'], withheld: [] });
+    expect(sub.shippingAddress).toMatchObject({ recipient: '', phone: '' });
+    expect(JSON.stringify(sub)).not.toMatch(/c2VjcmV0|MTM4/);
+  });
+});

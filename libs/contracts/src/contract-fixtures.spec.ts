@@ -74,6 +74,9 @@ import stopFulfillmentJson from '../fixtures/fulfillment/StopFulfillment.v1.json
 import notificationFailedJson from '../fixtures/notification/NotificationFailed.v1.json';
 import notificationSentJson from '../fixtures/notification/NotificationSent.v1.json';
 import notificationSuppressedJson from '../fixtures/notification/NotificationSuppressed.v1.json';
+import orderSlaTurnedYellowJson from '../fixtures/tracking/OrderSlaTurnedYellow.v1.json';
+import orderSlaTurnedRedJson from '../fixtures/tracking/OrderSlaTurnedRed.v1.json';
+import orderStuckJson from '../fixtures/tracking/OrderStuck.v1.json';
 
 // Every published contract type has a JSON fixture, libs/contracts/fixtures/<context>/<Type>.v<N>.json:
 // one realistic envelope (masked names and addresses, money in fen, ids as strings). The fixtures are
@@ -185,6 +188,9 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   NotificationFailed: fixture('NotificationFailed')(notificationFailedJson),
   NotificationSent: fixture('NotificationSent')(notificationSentJson),
   NotificationSuppressed: fixture('NotificationSuppressed')(notificationSuppressedJson),
+  OrderSlaTurnedYellow: fixture('OrderSlaTurnedYellow')(orderSlaTurnedYellowJson),
+  OrderSlaTurnedRed: fixture('OrderSlaTurnedRed')(orderSlaTurnedRedJson),
+  OrderStuck: fixture('OrderStuck')(orderStuckJson),
 };
 
 // The check itself, proven: each of these would compile if the helper let a wrong fixture through.

@@ -8,5 +8,6 @@ export * from './fulfillment/fulfillment.messages';
 export * from './notification/notification.messages';
 export * from './generated';
 export * from './tracking/tracking.views';
+export * from './tracking/tracking.messages';
 export * from './registry';
 export * from './pii/masking';

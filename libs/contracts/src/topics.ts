@@ -16,6 +16,8 @@ export const Topics = {
   /** Commands to fulfillment: start / stop fulfilment of an order (key: orderId). */
   fulfillmentCommands: 'fulfillment.commands.v1',
   notificationEvents: 'notification.events.v1',
+  /** Tracking's SLA alerts: an order turned yellow / red or became stuck (key: orderId). */
+  trackingEvents: 'tracking.events.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -32,6 +34,7 @@ export const EVENT_TOPICS: readonly string[] = [
   Topics.approvalEvents,
   Topics.fulfillmentEvents,
   Topics.notificationEvents,
+  Topics.trackingEvents,
 ];
 
 /**

@@ -4,11 +4,12 @@ import type { FulfillmentCommandDataMap, FulfillmentCommandType, FulfillmentEven
 import type { InventoryCommandDataMap, InventoryCommandType, InventoryEventDataMap, InventoryEventType } from '../inventory/inventory.messages';
 import type { NotificationEventDataMap, NotificationEventType } from '../notification/notification.messages';
 import type { OrderEventDataMap, OrderEventType } from '../orders/order.events';
+import type { TrackingEventDataMap, TrackingEventType } from '../tracking/tracking.messages';
 import { Topics } from '../topics';
 import { createEventRegistry, type ContractDefinition, type ContractKind, type EventRegistry, type Upcaster } from './event-registry';
 
 /** Contexts whose integration events and commands are in the registry. */
-export const BOUNDED_CONTEXTS = ['orders', 'inventory', 'approval', 'fulfillment', 'notification'] as const;
+export const BOUNDED_CONTEXTS = ['orders', 'inventory', 'approval', 'fulfillment', 'notification', 'tracking'] as const;
 export type BoundedContext = (typeof BOUNDED_CONTEXTS)[number];
 
 /** Payload of every Flowline integration event and command, by type (type names are unique across contexts). */
@@ -19,7 +20,8 @@ export type ContractDataMap = OrderEventDataMap &
   ApprovalCommandDataMap &
   FulfillmentEventDataMap &
   FulfillmentCommandDataMap &
-  NotificationEventDataMap;
+  NotificationEventDataMap &
+  TrackingEventDataMap;
 
 /** Name of any Flowline integration event or command. */
 export type ContractType = keyof ContractDataMap;
@@ -166,6 +168,13 @@ const NOTIFICATION_EVENTS: Catalogue<NotificationEventType> = {
   versions: { NotificationSent: 1, NotificationFailed: 1, NotificationSuppressed: 1 },
 };
 
+const TRACKING_EVENTS: Catalogue<TrackingEventType> = {
+  context: 'tracking',
+  kind: 'event',
+  topic: Topics.trackingEvents,
+  versions: { OrderSlaTurnedYellow: 1, OrderSlaTurnedRed: 1, OrderStuck: 1 },
+};
+
 /**
  * Upcasters of the published contracts, by type: one per older version, e.g.
  * `OrderPaid: [upcaster<OrderPaidV1, OrderPaidV2>(1, (d) => ({ ...d, method: 'unknown' }))]`.
@@ -195,6 +204,7 @@ export const FLOWLINE_CONTRACTS: readonly ContractDefinition[] = Object.freeze([
   ...definitionsOf(FULFILLMENT_EVENTS),
   ...definitionsOf(FULFILLMENT_COMMANDS),
   ...definitionsOf(NOTIFICATION_EVENTS),
+  ...definitionsOf(TRACKING_EVENTS),
 ]);
 
 /** The registry of Flowline's published contracts (built once; throws at load if a chain is broken). */

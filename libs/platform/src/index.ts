@@ -19,3 +19,4 @@ export * from './grpc/grpc-reflection';
 export * from './testing/reflection-client';
 export * from './contracts/openapi-diff';
 export * from './text';
+export * from './migrations';

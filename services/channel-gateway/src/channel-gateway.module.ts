@@ -8,7 +8,7 @@ import { ConnectorsController } from './api/http/connectors.controller';
 import { ImportsController } from './api/http/imports.controller';
 import { registerPushRoutes } from './api/http/push.routes';
 import { PullService } from './application/pull.service';
-import { DouyinConnector, DouyinStockAdapter, JdConnector, PddConnector, TopConnector } from './infra/connectors/connectors';
+import { DouyinConnector, DouyinStockAdapter, JdConnector, JdStockAdapter, PddConnector, PddStockAdapter, TopConnector, TopStockAdapter } from './infra/connectors/connectors';
 import { startAtpConsumer } from './api/messaging/atp.consumer';
 import { migrateStockPush, StockPushService } from './application/stock-push.service';
 import type { ConsumerHandle } from '@flowline/messaging';
@@ -111,7 +111,7 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
         {
           provide: STOCK_PUSH,
           inject: [CHANNEL_POOL],
-          useFactory: (pool: Pool) => new StockPushService({ pool, shops: config.shops, adapters: [new DouyinStockAdapter()], perSecond: config.stockPushPerSecond, now: () => Date.now() }),
+          useFactory: (pool: Pool) => new StockPushService({ pool, shops: config.shops, adapters: [new DouyinStockAdapter(), new TopStockAdapter(), new JdStockAdapter(), new PddStockAdapter()], perSecond: config.stockPushPerSecond, now: () => Date.now() }),
         },
         {
           provide: PULL_SERVICE,

@@ -12,6 +12,11 @@ export interface ShopAccount {
   baseUrl: string;
   /** Channel the orders are placed under (taobao shops may be tmall). */
   channel?: 'taobao' | 'tmall';
+  /**
+   * Our SKU -> the platform's item id for stock push-back where the platform's stock API needs it
+   * (TOP num_iid, JD skuId, PDD goods_id); the SKU itself is sent as the merchant code (outer id).
+   */
+  listings?: Record<string, string>;
 }
 
 /** A page of orders in one window; `failures` are orders whose payload could not be read. */

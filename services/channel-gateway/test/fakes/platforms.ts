@@ -27,8 +27,11 @@ export interface FakePlatforms {
   jd: Map<string, { modified: string; order: JdApiOrder }>;
   /** Every API call: platform, method, whether its signature verified, and the refusal if any. */
   calls: { platform: string; method: string; signatureOk: boolean; refused?: string; params: Record<string, unknown> }[];
-  /** Stock updates received (sku.syncStock), in arrival order. */
-  stockUpdates: { appKey: string; code: string; stockNum: number; at: number }[];
+  /**
+   * Stock updates received, in arrival order: Douyin sku.syncStock, TOP taobao.item.quantity.update,
+   * PDD pdd.goods.quantity.update, JD jingdong.stock.write.updateSkuStock (`itemId`: num_iid / goods_id / skuId).
+   */
+  stockUpdates: { appKey: string; code: string; stockNum: number; at: number; platform?: string; itemId?: string }[];
   /** Stock calls allowed per app key per second before 请求过于频繁 (rate limit). */
   stockRatePerSecond: number;
   close(): Promise<void>;
@@ -70,6 +73,15 @@ export async function startFakePlatforms(options: { port?: number; creds?: Parti
   const inWindow = (modified: string, start: number, end: number) => Date.parse(modified) >= start && Date.parse(modified) < end;
   const byModified = <T extends { modified: string }>(m: Map<string, T>) => [...m.values()].sort((a, b) => Date.parse(a.modified) - Date.parse(b.modified));
 
+  /** Records a stock update unless the app key already made stockRatePerSecond of them in the last second. */
+  function stockUpdate(platform: string, appKey: string, code: string, stockNum: number, itemId?: string): boolean {
+    const now = Date.now();
+    if (fake.stockUpdates.filter((u) => u.appKey === appKey && now - u.at < 1000).length >= fake.stockRatePerSecond) return false;
+    fake.stockUpdates.push({ appKey, code, stockNum, at: now, platform, ...(itemId ? { itemId } : {}) });
+    return true;
+  }
+  const wholeNumber = (v: string | undefined) => v !== undefined && /^[0-9]+$/.test(v);
+
   function top(params: Record<string, string>): unknown {
     const method = params.method;
     const call = { platform: 'taobao', method, signatureOk: false, params } as FakePlatforms['calls'][number];
@@ -89,6 +101,12 @@ export async function startFakePlatforms(options: { port?: number; creds?: Parti
       const size = Number(params.page_size ?? 40);
       const items = page(all, Number(params.page_no ?? 1), size).map((x) => x.trade);
       return { trades_sold_increment_get_response: { total_results: all.length, has_next: Number(params.page_no) * size < all.length, trades: { trade: items } } };
+    }
+    if (method === 'taobao.item.quantity.update') {
+      if (!wholeNumber(params.num_iid) || !wholeNumber(params.quantity)) return err(41, 'Invalid arguments', 'isv.missing-parameter:num_iid-quantity');
+      if (params.type !== undefined && params.type !== '1' && params.type !== '2') return err(41, 'Invalid arguments', 'isv.invalid-parameter:type');
+      if (!stockUpdate('taobao', creds.taobao.appKey, params.outer_id ?? '', Number(params.quantity), params.num_iid)) return err(7, 'App Call Limited', 'accesscontrol.limited-by-api-access-count');
+      return { item_quantity_update_response: { item: { num_iid: Number(params.num_iid), num: Number(params.quantity), modified: beijing(Date.now()) } } };
     }
     if (method === 'taobao.trade.fullinfo.get') {
       const t = fake.top.get(params.tid);
@@ -115,6 +133,12 @@ export async function startFakePlatforms(options: { port?: number; creds?: Parti
       const p = Number(params.page ?? 1);
       return { order_sn_increment_get_response: { total_count: all.length, has_next: p * size < all.length, order_sn_list: page(all, p, size).map((x) => x.order) } };
     }
+    if (params.type === 'pdd.goods.quantity.update') {
+      if (!wholeNumber(params.goods_id) || !wholeNumber(params.quantity)) return err(10000, '参数错误: goods_id / quantity');
+      if (params.update_type !== undefined && params.update_type !== '1' && params.update_type !== '2') return err(10000, '参数错误: update_type');
+      if (!stockUpdate('pinduoduo', creds.pinduoduo.appKey, params.outer_id ?? '', Number(params.quantity), params.goods_id)) return err(70031, '调用过于频繁');
+      return { goods_quantity_update_response: { is_success: true } };
+    }
     if (params.type === 'pdd.order.information.get') {
       const o = fake.pdd.get(params.order_sn);
       return o ? { order_info_get_response: { order_info: o.order } } : err(10000, '订单不存在');
@@ -138,6 +162,12 @@ export async function startFakePlatforms(options: { port?: number; creds?: Parti
       const all = byModified(fake.jd).filter((x) => inWindow(x.modified, start, end));
       const size = Number(biz.page_size ?? 100);
       return { jingdong_pop_order_search_responce: { searchorderinfo_result: { orderTotal: all.length, orderInfoList: page(all, Number(biz.page ?? 1), size).map((x) => x.order) } } };
+    }
+    if (params.method === 'jingdong.stock.write.updateSkuStock') {
+      const b = biz as unknown as { skuId?: unknown; stockNum?: unknown };
+      if (!wholeNumber(String(b.skuId ?? '')) || !Number.isInteger(b.stockNum) || (b.stockNum as number) < 0) return err('67', '参数错误: skuId / stockNum');
+      if (!stockUpdate('jd', creds.jd.appKey, '', b.stockNum as number, String(b.skuId))) return err('61', '调用频率超限');
+      return { jingdong_stock_write_updateSkuStock_responce: { code: '0', success: true } };
     }
     if (params.method === 'jingdong.pop.order.get') {
       const o = fake.jd.get(String(biz.order_id));
@@ -179,10 +209,7 @@ export async function startFakePlatforms(options: { port?: number; creds?: Parti
       return o ? ok({ shop_order_detail: o.order }) : err(40004, '订单不存在');
     }
     if (method === 'sku.syncStock') {
-      const now = Date.now();
-      const recent = fake.stockUpdates.filter((u) => u.appKey === creds.douyin.appKey && now - u.at < 1000).length;
-      if (recent >= fake.stockRatePerSecond) return err(50002, '请求过于频繁');
-      fake.stockUpdates.push({ appKey: creds.douyin.appKey, code: String(param.code), stockNum: Number(param.stock_num), at: now });
+      if (!stockUpdate('douyin', creds.douyin.appKey, String(param.code), Number(param.stock_num))) return err(50002, '请求过于频繁');
       return ok({});
     }
     return err(40003, '接口不存在');

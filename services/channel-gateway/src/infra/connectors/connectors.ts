@@ -167,6 +167,67 @@ export class DouyinStockAdapter {
   }
 }
 
+/** The platform's item id of a SKU on a shop (ShopAccount.listings); a SKU not listed there cannot be pushed. */
+function listing(shop: ShopAccount, sku: string): string {
+  const id = shop.listings?.[sku];
+  if (!id) throw new PlatformApiError(shop.platform, 'NO_LISTING', `SKU ${sku} has no item id on shop ${shop.shopId} (CHANNEL_SHOPS listings)`);
+  return id;
+}
+
+/**
+ * Taobao / Tmall taobao.item.quantity.update through TOP (signed like every TOP call): the item
+ * (num_iid) and the SKU by its merchant code (outer_id), type=1 (full update: the quantity replaces it).
+ */
+export class TopStockAdapter {
+  readonly platform = 'taobao' as const;
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  async setQuantity(shop: ShopAccount, sku: string, quantity: number): Promise<void> {
+    const params: Record<string, string> = {
+      method: 'taobao.item.quantity.update', app_key: shop.appKey, session: shop.accessToken ?? '', timestamp: beijing(this.now().toISOString()), format: 'json', v: '2.0', sign_method: 'hmac-sha256',
+      num_iid: listing(shop, sku), outer_id: sku, quantity: String(quantity), type: '1',
+    };
+    params.sign = topSign(params, shop.appSecret, 'hmac-sha256');
+    const json = await postForm(`${shop.baseUrl}/router/rest`, params);
+    const err = json.error_response as { code?: number; msg?: string; sub_code?: string } | undefined;
+    if (err) throw new PlatformApiError('taobao', String(err.sub_code ?? err.code), err.msg ?? 'error');
+  }
+}
+
+/** Pinduoduo pdd.goods.quantity.update: goods_id + the SKU's merchant code (outer_id), update_type=1 (full update). */
+export class PddStockAdapter {
+  readonly platform = 'pinduoduo' as const;
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  async setQuantity(shop: ShopAccount, sku: string, quantity: number): Promise<void> {
+    const params: Record<string, string> = {
+      type: 'pdd.goods.quantity.update', client_id: shop.appKey, access_token: shop.accessToken ?? '', timestamp: unixSec(this.now().toISOString()), data_type: 'JSON',
+      goods_id: listing(shop, sku), outer_id: sku, quantity: String(quantity), update_type: '1',
+    };
+    params.sign = pddSign(params, shop.appSecret);
+    const json = await postForm(`${shop.baseUrl}/api/router`, params);
+    const err = json.error_response as { error_code?: number; error_msg?: string } | undefined;
+    if (err) throw new PlatformApiError('pinduoduo', String(err.error_code), err.error_msg ?? 'error');
+  }
+}
+
+/** JD jingdong.stock.write.updateSkuStock: the JD skuId's sellable stock (stockNum, a full update), signed like every JD call. */
+export class JdStockAdapter {
+  readonly platform = 'jd' as const;
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  async setQuantity(shop: ShopAccount, sku: string, quantity: number): Promise<void> {
+    const params: Record<string, string> = {
+      method: 'jingdong.stock.write.updateSkuStock', app_key: shop.appKey, access_token: shop.accessToken ?? '', timestamp: beijing(this.now().toISOString()), v: '2.0',
+      '360buy_param_json': JSON.stringify({ skuId: listing(shop, sku), stockNum: quantity }),
+    };
+    params.sign = jdSign(params, shop.appSecret);
+    const json = await postForm(`${shop.baseUrl}/routerjson`, params);
+    const err = json.error_response as { code?: string; zh_desc?: string; en_desc?: string } | undefined;
+    if (err) throw new PlatformApiError('jd', String(err.code), err.zh_desc ?? err.en_desc ?? 'error');
+  }
+}
+
 /** JD (jingdong.pop.order.search by modification time): windows of at most a month, pages from 1. */
 export class JdConnector implements OrderPullConnector {
   readonly platform = 'jd' as const;

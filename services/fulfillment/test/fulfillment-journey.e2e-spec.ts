@@ -183,9 +183,14 @@ describe('fulfillment across services, seen in tracking', () => {
     const shipped = await wh('POST', `/shipments/${parcel.shipmentId}/ship`, {});
     expect(shipped.json).toMatchObject({ status: 'shipped', trackingNumber: packed.json.waybillNo });
 
-    const d = await tracked(orderId, (x) => x.order.stage === 'delivered', 'delivered in tracking');
-    const types = d.timeline.map((t) => t.type);
     const order = ['OrderPlaced', 'OrderPaid', 'StockReserved', 'OrderReadyToShip', 'ShipmentPacked', 'OrderPacked', 'ShipmentShipped', 'OrderShipped', 'ShipmentDelivered', 'OrderDelivered'];
+    // Tracking reads each topic on its own: wait for every line asserted, not only the stage.
+    const d = await tracked(
+      orderId,
+      (x) => x.order.stage === 'delivered' && order.every((t) => x.timeline.some((e) => e.type === t)) && x.timeline.filter((e) => e.type === 'ShipmentTrackingUpdated').length === 4,
+      'delivered in tracking',
+    );
+    const types = d.timeline.map((t) => t.type);
     for (const t of order) expect(types, t).toContain(t);
     for (let i = 1; i < order.length; i++) expect(types.indexOf(order[i - 1]), `${order[i - 1]} before ${order[i]}`).toBeLessThan(types.indexOf(order[i]));
     expect(types.filter((t) => t === 'ShipmentTrackingUpdated').length).toBe(4);
@@ -224,7 +229,11 @@ describe('fulfillment across services, seen in tracking', () => {
     expect((await call(procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`)).json.order.stage).toBe('packed');
     await scanAndPack(b);
     expect((await wh('POST', `/shipments/${b.shipmentId}/ship`, {})).status).toBe(200);
-    const d = await tracked(orderId, (x) => x.order.stage === 'delivered', 'delivered in tracking');
+    const d = await tracked(
+      orderId,
+      (x) => x.order.stage === 'delivered' && x.timeline.filter((t) => t.type === 'ShipmentShipped').length === 2 && x.timeline.filter((t) => t.type === 'ShipmentDelivered').length === 2,
+      'delivered in tracking',
+    );
     const at = (type: string, n = 0) => d.timeline.map((t, i) => (t.type === type ? i : -1)).filter((i) => i >= 0)[n];
     expect(at('OrderShipped')).toBeGreaterThan(at('ShipmentShipped', 1));
     expect(at('OrderDelivered')).toBeGreaterThan(at('ShipmentDelivered', 1));
@@ -247,7 +256,7 @@ describe('fulfillment across services, seen in tracking', () => {
     const pack = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {});
     expect(pack.status).toBe(409);
     expect(pack.json).toMatchObject({ code: 'SHIPMENT_STOPPED' });
-    const d = await tracked(orderId, (x) => x.timeline.some((t) => t.type === 'FulfillmentStopped') && x.timeline.some((t) => t.type === 'StockReleased'), 'stopped in tracking');
+    const d = await tracked(orderId, (x) => x.order.stage === 'cancelled' && x.timeline.some((t) => t.type === 'FulfillmentStopped') && x.timeline.some((t) => t.type === 'StockReleased'), 'stopped in tracking');
     expect(d.order.stage).toBe('cancelled');
   }, 120_000);
 
@@ -268,11 +277,16 @@ describe('fulfillment across services, seen in tracking', () => {
         expect((await wh('POST', `/shipments/${parcel.shipmentId}/intercept/reject`)).json).toMatchObject({ status: 'shipped', shippedAfterStop: true });
       }
     }
-    const c = await tracked(confirmedId, (x) => x.timeline.some((t) => t.type === 'FulfillmentStopped'), 'intercept confirmed in tracking');
+    const has = (x: TrackingOrderDetailView, types: string[]) => types.every((t) => x.timeline.some((e) => e.type === t));
+    const c = await tracked(confirmedId, (x) => has(x, ['ShipmentInterceptRequested', 'FulfillmentStopped', 'StockReleased']), 'intercept confirmed in tracking');
     expect(c.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ShipmentInterceptRequested', 'FulfillmentStopped', 'StockReleased']));
     expect(c.timeline.find((t) => t.type === 'FulfillmentStopped')?.what.zh).toContain('拆包回库');
     // Rejected: the parcel left after the cancel -> order-intake flags SHIPPED_AFTER_CANCEL and inventory records the stock that left.
-    const r = await tracked(rejectedId, (x) => x.order.exceptionCode === 'SHIPPED_AFTER_CANCEL', 'shipped after cancel in tracking');
+    const r = await tracked(
+      rejectedId,
+      (x) => x.order.exceptionCode === 'SHIPPED_AFTER_CANCEL' && has(x, ['ShipmentInterceptRequested', 'ShipmentShipped', 'OrderExceptionFlagged']),
+      'shipped after cancel in tracking',
+    );
     expect(r.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ShipmentInterceptRequested', 'ShipmentShipped', 'OrderExceptionFlagged']));
     expect(r.order.stage).toBe('cancelled');
     const verify = await inventory('GET', '/api/stock/verify');
@@ -305,7 +319,7 @@ describe('fulfillment across services, seen in tracking', () => {
     const out = await parcels(orderId, (x) => x.shipments[0].carrierState === 'out_for_delivery');
     expect(out.shipments[0].status).toBe('in_transit');
     expect((await k100.push(number, '3', '已签收，签收人：本人', { to })).status).toBe(200);
-    const d = await tracked(orderId, (x) => x.order.stage === 'delivered', 'delivered in tracking');
+    const d = await tracked(orderId, (x) => x.order.stage === 'delivered' && x.timeline.filter((t) => t.type === 'ShipmentTrackingUpdated').length >= 4, 'delivered in tracking');
     // picked up, in transit, out for delivery, delivered: the repeated and the older pushes added nothing.
     expect(d.timeline.filter((t) => t.type === 'ShipmentTrackingUpdated').map((t) => t.what.zh)).toEqual([
       `物流更新（SF ${number}）：顺丰速运 已收取快件`,

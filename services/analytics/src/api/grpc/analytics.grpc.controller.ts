@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { DomainError } from '@flowline/domain';
+import { optionalId, pageSize, RequestValidationError, requireId } from '@flowline/platform';
 import { SALES_DIMENSIONS, type SalesDimension, type SalesRow } from '../../application/sales-queries';
 import type { Backtest } from '../../domain/forecast';
 import { SETTLEMENT_PLATFORMS, type SettlementPlatform } from '../../domain/reconciliation';
@@ -27,10 +27,10 @@ interface GetSalesResponse {
 const isIso = (v: string | undefined) => !!v && Number.isFinite(Date.parse(v));
 const isDay = (v: string | undefined) => !!v && /^\d{4}-\d{2}-\d{2}$/.test(v) && isIso(v);
 
-/** INVALID_ARGUMENT naming every bad field. */
+/** INVALID_ARGUMENT / VALIDATION_FAILED naming every bad field (JSON paths; proto paths on the wire). */
 function check(bad: [string, boolean][]): void {
   const fields = bad.filter(([, ok]) => !ok).map(([f]) => f);
-  if (fields.length) throw new DomainError('INVALID_ARGUMENT', `invalid field(s): ${fields.join(', ')}`, { fields }, 'invalid');
+  if (fields.length) throw new RequestValidationError(fields.map((field) => ({ field, constraint: 'invalid', message: `${field} is missing or invalid` })));
 }
 
 const backtestToProto = (b: Backtest | null) => (b ? { model: b.model, smape: b.smape, ...(b.mape === null ? {} : { mape: b.mape }), rmse: b.rmse } : undefined);
@@ -41,13 +41,8 @@ export class AnalyticsGrpcController {
 
   @GrpcMethod('AnalyticsService', 'GetSales')
   async getSales(req: GetSalesRequest): Promise<GetSalesResponse> {
-    const bad = [
-      ...(SALES_DIMENSIONS.includes(req.by as SalesDimension) ? [] : ['by']),
-      ...(isIso(req.from) ? [] : ['from']),
-      ...(isIso(req.to) ? [] : ['to']),
-    ];
-    if (bad.length) throw new DomainError('INVALID_ARGUMENT', `invalid field(s): ${bad.join(', ')}`, { fields: bad }, 'invalid');
-    const r = await this.runtime.sales.sales(req.by as SalesDimension, { from: req.from, to: req.to, channel: req.channel || undefined, shopId: req.shopId || undefined });
+    check([['by', SALES_DIMENSIONS.includes(req.by as SalesDimension)], ['from', isIso(req.from)], ['to', isIso(req.to)]]);
+    const r = await this.runtime.sales.sales(req.by as SalesDimension, { from: req.from, to: req.to, channel: optionalId('channel', req.channel), shopId: optionalId('shopId', req.shopId) });
     return { by: r.by, currency: r.currency, total: r.total, rows: r.rows, repeatPurchaseRate: r.repeatPurchaseRate, customers: r.customers, repeatCustomers: r.repeatCustomers };
   }
 
@@ -59,23 +54,24 @@ export class AnalyticsGrpcController {
 
   @GrpcMethod('AnalyticsService', 'GetRfm')
   async getRfm(req: { from: string; asOf: string }) {
-    check([['from', isIso(req.from)], ['as_of', isIso(req.asOf)]]);
+    check([['from', isIso(req.from)], ['asOf', isIso(req.asOf)]]);
     const r = await this.runtime.customers.rfm(req.from, req.asOf);
     return { customers: r.customers };
   }
 
   @GrpcMethod('AnalyticsService', 'GetSkuPairs')
   async getSkuPairs(req: { from: string; to: string; minCount?: number; limit?: number }) {
-    check([['from', isIso(req.from)], ['to', isIso(req.to)], ['min_count', (req.minCount ?? 0) >= 0], ['limit', (req.limit ?? 0) >= 0 && (req.limit ?? 0) <= 500]]);
-    return this.runtime.customers.skuPairs(req.from, req.to, req.minCount || undefined, req.limit || undefined);
+    check([['from', isIso(req.from)], ['to', isIso(req.to)], ['minCount', Number.isInteger(req.minCount ?? 0) && (req.minCount ?? 0) >= 0]]);
+    return this.runtime.customers.skuPairs(req.from, req.to, req.minCount || undefined, pageSize('limit', req.limit, { max: 500 }));
   }
 
   @GrpcMethod('AnalyticsService', 'GetForecast')
   async getForecast(req: { sku: string; warehouseId?: string; from: string; historyDays?: number; horizon?: number }) {
+    requireId('sku', req.sku);
+    optionalId('warehouseId', req.warehouseId);
     check([
-      ['sku', !!req.sku],
       ['from', isDay(req.from)],
-      ['history_days', !req.historyDays || (req.historyDays >= 35 && req.historyDays <= 1100)],
+      ['historyDays', !req.historyDays || (req.historyDays >= 35 && req.historyDays <= 1100)],
       ['horizon', !req.horizon || (req.horizon >= 1 && req.horizon <= 60)],
     ]);
     const f = await this.runtime.forecasts.forecast({ sku: req.sku, warehouseId: req.warehouseId || undefined, from: req.from, historyDays: req.historyDays || undefined, horizon: req.horizon || undefined });
@@ -96,14 +92,16 @@ export class AnalyticsGrpcController {
   @GrpcMethod('AnalyticsService', 'GetPurchaseSuggestions')
   async getPurchaseSuggestions(req: { warehouseId: string; from: string; items?: { sku: string; leadTimeDays: number; packSize: number; inbound?: number; serviceLevel?: number }[] }) {
     const items = req.items ?? [];
+    requireId('warehouseId', req.warehouseId);
+    items.forEach((i, n) => requireId(`items.${n}.sku`, i.sku));
     check([
-      ['warehouse_id', !!req.warehouseId],
       ['from', isDay(req.from)],
       ['items', items.length > 0 && items.length <= 200],
-      ['items.sku', items.every((i) => !!i.sku)],
-      ['items.lead_time_days', items.every((i) => i.leadTimeDays >= 1 && i.leadTimeDays <= 120)],
-      ['items.pack_size', items.every((i) => i.packSize >= 1)],
-      ['items.service_level', items.every((i) => !i.serviceLevel || (i.serviceLevel >= 0.5 && i.serviceLevel <= 0.999))],
+      ...items.flatMap((i, n): [string, boolean][] => [
+        [`items.${n}.leadTimeDays`, i.leadTimeDays >= 1 && i.leadTimeDays <= 120],
+        [`items.${n}.packSize`, i.packSize >= 1],
+        [`items.${n}.serviceLevel`, !i.serviceLevel || (i.serviceLevel >= 0.5 && i.serviceLevel <= 0.999)],
+      ]),
     ]);
     const r = await this.runtime.forecasts.purchaseSuggestions(
       req.warehouseId,

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IdParam } from '@flowline/platform';
 import { AnalyticsRuntime, type RebuildStatus } from '../../infra/analytics-runtime';
 import type { AnalyticsChecksum } from '../../infra/checksum';
 import { ChecksumQueryDto, StartRebuildDto } from './dto/analytics.dto';
@@ -19,7 +20,7 @@ export class AnalyticsAdminController {
 
   @Get('rebuild/:id')
   @ApiOperation({ summary: 'Progress and report of a rebuild started by this process' })
-  rebuildStatus(@Param('id') id: string): RebuildStatus {
+  rebuildStatus(@Param('id', new IdParam('id')) id: string): RebuildStatus {
     return this.runtime.rebuildStatus(id);
   }
 

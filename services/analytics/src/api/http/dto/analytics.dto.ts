@@ -1,4 +1,5 @@
 import { CHANNELS } from '@flowline/contracts';
+import { ID_PATTERN } from '@flowline/platform';
 import { SETTLEMENT_PLATFORMS, type SettlementPlatform } from '../../../domain/reconciliation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
@@ -14,7 +15,7 @@ export class SalesQueryDto {
   @ApiProperty({ description: 'Placed before (ISO-8601)', example: '2026-07-01T00:00:00+08:00' }) @IsISO8601({ strict: true }) to!: string;
 
   @ApiPropertyOptional({ enum: CHANNELS }) @IsOptional() @IsIn(CHANNELS as unknown as string[]) channel?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) shopId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) @Matches(ID_PATTERN) shopId?: string;
 
   @ApiPropertyOptional({ description: 'day/hour/weekday: buckets without sales as zero rows (continuous chart axis)', default: false })
   @IsOptional()
@@ -54,8 +55,8 @@ export class SkuPairsQueryDto {
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 export class ForecastQueryDto {
-  @ApiProperty({ example: 'TEA-LJ-250' }) @IsString() @Length(1, 64) sku!: string;
-  @ApiPropertyOptional({ description: 'Forecast the SKU x warehouse series (units allocated from it)' }) @IsOptional() @IsString() @Length(1, 64) warehouseId?: string;
+  @ApiProperty({ example: 'TEA-LJ-250' }) @IsString() @Length(1, 64) @Matches(ID_PATTERN) sku!: string;
+  @ApiPropertyOptional({ description: 'Forecast the SKU x warehouse series (units allocated from it)' }) @IsOptional() @IsString() @Length(1, 64) @Matches(ID_PATTERN) warehouseId?: string;
   @ApiProperty({ description: 'First forecast day (local date, YYYY-MM-DD); history is the days before it', example: '2026-12-05' }) @Matches(DAY_PATTERN) from!: string;
   @ApiPropertyOptional({ default: 182, minimum: 35, maximum: 1100, description: "Days of history: at least 5 weeks (4 to backtest, 1 to start from)" }) @IsOptional() @Type(() => Number) @IsInt() @Min(35) @Max(1100) historyDays?: number;
   @ApiPropertyOptional({ default: 14, minimum: 1, maximum: 60 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(60) horizon?: number;
@@ -63,7 +64,7 @@ export class ForecastQueryDto {
 }
 
 export class PurchaseItemDto {
-  @ApiProperty() @IsString() @Length(1, 64) sku!: string;
+  @ApiProperty() @IsString() @Length(1, 64) @Matches(ID_PATTERN) sku!: string;
   @ApiProperty({ description: 'Supplier lead time in days' }) @IsInt() @Min(1) @Max(120) leadTimeDays!: number;
   @ApiProperty({ description: 'Supplier pack size (units)' }) @IsInt() @Min(1) packSize!: number;
   @ApiPropertyOptional({ description: 'Units already ordered and on their way', default: 0 }) @IsOptional() @IsInt() @Min(0) inbound?: number;
@@ -71,7 +72,7 @@ export class PurchaseItemDto {
 }
 
 export class PurchaseSuggestionsDto {
-  @ApiProperty() @IsString() @Length(1, 64) warehouseId!: string;
+  @ApiProperty() @IsString() @Length(1, 64) @Matches(ID_PATTERN) warehouseId!: string;
   @ApiProperty({ description: 'First forecast day (YYYY-MM-DD)' }) @Matches(DAY_PATTERN) from!: string;
   @ApiProperty({ type: [PurchaseItemDto] })
   @IsArray()
@@ -102,7 +103,7 @@ export class DailyReconciliationQueryDto {
 }
 
 export class WarehouseSuggestionsQueryDto {
-  @ApiProperty() @IsString() @Length(1, 64) warehouseId!: string;
+  @ApiProperty() @IsString() @Length(1, 64) @Matches(ID_PATTERN) warehouseId!: string;
   @ApiProperty({ description: 'First forecast day (YYYY-MM-DD)' }) @Matches(DAY_PATTERN) from!: string;
   @ApiPropertyOptional({ default: 7, description: 'Lead time applied to every SKU (days)' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(120) leadTimeDays?: number;
   @ApiPropertyOptional({ default: 1, description: 'Pack size applied to every SKU' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) packSize?: number;

@@ -1,8 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import type { Channel } from '@flowline/contracts';
+import { CHANNELS, type Channel } from '@flowline/contracts';
+import { enumValue } from '@flowline/platform';
 import type { ChannelStore } from '../../application/channel-store.port';
 import { CHANNEL_STORE } from '../../tokens';
+
+const CHANNEL_NAMES: Readonly<Record<string, Channel>> = Object.fromEntries(CHANNELS.map((c) => [c, c]));
 
 /** flowline.channels.v1.ChannelGatewayService (proto/channels/v1/channels.proto). */
 @Controller()
@@ -17,7 +20,8 @@ export class ChannelsGrpcController {
 
   @GrpcMethod('ChannelGatewayService', 'ListQuarantine')
   async listQuarantine(req: { channel?: string }) {
-    const entries = await this.store.listQuarantine(req.channel ? (req.channel as Channel) : undefined);
+    // An unknown channel is refused (INVALID_ARGUMENT naming `channel`), not read as "all channels".
+    const entries = await this.store.listQuarantine(enumValue('channel', req.channel, CHANNEL_NAMES, { optional: true }));
     return {
       entries: entries.map((e) => ({
         id: e.id,

@@ -1,4 +1,5 @@
 import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { IdParam } from '@flowline/platform';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ChannelStore } from '../../application/channel-store.port';
 import type { PullService } from '../../application/pull.service';
@@ -27,7 +28,7 @@ export class ConnectorsController {
   @ApiOperation({ summary: "Pull a shop's orders now: every window from its checkpoint up to the platform's clock" })
   @ApiOkResponse({ description: 'Windows pulled, orders imported / updated / duplicates / rejected, new checkpoint' })
   @ApiNotFoundResponse({ description: 'SHOP_NOT_CONFIGURED' })
-  async pull(@Param('platform') platform: string, @Param('shopId') shopId: string) {
+  async pull(@Param('platform', new IdParam('platform')) platform: string, @Param('shopId', new IdParam('shopId')) shopId: string) {
     const result = await this.pulls.pull(platform, shopId);
     this.metrics.lag(await this.store.checkpoints(), Date.now());
     return result;

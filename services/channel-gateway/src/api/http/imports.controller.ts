@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
+import { IdParam } from '@flowline/platform';
 import type { ChannelStore } from '../../application/channel-store.port';
 import type { ImportService } from '../../application/import.service';
 import type { ProfileRegistry } from '../../infra/profile-registry';
@@ -43,7 +44,7 @@ export class ImportsController {
   @Get('imports/:runId')
   @ApiOperation({ summary: 'The report of an import run' })
   @ApiNotFoundResponse({ description: 'IMPORT_RUN_NOT_FOUND' })
-  async run(@Param('runId') runId: string) {
+  async run(@Param('runId', new IdParam('runId')) runId: string) {
     const r = await this.store.getRun(runId);
     if (!r) throw new DomainError('IMPORT_RUN_NOT_FOUND', `no import run ${runId}`, { runId }, 'not_found');
     return { runId, status: r.status, report: r.report };
@@ -60,7 +61,7 @@ export class ImportsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Fix cells of a quarantined order and retry it (no edits: retry with the current profile). X-Actor-Id / X-Actor-Role name the person (the order is placed with that actor)' })
   @ApiNotFoundResponse({ description: 'QUARANTINE_NOT_FOUND' })
-  async fix(@Param('id') id: string, @Body() body: QuarantineFixDto, @Headers('x-actor-id') actorId?: string, @Headers('x-actor-role') actorRole?: string) {
+  async fix(@Param('id', new IdParam('id')) id: string, @Body() body: QuarantineFixDto, @Headers('x-actor-id') actorId?: string, @Headers('x-actor-role') actorRole?: string) {
     // The person who fixed it is the order's actor in order-intake (tracking counts it as manually ingested).
     const person = { id: actorId?.slice(0, 100) || 'quarantine-fix', role: actorRole?.slice(0, 50) || 'customer_service' };
     const result = await this.imports.fixQuarantined(id, body.edits, person);
@@ -72,7 +73,7 @@ export class ImportsController {
   @HttpCode(200)
   @ApiOperation({ summary: "Re-map by replay: orders mapped with an older version of this profile are mapped again from their raw rows with the current version and synced" })
   @ApiNotFoundResponse({ description: 'PROFILE_NOT_FOUND' })
-  async remap(@Param('id') id: string) {
+  async remap(@Param('id', new IdParam('id')) id: string) {
     return this.imports.remap(id);
   }
 

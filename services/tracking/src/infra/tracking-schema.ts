@@ -1,4 +1,5 @@
-import { inboxDdl, quoteTable, type SqlQueryable } from '@flowline/messaging';
+import { quoteTable, type SqlQueryable } from '@flowline/messaging';
+import { runMigrations, type Migration } from '@flowline/platform';
 
 /** The live schema in tracking's database. Rebuilds fill `tracking_rb_<id>` and swap it in under this name. */
 export const TRACKING_SCHEMA = 'tracking';
@@ -15,11 +16,28 @@ export function table(schema: string, name: 'order_summary' | 'timeline_entry' |
 }
 
 /**
- * The tables of one tracking schema. The live schema and every rebuild schema are created from
- * this one definition, so a swap exchanges identical shapes. The TypeORM entities mirror it (the
- * integration test checks that TypeORM sees nothing to change).
+ * The tables of one tracking schema, as versioned migrations (libs/platform runMigrations):
+ * forward-only and checksummed, so a released migration is never edited; a change to the tables is
+ * a new migration appended here (expand only: add columns/tables/indexes, older builds keep working).
+ * The live schema is brought up to date by `runMigrations` (recorded in flowline_schema_migrations,
+ * scope `tracking`); a rebuild schema runs the same statements in order, so a swap exchanges
+ * identical shapes. The TypeORM entities mirror the result (the integration test checks that
+ * TypeORM sees nothing to change).
  */
+export function trackingMigrations(schema: string): Migration[] {
+  return [{ version: 1, name: 'baseline: order_summary, timeline_entry, stage_visit, checkpoint, meta, inbox', statements: baselineV1(schema) }];
+}
+
+/** Every statement of every migration, in order: the whole shape of a fresh tracking schema. */
 export function trackingSchemaDdl(schema: string): string[] {
+  return trackingMigrations(schema).flatMap((m) => [...m.statements]);
+}
+
+/**
+ * Version 1 (frozen): the tables as they were when migrations were introduced. `IF NOT EXISTS`
+ * stays so that databases created before then are adopted as version 1 without change.
+ */
+function baselineV1(schema: string): string[] {
   const s = quoteSchema(schema);
   return [
     `CREATE SCHEMA IF NOT EXISTS ${s}`,
@@ -132,15 +150,30 @@ export function trackingSchemaDdl(schema: string): string[] {
       "key" text NOT NULL PRIMARY KEY,
       "value" jsonb NOT NULL
     )`,
-    inboxDdl(`${schema}.inbox`),
+    // libs/messaging inboxDdl as of version 1, copied so that a change there cannot alter a released migration.
+    `CREATE TABLE IF NOT EXISTS ${quoteTable(`${schema}.inbox`)} (
+    consumer_group text NOT NULL,
+    event_id text NOT NULL,
+    event_type text NOT NULL,
+    topic text NOT NULL,
+    partition integer NOT NULL,
+    "offset" bigint NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer_group, event_id)
+  )`,
   ];
 }
 
 /**
- * Creates the schema's tables when missing. Serialised by an advisory lock: replicas starting at
- * once would otherwise race on `CREATE ... IF NOT EXISTS` (not race-free in PostgreSQL).
+ * The live schema: its migrations, applied once each and checksum-verified (runMigrations, under its
+ * advisory lock). A rebuild schema (any other name): every migration's statements in order, under
+ * SCHEMA_DDL_LOCK, in one transaction; it is dropped and recreated per rebuild, so it keeps no record.
  */
 export async function ensureTrackingSchema(transactions: { run<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> }, schema: string): Promise<void> {
+  if (schema === TRACKING_SCHEMA) {
+    await runMigrations(transactions, 'tracking', trackingMigrations(TRACKING_SCHEMA));
+    return;
+  }
   await transactions.run(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_DDL_LOCK]);
     for (const sql of trackingSchemaDdl(schema)) await tx.query(sql);

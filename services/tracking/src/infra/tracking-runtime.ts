@@ -12,6 +12,7 @@ import { TrackingQueries } from '../application/tracking-queries';
 import { TRACKING_CONFIG, type TrackingConfig } from '../tracking.config';
 import { CLOCK, type Clock } from './clock';
 import { OrderChangeFeed } from './order-change-feed';
+import { createSlaAlerts, type SlaAlertsHandle } from './sla-alert-publisher';
 import { ensureTrackingSchema, TRACKING_SCHEMA } from './tracking-schema';
 
 export interface RebuildStatus {
@@ -35,6 +36,8 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   queries!: TrackingQueries;
   clockJob!: SlaClockJob;
   feed!: OrderChangeFeed;
+  /** SLA yellow / red / stuck transitions published to tracking.events.v1 (outbox + relay). */
+  slaAlerts!: SlaAlertsHandle;
   projector: LiveProjector | null = null;
   private kafka: Kafka | null = null;
   private readonly rebuilds = new Map<string, RebuildStatus>();
@@ -56,12 +59,14 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
     this.queries = new TrackingQueries(this.dataSource, this.config.sla, this.clock);
     this.clockJob = new SlaClockJob(this.dataSource, this.clock, this.config.clockIntervalMs);
     this.feed = new OrderChangeFeed(this.platform.database!.url, () => this.clock.now());
+    this.slaAlerts = await createSlaAlerts({ pool: this.pool, clock: this.clock, logger: this.messagingLogger() });
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.feed.start();
     this.clockJob.start();
     if (this.platform.kafka) this.kafka = createKafka({ brokers: this.platform.kafka.brokers, clientId: 'tracking' });
+    await this.slaAlerts.start(this.kafka, { intervalMs: this.config.clockIntervalMs, topicPrefix: this.config.topicPrefix, partitions: this.config.topicPartitions });
     if (this.kafka && this.config.consume) {
       this.projector = new LiveProjector(this.dataSource, this.kafka, this.config, this.clock, this.messagingLogger());
       await this.projector.start();
@@ -111,6 +116,7 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.clockJob?.stop();
+    await this.slaAlerts?.stop().catch((e: unknown) => this.log.warn(`sla alerts stop: ${(e as Error).message}`));
     await this.projector?.stop().catch((e) => this.log.warn(`projector stop: ${(e as Error).message}`));
     await this.feed?.stop();
   }

@@ -400,6 +400,33 @@ describe('API connectors (fake platforms checking signatures and windows) and pu
     expect(again.json).toMatchObject({ imported: 0 });
   }, 180_000);
 
+  it('an API order the pull quarantined is retried by the fix endpoint: still unreadable stays open, the corrected payload is placed', async () => {
+    const modified = new Date().toISOString();
+    const order = {
+      orderId: '300099990002', orderState: 'WAIT_SELLER_STOCK_OUT', orderStartTime: bj(modified), paymentConfirmTime: bj(modified), orderPayment: 'n/a', freightPrice: '0.00', sellerDiscount: '10.00', pin: 'jd_pin_2',
+      consigneeInfo: { fullname: '张*', mobile: '1******6198', province: '北京', city: '北京市', county: '朝阳区', fullAddress: '建国路88号****' },
+      itemInfoList: [{ skuId: '100012345678', outerSkuId: 'TEA-LJ-250', skuName: '明前龙井 250g', itemTotal: '1', jdPrice: '128.00' }],
+    };
+    platforms.jd.set(order.orderId, { modified, order: order as never });
+    await new Promise((r) => setTimeout(r, 1_100)); // windows end on whole seconds
+    const pulled = await gw('POST', '/api/connectors/jd/jd-api-shop/pull');
+    expect(pulled.json, JSON.stringify(pulled.json)).toMatchObject({ orders: 0, rejected: 1 });
+    const entry = ((await gw('GET', '/api/quarantine?channel=jd')).json as { id: string; channelOrderId: string; status: string; reasons: { code: string }[] }[]).find((q) => q.channelOrderId === order.orderId);
+    expect(entry).toMatchObject({ status: 'open', reasons: [{ code: 'BAD_PAYLOAD' }] });
+    const id = entry?.id as string;
+
+    // Still unreadable: the entry stays open with the new reason.
+    const stillBad = await call(procs['channel-gateway'].httpUrl, 'POST', `/api/quarantine/${id}/fix`, { edits: [{ rowNumber: 1, column: 'payload', value: '{"orderId":' }] });
+    expect(stillBad.json.entry, JSON.stringify(stillBad.json)).toMatchObject({ status: 'open', reasons: [{ code: 'BAD_PAYLOAD', en: 'payload is not valid JSON' }] });
+
+    const corrected = JSON.stringify({ ...order, orderPayment: '118.00' });
+    const fixed = await call(procs['channel-gateway'].httpUrl, 'POST', `/api/quarantine/${id}/fix`, { edits: [{ rowNumber: 1, column: 'payload', value: corrected }] }, { 'x-actor-id': 'cs-lily', 'x-actor-role': 'customer_service' });
+    expect(fixed.json, JSON.stringify(fixed.json)).toMatchObject({ entry: { status: 'resolved' }, outcome: { kind: 'imported' } });
+    const placed = (await intake('GET', `/api/orders/${(await orderOf('jd', order.orderId)).orderId}`)).json;
+    expect(placed.totals.grandTotal).toBe(11800);
+    expect(placed.recipientProtection.masked).toEqual(['name', 'phone', 'address']);
+  });
+
   it('a Douyin push verified by event-sign is synced; a tampered push is refused; a missed push is picked up by the next pull', async () => {
     const id = '6930000000000000003';
     platforms.douyin.set(id, { modified: new Date().toISOString(), order: douyinOrder(id, 2, new Date().toISOString()) });

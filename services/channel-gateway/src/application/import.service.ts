@@ -3,6 +3,7 @@ import type { Channel } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
 import { requestHash } from '@flowline/platform';
 import { ulid } from 'ulid';
+import { ApiPayloadError, fromApiPayload, type ApiOrigin } from '../domain/connectors/api-mapping';
 import { mapOrders, type ChannelOrderDraft, type RejectedOrder } from '../domain/import/map-orders';
 import type { MappingProfile } from '../domain/import/profile';
 import { reason, type RejectReason } from '../domain/import/rejections';
@@ -279,14 +280,50 @@ export class ImportService {
       while (row.cells.length <= col) row.cells.push('');
       row.cells[col] = e.value;
     }
-    const profile = this.deps.profiles.get(entry.profileId);
-    const mapped = mapOrders({ ...profile, channel: entry.channel }, orderTable, itemsTable ?? undefined);
-    const draft = mapped.drafts[0];
     let outcome: SyncOutcome;
-    if (!draft) outcome = { kind: 'rejected', reasons: mapped.rejected[0]?.reasons ?? [] };
-    else outcome = await this.sync(draft, profile, entry.runId, true, person);
+    if (entry.profileId.startsWith(API_PROFILE_PREFIX)) {
+      // An API order: its (corrected) payload mapped again with the platform's API mapping and synced.
+      const mappedApi = apiDraftOf(entry, orderTable);
+      outcome = 'reasons' in mappedApi ? { kind: 'rejected', reasons: mappedApi.reasons } : await this.sync(mappedApi.draft, { id: entry.profileId, version: entry.profileVersion }, null, true, person);
+    } else {
+      const profile = this.deps.profiles.get(entry.profileId);
+      const mapped = mapOrders({ ...profile, channel: entry.channel }, orderTable, itemsTable ?? undefined);
+      const draft = mapped.drafts[0];
+      if (!draft) outcome = { kind: 'rejected', reasons: mapped.rejected[0]?.reasons ?? [] };
+      else outcome = await this.sync(draft, profile, entry.runId, true, person);
+    }
     if (outcome.kind === 'rejected') await store.updateQuarantine(id, orderTable, itemsTable, outcome.reasons);
     else await store.resolveQuarantine(id);
     return { entry: (await store.getQuarantine(id)) as QuarantineEntry, outcome };
+  }
+}
+
+/** Quarantine entries of API orders carry the profile id `api-<platform>` (pull.service.ts). */
+export const API_PROFILE_PREFIX = 'api-';
+const API_PLATFORMS = ['taobao', 'pinduoduo', 'douyin', 'jd', 'shopify'] as const;
+
+/** The draft of a quarantined API order from its payload cell (as a person left it), or why not. */
+export function apiDraftOf(entry: Pick<QuarantineEntry, 'profileId' | 'channel'>, table: Table): { draft: ChannelOrderDraft } | { reasons: RejectReason[] } {
+  const platform = entry.profileId.slice(API_PROFILE_PREFIX.length) as ApiOrigin['platform'];
+  const cell = (name: string) => {
+    const i = table.headers.indexOf(name);
+    return i < 0 ? undefined : table.rows[0]?.cells[i];
+  };
+  const bad = (zh: string, en: string): { reasons: RejectReason[] } => ({ reasons: [{ code: 'BAD_PAYLOAD', zh, en }] });
+  const shopId = cell('shopId');
+  if (!API_PLATFORMS.includes(platform)) return bad(`未知的接口平台 ${platform}`, `unknown API platform ${platform}`);
+  if (!shopId) return bad('该条目没有店铺信息，请等待下次拉单重试', 'the entry has no shop; the next pull retries it');
+  let payload: unknown;
+  try {
+    payload = JSON.parse(cell('payload') ?? '');
+  } catch {
+    return bad('payload 不是合法的 JSON', 'payload is not valid JSON');
+  }
+  try {
+    const channel = entry.channel === 'tmall' ? 'tmall' : 'taobao';
+    return { draft: fromApiPayload({ platform, shopId, channel }, payload) };
+  } catch (e) {
+    if (!(e instanceof ApiPayloadError)) throw e;
+    return bad(`接口数据无法读取：${e.message}`, `order payload unreadable: ${e.message}`);
   }
 }

@@ -71,7 +71,7 @@ export class PullService {
       const page = await connector.ordersModifiedIn(shop, w);
       for (const d of page.orders) await this.syncOne(d, platform, result);
       for (const f of page.failures) {
-        await this.quarantineApi(platform, shop, f.channelOrderId, f.raw, [{ code: 'BAD_AMOUNT', zh: `接口数据无法读取：${f.reason}`, en: `order payload unreadable: ${f.reason}` }]);
+        await this.quarantineApi(platform, shop, f.channelOrderId, f.raw, [{ code: 'BAD_PAYLOAD', zh: `接口数据无法读取：${f.reason}`, en: `order payload unreadable: ${f.reason}` }]);
         result.rejected += 1;
       }
       await store.saveCheckpoint(platform, shopId, w.end);
@@ -97,7 +97,8 @@ export class PullService {
       channel: platform === 'shopify' ? 'web' : platform === 'taobao' ? (shop.channel ?? 'taobao') : (platform as 'jd' | 'pinduoduo' | 'douyin'),
       channelOrderId,
       ...{ profileId: apiProfile(platform).id, profileVersion: 1 },
-      orderTable: { headers: ['payload'], rows: [{ rowNumber: 1, cells: [JSON.stringify(raw)] }] },
+      // The payload (a person may correct it) and where it came from, so the fix endpoint can map it again.
+      orderTable: { headers: ['payload', 'platform', 'shopId'], rows: [{ rowNumber: 1, cells: [JSON.stringify(raw), platform, shop.shopId] }] },
       itemsTable: null,
       reasons,
     });

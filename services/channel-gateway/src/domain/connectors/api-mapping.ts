@@ -373,3 +373,37 @@ export function fromJdOrder(o: JdApiOrder, shopId: string): ChannelOrderDraft {
     raw: o,
   });
 }
+
+/** Where an API order came from, as kept with its quarantine entry (so a person's fix can map it again). */
+export interface ApiOrigin {
+  platform: 'taobao' | 'pinduoduo' | 'douyin' | 'jd' | 'shopify';
+  shopId: string;
+  /** TOP shops: the channel the orders go under. */
+  channel?: 'taobao' | 'tmall';
+}
+
+/**
+ * A platform order payload (as the API returned it, or as a person corrected it in the quarantine)
+ * mapped with that platform's API mapping. Anything unreadable, including a payload that is not
+ * the platform's shape at all, is an ApiPayloadError naming the field.
+ */
+export function fromApiPayload(origin: ApiOrigin, payload: unknown): ChannelOrderDraft {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new ApiPayloadError('payload', 'must be the platform order object');
+  try {
+    switch (origin.platform) {
+      case 'taobao':
+        return fromTopTrade(payload as TopTrade, origin.shopId, origin.channel ?? 'taobao');
+      case 'pinduoduo':
+        return fromPddOrder(payload as PddApiOrder, origin.shopId);
+      case 'douyin':
+        return fromDouyinOrder(payload as DouyinApiOrder, origin.shopId);
+      case 'jd':
+        return fromJdOrder(payload as JdApiOrder, origin.shopId);
+      case 'shopify':
+        return fromShopifyOrder(payload as ShopifyOrder, origin.shopId);
+    }
+  } catch (e) {
+    if (e instanceof ApiPayloadError) throw e;
+    throw new ApiPayloadError('payload', `not a readable ${origin.platform} order (${e instanceof Error ? e.message : String(e)})`);
+  }
+}

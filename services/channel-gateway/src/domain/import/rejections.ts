@@ -12,7 +12,9 @@ export type RejectCode =
   | 'TOTAL_MISMATCH'
   | 'ADDRESS_UNPARSED'
   | 'CONFLICTING_ROWS'
-  | 'ORDER_REFUSED';
+  | 'ORDER_REFUSED'
+  /** An API order payload that cannot be read (or a person's correction of it that still cannot). */
+  | 'BAD_PAYLOAD';
 
 export interface RejectReason {
   code: RejectCode;

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { notificationV1 } from '@flowline/contracts';
-import { DomainError } from '@flowline/domain';
+import { enumValue, ID_PATTERN, optionalId, pageSize, RequestValidationError } from '@flowline/platform';
 import { previewTemplate } from '../../application/preview';
 import { CHANNEL_KINDS, type ChannelKind } from '../../domain/notification.types';
 import { LOCALES, type Locale } from '../../domain/templates';
@@ -20,6 +20,9 @@ const STATUS: Record<NotificationStatus, notificationV1.NotificationStatus> = {
   dead: S.NOTIFICATION_STATUS_DEAD,
   suppressed: S.NOTIFICATION_STATUS_SUPPRESSED,
 };
+
+const STATUS_NAMES: Readonly<Record<string, notificationV1.NotificationStatus>> = Object.fromEntries(Object.values(S).map((v) => [v, v]));
+const CHANNEL_NAMES: Readonly<Record<string, ChannelKind>> = Object.fromEntries(CHANNEL_KINDS.map((c) => [c, c]));
 
 /** Proto status -> the service's status filter (QUEUED also covers rows being sent). */
 function statusFilter(s: notificationV1.NotificationStatus | undefined): NotificationStatus | undefined {
@@ -58,9 +61,17 @@ export class NotificationGrpcController {
 
   @GrpcMethod('NotificationService', 'ListNotifications')
   async listNotifications(req: notificationV1.ListNotificationsRequest): Promise<notificationV1.ListNotificationsResponse> {
-    const size = Math.min(Math.max(req.page?.pageSize || 50, 1), 500);
-    const offset = req.page?.pageToken && /^\d+$/.test(req.page.pageToken) ? Number(req.page.pageToken) : 0;
-    const rows = await NotificationStore.list(this.rt.pool, { orderId: req.orderId || undefined, channel: req.channel || undefined, status: statusFilter(req.status), limit: size + 1, offset });
+    // Bad ids, unknown channels / statuses, out-of-range page sizes and foreign page tokens are refused, never dropped or clamped.
+    const size = pageSize('page.pageSize', req.page?.pageSize, { max: 500 }) ?? 50;
+    const token = req.page?.pageToken ?? '';
+    if (token && !/^\d{1,9}$/.test(token)) throw new RequestValidationError([{ field: 'page.pageToken', constraint: 'format', message: 'page.pageToken must be a token this service returned' }]);
+    const offset = token ? Number(token) : 0;
+    const filter = {
+      orderId: optionalId('orderId', req.orderId),
+      channel: enumValue('channel', req.channel, CHANNEL_NAMES, { optional: true }),
+      status: statusFilter(enumValue('status', req.status, STATUS_NAMES, { optional: true })),
+    };
+    const rows = await NotificationStore.list(this.rt.pool, { ...filter, limit: size + 1, offset });
     const more = rows.length > size;
     return { notifications: rows.slice(0, size).map(notificationToProto), page: { nextPageToken: more ? String(offset + size) : '', totalSize: 0 } };
   }
@@ -71,18 +82,18 @@ export class NotificationGrpcController {
     if (!req.template) errors.push('template');
     if (!(CHANNEL_KINDS as readonly string[]).includes(req.channel)) errors.push('channel');
     if (req.locale && !(LOCALES as readonly string[]).includes(req.locale)) errors.push('locale');
-    if (!req.orderId) errors.push('order_id');
+    if (!ID_PATTERN.test(req.orderId ?? '')) errors.push('orderId');
     let data: Record<string, unknown> | undefined;
     if (req.eventDataJson) {
       try {
         const parsed: unknown = JSON.parse(req.eventDataJson);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) errors.push('event_data_json');
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) errors.push('eventDataJson');
         else data = parsed as Record<string, unknown>;
       } catch {
-        errors.push('event_data_json');
+        errors.push('eventDataJson');
       }
     }
-    if (errors.length) throw new DomainError('INVALID_PREVIEW', `invalid fields: ${errors.join(', ')}`, { fields: errors }, 'invalid');
+    if (errors.length) throw new RequestValidationError(errors.map((field) => ({ field, constraint: 'invalid', message: `${field} is missing or invalid` })));
     const r = await previewTemplate(
       { pool: this.rt.pool, config: this.rt.config, now: await this.rt.clock.now(), ...(this.rt.email ? { html: (s: string, t: string, l: string) => this.rt.email?.html(s, t, l) ?? '' } : {}) },
       { template: req.template, channel: req.channel as ChannelKind, locale: (req.locale || 'zh-CN') as Locale, orderId: req.orderId, ...(req.eventType ? { event: { type: req.eventType, ...(data ? { data } : {}) } } : {}) },

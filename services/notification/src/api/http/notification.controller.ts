@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { maskEmail, maskPhone } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
+import { IdParam } from '@flowline/platform';
 import { maskOpenId } from '../../application/notification-intake';
 import { previewTemplate } from '../../application/preview';
 import { NotificationRuntime } from '../../infra/notification-runtime';
@@ -31,14 +32,14 @@ export class NotificationController {
 
   @Get('orders/:orderId/notifications')
   @ApiOperation({ summary: "An order's delivery log (queued, held, sent, delivered, failed with the provider's code, suppressed)" })
-  async forOrder(@Param('orderId') orderId: string) {
+  async forOrder(@Param('orderId', new IdParam('orderId')) orderId: string) {
     const rows = await NotificationStore.list(this.rt.pool, { orderId, limit: 500, offset: 0 });
     return { orderId, notifications: rows.map(notificationView) };
   }
 
   @Get('notifications/:id')
   @ApiOperation({ summary: 'One notification with every delivery attempt' })
-  async one(@Param('id') id: string) {
+  async one(@Param('id', new IdParam('id')) id: string) {
     const n = await NotificationStore.get(this.rt.pool, id);
     if (!n) throw new NotFoundException({ code: 'NOTIFICATION_NOT_FOUND', message: `notification ${id} not found` });
     return { ...notificationView(n), attemptsLog: await NotificationStore.attempts(this.rt.pool, id) };

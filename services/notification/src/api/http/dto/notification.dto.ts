@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ID_PATTERN } from '@flowline/platform';
 import { CHANNEL_KINDS, type ChannelKind } from '../../../domain/notification.types';
 import { LOCALES, type Locale } from '../../../domain/templates';
 import { NOTIFICATION_STATUSES } from '../../../infra/notification-store';
@@ -8,7 +9,7 @@ import { NOTIFICATION_STATUSES } from '../../../infra/notification-store';
 const CUSTOMER_CHANNELS = ['sms', 'wechat_template', 'wechat_subscribe', 'email'] as const;
 
 export class ListNotificationsQueryDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) orderId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) @Matches(ID_PATTERN) orderId?: string;
   @ApiPropertyOptional({ enum: CHANNEL_KINDS }) @IsOptional() @IsIn([...CHANNEL_KINDS]) channel?: ChannelKind;
   @ApiPropertyOptional({ enum: NOTIFICATION_STATUSES }) @IsOptional() @IsIn([...NOTIFICATION_STATUSES]) status?: string;
   @ApiPropertyOptional({ default: 50, maximum: 500 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
@@ -39,7 +40,7 @@ export class PreviewDto {
   @ApiProperty({ example: 'order_shipped' }) @IsString() @IsNotEmpty() template!: string;
   @ApiProperty({ enum: CHANNEL_KINDS }) @IsIn([...CHANNEL_KINDS]) channel!: ChannelKind;
   @ApiPropertyOptional({ enum: LOCALES, default: 'zh-CN' }) @IsOptional() @IsIn([...LOCALES]) locale?: Locale;
-  @ApiProperty({ description: 'An order notification has seen (OrderPlaced consumed).' }) @IsString() @IsNotEmpty() orderId!: string;
+  @ApiProperty({ description: 'An order notification has seen (OrderPlaced consumed).' }) @IsString() @IsNotEmpty() @Matches(ID_PATTERN) orderId!: string;
   @ApiPropertyOptional({ type: PreviewEventDto }) @IsOptional() @ValidateNested() @Type(() => PreviewEventDto) event?: PreviewEventDto;
 }
 

@@ -1,0 +1,64 @@
+import { apiContractSuite } from '@flowline/platform/suites';
+import { testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { expect } from 'vitest';
+import { GRPC_SERVICE, SERVICE } from '../src/service';
+
+const NO_ORDER = '01JDGZ6M3V8Q0000000000NONE';
+
+// Strict reflection client over the real process: list, describe, one call per RPC, and the
+// malformed-input table on gRPC and REST (issue #11's must-show).
+apiContractSuite({
+  service: SERVICE.name,
+  grpcServices: [GRPC_SERVICE, 'grpc.health.v1.Health'],
+  env: () => ({ KAFKA_TOPIC_PREFIX: testTopicPrefix(), NOTIFICATION_CONSUMER_GROUP: `notification-contract-${uniqueSuffix()}` }),
+  exercise: async (call) => {
+    const listed = await call('NotificationService/ListNotifications', { orderId: NO_ORDER, channel: 'sms', status: 'NOTIFICATION_STATUS_DELIVERED', page: { pageSize: 10 } });
+    expect(listed.ok, listed.error?.details).toBe(true);
+    // proto JSON leaves an empty repeated field out
+    expect((listed.response as { notifications?: unknown[] }).notifications ?? []).toEqual([]);
+    // A well-formed order notification never saw: answered by the implementation, not a validation error.
+    const preview = await call('NotificationService/PreviewTemplate', { template: 'order_shipped', channel: 'sms', orderId: NO_ORDER });
+    expect(preview.error?.code ?? 0, preview.error?.details).not.toBe(3);
+  },
+  malformed: [
+    {
+      name: 'ListNotifications with a malformed order id',
+      grpc: { method: 'NotificationService/ListNotifications', request: { orderId: 'bad id?' }, field: 'orderId' },
+      rest: { method: 'GET', path: '/api/notifications?orderId=bad%20id%3F', field: 'orderId' },
+    },
+    {
+      name: 'ListNotifications with an unknown channel',
+      grpc: { method: 'NotificationService/ListNotifications', request: { channel: 'pager' }, field: 'channel' },
+      rest: { method: 'GET', path: '/api/notifications?channel=pager', field: 'channel' },
+    },
+    {
+      name: 'ListNotifications with an unknown status',
+      grpc: { method: 'NotificationService/ListNotifications', request: { status: 42 }, field: 'status' },
+      rest: { method: 'GET', path: '/api/notifications?status=teleported', field: 'status' },
+    },
+    {
+      name: 'ListNotifications with a negative page size',
+      grpc: { method: 'NotificationService/ListNotifications', request: { page: { pageSize: -1 } }, field: 'page.pageSize' },
+      rest: { method: 'GET', path: '/api/notifications?limit=-1', field: 'limit' },
+    },
+    {
+      name: 'ListNotifications with a page size above the maximum',
+      grpc: { method: 'NotificationService/ListNotifications', request: { page: { pageSize: 501 } }, field: 'page.pageSize' },
+      rest: { method: 'GET', path: '/api/notifications?limit=501', field: 'limit' },
+    },
+    {
+      name: 'ListNotifications with a page token it never issued',
+      grpc: { method: 'NotificationService/ListNotifications', request: { page: { pageToken: 'abc' } }, field: 'page.pageToken' },
+    },
+    {
+      name: 'PreviewTemplate with an empty order id',
+      grpc: { method: 'NotificationService/PreviewTemplate', request: { template: 'order_shipped', channel: 'sms', orderId: '' }, field: 'orderId' },
+      rest: { method: 'POST', path: '/api/notifications/preview', body: { template: 'order_shipped', channel: 'sms', orderId: '' }, field: 'orderId' },
+    },
+    {
+      name: 'PreviewTemplate with an unknown channel',
+      grpc: { method: 'NotificationService/PreviewTemplate', request: { template: 'order_shipped', channel: 'pager', orderId: NO_ORDER }, field: 'channel' },
+      rest: { method: 'POST', path: '/api/notifications/preview', body: { template: 'order_shipped', channel: 'pager', orderId: NO_ORDER }, field: 'channel' },
+    },
+  ],
+});

@@ -80,18 +80,31 @@ export async function startStack(services: [string, Record<string, string>][], t
     const start = async (service: string, env: Record<string, string>) => {
       const db = await createTestDatabase(`console_e2e_${service.replace(/-/g, '_')}`);
       dbs.push(db);
-      procs[service] = await startServiceProcess({ service, env: { ...common, ...env, DATABASE_URL: db.url }, readyTimeoutMs: 150_000 });
+      procs[service] = await startWithRetry(service, { ...common, ...env, DATABASE_URL: db.url }, 150_000);
     };
     const urlsNow = () => Object.fromEntries(Object.entries(procs).map(([name, p]) => [`${name.replace(/-/g, '_').toUpperCase()}_URL`, p.httpUrl]));
     await Promise.all(services.map(([service, env]) => start(service, env)));
     await Promise.all(then.map(([service, env]) => start(service, env(urlsNow()))));
     const urls = urlsNow();
-    procs.console = await startServiceProcess({ service: 'console', env: { LOG_LEVEL: 'warn', ...urls }, readyTimeoutMs: 60_000 });
+    procs.console = await startWithRetry('console', { LOG_LEVEL: 'warn', ...urls }, 60_000);
   } catch (e) {
     await stop();
     throw e;
   }
   return { prefix, procs, console: procs.console, stop };
+}
+
+/**
+ * startServiceProcess picks a free port and then the child binds it; with many test runs on one
+ * machine another process can take it in between (EADDRINUSE). That one case is retried once.
+ */
+async function startWithRetry(service: string, env: Record<string, string>, readyTimeoutMs: number): Promise<ServiceProcess> {
+  try {
+    return await startServiceProcess({ service, env, readyTimeoutMs });
+  } catch (e) {
+    if (!String(e).includes('EADDRINUSE')) throw e;
+    return startServiceProcess({ service, env, readyTimeoutMs });
+  }
 }
 
 export interface Browser {
@@ -150,7 +163,7 @@ export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]>
 }
 
 export async function shot(page: Page, name: string): Promise<void> {
-  if (shotDir) await page.screenshot({ path: join(shotDir, `console-${name}.png`), fullPage: false });
+  if (shotDir) await page.screenshot({ path: join(shotDir, `console-${name}.png`), fullPage: true });
 }
 
 export { uniqueSuffix };

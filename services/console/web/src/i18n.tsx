@@ -131,6 +131,7 @@ const UI = {
   imported: { zh: '已导入', en: 'Imported' },
   rejected: { zh: '被拒绝', en: 'Rejected' },
   row: { zh: '行号', en: 'Row' },
+  carrierState: { zh: '物流状态', en: 'Carrier status' },
   template: { zh: '模板', en: 'Template' },
   notificationRules: { zh: '通知规则', en: 'Notification rules' },
   preview: { zh: '预览', en: 'Preview' },
@@ -152,6 +153,18 @@ export const STAGES: Record<string, Entry> = {
   archived: { zh: '已归档', en: 'Archived' },
 };
 export const BOARD_STAGES = ['placed', 'paid', 'stock_reserved', 'awaiting_approval', 'ready_to_ship', 'packed', 'shipped'] as const;
+
+/** Parcel states (fulfillment). */
+export const SHIPMENT_STATUS: Record<string, Entry> = {
+  created: { zh: '待拣货', en: 'To pick' },
+  picking: { zh: '拣货中', en: 'Picking' },
+  packed: { zh: '已装箱', en: 'Packed' },
+  shipped: { zh: '已发货', en: 'Shipped' },
+  delivered: { zh: '已签收', en: 'Delivered' },
+  intercept_requested: { zh: '待拦截', en: 'Intercept requested' },
+  intercepted: { zh: '已拦截', en: 'Intercepted' },
+  stopped: { zh: '已停止', en: 'Stopped' },
+};
 
 export const CHANNELS: Record<string, Entry> = {
   taobao: { zh: '淘宝', en: 'Taobao' },
@@ -190,7 +203,7 @@ const REASONS: Record<string, Entry> = {
   APPROVAL_ALREADY_VOTED: { zh: '您已审批过这一步', en: 'You already decided this step' },
   APPROVAL_NOT_PENDING: { zh: '审批已结束', en: 'The approval is no longer pending' },
   APPROVAL_NOT_FOUND: { zh: '审批不存在', en: 'No such approval' },
-  SCAN_WRONG_SKU: { zh: '扫错商品：此包裹不含该条码', en: 'Wrong item: this parcel does not contain that barcode' },
+  SCAN_WRONG_SKU: { zh: '扫错商品：{sku} 不在此包裹中（应为 {expected}）', en: 'Wrong item: {sku} is not in this parcel (expected {expected})' },
   SCAN_QUANTITY_EXCEEDED: { zh: '扫描数量超过应装数量', en: 'More scanned than the parcel needs' },
   SCAN_INVALID_QUANTITY: { zh: '扫描数量无效', en: 'Invalid scan quantity' },
   PACK_INCOMPLETE: { zh: '还有商品未扫描，不能装箱', en: 'Not every item is scanned yet' },

@@ -5,9 +5,10 @@ import { useMemo, useState } from 'react';
 import { useParams } from 'react-router-dom';
 import { api, newIdempotencyKey, unwrap, unwrapAs, type OrderView } from '../api';
 import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
-import { CHANNELS, STAGES, useI18n, type UiKey } from '../i18n';
+import { CHANNELS, SHIPMENT_STATUS, STAGES, useI18n, type UiKey } from '../i18n';
 import { useSession, type Ability } from '../session';
 
+interface Parcel { shipmentId: string; warehouseId: string; status: string; carrier: string | null; waybillNo: string | null; trackingNumber: string | null; carrierState: string | null; carrierStateAt: string | null }
 type Command = 'PlaceHold' | 'ReleaseHold' | 'ResolveException' | 'Cancel' | 'RequestRefund';
 const ACTIONS: { command: Command; label: UiKey; ability: Ability; path: string; amount?: boolean; danger?: boolean }[] = [
   { command: 'PlaceHold', label: 'hold', ability: 'order.hold', path: '/api/orders/{orderId}/holds' },
@@ -74,7 +75,11 @@ export function OrderDetailPage() {
   if (order.error) return <ProblemAlert error={order.error} />;
   const o = order.data;
   if (!o) return <Typography.Text>{t('loading')}</Typography.Text>;
+  // allowedCommands comes from the order's stage; the flags say which of hold / release / resolve apply now.
   const allowed = new Set<string>(o.allowedCommands);
+  if (o.flags.includes('on_hold')) allowed.delete('PlaceHold');
+  else allowed.delete('ReleaseHold');
+  if (!o.flags.includes('exception')) allowed.delete('ResolveException');
   return (
     <Space orientation="vertical" style={{ width: '100%' }} data-testid="order-detail" data-revision={o.revision}>
       <Space wrap align="center">
@@ -126,7 +131,6 @@ export function OrderDetailPage() {
                 { key: 'a', label: t('address'), children: `${o.shippingAddress.province}${o.shippingAddress.city}${o.shippingAddress.district} ${o.shippingAddress.streetMasked ?? ''} ${o.shippingAddress.recipientMasked ?? ''}` },
                 { key: 'h', label: t('onHold'), children: o.hold ? `${o.hold.reason} (${time(o.hold.since)})` : '—' },
                 { key: 'e', label: t('exception'), children: o.exception ? `${o.exception.code}: ${o.exception.reason}` : '—' },
-                { key: 's', label: t('shipment'), children: shipments.error ? '—' : <pre style={{ margin: 0, fontSize: 11, whiteSpace: 'pre-wrap' }}>{shipments.data ? JSON.stringify(shipments.data, null, 1).slice(0, 600) : '—'}</pre> },
               ]} />
           </Card>
         </Col>
@@ -150,6 +154,19 @@ export function OrderDetailPage() {
               </div>
             ),
           }))} />
+      </Card>
+      <Card size="small" title={t('shipment')}>
+        {shipments.error ? <Typography.Text>—</Typography.Text> : (
+          <Table<Parcel> size="small" rowKey="shipmentId" pagination={false} dataSource={(shipments.data as { shipments?: Parcel[] } | undefined)?.shipments ?? []} locale={{ emptyText: <EmptyText /> }}
+            columns={[
+              { title: t('shipment'), dataIndex: 'shipmentId' },
+              { title: t('warehouseId'), dataIndex: 'warehouseId' },
+              { title: t('stage'), render: (_, p) => pick(SHIPMENT_STATUS[p.status] ?? { zh: p.status, en: p.status }) },
+              { title: t('carrier'), render: (_, p) => p.carrier ?? '—' },
+              { title: t('trackingNumber'), render: (_, p) => p.trackingNumber ?? p.waybillNo ?? '—' },
+              { title: t('carrierState'), render: (_, p) => (p.carrierState ? `${p.carrierState} ${time(p.carrierStateAt)}` : '—') },
+            ]} />
+        )}
       </Card>
       <Card size="small" title={t('notifications')}>
         {notifications.error ? <Typography.Text>{t('unavailable')}</Typography.Text> : (

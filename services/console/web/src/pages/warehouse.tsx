@@ -3,7 +3,7 @@ import { App as AntApp, Button, Card, Col, Descriptions, Input, Row, Select, Spa
 import { useRef, useState } from 'react';
 import { api, newIdempotencyKey, unwrapAs } from '../api';
 import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
-import { useI18n } from '../i18n';
+import { SHIPMENT_STATUS, useI18n } from '../i18n';
 import { useSession } from '../session';
 
 interface Line { lineId: string; sku: string; quantity: number; title?: string }
@@ -13,7 +13,7 @@ type Post = (p: string, init: unknown) => Promise<{ data?: unknown; error?: unkn
 
 /** Pick list per warehouse, scan-to-pack with a keyboard-wedge scanner (type + Enter), label data, intercepts. */
 export function WarehousePage() {
-  const { t } = useI18n();
+  const { t, pick } = useI18n();
   const session = useSession();
   const qc = useQueryClient();
   const notify = useNotifyProblem();
@@ -73,7 +73,7 @@ export function WarehousePage() {
               columns={[
                 { title: t('shipment'), render: (_, s) => <span data-testid={`pick-${s.orderId}`}>{s.shipmentId}</span> },
                 { title: t('lines'), render: (_, s) => s.lines.map((l) => `${l.sku} x${l.quantity}`).join(', ') },
-                { title: t('stage'), dataIndex: 'status' },
+                { title: t('stage'), render: (_, s) => pick(SHIPMENT_STATUS[s.status] ?? { zh: s.status, en: s.status }) },
                 {
                   title: t('actions'),
                   render: (_, s) => may ? (

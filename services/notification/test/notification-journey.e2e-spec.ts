@@ -389,6 +389,37 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     expect(dingtalk.refused()).toHaveLength(0);
   });
 
+  it("tracking's SLA alerts reach customer service: 'about to turn red' on DingTalk, 'stuck' on DingTalk and e-mail, once each", async () => {
+    const o = `o-${uniqueSuffix()}`;
+    await publish(Topics.orderEvents, orderPlaced(o, `jd_cust_${uniqueSuffix()}`, 'JD-900008'));
+    // As tracking publishes them (services/tracking/test/sla-alerts.int-spec.ts: its clock job and alert scan).
+    const tracked = (type: string, position: number, data: Record<string, unknown>): EventEnvelope => ({
+      ...envelope(type, o, position, { channelOrderId: 'JD-900008', shopId: 'jd-shop', stage: 'paid', ...data }),
+      streamId: `tracking-${o}`,
+      actor: { kind: 'service', id: 'tracking', name: 'tracking' },
+    });
+    const yellow = tracked('OrderSlaTurnedYellow', 0, { segment: 'paid_to_ready', slaStartedAt: '2026-12-04T02:00:00.000Z', slaYellowAt: '2026-12-04T03:36:00.000Z', slaDueAt: '2026-12-04T04:00:00.000Z', detectedAt: '2026-12-04T03:36:00.000Z' });
+    const stuck = tracked('OrderStuck', 1, { stageEnteredAt: '2026-12-04T02:00:00.000Z', stuckAt: '2026-12-05T02:00:00.000Z', detectedAt: '2026-12-05T02:00:00.000Z' });
+    // Redelivered: still one message per (event, recipient, template, channel).
+    await publish(Topics.trackingEvents, yellow, stuck, yellow);
+    const rows = await eventually('three staff messages sent', async () => {
+      const l = await log(o);
+      return l.length === 3 && l.every((n) => n.status === 'delivered' || n.status === 'sent') ? l : undefined;
+    }).catch(async (e: Error) => {
+      throw new Error(`${e.message}; log: ${JSON.stringify(await log(o))}`);
+    });
+    expect(rows.map((n) => `${n.template}/${n.channel}/${n.recipientMasked}`).sort()).toEqual(['sla_about_to_turn_red/dingtalk/王芳', 'stuck_order/dingtalk/王芳', 'stuck_order/email/王芳']);
+    expect(dingtalk.accepted().filter((r) => typeof r.text === 'string' && r.text.includes('JD-900008')).sort((a, b) => String(a.title).localeCompare(String(b.title), 'en'))).toMatchObject([
+      { robot: 'tok-approvals', title: 'SLA 即将超时：JD-900008', text: '#### SLA 即将超时\n订单 JD-900008（paid）将在 2026/12/04 12:00 超出「paid_to_ready」时限，请尽快处理。' },
+      { robot: 'tok-approvals', title: '订单停滞：JD-900008' },
+    ]);
+    const mails = await eventually('the stuck-order e-mail', async () => {
+      const m = smtp.inbox.accepted().filter((r) => r.subject === '订单停滞：JD-900008');
+      return m.length > 0 ? m : undefined;
+    });
+    expect(mails).toMatchObject([{ to: ['cs-wang@flowline.example'] }]);
+  });
+
   it('a receiver that keeps failing is dead-lettered with the reason after the retry budget; the other channel still delivers', async () => {
     const o = `o-${uniqueSuffix()}`;
     await fetch(`${webhook.url}/__control/fail`, { method: 'POST', body: JSON.stringify({ count: 100, status: 503, json: { error: 'down' } }) });

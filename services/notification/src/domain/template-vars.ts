@@ -37,6 +37,11 @@ export function templateVars(event: TriggerEvent, facts: OrderFacts | undefined,
     description: str(d.description),
     code: str(d.code),
     missing: missingText(d.missing),
+    // Tracking's SLA alerts (OrderSlaTurnedYellow / Red, OrderStuck).
+    stage: str(d.stage),
+    segment: str(d.segment),
+    slaDueAt: str(d.slaDueAt),
+    stageEnteredAt: str(d.stageEnteredAt),
     ...extra,
   };
 }

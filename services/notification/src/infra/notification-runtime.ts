@@ -19,7 +19,7 @@ import { migrateNotification, NotificationStore } from './notification-store';
 import { notificationMetrics } from './notification.metrics';
 
 /** Topics whose events may trigger a notification. */
-export const CONSUMED_TOPICS = [Topics.orderEvents, Topics.approvalEvents, Topics.fulfillmentEvents, Topics.inventoryEvents];
+export const CONSUMED_TOPICS = [Topics.orderEvents, Topics.approvalEvents, Topics.fulfillmentEvents, Topics.inventoryEvents, Topics.trackingEvents];
 
 /**
  * Wires notification around the platform's pg pool: migrations, rules/templates, the consumer

@@ -1,13 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Topics, type EventEnvelope } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createTestDatabase } from '@flowline/testing';
+import { createKafka, ensureTopics, EventPublisher, runConsumer, type ConsumerHandle } from '@flowline/messaging';
+import { createTestDatabase, kafkaBrokers, testTopicPrefix } from '@flowline/testing';
 import { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { monotonicFactory } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FulfillmentHandler } from '../src/application/fulfillment.handler';
 import { shipmentIdOf, type FulfillmentCommand } from '../src/domain/order-fulfillment.decider';
+import { approvalEventsHandler } from '../src/api/messaging/approval-events.consumer';
 import { FULFILLMENT_SCHEMA } from '../src/infra/fulfillment-schema';
 import { WebhookDispatcher } from '../src/infra/webhooks/webhook-dispatcher';
 import { enqueueWebhooks, newWebhookSecret } from '../src/infra/webhooks/webhook-outbox';
@@ -32,6 +35,21 @@ const accepted: { id: string; type: string; orderId: string; eventId: string; he
 let aRequests = 0;
 let stop = false;
 let ticking: Promise<void> | undefined;
+const prefix = testTopicPrefix();
+const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'fulfillment-webhooks-test' });
+let publisher: EventPublisher | undefined;
+let approvals: ConsumerHandle | undefined;
+let c: Server | undefined;
+const approved: { headers: Record<string, string>; body: string }[] = [];
+
+function ensureTicking(): void {
+  ticking ??= (async () => {
+    while (!stop) {
+      await dispatcher.tick();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+}
 
 async function listen(handle: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<Server> {
   const server = createServer((req, res) => {
@@ -62,6 +80,13 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await approvals?.stop();
+  await publisher?.disconnect();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(prefix)) }).catch(() => undefined);
+  await admin.disconnect();
+  if (c) await new Promise((r) => c?.close(r));
   stop = true;
   await ticking;
   // Close B first: its lane's next requests are refused at once instead of hanging again.
@@ -111,12 +136,7 @@ describe('outbound webhooks', () => {
     await subscribe(urlOf(b));
     const orders = ['wh-o1', 'wh-o2', 'wh-o3'];
     for (const o of orders) await journey(o);
-    ticking = (async () => {
-      while (!stop) {
-        await dispatcher.tick();
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
+    ensureTicking();
     const expected = orders.length * 4;
     const deadline = Date.now() + 60_000;
     while (accepted.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -139,5 +159,49 @@ describe('outbound webhooks', () => {
     const log = await pool.query<{ status: string; attempts: number }>('SELECT d.status, d.attempts FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE s.url = $1', [urlOf(a)]);
     expect(log.rows.every((r) => r.status === 'delivered')).toBe(true);
     expect(log.rows.reduce((n, r) => n + r.attempts, 0)).toBe(expected + 5);
+  }, 90_000);
+
+  it('an approved order from approval.events.v1 (real Kafka) is pushed once to order.approved subscribers, signed; an approved change is not', async () => {
+    c = await listen((req, res, body) => {
+      approved.push({ headers: req.headers as Record<string, string>, body });
+      res.writeHead(204).end();
+    });
+    const secret = newWebhookSecret();
+    await pool.query('INSERT INTO webhook_subscriptions (id, url, event_types, secret) VALUES ($1, $2, $3, $4)', [`whsub_${ulid()}`, urlOf(c), ['order.approved'], secret]);
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [Topics.approvalEvents], { partitions: 1, prefix });
+    await admin.disconnect();
+    approvals = await runConsumer({ kafka, pool, groupId: `${prefix}fulfillment.approvals`, topics: [Topics.approvalEvents], topicPrefix: prefix, handler: approvalEventsHandler(() => ulid()) });
+    publisher = new EventPublisher({ kafka, topicPrefix: prefix });
+    await publisher.connect();
+    const envelope = (n: number, data: Record<string, unknown>): EventEnvelope => ({
+      eventId: `apv-evt-${n}`,
+      type: 'ApprovalGranted',
+      schemaVersion: 1,
+      streamId: `approval-${String(data.approvalId)}`,
+      streamPosition: n,
+      occurredAt: T,
+      correlationId: 'corr-apv',
+      causationId: null,
+      data,
+    });
+    const granted = envelope(1, { approvalId: 'APV-1', orderId: 'wh-custom-1', chain: 'custom-order', kind: 'order', chainVersion: '3', grantedAt: T });
+    const change = envelope(2, { approvalId: 'APV-2', orderId: 'wh-custom-1', chain: 'change-request', kind: 'change', changeRequestId: 'CR-1' });
+    // The granted event twice (a redelivery): the inbox and the (subscription, event) key push it once.
+    await publisher.publish([granted, change, granted].map((e) => ({ topic: Topics.approvalEvents, key: 'wh-custom-1', envelope: e })));
+    ensureTicking();
+    const deadline = Date.now() + 60_000;
+    while (approved.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1_000));
+
+    expect(approved).toHaveLength(1);
+    const [x] = approved;
+    const body = JSON.parse(x.body) as { type: string; timestamp: string; data: Record<string, unknown> };
+    expect(body).toEqual({ type: 'order.approved', timestamp: T, data: { eventId: 'apv-evt-1', orderId: 'wh-custom-1', approvalId: 'APV-1', chain: 'custom-order', chainVersion: '3', grantedAt: T } });
+    expect(x.headers['webhook-id']).toBeTruthy();
+    expect(() => new Webhook(secret).verify(x.body, { 'webhook-id': x.headers['webhook-id'], 'webhook-timestamp': x.headers['webhook-timestamp'], 'webhook-signature': x.headers['webhook-signature'] })).not.toThrow();
+    const log = await pool.query("SELECT event_type, status FROM webhook_deliveries WHERE order_id = 'wh-custom-1'");
+    expect(log.rows).toEqual([{ event_type: 'order.approved', status: 'delivered' }]);
   }, 90_000);
 });

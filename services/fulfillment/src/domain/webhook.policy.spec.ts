@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextAttemptAt, webhookTypeOf } from './webhook.policy';
+import { approvalWebhookOf, nextAttemptAt, webhookTypeOf } from './webhook.policy';
 
 const T0 = '2026-01-05T08:00:00.000Z';
 const policy = { baseMs: 1_000, maxMs: 60_000, horizonMs: 24 * 3_600_000 };
@@ -21,5 +21,21 @@ describe('webhook types', () => {
   it('push ready, packed, shipped, delivered, stopped and carrier problems; not scans', () => {
     expect(webhookTypeOf({ type: 'ShipmentShipped', data: { orderId: 'o', shipmentId: 's', carrier: 'SF', trackingNumber: 't' } })).toBe('shipment.shipped');
     expect(webhookTypeOf({ type: 'ShipmentItemScanned', data: { orderId: 'o', shipmentId: 's', sku: 'x', quantity: 1, at: T0 } })).toBeNull();
+  });
+});
+
+describe('approvalWebhookOf', () => {
+  it('an order approval granted is order.approved with its chain', () => {
+    expect(approvalWebhookOf('ApprovalGranted', { approvalId: 'A1', orderId: 'O1', chain: 'custom-order', kind: 'order', chainVersion: '2' })).toEqual({
+      type: 'order.approved',
+      orderId: 'O1',
+      data: { orderId: 'O1', approvalId: 'A1', chain: 'custom-order', chainVersion: '2' },
+    });
+    expect(approvalWebhookOf('ApprovalGranted', { approvalId: 'A1', orderId: 'O1', chain: 'custom-order' })?.type).toBe('order.approved');
+  });
+  it('an approved change request, a rejection or an event without an order is not pushed', () => {
+    expect(approvalWebhookOf('ApprovalGranted', { approvalId: 'A2', orderId: 'O1', chain: 'change', kind: 'change' })).toBeNull();
+    expect(approvalWebhookOf('ApprovalRejected', { approvalId: 'A3', orderId: 'O1', chain: 'custom-order' })).toBeNull();
+    expect(approvalWebhookOf('ApprovalGranted', { approvalId: 'A4', chain: 'custom-order' })).toBeNull();
   });
 });

@@ -4,7 +4,7 @@ import type { FulfillmentEvent } from './order-fulfillment.decider';
  * Outbound pushes to a seller's MES / ERP (Standard Webhooks): which fulfilment events a
  * subscriber can ask for, and when a failed delivery is tried again. Pure.
  */
-export const WEBHOOK_EVENT_TYPES = ['order.ready_to_ship', 'shipment.packed', 'shipment.shipped', 'shipment.delivered', 'fulfillment.stopped', 'shipment.carrier_exception', 'shipment.returned'] as const;
+export const WEBHOOK_EVENT_TYPES = ['order.approved', 'order.ready_to_ship', 'shipment.packed', 'shipment.shipped', 'shipment.delivered', 'fulfillment.stopped', 'shipment.carrier_exception', 'shipment.returned'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** The webhook type of a stored event, or null when it is not pushed. */
@@ -27,6 +27,24 @@ export function webhookTypeOf(e: FulfillmentEvent): WebhookEventType | null {
     default:
       return null;
   }
+}
+
+/**
+ * The push of an approval decided in the approval service (approval.events.v1): an order whose
+ * approval chain was granted (a custom order the factory may now make) is `order.approved`; an
+ * approved change request is not pushed (its effect arrives as the order's own events). Null
+ * when the event is not pushed.
+ */
+export function approvalWebhookOf(
+  type: string,
+  data: { orderId?: string; approvalId?: string; chain?: string; kind?: string; chainVersion?: string; grantedAt?: string },
+): { type: WebhookEventType; orderId: string; data: Record<string, unknown> } | null {
+  if (type !== 'ApprovalGranted' || data.kind === 'change' || !data.orderId) return null;
+  return {
+    type: 'order.approved',
+    orderId: data.orderId,
+    data: { orderId: data.orderId, approvalId: data.approvalId, chain: data.chain, ...(data.chainVersion ? { chainVersion: data.chainVersion } : {}), ...(data.grantedAt ? { grantedAt: data.grantedAt } : {}) },
+  };
 }
 
 export interface RetryPolicy {

@@ -7,6 +7,7 @@ import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { monotonicFactory } from 'ulid';
+import { approvalEventsHandler } from '../api/messaging/approval-events.consumer';
 import { fulfillmentCommandHandler } from '../api/messaging/fulfillment-commands.consumer';
 import { CarrierRegistry } from '../application/carrier.port';
 import { FulfillmentHandler, type CommandMeta } from '../application/fulfillment.handler';
@@ -45,6 +46,7 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   handler!: FulfillmentHandler;
   private kafka?: Kafka;
   private consumer?: ConsumerHandle;
+  private approvalConsumer?: ConsumerHandle;
   private publisher?: EventPublisher;
   private relay?: EventRelay;
   private simulator?: NodeJS.Timeout;
@@ -126,7 +128,7 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
       const admin = this.kafka.admin();
       await admin.connect();
       try {
-        await ensureTopics(admin, [Topics.fulfillmentCommands, Topics.fulfillmentEvents], { partitions: s.partitions, prefix: s.topicPrefix });
+        await ensureTopics(admin, [Topics.fulfillmentCommands, Topics.fulfillmentEvents, Topics.approvalEvents], { partitions: s.partitions, prefix: s.topicPrefix });
       } finally {
         await admin.disconnect();
       }
@@ -155,6 +157,16 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
             chooseCarrier(this.carrierRules, { province: d.destination?.province, channel: d.channel, grandTotal: d.grandTotal, designatedCarrier: d.designatedCarrier }),
             s.madeToOrderSkuPrefixes,
           ),
+          logger,
+        });
+        // Approved orders (approval.events.v1 ApprovalGranted) pushed to `order.approved` subscribers (the MES).
+        this.approvalConsumer = await runConsumer({
+          kafka: this.kafka,
+          pool: this.pool,
+          groupId: `${s.topicPrefix}fulfillment.approvals`,
+          topics: [Topics.approvalEvents],
+          topicPrefix: s.topicPrefix,
+          handler: approvalEventsHandler(() => this.newId()),
           logger,
         });
       }
@@ -215,6 +227,7 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
     if (this.restockTimer) clearInterval(this.restockTimer);
     await this.webhooks?.drain();
     await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
+    await this.approvalConsumer?.stop().catch((e) => this.log.warn(`approval consumer stop: ${(e as Error).message}`));
     await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
     await this.publisher?.disconnect().catch(() => undefined);
     await this.events?.close().catch(() => undefined);

@@ -29,14 +29,28 @@ export async function enqueueWebhooks(client: SqlClient, orderId: string, events
   for (const { eventId, occurredAt, event } of events) {
     const type = webhookTypeOf(event);
     if (!type) continue;
-    const payload = JSON.stringify({ type, timestamp: occurredAt, data: { eventId, ...event.data } });
-    const subs = await client.query<{ id: string }>('SELECT id FROM webhook_subscriptions WHERE active AND $1 = ANY (event_types) ORDER BY id', [type]);
-    for (const s of subs.rows) {
-      await client.query(
-        `INSERT INTO webhook_deliveries (id, subscription_id, order_id, event_id, event_type, payload) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (subscription_id, event_id) DO NOTHING`,
-        [newId(), s.id, orderId, eventId, type, payload],
-      );
-    }
+    await enqueueWebhook(client, { orderId, eventId, type, occurredAt, data: event.data as unknown as Record<string, unknown> }, newId);
   }
+}
+
+/**
+ * One delivery per active subscription of `type` for one event (also for events fulfillment
+ * consumes from other services, written in the consumer's transaction with its inbox row).
+ * Idempotent per (subscription, event).
+ */
+export async function enqueueWebhook(
+  client: SqlClient,
+  e: { orderId: string; eventId: string; type: string; occurredAt: string; data: Record<string, unknown> },
+  newId: () => string,
+): Promise<number> {
+  const payload = JSON.stringify({ type: e.type, timestamp: e.occurredAt, data: { eventId: e.eventId, ...e.data } });
+  const subs = await client.query<{ id: string }>('SELECT id FROM webhook_subscriptions WHERE active AND $1 = ANY (event_types) ORDER BY id', [e.type]);
+  for (const s of subs.rows) {
+    await client.query(
+      `INSERT INTO webhook_deliveries (id, subscription_id, order_id, event_id, event_type, payload) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (subscription_id, event_id) DO NOTHING`,
+      [newId(), s.id, e.orderId, e.eventId, e.type, payload],
+    );
+  }
+  return subs.rows.length;
 }

@@ -31,6 +31,8 @@ import availableToPromiseChangedJson from '../fixtures/inventory/AvailableToProm
 import commitStockJson from '../fixtures/inventory/CommitStock.v1.json';
 import lowStockAlertedJson from '../fixtures/inventory/LowStockAlerted.v1.json';
 import releaseStockJson from '../fixtures/inventory/ReleaseStock.v1.json';
+import releaseStockLinesJson from '../fixtures/inventory/ReleaseStockLines.v1.json';
+import stockLinesReleasedJson from '../fixtures/inventory/StockLinesReleased.v1.json';
 import reserveStockJson from '../fixtures/inventory/ReserveStock.v1.json';
 import stockAdjustedJson from '../fixtures/inventory/StockAdjusted.v1.json';
 import stockCommittedJson from '../fixtures/inventory/StockCommitted.v1.json';
@@ -145,6 +147,8 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   CommitStock: fixture('CommitStock')(commitStockJson),
   LowStockAlerted: fixture('LowStockAlerted')(lowStockAlertedJson),
   ReleaseStock: fixture('ReleaseStock')(releaseStockJson),
+  ReleaseStockLines: fixture('ReleaseStockLines')(releaseStockLinesJson),
+  StockLinesReleased: fixture('StockLinesReleased')(stockLinesReleasedJson),
   ReserveStock: fixture('ReserveStock')(reserveStockJson),
   StockAdjusted: fixture('StockAdjusted')(stockAdjustedJson),
   StockCommitted: fixture('StockCommitted')(stockCommittedJson),

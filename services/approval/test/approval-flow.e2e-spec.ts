@@ -15,6 +15,8 @@ const cluster = new Cluster(testTopicPrefix());
 const SKU = 'CUSTOM-TEA-SET';
 const CUP = 'TEA-CUP-01';
 const NO_STOCK = 'TEA-TRAY-09';
+/** Only the partial-release scenario uses it, so its stock levels are its own. */
+const CADDY = 'TEA-CADDY-03';
 /** Stands in for the fulfillment service: publishes what it would on fulfillment.events.v1. */
 const fulfillment = new EventPublisher({ kafka: createKafka({ brokers: kafkaBrokers(), clientId: `fake-fulfillment-${uniqueSuffix()}` }), topicPrefix: cluster.prefix });
 const actors = {
@@ -79,8 +81,9 @@ beforeAll(async () => {
   expect((await call(inv, 'PUT', `/api/stock/skus/${SKU}`, { name: '定制茶具套装' })).status).toBe(200);
   const received = await call(inv, 'POST', '/api/stock/receipts', { sku: SKU, warehouseId: 'WH-HZ-01', quantity: 100, reference: 'PO-E2E' });
   expect(received.status, JSON.stringify(received.json)).toBe(201);
-  for (const [sku, name] of [[CUP, '配套茶杯'], [NO_STOCK, '茶盘']]) expect((await call(inv, 'PUT', `/api/stock/skus/${sku}`, { name })).status).toBe(200);
+  for (const [sku, name] of [[CUP, '配套茶杯'], [NO_STOCK, '茶盘'], [CADDY, '茶叶罐']]) expect((await call(inv, 'PUT', `/api/stock/skus/${sku}`, { name })).status).toBe(200);
   expect((await call(inv, 'POST', '/api/stock/receipts', { sku: CUP, warehouseId: 'WH-HZ-01', quantity: 100, reference: 'PO-E2E-2' })).status).toBe(201);
+  expect((await call(inv, 'POST', '/api/stock/receipts', { sku: CADDY, warehouseId: 'WH-HZ-01', quantity: 10, reference: 'PO-E2E-3' })).status).toBe(201);
   await fulfillment.connect();
 }, 300_000);
 
@@ -289,6 +292,45 @@ describe('order change requests (订单变更)', () => {
     expect(t.filter((x) => x.type === 'OrderChanged')).toHaveLength(1);
     expect(t.find((x) => x.type === 'OrderChanged')?.what.zh).toContain('+L2');
     for (const type of ['ApprovalRequested', 'ApprovalStepApproved', 'ApprovalGranted', 'ChangeApproved']) expect(t.map((x) => x.type)).toContain(type);
+  }, 180_000);
+
+  it('a change removing a line and lowering a quantity gives exactly those units back to inventory; the rest stays reserved', async () => {
+    const submission = anOrderSubmission({
+      channelOrderId: `TM${Date.now()}${uniqueSuffix()}`,
+      lines: [
+        { lineId: 'L1', sku: SKU, title: '茶具套装', quantity: 1, unitPrice: 880_000, lineDiscount: 0, category: 'tea' },
+        { lineId: 'L2', sku: CADDY, title: '茶叶罐', quantity: 3, unitPrice: 5_000, lineDiscount: 0, category: 'tea' },
+        { lineId: 'L3', sku: CUP, title: '配套茶杯', quantity: 2, unitPrice: 8_800, lineDiscount: 0, category: 'tea' },
+      ],
+    });
+    const placed = await intake('POST', '/api/orders', submission);
+    expect(placed.status, JSON.stringify(placed.json)).toBe(201);
+    const orderId = placed.json.orderId as string;
+    expect((await intake('POST', `/api/orders/${orderId}/payments`, { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}` })).status).toBe(200);
+    await orderStage(orderId, 'ready_to_ship');
+    const inv = cluster.procs.inventory.httpUrl;
+    const caddy = async () => (await call(inv, 'GET', `/api/stock/skus/${CADDY}`)).json.total as { onHand: number; reserved: number; available: number };
+    expect(await caddy()).toMatchObject({ onHand: 10, reserved: 3, available: 7 });
+    const cupsBefore = (await call(inv, 'GET', `/api/stock/skus/${CUP}`)).json.total as { reserved: number; available: number };
+
+    const raised = await raiseAndApprove(orderId, { removeLineIds: ['L3'], quantities: [{ lineId: 'L2', quantity: 1 }], note: '客户少要两个茶叶罐，不要茶杯' });
+    expect(raised.change.diff.priceDifference).toBe(-(2 * 5_000 + 2 * 8_800));
+    await eventually('order changed', async () => {
+      const r = await intake('GET', `/api/orders/${orderId}`);
+      return r.json?.lines?.length === 2 ? r.json : undefined;
+    });
+    // 2 caddies and the 2 cups go back; the order keeps 1 caddy (and its tea set) reserved.
+    await eventually('caddies released', async () => {
+      const t = await caddy();
+      return t.reserved === 1 && t.available === 9 ? t : undefined;
+    });
+    await eventually('cups released', async () => {
+      const t = (await call(inv, 'GET', `/api/stock/skus/${CUP}`)).json.total as { reserved: number; available: number };
+      return t.reserved === cupsBefore.reserved - 2 && t.available === cupsBefore.available + 2 ? t : undefined;
+    });
+    const reservation = await call(inv, 'GET', `/api/stock/reservations/${orderId}`);
+    expect(reservation.json.reservation.status).toBe('reserved');
+    expect(reservation.json.openLines.map((l: { lineId: string; quantity: number }) => `${l.lineId}:${l.quantity}`).sort()).toEqual(['L1:1', 'L2:1']);
   }, 180_000);
 
   it('a change adding a line without stock is refused whole: nothing reserved, the order unchanged', async () => {

@@ -20,6 +20,12 @@ export interface InventoryCommandDataMap {
   ReleaseStock: { orderId: string; reason: string };
   /** The order shipped: reserved units leave on_hand for good. */
   CommitStock: { orderId: string };
+  /**
+   * Give back part of the order's reservation (an approved change removed lines or lowered
+   * quantities): per line (`lineId`, else any of the order's lines of `sku`), at most what is held.
+   * The rest of the reservation stays; nothing held -> nothing released.
+   */
+  ReleaseStockLines: { orderId: string; lines: { sku: string; quantity: number; lineId?: string }[]; reason: string };
 }
 
 export interface Allocation {
@@ -38,6 +44,8 @@ export interface InventoryEventDataMap {
   StockShortage: { orderId: string; missing: { sku: string; requested: number; available: number; lineIds?: string[] }[] };
   StockReleased: { orderId: string; reservationId: string; reason: 'cancelled' | 'refunded' | 'expired' | string };
   StockCommitted: { orderId: string; reservationId: string };
+  /** Part of the order's reservation was given back (ReleaseStockLines); the rest stays reserved. */
+  StockLinesReleased: { orderId: string; reservationId: string; released: Allocation[]; reason: string };
   StockReceived: { sku: string; warehouseId: string; quantity: number; reference?: string };
   StockAdjusted: { sku: string; warehouseId: string; delta: number; reason: 'count' | 'damage' | 'return' | string };
   /** Current level of one SKU in one warehouse after any change. */
@@ -50,8 +58,8 @@ export interface InventoryEventDataMap {
 export type InventoryCommandType = keyof InventoryCommandDataMap;
 export type InventoryEventType = keyof InventoryEventDataMap;
 
-export const INVENTORY_COMMAND_TYPES = ['ReserveStock', 'ReleaseStock', 'CommitStock'] as const satisfies readonly InventoryCommandType[];
+export const INVENTORY_COMMAND_TYPES = ['ReserveStock', 'ReleaseStock', 'CommitStock', 'ReleaseStockLines'] as const satisfies readonly InventoryCommandType[];
 export const INVENTORY_EVENT_TYPES = [
   'StockReserved', 'StockShortage', 'StockReleased', 'StockCommitted', 'StockReceived', 'StockAdjusted',
-  'StockLevelChanged', 'AvailableToPromiseChanged', 'LowStockAlerted',
+  'StockLevelChanged', 'AvailableToPromiseChanged', 'LowStockAlerted', 'StockLinesReleased',
 ] as const satisfies readonly InventoryEventType[];

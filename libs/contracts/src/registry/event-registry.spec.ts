@@ -53,7 +53,7 @@ describe('the Flowline contract registry', () => {
     expect(byTopic('approval', 'command')).toEqual([Topics.approvalCommands]);
     expect(byTopic('fulfillment', 'event')).toEqual([Topics.fulfillmentEvents]);
     expect(byTopic('fulfillment', 'command')).toEqual([Topics.fulfillmentCommands]);
-    expect(contractRegistry.types({ context: 'inventory', kind: 'command' }).map((t) => t.type)).toEqual(['ReserveStock', 'ReleaseStock', 'CommitStock']);
+    expect(contractRegistry.types({ context: 'inventory', kind: 'command' }).map((t) => t.type)).toEqual(['ReserveStock', 'ReleaseStock', 'CommitStock', 'ReleaseStockLines']);
     expect(contractRegistry.types({ context: 'approval', kind: 'command' }).map((t) => t.type)).toEqual(['RequestApproval', 'WithdrawApproval']);
     expect(contractRegistry.types({ context: 'fulfillment', kind: 'command' }).map((t) => t.type)).toEqual(['StartFulfillment', 'StopFulfillment']);
     const contexts = new Set(contractRegistry.types().map((t) => t.context));

@@ -91,6 +91,7 @@ const INVENTORY_EVENTS: Catalogue<InventoryEventType> = {
     StockLevelChanged: 1,
     AvailableToPromiseChanged: 1,
     LowStockAlerted: 1,
+    StockLinesReleased: 1,
   },
   // Stock order matters per SKU for levels and ATP; reservation outcomes follow their order.
   keyedBy: { StockReceived: 'sku', StockAdjusted: 'sku', StockLevelChanged: 'sku', AvailableToPromiseChanged: 'sku', LowStockAlerted: 'sku' },
@@ -100,7 +101,7 @@ const INVENTORY_COMMANDS: Catalogue<InventoryCommandType> = {
   context: 'inventory',
   kind: 'command',
   topic: Topics.inventoryCommands,
-  versions: { ReserveStock: 1, ReleaseStock: 1, CommitStock: 1 },
+  versions: { ReserveStock: 1, ReleaseStock: 1, CommitStock: 1, ReleaseStockLines: 1 },
 };
 
 const APPROVAL_EVENTS: Catalogue<ApprovalEventType> = {

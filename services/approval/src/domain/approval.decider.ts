@@ -93,6 +93,8 @@ export type ApprovalEvent =
     }
   | { type: 'ChangeRefused'; data: Ids & { changeRequestId: string; code: string; reason: string; missing?: { sku: string; requested: number; available: number }[]; refusedAt: string } }
   | { type: 'ChangeStockReleaseRequested'; data: Ids & { reservationId: string; reason: string; requestedAt: string } }
+  /** The order applied the change (OrderChanged): the units of removed lines / lowered quantities go back (inventory's ReleaseStockLines on the order's reservation). */
+  | { type: 'ChangeStockLinesReleaseRequested'; data: Ids & { lines: { lineId: string; sku: string; quantity: number }[]; reason: string; requestedAt: string } }
   | { type: 'ApprovalStepSkipped'; data: Ids & { step: string; reason: string; skippedAt: string } }
   | {
       type: 'ApprovalStepStarted';
@@ -153,6 +155,8 @@ export type ApprovalCommand =
       data: { reserved: true; allocations: { lineId: string; sku: string; warehouseId: string; quantity: number }[]; now: string } | { reserved: false; missing: { sku: string; requested: number; available: number }[]; now: string };
     }
   | { type: 'RecordChangeRefusedByOrder'; data: { reason: string; now: string } }
+  /** order-intake applied the change (OrderChanged). */
+  | { type: 'RecordChangeApplied'; data: { now: string } }
   | { type: 'Approve'; data: { step: string; actor: Actor; comment?: string; attachments?: Attachment[]; now: string } }
   | { type: 'Reject'; data: { step: string; actor: Actor; reason: string; now: string } }
   | { type: 'ReturnForChanges'; data: { step: string; actor: Actor; comment: string; attachments?: Attachment[]; now: string } }
@@ -224,6 +228,8 @@ export type ApprovalState =
         reservationId?: string;
         refusal?: { code: string; reason: string };
         freezeOverride?: { shipmentIds: string[]; by: string; reason: string };
+        /** The order applied it and the units it gave up were sent back to inventory. */
+        linesReleased?: boolean;
       };
     };
 export type OpenApproval = Exclude<ApprovalState, { status: 'none' }>;
@@ -574,6 +580,13 @@ function decide(c: ApprovalCommand, s: ApprovalState): ApprovalEvent[] {
       if (s.change.reservationId) events.push({ type: 'ChangeStockReleaseRequested', data: { ...ids, reservationId: s.change.reservationId, reason: 'change refused', requestedAt: c.data.now } });
       return events;
     }
+    case 'RecordChangeApplied': {
+      // Only once, only for an approved change; nothing to give back when no line shrank.
+      if (s.status !== 'granted' || s.change?.status !== 'approved' || s.change.linesReleased) return [];
+      const lines = releasedUnits(s.change.diff);
+      if (lines.length === 0) return [];
+      return [{ type: 'ChangeStockLinesReleaseRequested', data: { approvalId: s.approvalId, orderId: s.orderId, lines, reason: 'order changed', requestedAt: c.data.now } }];
+    }
     case 'Withdraw': {
       // A withdrawal of a decided (or unknown) approval is a no-op: the order's cancellation raced the decision.
       if (s.status === 'none' || !isOpen(s)) return [];
@@ -682,6 +695,8 @@ function evolve(s: ApprovalState, e: ApprovalEvent): ApprovalState {
       return s.change ? { ...s, change: { ...s.change, freezeOverride: { shipmentIds: e.data.shipmentIds, by: e.data.by, reason: e.data.reason } } } : s;
     case 'ChangeStockReleaseRequested':
       return s;
+    case 'ChangeStockLinesReleaseRequested':
+      return s.change ? { ...s, change: { ...s.change, linesReleased: true } } : s;
     case 'ChangeStockRequested':
       return s.change ? { ...s, change: { ...s.change, status: 'reserving', reservationId: e.data.reservationId } } : s;
     case 'ChangeApproved':
@@ -691,6 +706,14 @@ function evolve(s: ApprovalState, e: ApprovalEvent): ApprovalState {
     default:
       return assertNever(e, 'approval event');
   }
+}
+
+/** Units a change gives up: removed lines whole, lowered quantities by the difference. */
+export function releasedUnits(diff: ChangeDiff): { lineId: string; sku: string; quantity: number }[] {
+  return [
+    ...diff.lines.removed.filter((l) => l.quantity > 0).map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity })),
+    ...diff.lines.changed.filter((c) => c.after < c.before).map((c) => ({ lineId: c.lineId, sku: c.sku, quantity: c.before - c.after })),
+  ];
 }
 
 export const approvalDecider: Decider<ApprovalState, ApprovalCommand, ApprovalEvent> = {

@@ -92,6 +92,26 @@ describe('change request through its chain', () => {
     });
   });
 
+  it('applied by the order, a change gives back the units of removed lines and lowered quantities once (inventory ReleaseStockLines)', () => {
+    const tray = { lineId: 'L3', sku: 'TRAY', title: '茶盘', quantity: 1, unitPrice: 15000, lineDiscount: 0 };
+    const two = { ...order, lines: [...order.lines, tray] };
+    const shrink = computeChange(two, { removeLineIds: ['L3'], quantities: [{ lineId: 'L1', quantity: 1 }] });
+    const granted = run(request(shrink), approve('cs_review', 'customer_service'), approve('warehouse_review', 'warehouse'), approve('finance_review', 'finance'));
+    expect(granted.map((e) => e.type)).toContain('ChangeApproved');
+    spec.given(granted).when({ type: 'RecordChangeApplied', data: { now: T } }).then([
+      {
+        type: 'ChangeStockLinesReleaseRequested',
+        data: { approvalId: 'ap-c', orderId: 'o-1', lines: [{ lineId: 'L3', sku: 'TRAY', quantity: 1 }, { lineId: 'L1', sku: 'TEA', quantity: 1 }], reason: 'order changed', requestedAt: T },
+      },
+    ]);
+    const released = run(request(shrink), approve('cs_review', 'customer_service'), approve('warehouse_review', 'warehouse'), approve('finance_review', 'finance'), { type: 'RecordChangeApplied', data: { now: T } });
+    spec.given(released).when({ type: 'RecordChangeApplied', data: { now: T } }).then([]);
+    // A change that only adds gives nothing back; a change not approved yet is not applied.
+    const adding = run(request(), approve('cs_review', 'customer_service'), approve('warehouse_review', 'warehouse'), approve('finance_review', 'finance'), { type: 'RecordChangeStock', data: { reserved: true, allocations: [], now: T } });
+    spec.given(adding).when({ type: 'RecordChangeApplied', data: { now: T } }).then([]);
+    spec.given(run(request(shrink))).when({ type: 'RecordChangeApplied', data: { now: T } }).then([]);
+  });
+
   it('a manager override of the freeze is recorded as an event with the request', () => {
     spec.given([]).when(request(undefined, { shipmentIds: ['SHP-1'], by: 'u-gm', role: 'general_manager', reason: '客户加急' })).thenEvents((events) => {
       expect(events[1]).toEqual({ type: 'ApprovalFreezeOverridden', data: { approvalId: 'ap-c', orderId: 'o-1', shipmentIds: ['SHP-1'], by: 'u-gm', role: 'general_manager', reason: '客户加急', overriddenAt: T } });

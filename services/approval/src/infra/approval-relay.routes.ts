@@ -24,6 +24,12 @@ export function approvalRelayRoute(e: RecordedEvent): RelayRoute | null {
       const data: InventoryCommandDataMap['ReleaseStock'] = { orderId: d.reservationId, reason: d.reason };
       return { topic: Topics.inventoryCommands, key: d.reservationId, type: 'ReleaseStock', schemaVersion: 1, data };
     }
+    case 'ChangeStockLinesReleaseRequested': {
+      // The order's own reservation (keyed by orderId, like order-intake's ReserveStock).
+      const d = event.data;
+      const data: InventoryCommandDataMap['ReleaseStockLines'] = { orderId: d.orderId, lines: d.lines, reason: d.reason };
+      return { topic: Topics.inventoryCommands, key: d.orderId, type: 'ReleaseStockLines', schemaVersion: 1, data };
+    }
     case 'ApprovalRequested': {
       const { outOfOffice: _internal, ...published } = event.data;
       return route(event.type, published);

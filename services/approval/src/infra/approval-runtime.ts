@@ -177,6 +177,10 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
       const d = envelope.data as { approvalId: string; reason: string };
       await this.service.execute(client, d.approvalId, () => ({ type: 'RecordChangeRefusedByOrder', data: { reason: d.reason, now } }), meta);
     }
+    if (envelope.type === 'OrderChanged') {
+      const d = envelope.data as { approvalId?: string };
+      if (d.approvalId) await this.service.execute(client, d.approvalId, () => ({ type: 'RecordChangeApplied', data: { now } }), meta);
+    }
     await this.snapshots.apply(client, envelope);
   }
 

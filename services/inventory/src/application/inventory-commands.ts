@@ -1,7 +1,7 @@
 import type { Actor } from '@flowline/contracts';
 import type { DomainError } from '@flowline/domain';
 import type { LineAllocation, MissingStock } from '../domain/order-reservation.decider';
-import type { EndOutcome, ReserveOutcome } from '../domain/policies/order-reservation.process';
+import type { EndOutcome, PartialReleaseOutcome, ReserveOutcome } from '../domain/policies/order-reservation.process';
 import type { RequestedLine } from '../domain/policies/warehouse-allocation.policy';
 import type { AdjustmentReason, OpenReservationLine, ReleaseReason, StockLevels } from '../domain/stock-ledger.decider';
 
@@ -32,6 +32,8 @@ export type InventoryCommand =
   | { type: 'ReserveStock'; meta: CommandMeta; orderId: string; reservationId: string; channel: string; lines: RequestedLine[]; expiresAt?: string }
   | { type: 'ReleaseStock'; meta: CommandMeta; orderId: string; reason: ReleaseReason }
   | { type: 'CommitStock'; meta: CommandMeta; orderId: string }
+  /** Part of the order's reservation back (an approved change removed lines / lowered quantities). */
+  | { type: 'ReleaseStockLines'; meta: CommandMeta; orderId: string; lines: { sku: string; quantity: number; lineId?: string }[]; reason: ReleaseReason }
   | { type: 'ExpireReservation'; meta: CommandMeta; orderId: string }
   | { type: 'ReceiveStock'; meta: CommandMeta; sku: string; warehouseId: string; quantity: number; reference?: string }
   | { type: 'AdjustStock'; meta: CommandMeta; sku: string; warehouseId: string; delta: number; reason: AdjustmentReason; note?: string }
@@ -50,6 +52,7 @@ export type InventoryCommand =
 export type CommandOutcome =
   | { kind: 'reservation'; orderId: string; result: ReserveOutcome; reservationId: string }
   | { kind: 'reservation-end'; orderId: string; result: EndOutcome }
+  | { kind: 'reservation-lines-released'; orderId: string; result: PartialReleaseOutcome }
   | { kind: 'level'; sku: string; warehouseId: string; levels: StockLevels; version: number; changed: boolean };
 
 export type CommandResult =

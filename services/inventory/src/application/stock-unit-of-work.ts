@@ -8,7 +8,7 @@ import {
   type OrderReservationEvent,
   type OrderReservationState,
 } from '../domain/order-reservation.decider';
-import { commitOrder, expireOrder, releaseOrder, reserveOrder, type LedgerAccess, type ProcessResult } from '../domain/policies/order-reservation.process';
+import { commitOrder, expireOrder, releaseOrder, releaseOrderLines, reserveOrder, type LedgerAccess, type ProcessResult } from '../domain/policies/order-reservation.process';
 import { skuNotifications } from '../domain/policies/stock-level.policy';
 import type { WarehouseAllocationStrategy, WarehouseRef } from '../domain/policies/warehouse-allocation.policy';
 import {
@@ -23,7 +23,7 @@ import {
   type StockLevels,
   type StockPolicy,
 } from '../domain/stock-ledger.decider';
-import { addLine, NO_LINES } from '../domain/open-lines';
+import { addLine, getLine, NO_LINES } from '../domain/open-lines';
 import { StaleSnapshot, type LineRow, type PgInventoryStore, type ReservationRow, type SkuRow, type StockRow, type WarehouseRow, type WriteSet } from '../infra/pg-inventory-store';
 import type { CommandMeta, CommandOutcome, CommandResult, InventoryCommand } from './inventory-commands';
 
@@ -255,7 +255,7 @@ export class StockUnitOfWork {
 
   async execute(commands: InventoryCommand[]): Promise<CommandResult[]> {
     if (commands.length === 0) return [];
-    const endOrders = commands.filter((c) => c.type === 'ReleaseStock' || c.type === 'CommitStock' || c.type === 'ExpireReservation').map((c) => orderIdOf(c)!);
+    const endOrders = commands.filter((c) => c.type === 'ReleaseStock' || c.type === 'CommitStock' || c.type === 'ExpireReservation' || c.type === 'ReleaseStockLines').map((c) => orderIdOf(c)!);
     const skus = new Set<string>();
     for (const c of commands) {
       if (c.type === 'ReserveStock') for (const l of c.lines) skus.add(l.sku);
@@ -406,6 +406,11 @@ export class StockUnitOfWork {
         world.apply(result, c.meta);
         return { kind: 'reservation-end', orderId: c.orderId, result: result.outcome };
       }
+      case 'ReleaseStockLines': {
+        const result = releaseOrderLines({ orderId: c.orderId, lines: c.lines, reason: c.reason, at }, world.order(c.orderId), world);
+        world.apply(result, c.meta);
+        return { kind: 'reservation-lines-released', orderId: c.orderId, result: result.outcome };
+      }
       case 'ReceiveStock':
       case 'AdjustStock':
       case 'RecountReserved': {
@@ -509,6 +514,9 @@ export class StockUnitOfWork {
           const k = lineKey(e.orderId, e.warehouseId, e.lineId);
           if (inserted.has(k)) inserted.delete(k);
           else deleted.set(k, { orderId: e.orderId, warehouseId: e.warehouseId, lineId: e.lineId });
+          // A partial release (ReleaseStockLines) leaves the rest open: the row is written again with it (deletes run first).
+          const rest = e.type === 'StockLineReleased' && slot.state.status === 'active' ? getLine(slot.state.reservations, e.orderId, e.lineId) : undefined;
+          if (rest) inserted.set(k, { orderId: e.orderId, warehouseId: e.warehouseId, lineId: e.lineId, sku: e.sku, reservationId: rest.reservationId, quantity: rest.quantity, expiresAt: rest.expiresAt ?? null });
         } else if (e.type === 'StockImported') {
           for (const r of e.reservations) {
             inserted.set(lineKey(r.orderId, e.warehouseId, r.lineId), {
@@ -594,5 +602,5 @@ function revision(version: number): number | 'no_stream' {
 }
 
 function endOrders(commands: InventoryCommand[]): string[] {
-  return commands.filter((c) => c.type === 'ReleaseStock' || c.type === 'CommitStock' || c.type === 'ExpireReservation').map((c) => orderIdOf(c)!);
+  return commands.filter((c) => c.type === 'ReleaseStock' || c.type === 'CommitStock' || c.type === 'ExpireReservation' || c.type === 'ReleaseStockLines').map((c) => orderIdOf(c)!);
 }

@@ -82,3 +82,52 @@ describe('order reservation', () => {
     spec.given([confirmed(expiresAt), { type: 'ReservationExpiryCleared', ...o, reservationId: 'r1' }]).when({ type: 'ExpireReservation', orderId: 'o1', at: '2030-01-01T00:00:00.000Z' }).then([]);
   });
 });
+
+describe('order reservation: partial release (an approved change removed lines / lowered quantities)', () => {
+  const two: LineAllocation[] = [
+    { lineId: 'l1', sku: 'SKU-TEA-001', warehouseId: 'WH-SH', quantity: 3 },
+    { lineId: 'l2', sku: 'SKU-CUP-002', warehouseId: 'WH-SH', quantity: 1 },
+    { lineId: 'l2', sku: 'SKU-CUP-002', warehouseId: 'WH-BJ', quantity: 2 },
+  ];
+  const held: OrderReservationEvent = { type: 'ReservationConfirmed', ...o, reservationId: 'r1', channel: 'tmall', allocations: two };
+
+  it('gives back part of a line by lineId and keeps the rest reserved', () => {
+    spec
+      .given([held])
+      .when({ type: 'ReleaseReservationLines', ...o, lines: [{ sku: 'SKU-TEA-001', lineId: 'l1', quantity: 2 }], reason: 'order changed' })
+      .then([{ type: 'ReservationLinesReleased', ...o, reservationId: 'r1', released: [{ lineId: 'l1', sku: 'SKU-TEA-001', warehouseId: 'WH-SH', quantity: 2 }], reason: 'order changed' }]);
+  });
+
+  it('takes a removed line across its warehouses (last allocated first), at most what is held', () => {
+    spec
+      .given([held])
+      .when({ type: 'ReleaseReservationLines', ...o, lines: [{ sku: 'SKU-CUP-002', quantity: 9 }], reason: 'order changed' })
+      .then([
+        {
+          type: 'ReservationLinesReleased',
+          ...o,
+          reservationId: 'r1',
+          released: [
+            { lineId: 'l2', sku: 'SKU-CUP-002', warehouseId: 'WH-BJ', quantity: 2 },
+            { lineId: 'l2', sku: 'SKU-CUP-002', warehouseId: 'WH-SH', quantity: 1 },
+          ],
+          reason: 'order changed',
+        },
+      ]);
+  });
+
+  it('commits only what is left after a partial release', () => {
+    const partial: OrderReservationEvent = { type: 'ReservationLinesReleased', ...o, reservationId: 'r1', released: [{ lineId: 'l1', sku: 'SKU-TEA-001', warehouseId: 'WH-SH', quantity: 2 }], reason: 'order changed' };
+    spec
+      .given([held, partial])
+      .when({ type: 'CommitReservation', ...o })
+      .then([{ type: 'ReservationCommitted', ...o, reservationId: 'r1', allocations: [{ ...two[0], quantity: 1 }, two[1], two[2]] }]);
+  });
+
+  it('releases nothing when nothing is held or the line is unknown', () => {
+    const lines = [{ sku: 'SKU-TEA-001', lineId: 'l1', quantity: 1 }];
+    spec.given([]).when({ type: 'ReleaseReservationLines', ...o, lines, reason: 'order changed' }).then([]);
+    spec.given([held, { type: 'ReservationReleased', ...o, reservationId: 'r1', allocations: two, reason: 'cancelled' }]).when({ type: 'ReleaseReservationLines', ...o, lines, reason: 'order changed' }).then([]);
+    spec.given([held]).when({ type: 'ReleaseReservationLines', ...o, lines: [{ sku: 'SKU-TEA-001', lineId: 'l9', quantity: 1 }], reason: 'order changed' }).then([]);
+  });
+});

@@ -48,6 +48,8 @@ export type OrderReservationCommand =
   | ({ type: 'ClearReservationExpiry' } & At)
   | ({ type: 'ReleaseReservation'; reason: ReleaseReason } & At)
   | ({ type: 'CommitReservation' } & At)
+  /** Give back part of the reservation (an approved order change removed lines / lowered quantities). */
+  | ({ type: 'ReleaseReservationLines'; lines: ReleaseLineRequest[]; reason: ReleaseReason } & At)
   /** Release when the expiry is due at `at`. */
   | ({ type: 'ExpireReservation' } & At);
 
@@ -56,6 +58,8 @@ export type OrderReservationEvent =
   | ({ type: 'ReservationRefused'; missing: MissingStock[] } & At)
   | ({ type: 'ReservationExpiryCleared'; reservationId: string } & At)
   | ({ type: 'ReservationReleased'; reservationId: string; allocations: LineAllocation[]; reason: ReleaseReason } & At)
+  /** Part of the reservation given back; the order keeps the rest reserved. */
+  | ({ type: 'ReservationLinesReleased'; reservationId: string; released: LineAllocation[]; reason: ReleaseReason } & At)
   /** `afterRelease`: the parcel shipped although the reservation had been released (cancel/refund while packed). */
   | ({ type: 'ReservationCommitted'; reservationId: string; allocations: LineAllocation[]; afterRelease?: true } & At);
 
@@ -66,7 +70,48 @@ export const ORDER_RESERVATION_EVENT_TYPES: readonly OrderReservationEventType[]
   'ReservationExpiryCleared',
   'ReservationReleased',
   'ReservationCommitted',
+  'ReservationLinesReleased',
 ];
+
+/** Units to give back: of line `lineId` when named, else of any of the order's lines of `sku`. */
+export interface ReleaseLineRequest {
+  sku: string;
+  quantity: number;
+  lineId?: string;
+}
+
+/**
+ * Which allocations a partial release takes, at most what is held: the named line (or the SKU's
+ * lines, last allocated first), warehouse by warehouse.
+ */
+export function pickReleasedLines(allocations: LineAllocation[], lines: ReleaseLineRequest[]): LineAllocation[] {
+  const left = allocations.map((a) => ({ ...a }));
+  const released: LineAllocation[] = [];
+  for (const l of lines) {
+    let want = Math.max(0, Math.floor(l.quantity));
+    for (let i = left.length - 1; i >= 0 && want > 0; i--) {
+      const a = left[i];
+      if (a.sku !== l.sku || (l.lineId !== undefined && a.lineId !== l.lineId) || a.quantity === 0) continue;
+      const take = Math.min(want, a.quantity);
+      a.quantity -= take;
+      want -= take;
+      const same = released.find((r) => r.lineId === a.lineId && r.warehouseId === a.warehouseId);
+      if (same) same.quantity += take;
+      else released.push({ lineId: a.lineId, sku: a.sku, warehouseId: a.warehouseId, quantity: take });
+    }
+  }
+  return released;
+}
+
+/** `allocations` less `released` (allocations reaching 0 are dropped). */
+export function withoutReleased(allocations: LineAllocation[], released: LineAllocation[]): LineAllocation[] {
+  return allocations
+    .map((a) => {
+      const r = released.filter((x) => x.lineId === a.lineId && x.warehouseId === a.warehouseId).reduce((n, x) => n + x.quantity, 0);
+      return { ...a, quantity: a.quantity - r };
+    })
+    .filter((a) => a.quantity > 0);
+}
 
 export function reservationStreamId(orderId: string): string {
   return `reservation-${orderId}`;
@@ -110,6 +155,13 @@ function decide(command: OrderReservationCommand, state: OrderReservationState):
       // Cancel before payment, or a second cancel: nothing is held, nothing to do.
       if (state.status !== 'reserved') return [];
       return [{ type: 'ReservationReleased', ...at(command), reservationId: state.reservationId, allocations: state.allocations, reason: command.reason }];
+    case 'ReleaseReservationLines': {
+      // Nothing held (never reserved, already released or shipped): nothing to give back.
+      if (state.status !== 'reserved') return [];
+      const released = pickReleasedLines(state.allocations, command.lines);
+      if (released.length === 0) return [];
+      return [{ type: 'ReservationLinesReleased', ...at(command), reservationId: state.reservationId, released, reason: command.reason }];
+    }
     case 'ExpireReservation':
       if (state.status !== 'reserved' || !state.expiresAt || !isDue(state.expiresAt, command.at)) return [];
       return [{ type: 'ReservationReleased', ...at(command), reservationId: state.reservationId, allocations: state.allocations, reason: 'expired' }];
@@ -148,6 +200,9 @@ function evolve(state: OrderReservationState, event: OrderReservationEvent): Ord
       return { status: 'released', reservationId: event.reservationId, allocations: event.allocations, reason: event.reason };
     case 'ReservationCommitted':
       return { status: 'committed', reservationId: event.reservationId, allocations: event.allocations };
+    case 'ReservationLinesReleased':
+      if (state.status !== 'reserved') return state;
+      return { ...state, allocations: withoutReleased(state.allocations, event.released) };
     default:
       return assertNever(event, 'order reservation event');
   }

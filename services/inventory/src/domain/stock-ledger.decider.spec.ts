@@ -184,3 +184,28 @@ describe('stock ledger: import and repair', () => {
     spec.given([received(3), reserved('o1', 'l1', 1)]).when({ type: 'RecountReserved', ...ref }).then([]);
   });
 });
+
+describe('stock ledger: partial release of an order line', () => {
+  it('releases part of an open line; the rest stays reserved and is committed later', () => {
+    const given = [received(10), reserved('o1', 'l1', 3), reserved('o1', 'l2', 1)];
+    const release = { type: 'StockLineReleased' as const, ...ref, orderId: 'o1', reservationId: 'r-o1', lineId: 'l1', quantity: 2, reason: 'order changed' };
+    spec.given(given).when({ type: 'ReleaseLines', ...ref, orderId: 'o1', lines: [{ lineId: 'l1', quantity: 2 }], reason: 'order changed' }).then([release]);
+    const after = fold(stockLedgerDecider, [...given, release]);
+    expect(levelsOf(after, 0)).toMatchObject({ onHand: 10, reserved: 2, available: 8 });
+    spec
+      .given([...given, release])
+      .when({ type: 'CommitOrder', ...ref, orderId: 'o1' })
+      .then([
+        { type: 'StockLineCommitted', ...ref, orderId: 'o1', reservationId: 'r-o1', lineId: 'l1', quantity: 1 },
+        { type: 'StockLineCommitted', ...ref, orderId: 'o1', reservationId: 'r-o1', lineId: 'l2', quantity: 1 },
+      ]);
+  });
+
+  it('never releases more than the line holds, and nothing for a line not open here', () => {
+    const given = [received(10), reserved('o1', 'l1', 3)];
+    spec
+      .given(given)
+      .when({ type: 'ReleaseLines', ...ref, orderId: 'o1', lines: [{ lineId: 'l1', quantity: 5 }, { lineId: 'l9', quantity: 1 }], reason: 'order changed' })
+      .then([{ type: 'StockLineReleased', ...ref, orderId: 'o1', reservationId: 'r-o1', lineId: 'l1', quantity: 3, reason: 'order changed' }]);
+  });
+});

@@ -63,6 +63,8 @@ export type StockLedgerCommand =
     } & LedgerRef)
   | ({ type: 'ReleaseOrder'; orderId: string; reason: ReleaseReason } & LedgerRef)
   | ({ type: 'CommitOrder'; orderId: string } & LedgerRef)
+  /** Give back part of an order's open lines here (at most what each line holds). */
+  | ({ type: 'ReleaseLines'; orderId: string; lines: { lineId: string; quantity: number }[]; reason: ReleaseReason } & LedgerRef)
   /** The parcel of an order whose reservation was released left anyway: its units leave on_hand. */
   | ({ type: 'ShipReleasedLines'; orderId: string; reservationId: string; lines: { lineId: string; quantity: number }[] } & LedgerRef)
   | ({ type: 'RecountReserved' } & LedgerRef);
@@ -234,6 +236,13 @@ function decide(command: StockLedgerCommand, state: StockLedgerState): StockLedg
         quantity: r.quantity,
         reason: command.reason,
       }));
+    case 'ReleaseLines':
+      return command.lines.flatMap((l) => {
+        const open = state.status === 'active' ? getLine(state.reservations, command.orderId, l.lineId) : undefined;
+        const quantity = Math.min(l.quantity, open?.quantity ?? 0);
+        if (!open || quantity <= 0) return [];
+        return [{ type: 'StockLineReleased' as const, ...base(command), orderId: open.orderId, reservationId: open.reservationId, lineId: open.lineId, quantity, reason: command.reason }];
+      });
     case 'CommitOrder':
       return openLinesOf(state, command.orderId).map((r) => ({
         type: 'StockLineCommitted' as const,
@@ -289,8 +298,13 @@ function evolve(state: StockLedgerState, event: StockLedgerEvent): StockLedgerSt
           ...(event.expiresAt ? { expiresAt: event.expiresAt } : {}),
         }),
       };
-    case 'StockLineReleased':
-      return { ...s, reserved: s.reserved - event.quantity, reservations: removeLine(s.reservations, event.orderId, event.lineId) };
+    case 'StockLineReleased': {
+      // A partial release (ReleaseLines) leaves the rest of the line open.
+      const open = getLine(s.reservations, event.orderId, event.lineId);
+      const reservations =
+        open && open.quantity > event.quantity ? addLine(s.reservations, { ...open, quantity: open.quantity - event.quantity }) : removeLine(s.reservations, event.orderId, event.lineId);
+      return { ...s, reserved: s.reserved - event.quantity, reservations };
+    }
     case 'StockLineCommitted':
       return {
         ...s,

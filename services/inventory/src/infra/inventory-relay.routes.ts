@@ -42,6 +42,10 @@ export function inventoryRelayRoute(e: RecordedEvent): RelayRoute | null {
       const d = e.data as OrderData<'ReservationCommitted'>;
       return route('StockCommitted', d.orderId, { orderId: d.orderId, reservationId: d.reservationId });
     }
+    case 'ReservationLinesReleased': {
+      const d = e.data as OrderData<'ReservationLinesReleased'>;
+      return route('StockLinesReleased', d.orderId, { orderId: d.orderId, reservationId: d.reservationId, released: allocations(d.released), reason: d.reason });
+    }
     case 'StockReceived': {
       const d = e.data as LedgerData<'StockReceived'>;
       return route('StockReceived', d.sku, { sku: d.sku, warehouseId: d.warehouseId, quantity: d.quantity, ...(d.reference ? { reference: d.reference } : {}) });
@@ -79,6 +83,7 @@ export const PUBLISHED_STORED_TYPES = [
   'ReservationRefused',
   'ReservationReleased',
   'ReservationCommitted',
+  'ReservationLinesReleased',
   'StockReceived',
   'StockAdjusted',
   'StockLevelChanged',

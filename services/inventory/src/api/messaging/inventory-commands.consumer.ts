@@ -51,6 +51,23 @@ export function translateCommand(item: BatchItem, group: string, now: string, ne
       return { type: 'ReleaseStock', meta, orderId: text('orderId'), reason: typeof d.reason === 'string' && d.reason ? d.reason : 'cancelled' };
     case 'CommitStock':
       return { type: 'CommitStock', meta, orderId: text('orderId') };
+    case 'ReleaseStockLines': {
+      const lines = d.lines;
+      if (!Array.isArray(lines) || lines.length === 0) throw new DomainError('MALFORMED_COMMAND', `ReleaseStockLines ${e.eventId}: lines must be a non-empty array`, {}, 'invalid');
+      return {
+        type: 'ReleaseStockLines',
+        meta,
+        orderId: text('orderId'),
+        lines: lines.map((raw: unknown, i) => {
+          const l = raw as { sku?: unknown; quantity?: unknown; lineId?: unknown };
+          if (typeof l?.sku !== 'string' || !l.sku || typeof l.quantity !== 'number' || !Number.isInteger(l.quantity) || l.quantity <= 0) {
+            throw new DomainError('MALFORMED_COMMAND', `ReleaseStockLines ${e.eventId}: lines.${i} needs a sku and a positive whole quantity`, {}, 'invalid');
+          }
+          return { sku: l.sku, quantity: l.quantity, ...(typeof l.lineId === 'string' && l.lineId ? { lineId: l.lineId } : {}) };
+        }),
+        reason: typeof d.reason === 'string' && d.reason ? d.reason : 'order changed',
+      };
+    }
     default:
       return null;
   }

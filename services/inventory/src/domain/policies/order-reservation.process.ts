@@ -5,6 +5,7 @@ import {
   type MissingStock,
   type OrderReservationEvent,
   type OrderReservationState,
+  type ReleaseLineRequest,
 } from '../order-reservation.decider';
 import {
   isPositiveInteger,
@@ -221,6 +222,33 @@ export function releaseOrder(request: { orderId: string; reason: ReleaseReason; 
   const orderEvents = orderReservationDecider.decide({ type: 'ReleaseReservation', orderId: request.orderId, reason: request.reason, at: request.at }, order);
   return endReservation(orderEvents, access, (l) => ({ type: 'ReleaseOrder', ...l, orderId: request.orderId, reason: request.reason, at: request.at }));
 }
+
+/**
+ * An approved order change removed lines or lowered quantities: those units go back to available,
+ * the rest of the order's reservation stays. Nothing held -> nothing released.
+ */
+export function releaseOrderLines(
+  request: { orderId: string; lines: ReleaseLineRequest[]; reason: ReleaseReason; at: string },
+  order: OrderReservationState,
+  access: LedgerAccess,
+): ProcessResult<PartialReleaseOutcome> {
+  const orderEvents = orderReservationDecider.decide({ type: 'ReleaseReservationLines', orderId: request.orderId, lines: request.lines, reason: request.reason, at: request.at }, order);
+  const released = orderEvents.find((e) => e.type === 'ReservationLinesReleased');
+  if (!released || released.type !== 'ReservationLinesReleased') return { outcome: { kind: 'nothing_to_do' }, orderEvents, ledgerEvents: [] };
+  const ledgerEvents: StockLedgerEvent[] = [];
+  for (const [, group] of groupByLedger(released.released)) {
+    const { sku, warehouseId } = group[0];
+    ledgerEvents.push(
+      ...stockLedgerDecider.decide(
+        { type: 'ReleaseLines', sku, warehouseId, orderId: request.orderId, lines: group.map((a) => ({ lineId: a.lineId, quantity: a.quantity })), reason: request.reason, at: request.at },
+        access.ledger(sku, warehouseId),
+      ),
+    );
+  }
+  return { outcome: { kind: 'lines_released', released: released.released }, orderEvents, ledgerEvents };
+}
+
+export type PartialReleaseOutcome = { kind: 'lines_released'; released: LineAllocation[] } | { kind: 'nothing_to_do' };
 
 /** An unpaid reserve-on-placement order whose expiry is due at `at` gives its units back. */
 export function expireOrder(request: { orderId: string; at: string }, order: OrderReservationState, access: LedgerAccess): ProcessResult<EndOutcome> {

@@ -18,13 +18,14 @@ const TSCONFIG = join(ROOT, 'tsconfig.base.json');
 
 type Schema = Record<string, unknown> & { definitions?: Record<string, unknown>; properties?: Record<string, unknown> };
 
-/** Which bounded context a service publishes for (tracking and analytics only read). */
+/** Which bounded context a service publishes for (analytics only reads; tracking publishes its SLA alerts). */
 const CONTEXT_OF_SERVICE: Record<string, string> = {
   'order-intake': 'orders',
   inventory: 'inventory',
   approval: 'approval',
   fulfillment: 'fulfillment',
   notification: 'notification',
+  tracking: 'tracking',
 };
 
 function generate(path: string, type: string): Schema {

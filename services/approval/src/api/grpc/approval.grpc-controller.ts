@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { approvalV1 } from '@flowline/contracts';
 import { isDomainError } from '@flowline/domain';
+import { optionalId, pageSize, requireId } from '@flowline/platform';
 import { ApprovalCommands, type Decision } from '../../application/approval.commands';
 import { approvalView, type ApprovalView } from '../../application/approval.view';
 import { ApprovalRuntime } from '../../infra/approval-runtime';
@@ -55,8 +56,9 @@ export class ApprovalGrpcController {
 
   @GrpcMethod('ApprovalService', 'ListPendingApprovals')
   async listPending(req: approvalV1.ListPendingApprovalsRequest): Promise<approvalV1.ListPendingApprovalsResponse> {
-    const size = Math.min(Math.max(req.page?.pageSize || 50, 1), 200);
-    const rows = await this.runtime.queries.pendingByRole(req.role || null, size);
+    // Out-of-range page sizes and malformed roles are refused (INVALID_ARGUMENT naming the field), never clamped.
+    const size = pageSize('page.pageSize', req.page?.pageSize, { max: 200 }) ?? 50;
+    const rows = await this.runtime.queries.pendingByRole(optionalId('role', req.role) ?? null, size);
     const approvals = await Promise.all(rows.map(async (id) => { const { state, revision } = await this.runtime.service.get(id); return toProto(approvalView(state, revision), state.ruleId, state.ruleSetVersion); }));
     return { approvals, page: { nextPageToken: '', totalSize: approvals.length } };
   }
@@ -73,7 +75,7 @@ export class ApprovalGrpcController {
 
   @GrpcMethod('ApprovalService', 'GetApproval')
   async getApproval(req: approvalV1.GetApprovalRequest): Promise<approvalV1.GetApprovalResponse> {
-    const { state, revision } = await this.runtime.service.get(req.approvalId);
+    const { state, revision } = await this.runtime.service.get(requireId('approvalId', req.approvalId));
     return { approval: toProto(approvalView(state, revision), state.ruleId, state.ruleSetVersion) };
   }
 
@@ -116,6 +118,7 @@ export class ApprovalGrpcController {
   @GrpcMethod('ApprovalService', 'BulkApprove')
   async bulk(req: approvalV1.BulkApproveRequest): Promise<approvalV1.BulkApproveResponse> {
     const actor = actorFrom(req.meta?.actor?.id, req.meta?.actor?.role);
+    (req.items ?? []).forEach((item, i) => requireId(`items.${i}.approvalId`, item.approvalId));
     const results: approvalV1.BulkApproveResult[] = [];
     for (const item of req.items) {
       try {
@@ -130,6 +133,7 @@ export class ApprovalGrpcController {
   }
 
   private async decide(meta: approvalV1.ApproveRequest['meta'], approvalId: string, decision: Decision): Promise<A> {
+    requireId('approvalId', approvalId);
     const actor = actorFrom(meta?.actor?.id, meta?.actor?.role);
     const view = await this.commands.decide(approvalId, decision, actor, {
       ...(meta?.requestId ? { idempotencyKey: meta.requestId } : {}),

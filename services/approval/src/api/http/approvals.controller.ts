@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { isDomainError } from '@flowline/domain';
+import { IdParam, requireId } from '@flowline/platform';
 import { ApprovalCommands, type Decision } from '../../application/approval.commands';
 import { approvalView } from '../../application/approval.view';
-import { ApprovalErrors } from '../../domain/approval.errors';
 import { ApprovalRuntime } from '../../infra/approval-runtime';
 import { actorFrom } from '../actor';
 import { ApproveDto, BulkApproveDto, DelegateDto, RejectDto, ResubmitDto, ReturnDto } from './dto/approval.dto';
@@ -40,8 +40,7 @@ export class ApprovalsController {
   @ApiOperation({ summary: 'Approvals of an order, oldest first, with each step state, actor and time.' })
   @ApiQuery({ name: 'orderId', required: true })
   async byOrder(@Query('orderId') orderId?: string) {
-    if (!orderId) throw ApprovalErrors.invalid('orderId', 'required');
-    const states = await this.runtime.queries.byOrder(orderId);
+    const states = await this.runtime.queries.byOrder(requireId('orderId', orderId));
     return { items: await Promise.all(states.map(async (s) => { const { state, revision } = await this.runtime.service.get(s.approvalId); return approvalView(state, revision); })) };
   }
 
@@ -53,7 +52,7 @@ export class ApprovalsController {
 
   @Get(':approvalId')
   @ApiOperation({ summary: 'One approval with every step (state, actor, time), the chain version and the revision.' })
-  async get(@Param('approvalId') approvalId: string) {
+  async get(@Param('approvalId', new IdParam('approvalId')) approvalId: string) {
     const { state, revision } = await this.runtime.service.get(approvalId);
     return approvalView(state, revision);
   }
@@ -81,7 +80,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Approve the current step (a vote on an all-of step); the last step grants the approval. 409 APPROVAL_NOT_CURRENT_STEP / APPROVAL_NOT_AN_APPROVER / APPROVAL_NOT_PENDING.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  approve(@Param('approvalId') approvalId: string, @Param('step') step: string, @Body() dto: ApproveDto, @Headers() h: Record<string, string | undefined>) {
+  approve(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step') step: string, @Body() dto: ApproveDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'approve', step, ...(dto.comment ? { comment: dto.comment } : {}), ...(dto.attachments ? { attachments: dto.attachments.map((a) => ({ name: a.name, url: a.url })) } : {}) }, h);
   }
 
@@ -89,7 +88,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Reject at the current step: the approval is rejected (the order is cancelled by order-intake).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  reject(@Param('approvalId') approvalId: string, @Param('step') step: string, @Body() dto: RejectDto, @Headers() h: Record<string, string | undefined>) {
+  reject(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step') step: string, @Body() dto: RejectDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'reject', step, reason: dto.reason }, h);
   }
 
@@ -97,7 +96,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Return for changes: the order is kept awaiting approval until the request is resubmitted.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  giveBack(@Param('approvalId') approvalId: string, @Param('step') step: string, @Body() dto: ReturnDto, @Headers() h: Record<string, string | undefined>) {
+  giveBack(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step') step: string, @Body() dto: ReturnDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'return', step, comment: dto.comment, ...(dto.attachments ? { attachments: dto.attachments.map((a) => ({ name: a.name, url: a.url })) } : {}) }, h);
   }
 
@@ -105,7 +104,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Hand my part of the current step to a named person.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  delegate(@Param('approvalId') approvalId: string, @Param('step') step: string, @Body() dto: DelegateDto, @Headers() h: Record<string, string | undefined>) {
+  delegate(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step') step: string, @Body() dto: DelegateDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'delegate', step, to: dto.to, ...(dto.reason ? { reason: dto.reason } : {}) }, h);
   }
 
@@ -113,7 +112,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'After a return for changes: the returning step decides again (fresh SLA).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  resubmit(@Param('approvalId') approvalId: string, @Body() dto: ResubmitDto, @Headers() h: Record<string, string | undefined>) {
+  resubmit(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Body() dto: ResubmitDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'resubmit', ...(dto.comment ? { comment: dto.comment } : {}) }, h);
   }
 

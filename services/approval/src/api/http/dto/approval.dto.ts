@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsNotEmpty, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ID_PATTERN } from '@flowline/platform';
 
 /** A file attached to a decision (design drawing, quote). */
 export class AttachmentDto {
@@ -78,7 +79,7 @@ export class ResubmitDto {
 }
 
 export class BulkItemDto {
-  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(100) approvalId!: string;
+  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(100) @Matches(ID_PATTERN) approvalId!: string;
   @ApiProperty({ example: 'design_review' }) @IsString() @IsNotEmpty() @MaxLength(64) step!: string;
 }
 

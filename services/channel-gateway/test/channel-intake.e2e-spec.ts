@@ -24,6 +24,12 @@ let gatewayDbUrl = '';
 let platforms: FakePlatforms;
 const profileDir = mkdtempSync(join(tmpdir(), 'cg-profiles-'));
 const SHOPIFY_SECRET = 'shpss_e2e';
+// Gift rules (赠品策略) of this run: only JD orders with TEA-DHP-100 get the cup, so other tests' orders are unchanged.
+const giftRulesFile = join(mkdtempSync(join(tmpdir(), 'cg-gifts-')), 'gift-rules.yaml');
+writeFileSync(
+  giftRulesFile,
+  'version: 3\nrules:\n  - id: dhp-cup\n    channels: [jd]\n    from: 2020-01-01T00:00:00+08:00\n    until: 2100-01-01T00:00:00+08:00\n    when: { skus: [TEA-DHP-100] }\n    gift: { sku: GIFT-CUP-01, title: 赠品 品茗杯, quantity: 1 }\n',
+);
 
 const gw = (method: string, path: string, body?: unknown) => call(procs['channel-gateway'].httpUrl, method, path, body);
 const intake = (method: string, path: string) => call(procs['order-intake'].httpUrl, method, path);
@@ -80,9 +86,10 @@ beforeAll(async () => {
     CHANNEL_PULL_LOOKBACK_MS: String(2 * 3_600_000),
     CHANNEL_STOCK_PUSH_PER_SECOND: '2',
     CHANNEL_STOCK_PUSH_INTERVAL_MS: '100',
+    CHANNEL_GIFT_RULES_FILE: giftRulesFile,
   });
   expect((await inventory('PUT', '/api/stock/warehouses/WH-HZ-01', { name: '杭州仓', priority: 1 })).status).toBe(200);
-  for (const [sku, name] of [['TEA-LJ-250', '明前龙井 250g'], ['TEA-SM-100', '白露寿眉 100g'], ['TEA-YZ-50', '白毫银针 50g']]) {
+  for (const [sku, name] of [['TEA-LJ-250', '明前龙井 250g'], ['TEA-SM-100', '白露寿眉 100g'], ['TEA-YZ-50', '白毫银针 50g'], ['TEA-DHP-100', '大红袍 100g'], ['GIFT-CUP-01', '赠品 品茗杯']]) {
     expect((await inventory('PUT', `/api/stock/skus/${sku}`, { name })).status).toBe(200);
     const received = await inventory('POST', '/api/stock/receipts', { sku, warehouseId: 'WH-HZ-01', quantity: 1000, reference: `PO-${sku}` });
     expect(received.status, JSON.stringify(received.json)).toBe(201);
@@ -425,6 +432,29 @@ describe('API connectors (fake platforms checking signatures and windows) and pu
     const placed = (await intake('GET', `/api/orders/${(await orderOf('jd', order.orderId)).orderId}`)).json;
     expect(placed.totals.grandTotal).toBe(11800);
     expect(placed.recipientProtection.masked).toEqual(['name', 'phone', 'address']);
+  });
+
+  it('a gift rule adds a zero-price gift line at intake, tagged with its rule-set version, and the gift is reserved with the order', async () => {
+    const modified = new Date().toISOString();
+    platforms.jd.set('300099990003', {
+      modified,
+      order: {
+        orderId: '300099990003', orderState: 'WAIT_SELLER_STOCK_OUT', orderStartTime: bj(modified), paymentConfirmTime: bj(modified), orderPayment: '168.00', freightPrice: '0.00', sellerDiscount: '0.00', pin: 'jd_pin_3',
+        consigneeInfo: { fullname: '王五', mobile: '13900001111', province: '北京', city: '北京市', county: '朝阳区', fullAddress: '建国路88号' },
+        itemInfoList: [{ skuId: '100012345679', outerSkuId: 'TEA-DHP-100', skuName: '大红袍 100g', itemTotal: '1', jdPrice: '168.00' }],
+      } as never,
+    });
+    await new Promise((r) => setTimeout(r, 1_100)); // windows end on whole seconds
+    const pulled = await gw('POST', '/api/connectors/jd/jd-api-shop/pull');
+    expect(pulled.json, JSON.stringify(pulled.json)).toMatchObject({ orders: 1, imported: 1, rejected: 0 });
+    const order = (await intake('GET', `/api/orders/${(await orderOf('jd', '300099990003')).orderId}`)).json;
+    expect(order.lines.map((l: { sku: string; unitPrice: number; quantity: number }) => [l.sku, l.quantity, l.unitPrice])).toEqual([['TEA-DHP-100', 1, 16800], ['GIFT-CUP-01', 1, 0]]);
+    expect(order.totals.grandTotal).toBe(16800);
+    expect(order.tags).toContain('gift:dhp-cup@v3');
+    await eventually('the gift reserved with the order', async () => {
+      const r = JSON.stringify((await inventory('GET', `/api/stock/reservations/${order.orderId}`)).json);
+      return r.includes('GIFT-CUP-01') && r.includes('TEA-DHP-100') ? r : undefined;
+    });
   });
 
   it('a Douyin push verified by event-sign is synced; a tampered push is refused; a missed push is picked up by the next pull', async () => {

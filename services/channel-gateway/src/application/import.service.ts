@@ -4,6 +4,7 @@ import { DomainError } from '@flowline/domain';
 import { requestHash } from '@flowline/platform';
 import { ulid } from 'ulid';
 import { ApiPayloadError, fromApiPayload, type ApiOrigin } from '../domain/connectors/api-mapping';
+import { applyGiftRules, giftTag, type GiftRuleSet } from '../domain/gifts/gift-rules';
 import { mapOrders, type ChannelOrderDraft, type RejectedOrder } from '../domain/import/map-orders';
 import type { MappingProfile } from '../domain/import/profile';
 import { reason, type RejectReason } from '../domain/import/rejections';
@@ -42,6 +43,8 @@ export interface ImportDeps {
   readTable(bytes: Buffer, fileName: string): Promise<ReadTableResult>;
   now(): Date;
   metrics?: { ingested(channel: string, byPerson: boolean): void; rejected(channel: string, codes: string[]): void };
+  /** The current gift rule set (赠品策略), applied when an order is placed; none when absent. */
+  giftRules?: () => GiftRuleSet | null;
 }
 
 export type SyncOutcome =
@@ -161,17 +164,24 @@ export class ImportService {
     let orderId = rec?.orderId ?? '';
     let created = false;
     const refused: RefusedChangeReport[] = [];
+    // The draft as placed (with its gift lines) is what channel-gateway keeps for the order.
+    let giftDraft: ChannelOrderDraft = d;
     const save = () =>
       store.saveOrder(
         { channel: d.channel, channelOrderId: d.channelOrderId, orderId, appliedSteps: [...applied], fingerprint, profileId: profile.id, profileVersion: profile.version, touchedByPerson: (rec?.touchedByPerson ?? false) || touchedByPerson, lastRunId: runId },
-        d,
+        giftDraft,
       );
     for (const a of actions) {
       const key = stepKey(d.channel, d.channelOrderId, a.step);
       try {
         switch (a.step) {
           case 'placed': {
-            const r = await orderIntake.place(toSubmission(d), key, touchedByPerson ? (person ?? { id: 'quarantine-fix', role: 'customer_service' }) : undefined);
+            // Gift rules add zero-price lines (reserved with the order); each rule applied is tagged with the rule-set version.
+            const gifts = applyGiftRules(d, this.deps.giftRules?.() ?? null);
+            const submission = toSubmission(gifts.draft);
+            submission.tags = [...submission.tags, ...gifts.applied.map(giftTag)];
+            giftDraft = gifts.draft;
+            const r = await orderIntake.place(submission, key, touchedByPerson ? (person ?? { id: 'quarantine-fix', role: 'customer_service' }) : undefined);
             orderId = r.orderId;
             created = true;
             break;

@@ -5,10 +5,18 @@ import { readTable } from './file-reader';
 import { OrderIntakeHttpClient } from './order-intake.http-client';
 import { PgChannelStore } from './pg-channel-store';
 import type { ProfileRegistry } from './profile-registry';
+import { giftRulesSource } from './gift-rules.loader';
 
 /** One ImportService wired to PostgreSQL and order-intake's REST API: the service and the CLI share it. */
-export function createImportService(pool: Pool, orderIntakeUrl: string, profiles: ProfileRegistry, metrics?: ChannelGatewayMetrics): { service: ImportService; store: PgChannelStore } {
+export function createImportService(
+  pool: Pool,
+  orderIntakeUrl: string,
+  profiles: ProfileRegistry,
+  metrics?: ChannelGatewayMetrics,
+  giftRulesFile: string | undefined = process.env.CHANNEL_GIFT_RULES_FILE || undefined,
+): { service: ImportService; store: PgChannelStore } {
   const store = new PgChannelStore(pool);
-  const service = new ImportService({ store, orderIntake: new OrderIntakeHttpClient(orderIntakeUrl), profiles, readTable, now: () => new Date(), ...(metrics ? { metrics } : {}) });
+  const giftRules = giftRulesSource(giftRulesFile, (m) => console.warn(`[channel-gateway] ${m}`));
+  const service = new ImportService({ store, orderIntake: new OrderIntakeHttpClient(orderIntakeUrl), profiles, readTable, now: () => new Date(), giftRules, ...(metrics ? { metrics } : {}) });
   return { service, store };
 }

@@ -279,8 +279,16 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
     await page.fill('[data-testid="portal-phone"]', '13800001234');
     await page.click('button[type="submit"]');
     await page.waitForSelector('[data-testid="portal-unavailable"]');
+    expect(await page.textContent('h1')).toBe('订单查询');
     await shot(page, 'portal');
     expect(await seriousA11yViolations(page)).toEqual([]);
+    // English on request: the page's own texts switch, and the choice is kept for the next visit.
+    await page.click('[data-testid="portal-lang"]');
+    await page.click('.ant-select-item-option[title="English"]');
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('h1')?.textContent === 'Track my order');
+    expect(await page.textContent('[data-testid="portal-unavailable"]')).toContain('not live yet');
+    await page.reload();
+    expect(await page.textContent('h1')).toBe('Track my order');
     await page.close();
   }, 60_000);
 });

@@ -14,7 +14,7 @@ export function PortalPage() {
     <main style={{ maxWidth: 420, margin: '0 auto', padding: 16 }}>
       <Space style={{ width: '100%', justifyContent: 'space-between' }}>
         <Typography.Title level={1} style={{ fontSize: 22 }}>{t('portalTitle')}</Typography.Title>
-        <Select aria-label={t('language')} size="small" value={lang} onChange={(l: 'zh' | 'en') => setLang(l)} options={[{ value: 'zh', label: '中文' }, { value: 'en', label: 'English' }]} />
+        <Select aria-label={t('language')} data-testid="portal-lang" size="small" value={lang} onChange={(l: 'zh' | 'en') => setLang(l)} options={[{ value: 'zh', label: '中文' }, { value: 'en', label: 'English' }]} />
       </Space>
       <Card>
         <Typography.Paragraph>{t('portalHint')}</Typography.Paragraph>

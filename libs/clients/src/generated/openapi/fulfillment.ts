@@ -507,7 +507,7 @@ export interface components {
         WebhookSubscriptionDto: {
             /** @example 工厂 MES */
             description?: string;
-            eventTypes: ("order.ready_to_ship" | "shipment.packed" | "shipment.shipped" | "shipment.delivered" | "fulfillment.stopped" | "shipment.carrier_exception" | "shipment.returned")[];
+            eventTypes: ("order.approved" | "order.ready_to_ship" | "shipment.packed" | "shipment.shipped" | "shipment.delivered" | "fulfillment.stopped" | "shipment.carrier_exception" | "shipment.returned")[];
             /** @example https://mes.example.com/flowline/webhooks */
             url: string;
         };

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { ACTOR_KINDS, fulfillmentV1, type Actor } from '@flowline/contracts';
-import { DomainError } from '@flowline/domain';
+import { optionalId, pageSize, RequestValidationError, requireId } from '@flowline/platform';
 import type { CommandMeta } from '../../application/fulfillment.handler';
 import type { ShipmentAction, ShipmentView } from '../../application/fulfillment.service';
 import { FulfillmentApi } from '../fulfillment-api';
@@ -42,8 +42,9 @@ function toShipment(s: ShipmentView, version = 0): fulfillmentV1.Shipment {
   };
 }
 
+/** A required free-text field (ids go through requireId). */
 function required(value: string, field: string): string {
-  if (!value) throw new DomainError('validation_failed', `${field} is required`, { field }, 'invalid');
+  if (!value?.trim()) throw new RequestValidationError([{ field, constraint: 'required', message: `${field} is required` }]);
   return value;
 }
 
@@ -56,7 +57,7 @@ export class FulfillmentGrpcController {
     const base = this.api.meta(op, target, m?.requestId || undefined, request, m?.correlationId || undefined);
     if (!m?.actor?.id) return base;
     if (!(ACTOR_KINDS as readonly string[]).includes(m.actor.kind || 'user')) {
-      throw new DomainError('validation_failed', `meta.actor.kind must be one of ${ACTOR_KINDS.join(', ')}`, { field: 'meta.actor.kind' }, 'invalid');
+      throw new RequestValidationError([{ field: 'meta.actor.kind', constraint: 'isIn', message: `meta.actor.kind must be one of ${ACTOR_KINDS.join(', ')}` }]);
     }
     const actor: Actor = { kind: (m.actor.kind || 'user') as Actor['kind'], id: m.actor.id, ...(m.actor.role ? { role: m.actor.role } : {}) };
     return { ...base, actor };
@@ -64,11 +65,12 @@ export class FulfillmentGrpcController {
 
   /** The parcel a request names, or the order's parcel in a warehouse, or its only parcel. */
   private async shipmentIdOf(shipmentId: string, orderId: string, warehouseId = ''): Promise<string> {
-    if (shipmentId) return shipmentId;
-    const o = await this.api.service.order(required(orderId, 'order_id'));
+    if (shipmentId) return requireId('shipmentId', shipmentId);
+    optionalId('warehouseId', warehouseId);
+    const o = await this.api.service.order(requireId('orderId', orderId));
     const candidates = o.shipments.filter((s) => !warehouseId || s.warehouseId === warehouseId);
     if (candidates.length !== 1) {
-      throw new DomainError('validation_failed', `order ${orderId} has ${o.shipments.length} parcels: name shipment_id (or warehouse_id)`, { field: 'shipment_id' }, 'invalid');
+      throw new RequestValidationError([{ field: 'shipmentId', constraint: 'required', message: `order ${orderId} has ${o.shipments.length} parcels: name shipment_id (or warehouse_id)` }]);
     }
     return candidates[0].shipmentId;
   }
@@ -100,34 +102,34 @@ export class FulfillmentGrpcController {
 
   @GrpcMethod('FulfillmentService', 'GetOrderFulfillment')
   async getOrderFulfillment(req: fulfillmentV1.GetOrderFulfillmentRequest): Promise<fulfillmentV1.GetOrderFulfillmentResponse> {
-    const o = await this.api.service.order(required(req.orderId, 'order_id'));
+    const o = await this.api.service.order(requireId('orderId', req.orderId));
     return { orderId: o.orderId, shipments: o.shipments.map((s) => toShipment(s, o.version)), stopReason: o.stop?.reason ?? '', frozen: o.freeze.frozen, version: o.version };
   }
 
   @GrpcMethod('FulfillmentService', 'ListPickList')
   async listPickList(req: fulfillmentV1.ListPickListRequest): Promise<fulfillmentV1.ListPickListResponse> {
-    const list = await this.api.service.pickList(required(req.warehouseId, 'warehouse_id'), Math.min(Math.max(req.pageSize || 100, 1), 500));
+    const list = await this.api.service.pickList(requireId('warehouseId', req.warehouseId), pageSize('pageSize', req.pageSize, { max: 500 }) ?? 100);
     return { shipments: list.map((s) => toShipment(s)) };
   }
 
   @GrpcMethod('FulfillmentService', 'StartPicking')
   startPicking(req: fulfillmentV1.StartPickingRequest): Promise<fulfillmentV1.StartPickingResponse> {
-    return this.act('pick', required(req.shipmentId, 'shipment_id'), { type: 'StartPicking' }, req.meta);
+    return this.act('pick', requireId('shipmentId', req.shipmentId), { type: 'StartPicking' }, req.meta);
   }
 
   @GrpcMethod('FulfillmentService', 'ScanItem')
   scanItem(req: fulfillmentV1.ScanItemRequest): Promise<fulfillmentV1.ScanItemResponse> {
-    return this.act('scan', required(req.shipmentId, 'shipment_id'), { type: 'ScanItem', sku: required(req.sku, 'sku'), quantity: req.quantity }, req.meta);
+    return this.act('scan', requireId('shipmentId', req.shipmentId), { type: 'ScanItem', sku: requireId('sku', req.sku), quantity: req.quantity }, req.meta);
   }
 
   @GrpcMethod('FulfillmentService', 'ConfirmIntercept')
   confirmIntercept(req: fulfillmentV1.ConfirmInterceptRequest): Promise<fulfillmentV1.ConfirmInterceptResponse> {
-    return this.act('intercept-confirm', required(req.shipmentId, 'shipment_id'), { type: 'ConfirmIntercept' }, req.meta);
+    return this.act('intercept-confirm', requireId('shipmentId', req.shipmentId), { type: 'ConfirmIntercept' }, req.meta);
   }
 
   @GrpcMethod('FulfillmentService', 'RejectIntercept')
   rejectIntercept(req: fulfillmentV1.RejectInterceptRequest): Promise<fulfillmentV1.RejectInterceptResponse> {
-    return this.act('intercept-reject', required(req.shipmentId, 'shipment_id'), { type: 'RejectIntercept' }, req.meta);
+    return this.act('intercept-reject', requireId('shipmentId', req.shipmentId), { type: 'RejectIntercept' }, req.meta);
   }
 
   private static freezeResponse(f: { orderId: string; frozen: boolean; reason: string | null; override: { actorId: string; reason: string } | null }): fulfillmentV1.GetFreezeResponse {
@@ -136,15 +138,15 @@ export class FulfillmentGrpcController {
 
   @GrpcMethod('FulfillmentService', 'GetFreeze')
   async getFreeze(req: fulfillmentV1.GetFreezeRequest): Promise<fulfillmentV1.GetFreezeResponse> {
-    return FulfillmentGrpcController.freezeResponse(await this.api.service.freeze(required(req.orderId, 'order_id')));
+    return FulfillmentGrpcController.freezeResponse(await this.api.service.freeze(requireId('orderId', req.orderId)));
   }
 
   @GrpcMethod('FulfillmentService', 'OverrideFreeze')
   async overrideFreeze(req: fulfillmentV1.OverrideFreezeRequest): Promise<fulfillmentV1.OverrideFreezeResponse> {
-    const orderId = required(req.orderId, 'order_id');
+    const orderId = requireId('orderId', req.orderId);
     const reason = required(req.reason, 'reason');
     const meta = this.meta('freeze-override', orderId, req.meta, { reason, actor: req.meta?.actor?.id ?? '' });
-    if (!meta.actor) throw new DomainError('validation_failed', 'meta.actor is required: who lifts the freeze', { field: 'meta.actor' }, 'invalid');
+    if (!meta.actor) throw new RequestValidationError([{ field: 'meta.actor', constraint: 'required', message: 'meta.actor is required: who lifts the freeze' }]);
     const f = await this.api.service.overrideFreeze(orderId, { id: meta.actor.id, role: meta.actor.role ?? 'general_manager' }, reason, meta);
     return { freeze: FulfillmentGrpcController.freezeResponse(f) };
   }

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IdParam, pageSize } from '@flowline/platform';
 import type { CommandMeta } from '../../application/fulfillment.handler';
 import type { ShipmentAction } from '../../application/fulfillment.service';
 import { FulfillmentApi } from '../fulfillment-api';
@@ -21,13 +22,13 @@ export class FulfillmentController {
 
   @Get('orders/:orderId')
   @ApiOperation({ summary: "An order's parcels, its stop and its freeze." })
-  order(@Param('orderId') orderId: string) {
+  order(@Param('orderId', new IdParam('orderId')) orderId: string) {
     return this.api.service.order(orderId);
   }
 
   @Get('orders/:orderId/freeze')
   @ApiOperation({ summary: 'May the order still change? Frozen from the first packed parcel until a manager override.' })
-  freeze(@Param('orderId') orderId: string) {
+  freeze(@Param('orderId', new IdParam('orderId')) orderId: string) {
     return this.api.service.freeze(orderId);
   }
 
@@ -35,7 +36,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'A manager lifts the freeze (FreezeOverridden). Not frozen -> 409 ORDER_NOT_FROZEN.' })
-  overrideFreeze(@Param('orderId') orderId: string, @Body() dto: FreezeOverrideDto, @Headers('idempotency-key') key?: string) {
+  overrideFreeze(@Param('orderId', new IdParam('orderId')) orderId: string, @Body() dto: FreezeOverrideDto, @Headers('idempotency-key') key?: string) {
     const actor = { id: dto.actor.id, role: dto.actor.role, ...(dto.actor.name ? { name: dto.actor.name } : {}) };
     return this.api.service.overrideFreeze(orderId, actor, dto.reason, {
       ...this.meta('freeze-override', orderId, key, { actor, reason: dto.reason }),
@@ -45,25 +46,25 @@ export class FulfillmentController {
 
   @Get('warehouses/:warehouseId/pick-list')
   @ApiOperation({ summary: 'Parcels to pick in a warehouse (high priority first); stopped parcels are withdrawn.' })
-  async pickList(@Param('warehouseId') warehouseId: string, @Query('limit') limit?: string) {
-    return { warehouseId, shipments: await this.api.service.pickList(warehouseId, Math.min(Math.max(Number(limit) || 100, 1), 500)) };
+  async pickList(@Param('warehouseId', new IdParam('warehouseId')) warehouseId: string, @Query('limit') limit?: string) {
+    return { warehouseId, shipments: await this.api.service.pickList(warehouseId, pageSize('limit', limit === undefined ? undefined : Number(limit), { max: 500 }) ?? 100) };
   }
 
   @Get('shipments/:shipmentId')
-  shipment(@Param('shipmentId') shipmentId: string) {
+  shipment(@Param('shipmentId', new IdParam('shipmentId')) shipmentId: string) {
     return this.api.service.shipment(shipmentId);
   }
 
   @Get('shipments/:shipmentId/label')
   @ApiOperation({ summary: 'Print data of the e-waybill label (after packing).' })
-  label(@Param('shipmentId') shipmentId: string) {
+  label(@Param('shipmentId', new IdParam('shipmentId')) shipmentId: string) {
     return this.api.service.label(shipmentId);
   }
 
   @Post('shipments/:shipmentId/pick')
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  pick(@Param('shipmentId') id: string, @Headers('idempotency-key') key?: string) {
+  pick(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Headers('idempotency-key') key?: string) {
     return this.act(id, 'pick', { type: 'StartPicking' }, key);
   }
 
@@ -71,7 +72,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Scan an item into the parcel. Wrong SKU -> 409 SCAN_WRONG_SKU; too many -> 409 SCAN_QUANTITY_EXCEEDED.' })
-  scan(@Param('shipmentId') id: string, @Body() dto: ScanDto, @Headers('idempotency-key') key?: string) {
+  scan(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ScanDto, @Headers('idempotency-key') key?: string) {
     return this.act(id, 'scan', { type: 'ScanItem', sku: dto.sku, quantity: dto.quantity }, key);
   }
 
@@ -79,7 +80,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Pack (waybill from the carrier). Not fully scanned -> 409 PACK_INCOMPLETE; stopped -> 409 SHIPMENT_STOPPED.' })
-  pack(@Param('shipmentId') id: string, @Body() dto: PackDto, @Headers('idempotency-key') key?: string) {
+  pack(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: PackDto, @Headers('idempotency-key') key?: string) {
     return this.act(id, 'pack', { type: 'PackShipment', ...(dto.carrier ? { carrier: dto.carrier } : {}), ...(dto.waybillNo ? { waybillNo: dto.waybillNo } : {}) }, key);
   }
 
@@ -87,7 +88,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Handed to the carrier. Intercept pending -> 409 INTERCEPT_PENDING.' })
-  ship(@Param('shipmentId') id: string, @Body() dto: ShipDto, @Headers('idempotency-key') key?: string) {
+  ship(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ShipDto, @Headers('idempotency-key') key?: string) {
     return this.act(id, 'ship', { type: 'ShipShipment', ...(dto.carrier ? { carrier: dto.carrier } : {}), ...(dto.trackingNumber ? { trackingNumber: dto.trackingNumber } : {}) }, key);
   }
 
@@ -95,7 +96,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'The parcel was pulled: fulfilment stopped (units back to stock).' })
-  confirmIntercept(@Param('shipmentId') id: string, @Headers('idempotency-key') key?: string) {
+  confirmIntercept(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Headers('idempotency-key') key?: string) {
     return this.act(id, 'intercept-confirm', { type: 'ConfirmIntercept' }, key);
   }
 
@@ -103,7 +104,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'The parcel had already left: recorded as shipped after the stop.' })
-  rejectIntercept(@Param('shipmentId') id: string, @Headers('idempotency-key') key?: string) {
+  rejectIntercept(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Headers('idempotency-key') key?: string) {
     return this.act(id, 'intercept-reject', { type: 'RejectIntercept' }, key);
   }
 
@@ -111,7 +112,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'A tracking state for the parcel (duplicates and older states are ignored; never moves back).' })
-  carrierEvent(@Param('shipmentId') id: string, @Body() dto: CarrierEventDto, @Headers('idempotency-key') key?: string) {
+  carrierEvent(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: CarrierEventDto, @Headers('idempotency-key') key?: string) {
     return this.api.carrierUpdate(id, { state: dto.state, description: dto.description, at: dto.at }, this.meta('carrier-event', id, key, dto));
   }
 
@@ -119,7 +120,7 @@ export class FulfillmentController {
   @HttpCode(201)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Open a return (RMA) for a delivered or refused parcel. Not delivered -> 409 RETURN_NOT_ALLOWED; more than shipped -> 409 RETURN_LINE_INVALID.' })
-  requestReturn(@Param('shipmentId') id: string, @Body() dto: ReturnRequestDto, @Headers('idempotency-key') key?: string) {
+  requestReturn(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ReturnRequestDto, @Headers('idempotency-key') key?: string) {
     const input = { rmaId: dto.rmaId ?? `RMA-${this.api.newId()}`, lines: dto.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), reason: dto.reason };
     return this.api.service.requestReturn(id, input, this.meta('return', id, key, { ...dto, rmaId: dto.rmaId ?? null }));
   }
@@ -128,7 +129,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'The returned parcel arrived: resellable units are restocked (inventory receipt), damaged ones written off.' })
-  receiveReturn(@Param('orderId') orderId: string, @Param('rmaId') rmaId: string, @Body() dto: ReturnReceiptDto, @Headers('idempotency-key') key?: string) {
+  receiveReturn(@Param('orderId', new IdParam('orderId')) orderId: string, @Param('rmaId', new IdParam('rmaId')) rmaId: string, @Body() dto: ReturnReceiptDto, @Headers('idempotency-key') key?: string) {
     const lines = dto.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, condition: l.condition }));
     return this.api.service.receiveReturn(orderId, rmaId, lines, this.meta('return-receipt', rmaId, key, lines));
   }

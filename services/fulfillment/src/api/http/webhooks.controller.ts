@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
+import { IdParam } from '@flowline/platform';
 import { ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUrl, MaxLength } from 'class-validator';
 import { WEBHOOK_EVENT_TYPES } from '../../domain/webhook.policy';
 import { FulfillmentRuntime } from '../../infra/fulfillment-runtime';
@@ -61,7 +62,7 @@ export class WebhooksController {
   @Post('subscriptions/:id/rotate-secret')
   @HttpCode(200)
   @ApiOperation({ summary: 'A new secret; deliveries carry signatures of both for 24 h, so the subscriber can switch without losing one.' })
-  async rotate(@Param('id') id: string) {
+  async rotate(@Param('id', new IdParam('id')) id: string) {
     const secret = newWebhookSecret();
     const r = await this.runtime.pool.query(
       "UPDATE webhook_subscriptions SET previous_secret = secret, previous_until = now() + interval '24 hours', secret = $2 WHERE id = $1",
@@ -83,18 +84,18 @@ export class WebhooksController {
 
   @Get('subscriptions/:id/deliveries')
   @ApiOperation({ summary: 'Delivery log of a subscription (oldest first).' })
-  bySubscription(@Param('id') id: string) {
+  bySubscription(@Param('id', new IdParam('id')) id: string) {
     return this.deliveries('subscription_id', id);
   }
 
   @Get('orders/:orderId/deliveries')
   @ApiOperation({ summary: 'Delivery log of an order across subscriptions.' })
-  byOrder(@Param('orderId') orderId: string) {
+  byOrder(@Param('orderId', new IdParam('orderId')) orderId: string) {
     return this.deliveries('order_id', orderId);
   }
 
   @Get('deliveries/:id')
-  async delivery(@Param('id') id: string) {
+  async delivery(@Param('id', new IdParam('id')) id: string) {
     const d = await this.deliveries('id', id);
     if (!d.deliveries[0]) throw notFound('delivery', id);
     const attempts = await this.runtime.pool.query('SELECT attempt, at, status_code AS "statusCode", error, duration_ms AS "durationMs" FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt', [id]);
@@ -104,7 +105,7 @@ export class WebhooksController {
   @Post('deliveries/:id/redeliver')
   @HttpCode(200)
   @ApiOperation({ summary: 'Send a delivery again now (also one given up after 24 h or already delivered).' })
-  async redeliver(@Param('id') id: string) {
+  async redeliver(@Param('id', new IdParam('id')) id: string) {
     const r = await this.runtime.pool.query("UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), claimed_until = NULL WHERE id = $1", [id]);
     if (r.rowCount !== 1) throw notFound('delivery', id);
     return this.delivery(id);

@@ -389,7 +389,7 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     expect(dingtalk.refused()).toHaveLength(0);
   });
 
-  it("tracking's SLA alerts reach customer service: 'about to turn red' on DingTalk, 'stuck' on DingTalk and e-mail, once each", async () => {
+  it("tracking's SLA alerts: 'about to turn red' to customer service on DingTalk, 'breached' to the order's owner (the shop's owner), 'stuck' on DingTalk and e-mail, once each", async () => {
     const o = `o-${uniqueSuffix()}`;
     await publish(Topics.orderEvents, orderPlaced(o, `jd_cust_${uniqueSuffix()}`, 'JD-900008'));
     // As tracking publishes them (services/tracking/test/sla-alerts.int-spec.ts: its clock job and alert scan).
@@ -399,18 +399,20 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
       actor: { kind: 'service', id: 'tracking', name: 'tracking' },
     });
     const yellow = tracked('OrderSlaTurnedYellow', 0, { segment: 'paid_to_ready', slaStartedAt: '2026-12-04T02:00:00.000Z', slaYellowAt: '2026-12-04T03:36:00.000Z', slaDueAt: '2026-12-04T04:00:00.000Z', detectedAt: '2026-12-04T03:36:00.000Z' });
-    const stuck = tracked('OrderStuck', 1, { stageEnteredAt: '2026-12-04T02:00:00.000Z', stuckAt: '2026-12-05T02:00:00.000Z', detectedAt: '2026-12-05T02:00:00.000Z' });
+    const red = tracked('OrderSlaTurnedRed', 1, { segment: 'paid_to_ready', slaStartedAt: '2026-12-04T02:00:00.000Z', slaYellowAt: '2026-12-04T03:36:00.000Z', slaDueAt: '2026-12-04T04:00:00.000Z', detectedAt: '2026-12-04T04:00:01.000Z' });
+    const stuck = tracked('OrderStuck', 2, { stageEnteredAt: '2026-12-04T02:00:00.000Z', stuckAt: '2026-12-05T02:00:00.000Z', detectedAt: '2026-12-05T02:00:00.000Z' });
     // Redelivered: still one message per (event, recipient, template, channel).
-    await publish(Topics.trackingEvents, yellow, stuck, yellow);
-    const rows = await eventually('three staff messages sent', async () => {
+    await publish(Topics.trackingEvents, yellow, red, stuck, yellow);
+    const rows = await eventually('four staff messages sent', async () => {
       const l = await log(o);
-      return l.length === 3 && l.every((n) => n.status === 'delivered' || n.status === 'sent') ? l : undefined;
+      return l.length === 4 && l.every((n) => n.status === 'delivered' || n.status === 'sent') ? l : undefined;
     }).catch(async (e: Error) => {
       throw new Error(`${e.message}; log: ${JSON.stringify(await log(o))}`);
     });
-    expect(rows.map((n) => `${n.template}/${n.channel}/${n.recipientMasked}`).sort()).toEqual(['sla_about_to_turn_red/dingtalk/王芳', 'stuck_order/dingtalk/王芳', 'stuck_order/email/王芳']);
+    expect(rows.map((n) => `${n.template}/${n.channel}/${n.recipientMasked}`).sort()).toEqual(['sla_about_to_turn_red/dingtalk/王芳', 'sla_breached/dingtalk/陈杰', 'stuck_order/dingtalk/王芳', 'stuck_order/email/王芳']);
     expect(dingtalk.accepted().filter((r) => typeof r.text === 'string' && r.text.includes('JD-900008')).sort((a, b) => String(a.title).localeCompare(String(b.title), 'en'))).toMatchObject([
       { robot: 'tok-approvals', title: 'SLA 即将超时：JD-900008', text: '#### SLA 即将超时\n订单 JD-900008（paid）将在 2026/12/04 12:00 超出「paid_to_ready」时限，请尽快处理。' },
+      { robot: 'tok-approvals', title: 'SLA 已超时：JD-900008', text: '#### SLA 已超时\n陈杰，您负责的订单 JD-900008（paid）已于 2026/12/04 12:00 超出「paid_to_ready」时限。' },
       { robot: 'tok-approvals', title: '订单停滞：JD-900008' },
     ]);
     const mails = await eventually('the stuck-order e-mail', async () => {

@@ -20,7 +20,7 @@ function factsFrom(e: EventEnvelope): { upsert?: OrderFacts; patch?: Partial<Ord
   switch (e.type) {
     case 'OrderPlaced': {
       const p = d as {
-        orderId: string; channel: string; channelOrderId: string; customer: { channelCustomerId?: string; nickname?: string; nameMasked?: string };
+        orderId: string; channel: string; channelOrderId: string; shopId?: string; customer: { channelCustomerId?: string; nickname?: string; nameMasked?: string };
         tags: string[]; totals: { grandTotal: number; currency: string }; lines: { title: string; quantity: number }[];
       };
       return {
@@ -35,6 +35,7 @@ function factsFrom(e: EventEnvelope): { upsert?: OrderFacts; patch?: Partial<Ord
           currency: p.totals.currency,
           itemCount: p.lines.reduce((s, l) => s + l.quantity, 0),
           firstTitle: p.lines[0]?.title ?? '',
+          shopId: p.shopId ?? null,
         },
       };
     }
@@ -92,6 +93,8 @@ export class NotificationIntake {
     const f = factsFrom(envelope);
     if (f.upsert) await NotificationStore.upsertFacts(client, f.upsert);
     if (f.patch) await NotificationStore.patchFacts(client, orderId, f.patch);
+    // The order's owner: the staff member who last acted on it (see orderOwner).
+    if (envelope.actor?.kind === 'user' && envelope.actor.id) await NotificationStore.patchFacts(client, orderId, { lastActorId: envelope.actor.id });
     const facts = await NotificationStore.facts(client, orderId);
     const config = this.deps.config();
     const trigger: TriggerEvent = { eventId: envelope.eventId, type: envelope.type, occurredAt: envelope.occurredAt, data: data ?? {} };

@@ -32,6 +32,26 @@ describe('notification rules', () => {
     expect(planNotifications(ev('OrderExceptionFlagged', { orderId: 'o-1', code: 'X', reason: 'r' }), { ...facts, channel: 'web' }, config.rules, config.staff).map((p) => p.channel)).toEqual(['sms']);
   });
 
+  it("SLA alerts: about to turn red -> customer service; breached -> the order's owner (last staff actor, else the shop's owner, else nobody); stuck -> customer service", () => {
+    const sla = { orderId: 'o-1', channelOrderId: 'JD-1', shopId: 'jd-shop', stage: 'paid', segment: 'paid_to_ready', slaStartedAt: '2026-11-25T08:00:00.000Z', slaYellowAt: '2026-11-25T09:36:00.000Z', slaDueAt: '2026-11-25T10:00:00.000Z', detectedAt: '2026-11-25T10:00:01.000Z' };
+    const who = (type: string, f: OrderFacts) => planNotifications(ev(type, sla), f, config.rules, config.staff).map((p) => `${p.ruleId}:${p.recipient.kind === 'staff' ? p.recipient.staffId : ''}:${p.channel}`);
+    expect(who('OrderSlaTurnedYellow', facts)).toEqual(['staff-sla-about-to-turn-red:u-cs-wang:dingtalk']);
+    // The shop's owner from staff.yaml `shops`.
+    expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'jd-shop' })).toEqual(['owner-sla-breached:u-sales-chen:dingtalk']);
+    // A staff member acted on the order: they own it now.
+    expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'jd-shop', lastActorId: 'u-fin-li' })).toEqual(['owner-sla-breached:u-fin-li:dingtalk']);
+    // An actor outside the directory (a console user without a staff entry) falls back to the shop's owner; no shop owner: nobody.
+    expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'jd-shop', lastActorId: 'u-unknown' })).toEqual(['owner-sla-breached:u-sales-chen:dingtalk']);
+    expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'other-shop' })).toEqual([]);
+    expect(who('OrderStuck', facts)).toEqual(['staff-stuck-order:u-cs-wang:dingtalk', 'staff-stuck-order:u-cs-wang:email']);
+  });
+
+  it('staff.yaml: a shop owner who is not in staff is refused', () => {
+    const dir = resolve(__dirname, '../../config');
+    const texts = { rules: readFileSync(resolve(dir, 'rules.yaml'), 'utf8'), templates: readFileSync(resolve(dir, 'templates.yaml'), 'utf8'), staff: readFileSync(resolve(dir, 'staff.yaml'), 'utf8').replace('jd-shop: u-sales-chen', 'jd-shop: u-nobody') };
+    expect(() => parseNotificationConfig(texts)).toThrow(/shops.jd-shop: owner u-nobody is not in staff/);
+  });
+
   it('a carrier problem alerts customer service on DingTalk with the carrier, tracking number and description', () => {
     const e = ev('ShipmentCarrierException', { orderId: 'o-1', shipmentId: 's-1', carrier: '顺丰速运', trackingNumber: 'SF1', description: '收件人拒收', at: '2026-11-25T10:00:00.000Z' });
     const planned = planNotifications(e, facts, config.rules, config.staff);

@@ -42,8 +42,21 @@ export function dueApprovers(data: Record<string, unknown>): DueApprovers {
   return out;
 }
 
-function staffFor(rule: NotificationRule, event: TriggerEvent, directory: StaffDirectory): PlannedNotification[] {
-  const who: DueApprovers = rule.to.audience === 'role' ? { users: [], roles: [rule.to.role] } : rule.to.audience === 'approver' ? dueApprovers(event.data) : { users: [], roles: [] };
+/**
+ * The order's owner (pure): the staff member who last acted on the order (the `user` actor of the
+ * latest consumed event naming one, if they are in the directory), else the owner of the order's
+ * shop (`shops` in staff.yaml), else nobody.
+ */
+export function orderOwner(facts: OrderFacts | undefined, directory: StaffDirectory): string | undefined {
+  if (facts?.lastActorId && directory.staff.some((s) => s.id === facts.lastActorId)) return facts.lastActorId;
+  const shopOwner = facts?.shopId ? directory.shops?.[facts.shopId] : undefined;
+  return shopOwner && directory.staff.some((s) => s.id === shopOwner) ? shopOwner : undefined;
+}
+
+function staffFor(rule: NotificationRule, event: TriggerEvent, directory: StaffDirectory, facts: OrderFacts | undefined): PlannedNotification[] {
+  const owner = rule.to.audience === 'owner' ? orderOwner(facts, directory) : undefined;
+  const who: DueApprovers =
+    rule.to.audience === 'role' ? { users: [], roles: [rule.to.role] } : rule.to.audience === 'approver' ? dueApprovers(event.data) : owner ? { users: [owner], roles: [] } : { users: [], roles: [] };
   const out: PlannedNotification[] = [];
   for (const member of directory.staff) {
     if (!who.users.includes(member.id) && !member.roles.some((r) => who.roles.includes(r))) continue;
@@ -72,7 +85,7 @@ export function planNotifications(event: TriggerEvent, facts: OrderFacts | undef
         if (CUSTOMER_CHANNELS.has(channel)) planned.push({ ruleId: rule.id, template: rule.template, channel, recipient: { kind: 'customer', customerId: facts.customerId } });
       }
     } else {
-      planned.push(...staffFor(rule, event, directory));
+      planned.push(...staffFor(rule, event, directory, facts));
     }
   }
   // One per (recipient, template, channel) even when two rules ask for the same message.

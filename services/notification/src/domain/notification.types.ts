@@ -3,7 +3,7 @@ export const CHANNEL_KINDS = ['sms', 'wechat_template', 'wechat_subscribe', 'ema
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 /** Who a rule tells: the order's customer, everyone holding a role, or the approver of the step now due. */
-export type Audience = { audience: 'customer' } | { audience: 'role'; role: string } | { audience: 'approver' };
+export type Audience = { audience: 'customer' } | { audience: 'role'; role: string } | { audience: 'approver' } | { audience: 'owner' };
 
 export interface RuleCondition {
   /** Only orders from these sales channels (taobao, jd, web, ...). */
@@ -57,6 +57,8 @@ export interface StaffDirectory {
   version: string;
   robots: Record<string, RobotConfig>;
   staff: StaffMember[];
+  /** Shop id -> the staff id of the shop's owner (the order's owner when no staff member has acted on it). */
+  shops?: Record<string, string>;
 }
 
 /** What notification keeps about an order from its events (no clear PII: names and phones are masked upstream). */
@@ -75,6 +77,9 @@ export interface OrderFacts {
   firstTitle: string;
   carrier?: string | null;
   trackingNumber?: string | null;
+  shopId?: string | null;
+  /** The staff member (actor kind `user`) of the latest consumed event that named one. */
+  lastActorId?: string | null;
 }
 
 /** An integration event as the planner sees it. */

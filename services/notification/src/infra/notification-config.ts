@@ -31,6 +31,7 @@ export const RULES_SCHEMA = {
             oneOf: [
               { type: 'object', additionalProperties: false, required: ['audience'], properties: { audience: { const: 'customer' } } },
               { type: 'object', additionalProperties: false, required: ['audience'], properties: { audience: { const: 'approver' } } },
+              { type: 'object', additionalProperties: false, required: ['audience'], properties: { audience: { const: 'owner' } } },
               { type: 'object', additionalProperties: false, required: ['audience', 'role'], properties: { audience: { const: 'role' }, role: { type: 'string' } } },
             ],
           },
@@ -105,6 +106,7 @@ export const STAFF_SCHEMA = {
         properties: { kind: { enum: ['dingtalk', 'wecom'] }, urlEnv: { type: 'string' }, secretEnv: { type: 'string' } },
       },
     },
+    shops: { type: 'object', additionalProperties: { type: 'string' } },
     staff: {
       type: 'array',
       items: {
@@ -185,6 +187,7 @@ export function crossCheck(rules: RuleSet, templates: TemplateCatalogue, staff: 
       if (robot && staff.robots[robot]?.kind !== k) problems.push(`staff ${s.id}: ${k} robot ${robot} is not a ${k} robot in robots`);
     }
   }
+  for (const [shop, owner] of Object.entries(staff.shops ?? {})) if (!staff.staff.some((s) => s.id === owner)) problems.push(`shops.${shop}: owner ${owner} is not in staff`);
   return problems;
 }
 

@@ -149,7 +149,8 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
           partitionsConsumedConcurrently: 3,
           fromBeginning: s.fromBeginning,
           // Only the types a rule reacts to or whose data templates need: no transaction, no inbox row for the rest (stock levels, ATP, ...).
-          accept: (envelope) => this.interesting().has(envelope.type),
+          // Plus anything a staff member did: it makes them the order's owner (audience `owner`).
+          accept: (envelope) => this.interesting().has(envelope.type) || envelope.actor?.kind === 'user',
           handler: async (envelope, tx) => {
             await this.intake.apply(envelope, tx.client);
           },

@@ -110,7 +110,11 @@ describe('kafkajs 2.2.4 against the broker', () => {
     // Headers carry the envelope metadata and the trace.
     const third = received.find((r) => decodeEnvelope(r.message.value).streamPosition === 3)!;
     const h = readHeaders(third.message.headers);
-    expect(Object.keys(h).sort()).toEqual(['causationId', 'correlationId', 'eventId', 'schemaVersion', 'traceparent', 'type']);
+    // Flowline's own headers plus the CloudEvents 1.0 Kafka binding (ADR 0009 section 6).
+    expect(Object.keys(h).sort()).toEqual(['causationId', 'ce_id', 'ce_source', 'ce_specversion', 'ce_subject', 'ce_time', 'ce_type', 'content-type', 'correlationId', 'eventId', 'schemaVersion', 'traceparent', 'type']);
+    const env3 = decodeEnvelope(third.message.value);
+    // OrderNoted is no registered contract, so no context: type flowline.<Type>.v<N>, source /flowline.
+    expect(h).toMatchObject({ ce_id: env3.eventId, ce_specversion: '1.0', ce_type: 'flowline.OrderNoted.v1', ce_source: '/flowline', ce_subject: env3.streamId, ce_time: env3.occurredAt, 'content-type': 'application/json' });
     expect(h.causationId).toBe(decodeEnvelope(third.message.value).causationId);
     expect(h.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
     expect(h.type).toBe('OrderNoted');

@@ -33,6 +33,7 @@ import lowStockAlertedJson from '../fixtures/inventory/LowStockAlerted.v1.json';
 import releaseStockJson from '../fixtures/inventory/ReleaseStock.v1.json';
 import releaseStockLinesJson from '../fixtures/inventory/ReleaseStockLines.v1.json';
 import stockLinesReleasedJson from '../fixtures/inventory/StockLinesReleased.v1.json';
+import stockWentNegativeJson from '../fixtures/inventory/StockWentNegative.v1.json';
 import reserveStockJson from '../fixtures/inventory/ReserveStock.v1.json';
 import stockAdjustedJson from '../fixtures/inventory/StockAdjusted.v1.json';
 import stockCommittedJson from '../fixtures/inventory/StockCommitted.v1.json';
@@ -149,6 +150,7 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   ReleaseStock: fixture('ReleaseStock')(releaseStockJson),
   ReleaseStockLines: fixture('ReleaseStockLines')(releaseStockLinesJson),
   StockLinesReleased: fixture('StockLinesReleased')(stockLinesReleasedJson),
+  StockWentNegative: fixture('StockWentNegative')(stockWentNegativeJson),
   ReserveStock: fixture('ReserveStock')(reserveStockJson),
   StockAdjusted: fixture('StockAdjusted')(stockAdjustedJson),
   StockCommitted: fixture('StockCommitted')(stockCommittedJson),

@@ -8,7 +8,9 @@ import { startInventoryCluster, type InventoryCluster } from './support/inventor
  * - a shipment after a release (must-show 3): an order cancelled while packed whose parcel ships
  *   anyway. CommitStock after the release used to be refused (RESERVATION_NOT_OPEN) and only
  *   logged, leaving shipped units in on_hand; now on_hand drops by the quantity, the reservation
- *   ends committed, and ledger verify stays clean.
+ *   ends committed, and ledger verify stays clean. When the units shipped were meanwhile reserved by
+ *   another order, available goes negative and inventory publishes the stock exception
+ *   StockWentNegative (keyed by the shipped order) on inventory.events.v1.
  */
 let c: InventoryCluster;
 
@@ -84,5 +86,38 @@ describe('a shipment after the release', () => {
     await c.send(c.envelope('CommitStock', { orderId }));
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await level('SKU-LATE')).toEqual({ on_hand: 7, reserved: 0 });
+  });
+});
+
+describe('a shipment after the release that the warehouse no longer covers', () => {
+  it('lets available go negative and publishes the stock exception StockWentNegative; verify stays clean; reservations still cannot oversell', async () => {
+    expect((await c.rest('PUT', '/api/stock/skus/SKU-NEG', { name: 'short parcel', channels: [{ channel: 'tmall' }] })).status).toBe(200);
+    expect((await c.rest('POST', '/api/stock/receipts', { sku: 'SKU-NEG', warehouseId: 'WH-SH', quantity: 3 })).status).toBe(201);
+    const cancelled = `neg-a-${c.ulid()}`;
+    const other = `neg-b-${c.ulid()}`;
+    await c.send(c.envelope('ReserveStock', { orderId: cancelled, channel: 'tmall', lines: [{ lineId: '1', sku: 'SKU-NEG', quantity: 3 }] }));
+    await c.waitFor('first reserved', () => c.of('StockReserved', { orderId: cancelled })[0]);
+    await c.send(c.envelope('ReleaseStock', { orderId: cancelled, reason: 'cancelled' }));
+    await c.waitFor('first released', () => c.of('StockReleased', { orderId: cancelled })[0]);
+    // The released units are sold again...
+    await c.send(c.envelope('ReserveStock', { orderId: other, channel: 'tmall', lines: [{ lineId: '1', sku: 'SKU-NEG', quantity: 3 }] }));
+    await c.waitFor('second reserved', () => c.of('StockReserved', { orderId: other })[0]);
+    expect(await level('SKU-NEG')).toEqual({ on_hand: 3, reserved: 3 });
+
+    // ...and the cancelled order's parcel ships anyway.
+    await c.send(c.envelope('CommitStock', { orderId: cancelled }));
+    const exception = await c.waitFor('stock exception', () => c.of('StockWentNegative', { orderId: cancelled })[0]);
+    expect(exception.data).toMatchObject({ orderId: cancelled, sku: 'SKU-NEG', warehouseId: 'WH-SH', onHand: 0, reserved: 3, available: -3 });
+    expect(await level('SKU-NEG')).toEqual({ on_hand: 0, reserved: 3 });
+    expect((await c.pool.query(`SELECT stock_exception FROM inventory.stock WHERE sku = 'SKU-NEG'`)).rows[0].stock_exception).toBe(true);
+    expect((await c.rest('GET', '/api/stock/verify?sku=SKU-NEG')).body.consistent).toBe(true);
+
+    // Nothing more can be reserved while short; a receipt covers the shortfall and clears the exception flag.
+    const third = `neg-c-${c.ulid()}`;
+    await c.send(c.envelope('ReserveStock', { orderId: third, channel: 'tmall', lines: [{ lineId: '1', sku: 'SKU-NEG', quantity: 1 }] }));
+    await c.waitFor('shortage', () => c.of('StockShortage', { orderId: third })[0]);
+    expect((await c.rest('POST', '/api/stock/receipts', { sku: 'SKU-NEG', warehouseId: 'WH-SH', quantity: 5 })).status).toBe(201);
+    expect(await level('SKU-NEG')).toEqual({ on_hand: 5, reserved: 3 });
+    expect((await c.pool.query(`SELECT stock_exception FROM inventory.stock WHERE sku = 'SKU-NEG'`)).rows[0].stock_exception).toBe(false);
   });
 });

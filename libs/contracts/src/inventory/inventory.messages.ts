@@ -53,6 +53,12 @@ export interface InventoryEventDataMap {
   /** Available-to-promise for one SKU on one channel (what connectors push to the platform). */
   AvailableToPromiseChanged: { sku: string; channel: string; atp: number };
   LowStockAlerted: { sku: string; available: number; threshold: number };
+  /**
+   * Stock exception (key: orderId): the parcel of `orderId` shipped although its reservation had been
+   * released (cancelled/refunded while packed), and the warehouse now holds fewer units than are
+   * reserved for other orders. `available` = onHand - reserved, negative; `at` when it shipped.
+   */
+  StockWentNegative: { orderId: string; sku: string; warehouseId: string; onHand: number; reserved: number; available: number; at: string };
 }
 
 export type InventoryCommandType = keyof InventoryCommandDataMap;
@@ -61,5 +67,5 @@ export type InventoryEventType = keyof InventoryEventDataMap;
 export const INVENTORY_COMMAND_TYPES = ['ReserveStock', 'ReleaseStock', 'CommitStock', 'ReleaseStockLines'] as const satisfies readonly InventoryCommandType[];
 export const INVENTORY_EVENT_TYPES = [
   'StockReserved', 'StockShortage', 'StockReleased', 'StockCommitted', 'StockReceived', 'StockAdjusted',
-  'StockLevelChanged', 'AvailableToPromiseChanged', 'LowStockAlerted', 'StockLinesReleased',
+  'StockLevelChanged', 'AvailableToPromiseChanged', 'LowStockAlerted', 'StockLinesReleased', 'StockWentNegative',
 ] as const satisfies readonly InventoryEventType[];

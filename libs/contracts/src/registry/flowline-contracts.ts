@@ -92,6 +92,7 @@ const INVENTORY_EVENTS: Catalogue<InventoryEventType> = {
     AvailableToPromiseChanged: 1,
     LowStockAlerted: 1,
     StockLinesReleased: 1,
+    StockWentNegative: 1,
   },
   // Stock order matters per SKU for levels and ATP; reservation outcomes follow their order.
   keyedBy: { StockReceived: 'sku', StockAdjusted: 'sku', StockLevelChanged: 'sku', AvailableToPromiseChanged: 'sku', LowStockAlerted: 'sku' },

@@ -110,6 +110,7 @@ export class InventoryService {
         row: { onHand: t.onHand, reserved: t.reserved },
         openReservationsSum: t.openSum,
         allowBackorder: t.allowBackorder,
+        stockException: t.stockException,
         ...(ledger ? { ledger } : {}),
       });
       if (drift) drifts.push(drift);

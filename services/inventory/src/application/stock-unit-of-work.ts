@@ -558,7 +558,9 @@ export class StockUnitOfWork {
         const expected = s.original?.version ?? -1;
         const version = expected + events.length;
         appends.push({ streamId: ledgerStreamId(sku, st.warehouseId), expectedRevision: revision(expected), events });
-        const row: StockRow = { sku, warehouseId: st.warehouseId, onHand: st.onHand, reserved: st.reserved, version };
+        // Stock exception: short after a shipment after a release, until on_hand covers reserved again.
+        const stockException = st.reserved > st.onHand && (s.original?.stockException === true || s.events.some(({ event }) => event.type === 'StockWentNegative'));
+        const row: StockRow = { sku, warehouseId: st.warehouseId, onHand: st.onHand, reserved: st.reserved, version, stockException };
         const allowBackorder = skuRow?.allowBackorder ?? false;
         if (s.original) writes.stockUpdates.push({ row, expectedVersion: expected, allowBackorder });
         else writes.stockInserts.push({ row, allowBackorder });

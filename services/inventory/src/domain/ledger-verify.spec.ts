@@ -37,6 +37,11 @@ describe('ledger verify', () => {
     ]);
   });
 
+  it('accepts reserved above on_hand while the ledger holds a stock exception (shipped after release), not otherwise', () => {
+    expect(checkLedger({ sku: 'TEA', warehouseId: 'WH-SH', row: { onHand: 0, reserved: 3 }, openReservationsSum: 3, allowBackorder: false, stockException: true })).toBeUndefined();
+    expect(checkLedger({ sku: 'TEA', warehouseId: 'WH-SH', row: { onHand: 0, reserved: 3 }, openReservationsSum: 3, allowBackorder: false })?.problems).toEqual(['reserved 3 exceeds on_hand 0 (oversold)']);
+  });
+
   it('accepts reserved above on_hand for a backorder SKU', () => {
     expect(checkLedger({ sku: 'TEA', warehouseId: 'WH-SH', row: { onHand: 1, reserved: 3 }, openReservationsSum: 3, allowBackorder: true })).toBeUndefined();
   });

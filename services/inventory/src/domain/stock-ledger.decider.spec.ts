@@ -133,6 +133,30 @@ describe('stock ledger: release and commit', () => {
     expect(levelsOf(fold(stockLedgerDecider, [...history, ...released, ...shipped]))).toEqual({ onHand: 5, reserved: 1, available: 4, backordered: 0 });
   });
 
+  it('a shipment after the release that leaves fewer units than others reserved raises StockWentNegative (available below zero)', () => {
+    // 3 on hand: o1 reserved 3, was released (cancelled while packed), o2 then reserved the 3, and o1's parcel ships anyway.
+    const given = [
+      received(3),
+      reserved('o1', 'l1', 3),
+      { type: 'StockLineReleased', ...ref, orderId: 'o1', reservationId: 'r-o1', lineId: 'l1', quantity: 3, reason: 'cancelled' } as StockLedgerEvent,
+      reserved('o2', 'l1', 3),
+    ];
+    const ship: StockLedgerCommand = { type: 'ShipReleasedLines', ...ref, orderId: 'o1', reservationId: 'r-o1', lines: [{ lineId: 'l1', quantity: 3 }] };
+    spec.given(given).when(ship).then([
+      { type: 'StockShippedAfterRelease', ...ref, orderId: 'o1', reservationId: 'r-o1', lineId: 'l1', quantity: 3 },
+      { type: 'StockWentNegative', ...ref, orderId: 'o1', onHand: 0, reserved: 3, available: -3 },
+    ]);
+    const after = fold(stockLedgerDecider, [...given, ...stockLedgerDecider.decide(ship, fold(stockLedgerDecider, given))]);
+    expect(levelsOf(after)).toEqual({ onHand: 0, reserved: 3, available: 0, backordered: 3 });
+    expect(reservedDrift(after)).toBe(0);
+  });
+
+  it('a shipment after the release that stays covered raises no stock exception', () => {
+    spec.given([received(5), reserved('o2', 'l1', 2)]).when({ type: 'ShipReleasedLines', ...ref, orderId: 'o1', reservationId: 'r-o1', lines: [{ lineId: 'l1', quantity: 3 }] }).then([
+      { type: 'StockShippedAfterRelease', ...ref, orderId: 'o1', reservationId: 'r-o1', lineId: 'l1', quantity: 3 },
+    ]);
+  });
+
   it('releasing an order with nothing open changes nothing', () => {
     spec.given(history).when({ type: 'ReleaseOrder', ...ref, orderId: 'o9', reason: 'cancelled' }).then([]);
   });

@@ -84,6 +84,11 @@ export type StockLedgerEvent =
   | ({ type: 'StockLineCommitted'; orderId: string; reservationId: string; lineId: string; quantity: number } & LedgerEventBase)
   /** Units shipped although their reservation had been released (cancel/refund while packed): on_hand drops, available may go negative. */
   | ({ type: 'StockShippedAfterRelease'; orderId: string; reservationId: string; lineId: string; quantity: number } & LedgerEventBase)
+  /**
+   * Stock exception: a shipment after a release left fewer units on hand than are reserved for other
+   * orders. `available` is on_hand - reserved (negative, safety stock not counted).
+   */
+  | ({ type: 'StockWentNegative'; orderId: string; onHand: number; reserved: number; available: number } & LedgerEventBase)
   | ({ type: 'ReservedRecounted'; previous: number; corrected: number } & LedgerEventBase);
 
 export type StockLedgerEventType = StockLedgerEvent['type'];
@@ -95,6 +100,7 @@ export const STOCK_LEDGER_EVENT_TYPES: readonly StockLedgerEventType[] = [
   'StockLineReleased',
   'StockLineCommitted',
   'StockShippedAfterRelease',
+  'StockWentNegative',
   'ReservedRecounted',
 ];
 
@@ -252,8 +258,8 @@ function decide(command: StockLedgerCommand, state: StockLedgerState): StockLedg
         lineId: r.lineId,
         quantity: r.quantity,
       }));
-    case 'ShipReleasedLines':
-      return command.lines
+    case 'ShipReleasedLines': {
+      const shipped: StockLedgerEvent[] = command.lines
         .filter((l) => l.quantity > 0)
         .map((l) => ({
           type: 'StockShippedAfterRelease' as const,
@@ -263,6 +269,13 @@ function decide(command: StockLedgerCommand, state: StockLedgerState): StockLedg
           lineId: l.lineId,
           quantity: l.quantity,
         }));
+      const left = onHand - shipped.reduce((n, e) => n + (e.type === 'StockShippedAfterRelease' ? e.quantity : 0), 0);
+      // The units left physically: record it, and raise a stock exception when others' reservations are no longer covered.
+      if (shipped.length > 0 && left - reserved < 0) {
+        shipped.push({ type: 'StockWentNegative', ...base(command), orderId: command.orderId, onHand: left, reserved, available: left - reserved });
+      }
+      return shipped;
+    }
     case 'RecountReserved': {
       const corrected = openReservedSum(state);
       if (state.status === 'empty' || corrected === state.reserved) return [];
@@ -314,6 +327,8 @@ function evolve(state: StockLedgerState, event: StockLedgerEvent): StockLedgerSt
       };
     case 'StockShippedAfterRelease':
       return { ...s, onHand: s.onHand - event.quantity };
+    case 'StockWentNegative':
+      return s;
     case 'ReservedRecounted':
       return { ...s, reserved: event.corrected };
     default:

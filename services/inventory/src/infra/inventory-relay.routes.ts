@@ -66,6 +66,12 @@ export function inventoryRelayRoute(e: RecordedEvent): RelayRoute | null {
       const d = e.data as InventoryEventDataMap['LowStockAlerted'];
       return route('LowStockAlerted', d.sku, d);
     }
+    case 'StockWentNegative': {
+      const d = e.data as LedgerData<'StockWentNegative'>;
+      return route('StockWentNegative', d.orderId, {
+        orderId: d.orderId, sku: d.sku, warehouseId: d.warehouseId, onHand: d.onHand, reserved: d.reserved, available: d.available, at: d.at,
+      });
+    }
     default:
       return null;
   }
@@ -89,4 +95,5 @@ export const PUBLISHED_STORED_TYPES = [
   'StockLevelChanged',
   'AvailableToPromiseChanged',
   'LowStockAlerted',
+  'StockWentNegative',
 ];

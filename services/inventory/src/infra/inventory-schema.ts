@@ -102,6 +102,17 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       ALTER TABLE inventory.http_idempotency ADD COLUMN IF NOT EXISTS request_hash text;
     `,
   },
+  {
+    version: 3,
+    name: 'stock exception: a shipment after a release may leave reserved above on_hand (available negative)',
+    sql: `
+      -- Set while a ledger is short because units of a released reservation shipped anyway
+      -- (StockWentNegative); cleared once on_hand covers reserved again. Reservations still cannot oversell.
+      ALTER TABLE inventory.stock ADD COLUMN stock_exception boolean NOT NULL DEFAULT false;
+      ALTER TABLE inventory.stock DROP CONSTRAINT stock_no_oversell;
+      ALTER TABLE inventory.stock ADD CONSTRAINT stock_no_oversell CHECK (allow_backorder OR stock_exception OR reserved <= on_hand);
+    `,
+  },
 ];
 
 /** Creates or upgrades the inventory schema; safe from several processes at once. */

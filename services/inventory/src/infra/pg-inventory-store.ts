@@ -32,6 +32,8 @@ export interface StockRow {
   reserved: number;
   version: number;
   updatedAt?: string;
+  /** Short after a shipment after a release (StockWentNegative): reserved may exceed on_hand until covered. */
+  stockException?: boolean;
 }
 
 export interface ReservationRow {
@@ -98,7 +100,7 @@ function toSku(r: any): SkuRow {
 }
 
 function toStock(r: any): StockRow {
-  return { sku: r.sku, warehouseId: r.warehouse_id, onHand: r.on_hand, reserved: r.reserved, version: Number(r.version), updatedAt: iso(r.updated_at) ?? undefined };
+  return { sku: r.sku, warehouseId: r.warehouse_id, onHand: r.on_hand, reserved: r.reserved, version: Number(r.version), updatedAt: iso(r.updated_at) ?? undefined, stockException: r.stock_exception === true };
 }
 
 function toReservation(r: any): ReservationRow {
@@ -196,10 +198,10 @@ export class PgInventoryStore {
 
   /** Every ledger with its reserved counter and the sum of its open lines (for verify). */
   async ledgerTotals(filter: { sku?: string; warehouseId?: string }): Promise<
-    { sku: string; warehouseId: string; onHand: number; reserved: number; version: number; openSum: number; allowBackorder: boolean }[]
+    { sku: string; warehouseId: string; onHand: number; reserved: number; version: number; openSum: number; allowBackorder: boolean; stockException: boolean }[]
   > {
     const r = await this.pool.query(
-      `SELECT s.sku, s.warehouse_id, s.on_hand, s.reserved, s.version, s.allow_backorder, COALESCE(l.open_sum, 0)::int AS open_sum
+      `SELECT s.sku, s.warehouse_id, s.on_hand, s.reserved, s.version, s.allow_backorder, s.stock_exception, COALESCE(l.open_sum, 0)::int AS open_sum
          FROM inventory.stock s
          LEFT JOIN (SELECT sku, warehouse_id, sum(quantity) AS open_sum FROM inventory.reservation_line GROUP BY sku, warehouse_id) l
            ON l.sku = s.sku AND l.warehouse_id = s.warehouse_id
@@ -215,6 +217,7 @@ export class PgInventoryStore {
       version: Number(x.version),
       openSum: x.open_sum,
       allowBackorder: x.allow_backorder,
+      stockException: x.stock_exception === true,
     }));
   }
 
@@ -322,9 +325,10 @@ export class PgInventoryStore {
     if (w.stockUpdates.length > 0) {
       const u = w.stockUpdates;
       const r = await client.query(
-        `UPDATE inventory.stock s SET on_hand = v.on_hand, reserved = v.reserved, version = v.version, allow_backorder = v.backorder, updated_at = now()
-           FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[], $7::bool[])
-             AS v(sku, warehouse_id, on_hand, reserved, version, expected, backorder)
+        `UPDATE inventory.stock s SET on_hand = v.on_hand, reserved = v.reserved, version = v.version, allow_backorder = v.backorder,
+                stock_exception = v.exception, updated_at = now()
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[], $7::bool[], $8::bool[])
+             AS v(sku, warehouse_id, on_hand, reserved, version, expected, backorder, exception)
           WHERE s.sku = v.sku AND s.warehouse_id = v.warehouse_id AND s.version = v.expected`,
         [
           u.map((x) => x.row.sku),
@@ -334,6 +338,7 @@ export class PgInventoryStore {
           u.map((x) => x.row.version),
           u.map((x) => x.expectedVersion),
           u.map((x) => x.allowBackorder),
+          u.map((x) => x.row.stockException === true),
         ],
       );
       if (r.rowCount !== u.length) throw new StaleSnapshot('a stock row');
@@ -341,9 +346,17 @@ export class PgInventoryStore {
     if (w.stockInserts.length > 0) {
       const i = w.stockInserts;
       await client.query(
-        `INSERT INTO inventory.stock (sku, warehouse_id, on_hand, reserved, version, allow_backorder)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bool[])`,
-        [i.map((x) => x.row.sku), i.map((x) => x.row.warehouseId), i.map((x) => x.row.onHand), i.map((x) => x.row.reserved), i.map((x) => x.row.version), i.map((x) => x.allowBackorder)],
+        `INSERT INTO inventory.stock (sku, warehouse_id, on_hand, reserved, version, allow_backorder, stock_exception)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bool[], $7::bool[])`,
+        [
+          i.map((x) => x.row.sku),
+          i.map((x) => x.row.warehouseId),
+          i.map((x) => x.row.onHand),
+          i.map((x) => x.row.reserved),
+          i.map((x) => x.row.version),
+          i.map((x) => x.allowBackorder),
+          i.map((x) => x.row.stockException === true),
+        ],
       );
     }
     if (w.skuUpdates.length > 0) {

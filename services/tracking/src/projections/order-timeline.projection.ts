@@ -250,6 +250,18 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
     }
     case 'StockCommitted':
       return { what: { zh: '库存已出库扣减', en: 'Stock committed (left the warehouse)' } };
+    case 'StockLinesReleased': {
+      const a = allocations(e.data.released);
+      return { what: { zh: `部分预占库存已释放：${a.zh}`, en: `Part of the reserved stock released: ${a.en}` }, why: reason(e.data.reason) };
+    }
+    case 'StockWentNegative':
+      return {
+        what: {
+          zh: `库存异常：${e.data.sku} 在 ${e.data.warehouseId} 的可用库存为 ${e.data.available}（已释放后仍发货）`,
+          en: `Stock exception: ${e.data.sku} in ${e.data.warehouseId} went to ${e.data.available} available (shipped after release)`,
+        },
+        why: { zh: `在库 ${e.data.onHand}，已预占 ${e.data.reserved}`, en: `on hand ${e.data.onHand}, reserved ${e.data.reserved}` },
+      };
     case 'StockReceived':
     case 'StockAdjusted':
     case 'StockLevelChanged':

@@ -315,6 +315,18 @@ describe('events of other contexts -> timeline only', () => {
     StockShortage: { data: { orderId: 'o-1', missing: [{ sku: 'A', requested: 3, available: 1 }] }, zh: '仓库库存不足，无法预占', en: 'Inventory could not reserve: shortage', whyZh: 'A 需要 3，可用 1' },
     StockReleased: { data: { orderId: 'o-1', reservationId: 'r-1', reason: 'cancelled' }, zh: '预占库存已释放', en: 'Reserved stock released', whyZh: '订单取消' },
     StockCommitted: { data: { orderId: 'o-1', reservationId: 'r-1' }, zh: '库存已出库扣减', en: 'Stock committed (left the warehouse)' },
+    StockLinesReleased: {
+      data: { orderId: 'o-1', reservationId: 'r-1', released: [{ lineId: 'l1', sku: 'A', warehouseId: 'hz-1', quantity: 1 }], reason: '订单变更' },
+      zh: '部分预占库存已释放：A×1@hz-1',
+      en: 'Part of the reserved stock released: A×1@hz-1',
+      whyZh: '订单变更',
+    },
+    StockWentNegative: {
+      data: { orderId: 'o-1', sku: 'A', warehouseId: 'hz-1', onHand: 0, reserved: 3, available: -3, at: T0 },
+      zh: '库存异常：A 在 hz-1 的可用库存为 -3（已释放后仍发货）',
+      en: 'Stock exception: A in hz-1 went to -3 available (shipped after release)',
+      whyZh: '在库 0，已预占 3',
+    },
     ApprovalRequested: { data: { approvalId: 'ap-1', orderId: 'o-1', chain: 'custom', steps: ['sales', 'designer'] }, zh: '发起审批（custom）：sales → designer', en: 'Approval started (custom): sales -> designer' },
     ApprovalStepApproved: { data: { approvalId: 'ap-1', orderId: 'o-1', step: 'designer', role: 'designer', by: '陈设计', comment: '图纸可行' }, zh: '设计 陈设计 审批通过（designer）', en: 'Designer 陈设计 approved (designer)', whyZh: '图纸可行' },
     ApprovalGranted: { data: { approvalId: 'ap-1', orderId: 'o-1', chain: 'custom' }, zh: '全部审批通过（custom）', en: 'Every approval step passed (custom)' },

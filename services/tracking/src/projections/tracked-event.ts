@@ -27,7 +27,8 @@ export type SourceContext = 'orders' | 'inventory' | 'approval' | 'fulfillment' 
 // Records (not arrays) so the compiler says so when a contract gains an event type we do not list.
 const INVENTORY_TYPES: Record<keyof InventoryEventDataMap, true> = {
   StockReserved: true, StockShortage: true, StockReleased: true, StockCommitted: true, StockReceived: true,
-  StockAdjusted: true, StockLevelChanged: true, AvailableToPromiseChanged: true, LowStockAlerted: true,
+  StockAdjusted: true, StockLevelChanged: true, AvailableToPromiseChanged: true, LowStockAlerted: true, StockWentNegative: true,
+  StockLinesReleased: true,
 };
 const APPROVAL_TYPES: Record<keyof ApprovalEventDataMap, true> = {
   ApprovalRequested: true, ApprovalStepApproved: true, ApprovalGranted: true, ApprovalRejected: true, ApprovalWithdrawn: true,

@@ -12,6 +12,8 @@ import { NotificationIntake } from '../src/application/notification-intake';
 import { DingtalkRobotAdapter } from '../src/infra/channels/dingtalk-robot.adapter';
 import { loadNotificationConfig } from '../src/infra/notification-config';
 import { migrateNotification } from '../src/infra/notification-store';
+import { notificationRetentionRules } from '../src/infra/notification-runtime';
+import { inboxDdl, pruneTable } from '@flowline/messaging';
 import type { FakeHttpServer } from './fakes/fake-http';
 import { dingtalkFake } from './fakes/robots.fake-server';
 
@@ -93,5 +95,16 @@ describe('delivery core (PostgreSQL)', () => {
     expect(robot.accepted()).toHaveLength(20);
     const waiting = await pool.query(`SELECT min(next_attempt_at) > now() + interval '30 seconds' AS later FROM notification.notification WHERE order_id = $1 AND status = 'queued'`, [orderId]);
     expect(waiting.rows[0].later).toBe(true);
+  });
+  it("the consumer inbox is pruned by age with libs/messaging's retention job rules (INBOX_RETENTION_DAYS)", async () => {
+    await pool.query(inboxDdl());
+    await pool.query(`INSERT INTO messaging_inbox (consumer_group, event_id, event_type, topic, partition, "offset", processed_at)
+      SELECT 'notification', 'old-' || g, 'OrderPaid', 'orders.events.v1', 0, g, now() - interval '31 days' FROM generate_series(1, 3) g
+      UNION ALL SELECT 'notification', 'young-' || g, 'OrderPaid', 'orders.events.v1', 0, 10 + g, now() - interval '29 days' FROM generate_series(1, 2) g`);
+    const rules = notificationRetentionRules({});
+    expect(rules).toEqual([{ table: 'messaging_inbox', column: 'processed_at', days: 30 }]);
+    for (const rule of rules) expect(await pruneTable(pool, rule)).toBe(3);
+    expect((await pool.query<{ event_id: string }>('SELECT event_id FROM messaging_inbox ORDER BY event_id')).rows.map((r) => r.event_id)).toEqual(['young-1', 'young-2']);
+    expect(notificationRetentionRules({ INBOX_RETENTION_DAYS: '7' })[0].days).toBe(7);
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle } from '@flowline/messaging';
+import { createKafka, DEFAULT_INBOX_TABLE, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, retentionFromEnv, runConsumer, startRetentionJob, type ConsumerHandle, type RetentionRule } from '@flowline/messaging';
 import { PlatformConfig } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -19,6 +19,11 @@ import { migrateNotification, NotificationStore } from './notification-store';
 import { notificationMetrics } from './notification.metrics';
 
 /** Topics whose events may trigger a notification. */
+/** What the shared retention job (libs/messaging) prunes here by age: the consumer inbox (INBOX_RETENTION_DAYS, default 30). */
+export function notificationRetentionRules(env: NodeJS.ProcessEnv = process.env): RetentionRule[] {
+  return [{ table: DEFAULT_INBOX_TABLE, column: 'processed_at', days: retentionFromEnv(env).inboxDays }];
+}
+
 export const CONSUMED_TOPICS = [Topics.orderEvents, Topics.approvalEvents, Topics.fulfillmentEvents, Topics.inventoryEvents, Topics.trackingEvents];
 
 /**
@@ -43,6 +48,7 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
   private consumer?: ConsumerHandle;
   private publisher?: EventPublisher;
   private relay?: EventRelay;
+  private retention?: { stop(): Promise<void> };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -158,10 +164,12 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
       }
     }
     this.dispatcher.start(s.dispatchIntervalMs);
+    this.retention = startRetentionJob(this.pool, notificationRetentionRules(), retentionFromEnv().intervalMs, messagingLoggerOf(this.log));
     this.log.log(`notification running: consumer ${s.consume ? s.consumerGroup : 'off'}, relay ${s.relay ? 'on' : 'off'}, clock ${s.clock}, dispatch every ${s.dispatchIntervalMs} ms`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.retention?.stop().catch(() => undefined);
     await this.dispatcher?.stop().catch((e: unknown) => this.log.warn(`dispatcher stop: ${(e as Error).message}`));
     await this.consumer?.stop().catch((e: unknown) => this.log.warn(`consumer stop: ${(e as Error).message}`));
     await this.relay?.stop().catch((e: unknown) => this.log.warn(`relay stop: ${(e as Error).message}`));

@@ -48,7 +48,7 @@ export class ApprovalCommands {
       const replay = await this.replay(key, hash, clientKey);
       if (replay) return replay;
     }
-    const now = new Date().toISOString();
+    const now = await this.runtime.clock.now();
     const correlationId = opts.correlationId ?? this.runtime.newId();
     try {
       return await this.runtime.transaction(async (client) => {
@@ -89,7 +89,7 @@ export class ApprovalCommands {
     if (!order) throw new DomainError('CHANGE_ORDER_UNKNOWN', `order ${input.orderId} is not known to approval (yet)`, { orderId: input.orderId }, 'not_found');
     const diff = computeChange(order, input);
     const freezeOverride = freezeCheck(order, actor, input.override);
-    const now = new Date().toISOString();
+    const now = await this.runtime.clock.now();
     const approvalId = this.runtime.newId();
     const command = requestCommand(this.runtime.chains.current(), {
       approvalId,

@@ -13,6 +13,7 @@ import { timerKey } from '../application/approval.ports';
 import { ApprovalQueries } from '../application/approval.queries';
 import { requestCommand } from '../application/approval.requests';
 import { ApprovalService, type CommandMeta } from '../application/approval.service';
+import { ApprovalClock } from './approval-clock';
 import { OrderSnapshots } from '../application/order-snapshots';
 import type { ApprovalCommand } from '../domain/approval.decider';
 import { migrateApprovalSchema } from './approval-schema';
@@ -46,6 +47,7 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   private watcher?: ConsumerHandle;
   snapshots!: OrderSnapshots;
   private worker?: Runner;
+  clock!: ApprovalClock;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -58,6 +60,7 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
 
   async onModuleInit(): Promise<void> {
     this.pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    this.clock = new ApprovalClock(this.pool, this.settings.drivenClock);
     this.chains = new ChainSetFile(this.settings.chainsPath, {
       onReload: (s) => this.log.log(`approval chains reloaded: version ${s.version} (${s.hash.slice(0, 12)})`),
       onInvalid: (e) => this.log.error(`approval chains edit refused, previous version stays: ${e.message}`),
@@ -138,7 +141,7 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   private async onCommand(envelope: EventEnvelope, client: SqlClient): Promise<void> {
     const message = toApprovalCommand(envelope);
     if (!message) return;
-    const meta: CommandMeta = { correlationId: envelope.correlationId, causationId: envelope.eventId, actor: envelope.actor ?? SYSTEM_ACTOR, now: new Date().toISOString() };
+    const meta: CommandMeta = { correlationId: envelope.correlationId, causationId: envelope.eventId, actor: envelope.actor ?? SYSTEM_ACTOR, now: await this.clock.now() };
     if (message.type === 'RequestApproval') {
       const d = message.data;
       // A second RequestApproval for the same order and chain while one is open (a re-sent command) starts nothing.
@@ -160,7 +163,7 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
 
   /** Order and fulfillment events update the order snapshot; inventory's answer for a change's reservation decides the change. */
   private async onWatched(envelope: EventEnvelope, client: SqlClient): Promise<void> {
-    const now = new Date().toISOString();
+    const now = await this.clock.now();
     const meta: CommandMeta = { correlationId: envelope.correlationId, causationId: envelope.eventId, actor: SYSTEM_ACTOR, now };
     if (envelope.type === 'StockReserved' || envelope.type === 'StockShortage') {
       const d = envelope.data as { orderId: string; allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[]; missing?: { sku: string; requested: number; available: number }[] };
@@ -186,7 +189,7 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
 
   /** A due timer: Remind / Escalate / Expire the step, and record which instance ran it. */
   private async fireTimer(p: TimerPayload): Promise<void> {
-    const now = new Date().toISOString();
+    const now = await this.clock.now();
     const command: ApprovalCommand =
       p.action === 'remind'
         ? { type: 'Remind', data: { step: p.step, attempt: p.attempt, now } }

@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS approval_timer_runs (
 );
 CREATE INDEX IF NOT EXISTS approval_timer_runs_key ON approval_timer_runs (job_key);
 
+-- The driven clock's offset (APPROVAL_DRIVEN_CLOCK=on, tests and demos only): now = real time + offset_ms.
+CREATE TABLE IF NOT EXISTS approval_clock (
+  id            integer PRIMARY KEY CHECK (id = 1),
+  offset_ms     bigint NOT NULL DEFAULT 0
+);
+
 -- Idempotency-Key of REST and gRPC commands: the reply of the first request, replayed.
 CREATE TABLE IF NOT EXISTS approval_idempotency (
   key           text PRIMARY KEY,

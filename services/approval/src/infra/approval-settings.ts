@@ -10,6 +10,8 @@ export interface ApprovalSettings {
   timerPollMs: number;
   timerConcurrency: number;
   instanceId: string;
+  /** Driven clock (tests, demos): time moves only when told (POST /api/test/clock/advance). Refused in production. */
+  drivenClock: boolean;
 }
 
 function ms(value: string | undefined, fallback: number): number {
@@ -28,5 +30,12 @@ export function approvalSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): A
     timerPollMs: ms(env.APPROVAL_TIMER_POLL, 1000),
     timerConcurrency: Number(env.APPROVAL_TIMER_CONCURRENCY || 2),
     instanceId: env.APPROVAL_INSTANCE_ID || `${hostname()}-${process.pid}`,
+    drivenClock: drivenClock(env),
   };
+}
+
+function drivenClock(env: NodeJS.ProcessEnv): boolean {
+  if (env.APPROVAL_DRIVEN_CLOCK !== 'on') return false;
+  if (env.NODE_ENV === 'production') throw new Error('APPROVAL_DRIVEN_CLOCK=on is for tests and demos: refused with NODE_ENV=production');
+  return true;
 }

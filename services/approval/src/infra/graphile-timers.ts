@@ -24,12 +24,18 @@ export class GraphileTimers implements TimerScheduler {
     for (const j of jobs) {
       const payload: TimerPayload = { approvalId: j.approvalId, step: j.step, attempt: j.attempt, action: j.action, runAt: j.runAt };
       // job_key_mode 'preserve_run_at': a re-scheduled key (a retried transaction) keeps one job.
-      await client.query(`SELECT graphile_worker.add_job($1, $2::json, run_at => $3::timestamptz, job_key => $4, job_key_mode => 'preserve_run_at', max_attempts => 10)`, [
+      // run_at is real time: the step's time less the driven clock's offset (none in production, see approval-clock.ts).
+      await client.query(
+        `SELECT graphile_worker.add_job($1, $2::json,
+           run_at => $3::timestamptz - (SELECT coalesce(max(offset_ms), 0) FROM approval_clock) * interval '1 millisecond',
+           job_key => $4, job_key_mode => 'preserve_run_at', max_attempts => 10)`,
+        [
         TIMER_TASK,
         JSON.stringify(payload),
         j.runAt,
         timerKey(j),
-      ]);
+        ],
+      );
     }
   }
 

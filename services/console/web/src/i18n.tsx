@@ -215,14 +215,21 @@ const REASONS: Record<string, Entry> = {
   IMPORT_COLUMNS_MISSING: { zh: '文件缺少必要的列', en: 'The file lacks required columns' },
   IMPORT_FILE_EMPTY: { zh: '文件为空', en: 'The file is empty' },
   IMPORT_FILE_UNREADABLE: { zh: '无法读取文件', en: 'The file cannot be read' },
-  STOCK_SHORTAGE: { zh: '库存不足', en: 'Not enough stock' },
+  STOCK_SHORTAGE: { zh: '库存不足，无法锁定全部商品', en: 'Inventory could not reserve every line' },
   IDEMPOTENCY_KEY_REUSED: { zh: '重复提交的请求内容不一致', en: 'The same request key was used with another body' },
   VALIDATION_FAILED: { zh: '输入有误：{fields}', en: 'Invalid input: {fields}' },
   validation_failed: { zh: '输入有误：{fields}', en: 'Invalid input: {fields}' },
   SERVICE_UNAVAILABLE: { zh: '服务暂不可用，请稍后重试', en: 'The service is unavailable; retry shortly' },
-  // Reasons carried by tracking events (exception codes).
-  stock_shortage: { zh: '库存不足，无法锁定全部商品', en: 'Inventory could not reserve every line' },
-  address: { zh: '地址异常', en: 'Address problem' },
+  PAYMENT_AMOUNT_MISMATCH: { zh: '付款金额与应付金额不一致', en: 'The payment differs from the amount due' },
+  PAYMENT_CURRENCY_MISMATCH: { zh: '付款币种与订单不一致', en: 'The payment currency differs from the order' },
+  REFUND_AMOUNT_INVALID: { zh: '退款金额无效', en: 'The refund amount is invalid' },
+  REFUND_AMOUNT_MISMATCH: { zh: '退款金额与申请不一致', en: 'The refund differs from the amount requested' },
+  REFUND_NOT_REQUESTED: { zh: '没有待确认的退款申请', en: 'No refund was requested' },
+  // Exception codes the order carries (order-intake FlagException; tracking shows them on the board).
+  AUDIT_BLOCKED: { zh: '审单规则拦截', en: 'Blocked by the audit rules' },
+  CARRIER_EXCEPTION: { zh: '物流异常', en: 'Carrier problem' },
+  RESERVATION_TIMEOUT: { zh: '锁库存超时', en: 'Stock reservation timed out' },
+  SHIPPED_AFTER_CANCEL: { zh: '取消后仍已发货', en: 'Shipped after the cancellation' },
 };
 
 export interface Problem {

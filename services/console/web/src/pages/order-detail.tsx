@@ -21,7 +21,7 @@ const ACTIONS: { command: Command; label: UiKey; ability: Ability; path: string;
 /** One order: lines, totals, masked PII, timeline (as of a moment), shipments, actions. */
 export function OrderDetailPage() {
   const { orderId = '' } = useParams();
-  const { t, pick, money, time, lang } = useI18n();
+  const { t, pick, money, time, lang, reason } = useI18n();
   const session = useSession();
   const qc = useQueryClient();
   const notify = useNotifyProblem();
@@ -130,7 +130,7 @@ export function OrderDetailPage() {
                 { key: 'p', label: t('phone'), children: <span data-testid="phone-masked">{o.customer.phoneMasked ?? o.shippingAddress.phoneMasked ?? '—'}</span> },
                 { key: 'a', label: t('address'), children: `${o.shippingAddress.province}${o.shippingAddress.city}${o.shippingAddress.district} ${o.shippingAddress.streetMasked ?? ''} ${o.shippingAddress.recipientMasked ?? ''}` },
                 { key: 'h', label: t('onHold'), children: o.hold ? `${o.hold.reason} (${time(o.hold.since)})` : '—' },
-                { key: 'e', label: t('exception'), children: o.exception ? `${o.exception.code}: ${o.exception.reason}` : '—' },
+                { key: 'e', label: t('exception'), children: o.exception ? `${reason({ code: o.exception.code, message: o.exception.reason, ...(o.exception.details ? { params: o.exception.details } : {}) })} (${o.exception.code})` : '—' },
               ]} />
           </Card>
         </Col>

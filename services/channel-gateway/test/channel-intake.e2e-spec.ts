@@ -342,6 +342,21 @@ function douyinOrder(id: string, status: number, modified: string) {
   };
 }
 
+describe('group-buy (拼团)', () => {
+  it('a PDD export row 待成团 is not placed (waiting); the re-export once the group formed places and pays it', async () => {
+    const header = '商品,订单号,订单状态,商品总价（元）,店铺优惠折扣(元),平台优惠折扣(元),邮费(元),用户实付金额(元),商家实收金额(元),商品数量(件),商家编码-SKU维度,收货人,手机,省,市,区,街道,详细地址,订单成交时间,支付时间,售后状态,快递单号,快递公司,商家备注,店铺名称';
+    const row = (status: string) => `明前龙井 250g,GB-001,${status},128.00,0.00,0.00,0.00,128.00,128.00,1,TEA-LJ-250,韩梅梅,13511112222,浙江省,杭州市,西湖区,,文三路1号,2025-12-01 08:00:00,2025-12-01 08:00:05,无售后或售后取消,,,,拼多多茗香店`;
+    const forming = await upload('pinduoduo', 'group-forming.csv', Buffer.from(`${header}\n${row('待成团')}\n`, 'utf8'));
+    expect(forming.json, JSON.stringify(forming.json)).toMatchObject({ ordersSeen: 1, imported: 0, waiting: 1, rejected: [], autoIngestRate: 1 });
+    expect((await orderOf('pinduoduo', 'GB-001').catch(() => null))?.orderId).toBeUndefined();
+    const formed = await upload('pinduoduo', 'group-formed.csv', Buffer.from(`${header}\n${row('待发货')}\n`, 'utf8'));
+    expect(formed.json, JSON.stringify(formed.json)).toMatchObject({ ordersSeen: 1, imported: 1, waiting: 0 });
+    const order = (await intake('GET', `/api/orders/${(await orderOf('pinduoduo', 'GB-001')).orderId}`)).json;
+    expect(order.totals.grandTotal).toBe(12800);
+    await eventually('paid and reserved', async () => (['paid', 'stock_reserved', 'ready_to_ship'].includes((await intake('GET', `/api/orders/${order.orderId}`)).json.stage) ? true : undefined));
+  });
+});
+
 describe('API connectors (fake platforms checking signatures and windows) and pushes', () => {
   it('pulls Douyin, Pinduoduo, Taobao and JD in their windows, checkpointed per shop; every request signed as the platform checks it', async () => {
     platforms.douyin.set('6930000000000000001', { modified: ago(90 * 60_000), order: douyinOrder('6930000000000000001', 2, ago(90 * 60_000)) });

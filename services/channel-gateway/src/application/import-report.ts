@@ -40,6 +40,8 @@ export interface ImportReport {
   duplicates: number;
   /** Known orders whose platform status changes were applied through the order flow. */
   updated: number;
+  /** Group-buy (拼团) orders whose group has not formed or failed: not placed (left out of the auto-ingest rate). */
+  waiting: number;
   rejected: RejectedRowsReport[];
   refusedChanges: RefusedChangeReport[];
   /** Orders of this file that entered with no person touching them / orders seen (1 when none seen). */

@@ -49,6 +49,8 @@ export interface ImportDeps {
 
 export type SyncOutcome =
   | { kind: 'imported' | 'duplicate' | 'updated'; orderId: string; refused: RefusedChangeReport[] }
+  /** A group-buy order whose group has not formed (or failed): not placed; the platform's next change brings it back. */
+  | { kind: 'waiting'; platformStatus: string }
   | { kind: 'rejected'; reasons: RejectReason[] };
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -105,6 +107,7 @@ export class ImportService {
       imported: 0,
       duplicates: 0,
       updated: 0,
+      waiting: 0,
       rejected: [],
       refusedChanges: [],
       autoIngestRate: 1,
@@ -122,7 +125,7 @@ export class ImportService {
     for (const d of mapped.drafts) {
       if (dryRun) {
         const rec = await store.findOrder(d.channel, d.channelOrderId);
-        if (!rec) report.imported += 1;
+        if (!rec) report[planSync(d, new Set()).length ? 'imported' : 'waiting'] += 1;
         else if (planSync(d, new Set(rec.appliedSteps)).length) report.updated += 1;
         else report.duplicates += 1;
       } else {
@@ -132,6 +135,8 @@ export class ImportService {
           const quarantineId = await this.quarantine(runId, profile, req.channel, raw, main.table, items?.table, d.channelOrderId);
           report.rejected.push({ quarantineId, channelOrderId: d.channelOrderId, rowNumbers: d.rowNumbers, reasons: out.reasons });
           this.deps.metrics?.rejected(req.channel, out.reasons.map((x) => x.code));
+        } else if (out.kind === 'waiting') {
+          report.waiting += 1;
         } else {
           report[out.kind === 'imported' ? 'imported' : out.kind === 'updated' ? 'updated' : 'duplicates'] += 1;
           report.refusedChanges.push(...out.refused);
@@ -141,7 +146,9 @@ export class ImportService {
     }
     report.rejected.sort((a, b) => (a.rowNumbers[0] ?? 0) - (b.rowNumbers[0] ?? 0));
     const ok = report.imported + report.duplicates + report.updated;
-    report.autoIngestRate = report.ordersSeen === 0 ? 1 : ok / report.ordersSeen;
+    // Orders waiting for their group are neither ingested nor failures: left out of the rate.
+    const counted = report.ordersSeen - report.waiting;
+    report.autoIngestRate = counted === 0 ? 1 : ok / counted;
     report.finishedAt = this.deps.now().toISOString();
     if (!dryRun) await store.finishRun(runId, report);
     return report;
@@ -154,6 +161,7 @@ export class ImportService {
     const rec = await store.findOrder(d.channel, d.channelOrderId);
     const applied = new Set<SyncStep>(rec?.appliedSteps ?? []);
     const actions = planSync(d, applied);
+    if (!rec && actions.length === 0) return { kind: 'waiting', platformStatus: d.platformStatus };
     if (rec && actions.length === 0) {
       if (rec.fingerprint !== fingerprint || rec.lastRunId !== runId) {
         await store.saveOrder({ ...rec, fingerprint, profileId: profile.id, profileVersion: profile.version, touchedByPerson: rec.touchedByPerson || touchedByPerson, lastRunId: runId }, d);

@@ -16,6 +16,8 @@ export interface PullResult {
   imported: number;
   updated: number;
   duplicates: number;
+  /** Group-buy orders whose group has not formed: not placed yet. */
+  waiting: number;
   rejected: number;
   checkpoint: string | null;
 }
@@ -64,7 +66,7 @@ export class PullService {
     const shop = this.shop(platform, shopId);
     const connector = this.connector(platform);
     const { store } = this.deps;
-    const result: PullResult = { platform, shopId, windows: [], orders: 0, imported: 0, updated: 0, duplicates: 0, rejected: 0, checkpoint: null };
+    const result: PullResult = { platform, shopId, windows: [], orders: 0, imported: 0, updated: 0, duplicates: 0, waiting: 0, rejected: 0, checkpoint: null };
     let cp = (await store.checkpoint(platform, shopId)) ?? new Date(this.deps.now().getTime() - this.deps.initialLookbackMs).toISOString();
     const serverNow = await connector.serverTime(shop);
     for (let w = nextWindow(connector.platform, cp, serverNow); w; w = nextWindow(connector.platform, cp, serverNow)) {
@@ -88,7 +90,8 @@ export class PullService {
     if (out.kind === 'rejected') {
       result.rejected += 1;
       await this.quarantineApi(platform, this.shop(platform, d.shopId), d.channelOrderId, d.rawRows[0], out.reasons);
-    } else result[out.kind === 'imported' ? 'imported' : out.kind === 'updated' ? 'updated' : 'duplicates'] += 1;
+    } else if (out.kind === 'waiting') result.waiting += 1;
+    else result[out.kind === 'imported' ? 'imported' : out.kind === 'updated' ? 'updated' : 'duplicates'] += 1;
   }
 
   private async quarantineApi(platform: string, shop: ShopAccount, channelOrderId: string, raw: unknown, reasons: RejectReason[]): Promise<void> {
@@ -128,7 +131,7 @@ export class PullService {
         /* a message without an order: nothing to sync */
       }
     }
-    const result: PullResult = { platform: 'douyin', shopId, windows: [], orders: 0, imported: 0, updated: 0, duplicates: 0, rejected: 0, checkpoint: null };
+    const result: PullResult = { platform: 'douyin', shopId, windows: [], orders: 0, imported: 0, updated: 0, duplicates: 0, waiting: 0, rejected: 0, checkpoint: null };
     for (const id of ids) {
       const page = await this.connector('douyin').order(shop, id);
       for (const d of page.orders) await this.syncOne(d, 'douyin', result);
@@ -146,7 +149,7 @@ export class PullService {
     } catch {
       throw new DomainError('PUSH_BODY_INVALID', 'webhook body is not JSON', { field: 'body' }, 'invalid');
     }
-    const result: PullResult = { platform: 'shopify', shopId, windows: [], orders: 0, imported: 0, updated: 0, duplicates: 0, rejected: 0, checkpoint: null };
+    const result: PullResult = { platform: 'shopify', shopId, windows: [], orders: 0, imported: 0, updated: 0, duplicates: 0, waiting: 0, rejected: 0, checkpoint: null };
     try {
       await this.syncOne(fromShopifyOrder(order, shopId), 'shopify', result);
     } catch (e) {

@@ -36,7 +36,7 @@ function summary(r: ImportReport): string {
     `  file      ${r.file.name} (${r.file.format}, ${r.file.encoding}${r.file.bom ? ' BOM' : ''})${r.itemsFile ? ` + items ${r.itemsFile.name} (${r.itemsFile.encoding})` : ''}`,
     `  profile   ${r.profile.id}@${r.profile.version} -> channel ${r.channel}`,
     `  rows      ${r.rowsRead} read, ${r.summaryRows} summary, ${r.duplicateRows} repeated, ${r.blankRows} blank`,
-    `  orders    ${r.ordersSeen} seen: ${r.imported} ${r.dryRun ? 'new' : 'imported'}, ${r.duplicates} duplicates, ${r.updated} ${r.dryRun ? 'to update' : 'updated'}, ${r.rejected.length} rejected`,
+    `  orders    ${r.ordersSeen} seen: ${r.imported} ${r.dryRun ? 'new' : 'imported'}, ${r.duplicates} duplicates, ${r.updated} ${r.dryRun ? 'to update' : 'updated'}, ${r.waiting} waiting for their group, ${r.rejected.length} rejected`,
     `  auto-ingest rate ${(r.autoIngestRate * 100).toFixed(1)}%`,
   ];
   for (const x of r.rejected) {

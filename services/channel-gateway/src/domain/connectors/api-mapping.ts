@@ -187,6 +187,8 @@ export interface PddApiOrder {
   town: string;
   address: string;
   buyer_memo?: string;
+  /** Group-buy (拼团) orders: 0 拼团中, 1 已成团, 2 团失败. Absent on ordinary orders. */
+  group_status?: number;
   item_list: { goods_name: string; goods_count: number; goods_price: number | string; outer_id: string; sku_id?: number | string }[];
 }
 
@@ -194,7 +196,8 @@ export function fromPddOrder(o: PddApiOrder, shopId: string): ChannelOrderDraft 
   // order_status: 1 待发货, 2 已发货待签收, 3 已签收; refund_status: 1 无售后或售后关闭, 2 售后处理中, 3 退款中, 4 退款成功.
   const shippedOrDone: PlatformState = o.order_status === 3 ? 'completed' : o.order_status === 2 ? 'shipped' : 'paid';
   const refunded = o.refund_status === 4;
-  const state: PlatformState = refunded && o.order_status === 1 ? 'closed' : shippedOrDone;
+  const group: PlatformState | null = o.group_status === 0 ? 'group_forming' : o.group_status === 2 ? 'group_failed' : null;
+  const state: PlatformState = group ?? (refunded && o.order_status === 1 ? 'closed' : shippedOrDone);
   const afterSales: AfterSalesState = refunded ? 'refunded' : o.refund_status === 2 || o.refund_status === 3 ? 'refund_requested' : 'none';
   return build({
     channel: 'pinduoduo',

@@ -11,7 +11,8 @@ import type { Channel } from '@flowline/contracts';
 export type ColumnRef = string | string[];
 
 /** What a platform's order status means for the order flow. */
-export const PLATFORM_STATES = ['unpaid', 'paid', 'shipped', 'completed', 'closed'] as const;
+/** `group_forming` / `group_failed`: a group-buy (拼团) order whose group has not formed / failed: it does not enter the flow. */
+export const PLATFORM_STATES = ['unpaid', 'paid', 'shipped', 'completed', 'closed', 'group_forming', 'group_failed'] as const;
 export type PlatformState = (typeof PLATFORM_STATES)[number];
 
 /** What a platform's after-sales (售后) status means. */

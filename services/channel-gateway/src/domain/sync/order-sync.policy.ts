@@ -23,6 +23,8 @@ export type SyncAction =
  * Steps already applied are not repeated; a step the flow has gone past is never undone.
  */
 export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep>): SyncAction[] {
+  // Group-buy (拼团): the order enters the flow only once its group has formed; a failed group never does.
+  if (draft.state === 'group_forming' || draft.state === 'group_failed') return [];
   const wanted: SyncAction[] = [{ step: 'placed' }];
   // A payment already recorded in the flow counts too (e.g. a profile fix re-maps a wrongly paid order): money in means refund, not cancel.
   const paidOnPlatform = draft.paidAt !== null || draft.state === 'paid' || draft.state === 'shipped' || draft.state === 'completed' || applied.has('paid');

@@ -358,6 +358,17 @@ describe('fulfillment across services, seen in tracking', () => {
     expect((await inventory('GET', '/api/stock/verify')).json).toMatchObject({ consistent: true, drifts: [] });
     // Received once: the receipt is keyed by the RMA, a second look finds the same stock.
     expect(await onHand()).toBe(98);
+    // order-intake records the refund of the two returned units (12800 each, whatever their condition);
+    // finance confirms it and the order keeps its stage with the refunded total.
+    const refund = await eventually('the return refund on the order', async () => {
+      const r = await intake('GET', `/api/orders/${orderId}`);
+      return r.json.refund?.pending ? (r.json.refund as Json) : undefined;
+    });
+    expect(refund.pending).toMatchObject({ amount: 25600, reason: `return ${rma.json.rmaId} received (TEA-RET-01 x2)` });
+    const confirmed = await intake('POST', `/api/orders/${orderId}/refunds/confirm`, { amount: 25600 });
+    expect(confirmed.status, JSON.stringify(confirmed.json)).toBe(200);
+    const after = await intake('GET', `/api/orders/${orderId}`);
+    expect(after.json).toMatchObject({ stage: 'delivered', refund: { pending: null, refundedTotal: 25600 } });
   }, 120_000);
 
   it('a made-to-order line waits for the factory: signed MES progress on the timeline, tampered refused, completed releases the parcel to picking', async () => {

@@ -15,7 +15,7 @@ const KNOWN: Record<ProcessEvent['context'], readonly string[]> = {
   orders: ORDER_EVENT_TYPES,
   inventory: ['StockReserved', 'StockShortage', 'StockReleased', 'StockCommitted'],
   approval: ['ApprovalRequested', 'ApprovalStepApproved', 'ApprovalGranted', 'ApprovalRejected', 'ApprovalWithdrawn', 'ChangeApproved'],
-  fulfillment: ['ShipmentPacked', 'ShipmentShipped', 'ShipmentDelivered', 'FulfillmentStopped', 'ShipmentCarrierException'],
+  fulfillment: ['ShipmentPacked', 'ShipmentShipped', 'ShipmentDelivered', 'FulfillmentStopped', 'ShipmentCarrierException', 'ReturnReceived'],
 };
 
 /**

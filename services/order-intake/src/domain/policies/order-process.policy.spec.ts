@@ -10,7 +10,7 @@ import type { OrderEvent } from '../order.events';
 import { computeTotals, type CanonicalOrder } from '../order.model';
 import type { OrderState } from '../order.state';
 import { parseRuleSet } from '../rules/rule-set.parser';
-import { awaitingStock, dueReservationTimeouts, orderProcessPolicy, type ProcessEvent, type ProcessStep } from './order-process.policy';
+import { awaitingStock, dueReservationTimeouts, orderProcessPolicy, returnedValue, type ProcessEvent, type ProcessStep } from './order-process.policy';
 
 const rules = parseRuleSet(readFileSync(resolve(__dirname, '../../../rules/default.rules.yaml'), 'utf8'));
 const state = (events: OrderEvent[]): OrderState => fold(orderDecider, events);
@@ -344,5 +344,43 @@ describe('order process policy: approved change requests', () => {
     expect(shipped.filter((st) => st.command.type === 'CommitStock').map((st) => st.command.data.orderId)).toEqual([ORDER_ID, 'chg-CHG-1']);
     const cancelled = run(orders('OrderCancelled', { reason: '不要了', stageAtCancel: 'ready_to_ship' }), [...eventsTo('ready_to_ship'), changed, ev.cancelled('ready_to_ship')]);
     expect(cancelled.filter((st) => st.command.type === 'ReleaseStock').map((st) => st.command.data.orderId)).toEqual([ORDER_ID, 'chg-CHG-1']);
+  });
+});
+
+describe('order process policy: a return (RMA) received refunds the returned units', () => {
+  const received = (lines: { sku: string; quantity: number; condition: 'resellable' | 'damaged' }[], rmaId = 'RMA-1'): ProcessEvent => ({
+    context: 'fulfillment',
+    type: 'ReturnReceived',
+    data: { orderId: ORDER_ID, shipmentId: 'SHP-1', rmaId, warehouseId: 'WH-HZ-01', lines, at: T },
+  });
+  const first = ORDER.lines[0];
+
+  it('delivered -> RequestRefund of the returned units (price less their share of the line discount), whatever their condition', () => {
+    const steps = run(received([{ sku: first.sku, quantity: 1, condition: 'damaged' }]), eventsTo('delivered'));
+    const value = first.unitPrice - Math.floor(first.lineDiscount / first.quantity);
+    expect(steps).toEqual([
+      { kind: 'order', command: { type: 'RequestRefund', data: { orderId: ORDER_ID, amount: value, reason: `return RMA-1 received (${first.sku} x1)` } }, compensation: null, why: 'returned units received -> their value is refunded' },
+    ]);
+    // The order decider accepts it on a delivered order (a partial refund after shipment).
+    const decided = orderDecider.decide({ ...(steps[0].command as OrderCommand), metadata: commandMetadata() } as OrderCommand, state(eventsTo('delivered')));
+    expect(decided.map((e) => e.type)).toEqual(['OrderRefundRequested']);
+  });
+
+  it('nothing while a refund is open, before shipment, or for SKUs the order does not hold', () => {
+    expect(run(received([{ sku: first.sku, quantity: 1, condition: 'resellable' }]), [...eventsTo('delivered'), ev.refundRequested('delivered', 100)])).toEqual([]);
+    expect(run(received([{ sku: first.sku, quantity: 1, condition: 'resellable' }]), eventsTo('packed'))).toEqual([]);
+    expect(run(received([{ sku: 'NOT-IN-ORDER', quantity: 1, condition: 'resellable' }]), eventsTo('delivered'))).toEqual([]);
+  });
+
+  it('returnedValue: per SKU over the lines in order, never more units than ordered, discount share rounded down', () => {
+    const lines = [
+      { sku: 'A', quantity: 3, unitPrice: 1000, lineDiscount: 100 },
+      { sku: 'A', quantity: 1, unitPrice: 900, lineDiscount: 0 },
+      { sku: 'B', quantity: 2, unitPrice: 500, lineDiscount: 0 },
+    ];
+    expect(returnedValue(lines, [{ sku: 'A', quantity: 1 }])).toBe(1000 - 33);
+    expect(returnedValue(lines, [{ sku: 'A', quantity: 4 }])).toBe(3000 - 100 + 900);
+    expect(returnedValue(lines, [{ sku: 'A', quantity: 9 }, { sku: 'B', quantity: 1 }])).toBe(3000 - 100 + 900 + 500);
+    expect(returnedValue(lines, [])).toBe(0);
   });
 });

@@ -10,7 +10,7 @@ import type {
 } from '@flowline/contracts';
 import type { OrderCommandType, UnstampedOrderCommand } from '../order.commands';
 import { isPreShipment } from '../order-transitions';
-import { isExisting, type ExistingOrder, type OrderState } from '../order.state';
+import { isExisting, refundable, type ExistingOrder, type OrderState } from '../order.state';
 import { auditOrder, holdOnArrival } from '../rules/rule-engine';
 import type { RuleSet } from '../rules/rule-set';
 
@@ -303,10 +303,53 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
               'the carrier reports a problem with a parcel -> a person looks, with the carrier words',
             ),
           ];
+        case 'ReturnReceived': {
+          // A return (RMA) received after shipment: the returned units' value is refunded on the
+          // order (RequestRefund; the payment side confirms it with RecordRefunded). One refund
+          // is open at a time; the same RMA is never asked twice while its refund is open.
+          if ((s.status !== 'shipped' && s.status !== 'delivered') || s.refund.pending) return [];
+          const amount = Math.min(refundable(s), returnedValue(s.order.lines, event.data.lines));
+          if (amount <= 0) return [];
+          return [
+            order(
+              { type: 'RequestRefund', data: { orderId, amount, reason: `return ${event.data.rmaId} received (${unitsBySku(event.data.lines)})` } },
+              null,
+              'returned units received -> their value is refunded',
+            ),
+          ];
+        }
         default:
           return [];
       }
   }
+}
+
+/** `A x2, B x1`: returned units per SKU (conditions summed), for the refund's reason. */
+function unitsBySku(lines: readonly { sku: string; quantity: number }[]): string {
+  const by = new Map<string, number>();
+  for (const l of lines) by.set(l.sku, (by.get(l.sku) ?? 0) + l.quantity);
+  return [...by].map(([sku, q]) => `${sku} x${q}`).join(', ');
+}
+
+/**
+ * The value of returned units: per SKU, the units' price less their share of the line discount
+ * (integer fen, rounded down), over the order's lines of that SKU in order. The order-level
+ * discount and the shipping fee are not given back for a partial return.
+ */
+export function returnedValue(
+  lines: readonly { sku: string; quantity: number; unitPrice: number; lineDiscount: number }[],
+  returned: readonly { sku: string; quantity: number }[],
+): number {
+  const left = new Map<string, number>();
+  for (const r of returned) left.set(r.sku, (left.get(r.sku) ?? 0) + r.quantity);
+  let total = 0;
+  for (const l of lines) {
+    const q = Math.min(l.quantity, left.get(l.sku) ?? 0);
+    if (q <= 0) continue;
+    left.set(l.sku, (left.get(l.sku) ?? 0) - q);
+    total += q * l.unitPrice - Math.floor((l.lineDiscount * q) / l.quantity);
+  }
+  return total;
 }
 
 /** Stages in which an approved change still applies: before packing (the freeze). */

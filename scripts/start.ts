@@ -17,7 +17,12 @@
  *    when stdout is not a terminal.
  * 7. Ctrl-C / SIGTERM: stops the services, and Kafka / embedded PostgreSQL only if it started them.
  *
- * Options: --no-seed, --only order-intake,tracking, --ts, --no-build (reuse dist/).
+ * Options: --no-seed, --only order-intake,tracking, --ts, --no-build (reuse dist/), --no-fakes.
+ *
+ * A second system beside a running one (tests of `npm start` itself, a demo next to a dev system):
+ * FLOWLINE_PORT_OFFSET adds to every service's HTTP and gRPC port (and the `<SERVICE>_URL` every
+ * service and the seeder receive), FLOWLINE_DB_PREFIX prefixes every database name, and
+ * KAFKA_TOPIC_PREFIX (read by the services too) prefixes every topic created here.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -30,6 +35,19 @@ import type { FakeStarter, StartedFake } from './fakes/fake';
 import { SERVICES, type ServiceSpec, urlEnvName } from './services';
 
 const ROOT = resolve(__dirname, '..');
+const PORT_OFFSET = Number(process.env.FLOWLINE_PORT_OFFSET ?? 0);
+if (!Number.isInteger(PORT_OFFSET) || PORT_OFFSET < 0 || PORT_OFFSET > 10_000) throw new Error(`FLOWLINE_PORT_OFFSET must be an integer 0..10000, got "${process.env.FLOWLINE_PORT_OFFSET}"`);
+const DB_PREFIX = process.env.FLOWLINE_DB_PREFIX ?? '';
+if (!/^[a-z0-9_]*$/.test(DB_PREFIX)) throw new Error(`FLOWLINE_DB_PREFIX may hold only a-z, 0-9 and _, got "${DB_PREFIX}"`);
+/** The services with this run's ports and database names. */
+const ALL_SERVICES: readonly ServiceSpec[] = SERVICES.map((s) => ({
+  ...s,
+  httpPort: s.httpPort + PORT_OFFSET,
+  grpcPort: s.grpcPort + PORT_OFFSET,
+  database: `${DB_PREFIX}${s.database}`,
+}));
+/** Where every service of this run answers: `<SERVICE>_URL` for the services and the seeder. */
+const SERVICE_URLS: Record<string, string> = Object.fromEntries(ALL_SERVICES.map((s) => [urlEnvName(s.name), `http://127.0.0.1:${s.httpPort}`]));
 const PARTITIONS = 12;
 /**
  * V8 flags for each service. A smaller young generation (8 MB semi-spaces instead of V8's
@@ -137,7 +155,7 @@ function loadEnsureTopics(): EnsureTopicsFn | undefined {
 }
 
 async function ensureKafkaTopics(): Promise<void> {
-  const topics = Object.values(Topics);
+  const topics = Object.values(Topics).map((t) => `${process.env.KAFKA_TOPIC_PREFIX ?? ''}${t}`);
   const kafka = new Kafka({ clientId: 'flowline-start', brokers: kafkaBrokers(), logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   await admin.connect();
@@ -238,7 +256,7 @@ async function waitReady(r: Running): Promise<void> {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const services = SERVICES.filter((s) => !opts.only || opts.only.includes(s.name));
+  const services = ALL_SERVICES.filter((s) => !opts.only || opts.only.includes(s.name));
   const t0 = Date.now();
   const running: Running[] = [];
   let fakes: StartedFake[] = [];
@@ -321,6 +339,7 @@ async function main(): Promise<void> {
             GRPC_PORT: String(svc.grpcPort),
             DATABASE_URL: serviceDatabaseUrl(svc),
             KAFKA_BROKERS: kafkaBrokers().join(','),
+            ...(PORT_OFFSET > 0 ? SERVICE_URLS : {}),
           },
         });
         prefixLines(child, svc.name, PALETTE[i % PALETTE.length], format);
@@ -341,7 +360,8 @@ async function main(): Promise<void> {
             if (shuttingDown) return done(code);
             entryRow.child = spawnService();
             watch(entryRow.child, Date.now());
-          }, delay).unref();
+            // Not unref'd: with one service (--only) nothing else keeps this process alive during the backoff.
+          }, delay);
         });
       watch(entryRow.child, Date.now());
       running.push(entryRow);
@@ -355,7 +375,7 @@ async function main(): Promise<void> {
     else if (opts.seed && existsSync(seeder)) {
       say('seeding demo data (scripts/seed-demo.ts; --no-seed skips)');
       const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: kafkaBrokers().join(',') };
-      for (const s of services) env[urlEnvName(s.name)] = `http://127.0.0.1:${s.httpPort}`;
+      Object.assign(env, SERVICE_URLS);
       const r = spawnSync(process.execPath, ['-r', '@swc-node/register', seeder], { cwd: ROOT, stdio: 'inherit', env });
       if (r.status !== 0) say(`warning: demo seeding failed (${r.status ?? r.signal}); the services keep running`);
     } else if (opts.seed) say('no scripts/seed-demo.ts: starting without demo data');

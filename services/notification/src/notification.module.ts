@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { NotificationGrpcController } from './api/grpc/notification.grpc.controller';
 import { InboxController } from './api/http/inbox.controller';
 import { NotificationController } from './api/http/notification.controller';
+import { StaffPreferencesController } from './api/http/staff-preferences.controller';
 import { NotificationRuntime } from './infra/notification-runtime';
 
 /** Notification's features: consumer + dispatcher + relay (runtime), REST delivery log / preview / preferences, gRPC. */
 @Module({
-  controllers: [NotificationController, InboxController, NotificationGrpcController],
+  controllers: [NotificationController, InboxController, StaffPreferencesController, NotificationGrpcController],
   providers: [NotificationRuntime],
   exports: [NotificationRuntime],
 })

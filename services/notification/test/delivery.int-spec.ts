@@ -102,8 +102,8 @@ describe('delivery core (PostgreSQL)', () => {
       SELECT 'notification', 'old-' || g, 'OrderPaid', 'orders.events.v1', 0, g, now() - interval '31 days' FROM generate_series(1, 3) g
       UNION ALL SELECT 'notification', 'young-' || g, 'OrderPaid', 'orders.events.v1', 0, 10 + g, now() - interval '29 days' FROM generate_series(1, 2) g`);
     const rules = notificationRetentionRules({});
-    expect(rules).toEqual([{ table: 'messaging_inbox', column: 'processed_at', days: 30 }]);
-    for (const rule of rules) expect(await pruneTable(pool, rule)).toBe(3);
+    expect(rules).toEqual([{ table: 'messaging_inbox', column: 'processed_at', days: 30 }, { table: 'notification.http_idempotency', column: 'created_at', days: 7 }]);
+    expect(await pruneTable(pool, rules[0])).toBe(3);
     expect((await pool.query<{ event_id: string }>('SELECT event_id FROM messaging_inbox ORDER BY event_id')).rows.map((r) => r.event_id)).toEqual(['young-1', 'young-2']);
     expect(notificationRetentionRules({ INBOX_RETENTION_DAYS: '7' })[0].days).toBe(7);
   });

@@ -422,6 +422,42 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     expect(mails).toMatchObject([{ to: ['cs-wang@flowline.example'] }]);
   });
 
+  it('staff preference API: a stored channel choice (Idempotency-Key) overrides staff.yaml for the planner; cleared, the YAML applies again', async () => {
+    const put = async (body: unknown, key?: string, instance = 0) => {
+      const res = await fetch(`${procs[instance].httpUrl}/api/staff/u-cs-wang/preferences`, { method: 'PUT', headers: { 'content-type': 'application/json', ...(key ? { 'Idempotency-Key': key } : {}) }, body: JSON.stringify(body) });
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    expect((await api('GET', '/api/staff/u-cs-wang/preferences')).json).toMatchObject({ staffId: 'u-cs-wang', name: '王芳', channels: ['dingtalk', 'email'], available: ['dingtalk', 'email'], source: 'yaml' });
+    const key = `pref-${uniqueSuffix()}`;
+    const first = await put({ channels: ['email'] }, key);
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    expect(first.json).toMatchObject({ channels: ['email'], source: 'api' });
+    // The same request again (on the other instance): the stored reply; the same key with another body: refused.
+    expect(await put({ channels: ['email'] }, key, 1)).toEqual(first);
+    expect((await put({ channels: ['dingtalk'] }, key)).json.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    // Bad input names the field; a channel staff.yaml gives no address for is a 422 with a stable code; an unknown person 404.
+    const bad = await put({ channels: ['fax'] });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).toContain('channels');
+    const wecom = await put({ channels: ['wecom'] });
+    expect([wecom.status, wecom.json.code]).toEqual([422, 'CHANNEL_NOT_AVAILABLE']);
+    expect((await api('GET', '/api/staff/u-nobody/preferences')).status).toBe(404);
+
+    // The planner uses the stored choice: the stuck-order alert goes to 王芳 by e-mail only.
+    const o = `o-${uniqueSuffix()}`;
+    await publish(Topics.orderEvents, orderPlaced(o, `jd_cust_${uniqueSuffix()}`, 'JD-900009'));
+    await new Promise((r) => setTimeout(r, 500));
+    await publish(Topics.trackingEvents, { ...envelope('OrderStuck', o, 0, { channelOrderId: 'JD-900009', shopId: 'jd-shop', stage: 'paid', stageEnteredAt: '2026-12-04T02:00:00.000Z', stuckAt: '2026-12-05T02:00:00.000Z', detectedAt: '2026-12-05T02:00:00.000Z' }), streamId: `tracking-${o}` });
+    const rows = await eventually('the stuck-order e-mail sent', async () => {
+      const l = await log(o);
+      return l.length > 0 && l.every((n) => n.status === 'sent' || n.status === 'delivered') ? l : undefined;
+    });
+    expect(rows.map((n) => `${n.template}/${n.channel}/${n.recipientMasked}`)).toEqual(['stuck_order/email/王芳']);
+
+    const cleared = await api('DELETE', '/api/staff/u-cs-wang/preferences');
+    expect(cleared.json).toMatchObject({ channels: ['dingtalk', 'email'], source: 'yaml' });
+  });
+
   it('a receiver that keeps failing is dead-lettered with the reason after the retry budget; the other channel still delivers', async () => {
     const o = `o-${uniqueSuffix()}`;
     await fetch(`${webhook.url}/__control/fail`, { method: 'POST', body: JSON.stringify({ count: 100, status: 503, json: { error: 'down' } }) });

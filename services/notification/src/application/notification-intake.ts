@@ -10,6 +10,7 @@ import type { NotificationConfig } from '../infra/notification-config';
 import { NotificationStore, type ContactRow, type NewNotification } from '../infra/notification-store';
 import type { Clock } from './clock';
 import { notificationEvent, notificationStream, refOf } from './notification-events';
+import { applyStaffPreferences, loadStaffPreferences } from './staff-preferences';
 
 /** Event types whose data the service keeps about an order (see factsFrom). */
 export const FACT_EVENT_TYPES = ['OrderPlaced', 'OrderShipped', 'ShipmentShipped'] as const;
@@ -98,7 +99,8 @@ export class NotificationIntake {
     const facts = await NotificationStore.facts(client, orderId);
     const config = this.deps.config();
     const trigger: TriggerEvent = { eventId: envelope.eventId, type: envelope.type, occurredAt: envelope.occurredAt, data: data ?? {} };
-    const planned = planNotifications(trigger, facts, config.rules, config.staff);
+    // Per-staff channel choice: the API's stored choices over staff.yaml's defaults.
+    const planned = planNotifications(trigger, facts, config.rules, applyStaffPreferences(config.staff, await loadStaffPreferences(client)));
     let created = 0;
     for (const p of planned) if (await this.queue(client, envelope, trigger, orderId, facts, p, config)) created++;
     return created;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadNotificationConfig, parseNotificationConfig, ConfigError } from '../infra/notification-config';
 import { planNotifications } from './notification-rules.policy';
+import { applyStaffPreferences } from '../application/staff-preferences';
 import { templateVars } from './template-vars';
 import { renderMessage } from './templates';
 import type { OrderFacts } from './notification.types';
@@ -44,6 +45,14 @@ describe('notification rules', () => {
     expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'jd-shop', lastActorId: 'u-unknown' })).toEqual(['owner-sla-breached:u-sales-chen:dingtalk']);
     expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'other-shop' })).toEqual([]);
     expect(who('OrderStuck', facts)).toEqual(['staff-stuck-order:u-cs-wang:dingtalk', 'staff-stuck-order:u-cs-wang:email']);
+  });
+
+  it('a stored staff channel choice narrows what staff.yaml lists; others keep the YAML default', () => {
+    const dir = applyStaffPreferences(config.staff, new Map([['u-cs-wang', ['email'] as const]]));
+    const stuck = planNotifications(ev('OrderStuck', { orderId: 'o-1', stage: 'paid', stageEnteredAt: '2026-11-25T08:00:00.000Z', stuckAt: '2026-11-26T08:00:00.000Z' }), facts, config.rules, dir);
+    expect(stuck.map((p) => p.channel)).toEqual(['email']);
+    expect(dir.staff.find((m) => m.id === 'u-gm-liu')).toEqual(config.staff.staff.find((m) => m.id === 'u-gm-liu'));
+    expect(applyStaffPreferences(config.staff, new Map())).toBe(config.staff);
   });
 
   it('staff.yaml: a shop owner who is not in staff is refused', () => {

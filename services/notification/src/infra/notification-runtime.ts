@@ -21,7 +21,11 @@ import { notificationMetrics } from './notification.metrics';
 /** Topics whose events may trigger a notification. */
 /** What the shared retention job (libs/messaging) prunes here by age: the consumer inbox (INBOX_RETENTION_DAYS, default 30). */
 export function notificationRetentionRules(env: NodeJS.ProcessEnv = process.env): RetentionRule[] {
-  return [{ table: DEFAULT_INBOX_TABLE, column: 'processed_at', days: retentionFromEnv(env).inboxDays }];
+  const r = retentionFromEnv(env);
+  return [
+    { table: DEFAULT_INBOX_TABLE, column: 'processed_at', days: r.inboxDays },
+    { table: 'notification.http_idempotency', column: 'created_at', days: r.idempotencyDays },
+  ];
 }
 
 export const CONSUMED_TOPICS = [Topics.orderEvents, Topics.approvalEvents, Topics.fulfillmentEvents, Topics.inventoryEvents, Topics.trackingEvents];

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { ChannelKind, OrderFacts, TriggerEvent } from '../domain/notification.types';
 import type { RenderedMessage } from '../domain/templates';
+import { STAFF_PREFERENCES_DDL } from '../application/staff-preferences';
 
 type Db = Pick<Pool, 'query'> | PoolClient;
 
@@ -107,6 +108,7 @@ export async function migrateNotification(pool: Pool): Promise<void> {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['flowline.notification.migrate']);
     await client.query(DDL);
+    await client.query(STAFF_PREFERENCES_DDL);
     await client.query('COMMIT');
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -238,6 +238,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/{staffId}/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A staff member's channels now, what staff.yaml allows, and whether a stored choice applies */
+        get: operations["StaffPreferencesController_get"];
+        /** Choose the channels a staff member is told on (422 CHANNEL_NOT_AVAILABLE for one without an address in staff.yaml) */
+        put: operations["StaffPreferencesController_put"];
+        post?: never;
+        /** Forget the stored choice: back to staff.yaml */
+        delete: operations["StaffPreferencesController_clear"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/demo/inbox": {
         parameters: {
             query?: never;
@@ -380,6 +399,15 @@ export interface components {
             all?: boolean;
             /** @description Dead letters to redrive: `<partition>:<offset>` ids or event ids */
             ids?: string[];
+        };
+        StaffPreferenceDto: {
+            /**
+             * @description Channels to be told on, among those staff.yaml gives an address for
+             * @example [
+             *       "dingtalk"
+             *     ]
+             */
+            channels: ("sms" | "wechat_template" | "wechat_subscribe" | "email" | "dingtalk" | "wecom" | "webhook")[];
         };
     };
     responses: never;
@@ -666,6 +694,71 @@ export interface operations {
             header?: never;
             path: {
                 orderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    StaffPreferencesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staffId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    StaffPreferencesController_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+            };
+            path: {
+                staffId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffPreferenceDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    StaffPreferencesController_clear: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+            };
+            path: {
+                staffId: string;
             };
             cookie?: never;
         };

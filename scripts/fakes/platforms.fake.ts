@@ -22,11 +22,13 @@ export default async function start(): Promise<StartedFake> {
       },
     });
   }
+  // The platform item id of each demo SKU (TOP num_iid, PDD goods_id, JD skuId) for stock push-back.
+  const listings = { 'TEA-LJ-250': '600000000001', 'TEA-PUER-357': '600000000002', 'TEA-TIEGUANYIN-250': '600000000003', 'TEA-JASMINE-100': '600000000004' };
   const shops = [
-    { platform: 'taobao', shopId: 'tb-demo-shop', ...fake.creds.taobao, accessToken: 'demo', baseUrl: fake.url },
-    { platform: 'pinduoduo', shopId: 'pdd-demo-shop', ...fake.creds.pinduoduo, accessToken: 'demo', baseUrl: fake.url },
+    { platform: 'taobao', shopId: 'tb-demo-shop', ...fake.creds.taobao, accessToken: 'demo', baseUrl: fake.url, listings },
+    { platform: 'pinduoduo', shopId: 'pdd-demo-shop', ...fake.creds.pinduoduo, accessToken: 'demo', baseUrl: fake.url, listings },
     { platform: 'douyin', shopId: 'dy-demo-shop', ...fake.creds.douyin, accessToken: 'demo', baseUrl: fake.url },
-    { platform: 'jd', shopId: 'jd-demo-shop', ...fake.creds.jd, accessToken: 'demo', baseUrl: fake.url },
+    { platform: 'jd', shopId: 'jd-demo-shop', ...fake.creds.jd, accessToken: 'demo', baseUrl: fake.url, listings },
   ];
   return { name: 'platforms', env: { CHANNEL_SHOPS: JSON.stringify(shops), CHANNEL_PLATFORMS_URL: fake.url }, close: () => fake.close() };
 }

@@ -214,4 +214,14 @@ describe('made-to-order lines wait for the factory (MES)', () => {
     const s = spec.given([progressed('completed')]).when(mto).thenEvents((e) => expect(e.map((x) => x.type)).toEqual(['FulfillmentStarted']));
     expect(s.status === 'open' && s.shipments[0].status).toBe('created');
   });
+  it('a restarted order (stopped, started again) re-checks its made-to-order lines: the new parcel waits unless production completed', () => {
+    const stoppedMto: FulfillmentEvent = { type: 'FulfillmentStopped', data: { orderId: O, reason: '买家取消', wasPacked: false, shipmentId: S1, warehouseId: 'WH-HZ', lines: LINES_HZ } };
+    const waiting = spec.given([startedMto, stopReq, stoppedMto]).when(mto).thenEvents((e) => {
+      expect(e).toHaveLength(1);
+      expect(e[0].type === 'FulfillmentStarted' && e[0].data.shipments).toEqual([{ shipmentId: `SHP-${O}-r2-1`, warehouseId: 'WH-HZ', lines: LINES_HZ, awaitingProduction: true }]);
+    });
+    expect(waiting.status === 'open' && waiting.shipments.map((x) => x.status)).toEqual(['stopped', 'awaiting_production']);
+    const done = spec.given([startedMto, progressed('completed'), stopReq, stoppedMto]).when(mto).thenEvents((e) => expect(e.map((x) => x.type)).toEqual(['FulfillmentStarted']));
+    expect(done.status === 'open' && done.shipments.map((x) => x.status)).toEqual(['stopped', 'created']);
+  });
 });

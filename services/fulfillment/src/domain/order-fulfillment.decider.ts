@@ -91,6 +91,8 @@ export interface FulfillmentStoredDataMap extends FulfillmentEventDataMap {
     priority: 'normal' | 'high';
     requiresQc: boolean;
     carrierChoice?: CarrierChoice;
+    /** Made-to-order SKUs of the restarted order: its new parcels wait for production again unless it is completed. */
+    madeToOrderSkus?: string[];
     at: string;
   };
   ShipmentPickingStarted: { orderId: string; shipmentId: string; at: string };
@@ -278,7 +280,7 @@ function restarted(s: OpenFulfillment, base: Omit<FulfillmentStoredDataMap['Fulf
       priority: base.priority,
       requiresQc: base.requiresQc,
       startedAt: at,
-      shipments: splitByWarehouse(base.orderId, base.lines, generation),
+      shipments: splitByWarehouse(base.orderId, base.lines, generation, base.madeToOrderSkus ?? []),
       ...(base.carrierChoice ? { carrierChoice: base.carrierChoice } : {}),
       generation,
     },
@@ -295,7 +297,14 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
         if (state.startedAt === null) return [];
         // A start after a stop packs the order again (an approved change re-opened it). Not once a parcel left.
         if (state.shipments.some(hasLeft)) return [];
-        const base = { orderId, lines: c.data.lines, priority: c.data.priority, requiresQc: c.data.requiresQc, ...(c.carrierChoice ? { carrierChoice: c.carrierChoice } : {}) };
+        const base = {
+          orderId,
+          lines: c.data.lines,
+          priority: c.data.priority,
+          requiresQc: c.data.requiresQc,
+          ...(c.carrierChoice ? { carrierChoice: c.carrierChoice } : {}),
+          ...(c.madeToOrderSkus?.length ? { madeToOrderSkus: c.madeToOrderSkus } : {}),
+        };
         if (state.shipments.some((x) => x.status === 'intercept_requested')) return [{ type: 'FulfillmentRestartPending', data: { ...base, at: c.at } }];
         return [restarted(state, base, c.at)];
       }

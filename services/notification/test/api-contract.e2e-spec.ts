@@ -11,7 +11,7 @@ apiContractSuite({
   service: SERVICE.name,
   grpcServices: [GRPC_SERVICE, 'grpc.health.v1.Health'],
   env: () => ({ KAFKA_TOPIC_PREFIX: testTopicPrefix(), NOTIFICATION_CONSUMER_GROUP: `notification-contract-${uniqueSuffix()}` }),
-  exercise: async (call) => {
+  exercise: async (call, http) => {
     const listed = await call('NotificationService/ListNotifications', { orderId: NO_ORDER, channel: 'sms', status: 'NOTIFICATION_STATUS_DELIVERED', page: { pageSize: 10 } });
     expect(listed.ok, listed.error?.details).toBe(true);
     // proto JSON leaves an empty repeated field out
@@ -19,6 +19,17 @@ apiContractSuite({
     // A well-formed order notification never saw: answered by the implementation, not a validation error.
     const preview = await call('NotificationService/PreviewTemplate', { template: 'order_shipped', channel: 'sms', orderId: NO_ORDER });
     expect(preview.error?.code ?? 0, preview.error?.details).not.toBe(3);
+    // REST-only checks: opting back in to a channel that does not exist is refused, not a no-op;
+    // a malformed notification id in the path is refused before the lookup.
+    const put = await fetch(`${http.url}/api/contacts/c-contract`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone: '13800001234' }) });
+    expect(put.status).toBeLessThan(300);
+    const optIn = await fetch(`${http.url}/api/contacts/c-contract/opt-outs/pager`, { method: 'DELETE' });
+    expect(optIn.status).toBe(400);
+    expect(await optIn.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'channel' }] });
+    expect((await fetch(`${http.url}/api/contacts/c-contract/opt-outs/sms`, { method: 'DELETE' })).status).toBe(200);
+    const one = await fetch(`${http.url}/api/notifications/bad%20id%3F`);
+    expect(one.status).toBe(400);
+    expect(await one.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'id' }] });
   },
   malformed: [
     {

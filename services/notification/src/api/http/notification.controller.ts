@@ -2,12 +2,12 @@ import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { maskEmail, maskPhone } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
-import { IdParam } from '@flowline/platform';
+import { enumValue, IdParam } from '@flowline/platform';
 import { maskOpenId } from '../../application/notification-intake';
 import { previewTemplate } from '../../application/preview';
 import { NotificationRuntime } from '../../infra/notification-runtime';
 import { NotificationStore, type NotificationRow } from '../../infra/notification-store';
-import { AliyunSmsReportBatchDto, AliyunSmsUpBatchDto, ContactDto, DrivenClockDto, ListNotificationsQueryDto, OptOutDto, PreviewDto } from './dto/notification.dto';
+import { AliyunSmsReportBatchDto, AliyunSmsUpBatchDto, ContactDto, CUSTOMER_CHANNELS, DrivenClockDto, ListNotificationsQueryDto, OptOutDto, PreviewDto } from './dto/notification.dto';
 
 /** The delivery log as the API shows it: masked recipient, never the clear address. */
 export function notificationView(n: NotificationRow) {
@@ -103,7 +103,8 @@ export class NotificationController {
   @Delete('contacts/:customerId/opt-outs/:channel')
   @ApiOperation({ summary: 'Opt back in to a channel' })
   async optIn(@Param('customerId') customerId: string, @Param('channel') channel: string) {
-    await NotificationStore.optIn(this.rt.pool, customerId, channel);
+    // An unknown channel is refused (400 naming `channel`), not a silent no-op.
+    await NotificationStore.optIn(this.rt.pool, customerId, enumValue('channel', channel, Object.fromEntries(CUSTOMER_CHANNELS.map((c) => [c, c]))) as string);
     return this.preferences(customerId);
   }
 

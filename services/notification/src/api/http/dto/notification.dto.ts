@@ -6,7 +6,7 @@ import { CHANNEL_KINDS, type ChannelKind } from '../../../domain/notification.ty
 import { LOCALES, type Locale } from '../../../domain/templates';
 import { NOTIFICATION_STATUSES } from '../../../infra/notification-store';
 
-const CUSTOMER_CHANNELS = ['sms', 'wechat_template', 'wechat_subscribe', 'email'] as const;
+export const CUSTOMER_CHANNELS = ['sms', 'wechat_template', 'wechat_subscribe', 'email'] as const;
 
 export class ListNotificationsQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) @Matches(ID_PATTERN) orderId?: string;

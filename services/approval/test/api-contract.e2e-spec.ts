@@ -50,6 +50,20 @@ apiContractSuite({
       rest: { method: 'POST', path: '/api/approvals/bulk-approve', body: { items: [{ approvalId: 'x y', step: 'finance' }] }, headers: actor, field: 'items.0.approvalId' },
     },
     {
+      name: 'Reject with an empty step',
+      grpc: { method: 'ApprovalService/Reject', request: { meta: meta(), approvalId: NONE, step: '', reason: 'no' }, field: 'step' },
+    },
+    {
+      name: 'Delegate to a malformed user id',
+      grpc: { method: 'ApprovalService/Delegate', request: { meta: meta(), approvalId: NONE, step: 'finance', to: 'u deputy' }, field: 'to' },
+      rest: { method: 'POST', path: `/api/approvals/${NONE}/steps/finance/delegate`, body: { to: 'u deputy' }, headers: actor, field: 'to' },
+    },
+    {
+      name: 'BulkApprove with an empty step',
+      grpc: { method: 'ApprovalService/BulkApprove', request: { meta: meta(), items: [{ approvalId: NONE, step: '' }] }, field: 'items.0.step' },
+      rest: { method: 'POST', path: '/api/approvals/bulk-approve', body: { items: [{ approvalId: NONE, step: '' }] }, headers: actor, field: 'items.0.step' },
+    },
+    {
       name: 'ListPendingApprovals with a negative page size',
       grpc: { method: 'ApprovalService/ListPendingApprovals', request: { page: { pageSize: -1 } }, field: 'page.pageSize' },
     },

@@ -65,12 +65,12 @@ export class ApprovalGrpcController {
 
   @GrpcMethod('ApprovalService', 'Approve')
   async approve(req: approvalV1.ApproveRequest): Promise<approvalV1.ApproveResponse> {
-    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'approve', step: req.step, ...(req.comment ? { comment: req.comment } : {}) }) };
+    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'approve', step: requireId('step', req.step), ...(req.comment ? { comment: req.comment } : {}) }) };
   }
 
   @GrpcMethod('ApprovalService', 'Reject')
   async reject(req: approvalV1.RejectRequest): Promise<approvalV1.RejectResponse> {
-    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'reject', step: req.step, reason: req.reason }) };
+    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'reject', step: requireId('step', req.step), reason: req.reason }) };
   }
 
   @GrpcMethod('ApprovalService', 'GetApproval')
@@ -102,7 +102,7 @@ export class ApprovalGrpcController {
 
   @GrpcMethod('ApprovalService', 'ReturnForChanges')
   async giveBack(req: approvalV1.ReturnForChangesRequest): Promise<approvalV1.ReturnForChangesResponse> {
-    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'return', step: req.step, comment: req.comment }) };
+    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'return', step: requireId('step', req.step), comment: req.comment }) };
   }
 
   @GrpcMethod('ApprovalService', 'Resubmit')
@@ -112,13 +112,16 @@ export class ApprovalGrpcController {
 
   @GrpcMethod('ApprovalService', 'Delegate')
   async delegate(req: approvalV1.DelegateRequest): Promise<approvalV1.DelegateResponse> {
-    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'delegate', step: req.step, to: req.to, ...(req.reason ? { reason: req.reason } : {}) }) };
+    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'delegate', step: requireId('step', req.step), to: requireId('to', req.to), ...(req.reason ? { reason: req.reason } : {}) }) };
   }
 
   @GrpcMethod('ApprovalService', 'BulkApprove')
   async bulk(req: approvalV1.BulkApproveRequest): Promise<approvalV1.BulkApproveResponse> {
     const actor = actorFrom(req.meta?.actor?.id, req.meta?.actor?.role);
-    (req.items ?? []).forEach((item, i) => requireId(`items.${i}.approvalId`, item.approvalId));
+    (req.items ?? []).forEach((item, i) => {
+      requireId(`items.${i}.approvalId`, item.approvalId);
+      requireId(`items.${i}.step`, item.step);
+    });
     const results: approvalV1.BulkApproveResult[] = [];
     for (const item of req.items) {
       try {

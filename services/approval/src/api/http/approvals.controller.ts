@@ -80,7 +80,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Approve the current step (a vote on an all-of step); the last step grants the approval. 409 APPROVAL_NOT_CURRENT_STEP / APPROVAL_NOT_AN_APPROVER / APPROVAL_NOT_PENDING.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  approve(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step') step: string, @Body() dto: ApproveDto, @Headers() h: Record<string, string | undefined>) {
+  approve(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step', new IdParam('step')) step: string, @Body() dto: ApproveDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'approve', step, ...(dto.comment ? { comment: dto.comment } : {}), ...(dto.attachments ? { attachments: dto.attachments.map((a) => ({ name: a.name, url: a.url })) } : {}) }, h);
   }
 
@@ -88,7 +88,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Reject at the current step: the approval is rejected (the order is cancelled by order-intake).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  reject(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step') step: string, @Body() dto: RejectDto, @Headers() h: Record<string, string | undefined>) {
+  reject(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step', new IdParam('step')) step: string, @Body() dto: RejectDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'reject', step, reason: dto.reason }, h);
   }
 
@@ -96,7 +96,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Return for changes: the order is kept awaiting approval until the request is resubmitted.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  giveBack(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step') step: string, @Body() dto: ReturnDto, @Headers() h: Record<string, string | undefined>) {
+  giveBack(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step', new IdParam('step')) step: string, @Body() dto: ReturnDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'return', step, comment: dto.comment, ...(dto.attachments ? { attachments: dto.attachments.map((a) => ({ name: a.name, url: a.url })) } : {}) }, h);
   }
 
@@ -104,7 +104,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Hand my part of the current step to a named person.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  delegate(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step') step: string, @Body() dto: DelegateDto, @Headers() h: Record<string, string | undefined>) {
+  delegate(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step', new IdParam('step')) step: string, @Body() dto: DelegateDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'delegate', step, to: dto.to, ...(dto.reason ? { reason: dto.reason } : {}) }, h);
   }
 

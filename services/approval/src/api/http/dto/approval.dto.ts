@@ -61,6 +61,7 @@ export class DelegateDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @Matches(ID_PATTERN)
   to!: string;
 
   @ApiPropertyOptional({ example: '休假' })
@@ -80,7 +81,7 @@ export class ResubmitDto {
 
 export class BulkItemDto {
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(100) @Matches(ID_PATTERN) approvalId!: string;
-  @ApiProperty({ example: 'design_review' }) @IsString() @IsNotEmpty() @MaxLength(64) step!: string;
+  @ApiProperty({ example: 'design_review' }) @IsString() @IsNotEmpty() @MaxLength(64) @Matches(ID_PATTERN) step!: string;
 }
 
 export class BulkApproveDto {

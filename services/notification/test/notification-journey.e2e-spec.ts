@@ -422,7 +422,7 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     expect(mails).toMatchObject([{ to: ['cs-wang@flowline.example'] }]);
   });
 
-  it('staff preference API: a stored channel choice (Idempotency-Key) overrides staff.yaml for the planner; cleared, the YAML applies again', async () => {
+  it('staff preference API (REST and gRPC): a stored channel choice (Idempotency-Key / request_id) overrides staff.yaml for the planner; cleared, the YAML applies again', async () => {
     const put = async (body: unknown, key?: string, instance = 0) => {
       const res = await fetch(`${procs[instance].httpUrl}/api/staff/u-cs-wang/preferences`, { method: 'PUT', headers: { 'content-type': 'application/json', ...(key ? { 'Idempotency-Key': key } : {}) }, body: JSON.stringify(body) });
       return { status: res.status, json: (await res.json()) as any };
@@ -456,6 +456,22 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
 
     const cleared = await api('DELETE', '/api/staff/u-cs-wang/preferences');
     expect(cleared.json).toMatchObject({ channels: ['dingtalk', 'email'], source: 'yaml' });
+
+    // The same over gRPC: request_id makes a retry safe; bad channels are INVALID_ARGUMENT, an unknown person NOT_FOUND.
+    const client = grpcClient(procs[1].grpcAddress, 'notification/v1/notification.proto', 'flowline.notification.v1.NotificationService');
+    try {
+      const requestId = `grpc-pref-${uniqueSuffix()}`;
+      const set = await unary<{ preference: { channels: string[]; source: string; available: string[] } }>(client, 'SetStaffPreference', { staffId: 'u-gm-liu', channels: ['email'], requestId });
+      expect(set.preference).toMatchObject({ channels: ['email'], available: ['dingtalk', 'email'], source: 'api' });
+      expect(await unary(client, 'SetStaffPreference', { staffId: 'u-gm-liu', channels: ['email'], requestId })).toEqual(set);
+      expect((await unary<{ preference: { channels: string[] } }>(client, 'GetStaffPreference', { staffId: 'u-gm-liu' })).preference.channels).toEqual(['email']);
+      await expect(unary(client, 'SetStaffPreference', { staffId: 'u-gm-liu', channels: ['pager'] })).rejects.toMatchObject({ code: 3 });
+      await expect(unary(client, 'GetStaffPreference', { staffId: 'u-nobody' })).rejects.toMatchObject({ code: 5 });
+      const back = await unary<{ preference: { channels: string[]; source: string } }>(client, 'SetStaffPreference', { staffId: 'u-gm-liu', clear: true });
+      expect(back.preference).toMatchObject({ channels: ['dingtalk', 'email'], source: 'yaml' });
+    } finally {
+      client.close();
+    }
   });
 
   it('a receiver that keeps failing is dead-lettered with the reason after the retry budget; the other channel still delivers', async () => {

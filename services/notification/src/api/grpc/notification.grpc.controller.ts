@@ -7,6 +7,7 @@ import { CHANNEL_KINDS, type ChannelKind } from '../../domain/notification.types
 import { LOCALES, type Locale } from '../../domain/templates';
 import { NotificationRuntime } from '../../infra/notification-runtime';
 import { NotificationStore, type NotificationRow, type NotificationStatus } from '../../infra/notification-store';
+import { setStaffPreference, staffPreferenceView, type StaffPreferenceView } from '../../application/staff-preferences';
 
 const S = notificationV1.NotificationStatus;
 const STATUS: Record<NotificationStatus, notificationV1.NotificationStatus> = {
@@ -55,6 +56,10 @@ export function notificationToProto(n: NotificationRow): notificationV1.Notifica
   };
 }
 
+function staffPreferenceToProto(v: StaffPreferenceView): notificationV1.StaffPreference {
+  return { staffId: v.staffId, name: v.name, channels: v.channels, available: v.available, source: v.source, updatedAt: v.updatedAt ?? '' };
+}
+
 @Controller()
 export class NotificationGrpcController {
   constructor(private readonly rt: NotificationRuntime) {}
@@ -74,6 +79,25 @@ export class NotificationGrpcController {
     const rows = await NotificationStore.list(this.rt.pool, { ...filter, limit: size + 1, offset });
     const more = rows.length > size;
     return { notifications: rows.slice(0, size).map(notificationToProto), page: { nextPageToken: more ? String(offset + size) : '', totalSize: 0 } };
+  }
+
+  @GrpcMethod('NotificationService', 'GetStaffPreference')
+  async getStaffPreference(req: notificationV1.GetStaffPreferenceRequest): Promise<notificationV1.GetStaffPreferenceResponse> {
+    if (!req.staffId) throw new RequestValidationError([{ field: 'staffId', constraint: 'required', message: 'staffId is required' }]);
+    return { preference: staffPreferenceToProto(await staffPreferenceView(this.rt.pool, this.rt.config.staff, req.staffId)) };
+  }
+
+  @GrpcMethod('NotificationService', 'SetStaffPreference')
+  async setStaffPreference(req: notificationV1.SetStaffPreferenceRequest): Promise<notificationV1.SetStaffPreferenceResponse> {
+    const channels = req.channels ?? [];
+    const errors: { field: string; constraint: string; message: string }[] = [];
+    if (!req.staffId) errors.push({ field: 'staffId', constraint: 'required', message: 'staffId is required' });
+    if (req.clear && channels.length > 0) errors.push({ field: 'channels', constraint: 'empty', message: 'channels must be empty with clear' });
+    if (!req.clear && channels.length === 0) errors.push({ field: 'channels', constraint: 'arrayMinSize', message: 'channels needs at least one channel (or clear)' });
+    if (channels.some((c) => !(CHANNEL_KINDS as readonly string[]).includes(c))) errors.push({ field: 'channels', constraint: 'isIn', message: `channels must be among ${CHANNEL_KINDS.join(', ')}` });
+    if (errors.length) throw new RequestValidationError(errors);
+    const view = await setStaffPreference(this.rt.pool, this.rt.config.staff, req.staffId, req.clear ? null : (channels as ChannelKind[]), await this.rt.clock.now(), req.requestId || undefined);
+    return { preference: staffPreferenceToProto(view) };
   }
 
   @GrpcMethod('NotificationService', 'PreviewTemplate')

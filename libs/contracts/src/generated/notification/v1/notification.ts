@@ -107,9 +107,52 @@ export interface PreviewTemplateResponse_WechatFieldsEntry {
   value: string;
 }
 
+/** Per-staff channel choice. Channels are notification channel names (dingtalk, wecom, email, webhook, ...). */
+export interface StaffPreference {
+  staffId: string;
+  name: string;
+  /** Channels the person is told on now. */
+  channels: string[];
+  /** Channels staff.yaml gives them an address for (what may be chosen). */
+  available: string[];
+  /** "api" (a stored choice) or "yaml" (the default). */
+  source: string;
+  /** ISO-8601; empty for the YAML default. */
+  updatedAt: string;
+}
+
+export interface GetStaffPreferenceRequest {
+  staffId: string;
+}
+
+export interface GetStaffPreferenceResponse {
+  preference: StaffPreference | undefined;
+}
+
+export interface SetStaffPreferenceRequest {
+  staffId: string;
+  /** At least one, unless clear. */
+  channels: string[];
+  /** Forget the stored choice (channels must be empty). */
+  clear: boolean;
+  /** Idempotency key of this write (optional). */
+  requestId: string;
+}
+
+export interface SetStaffPreferenceResponse {
+  preference: StaffPreference | undefined;
+}
+
 export interface NotificationService {
   /** Notifications sent or queued, newest first, optionally for one order or recipient. */
   ListNotifications(request: ListNotificationsRequest): Promise<ListNotificationsResponse>;
   /** Renders a template for a channel and locale against a real order (nothing is sent). */
   PreviewTemplate(request: PreviewTemplateRequest): Promise<PreviewTemplateResponse>;
+  /** A staff member's channel choice: the stored one, or staff.yaml's default. */
+  GetStaffPreference(request: GetStaffPreferenceRequest): Promise<GetStaffPreferenceResponse>;
+  /**
+   * Chooses the channels a staff member is told on (clear: back to staff.yaml). A repeated
+   * request_id replays the first reply; the same request_id with another request is refused.
+   */
+  SetStaffPreference(request: SetStaffPreferenceRequest): Promise<SetStaffPreferenceResponse>;
 }

@@ -208,6 +208,42 @@ export interface PreviewTemplateResponse_WechatFieldsEntry {
   value: string;
 }
 
+/** Per-staff channel choice. Channels are notification channel names (dingtalk, wecom, email, webhook, ...). */
+export interface StaffPreference {
+  staffId: string;
+  name: string;
+  /** Channels the person is told on now. */
+  channels: string[];
+  /** Channels staff.yaml gives them an address for (what may be chosen). */
+  available: string[];
+  /** "api" (a stored choice) or "yaml" (the default). */
+  source: string;
+  /** ISO-8601; empty for the YAML default. */
+  updatedAt: string;
+}
+
+export interface GetStaffPreferenceRequest {
+  staffId: string;
+}
+
+export interface GetStaffPreferenceResponse {
+  preference: StaffPreference | undefined;
+}
+
+export interface SetStaffPreferenceRequest {
+  staffId: string;
+  /** At least one, unless clear. */
+  channels: string[];
+  /** Forget the stored choice (channels must be empty). */
+  clear: boolean;
+  /** Idempotency key of this write (optional). */
+  requestId: string;
+}
+
+export interface SetStaffPreferenceResponse {
+  preference: StaffPreference | undefined;
+}
+
 function createBaseNotification(): Notification {
   return {
     notificationId: "",
@@ -1259,6 +1295,444 @@ export const PreviewTemplateResponse_WechatFieldsEntry: MessageFns<PreviewTempla
   },
 };
 
+function createBaseStaffPreference(): StaffPreference {
+  return { staffId: "", name: "", channels: [], available: [], source: "", updatedAt: "" };
+}
+
+export const StaffPreference: MessageFns<StaffPreference> = {
+  encode(message: StaffPreference, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.staffId !== "") {
+      writer.uint32(10).string(message.staffId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    for (const v of message.channels) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.available) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.source !== "") {
+      writer.uint32(42).string(message.source);
+    }
+    if (message.updatedAt !== "") {
+      writer.uint32(50).string(message.updatedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StaffPreference {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStaffPreference();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.staffId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.channels.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.available.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.updatedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StaffPreference {
+    return {
+      staffId: isSet(object.staffId)
+        ? globalThis.String(object.staffId)
+        : isSet(object.staff_id)
+        ? globalThis.String(object.staff_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      channels: globalThis.Array.isArray(object?.channels) ? object.channels.map((e: any) => globalThis.String(e)) : [],
+      available: globalThis.Array.isArray(object?.available)
+        ? object.available.map((e: any) => globalThis.String(e))
+        : [],
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      updatedAt: isSet(object.updatedAt)
+        ? globalThis.String(object.updatedAt)
+        : isSet(object.updated_at)
+        ? globalThis.String(object.updated_at)
+        : "",
+    };
+  },
+
+  toJSON(message: StaffPreference): unknown {
+    const obj: any = {};
+    if (message.staffId !== "") {
+      obj.staffId = message.staffId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.channels?.length) {
+      obj.channels = message.channels;
+    }
+    if (message.available?.length) {
+      obj.available = message.available;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.updatedAt !== "") {
+      obj.updatedAt = message.updatedAt;
+    }
+    return obj;
+  },
+};
+
+function createBaseGetStaffPreferenceRequest(): GetStaffPreferenceRequest {
+  return { staffId: "" };
+}
+
+export const GetStaffPreferenceRequest: MessageFns<GetStaffPreferenceRequest> = {
+  encode(message: GetStaffPreferenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.staffId !== "") {
+      writer.uint32(10).string(message.staffId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStaffPreferenceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStaffPreferenceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.staffId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetStaffPreferenceRequest {
+    return {
+      staffId: isSet(object.staffId)
+        ? globalThis.String(object.staffId)
+        : isSet(object.staff_id)
+        ? globalThis.String(object.staff_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetStaffPreferenceRequest): unknown {
+    const obj: any = {};
+    if (message.staffId !== "") {
+      obj.staffId = message.staffId;
+    }
+    return obj;
+  },
+};
+
+function createBaseGetStaffPreferenceResponse(): GetStaffPreferenceResponse {
+  return { preference: undefined };
+}
+
+export const GetStaffPreferenceResponse: MessageFns<GetStaffPreferenceResponse> = {
+  encode(message: GetStaffPreferenceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.preference !== undefined) {
+      StaffPreference.encode(message.preference, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStaffPreferenceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStaffPreferenceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.preference = StaffPreference.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetStaffPreferenceResponse {
+    return { preference: isSet(object.preference) ? StaffPreference.fromJSON(object.preference) : undefined };
+  },
+
+  toJSON(message: GetStaffPreferenceResponse): unknown {
+    const obj: any = {};
+    if (message.preference !== undefined) {
+      obj.preference = StaffPreference.toJSON(message.preference);
+    }
+    return obj;
+  },
+};
+
+function createBaseSetStaffPreferenceRequest(): SetStaffPreferenceRequest {
+  return { staffId: "", channels: [], clear: false, requestId: "" };
+}
+
+export const SetStaffPreferenceRequest: MessageFns<SetStaffPreferenceRequest> = {
+  encode(message: SetStaffPreferenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.staffId !== "") {
+      writer.uint32(10).string(message.staffId);
+    }
+    for (const v of message.channels) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.clear !== false) {
+      writer.uint32(24).bool(message.clear);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(34).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetStaffPreferenceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetStaffPreferenceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.staffId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.channels.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.clear = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetStaffPreferenceRequest {
+    return {
+      staffId: isSet(object.staffId)
+        ? globalThis.String(object.staffId)
+        : isSet(object.staff_id)
+        ? globalThis.String(object.staff_id)
+        : "",
+      channels: globalThis.Array.isArray(object?.channels) ? object.channels.map((e: any) => globalThis.String(e)) : [],
+      clear: isSet(object.clear) ? globalThis.Boolean(object.clear) : false,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: SetStaffPreferenceRequest): unknown {
+    const obj: any = {};
+    if (message.staffId !== "") {
+      obj.staffId = message.staffId;
+    }
+    if (message.channels?.length) {
+      obj.channels = message.channels;
+    }
+    if (message.clear !== false) {
+      obj.clear = message.clear;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+};
+
+function createBaseSetStaffPreferenceResponse(): SetStaffPreferenceResponse {
+  return { preference: undefined };
+}
+
+export const SetStaffPreferenceResponse: MessageFns<SetStaffPreferenceResponse> = {
+  encode(message: SetStaffPreferenceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.preference !== undefined) {
+      StaffPreference.encode(message.preference, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetStaffPreferenceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetStaffPreferenceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.preference = StaffPreference.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetStaffPreferenceResponse {
+    return { preference: isSet(object.preference) ? StaffPreference.fromJSON(object.preference) : undefined };
+  },
+
+  toJSON(message: SetStaffPreferenceResponse): unknown {
+    const obj: any = {};
+    if (message.preference !== undefined) {
+      obj.preference = StaffPreference.toJSON(message.preference);
+    }
+    return obj;
+  },
+};
+
 export type NotificationServiceService = typeof NotificationServiceService;
 export const NotificationServiceService = {
   /** Notifications sent or queued, newest first, optionally for one order or recipient. */
@@ -1285,6 +1759,33 @@ export const NotificationServiceService = {
       Buffer.from(PreviewTemplateResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PreviewTemplateResponse => PreviewTemplateResponse.decode(value),
   },
+  /** A staff member's channel choice: the stored one, or staff.yaml's default. */
+  getStaffPreference: {
+    path: "/flowline.notification.v1.NotificationService/GetStaffPreference" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetStaffPreferenceRequest): Buffer =>
+      Buffer.from(GetStaffPreferenceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetStaffPreferenceRequest => GetStaffPreferenceRequest.decode(value),
+    responseSerialize: (value: GetStaffPreferenceResponse): Buffer =>
+      Buffer.from(GetStaffPreferenceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetStaffPreferenceResponse => GetStaffPreferenceResponse.decode(value),
+  },
+  /**
+   * Chooses the channels a staff member is told on (clear: back to staff.yaml). A repeated
+   * request_id replays the first reply; the same request_id with another request is refused.
+   */
+  setStaffPreference: {
+    path: "/flowline.notification.v1.NotificationService/SetStaffPreference" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetStaffPreferenceRequest): Buffer =>
+      Buffer.from(SetStaffPreferenceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetStaffPreferenceRequest => SetStaffPreferenceRequest.decode(value),
+    responseSerialize: (value: SetStaffPreferenceResponse): Buffer =>
+      Buffer.from(SetStaffPreferenceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetStaffPreferenceResponse => SetStaffPreferenceResponse.decode(value),
+  },
 } as const;
 
 export interface NotificationServiceServer extends UntypedServiceImplementation {
@@ -1292,6 +1793,13 @@ export interface NotificationServiceServer extends UntypedServiceImplementation 
   listNotifications: handleUnaryCall<ListNotificationsRequest, ListNotificationsResponse>;
   /** Renders a template for a channel and locale against a real order (nothing is sent). */
   previewTemplate: handleUnaryCall<PreviewTemplateRequest, PreviewTemplateResponse>;
+  /** A staff member's channel choice: the stored one, or staff.yaml's default. */
+  getStaffPreference: handleUnaryCall<GetStaffPreferenceRequest, GetStaffPreferenceResponse>;
+  /**
+   * Chooses the channels a staff member is told on (clear: back to staff.yaml). A repeated
+   * request_id replays the first reply; the same request_id with another request is refused.
+   */
+  setStaffPreference: handleUnaryCall<SetStaffPreferenceRequest, SetStaffPreferenceResponse>;
 }
 
 export interface NotificationServiceClient extends Client {
@@ -1326,6 +1834,41 @@ export interface NotificationServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PreviewTemplateResponse) => void,
+  ): ClientUnaryCall;
+  /** A staff member's channel choice: the stored one, or staff.yaml's default. */
+  getStaffPreference(
+    request: GetStaffPreferenceRequest,
+    callback: (error: ServiceError | null, response: GetStaffPreferenceResponse) => void,
+  ): ClientUnaryCall;
+  getStaffPreference(
+    request: GetStaffPreferenceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetStaffPreferenceResponse) => void,
+  ): ClientUnaryCall;
+  getStaffPreference(
+    request: GetStaffPreferenceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetStaffPreferenceResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Chooses the channels a staff member is told on (clear: back to staff.yaml). A repeated
+   * request_id replays the first reply; the same request_id with another request is refused.
+   */
+  setStaffPreference(
+    request: SetStaffPreferenceRequest,
+    callback: (error: ServiceError | null, response: SetStaffPreferenceResponse) => void,
+  ): ClientUnaryCall;
+  setStaffPreference(
+    request: SetStaffPreferenceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetStaffPreferenceResponse) => void,
+  ): ClientUnaryCall;
+  setStaffPreference(
+    request: SetStaffPreferenceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetStaffPreferenceResponse) => void,
   ): ClientUnaryCall;
 }
 

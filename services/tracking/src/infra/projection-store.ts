@@ -91,7 +91,8 @@ export class ProjectionStore {
    */
   async apply(tx: SqlQueryable, items: PositionedEvent[], now: string): Promise<ApplyResult> {
     const events = items.map((i) => i.event).filter((e): e is TrackedEvent => e !== undefined);
-    const orderIds = [...new Set(events.filter((e) => e.type.startsWith('Order')).map(orderIdOf).filter((id): id is string => !!id))];
+    // Order events, and approval steps (they restart the awaiting-approval SLA).
+    const orderIds = [...new Set(events.filter((e) => e.type.startsWith('Order') || e.type === 'ApprovalStepStarted').map(orderIdOf).filter((id): id is string => !!id))];
     const summaries = await this.loadSummaries(tx, orderIds);
     const changed = new Map<string, OrderSummaryRow>();
     const timeline: TimelineEntryRow[] = [];

@@ -284,6 +284,29 @@ export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, 
   }
 }
 
+/**
+ * The "awaiting approval" SLA runs per approval step (approval's ApprovalStepStarted: each step has
+ * its own due time, 8 h by default): while the order awaits approval, a step that starts restarts
+ * the segment clock with the step's start and due time. A step older than the clock, or one seen
+ * before the order is awaiting approval (topics interleave), changes nothing: the stage's own start
+ * and budget stand until the next step starts.
+ */
+export function applyApprovalStep(row: OrderSummaryRow | null, step: { startedAt: string; dueAt: string }, config: SlaConfig): OrderSummaryRow | null {
+  if (!row || row.stage !== 'awaiting_approval' || row.slaSegment !== 'approval') return row;
+  const start = Date.parse(step.startedAt);
+  const due = Date.parse(step.dueAt);
+  if (Number.isNaN(start) || Number.isNaN(due) || due < start) return row;
+  if (row.slaStartedAt && start < Date.parse(row.slaStartedAt)) return row;
+  if (row.slaStartedAt === step.startedAt && row.slaDueAt === step.dueAt) return row;
+  return {
+    ...row,
+    slaStartedAt: step.startedAt,
+    slaYellowAt: new Date(start + Math.ceil((due - start) * config.yellowAt)).toISOString(),
+    slaDueAt: step.dueAt,
+    etaShipBy: etaShipBy(row.stage, step.startedAt, config) ?? null,
+  };
+}
+
 /** Time-dependent status of a row at `now`; the clock job stores it so filters and boards need no event. */
 export function clockStatus(row: Pick<OrderSummaryRow, 'stage' | 'slaStartedAt' | 'stageEnteredAt'>, now: string, config: SlaConfig): { slaColour: SlaColour; stuck: boolean } {
   return {

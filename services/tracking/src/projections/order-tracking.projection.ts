@@ -1,5 +1,5 @@
 import type { SlaConfig } from '../domain/sla';
-import { projectOrderSummary, type OrderSummaryRow } from './order-summary.projection';
+import { applyApprovalStep, projectOrderSummary, type OrderSummaryRow } from './order-summary.projection';
 import { projectTimelineEntry, type TimelineEntryRow } from './order-timeline.projection';
 import { projectStageDurations, type StageVisitChange } from './stage-durations.projection';
 import { isOrderEvent, orderIdOf, type TrackedEvent } from './tracked-event';
@@ -25,7 +25,9 @@ export function projectEvent(before: OrderSummaryRow | null, e: TrackedEvent, co
   const orderId = orderIdOf(e);
   if (!orderId) return { orderId: undefined, summary: before, summaryChanged: false, timeline: undefined, stageVisits: [] };
   if (!isOrderEvent(e)) {
-    return { orderId, summary: before, summaryChanged: false, timeline: projectTimelineEntry(e), stageVisits: [] };
+    // The one exception: an approval step's start restarts the awaiting-approval SLA (per step).
+    const summary = e.type === 'ApprovalStepStarted' ? applyApprovalStep(before, e.data, config) : before;
+    return { orderId, summary, summaryChanged: summary !== before, timeline: projectTimelineEntry(e), stageVisits: [] };
   }
   const after = projectOrderSummary(before, e, config);
   const changed = after !== before;

@@ -73,7 +73,8 @@ beforeAll(async () => {
   await Promise.all([
     cluster.start('inventory', 'inventory', { INVENTORY_CONSUMER_GROUP: `inventory-e2e-${uniqueSuffix()}` }),
     cluster.start('order-intake', 'order-intake'),
-    cluster.start('approval', 'approval'),
+    // The driven clock: only the expiry scenario (last in this file) moves time.
+    cluster.start('approval', 'approval', { APPROVAL_DRIVEN_CLOCK: 'on', APPROVAL_TIMER_POLL: '300ms' }),
     cluster.start('tracking', 'tracking', { TRACKING_CONSUMER_GROUP: `tracking-e2e-${uniqueSuffix()}` }),
   ]);
   const inv = cluster.procs.inventory.httpUrl;
@@ -149,7 +150,13 @@ describe('approval chains across services', () => {
     expect(salesInbox.json.items.map((i: { approvalId: string }) => i.approvalId)).toContain(first.approvalId);
     expect(salesInbox.json.items.find((i: { approvalId: string }) => i.approvalId === first.approvalId)).toMatchObject({ step: 'sales_review', sla: 'green', via: ['role:sales'] });
 
-    await decide(first.approvalId, 'sales_review', 'approve', 'sales', { comment: '客户已确认刻字内容' });
+    const afterSales = await decide(first.approvalId, 'sales_review', 'approve', 'sales', { comment: '客户已确认刻字内容' });
+    // The board's awaiting-approval SLA is the current step's: the design step's start and due time.
+    const design = afterSales.steps.find((s: { step: string }) => s.step === 'design_review');
+    await eventually('tracking SLA of the design step', async () => {
+      const sla = (await call(cluster.procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`)).json?.order?.sla;
+      return sla?.segment === 'approval' && sla.startedAt === design.startedAt && sla.dueAt === design.dueAt ? sla : undefined;
+    });
     await decide(first.approvalId, 'design_review', 'approve', 'designer', { attachments: [{ name: 'drawing-v1.pdf', url: 'https://files.example.com/drawing-v1.pdf' }] });
     await decide(first.approvalId, 'cost_review', 'approve', 'cost');
     const last = await decide(first.approvalId, 'gm_approval', 'approve', 'gm');
@@ -412,4 +419,31 @@ describe('order change requests (订单变更)', () => {
     }
     console.log(`change vs pack outcomes: ${outcomes.join(', ')}`);
   }, 300_000);
+});
+
+describe('expiry on the driven clock (last: it moves approval\'s time forward)', () => {
+  it('a step nobody decides is reminded at 6 h, escalated at 8 h and expired 8 h later: the order is cancelled', async () => {
+    const orderId = await placeCustomOrder();
+    await orderStage(orderId, 'awaiting_approval');
+    const a = await approvalAt(orderId, 'sales_review');
+    const HOUR = 3_600_000;
+    for (const ms of [6 * HOUR + 60_000, 2 * HOUR, 8 * HOUR]) {
+      const r = await approval('POST', '/api/test/clock/advance', { ms });
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      // Each timer in its turn: reminded, then escalated, then expired.
+      await eventually(`timer after +${ms} ms`, async () => {
+        const got = (await approval('GET', `/api/approvals/${a.approvalId}`)).json;
+        const step = got?.steps?.[0];
+        // null (not yet) must keep waiting: only a set time, or the rejection, ends the wait.
+        const done = ms === 6 * HOUR + 60_000 ? step?.remindedAt : ms === 2 * HOUR ? step?.escalatedAt : got?.status === 'rejected' ? got : null;
+        return done ?? undefined;
+      }, 60_000).catch(async (e: Error) => {
+        throw new Error(`${e.message}; due: ${JSON.stringify(r.json)}; approval: ${JSON.stringify((await approval('GET', `/api/approvals/${a.approvalId}`)).json)}`);
+      });
+    }
+    const cancelled = await orderStage(orderId, 'cancelled');
+    expect(JSON.stringify(cancelled)).toContain('sales_review');
+    const t = await timeline(orderId, (types) => types.includes('OrderCancelled'), 'expiry on the timeline');
+    for (const type of ['ApprovalStepReminded', 'ApprovalStepEscalated', 'ApprovalExpired', 'ApprovalRejected', 'OrderCancelled']) expect(t.map((x) => x.type)).toContain(type);
+  }, 180_000);
 });

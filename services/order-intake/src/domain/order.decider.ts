@@ -206,7 +206,7 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
     case 'RecordPacked':
       text('shipmentId', c.data.shipmentId, 100);
       return [{ type: 'OrderPacked', data: { orderId, shipmentId: c.data.shipmentId, ...(c.data.waybillNo ? { waybillNo: c.data.waybillNo } : {}), packedAt: now } }];
-    case 'RecordShipped':
+    case 'RecordShipped': {
       if (s.shipment && s.shipment.shipmentId !== c.data.shipmentId && !c.data.lastOfParcels)
         throw OrderErrors.conflict(OrderErrorCode.ShipmentMismatch, `the order was packed as shipment ${s.shipment.shipmentId}, not ${c.data.shipmentId}`);
       text('carrier', c.data.carrier, 100);
@@ -214,6 +214,7 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
       // The handover time fulfillment reported (the end of the ready -> shipped SLA segment), never after the record time.
       const handedOver = c.data.shippedAt !== undefined ? new Date(isoTime('shippedAt', c.data.shippedAt)).toISOString() : now;
       return [{ type: 'OrderShipped', data: { orderId, shipmentId: c.data.shipmentId, carrier: c.data.carrier, trackingNumber: c.data.trackingNumber, shippedAt: handedOver < now ? handedOver : now } }];
+    }
     case 'RecordDelivered':
       return [{ type: 'OrderDelivered', data: { orderId, deliveredAt: isoTime('deliveredAt', c.data.deliveredAt) } }];
     case 'Archive':

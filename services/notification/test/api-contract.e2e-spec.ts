@@ -68,6 +68,15 @@ apiContractSuite({
       grpc: { method: 'NotificationService/ListNotifications', request: { page: { pageToken: 'abc' } }, field: 'page.pageToken' },
     },
     {
+      name: 'GetStaffPreference with a malformed staff id',
+      grpc: { method: 'NotificationService/GetStaffPreference', request: { staffId: 'u cs?' }, field: 'staffId' },
+      rest: { method: 'GET', path: '/api/staff/u%20cs%3F/preferences', field: 'staffId' },
+    },
+    {
+      name: 'SetStaffPreference with an empty staff id',
+      grpc: { method: 'NotificationService/SetStaffPreference', request: { staffId: '', channels: ['email'] }, field: 'staffId' },
+    },
+    {
       name: 'PreviewTemplate with an empty order id',
       grpc: { method: 'NotificationService/PreviewTemplate', request: { template: 'order_shipped', channel: 'sms', orderId: '' }, field: 'orderId' },
       rest: { method: 'POST', path: '/api/notifications/preview', body: { template: 'order_shipped', channel: 'sms', orderId: '' }, field: 'orderId' },

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { notificationV1 } from '@flowline/contracts';
-import { enumValue, ID_PATTERN, optionalId, pageSize, RequestValidationError } from '@flowline/platform';
+import { enumValue, ID_PATTERN, optionalId, pageSize, RequestValidationError, requireId } from '@flowline/platform';
 import { previewTemplate } from '../../application/preview';
 import { CHANNEL_KINDS, type ChannelKind } from '../../domain/notification.types';
 import { LOCALES, type Locale } from '../../domain/templates';
@@ -83,15 +83,14 @@ export class NotificationGrpcController {
 
   @GrpcMethod('NotificationService', 'GetStaffPreference')
   async getStaffPreference(req: notificationV1.GetStaffPreferenceRequest): Promise<notificationV1.GetStaffPreferenceResponse> {
-    if (!req.staffId) throw new RequestValidationError([{ field: 'staffId', constraint: 'required', message: 'staffId is required' }]);
-    return { preference: staffPreferenceToProto(await staffPreferenceView(this.rt.pool, this.rt.config.staff, req.staffId)) };
+    return { preference: staffPreferenceToProto(await staffPreferenceView(this.rt.pool, this.rt.config.staff, requireId('staffId', req.staffId))) };
   }
 
   @GrpcMethod('NotificationService', 'SetStaffPreference')
   async setStaffPreference(req: notificationV1.SetStaffPreferenceRequest): Promise<notificationV1.SetStaffPreferenceResponse> {
     const channels = req.channels ?? [];
     const errors: { field: string; constraint: string; message: string }[] = [];
-    if (!req.staffId) errors.push({ field: 'staffId', constraint: 'required', message: 'staffId is required' });
+    if (!ID_PATTERN.test(req.staffId ?? '')) errors.push({ field: 'staffId', constraint: req.staffId ? 'format' : 'required', message: 'staffId is required: letters, digits and . _ : @ / + -' });
     if (req.clear && channels.length > 0) errors.push({ field: 'channels', constraint: 'empty', message: 'channels must be empty with clear' });
     if (!req.clear && channels.length === 0) errors.push({ field: 'channels', constraint: 'arrayMinSize', message: 'channels needs at least one channel (or clear)' });
     if (channels.some((c) => !(CHANNEL_KINDS as readonly string[]).includes(c))) errors.push({ field: 'channels', constraint: 'isIn', message: `channels must be among ${CHANNEL_KINDS.join(', ')}` });

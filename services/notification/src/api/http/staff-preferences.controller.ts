@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, Param, Put } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ArrayMinSize, IsArray, IsIn } from 'class-validator';
+import { IdParam } from '@flowline/platform';
 import { setStaffPreference, staffPreferenceView, type StaffPreferenceView } from '../../application/staff-preferences';
 import { CHANNEL_KINDS, type ChannelKind } from '../../domain/notification.types';
 import { NotificationRuntime } from '../../infra/notification-runtime';
@@ -21,21 +22,21 @@ export class StaffPreferencesController {
 
   @Get(':staffId/preferences')
   @ApiOperation({ summary: "A staff member's channels now, what staff.yaml allows, and whether a stored choice applies" })
-  get(@Param('staffId') staffId: string): Promise<StaffPreferenceView> {
+  get(@Param('staffId', new IdParam('staffId')) staffId: string): Promise<StaffPreferenceView> {
     return staffPreferenceView(this.rt.pool, this.rt.config.staff, staffId);
   }
 
   @Put(':staffId/preferences')
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Choose the channels a staff member is told on (422 CHANNEL_NOT_AVAILABLE for one without an address in staff.yaml)' })
-  async put(@Param('staffId') staffId: string, @Body() dto: StaffPreferenceDto, @Headers('idempotency-key') key?: string): Promise<StaffPreferenceView> {
+  async put(@Param('staffId', new IdParam('staffId')) staffId: string, @Body() dto: StaffPreferenceDto, @Headers('idempotency-key') key?: string): Promise<StaffPreferenceView> {
     return setStaffPreference(this.rt.pool, this.rt.config.staff, staffId, dto.channels, await this.rt.clock.now(), key);
   }
 
   @Delete(':staffId/preferences')
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Forget the stored choice: back to staff.yaml' })
-  async clear(@Param('staffId') staffId: string, @Headers('idempotency-key') key?: string): Promise<StaffPreferenceView> {
+  async clear(@Param('staffId', new IdParam('staffId')) staffId: string, @Headers('idempotency-key') key?: string): Promise<StaffPreferenceView> {
     return setStaffPreference(this.rt.pool, this.rt.config.staff, staffId, null, await this.rt.clock.now(), key);
   }
 }

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
@@ -93,8 +94,22 @@ export interface PrivatePostgres {
 }
 
 /**
- * Why a private PostgreSQL cannot run here (undefined when it can): it needs initdb/pg_ctl on the
- * PATH and, as root, the `postgres` OS user (initdb refuses to run as root).
+ * initdb / pg_ctl: from the PATH, else from Debian's versioned folder (/usr/lib/postgresql/<major>/bin,
+ * the newest), which the postgresql package does not put on the PATH. Undefined when neither has it.
+ */
+export function postgresBinary(cmd: 'initdb' | 'pg_ctl'): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    const base = '/usr/lib/postgresql';
+    const majors = existsSync(base) ? readdirSync(base).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+    return majors.map((v) => `${base}/${v}/bin/${cmd}`).find((f) => existsSync(f));
+  }
+}
+
+/**
+ * Why a private PostgreSQL cannot run here (undefined when it can): it needs initdb/pg_ctl (PATH or
+ * /usr/lib/postgresql/<major>/bin) and, as root, the `postgres` OS user (initdb refuses to run as root).
  */
 export function privatePostgresUnavailable(): string | undefined {
   const has = (cmd: string) => {
@@ -105,7 +120,7 @@ export function privatePostgresUnavailable(): string | undefined {
       return false;
     }
   };
-  if (!has('initdb') || !has('pg_ctl')) return 'initdb / pg_ctl not on the PATH';
+  if (!postgresBinary('initdb') || !postgresBinary('pg_ctl')) return 'initdb / pg_ctl not found (PATH, /usr/lib/postgresql/<major>/bin)';
   if (process.getuid?.() === 0 && !has('runuser')) return 'running as root without runuser to drop to the postgres user';
   if (process.getuid?.() === 0) {
     try {
@@ -123,8 +138,18 @@ export function privatePostgresUnavailable(): string | undefined {
  */
 export function startPrivatePostgres(port: number): PrivatePostgres {
   const dir = execFileSync('mktemp', ['-d', '/tmp/flowline-pg-XXXXXX']).toString().trim();
-  const asPg = (cmd: string, args: string[]) =>
-    process.getuid?.() === 0 ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'ignore' }) : execFileSync(cmd, args, { stdio: 'ignore' });
+  // Run as the postgres OS user when root (initdb refuses root); a failure names the command and carries its stderr.
+  const asPg = (name: 'initdb' | 'pg_ctl', args: string[]) => {
+    const cmd = postgresBinary(name) ?? name;
+    try {
+      return process.getuid?.() === 0
+        ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe' })
+        : execFileSync(cmd, args, { stdio: 'pipe' });
+    } catch (e) {
+      const err = e as { stderr?: Buffer; stdout?: Buffer; message: string };
+      throw new Error(`${name} ${args.join(' ')} failed: ${err.stderr?.toString().trim() || err.stdout?.toString().trim() || err.message}`);
+    }
+  };
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
   asPg('initdb', ['-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const start = () => asPg('pg_ctl', ['-D', `${dir}/data`, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', `${dir}/log`, '-w', 'start']);

@@ -88,7 +88,7 @@ describe('order process manager through Kafka', () => {
     expect(start.topic).toBe(Topics.fulfillmentCommands);
     expect(start.envelope.data).toMatchObject({ orderId: order.orderId, priority: 'normal', requiresQc: false, lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2, warehouseId: 'WH-HZ-01' }] });
     const ready = await untilStage(order.orderId, 'ready_to_ship');
-    expect(ready.decisions).toEqual([expect.objectContaining({ ruleId: 'ready-when-paid-and-reserved', ruleSetVersion: '2025.11.1', decision: 'ready_to_ship' })]);
+    expect(ready.decisions).toEqual([expect.objectContaining({ ruleId: 'ready-when-paid-and-reserved', ruleSetVersion: '2025.12.1', decision: 'ready_to_ship' })]);
 
     await peer.publish(Topics.fulfillmentEvents, 'ShipmentPacked', { orderId: order.orderId, shipmentId: 'SHP-1', waybillNo: 'SF100200300' });
     await untilStage(order.orderId, 'packed');
@@ -116,7 +116,7 @@ describe('order process manager through Kafka', () => {
     await reserve(order);
     const request = await peer.waitFor('RequestApproval', order.orderId);
     expect(request.topic).toBe(Topics.approvalCommands);
-    expect(request.envelope.data).toMatchObject({ orderId: order.orderId, chain: 'custom-order', ruleId: 'approval-large-or-custom', ruleSetVersion: '2025.11.1' });
+    expect(request.envelope.data).toMatchObject({ orderId: order.orderId, chain: 'custom-order', ruleId: 'approval-large-or-custom', ruleSetVersion: '2025.12.1' });
     await untilStage(order.orderId, 'awaiting_approval');
     await peer.publish(Topics.approvalEvents, 'ApprovalGranted', { approvalId: 'APR-77', orderId: order.orderId, chain: 'custom-order' });
     await peer.waitFor('StartFulfillment', order.orderId);

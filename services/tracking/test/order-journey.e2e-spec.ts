@@ -109,10 +109,10 @@ describe('an order journey across services, seen in tracking', () => {
     expect(types.indexOf('OrderPaid')).toBeLessThan(types.indexOf('OrderReadyToShip'));
     expect(d.order).toMatchObject({ orderId, channel: 'tmall', customerMasked: '张*', grandTotal: 26000, paidAmount: 26000, manualTouch: false });
     const decided = d.timeline.find((t) => t.type === 'OrderRuleDecided');
-    expect(decided?.rule).toMatchObject({ ruleId: 'ready-when-paid-and-reserved', ruleSetVersion: '2025.11.1' });
+    expect(decided?.rule).toMatchObject({ ruleId: 'ready-when-paid-and-reserved', ruleSetVersion: '2025.12.1' });
     expect(decided?.what.zh).toBe('规则判定：自动审单通过');
     const ready = d.timeline.find((t) => t.type === 'OrderReadyToShip');
-    expect(ready?.why?.zh).toContain('规则 ready-when-paid-and-reserved（规则集版本 2025.11.1）');
+    expect(ready?.why?.zh).toContain('规则 ready-when-paid-and-reserved（规则集版本 2025.12.1）');
     expect(d.timeline.find((t) => t.type === 'StockReserved')).toMatchObject({ context: 'inventory', what: { zh: '仓库预占库存：TEA-LJ-250×2@WH-HZ-01' } });
     expect(d.stageDurations.map((v) => v.stage)).toEqual(expect.arrayContaining(['placed', 'paid', 'stock_reserved', 'ready_to_ship']));
     const paidAt = d.timeline.find((t) => t.type === 'OrderPaid')!.occurredAt;

@@ -21,7 +21,8 @@ export interface OrderEventDataMap {
     /** Present when the recipient must be resolved through the platform (masked / encrypted / withheld fields, oaid). */
     recipientProtection?: RecipientProtection;
   };
-  OrderPaid: { orderId: string; amount: number; currency: string; paymentRef?: string; paidAt: string };
+  /** `presalePart`: a presale order is paid twice, the deposit then the balance (`amount` is that part); absent for a full payment. */
+  OrderPaid: { orderId: string; amount: number; currency: string; paymentRef?: string; presalePart?: 'deposit' | 'balance'; paidAt: string };
   /** Stock is locked for every line. */
   OrderStockReserved: { orderId: string; reservationId: string; allocations: { lineId: string; sku: string; warehouseId: string; quantity: number }[] };
   /** Inventory could not reserve; the order goes to exception. */

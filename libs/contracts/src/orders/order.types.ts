@@ -162,4 +162,20 @@ export interface OrderSubmission {
   placedAt: string;
   /** Present when the platform masked, encrypted or withheld recipient fields (then resolved through the platform). */
   recipientProtection?: RecipientProtection;
+  /** `cod` (货到付款): shipped unpaid, the carrier collects the grand total at delivery. `online` when absent. */
+  paymentMethod?: PaymentMethod;
+  /** Presale (预售): a deposit (定金) now, the balance (尾款) by `balanceDueBy`; shipped not before `shipNotBefore`. */
+  presale?: PresaleTerms;
+}
+
+export type PaymentMethod = 'online' | 'cod';
+
+/** Presale terms. An unpaid balance after `balanceDueBy` cancels the order and releases its stock. */
+export interface PresaleTerms {
+  /** Integer minor units, > 0 and < the grand total; the balance is the rest. */
+  depositAmount: number;
+  /** ISO time: the balance must be paid by then. */
+  balanceDueBy: string;
+  /** ISO time: the presale ship date; the order is not released to fulfillment before it. */
+  shipNotBefore: string;
 }

@@ -67,8 +67,8 @@ export function toIntegrationEvent(event: OrderEvent): Integration {
       } satisfies OrderEventDataMap['OrderPlaced'];
     }
     case 'OrderPaid': {
-      const { amount, currency, paymentRef, paidAt } = event.data;
-      return { orderId: d.orderId, amount, currency, ...(paymentRef ? { paymentRef } : {}), paidAt } satisfies OrderEventDataMap['OrderPaid'];
+      const { amount, currency, paymentRef, presalePart, paidAt } = event.data;
+      return { orderId: d.orderId, amount, currency, ...(paymentRef ? { paymentRef } : {}), ...(presalePart ? { presalePart } : {}), paidAt } satisfies OrderEventDataMap['OrderPaid'];
     }
     case 'OrderStockReserved':
       return { orderId: d.orderId, reservationId: event.data.reservationId, allocations: event.data.allocations } satisfies OrderEventDataMap['OrderStockReserved'];

@@ -43,8 +43,8 @@ export class ProcessManagerRunner {
     const orderId = (event.data as { orderId?: unknown }).orderId;
     if (typeof orderId !== 'string' || orderId === '') return { steps: [], skipped: [] };
     let loaded: LoadedOrder | undefined = await this.store.load(orderId);
-    const steps = orderProcessPolicy(event, { order: loaded.state, rules: this.rules.current() });
     const now = this.clock();
+    const steps = orderProcessPolicy(event, { order: loaded.state, rules: this.rules.current(), now });
 
     const outbox: NewEvent[] = [];
     steps.forEach((step, i) => {

@@ -27,7 +27,11 @@ export type Guard =
   | 'holdAbsent' //        ORDER_ALREADY_ON_HOLD
   | 'holdPresent' //       ORDER_NOT_ON_HOLD
   | 'exceptionAbsent' //   ORDER_ALREADY_IN_EXCEPTION
-  | 'exceptionPresent'; // ORDER_NOT_IN_EXCEPTION
+  | 'exceptionPresent' //  ORDER_NOT_IN_EXCEPTION
+  | 'balanceDue' //        ORDER_BALANCE_NOT_DUE unless a presale order's balance (尾款) is unpaid
+  | 'presaleSettled' //    ORDER_PRESALE_NOT_SETTLED until a presale's balance is paid and its ship date reached
+  | 'codUnreserved' //     ORDER_NOT_COD unless cash on delivery (reserved without payment)
+  | 'codUncollected'; //   ORDER_NOT_COD unless cash on delivery with nothing collected yet
 
 export interface Transition {
   from: StageOrNone;
@@ -66,6 +70,9 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('placed',             'ResolveException',      'placed',            'flag',    'exceptionPresent'),
   t('placed',             'ApplyChange',           'placed',            'record'),
   t('placed',             'RefuseChange',          'placed',            'record'),
+  // Cash on delivery (货到付款): stock is reserved without a payment.
+  t('placed',             'RecordStockReserved',   'stock_reserved',    'record',  'codUnreserved'),
+  t('placed',             'RecordStockShortage',   'placed',            'record',  'codUnreserved'),
 
   t('paid',               'RecordStockReserved',   'stock_reserved',    'record'),
   t('paid',               'RecordStockShortage',   'paid',              'record'),
@@ -78,9 +85,12 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('paid',               'ResolveException',      'paid',              'flag',    'exceptionPresent'),
   t('paid',               'ApplyChange',           'paid',              'record'),
   t('paid',               'RefuseChange',          'paid',              'record'),
+  // Presale (预售): the deposit made the order `paid`; the balance (尾款) is recorded where the order stands.
+  t('paid',               'ConfirmPayment',        'paid',              'record',  'balanceDue'),
 
   t('stock_reserved',     'RequireApproval',       'awaiting_approval', 'advance'),
-  t('stock_reserved',     'ReleaseToFulfillment',  'ready_to_ship',     'advance', 'allLinesReserved'),
+  t('stock_reserved',     'ReleaseToFulfillment',  'ready_to_ship',     'advance', 'allLinesReserved', 'presaleSettled'),
+  t('stock_reserved',     'ConfirmPayment',        'stock_reserved',    'record',  'balanceDue'),
   t('stock_reserved',     'Cancel',                'cancelled',         'exit',    'noRefundPending'),
   t('stock_reserved',     'RequestRefund',         'stock_reserved',    'exit',    'noRefundPending'),
   t('stock_reserved',     'RecordRefunded',        'refunded',          'exit',    'refundOwed'),
@@ -93,7 +103,8 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
 
   t('awaiting_approval',  'RecordApproval',        'awaiting_approval', 'record',  'approvalPending'),
   t('awaiting_approval',  'RecordRejection',       'cancelled',         'record',  'approvalPending'),
-  t('awaiting_approval',  'ReleaseToFulfillment',  'ready_to_ship',     'advance', 'approvalGranted', 'allLinesReserved'),
+  t('awaiting_approval',  'ReleaseToFulfillment',  'ready_to_ship',     'advance', 'approvalGranted', 'allLinesReserved', 'presaleSettled'),
+  t('awaiting_approval',  'ConfirmPayment',        'awaiting_approval', 'record',  'balanceDue'),
   t('awaiting_approval',  'Cancel',                'cancelled',         'exit',    'noRefundPending'),
   t('awaiting_approval',  'RequestRefund',         'awaiting_approval', 'exit',    'noRefundPending'),
   t('awaiting_approval',  'RecordRefunded',        'refunded',          'exit',    'refundOwed'),
@@ -145,6 +156,8 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('delivered',          'FlagException',         'delivered',         'flag',    'exceptionAbsent'),
   t('delivered',          'ResolveException',      'delivered',         'flag',    'exceptionPresent'),
   t('delivered',          'RefuseChange',          'delivered',         'record'),
+  // Cash on delivery: the amount the carrier collected (or finance confirms) is recorded after delivery.
+  t('delivered',          'ConfirmPayment',        'delivered',         'record',  'codUncollected'),
 
   // Terminal. A cancelled order that had been paid owes the money back; finance records it here.
   t('cancelled',          'RecordRefunded',        'cancelled',         'exit',    'refundOwed'),

@@ -7,6 +7,7 @@ import { ORDER_COMMAND_TYPES, type OrderCommand, type OrderCommandType } from '.
 import { orderDecider } from './order.decider';
 import type { OrderEvent, OrderEventType } from './order.events';
 import { findTransition, ORDER_TRANSITIONS, type StageOrNone, type Transition } from './order-transitions';
+import { computeTotals } from './order.model';
 import type { OrderState } from './order.state';
 
 const spec = deciderSpec(orderDecider);
@@ -22,7 +23,29 @@ function setupFor(row: Transition): OrderEvent[] {
     if (g === 'holdPresent') extra.push(ev.held());
     if (g === 'exceptionPresent') extra.push(ev.exception());
   }
-  return [...eventsTo(row.from), ...extra];
+  return paymentTermsFor(row, [...eventsTo(row.from), ...extra]);
+}
+
+/**
+ * Rows guarded by presale / COD terms run on such an order: a presale order whose balance equals
+ * the fixture payment (deposit 1000 on a grand total of GRAND_TOTAL + 1000, the deposit paid), or
+ * a COD order that was never paid.
+ */
+function paymentTermsFor(row: Transition, events: OrderEvent[]): OrderEvent[] {
+  const presale = row.guards.includes('balanceDue');
+  const cod = row.guards.includes('codUnreserved') || row.guards.includes('codUncollected');
+  if (!presale && !cod) return events;
+  return events.flatMap((e): OrderEvent[] => {
+    if (e.type === 'OrderPlaced') {
+      const terms = presale
+        ? { shippingFee: ORDER.shippingFee + 1000, presale: { depositAmount: 1000, balanceDueBy: '2099-01-01T00:00:00.000Z', shipNotBefore: '2099-01-02T00:00:00.000Z' } }
+        : { paymentMethod: 'cod' as const };
+      const order = { ...e.data.order, ...terms };
+      return [{ ...e, data: { ...e.data, order: { ...order, totals: computeTotals(order) } } }];
+    }
+    if (e.type === 'OrderPaid') return cod ? [] : [{ ...e, data: { ...e.data, amount: 1000, presalePart: 'deposit' } }];
+    return [e];
+  });
 }
 
 /** The event types each command decides (with the fixture commands of order.fixtures). */
@@ -198,8 +221,8 @@ describe('stock', () => {
 describe('approval', () => {
   it('records every rule decision as OrderRuleDecided naming the rule id, rule-set version and hash', () => {
     spec.given(eventsTo('stock_reserved')).when(validCommand('RequireApproval')).then([
-      { type: 'OrderRuleDecided', data: { orderId: ORDER_ID, ruleId: DECISION.ruleId, ruleSetVersion: '2025.11.1', ruleSetHash: DECISION.ruleSetHash, decision: 'require_approval', params: { chain: 'custom-order' }, decidedAt: T } },
-      { type: 'OrderApprovalRequired', data: { orderId: ORDER_ID, chain: 'custom-order', ruleId: DECISION.ruleId, ruleSetVersion: '2025.11.1', ruleSetHash: DECISION.ruleSetHash, requiredAt: T } },
+      { type: 'OrderRuleDecided', data: { orderId: ORDER_ID, ruleId: DECISION.ruleId, ruleSetVersion: '2025.12.1', ruleSetHash: DECISION.ruleSetHash, decision: 'require_approval', params: { chain: 'custom-order' }, decidedAt: T } },
+      { type: 'OrderApprovalRequired', data: { orderId: ORDER_ID, chain: 'custom-order', ruleId: DECISION.ruleId, ruleSetVersion: '2025.12.1', ruleSetHash: DECISION.ruleSetHash, requiredAt: T } },
     ]);
   });
 

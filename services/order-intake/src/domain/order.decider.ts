@@ -5,7 +5,7 @@ import { OrderErrorCode, OrderErrors } from './order.errors';
 import type { OrderEvent } from './order.events';
 import { computeTotals, validateSubmission, type CanonicalOrder } from './order.model';
 import { findTransition, isPreShipment, type Guard, type Transition } from './order-transitions';
-import { isExisting, refundable, refundOwed, type ExistingOrder, type OrderData, type OrderState } from './order.state';
+import { isCod, isExisting, presaleBalanceDue, presaleSettled, refundable, refundOwed, type ExistingOrder, type OrderData, type OrderState } from './order.state';
 
 /**
  * The order aggregate as a pure Decider (stream `order-<orderId>`).
@@ -33,7 +33,7 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
   if (command.type === 'PlaceOrder') return placeOrder(command);
   if (!isExisting(state) || !row) throw OrderErrors.notFound(command.data.orderId); // unreachable: only PlaceOrder has a 'none' row
   checkGate(row, command.type, state);
-  for (const guard of row.guards) checkGuard(guard, state);
+  for (const guard of row.guards) checkGuard(guard, state, command.metadata.now);
   return decideExisting(command, state, row);
 }
 
@@ -44,7 +44,7 @@ function checkGate(row: Transition, command: string, s: ExistingOrder): void {
   if (s.refund.pending) throw OrderErrors.refundPending(command);
 }
 
-function checkGuard(guard: Guard, s: ExistingOrder): void {
+function checkGuard(guard: Guard, s: ExistingOrder, now: string): void {
   switch (guard) {
     case 'approvalPending':
       if (s.approval?.status !== 'pending') throw OrderErrors.conflict(OrderErrorCode.ApprovalNotPending, 'no approval is open for this order');
@@ -74,6 +74,22 @@ function checkGuard(guard: Guard, s: ExistingOrder): void {
     case 'exceptionPresent':
       if (!s.exception) throw OrderErrors.conflict(OrderErrorCode.NotInException, 'the order is not in exception');
       return;
+    case 'balanceDue':
+      if (!presaleBalanceDue(s)) throw OrderErrors.conflict(OrderErrorCode.BalanceNotDue, 'no presale balance is due on this order');
+      return;
+    case 'presaleSettled':
+      if (!presaleSettled(s, now))
+        throw OrderErrors.conflict(OrderErrorCode.PresaleNotSettled, 'a presale order ships once its balance is paid and its ship date has come', {
+          balanceDue: presaleBalanceDue(s),
+          shipNotBefore: s.order.presale?.shipNotBefore,
+        });
+      return;
+    case 'codUnreserved':
+      if (!isCod(s)) throw OrderErrors.conflict(OrderErrorCode.NotCod, 'only a cash-on-delivery order is reserved before payment');
+      return;
+    case 'codUncollected':
+      if (!isCod(s) || s.payment) throw OrderErrors.conflict(OrderErrorCode.NotCod, 'no cash-on-delivery payment is due on this order');
+      return;
     default:
       return assertNever(guard, 'guard');
   }
@@ -100,11 +116,55 @@ function placeOrder(c: OrderCommandOf<'PlaceOrder'>): OrderEvent[] {
   text('orderId', orderId, 64);
   validateSubmission(submitted);
   const totals = computeTotals(submitted);
+  validatePaymentTerms(submitted, totals.grandTotal);
   if (clientGrandTotal !== undefined && clientGrandTotal !== totals.grandTotal) {
     throw OrderErrors.totalMismatch('grandTotal', clientGrandTotal, totals.grandTotal);
   }
   const order: CanonicalOrder = { ...structuredClone(submitted), orderId, totals };
   return [{ type: 'OrderPlaced', data: { orderId, order, placedAt: submitted.placedAt, receivedAt: c.metadata.now } }];
+}
+
+/** Presale and COD terms (additive PlaceOrder fields). */
+function validatePaymentTerms(o: OrderCommandOf<'PlaceOrder'>['data']['order'], grandTotal: number): void {
+  if (o.paymentMethod !== undefined && o.paymentMethod !== 'online' && o.paymentMethod !== 'cod') throw OrderErrors.invalid('paymentMethod', 'must be online or cod');
+  const p = o.presale;
+  if (!p) return;
+  if (o.paymentMethod === 'cod') throw OrderErrors.invalid('presale', 'a presale order is paid online (deposit and balance), not cash on delivery');
+  if (typeof p.depositAmount !== 'number' || !Number.isSafeInteger(p.depositAmount) || p.depositAmount <= 0 || p.depositAmount >= grandTotal)
+    throw OrderErrors.invalid('presale.depositAmount', `must be a positive integer amount in minor units below the grand total ${grandTotal}`);
+  isoTime('presale.balanceDueBy', p.balanceDueBy);
+  isoTime('presale.shipNotBefore', p.shipNotBefore);
+}
+
+/**
+ * Presale payments. The first payment is the deposit (定金: exactly `depositAmount`) or, when the
+ * platform reports both at once, the whole grand total (then deposit and balance are recorded
+ * together); the second is the balance (尾款: exactly the rest).
+ */
+function confirmPresalePayment(c: OrderCommandOf<'ConfirmPayment'>, s: ExistingOrder, p: NonNullable<ExistingOrder['order']['presale']>): OrderEvent[] {
+  const { currency, grandTotal } = s.order.totals;
+  if (c.data.currency !== currency)
+    throw OrderErrors.unprocessable(OrderErrorCode.PaymentCurrencyMismatch, `payment currency ${c.data.currency} differs from the order's ${currency}`, { field: 'currency' });
+  const paid = amount('amount', c.data.amount);
+  const ref = c.data.paymentRef ? { paymentRef: c.data.paymentRef } : {};
+  const base = { orderId: s.orderId, currency, ...ref, paidAt: c.metadata.now };
+  if (!s.payment) {
+    if (paid === p.depositAmount) return [{ type: 'OrderPaid', data: { ...base, amount: paid, presalePart: 'deposit' } }];
+    if (paid === grandTotal)
+      return [
+        { type: 'OrderPaid', data: { ...base, amount: p.depositAmount, presalePart: 'deposit' } },
+        { type: 'OrderPaid', data: { ...base, amount: grandTotal - p.depositAmount, presalePart: 'balance' } },
+      ];
+    throw OrderErrors.unprocessable(OrderErrorCode.PaymentAmountMismatch, `a presale order takes its deposit ${p.depositAmount} (or the whole ${grandTotal}), not ${paid}`, {
+      field: 'amount',
+      paid,
+      due: p.depositAmount,
+    });
+  }
+  const balance = grandTotal - s.payment.amount;
+  if (paid !== balance)
+    throw OrderErrors.unprocessable(OrderErrorCode.PaymentAmountMismatch, `the presale balance is ${balance}, not ${paid}`, { field: 'amount', paid, due: balance });
+  return [{ type: 'OrderPaid', data: { ...base, amount: paid, presalePart: 'balance' } }];
 }
 
 function ruleDecided(orderId: string, d: RuleDecisionRecord, now: string): OrderEvent {
@@ -127,6 +187,7 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
   const now = c.metadata.now;
   switch (c.type) {
     case 'ConfirmPayment': {
+      if (s.order.presale) return confirmPresalePayment(c, s, s.order.presale);
       const due = s.order.totals;
       if (c.data.currency !== due.currency)
         throw OrderErrors.unprocessable(OrderErrorCode.PaymentCurrencyMismatch, `payment currency ${c.data.currency} differs from the order's ${due.currency}`, {
@@ -371,7 +432,10 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
   const s = existing(state, event);
   switch (event.type) {
     case 'OrderPaid': {
-      const { amount, currency, paymentRef, paidAt } = event.data;
+      const { amount, currency, paymentRef, presalePart, paidAt } = event.data;
+      // A presale balance, or a COD payment collected at delivery: recorded where the order stands.
+      if (presalePart === 'balance' && s.payment) return { ...s, movableSince: paidAt, payment: { ...s.payment, amount: s.payment.amount + amount, balancePaidAt: paidAt } };
+      if (s.status !== 'placed') return { ...s, payment: { amount, currency, ...(paymentRef ? { paymentRef } : {}), paidAt } };
       return { ...moveTo(s, 'paid', paidAt), payment: { amount, currency, ...(paymentRef ? { paymentRef } : {}), paidAt } };
     }
     case 'OrderStockReserved': {

@@ -29,6 +29,12 @@ export const OrderErrorCode = {
   RefundNotRequested: 'REFUND_NOT_REQUESTED',
   RefundAmountMismatch: 'REFUND_AMOUNT_MISMATCH',
   ShipmentMismatch: 'ORDER_SHIPMENT_MISMATCH',
+  /** Presale: the balance (尾款) is not due (already paid, or the order is not presale). */
+  BalanceNotDue: 'ORDER_BALANCE_NOT_DUE',
+  /** Presale: balance unpaid or the presale ship date not reached. */
+  PresaleNotSettled: 'ORDER_PRESALE_NOT_SETTLED',
+  /** The command is for a cash-on-delivery order only, or a COD payment is already recorded. */
+  NotCod: 'ORDER_NOT_COD',
 } as const;
 export type OrderErrorCode = (typeof OrderErrorCode)[keyof typeof OrderErrorCode];
 

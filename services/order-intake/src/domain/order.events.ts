@@ -10,7 +10,8 @@ type Evt<T extends string, D> = { type: T; data: { orderId: string } & D };
  */
 export type OrderEvent =
   | Evt<'OrderPlaced', { order: CanonicalOrder; placedAt: string; receivedAt: string }>
-  | Evt<'OrderPaid', { amount: number; currency: string; paymentRef?: string; paidAt: string }>
+  /** A presale order is paid in two parts (`presalePart` deposit, then balance: `amount` is that part); absent for a full payment. */
+  | Evt<'OrderPaid', { amount: number; currency: string; paymentRef?: string; presalePart?: 'deposit' | 'balance'; paidAt: string }>
   | Evt<'OrderStockReserved', { reservationId: string; allocations: Allocation[]; allLinesReserved: boolean; reservedAt: string }>
   | Evt<'OrderStockShortage', { missing: { sku: string; requested: number; available: number }[]; reportedAt: string }>
   | Evt<'OrderRuleDecided', { ruleId: string; ruleSetVersion: string; ruleSetHash: string; decision: RuleDecisionKind; params?: Record<string, unknown>; decidedAt: string }>

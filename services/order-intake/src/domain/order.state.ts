@@ -3,10 +3,13 @@ import type { RuleDecisionRecord } from './order.commands';
 import type { CanonicalOrder } from './order.model';
 
 export interface Payment {
+  /** Paid so far (integer fen): a presale order's deposit, then deposit + balance. */
   amount: number;
   currency: string;
   paymentRef?: string;
   paidAt: string;
+  /** Presale: when the balance (尾款) was paid; absent while it is due. */
+  balancePaidAt?: string;
 }
 
 export interface Reservation {
@@ -106,4 +109,24 @@ export function refundOwed(s: ExistingOrder): number {
 /** Paid amount not yet refunded. */
 export function refundable(s: ExistingOrder): number {
   return s.payment ? s.payment.amount - s.refund.refundedTotal : 0;
+}
+
+/** Presale (预售) order whose balance (尾款) is still unpaid after the deposit. */
+export function presaleBalanceDue(s: ExistingOrder): boolean {
+  return !!s.order.presale && !!s.payment && s.payment.amount < s.order.totals.grandTotal;
+}
+
+/** Cash on delivery (货到付款): ships unpaid, the collected amount is recorded at delivery. */
+export function isCod(s: ExistingOrder): boolean {
+  return s.order.paymentMethod === 'cod';
+}
+
+/**
+ * May a presale order be released to fulfillment at `now`: balance paid and the ship date reached.
+ * Any other order: always.
+ */
+export function presaleSettled(s: ExistingOrder, now: string): boolean {
+  const p = s.order.presale;
+  if (!p) return true;
+  return !!s.payment && s.payment.amount >= s.order.totals.grandTotal && Date.parse(now) >= Date.parse(p.shipNotBefore);
 }

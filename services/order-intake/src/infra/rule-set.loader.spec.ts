@@ -32,12 +32,12 @@ describe('RuleSetFile', () => {
     const reloaded: string[] = [];
     const rules = new RuleSetFile(file, { onReload: (rs) => reloaded.push(rs.ruleSetVersion) });
     const before = rules.current();
-    writeFileSync(file, original.replace('ruleSetVersion: "2025.11.1"', 'ruleSetVersion: "2025.11.2"').replace('2000000', '500000'));
+    writeFileSync(file, original.replace('ruleSetVersion: "2025.12.1"', 'ruleSetVersion: "2025.12.2"').replace('2000000', '500000'));
     const after = rules.reload();
-    expect(after.ruleSetVersion).toBe('2025.11.2');
+    expect(after.ruleSetVersion).toBe('2025.12.2');
     expect(after.params.approvalThresholdFen).toBe(500000);
     expect(after.hash).not.toBe(before.hash);
-    expect(reloaded).toEqual(['2025.11.2']);
+    expect(reloaded).toEqual(['2025.12.2']);
   });
 
   it('keeps the last good rules when an edit is invalid, and reports why', () => {
@@ -55,8 +55,8 @@ describe('RuleSetFile', () => {
     const rules = new RuleSetFile(file, { pollIntervalMs: 20 }).watch();
     try {
       await new Promise((r) => setTimeout(r, 50));
-      writeFileSync(file, original.replace('ruleSetVersion: "2025.11.1"', 'ruleSetVersion: "2025.11.9"'));
-      await expect.poll(() => rules.current().ruleSetVersion, { timeout: 5_000 }).toBe('2025.11.9');
+      writeFileSync(file, original.replace('ruleSetVersion: "2025.12.1"', 'ruleSetVersion: "2025.12.9"'));
+      await expect.poll(() => rules.current().ruleSetVersion, { timeout: 5_000 }).toBe('2025.12.9');
     } finally {
       rules.close();
     }

@@ -18,7 +18,7 @@ export const T = FIXED_NOW;
 
 export const DECISION: RuleDecisionRecord = {
   ruleId: 'approval-large-or-custom',
-  ruleSetVersion: '2025.11.1',
+  ruleSetVersion: '2025.12.1',
   ruleSetHash: 'sha256:0123456789ab',
   decision: 'require_approval',
   params: { chain: 'custom-order' },

@@ -50,7 +50,7 @@ describe('order process policy: the happy path', () => {
     expect(step).toMatchObject({
       kind: 'order',
       compensation: 'Cancel',
-      command: { type: 'ReleaseToFulfillment', data: { orderId: ORDER_ID, priority: 'normal', freeShipping: false, requiresQc: false, decisions: [{ ruleId: 'ready-when-paid-and-reserved', ruleSetVersion: '2025.11.1', decision: 'ready_to_ship' }] } },
+      command: { type: 'ReleaseToFulfillment', data: { orderId: ORDER_ID, priority: 'normal', freeShipping: false, requiresQc: false, decisions: [{ ruleId: 'ready-when-paid-and-reserved', ruleSetVersion: '2025.12.1', decision: 'ready_to_ship' }] } },
     });
   });
 
@@ -61,7 +61,7 @@ describe('order process policy: the happy path', () => {
     const events = orderDecider.decide(command, state(given));
     expect(events[0]).toEqual({
       type: 'OrderRuleDecided',
-      data: { orderId: ORDER_ID, ruleId: 'ready-when-paid-and-reserved', ruleSetVersion: '2025.11.1', ruleSetHash: rules.hash, decision: 'ready_to_ship', decidedAt: command.metadata.now },
+      data: { orderId: ORDER_ID, ruleId: 'ready-when-paid-and-reserved', ruleSetVersion: '2025.12.1', ruleSetHash: rules.hash, decision: 'ready_to_ship', decidedAt: command.metadata.now },
     });
   });
 
@@ -131,7 +131,7 @@ describe('order process policy: approval', () => {
     expect(steps).toEqual([
       {
         kind: 'send',
-        command: { context: 'approval', type: 'RequestApproval', data: { orderId: ORDER_ID, chain: 'custom-order', ruleId: 'approval-large-or-custom', ruleSetVersion: '2025.11.1', grandTotal: GRAND_TOTAL, currency: 'CNY' } },
+        command: { context: 'approval', type: 'RequestApproval', data: { orderId: ORDER_ID, chain: 'custom-order', ruleId: 'approval-large-or-custom', ruleSetVersion: '2025.12.1', grandTotal: GRAND_TOTAL, currency: 'CNY' } },
         compensation: { context: 'approval', type: 'WithdrawApproval', data: { orderId: ORDER_ID, reason: 'order cancelled' } },
         why: 'a rule requires approval -> ask the approval service',
       },
@@ -167,7 +167,7 @@ describe('order process policy: shortage, holds, exceptions', () => {
 
   it('a blocked customer is held on arrival by rule', () => {
     const [step] = run(orders('OrderPlaced'), [placedWith({ customer: aCustomer({ tags: ['blocked'] }) })]);
-    expect(step).toMatchObject({ kind: 'order', compensation: 'ReleaseHold', command: { type: 'PlaceHold', data: { reason: 'customer is tagged blocked', decision: { ruleId: 'hold-blocked-customer', ruleSetVersion: '2025.11.1' } } } });
+    expect(step).toMatchObject({ kind: 'order', compensation: 'ReleaseHold', command: { type: 'PlaceHold', data: { reason: 'customer is tagged blocked', decision: { ruleId: 'hold-blocked-customer', ruleSetVersion: '2025.12.1' } } } });
     expect(run(orders('OrderPlaced'), eventsTo('placed'))).toEqual([]);
   });
 

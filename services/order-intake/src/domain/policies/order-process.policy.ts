@@ -10,7 +10,7 @@ import type {
 } from '@flowline/contracts';
 import type { OrderCommandType, UnstampedOrderCommand } from '../order.commands';
 import { isPreShipment } from '../order-transitions';
-import { isExisting, refundable, type ExistingOrder, type OrderState } from '../order.state';
+import { isCod, isExisting, presaleBalanceDue, presaleSettled, refundable, type ExistingOrder, type OrderState } from '../order.state';
 import { auditOrder, holdOnArrival } from '../rules/rule-engine';
 import type { RuleSet } from '../rules/rule-set';
 
@@ -50,6 +50,8 @@ export type ProcessStep =
 export interface ProcessContext {
   order: OrderState;
   rules: RuleSet;
+  /** The runner's clock (ISO): a presale order is released only from its ship date on. Absent: a presale order is not released. */
+  now?: string;
 }
 
 /** Exception codes the process manager raises (stable: dashboards and the exception rate count them). */
@@ -81,12 +83,29 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
   switch (event.context) {
     case 'orders':
       switch (event.type) {
-        case 'OrderPlaced':
-          return holdIfRulesSay(s, ctx.rules);
+        case 'OrderPlaced': {
+          const held = holdIfRulesSay(s, ctx.rules);
+          return held.length > 0 ? held : reserveIfDue(s);
+        }
         case 'OrderPaid':
+          // A presale balance (尾款) may be what the order waited for to ship.
+          if (event.data.presalePart === 'balance') return auditIfDue(s, ctx.rules, ctx.now);
           return reserveIfDue(s);
+        case 'OrderDelivered':
+          // Cash on delivery (货到付款): the carrier collected the grand total at the door.
+          if (!isCod(s) || s.status !== 'delivered' || s.payment) return [];
+          return [
+            order(
+              {
+                type: 'ConfirmPayment',
+                data: { orderId, amount: s.order.totals.grandTotal, currency: s.order.totals.currency, paymentRef: `cod:${s.shipment?.shipmentId ?? orderId}` },
+              },
+              null,
+              'COD parcel delivered -> the collected amount is recorded as the payment',
+            ),
+          ];
         case 'OrderStockShortage':
-          if (s.status !== 'paid' || s.reservation || s.exception || !s.shortage) return [];
+          if (!awaitsStock(s) || s.reservation || s.exception || !s.shortage) return [];
           return [
             order(
               {
@@ -99,7 +118,7 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
           ];
         case 'OrderStockReserved':
         case 'OrderApproved':
-          return auditIfDue(s, ctx.rules);
+          return auditIfDue(s, ctx.rules, ctx.now);
         case 'OrderApprovalRequired':
           if (s.status !== 'awaiting_approval' || s.approval?.status !== 'pending') return [];
           return [
@@ -171,7 +190,7 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
           return isPreShipment(event.data.stageAtRequest) ? compensate(s, event.data.stageAtRequest, 'refunded', event.data.reason) : [];
         case 'OrderHoldReleased':
         case 'OrderExceptionResolved':
-          return resume(s, ctx.rules);
+          return resume(s, ctx.rules, ctx.now);
         case 'OrderChanged':
           // Re-opened after packing: fulfillment unpacks and packs the changed order again.
           if (!event.data.reopenedShipmentId || s.status !== 'ready_to_ship' || !s.release) return [];
@@ -202,7 +221,7 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
           if (s.status === 'cancelled' || s.status === 'refunded' || s.status === 'archived') {
             return [send(releaseStock(orderId, `reserved after the order was ${s.status}`), null, 'late reservation for a closed order -> give the units back')];
           }
-          if (s.status !== 'paid') return [];
+          if (!awaitsStock(s)) return [];
           const steps: ProcessStep[] = [
             order({ type: 'RecordStockReserved', data: { orderId, reservationId: d.reservationId, allocations: d.allocations } }, null, 'inventory reserved the lines'),
           ];
@@ -210,7 +229,7 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
           return steps;
         }
         case 'StockShortage':
-          if (s.status !== 'paid' || s.reservation) return [];
+          if (!awaitsStock(s) || s.reservation) return [];
           return [order({ type: 'RecordStockShortage', data: { orderId, missing: event.data.missing } }, null, 'inventory could not reserve')];
         default:
           return [];
@@ -399,18 +418,23 @@ function holdIfRulesSay(s: ExistingOrder, rules: RuleSet): ProcessStep[] {
   return [order({ type: 'PlaceHold', data: { orderId: s.orderId, reason: hold.reason, decision: hold.decision } }, 'ReleaseHold', `rule ${hold.decision.ruleId} holds the order for review`)];
 }
 
+/** Paid, or cash on delivery (reserved unpaid, at `placed`): the order waits for inventory. */
+function awaitsStock(s: ExistingOrder): boolean {
+  return s.status === 'paid' || (s.status === 'placed' && isCod(s));
+}
+
 function reserveIfDue(s: ExistingOrder): ProcessStep[] {
-  if (s.status !== 'paid' || s.reservation || !movable(s)) return [];
+  if (!awaitsStock(s) || s.reservation || !movable(s)) return [];
   return [
     send(
       { context: 'inventory', type: 'ReserveStock', data: { orderId: s.orderId, channel: s.order.channel, lines: s.order.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity })) } },
       releaseStock(s.orderId, 'cancelled'),
-      'paid -> reserve every line',
+      isCod(s) && s.status === 'placed' ? 'cash on delivery -> reserve every line unpaid' : 'paid -> reserve every line',
     ),
   ];
 }
 
-function auditIfDue(s: ExistingOrder, rules: RuleSet): ProcessStep[] {
+function auditIfDue(s: ExistingOrder, rules: RuleSet, now?: string): ProcessStep[] {
   const approvedAndWaiting = s.status === 'awaiting_approval' && s.approval?.status === 'granted';
   if ((s.status !== 'stock_reserved' && !approvedAndWaiting) || !movable(s)) return [];
   const outcome = auditOrder(rules, s);
@@ -424,6 +448,9 @@ function auditIfDue(s: ExistingOrder, rules: RuleSet): ProcessStep[] {
         order({ type: 'RequireApproval', data: { orderId, chain: outcome.chain, decision: outcome.decision, decisions: outcome.decisions } }, 'Cancel', `rule ${outcome.decision.ruleId} requires chain ${outcome.chain}`),
       ];
     case 'release':
+      // Presale: held at stock_reserved until the balance is paid and the ship date has come
+      // (the presale timer audits it again at the ship date).
+      if (s.order.presale && (now === undefined || !presaleSettled(s, now))) return [];
       return [
         order(
           { type: 'ReleaseToFulfillment', data: { orderId, priority: outcome.priority, freeShipping: outcome.freeShipping, requiresQc: outcome.requiresQc, decisions: outcome.decisions } },
@@ -445,11 +472,14 @@ function blocked(orderId: string, reason: string, decisions: { ruleId: string; d
 }
 
 /** A flag was cleared: pick the order up where it stopped. */
-function resume(s: ExistingOrder, rules: RuleSet): ProcessStep[] {
+function resume(s: ExistingOrder, rules: RuleSet, now?: string): ProcessStep[] {
   if (!movable(s)) return [];
-  if (s.status === 'placed') return holdIfRulesSay(s, rules);
+  if (s.status === 'placed') {
+    const held = holdIfRulesSay(s, rules);
+    return held.length > 0 ? held : reserveIfDue(s);
+  }
   if (s.status === 'paid') return reserveIfDue(s);
-  return auditIfDue(s, rules);
+  return auditIfDue(s, rules, now);
 }
 
 /** Cancel or refund before shipment: undo what the earlier steps set going, given the stage it happened in. */
@@ -504,4 +534,45 @@ export function dueReservationTimeouts(candidates: readonly AwaitingStock[], now
         details: { waitingSince: c.movableSince, timeoutMs },
       },
     }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timer: presale (预售) deadlines.
+// ---------------------------------------------------------------------------------------------
+
+/** What the presale timer knows about one presale order. */
+export interface PresaleWaiting {
+  orderId: string;
+  stage: OrderStage;
+  balanceDue: boolean;
+  balanceDueBy: string;
+  shipNotBefore: string;
+}
+
+/** The view of one order the presale timer reads: an open presale order before release. */
+export function presaleWaiting(s: OrderState): PresaleWaiting | null {
+  if (!isExisting(s) || !s.order.presale) return null;
+  if (s.status !== 'placed' && s.status !== 'paid' && s.status !== 'stock_reserved' && s.status !== 'awaiting_approval') return null;
+  return { orderId: s.orderId, stage: s.status, balanceDue: presaleBalanceDue(s) || !s.payment, balanceDueBy: s.order.presale.balanceDueBy, shipNotBefore: s.order.presale.shipNotBefore };
+}
+
+/**
+ * Presale deadlines due at `now`: a balance (尾款) unpaid after `balanceDueBy` cancels the order
+ * (the policy then releases its stock, as for any cancel); a settled order whose ship date has
+ * come is audited again (`audit`: the runner feeds it through the same audit as a reservation).
+ */
+export function duePresaleDeadlines(w: PresaleWaiting, now: string): { kind: 'cancel'; command: UnstampedOrderCommand } | { kind: 'audit' } | null {
+  const nowMs = Date.parse(now);
+  if (w.balanceDue) {
+    if (nowMs <= Date.parse(w.balanceDueBy)) return null;
+    return { kind: 'cancel', command: { type: 'Cancel', data: { orderId: w.orderId, reason: `presale balance unpaid by ${w.balanceDueBy}` } } };
+  }
+  if (w.stage === 'stock_reserved' && nowMs >= Date.parse(w.shipNotBefore)) return { kind: 'audit' };
+  return null;
+}
+
+/** The audit at a presale ship date (the timer's `audit`): the same steps a reservation would give now. */
+export function presaleReleaseSteps(s: OrderState, rules: RuleSet, now: string): ProcessStep[] {
+  if (!isExisting(s) || !s.order.presale) return [];
+  return auditIfDue(s, rules, now);
 }

@@ -47,7 +47,7 @@ describe('default rule: only paid AND every line reserved -> ready_to_ship', () 
       priority: 'normal',
       freeShipping: false,
       requiresQc: false,
-      decisions: [{ ruleId: 'ready-when-paid-and-reserved', ruleSetVersion: '2025.11.1', ruleSetHash: RULES.hash, decision: 'ready_to_ship' }],
+      decisions: [{ ruleId: 'ready-when-paid-and-reserved', ruleSetVersion: '2025.12.1', ruleSetHash: RULES.hash, decision: 'ready_to_ship' }],
     });
   });
 
@@ -62,7 +62,7 @@ describe('default rule: only paid AND every line reserved -> ready_to_ship', () 
 
 describe('default rule: grand total above the threshold or a custom line -> approval chain custom-order', () => {
   const expectApproval = (s: ExistingOrder) =>
-    expect(auditOrder(RULES, s)).toMatchObject({ kind: 'approval', chain: 'custom-order', decision: { ruleId: 'approval-large-or-custom', ruleSetVersion: '2025.11.1', decision: 'require_approval' } });
+    expect(auditOrder(RULES, s)).toMatchObject({ kind: 'approval', chain: 'custom-order', decision: { ruleId: 'approval-large-or-custom', ruleSetVersion: '2025.12.1', decision: 'require_approval' } });
 
   it('fires for a grand total above approvalThresholdFen', () => {
     expectApproval(orderWith({ lines: lines({ quantity: 1, unitPrice: 2_000_001 }), shippingFee: 0, orderDiscount: 0 }, reservedPath));
@@ -90,7 +90,7 @@ describe('default rule: grand total above the threshold or a custom line -> appr
 describe('default rule: customer tagged blocked -> on hold', () => {
   it('holds on arrival, naming the rule', () => {
     const s = orderWith({ customer: aCustomer({ tags: ['blocked'] }) }, (p) => [p]);
-    expect(holdOnArrival(RULES, s)).toMatchObject({ kind: 'hold', reason: 'customer is tagged blocked', decision: { ruleId: 'hold-blocked-customer', ruleSetVersion: '2025.11.1' } });
+    expect(holdOnArrival(RULES, s)).toMatchObject({ kind: 'hold', reason: 'customer is tagged blocked', decision: { ruleId: 'hold-blocked-customer', ruleSetVersion: '2025.12.1' } });
   });
 
   it('the hold beats approval and release at audit time', () => {

@@ -25,6 +25,7 @@ export function orderFacts(s: ExistingOrder): OrderFacts {
     'order.tags': [...o.tags],
     'order.hasAttachments': o.attachments.length > 0,
     'payment.status': payment,
+    'payment.method': o.paymentMethod ?? 'online',
     'stock.status': stock,
     'stock.allLinesReserved': s.reservation?.allLinesReserved ?? false,
     'approval.grantedChains': s.approval?.status === 'granted' ? [s.approval.chain] : [],

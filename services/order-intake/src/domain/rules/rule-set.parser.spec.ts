@@ -25,9 +25,9 @@ function problemsOf(text: string): RuleSetInvalid {
 describe('loading a rule file', () => {
   it('loads the default rules with their version and a content hash', () => {
     const rs = parseRuleSet(defaultText, { source: DEFAULT_FILE });
-    expect(rs.ruleSetVersion).toBe('2025.11.1');
+    expect(rs.ruleSetVersion).toBe('2025.12.1');
     expect(rs.hash).toMatch(/^sha256:[0-9a-f]{12}$/);
-    expect(rs.rules.map((r) => r.id)).toEqual(['hold-blocked-customer', 'approval-large-or-custom', 'ready-when-paid-and-reserved']);
+    expect(rs.rules.map((r) => r.id)).toEqual(['hold-blocked-customer', 'approval-large-or-custom', 'ready-when-paid-and-reserved', 'ready-when-cod-and-reserved']);
     expect(rs.params.approvalThresholdFen).toBe(2000000);
   });
 

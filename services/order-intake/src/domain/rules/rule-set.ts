@@ -24,6 +24,8 @@ export const FACT_TYPES = {
   'order.hasAttachments': 'boolean',
   /** unpaid | paid | refunded */
   'payment.status': 'string',
+  /** online | cod (货到付款) */
+  'payment.method': 'string',
   /** none | reserved | partial | shortage */
   'stock.status': 'string',
   'stock.allLinesReserved': 'boolean',

@@ -327,6 +327,15 @@ describe('fulfillment across services, seen in tracking', () => {
       `物流更新（SF ${number}）：快递员正在派件`,
       `物流更新（SF ${number}）：已签收，签收人：本人`,
     ]);
+    // The board's parcel line: carrier, waybill / tracking number and the last carrier state, for several orders at once.
+    // (tracking reads each topic on its own: poll until the parcel's ShipmentDelivered line is in.)
+    const board = await eventually('the parcel delivered on the board', async () => {
+      const r = await call(procs.tracking.httpUrl, 'GET', `/api/tracking/shipments?orderIds=${orderId},ORD-NOT-SHIPPED`);
+      return r.status === 200 && r.json[orderId]?.[0]?.status === 'delivered' ? r : undefined;
+    });
+    expect(Object.keys(board.json)).toEqual([orderId]);
+    expect(board.json[orderId]).toMatchObject([{ carrier: 'SF', waybillNo: number, trackingNumber: number, lastCarrierState: 'delivered', lastCarrierDescription: '已签收，签收人：本人', status: 'delivered' }]);
+    expect((await call(procs.tracking.httpUrl, 'GET', '/api/tracking/shipments')).status).toBe(400);
   }, 120_000);
 
   it('a return after delivery: resellable units restocked through an inventory receipt, damaged written off, ledger clean', async () => {

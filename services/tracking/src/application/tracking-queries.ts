@@ -1,6 +1,6 @@
 import { approvalChains } from '../projections/approval-chain.projection';
 import { shipmentsOf } from '../projections/shipments.projection';
-import type { OrderStage, SlaColour, TrackingChecksumView, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingStuckOrderView } from '@flowline/contracts';
+import type { OrderStage, SlaColour, TrackingChecksumView, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
 import type { DataSource } from 'typeorm';
 import type { SlaConfig } from '../domain/sla';
@@ -105,6 +105,22 @@ export class TrackingQueries {
   async summary(orderId: string): Promise<StoredOrderSummary | null> {
     const rows = await this.q(`SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE "order_id" = $1`, [orderId]);
     return rows[0] ? summaryFromRecord(rows[0]) : null;
+  }
+
+  /**
+   * The parcels of several orders (carrier, waybill, tracking number, last carrier state), folded
+   * from their fulfillment timeline lines by the same pure shipmentsOf as the order detail: what
+   * the board shows on the cards of packed and shipped orders.
+   */
+  async shipmentsOfOrders(orderIds: readonly string[]): Promise<Record<string, TrackingShipmentView[]>> {
+    const out: Record<string, TrackingShipmentView[]> = {};
+    if (orderIds.length === 0) return out;
+    const rows = await this.q(`SELECT * FROM ${table(TRACKING_SCHEMA, 'timeline_entry')} WHERE "order_id" = ANY($1::text[]) AND "context" = 'fulfillment'`, [[...new Set(orderIds)]]);
+    const byOrder = new Map<string, ReturnType<typeof timelineFromRecord>[]>();
+    for (const e of rows.map(timelineFromRecord)) byOrder.set(e.orderId, [...(byOrder.get(e.orderId) ?? []), e]);
+    // In the order of fulfillment's own stream (one per order): carrier times may precede the handover's.
+    for (const [orderId, entries] of byOrder) out[orderId] = shipmentsOf(entries.sort((a, b) => a.streamPosition - b.streamPosition).map((e) => e.envelope));
+    return out;
   }
 
   /** One order with its whole timeline and stage durations; with `asOf`, as it stood at that moment. */

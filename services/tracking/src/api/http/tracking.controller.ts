@@ -1,10 +1,10 @@
-import type { TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingStuckOrderView } from '@flowline/contracts';
+import type { TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { Controller, Get, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam } from '@flowline/platform';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
-import { GetTrackedOrderQueryDto, KpiQueryDto, ListTrackedOrdersQueryDto, StuckQueryDto, WatchQueryDto } from './dto/tracking.dto';
+import { GetTrackedOrderQueryDto, KpiQueryDto, ListTrackedOrdersQueryDto, ShipmentsQueryDto, StuckQueryDto, WatchQueryDto } from './dto/tracking.dto';
 
 const DAY = 86_400_000;
 
@@ -49,6 +49,12 @@ export class TrackingController {
   @ApiOperation({ summary: 'One order with its whole timeline (zh-CN and en) and stage durations; `asOf` gives it as it stood then' })
   getOrder(@Param('orderId', new IdParam('orderId')) orderId: string, @Query() q: GetTrackedOrderQueryDto): Promise<TrackingOrderDetailView> {
     return this.runtime.queries.getOrder(orderId, q.asOf);
+  }
+
+  @Get('shipments')
+  @ApiOperation({ summary: 'Parcels of several orders (carrier, waybill, tracking number, last carrier state and words): the board cards of packed and shipped orders' })
+  shipments(@Query() q: ShipmentsQueryDto): Promise<Record<string, TrackingShipmentView[]>> {
+    return this.runtime.queries.shipmentsOfOrders(q.orderIds);
   }
 
   @Get('kpis')

@@ -62,6 +62,7 @@ export const BOARD_PAGE = `<!doctype html>
   .card .tags:empty, .card .why:empty { display:none; }
   .card .tags span { display:inline-block; padding:0 6px; margin:2px 4px 0 0; border-radius:4px; font-size:12px; color:#fff; }
   .card .why { color:#b91c1c; font-size:12px; }
+  .card .ship { color:#1e40af; font-size:12px; }
   .t-hold { background:#475569; } .t-exc { background:var(--red); } .t-stuck { background:var(--ink); } .t-prio { background:#7c3aed; }
   .flash { animation: flash 1.5s ease-out; }
   /* Laptops (1366 px): seven columns still fit without scrolling sideways. */
@@ -103,6 +104,11 @@ export const BOARD_PAGE = `<!doctype html>
   var RANK = { red: 0, yellow: 1, green: 2, none: 3 };
   var MAX_CARDS = 60;
   var STAGE_NAME = {};
+  // Parcels (carrier, waybill / tracking number, last carrier state) of packed and shipped orders.
+  var SHIP_STAGES = ['packed', 'shipped'];
+  var CARRIER_STATE = { picked_up: '已揽收', in_transit: '运输中', out_for_delivery: '派送中', delivered: '已签收', problem: '异常', returning: '退回中', returned: '已退回' };
+  var PARCEL_STATUS = { packed: '已打包', intercept_requested: '拦截中', shipped: '已交接', in_transit: '运输中', carrier_exception: '物流异常', delivered: '已签收', returned: '已退回', stopped: '已停止' };
+  var parcels = new Map();  // orderId -> parcels from api/tracking/shipments
   var latest = new Map();   // orderId -> newest view seen (closed orders too, so a stale copy never revives them)
   var flashIds = new Set();
   var loading = false, pending = [];
@@ -172,6 +178,13 @@ export const BOARD_PAGE = `<!doctype html>
     c.appendChild(tags);
     var why = [o.exceptionReason, o.holdReason && o.holdReason !== o.exceptionReason ? o.holdReason : null].filter(Boolean).join('；');
     c.appendChild(text('div', 'why', why));
+    (parcels.get(o.orderId) || []).forEach(function (p) {
+      if (p.status === 'stopped') return;
+      var state = p.lastCarrierState ? CARRIER_STATE[p.lastCarrierState] || p.lastCarrierState : PARCEL_STATUS[p.status] || p.status;
+      var line = text('div', 'ship', [p.carrier, p.trackingNumber || p.waybillNo, state].filter(Boolean).join(' · '));
+      if (p.lastCarrierDescription) line.title = p.lastCarrierDescription;
+      c.appendChild(line);
+    });
     return c;
   }
 
@@ -217,6 +230,19 @@ export const BOARD_PAGE = `<!doctype html>
     flashIds.clear();
     document.getElementById('updated').textContent = '更新于 ' + new Date().toLocaleTimeString('zh-CN', { hour12: false });
   }
+  function fetchParcels(ids) {
+    for (var i = 0; i < ids.length; i += 100) {
+      fetch('api/tracking/shipments?orderIds=' + encodeURIComponent(ids.slice(i, i + 100).join(',')))
+        .then(function (r) { return r.ok ? r.json() : {}; })
+        .then(function (m) { Object.keys(m).forEach(function (id) { parcels.set(id, m[id]); }); schedule(); })
+        .catch(function () {});
+    }
+  }
+  function shipIds() {
+    var ids = [];
+    latest.forEach(function (o) { if (SHIP_STAGES.indexOf(o.stage) >= 0) ids.push(o.orderId); });
+    return ids;
+  }
   var scheduled = null;
   function schedule() { if (!scheduled) scheduled = setTimeout(function () { scheduled = null; render(); }, 60); }
 
@@ -243,6 +269,7 @@ export const BOARD_PAGE = `<!doctype html>
       pending.forEach(function (o) { apply(o, true); });
       loading = false; pending = [];
       render();
+      fetchParcels(shipIds());
     }, function () { if (gen === generation) setTimeout(load, 5000); });
   }
 
@@ -266,7 +293,7 @@ export const BOARD_PAGE = `<!doctype html>
     es.onerror = function () { conn.setAttribute('data-state', 'down'); conn.textContent = '连接中断，重连中…'; };
     es.addEventListener('order', function (e) {
       var o = JSON.parse(e.data).order;
-      if (loading) pending.push(o); else { apply(o, true); schedule(); }
+      if (loading) pending.push(o); else { apply(o, true); schedule(); if (SHIP_STAGES.indexOf(o.stage) >= 0) fetchParcels([o.orderId]); }
     });
     es.addEventListener('rebuilt', function () { load(); });
   }
@@ -275,6 +302,8 @@ export const BOARD_PAGE = `<!doctype html>
   connect();
   kpis();
   setInterval(render, 30000);
+  // Carrier states change without a stage change: refresh the parcels on the cards.
+  setInterval(function () { fetchParcels(shipIds()); }, 30000);
   setInterval(kpis, 60000);
 })();
 </script>

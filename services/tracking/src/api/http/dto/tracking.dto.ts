@@ -1,7 +1,7 @@
 import { CHANNELS, ORDER_STAGES, type OrderStage, type SlaColour } from '@flowline/contracts';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 
 const list = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
 const bool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
@@ -69,6 +69,15 @@ export class StuckQueryDto {
   @Min(1)
   @Max(500)
   limit?: number;
+}
+
+export class ShipmentsQueryDto {
+  @ApiProperty({ description: 'Orders, comma separated (at most 500)', example: 'ORD-1,ORD-2' })
+  @Transform(list)
+  @IsString({ each: true })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  orderIds!: string[];
 }
 
 export class WatchQueryDto {

@@ -41,6 +41,11 @@ apiContractSuite({
       rest: { method: 'GET', path: `/api/analytics/sales?by=day&from=${encodeURIComponent(FROM)}&to=${encodeURIComponent(TO)}&shopId=shop%201%3F`, field: 'shopId' },
     },
     {
+      name: 'GetSales with an unknown channel',
+      grpc: { method: 'AnalyticsService/GetSales', request: { by: 'day', from: FROM, to: TO, channel: 'ebay' }, field: 'channel' },
+      rest: { method: 'GET', path: `/api/analytics/sales?by=day&from=${encodeURIComponent(FROM)}&to=${encodeURIComponent(TO)}&channel=ebay`, field: 'channel' },
+    },
+    {
       name: 'GetForecast with an empty SKU',
       grpc: { method: 'AnalyticsService/GetForecast', request: { sku: '', from: '2026-07-01' }, field: 'sku' },
       rest: { method: 'GET', path: '/api/analytics/forecast?sku=&from=2026-07-01', field: 'sku' },

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { optionalId, pageSize, RequestValidationError, requireId } from '@flowline/platform';
+import { CHANNELS, type Channel } from '@flowline/contracts';
+import { enumValue, optionalId, pageSize, RequestValidationError, requireId } from '@flowline/platform';
 import { SALES_DIMENSIONS, type SalesDimension, type SalesRow } from '../../application/sales-queries';
 import type { Backtest } from '../../domain/forecast';
 import { SETTLEMENT_PLATFORMS, type SettlementPlatform } from '../../domain/reconciliation';
@@ -24,6 +25,8 @@ interface GetSalesResponse {
   repeatCustomers: number;
 }
 
+const CHANNEL_NAMES: Readonly<Record<string, Channel>> = Object.fromEntries(CHANNELS.map((c) => [c, c]));
+
 const isIso = (v: string | undefined) => !!v && Number.isFinite(Date.parse(v));
 const isDay = (v: string | undefined) => !!v && /^\d{4}-\d{2}-\d{2}$/.test(v) && isIso(v);
 
@@ -42,7 +45,7 @@ export class AnalyticsGrpcController {
   @GrpcMethod('AnalyticsService', 'GetSales')
   async getSales(req: GetSalesRequest): Promise<GetSalesResponse> {
     check([['by', SALES_DIMENSIONS.includes(req.by as SalesDimension)], ['from', isIso(req.from)], ['to', isIso(req.to)]]);
-    const r = await this.runtime.sales.sales(req.by as SalesDimension, { from: req.from, to: req.to, channel: optionalId('channel', req.channel), shopId: optionalId('shopId', req.shopId) });
+    const r = await this.runtime.sales.sales(req.by as SalesDimension, { from: req.from, to: req.to, channel: enumValue('channel', req.channel, CHANNEL_NAMES, { optional: true }), shopId: optionalId('shopId', req.shopId) });
     return { by: r.by, currency: r.currency, total: r.total, rows: r.rows, repeatPurchaseRate: r.repeatPurchaseRate, customers: r.customers, repeatCustomers: r.repeatCustomers };
   }
 

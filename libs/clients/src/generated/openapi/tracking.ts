@@ -153,6 +153,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tracking/shipments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Parcels of several orders (carrier, waybill, tracking number, last carrier state and words): the board cards of packed and shipped orders */
+        get: operations["TrackingController_shipments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tracking/stream": {
         parameters: {
             query?: never;
@@ -439,6 +456,26 @@ export interface operations {
             path: {
                 orderId: string;
             };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    TrackingController_shipments: {
+        parameters: {
+            query: {
+                /** @description Orders, comma separated (at most 500) */
+                orderIds: string[];
+            };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

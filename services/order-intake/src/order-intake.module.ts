@@ -17,6 +17,7 @@ import { OrderQueries } from './application/order-queries';
 import { PlaceOrderHandler } from './application/place-order.handler';
 import { ProcessManagerRunner } from './application/process-manager.runner';
 import { ReleaseOrderHandler } from './application/release-order.handler';
+import { PresaleDeadlineJob } from './application/presale-deadline.job';
 import { ReservationTimeoutJob } from './application/reservation-timeout.job';
 import { AfterSalesArchiveRunner } from './infra/after-sales-archive.runner';
 import { OrdersGrpcController } from './api/grpc/orders.grpc-controller';
@@ -56,6 +57,7 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
     @Inject(PostgresEventStore) private readonly eventStore: PostgresEventStore,
     @Inject(ProcessManagerRunner) private readonly runner: ProcessManagerRunner,
     @Inject(ReservationTimeoutJob) private readonly timeoutJob: ReservationTimeoutJob,
+    @Inject(PresaleDeadlineJob) private readonly presaleJob: PresaleDeadlineJob,
     @Inject(RuleSetFile) private readonly rules: RuleSetFile,
     @Inject(AfterSalesArchiveRunner) private readonly archiver: AfterSalesArchiveRunner,
   ) {}
@@ -69,6 +71,7 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
       eventStore: this.eventStore,
       runner: this.runner,
       timeoutJob: this.timeoutJob,
+      presaleJob: this.presaleJob,
       relay: this.config.relay && this.platform.kafka !== null,
       processManager: this.config.processManager && this.platform.kafka !== null,
       timeoutScanIntervalMs: this.config.timeoutScanIntervalMs,
@@ -168,6 +171,11 @@ export class OrderIntakeModule {
           provide: ReservationTimeoutJob,
           inject: [PgOrderStore, ChangeOrderHandler, ORDER_INTAKE_CONFIG],
           useFactory: (s: PgOrderStore, c: ChangeOrderHandler, cfg: OrderIntakeConfig) => new ReservationTimeoutJob(s, c, cfg.reservationTimeoutMs),
+        },
+        {
+          provide: PresaleDeadlineJob,
+          inject: [PgOrderStore, ChangeOrderHandler, RuleSetFile],
+          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, r: RuleSetFile) => new PresaleDeadlineJob(s, c, r),
         },
         {
           provide: AfterSalesArchiveRunner,

@@ -40,6 +40,8 @@ export interface OrderSummary {
   /** Since when the order could move on (for the reservation timeout). */
   movableSince: string;
   reserved: boolean;
+  /** Presale: the next deadline the presale timer acts on (ISO), or null. */
+  presaleNextAt?: string | null;
 }
 
 export interface ListOrdersFilter {
@@ -67,6 +69,8 @@ export interface OrderStore {
   list(filter: ListOrdersFilter): Promise<OrderSummary[]>;
   /** Paid orders not reserved, not flagged, waiting since before `before` (ISO). */
   awaitingStockSince(before: string, limit: number): Promise<OrderSummary[]>;
+  /** Presale orders whose next presale deadline (balance due by / ship date) is at or before `now` (ISO), oldest first. */
+  presaleDue(now: string, limit: number): Promise<OrderSummary[]>;
   /**
    * Delivered orders, not flagged, movable since at or before `before` (ISO), oldest first; `after`
    * continues past the last row of the previous page (the after-sales archive scan).

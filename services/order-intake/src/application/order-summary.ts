@@ -1,3 +1,4 @@
+import { presaleWaiting } from '../domain/policies/order-process.policy';
 import type { ExistingOrder } from '../domain/order.state';
 import type { OrderSummary } from './order-store.port';
 
@@ -18,5 +19,14 @@ export function summaryOf(s: ExistingOrder, revision: number, updatedAt: string)
     revision,
     movableSince: s.movableSince,
     reserved: s.reservation !== null,
+    presaleNextAt: presaleNextAt(s),
   };
+}
+
+/** The presale deadline the timer watches: the balance due-by while it is unpaid, then the ship date while reserved. */
+function presaleNextAt(s: ExistingOrder): string | null {
+  const w = presaleWaiting(s);
+  if (!w) return null;
+  if (w.balanceDue) return w.balanceDueBy;
+  return w.stage === 'stock_reserved' ? w.shipNotBefore : null;
 }

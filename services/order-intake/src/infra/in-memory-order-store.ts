@@ -67,6 +67,13 @@ export class InMemoryOrderStore implements OrderStore {
       .slice(0, limit);
   }
 
+  async presaleDue(now: string, limit: number): Promise<OrderSummary[]> {
+    return [...this.summaries.values()]
+      .filter((s) => !!s.presaleNextAt && Date.parse(s.presaleNextAt) <= Date.parse(now))
+      .sort((a, b) => Date.parse(a.presaleNextAt ?? '') - Date.parse(b.presaleNextAt ?? ''))
+      .slice(0, limit);
+  }
+
   async deliveredSince(before: string, limit: number, after?: { movableSince: string; orderId: string }): Promise<OrderSummary[]> {
     const key = (s: { movableSince: string; orderId: string }) => `${new Date(s.movableSince).toISOString()} ${s.orderId}`;
     return [...this.summaries.values()]

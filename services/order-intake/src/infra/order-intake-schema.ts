@@ -39,6 +39,9 @@ export const ORDER_INTAKE_DDL = [
      WHERE stage = 'paid' AND NOT reserved AND NOT on_hold AND NOT in_exception`,
   `CREATE INDEX IF NOT EXISTS order_summaries_delivered_idx ON order_summaries (movable_since, order_id)
      WHERE stage = 'delivered' AND NOT on_hold AND NOT in_exception`,
+  // Presale (预售) timer: the order's next presale deadline (balance due by, or the ship date once settled); NULL when none.
+  `ALTER TABLE order_summaries ADD COLUMN IF NOT EXISTS presale_next_at timestamptz`,
+  `CREATE INDEX IF NOT EXISTS order_summaries_presale_idx ON order_summaries (presale_next_at) WHERE presale_next_at IS NOT NULL`,
   `CREATE TABLE IF NOT EXISTS idempotency_keys (
      scope text NOT NULL,
      key text NOT NULL,

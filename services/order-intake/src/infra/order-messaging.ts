@@ -22,6 +22,7 @@ import { ORDER_STREAM_PREFIX } from '../domain/order.events';
 import { PROCESS_STREAM_PREFIX } from '../application/order-store.port';
 import { routeRecorded } from '../application/order-relay.routes';
 import type { ProcessManagerRunner } from '../application/process-manager.runner';
+import type { PresaleDeadlineJob } from '../application/presale-deadline.job';
 import type { ReservationTimeoutJob } from '../application/reservation-timeout.job';
 import { PROCESS_MANAGER_TOPICS, processManagerHandler, toProcessEvent } from '../api/messaging/process-manager.consumer';
 
@@ -47,6 +48,8 @@ export interface OrderMessagingOptions {
   eventStore: PostgresEventStore;
   runner: ProcessManagerRunner;
   timeoutJob: ReservationTimeoutJob;
+  /** Presale (预售) deadlines, on the reservation timer's interval: unpaid balance -> cancel, ship date -> audit. */
+  presaleJob?: PresaleDeadlineJob;
   relay: boolean;
   processManager: boolean;
   timeoutScanIntervalMs: number;
@@ -90,7 +93,9 @@ export class OrderMessaging {
       this.timer = setInterval(() => {
         this.scanning = this.scanning
           .then(() => o.timeoutJob.runOnce(clock().toISOString()))
-          .catch((e: unknown) => o.logger.warn('reservation timer scan failed', { error: String(e) }));
+          .catch((e: unknown) => o.logger.warn('reservation timer scan failed', { error: String(e) }))
+          .then(() => o.presaleJob?.runOnce(clock().toISOString()))
+          .catch((e: unknown) => o.logger.warn('presale timer scan failed', { error: String(e) }));
       }, o.timeoutScanIntervalMs);
       this.timer.unref();
     }

@@ -23,6 +23,7 @@ interface SummaryRow {
   revision: number;
   movable_since: Date;
   reserved: boolean;
+  presale_next_at: Date | null;
 }
 
 function toSummary(r: SummaryRow): OrderSummary {
@@ -41,6 +42,7 @@ function toSummary(r: SummaryRow): OrderSummary {
     revision: r.revision,
     movableSince: r.movable_since.toISOString(),
     reserved: r.reserved,
+    presaleNextAt: r.presale_next_at ? r.presale_next_at.toISOString() : null,
   };
 }
 
@@ -115,6 +117,14 @@ export class PgOrderStore implements OrderStore {
     return r.rows.map(toSummary);
   }
 
+  async presaleDue(now: string, limit: number): Promise<OrderSummary[]> {
+    const r = await this.pool.query<SummaryRow>(
+      `SELECT * FROM order_summaries WHERE presale_next_at IS NOT NULL AND presale_next_at <= $1 ORDER BY presale_next_at LIMIT $2`,
+      [now, limit],
+    );
+    return r.rows.map(toSummary);
+  }
+
   async deliveredSince(before: string, limit: number, after?: { movableSince: string; orderId: string }): Promise<OrderSummary[]> {
     const r = await this.pool.query<SummaryRow>(
       `SELECT * FROM order_summaries
@@ -144,13 +154,13 @@ export class PgOrderStore implements OrderStore {
       const s = summaryOf(change.stateAfter, appended.nextExpectedRevision, change.events[change.events.length - 1].metadata.occurredAt);
       await client.query(
         `INSERT INTO order_summaries (order_id, channel, channel_order_id, shop_id, stage, on_hold, in_exception, grand_total, currency,
-                                      placed_at, updated_at, revision, movable_since, reserved)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                      placed_at, updated_at, revision, movable_since, reserved, presale_next_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (order_id) DO UPDATE SET
            stage = EXCLUDED.stage, on_hold = EXCLUDED.on_hold, in_exception = EXCLUDED.in_exception, updated_at = EXCLUDED.updated_at,
-           revision = EXCLUDED.revision, movable_since = EXCLUDED.movable_since, reserved = EXCLUDED.reserved
+           revision = EXCLUDED.revision, movable_since = EXCLUDED.movable_since, reserved = EXCLUDED.reserved, presale_next_at = EXCLUDED.presale_next_at
          WHERE order_summaries.revision < EXCLUDED.revision`,
-        [s.orderId, s.channel, s.channelOrderId, s.shopId, s.stage, s.onHold, s.inException, s.grandTotal, s.currency, s.placedAt, s.updatedAt, s.revision, s.movableSince, s.reserved],
+        [s.orderId, s.channel, s.channelOrderId, s.shopId, s.stage, s.onHold, s.inException, s.grandTotal, s.currency, s.placedAt, s.updatedAt, s.revision, s.movableSince, s.reserved, s.presaleNextAt ?? null],
       );
     }
     return { revision: appended.nextExpectedRevision };

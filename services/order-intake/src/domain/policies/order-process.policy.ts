@@ -84,8 +84,10 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
     case 'orders':
       switch (event.type) {
         case 'OrderPlaced': {
+          // Cash on delivery: reserved at once, unpaid. Any other order is reserved on OrderPaid
+          // (which may already be recorded here: reserving now too would ask twice).
           const held = holdIfRulesSay(s, ctx.rules);
-          return held.length > 0 ? held : reserveIfDue(s);
+          return held.length > 0 || !isCod(s) || s.status !== 'placed' ? held : reserveIfDue(s);
         }
         case 'OrderPaid':
           // A presale balance (尾款) may be what the order waited for to ship.

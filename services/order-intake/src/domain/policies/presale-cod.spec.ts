@@ -223,3 +223,7 @@ describe('cash on delivery (货到付款)', () => {
 it('presale order totals: the fixture balance is the rest of the grand total', () => {
   expect(computeTotals(PRESALE_ORDER).grandTotal).toBe(DEPOSIT + BALANCE);
 });
+
+it('OrderPlaced handled after the payment (online order): no ReserveStock (OrderPaid asks for it, once)', () => {
+  expect(types(run(orders('OrderPlaced'), [ev.placed(), ev.paid()]))).toEqual([]);
+});

@@ -4,6 +4,7 @@ import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import { BrowserRouter, Link, Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { I18nProvider, useI18n, type UiKey } from './i18n';
+import { AnalyticsPage } from './pages/analytics';
 import { ApprovalsPage } from './pages/approvals';
 import { BoardPage } from './pages/board';
 import { ImportsPage } from './pages/imports';
@@ -25,6 +26,7 @@ const SCREENS: { key: Screen; label: UiKey; path: string }[] = [
   { key: 'inventory', label: 'inventory', path: '/inventory' },
   { key: 'imports', label: 'imports', path: '/imports' },
   { key: 'rules', label: 'rules', path: '/rules' },
+  { key: 'analytics', label: 'analytics', path: '/analytics' },
 ];
 
 function Shell() {
@@ -83,6 +85,7 @@ function Shell() {
             <Route path="/warehouse" element={guard('warehouse', <WarehousePage />)} />
             <Route path="/imports" element={guard('imports', <ImportsPage />)} />
             <Route path="/rules" element={guard('rules', <RulesPage />)} />
+            <Route path="/analytics" element={guard('analytics', <AnalyticsPage />)} />
             <Route path="*" element={<Typography.Text>{t('notFound')}</Typography.Text>} />
           </Routes>
         </main>

@@ -6,7 +6,7 @@ import { createContext, useContext, useMemo, useState, type ReactNode } from 're
  * the BFF passes them on. With #16 this provider becomes the OIDC login and the headers a bearer token.
  */
 export type Role = 'customer_service' | 'general_manager' | 'warehouse' | 'finance' | 'admin';
-export type Screen = 'board' | 'orders' | 'inventory' | 'approvals' | 'warehouse' | 'imports' | 'rules';
+export type Screen = 'board' | 'orders' | 'inventory' | 'approvals' | 'warehouse' | 'imports' | 'rules' | 'analytics';
 export type Ability = 'order.hold' | 'order.cancel' | 'order.refund' | 'order.resolve' | 'stock.adjust' | 'approval.decide' | 'pack' | 'import' | 'rules.edit';
 
 export interface DevUser {
@@ -26,11 +26,11 @@ export const DEV_USERS: DevUser[] = [
 /** What each role sees and may do: the menu and every action button read this table only. */
 export const ROLE_ACCESS: Record<Role, { screens: Screen[]; abilities: Ability[] }> = {
   customer_service: { screens: ['board', 'orders', 'inventory'], abilities: ['order.hold', 'order.cancel', 'order.resolve'] },
-  general_manager: { screens: ['board', 'orders', 'approvals', 'inventory', 'rules'], abilities: ['order.hold', 'order.cancel', 'order.refund', 'order.resolve', 'approval.decide'] },
+  general_manager: { screens: ['board', 'orders', 'approvals', 'inventory', 'rules', 'analytics'], abilities: ['order.hold', 'order.cancel', 'order.refund', 'order.resolve', 'approval.decide'] },
   warehouse: { screens: ['board', 'warehouse', 'inventory'], abilities: ['pack', 'stock.adjust'] },
-  finance: { screens: ['board', 'orders', 'approvals'], abilities: ['order.refund', 'approval.decide'] },
+  finance: { screens: ['board', 'orders', 'approvals', 'analytics'], abilities: ['order.refund', 'approval.decide'] },
   admin: {
-    screens: ['board', 'orders', 'inventory', 'approvals', 'warehouse', 'imports', 'rules'],
+    screens: ['board', 'orders', 'inventory', 'approvals', 'warehouse', 'imports', 'rules', 'analytics'],
     abilities: ['order.hold', 'order.cancel', 'order.refund', 'order.resolve', 'stock.adjust', 'approval.decide', 'pack', 'import', 'rules.edit'],
   },
 };

@@ -53,6 +53,7 @@ describe('order-intake gRPC API', () => {
       attachments: [],
       placedAt: '',
       sellerRemark: '',
+      paymentMethod: '',
       ...overrides,
     };
   }

@@ -749,10 +749,18 @@ export interface components {
              */
             orderDiscount?: number;
             /**
+             * @description cod (货到付款): shipped unpaid, the collected amount is recorded at delivery
+             * @default online
+             * @enum {string}
+             */
+            paymentMethod?: "online" | "cod";
+            /**
              * @description When the buyer placed it on the channel; the server time when absent
              * @example 2025-11-25T07:59:00.000Z
              */
             placedAt?: string;
+            /** @description Presale (预售): deposit (定金) now, balance (尾款) by balanceDueBy; not shipped before shipNotBefore */
+            presale?: components["schemas"]["PresaleDto"];
             /** @description The platform masked, encrypted or withheld recipient fields; resolve them through the platform */
             recipientProtection?: components["schemas"]["RecipientProtectionDto"];
             sellerRemark?: string;
@@ -765,6 +773,23 @@ export interface components {
             /** @example tmall-flagship */
             shopId: string;
             tags?: string[];
+        };
+        PresaleDto: {
+            /**
+             * @description The balance (尾款) is due by then
+             * @example 2025-11-11T16:00:00.000Z
+             */
+            balanceDueBy: string;
+            /**
+             * @description Deposit (定金) in integer fen, below the grand total
+             * @example 5000
+             */
+            depositAmount: number;
+            /**
+             * @description The presale ship date: not released to fulfillment before it
+             * @example 2025-11-13T00:00:00.000Z
+             */
+            shipNotBefore: string;
         };
         ReasonDto: {
             /** @example 买家要求取消 */

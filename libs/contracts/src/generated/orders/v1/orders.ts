@@ -180,7 +180,23 @@ export interface PlaceOrderRequest {
     | number
     | undefined;
   /** Set when the platform masked, encrypted or withheld recipient fields (contracts' RecipientProtection). */
-  recipientProtection: RecipientProtection | undefined;
+  recipientProtection:
+    | RecipientProtection
+    | undefined;
+  /** "online" (default when empty) or "cod" (货到付款: shipped unpaid, collected at delivery). */
+  paymentMethod: string;
+  /** Presale (预售): deposit now, balance by balance_due_by, not shipped before ship_not_before. */
+  presale: PresaleTerms | undefined;
+}
+
+/** Presale terms (contracts' PresaleTerms). An unpaid balance after balance_due_by cancels the order. */
+export interface PresaleTerms {
+  /** Deposit (定金), integer minor units below the grand total. */
+  depositAmount: number;
+  /** ISO-8601: the balance (尾款) is due by then. */
+  balanceDueBy: string;
+  /** ISO-8601: the presale ship date. */
+  shipNotBefore: string;
 }
 
 /**

@@ -133,6 +133,13 @@ class ClearRecipientConstraint implements ValidatorConstraintInterface {
   }
 }
 
+/** Presale terms; an unpaid balance after balanceDueBy cancels the order and releases its stock. */
+export class PresaleDto {
+  @ApiProperty({ example: 5000, description: 'Deposit (定金) in integer fen, below the grand total' }) @IsInt() @Min(1) @Max(MAX_FEN) depositAmount!: number;
+  @ApiProperty({ example: '2025-11-11T16:00:00.000Z', description: 'The balance (尾款) is due by then' }) @IsISO8601({ strict: true }) balanceDueBy!: string;
+  @ApiProperty({ example: '2025-11-13T00:00:00.000Z', description: 'The presale ship date: not released to fulfillment before it' }) @IsISO8601({ strict: true }) shipNotBefore!: string;
+}
+
 export class OrderLineDto {
   @ApiPropertyOptional({ example: '3318459620112233445-1', description: "The channel's sub-order id; L1, L2... when absent" })
   @IsOptional()
@@ -260,7 +267,18 @@ export class PlaceOrderDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   placedAt?: string;
+
+  @ApiPropertyOptional({ enum: ['online', 'cod'], default: 'online', description: 'cod (货到付款): shipped unpaid, the collected amount is recorded at delivery' })
+  @IsOptional()
+  @IsIn(['online', 'cod'])
+  paymentMethod?: 'online' | 'cod';
+
+  @ApiPropertyOptional({ type: PresaleDto, description: 'Presale (预售): deposit (定金) now, balance (尾款) by balanceDueBy; not shipped before shipNotBefore' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PresaleDto)
+  presale?: PresaleDto;
 }
 
 // NUL and lone surrogates refused in every field of these requests (400 naming the field).
-cleanTextEverywhere(CustomerDto, AddressDto, OrderLineDto, RecipientProtectionDto, PlaceOrderDto);
+cleanTextEverywhere(CustomerDto, AddressDto, OrderLineDto, RecipientProtectionDto, PlaceOrderDto, PresaleDto);

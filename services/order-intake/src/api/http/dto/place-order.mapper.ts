@@ -54,5 +54,7 @@ export function toSubmission(dto: PlaceOrderDto, now: string): OrderSubmission {
           },
         }
       : {}),
+    ...(dto.paymentMethod ? { paymentMethod: dto.paymentMethod } : {}),
+    ...(dto.presale ? { presale: { depositAmount: dto.presale.depositAmount, balanceDueBy: dto.presale.balanceDueBy, shipNotBefore: dto.presale.shipNotBefore } } : {}),
   };
 }

@@ -348,7 +348,23 @@ export interface PlaceOrderRequest {
     | number
     | undefined;
   /** Set when the platform masked, encrypted or withheld recipient fields (contracts' RecipientProtection). */
-  recipientProtection: RecipientProtection | undefined;
+  recipientProtection:
+    | RecipientProtection
+    | undefined;
+  /** "online" (default when empty) or "cod" (货到付款: shipped unpaid, collected at delivery). */
+  paymentMethod: string;
+  /** Presale (预售): deposit now, balance by balance_due_by, not shipped before ship_not_before. */
+  presale: PresaleTerms | undefined;
+}
+
+/** Presale terms (contracts' PresaleTerms). An unpaid balance after balance_due_by cancels the order. */
+export interface PresaleTerms {
+  /** Deposit (定金), integer minor units below the grand total. */
+  depositAmount: number;
+  /** ISO-8601: the balance (尾款) is due by then. */
+  balanceDueBy: string;
+  /** ISO-8601: the presale ship date. */
+  shipNotBefore: string;
 }
 
 /**
@@ -2040,6 +2056,8 @@ function createBasePlaceOrderRequest(): PlaceOrderRequest {
     sellerRemark: "",
     grandTotal: undefined,
     recipientProtection: undefined,
+    paymentMethod: "",
+    presale: undefined,
   };
 }
 
@@ -2095,6 +2113,12 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     }
     if (message.recipientProtection !== undefined) {
       RecipientProtection.encode(message.recipientProtection, writer.uint32(138).fork()).join();
+    }
+    if (message.paymentMethod !== "") {
+      writer.uint32(146).string(message.paymentMethod);
+    }
+    if (message.presale !== undefined) {
+      PresaleTerms.encode(message.presale, writer.uint32(154).fork()).join();
     }
     return writer;
   },
@@ -2248,6 +2272,22 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
             message.recipientProtection = RecipientProtection.decode(reader, reader.uint32());
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.paymentMethod = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.presale = PresaleTerms.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2323,6 +2363,12 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
         : isSet(object.recipient_protection)
         ? RecipientProtection.fromJSON(object.recipient_protection)
         : undefined,
+      paymentMethod: isSet(object.paymentMethod)
+        ? globalThis.String(object.paymentMethod)
+        : isSet(object.payment_method)
+        ? globalThis.String(object.payment_method)
+        : "",
+      presale: isSet(object.presale) ? PresaleTerms.fromJSON(object.presale) : undefined,
     };
   },
 
@@ -2378,6 +2424,114 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     }
     if (message.recipientProtection !== undefined) {
       obj.recipientProtection = RecipientProtection.toJSON(message.recipientProtection);
+    }
+    if (message.paymentMethod !== "") {
+      obj.paymentMethod = message.paymentMethod;
+    }
+    if (message.presale !== undefined) {
+      obj.presale = PresaleTerms.toJSON(message.presale);
+    }
+    return obj;
+  },
+};
+
+function createBasePresaleTerms(): PresaleTerms {
+  return { depositAmount: 0, balanceDueBy: "", shipNotBefore: "" };
+}
+
+export const PresaleTerms: MessageFns<PresaleTerms> = {
+  encode(message: PresaleTerms, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.depositAmount !== 0) {
+      writer.uint32(8).int64(message.depositAmount);
+    }
+    if (message.balanceDueBy !== "") {
+      writer.uint32(18).string(message.balanceDueBy);
+    }
+    if (message.shipNotBefore !== "") {
+      writer.uint32(26).string(message.shipNotBefore);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PresaleTerms {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePresaleTerms();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.depositAmount = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.balanceDueBy = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.shipNotBefore = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PresaleTerms {
+    return {
+      depositAmount: isSet(object.depositAmount)
+        ? globalThis.Number(object.depositAmount)
+        : isSet(object.deposit_amount)
+        ? globalThis.Number(object.deposit_amount)
+        : 0,
+      balanceDueBy: isSet(object.balanceDueBy)
+        ? globalThis.String(object.balanceDueBy)
+        : isSet(object.balance_due_by)
+        ? globalThis.String(object.balance_due_by)
+        : "",
+      shipNotBefore: isSet(object.shipNotBefore)
+        ? globalThis.String(object.shipNotBefore)
+        : isSet(object.ship_not_before)
+        ? globalThis.String(object.ship_not_before)
+        : "",
+    };
+  },
+
+  toJSON(message: PresaleTerms): unknown {
+    const obj: any = {};
+    if (message.depositAmount !== 0) {
+      obj.depositAmount = Math.round(message.depositAmount);
+    }
+    if (message.balanceDueBy !== "") {
+      obj.balanceDueBy = message.balanceDueBy;
+    }
+    if (message.shipNotBefore !== "") {
+      obj.shipNotBefore = message.shipNotBefore;
     }
     return obj;
   },

@@ -206,18 +206,25 @@ function ForecastCard({ from, to, today }: { from: string; to: string; today: st
     const lower = f.lower;
     const band = f.upper.map((u, i) => Math.max(0, u - lower[i]!));
     const modelPoint = f.model.forecast?.point ?? [];
+    const names = {
+      history: t('history'),
+      band: `${t('interval')} ${Math.round(f.level * 100)}%`,
+      model: `${t('modelForecast')} (${f.model.name})`,
+      baseline: `${t('baselineForecast')} (${f.baseline.name})`,
+    };
     return {
       tooltip: { trigger: 'axis' },
-      legend: { top: 0 },
+      // The band's lower edge is a stacking helper, not a series of its own: not in the legend.
+      legend: { top: 0, data: [names.history, names.band, ...(modelPoint.length ? [names.model] : []), names.baseline] },
       grid: { left: 40, right: 10, bottom: 30, top: 30 },
       xAxis: { type: 'category', data: [...histDays, ...f.days] },
       yAxis: { type: 'value', name: t('units') },
       series: [
-        { name: t('history'), type: 'line', data: [...hist, ...f.days.map(() => null)], showSymbol: false },
+        { name: names.history, type: 'line', data: [...hist, ...f.days.map(() => null)], showSymbol: false },
         { name: 'lower', type: 'line', stack: 'pi', data: pad(lower), lineStyle: { opacity: 0 }, showSymbol: false, tooltip: { show: false } },
-        { name: `${t('interval')} ${Math.round(f.level * 100)}%`, type: 'line', stack: 'pi', data: pad(band), lineStyle: { opacity: 0 }, areaStyle: { color: '#93c5fd', opacity: 0.5 }, showSymbol: false },
-        ...(modelPoint.length ? [{ name: `${t('modelForecast')} (${f.model.name})`, type: 'line', data: pad(modelPoint) }] : []),
-        { name: `${t('baselineForecast')} (${f.baseline.name})`, type: 'line', lineStyle: { type: 'dashed' }, data: pad(f.baseline.forecast.point) },
+        { name: names.band, type: 'line', stack: 'pi', data: pad(band), lineStyle: { opacity: 0 }, areaStyle: { color: '#93c5fd', opacity: 0.5 }, showSymbol: false },
+        ...(modelPoint.length ? [{ name: names.model, type: 'line', data: pad(modelPoint) }] : []),
+        { name: names.baseline, type: 'line', lineStyle: { type: 'dashed' }, data: pad(f.baseline.forecast.point) },
       ],
     };
   }, [f, t]);

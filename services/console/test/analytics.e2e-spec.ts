@@ -1,0 +1,177 @@
+import { Topics, type EventEnvelope } from '@flowline/contracts';
+import { createKafka, EventPublisher, type OutboundMessage } from '@flowline/messaging';
+import { kafkaBrokers, uniqueSuffix } from '@flowline/testing';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserRequired, call, eventually, haveChromium, launchBrowser, seriousA11yViolations, shot, startStack, type Browser, type Json, type Stack } from './harness';
+
+/*
+ * The Analytics / 经营分析 screen in Debian's Chromium: analytics (own process, own database) fed
+ * from Kafka with a few OrderPlaced / OrderPaid / OrderRefunded / OrderStockReserved / StockLevelChanged
+ * events published directly under this test's topic prefix (no order flow), the console BFF in
+ * front of it. Every figure the screen shows is checked against analytics' own API answer for the
+ * same query; axe-core finds no serious or critical violations; CONSOLE_SCREENSHOT_DIR=docs/img
+ * keeps the zh-CN screenshot docs/img/console-analytics.png.
+ */
+
+declare const document: { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }>; querySelector(s: string): { value?: string; textContent: string | null } | null };
+
+const SKIP_REASON = ' (skipped: /usr/bin/chromium not installed; apt-get install chromium fonts-wqy-microhei, as .ci/run does)';
+if (!haveChromium && browserRequired) throw new Error('console analytics browser test: /usr/bin/chromium is missing');
+
+let stack: Stack;
+let browser: Browser;
+const DAY = 86_400_000;
+const at = (daysAgo: number, hourUtc: number) => new Date(Math.floor(Date.now() / DAY) * DAY - daysAgo * DAY + hourUtc * 3_600_000).toISOString();
+const later = (iso: string, minutes: number) => new Date(Date.parse(iso) + minutes * 60_000).toISOString();
+/** "¥1,234.50" / "-¥3.00" -> fen. */
+const fenOf = (text: string) => Math.round(Number(text.replace(/[^\d.-]/g, '')) * 100);
+
+let seq = 0;
+/** An envelope as a relay publishes it. */
+function envelope<T>(type: string, data: T, occurredAt: string, streamId: string, streamPosition: number): EventEnvelope<T> {
+  seq++;
+  return { eventId: `ev-${type}-${streamId}-${streamPosition}-${seq}`, type, schemaVersion: 1, streamId, streamPosition, occurredAt, correlationId: `c-${streamId}`, causationId: null, data };
+}
+
+/** OrderPlaced + OrderPaid + OrderStockReserved (+ OrderRefunded) of one order, as order-intake's relay publishes them. */
+function orderEvents(o: { orderId: string; channel: string; shopId: string; customerId: string; province: string; placedAt: string; paidAt: string; warehouseId: string; lines: { sku: string; quantity: number; unitPrice: number }[]; refund?: { amount: number; at: string } }): OutboundMessage[] {
+  const items = o.lines.reduce((s, l) => s + l.quantity * l.unitPrice, 0);
+  const stream = `order-${o.orderId}`;
+  const out: EventEnvelope[] = [
+    envelope('OrderPlaced', {
+      orderId: o.orderId, channel: o.channel, channelOrderId: `${o.channel}-${o.orderId}`, shopId: o.shopId,
+      customer: { channelCustomerId: o.customerId, nameMasked: '张*', tags: [] },
+      shippingAddress: { province: o.province, city: '-', district: '-' },
+      lines: o.lines.map((l, i) => ({ lineId: String(i + 1), sku: l.sku, title: l.sku, quantity: l.quantity, unitPrice: l.unitPrice, lineDiscount: 0 })),
+      totals: { itemsTotal: items, shippingFee: 0, orderDiscount: 0, grandTotal: items, currency: 'CNY' },
+      tags: [], attachments: [], placedAt: o.placedAt,
+    }, o.placedAt, stream, 0),
+    envelope('OrderPaid', { orderId: o.orderId, amount: items, currency: 'CNY', paidAt: o.paidAt }, o.paidAt, stream, 1),
+    envelope('OrderStockReserved', { orderId: o.orderId, reservationId: `r-${o.orderId}`, allocations: o.lines.map((l, i) => ({ lineId: String(i + 1), sku: l.sku, warehouseId: o.warehouseId, quantity: l.quantity })) }, o.paidAt, stream, 2),
+  ];
+  if (o.refund) out.push(envelope('OrderRefunded', { orderId: o.orderId, amount: o.refund.amount, afterShipment: false }, o.refund.at, stream, 3));
+  return out.map((e) => ({ topic: Topics.orderEvents, key: o.orderId, envelope: e }));
+}
+
+function stockLevel(sku: string, warehouseId: string, onHand: number, reserved: number, at: string): OutboundMessage {
+  return { topic: Topics.inventoryEvents, key: sku, envelope: envelope('StockLevelChanged', { sku, warehouseId, onHand, reserved, available: onHand - reserved }, at, `stock-${sku}@${warehouseId}`, 0) };
+}
+
+function order(id: string, channel: string, customerId: string, daysAgo: number, hour: number, lines: { sku: string; quantity: number; unitPrice: number }[], refund?: number): OutboundMessage[] {
+  const placedAt = at(daysAgo, hour);
+  return orderEvents({
+    orderId: `${id}-${uniqueSuffix()}`, channel, shopId: `${channel}-1`, customerId, province: '浙江省', placedAt, paidAt: later(placedAt, 2), warehouseId: 'WH-SH', lines,
+    ...(refund ? { refund: { amount: refund, at: later(placedAt, 60) } } : {}),
+  });
+}
+
+beforeAll(async () => {
+  if (!haveChromium) return;
+  stack = await startStack([['analytics', { ANALYTICS_CONSUMER_GROUP: `analytics-console-${uniqueSuffix()}` }]]);
+  const publisher = new EventPublisher({ kafka: createKafka({ brokers: kafkaBrokers(), clientId: 'console-analytics-e2e' }), topicPrefix: stack.prefix });
+  await publisher.connect();
+  await publisher.publish([
+    ...order('a1', 'taobao', 'c1', 1, 2, [{ sku: 'TEA-LJ-250', quantity: 2, unitPrice: 12800 }, { sku: 'CUP-CLAY-01', quantity: 1, unitPrice: 5900 }]),
+    ...order('a2', 'taobao', 'c1', 3, 12, [{ sku: 'TEA-LJ-250', quantity: 1, unitPrice: 12800 }, { sku: 'CUP-CLAY-01', quantity: 2, unitPrice: 5900 }], 5900),
+    ...order('a3', 'jd', 'c2', 2, 6, [{ sku: 'TEA-LJ-250', quantity: 1, unitPrice: 12800 }]),
+    ...order('a4', 'douyin', 'c3', 10, 9, [{ sku: 'TEA-PE-357', quantity: 3, unitPrice: 9900 }]),
+    ...order('a5', 'jd', 'c4', 20, 1, [{ sku: 'TEA-PE-357', quantity: 1, unitPrice: 9900 }, { sku: 'TEA-LJ-250', quantity: 1, unitPrice: 12800 }]),
+    stockLevel('TEA-LJ-250', 'WH-SH', 3, 0, at(1, 3)),
+  ]);
+  await publisher.disconnect();
+  browser = await launchBrowser();
+}, 420_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+}, 120_000);
+
+const api = async (path: string): Promise<Json> => {
+  const r = await call(stack.console.httpUrl, 'GET', `/api/analytics${path}`);
+  expect(r.status, JSON.stringify(r.json)).toBe(200);
+  return r.json;
+};
+const texts = (page: Page, selector: string) => page.evaluate((s) => Array.from(document.querySelectorAll(s)).map((e) => (e.textContent ?? '').trim()), selector);
+const inputValue = (page: Page, testId: string) => page.evaluate((s) => document.querySelector(`[data-testid="${s}"]`)?.value ?? '', testId);
+
+describe.skipIf(!haveChromium)(`analytics screen${haveChromium ? '' : SKIP_REASON}`, () => {
+  it('shows sales, RFM, SKU pairs, forecast, purchase suggestions and reconciliation equal to the API, accessibly', async () => {
+    // Analytics has consumed all five paid orders (read through the BFF).
+    await eventually('analytics has the orders', async () => {
+      const r = await call(stack.console.httpUrl, 'GET', `/api/analytics/api/analytics/sales?by=channel&from=${at(30, 0)}&to=${at(-1, 0)}`);
+      return r.status === 200 && r.json.total.orders === 5 ? true : undefined;
+    });
+
+    const page = await browser.newPage('fin-qian');
+    await page.goto(`${stack.console.httpUrl}/analytics`);
+    await page.getByTestId('a-total-revenue').waitFor();
+    const from = await inputValue(page, 'a-from');
+    const to = await inputValue(page, 'a-to');
+    const range = `from=${from}T00:00:00Z&to=${to}T00:00:00Z`;
+
+    // Totals and the channel table: yuan on screen = fen from the API.
+    const byDay = await api(`/api/analytics/sales?by=day&fill=true&${range}`);
+    expect(byDay.total.orders).toBe(5);
+    await eventually('totals rendered', async () => ((await page.getByTestId('a-total-ordersSeen').textContent()) === String(byDay.total.orders) ? true : undefined), 30_000);
+    expect(fenOf((await page.getByTestId('a-total-revenue').textContent()) ?? '')).toBe(byDay.total.revenue);
+    expect(fenOf((await page.getByTestId('a-total-aov').textContent()) ?? '')).toBe(byDay.total.aov);
+    expect(fenOf((await page.getByTestId('a-total-refunds').textContent()) ?? '')).toBe(byDay.total.refunds);
+    expect(fenOf((await page.getByTestId('a-total-net').textContent()) ?? '')).toBe(byDay.total.net);
+    expect(byDay.total.refunds).toBe(5900);
+
+    const byChannel = await api(`/api/analytics/sales?by=channel&${range}`);
+    const channelRows = await texts(page, '[data-testid="a-channels"] tbody tr.ant-table-row td:nth-child(2)');
+    expect(channelRows.map(fenOf)).toEqual((byChannel.rows as { revenue: number }[]).map((r) => r.revenue));
+
+    // RFM segment counts and the SKU pairs' lift.
+    const rfm = await api(`/api/analytics/customers/rfm?from=${from}T00:00:00Z&asOf=${to}T00:00:00Z`);
+    for (const [seg, n] of Object.entries(rfm.segments as Record<string, number>)) expect(await page.getByTestId(`a-rfm-${seg}`).textContent()).toBe(String(n));
+    const pairs = await api(`/api/analytics/sku-pairs?${range}&limit=20`);
+    expect(pairs.pairs.length).toBeGreaterThan(0);
+    const lifts = await texts(page, '[data-testid="a-pairs"] tbody tr.ant-table-row td:nth-child(7)');
+    expect(lifts).toEqual((pairs.pairs as { lift: number }[]).slice(0, 8).map((p) => p.lift.toFixed(3)));
+
+    // Forecast of the best-selling SKU: both backtest errors as the API reports them.
+    const today = new Date(Date.parse(`${to}T00:00:00Z`) - DAY).toISOString().slice(0, 10);
+    const bySku = await api(`/api/analytics/sales?by=sku&${range}`);
+    const top = [...(bySku.rows as { key: string; units: number }[])].sort((a, b) => b.units - a.units || (a.key < b.key ? -1 : 1))[0]!.key;
+    const forecast = await api(`/api/analytics/forecast?sku=${top}&from=${today}`);
+    await page.getByTestId('a-smape-baseline').waitFor();
+    expect(await page.getByTestId('a-smape-baseline').textContent()).toBe(forecast.baseline.backtest.smape.toFixed(2));
+    expect(await page.getByTestId('a-smape-model').textContent()).toBe(forecast.model.backtest ? forecast.model.backtest.smape.toFixed(2) : '—');
+
+    // Purchase suggestions of WH-SH, largest first.
+    const sugg = await api(`/api/analytics/purchase-suggestions?warehouseId=WH-SH&from=${today}`);
+    expect(sugg.suggestions.length).toBeGreaterThan(0);
+    const skusShown = await texts(page, '[data-testid="a-suggestions"] tbody tr.ant-table-row td:nth-child(1)');
+    const qtyShown = await texts(page, '[data-testid="a-suggestions"] tbody tr.ant-table-row td:nth-child(7)');
+    expect(skusShown).toEqual((sugg.suggestions as { sku: string }[]).slice(0, 10).map((s) => s.sku));
+    expect(qtyShown).toEqual((sugg.suggestions as { suggestedQuantity: number }[]).slice(0, 10).map((s) => String(s.suggestedQuantity)));
+
+    // Reconciliation of yesterday's Alipay bill (none imported: the taobao order is a missing settlement).
+    const day = await inputValue(page, 'a-day');
+    const recon = await api(`/api/analytics/reconciliation/daily?platform=alipay&day=${day}`);
+    await eventually('reconciliation rendered', async () => ((await page.getByTestId('a-discrepancy-count').textContent()) === String(recon.discrepancies.length) ? true : undefined), 30_000);
+    expect(await page.getByTestId('a-reconciled').textContent()).toBe(`${recon.ordersReconciled} / ${recon.ordersTotal}`);
+    const csvHref = await page.getByTestId('a-csv').getAttribute('href');
+    const csv = await fetch(`${stack.console.httpUrl}${csvHref}`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toContain('csv');
+    const xlsx = await fetch(`${stack.console.httpUrl}${await page.getByTestId('a-xlsx').getAttribute('href')}`);
+    expect(xlsx.status).toBe(200);
+    expect(Buffer.from(await xlsx.arrayBuffer()).subarray(0, 2).toString()).toBe('PK');
+
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await shot(page, 'analytics');
+
+    // A customer-service user has no analytics menu and the route says so.
+    const cs = await browser.newPage('cs-wang');
+    await cs.goto(`${stack.console.httpUrl}/analytics`);
+    await cs.getByText('当前角色无此操作权限').waitFor();
+    expect(await cs.getByTestId('nav-analytics').count()).toBe(0);
+    await cs.close();
+    await page.close();
+  }, 180_000);
+});

@@ -194,6 +194,7 @@ export class ImportService {
             created = true;
             break;
           }
+          case 'depositPaid':
           case 'paid':
             await orderIntake.confirmPayment(orderId, { amount: a.amount, currency: 'CNY', paymentRef: a.paymentRef }, key);
             break;

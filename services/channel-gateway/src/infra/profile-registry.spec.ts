@@ -4,7 +4,7 @@ import { parseProfile, ProfileRegistry } from './profile-registry';
 describe('mapping profiles are schema-validated data', () => {
   it('loads every shipped profile, one default per channel layout', () => {
     const r = new ProfileRegistry();
-    expect(r.list().map((p) => `${p.id}@${p.version}`).sort()).toEqual(['douyin@1', 'jd@1', 'offline-pos@1', 'pinduoduo@2', 'shopify@1', 'taobao-classic@1', 'taobao-current@1']);
+    expect(r.list().map((p) => `${p.id}@${p.version}`).sort()).toEqual(['douyin@2', 'jd@2', 'offline-pos@1', 'pinduoduo@2', 'shopify@1', 'taobao-classic@2', 'taobao-current@1']);
     expect(r.resolve('taobao').id).toBe('taobao-classic');
     expect(r.resolve('tmall').id).toBe('taobao-current');
     expect(r.resolve('web').id).toBe('shopify');
@@ -35,10 +35,10 @@ statuses: { 已付款: shipped_twice }
 
   it('keeps versions apart: the highest serves new imports, an older one stays addressable', () => {
     const r = new ProfileRegistry();
-    const v1 = r.get('jd');
-    r.add({ ...v1, version: 2, statuses: { ...v1.statuses, 暂停: 'paid' } });
-    expect(r.get('jd').version).toBe(2);
-    expect(r.get('jd', 1).statuses).not.toHaveProperty('暂停');
+    const current = r.get('jd');
+    r.add({ ...current, version: current.version + 1, statuses: { ...current.statuses, 暂停: 'paid' } });
+    expect(r.get('jd').version).toBe(current.version + 1);
+    expect(r.get('jd', current.version).statuses).not.toHaveProperty('暂停');
     expect(() => r.get('jd', 7)).toThrow(/no mapping profile jd@7/);
   });
 });

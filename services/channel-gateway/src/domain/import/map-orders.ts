@@ -35,6 +35,10 @@ export interface ChannelOrderDraft {
   sellerRemark?: string;
   trackingNo?: string;
   carrier?: string;
+  /** Presale (预售): deposit (定金) in fen, balance due-by and ship date (ISO). */
+  presale?: { depositAmount: number; balanceDueBy: string; shipNotBefore: string };
+  /** Cash on delivery (货到付款). */
+  paymentMethod?: 'cod';
   rowNumbers: number[];
   /** The order's rows as header -> cell text (and its item rows for items-file layouts). */
   rawRows: Record<string, string>[];
@@ -253,8 +257,21 @@ function mapOne(
   const shopDiscount = read(m.shopDiscount, money, 0);
   const refund = read(m.refund, money, 0);
   const goods = lines.reduce((s, x) => s + x.quantity * x.unitPrice, 0);
+  // Presale (预售): a deposit (定金) makes the row a presale order; deposit + balance (尾款) is the amount due.
+  const ps = profile.presale;
+  const deposit = ps && cell(ps.deposit) ? read(ps.deposit, money, 0) : 0;
+  const balance = deposit > 0 && ps ? read(ps.balance, money, 0) : 0;
+  const balanceDueBy = deposit > 0 && ps ? read(ps.balanceDueBy, platformTime, null) : null;
+  const shipNotBefore = deposit > 0 && ps ? read(ps.shipNotBefore, platformTime, null) : null;
+  if (deposit > 0 && ps && (balanceDueBy === null || shipNotBefore === null)) problems.push(reason.missing(cols.label(balanceDueBy === null ? ps.balanceDueBy : ps.shipNotBefore)));
+  const cod = !!profile.cod && profile.cod.values.includes(cell(profile.cod.column));
   // An unpaid (or closed unpaid) order shows 0 paid on most platforms: the amount due is then goods + shipping - discounts.
-  const due = paid > 0 || (state !== 'unpaid' && state !== 'closed') ? paid : goods + shippingFee - platformDiscount - shopDiscount;
+  const due =
+    deposit > 0
+      ? deposit + balance
+      : paid > 0 || (state !== 'unpaid' && state !== 'closed' && !cod)
+        ? paid
+        : goods + shippingFee - platformDiscount - shopDiscount;
   const orderDiscount = goods + shippingFee - due;
   if (lines.length && problems.length === 0 && orderDiscount < 0) problems.push(reason.totalMismatch(due, goods + shippingFee));
 
@@ -303,5 +320,7 @@ function mapOne(
     ...opt('sellerRemark', cell(o.sellerRemark)),
     ...opt('trackingNo', cell(o.trackingNo)),
     ...opt('carrier', cell(o.carrier)),
+    ...(deposit > 0 && balanceDueBy && shipNotBefore ? { presale: { depositAmount: deposit, balanceDueBy, shipNotBefore } } : {}),
+    ...(cod ? { paymentMethod: 'cod' as const } : {}),
   };
 }

@@ -12,7 +12,8 @@ export type ColumnRef = string | string[];
 
 /** What a platform's order status means for the order flow. */
 /** `group_forming` / `group_failed`: a group-buy (拼团) order whose group has not formed / failed: it does not enter the flow. */
-export const PLATFORM_STATES = ['unpaid', 'paid', 'shipped', 'completed', 'closed', 'group_forming', 'group_failed'] as const;
+/** `deposit_paid`: a presale (预售) order whose deposit (定金) is paid and balance (尾款) is due. */
+export const PLATFORM_STATES = ['unpaid', 'paid', 'shipped', 'completed', 'closed', 'group_forming', 'group_failed', 'deposit_paid'] as const;
 export type PlatformState = (typeof PLATFORM_STATES)[number];
 
 /** What a platform's after-sales (售后) status means. */
@@ -83,6 +84,13 @@ export interface MappingProfile {
   statuses: Record<string, PlatformState>;
   /** After-sales status text -> refund state (unlisted or empty: none). */
   afterSalesStatuses?: Record<string, AfterSalesState>;
+  /**
+   * Presale (预售) columns, optional in the file: a row with a deposit (定金) is a presale order
+   * (deposit + balance = the amount due; balance due-by and ship date as platform times).
+   */
+  presale?: { deposit: ColumnRef; balance: ColumnRef; balanceDueBy: ColumnRef; shipNotBefore: ColumnRef };
+  /** Cash on delivery (货到付款): a column whose text is one of `values` marks the order COD. */
+  cod?: { column: ColumnRef; values: string[] };
 }
 
 const columnRef = { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }] };
@@ -128,5 +136,17 @@ export const PROFILE_SCHEMA = {
     },
     statuses: { type: 'object', minProperties: 1, additionalProperties: { enum: [...PLATFORM_STATES] } },
     afterSalesStatuses: { type: 'object', additionalProperties: { enum: [...AFTER_SALES_STATES] } },
+    presale: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['deposit', 'balance', 'balanceDueBy', 'shipNotBefore'],
+      properties: Object.fromEntries(['deposit', 'balance', 'balanceDueBy', 'shipNotBefore'].map((k) => [k, columnRef])),
+    },
+    cod: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['column', 'values'],
+      properties: { column: columnRef, values: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } } },
+    },
   },
 } as const;

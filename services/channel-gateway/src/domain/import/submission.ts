@@ -74,5 +74,7 @@ export function toSubmission(d: ChannelOrderDraft): OrderSubmission {
     attachments: [],
     placedAt: d.placedAt,
     ...(protection ? { recipientProtection: protection } : {}),
+    ...(d.presale ? { presale: { ...d.presale } } : {}),
+    ...(d.paymentMethod ? { paymentMethod: d.paymentMethod } : {}),
   };
 }

@@ -1,11 +1,12 @@
 import type { ChannelOrderDraft } from '../import/map-orders';
 
 /** Steps channel-gateway has applied to an order through order-intake's command API. */
-export const SYNC_STEPS = ['placed', 'paid', 'cancelled', 'refundRequested', 'refunded'] as const;
+export const SYNC_STEPS = ['placed', 'depositPaid', 'paid', 'cancelled', 'refundRequested', 'refunded'] as const;
 export type SyncStep = (typeof SYNC_STEPS)[number];
 
 export type SyncAction =
   | { step: 'placed' }
+  | { step: 'depositPaid'; amount: number; paymentRef: string }
   | { step: 'paid'; amount: number; paymentRef: string }
   | { step: 'cancelled'; reason: string }
   | { step: 'refundRequested'; amount: number; reason: string }
@@ -26,10 +27,27 @@ export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep
   // Group-buy (拼团): the order enters the flow only once its group has formed; a failed group never does.
   if (draft.state === 'group_forming' || draft.state === 'group_failed') return [];
   const wanted: SyncAction[] = [{ step: 'placed' }];
-  // A payment already recorded in the flow counts too (e.g. a profile fix re-maps a wrongly paid order): money in means refund, not cancel.
-  const paidOnPlatform = draft.paidAt !== null || draft.state === 'paid' || draft.state === 'shipped' || draft.state === 'completed' || applied.has('paid');
   const why = `${draft.channel} ${draft.platformStatus}`;
-  if (paidOnPlatform && !applied.has('paid')) wanted.push({ step: 'paid', amount: draft.money.paid, paymentRef: `${draft.channel}:${draft.channelOrderId}` });
+  const ref = `${draft.channel}:${draft.channelOrderId}`;
+  // Cash on delivery (货到付款): the flow ships it unpaid and records the payment at delivery itself.
+  if (draft.paymentMethod === 'cod') {
+    if (draft.state === 'closed' && !applied.has('paid')) wanted.push({ step: 'cancelled', reason: `platform closed the COD order (${why})` });
+    return wanted.filter((a) => !applied.has(a.step));
+  }
+  // Presale (预售): the deposit (定金) first, then the balance (尾款) as the `paid` step.
+  const deposit = draft.presale?.depositAmount ?? 0;
+  const depositIn = deposit > 0 && (draft.state === 'deposit_paid' || applied.has('depositPaid'));
+  if (draft.state === 'deposit_paid' && !applied.has('depositPaid')) wanted.push({ step: 'depositPaid', amount: deposit, paymentRef: `${ref}:deposit` });
+  // A payment already recorded in the flow counts too (e.g. a profile fix re-maps a wrongly paid order): money in means refund, not cancel.
+  // A presale order's payment time may be its deposit's: only its status says the balance is in.
+  const paidOnPlatform = (!draft.presale && draft.paidAt !== null) || draft.state === 'paid' || draft.state === 'shipped' || draft.state === 'completed' || applied.has('paid');
+  if (paidOnPlatform && !applied.has('paid'))
+    wanted.push({ step: 'paid', amount: depositIn ? draft.money.paid - deposit : draft.money.paid, paymentRef: depositIn ? `${ref}:balance` : ref });
+  if (draft.state === 'closed' && depositIn && !paidOnPlatform) {
+    // Balance never paid: the platform closed it; the deposit (in the flow) is owed back or forfeited by a person.
+    wanted.push({ step: 'cancelled', reason: `platform closed the presale order, balance unpaid (${why})` });
+    return wanted.filter((a) => !applied.has(a.step));
+  }
   if (draft.state === 'closed' && !paidOnPlatform) wanted.push({ step: 'cancelled', reason: `platform closed the unpaid order (${why})` });
   const closedAfterPayment = draft.state === 'closed' && paidOnPlatform;
   if (paidOnPlatform && (closedAfterPayment || draft.afterSales !== 'none')) {

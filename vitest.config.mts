@@ -14,6 +14,7 @@ export default defineConfig({
       '@flowline/contracts': lib('contracts'),
       '@flowline/domain': lib('domain'),
       '@flowline/eventstore': lib('eventstore'),
+      '@flowline/imports': lib('imports'),
       '@flowline/messaging': lib('messaging'),
       '@flowline/observability': lib('observability'),
       '@flowline/platform/suites': resolve(root, 'libs/platform/src/testing/suites.ts'),

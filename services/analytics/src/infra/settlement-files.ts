@@ -1,34 +1,26 @@
 import { DomainError } from '@flowline/domain';
 import { parse } from 'csv-parse/sync';
-import iconv from 'iconv-lite';
+import { cleanCell, decodeText, yuanToFen as yuanTextToFen, type FileEncoding } from '@flowline/imports';
 import type { EntryKind, SettlementEntry, SettlementPlatform } from '../domain/reconciliation';
 
 /*
- * Platform settlement files -> SettlementEntry rows. The same decoding as channel-gateway's order
- * import (#14: BOM -> UTF-8, else strict UTF-8, else GB18030; csv-parse with '#' comment lines):
- * once channel-gateway's reader is a library, both should use it (see README).
+ * Platform settlement files -> SettlementEntry rows. Decoding (BOM, else strict UTF-8 on the first
+ * 64 KB, else GB18030), Excel-guarded ids and yuan -> fen are channel-gateway's order-import
+ * machinery, shared through @flowline/imports; the CSV layout here keeps '#' comment lines (Alipay's
+ * header and footer) which the order exports do not have.
  */
 
-export type FileEncoding = 'utf-8' | 'gb18030';
+export type { FileEncoding };
 
-/** A BOM means UTF-8; bytes that decode as strict UTF-8 are UTF-8; anything else is GB18030 (GBK's superset: Alipay's exports). */
+/** A BOM means UTF-8; bytes whose first 64 KB decode as strict UTF-8 are UTF-8; anything else is GB18030 (GBK's superset: Alipay's exports). */
 export function decodeSettlementBytes(bytes: Buffer): { text: string; encoding: FileEncoding; bom: boolean } {
-  const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-  if (bom) return { text: iconv.decode(bytes, 'utf-8', { stripBOM: true }), encoding: 'utf-8', bom };
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8', bom };
-  } catch {
-    return { text: iconv.decode(bytes, 'gb18030'), encoding: 'gb18030', bom };
-  }
+  return decodeText(bytes);
 }
 
-/** "128.00", "+128.00", "-0.77", "1,280.5", "¥12" -> fen (absolute value; the kind carries the direction). */
+/** "128.00", "+128.00", "-0.77", "1,280.5", "¥12" -> fen (absolute value; the kind carries the direction); null when not an amount. */
 export function yuanToFen(raw: string): number | null {
-  const s = raw.replace(/[\s,¥￥]/g, '').replace(/^[+-]/, '');
-  if (s === '') return 0;
-  const m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(s);
-  if (!m) return null;
-  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+  const r = yuanTextToFen(raw.replace(/^\s*\+/, ''));
+  return r.ok ? Math.abs(r.value) : null;
 }
 
 interface Format {
@@ -127,7 +119,7 @@ export function parseSettlementFile(platform: SettlementPlatform, bytes: Buffer,
       skippedRows++;
       return;
     }
-    const channelOrderId = get('order').replace(/^'|\t/g, '');
+    const channelOrderId = cleanCell(get('order'));
     if (!channelOrderId) errors.push({ row: rowNumber, column: format.columns.order[0], value: '' });
     for (const e of out) {
       const amount = yuanToFen(e.amount);

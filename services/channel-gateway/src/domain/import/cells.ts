@@ -1,19 +1,11 @@
+import { cleanCell } from '@flowline/imports';
+
 /**
  * Cell values as sellers' exports hold them, made plain. Pure: no I/O, no clock.
- *
- * Platforms guard long ids against Excel in several ways: `="4012..."` (a formula that yields the
- * text), a leading apostrophe, a leading tab (Douyin), or a trailing tab. All of them are removed
- * here; ids are kept as strings whatever their length (Taobao's have 19 digits, above 2^53).
+ * `cleanCell` (Excel-guarded ids: `="..."`, apostrophe, tabs) and `yuanToFen` (exact yuan text ->
+ * fen) are shared with analytics' settlement reader, from @flowline/imports.
  */
-export function cleanCell(raw: string | undefined | null): string {
-  if (raw === undefined || raw === null) return '';
-  let s = String(raw).replace(/^\uFEFF/, '');
-  s = s.replace(/^[\t ]+|[\t ]+$/g, '');
-  const guarded = /^="(.*)"$/s.exec(s);
-  if (guarded) s = guarded[1];
-  if (s.startsWith("'")) s = s.slice(1);
-  return s.replace(/^[\t ]+|[\t ]+$/g, '');
-}
+export { cleanCell, yuanToFen } from '@flowline/imports';
 
 /**
  * Header names vary by a space, a bracket style or a letter case between exports of one platform
@@ -39,20 +31,6 @@ export interface CellProblem {
 
 const ok = <T>(value: T): Read<T> => ({ ok: true, value });
 const bad = <T>(code: CellProblem['code'], detail: string): Read<T> => ({ ok: false, reason: { code, detail } });
-
-/**
- * Yuan text to integer fen, exactly: the digits are read as text, never through a float
- * ("0.1" + "0.2" stays 30). Accepts `¥`/`￥`, thousands separators and a minus sign; refuses more
- * than two decimals. An empty cell is 0.
- */
-export function yuanToFen(text: string): Read<number> {
-  const s = text.replace(/[¥￥,\s]/g, '').replace(/^CNY/i, '');
-  if (s === '' || s === '-') return ok(0);
-  const m = /^(-?)(\d{1,12})(?:\.(\d{0,2}))?$/.exec(s);
-  if (!m) return bad('BAD_AMOUNT', text);
-  const fen = Number(m[2]) * 100 + Number((m[3] ?? '').padEnd(2, '0'));
-  return ok(m[1] === '-' ? -fen : fen);
-}
 
 /** Integer fen text (Douyin's API and some exports): digits only. */
 export function fenText(text: string): Read<number> {

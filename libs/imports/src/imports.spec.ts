@@ -1,0 +1,61 @@
+import ExcelJS from 'exceljs';
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import { cleanCell, decodeText, detectEncoding, readTable, SNIFF_BYTES, yuanToFen } from './index';
+
+describe('encoding of a platform file', () => {
+  it('a BOM decides, else strict UTF-8, else GB18030', () => {
+    expect(decodeText(Buffer.from('\uFEFF订单编号', 'utf8'))).toEqual({ text: '订单编号', encoding: 'utf-8', bom: true });
+    expect(decodeText(Buffer.from('订单编号', 'utf8'))).toEqual({ text: '订单编号', encoding: 'utf-8', bom: false });
+    expect(decodeText(iconv.encode('商户订单号,收入金额（+元）', 'gb18030'))).toEqual({ text: '商户订单号,收入金额（+元）', encoding: 'gb18030', bom: false });
+    expect(detectEncoding(Buffer.from([0xff, 0xfe, 0x41, 0x00]))).toEqual({ encoding: 'utf-16le', bom: true });
+  });
+
+  it('reads only the first 64 KB: a character cut at the boundary is still UTF-8', () => {
+    const head = Buffer.alloc(SNIFF_BYTES - 1, 0x61);
+    const bytes = Buffer.concat([head, Buffer.from('订', 'utf8')]);
+    expect(detectEncoding(bytes).encoding).toBe('utf-8');
+    // GBK bytes past the sniffed part do not change the verdict (the rule is the first 64 KB).
+    expect(detectEncoding(Buffer.concat([Buffer.alloc(SNIFF_BYTES, 0x61), iconv.encode('订单', 'gb18030')])).encoding).toBe('utf-8');
+    expect(detectEncoding(Buffer.concat([iconv.encode('订单', 'gb18030'), Buffer.alloc(SNIFF_BYTES, 0x61)])).encoding).toBe('gb18030');
+  });
+});
+
+describe('cells', () => {
+  it('removes the Excel guards of long ids, keeping them as text', () => {
+    expect(['="4012345678901234567"', "'4012345678901234567", '\t4012345678901234567', '4012345678901234567\t', ' 12 '].map(cleanCell)).toEqual([
+      '4012345678901234567', '4012345678901234567', '4012345678901234567', '4012345678901234567', '12',
+    ]);
+  });
+
+  it('yuan text -> integer fen exactly, signed; more than 2 decimals refused', () => {
+    expect(['128.00', '0.1', '-1,280.5', '¥12', '￥0.77', 'CNY 3', '', '-'].map((t) => yuanToFen(t))).toEqual(
+      [12800, 10, -128050, 1200, 77, 300, 0, 0].map((value) => ({ ok: true, value })),
+    );
+    expect(yuanToFen('12.345')).toEqual({ ok: false, reason: { code: 'BAD_AMOUNT', detail: '12.345' } });
+  });
+});
+
+describe('readTable', () => {
+  it('a GB18030 CSV with a quoted multi-line cell: header + rows numbered as a spreadsheet shows them', async () => {
+    const csv = iconv.encode('订单号,留言\n1001,"第一行\n第二行"\n\n1002,好\n', 'gb18030');
+    const r = await readTable(csv, 'tb.csv');
+    expect(r).toMatchObject({ format: 'csv', encoding: 'gb18030', bom: false });
+    expect(r.table).toEqual({ headers: ['订单号', '留言'], rows: [{ rowNumber: 2, cells: ['1001', '第一行\n第二行'] }, { rowNumber: 4, cells: ['1002', '好'] }] });
+  });
+
+  it('an XLSX: the first worksheet, cells as text', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('订单');
+    ws.addRow(['订单号', '金额']);
+    ws.addRow(['4012345678901234567', 12.5]);
+    const bytes = Buffer.from(await wb.xlsx.writeBuffer());
+    const r = await readTable(bytes, 'jd.xlsx');
+    expect(r).toMatchObject({ format: 'xlsx', encoding: 'xlsx' });
+    expect(r.table).toEqual({ headers: ['订单号', '金额'], rows: [{ rowNumber: 2, cells: ['4012345678901234567', '12.5'] }] });
+  });
+
+  it('an empty file is refused with a code', async () => {
+    await expect(readTable(Buffer.from(''), 'empty.csv')).rejects.toMatchObject({ code: 'IMPORT_FILE_EMPTY' });
+  });
+});

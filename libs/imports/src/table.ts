@@ -1,0 +1,80 @@
+import { parse } from 'csv-parse/sync';
+import { DomainError } from '@flowline/domain';
+import ExcelJS from 'exceljs';
+import { decodeText, type FileEncoding } from './encoding';
+
+/** A file's rows after decoding and parsing (CSV or XLSX), before any mapping. */
+export interface Table {
+  headers: string[];
+  /** rowNumber is the 1-based line of the row in the sheet as a person sees it (header = 1). */
+  rows: { rowNumber: number; cells: string[] }[];
+}
+
+export interface ReadFile {
+  table: Table;
+  format: 'csv' | 'xlsx';
+  encoding: FileEncoding | 'xlsx';
+  bom: boolean;
+}
+
+const isZip = (b: Uint8Array) => b.length > 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
+
+/**
+ * Reads a CSV (any of the encodings sellers' exports come in; quoted multi-line cells; rows of
+ * uneven length) or an XLSX (first worksheet) into a header and rows. Cells stay text.
+ */
+export async function readTable(bytes: Buffer, fileName = 'file'): Promise<ReadFile> {
+  if (isZip(bytes) || /\.xlsx$/i.test(fileName)) return { table: await readXlsx(bytes, fileName), format: 'xlsx', encoding: 'xlsx', bom: false };
+  const { text, encoding, bom } = decodeText(bytes);
+  let records: string[][];
+  try {
+    records = parse(text, { relax_column_count: true, skip_empty_lines: false, bom: true, relax_quotes: true }) as string[][];
+  } catch (e) {
+    throw new DomainError('IMPORT_FILE_UNREADABLE', `${fileName}: not a CSV file: ${(e as Error).message}`, { file: fileName }, 'invalid');
+  }
+  // Row numbers count records (a quoted multi-line message is one row), header = 1, as a spreadsheet shows them.
+  const numbered = records.map((cells, i) => ({ rowNumber: i + 1, cells })).filter((r) => !(r.cells.length === 1 && r.cells[0] === ''));
+  if (numbered.length === 0) throw new DomainError('IMPORT_FILE_EMPTY', `${fileName} has no header row`, { file: fileName }, 'invalid');
+  const [header, ...rows] = numbered;
+  return {
+    table: { headers: header.cells, rows },
+    format: 'csv',
+    encoding,
+    bom,
+  };
+}
+
+function cellText(v: ExcelJS.CellValue): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date) {
+    // Excel stores wall-clock time without a zone; exceljs reads it as UTC. Keep the wall clock.
+    return v.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '');
+  }
+  if (typeof v === 'object') {
+    if ('richText' in v) return v.richText.map((t) => t.text).join('');
+    if ('result' in v) return cellText((v as { result?: ExcelJS.CellValue }).result ?? null);
+    if ('text' in v) return String((v as { text: unknown }).text);
+    if ('error' in v) return '';
+  }
+  return String(v);
+}
+
+async function readXlsx(bytes: Buffer, fileName: string): Promise<Table> {
+  const wb = new ExcelJS.Workbook();
+  try {
+    await wb.xlsx.load(bytes as unknown as ArrayBuffer);
+  } catch (e) {
+    throw new DomainError('IMPORT_FILE_UNREADABLE', `${fileName}: not an XLSX file: ${(e as Error).message}`, { file: fileName }, 'invalid');
+  }
+  const ws = wb.worksheets[0];
+  if (!ws) throw new DomainError('IMPORT_FILE_EMPTY', `${fileName} has no worksheet`, { file: fileName }, 'invalid');
+  const grid: { rowNumber: number; cells: string[] }[] = [];
+  ws.eachRow({ includeEmpty: false }, (row, rowNumber) => {
+    const cells: string[] = [];
+    for (let c = 1; c <= ws.columnCount; c++) cells.push(cellText(row.getCell(c).value));
+    grid.push({ rowNumber, cells });
+  });
+  if (grid.length === 0) throw new DomainError('IMPORT_FILE_EMPTY', `${fileName} has no header row`, { file: fileName }, 'invalid');
+  const [header, ...rows] = grid;
+  return { headers: header.cells, rows };
+}

@@ -69,7 +69,7 @@ beforeAll(async () => {
     if (service === 'channel-gateway') gatewayDbUrl = db.url;
     procs[service] = await startServiceProcess({ service, env: { ...common, ...env, DATABASE_URL: db.url }, readyTimeoutMs: 120_000 });
   };
-  await Promise.all([start('inventory', { INVENTORY_CONSUMER_GROUP: `inventory-e2e-${uniqueSuffix()}` }), start('order-intake', {})]);
+  await Promise.all([start('inventory', { INVENTORY_CONSUMER_GROUP: `inventory-e2e-${uniqueSuffix()}` }), start('order-intake', { ORDER_TIMEOUT_SCAN_INTERVAL_MS: '500' })]);
   platforms = await startFakePlatforms();
   const shops = [
     { platform: 'taobao', shopId: 'tb-api-shop', ...platforms.creds.taobao, accessToken: 'tb-session', baseUrl: platforms.url },
@@ -538,5 +538,59 @@ describe('API connectors (fake platforms checking signatures and windows) and pu
     expect(stockCalls.filter((c) => !c.signatureOk || c.refused).map((c) => c.refused)).toEqual([]);
     const times = platforms.stockUpdates.map((u) => u.at);
     for (const t of times) expect(times.filter((x) => x >= t && x - t < 1000).length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('presale (预售) and COD (货到付款) through an import', () => {
+  // Beijing time as the Taobao export writes it.
+  const bj = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+  const HEADER = '订单编号,买家会员名,买家应付邮费,买家实际支付金额,订单状态,收货人姓名,收货地址 ,联系手机,订单创建时间,订单付款时间 ,店铺名称,退款金额,定金,尾款,尾款支付截止时间,预计发货时间,支付方式';
+  const ADDR = '浙江省 杭州市 西湖区 文三路 478号';
+  const row = (id: string, status: string, paid: string, presale: string, payment = '在线支付') =>
+    `"=""${id}""",tb_预售,0.00,${paid},${status},张三,${ADDR},13812345678,${bj(Date.now() - 3_600_000)},${bj(Date.now() - 3_000_000)},tb-presale-shop,0.00,${presale},${payment}`;
+  const ids = ['4019000000000000001', '4019000000000000002', '4019000000000000003'];
+  const items = iconv.encode(['订单编号,标题,价格,购买数量,商家编码', ...ids.map((id) => `"=""${id}""",明前龙井 250g,128.00,2,TEA-LJ-250`)].join('\r\n'), 'gbk');
+  const importRows = (name: string, ...rows: string[]) =>
+    upload('taobao', name, iconv.encode([HEADER, ...rows].join('\r\n'), 'gbk'), { items: { name: 'items.csv', contentBase64: items.toString('base64') } });
+  const stageOf = async (orderId: string) => (await intake('GET', `/api/orders/${orderId}`)).json as { stage: string; payment: { amount: number } | null };
+  const settled = `50.00,206.00,${bj(Date.now() + 3_600_000)},${bj(Date.now() - 60_000)}`;
+
+  it('deposit paid -> reserved; balance paid (re-export) -> ready_to_ship; unpaid balance after its deadline -> cancelled + stock released; COD -> ready_to_ship unpaid', async () => {
+    const expiring = `50.00,206.00,${bj(Date.now() + 6_000)},${bj(Date.now() + 3_600_000)}`;
+    const r = await importRows(
+      'presale.csv',
+      row(ids[0], '等待买家付尾款', '50.00', settled),
+      row(ids[1], '已付定金，等待买家付尾款', '50.00', expiring),
+      row(ids[2], '买家已付款，等待卖家发货', '0.00', ',,,', '货到付款'),
+    );
+    expect(r.status, JSON.stringify(r.json)).toBe(201);
+    expect(r.json).toMatchObject({ ordersSeen: 3, imported: 3, rejected: [], refusedChanges: [] });
+    const a = await orderOf('taobao', ids[0]);
+    const b = await orderOf('taobao', ids[1]);
+    const c = await orderOf('taobao', ids[2]);
+    expect([a.appliedSteps, c.appliedSteps]).toEqual([['placed', 'depositPaid'], ['placed']]);
+
+    // Deposit in: reserved, held there (balance due).
+    await eventually('presale reserved at the deposit', async () => ((await stageOf(a.orderId)).stage === 'stock_reserved' ? true : undefined));
+    expect((await stageOf(a.orderId)).payment?.amount).toBe(5000);
+    expect(JSON.stringify((await inventory('GET', `/api/stock/reservations/${a.orderId}`)).json)).toContain('TEA-LJ-250');
+
+    // COD: reserved and released unpaid.
+    await eventually('COD ready to ship', async () => ((await stageOf(c.orderId)).stage === 'ready_to_ship' ? true : undefined));
+    expect((await stageOf(c.orderId)).payment).toBeNull();
+
+    // The re-export shows the balance paid: the balance is recorded and the order ships (ship date passed).
+    const again = await importRows('presale-2.csv', row(ids[0], '买家已付款，等待卖家发货', '256.00', settled));
+    expect(again.json, JSON.stringify(again.json)).toMatchObject({ updated: 1, refusedChanges: [] });
+    expect((await orderOf('taobao', ids[0])).appliedSteps).toEqual(['placed', 'depositPaid', 'paid']);
+    await eventually('presale ready to ship after the balance', async () => ((await stageOf(a.orderId)).stage === 'ready_to_ship' ? true : undefined));
+    expect((await stageOf(a.orderId)).payment?.amount).toBe(25600);
+
+    // The other one's balance never came: cancelled by order-intake's presale timer, its stock released.
+    await eventually('unpaid presale cancelled', async () => ((await stageOf(b.orderId)).stage === 'cancelled' ? true : undefined), 60_000);
+    await eventually('stock released after the unpaid balance', async () => {
+      const res = (await inventory('GET', `/api/stock/reservations/${b.orderId}`)).json;
+      return JSON.stringify(res).includes('released') ? res : undefined;
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { AddressView, Channel, CustomerRef, OrderLineView, OrderStage, OrderTotals, RecipientProtection } from './order.types';
+import type { AddressView, Channel, CustomerRef, OrderLineView, OrderStage, OrderTotals, PaymentMethod, PresaleTerms, RecipientProtection } from './order.types';
 
 /**
  * Integration events of the orders context, published on `orders.events.v1` keyed by orderId.
@@ -20,6 +20,10 @@ export interface OrderEventDataMap {
     placedAt: string;
     /** Present when the recipient must be resolved through the platform (masked / encrypted / withheld fields, oaid). */
     recipientProtection?: RecipientProtection;
+    /** `cod` (货到付款): shipped unpaid, the carrier collects the grand total. Absent: online. */
+    paymentMethod?: PaymentMethod;
+    /** Presale (预售) terms: deposit, balance due-by, ship date. */
+    presale?: PresaleTerms;
   };
   /** `presalePart`: a presale order is paid twice, the deposit then the balance (`amount` is that part); absent for a full payment. */
   OrderPaid: { orderId: string; amount: number; currency: string; paymentRef?: string; presalePart?: 'deposit' | 'balance'; paidAt: string };

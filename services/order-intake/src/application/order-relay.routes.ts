@@ -64,6 +64,8 @@ export function toIntegrationEvent(event: OrderEvent): Integration {
         attachments: o.attachments,
         placedAt: o.placedAt,
         ...(o.recipientProtection !== undefined ? { recipientProtection: o.recipientProtection } : {}),
+        ...(o.paymentMethod !== undefined ? { paymentMethod: o.paymentMethod } : {}),
+        ...(o.presale !== undefined ? { presale: o.presale } : {}),
       } satisfies OrderEventDataMap['OrderPlaced'];
     }
     case 'OrderPaid': {

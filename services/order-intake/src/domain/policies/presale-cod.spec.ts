@@ -8,6 +8,7 @@ import { ev, ORDER, ORDER_ID, SUBMISSION, T } from '../../../test/support/order.
 import type { OrderCommand } from '../order.commands';
 import { orderDecider } from '../order.decider';
 import type { OrderEvent } from '../order.events';
+import { routeRecorded } from '../../application/order-relay.routes';
 import { computeTotals } from '../order.model';
 import type { OrderState } from '../order.state';
 import { parseRuleSet } from '../rules/rule-set.parser';
@@ -226,4 +227,12 @@ it('presale order totals: the fixture balance is the rest of the grand total', (
 
 it('OrderPlaced handled after the payment (online order): no ReserveStock (OrderPaid asks for it, once)', () => {
   expect(types(run(orders('OrderPlaced'), [ev.placed(), ev.paid()]))).toEqual([]);
+});
+
+it('published: OrderPlaced carries paymentMethod / presale terms, OrderPaid its presalePart', () => {
+  const route = (e: OrderEvent) => routeRecorded({ streamId: `order-${ORDER_ID}`, type: e.type, data: e.data })?.data;
+  expect(route(placed(PRESALE_ORDER))).toMatchObject({ presale: PRESALE });
+  expect(route(placed(COD_ORDER))).toMatchObject({ paymentMethod: 'cod' });
+  expect(route(placed(ORDER))).not.toHaveProperty('presale');
+  expect(route(balancePaid())).toEqual({ orderId: ORDER_ID, amount: BALANCE, currency: 'CNY', presalePart: 'balance', paidAt: T });
 });

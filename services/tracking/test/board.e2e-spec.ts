@@ -38,7 +38,6 @@ declare function getComputedStyle(el: El): { borderLeftColor: string };
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn('board browser test skipped: /usr/bin/chromium not installed (apt-get install chromium fonts-wqy-microhei)');
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

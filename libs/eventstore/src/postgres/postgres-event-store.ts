@@ -621,10 +621,18 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    return this.readStreamWithin(this.pool, streamId, options);
+  }
+
+  /**
+   * readStream on the caller's connection (inside its transaction): a command that loads, decides
+   * and appends in one transaction holds one pooled connection, not two.
+   */
+  async readStreamWithin(client: SqlClient, streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     const backwards = options.direction === 'backwards';
     const from = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
-    const result = await this.pool.query<EventRow>(
+    const result = await client.query<EventRow>(
       prepared(
         `SELECT ${EVENT_COLUMNS} FROM ${this.s}.events
           WHERE stream_id = $1 AND stream_position ${backwards ? '<=' : '>='} $2

@@ -5,6 +5,7 @@ import { createTestDatabase, kafkaBrokers, testTopicPrefix, uniqueSuffix } from 
 import { createKafka, EventPublisher, type OutboundMessage } from '@flowline/messaging';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
+import { Client } from 'pg';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,8 @@ import { normalQuantile } from '../src/infra/mstl-model';
 import type { AnalyticsChecksum } from '../src/infra/checksum';
 import type { RebuildStatus } from '../src/infra/analytics-runtime';
 import { SERVICE } from '../src/service';
+import { analyticsMigrations } from '../src/infra/analytics-schema';
+import { MigrationChecksumMismatch, runMigrations } from '@flowline/platform';
 import { envelope, eventually, orderEvents, shipmentPacked, stockLevel } from './fixtures/events';
 
 /*
@@ -347,5 +350,36 @@ describe('daily settlement reconciliation', () => {
     const bad = await fetch(`${svc.httpUrl}/api/analytics/settlements`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ platform: 'jd', fileName: 'x.csv', contentBase64: Buffer.from('a,b\n1,2\n').toString('base64') }) });
     expect(bad.status).toBe(422);
     expect(await bad.text()).toContain('订单编号');
+  });
+});
+
+describe('schema as versioned migrations (libs/platform runMigrations)', () => {
+  it('records the fact and import schemas as migrations, and a booted database refuses an edited released migration', async () => {
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const rows = (await c.query<{ scope: string; version: number }>(`SELECT scope, version FROM flowline_schema_migrations WHERE scope LIKE 'analytics%' ORDER BY scope, version`)).rows;
+      expect(rows).toEqual([
+        { scope: 'analytics', version: 1 },
+        { scope: 'analytics_import', version: 1 },
+      ]);
+      const edited = analyticsMigrations().map((m) => ({ ...m, statements: [...m.statements, 'SELECT 1'] }));
+      const transactions = {
+        run: async <T>(fn: (tx: { query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }> }) => Promise<T>): Promise<T> => {
+          await c.query('BEGIN');
+          try {
+            const out = await fn(c);
+            await c.query('COMMIT');
+            return out;
+          } catch (e) {
+            await c.query('ROLLBACK');
+            throw e;
+          }
+        },
+      };
+      await expect(runMigrations(transactions, 'analytics', edited)).rejects.toBeInstanceOf(MigrationChecksumMismatch);
+    } finally {
+      await c.end();
+    }
   });
 });

@@ -1,4 +1,6 @@
-import { quoteTable, type SqlQueryable } from '@flowline/messaging';
+import { pgTransactions, quoteTable } from '@flowline/messaging';
+import { runMigrations, type Migration } from '@flowline/platform';
+import type { Pool } from 'pg';
 
 /** The live schema in analytics' database. Rebuilds fill `analytics_rb_<id>` and swap it in under this name. */
 export const ANALYTICS_SCHEMA = 'analytics';
@@ -100,11 +102,6 @@ export function analyticsSchemaDdl(schema: string): string[] {
 }
 
 /**
- * Creates the schema's tables when missing. Replicas may run it at the same moment, and
- * `CREATE ... IF NOT EXISTS` is not race-free in PostgreSQL (unique_violation on the catalog):
- * losing that race is fine.
- */
-/**
  * Imported data (settlement files) lives in its own schema: it does not come from the topics, so a
  * rebuild, which replaces schema `analytics`, must never touch it.
  */
@@ -138,13 +135,38 @@ export function importSchemaDdl(): string[] {
   ];
 }
 
-export async function ensureAnalyticsSchema(db: SqlQueryable, schema: string): Promise<void> {
-  for (const ddl of schema === IMPORT_SCHEMA ? importSchemaDdl() : analyticsSchemaDdl(schema)) {
-    try {
-      await db.query(ddl);
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code !== '23505' && code !== '42P07' && code !== '42P06') throw e;
-    }
+/** Versioned migrations of the live fact schema (libs/platform runMigrations, scope `analytics`). */
+export function analyticsMigrations(): Migration[] {
+  return [{ version: 1, name: 'baseline: order_fact, order_line, refund, allocation, stock_level, shipment, applied_event, checkpoint', statements: analyticsSchemaDdl(ANALYTICS_SCHEMA) }];
+}
+
+/** Versioned migrations of the imported-data schema (scope `analytics_import`). */
+export function importMigrations(): Migration[] {
+  return [{ version: 1, name: 'baseline: settlement_file, settlement_entry', statements: importSchemaDdl() }];
+}
+
+/** Only one process creates a rebuild schema's tables at a time. */
+export const ANALYTICS_SCHEMA_DDL_LOCK = 0x0a7a_0003;
+
+/**
+ * Brings a schema up to date. The live schemas (`analytics`, `analytics_import`) through their
+ * versioned, checksummed migrations (forward-only: a change is a new migration appended to the
+ * list, under runMigrations' advisory lock, so replicas booting together wait for each other).
+ * A rebuild schema (any other name) is dropped and recreated per rebuild: every statement of the
+ * fact schema's definition in one transaction under ANALYTICS_SCHEMA_DDL_LOCK, no record kept.
+ */
+export async function ensureAnalyticsSchema(pool: Pool, schema: string): Promise<void> {
+  const transactions = pgTransactions(pool);
+  if (schema === ANALYTICS_SCHEMA) {
+    await runMigrations(transactions, 'analytics', analyticsMigrations());
+    return;
   }
+  if (schema === IMPORT_SCHEMA) {
+    await runMigrations(transactions, 'analytics_import', importMigrations());
+    return;
+  }
+  await transactions.run(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [ANALYTICS_SCHEMA_DDL_LOCK]);
+    for (const ddl of analyticsSchemaDdl(schema)) await tx.query(ddl);
+  });
 }

@@ -7,7 +7,8 @@ export interface FulfillmentCommandDataMap {
   /** The order is ready to ship: create the pick/pack task. */
   StartFulfillment: {
     orderId: string;
-    lines: { lineId: string; sku: string; quantity: number; warehouseId?: string }[];
+    /** `weightGrams`: the line's weight (all its units) when the order or the SKU master knows it; else fulfillment's per-SKU default. */
+    lines: { lineId: string; sku: string; quantity: number; warehouseId?: string; weightGrams?: number }[];
     priority: 'normal' | 'high';
     requiresQc: boolean;
     /** Where the parcels go (province, city: the carrier rules read them; the full address stays with order-intake). */
@@ -17,6 +18,15 @@ export interface FulfillmentCommandDataMap {
     grandTotal?: number;
     /** Carrier the platform designated for the order, if any. */
     designatedCarrier?: string;
+    /** Shop the order was sold in (merge 合单 groups orders per shop). */
+    shopId?: string;
+    /**
+     * Merge keys: one-way hashes (hex) of the buyer (channel customer id or nickname) and of the
+     * normalised shipping address (case and whitespace ignored). Orders of one shop with equal keys
+     * may travel in one parcel; the address itself stays with order-intake.
+     */
+    buyerKey?: string;
+    addressKey?: string;
   };
   /** Cancel or refund before shipment: stop packing; if already packed, unpack and return to stock. */
   StopFulfillment: { orderId: string; reason: string };
@@ -49,6 +59,11 @@ export interface FulfillmentEventDataMap {
     packedAt?: string;
     /** Carrier the waybill was printed for. */
     carrier?: string;
+    /** The parcel is a merged one (合单): its id, and every order travelling in it (this one included). */
+    mergeParcelId?: string;
+    mergedOrderIds?: string[];
+    /** Weight of this order's lines in the parcel, grams. */
+    weightGrams?: number;
   };
   ShipmentShipped: {
     orderId: string;
@@ -64,6 +79,9 @@ export interface FulfillmentEventDataMap {
     allShipped?: boolean;
     /** The parcel left although fulfilment was stopped (intercept rejected: it was already gone). */
     afterStop?: boolean;
+    /** The parcel is a merged one (合单): its id, and every order travelling in it (this one included). */
+    mergeParcelId?: string;
+    mergedOrderIds?: string[];
   };
   ShipmentDelivered: {
     orderId: string;
@@ -71,6 +89,9 @@ export interface FulfillmentEventDataMap {
     deliveredAt: string;
     /** False while other parcels of the order are not delivered yet; the order is delivered when all are. */
     allDelivered?: boolean;
+    /** The parcel is a merged one (合单): its id, and every order travelling in it (this one included). */
+    mergeParcelId?: string;
+    mergedOrderIds?: string[];
   };
   /** Fulfilment stopped on request; `wasPacked` tells whether units must be put back. */
   FulfillmentStopped: {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type {
   ApprovalCommandDataMap,
   ApprovalEventDataMap,
@@ -63,6 +64,16 @@ export const ProcessExceptionCode = {
   ShippedAfterCancel: 'SHIPPED_AFTER_CANCEL',
   CarrierException: 'CARRIER_EXCEPTION',
 } as const;
+
+/** Fulfillment's merge (合单) keys: the shop and one-way hashes of the buyer and the normalised address (no PII on the topic). */
+function mergeKeysOf(s: ExistingOrder): { shopId: string; buyerKey?: string; addressKey: string } {
+  const norm = (v: string | undefined) => (v ?? '').replace(/\s+/g, '').toLowerCase();
+  const hash = (v: string) => createHash('sha256').update(v).digest('hex').slice(0, 32);
+  const c = s.order.customer;
+  const a = s.order.shippingAddress;
+  const buyer = norm(c.channelCustomerId) || norm(c.nickname);
+  return { shopId: s.order.shopId, ...(buyer ? { buyerKey: hash(`${s.order.channel}|${buyer}`) } : {}), addressKey: hash([a.province, a.city, a.district, a.street, a.detail, a.recipient, a.phone].map(norm).join('|')) };
+}
 
 const order = (command: UnstampedOrderCommand, compensation: OrderCommandType | null, why: string): ProcessStep => ({ kind: 'order', command, compensation, why });
 const send = (command: OutgoingCommand, compensation: OutgoingCommand | null, why: string): ProcessStep => ({ kind: 'send', command, compensation, why });
@@ -156,6 +167,7 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
                   destination: { province: s.order.shippingAddress.province, city: s.order.shippingAddress.city },
                   channel: s.order.channel,
                   grandTotal: s.order.totals.grandTotal,
+                  ...mergeKeysOf(s),
                 },
               },
               stopFulfillment(orderId, 'order cancelled'),

@@ -92,6 +92,11 @@ export interface PollPage {
    * final and fully scanned (filtered-out events included), so the next poll can start there.
    */
   scannedTo?: LogPosition;
+  /**
+   * An append this process saw commit is not readable yet (an older transaction still runs and
+   * holds the horizon): the loop looks again after a short pause instead of a whole poll interval.
+   */
+  retrySoon?: boolean;
 }
 
 export interface PollingSubscriptionDeps {
@@ -125,6 +130,7 @@ export function startPollingSubscription(options: SubscribeOptions, deps: Pollin
   const loop = async () => {
     let cursor: LogPosition = options.after ?? START;
     let failures = 0;
+    let quickMs = 2;
     while (!stopped) {
       const seen = deps.signal.current;
       let page: PollPage;
@@ -154,6 +160,13 @@ export function startPollingSubscription(options: SubscribeOptions, deps: Pollin
       if (stopped) break;
       if (page.events.length < batchSize) {
         if (page.scannedTo) cursor = maxPosition(cursor, page.scannedTo);
+        if (page.retrySoon) {
+          // 2, 4, 8 ... 64 ms while the horizon lags a commit we know of; never longer than the poll.
+          await deps.signal.wait(seen, Math.min(quickMs, deps.pollIntervalMs), abort.signal);
+          quickMs = Math.min(64, quickMs * 2);
+          continue;
+        }
+        quickMs = 2;
         await deps.signal.wait(seen, deps.pollIntervalMs, abort.signal);
       }
     }

@@ -61,9 +61,11 @@ export interface PostgresEventStoreOptions {
   /** Schema holding the tables (default `eventstore`). */
   schema?: string;
   /**
-   * How often an idle subscription polls (default 100 ms). Appends made through this store
-   * object wake its subscriptions at once; appends from other processes are seen on the next
-   * poll, or at once when both sides use `notify`.
+   * How often an idle subscription polls (default 500 ms, `EVENTSTORE_POLL_INTERVAL_MS`): a
+   * fallback. Appends made in this process through any store object on the same database and
+   * schema wake its subscriptions when they commit (the plain append at once; the `...Within`
+   * appends when the caller's transaction ends); appends from other processes are seen on the
+   * next poll, or at once when both sides use `notify`.
    */
   pollIntervalMs?: number;
   /**
@@ -99,6 +101,16 @@ export class OutOfOrderAppend extends Error {
 }
 
 const MAX_APPEND_ATTEMPTS = 10;
+
+/**
+ * The fallback poll (default 500 ms, `EVENTSTORE_POLL_INTERVAL_MS`): appends in this process wake
+ * subscriptions at their commit, so the poll only covers appends from other processes (with
+ * `notify` off) and missed wake-ups.
+ */
+export function defaultPollIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.EVENTSTORE_POLL_INTERVAL_MS);
+  return Number.isFinite(n) && n > 0 ? n : 500;
+}
 const UNIQUE_VIOLATION = '23505';
 
 interface EventRow {
@@ -227,12 +239,38 @@ function isUniqueViolation(error: unknown): error is DatabaseError {
 }
 
 /**
+ * One change signal per database and schema in this process, shared by every store object on it:
+ * a relay built on one store object is woken by appends made through another (a handler's).
+ */
+const sharedSignals = new Map<string, { signal: ChangeSignal; committed: bigint }>();
+
+function signalKey(pool: Pool, schema: string): string {
+  const o = pool.options as PoolConfig;
+  const where = o.connectionString ?? `${o.host ?? ''}:${o.port ?? ''}/${o.database ?? ''}`;
+  return `${where}|${schema}`;
+}
+
+/** What a pg `Client` / `PoolClient` exposes for watching the end of its transaction. */
+interface WatchableClient {
+  connection?: { on(event: 'readyForQuery', fn: (msg: { status?: string }) => void): unknown; off(event: 'readyForQuery', fn: (msg: { status?: string }) => void): unknown };
+  getTransactionStatus?(): string | null;
+}
+
+/** Clients whose open transaction already has a commit watcher (one per transaction). */
+const watched = new WeakSet<object>();
+const pendingTxs = new WeakMap<object, bigint>();
+const pendingTx = (c: object): bigint => pendingTxs.get(c) ?? -1n;
+const setPendingTx = (c: object, tx: bigint): void => void pendingTxs.set(c, tx);
+
+/**
  * The event store on PostgreSQL (`pg`). One `events` table per schema; the log order is
  * (transaction_id, global_position) and reads of the log stop below the oldest running
  * transaction, so a late-committing transaction is never skipped (docs/adr/0003).
  */
 export class PostgresEventStore implements EventStore {
-  private readonly changed = new ChangeSignal();
+  /** Shared by every store object on this database and schema in the process (see sharedSignals). */
+  private readonly shared: { signal: ChangeSignal; committed: bigint };
+  private readonly changed: ChangeSignal;
   private readonly subscriptions = new Set<Subscription>();
   private listener: Client | undefined;
   private listenerConnecting = false;
@@ -252,6 +290,11 @@ export class PostgresEventStore implements EventStore {
     this.s = quoteSchema(schema);
     this.channel = notifyChannel(schema);
     this.notifies = options.notify === true;
+    const key = signalKey(pool, schema);
+    let shared = sharedSignals.get(key);
+    if (!shared) sharedSignals.set(key, (shared = { signal: new ChangeSignal(), committed: -1n }));
+    this.shared = shared;
+    this.changed = shared.signal;
   }
 
   /** Connects, runs the migrations and returns a ready store. */
@@ -285,7 +328,7 @@ export class PostgresEventStore implements EventStore {
       try {
         const result = await this.appendInOneStatement(streamId, toStore, expected);
         if (result) {
-          this.changed.notify(); // subscriptions in this process need not wait for NOTIFY or a poll
+          this.committed(result.position.commit); // subscriptions in this process need not wait for NOTIFY or a poll
           return result;
         }
       } catch (error) {
@@ -300,7 +343,7 @@ export class PostgresEventStore implements EventStore {
           commit: 'COMMIT',
           rollback: 'ROLLBACK',
         });
-        this.changed.notify();
+        this.committed(result.position.commit);
         return result;
       } finally {
         client.release();
@@ -369,11 +412,13 @@ export class PostgresEventStore implements EventStore {
     return instrumentAppend('postgres', streamId, events, async (toStore) => {
       this.assertOpen();
       assertAppendable(streamId, toStore);
-      return this.appendWithRetry(client, streamId, toStore, options?.expectedRevision ?? 'any', {
+      const result = await this.appendWithRetry(client, streamId, toStore, options?.expectedRevision ?? 'any', {
         begin: 'SAVEPOINT flowline_eventstore_append',
         commit: 'RELEASE SAVEPOINT flowline_eventstore_append',
         rollback: 'ROLLBACK TO SAVEPOINT flowline_eventstore_append',
       });
+      this.wakeOnCommit(client, result.position.commit);
+      return result;
     });
   }
 
@@ -404,7 +449,9 @@ export class PostgresEventStore implements EventStore {
         if (new Set(streamIds).size !== streamIds.length) throw new RangeError('appendToStreamsWithin: a stream appears twice');
         for (const a of work) assertAppendable(a.streamId, a.events);
         assertAppendable(first, withTrace); // one event id twice across streams
-        return this.appendManyWithin(client, work);
+        const results = await this.appendManyWithin(client, work);
+        this.wakeOnCommit(client, results.reduce((m, r) => (r.position.commit > m ? r.position.commit : m), -1n));
+        return results;
       },
       { 'eventstore.stream_count': appends.length },
     );
@@ -663,7 +710,10 @@ export class PostgresEventStore implements EventStore {
     // Below the horizon the log is final; when the page was not cut by the limit, the next
     // read can start at the horizon even if filtered-out rows were all that lay before it.
     const scannedTo = limit === null || events.length < limit ? { commit: horizon, prepare: -1n } : undefined;
-    return { events, scannedTo };
+    // A transaction this process saw commit is not below the horizon yet (an older one still
+    // runs): look again soon rather than sleep a whole poll interval.
+    const retrySoon = horizon <= this.shared.committed;
+    return { events, scannedTo, retrySoon };
   }
 
   subscribeToAll(options: SubscribeOptions): Subscription {
@@ -675,7 +725,7 @@ export class PostgresEventStore implements EventStore {
         return this.readLog(after, limit, filter);
       },
       signal: this.changed,
-      pollIntervalMs: this.options.pollIntervalMs ?? 100,
+      pollIntervalMs: this.options.pollIntervalMs ?? defaultPollIntervalMs(),
       onStopped: () => this.subscriptions.delete(sub),
     });
     this.subscriptions.add(sub);
@@ -712,6 +762,43 @@ export class PostgresEventStore implements EventStore {
         this.listenerConnecting = false;
         drop();
       });
+  }
+
+  /** An append in transaction `tx` has committed: wake this process's subscriptions on the schema. */
+  private committed(tx: bigint): void {
+    if (tx > this.shared.committed) this.shared.committed = tx;
+    this.changed.notify();
+  }
+
+  /**
+   * Wakes the subscriptions once the caller's transaction on `client` ends, so a relay publishes
+   * an event appended inside a transaction at its commit, not at the next poll. A pg client says
+   * when its transaction ended: the server's ReadyForQuery message carries the transaction status,
+   * back to idle ('I') after COMMIT or ROLLBACK (a rollback wakes for nothing, harmlessly). A
+   * client that cannot be watched (not a pg Client) wakes them on the next turns of the event
+   * loop, and the poll covers the rest. Cross-process wake-ups are `notify`'s job.
+   */
+  private wakeOnCommit(client: SqlClient, tx: bigint): void {
+    const c = client as SqlClient & WatchableClient;
+    const connection = c.connection;
+    if (typeof c.getTransactionStatus !== 'function' || typeof connection?.on !== 'function' || typeof connection.off !== 'function') {
+      for (const ms of [0, 5, 25]) setTimeout(() => this.committed(tx), ms).unref();
+      return;
+    }
+    if (c.getTransactionStatus() === 'I') return this.committed(tx); // no transaction open: already committed
+    // Many appends in one transaction: one watcher, woken for the newest id.
+    if (tx > pendingTx(c)) setPendingTx(c, tx);
+    if (watched.has(c)) return;
+    watched.add(c);
+    const onReady = (msg: { status?: string }) => {
+      if (msg.status !== 'I') return;
+      connection.off('readyForQuery', onReady);
+      watched.delete(c);
+      const done = pendingTx(c);
+      setPendingTx(c, -1n);
+      this.committed(done);
+    };
+    connection.on('readyForQuery', onReady);
   }
 
   async close(): Promise<void> {

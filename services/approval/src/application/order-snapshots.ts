@@ -1,7 +1,7 @@
 import type { EventEnvelope, FulfillmentEventDataMap, OrderEventDataMap } from '@flowline/contracts';
 import type { SqlClient } from '@flowline/eventstore';
 import type { Pool } from 'pg';
-import type { OrderSnapshot } from '../domain/change-request';
+import type { ChangeHolding, OrderSnapshot } from '../domain/change-request';
 
 /** Stage an order event moves the order to (the events that do not move it are absent). */
 const STAGE_OF: Partial<Record<keyof OrderEventDataMap, string>> = {
@@ -31,6 +31,16 @@ export class OrderSnapshots {
     );
     const r = rows[0];
     return r ? { orderId: r.order_id, channel: r.channel, stage: r.stage, lines: r.lines, totals: r.totals, shippingAddress: r.shipping_address, packedShipments: r.packed_shipments } : null;
+  }
+
+  /** The units applied changes added to the order, in their own reservations, oldest first. */
+  async holdings(client: SqlClient, orderId: string): Promise<ChangeHolding[]> {
+    const { rows } = await client.query<{ change_holdings: ChangeHolding[] }>(`SELECT change_holdings FROM order_snapshots WHERE order_id = $1`, [orderId]);
+    return rows[0]?.change_holdings ?? [];
+  }
+
+  async setHoldings(client: SqlClient, orderId: string, holdings: readonly ChangeHolding[]): Promise<void> {
+    await client.query(`UPDATE order_snapshots SET change_holdings = $2, updated_at = now() WHERE order_id = $1`, [orderId, JSON.stringify(holdings)]);
   }
 
   /** Applies one order or fulfillment event; returns true when it was one it keeps. */

@@ -1,6 +1,6 @@
 import { assertNever, type Decider } from '@flowline/domain';
 import { ApprovalErrorCode, ApprovalErrors } from './approval.errors';
-import type { ChangeDiff } from './change-request';
+import { planChangeRelease, type ChangeDiff, type ChangeHolding } from './change-request';
 import { outOfOfficeDelegate, skipHolds, type Chain, type ChainFact, type ChainStep, type OutOfOffice, type Quorum } from './chains/chain-set';
 
 /**
@@ -94,7 +94,11 @@ export type ApprovalEvent =
   | { type: 'ChangeRefused'; data: Ids & { changeRequestId: string; code: string; reason: string; missing?: { sku: string; requested: number; available: number }[]; refusedAt: string } }
   | { type: 'ChangeStockReleaseRequested'; data: Ids & { reservationId: string; reason: string; requestedAt: string } }
   /** The order applied the change (OrderChanged): the units of removed lines / lowered quantities go back (inventory's ReleaseStockLines on the order's reservation). */
-  | { type: 'ChangeStockLinesReleaseRequested'; data: Ids & { lines: { lineId: string; sku: string; quantity: number }[]; reason: string; requestedAt: string } }
+  | {
+      type: 'ChangeStockLinesReleaseRequested';
+      /** `reservationId`: an earlier change's reservation (`chg-<approvalId>`) holding some of the units, line ids as inventory holds them (`L1+`); absent: the order's own reservation. */
+      data: Ids & { lines: { lineId: string; sku: string; quantity: number }[]; reservationId?: string; reason: string; requestedAt: string };
+    }
   | { type: 'ApprovalStepSkipped'; data: Ids & { step: string; reason: string; skippedAt: string } }
   | {
       type: 'ApprovalStepStarted';
@@ -155,8 +159,11 @@ export type ApprovalCommand =
       data: { reserved: true; allocations: { lineId: string; sku: string; warehouseId: string; quantity: number }[]; now: string } | { reserved: false; missing: { sku: string; requested: number; available: number }[]; now: string };
     }
   | { type: 'RecordChangeRefusedByOrder'; data: { reason: string; now: string } }
-  /** order-intake applied the change (OrderChanged). */
-  | { type: 'RecordChangeApplied'; data: { now: string } }
+  /**
+   * order-intake applied the change (OrderChanged). `holdings`: the units earlier applied changes
+   * added to the order, in their own reservations, oldest first (approval's order snapshot).
+   */
+  | { type: 'RecordChangeApplied'; data: { now: string; holdings?: ChangeHolding[] } }
   | { type: 'Approve'; data: { step: string; actor: Actor; comment?: string; attachments?: Attachment[]; now: string } }
   | { type: 'Reject'; data: { step: string; actor: Actor; reason: string; now: string } }
   | { type: 'ReturnForChanges'; data: { step: string; actor: Actor; comment: string; attachments?: Attachment[]; now: string } }
@@ -585,7 +592,11 @@ function decide(c: ApprovalCommand, s: ApprovalState): ApprovalEvent[] {
       if (s.status !== 'granted' || s.change?.status !== 'approved' || s.change.linesReleased) return [];
       const lines = releasedUnits(s.change.diff);
       if (lines.length === 0) return [];
-      return [{ type: 'ChangeStockLinesReleaseRequested', data: { approvalId: s.approvalId, orderId: s.orderId, lines, reason: 'order changed', requestedAt: c.data.now } }];
+      const ids = { approvalId: s.approvalId, orderId: s.orderId };
+      return planChangeRelease(lines, c.data.holdings ?? []).map((p) => ({
+        type: 'ChangeStockLinesReleaseRequested' as const,
+        data: { ...ids, lines: p.lines, ...(p.reservationId ? { reservationId: p.reservationId } : {}), reason: 'order changed', requestedAt: c.data.now },
+      }));
     }
     case 'Withdraw': {
       // A withdrawal of a decided (or unknown) approval is a no-op: the order's cancellation raced the decision.

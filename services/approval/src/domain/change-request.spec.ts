@@ -2,7 +2,7 @@ import { deciderSpec } from '@flowline/testing';
 import { describe, expect, it } from 'vitest';
 import { approvalDecider, type ApprovalCommand, type ApprovalEvent } from './approval.decider';
 import { parseChainSet } from './chains/chain-set.parser';
-import { computeChange, freezeCheck, type OrderSnapshot } from './change-request';
+import { computeChange, freezeCheck, nextHoldings, planChangeRelease, type ChangeHolding, type OrderSnapshot } from './change-request';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -110,6 +110,54 @@ describe('change request through its chain', () => {
     const adding = run(request(), approve('cs_review', 'customer_service'), approve('warehouse_review', 'warehouse'), approve('finance_review', 'finance'), { type: 'RecordChangeStock', data: { reserved: true, allocations: [], now: T } });
     spec.given(adding).when({ type: 'RecordChangeApplied', data: { now: T } }).then([]);
     spec.given(run(request(shrink))).when({ type: 'RecordChangeApplied', data: { now: T } }).then([]);
+  });
+
+  it('units an earlier change added are released from that change\'s reservation (latest first), the rest from the order\'s own, partial quantities included', () => {
+    // L1: 2 units in the order's reservation, +1 by change A (chg-A, `L1+`), +2 by change B (chg-B); line L2 added by change A.
+    const holdings: ChangeHolding[] = [
+      { reservationId: 'chg-A', lineId: 'L1+', orderLineId: 'L1', sku: 'TEA', quantity: 1 },
+      { reservationId: 'chg-A', lineId: 'L2', orderLineId: 'L2', sku: 'CUP', quantity: 2 },
+      { reservationId: 'chg-B', lineId: 'L1+', orderLineId: 'L1', sku: 'TEA', quantity: 2 },
+    ];
+    // L1 from 5 down to 1 (4 units: 2 from chg-B, 1 from chg-A, 1 from the order), L2 removed (2 from chg-A).
+    const plan = planChangeRelease([{ lineId: 'L1', sku: 'TEA', quantity: 4 }, { lineId: 'L2', sku: 'CUP', quantity: 2 }], holdings);
+    expect(plan).toEqual([
+      { lines: [{ lineId: 'L1', sku: 'TEA', quantity: 1 }] },
+      { reservationId: 'chg-B', lines: [{ lineId: 'L1+', sku: 'TEA', quantity: 2 }] },
+      { reservationId: 'chg-A', lines: [{ lineId: 'L1+', sku: 'TEA', quantity: 1 }, { lineId: 'L2', sku: 'CUP', quantity: 2 }] },
+    ]);
+    expect(nextHoldings(holdings, plan, {})).toEqual([]);
+    // A partial release keeps the rest held where it was; the change's own allocations are added (summed over warehouses).
+    const partial = planChangeRelease([{ lineId: 'L1', sku: 'TEA', quantity: 1 }], holdings);
+    expect(partial).toEqual([{ reservationId: 'chg-B', lines: [{ lineId: 'L1+', sku: 'TEA', quantity: 1 }] }]);
+    expect(
+      nextHoldings(holdings, partial, { reservationId: 'chg-C', allocations: [{ lineId: 'L4', sku: 'TRAY', quantity: 1 }, { lineId: 'L4', sku: 'TRAY', quantity: 2 }] }),
+    ).toEqual([
+      holdings[0],
+      holdings[1],
+      { ...holdings[2], quantity: 1 },
+      { reservationId: 'chg-C', lineId: 'L4', orderLineId: 'L4', sku: 'TRAY', quantity: 3 },
+    ]);
+    // Nothing held by changes: all from the order's own reservation.
+    expect(planChangeRelease([{ lineId: 'L1', sku: 'TEA', quantity: 1 }], [])).toEqual([{ lines: [{ lineId: 'L1', sku: 'TEA', quantity: 1 }] }]);
+  });
+
+  it('applied by the order, a change removing units an earlier change added asks each reservation holding them (ReleaseStockLines per reservation)', () => {
+    const tray = { lineId: 'L3', sku: 'TRAY', title: '茶盘', quantity: 1, unitPrice: 15000, lineDiscount: 0 };
+    const two = { ...order, lines: [{ ...order.lines[0], quantity: 3 }, tray] };
+    const shrink = computeChange(two, { removeLineIds: ['L3'], quantities: [{ lineId: 'L1', quantity: 1 }] });
+    const granted = run(request(shrink), approve('cs_review', 'customer_service'), approve('warehouse_review', 'warehouse'), approve('finance_review', 'finance'));
+    const holdings: ChangeHolding[] = [
+      { reservationId: 'chg-A', lineId: 'L3', orderLineId: 'L3', sku: 'TRAY', quantity: 1 },
+      { reservationId: 'chg-A', lineId: 'L1+', orderLineId: 'L1', sku: 'TEA', quantity: 1 },
+    ];
+    spec.given(granted).when({ type: 'RecordChangeApplied', data: { now: T, holdings } }).then([
+      { type: 'ChangeStockLinesReleaseRequested', data: { approvalId: 'ap-c', orderId: 'o-1', lines: [{ lineId: 'L1', sku: 'TEA', quantity: 1 }], reason: 'order changed', requestedAt: T } },
+      {
+        type: 'ChangeStockLinesReleaseRequested',
+        data: { approvalId: 'ap-c', orderId: 'o-1', reservationId: 'chg-A', lines: [{ lineId: 'L3', sku: 'TRAY', quantity: 1 }, { lineId: 'L1+', sku: 'TEA', quantity: 1 }], reason: 'order changed', requestedAt: T },
+      },
+    ]);
   });
 
   it('a manager override of the freeze is recorded as an event with the request', () => {

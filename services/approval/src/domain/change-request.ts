@@ -101,3 +101,87 @@ export function freezeCheck(
   if (!override.reason.trim()) throw ApprovalErrors.invalid('override.reason', 'required');
   return { shipmentIds: order.packedShipments, by: actor.id, role: actor.role, reason: override.reason.trim() };
 }
+
+/**
+ * Units an applied change added to the order, held in that change's own inventory reservation
+ * (`chg-<approvalId>`): `lineId` as inventory holds it (a raised quantity as `<lineId>+`),
+ * `orderLineId` the order's line it belongs to.
+ */
+export interface ChangeHolding {
+  reservationId: string;
+  lineId: string;
+  orderLineId: string;
+  sku: string;
+  quantity: number;
+}
+
+/** Units to give back from one reservation: an earlier change's (`reservationId`) or the order's own (absent). */
+export interface ReleasePart {
+  reservationId?: string;
+  lines: { lineId: string; sku: string; quantity: number }[];
+}
+
+/**
+ * Where the units a change gives up are held: the latest change that added units of the line
+ * gives them back first (last in, first out), then the earlier ones, then the order's own
+ * reservation gives the rest. Partial quantities split across reservations.
+ */
+export function planChangeRelease(units: readonly { lineId: string; sku: string; quantity: number }[], holdings: readonly ChangeHolding[]): ReleasePart[] {
+  const byReservation = new Map<string, Map<string, { lineId: string; sku: string; quantity: number }>>();
+  const own: ReleasePart['lines'] = [];
+  const left = holdings.map((h) => ({ ...h }));
+  for (const u of units) {
+    let rest = u.quantity;
+    for (let i = left.length - 1; i >= 0 && rest > 0; i--) {
+      const h = left[i];
+      if (h.orderLineId !== u.lineId || h.quantity <= 0) continue;
+      const take = Math.min(rest, h.quantity);
+      h.quantity -= take;
+      rest -= take;
+      const lines = byReservation.get(h.reservationId) ?? new Map();
+      const prev = lines.get(h.lineId);
+      lines.set(h.lineId, { lineId: h.lineId, sku: h.sku, quantity: (prev?.quantity ?? 0) + take });
+      byReservation.set(h.reservationId, lines);
+    }
+    if (rest > 0) own.push({ lineId: u.lineId, sku: u.sku, quantity: rest });
+  }
+  return [
+    ...(own.length ? [{ lines: own }] : []),
+    ...[...byReservation].map(([reservationId, lines]) => ({ reservationId, lines: [...lines.values()] })),
+  ];
+}
+
+/**
+ * The holdings after a change was applied: what it gave back from earlier changes' reservations
+ * is taken off, the units it reserved itself (its allocations, summed per line over warehouses)
+ * are added at the end.
+ */
+export function nextHoldings(
+  holdings: readonly ChangeHolding[],
+  released: readonly ReleasePart[],
+  added: { reservationId?: string; allocations?: readonly { lineId: string; sku: string; quantity: number }[] },
+): ChangeHolding[] {
+  const next = holdings.map((h) => ({ ...h }));
+  for (const part of released) {
+    if (!part.reservationId) continue;
+    for (const l of part.lines) {
+      let rest = l.quantity;
+      for (let i = next.length - 1; i >= 0 && rest > 0; i--) {
+        const h = next[i];
+        if (h.reservationId !== part.reservationId || h.lineId !== l.lineId) continue;
+        const take = Math.min(rest, h.quantity);
+        h.quantity -= take;
+        rest -= take;
+      }
+    }
+  }
+  const fresh: ChangeHolding[] = [];
+  if (added.reservationId) {
+    for (const a of added.allocations ?? []) {
+      const same = fresh.find((h) => h.lineId === a.lineId);
+      if (same) same.quantity += a.quantity;
+      else fresh.push({ reservationId: added.reservationId, lineId: a.lineId, orderLineId: a.lineId.endsWith('+') ? a.lineId.slice(0, -1) : a.lineId, sku: a.sku, quantity: a.quantity });
+    }
+  }
+  return [...next.filter((h) => h.quantity > 0), ...fresh];
+}

@@ -25,10 +25,12 @@ export function approvalRelayRoute(e: RecordedEvent): RelayRoute | null {
       return { topic: Topics.inventoryCommands, key: d.reservationId, type: 'ReleaseStock', schemaVersion: 1, data };
     }
     case 'ChangeStockLinesReleaseRequested': {
-      // The order's own reservation (keyed by orderId, like order-intake's ReserveStock).
+      // The order's own reservation (keyed by orderId, like order-intake's ReserveStock), or an
+      // earlier change's own reservation holding units this change gives up (keyed by its id).
       const d = event.data;
-      const data: InventoryCommandDataMap['ReleaseStockLines'] = { orderId: d.orderId, lines: d.lines, reason: d.reason };
-      return { topic: Topics.inventoryCommands, key: d.orderId, type: 'ReleaseStockLines', schemaVersion: 1, data };
+      const reservation = d.reservationId ?? d.orderId;
+      const data: InventoryCommandDataMap['ReleaseStockLines'] = { orderId: reservation, lines: d.lines, reason: d.reason };
+      return { topic: Topics.inventoryCommands, key: reservation, type: 'ReleaseStockLines', schemaVersion: 1, data };
     }
     case 'ApprovalRequested': {
       const { outOfOffice: _internal, ...published } = event.data;

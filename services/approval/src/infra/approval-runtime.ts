@@ -16,6 +16,7 @@ import { ApprovalService, type CommandMeta } from '../application/approval.servi
 import { ApprovalClock } from './approval-clock';
 import { OrderSnapshots } from '../application/order-snapshots';
 import type { ApprovalCommand } from '../domain/approval.decider';
+import { nextHoldings } from '../domain/change-request';
 import { migrateApprovalSchema } from './approval-schema';
 import { APPROVAL_STREAM_PREFIXES, approvalRelayRoute } from './approval-relay.routes';
 import { approvalSettingsFromEnv, type ApprovalSettings } from './approval-settings';
@@ -181,8 +182,15 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
       await this.service.execute(client, d.approvalId, () => ({ type: 'RecordChangeRefusedByOrder', data: { reason: d.reason, now } }), meta);
     }
     if (envelope.type === 'OrderChanged') {
-      const d = envelope.data as { approvalId?: string };
-      if (d.approvalId) await this.service.execute(client, d.approvalId, () => ({ type: 'RecordChangeApplied', data: { now } }), meta);
+      const d = envelope.data as { orderId: string; approvalId?: string; reservationId?: string; allocations?: { lineId: string; sku: string; quantity: number }[] };
+      if (d.approvalId) {
+        // Units this change gives up come back from where they are held: earlier changes' own
+        // reservations first (latest first), then the order's; the holdings follow in the same transaction.
+        const holdings = await this.snapshots.holdings(client, d.orderId);
+        const r = await this.service.execute(client, d.approvalId, () => ({ type: 'RecordChangeApplied', data: { now, holdings } }), meta);
+        const released = r.events.flatMap((e) => (e.type === 'ChangeStockLinesReleaseRequested' ? [{ ...(e.data.reservationId ? { reservationId: e.data.reservationId } : {}), lines: e.data.lines }] : []));
+        await this.snapshots.setHoldings(client, d.orderId, nextHoldings(holdings, released, d));
+      }
     }
     await this.snapshots.apply(client, envelope);
   }

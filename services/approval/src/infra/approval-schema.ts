@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS order_snapshots (
   packed_shipments  text[] NOT NULL DEFAULT '{}',
   updated_at        timestamptz NOT NULL DEFAULT now()
 );
+-- Units applied changes added, held in their own reservations (chg-<approvalId>), oldest first:
+-- where a later change that removes them gives them back from.
+ALTER TABLE order_snapshots ADD COLUMN IF NOT EXISTS change_holdings jsonb NOT NULL DEFAULT '[]';
 
 -- Every timer run, by the instance that ran it: proves (and lets an operator see) each timer fired once.
 CREATE TABLE IF NOT EXISTS approval_timer_runs (

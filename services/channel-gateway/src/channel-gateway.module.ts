@@ -10,7 +10,7 @@ import { registerPushRoutes } from './api/http/push.routes';
 import { PullService } from './application/pull.service';
 import { DouyinConnector, DouyinStockAdapter, JdConnector, JdStockAdapter, PddConnector, PddStockAdapter, TopConnector, TopStockAdapter } from './infra/connectors/connectors';
 import { startAtpConsumer } from './api/messaging/atp.consumer';
-import { migrateStockPush, StockPushService } from './application/stock-push.service';
+import { StockPushService } from './application/stock-push.service';
 import type { ConsumerHandle } from '@flowline/messaging';
 import type { ImportService } from './application/import.service';
 import { channelGatewayConfigFromEnv, type ChannelGatewayConfig } from './infra/channel-gateway.config';
@@ -95,7 +95,6 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
             const pool = new Pool({ connectionString: platform.database.url, max: 8 });
             pool.on('error', () => undefined);
             await migrateChannelGateway(pool);
-            await migrateStockPush(pool);
             return pool;
           },
         },

@@ -13,23 +13,6 @@ export interface Sql {
   query(text: string, params?: unknown[]): Promise<unknown>;
 }
 
-export async function migrateStockPush(pool: Pool): Promise<void> {
-  await pool.query(`
-    CREATE TABLE IF NOT EXISTS stock_push (
-      platform text NOT NULL,
-      shop_id text NOT NULL,
-      sku text NOT NULL,
-      atp int NOT NULL,
-      version bigint NOT NULL,
-      pushed_version bigint NOT NULL DEFAULT 0,
-      pushed_atp int,
-      pushed_at timestamptz,
-      attempts int NOT NULL DEFAULT 0,
-      last_error text,
-      PRIMARY KEY (platform, shop_id, sku)
-    )`);
-}
-
 /**
  * Inventory's AvailableToPromiseChanged -> every shop of that channel. The consumer only records
  * the newest ATP per (shop, SKU) (in the inbox transaction, so a redelivered event changes

@@ -1,4 +1,6 @@
 import type { Channel } from '@flowline/contracts';
+import { pgTransactions } from '@flowline/messaging';
+import { runMigrations, type Migration } from '@flowline/platform';
 import type { Pool } from 'pg';
 import type { ChannelOrderRecord, ChannelStore, IngestStats, QuarantineEntry, RunKey } from '../application/channel-store.port';
 import type { ImportReport } from '../application/import-report';
@@ -7,14 +9,20 @@ import type { RejectReason } from '../domain/import/rejections';
 import type { Table } from '../domain/import/table';
 import type { SyncStep } from '../domain/sync/order-sync.policy';
 
-/** channel-gateway's tables (database flowline_channel_gateway). Idempotent: run at every boot and by the CLI. */
-export async function migrateChannelGateway(pool: Pool): Promise<void> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    await c.query(`SELECT pg_advisory_xact_lock(hashtextextended('flowline.channel-gateway.migrate', 0))`);
-    await c.query(`
-      CREATE TABLE IF NOT EXISTS channel_orders (
+/**
+ * channel-gateway's tables (database flowline_channel_gateway) as versioned, checksummed, forward-only
+ * migrations (libs/platform runMigrations, scope `channel-gateway`), run at every boot and by the
+ * import CLI under runMigrations' advisory lock. A change is a new migration appended to the list,
+ * never an edit of a released one. v1 keeps `IF NOT EXISTS` so databases created before migrations
+ * existed are adopted as they are.
+ */
+export function channelGatewayMigrations(): Migration[] {
+  return [
+    {
+      version: 1,
+      name: 'baseline: channel_orders, import_runs, quarantine, connector_checkpoints, stock_push',
+      statements: [
+        `CREATE TABLE IF NOT EXISTS channel_orders (
         channel text NOT NULL,
         channel_order_id text NOT NULL,
         order_id text NOT NULL,
@@ -33,8 +41,8 @@ export async function migrateChannelGateway(pool: Pool): Promise<void> {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (channel, channel_order_id)
-      );
-      CREATE TABLE IF NOT EXISTS import_runs (
+      )`,
+        `CREATE TABLE IF NOT EXISTS import_runs (
         run_id text PRIMARY KEY,
         channel text NOT NULL,
         profile_id text NOT NULL,
@@ -46,9 +54,9 @@ export async function migrateChannelGateway(pool: Pool): Promise<void> {
         report jsonb,
         started_at timestamptz NOT NULL DEFAULT now(),
         finished_at timestamptz
-      );
-      CREATE INDEX IF NOT EXISTS import_runs_unfinished ON import_runs (channel, profile_id, profile_version, file_sha256) WHERE status = 'running';
-      CREATE TABLE IF NOT EXISTS quarantine (
+      )`,
+        `CREATE INDEX IF NOT EXISTS import_runs_unfinished ON import_runs (channel, profile_id, profile_version, file_sha256) WHERE status = 'running'`,
+        `CREATE TABLE IF NOT EXISTS quarantine (
         id bigserial PRIMARY KEY,
         run_id text,
         channel text NOT NULL,
@@ -61,23 +69,35 @@ export async function migrateChannelGateway(pool: Pool): Promise<void> {
         status text NOT NULL DEFAULT 'open',
         created_at timestamptz NOT NULL DEFAULT now(),
         resolved_at timestamptz
-      );
-      CREATE TABLE IF NOT EXISTS connector_checkpoints (
+      )`,
+        `CREATE TABLE IF NOT EXISTS connector_checkpoints (
         platform text NOT NULL,
         shop_id text NOT NULL,
         checkpoint timestamptz NOT NULL,
         updated_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (platform, shop_id)
-      );
-      CREATE UNIQUE INDEX IF NOT EXISTS quarantine_open_order ON quarantine (channel, channel_order_id) WHERE status = 'open';
-    `);
-    await c.query('COMMIT');
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
+      )`,
+        `CREATE UNIQUE INDEX IF NOT EXISTS quarantine_open_order ON quarantine (channel, channel_order_id) WHERE status = 'open'`,
+        `CREATE TABLE IF NOT EXISTS stock_push (
+          platform text NOT NULL,
+          shop_id text NOT NULL,
+          sku text NOT NULL,
+          atp int NOT NULL,
+          version bigint NOT NULL,
+          pushed_version bigint NOT NULL DEFAULT 0,
+          pushed_atp int,
+          pushed_at timestamptz,
+          attempts int NOT NULL DEFAULT 0,
+          last_error text,
+          PRIMARY KEY (platform, shop_id, sku)
+        )`,
+      ],
+    },
+  ];
+}
+
+export async function migrateChannelGateway(pool: Pool): Promise<void> {
+  await runMigrations(pgTransactions(pool), 'channel-gateway', channelGatewayMigrations());
 }
 
 type Row = Record<string, unknown>;

@@ -1,3 +1,5 @@
+import { pgTransactions } from '@flowline/messaging';
+import { runMigrations, type Migration } from '@flowline/platform';
 import type { Pool, PoolClient } from 'pg';
 import type { ChannelKind, OrderFacts, TriggerEvent } from '../domain/notification.types';
 import type { RenderedMessage } from '../domain/templates';
@@ -102,20 +104,18 @@ CREATE TABLE IF NOT EXISTS notification.driven_clock (
 );
 `;
 
+/**
+ * notification's tables as versioned, checksummed, forward-only migrations (libs/platform
+ * runMigrations, scope `notification`, under its advisory lock). A change is a new migration
+ * appended here, never an edit of a released one; v1 keeps `IF NOT EXISTS` so databases created
+ * before migrations existed are adopted as they are.
+ */
+export function notificationMigrations(): Migration[] {
+  return [{ version: 1, name: 'baseline: order_facts, customer_contact, opt_out, notification, delivery_attempt, wechat_token, robot_send, driven_clock, staff_preference, http_idempotency', statements: [DDL, STAFF_PREFERENCES_DDL] }];
+}
+
 export async function migrateNotification(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['flowline.notification.migrate']);
-    await client.query(DDL);
-    await client.query(STAFF_PREFERENCES_DDL);
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  await runMigrations(pgTransactions(pool), 'notification', notificationMigrations());
 }
 
 export interface ContactRow {

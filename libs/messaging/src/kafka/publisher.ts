@@ -47,6 +47,12 @@ export interface EventPublisherOptions {
    * sent again unchanged, which the broker de-duplicates (same producer id and sequences).
    */
   outageRetryMs?: number;
+  /**
+   * Idempotent producers sending in parallel, messages spread over them by key (default
+   * `KAFKA_PUBLISH_LANES`, else 4; 1 = one request in flight). Lanes after the first connect on
+   * first use.
+   */
+  lanes?: number;
   logger?: MessagingLogger;
 }
 
@@ -74,27 +80,58 @@ interface Pending {
   reject(e: unknown): void;
 }
 
+/** One idempotent producer with its own queue: one produce request in flight per lane. */
+interface Lane {
+  producer: Producer;
+  queue: Pending[];
+  draining: boolean;
+  /** Set once the lane's producer connects (lanes other than the first connect on first use). */
+  connecting: Promise<void> | null;
+}
+
+/** Lanes per publisher: `KAFKA_PUBLISH_LANES` (default 4). */
+export function publishLanesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.KAFKA_PUBLISH_LANES);
+  return Number.isInteger(n) && n >= 1 && n <= 32 ? n : 4;
+}
+
+/** FNV-1a over the key: which lane carries a key (stable for the publisher's life). */
+export function laneOf(key: string | Buffer | null | undefined, lanes: number): number {
+  if (lanes <= 1 || key === null || key === undefined) return 0;
+  const bytes = typeof key === 'string' ? Buffer.from(key) : key;
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
+  return (h >>> 0) % lanes;
+}
+
 /**
  * Idempotent Kafka producer (acks=all) writing Flowline envelopes with their headers.
  *
- * Concurrent `publish` calls are queued and sent as one produce request at a time. kafkajs assigns
- * idempotence sequence numbers per request and rewinds them when a request fails; with two
- * requests in flight a failed one could hand its numbers to the next and the broker would drop a
- * batch as a "duplicate". One request in flight keeps every retry byte-identical (kafkajs' own
- * retries and ours after a long outage), so a retried batch the broker already wrote is
- * de-duplicated, never lost or written twice. The queue also gives the batching kafkajs lacks
- * (no linger.ms). With several brokers a batch spans leaders, and re-sending it after kafkajs
- * gave up may repeat the partitions one leader already acknowledged: a duplicate, never a loss.
+ * Several produce requests in flight, per-key order kept: messages are spread over `lanes`
+ * idempotent producers by key (one key always takes the same lane), and each lane sends one
+ * request at a time. kafkajs assigns idempotence sequence numbers per request and rewinds them
+ * when a request fails; with two requests of one producer in flight a failed one could hand its
+ * numbers to the next and the broker would drop a batch as a "duplicate" (kafkajs also serialises
+ * an idempotent producer's requests per broker). One request in flight per lane keeps every retry
+ * byte-identical (kafkajs' own retries and ours after a long outage), so a retried batch the broker
+ * already wrote is de-duplicated, never lost or written twice; lanes have their own producer ids
+ * and sequences, so they never interfere. Concurrent `publish` calls are coalesced per lane (the
+ * batching kafkajs lacks: no linger.ms). A lane whose batch fails rejects what was queued behind
+ * it too, so a later message of a key is never written before an earlier one that failed. One
+ * publish spanning lanes resolves when every lane acknowledged; when one lane fails, the others
+ * may have written theirs: a re-publish repeats them, which consumers absorb (by event id). With
+ * several brokers a batch spans leaders, and re-sending it after kafkajs gave up may repeat the
+ * partitions one leader already acknowledged: a duplicate, never a loss.
  */
 export class EventPublisher {
+  /** The first lane's producer. */
   readonly producer: Producer;
   readonly names: TopicNames;
   private readonly maxBatchSize: number;
   private readonly compression: CompressionTypes;
   private readonly outageRetryMs: number;
   private readonly logger: MessagingLogger;
-  private queue: Pending[] = [];
-  private draining = false;
+  private readonly lanes: Lane[];
   private connected = false;
   private closing = false;
 
@@ -104,7 +141,14 @@ export class EventPublisher {
     this.compression = options.compression ?? CompressionTypes.None;
     this.outageRetryMs = options.outageRetryMs ?? 120_000;
     this.logger = options.logger ?? stderrLogger;
-    this.producer = options.kafka.producer({
+    const count = options.lanes ?? publishLanesFromEnv();
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`EventPublisher lanes must be a positive integer, got ${count}`);
+    this.lanes = Array.from({ length: count }, () => ({ producer: this.createProducer(), queue: [], draining: false, connecting: null }));
+    this.producer = this.lanes[0].producer;
+  }
+
+  private createProducer(): Producer {
+    return this.options.kafka.producer({
       idempotent: true,
       // kafkajs only guarantees idempotent ordering with one request in flight per broker.
       maxInFlightRequests: 1,
@@ -112,13 +156,21 @@ export class EventPublisher {
       // Chosen explicitly, which also silences kafkajs' "default partitioner changed" warning.
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
-      retry: options.retry ?? { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
+      retry: this.options.retry ?? { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
     });
   }
 
+  /** Connects the first lane; the others connect when they first carry a message. */
   async connect(): Promise<void> {
     if (this.connected) return;
-    await this.producer.connect();
+    const first = this.lanes[0];
+    first.connecting = first.producer.connect();
+    try {
+      await first.connecting;
+    } catch (e) {
+      first.connecting = null;
+      throw e;
+    }
     this.connected = true;
     this.closing = false;
   }
@@ -126,10 +178,18 @@ export class EventPublisher {
   async disconnect(): Promise<void> {
     // Let queued publishes finish first (a batch stuck in an outage gives up instead of retrying).
     this.closing = true;
-    while (this.draining || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.lanes.some((l) => l.draining || l.queue.length > 0)) await new Promise((r) => setTimeout(r, 5));
     if (!this.connected) return;
     this.connected = false;
-    await this.producer.disconnect();
+    await Promise.all(
+      this.lanes.map(async (l) => {
+        if (!l.connecting) return;
+        const was = l.connecting;
+        l.connecting = null;
+        // A lane whose connect failed has nothing to close.
+        if (await was.then(() => true, () => false)) await l.producer.disconnect();
+      }),
+    );
   }
 
   /** Builds the Kafka message for an envelope (value = envelope JSON; headers from the envelope + trace). */
@@ -163,21 +223,35 @@ export class EventPublisher {
   private enqueue(messages: { topic: string; message: Message }[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     if (!this.connected) return Promise.reject(new Error('EventPublisher is not connected'));
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ messages, resolve, reject });
-      if (!this.draining) void this.drain();
-    });
+    // Split by lane, keeping the given order within each lane (so within each key).
+    const perLane = new Map<number, { topic: string; message: Message }[]>();
+    for (const m of messages) {
+      const lane = laneOf(m.message.key, this.lanes.length);
+      let list = perLane.get(lane);
+      if (!list) perLane.set(lane, (list = []));
+      list.push(m);
+    }
+    return Promise.all(
+      [...perLane].map(
+        ([index, list]) =>
+          new Promise<void>((resolve, reject) => {
+            const lane = this.lanes[index];
+            lane.queue.push({ messages: list, resolve, reject });
+            if (!lane.draining) void this.drain(lane);
+          }),
+      ),
+    ).then(() => undefined);
   }
 
-  private async drain(): Promise<void> {
-    this.draining = true;
+  private async drain(lane: Lane): Promise<void> {
+    lane.draining = true;
     try {
-      while (this.queue.length > 0) {
+      while (lane.queue.length > 0) {
         // Take whole publish calls (never split one) up to maxBatchSize messages.
         const batch: Pending[] = [];
         let count = 0;
-        while (this.queue.length > 0 && (batch.length === 0 || count + this.queue[0].messages.length <= this.maxBatchSize)) {
-          const p = this.queue.shift()!;
+        while (lane.queue.length > 0 && (batch.length === 0 || count + lane.queue[0].messages.length <= this.maxBatchSize)) {
+          const p = lane.queue.shift()!;
           batch.push(p);
           count += p.messages.length;
         }
@@ -191,14 +265,22 @@ export class EventPublisher {
         const started = Date.now();
         for (let attempt = 0; ; attempt++) {
           try {
-            await this.producer.sendBatch({ acks: -1, compression: this.compression, topicMessages });
+            lane.connecting ??= lane.producer.connect();
+            await lane.connecting.catch((e: unknown) => {
+              lane.connecting = null;
+              throw e;
+            });
+            await lane.producer.sendBatch({ acks: -1, compression: this.compression, topicMessages });
             for (const p of batch) p.resolve();
             break;
           } catch (e) {
-            // Re-sending is safe only because nothing else was sent meanwhile: kafkajs rewound the
-            // sequence numbers of the failed request, so the retry is byte-identical.
+            // Re-sending is safe only because nothing else was sent on this lane meanwhile: kafkajs
+            // rewound the sequence numbers of the failed request, so the retry is byte-identical.
             if (this.closing || !isTransientKafkaError(e) || Date.now() - started > this.outageRetryMs) {
-              for (const p of batch) p.reject(e);
+              // What queued behind the failed batch is refused too: sending it now could put a
+              // later message of a key before an earlier one that was not written.
+              const behind = lane.queue.splice(0, lane.queue.length);
+              for (const p of [...batch, ...behind]) p.reject(e);
               break;
             }
             const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 2_000 });
@@ -208,7 +290,7 @@ export class EventPublisher {
         }
       }
     } finally {
-      this.draining = false;
+      lane.draining = false;
     }
   }
 }

@@ -4,12 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { type DynamicModule, type INestApplication, Logger as NestLogger, type Type } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import helmet from '@fastify/helmet';
 import { LogController } from 'fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { createLogger, ensureDefaultMetrics, httpRequestDuration, logRequest, nestLoggerFor } from '@flowline/observability';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
-import { bodyLimitFromEnv, envPort, PlatformConfig } from './config';
+import { bodyLimitFromEnv, corsOriginsFromEnv, DEFAULT_HOST, envPort, PlatformConfig } from './config';
 import { DomainErrorFilter } from './exception-filter';
 import { openApiDocument } from './openapi';
 import { GrpcHealth } from './grpc/grpc-health';
@@ -27,7 +28,7 @@ export interface BootstrapOptions {
   grpcPort: number;
   /** Proto packages the service serves over gRPC; none means no gRPC server. */
   grpcPackages?: GrpcPackage[];
-  /** Interface to listen on (default HOST or 0.0.0.0). */
+  /** Interface to listen on (default HOST, else 127.0.0.1: only deploy config (Dockerfile, k8s) says 0.0.0.0). */
   host?: string;
   /** Max request body in bytes (default BODY_LIMIT_BYTES or 1 MiB). */
   bodyLimitBytes?: number;
@@ -75,7 +76,7 @@ export function runService(service: Omit<BootstrapOptions, 'module'>, module: Ty
  * consumers' setup) before `startAllMicroservices()` accepts gRPC calls, and HTTP listens last.
  */
 export async function bootstrapService(options: BootstrapOptions): Promise<RunningService> {
-  const host = options.host ?? process.env.HOST ?? '0.0.0.0';
+  const host = options.host ?? (process.env.HOST?.trim() || DEFAULT_HOST);
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimitBytes ?? bodyLimitFromEnv(),
     // A caller's X-Request-Id is kept (and echoed back), else a new UUID: one id per request in logs.
@@ -109,6 +110,34 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
   const requestDuration = httpRequestDuration();
   const rootLogger = app.get<PinoLogger>(ROOT_LOGGER);
   const fastify = app.getHttpAdapter().getInstance();
+  // Security headers on every reply (HSTS, nosniff, frame-ancestors, referrer policy, CSP). Inline
+  // script and style stay allowed: the Swagger UI at /docs and tracking's board page are inline.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+  // CORS: only the origins in CORS_ORIGINS (comma separated); none configured = no cross-origin access.
+  const corsOrigins = corsOriginsFromEnv();
+  if (corsOrigins.length) {
+    app.enableCors({
+      origin: corsOrigins,
+      credentials: true,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-match', 'accept-language', 'x-request-id', 'traceparent'],
+      exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id'],
+      maxAge: 600,
+    });
+  }
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

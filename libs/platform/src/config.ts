@@ -45,6 +45,30 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** The interface services listen on when HOST is not set: loopback only (deploy config sets HOST=0.0.0.0). */
+export const DEFAULT_HOST = '127.0.0.1';
+
+/**
+ * CORS_ORIGINS as a list of exact origins (`https://console.example.com,http://127.0.0.1:3009`).
+ * A wildcard is refused: the allow-list is the point.
+ */
+export function corsOriginsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  const origins = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((s) => s.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  for (const o of origins) {
+    let u: URL;
+    try {
+      u = new URL(o);
+    } catch {
+      throw new Error(`CORS_ORIGINS: "${o}" is not an origin (scheme://host[:port])`);
+    }
+    if (o === '*' || u.origin !== o) throw new Error(`CORS_ORIGINS: "${o}" is not an origin (scheme://host[:port], no path, no wildcard)`);
+  }
+  return origins;
+}
+
 /** KAFKA_BROKERS as a list (comma separated), 127.0.0.1:9092 by default. */
 export function kafkaBrokersFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
   return (env.KAFKA_BROKERS ?? '127.0.0.1:9092')

@@ -20,3 +20,4 @@ export * from './testing/reflection-client';
 export * from './contracts/openapi-diff';
 export * from './text';
 export * from './migrations';
+export * from './throttle';

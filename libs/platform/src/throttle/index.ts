@@ -1,0 +1,5 @@
+export * from './pg-throttler.storage';
+export * from './throttle.config';
+export * from './throttle.guard';
+export * from './throttle.module';
+export { Throttle, SkipThrottle } from '@nestjs/throttler';

@@ -69,16 +69,54 @@ export interface RequestLogLine {
   durationMs: number;
 }
 
-/** Writes a request line (info; warn for 5xx) unless the path is a probe or a scrape. */
-export function logRequest(logger: Logger, line: RequestLogLine): void {
+/**
+ * Which request lines are worth an info line. Logging every request at info cost a JSON line per
+ * request on the hot path (issue #10): errors and slow requests are what an operator reads; the
+ * rest is sampled, or written at debug.
+ */
+export interface RequestLogPolicy {
+  /** A request at least this slow is written at info (`LOG_SLOW_REQUEST_MS`, default 1000). */
+  slowMs: number;
+  /** Share of the other requests written at info (`LOG_REQUEST_SAMPLE`, 0..1, default 0). */
+  sampleRatio: number;
+  /** Source of randomness for the sample (tests pass their own). */
+  random?: () => number;
+}
+
+/** The request log policy from LOG_SLOW_REQUEST_MS and LOG_REQUEST_SAMPLE. */
+export function requestLogPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): RequestLogPolicy {
+  const slow = Number(env.LOG_SLOW_REQUEST_MS);
+  const sample = Number(env.LOG_REQUEST_SAMPLE);
+  return {
+    slowMs: env.LOG_SLOW_REQUEST_MS !== undefined && Number.isFinite(slow) && slow >= 0 ? slow : 1_000,
+    sampleRatio: env.LOG_REQUEST_SAMPLE !== undefined && Number.isFinite(sample) ? Math.min(1, Math.max(0, sample)) : 0,
+  };
+}
+
+let defaultPolicy: RequestLogPolicy | undefined;
+
+/**
+ * Writes a request line unless the path is a probe or a scrape: warn for 5xx, info for 4xx and
+ * for slow requests, info for a sampled share of the rest, debug for the others (written only
+ * when the level is debug or lower).
+ */
+export function logRequest(logger: Logger, line: RequestLogLine, policy: RequestLogPolicy = (defaultPolicy ??= requestLogPolicyFromEnv())): void {
   if (isUntracedPath(line.url)) return;
+  const failed = line.statusCode >= 500;
+  const refused = line.statusCode >= 400;
+  const slow = line.durationMs >= policy.slowMs;
+  const sampled = !failed && !refused && !slow && policy.sampleRatio > 0 && (policy.random ?? Math.random)() < policy.sampleRatio;
+  if (!failed && !refused && !slow && !sampled && !logger.isLevelEnabled('debug')) return; // the common case: no object built
   const entry = {
     req: { id: line.requestId, method: line.method, url: line.url, route: line.route },
     res: { statusCode: line.statusCode },
     responseTime: Math.round(line.durationMs * 100) / 100,
   };
-  if (line.statusCode >= 500) logger.warn(entry, 'request failed');
-  else logger.info(entry, 'request completed');
+  if (failed) logger.warn(entry, 'request failed');
+  else if (refused) logger.info(entry, 'request refused');
+  else if (slow) logger.info(entry, 'slow request');
+  else if (sampled) logger.info({ ...entry, sampled: true }, 'request completed');
+  else logger.debug(entry, 'request completed');
 }
 
 /**

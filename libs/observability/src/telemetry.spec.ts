@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isUntracedPath, selectTraceExporter } from './telemetry';
-import { createLogger, logLevelFromEnv, logRequest } from './logger';
+import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
+import { context, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { isUntracedPath, samplerFromEnv, selectTraceExporter, traceSampleRatio } from './telemetry';
+import { createLogger, logLevelFromEnv, logRequest, requestLogPolicyFromEnv } from './logger';
 
 describe('selectTraceExporter', () => {
   it('exports over OTLP/HTTP when an OTLP endpoint is configured', () => {
@@ -50,19 +52,20 @@ describe('logLevelFromEnv', () => {
 });
 
 describe('logRequest', () => {
-  const capture = () => {
+  const capture = (level: 'info' | 'debug' = 'info') => {
     const lines: Record<string, unknown>[] = [];
     const destination = { write: (s: string) => void lines.push(JSON.parse(s)) };
-    return { lines, logger: createLogger({ serviceName: 'svc', level: 'info', destination }) };
+    return { lines, logger: createLogger({ serviceName: 'svc', level, destination }) };
   };
   const line = { requestId: 'r1', method: 'GET', url: '/orders/1', route: '/orders/:id', statusCode: 200, durationMs: 1.234 };
+  const policy = { slowMs: 500, sampleRatio: 0 };
 
-  it('writes one line per request with id, route, status and duration', () => {
-    const { lines, logger } = capture();
-    logRequest(logger, line);
+  it('writes a fast successful request at debug, with id, route, status and duration', () => {
+    const { lines, logger } = capture('debug');
+    logRequest(logger, line, policy);
     expect(lines).toEqual([
       expect.objectContaining({
-        level: 'info',
+        level: 'debug',
         msg: 'request completed',
         req: { id: 'r1', method: 'GET', url: '/orders/1', route: '/orders/:id' },
         res: { statusCode: 200 },
@@ -71,12 +74,71 @@ describe('logRequest', () => {
     ]);
   });
 
+  it('writes nothing for a fast successful request at info', () => {
+    const { lines, logger } = capture('info');
+    logRequest(logger, line, policy);
+    expect(lines).toEqual([]);
+  });
+
+  it('writes refusals and slow requests at info', () => {
+    const { lines, logger } = capture('info');
+    logRequest(logger, { ...line, statusCode: 422 }, policy);
+    logRequest(logger, { ...line, durationMs: 750 }, policy);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'info', msg: 'request refused', res: { statusCode: 422 } }),
+      expect.objectContaining({ level: 'info', msg: 'slow request', responseTime: 750 }),
+    ]);
+  });
+
+  it('writes the sampled share of the other requests at info', () => {
+    const { lines, logger } = capture('info');
+    const draws = [0.05, 0.5, 0.09, 0.95];
+    const sampled = { slowMs: 500, sampleRatio: 0.1, random: () => draws.shift() ?? 1 };
+    for (let i = 0; i < 4; i++) logRequest(logger, { ...line, requestId: `r${i}` }, sampled);
+    expect(lines.map((l) => [l.level, (l.req as { id: string }).id, l.sampled])).toEqual([
+      ['info', 'r0', true],
+      ['info', 'r2', true],
+    ]);
+  });
+
   it('warns on server errors and stays quiet for probes and scrapes', () => {
-    const { lines, logger } = capture();
-    logRequest(logger, { ...line, statusCode: 503 });
-    logRequest(logger, { ...line, url: '/health/ready' });
-    logRequest(logger, { ...line, url: '/metrics' });
+    const { lines, logger } = capture('debug');
+    logRequest(logger, { ...line, statusCode: 503 }, policy);
+    logRequest(logger, { ...line, url: '/health/ready' }, policy);
+    logRequest(logger, { ...line, url: '/metrics' }, policy);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 'warn', msg: 'request failed' });
+  });
+
+  it('reads the policy from LOG_SLOW_REQUEST_MS and LOG_REQUEST_SAMPLE', () => {
+    expect(requestLogPolicyFromEnv({})).toEqual({ slowMs: 1_000, sampleRatio: 0 });
+    expect(requestLogPolicyFromEnv({ LOG_SLOW_REQUEST_MS: '250', LOG_REQUEST_SAMPLE: '0.01' })).toEqual({ slowMs: 250, sampleRatio: 0.01 });
+    expect(requestLogPolicyFromEnv({ LOG_SLOW_REQUEST_MS: 'x', LOG_REQUEST_SAMPLE: '7' })).toEqual({ slowMs: 1_000, sampleRatio: 1 });
+  });
+});
+
+describe('trace sampling', () => {
+  it('reads the head sampling ratio from OTEL_TRACES_SAMPLER_ARG, 1.0 by default or when invalid', () => {
+    expect(traceSampleRatio({})).toBe(1);
+    expect(traceSampleRatio({ OTEL_TRACES_SAMPLER_ARG: '0.1' })).toBe(0.1);
+    expect(traceSampleRatio({ OTEL_TRACES_SAMPLER_ARG: '1.5' })).toBe(1);
+    expect(traceSampleRatio({ OTEL_TRACES_SAMPLER_ARG: 'half' })).toBe(1);
+  });
+
+  it('samples new traces at the ratio and follows a sampled or unsampled parent', () => {
+    const none = samplerFromEnv({ OTEL_TRACES_SAMPLER_ARG: '0' });
+    const all = samplerFromEnv({});
+    expect(none && all).toBeTruthy();
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const root = (s: NonNullable<typeof none>) => s.shouldSample(ROOT_CONTEXT, traceId, 'GET /x', SpanKind.SERVER, {}, []).decision;
+    expect(root(none!)).toBe(SamplingDecision.NOT_RECORD);
+    expect(root(all!)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    const parent = (flags: number) => trace.setSpanContext(context.active(), { traceId, spanId: 'b7ad6b7169203331', traceFlags: flags, isRemote: true });
+    expect(none!.shouldSample(parent(TraceFlags.SAMPLED), traceId, 'consume', SpanKind.CONSUMER, {}, []).decision).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(all!.shouldSample(parent(TraceFlags.NONE), traceId, 'consume', SpanKind.CONSUMER, {}, []).decision).toBe(SamplingDecision.NOT_RECORD);
+  });
+
+  it('leaves the choice to the SDK when OTEL_TRACES_SAMPLER is set', () => {
+    expect(samplerFromEnv({ OTEL_TRACES_SAMPLER: 'always_on' })).toBeUndefined();
   });
 });

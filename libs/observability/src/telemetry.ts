@@ -9,7 +9,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { BatchSpanProcessor, ConsoleSpanExporter, NoopSpanProcessor, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, ConsoleSpanExporter, NoopSpanProcessor, ParentBasedSampler, type Sampler, SimpleSpanProcessor, type SpanProcessor, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 
 /** Where finished spans go. */
 export type TraceExporterKind = 'otlp' | 'console' | 'none';
@@ -23,6 +23,33 @@ export function selectTraceExporter(env: NodeJS.ProcessEnv = process.env): Trace
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return 'otlp';
   if (env.OTEL_DEBUG === '1' || env.OTEL_DEBUG === 'true') return 'console';
   return 'none';
+}
+
+/**
+ * Head sampling ratio of new traces: `OTEL_TRACES_SAMPLER_ARG` (0..1), default 1.0 (every trace,
+ * dev and tests); the prod overlay sets 0.1. Out of range or not a number: 1.0.
+ */
+export function traceSampleRatio(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.OTEL_TRACES_SAMPLER_ARG;
+  const n = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+  return Number.isFinite(n) && n >= 0 && n <= 1 ? n : 1;
+}
+
+/**
+ * The sampler: ParentBased(TraceIdRatio(ratio)). A request that arrives with a sampled
+ * traceparent (or a Kafka message whose producer sampled it) is kept, so one trace is kept or
+ * dropped whole across services; new traces are kept at the ratio. An unsampled request still
+ * gets a trace id (in its log lines and in the traceparent it sends on), it is only not recorded.
+ * `OTEL_TRACES_SAMPLER` set to anything leaves the choice to the SDK's own reading of it.
+ *
+ * Errors: head sampling decides before the outcome is known, so an error in an unsampled trace
+ * has no spans. What is always kept for it: the `request failed` warn line with its trace_id
+ * (logRequest), and the error counters. To keep every error trace whole, run the SDK at 1.0 and
+ * tail-sample in the OpenTelemetry Collector (tail_sampling with a status_code policy).
+ */
+export function samplerFromEnv(env: NodeJS.ProcessEnv = process.env): Sampler | undefined {
+  if (env.OTEL_TRACES_SAMPLER) return undefined;
+  return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(traceSampleRatio(env)) });
 }
 
 /** Paths whose requests are not worth a span each (probes and scrapes, every few seconds). */
@@ -67,6 +94,8 @@ export interface TelemetryOptions {
 export interface TelemetryHandle {
   readonly serviceName: string;
   readonly exporter: TraceExporterKind;
+  /** Head sampling ratio of new traces (see samplerFromEnv). */
+  readonly sampleRatio: number;
   /** Flushes and stops span export. Idempotent. */
   shutdown(): Promise<void>;
 }
@@ -92,7 +121,9 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   // loads every OTLP exporter (gRPC/proto/HTTP for traces, metrics and logs), Prometheus, Zipkin and
   // the resource detectors at require time: ~1.5 s of a cold start on a busy 2-core machine, for
   // nothing here (metrics go through prom-client, logs through pino).
+  const sampler = samplerFromEnv();
   const provider = new NodeTracerProvider({
+    ...(sampler ? { sampler } : {}),
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: options.serviceName,
       ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
@@ -109,6 +140,7 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   const handle: TelemetryHandle = {
     serviceName: options.serviceName,
     exporter,
+    sampleRatio: traceSampleRatio(),
     shutdown: () =>
       (stopped ??= (async () => {
         http.disable();

@@ -11,6 +11,8 @@ export interface Actor {
   role?: string;
   /** Display name, for timelines. */
   name?: string;
+  /** OAuth client the verified token was issued to (audit: subject + client, issue #16). */
+  clientId?: string;
 }
 
 /**

@@ -31,10 +31,8 @@ import { PgOrderStore } from './infra/pg-order-store';
 import { RuleSetFile } from './infra/rule-set.loader';
 
 export const ORDER_INTAKE_CONFIG = Symbol('ORDER_INTAKE_CONFIG');
-/** Pool of the service database for the event store and order-intake's tables. */
+/** Pool of the service database for the event store, order-intake's tables and idempotency keys (a request uses one connection). */
 export const ORDER_POOL = Symbol('ORDER_POOL');
-/** Separate pool for idempotency locks, held while a request runs on ORDER_POOL. */
-export const IDEMPOTENCY_POOL = Symbol('IDEMPOTENCY_POOL');
 
 const log = new Logger('order-intake');
 const messagingLogger: MessagingLogger = messagingLoggerOf(log);
@@ -53,7 +51,6 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
     @Inject(ORDER_INTAKE_CONFIG) private readonly config: OrderIntakeConfig,
     @Inject(PlatformConfig) private readonly platform: PlatformConfig,
     @Inject(ORDER_POOL) private readonly pool: Pool,
-    @Inject(IDEMPOTENCY_POOL) private readonly idempotencyPool: Pool,
     @Inject(PostgresEventStore) private readonly eventStore: PostgresEventStore,
     @Inject(ProcessManagerRunner) private readonly runner: ProcessManagerRunner,
     @Inject(ReservationTimeoutJob) private readonly timeoutJob: ReservationTimeoutJob,
@@ -93,7 +90,6 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
   async onApplicationShutdown(): Promise<void> {
     await this.eventStore.close().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
-    await this.idempotencyPool.end().catch(() => undefined);
   }
 }
 
@@ -123,15 +119,6 @@ export class OrderIntakeModule {
           },
         },
         {
-          provide: IDEMPOTENCY_POOL,
-          inject: [PlatformConfig, ORDER_POOL],
-          useFactory: (platform: PlatformConfig) => {
-            const pool = new Pool({ connectionString: databaseUrl(platform), max: 10 });
-            pool.on('error', () => undefined);
-            return pool;
-          },
-        },
-        {
           provide: PostgresEventStore,
           inject: [ORDER_POOL, ORDER_INTAKE_CONFIG],
           useFactory: (pool: Pool, cfg: OrderIntakeConfig) => PostgresEventStore.create({ pool, schema: cfg.eventStoreSchema }),
@@ -147,15 +134,15 @@ export class OrderIntakeModule {
             }).watch(),
         },
         { provide: PgOrderStore, inject: [ORDER_POOL, PostgresEventStore], useFactory: (pool: Pool, es: PostgresEventStore) => new PgOrderStore(pool, es) },
-        { provide: ChangeOrderHandler, inject: [PgOrderStore], useFactory: (s: PgOrderStore) => new ChangeOrderHandler(s) },
-        { provide: PlaceOrderHandler, inject: [PgOrderStore], useFactory: (s: PgOrderStore) => new PlaceOrderHandler(s) },
+        { provide: ChangeOrderHandler, inject: [PgOrderStore, RuleSetFile], useFactory: (s: PgOrderStore, r: RuleSetFile) => new ChangeOrderHandler(s, r) },
+        { provide: PlaceOrderHandler, inject: [PgOrderStore, RuleSetFile], useFactory: (s: PgOrderStore, r: RuleSetFile) => new PlaceOrderHandler(s, r) },
         {
           provide: ReleaseOrderHandler,
           inject: [PgOrderStore, ChangeOrderHandler, RuleSetFile],
           useFactory: (s: PgOrderStore, c: ChangeOrderHandler, r: RuleSetFile) => new ReleaseOrderHandler(s, c, r),
         },
         { provide: OrderQueries, inject: [PgOrderStore], useFactory: (s: PgOrderStore) => new OrderQueries(s) },
-        { provide: PgIdempotencyStore, inject: [IDEMPOTENCY_POOL], useFactory: (p: Pool) => new PgIdempotencyStore(p) },
+        { provide: PgIdempotencyStore, inject: [ORDER_POOL], useFactory: (p: Pool) => new PgIdempotencyStore(p) },
         {
           provide: OrderApi,
           inject: [PlaceOrderHandler, ChangeOrderHandler, ReleaseOrderHandler, OrderQueries, PgIdempotencyStore],

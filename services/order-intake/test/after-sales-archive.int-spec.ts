@@ -10,6 +10,7 @@ import { AfterSalesArchiveRunner } from '../src/infra/after-sales-archive.runner
 import { orderIntakeConfigFromEnv } from '../src/infra/order-intake.config';
 import { migrateOrderIntake } from '../src/infra/order-intake-schema';
 import { PgOrderStore } from '../src/infra/pg-order-store';
+import { defaultRules } from './support/order.fixtures';
 
 // The after-sales archiver against the real PostgreSQL read table and event store. The clock is
 // injected: the test moves it forward by days instead of waiting for them.
@@ -35,8 +36,8 @@ describe('after-sales archive runner (real PostgreSQL, injected clock)', () => {
     await migrateOrderIntake(pool);
     eventStore = await PostgresEventStore.create({ pool, schema: 'eventstore' });
     store = new PgOrderStore(pool, eventStore);
-    changes = new ChangeOrderHandler(store);
-    places = new PlaceOrderHandler(store);
+    changes = new ChangeOrderHandler(store, defaultRules);
+    places = new PlaceOrderHandler(store, defaultRules);
   });
 
   afterAll(async () => {

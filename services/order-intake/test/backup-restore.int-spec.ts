@@ -17,6 +17,7 @@ import { orderStreamId, type OrderEvent } from '../src/domain/order.events';
 import { isExisting } from '../src/domain/order.state';
 import { migrateOrderIntake } from '../src/infra/order-intake-schema';
 import { PgOrderStore } from '../src/infra/pg-order-store';
+import { defaultRules } from './support/order.fixtures';
 
 // Restore drill (issue #18), against the real PostgreSQL with the real scripts: orders written
 // through order-intake's store (event store + inline read table, one transaction each), a backup by
@@ -139,7 +140,7 @@ describe.skipIf(!TOOLS)(TOOLS ? DRILL : `${DRILL} (skipped: pg_dump/pg_restore/p
     seq += 1;
     const orderId = `01KDRILL${String(seq).padStart(10, '0')}`;
     const t = T0 + seq * 60_000;
-    const placed = await new PlaceOrderHandler(side.store).execute({
+    const placed = await new PlaceOrderHandler(side.store, defaultRules).execute({
       type: 'PlaceOrder',
       data: { orderId, order: anOrderSubmission({ channelOrderId: `TM-DRILL-${seq}`, placedAt: at(t) }) },
       metadata: { commandId: `place-${orderId}`, correlationId: orderId, causationId: null, now: at(t) },
@@ -151,7 +152,7 @@ describe.skipIf(!TOOLS)(TOOLS ? DRILL : `${DRILL} (skipped: pg_dump/pg_restore/p
         data: { orderId, amount: placed.state.order.totals.grandTotal, currency: 'CNY' },
         metadata: { commandId: `pay-${orderId}`, correlationId: orderId, causationId: null, now: at(t + 30_000) },
       } as unknown as Exclude<OrderCommand, { type: 'PlaceOrder' }>;
-      await new ChangeOrderHandler(side.store).execute(command);
+      await new ChangeOrderHandler(side.store, defaultRules).execute(command);
     }
     return orderId;
   }

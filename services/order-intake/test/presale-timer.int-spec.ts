@@ -40,8 +40,8 @@ describe('presale timer (real PostgreSQL, clock passed in)', () => {
     await migrateOrderIntake(pool);
     eventStore = await PostgresEventStore.create({ pool, schema: 'eventstore' });
     store = new PgOrderStore(pool, eventStore);
-    changes = new ChangeOrderHandler(store);
-    places = new PlaceOrderHandler(store);
+    changes = new ChangeOrderHandler(store, rules);
+    places = new PlaceOrderHandler(store, rules);
   });
 
   afterAll(async () => {

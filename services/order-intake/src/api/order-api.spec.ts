@@ -14,9 +14,9 @@ import { OrderApi } from './order-api';
 
 function api() {
   const store = new InMemoryOrderStore();
-  const changes = new ChangeOrderHandler(store);
   const rules = fixedRuleSet(parseRuleSet(readFileSync(resolve(__dirname, '../../rules/default.rules.yaml'), 'utf8')));
-  return new OrderApi(new PlaceOrderHandler(store), changes, new ReleaseOrderHandler(store, changes, rules), new OrderQueries(store), new InMemoryIdempotencyStore());
+  const changes = new ChangeOrderHandler(store, rules);
+  return new OrderApi(new PlaceOrderHandler(store, rules), changes, new ReleaseOrderHandler(store, changes, rules), new OrderQueries(store), new InMemoryIdempotencyStore());
 }
 
 describe('OrderApi idempotency keys', () => {

@@ -1,7 +1,9 @@
 import type { Actor, CommandMetadata, OrderSubmission } from '@flowline/contracts';
 import { monotonicFactory } from 'ulid';
 import type { OrderCommand } from '../domain/order.commands';
-import type { ChangeOrderHandler } from '../application/change-order.handler';
+import { WrongExpectedVersion, type SqlClient } from '@flowline/eventstore';
+import { concurrentModification, type ChangeOrderHandler } from '../application/change-order.handler';
+import { ChannelOrderTaken } from '../application/order-store.port';
 import { requestHash, type IdempotencyStore, type StoredResponse } from '../application/idempotency';
 import type { OrderQueries, OrderPage } from '../application/order-queries';
 import { toOrderView, type OrderView } from '../application/order-view';
@@ -26,6 +28,9 @@ export interface ApiResult {
   /** The response was stored under the idempotency key and is returned again. */
   replayed: boolean;
 }
+
+/** Runs of one request whose transaction lost a race before it answers ORDER_CONCURRENT_MODIFICATION. */
+const MAX_REQUEST_ATTEMPTS = 5;
 
 /** Commands a client may send to an existing order through the API. */
 export type ClientCommand = Extract<
@@ -52,29 +57,32 @@ export class OrderApi {
   ) {}
 
   async placeOrder(submission: OrderSubmission, clientGrandTotal: number | undefined, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
-    return this.once(ctx, 'PlaceOrder', rawRequest, async (metadata) => {
+    return this.once(ctx, 'PlaceOrder', rawRequest, async (metadata, tx) => {
       const orderId = this.nextId(this.clock().getTime());
-      const result = await this.placeHandler.execute({
-        type: 'PlaceOrder',
-        data: { orderId, order: submission, ...(clientGrandTotal !== undefined ? { clientGrandTotal } : {}) },
-        metadata,
-      });
+      const result = await this.placeHandler.execute(
+        {
+          type: 'PlaceOrder',
+          data: { orderId, order: submission, ...(clientGrandTotal !== undefined ? { clientGrandTotal } : {}) },
+          metadata,
+        },
+        tx,
+      );
       return { status: result.created ? 201 : 200, body: toOrderView(result.state, result.revision, metadata.now) };
     });
   }
 
   async change<T extends ClientCommand['type']>(orderId: string, type: T, data: ClientCommandData<T>, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
-    return this.once(ctx, `${type}:${orderId}`, rawRequest, async (metadata) => {
+    return this.once(ctx, `${type}:${orderId}`, rawRequest, async (metadata, tx) => {
       const command = { type, data: { ...data, orderId }, metadata } as unknown as ClientCommand;
-      const result = await this.changeHandler.execute(command, ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {});
+      const result = await this.changeHandler.execute(command, { ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}), ...(tx ? { tx } : {}) });
       return { status: 200, body: toOrderView(result.state, result.revision, metadata.now) };
     });
   }
 
   /** Manual release to the warehouse after the rule audit (审单). */
   async release(orderId: string, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
-    return this.once(ctx, `ReleaseToFulfillment:${orderId}`, rawRequest, async (metadata) => {
-      const result = await this.releaseHandler.execute(orderId, metadata, ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {});
+    return this.once(ctx, `ReleaseToFulfillment:${orderId}`, rawRequest, async (metadata, tx) => {
+      const result = await this.releaseHandler.execute(orderId, metadata, { ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}), ...(tx ? { tx } : {}) });
       return { status: 200, body: toOrderView(result.state, result.revision, metadata.now) };
     });
   }
@@ -87,7 +95,12 @@ export class OrderApi {
     return this.queries.list(query);
   }
 
-  private async once(ctx: RequestContext, operation: string, rawRequest: unknown, run: (metadata: CommandMetadata) => Promise<StoredResponse & { body: OrderView }>): Promise<ApiResult> {
+  private async once(
+    ctx: RequestContext,
+    operation: string,
+    rawRequest: unknown,
+    run: (metadata: CommandMetadata, tx?: SqlClient) => Promise<StoredResponse & { body: OrderView }>,
+  ): Promise<ApiResult> {
     const now = this.clock().toISOString();
     // Scoped by operation like the idempotency record: the order treats a command id it has seen
     // as a replay, so one key reused for another command (place, then pay) must not look like one.
@@ -103,7 +116,21 @@ export class OrderApi {
       const r = await run(metadata);
       return { status: r.status, order: r.body, replayed: false };
     }
-    const { response, replayed } = await this.idempotency.once(`${ctx.transport}:${operation}`, ctx.idempotencyKey, requestHash({ request: rawRequest, ifMatch: ctx.ifMatch ?? null }), () => run(metadata));
-    return { status: response.status, order: response.body as OrderView, replayed };
+    const key = ctx.idempotencyKey;
+    const hash = requestHash({ request: rawRequest, ifMatch: ctx.ifMatch ?? null });
+    // The key's row, the order change and its outbox commit in one transaction (the store hands
+    // `run` its transaction). A race lost inside it (another writer took the revision, or the
+    // channel order) rolls everything back: the whole request runs again on the order as it now
+    // is, a few times, like the handler's own retry outside a transaction.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { response, replayed } = await this.idempotency.once(`${ctx.transport}:${operation}`, key, hash, (tx) => run(metadata, tx));
+        return { status: response.status, order: response.body as OrderView, replayed };
+      } catch (error) {
+        const lostRace = error instanceof WrongExpectedVersion || error instanceof ChannelOrderTaken;
+        if (!lostRace) throw error;
+        if (attempt >= MAX_REQUEST_ATTEMPTS) throw concurrentModification(operation.split(':')[1] ?? '', operation.split(':')[0]);
+      }
+    }
   }
 }

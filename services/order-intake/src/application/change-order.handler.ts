@@ -1,12 +1,12 @@
 import { DomainError } from '@flowline/domain';
 import { WrongExpectedVersion, type NewEvent, type SqlClient } from '@flowline/eventstore';
 import type { OrderCommand, OrderCommandType } from '../domain/order.commands';
-import { orderDecider } from '../domain/order.decider';
 import { OrderErrors } from '../domain/order.errors';
-import { orderStreamId, type OrderEvent } from '../domain/order.events';
+import type { OrderEvent } from '../domain/order.events';
 import { isExisting, type ExistingOrder } from '../domain/order.state';
-import { eventIdFor } from './ids';
+import { decideWithReactions, type Decision } from './order-reactions';
 import type { LoadedOrder, OrderStore } from './order-store.port';
+import type { RuleSetSource } from './rule-set.source';
 
 /**
  * Whether a command is re-decided on the fresh state when another writer appended first.
@@ -57,12 +57,21 @@ export class OrderVersionMismatch extends Error {
 
 export const CONCURRENT_MODIFICATION = 'ORDER_CONCURRENT_MODIFICATION';
 
+export function concurrentModification(orderId: string, command: string): DomainError {
+  return new DomainError(CONCURRENT_MODIFICATION, `order ${orderId} changed while ${command} was decided; read it again and retry`, { orderId, command });
+}
+
 export interface ChangeOptions {
   /** If-Match / expected_version: the revision the client decided on. */
   expectedRevision?: number;
   /** Overrides RETRY_ON_CONFLICT for this call. */
   retryOnConflict?: boolean;
-  /** Join this open transaction (the process manager's consumer transaction). */
+  /**
+   * Join this open transaction (the process manager's consumer transaction, or the HTTP/gRPC
+   * request's, which also holds its Idempotency-Key row): load and append run on its connection.
+   * A lost race then throws WrongExpectedVersion (when the command is re-decided on conflict) for
+   * the owner of the transaction to run it all again, or the refusal at once.
+   */
   tx?: SqlClient;
   /** Decide on this state instead of loading it (the runner's state inside its transaction). */
   loaded?: LoadedOrder;
@@ -77,66 +86,60 @@ export interface ChangeResult {
   events: OrderEvent[];
   /** The command id had been applied before: nothing was written, the current order is returned. */
   replayed: boolean;
+  /** Consequences the order refused (see decideWithReactions); empty when `replayed`. */
+  skipped: Decision['skipped'];
 }
 
 const MAX_ATTEMPTS = 5;
 
-/** The stored form of decided events: ids derived from the command id, so a retry is a repeat. */
-export function toNewEvents(streamId: string, command: OrderCommand, events: OrderEvent[]): NewEvent[] {
-  const m = command.metadata;
-  return events.map((e, i) => ({
-    eventId: eventIdFor(streamId, m.commandId, i),
-    type: e.type,
-    data: e.data,
-    metadata: { correlationId: m.correlationId, causationId: m.commandId, occurredAt: m.now, ...(m.actor ? { actor: m.actor } : {}) },
-  }));
-}
+export { toNewEvents } from './order-reactions';
 
 /**
- * Every command on an existing order: load -> decide -> append with the expected revision.
- * A command id seen before returns the order as it is (idempotent); a lost race is retried or
- * refused per RETRY_ON_CONFLICT; an If-Match that no longer holds is OrderVersionMismatch.
+ * Every command on an existing order: load -> decide (with the order's own reactions, see
+ * decideWithReactions) -> append the order's events and the outbox with the expected revision,
+ * in one transaction. A command id seen before returns the order as it is (idempotent); a lost
+ * race is retried or refused per RETRY_ON_CONFLICT; an If-Match that no longer holds is
+ * OrderVersionMismatch.
  */
 export class ChangeOrderHandler {
-  constructor(private readonly store: OrderStore) {}
+  constructor(
+    private readonly store: OrderStore,
+    private readonly rules: RuleSetSource,
+  ) {}
 
   async execute(command: Exclude<OrderCommand, { type: 'PlaceOrder' }>, options: ChangeOptions = {}): Promise<ChangeResult> {
     const orderId = command.data.orderId;
-    const streamId = orderStreamId(orderId);
     const retry = options.expectedRevision === undefined && (options.retryOnConflict ?? RETRY_ON_CONFLICT[command.type]);
     let loaded = options.loaded;
     for (let attempt = 1; ; attempt++) {
-      loaded ??= await this.store.load(orderId);
+      loaded ??= await this.store.load(orderId, options.tx);
       const { state, revision } = loaded;
       if (!isExisting(state)) throw OrderErrors.notFound(orderId);
       if (loaded.events.some((e) => e.metadata.causationId === command.metadata.commandId)) {
-        return { state, revision: revision as number, events: [], replayed: true };
+        return { state, revision: revision as number, events: [], replayed: true, skipped: [] };
       }
       if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
         throw new OrderVersionMismatch(orderId, options.expectedRevision, revision);
       }
-      const events = orderDecider.decide(command, state);
-      const stateAfter = events.reduce(orderDecider.evolve, state);
+      const decision = decideWithReactions(command, state, this.rules.current());
+      const stateAfter = decision.stateAfter;
       if (!isExisting(stateAfter)) throw new Error('unreachable: an order cannot stop existing');
+      const outbox = [...(options.outbox ?? []), ...decision.outbox];
       try {
         const result = await this.store.commit(
-          { orderId, events: toNewEvents(streamId, command, events), expectedRevision: revision, stateAfter, ...(options.outbox ? { outbox: options.outbox } : {}) },
+          { orderId, events: decision.newEvents, expectedRevision: revision, stateAfter, ...(outbox.length > 0 ? { outbox } : {}) },
           options.tx,
         );
-        return { state: stateAfter, revision: result.revision, events, replayed: false };
+        return { state: stateAfter, revision: result.revision, events: decision.events, replayed: false, skipped: decision.skipped };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersion)) throw error;
         if (options.expectedRevision !== undefined) throw new OrderVersionMismatch(orderId, options.expectedRevision, error.actual);
         // Inside the caller's transaction the failed append left it aborted: a retry here would
-        // only meet 25P02. The conflict goes up; the consumer loop runs the whole transaction
-        // again (a conflict, retried without limit), which loads and decides on the new state.
-        if (options.tx) throw error;
-        if (!retry || attempt >= MAX_ATTEMPTS) {
-          throw new DomainError(CONCURRENT_MODIFICATION, `order ${orderId} changed while ${command.type} was decided; read it again and retry`, {
-            orderId,
-            command: command.type,
-          });
-        }
+        // only meet 25P02. A conflict the command re-decides goes up; the owner of the
+        // transaction (the consumer loop, the request's unit of work) runs it all again, which
+        // loads and decides on the new state.
+        if (options.tx && retry) throw error;
+        if (!retry || attempt >= MAX_ATTEMPTS) throw concurrentModification(orderId, command.type);
         loaded = undefined;
       }
     }

@@ -1,3 +1,5 @@
+import type { SqlClient } from '@flowline/eventstore';
+
 /** A response kept for an idempotency key, replayed byte for byte on a repeat. */
 export interface StoredResponse {
   status: number;
@@ -11,9 +13,12 @@ export interface StoredResponse {
  * - the same key with another request is refused (IDEMPOTENCY_KEY_REUSED, 422);
  * - concurrent calls with one key run `execute` once; the others wait and get its response.
  * Only successful responses are stored: a refused or failed request may be retried with the key.
+ * `execute` gets the transaction that will hold the stored response (PostgreSQL): the command
+ * writes its change there, so the key, the order change and its outbox commit together, on one
+ * pooled connection. Whatever `execute` throws rolls all of it back.
  */
 export interface IdempotencyStore {
-  once(scope: string, key: string, requestHash: string, execute: () => Promise<StoredResponse>): Promise<{ response: StoredResponse; replayed: boolean }>;
+  once(scope: string, key: string, requestHash: string, execute: (tx?: SqlClient) => Promise<StoredResponse>): Promise<{ response: StoredResponse; replayed: boolean }>;
 }
 
 // Hashing and the refusal are shared with the other services (inventory) through @flowline/platform.

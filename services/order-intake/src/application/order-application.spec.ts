@@ -17,6 +17,7 @@ import { routeRecorded } from './order-relay.routes';
 import type { OrderChange } from './order-store.port';
 import { PlaceOrderHandler } from './place-order.handler';
 import { ProcessManagerRunner } from './process-manager.runner';
+import { reactsTo } from '../api/messaging/process-manager.consumer';
 import { ReservationTimeoutJob } from './reservation-timeout.job';
 import { fixedRuleSet } from './rule-set.source';
 
@@ -25,8 +26,8 @@ const NOW = '2025-11-25T08:00:00.000Z';
 
 function setup() {
   const store = new InMemoryOrderStore();
-  const changes = new ChangeOrderHandler(store);
-  return { store, changes, place: new PlaceOrderHandler(store) };
+  const changes = new ChangeOrderHandler(store, rules);
+  return { store, changes, place: new PlaceOrderHandler(store, rules) };
 }
 
 let n = 0;
@@ -176,30 +177,80 @@ describe('relay routes', () => {
   });
 });
 
-describe('ProcessManagerRunner', () => {
-  it('turns OrderPaid into one outbox ReserveStock; the same trigger again adds nothing', async () => {
+describe('in-process reactions: the order\'s own consequences commit with the command', () => {
+  /** Counts the store's commits (each one transaction) and keeps what each appended. */
+  function counting(s: ReturnType<typeof setup>) {
+    const commits: OrderChange[] = [];
+    const commit = s.store.commit.bind(s.store);
+    s.store.commit = async (change: OrderChange) => {
+      commits.push(change);
+      return commit(change);
+    };
+    return commits;
+  }
+  const allocations = [{ lineId: 'L1', sku: 'TEA-LJ-250', warehouseId: 'W', quantity: 2 }];
+
+  it('ConfirmPayment appends OrderPaid and the ReserveStock command in one commit; the same command again adds nothing', async () => {
     const s = setup();
-    const runner = new ProcessManagerRunner(s.store, s.changes, rules, () => NOW);
     const o = await placed(s);
-    await s.changes.execute(pay(o.orderId));
-    const trigger = { eventId: 'evt-paid-1', correlationId: 'c' };
-    await runner.handle({ context: 'orders', type: 'OrderPaid', data: { orderId: o.orderId, amount: 26000, currency: 'CNY', paidAt: NOW } }, trigger);
-    await runner.handle({ context: 'orders', type: 'OrderPaid', data: { orderId: o.orderId, amount: 26000, currency: 'CNY', paidAt: NOW } }, trigger);
+    const commits = counting(s);
+    await s.changes.execute(pay(o.orderId, 'pay-1'));
+    await s.changes.execute(pay(o.orderId, 'pay-1'));
+    expect(commits).toHaveLength(1);
+    expect(commits[0].events.map((e) => e.type)).toEqual(['OrderPaid']);
+    expect(commits[0].outbox?.map((e) => e.type)).toEqual(['ReserveStock']);
     const outbox = await s.store.events.readStream(`process-${o.orderId}`);
     expect(outbox.map((e) => e.type)).toEqual(['ReserveStock']);
-    expect(outbox[0].metadata).toMatchObject({ causationId: 'evt-paid-1', correlationId: 'c' });
+    // Caused by the stored OrderPaid (its event id), as when the process manager read it from Kafka.
+    expect(outbox[0].metadata).toMatchObject({ causationId: commits[0].events[0].eventId });
   });
 
-  it('applies order steps with the trigger as causation, and skips a step the order refuses', async () => {
+  it('StockReserved from inventory: the stage change, the rule audit, OrderReadyToShip and StartFulfillment in one commit', async () => {
     const s = setup();
     const runner = new ProcessManagerRunner(s.store, s.changes, rules, () => NOW);
     const o = await placed(s);
     await s.changes.execute(pay(o.orderId));
-    const reserved = { context: 'inventory' as const, type: 'StockReserved' as const, data: { orderId: o.orderId, reservationId: 'R1', allocations: [{ lineId: 'L1', sku: 'TEA-LJ-250', warehouseId: 'W', quantity: 2 }] } };
+    const commits = counting(s);
+    const reserved = { context: 'inventory' as const, type: 'StockReserved' as const, data: { orderId: o.orderId, reservationId: 'R1', allocations } };
     await runner.handle(reserved, { eventId: 'inv-1', correlationId: 'c' });
-    expect((await s.store.load(o.orderId)).state.status).toBe('stock_reserved');
+    expect(commits).toHaveLength(1);
+    expect(commits[0].events.map((e) => e.type)).toEqual(['OrderStockReserved', 'OrderRuleDecided', 'OrderReadyToShip']);
+    expect(commits[0].outbox?.map((e) => e.type)).toEqual(['StartFulfillment']);
+    // The consequence's command id derives from its trigger event, as before.
+    expect(commits[0].events[1].metadata.causationId).toBe(`${commits[0].events[0].eventId}/0`);
+    expect((await s.store.load(o.orderId)).state.status).toBe('ready_to_ship');
     // A second, different StockReserved for the now-reserved order: the policy sees nothing to do.
     expect((await runner.handle(reserved, { eventId: 'inv-2', correlationId: 'c' })).steps).toEqual([]);
+    expect(commits).toHaveLength(1);
+  });
+
+  it('a cash-on-delivery order is placed with its ReserveStock in the same commit', async () => {
+    const s = setup();
+    const commits = counting(s);
+    const o = await placed(s, { paymentMethod: 'cod' });
+    expect(commits).toHaveLength(1);
+    expect(commits[0].outbox?.map((e) => e.type)).toEqual(['ReserveStock']);
+    expect(o.status).toBe('placed');
+  });
+
+  it('a cancel after payment commits OrderCancelled with its compensation (ReleaseStock)', async () => {
+    const s = setup();
+    const o = await placed(s);
+    await s.changes.execute(pay(o.orderId));
+    const commits = counting(s);
+    await s.changes.execute({ type: 'Cancel', data: { orderId: o.orderId, reason: '顾客取消' }, metadata: commandMetadata({ now: NOW }) });
+    expect(commits).toHaveLength(1);
+    expect(commits[0].events.map((e) => e.type)).toEqual(['OrderCancelled']);
+    expect(commits[0].outbox?.map((e) => e.type)).toEqual(['ReleaseStock']);
+  });
+
+  it('a command the rules refuse writes nothing, consequences included', async () => {
+    const s = setup();
+    const o = await placed(s);
+    const commits = counting(s);
+    await expect(s.changes.execute({ ...pay(o.orderId), data: { orderId: o.orderId, amount: 1, currency: 'CNY' } })).rejects.toMatchObject({ code: expect.any(String) });
+    expect(commits).toHaveLength(0);
+    expect(await s.store.events.readStream(`process-${o.orderId}`)).toEqual([]);
   });
 
   it('re-decides a step that lost a race to a concurrent write instead of dropping it (the order does not stall)', async () => {
@@ -207,8 +258,6 @@ describe('ProcessManagerRunner', () => {
     const runner = new ProcessManagerRunner(s.store, s.changes, rules, () => NOW);
     const o = await placed(s);
     await s.changes.execute(pay(o.orderId));
-    const allocations = [{ lineId: 'L1', sku: 'TEA-LJ-250', warehouseId: 'W', quantity: 2 }];
-    await runner.handle({ context: 'inventory', type: 'StockReserved', data: { orderId: o.orderId, reservationId: 'R1', allocations } }, { eventId: 'inv-1', correlationId: 'c' });
     // While the runner evaluates the rules, customer service puts the order on hold and releases it.
     let raced = false;
     const commit = s.store.commit.bind(s.store);
@@ -220,13 +269,20 @@ describe('ProcessManagerRunner', () => {
       }
       return commit(change);
     };
-    const out = await runner.handle(
-      { context: 'orders', type: 'OrderStockReserved', data: { orderId: o.orderId, reservationId: 'R1', allocations } },
-      { eventId: 'ord-reserved-1', correlationId: 'c' },
-    );
+    const out = await runner.handle({ context: 'inventory', type: 'StockReserved', data: { orderId: o.orderId, reservationId: 'R1', allocations } }, { eventId: 'inv-1', correlationId: 'c' });
     expect(raced).toBe(true);
     expect(out.skipped).toEqual([]);
     expect((await s.store.load(o.orderId)).state.status).toBe('ready_to_ship');
+    // The hold's release at `paid` asked inventory again (resume), as the Kafka round trip did.
+    expect((await s.store.events.readStream(`process-${o.orderId}`)).map((e) => e.type)).toEqual(['ReserveStock', 'ReserveStock', 'StartFulfillment']);
+  });
+
+  it('the process manager consumes only facts from other services, and only the types it reacts to', () => {
+    expect(reactsTo(Topics.orderEvents, 'OrderPaid')).toBe(false);
+    expect(reactsTo(Topics.inventoryEvents, 'StockReserved')).toBe(true);
+    expect(reactsTo(Topics.inventoryEvents, 'StockLevelChanged')).toBe(false);
+    expect(reactsTo(Topics.approvalEvents, 'ApprovalStepApproved')).toBe(false);
+    expect(reactsTo(Topics.fulfillmentEvents, 'ReturnReceived')).toBe(true);
   });
 });
 

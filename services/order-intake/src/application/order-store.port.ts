@@ -57,15 +57,17 @@ export interface ListOrdersFilter {
 /**
  * Where orders live: the event store plus order-intake's own tables (read table, channel-order
  * claims, outbox stream). `commit` is atomic; with `tx` it joins a transaction the caller opened
- * (the process manager's consumer transaction, which also holds the inbox row).
+ * (the process manager's consumer transaction, which also holds the inbox row, or a request's,
+ * which also holds its Idempotency-Key row).
  */
 export interface OrderStore {
-  load(orderId: string): Promise<LoadedOrder>;
+  /** With `tx`: read on that transaction's connection (a command decides and appends on one connection). */
+  load(orderId: string, tx?: SqlClient): Promise<LoadedOrder>;
   /** Throws WrongExpectedVersion, or ChannelOrderTaken when the claim exists (nothing is written). */
   commit(change: OrderChange, tx?: SqlClient): Promise<{ revision: number }>;
   /** Appends outgoing commands only (no order change). */
   appendOutbox(orderId: string, events: NewEvent[], tx?: SqlClient): Promise<void>;
-  findByChannelOrder(channel: Channel, channelOrderId: string): Promise<string | null>;
+  findByChannelOrder(channel: Channel, channelOrderId: string, tx?: SqlClient): Promise<string | null>;
   list(filter: ListOrdersFilter): Promise<OrderSummary[]>;
   /** Paid orders not reserved, not flagged, waiting since before `before` (ISO). */
   awaitingStockSince(before: string, limit: number): Promise<OrderSummary[]>;

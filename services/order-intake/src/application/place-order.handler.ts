@@ -1,11 +1,11 @@
-import { WrongExpectedVersion } from '@flowline/eventstore';
+import { WrongExpectedVersion, type SqlClient } from '@flowline/eventstore';
 import type { OrderCommandOf } from '../domain/order.commands';
 import { orderDecider } from '../domain/order.decider';
 import { OrderErrors } from '../domain/order.errors';
-import { orderStreamId } from '../domain/order.events';
 import { isExisting, type ExistingOrder } from '../domain/order.state';
-import { toNewEvents } from './change-order.handler';
+import { decideWithReactions } from './order-reactions';
 import { ChannelOrderTaken, type OrderStore } from './order-store.port';
+import type { RuleSetSource } from './rule-set.source';
 
 export interface PlaceOrderResult {
   state: ExistingOrder;
@@ -15,34 +15,49 @@ export interface PlaceOrderResult {
 }
 
 /**
- * PlaceOrder: decide on the empty state, then append OrderPlaced to a new stream and claim the
- * (channel, channel order id) in the same transaction (unique index). Of several concurrent
- * submissions of one channel order exactly one commits; the others roll back entirely and get
- * the winner's order (docs/adr/0004-order-flow.md).
+ * PlaceOrder: decide on the empty state (with the order's own reactions: a rule hold, a COD
+ * order's ReserveStock), then append OrderPlaced to a new stream and claim the (channel, channel
+ * order id) in the same transaction (unique index). Of several concurrent submissions of one
+ * channel order exactly one commits; the others roll back entirely and get the winner's order
+ * (docs/adr/0004-order-flow.md).
  */
 export class PlaceOrderHandler {
-  constructor(private readonly store: OrderStore) {}
+  constructor(
+    private readonly store: OrderStore,
+    private readonly rules: RuleSetSource,
+  ) {}
 
-  async execute(command: OrderCommandOf<'PlaceOrder'>): Promise<PlaceOrderResult> {
+  /**
+   * With `tx` (the request's transaction, which holds its Idempotency-Key row) the order is
+   * written there; a lost claim race then throws ChannelOrderTaken for the owner to roll back and
+   * run the request again (which finds the winner's order up front).
+   */
+  async execute(command: OrderCommandOf<'PlaceOrder'>, tx?: SqlClient): Promise<PlaceOrderResult> {
     const { channel, channelOrderId } = command.data.order;
-    const known = await this.store.findByChannelOrder(channel, channelOrderId);
-    if (known) return this.existing(known);
+    const known = await this.store.findByChannelOrder(channel, channelOrderId, tx);
+    if (known) return this.existing(known, tx);
 
     // Validation and totals happen here, so an invalid order is refused even if a duplicate exists later.
-    const events = orderDecider.decide(command, orderDecider.initialState());
-    const stateAfter = events.reduce(orderDecider.evolve, orderDecider.initialState());
+    const decision = decideWithReactions(command, orderDecider.initialState(), this.rules.current());
+    const stateAfter = decision.stateAfter;
     if (!isExisting(stateAfter)) throw new Error('unreachable: PlaceOrder creates the order');
     const orderId = command.data.orderId;
     try {
-      const { revision } = await this.store.commit({
-        orderId,
-        events: toNewEvents(orderStreamId(orderId), command, events),
-        expectedRevision: 'no_stream',
-        stateAfter,
-        claim: { channel, channelOrderId },
-      });
+      const { revision } = await this.store.commit(
+        {
+          orderId,
+          events: decision.newEvents,
+          expectedRevision: 'no_stream',
+          stateAfter,
+          claim: { channel, channelOrderId },
+          ...(decision.outbox.length > 0 ? { outbox: decision.outbox } : {}),
+        },
+        tx,
+      );
       return { state: stateAfter, revision, created: true };
     } catch (error) {
+      // Inside the caller's transaction the losing append must be rolled back by its owner.
+      if (tx) throw error;
       if (error instanceof ChannelOrderTaken) {
         const winner = await this.store.findByChannelOrder(channel, channelOrderId);
         if (winner) return this.existing(winner);
@@ -53,8 +68,8 @@ export class PlaceOrderHandler {
     }
   }
 
-  private async existing(orderId: string): Promise<PlaceOrderResult> {
-    const { state, revision } = await this.store.load(orderId);
+  private async existing(orderId: string, tx?: SqlClient): Promise<PlaceOrderResult> {
+    const { state, revision } = await this.store.load(orderId, tx);
     if (!isExisting(state) || revision === 'no_stream') throw OrderErrors.notFound(orderId);
     return { state, revision, created: false };
   }

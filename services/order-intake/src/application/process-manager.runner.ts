@@ -24,9 +24,11 @@ export interface RunOutcome {
 }
 
 /**
- * The process manager's runner: load the order, ask the pure policy for the next steps, apply
- * the order steps to the order stream and put the `send` steps in the outbox (stream
- * `process-<orderId>`, published by the relay). With `tx` everything joins the consumer's
+ * The process manager's runner for facts from other services (inventory, approval, fulfillment:
+ * the order's own events are reacted to in-process, in the transaction of the command that
+ * produced them, see order-reactions.ts): load the order, ask the pure policy for the next steps,
+ * apply the order steps to the order stream (with their own consequences) and put the `send`
+ * steps in the outbox (stream `process-<orderId>`, published by the relay). With `tx` everything joins the consumer's
  * transaction, which also holds the inbox row: a redelivered message changes nothing.
  * Ids derive from the trigger's event id, so even a repeat outside the inbox is a no-op.
  */
@@ -42,7 +44,7 @@ export class ProcessManagerRunner {
   async handle(event: ProcessEvent, trigger: Trigger, tx?: SqlClient): Promise<RunOutcome> {
     const orderId = (event.data as { orderId?: unknown }).orderId;
     if (typeof orderId !== 'string' || orderId === '') return { steps: [], skipped: [] };
-    let loaded: LoadedOrder | undefined = await this.store.load(orderId);
+    let loaded: LoadedOrder | undefined = await this.store.load(orderId, tx);
     const now = this.clock();
     const steps = orderProcessPolicy(event, { order: loaded.state, rules: this.rules.current(), now });
 
@@ -75,12 +77,13 @@ export class ProcessManagerRunner {
         // retryOnConflict: a step that lost a race to another write (a person's hold and release,
         // a fact arriving at the same moment) is decided again on the order as it now is, never
         // dropped; a step that no longer applies is then refused by the decider and skipped below.
-        await this.changes.execute(command, {
+        const result = await this.changes.execute(command, {
           retryOnConflict: true,
           ...(loaded ? { loaded } : {}),
           ...(tx ? { tx } : {}),
           ...(outboxPending ? { outbox } : {}),
         });
+        for (const s of result.skipped) this.logger.warn('process step refused by the order; skipped', { orderId, command: s.command, code: s.code, trigger: s.trigger });
         outboxPending = false;
         loaded = undefined; // the next order step (if any) reloads
       } catch (error) {

@@ -21,8 +21,8 @@ export class ReleaseOrderHandler {
     private readonly rules: RuleSetSource,
   ) {}
 
-  async execute(orderId: string, metadata: CommandMetadata, options: Pick<ChangeOptions, 'expectedRevision'> = {}): Promise<ChangeResult> {
-    const loaded = await this.store.load(orderId);
+  async execute(orderId: string, metadata: CommandMetadata, options: Pick<ChangeOptions, 'expectedRevision' | 'tx'> = {}): Promise<ChangeResult> {
+    const loaded = await this.store.load(orderId, options.tx);
     if (!isExisting(loaded.state)) throw OrderErrors.notFound(orderId);
     const outcome = auditOrder(this.rules.current(), loaded.state);
     if (outcome.kind !== 'release') {

@@ -24,7 +24,7 @@ import { routeRecorded } from '../application/order-relay.routes';
 import type { ProcessManagerRunner } from '../application/process-manager.runner';
 import type { PresaleDeadlineJob } from '../application/presale-deadline.job';
 import type { ReservationTimeoutJob } from '../application/reservation-timeout.job';
-import { PROCESS_MANAGER_TOPICS, processManagerHandler, toProcessEvent } from '../api/messaging/process-manager.consumer';
+import { PROCESS_MANAGER_TOPICS, processManagerHandler, reactsTo } from '../api/messaging/process-manager.consumer';
 
 export const PROCESS_MANAGER_GROUP = 'order-intake.process-manager';
 export const RELAY_NAME = 'order-intake';
@@ -190,10 +190,10 @@ export class OrderMessaging {
         // two partitions touching one order (orders and inventory events) serialise on the stream.
         partitionsConsumedConcurrently: o.processManagerConcurrency,
         // Group commit: up to 32 messages of a partition (distinct orders) per transaction, one
-        // WAL flush instead of 32; events the process does not react to (stock levels, ATP) are
-        // acknowledged without a transaction at all.
+        // WAL flush instead of 32; events the process does not react to (stock levels, ATP,
+        // approval steps) are acknowledged by type without a transaction, inbox row or load.
         batch: { maxMessages: 32 },
-        accept: (envelope, topic) => toProcessEvent(topic, envelope) !== null,
+        accept: (envelope, topic) => reactsTo(topic, envelope.type),
         handler: processManagerHandler(o.runner),
         // The group is joined in the background (a rejoin after a crash waits for the old
         // member's session to expire); the API serves meanwhile.

@@ -1,12 +1,14 @@
+import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { idempotencyKeyReused, type IdempotencyStore, type StoredResponse } from '../application/idempotency';
-import { guardPool } from '@flowline/eventstore';
+import { guardPool, type SqlClient } from '@flowline/eventstore';
 
 /**
  * Idempotency keys in PostgreSQL. A transaction takes an advisory lock on (scope, key), so
- * concurrent requests with one key queue; the first runs the request and stores its response in
- * the same transaction, the others then find it. Give it its own small pool: a request holds
- * one connection here while the command itself uses the store's pool.
+ * concurrent requests with one key queue; the first runs the request inside the same transaction
+ * (`execute(client)`: the order change and its outbox are written there) and stores its response
+ * before the one COMMIT, the others then find it. One pooled connection per request: the store
+ * shares the order store's pool.
  */
 export class PgIdempotencyStore implements IdempotencyStore {
   constructor(private readonly pool: Pool) {
@@ -14,12 +16,13 @@ export class PgIdempotencyStore implements IdempotencyStore {
     guardPool(pool);
   }
 
-  async once(scope: string, key: string, requestHash: string, execute: () => Promise<StoredResponse>): Promise<{ response: StoredResponse; replayed: boolean }> {
+  async once(scope: string, key: string, requestHash: string, execute: (tx?: SqlClient) => Promise<StoredResponse>): Promise<{ response: StoredResponse; replayed: boolean }> {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`flowline.idempotency:${scope}:${key}`]);
+      // One round trip for both: the lock id is a number computed here, so the two statements go
+      // as one simple query (no parameters to bind).
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${lockId(scope, key)})`);
       const found = await client.query<{ request_hash: string; status: number; body: unknown; headers: Record<string, string> | null }>(
         'SELECT request_hash, status, body, headers FROM idempotency_keys WHERE scope = $1 AND key = $2',
         [scope, key],
@@ -30,7 +33,7 @@ export class PgIdempotencyStore implements IdempotencyStore {
         if (row.request_hash !== requestHash) throw idempotencyKeyReused(key);
         return { response: { status: row.status, body: row.body, ...(row.headers ? { headers: row.headers } : {}) }, replayed: true };
       }
-      const response = await execute();
+      const response = await execute(client);
       await client.query('INSERT INTO idempotency_keys (scope, key, request_hash, status, body, headers) VALUES ($1, $2, $3, $4, $5, $6)', [
         scope,
         key,
@@ -48,4 +51,9 @@ export class PgIdempotencyStore implements IdempotencyStore {
       client.release(broken);
     }
   }
+}
+
+/** The advisory lock of one (scope, key): a signed 64-bit integer from its SHA-256 (same on every replica). */
+export function lockId(scope: string, key: string): string {
+  return createHash('sha256').update(`flowline.idempotency:${scope}:${key}`).digest().readBigInt64BE(0).toString();
 }

@@ -61,8 +61,8 @@ export class PgOrderStore implements OrderStore {
     private readonly eventStore: PostgresEventStore,
   ) {}
 
-  async load(orderId: string): Promise<LoadedOrder> {
-    const events = await this.eventStore.readStream(orderStreamId(orderId));
+  async load(orderId: string, tx?: SqlClient): Promise<LoadedOrder> {
+    const events = tx ? await this.eventStore.readStreamWithin(tx, orderStreamId(orderId)) : await this.eventStore.readStream(orderStreamId(orderId));
     const state = fold(orderDecider, events.map((e) => ({ type: e.type, data: e.data }) as OrderEvent));
     return { state, revision: events.length === 0 ? 'no_stream' : events[events.length - 1].streamPosition, events };
   }
@@ -81,8 +81,8 @@ export class PgOrderStore implements OrderStore {
     await this.eventStore.appendToStream(processStreamId(orderId), events, { expectedRevision: 'any' });
   }
 
-  async findByChannelOrder(channel: string, channelOrderId: string): Promise<string | null> {
-    const r = await this.pool.query<{ order_id: string }>('SELECT order_id FROM order_channel_claims WHERE channel = $1 AND channel_order_id = $2', [channel, channelOrderId]);
+  async findByChannelOrder(channel: string, channelOrderId: string, tx?: SqlClient): Promise<string | null> {
+    const r = await (tx ?? this.pool).query<{ order_id: string }>('SELECT order_id FROM order_channel_claims WHERE channel = $1 AND channel_order_id = $2', [channel, channelOrderId]);
     return r.rows[0]?.order_id ?? null;
   }
 

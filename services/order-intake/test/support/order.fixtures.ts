@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { OrderStage } from '@flowline/contracts';
 import { anOrderSubmission, commandMetadata, FIXED_NOW } from '@flowline/testing';
 import type { OrderCommand, OrderCommandOf, OrderCommandType, RuleDecisionRecord } from '../../src/domain/order.commands';
 import type { OrderEvent } from '../../src/domain/order.events';
 import { computeTotals, type CanonicalOrder } from '../../src/domain/order.model';
 import type { StageOrNone } from '../../src/domain/order-transitions';
+import { fixedRuleSet, type RuleSetSource } from '../../src/application/rule-set.source';
+import { parseRuleSet } from '../../src/domain/rules/rule-set.parser';
 
 /**
  * Test fixtures for the order decider and policies (imported by *.spec.ts only): the events that
@@ -163,3 +167,6 @@ function anyValidCommand(type: OrderCommandType, stage: StageOrNone): OrderComma
       return { type, data: { orderId, reason: 'complaint handled' }, metadata: meta() };
   }
 }
+
+/** The shipped flow rules (rules/default.rules.yaml), fixed: what the handlers react with in tests. */
+export const defaultRules: RuleSetSource = fixedRuleSet(parseRuleSet(readFileSync(resolve(__dirname, '../../rules/default.rules.yaml'), 'utf8')));

@@ -8,6 +8,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { countDbQueries } from './db-queries';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { BatchSpanProcessor, ConsoleSpanExporter, NoopSpanProcessor, ParentBasedSampler, type Sampler, SimpleSpanProcessor, type SpanProcessor, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 
@@ -135,6 +136,8 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   http.setTracerProvider(provider);
   http.enable();
   ensureHttpPatched();
+  // Round trips per service (flowline_db_queries_total): what the bench reports per order.
+  countDbQueries();
 
   let stopped: Promise<void> | undefined;
   const handle: TelemetryHandle = {

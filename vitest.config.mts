@@ -10,6 +10,7 @@ export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
   resolve: {
     alias: {
+      '@flowline/auth': lib('auth'),
       '@flowline/clients': lib('clients'),
       '@flowline/contracts': lib('contracts'),
       '@flowline/domain': lib('domain'),
@@ -36,6 +37,9 @@ export default defineConfig({
           name: 'integration',
           include: ['{libs,services}/**/*.int-spec.ts', '{libs,services}/**/*.e2e-spec.ts'],
           globalSetup: [resolve(root, 'libs/testing/src/global-setup.ts')],
+          // Requests to local services carry the demo admin's token from the real issuer unless a
+          // test sets Authorization itself (libs/testing/src/auth-setup.ts).
+          setupFiles: [resolve(root, 'libs/testing/src/auth-setup.ts')],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Two cores: at most two integration files at once, each with its own database and topics.

@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { BadRequestException, Body, Controller, Get, HttpCode, Injectable, NotFoundException, Param, Post, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { createKafka, EventPublisher, readDeadLetters, redriveDeadLetters, registerDeadLetterSource, selectDeadLetters, TopicNames } from '@flowline/messaging';
@@ -76,6 +77,8 @@ export class DeadLetterAdmin implements OnModuleInit, OnApplicationShutdown {
 
 /** Dead letters of a topic: list them, redrive them to the topic they failed on (same as `npm run dlq`). */
 @ApiTags('operations')
+// Dead-letter inspection and redrive are admin work (issue #16).
+@Requires('admin', 'Admin')
 @Controller('admin/dlq')
 export class DeadLetterController {
   constructor(private readonly dlq: DeadLetterAdmin) {}

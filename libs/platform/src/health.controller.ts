@@ -1,3 +1,4 @@
+import { Public } from '@flowline/auth';
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthIndicatorFunction } from '@nestjs/terminus';
@@ -12,6 +13,7 @@ import type { DataSource } from 'typeorm';
  * down so traffic goes elsewhere.
  */
 @ApiTags('operations')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

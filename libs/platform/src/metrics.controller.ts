@@ -1,3 +1,4 @@
+import { Public } from '@flowline/auth';
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { metricsText } from '@flowline/observability';
@@ -5,6 +6,7 @@ import type { FastifyReply } from 'fastify';
 
 /** Prometheus scrape endpoint: prom-client's default registry as text. */
 @ApiExcludeController()
+@Public()
 @Controller('metrics')
 export class MetricsController {
   @Get()

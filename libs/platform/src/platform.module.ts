@@ -1,5 +1,7 @@
 import { type BeforeApplicationShutdown, type DynamicModule, Injectable, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuthGuard, authConfigFromEnv, TokenVerifier } from '@flowline/auth';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { createLogger, currentTelemetry, KafkaHealthIndicator, KafkaProbe, loggerModule, PostgresHealthIndicator } from '@flowline/observability';
 import type { Logger as PinoLogger } from 'pino';
@@ -65,6 +67,9 @@ export class PlatformModule {
       GrpcHealth,
       ShutdownLog,
       DeadLetterAdmin,
+      // Every request needs a verified bearer token (issue #16, libs/auth): REST and gRPC alike.
+      { provide: TokenVerifier, useFactory: () => new TokenVerifier(authConfigFromEnv()) },
+      { provide: APP_GUARD, useClass: AuthGuard },
     ];
     if (config.kafka) {
       const { brokers, clientId } = config.kafka;
@@ -78,7 +83,7 @@ export class PlatformModule {
       imports,
       controllers: [HealthController, MetricsController, DeadLetterController],
       providers,
-      exports: config.kafka ? [PlatformConfig, ROOT_LOGGER, GrpcHealth, KafkaProbe] : [PlatformConfig, ROOT_LOGGER, GrpcHealth],
+      exports: config.kafka ? [PlatformConfig, ROOT_LOGGER, GrpcHealth, TokenVerifier, KafkaProbe] : [PlatformConfig, ROOT_LOGGER, GrpcHealth, TokenVerifier],
     };
   }
 }

@@ -1,19 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { resolve } from 'node:path';
+import { startIssuer } from './auth';
 import { ensureInfrastructure, kafkaBrokers, REPO_ROOT, runTopicPrefix, TEST_RUN_ENV } from './infra';
 
 /**
- * Vitest global setup for integration and e2e tests: real Kafka and PostgreSQL, started once.
+ * Vitest global setup for integration and e2e tests: real Kafka and PostgreSQL, started once, and
+ * the local OIDC issuer every service verifies tokens against.
  * Gives the run an id (inherited by the workers through the environment) that starts every topic
  * prefix made by `testTopicPrefix()`, and deletes the topics with that prefix when the run ends:
  * only this run's, since other runs may be using the same broker at the same time.
  */
-export default function setup(): () => Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
   ensureInfrastructure();
   const run = process.env[TEST_RUN_ENV] ?? randomBytes(3).toString('hex');
   process.env[TEST_RUN_ENV] = run;
-  return () => deleteRunTopics(run);
+  // The run's own OIDC issuer (scripts/oidc/issuer.mjs) on a free port: tests and the services they
+  // start get OIDC_ISSUER and the service clients' secrets through the environment (issue #16).
+  const issuer = await startIssuer();
+  Object.assign(process.env, issuer.env);
+  return async () => {
+    await issuer.stop();
+    await deleteRunTopics(run);
+  };
 }
 
 /**

@@ -3,3 +3,4 @@ export * from './decider-spec';
 export * from './builders/orders.builders';
 export * from './builders/inventory.builders';
 export * from './projection-spec';
+export * from './auth';

@@ -6,6 +6,7 @@ import {
   type ClientDuplexStream,
   credentials,
   type GrpcObject,
+  Metadata,
   loadPackageDefinition,
   type ServiceClientConstructor,
   type ServiceError,
@@ -25,7 +26,6 @@ const REFLECTION_PROTO = resolve(
 
 /** A grpc-js client whose methods come from a proto loaded at run time. */
 export type DynamicGrpcClient = Client & { [method: string]: unknown };
-type UnaryMethod = (request: unknown, options: CallOptions, callback: (error: ServiceError | null, response: unknown) => void) => void;
 type BidiMethod = (options: CallOptions) => ClientDuplexStream<unknown, unknown>;
 
 function lookup(root: GrpcObject, path: string): ServiceClientConstructor {
@@ -43,13 +43,38 @@ export function grpcClient(address: string, protoPath: string, service: string):
   return new Ctor(address, credentials.createInsecure()) as DynamicGrpcClient;
 }
 
+/**
+ * Tests only: the integration tier's setup (libs/testing/src/auth-setup.ts) registers the default
+ * bearer token (the demo admin's, from the real issuer) under this symbol; the helpers below put it
+ * on calls whose metadata has no `authorization`. An explicit empty value sends none (401 tests).
+ * Outside the tests nothing is registered and nothing is added.
+ */
+const DEFAULT_AUTH = Symbol.for('flowline.test.defaultAuthorization');
+
+export async function withTestAuthorization(metadata: Metadata): Promise<Metadata> {
+  const [current] = metadata.get('authorization');
+  if (current !== undefined) {
+    if (!current) metadata.remove('authorization');
+    return metadata;
+  }
+  const provider = (globalThis as { [DEFAULT_AUTH]?: () => Promise<string | undefined> })[DEFAULT_AUTH];
+  const value = provider ? await provider() : undefined;
+  if (value) metadata.set('authorization', value);
+  return metadata;
+}
+
 /** Calls a unary method and resolves with its response (rejects with the gRPC error). */
-export function unary<Res = unknown>(client: DynamicGrpcClient, method: string, request: unknown, deadlineMs = 5_000): Promise<Res> {
+export async function unary<Res = unknown>(client: DynamicGrpcClient, method: string, request: unknown, deadlineMs = 5_000, metadata = new Metadata()): Promise<Res> {
   const call = client[method];
-  if (typeof call !== 'function') return Promise.reject(new Error(`no method ${method} on this client`));
+  if (typeof call !== 'function') throw new Error(`no method ${method} on this client`);
+  await withTestAuthorization(metadata);
   return new Promise((resolvePromise, reject) => {
-    (call as UnaryMethod).call(client, request, { deadline: Date.now() + deadlineMs }, (error, response) =>
-      error ? reject(error) : resolvePromise(response as Res),
+    (call as (request: unknown, metadata: Metadata, options: CallOptions, callback: (error: ServiceError | null, response: unknown) => void) => void).call(
+      client,
+      request,
+      metadata,
+      { deadline: Date.now() + deadlineMs },
+      (error, response) => (error ? reject(error) : resolvePromise(response as Res)),
     );
   });
 }

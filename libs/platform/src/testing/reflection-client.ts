@@ -1,3 +1,4 @@
+import { withTestAuthorization } from './grpc-probe';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { create, createFileRegistry, fromBinary, fromJson, toBinary, toJson, type DescMethod, type DescService, type FileRegistry, type JsonValue } from '@bufbuild/protobuf';
@@ -119,9 +120,10 @@ export class StrictReflectionClient {
   }
 
   /** A unary call built from the reflected descriptors only. */
-  call(method: DescMethod, request: JsonValue, metadata = new Metadata(), deadlineMs = 15_000): Promise<ReflectedCallResult> {
+  async call(method: DescMethod, request: JsonValue, metadata = new Metadata(), deadlineMs = 15_000): Promise<ReflectedCallResult> {
     const registry = this.registry();
     const message = fromJson(method.input, request, { registry });
+    await withTestAuthorization(metadata);
     return new Promise((resolvePromise) => {
       this.raw.makeUnaryRequest(
         `/${method.parent.typeName}/${method.name}`,
@@ -136,16 +138,17 @@ export class StrictReflectionClient {
   }
 
   /** A server-streaming call: resolves with the first message (then cancels) or the error. */
-  firstOfStream(method: DescMethod, request: JsonValue, deadlineMs = 15_000): Promise<ReflectedCallResult> {
+  async firstOfStream(method: DescMethod, request: JsonValue, deadlineMs = 15_000): Promise<ReflectedCallResult> {
     const registry = this.registry();
     const message = fromJson(method.input, request, { registry });
+    const metadata = await withTestAuthorization(new Metadata());
     return new Promise((resolvePromise) => {
       const call = this.raw.makeServerStreamRequest(
         `/${method.parent.typeName}/${method.name}`,
         (m: typeof message) => Buffer.from(toBinary(method.input, m)),
         (b: Buffer) => fromBinary(method.output, b),
         message,
-        new Metadata(),
+        metadata,
         { deadline: Date.now() + deadlineMs },
       );
       let done = false;

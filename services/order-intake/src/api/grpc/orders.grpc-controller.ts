@@ -1,5 +1,8 @@
-import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { Controller, ForbiddenException, Inject, UseFilters } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import type { Metadata } from '@grpc/grpc-js';
+import { actorFromPrincipal, allShops, canReadField, inScope, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
+import { DomainError } from '@flowline/domain';
 import { ACTOR_KINDS, CHANNELS, maskName, ORDER_STAGES, ordersV1, type Actor, type Channel, type OrderStage } from '@flowline/contracts';
 import { enumValue, enumValues, flattenValidationErrors, pageSize, RequestValidationError, requireId } from '@flowline/platform';
 import { plainToInstance } from 'class-transformer';
@@ -33,28 +36,32 @@ async function validated<T extends object>(cls: new () => T, plain: object): Pro
   return instance;
 }
 
-export function context(meta: CommandMeta | undefined, requireKey: boolean, expectedVersion?: number): RequestContext {
+/**
+ * The request context of a gRPC command. The actor is the verified token's subject (issue #16);
+ * `meta.actor` is still checked for shape (an unknown kind is INVALID_ARGUMENT) but never believed.
+ */
+export function context(meta: CommandMeta | undefined, principal: Principal, requireKey: boolean, expectedVersion?: number): RequestContext {
   const key = blankToUndefined(meta?.requestId);
   if (requireKey && !key) throw headerError('meta.request_id', 'required', 'meta.request_id is required (the idempotency key of the submission)');
   const kind = meta?.actor?.kind || 'user';
-  // An unknown kind would be accepted, stored and published, then fail downstream (tracking's timeline
-  // throws on it and dead-letters the order's event; the contracts' envelope check refuses it): 400 here instead.
   if (meta?.actor?.id && !ACTOR_KINDS.includes(kind as Actor['kind'])) {
     throw headerError('meta.actor.kind', 'isIn', `meta.actor.kind must be one of ${ACTOR_KINDS.join(', ')}`);
   }
+  const verified = actorFromPrincipal(principal);
   // The actor rides on every published envelope (the relay copies it): a buyer's name leaves masked.
-  const name = kind === 'customer' ? maskName(meta?.actor?.name) || undefined : meta?.actor?.name;
-  const actor: Actor | undefined = meta?.actor?.id
-    ? { kind: kind as Actor['kind'], id: meta.actor.id, ...(meta.actor.role ? { role: meta.actor.role } : {}), ...(name ? { name } : {}) }
-    : undefined;
+  const name = verified.kind === 'customer' ? maskName(verified.name) || undefined : verified.name;
+  const { name: _name, ...rest } = verified;
+  const actor: Actor = { ...rest, ...(name ? { name } : {}) };
   return {
     transport: 'grpc',
     ...(key ? { idempotencyKey: key } : {}),
     ...(expectedVersion !== undefined ? { ifMatch: expectedVersion } : {}),
     ...(meta && blankToUndefined(meta.correlationId) ? { correlationId: meta.correlationId } : {}),
-    ...(actor ? { actor } : {}),
+    actor,
   };
 }
+
+const notFound = (orderId: string) => new DomainError('ORDER_NOT_FOUND', `order ${orderId} not found`, { orderId }, 'not_found');
 
 const STAGE_TO_PROTO = Object.fromEntries(ORDER_STAGES.map((s) => [s, `ORDER_STAGE_${s.toUpperCase()}`])) as Record<OrderStage, ordersV1.OrderStage>;
 const PROTO_TO_STAGE = Object.fromEntries(ORDER_STAGES.map((s) => [`ORDER_STAGE_${s.toUpperCase()}`, s])) as Record<string, OrderStage>;
@@ -143,9 +150,18 @@ const orderOf = (r: ApiResult) => ({ order: toProtoOrder(r.order) });
 export class OrdersGrpcController {
   constructor(@Inject(OrderApi) private readonly api: OrderApi) {}
 
+  /** Out of the caller's shops (or not the customer's order): NOT_FOUND, like an unknown id. */
+  private async checkScope(orderId: string, principal: Principal): Promise<string> {
+    if (allShops(principal) && !principal.roles.includes('customer')) return orderId;
+    if (!inScope(principal, await this.api.get(orderId))) throw notFound(orderId);
+    return orderId;
+  }
+
   @GrpcMethod('OrderService', 'PlaceOrder')
-  async placeOrder(req: ordersV1.PlaceOrderRequest): Promise<ordersV1.PlaceOrderResponse> {
-    const ctx = context(req.meta, true);
+  @Requires('create', 'Order')
+  async placeOrder(req: ordersV1.PlaceOrderRequest, metadata: Metadata): Promise<ordersV1.PlaceOrderResponse> {
+    const principal = requirePrincipal(metadata);
+    const ctx = context(req.meta, principal, true);
     const grandTotal = optionalNumber(req, 'grandTotal');
     const c = req.customer;
     const a = req.shippingAddress;
@@ -203,17 +219,27 @@ export class OrdersGrpcController {
       ...(req.presale ? { presale: { depositAmount: Number(req.presale.depositAmount), balanceDueBy: req.presale.balanceDueBy, shipNotBefore: req.presale.shipNotBefore } } : {}),
     };
     const dto = await validated(PlaceOrderDto, JSON.parse(JSON.stringify(plain)) as object);
+    if (!inScope(principal, { shopId: dto.shopId, orderId: null })) throw new ForbiddenException({ code: 'FORBIDDEN', message: `shop ${dto.shopId} is outside this token's shops` });
     const result = await this.api.placeOrder(toSubmission(dto, new Date().toISOString()), dto.grandTotal, ctx, dto);
     return { order: toProtoOrder(result.order), replayed: result.replayed, created: result.status === 201 };
   }
 
   @GrpcMethod('OrderService', 'GetOrder')
-  async getOrder(req: ordersV1.GetOrderRequest): Promise<ordersV1.GetOrderResponse> {
-    return { order: toProtoOrder(await this.api.get(requireId('orderId', req.orderId))) };
+  @Requires('read', 'Order')
+  async getOrder(req: ordersV1.GetOrderRequest, metadata: Metadata): Promise<ordersV1.GetOrderResponse> {
+    const principal = requirePrincipal(metadata);
+    const orderId = requireId('orderId', req.orderId);
+    const order = await this.api.get(orderId);
+    if (!inScope(principal, order)) throw notFound(orderId);
+    // Field-level rule: a token that may not read money fields gets them zeroed.
+    const proto = toProtoOrder(order);
+    return { order: canReadField(principal, 'Order', 'payments') ? proto : { ...proto, amountPaid: 0 } };
   }
 
   @GrpcMethod('OrderService', 'ListOrders')
-  async listOrders(req: ordersV1.ListOrdersRequest): Promise<ordersV1.ListOrdersResponse> {
+  @Requires('read', 'Order')
+  async listOrders(req: ordersV1.ListOrdersRequest, metadata: Metadata): Promise<ordersV1.ListOrdersResponse> {
+    const principal = requirePrincipal(metadata);
     // An unknown stage or flag, or a page size out of range, is refused naming the field: a filter
     // the server cannot apply must not silently widen the result.
     const stages = enumValues('stages', req.stages, PROTO_TO_STAGE);
@@ -221,63 +247,74 @@ export class OrdersGrpcController {
     const limit = pageSize('page.pageSize', req.page?.pageSize, { max: MAX_PAGE_SIZE });
     const channel = blankToUndefined(req.channel);
     if (channel !== undefined) enumValue('channel', channel, CHANNEL_NAMES);
+    const shops = principal.roles.length === 1 && principal.roles[0] === 'customer' ? [] : shopFilter(principal, blankToUndefined(req.shopId));
+    if (shops && shops.length === 0) return { orders: [], page: { nextPageToken: '', totalSize: 0 } };
     const page = await this.api.list({
       ...(channel ? { channel: channel as Channel } : {}),
       ...(stages.length ? { stages } : {}),
-      ...(blankToUndefined(req.shopId) ? { shopId: req.shopId } : {}),
+      ...(shops?.length === 1 ? { shopId: shops[0] } : blankToUndefined(req.shopId) ? { shopId: req.shopId } : {}),
       ...(flag ? { flag } : {}),
       ...(req.page && blankToUndefined(req.page.pageToken) ? { cursor: req.page.pageToken } : {}),
       ...(limit ? { limit } : {}),
     });
     // One query on the read table, like REST: no stream is read per listed order.
-    return { orders: page.orders.map(toProtoOrderSummary), page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
+    const orders = shops && shops.length > 1 ? page.orders.filter((o) => inScope(principal, o)) : page.orders;
+    return { orders: orders.map(toProtoOrderSummary), page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
   }
 
   @GrpcMethod('OrderService', 'ConfirmPayment')
-  async confirmPayment(req: ordersV1.ConfirmPaymentRequest): Promise<ordersV1.ConfirmPaymentResponse> {
+  @Requires('update', 'Order')
+  async confirmPayment(req: ordersV1.ConfirmPaymentRequest, metadata: Metadata): Promise<ordersV1.ConfirmPaymentResponse> {
     const dto = await validated(ConfirmPaymentDto, { amount: req.amount?.amount ?? 0, currency: blankToUndefined(req.amount?.currency), paymentRef: blankToUndefined(req.paymentRef) });
     const data = { amount: dto.amount, currency: dto.currency ?? 'CNY', ...(dto.paymentRef ? { paymentRef: dto.paymentRef } : {}) };
-    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'ConfirmPayment', data, context(req.meta, false), dto));
+    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'ConfirmPayment', data, context(req.meta, requirePrincipal(metadata), false), dto));
   }
 
   @GrpcMethod('OrderService', 'CancelOrder')
-  async cancelOrder(req: ordersV1.CancelOrderRequest): Promise<ordersV1.CancelOrderResponse> {
+  @Requires('cancel', 'Order')
+  async cancelOrder(req: ordersV1.CancelOrderRequest, metadata: Metadata): Promise<ordersV1.CancelOrderResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
-    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'Cancel', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'Cancel', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'RequestRefund')
-  async requestRefund(req: ordersV1.RequestRefundRequest): Promise<ordersV1.RequestRefundResponse> {
+  @Requires('refund', 'Order')
+  async requestRefund(req: ordersV1.RequestRefundRequest, metadata: Metadata): Promise<ordersV1.RequestRefundResponse> {
     const dto = await validated(RequestRefundDto, { amount: req.amount?.amount ?? 0, reason: req.reason });
-    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'RequestRefund', { amount: dto.amount, reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'RequestRefund', { amount: dto.amount, reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'PlaceHold')
-  async placeHold(req: ordersV1.PlaceHoldRequest): Promise<ordersV1.PlaceHoldResponse> {
+  @Requires('update', 'Order')
+  async placeHold(req: ordersV1.PlaceHoldRequest, metadata: Metadata): Promise<ordersV1.PlaceHoldResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
-    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'PlaceHold', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'PlaceHold', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'ReleaseHold')
-  async releaseHold(req: ordersV1.ReleaseHoldRequest): Promise<ordersV1.ReleaseHoldResponse> {
+  @Requires('update', 'Order')
+  async releaseHold(req: ordersV1.ReleaseHoldRequest, metadata: Metadata): Promise<ordersV1.ReleaseHoldResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
-    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'ReleaseHold', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'ReleaseHold', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'ReleaseOrder')
-  async releaseOrder(req: ordersV1.ReleaseOrderRequest): Promise<ordersV1.ReleaseOrderResponse> {
-    return orderOf(await this.api.release(requireId('orderId', req.orderId), context(req.meta, false, optionalNumber(req, 'expectedVersion')), { orderId: req.orderId }));
+  @Requires('update', 'Order')
+  async releaseOrder(req: ordersV1.ReleaseOrderRequest, metadata: Metadata): Promise<ordersV1.ReleaseOrderResponse> {
+    return orderOf(await this.api.release(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), { orderId: req.orderId }));
   }
 
   @GrpcMethod('OrderService', 'ResolveException')
-  async resolveException(req: ordersV1.ResolveExceptionRequest): Promise<ordersV1.ResolveExceptionResponse> {
+  @Requires('update', 'Order')
+  async resolveException(req: ordersV1.ResolveExceptionRequest, metadata: Metadata): Promise<ordersV1.ResolveExceptionResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
-    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'ResolveException', { reason: dto.reason }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'ResolveException', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'ConfirmRefund')
-  async confirmRefund(req: ordersV1.ConfirmRefundRequest): Promise<ordersV1.ConfirmRefundResponse> {
+  @Requires('refund', 'Order')
+  async confirmRefund(req: ordersV1.ConfirmRefundRequest, metadata: Metadata): Promise<ordersV1.ConfirmRefundResponse> {
     const dto = await validated(RecordRefundDto, { amount: req.amount?.amount ?? 0 });
-    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'RecordRefunded', { amount: dto.amount }, context(req.meta, false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'RecordRefunded', { amount: dto.amount }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
   }
 }

@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, Headers, ForbiddenException, HttpCode, Inject, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -14,9 +14,10 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { Actor } from '@flowline/contracts';
+import { actorFromPrincipal, allShops, inScope, redactFields, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
+import { DomainError } from '@flowline/domain';
 import { IdParam } from '@flowline/platform';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
 import { checkIdempotencyKey, etagOf, OrderVersionMismatchFilter, parseIfMatch } from '../order-api.errors';
 import { ConfirmPaymentDto, ListOrdersQueryDto, ReasonDto, RecordRefundDto, ReleaseOrderDto, RequestRefundDto } from './dto/order-commands.dto';
@@ -66,17 +67,29 @@ function OrderCommandDocs(summary: string) {
   );
 }
 
-function contextOf(headers: Record<string, string | undefined>, key: string | undefined): RequestContext {
-  const actorId = headers['x-actor-id'];
-  const actor: Actor | undefined = actorId ? { kind: 'user', id: actorId, ...(headers['x-actor-role'] ? { role: headers['x-actor-role'] } : {}) } : undefined;
+/**
+ * The request context of a command: the actor is the verified token's subject (issue #16);
+ * X-Actor-Id / X-Actor-Role headers are ignored.
+ */
+function contextOf(headers: Record<string, string | undefined>, key: string | undefined, principal: Principal): RequestContext {
   const ifMatch = parseIfMatch(headers['if-match']);
   return {
     transport: 'rest',
     ...(key ? { idempotencyKey: key } : {}),
     ...(ifMatch !== undefined ? { ifMatch } : {}),
     ...(headers['x-correlation-id'] ? { correlationId: headers['x-correlation-id'] } : {}),
-    ...(actor ? { actor } : {}),
+    actor: actorFromPrincipal(principal),
   };
+}
+
+/** An order outside the caller's shops (or not the customer's) answers exactly like an unknown id. */
+export function orderNotFound(orderId: string): DomainError {
+  return new DomainError('ORDER_NOT_FOUND', `order ${orderId} not found`, { orderId }, 'not_found');
+}
+
+/** Field-level rule on the order view (a warehouse token gets no payment fields). */
+export function orderViewFor<T extends object>(principal: Principal, view: T): T {
+  return redactFields(principal, 'Order', view as Record<string, unknown>) as T;
 }
 
 function send(reply: FastifyReply, result: ApiResult) {
@@ -93,6 +106,13 @@ function send(reply: FastifyReply, result: ApiResult) {
 export class OrdersHttpController {
   constructor(@Inject(OrderApi) private readonly api: OrderApi) {}
 
+  /** Scope check before a command or read: 404 ORDER_NOT_FOUND when the order is outside it. */
+  private async checkScope(orderId: string, principal: Principal): Promise<void> {
+    if (allShops(principal) && !principal.roles.includes('customer')) return;
+    const order = await this.api.get(orderId);
+    if (!inScope(principal, order)) throw orderNotFound(orderId);
+  }
+
   @Post()
   @ApiOperation({ summary: 'Accept an order from a channel. 201 created; 200 when the channel order already exists (that order is returned).' })
   @ApiHeader({ ...IDEMPOTENCY_HEADER, required: true })
@@ -105,9 +125,12 @@ export class OrdersHttpController {
   @BAD_REQUEST
   @ApiPayloadTooLargeResponse({ description: 'The body is over BODY_LIMIT_BYTES' })
   @ApiUnprocessableEntityResponse({ type: DomainErrorDto, description: 'ORDER_TOTAL_MISMATCH (grandTotal differs from the server total), IDEMPOTENCY_KEY_REUSED, or another invalid order' })
-  async place(@Body() body: PlaceOrderDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
+  @Requires('create', 'Order')
+  async place(@Body() body: PlaceOrderDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const key = checkIdempotencyKey(headers['idempotency-key'], true);
-    const result = await this.api.placeOrder(toSubmission(body, new Date().toISOString()), body.grandTotal, contextOf(headers, key), body);
+    const principal = requirePrincipal(req);
+    if (!inScope(principal, { shopId: body.shopId, orderId: null })) throw new ForbiddenException({ code: 'FORBIDDEN', message: `shop ${body.shopId} is outside this token's shops` });
+    const result = await this.api.placeOrder(toSubmission(body, new Date().toISOString()), body.grandTotal, contextOf(headers, key, principal), body);
     if (result.status === 201) reply.header('Location', `/api/orders/${result.order.orderId}`);
     return send(reply, result);
   }
@@ -117,15 +140,23 @@ export class OrdersHttpController {
   @ApiOkResponse({ type: OrderPageDto, description: 'One page from the orders read table; nextCursor is null on the last page' })
   @BAD_REQUEST
   @ApiUnprocessableEntityResponse({ type: DomainErrorDto, description: 'INVALID_CURSOR: not a cursor this API issued' })
-  async list(@Query() query: ListOrdersQueryDto) {
-    return this.api.list({
+  @Requires('read', 'Order')
+  async list(@Query() query: ListOrdersQueryDto, @Req() req: FastifyRequest) {
+    const principal = requirePrincipal(req);
+    // Data scoping: a shop-limited user lists only their shops; customers list nothing here (the portal is theirs).
+    const shops = principal.roles.includes('customer') && principal.roles.length === 1 ? [] : shopFilter(principal, query.shopId);
+    if (shops && shops.length === 0) return { orders: [], nextCursor: null };
+    const page = await this.api.list({
       ...(query.channel ? { channel: query.channel } : {}),
       ...(query.stage ? { stages: query.stage } : {}),
-      ...(query.shopId ? { shopId: query.shopId } : {}),
+      ...(shops?.length === 1 ? { shopId: shops[0] } : query.shopId ? { shopId: query.shopId } : {}),
       ...(query.flag ? { flag: query.flag } : {}),
       ...(query.cursor ? { cursor: query.cursor } : {}),
       ...(query.limit ? { limit: query.limit } : {}),
     });
+    // Several shops: the page keeps only theirs (the cursor still walks the whole table).
+    const orders = shops && shops.length > 1 ? page.orders.filter((o) => inScope(principal, o)) : page.orders;
+    return { ...page, orders: orders.map((o) => orderViewFor(principal, o)) };
   }
 
   @Get(':orderId')
@@ -133,17 +164,23 @@ export class OrdersHttpController {
   @ORDER_ID_PARAM
   @ApiOkResponse({ type: OrderViewDto, headers: { ETag: ORDER_HEADERS.ETag } })
   @NOT_FOUND
-  async get(@Param('orderId', ORDER_ID) orderId: string, @Res({ passthrough: true }) reply: FastifyReply) {
+  @Requires('read', 'Order')
+  async get(@Param('orderId', ORDER_ID) orderId: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const principal = requirePrincipal(req);
     const order = await this.api.get(orderId);
+    if (!inScope(principal, order)) throw orderNotFound(orderId);
     reply.header('ETag', etagOf(order.revision));
-    return order;
+    return orderViewFor(principal, order);
   }
 
   @Post(':orderId/payments')
   @HttpCode(200)
   @OrderCommandDocs('Finance confirms the payment; the amount must equal the amount due.')
-  async pay(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ConfirmPaymentDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
-    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
+  @Requires('update', 'Order')
+  async pay(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ConfirmPaymentDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const principal = requirePrincipal(req);
+    await this.checkScope(orderId, principal);
+    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     const data = { amount: body.amount, currency: body.currency ?? 'CNY', ...(body.paymentRef ? { paymentRef: body.paymentRef } : {}) };
     return send(reply, await this.api.change(orderId, 'ConfirmPayment', data, ctx, body));
   }
@@ -151,48 +188,66 @@ export class OrdersHttpController {
   @Post(':orderId/cancel')
   @HttpCode(200)
   @OrderCommandDocs('Cancel an order that has not shipped; stock is released and packing stopped downstream.')
-  async cancel(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
-    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
+  @Requires('cancel', 'Order')
+  async cancel(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const principal = requirePrincipal(req);
+    await this.checkScope(orderId, principal);
+    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.change(orderId, 'Cancel', { reason: body.reason }, ctx, body));
   }
 
   @Post(':orderId/refunds')
   @HttpCode(200)
   @OrderCommandDocs('Request a refund: before shipment the full amount (the order ends refunded once finance records it); after shipment any part, for the returns flow.')
-  async refund(@Param('orderId', ORDER_ID) orderId: string, @Body() body: RequestRefundDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
-    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
+  @Requires('refund', 'Order')
+  async refund(@Param('orderId', ORDER_ID) orderId: string, @Body() body: RequestRefundDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const principal = requirePrincipal(req);
+    await this.checkScope(orderId, principal);
+    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.change(orderId, 'RequestRefund', { amount: body.amount, reason: body.reason }, ctx, body));
   }
 
   @Post(':orderId/refunds/confirm')
   @HttpCode(200)
   @OrderCommandDocs('Finance confirms the money went back: ends an order refunded before shipment; recorded for the returns flow after shipment.')
-  async confirmRefund(@Param('orderId', ORDER_ID) orderId: string, @Body() body: RecordRefundDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
-    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
+  @Requires('refund', 'Order')
+  async confirmRefund(@Param('orderId', ORDER_ID) orderId: string, @Body() body: RecordRefundDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const principal = requirePrincipal(req);
+    await this.checkScope(orderId, principal);
+    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.change(orderId, 'RecordRefunded', { amount: body.amount }, ctx, body));
   }
 
   @Post(':orderId/holds')
   @HttpCode(200)
   @OrderCommandDocs('Put the order on hold (挂起): it keeps its stage and stops moving on.')
-  async hold(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
-    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
+  @Requires('update', 'Order')
+  async hold(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const principal = requirePrincipal(req);
+    await this.checkScope(orderId, principal);
+    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.change(orderId, 'PlaceHold', { reason: body.reason }, ctx, body));
   }
 
   @Post(':orderId/holds/release')
   @HttpCode(200)
   @OrderCommandDocs('Release the hold; the order continues from its stage.')
-  async releaseHold(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
-    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
+  @Requires('update', 'Order')
+  async releaseHold(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const principal = requirePrincipal(req);
+    await this.checkScope(orderId, principal);
+    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.change(orderId, 'ReleaseHold', { reason: body.reason }, ctx, body));
   }
 
   @Post(':orderId/exceptions/resolve')
   @HttpCode(200)
   @OrderCommandDocs('Clear the exception flag (after restocking, checking the address, ...); the order continues.')
-  async resolveException(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
-    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
+  @Requires('update', 'Order')
+  async resolveException(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const principal = requirePrincipal(req);
+    await this.checkScope(orderId, principal);
+    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.change(orderId, 'ResolveException', { reason: body.reason }, ctx, body));
   }
 
@@ -200,8 +255,11 @@ export class OrdersHttpController {
   @HttpCode(200)
   @OrderCommandDocs('Release to the warehouse (manual 审单): the flow rules audit the order first; 409 ORDER_AUDIT_NOT_PASSED when they do not release it.')
   @ApiBody({ type: ReleaseOrderDto, required: false })
-  async release(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReleaseOrderDto, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) reply: FastifyReply) {
-    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false));
+  @Requires('update', 'Order')
+  async release(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReleaseOrderDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const principal = requirePrincipal(req);
+    await this.checkScope(orderId, principal);
+    const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.release(orderId, ctx, body ?? {}));
   }
 }

@@ -1,0 +1,53 @@
+import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { Action, Subject } from './policy';
+import type { Principal } from './principal';
+
+export const REQUIRES_KEY = 'flowline:auth:requires';
+export const PUBLIC_KEY = 'flowline:auth:public';
+
+export interface Requirement {
+  action: Action;
+  subject: Subject;
+}
+
+/**
+ * The ability a handler (or every handler of a controller) needs: `@Requires('refund', 'Order')`.
+ * Several requirements on one handler must all hold. A handler with neither `@Requires` nor
+ * `@Public` is admin-only (a forgotten decorator refuses rather than opens).
+ */
+export const Requires = (action: Action, subject: Subject) => SetMetadata(REQUIRES_KEY, [{ action, subject }] satisfies Requirement[]);
+
+/** Requirements where any one suffices (e.g. pack OR ship). */
+export const RequiresAny = (...requirements: [Action, Subject][]) =>
+  SetMetadata(REQUIRES_KEY, requirements.map(([action, subject]) => ({ action, subject, any: true })));
+
+/** No token needed: health, metrics, docs, portal one-time-code endpoints, JWKS, signed webhooks. */
+export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+const PRINCIPALS = new WeakMap<object, Principal>();
+
+/** Attaches the verified principal to a request (HTTP) or a call's metadata (gRPC). */
+export function attachPrincipal(carrier: object, principal: Principal): void {
+  PRINCIPALS.set(carrier, principal);
+}
+
+/** The principal the guard put on an HTTP request or a gRPC Metadata object. */
+export function principalOf(carrier: object | undefined | null): Principal | undefined {
+  return carrier ? PRINCIPALS.get(carrier) : undefined;
+}
+
+/** As principalOf, but a handler that needs one and has none is a wiring bug: throws. */
+export function requirePrincipal(carrier: object | undefined | null): Principal {
+  const p = principalOf(carrier);
+  if (!p) throw new Error('no verified principal on this request (is the handler @Public?)');
+  return p;
+}
+
+/** The principal of an execution context (HTTP request or gRPC metadata). */
+export function principalFromContext(ctx: ExecutionContext): Principal | undefined {
+  if (ctx.getType() === 'rpc') return principalOf(ctx.switchToRpc().getContext<object>());
+  return principalOf(ctx.switchToHttp().getRequest<object>());
+}
+
+/** `@CurrentPrincipal() p: Principal` in an HTTP handler. */
+export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext) => principalFromContext(ctx));

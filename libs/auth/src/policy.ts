@@ -1,0 +1,109 @@
+import { AbilityBuilder, createMongoAbility, subject as asSubject, type MongoAbility } from '@casl/ability';
+import { permittedFieldsOf } from '@casl/ability/extra';
+import type { Principal, Role } from './principal';
+
+/** What a caller may do (CASL actions). `manage` = every action. */
+export const ACTIONS = ['read', 'create', 'update', 'cancel', 'refund', 'approve', 'pack', 'ship', 'adjust', 'admin', 'manage'] as const;
+export type Action = (typeof ACTIONS)[number];
+/** What it is done to (CASL subjects). `all` = every subject. */
+export const SUBJECTS = ['Order', 'Stock', 'Approval', 'ChangeRequest', 'Shipment', 'Notification', 'Import', 'Analytics', 'Admin', 'all'] as const;
+export type Subject = (typeof SUBJECTS)[number];
+
+export type FlowlineAbility = MongoAbility<[Action, Subject | Record<string, unknown>]>;
+type Builder = AbilityBuilder<FlowlineAbility>;
+
+/** Fields of an order that only roles dealing with money see (field-level rule). */
+export const ORDER_MONEY_FIELDS = ['payments', 'refunds', 'paidAmount', 'refundedAmount', 'paymentMethod', 'presale'];
+
+/**
+ * One ability definition per role (DOMAIN.md + admin, integration, customer). Read is type-level
+ * for staff; rows are further limited by shop (scope.ts), customers by the orders in their token.
+ */
+const ROLE_RULES: Record<Role, (b: Builder, p: Principal) => void> = {
+  admin: ({ can }) => {
+    can('manage', 'all');
+  },
+  // Channel connectors, MES, and Flowline's own services (client credentials).
+  integration: ({ can }) => {
+    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Analytics']);
+    can(['create', 'update', 'cancel', 'refund'], 'Order');
+    can(['update', 'pack', 'ship'], 'Shipment');
+    can(['create', 'update'], ['Import', 'Notification', 'Approval', 'ChangeRequest']);
+  },
+  customer_service: ({ can }) => {
+    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import']);
+    can(['create', 'update', 'cancel'], 'Order');
+    can(['create', 'update'], ['ChangeRequest', 'Import', 'Notification']);
+    can('approve', ['Approval', 'ChangeRequest']);
+  },
+  warehouse: ({ can, cannot }) => {
+    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification']);
+    cannot('read', 'Order', ORDER_MONEY_FIELDS);
+    can(['pack', 'ship'], ['Order', 'Shipment']);
+    can('update', 'Shipment');
+    can('approve', ['Approval', 'ChangeRequest']);
+  },
+  finance: ({ can }) => {
+    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Analytics']);
+    can(['update', 'refund'], 'Order');
+    can('approve', ['Approval', 'ChangeRequest']);
+  },
+  sales: ({ can }) => {
+    can('read', ['Order', 'Stock', 'Approval', 'Notification']);
+    can('create', ['Order', 'Approval']);
+  },
+  designer: ({ can }) => {
+    can('read', ['Order', 'Approval', 'Notification']);
+    can('approve', 'Approval');
+  },
+  cost_accountant: ({ can }) => {
+    can('read', ['Order', 'Stock', 'Approval', 'Notification', 'Analytics']);
+    can('approve', 'Approval');
+  },
+  general_manager: ({ can }) => {
+    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Analytics']);
+    can('approve', ['Approval', 'ChangeRequest']);
+    can(['update', 'cancel'], 'Order');
+  },
+  // Portal customers: only the orders their token names, and only to look and to ask.
+  customer: ({ can }, p) => {
+    const own = { orderId: { $in: p.orders ?? [] } };
+    can('read', 'Order', own);
+    can('read', 'Shipment', own);
+    can('cancel', 'Order', own);
+    can('create', 'ChangeRequest', own);
+  },
+};
+
+/** The CASL ability of a principal: the union of its roles' rules. */
+export function abilityFor(principal: Principal): FlowlineAbility {
+  const builder = new AbilityBuilder<FlowlineAbility>(createMongoAbility);
+  for (const role of principal.roles) ROLE_RULES[role](builder, principal);
+  return builder.build();
+}
+
+/** Type-level check (`can this principal ever refund an Order?`): what `@Requires` asks. */
+export function can(principal: Principal, action: Action, subjectType: Subject): boolean {
+  return abilityFor(principal).can(action, subjectType);
+}
+
+/** Row-level check for a customer's conditions (`{ orderId }`), e.g. may this customer read order X. */
+export function canOn(principal: Principal, action: Action, subjectType: Exclude<Subject, 'all'>, row: Record<string, unknown>): boolean {
+  return abilityFor(principal).can(action, asSubject(subjectType, { ...row }));
+}
+
+/** Field-level check: may the principal read `field` of a `subjectType` (e.g. an Order's payments)? */
+export function canReadField(principal: Principal, subjectType: Exclude<Subject, 'all'>, field: string): boolean {
+  return abilityFor(principal).can('read', subjectType, field);
+}
+
+/**
+ * Field-level rule: a copy of `view` without the top-level fields the principal may not read
+ * (a warehouse token gets an order without payments and refunds).
+ */
+export function redactFields<T extends Record<string, unknown>>(principal: Principal, subjectType: Exclude<Subject, 'all'>, view: T): Partial<T> {
+  const ability = abilityFor(principal);
+  const fields = Object.keys(view);
+  const allowed = new Set(permittedFieldsOf(ability, 'read', asSubject(subjectType, { ...view }), { fieldsFrom: (rule) => rule.fields ?? fields }));
+  return Object.fromEntries(Object.entries(view).filter(([k]) => allowed.has(k))) as Partial<T>;
+}

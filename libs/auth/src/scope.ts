@@ -1,0 +1,31 @@
+import type { Principal } from './principal';
+
+/** True when the principal may see every shop (`shops` absent or `["*"]`). */
+export const allShops = (p: Principal): boolean => p.shops.includes('*');
+
+/**
+ * Shop filter for list endpoints: `undefined` = no filter (all shops), else the shop ids to keep.
+ * A caller's own `shopId` query is intersected with it (asking for a foreign shop yields nothing).
+ */
+export function shopFilter(p: Principal, asked?: string): string[] | undefined {
+  if (allShops(p)) return asked ? [asked] : undefined;
+  if (asked) return p.shops.includes(asked) ? [asked] : [];
+  return [...p.shops];
+}
+
+/**
+ * Row check for reads: may the principal see a row of `shopId` (and, for a customer, this order)?
+ * Out of scope answers 404 at the caller, never 403, so existence is not confirmed.
+ */
+export function inScope(p: Principal, row: { shopId?: string | null; orderId?: string | null }): boolean {
+  if (p.roles.includes('customer') && !p.roles.some((r) => r !== 'customer')) {
+    return !!row.orderId && (p.orders ?? []).includes(row.orderId);
+  }
+  if (allShops(p)) return true;
+  return !!row.shopId && p.shops.includes(row.shopId);
+}
+
+/** Keeps the rows of `rows` the principal may see. */
+export function filterInScope<T extends { shopId?: string | null; orderId?: string | null }>(p: Principal, rows: T[]): T[] {
+  return rows.filter((r) => inScope(p, r));
+}

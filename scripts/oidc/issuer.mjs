@@ -1,0 +1,207 @@
+// Flowline's local OpenID Connect issuer (issue #16, docs/adr/0013-auth.md): oidc-provider with
+// one demo user per role, the console client (authorization code + PKCE), a client-credentials
+// client per service and JWT access tokens for the audience `flowline`. For `npm start` and the
+// tests only: production points OIDC_ISSUER at the company's identity provider.
+//
+//   node scripts/oidc/issuer.mjs            (OIDC_PORT, default 4400 + FLOWLINE_PORT_OFFSET)
+//
+// Signing keys (RS256) are generated at first start into .data/oidc/ (git-ignored): no key or
+// secret is in the repository. Service client secrets come from the environment
+// (OIDC_CLIENT_SECRET_<SERVICE>, e.g. OIDC_CLIENT_SECRET_CHANNEL_GATEWAY); a service without one
+// has no client here.
+
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider, { errors } from 'oidc-provider';
+import { DEMO_USERS, SERVICE_NAMES, AUDIENCE, RESOURCE } from './demo-users.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const offset = Number(process.env.FLOWLINE_PORT_OFFSET ?? 0);
+const port = Number(process.env.OIDC_PORT ?? 4400 + offset);
+const host = process.env.OIDC_HOST ?? '127.0.0.1';
+const issuer = process.env.OIDC_ISSUER_URL ?? `http://127.0.0.1:${port}`;
+const consolePort = 3009 + offset;
+const keyDir = resolve(ROOT, process.env.OIDC_KEY_DIR ?? '.data/oidc');
+const ACCESS_TOKEN_TTL = Number(process.env.OIDC_ACCESS_TOKEN_TTL_SEC ?? 3600);
+
+/** RS256 signing key, made once and kept in the git-ignored key dir (several issuers may race: write + rename). */
+async function signingKeys() {
+  const file = resolve(keyDir, 'jwks.json');
+  if (!existsSync(file)) {
+    mkdirSync(keyDir, { recursive: true });
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
+    const jwk = { ...(await exportJWK(privateKey)), kid: `flowline-${Date.now().toString(36)}`, alg: 'RS256', use: 'sig' };
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ keys: [jwk] }), { mode: 0o600 });
+    // link() fails when another issuer made the file first: theirs wins, both use the same key.
+    try {
+      linkSync(tmp, file);
+    } catch {
+      // EEXIST: keep the existing key
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+function serviceClients() {
+  const clients = [];
+  for (const service of SERVICE_NAMES) {
+    const secret = process.env[`OIDC_CLIENT_SECRET_${service.replace(/-/g, '_').toUpperCase()}`];
+    if (!secret) continue;
+    clients.push({
+      client_id: `svc-${service}`,
+      client_secret: secret,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      'urn:flowline:service': service,
+    });
+  }
+  return clients;
+}
+
+const users = new Map(DEMO_USERS.map((u) => [u.sub, u]));
+const resourceServerInfo = {
+  scope: 'api',
+  audience: AUDIENCE,
+  accessTokenTTL: ACCESS_TOKEN_TTL,
+  accessTokenFormat: 'jwt',
+  jwt: { sign: { alg: 'RS256' } },
+};
+
+/** A comma list parameter (`shops=jd-flagship,tmall-store`) as a string[] or undefined. */
+function listParam(value) {
+  if (typeof value !== 'string' || !value.trim()) return undefined;
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+const provider = new Provider(issuer, {
+  clients: [
+    {
+      // The staff console (services/console): authorization code + PKCE, a public client.
+      client_id: 'flowline-console',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [`http://127.0.0.1:${consolePort}/auth/callback`, `http://localhost:${consolePort}/auth/callback`],
+      post_logout_redirect_uris: [`http://127.0.0.1:${consolePort}/`, `http://localhost:${consolePort}/`],
+    },
+    {
+      // Demo / test client: the resource-owner password grant for the demo users (local issuer only).
+      client_id: 'flowline-cli',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['password'],
+      response_types: [],
+      redirect_uris: [],
+    },
+    ...serviceClients(),
+  ],
+  extraClientMetadata: { properties: ['urn:flowline:service'] },
+  jwks: await signingKeys(),
+  enabledJWA: { requestObjectSigningAlgValues: ['RS256'], idTokenSigningAlgValues: ['RS256'] },
+  async findAccount(_ctx, sub) {
+    const user = users.get(sub);
+    if (!user) return undefined;
+    return {
+      accountId: sub,
+      async claims() {
+        return { sub, name: user.name, roles: user.roles, shops: user.shops ?? ['*'] };
+      },
+    };
+  },
+  claims: { openid: ['sub'], profile: ['name', 'roles', 'shops'] },
+  scopes: ['openid', 'profile', 'offline_access', 'api'],
+  pkce: { required: () => true },
+  ttl: { AccessToken: ACCESS_TOKEN_TTL, ClientCredentials: ACCESS_TOKEN_TTL, IdToken: 3600, Interaction: 3600, Session: 8 * 3600, Grant: 8 * 3600, AuthorizationCode: 60, RefreshToken: 8 * 3600 },
+  features: {
+    devInteractions: { enabled: true },
+    clientCredentials: { enabled: true },
+    revocation: { enabled: true },
+    introspection: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => RESOURCE,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (_ctx, resource) => {
+        if (resource !== RESOURCE) throw new errors.InvalidTarget();
+        return resourceServerInfo;
+      },
+    },
+  },
+  // The first-party console needs no consent screen: its grant is made on the fly.
+  async loadExistingGrant(ctx) {
+    const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+    if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+    if (ctx.oidc.client.clientId !== 'flowline-console') return undefined;
+    const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+    grant.addOIDCScope('openid profile offline_access');
+    grant.addResourceScope(RESOURCE, 'api');
+    await grant.save();
+    return grant;
+  },
+  // The claims of the auth contract (libs/auth/README.md) on every JWT access token.
+  async extraTokenClaims(ctx, token) {
+    if (token.kind === 'ClientCredentials') {
+      const client = await ctx.oidc.provider.Client.find(token.clientId);
+      return { roles: ['integration'], shops: ['*'], name: client?.['urn:flowline:service'] ?? token.clientId };
+    }
+    const user = users.get(token.accountId);
+    if (!user) return undefined;
+    const claims = { roles: user.roles, shops: user.shops ?? ['*'], name: user.name };
+    // The password grant may narrow the token (tests: a JD-only customer-service token), never widen it.
+    const asked = token.gty === 'password' ? ctx.oidc.params : undefined;
+    const shops = listParam(asked?.shops);
+    if (shops) {
+      const allowed = user.shops ?? ['*'];
+      claims.shops = allowed.includes('*') ? shops : shops.filter((s) => allowed.includes(s));
+    }
+    const orders = listParam(asked?.orders);
+    if (orders && user.roles.includes('customer')) claims.orders = orders;
+    return claims;
+  },
+});
+provider.proxy = true;
+
+// Resource-owner password grant for the demo users (password `demo`), so a curl or a test gets a
+// user's token without a browser. Registered only here, in the local issuer.
+provider.registerGrantType(
+  'password',
+  async (ctx) => {
+    const { username, password } = ctx.oidc.params;
+    const user = typeof username === 'string' ? users.get(username) : undefined;
+    if (!user || password !== (process.env.OIDC_DEMO_PASSWORD ?? 'demo')) throw new errors.InvalidGrant('wrong username or password');
+    const { client } = ctx.oidc;
+    const grant = new provider.Grant({ accountId: user.sub, clientId: client.clientId });
+    grant.addOIDCScope('openid profile');
+    grant.addResourceScope(RESOURCE, 'api');
+    const grantId = await grant.save();
+    const token = new provider.AccessToken({ accountId: user.sub, client, grantId, gty: 'password', scope: 'api' });
+    token.resourceServer = new provider.ResourceServer(RESOURCE, resourceServerInfo);
+    ctx.oidc.entity('AccessToken', token);
+    const value = await token.save();
+    ctx.body = { access_token: value, expires_in: token.expiration, token_type: 'Bearer', scope: 'api' };
+  },
+  ['username', 'password', 'scope', 'resource', 'shops', 'orders'],
+);
+
+const server = provider.listen(port, host);
+server.on('listening', () => {
+  const addr = server.address();
+  const url = process.env.OIDC_ISSUER_URL ?? `http://127.0.0.1:${addr.port}`;
+  process.stdout.write(
+    `[oidc] issuer ${url} ready (demo users: ${DEMO_USERS.map((u) => u.sub).join(', ')}; password demo)\n` +
+      `[oidc] a token: curl -s ${url}/token -d grant_type=password -d client_id=flowline-cli -d username=warehouse -d password=demo\n`,
+  );
+});
+server.on('error', (e) => {
+  process.stderr.write(`[oidc] cannot listen on ${host}:${port}: ${e.message}\n`);
+  process.exit(1);
+});
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.close(() => process.exit(0)));
+

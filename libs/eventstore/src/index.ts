@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import type * as EventStoreDbModule from './eventstoredb/eventstoredb-event-store';
 // The event store port and its adapters. The contract suite imports vitest, so it is not
 // exported here: tests import it from 'libs/eventstore/src/testing/event-store-contract'.
 export * from './port';
@@ -5,5 +7,11 @@ export { InMemoryEventStore } from './in-memory/in-memory-event-store';
 export { PostgresEventStore, OutOfOrderAppend, type PostgresEventStoreOptions, type SqlClient, type StreamAppend } from './postgres/postgres-event-store';
 export { migrate, DEFAULT_SCHEMA, LATEST_SCHEMA_VERSION } from './postgres/migrations';
 export { guardPool } from './postgres/pool-guard';
-export { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
+// The EventStoreDB adapter is loaded on demand: its client (gRPC stubs, protobufs) would add about
+// 6 MiB and 0.3 s to every service process, none of which uses it (events live in PostgreSQL).
+export type { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
+/** Loads the EventStoreDB adapter: `const { EventStoreDbEventStore } = await loadEventStoreDbAdapter()`. */
+export function loadEventStoreDbAdapter(): Promise<typeof EventStoreDbModule> {
+  return Promise.resolve().then(() => createRequire(__filename)('./eventstoredb/eventstoredb-event-store') as typeof EventStoreDbModule);
+}
 export { APPEND_LATENCY_METRIC, appendLatencyHistogram } from './telemetry';

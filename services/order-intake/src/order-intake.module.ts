@@ -25,6 +25,7 @@ import { OrdersHttpController } from './api/http/orders.controller';
 import { OrderApi } from './api/order-api';
 import { orderIntakeConfigFromEnv, orderPoolSize, type OrderIntakeConfig } from './infra/order-intake.config';
 import { migrateOrderIntake } from './infra/order-intake-schema';
+import { countQueries } from './infra/db-query-counter';
 import { OrderMessaging } from './infra/order-messaging';
 import { PgIdempotencyStore } from './infra/pg-idempotency-store';
 import { PgOrderStore } from './infra/pg-order-store';
@@ -114,6 +115,7 @@ export class OrderIntakeModule {
             await ensureDatabaseExists(url);
             const pool = new Pool({ connectionString: url, max: orderPoolSize(config) });
             pool.on('error', (e) => log.warn(`idle database connection lost: ${e.message}`));
+            countQueries(pool, 'order-intake');
             await migrateOrderIntake(pool);
             return pool;
           },

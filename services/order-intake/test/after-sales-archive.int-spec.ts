@@ -67,7 +67,7 @@ describe('after-sales archive runner (real PostgreSQL, injected clock)', () => {
     const order = placed.state.order;
     await run(orderId, 'ConfirmPayment', { amount: order.totals.grandTotal, currency: 'CNY' }, t0 + 60_000);
     await run(orderId, 'RecordStockReserved', { reservationId: 'RES-1', allocations: order.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, warehouseId: 'WH-HZ-01', quantity: l.quantity })) }, t0 + 120_000);
-    await run(orderId, 'ReleaseToFulfillment', { priority: 'normal', freeShipping: false, requiresQc: false, decisions: [] }, t0 + 180_000);
+    // The rule audit releases it to fulfillment in the reservation's own commit (in-process reactions).
     await run(orderId, 'RecordPacked', { shipmentId: `SHP-${orderId}` }, t0 + DAY);
     await run(orderId, 'RecordShipped', { shipmentId: `SHP-${orderId}`, carrier: 'SF', trackingNumber: `SF${seq}` }, t0 + DAY + 60_000);
     await run(orderId, 'RecordDelivered', { deliveredAt: at(deliveredAt) }, deliveredAt);

@@ -3,6 +3,7 @@ import { monotonicFactory } from 'ulid';
 import type { OrderCommand } from '../domain/order.commands';
 import { WrongExpectedVersion, type SqlClient } from '@flowline/eventstore';
 import { concurrentModification, type ChangeOrderHandler } from '../application/change-order.handler';
+import { inOperation } from '../application/operation-scope';
 import { ChannelOrderTaken } from '../application/order-store.port';
 import { requestHash, type IdempotencyStore, type StoredResponse } from '../application/idempotency';
 import type { OrderQueries, OrderPage } from '../application/order-queries';
@@ -95,7 +96,17 @@ export class OrderApi {
     return this.queries.list(query);
   }
 
-  private async once(
+  /** One request, counted as its command (`PlaceOrder`, `ConfirmPayment`...: flowline_db_queries_total's operation). */
+  private once(
+    ctx: RequestContext,
+    operation: string,
+    rawRequest: unknown,
+    run: (metadata: CommandMetadata, tx?: SqlClient) => Promise<StoredResponse & { body: OrderView }>,
+  ): Promise<ApiResult> {
+    return inOperation(operation.split(':')[0], () => this.onceIn(ctx, operation, rawRequest, run));
+  }
+
+  private async onceIn(
     ctx: RequestContext,
     operation: string,
     rawRequest: unknown,

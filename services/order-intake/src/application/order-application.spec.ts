@@ -159,6 +159,9 @@ describe('relay routes', () => {
         },
       },
       { type: 'OrderChangeRefused', data: { orderId: ORDER_ID, approvalId: 'A', changeRequestId: 'A', reason: 'packed', stage: 'packed', shipmentId: 'S', refusedAt: T } },
+      { type: 'OrderPaymentDue', data: { orderId: ORDER_ID, approvalId: 'A', changeRequestId: 'A', amount: 100, priceDifference: 100, currency: 'CNY', dueAt: T } },
+      { type: 'OrderPartialRefundRequested', data: { orderId: ORDER_ID, approvalId: 'A', changeRequestId: 'A', amount: 100, priceDifference: -100, currency: 'CNY', reason: 'lowered', requestedAt: T } },
+      { type: 'OrderPartialRefunded', data: { orderId: ORDER_ID, changeRequestId: 'A', amount: 100, refundedAt: T } },
     ];
     expect(new Set(all.map((e) => e.type))).toEqual(new Set(ORDER_EVENT_TYPES));
     for (const e of all) {
@@ -248,7 +251,8 @@ describe('in-process reactions: the order\'s own consequences commit with the co
     const s = setup();
     const o = await placed(s);
     const commits = counting(s);
-    await expect(s.changes.execute({ ...pay(o.orderId), data: { orderId: o.orderId, amount: 1, currency: 'CNY' } })).rejects.toMatchObject({ code: expect.any(String) });
+    const underpaid: Exclude<OrderCommand, { type: 'PlaceOrder' }> = { type: 'ConfirmPayment', data: { orderId: o.orderId, amount: 1, currency: 'CNY' }, metadata: commandMetadata({ now: NOW }) };
+    await expect(s.changes.execute(underpaid)).rejects.toMatchObject({ code: expect.any(String) });
     expect(commits).toHaveLength(0);
     expect(await s.store.events.readStream(`process-${o.orderId}`)).toEqual([]);
   });

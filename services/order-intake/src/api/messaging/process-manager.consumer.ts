@@ -1,6 +1,7 @@
 import { Topics, type EventEnvelope } from '@flowline/contracts';
 import type { SqlClient } from '@flowline/eventstore';
 import type { ProcessEvent } from '../../domain/policies/order-process.policy';
+import { inOperation } from '../../application/operation-scope';
 import type { ProcessManagerRunner } from '../../application/process-manager.runner';
 
 /**
@@ -50,6 +51,6 @@ export function processManagerHandler(runner: ProcessManagerRunner) {
   return async (envelope: EventEnvelope, tx: { client: SqlClient }, message: { topic: string }): Promise<void> => {
     const event = toProcessEvent(message.topic, envelope);
     if (!event) return;
-    await runner.handle(event, { eventId: envelope.eventId, correlationId: envelope.correlationId }, tx.client);
+    await inOperation(`pm:${event.type}`, () => runner.handle(event, { eventId: envelope.eventId, correlationId: envelope.correlationId }, tx.client));
   };
 }

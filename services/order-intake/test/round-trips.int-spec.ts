@@ -1,0 +1,120 @@
+import { PostgresEventStore } from '@flowline/eventstore';
+import { metricsRegistry } from '@flowline/observability';
+import { anOrderSubmission, createTestDatabase } from '@flowline/testing';
+import { Pool } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrderApi } from '../src/api/order-api';
+import { ChangeOrderHandler } from '../src/application/change-order.handler';
+import { inOperation } from '../src/application/operation-scope';
+import { OrderQueries } from '../src/application/order-queries';
+import { PlaceOrderHandler } from '../src/application/place-order.handler';
+import { ProcessManagerRunner } from '../src/application/process-manager.runner';
+import { ReleaseOrderHandler } from '../src/application/release-order.handler';
+import { countQueries, DB_COMMITS_METRIC, DB_QUERIES_METRIC } from '../src/infra/db-query-counter';
+import { migrateOrderIntake } from '../src/infra/order-intake-schema';
+import { PgIdempotencyStore } from '../src/infra/pg-idempotency-store';
+import { PgOrderStore } from '../src/infra/pg-order-store';
+import { defaultRules } from './support/order.fixtures';
+
+// What one placed-and-paid order costs order-intake in database round trips and commits, counted
+// by the service's own counter (flowline_db_queries_total / flowline_db_commits_total) against the
+// real PostgreSQL: one commit per command (Idempotency-Key row, order change and outbox together),
+// and the order's own consequences inside that commit (issue #10, docs/adr/0026-in-process-order-flow.md).
+
+const SERVICE = 'order-intake-round-trips-test';
+
+async function counted(metric: string, operation: string): Promise<number> {
+  const m = metricsRegistry.getSingleMetric(metric);
+  if (!m) return 0;
+  const values = (await m.get()).values;
+  return values.filter((v) => v.labels.service === SERVICE && v.labels.operation === operation).reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('round trips and commits per command (real PostgreSQL, the service counter)', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let pool: Pool;
+  let eventStore: PostgresEventStore;
+  let store: PgOrderStore;
+  let api: OrderApi;
+  let runner: ProcessManagerRunner;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('order_intake_round_trips');
+    pool = new Pool({ connectionString: db.url, max: 4 });
+    countQueries(pool, SERVICE);
+    await migrateOrderIntake(pool);
+    eventStore = await PostgresEventStore.create({ pool, schema: 'eventstore' });
+    store = new PgOrderStore(pool, eventStore);
+    const changes = new ChangeOrderHandler(store, defaultRules);
+    api = new OrderApi(new PlaceOrderHandler(store, defaultRules), changes, new ReleaseOrderHandler(store, changes, defaultRules), new OrderQueries(store), new PgIdempotencyStore(pool));
+    runner = new ProcessManagerRunner(store, changes, defaultRules, () => new Date().toISOString());
+  });
+
+  afterAll(async () => {
+    await eventStore?.close().catch(() => undefined);
+    await pool?.end().catch(() => undefined);
+    await db?.drop();
+  });
+
+  it('place (with Idempotency-Key) and pay commit once each; the reservation from inventory commits once and reaches ready_to_ship', async () => {
+    const submission = anOrderSubmission({ channelOrderId: `RT-${Date.now()}` });
+    const placed = await api.placeOrder(submission, undefined, { transport: 'rest', idempotencyKey: 'rt-place' }, submission);
+    expect(placed.status).toBe(201);
+    const orderId = placed.order.orderId;
+    const paid = await api.change(orderId, 'ConfirmPayment', { amount: placed.order.totals.grandTotal, currency: 'CNY' }, { transport: 'rest', idempotencyKey: 'rt-pay' }, { amount: placed.order.totals.grandTotal });
+    expect(paid.order.stage).toBe('paid');
+
+    // The process manager's consumer transaction for inventory's StockReserved (the consumer adds
+    // its inbox row and the COMMIT around the handler).
+    const client = await pool.connect();
+    try {
+      await inOperation('pm:StockReserved', async () => {
+        await client.query('BEGIN');
+        await runner.handle(
+          { context: 'inventory', type: 'StockReserved', data: { orderId, reservationId: `RES-${orderId}`, allocations: [{ lineId: 'L1', sku: 'TEA-LJ-250', warehouseId: 'WH-HZ-01', quantity: 2 }] } },
+          { eventId: `inv-${orderId}`, correlationId: orderId },
+          client,
+        );
+        await client.query('COMMIT');
+      });
+    } finally {
+      client.release();
+    }
+    expect((await store.load(orderId)).state.status).toBe('ready_to_ship');
+    const outbox = await eventStore.readStream(`process-${orderId}`);
+    expect(outbox.map((e) => e.type)).toEqual(['ReserveStock', 'StartFulfillment']);
+
+    const figures = {
+      PlaceOrder: { queries: await counted(DB_QUERIES_METRIC, 'PlaceOrder'), commits: await counted(DB_COMMITS_METRIC, 'PlaceOrder') },
+      ConfirmPayment: { queries: await counted(DB_QUERIES_METRIC, 'ConfirmPayment'), commits: await counted(DB_COMMITS_METRIC, 'ConfirmPayment') },
+      'pm:StockReserved': { queries: await counted(DB_QUERIES_METRIC, 'pm:StockReserved'), commits: await counted(DB_COMMITS_METRIC, 'pm:StockReserved') },
+    };
+    console.info(`order-intake round trips per placed-and-paid order: ${JSON.stringify(figures)}`);
+    expect(figures.PlaceOrder.commits).toBe(1);
+    expect(figures.ConfirmPayment.commits).toBe(1);
+    expect(figures['pm:StockReserved'].commits).toBe(1);
+
+    // A replay of the payment: the stored answer, nothing appended.
+    const before = (await store.load(orderId)).revision;
+    const again = await api.change(orderId, 'ConfirmPayment', { amount: placed.order.totals.grandTotal, currency: 'CNY' }, { transport: 'rest', idempotencyKey: 'rt-pay' }, { amount: placed.order.totals.grandTotal });
+    expect(again.replayed).toBe(true);
+    expect((await store.load(orderId)).revision).toBe(before);
+  });
+
+  it('concurrent requests with one Idempotency-Key run once, on one connection each', async () => {
+    const submission = anOrderSubmission({ channelOrderId: `RT-C-${Date.now()}` });
+    const results = await Promise.all([1, 2, 3].map(() => api.placeOrder(submission, undefined, { transport: 'rest', idempotencyKey: 'rt-concurrent' }, submission)));
+    expect(new Set(results.map((r) => r.order.orderId)).size).toBe(1);
+    expect(results.map((r) => r.replayed).sort()).toEqual([false, true, true]);
+    await expect(api.placeOrder({ ...submission, shopId: 'other' }, undefined, { transport: 'rest', idempotencyKey: 'rt-concurrent' }, { ...submission, shopId: 'other' })).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
+  });
+
+  it('concurrent submissions of one channel order under different keys: one order, the others get it (the losing transaction runs again)', async () => {
+    const submission = anOrderSubmission({ channelOrderId: `RT-D-${Date.now()}` });
+    const results = await Promise.all([1, 2, 3].map((i) => api.placeOrder(submission, undefined, { transport: 'rest', idempotencyKey: `rt-dup-${i}` }, submission)));
+    expect(new Set(results.map((r) => r.order.orderId)).size).toBe(1);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 201]);
+  });
+});

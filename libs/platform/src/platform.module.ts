@@ -1,7 +1,7 @@
 import { type BeforeApplicationShutdown, type DynamicModule, Injectable, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { AuthGuard, authConfigFromEnv, TokenVerifier } from '@flowline/auth';
+import { AuthGuard, authConfigFromEnv, principalOf, TokenVerifier } from '@flowline/auth';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { createLogger, currentTelemetry, KafkaHealthIndicator, KafkaProbe, loggerModule, PostgresHealthIndicator } from '@flowline/observability';
 import type { Logger as PinoLogger } from 'pino';
@@ -12,6 +12,7 @@ import { GrpcHealth } from './grpc/grpc-health';
 import { DeadLetterAdmin, DeadLetterController } from './dlq.controller';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
+import { ThrottleModule } from './throttle/throttle.module';
 
 /** The service's pino root logger (`@Inject(ROOT_LOGGER) logger: pino.Logger`); Nest's Logger writes through it. */
 export const ROOT_LOGGER = Symbol.for('flowline.platform.root-logger');
@@ -77,6 +78,8 @@ export class PlatformModule {
     }
     const imports: DynamicModule['imports'] = [loggerModule(rootLogger), TerminusModule.forRoot({ logger: false })];
     if (config.database) imports.push(typeOrmFor(config.database.url, options.database || {}));
+    // Rate limits per IP and per verified identity (libs/platform README "Rate limits"), shared by instances.
+    imports.push(ThrottleModule.forRoot({ identityOf: (req) => principalOf(req) }));
     return {
       module: PlatformModule,
       global: true,

@@ -1,42 +1,35 @@
-import { CanActivate, Controller, ExecutionContext, Get, Injectable, Module, Post, type DynamicModule } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { Controller, Get, Module, Post, type DynamicModule } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
-import { createTestDatabase } from '@flowline/testing';
+import { Public, Requires } from '@flowline/auth';
+import { createTestDatabase, tokenFor } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapService, type RunningService } from '../bootstrap';
 import { PlatformModule } from '../platform.module';
 import { PgThrottlerStorage } from './pg-throttler.storage';
-import { ThrottleModule } from './throttle.module';
 
 process.env.LOG_LEVEL ??= 'warn';
 
 @Controller('limited')
 class LimitedController {
-  /** A route with its own tight per-IP limit, like the portal's one-time-code request. */
+  /** A public route with its own tight per-IP limit, like the portal's one-time-code request. */
   @Post('otp')
+  @Public()
   @Throttle({ ip: { limit: 3, ttl: 60_000 } })
   otp() {
     return { ok: true };
   }
 
   @Get('work')
+  @Requires('read', 'Order')
   work() {
     return { ok: true };
   }
-}
 
-/**
- * Stands in for @flowline/auth's guard: puts a principal on the request. Test code only; the real
- * guard verifies a token.
- */
-@Injectable()
-class FakePrincipalGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<{ headers: Record<string, string>; principal?: unknown }>();
-    const subject = req.headers['x-test-subject'];
-    if (subject) req.principal = { subject, issuer: 'http://issuer.test' };
-    return true;
+  @Get('open')
+  @Public()
+  open() {
+    return { ok: true };
   }
 }
 
@@ -45,13 +38,9 @@ function appModule(url: string): DynamicModule {
   class ThrottledAppModule {}
   return {
     module: ThrottledAppModule,
-    imports: [
-      PlatformModule.forRoot({ serviceName: 'throttle-test', database: { url, retryAttempts: 1 }, kafka: false }),
-      // Per-identity 4 per minute; per-IP default off (loopback is every test's IP).
-      ThrottleModule.forRoot({ config: { windowMs: 60_000, perIp: 0, perIdentity: 4 } }),
-    ],
+    // PlatformModule installs the limits (with @flowline/auth's verified principal as the identity).
+    imports: [PlatformModule.forRoot({ serviceName: 'throttle-test', database: { url, retryAttempts: 1 }, kafka: false })],
     controllers: [LimitedController],
-    providers: [{ provide: APP_GUARD, useClass: FakePrincipalGuard }],
   };
 }
 
@@ -61,8 +50,16 @@ describe('rate limits shared by two instances (PostgreSQL store)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('platform_throttle');
+    // Per-identity 4 per minute; per-IP default off (loopback is every test's IP).
+    const saved = { identity: process.env.RATE_LIMIT_PER_IDENTITY, ip: process.env.RATE_LIMIT_PER_IP };
+    process.env.RATE_LIMIT_PER_IDENTITY = '4';
+    process.env.RATE_LIMIT_PER_IP = '0';
     for (let i = 0; i < 2; i++) {
       instances.push(await bootstrapService({ name: 'throttle-test', module: appModule(db.url), httpPort: 0, grpcPort: 0, shutdownHooks: false }));
+    }
+    for (const [k, v] of [['RATE_LIMIT_PER_IDENTITY', saved.identity], ['RATE_LIMIT_PER_IP', saved.ip]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     }
   }, 120_000);
 
@@ -74,9 +71,10 @@ describe('rate limits shared by two instances (PostgreSQL store)', () => {
   it('counts a route limit across both instances and answers 429 problem+json with Retry-After', async () => {
     const [a, b] = instances;
     const statuses: number[] = [];
-    for (const svc of [a, b, a]) statuses.push((await fetch(`${svc.httpUrl}/limited/otp`, { method: 'POST' })).status);
+    const post = (svc: RunningService) => fetch(`${svc.httpUrl}/limited/otp`, { method: 'POST', headers: { authorization: '' } });
+    for (const svc of [a, b, a]) statuses.push((await post(svc)).status);
     expect(statuses).toEqual([201, 201, 201]);
-    const refused = await fetch(`${b.httpUrl}/limited/otp`, { method: 'POST' });
+    const refused = await post(b);
     expect(refused.status).toBe(429);
     const retryAfter = Number(refused.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
@@ -84,20 +82,22 @@ describe('rate limits shared by two instances (PostgreSQL store)', () => {
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     expect(await refused.json()).toMatchObject({ status: 429 });
     // Blocked on the first instance too.
-    expect((await fetch(`${a.httpUrl}/limited/otp`, { method: 'POST' })).status).toBe(429);
+    expect((await post(a)).status).toBe(429);
   });
 
   it('limits each verified identity across both instances, apart from other identities and anonymous calls', async () => {
     const [a, b] = instances;
-    const as = (svc: RunningService, subject?: string) => fetch(`${svc.httpUrl}/limited/work`, { headers: subject ? { 'x-test-subject': subject } : {} });
+    const [cs, warehouse] = [await tokenFor('customer_service'), await tokenFor('warehouse')];
+    const as = (svc: RunningService, token: string, path = 'work') => fetch(`${svc.httpUrl}/limited/${path}`, { headers: { authorization: token ? `Bearer ${token}` : '' } });
     const seen: number[] = [];
-    for (const svc of [a, b, a, b]) seen.push((await as(svc, 'alice')).status);
+    for (const svc of [a, b, a, b]) seen.push((await as(svc, cs)).status);
     expect(seen).toEqual([200, 200, 200, 200]);
-    const fifth = await as(a, 'alice');
+    const fifth = await as(a, cs);
     expect(fifth.status).toBe(429);
     expect(Number(fifth.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect((await as(b, 'bob')).status).toBe(200);
-    expect((await as(b)).status).toBe(200);
+    expect((await as(b, warehouse)).status).toBe(200);
+    // Anonymous requests have no identity budget (the per-IP limit is theirs); a forged header changes nothing.
+    for (let i = 0; i < 6; i++) expect((await as(a, '', 'open')).status).toBe(200);
     // Probes are never limited.
     expect((await fetch(`${a.httpUrl}/health/live`)).status).toBe(200);
   });

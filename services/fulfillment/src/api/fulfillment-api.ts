@@ -16,7 +16,7 @@ export class FulfillmentApi {
   constructor(private readonly runtime: FulfillmentRuntime) {}
 
   get service(): FulfillmentService {
-    this.svc ??= new FulfillmentService(this.runtime.pool, this.runtime.handler, this.runtime.carriers, this.runtime.settings.defaultCarrier, (view) => this.runtime.afterShipped(view));
+    this.svc ??= new FulfillmentService(this.runtime.pool, this.runtime.handler, this.runtime.carriers, this.runtime.settings.defaultCarrier, (view) => this.runtime.afterShipped(view), this.runtime.merges);
     return this.svc;
   }
 
@@ -42,19 +42,23 @@ export class FulfillmentApi {
     return this.runtime.carrierConfigs;
   }
 
-  /** A carrier push: finds the parcel by tracking number and records the state; false when no parcel has it. */
+  /**
+   * A carrier push: finds the parcel by tracking number and records the state; false when no parcel
+   * has it. A merged parcel (合单) is one tracking number for several orders: each order's parcel moves.
+   */
   async applyCarrierUpdate(u: CarrierUpdate, actor: Actor): Promise<boolean> {
     const r = await this.runtime.pool.query<{ order_id: string; shipment_id: string }>(
-      'SELECT order_id, shipment_id FROM shipments WHERE tracking_number = $1 OR waybill_no = $1 LIMIT 1',
+      'SELECT order_id, shipment_id FROM shipments WHERE tracking_number = $1 OR waybill_no = $1 ORDER BY order_id, shipment_id',
       [u.trackingNumber],
     );
-    const row = r.rows[0];
-    if (!row) return false;
-    await this.runtime.handler.execute(
-      row.order_id,
-      { type: 'RecordCarrierUpdate', shipmentId: row.shipment_id, state: u.state, description: u.description, at: u.at },
-      this.runtime.meta({ actor }),
-    );
+    if (r.rows.length === 0) return false;
+    for (const row of r.rows) {
+      await this.runtime.handler.execute(
+        row.order_id,
+        { type: 'RecordCarrierUpdate', shipmentId: row.shipment_id, state: u.state, description: u.description, at: u.at },
+        this.runtime.meta({ actor }),
+      );
+    }
     return true;
   }
 

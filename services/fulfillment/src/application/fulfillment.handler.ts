@@ -47,8 +47,8 @@ export class FulfillmentHandler {
     private readonly withEvents: (client: SqlClient, orderId: string, appended: { eventId: string; occurredAt: string; event: FulfillmentEvent }[]) => Promise<void> = () => Promise.resolve(),
   ) {}
 
-  async load(orderId: string): Promise<{ state: FulfillmentState; revision: number }> {
-    const recorded = await this.store.readStream(fulfillmentStream(orderId));
+  async load(orderId: string, client?: SqlClient): Promise<{ state: FulfillmentState; revision: number }> {
+    const recorded = client ? await this.store.readStreamWithin(client, fulfillmentStream(orderId)) : await this.store.readStream(fulfillmentStream(orderId));
     const events = recorded.map((r) => ({ type: r.type, data: r.data }) as FulfillmentEvent);
     return { state: fold(orderFulfillmentDecider, events), revision: recorded.length ? recorded[recorded.length - 1].streamPosition : -1 };
   }
@@ -61,6 +61,25 @@ export class FulfillmentHandler {
   async execute(orderId: string, command: FulfillmentCommand, meta: CommandMeta, client?: SqlClient): Promise<Outcome> {
     if (client) return this.executeWithin(client, orderId, command, meta);
     return this.inNewTransactions(async (c) => ({ result: await this.executeWithin(c, orderId, command, meta, false), commit: true }));
+  }
+
+  /**
+   * Runs `fn` in a transaction of its own, again in a new one when it lost a race (several streams
+   * in one transaction: a merged parcel's group and its orders, ADR 0013).
+   */
+  transaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    return this.inNewTransactions(async (c) => ({ result: await fn(c), commit: true }));
+  }
+
+  /** A command within the caller's transaction, without retrying inside it (the caller's transaction is retried whole). */
+  executeIn(client: SqlClient, orderId: string, command: FulfillmentCommand, meta: CommandMeta): Promise<Outcome> {
+    return this.executeWithin(client, orderId, command, meta, false);
+  }
+
+  /** Stores the reply of an idempotent command in the caller's transaction; false when the key was claimed meanwhile. */
+  async claimIdempotency(client: SqlClient, idempotency: { key: string; request: unknown }, body: unknown): Promise<boolean> {
+    const r = await client.query('INSERT INTO http_idempotency (key, request_hash, response) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [idempotency.key, requestHash(idempotency.request), JSON.stringify(body)]);
+    return (r.rowCount ?? 0) > 0;
   }
 
   private async inNewTransactions<T>(fn: (c: PoolClient) => Promise<{ result: T; commit: boolean }>): Promise<T> {
@@ -113,7 +132,7 @@ export class FulfillmentHandler {
 
   private async executeWithin(client: SqlClient, orderId: string, command: FulfillmentCommand, meta: CommandMeta, retryInside = true): Promise<Outcome> {
     for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.load(orderId);
+      const { state, revision } = await this.load(orderId, client);
       const decided = orderFulfillmentDecider.decide(command, state);
       if (decided.length === 0) return { orderId, state, events: [], revision };
       const occurredAt = command.at;

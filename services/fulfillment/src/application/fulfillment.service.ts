@@ -1,8 +1,11 @@
 import { DomainError } from '@flowline/domain';
 import type { Pool } from 'pg';
-import { freezeOf, hasLeft, type FulfillmentCommand, type OpenFulfillment, type Shipment } from '../domain/order-fulfillment.decider';
+import type { SqlClient } from '@flowline/eventstore';
+import { allocateScan } from '../domain/merge-parcel.decider';
+import { freezeOf, hasLeft, type FulfillmentCommand, type OpenFulfillment, type Shipment, type ShipmentStatus } from '../domain/order-fulfillment.decider';
 import type { CarrierRegistry } from './carrier.port';
 import type { CommandMeta, FulfillmentHandler, Outcome } from './fulfillment.handler';
+import type { MergeHandler } from './merge.handler';
 
 /** A parcel as the API shows it. */
 export interface ShipmentView {
@@ -21,7 +24,31 @@ export interface ShipmentView {
   shippedAt: string | null;
   deliveredAt: string | null;
   shippedAfterStop: boolean;
+  /** Parcel weight in grams (line weights, else the per-SKU defaults). */
+  weightGrams: number;
+  /** The merged parcel (合单) this parcel is part of, and the orders packed in it. */
+  mergeParcelId: string | null;
+  mergedOrderIds: string[];
 }
+
+/**
+ * A merged parcel (合单) as the warehouse sees it: one box, one waybill, the lines of every order
+ * still in it (each naming its order), the scans summed; `members` are the orders' own parcels.
+ */
+export interface MergedParcelView extends ShipmentView {
+  lines: (Shipment['lines'][number] & { orderId: string })[];
+  mergeParcelId: string;
+  /** open (orders may still join until windowEndsAt), sealed (picking started or window passed), packed, empty (every order left). */
+  mergeStatus: string;
+  windowEndsAt: string;
+  members: ShipmentView[];
+}
+
+/** Member parcel stages from least to most advanced: the merged parcel shows its least advanced member. */
+const STAGE_RANK: ShipmentStatus[] = ['awaiting_production', 'created', 'picking', 'packed', 'intercept_requested', 'shipped', 'in_transit', 'carrier_exception', 'delivered', 'returned', 'stopped'];
+/** Warehouse actions that act on the whole merged parcel when given a member's id. */
+const PARCEL_ACTIONS: ShipmentAction['type'][] = ['StartPicking', 'ScanItem', 'PackShipment', 'ShipShipment'];
+export const isMergeParcelId = (id: string): boolean => id.startsWith('MRG-');
 
 export interface OrderFulfillmentView {
   orderId: string;
@@ -51,6 +78,9 @@ export function shipmentView(orderId: string, sh: Shipment): ShipmentView {
     shippedAt: sh.shippedAt,
     deliveredAt: sh.deliveredAt,
     shippedAfterStop: sh.shippedAfterStop,
+    weightGrams: sh.weightGrams,
+    mergeParcelId: sh.mergeParcelId,
+    mergedOrderIds: sh.mergedOrderIds,
   };
 }
 
@@ -77,12 +107,154 @@ export class FulfillmentService {
     private readonly defaultCarrier: string,
     /** Called after a parcel left the warehouse (tracking subscription); its failure does not undo the handover. */
     private readonly afterShipped: (view: ShipmentView) => Promise<void> = () => Promise.resolve(),
+    /** Merged parcels (合单); without it no parcel is merged. */
+    private readonly merges?: MergeHandler,
   ) {}
+
+  private mergeHandler(): MergeHandler {
+    if (!this.merges) throw new DomainError('SHIPMENT_NOT_FOUND', 'merged parcels are not available here', {}, 'not_found');
+    return this.merges;
+  }
+
+  /** A merged parcel now (or as the caller's transaction sees it). */
+  async mergedView(parcelId: string, client: SqlClient = this.pool): Promise<MergedParcelView> {
+    const { parcel } = await this.mergeHandler().parcel(client, parcelId);
+    const members: { state: OpenFulfillment; view: ShipmentView }[] = [];
+    for (const o of parcel.orders) {
+      const { state } = await this.handler.load(o.orderId, client);
+      if (state.status !== 'open') continue;
+      const sh = state.shipments.find((x) => x.mergeParcelId === parcelId);
+      if (sh) members.push({ state, view: shipmentView(state.orderId, sh) });
+    }
+    const views = members.map((m) => m.view);
+    const first = views[0];
+    const scanned: Record<string, number> = {};
+    for (const v of views) for (const [sku, n] of Object.entries(v.scanned)) scanned[sku] = (scanned[sku] ?? 0) + n;
+    const status = views.length ? views.map((v) => v.status).reduce((a, b) => (STAGE_RANK.indexOf(b) < STAGE_RANK.indexOf(a) ? b : a)) : 'stopped';
+    return {
+      shipmentId: parcelId,
+      orderId: first?.orderId ?? '',
+      warehouseId: first?.warehouseId ?? '',
+      status,
+      lines: views.flatMap((v) => v.lines.map((l) => ({ ...l, orderId: v.orderId }))),
+      scanned,
+      carrier: first?.carrier ?? null,
+      waybillNo: first?.waybillNo ?? null,
+      trackingNumber: first?.trackingNumber ?? null,
+      carrierState: first?.carrierState ?? null,
+      carrierStateAt: first?.carrierStateAt ?? null,
+      packedAt: first?.packedAt ?? null,
+      shippedAt: first?.shippedAt ?? null,
+      deliveredAt: first?.deliveredAt ?? null,
+      shippedAfterStop: false,
+      weightGrams: views.reduce((n, v) => n + v.weightGrams, 0),
+      mergeParcelId: parcelId,
+      mergedOrderIds: views.map((v) => v.orderId),
+      mergeStatus: parcel.status,
+      windowEndsAt: parcel.windowEndsAt,
+      members: views,
+    };
+  }
+
+  /**
+   * A warehouse action on a merged parcel: every order still in it is changed in one transaction
+   * (the group's stream and each order's stream; a lost race runs it again). Picking or a scan
+   * seals the parcel (no order joins after that); a scan goes to the orders that still need the
+   * SKU; packing prints one waybill for the box and packs every order's parcel with it.
+   */
+  async actMerged(parcelId: string, action: ShipmentAction, meta: CommandMeta): Promise<MergedParcelView> {
+    const merges = this.mergeHandler();
+    if (meta.idempotency) {
+      const seen = await this.handler.replay<MergedParcelView>(meta.idempotency.key, meta.idempotency.request);
+      if (seen !== undefined) return seen;
+    }
+    let waybill: { waybillNo: string; carrier: string } | undefined;
+    if (action.type === 'PackShipment') {
+      // The carrier's waybill is asked before the transaction (I/O outside the deciders).
+      const before = await this.mergedView(parcelId);
+      if (before.waybillNo) waybill = { waybillNo: before.waybillNo, carrier: before.carrier ?? this.defaultCarrier };
+      else {
+        const states = await Promise.all(before.members.map(async (m) => (await this.handler.load(m.orderId)).state));
+        const choices = states.map((x) => (x.status === 'open' ? x.carrierChoice : null));
+        // A platform's designation first, else the first order's choice, when that carrier is configured here.
+        const chosen = (choices.find((c) => c?.designated) ?? choices[0])?.carrier;
+        const carrierCode = action.carrier ?? (chosen && this.carriers.codes().includes(chosen) ? chosen : this.defaultCarrier);
+        const carrier = this.carriers.get(carrierCode);
+        if (before.members.length === 0) throw new DomainError('SHIPMENT_STOPPED', `cannot pack: every order left merged parcel ${parcelId}`, { shipmentId: parcelId });
+        waybill = action.waybillNo
+          ? { waybillNo: action.waybillNo, carrier: carrierCode }
+          : { waybillNo: (await carrier.createWaybill({ orderId: before.orderId, shipmentId: parcelId, warehouseId: before.warehouseId, lines: before.lines })).waybillNo, carrier: carrierCode };
+      }
+    }
+    let raced = false;
+    const view = await this.handler.transaction(async (c) => {
+      await merges.lock(c, parcelId);
+      const { groupKey, parcel } = await merges.parcel(c, parcelId);
+      const at = new Date().toISOString();
+      const current = await this.mergedView(parcelId, c);
+      if (current.members.length === 0) throw new DomainError('SHIPMENT_STOPPED', `cannot act on merged parcel ${parcelId}: every order in it was stopped`, { shipmentId: parcelId, reason: 'every order left the parcel' });
+      const seal = async () => {
+        if (parcel.status === 'open') await merges.execute(c, groupKey, { type: 'SealMergeParcel', parcelId, reason: 'packing', at }, meta);
+      };
+      const each = async (f: (m: ShipmentView) => FulfillmentCommand | null) => {
+        for (const m of current.members) {
+          const command = f(m);
+          if (command) await this.handler.executeIn(c, m.orderId, command, meta);
+        }
+      };
+      switch (action.type) {
+        case 'StartPicking':
+          await seal();
+          await each((m) => ({ type: 'StartPicking', shipmentId: m.shipmentId, at }));
+          break;
+        case 'ScanItem': {
+          const allocation = allocateScan(parcelId, current.members, action.sku, action.quantity);
+          await seal();
+          for (const a of allocation) await this.handler.executeIn(c, a.orderId, { type: 'ScanItem', shipmentId: a.shipmentId, sku: action.sku, quantity: a.quantity, at }, meta);
+          break;
+        }
+        case 'PackShipment': {
+          const w = waybill as { waybillNo: string; carrier: string };
+          const orderIds = current.members.map((m) => m.orderId);
+          // The orders' parcels first: an incomplete one refuses the pack (PACK_INCOMPLETE) before the group records it.
+          await each((m) => ({ type: 'PackShipment', shipmentId: m.shipmentId, waybillNo: w.waybillNo, carrier: w.carrier, at, merged: { parcelId, orderIds } }));
+          await merges.execute(c, groupKey, { type: 'MarkMergeParcelPacked', parcelId, at }, meta);
+          break;
+        }
+        case 'ShipShipment':
+          await each((m) => ({ type: 'ShipShipment', shipmentId: m.shipmentId, ...(action.carrier ? { carrier: action.carrier } : {}), ...(action.trackingNumber ? { trackingNumber: action.trackingNumber } : {}), at }));
+          break;
+        case 'ConfirmIntercept':
+        case 'RejectIntercept':
+          await each((m) => (m.status === 'intercept_requested' || current.members.length === 1 ? { type: action.type, shipmentId: m.shipmentId, at } : null));
+          break;
+      }
+      const after = await this.mergedView(parcelId, c);
+      if (meta.idempotency && !(await this.handler.claimIdempotency(c, meta.idempotency, after))) {
+        // The same key raced in at the same moment: undo ours, answer with its reply.
+        raced = true;
+        throw new RacedIdempotency();
+      }
+      return after;
+    }).catch((e: unknown) => {
+      if (e instanceof RacedIdempotency) return undefined;
+      throw e;
+    });
+    if (raced || !view) return (await this.handler.replay<MergedParcelView>(meta.idempotency?.key ?? '', meta.idempotency?.request)) as MergedParcelView;
+    if (action.type === 'ShipShipment' || action.type === 'RejectIntercept') for (const m of view.members) if (m.status === 'shipped') await this.afterShipped(m);
+    return view;
+  }
 
   async orderIdOfShipment(shipmentId: string): Promise<string> {
     const r = await this.pool.query<{ order_id: string }>('SELECT order_id FROM shipments WHERE shipment_id = $1', [shipmentId]);
     if (!r.rows[0]) throw new DomainError('SHIPMENT_NOT_FOUND', `no shipment ${shipmentId}`, { shipmentId }, 'not_found');
     return r.rows[0].order_id;
+  }
+
+  /** The merged parcel a parcel belongs to, if any. */
+  async mergeParcelOf(shipmentId: string): Promise<string | null> {
+    const r = await this.pool.query<{ merge_parcel_id: string | null }>('SELECT merge_parcel_id FROM shipments WHERE shipment_id = $1', [shipmentId]);
+    return r.rows[0]?.merge_parcel_id ?? null;
   }
 
   async order(orderId: string): Promise<OrderFulfillmentView> {
@@ -91,6 +263,7 @@ export class FulfillmentService {
   }
 
   async shipment(shipmentId: string): Promise<ShipmentView> {
+    if (isMergeParcelId(shipmentId)) return this.mergedView(shipmentId);
     const o = await this.order(await this.orderIdOfShipment(shipmentId));
     const sh = o.shipments.find((x) => x.shipmentId === shipmentId);
     if (!sh) throw new DomainError('SHIPMENT_NOT_FOUND', `no shipment ${shipmentId}`, { shipmentId }, 'not_found');
@@ -99,13 +272,24 @@ export class FulfillmentService {
 
   /** Parcels to pick in a warehouse: created or picking, high priority first, oldest first. Stopped parcels are withdrawn. */
   async pickList(warehouseId: string, limit = 100): Promise<ShipmentView[]> {
-    const r = await this.pool.query<{ order_id: string; shipment_id: string }>(
-      `SELECT order_id, shipment_id FROM shipments WHERE warehouse_id = $1 AND status IN ('created', 'picking')
+    const r = await this.pool.query<{ order_id: string; shipment_id: string; merge_parcel_id: string | null }>(
+      `SELECT order_id, shipment_id, merge_parcel_id FROM shipments WHERE warehouse_id = $1 AND status IN ('created', 'picking')
         ORDER BY (priority = 'high') DESC, created_at, shipment_id LIMIT $2`,
       [warehouseId, limit],
     );
     const out: ShipmentView[] = [];
+    const mergedSeen = new Set<string>();
     for (const row of r.rows) {
+      // Orders sharing a box are one entry (the merged parcel) once there are two of them.
+      if (row.merge_parcel_id && this.merges) {
+        if (mergedSeen.has(row.merge_parcel_id)) continue;
+        mergedSeen.add(row.merge_parcel_id);
+        const merged = await this.mergedView(row.merge_parcel_id);
+        if (merged.members.length > 1) {
+          if (merged.status === 'created' || merged.status === 'picking') out.push(merged);
+          continue;
+        }
+      }
       const o = await this.order(row.order_id);
       const sh = o.shipments.find((x) => x.shipmentId === row.shipment_id);
       if (sh && (sh.status === 'created' || sh.status === 'picking')) out.push(sh);
@@ -115,7 +299,9 @@ export class FulfillmentService {
 
   /** Print data of a packed parcel's label (电子面单). */
   async label(shipmentId: string) {
-    const sh = await this.shipment(shipmentId);
+    const own = await this.shipment(shipmentId);
+    // A member of a merged parcel prints the box's label (one waybill for every order in it).
+    const sh = !isMergeParcelId(shipmentId) && own.mergeParcelId && this.merges ? await this.mergedView(own.mergeParcelId).then((m) => (m.members.length > 1 ? m : own)) : own;
     if (!sh.waybillNo) throw new DomainError('SHIPMENT_NOT_PACKED', `shipment ${shipmentId} has no waybill yet (pack it first)`, { shipmentId });
     return {
       shipmentId,
@@ -124,6 +310,8 @@ export class FulfillmentService {
       waybillNo: sh.waybillNo,
       warehouseId: sh.warehouseId,
       lines: sh.lines,
+      weightGrams: sh.weightGrams,
+      ...(sh.mergeParcelId ? { mergeParcelId: sh.mergeParcelId, orderIds: sh.mergedOrderIds.length ? sh.mergedOrderIds : [sh.orderId] } : {}),
       // The receiver stays with the platform (encrypted oaid); the carrier prints it from the waybill.
       barcode: { format: 'CODE128', value: sh.waybillNo },
     };
@@ -159,6 +347,13 @@ export class FulfillmentService {
 
   /** Runs an action on a parcel; with an idempotency key a repeat gets the first reply. */
   async act(shipmentId: string, action: ShipmentAction, meta: CommandMeta): Promise<ShipmentView> {
+    if (isMergeParcelId(shipmentId)) return this.actMerged(shipmentId, action, meta);
+    const merged = this.merges ? await this.mergeParcelOf(shipmentId) : null;
+    if (merged && PARCEL_ACTIONS.includes(action.type)) {
+      // A member's id acts on its whole box; the reply is the member's parcel.
+      const view = await this.actMerged(merged, action, meta);
+      return view.members.find((m) => m.shipmentId === shipmentId) ?? (await this.shipment(shipmentId));
+    }
     const orderId = await this.orderIdOfShipment(shipmentId);
     const command = await this.command(orderId, shipmentId, action, new Date().toISOString());
     const reply = (o: Outcome) => {
@@ -204,3 +399,5 @@ export class FulfillmentService {
     return reply(await this.handler.execute(orderId, command, meta));
   }
 }
+
+class RacedIdempotency extends Error {}

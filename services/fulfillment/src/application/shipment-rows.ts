@@ -19,6 +19,8 @@ export interface ShipmentRow {
   delivered_at: string | null;
   created_at: string;
   stream_revision: number;
+  merge_parcel_id: string | null;
+  weight_grams: number;
 }
 
 /** The parcel rows of an order's state (pure). */
@@ -42,6 +44,8 @@ export function shipmentRows(s: FulfillmentState, revision: number): ShipmentRow
     delivered_at: sh.deliveredAt,
     created_at: s.startedAt ?? '',
     stream_revision: revision,
+    merge_parcel_id: sh.mergeParcelId,
+    weight_grams: sh.weightGrams,
   }));
 }
 
@@ -63,6 +67,8 @@ const COLUMNS = [
   'delivered_at',
   'created_at',
   'stream_revision',
+  'merge_parcel_id',
+  'weight_grams',
 ] as const;
 
 export async function upsertShipmentRows(client: SqlClient, rows: ShipmentRow[]): Promise<void> {

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadCarrierRules, parseCarrierRules } from '../infra/carrier-rules.loader';
-import { chooseCarrier } from './carrier-rules';
+import { chooseCarrier, costOf } from './carrier-rules';
+import { lineWeightGrams, parcelWeightGrams, parseSkuWeights, withWeights } from './parcel-weights';
+import { loadSkuWeights } from '../infra/fulfillment-rules.loader';
 
 const rules = loadCarrierRules();
 
 describe('carrier choice (rules/carrier-rules.yaml)', () => {
   it('honours the platform-designated carrier first', () => {
-    expect(chooseCarrier(rules, { province: '新疆维吾尔自治区', grandTotal: 500_000, designatedCarrier: 'YTO' })).toEqual({ carrier: 'YTO', ruleId: 'platform-designated', ruleSetVersion: '2026.01.1' });
+    expect(chooseCarrier(rules, { province: '新疆维吾尔自治区', grandTotal: 500_000, designatedCarrier: 'YTO' })).toEqual({ carrier: 'YTO', ruleId: 'platform-designated', ruleSetVersion: '2026.12.1', designated: true });
   });
   it('sends high-value orders with SF', () => {
     expect(chooseCarrier(rules, { province: '浙江省', grandTotal: 200_000 })).toMatchObject({ carrier: 'SF', ruleId: 'high-value-sf' });
@@ -16,10 +18,44 @@ describe('carrier choice (rules/carrier-rules.yaml)', () => {
     expect(chooseCarrier(rules, { province: '内蒙古自治区', grandTotal: 10_000 })).toMatchObject({ carrier: 'ZTO', ruleId: 'remote-provinces-cheapest' });
   });
   it('falls back to the default with rule id default', () => {
-    expect(chooseCarrier(rules, { province: '浙江省', grandTotal: 10_000 })).toEqual({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.01.1' });
+    expect(chooseCarrier(rules, { province: '浙江省', grandTotal: 10_000 })).toEqual({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.12.1' });
   });
   it('refuses a rule file with an unknown condition or a cheapestOf carrier without cost, naming the path', () => {
     expect(() => parseCarrierRules('version: "1"\ndefault: SIM\nrules:\n  - id: a\n    when: { weight: 3 }\n    carrier: SF\n', 'x.yaml')).toThrow('x.yaml: rules[0].when.weight is not a known condition');
     expect(() => parseCarrierRules('version: "1"\ndefault: SIM\nrules:\n  - id: a\n    cheapestOf: [SF]\n', 'x.yaml')).toThrow('x.yaml: rules[0].cheapestOf names SF, which has no cost in costs');
+  });
+  it('a platform that designates the carrier of its orders (jd -> JD logistics) is honoured first, recorded as designated with the version; the order\'s own designation wins', () => {
+    expect(chooseCarrier(rules, { channel: 'jd', province: '浙江省', grandTotal: 500_000 })).toEqual({ carrier: 'JD', ruleId: 'platform-designated', ruleSetVersion: '2026.12.1', designated: true });
+    expect(chooseCarrier(rules, { channel: 'jd', designatedCarrier: 'SF', grandTotal: 100 })).toMatchObject({ carrier: 'SF', ruleId: 'platform-designated', designated: true });
+    expect(chooseCarrier(rules, { channel: 'tmall', grandTotal: 100 })).toMatchObject({ ruleId: 'default' });
+  });
+  it('the parcel weight chooses: 10 kg and more -> the cheapest by weight (first kilogram + per started kilogram); the weight is recorded', () => {
+    // 12 kg to 浙江省: ZTO 800 + 11 x 300 = 4100, SF 2300 + 11 x 1200, SIM 1000 + 11 x 500 = 6500.
+    expect(costOf(rules, 'ZTO', '浙江省', 12_000)).toBe(4100);
+    expect(costOf(rules, 'SIM', '浙江省', 12_000)).toBe(6500);
+    expect(chooseCarrier(rules, { province: '浙江省', grandTotal: 10_000, weightGrams: 12_000 })).toEqual({ carrier: 'ZTO', ruleId: 'heavy-cheapest', ruleSetVersion: '2026.12.1', weightGrams: 12_000 });
+    expect(chooseCarrier(rules, { province: '浙江省', grandTotal: 10_000, weightGrams: 9_999 })).toMatchObject({ carrier: 'SIM', ruleId: 'default', weightGrams: 9_999 });
+    // Remote province, heavy: the weight changes which carrier is cheapest (light: SIM 1900 < ZTO 2000; 3 kg: ZTO 2600 < SIM 2900).
+    expect(chooseCarrier(rules, { province: '新疆维吾尔自治区', grandTotal: 10_000, weightGrams: 800 })).toMatchObject({ carrier: 'SIM', ruleId: 'remote-provinces-cheapest' });
+    expect(chooseCarrier(rules, { province: '新疆维吾尔自治区', grandTotal: 10_000, weightGrams: 3_000 })).toMatchObject({ carrier: 'ZTO', ruleId: 'remote-provinces-cheapest' });
+  });
+  it('refuses a bad weight condition and a bad designatedByChannel, naming the path', () => {
+    expect(() => parseCarrierRules('version: "1"\ndefault: SIM\nrules:\n  - id: a\n    when: { minWeightGrams: -1 }\n    carrier: SF\n', 'x.yaml')).toThrow('x.yaml: rules[0].when.minWeightGrams must be grams');
+    expect(() => parseCarrierRules('version: "1"\ndefault: SIM\ndesignatedByChannel: { jd: 3 }\nrules: []\n', 'x.yaml')).toThrow('x.yaml: designatedByChannel.jd must be a carrier code');
+  });
+});
+
+describe('parcel weights (rules/sku-weights.yaml)', () => {
+  const weights = loadSkuWeights();
+  it('a line weighs what the order says, else its SKU unit weight x quantity, else the default unit weight x quantity', () => {
+    expect(lineWeightGrams({ sku: 'TEA-LJ-250', quantity: 2, weightGrams: 777 }, weights)).toBe(777);
+    expect(lineWeightGrams({ sku: 'TEA-LJ-250', quantity: 2 }, weights)).toBe(600);
+    expect(lineWeightGrams({ sku: 'UNKNOWN-SKU', quantity: 3 }, weights)).toBe(1500);
+    expect(withWeights([{ lineId: 'L1', sku: 'CUP-CLAY-01', quantity: 2 }], weights)).toEqual([{ lineId: 'L1', sku: 'CUP-CLAY-01', quantity: 2, weightGrams: 900 }]);
+    expect(parcelWeightGrams([{ sku: 'TEA-LJ-250', quantity: 1 }, { sku: 'CUP-CLAY-01', quantity: 1, weightGrams: 500 }], weights)).toBe(800);
+  });
+  it('a faulty weights file names the path', () => {
+    expect(() => parseSkuWeights({ version: '1', default: 0 }, 'w.yaml')).toThrow('w.yaml: default must be grams');
+    expect(() => parseSkuWeights({ version: '1', default: 100, skus: { A: 1.5 } }, 'w.yaml')).toThrow('w.yaml: skus.A must be grams');
   });
 });

@@ -7,13 +7,18 @@ export interface CarrierRuleSet {
   /** Carrier when no rule matches. */
   default: string;
   rules: CarrierRule[];
-  /** First-parcel price in fen per carrier, `default` and per province. */
-  costs: Record<string, { default: number; provinces?: Record<string, number> }>;
+  /** First-parcel price in fen per carrier, `default` and per province; `perKg`: fen for each started kilogram past the first. */
+  costs: Record<string, { default: number; provinces?: Record<string, number>; perKg?: number }>;
+  /**
+   * Carriers platforms designate for all their orders (e.g. `jd: JD`, JD logistics): used when the
+   * order names none itself. The `designated` rules honour it.
+   */
+  designatedByChannel?: Record<string, string>;
 }
 
 export interface CarrierRule {
   id: string;
-  when: { provinces?: string[]; channels?: string[]; minAmount?: number; maxAmount?: number; designated?: boolean };
+  when: { provinces?: string[]; channels?: string[]; minAmount?: number; maxAmount?: number; designated?: boolean; minWeightGrams?: number; maxWeightGrams?: number };
   /** A carrier code, or `designated` (the platform's choice). */
   carrier?: string;
   /** The cheapest of these carriers for the destination, by the cost table. */
@@ -26,12 +31,18 @@ export interface CarrierChoiceInput {
   /** Order amount in fen. */
   grandTotal?: number;
   designatedCarrier?: string;
+  /** Parcel weight in grams (line weights, else the per-SKU defaults). */
+  weightGrams?: number;
 }
 
 export interface CarrierChoice {
   carrier: string;
   ruleId: string;
   ruleSetVersion: string;
+  /** The weight the choice was made with (grams), when known. */
+  weightGrams?: number;
+  /** The carrier came from the platform (the order's own or the channel's designation). */
+  designated?: boolean;
 }
 
 function matches(w: CarrierRule['when'], i: CarrierChoiceInput): boolean {
@@ -40,25 +51,34 @@ function matches(w: CarrierRule['when'], i: CarrierChoiceInput): boolean {
   if (w.channels && (!i.channel || !w.channels.includes(i.channel))) return false;
   if (w.minAmount !== undefined && (i.grandTotal === undefined || i.grandTotal < w.minAmount)) return false;
   if (w.maxAmount !== undefined && (i.grandTotal === undefined || i.grandTotal > w.maxAmount)) return false;
+  if (w.minWeightGrams !== undefined && (i.weightGrams === undefined || i.weightGrams < w.minWeightGrams)) return false;
+  if (w.maxWeightGrams !== undefined && (i.weightGrams === undefined || i.weightGrams > w.maxWeightGrams)) return false;
   return true;
 }
 
-export function costOf(rules: CarrierRuleSet, carrier: string, province: string | undefined): number {
+/** Price of a parcel in fen: the first kilogram (per province), plus `perKg` for each further started kilogram. */
+export function costOf(rules: CarrierRuleSet, carrier: string, province: string | undefined, weightGrams = 0): number {
   const c = rules.costs[carrier];
   if (!c) return Number.POSITIVE_INFINITY;
-  return (province ? c.provinces?.[province] : undefined) ?? c.default;
+  const first = (province ? c.provinces?.[province] : undefined) ?? c.default;
+  const extraKg = Math.max(0, Math.ceil(weightGrams / 1000) - 1);
+  return first + extraKg * (c.perKg ?? 0);
 }
 
-export function chooseCarrier(rules: CarrierRuleSet, input: CarrierChoiceInput): CarrierChoice {
+export function chooseCarrier(rules: CarrierRuleSet, given: CarrierChoiceInput): CarrierChoice {
+  // The order's own designation first, else the one its platform makes for every order.
+  const designated = given.designatedCarrier || (given.channel ? rules.designatedByChannel?.[given.channel] : undefined);
+  const input: CarrierChoiceInput = { ...given, ...(designated ? { designatedCarrier: designated } : {}) };
+  const extra = { ...(input.weightGrams !== undefined ? { weightGrams: input.weightGrams } : {}) };
   for (const r of rules.rules) {
     if (!matches(r.when, input)) continue;
-    if (r.carrier === 'designated' && input.designatedCarrier) return { carrier: input.designatedCarrier, ruleId: r.id, ruleSetVersion: rules.version };
-    if (r.carrier && r.carrier !== 'designated') return { carrier: r.carrier, ruleId: r.id, ruleSetVersion: rules.version };
+    if (r.carrier === 'designated' && input.designatedCarrier) return { carrier: input.designatedCarrier, ruleId: r.id, ruleSetVersion: rules.version, ...extra, designated: true };
+    if (r.carrier && r.carrier !== 'designated') return { carrier: r.carrier, ruleId: r.id, ruleSetVersion: rules.version, ...extra };
     if (r.cheapestOf?.length) {
       // Ties go to the carrier listed first.
-      const best = r.cheapestOf.reduce((a, b) => (costOf(rules, b, input.province) < costOf(rules, a, input.province) ? b : a));
-      return { carrier: best, ruleId: r.id, ruleSetVersion: rules.version };
+      const best = r.cheapestOf.reduce((a, b) => (costOf(rules, b, input.province, input.weightGrams) < costOf(rules, a, input.province, input.weightGrams) ? b : a));
+      return { carrier: best, ruleId: r.id, ruleSetVersion: rules.version, ...extra };
     }
   }
-  return { carrier: rules.default, ruleId: 'default', ruleSetVersion: rules.version };
+  return { carrier: rules.default, ruleId: 'default', ruleSetVersion: rules.version, ...extra };
 }

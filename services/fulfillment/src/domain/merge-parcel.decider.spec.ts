@@ -4,7 +4,7 @@ import { fold } from '@flowline/domain';
 import { deciderSpec } from '@flowline/testing';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { mergeGroupOf, mergeParcelDecider, mergeRuleFor, parcelLines, parseMergeRules, type MergeCommand, type MergeEvent } from './merge-parcel.decider';
+import { allocateScan, mergeGroupKeyOf, mergeGroupOf, mergeParcelDecider, mergeRuleFor, parcelLines, parseMergeRules, type MergeCommand, type MergeEvent, type MergeMember } from './merge-parcel.decider';
 
 const spec = deciderSpec(mergeParcelDecider);
 const T0 = '2026-01-05T08:00:00.000Z';
@@ -96,5 +96,35 @@ describe('merge parcel decider', () => {
     spec.given(packed).when(offer('o-3', L1, 16)).thenEvents((es) => expect(es.map((e) => e.type)).toEqual(['MergeParcelOpened', 'OrderJoinedMergeParcel']));
     spec.given(packed).when({ type: 'RemoveMergedOrder', orderId: 'o-1', reason: 'refunded', at: at(16) }).thenThrows({ code: 'MERGE_PARCEL_PACKED', details: { parcelId } });
     spec.given(packed).when({ type: 'RemoveMergedOrder', orderId: 'o-x', reason: 'refunded', at: at(16) }).thenThrows({ code: 'MERGE_ORDER_NOT_IN_PARCEL' });
+  });
+});
+
+describe('merged parcel: group keys and scans', () => {
+  it('the group is shop + buyer key + address key + warehouse: another warehouse is another group', () => {
+    const k = { shopId: 'tmall-flagship', buyerKey: 'b1', addressKey: 'a1', warehouseId: 'WH-HZ' };
+    expect(mergeGroupKeyOf(k)).toBe('tmall-flagship|b1|a1|WH-HZ');
+    expect(mergeGroupKeyOf({ ...k, warehouseId: 'WH-SH' })).not.toBe(mergeGroupKeyOf(k));
+  });
+  it('parcel ids of two groups of one shop differ (64-bit hash of the group)', () => {
+    const a = events([{ ...offer('o-1'), groupKey: 'tmall-flagship|b1|a1|WH-HZ' }])[0] as Extract<MergeEvent, { type: 'MergeParcelOpened' }>;
+    const b = events([{ ...offer('o-1'), groupKey: 'tmall-flagship|b2|a1|WH-HZ' }])[0] as Extract<MergeEvent, { type: 'MergeParcelOpened' }>;
+    expect(a.data.parcelId).toMatch(/^MRG-tmall-flagship-1-[0-9a-z]{14}$/);
+    expect(a.data.parcelId).not.toBe(b.data.parcelId);
+  });
+  const members: MergeMember[] = [
+    { orderId: 'o-1', shipmentId: 'SHP-o-1-1', lines: [{ sku: 'TEA-LJ', quantity: 2 }], scanned: { 'TEA-LJ': 1 } },
+    { orderId: 'o-2', shipmentId: 'SHP-o-2-1', lines: [{ sku: 'TEA-LJ', quantity: 1 }, { sku: 'CUP-01', quantity: 4 }], scanned: {} },
+  ];
+  it('a scan goes to the orders that still need the SKU, in joining order', () => {
+    expect(allocateScan('MRG-1', members, 'TEA-LJ', 2)).toEqual([
+      { orderId: 'o-1', shipmentId: 'SHP-o-1-1', quantity: 1 },
+      { orderId: 'o-2', shipmentId: 'SHP-o-2-1', quantity: 1 },
+    ]);
+    expect(allocateScan('MRG-1', members, 'CUP-01', 4)).toEqual([{ orderId: 'o-2', shipmentId: 'SHP-o-2-1', quantity: 4 }]);
+  });
+  it('a wrong SKU or too many units is refused naming the merged parcel, the expected SKUs and the counts', () => {
+    expect(() => allocateScan('MRG-1', members, 'POT-01', 1)).toThrow(expect.objectContaining({ code: 'SCAN_WRONG_SKU', details: { shipmentId: 'MRG-1', sku: 'POT-01', expected: ['TEA-LJ', 'CUP-01'] } }));
+    expect(() => allocateScan('MRG-1', members, 'TEA-LJ', 3)).toThrow(expect.objectContaining({ code: 'SCAN_QUANTITY_EXCEEDED', details: { shipmentId: 'MRG-1', sku: 'TEA-LJ', required: 3, scanned: 1, quantity: 3 } }));
+    expect(() => allocateScan('MRG-1', members, 'TEA-LJ', 0)).toThrow(expect.objectContaining({ code: 'SCAN_INVALID_QUANTITY' }));
   });
 });

@@ -63,6 +63,14 @@ export function mergeGroupOf(o: { shopId: string; buyerId: string; address: { pr
   return [o.shopId, norm(o.buyerId), norm(a.province), norm(a.city), norm(a.district), norm(a.street), norm(a.detail), norm(a.recipient), norm(a.phone)].join('|');
 }
 
+/**
+ * The merge group of a StartFulfillment: shop, the buyer and address keys order-intake hashed,
+ * and the warehouse (orders allocated to different warehouses can never share a box).
+ */
+export function mergeGroupKeyOf(o: { shopId: string; buyerKey: string; addressKey: string; warehouseId: string }): string {
+  return [o.shopId, o.buyerKey, o.addressKey, o.warehouseId].join('|');
+}
+
 export interface MergeLine {
   lineId: string;
   sku: string;
@@ -112,10 +120,56 @@ export const mergeStream = (groupKey: string): string => `merge-${groupKey}`;
 /** Parcel ids are derived from the group and its rank, so a redelivered offer names the same parcel. */
 export const mergeParcelIdOf = (state: MergeGroupState, shopId: string): string => `MRG-${shopId}-${state.parcels.length + 1}-${hash(state.groupKey ?? '')}`;
 
+/** Two 32-bit FNV-1a passes (different offsets): 64 bits, so two groups of one shop do not share parcel ids. */
 function hash(s: string): string {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
-  return h.toString(36);
+  const fnv = (seed: number) => {
+    let h = seed;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+    return h.toString(36).padStart(7, '0');
+  };
+  return fnv(2166136261) + fnv(0x811c9dc5 ^ 0x5bd1e995);
+}
+
+/** A member of a merged parcel as the warehouse scans it: its order's parcel, lines and what is in the box already. */
+export interface MergeMember {
+  orderId: string;
+  shipmentId: string;
+  lines: { sku: string; quantity: number }[];
+  scanned: Record<string, number>;
+}
+
+/**
+ * Where the units of one scan on a merged parcel go: to the orders that still need the SKU, in
+ * joining order. Refused like a scan on one parcel: a SKU no order of the parcel has
+ * (`SCAN_WRONG_SKU`, naming the expected SKUs), more units than the orders still need
+ * (`SCAN_QUANTITY_EXCEEDED`).
+ */
+export function allocateScan(parcelId: string, members: readonly MergeMember[], sku: string, quantity: number): { orderId: string; shipmentId: string; quantity: number }[] {
+  if (!Number.isInteger(quantity) || quantity < 1) throw new DomainError('SCAN_INVALID_QUANTITY', 'quantity must be a positive integer', { field: 'quantity', quantity }, 'invalid');
+  const need = (m: MergeMember) => m.lines.filter((l) => l.sku === sku).reduce((n, l) => n + l.quantity, 0) - (m.scanned[sku] ?? 0);
+  const expected = [...new Set(members.flatMap((m) => m.lines.map((l) => l.sku)))];
+  if (!expected.includes(sku)) {
+    throw refuse('SCAN_WRONG_SKU', `wrong item: ${sku} is not in merged parcel ${parcelId} (expected ${expected.join(', ')})`, { shipmentId: parcelId, sku, expected });
+  }
+  const open = members.reduce((n, m) => n + Math.max(0, need(m)), 0);
+  if (quantity > open) {
+    const required = members.reduce((n, m) => n + m.lines.filter((l) => l.sku === sku).reduce((a, l) => a + l.quantity, 0), 0);
+    throw refuse('SCAN_QUANTITY_EXCEEDED', `too many ${sku}: merged parcel ${parcelId} needs ${required}, ${required - open} already scanned, ${quantity} more scanned`, {
+      shipmentId: parcelId,
+      sku,
+      required,
+      scanned: required - open,
+      quantity,
+    });
+  }
+  const out: { orderId: string; shipmentId: string; quantity: number }[] = [];
+  let left = quantity;
+  for (const m of members) {
+    const take = Math.min(left, Math.max(0, need(m)));
+    if (take > 0) out.push({ orderId: m.orderId, shipmentId: m.shipmentId, quantity: take });
+    left -= take;
+  }
+  return out;
 }
 
 /** All lines of a parcel (the pick and pack list of the merged parcel), order by order. */

@@ -46,7 +46,7 @@ describe('order fulfillment: start', () => {
       .then([started(true)]);
   });
   it('records the carrier the rules chose, with rule id and version', () => {
-    const choice = { carrier: 'SF', ruleId: 'high-value-sf', ruleSetVersion: '2026.01.1' };
+    const choice = { carrier: 'SF', ruleId: 'high-value-sf', ruleSetVersion: '2026.12.1' };
     const s = spec.given([]).when({ ...start(), carrierChoice: choice } as FulfillmentCommand).then([{ type: 'FulfillmentStarted', data: { ...(started().data as object), carrierChoice: choice } } as FulfillmentEvent]);
     expect(s.status === 'open' && s.carrierChoice).toEqual(choice);
   });
@@ -223,5 +223,41 @@ describe('made-to-order lines wait for the factory (MES)', () => {
     expect(waiting.status === 'open' && waiting.shipments.map((x) => x.status)).toEqual(['stopped', 'awaiting_production']);
     const done = spec.given([startedMto, progressed('completed'), stopReq, stoppedMto]).when(mto).thenEvents((e) => expect(e.map((x) => x.type)).toEqual(['FulfillmentStarted']));
     expect(done.status === 'open' && done.shipments.map((x) => x.status)).toEqual(['stopped', 'created']);
+  });
+});
+
+describe('order fulfillment: merged parcel (合单) and weights', () => {
+  const M = 'MRG-tmall-flagship-1-abc';
+  const merge = { parcelId: M, ruleVersion: 'm-1' };
+  const weighed = [{ lineId: 'L1', sku: 'TEA-LJ', quantity: 2, warehouseId: 'WH-HZ', weightGrams: 600 }];
+  it('the order\'s one parcel records the merged parcel, the merge decision with its rule version, and the weight of its lines', () => {
+    const s = spec
+      .given([])
+      .when({ ...start(weighed), merge } as FulfillmentCommand)
+      .then([{ type: 'FulfillmentStarted', data: { orderId: O, priority: 'normal', requiresQc: false, startedAt: T, shipments: [{ shipmentId: S1, warehouseId: 'WH-HZ', lines: LINES_HZ, weightGrams: 600, mergeParcelId: M }], merge } }]);
+    expect(s.status === 'open' && s.shipments[0]).toMatchObject({ mergeParcelId: M, weightGrams: 600 });
+  });
+  it('an order over two warehouses cannot join a merged parcel', () => {
+    spec
+      .given([])
+      .when({ ...start([{ ...LINES_HZ[0], warehouseId: 'WH-HZ' }, { ...LINES_SH[0], warehouseId: 'WH-SH' }]), merge } as FulfillmentCommand)
+      .thenThrows({ code: 'MERGE_NEEDS_ONE_PARCEL' });
+  });
+  it('packed with the box: every order of the parcel named on ShipmentPacked, then on shipped and delivered', () => {
+    const start1: FulfillmentEvent = { type: 'FulfillmentStarted', data: { ...(started().data as Extract<FulfillmentEvent, { type: 'FulfillmentStarted' }>['data']), shipments: [{ shipmentId: S1, warehouseId: 'WH-HZ', lines: LINES_HZ, weightGrams: 600, mergeParcelId: M }] } };
+    const packCmd = { ...pack(), merged: { parcelId: M, orderIds: [O, 'o-2'] } } as FulfillmentCommand;
+    spec
+      .given([start1, picking(), scanned()])
+      .when(packCmd)
+      .then([{ type: 'ShipmentPacked', data: { orderId: O, shipmentId: S1, waybillNo: `WB-${S1}`, warehouseId: 'WH-HZ', lines: LINES_HZ, packedAt: T, carrier: 'SIM', weightGrams: 600, mergeParcelId: M, mergedOrderIds: [O, 'o-2'] } }]);
+    const packedEvent = orderFulfillmentDecider.decide(packCmd, [start1, picking(), scanned()].reduce(orderFulfillmentDecider.evolve, orderFulfillmentDecider.initialState()));
+    const given = [start1, picking(), scanned(), ...packedEvent];
+    spec.given(given).when({ type: 'ShipShipment', shipmentId: S1, at: T }).thenEvents((es) => expect(es[0].data).toMatchObject({ mergeParcelId: M, mergedOrderIds: [O, 'o-2'], allShipped: true }));
+    const afterShip = [...given, ...orderFulfillmentDecider.decide({ type: 'ShipShipment', shipmentId: S1, at: T }, given.reduce(orderFulfillmentDecider.evolve, orderFulfillmentDecider.initialState()))];
+    spec.given(afterShip).when(carrier('delivered')).thenEvents((es) => expect(es[1]).toMatchObject({ type: 'ShipmentDelivered', data: { mergeParcelId: M, mergedOrderIds: [O, 'o-2'], allDelivered: true } }));
+  });
+  it('a stop of one order of the merged parcel before packing stops only its own parcel (withdrawn with its lines)', () => {
+    const start1: FulfillmentEvent = { type: 'FulfillmentStarted', data: { ...(started().data as Extract<FulfillmentEvent, { type: 'FulfillmentStarted' }>['data']), shipments: [{ shipmentId: S1, warehouseId: 'WH-HZ', lines: LINES_HZ, mergeParcelId: M }] } };
+    spec.given([start1, picking()]).when(stop).then([stopReq, { type: 'FulfillmentStopped', data: { orderId: O, reason: '买家取消', wasPacked: false, shipmentId: S1, warehouseId: 'WH-HZ', lines: LINES_HZ } }]);
   });
 });

@@ -34,6 +34,11 @@ export interface Shipment {
   lastProblem: string | null;
   /** Left the warehouse although the order's fulfilment was stopped (intercept rejected). */
   shippedAfterStop: boolean;
+  /** Weight of the parcel's lines in grams (0 when unknown). */
+  weightGrams: number;
+  /** The merged parcel (合单) this order's lines travel in, and every order in it once packed. */
+  mergeParcelId: string | null;
+  mergedOrderIds: string[];
 }
 
 export type FulfillmentState =
@@ -79,10 +84,12 @@ export interface FulfillmentStoredDataMap extends FulfillmentEventDataMap {
     priority: 'normal' | 'high';
     requiresQc: boolean;
     startedAt: string;
-    shipments: { shipmentId: string; warehouseId: string; lines: ShipmentLineData[]; awaitingProduction?: boolean }[];
+    shipments: StartedShipment[];
     carrierChoice?: CarrierChoice;
     /** Set when the order is packed again after a stop: the earlier parcels stay stopped, these replace them. */
     generation?: number;
+    /** The merge (合单) decision for the order, with the merge rules' version. */
+    merge?: MergeDecision;
   };
   /** StartFulfillment after a stop while packed parcels still await their intercept: the new parcels come once all are pulled. */
   FulfillmentRestartPending: {
@@ -99,6 +106,19 @@ export interface FulfillmentStoredDataMap extends FulfillmentEventDataMap {
   ShipmentItemScanned: { orderId: string; shipmentId: string; sku: string; quantity: number; at: string };
   FulfillmentStopRequested: { orderId: string; reason: string; at: string };
 }
+
+/** A parcel as FulfillmentStarted creates it. */
+export interface StartedShipment {
+  shipmentId: string;
+  warehouseId: string;
+  lines: ShipmentLineData[];
+  awaitingProduction?: boolean;
+  weightGrams?: number;
+  mergeParcelId?: string;
+}
+
+/** Merged into a parcel with other orders (`parcelId`), or not (`parcelId` null, with the reason). */
+export type MergeDecision = { parcelId: string; ruleVersion: string } | { parcelId: null; ruleVersion: string; reason: string };
 
 export type FulfillmentStoredType = keyof FulfillmentStoredDataMap;
 export type FulfillmentEvent = { [K in FulfillmentStoredType]: { type: K; data: FulfillmentStoredDataMap[K] } }[FulfillmentStoredType];
@@ -126,12 +146,14 @@ export type FulfillmentCommand =
       carrierChoice?: CarrierChoice;
       /** SKUs of the order made to order (a SKU flag): their parcels wait for the factory's `completed`. */
       madeToOrderSkus?: string[];
+      /** The merge decision (the merge group's stream decided it in the same transaction); its parcel id goes on the order's one parcel. */
+      merge?: MergeDecision;
     }
   | { type: 'RecordWorkOrderProgress'; orderId: string; workOrderId: string; status: WorkOrderStatus; percent?: number; message?: string; at: string }
   | { type: 'StopFulfillment'; data: FulfillmentCommandDataMap['StopFulfillment']; at: string }
   | { type: 'StartPicking'; shipmentId: string; at: string }
   | { type: 'ScanItem'; shipmentId: string; sku: string; quantity: number; at: string }
-  | { type: 'PackShipment'; shipmentId: string; waybillNo: string; carrier: string; at: string }
+  | { type: 'PackShipment'; shipmentId: string; waybillNo: string; carrier: string; at: string; merged?: { parcelId: string; orderIds: string[] } }
   | { type: 'ShipShipment'; shipmentId: string; carrier?: string; trackingNumber?: string; at: string }
   | { type: 'ConfirmIntercept'; shipmentId: string; at: string }
   | { type: 'RejectIntercept'; shipmentId: string; at: string }
@@ -188,17 +210,25 @@ export function splitByWarehouse(
   lines: FulfillmentCommandDataMap['StartFulfillment']['lines'],
   generation = 1,
   madeToOrderSkus: readonly string[] = [],
-): FulfillmentStoredDataMap['FulfillmentStarted']['shipments'] {
-  const byWarehouse = new Map<string, ShipmentLineData[]>();
+): StartedShipment[] {
+  const byWarehouse = new Map<string, { lines: ShipmentLineData[]; grams: number; weighed: boolean }>();
   for (const l of lines) {
     const wh = l.warehouseId ?? 'UNALLOCATED';
-    const list = byWarehouse.get(wh) ?? [];
-    list.push({ lineId: l.lineId, sku: l.sku, quantity: l.quantity });
-    byWarehouse.set(wh, list);
+    const parcel = byWarehouse.get(wh) ?? { lines: [], grams: 0, weighed: false };
+    parcel.lines.push({ lineId: l.lineId, sku: l.sku, quantity: l.quantity });
+    if (l.weightGrams !== undefined) parcel.grams += l.weightGrams;
+    parcel.weighed ||= l.weightGrams !== undefined;
+    byWarehouse.set(wh, parcel);
   }
   return [...byWarehouse.keys()].sort().map((warehouseId, i) => {
-    const parcel = byWarehouse.get(warehouseId) ?? [];
-    return { shipmentId: shipmentIdOf(orderId, i, generation), warehouseId, lines: parcel, ...(parcel.some((l) => madeToOrderSkus.includes(l.sku)) ? { awaitingProduction: true } : {}) };
+    const parcel = byWarehouse.get(warehouseId) ?? { lines: [], grams: 0, weighed: false };
+    return {
+      shipmentId: shipmentIdOf(orderId, i, generation),
+      warehouseId,
+      lines: parcel.lines,
+      ...(parcel.lines.some((l) => madeToOrderSkus.includes(l.sku)) ? { awaitingProduction: true } : {}),
+      ...(parcel.weighed ? { weightGrams: parcel.grams } : {}),
+    };
   });
 }
 
@@ -267,8 +297,14 @@ function shippedEvent(s: OpenFulfillment, sh: Shipment, carrier: string, trackin
       shippedAt: at,
       allShipped: allLeftWith(s, sh.shipmentId),
       ...(afterStop ? { afterStop: true } : {}),
+      ...mergedOf(sh),
     },
   };
+}
+
+/** The merged parcel's fields of a parcel's integration events (none for a parcel of its own). */
+function mergedOf(sh: Shipment): { mergeParcelId?: string; mergedOrderIds?: string[] } {
+  return sh.mergeParcelId ? { mergeParcelId: sh.mergeParcelId, mergedOrderIds: sh.mergedOrderIds } : {};
 }
 
 function restarted(s: OpenFulfillment, base: Omit<FulfillmentStoredDataMap['FulfillmentRestartPending'], 'at'>, at: string): FulfillmentEvent {
@@ -310,6 +346,10 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
       }
       // Redelivered: the parcels exist already.
       if (state.status === 'open' && state.startedAt !== null) return [];
+      const shipments = splitByWarehouse(orderId, c.data.lines, 1, c.madeToOrderSkus ?? []);
+      const merge = c.merge;
+      // Only an order travelling in one parcel can share it (the merge group is per warehouse).
+      if (merge?.parcelId && shipments.length !== 1) refuse('MERGE_NEEDS_ONE_PARCEL', `order ${orderId} spans ${shipments.length} warehouses: it cannot join merged parcel ${merge.parcelId}`, { orderId }, 'invalid');
       return [
         {
           type: 'FulfillmentStarted',
@@ -318,8 +358,9 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
             priority: c.data.priority,
             requiresQc: c.data.requiresQc,
             startedAt: c.at,
-            shipments: splitByWarehouse(orderId, c.data.lines, 1, c.madeToOrderSkus ?? []),
+            shipments: merge?.parcelId ? shipments.map((x) => ({ ...x, mergeParcelId: merge.parcelId as string })) : shipments,
             ...(c.carrierChoice ? { carrierChoice: c.carrierChoice } : {}),
+            ...(merge ? { merge } : {}),
           },
         },
       ];
@@ -388,7 +429,23 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
         .filter(([sku, n]) => (sh.scanned[sku] ?? 0) < n)
         .map(([sku, n]) => ({ sku, required: n, scanned: sh.scanned[sku] ?? 0 }));
       if (missing.length > 0) refuse(FulfillmentErrorCode.PackIncomplete, `shipment ${sh.shipmentId} is not complete: ${missing.map((m) => `${m.sku} ${m.scanned}/${m.required}`).join(', ')}`, { shipmentId: sh.shipmentId, missing });
-      return [{ type: 'ShipmentPacked', data: { orderId: s.orderId, shipmentId: sh.shipmentId, waybillNo: c.waybillNo, warehouseId: sh.warehouseId, lines: sh.lines, packedAt: c.at, carrier: c.carrier } }];
+      const merged = c.merged ?? (sh.mergeParcelId ? { parcelId: sh.mergeParcelId, orderIds: [s.orderId] } : undefined);
+      return [
+        {
+          type: 'ShipmentPacked',
+          data: {
+            orderId: s.orderId,
+            shipmentId: sh.shipmentId,
+            waybillNo: c.waybillNo,
+            warehouseId: sh.warehouseId,
+            lines: sh.lines,
+            packedAt: c.at,
+            carrier: c.carrier,
+            ...(sh.weightGrams > 0 ? { weightGrams: sh.weightGrams } : {}),
+            ...(merged ? { mergeParcelId: merged.parcelId, mergedOrderIds: merged.orderIds } : {}),
+          },
+        },
+      ];
     }
     case 'ShipShipment': {
       const s = openOrRefuse(state);
@@ -436,7 +493,7 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
       }
       if (PROGRESS[c.state] <= sh.progress) return [];
       const events: FulfillmentEvent[] = [{ type: 'ShipmentTrackingUpdated', data: { ...base, state: c.state, description: c.description, at: c.at } }];
-      if (c.state === 'delivered') events.push({ type: 'ShipmentDelivered', data: { orderId: s.orderId, shipmentId: sh.shipmentId, deliveredAt: c.at, allDelivered: allDeliveredWith(s, sh.shipmentId) } });
+      if (c.state === 'delivered') events.push({ type: 'ShipmentDelivered', data: { orderId: s.orderId, shipmentId: sh.shipmentId, deliveredAt: c.at, allDelivered: allDeliveredWith(s, sh.shipmentId), ...mergedOf(sh) } });
       return events;
     }
     case 'OverrideFreeze': {
@@ -515,10 +572,13 @@ function withShipment(s: OpenFulfillment, shipmentId: string, change: (sh: Shipm
   return { ...s, shipments: s.shipments.map((x) => (x.shipmentId === shipmentId ? change(x) : x)) };
 }
 
-function newShipment(x: { shipmentId: string; warehouseId: string; lines: ShipmentLineData[]; awaitingProduction?: boolean }, productionDone = false): Shipment {
-  const { awaitingProduction, ...parcel } = x;
+function newShipment(x: StartedShipment, productionDone = false): Shipment {
+  const { awaitingProduction, weightGrams, mergeParcelId, ...parcel } = x;
   return {
     ...parcel,
+    weightGrams: weightGrams ?? 0,
+    mergeParcelId: mergeParcelId ?? null,
+    mergedOrderIds: [],
     status: awaitingProduction && !productionDone ? 'awaiting_production' : 'created',
     scanned: {},
     carrier: null,
@@ -571,7 +631,14 @@ export function evolve(state: FulfillmentState, e: FulfillmentEvent): Fulfillmen
       return withShipment(s, e.data.shipmentId, (sh) => ({ ...sh, scanned: { ...sh.scanned, [e.data.sku]: (sh.scanned[e.data.sku] ?? 0) + e.data.quantity } }));
     case 'ShipmentPacked':
       return {
-        ...withShipment(s, e.data.shipmentId, (sh) => ({ ...sh, status: 'packed', waybillNo: e.data.waybillNo, carrier: e.data.carrier ?? sh.carrier, packedAt: e.data.packedAt ?? null })),
+        ...withShipment(s, e.data.shipmentId, (sh) => ({
+          ...sh,
+          status: 'packed',
+          waybillNo: e.data.waybillNo,
+          carrier: e.data.carrier ?? sh.carrier,
+          packedAt: e.data.packedAt ?? null,
+          mergedOrderIds: e.data.mergedOrderIds ?? sh.mergedOrderIds,
+        })),
         // A parcel packed after an override freezes the order again.
         freezeOverride: null,
       };

@@ -23,7 +23,11 @@ export function parseCarrierRules(text: string, source = 'carrier rules'): Carri
   for (const [carrier, c] of Object.entries(costs)) {
     if (!isInt(c?.default)) fail(`costs.${carrier}.default`, 'must be fen (a non-negative integer)');
     for (const [p, v] of Object.entries(c.provinces ?? {})) if (!isInt(v)) fail(`costs.${carrier}.provinces.${p}`, 'must be fen (a non-negative integer)');
+    if ((c as { perKg?: unknown }).perKg !== undefined && !isInt((c as { perKg?: unknown }).perKg)) fail(`costs.${carrier}.perKg`, 'must be fen (a non-negative integer)');
   }
+  const designatedByChannel = (doc.designatedByChannel ?? {}) as Record<string, unknown>;
+  if (typeof designatedByChannel !== 'object' || Array.isArray(designatedByChannel)) fail('designatedByChannel', 'must be a mapping channel -> carrier');
+  for (const [ch, v] of Object.entries(designatedByChannel)) if (typeof v !== 'string' || !v) fail(`designatedByChannel.${ch}`, 'must be a carrier code');
   const ids = new Set<string>();
   const rules = (doc.rules as Record<string, unknown>[]).map((r, i): CarrierRule => {
     const at = `rules[${i}]`;
@@ -31,12 +35,14 @@ export function parseCarrierRules(text: string, source = 'carrier rules'): Carri
     if (ids.has(r.id as string)) fail(`${at}.id`, `repeats ${String(r.id)}`);
     ids.add(r.id as string);
     const w = (r.when ?? {}) as Record<string, unknown>;
-    for (const k of Object.keys(w)) if (!['provinces', 'channels', 'minAmount', 'maxAmount', 'designated'].includes(k)) fail(`${at}.when.${k}`, 'is not a known condition');
+    for (const k of Object.keys(w)) if (!['provinces', 'channels', 'minAmount', 'maxAmount', 'designated', 'minWeightGrams', 'maxWeightGrams'].includes(k)) fail(`${at}.when.${k}`, 'is not a known condition');
     if (w.provinces !== undefined && !isStrings(w.provinces)) fail(`${at}.when.provinces`, 'must be a list of province names');
     if (w.channels !== undefined && !isStrings(w.channels)) fail(`${at}.when.channels`, 'must be a list of channels');
     if (w.minAmount !== undefined && !isInt(w.minAmount)) fail(`${at}.when.minAmount`, 'must be fen');
     if (w.maxAmount !== undefined && !isInt(w.maxAmount)) fail(`${at}.when.maxAmount`, 'must be fen');
     if (w.designated !== undefined && typeof w.designated !== 'boolean') fail(`${at}.when.designated`, 'must be true or false');
+    if (w.minWeightGrams !== undefined && !isInt(w.minWeightGrams)) fail(`${at}.when.minWeightGrams`, 'must be grams (a non-negative integer)');
+    if (w.maxWeightGrams !== undefined && !isInt(w.maxWeightGrams)) fail(`${at}.when.maxWeightGrams`, 'must be grams (a non-negative integer)');
     const hasCarrier = typeof r.carrier === 'string' && r.carrier.length > 0;
     const hasCheapest = r.cheapestOf !== undefined;
     if (hasCarrier === hasCheapest) fail(at, 'needs exactly one of carrier or cheapestOf');
@@ -46,7 +52,7 @@ export function parseCarrierRules(text: string, source = 'carrier rules'): Carri
     }
     return { id: r.id as string, when: w as CarrierRule['when'], ...(hasCarrier ? { carrier: r.carrier as string } : { cheapestOf: r.cheapestOf as string[] }) };
   });
-  return { version: doc.version as string, default: doc.default as string, rules, costs: costs as CarrierRuleSet['costs'] };
+  return { version: doc.version as string, default: doc.default as string, rules, costs: costs as CarrierRuleSet['costs'], designatedByChannel: designatedByChannel as Record<string, string> };
 }
 
 export function loadCarrierRules(path = process.env.FULFILLMENT_CARRIER_RULES?.trim() || DEFAULT_CARRIER_RULES): CarrierRuleSet {

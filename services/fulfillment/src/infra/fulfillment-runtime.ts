@@ -19,6 +19,10 @@ import { SfExpressCarrier } from './carriers/sf-express.adapter';
 import { FULFILLMENT_SCHEMA } from './fulfillment-schema';
 import { chooseCarrier, type CarrierRuleSet } from '../domain/carrier-rules';
 import { loadCarrierRules } from './carrier-rules.loader';
+import { MergeHandler } from '../application/merge.handler';
+import type { MergeRuleSet } from '../domain/merge-parcel.decider';
+import type { SkuWeights } from '../domain/parcel-weights';
+import { loadMergeRules, loadSkuWeights } from './fulfillment-rules.loader';
 import { recordRestocks, RestockJob } from './restock.job';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { enqueueWebhooks } from './webhooks/webhook-outbox';
@@ -38,6 +42,9 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   readonly carriers = new CarrierRegistry();
   readonly carrierConfigs: CarrierConfigs = carrierConfigsFromEnv();
   readonly carrierRules: CarrierRuleSet = loadCarrierRules();
+  readonly mergeRules: MergeRuleSet = loadMergeRules();
+  readonly skuWeights: SkuWeights = loadSkuWeights();
+  merges!: MergeHandler;
   tracking?: Kuaidi100Tracking;
   private readonly log = new Logger('fulfillment');
   private readonly ulid = monotonicFactory();
@@ -91,6 +98,7 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
       await enqueueWebhooks(client, orderId, appended, () => this.newId());
       await recordRestocks(client, orderId, appended);
     });
+    this.merges = new MergeHandler(this.events, () => this.newId(), this.mergeRules);
     if (this.settings.inventoryUrl) this.restocks = new RestockJob(this.pool, this.settings.inventoryUrl, (m) => this.log.warn(m));
     this.webhooks = new WebhookDispatcher({
       pool: this.pool,
@@ -153,9 +161,11 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
           groupId: s.consumerGroup,
           topics: [Topics.fulfillmentCommands],
           topicPrefix: s.topicPrefix,
-          handler: fulfillmentCommandHandler(this.handler, (d) =>
-            chooseCarrier(this.carrierRules, { province: d.destination?.province, channel: d.channel, grandTotal: d.grandTotal, designatedCarrier: d.designatedCarrier }),
+          handler: fulfillmentCommandHandler(
+            this.handler,
+            (d) => chooseCarrier(this.carrierRules, { province: d.destination?.province, channel: d.channel, grandTotal: d.grandTotal, designatedCarrier: d.designatedCarrier, weightGrams: d.weightGrams }),
             s.madeToOrderSkuPrefixes,
+            { merges: this.merges, weights: this.skuWeights },
           ),
           logger,
         });
@@ -184,7 +194,7 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
       this.simulator = setInterval(() => void this.advanceSimulatedParcels(), Math.max(100, Math.floor(s.simulatedStepMs / 4)));
       this.simulator.unref();
     }
-    this.log.log(`fulfillment running: consumer ${s.consume ? s.consumerGroup : 'off'}, relay ${s.relay ? 'on' : 'off'}, carriers ${this.carriers.codes().join(', ')}, simulated step ${s.simulatedStepMs} ms, carrier rules ${this.carrierRules.version}`);
+    this.log.log(`fulfillment running: consumer ${s.consume ? s.consumerGroup : 'off'}, relay ${s.relay ? 'on' : 'off'}, carriers ${this.carriers.codes().join(', ')}, simulated step ${s.simulatedStepMs} ms, carrier rules ${this.carrierRules.version}, merge rules ${this.mergeRules.version}, SKU weights ${this.skuWeights.version}`);
   }
 
   /**

@@ -2,6 +2,7 @@
  * Fulfillment's own tables (the events are in the event store's schema):
  * - `shipments`: one row per parcel, written in the same transaction as the events that change it
  *   (pick lists, the simulated carrier and lookups by tracking number read it);
+ * - `merge_parcels`: one row per merged parcel (合单), written with its merge group's events;
  * - `http_idempotency`: replies of commands sent with an Idempotency-Key / request_id;
  * - `restocks`: resellable returned units to receive into inventory (written with ReturnReceived, sent by a job);
  * - `webhook_*`: outbound push subscriptions, one delivery per (subscription, event) written with
@@ -31,6 +32,21 @@ CREATE TABLE IF NOT EXISTS shipments (
 CREATE INDEX IF NOT EXISTS shipments_order ON shipments (order_id);
 CREATE INDEX IF NOT EXISTS shipments_pick ON shipments (warehouse_id, status);
 CREATE INDEX IF NOT EXISTS shipments_carrier ON shipments (carrier, status);
+-- Merge (合单, ADR 0013): the merged parcel a parcel travels in, and its weight.
+ALTER TABLE shipments ADD COLUMN IF NOT EXISTS merge_parcel_id text;
+ALTER TABLE shipments ADD COLUMN IF NOT EXISTS weight_grams integer NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS shipments_merge ON shipments (merge_parcel_id) WHERE merge_parcel_id IS NOT NULL;
+-- One row per merged parcel (written with the merge group's events): its group (the stream), status, orders.
+CREATE TABLE IF NOT EXISTS merge_parcels (
+  parcel_id        text PRIMARY KEY,
+  group_key        text NOT NULL,
+  shop_id          text NOT NULL,
+  status           text NOT NULL,
+  order_ids        jsonb NOT NULL,
+  window_ends_at   text NOT NULL,
+  stream_revision  integer NOT NULL,
+  updated_at       timestamptz NOT NULL DEFAULT now()
+);
 CREATE TABLE IF NOT EXISTS webhook_subscriptions (
   id               text PRIMARY KEY,
   url              text NOT NULL,

@@ -1,33 +1,56 @@
 import type { EventEnvelope, FulfillmentCommandDataMap } from '@flowline/contracts';
+import { DomainError } from '@flowline/domain';
 import type { PgTransaction } from '@flowline/messaging';
 import type { FulfillmentHandler } from '../../application/fulfillment.handler';
+import type { MergeHandler } from '../../application/merge.handler';
 import type { CarrierChoice } from '../../domain/carrier-rules';
+import { MergeErrorCode } from '../../domain/merge-parcel.decider';
+import { withWeights, type SkuWeights } from '../../domain/parcel-weights';
+
+/** Parcel stages in which an order can still leave its merged parcel (not packed yet). */
+const BEFORE_PACKING = ['awaiting_production', 'created', 'picking'];
 
 /**
  * fulfillment.commands.v1 -> the order's fulfilment: StartFulfillment and StopFulfillment become
- * decider commands in the consumer's transaction (with its inbox row). No rule lives here.
+ * decider commands in the consumer's transaction (with its inbox row). No rule lives here: the
+ * line weights come from the order or the SKU weights, the carrier from the carrier rules, the
+ * merge (合单) from the order's merge group, decided in the same transaction (ADR 0013).
  */
 export function fulfillmentCommandHandler(
   handler: FulfillmentHandler,
-  chooseCarrier: (data: FulfillmentCommandDataMap['StartFulfillment']) => CarrierChoice,
+  chooseCarrier: (data: FulfillmentCommandDataMap['StartFulfillment'] & { weightGrams: number }) => CarrierChoice,
   madeToOrderSkuPrefixes: readonly string[] = [],
+  options: { merges?: MergeHandler; weights?: SkuWeights } = {},
 ) {
   return async (envelope: EventEnvelope, tx: PgTransaction): Promise<void> => {
     const meta = { commandId: envelope.eventId, correlationId: envelope.correlationId, causationId: envelope.eventId, ...(envelope.actor ? { actor: envelope.actor } : {}) };
     switch (envelope.type) {
       case 'StartFulfillment': {
-        const data = envelope.data as FulfillmentCommandDataMap['StartFulfillment'];
-        await handler.execute(data.orderId, {
+        const given = envelope.data as FulfillmentCommandDataMap['StartFulfillment'];
+        const data = options.weights ? { ...given, lines: withWeights(given.lines, options.weights) } : given;
+        const weightGrams = data.lines.reduce((n, l) => n + (l.weightGrams ?? 0), 0);
+        const madeToOrderSkus = data.lines.map((l) => l.sku).filter((sku) => madeToOrderSkuPrefixes.some((p) => sku.startsWith(p)));
+        const merge = options.merges
+          ? await options.merges.offer(tx.client, data, (await handler.load(data.orderId, tx.client)).state, madeToOrderSkus.length > 0, envelope.occurredAt, meta)
+          : undefined;
+        await handler.execute(
+          data.orderId,
+          {
             type: 'StartFulfillment',
             data,
             at: envelope.occurredAt,
-            carrierChoice: chooseCarrier(data),
-            madeToOrderSkus: data.lines.map((l) => l.sku).filter((sku) => madeToOrderSkuPrefixes.some((p) => sku.startsWith(p))),
-          }, meta, tx.client);
+            carrierChoice: chooseCarrier({ ...data, weightGrams }),
+            madeToOrderSkus,
+            ...(merge ? { merge } : {}),
+          },
+          meta,
+          tx.client,
+        );
         return;
       }
       case 'StopFulfillment': {
         const data = envelope.data as FulfillmentCommandDataMap['StopFulfillment'];
+        if (options.merges) await leaveMergedParcels(handler, options.merges, data, envelope.occurredAt, meta, tx);
         await handler.execute(data.orderId, { type: 'StopFulfillment', data, at: envelope.occurredAt }, meta, tx.client);
         return;
       }
@@ -35,4 +58,36 @@ export function fulfillmentCommandHandler(
         return;
     }
   };
+}
+
+/**
+ * A refund or cancel of an order in a merged parcel not packed yet takes only its lines out (the
+ * last one out empties the parcel). The parcel's lock first, then the order's state again: a pack
+ * that committed meanwhile sends the stop to the intercept path instead.
+ */
+async function leaveMergedParcels(
+  handler: FulfillmentHandler,
+  merges: MergeHandler,
+  data: FulfillmentCommandDataMap['StopFulfillment'],
+  at: string,
+  meta: { commandId: string; correlationId: string; causationId: string | null },
+  tx: PgTransaction,
+): Promise<void> {
+  const first = await handler.load(data.orderId, tx.client);
+  if (first.state.status !== 'open') return;
+  const parcelIds = [...new Set(first.state.shipments.map((x) => x.mergeParcelId).filter((x): x is string => !!x))];
+  for (const parcelId of parcelIds) {
+    await merges.lock(tx.client, parcelId);
+    const { state } = await handler.load(data.orderId, tx.client);
+    if (state.status !== 'open' || state.stop) continue;
+    const sh = state.shipments.find((x) => x.mergeParcelId === parcelId);
+    if (!sh || !BEFORE_PACKING.includes(sh.status)) continue;
+    const row = await merges.row(tx.client, parcelId);
+    try {
+      await merges.execute(tx.client, row.group_key, { type: 'RemoveMergedOrder', orderId: data.orderId, reason: data.reason, at }, meta);
+    } catch (e) {
+      if (e instanceof DomainError && (e.code === MergeErrorCode.ParcelPacked || e.code === MergeErrorCode.OrderNotInParcel)) continue;
+      throw e;
+    }
+  }
 }

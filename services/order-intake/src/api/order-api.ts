@@ -96,7 +96,7 @@ export class OrderApi {
     return this.queries.list(query);
   }
 
-  /** One request, counted as its command (`PlaceOrder`, `ConfirmPayment`...: flowline_db_queries_total's operation). */
+  /** One request, counted as its command (`PlaceOrder`, `ConfirmPayment`...: flowline_db_operation_queries_total's operation). */
   private once(
     ctx: RequestContext,
     operation: string,

@@ -2,8 +2,12 @@ import { defineCounter } from '@flowline/observability';
 import type { Pool, PoolClient } from 'pg';
 import { currentOperation } from '../application/operation-scope';
 
-export const DB_QUERIES_METRIC = 'flowline_db_queries_total';
-export const DB_COMMITS_METRIC = 'flowline_db_commits_total';
+/**
+ * Per command. The per-database total, `flowline_db_queries_total{database}` (every pg client of
+ * the process), is libs/observability's (db-queries.ts): these break it down by what caused it.
+ */
+export const DB_QUERIES_METRIC = 'flowline_db_operation_queries_total';
+export const DB_COMMITS_METRIC = 'flowline_db_operation_commits_total';
 
 /** Operation label of work outside any command (relay polls and publishes, consumer bookkeeping, timers). */
 export const BACKGROUND = 'background';
@@ -16,8 +20,9 @@ function queryText(arg: unknown): string {
 
 /**
  * Counts database round trips per service and operation: every statement sent on a client of
- * `pool` (pool.query goes through one as well) adds one to `flowline_db_queries_total{service,
- * operation}`, and a COMMIT to `flowline_db_commits_total` (the WAL-flushing ones). The operation
+ * `pool` (pool.query goes through one as well) adds one to
+ * `flowline_db_operation_queries_total{service,operation}`, and a COMMIT to
+ * `flowline_db_operation_commits_total` (the WAL-flushing ones). The operation
  * is the command in flight (application/operation-scope.ts), else `background`. The bench divides
  * them by the orders it placed (issue #10: round trips and commits per order).
  */

@@ -9,6 +9,9 @@ import orderApprovalRejectedJson from '../fixtures/orders/OrderApprovalRejected.
 import orderApprovalRequiredJson from '../fixtures/orders/OrderApprovalRequired.v1.json';
 import orderChangedJson from '../fixtures/orders/OrderChanged.v1.json';
 import orderChangeRefusedJson from '../fixtures/orders/OrderChangeRefused.v1.json';
+import orderPaymentDueJson from '../fixtures/orders/OrderPaymentDue.v1.json';
+import orderPartialRefundRequestedJson from '../fixtures/orders/OrderPartialRefundRequested.v1.json';
+import orderPartialRefundedJson from '../fixtures/orders/OrderPartialRefunded.v1.json';
 import orderApprovedJson from '../fixtures/orders/OrderApproved.v1.json';
 import orderArchivedJson from '../fixtures/orders/OrderArchived.v1.json';
 import orderCancelledJson from '../fixtures/orders/OrderCancelled.v1.json';
@@ -126,6 +129,9 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   OrderApprovalRequired: fixture('OrderApprovalRequired')(orderApprovalRequiredJson),
   OrderChanged: fixture('OrderChanged')(orderChangedJson),
   OrderChangeRefused: fixture('OrderChangeRefused')(orderChangeRefusedJson),
+  OrderPaymentDue: fixture('OrderPaymentDue')(orderPaymentDueJson),
+  OrderPartialRefundRequested: fixture('OrderPartialRefundRequested')(orderPartialRefundRequestedJson),
+  OrderPartialRefunded: fixture('OrderPartialRefunded')(orderPartialRefundedJson),
   OrderApproved: fixture('OrderApproved')(orderApprovedJson),
   OrderArchived: fixture('OrderArchived')(orderArchivedJson),
   OrderCancelled: fixture('OrderCancelled')(orderCancelledJson),

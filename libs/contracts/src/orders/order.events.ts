@@ -25,8 +25,11 @@ export interface OrderEventDataMap {
     /** Presale (预售) terms: deposit, balance due-by, ship date. */
     presale?: PresaleTerms;
   };
-  /** `presalePart`: a presale order is paid twice, the deposit then the balance (`amount` is that part); absent for a full payment. */
-  OrderPaid: { orderId: string; amount: number; currency: string; paymentRef?: string; presalePart?: 'deposit' | 'balance'; paidAt: string };
+  /**
+   * `presalePart`: a presale order is paid twice, the deposit then the balance (`amount` is that part); absent for a full payment.
+   * `changeRequestId`: the payment of what an applied change made due (OrderPaymentDue); `amount` is that part.
+   */
+  OrderPaid: { orderId: string; amount: number; currency: string; paymentRef?: string; presalePart?: 'deposit' | 'balance'; changeRequestId?: string; paidAt: string };
   /** Stock is locked for every line. */
   OrderStockReserved: { orderId: string; reservationId: string; allocations: { lineId: string; sku: string; warehouseId: string; quantity: number }[] };
   /** Inventory could not reserve; the order goes to exception. */
@@ -80,6 +83,22 @@ export interface OrderEventDataMap {
   };
   /** An approved change the order could no longer take (packed or later in the meantime): nothing changed. */
   OrderChangeRefused: { orderId: string; approvalId: string; changeRequestId: string; reason: string; stage: OrderStage; shipmentId?: string };
+  /**
+   * An applied change raised the price of a paid order: `amount` (fen) is now due from the
+   * customer (the total due, earlier changes' unpaid differences included; 0: a later change
+   * cancelled it out). ConfirmPayment of exactly `amount` clears it (OrderPaid with
+   * `changeRequestId`); until then the order is held (not released to fulfillment) unless it is
+   * cash on delivery or a person releases the hold.
+   */
+  OrderPaymentDue: { orderId: string; approvalId: string; changeRequestId: string; amount: number; priceDifference: number; currency: string };
+  /**
+   * An applied change lowered the price of a paid order: `amount` (fen, the total still to give
+   * back) is to be refunded; finance confirms it with the usual refund confirmation
+   * (OrderPartialRefunded). The order goes on meanwhile.
+   */
+  OrderPartialRefundRequested: { orderId: string; approvalId: string; changeRequestId: string; amount: number; priceDifference: number; currency: string; reason: string };
+  /** Finance paid back a change's partial refund; the order's stage does not change. */
+  OrderPartialRefunded: { orderId: string; changeRequestId: string; amount: number };
 }
 
 export type RuleDecisionKind = 'require_approval' | 'require_qc' | 'free_shipping' | 'hold_for_review' | 'priority' | 'ready_to_ship';
@@ -89,5 +108,6 @@ export const ORDER_EVENT_TYPES = [
   'OrderPlaced', 'OrderPaid', 'OrderStockReserved', 'OrderStockShortage', 'OrderRuleDecided', 'OrderApprovalRequired',
   'OrderApproved', 'OrderApprovalRejected', 'OrderReadyToShip', 'OrderPacked', 'OrderShipped', 'OrderDelivered',
   'OrderArchived', 'OrderCancelled', 'OrderRefundRequested', 'OrderRefunded', 'OrderPutOnHold', 'OrderHoldReleased',
-  'OrderExceptionFlagged', 'OrderExceptionResolved', 'OrderChanged', 'OrderChangeRefused',
+  'OrderExceptionFlagged', 'OrderExceptionResolved', 'OrderChanged', 'OrderChangeRefused', 'OrderPaymentDue',
+  'OrderPartialRefundRequested', 'OrderPartialRefunded',
 ] as const satisfies readonly OrderEventType[];

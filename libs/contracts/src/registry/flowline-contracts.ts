@@ -74,6 +74,9 @@ const ORDER_EVENTS: Catalogue<OrderEventType> = {
     OrderExceptionResolved: 1,
     OrderChanged: 1,
     OrderChangeRefused: 1,
+    OrderPaymentDue: 1,
+    OrderPartialRefundRequested: 1,
+    OrderPartialRefunded: 1,
   },
 };
 

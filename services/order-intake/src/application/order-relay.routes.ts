@@ -69,8 +69,16 @@ export function toIntegrationEvent(event: OrderEvent): Integration {
       } satisfies OrderEventDataMap['OrderPlaced'];
     }
     case 'OrderPaid': {
-      const { amount, currency, paymentRef, presalePart, paidAt } = event.data;
-      return { orderId: d.orderId, amount, currency, ...(paymentRef ? { paymentRef } : {}), ...(presalePart ? { presalePart } : {}), paidAt } satisfies OrderEventDataMap['OrderPaid'];
+      const { amount, currency, paymentRef, presalePart, changeRequestId, paidAt } = event.data;
+      return {
+        orderId: d.orderId,
+        amount,
+        currency,
+        ...(paymentRef ? { paymentRef } : {}),
+        ...(presalePart ? { presalePart } : {}),
+        ...(changeRequestId ? { changeRequestId } : {}),
+        paidAt,
+      } satisfies OrderEventDataMap['OrderPaid'];
     }
     case 'OrderStockReserved':
       return { orderId: d.orderId, reservationId: event.data.reservationId, allocations: event.data.allocations } satisfies OrderEventDataMap['OrderStockReserved'];
@@ -140,6 +148,16 @@ export function toIntegrationEvent(event: OrderEvent): Integration {
       const { approvalId, changeRequestId, reason, stage, shipmentId } = event.data;
       return { orderId: d.orderId, approvalId, changeRequestId, reason, stage, ...(shipmentId ? { shipmentId } : {}) } satisfies OrderEventDataMap['OrderChangeRefused'];
     }
+    case 'OrderPaymentDue': {
+      const { approvalId, changeRequestId, amount, priceDifference, currency } = event.data;
+      return { orderId: d.orderId, approvalId, changeRequestId, amount, priceDifference, currency } satisfies OrderEventDataMap['OrderPaymentDue'];
+    }
+    case 'OrderPartialRefundRequested': {
+      const { approvalId, changeRequestId, amount, priceDifference, currency, reason } = event.data;
+      return { orderId: d.orderId, approvalId, changeRequestId, amount, priceDifference, currency, reason } satisfies OrderEventDataMap['OrderPartialRefundRequested'];
+    }
+    case 'OrderPartialRefunded':
+      return { orderId: d.orderId, changeRequestId: event.data.changeRequestId, amount: event.data.amount } satisfies OrderEventDataMap['OrderPartialRefunded'];
     default:
       return assertNever(event, 'order event');
   }

@@ -28,7 +28,8 @@ export type Guard =
   | 'holdPresent' //       ORDER_NOT_ON_HOLD
   | 'exceptionAbsent' //   ORDER_ALREADY_IN_EXCEPTION
   | 'exceptionPresent' //  ORDER_NOT_IN_EXCEPTION
-  | 'balanceDue' //        ORDER_BALANCE_NOT_DUE unless a presale order's balance (尾款) is unpaid
+  | 'balanceDue' //        ORDER_BALANCE_NOT_DUE unless a presale order's balance (尾款) or an applied change's price difference is unpaid
+  | 'changePaymentDue' //  ORDER_BALANCE_NOT_DUE unless an applied change's price difference is unpaid
   | 'presaleSettled' //    ORDER_PRESALE_NOT_SETTLED until a presale's balance is paid and its ship date reached
   | 'codUnreserved' //     ORDER_NOT_COD unless cash on delivery (reserved without payment)
   | 'codUncollected'; //   ORDER_NOT_COD unless cash on delivery with nothing collected yet
@@ -125,6 +126,7 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('ready_to_ship',      'ResolveException',      'ready_to_ship',     'flag',    'exceptionPresent'),
   t('ready_to_ship',      'ApplyChange',           'ready_to_ship',     'record'),
   t('ready_to_ship',      'RefuseChange',          'ready_to_ship',     'record'),
+  t('ready_to_ship',      'ConfirmPayment',        'ready_to_ship',     'record',  'changePaymentDue'),
 
   t('packed',             'RecordShipped',         'shipped',           'record'),
   t('packed',             'Cancel',                'cancelled',         'exit',    'noRefundPending'),
@@ -135,6 +137,7 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('packed',             'FlagException',         'packed',            'flag',    'exceptionAbsent'),
   t('packed',             'ResolveException',      'packed',            'flag',    'exceptionPresent'),
   t('packed',             'RefuseChange',          'packed',            'record'),
+  t('packed',             'ConfirmPayment',        'packed',            'record',  'changePaymentDue'),
   // Only with a general manager's override of the freeze (特批): the packed shipment is re-opened.
   t('packed',             'ApplyChange',           'ready_to_ship',     'record'),
 
@@ -147,6 +150,7 @@ export const ORDER_TRANSITIONS: readonly Transition[] = [
   t('shipped',            'FlagException',         'shipped',           'flag',    'exceptionAbsent'),
   t('shipped',            'ResolveException',      'shipped',           'flag',    'exceptionPresent'),
   t('shipped',            'RefuseChange',          'shipped',           'record'),
+  t('shipped',            'ConfirmPayment',        'shipped',           'record',  'changePaymentDue'),
 
   t('delivered',          'Archive',               'archived',          'advance'),
   t('delivered',          'RequestRefund',         'delivered',         'exit',    'noRefundPending'),

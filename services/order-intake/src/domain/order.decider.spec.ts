@@ -22,6 +22,8 @@ function setupFor(row: Transition): OrderEvent[] {
     if (g === 'refundOwed' && row.from !== 'cancelled') extra.push(ev.refundRequested(row.from as OrderStage, afterShipment ? 1000 : GRAND_TOTAL));
     if (g === 'holdPresent') extra.push(ev.held());
     if (g === 'exceptionPresent') extra.push(ev.exception());
+    if (g === 'changePaymentDue')
+      extra.push({ type: 'OrderPaymentDue', data: { orderId: ORDER_ID, approvalId: 'APR-C1', changeRequestId: 'APR-C1', amount: GRAND_TOTAL, priceDifference: GRAND_TOTAL, currency: 'CNY', dueAt: T } });
   }
   return paymentTermsFor(row, [...eventsTo(row.from), ...extra]);
 }
@@ -73,6 +75,12 @@ const DECIDES: Record<OrderCommandType, OrderEventType[]> = {
   RefuseChange: ['OrderChangeRefused'],
 };
 
+/** The fixture change adds a line: on a paid order its price difference is due and the order held (change-price.spec.ts). */
+function decides(row: Transition): OrderEventType[] {
+  if (row.command === 'ApplyChange' && row.from !== 'placed') return [...DECIDES.ApplyChange, 'OrderPaymentDue', 'OrderPutOnHold'];
+  return DECIDES[row.command];
+}
+
 function stateAfter(events: OrderEvent[]): OrderState {
   return fold(orderDecider, events);
 }
@@ -81,7 +89,7 @@ describe('order transition table: every row', () => {
   it.each(ORDER_TRANSITIONS.map((row) => [`${row.from} --${row.command}--> ${row.to} (${row.gate})`, row] as const))('%s', (_name, row) => {
     const given = spec.given(setupFor(row));
     const after = given.when(validCommand(row.command, row.from)).thenEvents((events) => {
-      expect(events.map((e) => e.type)).toEqual(DECIDES[row.command]);
+      expect(events.map((e) => e.type)).toEqual(decides(row));
       for (const e of events) expect(e.data.orderId).toBe(ORDER_ID);
     });
     expect(after.status).toBe(row.to);

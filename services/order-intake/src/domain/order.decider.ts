@@ -2,10 +2,11 @@ import type { OrderStage } from '@flowline/contracts';
 import { assertNever, type Decider } from '@flowline/domain';
 import type { OrderCommand, OrderCommandOf, RuleDecisionRecord } from './order.commands';
 import { OrderErrorCode, OrderErrors } from './order.errors';
-import type { OrderEvent } from './order.events';
+import type { OrderEvent, OrderEventOf } from './order.events';
 import { computeTotals, validateSubmission, type CanonicalOrder } from './order.model';
 import { findTransition, isPreShipment, type Guard, type Transition } from './order-transitions';
-import { isCod, isExisting, presaleBalanceDue, presaleSettled, refundable, refundOwed, type ExistingOrder, type OrderData, type OrderState } from './order.state';
+import { changePaymentDue, isCod, isExisting, presaleBalanceDue, presaleSettled, refundable, refundOwed, type ExistingOrder, type OrderData, type OrderState } from './order.state';
+import { confirmChangePayment, confirmsPartialRefund, evolvePriceDifference, partialRefunded, priceDifferenceEvents } from './change-price';
 
 /**
  * The order aggregate as a pure Decider (stream `order-<orderId>`).
@@ -75,7 +76,10 @@ function checkGuard(guard: Guard, s: ExistingOrder, now: string): void {
       if (!s.exception) throw OrderErrors.conflict(OrderErrorCode.NotInException, 'the order is not in exception');
       return;
     case 'balanceDue':
-      if (!presaleBalanceDue(s)) throw OrderErrors.conflict(OrderErrorCode.BalanceNotDue, 'no presale balance is due on this order');
+      if (!presaleBalanceDue(s) && changePaymentDue(s) <= 0) throw OrderErrors.conflict(OrderErrorCode.BalanceNotDue, 'no presale balance is due on this order');
+      return;
+    case 'changePaymentDue':
+      if (changePaymentDue(s) <= 0) throw OrderErrors.conflict(OrderErrorCode.BalanceNotDue, 'no change payment is due on this order');
       return;
     case 'presaleSettled':
       if (!presaleSettled(s, now))
@@ -187,6 +191,8 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
   const now = c.metadata.now;
   switch (c.type) {
     case 'ConfirmPayment': {
+      // What an applied change made due (a presale balance still open absorbs a change instead).
+      if (changePaymentDue(s) > 0 && !presaleBalanceDue(s)) return confirmChangePayment(c, s);
       if (s.order.presale) return confirmPresalePayment(c, s, s.order.presale);
       const due = s.order.totals;
       if (c.data.currency !== due.currency)
@@ -297,6 +303,8 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
       return [{ type: 'OrderRefundRequested', data: { orderId, amount: requested, reason, stageAtRequest: s.status, requestedAt: now } }];
     }
     case 'RecordRefunded': {
+      // A change's partial refund: recorded, the stage stays (the table's row is for a full refund).
+      if (confirmsPartialRefund(s)) return partialRefunded(c, s);
       const owed = refundOwed(s);
       if (c.data.amount !== owed)
         throw OrderErrors.unprocessable(OrderErrorCode.RefundAmountMismatch, `refunded ${c.data.amount} but ${owed} is owed`, { field: 'amount', owed });
@@ -321,8 +329,10 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
       ];
     case 'ResolveException':
       return [{ type: 'OrderExceptionResolved', data: { orderId, reason: text('reason', c.data.reason), resolvedAt: now } }];
-    case 'ApplyChange':
-      return [applyChange(c, s)];
+    case 'ApplyChange': {
+      const changed = applyChange(c, s);
+      return [changed, ...priceDifferenceEvents(changed, s)];
+    }
     case 'RefuseChange':
       return [
         {
@@ -358,7 +368,7 @@ function existing(s: OrderState, event: OrderEvent): ExistingOrder {
  * change, added lines come; totals are recomputed here (the change's own figures are the
  * requester's view). One event carries all of it.
  */
-function applyChange(c: OrderCommandOf<'ApplyChange'>, s: ExistingOrder): OrderEvent {
+function applyChange(c: OrderCommandOf<'ApplyChange'>, s: ExistingOrder): OrderEventOf<'OrderChanged'> {
   if (s.status === 'packed' && !c.data.reopen)
     throw OrderErrors.conflict(OrderErrorCode.IllegalTransition, `the order is packed (shipment ${s.shipment?.shipmentId ?? '?'}): a change needs a manager override of the freeze`, {
       stage: s.status,
@@ -433,6 +443,8 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
   switch (event.type) {
     case 'OrderPaid': {
       const { amount, currency, paymentRef, presalePart, paidAt } = event.data;
+      // What an applied change made due, paid: added to the payment wherever the order stands.
+      if (event.data.changeRequestId && s.payment) return { ...s, payment: { ...s.payment, amount: s.payment.amount + amount }, paymentDue: null };
       // A presale balance, or a COD payment collected at delivery: recorded where the order stands.
       if (presalePart === 'balance' && s.payment) return { ...s, movableSince: paidAt, payment: { ...s.payment, amount: s.payment.amount + amount, balancePaidAt: paidAt } };
       if (s.status !== 'placed') return { ...s, payment: { amount, currency, ...(paymentRef ? { paymentRef } : {}), paidAt } };
@@ -482,12 +494,14 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
     }
     case 'OrderRefunded': {
       const refund = { pending: null, refundedTotal: s.refund.refundedTotal + event.data.amount };
+      // A full refund pays back whatever a change's partial refund owed too.
+      const paidBack = s.partialRefund ? { partialRefund: null } : {};
       // Mirrors ORDER_TRANSITIONS: before shipment a refund ends the order; after shipment, or on
       // an already cancelled order, it is only recorded.
       if (s.status !== 'cancelled' && isPreShipment(s.status)) {
-        return { ...moveTo(s, 'refunded', event.data.refundedAt), refund, refundedAt: event.data.refundedAt };
+        return { ...moveTo(s, 'refunded', event.data.refundedAt), refund, ...paidBack, refundedAt: event.data.refundedAt };
       }
-      return { ...s, refund };
+      return { ...s, refund, ...paidBack };
     }
     case 'OrderPutOnHold':
       return { ...s, hold: { reason: event.data.reason, ...(event.data.ruleId ? { ruleId: event.data.ruleId } : {}), since: event.data.heldAt } };
@@ -524,6 +538,10 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
     }
     case 'OrderChangeRefused':
       return { ...s, changeRequests: [...(s.changeRequests ?? []), event.data.changeRequestId] };
+    case 'OrderPaymentDue':
+    case 'OrderPartialRefundRequested':
+    case 'OrderPartialRefunded':
+      return evolvePriceDifference(s, event);
     default:
       return assertNever(event, 'event');
   }

@@ -11,7 +11,8 @@ type Evt<T extends string, D> = { type: T; data: { orderId: string } & D };
 export type OrderEvent =
   | Evt<'OrderPlaced', { order: CanonicalOrder; placedAt: string; receivedAt: string }>
   /** A presale order is paid in two parts (`presalePart` deposit, then balance: `amount` is that part); absent for a full payment. */
-  | Evt<'OrderPaid', { amount: number; currency: string; paymentRef?: string; presalePart?: 'deposit' | 'balance'; paidAt: string }>
+  /** `changeRequestId`: the payment of what an applied change made due (OrderPaymentDue). */
+  | Evt<'OrderPaid', { amount: number; currency: string; paymentRef?: string; presalePart?: 'deposit' | 'balance'; changeRequestId?: string; paidAt: string }>
   | Evt<'OrderStockReserved', { reservationId: string; allocations: Allocation[]; allLinesReserved: boolean; reservedAt: string }>
   | Evt<'OrderStockShortage', { missing: { sku: string; requested: number; available: number }[]; reportedAt: string }>
   | Evt<'OrderRuleDecided', { ruleId: string; ruleSetVersion: string; ruleSetHash: string; decision: RuleDecisionKind; params?: Record<string, unknown>; decidedAt: string }>
@@ -45,7 +46,12 @@ export type OrderEvent =
         changedAt: string;
       }
     >
-  | Evt<'OrderChangeRefused', { approvalId: string; changeRequestId: string; reason: string; stage: OrderStage; shipmentId?: string; refusedAt: string }>;
+  | Evt<'OrderChangeRefused', { approvalId: string; changeRequestId: string; reason: string; stage: OrderStage; shipmentId?: string; refusedAt: string }>
+  /** A change raised the price of a paid order: `amount` is the total now due (0: cancelled out by a later change). */
+  | Evt<'OrderPaymentDue', { approvalId: string; changeRequestId: string; amount: number; priceDifference: number; currency: string; dueAt: string }>
+  /** A change lowered the price of a paid order: `amount` is the total to give back (confirmed by RecordRefunded). */
+  | Evt<'OrderPartialRefundRequested', { approvalId: string; changeRequestId: string; amount: number; priceDifference: number; currency: string; reason: string; requestedAt: string }>
+  | Evt<'OrderPartialRefunded', { changeRequestId: string; amount: number; refundedAt: string }>;
 
 export type OrderEventType = OrderEvent['type'];
 export type OrderEventOf<T extends OrderEventType> = Extract<OrderEvent, { type: T }>;

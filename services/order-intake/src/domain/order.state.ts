@@ -80,6 +80,10 @@ export interface OrderData {
   changeRequests?: string[];
   /** Inventory reservations holding what applied changes added (`chg-<approvalId>`): committed on shipment, released on cancel. */
   changeReservations?: string[];
+  /** What applied changes made due from the customer on a paid order (the order is held while it is). */
+  paymentDue?: { amount: number; approvalId: string; changeRequestId: string; since: string } | null;
+  /** What applied changes owe back to the customer on a paid order, until finance confirms the refund. */
+  partialRefund?: { amount: number; approvalId: string; changeRequestId: string; requestedAt: string } | null;
 }
 
 /** Stages in which an order is still moving (not archived, cancelled or refunded). */
@@ -103,7 +107,12 @@ export function isExisting(s: OrderState): s is ExistingOrder {
 export function refundOwed(s: ExistingOrder): number {
   if (s.refund.pending) return s.refund.pending.amount;
   if (s.status === 'cancelled' && s.payment) return Math.max(0, s.payment.amount - s.refund.refundedTotal);
-  return 0;
+  return s.partialRefund?.amount ?? 0;
+}
+
+/** What an applied change made due on a paid order and is not paid yet (fen). */
+export function changePaymentDue(s: ExistingOrder): number {
+  return s.paymentDue?.amount ?? 0;
 }
 
 /** Paid amount not yet refunded. */

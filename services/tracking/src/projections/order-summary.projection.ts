@@ -116,6 +116,9 @@ export function stageAfter(e: OrderEvent): OrderStage | undefined {
     case 'OrderExceptionResolved':
     case 'OrderChanged':
     case 'OrderChangeRefused':
+    case 'OrderPaymentDue':
+    case 'OrderPartialRefundRequested':
+    case 'OrderPartialRefunded':
       return undefined;
     default:
       return assertNever(e, 'order event');
@@ -278,7 +281,11 @@ export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, 
       // An approved change request: people touched the order; its total is the one after the change.
       return { ...next, manualTouch: true, grandTotal: e.data.totals.grandTotal };
     case 'OrderChangeRefused':
+    case 'OrderPaymentDue':
+    case 'OrderPartialRefundRequested':
       return next;
+    case 'OrderPartialRefunded':
+      return { ...next, refundedAmount: next.refundedAmount + e.data.amount };
     default:
       return assertNever(e, 'order event');
   }

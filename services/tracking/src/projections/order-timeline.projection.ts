@@ -236,6 +236,14 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
     }
     case 'OrderChangeRefused':
       return { what: { zh: '订单变更未执行（订单已打包或已发出）', en: 'Change not applied (the order was packed or shipped meanwhile)' }, why: reason(e.data.reason) };
+    case 'OrderPaymentDue':
+      return e.data.amount > 0
+        ? { what: { zh: `订单变更需补款 ${e.data.amount} 分（付清前不发货）`, en: `Change payment due: ${e.data.amount} fen (not shipped until paid)` } }
+        : { what: { zh: '变更差价已抵消，无需补款', en: 'Change payment no longer due (cancelled out)' } };
+    case 'OrderPartialRefundRequested':
+      return { what: { zh: `订单变更需部分退款 ${e.data.amount} 分（待财务确认）`, en: `Partial refund of ${e.data.amount} fen requested for a change (finance to confirm)` }, why: reason(e.data.reason) };
+    case 'OrderPartialRefunded':
+      return { what: { zh: `部分退款已完成 ${e.data.amount} 分`, en: `Partial refund of ${e.data.amount} fen paid` } };
 
     // ---- inventory.events.v1 (reservation outcomes are keyed by order; stock levels are not timeline material)
     case 'StockReserved': {

@@ -307,6 +307,28 @@ describe('order events -> summary, stage durations and timeline', () => {
     expect(summary).toMatchObject({ stage: before?.stage, grandTotal: before?.grandTotal });
     expect(timeline).toMatchObject({ whatZh: '订单变更未执行（订单已打包或已发出）', whyZh: '已打包' });
   });
+
+  forType('OrderPaymentDue', 'a change made a payment due: stage and total unchanged, the amount on the timeline', () => {
+    const { b, events } = reservedOrder();
+    const { before, summary, timeline } = given(events).when(b.event('OrderPaymentDue', { orderId: 'o-1', approvalId: 'ap-1', changeRequestId: 'ap-1', amount: 17600, priceDifference: 17600, currency: 'CNY' }));
+    expect(summary).toMatchObject({ stage: before?.stage, grandTotal: before?.grandTotal });
+    expect(timeline).toMatchObject({ whatZh: '订单变更需补款 17600 分（付清前不发货）' });
+  });
+
+  forType('OrderPartialRefundRequested', 'a change asks for a partial refund: the amount and reason on the timeline', () => {
+    const { b, events } = reservedOrder();
+    const { summary, timeline } = given(events).when(
+      b.event('OrderPartialRefundRequested', { orderId: 'o-1', approvalId: 'ap-1', changeRequestId: 'ap-1', amount: 8800, priceDifference: -8800, currency: 'CNY', reason: '少一件' }),
+    );
+    expect(summary).toMatchObject({ refundRequested: false });
+    expect(timeline).toMatchObject({ whatZh: '订单变更需部分退款 8800 分（待财务确认）', whyZh: '少一件' });
+  });
+
+  forType('OrderPartialRefunded', 'a partial refund paid: counted in the refunded amount, the stage stays', () => {
+    const { b, events } = reservedOrder();
+    const { before, summary } = given(events).when(b.event('OrderPartialRefunded', { orderId: 'o-1', changeRequestId: 'ap-1', amount: 8800 }));
+    expect(summary).toMatchObject({ stage: before?.stage, refundedAmount: (before?.refundedAmount ?? 0) + 8800 });
+  });
 });
 
 describe('events of other contexts -> timeline only', () => {

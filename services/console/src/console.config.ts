@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { OidcSettings } from './auth/oidc-client';
 
 /** The services the console forwards to, with their default local ports (scripts/services.ts). */
 export const UPSTREAMS = {
@@ -19,12 +20,14 @@ export interface ConsoleConfig {
   upstreams: Record<UpstreamName, string>;
   /** Folder of the built web app (index.html + assets/). */
   webDir: string;
-  /**
-   * TEMPORARY until #16 (OIDC): the browser picks its user and role with the dev login stub and
-   * the BFF forwards them as X-Actor-Id / X-Actor-Role. CONSOLE_DEV_LOGIN=0 refuses every request
-   * that would act as someone (there is no other login yet).
-   */
-  devLogin: boolean;
+  /** The staff login: the OIDC issuer of the auth contract and the console's client there. */
+  oidc: OidcSettings;
+  /** The console's public origin (the redirect URI registered at the issuer); unset: the request's own origin. */
+  publicUrl?: string;
+  /** Secure cookies (https): on when CONSOLE_PUBLIC_URL is https or CONSOLE_COOKIE_SECURE=1. */
+  cookieSecure: boolean;
+  /** Absolute lifetime of a staff session (CONSOLE_SESSION_HOURS, default 12): then the user logs in again. */
+  sessionMaxAgeMs: number;
 }
 
 /** `order-intake` -> `ORDER_INTAKE_URL` (the same names scripts/start.ts sets). */
@@ -34,7 +37,23 @@ export function consoleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Cons
   const upstreams = Object.fromEntries(
     Object.entries(UPSTREAMS).map(([name, port]) => [name, (env[upstreamEnvName(name)] ?? `http://127.0.0.1:${port}`).replace(/\/$/, '')]),
   ) as Record<UpstreamName, string>;
-  return { upstreams, webDir: env.CONSOLE_WEB_DIR ?? defaultWebDir(), devLogin: env.CONSOLE_DEV_LOGIN !== '0' };
+  const publicUrl = env.CONSOLE_PUBLIC_URL?.replace(/\/$/, '') || undefined;
+  const hours = Number(env.CONSOLE_SESSION_HOURS ?? 12);
+  return {
+    upstreams,
+    webDir: env.CONSOLE_WEB_DIR ?? defaultWebDir(),
+    oidc: {
+      issuer: (env.OIDC_ISSUER ?? 'http://127.0.0.1:4400').replace(/\/$/, ''),
+      clientId: env.CONSOLE_OIDC_CLIENT_ID ?? 'flowline-console',
+      ...(env.CONSOLE_OIDC_CLIENT_SECRET ? { clientSecret: env.CONSOLE_OIDC_CLIENT_SECRET } : {}),
+      audience: env.OIDC_AUDIENCE ?? 'flowline',
+      scope: env.CONSOLE_OIDC_SCOPE ?? 'openid profile offline_access',
+      ...(env.CONSOLE_OIDC_RESOURCE ? { resource: env.CONSOLE_OIDC_RESOURCE } : {}),
+    },
+    ...(publicUrl ? { publicUrl } : {}),
+    cookieSecure: publicUrl?.startsWith('https:') === true || env.CONSOLE_COOKIE_SECURE === '1',
+    sessionMaxAgeMs: (Number.isFinite(hours) && hours > 0 ? hours : 12) * 3_600_000,
+  };
 }
 
 /** services/console/web/dist from the sources, dist/services/console/web/dist from the build: both are ../web/dist. */

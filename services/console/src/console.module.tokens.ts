@@ -1,2 +1,3 @@
-/** DI token of the console's configuration (its own file: the module and the controller both need it). */
+/** DI tokens of the console (their own file: the module and the controllers both need them). */
 export const CONSOLE_CONFIG = Symbol('CONSOLE_CONFIG');
+export const CONSOLE_AUTH = Symbol('CONSOLE_AUTH');

@@ -6,9 +6,16 @@ import proxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { type ConsoleConfig, consoleConfigFromEnv, UPSTREAMS, type UpstreamName, webBuilt } from './console.config';
-import { ConsoleController } from './console.controller';
-import { CONSOLE_CONFIG } from './console.module.tokens';
-import { actorFrom, upstreamHeaders } from './identity';
+import { AuthCallbackController, ConsoleController } from './console.controller';
+import { ConsoleAuth } from './auth/console-auth';
+import { OidcClient } from './auth/oidc-client';
+import { SessionStore } from './auth/sessions';
+import { CONSOLE_AUTH, CONSOLE_CONFIG } from './console.module.tokens';
+import { upstreamHeaders } from './identity';
+
+/** The bearer token preHandler found for a forwarded request, read back when its upstream headers are built. */
+const BEARER = Symbol('flowline.bearer');
+type WithBearer = { [BEARER]?: string };
 
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Flowline console</title>
@@ -16,7 +23,7 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Flowline console<
 
 /**
  * The BFF: /api/<service>/<path> is forwarded to <service URL>/<path> (e.g.
- * /api/order-intake/api/orders -> order-intake's /api/orders) with the caller's actor; every other
+ * /api/order-intake/api/orders -> order-intake's /api/orders) with the session's bearer token; every other
  * GET is the web app (its files, else index.html for the client-side routes). No business rules here.
  */
 @Module({})
@@ -24,17 +31,27 @@ export class ConsoleModule implements OnModuleInit {
   private readonly log = new Logger('console');
 
   static forRoot(config: ConsoleConfig = consoleConfigFromEnv()): DynamicModule {
-    return { module: ConsoleModule, controllers: [ConsoleController], providers: [{ provide: CONSOLE_CONFIG, useValue: config }] };
+    const store = new SessionStore({ maxSessions: 20_000, maxPending: 2_000, pendingTtlMs: 10 * 60_000, absoluteTtlMs: config.sessionMaxAgeMs });
+    const auth = new ConsoleAuth(store, new OidcClient(config.oidc), config.cookieSecure);
+    return {
+      module: ConsoleModule,
+      controllers: [ConsoleController, AuthCallbackController],
+      providers: [
+        { provide: CONSOLE_CONFIG, useValue: config },
+        { provide: CONSOLE_AUTH, useValue: auth },
+      ],
+    };
   }
 
   constructor(
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
+    @Inject(CONSOLE_AUTH) private readonly auth: ConsoleAuth,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   async onModuleInit(): Promise<void> {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    const { devLogin } = this.config;
+    const auth = this.auth;
     for (const name of Object.keys(UPSTREAMS) as UpstreamName[]) {
       // Own scope: the proxy reads bodies as raw streams, so Nest's JSON parser is removed there only.
       await fastify.register(async (scope) => {
@@ -43,9 +60,19 @@ export class ConsoleModule implements OnModuleInit {
         upstream: this.config.upstreams[name],
         prefix: `/api/${name}`,
         rewritePrefix: '',
-        // Upstream SSE streams (tracking's /api/tracking/stream) stay open; no proxy timeout on them.
+        // The session's access token (refreshed ahead of expiry here, asynchronously) is found first...
+        preHandler: (req, _reply, done) => {
+          auth.bearerFor(req.headers).then(
+            (bearer) => {
+              (req as unknown as WithBearer)[BEARER] = bearer;
+              done();
+            },
+            () => done(),
+          );
+        },
+        // ...and attached upstream. Upstream SSE streams (tracking's /api/tracking/stream) stay open; no proxy timeout on them.
         replyOptions: {
-          rewriteRequestHeaders: (req, headers) => upstreamHeaders(headers, actorFrom(req.headers, devLogin)) as typeof headers,
+          rewriteRequestHeaders: (req, headers) => upstreamHeaders(headers, (req as unknown as WithBearer)[BEARER]) as typeof headers,
         },
       });
       });

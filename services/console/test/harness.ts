@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
 import { createKafka } from '@flowline/messaging';
 import { createTestDatabase, kafkaBrokers, REPO_ROOT, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser as PwBrowser, BrowserContext, Page } from 'playwright-core';
 
 /*
  * Test harness of the console's browser tests: the services as separate processes (their own
@@ -23,10 +23,16 @@ export const shotDir = process.env.CONSOLE_SCREENSHOT_DIR;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely; assertions check their shape
 export type Json = Record<string, any>;
 
+/** The bearer token direct calls carry unless they name one: the stack issuer's admin (set by startStack). */
+let defaultBearer: (() => Promise<string>) | undefined;
+
+/** A direct call to a service (test setup and checks): the stack issuer's admin token unless `headers.authorization` is given. */
 export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  // An explicit header (even '') also keeps the test setup's default token of another issuer off this call.
+  const authorization = headers.authorization ?? (defaultBearer ? `Bearer ${await defaultBearer()}` : '');
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers, authorization },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
@@ -52,7 +58,91 @@ export interface Stack {
   prefix: string;
   procs: Record<string, ServiceProcess>;
   console: ServiceProcess;
+  /** The stack's own OIDC issuer (scripts/oidc/issuer.mjs), which knows this console's redirect URI. */
+  issuer: StackIssuer;
   stop(): Promise<void>;
+}
+
+export interface StackIssuer {
+  url: string;
+  /** An access token of a demo user (scripts/oidc/demo-users.mjs: cs, warehouse, finance, sales, designer, cost, gm, admin, ...). */
+  token(user: string): Promise<string>;
+  stop(): Promise<void>;
+  restart(env: Record<string, string>): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = (s.address() as AddressInfo);
+      s.close(() => res(port));
+    });
+  });
+}
+
+/**
+ * The local issuer on a port of the stack's own. The issuer registers the console's redirect URI as
+ * http://127.0.0.1:<3009 + FLOWLINE_PORT_OFFSET>/auth/callback: the console of a test runs on a free
+ * port, so the issuer is restarted with the offset that names it once the console is up. Same key
+ * directory (.data/oidc) and the same service-client secrets as the test run's issuer.
+ */
+async function startStackIssuer(): Promise<StackIssuer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  let output = '';
+  const tokens = new Map<string, { token: string; until: number }>();
+  const stop = () =>
+    new Promise<void>((res) => {
+      const c = child;
+      if (!c || c.exitCode !== null) return res();
+      c.once('exit', () => res());
+      c.kill('SIGTERM');
+      setTimeout(() => c.kill('SIGKILL'), 5_000).unref();
+    });
+  const start = async (env: Record<string, string>) => {
+    output = '';
+    child = spawn(process.execPath, [join(REPO_ROOT, 'scripts/oidc/issuer.mjs')], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, OIDC_PORT: String(port), OIDC_ISSUER_URL: url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    await eventually(
+      'the stack OIDC issuer',
+      async () => {
+        if (child?.exitCode !== null) throw new Error(`issuer exited ${child?.exitCode}: ${output}`);
+        const r = await fetch(`${url}/.well-known/openid-configuration`, { headers: { authorization: '' }, signal: AbortSignal.timeout(2_000) });
+        return r.ok ? true : undefined;
+      },
+      60_000,
+    );
+  };
+  await start({});
+  return {
+    url,
+    stop,
+    restart: async (env) => {
+      await stop();
+      await start(env);
+    },
+    async token(user) {
+      const hit = tokens.get(user);
+      if (hit && hit.until > Date.now()) return hit.token;
+      const res = await fetch(`${url}/token`, {
+        method: 'POST',
+        headers: { authorization: '' },
+        body: new URLSearchParams({ grant_type: 'password', client_id: 'flowline-cli', username: user, password: 'demo' }),
+      });
+      const json = (await res.json()) as { access_token?: string; expires_in?: number };
+      if (!json.access_token) throw new Error(`no token for ${user}: ${res.status} ${JSON.stringify(json)}`);
+      tokens.set(user, { token: json.access_token, until: Date.now() + Math.max(0, (json.expires_in ?? 300) - 120) * 1000 });
+      return json.access_token;
+    },
+  };
 }
 
 /**
@@ -65,7 +155,9 @@ export async function startStack(services: [string, Record<string, string>][], t
   const prefix = testTopicPrefix();
   const dbs: Awaited<ReturnType<typeof createTestDatabase>>[] = [];
   const procs: Record<string, ServiceProcess> = {};
-  const common = { KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'warn' };
+  const issuer = await startStackIssuer();
+  defaultBearer = () => issuer.token('admin');
+  const common = { KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'warn', OIDC_ISSUER: issuer.url };
   const stop = async () => {
     if (process.env.E2E_DEBUG) for (const [name, p] of Object.entries(procs)) console.log(`---- ${name}\n${p.output().slice(-4000)}`);
     await Promise.all(Object.values(procs).map((p) => p.stop('SIGTERM').catch(() => undefined)));
@@ -75,6 +167,7 @@ export async function startStack(services: [string, Record<string, string>][], t
     if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.disconnect();
     for (const db of dbs) await db.drop().catch(() => undefined);
+    await issuer.stop();
   };
   try {
     const start = async (service: string, env: Record<string, string>) => {
@@ -86,12 +179,13 @@ export async function startStack(services: [string, Record<string, string>][], t
     await Promise.all(services.map(([service, env]) => start(service, env)));
     await Promise.all(then.map(([service, env]) => start(service, env(urlsNow()))));
     const urls = urlsNow();
-    procs.console = await startWithRetry('console', { LOG_LEVEL: 'warn', ...urls }, 60_000);
+    procs.console = await startWithRetry('console', { LOG_LEVEL: 'warn', OIDC_ISSUER: issuer.url, ...urls }, 60_000);
+    await issuer.restart({ FLOWLINE_PORT_OFFSET: String(Number(new URL(procs.console.httpUrl).port) - 3009) });
   } catch (e) {
     await stop();
     throw e;
   }
-  return { prefix, procs, console: procs.console, stop };
+  return { prefix, procs, console: procs.console, issuer, stop };
 }
 
 /**
@@ -108,40 +202,74 @@ async function startWithRetry(service: string, env: Record<string, string>, read
 }
 
 export interface Browser {
-  context: BrowserContext;
+  /** A page of `user` (a demo user of the stack's issuer), logged in through the console's OIDC login; one browser context (cookie jar) per user. */
   newPage(user: string, opts?: { mobile?: boolean }): Promise<Page>;
+  /** A page of a fresh context with no session (the login screen, the customer portal). */
+  anonymousPage(): Promise<Page>;
   close(): Promise<void>;
 }
 
-/** Debian's Chromium with the launch flags the project uses; each page logs in as `user` (dev stub). */
-export async function launchBrowser(): Promise<Browser> {
+const CONTEXT_OPTIONS = { viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' } as const;
+
+/** Debian's Chromium with the launch flags the project uses. */
+export async function launchBrowser(stack: Pick<Stack, 'console'>): Promise<Browser> {
   const { chromium } = await import('playwright-core');
-  const userDataDir = mkdtempSync(join(tmpdir(), 'flowline-console-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
+  const browser: PwBrowser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1440, height: 900 },
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
   });
   const errors: string[] = [];
+  const contexts = new Map<string, BrowserContext>();
+  const track = (page: Page) => {
+    page.on('pageerror', (e) => errors.push(e.message));
+    return page;
+  };
   return {
-    context,
     async newPage(user) {
-      const page = await context.newPage();
-      await page.addInitScript((u: string) => window.localStorage.setItem('flowline.devUser', u), user);
-      page.on('pageerror', (e) => errors.push(e.message));
-      return page;
+      let context = contexts.get(user);
+      if (!context) {
+        context = await browser.newContext(CONTEXT_OPTIONS);
+        contexts.set(user, context);
+        const page = track(await context.newPage());
+        await loginAs(page, stack.console.httpUrl, user);
+        return page;
+      }
+      return track(await context.newPage());
+    },
+    async anonymousPage() {
+      const context = await browser.newContext(CONTEXT_OPTIONS);
+      return track(await context.newPage());
     },
     async close() {
-      await context.close().catch(() => undefined);
-      rmSync(userDataDir, { recursive: true, force: true });
+      await browser.close().catch(() => undefined);
       if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     },
   };
 }
-declare const window: { localStorage: { setItem(k: string, v: string): void } };
+
+/**
+ * The whole staff login as a person does it: the console's login screen -> the issuer's sign-in page
+ * (oidc-provider's development interactions: any demo user, password demo) -> its consent page
+ * (the console asks for offline_access, so the issuer asks) -> back on the console, logged in.
+ */
+export async function loginAs(page: Page, consoleUrl: string, user: string): Promise<void> {
+  await page.goto(`${consoleUrl}/`);
+  await page.click('[data-testid="login"]', { timeout: 30_000 });
+  await page.waitForSelector('input[name="login"]', { timeout: 30_000 });
+  await page.fill('input[name="login"]', user);
+  await page.fill('input[name="password"]', 'demo');
+  await page.click('button[type="submit"]');
+  // Consent (offline_access needs prompt=consent), unless the issuer already holds it.
+  const next = await Promise.race([
+    page.waitForSelector('[data-testid="user-name"]', { timeout: 30_000 }).then(() => 'in' as const),
+    page.waitForSelector('button:has-text("Continue")', { timeout: 30_000 }).then(() => 'consent' as const),
+  ]);
+  if (next === 'consent') {
+    await page.click('button:has-text("Continue")');
+    await page.waitForSelector('[data-testid="user-name"]', { timeout: 30_000 });
+  }
+}
 
 const axeSource = readFileSync(createRequire(__filename).resolve('axe-core/axe.min.js'), 'utf8');
 

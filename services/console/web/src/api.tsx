@@ -11,21 +11,35 @@ import type { components as IntakeComponents, paths as IntakePaths } from '@flow
 import type { paths as NotificationPaths } from '@flowline/openapi/notification';
 import type { paths as TrackingPaths } from '@flowline/openapi/tracking';
 import type { Problem } from './i18n';
-import { currentActorHeaders } from './session';
+import { onUnauthorized } from './session';
 
 /**
  * The typed clients (generated from the services' OpenAPI by libs/clients), pointed at the BFF:
- * /api/<service> + the service's own path. Every call carries the current actor.
+ * /api/<service> + the service's own path. The page holds no token: the BFF adds the session's
+ * bearer token from the httpOnly cookie. A 401 means the session ended: log in again.
  */
-const actor: Middleware = {
-  onRequest({ request }) {
-    for (const [k, v] of Object.entries(currentActorHeaders())) request.headers.set(k, v);
-    return request;
+const staff: Middleware = {
+  onResponse({ response }) {
+    if (response.status === 401) onUnauthorized();
+    return response;
   },
 };
 const client = <P extends object>(baseUrl: string): Client<P> => {
   const c = createClient<P>({ baseUrl });
-  c.use(actor);
+  c.use(staff);
+  return c;
+};
+
+/** The customer portal's calls: the BFF forwards the customer's token (its own cookie), never a staff one. */
+const portalHeader: Middleware = {
+  onRequest({ request }) {
+    request.headers.set('x-flowline-portal', '1');
+    return request;
+  },
+};
+const portalClient = <P extends object>(baseUrl: string): Client<P> => {
+  const c = createClient<P>({ baseUrl });
+  c.use(portalHeader);
   return c;
 };
 
@@ -38,6 +52,13 @@ export const api = {
   gateway: client<GatewayPaths>('/api/channel-gateway'),
   analytics: client<AnalyticsPaths>('/api/analytics'),
   notification: client<NotificationPaths>('/api/notification'),
+};
+
+export const portalApi = {
+  intake: portalClient<IntakePaths>('/api/order-intake'),
+  tracking: portalClient<TrackingPaths>('/api/tracking'),
+  fulfillment: portalClient<FulfillmentPaths>('/api/fulfillment'),
+  approval: portalClient<ApprovalPaths>('/api/approval'),
 };
 
 export type OrderView = IntakeComponents['schemas']['OrderViewDto'];

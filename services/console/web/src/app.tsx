@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { App as AntApp, ConfigProvider, Layout, Menu, Select, Space, Tag, Typography } from 'antd';
+import { Alert, App as AntApp, Button, Card, ConfigProvider, Layout, Menu, Select, Space, Spin, Typography } from 'antd';
 import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import { BrowserRouter, Link, Navigate, Route, Routes, useLocation } from 'react-router-dom';
@@ -14,7 +14,7 @@ import { OrdersPage } from './pages/orders';
 import { PortalPage } from './pages/portal';
 import { RulesPage } from './pages/rules';
 import { WarehousePage } from './pages/warehouse';
-import { DEV_USERS, SessionProvider, useSession, type Screen } from './session';
+import { loginUrl, SessionProvider, useSession, type Screen } from './session';
 
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } } });
 
@@ -51,15 +51,10 @@ function Shell() {
           />
         </nav>
         <Space>
-          <Tag color="#9a3412" title={t('devLogin')}>DEV</Tag>
-          <Select
-            aria-label={t('user')}
-            data-testid="dev-user"
-            value={session.user.id}
-            onChange={(id: string) => session.setUser(id)}
-            style={{ width: 180 }}
-            options={DEV_USERS.map((u) => ({ value: u.id, label: pick(u.name) }))}
-          />
+          <Typography.Text style={{ color: '#fff', whiteSpace: 'nowrap' }} data-testid="user-name" title={session.user.roles.map((r) => pick(roleName(r))).join(', ')}>
+            {session.user.name ?? session.user.subject}
+          </Typography.Text>
+          <Button size="small" data-testid="logout" onClick={() => void session.logout()}>{t('logout')}</Button>
           <Select
             aria-label={t('language')}
             data-testid="lang"
@@ -94,6 +89,43 @@ function Shell() {
   );
 }
 
+function roleName(role: string): { zh: string; en: string } {
+  return ROLE_NAMES[role] ?? { zh: role, en: role };
+}
+const ROLE_NAMES: Record<string, { zh: string; en: string }> = {
+  customer_service: { zh: '客服', en: 'customer service' },
+  warehouse: { zh: '仓库', en: 'warehouse' },
+  finance: { zh: '财务', en: 'finance' },
+  sales: { zh: '销售', en: 'sales' },
+  designer: { zh: '设计', en: 'designer' },
+  cost_accountant: { zh: '成本核算', en: 'cost accountant' },
+  general_manager: { zh: '总经理', en: 'general manager' },
+  admin: { zh: '管理员', en: 'admin' },
+  integration: { zh: '系统集成', en: 'integration' },
+  customer: { zh: '顾客', en: 'customer' },
+};
+
+/** Nobody logged in: one button to the login (the issuer's page), and the reason when a login failed. */
+function LoginScreen() {
+  const { t, lang, setLang } = useI18n();
+  const failed = new URLSearchParams(location.search).get('login_error');
+  return (
+    <main style={{ maxWidth: 420, margin: '10vh auto', padding: 16 }}>
+      <Card>
+        <Space direction="vertical" size="large" style={{ width: '100%' }}>
+          <Space style={{ width: '100%', justifyContent: 'space-between' }}>
+            <Typography.Title level={1} style={{ fontSize: 22, margin: 0 }}>{t('appTitle')}</Typography.Title>
+            <Select aria-label={t('language')} data-testid="login-lang" size="small" value={lang} onChange={(l: 'zh' | 'en') => setLang(l)} options={[{ value: 'zh', label: '中文' }, { value: 'en', label: 'English' }]} />
+          </Space>
+          {failed && <Alert type="error" showIcon data-testid="login-error" data-code={failed} title={`${t('loginFailed')} (${failed})`} />}
+          <Typography.Paragraph>{t('loginHint')}</Typography.Paragraph>
+          <Button type="primary" size="large" block data-testid="login" href={loginUrl(failed ? '/' : undefined)}>{t('login')}</Button>
+        </Space>
+      </Card>
+    </main>
+  );
+}
+
 function Localised() {
   const { lang } = useI18n();
   return (
@@ -103,7 +135,7 @@ function Localised() {
           <Routes>
             {/* The customer portal has no staff shell and no staff session. */}
             <Route path="/portal/*" element={<PortalPage />} />
-            <Route path="*" element={<Shell />} />
+            <Route path="*" element={<SessionProvider login={<LoginScreen />} loading={<Spin style={{ margin: '20vh auto', display: 'block' }} />}><Shell /></SessionProvider>} />
           </Routes>
         </BrowserRouter>
       </AntApp>
@@ -115,9 +147,7 @@ export function App() {
   return (
     <QueryClientProvider client={queryClient}>
       <I18nProvider>
-        <SessionProvider>
-          <Localised />
-        </SessionProvider>
+        <Localised />
       </I18nProvider>
     </QueryClientProvider>
   );

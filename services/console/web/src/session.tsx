@@ -1,66 +1,124 @@
-import { createContext, useContext, useMemo, useState, type ReactNode } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { createContext, useContext, useMemo, type ReactNode } from 'react';
 
 /**
- * Who is using the console, from ONE place. TEMPORARY until #16 (OIDC): a dev login stub picks a
- * user and role (kept in localStorage); every API call carries them as X-Actor-Id / X-Actor-Role and
- * the BFF passes them on. With #16 this provider becomes the OIDC login and the headers a bearer token.
+ * Who is using the console, from ONE place: the BFF's staff session (OIDC authorization code +
+ * PKCE; the tokens stay in the BFF, the browser holds only an httpOnly SameSite=Strict cookie).
+ * The user's roles come from the verified access token; the menu and every action button read the
+ * role table below only. The services enforce the same abilities themselves (libs/auth): this table
+ * only hides what a role may not do.
  */
-export type Role = 'customer_service' | 'general_manager' | 'warehouse' | 'finance' | 'admin';
+export type Role =
+  | 'customer_service'
+  | 'warehouse'
+  | 'finance'
+  | 'sales'
+  | 'designer'
+  | 'cost_accountant'
+  | 'general_manager'
+  | 'admin'
+  | 'integration'
+  | 'customer';
 export type Screen = 'board' | 'orders' | 'inventory' | 'approvals' | 'warehouse' | 'imports' | 'rules' | 'analytics';
-export type Ability = 'order.hold' | 'order.cancel' | 'order.refund' | 'order.resolve' | 'stock.adjust' | 'approval.decide' | 'pack' | 'import' | 'rules.edit';
+export type Ability =
+  | 'order.hold'
+  | 'order.cancel'
+  | 'order.refund'
+  | 'order.resolve'
+  | 'order.change'
+  | 'stock.adjust'
+  | 'approval.decide'
+  | 'pack'
+  | 'import'
+  | 'rules.edit';
 
-export interface DevUser {
-  id: string;
-  name: { zh: string; en: string };
-  role: Role;
+export interface SessionUser {
+  subject: string;
+  name?: string;
+  roles: string[];
+  shops: string[];
 }
 
-export const DEV_USERS: DevUser[] = [
-  { id: 'cs-wang', name: { zh: '王客服', en: 'Wang (customer service)' }, role: 'customer_service' },
-  { id: 'gm-li', name: { zh: '李总经理', en: 'Li (general manager)' }, role: 'general_manager' },
-  { id: 'wh-zhao', name: { zh: '赵仓管', en: 'Zhao (warehouse)' }, role: 'warehouse' },
-  { id: 'fin-qian', name: { zh: '钱财务', en: 'Qian (finance)' }, role: 'finance' },
-  { id: 'admin', name: { zh: '系统管理员', en: 'Admin' }, role: 'admin' },
-];
-
-/** What each role sees and may do: the menu and every action button read this table only. */
+/** What each role sees and may do (the auth contract's roles, as libs/auth's policy grants them). */
 export const ROLE_ACCESS: Record<Role, { screens: Screen[]; abilities: Ability[] }> = {
-  customer_service: { screens: ['board', 'orders', 'inventory'], abilities: ['order.hold', 'order.cancel', 'order.resolve'] },
-  general_manager: { screens: ['board', 'orders', 'approvals', 'inventory', 'rules', 'analytics'], abilities: ['order.hold', 'order.cancel', 'order.refund', 'order.resolve', 'approval.decide'] },
-  warehouse: { screens: ['board', 'warehouse', 'inventory'], abilities: ['pack', 'stock.adjust'] },
-  finance: { screens: ['board', 'orders', 'approvals', 'analytics'], abilities: ['order.refund', 'approval.decide'] },
+  customer_service: { screens: ['board', 'orders', 'approvals', 'inventory', 'imports'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'approval.decide', 'import'] },
+  general_manager: { screens: ['board', 'orders', 'approvals', 'inventory', 'rules', 'analytics'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'approval.decide'] },
+  warehouse: { screens: ['board', 'approvals', 'warehouse', 'inventory'], abilities: ['pack', 'approval.decide'] },
+  finance: { screens: ['board', 'orders', 'approvals', 'analytics'], abilities: ['order.hold', 'order.resolve', 'order.refund', 'approval.decide'] },
+  sales: { screens: ['board', 'orders', 'approvals', 'inventory'], abilities: [] },
+  designer: { screens: ['board', 'orders', 'approvals'], abilities: ['approval.decide'] },
+  cost_accountant: { screens: ['board', 'orders', 'approvals', 'inventory', 'analytics'], abilities: ['approval.decide'] },
   admin: {
     screens: ['board', 'orders', 'inventory', 'approvals', 'warehouse', 'imports', 'rules', 'analytics'],
-    abilities: ['order.hold', 'order.cancel', 'order.refund', 'order.resolve', 'stock.adjust', 'approval.decide', 'pack', 'import', 'rules.edit'],
+    abilities: ['order.hold', 'order.cancel', 'order.refund', 'order.resolve', 'order.change', 'stock.adjust', 'approval.decide', 'pack', 'import', 'rules.edit'],
   },
+  // Machine clients and portal customers have no staff screens.
+  integration: { screens: [], abilities: [] },
+  customer: { screens: [], abilities: [] },
 };
 
-interface Session {
-  user: DevUser;
-  setUser(id: string): void;
+const accessOf = (roles: string[]) => {
+  const screens = new Set<Screen>();
+  const abilities = new Set<Ability>();
+  for (const r of roles) {
+    const a = ROLE_ACCESS[r as Role];
+    if (!a) continue;
+    a.screens.forEach((s) => screens.add(s));
+    a.abilities.forEach((x) => abilities.add(x));
+  }
+  return { screens, abilities };
+};
+
+export interface Session {
+  user: SessionUser;
   can(a: Ability): boolean;
   sees(s: Screen): boolean;
-  headers(): Record<string, string>;
+  logout(): Promise<void>;
+}
+
+interface SessionAnswer {
+  user: SessionUser | null;
+  expiresAt: number | null;
 }
 
 const Ctx = createContext<Session | null>(null);
 
-export function SessionProvider({ children }: { children: ReactNode }) {
-  const [userId, setUserId] = useState(() => localStorage.getItem('flowline.devUser') ?? 'cs-wang');
-  const value = useMemo<Session>(() => {
-    const user = DEV_USERS.find((u) => u.id === userId) ?? DEV_USERS[0]!;
-    const access = ROLE_ACCESS[user.role];
-    return {
-      user,
-      setUser: (id) => {
-        localStorage.setItem('flowline.devUser', id);
-        setUserId(id);
-      },
-      can: (a) => access.abilities.includes(a),
-      sees: (s) => access.screens.includes(s),
-      headers: () => ({ 'X-Actor-Id': user.id, 'X-Actor-Role': user.role }),
-    };
-  }, [userId]);
+/** Where the login starts, coming back to this page afterwards. */
+export const loginUrl = (returnTo = `${location.pathname}${location.search}`) => `/api/console/login?returnTo=${encodeURIComponent(returnTo)}`;
+
+/** A staff call answered 401: the session ended (expired, revoked): log in again and come back here. */
+export function onUnauthorized(): void {
+  if (!location.pathname.startsWith('/portal')) location.assign(loginUrl());
+}
+
+export async function logout(): Promise<void> {
+  const res = await fetch('/api/console/logout', { method: 'POST' });
+  const body = (await res.json().catch(() => ({}))) as { endSessionUrl?: string | null };
+  location.assign(body.endSessionUrl ?? '/');
+}
+
+/**
+ * Renders `children` with the logged-in user, `login` when nobody is logged in, `loading` meanwhile.
+ */
+export function SessionProvider({ children, login, loading }: { children: ReactNode; login: ReactNode; loading: ReactNode }) {
+  const q = useQuery({
+    queryKey: ['console-session'],
+    queryFn: async () => {
+      const res = await fetch('/api/console/session', { headers: { accept: 'application/json' } });
+      if (!res.ok) throw new Error(`session ${res.status}`);
+      return (await res.json()) as SessionAnswer;
+    },
+    staleTime: 60_000,
+    refetchInterval: 5 * 60_000,
+  });
+  const user = q.data?.user ?? null;
+  const value = useMemo<Session | null>(() => {
+    if (!user) return null;
+    const access = accessOf(user.roles);
+    return { user, can: (a) => access.abilities.has(a), sees: (s) => access.screens.has(s), logout };
+  }, [user]);
+  if (q.isPending) return <>{loading}</>;
+  if (!value) return <>{login}</>;
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }
 
@@ -68,11 +126,4 @@ export function useSession(): Session {
   const v = useContext(Ctx);
   if (!v) throw new Error('useSession outside SessionProvider');
   return v;
-}
-
-/** The current actor for code outside React (the API client middleware). */
-export function currentActorHeaders(): Record<string, string> {
-  const id = localStorage.getItem('flowline.devUser') ?? 'cs-wang';
-  const user = DEV_USERS.find((u) => u.id === id) ?? DEV_USERS[0]!;
-  return { 'X-Actor-Id': user.id, 'X-Actor-Role': user.role };
 }

@@ -34,6 +34,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/console/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Starts the login: redirects to the issuer's authorization endpoint (code + PKCE S256, state, nonce) */
+        get: operations["ConsoleController_login"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/console/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ends the staff session here (tokens dropped, cookie cleared) and names the issuer's end-session URL */
+        post: operations["ConsoleController_logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/console/portal/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ends the customer portal session */
+        post: operations["ConsoleController_portalLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/console/portal/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customer portal session: the customer's orders, or null */
+        get: operations["ConsoleController_portalSession"];
+        put?: never;
+        /** Exchanges order number + phone + one-time code at order-intake's portal for a customer token, kept here; the browser gets an httpOnly cookie */
+        post: operations["ConsoleController_portalLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/console/session": {
         parameters: {
             query?: never;
@@ -41,8 +110,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The resolved actor and the login mode (dev stub until #16) */
+        /** The logged-in staff user (roles and shops from the verified access token), or null */
         get: operations["ConsoleController_session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The issuer's redirect back: exchanges the code (with the PKCE verifier), verifies the tokens, starts the session */
+        get: operations["AuthCallbackController_callback"];
         put?: never;
         post?: never;
         delete?: never;
@@ -93,6 +179,35 @@ export interface components {
             id: string;
             role: string;
         };
+        ConsoleUserDto: {
+            name?: string;
+            /** @description roles from the access token (auth contract) */
+            roles: string[];
+            /** @description shop ids; ["*"] = all shops */
+            shops: string[];
+            subject: string;
+        };
+        LogoutDto: {
+            /** @description The issuer's end-session URL to visit next (ends the issuer's own login too) */
+            endSessionUrl?: Record<string, never> | null;
+        };
+        PortalSessionBody: {
+            /** @example 123456 */
+            code: string;
+            /**
+             * @description order number as the customer knows it
+             * @example JD-900001
+             */
+            orderNo: string;
+            /** @example 13800001234 */
+            phone: string;
+        };
+        PortalSessionDto: {
+            /** @description epoch ms when the customer token expires */
+            expiresAt: number;
+            /** @description the orders this customer proved ownership of (the token's orders claim) */
+            orders: string[];
+        };
         RedriveRequestDto: {
             /** @description Redrive every dead letter of the topic */
             all?: boolean;
@@ -100,12 +215,19 @@ export interface components {
             ids?: string[];
         };
         SessionDto: {
-            /** @description The acting user as the BFF resolved it; null when none */
+            /**
+             * @deprecated
+             * @description Deprecated (use user): the subject and first role; null when nobody is logged in
+             */
             actor?: components["schemas"]["ConsoleActorDto"] | null;
-            /** @description How the user logs in: "dev-stub" until #16 (OIDC) lands */
+            /** @description epoch ms when the current access token expires (the BFF refreshes it ahead) */
+            expiresAt: Record<string, never> | null;
+            /** @description How staff log in: OIDC authorization code + PKCE through the BFF */
             login: string;
             /** @description Services reachable under /api/<service>/ */
             services: string[];
+            /** @description The logged-in staff user; null when nobody is logged in */
+            user?: components["schemas"]["ConsoleUserDto"] | null;
         };
     };
     responses: never;
@@ -158,6 +280,105 @@ export interface operations {
             };
         };
     };
+    ConsoleController_login: {
+        parameters: {
+            query?: {
+                /** @description a local path to come back to (anything else -> /) */
+                returnTo?: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to the issuer */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ConsoleController_logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogoutDto"];
+                };
+            };
+        };
+    };
+    ConsoleController_portalLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ConsoleController_portalSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalSessionDto"];
+                };
+            };
+        };
+    };
+    ConsoleController_portalLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalSessionBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalSessionDto"];
+                };
+            };
+        };
+    };
     ConsoleController_session: {
         parameters: {
             query?: never;
@@ -174,6 +395,24 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SessionDto"];
                 };
+            };
+        };
+    };
+    AuthCallbackController_callback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to the page the login started from, or /?login_error=<code> */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -24,7 +24,7 @@ export function ApprovalsPage() {
   const [selected, setSelected] = useState<React.Key[]>([]);
   const [decision, setDecision] = useState<{ item: InboxItem; verb: Verb; key: string } | null>(null);
   const [form] = Form.useForm<{ comment: string }>();
-  const inbox = useQuery({ queryKey: ['inbox', session.user.id], queryFn: () => unwrapAs<{ items: InboxItem[] }>(api.approval.GET('/api/approvals/inbox', {} as never)), refetchInterval: 15_000 });
+  const inbox = useQuery({ queryKey: ['inbox', session.user.subject], queryFn: () => unwrapAs<{ items: InboxItem[] }>(api.approval.GET('/api/approvals/inbox', {} as never)), refetchInterval: 15_000 });
   const items = inbox.data?.items ?? [];
   const decide = useMutation({
     mutationFn: (v: { item: InboxItem; verb: Verb; key: string; comment: string }) => {

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChangeOrderHandler } from '../src/application/change-order.handler';
 import { PgOrderStore } from '../src/infra/pg-order-store';
 import { startOrderIntake } from './support/order-intake-app';
+import { commitWithoutReactions } from './support/unreacted';
+import { PgOrderStore } from '../src/infra/pg-order-store';
 
 /** A response with its message fields present (the server always sets them). */
 type Res<T> = { [K in keyof T]-?: NonNullable<T[K]> };
@@ -147,11 +149,12 @@ describe('order-intake gRPC API', () => {
   });
 
   it('concurrent CancelOrder and ReleaseOrder on a reserved order -> exactly one wins', async () => {
-    const changes = svc.app.get(ChangeOrderHandler);
+    // Reserved but not yet audited (the audit would release it in the same commit).
+    const store = svc.app.get(PgOrderStore);
     for (let round = 0; round < 5; round++) {
       const { order } = await place(request());
       await rpc(client, 'confirmPayment', { meta: { requestId: '', correlationId: '' }, orderId: order.orderId, amount: { amount: order.totals?.grandTotal, currency: 'CNY' }, paymentRef: 'WX-1', paidAt: '' });
-      await changes.execute({
+      await commitWithoutReactions(store, {
         type: 'RecordStockReserved',
         data: { orderId: order.orderId, reservationId: 'R', allocations: order.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, warehouseId: 'WH-BJ', quantity: l.quantity })) },
         metadata: { commandId: `reserve-${order.orderId}`, correlationId: order.orderId, now: new Date().toISOString() },

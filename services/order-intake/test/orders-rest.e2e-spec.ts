@@ -4,12 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OrderView } from '../src/application/order-view';
 import { ChangeOrderHandler } from '../src/application/change-order.handler';
 import { startOrderIntake } from './support/order-intake-app';
+import { commitWithoutReactions } from './support/unreacted';
+import { PgOrderStore } from '../src/infra/pg-order-store';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
 type Json = Record<string, any>;
 
 // order-intake's REST API against real PostgreSQL (and Kafka for topics/relay), in this process.
-// The process manager is off here so orders stay where a test puts them.
+// The process manager is off here (the order's own reactions still run in each command's commit).
 describe('order-intake REST API', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let svc: RunningService;
@@ -230,11 +232,12 @@ describe('order-intake REST API', () => {
     });
 
     it('concurrent Cancel and ReleaseToFulfillment on a reserved order -> exactly one wins', async () => {
-      const changes = svc.app.get(ChangeOrderHandler);
+      // Reserved but not yet audited (the audit would release it in the same commit).
+      const store = svc.app.get(PgOrderStore);
       for (let round = 0; round < 5; round++) {
         const o = (await place(body())).json as OrderView;
         await call('POST', `/api/orders/${o.orderId}/payments`, { amount: o.totals.grandTotal });
-        await changes.execute({
+        await commitWithoutReactions(store, {
           type: 'RecordStockReserved',
           data: { orderId: o.orderId, reservationId: `R-${o.orderId}`, allocations: o.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, warehouseId: 'WH-1', quantity: l.quantity })) },
           metadata: { commandId: `reserve-${o.orderId}`, correlationId: o.orderId, now: new Date().toISOString() },

@@ -12,7 +12,7 @@ export * from './consumer/run-consumer';
 export * from './backoff';
 export * from './logger';
 export * from './metrics';
-export { quoteTable, type SqlQueryable } from './sql';
+export { namedStatement, queryPrepared, quoteTable, type SqlQueryable } from './sql';
 export * from './consumer/errors';
 export * from './readiness';
 export * from './dlq/dead-letters';

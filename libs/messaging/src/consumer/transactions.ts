@@ -1,7 +1,7 @@
 import { guardPool } from '@flowline/eventstore';
 import type { Pool, PoolClient } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { SqlQueryable } from '../sql';
+import { namedStatement, type SqlQueryable } from '../sql';
 
 /**
  * Runs a function inside one database transaction: commit when it resolves, roll back when it
@@ -37,6 +37,7 @@ export function pgTransactions(pool: Pool): TransactionRunner<PgTransaction> {
         const tx: PgTransaction = {
           client,
           query: (sql, params) => client.query(sql, params as unknown[] | undefined),
+          queryPrepared: (sql, params) => client.query(namedStatement(sql, params ?? [])),
         };
         const result = await fn(tx);
         await client.query('COMMIT');
@@ -76,6 +77,13 @@ export function typeormTransactions(dataSource: DataSource): TransactionRunner<T
           async query(sql, params) {
             const r = await runner.query(sql, params as unknown[] | undefined, true);
             return { rows: r.records ?? [], rowCount: r.affected ?? r.records?.length ?? null };
+          },
+          async queryPrepared(sql, params) {
+            // TypeORM's PostgreSQL runner holds the pg client of the transaction once connected.
+            const client = (runner as unknown as { databaseConnection?: PoolClient }).databaseConnection;
+            if (!client || typeof client.query !== 'function') return tx.query(sql, params);
+            const r = await client.query(namedStatement(sql, params ?? []));
+            return { rows: r.rows, rowCount: r.rowCount };
           },
         };
         return fn(tx);

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Clock } from '../infra/clock';
-import { ORDER_CHANGED_CHANNEL } from '../infra/projection-store';
+import { changeNotifications, ORDER_CHANGED_CHANNEL } from '../infra/projection-store';
 import { CLOCK_JOB_LOCK, PROJECTION_SWAP_LOCK, table, TRACKING_SCHEMA } from '../infra/tracking-schema';
 
 export interface ClockTickResult {
@@ -65,7 +65,7 @@ export class SlaClockJob {
         [at],
       ).then((r: unknown) => (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as { order_id: string; sla_colour: string; stuck: boolean }[]);
       if (rows.length > 0) {
-        await manager.query(`SELECT pg_notify('${ORDER_CHANGED_CHANNEL}', id) FROM unnest($1::text[]) AS id`, [rows.map((r) => r.order_id)]);
+        await manager.query(`SELECT pg_notify('${ORDER_CHANGED_CHANNEL}', p) FROM unnest($1::text[]) AS p`, [changeNotifications(rows.map((r) => r.order_id))]);
       }
       return { at, changed: rows.map((r) => ({ orderId: r.order_id, slaColour: r.sla_colour, stuck: r.stuck })), ran: true };
     });

@@ -1,14 +1,14 @@
 import type { TrackingOrderChange } from '@flowline/contracts';
 import { Client } from 'pg';
 import { Subject, type Observable } from 'rxjs';
-import { ORDER_CHANGED_CHANNEL } from './projection-store';
+import { changedOrderIds, ORDER_CHANGED_CHANNEL } from './projection-store';
 import { summaryFromRecord, timelineFromRecord } from './row-mapping';
 import { table, TRACKING_SCHEMA } from './tracking-schema';
 import { toOrderView, toTimelineView } from '../application/views';
 
 /**
  * Live updates for SSE and gRPC WatchOrders. Projection and clock-job transactions `NOTIFY` the
- * ids of the orders they changed (delivered on commit, to every replica, whichever consumed the
+ * ids of the orders they changed (one JSON list per transaction) (delivered on commit, to every replica, whichever consumed the
  * partition); this LISTENs on its own connection, reloads those rows in small batches and emits.
  * `*` (after a rebuild swap) becomes a `rebuilt` message: clients reload.
  */
@@ -42,7 +42,7 @@ export class OrderChangeFeed {
         this.subject.next({ kind: 'rebuilt', at: this.now().toISOString() });
         return;
       }
-      this.pending.add(n.payload);
+      for (const id of changedOrderIds(n.payload)) this.pending.add(id);
       this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
     });
     client.on('error', () => undefined);

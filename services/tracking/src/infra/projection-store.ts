@@ -1,4 +1,4 @@
-import type { SqlQueryable } from '@flowline/messaging';
+import { queryPrepared, type SqlQueryable } from '@flowline/messaging';
 import type { SlaConfig } from '../domain/sla';
 import { clockStatus, type OrderSummaryRow } from '../projections/order-summary.projection';
 import { projectEvent } from '../projections/order-tracking.projection';
@@ -29,8 +29,47 @@ export interface ApplyResult {
   timeline: TimelineEntryRow[];
 }
 
-/** Postgres NOTIFY channel carrying changed order ids (delivered on commit, to every replica). */
+/**
+ * Postgres NOTIFY channel carrying changed order ids (delivered on commit, to every replica). A
+ * payload is `*` (rebuilt: reload everything), one order id, or a JSON array of order ids: one
+ * notification per projected batch, not one per order (see changeNotifications).
+ */
 export const ORDER_CHANGED_CHANNEL = 'tracking_order_changed';
+
+/** NOTIFY payloads must stay under 8000 bytes. */
+const MAX_NOTIFY_PAYLOAD = 7_800;
+
+/** The payloads announcing `orderIds`: JSON arrays, as few as fit under the NOTIFY size limit. */
+export function changeNotifications(orderIds: readonly string[]): string[] {
+  const out: string[] = [];
+  let chunk: string[] = [];
+  let size = 2;
+  for (const id of orderIds) {
+    const add = Buffer.byteLength(JSON.stringify(id)) + 1;
+    if (chunk.length > 0 && size + add > MAX_NOTIFY_PAYLOAD) {
+      out.push(JSON.stringify(chunk));
+      chunk = [];
+      size = 2;
+    }
+    chunk.push(id);
+    size += add;
+  }
+  if (chunk.length > 0) out.push(JSON.stringify(chunk));
+  return out;
+}
+
+/** The order ids a notification payload names (`*` is handled by the caller). */
+export function changedOrderIds(payload: string): string[] {
+  if (payload.startsWith('[')) {
+    try {
+      const ids: unknown = JSON.parse(payload);
+      if (Array.isArray(ids)) return ids.filter((id): id is string => typeof id === 'string' && id !== '');
+    } catch {
+      /* not a list: a single id */
+    }
+  }
+  return payload ? [payload] : [];
+}
 
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const q = (c: string) => `"${c}"`;
@@ -70,14 +109,15 @@ export class ProjectionStore {
             SELECT x."topic", x."partition", x."offset", x."event_id", x."occurred_at", now() FROM jsonb_populate_recordset(NULL::${C}, $5::jsonb) x
             ON CONFLICT ("topic", "partition") DO UPDATE SET "offset" = EXCLUDED."offset", "event_id" = EXCLUDED."event_id", "occurred_at" = EXCLUDED."occurred_at", "applied_at" = now()
             WHERE ${C}."offset" < EXCLUDED."offset" RETURNING 1)
-      SELECT (SELECT count(*) FROM s) AS s, (SELECT count(*) FROM t) AS t, (SELECT count(*) FROM vo) AS vo, (SELECT count(*) FROM vc) AS vc, (SELECT count(*) FROM c) AS c`;
+      SELECT (SELECT count(*) FROM s) AS s, (SELECT count(*) FROM t) AS t, (SELECT count(*) FROM vo) AS vo, (SELECT count(*) FROM vc) AS vc, (SELECT count(*) FROM c) AS c,
+             (SELECT count(pg_notify('${ORDER_CHANGED_CHANNEL}', p)) FROM unnest($6::text[]) AS p) AS n`;
   }
 
   /** Loads summaries by order id, locking them for the transaction (concurrent partitions never share an order, but be safe). */
   async loadSummaries(tx: SqlQueryable, orderIds: string[]): Promise<Map<string, OrderSummaryRow>> {
     const out = new Map<string, OrderSummaryRow>();
     if (orderIds.length === 0) return out;
-    const r = await tx.query(`SELECT * FROM ${table(this.schema, 'order_summary')} WHERE "order_id" = ANY($1::text[]) FOR UPDATE`, [orderIds]);
+    const r = await queryPrepared(tx, `SELECT * FROM ${table(this.schema, 'order_summary')} WHERE "order_id" = ANY($1::text[]) FOR UPDATE`, [orderIds]);
     for (const rec of r.rows) {
       const row = projectionFields(summaryFromRecord(rec));
       out.set(row.orderId, row);
@@ -130,16 +170,15 @@ export class ProjectionStore {
     }
 
     const summaryRecords = [...changed.values()].map((row) => summaryToRecord(row, { ...clockStatus(row, now, this.config), statusAt: now }));
-    await tx.query(this.writeAll, [
+    // Every write and the batch's change notification in one prepared statement: one round trip.
+    await queryPrepared(tx, this.writeAll, [
       JSON.stringify(summaryRecords),
       JSON.stringify(timeline.map(timelineToRecord)),
       JSON.stringify([...opened.values()].map(visitToRecord)),
       JSON.stringify([...closed.values()].map(visitToRecord)),
       JSON.stringify([...checkpoints.values()]),
+      this.options.notify ? changeNotifications([...changed.keys()]) : [],
     ]);
-    if (this.options.notify && changed.size > 0) {
-      await tx.query(`SELECT pg_notify('${ORDER_CHANGED_CHANNEL}', id) FROM unnest($1::text[]) AS id`, [[...changed.keys()]]);
-    }
     return { summaries: [...changed.values()], timeline };
   }
 
@@ -171,7 +210,8 @@ export class ProjectionStore {
     for (const i of items) if (!unique.has(i.eventId)) unique.set(i.eventId, i);
     if (unique.size === 0) return new Set();
     const list = [...unique.values()];
-    const r = await tx.query(
+    const r = await queryPrepared(
+      tx,
       `INSERT INTO ${table(this.schema, 'inbox')} ("consumer_group", "event_id", "event_type", "topic", "partition", "offset")
        SELECT $1, x.event_id, x.event_type, x.topic, x.partition, x.offset
        FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[]) AS x(event_id, event_type, topic, partition, "offset")

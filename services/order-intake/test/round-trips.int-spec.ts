@@ -19,7 +19,7 @@ import { defaultRules } from './support/order.fixtures';
 // What one placed-and-paid order costs order-intake in database round trips and commits, counted
 // by the service's own counter (flowline_db_operation_queries_total / flowline_db_operation_commits_total) against the
 // real PostgreSQL: one commit per command (Idempotency-Key row, order change and outbox together),
-// and the order's own consequences inside that commit (issue #10, docs/adr/0026-in-process-order-flow.md).
+// and the order's own consequences inside that commit (issue #10, docs/adr/0015-in-process-order-flow.md).
 
 const SERVICE = 'order-intake-round-trips-test';
 

@@ -46,7 +46,7 @@ export function toNewEvents(streamId: string, command: OrderCommand, events: Ord
 
 /**
  * Decides a command and, in the same breath, what the order's own process does about the events
- * it produced (docs/adr/0026-in-process-order-flow.md): each new event goes through the process
+ * it produced (docs/adr/0015-in-process-order-flow.md): each new event goes through the process
  * policy (domain/policies/order-process.policy.ts) on the order as it stands after everything
  * decided so far, in event order; `order` steps are decided on the order (their events join the
  * queue), `send` steps become outbox entries. The caller appends the whole result in one

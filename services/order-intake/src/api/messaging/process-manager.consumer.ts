@@ -7,13 +7,15 @@ import type { ProcessManagerRunner } from '../../application/process-manager.run
 /**
  * Topics the process manager reads, and the context each one speaks for. Only facts from other
  * services: order-intake's own events (orders.events.v1) are reacted to in the transaction that
- * appends them (application/order-reactions.ts, docs/adr/0026-in-process-order-flow.md), never
+ * appends them (application/order-reactions.ts, docs/adr/0015-in-process-order-flow.md), never
  * read back from Kafka.
  */
 export const PROCESS_MANAGER_TOPICS = {
   [Topics.inventoryEvents]: 'inventory',
   [Topics.approvalEvents]: 'approval',
   [Topics.fulfillmentEvents]: 'fulfillment',
+  // approval's private commands to order-intake (ApplyOrderChange: a change with a new address / invoice).
+  [Topics.orderCommands]: 'approval',
 } as const;
 
 type ExternalContext = (typeof PROCESS_MANAGER_TOPICS)[keyof typeof PROCESS_MANAGER_TOPICS];
@@ -25,7 +27,7 @@ type ExternalContext = (typeof PROCESS_MANAGER_TOPICS)[keyof typeof PROCESS_MANA
  */
 export const REACTED_TO: Record<ExternalContext, ReadonlySet<string>> = {
   inventory: new Set(['StockReserved', 'StockShortage']),
-  approval: new Set(['ApprovalGranted', 'ApprovalRejected', 'ChangeApproved']),
+  approval: new Set(['ApprovalGranted', 'ApprovalRejected', 'ChangeApproved', 'ApplyOrderChange']),
   fulfillment: new Set(['ShipmentPacked', 'ShipmentShipped', 'ShipmentDelivered', 'ShipmentCarrierException', 'ReturnReceived']),
 };
 

@@ -14,8 +14,6 @@ export const PROCESS_MANAGER_TOPICS = {
   [Topics.inventoryEvents]: 'inventory',
   [Topics.approvalEvents]: 'approval',
   [Topics.fulfillmentEvents]: 'fulfillment',
-  // approval's private commands to order-intake (ApplyOrderChange: a change with a new address / invoice).
-  [Topics.orderCommands]: 'approval',
 } as const;
 
 type ExternalContext = (typeof PROCESS_MANAGER_TOPICS)[keyof typeof PROCESS_MANAGER_TOPICS];
@@ -27,7 +25,7 @@ type ExternalContext = (typeof PROCESS_MANAGER_TOPICS)[keyof typeof PROCESS_MANA
  */
 export const REACTED_TO: Record<ExternalContext, ReadonlySet<string>> = {
   inventory: new Set(['StockReserved', 'StockShortage']),
-  approval: new Set(['ApprovalGranted', 'ApprovalRejected', 'ChangeApproved', 'ApplyOrderChange']),
+  approval: new Set(['ApprovalGranted', 'ApprovalRejected', 'ChangeApproved']),
   fulfillment: new Set(['ShipmentPacked', 'ShipmentShipped', 'ShipmentDelivered', 'ShipmentCarrierException', 'ReturnReceived']),
 };
 

@@ -49,9 +49,16 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-async function placeAndPay(lines: { sku: string; quantity: number }[]): Promise<string> {
+/**
+ * Places and pays an order. Each order has a buyer of its own unless `buyer` is given: orders of
+ * one buyer and address in tmall-flagship within 30 minutes share a parcel (合单, rules/merge-rules.yaml).
+ */
+async function placeAndPay(lines: { sku: string; quantity: number }[], to: { buyer?: string; detail?: string } = {}): Promise<string> {
+  const base = anOrderSubmission();
   const submission = anOrderSubmission({
     channelOrderId: `TM${Date.now()}${uniqueSuffix()}`,
+    customer: { ...base.customer, channelCustomerId: to.buyer ?? `buyer-${uniqueSuffix()}` },
+    shippingAddress: { ...base.shippingAddress, ...(to.detail ? { detail: to.detail } : {}) },
     lines: lines.map((l, i) => ({ lineId: `L${i + 1}`, sku: l.sku, title: l.sku, quantity: l.quantity, unitPrice: 12800, lineDiscount: 0, category: 'tea' })),
   });
   const placed = await intake('POST', '/api/orders', submission);
@@ -151,7 +158,8 @@ describe('fulfillment across services, seen in tracking', () => {
     const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 2 }]);
     const o = await parcels(orderId);
     expect(o.shipments).toHaveLength(1);
-    expect(o.carrierChoice).toEqual({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.01.1' });
+    // TEA-LJ-250 weighs 300 g a unit (rules/sku-weights.yaml): the choice records the 600 g it was made with.
+    expect(o.carrierChoice).toEqual({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.12.1', weightGrams: 600 });
     const [parcel] = o.shipments as Json[];
     expect(parcel).toMatchObject({ warehouseId: 'WH-HZ-01', status: 'created', lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2 }] });
     const pickList = await wh('GET', '/warehouses/WH-HZ-01/pick-list');
@@ -176,7 +184,7 @@ describe('fulfillment across services, seen in tracking', () => {
     expect((await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {}, key)).json).toEqual(packed.json);
     expect((await wh('POST', `/shipments/${parcel.shipmentId}/pack`, { carrier: 'SIM' }, key)).status).toBe(422);
     const label = await wh('GET', `/shipments/${parcel.shipmentId}/label`);
-    expect(label.json).toMatchObject({ waybillNo: packed.json.waybillNo, barcode: { value: packed.json.waybillNo } });
+    expect(label.json).toMatchObject({ waybillNo: packed.json.waybillNo, barcode: { value: packed.json.waybillNo }, weightGrams: 600 });
     expect((await wh('GET', `/orders/${orderId}/freeze`)).json).toMatchObject({ frozen: true });
 
     await tracked(orderId, (d) => d.order.stage === 'packed', 'packed in tracking');
@@ -296,7 +304,7 @@ describe('fulfillment across services, seen in tracking', () => {
   it('SF Express chosen by the rules (high value), its waybill, Kuaidi100 pushes into the service: tampered refused, duplicates and older states ignored, delivered', async () => {
     const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 16 }]);
     const o = await parcels(orderId);
-    expect(o.carrierChoice).toEqual({ carrier: 'SF', ruleId: 'high-value-sf', ruleSetVersion: '2026.01.1' });
+    expect(o.carrierChoice).toEqual({ carrier: 'SF', ruleId: 'high-value-sf', ruleSetVersion: '2026.12.1', weightGrams: 4800 });
     const [parcel] = o.shipments as Json[];
     expect((await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 16 })).status).toBe(200);
     const packed = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {});
@@ -441,3 +449,100 @@ describe('fulfillment across services, seen in tracking', () => {
     expect(d.timeline.find((t) => t.type === 'FreezeOverridden')?.why?.zh).toBe('客户加急改地址');
   }, 120_000);
 });
+
+describe('merge (合单) across services: one buyer, one address, one shop, within the window', () => {
+  const mergedOf = async (orderId: string) => (await parcels(orderId, (x) => !!x.shipments[0]?.mergeParcelId)).shipments[0].mergeParcelId as string;
+
+  it('two orders of the same buyer and address -> one parcel, one waybill, both orders delivered', async () => {
+    const buyer = `buyer-m-${uniqueSuffix()}`;
+    const a = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }], { buyer });
+    const b = await placeAndPay([{ sku: 'TEA-RET-01', quantity: 2 }], { buyer });
+    const m = await mergedOf(a);
+    expect(await mergedOf(b)).toBe(m);
+    // One entry on the pick list: both orders' lines, each naming its order; 300 g + 2 x 300 g.
+    const entry = await eventually('the merged parcel on the pick list', async () => {
+      const r = await wh('GET', '/warehouses/WH-HZ-01/pick-list');
+      return (r.json.shipments as Json[]).find((x) => x.shipmentId === m);
+    });
+    expect(entry).toMatchObject({ mergeParcelId: m, mergedOrderIds: [a, b], mergeStatus: 'open', weightGrams: 900, status: 'created' });
+    expect(entry.lines).toEqual([
+      { lineId: 'L1', sku: 'TEA-LJ-250', quantity: 1, orderId: a },
+      { lineId: 'L1', sku: 'TEA-RET-01', quantity: 2, orderId: b },
+    ]);
+    expect((await wh('GET', '/warehouses/WH-HZ-01/pick-list')).json.shipments.map((x: Json) => x.shipmentId)).not.toContain(`SHP-${a}-1`);
+
+    const wrong = await wh('POST', `/shipments/${m}/scans`, { sku: 'CUP-CLAY-01', quantity: 1 });
+    expect(wrong.status).toBe(409);
+    expect(wrong.json).toMatchObject({ code: 'SCAN_WRONG_SKU', details: { shipmentId: m, expected: ['TEA-LJ-250', 'TEA-RET-01'] } });
+    expect((await wh('POST', `/shipments/${m}/scans`, { sku: 'TEA-LJ-250', quantity: 1 })).json).toMatchObject({ mergeStatus: 'sealed', status: 'picking' });
+    expect((await wh('POST', `/shipments/${m}/pack`, {})).json).toMatchObject({ code: 'PACK_INCOMPLETE' });
+    expect((await wh('POST', `/shipments/${m}/scans`, { sku: 'TEA-RET-01', quantity: 2 })).status).toBe(200);
+    const packed = await wh('POST', `/shipments/${m}/pack`, {});
+    expect(packed.json).toMatchObject({ status: 'packed', mergeStatus: 'packed', carrier: 'SIM', mergedOrderIds: [a, b] });
+    const waybill = packed.json.waybillNo as string;
+    expect((packed.json.members as Json[]).map((x) => [x.orderId, x.status, x.waybillNo])).toEqual([
+      [a, 'packed', waybill],
+      [b, 'packed', waybill],
+    ]);
+    // One label for the box: its waybill, both orders, the parcel weight (also from a member's id).
+    const label = await wh('GET', `/shipments/SHP-${b}-1/label`);
+    expect(label.json).toMatchObject({ shipmentId: `SHP-${b}-1`, waybillNo: waybill, mergeParcelId: m, orderIds: [a, b], weightGrams: 900 });
+    expect((await wh('POST', `/shipments/${m}/ship`, {})).json).toMatchObject({ status: 'shipped', trackingNumber: waybill });
+
+    // Each order reaches delivered in order-intake through the parcel's events, which name both orders.
+    for (const orderId of [a, b]) {
+      const d = await tracked(orderId, (x) => x.order.stage === 'delivered' && x.timeline.some((t) => t.type === 'OrderDelivered'), `${orderId} delivered in tracking`);
+      expect(d.shipments).toEqual([expect.objectContaining({ waybillNo: waybill, status: 'delivered' })]);
+      const o = await parcels(orderId);
+      expect(o.shipments[0]).toMatchObject({ status: 'delivered', mergeParcelId: m, mergedOrderIds: [a, b], waybillNo: waybill });
+    }
+  }, 180_000);
+
+  it('a refund of one order before packing takes only its lines out; the other is packed alone; the last one out empties the parcel', async () => {
+    const buyer = `buyer-r-${uniqueSuffix()}`;
+    const a = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }], { buyer });
+    const b = await placeAndPay([{ sku: 'TEA-RET-01', quantity: 1 }], { buyer });
+    const m = await mergedOf(a);
+    expect(await mergedOf(b)).toBe(m);
+    await eventually('both orders in the merged parcel', async () => {
+      const r = await wh('GET', `/shipments/${m}`);
+      return r.json.mergedOrderIds?.length === 2 ? true : undefined;
+    });
+    expect((await intake('POST', `/api/orders/${a}/refunds`, { amount: 13200, reason: '买家申请退款' })).status).toBe(200);
+    await parcels(a, (x) => x.shipments[0].status === 'stopped');
+    const left = await eventually('only the other order in the parcel', async () => {
+      const r = await wh('GET', `/shipments/${m}`);
+      return r.json.mergedOrderIds?.length === 1 ? r.json : undefined;
+    });
+    expect(left).toMatchObject({ mergedOrderIds: [b], lines: [{ sku: 'TEA-RET-01', quantity: 1, orderId: b }], weightGrams: 300 });
+    // A scan of the refunded order's item is refused: it is no longer in the box.
+    expect((await wh('POST', `/shipments/${m}/scans`, { sku: 'TEA-LJ-250', quantity: 1 })).json).toMatchObject({ code: 'SCAN_WRONG_SKU', details: { expected: ['TEA-RET-01'] } });
+    expect((await wh('POST', `/shipments/${m}/scans`, { sku: 'TEA-RET-01', quantity: 1 })).status).toBe(200);
+    const packed = await wh('POST', `/shipments/${m}/pack`, {});
+    expect(packed.json).toMatchObject({ status: 'packed', mergedOrderIds: [b] });
+    await tracked(b, (x) => x.order.stage === 'packed', 'the other order packed in tracking');
+    const ra = await tracked(a, (x) => x.timeline.some((t) => t.type === 'FulfillmentStopped') && x.timeline.some((t) => t.type === 'StockReleased'), 'refunded order stopped in tracking');
+    expect(ra.order.stage).not.toBe('packed');
+
+    // The last order out empties the parcel: nothing is left to pack.
+    const buyer2 = `buyer-e-${uniqueSuffix()}`;
+    const c = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }], { buyer: buyer2 });
+    const mc = await mergedOf(c);
+    expect((await intake('POST', `/api/orders/${c}/cancel`, { reason: '买家要求取消' })).status).toBe(200);
+    await parcels(c, (x) => x.shipments[0].status === 'stopped');
+    expect((await wh('GET', `/shipments/${mc}`)).json).toMatchObject({ mergeStatus: 'empty', mergedOrderIds: [], status: 'stopped' });
+    expect((await wh('POST', `/shipments/${mc}/pack`, {})).json).toMatchObject({ code: 'SHIPMENT_STOPPED' });
+  }, 180_000);
+
+  it('the same buyer at another address -> two parcels', async () => {
+    const buyer = `buyer-d-${uniqueSuffix()}`;
+    const a = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }], { buyer });
+    const b = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }], { buyer, detail: '7 幢 2 单元 301' });
+    const [ma, mb] = [await mergedOf(a), await mergedOf(b)];
+    expect(ma).not.toBe(mb);
+    for (const [orderId, m] of [[a, ma], [b, mb]] as const) {
+      expect((await wh('GET', `/shipments/${m}`)).json).toMatchObject({ mergedOrderIds: [orderId] });
+    }
+  }, 120_000);
+});
+

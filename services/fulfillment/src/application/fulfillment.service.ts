@@ -210,6 +210,8 @@ export class FulfillmentService {
         case 'ScanItem': {
           const allocation = allocateScan(parcelId, current.members, action.sku, action.quantity);
           await seal();
+          // The first scan starts picking the whole box.
+          await each((m) => (m.status === 'created' ? { type: 'StartPicking', shipmentId: m.shipmentId, at } : null));
           for (const a of allocation) await this.handler.executeIn(c, a.orderId, { type: 'ScanItem', shipmentId: a.shipmentId, sku: action.sku, quantity: a.quantity, at }, meta);
           break;
         }

@@ -1,0 +1,164 @@
+import type { EventEnvelope } from '@flowline/contracts';
+import { isDomainError } from '@flowline/domain';
+import { OutOfOrderAppend, PostgresEventStore, WrongExpectedVersion } from '@flowline/eventstore';
+import type { PgTransaction } from '@flowline/messaging';
+import { createTestDatabase } from '@flowline/testing';
+import { Pool } from 'pg';
+import { monotonicFactory } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fulfillmentCommandHandler } from '../src/api/messaging/fulfillment-commands.consumer';
+import { CarrierRegistry } from '../src/application/carrier.port';
+import { FulfillmentHandler } from '../src/application/fulfillment.handler';
+import { FulfillmentService } from '../src/application/fulfillment.service';
+import { MergeHandler } from '../src/application/merge.handler';
+import { parseMergeRules } from '../src/domain/merge-parcel.decider';
+import { fulfillmentStream } from '../src/domain/order-fulfillment.decider';
+import { FULFILLMENT_SCHEMA } from '../src/infra/fulfillment-schema';
+import { loadSkuWeights } from '../src/infra/fulfillment-rules.loader';
+import { SimulatedCarrier } from '../src/infra/simulated-carrier';
+
+/*
+ * Merged parcels (合单, ADR 0013) on PostgreSQL: StartFulfillment / StopFulfillment through the
+ * consumer's handler in real transactions (as the Kafka consumer runs them, retried whole after a
+ * lost race), warehouse actions through the service. Two orders of one group share a box; then
+ * "refund of one order" races "pack the box", many times: exactly one outcome each run, either
+ * the order left first (the box packed with the other order only) or the box was packed first
+ * (both packed, the refunded order's parcel waits for its intercept). Never both, never neither.
+ */
+
+const RUNS = 60;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: Pool;
+let store: PostgresEventStore;
+let handler: FulfillmentHandler;
+let service: FulfillmentService;
+let consume: (envelope: EventEnvelope, tx: PgTransaction) => Promise<void>;
+const ulid = monotonicFactory();
+const rules = parseMergeRules({ version: 'm-test', default: { enabled: false, windowMinutes: 30 }, shops: { 'shop-m': { enabled: true, windowMinutes: 30 } } });
+const meta = () => {
+  const id = ulid();
+  return { commandId: id, correlationId: id, causationId: null };
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase('fulfillment_merge');
+  pool = new Pool({ connectionString: db.url, max: 10 });
+  await pool.query(FULFILLMENT_SCHEMA);
+  store = await PostgresEventStore.create({ pool });
+  handler = new FulfillmentHandler(pool, store, () => ulid());
+  const merges = new MergeHandler(store, () => ulid(), rules);
+  const carriers = new CarrierRegistry();
+  carriers.register(new SimulatedCarrier(() => ulid()));
+  service = new FulfillmentService(pool, handler, carriers, 'SIM', () => Promise.resolve(), merges);
+  consume = fulfillmentCommandHandler(handler, () => ({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: 'test' }), [], { merges, weights: loadSkuWeights() });
+}, 60_000);
+
+afterAll(async () => {
+  await store?.close();
+  await pool?.end();
+  await db?.drop();
+});
+
+/** A command as the Kafka consumer runs it: one transaction, run again whole after a lost race. */
+async function deliver(type: 'StartFulfillment' | 'StopFulfillment', data: unknown): Promise<void> {
+  const envelope = { eventId: ulid(), type, data, correlationId: ulid(), occurredAt: new Date().toISOString() } as unknown as EventEnvelope;
+  for (let attempt = 0; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await consume(envelope, { client, query: client.query.bind(client) } as unknown as PgTransaction);
+      await client.query('COMMIT');
+      return;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if ((e instanceof WrongExpectedVersion || e instanceof OutOfOrderAppend) && attempt < 50) continue;
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+const start = (orderId: string, buyerKey: string, sku: string, warehouseId = 'WH-HZ') =>
+  deliver('StartFulfillment', { orderId, lines: [{ lineId: 'L1', sku, quantity: 1, warehouseId }], priority: 'normal', requiresQc: false, shopId: 'shop-m', buyerKey, addressKey: 'addr-1' });
+
+async function types(orderId: string): Promise<string[]> {
+  return (await store.readStream(fulfillmentStream(orderId))).map((e) => e.type);
+}
+
+describe('merged parcels on PostgreSQL', () => {
+  it('two orders of a group share a box (weights from the SKU file); another warehouse or a disabled shop is not merged; a redelivered start changes nothing', async () => {
+    const buyer = `b-${ulid()}`;
+    const [a, b, c] = [`ma-${ulid()}`, `mb-${ulid()}`, `mc-${ulid()}`];
+    await start(a, buyer, 'TEA-LJ-250');
+    await start(b, buyer, 'CUP-CLAY-01');
+    await start(b, buyer, 'CUP-CLAY-01');
+    await start(c, buyer, 'TEA-LJ-250', 'WH-SH');
+    const [oa, ob, oc] = [await service.order(a), await service.order(b), await service.order(c)];
+    const m = oa.shipments[0].mergeParcelId as string;
+    expect(m).toMatch(/^MRG-shop-m-1-/);
+    expect(ob.shipments[0].mergeParcelId).toBe(m);
+    expect(oc.shipments[0].mergeParcelId).not.toBe(m);
+    const box = await service.mergedView(m);
+    expect(box).toMatchObject({ mergedOrderIds: [a, b], weightGrams: 300 + 450, mergeStatus: 'open' });
+    expect(await types(b)).toEqual(['FulfillmentStarted']);
+    const other = `mo-${ulid()}`;
+    await deliver('StartFulfillment', { orderId: other, lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 1, warehouseId: 'WH-HZ' }], priority: 'normal', requiresQc: false, shopId: 'shop-off', buyerKey: buyer, addressKey: 'addr-1' });
+    expect((await service.order(other)).shipments[0].mergeParcelId).toBeNull();
+  });
+
+  it(`refund of one order versus packing the box: exactly one outcome in each of ${RUNS} concurrent runs`, async () => {
+    const outcomes = { leftFirst: 0, packedFirst: 0 };
+    for (let i = 0; i < RUNS; i++) {
+      const buyer = `race-${i}-${ulid()}`;
+      const [a, b] = [`ra-${i}-${ulid()}`, `rb-${i}-${ulid()}`];
+      await start(a, buyer, 'TEA-LJ-250');
+      await start(b, buyer, 'CUP-CLAY-01');
+      const m = (await service.order(a)).shipments[0].mergeParcelId as string;
+      await service.actMerged(m, { type: 'ScanItem', sku: 'TEA-LJ-250', quantity: 1 }, meta());
+      await service.actMerged(m, { type: 'ScanItem', sku: 'CUP-CLAY-01', quantity: 1 }, meta());
+      const [pack, stop] = await Promise.allSettled([service.actMerged(m, { type: 'PackShipment' }, meta()), deliver('StopFulfillment', { orderId: a, reason: '买家申请退款' })]);
+      expect(stop.status === 'rejected' ? String(stop.reason) : 'ok', `run ${i}: the stop is never refused`).toBe('ok');
+      expect(pack.status === 'rejected' ? String(pack.reason) : 'ok', `run ${i}: the box is packed (with what is left)`).toBe('ok');
+      const [ta, tb] = [await types(a), await types(b)];
+      const [oa, ob] = [await service.order(a), await service.order(b)];
+      const box = await service.mergedView(m);
+      expect(ob.shipments[0].status, `run ${i}`).toBe('packed');
+      if (oa.shipments[0].status === 'stopped') {
+        // The refund went first: a left the box before packing; the box holds b alone.
+        expect(ta).not.toContain('ShipmentPacked');
+        expect(ta.slice(-2)).toEqual(['FulfillmentStopRequested', 'FulfillmentStopped']);
+        expect(ob.shipments[0].mergedOrderIds, `run ${i}`).toEqual([b]);
+        expect(box.mergedOrderIds).toEqual([b]);
+        outcomes.leftFirst++;
+      } else {
+        // The pack went first: both packed with one waybill; a's stop becomes its intercept.
+        expect(oa.shipments[0].status, `run ${i}`).toBe('intercept_requested');
+        expect(ta.slice(-3)).toEqual(['ShipmentPacked', 'FulfillmentStopRequested', 'ShipmentInterceptRequested']);
+        expect(ta).not.toContain('FulfillmentStopped');
+        expect(ob.shipments[0].mergedOrderIds, `run ${i}`).toEqual([a, b]);
+        expect(oa.shipments[0].waybillNo).toBe(ob.shipments[0].waybillNo);
+        outcomes.packedFirst++;
+      }
+      expect(tb.filter((t) => t === 'ShipmentPacked')).toHaveLength(1);
+    }
+    expect(outcomes.leftFirst + outcomes.packedFirst).toBe(RUNS);
+    console.log(`merge refund-vs-pack: ${RUNS} runs, left first ${outcomes.leftFirst}, packed first ${outcomes.packedFirst}`);
+  }, 300_000);
+
+  it('after a wrong item and too many units the box scans as one; a member\'s id acts on the whole box', async () => {
+    const buyer = `s-${ulid()}`;
+    const [a, b] = [`sa-${ulid()}`, `sb-${ulid()}`];
+    await start(a, buyer, 'TEA-LJ-250');
+    await start(b, buyer, 'TEA-LJ-250');
+    const m = (await service.order(a)).shipments[0].mergeParcelId as string;
+    await expect(service.actMerged(m, { type: 'ScanItem', sku: 'CUP-CLAY-01', quantity: 1 }, meta())).rejects.toSatisfy((e) => isDomainError(e) && e.code === 'SCAN_WRONG_SKU');
+    await expect(service.actMerged(m, { type: 'ScanItem', sku: 'TEA-LJ-250', quantity: 3 }, meta())).rejects.toSatisfy((e) => isDomainError(e) && e.code === 'SCAN_QUANTITY_EXCEEDED');
+    const scanned = await service.act(`SHP-${b}-1`, { type: 'ScanItem', sku: 'TEA-LJ-250', quantity: 2 }, meta());
+    expect(scanned).toMatchObject({ shipmentId: `SHP-${b}-1`, status: 'picking', scanned: { 'TEA-LJ-250': 1 } });
+    expect((await service.mergedView(m)).scanned).toEqual({ 'TEA-LJ-250': 2 });
+    const packed = await service.act(`SHP-${a}-1`, { type: 'PackShipment' }, meta());
+    expect(packed).toMatchObject({ status: 'packed', mergedOrderIds: [a, b] });
+    expect((await service.order(b)).shipments[0].waybillNo).toBe(packed.waybillNo);
+  });
+});

@@ -3,7 +3,7 @@ import { permittedFieldsOf } from '@casl/ability/extra';
 import type { Principal, Role } from './principal';
 
 /** What a caller may do (CASL actions). `manage` = every action. */
-export const ACTIONS = ['read', 'create', 'update', 'cancel', 'refund', 'approve', 'pack', 'ship', 'adjust', 'admin', 'manage'] as const;
+export const ACTIONS = ['read', 'create', 'update', 'cancel', 'refund', 'approve', 'pack', 'ship', 'adjust', 'override', 'admin', 'manage'] as const;
 export type Action = (typeof ACTIONS)[number];
 /** What it is done to (CASL subjects). `all` = every subject. */
 export const SUBJECTS = ['Order', 'Stock', 'Approval', 'ChangeRequest', 'Shipment', 'Notification', 'Import', 'Analytics', 'Admin', 'all'] as const;
@@ -28,24 +28,28 @@ const ROLE_RULES: Record<Role, (b: Builder, p: Principal) => void> = {
     can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Analytics']);
     can(['create', 'update', 'cancel', 'refund'], 'Order');
     can(['update', 'pack', 'ship'], 'Shipment');
+    can('update', 'Stock');
     can(['create', 'update'], ['Import', 'Notification', 'Approval', 'ChangeRequest']);
   },
   customer_service: ({ can }) => {
     can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import']);
     can(['create', 'update', 'cancel'], 'Order');
     can(['create', 'update'], ['ChangeRequest', 'Import', 'Notification']);
+    can('create', 'Approval');
+    can('update', 'Shipment');
     can('approve', ['Approval', 'ChangeRequest']);
   },
   warehouse: ({ can, cannot }) => {
     can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification']);
     cannot('read', 'Order', ORDER_MONEY_FIELDS);
     can(['pack', 'ship'], ['Order', 'Shipment']);
-    can('update', 'Shipment');
+    can('update', ['Shipment', 'Stock']);
     can('approve', ['Approval', 'ChangeRequest']);
   },
   finance: ({ can }) => {
     can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Analytics']);
     can(['update', 'refund'], 'Order');
+    can('create', 'Import');
     can('approve', ['Approval', 'ChangeRequest']);
   },
   sales: ({ can }) => {
@@ -63,7 +67,7 @@ const ROLE_RULES: Record<Role, (b: Builder, p: Principal) => void> = {
   general_manager: ({ can }) => {
     can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Analytics']);
     can('approve', ['Approval', 'ChangeRequest']);
-    can(['update', 'cancel'], 'Order');
+    can(['update', 'cancel', 'override'], 'Order');
   },
   // Portal customers: only the orders their token names, and only to look and to ask.
   customer: ({ can }, p) => {

@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { inventoryV1 } from '@flowline/contracts';
@@ -61,6 +62,7 @@ export class InventoryGrpcController {
   }
 
   @GrpcMethod('InventoryService', 'ReceiveStock')
+  @Requires('update', 'Stock')
   async receiveStock(req: inventoryV1.ReceiveStockRequest): Promise<inventoryV1.ReceiveStockResponse> {
     await this.runtime.service.run({
       type: 'ReceiveStock',
@@ -74,6 +76,7 @@ export class InventoryGrpcController {
   }
 
   @GrpcMethod('InventoryService', 'AdjustStock')
+  @Requires('adjust', 'Stock')
   async adjustStock(req: inventoryV1.AdjustStockRequest): Promise<inventoryV1.AdjustStockResponse> {
     await this.runtime.service.run({
       type: 'AdjustStock',
@@ -88,6 +91,7 @@ export class InventoryGrpcController {
   }
 
   @GrpcMethod('InventoryService', 'GetStock')
+  @Requires('read', 'Stock')
   async getStock(req: inventoryV1.GetStockRequest): Promise<inventoryV1.GetStockResponse> {
     requireId('sku', req.sku);
     if (optionalId('warehouseId', req.warehouseId)) await this.runtime.service.warehouse(req.warehouseId);
@@ -103,6 +107,7 @@ export class InventoryGrpcController {
   }
 
   @GrpcMethod('InventoryService', 'GetReservations')
+  @Requires('read', 'Stock')
   async getReservations(req: inventoryV1.GetReservationsRequest): Promise<inventoryV1.GetReservationsResponse> {
     const wanted = new Set<string>(enumValues('statuses', req.statuses, STATUS_NAMES));
     // All of a query's matches come back in one page; a page size is still checked, never clamped.
@@ -138,6 +143,7 @@ export class InventoryGrpcController {
   }
 
   @GrpcMethod('InventoryService', 'VerifyLedger')
+  @Requires('read', 'Stock')
   async verifyLedger(req: inventoryV1.VerifyLedgerRequest): Promise<inventoryV1.VerifyLedgerResponse> {
     const report = await this.runtime.service.verify(
       { ...(req.sku ? { sku: req.sku } : {}), ...(req.warehouseId ? { warehouseId: req.warehouseId } : {}), deep: !req.shallow },

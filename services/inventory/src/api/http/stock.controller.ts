@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { IdParam } from '@flowline/platform';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
@@ -29,6 +30,7 @@ export class StockController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Goods received: on_hand grows. Unknown SKU or warehouse -> 404.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @Requires('update', 'Stock')
   async receive(@Body() dto: ReceiptDto, @Headers('idempotency-key') key?: string, @Headers('x-correlation-id') correlationId?: string) {
     const outcome = await this.runtime.service.run({
       type: 'ReceiveStock',
@@ -45,6 +47,7 @@ export class StockController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Correction after a count, damage or return. Below reserved -> 409 ADJUSTMENT_BELOW_RESERVED.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @Requires('adjust', 'Stock')
   async adjust(@Body() dto: AdjustmentDto, @Headers('idempotency-key') key?: string, @Headers('x-correlation-id') correlationId?: string) {
     const outcome = await this.runtime.service.run({
       type: 'AdjustStock',
@@ -62,6 +65,7 @@ export class StockController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Open a ledger with balances from another system; then GET verify and POST verify/repair.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @Requires('adjust', 'Stock')
   async import(@Body() dto: ImportDto, @Headers('idempotency-key') key?: string) {
     const outcome = await this.runtime.service.run({
       type: 'ImportStock',
@@ -78,12 +82,14 @@ export class StockController {
 
   @Get('skus/:sku')
   @ApiOperation({ summary: 'Stock of a SKU per warehouse and in total, its rules and ATP per channel.' })
+  @Requires('read', 'Stock')
   stock(@Param('sku', new IdParam('sku')) sku: string) {
     return this.runtime.service.stock(sku);
   }
 
   @Get('skus/:sku/warehouses/:warehouseId')
   @ApiOperation({ summary: 'Stock of a SKU in one warehouse.' })
+  @Requires('read', 'Stock')
   async stockIn(@Param('sku', new IdParam('sku')) sku: string, @Param('warehouseId', new IdParam('warehouseId')) warehouseId: string) {
     await this.runtime.service.warehouse(warehouseId);
     const stock = await this.runtime.service.stock(sku);
@@ -94,6 +100,7 @@ export class StockController {
 
   @Put('skus/:sku')
   @ApiOperation({ summary: 'Register a SKU or change its rules (backorder, safety stock, low-stock threshold, channel ATP rules).' })
+  @Requires('admin', 'Admin')
   async putSku(@Param('sku', new IdParam('sku')) sku: string, @Body() dto: SkuRulesDto) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(sku)) throw new DomainError('INVALID_SKU', 'sku must be 1-64 letters, digits, dot, underscore or dash', { sku }, 'invalid');
     const channelRules = (dto.channels ?? []).map((c) => ({
@@ -116,12 +123,14 @@ export class StockController {
 
   @Get('warehouses')
   @ApiOperation({ summary: 'Warehouses with their allocation priority (lower is preferred).' })
+  @Requires('read', 'Stock')
   warehouses() {
     return this.runtime.warehouses();
   }
 
   @Put('warehouses/:warehouseId')
   @ApiOperation({ summary: 'Add or change a warehouse.' })
+  @Requires('admin', 'Admin')
   async putWarehouse(@Param('warehouseId', new IdParam('warehouseId')) warehouseId: string, @Body() dto: WarehouseDto) {
     await this.runtime.store.upsertWarehouse({ warehouseId, name: dto.name, priority: dto.priority, active: dto.active ?? true });
     this.runtime.forgetWarehouses();
@@ -130,6 +139,7 @@ export class StockController {
 
   @Get('reservations/:orderId')
   @ApiOperation({ summary: 'The reservation of an order: status, allocations per warehouse, open lines.' })
+  @Requires('read', 'Stock')
   reservation(@Param('orderId', new IdParam('orderId')) orderId: string) {
     return this.runtime.service.reservation(orderId);
   }
@@ -139,6 +149,7 @@ export class StockController {
   @ApiQuery({ name: 'sku', required: false })
   @ApiQuery({ name: 'warehouseId', required: false })
   @ApiQuery({ name: 'deep', required: false, description: 'Replay every ledger stream too (default true).' })
+  @Requires('read', 'Stock')
   async verify(@Query('sku') sku?: string, @Query('warehouseId') warehouseId?: string, @Query('deep') deep?: string) {
     if (sku) await this.runtime.service.stock(sku);
     if (warehouseId) await this.runtime.service.warehouse(warehouseId);
@@ -151,6 +162,7 @@ export class StockController {
   @Post('verify/repair')
   @HttpCode(200)
   @ApiOperation({ summary: 'Repair for imported data: recount reserved to the sum of open reservations where they differ.' })
+  @Requires('admin', 'Admin')
   repair(@Body() dto: RepairDto) {
     return this.runtime.service.repair({ ...(dto.sku ? { sku: dto.sku } : {}), ...(dto.warehouseId ? { warehouseId: dto.warehouseId } : {}) }, () =>
       this.runtime.meta({ correlationId: 'ledger-repair' }),

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { orderIntakeConfigFromEnv, orderPoolSize } from './order-intake.config';
 
 describe('order-intake pool size', () => {
-  it('never goes below 10 connections', () => {
-    expect(orderPoolSize({ processManagerConcurrency: 1 })).toBe(10);
-    expect(orderPoolSize(orderIntakeConfigFromEnv({}))).toBeGreaterThanOrEqual(10);
+  it('never goes below 16 connections (requests share it since the idempotency pool is gone)', () => {
+    expect(orderPoolSize({ processManagerConcurrency: 1 })).toBe(16);
+    expect(orderPoolSize(orderIntakeConfigFromEnv({}))).toBeGreaterThanOrEqual(16);
   });
 
   it('grows past twice the process-manager concurrency, so partitions holding a transaction can always load an order', () => {

@@ -73,11 +73,13 @@ export function orderIntakeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
 }
 
 /**
- * Connections of order-intake's main pool. Each concurrent process-manager partition holds one
- * connection for its transaction and takes a second to load the order, so the pool must exceed
- * twice the concurrency or the partitions can wait on each other forever; the rest serve HTTP,
- * gRPC, the relay and the timers.
+ * Connections of order-intake's one pool (event store, its tables, idempotency keys). Each
+ * concurrent process-manager partition holds one for its transaction (the order is loaded on it);
+ * each HTTP/gRPC command holds one for its single transaction (Idempotency-Key row, order change,
+ * outbox: ADR 0015); the relay and the timers take the rest. Kept above twice the concurrency, as
+ * when a partition needed a second connection to load. 16 at the default concurrency: fewer than
+ * the 12 + 10 of the two pools it replaces.
  */
 export function orderPoolSize(config: Pick<OrderIntakeConfig, 'processManagerConcurrency'>): number {
-  return Math.max(10, 2 * config.processManagerConcurrency + 4);
+  return Math.max(16, 2 * config.processManagerConcurrency + 8);
 }

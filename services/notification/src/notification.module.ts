@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { NotificationGrpcController } from './api/grpc/notification.grpc.controller';
 import { InboxController } from './api/http/inbox.controller';
 import { NotificationController } from './api/http/notification.controller';
+import { OneTimeMessageController } from './api/http/one-time-message.controller';
 import { StaffPreferencesController } from './api/http/staff-preferences.controller';
 import { NotificationRuntime } from './infra/notification-runtime';
 
 /** Notification's features: consumer + dispatcher + relay (runtime), REST delivery log / preview / preferences, gRPC. */
 @Module({
-  controllers: [NotificationController, InboxController, StaffPreferencesController, NotificationGrpcController],
+  controllers: [NotificationController, InboxController, StaffPreferencesController, OneTimeMessageController, NotificationGrpcController],
   providers: [NotificationRuntime],
   exports: [NotificationRuntime],
 })

@@ -12,6 +12,7 @@ import { Dispatcher } from '../application/dispatcher';
 import { NOTIFICATION_STREAM_PREFIX, notificationEvent, notificationStream, refOf } from '../application/notification-events';
 import { demoContactFromEnv, FACT_EVENT_TYPES, NotificationIntake } from '../application/notification-intake';
 import { channelAdaptersFromEnv } from './channel-adapters';
+import type { ChannelAdapter } from './channels/channel.port';
 import type { EmailAdapter } from './channels/email.adapter';
 import { loadNotificationConfig, type NotificationConfig } from './notification-config';
 import { notificationSettingsFromEnv, type NotificationSettings } from './notification-settings';
@@ -47,6 +48,8 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
   intake!: NotificationIntake;
   dispatcher!: Dispatcher;
   email?: EmailAdapter;
+  /** The SMS adapter, for one-time messages sent without a notification row (portal codes). */
+  sms?: ChannelAdapter;
   private kafka?: Kafka;
   private interestingFor?: { config: NotificationConfig; types: ReadonlySet<string> };
   private consumer?: ConsumerHandle;
@@ -72,6 +75,7 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
     this.clock = this.settings.clock === 'driven' ? drivenClock(this.pool) : systemClock;
     const { adapters, email } = channelAdaptersFromEnv(this.pool, () => this.config.staff, this.config.templates.emailLayout ?? '<html><body><h3>{{subject}}</h3><p>{{body}}</p></body></html>');
     this.email = email;
+    this.sms = adapters.sms;
     const demoContact = demoContactFromEnv(process.env.NOTIFICATION_DEMO_CONTACT);
     this.intake = new NotificationIntake({ config: () => this.config, events: this.events, clock: this.clock, newId: () => this.newId(), ...(demoContact ? { demoContact } : {}) });
     this.dispatcher = new Dispatcher({

@@ -10,6 +10,7 @@ import orderApprovalRequiredJson from '../fixtures/orders/OrderApprovalRequired.
 import orderChangedJson from '../fixtures/orders/OrderChanged.v1.json';
 import orderChangeRefusedJson from '../fixtures/orders/OrderChangeRefused.v1.json';
 import orderPaymentDueJson from '../fixtures/orders/OrderPaymentDue.v1.json';
+import applyOrderChangeJson from '../fixtures/orders/ApplyOrderChange.v1.json';
 import orderPartialRefundRequestedJson from '../fixtures/orders/OrderPartialRefundRequested.v1.json';
 import orderPartialRefundedJson from '../fixtures/orders/OrderPartialRefunded.v1.json';
 import orderApprovedJson from '../fixtures/orders/OrderApproved.v1.json';
@@ -130,6 +131,7 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   OrderChanged: fixture('OrderChanged')(orderChangedJson),
   OrderChangeRefused: fixture('OrderChangeRefused')(orderChangeRefusedJson),
   OrderPaymentDue: fixture('OrderPaymentDue')(orderPaymentDueJson),
+  ApplyOrderChange: fixture('ApplyOrderChange')(applyOrderChangeJson),
   OrderPartialRefundRequested: fixture('OrderPartialRefundRequested')(orderPartialRefundRequestedJson),
   OrderPartialRefunded: fixture('OrderPartialRefunded')(orderPartialRefundedJson),
   OrderApproved: fixture('OrderApproved')(orderApprovedJson),

@@ -12,6 +12,12 @@ export const Topics = {
   approvalEvents: 'approval.events.v1',
   /** Commands to approval: request an approval chain (key: orderId). */
   approvalCommands: 'approval.commands.v1',
+  /**
+   * Commands to order-intake, PRIVATE to it (key: orderId): only approval writes, only order-intake
+   * reads. They may carry clear personal data (a change's new address), so no other consumer may
+   * subscribe and it is not an event topic (broker's default retention, never replayed).
+   */
+  orderCommands: 'orders.commands.v1',
   fulfillmentEvents: 'fulfillment.events.v1',
   /** Commands to fulfillment: start / stop fulfilment of an order (key: orderId). */
   fulfillmentCommands: 'fulfillment.commands.v1',

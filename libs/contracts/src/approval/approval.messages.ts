@@ -16,6 +16,13 @@ export interface ApprovalAttachment {
 
 import type { AddressView, OrderLineView, OrderTotals } from '../orders/order.types';
 
+/** Invoice information (发票) as published: the title masked when it is a person's name. */
+export interface InvoiceView {
+  type: 'personal' | 'company';
+  titleMasked: string;
+  taxId?: string;
+}
+
 /** An order change request's diff, computed from the order's current state when it was raised. */
 export interface OrderChangeDiff {
   lines: {
@@ -23,7 +30,12 @@ export interface OrderChangeDiff {
     removed: OrderLineView[];
     changed: { lineId: string; sku: string; before: number; after: number }[];
   };
+  /** Masked both ways; the clear new address goes to order-intake only on its private command (ApplyOrderChange). */
   shippingAddress?: { before: AddressView; after: AddressView };
+  /** Carrier service the customer wants instead (e.g. `express`); `before` when known. */
+  shippingMethod?: { before?: string; after: string };
+  /** New invoice information (masked; the clear one travels on ApplyOrderChange). */
+  invoice?: { after: InvoiceView };
   totals: { before: OrderTotals; after: OrderTotals };
   /** after.grandTotal - before.grandTotal (fen): > 0 an extra payment due, < 0 a partial refund. */
   priceDifference: number;
@@ -88,6 +100,12 @@ export interface ApprovalEventDataMap {
     allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[];
     /** The request passed the freeze after packing by a general manager's override: the order re-opens its packed shipment to apply it. */
     freezeOverride?: { shipmentIds: string[]; by: string; reason: string };
+    /**
+     * `command`: the change carries personal data (a new address or invoice), so order-intake applies
+     * it from the private ApplyOrderChange on orders.commands.v1 (sent with this event) and ignores
+     * this one. Absent: order-intake applies this event.
+     */
+    appliedBy?: 'command';
     approvedAt: string;
   };
   /** A change request that will not be applied as a whole: no stock for what it adds, or the order refused it (packed meanwhile). */

@@ -1,3 +1,4 @@
+import type { InvoiceView } from '../approval/approval.messages';
 import type { AddressView, Channel, CustomerRef, OrderLineView, OrderStage, OrderTotals, PaymentMethod, PresaleTerms, RecipientProtection } from './order.types';
 
 /**
@@ -80,6 +81,12 @@ export interface OrderEventDataMap {
     allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[];
     /** Applied after packing under a manager override: this packed shipment was re-opened (the order is ready_to_ship again). */
     reopenedShipmentId?: string;
+    /** The new shipping address, masked (the change moved the order). */
+    shippingAddress?: AddressView;
+    /** The new carrier service, when the change set one. */
+    shippingMethod?: string;
+    /** The new invoice information, masked. */
+    invoice?: InvoiceView;
   };
   /** An approved change the order could no longer take (packed or later in the meantime): nothing changed. */
   OrderChangeRefused: { orderId: string; approvalId: string; changeRequestId: string; reason: string; stage: OrderStage; shipmentId?: string };

@@ -39,9 +39,11 @@ function refusal(fn: () => unknown): EnvelopeError {
 
 describe('the Flowline contract registry', () => {
   it('knows every order integration event at v1 on orders.events.v1, keyed by orderId', () => {
-    const orders = contractRegistry.types({ context: 'orders' });
+    const orders = contractRegistry.types({ context: 'orders', kind: 'event' });
     expect(orders.map((t) => t.type).sort()).toEqual([...ORDER_EVENT_TYPES].sort());
     for (const t of orders) expect(t).toMatchObject({ kind: 'event', schemaVersion: 1, firstVersion: 1, topic: Topics.orderEvents, partitionKey: 'orderId' });
+    // The one command to order-intake travels on its private topic.
+    expect(contractRegistry.types({ context: 'orders', kind: 'command' })).toMatchObject([{ type: 'ApplyOrderChange', topic: Topics.orderCommands, partitionKey: 'orderId' }]);
   });
 
   it('lists events and commands of every context on their own topics', () => {

@@ -3,6 +3,7 @@ import type { ApprovalCommandDataMap, ApprovalCommandType, ApprovalEventDataMap,
 import type { FulfillmentCommandDataMap, FulfillmentCommandType, FulfillmentEventDataMap, FulfillmentEventType } from '../fulfillment/fulfillment.messages';
 import type { InventoryCommandDataMap, InventoryCommandType, InventoryEventDataMap, InventoryEventType } from '../inventory/inventory.messages';
 import type { NotificationEventDataMap, NotificationEventType } from '../notification/notification.messages';
+import type { OrderCommandDataMap, OrderCommandType } from '../orders/order.commands';
 import type { OrderEventDataMap, OrderEventType } from '../orders/order.events';
 import type { TrackingEventDataMap, TrackingEventType } from '../tracking/tracking.messages';
 import { Topics } from '../topics';
@@ -14,6 +15,7 @@ export type BoundedContext = (typeof BOUNDED_CONTEXTS)[number];
 
 /** Payload of every Flowline integration event and command, by type (type names are unique across contexts). */
 export type ContractDataMap = OrderEventDataMap &
+  OrderCommandDataMap &
   InventoryEventDataMap &
   InventoryCommandDataMap &
   ApprovalEventDataMap &
@@ -78,6 +80,14 @@ const ORDER_EVENTS: Catalogue<OrderEventType> = {
     OrderPartialRefundRequested: 1,
     OrderPartialRefunded: 1,
   },
+};
+
+/** Private to order-intake: approval's ApplyOrderChange (clear personal data of a change). */
+const ORDER_COMMANDS: Catalogue<OrderCommandType> = {
+  context: 'orders',
+  kind: 'command',
+  topic: Topics.orderCommands,
+  versions: { ApplyOrderChange: 1 },
 };
 
 const INVENTORY_EVENTS: Catalogue<InventoryEventType> = {
@@ -202,6 +212,7 @@ function definitionsOf<K extends string>(c: Catalogue<K>): ContractDefinition[] 
 /** Every Flowline integration event and command with its current version, topic and key. */
 export const FLOWLINE_CONTRACTS: readonly ContractDefinition[] = Object.freeze([
   ...definitionsOf(ORDER_EVENTS),
+  ...definitionsOf(ORDER_COMMANDS),
   ...definitionsOf(INVENTORY_EVENTS),
   ...definitionsOf(INVENTORY_COMMANDS),
   ...definitionsOf(APPROVAL_EVENTS),

@@ -2,7 +2,7 @@ import { requestHash, idempotencyKeyReused } from '@flowline/platform';
 import type { PoolClient } from 'pg';
 import type { Actor, ApprovalCommand, ApprovalState } from '../domain/approval.decider';
 import { ApprovalErrors } from '../domain/approval.errors';
-import { computeChange, freezeCheck, type ChangeRequestInput } from '../domain/change-request';
+import { changePrivateOf, computeChange, freezeCheck, type ChangeRequestInput } from '../domain/change-request';
 import { requestCommand } from './approval.requests';
 import { DomainError } from '@flowline/domain';
 
@@ -102,6 +102,7 @@ export class ApprovalCommands {
       currency: diff.totals.after.currency,
       requestedBy: actor.id,
       change: diff,
+      changePrivate: changePrivateOf(input),
       channel: order.channel,
       ...(freezeOverride ? { freezeOverride } : {}),
       now,

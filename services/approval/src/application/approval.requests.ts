@@ -1,7 +1,7 @@
 import type { ApprovalCommand } from '../domain/approval.decider';
 import { ApprovalErrorCode, ApprovalErrors } from '../domain/approval.errors';
 import type { ChainSet } from '../domain/chains/chain-set';
-import type { ChangeDiff } from '../domain/change-request';
+import type { ChangeDiff, ChangePrivate } from '../domain/change-request';
 
 /** The RequestApproval command of the decider for the chain named, from the chain set in force. */
 export function requestCommand(
@@ -19,6 +19,7 @@ export function requestCommand(
     currency?: string;
     requestedBy?: string;
     change?: ChangeDiff;
+    changePrivate?: ChangePrivate;
     channel?: string;
     freezeOverride?: { shipmentIds: string[]; by: string; role: string; reason: string };
     now: string;
@@ -43,6 +44,7 @@ export function requestCommand(
       ...(d.requestedBy ? { requestedBy: d.requestedBy } : {}),
       outOfOffice: chains.outOfOffice,
       ...(d.change ? { change: d.change } : {}),
+      ...(d.changePrivate ? { changePrivate: d.changePrivate } : {}),
       ...(d.channel ? { channel: d.channel } : {}),
       ...(d.freezeOverride ? { freezeOverride: d.freezeOverride } : {}),
       now: d.now,

@@ -1,6 +1,6 @@
 import { assertNever, type Decider } from '@flowline/domain';
 import { ApprovalErrorCode, ApprovalErrors } from './approval.errors';
-import { planChangeRelease, type ChangeDiff, type ChangeHolding } from './change-request';
+import { planChangeRelease, type ChangeDiff, type ChangeHolding, type ChangePrivate } from './change-request';
 import { outOfOfficeDelegate, skipHolds, type Chain, type ChainFact, type ChainStep, type OutOfOffice, type Quorum } from './chains/chain-set';
 
 /**
@@ -74,6 +74,8 @@ export type ApprovalEvent =
         outOfOffice?: OutOfOffice[];
         /** kind `change`: the diff from the order's current state, stored with the request. */
         change?: ChangeDiff;
+        /** kind `change`: the clear new address / invoice; stays in approval's store (the relay drops it), sent only to order-intake. */
+        changePrivate?: ChangePrivate;
         channel?: string;
         requestedAt: string;
       };
@@ -88,8 +90,25 @@ export type ApprovalEvent =
         reservationId?: string;
         allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[];
         freezeOverride?: { shipmentIds: string[]; by: string; reason: string };
+        /** `command`: order-intake applies it from ChangeApplyRequested (personal data inside), not from this event. */
+        appliedBy?: 'command';
         approvedAt: string;
       };
+    }
+  /**
+   * With a ChangeApproved whose diff holds personal data: the whole change with the clear values,
+   * relayed to order-intake only, as ApplyOrderChange on its private orders.commands.v1.
+   */
+  | {
+      type: 'ChangeApplyRequested';
+      data: Ids & {
+        changeRequestId: string;
+        diff: ChangeDiff;
+        reservationId?: string;
+        allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[];
+        freezeOverride?: { shipmentIds: string[]; by: string; reason: string };
+        requestedAt: string;
+      } & ChangePrivate;
     }
   | { type: 'ChangeRefused'; data: Ids & { changeRequestId: string; code: string; reason: string; missing?: { sku: string; requested: number; available: number }[]; refusedAt: string } }
   | { type: 'ChangeStockReleaseRequested'; data: Ids & { reservationId: string; reason: string; requestedAt: string } }
@@ -149,6 +168,7 @@ export type ApprovalCommand =
         requestedBy?: string;
         outOfOffice: OutOfOffice[];
         change?: ChangeDiff;
+        changePrivate?: ChangePrivate;
         channel?: string;
         freezeOverride?: { shipmentIds: string[]; by: string; role: string; reason: string };
         now: string;
@@ -237,6 +257,8 @@ export type ApprovalState =
         freezeOverride?: { shipmentIds: string[]; by: string; reason: string };
         /** The order applied it and the units it gave up were sent back to inventory. */
         linesReleased?: boolean;
+        /** The clear new address / invoice (never in a view or a published event). */
+        private?: ChangePrivate;
       };
     };
 export type OpenApproval = Exclude<ApprovalState, { status: 'none' }>;
@@ -294,9 +316,36 @@ function advance(s: OpenApproval, from: number, now: string): ApprovalEvent[] {
     const raised = s.change.diff.lines.changed.filter((c) => c.after > c.before).map((c) => ({ lineId: `${c.lineId}+`, sku: c.sku, quantity: c.after - c.before }));
     const lines = [...added, ...raised];
     if (lines.length > 0) events.push({ type: 'ChangeStockRequested', data: { ...ids, reservationId: changeReservationId(s.approvalId), channel: s.change.channel, lines, requestedAt: now } });
-    else events.push({ type: 'ChangeApproved', data: { ...ids, changeRequestId: s.changeRequestId ?? s.approvalId, diff: s.change.diff, ...overrideOf(s), approvedAt: now } });
+    else events.push(...changeApproved(s, {}, now));
   }
   return events;
+}
+
+/**
+ * ChangeApproved, and when the diff holds personal data (address, invoice, shipping method)
+ * ChangeApplyRequested with the clear values: order-intake applies that one instead.
+ */
+function changeApproved(s: OpenApproval, stock: { reservationId?: string; allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[] }, now: string): ApprovalEvent[] {
+  if (!s.change) return [];
+  const ids = { approvalId: s.approvalId, orderId: s.orderId, changeRequestId: s.changeRequestId ?? s.approvalId };
+  const p = s.change.private ?? {};
+  const byCommand = !!(p.shippingAddress || p.invoice || s.change.diff.shippingMethod);
+  const common = { ...ids, diff: s.change.diff, ...stock, ...overrideOf(s) };
+  const approved: ApprovalEvent = { type: 'ChangeApproved', data: { ...common, ...(byCommand ? { appliedBy: 'command' as const } : {}), approvedAt: now } };
+  if (!byCommand) return [approved];
+  return [
+    approved,
+    {
+      type: 'ChangeApplyRequested',
+      data: {
+        ...common,
+        ...(p.shippingAddress ? { shippingAddress: p.shippingAddress } : {}),
+        ...(s.change.diff.shippingMethod ? { shippingMethod: s.change.diff.shippingMethod.after } : {}),
+        ...(p.invoice ? { invoice: p.invoice } : {}),
+        requestedAt: now,
+      },
+    },
+  ];
 }
 
 const overrideOf = (s: OpenApproval) => (s.change?.freezeOverride ? { freezeOverride: s.change.freezeOverride } : {});
@@ -398,6 +447,7 @@ function decide(c: ApprovalCommand, s: ApprovalState): ApprovalEvent[] {
           ...(d.requestedBy ? { requestedBy: d.requestedBy } : {}),
           ...(d.outOfOffice.length ? { outOfOffice: d.outOfOffice } : {}),
           ...(d.change ? { change: d.change, channel: d.channel ?? 'unknown' } : {}),
+          ...(d.change && d.changePrivate && (d.changePrivate.shippingAddress || d.changePrivate.invoice) ? { changePrivate: d.changePrivate } : {}),
           requestedAt: d.now,
         },
       };
@@ -564,14 +614,7 @@ function decide(c: ApprovalCommand, s: ApprovalState): ApprovalEvent[] {
       // Redelivered or late inventory outcomes decide nothing.
       if (s.status !== 'granted' || s.change?.status !== 'reserving') return [];
       const ids = { approvalId: s.approvalId, orderId: s.orderId, changeRequestId: s.changeRequestId ?? s.approvalId };
-      if (c.data.reserved) {
-        return [
-          {
-            type: 'ChangeApproved',
-            data: { ...ids, diff: s.change.diff, reservationId: s.change.reservationId ?? changeReservationId(s.approvalId), allocations: c.data.allocations, ...overrideOf(s), approvedAt: c.data.now },
-          },
-        ];
-      }
+      if (c.data.reserved) return changeApproved(s, { reservationId: s.change.reservationId ?? changeReservationId(s.approvalId), allocations: c.data.allocations }, c.data.now);
       const missing = c.data.missing;
       return [
         {
@@ -636,7 +679,7 @@ function evolve(s: ApprovalState, e: ApprovalEvent): ApprovalState {
       ...(d.ruleId ? { ruleId: d.ruleId } : {}),
       ...(d.ruleSetVersion ? { ruleSetVersion: d.ruleSetVersion } : {}),
       outOfOffice: d.outOfOffice ?? [],
-      ...(d.change ? { change: { diff: d.change, channel: d.channel ?? 'unknown', status: 'approval' as const } } : {}),
+      ...(d.change ? { change: { diff: d.change, channel: d.channel ?? 'unknown', status: 'approval' as const, ...(d.changePrivate ? { private: d.changePrivate } : {}) } } : {}),
       steps: d.plan.map((p) => ({ ...p, status: 'waiting', slots: [], attempt: 0 })),
       current: null,
     };
@@ -712,6 +755,8 @@ function evolve(s: ApprovalState, e: ApprovalEvent): ApprovalState {
       return s.change ? { ...s, change: { ...s.change, status: 'reserving', reservationId: e.data.reservationId } } : s;
     case 'ChangeApproved':
       return s.change ? { ...s, change: { ...s.change, status: 'approved' } } : s;
+    case 'ChangeApplyRequested':
+      return s;
     case 'ChangeRefused':
       return s.change ? { ...s, change: { ...s.change, status: 'refused', refusal: { code: e.data.code, reason: e.data.reason } } } : s;
     default:

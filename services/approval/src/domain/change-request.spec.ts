@@ -2,7 +2,12 @@ import { deciderSpec } from '@flowline/testing';
 import { describe, expect, it } from 'vitest';
 import { approvalDecider, type ApprovalCommand, type ApprovalEvent } from './approval.decider';
 import { parseChainSet } from './chains/chain-set.parser';
-import { computeChange, freezeCheck, nextHoldings, planChangeRelease, type ChangeHolding, type OrderSnapshot } from './change-request';
+import { changePrivateOf, computeChange, freezeCheck, nextHoldings, planChangeRelease, type ChangeHolding, type OrderSnapshot } from './change-request';
+import { approvalRelayRoute } from '../infra/approval-relay.routes';
+import { Topics } from '@flowline/contracts';
+import type { RecordedEvent } from '@flowline/eventstore';
+
+const recorded = (e: ApprovalEvent): RecordedEvent => ({ type: e.type, data: e.data }) as unknown as RecordedEvent;
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -69,11 +74,43 @@ describe('change request through its chain', () => {
   });
 
   it('finance is skipped when the price does not change; a change adding nothing is approved at once', () => {
-    const moved = computeChange(order, { shippingAddress: { province: '浙江省', city: '宁波市', district: '海曙区' } });
+    const moved = computeChange(order, { shippingAddress: { province: '浙江省', city: '宁波市', district: '海曙区', street: '中山西路' } });
     const h = run(request(moved), approve('cs_review', 'customer_service'));
     spec.given(h).when(approve('warehouse_review', 'warehouse')).thenEvents((events) => {
       expect(events.map((e) => e.type)).toEqual(['ApprovalStepApproved', 'ApprovalStepSkipped', 'ApprovalGranted', 'ChangeApproved']);
     });
+  });
+
+  it('a new address is published masked; the clear one stays in the request and goes to order-intake only (ChangeApplyRequested -> ApplyOrderChange)', () => {
+    const input = {
+      shippingAddress: { province: '浙江省', city: '宁波市', district: '海曙区', street: '中山西路', detail: '88号', recipient: '韩梅梅', phone: '13900001111' },
+      shippingMethod: 'express',
+      invoice: { type: 'personal' as const, title: '韩梅梅' },
+    };
+    const diff = computeChange(order, input);
+    expect(diff.shippingAddress?.after).toEqual({ province: '浙江省', city: '宁波市', district: '海曙区', streetMasked: '中山******', recipientMasked: '韩**', phoneMasked: '139****1111' });
+    expect(diff.shippingMethod).toEqual({ after: 'express' });
+    expect(diff.invoice).toEqual({ after: { type: 'personal', titleMasked: '韩**' } });
+    expect(JSON.stringify(diff)).not.toMatch(/中山西路|13900001111|韩梅梅/);
+    const clear = changePrivateOf(input);
+    expect(clear.shippingAddress).toEqual({ province: '浙江省', city: '宁波市', district: '海曙区', street: '中山西路', detail: '88号', recipient: '韩梅梅', phone: '13900001111' });
+    const base = request(diff);
+    const withClear: ApprovalCommand = base.type === 'RequestApproval' ? { ...base, data: { ...base.data, changePrivate: clear } } : base;
+    const h = run(withClear, approve('cs_review', 'customer_service'));
+    const requested = h[0];
+    expect(requested.type === 'ApprovalRequested' && requested.data.changePrivate).toEqual(clear);
+    // Published without the clear part.
+    expect(JSON.stringify(approvalRelayRoute(recorded(requested))?.data)).not.toMatch(/中山西路|13900001111|韩梅梅/);
+    spec.given(h).when(approve('warehouse_review', 'warehouse')).thenEvents((events) => {
+      expect(events.map((e) => e.type)).toEqual(['ApprovalStepApproved', 'ApprovalStepSkipped', 'ApprovalGranted', 'ChangeApproved', 'ChangeApplyRequested']);
+      expect(events[3].data).toMatchObject({ appliedBy: 'command' });
+      expect(JSON.stringify(approvalRelayRoute(recorded(events[3]))?.data)).not.toMatch(/中山西路|13900001111|韩梅梅/);
+      const command = approvalRelayRoute(recorded(events[4]));
+      expect(command).toMatchObject({ topic: Topics.orderCommands, key: 'o-1', type: 'ApplyOrderChange', data: { orderId: 'o-1', changeRequestId: 'ap-c', shippingAddress: clear.shippingAddress, shippingMethod: 'express', invoice: input.invoice } });
+    });
+    // The street is required (the portal's older `streetMasked` is taken as the street).
+    expect(() => computeChange(order, { shippingAddress: { province: '浙江省', city: '宁波市', district: '海曙区' } })).toThrow(expect.objectContaining({ details: { field: 'shippingAddress.street', reason: expect.any(String) } }));
+    expect(changePrivateOf({ shippingAddress: { province: '浙江省', city: '宁波市', district: '海曙区', streetMasked: '中山西路' } }).shippingAddress?.street).toBe('中山西路');
   });
 
   it('stock reserved -> ChangeApproved with the allocations; no stock -> refused whole, naming what is missing; a repeat decides nothing', () => {

@@ -1,4 +1,4 @@
-import type { AddressView, OrderChangeDiff, OrderLineView, OrderTotals } from '@flowline/contracts';
+import { maskName, maskPhone, maskStreet, type AddressPatch, type AddressView, type Invoice, type InvoiceView, type OrderChangeDiff, type OrderLineView, type OrderTotals } from '@flowline/contracts';
 import { ApprovalErrors } from './approval.errors';
 import { DomainError } from '@flowline/domain';
 
@@ -19,12 +19,77 @@ export interface OrderSnapshot {
   packedShipments: string[];
 }
 
+/**
+ * A new shipping address as the requester gives it, in clear: province, city, district and
+ * street are required; recipient, phone and detail stay as they are on the order when absent.
+ * `streetMasked` is the older name of `street` (the portal sends the street under it).
+ */
+export interface AddressInput {
+  province: string;
+  city: string;
+  district: string;
+  street?: string;
+  streetMasked?: string;
+  detail?: string;
+  postalCode?: string;
+  recipient?: string;
+  phone?: string;
+}
+
 export interface ChangeRequestInput {
   addLines?: OrderLineView[];
   removeLineIds?: string[];
   quantities?: { lineId: string; quantity: number }[];
-  shippingAddress?: AddressView;
+  shippingAddress?: AddressInput;
+  /** Carrier service wanted instead (e.g. `express`). */
+  shippingMethod?: string;
+  invoice?: Invoice;
   note?: string;
+}
+
+/** What a change carries in clear, kept inside approval and sent only to order-intake (ApplyOrderChange). */
+export interface ChangePrivate {
+  shippingAddress?: AddressPatch;
+  invoice?: Invoice;
+}
+
+/** The clear address the order takes (refused naming the field when the street is missing). */
+export function addressPatchOf(a: AddressInput): AddressPatch {
+  const street = (a.street ?? a.streetMasked ?? '').trim();
+  if (!street) throw ApprovalErrors.invalid('shippingAddress.street', 'required: the new street (and optionally detail, recipient, phone)');
+  return {
+    province: a.province,
+    city: a.city,
+    district: a.district,
+    street,
+    ...(a.detail ? { detail: a.detail } : {}),
+    ...(a.postalCode ? { postalCode: a.postalCode } : {}),
+    ...(a.recipient ? { recipient: a.recipient } : {}),
+    ...(a.phone ? { phone: a.phone } : {}),
+  };
+}
+
+/** The published (masked) view of a new address; recipient and phone keep the order's when not changed. */
+export function addressPatchView(p: AddressPatch, before: AddressView): AddressView {
+  return {
+    province: p.province,
+    city: p.city,
+    district: p.district,
+    streetMasked: maskStreet(p.street, p.detail),
+    ...(p.postalCode ? { postalCode: p.postalCode } : before.postalCode ? { postalCode: before.postalCode } : {}),
+    ...(p.recipient ? { recipientMasked: maskName(p.recipient) } : before.recipientMasked ? { recipientMasked: before.recipientMasked } : {}),
+    ...(p.phone ? { phoneMasked: maskPhone(p.phone) } : before.phoneMasked ? { phoneMasked: before.phoneMasked } : {}),
+  };
+}
+
+/** The published view of invoice information: a personal title (a name) masked. */
+export function invoiceView(i: Invoice): InvoiceView {
+  return { type: i.type, titleMasked: i.type === 'personal' ? maskName(i.title) : i.title, ...(i.taxId ? { taxId: i.taxId } : {}) };
+}
+
+/** The clear part of a request (nothing when it changes no address and no invoice). */
+export function changePrivateOf(input: ChangeRequestInput): ChangePrivate {
+  return { ...(input.shippingAddress ? { shippingAddress: addressPatchOf(input.shippingAddress) } : {}), ...(input.invoice ? { invoice: { ...input.invoice } } : {}) };
 }
 
 /** The diff stored with the request (the published contract's shape). */
@@ -66,13 +131,19 @@ export function computeChange(order: OrderSnapshot, input: ChangeRequestInput): 
     ...added,
   ];
   if (after.length === 0) throw ApprovalErrors.invalid('removeLineIds', 'an order keeps at least one line (cancel it instead)');
-  const addressChanged = input.shippingAddress && JSON.stringify(input.shippingAddress) !== JSON.stringify(order.shippingAddress);
-  if (!added.length && !removed.length && !changed.length && !addressChanged) throw new DomainError(ChangeErrorCode.Empty, 'the request changes nothing', {}, 'invalid');
+  const addressAfter = input.shippingAddress ? addressPatchView(addressPatchOf(input.shippingAddress), order.shippingAddress) : undefined;
+  const addressChanged = !!addressAfter && (JSON.stringify(addressAfter) !== JSON.stringify(order.shippingAddress) || !!input.shippingAddress?.recipient || !!input.shippingAddress?.phone);
+  const method = input.shippingMethod?.trim();
+  if (input.shippingMethod !== undefined && !method) throw ApprovalErrors.invalid('shippingMethod', 'must not be empty');
+  if (input.invoice && !input.invoice.title.trim()) throw ApprovalErrors.invalid('invoice.title', 'must not be empty');
+  if (!added.length && !removed.length && !changed.length && !addressChanged && !method && !input.invoice) throw new DomainError(ChangeErrorCode.Empty, 'the request changes nothing', {}, 'invalid');
   const itemsTotal = after.reduce((s, l) => s + lineTotal(l), 0);
   const totalsAfter: OrderTotals = { ...order.totals, itemsTotal, grandTotal: itemsTotal + order.totals.shippingFee - order.totals.orderDiscount };
   return {
     lines: { added, removed, changed },
-    ...(addressChanged && input.shippingAddress ? { shippingAddress: { before: order.shippingAddress, after: input.shippingAddress } } : {}),
+    ...(addressChanged && addressAfter ? { shippingAddress: { before: order.shippingAddress, after: addressAfter } } : {}),
+    ...(method ? { shippingMethod: { after: method } } : {}),
+    ...(input.invoice ? { invoice: { after: invoiceView(input.invoice) } } : {}),
     totals: { before: order.totals, after: totalsAfter },
     priceDifference: totalsAfter.grandTotal - order.totals.grandTotal,
     ...(input.note ? { note: input.note } : {}),

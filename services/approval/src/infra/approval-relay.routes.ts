@@ -1,4 +1,4 @@
-import { Topics, type ApprovalEventDataMap, type InventoryCommandDataMap } from '@flowline/contracts';
+import { Topics, type ApprovalEventDataMap, type InventoryCommandDataMap, type OrderCommandDataMap } from '@flowline/contracts';
 import type { RecordedEvent } from '@flowline/eventstore';
 import type { RelayRoute } from '@flowline/messaging';
 import type { ApprovalEvent } from '../domain/approval.decider';
@@ -33,8 +33,13 @@ export function approvalRelayRoute(e: RecordedEvent): RelayRoute | null {
       return { topic: Topics.inventoryCommands, key: reservation, type: 'ReleaseStockLines', schemaVersion: 1, data };
     }
     case 'ApprovalRequested': {
-      const { outOfOffice: _internal, ...published } = event.data;
+      const { outOfOffice: _internal, changePrivate: _clear, ...published } = event.data;
       return route(event.type, published);
+    }
+    case 'ChangeApplyRequested': {
+      // The clear new address / invoice: to order-intake only, on its private command topic.
+      const { requestedAt: _at, ...data } = event.data;
+      return { topic: Topics.orderCommands, key: data.orderId, type: 'ApplyOrderChange', schemaVersion: 1, data: data satisfies OrderCommandDataMap['ApplyOrderChange'] };
     }
     default:
       return route(event.type, event.data);

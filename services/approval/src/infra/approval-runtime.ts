@@ -92,7 +92,7 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, [Topics.approvalCommands, Topics.approvalEvents, Topics.orderEvents, Topics.fulfillmentEvents, Topics.inventoryEvents, Topics.inventoryCommands], {
+      await ensureTopics(admin, [Topics.approvalCommands, Topics.approvalEvents, Topics.orderEvents, Topics.fulfillmentEvents, Topics.inventoryEvents, Topics.inventoryCommands, Topics.orderCommands], {
         partitions: m.partitions,
         prefix: m.topicPrefix,
       });

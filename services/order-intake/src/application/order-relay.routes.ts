@@ -1,4 +1,4 @@
-import { Topics, type OrderEventDataMap, type OrderEventType } from '@flowline/contracts';
+import { maskName, Topics, type OrderEventDataMap, type OrderEventType } from '@flowline/contracts';
 import { assertNever } from '@flowline/domain';
 import type { RecordedEvent } from '@flowline/eventstore';
 import { ORDER_STREAM_PREFIX, type OrderEvent } from '../domain/order.events';
@@ -131,7 +131,7 @@ export function toIntegrationEvent(event: OrderEvent): Integration {
     case 'OrderExceptionResolved':
       return { orderId: d.orderId, reason: event.data.reason } satisfies OrderEventDataMap['OrderExceptionResolved'];
     case 'OrderChanged': {
-      const { approvalId, changeRequestId, lines, totals, changes, priceDifference, reservationId, allocations } = event.data;
+      const { approvalId, changeRequestId, lines, totals, changes, priceDifference, reservationId, allocations, reopenedShipmentId, shippingAddress, shippingMethod, invoice } = event.data;
       return {
         orderId: d.orderId,
         approvalId,
@@ -142,6 +142,11 @@ export function toIntegrationEvent(event: OrderEvent): Integration {
         priceDifference,
         ...(reservationId ? { reservationId } : {}),
         ...(allocations ? { allocations } : {}),
+        ...(reopenedShipmentId ? { reopenedShipmentId } : {}),
+        // Masked: the clear address stays in order-intake.
+        ...(shippingAddress ? { shippingAddress: addressView(shippingAddress) } : {}),
+        ...(shippingMethod ? { shippingMethod } : {}),
+        ...(invoice ? { invoice: { type: invoice.type, titleMasked: invoice.type === 'personal' ? maskName(invoice.title) : invoice.title, ...(invoice.taxId ? { taxId: invoice.taxId } : {}) } } : {}),
       } satisfies OrderEventDataMap['OrderChanged'];
     }
     case 'OrderChangeRefused': {

@@ -1,4 +1,4 @@
-import type { Allocation, CommandMetadata, OrderLineInput, OrderSubmission, RuleDecisionKind } from '@flowline/contracts';
+import type { AddressPatch, Allocation, CommandMetadata, Invoice, OrderLineInput, OrderSubmission, RuleDecisionKind } from '@flowline/contracts';
 
 /**
  * A flow-rule decision as it travels on a command and lands in `OrderRuleDecided`:
@@ -53,6 +53,10 @@ export type OrderCommand =
         allocations?: Allocation[];
         /** Packed already, but a general manager overrode the freeze: re-open the packed shipment to apply it. */
         reopen?: boolean;
+        /** A new shipping address (clear, from approval's private ApplyOrderChange): merged into the order's. */
+        shippingAddress?: AddressPatch;
+        shippingMethod?: string;
+        invoice?: Invoice;
       }
     >
   /** An approved change the order can no longer take (packed or later): recorded, nothing changes. */

@@ -388,9 +388,12 @@ function applyChange(c: OrderCommandOf<'ApplyChange'>, s: ExistingOrder): OrderE
   const removed = new Set(c.data.removed);
   const changed = new Map(c.data.quantities.map((q) => [q.lineId, q.after]));
   const lines = [...current.filter((l) => !removed.has(l.lineId)).map((l) => ({ ...l, quantity: changed.get(l.lineId) ?? l.quantity })), ...c.data.added.map((l) => ({ ...l }))];
-  const after = { ...s.order, lines };
+  const address = c.data.shippingAddress ? changedAddress(s.order.shippingAddress, c.data.shippingAddress) : undefined;
+  const after = { ...s.order, lines, ...(address ? { shippingAddress: address } : {}) };
   validateSubmission(after);
   const totals = computeTotals(after);
+  const method = c.data.shippingMethod !== undefined ? text('shippingMethod', c.data.shippingMethod, 50) : undefined;
+  if (c.data.invoice) text('invoice.title', c.data.invoice.title, 200);
   return {
     type: 'OrderChanged',
     data: {
@@ -408,8 +411,26 @@ function applyChange(c: OrderCommandOf<'ApplyChange'>, s: ExistingOrder): OrderE
       ...(c.data.reservationId ? { reservationId: c.data.reservationId } : {}),
       ...(c.data.allocations ? { allocations: c.data.allocations } : {}),
       ...(s.status === 'packed' && s.shipment ? { reopenedShipmentId: s.shipment.shipmentId } : {}),
+      ...(address ? { shippingAddress: address } : {}),
+      ...(method ? { shippingMethod: method } : {}),
+      ...(c.data.invoice ? { invoice: { ...c.data.invoice } } : {}),
       changedAt: c.metadata.now,
     },
+  };
+}
+
+/** A change's new address over the order's: recipient, phone, detail and postal code stay when the change does not give them. */
+function changedAddress(current: ExistingOrder['order']['shippingAddress'], p: NonNullable<OrderCommandOf<'ApplyChange'>['data']['shippingAddress']>): ExistingOrder['order']['shippingAddress'] {
+  return {
+    ...current,
+    province: text('shippingAddress.province', p.province, 50),
+    city: text('shippingAddress.city', p.city, 50),
+    district: text('shippingAddress.district', p.district, 50),
+    street: text('shippingAddress.street', p.street, 200),
+    ...(p.detail !== undefined ? { detail: p.detail } : {}),
+    ...(p.postalCode !== undefined ? { postalCode: p.postalCode } : {}),
+    ...(p.recipient !== undefined ? { recipient: text('shippingAddress.recipient', p.recipient, 100) } : {}),
+    ...(p.phone !== undefined ? { phone: text('shippingAddress.phone', p.phone, 30) } : {}),
   };
 }
 
@@ -528,7 +549,9 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
       const reservation = s.reservation ? { ...s.reservation, allocations: [...s.reservation.allocations.filter((a) => !removed.has(a.lineId)), ...added] } : s.reservation;
       const changed = {
         ...s,
-        order: { ...s.order, lines: d.lines, totals: d.totals },
+        order: { ...s.order, lines: d.lines, totals: d.totals, ...(d.shippingAddress ? { shippingAddress: d.shippingAddress } : {}) },
+        ...(d.shippingMethod ? { shippingMethod: d.shippingMethod } : {}),
+        ...(d.invoice ? { invoice: d.invoice } : {}),
         reservation,
         changeRequests: [...(s.changeRequests ?? []), d.changeRequestId],
         ...(d.reservationId ? { changeReservations: [...(s.changeReservations ?? []), d.reservationId] } : {}),

@@ -1,4 +1,4 @@
-import type { Allocation, OrderLineInput, OrderStage, OrderTotals, RuleDecisionKind } from '@flowline/contracts';
+import type { Allocation, Invoice, OrderLineInput, OrderStage, OrderTotals, RuleDecisionKind, ShippingAddress } from '@flowline/contracts';
 import type { CanonicalOrder } from './order.model';
 
 type Evt<T extends string, D> = { type: T; data: { orderId: string } & D };
@@ -43,6 +43,10 @@ export type OrderEvent =
         reservationId?: string;
         allocations?: Allocation[];
         reopenedShipmentId?: string;
+        /** The whole new address (clear: stored events stay in order-intake; the relay masks it). */
+        shippingAddress?: ShippingAddress;
+        shippingMethod?: string;
+        invoice?: Invoice;
         changedAt: string;
       }
     >

@@ -1,4 +1,4 @@
-import type { Allocation, OrderStage } from '@flowline/contracts';
+import type { Allocation, Invoice, OrderStage } from '@flowline/contracts';
 import type { RuleDecisionRecord } from './order.commands';
 import type { CanonicalOrder } from './order.model';
 
@@ -80,6 +80,10 @@ export interface OrderData {
   changeRequests?: string[];
   /** Inventory reservations holding what applied changes added (`chg-<approvalId>`): committed on shipment, released on cancel. */
   changeReservations?: string[];
+  /** Carrier service an applied change asked for (none: the warehouse's default). */
+  shippingMethod?: string;
+  /** Invoice information an applied change set (发票). */
+  invoice?: Invoice;
   /** What applied changes made due from the customer on a paid order (the order is held while it is). */
   paymentDue?: { amount: number; approvalId: string; changeRequestId: string; since: string } | null;
   /** What applied changes owe back to the customer on a paid order, until finance confirms the refund. */

@@ -14,6 +14,8 @@ export const PROCESS_MANAGER_TOPICS = {
   [Topics.inventoryEvents]: 'inventory',
   [Topics.approvalEvents]: 'approval',
   [Topics.fulfillmentEvents]: 'fulfillment',
+  // approval's private commands to order-intake (ApplyOrderChange: a change with a new address / invoice).
+  [Topics.orderCommands]: 'approval',
 } as const;
 
 type ExternalContext = (typeof PROCESS_MANAGER_TOPICS)[keyof typeof PROCESS_MANAGER_TOPICS];
@@ -25,7 +27,7 @@ type ExternalContext = (typeof PROCESS_MANAGER_TOPICS)[keyof typeof PROCESS_MANA
  */
 export const REACTED_TO: Record<ExternalContext, ReadonlySet<string>> = {
   inventory: new Set(['StockReserved', 'StockShortage']),
-  approval: new Set(['ApprovalGranted', 'ApprovalRejected', 'ChangeApproved']),
+  approval: new Set(['ApprovalGranted', 'ApprovalRejected', 'ChangeApproved', 'ApplyOrderChange']),
   fulfillment: new Set(['ShipmentPacked', 'ShipmentShipped', 'ShipmentDelivered', 'ShipmentCarrierException', 'ReturnReceived']),
 };
 

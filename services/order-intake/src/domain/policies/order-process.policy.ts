@@ -6,12 +6,13 @@ import type {
   FulfillmentEventDataMap,
   InventoryCommandDataMap,
   InventoryEventDataMap,
+  OrderCommandDataMap,
   OrderEventDataMap,
   OrderStage,
 } from '@flowline/contracts';
 import type { OrderCommandType, UnstampedOrderCommand } from '../order.commands';
 import { isPreShipment } from '../order-transitions';
-import { isCod, isExisting, presaleBalanceDue, presaleSettled, refundable, type ExistingOrder, type OrderState } from '../order.state';
+import { changePaymentDue, isCod, isExisting, presaleBalanceDue, presaleSettled, refundable, type ExistingOrder, type OrderState } from '../order.state';
 import { auditOrder, holdOnArrival } from '../rules/rule-engine';
 import type { RuleSet } from '../rules/rule-set';
 
@@ -36,6 +37,8 @@ export type ProcessEvent =
   | Message<'orders', OrderEventDataMap>
   | Message<'inventory', InventoryEventDataMap>
   | Message<'approval', ApprovalEventDataMap>
+  /** approval's private command on orders.commands.v1 (a change carrying a new address / invoice). */
+  | Message<'approval', OrderCommandDataMap>
   | Message<'fulfillment', FulfillmentEventDataMap>;
 
 /** A command to another context, published on `<context>.commands.v1` keyed by orderId. */
@@ -103,6 +106,8 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
         case 'OrderPaid':
           // A presale balance (尾款) may be what the order waited for to ship.
           if (event.data.presalePart === 'balance') return auditIfDue(s, ctx.rules, ctx.now);
+          // A change's price difference paid after release: fulfillment, stopped for it, packs the changed order.
+          if (event.data.changeRequestId) return s.status === 'ready_to_ship' && s.release && changePaymentDue(s) === 0 ? [startFulfillment(s, 'change payment received -> the changed order is packed')] : [];
           return reserveIfDue(s);
         case 'OrderDelivered':
           // Cash on delivery (货到付款): the carrier collected the grand total at the door.
@@ -205,26 +210,22 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
         case 'OrderHoldReleased':
         case 'OrderExceptionResolved':
           return resume(s, ctx.rules, ctx.now);
-        case 'OrderChanged':
-          // Re-opened after packing: fulfillment unpacks and packs the changed order again.
-          if (!event.data.reopenedShipmentId || s.status !== 'ready_to_ship' || !s.release) return [];
-          return [
-            send(stopFulfillment(orderId, `re-opened for an approved change (shipment ${event.data.reopenedShipmentId})`), null, 'change applied after packing -> undo the parcel'),
-            send(
-              {
-                context: 'fulfillment',
-                type: 'StartFulfillment',
-                data: {
-                  orderId,
-                  lines: (s.reservation?.allocations ?? []).map((a) => ({ lineId: a.lineId, sku: a.sku, quantity: a.quantity, warehouseId: a.warehouseId })),
-                  priority: s.release.priority,
-                  requiresQc: s.release.requiresQc,
-                },
-              },
-              stopFulfillment(orderId, 'order cancelled'),
-              'the changed order is packed again',
-            ),
+        case 'OrderChanged': {
+          // Released already (or re-opened after packing): fulfillment drops what it started and
+          // packs the changed order (lines, address, carrier service) again, before any parcel is
+          // packed with the old one. A price difference still due keeps it stopped until paid.
+          const d = event.data;
+          const reopened = d.reopenedShipmentId;
+          const forWarehouse = !!reopened || d.changes.added.length + d.changes.removed.length + d.changes.quantities.length > 0 || !!d.shippingAddress || !!d.shippingMethod;
+          if (!forWarehouse || s.status !== 'ready_to_ship' || !s.release) return [];
+          const steps: ProcessStep[] = [
+            reopened
+              ? send(stopFulfillment(orderId, `re-opened for an approved change (shipment ${reopened})`), null, 'change applied after packing -> undo the parcel')
+              : send(stopFulfillment(orderId, `approved change ${d.changeRequestId} applied before packing`), null, 'change applied before packing -> fulfillment drops the old lines and address'),
           ];
+          if (changePaymentDue(s) > 0 && !isCod(s)) return steps;
+          return [...steps, startFulfillment(s, 'the changed order is packed again')];
+        }
         default:
           return [];
       }
@@ -251,7 +252,13 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
     case 'approval':
       switch (event.type) {
         case 'ChangeApproved':
+          // A change with personal data comes on the private command below instead.
+          if (event.data.appliedBy === 'command') return [];
           return applyChangeIfOpen(s, event.data);
+        case 'ApplyOrderChange': {
+          const { shippingAddress, shippingMethod, invoice } = event.data;
+          return applyChangeIfOpen(s, { ...event.data, approvedAt: '' }, { ...(shippingAddress ? { shippingAddress } : {}), ...(shippingMethod ? { shippingMethod } : {}), ...(invoice ? { invoice } : {}) });
+        }
         case 'ApprovalGranted':
           if (s.status !== 'awaiting_approval' || s.approval?.status !== 'pending' || s.approval.chain !== event.data.chain) return [];
           return [order({ type: 'RecordApproval', data: { orderId, approvalId: event.data.approvalId, chain: event.data.chain } }, null, 'approval granted')];
@@ -393,7 +400,11 @@ const CHANGEABLE: readonly OrderStage[] = ['placed', 'paid', 'stock_reserved', '
  * refused (OrderChangeRefused, naming the shipment) so approval gives the change's stock back.
  * The runner re-decides on the new state when packing won the race, so exactly one of the two happens.
  */
-function applyChangeIfOpen(s: ExistingOrder, d: ApprovalEventDataMap['ChangeApproved']): ProcessStep[] {
+function applyChangeIfOpen(
+  s: ExistingOrder,
+  d: ApprovalEventDataMap['ChangeApproved'],
+  details: Pick<OrderCommandDataMap['ApplyOrderChange'], 'shippingAddress' | 'shippingMethod' | 'invoice'> = {},
+): ProcessStep[] {
   if (s.changeRequests?.includes(d.changeRequestId)) return [];
   const ids = { orderId: s.orderId, approvalId: d.approvalId, changeRequestId: d.changeRequestId };
   const reopen = s.status === 'packed' && !!d.freezeOverride;
@@ -413,12 +424,34 @@ function applyChangeIfOpen(s: ExistingOrder, d: ApprovalEventDataMap['ChangeAppr
           ...(d.reservationId ? { reservationId: d.reservationId } : {}),
           ...(d.allocations ? { allocations: d.allocations } : {}),
           ...(reopen ? { reopen: true } : {}),
+          ...details,
         },
       },
       null,
       reopen ? 'change approved under a manager override of the freeze -> applied, the packed shipment re-opened' : 'change request approved (stock for added units reserved) -> applied as one event',
     ),
   ];
+}
+
+/** Pick and pack what the order holds now: its allocations, priority and QC, to its (current) destination. */
+function startFulfillment(s: ExistingOrder, why: string): ProcessStep {
+  return send(
+    {
+      context: 'fulfillment',
+      type: 'StartFulfillment',
+      data: {
+        orderId: s.orderId,
+        lines: (s.reservation?.allocations ?? []).map((a) => ({ lineId: a.lineId, sku: a.sku, quantity: a.quantity, warehouseId: a.warehouseId })),
+        priority: s.release?.priority ?? 'normal',
+        requiresQc: s.release?.requiresQc ?? false,
+        destination: { province: s.order.shippingAddress.province, city: s.order.shippingAddress.city },
+        channel: s.order.channel,
+        grandTotal: s.order.totals.grandTotal,
+      },
+    },
+    stopFulfillment(s.orderId, 'order cancelled'),
+    why,
+  );
 }
 
 function holdIfRulesSay(s: ExistingOrder, rules: RuleSet): ProcessStep[] {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsNotEmpty, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
 
 export class ChangeLineDto {
   @ApiProperty({ example: 'L2' }) @IsString() @IsNotEmpty() @MaxLength(64) lineId!: string;
@@ -21,8 +21,20 @@ export class AddressChangeDto {
   @ApiProperty({ example: '浙江省' }) @IsString() @IsNotEmpty() @MaxLength(50) province!: string;
   @ApiProperty({ example: '杭州市' }) @IsString() @IsNotEmpty() @MaxLength(50) city!: string;
   @ApiProperty({ example: '西湖区' }) @IsString() @IsNotEmpty() @MaxLength(50) district!: string;
-  @ApiPropertyOptional({ example: '文三路***' }) @IsOptional() @IsString() @MaxLength(200) streetMasked?: string;
+  @ApiPropertyOptional({ example: '中山西路', description: 'The new street, in clear (kept inside approval, sent only to order-intake; published masked). Required unless streetMasked is given.' })
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) street?: string;
+  @ApiPropertyOptional({ example: '中山西路', description: 'Deprecated name of `street` (taken as the street when `street` is absent).' }) @IsOptional() @IsString() @MaxLength(200) streetMasked?: string;
+  @ApiPropertyOptional({ example: '88号' }) @IsOptional() @IsString() @MaxLength(200) detail?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(20) postalCode?: string;
+  @ApiPropertyOptional({ example: '韩梅梅', description: 'New recipient; the order keeps its own when absent.' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(100) recipient?: string;
+  @ApiPropertyOptional({ example: '13900001111', description: 'New phone; the order keeps its own when absent.' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(30) phone?: string;
+}
+
+export class InvoiceDto {
+  @ApiProperty({ enum: ['personal', 'company'] }) @IsIn(['personal', 'company']) type!: 'personal' | 'company';
+  @ApiProperty({ example: '杭州茶韵贸易有限公司', description: '发票抬头' }) @IsString() @IsNotEmpty() @MaxLength(200) title!: string;
+  @ApiPropertyOptional({ example: '91330100MA2XXXXX0X', description: '税号' }) @IsOptional() @IsString() @MaxLength(30) taxId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) email?: string;
 }
 
 export class OverrideDto {
@@ -48,6 +60,14 @@ export class ChangeRequestDto {
   @ApiPropertyOptional({ type: AddressChangeDto })
   @IsOptional() @ValidateNested() @Type(() => AddressChangeDto)
   shippingAddress?: AddressChangeDto;
+
+  @ApiPropertyOptional({ example: 'express', description: 'Carrier service wanted instead (e.g. express, standard).' })
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(50)
+  shippingMethod?: string;
+
+  @ApiPropertyOptional({ type: InvoiceDto, description: 'New invoice information (发票); published masked, sent in clear to order-intake only.' })
+  @IsOptional() @ValidateNested() @Type(() => InvoiceDto)
+  invoice?: InvoiceDto;
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1000) note?: string;
 

@@ -74,8 +74,18 @@ describe('deploy/docker-compose.yml', () => {
       // Events live in PostgreSQL (ADR 0003): no service reads EVENTSTORE_URL, so none is promised one.
       expect(svc.environment.EVENTSTORE_URL).toBeUndefined();
       expect(new URL(svc.environment.DATABASE_URL).pathname).toBe(`/${s.database}`);
-      expect(svc.ports).toEqual([`${s.httpPort}:${s.httpPort}`, `${s.grpcPort}:${s.grpcPort}`]);
+      // Published on the host's loopback only (#16); the password comes from the environment.
+      expect(svc.ports).toEqual([`127.0.0.1:${s.httpPort}:${s.httpPort}`, `127.0.0.1:${s.grpcPort}:${s.grpcPort}`]);
+      expect(svc.environment.DATABASE_URL).toBe(`postgres://postgres:\${POSTGRES_PASSWORD}@postgres:5432/${s.database}`);
     }
+  });
+
+  it('runs PostgreSQL with a password from the environment, never trust auth (#16)', () => {
+    const pg = compose().services.postgres;
+    expect(pg.environment.POSTGRES_HOST_AUTH_METHOD).toBeUndefined();
+    expect(pg.environment.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
+    expect(pg.environment.POSTGRES_INITDB_ARGS).toContain('scram-sha-256');
+    expect(read('deploy/docker-compose.yml')).not.toMatch(/AUTH_METHOD:\s*trust/);
   });
 
   it('creates every contract topic and its dead-letter topic, and every service database', () => {

@@ -279,7 +279,13 @@ export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, 
       return { ...next, exception: false, exceptionCode: null, exceptionReason: null };
     case 'OrderChanged':
       // An approved change request: people touched the order; its total is the one after the change.
-      return { ...next, manualTouch: true, grandTotal: e.data.totals.grandTotal };
+      // A new address (published masked) moves the order's destination.
+      return {
+        ...next,
+        manualTouch: true,
+        grandTotal: e.data.totals.grandTotal,
+        ...(e.data.shippingAddress ? { province: e.data.shippingAddress.province || null, city: e.data.shippingAddress.city || null } : {}),
+      };
     case 'OrderChangeRefused':
     case 'OrderPaymentDue':
     case 'OrderPartialRefundRequested':

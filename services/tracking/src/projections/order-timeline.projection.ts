@@ -230,8 +230,13 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
     case 'OrderChanged': {
       const c = e.data.changes;
       const parts = [...c.added.map((l) => `+${l}`), ...c.removed.map((l) => `-${l}`), ...c.quantities.map((q) => `${q.lineId} ${q.before}→${q.after}`)];
+      // The new address as published (masked), the carrier service, the invoice title (masked when a person's).
+      const a = e.data.shippingAddress;
+      const where = a ? `${a.province}${a.city}${a.district}${a.streetMasked ?? ''}${a.recipientMasked ? ` ${a.recipientMasked}` : ''}` : '';
+      const zh = [...parts, ...(a ? [`新地址 ${where}`] : []), ...(e.data.shippingMethod ? [`配送方式 ${e.data.shippingMethod}`] : []), ...(e.data.invoice ? [`发票抬头 ${e.data.invoice.titleMasked}`] : [])];
+      const en = [...parts, ...(a ? [`new address ${where}`] : []), ...(e.data.shippingMethod ? [`shipping ${e.data.shippingMethod}`] : []), ...(e.data.invoice ? [`invoice ${e.data.invoice.titleMasked}`] : [])];
       return {
-        what: { zh: `订单已变更：${parts.join('，') || '地址'}，差价 ${e.data.priceDifference} 分`, en: `Order changed: ${parts.join(', ') || 'address'}, price difference ${e.data.priceDifference} fen` },
+        what: { zh: `订单已变更：${zh.join('，') || '地址'}，差价 ${e.data.priceDifference} 分`, en: `Order changed: ${en.join(', ') || 'address'}, price difference ${e.data.priceDifference} fen` },
       };
     }
     case 'OrderChangeRefused':

@@ -308,6 +308,20 @@ describe('order events -> summary, stage durations and timeline', () => {
     expect(timeline).toMatchObject({ whatZh: '订单变更未执行（订单已打包或已发出）', whyZh: '已打包' });
   });
 
+  it('OrderChanged with a new address: the masked address on the timeline, the destination moves', () => {
+    const { b, events } = reservedOrder();
+    const line = { lineId: 'l1', sku: 'A', title: 't', quantity: 1, unitPrice: 100, lineDiscount: 0 };
+    const { summary, timeline } = given(events).when(
+      b.event('OrderChanged', {
+        orderId: 'o-1', approvalId: 'ap-2', changeRequestId: 'ap-2', lines: [line], totals: { itemsTotal: 100, shippingFee: 0, orderDiscount: 0, grandTotal: 100, currency: 'CNY' },
+        changes: { added: [], removed: [], quantities: [] }, priceDifference: 0,
+        shippingAddress: { province: '浙江省', city: '宁波市', district: '海曙区', streetMasked: '中山******', recipientMasked: '韩**' }, shippingMethod: 'express',
+      }),
+    );
+    expect(summary).toMatchObject({ province: '浙江省', city: '宁波市' });
+    expect(timeline).toMatchObject({ whatZh: '订单已变更：新地址 浙江省宁波市海曙区中山****** 韩**，配送方式 express，差价 0 分' });
+  });
+
   forType('OrderPaymentDue', 'a change made a payment due: stage and total unchanged, the amount on the timeline', () => {
     const { b, events } = reservedOrder();
     const { before, summary, timeline } = given(events).when(b.event('OrderPaymentDue', { orderId: 'o-1', approvalId: 'ap-1', changeRequestId: 'ap-1', amount: 17600, priceDifference: 17600, currency: 'CNY' }));

@@ -478,7 +478,8 @@ describe('merge (合单) across services: one buyer, one address, one shop, with
     expect((await wh('POST', `/shipments/${m}/pack`, {})).json).toMatchObject({ code: 'PACK_INCOMPLETE' });
     expect((await wh('POST', `/shipments/${m}/scans`, { sku: 'TEA-RET-01', quantity: 2 })).status).toBe(200);
     const packed = await wh('POST', `/shipments/${m}/pack`, {});
-    expect(packed.json).toMatchObject({ status: 'packed', mergeStatus: 'packed', carrier: 'SIM', mergedOrderIds: [a, b] });
+    // The box's carrier by the rules on both orders together (900 g, 39200 fen): the default, recorded.
+    expect(packed.json).toMatchObject({ status: 'packed', mergeStatus: 'packed', carrier: 'SIM', mergedOrderIds: [a, b], carrierChoice: { carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.12.1', weightGrams: 900 } });
     const waybill = packed.json.waybillNo as string;
     expect((packed.json.members as Json[]).map((x) => [x.orderId, x.status, x.waybillNo])).toEqual([
       [a, 'packed', waybill],

@@ -11,7 +11,9 @@ import { CarrierRegistry } from '../src/application/carrier.port';
 import { FulfillmentHandler } from '../src/application/fulfillment.handler';
 import { FulfillmentService } from '../src/application/fulfillment.service';
 import { MergeHandler } from '../src/application/merge.handler';
+import { chooseCarrier } from '../src/domain/carrier-rules';
 import { parseMergeRules } from '../src/domain/merge-parcel.decider';
+import { loadCarrierRules } from '../src/infra/carrier-rules.loader';
 import { fulfillmentStream } from '../src/domain/order-fulfillment.decider';
 import { FULFILLMENT_SCHEMA } from '../src/infra/fulfillment-schema';
 import { loadSkuWeights } from '../src/infra/fulfillment-rules.loader';
@@ -49,8 +51,9 @@ beforeAll(async () => {
   const merges = new MergeHandler(store, () => ulid(), rules);
   const carriers = new CarrierRegistry();
   carriers.register(new SimulatedCarrier(() => ulid()));
-  service = new FulfillmentService(pool, handler, carriers, 'SIM', () => Promise.resolve(), merges);
-  consume = fulfillmentCommandHandler(handler, () => ({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: 'test' }), [], { merges, weights: loadSkuWeights() });
+  const carrierRules = loadCarrierRules();
+  service = new FulfillmentService(pool, handler, carriers, 'SIM', () => Promise.resolve(), merges, (input) => chooseCarrier(carrierRules, input));
+  consume = fulfillmentCommandHandler(handler, (input) => chooseCarrier(carrierRules, input), [], { merges, weights: loadSkuWeights() });
 }, 60_000);
 
 afterAll(async () => {
@@ -161,4 +164,31 @@ describe('merged parcels on PostgreSQL', () => {
     expect(packed).toMatchObject({ status: 'packed', mergedOrderIds: [a, b] });
     expect((await service.order(b)).shipments[0].waybillNo).toBe(packed.waybillNo);
   });
+
+  it('the box\'s carrier is chosen again from its orders together: two 6 kg orders (each default) make a 12 kg box (heavy-cheapest), recorded with the rule version', async () => {
+    const buyer = `w-${ulid()}`;
+    const [a, b] = [`wa-${ulid()}`, `wb-${ulid()}`];
+    for (const orderId of [a, b]) {
+      await deliver('StartFulfillment', {
+        orderId,
+        lines: [{ lineId: 'L1', sku: 'RICE-5KG', quantity: 1, warehouseId: 'WH-HZ', weightGrams: 6000 }],
+        priority: 'normal',
+        requiresQc: false,
+        shopId: 'shop-m',
+        buyerKey: buyer,
+        addressKey: 'addr-1',
+        destination: { province: '浙江省' },
+        channel: 'tmall',
+        grandTotal: 9000,
+      });
+      expect((await service.order(orderId)).carrierChoice).toEqual({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.12.1', weightGrams: 6000 });
+    }
+    const m = (await service.order(a)).shipments[0].mergeParcelId as string;
+    await service.actMerged(m, { type: 'ScanItem', sku: 'RICE-5KG', quantity: 2 }, meta());
+    const packed = await service.actMerged(m, { type: 'PackShipment' }, meta());
+    expect(packed.carrierChoice).toEqual({ carrier: 'ZTO', ruleId: 'heavy-cheapest', ruleSetVersion: '2026.12.1', weightGrams: 12000 });
+    // ZTO has no adapter here: the box is packed with the default carrier, the choice stays recorded.
+    expect(packed).toMatchObject({ status: 'packed', carrier: 'SIM', weightGrams: 12000, mergedOrderIds: [a, b] });
+  });
 });
+

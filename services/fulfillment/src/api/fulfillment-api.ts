@@ -6,6 +6,7 @@ import type { CarrierConfigs } from '../infra/carriers/carrier-config';
 import type { CommandMeta } from '../application/fulfillment.handler';
 import { FulfillmentService, orderView, type ShipmentView } from '../application/fulfillment.service';
 import { FulfillmentRuntime } from '../infra/fulfillment-runtime';
+import { chooseCarrier } from '../domain/carrier-rules';
 
 /** What REST and gRPC share: the service and how an edge builds a command's metadata. */
 @Injectable()
@@ -16,7 +17,9 @@ export class FulfillmentApi {
   constructor(private readonly runtime: FulfillmentRuntime) {}
 
   get service(): FulfillmentService {
-    this.svc ??= new FulfillmentService(this.runtime.pool, this.runtime.handler, this.runtime.carriers, this.runtime.settings.defaultCarrier, (view) => this.runtime.afterShipped(view), this.runtime.merges);
+    this.svc ??= new FulfillmentService(this.runtime.pool, this.runtime.handler, this.runtime.carriers, this.runtime.settings.defaultCarrier, (view) => this.runtime.afterShipped(view), this.runtime.merges, (input) =>
+      chooseCarrier(this.runtime.carrierRules, input),
+    );
     return this.svc;
   }
 

@@ -1,8 +1,9 @@
 import { DomainError } from '@flowline/domain';
 import type { Pool } from 'pg';
 import type { SqlClient } from '@flowline/eventstore';
+import type { CarrierChoice, CarrierChoiceInput } from '../domain/carrier-rules';
 import { allocateScan } from '../domain/merge-parcel.decider';
-import { freezeOf, hasLeft, type FulfillmentCommand, type OpenFulfillment, type Shipment, type ShipmentStatus } from '../domain/order-fulfillment.decider';
+import { freezeOf, hasLeft, type FulfillmentCommand, type FulfillmentState, type OpenFulfillment, type Shipment, type ShipmentStatus } from '../domain/order-fulfillment.decider';
 import type { CarrierRegistry } from './carrier.port';
 import type { CommandMeta, FulfillmentHandler, Outcome } from './fulfillment.handler';
 import type { MergeHandler } from './merge.handler';
@@ -41,6 +42,8 @@ export interface MergedParcelView extends ShipmentView {
   /** open (orders may still join until windowEndsAt), sealed (picking started or window passed), packed, empty (every order left). */
   mergeStatus: string;
   windowEndsAt: string;
+  /** The box's carrier chosen at packing from its orders together (several orders), with rule id and version. */
+  carrierChoice: CarrierChoice | null;
   members: ShipmentView[];
 }
 
@@ -109,7 +112,29 @@ export class FulfillmentService {
     private readonly afterShipped: (view: ShipmentView) => Promise<void> = () => Promise.resolve(),
     /** Merged parcels (合单); without it no parcel is merged. */
     private readonly merges?: MergeHandler,
+    /** The carrier rules, for a merged box chosen again from its orders together. */
+    private readonly chooseCarrier?: (input: CarrierChoiceInput) => CarrierChoice,
   ) {}
+
+  /**
+   * The carrier of a box of several orders, by the rules, from its orders together: the first
+   * order's destination and channel (one address, one shop), the amounts and weights summed, a
+   * platform designation of any of them. Undefined when an order has no recorded input.
+   */
+  private boxCarrierChoice(states: FulfillmentState[], weightGrams: number): CarrierChoice | undefined {
+    if (!this.chooseCarrier || states.length < 2) return undefined;
+    const inputs = states.map((x) => (x.status === 'open' ? x.carrierInput : null));
+    if (inputs.some((i) => !i)) return undefined;
+    const all = inputs as CarrierChoiceInput[];
+    const designated = all.find((i) => i.designatedCarrier)?.designatedCarrier;
+    return this.chooseCarrier({
+      ...(all[0].province ? { province: all[0].province } : {}),
+      ...(all[0].channel ? { channel: all[0].channel } : {}),
+      grandTotal: all.reduce((n, i) => n + (i.grandTotal ?? 0), 0),
+      weightGrams,
+      ...(designated ? { designatedCarrier: designated } : {}),
+    });
+  }
 
   private mergeHandler(): MergeHandler {
     if (!this.merges) throw new DomainError('SHIPMENT_NOT_FOUND', 'merged parcels are not available here', {}, 'not_found');
@@ -152,6 +177,7 @@ export class FulfillmentService {
       mergedOrderIds: views.map((v) => v.orderId),
       mergeStatus: parcel.status,
       windowEndsAt: parcel.windowEndsAt,
+      carrierChoice: parcel.carrierChoice ?? null,
       members: views,
     };
   }
@@ -169,6 +195,7 @@ export class FulfillmentService {
       if (seen !== undefined) return seen;
     }
     let waybill: { waybillNo: string; carrier: string } | undefined;
+    let boxChoice: CarrierChoice | undefined;
     if (action.type === 'PackShipment') {
       // The carrier's waybill is asked before the transaction (I/O outside the deciders).
       const before = await this.mergedView(parcelId);
@@ -176,8 +203,9 @@ export class FulfillmentService {
       else {
         const states = await Promise.all(before.members.map(async (m) => (await this.handler.load(m.orderId)).state));
         const choices = states.map((x) => (x.status === 'open' ? x.carrierChoice : null));
-        // A platform's designation first, else the first order's choice, when that carrier is configured here.
-        const chosen = (choices.find((c) => c?.designated) ?? choices[0])?.carrier;
+        // Several orders: the rules again, on the box (weight and amount together); one order: its own choice.
+        boxChoice = action.carrier ? undefined : this.boxCarrierChoice(states, before.weightGrams);
+        const chosen = boxChoice?.carrier ?? (choices.find((c) => c?.designated) ?? choices[0])?.carrier;
         const carrierCode = action.carrier ?? (chosen && this.carriers.codes().includes(chosen) ? chosen : this.defaultCarrier);
         const carrier = this.carriers.get(carrierCode);
         if (before.members.length === 0) throw new DomainError('SHIPMENT_STOPPED', `cannot pack: every order left merged parcel ${parcelId}`, { shipmentId: parcelId });
@@ -220,7 +248,7 @@ export class FulfillmentService {
           const orderIds = current.members.map((m) => m.orderId);
           // The orders' parcels first: an incomplete one refuses the pack (PACK_INCOMPLETE) before the group records it.
           await each((m) => ({ type: 'PackShipment', shipmentId: m.shipmentId, waybillNo: w.waybillNo, carrier: w.carrier, at, merged: { parcelId, orderIds } }));
-          await merges.execute(c, groupKey, { type: 'MarkMergeParcelPacked', parcelId, at }, meta);
+          await merges.execute(c, groupKey, { type: 'MarkMergeParcelPacked', parcelId, at, ...(boxChoice && orderIds.length > 1 ? { carrierChoice: boxChoice } : {}) }, meta);
           break;
         }
         case 'ShipShipment':

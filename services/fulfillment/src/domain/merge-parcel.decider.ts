@@ -1,4 +1,5 @@
 import { DomainError, assertNever, type Decider } from '@flowline/domain';
+import type { CarrierChoice } from './carrier-rules';
 
 /**
  * Merge (合单): paid orders of the same buyer and the same address in one shop that become ready
@@ -81,7 +82,7 @@ export type MergeCommand =
   | { type: 'OfferOrderForMerge'; groupKey: string; orderId: string; shopId: string; lines: MergeLine[]; rule: MergeRule & { version: string }; at: string }
   | { type: 'SealMergeParcel'; parcelId: string; reason: 'window_closed' | 'packing'; at: string }
   | { type: 'RemoveMergedOrder'; orderId: string; reason: string; at: string }
-  | { type: 'MarkMergeParcelPacked'; parcelId: string; at: string };
+  | { type: 'MarkMergeParcelPacked'; parcelId: string; at: string; carrierChoice?: CarrierChoice };
 
 export type MergeEvent =
   | { type: 'MergeParcelOpened'; data: { groupKey: string; parcelId: string; shopId: string; windowEndsAt: string; ruleVersion: string; at: string } }
@@ -90,7 +91,7 @@ export type MergeEvent =
   | { type: 'MergeParcelSealed'; data: { parcelId: string; reason: 'window_closed' | 'packing'; orderIds: string[]; at: string } }
   | { type: 'OrderLeftMergeParcel'; data: { parcelId: string; orderId: string; lines: MergeLine[]; reason: string; at: string } }
   | { type: 'MergeParcelEmptied'; data: { parcelId: string; at: string } }
-  | { type: 'MergeParcelPacked'; data: { parcelId: string; orderIds: string[]; at: string } };
+  | { type: 'MergeParcelPacked'; data: { parcelId: string; orderIds: string[]; at: string; carrierChoice?: CarrierChoice } };
 
 export type MergeParcelStatus = 'open' | 'sealed' | 'packed' | 'empty';
 
@@ -100,6 +101,8 @@ export interface MergeParcel {
   windowEndsAt: string;
   /** Orders in the parcel with their lines, in joining order. */
   orders: { orderId: string; lines: MergeLine[] }[];
+  /** The box's carrier, chosen again at packing from its orders together (weight, amount), with rule id and version. */
+  carrierChoice?: CarrierChoice;
 }
 
 export interface MergeGroupState {
@@ -207,7 +210,7 @@ function decide(c: MergeCommand, s: MergeGroupState): MergeEvent[] {
       if (p.status === 'packed') return [];
       if (p.status === 'empty') throw refuse(MergeErrorCode.ParcelNotFound, `parcel ${p.parcelId} has no orders left`, { parcelId: p.parcelId });
       const sealed: MergeEvent[] = p.status === 'open' ? [{ type: 'MergeParcelSealed', data: { parcelId: p.parcelId, reason: 'packing', orderIds: p.orders.map((o) => o.orderId), at: c.at } }] : [];
-      return [...sealed, { type: 'MergeParcelPacked', data: { parcelId: p.parcelId, orderIds: p.orders.map((o) => o.orderId), at: c.at } }];
+      return [...sealed, { type: 'MergeParcelPacked', data: { parcelId: p.parcelId, orderIds: p.orders.map((o) => o.orderId), at: c.at, ...(c.carrierChoice ? { carrierChoice: c.carrierChoice } : {}) } }];
     }
     case 'RemoveMergedOrder': {
       const parcelId = s.placed[c.orderId];
@@ -246,7 +249,7 @@ function evolve(s: MergeGroupState, e: MergeEvent): MergeGroupState {
     case 'MergeParcelSealed':
       return { ...s, parcels: update(e.data.parcelId, (p) => ({ ...p, status: 'sealed' })) };
     case 'MergeParcelPacked':
-      return { ...s, parcels: update(e.data.parcelId, (p) => ({ ...p, status: 'packed' })) };
+      return { ...s, parcels: update(e.data.parcelId, (p) => ({ ...p, status: 'packed', ...(e.data.carrierChoice ? { carrierChoice: e.data.carrierChoice } : {}) })) };
     case 'OrderLeftMergeParcel':
       return { ...s, parcels: update(e.data.parcelId, (p) => ({ ...p, orders: p.orders.filter((o) => o.orderId !== e.data.orderId) })) };
     case 'MergeParcelEmptied':

@@ -1,6 +1,6 @@
 import type { CarrierState, FulfillmentCommandDataMap, FulfillmentEventDataMap, ShipmentLineData } from '@flowline/contracts';
 import { assertNever, DomainError, type Decider } from '@flowline/domain';
-import type { CarrierChoice } from './carrier-rules';
+import type { CarrierChoice, CarrierChoiceInput } from './carrier-rules';
 
 /**
  * The fulfilment of one order: its parcels (one per warehouse allocation) from pick list to
@@ -55,6 +55,8 @@ export type FulfillmentState =
       returns: ReturnState[];
       /** Carrier the rules chose when the order became ready to ship (rule id and version recorded). */
       carrierChoice: CarrierChoice | null;
+      /** What the carrier rules were given (a merged box is chosen again from its orders' inputs). */
+      carrierInput: CarrierChoiceInput | null;
       /** 1 for the first set of parcels; +1 each time the order is packed again after a stop (a change re-opened it). */
       generation: number;
       /** A restart waiting for the packed parcels of the stopped generation to be pulled (intercepts confirmed). */
@@ -86,6 +88,7 @@ export interface FulfillmentStoredDataMap extends FulfillmentEventDataMap {
     startedAt: string;
     shipments: StartedShipment[];
     carrierChoice?: CarrierChoice;
+    carrierInput?: CarrierChoiceInput;
     /** Set when the order is packed again after a stop: the earlier parcels stay stopped, these replace them. */
     generation?: number;
     /** The merge (合单) decision for the order, with the merge rules' version. */
@@ -144,6 +147,7 @@ export type FulfillmentCommand =
       data: FulfillmentCommandDataMap['StartFulfillment'];
       at: string;
       carrierChoice?: CarrierChoice;
+      carrierInput?: CarrierChoiceInput;
       /** SKUs of the order made to order (a SKU flag): their parcels wait for the factory's `completed`. */
       madeToOrderSkus?: string[];
       /** The merge decision (the merge group's stream decided it in the same transaction); its parcel id goes on the order's one parcel. */
@@ -360,6 +364,7 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
             startedAt: c.at,
             shipments: merge?.parcelId ? shipments.map((x) => ({ ...x, mergeParcelId: merge.parcelId as string })) : shipments,
             ...(c.carrierChoice ? { carrierChoice: c.carrierChoice } : {}),
+            ...(c.carrierInput ? { carrierInput: c.carrierInput } : {}),
             ...(merge ? { merge } : {}),
           },
         },
@@ -596,7 +601,7 @@ function newShipment(x: StartedShipment, productionDone = false): Shipment {
 }
 
 function opened(state: FulfillmentState, orderId: string): OpenFulfillment {
-  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null, generation: 1, pendingRestart: null, workOrders: [] };
+  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null, carrierInput: null, generation: 1, pendingRestart: null, workOrders: [] };
 }
 
 export function evolve(state: FulfillmentState, e: FulfillmentEvent): FulfillmentState {
@@ -611,6 +616,7 @@ export function evolve(state: FulfillmentState, e: FulfillmentEvent): Fulfillmen
         // A restart keeps the stopped parcels (history) and lifts the stop for the new ones.
         shipments: [...(e.data.generation ? s.shipments : []), ...e.data.shipments.map((x) => newShipment(x, productionDone(s)))],
         carrierChoice: e.data.carrierChoice ?? s.carrierChoice,
+        carrierInput: e.data.carrierInput ?? s.carrierInput,
         generation: e.data.generation ?? 1,
         stop: e.data.generation ? null : s.stop,
         pendingRestart: null,

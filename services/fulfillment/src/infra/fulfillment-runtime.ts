@@ -163,7 +163,7 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
           topicPrefix: s.topicPrefix,
           handler: fulfillmentCommandHandler(
             this.handler,
-            (d) => chooseCarrier(this.carrierRules, { province: d.destination?.province, channel: d.channel, grandTotal: d.grandTotal, designatedCarrier: d.designatedCarrier, weightGrams: d.weightGrams }),
+            (input) => chooseCarrier(this.carrierRules, input),
             s.madeToOrderSkuPrefixes,
             { merges: this.merges, weights: this.skuWeights },
           ),

@@ -3,7 +3,7 @@ import { DomainError } from '@flowline/domain';
 import type { PgTransaction } from '@flowline/messaging';
 import type { FulfillmentHandler } from '../../application/fulfillment.handler';
 import type { MergeHandler } from '../../application/merge.handler';
-import type { CarrierChoice } from '../../domain/carrier-rules';
+import type { CarrierChoice, CarrierChoiceInput } from '../../domain/carrier-rules';
 import { MergeErrorCode } from '../../domain/merge-parcel.decider';
 import { withWeights, type SkuWeights } from '../../domain/parcel-weights';
 
@@ -18,7 +18,7 @@ const BEFORE_PACKING = ['awaiting_production', 'created', 'picking'];
  */
 export function fulfillmentCommandHandler(
   handler: FulfillmentHandler,
-  chooseCarrier: (data: FulfillmentCommandDataMap['StartFulfillment'] & { weightGrams: number }) => CarrierChoice,
+  chooseCarrier: (input: CarrierChoiceInput) => CarrierChoice,
   madeToOrderSkuPrefixes: readonly string[] = [],
   options: { merges?: MergeHandler; weights?: SkuWeights } = {},
 ) {
@@ -29,6 +29,13 @@ export function fulfillmentCommandHandler(
         const given = envelope.data as FulfillmentCommandDataMap['StartFulfillment'];
         const data = options.weights ? { ...given, lines: withWeights(given.lines, options.weights) } : given;
         const weightGrams = data.lines.reduce((n, l) => n + (l.weightGrams ?? 0), 0);
+        const carrierInput: CarrierChoiceInput = {
+          ...(data.destination?.province ? { province: data.destination.province } : {}),
+          ...(data.channel ? { channel: data.channel } : {}),
+          ...(data.grandTotal !== undefined ? { grandTotal: data.grandTotal } : {}),
+          ...(data.designatedCarrier ? { designatedCarrier: data.designatedCarrier } : {}),
+          weightGrams,
+        };
         const madeToOrderSkus = data.lines.map((l) => l.sku).filter((sku) => madeToOrderSkuPrefixes.some((p) => sku.startsWith(p)));
         const merge = options.merges
           ? await options.merges.offer(tx.client, data, (await handler.load(data.orderId, tx.client)).state, madeToOrderSkus.length > 0, envelope.occurredAt, meta)
@@ -39,7 +46,8 @@ export function fulfillmentCommandHandler(
             type: 'StartFulfillment',
             data,
             at: envelope.occurredAt,
-            carrierChoice: chooseCarrier({ ...data, weightGrams }),
+            carrierChoice: chooseCarrier(carrierInput),
+            carrierInput,
             madeToOrderSkus,
             ...(merge ? { merge } : {}),
           },

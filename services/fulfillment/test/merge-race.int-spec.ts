@@ -190,5 +190,15 @@ describe('merged parcels on PostgreSQL', () => {
     // ZTO has no adapter here: the box is packed with the default carrier, the choice stays recorded.
     expect(packed).toMatchObject({ status: 'packed', carrier: 'SIM', weightGrams: 12000, mergedOrderIds: [a, b] });
   });
+
+  it('a JD order: its platform designates JD logistics (designatedByChannel), honoured first with the rule version; the order\'s own designation wins', async () => {
+    const jd = `jd-${ulid()}`;
+    const own = `jd-own-${ulid()}`;
+    const base = { lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 1, warehouseId: 'WH-HZ' }], priority: 'normal', requiresQc: false, channel: 'jd', grandTotal: 500_000, destination: { province: '浙江省' } };
+    await deliver('StartFulfillment', { ...base, orderId: jd });
+    await deliver('StartFulfillment', { ...base, orderId: own, designatedCarrier: 'SF' });
+    expect((await service.order(jd)).carrierChoice).toEqual({ carrier: 'JD', ruleId: 'platform-designated', ruleSetVersion: '2026.12.1', weightGrams: 300, designated: true });
+    expect((await service.order(own)).carrierChoice).toMatchObject({ carrier: 'SF', ruleId: 'platform-designated', designated: true });
+  });
 });
 

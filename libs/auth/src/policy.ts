@@ -55,6 +55,8 @@ const ROLE_RULES: Record<Role, (b: Builder, p: Principal) => void> = {
   sales: ({ can }) => {
     can('read', ['Order', 'Stock', 'Approval', 'Notification']);
     can('create', ['Order', 'Approval']);
+    // The custom-order chain's first step (sales_review, role sales) is decided by sales.
+    can('approve', 'Approval');
   },
   designer: ({ can }) => {
     can('read', ['Order', 'Approval', 'Notification']);

@@ -128,3 +128,20 @@ describe('merged parcel: group keys and scans', () => {
     expect(() => allocateScan('MRG-1', members, 'TEA-LJ', 0)).toThrow(expect.objectContaining({ code: 'SCAN_INVALID_QUANTITY' }));
   });
 });
+
+describe('merged parcel: the box carrier', () => {
+  it('packing records the carrier chosen for the box (rule id, version, weight) on MergeParcelPacked and the parcel', () => {
+    const given = events([offer('o-1'), offer('o-2', L2, 5)]);
+    const parcelId = (given[0] as Extract<MergeEvent, { type: 'MergeParcelOpened' }>).data.parcelId;
+    const choice = { carrier: 'ZTO', ruleId: 'heavy-cheapest', ruleSetVersion: '2026.12.1', weightGrams: 12_000 };
+    const s = spec
+      .given(given)
+      .when({ type: 'MarkMergeParcelPacked', parcelId, at: at(9), carrierChoice: choice })
+      .then([
+        { type: 'MergeParcelSealed', data: { parcelId, reason: 'packing', orderIds: ['o-1', 'o-2'], at: at(9) } },
+        { type: 'MergeParcelPacked', data: { parcelId, orderIds: ['o-1', 'o-2'], at: at(9), carrierChoice: choice } },
+      ]);
+    expect(s.parcels[0]).toMatchObject({ status: 'packed', carrierChoice: choice });
+  });
+});
+

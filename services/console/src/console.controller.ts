@@ -55,6 +55,13 @@ export class PortalSessionBody {
   code!: string;
 }
 
+export class PortalLinkBody {
+  @ApiProperty({ description: 'the `t` parameter of the signed link' })
+  @IsString()
+  @MaxLength(4096)
+  token!: string;
+}
+
 class PortalSessionDto {
   @ApiProperty({ type: [String], description: "the orders this customer proved ownership of (the token's orders claim)" }) orders!: string[];
   @ApiProperty({ description: 'epoch ms when the customer token expires' }) expiresAt!: number;
@@ -135,12 +142,25 @@ export class ConsoleController {
   @ApiBody({ type: PortalSessionBody })
   @ApiOkResponse({ type: PortalSessionDto })
   async portalLogin(@Body() body: PortalSessionBody, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: Reply): Promise<PortalSessionDto | unknown> {
+    return this.portalExchange('/api/portal/session', { orderNo: body.orderNo, phone: body.phone, code: body.code }, req, reply);
+  }
+
+  @Post('portal/link')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Exchanges the signed link from the customer's SMS (its `t`) at order-intake's /api/portal/session/link for a customer token, kept here" })
+  @ApiBody({ type: PortalLinkBody })
+  @ApiOkResponse({ type: PortalSessionDto })
+  async portalLink(@Body() body: PortalLinkBody, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: Reply): Promise<PortalSessionDto | unknown> {
+    return this.portalExchange('/api/portal/session/link', { token: body.token }, req, reply);
+  }
+
+  private async portalExchange(path: string, payload: Record<string, string>, req: FastifyRequest, reply: Reply): Promise<PortalSessionDto | unknown> {
     let res: Response;
     try {
-      res = await fetch(`${this.config.upstreams['order-intake']}/api/portal/session`, {
+      res = await fetch(`${this.config.upstreams['order-intake']}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ orderNo: body.orderNo, phone: body.phone, code: body.code }),
+        body: JSON.stringify(payload),
         signal: AbortSignal.timeout(15_000),
       });
     } catch {
@@ -149,11 +169,13 @@ export class ConsoleController {
     }
     const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
     if (!res.ok) {
-      // The portal's refusal (wrong or expired code, locked) passes through with its code.
+      // The portal's refusal (wrong or expired code, locked, rate limited) passes through with its code.
       reply.status(res.status);
+      const retry = res.headers.get('retry-after');
+      if (retry) reply.header('retry-after', retry);
       return json;
     }
-    const token = [json.token, json.accessToken, json.access_token].find((v): v is string => typeof v === 'string');
+    const token = [json.access_token, json.token, json.accessToken].find((v): v is string => typeof v === 'string');
     if (!token) {
       reply.status(502);
       return { status: 502, code: 'PORTAL_NO_TOKEN', title: 'order-intake answered without a token', message: 'order-intake answered without a token' };

@@ -81,7 +81,7 @@ beforeAll(async () => {
     expect((await call(inv, 'POST', '/api/stock/receipts', { sku, warehouseId: 'WH-HZ-01', quantity: 100, reference: 'PO-CONSOLE' })).status).toBe(201);
   }
   browser = await launchBrowser(stack);
-}, 240_000);
+}, 420_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -246,7 +246,7 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
     await shot(page, 'inventory');
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.close();
-  }, 60_000);
+  }, 120_000);
 
   it('an import with 2 bad rows shows them; one is fixed and retried and the order goes in', async () => {
     const header = '商品,订单号,订单状态,商品总价（元）,店铺优惠折扣(元),平台优惠折扣(元),邮费(元),用户实付金额(元),商家实收金额(元),商品数量(件),商家编码-SKU维度,收货人,手机,省,市,区,街道,详细地址,订单成交时间,支付时间,售后状态,快递单号,快递公司,商家备注,店铺名称';
@@ -279,7 +279,7 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
     const orders = await call(stack.procs['order-intake'].httpUrl, 'GET', '/api/orders?channel=pinduoduo&limit=100');
     expect(orders.json.orders.map((o: { channelOrderId: string }) => o.channelOrderId).sort()).toEqual([badAmount, good].sort());
     await page.close();
-  }, 90_000);
+  }, 150_000);
 
   it('the customer portal is mobile-first and accessible, in Chinese first and English on request; it asks for the one-time code', async () => {
     const page = await browser.anonymousPage();
@@ -293,13 +293,14 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
     await page.fill('[data-testid="portal-order"]', 'JD-CON-1');
     await page.fill('[data-testid="portal-phone"]', '12345');
     await page.click('[data-testid="portal-send"]');
-    await page.getByText('请输入 11 位手机号').waitFor();
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('.ant-form-item-explain-error')?.textContent === '请输入 11 位手机号', undefined, { timeout: 30_000 });
     // English on request: the page's own texts switch, and the choice is kept for the next visit.
     await page.click('[data-testid="portal-lang"]');
     await page.click('.ant-select-item-option[title="English"]');
     await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('h1')?.textContent === 'Track my order');
     await page.reload();
+    await page.waitForSelector('[data-testid="portal-order"]');
     expect(await page.textContent('h1')).toBe('Track my order');
     await page.close();
-  }, 60_000);
+  }, 120_000);
 });

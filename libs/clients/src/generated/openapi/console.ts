@@ -68,6 +68,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/console/portal/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchanges the signed link from the customer's SMS (its `t`) at order-intake's /api/portal/session/link for a customer token, kept here */
+        post: operations["ConsoleController_portalLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/console/portal/logout": {
         parameters: {
             query?: never;
@@ -190,6 +207,10 @@ export interface components {
         LogoutDto: {
             /** @description The issuer's end-session URL to visit next (ends the issuer's own login too) */
             endSessionUrl?: Record<string, never> | null;
+        };
+        PortalLinkBody: {
+            /** @description the `t` parameter of the signed link */
+            token: string;
         };
         PortalSessionBody: {
             /** @example 123456 */
@@ -316,6 +337,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LogoutDto"];
+                };
+            };
+        };
+    };
+    ConsoleController_portalLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalLinkBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalSessionDto"];
                 };
             };
         };

@@ -16,6 +16,7 @@ interface SkuStock {
   atp: Record<string, number>;
 }
 interface Warehouse { warehouseId: string; name: string }
+interface LowStockItem { sku: string; name: string; threshold: number; available: number; onHand: number; reserved: number; shortfall: number }
 
 /** Stock per SKU and warehouse, ATP per channel, reservations of an order, receipts and adjustments (by role), ledger verify. */
 export function InventoryPage() {
@@ -39,9 +40,10 @@ export function InventoryPage() {
         ? unwrap(api.inventory.POST('/api/stock/receipts', { params: { header } as never, body: { sku: sku!, warehouseId: v.warehouseId, quantity: v.quantity, reference: v.reference } }))
         : unwrap(api.inventory.POST('/api/stock/adjustments', { params: { header } as never, body: { sku: sku!, warehouseId: v.warehouseId, delta: v.quantity, reason: 'count', note: v.reference } }));
     },
-    onSuccess: () => { void qc.invalidateQueries({ queryKey: ['stock', sku] }); void message.success(t('done')); },
+    onSuccess: () => { void qc.invalidateQueries({ queryKey: ['stock', sku] }); void qc.invalidateQueries({ queryKey: ['low-stock'] }); void message.success(t('done')); },
     onError: notify,
   });
+  const lowStock = useQuery({ queryKey: ['low-stock'], retry: 0, queryFn: () => unwrapAs<{ items: LowStockItem[] }>(api.inventory.GET('/api/stock/low-stock', { params: { query: { limit: '50' } } })) });
   const s = stock.data;
   const low = s && s.rules.lowStockThreshold != null && s.total.available <= s.rules.lowStockThreshold;
   return (
@@ -88,6 +90,18 @@ export function InventoryPage() {
           </Col>
         </Row>
       )}
+      <Card size="small" title={t('lowStockList')} data-testid="low-stock">
+        {lowStock.error ? <ProblemAlert error={lowStock.error} /> : (
+          <Table<LowStockItem> size="small" rowKey="sku" pagination={false} dataSource={lowStock.data?.items ?? []} locale={{ emptyText: <EmptyText /> }}
+            columns={[
+              { title: t('sku'), render: (_, i) => <Typography.Link data-testid={`low-${i.sku}`} onClick={() => setSku(i.sku)}>{i.sku}</Typography.Link> },
+              { title: t('title'), dataIndex: 'name' },
+              { title: t('available'), dataIndex: 'available' },
+              { title: t('lowStockThreshold'), dataIndex: 'threshold' },
+              { title: t('shortfall'), dataIndex: 'shortfall' },
+            ]} />
+        )}
+      </Card>
       {reservation.data && (
         <Card size="small" title={`${t('reservations')} · ${orderId}`}>
           <Table size="small" rowKey={(r) => JSON.stringify(r)} pagination={false} dataSource={reservation.data.openLines} locale={{ emptyText: <EmptyText /> }}

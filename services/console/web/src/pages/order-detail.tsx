@@ -7,6 +7,7 @@ import { api, newIdempotencyKey, unwrap, unwrapAs, type OrderView } from '../api
 import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
 import { CHANNELS, SHIPMENT_STATUS, STAGES, useI18n, type UiKey } from '../i18n';
 import { useSession, type Ability } from '../session';
+import { ChangeRequestButton } from './change-request';
 
 interface Parcel { shipmentId: string; warehouseId: string; status: string; carrier: string | null; waybillNo: string | null; trackingNumber: string | null; carrierState: string | null; carrierStateAt: string | null }
 type Command = 'PlaceHold' | 'ReleaseHold' | 'ResolveException' | 'Cancel' | 'RequestRefund';
@@ -99,6 +100,7 @@ export function OrderDetailPage() {
             </Tooltip>
           );
         })}
+        {session.can('order.change') && <ChangeRequestButton order={o} disabled={['shipped', 'delivered', 'archived', 'cancelled', 'refunded'].includes(o.stage)} />}
       </Space>
       <Row gutter={12}>
         <Col xs={24} lg={14}>

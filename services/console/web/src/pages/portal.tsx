@@ -1,7 +1,7 @@
 import type { TrackingOrderDetailView } from '@flowline/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, App as AntApp, Button, Card, Descriptions, Form, Input, List, Modal, Select, Space, Tag, Timeline, Typography } from 'antd';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { newIdempotencyKey, portalApi, ProblemError, toProblem, unwrap, unwrapAs, type OrderView } from '../api';
 import { ProblemAlert } from '../components';
 import { SHIPMENT_STATUS, STAGES, useI18n } from '../i18n';
@@ -41,6 +41,22 @@ export function PortalPage() {
     mutationFn: (v: { code: string }) => postJson('/api/console/portal/session', { ...asked, code: v.code }) as Promise<PortalCustomer>,
     onSuccess: (c) => qc.setQueryData(['portal-session'], c),
   });
+  // /portal/link?t=... : the signed link from an SMS is exchanged once for the customer session.
+  const linkToken = location.pathname.startsWith('/portal/link') ? new URLSearchParams(location.search).get('t') : null;
+  const link = useMutation({
+    mutationFn: (token: string) => postJson('/api/console/portal/link', { token }) as Promise<PortalCustomer>,
+    onSuccess: (c) => {
+      qc.setQueryData(['portal-session'], c);
+      history.replaceState(null, '', '/portal');
+    },
+  });
+  const linkTried = useRef(false);
+  useEffect(() => {
+    if (linkToken && !linkTried.current) {
+      linkTried.current = true;
+      link.mutate(linkToken);
+    }
+  }, [linkToken, link]);
   const leave = async () => {
     await fetch('/api/console/portal/logout', { method: 'POST' });
     setAsked(null);
@@ -56,6 +72,7 @@ export function PortalPage() {
           <Select aria-label={t('language')} data-testid="portal-lang" size="small" value={lang} onChange={(l: 'zh' | 'en') => setLang(l)} options={[{ value: 'zh', label: '中文' }, { value: 'en', label: 'English' }]} />
         </Space>
       </Space>
+      <ProblemAlert error={link.error} />
       {customer ? (
         <Space direction="vertical" style={{ width: '100%' }} data-testid="portal-orders">
           {customer.orders.length === 0 && <Typography.Text>{t('portalNoOrders')}</Typography.Text>}

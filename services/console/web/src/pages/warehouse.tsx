@@ -5,6 +5,7 @@ import { api, newIdempotencyKey, unwrapAs } from '../api';
 import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
 import { SHIPMENT_STATUS, useI18n } from '../i18n';
 import { useSession } from '../session';
+import { ReturnsReceiving } from './returns-receiving';
 
 interface Line { lineId: string; sku: string; quantity: number; title?: string }
 interface Shipment { shipmentId: string; orderId: string; warehouseId: string; status: string; lines: Line[]; scanned: Record<string, number>; carrier: string | null; waybillNo: string | null }
@@ -117,6 +118,7 @@ export function WarehousePage() {
           )}
         </Col>
       </Row>
+      <ReturnsReceiving may={may} />
     </Space>
   );
 }

@@ -8,7 +8,6 @@ import { ChangeOrderHandler } from '../src/application/change-order.handler';
 import { PgOrderStore } from '../src/infra/pg-order-store';
 import { startOrderIntake } from './support/order-intake-app';
 import { commitWithoutReactions } from './support/unreacted';
-import { PgOrderStore } from '../src/infra/pg-order-store';
 
 /** A response with its message fields present (the server always sets them). */
 type Res<T> = { [K in keyof T]-?: NonNullable<T[K]> };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, QueryResult } from 'pg';
 import { idempotencyKeyReused, type IdempotencyStore, type StoredResponse } from '../application/idempotency';
 import { guardPool, type SqlClient } from '@flowline/eventstore';
 
@@ -20,13 +20,15 @@ export class PgIdempotencyStore implements IdempotencyStore {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      // One round trip for both: the lock id is a number computed here, so the two statements go
-      // as one simple query (no parameters to bind).
-      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${lockId(scope, key)})`);
-      const found = await client.query<{ request_hash: string; status: number; body: unknown; headers: Record<string, string> | null }>(
-        'SELECT request_hash, status, body, headers FROM idempotency_keys WHERE scope = $1 AND key = $2',
-        [scope, key],
-      );
+      // One round trip for the three: the lock id is a number computed here and scope / key go
+      // in as escaped literals, so they travel as one simple query. Each statement of it takes its
+      // own snapshot (READ COMMITTED), so the SELECT, run once the lock is granted, sees the row
+      // the previous holder committed.
+      const results = (await client.query(
+        `BEGIN; SELECT pg_advisory_xact_lock(${lockId(scope, key)}); ` +
+          `SELECT request_hash, status, body, headers FROM idempotency_keys WHERE scope = ${client.escapeLiteral(scope)} AND key = ${client.escapeLiteral(key)}`,
+      )) as unknown as QueryResult<{ request_hash: string; status: number; body: unknown; headers: Record<string, string> | null }>[];
+      const found = results[2];
       if (found.rowCount) {
         await client.query('COMMIT');
         const row = found.rows[0];

@@ -15,7 +15,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { errors } from 'oidc-provider';
-import { DEMO_USERS, SERVICE_NAMES, AUDIENCE, RESOURCE } from './demo-users.mjs';
+import { ALL_ROLES, DEMO_USERS, SERVICE_NAMES, AUDIENCE, RESOURCE } from './demo-users.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const offset = Number(process.env.FLOWLINE_PORT_OFFSET ?? 0);
@@ -151,19 +151,11 @@ const provider = new Provider(issuer, {
       const client = await ctx.oidc.provider.Client.find(token.clientId);
       return { roles: ['integration'], shops: ['*'], name: client?.['urn:flowline:service'] ?? token.clientId };
     }
+    // The password grant computed the claims already (persona, narrowed shops): see below.
+    if (ctx.oidc.flowlineClaims) return ctx.oidc.flowlineClaims;
     const user = users.get(token.accountId);
     if (!user) return undefined;
-    const claims = { roles: user.roles, shops: user.shops ?? ['*'], name: user.name };
-    // The password grant may narrow the token (tests: a JD-only customer-service token), never widen it.
-    const asked = token.gty === 'password' ? ctx.oidc.params : undefined;
-    const shops = listParam(asked?.shops);
-    if (shops) {
-      const allowed = user.shops ?? ['*'];
-      claims.shops = allowed.includes('*') ? shops : shops.filter((s) => allowed.includes(s));
-    }
-    const orders = listParam(asked?.orders);
-    if (orders && user.roles.includes('customer')) claims.orders = orders;
-    return claims;
+    return { roles: user.roles, shops: user.shops ?? ['*'], name: user.name };
   },
 });
 provider.proxy = true;
@@ -176,18 +168,32 @@ provider.registerGrantType(
     const { username, password } = ctx.oidc.params;
     const user = typeof username === 'string' ? users.get(username) : undefined;
     if (!user || password !== (process.env.OIDC_DEMO_PASSWORD ?? 'demo')) throw new errors.InvalidGrant('wrong username or password');
+    const claims = { roles: user.roles, shops: user.shops ?? ['*'], name: user.name };
+    // Narrowing (tests: a JD-only customer-service token): never wider than the demo user's shops.
+    const shops = listParam(ctx.oidc.params.shops);
+    if (shops) claims.shops = claims.shops.includes('*') ? shops : shops.filter((s) => claims.shops.includes(s));
+    const orders = listParam(ctx.oidc.params.orders);
+    if (orders && user.roles.includes('customer')) claims.orders = orders;
+    // Personas (local issuer only, for tests of named approvers and delegates): the demo user's
+    // token under another subject, optionally with extra organisation roles before the user's own
+    // (an approval chain's `board`). Nobody gains a Flowline role the demo user does not have.
+    const persona = typeof ctx.oidc.params.persona === 'string' && /^[A-Za-z0-9._:@-]{1,64}$/.test(ctx.oidc.params.persona) ? ctx.oidc.params.persona : undefined;
+    const extraRoles = (listParam(ctx.oidc.params.extra_roles) ?? []).filter((r) => !ALL_ROLES.includes(r));
+    if (extraRoles.length) claims.roles = [...extraRoles, ...claims.roles];
+    const sub = persona ?? user.sub;
+    ctx.oidc.flowlineClaims = claims;
     const { client } = ctx.oidc;
-    const grant = new provider.Grant({ accountId: user.sub, clientId: client.clientId });
+    const grant = new provider.Grant({ accountId: sub, clientId: client.clientId });
     grant.addOIDCScope('openid profile');
     grant.addResourceScope(RESOURCE, 'api');
     const grantId = await grant.save();
-    const token = new provider.AccessToken({ accountId: user.sub, client, grantId, gty: 'password', scope: 'api' });
+    const token = new provider.AccessToken({ accountId: sub, client, grantId, gty: 'password', scope: 'api' });
     token.resourceServer = new provider.ResourceServer(RESOURCE, resourceServerInfo);
     ctx.oidc.entity('AccessToken', token);
     const value = await token.save();
     ctx.body = { access_token: value, expires_in: token.expiration, token_type: 'Bearer', scope: 'api' };
   },
-  ['username', 'password', 'scope', 'resource', 'shops', 'orders'],
+  ['username', 'password', 'scope', 'resource', 'shops', 'orders', 'persona', 'extra_roles'],
 );
 
 const server = provider.listen(port, host);

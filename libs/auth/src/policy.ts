@@ -69,6 +69,7 @@ const ROLE_RULES: Record<Role, (b: Builder, p: Principal) => void> = {
   general_manager: ({ can }) => {
     can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Analytics']);
     can('approve', ['Approval', 'ChangeRequest']);
+    can('create', 'ChangeRequest');
     can(['update', 'cancel', 'override'], 'Order');
   },
   // Portal customers: only the orders their token names, and only to look and to ask.

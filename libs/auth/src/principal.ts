@@ -33,6 +33,11 @@ export interface Principal {
   orders?: string[];
   /** `iss`. */
   issuer: string;
+  /**
+   * Every string of the `roles` claim in the token's order, including organisation roles Flowline's
+   * policy does not know (an approval chain's `board`); approval matches steps against these.
+   */
+  allRoles?: string[];
 }
 
 const strings = (value: unknown): string[] | undefined =>
@@ -40,7 +45,8 @@ const strings = (value: unknown): string[] | undefined =>
 
 /** The principal of a verified JWT payload (claims of the auth contract). */
 export function principalFromClaims(claims: Record<string, unknown>): Principal {
-  const roles = (strings(claims.roles) ?? []).filter(isRole);
+  const raw = strings(claims.roles) ?? [];
+  const roles = raw.filter(isRole);
   const shops = strings(claims.shops);
   const clientId = typeof claims.client_id === 'string' ? claims.client_id : typeof claims.azp === 'string' ? claims.azp : undefined;
   const orders = strings(claims.orders);
@@ -52,6 +58,7 @@ export function principalFromClaims(claims: Record<string, unknown>): Principal 
     ...(typeof claims.name === 'string' ? { name: claims.name } : {}),
     ...(orders ? { orders } : {}),
     issuer: String(claims.iss ?? ''),
+    ...(raw.some((r) => !isRole(r)) ? { allRoles: raw } : {}),
   };
 }
 

@@ -44,6 +44,10 @@ export interface TokenOptions {
   orders?: string[];
   /** Another demo user than the role's default (e.g. `cs-jd`). */
   user?: string;
+  /** Local issuer only: the same roles under another subject (named approvers, delegates). */
+  persona?: string;
+  /** Local issuer only: organisation roles put before the user's own (an approval chain's `board`). */
+  extraRoles?: string[];
 }
 
 const cache = new Map<string, { token: string; expiresAt: number }>();
@@ -51,12 +55,14 @@ const cache = new Map<string, { token: string; expiresAt: number }>();
 /** An access token of the demo user of `role`, through the issuer's token endpoint (password grant). */
 export async function tokenFor(role: TestRole, options: TokenOptions = {}): Promise<string> {
   const user = options.user ?? DEMO_USER_OF_ROLE[role];
-  const key = JSON.stringify([issuerUrl(), user, options.shops ?? null, options.orders ?? null]);
+  const key = JSON.stringify([issuerUrl(), user, options.shops ?? null, options.orders ?? null, options.persona ?? null, options.extraRoles ?? null]);
   const hit = cache.get(key);
   if (hit && hit.expiresAt > Date.now()) return hit.token;
   const body = new URLSearchParams({ grant_type: 'password', client_id: 'flowline-cli', username: user, password: 'demo' });
   if (options.shops) body.set('shops', options.shops.join(','));
   if (options.orders) body.set('orders', options.orders.join(','));
+  if (options.persona) body.set('persona', options.persona);
+  if (options.extraRoles) body.set('extra_roles', options.extraRoles.join(','));
   const res = await fetch(`${issuerUrl()}/token`, { method: 'POST', body });
   const json = (await res.json()) as { access_token?: string; expires_in?: number; error?: string; error_description?: string };
   if (!res.ok || !json.access_token) throw new Error(`issuer refused a token for ${user}: ${res.status} ${json.error ?? ''} ${json.error_description ?? ''}`);
@@ -67,6 +73,12 @@ export async function tokenFor(role: TestRole, options: TokenOptions = {}): Prom
 /** `{ authorization: 'Bearer …' }` of `role`. */
 export async function authHeader(role: TestRole = 'admin', options: TokenOptions = {}): Promise<{ authorization: string }> {
   return { authorization: `Bearer ${await tokenFor(role, options)}` };
+}
+
+/** `{ authorization }` of a named person in a role (a persona of the role's demo user). */
+export async function personaHeader(id: string, role: string): Promise<{ authorization: string }> {
+  const known = role in DEMO_USER_OF_ROLE;
+  return authHeader(known ? (role as TestRole) : 'general_manager', { persona: id, ...(known ? {} : { extraRoles: [role] }) });
 }
 
 /** A client-credentials token of service `service` (its secret is in the test environment). */

@@ -1,6 +1,6 @@
 import { Topics, type EventEnvelope } from '@flowline/contracts';
 import { createKafka, EventPublisher } from '@flowline/messaging';
-import { anOrderSubmission, grandTotalOf, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { anOrderSubmission, grandTotalOf, kafkaBrokers, personaHeader, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, Cluster, eventually, type Body } from './support/cluster';
 
@@ -20,19 +20,21 @@ const CADDY = 'TEA-CADDY-03';
 /** Stands in for the fulfillment service: publishes what it would on fulfillment.events.v1. */
 const fulfillment = new EventPublisher({ kafka: createKafka({ brokers: kafkaBrokers(), clientId: `fake-fulfillment-${uniqueSuffix()}` }), topicPrefix: cluster.prefix });
 const actors = {
-  sales: { 'x-actor-id': 'u-sales-01', 'x-actor-role': 'sales' },
-  designer: { 'x-actor-id': 'u-design-01', 'x-actor-role': 'designer' },
-  cost: { 'x-actor-id': 'u-cost-01', 'x-actor-role': 'cost_accountant' },
-  gm: { 'x-actor-id': 'u-gm-01', 'x-actor-role': 'general_manager' },
-  cs: { 'x-actor-id': 'u-cs-01', 'x-actor-role': 'customer_service' },
-  warehouse: { 'x-actor-id': 'u-wh-01', 'x-actor-role': 'warehouse' },
-  finance: { 'x-actor-id': 'u-fin-01', 'x-actor-role': 'finance' },
+  sales: { id: 'u-sales-01', role: 'sales' },
+  designer: { id: 'u-design-01', role: 'designer' },
+  cost: { id: 'u-cost-01', role: 'cost_accountant' },
+  gm: { id: 'u-gm-01', role: 'general_manager' },
+  cs: { id: 'u-cs-01', role: 'customer_service' },
+  warehouse: { id: 'u-wh-01', role: 'warehouse' },
+  finance: { id: 'u-fin-01', role: 'finance' },
 } as const;
 type Who = keyof typeof actors;
 
 const intake = (method: string, path: string, body?: unknown) => call(cluster.procs['order-intake'].httpUrl, method, path, body, { 'idempotency-key': `k-${uniqueSuffix()}` });
-const approval = (method: string, path: string, body?: unknown, who?: Who, key?: string) =>
-  call(cluster.procs.approval.httpUrl, method, path, body, { ...(who ? actors[who] : {}), ...(key ? { 'idempotency-key': key } : {}) });
+// Each person calls with their own token from the issuer (a persona of the role's demo user): the
+// actor approval records is the token's subject and role (issue #16).
+const approval = async (method: string, path: string, body?: unknown, who?: Who, key?: string) =>
+  call(cluster.procs.approval.httpUrl, method, path, body, { ...(who ? await personaHeader(actors[who].id, actors[who].role) : {}), ...(key ? { 'idempotency-key': key } : {}) });
 
 async function placeCustomOrder(category = 'custom'): Promise<string> {
   const submission = anOrderSubmission({
@@ -235,9 +237,9 @@ describe('approval chains across services', () => {
     expect(reused.json.message).toContain(key);
     const bad = await approval('POST', `/api/approvals/${a.approvalId}/steps/design_review/reject`, { reason: '' }, 'designer');
     expect(bad.status).toBe(400);
-    const anonymous = await approval('POST', `/api/approvals/${a.approvalId}/steps/design_review/approve`, {});
-    expect(anonymous.status).toBe(422);
-    expect(anonymous.json.details).toMatchObject({ fields: ['X-Actor-Id', 'X-Actor-Role'] });
+    // No token: refused before anything is decided (issue #16; X-Actor-* headers no longer say who).
+    const anonymous = await call(cluster.procs.approval.httpUrl, 'POST', `/api/approvals/${a.approvalId}/steps/design_review/approve`, {}, { authorization: '', 'x-actor-id': 'u-design-01', 'x-actor-role': 'designer' });
+    expect(anonymous.status).toBe(401);
   }, 180_000);
 
   it('approve racing cancel: exactly one of granted / withdrawn wins, and the reply agrees with it', async () => {

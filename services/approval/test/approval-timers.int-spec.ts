@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { Topics, type EventEnvelope } from '@flowline/contracts';
 import { createKafka, EventPublisher } from '@flowline/messaging';
 import { grpcClient, unary } from '@flowline/platform';
-import { kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { kafkaBrokers, personaHeader, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { Metadata } from '@grpc/grpc-js';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, Cluster, eventually, type Body } from './support/cluster';
@@ -21,7 +22,14 @@ let pool: Pool;
 let dbUrl: string;
 const A = () => cluster.procs['approval-a'].httpUrl;
 const B = () => cluster.procs['approval-b'].httpUrl;
-const as = (id: string, role: string) => ({ 'x-actor-id': id, 'x-actor-role': role });
+/** gRPC metadata carrying a named person's own token. */
+async function md(id: string, role: string): Promise<Metadata> {
+  const m = new Metadata();
+  m.set('authorization', (await personaHeader(id, role)).authorization);
+  return m;
+}
+/** A named person's own token (issue #16: the actor comes from the token). */
+const as = (id: string, role: string) => personaHeader(id, role);
 
 async function requestApproval(chain: string, grandTotal = 1_288_000): Promise<string> {
   const orderId = `o-${uniqueSuffix()}`;
@@ -64,6 +72,8 @@ beforeAll(async () => {
   await cluster.start('approval-a', 'approval', { ...env, APPROVAL_INSTANCE_ID: 'approval-a' }, db);
   await cluster.start('approval-b', 'approval', { ...env, APPROVAL_INSTANCE_ID: 'approval-b' }, db);
   await publisher.connect();
+  // Tokens up front (cached until expiry): the reminder test must decide within its 3 s window.
+  await Promise.all([as('u-gm', 'general_manager'), as('u-board-1', 'board')]);
 }, 240_000);
 
 afterAll(async () => {
@@ -77,7 +87,7 @@ describe('durable approval timers with two instances', () => {
     const orders = await Promise.all([requestApproval('quick'), requestApproval('quick'), requestApproval('quick')]);
     const decidedEarly = await requestApproval('quick');
     const early = await approvalOf(decidedEarly, (a) => a.currentStep === 'gm_approval', 'early approval started');
-    const approved = await call(B(), 'POST', `/api/approvals/${early.approvalId}/steps/gm_approval/approve`, {}, as('u-gm', 'general_manager'));
+    const approved = await call(B(), 'POST', `/api/approvals/${early.approvalId}/steps/gm_approval/approve`, {}, await as('u-gm', 'general_manager'));
     expect(approved.json).toMatchObject({ status: 'granted' });
 
     const escalated = await Promise.all(orders.map((o) => approvalOf(o, (a) => a.steps[0].escalatedAt !== null, `escalation of ${o}`)));
@@ -89,7 +99,7 @@ describe('durable approval timers with two instances', () => {
       expect(await streamTypes(a.approvalId)).toEqual(['ApprovalRequested', 'ApprovalStepStarted', 'ApprovalStepReminded', 'ApprovalStepEscalated']);
     }
     // The board sees the escalated steps in its inbox, red (past the SLA).
-    const board = await call(A(), 'GET', '/api/approvals/inbox', undefined, as('u-board-1', 'board'));
+    const board = await call(A(), 'GET', '/api/approvals/inbox', undefined, await as('u-board-1', 'board'));
     for (const a of escalated) expect(board.json.items.find((i: { approvalId: string }) => i.approvalId === a.approvalId)).toMatchObject({ sla: 'red', escalated: true, via: ['role:board'] });
 
     // Each remind and escalate job ran exactly once, on one of the two instances.
@@ -109,7 +119,7 @@ describe('durable approval timers with two instances', () => {
 
     // The escalation target decides; the pending expiry timer is cancelled with it.
     for (const a of escalated) {
-      const r = await call(B(), 'POST', `/api/approvals/${a.approvalId}/steps/gm_approval/approve`, {}, as('u-board-1', 'board'));
+      const r = await call(B(), 'POST', `/api/approvals/${a.approvalId}/steps/gm_approval/approve`, {}, await as('u-board-1', 'board'));
       expect(r.json).toMatchObject({ status: 'granted' });
     }
     const { rows: expiries } = await pool.query(`SELECT key FROM graphile_worker._private_jobs WHERE key LIKE '%:expire'`);
@@ -119,16 +129,16 @@ describe('durable approval timers with two instances', () => {
   it('"all of" quorum: both named designers must approve; each inbox shows only what its owner still has to decide', async () => {
     const orderId = await requestApproval('board-review');
     const a = await approvalOf(orderId, (x) => x.currentStep === 'board', 'board review started');
-    const inboxOf = async (id: string) => (await call(A(), 'GET', '/api/approvals/inbox', undefined, as(id, 'designer'))).json.items.map((i: { approvalId: string }) => i.approvalId);
+    const inboxOf = async (id: string) => (await call(A(), 'GET', '/api/approvals/inbox', undefined, await as(id, 'designer'))).json.items.map((i: { approvalId: string }) => i.approvalId);
     expect(await inboxOf('u-d1')).toContain(a.approvalId);
     expect(await inboxOf('u-d2')).toContain(a.approvalId);
-    const first = await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, { comment: '同意' }, as('u-d1', 'designer'));
+    const first = await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, { comment: '同意' }, await as('u-d1', 'designer'));
     expect(first.json).toMatchObject({ status: 'pending', currentStep: 'board' });
     expect(first.json.steps[0].slots).toMatchObject([{ principal: 'user:u-d1', approvedBy: 'u-d1' }, { principal: 'user:u-d2', approvedBy: null }]);
     expect(await inboxOf('u-d1')).not.toContain(a.approvalId);
-    const again = await call(B(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d1', 'designer'));
+    const again = await call(B(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, await as('u-d1', 'designer'));
     expect(again.json).toMatchObject({ code: 'APPROVAL_ALREADY_VOTED' });
-    const second = await call(B(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d2', 'designer'));
+    const second = await call(B(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, await as('u-d2', 'designer'));
     expect(second.json).toMatchObject({ status: 'granted' });
     expect(await streamTypes(a.approvalId)).toEqual(['ApprovalRequested', 'ApprovalStepStarted', 'ApprovalVoteRecorded', 'ApprovalStepApproved', 'ApprovalGranted']);
   }, 60_000);
@@ -136,21 +146,21 @@ describe('durable approval timers with two instances', () => {
   it('delegation: to a named person, and by an out-of-office rule; the delegate decides, the original approver no longer can', async () => {
     const orderId = await requestApproval('board-review');
     const a = await approvalOf(orderId, (x) => x.currentStep === 'board', 'board review started');
-    const delegated = await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/delegate`, { to: 'u-d3', reason: '出差' }, as('u-d2', 'designer'));
+    const delegated = await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/delegate`, { to: 'u-d3', reason: '出差' }, await as('u-d2', 'designer'));
     expect(delegated.status, JSON.stringify(delegated.json)).toBe(200);
-    const inbox = await call(A(), 'GET', '/api/approvals/inbox', undefined, as('u-d3', 'designer'));
+    const inbox = await call(A(), 'GET', '/api/approvals/inbox', undefined, await as('u-d3', 'designer'));
     expect(inbox.json.items.find((i: { approvalId: string }) => i.approvalId === a.approvalId)).toMatchObject({ via: ['user:u-d3'] });
-    expect((await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d2', 'designer'))).json).toMatchObject({ code: 'APPROVAL_NOT_AN_APPROVER' });
-    await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d1', 'designer'));
-    expect((await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, as('u-d3', 'designer'))).json).toMatchObject({ status: 'granted' });
+    expect((await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, await as('u-d2', 'designer'))).json).toMatchObject({ code: 'APPROVAL_NOT_AN_APPROVER' });
+    await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, await as('u-d1', 'designer'));
+    expect((await call(A(), 'POST', `/api/approvals/${a.approvalId}/steps/board/approve`, {}, await as('u-d3', 'designer'))).json).toMatchObject({ status: 'granted' });
 
     const away = await requestApproval('ooo-check');
     const b = await approvalOf(away, (x) => x.currentStep === 'review', 'ooo review started');
     expect(b.steps[0].slots).toEqual([{ original: 'user:u-away', principal: 'user:u-backup', approvedBy: null, approvedAt: null }]);
-    expect((await call(A(), 'POST', `/api/approvals/${b.approvalId}/steps/review/approve`, {}, as('u-backup', 'designer'))).json).toMatchObject({ status: 'granted' });
+    expect((await call(A(), 'POST', `/api/approvals/${b.approvalId}/steps/review/approve`, {}, await as('u-backup', 'designer'))).json).toMatchObject({ status: 'granted' });
   }, 60_000);
 
-  it('gRPC: pending approvals by role, Approve with meta.actor, a refusal as FAILED_PRECONDITION with the domain code', async () => {
+  it('gRPC: pending approvals by role, Approve with the approver token, a refusal as FAILED_PRECONDITION with the domain code', async () => {
     const orderId = await requestApproval('quick');
     const a = await approvalOf(orderId, (x) => x.currentStep === 'gm_approval', 'quick approval started');
     const client = grpcClient(cluster.procs['approval-b'].grpcAddress, 'approval/v1/approval.proto', 'flowline.approval.v1.ApprovalService');
@@ -158,28 +168,28 @@ describe('durable approval timers with two instances', () => {
       const pending = await unary<{ approvals: { approvalId: string; currentStep: string; status: string }[] }>(client, 'ListPendingApprovals', { role: 'general_manager' });
       expect(pending.approvals.find((x) => x.approvalId === a.approvalId)).toMatchObject({ currentStep: 'gm_approval', status: 'APPROVAL_STATUS_PENDING' });
       const meta = (id: string, role: string) => ({ requestId: `r-${uniqueSuffix()}`, correlationId: '', actor: { kind: 'user', id, role } });
-      const refused = await unary(client, 'Approve', { meta: meta('u-sales', 'sales'), approvalId: a.approvalId, step: 'gm_approval' }).catch((e: { code: number; metadata: { get(k: string): unknown[] } }) => e);
+      const refused = await unary(client, 'Approve', { meta: meta('u-sales', 'sales'), approvalId: a.approvalId, step: 'gm_approval' }, 5_000, await md('u-sales', 'sales')).catch((e: { code: number; metadata: { get(k: string): unknown[] } }) => e);
       expect((refused as { code: number }).code).toBe(9);
       expect((refused as { metadata: { get(k: string): unknown[] } }).metadata.get('x-domain-code')).toEqual(['APPROVAL_NOT_AN_APPROVER']);
-      const ok = await unary<{ approval: { status: string; steps: { decidedBy: string; status: string }[] } }>(client, 'Approve', { meta: meta('u-gm', 'general_manager'), approvalId: a.approvalId, step: 'gm_approval', comment: '同意' });
+      const ok = await unary<{ approval: { status: string; steps: { decidedBy: string; status: string }[] } }>(client, 'Approve', { meta: meta('u-gm', 'general_manager'), approvalId: a.approvalId, step: 'gm_approval', comment: '同意' }, 5_000, await md('u-gm', 'general_manager'));
       expect(ok.approval).toMatchObject({ status: 'APPROVAL_STATUS_GRANTED', steps: [{ decidedBy: 'u-gm', status: 'STEP_STATUS_APPROVED' }] });
 
       // The rest of the inbox over gRPC: my steps, delegate, return, resubmit, bulk approve.
       const [o1, o2] = await Promise.all([requestApproval('board-review'), requestApproval('board-review')]);
       const b1 = await approvalOf(o1, (x) => x.currentStep === 'board', 'board 1');
       const b2 = await approvalOf(o2, (x) => x.currentStep === 'board', 'board 2');
-      const mine = await unary<{ steps: { approvalId: string; via: string[]; slaColour: string }[] }>(client, 'ListMyPendingSteps', { meta: meta('u-d1', 'designer') });
+      const mine = await unary<{ steps: { approvalId: string; via: string[]; slaColour: string }[] }>(client, 'ListMyPendingSteps', { meta: meta('u-d1', 'designer') }, 5_000, await md('u-d1', 'designer'));
       expect(mine.steps.find((x) => x.approvalId === b1.approvalId)).toMatchObject({ via: ['user:u-d1'], slaColour: 'green' });
-      const delegated = await unary<{ approval: { approvalId: string } }>(client, 'Delegate', { meta: meta('u-d2', 'designer'), approvalId: b1.approvalId, step: 'board', to: 'u-d3', reason: '出差' });
+      const delegated = await unary<{ approval: { approvalId: string } }>(client, 'Delegate', { meta: meta('u-d2', 'designer'), approvalId: b1.approvalId, step: 'board', to: 'u-d3', reason: '出差' }, 5_000, await md('u-d2', 'designer'));
       expect(delegated.approval.approvalId).toBe(b1.approvalId);
-      const returned = await unary<{ approval: { status: string; steps: { status: string }[] } }>(client, 'ReturnForChanges', { meta: meta('u-d3', 'designer'), approvalId: b1.approvalId, step: 'board', comment: '缺少效果图' });
+      const returned = await unary<{ approval: { status: string; steps: { status: string }[] } }>(client, 'ReturnForChanges', { meta: meta('u-d3', 'designer'), approvalId: b1.approvalId, step: 'board', comment: '缺少效果图' }, 5_000, await md('u-d3', 'designer'));
       expect(returned.approval).toMatchObject({ status: 'APPROVAL_STATUS_RETURNED', steps: [{ status: 'STEP_STATUS_RETURNED' }] });
-      const resubmitted = await unary<{ approval: { status: string; steps: { status: string }[] } }>(client, 'Resubmit', { meta: meta('u-sales', 'sales'), approvalId: b1.approvalId, comment: '已补充' });
+      const resubmitted = await unary<{ approval: { status: string; steps: { status: string }[] } }>(client, 'Resubmit', { meta: meta('u-sales', 'sales'), approvalId: b1.approvalId, comment: '已补充' }, 5_000, await md('u-sales', 'sales'));
       expect(resubmitted.approval).toMatchObject({ status: 'APPROVAL_STATUS_PENDING', steps: [{ status: 'STEP_STATUS_ACTIVE' }] });
       const bulk = await unary<{ results: { approvalId: string; ok: boolean; code: string }[] }>(client, 'BulkApprove', {
         meta: meta('u-d1', 'designer'),
         items: [{ approvalId: b1.approvalId, step: 'board' }, { approvalId: b2.approvalId, step: 'board' }, { approvalId: b2.approvalId, step: 'nope' }],
-      });
+      }, 5_000, await md('u-d1', 'designer'));
       expect(bulk.results.map((r) => [r.approvalId, r.ok, r.code])).toEqual([[b1.approvalId, true, ''], [b2.approvalId, true, ''], [b2.approvalId, false, 'APPROVAL_NOT_CURRENT_STEP']]);
       const got = await unary<{ approval: { status: string } }>(client, 'GetApproval', { approvalId: b2.approvalId });
       expect(got.approval.status).toBe('APPROVAL_STATUS_PENDING');

@@ -1,14 +1,15 @@
+import type { Principal } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 import type { Actor } from '../domain/approval.decider';
 
 /**
- * Who is calling. Until authentication lands (#16) the caller says who it is, the way order-intake
- * does: `X-Actor-Id` and `X-Actor-Role` headers (REST) or `meta.actor` (gRPC). The one place to
- * replace with the verified identity.
+ * Who is deciding: the verified token's subject and role (issue #16). X-Actor-Id / X-Actor-Role
+ * headers and gRPC `meta.actor` are ignored. The role is the token's first staff role (admin only
+ * when it has no other), so a step for customer_service needs a customer-service token.
  */
-export function actorFrom(id: string | undefined, role: string | undefined): Actor {
-  const actor = { id: (id ?? '').trim(), role: (role ?? '').trim() };
-  const problems = [...(actor.id ? [] : ['X-Actor-Id']), ...(actor.role ? [] : ['X-Actor-Role'])];
-  if (problems.length) throw new DomainError('APPROVAL_ACTOR_REQUIRED', `who decides: ${problems.join(' and ')} required`, { fields: problems }, 'invalid');
-  return actor;
+export function actorFrom(principal: Principal | undefined): Actor {
+  if (!principal) throw new DomainError('APPROVAL_ACTOR_REQUIRED', 'who decides: a verified bearer token is required', { fields: ['authorization'] }, 'invalid');
+  const roles = principal.allRoles ?? principal.roles;
+  const role = roles.find((r) => r !== 'admin') ?? roles[0] ?? '';
+  return { id: principal.subject, role };
 }

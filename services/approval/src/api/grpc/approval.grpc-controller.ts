@@ -1,3 +1,5 @@
+import { principalOf, Requires } from '@flowline/auth';
+import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { approvalV1 } from '@flowline/contracts';
@@ -45,7 +47,7 @@ function toProto(v: ApprovalView, ruleId = '', ruleSetVersion = ''): A {
   };
 }
 
-/** gRPC `flowline.approval.v1.ApprovalService`: the same use cases as REST; the actor comes from `meta.actor`. */
+/** gRPC `flowline.approval.v1.ApprovalService`: the same use cases as REST; the actor comes from the verified token (`meta.actor` is ignored). */
 @Controller()
 export class ApprovalGrpcController {
   private readonly commands: ApprovalCommands;
@@ -55,6 +57,7 @@ export class ApprovalGrpcController {
   }
 
   @GrpcMethod('ApprovalService', 'ListPendingApprovals')
+  @Requires('read', 'Approval')
   async listPending(req: approvalV1.ListPendingApprovalsRequest): Promise<approvalV1.ListPendingApprovalsResponse> {
     // Out-of-range page sizes and malformed roles are refused (INVALID_ARGUMENT naming the field), never clamped.
     const size = pageSize('page.pageSize', req.page?.pageSize, { max: 200 }) ?? 50;
@@ -64,24 +67,28 @@ export class ApprovalGrpcController {
   }
 
   @GrpcMethod('ApprovalService', 'Approve')
-  async approve(req: approvalV1.ApproveRequest): Promise<approvalV1.ApproveResponse> {
-    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'approve', step: requireId('step', req.step), ...(req.comment ? { comment: req.comment } : {}) }) };
+  @Requires('approve', 'Approval')
+  async approve(req: approvalV1.ApproveRequest, metadata: Metadata): Promise<approvalV1.ApproveResponse> {
+    return { approval: await this.decide(metadata, req.meta, req.approvalId, { kind: 'approve', step: requireId('step', req.step), ...(req.comment ? { comment: req.comment } : {}) }) };
   }
 
   @GrpcMethod('ApprovalService', 'Reject')
-  async reject(req: approvalV1.RejectRequest): Promise<approvalV1.RejectResponse> {
-    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'reject', step: requireId('step', req.step), reason: req.reason }) };
+  @Requires('approve', 'Approval')
+  async reject(req: approvalV1.RejectRequest, metadata: Metadata): Promise<approvalV1.RejectResponse> {
+    return { approval: await this.decide(metadata, req.meta, req.approvalId, { kind: 'reject', step: requireId('step', req.step), reason: req.reason }) };
   }
 
   @GrpcMethod('ApprovalService', 'GetApproval')
+  @Requires('read', 'Approval')
   async getApproval(req: approvalV1.GetApprovalRequest): Promise<approvalV1.GetApprovalResponse> {
     const { state, revision } = await this.runtime.service.get(requireId('approvalId', req.approvalId));
     return { approval: toProto(approvalView(state, revision), state.ruleId, state.ruleSetVersion) };
   }
 
   @GrpcMethod('ApprovalService', 'ListMyPendingSteps')
-  async listMine(req: approvalV1.ListMyPendingStepsRequest): Promise<approvalV1.ListMyPendingStepsResponse> {
-    const actor = actorFrom(req.meta?.actor?.id, req.meta?.actor?.role);
+  @Requires('read', 'Approval')
+  async listMine(req: approvalV1.ListMyPendingStepsRequest, metadata: Metadata): Promise<approvalV1.ListMyPendingStepsResponse> {
+    const actor = actorFrom(principalOf(metadata));
     const rows = await this.runtime.queries.inbox(actor, Date.now());
     return {
       steps: rows.map((r) => ({
@@ -101,23 +108,27 @@ export class ApprovalGrpcController {
   }
 
   @GrpcMethod('ApprovalService', 'ReturnForChanges')
-  async giveBack(req: approvalV1.ReturnForChangesRequest): Promise<approvalV1.ReturnForChangesResponse> {
-    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'return', step: requireId('step', req.step), comment: req.comment }) };
+  @Requires('approve', 'Approval')
+  async giveBack(req: approvalV1.ReturnForChangesRequest, metadata: Metadata): Promise<approvalV1.ReturnForChangesResponse> {
+    return { approval: await this.decide(metadata, req.meta, req.approvalId, { kind: 'return', step: requireId('step', req.step), comment: req.comment }) };
   }
 
   @GrpcMethod('ApprovalService', 'Resubmit')
-  async resubmit(req: approvalV1.ResubmitRequest): Promise<approvalV1.ResubmitResponse> {
-    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'resubmit', ...(req.comment ? { comment: req.comment } : {}) }) };
+  @Requires('create', 'Approval')
+  async resubmit(req: approvalV1.ResubmitRequest, metadata: Metadata): Promise<approvalV1.ResubmitResponse> {
+    return { approval: await this.decide(metadata, req.meta, req.approvalId, { kind: 'resubmit', ...(req.comment ? { comment: req.comment } : {}) }) };
   }
 
   @GrpcMethod('ApprovalService', 'Delegate')
-  async delegate(req: approvalV1.DelegateRequest): Promise<approvalV1.DelegateResponse> {
-    return { approval: await this.decide(req.meta, req.approvalId, { kind: 'delegate', step: requireId('step', req.step), to: requireId('to', req.to), ...(req.reason ? { reason: req.reason } : {}) }) };
+  @Requires('approve', 'Approval')
+  async delegate(req: approvalV1.DelegateRequest, metadata: Metadata): Promise<approvalV1.DelegateResponse> {
+    return { approval: await this.decide(metadata, req.meta, req.approvalId, { kind: 'delegate', step: requireId('step', req.step), to: requireId('to', req.to), ...(req.reason ? { reason: req.reason } : {}) }) };
   }
 
   @GrpcMethod('ApprovalService', 'BulkApprove')
-  async bulk(req: approvalV1.BulkApproveRequest): Promise<approvalV1.BulkApproveResponse> {
-    const actor = actorFrom(req.meta?.actor?.id, req.meta?.actor?.role);
+  @Requires('approve', 'Approval')
+  async bulk(req: approvalV1.BulkApproveRequest, metadata: Metadata): Promise<approvalV1.BulkApproveResponse> {
+    const actor = actorFrom(principalOf(metadata));
     (req.items ?? []).forEach((item, i) => {
       requireId(`items.${i}.approvalId`, item.approvalId);
       requireId(`items.${i}.step`, item.step);
@@ -135,9 +146,9 @@ export class ApprovalGrpcController {
     return { results };
   }
 
-  private async decide(meta: approvalV1.ApproveRequest['meta'], approvalId: string, decision: Decision): Promise<A> {
+  private async decide(metadata: Metadata, meta: approvalV1.ApproveRequest['meta'], approvalId: string, decision: Decision): Promise<A> {
     requireId('approvalId', approvalId);
-    const actor = actorFrom(meta?.actor?.id, meta?.actor?.role);
+    const actor = actorFrom(principalOf(metadata));
     const view = await this.commands.decide(approvalId, decision, actor, {
       ...(meta?.requestId ? { idempotencyKey: meta.requestId } : {}),
       ...(meta?.correlationId ? { correlationId: meta.correlationId } : {}),

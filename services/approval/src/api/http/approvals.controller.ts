@@ -1,3 +1,4 @@
+import { principalOf, Requires } from '@flowline/auth';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { isDomainError } from '@flowline/domain';
@@ -31,14 +32,16 @@ export class ApprovalsController {
   @ApiOperation({ summary: 'Steps waiting for me (by my role, by my name, delegated or escalated to me), oldest first, with SLA colour.' })
   @ApiHeader(ACTOR_HEADERS[0])
   @ApiHeader(ACTOR_HEADERS[1])
-  async inbox(@Headers('x-actor-id') id?: string, @Headers('x-actor-role') role?: string) {
-    const actor = actorFrom(id, role);
+  @Requires('read', 'Approval')
+  async inbox(@Headers() h: Record<string, string | undefined>) {
+    const actor = actorFrom(principalOf(h));
     return { actor, items: await this.runtime.queries.inbox(actor, Date.now()) };
   }
 
   @Get()
   @ApiOperation({ summary: 'Approvals of an order, oldest first, with each step state, actor and time.' })
   @ApiQuery({ name: 'orderId', required: true })
+  @Requires('read', 'Approval')
   async byOrder(@Query('orderId') orderId?: string) {
     const states = await this.runtime.queries.byOrder(requireId('orderId', orderId));
     return { items: await Promise.all(states.map(async (s) => { const { state, revision } = await this.runtime.service.get(s.approvalId); return approvalView(state, revision); })) };
@@ -46,12 +49,14 @@ export class ApprovalsController {
 
   @Get('chains')
   @ApiOperation({ summary: 'The chain set in force (version, hash, chains).' })
+  @Requires('read', 'Approval')
   chains() {
     return this.runtime.chains.current();
   }
 
   @Get(':approvalId')
   @ApiOperation({ summary: 'One approval with every step (state, actor, time), the chain version and the revision.' })
+  @Requires('read', 'Approval')
   async get(@Param('approvalId', new IdParam('approvalId')) approvalId: string) {
     const { state, revision } = await this.runtime.service.get(approvalId);
     return approvalView(state, revision);
@@ -61,8 +66,9 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Approve many current steps at once; each item succeeds or fails on its own (the reply lists both).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  async bulk(@Body() dto: BulkApproveDto, @Headers('x-actor-id') id?: string, @Headers('x-actor-role') role?: string, @Headers('idempotency-key') key?: string) {
-    const actor = actorFrom(id, role);
+  @Requires('approve', 'Approval')
+  async bulk(@Body() dto: BulkApproveDto, @Headers() h: Record<string, string | undefined>, @Headers('idempotency-key') key?: string) {
+    const actor = actorFrom(principalOf(h));
     const results = [];
     for (const item of dto.items) {
       try {
@@ -80,6 +86,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Approve the current step (a vote on an all-of step); the last step grants the approval. 409 APPROVAL_NOT_CURRENT_STEP / APPROVAL_NOT_AN_APPROVER / APPROVAL_NOT_PENDING.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @Requires('approve', 'Approval')
   approve(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step', new IdParam('step')) step: string, @Body() dto: ApproveDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'approve', step, ...(dto.comment ? { comment: dto.comment } : {}), ...(dto.attachments ? { attachments: dto.attachments.map((a) => ({ name: a.name, url: a.url })) } : {}) }, h);
   }
@@ -88,6 +95,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Reject at the current step: the approval is rejected (the order is cancelled by order-intake).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @Requires('approve', 'Approval')
   reject(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step', new IdParam('step')) step: string, @Body() dto: RejectDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'reject', step, reason: dto.reason }, h);
   }
@@ -96,6 +104,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Return for changes: the order is kept awaiting approval until the request is resubmitted.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @Requires('approve', 'Approval')
   giveBack(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step', new IdParam('step')) step: string, @Body() dto: ReturnDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'return', step, comment: dto.comment, ...(dto.attachments ? { attachments: dto.attachments.map((a) => ({ name: a.name, url: a.url })) } : {}) }, h);
   }
@@ -104,6 +113,7 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Hand my part of the current step to a named person.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @Requires('approve', 'Approval')
   delegate(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step', new IdParam('step')) step: string, @Body() dto: DelegateDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'delegate', step, to: dto.to, ...(dto.reason ? { reason: dto.reason } : {}) }, h);
   }
@@ -112,12 +122,13 @@ export class ApprovalsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'After a return for changes: the returning step decides again (fresh SLA).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @Requires('create', 'Approval')
   resubmit(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Body() dto: ResubmitDto, @Headers() h: Record<string, string | undefined>) {
     return this.decide(approvalId, { kind: 'resubmit', ...(dto.comment ? { comment: dto.comment } : {}) }, h);
   }
 
   private decide(approvalId: string, decision: Decision, h: Record<string, string | undefined>) {
-    const actor = actorFrom(h['x-actor-id'], h['x-actor-role']);
+    const actor = actorFrom(principalOf(h));
     return this.commands.decide(approvalId, decision, actor, {
       ...(h['idempotency-key'] ? { idempotencyKey: h['idempotency-key'] } : {}),
       ...(h['x-correlation-id'] ? { correlationId: h['x-correlation-id'] } : {}),

@@ -1,3 +1,4 @@
+import { principalOf, Requires } from '@flowline/auth';
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApprovalCommands } from '../../application/approval.commands';
@@ -24,8 +25,9 @@ export class ChangeRequestsController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiHeader({ name: 'X-Actor-Id', required: true })
   @ApiHeader({ name: 'X-Actor-Role', required: true, description: 'customer_service, customer or general_manager' })
+  @Requires('create', 'ChangeRequest')
   raise(@Body() dto: ChangeRequestDto, @Headers() h: Record<string, string | undefined>) {
-    const actor = actorFrom(h['x-actor-id'], h['x-actor-role']);
+    const actor = actorFrom(principalOf(h));
     return this.commands.raiseChange(
       {
         orderId: dto.orderId,

@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Body, Controller, Get, HttpCode, NotFoundException, Post } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
@@ -16,6 +17,7 @@ export class AdvanceClockDto {
  * otherwise these routes answer 404 as if absent.
  */
 @ApiTags('test-clock')
+@Requires('admin', 'Admin')
 @Controller('api/test/clock')
 export class TestClockController {
   constructor(private readonly runtime: ApprovalRuntime) {}

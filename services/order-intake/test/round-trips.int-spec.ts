@@ -1,5 +1,6 @@
 import { PostgresEventStore } from '@flowline/eventstore';
-import { metricsRegistry } from '@flowline/observability';
+import { installInMemoryTracing, metricsRegistry } from '@flowline/observability';
+import { trace } from '@opentelemetry/api';
 import { anOrderSubmission, createTestDatabase } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +100,23 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
     const again = await api.change(orderId, 'ConfirmPayment', { amount: placed.order.totals.grandTotal, currency: 'CNY' }, { transport: 'rest', idempotencyKey: 'rt-pay' }, { amount: placed.order.totals.grandTotal });
     expect(again.replayed).toBe(true);
     expect((await store.load(orderId)).revision).toBe(before);
+  });
+
+  it("the request's trace covers its consequences: OrderPaid and the ReserveStock it led to carry the request's traceparent", async () => {
+    installInMemoryTracing();
+    const submission = anOrderSubmission({ channelOrderId: `RT-T-${Date.now()}` });
+    const placed = await api.placeOrder(submission, undefined, { transport: 'rest', idempotencyKey: 'rt-trace-place' }, submission);
+    const orderId = placed.order.orderId;
+    const due = placed.order.totals.grandTotal;
+    const traceId = await trace.getTracer('round-trips-test').startActiveSpan('POST /api/orders/:orderId/payments', async (span) => {
+      await api.change(orderId, 'ConfirmPayment', { amount: due, currency: 'CNY' }, { transport: 'rest', idempotencyKey: 'rt-trace-pay' }, { amount: due });
+      span.end();
+      return span.spanContext().traceId;
+    });
+    const paid = (await eventStore.readStream(`order-${orderId}`)).find((e) => e.type === 'OrderPaid');
+    const reserve = (await eventStore.readStream(`process-${orderId}`)).find((e) => e.type === 'ReserveStock');
+    expect(paid?.metadata.traceparent).toContain(traceId);
+    expect(reserve?.metadata.traceparent).toContain(traceId);
   });
 
   it('concurrent requests with one Idempotency-Key run once, on one connection each', async () => {

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TrackingGrpcController } from './api/grpc/tracking.grpc.controller';
+import { AuditController } from './api/http/audit.controller';
 import { TrackingAdminController } from './api/http/tracking-admin.controller';
 import { TrackingController } from './api/http/tracking.controller';
 import { BoardController } from './api/http/board.controller';
@@ -20,7 +21,7 @@ export class TrackingModule {
   static forRoot(options: TrackingModuleOptions = {}): DynamicModule {
     return {
       module: TrackingModule,
-      controllers: [TrackingController, TrackingAdminController, BoardController, TrackingGrpcController],
+      controllers: [TrackingController, TrackingAdminController, BoardController, AuditController, TrackingGrpcController],
       providers: [
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         { provide: TRACKING_CONFIG, useFactory: () => ({ ...trackingConfigFromEnv(), ...options.config }) },

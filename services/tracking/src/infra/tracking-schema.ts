@@ -25,7 +25,11 @@ export function table(schema: string, name: 'order_summary' | 'timeline_entry' |
  * TypeORM sees nothing to change).
  */
 export function trackingMigrations(schema: string): Migration[] {
-  return [{ version: 1, name: 'baseline: order_summary, timeline_entry, stage_visit, checkpoint, meta, inbox', statements: baselineV1(schema) }];
+  return [
+    { version: 1, name: 'baseline: order_summary, timeline_entry, stage_visit, checkpoint, meta, inbox', statements: baselineV1(schema) },
+    // The audit query by actor (GET /api/audit?actor=, issue #16).
+    { version: 2, name: 'timeline_entry by actor', statements: [`CREATE INDEX IF NOT EXISTS "ix_timeline_entry_actor" ON ${quoteSchema(schema)}."timeline_entry" ("actor_id", "occurred_at")`] },
+  ];
 }
 
 /** Every statement of every migration, in order: the whole shape of a fresh tracking schema. */

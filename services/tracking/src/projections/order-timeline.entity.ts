@@ -5,6 +5,7 @@ import { bigintAsNumber } from './order-summary.entity';
 /** `timeline_entry`: one readable line per event about an order (see TimelineEntryRow). */
 @Entity({ schema: TRACKING_SCHEMA, name: 'timeline_entry' })
 @Index('ix_timeline_entry_order', ['orderId', 'occurredAt'])
+@Index('ix_timeline_entry_actor', ['actorId', 'occurredAt'])
 export class TimelineEntryEntity {
   @PrimaryColumn({ name: 'event_id', type: 'text' }) eventId!: string;
   @Column({ name: 'order_id', type: 'text' }) orderId!: string;

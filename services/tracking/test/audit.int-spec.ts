@@ -1,0 +1,119 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { bootstrapService, PlatformModule, type RunningService } from '@flowline/platform';
+import { createTestDatabase, kafkaBrokers, testTopicPrefix, tokenFor, uniqueSuffix } from '@flowline/testing';
+import { createKafka, EventPublisher } from '@flowline/messaging';
+import type { EventEnvelope } from '@flowline/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/infra/clock';
+import { contextOf, TRACKED_TOPICS, type TrackedEvent } from '../src/projections/tracked-event';
+import { SERVICE } from '../src/service';
+import { TrackingModule } from '../src/tracking.module';
+import { EventBuilder, placedData } from './fixtures/events';
+import { eventually } from './fixtures/harness';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies asserted field by field
+type Json = Record<string, any>;
+
+/*
+ * The audit query (issue #16) on tracking's timeline, in-process with real Kafka and PostgreSQL and
+ * tokens from the run's issuer: per order and per actor, with the token's subject and client id.
+ */
+const T0 = '2026-03-02T01:00:00.000Z';
+const MIN = 60_000;
+const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
+const prefix = testTopicPrefix();
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let svc: RunningService;
+let publisher: EventPublisher;
+
+const cs = { kind: 'user' as const, id: 'cs', role: 'customer_service', name: '王芳', clientId: 'flowline-console' };
+const integration = { kind: 'service' as const, id: 'svc-channel-gateway', role: 'integration', clientId: 'svc-channel-gateway' };
+const b = new EventBuilder(T0, MIN, 'audit');
+const events: TrackedEvent[] = [
+  b.event('OrderPlaced', placedData('o-audit-1', { channel: 'jd', shopId: 'jd-flagship' }, T0), { at: T0, actor: integration }),
+  b.event('OrderPutOnHold', { orderId: 'o-audit-1', reason: '地址可疑' }, { at: at(MIN), actor: cs }),
+  b.event('OrderPlaced', placedData('o-audit-2', { channel: 'taobao', shopId: 'tb-main' }, at(2 * MIN)), { at: at(2 * MIN), actor: integration }),
+  b.event('OrderPutOnHold', { orderId: 'o-audit-2', reason: '客户要求' }, { at: at(3 * MIN), actor: cs }),
+] as TrackedEvent[];
+
+async function get(path: string, token?: string): Promise<{ status: number; json: Json }> {
+  const res = await fetch(`${svc.httpUrl}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  return { status: res.status, json: (await res.json()) as Json };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('tracking_audit');
+  @Module({
+    imports: [
+      PlatformModule.forRoot({ serviceName: 'tracking', database: { url: db.url }, kafka: { brokers: kafkaBrokers() } }),
+      TrackingModule.forRoot({ clock: new ManualClock(at(10 * MIN)), config: { topicPrefix: prefix, consumerGroup: `tracking-audit-${uniqueSuffix()}`, topicPartitions: 3, clockIntervalMs: 0 } }),
+    ],
+  })
+  class TestAppModule {}
+  svc = await bootstrapService({ name: 'tracking', module: TestAppModule, httpPort: 0, grpcPort: 0, grpcPackages: SERVICE.grpcPackages, host: '127.0.0.1', shutdownHooks: false });
+  publisher = new EventPublisher({ kafka: createKafka({ brokers: kafkaBrokers(), clientId: 'tracking-audit-test' }), topicPrefix: prefix });
+  await publisher.connect();
+  await publisher.publish(events.map((e) => ({ topic: TRACKED_TOPICS[contextOf(e.type)!], key: (e.data as { orderId: string }).orderId, envelope: e as EventEnvelope })));
+  await eventually('both orders on the audit trail', async () => {
+    const r = await get('/api/audit?actor=cs');
+    return r.status === 200 && r.json.items.length === 2 ? r : undefined;
+  }, 60_000, 100);
+}, 120_000);
+
+afterAll(async () => {
+  await publisher?.disconnect();
+  await svc?.close();
+  const admin = createKafka({ brokers: kafkaBrokers(), clientId: 'tracking-audit-cleanup' }).admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
+  await admin.disconnect();
+  await db?.drop();
+});
+
+describe('GET /api/audit', () => {
+  it("answers per actor, newest first, with the token's subject, role and client id", async () => {
+    const r = await get('/api/audit?actor=cs');
+    expect(r.status).toBe(200);
+    expect(r.json.items.map((i: Json) => [i.orderId, i.type])).toEqual([
+      ['o-audit-2', 'OrderPutOnHold'],
+      ['o-audit-1', 'OrderPutOnHold'],
+    ]);
+    expect(r.json.items[0].actor).toEqual({ kind: 'user', id: 'cs', role: 'customer_service', name: '王芳', clientId: 'flowline-console' });
+  });
+
+  it('answers per order, with the time window and keyset pages', async () => {
+    const all = await get('/api/audit?orderId=o-audit-1');
+    expect(all.json.items.map((i: Json) => i.type)).toEqual(['OrderPutOnHold', 'OrderPlaced']);
+    expect(all.json.items[1].actor).toMatchObject({ kind: 'service', id: 'svc-channel-gateway', clientId: 'svc-channel-gateway' });
+    const window = await get(`/api/audit?orderId=o-audit-1&from=${encodeURIComponent(T0)}&to=${encodeURIComponent(at(MIN))}`);
+    expect(window.json.items.map((i: Json) => i.type)).toEqual(['OrderPlaced']);
+    const first = await get('/api/audit?actor=cs&limit=1');
+    expect(first.json.items).toHaveLength(1);
+    const second = await get(`/api/audit?actor=cs&limit=1&cursor=${first.json.nextCursor}`);
+    expect(second.json.items.map((i: Json) => i.orderId)).toEqual(['o-audit-1']);
+    expect(second.json.nextCursor).toBeNull();
+  });
+
+  it('refuses a query without actor or orderId, and bad times, naming the fields', async () => {
+    const none = await get('/api/audit');
+    expect(none.status).toBe(400);
+    expect(none.json.errors.map((e: Json) => e.field).sort()).toEqual(['actor', 'orderId']);
+    const bad = await get('/api/audit?orderId=o-audit-1&from=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors.map((e: Json) => e.field)).toContain('from');
+  });
+
+  it("lets only admins and the general manager read another actor's trail; shop scope applies; customers are refused", async () => {
+    const warehouse = await tokenFor('warehouse');
+    expect((await get('/api/audit?actor=cs', warehouse)).status).toBe(403);
+    expect((await get('/api/audit?actor=cs', await tokenFor('general_manager'))).status).toBe(200);
+    expect((await get('/api/audit?orderId=o-audit-1', await tokenFor('customer', { orders: ['o-audit-1'] }))).status).toBe(403);
+    const jdOnly = await tokenFor('customer_service', { shops: ['jd-flagship'] });
+    expect((await get('/api/audit?orderId=o-audit-1', jdOnly)).json.items).toHaveLength(2);
+    expect((await get('/api/audit?orderId=o-audit-2', jdOnly)).status).toBe(404);
+    expect((await get('/api/audit?orderId=o-audit-1')).status).toBe(200);
+    expect((await fetch(`${svc.httpUrl}/api/audit?orderId=o-audit-1`, { headers: { authorization: '' } })).status).toBe(401);
+  });
+});

@@ -17,6 +17,13 @@ import { claimInboxMany, DEFAULT_INBOX_TABLE, ensureInbox } from './inbox';
 import { pgTransactions, type PgTransaction, type TransactionRunner } from './transactions';
 
 /** Where a message came from, for handlers that need more than the envelope. */
+
+/** `KAFKA_CONSUMER_MAX_BYTES` (bytes), default 4 MiB: the most one fetch brings into memory. */
+export function consumerMaxBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.KAFKA_CONSUMER_MAX_BYTES);
+  return Number.isInteger(n) && n >= 64 * 1024 ? n : 4 * 1024 * 1024;
+}
+
 export interface ConsumedMessage {
   /** Logical topic (no prefix). */
   topic: string;
@@ -91,6 +98,11 @@ interface CommonConsumerOptions {
   /** Longest wait of a fetch for new data (default 1000 ms; shorter keeps shutdown quick). */
   maxWaitTimeInMs?: number;
   maxBytesPerPartition?: number;
+  /**
+   * Most bytes one fetch may bring (default `KAFKA_CONSUMER_MAX_BYTES`, else 4 MiB; kafkajs' own
+   * default is 10 MiB): bounds the messages held in memory at once, whatever the backlog.
+   */
+  maxBytes?: number;
   /**
    * On stop: false (default) finishes only the message in hand, so shutdown stays short however
    * large the fetched batch; true finishes the whole batch in hand first (retry waits are still cut).
@@ -304,6 +316,7 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
     heartbeatInterval: options.heartbeatInterval ?? 3_000,
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 1_000,
     ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
+    maxBytes: options.maxBytes ?? consumerMaxBytesFromEnv(),
   });
 
   consumer.on(consumer.events.CRASH, (e) => {

@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWholeTopic, testEnvelope } from '../testing/fixtures';
 import { createKafka } from './config';
 import { decodeEnvelope } from './headers';
-import { EventPublisher, laneOf } from './publisher';
+import { Partitioners } from 'kafkajs';
+import { EventPublisher, laneOf, partitionOf } from './publisher';
 import { ensureTopics, TopicNames } from './topics';
 
-/** Several produce requests in flight (one per lane), per-key order kept: real Kafka. */
+/** Several produce requests in flight (one per lane), per-partition order kept: real Kafka. */
 const prefix = testTopicPrefix();
 const names = new TopicNames(prefix);
 const TOPIC = 'lanes.events.v1';
@@ -27,17 +28,21 @@ afterAll(async () => {
 });
 
 describe('EventPublisher lanes', () => {
-  it('spreads keys over lanes, one key always on one lane', () => {
+  it('computes the partition kafkajs would, and serves each partition from one lane', () => {
+    const partitioner = Partitioners.DefaultPartitioner();
+    const partitionMetadata = Array.from({ length: 12 }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
     const used = new Set<number>();
-    for (let i = 0; i < 100; i++) {
-      const lane = laneOf(`order-${i}`, 4);
-      expect(lane).toBe(laneOf(`order-${i}`, 4));
-      expect(lane).toBe(laneOf(Buffer.from(`order-${i}`), 4));
-      used.add(lane);
+    for (let i = 0; i < 200; i++) {
+      const key = `order-${i}`;
+      const p = partitionOf(key, 12);
+      expect(p).toBe(partitioner({ topic: 't', partitionMetadata, message: { key, value: null } }));
+      expect(partitionOf(Buffer.from(key), 12)).toBe(p);
+      used.add(laneOf(p, 4));
     }
     expect(used.size).toBe(4);
-    expect(laneOf(null, 4)).toBe(0);
-    expect(laneOf('x', 1)).toBe(0);
+    expect(laneOf(7, 4)).toBe(laneOf(7, 4));
+    expect(laneOf(undefined, 4)).toBe(0);
+    expect(partitionOf(null, 12)).toBeUndefined();
   });
 
   it('writes every message once, in publish order per key, with concurrent publishes over four lanes', async () => {
@@ -58,6 +63,12 @@ describe('EventPublisher lanes', () => {
     }
     const messages = await readWholeTopic(kafka, admin, names.physical(TOPIC));
     expect(messages).toHaveLength(keys.length * perKey);
+    // Each partition holds its messages in publish order, keys interleaved as published (as with one producer).
+    for (let p = 0; p < 6; p++) {
+      const inPartition = messages.filter((m) => m.partition === p).map((m) => decodeEnvelope(Buffer.from(m.value ?? '')).data as { orderId: string; n: number });
+      const expected = Array.from({ length: perKey }, (_, n) => keys.filter((k) => partitionOf(k, 6) === p).map((k) => ({ orderId: k, n }))).flat();
+      expect(inPartition.map((d) => `${d.orderId}-${d.n}`)).toEqual(expected.map((d) => `${d.orderId}-${d.n}`));
+    }
     for (const k of keys) {
       const ns = messages.filter((m) => m.key === k).map((m) => (decodeEnvelope(Buffer.from(m.value ?? '')).data as { n: number }).n);
       expect(ns).toEqual(Array.from({ length: perKey }, (_, n) => n));

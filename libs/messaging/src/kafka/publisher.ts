@@ -1,6 +1,7 @@
 import './kafkajs-patch';
 import type { EventEnvelope } from '@flowline/contracts';
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
+import { createRequire } from 'node:module';
+import { CompressionTypes, Partitioners, type Admin, type Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
 import { backoffDelay, sleep } from '../backoff';
 import { errorMessage, stderrLogger, type MessagingLogger } from '../logger';
 import { cloudEventHeaders } from './cloudevents';
@@ -48,9 +49,9 @@ export interface EventPublisherOptions {
    */
   outageRetryMs?: number;
   /**
-   * Idempotent producers sending in parallel, messages spread over them by key (default
-   * `KAFKA_PUBLISH_LANES`, else 4; 1 = one request in flight). Lanes after the first connect on
-   * first use.
+   * Idempotent producers sending in parallel, each serving a share of the partitions (default
+   * `KAFKA_PUBLISH_LANES`, else 4; 1 = one request in flight, no metadata lookup). Lanes after the
+   * first connect on first use.
    */
   lanes?: number;
   logger?: MessagingLogger;
@@ -74,6 +75,9 @@ export function isTransientKafkaError(e: unknown): boolean {
   return root.name === 'KafkaJSProtocolError' && root.retriable === true;
 }
 
+/** kafkajs' own murmur2 (what its DefaultPartitioner hashes keys with). */
+const murmur2 = createRequire(__filename)('kafkajs/src/producer/partitioners/default/murmur2') as (key: string | Buffer) => number;
+
 interface Pending {
   messages: { topic: string; message: Message }[];
   resolve(): void;
@@ -95,21 +99,30 @@ export function publishLanesFromEnv(env: NodeJS.ProcessEnv = process.env): numbe
   return Number.isInteger(n) && n >= 1 && n <= 32 ? n : 4;
 }
 
-/** FNV-1a over the key: which lane carries a key (stable for the publisher's life). */
-export function laneOf(key: string | Buffer | null | undefined, lanes: number): number {
-  if (lanes <= 1 || key === null || key === undefined) return 0;
-  const bytes = typeof key === 'string' ? Buffer.from(key) : key;
-  let h = 0x811c9dc5;
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
-  return (h >>> 0) % lanes;
+const toPositive = (x: number) => x & 0x7fffffff;
+
+/**
+ * The partition kafkajs' default (Java-compatible murmur2) partitioner gives a keyed message, for
+ * a topic of `partitions` partitions; undefined for a message without a key.
+ */
+export function partitionOf(key: string | Buffer | null | undefined, partitions: number): number | undefined {
+  if (key === null || key === undefined) return undefined;
+  return toPositive(murmur2(key)) % partitions;
+}
+
+/** The lane that carries a partition: every message of one partition goes through one lane. */
+export function laneOf(partition: number | undefined, lanes: number): number {
+  return partition === undefined || lanes <= 1 ? 0 : partition % lanes;
 }
 
 /**
  * Idempotent Kafka producer (acks=all) writing Flowline envelopes with their headers.
  *
- * Several produce requests in flight, per-key order kept: messages are spread over `lanes`
- * idempotent producers by key (one key always takes the same lane), and each lane sends one
- * request at a time. kafkajs assigns idempotence sequence numbers per request and rewinds them
+ * Several produce requests in flight, per-partition order kept: each message's partition is
+ * computed here with kafkajs' murmur2 partitioner (the topic's partition count read once), every
+ * partition is served by one of `lanes` idempotent producers, and each lane sends one request at a
+ * time. So a partition receives its messages in publish order exactly as with one producer (keys
+ * included); only different partitions progress independently, which Kafka never ordered. kafkajs assigns idempotence sequence numbers per request and rewinds them
  * when a request fails; with two requests of one producer in flight a failed one could hand its
  * numbers to the next and the broker would drop a batch as a "duplicate" (kafkajs also serialises
  * an idempotent producer's requests per broker). One request in flight per lane keeps every retry
@@ -117,7 +130,7 @@ export function laneOf(key: string | Buffer | null | undefined, lanes: number): 
  * already wrote is de-duplicated, never lost or written twice; lanes have their own producer ids
  * and sequences, so they never interfere. Concurrent `publish` calls are coalesced per lane (the
  * batching kafkajs lacks: no linger.ms). A lane whose batch fails rejects what was queued behind
- * it too, so a later message of a key is never written before an earlier one that failed. One
+ * it too, so a later message of a partition is never written before an earlier one that failed. One
  * publish spanning lanes resolves when every lane acknowledged; when one lane fails, the others
  * may have written theirs: a re-publish repeats them, which consumers absorb (by event id). With
  * several brokers a batch spans leaders, and re-sending it after kafkajs gave up may repeat the
@@ -132,6 +145,12 @@ export class EventPublisher {
   private readonly outageRetryMs: number;
   private readonly logger: MessagingLogger;
   private readonly lanes: Lane[];
+  /** Partition count per physical topic (read once: partitions are never changed, see topics.ts). */
+  private readonly partitionCounts = new Map<string, number>();
+  private admin: Admin | null = null;
+  /** Publishes waiting for a topic's partition count, in call order (so later ones never overtake). */
+  private enqueueChain: Promise<void> = Promise.resolve();
+  private waiting = 0;
   private connected = false;
   private closing = false;
 
@@ -179,8 +198,12 @@ export class EventPublisher {
     // Let queued publishes finish first (a batch stuck in an outage gives up instead of retrying).
     this.closing = true;
     while (this.lanes.some((l) => l.draining || l.queue.length > 0)) await new Promise((r) => setTimeout(r, 5));
+    while (this.waiting > 0) await new Promise((r) => setTimeout(r, 5));
     if (!this.connected) return;
     this.connected = false;
+    const admin = this.admin;
+    this.admin = null;
+    await admin?.disconnect().catch(() => undefined);
     await Promise.all(
       this.lanes.map(async (l) => {
         if (!l.connecting) return;
@@ -223,10 +246,53 @@ export class EventPublisher {
   private enqueue(messages: { topic: string; message: Message }[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     if (!this.connected) return Promise.reject(new Error('EventPublisher is not connected'));
-    // Split by lane, keeping the given order within each lane (so within each key).
+    if (this.lanes.length === 1) return this.toLanes(messages);
+    const unknown = [...new Set(messages.map((m) => m.topic))].filter((t) => !this.partitionCounts.has(t));
+    // Fast path: every topic known and nobody waiting ahead, so call order is queue order.
+    if (unknown.length === 0 && this.waiting === 0) return this.toLanes(messages);
+    this.waiting++;
+    const queued = this.enqueueChain.then(async () => {
+      try {
+        await this.loadPartitionCounts(unknown);
+      } finally {
+        this.waiting--;
+      }
+      return { sent: this.toLanes(messages) };
+    });
+    this.enqueueChain = queued.then(
+      () => undefined,
+      () => undefined,
+    );
+    return queued.then((q) => q.sent);
+  }
+
+  private async loadPartitionCounts(topics: string[]): Promise<void> {
+    const missing = topics.filter((t) => !this.partitionCounts.has(t));
+    if (missing.length === 0) return;
+    if (!this.admin) {
+      const admin = this.options.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    const meta = await this.admin.fetchTopicMetadata({ topics: missing });
+    for (const t of meta.topics) if (t.partitions.length > 0) this.partitionCounts.set(t.name, t.partitions.length);
+    const still = missing.filter((t) => !this.partitionCounts.has(t));
+    if (still.length > 0) throw new Error(`no partitions known for ${still.join(', ')}`);
+  }
+
+  /** Splits by lane (the partition's), keeping call order within each lane, and queues. */
+  private toLanes(messages: { topic: string; message: Message }[]): Promise<void> {
     const perLane = new Map<number, { topic: string; message: Message }[]>();
     for (const m of messages) {
-      const lane = laneOf(m.message.key, this.lanes.length);
+      let lane = 0;
+      const count = this.partitionCounts.get(m.topic);
+      if (this.lanes.length > 1 && count !== undefined && (m.message.partition === undefined || m.message.partition === null)) {
+        const partition = partitionOf(m.message.key, count);
+        if (partition !== undefined) m.message.partition = partition; // what kafkajs' partitioner would pick
+        lane = laneOf(partition, this.lanes.length);
+      } else if (this.lanes.length > 1 && typeof m.message.partition === 'number') {
+        lane = laneOf(m.message.partition, this.lanes.length);
+      }
       let list = perLane.get(lane);
       if (!list) perLane.set(lane, (list = []));
       list.push(m);

@@ -5,7 +5,7 @@ import type { InvoiceView, OrderChangeDiff } from '../approval/approval.messages
  * order-intake: these commands carry clear personal data and are read by no one else.
  */
 
-/** A new shipping address for an order (the fields given replace the order's; recipient, phone and detail stay when absent). */
+/** A new shipping address for an order: street, detail and postal code replace the order's; recipient and phone stay when absent. */
 export interface AddressPatch {
   province: string;
   city: string;

@@ -21,7 +21,8 @@ export interface OrderSnapshot {
 
 /**
  * A new shipping address as the requester gives it, in clear: province, city, district and
- * street are required; recipient, phone and detail stay as they are on the order when absent.
+ * street are required (detail and postal code belong to it); recipient and phone stay as they are
+ * on the order when absent.
  * `streetMasked` is the older name of `street` (the portal sends the street under it).
  */
 export interface AddressInput {
@@ -76,7 +77,7 @@ export function addressPatchView(p: AddressPatch, before: AddressView): AddressV
     city: p.city,
     district: p.district,
     streetMasked: maskStreet(p.street, p.detail),
-    ...(p.postalCode ? { postalCode: p.postalCode } : before.postalCode ? { postalCode: before.postalCode } : {}),
+    ...(p.postalCode ? { postalCode: p.postalCode } : {}),
     ...(p.recipient ? { recipientMasked: maskName(p.recipient) } : before.recipientMasked ? { recipientMasked: before.recipientMasked } : {}),
     ...(p.phone ? { phoneMasked: maskPhone(p.phone) } : before.phoneMasked ? { phoneMasked: before.phoneMasked } : {}),
   };

@@ -419,15 +419,16 @@ function applyChange(c: OrderCommandOf<'ApplyChange'>, s: ExistingOrder): OrderE
   };
 }
 
-/** A change's new address over the order's: recipient, phone, detail and postal code stay when the change does not give them. */
+/** A change's new address over the order's: street, detail and postal code are the change's; recipient and phone stay when it does not give them. */
 function changedAddress(current: ExistingOrder['order']['shippingAddress'], p: NonNullable<OrderCommandOf<'ApplyChange'>['data']['shippingAddress']>): ExistingOrder['order']['shippingAddress'] {
+  const { postalCode: _old, ...rest } = current;
   return {
-    ...current,
+    ...rest,
     province: text('shippingAddress.province', p.province, 50),
     city: text('shippingAddress.city', p.city, 50),
     district: text('shippingAddress.district', p.district, 50),
     street: text('shippingAddress.street', p.street, 200),
-    ...(p.detail !== undefined ? { detail: p.detail } : {}),
+    detail: p.detail ?? '',
     ...(p.postalCode !== undefined ? { postalCode: p.postalCode } : {}),
     ...(p.recipient !== undefined ? { recipient: text('shippingAddress.recipient', p.recipient, 100) } : {}),
     ...(p.phone !== undefined ? { phone: text('shippingAddress.phone', p.phone, 30) } : {}),

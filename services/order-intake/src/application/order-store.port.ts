@@ -68,6 +68,12 @@ export interface OrderStore {
   /** Appends outgoing commands only (no order change). */
   appendOutbox(orderId: string, events: NewEvent[], tx?: SqlClient): Promise<void>;
   findByChannelOrder(channel: Channel, channelOrderId: string, tx?: SqlClient): Promise<string | null>;
+  /**
+   * Inside the caller's transaction, before the order's first append: claims (channel, channel
+   * order id) for `orderId` in one statement, or names the order that holds it. `owner: null`: a
+   * concurrent claim committed after this statement's snapshot; roll back and run again.
+   */
+  claimChannelOrder(channel: Channel, channelOrderId: string, orderId: string, tx: SqlClient): Promise<{ claimed: true } | { claimed: false; owner: string | null }>;
   list(filter: ListOrdersFilter): Promise<OrderSummary[]>;
   /** Paid orders not reserved, not flagged, waiting since before `before` (ISO). */
   awaitingStockSince(before: string, limit: number): Promise<OrderSummary[]>;

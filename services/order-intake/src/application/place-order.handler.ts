@@ -27,15 +27,12 @@ export class PlaceOrderHandler {
     private readonly rules: RuleSetSource,
   ) {}
 
-  /**
-   * With `tx` (the request's transaction, which holds its Idempotency-Key row) the order is
-   * written there; a lost claim race then throws ChannelOrderTaken for the owner to roll back and
-   * run the request again (which finds the winner's order up front).
-   */
+  /** With `tx` (the request's transaction): see executeWithin. */
   async execute(command: OrderCommandOf<'PlaceOrder'>, tx?: SqlClient): Promise<PlaceOrderResult> {
+    if (tx) return this.executeWithin(command, tx);
     const { channel, channelOrderId } = command.data.order;
-    const known = await this.store.findByChannelOrder(channel, channelOrderId, tx);
-    if (known) return this.existing(known, tx);
+    const known = await this.store.findByChannelOrder(channel, channelOrderId);
+    if (known) return this.existing(known);
 
     // Validation and totals happen here, so an invalid order is refused even if a duplicate exists later.
     const decision = decideWithReactions(command, orderDecider.initialState(), this.rules.current());
@@ -43,21 +40,16 @@ export class PlaceOrderHandler {
     if (!isExisting(stateAfter)) throw new Error('unreachable: PlaceOrder creates the order');
     const orderId = command.data.orderId;
     try {
-      const { revision } = await this.store.commit(
-        {
-          orderId,
-          events: decision.newEvents,
-          expectedRevision: 'no_stream',
-          stateAfter,
-          claim: { channel, channelOrderId },
-          ...(decision.outbox.length > 0 ? { outbox: decision.outbox } : {}),
-        },
-        tx,
-      );
+      const { revision } = await this.store.commit({
+        orderId,
+        events: decision.newEvents,
+        expectedRevision: 'no_stream',
+        stateAfter,
+        claim: { channel, channelOrderId },
+        ...(decision.outbox.length > 0 ? { outbox: decision.outbox } : {}),
+      });
       return { state: stateAfter, revision, created: true };
     } catch (error) {
-      // Inside the caller's transaction the losing append must be rolled back by its owner.
-      if (tx) throw error;
       if (error instanceof ChannelOrderTaken) {
         const winner = await this.store.findByChannelOrder(channel, channelOrderId);
         if (winner) return this.existing(winner);
@@ -66,6 +58,32 @@ export class PlaceOrderHandler {
       if (error instanceof WrongExpectedVersion) return this.existing(orderId);
       throw error;
     }
+  }
+
+  /**
+   * In the request's transaction (which holds its Idempotency-Key row): claim the channel order
+   * first, in one statement that also names its owner when taken (the existing order is returned,
+   * as the lookup did), then decide and append. A claim that lost to a transaction
+   * committing meanwhile throws ChannelOrderTaken: the owner of the transaction rolls back and
+   * runs the request again, which then finds the winner.
+   */
+  private async executeWithin(command: OrderCommandOf<'PlaceOrder'>, tx: SqlClient): Promise<PlaceOrderResult> {
+    const { channel, channelOrderId } = command.data.order;
+    const orderId = command.data.orderId;
+    const claim = await this.store.claimChannelOrder(channel, channelOrderId, orderId, tx);
+    if (!claim.claimed) {
+      if (claim.owner) return this.existing(claim.owner, tx);
+      throw new ChannelOrderTaken(channel, channelOrderId);
+    }
+    // A refusal here rolls the claim back with the rest of the transaction.
+    const decision = decideWithReactions(command, orderDecider.initialState(), this.rules.current());
+    const stateAfter = decision.stateAfter;
+    if (!isExisting(stateAfter)) throw new Error('unreachable: PlaceOrder creates the order');
+    const { revision } = await this.store.commit(
+      { orderId, events: decision.newEvents, expectedRevision: 'no_stream', stateAfter, ...(decision.outbox.length > 0 ? { outbox: decision.outbox } : {}) },
+      tx,
+    );
+    return { state: stateAfter, revision, created: true };
   }
 
   private async existing(orderId: string, tx?: SqlClient): Promise<PlaceOrderResult> {

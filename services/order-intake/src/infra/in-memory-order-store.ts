@@ -47,6 +47,14 @@ export class InMemoryOrderStore implements OrderStore {
     return this.claims.get(`${channel}|${channelOrderId}`) ?? null;
   }
 
+  async claimChannelOrder(channel: string, channelOrderId: string, orderId: string, _tx: SqlClient): Promise<{ claimed: true } | { claimed: false; owner: string | null }> {
+    const key = `${channel}|${channelOrderId}`;
+    const owner = this.claims.get(key);
+    if (owner !== undefined) return { claimed: false, owner };
+    this.claims.set(key, orderId);
+    return { claimed: true };
+  }
+
   async list(f: ListOrdersFilter): Promise<OrderSummary[]> {
     return [...this.summaries.values()]
       .filter(

@@ -86,6 +86,24 @@ export class PgOrderStore implements OrderStore {
     return r.rows[0]?.order_id ?? null;
   }
 
+  async claimChannelOrder(channel: string, channelOrderId: string, orderId: string, tx: SqlClient): Promise<{ claimed: true } | { claimed: false; owner: string | null }> {
+    // The insert waits for a concurrent claim of the same key to end; the owner row is then read
+    // in the same statement (its snapshot may predate that claim's commit: owner null, run again).
+    const r = await tx.query<{ order_id: string; claimed: boolean }>(
+      `WITH ins AS (
+         INSERT INTO order_channel_claims (channel, channel_order_id, order_id) VALUES ($1, $2, $3)
+         ON CONFLICT (channel, channel_order_id) DO NOTHING RETURNING order_id)
+       SELECT order_id, true AS claimed FROM ins
+       UNION ALL
+       SELECT order_id, false AS claimed FROM order_channel_claims
+        WHERE channel = $1 AND channel_order_id = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
+      [channel, channelOrderId, orderId],
+    );
+    const row = r.rows[0];
+    if (row?.claimed) return { claimed: true };
+    return { claimed: false, owner: row?.order_id ?? null };
+  }
+
   async list(f: ListOrdersFilter): Promise<OrderSummary[]> {
     const where: string[] = [];
     const params: unknown[] = [];

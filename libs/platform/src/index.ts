@@ -21,3 +21,4 @@ export * from './contracts/openapi-diff';
 export * from './text';
 export * from './migrations';
 export * from './throttle';
+export * from './secrets';

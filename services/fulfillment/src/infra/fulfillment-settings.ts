@@ -1,3 +1,4 @@
+import { liveSecret } from '@flowline/platform';
 /** Fulfillment's environment (see the README's table). */
 export interface FulfillmentSettings {
   consume: boolean;
@@ -46,7 +47,10 @@ export function fulfillmentSettingsFromEnv(env: NodeJS.ProcessEnv = process.env)
     webhookTimeoutMs: int(env.FULFILLMENT_WEBHOOK_TIMEOUT_MS, 10_000, 'FULFILLMENT_WEBHOOK_TIMEOUT_MS', 100),
     webhookPollMs: int(env.FULFILLMENT_WEBHOOK_POLL_MS, 500, 'FULFILLMENT_WEBHOOK_POLL_MS'),
     inventoryUrl: env.INVENTORY_URL?.trim() || 'http://127.0.0.1:3002',
-    mesCallbackSecret: env.MES_CALLBACK_SECRET?.trim() || null,
+    // Read per use (MES_CALLBACK_SECRET_FILE: a mounted Secret, rotated without a restart).
+    get mesCallbackSecret() {
+      return liveSecret('MES_CALLBACK_SECRET', { env }) ?? null;
+    },
     madeToOrderSkuPrefixes: (env.FULFILLMENT_MADE_TO_ORDER_SKUS ?? '')
       .split(',')
       .map((x) => x.trim())

@@ -1,3 +1,4 @@
+import { hasSecret, liveSecret } from '@flowline/platform';
 import type { Pool } from 'pg';
 import type { ChannelKind, StaffDirectory } from '../domain/notification.types';
 import { AliyunSmsAdapter } from './channels/aliyun-sms.adapter';
@@ -38,14 +39,16 @@ export function channelAdaptersFromEnv(pool: Pool, staff: () => StaffDirectory, 
     const r = staff().robots[name];
     const url = r?.kind === kind ? env[r.urlEnv] : undefined;
     if (!r || !url) return undefined;
-    const secret = r.secretEnv ? env[r.secretEnv] : undefined;
+    // Read per send: <NAME>_FILE (a mounted Secret) rotates without a restart.
+    const secret = r.secretEnv ? liveSecret(r.secretEnv, { env }) : undefined;
     return { url, ...(secret ? { secret } : {}) };
   };
   adapters.dingtalk = new DingtalkRobotAdapter(robot('dingtalk'));
   adapters.wecom = new WecomRobotAdapter(robot('wecom'));
   adapters.webhook = new WebhookAdapter((name) => {
     const url = env[name];
-    const secret = env[`${name}_SECRET`];
+    // Read per send: WEBHOOK_URL_SECRET_FILE (a mounted Secret) rotates without a restart.
+    const secret = hasSecret(`${name}_SECRET`, env) ? liveSecret(`${name}_SECRET`, { env }) : undefined;
     return url && secret ? { url, secret } : undefined;
   });
   return { adapters, email };

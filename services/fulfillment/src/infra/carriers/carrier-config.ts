@@ -1,3 +1,4 @@
+import { hasSecret, liveSecret } from '@flowline/platform';
 import type { CainiaoConfig } from './cainiao.adapter';
 import type { Kuaidi100Config } from './kuaidi100.adapter';
 import type { SfExpressConfig } from './sf-express.adapter';
@@ -13,33 +14,43 @@ export interface CarrierConfigs {
   cainiao: CainiaoConfig | null;
 }
 
+/**
+ * A carrier's variables: each may be given as `<NAME>_FILE` (a mounted Secret). The values are
+ * read per use through getters (liveSecret), so a rotated key or check word is used from the next
+ * call on, without a restart.
+ */
 function group<T>(env: NodeJS.ProcessEnv, name: string, vars: string[], build: (v: Record<string, string>) => T): T | null {
-  const present = vars.filter((k) => env[k]?.trim());
+  const present = vars.filter((k) => hasSecret(k, env));
   if (present.length === 0) return null;
-  const missing = vars.filter((k) => !env[k]?.trim());
+  const missing = vars.filter((k) => !hasSecret(k, env));
   if (missing.length) throw new Error(`${name} is half configured: set ${missing.join(', ')} (or unset ${present.join(', ')})`);
-  return build(Object.fromEntries(vars.map((k) => [k, (env[k] ?? '').trim()])));
+  const live = {} as Record<string, string>;
+  for (const k of vars) Object.defineProperty(live, k, { enumerable: true, get: () => liveSecret(k, { env }) ?? '' });
+  return build(live);
+}
+
+/** Copies `source`'s getters onto `target` (the config objects adapters hold keep reading per use). */
+function liveFields<T extends object>(target: T, source: Record<string, () => string>): T {
+  for (const [k, get] of Object.entries(source)) Object.defineProperty(target, k, { enumerable: true, get });
+  return target;
 }
 
 export function carrierConfigsFromEnv(env: NodeJS.ProcessEnv = process.env): CarrierConfigs {
   return {
-    sf: group(env, 'SF Express', ['SF_EXPRESS_URL', 'SF_EXPRESS_PARTNER_ID', 'SF_EXPRESS_CHECK_WORD'], (v) => ({
-      url: v.SF_EXPRESS_URL,
-      partnerId: v.SF_EXPRESS_PARTNER_ID,
-      checkWord: v.SF_EXPRESS_CHECK_WORD,
-      ...(env.SF_EXPRESS_MONTHLY_CARD ? { monthlyCard: env.SF_EXPRESS_MONTHLY_CARD } : {}),
-    })),
-    kuaidi100: group(env, 'Kuaidi100', ['KUAIDI100_URL', 'KUAIDI100_KEY', 'KUAIDI100_SALT', 'KUAIDI100_CALLBACK_URL'], (v) => ({
-      url: v.KUAIDI100_URL,
-      key: v.KUAIDI100_KEY,
-      salt: v.KUAIDI100_SALT,
-      callbackUrl: v.KUAIDI100_CALLBACK_URL,
-    })),
-    cainiao: group(env, 'Cainiao', ['CAINIAO_GATEWAY_URL', 'CAINIAO_APP_KEY', 'CAINIAO_APP_SECRET', 'CAINIAO_SESSION', 'CAINIAO_CP_CODE'], (v) => ({
+    sf: group(env, 'SF Express', ['SF_EXPRESS_URL', 'SF_EXPRESS_PARTNER_ID', 'SF_EXPRESS_CHECK_WORD'], (v) =>
+      liveFields(
+        { url: v.SF_EXPRESS_URL, partnerId: v.SF_EXPRESS_PARTNER_ID, checkWord: '', ...(env.SF_EXPRESS_MONTHLY_CARD ? { monthlyCard: env.SF_EXPRESS_MONTHLY_CARD } : {}) } as SfExpressConfig,
+        { checkWord: () => v.SF_EXPRESS_CHECK_WORD },
+      ),
+    ),
+    kuaidi100: group(env, 'Kuaidi100', ['KUAIDI100_URL', 'KUAIDI100_KEY', 'KUAIDI100_SALT', 'KUAIDI100_CALLBACK_URL'], (v) =>
+      liveFields({ url: v.KUAIDI100_URL, key: '', salt: '', callbackUrl: v.KUAIDI100_CALLBACK_URL } as Kuaidi100Config, { key: () => v.KUAIDI100_KEY, salt: () => v.KUAIDI100_SALT }),
+    ),
+    cainiao: group(env, 'Cainiao', ['CAINIAO_GATEWAY_URL', 'CAINIAO_APP_KEY', 'CAINIAO_APP_SECRET', 'CAINIAO_SESSION', 'CAINIAO_CP_CODE'], (v) => liveFields({
       gatewayUrl: v.CAINIAO_GATEWAY_URL,
       appKey: v.CAINIAO_APP_KEY,
-      appSecret: v.CAINIAO_APP_SECRET,
-      session: v.CAINIAO_SESSION,
+      appSecret: '',
+      session: '',
       cpCode: v.CAINIAO_CP_CODE,
       templateUrl: env.CAINIAO_TEMPLATE_URL?.trim() || 'https://cloudprint.cainiao.com/template/standard/101/123',
       sender: {
@@ -47,7 +58,7 @@ export function carrierConfigsFromEnv(env: NodeJS.ProcessEnv = process.env): Car
         mobile: env.CAINIAO_SENDER_MOBILE?.trim() || '13800000000',
         address: { province: '浙江省', city: '杭州市', district: '余杭区', detail: env.CAINIAO_SENDER_ADDRESS?.trim() || '仓前街道 1 号' },
       },
-    })),
+    } as CainiaoConfig, { appSecret: () => v.CAINIAO_APP_SECRET, session: () => v.CAINIAO_SESSION })),
   };
 }
 

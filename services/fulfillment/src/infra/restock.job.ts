@@ -1,3 +1,4 @@
+import { type ClientCredentialsTokenSource, serviceTokenSourceFromEnv } from '@flowline/auth';
 import type { SqlClient } from '@flowline/eventstore';
 import type { Pool } from 'pg';
 import type { FulfillmentEvent } from '../domain/order-fulfillment.decider';
@@ -32,6 +33,8 @@ export class RestockJob {
     private readonly pool: Pool,
     private readonly inventoryUrl: string,
     private readonly log: (m: string) => void,
+    /** fulfillment's client-credentials token for inventory (issue #16). */
+    private readonly tokens: ClientCredentialsTokenSource | undefined = serviceTokenSourceFromEnv('fulfillment'),
   ) {}
 
   async tick(): Promise<number> {
@@ -46,7 +49,7 @@ export class RestockJob {
         try {
           const res = await fetch(`${this.inventoryUrl}/api/stock/receipts`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'idempotency-key': `restock:${r.rma_id}:${r.sku}:${r.warehouse_id}` },
+            headers: { 'content-type': 'application/json', 'idempotency-key': `restock:${r.rma_id}:${r.sku}:${r.warehouse_id}`, ...(this.tokens ? await this.tokens.headers() : {}) },
             body: JSON.stringify({ sku: r.sku, warehouseId: r.warehouse_id, quantity: r.quantity, reference: r.rma_id }),
             signal: AbortSignal.timeout(10_000),
           });

@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { ACTOR_KINDS, fulfillmentV1, type Actor } from '@flowline/contracts';
@@ -81,18 +82,21 @@ export class FulfillmentGrpcController {
   }
 
   @GrpcMethod('FulfillmentService', 'Pack')
+  @Requires('pack', 'Shipment')
   async pack(req: fulfillmentV1.PackRequest): Promise<fulfillmentV1.PackResponse> {
     const id = await this.shipmentIdOf(req.shipmentId, req.orderId, req.warehouseId);
     return this.act('pack', id, { type: 'PackShipment', ...(req.carrier ? { carrier: req.carrier } : {}), ...(req.waybillNo ? { waybillNo: req.waybillNo } : {}) }, req.meta);
   }
 
   @GrpcMethod('FulfillmentService', 'Ship')
+  @Requires('ship', 'Shipment')
   async ship(req: fulfillmentV1.ShipRequest): Promise<fulfillmentV1.ShipResponse> {
     const id = await this.shipmentIdOf(req.shipmentId, req.orderId);
     return this.act('ship', id, { type: 'ShipShipment', ...(req.carrier ? { carrier: req.carrier } : {}), ...(req.trackingNumber ? { trackingNumber: req.trackingNumber } : {}) }, req.meta);
   }
 
   @GrpcMethod('FulfillmentService', 'MarkDelivered')
+  @Requires('update', 'Shipment')
   async markDelivered(req: fulfillmentV1.MarkDeliveredRequest): Promise<fulfillmentV1.MarkDeliveredResponse> {
     const id = await this.shipmentIdOf(req.shipmentId, req.orderId);
     const update = { state: 'delivered' as const, description: 'delivered (reported over gRPC)', at: req.deliveredAt || new Date().toISOString() };
@@ -101,33 +105,39 @@ export class FulfillmentGrpcController {
   }
 
   @GrpcMethod('FulfillmentService', 'GetOrderFulfillment')
+  @Requires('read', 'Shipment')
   async getOrderFulfillment(req: fulfillmentV1.GetOrderFulfillmentRequest): Promise<fulfillmentV1.GetOrderFulfillmentResponse> {
     const o = await this.api.service.order(requireId('orderId', req.orderId));
     return { orderId: o.orderId, shipments: o.shipments.map((s) => toShipment(s, o.version)), stopReason: o.stop?.reason ?? '', frozen: o.freeze.frozen, version: o.version };
   }
 
   @GrpcMethod('FulfillmentService', 'ListPickList')
+  @Requires('read', 'Shipment')
   async listPickList(req: fulfillmentV1.ListPickListRequest): Promise<fulfillmentV1.ListPickListResponse> {
     const list = await this.api.service.pickList(requireId('warehouseId', req.warehouseId), pageSize('pageSize', req.pageSize, { max: 500 }) ?? 100);
     return { shipments: list.map((s) => toShipment(s)) };
   }
 
   @GrpcMethod('FulfillmentService', 'StartPicking')
+  @Requires('pack', 'Shipment')
   startPicking(req: fulfillmentV1.StartPickingRequest): Promise<fulfillmentV1.StartPickingResponse> {
     return this.act('pick', requireId('shipmentId', req.shipmentId), { type: 'StartPicking' }, req.meta);
   }
 
   @GrpcMethod('FulfillmentService', 'ScanItem')
+  @Requires('pack', 'Shipment')
   scanItem(req: fulfillmentV1.ScanItemRequest): Promise<fulfillmentV1.ScanItemResponse> {
     return this.act('scan', requireId('shipmentId', req.shipmentId), { type: 'ScanItem', sku: requireId('sku', req.sku), quantity: req.quantity }, req.meta);
   }
 
   @GrpcMethod('FulfillmentService', 'ConfirmIntercept')
+  @Requires('update', 'Shipment')
   confirmIntercept(req: fulfillmentV1.ConfirmInterceptRequest): Promise<fulfillmentV1.ConfirmInterceptResponse> {
     return this.act('intercept-confirm', requireId('shipmentId', req.shipmentId), { type: 'ConfirmIntercept' }, req.meta);
   }
 
   @GrpcMethod('FulfillmentService', 'RejectIntercept')
+  @Requires('update', 'Shipment')
   rejectIntercept(req: fulfillmentV1.RejectInterceptRequest): Promise<fulfillmentV1.RejectInterceptResponse> {
     return this.act('intercept-reject', requireId('shipmentId', req.shipmentId), { type: 'RejectIntercept' }, req.meta);
   }
@@ -137,11 +147,13 @@ export class FulfillmentGrpcController {
   }
 
   @GrpcMethod('FulfillmentService', 'GetFreeze')
+  @Requires('read', 'Shipment')
   async getFreeze(req: fulfillmentV1.GetFreezeRequest): Promise<fulfillmentV1.GetFreezeResponse> {
     return FulfillmentGrpcController.freezeResponse(await this.api.service.freeze(requireId('orderId', req.orderId)));
   }
 
   @GrpcMethod('FulfillmentService', 'OverrideFreeze')
+  @Requires('override', 'Order')
   async overrideFreeze(req: fulfillmentV1.OverrideFreezeRequest): Promise<fulfillmentV1.OverrideFreezeResponse> {
     const orderId = requireId('orderId', req.orderId);
     const reason = required(req.reason, 'reason');

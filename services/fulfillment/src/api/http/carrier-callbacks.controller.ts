@@ -1,3 +1,4 @@
+import { Public } from '@flowline/auth';
 import { Body, Controller, HttpCode, Logger, Post, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { isDomainError } from '@flowline/domain';
@@ -17,6 +18,7 @@ type Form = Record<string, string | undefined>;
  * Replies are in each carrier's own format.
  */
 @ApiExcludeController()
+@Public()
 @Controller('api/fulfillment/callbacks')
 export class CarrierCallbacksController {
   private readonly log = new Logger('carrier-callbacks');

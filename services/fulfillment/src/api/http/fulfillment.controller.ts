@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam, pageSize } from '@flowline/platform';
@@ -22,12 +23,14 @@ export class FulfillmentController {
 
   @Get('orders/:orderId')
   @ApiOperation({ summary: "An order's parcels, its stop and its freeze." })
+  @Requires('read', 'Shipment')
   order(@Param('orderId', new IdParam('orderId')) orderId: string) {
     return this.api.service.order(orderId);
   }
 
   @Get('orders/:orderId/freeze')
   @ApiOperation({ summary: 'May the order still change? Frozen from the first packed parcel until a manager override.' })
+  @Requires('read', 'Shipment')
   freeze(@Param('orderId', new IdParam('orderId')) orderId: string) {
     return this.api.service.freeze(orderId);
   }
@@ -36,6 +39,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'A manager lifts the freeze (FreezeOverridden). Not frozen -> 409 ORDER_NOT_FROZEN.' })
+  @Requires('override', 'Order')
   overrideFreeze(@Param('orderId', new IdParam('orderId')) orderId: string, @Body() dto: FreezeOverrideDto, @Headers('idempotency-key') key?: string) {
     const actor = { id: dto.actor.id, role: dto.actor.role, ...(dto.actor.name ? { name: dto.actor.name } : {}) };
     return this.api.service.overrideFreeze(orderId, actor, dto.reason, {
@@ -46,17 +50,20 @@ export class FulfillmentController {
 
   @Get('warehouses/:warehouseId/pick-list')
   @ApiOperation({ summary: 'Parcels to pick in a warehouse (high priority first); stopped parcels are withdrawn.' })
+  @Requires('read', 'Shipment')
   async pickList(@Param('warehouseId', new IdParam('warehouseId')) warehouseId: string, @Query('limit') limit?: string) {
     return { warehouseId, shipments: await this.api.service.pickList(warehouseId, pageSize('limit', limit === undefined ? undefined : Number(limit), { max: 500 }) ?? 100) };
   }
 
   @Get('shipments/:shipmentId')
+  @Requires('read', 'Shipment')
   shipment(@Param('shipmentId', new IdParam('shipmentId')) shipmentId: string) {
     return this.api.service.shipment(shipmentId);
   }
 
   @Get('shipments/:shipmentId/label')
   @ApiOperation({ summary: 'Print data of the e-waybill label (after packing).' })
+  @Requires('read', 'Shipment')
   label(@Param('shipmentId', new IdParam('shipmentId')) shipmentId: string) {
     return this.api.service.label(shipmentId);
   }
@@ -64,6 +71,7 @@ export class FulfillmentController {
   @Post('shipments/:shipmentId/pick')
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @Requires('pack', 'Shipment')
   pick(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Headers('idempotency-key') key?: string) {
     return this.act(id, 'pick', { type: 'StartPicking' }, key);
   }
@@ -72,6 +80,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Scan an item into the parcel. Wrong SKU -> 409 SCAN_WRONG_SKU; too many -> 409 SCAN_QUANTITY_EXCEEDED.' })
+  @Requires('pack', 'Shipment')
   scan(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ScanDto, @Headers('idempotency-key') key?: string) {
     return this.act(id, 'scan', { type: 'ScanItem', sku: dto.sku, quantity: dto.quantity }, key);
   }
@@ -80,6 +89,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Pack (waybill from the carrier). Not fully scanned -> 409 PACK_INCOMPLETE; stopped -> 409 SHIPMENT_STOPPED.' })
+  @Requires('pack', 'Shipment')
   pack(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: PackDto, @Headers('idempotency-key') key?: string) {
     return this.act(id, 'pack', { type: 'PackShipment', ...(dto.carrier ? { carrier: dto.carrier } : {}), ...(dto.waybillNo ? { waybillNo: dto.waybillNo } : {}) }, key);
   }
@@ -88,6 +98,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Handed to the carrier. Intercept pending -> 409 INTERCEPT_PENDING.' })
+  @Requires('ship', 'Shipment')
   ship(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ShipDto, @Headers('idempotency-key') key?: string) {
     return this.act(id, 'ship', { type: 'ShipShipment', ...(dto.carrier ? { carrier: dto.carrier } : {}), ...(dto.trackingNumber ? { trackingNumber: dto.trackingNumber } : {}) }, key);
   }
@@ -96,6 +107,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'The parcel was pulled: fulfilment stopped (units back to stock).' })
+  @Requires('update', 'Shipment')
   confirmIntercept(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Headers('idempotency-key') key?: string) {
     return this.act(id, 'intercept-confirm', { type: 'ConfirmIntercept' }, key);
   }
@@ -104,6 +116,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'The parcel had already left: recorded as shipped after the stop.' })
+  @Requires('update', 'Shipment')
   rejectIntercept(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Headers('idempotency-key') key?: string) {
     return this.act(id, 'intercept-reject', { type: 'RejectIntercept' }, key);
   }
@@ -112,6 +125,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'A tracking state for the parcel (duplicates and older states are ignored; never moves back).' })
+  @Requires('update', 'Shipment')
   carrierEvent(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: CarrierEventDto, @Headers('idempotency-key') key?: string) {
     return this.api.carrierUpdate(id, { state: dto.state, description: dto.description, at: dto.at }, this.meta('carrier-event', id, key, dto));
   }
@@ -120,6 +134,7 @@ export class FulfillmentController {
   @HttpCode(201)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Open a return (RMA) for a delivered or refused parcel. Not delivered -> 409 RETURN_NOT_ALLOWED; more than shipped -> 409 RETURN_LINE_INVALID.' })
+  @Requires('update', 'Shipment')
   requestReturn(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ReturnRequestDto, @Headers('idempotency-key') key?: string) {
     const input = { rmaId: dto.rmaId ?? `RMA-${this.api.newId()}`, lines: dto.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), reason: dto.reason };
     return this.api.service.requestReturn(id, input, this.meta('return', id, key, { ...dto, rmaId: dto.rmaId ?? null }));
@@ -129,6 +144,7 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'The returned parcel arrived: resellable units are restocked (inventory receipt), damaged ones written off.' })
+  @Requires('update', 'Shipment')
   receiveReturn(@Param('orderId', new IdParam('orderId')) orderId: string, @Param('rmaId', new IdParam('rmaId')) rmaId: string, @Body() dto: ReturnReceiptDto, @Headers('idempotency-key') key?: string) {
     const lines = dto.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, condition: l.condition }));
     return this.api.service.receiveReturn(orderId, rmaId, lines, this.meta('return-receipt', rmaId, key, lines));

@@ -1,3 +1,4 @@
+import { Public } from '@flowline/auth';
 import { Body, Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
@@ -16,6 +17,7 @@ const STATUSES: readonly WorkOrderStatus[] = ['created', 'in_production', 'compl
  * releases parcels of made-to-order lines to the pick list.
  */
 @ApiExcludeController()
+@Public()
 @Controller('api/fulfillment/callbacks/mes')
 export class MesCallbacksController {
   constructor(private readonly runtime: FulfillmentRuntime) {}

@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
@@ -33,6 +34,7 @@ const notFound = (what: string, id: string) => new DomainError('WEBHOOK_NOT_FOUN
  * per order, manual redelivery.
  */
 @ApiTags('webhooks')
+@Requires('admin', 'Admin')
 @Controller('api/fulfillment/webhooks')
 export class WebhooksController {
   constructor(private readonly runtime: FulfillmentRuntime) {}

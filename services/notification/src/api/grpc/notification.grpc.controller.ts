@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { notificationV1 } from '@flowline/contracts';
@@ -65,6 +66,7 @@ export class NotificationGrpcController {
   constructor(private readonly rt: NotificationRuntime) {}
 
   @GrpcMethod('NotificationService', 'ListNotifications')
+  @Requires('read', 'Notification')
   async listNotifications(req: notificationV1.ListNotificationsRequest): Promise<notificationV1.ListNotificationsResponse> {
     // Bad ids, unknown channels / statuses, out-of-range page sizes and foreign page tokens are refused, never dropped or clamped.
     const size = pageSize('page.pageSize', req.page?.pageSize, { max: 500 }) ?? 50;
@@ -82,11 +84,13 @@ export class NotificationGrpcController {
   }
 
   @GrpcMethod('NotificationService', 'GetStaffPreference')
+  @Requires('read', 'Notification')
   async getStaffPreference(req: notificationV1.GetStaffPreferenceRequest): Promise<notificationV1.GetStaffPreferenceResponse> {
     return { preference: staffPreferenceToProto(await staffPreferenceView(this.rt.pool, this.rt.config.staff, requireId('staffId', req.staffId))) };
   }
 
   @GrpcMethod('NotificationService', 'SetStaffPreference')
+  @Requires('update', 'Notification')
   async setStaffPreference(req: notificationV1.SetStaffPreferenceRequest): Promise<notificationV1.SetStaffPreferenceResponse> {
     const channels = req.channels ?? [];
     const errors: { field: string; constraint: string; message: string }[] = [];
@@ -100,6 +104,7 @@ export class NotificationGrpcController {
   }
 
   @GrpcMethod('NotificationService', 'PreviewTemplate')
+  @Requires('read', 'Notification')
   async previewTemplate(req: notificationV1.PreviewTemplateRequest): Promise<notificationV1.PreviewTemplateResponse> {
     const errors: string[] = [];
     if (!req.template) errors.push('template');

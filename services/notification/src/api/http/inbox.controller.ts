@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 
@@ -39,6 +40,7 @@ const esc = (s: unknown) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&
 
 /** Demo: what each local fake (SMS, WeChat, SMTP, robots, webhook) received, as JSON and as a page. */
 @ApiTags('demo')
+@Requires('read', 'Notification')
 @Controller('demo')
 export class InboxController {
   @Get('inbox')

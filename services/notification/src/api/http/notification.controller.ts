@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { maskEmail, maskPhone } from '@flowline/contracts';
@@ -25,6 +26,7 @@ export class NotificationController {
 
   @Get('notifications')
   @ApiOperation({ summary: 'Delivery log: notifications newest first, by order / channel / status' })
+  @Requires('read', 'Notification')
   async list(@Query() q: ListNotificationsQueryDto) {
     const rows = await NotificationStore.list(this.rt.pool, { orderId: q.orderId, channel: q.channel, status: q.status, limit: q.limit ?? 50, offset: q.offset ?? 0 });
     return { notifications: rows.map(notificationView) };
@@ -32,6 +34,7 @@ export class NotificationController {
 
   @Get('orders/:orderId/notifications')
   @ApiOperation({ summary: "An order's delivery log (queued, held, sent, delivered, failed with the provider's code, suppressed)" })
+  @Requires('read', 'Notification')
   async forOrder(@Param('orderId', new IdParam('orderId')) orderId: string) {
     const rows = await NotificationStore.list(this.rt.pool, { orderId, limit: 500, offset: 0 });
     return { orderId, notifications: rows.map(notificationView) };
@@ -39,6 +42,7 @@ export class NotificationController {
 
   @Get('notifications/:id')
   @ApiOperation({ summary: 'One notification with every delivery attempt' })
+  @Requires('read', 'Notification')
   async one(@Param('id', new IdParam('id')) id: string) {
     const n = await NotificationStore.get(this.rt.pool, id);
     if (!n) throw new NotFoundException({ code: 'NOTIFICATION_NOT_FOUND', message: `notification ${id} not found` });
@@ -48,6 +52,7 @@ export class NotificationController {
   @Post('notifications/preview')
   @HttpCode(200)
   @ApiOperation({ summary: 'Render a template for a channel and locale against a real order (no message is sent)' })
+  @Requires('read', 'Notification')
   async preview(@Body() dto: PreviewDto) {
     return previewTemplate(
       { pool: this.rt.pool, config: this.rt.config, now: await this.rt.clock.now(), ...(this.rt.email ? { html: (s: string, t: string, l: string) => this.rt.email?.html(s, t, l) ?? '' } : {}) },
@@ -57,6 +62,7 @@ export class NotificationController {
 
   @Get('notifications-config')
   @ApiOperation({ summary: 'Versions and content hash of the rules, templates and staff directory in use' })
+  @Requires('read', 'Notification')
   configInfo() {
     const c = this.rt.config;
     return { rulesVersion: c.rules.version, templatesVersion: c.templates.version, staffVersion: c.staff.version, hash: c.hash, quietHours: c.rules.quietHours, rules: c.rules.rules };
@@ -64,6 +70,7 @@ export class NotificationController {
 
   @Put('contacts/:customerId')
   @ApiOperation({ summary: "Set a customer's contact details (phone, e-mail, WeChat open ids, locale)" })
+  @Requires('update', 'Notification')
   async putContact(@Param('customerId') customerId: string, @Body() dto: ContactDto) {
     await NotificationStore.putContact(this.rt.pool, {
       customerId,
@@ -78,6 +85,7 @@ export class NotificationController {
 
   @Get('contacts/:customerId/preferences')
   @ApiOperation({ summary: "A customer's (masked) contacts and opted-out channels" })
+  @Requires('read', 'Notification')
   async preferences(@Param('customerId') customerId: string) {
     const c = await NotificationStore.contact(this.rt.pool, customerId);
     if (!c) throw new DomainError('CONTACT_NOT_FOUND', `no contact for customer ${customerId}`, { customerId }, 'not_found');
@@ -95,6 +103,7 @@ export class NotificationController {
   @Post('contacts/:customerId/opt-outs')
   @HttpCode(200)
   @ApiOperation({ summary: 'Opt a customer out of one channel (service messages on it stop; idempotent)' })
+  @Requires('update', 'Notification')
   async optOut(@Param('customerId') customerId: string, @Body() dto: OptOutDto) {
     await NotificationStore.optOut(this.rt.pool, customerId, dto.channel, 'api', await this.rt.clock.now());
     return this.preferences(customerId);
@@ -102,6 +111,7 @@ export class NotificationController {
 
   @Delete('contacts/:customerId/opt-outs/:channel')
   @ApiOperation({ summary: 'Opt back in to a channel' })
+  @Requires('update', 'Notification')
   async optIn(@Param('customerId') customerId: string, @Param('channel') channel: string) {
     // An unknown channel is refused (400 naming `channel`), not a silent no-op.
     await NotificationStore.optIn(this.rt.pool, customerId, enumValue('channel', channel, Object.fromEntries(CUSTOMER_CHANNELS.map((c) => [c, c]))) as string);
@@ -111,6 +121,7 @@ export class NotificationController {
   @Post('inbound/aliyun-sms')
   @HttpCode(200)
   @ApiOperation({ summary: 'Aliyun SmsUp report: a reply "TD" / 退订 opts every customer with that number out of SMS' })
+  @Requires('update', 'Notification')
   async smsUp(@Body() dto: AliyunSmsUpBatchDto) {
     let optedOut = 0;
     const now = await this.rt.clock.now();
@@ -129,6 +140,7 @@ export class NotificationController {
   @Post('inbound/aliyun-sms-report')
   @HttpCode(200)
   @ApiOperation({ summary: 'Aliyun SmsReport delivery receipts (matched by OutId = notification id): sent -> delivered, or failed with the carrier code' })
+  @Requires('update', 'Notification')
   async smsReport(@Body() dto: AliyunSmsReportBatchDto) {
     let applied = 0;
     for (const r of dto.reports) {
@@ -141,6 +153,7 @@ export class NotificationController {
 
   @Put('notifications-clock')
   @ApiOperation({ summary: 'Driven clock only (NOTIFICATION_CLOCK=driven): jump "now" for every instance (time flows on from there)' })
+  @Requires('admin', 'Admin')
   async setClock(@Body() dto: DrivenClockDto) {
     if (!this.rt.clock.driven) throw new DomainError('CLOCK_NOT_DRIVEN', 'the clock is the system clock (set NOTIFICATION_CLOCK=driven)', {}, 'conflict');
     await NotificationStore.setDrivenNow(this.rt.pool, new Date(dto.now).toISOString());

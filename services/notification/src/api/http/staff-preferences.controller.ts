@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Body, Controller, Delete, Get, Headers, Param, Put } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ArrayMinSize, IsArray, IsIn } from 'class-validator';
@@ -22,6 +23,7 @@ export class StaffPreferencesController {
 
   @Get(':staffId/preferences')
   @ApiOperation({ summary: "A staff member's channels now, what staff.yaml allows, and whether a stored choice applies" })
+  @Requires('read', 'Notification')
   get(@Param('staffId', new IdParam('staffId')) staffId: string): Promise<StaffPreferenceView> {
     return staffPreferenceView(this.rt.pool, this.rt.config.staff, staffId);
   }
@@ -29,6 +31,7 @@ export class StaffPreferencesController {
   @Put(':staffId/preferences')
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Choose the channels a staff member is told on (422 CHANNEL_NOT_AVAILABLE for one without an address in staff.yaml)' })
+  @Requires('update', 'Notification')
   async put(@Param('staffId', new IdParam('staffId')) staffId: string, @Body() dto: StaffPreferenceDto, @Headers('idempotency-key') key?: string): Promise<StaffPreferenceView> {
     return setStaffPreference(this.rt.pool, this.rt.config.staff, staffId, dto.channels, await this.rt.clock.now(), key);
   }
@@ -36,6 +39,7 @@ export class StaffPreferencesController {
   @Delete(':staffId/preferences')
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Forget the stored choice: back to staff.yaml' })
+  @Requires('update', 'Notification')
   async clear(@Param('staffId', new IdParam('staffId')) staffId: string, @Headers('idempotency-key') key?: string): Promise<StaffPreferenceView> {
     return setStaffPreference(this.rt.pool, this.rt.config.staff, staffId, null, await this.rt.clock.now(), key);
   }

@@ -1,3 +1,6 @@
+import { inScope, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
+import type { Metadata } from '@grpc/grpc-js';
+import { DomainError } from '@flowline/domain';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { ORDER_STAGES, type OrderStage, type SlaColour, type TrackingOrderView, type TrackingTimelineEntryView, type trackingV1 } from '@flowline/contracts';
@@ -90,14 +93,21 @@ export class TrackingGrpcController {
   constructor(private readonly runtime: TrackingRuntime) {}
 
   @GrpcMethod('TrackingService', 'ListOrders')
-  async listOrders(req: trackingV1.ListOrdersRequest): Promise<trackingV1.ListOrdersResponse> {
+  @Requires('read', 'Order')
+  async listOrders(req: trackingV1.ListOrdersRequest, metadata: Metadata): Promise<trackingV1.ListOrdersResponse> {
     const flags = new Set(enumValues('flags', req.flags, FLAGS));
     const limit = pageSize('page.pageSize', req.page?.pageSize, { max: MAX_PAGE });
+    // Data scoping (issue #16): a shop-limited user lists only their shops.
+    const principal = requirePrincipal(metadata);
+    const shops = principal.roles.length === 1 && principal.roles[0] === 'customer' ? [] : shopFilter(principal, req.shopId || undefined);
+    const stages = enumValues('stages', req.stages, STAGES);
+    const slaColours = enumValues('slaColours', req.slaColours, COLOURS);
+    if (shops && shops.length === 0) return { orders: [], page: { nextPageToken: '', totalSize: 0 } };
     const page = await this.runtime.queries.listOrders({
-      stages: enumValues('stages', req.stages, STAGES),
-      slaColours: enumValues('slaColours', req.slaColours, COLOURS),
+      stages,
+      slaColours,
       channel: req.channel || undefined,
-      shopId: req.shopId || undefined,
+      shopId: shops?.length === 1 ? shops[0] : req.shopId || undefined,
       query: req.query || undefined,
       placedFrom: req.placedFrom || undefined,
       placedTo: req.placedTo || undefined,
@@ -107,12 +117,16 @@ export class TrackingGrpcController {
       limit,
       cursor: req.page?.pageToken || undefined,
     });
-    return { orders: page.items.map(orderToProto), page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
+    const items = shops && shops.length > 1 ? page.items.filter((o) => inScope(principal, o)) : page.items;
+    return { orders: items.map(orderToProto), page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
   }
 
   @GrpcMethod('TrackingService', 'GetOrder')
-  async getOrder(req: trackingV1.GetOrderRequest): Promise<trackingV1.GetOrderResponse> {
+  @Requires('read', 'Order')
+  async getOrder(req: trackingV1.GetOrderRequest, metadata: Metadata): Promise<trackingV1.GetOrderResponse> {
     const d = await this.runtime.queries.getOrder(requireId('orderId', req.orderId), req.asOf || undefined);
+    // Out of scope answers like an unknown order (NOT_FOUND), not PERMISSION_DENIED.
+    if (!inScope(requirePrincipal(metadata), d.order)) throw new DomainError('order_not_found', `order ${req.orderId} is not tracked`, { orderId: req.orderId }, 'not_found');
     return {
       order: orderToProto(d.order),
       timeline: d.timeline.map(entryToProto),
@@ -129,6 +143,7 @@ export class TrackingGrpcController {
   }
 
   @GrpcMethod('TrackingService', 'GetKpis')
+  @Requires('read', 'Order')
   async getKpis(req: trackingV1.GetKpisRequest): Promise<trackingV1.GetKpisResponse> {
     const to = req.to || this.runtime.clock.now().toISOString();
     const from = req.from || new Date(Date.parse(to) - 30 * DAY).toISOString();
@@ -161,6 +176,7 @@ export class TrackingGrpcController {
   }
 
   @GrpcMethod('TrackingService', 'ListStuckOrders')
+  @Requires('read', 'Order')
   async listStuckOrders(req: trackingV1.ListStuckOrdersRequest): Promise<trackingV1.ListStuckOrdersResponse> {
     const limit = pageSize('page.pageSize', req.page?.pageSize, { max: MAX_PAGE }) ?? 100;
     const stuck = await this.runtime.queries.stuckOrders(limit, req.stalledForSeconds ? req.stalledForSeconds * 1000 : undefined);
@@ -171,6 +187,7 @@ export class TrackingGrpcController {
   }
 
   @GrpcMethod('TrackingService', 'WatchOrders')
+  @Requires('read', 'Order')
   watchOrders(req: trackingV1.WatchOrdersRequest): Observable<trackingV1.WatchOrdersResponse> {
     const watch = {
       orderId: (req.orderIds ?? []).map((id, i) => requireId(`orderIds.${i}`, id)),

@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import type { TrackingChecksumView } from '@flowline/contracts';
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -6,6 +7,7 @@ import { ChecksumQueryDto, StartRebuildDto } from './dto/tracking.dto';
 
 /** Operations: rebuild the projections from the topics, compare checksums, read the lag. */
 @ApiTags('tracking admin')
+@Requires('admin', 'Admin')
 @Controller('api/tracking/admin')
 export class TrackingAdminController {
   constructor(private readonly runtime: TrackingRuntime) {}

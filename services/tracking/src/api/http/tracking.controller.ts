@@ -1,5 +1,9 @@
+import { inScope, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
+import { DomainError } from '@flowline/domain';
+
+const onlyCustomer = (p: Principal) => p.roles.length === 1 && p.roles[0] === 'customer';
 import type { TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
-import { Controller, Get, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam } from '@flowline/platform';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
@@ -27,13 +31,18 @@ export class TrackingController {
 
   @Get('orders')
   @ApiOperation({ summary: 'Orders, newest first, filtered by stage, SLA colour, channel, flags and placement time; cursor pagination' })
-  listOrders(@Query() q: ListTrackedOrdersQueryDto): Promise<TrackingOrderPage> {
+  @Requires('read', 'Order')
+  async listOrders(@Query() q: ListTrackedOrdersQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingOrderPage> {
     const flags = new Set(q.flags ?? []);
-    return this.runtime.queries.listOrders({
+    // Data scoping (issue #16): a shop-limited user lists only their shops.
+    const principal = requirePrincipal(h);
+    const shops = onlyCustomer(principal) ? [] : shopFilter(principal, q.shopId);
+    if (shops && shops.length === 0) return { items: [], nextCursor: null };
+    const page = await this.runtime.queries.listOrders({
       stages: q.stage,
       slaColours: q.sla,
       channel: q.channel,
-      shopId: q.shopId,
+      shopId: shops?.length === 1 ? shops[0] : q.shopId,
       onHold: flags.has('on_hold') ? true : undefined,
       exception: flags.has('exception') ? true : undefined,
       stuck: flags.has('stuck') ? true : undefined,
@@ -43,22 +52,29 @@ export class TrackingController {
       limit: q.limit,
       cursor: q.cursor,
     });
+    return shops && shops.length > 1 ? { ...page, items: page.items.filter((o) => inScope(principal, o)) } : page;
   }
 
   @Get('orders/:orderId')
   @ApiOperation({ summary: 'One order with its whole timeline (zh-CN and en) and stage durations; `asOf` gives it as it stood then' })
-  getOrder(@Param('orderId', new IdParam('orderId')) orderId: string, @Query() q: GetTrackedOrderQueryDto): Promise<TrackingOrderDetailView> {
-    return this.runtime.queries.getOrder(orderId, q.asOf);
+  @Requires('read', 'Order')
+  async getOrder(@Param('orderId', new IdParam('orderId')) orderId: string, @Query() q: GetTrackedOrderQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingOrderDetailView> {
+    const detail = await this.runtime.queries.getOrder(orderId, q.asOf);
+    // Out of scope answers like an unknown order (404 ORDER_NOT_FOUND), not 403.
+    if (!inScope(requirePrincipal(h), detail.order)) throw new DomainError('order_not_found', `order ${orderId} is not tracked`, { orderId }, 'not_found');
+    return detail;
   }
 
   @Get('shipments')
   @ApiOperation({ summary: 'Parcels of several orders (carrier, waybill, tracking number, last carrier state and words): the board cards of packed and shipped orders' })
+  @Requires('read', 'Shipment')
   shipments(@Query() q: ShipmentsQueryDto): Promise<Record<string, TrackingShipmentView[]>> {
     return this.runtime.queries.shipmentsOfOrders(q.orderIds);
   }
 
   @Get('kpis')
   @ApiOperation({ summary: 'Cycle time per stage (p50/p90), exception rate, manual-touch rate, auto-ingest rate, orders per channel and stage' })
+  @Requires('read', 'Order')
   kpis(@Query() q: KpiQueryDto): Promise<TrackingKpiReport> {
     const to = q.to ?? this.runtime.clock.now().toISOString();
     const from = q.from ?? new Date(Date.parse(to) - 30 * DAY).toISOString();
@@ -67,12 +83,14 @@ export class TrackingController {
 
   @Get('stuck')
   @ApiOperation({ summary: 'Orders in one working stage for longer than the stuck threshold (24 h by default), longest first' })
+  @Requires('read', 'Order')
   stuck(@Query() q: StuckQueryDto): Promise<TrackingStuckOrderView[]> {
     return this.runtime.queries.stuckOrders(q.limit);
   }
 
   @Sse('stream')
   @ApiOperation({ summary: 'Server-sent events: one `order` message per change of a matching order; `rebuilt` after a rebuild swap' })
+  @Requires('read', 'Order')
   stream(@Query() q: WatchQueryDto): Observable<MessageEvent> {
     const changes = this.runtime.feed.changes.pipe(
       filter((c) => matchesWatch(c, q)),

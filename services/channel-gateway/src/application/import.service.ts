@@ -155,7 +155,7 @@ export class ImportService {
   }
 
   /** Places a platform order if new and applies the platform's status changes through the order flow. */
-  async sync(d: ChannelOrderDraft, profile: { id: string; version: number }, runId: string | null, touchedByPerson: boolean, person?: { id: string; role?: string }): Promise<SyncOutcome> {
+  async sync(d: ChannelOrderDraft, profile: { id: string; version: number }, runId: string | null, touchedByPerson: boolean, person?: { id: string; role?: string; bearer?: string }): Promise<SyncOutcome> {
     const { store, orderIntake } = this.deps;
     const fingerprint = draftFingerprint(d);
     const rec = await store.findOrder(d.channel, d.channelOrderId);
@@ -281,7 +281,7 @@ export class ImportService {
   async fixQuarantined(
     id: string,
     edits: { rowNumber: number; column: string; value: string; file?: 'order' | 'items' }[],
-    person?: { id: string; role?: string },
+    person?: { id: string; role?: string; bearer?: string },
   ): Promise<{ entry: QuarantineEntry; outcome: SyncOutcome }> {
     const { store } = this.deps;
     const entry = await store.getQuarantine(id);

@@ -19,10 +19,11 @@ export class OrderCommandRefused extends Error {
  */
 export interface OrderIntakePort {
   /**
-   * `person`: the order went in because a person fixed it (quarantine): sent as the command's actor
+   * `person`: the order went in because a person fixed it (quarantine): their own bearer token (`bearer`)
+   * goes with the call, so order-intake records them as the command's actor (issue #16)
    * (a user), so the order counts as manually ingested downstream (tracking's auto-ingest rate).
    */
-  place(submission: OrderSubmission, idempotencyKey: string, person?: { id: string; role?: string }): Promise<{ orderId: string; created: boolean }>;
+  place(submission: OrderSubmission, idempotencyKey: string, person?: { id: string; role?: string; bearer?: string }): Promise<{ orderId: string; created: boolean }>;
   confirmPayment(orderId: string, body: { amount: number; currency: string; paymentRef: string }, idempotencyKey: string): Promise<void>;
   cancel(orderId: string, reason: string, idempotencyKey: string): Promise<void>;
   requestRefund(orderId: string, amount: number, reason: string, idempotencyKey: string): Promise<void>;

@@ -1,3 +1,4 @@
+import { serviceTokenSourceFromEnv } from '@flowline/auth';
 import type { Pool } from 'pg';
 import { ImportService } from '../application/import.service';
 import type { ChannelGatewayMetrics } from './channel-gateway.metrics';
@@ -17,6 +18,6 @@ export function createImportService(
 ): { service: ImportService; store: PgChannelStore } {
   const store = new PgChannelStore(pool);
   const giftRules = giftRulesSource(giftRulesFile, (m) => console.warn(`[channel-gateway] ${m}`));
-  const service = new ImportService({ store, orderIntake: new OrderIntakeHttpClient(orderIntakeUrl), profiles, readTable, now: () => new Date(), giftRules, ...(metrics ? { metrics } : {}) });
+  const service = new ImportService({ store, orderIntake: new OrderIntakeHttpClient(orderIntakeUrl, undefined, serviceTokenSourceFromEnv('channel-gateway')), profiles, readTable, now: () => new Date(), giftRules, ...(metrics ? { metrics } : {}) });
   return { service, store };
 }

@@ -1,20 +1,37 @@
+import type { ClientCredentialsTokenSource } from '@flowline/auth';
 import type { OrderSubmission } from '@flowline/contracts';
 import { OrderCommandRefused, type OrderIntakePort } from '../application/order-intake.port';
 
-/** order-intake over REST (its README: POST /api/orders, /payments, /cancel, /refunds, /refunds/confirm). */
+/**
+ * order-intake over REST (its README: POST /api/orders, /payments, /cancel, /refunds, /refunds/confirm).
+ * Calls carry channel-gateway's client-credentials token (`svc-channel-gateway`, issue #16); a
+ * quarantine fix carries the fixing person's own token instead, so they are the order's actor.
+ */
 export class OrderIntakeHttpClient implements OrderIntakePort {
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs = 30_000,
+    private readonly tokens?: ClientCredentialsTokenSource,
   ) {}
 
-  private async post(path: string, body: unknown, key: string, extra: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
-    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key, ...extra },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
+  private async post(path: string, body: unknown, key: string, bearer?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+    const send = async () =>
+      fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': key,
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : this.tokens ? await this.tokens.headers() : {}),
+        },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    let res = await send();
+    // The issuer's keys may have rotated under a cached token: one fresh token, one retry.
+    if (res.status === 401 && !bearer && this.tokens) {
+      this.tokens.invalidate();
+      res = await send();
+    }
     const text = await res.text();
     const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
     if (res.status >= 500) throw new Error(`order-intake ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
@@ -25,8 +42,8 @@ export class OrderIntakeHttpClient implements OrderIntakePort {
     return { status: res.status, json };
   }
 
-  async place(submission: OrderSubmission, key: string, person?: { id: string; role?: string }): Promise<{ orderId: string; created: boolean }> {
-    const r = await this.post('/api/orders', submission, key, person ? { 'x-actor-id': person.id, ...(person.role ? { 'x-actor-role': person.role } : {}) } : {});
+  async place(submission: OrderSubmission, key: string, person?: { id: string; role?: string; bearer?: string }): Promise<{ orderId: string; created: boolean }> {
+    const r = await this.post('/api/orders', submission, key, person?.bearer);
     return { orderId: String(r.json.orderId), created: r.status === 201 };
   }
 

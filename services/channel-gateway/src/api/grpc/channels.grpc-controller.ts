@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { CHANNELS, type Channel } from '@flowline/contracts';
@@ -13,12 +14,14 @@ export class ChannelsGrpcController {
   constructor(@Inject(CHANNEL_STORE) private readonly store: ChannelStore) {}
 
   @GrpcMethod('ChannelGatewayService', 'GetIngestStats')
+  @Requires('read', 'Import')
   async getIngestStats() {
     const rows = await this.store.ingestStats();
     return { channels: rows.map((r) => ({ channel: r.channel, ingested: r.ingested, touchedByPerson: r.touchedByPerson, quarantined: r.quarantined, autoIngestRate: r.autoIngestRate })) };
   }
 
   @GrpcMethod('ChannelGatewayService', 'ListQuarantine')
+  @Requires('read', 'Import')
   async listQuarantine(req: { channel?: string }) {
     // An unknown channel is refused (INVALID_ARGUMENT naming `channel`), not read as "all channels".
     const entries = await this.store.listQuarantine(enumValue('channel', req.channel, CHANNEL_NAMES, { optional: true }));

@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { IdParam } from '@flowline/platform';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -19,6 +20,7 @@ export class ConnectorsController {
 
   @Get('stock')
   @ApiOperation({ summary: 'Stock push-back per (shop, SKU): newest ATP, last pushed, due, last error' })
+  @Requires('read', 'Import')
   stockState() {
     return this.stock.state();
   }
@@ -28,6 +30,7 @@ export class ConnectorsController {
   @ApiOperation({ summary: "Pull a shop's orders now: every window from its checkpoint up to the platform's clock" })
   @ApiOkResponse({ description: 'Windows pulled, orders imported / updated / duplicates / rejected, new checkpoint' })
   @ApiNotFoundResponse({ description: 'SHOP_NOT_CONFIGURED' })
+  @Requires('create', 'Import')
   async pull(@Param('platform', new IdParam('platform')) platform: string, @Param('shopId', new IdParam('shopId')) shopId: string) {
     const result = await this.pulls.pull(platform, shopId);
     this.metrics.lag(await this.store.checkpoints(), Date.now());
@@ -36,6 +39,7 @@ export class ConnectorsController {
 
   @Get('checkpoints')
   @ApiOperation({ summary: "Each shop's pull checkpoint and lag (connector lag = now - checkpoint)" })
+  @Requires('read', 'Import')
   async checkpoints() {
     const now = Date.now();
     const rows = await this.store.checkpoints();

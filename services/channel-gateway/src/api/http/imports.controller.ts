@@ -1,3 +1,4 @@
+import { actorFromPrincipal, requirePrincipal, Requires } from '@flowline/auth';
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
@@ -28,6 +29,7 @@ export class ImportsController {
   @ApiCreatedResponse({ description: 'The import report: rows read, imported, duplicates, updated, rejected rows with reasons (zh-CN / en)' })
   @ApiBadRequestResponse({ description: 'A field broke a rule (errors[] names it)' })
   @ApiUnprocessableEntityResponse({ description: 'IMPORT_COLUMNS_MISSING, IMPORT_FILE_UNREADABLE, PROFILE_NOT_FOUND, ...' })
+  @Requires('create', 'Import')
   async upload(@Body() body: ImportUploadDto) {
     const decode = (f: { name: string; contentBase64: string }) => ({ name: f.name, bytes: Buffer.from(f.contentBase64, 'base64') });
     const report = await this.imports.run({
@@ -44,6 +46,7 @@ export class ImportsController {
   @Get('imports/:runId')
   @ApiOperation({ summary: 'The report of an import run' })
   @ApiNotFoundResponse({ description: 'IMPORT_RUN_NOT_FOUND' })
+  @Requires('read', 'Import')
   async run(@Param('runId', new IdParam('runId')) runId: string) {
     const r = await this.store.getRun(runId);
     if (!r) throw new DomainError('IMPORT_RUN_NOT_FOUND', `no import run ${runId}`, { runId }, 'not_found');
@@ -53,17 +56,22 @@ export class ImportsController {
   @Get('quarantine')
   @ApiOperation({ summary: 'Open quarantine entries: the rows of each refused order and why' })
   @ApiOkResponse({ description: 'Entries, oldest first' })
+  @Requires('read', 'Import')
   async quarantine(@Query() q: QuarantineQueryDto) {
     return this.store.listQuarantine(q.channel);
   }
 
   @Post('quarantine/:id/fix')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Fix cells of a quarantined order and retry it (no edits: retry with the current profile). X-Actor-Id / X-Actor-Role name the person (the order is placed with that actor)' })
+  @ApiOperation({ summary: "Fix cells of a quarantined order and retry it (no edits: retry with the current profile). The order is placed with the caller's own token, so the person is its actor" })
   @ApiNotFoundResponse({ description: 'QUARANTINE_NOT_FOUND' })
-  async fix(@Param('id', new IdParam('id')) id: string, @Body() body: QuarantineFixDto, @Headers('x-actor-id') actorId?: string, @Headers('x-actor-role') actorRole?: string) {
-    // The person who fixed it is the order's actor in order-intake (tracking counts it as manually ingested).
-    const person = { id: actorId?.slice(0, 100) || 'quarantine-fix', role: actorRole?.slice(0, 50) || 'customer_service' };
+  @Requires('update', 'Import')
+  async fix(@Param('id', new IdParam('id')) id: string, @Body() body: QuarantineFixDto, @Headers() h: Record<string, string | undefined>) {
+    // The person who fixed it is the order's actor in order-intake (tracking counts it as manually
+    // ingested): their verified token goes along with the order (X-Actor-* headers mean nothing).
+    const principal = requirePrincipal(h);
+    const bearer = /^Bearer\s+(\S+)/i.exec(h.authorization ?? '')?.[1];
+    const person = { id: principal.subject, role: actorFromPrincipal(principal).role ?? 'customer_service', ...(bearer ? { bearer } : {}) };
     const result = await this.imports.fixQuarantined(id, body.edits, person);
     this.metrics.stats(await this.store.ingestStats());
     return result;
@@ -73,12 +81,14 @@ export class ImportsController {
   @HttpCode(200)
   @ApiOperation({ summary: "Re-map by replay: orders mapped with an older version of this profile are mapped again from their raw rows with the current version and synced" })
   @ApiNotFoundResponse({ description: 'PROFILE_NOT_FOUND' })
+  @Requires('update', 'Import')
   async remap(@Param('id', new IdParam('id')) id: string) {
     return this.imports.remap(id);
   }
 
   @Get('channels/ingest')
   @ApiOperation({ summary: 'Auto-ingest rate per channel (orders with no person touching them / orders seen), quarantine size' })
+  @Requires('read', 'Import')
   async ingest() {
     const stats = await this.store.ingestStats();
     this.metrics.stats(stats);
@@ -87,6 +97,7 @@ export class ImportsController {
 
   @Get('profiles')
   @ApiOperation({ summary: 'Mapping profiles (id, version, channel, description)' })
+  @Requires('read', 'Import')
   profilesList() {
     return this.profiles.list().map((p) => ({ id: p.id, version: p.version, channel: p.channel, description: p.description }));
   }

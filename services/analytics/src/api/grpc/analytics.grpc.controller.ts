@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { CHANNELS, type Channel } from '@flowline/contracts';
@@ -43,6 +44,7 @@ export class AnalyticsGrpcController {
   constructor(private readonly runtime: AnalyticsRuntime) {}
 
   @GrpcMethod('AnalyticsService', 'GetSales')
+  @Requires('read', 'Analytics')
   async getSales(req: GetSalesRequest): Promise<GetSalesResponse> {
     check([['by', SALES_DIMENSIONS.includes(req.by as SalesDimension)], ['from', isIso(req.from)], ['to', isIso(req.to)]]);
     const r = await this.runtime.sales.sales(req.by as SalesDimension, { from: req.from, to: req.to, channel: enumValue('channel', req.channel, CHANNEL_NAMES, { optional: true }), shopId: optionalId('shopId', req.shopId) });
@@ -50,12 +52,14 @@ export class AnalyticsGrpcController {
   }
 
   @GrpcMethod('AnalyticsService', 'GetChecksum')
+  @Requires('read', 'Analytics')
   async getChecksum(req: { schema?: string }): Promise<{ schema: string; checksum: string }> {
     const c = await this.runtime.checksum(req.schema || undefined);
     return { schema: c.schema, checksum: c.checksum };
   }
 
   @GrpcMethod('AnalyticsService', 'GetRfm')
+  @Requires('read', 'Analytics')
   async getRfm(req: { from: string; asOf: string }) {
     check([['from', isIso(req.from)], ['asOf', isIso(req.asOf)]]);
     const r = await this.runtime.customers.rfm(req.from, req.asOf);
@@ -63,12 +67,14 @@ export class AnalyticsGrpcController {
   }
 
   @GrpcMethod('AnalyticsService', 'GetSkuPairs')
+  @Requires('read', 'Analytics')
   async getSkuPairs(req: { from: string; to: string; minCount?: number; limit?: number }) {
     check([['from', isIso(req.from)], ['to', isIso(req.to)], ['minCount', Number.isInteger(req.minCount ?? 0) && (req.minCount ?? 0) >= 0]]);
     return this.runtime.customers.skuPairs(req.from, req.to, req.minCount || undefined, pageSize('limit', req.limit, { max: 500 }));
   }
 
   @GrpcMethod('AnalyticsService', 'GetForecast')
+  @Requires('read', 'Analytics')
   async getForecast(req: { sku: string; warehouseId?: string; from: string; historyDays?: number; horizon?: number }) {
     requireId('sku', req.sku);
     optionalId('warehouseId', req.warehouseId);
@@ -93,6 +99,7 @@ export class AnalyticsGrpcController {
   }
 
   @GrpcMethod('AnalyticsService', 'GetPurchaseSuggestions')
+  @Requires('read', 'Analytics')
   async getPurchaseSuggestions(req: { warehouseId: string; from: string; items?: { sku: string; leadTimeDays: number; packSize: number; inbound?: number; serviceLevel?: number }[] }) {
     const items = req.items ?? [];
     requireId('warehouseId', req.warehouseId);
@@ -115,6 +122,7 @@ export class AnalyticsGrpcController {
   }
 
   @GrpcMethod('AnalyticsService', 'GetDailyReconciliation')
+  @Requires('read', 'Analytics')
   async getDailyReconciliation(req: { platform: string; day: string }) {
     check([['platform', SETTLEMENT_PLATFORMS.includes(req.platform as SettlementPlatform)], ['day', isDay(req.day)]]);
     const r = await this.runtime.reconciliation.daily(req.platform as SettlementPlatform, req.day);

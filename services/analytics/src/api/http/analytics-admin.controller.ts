@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam } from '@flowline/platform';
@@ -7,6 +8,7 @@ import { ChecksumQueryDto, StartRebuildDto } from './dto/analytics.dto';
 
 /** Operations: rebuild the facts from the topics, compare checksums. */
 @ApiTags('analytics admin')
+@Requires('admin', 'Admin')
 @Controller('api/analytics/admin')
 export class AnalyticsAdminController {
   constructor(private readonly runtime: AnalyticsRuntime) {}

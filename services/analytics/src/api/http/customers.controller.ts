@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { RfmReport } from '../../application/customer-queries';
@@ -12,12 +13,14 @@ export class CustomersController {
 
   @Get('customers/rfm')
   @ApiOperation({ summary: 'RFM scores (1-5) and segment per customer (channel customer id), with segment counts' })
+  @Requires('read', 'Analytics')
   rfm(@Query() q: RfmQueryDto): Promise<RfmReport> {
     return this.runtime.customers.rfm(q.from, q.asOf);
   }
 
   @Get('sku-pairs')
   @ApiOperation({ summary: 'SKUs bought together: support, confidence both ways and lift, strongest lift first' })
+  @Requires('read', 'Analytics')
   skuPairs(@Query() q: SkuPairsQueryDto): Promise<{ baskets: number; pairs: SkuPair[] }> {
     return this.runtime.customers.skuPairs(q.from, q.to, q.minCount, q.limit);
   }

@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ForecastView } from '../../application/forecast-queries';
@@ -14,6 +15,7 @@ export class ForecastController {
     summary:
       'Daily demand forecast of a SKU (or SKU x warehouse): MSTL+ETS with promotion days as known inputs, prediction intervals, backtest sMAPE/MAPE of the last 4 weeks (rolling origin) beside a seasonal naive baseline; the model is used only where it beats the baseline',
   })
+  @Requires('read', 'Analytics')
   forecast(@Query() q: ForecastQueryDto): Promise<ForecastView> {
     return this.runtime.forecasts.forecast(q);
   }
@@ -22,12 +24,14 @@ export class ForecastController {
   @Post('purchase-suggestions')
   @HttpCode(200)
   @ApiOperation({ summary: 'Purchase suggestions for one warehouse: forecast demand over lead time + safety stock - available - inbound, rounded up to packs' })
+  @Requires('read', 'Analytics')
   purchase(@Body() body: PurchaseSuggestionsDto) {
     return this.runtime.forecasts.purchaseSuggestions(body.warehouseId, body.from, body.items);
   }
 
   @Get('purchase-suggestions')
   @ApiOperation({ summary: 'The purchase list of one warehouse: every SKU it stocks or ships, one lead time / pack size / service level for all, largest suggestion first (per-SKU terms: POST)' })
+  @Requires('read', 'Analytics')
   async warehouseList(@Query() q: WarehouseSuggestionsQueryDto) {
     const skus = await this.runtime.forecasts.warehouseSkus(q.warehouseId);
     const r = await this.runtime.forecasts.purchaseSuggestions(

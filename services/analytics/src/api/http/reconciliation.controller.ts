@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -14,12 +15,14 @@ export class ReconciliationController {
   @Post('settlements')
   @HttpCode(200)
   @ApiOperation({ summary: 'Import a platform settlement file (Alipay/Taobao bill, JD settlement, PDD or Douyin bill); the same bytes twice import once' })
+  @Requires('create', 'Import')
   importSettlement(@Body() body: ImportSettlementDto): Promise<ImportResult> {
     return this.runtime.reconciliation.importFile(body.platform, body.fileName, Buffer.from(body.contentBase64, 'base64'), new Date().toISOString());
   }
 
   @Get('reconciliation/daily')
   @ApiOperation({ summary: 'Daily reconciliation per order (sold vs settled vs refunded vs fees), discrepancies and the KPI orders reconciled; JSON, CSV or XLSX download' })
+  @Requires('read', 'Analytics')
   async daily(@Query() q: DailyReconciliationQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<DailyReconciliation | string | Buffer> {
     const r = await this.runtime.reconciliation.daily(q.platform, q.day);
     const name = `reconciliation-${q.platform}-${q.day}`;
@@ -36,6 +39,7 @@ export class ReconciliationController {
 
   @Get('reconciliation/kpi')
   @ApiOperation({ summary: 'KPI "orders reconciled" per day and in total over a range of days (at most 92)' })
+  @Requires('read', 'Analytics')
   kpi(@Query() q: ReconciliationKpiQueryDto) {
     return this.runtime.reconciliation.kpi(q.platform, q.from, q.to);
   }

@@ -1,3 +1,4 @@
+import { Requires } from '@flowline/auth';
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { SalesReport } from '../../application/sales-queries';
@@ -11,6 +12,7 @@ export class SalesController {
 
   @Get('sales')
   @ApiOperation({ summary: 'Revenue, orders, units, AOV, refunds and net (fen) by day/hour/weekday/channel/shop/SKU/province, with the repeat-purchase rate' })
+  @Requires('read', 'Analytics')
   sales(@Query() q: SalesQueryDto): Promise<SalesReport> {
     return this.runtime.sales.sales(q.by, { from: q.from, to: q.to, channel: q.channel, shopId: q.shopId, fill: q.fill });
   }

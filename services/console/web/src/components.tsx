@@ -30,7 +30,7 @@ export function ProblemAlert({ error }: { error: unknown }) {
   const { reason, t } = useI18n();
   if (!error) return null;
   const p = error instanceof ProblemError ? error.problem : toProblem(0, { code: 'SERVICE_UNAVAILABLE', message: String(error) });
-  return <Alert type="error" showIcon role="alert" title={reason(p)} description={p.code !== 'SERVICE_UNAVAILABLE' ? `${p.code}: ${p.message}` : t('unavailable')} />;
+  return <Alert type="error" showIcon role="alert" data-testid="problem-alert" data-code={p.code} title={reason(p)} description={p.code !== 'SERVICE_UNAVAILABLE' ? `${p.code}: ${p.message}` : t('unavailable')} />;
 }
 
 /** Toasts for mutations: the refusal in the user's language plus the server's words. */

@@ -156,7 +156,7 @@ function PortalOrder({ orderId }: { orderId: string }) {
           { key: 'a', label: t('address'), children: `${o.shippingAddress.province}${o.shippingAddress.city}${o.shippingAddress.district} ${o.shippingAddress.streetMasked ?? ''}` },
         ]} />
       <Typography.Title level={2} style={{ fontSize: 16 }}>{t('shipment')}</Typography.Title>
-      <List size="small" data-testid="portal-parcels" dataSource={parcels.data?.shipments ?? []} locale={{ emptyText: t('portalNoParcel') }}
+      <List size="small" data-testid="portal-parcels" dataSource={parcels.data?.shipments ?? []} locale={{ emptyText: <span style={{ color: '#595959' }}>{t('portalNoParcel')}</span> }}
         renderItem={(p) => (
           <List.Item>
             {pick(SHIPMENT_STATUS[p.status] ?? { zh: p.status, en: p.status })} · {p.carrier ?? '—'} {p.trackingNumber ?? p.waybillNo ?? ''} {p.carrierState ? `· ${p.carrierState} ${time(p.carrierStateAt)}` : ''}

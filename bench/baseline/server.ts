@@ -135,8 +135,8 @@ export async function startBaseline(opts: { port: number; databaseUrl: string; p
 
 if (require.main === module) {
   const url = process.env.DATABASE_URL
-    ? Object.assign(new URL(process.env.DATABASE_URL), { pathname: '/flowline_baseline' }).toString()
-    : 'postgres://postgres@127.0.0.1:5432/flowline_baseline';
+    ? Object.assign(new URL(process.env.DATABASE_URL), { pathname: `/${process.env.BASELINE_DATABASE ?? 'flowline_baseline'}` }).toString()
+    : `postgres://postgres@127.0.0.1:5432/${process.env.BASELINE_DATABASE ?? 'flowline_baseline'}`;
   startBaseline({ port: Number(process.env.BASELINE_PORT ?? 3100), databaseUrl: url }).then(
     (s) => console.log(`baseline CRUD serving on ${s.url}`),
     (e) => {

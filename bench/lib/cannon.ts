@@ -3,6 +3,7 @@
  * gets its own channel order id and Idempotency-Key through `setupRequest`.
  */
 import { benchOrder, type OrderShape } from './orders';
+import { authHeaders } from './auth';
 
 interface CannonRequest {
   method: string;
@@ -66,7 +67,7 @@ export async function postOrders(o: {
           const order = benchOrder(sequence++, o.shape);
           return {
             ...req,
-            headers: { 'content-type': 'application/json', 'idempotency-key': order.idempotencyKey },
+            headers: { ...authHeaders(), 'content-type': 'application/json', 'idempotency-key': order.idempotencyKey },
             body: JSON.stringify(order.body),
           };
         },

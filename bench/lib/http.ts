@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { authHeaders } from './auth';
 
 export interface JsonResponse<T = unknown> {
   status: number;
@@ -63,6 +64,7 @@ export class HttpClient {
           agent: this.agent,
           headers: {
             accept: 'application/json',
+            ...authHeaders(),
             ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
             ...headers,
           },

@@ -4,6 +4,7 @@
  * and became visible to anyone reading tracking.
  */
 import { type ClientRequest, type IncomingMessage, request } from 'node:http';
+import { authHeaders } from './auth';
 
 export interface StageWatch {
   seenAt(orderId: string): number | undefined;
@@ -44,7 +45,7 @@ export function watchStage(baseUrl: string, stage: string, channel?: string): Pr
   let req: ClientRequest | null = null;
   let stopped = false;
   return new Promise((resolve, reject) => {
-    req = request({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, headers: { accept: 'text/event-stream' } }, (res: IncomingMessage) => {
+    req = request({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, headers: { accept: 'text/event-stream', ...authHeaders() } }, (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         reject(new Error(`tracking stream: HTTP ${res.statusCode}`));
         res.resume();

@@ -10,15 +10,32 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SERVICES } from '../../scripts/services';
+import { SERVICES, serviceNodeFlags } from '../../scripts/services';
+import { ensureBenchToken } from './auth';
 import { atBenchEnd } from './harness';
 import { pidListeningOn, rssMiB, RssSampler } from './procs';
 
 export const ROOT = resolve(__dirname, '../..');
+
+/**
+ * A bench beside a running system (the shared development machine): FLOWLINE_PORT_OFFSET,
+ * FLOWLINE_DB_PREFIX and KAFKA_TOPIC_PREFIX move the system this run starts as they move
+ * `npm start` (its fakes are left out then: they listen on fixed ports). Unset: the usual ports.
+ */
+const PORT_OFFSET = Number(process.env.FLOWLINE_PORT_OFFSET ?? 0);
+const DB_PREFIX = process.env.FLOWLINE_DB_PREFIX ?? '';
+export const TOPIC_PREFIX = process.env.KAFKA_TOPIC_PREFIX ?? '';
+/** The services as this run reaches them (ports and databases after the offset and prefix). */
+export const BENCH_SERVICES = SERVICES.map((s) => ({ ...s, httpPort: s.httpPort + PORT_OFFSET, grpcPort: s.grpcPort + PORT_OFFSET, database: `${DB_PREFIX}${s.database}` }));
+/** A logical topic as the services of this run name it. */
+export const physicalTopic = (topic: string): string => `${TOPIC_PREFIX}${topic}`;
 const WORK_DIR = resolve(ROOT, '.data/bench');
-export const BASELINE_PORT = Number(process.env.BASELINE_PORT ?? 3100);
-/** V8 flags of the services as scripts/start.ts sets them; the baseline gets the same. */
-export const SERVICE_NODE_FLAGS = process.env.FLOWLINE_NODE_FLAGS ?? '--max-semi-space-size=8';
+export const BASELINE_PORT = Number(process.env.BASELINE_PORT ?? 3100 + PORT_OFFSET);
+/**
+ * V8 flags of the baseline: those of a Flowline service (scripts/services.ts serviceNodeFlags),
+ * so both sides run under the same heap settings. FLOWLINE_NODE_FLAGS, when set, goes to both.
+ */
+export const SERVICE_NODE_FLAGS = serviceNodeFlags({ heapMiB: 160 }).join(' ');
 
 export interface SystemUrls {
   orderIntake: string;
@@ -41,8 +58,11 @@ export interface RunningSystem {
   idleRss: Record<string, number>;
   /** VmRSS sampled every 500 ms for the whole run: workloads read their window, memory the maximum. */
   rss: RssSampler;
+  /** Every service with the port and database this run uses. */
+  services: typeof BENCH_SERVICES;
 }
 
+const BASELINE_DB = `${DB_PREFIX}flowline_baseline`;
 const serverUrl = () => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function databaseUrlOf(database: string): string {
@@ -99,17 +119,19 @@ async function startFlowline(log: (m: string) => void, extraEnv: NodeJS.ProcessE
   mkdirSync(WORK_DIR, { recursive: true });
   const logFile = resolve(WORK_DIR, `system-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
   const fd = openSync(logFile, 'a');
-  log(`starting Flowline: npm start -- --no-seed (logs: ${logFile})`);
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'scripts/start.ts', '--no-seed'], {
+  log(`starting Flowline: npm start -- --no-seed${PORT_OFFSET > 0 ? ` --no-fakes (port offset ${PORT_OFFSET}, databases ${DB_PREFIX}*, topics ${TOPIC_PREFIX}*)` : ''} (logs: ${logFile})`);
+  const args = ['-r', '@swc-node/register', 'scripts/start.ts', '--no-seed', ...(PORT_OFFSET > 0 ? ['--no-fakes'] : [])];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, HOST: '127.0.0.1', NO_COLOR: '1', FLOWLINE_NODE_FLAGS: SERVICE_NODE_FLAGS, ...extraEnv },
+    // Each service gets its own V8 flags from scripts/services.ts unless FLOWLINE_NODE_FLAGS is set.
+    env: { ...process.env, HOST: '127.0.0.1', NO_COLOR: '1', ...extraEnv },
   });
   closeSync(fd);
   let exit: string | null = null;
   child.once('exit', (code, signal) => (exit = `scripts/start.ts exited (${code ?? signal})\n${tail(logFile)}`));
-  await waitFor('Flowline', async () => (await Promise.all(SERVICES.map((s) => ready(s.httpPort)))).every(Boolean), 240_000, () => exit);
+  await waitFor('Flowline', async () => (await Promise.all(BENCH_SERVICES.map((s) => ready(s.httpPort)))).every(Boolean), 240_000, () => exit);
   return { child, logFile };
 }
 
@@ -125,12 +147,12 @@ async function startBaseline(log: (m: string) => void): Promise<ChildProcess> {
   writeFileSync(file, out.code);
   const logFile = resolve(WORK_DIR, 'baseline.log');
   const fd = openSync(logFile, 'a');
-  log(`starting the CRUD baseline on 127.0.0.1:${BASELINE_PORT} (database flowline_baseline)`);
+  log(`starting the CRUD baseline on 127.0.0.1:${BASELINE_PORT} (database ${BASELINE_DB})`);
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS.split(' ').filter(Boolean), file], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, BASELINE_PORT: String(BASELINE_PORT), DATABASE_URL: databaseUrlOf('flowline_baseline') },
+    env: { ...process.env, BASELINE_PORT: String(BASELINE_PORT), DATABASE_URL: databaseUrlOf(BASELINE_DB), BASELINE_DATABASE: BASELINE_DB },
   });
   closeSync(fd);
   let exit: string | null = null;
@@ -170,12 +192,12 @@ let current: Promise<RunningSystem> | null = null;
  */
 export function ensureSystem(log: (m: string) => void = console.log, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningSystem> {
   current ??= (async () => {
-    const up = await Promise.all(SERVICES.map((s) => ready(s.httpPort)));
+    const up = await Promise.all(BENCH_SERVICES.map((s) => ready(s.httpPort)));
     let flowline: { child: ChildProcess; logFile: string } | null = null;
     if (up.every(Boolean)) {
       log('Flowline already serving on its ports: reusing it (left running afterwards)');
     } else {
-      const busy = SERVICES.filter((s) => pidListeningOn(s.httpPort) !== undefined);
+      const busy = BENCH_SERVICES.filter((s) => pidListeningOn(s.httpPort) !== undefined);
       if (busy.length > 0) throw new Error(`ports in use but not ready: ${busy.map((s) => `${s.name}:${s.httpPort}`).join(', ')}; stop that instance first`);
       const started = await startFlowline(log, extraEnv);
       flowline = started;
@@ -194,13 +216,13 @@ export function ensureSystem(log: (m: string) => void = console.log, extraEnv: N
       });
     }
     const port = (name: string) => {
-      const spec = SERVICES.find((s) => s.name === name);
+      const spec = BENCH_SERVICES.find((s) => s.name === name);
       if (!spec) throw new Error(`unknown service ${name}`);
       return spec.httpPort;
     };
     const pids = () => {
       const found: Record<string, number> = {};
-      for (const s of SERVICES) {
+      for (const s of BENCH_SERVICES) {
         const pid = pidListeningOn(s.httpPort);
         if (pid !== undefined) found[s.name] = pid;
       }
@@ -208,7 +230,9 @@ export function ensureSystem(log: (m: string) => void = console.log, extraEnv: N
       if (b !== undefined) found.baseline = b;
       return found;
     };
-    await analyzeDatabases([...SERVICES.map((sv) => sv.database), 'flowline_baseline'], log);
+    await analyzeDatabases([...BENCH_SERVICES.map((sv) => sv.database), BASELINE_DB], log);
+    // The services' APIs want a bearer token (issue #16); every bench HTTP client sends it.
+    await ensureBenchToken(log);
     // Settle a moment after boot, then take the idle figure.
     await new Promise((w) => setTimeout(w, 3_000));
     const known = pids();
@@ -228,9 +252,10 @@ export function ensureSystem(log: (m: string) => void = console.log, extraEnv: N
       pids: () => known,
       idleRss,
       rss,
+      services: BENCH_SERVICES,
       databaseUrl(name: string) {
-        if (name === 'baseline') return databaseUrlOf('flowline_baseline');
-        const s = SERVICES.find((x) => x.name === name);
+        if (name === 'baseline') return databaseUrlOf(BASELINE_DB);
+        const s = BENCH_SERVICES.find((x) => x.name === name);
         if (!s) throw new Error(`unknown service ${name}`);
         return databaseUrlOf(s.database);
       },

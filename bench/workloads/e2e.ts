@@ -9,15 +9,16 @@
 import { Topics } from '@flowline/contracts';
 import { describeStep, type DoneAt, flowlineStep, baselineStep, held, type StepResult } from '../lib/e2e-step';
 import { watchEvents } from '../lib/event-watch';
-import { LagSampler } from '../lib/kafka-lag';
+import { FLOW_GROUPS, LagSampler } from '../lib/kafka-lag';
+import { costSnapshot, idleRate, orderCost, perServiceText, withoutIdle, type IdleRate, type OrderCost } from '../lib/order-cost';
 import { type Figures, round } from '../lib/harness';
 import { orderIntakeClient } from '@flowline/clients';
 import { HttpClient } from '../lib/http';
 import { newRunId } from '../lib/orders';
-import { coresUsed, cpuSnapshot, cpuUsed } from '../lib/procs';
+import { coresUsed, cpuSnapshot } from '../lib/procs';
 import { watchStage } from '../lib/sse-watch';
 import { ensureFlowlineStock, setBaselineStock } from '../lib/stock';
-import { ensureSystem } from '../lib/system';
+import { ensureSystem, physicalTopic } from '../lib/system';
 
 export const RATES = [25, 50, 100, 250, 500, 1000, 1500, 2000];
 /** BENCH_E2E_RATES=100,200 replaces the ladder (quick before/after comparisons). */
@@ -68,23 +69,41 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
   let seq = 0;
   const nextIndex = () => seq++;
   const probeSec = Math.max(5, Math.round(durationSec / 2));
+  /** How long a step waits for its last orders (default 10 s; BENCH_E2E_DRAIN_SEC). Costs count what finished by then. */
+  const drainSec = Number(process.env.BENCH_E2E_DRAIN_SEC ?? 10);
   const holdSec = Math.min(60, durationSec * 3);
 
-  const ready = await watchEvents(Topics.orderEvents, ['OrderReadyToShip'], `e2e-${runId}`);
+  const ready = await watchEvents(physicalTopic(Topics.orderEvents), ['OrderReadyToShip'], `e2e-${runId}`);
   const tracking = await watchStage(sys.urls.tracking, 'ready_to_ship', 'tmall');
-  const lag = new LagSampler();
+  // Groups and topics carry the run's KAFKA_TOPIC_PREFIX like the services' own.
+  const lag = new LagSampler(Object.fromEntries(Object.entries(FLOW_GROUPS).map(([g, topics]) => [physicalTopic(g), topics.map(physicalTopic)])));
   await lag.start();
   const intakeHttp = new HttpClient(sys.urls.orderIntake, 512);
   const intake = orderIntakeClient(sys.urls.orderIntake, { fetch: intakeHttp.fetch });
   const baseline = new HttpClient(sys.urls.baseline, 512);
   const f: Figures = {};
   const cores: Record<string, string> = {};
+  /** What an order cost at each step (CPU across all processes, commits, round trips), by rate. */
+  const costs = new Map<StepResult, OrderCost>();
+  const flowlinePids = () => Object.fromEntries(Object.entries(sys.pids()).filter(([k]) => k !== 'baseline'));
   try {
     const doneAt: DoneAt = (id) => tracking.seenAt(id);
     const kafkaAt: DoneAt = (id) => ready.seenAt('OrderReadyToShip', id);
     // Warm-up: JIT, pools and consumer fetch loops, not measured.
     await flowlineStep({ rate: 50, durationSec: 3, shape, nextIndex }, intake, doneAt);
     if (process.env.BENCH_BASELINE !== '0') await baselineStep({ rate: 50, durationSec: 3, shape, nextIndex }, baseline);
+    // The idle system's own cost per second (polls, timers, fetch loops), taken out of each step's
+    // per-order counts: at a low rate it would otherwise be charged to few orders.
+    await new Promise((w) => setTimeout(w, 3_000));
+    const idleFrom = await costSnapshot(flowlinePids(), sys.services);
+    await new Promise((w) => setTimeout(w, Math.max(5, probeSec) * 1000));
+    const idle: IdleRate = idleRate(idleFrom, await costSnapshot(flowlinePids(), sys.services));
+    const idleCpuMsPerSec = round(Object.entries(idle.cpu).filter(([k]) => k !== 'bench client' && !k.startsWith('pg ')).reduce((a, [, v]) => a + v * 1000, 0), 1);
+    f['idle cost: CPU ms/s, all processes'] = idleCpuMsPerSec;
+    f['idle cost: commits/s, all services'] = round(sys.services.reduce((a, s2) => a + (idle.commits[s2.database] ?? 0), 0), 1);
+    f['idle cost: DB round trips/s, all services'] = round(Object.values(idle.queries).reduce((a, b) => a + b, 0), 1);
+    f['detail.idle cost per second'] = JSON.stringify(idle);
+    log(`  idle: CPU ${idleCpuMsPerSec} ms/s, commits ${f['idle cost: commits/s, all services']}/s, round trips ${f['idle cost: DB round trips/s, all services']}/s (taken out of the per-order figures)`);
     sys.rss.mark();
 
     const ours = await climb(
@@ -92,16 +111,20 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
       probeSec,
       holdSec,
       async (rate, sec) => {
-        const before = cpuSnapshot(sys.pids());
+        const before = await costSnapshot(flowlinePids(), sys.services);
         lag.mark();
-        const r = await flowlineStep({ rate, durationSec: sec, shape, nextIndex }, intake, doneAt, { 'to OrderReadyToShip on Kafka': kafkaAt });
-        const after = cpuSnapshot(sys.pids());
-        cores[`flowline @${rate}/s ${sec} s`] = coresText(coresUsed(before, after));
+        const r = await flowlineStep({ rate, durationSec: sec, shape, nextIndex, drainSec }, intake, doneAt, { 'to OrderReadyToShip on Kafka': kafkaAt });
+        const after = await costSnapshot(flowlinePids(), sys.services);
+        cores[`flowline @${rate}/s ${sec} s`] = coresText(coresUsed(before.cpu, after.cpu));
         const lags = lag.mark();
         f[`detail.max consumer lag @${rate}/s ${sec} s`] = JSON.stringify(lags);
-        // CPU milliseconds per accepted order, per process: what an order costs each stage.
-        if (r.accepted > 0) f[`detail.cpu ms per order @${rate}/s ${sec} s`] = JSON.stringify(Object.fromEntries(Object.entries(cpuUsed(before, after)).map(([k, v]) => [k, round((v * 1000) / r.accepted, 2)])));
+        // Per accepted (placed-and-paid) order: CPU ms per process, commits and round trips per service.
+        const cost = orderCost(before, withoutIdle(before, after, idle), r.accepted, sys.services);
+        f[`detail.cost per order with idle @${rate}/s ${sec} s`] = JSON.stringify(orderCost(before, after, r.accepted, sys.services));
+        costs.set(r, cost);
+        if (r.accepted > 0) f[`detail.cost per order @${rate}/s ${sec} s`] = JSON.stringify(cost);
         log(`  cores: ${cores[`flowline @${rate}/s ${sec} s`]}; max consumer lag: ${JSON.stringify(lags)}`);
+        log(`  per order: CPU ${cost.cpuMsTotal} ms (${perServiceText(cost.cpuMs)}); commits ${cost.commitsTotal} (${perServiceText(cost.commits)}); WAL syncs ${cost.walSyncs ?? 'n/a'}; round trips ${cost.roundTripsTotal} (${perServiceText(cost.roundTrips)})`);
         const broken = tracking.error();
         if (broken) throw new Error(`tracking stream broke: ${broken}`);
         return r;
@@ -115,9 +138,15 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
       probeSec,
       holdSec,
       async (rate, sec) => {
-        const before = cpuSnapshot(sys.pids());
+        const pids = { baseline: sys.pids().baseline };
+        const before = await costSnapshot(pids, []);
         const r = await baselineStep({ rate, durationSec: sec, shape, nextIndex }, baseline);
-        cores[`baseline @${rate}/s ${sec} s`] = coresText(coresUsed(before, cpuSnapshot(sys.pids())));
+        const after = await costSnapshot(pids, []);
+        cores[`baseline @${rate}/s ${sec} s`] = coresText(coresUsed(before.cpu, after.cpu));
+        // The baseline's own process and PostgreSQL; its one database's commits.
+        const base = orderCost(before, after, r.accepted, [{ name: 'baseline', httpPort: 0, database: new URL(sys.databaseUrl('baseline')).pathname.slice(1) }]);
+        base.cpuMsTotal = r.accepted > 0 ? round((((after.cpu.cpu.baseline ?? 0) - (before.cpu.cpu.baseline ?? 0) + (after.cpu.cpu.postgres ?? 0) - (before.cpu.cpu.postgres ?? 0)) * 1000) / r.accepted, 2) : 0;
+        costs.set(r, base);
         return r;
       },
       'baseline',
@@ -141,15 +170,33 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
         f[`${key}p50 ms at that rate`] = best.p50Ms;
         f[`${key}p99 ms at that rate`] = best.p99Ms;
       }
+      // Cost per order at the highest held rate (else the first step): counts, load-independent enough to compare.
+      const costed = best ?? ladder.steps[0];
+      const cost = costed ? costs.get(costed) : undefined;
+      if (cost && cost.orders > 0) {
+        f[`${key}CPU ms per order, all processes (net of idle)`] = cost.cpuMsTotal;
+        f[`${key}commits per order, all services (net of idle)`] = cost.commitsTotal;
+        if (key === '') {
+          f['cost measured @ (orders/s)'] = costed.rate;
+          f['CPU ms per order by process'] = perServiceText(cost.cpuMs);
+          f['commits per order by service (xact_commit)'] = perServiceText(cost.commits);
+          if (cost.walSyncs !== undefined) f['WAL syncs per order (cluster)'] = cost.walSyncs;
+          f['DB round trips per order, all services (net of idle)'] = cost.roundTripsTotal;
+          f['DB round trips per order by service'] = perServiceText(cost.roundTrips);
+        }
+      }
       f[`detail.${key || 'flowline.'}steps`] = JSON.stringify([...ladder.steps, ...(ladder.hold ? [ladder.hold] : [])]);
     }
-    for (const k of ['highest rate held (orders/s)', 'p50 ms at that rate', 'p99 ms at that rate']) {
+    for (const k of ['highest rate held (orders/s)', 'p50 ms at that rate', 'p99 ms at that rate', 'CPU ms per order, all processes (net of idle)', 'commits per order, all services (net of idle)']) {
       const a = f[k];
       const b = f[`baseline.${k}`];
       if (typeof a === 'number' && typeof b === 'number' && b !== 0) f[`ratio.${k}`] = round(a / b, 2);
     }
     for (const [k, v] of Object.entries(cores)) f[`detail.cores ${k}`] = v;
-    for (const [name, s] of Object.entries(rssOurs)) f[`detail.rss max MiB ${name}`] = round(s.maxMiB, 0);
+    for (const [name, s] of Object.entries(rssOurs)) {
+      if (name === 'baseline') continue;
+      f[`RSS MiB idle / max under load ${name}`] = `${sys.idleRss[name] ?? 'n/a'} / ${round(s.maxMiB, 0)}`;
+    }
   } finally {
     tracking.stop();
     await lag.stop();

@@ -18,7 +18,7 @@ import { HttpClient } from '../lib/http';
 import { benchOrder, newRunId } from '../lib/orders';
 import { coresUsed, cpuSnapshot } from '../lib/procs';
 import { ensureFlowlineStock, setBaselineStock } from '../lib/stock';
-import { ensureSystem } from '../lib/system';
+import { ensureSystem, physicalTopic } from '../lib/system';
 
 const HOT_SKU = 'BENCH-HOT-1';
 const CLIENTS = 64;
@@ -38,7 +38,7 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
   const shape = { runId, skus: [HOT_SKU], lines: 1 };
   await ensureFlowlineStock(sys.urls.inventory, [HOT_SKU], 5_000_000);
   await setBaselineStock(sys.urls.baseline, [HOT_SKU], 100_000_000);
-  const outcomes = await watchEvents(Topics.inventoryEvents, ['StockReserved', 'StockShortage'], `hotsku-${runId}`);
+  const outcomes = await watchEvents(physicalTopic(Topics.inventoryEvents), ['StockReserved', 'StockShortage'], `hotsku-${runId}`);
   const http = new HttpClient(sys.urls.orderIntake, CLIENTS * 2);
   const intake = orderIntakeClient(sys.urls.orderIntake, { fetch: http.fetch });
   const f: Figures = {};

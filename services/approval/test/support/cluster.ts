@@ -53,7 +53,7 @@ export class Cluster {
       url = db.url;
     }
     const common = { KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: this.prefix, KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: 'warn' };
-    this.procs[name] = await startServiceProcess({ service, env: { ...common, ...env, DATABASE_URL: url }, readyTimeoutMs: 120_000 });
+    this.procs[name] = await startServiceProcess({ service, env: { ...common, ...env, DATABASE_URL: url }, readyTimeoutMs: 300_000 });
     return this.procs[name];
   }
 

@@ -25,6 +25,7 @@
  * KAFKA_TOPIC_PREFIX (read by the services too) prefixes every topic created here.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
@@ -254,6 +255,44 @@ async function waitReady(r: Running): Promise<void> {
   throw new Error(`${r.svc.name} not ready after ${READY_TIMEOUT_MS / 1000} s (${url}: ${last})`);
 }
 
+/**
+ * Starts scripts/oidc/issuer.mjs on 4400 + FLOWLINE_PORT_OFFSET with a fresh client secret per
+ * service (this run's only: they live in the environment of the issuer and of each service, never
+ * on disk), or reuses OIDC_ISSUER when it is set (an external provider).
+ */
+async function startLocalIssuer(): Promise<{ url: string; secrets: Record<string, string>; stop: () => Promise<void> }> {
+  const secrets = Object.fromEntries(ALL_SERVICES.map((s) => [s.name, randomBytes(24).toString('base64url')]));
+  if (process.env.OIDC_ISSUER) {
+    say(`OIDC issuer: ${process.env.OIDC_ISSUER} (external; service secrets from OIDC_CLIENT_SECRET_<SERVICE>)`);
+    for (const s of ALL_SERVICES) secrets[s.name] = process.env[`OIDC_CLIENT_SECRET_${s.name.replace(/-/g, '_').toUpperCase()}`] ?? '';
+    return { url: process.env.OIDC_ISSUER, secrets, stop: async () => undefined };
+  }
+  const port = 4400 + PORT_OFFSET;
+  const url = `http://127.0.0.1:${port}`;
+  if (await portOpen(port)) throw new Error(`port ${port} (OIDC issuer) is in use: is Flowline already running?`);
+  const env: NodeJS.ProcessEnv = { ...process.env, OIDC_PORT: String(port), OIDC_ISSUER_URL: url };
+  for (const [name, secret] of Object.entries(secrets)) env[`OIDC_CLIENT_SECRET_${name.replace(/-/g, '_').toUpperCase()}`] = secret;
+  const child = spawn(process.execPath, ['scripts/oidc/issuer.mjs'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
+  prefixLines(child, 'oidc', 37, lineFormatter());
+  const deadline = Date.now() + 30_000;
+  while (!(await fetch(`${url}/.well-known/openid-configuration`).then((r) => r.ok, () => false))) {
+    if (child.exitCode !== null) throw new Error(`the OIDC issuer exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error('the OIDC issuer did not answer in 30 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  process.on('exit', () => child.exitCode === null && child.kill('SIGKILL'));
+  return {
+    url,
+    secrets,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const services = ALL_SERVICES.filter((s) => !opts.only || opts.only.includes(s.name));
@@ -263,6 +302,7 @@ async function main(): Promise<void> {
   let kafkaStartedHere = false;
   let embeddedPgStartedHere = false;
   let shuttingDown = false;
+  let stopIssuer: (() => Promise<void>) | undefined;
 
   const shutdown = async (reason: string, code: number): Promise<never> => {
     if (shuttingDown) return new Promise<never>(() => undefined);
@@ -277,6 +317,7 @@ async function main(): Promise<void> {
       }
     }
     await Promise.allSettled(fakes.map((f) => f.close()));
+    await stopIssuer?.();
     if (kafkaStartedHere) {
       say('stopping the Kafka broker this run started');
       spawnSync('bash', ['scripts/kafka.sh', 'stop'], { cwd: ROOT, stdio: 'inherit' });
@@ -315,7 +356,10 @@ async function main(): Promise<void> {
       if (await portOpen(s.httpPort)) throw new Error(`port ${s.httpPort} (${s.name}) is in use: is Flowline already running?`);
     }
 
-    // 3. Fakes of the external systems, then the services, all at once (two cores: they mostly wait on I/O while starting).
+    // 3. The local OIDC issuer (issue #16; every service verifies tokens against it), the fakes of
+    //    the external systems, then the services, all at once (two cores: they mostly wait on I/O while starting).
+    const oidc = await startLocalIssuer();
+    stopIssuer = oidc.stop;
     if (opts.fakes) fakes = await startFakes();
     const fakeEnv = Object.assign({}, ...fakes.map((f) => f.env)) as Record<string, string>;
     const format = lineFormatter();
@@ -340,6 +384,9 @@ async function main(): Promise<void> {
             DATABASE_URL: serviceDatabaseUrl(svc),
             KAFKA_BROKERS: kafkaBrokers().join(','),
             ...(PORT_OFFSET > 0 ? SERVICE_URLS : {}),
+            OIDC_ISSUER: oidc.url,
+            OIDC_CLIENT_ID: `svc-${svc.name}`,
+            OIDC_CLIENT_SECRET: oidc.secrets[svc.name],
           },
         });
         prefixLines(child, svc.name, PALETTE[i % PALETTE.length], format);
@@ -374,9 +421,10 @@ async function main(): Promise<void> {
     if (opts.seed && opts.only) say('skipping demo data: --only starts a subset of the services');
     else if (opts.seed && existsSync(seeder)) {
       say('seeding demo data (scripts/seed-demo.ts; --no-seed skips)');
-      const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: kafkaBrokers().join(',') };
+      const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: kafkaBrokers().join(','), OIDC_ISSUER: oidc.url };
       Object.assign(env, SERVICE_URLS);
-      const r = spawnSync(process.execPath, ['-r', '@swc-node/register', seeder], { cwd: ROOT, stdio: 'inherit', env });
+      // The seeder's requests carry the demo admin's token from the local issuer (scripts/oidc/bearer-preload.cjs).
+      const r = spawnSync(process.execPath, ['-r', '@swc-node/register', '-r', './scripts/oidc/bearer-preload.cjs', seeder], { cwd: ROOT, stdio: 'inherit', env });
       if (r.status !== 0) say(`warning: demo seeding failed (${r.status ?? r.signal}); the services keep running`);
     } else if (opts.seed) say('no scripts/seed-demo.ts: starting without demo data');
 
@@ -384,6 +432,10 @@ async function main(): Promise<void> {
     const rows = running.map(
       ({ svc }) =>
         `  ${svc.name.padEnd(13)} REST http://127.0.0.1:${svc.httpPort}   docs http://127.0.0.1:${svc.httpPort}/docs   gRPC 127.0.0.1:${svc.grpcPort}   metrics /metrics`,
+    );
+    rows.push(
+      `  ${'OIDC issuer'.padEnd(13)} ${oidc.url}   demo users cs, warehouse, finance, sales, designer, cost, gm, admin, integration, customer, cs-jd (password demo)`,
+      `  ${''.padEnd(13)} a token: curl -s ${oidc.url}/token -d grant_type=password -d client_id=flowline-cli -d username=warehouse -d password=demo`,
     );
     process.stdout.write(`\n${paint(1, 'Flowline is running')}\n${rows.join('\n')}\n  Kafka ${kafkaBrokers().join(',')}   PostgreSQL ${new URL(databaseUrl()).host}\n  Ctrl-C stops everything this command started.\n\n`);
 

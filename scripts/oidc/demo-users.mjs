@@ -24,6 +24,6 @@ export const DEMO_USERS = [
   { sub: 'admin', name: '管理员', roles: ['admin'] },
   { sub: 'integration', name: '集成 connector', roles: ['integration'] },
   { sub: 'customer', name: '顾客', roles: ['customer'] },
-  { sub: 'cs-jd', name: '京东客服 刘洋', roles: ['customer_service'], shops: ['jd-flagship'] },
-  { sub: 'cs-taobao', name: '淘宝客服 黄丽', roles: ['customer_service'], shops: ['tmall-store'] },
+  { sub: 'cs-jd', name: '京东客服 刘洋', roles: ['customer_service'], shops: ['jd-self-run', 'jd-flagship'] },
+  { sub: 'cs-taobao', name: '淘宝客服 黄丽', roles: ['customer_service'], shops: ['taobao-xihu-tea-house', 'tmall-flagship'] },
 ];

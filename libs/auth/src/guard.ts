@@ -62,6 +62,9 @@ export class AuthGuard implements CanActivate {
       return challenge(error instanceof InvalidTokenError ? error : new InvalidTokenError('token invalid'));
     }
     attachPrincipal(carrier, principal);
+    // Handlers that take `@Headers() h` find it there too (principalOf(h)).
+    const headers = (carrier as HeaderCarrier).headers;
+    if (!rpc && headers && typeof headers === 'object') attachPrincipal(headers, principal);
 
     const requirements = this.reflector.getAllAndOverride<(Requirement & { any?: boolean })[]>(REQUIRES_KEY, targets) ?? [{ action: 'admin', subject: 'Admin' }];
     const ability = abilityFor(principal);

@@ -221,6 +221,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/one-time-messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a one-time SMS now (portal codes); service tokens only; nothing stored */
+        post: operations["OneTimeMessageController_send"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orders/{orderId}/notifications": {
         parameters: {
             query?: never;
@@ -363,6 +380,17 @@ export interface components {
         DrivenClockDto: {
             /** @example 2026-12-05T00:00:00.000Z */
             now: string;
+        };
+        OneTimeMessageDto: {
+            /** @enum {string} */
+            channel: "sms";
+            orderId?: string;
+            /** @example 13800001234 */
+            phone: string;
+            /** @enum {string} */
+            purpose: "portal-otp";
+            /** @description The whole text (it may hold a one-time code: it is sent, never stored) */
+            text: string;
         };
         OptOutDto: {
             /** @enum {string} */
@@ -681,6 +709,27 @@ export interface operations {
         };
         responses: {
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    OneTimeMessageController_send: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OneTimeMessageDto"];
+            };
+        };
+        responses: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -205,6 +205,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/portal/links/{orderId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A signed, expiring portal link for the customer of an order (for a notification) */
+        post: operations["PortalController_link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/otp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a one-time code by SMS to the phone on the order (same answer whether or not they match) */
+        post: operations["PortalController_requestCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Trade order number + phone + code for a 15-minute customer token */
+        post: operations["PortalController_openSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/session/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Trade a signed link from an SMS for a 15-minute customer token */
+        post: operations["PortalController_openSessionWithLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -231,6 +299,23 @@ export interface paths {
         };
         /** Readiness: PostgreSQL and Kafka answer, and no background worker (consumer, relay) is waiting for them */
         get: operations["HealthController_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portal/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Public keys of customer tokens (ES256) */
+        get: operations["PortalController_jwks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -354,6 +439,15 @@ export interface components {
              *     ]
              */
             tags?: string[];
+        };
+        CustomerSessionDto: {
+            /** @description ES256 JWT, iss = PORTAL_ISSUER, roles ["customer"], orders = the proved orders */
+            access_token: string;
+            /** @example 900 */
+            expires_in: number;
+            orders: string[];
+            /** @example Bearer */
+            token_type: string;
         };
         CustomerViewDto: {
             /** @example tb_buyer_8841 */
@@ -773,6 +867,50 @@ export interface components {
             /** @example tmall-flagship */
             shopId: string;
             tags?: string[];
+        };
+        PortalCodeAcceptedDto: {
+            /** @example If the order number and phone match an order, a code is on its way by SMS. */
+            message: string;
+            /** @example accepted */
+            status: string;
+        };
+        PortalCodeRequestDto: {
+            /**
+             * @description The order number: the channel order number the customer sees, or the Flowline order id
+             * @example JD-900001
+             */
+            orderNo: string;
+            /**
+             * @description The phone on the order (digits; +86 and separators allowed)
+             * @example 13800001234
+             */
+            phone: string;
+        };
+        PortalLinkDto: {
+            /** @example 86400 */
+            expiresInSec: number;
+            url: string;
+        };
+        PortalLinkSessionRequestDto: {
+            /** @description The `t` parameter of the signed link from the SMS */
+            token: string;
+        };
+        PortalSessionRequestDto: {
+            /**
+             * @description The six-digit code from the SMS
+             * @example 123456
+             */
+            code: string;
+            /**
+             * @description The order number: the channel order number the customer sees, or the Flowline order id
+             * @example JD-900001
+             */
+            orderNo: string;
+            /**
+             * @description The phone on the order (digits; +86 and separators allowed)
+             * @example 13800001234
+             */
+            phone: string;
         };
         PresaleDto: {
             /**
@@ -1850,6 +1988,117 @@ export interface operations {
             };
         };
     };
+    PortalController_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalLinkDto"];
+                };
+            };
+        };
+    };
+    PortalController_requestCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalCodeRequestDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalCodeAcceptedDto"];
+                };
+            };
+            /** @description Too many code requests from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PortalController_openSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalSessionRequestDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerSessionDto"];
+                };
+            };
+            /** @description PORTAL_CODE_INVALID: wrong, expired or used code, wrong phone or order, or locked after 5 wrong codes */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PortalController_openSessionWithLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortalLinkSessionRequestDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerSessionDto"];
+                };
+            };
+            /** @description PORTAL_CODE_INVALID: the link is expired, altered or not ours */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     HealthController_live: {
         parameters: {
             query?: never;
@@ -2143,6 +2392,23 @@ export interface operations {
                         status?: "error" | "shutting_down";
                     };
                 };
+            };
+        };
+    };
+    PortalController_jwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -34,6 +34,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit trail: who did what, by actor and/or order, in a time window (newest first) */
+        get: operations["AuditController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tracking/admin/checksum": {
         parameters: {
             query?: never;
@@ -302,6 +319,35 @@ export interface operations {
                 "application/json": components["schemas"]["RedriveRequestDto"];
             };
         };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AuditController_list: {
+        parameters: {
+            query?: {
+                /** @description The actor's id: the token subject that did it (a user, a customer id, a service client) */
+                actor?: string;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                /** @description At or after (ISO-8601) */
+                from?: string;
+                limit?: number;
+                /** @description One order */
+                orderId?: string;
+                /** @description Before (ISO-8601) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             200: {
                 headers: {

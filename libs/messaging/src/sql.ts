@@ -41,14 +41,19 @@ export function queryPrepared(db: SqlQueryable, sql: string, params?: unknown[])
 }
 
 /**
- * Runs DDL that concurrent processes may run at the same moment: `CREATE TABLE IF NOT EXISTS`
- * is not race-free in PostgreSQL (unique_violation on pg_type), so losing the race is ignored.
+ * The advisory lock every schema change in a service database takes (libs/platform runMigrations
+ * takes the same one): DDL run under it never races another process's DDL.
+ */
+export const MIGRATION_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('flowline.migrations'))`;
+
+/**
+ * Runs `CREATE ... IF NOT EXISTS` DDL that concurrent processes may run at the same moment.
+ * `CREATE TABLE IF NOT EXISTS` alone is not race-free in PostgreSQL (unique_violation on pg_type),
+ * so the DDL runs after the migrations' advisory lock in ONE simple-protocol query (one implicit
+ * transaction: the transaction-scoped lock is held until the DDL commits); a second process waits
+ * and then finds the table. The tables are normally created earlier by the service's `messaging`
+ * migrations (messagingMigrations); this keeps a library user without them working.
  */
 export async function createIfMissing(db: SqlQueryable, ddl: string): Promise<void> {
-  try {
-    await db.query(ddl);
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code !== '23505' && code !== '42P07') throw e;
-  }
+  await db.query(`${MIGRATION_LOCK_SQL}; ${ddl}`);
 }

@@ -270,6 +270,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/fulfillment/warehouses/{warehouseId}/intercepts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Parcels of a warehouse waiting for an intercept (status intercept_requested: packed or handed over, order stopped), oldest first; then POST shipments/{id}/intercept/confirm or reject. */
+        get: operations["InterceptsController_intercepts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/fulfillment/warehouses/{warehouseId}/pick-list": {
         parameters: {
             query?: never;
@@ -868,6 +885,28 @@ export interface operations {
                 "application/json": components["schemas"]["ShipDto"];
             };
         };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    InterceptsController_intercepts: {
+        parameters: {
+            query?: {
+                /** @description 1..500, default 100 */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                warehouseId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             200: {
                 headers: {

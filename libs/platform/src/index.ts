@@ -22,3 +22,4 @@ export * from './text';
 export * from './migrations';
 export * from './throttle';
 export * from './secrets';
+export * from './migrate-only';

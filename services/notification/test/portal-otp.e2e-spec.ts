@@ -236,7 +236,11 @@ describe('customer portal: one-time codes, customer tokens, shared limits', () =
     expect(jwks.json!.keys[0].d).toBeUndefined();
   });
 
-  it('refuses bad input naming the fields', async () => {
+  it('refuses bad input naming the fields, with the security headers on a running service', async () => {
+    const live = await fetch(`${a.httpUrl}/health/live`);
+    expect(live.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(live.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(live.headers.get('strict-transport-security')).toMatch(/max-age=/);
     const r = await call(a, 'POST', '/api/portal/otp', { orderNo: '', phone: 'abc' }, anonymous);
     expect(r.status).toBe(400);
     const fields = (r.json!.errors as { field: string }[]).map((e) => e.field);

@@ -3,6 +3,7 @@ import type { Action, Subject } from './policy';
 import type { Principal } from './principal';
 
 export const REQUIRES_KEY = 'flowline:auth:requires';
+export const QUERY_TOKEN_KEY = 'flowline:auth:query-token';
 export const PUBLIC_KEY = 'flowline:auth:public';
 
 export interface Requirement {
@@ -23,6 +24,13 @@ export const RequiresAny = (...requirements: [Action, Subject][]) =>
 
 /** No token needed: health, metrics, docs, portal one-time-code endpoints, JWKS, signed webhooks. */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+/**
+ * The handler also takes the token as `?access_token=` (RFC 6750 2.3) when no Authorization header
+ * is sent: for Server-Sent Events, which a browser's EventSource cannot send headers with. Only on
+ * GET streams; the token then shows in access logs of proxies, so keep it to those.
+ */
+export const AllowQueryToken = () => SetMetadata(QUERY_TOKEN_KEY, true);
 
 const PRINCIPALS = new WeakMap<object, Principal>();
 

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { attachPrincipal, PUBLIC_KEY, REQUIRES_KEY, type Requirement } from './decorators';
+import { attachPrincipal, PUBLIC_KEY, QUERY_TOKEN_KEY, REQUIRES_KEY, type Requirement } from './decorators';
 import { abilityFor } from './policy';
 import type { Principal } from './principal';
 import { InvalidTokenError, TokenVerifier } from './verifier';
@@ -46,7 +46,14 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const rpc = ctx.getType() === 'rpc';
     const carrier: object = rpc ? ctx.switchToRpc().getContext<object>() : ctx.switchToHttp().getRequest<object>();
-    const header = rpc ? grpcAuthorization(carrier as MetadataLike) : httpAuthorization(carrier as HeaderCarrier);
+    let header = rpc ? grpcAuthorization(carrier as MetadataLike) : httpAuthorization(carrier as HeaderCarrier);
+    if (!header && !rpc && this.reflector.getAllAndOverride<boolean>(QUERY_TOKEN_KEY, targets)) {
+      const query = (carrier as { query?: Record<string, unknown> }).query;
+      const token = query?.access_token;
+      if (typeof token === 'string' && token) header = `Bearer ${token}`;
+      // Not a parameter of the handler: the DTO (forbidNonWhitelisted) must not see it.
+      if (query && 'access_token' in query) delete query.access_token;
+    }
     const realm = this.verifier.config.audience;
     const challenge = (error?: InvalidTokenError): never => {
       if (!rpc) ctx.switchToHttp().getResponse<ReplyLike>().header?.('www-authenticate', wwwAuthenticate(realm, error));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { bootstrapService, PlatformModule, type RunningService } from '@flowline/platform';
-import { createTestDatabase, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { createTestDatabase, kafkaBrokers, testTopicPrefix, tokenFor, uniqueSuffix } from '@flowline/testing';
 import { createKafka, EventPublisher } from '@flowline/messaging';
 import type { Channel, EventEnvelope, TrackingOrderPage } from '@flowline/contracts';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -184,7 +184,8 @@ beforeAll(async () => {
   const failed: string[] = [];
   page.on('pageerror', (e) => failed.push(e.message));
   page.on('requestfailed', (r) => failed.push(`${r.url()} ${r.failure()?.errorText}`));
-  await page.goto(`${svc.httpUrl}/board`);
+  // The page takes its token from the fragment (issue #16): a real one from the test issuer.
+  await page.goto(`${svc.httpUrl}/board#access_token=${await tokenFor('customer_service')}`);
   try {
     await page.waitForSelector('#conn[data-state="live"]', { timeout: 20_000 });
     await page.waitForSelector('#o-o-shipped', { timeout: 20_000 });

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { bootstrapService, grpcClient, PlatformModule, unary, type RunningService } from '@flowline/platform';
-import { createTestDatabase, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { createTestDatabase, kafkaBrokers, testTopicPrefix, tokenFor, uniqueSuffix } from '@flowline/testing';
+import { Metadata } from '@grpc/grpc-js';
 import { createKafka, EventPublisher } from '@flowline/messaging';
 import type { EventEnvelope, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingStuckOrderView } from '@flowline/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -221,7 +222,9 @@ describe('gRPC', () => {
       const list = await unary<{ orders: { orderId: string }[] }>(client, 'ListOrders', { stages: ['ORDER_STAGE_PAID'] });
       expect(list.orders.map((o) => o.orderId).sort()).toEqual(['o-hold', 'o-sla']);
 
-      const stream = (client as unknown as { WatchOrders(req: unknown): NodeJS.EventEmitter & { cancel(): void } }).WatchOrders({ orderIds: ['o-sla'] });
+      const auth = new Metadata();
+      auth.set('authorization', `Bearer ${await tokenFor('admin')}`);
+      const stream = (client as unknown as { WatchOrders(req: unknown, md: Metadata): NodeJS.EventEmitter & { cancel(): void } }).WatchOrders({ orderIds: ['o-sla'] }, auth);
       const messages: { kind: string; order: { orderId: string; stage: string; slaColour: string } }[] = [];
       stream.on('data', (m) => messages.push(m));
       stream.on('error', () => undefined);
@@ -250,7 +253,7 @@ describe('board', () => {
     expect(res.headers.get('content-type')).toContain('text/html');
     const html = await res.text();
     expect(html).toContain('订单实时看板');
-    expect(html).toContain("new EventSource('api/tracking/stream')");
+    expect(html).toContain("new EventSource('api/tracking/stream'");
     expect(html).toContain('api/tracking/orders?limit=500');
   });
 });

@@ -1,4 +1,4 @@
-import { inScope, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
+import { AllowQueryToken, inScope, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 
 const onlyCustomer = (p: Principal) => p.roles.length === 1 && p.roles[0] === 'customer';
@@ -88,6 +88,8 @@ export class TrackingController {
     return this.runtime.queries.stuckOrders(q.limit);
   }
 
+  // The board's EventSource cannot send headers: ?access_token= is accepted here.
+  @AllowQueryToken()
   @Sse('stream')
   @ApiOperation({ summary: 'Server-sent events: one `order` message per change of a matching order; `rebuilt` after a rebuild swap' })
   @Requires('read', 'Order')

@@ -103,6 +103,13 @@ export const BOARD_PAGE = `<!doctype html>
   var SLA_TEXT = { green: '正常', yellow: '预警', red: '超时' };
   var RANK = { red: 0, yellow: 1, green: 2, none: 3 };
   var MAX_CARDS = 60;
+  // Every API call needs a bearer token (issue #16): /board#access_token=<token> (kept for the tab).
+  var TOKEN = (function () {
+    var m = /access_token=([^&]+)/.exec(location.hash || '');
+    if (m) { sessionStorage.setItem('flowline-token', decodeURIComponent(m[1])); history.replaceState(null, '', location.pathname + location.search); }
+    return sessionStorage.getItem('flowline-token') || '';
+  })();
+  function api(url) { return fetch(url, { headers: TOKEN ? { authorization: 'Bearer ' + TOKEN } : {} }); }
   var STAGE_NAME = {};
   // Parcels (carrier, waybill / tracking number, last carrier state) of packed and shipped orders.
   var SHIP_STAGES = ['packed', 'shipped'];
@@ -232,7 +239,7 @@ export const BOARD_PAGE = `<!doctype html>
   }
   function fetchParcels(ids) {
     for (var i = 0; i < ids.length; i += 100) {
-      fetch('api/tracking/shipments?orderIds=' + encodeURIComponent(ids.slice(i, i + 100).join(',')))
+      api('api/tracking/shipments?orderIds=' + encodeURIComponent(ids.slice(i, i + 100).join(',')))
         .then(function (r) { return r.ok ? r.json() : {}; })
         .then(function (m) { Object.keys(m).forEach(function (id) { parcels.set(id, m[id]); }); schedule(); })
         .catch(function () {});
@@ -253,7 +260,7 @@ export const BOARD_PAGE = `<!doctype html>
     var open = STAGES.map(function (s) { return s[0]; }).join(',');
     var gen = ++generation, fresh = [];
     function page(cursor, n) {
-      return fetch('api/tracking/orders?limit=500&stage=' + open + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''))
+      return api('api/tracking/orders?limit=500&stage=' + open + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''))
         .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
         .then(function (p) {
           fresh = fresh.concat(p.items);
@@ -275,7 +282,7 @@ export const BOARD_PAGE = `<!doctype html>
 
   function kpis() {
     var from = new Date(); from.setHours(0, 0, 0, 0);
-    fetch('api/tracking/kpis?from=' + encodeURIComponent(from.toISOString())).then(function (r) { return r.json(); }).then(function (k) {
+    api('api/tracking/kpis?from=' + encodeURIComponent(from.toISOString())).then(function (r) { return r.json(); }).then(function (k) {
       var pct = function (v) { return v === null || v === undefined ? '—' : (v * 100).toFixed(1) + '%'; };
       var p50 = k.paidToShipped && k.paidToShipped.p50Ms !== null ? dur(k.paidToShipped.p50Ms) : '—';
       var el = document.getElementById('kpi'); el.textContent = '';
@@ -287,7 +294,7 @@ export const BOARD_PAGE = `<!doctype html>
 
   // Subscribe first, then load: changes that arrive during the load are applied after it (newest wins).
   function connect() {
-    var es = new EventSource('api/tracking/stream');
+    var es = new EventSource('api/tracking/stream' + (TOKEN ? '?access_token=' + encodeURIComponent(TOKEN) : ''));
     var conn = document.getElementById('conn');
     es.onopen = function () { conn.setAttribute('data-state', 'live'); conn.textContent = '实时连接'; load(); };
     es.onerror = function () { conn.setAttribute('data-state', 'down'); conn.textContent = '连接中断，重连中…'; };

@@ -1,7 +1,7 @@
 import { orderServiceClient, ordersGrpc, rpc as typedRpc, type RequestOf, type ResponseOf, type UnaryName } from '@flowline/clients';
 import type { RunningService } from '@flowline/platform';
-import { createTestDatabase, testTopicPrefix } from '@flowline/testing';
-import type { Metadata, ServiceError } from '@grpc/grpc-js';
+import { createTestDatabase, testTopicPrefix, tokenFor } from '@flowline/testing';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChangeOrderHandler } from '../src/application/change-order.handler';
@@ -60,8 +60,12 @@ describe('order-intake gRPC API', () => {
   }
 
   /** One unary call through the generated typed client (@flowline/clients). */
-  const rpc = <K extends UnaryName<Client>>(_client: Client, method: K, request: Loose<RequestOf<Client[K]>>) =>
-    typedRpc(client, method, request as RequestOf<Client[K]>) as Promise<unknown> as Promise<Res<ResponseOf<Client[K]>>>;
+  const rpc = async <K extends UnaryName<Client>>(_client: Client, method: K, request: Loose<RequestOf<Client[K]>>) => {
+    // Every call carries a token from the test issuer (issue #16).
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${await tokenFor('admin')}`);
+    return (await typedRpc(client, method, request as RequestOf<Client[K]>, { metadata })) as unknown as Res<ResponseOf<Client[K]>>;
+  };
   const place = (req: Loose<RequestOf<Client['placeOrder']>>) => rpc(client, 'placeOrder', req);
   const failure = async (p: Promise<unknown>) => {
     const e = (await p.then(

@@ -16,7 +16,7 @@ import { CainiaoCarrier } from './carriers/cainiao.adapter';
 import { carrierConfigsFromEnv, KUAIDI100_COMPANY, type CarrierConfigs } from './carriers/carrier-config';
 import { Kuaidi100Tracking } from './carriers/kuaidi100.adapter';
 import { SfExpressCarrier } from './carriers/sf-express.adapter';
-import { FULFILLMENT_SCHEMA } from './fulfillment-schema';
+import { migrateFulfillment } from './fulfillment-schema';
 import { chooseCarrier, type CarrierRuleSet } from '../domain/carrier-rules';
 import { loadCarrierRules } from './carrier-rules.loader';
 import { MergeHandler } from '../application/merge.handler';
@@ -81,19 +81,8 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   async onModuleInit(): Promise<void> {
     this.pool = (this.dataSource.driver as unknown as { master: Pool }).master;
     this.events = await PostgresEventStore.create({ pool: this.pool });
-    const c = await this.pool.connect();
-    try {
-      // Several replicas may boot at once: one creates the tables, the others wait for it.
-      await c.query('BEGIN');
-      await c.query("SELECT pg_advisory_xact_lock(hashtext('fulfillment-schema'))");
-      await c.query(FULFILLMENT_SCHEMA);
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    // Versioned migrations (all scopes); replicas booting together wait on the advisory lock.
+    await migrateFulfillment(this.pool);
     this.handler = new FulfillmentHandler(this.pool, this.events, () => this.newId(), async (client, orderId, appended) => {
       await enqueueWebhooks(client, orderId, appended, () => this.newId());
       await recordRestocks(client, orderId, appended);

@@ -1,3 +1,8 @@
+import { migrate as migrateEventStore } from '@flowline/eventstore';
+import { messagingMigrations, messagingMigrationScope, pgTransactions } from '@flowline/messaging';
+import { runMigrations, type Migration, type MigrationResult } from '@flowline/platform';
+import type { Pool } from 'pg';
+
 /**
  * Fulfillment's own tables (the events are in the event store's schema):
  * - `shipments`: one row per parcel, written in the same transaction as the events that change it
@@ -107,3 +112,28 @@ CREATE TABLE IF NOT EXISTS http_idempotency (
   created_at   timestamptz NOT NULL DEFAULT now()
 );
 `;
+
+/** Scope of fulfillment's own tables in flowline_schema_migrations. */
+export const FULFILLMENT_MIGRATION_SCOPE = 'fulfillment';
+
+/**
+ * Fulfillment's own tables as versioned, checksummed migrations (libs/platform runMigrations).
+ * v1 is the schema exactly as boot created it before (IF NOT EXISTS kept: an existing database is
+ * adopted). Never edit a released version: append v2, v3 ...
+ */
+export function fulfillmentMigrations(): Migration[] {
+  return [{ version: 1, name: 'baseline: shipments, merge_parcels, webhook subscriptions/deliveries/attempts, restocks, http_idempotency', statements: [FULFILLMENT_SCHEMA] }];
+}
+
+/**
+ * Every migration scope of fulfillment's database: the event store's schema, fulfillment's tables
+ * and libs/messaging's (inbox, relay checkpoints and leases). Called at boot (replicas booting
+ * together wait on the advisory lock) and by the migrate-only entry (`main.js migrate`).
+ */
+export async function migrateFulfillment(pool: Pool): Promise<{ eventstore: number[]; fulfillment: MigrationResult; messaging: MigrationResult }> {
+  const eventstore = await migrateEventStore(pool);
+  const transactions = pgTransactions(pool);
+  const fulfillment = await runMigrations(transactions, FULFILLMENT_MIGRATION_SCOPE, fulfillmentMigrations());
+  const messaging = await runMigrations(transactions, messagingMigrationScope(), messagingMigrations());
+  return { eventstore, fulfillment, messaging };
+}

@@ -165,11 +165,12 @@ describe('change requests: price difference, address, stock of earlier changes (
     await timeline(orderId, (types) => types.includes('OrderPartialRefunded'), 'partial refund paid on the timeline');
   }, 240_000);
 
-  it('an address change is written into the order by the private command; the clear address is published nowhere, tracking shows it masked', async () => {
+  it('an address, carrier service and invoice change is written into the order by the private command; the clear address is published nowhere, tracking shows it masked', async () => {
     const orderId = await placeCustomOrder('tea');
     await orderStage(orderId, 'ready_to_ship');
     const address = { province: '浙江省', city: '宁波市', district: '海曙区', street: '中山西路', detail: '88号', recipient: '韩梅梅', phone: '13900001111' };
-    const raised = await raiseAndApprove(orderId, { shippingAddress: address, note: '客户搬家' }, { finance: false });
+    const raised = await raiseAndApprove(orderId, { shippingAddress: address, shippingMethod: 'express', invoice: { type: 'company', title: '宁波茶韵贸易有限公司', taxId: '91330200MA2XXXXX1X' }, note: '客户搬家' }, { finance: false });
+    expect(raised.change.diff).toMatchObject({ shippingMethod: { after: 'express' }, invoice: { after: { type: 'company', titleMasked: '宁波茶韵贸易有限公司' } } });
     expect(raised.change.diff.shippingAddress.after).toEqual({ province: '浙江省', city: '宁波市', district: '海曙区', streetMasked: '中山******', recipientMasked: '韩**', phoneMasked: '139****1111' });
     const clear = /中山西路|13900001111|韩梅梅/;
     expect(JSON.stringify(raised)).not.toMatch(clear);
@@ -181,6 +182,7 @@ describe('change requests: price difference, address, stock of earlier changes (
     expect(changed.stage).toBe('ready_to_ship');
     const t = await timeline(orderId, (types) => types.includes('OrderChanged') && types.includes('ChangeApproved'), 'OrderChanged on the timeline');
     expect(t.find((x) => x.type === 'OrderChanged')?.what.zh).toContain('新地址 浙江省宁波市海曙区中山******');
+    expect(t.find((x) => x.type === 'OrderChanged')?.what.zh).toContain('配送方式 express，发票抬头 宁波茶韵贸易有限公司');
     const tracked = await call(cluster.procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`);
     expect(tracked.json.order).toMatchObject({ province: '浙江省', city: '宁波市' });
     expect(JSON.stringify(tracked.json)).not.toMatch(clear);

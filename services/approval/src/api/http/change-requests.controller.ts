@@ -20,7 +20,7 @@ export class ChangeRequestsController {
   @HttpCode(201)
   @ApiOperation({
     summary:
-      'Raise a change (add / remove lines, quantities, address). 409 CHANGE_FROZEN naming the packed shipment unless a general manager overrides; CHANGE_NOT_ALLOWED once shipped; 422 naming the field for unknown lines.',
+      'Raise a change (add / remove lines, quantities, address, carrier service, invoice). 409 CHANGE_FROZEN naming the packed shipment unless a general manager overrides; CHANGE_NOT_ALLOWED once shipped; 422 naming the field for unknown lines.',
   })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiHeader({ name: 'X-Actor-Id', required: true })
@@ -35,6 +35,8 @@ export class ChangeRequestsController {
         ...(dto.removeLineIds ? { removeLineIds: dto.removeLineIds } : {}),
         ...(dto.quantities ? { quantities: dto.quantities.map((q) => ({ lineId: q.lineId, quantity: q.quantity })) } : {}),
         ...(dto.shippingAddress ? { shippingAddress: { ...dto.shippingAddress } } : {}),
+        ...(dto.shippingMethod ? { shippingMethod: dto.shippingMethod } : {}),
+        ...(dto.invoice ? { invoice: { type: dto.invoice.type, title: dto.invoice.title, ...(dto.invoice.taxId ? { taxId: dto.invoice.taxId } : {}), ...(dto.invoice.email ? { email: dto.invoice.email } : {}) } } : {}),
         ...(dto.note ? { note: dto.note } : {}),
         ...(dto.override ? { override: { reason: dto.override.reason } } : {}),
       },

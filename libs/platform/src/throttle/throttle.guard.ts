@@ -15,7 +15,7 @@ const UNLIMITED = /^\/(health|metrics)(\/|$|\?)/;
 type Req = Record<string, any>;
 
 /** Finds the verified principal of a request ({subject, issuer}); @flowline/auth's `principalOf`. */
-export type IdentityResolver = (req: object) => { subject?: string; issuer?: string } | undefined;
+export type IdentityResolver = (req: object) => { subject?: string; issuer?: string; roles?: readonly string[] } | undefined;
 export const THROTTLE_IDENTITY_OF = Symbol.for('flowline.throttle.identity-of');
 
 /**

@@ -33,6 +33,16 @@ class LimitedController {
   }
 }
 
+/** Stands for approval's change-request route (a capped portal action). */
+@Controller('api/change-requests')
+class ChangeRequestsController {
+  @Post()
+  @Requires('create', 'ChangeRequest')
+  create() {
+    return { ok: true };
+  }
+}
+
 function appModule(url: string): DynamicModule {
   @Module({})
   class ThrottledAppModule {}
@@ -40,7 +50,8 @@ function appModule(url: string): DynamicModule {
     module: ThrottledAppModule,
     // PlatformModule installs the limits (with @flowline/auth's verified principal as the identity).
     imports: [PlatformModule.forRoot({ serviceName: 'throttle-test', database: { url, retryAttempts: 1 }, kafka: false })],
-    controllers: [LimitedController],
+    // (PORTAL_CHANGE_REQUESTS_PER_HOUR=2 is set before this module is built.)
+    controllers: [LimitedController, ChangeRequestsController],
   };
 }
 
@@ -51,13 +62,14 @@ describe('rate limits shared by two instances (PostgreSQL store)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('platform_throttle');
     // Per-identity 4 per minute; per-IP default off (loopback is every test's IP).
-    const saved = { identity: process.env.RATE_LIMIT_PER_IDENTITY, ip: process.env.RATE_LIMIT_PER_IP };
+    const saved = { identity: process.env.RATE_LIMIT_PER_IDENTITY, ip: process.env.RATE_LIMIT_PER_IP, caps: process.env.PORTAL_CHANGE_REQUESTS_PER_HOUR };
     process.env.RATE_LIMIT_PER_IDENTITY = '4';
     process.env.RATE_LIMIT_PER_IP = '0';
+    process.env.PORTAL_CHANGE_REQUESTS_PER_HOUR = '2';
     for (let i = 0; i < 2; i++) {
       instances.push(await bootstrapService({ name: 'throttle-test', module: appModule(db.url), httpPort: 0, grpcPort: 0, shutdownHooks: false }));
     }
-    for (const [k, v] of [['RATE_LIMIT_PER_IDENTITY', saved.identity], ['RATE_LIMIT_PER_IP', saved.ip]] as const) {
+    for (const [k, v] of [['RATE_LIMIT_PER_IDENTITY', saved.identity], ['RATE_LIMIT_PER_IP', saved.ip], ['PORTAL_CHANGE_REQUESTS_PER_HOUR', saved.caps]] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -100,6 +112,20 @@ describe('rate limits shared by two instances (PostgreSQL store)', () => {
     for (let i = 0; i < 6; i++) expect((await as(a, '', 'open')).status).toBe(200);
     // Probes are never limited.
     expect((await fetch(`${a.httpUrl}/health/live`)).status).toBe(200);
+  });
+
+  it('caps a customer at PORTAL_CHANGE_REQUESTS_PER_HOUR change requests across both instances; staff are not capped', async () => {
+    const [a, b] = instances;
+    const customer = await tokenFor('customer', { orders: ['o-cap-1'] });
+    const post = (svc: RunningService, token: string) => fetch(`${svc.httpUrl}/api/change-requests`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect((await post(a, customer)).status).toBe(201);
+    expect((await post(b, customer)).status).toBe(201);
+    const third = await post(a, customer);
+    expect(third.status).toBe(429);
+    expect(await third.json()).toMatchObject({ code: 'PORTAL_ACTION_CAP' });
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const cs = await tokenFor('general_manager');
+    for (let i = 0; i < 3; i++) expect((await post(b, cs)).status).toBe(201);
   });
 
   it('keeps exact counts under concurrent hits on one key (atomic upsert)', async () => {

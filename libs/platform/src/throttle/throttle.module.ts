@@ -4,6 +4,7 @@ import { ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import { Pool } from 'pg';
 import { PlatformConfig } from '../config';
 import { PgThrottlerStorage, type ThrottleRecord } from './pg-throttler.storage';
+import { customerCapsFromEnv, CUSTOMER_CAPS, CustomerCapsInterceptor, type CustomerCap } from './customer-caps';
 import { throttleConfigFromEnv, type ThrottleConfig } from './throttle.config';
 import { FlowlineThrottlerGuard, type IdentityResolver, IdentityThrottleInterceptor, THROTTLE_IDENTITY, THROTTLE_IDENTITY_OF, THROTTLE_IP } from './throttle.guard';
 
@@ -56,7 +57,7 @@ export class SharedThrottlerStorage implements ThrottlerStorage, OnApplicationSh
 @Module({})
 export class ThrottleModule {
   /** `identityOf`: how to find the verified principal (PlatformModule passes @flowline/auth's `principalOf`). */
-  static forRoot(options: { config?: ThrottleConfig; identityOf?: IdentityResolver } = {}): DynamicModule {
+  static forRoot(options: { config?: ThrottleConfig; identityOf?: IdentityResolver; customerCaps?: CustomerCap[] } = {}): DynamicModule {
     const config = options.config ?? throttleConfigFromEnv();
     return {
       module: ThrottleModule,
@@ -77,6 +78,8 @@ export class ThrottleModule {
         { provide: THROTTLE_IDENTITY_OF, useValue: options.identityOf ?? (() => undefined) },
         { provide: APP_GUARD, useClass: FlowlineThrottlerGuard },
         { provide: APP_INTERCEPTOR, useClass: IdentityThrottleInterceptor },
+        { provide: CUSTOMER_CAPS, useValue: options.customerCaps ?? customerCapsFromEnv() },
+        { provide: APP_INTERCEPTOR, useClass: CustomerCapsInterceptor },
       ],
     };
   }

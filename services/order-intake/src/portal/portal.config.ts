@@ -32,8 +32,6 @@ export interface PortalConfig {
   otpRequestsPerIpPerHour: number;
   /** Session attempts per IP per hour (route limit). */
   sessionAttemptsPerIpPerHour: number;
-  /** Per-customer caps on portal actions per hour: cancellations, change requests. */
-  caps: { cancel: number; changeRequest: number };
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
@@ -65,6 +63,5 @@ export function portalConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Porta
     notificationUrl: trimSlash(env.NOTIFICATION_URL?.trim() || 'http://127.0.0.1:3005'),
     otpRequestsPerIpPerHour: int(env, 'PORTAL_OTP_PER_IP_PER_HOUR', 20),
     sessionAttemptsPerIpPerHour: int(env, 'PORTAL_SESSION_PER_IP_PER_HOUR', 60),
-    caps: { cancel: int(env, 'PORTAL_CANCELS_PER_HOUR', 3), changeRequest: int(env, 'PORTAL_CHANGE_REQUESTS_PER_HOUR', 5) },
   };
 }

@@ -1,9 +1,7 @@
 import { type DynamicModule, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
-import { PgThrottlerStorage, PlatformConfig } from '@flowline/platform';
+import { PlatformConfig } from '@flowline/platform';
 import { Pool } from 'pg';
 import { PgOrderStore } from '../infra/pg-order-store';
-import { CustomerCapsInterceptor } from './customer-caps.interceptor';
 import { PortalController } from './portal.controller';
 import { portalConfigFromEnv, type PortalConfig } from './portal.config';
 import { loadPortalKeys } from './portal-keys';
@@ -31,7 +29,7 @@ export interface PortalModuleOptions {
 /**
  * The customer portal's identity in order-intake (services/order-intake README, "Customer portal"):
  * one-time codes by SMS through notification, signed links, customer tokens signed with
- * order-intake's own ES256 key, per-customer caps on portal actions.
+ * order-intake's own ES256 key. (Per-customer caps on portal actions: libs/platform customer-caps.)
  */
 @Module({})
 export class PortalModule {
@@ -64,7 +62,6 @@ export class PortalModule {
             return new PortalService(config, keys, new PortalStore(pool), orders, pool, options.sms ?? new NotificationSmsSender(config.notificationUrl));
           },
         },
-        { provide: APP_INTERCEPTOR, inject: [PORTAL_POOL], useFactory: (pool: Pool) => new CustomerCapsInterceptor(new PgThrottlerStorage(pool), config.caps) },
       ],
     };
   }

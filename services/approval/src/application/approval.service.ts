@@ -73,11 +73,13 @@ export class ApprovalService {
 
   private async project(client: SqlClient, before: ApprovalState, after: ApprovalState, events: ApprovalEvent[], revision: number, now: string): Promise<void> {
     if (after.status === 'none') return;
+    // The read row never holds a change's clear address / invoice (only the event store does).
+    const row = after.change?.private ? { ...after, change: { ...after.change, private: undefined } } : after;
     await client.query(
       `INSERT INTO approvals (approval_id, order_id, kind, chain, status, revision, state, requested_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (approval_id) DO UPDATE SET status = EXCLUDED.status, revision = EXCLUDED.revision, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
-      [after.approvalId, after.orderId, after.kind, after.chain, after.status, revision, JSON.stringify(after), after.requestedAt, now],
+      [after.approvalId, after.orderId, after.kind, after.chain, after.status, revision, JSON.stringify(row), after.requestedAt, now],
     );
     const current = after.status === 'pending' && after.current !== null ? after.steps[after.current] : null;
     if (current && current.status === 'active') {

@@ -10,11 +10,12 @@ import { ReturnsReceiving } from './returns-receiving';
 interface Line { lineId: string; sku: string; quantity: number; title?: string }
 interface Shipment { shipmentId: string; orderId: string; warehouseId: string; status: string; lines: Line[]; scanned: Record<string, number>; carrier: string | null; waybillNo: string | null }
 interface Label { shipmentId: string; orderId: string; carrier: string; waybillNo: string; lines: Line[]; barcode: { format: string; value: string } }
+interface InterceptTask { orderId: string; shipmentId: string; carrier: string | null; waybillNo: string | null; packedAt: string | null; since: string }
 type Post = (p: string, init: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
 
 /** Pick list per warehouse, scan-to-pack with a keyboard-wedge scanner (type + Enter), label data, intercepts. */
 export function WarehousePage() {
-  const { t, pick } = useI18n();
+  const { t, pick, time } = useI18n();
   const session = useSession();
   const qc = useQueryClient();
   const notify = useNotifyProblem();
@@ -31,6 +32,12 @@ export function WarehousePage() {
     enabled: !!warehouseId,
     refetchInterval: 10_000,
     queryFn: () => unwrapAs<{ shipments: Shipment[] }>(api.fulfillment.GET('/api/fulfillment/warehouses/{warehouseId}/pick-list', { params: { path: { warehouseId: warehouseId! } } } as never)),
+  });
+  const intercepts = useQuery({
+    queryKey: ['intercepts', warehouseId],
+    enabled: !!warehouseId,
+    refetchInterval: 10_000,
+    queryFn: () => unwrapAs<{ tasks: InterceptTask[] }>(api.fulfillment.GET('/api/fulfillment/warehouses/{warehouseId}/intercepts', { params: { path: { warehouseId: warehouseId! } } })),
   });
   const post = api.fulfillment.POST as unknown as Post;
   const act = (shipmentId: string, action: string, body: unknown = {}) =>
@@ -55,7 +62,7 @@ export function WarehousePage() {
   });
   const intercept = useMutation({
     mutationFn: (v: { shipmentId: string; verb: 'confirm' | 'reject' }) => act(v.shipmentId, `intercept/${v.verb}`),
-    onSuccess: () => { void qc.invalidateQueries({ queryKey: ['pick-list'] }); void message.success(t('done')); },
+    onSuccess: () => { void qc.invalidateQueries({ queryKey: ['pick-list'] }); void qc.invalidateQueries({ queryKey: ['intercepts'] }); void message.success(t('done')); },
     onError: notify,
   });
   const may = session.can('pack');
@@ -80,10 +87,23 @@ export function WarehousePage() {
                   render: (_, s) => may ? (
                     <Space>
                       <Button size="small" type="primary" data-testid={`start-${s.orderId}`} onClick={() => start.mutate(s)}>{t('scanToPack')}</Button>
-                      {s.status === 'intercept_requested' && <>
-                        <Button size="small" onClick={() => intercept.mutate({ shipmentId: s.shipmentId, verb: 'confirm' })}>✓</Button>
-                        <Button size="small" onClick={() => intercept.mutate({ shipmentId: s.shipmentId, verb: 'reject' })}>✗</Button>
-                      </>}
+                    </Space>
+                  ) : null,
+                },
+              ]} />
+          </Card>
+          <Card size="small" title={t('interceptTasks')} style={{ marginTop: 12 }} data-testid="intercepts">
+            <Table<InterceptTask> size="small" rowKey="shipmentId" pagination={false} dataSource={intercepts.data?.tasks ?? []} locale={{ emptyText: <EmptyText /> }}
+              columns={[
+                { title: t('shipment'), render: (_, s) => <span data-testid={`intercept-${s.orderId}`}>{s.shipmentId}</span> },
+                { title: t('carrier'), render: (_, s) => `${s.carrier ?? '—'} ${s.waybillNo ?? ''}` },
+                { title: t('since'), render: (_, s) => time(s.since) },
+                {
+                  title: t('actions'),
+                  render: (_, s) => may ? (
+                    <Space>
+                      <Button size="small" data-testid={`intercept-confirm-${s.orderId}`} onClick={() => intercept.mutate({ shipmentId: s.shipmentId, verb: 'confirm' })}>{t('interceptConfirm')}</Button>
+                      <Button size="small" data-testid={`intercept-reject-${s.orderId}`} onClick={() => intercept.mutate({ shipmentId: s.shipmentId, verb: 'reject' })}>{t('interceptReject')}</Button>
                     </Space>
                   ) : null,
                 },

@@ -111,6 +111,12 @@ export interface OrderLineInput {
   lineDiscount: number;
   /** Product category; `custom` marks made-to-order goods that need approval. */
   category?: string;
+  /**
+   * Weight of one unit in grams, when the channel gives it (e.g. JD's 商品重量): fulfillment weighs
+   * the parcel with it (StartFulfillment `lines[].weightGrams` = unit weight x allocated quantity);
+   * absent: fulfillment's per-SKU table. Integer > 0.
+   */
+  unitWeightGrams?: number;
 }
 
 /** Recipient fields a platform can hide: the name, the phone number, the street address. */
@@ -166,6 +172,12 @@ export interface OrderSubmission {
   paymentMethod?: PaymentMethod;
   /** Presale (预售): a deposit (定金) now, the balance (尾款) by `balanceDueBy`; shipped not before `shipNotBefore`. */
   presale?: PresaleTerms;
+  /**
+   * Carrier the platform designated for this order (JD 配送方式 京东配送 -> `JD`, a Tmall 指定快递 ...),
+   * as fulfillment's carrier code (upper case, e.g. `JD`, `SF`, `ZTO`). Fulfillment's carrier choice
+   * always honours it (rule platform-designated). Absent: none designated by the order.
+   */
+  designatedCarrier?: string;
 }
 
 export type PaymentMethod = 'online' | 'cod';

@@ -165,6 +165,14 @@ describe('PlaceOrder', () => {
       .then([{ type: 'OrderPlaced', data: { orderId: ORDER_ID, order: ORDER, placedAt: SUBMISSION.placedAt, receivedAt: T } }]);
   });
 
+  it('keeps the channel-designated carrier and unit weights on the stored order (#12)', () => {
+    const order = { ...SUBMISSION, designatedCarrier: 'JD', lines: SUBMISSION.lines.map((l) => ({ ...l, unitWeightGrams: 1500 })) };
+    spec
+      .given([])
+      .when({ ...validCommand('PlaceOrder'), data: { orderId: ORDER_ID, order } })
+      .then([{ type: 'OrderPlaced', data: { orderId: ORDER_ID, order: { ...ORDER, designatedCarrier: 'JD', lines: ORDER.lines.map((l) => ({ ...l, unitWeightGrams: 1500 })) }, placedAt: SUBMISSION.placedAt, receivedAt: T } }]);
+  });
+
   it.each([
     ['lines', { lines: [] }],
     ['lines[0].quantity', { lines: lines({ quantity: 0 }) }],
@@ -179,6 +187,9 @@ describe('PlaceOrder', () => {
     ['channelOrderId', { channelOrderId: ' ' }],
     ['shippingAddress.street', { shippingAddress: { ...SUBMISSION.shippingAddress, street: '' } }],
     ['placedAt', { placedAt: 'yesterday' }],
+    ['lines[0].unitWeightGrams', { lines: lines({ unitWeightGrams: 0 }) }],
+    ['lines[0].unitWeightGrams', { lines: lines({ unitWeightGrams: 2.5 }) }],
+    ['designatedCarrier', { designatedCarrier: 'sf express' }],
   ] as const)('refuses an invalid order naming the field %s (ORDER_INVALID)', (field, patch) => {
     spec
       .given([])

@@ -60,6 +60,11 @@ function nonBlank(s: unknown): s is string {
  * unique, quantities positive integers, amounts non-negative integer fen, discounts not larger
  * than what they discount, a known channel, an ISO placed-at. Throws ORDER_INVALID naming the field.
  */
+/** One unit weighs at most 1 t (a unit weight above is a unit mistake: kg read as g). */
+export const MAX_UNIT_WEIGHT_GRAMS = 1_000_000;
+/** Fulfillment's carrier codes (carrier-rules.yaml): JD, SF, ZTO, SIM ... */
+export const CARRIER_CODE = /^[A-Z][A-Z0-9_]{1,31}$/;
+
 export function validateSubmission(o: OrderSubmission): void {
   if (!(CHANNELS as readonly string[]).includes(o.channel)) throw OrderErrors.invalid('channel', `unknown channel ${String(o.channel)}`);
   if (!nonBlank(o.channelOrderId)) throw OrderErrors.invalid('channelOrderId', 'must not be empty');
@@ -80,7 +85,13 @@ export function validateSubmission(o: OrderSubmission): void {
     if (!isAmount(l.lineDiscount)) throw OrderErrors.invalid(f('lineDiscount'), 'must be a non-negative integer amount in minor units');
     if (l.quantity * l.unitPrice > MAX_AMOUNT) throw OrderErrors.invalid(f('unitPrice'), 'line amount too large');
     if (l.lineDiscount > l.quantity * l.unitPrice) throw OrderErrors.invalid(f('lineDiscount'), 'must not exceed quantity x unitPrice');
+    if (l.unitWeightGrams !== undefined && (!Number.isSafeInteger(l.unitWeightGrams) || l.unitWeightGrams <= 0 || l.unitWeightGrams > MAX_UNIT_WEIGHT_GRAMS)) {
+      throw OrderErrors.invalid(f('unitWeightGrams'), `must be an integer number of grams from 1 to ${MAX_UNIT_WEIGHT_GRAMS}`);
+    }
   });
+  if (o.designatedCarrier !== undefined && !CARRIER_CODE.test(o.designatedCarrier)) {
+    throw OrderErrors.invalid('designatedCarrier', 'must be a carrier code: 2-32 upper-case letters, digits or _ (e.g. JD, SF)');
+  }
   if (!isAmount(o.shippingFee)) throw OrderErrors.invalid('shippingFee', 'must be a non-negative integer amount in minor units');
   if (!isAmount(o.orderDiscount)) throw OrderErrors.invalid('orderDiscount', 'must be a non-negative integer amount in minor units');
   const items = o.lines.reduce((s, l) => s + lineTotal(l), 0);

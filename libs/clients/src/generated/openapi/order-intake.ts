@@ -615,6 +615,11 @@ export interface components {
              * @example 12800
              */
             unitPrice: number;
+            /**
+             * @description Grams per unit when the channel gives it (JD 商品重量); fulfillment weighs the parcel with it, else with its per-SKU table
+             * @example 260
+             */
+            unitWeightGrams?: number;
         };
         OrderLineViewDto: {
             /**
@@ -831,6 +836,11 @@ export interface components {
              */
             currency?: string;
             customer: components["schemas"]["CustomerDto"];
+            /**
+             * @description Carrier the platform designated for this order (JD 京东配送 -> JD); fulfillment always ships with it
+             * @example JD
+             */
+            designatedCarrier?: string;
             /**
              * @description The total the client computed (fen); refused with 422 when it differs from the server total
              * @example 26000

@@ -195,6 +195,7 @@ export class OrdersGrpcController {
         unitPrice: l.unitPrice,
         lineDiscount: l.lineDiscount,
         category: blankToUndefined(l.category),
+        ...(l.unitWeightGrams !== undefined && l.unitWeightGrams !== null ? { unitWeightGrams: l.unitWeightGrams } : {}),
       })),
       shippingFee: req.shippingFee,
       orderDiscount: req.orderDiscount,
@@ -216,6 +217,7 @@ export class OrdersGrpcController {
           }
         : {}),
       paymentMethod: blankToUndefined(req.paymentMethod),
+      designatedCarrier: blankToUndefined(req.designatedCarrier),
       ...(req.presale ? { presale: { depositAmount: Number(req.presale.depositAmount), balanceDueBy: req.presale.balanceDueBy, shipNotBefore: req.presale.shipNotBefore } } : {}),
     };
     const dto = await validated(PlaceOrderDto, JSON.parse(JSON.stringify(plain)) as object);

@@ -118,6 +118,37 @@ describe('order process policy: the happy path', () => {
   });
 });
 
+describe('order process policy: StartFulfillment carries the carrier and weight inputs (#12)', () => {
+  const designated = (): OrderEvent[] => {
+    const [placed, ...rest] = eventsTo('ready_to_ship');
+    const order = (placed as Extract<OrderEvent, { type: 'OrderPlaced' }>).data.order;
+    return [placedWith({ designatedCarrier: 'SF', lines: order.lines.map((l) => ({ ...l, unitWeightGrams: 260 })) }), ...rest];
+  };
+
+  it("the channel's designated carrier and the line weight (unit weight x allocated units) reach fulfillment", () => {
+    const [step] = run(orders('OrderReadyToShip'), designated());
+    expect(step.command).toMatchObject({ type: 'StartFulfillment', data: { designatedCarrier: 'SF', lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2, warehouseId: 'WH-HZ-01', weightGrams: 520 }] } });
+  });
+
+  it('an order without them sends neither (fulfillment falls back to its channel default and SKU table)', () => {
+    const [step] = run(orders('OrderReadyToShip'), eventsTo('ready_to_ship'));
+    expect(step.command.data).not.toHaveProperty('designatedCarrier');
+    expect((step.command.data as { lines: object[] }).lines[0]).not.toHaveProperty('weightGrams');
+  });
+
+  it('the StartFulfillment after an approved change carries destination, channel, amount, designated carrier, weights and merge keys like the first one', () => {
+    const given = designated();
+    const [first] = run(orders('OrderReadyToShip'), given);
+    const steps = run(orders('OrderChanged', { changeRequestId: 'CR-1', changes: { added: [], removed: [], quantities: [] }, shippingAddress: { province: '浙江省' } }), given);
+    expect(types(steps)).toEqual(['send:StopFulfillment', 'send:StartFulfillment']);
+    const again = steps[1].command.data as Record<string, unknown>;
+    expect(again).toEqual(first.command.data);
+    expect(again).toMatchObject({ destination: { province: '浙江省', city: '杭州市' }, channel: 'tmall', grandTotal: GRAND_TOTAL, designatedCarrier: 'SF', shopId: ORDER.shopId });
+    expect(again.buyerKey).toMatch(/^[0-9a-f]{32}$/);
+    expect(again.addressKey).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
 describe('order process policy: approval', () => {
   const custom = placedWith({ lines: lines({ category: 'custom' }) });
 

@@ -159,26 +159,7 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
           ];
         case 'OrderReadyToShip':
           if (s.status !== 'ready_to_ship' || !s.release) return [];
-          return [
-            send(
-              {
-                context: 'fulfillment',
-                type: 'StartFulfillment',
-                data: {
-                  orderId,
-                  lines: (s.reservation?.allocations ?? []).map((a) => ({ lineId: a.lineId, sku: a.sku, quantity: a.quantity, warehouseId: a.warehouseId })),
-                  priority: s.release.priority,
-                  requiresQc: s.release.requiresQc,
-                  destination: { province: s.order.shippingAddress.province, city: s.order.shippingAddress.city },
-                  channel: s.order.channel,
-                  grandTotal: s.order.totals.grandTotal,
-                  ...mergeKeysOf(s),
-                },
-              },
-              stopFulfillment(orderId, 'order cancelled'),
-              'ready to ship -> ask fulfillment to pick and pack',
-            ),
-          ];
+          return [startFulfillment(s, 'ready to ship -> ask fulfillment to pick and pack')];
         case 'OrderShipped': {
           const steps: ProcessStep[] = [
             send({ context: 'inventory', type: 'CommitStock', data: { orderId } }, null, 'shipped -> reserved units leave stock for good'),
@@ -434,24 +415,36 @@ function applyChangeIfOpen(
 }
 
 /** Pick and pack what the order holds now: its allocations, priority and QC, to its (current) destination. */
-function startFulfillment(s: ExistingOrder, why: string): ProcessStep {
-  return send(
-    {
-      context: 'fulfillment',
-      type: 'StartFulfillment',
-      data: {
-        orderId: s.orderId,
-        lines: (s.reservation?.allocations ?? []).map((a) => ({ lineId: a.lineId, sku: a.sku, quantity: a.quantity, warehouseId: a.warehouseId })),
-        priority: s.release?.priority ?? 'normal',
-        requiresQc: s.release?.requiresQc ?? false,
-        destination: { province: s.order.shippingAddress.province, city: s.order.shippingAddress.city },
-        channel: s.order.channel,
-        grandTotal: s.order.totals.grandTotal,
-      },
+/**
+ * The one StartFulfillment builder (on ready_to_ship, after a change's payment, after an approved
+ * change): the reserved allocations per warehouse with their weight (the line's unit weight from the
+ * channel x the allocated quantity; absent: fulfillment's per-SKU table), the inputs of the carrier
+ * choice (destination, channel, amount, the platform-designated carrier) and the merge keys.
+ */
+export function startFulfillmentCommand(s: ExistingOrder): Extract<OutgoingCommand, { type: 'StartFulfillment' }> {
+  const unitWeight = new Map(s.order.lines.map((l) => [l.lineId, l.unitWeightGrams]));
+  return {
+    context: 'fulfillment',
+    type: 'StartFulfillment',
+    data: {
+      orderId: s.orderId,
+      lines: (s.reservation?.allocations ?? []).map((a) => {
+        const w = unitWeight.get(a.lineId);
+        return { lineId: a.lineId, sku: a.sku, quantity: a.quantity, warehouseId: a.warehouseId, ...(w !== undefined ? { weightGrams: w * a.quantity } : {}) };
+      }),
+      priority: s.release?.priority ?? 'normal',
+      requiresQc: s.release?.requiresQc ?? false,
+      destination: { province: s.order.shippingAddress.province, city: s.order.shippingAddress.city },
+      channel: s.order.channel,
+      grandTotal: s.order.totals.grandTotal,
+      ...(s.order.designatedCarrier ? { designatedCarrier: s.order.designatedCarrier } : {}),
+      ...mergeKeysOf(s),
     },
-    stopFulfillment(s.orderId, 'order cancelled'),
-    why,
-  );
+  };
+}
+
+function startFulfillment(s: ExistingOrder, why: string): ProcessStep {
+  return send(startFulfillmentCommand(s), stopFulfillment(s.orderId, 'order cancelled'), why);
 }
 
 function holdIfRulesSay(s: ExistingOrder, rules: RuleSet): ProcessStep[] {

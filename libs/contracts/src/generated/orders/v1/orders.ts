@@ -148,6 +148,8 @@ export interface OrderLineInput {
   /** Integer minor units taken off this line. */
   lineDiscount: number;
   category: string;
+  /** Grams per unit when the channel gives it (JD 商品重量); unset: fulfillment's per-SKU table. */
+  unitWeightGrams?: number | undefined;
 }
 
 /** The canonical order submission (contracts' OrderSubmission) plus command metadata. */
@@ -186,7 +188,11 @@ export interface PlaceOrderRequest {
   /** "online" (default when empty) or "cod" (货到付款: shipped unpaid, collected at delivery). */
   paymentMethod: string;
   /** Presale (预售): deposit now, balance by balance_due_by, not shipped before ship_not_before. */
-  presale: PresaleTerms | undefined;
+  presale:
+    | PresaleTerms
+    | undefined;
+  /** Carrier the platform designated for this order (fulfillment's code: JD, SF, ...); empty: none. */
+  designatedCarrier: string;
 }
 
 /** Presale terms (contracts' PresaleTerms). An unpaid balance after balance_due_by cancels the order. */

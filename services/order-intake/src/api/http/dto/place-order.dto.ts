@@ -174,6 +174,13 @@ export class OrderLineDto {
   @IsString()
   @MaxLength(50)
   category?: string;
+
+  @ApiPropertyOptional({ example: 260, minimum: 1, maximum: 1_000_000, description: 'Grams per unit when the channel gives it (JD 商品重量); fulfillment weighs the parcel with it, else with its per-SKU table' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  unitWeightGrams?: number;
 }
 
 /**
@@ -272,6 +279,12 @@ export class PlaceOrderDto {
   @IsOptional()
   @IsIn(['online', 'cod'])
   paymentMethod?: 'online' | 'cod';
+
+  @ApiPropertyOptional({ example: 'JD', pattern: '^[A-Z][A-Z0-9_]{1,31}$', description: 'Carrier the platform designated for this order (JD 京东配送 -> JD); fulfillment always ships with it' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Z][A-Z0-9_]{1,31}$/, { message: 'designatedCarrier must be a carrier code: 2-32 upper-case letters, digits or _ (e.g. JD, SF)' })
+  designatedCarrier?: string;
 
   @ApiPropertyOptional({ type: PresaleDto, description: 'Presale (预售): deposit (定金) now, balance (尾款) by balanceDueBy; not shipped before shipNotBefore' })
   @IsOptional()

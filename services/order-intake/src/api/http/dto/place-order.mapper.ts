@@ -35,6 +35,7 @@ export function toSubmission(dto: PlaceOrderDto, now: string): OrderSubmission {
       unitPrice: l.unitPrice,
       lineDiscount: l.lineDiscount ?? 0,
       ...(l.category ? { category: l.category } : {}),
+      ...(l.unitWeightGrams !== undefined ? { unitWeightGrams: l.unitWeightGrams } : {}),
     })),
     shippingFee: dto.shippingFee ?? 0,
     orderDiscount: dto.orderDiscount ?? 0,
@@ -55,6 +56,7 @@ export function toSubmission(dto: PlaceOrderDto, now: string): OrderSubmission {
         }
       : {}),
     ...(dto.paymentMethod ? { paymentMethod: dto.paymentMethod } : {}),
+    ...(dto.designatedCarrier ? { designatedCarrier: dto.designatedCarrier } : {}),
     ...(dto.presale ? { presale: { depositAmount: dto.presale.depositAmount, balanceDueBy: dto.presale.balanceDueBy, shipNotBefore: dto.presale.shipNotBefore } } : {}),
   };
 }

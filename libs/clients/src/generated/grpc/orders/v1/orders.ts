@@ -316,6 +316,8 @@ export interface OrderLineInput {
   /** Integer minor units taken off this line. */
   lineDiscount: number;
   category: string;
+  /** Grams per unit when the channel gives it (JD 商品重量); unset: fulfillment's per-SKU table. */
+  unitWeightGrams?: number | undefined;
 }
 
 /** The canonical order submission (contracts' OrderSubmission) plus command metadata. */
@@ -354,7 +356,11 @@ export interface PlaceOrderRequest {
   /** "online" (default when empty) or "cod" (货到付款: shipped unpaid, collected at delivery). */
   paymentMethod: string;
   /** Presale (预售): deposit now, balance by balance_due_by, not shipped before ship_not_before. */
-  presale: PresaleTerms | undefined;
+  presale:
+    | PresaleTerms
+    | undefined;
+  /** Carrier the platform designated for this order (fulfillment's code: JD, SF, ...); empty: none. */
+  designatedCarrier: string;
 }
 
 /** Presale terms (contracts' PresaleTerms). An unpaid balance after balance_due_by cancels the order. */
@@ -1876,7 +1882,16 @@ export const AddressInput: MessageFns<AddressInput> = {
 };
 
 function createBaseOrderLineInput(): OrderLineInput {
-  return { lineId: "", sku: "", title: "", quantity: 0, unitPrice: 0, lineDiscount: 0, category: "" };
+  return {
+    lineId: "",
+    sku: "",
+    title: "",
+    quantity: 0,
+    unitPrice: 0,
+    lineDiscount: 0,
+    category: "",
+    unitWeightGrams: undefined,
+  };
 }
 
 export const OrderLineInput: MessageFns<OrderLineInput> = {
@@ -1901,6 +1916,9 @@ export const OrderLineInput: MessageFns<OrderLineInput> = {
     }
     if (message.category !== "") {
       writer.uint32(58).string(message.category);
+    }
+    if (message.unitWeightGrams !== undefined) {
+      writer.uint32(64).int32(message.unitWeightGrams);
     }
     return writer;
   },
@@ -1974,6 +1992,14 @@ export const OrderLineInput: MessageFns<OrderLineInput> = {
             message.category = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.unitWeightGrams = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2007,6 +2033,11 @@ export const OrderLineInput: MessageFns<OrderLineInput> = {
         ? globalThis.Number(object.line_discount)
         : 0,
       category: isSet(object.category) ? globalThis.String(object.category) : "",
+      unitWeightGrams: isSet(object.unitWeightGrams)
+        ? globalThis.Number(object.unitWeightGrams)
+        : isSet(object.unit_weight_grams)
+        ? globalThis.Number(object.unit_weight_grams)
+        : undefined,
     };
   },
 
@@ -2033,6 +2064,9 @@ export const OrderLineInput: MessageFns<OrderLineInput> = {
     if (message.category !== "") {
       obj.category = message.category;
     }
+    if (message.unitWeightGrams !== undefined) {
+      obj.unitWeightGrams = Math.round(message.unitWeightGrams);
+    }
     return obj;
   },
 };
@@ -2058,6 +2092,7 @@ function createBasePlaceOrderRequest(): PlaceOrderRequest {
     recipientProtection: undefined,
     paymentMethod: "",
     presale: undefined,
+    designatedCarrier: "",
   };
 }
 
@@ -2119,6 +2154,9 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     }
     if (message.presale !== undefined) {
       PresaleTerms.encode(message.presale, writer.uint32(154).fork()).join();
+    }
+    if (message.designatedCarrier !== "") {
+      writer.uint32(162).string(message.designatedCarrier);
     }
     return writer;
   },
@@ -2288,6 +2326,14 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
             message.presale = PresaleTerms.decode(reader, reader.uint32());
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.designatedCarrier = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2369,6 +2415,11 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
         ? globalThis.String(object.payment_method)
         : "",
       presale: isSet(object.presale) ? PresaleTerms.fromJSON(object.presale) : undefined,
+      designatedCarrier: isSet(object.designatedCarrier)
+        ? globalThis.String(object.designatedCarrier)
+        : isSet(object.designated_carrier)
+        ? globalThis.String(object.designated_carrier)
+        : "",
     };
   },
 
@@ -2430,6 +2481,9 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     }
     if (message.presale !== undefined) {
       obj.presale = PresaleTerms.toJSON(message.presale);
+    }
+    if (message.designatedCarrier !== "") {
+      obj.designatedCarrier = message.designatedCarrier;
     }
     return obj;
   },

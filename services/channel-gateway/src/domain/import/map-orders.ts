@@ -28,13 +28,16 @@ export interface ChannelOrderDraft {
   pii: { name: PiiState; phone: PiiState; address: PiiState };
   /** The platform's open address id (oaid) when it gave one: decrypt / print the waybill with it. */
   oaid?: string;
-  lines: { lineId: string; sku: string; title: string; quantity: number; unitPrice: number }[];
+  /** `unitWeightGrams`: one unit's weight from the file's weight column, when it has a non-zero one. */
+  lines: { lineId: string; sku: string; title: string; quantity: number; unitPrice: number; unitWeightGrams?: number }[];
   /** Integer fen. `paid` is what the buyer paid; the platform / shop discounts are kept apart for reconciliation. */
   money: { goods: number; shippingFee: number; paid: number; orderDiscount: number; platformDiscount: number; shopDiscount: number; refund: number };
   buyerMessage?: string;
   sellerRemark?: string;
   trackingNo?: string;
   carrier?: string;
+  /** Carrier code the platform designated (profile `designatedCarrier`), e.g. JD for 京东配送. */
+  designatedCarrier?: string;
   /** Presale (预售): deposit (定金) in fen, balance due-by and ship date (ISO). */
   presale?: { depositAmount: number; balanceDueBy: string; shipNotBefore: string };
   /** Cash on delivery (货到付款). */
@@ -248,7 +251,9 @@ function mapOne(
       else if (q.ok) unitPrice = t.value / q.value;
     }
     const lineId = at(l.lineId) || `${id}-${n + 1}`;
-    if (sku && title && q.ok) lines.push({ lineId, sku, title, quantity: q.value, unitPrice });
+    const weight = l.weight ? unitWeightGrams(at(l.weight), l.weightUnit ?? 'g', l.weightPer ?? 'unit', q.ok ? q.value : 1) : { ok: true as const, value: undefined };
+    if (!weight.ok) problems.push(reason.badWeight(itemCols.label(l.weight ?? ''), at(l.weight)));
+    if (sku && title && q.ok) lines.push({ lineId, sku, title, quantity: q.value, unitPrice, ...(weight.ok && weight.value !== undefined ? { unitWeightGrams: weight.value } : {}) });
   });
 
   const shippingFee = read(m.shippingFee, money, 0);
@@ -265,6 +270,7 @@ function mapOne(
   const shipNotBefore = deposit > 0 && ps ? read(ps.shipNotBefore, platformTime, null) : null;
   if (deposit > 0 && ps && (balanceDueBy === null || shipNotBefore === null)) problems.push(reason.missing(cols.label(balanceDueBy === null ? ps.balanceDueBy : ps.shipNotBefore)));
   const cod = !!profile.cod && profile.cod.values.includes(cell(profile.cod.column));
+  const designatedCarrier = profile.designatedCarrier ? designatedCarrierOf(profile.designatedCarrier.values, cell(profile.designatedCarrier.column)) : undefined;
   // An unpaid (or closed unpaid) order shows 0 paid on most platforms: the amount due is then goods + shipping - discounts.
   const due =
     deposit > 0
@@ -320,7 +326,31 @@ function mapOne(
     ...opt('sellerRemark', cell(o.sellerRemark)),
     ...opt('trackingNo', cell(o.trackingNo)),
     ...opt('carrier', cell(o.carrier)),
+    ...(designatedCarrier ? { designatedCarrier } : {}),
     ...(deposit > 0 && balanceDueBy && shipNotBefore ? { presale: { depositAmount: deposit, balanceDueBy, shipNotBefore } } : {}),
     ...(cod ? { paymentMethod: 'cod' as const } : {}),
   };
+}
+
+/** The carrier code a designation text maps to (exact, else after normalizeHeader: spaces, case); unlisted or empty: none. */
+export function designatedCarrierOf(values: Record<string, string>, text: string): string | undefined {
+  if (!text) return undefined;
+  return values[text] ?? Object.entries(values).find(([k]) => normalizeHeader(k) === normalizeHeader(text))?.[1];
+}
+
+/**
+ * One unit's weight in whole grams from a weight cell (`0.26` kg, `260` g, `1.5kg`, `260 克`):
+ * empty or 0 is unknown (platforms write 0 when the product has no weight), a line weight is divided
+ * by the quantity (rounded, at least 1 g). Anything else that is not a non-negative number is refused.
+ */
+export function unitWeightGrams(text: string, unit: 'kg' | 'g', per: 'unit' | 'line', quantity: number): Read<number | undefined> {
+  const t = cleanCell(text).replace(/\s+/g, '').toLowerCase();
+  if (!t) return { ok: true, value: undefined };
+  const m = /^(\d+(?:\.\d+)?)(kg|公斤|千克|g|克)?$/.exec(t);
+  if (!m) return { ok: false, reason: { code: 'BAD_AMOUNT', detail: text } };
+  const written = m[2] ? (['kg', '公斤', '千克'].includes(m[2]) ? 'kg' : 'g') : unit;
+  const grams = Number(m[1]) * (written === 'kg' ? 1000 : 1);
+  if (grams === 0) return { ok: true, value: undefined };
+  const perUnit = per === 'line' ? grams / Math.max(1, quantity) : grams;
+  return { ok: true, value: Math.max(1, Math.round(perUnit)) };
 }

@@ -79,7 +79,19 @@ export interface MappingProfile {
     lineTotal?: ColumnRef;
     /** Sub-order status column (Douyin, Taobao sub-orders): a line may be closed on its own. */
     status?: ColumnRef;
+    /**
+     * Product weight column (JD 商品重量, 重量): `weightUnit` kg or g (default g), `weightPer` one unit
+     * (default) or the whole line. Empty or 0: unknown (fulfillment's per-SKU table weighs the line).
+     */
+    weight?: ColumnRef;
+    weightUnit?: 'kg' | 'g';
+    weightPer?: 'unit' | 'line';
   };
+  /**
+   * The carrier the platform designated for the order (JD 配送方式 京东配送, a Tmall 指定快递): the
+   * column and its text -> fulfillment's carrier code. Text not listed (商家自配送, empty): none.
+   */
+  designatedCarrier?: { column: ColumnRef; values: Record<string, string> };
   /** Platform status text -> flow state. An unlisted status rejects the row (UNKNOWN_STATUS). */
   statuses: Record<string, PlatformState>;
   /** After-sales status text -> refund state (unlisted or empty: none). */
@@ -130,7 +142,9 @@ export const PROFILE_SCHEMA = {
       required: ['from', 'sku', 'title', 'quantity'],
       properties: {
         from: { enum: ['rows', 'items-file', 'single'] },
-        ...Object.fromEntries(['join', 'lineId', 'sku', 'title', 'quantity', 'unitPrice', 'lineTotal', 'status'].map((k) => [k, columnRef])),
+        ...Object.fromEntries(['join', 'lineId', 'sku', 'title', 'quantity', 'unitPrice', 'lineTotal', 'status', 'weight'].map((k) => [k, columnRef])),
+        weightUnit: { enum: ['kg', 'g'] },
+        weightPer: { enum: ['unit', 'line'] },
       },
       anyOf: [{ required: ['unitPrice'] }, { required: ['lineTotal'] }],
     },
@@ -141,6 +155,12 @@ export const PROFILE_SCHEMA = {
       additionalProperties: false,
       required: ['deposit', 'balance', 'balanceDueBy', 'shipNotBefore'],
       properties: Object.fromEntries(['deposit', 'balance', 'balanceDueBy', 'shipNotBefore'].map((k) => [k, columnRef])),
+    },
+    designatedCarrier: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['column', 'values'],
+      properties: { column: columnRef, values: { type: 'object', minProperties: 1, additionalProperties: { type: 'string', pattern: '^[A-Z][A-Z0-9_]{1,31}$' } } },
     },
     cod: {
       type: 'object',

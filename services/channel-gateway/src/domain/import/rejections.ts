@@ -28,6 +28,7 @@ export const reason = {
   missing: (column: string): RejectReason => ({ code: 'MISSING_FIELD', column, zh: `${column}为空`, en: `${column} is empty` }),
   badAmount: (column: string, text: string): RejectReason => ({ code: 'BAD_AMOUNT', column, zh: `${column}不是有效金额："${text}"`, en: `${column} is not an amount: "${text}"` }),
   badQuantity: (column: string, text: string): RejectReason => ({ code: 'BAD_QUANTITY', column, zh: `${column}不是正整数："${text}"`, en: `${column} is not a positive whole number: "${text}"` }),
+  badWeight: (column: string, text: string): RejectReason => ({ code: 'BAD_AMOUNT', column, zh: `${column}不是有效重量："${text}"`, en: `${column} is not a weight: "${text}"` }),
   badTime: (column: string, text: string): RejectReason => ({ code: 'BAD_TIME', column, zh: `${column}不是有效时间："${text}"`, en: `${column} is not a time: "${text}"` }),
   unknownStatus: (column: string, text: string): RejectReason => ({ code: 'UNKNOWN_STATUS', column, zh: `未知的订单状态："${text}"`, en: `unknown order status: "${text}"` }),
   noLines: (join: string): RejectReason => ({ code: 'NO_LINES', zh: `没有商品明细（按${join}关联）`, en: `no item lines (joined on ${join})` }),

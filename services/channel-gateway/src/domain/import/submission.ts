@@ -64,7 +64,15 @@ export function toSubmission(d: ChannelOrderDraft): OrderSubmission {
       recipient: visible(d.pii.name, d.recipient),
       phone: visible(d.pii.phone, d.phone),
     },
-    lines: d.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: l.unitPrice, lineDiscount: 0 })),
+    lines: d.lines.map((l) => ({
+      lineId: l.lineId,
+      sku: l.sku,
+      title: l.title,
+      quantity: l.quantity,
+      unitPrice: l.unitPrice,
+      lineDiscount: 0,
+      ...(l.unitWeightGrams !== undefined ? { unitWeightGrams: l.unitWeightGrams } : {}),
+    })),
     shippingFee: d.money.shippingFee,
     orderDiscount: d.money.orderDiscount,
     currency: 'CNY',
@@ -76,5 +84,6 @@ export function toSubmission(d: ChannelOrderDraft): OrderSubmission {
     ...(protection ? { recipientProtection: protection } : {}),
     ...(d.presale ? { presale: { ...d.presale } } : {}),
     ...(d.paymentMethod ? { paymentMethod: d.paymentMethod } : {}),
+    ...(d.designatedCarrier ? { designatedCarrier: d.designatedCarrier } : {}),
   };
 }

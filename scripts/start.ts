@@ -47,6 +47,8 @@ const ALL_SERVICES: readonly ServiceSpec[] = SERVICES.map((s) => ({
   grpcPort: s.grpcPort + PORT_OFFSET,
   database: `${DB_PREFIX}${s.database}`,
 }));
+/** order-intake's customer-token issuer (its JWKS under /portal), on this run's port offset. */
+const PORTAL_ISSUER = `http://127.0.0.1:${ALL_SERVICES.find((s) => s.name === 'order-intake')?.httpPort ?? 3001 + PORT_OFFSET}/portal`;
 /** Where every service of this run answers: `<SERVICE>_URL` for the services and the seeder. */
 const SERVICE_URLS: Record<string, string> = Object.fromEntries(ALL_SERVICES.map((s) => [urlEnvName(s.name), `http://127.0.0.1:${s.httpPort}`]));
 const PARTITIONS = 12;
@@ -385,6 +387,8 @@ async function main(): Promise<void> {
             KAFKA_BROKERS: kafkaBrokers().join(','),
             ...(PORT_OFFSET > 0 ? SERVICE_URLS : {}),
             OIDC_ISSUER: oidc.url,
+            // Customer portal tokens: minted by order-intake, trusted by every service (#16).
+            PORTAL_ISSUER: process.env.PORTAL_ISSUER ?? PORTAL_ISSUER,
             OIDC_CLIENT_ID: `svc-${svc.name}`,
             OIDC_CLIENT_SECRET: oidc.secrets[svc.name],
           },

@@ -123,6 +123,8 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
         connectSrc: ["'self'"],
         objectSrc: ["'none'"],
         frameAncestors: ["'none'"],
+        // Local runs and tests are plain http on 127.0.0.1: no rewriting of sub-resources to https.
+        upgradeInsecureRequests: null,
       },
     },
   });

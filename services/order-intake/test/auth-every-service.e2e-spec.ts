@@ -5,12 +5,11 @@ import { startServiceProcess, StrictReflectionClient, type ServiceProcess } from
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeader, refusedTokens, tokenFor } from '../auth';
-import { anOrderSubmission } from '../builders/orders.builders';
-import { createTestDatabase, kafkaBrokers, REPO_ROOT, testTopicPrefix, uniqueSuffix } from '../infra';
+import { anOrderSubmission, authHeader, createTestDatabase, kafkaBrokers, REPO_ROOT, refusedTokens, testTopicPrefix, tokenFor, uniqueSuffix } from '@flowline/testing';
 
 /**
- * Issue #16 must-shows, against the services running as their own processes with tokens from the
+ * Issue #16 must-shows (here beside order-intake, as tracking's order journey is beside tracking:
+ * a test across services lives in a service's test folder), against the services running as their own processes with tokens from the
  * real local issuer (started by the global setup): every OpenAPI operation and every proto method
  * refuses a call without a token (401 / UNAUTHENTICATED) except the public ones; expired,
  * wrong-audience, wrongly signed and foreign-issuer tokens are refused; roles and shop scope hold.

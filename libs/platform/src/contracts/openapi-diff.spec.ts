@@ -74,6 +74,14 @@ describe('OpenAPI breaking changes', () => {
     expect(changed((d) => (d.paths['/api/orders/{orderId}'].get.parameters[1].required = true))).toEqual(['GET /api/orders/{orderId}: query parameter view made required']);
   });
 
+  it('reports a removed query parameter but not a removed header (headers the server no longer reads are ignored)', () => {
+    expect(changed((d) => d.paths['/api/orders/{orderId}'].get.parameters.splice(1, 1))).toEqual(['GET /api/orders/{orderId}: query parameter view removed']);
+    const withHeader = base() as Doc;
+    const params = withHeader.paths['/api/orders/{orderId}'].get.parameters as unknown[];
+    params.push({ in: 'header', name: 'X-Actor-Id', required: true, schema: { type: 'string' } });
+    expect(openApiBreakingChanges(withHeader, base())).toEqual([]);
+  });
+
   it('reads the major version from info.version', () => {
     expect(majorVersion({ info: { version: '2.1.0' } })).toBe(2);
     expect(majorVersion({ info: { version: 'v3' } })).toBe(3);

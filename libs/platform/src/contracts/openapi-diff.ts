@@ -6,8 +6,10 @@
  * - a success response (2xx) removed, or a property a client could read removed from its schema,
  *   or its type changed;
  * - a request parameter or body property added as required, an optional one made required, a
- *   parameter or body property removed (a client sending it would be refused: whitelist), its type
- *   changed, or an enum value it could send removed.
+ *   query parameter or body property removed (a client sending it would be refused: whitelist), its
+ *   type changed, or an enum value it could send removed. A removed *header* parameter is not
+ *   breaking: the server ignores headers it does not read (no whitelist on headers), so a client that
+ *   still sends it keeps working (e.g. X-Actor-Id once the actor comes from the verified token).
  *
  * A breaking change is allowed only when the document's major version grows (`info.version`);
  * docs/adr/0009-api-contracts.md has the policy.
@@ -115,7 +117,7 @@ export function openApiBreakingChanges(before: object, after: object): string[] 
         if (p.required && !old?.required) out.push(`${where}: ${p.in} parameter ${p.name} ${old ? 'made required' : 'added as required'}`);
         if (old) compareWrite(`${where} ${p.in} ${p.name}`, old.schema, p.schema, ra, rb, out);
       }
-      for (const p of paramsA) if (p.in !== 'path' && !paramsB.some((q) => key(q) === key(p))) out.push(`${where}: ${p.in} parameter ${p.name} removed`);
+      for (const p of paramsA) if (p.in !== 'path' && p.in !== 'header' && !paramsB.some((q) => key(q) === key(p))) out.push(`${where}: ${p.in} parameter ${p.name} removed`);
       const bodyA = (opA.requestBody as Json | undefined)?.content as Record<string, { schema?: Schema }> | undefined;
       const bodyB = (opB.requestBody as Json | undefined)?.content as Record<string, { schema?: Schema }> | undefined;
       if (bodyA?.['application/json'] || bodyB?.['application/json']) compareWrite(`${where} body`, bodyA?.['application/json']?.schema, bodyB?.['application/json']?.schema, ra, rb, out);

@@ -4,7 +4,8 @@ import { GrpcMethod } from '@nestjs/microservices';
 import { ACTOR_KINDS, fulfillmentV1, type Actor } from '@flowline/contracts';
 import { optionalId, pageSize, RequestValidationError, requireId } from '@flowline/platform';
 import type { CommandMeta } from '../../application/fulfillment.handler';
-import type { ShipmentAction, ShipmentView } from '../../application/fulfillment.service';
+import type { MergedParcelView, ShipmentAction, ShipmentView } from '../../application/fulfillment.service';
+import type { CarrierChoice } from '../../domain/carrier-rules';
 import { FulfillmentApi } from '../fulfillment-api';
 
 const STATUS: Record<ShipmentView['status'], fulfillmentV1.ShipmentStatus> = {
@@ -22,13 +23,22 @@ const STATUS: Record<ShipmentView['status'], fulfillmentV1.ShipmentStatus> = {
   stopped: fulfillmentV1.ShipmentStatus.SHIPMENT_STATUS_STOPPED,
 };
 
-function toShipment(s: ShipmentView, version = 0): fulfillmentV1.Shipment {
+function toCarrierChoice(c: CarrierChoice | null | undefined): fulfillmentV1.CarrierChoice | undefined {
+  if (!c) return undefined;
+  return { carrier: c.carrier, ruleId: c.ruleId, ruleSetVersion: c.ruleSetVersion, weightGrams: c.weightGrams ?? 0, designated: c.designated ?? false };
+}
+
+const isMergedView = (s: ShipmentView): s is MergedParcelView => 'mergeStatus' in s;
+
+/** A parcel, or a pick-list entry that is a merged parcel (合单: lines naming their order, window, box carrier). */
+export function toShipment(s: ShipmentView, version = 0): fulfillmentV1.Shipment {
+  const merged = isMergedView(s) ? s : null;
   return {
     shipmentId: s.shipmentId,
     orderId: s.orderId,
     status: STATUS[s.status],
     warehouseId: s.warehouseId,
-    lines: s.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity, warehouseId: s.warehouseId })),
+    lines: s.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity, warehouseId: s.warehouseId, orderId: 'orderId' in l && typeof l.orderId === 'string' ? l.orderId : '' })),
     priority: '',
     requiresQc: false,
     waybillNo: s.waybillNo ?? '',
@@ -40,6 +50,12 @@ function toShipment(s: ShipmentView, version = 0): fulfillmentV1.Shipment {
     version,
     carrierState: s.carrierState ?? '',
     shippedAfterStop: s.shippedAfterStop,
+    weightGrams: s.weightGrams ?? 0,
+    mergeParcelId: s.mergeParcelId ?? '',
+    mergedOrderIds: s.mergedOrderIds ?? [],
+    mergeStatus: merged?.mergeStatus ?? '',
+    windowEndsAt: merged?.windowEndsAt ?? '',
+    carrierChoice: toCarrierChoice(merged?.carrierChoice),
   };
 }
 
@@ -108,7 +124,7 @@ export class FulfillmentGrpcController {
   @Requires('read', 'Shipment')
   async getOrderFulfillment(req: fulfillmentV1.GetOrderFulfillmentRequest): Promise<fulfillmentV1.GetOrderFulfillmentResponse> {
     const o = await this.api.service.order(requireId('orderId', req.orderId));
-    return { orderId: o.orderId, shipments: o.shipments.map((s) => toShipment(s, o.version)), stopReason: o.stop?.reason ?? '', frozen: o.freeze.frozen, version: o.version };
+    return { orderId: o.orderId, shipments: o.shipments.map((s) => toShipment(s, o.version)), stopReason: o.stop?.reason ?? '', frozen: o.freeze.frozen, version: o.version, carrierChoice: toCarrierChoice(o.carrierChoice) };
   }
 
   @GrpcMethod('FulfillmentService', 'ListPickList')

@@ -27,6 +27,22 @@ export interface ShipmentLine {
   sku: string;
   quantity: number;
   warehouseId: string;
+  /** On a merged parcel (合单): the order the line belongs to; empty otherwise. */
+  orderId: string;
+}
+
+/**
+ * How the carrier was chosen (rules/carrier-rules.yaml), decided when the order became ready to ship
+ * (a merged box: at packing, from its orders together).
+ */
+export interface CarrierChoice {
+  carrier: string;
+  ruleId: string;
+  ruleSetVersion: string;
+  /** The weight the choice was made with (grams); 0 when unknown. */
+  weightGrams: number;
+  /** The carrier came from the platform (the order's designatedCarrier, else the channel's default). */
+  designated: boolean;
 }
 
 export interface Shipment {
@@ -51,6 +67,19 @@ export interface Shipment {
   carrierState: string;
   /** Left the warehouse although fulfilment was stopped (intercept rejected). */
   shippedAfterStop: boolean;
+  /** Parcel weight in grams: the order's line weights (from the channel), else rules/sku-weights.yaml. */
+  weightGrams: number;
+  /** The merged parcel (合单, MRG-...) this parcel travels in, and every order in it; empty when not merged. */
+  mergeParcelId: string;
+  mergedOrderIds: string[];
+  /**
+   * A pick-list entry that is a merged parcel of several orders (shipment_id = merge_parcel_id, lines
+   * naming their order_id): open | sealed | packed | empty, the end of its merge window (ISO-8601), and
+   * the box's carrier choice once packed. Empty on an order's own parcel.
+   */
+  mergeStatus: string;
+  windowEndsAt: string;
+  carrierChoice: CarrierChoice | undefined;
 }
 
 export interface PackRequest {
@@ -108,6 +137,8 @@ export interface GetOrderFulfillmentResponse {
   stopReason: string;
   frozen: boolean;
   version: number;
+  /** The order's carrier choice (designated, weight, rule and version); unset before it is decided. */
+  carrierChoice: CarrierChoice | undefined;
 }
 
 export interface ListPickListRequest {

@@ -142,6 +142,22 @@ export interface ShipmentLine {
   sku: string;
   quantity: number;
   warehouseId: string;
+  /** On a merged parcel (合单): the order the line belongs to; empty otherwise. */
+  orderId: string;
+}
+
+/**
+ * How the carrier was chosen (rules/carrier-rules.yaml), decided when the order became ready to ship
+ * (a merged box: at packing, from its orders together).
+ */
+export interface CarrierChoice {
+  carrier: string;
+  ruleId: string;
+  ruleSetVersion: string;
+  /** The weight the choice was made with (grams); 0 when unknown. */
+  weightGrams: number;
+  /** The carrier came from the platform (the order's designatedCarrier, else the channel's default). */
+  designated: boolean;
 }
 
 export interface Shipment {
@@ -166,6 +182,19 @@ export interface Shipment {
   carrierState: string;
   /** Left the warehouse although fulfilment was stopped (intercept rejected). */
   shippedAfterStop: boolean;
+  /** Parcel weight in grams: the order's line weights (from the channel), else rules/sku-weights.yaml. */
+  weightGrams: number;
+  /** The merged parcel (合单, MRG-...) this parcel travels in, and every order in it; empty when not merged. */
+  mergeParcelId: string;
+  mergedOrderIds: string[];
+  /**
+   * A pick-list entry that is a merged parcel of several orders (shipment_id = merge_parcel_id, lines
+   * naming their order_id): open | sealed | packed | empty, the end of its merge window (ISO-8601), and
+   * the box's carrier choice once packed. Empty on an order's own parcel.
+   */
+  mergeStatus: string;
+  windowEndsAt: string;
+  carrierChoice: CarrierChoice | undefined;
 }
 
 export interface PackRequest {
@@ -223,6 +252,8 @@ export interface GetOrderFulfillmentResponse {
   stopReason: string;
   frozen: boolean;
   version: number;
+  /** The order's carrier choice (designated, weight, rule and version); unset before it is decided. */
+  carrierChoice: CarrierChoice | undefined;
 }
 
 export interface ListPickListRequest {
@@ -298,7 +329,7 @@ export interface OverrideFreezeResponse {
 }
 
 function createBaseShipmentLine(): ShipmentLine {
-  return { lineId: "", sku: "", quantity: 0, warehouseId: "" };
+  return { lineId: "", sku: "", quantity: 0, warehouseId: "", orderId: "" };
 }
 
 export const ShipmentLine: MessageFns<ShipmentLine> = {
@@ -314,6 +345,9 @@ export const ShipmentLine: MessageFns<ShipmentLine> = {
     }
     if (message.warehouseId !== "") {
       writer.uint32(34).string(message.warehouseId);
+    }
+    if (message.orderId !== "") {
+      writer.uint32(42).string(message.orderId);
     }
     return writer;
   },
@@ -363,6 +397,14 @@ export const ShipmentLine: MessageFns<ShipmentLine> = {
             message.warehouseId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -389,6 +431,11 @@ export const ShipmentLine: MessageFns<ShipmentLine> = {
         : isSet(object.warehouse_id)
         ? globalThis.String(object.warehouse_id)
         : "",
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
     };
   },
 
@@ -405,6 +452,141 @@ export const ShipmentLine: MessageFns<ShipmentLine> = {
     }
     if (message.warehouseId !== "") {
       obj.warehouseId = message.warehouseId;
+    }
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    return obj;
+  },
+};
+
+function createBaseCarrierChoice(): CarrierChoice {
+  return { carrier: "", ruleId: "", ruleSetVersion: "", weightGrams: 0, designated: false };
+}
+
+export const CarrierChoice: MessageFns<CarrierChoice> = {
+  encode(message: CarrierChoice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.carrier !== "") {
+      writer.uint32(10).string(message.carrier);
+    }
+    if (message.ruleId !== "") {
+      writer.uint32(18).string(message.ruleId);
+    }
+    if (message.ruleSetVersion !== "") {
+      writer.uint32(26).string(message.ruleSetVersion);
+    }
+    if (message.weightGrams !== 0) {
+      writer.uint32(32).int32(message.weightGrams);
+    }
+    if (message.designated !== false) {
+      writer.uint32(40).bool(message.designated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CarrierChoice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCarrierChoice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.carrier = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ruleId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ruleSetVersion = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.weightGrams = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.designated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CarrierChoice {
+    return {
+      carrier: isSet(object.carrier) ? globalThis.String(object.carrier) : "",
+      ruleId: isSet(object.ruleId)
+        ? globalThis.String(object.ruleId)
+        : isSet(object.rule_id)
+        ? globalThis.String(object.rule_id)
+        : "",
+      ruleSetVersion: isSet(object.ruleSetVersion)
+        ? globalThis.String(object.ruleSetVersion)
+        : isSet(object.rule_set_version)
+        ? globalThis.String(object.rule_set_version)
+        : "",
+      weightGrams: isSet(object.weightGrams)
+        ? globalThis.Number(object.weightGrams)
+        : isSet(object.weight_grams)
+        ? globalThis.Number(object.weight_grams)
+        : 0,
+      designated: isSet(object.designated) ? globalThis.Boolean(object.designated) : false,
+    };
+  },
+
+  toJSON(message: CarrierChoice): unknown {
+    const obj: any = {};
+    if (message.carrier !== "") {
+      obj.carrier = message.carrier;
+    }
+    if (message.ruleId !== "") {
+      obj.ruleId = message.ruleId;
+    }
+    if (message.ruleSetVersion !== "") {
+      obj.ruleSetVersion = message.ruleSetVersion;
+    }
+    if (message.weightGrams !== 0) {
+      obj.weightGrams = Math.round(message.weightGrams);
+    }
+    if (message.designated !== false) {
+      obj.designated = message.designated;
     }
     return obj;
   },
@@ -428,6 +610,12 @@ function createBaseShipment(): Shipment {
     version: 0,
     carrierState: "",
     shippedAfterStop: false,
+    weightGrams: 0,
+    mergeParcelId: "",
+    mergedOrderIds: [],
+    mergeStatus: "",
+    windowEndsAt: "",
+    carrierChoice: undefined,
   };
 }
 
@@ -480,6 +668,24 @@ export const Shipment: MessageFns<Shipment> = {
     }
     if (message.shippedAfterStop !== false) {
       writer.uint32(128).bool(message.shippedAfterStop);
+    }
+    if (message.weightGrams !== 0) {
+      writer.uint32(136).int32(message.weightGrams);
+    }
+    if (message.mergeParcelId !== "") {
+      writer.uint32(146).string(message.mergeParcelId);
+    }
+    for (const v of message.mergedOrderIds) {
+      writer.uint32(154).string(v!);
+    }
+    if (message.mergeStatus !== "") {
+      writer.uint32(162).string(message.mergeStatus);
+    }
+    if (message.windowEndsAt !== "") {
+      writer.uint32(170).string(message.windowEndsAt);
+    }
+    if (message.carrierChoice !== undefined) {
+      CarrierChoice.encode(message.carrierChoice, writer.uint32(178).fork()).join();
     }
     return writer;
   },
@@ -625,6 +831,54 @@ export const Shipment: MessageFns<Shipment> = {
             message.shippedAfterStop = reader.bool();
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.weightGrams = reader.int32();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.mergeParcelId = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.mergedOrderIds.push(reader.string());
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.mergeStatus = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.windowEndsAt = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.carrierChoice = CarrierChoice.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -699,6 +953,36 @@ export const Shipment: MessageFns<Shipment> = {
         : isSet(object.shipped_after_stop)
         ? globalThis.Boolean(object.shipped_after_stop)
         : false,
+      weightGrams: isSet(object.weightGrams)
+        ? globalThis.Number(object.weightGrams)
+        : isSet(object.weight_grams)
+        ? globalThis.Number(object.weight_grams)
+        : 0,
+      mergeParcelId: isSet(object.mergeParcelId)
+        ? globalThis.String(object.mergeParcelId)
+        : isSet(object.merge_parcel_id)
+        ? globalThis.String(object.merge_parcel_id)
+        : "",
+      mergedOrderIds: globalThis.Array.isArray(object?.mergedOrderIds)
+        ? object.mergedOrderIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.merged_order_ids)
+        ? object.merged_order_ids.map((e: any) => globalThis.String(e))
+        : [],
+      mergeStatus: isSet(object.mergeStatus)
+        ? globalThis.String(object.mergeStatus)
+        : isSet(object.merge_status)
+        ? globalThis.String(object.merge_status)
+        : "",
+      windowEndsAt: isSet(object.windowEndsAt)
+        ? globalThis.String(object.windowEndsAt)
+        : isSet(object.window_ends_at)
+        ? globalThis.String(object.window_ends_at)
+        : "",
+      carrierChoice: isSet(object.carrierChoice)
+        ? CarrierChoice.fromJSON(object.carrierChoice)
+        : isSet(object.carrier_choice)
+        ? CarrierChoice.fromJSON(object.carrier_choice)
+        : undefined,
     };
   },
 
@@ -751,6 +1035,24 @@ export const Shipment: MessageFns<Shipment> = {
     }
     if (message.shippedAfterStop !== false) {
       obj.shippedAfterStop = message.shippedAfterStop;
+    }
+    if (message.weightGrams !== 0) {
+      obj.weightGrams = Math.round(message.weightGrams);
+    }
+    if (message.mergeParcelId !== "") {
+      obj.mergeParcelId = message.mergeParcelId;
+    }
+    if (message.mergedOrderIds?.length) {
+      obj.mergedOrderIds = message.mergedOrderIds;
+    }
+    if (message.mergeStatus !== "") {
+      obj.mergeStatus = message.mergeStatus;
+    }
+    if (message.windowEndsAt !== "") {
+      obj.windowEndsAt = message.windowEndsAt;
+    }
+    if (message.carrierChoice !== undefined) {
+      obj.carrierChoice = CarrierChoice.toJSON(message.carrierChoice);
     }
     return obj;
   },
@@ -1395,7 +1697,7 @@ export const GetOrderFulfillmentRequest: MessageFns<GetOrderFulfillmentRequest> 
 };
 
 function createBaseGetOrderFulfillmentResponse(): GetOrderFulfillmentResponse {
-  return { orderId: "", shipments: [], stopReason: "", frozen: false, version: 0 };
+  return { orderId: "", shipments: [], stopReason: "", frozen: false, version: 0, carrierChoice: undefined };
 }
 
 export const GetOrderFulfillmentResponse: MessageFns<GetOrderFulfillmentResponse> = {
@@ -1414,6 +1716,9 @@ export const GetOrderFulfillmentResponse: MessageFns<GetOrderFulfillmentResponse
     }
     if (message.version !== 0) {
       writer.uint32(40).int64(message.version);
+    }
+    if (message.carrierChoice !== undefined) {
+      CarrierChoice.encode(message.carrierChoice, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1471,6 +1776,14 @@ export const GetOrderFulfillmentResponse: MessageFns<GetOrderFulfillmentResponse
             message.version = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.carrierChoice = CarrierChoice.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1500,6 +1813,11 @@ export const GetOrderFulfillmentResponse: MessageFns<GetOrderFulfillmentResponse
         : "",
       frozen: isSet(object.frozen) ? globalThis.Boolean(object.frozen) : false,
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      carrierChoice: isSet(object.carrierChoice)
+        ? CarrierChoice.fromJSON(object.carrierChoice)
+        : isSet(object.carrier_choice)
+        ? CarrierChoice.fromJSON(object.carrier_choice)
+        : undefined,
     };
   },
 
@@ -1519,6 +1837,9 @@ export const GetOrderFulfillmentResponse: MessageFns<GetOrderFulfillmentResponse
     }
     if (message.version !== 0) {
       obj.version = Math.round(message.version);
+    }
+    if (message.carrierChoice !== undefined) {
+      obj.carrierChoice = CarrierChoice.toJSON(message.carrierChoice);
     }
     return obj;
   },

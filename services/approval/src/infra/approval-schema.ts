@@ -1,3 +1,6 @@
+import { migrate as migrateEventStore } from '@flowline/eventstore';
+import { messagingMigrations, messagingMigrationScope, pgTransactions } from '@flowline/messaging';
+import { runMigrations, type Migration, type MigrationResult } from '@flowline/platform';
 import type { Pool } from 'pg';
 
 /**
@@ -5,6 +8,8 @@ import type { Pool } from 'pg';
  * graphile-worker's schema). Both read tables are written in the same transaction as the events
  * they reflect, so an inbox never shows a step that was already decided.
  */
+// FROZEN: released as migration approval v1 (checksummed; an edit makes every migrated database
+// refuse to start). A new column or table goes into approvalMigrations() as v2, v3 ...
 const DDL = `
 CREATE TABLE IF NOT EXISTS approvals (
   approval_id   text PRIMARY KEY,
@@ -78,16 +83,37 @@ CREATE TABLE IF NOT EXISTS approval_idempotency (
 );
 `;
 
+/** Scope of approval's own tables in flowline_schema_migrations. */
+export const APPROVAL_MIGRATION_SCOPE = 'approval';
+
+/**
+ * Approval's own tables as versioned, checksummed migrations (libs/platform runMigrations).
+ * v1 is the DDL exactly as boot ran it before (IF NOT EXISTS kept: an existing database is
+ * adopted). A new column or table is a new version appended here, never an edit of v1.
+ */
+export function approvalMigrations(): Migration[] {
+  return [{ version: 1, name: 'baseline: approvals, approval_pending_steps, order_snapshots, approval_timer_runs, approval_clock, approval_idempotency', statements: [DDL] }];
+}
+
+/**
+ * Approval's tables and libs/messaging's (scopes `approval`, `messaging`), under runMigrations'
+ * advisory lock: replicas booting together wait for each other.
+ */
 export async function migrateApprovalSchema(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query(`SELECT pg_advisory_lock(hashtext('approval-schema'))`);
-    try {
-      await client.query(DDL);
-    } finally {
-      await client.query(`SELECT pg_advisory_unlock(hashtext('approval-schema'))`);
-    }
-  } finally {
-    client.release();
-  }
+  const transactions = pgTransactions(pool);
+  await runMigrations(transactions, APPROVAL_MIGRATION_SCOPE, approvalMigrations());
+  await runMigrations(transactions, messagingMigrationScope(), messagingMigrations());
+}
+
+/**
+ * Every migration scope of approval's database (migrate-only entry `main.js migrate`): the event
+ * store, approval, messaging. graphile-worker's own schema is migrated by graphile-worker at boot
+ * (APPROVAL_TIMERS), not here.
+ */
+export async function migrateApprovalDatabase(pool: Pool): Promise<{ eventstore: number[]; approval: MigrationResult; messaging: MigrationResult }> {
+  const eventstore = await migrateEventStore(pool);
+  const transactions = pgTransactions(pool);
+  const approval = await runMigrations(transactions, APPROVAL_MIGRATION_SCOPE, approvalMigrations());
+  const messaging = await runMigrations(transactions, messagingMigrationScope(), messagingMigrations());
+  return { eventstore, approval, messaging };
 }

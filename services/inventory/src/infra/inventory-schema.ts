@@ -1,3 +1,6 @@
+import { migrate as migrateEventStore } from '@flowline/eventstore';
+import { messagingMigrations, messagingMigrationScope, pgTransactions } from '@flowline/messaging';
+import { runMigrations, type Migration, type MigrationResult } from '@flowline/platform';
 import type { Pool } from 'pg';
 
 /**
@@ -5,7 +8,11 @@ import type { Pool } from 'pg';
  * database `flowline_inventory`. The stock row is the ledger's snapshot and the authority for
  * concurrent reservations: every writer locks it (through its SKU row) before deciding, and its
  * CHECK constraints make an oversell impossible even for a writer that forgot to.
- * Forward-only versioned migrations, like the event store's.
+ * Forward-only, checksummed versioned migrations through libs/platform runMigrations (scope
+ * `inventory` in flowline_schema_migrations). Versions 1-3 were first applied by an older runner
+ * that recorded them in inventory.schema_migrations (kept, never written again): they are written
+ * so that they adopt such a database (IF NOT EXISTS; the warehouse seed only into a database
+ * without that older record), so every database ends up with the same records.
  */
 export const INVENTORY_SCHEMA = 'inventory';
 
@@ -14,18 +21,22 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
     version: 1,
     name: 'warehouses, SKUs, stock rows, reservations, open reservation lines, HTTP idempotency',
     sql: `
-      CREATE TABLE inventory.warehouse (
+      CREATE SCHEMA IF NOT EXISTS inventory;
+      CREATE TABLE IF NOT EXISTS inventory.warehouse (
         warehouse_id text PRIMARY KEY,
         name         text NOT NULL,
         -- Lower is preferred by the allocation strategy.
         priority     integer NOT NULL,
         active       boolean NOT NULL DEFAULT true
       );
-      INSERT INTO inventory.warehouse (warehouse_id, name, priority) VALUES
-        ('WH-SH', '上海仓', 1), ('WH-GZ', '广州仓', 2), ('WH-BJ', '北京仓', 3);
+      -- Seeded in a new database only: one migrated by the older runner keeps its warehouses as they are.
+      INSERT INTO inventory.warehouse (warehouse_id, name, priority)
+        SELECT * FROM (VALUES ('WH-SH', '上海仓', 1), ('WH-GZ', '广州仓', 2), ('WH-BJ', '北京仓', 3)) AS seed (warehouse_id, name, priority)
+        WHERE to_regclass('inventory.schema_migrations') IS NULL
+        ON CONFLICT (warehouse_id) DO NOTHING;
 
       -- One row per SKU: its rules, and the per-SKU lock every stock change takes first.
-      CREATE TABLE inventory.sku (
+      CREATE TABLE IF NOT EXISTS inventory.sku (
         sku                  text PRIMARY KEY,
         name                 text NOT NULL DEFAULT '',
         allow_backorder      boolean NOT NULL DEFAULT false,
@@ -42,7 +53,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       );
 
       -- Snapshot of ledger stock-<sku>@<warehouse_id> at revision "version".
-      CREATE TABLE inventory.stock (
+      CREATE TABLE IF NOT EXISTS inventory.stock (
         sku             text NOT NULL REFERENCES inventory.sku (sku),
         warehouse_id    text NOT NULL REFERENCES inventory.warehouse (warehouse_id),
         on_hand         integer NOT NULL,
@@ -57,7 +68,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       );
 
       -- Snapshot of stream reservation-<order_id> at revision "version" (-1: imported, no stream yet).
-      CREATE TABLE inventory.reservation (
+      CREATE TABLE IF NOT EXISTS inventory.reservation (
         order_id       text PRIMARY KEY,
         reservation_id text,
         status         text NOT NULL CHECK (status IN ('reserved', 'refused', 'released', 'committed')),
@@ -70,10 +81,10 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
         created_at     timestamptz NOT NULL DEFAULT now(),
         updated_at     timestamptz NOT NULL DEFAULT now()
       );
-      CREATE INDEX reservation_due_idx ON inventory.reservation (expires_at) WHERE status = 'reserved' AND expires_at IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS reservation_due_idx ON inventory.reservation (expires_at) WHERE status = 'reserved' AND expires_at IS NOT NULL;
 
       -- Open reservation lines per ledger: reserved must always equal their sum (ledger verify).
-      CREATE TABLE inventory.reservation_line (
+      CREATE TABLE IF NOT EXISTS inventory.reservation_line (
         order_id       text NOT NULL,
         warehouse_id   text NOT NULL,
         line_id        text NOT NULL,
@@ -83,10 +94,10 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
         expires_at     timestamptz,
         PRIMARY KEY (order_id, warehouse_id, line_id)
       );
-      CREATE INDEX reservation_line_ledger_idx ON inventory.reservation_line (sku, warehouse_id);
+      CREATE INDEX IF NOT EXISTS reservation_line_ledger_idx ON inventory.reservation_line (sku, warehouse_id);
 
       -- Replies to POSTs that carried an Idempotency-Key.
-      CREATE TABLE inventory.http_idempotency (
+      CREATE TABLE IF NOT EXISTS inventory.http_idempotency (
         key        text PRIMARY KEY,
         status     integer NOT NULL,
         response   jsonb NOT NULL,
@@ -108,38 +119,38 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
     sql: `
       -- Set while a ledger is short because units of a released reservation shipped anyway
       -- (StockWentNegative); cleared once on_hand covers reserved again. Reservations still cannot oversell.
-      ALTER TABLE inventory.stock ADD COLUMN stock_exception boolean NOT NULL DEFAULT false;
-      ALTER TABLE inventory.stock DROP CONSTRAINT stock_no_oversell;
+      ALTER TABLE inventory.stock ADD COLUMN IF NOT EXISTS stock_exception boolean NOT NULL DEFAULT false;
+      ALTER TABLE inventory.stock DROP CONSTRAINT IF EXISTS stock_no_oversell;
       ALTER TABLE inventory.stock ADD CONSTRAINT stock_no_oversell CHECK (allow_backorder OR stock_exception OR reserved <= on_hand);
     `,
   },
 ];
 
-/** Creates or upgrades the inventory schema; safe from several processes at once. */
+/** Scope of inventory's own tables in flowline_schema_migrations. */
+export const INVENTORY_MIGRATION_SCOPE = 'inventory';
+
+/** Inventory's migrations in the runner's shape. Never edit a released version: append the next. */
+export function inventoryMigrations(): Migration[] {
+  return MIGRATIONS.map((m) => ({ version: m.version, name: m.name, statements: [m.sql] }));
+}
+
+/**
+ * Creates or upgrades the inventory schema and libs/messaging's tables (scopes `inventory`,
+ * `messaging`); safe from several processes at once (runMigrations' advisory lock). Returns the
+ * inventory versions it applied.
+ */
 export async function migrateInventory(pool: Pool): Promise<number[]> {
-  const client = await pool.connect();
-  const applied: number[] = [];
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['flowline.inventory.migrate']);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${INVENTORY_SCHEMA}`);
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${INVENTORY_SCHEMA}.schema_migrations (
-         version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    const done = new Set((await client.query<{ version: number }>(`SELECT version FROM ${INVENTORY_SCHEMA}.schema_migrations`)).rows.map((r) => r.version));
-    for (const m of MIGRATIONS) {
-      if (done.has(m.version)) continue;
-      await client.query(m.sql);
-      await client.query(`INSERT INTO ${INVENTORY_SCHEMA}.schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
-      applied.push(m.version);
-    }
-    await client.query('COMMIT');
-    return applied;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  const transactions = pgTransactions(pool);
+  const inventory = await runMigrations(transactions, INVENTORY_MIGRATION_SCOPE, inventoryMigrations());
+  await runMigrations(transactions, messagingMigrationScope(), messagingMigrations());
+  return inventory.applied;
+}
+
+/** Every migration scope of inventory's database (migrate-only entry `main.js migrate`): event store, inventory, messaging. */
+export async function migrateInventoryDatabase(pool: Pool): Promise<{ eventstore: number[]; inventory: MigrationResult; messaging: MigrationResult }> {
+  const eventstore = await migrateEventStore(pool);
+  const transactions = pgTransactions(pool);
+  const inventory = await runMigrations(transactions, INVENTORY_MIGRATION_SCOPE, inventoryMigrations());
+  const messaging = await runMigrations(transactions, messagingMigrationScope(), messagingMigrations());
+  return { eventstore, inventory, messaging };
 }

@@ -1,4 +1,8 @@
+import { migrate as migrateEventStore } from '@flowline/eventstore';
+import { messagingMigrations, messagingMigrationScope, pgTransactions } from '@flowline/messaging';
+import { runMigrations, type Migration, type MigrationResult } from '@flowline/platform';
 import type { Pool } from 'pg';
+import { orderIntakeConfigFromEnv } from './order-intake.config';
 
 /**
  * order-intake's own tables, next to the event store's schema in database flowline_order_intake:
@@ -9,6 +13,8 @@ import type { Pool } from 'pg';
  * - idempotency_keys: stored responses of POST requests by (scope, Idempotency-Key).
  * The relay's checkpoints and the consumer inbox are created by libs/messaging.
  */
+// FROZEN: released as migration order-intake v1 (checksummed; an edit makes every migrated
+// database refuse to start). A change goes into orderIntakeMigrations() as v2, v3 ...
 export const ORDER_INTAKE_DDL = [
   `CREATE TABLE IF NOT EXISTS order_channel_claims (
      channel text NOT NULL,
@@ -54,18 +60,33 @@ export const ORDER_INTAKE_DDL = [
    )`,
 ];
 
-/** Creates the tables (idempotent; an advisory lock keeps concurrent boots from racing on DDL). */
+/** Scope of order-intake's own tables in flowline_schema_migrations. */
+export const ORDER_INTAKE_MIGRATION_SCOPE = 'order-intake';
+
+/**
+ * order-intake's tables as versioned, checksummed migrations (libs/platform runMigrations).
+ * v1 is ORDER_INTAKE_DDL exactly as boot ran it before (IF NOT EXISTS kept: an existing database
+ * is adopted). A change is a new version appended here, never an edit of a released one.
+ */
+export function orderIntakeMigrations(): Migration[] {
+  return [{ version: 1, name: 'baseline: order_channel_claims, order_summaries (+ presale_next_at), idempotency_keys', statements: ORDER_INTAKE_DDL }];
+}
+
+/**
+ * order-intake's tables and libs/messaging's (scopes `order-intake`, `messaging`) under
+ * runMigrations' advisory lock: replicas booting together wait for each other.
+ */
 export async function migrateOrderIntake(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('flowline.order-intake.schema'))`);
-    for (const ddl of ORDER_INTAKE_DDL) await client.query(ddl);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  const transactions = pgTransactions(pool);
+  await runMigrations(transactions, ORDER_INTAKE_MIGRATION_SCOPE, orderIntakeMigrations());
+  await runMigrations(transactions, messagingMigrationScope(), messagingMigrations());
+}
+
+/** Every migration scope of order-intake's database (migrate-only entry `main.js migrate`): event store (ORDER_EVENTSTORE_SCHEMA), order-intake, messaging. */
+export async function migrateOrderIntakeDatabase(pool: Pool): Promise<{ eventstore: number[]; 'order-intake': MigrationResult; messaging: MigrationResult }> {
+  const eventstore = await migrateEventStore(pool, orderIntakeConfigFromEnv().eventStoreSchema);
+  const transactions = pgTransactions(pool);
+  const orderIntake = await runMigrations(transactions, ORDER_INTAKE_MIGRATION_SCOPE, orderIntakeMigrations());
+  const messaging = await runMigrations(transactions, messagingMigrationScope(), messagingMigrations());
+  return { eventstore, 'order-intake': orderIntake, messaging };
 }

@@ -13,6 +13,8 @@ import type { Pool } from 'pg';
  * - `webhook_*`: outbound push subscriptions, one delivery per (subscription, event) written with
  *   the events (outbox), and every attempt (the delivery log).
  */
+// FROZEN: released as migration fulfillment v1 (checksummed; an edit makes every migrated database
+// refuse to start). A change goes into fulfillmentMigrations() as v2, v3 ...
 export const FULFILLMENT_SCHEMA = `
 CREATE TABLE IF NOT EXISTS shipments (
   shipment_id      text PRIMARY KEY,

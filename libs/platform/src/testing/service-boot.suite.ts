@@ -32,7 +32,9 @@ export function serviceBootSuite(opts: ServiceBootSuiteOptions): void {
       db = await createTestDatabase(`boot_${opts.service.replace(/-/g, '_')}`);
       svc = await startServiceProcess({
         service: opts.service,
-        env: { DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), LOG_LEVEL: 'info', ...(opts.env?.() ?? {}) },
+        // LOG_REQUEST_SAMPLE=1: every request line at info (by default only errors, 4xx and slow ones), so
+        // the trace test below sees the line of its successful request.
+        env: { DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), LOG_LEVEL: 'info', LOG_REQUEST_SAMPLE: '1', ...(opts.env?.() ?? {}) },
       });
     });
 

@@ -161,7 +161,7 @@ describe('k8s/', () => {
     const cm = must(docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'flowline-config'), 'ConfigMap');
     expect(Object.keys(cm.data)).toEqual(expect.arrayContaining(['KAFKA_BROKERS', 'NODE_ENV']));
     expect(cm.data.EVENTSTORE_URL).toBeUndefined();
-    const job = must(docs.find((d) => d.kind === 'Job'), 'topic Job');
+    const job = must(docs.find((d) => d.kind === 'Job' && d.metadata.name === 'flowline-kafka-topics'), 'topic Job');
     const script = job.spec.template.spec.containers[0].args.join('\n') as string;
     for (const t of Object.values(Topics)) expect(script).toContain(` ${t}`);
     expect(script).toContain('"$t.dlq"');

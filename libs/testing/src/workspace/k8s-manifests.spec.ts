@@ -120,6 +120,8 @@ const mebibytes = (q: string): number => {
   return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
 };
 
+/** Services whose main.js has the migrate-only entry (issue #18): each gets a k8s/base/migrate-jobs.yaml Job. */
+const MIGRATE_JOB_SERVICES = ['order-intake', 'inventory', 'approval', 'fulfillment'];
 const OVERLAYS = ['k8s/overlays/dev', 'k8s/overlays/prod', 'k8s'];
 
 describe(`k8s/ rendered with ${KUBECTL ? 'kubectl kustomize' : 'kustomize-lite (kubectl not installed)'}`, () => {
@@ -241,6 +243,23 @@ describe(`k8s/ rendered with ${KUBECTL ? 'kubectl kustomize' : 'kustomize-lite (
     expect(docs.some((x) => x.kind === 'PodMonitor')).toBe(true);
   });
 
+  it.each(OVERLAYS)('%s: a migrate Job per service with versioned migrations: the image, `main.js migrate`, its DATABASE_URL Secret, no hook', (o) => {
+    const docs = rendered[o];
+    const jobs = docs.filter((d) => d.kind === 'Job' && d.metadata.labels?.['app.kubernetes.io/component'] === 'migrate');
+    expect(jobs.map((j) => j.metadata.name).sort()).toEqual(MIGRATE_JOB_SERVICES.map((s) => `flowline-migrate-${s}`).sort());
+    for (const svc of MIGRATE_JOB_SERVICES) {
+      const job = jobs.find((j) => j.metadata.name === `flowline-migrate-${svc}`) as Doc;
+      const deployment = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === svc) as Doc;
+      const c = job.spec.template.spec.containers[0] as Doc;
+      expect(c.image, svc).toBe(deployment.spec.template.spec.containers[0].image);
+      expect(c.command.slice(-2), svc).toEqual([`dist/services/${svc}/src/main.js`, 'migrate']);
+      const db = (c.env as Doc[]).find((e) => e.name === 'DATABASE_URL');
+      expect(db?.valueFrom?.secretKeyRef, svc).toEqual({ name: 'flowline-database', key: svc });
+      expect(JSON.stringify(job.metadata.annotations ?? {}), svc).not.toMatch(/helm|argocd|fluxcd/);
+      expect(job.spec.template.spec.restartPolicy, svc).toBe('OnFailure');
+    }
+  });
+
   it('Strimzi component: a KafkaTopic per contract topic and DLQ with 12 partitions and topicConfig; the Job gone', () => {
     const docs = rendered['k8s/overlays/dev'];
     const topics = new Map(docs.filter((d) => d.kind === 'KafkaTopic').map((d) => [d.spec.topicName as string, d.spec as Doc]));
@@ -250,7 +269,7 @@ describe(`k8s/ rendered with ${KUBECTL ? 'kubectl kustomize' : 'kustomize-lite (
       expect(topics.get(t)?.partitions, t).toBe(12);
       expect(topics.get(t)?.config, t).toMatchObject(topicConfig(t));
     }
-    expect(docs.filter((d) => d.kind === 'Job')).toEqual([]);
+    expect(docs.filter((d) => d.kind === 'Job' && d.metadata.name === 'flowline-kafka-topics')).toEqual([]);
     expect(docs.find((d) => d.kind === 'ConfigMap')?.data.KAFKA_BROKERS).toBe('flowline-kafka-kafka-bootstrap:9092');
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka } from '@flowline/messaging';
 import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
-import { createTestDatabase, kafkaBrokers, REPO_ROOT, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { createTestDatabase, kafkaBrokers, personaHeader, REPO_ROOT, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import iconv from 'iconv-lite';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,10 +213,10 @@ describe('file imports into order-intake', () => {
     expect(q.json.map((e: { channelOrderId: string }) => e.channelOrderId)).toEqual(['BAD-001', 'BAD-002', 'BAD-003', 'BAD-005']);
 
     const id = r.json.rejected.find((x: { channelOrderId: string }) => x.channelOrderId === 'BAD-001').quarantineId as string;
-    const fixed = await call(procs['channel-gateway'].httpUrl, 'POST', `/api/quarantine/${id}/fix`, { edits: [{ rowNumber: 2, column: '商品总价（元）', value: '128.00' }] }, { 'x-actor-id': 'cs-lily', 'x-actor-role': 'customer_service' });
+    const fixed = await call(procs['channel-gateway'].httpUrl, 'POST', `/api/quarantine/${id}/fix`, { edits: [{ rowNumber: 2, column: '商品总价（元）', value: '128.00' }] }, await personaHeader('cs-lily', 'customer_service'));
     expect(fixed.status, JSON.stringify(fixed.json)).toBe(200);
     expect(fixed.json.outcome.kind).toBe('imported');
-    // Placed with the person as its actor: downstream (tracking's ingest mode) it is a manual ingest.
+    // Placed with the person (their own token, issue #16) as its actor: downstream (tracking's ingest mode) it is a manual ingest.
     const placedBy = await eventually('OrderPlaced of the fixed order on orders.events.v1', async () => {
       const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'cg-e2e-reader' });
       const consumer = kafka.consumer({ groupId: `cg-e2e-${uniqueSuffix()}` });
@@ -442,7 +442,7 @@ describe('API connectors (fake platforms checking signatures and windows) and pu
     expect(stillBad.json.entry, JSON.stringify(stillBad.json)).toMatchObject({ status: 'open', reasons: [{ code: 'BAD_PAYLOAD', en: 'payload is not valid JSON' }] });
 
     const corrected = JSON.stringify({ ...order, orderPayment: '118.00' });
-    const fixed = await call(procs['channel-gateway'].httpUrl, 'POST', `/api/quarantine/${id}/fix`, { edits: [{ rowNumber: 1, column: 'payload', value: corrected }] }, { 'x-actor-id': 'cs-lily', 'x-actor-role': 'customer_service' });
+    const fixed = await call(procs['channel-gateway'].httpUrl, 'POST', `/api/quarantine/${id}/fix`, { edits: [{ rowNumber: 1, column: 'payload', value: corrected }] }, await personaHeader('cs-lily', 'customer_service'));
     expect(fixed.json, JSON.stringify(fixed.json)).toMatchObject({ entry: { status: 'resolved' }, outcome: { kind: 'imported' } });
     const placed = (await intake('GET', `/api/orders/${(await orderOf('jd', order.orderId)).orderId}`)).json;
     expect(placed.totals.grandTotal).toBe(11800);

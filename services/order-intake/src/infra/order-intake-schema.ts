@@ -2,6 +2,7 @@ import { migrate as migrateEventStore } from '@flowline/eventstore';
 import { messagingMigrations, messagingMigrationScope, pgTransactions } from '@flowline/messaging';
 import { runMigrations, type Migration, type MigrationResult } from '@flowline/platform';
 import type { Pool } from 'pg';
+import { migratePortal } from '../portal/portal.store';
 import { orderIntakeConfigFromEnv } from './order-intake.config';
 
 /**
@@ -82,11 +83,15 @@ export async function migrateOrderIntake(pool: Pool): Promise<void> {
   await runMigrations(transactions, messagingMigrationScope(), messagingMigrations());
 }
 
-/** Every migration scope of order-intake's database (migrate-only entry `main.js migrate`): event store (ORDER_EVENTSTORE_SCHEMA), order-intake, messaging. */
-export async function migrateOrderIntakeDatabase(pool: Pool): Promise<{ eventstore: number[]; 'order-intake': MigrationResult; messaging: MigrationResult }> {
+/**
+ * Every migration scope of order-intake's database (migrate-only entry `main.js migrate`): event
+ * store (ORDER_EVENTSTORE_SCHEMA), order-intake, order-intake.portal, messaging.
+ */
+export async function migrateOrderIntakeDatabase(pool: Pool): Promise<{ eventstore: number[]; 'order-intake': MigrationResult; 'order-intake.portal': string; messaging: MigrationResult }> {
   const eventstore = await migrateEventStore(pool, orderIntakeConfigFromEnv().eventStoreSchema);
   const transactions = pgTransactions(pool);
   const orderIntake = await runMigrations(transactions, ORDER_INTAKE_MIGRATION_SCOPE, orderIntakeMigrations());
+  await migratePortal(pool);
   const messaging = await runMigrations(transactions, messagingMigrationScope(), messagingMigrations());
-  return { eventstore, 'order-intake': orderIntake, messaging };
+  return { eventstore, 'order-intake': orderIntake, 'order-intake.portal': 'done', messaging };
 }

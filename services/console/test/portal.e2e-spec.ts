@@ -5,14 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { anOrderSubmission, grandTotalOf } from '@flowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aliyunSmsFake } from '../../notification/test/fakes/aliyun-sms.fake-server';
-import type { FakeHttpServer } from '../../notification/test/fakes/fake-http';
 import { browserRequired, call, eventually, haveChromium, launchBrowser, seriousA11yViolations, shot, startStack, uniqueSuffix, type Browser, type Stack } from './harness';
 
 /*
  * The customer portal in Debian's Chromium (mobile viewport, zh-CN) over running services:
  * order-intake (its portal: one-time code, customer token), notification (sends the code through
- * the Aliyun SMS fake the test reads, as a phone would), tracking (the timeline), the console BFF
+ * its Aliyun SMS adapter to a sink the test reads, as a phone would), tracking (the timeline), the console BFF
  * (keeps the customer token behind its own httpOnly cookie), all trusting the stack's issuer and
  * order-intake's portal issuer. Order number + phone -> code by SMS -> the customer's own order
  * (stage in words, timeline); another customer's order is refused; the customer cancels their order.
@@ -25,13 +23,44 @@ declare const document: { querySelector(s: string): { textContent: string | null
 
 let stack: Stack;
 let browser: Browser;
-let sms: FakeHttpServer;
+let sms: SmsSink;
+
+/**
+ * What the customer's phone receives: an Aliyun SendSms endpoint that records the phone and the text
+ * (TemplateParam.content) and answers OK. The request signing is checked by notification's own
+ * tests against the full Aliyun fake; here only the message matters.
+ */
+interface SmsSink {
+  url: string;
+  accepted(): { phone: string; text: string }[];
+  close(): Promise<void>;
+}
+async function startSmsSink(): Promise<SmsSink> {
+  const got: { phone: string; text: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const params = new URLSearchParams(req.method === 'POST' ? body : (req.url ?? '').split('?')[1] ?? '');
+      let text = '';
+      try {
+        text = String((JSON.parse(params.get('TemplateParam') ?? '{}') as { content?: unknown }).content ?? '');
+      } catch {
+        text = '';
+      }
+      got.push({ phone: params.get('PhoneNumbers') ?? '', text });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ RequestId: `req-${got.length}`, BizId: `${got.length}^0`, Code: 'OK', Message: 'OK' }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, accepted: () => got, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
 let front: Server;
 let keyDir: string;
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  sms = await aliyunSmsFake({ keys: { LTAI_console_portal: 'console-portal-sms-secret' } }).start(0);
+  sms = await startSmsSink();
   keyDir = mkdtempSync(join(tmpdir(), 'flowline-console-portal-keys-'));
   // The portal issuer's JWKS is order-intake's own; its URL must be known before order-intake starts.
   let target = '';

@@ -64,6 +64,26 @@ describe('bad input to order-intake', () => {
     expect(await countOrders(shopId)).toBe(1);
   });
 
+  it('refuses a designatedCarrier that is not a carrier code and a unit weight that is not whole positive grams (400 naming the field); accepts good ones (#12)', async () => {
+    const shopId = `carrier-shop-${uniqueSuffix()}`;
+    const ok = anOrderSubmission({ shopId, channelOrderId: `CW-${uniqueSuffix()}` });
+    const probes: [string, unknown][] = [
+      ['designatedCarrier', { ...ok, designatedCarrier: 'sf express' }],
+      ['designatedCarrier', { ...ok, designatedCarrier: 42 }],
+      ['lines.0.unitWeightGrams', { ...ok, lines: [{ ...ok.lines[0], unitWeightGrams: 0 }] }],
+      ['lines.0.unitWeightGrams', { ...ok, lines: [{ ...ok.lines[0], unitWeightGrams: 2.5 }] }],
+      ['lines.0.unitWeightGrams', { ...ok, lines: [{ ...ok.lines[0], unitWeightGrams: 2_000_000 }] }],
+    ];
+    for (const [field, body] of probes) {
+      const r = await place(body);
+      expect(r.status, `${field}: ${r.text}`).toBe(400);
+      expect(r.text, field).toContain(field);
+    }
+    expect(await countOrders(shopId)).toBe(0);
+    const good = await place({ ...ok, designatedCarrier: 'SF', lines: [{ ...ok.lines[0], unitWeightGrams: 260 }] });
+    expect(good.status, good.text).toBe(201);
+  });
+
   it("masks an email holding '*' like any other", async () => {
     const sub = anOrderSubmission({ channelOrderId: `MASK-${uniqueSuffix()}` });
     const r = await place({ ...sub, customer: { ...sub.customer, email: 'zhang*san@example.com' } });

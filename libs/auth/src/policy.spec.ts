@@ -69,7 +69,8 @@ describe('data scoping by shop', () => {
 describe('principal and actor', () => {
   it('reads the contract claims; shops absent = all', () => {
     const p = principalFromClaims({ sub: 'cs', roles: ['customer_service', 'nonsense'], client_id: 'flowline-console', name: '王芳', iss: 'http://i' });
-    expect(p).toEqual({ subject: 'cs', roles: ['customer_service'], shops: ['*'], clientId: 'flowline-console', name: '王芳', issuer: 'http://i' });
+    // Unknown role strings grant nothing; they are kept in allRoles (organisation roles for approval chains).
+    expect(p).toEqual({ subject: 'cs', roles: ['customer_service'], shops: ['*'], clientId: 'flowline-console', name: '王芳', issuer: 'http://i', allRoles: ['customer_service', 'nonsense'] });
   });
   it('the actor is the token subject; a client-credentials token is a service', () => {
     expect(actorFromPrincipal(as(['warehouse'], { subject: 'warehouse', clientId: 'flowline-console' }))).toEqual({ kind: 'user', id: 'warehouse', role: 'warehouse', clientId: 'flowline-console' });

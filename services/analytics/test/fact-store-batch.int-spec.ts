@@ -1,0 +1,142 @@
+import type { EventEnvelope } from '@flowline/contracts';
+import { pgTransactions, type SqlQueryable } from '@flowline/messaging';
+import { createTestDatabase } from '@flowline/testing';
+import { Pool } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAnalyticsSchema } from '../src/infra/analytics-schema';
+import { analyticsChecksum } from '../src/infra/checksum';
+import { FactStore, type PositionedEnvelope } from '../src/infra/fact-store';
+import { envelope, orderEvents, shipmentPacked, stockLevel } from './fixtures/events';
+
+/*
+ * What applying a placed-and-paid order costs analytics in database round trips and commits
+ * (issue #10), counted on the transaction (every tx.query / prepared statement, plus BEGIN and
+ * COMMIT) against the real PostgreSQL; and that a batch applied in one transaction gives the same
+ * facts (checksum) as the same events applied one per transaction.
+ */
+
+const ORDERS = 20;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: Pool;
+
+/** Per order: OrderPlaced (2 lines), OrderPaid, OrderStockReserved, 2 StockLevelChanged, ShipmentPacked, an OrderChanged on every 4th, a refund on every 5th. */
+function events(): PositionedEnvelope[] {
+  const out: PositionedEnvelope[] = [];
+  let offset = 0;
+  for (let i = 0; i < ORDERS; i++) {
+    const orderId = `o${i}`;
+    const msgs = orderEvents({
+      orderId,
+      channel: 'taobao',
+      shopId: 'tb-1',
+      customerId: `c${i % 7}`,
+      province: '浙江省',
+      placedAt: '2026-06-01T01:55:00.000Z',
+      paidAt: '2026-06-01T02:00:00.000Z',
+      warehouseId: 'WH-HZ',
+      lines: [
+        { sku: 'SKU-A', quantity: 2, unitPrice: 1000 },
+        { sku: `SKU-${i % 3}`, quantity: 1, unitPrice: 3000 },
+      ],
+      ...(i % 5 === 0 ? { refund: { amount: 500, at: '2026-06-02T00:00:00.000Z' } } : {}),
+    });
+    msgs.push(stockLevel('SKU-A', 'WH-HZ', 1000, 2 * (i + 1), '2026-06-01T02:00:01.000Z', 2 * i));
+    msgs.push(stockLevel(`SKU-${i % 3}`, 'WH-HZ', 500, i + 1, '2026-06-01T02:00:01.000Z', 2 * i + 1));
+    if (i % 4 === 0) {
+      msgs.push({
+        topic: 'orders.events.v1',
+        key: orderId,
+        envelope: envelope(
+          'OrderChanged',
+          {
+            orderId,
+            totals: { itemsTotal: 2000, shippingFee: 0, orderDiscount: 0, grandTotal: 2000, currency: 'CNY' },
+            lines: [{ lineId: '1', sku: 'SKU-A', title: 'A', quantity: 2, unitPrice: 1000, lineDiscount: 0 }],
+            allocations: [
+              { lineId: '1', sku: 'SKU-A', warehouseId: 'WH-HZ', quantity: 1 },
+              { lineId: '1', sku: 'SKU-A', warehouseId: 'WH-HZ', quantity: 1 },
+            ],
+          },
+          '2026-06-01T03:00:00.000Z',
+          `order-${orderId}`,
+          4,
+        ),
+      });
+    }
+    msgs.push(shipmentPacked(orderId, 'WH-HZ', '2026-06-01T04:00:00.000Z'));
+    for (const m of msgs) out.push({ envelope: m.envelope as EventEnvelope, topic: m.topic, partition: i % 3, offset: String(offset++) });
+  }
+  return out;
+}
+
+/** pgTransactions whose transactions count every statement sent (BEGIN and COMMIT included). */
+function counting(p: Pool) {
+  const inner = pgTransactions(p);
+  const counter = { statements: 0, commits: 0 };
+  return {
+    counter,
+    run<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+      return inner.run(async (tx) => {
+        counter.statements += 2; // BEGIN, COMMIT
+        counter.commits++;
+        const wrapped: SqlQueryable = {
+          query: (sql, params) => {
+            counter.statements++;
+            return tx.query(sql, params);
+          },
+          queryPrepared: (sql, params) => {
+            counter.statements++;
+            return tx.queryPrepared!(sql, params);
+          },
+        };
+        return fn(wrapped);
+      });
+    },
+  };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('analytics_fact_batch');
+  pool = new Pool({ connectionString: db.url, max: 4 });
+  await ensureAnalyticsSchema(pool, 'single_apply');
+  await ensureAnalyticsSchema(pool, 'batch_apply');
+});
+
+afterAll(async () => {
+  await pool?.end().catch(() => undefined);
+  await db?.drop();
+});
+
+describe('FactStore.applyBatch (real PostgreSQL)', () => {
+  it('applies a batch of orders in one transaction with the same facts as one event per transaction, and counts its round trips', async () => {
+    const all = events();
+    const single = counting(pool);
+    const singleStore = new FactStore('single_apply', { swapLock: false });
+    for (const e of all) await single.run((tx) => singleStore.applyBatch(tx, [e]));
+
+    const batch = counting(pool);
+    const batchStore = new FactStore('batch_apply', { swapLock: false });
+    const results = await batch.run((tx) => batchStore.applyBatch(tx, all));
+    expect(results.every((r) => r.kind === 'done')).toBe(true);
+    const batchStatements = batch.counter.statements;
+    // Redelivered: every event a duplicate, nothing changes.
+    const again = await batch.run((tx) => batchStore.applyBatch(tx, all.slice(0, 10)));
+    expect(again.every((r) => r.kind === 'duplicate')).toBe(true);
+
+    const tx = pgTransactions(pool);
+    const a = await analyticsChecksum(tx, 'single_apply');
+    const b = await analyticsChecksum(tx, 'batch_apply');
+    expect(b.tables).toEqual(a.tables);
+    expect(b.checksum).toBe(a.checksum);
+    expect(a.tables.order_fact.rows).toBe(ORDERS);
+    const [paid] = (await pool.query(`SELECT sum("paid_amount")::int AS p, sum("refunded_amount")::int AS r FROM "batch_apply"."order_fact"`)).rows;
+    expect(paid.p).toBeGreaterThan(0);
+    expect(paid.r).toBe(500 * 4);
+
+    const perOrderSingle = single.counter.statements / ORDERS;
+    const perOrderBatch = batchStatements / ORDERS;
+    // The figures go into services/analytics/README.md (Performance).
+    console.log(`analytics round trips per order: one event per transaction ${perOrderSingle.toFixed(2)} (${single.counter.commits / ORDERS} commits), batch of ${all.length} events ${perOrderBatch.toFixed(2)} (1 commit)`);
+    expect(batchStatements).toBeLessThan(single.counter.statements);
+  }, 120_000);
+});

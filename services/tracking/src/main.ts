@@ -1,7 +1,21 @@
 // Keep './instrument' the first import: it starts OpenTelemetry before anything else loads.
 import './instrument';
-import { runService } from '@flowline/platform';
+import { migrate as migrateEventStore } from '@flowline/eventstore';
+import { messagingMigrations, messagingMigrationScope, pgTransactions } from '@flowline/messaging';
+import { migrateOnlyRequested, runMigrateOnly, runMigrations, runService } from '@flowline/platform';
+import type { Pool } from 'pg';
+import { ensureTrackingSchema, TRACKING_SCHEMA } from './infra/tracking-schema';
 import { AppModule } from './app.module';
 import { SERVICE } from './service';
 
-runService(SERVICE, AppModule);
+/** Every migration scope of the service's database (boot runs the same, under the same lock). */
+async function migrateAll(pool: Pool): Promise<Record<string, unknown>> {
+  const eventstore = await migrateEventStore(pool);
+  await ensureTrackingSchema(pgTransactions(pool), TRACKING_SCHEMA);
+  const messaging = await runMigrations(pgTransactions(pool), messagingMigrationScope(), messagingMigrations());
+  return { eventstore, tracking: 'done', messaging };
+}
+
+// `main.js migrate` / MIGRATE_ONLY=1: run every migration scope of the database and exit (k8s Job flowline-migrate-tracking).
+if (migrateOnlyRequested()) runMigrateOnly(SERVICE.name, migrateAll);
+else runService(SERVICE, AppModule);

@@ -92,22 +92,51 @@ export class NotificationIntake {
     const orderId = typeof data?.orderId === 'string' ? data.orderId : undefined;
     if (!orderId) return 0;
     const f = factsFrom(envelope);
-    if (f.upsert) await NotificationStore.upsertFacts(client, f.upsert);
-    if (f.patch) await NotificationStore.patchFacts(client, orderId, f.patch);
     // The order's owner: the staff member who last acted on it (see orderOwner).
-    if (envelope.actor?.kind === 'user' && envelope.actor.id) await NotificationStore.patchFacts(client, orderId, { lastActorId: envelope.actor.id });
-    const facts = await NotificationStore.facts(client, orderId);
+    const patch: Partial<OrderFacts> = { ...(f.patch ?? {}), ...(envelope.actor?.kind === 'user' && envelope.actor.id ? { lastActorId: envelope.actor.id } : {}) };
+    // Facts written and read back in one statement (issue #10: was up to 4).
+    const facts = await NotificationStore.writeFacts(client, orderId, { ...(f.upsert ? { upsert: f.upsert } : {}), patch });
     const config = this.deps.config();
     const trigger: TriggerEvent = { eventId: envelope.eventId, type: envelope.type, occurredAt: envelope.occurredAt, data: data ?? {} };
-    // Per-staff channel choice: the API's stored choices over staff.yaml's defaults.
-    const planned = planNotifications(trigger, facts, config.rules, applyStaffPreferences(config.staff, await loadStaffPreferences(client)));
-    let created = 0;
-    for (const p of planned) if (await this.queue(client, envelope, trigger, orderId, facts, p, config)) created++;
-    return created;
+    // Per-staff channel choice: the API's stored choices over staff.yaml's defaults. A choice only
+    // narrows a member's channels, so the stored choices are read only when staff are to be told.
+    let planned = planNotifications(trigger, facts, config.rules, config.staff);
+    if (planned.length === 0) return 0;
+    if (planned.some((p) => p.recipient.kind === 'staff')) planned = planNotifications(trigger, facts, config.rules, applyStaffPreferences(config.staff, await loadStaffPreferences(client)));
+    const now = await this.deps.clock.now();
+    const customers = new Map<string, Promise<{ contact: ContactRow | undefined; optedOut: ReadonlySet<string> }>>();
+    const customer = (id: string) => {
+      let c = customers.get(id);
+      if (!c) customers.set(id, (c = NotificationStore.contactAndOptOuts(client, id)));
+      return c;
+    };
+    const built: NewNotification[] = [];
+    for (const p of planned) built.push(await this.build(envelope, trigger, orderId, facts, p, config, now, customer));
+    // Every notification of the event in one statement; the dedup key keeps a redelivery from repeating one.
+    const inserted = await NotificationStore.insertMany(client, built);
+    for (const n of built) {
+      if (!inserted.has(n.dedupKey)) continue;
+      const meta = { eventId: this.deps.newId(), correlationId: envelope.correlationId, causationId: envelope.eventId, at: now };
+      const ref = refOf(n);
+      if (n.status === 'suppressed') {
+        await this.deps.events.appendToStreamWithin(client, notificationStream(n.notificationId), [notificationEvent('NotificationSuppressed', { ...ref, reason: n.lastCode === 'opted_out' ? 'opted_out' : 'no_address', suppressedAt: now }, meta)], { expectedRevision: 'no_stream' });
+      } else if (n.status === 'failed') {
+        await this.deps.events.appendToStreamWithin(client, notificationStream(n.notificationId), [notificationEvent('NotificationFailed', { ...ref, attempts: 0, code: n.lastCode ?? 'FAILED', reason: n.lastError ?? '', retried: false, failedAt: now }, meta)], { expectedRevision: 'no_stream' });
+      }
+    }
+    return inserted.size;
   }
 
-  private async queue(client: PoolClient, envelope: EventEnvelope, trigger: TriggerEvent, orderId: string, facts: OrderFacts | undefined, p: PlannedNotification, config: NotificationConfig): Promise<boolean> {
-    const now = await this.deps.clock.now();
+  private async build(
+    envelope: EventEnvelope,
+    trigger: TriggerEvent,
+    orderId: string,
+    facts: OrderFacts | undefined,
+    p: PlannedNotification,
+    config: NotificationConfig,
+    now: string,
+    customer: (id: string) => Promise<{ contact: ContactRow | undefined; optedOut: ReadonlySet<string> }>,
+  ): Promise<NewNotification> {
     const template = config.templates.templates[p.template];
     let locale: Locale = 'zh-CN';
     let address = '';
@@ -116,7 +145,8 @@ export class NotificationIntake {
     let code: string | null = null;
     let error: string | null = null;
     if (p.recipient.kind === 'customer') {
-      const contact = (await NotificationStore.contact(client, p.recipient.customerId)) ?? (this.deps.demoContact ? { ...this.deps.demoContact, customerId: p.recipient.customerId } : undefined);
+      const known = await customer(p.recipient.customerId);
+      const contact = known.contact ?? (this.deps.demoContact ? { ...this.deps.demoContact, customerId: p.recipient.customerId } : undefined);
       locale = asLocale(contact?.locale);
       const a = customerAddress(contact, p.channel);
       if (!a) {
@@ -126,7 +156,7 @@ export class NotificationIntake {
       } else {
         address = a.address;
         masked = a.masked;
-        if (await NotificationStore.isOptedOut(client, p.recipient.customerId, p.channel)) {
+        if (known.optedOut.has(p.channel)) {
           status = 'suppressed';
           code = 'opted_out';
         }
@@ -159,7 +189,7 @@ export class NotificationIntake {
         heldUntil = r.at;
       }
     }
-    const n: NewNotification = {
+    return {
       notificationId: this.deps.newId(),
       dedupKey: `${envelope.eventId}|${recipientKey(p.recipient)}|${p.template}|${p.channel}`,
       orderId,
@@ -186,16 +216,6 @@ export class NotificationIntake {
       lastError: error,
       now,
     };
-    const inserted = await NotificationStore.insert(client, n);
-    if (!inserted) return false;
-    const meta = { eventId: this.deps.newId(), correlationId: envelope.correlationId, causationId: envelope.eventId, at: now };
-    const ref = refOf(n);
-    if (status === 'suppressed') {
-      await this.deps.events.appendToStreamWithin(client, notificationStream(n.notificationId), [notificationEvent('NotificationSuppressed', { ...ref, reason: code === 'opted_out' ? 'opted_out' : 'no_address', suppressedAt: now }, meta)], { expectedRevision: 'no_stream' });
-    } else if (status === 'failed') {
-      await this.deps.events.appendToStreamWithin(client, notificationStream(n.notificationId), [notificationEvent('NotificationFailed', { ...ref, attempts: 0, code: code ?? 'FAILED', reason: error ?? '', retried: false, failedAt: now }, meta)], { expectedRevision: 'no_stream' });
-    }
-    return true;
   }
 }
 

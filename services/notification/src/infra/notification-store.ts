@@ -249,6 +249,63 @@ export const NotificationStore = {
     return (r.rows[0]?.facts as OrderFacts | undefined) ?? undefined;
   },
 
+  /**
+   * The facts written (upsert: the row created or merged; else a patch of an existing row) and
+   * the order's facts afterwards, in ONE statement (undefined when the order has no facts yet).
+   */
+  async writeFacts(db: Db, orderId: string, w: { upsert?: OrderFacts; patch?: Partial<OrderFacts> }): Promise<OrderFacts | undefined> {
+    if (w.upsert) {
+      const r = await db.query(
+        `INSERT INTO notification.order_facts (order_id, facts, updated_at) VALUES ($1, $2, now())
+         ON CONFLICT (order_id) DO UPDATE SET facts = notification.order_facts.facts || EXCLUDED.facts, updated_at = now() RETURNING facts`,
+        [orderId, JSON.stringify({ ...w.upsert, ...(w.patch ?? {}) })],
+      );
+      return r.rows[0]?.facts as OrderFacts | undefined;
+    }
+    if (w.patch && Object.keys(w.patch).length > 0) {
+      const r = await db.query(`UPDATE notification.order_facts SET facts = facts || $2::jsonb, updated_at = now() WHERE order_id = $1 RETURNING facts`, [orderId, JSON.stringify(w.patch)]);
+      return r.rows[0]?.facts as OrderFacts | undefined;
+    }
+    return NotificationStore.facts(db, orderId);
+  },
+
+  /** A customer's contact (if any) and the channels they opted out of, in one statement. */
+  async contactAndOptOuts(db: Db, customerId: string): Promise<{ contact: ContactRow | undefined; optedOut: ReadonlySet<string> }> {
+    const r = await db.query(
+      `SELECT c.phone, c.email, c.wechat_openid, c.miniprogram_openid, c.locale, c.customer_id IS NOT NULL AS found,
+         ARRAY(SELECT o.channel FROM notification.opt_out o WHERE o.customer_id = $1) AS opted_out
+       FROM (SELECT 1) one LEFT JOIN notification.customer_contact c ON c.customer_id = $1`,
+      [customerId],
+    );
+    const c = r.rows[0] as { phone: string | null; email: string | null; wechat_openid: string | null; miniprogram_openid: string | null; locale: string | null; found: boolean; opted_out: string[] };
+    return {
+      contact: c.found ? { customerId, phone: c.phone, email: c.email, wechatOpenid: c.wechat_openid, miniprogramOpenid: c.miniprogram_openid, locale: c.locale ?? 'zh-CN' } : undefined,
+      optedOut: new Set(c.opted_out),
+    };
+  },
+
+  /** Inserts the notifications whose dedup key is new, in ONE statement; returns the dedup keys inserted. */
+  async insertMany(db: Db, ns: NewNotification[]): Promise<Set<string>> {
+    if (ns.length === 0) return new Set();
+    const cols = 25;
+    const values: unknown[] = [];
+    const rows = ns.map((n, i) => {
+      values.push(n.notificationId, n.dedupKey, n.orderId, n.triggerEventId, n.triggerEventType, n.correlationId, n.ruleId, n.rulesVersion, n.template, n.templateVersion, n.locale,
+        n.channel, n.recipientKind, n.recipientKey, n.recipientMasked, n.address, JSON.stringify(n.message), n.status, n.nextAttemptAt, n.heldUntil, n.lastCode, n.lastError, n.now, JSON.stringify(n.trigger), n.renderPending);
+      const p = (k: number) => `$${i * cols + k}`;
+      return `(${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 23, 24, 25].map(p).join(',')})`;
+    });
+    const r = await db.query(
+      `INSERT INTO notification.notification (notification_id, dedup_key, order_id, trigger_event_id, trigger_event_type, correlation_id, rule_id, rules_version,
+         template, template_version, locale, channel, recipient_kind, recipient_key, recipient_masked, address, message, status, next_attempt_at, held_until,
+         last_code, last_error, created_at, updated_at, trigger, render_pending)
+       VALUES ${rows.join(',\n')}
+       ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key`,
+      values,
+    );
+    return new Set(r.rows.map((x: { dedup_key: string }) => x.dedup_key));
+  },
+
   async contact(db: Db, customerId: string): Promise<ContactRow | undefined> {
     const r = await db.query(`SELECT * FROM notification.customer_contact WHERE customer_id = $1`, [customerId]);
     const c = r.rows[0] as Record<string, string | null> | undefined;

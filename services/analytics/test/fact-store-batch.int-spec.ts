@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@flowline/contracts';
-import { pgTransactions, type SqlQueryable } from '@flowline/messaging';
+import { pgTransactions, queryPrepared, type SqlQueryable } from '@flowline/messaging';
 import { createTestDatabase } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,7 +86,7 @@ function counting(p: Pool) {
           },
           queryPrepared: (sql, params) => {
             counter.statements++;
-            return tx.queryPrepared!(sql, params);
+            return queryPrepared(tx, sql, params);
           },
         };
         return fn(wrapped);

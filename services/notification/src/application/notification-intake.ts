@@ -1,5 +1,5 @@
 import { maskEmail, maskPhone, type EventEnvelope } from '@flowline/contracts';
-import type { PostgresEventStore } from '@flowline/eventstore';
+import type { PostgresEventStore, StreamAppend } from '@flowline/eventstore';
 import type { PoolClient } from 'pg';
 import { planNotifications } from '../domain/notification-rules.policy';
 import { recipientKey, type ChannelKind, type OrderFacts, type PlannedNotification, type TriggerEvent } from '../domain/notification.types';
@@ -114,16 +114,19 @@ export class NotificationIntake {
     for (const p of planned) built.push(await this.build(envelope, trigger, orderId, facts, p, config, now, customer));
     // Every notification of the event in one statement; the dedup key keeps a redelivery from repeating one.
     const inserted = await NotificationStore.insertMany(client, built);
+    // The suppressed / failed ones' events, every stream new (its notification id), in one statement.
+    const appends: StreamAppend[] = [];
     for (const n of built) {
       if (!inserted.has(n.dedupKey)) continue;
       const meta = { eventId: this.deps.newId(), correlationId: envelope.correlationId, causationId: envelope.eventId, at: now };
       const ref = refOf(n);
       if (n.status === 'suppressed') {
-        await this.deps.events.appendToStreamWithin(client, notificationStream(n.notificationId), [notificationEvent('NotificationSuppressed', { ...ref, reason: n.lastCode === 'opted_out' ? 'opted_out' : 'no_address', suppressedAt: now }, meta)], { expectedRevision: 'no_stream' });
+        appends.push({ streamId: notificationStream(n.notificationId), events: [notificationEvent('NotificationSuppressed', { ...ref, reason: n.lastCode === 'opted_out' ? 'opted_out' : 'no_address', suppressedAt: now }, meta)], expectedRevision: 'no_stream' });
       } else if (n.status === 'failed') {
-        await this.deps.events.appendToStreamWithin(client, notificationStream(n.notificationId), [notificationEvent('NotificationFailed', { ...ref, attempts: 0, code: n.lastCode ?? 'FAILED', reason: n.lastError ?? '', retried: false, failedAt: now }, meta)], { expectedRevision: 'no_stream' });
+        appends.push({ streamId: notificationStream(n.notificationId), events: [notificationEvent('NotificationFailed', { ...ref, attempts: 0, code: n.lastCode ?? 'FAILED', reason: n.lastError ?? '', retried: false, failedAt: now }, meta)], expectedRevision: 'no_stream' });
       }
     }
+    if (appends.length > 0) await this.deps.events.appendToStreamsWithin(client, appends);
     return inserted.size;
   }
 

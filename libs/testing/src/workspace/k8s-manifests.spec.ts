@@ -243,6 +243,23 @@ describe(`k8s/ rendered with ${KUBECTL ? 'kubectl kustomize' : 'kustomize-lite (
     expect(docs.some((x) => x.kind === 'PodMonitor')).toBe(true);
   });
 
+  it.each(OVERLAYS)('%s: identity (#16): OIDC issuer and audience configured, callers get their client secret by reference, every pod may reach the issuer and the portal JWKS', (o) => {
+    const docs = rendered[o];
+    const config = docs.find((d) => d.kind === 'ConfigMap' && String(d.metadata.name).startsWith('flowline-config')) as Doc;
+    expect(config.data.OIDC_ISSUER).toMatch(/^https:\/\//);
+    expect(config.data.OIDC_AUDIENCE).toBe('flowline');
+    expect(config.data.PORTAL_ISSUER).toMatch(/order-intake:3001\/portal$/);
+    for (const svc of ['channel-gateway', 'fulfillment', 'order-intake', 'console']) {
+      const dep = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === svc) as Doc;
+      const refs = (dep.spec.template.spec.containers[0].envFrom as Doc[]).map((e) => e.secretRef?.name).filter(Boolean);
+      expect(refs, svc).toContain('flowline-oidc');
+    }
+    const identity = docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === 'flowline-egress-identity') as Doc;
+    expect(identity.spec.podSelector.matchLabels['app.kubernetes.io/part-of']).toBe('flowline');
+    expect(JSON.stringify(identity.spec.egress)).toContain('"port":443');
+    expect(docs.some((d) => d.kind === 'Secret' && d.metadata.name === 'flowline-oidc')).toBe(false);
+  });
+
   it.each(OVERLAYS)('%s: a migrate Job per service with versioned migrations: the image, `main.js migrate`, its DATABASE_URL Secret, no hook', (o) => {
     const docs = rendered[o];
     const jobs = docs.filter((d) => d.kind === 'Job' && d.metadata.labels?.['app.kubernetes.io/component'] === 'migrate');

@@ -6,7 +6,10 @@ import { resolve } from 'node:path';
 import { Pool, type PoolClient } from 'pg';
 import { monotonicFactory } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../src/application/clock';
+import { Dispatcher } from '../src/application/dispatcher';
 import { NotificationIntake } from '../src/application/notification-intake';
+import type { ChannelAdapter } from '../src/infra/channels/channel.port';
 import { loadNotificationConfig } from '../src/infra/notification-config';
 import { migrateNotification } from '../src/infra/notification-store';
 
@@ -101,5 +104,36 @@ describe('notification intake statements per order (real PostgreSQL)', () => {
     const perOrder = statements / ORDERS;
     console.log(`notification intake statements per order (4 events): ${perOrder.toFixed(2)}; + per-message transactions 3 x ${eventsApplied / ORDERS} = ${(3 * eventsApplied) / ORDERS}, or 3 per chunk in chunk mode`);
     expect(statements).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('counts the statements the dispatcher spends per notification sent', async () => {
+    // The port's contract only (the real adapters are tested against scripts/fakes in channel-adapters.int-spec).
+    const accept = (channel: 'sms' | 'wechat_template'): ChannelAdapter => ({ channel, send: async () => ({ ok: true, providerMessageId: `m-${ulid()}` }) });
+    let n = 0;
+    const countedPool = new Proxy(pool, {
+      get(target, prop, receiver) {
+        if (prop === 'query') return (...args: unknown[]) => (n++, (target.query as (...a: unknown[]) => unknown)(...args));
+        if (prop === 'connect')
+          return async () => {
+            const client = await target.connect();
+            const original = client.query.bind(client) as (...a: unknown[]) => unknown;
+            (client as unknown as { query: unknown }).query = (...args: unknown[]) => (n++, original(...args));
+            const release = client.release.bind(client);
+            client.release = (err?: Error | boolean) => {
+              (client as unknown as { query: unknown }).query = original;
+              return release(err);
+            };
+            return client;
+          };
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const dispatcher = new Dispatcher({ pool: countedPool, events, adapters: { sms: accept('sms'), wechat_template: accept('wechat_template') }, clock: systemClock, retry: { maxAttempts: 3, initialMs: 100, maxMs: 100 }, newId: () => ulid(), config: () => config, batchSize: 50 });
+    let sent = 0;
+    for (let handled = await dispatcher.tick(); handled > 0; handled = await dispatcher.tick()) sent += handled;
+    const rows = await pool.query(`SELECT count(*)::int AS c FROM notification.notification WHERE status IN ('sent', 'delivered')`);
+    expect(rows.rows[0].c).toBe(sent);
+    expect(sent).toBeGreaterThan(0);
+    console.log(`notification dispatcher statements per notification sent: ${(n / sent).toFixed(2)} (${sent} sent, ticks included)`);
   }, 120_000);
 });

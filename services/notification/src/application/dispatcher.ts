@@ -151,12 +151,13 @@ export class Dispatcher {
       await NotificationStore.recordAttempt(client, n.notificationId, n.attempts, at, decision.status, outcome && !outcome.ok ? outcome.code : null, outcome && !outcome.ok ? outcome.message : null);
       const meta = { eventId: this.deps.newId(), correlationId: n.correlationId, causationId: n.triggerEventId, at };
       const ref = refOf(n);
+      // The notification's own stream, new here: one statement, no savepoint (issue #10).
       const stream = notificationStream(n.notificationId);
       switch (decision.status) {
         case 'sent':
         case 'delivered':
           await NotificationStore.finish(client, n.notificationId, { status: decision.status, at, providerMessageId: decision.providerMessageId ?? null });
-          await this.deps.events.appendToStreamWithin(client, stream, [notificationEvent('NotificationSent', { ...ref, attempts: n.attempts, ...(decision.providerMessageId ? { providerMessageId: decision.providerMessageId } : {}), delivered: decision.status === 'delivered', sentAt: at }, meta)], { expectedRevision: 'no_stream' });
+          await this.deps.events.appendToStreamsWithin(client, [{ streamId: stream, events: [notificationEvent('NotificationSent', { ...ref, attempts: n.attempts, ...(decision.providerMessageId ? { providerMessageId: decision.providerMessageId } : {}), delivered: decision.status === 'delivered', sentAt: at }, meta)], expectedRevision: 'no_stream' }]);
           break;
         case 'retry':
           await NotificationStore.finish(client, n.notificationId, { status: 'retrying', at, nextAttemptAt: decision.nextAttemptAt, code: decision.code, error: decision.message });
@@ -164,7 +165,7 @@ export class Dispatcher {
         case 'failed':
         case 'dead':
           await NotificationStore.finish(client, n.notificationId, { status: decision.status, at, code: decision.code, error: decision.message });
-          await this.deps.events.appendToStreamWithin(client, stream, [notificationEvent('NotificationFailed', { ...ref, attempts: n.attempts, code: decision.code, reason: decision.message, retried: decision.status === 'dead', failedAt: at }, meta)], { expectedRevision: 'no_stream' });
+          await this.deps.events.appendToStreamsWithin(client, [{ streamId: stream, events: [notificationEvent('NotificationFailed', { ...ref, attempts: n.attempts, code: decision.code, reason: decision.message, retried: decision.status === 'dead', failedAt: at }, meta)], expectedRevision: 'no_stream' }]);
           break;
       }
       await client.query('COMMIT');

@@ -213,7 +213,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Raise a change (add / remove lines, quantities, address). 409 CHANGE_FROZEN naming the packed shipment unless a general manager overrides; CHANGE_NOT_ALLOWED once shipped; 422 naming the field for unknown lines. */
+        /** Raise a change (add / remove lines, quantities, address, carrier service, invoice). 409 CHANGE_FROZEN naming the packed shipment unless a general manager overrides; CHANGE_NOT_ALLOWED once shipped; 422 naming the field for unknown lines. */
         post: operations["ChangeRequestsController_raise"];
         delete?: never;
         options?: never;
@@ -296,12 +296,32 @@ export interface components {
         AddressChangeDto: {
             /** @example 杭州市 */
             city: string;
+            /** @example 88号 */
+            detail?: string;
             /** @example 西湖区 */
             district: string;
+            /**
+             * @description New phone; the order keeps its own when absent.
+             * @example 13900001111
+             */
+            phone?: string;
             postalCode?: string;
             /** @example 浙江省 */
             province: string;
-            /** @example 文三路*** */
+            /**
+             * @description New recipient; the order keeps its own when absent.
+             * @example 韩梅梅
+             */
+            recipient?: string;
+            /**
+             * @description The new street, in clear (kept inside approval, sent only to order-intake; published masked). Required unless streetMasked is given.
+             * @example 中山西路
+             */
+            street?: string;
+            /**
+             * @description Deprecated name of `street` (taken as the street when `street` is absent).
+             * @example 中山西路
+             */
             streetMasked?: string;
         };
         AdvanceClockDto: {
@@ -352,6 +372,8 @@ export interface components {
         };
         ChangeRequestDto: {
             addLines?: components["schemas"]["ChangeLineDto"][];
+            /** @description New invoice information (发票); published masked, sent in clear to order-intake only. */
+            invoice?: components["schemas"]["InvoiceDto"];
             note?: string;
             orderId: string;
             /** @description General manager only: lets a change through the freeze after packing (recorded as ApprovalFreezeOverridden). */
@@ -359,6 +381,11 @@ export interface components {
             quantities?: components["schemas"]["QuantityDto"][];
             removeLineIds?: string[];
             shippingAddress?: components["schemas"]["AddressChangeDto"];
+            /**
+             * @description Carrier service wanted instead (e.g. express, standard).
+             * @example express
+             */
+            shippingMethod?: string;
         };
         DelegateDto: {
             /** @example 休假 */
@@ -368,6 +395,21 @@ export interface components {
              * @example u-design-02
              */
             to: string;
+        };
+        InvoiceDto: {
+            email?: string;
+            /**
+             * @description 税号
+             * @example 91330100MA2XXXXX0X
+             */
+            taxId?: string;
+            /**
+             * @description 发票抬头
+             * @example 杭州茶韵贸易有限公司
+             */
+            title: string;
+            /** @enum {string} */
+            type: "personal" | "company";
         };
         OverrideDto: {
             /** @example 客户加急，仓库可拆包 */
@@ -627,8 +669,6 @@ export interface operations {
             query?: never;
             header?: {
                 "idempotency-key"?: string;
-                "x-actor-id"?: string;
-                "x-actor-role"?: string;
             };
             path?: never;
             cookie?: never;

@@ -199,7 +199,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Fix cells of a quarantined order and retry it (no edits: retry with the current profile). X-Actor-Id / X-Actor-Role name the person (the order is placed with that actor) */
+        /** Fix cells of a quarantined order and retry it (no edits: retry with the current profile). The order is placed with the caller's own token, so the person is its actor */
         post: operations["ImportsController_fix"];
         delete?: never;
         options?: never;
@@ -548,10 +548,7 @@ export interface operations {
     ImportsController_fix: {
         parameters: {
             query?: never;
-            header?: {
-                "x-actor-id"?: string;
-                "x-actor-role"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };

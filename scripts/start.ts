@@ -33,7 +33,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { Topics } from '@flowline/contracts';
 import type { FakeStarter, StartedFake } from './fakes/fake';
-import { SERVICES, type ServiceSpec, urlEnvName } from './services';
+import { SERVICES, serviceNodeFlags, type ServiceSpec, urlEnvName } from './services';
 
 const ROOT = resolve(__dirname, '..');
 const PORT_OFFSET = Number(process.env.FLOWLINE_PORT_OFFSET ?? 0);
@@ -52,12 +52,6 @@ const PORTAL_ISSUER = `http://127.0.0.1:${ALL_SERVICES.find((s) => s.name === 'o
 /** Where every service of this run answers: `<SERVICE>_URL` for the services and the seeder. */
 const SERVICE_URLS: Record<string, string> = Object.fromEntries(ALL_SERVICES.map((s) => [urlEnvName(s.name), `http://127.0.0.1:${s.httpPort}`]));
 const PARTITIONS = 12;
-/**
- * V8 flags for each service. A smaller young generation (8 MB semi-spaces instead of V8's
- * default, sized for big machines) keeps an idle service near 165 MB RSS instead of about 205 MB,
- * for slightly more frequent scavenges. FLOWLINE_NODE_FLAGS replaces them.
- */
-const NODE_FLAGS = (process.env.FLOWLINE_NODE_FLAGS ?? '--max-semi-space-size=8').split(' ').filter(Boolean);
 const READY_TIMEOUT_MS = Number(process.env.FLOWLINE_READY_TIMEOUT_MS ?? 120_000);
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const PALETTE = [36, 33, 35, 32, 34, 91, 96, 93];
@@ -369,8 +363,8 @@ async function main(): Promise<void> {
       const entry = opts.ts ? `services/${svc.name}/src/main.ts` : `dist/services/${svc.name}/src/main.js`;
       if (!existsSync(resolve(ROOT, entry))) throw new Error(`${entry} not found${opts.ts ? '' : ' (build failed?)'}`);
       const args = opts.ts
-        ? [...NODE_FLAGS, '-r', '@swc-node/register', entry]
-        : [...NODE_FLAGS, '--import', `./dist/enable-source-maps.mjs`, entry];
+        ? [...serviceNodeFlags(svc), '-r', '@swc-node/register', entry]
+        : [...serviceNodeFlags(svc), '--import', `./dist/enable-source-maps.mjs`, entry];
       const spawnService = () => {
         const child = spawn(process.execPath, args, {
           cwd: ROOT,

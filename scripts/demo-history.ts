@@ -5,13 +5,14 @@
  * through the real order-intake REST API (placed with their historical `placedAt`, then paid,
  * some refunded), so every service sees them as it sees any order.
  *
- *   node -r @swc-node/register scripts/demo-history.ts [--days 182] [--per-day 12] [--seed 19] [--end 2025-11-24] [--dry-run] [--json]
+ *   OIDC_ISSUER=http://127.0.0.1:4400 node -r @swc-node/register -r ./scripts/oidc/bearer-preload.cjs scripts/demo-history.ts [--days 182] [--per-day 12] [--seed 19] [--end 2025-11-24] [--dry-run] [--json]
  *   DEMO_HISTORY=1 npm start        # scripts/seed-demo.ts runs it after the demo orders
  *
  * Same seed, same orders, byte for byte: every request carries an Idempotency-Key derived from the
  * seed and the order's number, so a re-run changes nothing. Before the orders it receives enough
  * stock for them (receipts keyed by seed, SKU and warehouse), so they reserve instead of ending in
- * shortages. ORDER_INTAKE_URL / INVENTORY_URL say where the services listen.
+ * shortages. ORDER_INTAKE_URL / INVENTORY_URL say where the services listen; the preload gives its
+ * requests the local issuer's demo admin token (every service requires one, issue #16).
  */
 import { DEMO_SKUS, seedInventory } from '../services/inventory/src/demo/demo-stock';
 import { DEFAULT_HISTORY, generateHistory, historyStart, unitsPerSku, type HistoryOptions, type HistoryOrder } from '../services/analytics/src/demo/history';

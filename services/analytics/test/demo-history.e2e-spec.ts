@@ -21,10 +21,10 @@ const analyticsDb: { url?: string } = {};
 const procs: Record<string, ServiceProcess> = {};
 const OPTIONS: HistoryOptions = { seed: 7, days: 10, perDay: 3, end: '2026-03-10' };
 
-/** Runs a TypeScript entry point of the repository as its own Node process. */
+/** Runs a TypeScript entry point of the repository as its own Node process; its local requests carry the demo admin token of the test issuer (scripts/oidc/bearer-preload.cjs, as `npm start` runs the seeder). */
 function runNode(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], { cwd: resolve(__dirname, '../../..'), env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', '-r', './scripts/oidc/bearer-preload.cjs', ...args], { cwd: resolve(__dirname, '../../..'), env: { ...process.env, ...env } });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));

@@ -1,5 +1,6 @@
 import { grpcClient, startServiceProcess, unary, type ServiceProcess } from '@flowline/platform';
-import { anOrderSubmission, createTestDatabase, grandTotalOf, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { anOrderSubmission, authHeader, createTestDatabase, grandTotalOf, kafkaBrokers, personaHeader, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { Metadata } from '@grpc/grpc-js';
 import type { TrackingOrderDetailView } from '@flowline/contracts';
 import { createKafka } from '@flowline/messaging';
 import { Webhook } from 'standardwebhooks';
@@ -437,8 +438,17 @@ describe('fulfillment across services, seen in tracking', () => {
       expect(packed.shipment).toMatchObject({ status: 'SHIPMENT_STATUS_PACKED', carrier: 'SIM' });
       expect((await unary<Json>(client, 'Pack', packReq)).shipment.waybillNo).toBe(packed.shipment.waybillNo);
       expect(await unary<Json>(client, 'GetFreeze', { orderId })).toMatchObject({ frozen: true });
-      await expect(unary(client, 'OverrideFreeze', { meta: { requestId: `ovr-${uniqueSuffix()}` }, orderId, reason: '改地址' })).rejects.toMatchObject({ code: 3 });
-      const over = await unary<Json>(client, 'OverrideFreeze', { meta: { requestId: `ovr-${uniqueSuffix()}`, actor: { kind: 'user', id: 'gm-wang', role: 'general_manager' } }, orderId, reason: '客户加急改地址' });
+      // Only a manager lifts the freeze, and who did is the verified token's subject: a warehouse token is
+      // refused (PERMISSION_DENIED) even when meta.actor claims a general manager (issue #16).
+      const asRole = async (header: Promise<{ authorization: string }>) => {
+        const md = new Metadata();
+        md.set('authorization', (await header).authorization);
+        return md;
+      };
+      const forged = { kind: 'user', id: 'gm-forged', role: 'general_manager' };
+      await expect(unary(client, 'OverrideFreeze', { meta: { requestId: `ovr-${uniqueSuffix()}`, actor: forged }, orderId, reason: '改地址' }, 5_000, await asRole(authHeader('warehouse')))).rejects.toMatchObject({ code: 7 });
+      await expect(unary(client, 'OverrideFreeze', { meta: { requestId: `ovr-${uniqueSuffix()}` }, orderId, reason: '' }, 5_000, await asRole(personaHeader('gm-wang', 'general_manager')))).rejects.toMatchObject({ code: 3 });
+      const over = await unary<Json>(client, 'OverrideFreeze', { meta: { requestId: `ovr-${uniqueSuffix()}`, actor: forged }, orderId, reason: '客户加急改地址' }, 5_000, await asRole(personaHeader('gm-wang', 'general_manager')));
       expect(over.freeze).toMatchObject({ frozen: false, overriddenBy: 'gm-wang', overrideReason: '客户加急改地址' });
       const shipped = await unary<Json>(client, 'Ship', { meta: { requestId: `ship-${uniqueSuffix()}` }, orderId });
       expect(shipped.shipment).toMatchObject({ status: 'SHIPMENT_STATUS_SHIPPED', trackingNumber: packed.shipment.waybillNo });

@@ -460,7 +460,11 @@ export interface components {
             state: "picked_up" | "in_transit" | "out_for_delivery" | "delivered" | "problem" | "returning" | "returned";
         };
         FreezeOverrideDto: {
-            actor: components["schemas"]["ActorDto"];
+            /**
+             * @deprecated
+             * @description Ignored: who lifts the freeze is the caller of the verified access token.
+             */
+            actor?: components["schemas"]["ActorDto"];
             /** @example 客户加急改地址，已电话确认 */
             reason: string;
         };
@@ -621,7 +625,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "idempotency-key"?: string;
+                "Idempotency-Key"?: string;
             };
             path: {
                 orderId: string;

@@ -1,7 +1,8 @@
-import { Requires } from '@flowline/auth';
+import { actorFromPrincipal, requirePrincipal, Requires } from '@flowline/auth';
+import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { ACTOR_KINDS, fulfillmentV1, type Actor } from '@flowline/contracts';
+import { fulfillmentV1 } from '@flowline/contracts';
 import { optionalId, pageSize, RequestValidationError, requireId } from '@flowline/platform';
 import type { CommandMeta } from '../../application/fulfillment.handler';
 import type { MergedParcelView, ShipmentAction, ShipmentView } from '../../application/fulfillment.service';
@@ -70,14 +71,10 @@ function required(value: string, field: string): string {
 export class FulfillmentGrpcController {
   constructor(private readonly api: FulfillmentApi) {}
 
-  private meta(op: string, target: string, m: fulfillmentV1.PackRequest['meta'], request: unknown): CommandMeta {
+  /** Command metadata; the actor is the verified token's (issue #16): a client's meta.actor is never trusted. */
+  private meta(op: string, target: string, m: fulfillmentV1.PackRequest['meta'], request: unknown, metadata?: Metadata): CommandMeta {
     const base = this.api.meta(op, target, m?.requestId || undefined, request, m?.correlationId || undefined);
-    if (!m?.actor?.id) return base;
-    if (!(ACTOR_KINDS as readonly string[]).includes(m.actor.kind || 'user')) {
-      throw new RequestValidationError([{ field: 'meta.actor.kind', constraint: 'isIn', message: `meta.actor.kind must be one of ${ACTOR_KINDS.join(', ')}` }]);
-    }
-    const actor: Actor = { kind: (m.actor.kind || 'user') as Actor['kind'], id: m.actor.id, ...(m.actor.role ? { role: m.actor.role } : {}) };
-    return { ...base, actor };
+    return metadata ? { ...base, actor: actorFromPrincipal(requirePrincipal(metadata)) } : base;
   }
 
   /** The parcel a request names, or the order's parcel in a warehouse, or its only parcel. */
@@ -92,31 +89,31 @@ export class FulfillmentGrpcController {
     return candidates[0].shipmentId;
   }
 
-  private async act(op: string, shipmentId: string, action: ShipmentAction, m: fulfillmentV1.PackRequest['meta']): Promise<{ shipment: fulfillmentV1.Shipment }> {
-    const view = await this.api.service.act(shipmentId, action, this.meta(op, shipmentId, m, action));
+  private async act(op: string, shipmentId: string, action: ShipmentAction, m: fulfillmentV1.PackRequest['meta'], metadata: Metadata): Promise<{ shipment: fulfillmentV1.Shipment }> {
+    const view = await this.api.service.act(shipmentId, action, this.meta(op, shipmentId, m, action, metadata));
     return { shipment: toShipment(view) };
   }
 
   @GrpcMethod('FulfillmentService', 'Pack')
   @Requires('pack', 'Shipment')
-  async pack(req: fulfillmentV1.PackRequest): Promise<fulfillmentV1.PackResponse> {
+  async pack(req: fulfillmentV1.PackRequest, metadata: Metadata): Promise<fulfillmentV1.PackResponse> {
     const id = await this.shipmentIdOf(req.shipmentId, req.orderId, req.warehouseId);
-    return this.act('pack', id, { type: 'PackShipment', ...(req.carrier ? { carrier: req.carrier } : {}), ...(req.waybillNo ? { waybillNo: req.waybillNo } : {}) }, req.meta);
+    return this.act('pack', id, { type: 'PackShipment', ...(req.carrier ? { carrier: req.carrier } : {}), ...(req.waybillNo ? { waybillNo: req.waybillNo } : {}) }, req.meta, metadata);
   }
 
   @GrpcMethod('FulfillmentService', 'Ship')
   @Requires('ship', 'Shipment')
-  async ship(req: fulfillmentV1.ShipRequest): Promise<fulfillmentV1.ShipResponse> {
+  async ship(req: fulfillmentV1.ShipRequest, metadata: Metadata): Promise<fulfillmentV1.ShipResponse> {
     const id = await this.shipmentIdOf(req.shipmentId, req.orderId);
-    return this.act('ship', id, { type: 'ShipShipment', ...(req.carrier ? { carrier: req.carrier } : {}), ...(req.trackingNumber ? { trackingNumber: req.trackingNumber } : {}) }, req.meta);
+    return this.act('ship', id, { type: 'ShipShipment', ...(req.carrier ? { carrier: req.carrier } : {}), ...(req.trackingNumber ? { trackingNumber: req.trackingNumber } : {}) }, req.meta, metadata);
   }
 
   @GrpcMethod('FulfillmentService', 'MarkDelivered')
   @Requires('update', 'Shipment')
-  async markDelivered(req: fulfillmentV1.MarkDeliveredRequest): Promise<fulfillmentV1.MarkDeliveredResponse> {
+  async markDelivered(req: fulfillmentV1.MarkDeliveredRequest, metadata: Metadata): Promise<fulfillmentV1.MarkDeliveredResponse> {
     const id = await this.shipmentIdOf(req.shipmentId, req.orderId);
     const update = { state: 'delivered' as const, description: 'delivered (reported over gRPC)', at: req.deliveredAt || new Date().toISOString() };
-    const view = await this.api.carrierUpdate(id, update, this.meta('carrier-event', id, req.meta, update));
+    const view = await this.api.carrierUpdate(id, update, this.meta('carrier-event', id, req.meta, update, metadata));
     return { shipment: toShipment(view) };
   }
 
@@ -136,26 +133,26 @@ export class FulfillmentGrpcController {
 
   @GrpcMethod('FulfillmentService', 'StartPicking')
   @Requires('pack', 'Shipment')
-  startPicking(req: fulfillmentV1.StartPickingRequest): Promise<fulfillmentV1.StartPickingResponse> {
-    return this.act('pick', requireId('shipmentId', req.shipmentId), { type: 'StartPicking' }, req.meta);
+  startPicking(req: fulfillmentV1.StartPickingRequest, metadata: Metadata): Promise<fulfillmentV1.StartPickingResponse> {
+    return this.act('pick', requireId('shipmentId', req.shipmentId), { type: 'StartPicking' }, req.meta, metadata);
   }
 
   @GrpcMethod('FulfillmentService', 'ScanItem')
   @Requires('pack', 'Shipment')
-  scanItem(req: fulfillmentV1.ScanItemRequest): Promise<fulfillmentV1.ScanItemResponse> {
-    return this.act('scan', requireId('shipmentId', req.shipmentId), { type: 'ScanItem', sku: requireId('sku', req.sku), quantity: req.quantity }, req.meta);
+  scanItem(req: fulfillmentV1.ScanItemRequest, metadata: Metadata): Promise<fulfillmentV1.ScanItemResponse> {
+    return this.act('scan', requireId('shipmentId', req.shipmentId), { type: 'ScanItem', sku: requireId('sku', req.sku), quantity: req.quantity }, req.meta, metadata);
   }
 
   @GrpcMethod('FulfillmentService', 'ConfirmIntercept')
   @Requires('update', 'Shipment')
-  confirmIntercept(req: fulfillmentV1.ConfirmInterceptRequest): Promise<fulfillmentV1.ConfirmInterceptResponse> {
-    return this.act('intercept-confirm', requireId('shipmentId', req.shipmentId), { type: 'ConfirmIntercept' }, req.meta);
+  confirmIntercept(req: fulfillmentV1.ConfirmInterceptRequest, metadata: Metadata): Promise<fulfillmentV1.ConfirmInterceptResponse> {
+    return this.act('intercept-confirm', requireId('shipmentId', req.shipmentId), { type: 'ConfirmIntercept' }, req.meta, metadata);
   }
 
   @GrpcMethod('FulfillmentService', 'RejectIntercept')
   @Requires('update', 'Shipment')
-  rejectIntercept(req: fulfillmentV1.RejectInterceptRequest): Promise<fulfillmentV1.RejectInterceptResponse> {
-    return this.act('intercept-reject', requireId('shipmentId', req.shipmentId), { type: 'RejectIntercept' }, req.meta);
+  rejectIntercept(req: fulfillmentV1.RejectInterceptRequest, metadata: Metadata): Promise<fulfillmentV1.RejectInterceptResponse> {
+    return this.act('intercept-reject', requireId('shipmentId', req.shipmentId), { type: 'RejectIntercept' }, req.meta, metadata);
   }
 
   private static freezeResponse(f: { orderId: string; frozen: boolean; reason: string | null; override: { actorId: string; reason: string } | null }): fulfillmentV1.GetFreezeResponse {
@@ -170,12 +167,13 @@ export class FulfillmentGrpcController {
 
   @GrpcMethod('FulfillmentService', 'OverrideFreeze')
   @Requires('override', 'Order')
-  async overrideFreeze(req: fulfillmentV1.OverrideFreezeRequest): Promise<fulfillmentV1.OverrideFreezeResponse> {
+  async overrideFreeze(req: fulfillmentV1.OverrideFreezeRequest, metadata: Metadata): Promise<fulfillmentV1.OverrideFreezeResponse> {
     const orderId = requireId('orderId', req.orderId);
     const reason = required(req.reason, 'reason');
-    const meta = this.meta('freeze-override', orderId, req.meta, { reason, actor: req.meta?.actor?.id ?? '' });
-    if (!meta.actor) throw new RequestValidationError([{ field: 'meta.actor', constraint: 'required', message: 'meta.actor is required: who lifts the freeze' }]);
-    const f = await this.api.service.overrideFreeze(orderId, { id: meta.actor.id, role: meta.actor.role ?? 'general_manager' }, reason, meta);
+    // Who lifts the freeze is the verified token's subject (issue #16); meta.actor is ignored.
+    const actor = actorFromPrincipal(requirePrincipal(metadata));
+    const meta = this.meta('freeze-override', orderId, req.meta, { reason, actor: actor.id }, metadata);
+    const f = await this.api.service.overrideFreeze(orderId, { id: actor.id, role: actor.role ?? 'general_manager', ...(actor.name ? { name: actor.name } : {}) }, reason, meta);
     return { freeze: FulfillmentGrpcController.freezeResponse(f) };
   }
 }

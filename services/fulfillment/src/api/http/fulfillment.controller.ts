@@ -1,4 +1,4 @@
-import { Requires } from '@flowline/auth';
+import { actorFromPrincipal, requirePrincipal, Requires } from '@flowline/auth';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam, pageSize } from '@flowline/platform';
@@ -40,11 +40,13 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'A manager lifts the freeze (FreezeOverridden). Not frozen -> 409 ORDER_NOT_FROZEN.' })
   @Requires('override', 'Order')
-  overrideFreeze(@Param('orderId', new IdParam('orderId')) orderId: string, @Body() dto: FreezeOverrideDto, @Headers('idempotency-key') key?: string) {
-    const actor = { id: dto.actor.id, role: dto.actor.role, ...(dto.actor.name ? { name: dto.actor.name } : {}) };
+  overrideFreeze(@Param('orderId', new IdParam('orderId')) orderId: string, @Body() dto: FreezeOverrideDto, @Headers() headers: Record<string, string | undefined>) {
+    // Who lifts the freeze is the verified token's subject and role (issue #16); a body `actor` is ignored.
+    const verified = actorFromPrincipal(requirePrincipal(headers));
+    const actor = { id: verified.id, role: verified.role ?? 'general_manager', ...(verified.name ? { name: verified.name } : {}) };
     return this.api.service.overrideFreeze(orderId, actor, dto.reason, {
-      ...this.meta('freeze-override', orderId, key, { actor, reason: dto.reason }),
-      actor: { kind: 'user', ...actor },
+      ...this.meta('freeze-override', orderId, headers['idempotency-key'], { actor, reason: dto.reason }),
+      actor: verified,
     });
   }
 

@@ -85,10 +85,12 @@ export class ActorDto {
 
 /** A manager lifts the freeze after packing (特批). */
 export class FreezeOverrideDto {
-  @ApiProperty({ type: ActorDto })
+  /** Ignored: the actor is the verified token's subject (issue #16); kept so older clients are not refused. */
+  @ApiPropertyOptional({ type: ActorDto, deprecated: true, description: 'Ignored: who lifts the freeze is the caller of the verified access token.' })
+  @IsOptional()
   @ValidateNested()
   @Type(() => ActorDto)
-  actor!: ActorDto;
+  actor?: ActorDto;
 
   @ApiProperty({ example: '客户加急改地址，已电话确认' })
   @IsString()

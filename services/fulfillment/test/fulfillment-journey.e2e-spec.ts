@@ -203,6 +203,8 @@ describe('fulfillment across services, seen in tracking', () => {
     for (const t of order) expect(types, t).toContain(t);
     for (let i = 1; i < order.length; i++) expect(types.indexOf(order[i - 1]), `${order[i - 1]} before ${order[i]}`).toBeLessThan(types.indexOf(order[i]));
     expect(types.filter((t) => t === 'ShipmentTrackingUpdated').length).toBe(4);
+    // Who packed is the person of the verified token (the test's demo admin), not the service (issue #16).
+    expect(d.timeline.find((t) => t.type === 'ShipmentPacked')?.actor).toMatchObject({ kind: 'user', id: 'admin' });
     const final = await parcels(orderId);
     expect(final.shipments[0]).toMatchObject({ status: 'delivered', carrierState: 'delivered' });
     // Tracking shows the parcel: carrier, waybill, tracking number, last carrier state.

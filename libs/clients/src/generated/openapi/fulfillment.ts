@@ -650,7 +650,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "idempotency-key"?: string;
+                "Idempotency-Key"?: string;
             };
             path: {
                 orderId: string;
@@ -695,7 +695,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "idempotency-key"?: string;
+                "Idempotency-Key"?: string;
             };
             path: {
                 shipmentId: string;
@@ -720,7 +720,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "idempotency-key"?: string;
+                "Idempotency-Key"?: string;
             };
             path: {
                 shipmentId: string;
@@ -741,7 +741,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "idempotency-key"?: string;
+                "Idempotency-Key"?: string;
             };
             path: {
                 shipmentId: string;
@@ -781,7 +781,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "idempotency-key"?: string;
+                "Idempotency-Key"?: string;
             };
             path: {
                 shipmentId: string;
@@ -806,7 +806,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "idempotency-key"?: string;
+                "Idempotency-Key"?: string;
             };
             path: {
                 shipmentId: string;
@@ -827,7 +827,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "idempotency-key"?: string;
+                "Idempotency-Key"?: string;
             };
             path: {
                 shipmentId: string;
@@ -852,7 +852,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "idempotency-key"?: string;
+                "Idempotency-Key"?: string;
             };
             path: {
                 shipmentId: string;
@@ -877,7 +877,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "idempotency-key"?: string;
+                "Idempotency-Key"?: string;
             };
             path: {
                 shipmentId: string;

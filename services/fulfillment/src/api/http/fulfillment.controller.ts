@@ -13,12 +13,13 @@ import { CarrierEventDto, FreezeOverrideDto, PackDto, ReturnReceiptDto, ReturnRe
 export class FulfillmentController {
   constructor(private readonly api: FulfillmentApi) {}
 
-  private meta(op: string, id: string, key: string | undefined, body: unknown, correlationId?: string): CommandMeta {
-    return this.api.meta(op, id, key, body, correlationId);
+  /** Command metadata: Idempotency-Key from the headers, the actor from the verified token (issue #16). */
+  private meta(op: string, id: string, headers: Record<string, string | undefined>, body: unknown, correlationId?: string): CommandMeta {
+    return { ...this.api.meta(op, id, headers['idempotency-key'], body, correlationId), actor: actorFromPrincipal(requirePrincipal(headers)) };
   }
 
-  private act(shipmentId: string, op: string, action: ShipmentAction, key?: string, correlationId?: string) {
-    return this.api.service.act(shipmentId, action, this.meta(op, shipmentId, key, action, correlationId));
+  private act(shipmentId: string, op: string, action: ShipmentAction, headers: Record<string, string | undefined>, correlationId?: string) {
+    return this.api.service.act(shipmentId, action, this.meta(op, shipmentId, headers, action, correlationId));
   }
 
   @Get('orders/:orderId')
@@ -45,8 +46,7 @@ export class FulfillmentController {
     const verified = actorFromPrincipal(requirePrincipal(headers));
     const actor = { id: verified.id, role: verified.role ?? 'general_manager', ...(verified.name ? { name: verified.name } : {}) };
     return this.api.service.overrideFreeze(orderId, actor, dto.reason, {
-      ...this.meta('freeze-override', orderId, headers['idempotency-key'], { actor, reason: dto.reason }),
-      actor: verified,
+      ...this.meta('freeze-override', orderId, headers, { actor, reason: dto.reason }),
     });
   }
 
@@ -74,8 +74,8 @@ export class FulfillmentController {
   @HttpCode(200)
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @Requires('pack', 'Shipment')
-  pick(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Headers('idempotency-key') key?: string) {
-    return this.act(id, 'pick', { type: 'StartPicking' }, key);
+  pick(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Headers() h: Record<string, string | undefined>) {
+    return this.act(id, 'pick', { type: 'StartPicking' }, h);
   }
 
   @Post('shipments/:shipmentId/scans')
@@ -83,8 +83,8 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Scan an item into the parcel. Wrong SKU -> 409 SCAN_WRONG_SKU; too many -> 409 SCAN_QUANTITY_EXCEEDED.' })
   @Requires('pack', 'Shipment')
-  scan(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ScanDto, @Headers('idempotency-key') key?: string) {
-    return this.act(id, 'scan', { type: 'ScanItem', sku: dto.sku, quantity: dto.quantity }, key);
+  scan(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ScanDto, @Headers() h: Record<string, string | undefined>) {
+    return this.act(id, 'scan', { type: 'ScanItem', sku: dto.sku, quantity: dto.quantity }, h);
   }
 
   @Post('shipments/:shipmentId/pack')
@@ -92,8 +92,8 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Pack (waybill from the carrier). Not fully scanned -> 409 PACK_INCOMPLETE; stopped -> 409 SHIPMENT_STOPPED.' })
   @Requires('pack', 'Shipment')
-  pack(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: PackDto, @Headers('idempotency-key') key?: string) {
-    return this.act(id, 'pack', { type: 'PackShipment', ...(dto.carrier ? { carrier: dto.carrier } : {}), ...(dto.waybillNo ? { waybillNo: dto.waybillNo } : {}) }, key);
+  pack(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: PackDto, @Headers() h: Record<string, string | undefined>) {
+    return this.act(id, 'pack', { type: 'PackShipment', ...(dto.carrier ? { carrier: dto.carrier } : {}), ...(dto.waybillNo ? { waybillNo: dto.waybillNo } : {}) }, h);
   }
 
   @Post('shipments/:shipmentId/ship')
@@ -101,8 +101,8 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Handed to the carrier. Intercept pending -> 409 INTERCEPT_PENDING.' })
   @Requires('ship', 'Shipment')
-  ship(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ShipDto, @Headers('idempotency-key') key?: string) {
-    return this.act(id, 'ship', { type: 'ShipShipment', ...(dto.carrier ? { carrier: dto.carrier } : {}), ...(dto.trackingNumber ? { trackingNumber: dto.trackingNumber } : {}) }, key);
+  ship(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ShipDto, @Headers() h: Record<string, string | undefined>) {
+    return this.act(id, 'ship', { type: 'ShipShipment', ...(dto.carrier ? { carrier: dto.carrier } : {}), ...(dto.trackingNumber ? { trackingNumber: dto.trackingNumber } : {}) }, h);
   }
 
   @Post('shipments/:shipmentId/intercept/confirm')
@@ -110,8 +110,8 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'The parcel was pulled: fulfilment stopped (units back to stock).' })
   @Requires('update', 'Shipment')
-  confirmIntercept(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Headers('idempotency-key') key?: string) {
-    return this.act(id, 'intercept-confirm', { type: 'ConfirmIntercept' }, key);
+  confirmIntercept(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Headers() h: Record<string, string | undefined>) {
+    return this.act(id, 'intercept-confirm', { type: 'ConfirmIntercept' }, h);
   }
 
   @Post('shipments/:shipmentId/intercept/reject')
@@ -119,8 +119,8 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'The parcel had already left: recorded as shipped after the stop.' })
   @Requires('update', 'Shipment')
-  rejectIntercept(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Headers('idempotency-key') key?: string) {
-    return this.act(id, 'intercept-reject', { type: 'RejectIntercept' }, key);
+  rejectIntercept(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Headers() h: Record<string, string | undefined>) {
+    return this.act(id, 'intercept-reject', { type: 'RejectIntercept' }, h);
   }
 
   @Post('shipments/:shipmentId/carrier-events')
@@ -128,8 +128,8 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'A tracking state for the parcel (duplicates and older states are ignored; never moves back).' })
   @Requires('update', 'Shipment')
-  carrierEvent(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: CarrierEventDto, @Headers('idempotency-key') key?: string) {
-    return this.api.carrierUpdate(id, { state: dto.state, description: dto.description, at: dto.at }, this.meta('carrier-event', id, key, dto));
+  carrierEvent(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: CarrierEventDto, @Headers() h: Record<string, string | undefined>) {
+    return this.api.carrierUpdate(id, { state: dto.state, description: dto.description, at: dto.at }, this.meta('carrier-event', id, h, dto));
   }
 
   @Post('shipments/:shipmentId/returns')
@@ -137,9 +137,9 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Open a return (RMA) for a delivered or refused parcel. Not delivered -> 409 RETURN_NOT_ALLOWED; more than shipped -> 409 RETURN_LINE_INVALID.' })
   @Requires('update', 'Shipment')
-  requestReturn(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ReturnRequestDto, @Headers('idempotency-key') key?: string) {
+  requestReturn(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ReturnRequestDto, @Headers() h: Record<string, string | undefined>) {
     const input = { rmaId: dto.rmaId ?? `RMA-${this.api.newId()}`, lines: dto.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), reason: dto.reason };
-    return this.api.service.requestReturn(id, input, this.meta('return', id, key, { ...dto, rmaId: dto.rmaId ?? null }));
+    return this.api.service.requestReturn(id, input, this.meta('return', id, h, { ...dto, rmaId: dto.rmaId ?? null }));
   }
 
   @Post('orders/:orderId/returns/:rmaId/receive')
@@ -147,8 +147,8 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'The returned parcel arrived: resellable units are restocked (inventory receipt), damaged ones written off.' })
   @Requires('update', 'Shipment')
-  receiveReturn(@Param('orderId', new IdParam('orderId')) orderId: string, @Param('rmaId', new IdParam('rmaId')) rmaId: string, @Body() dto: ReturnReceiptDto, @Headers('idempotency-key') key?: string) {
+  receiveReturn(@Param('orderId', new IdParam('orderId')) orderId: string, @Param('rmaId', new IdParam('rmaId')) rmaId: string, @Body() dto: ReturnReceiptDto, @Headers() h: Record<string, string | undefined>) {
     const lines = dto.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, condition: l.condition }));
-    return this.api.service.receiveReturn(orderId, rmaId, lines, this.meta('return-receipt', rmaId, key, lines));
+    return this.api.service.receiveReturn(orderId, rmaId, lines, this.meta('return-receipt', rmaId, h, lines));
   }
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Topics, type EventEnvelope } from '@flowline/contracts';
 import { createKafka, EventPublisher } from '@flowline/messaging';
 import { grpcClient, startServiceProcess, unary, type ServiceProcess } from '@flowline/platform';
-import { createTestDatabase, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { createTestDatabase, kafkaBrokers, personaHeader, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import { monotonicFactory } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aliyunSmsFake } from './fakes/aliyun-sms.fake-server';
@@ -442,6 +442,13 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     const wecom = await put({ channels: ['wecom'] });
     expect([wecom.status, wecom.json.code]).toEqual([422, 'CHANNEL_NOT_AVAILABLE']);
     expect((await api('GET', '/api/staff/u-nobody/preferences')).status).toBe(404);
+    // Staff change only their own choice (the token's subject), an admin anyone's (issue #16): another
+    // customer-service person is refused; the same person under its own subject is let through.
+    const asPerson = async (id: string, method: 'PUT' | 'DELETE') =>
+      (await fetch(`${procs[0].httpUrl}/api/staff/u-cs-wang/preferences`, { method, headers: { ...(method === 'PUT' ? { 'content-type': 'application/json' } : {}), ...(await personaHeader(id, 'customer_service')) }, ...(method === 'PUT' ? { body: JSON.stringify({ channels: ['email'] }) } : {}) })).status;
+    expect(await asPerson('u-cs-li', 'PUT')).toBe(403);
+    expect(await asPerson('u-cs-li', 'DELETE')).toBe(403);
+    expect(await asPerson('u-cs-wang', 'PUT')).toBe(200);
 
     // The planner uses the stored choice: the stuck-order alert goes to 王芳 by e-mail only.
     const o = `o-${uniqueSuffix()}`;

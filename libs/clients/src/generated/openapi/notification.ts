@@ -779,7 +779,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "idempotency-key"?: string;
+                "Idempotency-Key"?: string;
             };
             path: {
                 staffId: string;
@@ -804,7 +804,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "idempotency-key"?: string;
+                "Idempotency-Key"?: string;
             };
             path: {
                 staffId: string;

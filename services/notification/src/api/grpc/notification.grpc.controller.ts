@@ -1,4 +1,5 @@
-import { Requires } from '@flowline/auth';
+import { requirePrincipal, Requires } from '@flowline/auth';
+import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { notificationV1 } from '@flowline/contracts';
@@ -8,6 +9,7 @@ import { CHANNEL_KINDS, type ChannelKind } from '../../domain/notification.types
 import { LOCALES, type Locale } from '../../domain/templates';
 import { NotificationRuntime } from '../../infra/notification-runtime';
 import { NotificationStore, type NotificationRow, type NotificationStatus } from '../../infra/notification-store';
+import { assertOwnPreference } from '../http/staff-preferences.controller';
 import { setStaffPreference, staffPreferenceView, type StaffPreferenceView } from '../../application/staff-preferences';
 
 const S = notificationV1.NotificationStatus;
@@ -91,7 +93,7 @@ export class NotificationGrpcController {
 
   @GrpcMethod('NotificationService', 'SetStaffPreference')
   @Requires('update', 'Notification')
-  async setStaffPreference(req: notificationV1.SetStaffPreferenceRequest): Promise<notificationV1.SetStaffPreferenceResponse> {
+  async setStaffPreference(req: notificationV1.SetStaffPreferenceRequest, metadata: Metadata): Promise<notificationV1.SetStaffPreferenceResponse> {
     const channels = req.channels ?? [];
     const errors: { field: string; constraint: string; message: string }[] = [];
     if (!ID_PATTERN.test(req.staffId ?? '')) errors.push({ field: 'staffId', constraint: req.staffId ? 'format' : 'required', message: 'staffId is required: letters, digits and . _ : @ / + -' });
@@ -99,6 +101,7 @@ export class NotificationGrpcController {
     if (!req.clear && channels.length === 0) errors.push({ field: 'channels', constraint: 'arrayMinSize', message: 'channels needs at least one channel (or clear)' });
     if (channels.some((c) => !(CHANNEL_KINDS as readonly string[]).includes(c))) errors.push({ field: 'channels', constraint: 'isIn', message: `channels must be among ${CHANNEL_KINDS.join(', ')}` });
     if (errors.length) throw new RequestValidationError(errors);
+    assertOwnPreference(requirePrincipal(metadata), req.staffId);
     const view = await setStaffPreference(this.rt.pool, this.rt.config.staff, req.staffId, req.clear ? null : (channels as ChannelKind[]), await this.rt.clock.now(), req.requestId || undefined);
     return { preference: staffPreferenceToProto(view) };
   }

@@ -1,5 +1,5 @@
-import { Requires } from '@flowline/auth';
-import { Body, Controller, Delete, Get, Headers, Param, Put } from '@nestjs/common';
+import { requirePrincipal, Requires, type Principal } from '@flowline/auth';
+import { Body, Controller, Delete, ForbiddenException, Get, Headers, Param, Put } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ArrayMinSize, IsArray, IsIn } from 'class-validator';
 import { IdParam } from '@flowline/platform';
@@ -13,6 +13,15 @@ export class StaffPreferenceDto {
   @ArrayMinSize(1)
   @IsIn([...CHANNEL_KINDS], { each: true })
   channels!: ChannelKind[];
+}
+
+/**
+ * Staff change only their own channel choice (the token's subject is the staff id); an admin may
+ * change anyone's (issue #16). 403 FORBIDDEN otherwise.
+ */
+export function assertOwnPreference(principal: Principal, staffId: string): void {
+  if (principal.subject === staffId || principal.roles.includes('admin')) return;
+  throw new ForbiddenException({ code: 'FORBIDDEN', message: `only ${staffId} (or an admin) may change ${staffId}'s channels`, details: { staffId } });
 }
 
 /** Per-staff channel choice, stored in the database; staff.yaml stays the default (and holds the addresses). */
@@ -32,7 +41,9 @@ export class StaffPreferencesController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Choose the channels a staff member is told on (422 CHANNEL_NOT_AVAILABLE for one without an address in staff.yaml)' })
   @Requires('update', 'Notification')
-  async put(@Param('staffId', new IdParam('staffId')) staffId: string, @Body() dto: StaffPreferenceDto, @Headers('idempotency-key') key?: string): Promise<StaffPreferenceView> {
+  async put(@Param('staffId', new IdParam('staffId')) staffId: string, @Body() dto: StaffPreferenceDto, @Headers() h: Record<string, string | undefined>): Promise<StaffPreferenceView> {
+    assertOwnPreference(requirePrincipal(h), staffId);
+    const key = h['idempotency-key'];
     return setStaffPreference(this.rt.pool, this.rt.config.staff, staffId, dto.channels, await this.rt.clock.now(), key);
   }
 
@@ -40,7 +51,9 @@ export class StaffPreferencesController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Forget the stored choice: back to staff.yaml' })
   @Requires('update', 'Notification')
-  async clear(@Param('staffId', new IdParam('staffId')) staffId: string, @Headers('idempotency-key') key?: string): Promise<StaffPreferenceView> {
+  async clear(@Param('staffId', new IdParam('staffId')) staffId: string, @Headers() h: Record<string, string | undefined>): Promise<StaffPreferenceView> {
+    assertOwnPreference(requirePrincipal(h), staffId);
+    const key = h['idempotency-key'];
     return setStaffPreference(this.rt.pool, this.rt.config.staff, staffId, null, await this.rt.clock.now(), key);
   }
 }

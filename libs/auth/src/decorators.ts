@@ -1,4 +1,5 @@
-import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 import type { Action, Subject } from './policy';
 import type { Principal } from './principal';
 
@@ -22,8 +23,11 @@ export const Requires = (action: Action, subject: Subject) => SetMetadata(REQUIR
 export const RequiresAny = (...requirements: [Action, Subject][]) =>
   SetMetadata(REQUIRES_KEY, requirements.map(([action, subject]) => ({ action, subject, any: true })));
 
+/** OpenAPI extension marking an operation that needs no token (libs/platform's document drops it again). */
+export const PUBLIC_OPENAPI_EXTENSION = 'x-flowline-public';
+
 /** No token needed: health, metrics, docs, portal one-time-code endpoints, JWKS, signed webhooks. */
-export const Public = () => SetMetadata(PUBLIC_KEY, true);
+export const Public = () => applyDecorators(SetMetadata(PUBLIC_KEY, true), ApiExtension(PUBLIC_OPENAPI_EXTENSION, true));
 
 /**
  * The handler also takes the token as `?access_token=` (RFC 6750 2.3) when no Authorization header

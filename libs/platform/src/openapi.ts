@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { PUBLIC_OPENAPI_EXTENSION } from '@flowline/auth';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 
 /**
@@ -14,8 +15,46 @@ export function openApiDocument(app: INestApplication, name: string, version = '
         'the same as the gRPC google.rpc.ErrorInfo reason. gRPC: see proto/ (server reflection is on).',
     )
     .setVersion(version)
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'OIDC access token (audience `flowline`) from the configured issuer; customer portal tokens from order-intake /api/portal/session (docs/adr/0018, 0019).' },
+      BEARER_SCHEME,
+    )
     .build();
-  return problemJsonErrors(tidyHeaderParameters(SwaggerModule.createDocument(app, config)));
+  return bearerSecurity(problemJsonErrors(tidyHeaderParameters(SwaggerModule.createDocument(app, config))));
+}
+
+/** The OpenAPI security scheme name of the bearer access token. */
+export const BEARER_SCHEME = 'bearer';
+
+/**
+ * Every operation needs a bearer access token (`security: [{ bearer: [] }]`, a 401 problem response)
+ * except those marked public with @Public() (health, portal sign-in, JWKS, signed callbacks), which
+ * say `security: []`. The guard (libs/auth) enforces what the document states.
+ */
+export function bearerSecurity(doc: OpenAPIObject): OpenAPIObject {
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(item as Record<string, Record<string, unknown> & { responses?: Record<string, unknown> }>)) {
+      if (!op || typeof op !== 'object' || !op.responses) continue;
+      if (op[PUBLIC_OPENAPI_EXTENSION]) {
+        delete op[PUBLIC_OPENAPI_EXTENSION];
+        op.security = [];
+        continue;
+      }
+      op.security = [{ [BEARER_SCHEME]: [] }];
+      op.responses['401'] ??= {
+        description: 'No, expired or invalid access token (WWW-Authenticate: Bearer)',
+        content: {
+          'application/problem+json': {
+            schema: {
+              type: 'object',
+              properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer', example: 401 }, detail: { type: 'string' }, code: { type: 'string', example: 'UNAUTHENTICATED' } },
+            },
+          },
+        },
+      };
+    }
+  }
+  return doc;
 }
 
 type Parameter = { name: string; in: string; required?: boolean; description?: string };

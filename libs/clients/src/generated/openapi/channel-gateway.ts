@@ -328,6 +328,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     DeadLetterController_redrive: {
@@ -351,6 +368,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     ImportsController_ingest: {
@@ -367,6 +401,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
             };
         };
     };
@@ -388,6 +439,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
             };
             /** @description SHOP_NOT_CONFIGURED */
             404: {
@@ -413,6 +481,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     ConnectorsController_stockState: {
@@ -429,6 +514,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
             };
         };
     };
@@ -459,6 +561,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
             /** @description IMPORT_COLUMNS_MISSING, IMPORT_FILE_UNREADABLE, PROFILE_NOT_FOUND, ... */
             422: {
                 headers: {
@@ -479,6 +598,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
             /** @description IMPORT_RUN_NOT_FOUND */
             404: {
                 headers: {
@@ -503,6 +639,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     ImportsController_remap: {
@@ -516,6 +669,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
             /** @description PROFILE_NOT_FOUND */
             404: {
                 headers: {
@@ -543,6 +713,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     ImportsController_fix: {
@@ -560,6 +747,23 @@ export interface operations {
             };
         };
         responses: {
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
             /** @description QUARANTINE_NOT_FOUND */
             404: {
                 headers: {

@@ -382,6 +382,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     DeadLetterController_redrive: {
@@ -404,6 +421,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
             };
         };
     };
@@ -429,6 +463,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     StockController_import: {
@@ -452,6 +503,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     LowStockController_lowStock: {
@@ -471,6 +539,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
             };
         };
     };
@@ -496,6 +581,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     StockController_reservation: {
@@ -515,6 +617,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     StockController_stock: {
@@ -533,6 +652,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
             };
         };
     };
@@ -557,6 +693,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     StockController_stockIn: {
@@ -576,6 +729,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
             };
         };
     };
@@ -599,6 +769,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     StockController_repair: {
@@ -620,6 +807,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     StockController_warehouses: {
@@ -636,6 +840,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
             };
         };
     };
@@ -659,6 +880,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
             };
         };
     };

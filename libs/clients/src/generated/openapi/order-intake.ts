@@ -1173,6 +1173,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
         };
     };
     DeadLetterController_redrive: {
@@ -1195,6 +1212,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
             };
         };
     };
@@ -1233,6 +1267,23 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationErrorDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
                 };
             };
             /** @description INVALID_CURSOR: not a cursor this API issued */
@@ -1299,6 +1350,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
             /** @description The body is over BODY_LIMIT_BYTES */
             413: {
                 headers: {
@@ -1337,6 +1405,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrderViewDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1391,6 +1476,23 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationErrorDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1474,6 +1576,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
             /** @description ORDER_NOT_FOUND: no order has this id */
             404: {
                 headers: {
@@ -1553,6 +1672,23 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationErrorDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1636,6 +1772,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
             /** @description ORDER_NOT_FOUND: no order has this id */
             404: {
                 headers: {
@@ -1715,6 +1868,23 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationErrorDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1798,6 +1968,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
             /** @description ORDER_NOT_FOUND: no order has this id */
             404: {
                 headers: {
@@ -1877,6 +2064,23 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ValidationErrorDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
                 };
             };
             /** @description ORDER_NOT_FOUND: no order has this id */
@@ -1960,6 +2164,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationErrorDto"];
                 };
             };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
             /** @description ORDER_NOT_FOUND: no order has this id */
             404: {
                 headers: {
@@ -2015,6 +2236,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PortalLinkDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
                 };
             };
         };

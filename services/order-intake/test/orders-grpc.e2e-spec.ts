@@ -55,6 +55,8 @@ describe('order-intake gRPC API', () => {
       placedAt: '',
       sellerRemark: '',
       paymentMethod: '',
+      // Every field is given (proto3 defaults): the typed client encodes what the object holds.
+      designatedCarrier: '',
       ...overrides,
     };
   }

@@ -107,9 +107,11 @@ describe('presale and COD orders through Kafka', () => {
     expect(balance.json.payment).toMatchObject({ amount: order.totals.grandTotal });
     await peer.waitFor('StartFulfillment', order.orderId);
     await untilStage(order.orderId, 'ready_to_ship');
-    // A second payment is refused: ready_to_ship takes none.
+    // A second payment is refused: nothing is due at ready_to_ship (the balance is paid and no approved
+    // change raised the price; a change's payment due is the one payment ready_to_ship takes, #13).
     const again = await http(svc, 'POST', `/api/orders/${order.orderId}/payments`, { amount: 1 });
-    expect(again.json.code).toBe('ORDER_ILLEGAL_TRANSITION');
+    expect(again.status).toBe(409);
+    expect(again.json.code).toBe('ORDER_BALANCE_NOT_DUE');
   });
 
   it('presale: an unpaid balance after its deadline cancels the order and releases the stock', async () => {

@@ -1,6 +1,6 @@
 import { inventoryClient, orderIntakeClient } from '@flowline/clients';
 import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
-import { anOrderSubmission, createTestDatabase, grandTotalOf, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { anOrderSubmission, createTestDatabase, grandTotalOf, kafkaBrokers, serviceToken, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import type { TrackingOrderDetailView } from '@flowline/contracts';
 import { createKafka } from '@flowline/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,12 +38,16 @@ const key = () => ({ 'Idempotency-Key': `k-${uniqueSuffix()}` });
 async function placeAndPay(sku: string): Promise<string> {
   const submission = anOrderSubmission({ channelOrderId: `TM${Date.now()}${uniqueSuffix()}`, lines: [{ lineId: 'L1', sku, title: '西湖龙井 250g', quantity: 2, unitPrice: 12800, lineDiscount: 0, category: 'tea' }] });
   const { placedAt: _placedAt, ...body } = submission;
-  const placed = await intake().POST('/api/orders', { body: { ...body, placedAt: submission.placedAt }, params: { header: key() } });
+  // The channel integration places and pays (its client-credentials token, as channel-gateway does):
+  // no person touched the order, so manualTouch stays false (a staff token would count as a touch).
+  const integration = { authorization: `Bearer ${await serviceToken('channel-gateway')}` };
+  const placed = await intake().POST('/api/orders', { body: { ...body, placedAt: submission.placedAt }, params: { header: key() }, headers: integration });
   expect(placed.response.status, JSON.stringify(placed.error)).toBe(201);
   const orderId = placed.data?.orderId ?? '';
   const paid = await intake().POST('/api/orders/{orderId}/payments', {
     params: { path: { orderId }, header: key() },
     body: { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}` },
+    headers: integration,
   });
   expect(paid.response.status, JSON.stringify(paid.error)).toBe(200);
   return orderId;

@@ -356,6 +356,8 @@ async function main(): Promise<void> {
     //    the external systems, then the services, all at once (two cores: they mostly wait on I/O while starting).
     const oidc = await startLocalIssuer();
     stopIssuer = oidc.stop;
+    // The fakes that call Flowline's admin APIs (the MES subscribing to webhooks) take a token from it.
+    process.env.FLOWLINE_LOCAL_ISSUER = oidc.url;
     if (opts.fakes) fakes = await startFakes();
     const fakeEnv = Object.assign({}, ...fakes.map((f) => f.env)) as Record<string, string>;
     const format = lineFormatter();

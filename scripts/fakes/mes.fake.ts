@@ -5,6 +5,19 @@ import type { StartedFake } from './fake';
 const DEMO_MES_SECRET = `whsec_${Buffer.from('flowline-demo-mes-callback-secret').toString('base64')}`;
 
 /**
+ * Webhook subscriptions are an admin API (issue #16): the fake MES, set up by the seller's admin,
+ * uses the demo admin's token from the local issuer `npm start` runs (FLOWLINE_LOCAL_ISSUER).
+ */
+async function localIssuerAdminToken(): Promise<string | undefined> {
+  const issuer = process.env.FLOWLINE_LOCAL_ISSUER;
+  if (!issuer) return undefined;
+  const body = new URLSearchParams({ grant_type: 'password', client_id: 'flowline-cli', username: 'admin', password: 'demo' });
+  const res = await fetch(`${issuer}/token`, { method: 'POST', body });
+  const json = (await res.json()) as { access_token?: string };
+  return json.access_token ? `Bearer ${json.access_token}` : undefined;
+}
+
+/**
  * A factory MES for `npm start`: subscribes to fulfillment's `order.approved` / `order.ready_to_ship`
  * webhooks (signatures verified), and for an order whose parcel waits for production (the demo's
  * engraved teapot POT-YIXING-CUSTOM, once approved in the console and paid) reports the work
@@ -12,7 +25,13 @@ const DEMO_MES_SECRET = `whsec_${Buffer.from('flowline-demo-mes-callback-secret'
  * parcel then joins the pick list. Inbox at http://127.0.0.1:4104/__inbox.
  */
 export default async function start(): Promise<StartedFake> {
-  const fake = await startMesFake({ port: 4104, fulfillmentUrl: process.env.FULFILLMENT_URL ?? 'http://127.0.0.1:3004', callbackSecret: DEMO_MES_SECRET, stepMs: 12_000 });
+  const fake = await startMesFake({
+    port: 4104,
+    fulfillmentUrl: process.env.FULFILLMENT_URL ?? 'http://127.0.0.1:3004',
+    callbackSecret: DEMO_MES_SECRET,
+    stepMs: 12_000,
+    authorization: localIssuerAdminToken,
+  });
   return {
     name: 'mes',
     env: { MES_CALLBACK_SECRET: DEMO_MES_SECRET, FULFILLMENT_MADE_TO_ORDER_SKUS: 'POT-YIXING-CUSTOM', MES_INBOX_URL: `${fake.url}/__inbox` },

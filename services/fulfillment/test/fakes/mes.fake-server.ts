@@ -25,6 +25,11 @@ export interface MesFakeOptions {
   stepMs?: number;
   /** Subscribe to fulfillment on start (default true); tests may hand the secret over instead. */
   subscribe?: boolean;
+  /**
+   * The Authorization header value for fulfillment's subscription API (admin, issue #16), e.g.
+   * `Bearer <token>` of the local issuer; none: the request goes without (tests' setup adds one).
+   */
+  authorization?: () => Promise<string | undefined>;
 }
 
 export interface MesPush {
@@ -157,13 +162,15 @@ export async function startMesFake(options: MesFakeOptions): Promise<MesFake> {
   async function subscribeLoop(): Promise<void> {
     while (!closed && secrets.length === 0) {
       try {
-        const list = (await (await fetch(`${options.fulfillmentUrl}/api/fulfillment/webhooks/subscriptions`, { signal: AbortSignal.timeout(5_000) })).json()) as { subscriptions: { id: string; url: string }[] };
+        const auth = await options.authorization?.();
+        const authHeaders: Record<string, string> = auth ? { authorization: auth } : {};
+        const list = (await (await fetch(`${options.fulfillmentUrl}/api/fulfillment/webhooks/subscriptions`, { headers: authHeaders, signal: AbortSignal.timeout(5_000) })).json()) as { subscriptions: { id: string; url: string }[] };
         const mine = list.subscriptions.find((s) => s.url === hookUrl);
         const r = mine
-          ? await fetch(`${options.fulfillmentUrl}/api/fulfillment/webhooks/subscriptions/${mine.id}/rotate-secret`, { method: 'POST', headers: { 'idempotency-key': `mes-rotate-${Date.now()}` } })
+          ? await fetch(`${options.fulfillmentUrl}/api/fulfillment/webhooks/subscriptions/${mine.id}/rotate-secret`, { method: 'POST', headers: { ...authHeaders, 'idempotency-key': `mes-rotate-${Date.now()}` } })
           : await fetch(`${options.fulfillmentUrl}/api/fulfillment/webhooks/subscriptions`, {
               method: 'POST',
-              headers: { 'content-type': 'application/json', 'idempotency-key': `mes-subscribe-${hookUrl}` },
+              headers: { ...authHeaders, 'content-type': 'application/json', 'idempotency-key': `mes-subscribe-${hookUrl}` },
               body: JSON.stringify({ url: hookUrl, eventTypes: ['order.approved', 'order.ready_to_ship'], description: '工厂 MES (fake)' }),
             });
         if (r.ok) secrets = [((await r.json()) as { secret: string }).secret];

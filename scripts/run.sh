@@ -48,7 +48,9 @@ case "$cmd" in
     node -r @swc-node/register scripts/contracts/openapi.ts "$@"
     exec node -r @swc-node/register scripts/contracts/asyncapi.ts ;;
   contracts-check) exec bash scripts/check-contracts.sh "$@" ;;
-  import) exec node -r @swc-node/register scripts/import.ts "$@" ;;
+  # The import places orders through order-intake, which wants a token (#16): the person's, from the
+  # local issuer `npm start` runs (OIDC_SCRIPT_USER, default admin; OIDC_SCRIPT_TOKEN for another issuer).
+  import) OIDC_ISSUER="${OIDC_ISSUER:-http://127.0.0.1:$((4400 + ${FLOWLINE_PORT_OFFSET:-0}))}" exec node -r @swc-node/register -r ./scripts/oidc/bearer-preload.cjs scripts/import.ts "$@" ;;
   dlq) exec node -r @swc-node/register scripts/dlq.ts "$@" ;;
   *) echo "unknown command $cmd" >&2; exit 2 ;;
 esac

@@ -72,9 +72,8 @@ export class FulfillmentGrpcController {
   constructor(private readonly api: FulfillmentApi) {}
 
   /** Command metadata; the actor is the verified token's (issue #16): a client's meta.actor is never trusted. */
-  private meta(op: string, target: string, m: fulfillmentV1.PackRequest['meta'], request: unknown, metadata?: Metadata): CommandMeta {
-    const base = this.api.meta(op, target, m?.requestId || undefined, request, m?.correlationId || undefined);
-    return metadata ? { ...base, actor: actorFromPrincipal(requirePrincipal(metadata)) } : base;
+  private meta(op: string, target: string, m: fulfillmentV1.PackRequest['meta'], request: unknown, metadata: Metadata): CommandMeta {
+    return { ...this.api.meta(op, target, m?.requestId || undefined, request, m?.correlationId || undefined), actor: actorFromPrincipal(requirePrincipal(metadata)) };
   }
 
   /** The parcel a request names, or the order's parcel in a warehouse, or its only parcel. */

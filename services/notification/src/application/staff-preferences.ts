@@ -1,3 +1,5 @@
+import { ForbiddenException } from '@nestjs/common';
+import type { Principal } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 import { idempotencyKeyReused, requestHash } from '@flowline/platform';
 import type { Pool, PoolClient } from 'pg';
@@ -119,4 +121,13 @@ export async function setStaffPreference(pool: Pool, directory: StaffDirectory, 
   } finally {
     client.release();
   }
+}
+
+/**
+ * Staff change only their own channel choice (the token's subject is the staff id); an admin may
+ * change anyone's (issue #16). 403 FORBIDDEN otherwise.
+ */
+export function assertOwnPreference(principal: Principal, staffId: string): void {
+  if (principal.subject === staffId || principal.roles.includes('admin')) return;
+  throw new ForbiddenException({ code: 'FORBIDDEN', message: `only ${staffId} (or an admin) may change ${staffId}'s channels`, details: { staffId } });
 }

@@ -9,8 +9,7 @@ import { CHANNEL_KINDS, type ChannelKind } from '../../domain/notification.types
 import { LOCALES, type Locale } from '../../domain/templates';
 import { NotificationRuntime } from '../../infra/notification-runtime';
 import { NotificationStore, type NotificationRow, type NotificationStatus } from '../../infra/notification-store';
-import { assertOwnPreference } from '../http/staff-preferences.controller';
-import { setStaffPreference, staffPreferenceView, type StaffPreferenceView } from '../../application/staff-preferences';
+import { assertOwnPreference, setStaffPreference, staffPreferenceView, type StaffPreferenceView } from '../../application/staff-preferences';
 
 const S = notificationV1.NotificationStatus;
 const STATUS: Record<NotificationStatus, notificationV1.NotificationStatus> = {

@@ -1,9 +1,9 @@
-import { requirePrincipal, Requires, type Principal } from '@flowline/auth';
-import { Body, Controller, Delete, ForbiddenException, Get, Headers, Param, Put } from '@nestjs/common';
+import { requirePrincipal, Requires } from '@flowline/auth';
+import { Body, Controller, Delete, Get, Headers, Param, Put } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ArrayMinSize, IsArray, IsIn } from 'class-validator';
 import { IdParam } from '@flowline/platform';
-import { setStaffPreference, staffPreferenceView, type StaffPreferenceView } from '../../application/staff-preferences';
+import { assertOwnPreference, setStaffPreference, staffPreferenceView, type StaffPreferenceView } from '../../application/staff-preferences';
 import { CHANNEL_KINDS, type ChannelKind } from '../../domain/notification.types';
 import { NotificationRuntime } from '../../infra/notification-runtime';
 
@@ -13,15 +13,6 @@ export class StaffPreferenceDto {
   @ArrayMinSize(1)
   @IsIn([...CHANNEL_KINDS], { each: true })
   channels!: ChannelKind[];
-}
-
-/**
- * Staff change only their own channel choice (the token's subject is the staff id); an admin may
- * change anyone's (issue #16). 403 FORBIDDEN otherwise.
- */
-export function assertOwnPreference(principal: Principal, staffId: string): void {
-  if (principal.subject === staffId || principal.roles.includes('admin')) return;
-  throw new ForbiddenException({ code: 'FORBIDDEN', message: `only ${staffId} (or an admin) may change ${staffId}'s channels`, details: { staffId } });
 }
 
 /** Per-staff channel choice, stored in the database; staff.yaml stays the default (and holds the addresses). */

@@ -83,11 +83,21 @@ describe.skipIf(unavailable !== undefined)(`PostgreSQL crash under load${unavail
     pg!.start();
     const restartedAt = Date.now();
 
-    await waitUntil(
-      async () => (await Promise.all(SERVICES.map(async (s) => (await fetch(`${procs[s].httpUrl}/health/ready`, { signal: AbortSignal.timeout(3_000) })).status === 200))).every(Boolean),
-      30_000,
-      'every service ready again',
-    );
+    // Each probe's last answer, so a timeout names the service (and the component) still not ready.
+    const lastAnswer: Record<string, string> = {};
+    const ready = async (s: (typeof SERVICES)[number]): Promise<boolean> => {
+      try {
+        const res = await fetch(`${procs[s].httpUrl}/health/ready`, { signal: AbortSignal.timeout(3_000) });
+        lastAnswer[s] = `${res.status} ${(await res.text()).slice(0, 400)}`;
+        return res.status === 200;
+      } catch (e) {
+        lastAnswer[s] = String(e);
+        return false;
+      }
+    };
+    await waitUntil(async () => (await Promise.all(SERVICES.map(ready))).every(Boolean), 30_000, 'every service ready again').catch((e: Error) => {
+      throw new Error(`${e.message}; last answers: ${JSON.stringify(lastAnswer)}`);
+    });
     console.log(`pg crash: every service ready ${Date.now() - restartedAt} ms after PostgreSQL came back`);
     for (const s of SERVICES) expect(procs[s].child.exitCode, `${s} exited:\n${procs[s].output().slice(-3000)}`).toBeNull();
 

@@ -126,6 +126,13 @@ interface CommonConsumerOptions {
    * background (a restarted service answers HTTP before the group rebalanced). Default true.
    */
   awaitJoin?: boolean;
+  /**
+   * How long stop() waits for kafkajs to leave the group (default 5 s). kafkajs finishes the
+   * operation in hand first, and on a loaded broker that can be a retry loop (ListOffsets on a
+   * partition without a leader yet) lasting far beyond a pod's grace period. Past the deadline the
+   * stop goes on: nothing unapplied was resolved, so the next owner gets it again (idempotent).
+   */
+  stopTimeoutMs?: number;
 }
 
 interface HandlerModeOptions<Tx extends SqlQueryable> extends CommonConsumerOptions {
@@ -639,9 +646,16 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
         stopping.abort();
         // At once, even while the group is still being joined in the background: kafkajs waits
         // for the batch in hand, commits resolved offsets and sends LeaveGroup.
-        await consumer.disconnect();
-        await join.catch(() => undefined);
-        await ownPublisher?.disconnect();
+        const deadline = options.stopTimeoutMs ?? 5_000;
+        const left = await withinDeadline(
+          (async () => {
+            await consumer.disconnect();
+            await join.catch(() => undefined);
+          })(),
+          deadline,
+        );
+        if (!left) logger.warn('consumer did not leave its group in time; stopping without waiting (unresolved messages are redelivered)', { group, deadlineMs: deadline });
+        await withinDeadline(ownPublisher?.disconnect() ?? Promise.resolve(), deadline);
         forgetReadiness(component);
       })();
       return stopped;
@@ -654,4 +668,18 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
       if (!stopping.signal.aborted) options.onFatal?.(e);
     });
   return handle;
+}
+
+/** true when `work` settled within `ms`; false when the deadline came first (the work goes on unawaited). */
+export async function withinDeadline(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work.then(() => true, () => true), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

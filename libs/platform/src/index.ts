@@ -23,3 +23,4 @@ export * from './migrations';
 export * from './throttle';
 export * from './secrets';
 export * from './migrate-only';
+export * from './rule-documents';

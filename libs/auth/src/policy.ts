@@ -6,7 +6,7 @@ import type { Principal, Role } from './principal';
 export const ACTIONS = ['read', 'create', 'update', 'cancel', 'refund', 'approve', 'pack', 'ship', 'adjust', 'override', 'admin', 'manage'] as const;
 export type Action = (typeof ACTIONS)[number];
 /** What it is done to (CASL subjects). `all` = every subject. */
-export const SUBJECTS = ['Order', 'Stock', 'Approval', 'ChangeRequest', 'Shipment', 'Notification', 'Import', 'Analytics', 'Admin', 'all'] as const;
+export const SUBJECTS = ['Order', 'Stock', 'Approval', 'ChangeRequest', 'Shipment', 'Notification', 'Import', 'Analytics', 'Rules', 'Admin', 'all'] as const;
 export type Subject = (typeof SUBJECTS)[number];
 
 export type FlowlineAbility = MongoAbility<[Action, Subject | Record<string, unknown>]>;
@@ -32,7 +32,7 @@ const ROLE_RULES: Record<Role, (b: Builder, p: Principal) => void> = {
     can(['create', 'update'], ['Import', 'Notification', 'Approval', 'ChangeRequest']);
   },
   customer_service: ({ can }) => {
-    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import']);
+    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Rules']);
     can(['create', 'update', 'cancel'], 'Order');
     can(['create', 'update'], ['ChangeRequest', 'Import', 'Notification']);
     can('create', 'Approval');
@@ -40,37 +40,39 @@ const ROLE_RULES: Record<Role, (b: Builder, p: Principal) => void> = {
     can('approve', ['Approval', 'ChangeRequest']);
   },
   warehouse: ({ can, cannot }) => {
-    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification']);
+    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Rules']);
     cannot('read', 'Order', ORDER_MONEY_FIELDS);
     can(['pack', 'ship'], ['Order', 'Shipment']);
     can('update', ['Shipment', 'Stock']);
     can('approve', ['Approval', 'ChangeRequest']);
   },
   finance: ({ can }) => {
-    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Analytics']);
+    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Analytics', 'Rules']);
     can(['update', 'refund'], 'Order');
     can('create', 'Import');
     can('approve', ['Approval', 'ChangeRequest']);
   },
   sales: ({ can }) => {
-    can('read', ['Order', 'Stock', 'Approval', 'Notification']);
+    can('read', ['Order', 'Stock', 'Approval', 'Notification', 'Rules']);
     can('create', ['Order', 'Approval']);
     // The custom-order chain's first step (sales_review, role sales) is decided by sales.
     can('approve', 'Approval');
   },
   designer: ({ can }) => {
-    can('read', ['Order', 'Approval', 'Notification']);
+    can('read', ['Order', 'Approval', 'Notification', 'Rules']);
     can('approve', 'Approval');
   },
   cost_accountant: ({ can }) => {
-    can('read', ['Order', 'Stock', 'Approval', 'Notification', 'Analytics']);
+    can('read', ['Order', 'Stock', 'Approval', 'Notification', 'Analytics', 'Rules']);
     can('approve', 'Approval');
   },
   general_manager: ({ can }) => {
-    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Analytics']);
+    can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Analytics', 'Rules']);
     can('approve', ['Approval', 'ChangeRequest']);
     can('create', 'ChangeRequest');
     can(['update', 'cancel', 'override'], 'Order');
+    // "Manage rules" (issue #17): flow rules and approval chains are edited by admin and the general manager.
+    can('update', 'Rules');
   },
   // Portal customers: only the orders their token names, and only to look and to ask.
   customer: ({ can }, p) => {

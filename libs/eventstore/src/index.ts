@@ -5,7 +5,20 @@ import type * as EventStoreDbModule from './eventstoredb/eventstoredb-event-stor
 export * from './port';
 export { InMemoryEventStore } from './in-memory/in-memory-event-store';
 export { PostgresEventStore, OutOfOrderAppend, type PostgresEventStoreOptions, type SqlClient, type StreamAppend } from './postgres/postgres-event-store';
-export { migrate, DEFAULT_SCHEMA, LATEST_SCHEMA_VERSION } from './postgres/migrations';
+export { migrate, migrateEventStoreSchema, eventStoreMigrations, EVENT_STORE_MIGRATION_SCOPE, DEFAULT_SCHEMA, LATEST_SCHEMA_VERSION } from './postgres/migrations';
+export {
+  MIGRATIONS_LOCK_SQL,
+  MIGRATIONS_TABLE,
+  MigrationChecksumMismatch,
+  checkMigrationList,
+  migrationChecksum,
+  runMigrations,
+  type Migration,
+  type MigrationQueryable,
+  type MigrationResult,
+  type MigrationTransactions,
+  type RunMigrationsOptions,
+} from './postgres/migration-runner';
 export { guardPool } from './postgres/pool-guard';
 // The EventStoreDB adapter is loaded on demand: its client (gRPC stubs, protobufs) would add about
 // 6 MiB and 0.3 s to every service process, none of which uses it (events live in PostgreSQL).

@@ -1,11 +1,17 @@
 import type { Pool } from 'pg';
+import { runMigrations, type Migration, type MigrationResult, type MigrationTransactions } from './migration-runner';
 
 /** Default schema holding the event store's tables in a service's database. */
 export const DEFAULT_SCHEMA = 'eventstore';
 
+/** Scope of the event store's migrations in `<schema>.flowline_schema_migrations`. */
+export const EVENT_STORE_MIGRATION_SCOPE = 'eventstore';
+
 /**
- * Versioned, forward-only migrations. Each runs once per schema, recorded in
- * `<schema>.schema_migrations`; never edit one that has shipped, add the next version.
+ * Versioned, forward-only migrations, run by the one checksummed runner (./migration-runner, ADR 0020).
+ * Each runs once per schema, recorded with its checksum in `<schema>.flowline_schema_migrations`
+ * (scope `eventstore`). FROZEN: the SQL text of a shipped version is never edited (the runner
+ * refuses to start on a changed checksum); add the next version instead.
  */
 const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql(schema: string): string }> = [
   {
@@ -74,37 +80,55 @@ export function notifyChannel(schema: string): string {
   return `${schema}_events`;
 }
 
-/**
- * Creates or upgrades the event store schema. Idempotent and safe to run from several processes
- * at once (an advisory lock serialises them). Returns the versions it applied.
- */
-export async function migrate(pool: Pool, schema: string = DEFAULT_SCHEMA): Promise<number[]> {
+/** The event store's migrations for one schema, in the runner's shape (the checksum covers the schema name). */
+export function eventStoreMigrations(schema: string = DEFAULT_SCHEMA): Migration[] {
   const s = quoteSchema(schema);
-  const client = await pool.connect();
-  const applied: number[] = [];
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`flowline.eventstore.migrate:${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
-         version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    const done = new Set(
-      (await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`)).rows.map((r) => r.version),
-    );
-    for (const m of MIGRATIONS) {
-      if (done.has(m.version)) continue;
-      await client.query(m.sql(s));
-      await client.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
-      applied.push(m.version);
-    }
-    await client.query('COMMIT');
-    return applied;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  return MIGRATIONS.map((m) => ({ version: m.version, name: m.name, statements: [m.sql(s)] }));
+}
+
+/** A pg pool's transactions for the runner (libs/messaging's pgTransactions is out of reach: it depends on this lib). */
+function poolTransactions(pool: Pool): MigrationTransactions {
+  return {
+    async run(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+/**
+ * Creates or upgrades the event store schema through the checksummed runner: one transaction under
+ * the database's migration advisory lock (`hashtext('flowline.migrations')`), so it is safe from
+ * several processes at once. A schema migrated by the older runner (versions in
+ * `<schema>.schema_migrations`, no checksum) is adopted on the first run: its versions are
+ * recorded with the code's checksum and not run again; the old table is kept and never written
+ * (an older build rolled back still reads it). Returns the whole result.
+ */
+export async function migrateEventStoreSchema(pool: Pool, schema: string = DEFAULT_SCHEMA): Promise<MigrationResult> {
+  const s = quoteSchema(schema);
+  return runMigrations(poolTransactions(pool), EVENT_STORE_MIGRATION_SCOPE, eventStoreMigrations(schema), {
+    schema,
+    adopt: async (tx) => {
+      const legacy = await tx.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${s}.schema_migrations`]);
+      const rows = (Array.isArray(legacy) ? legacy : legacy.rows) as Array<{ present: boolean }>;
+      if (!rows[0]?.present) return [];
+      const versions = await tx.query(`SELECT version FROM ${s}.schema_migrations ORDER BY version`);
+      return ((Array.isArray(versions) ? versions : versions.rows) as Array<{ version: number }>).map((r) => Number(r.version));
+    },
+  });
+}
+
+/** Creates or upgrades the event store schema (see migrateEventStoreSchema). Returns the versions it applied. */
+export async function migrate(pool: Pool, schema: string = DEFAULT_SCHEMA): Promise<number[]> {
+  return (await migrateEventStoreSchema(pool, schema)).applied;
 }

@@ -48,7 +48,7 @@ describe('PostgresEventStore specifics', () => {
     const again = await PostgresEventStore.create({ pool, schema: 'es_specifics' });
     expect(await again.readStream('order-m1')).toHaveLength(1);
     await again.close();
-    const versions = await pool.query('SELECT version FROM es_specifics.schema_migrations ORDER BY version');
+    const versions = await pool.query(`SELECT version FROM es_specifics.flowline_schema_migrations WHERE scope = 'eventstore' ORDER BY version`);
     expect(versions.rows.map((r) => r.version)).toEqual([1, 2, 3]);
   });
 

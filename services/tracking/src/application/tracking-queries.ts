@@ -27,13 +27,23 @@ export interface OrderListFilter {
   /** placed_at in [placedFrom, placedTo). */
   placedFrom?: string;
   placedTo?: string;
-  /** Matches order id, channel order id (prefix) or masked customer. */
+  /**
+   * Four digits: the phone tail (尾号). Anything else: order id, channel order id or masked customer
+   * (prefix), or exactly one of the order's SKUs.
+   */
   query?: string;
+  /** Last four digits of the receiver's phone. */
+  phoneTail?: string;
+  /** One SKU of the order's lines (exact). */
+  sku?: string;
   limit?: number;
   cursor?: string;
 }
 
 const MAX_PAGE = 500;
+
+/** A search box holding exactly four digits means a phone tail (尾号1234). */
+export const PHONE_TAIL = /^\d{4}$/;
 
 function encodeCursor(placedAt: string, orderId: string): string {
   return Buffer.from(JSON.stringify([placedAt, orderId])).toString('base64url');
@@ -83,9 +93,13 @@ export class TrackingQueries {
     }
     if (f.placedFrom) where.push(`"placed_at" >= ${p(f.placedFrom)}::timestamptz`);
     if (f.placedTo) where.push(`"placed_at" < ${p(f.placedTo)}::timestamptz`);
-    if (f.query) {
+    // Migration v3's indexes: (phone_tail, placed_at, order_id), read backwards, gives the page in order; GIN on skus.
+    if (f.phoneTail) where.push(`"phone_tail" = ${p(f.phoneTail)}`);
+    if (f.sku) where.push(`"skus" @> ARRAY[${p(f.sku)}]::text[]`);
+    if (f.query && PHONE_TAIL.test(f.query)) where.push(`"phone_tail" = ${p(f.query)}`);
+    else if (f.query) {
       const like = p(`${f.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      where.push(`("order_id" LIKE ${like} OR "channel_order_id" LIKE ${like} OR "customer_masked" LIKE ${like})`);
+      where.push(`("order_id" LIKE ${like} OR "channel_order_id" LIKE ${like} OR "customer_masked" LIKE ${like} OR "skus" @> ARRAY[${p(f.query)}]::text[])`);
     }
     if (f.cursor) {
       const [placedAt, orderId] = decodeCursor(f.cursor);

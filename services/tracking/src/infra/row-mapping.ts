@@ -15,7 +15,7 @@ export const SUMMARY_KEYS = [
   'holdReason', 'exception', 'exceptionCode', 'exceptionReason', 'everException', 'manualTouch', 'ingestMode', 'refundRequested',
   'approvalChain', 'lastRuleId', 'lastRuleSetVersion', 'lastRuleDecision', 'priority', 'carrier', 'trackingNumber', 'placedAt',
   'paidAt', 'readyToShipAt', 'shippedAt', 'deliveredAt', 'closedAt', 'slaSegment', 'slaStartedAt', 'slaYellowAt', 'slaDueAt',
-  'stuckAt', 'etaShipBy', 'lastEventAt', 'lastStreamPosition', 'eventCount',
+  'stuckAt', 'etaShipBy', 'lastEventAt', 'lastStreamPosition', 'eventCount', 'phoneTail', 'skus',
 ] as const satisfies readonly (keyof OrderSummaryRow)[];
 export const SUMMARY_COLUMNS = SUMMARY_KEYS.map(snake);
 

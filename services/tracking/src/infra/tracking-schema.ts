@@ -29,6 +29,8 @@ export function trackingMigrations(schema: string): Migration[] {
     { version: 1, name: 'baseline: order_summary, timeline_entry, stage_visit, checkpoint, meta, inbox', statements: baselineV1(schema) },
     // The audit query by actor (GET /api/audit?actor=, issue #16).
     { version: 2, name: 'timeline_entry by actor', statements: [`CREATE INDEX IF NOT EXISTS "ix_timeline_entry_actor" ON ${quoteSchema(schema)}."timeline_entry" ("actor_id", "occurred_at")`] },
+    // Search by phone tail (尾号) and SKU (issue #17).
+    { version: 3, name: 'order_summary phone_tail and skus', statements: searchColumnsV3(schema) },
   ];
 }
 
@@ -165,6 +167,32 @@ function baselineV1(schema: string): string[] {
     processed_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer_group, event_id)
   )`,
+  ];
+}
+
+/**
+ * Version 3: `phone_tail` (last four digits of the masked phone, never the full number) and `skus`
+ * (the lines' SKUs, distinct, sorted) on order_summary, each with an index that serves the filter
+ * together with the newest-first cursor order: (phone_tail, placed_at, order_id) read backwards, and
+ * GIN on skus for `skus @> ARRAY[sku]`. Existing rows are filled from what the schema already holds
+ * (the masked phone; the lines of the newest OrderPlaced / OrderChanged envelope in timeline_entry),
+ * with the same rules as the projection (phoneTailOf, skusOf), so a rebuild reproduces them.
+ */
+function searchColumnsV3(schema: string): string[] {
+  const s = quoteSchema(schema);
+  return [
+    `ALTER TABLE ${s}."order_summary" ADD COLUMN IF NOT EXISTS "phone_tail" text`,
+    `ALTER TABLE ${s}."order_summary" ADD COLUMN IF NOT EXISTS "skus" text[] NOT NULL DEFAULT '{}'`,
+    `UPDATE ${s}."order_summary" SET "phone_tail" = substring(btrim("customer_phone_masked") from '(\\d{4})$') WHERE "customer_phone_masked" IS NOT NULL`,
+    `UPDATE ${s}."order_summary" o SET "skus" = x."skus"
+     FROM (SELECT DISTINCT ON (t."order_id") t."order_id",
+                  ARRAY(SELECT DISTINCT l->>'sku' COLLATE "C" FROM jsonb_array_elements(t."envelope"->'data'->'lines') l WHERE coalesce(l->>'sku', '') <> '' ORDER BY 1) AS "skus"
+           FROM ${s}."timeline_entry" t
+           WHERE t."type" IN ('OrderPlaced', 'OrderChanged') AND jsonb_typeof(t."envelope"->'data'->'lines') = 'array'
+           ORDER BY t."order_id", (t."type" = 'OrderChanged') DESC, t."stream_position" DESC) x
+     WHERE x."order_id" = o."order_id"`,
+    `CREATE INDEX IF NOT EXISTS "ix_order_summary_phone_tail" ON ${s}."order_summary" ("phone_tail", "placed_at", "order_id") WHERE "phone_tail" IS NOT NULL`,
+    `CREATE INDEX IF NOT EXISTS "ix_order_summary_skus" ON ${s}."order_summary" USING gin ("skus")`,
   ];
 }
 

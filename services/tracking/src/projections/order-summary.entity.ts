@@ -18,6 +18,9 @@ export const bigintAsNumber: ValueTransformer = {
 @Index('ix_order_summary_channel', ['channel', 'placedAt'])
 @Index('ix_order_summary_due', ['slaYellowAt'], { where: '"sla_yellow_at" IS NOT NULL' })
 @Index('ix_order_summary_stuck_at', ['stuckAt'], { where: '"stuck_at" IS NOT NULL' })
+@Index('ix_order_summary_phone_tail', ['phoneTail', 'placedAt', 'orderId'], { where: '"phone_tail" IS NOT NULL' })
+// GIN (USING gin), which TypeORM cannot declare: the migration owns it, TypeORM leaves it alone.
+@Index('ix_order_summary_skus', { synchronize: false })
 export class OrderSummaryEntity {
   @PrimaryColumn({ name: 'order_id', type: 'text' }) orderId!: string;
   @Column({ type: 'text' }) channel!: string;
@@ -25,6 +28,8 @@ export class OrderSummaryEntity {
   @Column({ name: 'shop_id', type: 'text' }) shopId!: string;
   @Column({ name: 'customer_masked', type: 'text', nullable: true }) customerMasked!: string | null;
   @Column({ name: 'customer_phone_masked', type: 'text', nullable: true }) customerPhoneMasked!: string | null;
+  @Column({ name: 'phone_tail', type: 'text', nullable: true }) phoneTail!: string | null;
+  @Column({ type: 'text', array: true, default: () => "'{}'" }) skus!: string[];
   @Column({ type: 'text', nullable: true }) province!: string | null;
   @Column({ type: 'text', nullable: true }) city!: string | null;
   @Column({ name: 'line_count', type: 'integer' }) lineCount!: number;

@@ -19,6 +19,13 @@ export interface OrderSummaryRow {
   /** Masked display name (张*), never the full name. */
   customerMasked: string | null;
   customerPhoneMasked: string | null;
+  /**
+   * The last four digits of that phone (尾号), read from the masked phone the events carry, for
+   * staff who look an order up by it; tracking never holds the full number.
+   */
+  phoneTail: string | null;
+  /** The SKUs of the order's lines (distinct, sorted), for the search by SKU; follows an applied change. */
+  skus: string[];
   province: string | null;
   city: string | null;
   lineCount: number;
@@ -74,6 +81,19 @@ export interface OrderSummaryRow {
 
 const TERMINAL: readonly OrderStage[] = ['cancelled', 'refunded'];
 const CLOSED: readonly OrderStage[] = ['archived', 'cancelled', 'refunded'];
+
+/** 尾号: the last four digits of a (masked) phone, e.g. 138****5678 -> 5678; null when it does not end in four digits. */
+export function phoneTailOf(phoneMasked: string | null): string | null {
+  return (phoneMasked && /(\d{4})$/.exec(phoneMasked.trim())?.[1]) || null;
+}
+
+/**
+ * The distinct SKUs of some lines, sorted by UTF-16 code unit (for ASCII and BMP text the same
+ * order as PostgreSQL's `COLLATE "C"`, which the v3 migration's backfill uses).
+ */
+export function skusOf(lines: readonly { sku: string }[]): string[] {
+  return [...new Set(lines.map((l) => l.sku).filter((sku) => typeof sku === 'string' && sku !== ''))].sort();
+}
 
 /** A person decided something when the actor is a staff user. */
 function byStaff(actor: Actor | undefined): boolean {
@@ -147,13 +167,16 @@ function enterStage(row: OrderSummaryRow, stage: OrderStage, at: string, config:
 
 function placedRow(e: Extract<OrderEvent, { type: 'OrderPlaced' }>, config: SlaConfig): OrderSummaryRow {
   const d = e.data;
+  const customerPhoneMasked = maskPhone(d.customer.phoneMasked ?? d.shippingAddress.phoneMasked) || null;
   const base: OrderSummaryRow = {
     orderId: d.orderId,
     channel: d.channel,
     channelOrderId: d.channelOrderId,
     shopId: d.shopId,
     customerMasked: d.customer.nameMasked ?? (maskName(d.customer.nickname ?? d.customer.channelCustomerId) || null),
-    customerPhoneMasked: maskPhone(d.customer.phoneMasked ?? d.shippingAddress.phoneMasked) || null,
+    customerPhoneMasked,
+    phoneTail: phoneTailOf(customerPhoneMasked),
+    skus: skusOf(d.lines),
     province: d.shippingAddress.province || null,
     city: d.shippingAddress.city || null,
     lineCount: d.lines.length,
@@ -284,6 +307,7 @@ export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, 
         ...next,
         manualTouch: true,
         grandTotal: e.data.totals.grandTotal,
+        skus: skusOf(e.data.lines),
         ...(e.data.shippingAddress ? { province: e.data.shippingAddress.province || null, city: e.data.shippingAddress.city || null } : {}),
       };
     case 'OrderChangeRefused':

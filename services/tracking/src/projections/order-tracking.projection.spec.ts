@@ -297,8 +297,25 @@ describe('order events -> summary, stage durations and timeline', () => {
         changes: { added: ['L2'], removed: ['l1'], quantities: [] }, priceDifference: -10300,
       }),
     );
-    expect(summary).toMatchObject({ grandTotal: 17600, manualTouch: true });
+    expect(summary).toMatchObject({ grandTotal: 17600, manualTouch: true, skus: ['CUP'] });
     expect(timeline).toMatchObject({ whatZh: '订单已变更：+L2，-l1，差价 -10300 分' });
+  });
+
+  it('OrderPlaced: keeps the phone tail (尾号) and the distinct SKUs of the lines for search, never the full phone', () => {
+    const b = new EventBuilder(T0);
+    const lines = placedData('o-1').lines;
+    const data = placedData('o-1', { customer: { nickname: '小明', phoneMasked: '13812349876', tags: [] }, lines: [...lines, { ...lines[0]!, lineId: 'l3' }] });
+    const { summary } = given([]).when(b.event('OrderPlaced', data, { actor: CS_WANG }));
+    expect(summary).toMatchObject({ customerPhoneMasked: '138****9876', phoneTail: '9876', skus: ['SKU-CUP-02', 'SKU-TEA-01'] });
+    expect(JSON.stringify(summary)).not.toContain('13812349876');
+  });
+
+  it('OrderPlaced: no phone, or one masked down to stars, has no phone tail', () => {
+    const b = new EventBuilder(T0);
+    const noPhone = placedData('o-1', { customer: { nickname: '小明', tags: [] }, shippingAddress: { province: '浙江省', city: '杭州市', district: '西湖区' } });
+    expect(given([]).when(b.event('OrderPlaced', noPhone)).summary).toMatchObject({ customerPhoneMasked: null, phoneTail: null });
+    const stars = placedData('o-1', { customer: { nickname: '小明', phoneMasked: '1234', tags: [] } });
+    expect(given([]).when(b.event('OrderPlaced', stars)).summary).toMatchObject({ customerPhoneMasked: '****', phoneTail: null });
   });
 
   forType('OrderChangeRefused', 'the order could not take the change: stage and total unchanged, the reason on the timeline', () => {

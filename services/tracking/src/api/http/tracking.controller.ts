@@ -30,7 +30,7 @@ export class TrackingController {
   constructor(private readonly runtime: TrackingRuntime) {}
 
   @Get('orders')
-  @ApiOperation({ summary: 'Orders, newest first, filtered by stage, SLA colour, channel, flags and placement time; cursor pagination' })
+  @ApiOperation({ summary: 'Orders, newest first, filtered by stage, SLA colour, channel, flags, placement time, phone tail and SKU; cursor pagination' })
   @Requires('read', 'Order')
   async listOrders(@Query() q: ListTrackedOrdersQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingOrderPage> {
     const flags = new Set(q.flags ?? []);
@@ -49,6 +49,8 @@ export class TrackingController {
       placedFrom: q.from,
       placedTo: q.to,
       query: q.q,
+      phoneTail: q.phoneTail,
+      sku: q.sku,
       limit: q.limit,
       cursor: q.cursor,
     });

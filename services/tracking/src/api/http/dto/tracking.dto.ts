@@ -1,7 +1,7 @@
 import { CHANNELS, ORDER_STAGES, type OrderStage, type SlaColour } from '@flowline/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 
 const list = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
 const bool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
@@ -35,7 +35,19 @@ export class ListTrackedOrdersQueryDto {
 
   @ApiPropertyOptional({ description: 'Placed at or after (ISO-8601)' }) @IsOptional() @IsISO8601({ strict: true }) from?: string;
   @ApiPropertyOptional({ description: 'Placed before (ISO-8601)' }) @IsOptional() @IsISO8601({ strict: true }) to?: string;
-  @ApiPropertyOptional({ description: 'Order id, channel order id or masked customer (prefix)' }) @IsOptional() @IsString() @Length(1, 64) q?: string;
+  @ApiPropertyOptional({ description: 'Exactly four digits: the phone tail (尾号); otherwise order id, channel order id or masked customer (prefix), or one SKU (exact)' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  q?: string;
+
+  @ApiPropertyOptional({ description: "Last four digits of the receiver's phone (尾号)", example: '5678', pattern: '^\\d{4}$' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{4}$/, { message: 'phoneTail must be exactly 4 digits' })
+  phoneTail?: string;
+
+  @ApiPropertyOptional({ description: "One SKU of the order's lines (exact)", example: 'SKU-TEA-250' }) @IsOptional() @IsString() @Length(1, 64) sku?: string;
 
   @ApiPropertyOptional({ default: 50, maximum: 500 })
   @IsOptional()

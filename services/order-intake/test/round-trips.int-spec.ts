@@ -102,6 +102,37 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
     expect((await store.load(orderId)).revision).toBe(before);
   });
 
+  it('the data scope is checked on the command\'s own load: a shop-limited hold costs what an unscoped one does, an out-of-scope one reads once and writes nothing', async () => {
+    const placeIn = async (shopId: string, key: string) => {
+      const submission = anOrderSubmission({ channelOrderId: `RT-S-${key}-${Date.now()}`, shopId });
+      return (await api.placeOrder(submission, undefined, { transport: 'rest', idempotencyKey: `rt-scope-place-${key}` }, submission)).order.orderId;
+    };
+    const unscoped = await placeIn('jd-flagship', 'a');
+    const scoped = await placeIn('jd-flagship', 'b');
+    const foreign = await placeIn('taobao-xihu-tea-house', 'c');
+    const jdOnly = (o: { shopId: string }) => o.shopId === 'jd-flagship';
+    const hold = async (orderId: string, key: string, scope?: typeof jdOnly) => {
+      const q0 = await counted(DB_QUERIES_METRIC, 'PlaceHold');
+      const c0 = await counted(DB_COMMITS_METRIC, 'PlaceHold');
+      const outcome = await api
+        .change(orderId, 'PlaceHold', { reason: 'scope' }, { transport: 'rest', idempotencyKey: key, ...(scope ? { scope } : {}) }, { reason: 'scope' })
+        .then(() => 'held', (e: { code?: string }) => e.code);
+      return { outcome, queries: (await counted(DB_QUERIES_METRIC, 'PlaceHold')) - q0, commits: (await counted(DB_COMMITS_METRIC, 'PlaceHold')) - c0 };
+    };
+    const plain = await hold(unscoped, 'rt-scope-a');
+    const inScope = await hold(scoped, 'rt-scope-b', jdOnly);
+    const revisionBefore = (await store.load(foreign)).revision;
+    const outOfScope = await hold(foreign, 'rt-scope-c', jdOnly);
+    console.info(`order-intake PlaceHold round trips: unscoped ${JSON.stringify(plain)}, scoped ${JSON.stringify(inScope)}, out of scope ${JSON.stringify(outOfScope)}`);
+    expect(plain.outcome).toBe('held');
+    expect(inScope).toEqual(plain);
+    // Before, the controllers read the order once more (outside the command) to check the scope: one
+    // stream read per command that is gone now.
+    expect(outOfScope.outcome).toBe('ORDER_NOT_FOUND');
+    expect(outOfScope.commits).toBe(0);
+    expect((await store.load(foreign)).revision).toBe(revisionBefore);
+  });
+
   it("the request's trace covers its consequences: OrderPaid and the ReserveStock it led to carry the request's traceparent", async () => {
     installInMemoryTracing();
     const submission = anOrderSubmission({ channelOrderId: `RT-T-${Date.now()}` });

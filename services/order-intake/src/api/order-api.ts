@@ -2,7 +2,8 @@ import type { Actor, CommandMetadata, OrderSubmission } from '@flowline/contract
 import { monotonicFactory } from 'ulid';
 import type { OrderCommand } from '../domain/order.commands';
 import { WrongExpectedVersion, type SqlClient } from '@flowline/eventstore';
-import { concurrentModification, type ChangeOrderHandler } from '../application/change-order.handler';
+import { OrderErrors } from '../domain/order.errors';
+import { concurrentModification, type ChangeOrderHandler, type OrderScope } from '../application/change-order.handler';
 import { inOperation } from '../application/operation-scope';
 import { ChannelOrderTaken } from '../application/order-store.port';
 import { requestHash, type IdempotencyStore, type StoredResponse } from '../application/idempotency';
@@ -20,6 +21,11 @@ export interface RequestContext {
   ifMatch?: number;
   correlationId?: string;
   actor?: Actor;
+  /**
+   * The caller's data scope (shops, a customer's orders), checked by the command on the order it
+   * loads, in its own transaction: out of scope = ORDER_NOT_FOUND and nothing written. Absent = all.
+   */
+  scope?: OrderScope;
 }
 
 export interface ApiResult {
@@ -75,7 +81,7 @@ export class OrderApi {
   async change<T extends ClientCommand['type']>(orderId: string, type: T, data: ClientCommandData<T>, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
     return this.once(ctx, `${type}:${orderId}`, rawRequest, async (metadata, tx) => {
       const command = { type, data: { ...data, orderId }, metadata } as unknown as ClientCommand;
-      const result = await this.changeHandler.execute(command, { ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}), ...(tx ? { tx } : {}) });
+      const result = await this.changeHandler.execute(command, { ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}), ...(tx ? { tx } : {}), ...(ctx.scope ? { scope: ctx.scope } : {}) });
       return { status: 200, body: toOrderView(result.state, result.revision, metadata.now) };
     });
   }
@@ -83,7 +89,7 @@ export class OrderApi {
   /** Manual release to the warehouse after the rule audit (审单). */
   async release(orderId: string, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
     return this.once(ctx, `ReleaseToFulfillment:${orderId}`, rawRequest, async (metadata, tx) => {
-      const result = await this.releaseHandler.execute(orderId, metadata, { ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}), ...(tx ? { tx } : {}) });
+      const result = await this.releaseHandler.execute(orderId, metadata, { ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}), ...(tx ? { tx } : {}), ...(ctx.scope ? { scope: ctx.scope } : {}) });
       return { status: 200, body: toOrderView(result.state, result.revision, metadata.now) };
     });
   }
@@ -136,6 +142,9 @@ export class OrderApi {
     for (let attempt = 1; ; attempt++) {
       try {
         const { response, replayed } = await this.idempotency.once(`${ctx.transport}:${operation}`, key, hash, (tx) => run(metadata, tx));
+        // A stored answer is the order as it was: the same scope rule holds for it (no stream read).
+        const order = response.body as OrderView;
+        if (replayed && ctx.scope && !ctx.scope({ orderId: order.orderId, shopId: order.shopId })) throw OrderErrors.notFound(order.orderId);
         return { status: response.status, order: response.body as OrderView, replayed };
       } catch (error) {
         const lostRace = error instanceof WrongExpectedVersion || error instanceof ChannelOrderTaken;

@@ -61,6 +61,18 @@ export function concurrentModification(orderId: string, command: string): Domain
   return new DomainError(CONCURRENT_MODIFICATION, `order ${orderId} changed while ${command} was decided; read it again and retry`, { orderId, command });
 }
 
+/**
+ * Who may act on which order (issue #16 data scoping): checked on the order as the command loads
+ * it, inside the command's transaction, so there is no second read and no window between the check
+ * and the append. False = the caller may not see the order: ORDER_NOT_FOUND, as for an unknown id.
+ */
+export type OrderScope = (order: { orderId: string; shopId: string }) => boolean;
+
+/** Throws ORDER_NOT_FOUND (404 / NOT_FOUND) when the order is outside the caller's scope. */
+export function assertInScope(state: ExistingOrder, scope: OrderScope | undefined): void {
+  if (scope && !scope({ orderId: state.orderId, shopId: state.order.shopId })) throw OrderErrors.notFound(state.orderId);
+}
+
 export interface ChangeOptions {
   /** If-Match / expected_version: the revision the client decided on. */
   expectedRevision?: number;
@@ -77,6 +89,8 @@ export interface ChangeOptions {
   loaded?: LoadedOrder;
   /** Outgoing commands committed with the change. */
   outbox?: NewEvent[];
+  /** The caller's data scope, checked on the loaded order before anything is decided (see OrderScope). */
+  scope?: OrderScope;
 }
 
 export interface ChangeResult {
@@ -115,6 +129,8 @@ export class ChangeOrderHandler {
       loaded ??= await this.store.load(orderId, options.tx);
       const { state, revision } = loaded;
       if (!isExisting(state)) throw OrderErrors.notFound(orderId);
+      // Before the replay check: a replayed command id must not confirm an out-of-scope order either.
+      assertInScope(state, options.scope);
       if (loaded.events.some((e) => e.metadata.causationId === command.metadata.commandId)) {
         return { state, revision: revision as number, events: [], replayed: true, skipped: [] };
       }

@@ -3,7 +3,7 @@ import { DomainError } from '@flowline/domain';
 import { OrderErrors } from '../domain/order.errors';
 import { isExisting } from '../domain/order.state';
 import { auditOrder } from '../domain/rules/rule-engine';
-import type { ChangeOptions, ChangeOrderHandler, ChangeResult } from './change-order.handler';
+import { assertInScope, type ChangeOptions, type ChangeOrderHandler, type ChangeResult } from './change-order.handler';
 import type { OrderStore } from './order-store.port';
 import type { RuleSetSource } from './rule-set.source';
 
@@ -21,9 +21,11 @@ export class ReleaseOrderHandler {
     private readonly rules: RuleSetSource,
   ) {}
 
-  async execute(orderId: string, metadata: CommandMetadata, options: Pick<ChangeOptions, 'expectedRevision' | 'tx'> = {}): Promise<ChangeResult> {
+  async execute(orderId: string, metadata: CommandMetadata, options: Pick<ChangeOptions, 'expectedRevision' | 'tx' | 'scope'> = {}): Promise<ChangeResult> {
     const loaded = await this.store.load(orderId, options.tx);
     if (!isExisting(loaded.state)) throw OrderErrors.notFound(orderId);
+    // Scope first: an out-of-scope order's audit outcome (409) would confirm it exists.
+    assertInScope(loaded.state, options.scope);
     const outcome = auditOrder(this.rules.current(), loaded.state);
     if (outcome.kind !== 'release') {
       const detail = outcome.kind === 'approval' ? `approval chain ${outcome.chain} required` : outcome.kind === 'hold' ? outcome.reason : 'no rule released the order';

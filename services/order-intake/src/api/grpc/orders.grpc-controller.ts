@@ -1,7 +1,7 @@
 import { Controller, ForbiddenException, Inject, UseFilters } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
-import { actorFromPrincipal, allShops, canReadField, inScope, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
+import { actorFromPrincipal, canReadField, inScope, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 import { ACTOR_KINDS, CHANNELS, maskName, ORDER_STAGES, ordersV1, type Actor, type Channel, type OrderStage } from '@flowline/contracts';
 import { enumValue, enumValues, flattenValidationErrors, pageSize, RequestValidationError, requireId } from '@flowline/platform';
@@ -10,6 +10,7 @@ import { validate } from 'class-validator';
 import type { OrderSummary } from '../../application/order-store.port';
 import type { OrderView } from '../../application/order-view';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
+import { orderScopeOf } from '../order-scope';
 import { headerError, OrderVersionMismatchFilter } from '../order-api.errors';
 import { ConfirmPaymentDto, ReasonDto, RecordRefundDto, RequestRefundDto } from '../http/dto/order-commands.dto';
 import { PlaceOrderDto } from '../http/dto/place-order.dto';
@@ -52,8 +53,11 @@ export function context(meta: CommandMeta | undefined, principal: Principal, req
   const name = verified.kind === 'customer' ? maskName(verified.name) || undefined : verified.name;
   const { name: _name, ...rest } = verified;
   const actor: Actor = { ...rest, ...(name ? { name } : {}) };
+  const scope = orderScopeOf(principal);
   return {
     transport: 'grpc',
+    // Out of the caller's shops (or not the customer's order): the command answers NOT_FOUND, like an unknown id.
+    ...(scope ? { scope } : {}),
     ...(key ? { idempotencyKey: key } : {}),
     ...(expectedVersion !== undefined ? { ifMatch: expectedVersion } : {}),
     ...(meta && blankToUndefined(meta.correlationId) ? { correlationId: meta.correlationId } : {}),
@@ -149,13 +153,6 @@ const orderOf = (r: ApiResult) => ({ order: toProtoOrder(r.order) });
 @UseFilters(OrderVersionMismatchFilter)
 export class OrdersGrpcController {
   constructor(@Inject(OrderApi) private readonly api: OrderApi) {}
-
-  /** Out of the caller's shops (or not the customer's order): NOT_FOUND, like an unknown id. */
-  private async checkScope(orderId: string, principal: Principal): Promise<string> {
-    if (allShops(principal) && !principal.roles.includes('customer')) return orderId;
-    if (!inScope(principal, await this.api.get(orderId))) throw notFound(orderId);
-    return orderId;
-  }
 
   @GrpcMethod('OrderService', 'PlaceOrder')
   @Requires('create', 'Order')
@@ -269,54 +266,54 @@ export class OrdersGrpcController {
   async confirmPayment(req: ordersV1.ConfirmPaymentRequest, metadata: Metadata): Promise<ordersV1.ConfirmPaymentResponse> {
     const dto = await validated(ConfirmPaymentDto, { amount: req.amount?.amount ?? 0, currency: blankToUndefined(req.amount?.currency), paymentRef: blankToUndefined(req.paymentRef) });
     const data = { amount: dto.amount, currency: dto.currency ?? 'CNY', ...(dto.paymentRef ? { paymentRef: dto.paymentRef } : {}) };
-    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'ConfirmPayment', data, context(req.meta, requirePrincipal(metadata), false), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'ConfirmPayment', data, context(req.meta, requirePrincipal(metadata), false), dto));
   }
 
   @GrpcMethod('OrderService', 'CancelOrder')
   @Requires('cancel', 'Order')
   async cancelOrder(req: ordersV1.CancelOrderRequest, metadata: Metadata): Promise<ordersV1.CancelOrderResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
-    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'Cancel', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'Cancel', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'RequestRefund')
   @Requires('refund', 'Order')
   async requestRefund(req: ordersV1.RequestRefundRequest, metadata: Metadata): Promise<ordersV1.RequestRefundResponse> {
     const dto = await validated(RequestRefundDto, { amount: req.amount?.amount ?? 0, reason: req.reason });
-    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'RequestRefund', { amount: dto.amount, reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'RequestRefund', { amount: dto.amount, reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'PlaceHold')
   @Requires('update', 'Order')
   async placeHold(req: ordersV1.PlaceHoldRequest, metadata: Metadata): Promise<ordersV1.PlaceHoldResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
-    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'PlaceHold', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'PlaceHold', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'ReleaseHold')
   @Requires('update', 'Order')
   async releaseHold(req: ordersV1.ReleaseHoldRequest, metadata: Metadata): Promise<ordersV1.ReleaseHoldResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
-    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'ReleaseHold', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'ReleaseHold', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'ReleaseOrder')
   @Requires('update', 'Order')
   async releaseOrder(req: ordersV1.ReleaseOrderRequest, metadata: Metadata): Promise<ordersV1.ReleaseOrderResponse> {
-    return orderOf(await this.api.release(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), { orderId: req.orderId }));
+    return orderOf(await this.api.release(requireId('orderId', req.orderId), context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), { orderId: req.orderId }));
   }
 
   @GrpcMethod('OrderService', 'ResolveException')
   @Requires('update', 'Order')
   async resolveException(req: ordersV1.ResolveExceptionRequest, metadata: Metadata): Promise<ordersV1.ResolveExceptionResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
-    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'ResolveException', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'ResolveException', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
   }
 
   @GrpcMethod('OrderService', 'ConfirmRefund')
   @Requires('refund', 'Order')
   async confirmRefund(req: ordersV1.ConfirmRefundRequest, metadata: Metadata): Promise<ordersV1.ConfirmRefundResponse> {
     const dto = await validated(RecordRefundDto, { amount: req.amount?.amount ?? 0 });
-    return orderOf(await this.api.change(await this.checkScope(requireId('orderId', req.orderId), requirePrincipal(metadata)), 'RecordRefunded', { amount: dto.amount }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'RecordRefunded', { amount: dto.amount }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));
   }
 }

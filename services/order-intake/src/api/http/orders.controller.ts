@@ -14,11 +14,12 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { actorFromPrincipal, allShops, inScope, redactFields, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
+import { actorFromPrincipal, inScope, redactFields, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 import { IdParam } from '@flowline/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
+import { orderScopeOf } from '../order-scope';
 import { checkIdempotencyKey, etagOf, OrderVersionMismatchFilter, parseIfMatch } from '../order-api.errors';
 import { ConfirmPaymentDto, ListOrdersQueryDto, ReasonDto, RecordRefundDto, ReleaseOrderDto, RequestRefundDto } from './dto/order-commands.dto';
 import { DomainErrorDto, OrderPageDto, OrderViewDto, ValidationErrorDto, VersionMismatchErrorDto } from './dto/order-responses.dto';
@@ -79,7 +80,14 @@ function contextOf(headers: Record<string, string | undefined>, key: string | un
     ...(ifMatch !== undefined ? { ifMatch } : {}),
     ...(headers['x-correlation-id'] ? { correlationId: headers['x-correlation-id'] } : {}),
     actor: actorFromPrincipal(principal),
+    // Checked by the command on the order it loads (one read, inside its transaction): 404 out of scope.
+    ...withScope(principal),
   };
+}
+
+function withScope(principal: Principal): Pick<RequestContext, 'scope'> {
+  const scope = orderScopeOf(principal);
+  return scope ? { scope } : {};
 }
 
 /** An order outside the caller's shops (or not the customer's) answers exactly like an unknown id. */
@@ -105,13 +113,6 @@ function send(reply: FastifyReply, result: ApiResult) {
 @UseFilters(OrderVersionMismatchFilter)
 export class OrdersHttpController {
   constructor(@Inject(OrderApi) private readonly api: OrderApi) {}
-
-  /** Scope check before a command or read: 404 ORDER_NOT_FOUND when the order is outside it. */
-  private async checkScope(orderId: string, principal: Principal): Promise<void> {
-    if (allShops(principal) && !principal.roles.includes('customer')) return;
-    const order = await this.api.get(orderId);
-    if (!inScope(principal, order)) throw orderNotFound(orderId);
-  }
 
   @Post()
   @ApiOperation({ summary: 'Accept an order from a channel. 201 created; 200 when the channel order already exists (that order is returned).' })
@@ -179,7 +180,6 @@ export class OrdersHttpController {
   @Requires('update', 'Order')
   async pay(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ConfirmPaymentDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const principal = requirePrincipal(req);
-    await this.checkScope(orderId, principal);
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     const data = { amount: body.amount, currency: body.currency ?? 'CNY', ...(body.paymentRef ? { paymentRef: body.paymentRef } : {}) };
     return send(reply, await this.api.change(orderId, 'ConfirmPayment', data, ctx, body));
@@ -191,7 +191,6 @@ export class OrdersHttpController {
   @Requires('cancel', 'Order')
   async cancel(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const principal = requirePrincipal(req);
-    await this.checkScope(orderId, principal);
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.change(orderId, 'Cancel', { reason: body.reason }, ctx, body));
   }
@@ -202,7 +201,6 @@ export class OrdersHttpController {
   @Requires('refund', 'Order')
   async refund(@Param('orderId', ORDER_ID) orderId: string, @Body() body: RequestRefundDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const principal = requirePrincipal(req);
-    await this.checkScope(orderId, principal);
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.change(orderId, 'RequestRefund', { amount: body.amount, reason: body.reason }, ctx, body));
   }
@@ -213,7 +211,6 @@ export class OrdersHttpController {
   @Requires('refund', 'Order')
   async confirmRefund(@Param('orderId', ORDER_ID) orderId: string, @Body() body: RecordRefundDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const principal = requirePrincipal(req);
-    await this.checkScope(orderId, principal);
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.change(orderId, 'RecordRefunded', { amount: body.amount }, ctx, body));
   }
@@ -224,7 +221,6 @@ export class OrdersHttpController {
   @Requires('update', 'Order')
   async hold(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const principal = requirePrincipal(req);
-    await this.checkScope(orderId, principal);
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.change(orderId, 'PlaceHold', { reason: body.reason }, ctx, body));
   }
@@ -235,7 +231,6 @@ export class OrdersHttpController {
   @Requires('update', 'Order')
   async releaseHold(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const principal = requirePrincipal(req);
-    await this.checkScope(orderId, principal);
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.change(orderId, 'ReleaseHold', { reason: body.reason }, ctx, body));
   }
@@ -246,7 +241,6 @@ export class OrdersHttpController {
   @Requires('update', 'Order')
   async resolveException(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const principal = requirePrincipal(req);
-    await this.checkScope(orderId, principal);
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.change(orderId, 'ResolveException', { reason: body.reason }, ctx, body));
   }
@@ -258,7 +252,6 @@ export class OrdersHttpController {
   @Requires('update', 'Order')
   async release(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReleaseOrderDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const principal = requirePrincipal(req);
-    await this.checkScope(orderId, principal);
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
     return send(reply, await this.api.release(orderId, ctx, body ?? {}));
   }

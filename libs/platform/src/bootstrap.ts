@@ -16,6 +16,7 @@ import { openApiDocument } from './openapi';
 import { GrpcHealth } from './grpc/grpc-health';
 import { grpcMicroserviceOptions, type GrpcPackage } from './grpc/grpc-options';
 import { ROOT_LOGGER } from './platform.module';
+import { trustProxyFromEnv, type TrustProxy } from './throttle/trust-proxy';
 import { createValidationPipe } from './validation';
 
 export interface BootstrapOptions {
@@ -32,6 +33,8 @@ export interface BootstrapOptions {
   host?: string;
   /** Max request body in bytes (default BODY_LIMIT_BYTES or 1 MiB). */
   bodyLimitBytes?: number;
+  /** Which proxies may set the client address (X-Forwarded-For); default TRUST_PROXY, else none. */
+  trustProxy?: TrustProxy;
   /** Close on SIGTERM / SIGINT (default true; tests that boot many apps in one process turn it off). */
   shutdownHooks?: boolean;
   /** Version shown in the OpenAPI document. */
@@ -67,6 +70,11 @@ export function runService(service: Omit<BootstrapOptions, 'module'>, module: Ty
   });
 }
 
+/** A hop count as Fastify's function form (the adapter's option type has no number): trust the nearest `n` hops. */
+function fastifyTrustProxy(t: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof t === 'number' ? (_address: string, hop: number) => hop < t : t;
+}
+
 /**
  * Creates and starts one Flowline service: NestJS on Fastify, with the global ValidationPipe,
  * DomainError mapping, body limit, OpenAPI at /docs (JSON at /docs-json), request metrics, pino
@@ -79,6 +87,8 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   const host = options.host ?? (process.env.HOST?.trim() || DEFAULT_HOST);
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimitBytes ?? bodyLimitFromEnv(),
+    // request.ip (the per-IP rate limit's key) comes from X-Forwarded-For only through trusted proxies.
+    trustProxy: fastifyTrustProxy(options.trustProxy ?? trustProxyFromEnv()),
     // A caller's X-Request-Id is kept (and echoed back), else a new UUID: one id per request in logs.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

@@ -4,3 +4,4 @@ export * from './throttle.guard';
 export * from './throttle.module';
 export * from './customer-caps';
 export { Throttle, SkipThrottle } from '@nestjs/throttler';
+export * from './trust-proxy';

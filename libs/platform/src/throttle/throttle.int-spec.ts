@@ -140,6 +140,9 @@ describe('rate limits shared by two instances (PostgreSQL store)', () => {
       await store.increment('k-short', 60_000, 1, 1, 'ip');
       const over = await store.increment('k-short', 60_000, 1, 1, 'ip');
       expect(over.totalHits).toBe(2);
+      // No WAL for counters (a counted request does not wait for a WAL flush).
+      const { rows } = await pool.query<{ relpersistence: string }>(`SELECT relpersistence FROM pg_class WHERE relname = 'flowline_throttle'`);
+      expect(rows[0]?.relpersistence).toBe('u');
     } finally {
       await pool.end();
     }

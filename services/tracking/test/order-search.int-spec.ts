@@ -1,0 +1,196 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { bootstrapService, PlatformModule, type RunningService } from '@flowline/platform';
+import { authHeader, createTestDatabase, kafkaBrokers, testTopicPrefix, tokenFor, uniqueSuffix } from '@flowline/testing';
+import { createKafka, EventPublisher } from '@flowline/messaging';
+import type { EventEnvelope, TrackingOrderDetailView, TrackingOrderPage } from '@flowline/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/infra/clock';
+import { projectionFields, summaryFromRecord } from '../src/infra/row-mapping';
+import { TrackingRuntime } from '../src/infra/tracking-runtime';
+import { trackingMigrations } from '../src/infra/tracking-schema';
+import { projectInMemory } from '../src/projections/in-memory.projection';
+import { contextOf, TRACKED_TOPICS, type TrackedEvent } from '../src/projections/tracked-event';
+import { SERVICE } from '../src/service';
+import { TrackingModule } from '../src/tracking.module';
+import { EventBuilder, placedData } from './fixtures/events';
+import { eventually } from './fixtures/harness';
+
+/*
+ * Search by phone tail (尾号) and SKU (issue #17), through the in-process service over real Kafka
+ * and PostgreSQL: each filter finds exactly its order, filters combine with the shop scope and the
+ * cursor, a bad phone tail is a 400 naming the field, the v3 backfill equals the projection, and a
+ * rebuild reproduces the new columns (same checksum, same answers).
+ */
+
+const T0 = '2026-03-02T01:00:00.000Z';
+const MIN = 60_000;
+const clock = new ManualClock(T0);
+const prefix = testTopicPrefix();
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let svc: RunningService;
+let runtime: TrackingRuntime;
+let publisher: EventPublisher;
+
+const TEA_SHOP = 'taobao-xihu-tea-house'; // cs-taobao's shop
+const JD_SHOP = 'jd-self-run'; // cs-jd's shop
+const line = (lineId: string, sku: string) => ({ lineId, sku, title: sku, quantity: 1, unitPrice: 1000, lineDiscount: 0 });
+const totals = { itemsTotal: 2000, shippingFee: 0, orderDiscount: 0, grandTotal: 2000, currency: 'CNY' };
+
+const b = new EventBuilder(T0, MIN, 'search');
+const events: TrackedEvent[] = [
+  // o-tea: phone tail 1234, SKUs TEA-250 and CUP-01; later changed to TEA-250 and POT-9.
+  b.event('OrderPlaced', placedData('o-tea', { shopId: TEA_SHOP, customer: { nickname: '小明', phoneMasked: '138****1234', tags: [] }, lines: [line('l1', 'TEA-250'), line('l2', 'CUP-01')], totals }, b.now())),
+  // o-jd: phone tail 5678 (only in the address), SKU CUP-01 too, another shop.
+  b.event('OrderPlaced', placedData('o-jd', { channel: 'jd', shopId: JD_SHOP, customer: { nickname: '老王', tags: [] }, shippingAddress: { province: '北京市', city: '北京市', district: '朝阳区', phoneMasked: '139****5678' }, lines: [line('l1', 'CUP-01')], totals }, b.now())),
+  // o-tea-2: the same phone tail 1234 as o-tea, in the same shop, placed later (paging).
+  b.event('OrderPlaced', placedData('o-tea-2', { shopId: TEA_SHOP, customer: { nickname: '小红', phoneMasked: '186****1234', tags: [] }, lines: [line('l1', 'MUG-7')], totals }, b.now())),
+];
+const change = b.event('OrderChanged', {
+  orderId: 'o-tea', approvalId: 'ap-1', changeRequestId: 'cr-1', lines: [line('l1', 'TEA-250'), line('l3', 'POT-9')], totals,
+  changes: { added: ['l3'], removed: ['l2'], quantities: [] }, priceDifference: 0,
+});
+
+async function publish(list: TrackedEvent[]): Promise<void> {
+  await publisher.publish(list.map((e) => ({ topic: TRACKED_TOPICS[contextOf(e.type)!], key: (e.data as { orderId: string }).orderId, envelope: e as EventEnvelope })));
+}
+
+async function ids(query: string, headers: Record<string, string> = {}): Promise<string[]> {
+  const res = await fetch(`${svc.httpUrl}/api/tracking/orders?${query}`, { headers });
+  if (res.status !== 200) throw new Error(`${query}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as TrackingOrderPage).items.map((o) => o.orderId);
+}
+
+async function waitForOrder(orderId: string, cond: (d: TrackingOrderDetailView) => boolean): Promise<void> {
+  await eventually(`order ${orderId}`, async () => {
+    const res = await fetch(`${svc.httpUrl}/api/tracking/orders/${orderId}`);
+    return res.status === 200 && cond((await res.json()) as TrackingOrderDetailView) ? true : undefined;
+  }, 30_000, 100);
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('tracking_search');
+  @Module({
+    imports: [
+      PlatformModule.forRoot({ serviceName: 'tracking', database: { url: db.url }, kafka: { brokers: kafkaBrokers() } }),
+      TrackingModule.forRoot({ clock, config: { topicPrefix: prefix, consumerGroup: `tracking-search-${uniqueSuffix()}`, topicPartitions: 3, clockIntervalMs: 0 } }),
+    ],
+  })
+  class TestAppModule {}
+  svc = await bootstrapService({ name: 'tracking', module: TestAppModule, httpPort: 0, grpcPort: 0, grpcPackages: SERVICE.grpcPackages, host: '127.0.0.1', shutdownHooks: false });
+  runtime = svc.app.get(TrackingRuntime);
+  publisher = new EventPublisher({ kafka: createKafka({ brokers: kafkaBrokers(), clientId: 'tracking-search-test' }), topicPrefix: prefix });
+  await publisher.connect();
+  await publish([...events, change]);
+  await waitForOrder('o-tea', (d) => d.order.eventCount === 2);
+  await waitForOrder('o-jd', () => true);
+  await waitForOrder('o-tea-2', () => true);
+}, 120_000);
+
+afterAll(async () => {
+  await publisher?.disconnect();
+  await svc?.close();
+  const admin = createKafka({ brokers: kafkaBrokers(), clientId: 'tracking-search-cleanup' }).admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
+  await admin.disconnect();
+  await db?.drop();
+});
+
+/** Every search the console makes, with the answers the three orders must give. */
+async function expectSearches(): Promise<void> {
+  expect(await ids('phoneTail=1234')).toEqual(['o-tea-2', 'o-tea']);
+  expect(await ids('phoneTail=5678')).toEqual(['o-jd']);
+  expect(await ids('phoneTail=0000')).toEqual([]);
+  // The SKUs follow the applied change: CUP-01 left o-tea, POT-9 came in.
+  expect(await ids('sku=CUP-01')).toEqual(['o-jd']);
+  expect(await ids('sku=POT-9')).toEqual(['o-tea']);
+  expect(await ids('sku=TEA-250')).toEqual(['o-tea']);
+  expect(await ids('sku=TEA')).toEqual([]); // exact, not a prefix
+  // The search box: four digits are a phone tail; otherwise ids, masked customer or one SKU.
+  expect(await ids('q=5678')).toEqual(['o-jd']);
+  expect(await ids('q=MUG-7')).toEqual(['o-tea-2']);
+  expect(await ids('q=o-jd')).toEqual(['o-jd']);
+  // Filters combine.
+  expect(await ids('phoneTail=1234&sku=MUG-7')).toEqual(['o-tea-2']);
+  expect(await ids('phoneTail=5678&sku=MUG-7')).toEqual([]);
+  expect(await ids('phoneTail=1234&channel=jd')).toEqual([]);
+}
+
+describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () => {
+  it('each filter finds exactly its orders, the search box reads four digits as a phone tail, and filters combine', async () => {
+    await expectSearches();
+  });
+
+  it('keeps only the last four digits of the phone in the read model, never the number', async () => {
+    const rows = (await runtime.pool.query('SELECT "order_id", "phone_tail", "skus", "customer_phone_masked" FROM tracking.order_summary ORDER BY "order_id"')).rows;
+    expect(rows).toEqual([
+      { order_id: 'o-jd', phone_tail: '5678', skus: ['CUP-01'], customer_phone_masked: '139****5678' },
+      { order_id: 'o-tea', phone_tail: '1234', skus: ['POT-9', 'TEA-250'], customer_phone_masked: '138****1234' },
+      { order_id: 'o-tea-2', phone_tail: '1234', skus: ['MUG-7'], customer_phone_masked: '186****1234' },
+    ]);
+  });
+
+  it('pages a filtered list with the cursor, newest first', async () => {
+    const page = async (query: string) => {
+      const res = await fetch(`${svc.httpUrl}/api/tracking/orders?${query}`);
+      return (await res.json()) as TrackingOrderPage;
+    };
+    const p1 = await page('phoneTail=1234&limit=1');
+    expect(p1.items.map((o) => o.orderId)).toEqual(['o-tea-2']);
+    const p2 = await page(`phoneTail=1234&limit=1&cursor=${p1.nextCursor}`);
+    expect(p2.items.map((o) => o.orderId)).toEqual(['o-tea']);
+    expect(p2.nextCursor).toBeNull();
+  });
+
+  it('answers 400 naming the field for a phone tail that is not exactly four digits', async () => {
+    for (const bad of ['123', '12345', '12a4', '%20123']) {
+      const res = await fetch(`${svc.httpUrl}/api/tracking/orders?phoneTail=${bad}`);
+      expect(res.status, bad).toBe(400);
+      expect(await res.text()).toContain('phoneTail');
+    }
+  });
+
+  it('a shop-scoped user never sees matches outside their shops', async () => {
+    const csJd = await authHeader('customer_service', { user: 'cs-jd' });
+    const csTaobao = await authHeader('customer_service', { user: 'cs-taobao' });
+    const teaOnly = { authorization: `Bearer ${await tokenFor('customer_service', { user: 'cs-taobao', shops: [TEA_SHOP] })}` };
+    expect(await ids('phoneTail=1234', csJd)).toEqual([]);
+    expect(await ids('sku=CUP-01', csJd)).toEqual(['o-jd']);
+    expect(await ids('q=1234', csJd)).toEqual([]);
+    expect(await ids('sku=CUP-01', csTaobao)).toEqual([]);
+    expect(await ids('phoneTail=5678', csTaobao)).toEqual([]);
+    expect(await ids('phoneTail=1234', csTaobao)).toEqual(['o-tea-2', 'o-tea']);
+    expect(await ids('sku=POT-9', teaOnly)).toEqual(['o-tea']);
+    expect(await ids('sku=CUP-01', teaOnly)).toEqual([]);
+  });
+
+  it('the v3 migration fills existing rows exactly as the projection does', async () => {
+    const v3 = trackingMigrations('tracking').find((m) => m.version === 3)!;
+    const expected = projectInMemory([...events, change], runtime.config.sla);
+    await runtime.pool.query(`UPDATE tracking.order_summary SET "phone_tail" = NULL, "skus" = '{}'`);
+    // The statements that fill the rows (the ALTERs and CREATE INDEXes are no-ops now).
+    for (const sql of v3.statements) await runtime.pool.query(sql);
+    const rows = (await runtime.pool.query('SELECT * FROM tracking.order_summary ORDER BY "order_id"')).rows.map((r) => projectionFields(summaryFromRecord(r)));
+    expect(rows.map((r) => [r.orderId, r.phoneTail, r.skus])).toEqual([...expected.summaries.values()].map((r) => [r.orderId, r.phoneTail, r.skus]).sort());
+  });
+
+  it('a rebuild from the topics reproduces the columns: same checksum, same answers', { timeout: 150_000 }, async () => {
+    await eventually('zero lag', async () => ((await runtime.projector!.measureLag()).every((l) => l.events === 0) ? true : undefined), 30_000, 200);
+    const before = (await (await fetch(`${svc.httpUrl}/api/tracking/admin/checksum`)).json()) as { checksum: string };
+    const started = await fetch(`${svc.httpUrl}/api/tracking/admin/rebuild`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ swap: true }) });
+    expect(started.status).toBe(202);
+    const { id } = (await started.json()) as { id: string };
+    await eventually('the rebuild', async () => {
+      const s = (await (await fetch(`${svc.httpUrl}/api/tracking/admin/rebuild/${id}`)).json()) as { phase: string; error: string | null };
+      if (s.phase === 'failed') throw new Error(s.error ?? 'failed');
+      return s.phase === 'done' ? s : undefined;
+    }, 110_000, 200);
+    const after = (await (await fetch(`${svc.httpUrl}/api/tracking/admin/checksum`)).json()) as { checksum: string };
+    expect(after.checksum).toBe(before.checksum);
+    const cols = (await runtime.pool.query(`SELECT count(*)::int AS n FROM tracking.order_summary WHERE "phone_tail" IS NOT NULL AND cardinality("skus") > 0`)).rows[0];
+    expect(cols.n).toBe(3);
+    await expectSearches();
+  });
+});

@@ -100,6 +100,48 @@ describe('runConsumer with batch (group commit)', () => {
     expect(inbox.rows[0].n).toBe(60);
   });
 
+  it('with groupCommit, commits the chunks of several partitions in one transaction, each inbox row naming its own partition', async () => {
+    const topic = 'groupcommit.events.v1';
+    await ensureTopics(admin, [topic], { partitions: 3, prefix });
+    await effectsTable('groupcommit_effects');
+    const msgs = interleaved(60, 6).map(({ key, envelope }) => ({ key, envelope: { ...envelope, eventId: `gc-${envelope.eventId}` } }));
+    await publisher.publish(msgs.map(({ key, envelope }) => ({ topic, key, envelope })));
+    const group = `groupcommit-${uniqueSuffix()}`;
+    handles.push(
+      await runConsumer({
+        kafka,
+        groupId: group,
+        topics: [topic],
+        topicPrefix: prefix,
+        pool,
+        batch: { maxMessages: 100 },
+        groupCommit: { lingerMs: 50 },
+        partitionsConsumedConcurrently: 3,
+        minBytes: 64 * 1024,
+        maxWaitTimeInMs: 300,
+        handler: recordingHandler('groupcommit_effects'),
+      }),
+    );
+    await waitFor('60 effects', async () => (await effects('groupcommit_effects')).length === 60 || undefined);
+    const rows = (
+      await pool.query<Effect & { partition: number; n: number }>(
+        `SELECT e.event_id, e.key, e.n, e.tx::text AS tx, i.partition FROM groupcommit_effects e JOIN messaging_inbox i ON i.event_id = e.event_id AND i.consumer_group = $1 ORDER BY e.id`,
+        [group],
+      )
+    ).rows;
+    expect(rows).toHaveLength(60);
+    // Order per key kept; one key always on one partition.
+    for (const key of new Set(rows.map((r) => r.key))) {
+      const mine = rows.filter((r) => r.key === key);
+      expect(mine.map((r) => r.n)).toEqual([...mine.map((r) => r.n)].sort((a, b) => a - b));
+      expect(new Set(mine.map((r) => r.partition)).size).toBe(1);
+    }
+    const partitionsPerTx = new Map<string, Set<number>>();
+    for (const r of rows) partitionsPerTx.set(r.tx, (partitionsPerTx.get(r.tx) ?? new Set()).add(r.partition));
+    expect(new Set(rows.map((r) => r.partition)).size).toBeGreaterThan(1);
+    expect(Math.max(...[...partitionsPerTx.values()].map((p) => p.size))).toBeGreaterThan(1);
+  });
+
   it('falls back to one transaction per message when a chunk fails: the poison is dead-lettered, every other message applied exactly once', async () => {
     const topic = await freshTopic('chunkpoison');
     await effectsTable('chunkpoison_effects');

@@ -64,6 +64,23 @@ export async function claimInboxMany(
   return new Set((r.rows as { event_id: string }[]).map((row) => row.event_id));
 }
 
+/**
+ * Claims events of any topics and partitions for a group in one statement (inside the caller's
+ * transaction): what a cross-partition group commit needs. Returns the ids newly claimed; an id
+ * listed twice is claimed once.
+ */
+export async function claimInboxEntries(tx: SqlQueryable, table: string, group: string, entries: readonly Omit<InboxEntry, 'group'>[]): Promise<Set<string>> {
+  const r = await tx.query(
+    `INSERT INTO ${quoteTable(table)} (consumer_group, event_id, event_type, topic, partition, "offset")
+     SELECT $1, e.event_id, e.event_type, e.topic, e.partition, e.off
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[]) AS e(event_id, event_type, topic, partition, off)
+     ON CONFLICT (consumer_group, event_id) DO NOTHING
+     RETURNING event_id`,
+    [group, entries.map((e) => e.eventId), entries.map((e) => e.eventType), entries.map((e) => e.topic), entries.map((e) => e.partition), entries.map((e) => e.offset)],
+  );
+  return new Set((r.rows as { event_id: string }[]).map((row) => row.event_id));
+}
+
 /** Deletes inbox rows older than `olderThan` (keep them longer than the topic retention). */
 export async function pruneInbox(db: SqlQueryable, olderThan: Date, table: string = DEFAULT_INBOX_TABLE): Promise<number> {
   const r = await db.query(`DELETE FROM ${quoteTable(table)} WHERE processed_at < $1`, [olderThan.toISOString()]);

@@ -13,7 +13,7 @@ import { consumerMetrics } from '../metrics';
 import { forgetReadiness, reportReadiness } from '../readiness';
 import type { SqlQueryable } from '../sql';
 import { isConflictError, isInfrastructureError } from './errors';
-import { claimInboxMany, DEFAULT_INBOX_TABLE, ensureInbox } from './inbox';
+import { claimInboxEntries, DEFAULT_INBOX_TABLE, ensureInbox } from './inbox';
 import { pgTransactions, type PgTransaction, type TransactionRunner } from './transactions';
 
 /** Where a message came from, for handlers that need more than the envelope. */
@@ -97,6 +97,12 @@ interface CommonConsumerOptions {
   heartbeatInterval?: number;
   /** Longest wait of a fetch for new data (default 1000 ms; shorter keeps shutdown quick). */
   maxWaitTimeInMs?: number;
+  /**
+   * Least bytes a fetch waits for (up to `maxWaitTimeInMs`; default 1: answer at once). A consumer
+   * off the latency path (a snapshot, a read model nobody waits for) raises it so each fetch, and
+   * so each transaction, carries more messages.
+   */
+  minBytes?: number;
   maxBytesPerPartition?: number;
   /**
    * Most bytes one fetch may bring (default `KAFKA_CONSUMER_MAX_BYTES`, else 4 MiB; kafkajs' own
@@ -148,6 +154,14 @@ interface HandlerModeOptions<Tx extends SqlQueryable> extends CommonConsumerOpti
    * (retries, dead letters) one by one.
    */
   batch?: { maxMessages: number };
+  /**
+   * With `batch`: the chunks of partitions handled concurrently (`partitionsConsumedConcurrently`)
+   * share one transaction, up to `batch.maxMessages`, the first waiting at most `lingerMs` for
+   * company. Keys stay apart within a partition's chunk only: two messages of one key from
+   * different topics may share the transaction, in offset order per partition; a handler sees the
+   * earlier one's writes through `tx`, not through other connections.
+   */
+  groupCommit?: { lingerMs: number };
 }
 
 /**
@@ -229,12 +243,13 @@ export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOpt
 
   const processBatch: BatchProcessor = (items, { attempt }) =>
     transactions.run(async (tx) => {
-      const claimed = await claimInboxMany(tx, inboxTable, {
+      // Each item's own topic and partition: with groupCommit a transaction spans partitions.
+      const claimed = await claimInboxEntries(
+        tx,
+        inboxTable,
         group,
-        topic: items[0].topic,
-        partition: items[0].partition,
-        events: items.map((i) => ({ eventId: i.envelope.eventId, eventType: i.envelope.type, offset: i.offset })),
-      });
+        items.map((i) => ({ eventId: i.envelope.eventId, eventType: i.envelope.type, topic: i.topic, partition: i.partition, offset: i.offset })),
+      );
       const seen = new Set<string>();
       const results: ItemResult[] = [];
       for (const item of items) {
@@ -267,7 +282,15 @@ export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOpt
       return results;
     });
 
-  return runBatchConsumer({ ...options, processBatch, maxMessages: Math.max(1, Math.floor(options.batch?.maxMessages ?? 1)), keysApart: true, batchSpans: false });
+  const { groupCommit, ...rest } = options;
+  return runBatchConsumer({
+    ...rest,
+    processBatch,
+    maxMessages: Math.max(1, Math.floor(options.batch?.maxMessages ?? 1)),
+    ...(groupCommit && options.batch ? { groupCommit } : {}),
+    keysApart: true,
+    batchSpans: false,
+  });
 }
 
 function spanAttributes(group: string, item: BatchItem) {
@@ -322,6 +345,7 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
     sessionTimeout: options.sessionTimeout ?? 30_000,
     heartbeatInterval: options.heartbeatInterval ?? 3_000,
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 1_000,
+    ...(options.minBytes ? { minBytes: options.minBytes } : {}),
     ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
     maxBytes: options.maxBytes ?? consumerMaxBytesFromEnv(),
   });

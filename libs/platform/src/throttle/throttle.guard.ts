@@ -2,7 +2,11 @@ import { type CallHandler, type ExecutionContext, Inject, Injectable, type NestI
 import { Reflector } from '@nestjs/core';
 import { createHash } from 'node:crypto';
 import { getOptionsToken, getStorageToken, ThrottlerGuard, type ThrottlerModuleOptions, type ThrottlerRequest, type ThrottlerStorage } from '@nestjs/throttler';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { RpcException } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
+import { PlatformConfig } from '../config';
+import { toGrpcPayload } from '../error-model';
 
 /** Names of the two limits: per client IP (before authentication) and per verified token subject (after). */
 export const THROTTLE_IP = 'ip';
@@ -13,6 +17,22 @@ const UNLIMITED = /^\/(health|metrics)(\/|$|\?)/;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Req = Record<string, any>;
+
+/** Trailing metadata key of a RESOURCE_EXHAUSTED answer: seconds until the caller may try again. */
+export const GRPC_RETRY_AFTER_KEY = 'retry-after';
+
+/**
+ * The client address of a gRPC call from grpc-js' `call.getPeer()` (`127.0.0.1:5123`, `ipv4:10.0.0.1:5123`,
+ * `[::1]:5123`, `ipv6:[::1]:5123`); `unknown` when the transport does not say.
+ */
+export function grpcPeerAddress(peer: unknown): string {
+  if (typeof peer !== 'string' || !peer) return 'unknown';
+  const bare = peer.replace(/^ipv[46]:/, '');
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(bare);
+  if (v6) return v6[1];
+  const v4 = /^([^:]+):\d+$/.exec(bare);
+  return v4 ? v4[1] : bare;
+}
 
 /** Finds the verified principal of a request ({subject, issuer}); @flowline/auth's `principalOf`. */
 export type IdentityResolver = (req: object) => { subject?: string; issuer?: string; roles?: readonly string[] } | undefined;
@@ -33,8 +53,11 @@ export function requestIdentity(req: Req, identityOf?: IdentityResolver): string
 
 /**
  * The per-IP limit, as a global guard (it runs before authentication, so floods of bad or missing
- * tokens are limited too). HTTP only: gRPC calls are not limited here (see libs/platform README).
- * A limit of 0 is off. The store is shared (PostgreSQL), so instances count together.
+ * tokens are limited too). HTTP and gRPC unary calls alike (the guard is inherited by the gRPC
+ * server): a gRPC call counts on the same keys as a REST request of the same client (its peer
+ * address; its verified subject), so both transports spend one budget; over it -> RESOURCE_EXHAUSTED
+ * with `retry-after` (seconds) in the trailing metadata. A limit of 0 is off. The store is shared
+ * (PostgreSQL), so instances count together.
  */
 @Injectable()
 export class FlowlineThrottlerGuard extends ThrottlerGuard {
@@ -45,6 +68,7 @@ export class FlowlineThrottlerGuard extends ThrottlerGuard {
     @Inject(getStorageToken()) storage: ThrottlerStorage,
     reflector: Reflector,
     @Optional() @Inject(THROTTLE_IDENTITY_OF) private readonly identityOf?: IdentityResolver,
+    @Optional() @Inject(PlatformConfig) private readonly platform?: PlatformConfig,
   ) {
     super(options, storage, reflector);
   }
@@ -54,15 +78,45 @@ export class FlowlineThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
+    const type = context.getType();
+    if (type === 'rpc') return false;
+    if (type !== 'http') return true;
     const req = context.switchToHttp().getRequest<Req>();
     return UNLIMITED.test(String(req.url ?? ''));
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
     if (props.throttler.name !== this.counts || props.limit <= 0) return true;
-    if (props.throttler.name === THROTTLE_IDENTITY && !this.identity(props.context.switchToHttp().getRequest<Req>())) return true;
-    return super.handleRequest(props);
+    const rpc = props.context.getType() === 'rpc';
+    // gRPC: the auth guard attached the principal to the call's Metadata (the RPC context).
+    const carrier = rpc ? props.context.switchToRpc().getContext<Req>() : props.context.switchToHttp().getRequest<Req>();
+    if (props.throttler.name === THROTTLE_IDENTITY && !this.identity(carrier)) return true;
+    return rpc ? this.handleCall(props, carrier) : super.handleRequest(props);
+  }
+
+  /** A gRPC unary call: the library's request path reads HTTP headers, so the count is kept here with the same store and keys. */
+  private async handleCall(props: ThrottlerRequest, metadata: Req): Promise<boolean> {
+    const { context, limit, ttl, throttler, blockDuration } = props;
+    const call = context.getArgByIndex<{ getPeer?: () => string } | undefined>(2);
+    const tracker = this.counts === THROTTLE_IDENTITY ? `sub:${this.identity(metadata) ?? ''}` : `ip:${grpcPeerAddress(call?.getPeer?.())}`;
+    const key = this.generateKey(context, tracker, throttler.name ?? this.counts);
+    const r = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name ?? this.counts);
+    if (!r.isBlocked) return true;
+    const retryAfter = Math.max(1, r.timeToBlockExpire);
+    const payload = toGrpcPayload(
+      {
+        reason: 'TOO_MANY_REQUESTS',
+        message: `rate limit exceeded (${throttler.name}: ${limit} per ${Math.round(ttl / 1000)} s); retry after ${retryAfter} s`,
+        httpStatus: 429,
+        grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+        details: { limit, retryAfterSeconds: retryAfter },
+        violations: [],
+      },
+      this.platform?.serviceName ?? 'flowline',
+    );
+    payload.metadata.set(GRPC_RETRY_AFTER_KEY, String(retryAfter));
+    // Not an HttpException: the platform filter would rebuild the payload without the hint; RpcException's object goes to grpc-js as is.
+    throw new RpcException(payload);
   }
 
   /**
@@ -81,6 +135,7 @@ export class FlowlineThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override async getTracker(req: Req): Promise<string> {
+    // (HTTP only; gRPC calls are tracked in handleCall.)
     if (this.counts === THROTTLE_IDENTITY) return `sub:${this.identity(req) ?? ''}`;
     return `ip:${await super.getTracker(req)}`;
   }

@@ -29,7 +29,8 @@ import { countQueries } from './infra/db-query-counter';
 import { OrderMessaging } from './infra/order-messaging';
 import { PgIdempotencyStore } from './infra/pg-idempotency-store';
 import { PgOrderStore } from './infra/pg-order-store';
-import { RuleSetFile } from './infra/rule-set.loader';
+import { FlowRuleStore } from './infra/rule-set.store';
+import { FlowRulesHttpController } from './api/http/rules.controller';
 
 export const ORDER_INTAKE_CONFIG = Symbol('ORDER_INTAKE_CONFIG');
 /** Pool of the service database for the event store, order-intake's tables and idempotency keys (a request uses one connection). */
@@ -56,7 +57,7 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
     @Inject(ProcessManagerRunner) private readonly runner: ProcessManagerRunner,
     @Inject(ReservationTimeoutJob) private readonly timeoutJob: ReservationTimeoutJob,
     @Inject(PresaleDeadlineJob) private readonly presaleJob: PresaleDeadlineJob,
-    @Inject(RuleSetFile) private readonly rules: RuleSetFile,
+    @Inject(FlowRuleStore) private readonly rules: FlowRuleStore,
     @Inject(AfterSalesArchiveRunner) private readonly archiver: AfterSalesArchiveRunner,
   ) {}
 
@@ -104,7 +105,7 @@ export class OrderIntakeModule {
   static forRoot(config: OrderIntakeConfig = orderIntakeConfigFromEnv()): DynamicModule {
     return {
       module: OrderIntakeModule,
-      controllers: [OrdersHttpController, OrdersGrpcController],
+      controllers: [OrdersHttpController, FlowRulesHttpController, OrdersGrpcController],
       providers: [
         { provide: ORDER_INTAKE_CONFIG, useValue: config },
         {
@@ -126,22 +127,24 @@ export class OrderIntakeModule {
           useFactory: (pool: Pool, cfg: OrderIntakeConfig) => PostgresEventStore.create({ pool, schema: cfg.eventStoreSchema }),
         },
         {
-          provide: RuleSetFile,
-          inject: [ORDER_INTAKE_CONFIG],
-          useFactory: (cfg: OrderIntakeConfig) =>
-            new RuleSetFile(cfg.rulesFile, {
+          // Versions in the service database, seeded from the rules file (docs/adr/0021-rule-documents.md).
+          provide: FlowRuleStore,
+          inject: [ORDER_POOL, ORDER_INTAKE_CONFIG],
+          useFactory: (pool: Pool, cfg: OrderIntakeConfig) =>
+            FlowRuleStore.open(pool, {
+              seedFile: cfg.rulesFile,
               paramOverrides: cfg.ruleParams,
-              onReload: (rs) => log.log(`flow rules reloaded: ${rs.ruleSetVersion} (${rs.hash})`),
-              onInvalid: (e) => log.error(`flow rules edit refused, previous version stays in force: ${e.message}`),
-            }).watch(),
+              onChange: (r) => log.log(`flow rules v${r.version} in force: ${r.value.ruleSetVersion} (${r.value.hash}) by ${r.author}`),
+              onInvalid: (e) => log.error(`flow rules: a stored version cannot be used, the previous one stays in force: ${e.message}`),
+            }),
         },
         { provide: PgOrderStore, inject: [ORDER_POOL, PostgresEventStore], useFactory: (pool: Pool, es: PostgresEventStore) => new PgOrderStore(pool, es) },
-        { provide: ChangeOrderHandler, inject: [PgOrderStore, RuleSetFile], useFactory: (s: PgOrderStore, r: RuleSetFile) => new ChangeOrderHandler(s, r) },
-        { provide: PlaceOrderHandler, inject: [PgOrderStore, RuleSetFile], useFactory: (s: PgOrderStore, r: RuleSetFile) => new PlaceOrderHandler(s, r) },
+        { provide: ChangeOrderHandler, inject: [PgOrderStore, FlowRuleStore], useFactory: (s: PgOrderStore, r: FlowRuleStore) => new ChangeOrderHandler(s, r) },
+        { provide: PlaceOrderHandler, inject: [PgOrderStore, FlowRuleStore], useFactory: (s: PgOrderStore, r: FlowRuleStore) => new PlaceOrderHandler(s, r) },
         {
           provide: ReleaseOrderHandler,
-          inject: [PgOrderStore, ChangeOrderHandler, RuleSetFile],
-          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, r: RuleSetFile) => new ReleaseOrderHandler(s, c, r),
+          inject: [PgOrderStore, ChangeOrderHandler, FlowRuleStore],
+          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, r: FlowRuleStore) => new ReleaseOrderHandler(s, c, r),
         },
         { provide: OrderQueries, inject: [PgOrderStore], useFactory: (s: PgOrderStore) => new OrderQueries(s) },
         { provide: PgIdempotencyStore, inject: [ORDER_POOL], useFactory: (p: Pool) => new PgIdempotencyStore(p) },
@@ -152,8 +155,8 @@ export class OrderIntakeModule {
         },
         {
           provide: ProcessManagerRunner,
-          inject: [PgOrderStore, ChangeOrderHandler, RuleSetFile],
-          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, r: RuleSetFile) =>
+          inject: [PgOrderStore, ChangeOrderHandler, FlowRuleStore],
+          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, r: FlowRuleStore) =>
             new ProcessManagerRunner(s, c, r, () => new Date().toISOString(), { warn: (m, f) => log.warn(`${m} ${JSON.stringify(f ?? {})}`) }),
         },
         {
@@ -163,8 +166,8 @@ export class OrderIntakeModule {
         },
         {
           provide: PresaleDeadlineJob,
-          inject: [PgOrderStore, ChangeOrderHandler, RuleSetFile],
-          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, r: RuleSetFile) => new PresaleDeadlineJob(s, c, r),
+          inject: [PgOrderStore, ChangeOrderHandler, FlowRuleStore],
+          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, r: FlowRuleStore) => new PresaleDeadlineJob(s, c, r),
         },
         {
           provide: AfterSalesArchiveRunner,
@@ -178,7 +181,7 @@ export class OrderIntakeModule {
         },
         OrderIntakeLifecycle,
       ],
-      exports: [OrderApi, ChangeOrderHandler, PgOrderStore, RuleSetFile],
+      exports: [OrderApi, ChangeOrderHandler, PgOrderStore, FlowRuleStore],
     };
   }
 }

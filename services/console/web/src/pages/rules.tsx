@@ -1,64 +1,347 @@
-import { useMutation, useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, Col, Form, Input, Row, Select, Space, Typography } from 'antd';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Button, Card, Col, Descriptions, Form, Input, List, Row, Select, Space, Table, Tabs, Tag, Typography } from 'antd';
+import { useEffect, useState } from 'react';
 import { api, ProblemError, toProblem, unwrapAs } from '../api';
-import { onUnauthorized } from '../session';
-import { ProblemAlert, useNotifyProblem } from '../components';
-import { useI18n } from '../i18n';
-
+import { onUnauthorized, useSession } from '../session';
+import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
+import { useI18n, type Lang } from '../i18n';
 
 /**
- * Rules as the services publish them today: approval chains (approval) and notification rules
- * (notification), with a notification preview against a chosen order ("what would be sent").
- * Editing and the flow-rule dry run need a rules API in the services (not there yet): shown as such.
+ * Rules (规则): the flow rules of the automatic order audit (自动审单) are edited here as versioned
+ * documents of order-intake (/api/rules/flow, docs/adr/0021-rule-documents.md): validate against the
+ * schema (each problem with its path), dry-run a draft against an order ("what would happen"),
+ * save as a new version with a reason (the author is the logged-in user). Approval chains and
+ * notification rules are shown as their services publish them, with the notification preview.
  */
-export function RulesPage() {
-  const { t, lang } = useI18n();
-  const notify = useNotifyProblem();
-  const chains = useQuery({ queryKey: ['chains'], retry: 0, queryFn: () => unwrapAs<unknown>(api.approval.GET('/api/approvals/chains' as never, {} as never)) });
-  const config = useQuery({ queryKey: ['notification-config'], retry: 0, queryFn: () => fetchJson('/api/notification/api/notifications-config') });
-  const [form] = Form.useForm<{ orderId: string; template: string; channel: string }>();
-  const preview = useMutation({
-    mutationFn: (v: { orderId: string; template: string; channel: string }) =>
-      fetchJson('/api/notification/api/notifications/preview', { method: 'POST', body: JSON.stringify({ ...v, locale: lang === 'zh' ? 'zh-CN' : 'en' }) }),
-    onError: notify,
+
+interface RuleVersion {
+  version: number;
+  label: string | null;
+  hash: string;
+  author: string;
+  reason: string;
+  createdAt: string;
+}
+interface RulesOverview {
+  kind: string;
+  current: RuleVersion & { document: string; ruleSetHash: string };
+  versions: RuleVersion[];
+}
+interface RuleProblem {
+  path: string;
+  reason: string;
+  ruleId?: string;
+}
+interface FiredDecision {
+  ruleId: string;
+  decision: string;
+  params?: Record<string, unknown>;
+}
+interface DryRun {
+  orderId: string;
+  ruleSetVersion: string;
+  stage: string;
+  fired: FiredDecision[];
+  outcome: { kind: 'hold' | 'approval' | 'release' | 'blocked'; ruleId?: string; reason?: string; chain?: string; priority?: 'normal' | 'high'; freeShipping?: boolean; requiresQc?: boolean };
+  draft: boolean;
+}
+
+const FLOW = '/api/order-intake/api/rules/flow';
+const w = (lang: Lang, zh: string, en: string) => (lang === 'zh' ? zh : en);
+
+/** The audit's verdict in plain words. */
+function outcomeWords(lang: Lang, o: DryRun['outcome']): string {
+  switch (o.kind) {
+    case 'hold':
+      return w(lang, `挂起待人工复核（规则 ${o.ruleId}：${o.reason}）`, `Put on hold for review (rule ${o.ruleId}: ${o.reason})`);
+    case 'approval':
+      return w(lang, `需要审批：审批链 ${o.chain}（规则 ${o.ruleId}）`, `Needs approval: chain ${o.chain} (rule ${o.ruleId})`);
+    case 'release': {
+      const extras = [
+        o.priority === 'high' ? w(lang, '优先处理', 'high priority') : '',
+        o.freeShipping ? w(lang, '包邮', 'free shipping') : '',
+        o.requiresQc ? w(lang, '需质检', 'QC required') : '',
+      ].filter(Boolean);
+      return w(lang, `放行到仓库（待发货）${extras.length ? '：' + extras.join('、') : ''}`, `Released to the warehouse (ready to ship)${extras.length ? ': ' + extras.join(', ') : ''}`);
+    }
+    case 'blocked':
+      return w(lang, '暂不放行：没有规则允许发货（例如尚未付款或库存未锁定）', 'Not released yet: no rule lets it ship (e.g. unpaid or stock not reserved)');
+  }
+}
+
+function decisionWords(lang: Lang, d: FiredDecision): string {
+  const p = d.params ?? {};
+  switch (d.decision) {
+    case 'require_approval':
+      return w(lang, `需要审批链 ${String(p.chain)}`, `requires approval chain ${String(p.chain)}`);
+    case 'hold_for_review':
+      return w(lang, `挂起复核：${String(p.reason)}`, `hold for review: ${String(p.reason)}`);
+    case 'priority':
+      return w(lang, `优先级 ${String(p.level)}`, `priority ${String(p.level)}`);
+    case 'require_qc':
+      return w(lang, '需质检', 'requires QC');
+    case 'free_shipping':
+      return w(lang, '包邮', 'free shipping');
+    case 'ready_to_ship':
+      return w(lang, '可发货', 'ready to ship');
+    default:
+      return d.decision;
+  }
+}
+
+/** A call through the BFF (it adds the session's token); order-intake's rules API has no generated client yet. */
+async function fetchJson<T>(url: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', accept: 'application/json' } });
+  if (res.status === 401) onUnauthorized();
+  const body = (await res.json().catch(() => ({}))) as unknown;
+  if (!res.ok) throw new ProblemError(toProblem(res.status, body));
+  return body as T;
+}
+
+const problemsOf = (e: unknown): RuleProblem[] | null =>
+  e instanceof ProblemError && e.problem.code === 'RULES_INVALID' ? ((e.problem.params?.problems as RuleProblem[] | undefined) ?? []) : null;
+
+function ProblemList({ problems }: { problems: RuleProblem[] }) {
+  const { lang } = useI18n();
+  return (
+    <Alert
+      type="error"
+      showIcon
+      role="alert"
+      title={w(lang, `文档未通过校验：${problems.length} 个问题`, `The document fails the schema: ${problems.length} problem(s)`)}
+      description={
+        <ul data-testid="rules-problems" style={{ margin: 0, paddingInlineStart: 18 }}>
+          {problems.map((p, i) => (
+            <li key={i}>
+              <code>{p.path || '(root)'}</code>
+              {p.ruleId ? ` [${p.ruleId}]` : ''}: {p.reason}
+            </li>
+          ))}
+        </ul>
+      }
+    />
+  );
+}
+
+function FlowRules() {
+  const { lang, time } = useI18n();
+  const session = useSession();
+  const canEdit = session.can('rules.edit');
+  const qc = useQueryClient();
+  const overview = useQuery({ queryKey: ['rules-flow'], retry: 0, queryFn: () => fetchJson<RulesOverview>(FLOW) });
+  const [draft, setDraft] = useState<string | null>(null);
+  const [baseVersion, setBaseVersion] = useState<number | null>(null);
+  const [orderId, setOrderId] = useState('');
+  const [reason, setReason] = useState('');
+  useEffect(() => {
+    if (overview.data && draft === null) {
+      setDraft(overview.data.current.document);
+      setBaseVersion(overview.data.current.version);
+    }
+  }, [overview.data, draft]);
+  const text = draft ?? '';
+
+  const validate = useMutation({ mutationFn: () => fetchJson<{ ruleSetVersion: string; rules: number }>(`${FLOW}/validate`, { method: 'POST', body: JSON.stringify({ document: text }) }) });
+  const dryRun = useMutation({ mutationFn: () => fetchJson<DryRun>(`${FLOW}/dry-run`, { method: 'POST', body: JSON.stringify({ document: text, orderId: orderId.trim() }) }) });
+  const save = useMutation({
+    mutationFn: () => fetchJson<RuleVersion>(FLOW, { method: 'PUT', body: JSON.stringify({ document: text, reason: reason.trim(), expectedVersion: baseVersion ?? 0 }) }),
+    onSuccess: async (v) => {
+      setBaseVersion(v.version);
+      setReason('');
+      await qc.invalidateQueries({ queryKey: ['rules-flow'] });
+    },
   });
-  const rules = ((config.data as { rules?: { id?: string; template?: string }[] } | undefined)?.rules ?? []) as { id?: string; template?: string; trigger?: string }[];
+  const reset = () => {
+    validate.reset();
+    dryRun.reset();
+    save.reset();
+  };
+
+  const cur = overview.data?.current;
+  const problems = problemsOf(validate.error) ?? problemsOf(dryRun.error) ?? problemsOf(save.error);
   return (
     <Space orientation="vertical" style={{ width: '100%' }}>
-      <Typography.Title level={2} style={{ margin: 0 }}>{t('rules')}</Typography.Title>
-      <Alert type="info" showIcon title={lang === 'zh' ? '规则编辑与流程规则试运行需要服务端的规则 API（尚未提供），此处为只读视图与通知预览。' : 'Editing and the flow-rule dry run need a rules API in the services (not there yet): read-only view and notification preview.'} />
+      <ProblemAlert error={overview.error} />
+      {cur && (
+        <Descriptions size="small" bordered column={{ xs: 1, md: 3 }} data-testid="rules-current">
+          <Descriptions.Item label={w(lang, '生效版本', 'Version in force')}>
+            <span data-testid="rules-current-version">{cur.version}</span> <Tag>{cur.label}</Tag>
+          </Descriptions.Item>
+          <Descriptions.Item label={w(lang, '作者', 'Author')}>
+            <span data-testid="rules-current-author">{cur.author}</span>
+          </Descriptions.Item>
+          <Descriptions.Item label={w(lang, '时间', 'Saved')}>{time(cur.createdAt)}</Descriptions.Item>
+          <Descriptions.Item label={w(lang, '原因', 'Reason')} span={3}>
+            {cur.reason}
+          </Descriptions.Item>
+        </Descriptions>
+      )}
       <Row gutter={12}>
-        <Col xs={24} lg={12}>
-          <Card size="small" title={`${t('chain')} (approval)`}>
-            <ProblemAlert error={chains.error} />
-            <pre style={{ fontSize: 12, maxHeight: 420, overflow: 'auto' }}>{chains.data ? JSON.stringify(chains.data, null, 2) : ''}</pre>
+        <Col xs={24} xl={14}>
+          <Card size="small" title={w(lang, '规则文档（YAML）', 'Rule document (YAML)')}>
+            <Input.TextArea
+              data-testid="rules-editor"
+              aria-label={w(lang, '流程规则文档', 'Flow rules document')}
+              value={text}
+              onChange={(e) => {
+                setDraft(e.target.value);
+                reset();
+              }}
+              autoSize={{ minRows: 18, maxRows: 40 }}
+              spellCheck={false}
+              style={{ fontFamily: 'ui-monospace, Menlo, Consolas, monospace', fontSize: 12 }}
+            />
+            <Space style={{ marginTop: 8 }} wrap>
+              <Button data-testid="rules-validate" onClick={() => validate.mutate()} loading={validate.isPending}>
+                {w(lang, '校验', 'Validate')}
+              </Button>
+              <Button
+                onClick={() => {
+                  if (cur) {
+                    setDraft(cur.document);
+                    setBaseVersion(cur.version);
+                  }
+                  reset();
+                }}
+              >
+                {w(lang, '还原为生效版本', 'Revert to the version in force')}
+              </Button>
+            </Space>
+            {validate.isSuccess && (
+              <Alert style={{ marginTop: 8 }} type="success" showIcon data-testid="rules-valid" title={w(lang, `校验通过：${validate.data.ruleSetVersion}，${validate.data.rules} 条规则`, `Valid: ${validate.data.ruleSetVersion}, ${validate.data.rules} rule(s)`)} />
+            )}
+            {problems && <div style={{ marginTop: 8 }}><ProblemList problems={problems} /></div>}
+            {!problems && <ProblemAlert error={validate.error ?? save.error} />}
           </Card>
         </Col>
-        <Col xs={24} lg={12}>
-          <Card size="small" title={t('notificationRules')}>
-            <ProblemAlert error={config.error} />
-            <pre style={{ fontSize: 12, maxHeight: 220, overflow: 'auto' }}>{config.data ? JSON.stringify(config.data, null, 2).slice(0, 4000) : ''}</pre>
-            <Form form={form} layout="inline" initialValues={{ channel: 'sms' }} onFinish={(v) => preview.mutate(v)}>
-              <Form.Item name="orderId" rules={[{ required: true }]}><Input aria-label={t('orderId')} placeholder={t('orderId')} /></Form.Item>
-              <Form.Item name="template" rules={[{ required: true }]}>
-                <Select aria-label={t('template')} placeholder={t('template')} style={{ width: 180 }} options={[...new Set(rules.map((r) => r.template).filter(Boolean))].map((x) => ({ value: x!, label: x! }))} />
-              </Form.Item>
-              <Form.Item name="channel"><Select aria-label={t('channel')} style={{ width: 110 }} options={['sms', 'email', 'wechat', 'dingtalk'].map((c) => ({ value: c, label: c }))} /></Form.Item>
-              <Button htmlType="submit" loading={preview.isPending}>{t('preview')}</Button>
-            </Form>
-            {preview.data != null && <pre style={{ fontSize: 12, whiteSpace: 'pre-wrap' }}>{JSON.stringify(preview.data, null, 2)}</pre>}
-          </Card>
+        <Col xs={24} xl={10}>
+          <Space orientation="vertical" style={{ width: '100%' }}>
+            <Card size="small" title={w(lang, '试运行（不会修改订单）', 'Dry run (nothing is changed)')}>
+              <Space.Compact style={{ width: '100%' }}>
+                <Input data-testid="rules-dry-order" aria-label={w(lang, '订单号', 'Order id')} placeholder={w(lang, '订单号', 'Order id')} value={orderId} onChange={(e) => setOrderId(e.target.value)} />
+                <Button data-testid="rules-dry-run" type="primary" disabled={!orderId.trim()} loading={dryRun.isPending} onClick={() => dryRun.mutate()}>
+                  {w(lang, '试运行', 'Dry run')}
+                </Button>
+              </Space.Compact>
+              {!problemsOf(dryRun.error) && <ProblemAlert error={dryRun.error} />}
+              {dryRun.data && (
+                <div data-testid="rules-dry-result" data-outcome={dryRun.data.outcome.kind} style={{ marginTop: 8 }}>
+                  <Typography.Paragraph strong data-testid="rules-dry-outcome" style={{ marginBottom: 4 }}>
+                    {outcomeWords(lang, dryRun.data.outcome)}
+                  </Typography.Paragraph>
+                  <Typography.Text>
+                    {w(lang, `规则版本 ${dryRun.data.ruleSetVersion}（草稿），订单当前阶段 ${dryRun.data.stage}`, `Rules ${dryRun.data.ruleSetVersion} (draft), order stage ${dryRun.data.stage}`)}
+                  </Typography.Text>
+                  <List
+                    size="small"
+                    header={w(lang, '触发的规则', 'Rules that fire')}
+                    dataSource={dryRun.data.fired}
+                    locale={{ emptyText: <span style={{ color: '#595959' }}>{w(lang, '没有规则触发', 'No rule fires')}</span> }}
+                    renderItem={(d) => (
+                      <List.Item>
+                        <code>{d.ruleId}</code>: {decisionWords(lang, d)}
+                      </List.Item>
+                    )}
+                  />
+                </div>
+              )}
+            </Card>
+            <Card size="small" title={w(lang, '保存为新版本', 'Save as a new version')}>
+              {canEdit ? (
+                <Form layout="vertical" onFinish={() => save.mutate()}>
+                  <Form.Item label={w(lang, '修改原因（必填）', 'Why (required)')} htmlFor="rules-reason" required>
+                    <Input id="rules-reason" data-testid="rules-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} />
+                  </Form.Item>
+                  <Typography.Paragraph type="secondary" style={{ color: '#595959' }}>
+                    {w(lang, `基于版本 ${baseVersion ?? '-'}；请同时修改 ruleSetVersion。`, `Based on version ${baseVersion ?? '-'}; give ruleSetVersion a new value too.`)}
+                  </Typography.Paragraph>
+                  <Button data-testid="rules-save" type="primary" htmlType="submit" disabled={!reason.trim() || text === cur?.document} loading={save.isPending}>
+                    {w(lang, '保存', 'Save')}
+                  </Button>
+                </Form>
+              ) : (
+                <Typography.Text>{w(lang, '当前角色只能查看和试运行规则（修改需管理员或总经理）。', 'Your role may view and dry-run rules; editing needs admin or general manager.')}</Typography.Text>
+              )}
+              {save.isSuccess && (
+                <Alert style={{ marginTop: 8 }} type="success" showIcon data-testid="rules-saved" title={w(lang, `已保存为版本 ${save.data.version}（${save.data.label ?? ''}），作者 ${save.data.author}`, `Saved as version ${save.data.version} (${save.data.label ?? ''}) by ${save.data.author}`)} />
+              )}
+            </Card>
+          </Space>
         </Col>
       </Row>
+      <Card size="small" title={w(lang, '版本历史', 'Versions')}>
+        <Table<RuleVersion>
+          data-testid="rules-versions"
+          size="small"
+          rowKey="version"
+          pagination={{ pageSize: 10 }}
+          dataSource={overview.data?.versions ?? []}
+          locale={{ emptyText: <EmptyText /> }}
+          columns={[
+            { title: w(lang, '版本', 'Version'), dataIndex: 'version' },
+            { title: 'ruleSetVersion', dataIndex: 'label' },
+            { title: w(lang, '作者', 'Author'), dataIndex: 'author' },
+            { title: w(lang, '原因', 'Reason'), dataIndex: 'reason' },
+            { title: w(lang, '时间', 'Saved'), dataIndex: 'createdAt', render: (v: string) => time(v) },
+          ]}
+        />
+      </Card>
     </Space>
   );
 }
 
-/** notification's OpenAPI has no typed paths for these yet; a plain call through the BFF (it adds the session's token). */
-async function fetchJson(url: string, init: RequestInit = {}): Promise<unknown> {
-  const res = await fetch(url, { ...init, headers: { 'content-type': 'application/json' } });
-  if (res.status === 401) onUnauthorized();
-  const body = (await res.json().catch(() => ({}))) as unknown;
-  if (!res.ok) throw new ProblemError(toProblem(res.status, body));
-  return body;
+/** Approval chains and notification rules as their services publish them (editing them is not offered yet). */
+function PublishedRules() {
+  const { t, lang } = useI18n();
+  const notify = useNotifyProblem();
+  const chains = useQuery({ queryKey: ['chains'], retry: 0, queryFn: () => unwrapAs<unknown>(api.approval.GET('/api/approvals/chains' as never, {} as never)) });
+  const config = useQuery({ queryKey: ['notification-config'], retry: 0, queryFn: () => fetchJson<unknown>('/api/notification/api/notifications-config') });
+  const [form] = Form.useForm<{ orderId: string; template: string; channel: string }>();
+  const preview = useMutation({
+    mutationFn: (v: { orderId: string; template: string; channel: string }) =>
+      fetchJson<unknown>('/api/notification/api/notifications/preview', { method: 'POST', body: JSON.stringify({ ...v, locale: lang === 'zh' ? 'zh-CN' : 'en' }) }),
+    onError: notify,
+  });
+  const rules = ((config.data as { rules?: { id?: string; template?: string }[] } | undefined)?.rules ?? []) as { id?: string; template?: string; trigger?: string }[];
+  return (
+    <Row gutter={12}>
+      <Col xs={24} lg={12}>
+        <Card size="small" title={`${t('chain')} (approval)`}>
+          <ProblemAlert error={chains.error} />
+          <pre style={{ fontSize: 12, maxHeight: 420, overflow: 'auto' }}>{chains.data ? JSON.stringify(chains.data, null, 2) : ''}</pre>
+        </Card>
+      </Col>
+      <Col xs={24} lg={12}>
+        <Card size="small" title={t('notificationRules')}>
+          <ProblemAlert error={config.error} />
+          <pre style={{ fontSize: 12, maxHeight: 220, overflow: 'auto' }}>{config.data ? JSON.stringify(config.data, null, 2).slice(0, 4000) : ''}</pre>
+          <Form form={form} layout="inline" initialValues={{ channel: 'sms' }} onFinish={(v) => preview.mutate(v)}>
+            <Form.Item name="orderId" rules={[{ required: true }]}><Input aria-label={t('orderId')} placeholder={t('orderId')} /></Form.Item>
+            <Form.Item name="template" rules={[{ required: true }]}>
+              <Select aria-label={t('template')} placeholder={t('template')} style={{ width: 180 }} options={[...new Set(rules.flatMap((r) => (r.template ? [r.template] : [])))].map((x) => ({ value: x, label: x }))} />
+            </Form.Item>
+            <Form.Item name="channel"><Select aria-label={t('channel')} style={{ width: 110 }} options={['sms', 'email', 'wechat', 'dingtalk'].map((c) => ({ value: c, label: c }))} /></Form.Item>
+            <Button htmlType="submit" loading={preview.isPending}>{t('preview')}</Button>
+          </Form>
+          {preview.data != null && <pre style={{ fontSize: 12, whiteSpace: 'pre-wrap' }}>{JSON.stringify(preview.data, null, 2)}</pre>}
+        </Card>
+      </Col>
+    </Row>
+  );
+}
+
+export function RulesPage() {
+  const { t, lang } = useI18n();
+  return (
+    <Space orientation="vertical" style={{ width: '100%' }}>
+      <Typography.Title level={2} style={{ margin: 0 }}>{t('rules')}</Typography.Title>
+      <Tabs
+        data-testid="rules-sets"
+        items={[
+          { key: 'flow', label: w(lang, '流程规则（自动审单）', 'Flow rules (order audit)'), children: <FlowRules /> },
+          { key: 'published', label: w(lang, '审批链与通知规则', 'Approval chains and notification rules'), children: <PublishedRules /> },
+        ]}
+      />
+    </Space>
+  );
 }

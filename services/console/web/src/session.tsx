@@ -42,7 +42,7 @@ export interface SessionUser {
 /** What each role sees and may do (the auth contract's roles, as libs/auth's policy grants them). */
 export const ROLE_ACCESS: Record<Role, { screens: Screen[]; abilities: Ability[] }> = {
   customer_service: { screens: ['board', 'orders', 'approvals', 'inventory', 'imports'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'approval.decide', 'import'] },
-  general_manager: { screens: ['board', 'orders', 'approvals', 'inventory', 'rules', 'analytics'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'approval.decide'] },
+  general_manager: { screens: ['board', 'orders', 'approvals', 'inventory', 'rules', 'analytics'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'approval.decide', 'rules.edit'] },
   warehouse: { screens: ['board', 'approvals', 'warehouse', 'inventory'], abilities: ['pack', 'approval.decide'] },
   finance: { screens: ['board', 'orders', 'approvals', 'analytics'], abilities: ['order.hold', 'order.resolve', 'order.refund', 'approval.decide'] },
   sales: { screens: ['board', 'orders', 'approvals', 'inventory'], abilities: [] },

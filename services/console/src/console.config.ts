@@ -28,6 +28,8 @@ export interface ConsoleConfig {
   cookieSecure: boolean;
   /** Absolute lifetime of a staff session (CONSOLE_SESSION_HOURS, default 12): then the user logs in again. */
   sessionMaxAgeMs: number;
+  /** A session without requests for this long ends (CONSOLE_SESSION_IDLE_MINUTES, default 60; 0 = no idle limit). */
+  sessionIdleMs: number;
 }
 
 /** `order-intake` -> `ORDER_INTAKE_URL` (the same names scripts/start.ts sets). */
@@ -39,6 +41,7 @@ export function consoleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Cons
   ) as Record<UpstreamName, string>;
   const publicUrl = env.CONSOLE_PUBLIC_URL?.replace(/\/$/, '') || undefined;
   const hours = Number(env.CONSOLE_SESSION_HOURS ?? 12);
+  const idleMinutes = Number(env.CONSOLE_SESSION_IDLE_MINUTES ?? 60);
   return {
     upstreams,
     webDir: env.CONSOLE_WEB_DIR ?? defaultWebDir(),
@@ -53,6 +56,7 @@ export function consoleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Cons
     ...(publicUrl ? { publicUrl } : {}),
     cookieSecure: publicUrl?.startsWith('https:') === true || env.CONSOLE_COOKIE_SECURE === '1',
     sessionMaxAgeMs: (Number.isFinite(hours) && hours > 0 ? hours : 12) * 3_600_000,
+    sessionIdleMs: (Number.isFinite(idleMinutes) && idleMinutes >= 0 ? idleMinutes : 60) * 60_000,
   };
 }
 

@@ -104,7 +104,7 @@ export class ConsoleController {
   async login(@Query('returnTo') returnTo: string | undefined, @Req() req: FastifyRequest, @Res() reply: Reply): Promise<void> {
     const { verifier, challenge } = pkcePair();
     const redirectUri = `${origin(this.config, req)}${CALLBACK_PATH}`;
-    const pending = this.auth.store.startLogin({ verifier, nonce: randomToken(16), returnTo: safeReturnTo(returnTo), redirectUri });
+    const pending = await this.auth.store.startLogin({ verifier, nonce: randomToken(16), returnTo: safeReturnTo(returnTo), redirectUri });
     let url: string;
     try {
       url = await this.auth.oidc.authorizationUrl({ redirectUri, state: pending.state, nonce: pending.nonce, challenge });
@@ -122,7 +122,7 @@ export class ConsoleController {
   @ApiOperation({ summary: "Ends the staff session here (tokens dropped, cookie cleared) and names the issuer's end-session URL" })
   @ApiOkResponse({ type: LogoutDto })
   async logout(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: Reply): Promise<LogoutDto> {
-    const s = this.auth.store.destroy(this.auth.cookieValue(req.headers, STAFF_COOKIE));
+    const s = await this.auth.store.destroy(this.auth.cookieValue(req.headers, STAFF_COOKIE));
     reply.header('set-cookie', this.auth.cookie(STAFF_COOKIE, '', 0));
     const endSessionUrl = s ? await this.auth.oidc.endSessionUrl(s.tokens.idToken, `${origin(this.config, req)}/`) : undefined;
     return { endSessionUrl: endSessionUrl ?? null };
@@ -131,8 +131,8 @@ export class ConsoleController {
   @Get('portal/session')
   @ApiOperation({ summary: "The customer portal session: the customer's orders, or null" })
   @ApiOkResponse({ type: PortalSessionDto })
-  portalSession(@Req() req: FastifyRequest): { customer: PortalSessionDto | null } {
-    const s = this.auth.customer(req.headers);
+  async portalSession(@Req() req: FastifyRequest): Promise<{ customer: PortalSessionDto | null }> {
+    const s = await this.auth.customer(req.headers);
     return { customer: s ? { orders: s.user.orders ?? [], expiresAt: s.tokens.expiresAt } : null };
   }
 
@@ -180,8 +180,8 @@ export class ConsoleController {
       reply.status(502);
       return { status: 502, code: 'PORTAL_NO_TOKEN', title: 'order-intake answered without a token', message: 'order-intake answered without a token' };
     }
-    this.auth.store.destroy(this.auth.cookieValue(req.headers, PORTAL_COOKIE));
-    const s = this.auth.startCustomer(token);
+    await this.auth.store.destroy(this.auth.cookieValue(req.headers, PORTAL_COOKIE));
+    const s = await this.auth.startCustomer(token);
     reply.header('set-cookie', this.auth.cookie(PORTAL_COOKIE, s.id, Math.max(1, Math.min(PORTAL_MAX_AGE_S, Math.floor((s.tokens.expiresAt - Date.now()) / 1000)))));
     return { orders: s.user.orders ?? [], expiresAt: s.tokens.expiresAt };
   }
@@ -189,8 +189,8 @@ export class ConsoleController {
   @Post('portal/logout')
   @HttpCode(204)
   @ApiOperation({ summary: 'Ends the customer portal session' })
-  portalLogout(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: Reply): void {
-    this.auth.store.destroy(this.auth.cookieValue(req.headers, PORTAL_COOKIE));
+  async portalLogout(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: Reply): Promise<void> {
+    await this.auth.store.destroy(this.auth.cookieValue(req.headers, PORTAL_COOKIE));
     reply.header('set-cookie', this.auth.cookie(PORTAL_COOKIE, '', 0));
   }
 
@@ -218,7 +218,7 @@ export class AuthCallbackController {
     const clearLogin = this.auth.cookie(LOGIN_COOKIE, '', 0, 'Lax', CALLBACK_PATH);
     const state = typeof q.state === 'string' ? q.state : '';
     const bound = this.auth.cookieValue(req.headers, LOGIN_COOKIE);
-    const pending = state ? this.auth.store.takeLogin(state) : undefined;
+    const pending = state ? await this.auth.store.takeLogin(state) : undefined;
     reply.header('cache-control', 'no-store');
     if (q.error) {
       reply.header('set-cookie', clearLogin);
@@ -232,8 +232,8 @@ export class AuthCallbackController {
       const { tokens, user } = await this.auth.oidc.exchangeCode({ code: q.code, redirectUri: pending.redirectUri, verifier: pending.verifier, nonce: pending.nonce });
       if (!user.subject) throw new OidcError('OIDC_BAD_TOKEN', 'access token has no sub');
       const old = this.auth.cookieValue(req.headers, STAFF_COOKIE);
-      this.auth.store.destroy(old);
-      const s = this.auth.store.create('staff', user, tokens);
+      await this.auth.store.destroy(old);
+      const s = await this.auth.store.create('staff', user, tokens);
       reply.header('set-cookie', [clearLogin, this.auth.cookie(STAFF_COOKIE, s.id, Math.floor(this.config.sessionMaxAgeMs / 1000))]);
       await reply.redirect(pending.returnTo, 302);
     } catch (e) {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type DynamicModule, Inject, Logger, Module, type OnModuleInit } from '@nestjs/common';
+import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import proxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
@@ -9,8 +9,11 @@ import { type ConsoleConfig, consoleConfigFromEnv, UPSTREAMS, type UpstreamName,
 import { AuthCallbackController, ConsoleController } from './console.controller';
 import { ConsoleAuth } from './auth/console-auth';
 import { OidcClient } from './auth/oidc-client';
-import { SessionStore } from './auth/sessions';
-import { CONSOLE_AUTH, CONSOLE_CONFIG } from './console.module.tokens';
+import { ensureDatabaseExists, PlatformConfig, runMigrations } from '@flowline/platform';
+import { Pool } from 'pg';
+import { CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS, PgSessionStore, poolTransactions } from './auth/pg-session.store';
+import { sealerFromEnv } from './auth/session-crypto';
+import { CONSOLE_AUTH, CONSOLE_CONFIG, CONSOLE_POOL } from './console.module.tokens';
 import { upstreamHeaders } from './identity';
 
 /** The bearer token preHandler found for a forwarded request, read back when its upstream headers are built. */
@@ -27,18 +30,44 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Flowline console<
  * GET is the web app (its files, else index.html for the client-side routes). No business rules here.
  */
 @Module({})
-export class ConsoleModule implements OnModuleInit {
+export class ConsoleModule implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger('console');
 
   static forRoot(config: ConsoleConfig = consoleConfigFromEnv()): DynamicModule {
-    const store = new SessionStore({ maxSessions: 20_000, maxPending: 2_000, pendingTtlMs: 10 * 60_000, absoluteTtlMs: config.sessionMaxAgeMs });
-    const auth = new ConsoleAuth(store, new OidcClient(config.oidc), config.cookieSecure);
     return {
       module: ConsoleModule,
       controllers: [ConsoleController, AuthCallbackController],
       providers: [
         { provide: CONSOLE_CONFIG, useValue: config },
-        { provide: CONSOLE_AUTH, useValue: auth },
+        {
+          // Sessions live in the console's own database (flowline_console), migrated at boot (and by the
+          // flowline-migrate-console Job before a rollout), so every replica shares them (ADR 0014).
+          provide: CONSOLE_POOL,
+          inject: [PlatformConfig],
+          useFactory: async (platform: PlatformConfig): Promise<Pool> => {
+            if (!platform.database) throw new Error('console: sessions need the console database (DATABASE_URL)');
+            await ensureDatabaseExists(platform.database.url);
+            const pool = new Pool({ connectionString: platform.database.url, max: 6 });
+            pool.on('error', () => undefined);
+            await runMigrations(poolTransactions(pool), CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS);
+            return pool;
+          },
+        },
+        {
+          provide: CONSOLE_AUTH,
+          inject: [CONSOLE_POOL],
+          useFactory: (pool: Pool) => {
+            const sealer = sealerFromEnv(process.env, (msg) => new Logger('console').warn(msg));
+            const store = new PgSessionStore(pool, sealer, {
+              maxSessions: 0,
+              maxPending: 2_000,
+              pendingTtlMs: 10 * 60_000,
+              absoluteTtlMs: config.sessionMaxAgeMs,
+              idleTtlMs: config.sessionIdleMs,
+            });
+            return new ConsoleAuth(store, new OidcClient(config.oidc), config.cookieSecure);
+          },
+        },
       ],
     };
   }
@@ -46,8 +75,13 @@ export class ConsoleModule implements OnModuleInit {
   constructor(
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
     @Inject(CONSOLE_AUTH) private readonly auth: ConsoleAuth,
+    @Inject(CONSOLE_POOL) private readonly pool: Pool,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+  }
 
   async onModuleInit(): Promise<void> {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();

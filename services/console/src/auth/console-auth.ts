@@ -1,6 +1,6 @@
 import { parseCookies, serializeCookie } from './cookies';
 import { customerTokenSet, type OidcClient } from './oidc-client';
-import { needsRefresh, type ConsoleSession, type SessionStore } from './sessions';
+import { needsRefresh, type ConsoleSession, type SessionRepository } from './sessions';
 
 export const STAFF_COOKIE = 'flowline_sid';
 export const PORTAL_COOKIE = 'flowline_portal';
@@ -18,7 +18,7 @@ export class ConsoleAuth {
   private readonly refreshing = new Map<string, Promise<ConsoleSession | undefined>>();
 
   constructor(
-    readonly store: SessionStore,
+    readonly store: SessionRepository,
     readonly oidc: OidcClient,
     private readonly cookieSecure: boolean,
     private readonly now: () => number = Date.now,
@@ -34,25 +34,29 @@ export class ConsoleAuth {
 
   /** The staff session with an access token valid for at least a minute, or none (then the user logs in again). */
   async staff(headers: Headers): Promise<ConsoleSession | undefined> {
-    const s = this.store.get(this.cookieValue(headers, STAFF_COOKIE), 'staff');
+    const s = await this.store.get(this.cookieValue(headers, STAFF_COOKIE), 'staff');
     if (!s) return undefined;
     if (!needsRefresh(s.tokens, this.now())) return s;
     if (!s.tokens.refreshToken) {
       if (s.tokens.expiresAt > this.now()) return s;
-      this.store.destroy(s.id);
+      await this.store.destroy(s.id);
       return undefined;
     }
     let p = this.refreshing.get(s.id);
     if (!p) {
       p = this.oidc
         .refresh(s.tokens)
-        .then(({ tokens, user }) => {
-          this.store.update(s.id, tokens, user);
+        .then(async ({ tokens, user }) => {
+          await this.store.update(s.id, tokens, user);
           return this.store.get(s.id, 'staff');
         })
-        .catch(() => {
+        .catch(async () => {
+          // Another replica may have refreshed this session meanwhile (a rotated refresh token is
+          // then refused here): its fresh tokens are in the shared store.
+          const now = await this.store.get(s.id, 'staff').catch(() => undefined);
+          if (now && !needsRefresh(now.tokens, this.now())) return now;
           // Refused or revoked: the session ends; the app sends the user to the login.
-          this.store.destroy(s.id);
+          await this.store.destroy(s.id).catch(() => undefined);
           return undefined;
         })
         .finally(() => this.refreshing.delete(s.id));
@@ -61,10 +65,10 @@ export class ConsoleAuth {
     return p;
   }
 
-  customer(headers: Headers): ConsoleSession | undefined {
-    const s = this.store.get(this.cookieValue(headers, PORTAL_COOKIE), 'customer');
+  async customer(headers: Headers): Promise<ConsoleSession | undefined> {
+    const s = await this.store.get(this.cookieValue(headers, PORTAL_COOKIE), 'customer');
     if (s && s.tokens.expiresAt <= this.now()) {
-      this.store.destroy(s.id);
+      await this.store.destroy(s.id);
       return undefined;
     }
     return s;
@@ -73,11 +77,11 @@ export class ConsoleAuth {
   /** The bearer token a forwarded call carries: the customer's for the portal's calls, else the staff user's. */
   async bearerFor(headers: Headers): Promise<string | undefined> {
     const portal = headers[PORTAL_HEADER] === '1';
-    const s = portal ? this.customer(headers) : await this.staff(headers);
+    const s = portal ? await this.customer(headers) : await this.staff(headers);
     return s?.tokens.accessToken;
   }
 
-  startCustomer(token: string): ConsoleSession {
+  startCustomer(token: string): Promise<ConsoleSession> {
     const { tokens, user } = customerTokenSet(token, this.now());
     return this.store.create('customer', user, tokens);
   }

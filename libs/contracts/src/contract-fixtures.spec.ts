@@ -13,6 +13,7 @@ import orderPaymentDueJson from '../fixtures/orders/OrderPaymentDue.v1.json';
 import applyOrderChangeJson from '../fixtures/orders/ApplyOrderChange.v1.json';
 import orderPartialRefundRequestedJson from '../fixtures/orders/OrderPartialRefundRequested.v1.json';
 import orderPartialRefundedJson from '../fixtures/orders/OrderPartialRefunded.v1.json';
+import orderPiiRevealedJson from '../fixtures/orders/OrderPiiRevealed.v1.json';
 import orderApprovedJson from '../fixtures/orders/OrderApproved.v1.json';
 import orderArchivedJson from '../fixtures/orders/OrderArchived.v1.json';
 import orderCancelledJson from '../fixtures/orders/OrderCancelled.v1.json';
@@ -134,6 +135,7 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   ApplyOrderChange: fixture('ApplyOrderChange')(applyOrderChangeJson),
   OrderPartialRefundRequested: fixture('OrderPartialRefundRequested')(orderPartialRefundRequestedJson),
   OrderPartialRefunded: fixture('OrderPartialRefunded')(orderPartialRefundedJson),
+  OrderPiiRevealed: fixture('OrderPiiRevealed')(orderPiiRevealedJson),
   OrderApproved: fixture('OrderApproved')(orderApprovedJson),
   OrderArchived: fixture('OrderArchived')(orderArchivedJson),
   OrderCancelled: fixture('OrderCancelled')(orderCancelledJson),

@@ -106,7 +106,16 @@ export interface OrderEventDataMap {
   OrderPartialRefundRequested: { orderId: string; approvalId: string; changeRequestId: string; amount: number; priceDifference: number; currency: string; reason: string };
   /** Finance paid back a change's partial refund; the order's stage does not change. */
   OrderPartialRefunded: { orderId: string; changeRequestId: string; amount: number };
+  /**
+   * A person saw the order's personal data unmasked (issue #16/#17 audited PII reveal): which fields
+   * and why; who is the envelope's actor (token subject and client id). Carries no personal data.
+   */
+  OrderPiiRevealed: { orderId: string; fields: PiiField[]; reason: string; revealedAt: string };
 }
+
+/** Personal fields of an order a reveal can unmask (names of fields, never their values). */
+export const PII_FIELDS = ['customer.name', 'customer.phone', 'shippingAddress.recipient', 'shippingAddress.phone', 'shippingAddress.street'] as const;
+export type PiiField = (typeof PII_FIELDS)[number];
 
 export type RuleDecisionKind = 'require_approval' | 'require_qc' | 'free_shipping' | 'hold_for_review' | 'priority' | 'ready_to_ship';
 
@@ -116,5 +125,5 @@ export const ORDER_EVENT_TYPES = [
   'OrderApproved', 'OrderApprovalRejected', 'OrderReadyToShip', 'OrderPacked', 'OrderShipped', 'OrderDelivered',
   'OrderArchived', 'OrderCancelled', 'OrderRefundRequested', 'OrderRefunded', 'OrderPutOnHold', 'OrderHoldReleased',
   'OrderExceptionFlagged', 'OrderExceptionResolved', 'OrderChanged', 'OrderChangeRefused', 'OrderPaymentDue',
-  'OrderPartialRefundRequested', 'OrderPartialRefunded',
+  'OrderPartialRefundRequested', 'OrderPartialRefunded', 'OrderPiiRevealed',
 ] as const satisfies readonly OrderEventType[];

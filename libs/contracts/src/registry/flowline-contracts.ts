@@ -79,6 +79,7 @@ const ORDER_EVENTS: Catalogue<OrderEventType> = {
     OrderPaymentDue: 1,
     OrderPartialRefundRequested: 1,
     OrderPartialRefunded: 1,
+    OrderPiiRevealed: 1,
   },
 };
 

@@ -12,6 +12,12 @@ describe('role abilities (one policy for REST and gRPC)', () => {
     expect(can(as(['warehouse']), 'pack', 'Order')).toBe(true);
   });
 
+  it('only customer service and admin may reveal an order\'s personal data (audited); warehouse, finance, GM, customers may not', () => {
+    expect(can(as(['customer_service']), 'reveal', 'Order')).toBe(true);
+    expect(can(as(['admin']), 'reveal', 'Order')).toBe(true);
+    for (const role of ['warehouse', 'finance', 'general_manager', 'sales', 'integration', 'customer'] as Role[]) expect(can(as([role]), 'reveal', 'Order'), role).toBe(false);
+  });
+
   it('a customer-service token cannot adjust stock; admin can', () => {
     expect(can(as(['customer_service']), 'adjust', 'Stock')).toBe(false);
     expect(can(as(['admin']), 'adjust', 'Stock')).toBe(true);

@@ -3,7 +3,7 @@ import { permittedFieldsOf } from '@casl/ability/extra';
 import type { Principal, Role } from './principal';
 
 /** What a caller may do (CASL actions). `manage` = every action. */
-export const ACTIONS = ['read', 'create', 'update', 'cancel', 'refund', 'approve', 'pack', 'ship', 'adjust', 'override', 'admin', 'manage'] as const;
+export const ACTIONS = ['read', 'create', 'update', 'cancel', 'refund', 'approve', 'pack', 'ship', 'adjust', 'override', 'reveal', 'admin', 'manage'] as const;
 export type Action = (typeof ACTIONS)[number];
 /** What it is done to (CASL subjects). `all` = every subject. */
 export const SUBJECTS = ['Order', 'Stock', 'Approval', 'ChangeRequest', 'Shipment', 'Notification', 'Import', 'Analytics', 'Rules', 'Admin', 'all'] as const;
@@ -34,6 +34,9 @@ const ROLE_RULES: Record<Role, (b: Builder, p: Principal) => void> = {
   customer_service: ({ can }) => {
     can('read', ['Order', 'Stock', 'Shipment', 'Approval', 'ChangeRequest', 'Notification', 'Import', 'Rules']);
     can(['create', 'update', 'cancel'], 'Order');
+    // Audited reveal of the receiver's name, phone and street (customer calls, address checks). Not
+    // warehouse (the parcel's address reaches it through fulfillment), not finance (no address).
+    can('reveal', 'Order');
     can(['create', 'update'], ['ChangeRequest', 'Import', 'Notification']);
     can('create', 'Approval');
     can('update', 'Shipment');

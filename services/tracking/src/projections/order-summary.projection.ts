@@ -139,6 +139,7 @@ export function stageAfter(e: OrderEvent): OrderStage | undefined {
     case 'OrderPaymentDue':
     case 'OrderPartialRefundRequested':
     case 'OrderPartialRefunded':
+    case 'OrderPiiRevealed':
       return undefined;
     default:
       return assertNever(e, 'order event');
@@ -244,6 +245,9 @@ export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, 
   if (!row) return null;
   // Per-order order is guaranteed by the partition key; an older position is a stale redelivery.
   if (e.streamPosition < row.lastStreamPosition) return row;
+  // An audited look at the personal data: the order did not move and nobody handled it (no manual
+  // touch, no activity for the SLA); only the position is counted.
+  if (e.type === 'OrderPiiRevealed') return { ...row, lastStreamPosition: e.streamPosition, eventCount: row.eventCount + 1 };
 
   let next: OrderSummaryRow = {
     ...row,

@@ -1,4 +1,4 @@
-import { maskName, type Actor, type OrderStage } from '@flowline/contracts';
+import { maskName, type Actor, type OrderStage, type PiiField } from '@flowline/contracts';
 import { assertNever } from '@flowline/domain';
 import {
   CHANNEL_LABELS,
@@ -96,6 +96,14 @@ const NOTIFICATION_CHANNEL_LABELS: Record<string, Bilingual> = {
   dingtalk: { zh: '钉钉', en: 'DingTalk' },
   wecom: { zh: '企业微信', en: 'WeCom' },
   webhook: { zh: 'Webhook', en: 'webhook' },
+};
+
+const PII_FIELD_LABELS: Record<PiiField, Bilingual> = {
+  'customer.name': { zh: '顾客姓名', en: 'customer name' },
+  'customer.phone': { zh: '顾客电话', en: 'customer phone' },
+  'shippingAddress.recipient': { zh: '收件人', en: 'recipient' },
+  'shippingAddress.phone': { zh: '收件人电话', en: 'recipient phone' },
+  'shippingAddress.street': { zh: '详细地址', en: 'street address' },
 };
 
 function reason(text: string | undefined): Bilingual | null {
@@ -249,6 +257,15 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
       return { what: { zh: `订单变更需部分退款 ${e.data.amount} 分（待财务确认）`, en: `Partial refund of ${e.data.amount} fen requested for a change (finance to confirm)` }, why: reason(e.data.reason) };
     case 'OrderPartialRefunded':
       return { what: { zh: `部分退款已完成 ${e.data.amount} 分`, en: `Partial refund of ${e.data.amount} fen paid` } };
+    case 'OrderPiiRevealed': {
+      // The audit line of an unmasked look (issues #16/#17): who, why, which fields; never a value.
+      const who = renderWho(e.actor);
+      const fields = e.data.fields.map((f) => PII_FIELD_LABELS[f]);
+      return {
+        what: { zh: `${who.zh} 查看了完整个人信息（${e.data.reason}）`, en: `PII revealed by ${who.en} (${e.data.reason})` },
+        why: { zh: `字段：${fields.map((f) => f.zh).join('、')}`, en: `fields: ${fields.map((f) => f.en).join(', ')}` },
+      };
+    }
 
     // ---- inventory.events.v1 (reservation outcomes are keyed by order; stock levels are not timeline material)
     case 'StockReserved': {

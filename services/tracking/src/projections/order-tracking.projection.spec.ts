@@ -360,6 +360,22 @@ describe('order events -> summary, stage durations and timeline', () => {
     const { before, summary } = given(events).when(b.event('OrderPartialRefunded', { orderId: 'o-1', changeRequestId: 'ap-1', amount: 8800 }));
     expect(summary).toMatchObject({ stage: before?.stage, refundedAmount: (before?.refundedAmount ?? 0) + 8800 });
   });
+
+  forType('OrderPiiRevealed', 'an audited reveal: timeline "PII revealed by <who> (<reason>)" with the fields; no manual touch, no activity on the summary', () => {
+    const { b, events } = reservedOrder();
+    const actor = { kind: 'user' as const, id: 'cs', role: 'customer_service', name: '王芳', clientId: 'flowline-console' };
+    const { before, summary, timeline } = given(events).when(
+      b.event('OrderPiiRevealed', { orderId: 'o-1', fields: ['customer.phone', 'shippingAddress.street'], reason: '顾客来电核对地址', revealedAt: T0 }, { actor }),
+    );
+    expect(summary).toMatchObject({ stage: before?.stage, manualTouch: before?.manualTouch, lastEventAt: before?.lastEventAt, eventCount: (before?.eventCount ?? 0) + 1 });
+    expect(timeline).toMatchObject({
+      whatZh: '客服 王芳 查看了完整个人信息（顾客来电核对地址）',
+      whatEn: 'PII revealed by Customer service 王芳 (顾客来电核对地址)',
+      whyZh: '字段：顾客电话、详细地址',
+      whyEn: 'fields: customer phone, street address',
+      actorId: 'cs',
+    });
+  });
 });
 
 describe('events of other contexts -> timeline only', () => {

@@ -1,4 +1,4 @@
-import type { Actor, CommandMetadata, OrderSubmission } from '@flowline/contracts';
+import type { Actor, CommandMetadata, OrderSubmission, PiiField } from '@flowline/contracts';
 import { monotonicFactory } from 'ulid';
 import type { OrderCommand } from '../domain/order.commands';
 import { WrongExpectedVersion, type SqlClient } from '@flowline/eventstore';
@@ -11,6 +11,7 @@ import type { OrderQueries, OrderPage } from '../application/order-queries';
 import { toOrderView, type OrderView } from '../application/order-view';
 import type { PlaceOrderHandler } from '../application/place-order.handler';
 import type { ReleaseOrderHandler } from '../application/release-order.handler';
+import { RevealPiiHandler, type RevealedPii } from '../application/reveal-pii.handler';
 
 /** What a transport (REST, gRPC) knows about a request beyond its body. */
 export interface RequestContext {
@@ -53,6 +54,7 @@ type ClientCommandData<T extends ClientCommand['type']> = Omit<Extract<ClientCom
  */
 export class OrderApi {
   private readonly nextId = monotonicFactory();
+  private readonly reveals: RevealPiiHandler;
 
   constructor(
     private readonly placeHandler: PlaceOrderHandler,
@@ -61,7 +63,22 @@ export class OrderApi {
     private readonly queries: OrderQueries,
     private readonly idempotency: IdempotencyStore,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.reveals = new RevealPiiHandler(queries.store);
+  }
+
+  /**
+   * Audited PII reveal: the unmasked fields, recorded as OrderPiiRevealed with the actor, in one
+   * commit. No Idempotency-Key row: the answer holds the values in clear and is never stored.
+   */
+  revealPii(orderId: string, fields: PiiField[], reason: string, ctx: RequestContext): Promise<RevealedPii> {
+    return inOperation('RevealPii', () => {
+      const now = this.clock().toISOString();
+      const commandId = `req-${this.nextId(this.clock().getTime())}`;
+      const metadata: CommandMetadata = { commandId, correlationId: ctx.correlationId ?? commandId, causationId: null, now, ...(ctx.actor ? { actor: ctx.actor } : {}) };
+      return this.reveals.execute({ orderId, fields, reason, metadata, ...(ctx.scope ? { scope: ctx.scope } : {}) });
+    });
+  }
 
   async placeOrder(submission: OrderSubmission, clientGrandTotal: number | undefined, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
     return this.once(ctx, 'PlaceOrder', rawRequest, async (metadata, tx) => {

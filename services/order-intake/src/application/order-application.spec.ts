@@ -162,6 +162,7 @@ describe('relay routes', () => {
       { type: 'OrderPaymentDue', data: { orderId: ORDER_ID, approvalId: 'A', changeRequestId: 'A', amount: 100, priceDifference: 100, currency: 'CNY', dueAt: T } },
       { type: 'OrderPartialRefundRequested', data: { orderId: ORDER_ID, approvalId: 'A', changeRequestId: 'A', amount: 100, priceDifference: -100, currency: 'CNY', reason: 'lowered', requestedAt: T } },
       { type: 'OrderPartialRefunded', data: { orderId: ORDER_ID, changeRequestId: 'A', amount: 100, refundedAt: T } },
+      { type: 'OrderPiiRevealed', data: { orderId: ORDER_ID, fields: ['customer.phone'], reason: 'customer called', revealedAt: T } },
     ];
     expect(new Set(all.map((e) => e.type))).toEqual(new Set(ORDER_EVENT_TYPES));
     for (const e of all) {

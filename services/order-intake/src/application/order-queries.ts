@@ -31,7 +31,8 @@ export function decodeCursor(cursor: string): string {
 
 /** Reads: one order from its stream (always current), lists from the read table. */
 export class OrderQueries {
-  constructor(private readonly store: OrderStore) {}
+  /** The store is readable so OrderApi can build the reveal use case on it without a new provider. */
+  constructor(readonly store: OrderStore) {}
 
   async get(orderId: string): Promise<OrderView> {
     const { state, revision, events } = await this.store.load(orderId);

@@ -163,6 +163,9 @@ export function toIntegrationEvent(event: OrderEvent): Integration {
     }
     case 'OrderPartialRefunded':
       return { orderId: d.orderId, changeRequestId: event.data.changeRequestId, amount: event.data.amount } satisfies OrderEventDataMap['OrderPartialRefunded'];
+    case 'OrderPiiRevealed':
+      // Published: it names fields and a reason, never a value, and tracking's audit trail needs it.
+      return { orderId: d.orderId, fields: event.data.fields, reason: event.data.reason, revealedAt: event.data.revealedAt } satisfies OrderEventDataMap['OrderPiiRevealed'];
     default:
       return assertNever(event, 'order event');
   }

@@ -566,6 +566,9 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
     case 'OrderPartialRefundRequested':
     case 'OrderPartialRefunded':
       return evolvePriceDifference(s, event);
+    case 'OrderPiiRevealed':
+      // An audit fact: who saw what is the log's business, not the order's state.
+      return s;
     default:
       return assertNever(event, 'event');
   }

@@ -1,4 +1,4 @@
-import type { Allocation, Invoice, OrderLineInput, OrderStage, OrderTotals, RuleDecisionKind, ShippingAddress } from '@flowline/contracts';
+import type { Allocation, Invoice, OrderLineInput, OrderStage, OrderTotals, PiiField, RuleDecisionKind, ShippingAddress } from '@flowline/contracts';
 import type { CanonicalOrder } from './order.model';
 
 type Evt<T extends string, D> = { type: T; data: { orderId: string } & D };
@@ -55,7 +55,12 @@ export type OrderEvent =
   | Evt<'OrderPaymentDue', { approvalId: string; changeRequestId: string; amount: number; priceDifference: number; currency: string; dueAt: string }>
   /** A change lowered the price of a paid order: `amount` is the total to give back (confirmed by RecordRefunded). */
   | Evt<'OrderPartialRefundRequested', { approvalId: string; changeRequestId: string; amount: number; priceDifference: number; currency: string; reason: string; requestedAt: string }>
-  | Evt<'OrderPartialRefunded', { changeRequestId: string; amount: number; refundedAt: string }>;
+  | Evt<'OrderPartialRefunded', { changeRequestId: string; amount: number; refundedAt: string }>
+  /**
+   * An audit fact, not a transition: a person saw these personal fields unmasked, for this reason
+   * (the actor is the event's metadata). Changes no state; carries field names, never values.
+   */
+  | Evt<'OrderPiiRevealed', { fields: PiiField[]; reason: string; revealedAt: string }>;
 
 export type OrderEventType = OrderEvent['type'];
 export type OrderEventOf<T extends OrderEventType> = Extract<OrderEvent, { type: T }>;

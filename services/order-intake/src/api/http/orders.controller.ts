@@ -16,7 +16,7 @@ import {
 } from '@nestjs/swagger';
 import { actorFromPrincipal, inScope, redactFields, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
-import { IdParam } from '@flowline/platform';
+import { IdParam, Throttle } from '@flowline/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
 import { orderScopeOf } from '../order-scope';
@@ -24,6 +24,7 @@ import { checkIdempotencyKey, etagOf, OrderVersionMismatchFilter, parseIfMatch }
 import { ConfirmPaymentDto, ListOrdersQueryDto, ReasonDto, RecordRefundDto, ReleaseOrderDto, RequestRefundDto } from './dto/order-commands.dto';
 import { DomainErrorDto, OrderPageDto, OrderViewDto, ValidationErrorDto, VersionMismatchErrorDto } from './dto/order-responses.dto';
 import { PlaceOrderDto } from './dto/place-order.dto';
+import { RevealedPiiDto, RevealPiiDto } from './dto/pii-reveal.dto';
 import { toSubmission } from './dto/place-order.mapper';
 
 const IDEMPOTENCY_HEADER = {
@@ -100,6 +101,10 @@ export function orderViewFor<T extends object>(principal: Principal, view: T): T
   return redactFields(principal, 'Order', view as Record<string, unknown>) as T;
 }
 
+const HOUR = 3_600_000;
+/** Reveals per person per hour (ORDER_PII_REVEALS_PER_HOUR, default 60): shared by instances, 429 + Retry-After beyond. */
+const PII_REVEALS_PER_HOUR = Number(process.env.ORDER_PII_REVEALS_PER_HOUR ?? '') > 0 ? Number(process.env.ORDER_PII_REVEALS_PER_HOUR) : 60;
+
 function send(reply: FastifyReply, result: ApiResult) {
   reply.status(result.status);
   reply.header('ETag', etagOf(result.order.revision));
@@ -172,6 +177,23 @@ export class OrdersHttpController {
     if (!inScope(principal, order)) throw orderNotFound(orderId);
     reply.header('ETag', etagOf(order.revision));
     return orderViewFor(principal, order);
+  }
+
+  @Post(':orderId/pii-reveals')
+  @HttpCode(201)
+  @ApiOperation({
+    summary:
+      'Audited reveal of the personal fields the order view masks (receiver name, phone, street): needs the `reveal Order` ability (customer service, admin); recorded on the order as OrderPiiRevealed with the token subject, client id, fields and reason (timeline and audit trail). Idempotency-Key is not stored for it: the answer holds the values in clear.',
+  })
+  @ORDER_ID_PARAM
+  @ApiCreatedResponse({ type: RevealedPiiDto, description: 'The unmasked fields; the reveal is recorded (the order revision moves on)' })
+  @BAD_REQUEST
+  @NOT_FOUND
+  @Requires('reveal', 'Order')
+  @Throttle({ identity: { limit: PII_REVEALS_PER_HOUR, ttl: HOUR } })
+  async revealPii(@Param('orderId', ORDER_ID) orderId: string, @Body() body: RevealPiiDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest): Promise<RevealedPiiDto> {
+    const principal = requirePrincipal(req);
+    return this.api.revealPii(orderId, body.fields ?? [], body.reason, contextOf(headers, undefined, principal));
   }
 
   @Post(':orderId/payments')

@@ -121,7 +121,7 @@ const mebibytes = (q: string): number => {
 };
 
 /** Services whose main.js has the migrate-only entry (issue #18): each gets a k8s/base/migrate-jobs.yaml Job. */
-const MIGRATE_JOB_SERVICES = ['order-intake', 'inventory', 'approval', 'fulfillment', 'tracking', 'channel-gateway', 'analytics', 'notification'];
+const MIGRATE_JOB_SERVICES = ['order-intake', 'inventory', 'approval', 'fulfillment', 'tracking', 'channel-gateway', 'analytics', 'notification', 'console'];
 const OVERLAYS = ['k8s/overlays/dev', 'k8s/overlays/prod', 'k8s'];
 
 describe(`k8s/ rendered with ${KUBECTL ? 'kubectl kustomize' : 'kustomize-lite (kubectl not installed)'}`, () => {

@@ -2,6 +2,7 @@ import { readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ChainSet } from '../domain/chains/chain-set';
 import { parseChainSet } from '../domain/chains/chain-set.parser';
+import type { ChainSetStore } from './chain-set.store';
 
 export interface ChainSetFileOptions {
   /** How often the file is checked for changes (default 1 s; fs.watchFile polls, which survives editors' rename-on-save). */
@@ -15,13 +16,17 @@ export interface ChainSetFileOptions {
 export const DEFAULT_CHAINS_PATH = resolve(__dirname, '../../chains/default.chains.yaml');
 
 /**
- * The chain file in force, reloaded without a restart when it changes. An invalid file at start
- * throws (the service must not run on chains it cannot read); a bad edit later is refused and the
- * last good version keeps deciding. Running approvals keep the chain version they started with.
+ * The chain set in force. Read from the file at construction (an invalid file throws: the service
+ * must not run on chains it cannot read); once the versioned store is attached (ChainRules, at
+ * module init, before any command is consumed) the store's newest version is in force and the file
+ * is only its seed (docs/adr/0021-rule-documents.md). Without a store (unit tests) the file is
+ * reloaded when it changes; a bad edit is refused and the last good version keeps deciding.
+ * Running approvals keep the chain version they started with.
  */
 export class ChainSetFile {
   private set: ChainSet;
   private watching = false;
+  private store: ChainSetStore | null = null;
 
   constructor(
     readonly path: string,
@@ -31,7 +36,14 @@ export class ChainSetFile {
   }
 
   current(): ChainSet {
-    return this.set;
+    return this.store ? this.store.current() : this.set;
+  }
+
+  /** From now on the versioned store decides; the file is no longer watched. */
+  attach(store: ChainSetStore): void {
+    if (this.watching) unwatchFile(this.path);
+    this.watching = false;
+    this.store = store;
   }
 
   reload(): ChainSet {
@@ -59,6 +71,7 @@ export class ChainSetFile {
   close(): void {
     if (this.watching) unwatchFile(this.path);
     this.watching = false;
+    this.store?.close();
   }
 
   private read(): ChainSet {

@@ -1,0 +1,189 @@
+import { Body, Controller, Get, HttpCode, Inject, Injectable, Logger, Param, ParseIntPipe, Post, Put, Req, type OnModuleInit } from '@nestjs/common';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { requirePrincipal, Requires } from '@flowline/auth';
+import { DomainError } from '@flowline/domain';
+import { ProblemDetailsDto, RuleDocumentInvalid, RuleDocumentVersionConflict, type RuleDocumentRevision } from '@flowline/platform';
+import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import type { FastifyRequest } from 'fastify';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { outOfOfficeDelegate, skipHolds, type ChainSet } from '../../domain/chains/chain-set';
+import { ApprovalRuntime } from '../../infra/approval-runtime';
+import { CHAINS_KIND, ChainSetStore } from '../../infra/chain-set.store';
+
+const MAX_DOCUMENT = 200_000;
+
+export class ChainDocumentDto {
+  @ApiProperty({ description: 'The chain document (YAML, or JSON) as the author wrote it' })
+  @IsString()
+  @Length(1, MAX_DOCUMENT)
+  document!: string;
+}
+
+export class SaveChainsDto extends ChainDocumentDto {
+  @ApiProperty({ description: 'Why this version', example: '总经理审批 SLA 改为 4 小时' })
+  @IsString()
+  @Length(1, 500)
+  reason!: string;
+
+  @ApiProperty({ description: 'The version the edit started from; 409 RULES_VERSION_CONFLICT when another was saved since', example: 1 })
+  @IsInt()
+  @Min(0)
+  @Max(2_147_483_647)
+  expectedVersion!: number;
+}
+
+export class DryRunChainsDto {
+  @ApiPropertyOptional({ description: 'A draft to try; absent = the version in force' })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_DOCUMENT)
+  document?: string;
+
+  @ApiProperty({ description: 'The chain an order would be sent to (order-intake\'s require_approval names it)', example: 'custom-order' })
+  @IsString()
+  @Length(1, 100)
+  chain!: string;
+
+  @ApiPropertyOptional({ description: "An order approval knows (its snapshot gives the grand total the steps' skip conditions read)", example: '01JDGZ6M3V8Q4R5S6T7U8V9W0X' })
+  @IsOptional()
+  @Matches(/^[0-9A-Za-z_-]{1,64}$/, { message: 'orderId must be an order id' })
+  orderId?: string;
+
+  @ApiPropertyOptional({ description: 'Grand total in fen when no order is given', example: 800000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  grandTotal?: number;
+}
+
+/** The steps an approval of `chain` would get now: skipped or not, who decides (after out-of-office delegation). */
+export function chainPreview(set: ChainSet, chain: string, facts: { grandTotal?: number }, now: string) {
+  const c = set.chains[chain];
+  if (!c) return null;
+  return {
+    chainSetVersion: set.version,
+    chainSetHash: set.hash,
+    chain: c.id,
+    facts,
+    steps: c.steps.map((s) => {
+      const delegates = (s.approvers ?? []).map((a) => ({ approver: a, delegateTo: outOfOfficeDelegate(set.outOfOffice, a, now) })).filter((d) => d.delegateTo !== null);
+      return {
+        id: s.id,
+        ...(s.role ? { role: s.role } : {}),
+        ...(s.approvers ? { approvers: s.approvers } : {}),
+        quorum: s.quorum,
+        slaMs: s.slaMs,
+        skipped: skipHolds(s.skipWhen, facts),
+        ...(delegates.length ? { delegated: delegates } : {}),
+      };
+    }),
+  };
+}
+
+/** Opens the versioned chains on approval's database and puts them in force (before any command is consumed). */
+@Injectable()
+export class ChainRules implements OnModuleInit {
+  private readonly log = new Logger('approval');
+  store!: ChainSetStore;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(ApprovalRuntime) private readonly runtime: ApprovalRuntime,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    this.store = await ChainSetStore.open(pool, {
+      seedFile: this.runtime.settings.chainsPath,
+      onChange: (r) => this.log.log(`approval chains v${r.version} in force: ${r.value.version} by ${r.author}`),
+      onInvalid: (e) => this.log.error(`approval chains: a stored version cannot be used, the previous one stays in force: ${e.message}`),
+    });
+    this.runtime.chains.attach(this.store);
+  }
+}
+
+async function refusals<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof RuleDocumentInvalid) throw new DomainError('RULES_INVALID', error.message, { problems: error.problems }, 'invalid');
+    if (error instanceof RuleDocumentVersionConflict) throw new DomainError('RULES_VERSION_CONFLICT', error.message, { expected: error.expected, actual: error.actual }, 'conflict');
+    throw error;
+  }
+}
+
+const currentOf = (r: RuleDocumentRevision<ChainSet>) => ({ version: r.version, label: r.label, hash: r.hash, author: r.author, reason: r.reason, createdAt: r.createdAt, document: r.document });
+const INVALID = ApiUnprocessableEntityResponse({ type: ProblemDetailsDto, description: 'RULES_INVALID: the document fails the chain schema; details.problems names the path of each problem' });
+
+/**
+ * Approval chains (审批流) as versioned documents (docs/adr/0021-rule-documents.md): read, validate,
+ * dry-run ("which chain and steps would this order get"), save as a new version. Reading and dry
+ * runs: every staff role (read Rules); saving: admin and general manager (update Rules).
+ */
+@ApiTags('rules')
+@Controller('api/rules/chains')
+export class ChainRulesController {
+  constructor(
+    @Inject(ChainRules) private readonly chains: ChainRules,
+    @Inject(ApprovalRuntime) private readonly runtime: ApprovalRuntime,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The approval chains in force (the newest version, with its document) and every version, newest first' })
+  @Requires('read', 'Rules')
+  async overview() {
+    return { kind: CHAINS_KIND, current: currentOf(this.chains.store.documents.currentRevision()), versions: await this.chains.store.documents.versions() };
+  }
+
+  @Get('versions/:version')
+  @ApiOperation({ summary: 'One version of the approval chains with its document' })
+  @ApiParam({ name: 'version', example: 1 })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'RULES_VERSION_NOT_FOUND' })
+  @Requires('read', 'Rules')
+  async version(@Param('version', ParseIntPipe) version: number) {
+    const found = await this.chains.store.documents.version(version);
+    if (!found) throw new DomainError('RULES_VERSION_NOT_FOUND', `approval chains version ${version} does not exist`, { version }, 'not_found');
+    return found;
+  }
+
+  @Post('validate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Checks a document against the chain schema without saving it' })
+  @INVALID
+  @Requires('read', 'Rules')
+  async validate(@Body() body: ChainDocumentDto) {
+    const set = await refusals(() => this.chains.store.documents.validate(body.document));
+    return { valid: true, chainSetVersion: set.version, chains: Object.keys(set.chains) };
+  }
+
+  @Post('dry-run')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Which steps an approval of the chain would get now for the order (or grand total): skipped steps, approvers, delegation; nothing is written' })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'RULES_CHAIN_NOT_FOUND (no such chain) or ORDER_NOT_FOUND (approval has no snapshot of the order)' })
+  @INVALID
+  @Requires('read', 'Rules')
+  async dryRun(@Body() body: DryRunChainsDto) {
+    const draft = body.document;
+    const set = draft !== undefined ? await refusals(() => this.chains.store.documents.validate(draft)) : this.chains.store.current();
+    let grandTotal = body.grandTotal;
+    if (body.orderId) {
+      const snapshot = await this.runtime.snapshots.get(body.orderId);
+      if (!snapshot) throw new DomainError('ORDER_NOT_FOUND', `approval has not seen order ${body.orderId}`, { orderId: body.orderId }, 'not_found');
+      grandTotal = snapshot.totals.grandTotal;
+    }
+    const preview = chainPreview(set, body.chain, grandTotal !== undefined ? { grandTotal } : {}, await this.runtime.clock.now());
+    if (!preview) throw new DomainError('RULES_CHAIN_NOT_FOUND', `no approval chain ${body.chain} in chain set ${set.version}`, { chain: body.chain, known: Object.keys(set.chains) }, 'not_found');
+    return { ...preview, draft: draft !== undefined };
+  }
+
+  @Put()
+  @ApiOperation({ summary: 'Saves the document as the next version (author = the token subject); new approvals use it (running ones keep theirs)' })
+  @ApiConflictResponse({ type: ProblemDetailsDto, description: 'RULES_VERSION_CONFLICT: expectedVersion is no longer the newest' })
+  @INVALID
+  @Requires('update', 'Rules')
+  async save(@Body() body: SaveChainsDto, @Req() req: FastifyRequest) {
+    const principal = requirePrincipal(req);
+    return currentOf(await refusals(() => this.chains.store.save({ document: body.document, reason: body.reason, expectedVersion: body.expectedVersion, author: principal.subject })));
+  }
+}

@@ -26,6 +26,8 @@ export type Ability =
   | 'order.refund'
   | 'order.resolve'
   | 'order.change'
+  /** Audited reveal of the masked personal data (order-intake `reveal Order`: customer service, admin). */
+  | 'order.revealPii'
   | 'stock.adjust'
   | 'approval.decide'
   | 'pack'
@@ -41,7 +43,7 @@ export interface SessionUser {
 
 /** What each role sees and may do (the auth contract's roles, as libs/auth's policy grants them). */
 export const ROLE_ACCESS: Record<Role, { screens: Screen[]; abilities: Ability[] }> = {
-  customer_service: { screens: ['board', 'orders', 'approvals', 'inventory', 'imports'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'approval.decide', 'import'] },
+  customer_service: { screens: ['board', 'orders', 'approvals', 'inventory', 'imports'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'order.revealPii', 'approval.decide', 'import'] },
   general_manager: { screens: ['board', 'orders', 'approvals', 'inventory', 'rules', 'analytics'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'approval.decide', 'rules.edit'] },
   warehouse: { screens: ['board', 'approvals', 'warehouse', 'inventory'], abilities: ['pack', 'approval.decide'] },
   finance: { screens: ['board', 'orders', 'approvals', 'analytics'], abilities: ['order.hold', 'order.resolve', 'order.refund', 'approval.decide'] },
@@ -50,7 +52,7 @@ export const ROLE_ACCESS: Record<Role, { screens: Screen[]; abilities: Ability[]
   cost_accountant: { screens: ['board', 'orders', 'approvals', 'inventory', 'analytics'], abilities: ['approval.decide'] },
   admin: {
     screens: ['board', 'orders', 'inventory', 'approvals', 'warehouse', 'imports', 'rules', 'analytics'],
-    abilities: ['order.hold', 'order.cancel', 'order.refund', 'order.resolve', 'order.change', 'stock.adjust', 'approval.decide', 'pack', 'import', 'rules.edit'],
+    abilities: ['order.hold', 'order.cancel', 'order.refund', 'order.resolve', 'order.change', 'order.revealPii', 'stock.adjust', 'approval.decide', 'pack', 'import', 'rules.edit'],
   },
   // Machine clients and portal customers have no staff screens.
   integration: { screens: [], abilities: [] },

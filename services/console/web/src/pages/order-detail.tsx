@@ -19,7 +19,26 @@ const ACTIONS: { command: Command; label: UiKey; ability: Ability; path: string;
   { command: 'RequestRefund', label: 'refund', ability: 'order.refund', path: '/api/orders/{orderId}/refunds', amount: true, danger: true },
 ];
 
-/** One order: lines, totals, masked PII, timeline (as of a moment), shipments, actions. */
+/** What order-intake's audited reveal answers (POST /api/orders/{orderId}/pii-reveals). */
+interface RevealedPii {
+  orderId: string;
+  fields: string[];
+  customer: { name?: string; phone?: string };
+  shippingAddress: { recipient?: string; phone?: string; street?: string; detail?: string };
+  revision: number;
+  revealedAt: string;
+}
+
+// The reveal's words (zh-CN first); the timeline line itself comes from tracking in both languages.
+const REVEAL_TEXT = {
+  button: { zh: '显示完整信息', en: 'Reveal' },
+  title: { zh: '显示完整信息（将记录审计）', en: 'Reveal personal data (audited)' },
+  hint: { zh: '查看人、时间、字段和原因会记入订单时间线与审计记录。', en: 'Who, when, which fields and why are recorded on the order timeline and in the audit trail.' },
+  reason: { zh: '查看原因', en: 'Reason' },
+  shown: { zh: '已显示完整信息（已记录审计）', en: 'Revealed (audited)' },
+};
+
+/** One order: lines, totals, masked PII (audited reveal), timeline (as of a moment), shipments, actions. */
 export function OrderDetailPage() {
   const { orderId = '' } = useParams();
   const { t, pick, money, time, lang, reason } = useI18n();
@@ -30,6 +49,9 @@ export function OrderDetailPage() {
   const [asOfPct, setAsOfPct] = useState(100);
   const [action, setAction] = useState<{ a: (typeof ACTIONS)[number]; key: string } | null>(null);
   const [form] = Form.useForm<{ reason: string; amount?: number }>();
+  const [revealOpen, setRevealOpen] = useState(false);
+  const [revealed, setRevealed] = useState<RevealedPii | null>(null);
+  const [revealForm] = Form.useForm<{ reason: string }>();
 
   const order = useQuery({ queryKey: ['order', orderId], queryFn: () => unwrap(api.intake.GET('/api/orders/{orderId}', { params: { path: { orderId } } })) as Promise<OrderView> });
   const tracking = useQuery({ queryKey: ['tracking', orderId], queryFn: () => unwrapAs<TrackingOrderDetailView>(api.tracking.GET('/api/tracking/orders/{orderId}', { params: { path: { orderId } } })), retry: 0 });
@@ -69,6 +91,22 @@ export function OrderDetailPage() {
       void qc.invalidateQueries({ queryKey: ['tracking', orderId] });
       setAction(null);
       void message.success(t('done'));
+    },
+    onError: (e) => notify(e),
+  });
+
+  const reveal = useMutation({
+    mutationFn: (reason: string) => {
+      // Not in the generated client until the integrator regenerates order-intake's OpenAPI.
+      const post = api.intake.POST as unknown as (p: string, init: unknown) => Promise<{ data?: RevealedPii; error?: unknown; response: Response }>;
+      return unwrap(post('/api/orders/{orderId}/pii-reveals', { params: { path: { orderId } }, body: { reason } }));
+    },
+    onSuccess: (r) => {
+      setRevealed(r);
+      setRevealOpen(false);
+      // The reveal is an event on the order (new revision) and reaches tracking's timeline through Kafka.
+      void qc.invalidateQueries({ queryKey: ['order', orderId] });
+      for (const ms of [0, 1500, 4000]) setTimeout(() => void qc.invalidateQueries({ queryKey: ['tracking', orderId] }), ms);
     },
     onError: (e) => notify(e),
   });
@@ -124,13 +162,28 @@ export function OrderDetailPage() {
           </Card>
         </Col>
         <Col xs={24} lg={10}>
-          <Card size="small" title={t('customer')} extra={<Tooltip title={t('revealNeedsAbility')}><Button size="small" disabled>{t('revealPii')}</Button></Tooltip>}>
+          <Card size="small" title={t('customer')}
+            extra={session.can('order.revealPii') && (revealed
+              ? <Tag color="#b45309" data-testid="pii-revealed">{pick(REVEAL_TEXT.shown)}</Tag>
+              : <Button size="small" data-testid="reveal-pii" onClick={() => { revealForm.resetFields(); setRevealOpen(true); }}>{pick(REVEAL_TEXT.button)}</Button>)}>
             <Descriptions size="small" column={1}
               items={[
                 { key: 'c', label: t('channel'), children: `${pick(CHANNELS[o.channel] ?? { zh: o.channel, en: o.channel })} · ${o.shopId}` },
-                { key: 'n', label: t('customer'), children: `${o.customer.nickname ?? ''} ${o.customer.nameMasked ?? ''}` },
-                { key: 'p', label: t('phone'), children: <span data-testid="phone-masked">{o.customer.phoneMasked ?? o.shippingAddress.phoneMasked ?? '—'}</span> },
-                { key: 'a', label: t('address'), children: `${o.shippingAddress.province}${o.shippingAddress.city}${o.shippingAddress.district} ${o.shippingAddress.streetMasked ?? ''} ${o.shippingAddress.recipientMasked ?? ''}` },
+                { key: 'n', label: t('customer'), children: `${o.customer.nickname ?? ''} ${revealed?.customer.name ?? o.customer.nameMasked ?? ''}` },
+                {
+                  key: 'p',
+                  label: t('phone'),
+                  children: revealed
+                    ? <span data-testid="phone-revealed">{revealed.customer.phone ?? revealed.shippingAddress.phone ?? '—'}</span>
+                    : <span data-testid="phone-masked">{o.customer.phoneMasked ?? o.shippingAddress.phoneMasked ?? '—'}</span>,
+                },
+                {
+                  key: 'a',
+                  label: t('address'),
+                  children: revealed
+                    ? <span data-testid="address-revealed">{`${o.shippingAddress.province}${o.shippingAddress.city}${o.shippingAddress.district} ${revealed.shippingAddress.street ?? ''}${revealed.shippingAddress.detail ?? ''} ${revealed.shippingAddress.recipient ?? ''} ${revealed.shippingAddress.phone ?? ''}`}</span>
+                    : `${o.shippingAddress.province}${o.shippingAddress.city}${o.shippingAddress.district} ${o.shippingAddress.streetMasked ?? ''} ${o.shippingAddress.recipientMasked ?? ''}`,
+                },
                 { key: 'h', label: t('onHold'), children: o.hold ? `${o.hold.reason} (${time(o.hold.since)})` : '—' },
                 { key: 'e', label: t('exception'), children: o.exception ? `${reason({ code: o.exception.code, message: o.exception.reason, ...(o.exception.details ? { params: o.exception.details } : {}) })} (${o.exception.code})` : '—' },
               ]} />
@@ -182,6 +235,16 @@ export function OrderDetailPage() {
             ]} />
         )}
       </Card>
+      <Modal open={revealOpen} title={pick(REVEAL_TEXT.title)} okText={t('ok')} confirmLoading={reveal.isPending} onCancel={() => setRevealOpen(false)}
+        okButtonProps={{ 'data-testid': 'reveal-confirm' } as never}
+        onOk={() => void revealForm.validateFields().then((v) => reveal.mutate(v.reason))}>
+        <Typography.Paragraph type="secondary">{pick(REVEAL_TEXT.hint)}</Typography.Paragraph>
+        <Form form={revealForm} layout="vertical">
+          <Form.Item name="reason" label={pick(REVEAL_TEXT.reason)} rules={[{ required: true, min: 2, max: 200 }]}>
+            <Input data-testid="reveal-reason" />
+          </Form.Item>
+        </Form>
+      </Modal>
       <Modal open={!!action} title={action ? t(action.a.label) : ''} okText={t('ok')} confirmLoading={run.isPending} onCancel={() => setAction(null)}
         okButtonProps={{ 'data-testid': 'action-confirm' } as never}
         onOk={() => void form.validateFields().then((v) => action && run.mutate({ ...action, ...v }))}>

@@ -1,0 +1,182 @@
+import { aCustomer, anAddress, anOrderSubmission, grandTotalOf } from '@flowline/testing';
+import type { TrackingOrderDetailView } from '@flowline/contracts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserRequired, call, eventually, haveChromium, launchBrowser, startStack, uniqueSuffix, type Browser, type Json, type Stack } from './harness';
+
+/*
+ * Issue #17 in Debian's Chromium over the real services (inventory, order-intake, tracking,
+ * fulfillment: separate processes, real Kafka and PostgreSQL) behind the console BFF:
+ * - the Orders page finds an order by the customer's phone tail (手机尾号) and by SKU, and refuses a
+ *   phone tail that is not four digits;
+ * - returns receiving (退货入库): a delivered parcel with a return request, received by the warehouse
+ *   user from the page; fulfillment records it and the page shows it received;
+ * - intercept tasks (拦截任务): an order packed, then cancelled, shows up as a task; the warehouse user
+ *   confirms the intercept; the parcel is stopped and the task leaves the page.
+ */
+
+declare const document: { querySelectorAll(s: string): ArrayLike<{ getAttribute(n: string): string | null }> };
+
+const SKIP_REASON = ' (skipped: /usr/bin/chromium not installed; apt-get install chromium fonts-wqy-microhei, as .ci/run does)';
+if (!haveChromium && browserRequired) throw new Error('console browser tests: /usr/bin/chromium is missing (CI installs chromium + fonts-wqy-microhei via .ci/run)');
+
+let stack: Stack;
+let browser: Browser;
+const WH = 'WH-HZ-01';
+const intake = (method: string, path: string, body?: unknown) => call(stack.procs['order-intake'].httpUrl, method, path, body, { 'idempotency-key': `k-${uniqueSuffix()}` });
+const fulfillment = (method: string, path: string, body?: unknown) => call(stack.procs.fulfillment.httpUrl, method, `/api/fulfillment${path}`, body, { 'idempotency-key': `k-${uniqueSuffix()}` });
+
+async function placeAndPay(o: { phone?: string; sku?: string; quantity?: number } = {}): Promise<string> {
+  const phone = o.phone ?? '13812345678';
+  const submission = anOrderSubmission({
+    channel: 'jd',
+    shopId: 'jd-flagship',
+    channelOrderId: `JD-S-${uniqueSuffix()}`,
+    placedAt: new Date().toISOString(),
+    customer: aCustomer({ phone }),
+    shippingAddress: anAddress({ phone }),
+    lines: [{ lineId: 'L1', sku: o.sku ?? 'TEA-LJ-250', title: '明前龙井 250g', quantity: o.quantity ?? 1, unitPrice: 12800, lineDiscount: 0, category: 'tea' }],
+  });
+  const placed = await intake('POST', '/api/orders', submission);
+  expect(placed.status, JSON.stringify(placed.json)).toBe(201);
+  const orderId = placed.json.orderId as string;
+  const paid = await intake('POST', `/api/orders/${orderId}/payments`, { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}` });
+  expect(paid.status, JSON.stringify(paid.json)).toBe(200);
+  return orderId;
+}
+
+async function tracked(orderId: string, until: (d: TrackingOrderDetailView) => boolean, what: string) {
+  return eventually(what, async () => {
+    const r = await call(stack.procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`);
+    return r.status === 200 && until(r.json as TrackingOrderDetailView) ? (r.json as TrackingOrderDetailView) : undefined;
+  });
+}
+
+/** The order's parcel once fulfillment created it, picked, scanned and packed through the API. */
+async function packedParcel(orderId: string, sku: string, quantity: number): Promise<Json> {
+  const parcel = await eventually('the parcel', async () => {
+    const r = await fulfillment('GET', `/orders/${orderId}`);
+    return r.status === 200 && r.json.shipments?.[0] ? (r.json.shipments[0] as Json) : undefined;
+  });
+  expect((await fulfillment('POST', `/shipments/${parcel.shipmentId}/pick`)).status).toBe(200);
+  expect((await fulfillment('POST', `/shipments/${parcel.shipmentId}/scans`, { sku, quantity })).status).toBe(200);
+  const packed = await fulfillment('POST', `/shipments/${parcel.shipmentId}/pack`, {});
+  expect(packed.json, JSON.stringify(packed.json)).toMatchObject({ status: 'packed' });
+  return packed.json;
+}
+
+/** The text field of an antd input carrying `testId` (Input.Search / InputNumber put it on their wrapper). */
+const field = (testId: string) => `input[data-testid="${testId}"], [data-testid="${testId}"] input`;
+
+/** The order ids the Orders table lists, in order. */
+const listed = (page: Page) =>
+  page.evaluate(() => Array.from(document.querySelectorAll('[data-testid^="order-link-"]')).map((a) => (a.getAttribute('data-testid') ?? '').slice('order-link-'.length)));
+
+async function searchOrders(page: Page, modeLabel: string, text: string): Promise<void> {
+  await page.click('[data-testid="order-search-mode"]');
+  await page.click(`.ant-select-item-option[title="${modeLabel}"]`);
+  await page.fill(field('order-search'), text);
+  await page.press(field('order-search'), 'Enter');
+}
+
+async function waitListed(page: Page, expected: string[]): Promise<void> {
+  await eventually(`the list to be ${expected.join(', ')}`, async () => (JSON.stringify(await listed(page)) === JSON.stringify(expected) ? true : undefined), 30_000, 200);
+}
+
+beforeAll(async () => {
+  if (!haveChromium) return;
+  stack = await startStack([
+    ['inventory', { INVENTORY_CONSUMER_GROUP: `inventory-search-${uniqueSuffix()}` }],
+    ['order-intake', {}],
+    ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-search-${uniqueSuffix()}` }],
+    // Shipped SIM parcels move one carrier state a second: delivered a few seconds after the handover.
+    ['fulfillment', { FULFILLMENT_SIM_CARRIER_STEP_MS: '1000' }],
+  ]);
+  const inv = stack.procs.inventory.httpUrl;
+  expect((await call(inv, 'PUT', `/api/stock/warehouses/${WH}`, { name: '杭州仓', priority: 1 })).status).toBe(200);
+  for (const [sku, name] of [['TEA-LJ-250', '明前龙井 250g'], ['CUP-CLAY-01', '紫砂杯']]) {
+    expect((await call(inv, 'PUT', `/api/stock/skus/${sku}`, { name })).status).toBe(200);
+    expect((await call(inv, 'POST', '/api/stock/receipts', { sku, warehouseId: WH, quantity: 100, reference: 'PO-SEARCH' })).status).toBe(201);
+  }
+  browser = await launchBrowser(stack);
+}, 420_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+}, 120_000);
+
+describe.skipIf(!haveChromium)(`order search and warehouse returns / intercepts in Chromium${haveChromium ? '' : SKIP_REASON}`, () => {
+  it('a customer-service user finds an order by the phone tail (手机尾号) and by SKU; a tail that is not 4 digits is refused on the page', async () => {
+    const tea = await placeAndPay({ phone: '13900001357', sku: 'TEA-LJ-250' });
+    const cup = await placeAndPay({ phone: '13700002468', sku: 'CUP-CLAY-01' });
+    await tracked(tea, () => true, 'the tea order tracked');
+    await tracked(cup, () => true, 'the cup order tracked');
+
+    const page = await browser.newPage('cs');
+    await page.goto(`${stack.console.httpUrl}/orders`);
+    await waitListed(page, [cup, tea]);
+
+    await searchOrders(page, '手机尾号', '1357');
+    await waitListed(page, [tea]);
+    await searchOrders(page, 'SKU', 'CUP-CLAY-01');
+    await waitListed(page, [cup]);
+    // The smart box reads 尾号2468 as a phone tail.
+    await searchOrders(page, '智能识别', '尾号2468');
+    await waitListed(page, [cup]);
+
+    await searchOrders(page, '手机尾号', '135');
+    expect(await (await page.waitForSelector('[data-testid="order-search-invalid"]', { timeout: 10_000 })).textContent()).toBe('手机尾号须为 4 位数字');
+    await page.close();
+  }, 180_000);
+
+  it('a warehouse user receives a return (退货入库) from the page: fulfillment records it received and the page shows it', async () => {
+    const orderId = await placeAndPay({ sku: 'TEA-LJ-250', quantity: 2 });
+    const parcel = await packedParcel(orderId, 'TEA-LJ-250', 2);
+    expect((await fulfillment('POST', `/shipments/${parcel.shipmentId}/ship`, {})).status).toBe(200);
+    await eventually('the parcel delivered', async () => ((await fulfillment('GET', `/orders/${orderId}`)).json.shipments?.[0]?.status === 'delivered' ? true : undefined), 60_000, 500);
+    const rmaId = `RMA-${uniqueSuffix()}`;
+    const rma = await fulfillment('POST', `/shipments/${parcel.shipmentId}/returns`, { rmaId, lines: [{ sku: 'TEA-LJ-250', quantity: 2 }], reason: '七天无理由退货' });
+    expect(rma.status, JSON.stringify(rma.json)).toBe(201);
+
+    const page = await browser.newPage('warehouse');
+    await page.goto(`${stack.console.httpUrl}/warehouse`);
+    await page.fill(field('returns-order'), orderId);
+    await page.press(field('returns-order'), 'Enter');
+    await page.waitForSelector(`[data-testid="rma-${rmaId}"][data-status="requested"]`, { timeout: 30_000 });
+    // Only one of the two units came back: the count is changed before receiving.
+    await page.fill(field(`rq-${rmaId}-TEA-LJ-250`), '1');
+    await page.click(`[data-testid="receive-${rmaId}"]`);
+    await page.waitForSelector(`[data-testid="rma-${rmaId}"][data-status="received"]`, { timeout: 30_000 });
+    expect(await page.textContent(`[data-testid="rma-${rmaId}"]`)).toContain('可售');
+
+    const after = await fulfillment('GET', `/orders/${orderId}`);
+    expect(after.json.returns).toEqual([expect.objectContaining({ rmaId, status: 'received', received: [{ sku: 'TEA-LJ-250', quantity: 1, condition: 'resellable' }] })]);
+    await page.close();
+  }, 180_000);
+
+  it('an order packed and then cancelled becomes an intercept task (拦截任务); the warehouse user confirms it and the parcel is stopped', async () => {
+    const orderId = await placeAndPay({ sku: 'CUP-CLAY-01', quantity: 1 });
+    const parcel = await packedParcel(orderId, 'CUP-CLAY-01', 1);
+    await tracked(orderId, (d) => d.order.stage === 'packed', 'packed in tracking');
+    const cancelled = await intake('POST', `/api/orders/${orderId}/cancel`, { reason: '顾客取消' });
+    expect(cancelled.status, JSON.stringify(cancelled.json)).toBe(200);
+    await eventually('the intercept task', async () => {
+      const r = await fulfillment('GET', `/warehouses/${WH}/intercepts`);
+      return r.json.tasks?.some((x: Json) => x.orderId === orderId) ? true : undefined;
+    }, 60_000, 500);
+
+    const page = await browser.newPage('warehouse');
+    await page.goto(`${stack.console.httpUrl}/warehouse`);
+    await page.click('[data-testid="warehouse"]');
+    await page.click(`.ant-select-item-option[title*="${WH}"]`);
+    expect(await (await page.waitForSelector(`[data-testid="intercept-${orderId}"]`, { timeout: 30_000 })).textContent()).toBe(parcel.shipmentId);
+    await page.click(`[data-testid="intercept-confirm-${orderId}"]`);
+    await page.waitForSelector(`[data-testid="intercept-${orderId}"]`, { state: 'detached', timeout: 30_000 });
+
+    const after = await fulfillment('GET', `/orders/${orderId}`);
+    expect(after.json.shipments[0]).toMatchObject({ shipmentId: parcel.shipmentId, status: 'stopped' });
+    expect((await fulfillment('GET', `/warehouses/${WH}/intercepts`)).json.tasks.map((x: Json) => x.orderId)).not.toContain(orderId);
+    await page.close();
+  }, 180_000);
+});

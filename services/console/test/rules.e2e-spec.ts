@@ -7,7 +7,9 @@ import { browserRequired, call, haveChromium, launchBrowser, seriousA11yViolatio
  * decision it would take"): order-intake as its own process and database behind the console BFF.
  * An admin edits the flow rules in the browser, the dry run against a real order shows the changed
  * decision in plain words, an invalid edit lists its problems with their paths, the save makes
- * version 2 with the admin as author, and order-intake's API answers the same. axe-core finds no
+ * version 2 with the admin as author, and order-intake's API answers the same. Approval chains
+ * (approval as its own process) the same way: the dry run lists the steps an approval would get, a
+ * draft without the designer's step shows it gone, the save is version 2. axe-core finds no
  * serious or critical violations; CONSOLE_SCREENSHOT_DIR=docs/img keeps docs/img/console-rules.png.
  */
 
@@ -19,7 +21,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  stack = await startStack([['order-intake', {}]]);
+  stack = await startStack([['order-intake', {}], ['approval', {}]]);
   browser = await launchBrowser(stack);
 }, 420_000);
 
@@ -31,7 +33,7 @@ afterAll(async () => {
 const VIP_RULE = 'rules:\n  - id: hold-vip-review\n    when: { fact: order.tags, op: contains, value: vip-review }\n    then:\n      - { decision: hold_for_review, reason: vip order checked by a person }\n\n';
 
 describe.skipIf(!haveChromium)(`rules screen${haveChromium ? '' : SKIP_REASON}`, () => {
-  it('an admin edits a flow rule, the dry run shows the decision it would take, and the save makes a new version', async () => {
+  it('an admin edits a flow rule, the dry run shows the decision it would take, the save makes a new version; approval chains likewise', async () => {
     const intake = stack.procs['order-intake'].httpUrl;
     const placed = await call(intake, 'POST', '/api/orders', anOrderSubmission({ channelOrderId: `RULES-${uniqueSuffix()}`, placedAt: new Date().toISOString(), tags: ['vip-review'] }), {
       'idempotency-key': `k-${uniqueSuffix()}`,
@@ -90,6 +92,29 @@ describe.skipIf(!haveChromium)(`rules screen${haveChromium ? '' : SKIP_REASON}`,
 
     expect(await seriousA11yViolations(page)).toEqual([]);
     await shot(page, 'rules');
+
+    // Approval chains: which steps an approval of custom-order would get for a 3,000 yuan order.
+    await page.getByRole('tab', { name: '审批链' }).click();
+    const chains = page.getByTestId('chains-editor');
+    await chains.waitFor();
+    const shipped = (await call(stack.procs.approval.httpUrl, 'GET', '/api/rules/chains')).json.current.document as string;
+    expect(await chains.inputValue()).toBe(shipped);
+    await page.getByTestId('chains-dry-total').fill('3000');
+    await page.getByTestId('chains-dry-run').click();
+    await page.getByTestId('chains-dry-result').waitFor();
+    expect(await page.getByTestId('chains-step-cost_review').getAttribute('data-skipped')).toBe('true');
+    expect(await page.getByTestId('chains-step-design_review').getAttribute('data-skipped')).toBe('false');
+    const edited2 = shipped.replace(/^chainSetVersion: .*$/m, 'chainSetVersion: "2026.12.5"').replace(/\n {6}- id: design_review\n {8}role: designer/, '');
+    await chains.fill(edited2);
+    await page.getByTestId('chains-dry-run').click();
+    await page.locator('[data-testid="chains-dry-result"]', { hasText: '2026.12.5' }).waitFor();
+    expect(await page.getByTestId('chains-step-design_review').count()).toBe(0);
+    await page.getByTestId('chains-reason').fill('设计评审并入销售评审');
+    await page.getByTestId('chains-save').click();
+    await page.getByTestId('chains-saved').waitFor();
+    expect(await page.getByTestId('chains-saved').textContent()).toContain('版本 2');
+    expect((await call(stack.procs.approval.httpUrl, 'GET', '/api/rules/chains')).json.current).toMatchObject({ version: 2, label: '2026.12.5', document: edited2 });
+    expect(await seriousA11yViolations(page)).toEqual([]);
     await page.close();
-  }, 240_000);
+  }, 300_000);
 });

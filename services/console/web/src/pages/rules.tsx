@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Card, Col, Descriptions, Form, Input, List, Row, Select, Space, Table, Tabs, Tag, Typography } from 'antd';
 import { useEffect, useState } from 'react';
-import { api, ProblemError, toProblem, unwrapAs } from '../api';
+import { ProblemError, toProblem } from '../api';
 import { onUnauthorized, useSession } from '../session';
 import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
 import { useI18n, type Lang } from '../i18n';
@@ -10,8 +10,9 @@ import { useI18n, type Lang } from '../i18n';
  * Rules (规则): the flow rules of the automatic order audit (自动审单) are edited here as versioned
  * documents of order-intake (/api/rules/flow, docs/adr/0021-rule-documents.md): validate against the
  * schema (each problem with its path), dry-run a draft against an order ("what would happen"),
- * save as a new version with a reason (the author is the logged-in user). Approval chains and
- * notification rules are shown as their services publish them, with the notification preview.
+ * save as a new version with a reason (the author is the logged-in user). Approval chains
+ * (approval's /api/rules/chains) the same way, their dry run listing the steps an approval would
+ * get. Notification rules are shown as notification publishes them, with the preview.
  */
 
 interface RuleVersion {
@@ -46,7 +47,17 @@ interface DryRun {
   draft: boolean;
 }
 
-const FLOW = '/api/order-intake/api/rules/flow';
+interface ChainDryRun {
+  chainSetVersion: string;
+  chain: string;
+  facts: { grandTotal?: number };
+  steps: { id: string; role?: string; approvers?: string[]; quorum: string; slaMs: number; skipped: boolean; delegated?: { approver: string; delegateTo: string }[] }[];
+  draft: boolean;
+}
+
+/** The two editable rule sets: flow rules (order-intake) and approval chains (approval). */
+type RuleKind = 'flow' | 'chains';
+const BASE: Record<RuleKind, string> = { flow: '/api/order-intake/api/rules/flow', chains: '/api/approval/api/rules/chains' };
 const w = (lang: Lang, zh: string, en: string) => (lang === 'zh' ? zh : en);
 
 /** The audit's verdict in plain words. */
@@ -101,7 +112,7 @@ async function fetchJson<T>(url: string, init: RequestInit = {}): Promise<T> {
 const problemsOf = (e: unknown): RuleProblem[] | null =>
   e instanceof ProblemError && e.problem.code === 'RULES_INVALID' ? ((e.problem.params?.problems as RuleProblem[] | undefined) ?? []) : null;
 
-function ProblemList({ problems }: { problems: RuleProblem[] }) {
+function ProblemList({ problems, testId }: { problems: RuleProblem[]; testId: string }) {
   const { lang } = useI18n();
   return (
     <Alert
@@ -110,7 +121,7 @@ function ProblemList({ problems }: { problems: RuleProblem[] }) {
       role="alert"
       title={w(lang, `文档未通过校验：${problems.length} 个问题`, `The document fails the schema: ${problems.length} problem(s)`)}
       description={
-        <ul data-testid="rules-problems" style={{ margin: 0, paddingInlineStart: 18 }}>
+        <ul data-testid={testId} style={{ margin: 0, paddingInlineStart: 18 }}>
           {problems.map((p, i) => (
             <li key={i}>
               <code>{p.path || '(root)'}</code>
@@ -123,16 +134,20 @@ function ProblemList({ problems }: { problems: RuleProblem[] }) {
   );
 }
 
-function FlowRules() {
-  const { lang, time } = useI18n();
+function RuleDocEditor({ kind }: { kind: RuleKind }) {
+  const FLOW = BASE[kind];
+  const tid = (x: string) => `${kind === 'flow' ? 'rules' : 'chains'}-${x}`;
+  const { lang, time, money } = useI18n();
   const session = useSession();
   const canEdit = session.can('rules.edit');
   const qc = useQueryClient();
-  const overview = useQuery({ queryKey: ['rules-flow'], retry: 0, queryFn: () => fetchJson<RulesOverview>(FLOW) });
+  const overview = useQuery({ queryKey: ['rules', kind], retry: 0, queryFn: () => fetchJson<RulesOverview>(FLOW) });
   const [draft, setDraft] = useState<string | null>(null);
   const [baseVersion, setBaseVersion] = useState<number | null>(null);
   const [orderId, setOrderId] = useState('');
   const [reason, setReason] = useState('');
+  const [chain, setChain] = useState('custom-order');
+  const [totalYuan, setTotalYuan] = useState('');
   useEffect(() => {
     if (overview.data && draft === null) {
       setDraft(overview.data.current.document);
@@ -141,34 +156,53 @@ function FlowRules() {
   }, [overview.data, draft]);
   const text = draft ?? '';
 
-  const validate = useMutation({ mutationFn: () => fetchJson<{ ruleSetVersion: string; rules: number }>(`${FLOW}/validate`, { method: 'POST', body: JSON.stringify({ document: text }) }) });
-  const dryRun = useMutation({ mutationFn: () => fetchJson<DryRun>(`${FLOW}/dry-run`, { method: 'POST', body: JSON.stringify({ document: text, orderId: orderId.trim() }) }) });
+  const validate = useMutation({
+    mutationFn: async () => {
+      const v = await fetchJson<{ ruleSetVersion?: string; rules?: number; chainSetVersion?: string; chains?: string[] }>(`${FLOW}/validate`, { method: 'POST', body: JSON.stringify({ document: text }) });
+      return kind === 'flow'
+        ? w(lang, `校验通过：${v.ruleSetVersion}，${v.rules} 条规则`, `Valid: ${v.ruleSetVersion}, ${v.rules} rule(s)`)
+        : w(lang, `校验通过：${v.chainSetVersion}，审批链 ${(v.chains ?? []).join('、')}`, `Valid: ${v.chainSetVersion}, chains ${(v.chains ?? []).join(', ')}`);
+    },
+  });
+  const dryRun = useMutation({
+    mutationFn: () => fetchJson<DryRun>(`${FLOW}/dry-run`, { method: 'POST', body: JSON.stringify({ document: text, orderId: orderId.trim() }) }),
+  });
+  const chainRun = useMutation({
+    mutationFn: () =>
+      fetchJson<ChainDryRun>(`${FLOW}/dry-run`, {
+        method: 'POST',
+        body: JSON.stringify({ document: text, chain: chain.trim(), ...(orderId.trim() ? { orderId: orderId.trim() } : { grandTotal: Math.round(Number(totalYuan || '0') * 100) }) }),
+      }),
+  });
   const save = useMutation({
     mutationFn: () => fetchJson<RuleVersion>(FLOW, { method: 'PUT', body: JSON.stringify({ document: text, reason: reason.trim(), expectedVersion: baseVersion ?? 0 }) }),
     onSuccess: async (v) => {
       setBaseVersion(v.version);
       setReason('');
-      await qc.invalidateQueries({ queryKey: ['rules-flow'] });
+      await qc.invalidateQueries({ queryKey: ['rules', kind] });
     },
   });
   const reset = () => {
     validate.reset();
     dryRun.reset();
+    chainRun.reset();
     save.reset();
   };
 
   const cur = overview.data?.current;
-  const problems = problemsOf(validate.error) ?? problemsOf(dryRun.error) ?? problemsOf(save.error);
+  const problems = problemsOf(validate.error) ?? problemsOf(dryRun.error) ?? problemsOf(chainRun.error) ?? problemsOf(save.error);
+  const editorLabel = kind === 'flow' ? w(lang, '流程规则文档', 'Flow rules document') : w(lang, '审批链文档', 'Approval chains document');
+  const versionField = kind === 'flow' ? 'ruleSetVersion' : 'chainSetVersion';
   return (
     <Space orientation="vertical" style={{ width: '100%' }}>
       <ProblemAlert error={overview.error} />
       {cur && (
-        <Descriptions size="small" bordered column={{ xs: 1, md: 3 }} data-testid="rules-current">
+        <Descriptions size="small" bordered column={{ xs: 1, md: 3 }} data-testid={tid('current')}>
           <Descriptions.Item label={w(lang, '生效版本', 'Version in force')}>
-            <span data-testid="rules-current-version">{cur.version}</span> <Tag>{cur.label}</Tag>
+            <span data-testid={tid('current-version')}>{cur.version}</span> <Tag>{cur.label}</Tag>
           </Descriptions.Item>
           <Descriptions.Item label={w(lang, '作者', 'Author')}>
-            <span data-testid="rules-current-author">{cur.author}</span>
+            <span data-testid={tid('current-author')}>{cur.author}</span>
           </Descriptions.Item>
           <Descriptions.Item label={w(lang, '时间', 'Saved')}>{time(cur.createdAt)}</Descriptions.Item>
           <Descriptions.Item label={w(lang, '原因', 'Reason')} span={3}>
@@ -180,8 +214,8 @@ function FlowRules() {
         <Col xs={24} xl={14}>
           <Card size="small" title={w(lang, '规则文档（YAML）', 'Rule document (YAML)')}>
             <Input.TextArea
-              data-testid="rules-editor"
-              aria-label={w(lang, '流程规则文档', 'Flow rules document')}
+              data-testid={tid('editor')}
+              aria-label={editorLabel}
               value={text}
               onChange={(e) => {
                 setDraft(e.target.value);
@@ -192,7 +226,7 @@ function FlowRules() {
               style={{ fontFamily: 'ui-monospace, Menlo, Consolas, monospace', fontSize: 12 }}
             />
             <Space style={{ marginTop: 8 }} wrap>
-              <Button data-testid="rules-validate" onClick={() => validate.mutate()} loading={validate.isPending}>
+              <Button data-testid={tid('validate')} onClick={() => validate.mutate()} loading={validate.isPending}>
                 {w(lang, '校验', 'Validate')}
               </Button>
               <Button
@@ -207,26 +241,25 @@ function FlowRules() {
                 {w(lang, '还原为生效版本', 'Revert to the version in force')}
               </Button>
             </Space>
-            {validate.isSuccess && (
-              <Alert style={{ marginTop: 8 }} type="success" showIcon data-testid="rules-valid" title={w(lang, `校验通过：${validate.data.ruleSetVersion}，${validate.data.rules} 条规则`, `Valid: ${validate.data.ruleSetVersion}, ${validate.data.rules} rule(s)`)} />
-            )}
-            {problems && <div style={{ marginTop: 8 }}><ProblemList problems={problems} /></div>}
+            {validate.isSuccess && <Alert style={{ marginTop: 8 }} type="success" showIcon data-testid={tid('valid')} title={validate.data} />}
+            {problems && <div style={{ marginTop: 8 }}><ProblemList problems={problems} testId={tid('problems')} /></div>}
             {!problems && <ProblemAlert error={validate.error ?? save.error} />}
           </Card>
         </Col>
         <Col xs={24} xl={10}>
           <Space orientation="vertical" style={{ width: '100%' }}>
+            {kind === 'flow' ? (
             <Card size="small" title={w(lang, '试运行（不会修改订单）', 'Dry run (nothing is changed)')}>
               <Space.Compact style={{ width: '100%' }}>
-                <Input data-testid="rules-dry-order" aria-label={w(lang, '订单号', 'Order id')} placeholder={w(lang, '订单号', 'Order id')} value={orderId} onChange={(e) => setOrderId(e.target.value)} />
-                <Button data-testid="rules-dry-run" type="primary" disabled={!orderId.trim()} loading={dryRun.isPending} onClick={() => dryRun.mutate()}>
+                <Input data-testid={tid('dry-order')} aria-label={w(lang, '订单号', 'Order id')} placeholder={w(lang, '订单号', 'Order id')} value={orderId} onChange={(e) => setOrderId(e.target.value)} />
+                <Button data-testid={tid('dry-run')} type="primary" disabled={!orderId.trim()} loading={dryRun.isPending} onClick={() => dryRun.mutate()}>
                   {w(lang, '试运行', 'Dry run')}
                 </Button>
               </Space.Compact>
               {!problemsOf(dryRun.error) && <ProblemAlert error={dryRun.error} />}
               {dryRun.data && (
-                <div data-testid="rules-dry-result" data-outcome={dryRun.data.outcome.kind} style={{ marginTop: 8 }}>
-                  <Typography.Paragraph strong data-testid="rules-dry-outcome" style={{ marginBottom: 4 }}>
+                <div data-testid={tid('dry-result')} data-outcome={dryRun.data.outcome.kind} style={{ marginTop: 8 }}>
+                  <Typography.Paragraph strong data-testid={tid('dry-outcome')} style={{ marginBottom: 4 }}>
                     {outcomeWords(lang, dryRun.data.outcome)}
                   </Typography.Paragraph>
                   <Typography.Text>
@@ -246,16 +279,57 @@ function FlowRules() {
                 </div>
               )}
             </Card>
+            ) : (
+            <Card size="small" title={w(lang, '试运行：这笔订单会走哪些审批步骤', 'Dry run: which steps an approval would get')}>
+              <Space wrap>
+                <Input data-testid={tid('dry-chain')} aria-label={w(lang, '审批链', 'Chain')} placeholder={w(lang, '审批链', 'Chain')} value={chain} onChange={(e) => setChain(e.target.value)} style={{ width: 160 }} />
+                <Input data-testid={tid('dry-order')} aria-label={w(lang, '订单号（可选）', 'Order id (optional)')} placeholder={w(lang, '订单号（可选）', 'Order id (optional)')} value={orderId} onChange={(e) => setOrderId(e.target.value)} style={{ width: 220 }} />
+                <Input data-testid={tid('dry-total')} aria-label={w(lang, '或订单金额（元）', 'or grand total (yuan)')} placeholder={w(lang, '或订单金额（元）', 'or grand total (yuan)')} value={totalYuan} onChange={(e) => setTotalYuan(e.target.value)} style={{ width: 160 }} />
+                <Button data-testid={tid('dry-run')} type="primary" disabled={!chain.trim() || (!orderId.trim() && !totalYuan.trim())} loading={chainRun.isPending} onClick={() => chainRun.mutate()}>
+                  {w(lang, '试运行', 'Dry run')}
+                </Button>
+              </Space>
+              {!problemsOf(chainRun.error) && <ProblemAlert error={chainRun.error} />}
+              {chainRun.data && (
+                <div data-testid={tid('dry-result')} style={{ marginTop: 8 }}>
+                  <Typography.Paragraph strong style={{ marginBottom: 4 }}>
+                    {w(
+                      lang,
+                      `审批链 ${chainRun.data.chain}（版本 ${chainRun.data.chainSetVersion}）${chainRun.data.facts.grandTotal !== undefined ? `，订单金额 ${money(chainRun.data.facts.grandTotal)}` : ''}：${chainRun.data.steps.filter((x) => !x.skipped).length} 个审批步骤`,
+                      `Chain ${chainRun.data.chain} (version ${chainRun.data.chainSetVersion})${chainRun.data.facts.grandTotal !== undefined ? `, grand total ${money(chainRun.data.facts.grandTotal)}` : ''}: ${chainRun.data.steps.filter((x) => !x.skipped).length} step(s)`,
+                    )}
+                  </Typography.Paragraph>
+                  <List
+                    size="small"
+                    dataSource={chainRun.data.steps}
+                    renderItem={(st) => (
+                      <List.Item data-testid={tid(`step-${st.id}`)} data-skipped={String(st.skipped)}>
+                        <code>{st.id}</code>:{' '}
+                        {st.skipped
+                          ? w(lang, '跳过（条件成立）', 'skipped (its condition holds)')
+                          : w(
+                              lang,
+                              `由${st.role ? `角色 ${st.role}` : `${(st.approvers ?? []).join('、')}（${st.quorum === 'all' ? '全部同意' : '任一同意'}）`}审批，时限 ${Math.round(st.slaMs / 3_600_000)} 小时`,
+                              `decided by ${st.role ? `role ${st.role}` : `${(st.approvers ?? []).join(', ')} (${st.quorum === 'all' ? 'all of them' : 'any one'})`}, SLA ${Math.round(st.slaMs / 3_600_000)} h`,
+                            )}
+                        {(st.delegated ?? []).map((d) => w(lang, `；${d.approver} 休假，由 ${d.delegateTo} 代审`, `; ${d.approver} is away, ${d.delegateTo} decides`)).join('')}
+                      </List.Item>
+                    )}
+                  />
+                </div>
+              )}
+            </Card>
+            )}
             <Card size="small" title={w(lang, '保存为新版本', 'Save as a new version')}>
               {canEdit ? (
                 <Form layout="vertical" onFinish={() => save.mutate()}>
-                  <Form.Item label={w(lang, '修改原因（必填）', 'Why (required)')} htmlFor="rules-reason" required>
-                    <Input id="rules-reason" data-testid="rules-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} />
+                  <Form.Item label={w(lang, '修改原因（必填）', 'Why (required)')} htmlFor={tid('reason')} required>
+                    <Input id={tid('reason')} data-testid={tid('reason')} value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} />
                   </Form.Item>
                   <Typography.Paragraph type="secondary" style={{ color: '#595959' }}>
-                    {w(lang, `基于版本 ${baseVersion ?? '-'}；请同时修改 ruleSetVersion。`, `Based on version ${baseVersion ?? '-'}; give ruleSetVersion a new value too.`)}
+                    {w(lang, `基于版本 ${baseVersion ?? '-'}；请同时修改 ${versionField}。`, `Based on version ${baseVersion ?? '-'}; give ${versionField} a new value too.`)}
                   </Typography.Paragraph>
-                  <Button data-testid="rules-save" type="primary" htmlType="submit" disabled={!reason.trim() || text === cur?.document} loading={save.isPending}>
+                  <Button data-testid={tid('save')} type="primary" htmlType="submit" disabled={!reason.trim() || text === cur?.document} loading={save.isPending}>
                     {w(lang, '保存', 'Save')}
                   </Button>
                 </Form>
@@ -263,7 +337,7 @@ function FlowRules() {
                 <Typography.Text>{w(lang, '当前角色只能查看和试运行规则（修改需管理员或总经理）。', 'Your role may view and dry-run rules; editing needs admin or general manager.')}</Typography.Text>
               )}
               {save.isSuccess && (
-                <Alert style={{ marginTop: 8 }} type="success" showIcon data-testid="rules-saved" title={w(lang, `已保存为版本 ${save.data.version}（${save.data.label ?? ''}），作者 ${save.data.author}`, `Saved as version ${save.data.version} (${save.data.label ?? ''}) by ${save.data.author}`)} />
+                <Alert style={{ marginTop: 8 }} type="success" showIcon data-testid={tid('saved')} title={w(lang, `已保存为版本 ${save.data.version}（${save.data.label ?? ''}），作者 ${save.data.author}`, `Saved as version ${save.data.version} (${save.data.label ?? ''}) by ${save.data.author}`)} />
               )}
             </Card>
           </Space>
@@ -271,7 +345,7 @@ function FlowRules() {
       </Row>
       <Card size="small" title={w(lang, '版本历史', 'Versions')}>
         <Table<RuleVersion>
-          data-testid="rules-versions"
+          data-testid={tid('versions')}
           size="small"
           rowKey="version"
           pagination={{ pageSize: 10 }}
@@ -279,7 +353,7 @@ function FlowRules() {
           locale={{ emptyText: <EmptyText /> }}
           columns={[
             { title: w(lang, '版本', 'Version'), dataIndex: 'version' },
-            { title: 'ruleSetVersion', dataIndex: 'label' },
+            { title: versionField, dataIndex: 'label' },
             { title: w(lang, '作者', 'Author'), dataIndex: 'author' },
             { title: w(lang, '原因', 'Reason'), dataIndex: 'reason' },
             { title: w(lang, '时间', 'Saved'), dataIndex: 'createdAt', render: (v: string) => time(v) },
@@ -290,11 +364,10 @@ function FlowRules() {
   );
 }
 
-/** Approval chains and notification rules as their services publish them (editing them is not offered yet). */
+/** Notification rules as notification publishes them, with the preview (editing them is not offered yet). */
 function PublishedRules() {
   const { t, lang } = useI18n();
   const notify = useNotifyProblem();
-  const chains = useQuery({ queryKey: ['chains'], retry: 0, queryFn: () => unwrapAs<unknown>(api.approval.GET('/api/approvals/chains' as never, {} as never)) });
   const config = useQuery({ queryKey: ['notification-config'], retry: 0, queryFn: () => fetchJson<unknown>('/api/notification/api/notifications-config') });
   const [form] = Form.useForm<{ orderId: string; template: string; channel: string }>();
   const preview = useMutation({
@@ -305,13 +378,7 @@ function PublishedRules() {
   const rules = ((config.data as { rules?: { id?: string; template?: string }[] } | undefined)?.rules ?? []) as { id?: string; template?: string; trigger?: string }[];
   return (
     <Row gutter={12}>
-      <Col xs={24} lg={12}>
-        <Card size="small" title={`${t('chain')} (approval)`}>
-          <ProblemAlert error={chains.error} />
-          <pre style={{ fontSize: 12, maxHeight: 420, overflow: 'auto' }}>{chains.data ? JSON.stringify(chains.data, null, 2) : ''}</pre>
-        </Card>
-      </Col>
-      <Col xs={24} lg={12}>
+      <Col xs={24}>
         <Card size="small" title={t('notificationRules')}>
           <ProblemAlert error={config.error} />
           <pre style={{ fontSize: 12, maxHeight: 220, overflow: 'auto' }}>{config.data ? JSON.stringify(config.data, null, 2).slice(0, 4000) : ''}</pre>
@@ -338,8 +405,9 @@ export function RulesPage() {
       <Tabs
         data-testid="rules-sets"
         items={[
-          { key: 'flow', label: w(lang, '流程规则（自动审单）', 'Flow rules (order audit)'), children: <FlowRules /> },
-          { key: 'published', label: w(lang, '审批链与通知规则', 'Approval chains and notification rules'), children: <PublishedRules /> },
+          { key: 'flow', label: w(lang, '流程规则（自动审单）', 'Flow rules (order audit)'), children: <RuleDocEditor kind="flow" /> },
+          { key: 'chains', label: w(lang, '审批链', 'Approval chains'), children: <RuleDocEditor kind="chains" /> },
+          { key: 'published', label: w(lang, '通知规则（只读）', 'Notification rules (read-only)'), children: <PublishedRules /> },
         ]}
       />
     </Space>

@@ -14,12 +14,13 @@ export interface RfmReport {
 export class CustomerQueries {
   constructor(private readonly pool: Pool, private readonly schema: string = ANALYTICS_SCHEMA) {}
 
-  async rfm(from: string, asOf: string): Promise<RfmReport> {
+  /** `shops`: the caller's shop scope (undefined = every shop). */
+  async rfm(from: string, asOf: string, shops?: string[]): Promise<RfmReport> {
     const rows = (
       await this.pool.query(
         `SELECT "customer_key", "placed_at", ("paid_amount" - "refunded_amount")::bigint AS net FROM ${table(this.schema, 'order_fact')}
-          WHERE "paid_at" IS NOT NULL AND "placed_at" >= $1 AND "placed_at" < $2`,
-        [from, asOf],
+          WHERE "paid_at" IS NOT NULL AND "placed_at" >= $1 AND "placed_at" < $2 AND ($3::text[] IS NULL OR "shop_id" = ANY($3::text[]))`,
+        [from, asOf, shops ?? null],
       )
     ).rows as { customer_key: string; placed_at: Date; net: string }[];
     const customers = rfm(rows.map((r) => ({ customerKey: r.customer_key, placedAt: r.placed_at.toISOString(), net: Number(r.net) })), asOf);
@@ -28,12 +29,12 @@ export class CustomerQueries {
     return { asOf, from, customers, segments };
   }
 
-  async skuPairs(from: string, to: string, minCount?: number, limit?: number): Promise<{ baskets: number; pairs: SkuPair[] }> {
+  async skuPairs(from: string, to: string, minCount?: number, limit?: number, shops?: string[]): Promise<{ baskets: number; pairs: SkuPair[] }> {
     const rows = (
       await this.pool.query(
         `SELECT o."order_id", array_agg(DISTINCT l."sku") AS skus FROM ${table(this.schema, 'order_fact')} o JOIN ${table(this.schema, 'order_line')} l USING ("order_id")
-          WHERE o."paid_at" IS NOT NULL AND o."placed_at" >= $1 AND o."placed_at" < $2 GROUP BY 1`,
-        [from, to],
+          WHERE o."paid_at" IS NOT NULL AND o."placed_at" >= $1 AND o."placed_at" < $2 AND ($3::text[] IS NULL OR o."shop_id" = ANY($3::text[])) GROUP BY 1`,
+        [from, to, shops ?? null],
       )
     ).rows as { skus: string[] }[];
     const baskets = rows.map((r) => r.skus);

@@ -17,6 +17,8 @@ export interface ForecastRequest {
   historyDays?: number;
   horizon?: number;
   level?: number;
+  /** The caller's shop scope: demand of these shops only (undefined = every shop). */
+  shops?: string[];
 }
 
 export interface ForecastView extends SkuForecast {
@@ -45,17 +47,17 @@ export class ForecastQueries {
     private readonly schema: string = ANALYTICS_SCHEMA,
   ) {}
 
-  async dailyUnits(sku: string, warehouseId: string | undefined, fromDay: string, toDay: string): Promise<Map<string, number>> {
+  async dailyUnits(sku: string, warehouseId: string | undefined, fromDay: string, toDay: string, shops?: string[]): Promise<Map<string, number>> {
     const s = this.schema;
     const local = `(o."placed_at" AT TIME ZONE $4)`;
     const sql = warehouseId
       ? `SELECT to_char(${local}, 'YYYY-MM-DD') AS d, sum(a."quantity")::bigint AS units
            FROM ${table(s, 'allocation')} a JOIN ${table(s, 'order_fact')} o USING ("order_id")
-          WHERE a."sku" = $1 AND a."warehouse_id" = $5 AND o."paid_at" IS NOT NULL AND ${local}::date >= $2::date AND ${local}::date < $3::date GROUP BY 1`
+          WHERE a."sku" = $1 AND a."warehouse_id" = $5 AND o."paid_at" IS NOT NULL AND ${local}::date >= $2::date AND ${local}::date < $3::date AND ($6::text[] IS NULL OR o."shop_id" = ANY($6::text[])) GROUP BY 1`
       : `SELECT to_char(${local}, 'YYYY-MM-DD') AS d, sum(l."quantity")::bigint AS units
            FROM ${table(s, 'order_line')} l JOIN ${table(s, 'order_fact')} o USING ("order_id")
-          WHERE l."sku" = $1 AND o."paid_at" IS NOT NULL AND ${local}::date >= $2::date AND ${local}::date < $3::date AND $5::text IS NULL GROUP BY 1`;
-    const rows = (await this.pool.query(sql, [sku, fromDay, toDay, this.timeZone, warehouseId ?? null])).rows as { d: string; units: string }[];
+          WHERE l."sku" = $1 AND o."paid_at" IS NOT NULL AND ${local}::date >= $2::date AND ${local}::date < $3::date AND $5::text IS NULL AND ($6::text[] IS NULL OR o."shop_id" = ANY($6::text[])) GROUP BY 1`;
+    const rows = (await this.pool.query(sql, [sku, fromDay, toDay, this.timeZone, warehouseId ?? null, shops ?? null])).rows as { d: string; units: string }[];
     return new Map(rows.map((r) => [r.d, Number(r.units)]));
   }
 
@@ -64,7 +66,7 @@ export class ForecastQueries {
     const historyDays = r.historyDays ?? 182;
     const horizon = r.horizon ?? 14;
     const start = addDays(r.from, -historyDays);
-    const units = await this.dailyUnits(r.sku, r.warehouseId, start, r.from);
+    const units = await this.dailyUnits(r.sku, r.warehouseId, start, r.from, r.shops);
     const days = Array.from({ length: historyDays }, (_, i) => addDays(start, i));
     const futureDays = Array.from({ length: horizon }, (_, i) => addDays(r.from, i));
     const series = days.map((d) => units.get(d) ?? 0);
@@ -85,10 +87,10 @@ export class ForecastQueries {
   }
 
   /** One suggestion per item for one warehouse: its SKU x warehouse forecast, available stock from the projected stock levels. */
-  async purchaseSuggestions(warehouseId: string, from: string, items: PurchaseRequestItem[]): Promise<{ warehouseId: string; from: string; suggestions: (PurchaseSuggestion & { forecastModel: string })[] }> {
+  async purchaseSuggestions(warehouseId: string, from: string, items: PurchaseRequestItem[], shops?: string[]): Promise<{ warehouseId: string; from: string; suggestions: (PurchaseSuggestion & { forecastModel: string })[] }> {
     const suggestions: (PurchaseSuggestion & { forecastModel: string })[] = [];
     for (const item of items) {
-      const f = await this.forecast({ sku: item.sku, warehouseId, from });
+      const f = await this.forecast({ sku: item.sku, warehouseId, from, shops });
       const used = f.chosen === 'model' && f.model.backtest ? f.model.backtest : f.baseline.backtest;
       const [stock] = (await this.pool.query(`SELECT "available" FROM ${table(this.schema, 'stock_level')} WHERE "sku" = $1 AND "warehouse_id" = $2`, [item.sku, warehouseId])).rows as { available: number }[];
       const s = purchaseSuggestion(

@@ -74,16 +74,19 @@ export class ReconciliationService {
     }
   }
 
-  /** Paid orders of the platform's channels placed on one local day, matched with every imported entry of their channel order ids. */
-  async daily(platform: SettlementPlatform, day: string): Promise<DailyReconciliation> {
+  /**
+   * Paid orders of the platform's channels placed on one local day, matched with every imported entry of their channel order ids.
+   * `shops`: the caller's shop scope (undefined = every shop); a scoped caller sees no entries of orders Flowline never saw (no shop to attribute them to).
+   */
+  async daily(platform: SettlementPlatform, day: string, shops?: string[]): Promise<DailyReconciliation> {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new DomainError('INVALID_DATE', 'day must be YYYY-MM-DD', { field: 'day' }, 'invalid');
     const channels = PLATFORM_CHANNELS[platform];
     const orders = (
       await this.pool.query(
         `SELECT "order_id", "channel", "channel_order_id", "paid_at", "paid_amount"::bigint AS sold, "refunded_amount"::bigint AS refunded
            FROM ${table(this.schema, 'order_fact')}
-          WHERE "channel" = ANY($1) AND "paid_at" IS NOT NULL AND ("placed_at" AT TIME ZONE $3)::date = $2::date`,
-        [channels, day, this.timeZone],
+          WHERE "channel" = ANY($1) AND "paid_at" IS NOT NULL AND ("placed_at" AT TIME ZONE $3)::date = $2::date AND ($4::text[] IS NULL OR "shop_id" = ANY($4::text[]))`,
+        [channels, day, this.timeZone, shops ?? null],
       )
     ).rows.map((r): SoldOrder => ({ orderId: r.order_id, channel: r.channel, channelOrderId: r.channel_order_id, paidAt: (r.paid_at as Date).toISOString(), sold: Number(r.sold), refunded: Number(r.refunded) }));
     const toEntry = (r: Record<string, unknown>): SettlementEntry => ({
@@ -101,20 +104,22 @@ export class ReconciliationService {
       ])
     ).rows.map(toEntry);
     // Entries of the day for orders we never saw (settlement times are the platform's local time).
-    const unknown = (
-      await this.pool.query(
-        `SELECT e.* FROM ${imp('settlement_entry')} e
-          WHERE e."platform" = $1 AND left(e."occurred_at", 10) = $2
-            AND NOT EXISTS (SELECT 1 FROM ${table(this.schema, 'order_fact')} o WHERE o."channel" = ANY($3) AND o."channel_order_id" = e."channel_order_id")
-          ORDER BY e."file_id", e."row_number"`,
-        [platform, day, channels],
-      )
-    ).rows.map(toEntry);
+    const unknown = shops
+      ? []
+      : (
+          await this.pool.query(
+            `SELECT e.* FROM ${imp('settlement_entry')} e
+              WHERE e."platform" = $1 AND left(e."occurred_at", 10) = $2
+                AND NOT EXISTS (SELECT 1 FROM ${table(this.schema, 'order_fact')} o WHERE o."channel" = ANY($3) AND o."channel_order_id" = e."channel_order_id")
+              ORDER BY e."file_id", e."row_number"`,
+            [platform, day, channels],
+          )
+        ).rows.map(toEntry);
     return { day, timeZone: this.timeZone, ...reconcile(platform, orders, entries, unknown, this.policy) };
   }
 
   /** The KPI "orders reconciled" per day over a range of days (at most 92), and in total. */
-  async kpi(platform: SettlementPlatform, fromDay: string, toDay: string): Promise<{ platform: SettlementPlatform; days: { day: string; ordersTotal: number; ordersReconciled: number; reconciledRate: number; discrepancies: number }[]; ordersTotal: number; ordersReconciled: number; reconciledRate: number }> {
+  async kpi(platform: SettlementPlatform, fromDay: string, toDay: string, shops?: string[]): Promise<{ platform: SettlementPlatform; days: { day: string; ordersTotal: number; ordersReconciled: number; reconciledRate: number; discrepancies: number }[]; ordersTotal: number; ordersReconciled: number; reconciledRate: number }> {
     const start = Date.parse(`${fromDay}T00:00:00Z`);
     const end = Date.parse(`${toDay}T00:00:00Z`);
     const n = Math.round((end - start) / 86_400_000);
@@ -122,7 +127,7 @@ export class ReconciliationService {
     const days = [];
     for (let i = 0; i < n; i++) {
       const day = new Date(start + i * 86_400_000).toISOString().slice(0, 10);
-      const r = await this.daily(platform, day);
+      const r = await this.daily(platform, day, shops);
       days.push({ day, ordersTotal: r.ordersTotal, ordersReconciled: r.ordersReconciled, reconciledRate: r.reconciledRate, discrepancies: r.discrepancies.length });
     }
     const ordersTotal = days.reduce((s, d) => s + d.ordersTotal, 0);

@@ -35,6 +35,8 @@ export interface SalesFilter {
   to: string;
   channel?: string;
   shopId?: string;
+  /** The caller's shop scope: only these shops count (undefined = every shop; api/analytics-scope.ts). */
+  shops?: string[];
   /** Day, hour and weekday buckets without sales as zero rows (a chart's continuous axis). */
   fill?: boolean;
 }
@@ -72,10 +74,10 @@ export class SalesQueries {
   async sales(by: SalesDimension, f: SalesFilter): Promise<SalesReport> {
     if (!(Date.parse(f.from) < Date.parse(f.to))) throw new DomainError('INVALID_RANGE', 'from must be before to', { fields: ['from', 'to'] }, 'invalid');
     const s = this.schema;
-    const params: unknown[] = [f.from, f.to, this.timeZone, f.channel ?? null, f.shopId ?? null];
+    const params: unknown[] = [f.from, f.to, this.timeZone, f.channel ?? null, f.shopId ?? null, f.shops ?? null];
     const paid = `SELECT o.*, (SELECT coalesce(sum(l."quantity"), 0) FROM ${table(s, 'order_line')} l WHERE l."order_id" = o."order_id")::bigint AS "units"
       FROM ${table(s, 'order_fact')} o
-      WHERE o."paid_at" IS NOT NULL AND o."placed_at" >= $1 AND o."placed_at" < $2 AND ($4::text IS NULL OR o."channel" = $4) AND ($5::text IS NULL OR o."shop_id" = $5) AND $3::text IS NOT NULL`;
+      WHERE o."paid_at" IS NOT NULL AND o."placed_at" >= $1 AND o."placed_at" < $2 AND ($4::text IS NULL OR o."channel" = $4) AND ($5::text IS NULL OR o."shop_id" = $5) AND ($6::text[] IS NULL OR o."shop_id" = ANY($6::text[])) AND $3::text IS NOT NULL`;
     const local = `(o."placed_at" AT TIME ZONE $3)`;
     const keys: Record<Exclude<SalesDimension, 'sku'>, string> = {
       day: `to_char(${local}, 'YYYY-MM-DD')`,

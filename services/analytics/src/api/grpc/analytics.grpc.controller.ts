@@ -1,4 +1,5 @@
-import { Requires } from '@flowline/auth';
+import { principalOf, Requires } from '@flowline/auth';
+import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { CHANNELS, type Channel } from '@flowline/contracts';
@@ -7,6 +8,7 @@ import { SALES_DIMENSIONS, type SalesDimension, type SalesRow } from '../../appl
 import type { Backtest } from '../../domain/forecast';
 import { SETTLEMENT_PLATFORMS, type SettlementPlatform } from '../../domain/reconciliation';
 import { AnalyticsRuntime } from '../../infra/analytics-runtime';
+import { analyticsShops } from '../analytics-scope';
 
 /** Messages of proto/analytics/v1/analytics.proto as proto-loader shapes them (camelCase, int64 as number). */
 interface GetSalesRequest {
@@ -45,9 +47,11 @@ export class AnalyticsGrpcController {
 
   @GrpcMethod('AnalyticsService', 'GetSales')
   @Requires('read', 'Analytics')
-  async getSales(req: GetSalesRequest): Promise<GetSalesResponse> {
+  async getSales(req: GetSalesRequest, metadata: Metadata): Promise<GetSalesResponse> {
     check([['by', SALES_DIMENSIONS.includes(req.by as SalesDimension)], ['from', isIso(req.from)], ['to', isIso(req.to)]]);
-    const r = await this.runtime.sales.sales(req.by as SalesDimension, { from: req.from, to: req.to, channel: enumValue('channel', req.channel, CHANNEL_NAMES, { optional: true }), shopId: optionalId('shopId', req.shopId) });
+    const shopId = optionalId('shopId', req.shopId);
+    const shops = analyticsShops(principalOf(metadata), shopId);
+    const r = await this.runtime.sales.sales(req.by as SalesDimension, { from: req.from, to: req.to, channel: enumValue('channel', req.channel, CHANNEL_NAMES, { optional: true }), shopId, shops });
     return { by: r.by, currency: r.currency, total: r.total, rows: r.rows, repeatPurchaseRate: r.repeatPurchaseRate, customers: r.customers, repeatCustomers: r.repeatCustomers };
   }
 
@@ -60,22 +64,22 @@ export class AnalyticsGrpcController {
 
   @GrpcMethod('AnalyticsService', 'GetRfm')
   @Requires('read', 'Analytics')
-  async getRfm(req: { from: string; asOf: string }) {
+  async getRfm(req: { from: string; asOf: string }, metadata: Metadata) {
     check([['from', isIso(req.from)], ['asOf', isIso(req.asOf)]]);
-    const r = await this.runtime.customers.rfm(req.from, req.asOf);
+    const r = await this.runtime.customers.rfm(req.from, req.asOf, analyticsShops(principalOf(metadata)));
     return { customers: r.customers };
   }
 
   @GrpcMethod('AnalyticsService', 'GetSkuPairs')
   @Requires('read', 'Analytics')
-  async getSkuPairs(req: { from: string; to: string; minCount?: number; limit?: number }) {
+  async getSkuPairs(req: { from: string; to: string; minCount?: number; limit?: number }, metadata: Metadata) {
     check([['from', isIso(req.from)], ['to', isIso(req.to)], ['minCount', Number.isInteger(req.minCount ?? 0) && (req.minCount ?? 0) >= 0]]);
-    return this.runtime.customers.skuPairs(req.from, req.to, req.minCount || undefined, pageSize('limit', req.limit, { max: 500 }));
+    return this.runtime.customers.skuPairs(req.from, req.to, req.minCount || undefined, pageSize('limit', req.limit, { max: 500 }), analyticsShops(principalOf(metadata)));
   }
 
   @GrpcMethod('AnalyticsService', 'GetForecast')
   @Requires('read', 'Analytics')
-  async getForecast(req: { sku: string; warehouseId?: string; from: string; historyDays?: number; horizon?: number }) {
+  async getForecast(req: { sku: string; warehouseId?: string; from: string; historyDays?: number; horizon?: number }, metadata: Metadata) {
     requireId('sku', req.sku);
     optionalId('warehouseId', req.warehouseId);
     check([
@@ -83,7 +87,7 @@ export class AnalyticsGrpcController {
       ['historyDays', !req.historyDays || (req.historyDays >= 35 && req.historyDays <= 1100)],
       ['horizon', !req.horizon || (req.horizon >= 1 && req.horizon <= 60)],
     ]);
-    const f = await this.runtime.forecasts.forecast({ sku: req.sku, warehouseId: req.warehouseId || undefined, from: req.from, historyDays: req.historyDays || undefined, horizon: req.horizon || undefined });
+    const f = await this.runtime.forecasts.forecast({ sku: req.sku, warehouseId: req.warehouseId || undefined, from: req.from, historyDays: req.historyDays || undefined, horizon: req.horizon || undefined, shops: analyticsShops(principalOf(metadata)) });
     return {
       days: f.days,
       point: f.point,
@@ -100,7 +104,7 @@ export class AnalyticsGrpcController {
 
   @GrpcMethod('AnalyticsService', 'GetPurchaseSuggestions')
   @Requires('read', 'Analytics')
-  async getPurchaseSuggestions(req: { warehouseId: string; from: string; items?: { sku: string; leadTimeDays: number; packSize: number; inbound?: number; serviceLevel?: number }[] }) {
+  async getPurchaseSuggestions(req: { warehouseId: string; from: string; items?: { sku: string; leadTimeDays: number; packSize: number; inbound?: number; serviceLevel?: number }[] }, metadata: Metadata) {
     const items = req.items ?? [];
     requireId('warehouseId', req.warehouseId);
     items.forEach((i, n) => requireId(`items.${n}.sku`, i.sku));
@@ -117,15 +121,16 @@ export class AnalyticsGrpcController {
       req.warehouseId,
       req.from,
       items.map((i) => ({ sku: i.sku, leadTimeDays: i.leadTimeDays, packSize: i.packSize, inbound: i.inbound ?? 0, serviceLevel: i.serviceLevel || undefined })),
+      analyticsShops(principalOf(metadata)),
     );
     return { suggestions: r.suggestions };
   }
 
   @GrpcMethod('AnalyticsService', 'GetDailyReconciliation')
   @Requires('read', 'Analytics')
-  async getDailyReconciliation(req: { platform: string; day: string }) {
+  async getDailyReconciliation(req: { platform: string; day: string }, metadata: Metadata) {
     check([['platform', SETTLEMENT_PLATFORMS.includes(req.platform as SettlementPlatform)], ['day', isDay(req.day)]]);
-    const r = await this.runtime.reconciliation.daily(req.platform as SettlementPlatform, req.day);
+    const r = await this.runtime.reconciliation.daily(req.platform as SettlementPlatform, req.day, analyticsShops(principalOf(metadata)));
     return {
       discrepancies: r.discrepancies.map((d) => ({ ...d, orderId: d.orderId ?? '' })),
       ordersReconciled: r.ordersReconciled,

@@ -1,9 +1,10 @@
-import { Requires } from '@flowline/auth';
+import { CurrentPrincipal, type Principal, Requires } from '@flowline/auth';
 import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ReconciliationService, type DailyReconciliation, type ImportResult } from '../../application/reconciliation.service';
 import { AnalyticsRuntime } from '../../infra/analytics-runtime';
+import { analyticsShops } from '../analytics-scope';
 import { DailyReconciliationQueryDto, ImportSettlementDto, ReconciliationKpiQueryDto } from './dto/analytics.dto';
 
 @ApiTags('reconciliation')
@@ -23,8 +24,8 @@ export class ReconciliationController {
   @Get('reconciliation/daily')
   @ApiOperation({ summary: 'Daily reconciliation per order (sold vs settled vs refunded vs fees), discrepancies and the KPI orders reconciled; JSON, CSV or XLSX download' })
   @Requires('read', 'Analytics')
-  async daily(@Query() q: DailyReconciliationQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<DailyReconciliation | string | Buffer> {
-    const r = await this.runtime.reconciliation.daily(q.platform, q.day);
+  async daily(@Query() q: DailyReconciliationQueryDto, @Res({ passthrough: true }) reply: FastifyReply, @CurrentPrincipal() p: Principal | undefined): Promise<DailyReconciliation | string | Buffer> {
+    const r = await this.runtime.reconciliation.daily(q.platform, q.day, analyticsShops(p));
     const name = `reconciliation-${q.platform}-${q.day}`;
     if (q.format === 'csv') {
       reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`);
@@ -40,7 +41,7 @@ export class ReconciliationController {
   @Get('reconciliation/kpi')
   @ApiOperation({ summary: 'KPI "orders reconciled" per day and in total over a range of days (at most 92)' })
   @Requires('read', 'Analytics')
-  kpi(@Query() q: ReconciliationKpiQueryDto) {
-    return this.runtime.reconciliation.kpi(q.platform, q.from, q.to);
+  kpi(@Query() q: ReconciliationKpiQueryDto, @CurrentPrincipal() p: Principal | undefined) {
+    return this.runtime.reconciliation.kpi(q.platform, q.from, q.to, analyticsShops(p));
   }
 }

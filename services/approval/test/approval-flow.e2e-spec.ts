@@ -121,7 +121,13 @@ async function timeline(orderId: string, until: (types: string[]) => boolean, wh
 
 /** A change request raised by customer service, taken through CS -> warehouse (-> finance) approvals. */
 async function raiseAndApprove(orderId: string, body: Record<string, unknown>, opts: { finance?: boolean; who?: Who } = {}) {
-  const raised = await approval('POST', '/api/change-requests', { orderId, ...body }, opts.who ?? 'cs', `k-${uniqueSuffix()}`);
+  const key = `k-${uniqueSuffix()}`;
+  // Approval's order snapshot trails the order by up to ~0.3 s (its watcher batches, issue #10):
+  // an order that just became ready_to_ship may still be unknown to it for a moment.
+  const raised = await eventually(`change request for ${orderId} accepted or refused for a reason other than an unknown order`, async () => {
+    const r = await approval('POST', '/api/change-requests', { orderId, ...body }, opts.who ?? 'cs', key);
+    return r.status === 404 && r.json.code === 'CHANGE_ORDER_UNKNOWN' ? undefined : r;
+  }, 30_000);
   expect(raised.status, JSON.stringify(raised.json)).toBe(201);
   const id = raised.json.approvalId as string;
   await decide(id, 'cs_review', 'approve', 'cs');

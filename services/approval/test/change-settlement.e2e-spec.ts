@@ -78,7 +78,12 @@ async function timeline(orderId: string, until: (types: string[]) => boolean, wh
 
 /** A change request raised by customer service, taken through CS -> warehouse (-> finance) approvals. */
 async function raiseAndApprove(orderId: string, body: Record<string, unknown>, opts: { finance?: boolean } = {}) {
-  const raised = await approval('POST', '/api/change-requests', { orderId, ...body }, 'cs', `k-${uniqueSuffix()}`);
+  const key = `k-${uniqueSuffix()}`;
+  // Approval's order snapshot trails the order by up to ~0.3 s (its watcher batches, issue #10).
+  const raised = await eventually(`change request for ${orderId} past CHANGE_ORDER_UNKNOWN`, async () => {
+    const r = await approval('POST', '/api/change-requests', { orderId, ...body }, 'cs', key);
+    return r.status === 404 && r.json.code === 'CHANGE_ORDER_UNKNOWN' ? undefined : r;
+  }, 30_000);
   expect(raised.status, JSON.stringify(raised.json)).toBe(201);
   const id = raised.json.approvalId as string;
   await decide(id, 'cs_review', 'approve', 'cs');

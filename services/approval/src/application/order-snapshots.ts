@@ -3,13 +3,15 @@ import type { SqlClient } from '@flowline/eventstore';
 import type { Pool } from 'pg';
 import type { ChangeHolding, OrderSnapshot } from '../domain/change-request';
 
-/** Stage an order event moves the order to (the events that do not move it are absent). */
-const STAGE_OF: Partial<Record<keyof OrderEventDataMap, string>> = {
-  OrderPaid: 'paid',
-  OrderStockReserved: 'stock_reserved',
-  OrderApprovalRequired: 'awaiting_approval',
-  OrderReadyToShip: 'ready_to_ship',
-  OrderPacked: 'packed',
+/**
+ * The stages the snapshot records: those an order never leaves for a stage a change may be made
+ * in (CHANGEABLE_STAGES in domain/change-request.ts), i.e. the ones that refuse a change request.
+ * The changeable stages between placed and packed (paid, stock_reserved, awaiting_approval,
+ * ready_to_ship, packed) are not recorded: they decide nothing here (the freeze comes from
+ * ShipmentPacked), and recording them cost a transaction per event per order (issue #10). So
+ * `stage` reads `placed` while the order may still change, else the stage that closed it.
+ */
+export const RECORDED_STAGE_OF: Partial<Record<keyof OrderEventDataMap, string>> = {
   OrderShipped: 'shipped',
   OrderDelivered: 'delivered',
   OrderCancelled: 'cancelled',
@@ -69,7 +71,7 @@ export class OrderSnapshots {
       ]);
       return true;
     }
-    const stage = STAGE_OF[type as keyof OrderEventDataMap];
+    const stage = RECORDED_STAGE_OF[type as keyof OrderEventDataMap];
     if (!stage) return false;
     await client.query(`UPDATE order_snapshots SET stage = $2, updated_at = now() WHERE order_id = $1`, [(envelope.data as { orderId: string }).orderId, stage]);
     return true;

@@ -15,8 +15,8 @@ import { requestCommand } from '../application/approval.requests';
 import { ApprovalService, type CommandMeta } from '../application/approval.service';
 import { ApprovalClock } from './approval-clock';
 import { OrderSnapshots } from '../application/order-snapshots';
+import { OrderWatcher } from '../application/order-watcher';
 import type { ApprovalCommand } from '../domain/approval.decider';
-import { nextHoldings } from '../domain/change-request';
 import { migrateApprovalSchema } from './approval-schema';
 import { APPROVAL_STREAM_PREFIXES, approvalRelayRoute } from './approval-relay.routes';
 import { approvalSettingsFromEnv, type ApprovalSettings } from './approval-settings';
@@ -24,6 +24,19 @@ import { ChainSetFile } from './chain-set.loader';
 import { GraphileTimers, migrateTimers, startTimerWorker, type TimerPayload } from './graphile-timers';
 
 const SYSTEM_ACTOR: EnvelopeActor = { kind: 'service', id: 'approval', role: 'system' };
+
+/**
+ * How the order watcher batches (exported for its statement-count test): chunks of up to 500
+ * messages, the chunks of every partition fetched together in one transaction (up to 9: three
+ * topics of three partitions by default), each fetch waiting up to 250 ms for 64 KiB.
+ */
+export const WATCHER_BATCHING = {
+  batch: { maxMessages: 500 },
+  groupCommit: { lingerMs: 20 },
+  partitionsConsumedConcurrently: 9,
+  minBytes: 64 * 1024,
+  maxWaitTimeInMs: 250,
+} as const;
 
 /**
  * Wires approval's adapters around the platform's DataSource (its pg pool): event store, chain
@@ -47,6 +60,7 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   private consumer?: ConsumerHandle;
   private watcher?: ConsumerHandle;
   snapshots!: OrderSnapshots;
+  private orderWatcher!: OrderWatcher;
   private worker?: Runner;
   clock!: ApprovalClock;
 
@@ -72,6 +86,7 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
     this.service = new ApprovalService(this.events, new GraphileTimers(), () => this.newId());
     this.queries = new ApprovalQueries(this.pool);
     this.snapshots = new OrderSnapshots(this.pool);
+    this.orderWatcher = new OrderWatcher({ service: this.service, snapshots: this.snapshots, now: () => this.clock.now() });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -123,7 +138,10 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
       handler: async (envelope, tx) => this.onCommand(envelope, tx.client),
     });
     // What change requests need to know: the order's current state, packing (freeze), and the
-    // stock outcome of a change's own reservation (`chg-<approvalId>`).
+    // stock outcome of a change's own reservation (`chg-<approvalId>`). Off the order's latency
+    // path, so it trades latency for fewer commits (issue #10): events it does not keep are
+    // acknowledged without a transaction, each fetch waits up to 250 ms for 64 KiB, and the chunks
+    // of every partition fetched together commit in one transaction (inbox claims included).
     this.watcher = await runConsumer({
       kafka: this.kafka,
       groupId: `${m.topicPrefix}${s.consumerGroup}.watch`,
@@ -133,7 +151,9 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
       maxRetries: 4,
       backoff: { initialMs: 200, maxMs: 5_000 },
       logger,
-      handler: async (envelope, tx) => this.onWatched(envelope, tx.client),
+      ...WATCHER_BATCHING,
+      accept: (envelope) => this.orderWatcher.accepts(envelope),
+      handler: async (envelope, tx) => this.orderWatcher.apply(envelope, tx.client),
     });
     this.log.log(`approval running: chains ${this.chains.current().version}, consumer ${s.consumerGroup}, timers ${s.timers ? 'on' : 'off'}`);
   }
@@ -160,39 +180,6 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
     for (const id of await this.queries.openOf(message.data.orderId, client as PoolClient)) {
       await this.service.execute(client, id, () => ({ type: 'Withdraw', data: { reason: message.data.reason, now: meta.now } }), meta);
     }
-  }
-
-  /** Order and fulfillment events update the order snapshot; inventory's answer for a change's reservation decides the change. */
-  private async onWatched(envelope: EventEnvelope, client: SqlClient): Promise<void> {
-    const now = await this.clock.now();
-    const meta: CommandMeta = { correlationId: envelope.correlationId, causationId: envelope.eventId, actor: SYSTEM_ACTOR, now };
-    if (envelope.type === 'StockReserved' || envelope.type === 'StockShortage') {
-      const d = envelope.data as { orderId: string; allocations?: { lineId: string; sku: string; warehouseId: string; quantity: number }[]; missing?: { sku: string; requested: number; available: number }[] };
-      if (!d.orderId.startsWith('chg-')) return;
-      const approvalId = d.orderId.slice('chg-'.length);
-      const command: ApprovalCommand =
-        envelope.type === 'StockReserved'
-          ? { type: 'RecordChangeStock', data: { reserved: true, allocations: d.allocations ?? [], now } }
-          : { type: 'RecordChangeStock', data: { reserved: false, missing: d.missing ?? [], now } };
-      await this.service.execute(client, approvalId, () => command, meta);
-      return;
-    }
-    if (envelope.type === 'OrderChangeRefused') {
-      const d = envelope.data as { approvalId: string; reason: string };
-      await this.service.execute(client, d.approvalId, () => ({ type: 'RecordChangeRefusedByOrder', data: { reason: d.reason, now } }), meta);
-    }
-    if (envelope.type === 'OrderChanged') {
-      const d = envelope.data as { orderId: string; approvalId?: string; reservationId?: string; allocations?: { lineId: string; sku: string; quantity: number }[] };
-      if (d.approvalId) {
-        // Units this change gives up come back from where they are held: earlier changes' own
-        // reservations first (latest first), then the order's; the holdings follow in the same transaction.
-        const holdings = await this.snapshots.holdings(client, d.orderId);
-        const r = await this.service.execute(client, d.approvalId, () => ({ type: 'RecordChangeApplied', data: { now, holdings } }), meta);
-        const released = r.events.flatMap((e) => (e.type === 'ChangeStockLinesReleaseRequested' ? [{ ...(e.data.reservationId ? { reservationId: e.data.reservationId } : {}), lines: e.data.lines }] : []));
-        await this.snapshots.setHoldings(client, d.orderId, nextHoldings(holdings, released, d));
-      }
-    }
-    await this.snapshots.apply(client, envelope);
   }
 
   /** A due timer: Remind / Escalate / Expire the step, and record which instance ran it. */

@@ -1,4 +1,4 @@
-import type { PostgresEventStore } from '@flowline/eventstore';
+import type { PostgresEventStore, StreamAppend } from '@flowline/eventstore';
 import type { Pool } from 'pg';
 import { decideAfterAttempt, type RetryPolicy, type SendOutcome } from '../domain/delivery.policy';
 import type { ChannelKind } from '../domain/notification.types';
@@ -62,11 +62,28 @@ export class Dispatcher {
     await this.running;
   }
 
-  /** One pass: returns how many notifications it handled. */
+  /**
+   * One pass: returns how many notifications it handled. The batch is leased in one statement,
+   * sent concurrently, and every outcome (attempt row, status, NotificationSent / Failed event) is
+   * recorded in ONE transaction (issue #10: one commit per tick, not one per send). Should that
+   * transaction fail, each outcome is recorded in its own, so one bad row does not leave the
+   * others' sends unrecorded (and resent after the lease).
+   */
   async tick(): Promise<number> {
     const now = await this.deps.clock.now();
     const due = await NotificationStore.claimDue(this.deps.pool, now, this.deps.batchSize ?? 20, this.deps.leaseMs ?? 60_000);
-    await Promise.all(due.map((n) => this.deliver(n)));
+    const attempted = (await Promise.all(due.map((n) => this.deliver(n)))).filter((a): a is Attempted => a !== undefined);
+    if (attempted.length > 1) {
+      try {
+        await this.record(attempted);
+        return due.length;
+      } catch (e) {
+        this.deps.log?.warn(`recording ${attempted.length} outcomes in one transaction failed, one by one now: ${(e as Error).message}`);
+      }
+    }
+    const failures: unknown[] = [];
+    for (const a of attempted) await this.record([a]).catch((e: unknown) => failures.push(e));
+    if (failures.length) throw failures[0];
     return due.length;
   }
 
@@ -109,14 +126,15 @@ export class Dispatcher {
     }
   }
 
-  private async deliver(n: NotificationRow): Promise<void> {
+  /** Renders if needed and sends; undefined when the notification was given back (deferred) instead. */
+  private async deliver(n: NotificationRow): Promise<Attempted | undefined> {
     const adapter = this.deps.adapters[n.channel];
     let outcome: SendOutcome | undefined;
     if (n.renderPending) {
       const r = await this.renderLate(n);
       if (r === undefined) {
         await NotificationStore.defer(this.deps.pool, n.notificationId, new Date(Date.parse(await this.deps.clock.now()) + 1_000).toISOString());
-        return;
+        return undefined;
       }
       if (r instanceof TemplateError) outcome = { ok: false, transient: false, code: r.code, message: r.message };
       else {
@@ -133,7 +151,7 @@ export class Dispatcher {
       const deferUntil = await this.robotSlot(n);
       if (deferUntil) {
         await NotificationStore.defer(this.deps.pool, n.notificationId, deferUntil);
-        return;
+        return undefined;
       }
       const started = performance.now();
       try {
@@ -144,32 +162,42 @@ export class Dispatcher {
       }
     }
     const at = await this.deps.clock.now();
-    const decision = decideAfterAttempt(outcome ?? { ok: false, transient: false, code: 'NOT_SENT', message: 'no outcome' }, n.attempts, at, this.deps.retry);
+    const final = outcome ?? { ok: false, transient: false, code: 'NOT_SENT', message: 'no outcome' };
+    return { n, outcome: final, at, decision: decideAfterAttempt(final, n.attempts, at, this.deps.retry) };
+  }
+
+  /** Records attempts and their outcomes in one transaction; the final ones' events in one append. */
+  private async record(attempted: readonly Attempted[]): Promise<void> {
     const client = await this.deps.pool.connect();
     try {
       await client.query('BEGIN');
-      await NotificationStore.recordAttempt(client, n.notificationId, n.attempts, at, decision.status, outcome && !outcome.ok ? outcome.code : null, outcome && !outcome.ok ? outcome.message : null);
-      const meta = { eventId: this.deps.newId(), correlationId: n.correlationId, causationId: n.triggerEventId, at };
-      const ref = refOf(n);
-      // The notification's own stream, new here: one statement, no savepoint (issue #10).
-      const stream = notificationStream(n.notificationId);
-      switch (decision.status) {
-        case 'sent':
-        case 'delivered':
-          await NotificationStore.finish(client, n.notificationId, { status: decision.status, at, providerMessageId: decision.providerMessageId ?? null });
-          await this.deps.events.appendToStreamsWithin(client, [{ streamId: stream, events: [notificationEvent('NotificationSent', { ...ref, attempts: n.attempts, ...(decision.providerMessageId ? { providerMessageId: decision.providerMessageId } : {}), delivered: decision.status === 'delivered', sentAt: at }, meta)], expectedRevision: 'no_stream' }]);
-          break;
-        case 'retry':
-          await NotificationStore.finish(client, n.notificationId, { status: 'retrying', at, nextAttemptAt: decision.nextAttemptAt, code: decision.code, error: decision.message });
-          break;
-        case 'failed':
-        case 'dead':
-          await NotificationStore.finish(client, n.notificationId, { status: decision.status, at, code: decision.code, error: decision.message });
-          await this.deps.events.appendToStreamsWithin(client, [{ streamId: stream, events: [notificationEvent('NotificationFailed', { ...ref, attempts: n.attempts, code: decision.code, reason: decision.message, retried: decision.status === 'dead', failedAt: at }, meta)], expectedRevision: 'no_stream' }]);
-          break;
+      const appends: StreamAppend[] = [];
+      for (const { n, outcome, at, decision } of attempted) {
+        await NotificationStore.recordAttempt(client, n.notificationId, n.attempts, at, decision.status, outcome.ok ? null : outcome.code, outcome.ok ? null : outcome.message);
+        const meta = { eventId: this.deps.newId(), correlationId: n.correlationId, causationId: n.triggerEventId, at };
+        const ref = refOf(n);
+        // The notification's own stream, new here: no savepoint (issue #10).
+        const streamId = notificationStream(n.notificationId);
+        switch (decision.status) {
+          case 'sent':
+          case 'delivered':
+            await NotificationStore.finish(client, n.notificationId, { status: decision.status, at, providerMessageId: decision.providerMessageId ?? null });
+            appends.push({ streamId, events: [notificationEvent('NotificationSent', { ...ref, attempts: n.attempts, ...(decision.providerMessageId ? { providerMessageId: decision.providerMessageId } : {}), delivered: decision.status === 'delivered', sentAt: at }, meta)], expectedRevision: 'no_stream' });
+            break;
+          case 'retry':
+            await NotificationStore.finish(client, n.notificationId, { status: 'retrying', at, nextAttemptAt: decision.nextAttemptAt, code: decision.code, error: decision.message });
+            break;
+          case 'failed':
+          case 'dead':
+            await NotificationStore.finish(client, n.notificationId, { status: decision.status, at, code: decision.code, error: decision.message });
+            appends.push({ streamId, events: [notificationEvent('NotificationFailed', { ...ref, attempts: n.attempts, code: decision.code, reason: decision.message, retried: decision.status === 'dead', failedAt: at }, meta)], expectedRevision: 'no_stream' });
+            break;
+        }
       }
+      // Every notification's stream in one statement.
+      if (appends.length) await this.deps.events.appendToStreamsWithin(client, appends);
       await client.query('COMMIT');
-      this.deps.metrics?.attempt(n.channel, decision.status);
+      for (const a of attempted) this.deps.metrics?.attempt(a.n.channel, a.decision.status);
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw e;
@@ -177,4 +205,12 @@ export class Dispatcher {
       client.release();
     }
   }
+}
+
+/** A notification sent (or refused before a provider) whose outcome is still to be recorded. */
+interface Attempted {
+  n: NotificationRow;
+  outcome: SendOutcome;
+  at: string;
+  decision: ReturnType<typeof decideAfterAttempt>;
 }

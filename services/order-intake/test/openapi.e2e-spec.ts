@@ -92,7 +92,17 @@ describe('order-intake OpenAPI document', () => {
     const documented = Object.entries(doc.paths)
       .filter(([p]) => p.startsWith('/api/orders'))
       .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
-    expect(documented.sort()).toEqual(ENDPOINTS.map(([p, m]) => `${m} ${p}`).sort());
+    expect(documented.sort()).toEqual([...ENDPOINTS.map(([p, m]) => `${m} ${p}`), 'post /api/orders/{orderId}/pii-reveals'].sort());
+  });
+
+  it('POST /api/orders/{orderId}/pii-reveals documents the reason, the fields it may unmask and the unmasked answer (201)', () => {
+    const schema = resolve(responseSchema('/api/orders/{orderId}/pii-reveals', 'post', 201));
+    expect(Object.keys(schema.properties ?? {})).toEqual(expect.arrayContaining(['orderId', 'fields', 'customer', 'shippingAddress', 'revision', 'revealedAt']));
+    expect(schema.properties?.fields.items?.enum).toEqual(['customer.name', 'customer.phone', 'shippingAddress.recipient', 'shippingAddress.phone', 'shippingAddress.street']);
+    const op = doc.paths['/api/orders/{orderId}/pii-reveals'].post as Json;
+    const body = resolve(op.requestBody.content['application/json'].schema);
+    expect(body.required).toEqual(['reason']);
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['201', '400', '404']));
   });
 
   it.each(ENDPOINTS)('%s %s: the success response has a schema with the real shape', (path, method, status) => {

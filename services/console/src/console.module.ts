@@ -59,6 +59,7 @@ export class ConsoleModule implements OnModuleInit, OnApplicationShutdown {
           useFactory: (pool: Pool) => {
             const sealer = sealerFromEnv(process.env, (msg) => new Logger('console').warn(msg));
             const store = new PgSessionStore(pool, sealer, {
+              // Not a count cap in the database: lapsed rows are swept (absolute, idle, a customer token's end).
               maxSessions: 0,
               maxPending: 2_000,
               pendingTtlMs: 10 * 60_000,

@@ -113,9 +113,12 @@ export class PgSessionStore implements SessionRepository {
     await this.sweep();
     const s: ConsoleSession = { id: randomToken(32), kind, user, tokens, createdAt: this.now() };
     const hash = sessionIdHash(s.id);
+    // A customer session cannot outlive its token (no refresh); a staff session lives on by refreshing.
+    const absolute = s.createdAt + this.opts.absoluteTtlMs;
+    const expiresAt = kind === 'customer' ? Math.min(absolute, tokens.expiresAt) : absolute;
     await this.pool.query(
       `INSERT INTO console_session (id_hash, kind, subject, user_claims, tokens, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)`,
-      [hash, kind, user.subject, JSON.stringify(user), this.seal(hash, tokens), s.createdAt, s.createdAt + this.opts.absoluteTtlMs],
+      [hash, kind, user.subject, JSON.stringify(user), this.seal(hash, tokens), s.createdAt, expiresAt],
     );
     return s;
   }

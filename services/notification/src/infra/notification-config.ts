@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
+import { RuleDocumentInvalid, type RuleDocumentKind } from '@flowline/platform';
 import { IntlMessageFormat } from 'intl-messageformat';
 import { parse } from 'yaml';
 import { CHANNEL_KINDS, type RuleSet, type StaffDirectory } from '../domain/notification.types';
@@ -222,3 +223,35 @@ export function loadNotificationConfig(dir: string = configDir()): NotificationC
   return parseNotificationConfig({ rules: read('rules.yaml'), templates: read('templates.yaml'), staff: read('staff.yaml') });
 }
 
+
+export const NOTIFICATION_RULES_KIND = 'notification.rules';
+
+/**
+ * rules.yaml as a versioned rule document (docs/adr/0021-rule-documents.md): the rules schema plus
+ * the cross-checks against the templates and staff directory in use. Problems name their path
+ * (`/rules/2/channels/0`; a cross-check problem names its rule's path).
+ */
+export function notificationRulesKind(context: () => { templates: TemplateCatalogue; staff: StaffDirectory }): RuleDocumentKind<RuleSet> {
+  return {
+    name: NOTIFICATION_RULES_KIND,
+    parse(text) {
+      let raw: unknown;
+      try {
+        raw = parse(text);
+      } catch (e) {
+        throw new RuleDocumentInvalid(NOTIFICATION_RULES_KIND, [{ path: '', reason: `not valid YAML: ${(e as Error).message.split('\n')[0]}` }]);
+      }
+      const validate = validators.rules;
+      if (!validate(raw)) throw new RuleDocumentInvalid(NOTIFICATION_RULES_KIND, (validate.errors ?? []).map((e) => ({ path: e.instancePath, reason: e.message ?? 'invalid' })));
+      const rules = raw as RuleSet;
+      const { templates, staff } = context();
+      const problems = crossCheck(rules, templates, staff).map((reason) => {
+        const at = rules.rules.findIndex((r) => reason.startsWith(`rule ${r.id}:`));
+        return { path: at >= 0 ? `/rules/${at}` : '', reason, ...(at >= 0 ? { ruleId: rules.rules[at].id } : {}) };
+      });
+      if (problems.length) throw new RuleDocumentInvalid(NOTIFICATION_RULES_KIND, problems);
+      return rules;
+    },
+    label: (rules) => rules.version,
+  };
+}

@@ -30,6 +30,8 @@ describe('POST /api/orders/{orderId}/pii-reveals: audited reveal of the masked p
   }
 
   beforeAll(async () => {
+    // The per-person reveal limit (read per request by the in-process service): 3 an hour here.
+    process.env.ORDER_PII_REVEALS_PER_HOUR = '3';
     const [intakeDb, trackingDb] = await Promise.all([createTestDatabase('order_intake_pii'), createTestDatabase('tracking_pii')]);
     dbs.push(intakeDb, trackingDb);
     [intake, tracking] = await Promise.all([
@@ -43,6 +45,7 @@ describe('POST /api/orders/{orderId}/pii-reveals: audited reveal of the masked p
   }, 180_000);
 
   afterAll(async () => {
+    delete process.env.ORDER_PII_REVEALS_PER_HOUR;
     await tracking?.stop();
     await intake?.close();
     for (const db of dbs) await db.drop();
@@ -105,5 +108,13 @@ describe('POST /api/orders/{orderId}/pii-reveals: audited reveal of the masked p
     const mine = await call(tracking.httpUrl, 'GET', `/api/audit?actor=cs&orderId=${orderId}`, await authHeader('customer_service'));
     expect(mine.status).toBe(200);
     expect((mine.json?.items as Json[]).map((i) => i.type)).toContain('OrderPiiRevealed');
+
+    // Rate limited per person (counted in PostgreSQL, shared by instances): cs has used 2 of 3 (the
+    // 400 counted too); the 3rd goes through, the 4th is 429 with Retry-After; another person is not affected.
+    expect((await call(intake.httpUrl, 'POST', path, await authHeader('customer_service'), body)).status).toBe(201);
+    const limited = await fetch(`${intake.httpUrl}${path}`, { method: 'POST', headers: { ...(await authHeader('customer_service')), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await call(intake.httpUrl, 'POST', path, await authHeader('admin'), body)).status).toBe(201);
   }, 150_000);
 });

@@ -102,8 +102,11 @@ export function orderViewFor<T extends object>(principal: Principal, view: T): T
 }
 
 const HOUR = 3_600_000;
-/** Reveals per person per hour (ORDER_PII_REVEALS_PER_HOUR, default 60): shared by instances, 429 + Retry-After beyond. */
-const PII_REVEALS_PER_HOUR = Number(process.env.ORDER_PII_REVEALS_PER_HOUR ?? '') > 0 ? Number(process.env.ORDER_PII_REVEALS_PER_HOUR) : 60;
+/** Reveals per person per hour (ORDER_PII_REVEALS_PER_HOUR, default 60, read per request): shared by instances, 429 + Retry-After beyond. */
+export function piiRevealsPerHour(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.ORDER_PII_REVEALS_PER_HOUR ?? '');
+  return Number.isInteger(n) && n > 0 ? n : 60;
+}
 
 function send(reply: FastifyReply, result: ApiResult) {
   reply.status(result.status);
@@ -190,7 +193,7 @@ export class OrdersHttpController {
   @BAD_REQUEST
   @NOT_FOUND
   @Requires('reveal', 'Order')
-  @Throttle({ identity: { limit: PII_REVEALS_PER_HOUR, ttl: HOUR } })
+  @Throttle({ identity: { limit: () => piiRevealsPerHour(), ttl: HOUR } })
   async revealPii(@Param('orderId', ORDER_ID) orderId: string, @Body() body: RevealPiiDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest): Promise<RevealedPiiDto> {
     const principal = requirePrincipal(req);
     return this.api.revealPii(orderId, body.fields ?? [], body.reason, contextOf(headers, undefined, principal));

@@ -9,7 +9,8 @@ import { browserRequired, call, haveChromium, launchBrowser, seriousA11yViolatio
  * decision in plain words, an invalid edit lists its problems with their paths, the save makes
  * version 2 with the admin as author, and order-intake's API answers the same. Approval chains
  * (approval as its own process) the same way: the dry run lists the steps an approval would get, a
- * draft without the designer's step shows it gone, the save is version 2. axe-core finds no
+ * draft without the designer's step shows it gone, the save is version 2. Notification rules
+ * (notification as its own process): an unknown template is refused with its path. axe-core finds no
  * serious or critical violations; CONSOLE_SCREENSHOT_DIR=docs/img keeps docs/img/console-rules.png.
  */
 
@@ -21,7 +22,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  stack = await startStack([['order-intake', {}], ['approval', {}]]);
+  stack = await startStack([['order-intake', {}], ['approval', {}], ['notification', { NOTIFICATION_CONSUMER_GROUP: `notification-rules-${uniqueSuffix()}` }]]);
   browser = await launchBrowser(stack);
 }, 420_000);
 
@@ -33,7 +34,7 @@ afterAll(async () => {
 const VIP_RULE = 'rules:\n  - id: hold-vip-review\n    when: { fact: order.tags, op: contains, value: vip-review }\n    then:\n      - { decision: hold_for_review, reason: vip order checked by a person }\n\n';
 
 describe.skipIf(!haveChromium)(`rules screen${haveChromium ? '' : SKIP_REASON}`, () => {
-  it('an admin edits a flow rule, the dry run shows the decision it would take, the save makes a new version; approval chains likewise', async () => {
+  it('an admin edits a flow rule, the dry run shows the decision it would take, the save makes a new version; approval chains likewise; notification rules validated', async () => {
     const intake = stack.procs['order-intake'].httpUrl;
     const placed = await call(intake, 'POST', '/api/orders', anOrderSubmission({ channelOrderId: `RULES-${uniqueSuffix()}`, placedAt: new Date().toISOString(), tags: ['vip-review'] }), {
       'idempotency-key': `k-${uniqueSuffix()}`,
@@ -49,7 +50,7 @@ describe.skipIf(!haveChromium)(`rules screen${haveChromium ? '' : SKIP_REASON}`,
     await editor.waitFor();
     await page.getByTestId('rules-current-version').waitFor();
     expect(await page.getByTestId('rules-current-version').textContent()).toBe('1');
-    expect(await editor.inputValue()).toBe(before.json.current.document);
+    await expect.poll(() => editor.inputValue(), { timeout: 15_000 }).toBe(before.json.current.document);
     expect(await page.getByText('API', { exact: false }).filter({ hasText: '尚未提供' }).count()).toBe(0);
 
     // The rules in force: nothing lets the unpaid order ship, no rule holds it.
@@ -98,7 +99,8 @@ describe.skipIf(!haveChromium)(`rules screen${haveChromium ? '' : SKIP_REASON}`,
     const chains = page.getByTestId('chains-editor');
     await chains.waitFor();
     const shipped = (await call(stack.procs.approval.httpUrl, 'GET', '/api/rules/chains')).json.current.document as string;
-    expect(await chains.inputValue()).toBe(shipped);
+    await page.getByTestId('chains-current-version').waitFor();
+    await expect.poll(() => chains.inputValue(), { timeout: 15_000 }).toBe(shipped);
     await page.getByTestId('chains-dry-total').fill('3000');
     await page.getByTestId('chains-dry-run').click();
     await page.getByTestId('chains-dry-result').waitFor();
@@ -115,6 +117,17 @@ describe.skipIf(!haveChromium)(`rules screen${haveChromium ? '' : SKIP_REASON}`,
     expect(await page.getByTestId('chains-saved').textContent()).toContain('版本 2');
     expect((await call(stack.procs.approval.httpUrl, 'GET', '/api/rules/chains')).json.current).toMatchObject({ version: 2, label: '2026.12.5', document: edited2 });
     expect(await seriousA11yViolations(page)).toEqual([]);
+
+    // Notification rules: the document in force, an edit naming an unknown template refused with its path.
+    await page.getByRole('tab', { name: '通知规则' }).click();
+    const notif = page.getByTestId('notif-editor');
+    await page.getByTestId('notif-current-version').waitFor();
+    const rulesYaml = (await call(stack.procs.notification.httpUrl, 'GET', '/api/rules/notifications')).json.current.document as string;
+    await expect.poll(() => notif.inputValue(), { timeout: 15_000 }).toBe(rulesYaml);
+    await notif.fill(rulesYaml.replace('template: order_shipped', 'template: no_such_template'));
+    await page.getByTestId('notif-validate').click();
+    await page.getByTestId('notif-problems').waitFor();
+    expect(await page.getByTestId('notif-problems').textContent()).toContain('/rules/1');
     await page.close();
   }, 300_000);
 });

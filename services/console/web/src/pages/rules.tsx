@@ -55,9 +55,21 @@ interface ChainDryRun {
   draft: boolean;
 }
 
-/** The two editable rule sets: flow rules (order-intake) and approval chains (approval). */
-type RuleKind = 'flow' | 'chains';
-const BASE: Record<RuleKind, string> = { flow: '/api/order-intake/api/rules/flow', chains: '/api/approval/api/rules/chains' };
+interface NotificationDryRun {
+  rulesVersion: string;
+  event: string;
+  planned: { ruleId: string; template: string; channel: string; recipient: { kind: 'customer' | 'staff'; staffId?: string; name?: string } }[];
+}
+
+/** The editable rule sets: flow rules (order-intake), approval chains (approval), notification rules (notification). */
+type RuleKind = 'flow' | 'chains' | 'notifications';
+const BASE: Record<RuleKind, string> = {
+  flow: '/api/order-intake/api/rules/flow',
+  chains: '/api/approval/api/rules/chains',
+  notifications: '/api/notification/api/rules/notifications',
+};
+const PREFIX: Record<RuleKind, string> = { flow: 'rules', chains: 'chains', notifications: 'notif' };
+const VERSION_FIELD: Record<RuleKind, string> = { flow: 'ruleSetVersion', chains: 'chainSetVersion', notifications: 'version' };
 const w = (lang: Lang, zh: string, en: string) => (lang === 'zh' ? zh : en);
 
 /** The audit's verdict in plain words. */
@@ -136,7 +148,7 @@ function ProblemList({ problems, testId }: { problems: RuleProblem[]; testId: st
 
 function RuleDocEditor({ kind }: { kind: RuleKind }) {
   const FLOW = BASE[kind];
-  const tid = (x: string) => `${kind === 'flow' ? 'rules' : 'chains'}-${x}`;
+  const tid = (x: string) => `${PREFIX[kind]}-${x}`;
   const { lang, time, money } = useI18n();
   const session = useSession();
   const canEdit = session.can('rules.edit');
@@ -148,6 +160,7 @@ function RuleDocEditor({ kind }: { kind: RuleKind }) {
   const [reason, setReason] = useState('');
   const [chain, setChain] = useState('custom-order');
   const [totalYuan, setTotalYuan] = useState('');
+  const [eventType, setEventType] = useState('OrderShipped');
   useEffect(() => {
     if (overview.data && draft === null) {
       setDraft(overview.data.current.document);
@@ -158,10 +171,10 @@ function RuleDocEditor({ kind }: { kind: RuleKind }) {
 
   const validate = useMutation({
     mutationFn: async () => {
-      const v = await fetchJson<{ ruleSetVersion?: string; rules?: number; chainSetVersion?: string; chains?: string[] }>(`${FLOW}/validate`, { method: 'POST', body: JSON.stringify({ document: text }) });
-      return kind === 'flow'
-        ? w(lang, `校验通过：${v.ruleSetVersion}，${v.rules} 条规则`, `Valid: ${v.ruleSetVersion}, ${v.rules} rule(s)`)
-        : w(lang, `校验通过：${v.chainSetVersion}，审批链 ${(v.chains ?? []).join('、')}`, `Valid: ${v.chainSetVersion}, chains ${(v.chains ?? []).join(', ')}`);
+      const v = await fetchJson<{ ruleSetVersion?: string; rules?: number; chainSetVersion?: string; chains?: string[]; rulesVersion?: string }>(`${FLOW}/validate`, { method: 'POST', body: JSON.stringify({ document: text }) });
+      if (kind === 'flow') return w(lang, `校验通过：${v.ruleSetVersion}，${v.rules} 条规则`, `Valid: ${v.ruleSetVersion}, ${v.rules} rule(s)`);
+      if (kind === 'notifications') return w(lang, `校验通过：${v.rulesVersion}，${v.rules} 条规则`, `Valid: ${v.rulesVersion}, ${v.rules} rule(s)`);
+      return w(lang, `校验通过：${v.chainSetVersion}，审批链 ${(v.chains ?? []).join('、')}`, `Valid: ${v.chainSetVersion}, chains ${(v.chains ?? []).join(', ')}`);
     },
   });
   const dryRun = useMutation({
@@ -173,6 +186,9 @@ function RuleDocEditor({ kind }: { kind: RuleKind }) {
         method: 'POST',
         body: JSON.stringify({ document: text, chain: chain.trim(), ...(orderId.trim() ? { orderId: orderId.trim() } : { grandTotal: Math.round(Number(totalYuan || '0') * 100) }) }),
       }),
+  });
+  const notifRun = useMutation({
+    mutationFn: () => fetchJson<NotificationDryRun>(`${FLOW}/dry-run`, { method: 'POST', body: JSON.stringify({ document: text, event: eventType.trim(), orderId: orderId.trim() }) }),
   });
   const save = useMutation({
     mutationFn: () => fetchJson<RuleVersion>(FLOW, { method: 'PUT', body: JSON.stringify({ document: text, reason: reason.trim(), expectedVersion: baseVersion ?? 0 }) }),
@@ -186,13 +202,14 @@ function RuleDocEditor({ kind }: { kind: RuleKind }) {
     validate.reset();
     dryRun.reset();
     chainRun.reset();
+    notifRun.reset();
     save.reset();
   };
 
   const cur = overview.data?.current;
-  const problems = problemsOf(validate.error) ?? problemsOf(dryRun.error) ?? problemsOf(chainRun.error) ?? problemsOf(save.error);
-  const editorLabel = kind === 'flow' ? w(lang, '流程规则文档', 'Flow rules document') : w(lang, '审批链文档', 'Approval chains document');
-  const versionField = kind === 'flow' ? 'ruleSetVersion' : 'chainSetVersion';
+  const problems = problemsOf(validate.error) ?? problemsOf(dryRun.error) ?? problemsOf(chainRun.error) ?? problemsOf(notifRun.error) ?? problemsOf(save.error);
+  const editorLabel = { flow: w(lang, '流程规则文档', 'Flow rules document'), chains: w(lang, '审批链文档', 'Approval chains document'), notifications: w(lang, '通知规则文档', 'Notification rules document') }[kind];
+  const versionField = VERSION_FIELD[kind];
   return (
     <Space orientation="vertical" style={{ width: '100%' }}>
       <ProblemAlert error={overview.error} />
@@ -277,6 +294,36 @@ function RuleDocEditor({ kind }: { kind: RuleKind }) {
                     )}
                   />
                 </div>
+              )}
+            </Card>
+            ) : kind === 'notifications' ? (
+            <Card size="small" title={w(lang, '试运行：这个事件会发出哪些通知', 'Dry run: which messages this event would send')}>
+              <Space wrap>
+                <Input data-testid={tid('dry-event')} aria-label={w(lang, '事件类型', 'Event type')} placeholder="OrderShipped" value={eventType} onChange={(e) => setEventType(e.target.value)} style={{ width: 200 }} />
+                <Input data-testid={tid('dry-order')} aria-label={w(lang, '订单号', 'Order id')} placeholder={w(lang, '订单号', 'Order id')} value={orderId} onChange={(e) => setOrderId(e.target.value)} style={{ width: 240 }} />
+                <Button data-testid={tid('dry-run')} type="primary" disabled={!eventType.trim() || !orderId.trim()} loading={notifRun.isPending} onClick={() => notifRun.mutate()}>
+                  {w(lang, '试运行', 'Dry run')}
+                </Button>
+              </Space>
+              {!problemsOf(notifRun.error) && <ProblemAlert error={notifRun.error} />}
+              {notifRun.data && (
+                <List
+                  data-testid={tid('dry-result')}
+                  size="small"
+                  header={w(lang, `规则版本 ${notifRun.data.rulesVersion}：${notifRun.data.planned.length} 条通知`, `Rules ${notifRun.data.rulesVersion}: ${notifRun.data.planned.length} message(s)`)}
+                  dataSource={notifRun.data.planned}
+                  locale={{ emptyText: <span style={{ color: '#595959' }}>{w(lang, '不发送任何通知', 'Nothing would be sent')}</span> }}
+                  renderItem={(p) => (
+                    <List.Item>
+                      <code>{p.ruleId}</code>:{' '}
+                      {w(
+                        lang,
+                        `通过 ${p.channel} 发送模板 ${p.template} 给${p.recipient.kind === 'customer' ? '顾客' : `员工 ${p.recipient.name ?? p.recipient.staffId}`}`,
+                        `template ${p.template} by ${p.channel} to ${p.recipient.kind === 'customer' ? 'the customer' : `staff ${p.recipient.name ?? p.recipient.staffId}`}`,
+                      )}
+                    </List.Item>
+                  )}
+                />
               )}
             </Card>
             ) : (
@@ -407,7 +454,8 @@ export function RulesPage() {
         items={[
           { key: 'flow', label: w(lang, '流程规则（自动审单）', 'Flow rules (order audit)'), children: <RuleDocEditor kind="flow" /> },
           { key: 'chains', label: w(lang, '审批链', 'Approval chains'), children: <RuleDocEditor kind="chains" /> },
-          { key: 'published', label: w(lang, '通知规则（只读）', 'Notification rules (read-only)'), children: <PublishedRules /> },
+          { key: 'notifications', label: w(lang, '通知规则', 'Notification rules'), children: <RuleDocEditor kind="notifications" /> },
+          { key: 'published', label: w(lang, '通知预览', 'Notification preview'), children: <PublishedRules /> },
         ]}
       />
     </Space>

@@ -79,4 +79,19 @@ describe('RuleDocumentStore (real PostgreSQL)', () => {
     const c = await open();
     expect(c.currentRevision()).toMatchObject({ version: v + 2, label: 'deployed', author: 'file:limits.json' });
   });
+
+  it('a stored version this code cannot parse is reported once and skipped; the previous one keeps deciding', async () => {
+    const a = await open();
+    const before = a.currentRevision();
+    await pool.query(
+      `INSERT INTO rule_document_versions (kind, version, document, hash, label, author, reason) VALUES ($1, $2, '{"label":7}', 'x', null, 'someone', 'bad')`,
+      [kind.name, before.version + 1],
+    );
+    await expect(a.refresh()).rejects.toBeInstanceOf(RuleDocumentInvalid);
+    await a.refresh(); // the same bad version again: not reported twice
+    expect(a.currentRevision().version).toBe(before.version);
+    await pool.query(`INSERT INTO rule_document_versions (kind, version, document, hash, label, author, reason) VALUES ($1, $2, '{"label":"e","limit":5}', 'y', 'e', 'someone', 'fixed')`, [kind.name, before.version + 2]);
+    await a.refresh();
+    expect(a.currentRevision()).toMatchObject({ version: before.version + 2, label: 'e' });
+  });
 });

@@ -148,6 +148,8 @@ export class RuleDocumentStore<T> {
   private revision!: RuleDocumentRevision<T>;
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
+  /** The newest version found unusable: reported once, skipped until a newer one is saved. */
+  private refused = 0;
 
   private constructor(
     private readonly pool: Pool,
@@ -234,9 +236,16 @@ export class RuleDocumentStore<T> {
     this.refreshing ??= (async () => {
       try {
         const { rows } = await this.pool.query<{ v: number | null }>(`SELECT max(version) AS v FROM rule_document_versions WHERE kind = $1`, [this.kind.name]);
-        if (Number(rows[0]?.v ?? 0) <= this.revision.version) return;
+        const max = Number(rows[0]?.v ?? 0);
+        if (max <= this.revision.version || max <= this.refused) return;
         const newest = await this.load();
-        if (newest && newest.version > this.revision.version) this.adopt(this.toRevision(newest));
+        if (!newest || newest.version <= this.revision.version) return;
+        try {
+          this.adopt(this.toRevision(newest));
+        } catch (error) {
+          this.refused = newest.version;
+          throw error;
+        }
       } finally {
         this.refreshing = null;
       }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Body, Controller, Get, HttpCode, Inject, Injectable, Logger, Param, ParseIntPipe, Post, Put, Req, type OnModuleInit } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Injectable, Logger, Param, ParseIntPipe, Post, Put, Req, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { requirePrincipal, Requires } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
@@ -54,7 +54,7 @@ export class DryRunNotificationRulesDto {
 
 /** Opens the versioned notification rules on notification's database and keeps the runtime's config on the newest. */
 @Injectable()
-export class NotificationRules implements OnModuleInit {
+export class NotificationRules implements OnModuleInit, BeforeApplicationShutdown {
   private readonly log = new Logger('notification');
   store!: RuleDocumentStore<RuleSet>;
 
@@ -75,6 +75,11 @@ export class NotificationRules implements OnModuleInit {
       onInvalid: (e) => this.log.error(`notification rules: a stored version cannot be used, the previous one stays in force: ${e.message}`),
     });
     this.apply(this.store.currentRevision());
+  }
+
+  /** Stops polling before the runtime ends the pool. */
+  beforeApplicationShutdown(): void {
+    this.store?.close();
   }
 
   /** The runtime reads `config` on every event: a new object with the rules in force (and a hash that says so). */

@@ -2,7 +2,7 @@ import { aCustomer, anAddress, anOrderSubmission, grandTotalOf } from '@flowline
 import type { TrackingOrderDetailView } from '@flowline/contracts';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserRequired, call, eventually, haveChromium, launchBrowser, startStack, uniqueSuffix, type Browser, type Json, type Stack } from './harness';
+import { browserRequired, call, eventually, haveChromium, launchBrowser, seriousA11yViolations, startStack, uniqueSuffix, type Browser, type Json, type Stack } from './harness';
 
 /*
  * Issue #17 in Debian's Chromium over the real services (inventory, order-intake, tracking,
@@ -127,6 +127,8 @@ describe.skipIf(!haveChromium)(`order search and warehouse returns / intercepts 
 
     await searchOrders(page, '手机尾号', '135');
     expect(await (await page.waitForSelector('[data-testid="order-search-invalid"]', { timeout: 10_000 })).textContent()).toBe('手机尾号须为 4 位数字');
+    await page.mouse.move(0, 0);
+    expect(await seriousA11yViolations(page)).toEqual([]);
     await page.close();
   }, 180_000);
 
@@ -149,6 +151,7 @@ describe.skipIf(!haveChromium)(`order search and warehouse returns / intercepts 
     await page.click(`[data-testid="receive-${rmaId}"]`);
     await page.waitForSelector(`[data-testid="rma-${rmaId}"][data-status="received"]`, { timeout: 30_000 });
     expect(await page.textContent(`[data-testid="rma-${rmaId}"]`)).toContain('可售');
+    expect(await seriousA11yViolations(page)).toEqual([]);
 
     const after = await fulfillment('GET', `/orders/${orderId}`);
     expect(after.json.returns).toEqual([expect.objectContaining({ rmaId, status: 'received', received: [{ sku: 'TEA-LJ-250', quantity: 1, condition: 'resellable' }] })]);

@@ -195,7 +195,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Revenue, orders, units, AOV, refunds and net (fen) by day/hour/weekday/channel/shop/SKU/province, with the repeat-purchase rate */
+        /**
+         * Revenue, orders, units, AOV, refunds and net (fen) by day/hour/weekday/channel/shop/SKU/province, with the repeat-purchase rate
+         * @description Only the shops of the caller's token count (a shop-scoped user); a shopId outside them answers 404 SHOP_NOT_FOUND.
+         */
         get: operations["SalesController_sales"];
         put?: never;
         post?: never;

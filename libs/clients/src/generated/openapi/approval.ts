@@ -221,6 +221,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/rules/chains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The approval chains in force (the newest version, with its document) and every version, newest first */
+        get: operations["ChainRulesController_overview"];
+        /** Saves the document as the next version (author = the token subject); new approvals use it (running ones keep theirs) */
+        put: operations["ChainRulesController_save"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/chains/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Which steps an approval of the chain would get now for the order (or grand total): skipped steps, approvers, delegation; nothing is written */
+        post: operations["ChainRulesController_dryRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/chains/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Checks a document against the chain schema without saving it */
+        post: operations["ChainRulesController_validate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/chains/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version of the approval chains with its document */
+        get: operations["ChainRulesController_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/test/clock": {
         parameters: {
             query?: never;
@@ -351,6 +420,10 @@ export interface components {
             /** @example design_review */
             step: string;
         };
+        ChainDocumentDto: {
+            /** @description The chain document (YAML, or JSON) as the author wrote it */
+            document: string;
+        };
         ChangeLineDto: {
             /** @example tea */
             category?: string;
@@ -396,6 +469,39 @@ export interface components {
              */
             to: string;
         };
+        DryRunChainsDto: {
+            /**
+             * @description The chain an order would be sent to (order-intake's require_approval names it)
+             * @example custom-order
+             */
+            chain: string;
+            /** @description A draft to try; absent = the version in force */
+            document?: string;
+            /**
+             * @description Grand total in fen when no order is given
+             * @example 800000
+             */
+            grandTotal?: number;
+            /**
+             * @description An order approval knows (its snapshot gives the grand total the steps' skip conditions read)
+             * @example 01JDGZ6M3V8Q4R5S6T7U8V9W0X
+             */
+            orderId?: string;
+        };
+        FieldViolationDto: {
+            /**
+             * @description The broken rule: min, isInt, whitelistValidation, required, format, isIn, ...
+             * @example min
+             */
+            constraint: string;
+            /**
+             * @description Dotted path from the body root, or the header / query / path parameter name
+             * @example lines.0.quantity
+             */
+            field: string;
+            /** @example quantity must not be less than 1 */
+            message: string;
+        };
         InvoiceDto: {
             email?: string;
             /**
@@ -414,6 +520,54 @@ export interface components {
         OverrideDto: {
             /** @example 客户加急，仓库可拆包 */
             reason: string;
+        };
+        ProblemDetailsDto: {
+            /**
+             * @description Stable UPPER_SNAKE_CASE code (gRPC: ErrorInfo.reason); VALIDATION_FAILED for bad input
+             * @example ORDER_NOT_FOUND
+             */
+            code: string;
+            /** @example order 01JDGZ6M3V8Q not found */
+            detail: string;
+            /**
+             * @description Structured details of the refusal
+             * @example {
+             *       "orderId": "01JDGZ6M3V8Q"
+             *     }
+             */
+            details: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The service that refused (gRPC: ErrorInfo.domain)
+             * @example order-intake.flowline
+             */
+            domain: string;
+            /** @description Each offending field (empty unless the input was at fault) */
+            errors: components["schemas"]["FieldViolationDto"][];
+            /**
+             * @description The request path
+             * @example /api/orders/01JDGZ6M3V8Q
+             */
+            instance: string;
+            /**
+             * @deprecated
+             * @description Same as detail
+             * @example order 01JDGZ6M3V8Q not found
+             */
+            message: string;
+            /**
+             * @description The HTTP status
+             * @example 404
+             */
+            status: number;
+            /** @example Order not found */
+            title: string;
+            /**
+             * @description urn:flowline:problem:<code>
+             * @example urn:flowline:problem:ORDER_NOT_FOUND
+             */
+            type: string;
         };
         QuantityDto: {
             /** @example L1 */
@@ -445,6 +599,20 @@ export interface components {
              * @example 图纸尺寸需修改
              */
             comment: string;
+        };
+        SaveChainsDto: {
+            /** @description The chain document (YAML, or JSON) as the author wrote it */
+            document: string;
+            /**
+             * @description The version the edit started from; 409 RULES_VERSION_CONFLICT when another was saved since
+             * @example 1
+             */
+            expectedVersion: number;
+            /**
+             * @description Why this version
+             * @example 总经理审批 SLA 改为 4 小时
+             */
+            reason: string;
         };
     };
     responses: never;
@@ -969,6 +1137,220 @@ export interface operations {
                         title?: string;
                         type?: string;
                     };
+                };
+            };
+        };
+    };
+    ChainRulesController_overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+        };
+    };
+    ChainRulesController_save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaveChainsDto"];
+            };
+        };
+        responses: {
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description RULES_VERSION_CONFLICT: expectedVersion is no longer the newest */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description RULES_INVALID: the document fails the chain schema; details.problems names the path of each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ChainRulesController_dryRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DryRunChainsDto"];
+            };
+        };
+        responses: {
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description RULES_CHAIN_NOT_FOUND (no such chain) or ORDER_NOT_FOUND (approval has no snapshot of the order) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description RULES_INVALID: the document fails the chain schema; details.problems names the path of each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ChainRulesController_validate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChainDocumentDto"];
+            };
+        };
+        responses: {
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description RULES_INVALID: the document fails the chain schema; details.problems names the path of each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ChainRulesController_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description RULES_VERSION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
         };

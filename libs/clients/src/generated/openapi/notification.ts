@@ -255,6 +255,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/rules/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The notification rules in force (newest version, with its document) and every version, newest first */
+        get: operations["NotificationRulesController_overview"];
+        /** Saves the document as the next version (author = the token subject); in force here at once, on every instance within a second */
+        put: operations["NotificationRulesController_save"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/notifications/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Which messages (rule, template, channel, recipient) the event would plan for the order now; nothing is sent */
+        post: operations["NotificationRulesController_dryRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/notifications/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Checks a document against the rules schema and the templates in use, without saving it */
+        post: operations["NotificationRulesController_validate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/notifications/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version of the notification rules with its document */
+        get: operations["NotificationRulesController_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/{staffId}/preferences": {
         parameters: {
             query?: never;
@@ -381,6 +450,38 @@ export interface components {
             /** @example 2026-12-05T00:00:00.000Z */
             now: string;
         };
+        DryRunNotificationRulesDto: {
+            /** @description A draft to try; absent = the version in force */
+            document?: string;
+            /**
+             * @description The event type that would arrive
+             * @example OrderShipped
+             */
+            event: string;
+            /**
+             * @description An order notification has seen (its facts: channel, grand total, tags, customer)
+             * @example 01JDGZ6M3V8Q4R5S6T7U8V9W0X
+             */
+            orderId: string;
+        };
+        FieldViolationDto: {
+            /**
+             * @description The broken rule: min, isInt, whitelistValidation, required, format, isIn, ...
+             * @example min
+             */
+            constraint: string;
+            /**
+             * @description Dotted path from the body root, or the header / query / path parameter name
+             * @example lines.0.quantity
+             */
+            field: string;
+            /** @example quantity must not be less than 1 */
+            message: string;
+        };
+        NotificationRulesDocumentDto: {
+            /** @description rules.yaml as the author wrote it */
+            document: string;
+        };
         OneTimeMessageDto: {
             /** @enum {string} */
             channel: "sms";
@@ -422,11 +523,73 @@ export interface components {
             /** @example OrderShipped */
             type: string;
         };
+        ProblemDetailsDto: {
+            /**
+             * @description Stable UPPER_SNAKE_CASE code (gRPC: ErrorInfo.reason); VALIDATION_FAILED for bad input
+             * @example ORDER_NOT_FOUND
+             */
+            code: string;
+            /** @example order 01JDGZ6M3V8Q not found */
+            detail: string;
+            /**
+             * @description Structured details of the refusal
+             * @example {
+             *       "orderId": "01JDGZ6M3V8Q"
+             *     }
+             */
+            details: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The service that refused (gRPC: ErrorInfo.domain)
+             * @example order-intake.flowline
+             */
+            domain: string;
+            /** @description Each offending field (empty unless the input was at fault) */
+            errors: components["schemas"]["FieldViolationDto"][];
+            /**
+             * @description The request path
+             * @example /api/orders/01JDGZ6M3V8Q
+             */
+            instance: string;
+            /**
+             * @deprecated
+             * @description Same as detail
+             * @example order 01JDGZ6M3V8Q not found
+             */
+            message: string;
+            /**
+             * @description The HTTP status
+             * @example 404
+             */
+            status: number;
+            /** @example Order not found */
+            title: string;
+            /**
+             * @description urn:flowline:problem:<code>
+             * @example urn:flowline:problem:ORDER_NOT_FOUND
+             */
+            type: string;
+        };
         RedriveRequestDto: {
             /** @description Redrive every dead letter of the topic */
             all?: boolean;
             /** @description Dead letters to redrive: `<partition>:<offset>` ids or event ids */
             ids?: string[];
+        };
+        SaveNotificationRulesDto: {
+            /** @description rules.yaml as the author wrote it */
+            document: string;
+            /**
+             * @description The version the edit started from; 409 RULES_VERSION_CONFLICT when another was saved since
+             * @example 1
+             */
+            expectedVersion: number;
+            /**
+             * @description Why this version
+             * @example 大额订单通知店长
+             */
+            reason: string;
         };
         StaffPreferenceDto: {
             /**
@@ -1007,6 +1170,220 @@ export interface operations {
                         title?: string;
                         type?: string;
                     };
+                };
+            };
+        };
+    };
+    NotificationRulesController_overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+        };
+    };
+    NotificationRulesController_save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaveNotificationRulesDto"];
+            };
+        };
+        responses: {
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description RULES_VERSION_CONFLICT: expectedVersion is no longer the newest */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description RULES_INVALID: the document fails the rules schema or names a template/channel that does not fit; details.problems names each path */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    NotificationRulesController_dryRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DryRunNotificationRulesDto"];
+            };
+        };
+        responses: {
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description ORDER_NOT_KNOWN: notification has not seen the order */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description RULES_INVALID: the document fails the rules schema or names a template/channel that does not fit; details.problems names each path */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    NotificationRulesController_validate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationRulesDocumentDto"];
+            };
+        };
+        responses: {
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description RULES_INVALID: the document fails the rules schema or names a template/channel that does not fit; details.problems names each path */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    NotificationRulesController_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description RULES_VERSION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
         };

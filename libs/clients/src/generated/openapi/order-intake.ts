@@ -154,6 +154,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orders/{orderId}/pii-reveals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Audited reveal of the personal fields the order view masks (receiver name, phone, street): needs the `reveal Order` ability (customer service, admin); recorded on the order as OrderPiiRevealed with the token subject, client id, fields and reason (timeline and audit trail). Idempotency-Key is not stored for it: the answer holds the values in clear. */
+        post: operations["OrdersHttpController_revealPii"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orders/{orderId}/refunds": {
         parameters: {
             query?: never;
@@ -267,6 +284,75 @@ export interface paths {
         put?: never;
         /** Trade a signed link from an SMS for a 15-minute customer token */
         post: operations["PortalController_openSessionWithLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/flow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The flow rules in force (the newest version, with its document) and every version, newest first */
+        get: operations["FlowRulesHttpController_overview"];
+        /** Saves the document as the next version (author = the token subject); in force at once here, on every instance within a second */
+        put: operations["FlowRulesHttpController_save"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/flow/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What the rules (the draft given, else the version in force) WOULD decide for the order in its current state; nothing is written */
+        post: operations["FlowRulesHttpController_dryRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/flow/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Checks a document against the rule-set schema without saving it */
+        post: operations["FlowRulesHttpController_validate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/flow/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version of the flow rules with its document */
+        get: operations["FlowRulesHttpController_version"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -412,6 +498,42 @@ export interface components {
              */
             paymentRef?: string;
         };
+        CurrentRulesDto: {
+            /**
+             * @description Token subject of who saved it; file:<name> when seeded from the service file
+             * @example admin
+             */
+            author: string;
+            /** @example 2026-12-05T03:00:00.000Z */
+            createdAt: string;
+            /** @description The document text of this version */
+            document: string;
+            /**
+             * @description sha256 of the document text
+             * @example sha256:4f1c2a9b0d3e
+             */
+            hash: string;
+            /**
+             * @description The ruleSetVersion the document declares (recorded on every decision)
+             * @example 2025.12.2
+             */
+            label: string | null;
+            /**
+             * @description Why
+             * @example 大促期间审批门槛提高
+             */
+            reason: string;
+            /**
+             * @description The hash decisions record (ruleSetHash: document plus configured parameter overrides)
+             * @example sha256:a80af180734f
+             */
+            ruleSetHash: string;
+            /**
+             * @description Version number in this service (1 = seeded from the file)
+             * @example 2
+             */
+            version: number;
+        };
         CustomerDto: {
             /**
              * @description The channel's customer id
@@ -520,6 +642,36 @@ export interface components {
              * @example urn:flowline:problem:ORDER_NOT_FOUND
              */
             type: string;
+        };
+        DryRunOutcomeDto: {
+            /** @example custom-order */
+            chain?: string;
+            freeShipping?: boolean;
+            /**
+             * @description hold: put on hold for review; approval: needs the chain; release: to the warehouse; blocked: no rule lets it ship yet (e.g. unpaid)
+             * @enum {string}
+             */
+            kind: "hold" | "approval" | "release" | "blocked";
+            /** @enum {string} */
+            priority?: "normal" | "high";
+            /** @example customer is tagged blocked */
+            reason?: string;
+            requiresQc?: boolean;
+            /** @example approval-large-or-custom */
+            ruleId?: string;
+        };
+        DryRunRulesDto: {
+            /**
+             * @description A draft to try; absent = the version in force
+             * @example ruleSetVersion: "2025.12.2"
+             *     rules: [...]
+             */
+            document?: string;
+            /**
+             * @description The order to evaluate in its current state (nothing is written)
+             * @example 01JDGZ6M3V8Q4R5S6T7U8V9W0X
+             */
+            orderId: string;
         };
         ExceptionDto: {
             /**
@@ -939,6 +1091,54 @@ export interface components {
              */
             shipNotBefore: string;
         };
+        ProblemDetailsDto: {
+            /**
+             * @description Stable UPPER_SNAKE_CASE code (gRPC: ErrorInfo.reason); VALIDATION_FAILED for bad input
+             * @example ORDER_NOT_FOUND
+             */
+            code: string;
+            /** @example order 01JDGZ6M3V8Q not found */
+            detail: string;
+            /**
+             * @description Structured details of the refusal
+             * @example {
+             *       "orderId": "01JDGZ6M3V8Q"
+             *     }
+             */
+            details: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The service that refused (gRPC: ErrorInfo.domain)
+             * @example order-intake.flowline
+             */
+            domain: string;
+            /** @description Each offending field (empty unless the input was at fault) */
+            errors: components["schemas"]["FieldViolationDto"][];
+            /**
+             * @description The request path
+             * @example /api/orders/01JDGZ6M3V8Q
+             */
+            instance: string;
+            /**
+             * @deprecated
+             * @description Same as detail
+             * @example order 01JDGZ6M3V8Q not found
+             */
+            message: string;
+            /**
+             * @description The HTTP status
+             * @example 404
+             */
+            status: number;
+            /** @example Order not found */
+            title: string;
+            /**
+             * @description urn:flowline:problem:<code>
+             * @example urn:flowline:problem:ORDER_NOT_FOUND
+             */
+            type: string;
+        };
         ReasonDto: {
             /** @example 买家要求取消 */
             reason: string;
@@ -1015,6 +1215,34 @@ export interface components {
             /** @example 买家要求取消 */
             reason: string;
         };
+        RevealedAddressDto: {
+            detail?: string;
+            phone?: string;
+            recipient?: string;
+            street?: string;
+        };
+        RevealedCustomerDto: {
+            name?: string;
+            phone?: string;
+        };
+        RevealedPiiDto: {
+            customer: components["schemas"]["RevealedCustomerDto"];
+            fields: ("customer.name" | "customer.phone" | "shippingAddress.recipient" | "shippingAddress.phone" | "shippingAddress.street")[];
+            orderId: string;
+            revealedAt: string;
+            /** @description The order revision after the reveal was recorded (the ETag moves on) */
+            revision: number;
+            shippingAddress: components["schemas"]["RevealedAddressDto"];
+        };
+        RevealPiiDto: {
+            /** @description Which fields; absent or empty = all of them */
+            fields?: ("customer.name" | "customer.phone" | "shippingAddress.recipient" | "shippingAddress.phone" | "shippingAddress.street")[];
+            /**
+             * @description Why the person needs the unmasked values; recorded on the order (OrderPiiRevealed) and shown in the timeline and audit trail
+             * @example 顾客来电核对收货地址
+             */
+            reason: string;
+        };
         RuleDecisionDto: {
             /**
              * Format: date-time
@@ -1027,6 +1255,187 @@ export interface components {
             ruleId: string;
             /** @example 2025.11.1 */
             ruleSetVersion: string;
+        };
+        RuleProblemDto: {
+            /**
+             * @description Where in the document
+             * @example rules[1].when.any[0].op
+             */
+            path: string;
+            /** @example operator greaterThan does not apply to channel, which is a string */
+            reason: string;
+            /** @example approval-large-or-custom */
+            ruleId?: string;
+        };
+        RulesDryRunDto: {
+            /** @description true when a draft was evaluated, false for the version in force */
+            draft: boolean;
+            /** @description The facts the rules read (channel, totals.grandTotal, customer.tags, ...) */
+            facts: {
+                [key: string]: unknown;
+            };
+            /** @description Every decision of every rule that fires, in document order */
+            fired: components["schemas"]["RuleDecisionDto"][];
+            /** @example 01JDGZ6M3V8Q4R5S6T7U8V9W0X */
+            orderId: string;
+            /** @description What the audit (审单) would do with them now */
+            outcome: components["schemas"]["DryRunOutcomeDto"];
+            /** @example sha256:4f1c2a9b0d3e */
+            ruleSetHash: string;
+            /** @example 2025.12.2 */
+            ruleSetVersion: string;
+            /**
+             * @description The order's stage when it was read
+             * @example paid
+             */
+            stage: string;
+        };
+        RulesInvalidDetailsDto: {
+            problems: components["schemas"]["RuleProblemDto"][];
+        };
+        RulesInvalidErrorDto: {
+            /**
+             * @description Stable UPPER_SNAKE_CASE code (gRPC: ErrorInfo.reason); VALIDATION_FAILED for bad input
+             * @example ORDER_NOT_FOUND
+             */
+            code: string;
+            /** @example order 01JDGZ6M3V8Q not found */
+            detail: string;
+            /**
+             * @description Structured details of the refusal
+             * @example {
+             *       "orderId": "01JDGZ6M3V8Q"
+             *     }
+             */
+            details: {
+                [key: string]: unknown;
+            } & components["schemas"]["RulesInvalidDetailsDto"];
+            /**
+             * @description The service that refused (gRPC: ErrorInfo.domain)
+             * @example order-intake.flowline
+             */
+            domain: string;
+            /** @description Each offending field (empty unless the input was at fault) */
+            errors: components["schemas"]["FieldViolationDto"][];
+            /**
+             * @description The request path
+             * @example /api/orders/01JDGZ6M3V8Q
+             */
+            instance: string;
+            /**
+             * @deprecated
+             * @description Same as detail
+             * @example order 01JDGZ6M3V8Q not found
+             */
+            message: string;
+            /**
+             * @description The HTTP status
+             * @example 404
+             */
+            status: number;
+            /** @example Order not found */
+            title: string;
+            /**
+             * @description urn:flowline:problem:<code>
+             * @example urn:flowline:problem:ORDER_NOT_FOUND
+             */
+            type: string;
+        };
+        RulesOverviewDto: {
+            /** @description The version in force (the newest) */
+            current: components["schemas"]["CurrentRulesDto"];
+            /** @example order-intake.flow-rules */
+            kind: string;
+            /** @description Every version, newest first */
+            versions: components["schemas"]["RuleVersionDto"][];
+        };
+        RulesValidDto: {
+            /** @example 4 */
+            rules: number;
+            /** @example sha256:4f1c2a9b0d3e */
+            ruleSetHash: string;
+            /** @example 2025.12.2 */
+            ruleSetVersion: string;
+            /** @example true */
+            valid: boolean;
+        };
+        RuleVersionDocumentDto: {
+            /**
+             * @description Token subject of who saved it; file:<name> when seeded from the service file
+             * @example admin
+             */
+            author: string;
+            /** @example 2026-12-05T03:00:00.000Z */
+            createdAt: string;
+            /** @description The document text of this version */
+            document: string;
+            /**
+             * @description sha256 of the document text
+             * @example sha256:4f1c2a9b0d3e
+             */
+            hash: string;
+            /**
+             * @description The ruleSetVersion the document declares (recorded on every decision)
+             * @example 2025.12.2
+             */
+            label: string | null;
+            /**
+             * @description Why
+             * @example 大促期间审批门槛提高
+             */
+            reason: string;
+            /**
+             * @description Version number in this service (1 = seeded from the file)
+             * @example 2
+             */
+            version: number;
+        };
+        RuleVersionDto: {
+            /**
+             * @description Token subject of who saved it; file:<name> when seeded from the service file
+             * @example admin
+             */
+            author: string;
+            /** @example 2026-12-05T03:00:00.000Z */
+            createdAt: string;
+            /**
+             * @description sha256 of the document text
+             * @example sha256:4f1c2a9b0d3e
+             */
+            hash: string;
+            /**
+             * @description The ruleSetVersion the document declares (recorded on every decision)
+             * @example 2025.12.2
+             */
+            label: string | null;
+            /**
+             * @description Why
+             * @example 大促期间审批门槛提高
+             */
+            reason: string;
+            /**
+             * @description Version number in this service (1 = seeded from the file)
+             * @example 2
+             */
+            version: number;
+        };
+        SaveRulesDto: {
+            /**
+             * @description The rule document (YAML, or JSON) as the author wrote it
+             * @example ruleSetVersion: "2025.12.2"
+             *     rules: [...]
+             */
+            document: string;
+            /**
+             * @description The version number the edit started from; 409 RULES_VERSION_CONFLICT when another version was saved since
+             * @example 3
+             */
+            expectedVersion: number;
+            /**
+             * @description Why this version (kept with it, shown in the version list)
+             * @example 大促期间审批门槛提高到 5 万元
+             */
+            reason: string;
         };
         ShipmentDto: {
             /** @example SF */
@@ -1042,6 +1451,14 @@ export interface components {
             trackingNumber?: string;
             /** @example SF1234567890 */
             waybillNo?: string;
+        };
+        ValidateRulesDto: {
+            /**
+             * @description The rule document (YAML, or JSON) as the author wrote it
+             * @example ruleSetVersion: "2025.12.2"
+             *     rules: [...]
+             */
+            document: string;
         };
         ValidationErrorDto: {
             /**
@@ -1925,6 +2342,68 @@ export interface operations {
             };
         };
     };
+    OrdersHttpController_revealPii: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Order id (ULID) made by the server */
+                orderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevealPiiDto"];
+            };
+        };
+        responses: {
+            /** @description The unmasked fields; the reveal is recorded (the order revision moves on) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevealedPiiDto"];
+                };
+            };
+            /** @description A field, query parameter or header broke a rule: errors[] names each (field, constraint, message) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationErrorDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description ORDER_NOT_FOUND: no order has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
+                };
+            };
+        };
+    };
     OrdersHttpController_refund: {
         parameters: {
             query?: never;
@@ -2344,6 +2823,254 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    FlowRulesHttpController_overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesOverviewDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+        };
+    };
+    FlowRulesHttpController_save: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SaveRulesDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurrentRulesDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description RULES_VERSION_CONFLICT: expectedVersion is no longer the newest (details.expected, details.actual) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description RULES_INVALID: the document fails the rule-set schema; details.problems names the path (and rule) of each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RulesInvalidErrorDto"];
+                };
+            };
+        };
+    };
+    FlowRulesHttpController_dryRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DryRunRulesDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesDryRunDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description ORDER_NOT_FOUND (also for an order outside the token's shops) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description RULES_INVALID: the document fails the rule-set schema; details.problems names the path (and rule) of each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RulesInvalidErrorDto"];
+                };
+            };
+        };
+    };
+    FlowRulesHttpController_validate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValidateRulesDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesValidDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description RULES_INVALID: the document fails the rule-set schema; details.problems names the path (and rule) of each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RulesInvalidErrorDto"];
+                };
+            };
+        };
+    };
+    FlowRulesHttpController_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleVersionDocumentDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description RULES_VERSION_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
             };
         };
     };

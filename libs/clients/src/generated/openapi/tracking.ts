@@ -143,7 +143,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Orders, newest first, filtered by stage, SLA colour, channel, flags and placement time; cursor pagination */
+        /** Orders, newest first, filtered by stage, SLA colour, channel, flags, placement time, phone tail and SKU; cursor pagination */
         get: operations["TrackingController_listOrders"];
         put?: never;
         post?: never;
@@ -604,9 +604,13 @@ export interface operations {
                 /** @description Placed at or after (ISO-8601) */
                 from?: string;
                 limit?: number;
-                /** @description Order id, channel order id or masked customer (prefix) */
+                /** @description Last four digits of the receiver's phone (尾号) */
+                phoneTail?: string;
+                /** @description Exactly four digits: the phone tail (尾号); otherwise order id, channel order id or masked customer (prefix), or one SKU (exact) */
                 q?: string;
                 shopId?: string;
+                /** @description One SKU of the order's lines (exact) */
+                sku?: string;
                 /** @description SLA colours, comma separated */
                 sla?: string[];
                 /** @description One stage or several, comma separated */

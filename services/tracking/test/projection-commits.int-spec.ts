@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LiveProjector } from '../src/application/live-projector';
+import { systemClock } from '../src/infra/clock';
+import { table } from '../src/infra/tracking-schema';
+import { eventually, testLogger, trackingHarness } from './fixtures/harness';
+import { mixedWorkload } from './fixtures/workload';
+
+/*
+ * Issue #10: how many transactions the live projector commits per order when orders arrive at a
+ * steady ~25/s, not all at once (real Kafka and PostgreSQL, counted, not timed). The partitions
+ * fetched together are group-committed and a fetch waits up to 50 ms for 32 KiB (live-projector.ts),
+ * so one commit carries several orders' events; the rows stay those of the pure projections
+ * (projection.int-spec proves that for the same projector).
+ */
+
+const ORDERS = 60;
+let h: Awaited<ReturnType<typeof trackingHarness>>;
+let projector: LiveProjector;
+const workload = mixedWorkload({ orders: ORDERS, seed: 23, idPrefix: 'c' });
+
+beforeAll(async () => {
+  h = await trackingHarness('tracking_commits');
+  projector = new LiveProjector(h.dataSource, h.kafka, h.config, systemClock, testLogger);
+  await projector.start();
+}, 120_000);
+
+afterAll(async () => {
+  await projector?.stop();
+  await h?.close();
+});
+
+describe('live projector transactions per order (real Kafka and PostgreSQL)', () => {
+  it('commits well under one transaction per order for a steady flow of about 25 orders/s', async () => {
+    const stats = projector.stats;
+    if (!stats) throw new Error('projector not started');
+    const before = stats.transactions;
+    // The workload's messages in ORDERS slices, one slice every 40 ms.
+    const slice = Math.ceil(workload.messages.length / ORDERS);
+    for (let i = 0; i < workload.messages.length; i += slice) {
+      await h.publish(workload.messages.slice(i, i + slice));
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await eventually('every message applied or skipped as a duplicate', async () => (stats.applied + stats.duplicates + stats.deadLettered >= workload.messages.length - 1 ? true : undefined), 120_000, 100);
+    const transactions = stats.transactions - before;
+    const rows = await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table('tracking', 'order_summary')}`);
+    expect(rows.rows[0].n).toBe(ORDERS);
+    console.log(`tracking live projector: ${workload.messages.length} messages of ${ORDERS} orders -> ${transactions} transactions (${(transactions / ORDERS).toFixed(2)} per order)`);
+    expect(transactions / ORDERS).toBeLessThanOrEqual(1);
+  }, 180_000);
+});

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { messagingMigrations } from '@flowline/messaging';
-import { MigrationChecksumMismatch, MIGRATIONS_TABLE, migrationChecksum } from '@flowline/platform';
+import { MigrationChecksumMismatch, MIGRATIONS_TABLE, migrationChecksum, RULE_DOCUMENT_MIGRATION_SCOPE, RULE_DOCUMENT_MIGRATIONS } from '@flowline/platform';
 import { createTestDatabase } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,7 @@ describe('approval migrations (real PostgreSQL)', () => {
     expect(await records(pool)).toEqual([
       ...approvalMigrations().map((m) => ({ scope: 'approval', version: m.version, checksum: migrationChecksum(m) })),
       ...messagingMigrations().map((m) => ({ scope: 'messaging', version: m.version, checksum: migrationChecksum(m) })),
+      ...RULE_DOCUMENT_MIGRATIONS.map((m) => ({ scope: RULE_DOCUMENT_MIGRATION_SCOPE, version: m.version, checksum: migrationChecksum(m) })),
     ]);
     expect((await pool.query(`SELECT offset_ms::int AS o FROM approval_clock`)).rows).toEqual([{ o: 42 }]);
     expect((await pool.query(`SELECT to_regclass('messaging_inbox') AS inbox, to_regclass('eventstore.events') AS events`)).rows[0]).toEqual({ inbox: 'messaging_inbox', events: 'eventstore.events' });
@@ -66,8 +67,9 @@ describe('approval migrations (real PostgreSQL)', () => {
       expect((await records(freshPool)).map((r) => `${r.scope}@${r.version}`)).toEqual([
         ...approvalMigrations().map((m) => `approval@${m.version}`),
         ...messagingMigrations().map((m) => `messaging@${m.version}`),
+        ...RULE_DOCUMENT_MIGRATIONS.map((m) => `${RULE_DOCUMENT_MIGRATION_SCOPE}@${m.version}`),
       ]);
-      expect((await freshPool.query(`SELECT count(*)::int AS n FROM eventstore.schema_migrations`)).rows[0].n).toBeGreaterThan(0);
+      expect((await freshPool.query(`SELECT count(*)::int AS n FROM eventstore.flowline_schema_migrations`)).rows[0].n).toBeGreaterThan(0);
     } finally {
       await freshPool.end();
       await fresh.drop();

@@ -67,7 +67,7 @@ describe('fulfillment migrations (real PostgreSQL)', () => {
         ...fulfillmentMigrations().map((m) => `fulfillment@${m.version}`),
         ...messagingMigrations().map((m) => `messaging@${m.version}`),
       ]);
-      expect((await freshPool.query(`SELECT count(*)::int AS n FROM eventstore.schema_migrations`)).rows[0].n).toBeGreaterThan(0);
+      expect((await freshPool.query(`SELECT count(*)::int AS n FROM eventstore.flowline_schema_migrations`)).rows[0].n).toBeGreaterThan(0);
     } finally {
       await freshPool.end();
       await fresh.drop();

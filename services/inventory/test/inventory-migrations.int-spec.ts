@@ -73,7 +73,7 @@ describe('inventory migrations (real PostgreSQL)', () => {
         ...inventoryMigrations().map((m) => `inventory@${m.version}`),
         ...messagingMigrations().map((m) => `messaging@${m.version}`),
       ]);
-      expect((await freshPool.query(`SELECT count(*)::int AS n FROM eventstore.schema_migrations`)).rows[0].n).toBeGreaterThan(0);
+      expect((await freshPool.query(`SELECT count(*)::int AS n FROM eventstore.flowline_schema_migrations`)).rows[0].n).toBeGreaterThan(0);
       // A new database gets the seeded warehouses.
       expect((await freshPool.query(`SELECT warehouse_id FROM inventory.warehouse ORDER BY priority`)).rows.map((r) => r.warehouse_id)).toEqual(['WH-SH', 'WH-GZ', 'WH-BJ']);
     } finally {

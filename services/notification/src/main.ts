@@ -2,7 +2,7 @@
 import './instrument';
 import { migrate as migrateEventStore } from '@flowline/eventstore';
 import { messagingMigrations, messagingMigrationScope, pgTransactions } from '@flowline/messaging';
-import { migrateOnlyRequested, runMigrateOnly, runMigrations, runService } from '@flowline/platform';
+import { migrateOnlyRequested, RULE_DOCUMENT_MIGRATION_SCOPE, RULE_DOCUMENT_MIGRATIONS, runMigrateOnly, runMigrations, runService } from '@flowline/platform';
 import type { Pool } from 'pg';
 import { migrateNotification } from './infra/notification-store';
 import { AppModule } from './app.module';
@@ -13,7 +13,9 @@ async function migrateAll(pool: Pool): Promise<Record<string, unknown>> {
   const eventstore = await migrateEventStore(pool);
   await migrateNotification(pool);
   const messaging = await runMigrations(pgTransactions(pool), messagingMigrationScope(), messagingMigrations());
-  return { eventstore, notification: 'done', messaging };
+  // The versioned notification rules (ADR 0021).
+  const ruleDocuments = await runMigrations(pgTransactions(pool), RULE_DOCUMENT_MIGRATION_SCOPE, RULE_DOCUMENT_MIGRATIONS);
+  return { eventstore, notification: 'done', messaging, 'platform.rule-documents': ruleDocuments };
 }
 
 // `main.js migrate` / MIGRATE_ONLY=1: run every migration scope of the database and exit (k8s Job flowline-migrate-notification).

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { messagingMigrations } from '@flowline/messaging';
-import { MigrationChecksumMismatch, MIGRATIONS_TABLE, migrationChecksum } from '@flowline/platform';
+import { MigrationChecksumMismatch, MIGRATIONS_TABLE, migrationChecksum, RULE_DOCUMENT_MIGRATION_SCOPE, RULE_DOCUMENT_MIGRATIONS } from '@flowline/platform';
 import { createTestDatabase } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,7 @@ describe('order-intake migrations (real PostgreSQL)', () => {
     expect((await records(pool)).filter((r) => r.scope !== 'order-intake.portal')).toEqual([
       ...messagingMigrations().map((m) => ({ scope: 'messaging', version: m.version, checksum: migrationChecksum(m) })),
       ...orderIntakeMigrations().map((m) => ({ scope: 'order-intake', version: m.version, checksum: migrationChecksum(m) })),
+      ...RULE_DOCUMENT_MIGRATIONS.map((m) => ({ scope: RULE_DOCUMENT_MIGRATION_SCOPE, version: m.version, checksum: migrationChecksum(m) })),
     ]);
     expect((await pool.query(`SELECT order_id FROM order_channel_claims`)).rows).toEqual([{ order_id: 'o-kept' }]);
     expect((await pool.query(`SELECT to_regclass('messaging_inbox') AS inbox, to_regclass('eventstore.events') AS events`)).rows[0]).toEqual({ inbox: 'messaging_inbox', events: 'eventstore.events' });
@@ -67,10 +68,11 @@ describe('order-intake migrations (real PostgreSQL)', () => {
       expect(scopes.filter((x) => !x.startsWith('order-intake.portal@'))).toEqual([
         ...messagingMigrations().map((m) => `messaging@${m.version}`),
         ...orderIntakeMigrations().map((m) => `order-intake@${m.version}`),
+        ...RULE_DOCUMENT_MIGRATIONS.map((m) => `${RULE_DOCUMENT_MIGRATION_SCOPE}@${m.version}`),
       ]);
       // The portal's own scope (portal.store.ts) is migrated by the same entry.
       expect(scopes).toContain('order-intake.portal@1');
-      expect((await freshPool.query(`SELECT count(*)::int AS n FROM eventstore.schema_migrations`)).rows[0].n).toBeGreaterThan(0);
+      expect((await freshPool.query(`SELECT count(*)::int AS n FROM eventstore.flowline_schema_migrations`)).rows[0].n).toBeGreaterThan(0);
     } finally {
       await freshPool.end();
       await fresh.drop();

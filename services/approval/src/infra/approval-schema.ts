@@ -1,6 +1,6 @@
 import { migrate as migrateEventStore } from '@flowline/eventstore';
 import { messagingMigrations, messagingMigrationScope, pgTransactions } from '@flowline/messaging';
-import { runMigrations, type Migration, type MigrationResult } from '@flowline/platform';
+import { RULE_DOCUMENT_MIGRATION_SCOPE, RULE_DOCUMENT_MIGRATIONS, runMigrations, type Migration, type MigrationResult } from '@flowline/platform';
 import type { Pool } from 'pg';
 
 /**
@@ -107,13 +107,14 @@ export async function migrateApprovalSchema(pool: Pool): Promise<void> {
 
 /**
  * Every migration scope of approval's database (migrate-only entry `main.js migrate`): the event
- * store, approval, messaging. graphile-worker's own schema is migrated by graphile-worker at boot
+ * store, approval, messaging, platform.rule-documents (the versioned chains, ADR 0021). graphile-worker's own schema is migrated by graphile-worker at boot
  * (APPROVAL_TIMERS), not here.
  */
-export async function migrateApprovalDatabase(pool: Pool): Promise<{ eventstore: number[]; approval: MigrationResult; messaging: MigrationResult }> {
+export async function migrateApprovalDatabase(pool: Pool): Promise<{ eventstore: number[]; approval: MigrationResult; messaging: MigrationResult; 'platform.rule-documents': MigrationResult }> {
   const eventstore = await migrateEventStore(pool);
   const transactions = pgTransactions(pool);
   const approval = await runMigrations(transactions, APPROVAL_MIGRATION_SCOPE, approvalMigrations());
   const messaging = await runMigrations(transactions, messagingMigrationScope(), messagingMigrations());
-  return { eventstore, approval, messaging };
+  const ruleDocuments = await runMigrations(transactions, RULE_DOCUMENT_MIGRATION_SCOPE, RULE_DOCUMENT_MIGRATIONS);
+  return { eventstore, approval, messaging, 'platform.rule-documents': ruleDocuments };
 }

@@ -1,6 +1,6 @@
 import { migrate as migrateEventStore } from '@flowline/eventstore';
 import { messagingMigrations, messagingMigrationScope, pgTransactions } from '@flowline/messaging';
-import { runMigrations, type Migration, type MigrationResult } from '@flowline/platform';
+import { RULE_DOCUMENT_MIGRATION_SCOPE, RULE_DOCUMENT_MIGRATIONS, runMigrations, type Migration, type MigrationResult } from '@flowline/platform';
 import type { Pool } from 'pg';
 import { migratePortal } from '../portal/portal.store';
 import { orderIntakeConfigFromEnv } from './order-intake.config';
@@ -85,13 +85,15 @@ export async function migrateOrderIntake(pool: Pool): Promise<void> {
 
 /**
  * Every migration scope of order-intake's database (migrate-only entry `main.js migrate`): event
- * store (ORDER_EVENTSTORE_SCHEMA), order-intake, order-intake.portal, messaging.
+ * store (ORDER_EVENTSTORE_SCHEMA), order-intake, order-intake.portal, messaging, platform.rule-documents
+ * (the versioned flow rules, ADR 0021).
  */
-export async function migrateOrderIntakeDatabase(pool: Pool): Promise<{ eventstore: number[]; 'order-intake': MigrationResult; 'order-intake.portal': string; messaging: MigrationResult }> {
+export async function migrateOrderIntakeDatabase(pool: Pool): Promise<{ eventstore: number[]; 'order-intake': MigrationResult; 'order-intake.portal': string; messaging: MigrationResult; 'platform.rule-documents': MigrationResult }> {
   const eventstore = await migrateEventStore(pool, orderIntakeConfigFromEnv().eventStoreSchema);
   const transactions = pgTransactions(pool);
   const orderIntake = await runMigrations(transactions, ORDER_INTAKE_MIGRATION_SCOPE, orderIntakeMigrations());
   await migratePortal(pool);
   const messaging = await runMigrations(transactions, messagingMigrationScope(), messagingMigrations());
-  return { eventstore, 'order-intake': orderIntake, 'order-intake.portal': 'done', messaging };
+  const ruleDocuments = await runMigrations(transactions, RULE_DOCUMENT_MIGRATION_SCOPE, RULE_DOCUMENT_MIGRATIONS);
+  return { eventstore, 'order-intake': orderIntake, 'order-intake.portal': 'done', messaging, 'platform.rule-documents': ruleDocuments };
 }

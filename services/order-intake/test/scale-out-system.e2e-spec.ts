@@ -333,70 +333,9 @@ describe('every consumer service: 2 then 3 instances and a rolling restart under
     await groups.stop();
     await admin.disconnect();
 
-    expect(failures, failures.slice(0, 5).join('\n')).toEqual([]);
-    for (const [s, codes] of Object.entries(exits)) expect(codes.every((c) => c === 0), `${s} exits ${JSON.stringify(codes)}`).toBe(true);
+    // ---- figures (printed before the checks, so a failing run still reports them)
     const ready = placed.filter((o) => !o.large).map((o) => o.orderId);
     const large = placed.filter((o) => o.large).map((o) => o.orderId);
-
-    // ---- inventory: one reservation per order, reserved = the reserved orders' quantities, ledger verify clean
-    const reservations = (await pool('inventory').query(`SELECT order_id, status FROM inventory.reservation WHERE order_id = ANY($1)`, [ids])).rows;
-    for (const id of ready) expect(reservations.filter((r) => r.order_id === id).map((r) => r.status), id).toEqual(['reserved']);
-    const reservedOrders = new Set(reservations.filter((r) => r.status === 'reserved').map((r) => String(r.order_id)));
-    const expectedReserved = new Map(SKUS.map((s) => [s, 0]));
-    for (const o of placed) if (reservedOrders.has(o.orderId)) expectedReserved.set(o.sku, (expectedReserved.get(o.sku) ?? 0) + o.quantity);
-    const stock = (await pool('inventory').query(`SELECT sku, on_hand, reserved FROM inventory.stock WHERE sku = ANY($1) AND warehouse_id = 'WH-SH'`, [SKUS])).rows;
-    expect(Object.fromEntries(stock.map((r) => [r.sku, [r.on_hand, r.reserved]]))).toEqual(Object.fromEntries(SKUS.map((s) => [s, [STOCK, expectedReserved.get(s)]])));
-    const verify = await fetch(`${running.get('inventory')?.[0]?.httpUrl}/api/stock/verify`);
-    expect(((await verify.json()) as { consistent: boolean }).consistent).toBe(true);
-
-    // ---- notification: one order_paid per order and channel, nothing sent twice
-    const paidNotes = (await pool('notification').query(
-      `SELECT order_id, channel, count(*)::int AS n FROM notification.notification WHERE order_id = ANY($1) AND template = 'order_paid' AND rule_id = 'customer-order-paid' GROUP BY order_id, channel`,
-      [ids],
-    )).rows;
-    expect(paidNotes.filter((r) => r.n !== 1)).toEqual([]);
-    const channels = new Set(paidNotes.map((r) => String(r.channel)));
-    expect(paidNotes.length, `order_paid notifications for ${ids.length} orders over ${[...channels].join(', ')}`).toBe(ids.length * channels.size);
-    const sentTwice = (await pool('notification').query(
-      `SELECT a.notification_id, count(*)::int AS n FROM notification.delivery_attempt a JOIN notification.notification n USING (notification_id)
-        WHERE n.order_id = ANY($1) AND a.outcome IN ('sent', 'delivered') GROUP BY a.notification_id HAVING count(*) > 1`,
-      [ids],
-    )).rows;
-    expect(sentTwice).toEqual([]);
-
-    // ---- analytics: exactly the orders, each paid once
-    const facts = (await pool('analytics').query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE paid_amount = grand_total AND paid_amount > 0)::int AS paid FROM analytics.order_fact WHERE order_id = ANY($1)`, [ids])).rows[0];
-    expect(facts).toEqual({ n: ids.length, paid: ids.length });
-
-    // ---- approval: one order approval per large order, none for the others
-    const approvals = (await pool('approval').query(`SELECT order_id, count(*)::int AS n FROM approvals WHERE order_id = ANY($1) AND kind = 'order' GROUP BY order_id`, [ids])).rows;
-    expect(approvals.filter((r) => r.n !== 1)).toEqual([]);
-    expect(approvals.map((r) => String(r.order_id)).sort()).toEqual([...large].sort());
-
-    // ---- fulfillment: one shipment per ready order, none for those awaiting approval
-    await until('one shipment per ready order', async () => {
-      const rows = (await pool('fulfillment').query(`SELECT order_id FROM shipments WHERE order_id = ANY($1)`, [ready])).rows;
-      return new Set(rows.map((r) => r.order_id)).size === ready.length;
-    }, 60_000, 1_000);
-    const shipmentsNow = (await pool('fulfillment').query(`SELECT order_id, count(*)::int AS n FROM shipments WHERE order_id = ANY($1) GROUP BY order_id`, [ids])).rows;
-    expect(shipmentsNow.filter((r) => r.n !== 1)).toEqual([]);
-    expect(shipmentsNow.map((r) => String(r.order_id)).sort()).toEqual([...ready].sort());
-
-    // ---- tracking: each order's own stream in stream order, 0..n-1 without gap or repeat, summary at the last
-    const timelines = (await pool('tracking').query(
-      `SELECT t.order_id, array_agg(t.stream_position ORDER BY t.stream_position)::bigint[] AS positions, max(s.last_stream_position) AS last
-         FROM tracking.timeline_entry t JOIN tracking.order_summary s USING (order_id)
-        WHERE t.order_id = ANY($1) AND t.stream_id = 'order-' || t.order_id GROUP BY t.order_id`,
-      [ids],
-    )).rows;
-    expect(timelines).toHaveLength(ids.length);
-    for (const t of timelines) {
-      const positions = (t.positions as string[]).map(Number);
-      expect(positions, t.order_id).toEqual(positions.map((_, i) => i));
-      expect(Number(t.last), t.order_id).toBe(positions.length - 1);
-    }
-
-    // ---- figures
     const readyAt = new Map(
       (await pool('tracking').query(`SELECT order_id, ready_to_ship_at FROM tracking.order_summary WHERE order_id = ANY($1)`, [ready])).rows.map((r) => [String(r.order_id), new Date(r.ready_to_ship_at).getTime()]),
     );
@@ -408,5 +347,68 @@ describe('every consumer service: 2 then 3 instances and a rolling restart under
         `member-set changes seen per group ${JSON.stringify(groups.changes())}; 2->3 at +${((scaledAt - began) / 1000).toFixed(0)} s, restarts done at +${((rolledAt - began) / 1000).toFixed(0)} s, ` +
         `${Object.values(exits).flat().length} rolling restarts, exits ${JSON.stringify(exits)}; whole test ${((Date.now() - began) / 1000).toFixed(0)} s`,
     );
+
+    expect.soft(failures, failures.slice(0, 5).join('\n')).toEqual([]);
+    // Soft: an unclean exit is reported with the rest, which still runs (it says whether anything was lost).
+    for (const [s, codes] of Object.entries(exits)) expect.soft(codes.every((c) => c === 0), `${s} exits ${JSON.stringify(codes)} (SIGTERM -> exit 0 within 30 s)`).toBe(true);
+
+    // ---- inventory: one reservation per order, reserved = the reserved orders' quantities, ledger verify clean
+    const reservations = (await pool('inventory').query(`SELECT order_id, status FROM inventory.reservation WHERE order_id = ANY($1)`, [ids])).rows;
+    for (const id of ready) expect.soft(reservations.filter((r) => r.order_id === id).map((r) => r.status), id).toEqual(['reserved']);
+    const reservedOrders = new Set(reservations.filter((r) => r.status === 'reserved').map((r) => String(r.order_id)));
+    const expectedReserved = new Map(SKUS.map((s) => [s, 0]));
+    for (const o of placed) if (reservedOrders.has(o.orderId)) expectedReserved.set(o.sku, (expectedReserved.get(o.sku) ?? 0) + o.quantity);
+    const stock = (await pool('inventory').query(`SELECT sku, on_hand, reserved FROM inventory.stock WHERE sku = ANY($1) AND warehouse_id = 'WH-SH'`, [SKUS])).rows;
+    expect.soft(Object.fromEntries(stock.map((r) => [r.sku, [r.on_hand, r.reserved]]))).toEqual(Object.fromEntries(SKUS.map((s) => [s, [STOCK, expectedReserved.get(s)]])));
+    const verify = await fetch(`${running.get('inventory')?.[0]?.httpUrl}/api/stock/verify`);
+    expect.soft(((await verify.json()) as { consistent: boolean }).consistent).toBe(true);
+
+    // ---- notification: one order_paid per order and channel, nothing sent twice
+    const paidNotes = (await pool('notification').query(
+      `SELECT order_id, channel, count(*)::int AS n FROM notification.notification WHERE order_id = ANY($1) AND template = 'order_paid' AND rule_id = 'customer-order-paid' GROUP BY order_id, channel`,
+      [ids],
+    )).rows;
+    expect.soft(paidNotes.filter((r) => r.n !== 1)).toEqual([]);
+    const channels = new Set(paidNotes.map((r) => String(r.channel)));
+    expect.soft(paidNotes.length, `order_paid notifications for ${ids.length} orders over ${[...channels].join(', ')}`).toBe(ids.length * channels.size);
+    const sentTwice = (await pool('notification').query(
+      `SELECT a.notification_id, count(*)::int AS n FROM notification.delivery_attempt a JOIN notification.notification n USING (notification_id)
+        WHERE n.order_id = ANY($1) AND a.outcome IN ('sent', 'delivered') GROUP BY a.notification_id HAVING count(*) > 1`,
+      [ids],
+    )).rows;
+    expect.soft(sentTwice).toEqual([]);
+
+    // ---- analytics: exactly the orders, each paid once
+    const facts = (await pool('analytics').query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE paid_amount = grand_total AND paid_amount > 0)::int AS paid FROM analytics.order_fact WHERE order_id = ANY($1)`, [ids])).rows[0];
+    expect.soft(facts).toEqual({ n: ids.length, paid: ids.length });
+
+    // ---- approval: one order approval per large order, none for the others
+    const approvals = (await pool('approval').query(`SELECT order_id, count(*)::int AS n FROM approvals WHERE order_id = ANY($1) AND kind = 'order' GROUP BY order_id`, [ids])).rows;
+    expect.soft(approvals.filter((r) => r.n !== 1)).toEqual([]);
+    expect.soft(approvals.map((r) => String(r.order_id)).sort()).toEqual([...large].sort());
+
+    // ---- fulfillment: one shipment per ready order, none for those awaiting approval
+    await until('one shipment per ready order', async () => {
+      const rows = (await pool('fulfillment').query(`SELECT order_id FROM shipments WHERE order_id = ANY($1)`, [ready])).rows;
+      return new Set(rows.map((r) => r.order_id)).size === ready.length;
+    }, 60_000, 1_000);
+    const shipmentsNow = (await pool('fulfillment').query(`SELECT order_id, count(*)::int AS n FROM shipments WHERE order_id = ANY($1) GROUP BY order_id`, [ids])).rows;
+    expect.soft(shipmentsNow.filter((r) => r.n !== 1)).toEqual([]);
+    expect.soft(shipmentsNow.map((r) => String(r.order_id)).sort()).toEqual([...ready].sort());
+
+    // ---- tracking: each order's own stream in stream order, 0..n-1 without gap or repeat, summary at the last
+    const timelines = (await pool('tracking').query(
+      `SELECT t.order_id, array_agg(t.stream_position ORDER BY t.stream_position)::bigint[] AS positions, max(s.last_stream_position) AS last
+         FROM tracking.timeline_entry t JOIN tracking.order_summary s USING (order_id)
+        WHERE t.order_id = ANY($1) AND t.stream_id = 'order-' || t.order_id GROUP BY t.order_id`,
+      [ids],
+    )).rows;
+    expect.soft(timelines).toHaveLength(ids.length);
+    for (const t of timelines) {
+      const positions = (t.positions as string[]).map(Number);
+      expect.soft(positions, t.order_id).toEqual(positions.map((_, i) => i));
+      expect.soft(Number(t.last), t.order_id).toBe(positions.length - 1);
+    }
+
   }, 1_500_000);
 });

@@ -166,6 +166,15 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
     expect(await ids('sku=CUP-01', teaOnly)).toEqual([]);
   });
 
+  it('a user of several shops gets full pages: the scope is in the query, not applied after the limit', async () => {
+    // Newest first the list is o-tea-2, o-jd, o-tea; o-jd is outside these two shops.
+    const twoShops = { authorization: `Bearer ${await tokenFor('customer_service', { user: 'cs-taobao', shops: [TEA_SHOP, 'tmall-flagship'] })}` };
+    const res = await fetch(`${svc.httpUrl}/api/tracking/orders?limit=2`, { headers: twoShops });
+    const page = (await res.json()) as TrackingOrderPage;
+    expect(page.items.map((o) => o.orderId)).toEqual(['o-tea-2', 'o-tea']);
+    expect(page.nextCursor).toBeNull();
+  });
+
   it('the v3 migration fills existing rows exactly as the projection does', async () => {
     const v3 = trackingMigrations('tracking').find((m) => m.version === 3)!;
     const expected = projectInMemory([...events, change], runtime.config.sla);

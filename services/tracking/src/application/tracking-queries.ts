@@ -21,6 +21,8 @@ export interface OrderListFilter {
   slaColours?: SlaColour[];
   channel?: string;
   shopId?: string;
+  /** Only these shops (a shop-limited user's scope), in the query itself so every page is full. */
+  shopIds?: string[];
   onHold?: boolean;
   exception?: boolean;
   stuck?: boolean;
@@ -85,6 +87,7 @@ export class TrackingQueries {
     if (f.slaColours?.length) where.push(`"sla_colour" = ANY(${p(f.slaColours)}::text[])`);
     if (f.channel) where.push(`"channel" = ${p(f.channel)}`);
     if (f.shopId) where.push(`"shop_id" = ${p(f.shopId)}`);
+    if (f.shopIds) where.push(`"shop_id" = ANY(${p(f.shopIds)}::text[])`);
     if (f.onHold !== undefined) where.push(`"on_hold" = ${p(f.onHold)}`);
     if (f.exception !== undefined) where.push(`"exception" = ${p(f.exception)}`);
     if (f.stuck !== undefined) {

@@ -107,7 +107,8 @@ export class TrackingGrpcController {
       stages,
       slaColours,
       channel: req.channel || undefined,
-      shopId: shops?.length === 1 ? shops[0] : req.shopId || undefined,
+      // The scope is part of the query: a page is never thinned after its limit.
+      ...(shops ? { shopIds: shops } : {}),
       query: req.query || undefined,
       placedFrom: req.placedFrom || undefined,
       placedTo: req.placedTo || undefined,
@@ -117,8 +118,7 @@ export class TrackingGrpcController {
       limit,
       cursor: req.page?.pageToken || undefined,
     });
-    const items = shops && shops.length > 1 ? page.items.filter((o) => inScope(principal, o)) : page.items;
-    return { orders: items.map(orderToProto), page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
+    return { orders: page.items.map(orderToProto), page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
   }
 
   @GrpcMethod('TrackingService', 'GetOrder')

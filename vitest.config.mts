@@ -3,6 +3,8 @@ import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
 const root = import.meta.dirname;
+/** Integration files run alone, after the rest (see the project 'integration-alone'). */
+const ALONE = ['services/order-intake/test/scale-out-system.e2e-spec.ts'];
 const lib = (name: string) => resolve(root, `libs/${name}/src/index.ts`);
 
 export default defineConfig({
@@ -36,6 +38,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['{libs,services}/**/*.int-spec.ts', '{libs,services}/**/*.e2e-spec.ts'],
+          exclude: [...ALONE, '**/node_modules/**'],
           globalSetup: [resolve(root, 'libs/testing/src/global-setup.ts')],
           // Requests to local services carry the demo admin's token from the real issuer unless a
           // test sets Authorization itself (libs/testing/src/auth-setup.ts).
@@ -45,6 +48,22 @@ export default defineConfig({
           // Two cores: at most two integration files at once, each with its own database and topics.
           maxWorkers: 2,
           minWorkers: 1,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Files that start a whole system several times over (~90 PostgreSQL connections of the
+          // default 100, most of both cores): alone, after every other file finished.
+          name: 'integration-alone',
+          include: ALONE,
+          globalSetup: [resolve(root, 'libs/testing/src/global-setup.ts')],
+          setupFiles: [resolve(root, 'libs/testing/src/auth-setup.ts')],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          maxWorkers: 1,
+          minWorkers: 1,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

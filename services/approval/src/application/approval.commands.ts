@@ -11,6 +11,9 @@ const CHANGE_REQUESTERS = ['customer_service', 'customer', 'general_manager'];
 import type { ApprovalRuntime } from '../infra/approval-runtime';
 import { approvalView, type ApprovalView } from './approval.view';
 
+/** How long a change request waits for the order watcher to know its order (see snapshotOf). */
+const SNAPSHOT_WAIT_MS = 2_000;
+
 export type Decision =
   | { kind: 'approve'; step: string; comment?: string; attachments?: { name: string; url: string }[] }
   | { kind: 'reject'; step: string; reason: string }
@@ -71,6 +74,20 @@ export class ApprovalCommands {
   }
 
   /**
+   * The order as approval last saw it. A request right after the order was placed or became ready
+   * can arrive before the order watcher (group-committed, up to ~0.3 s behind orders.events.v1)
+   * stored it: wait up to SNAPSHOT_WAIT_MS for it before answering CHANGE_ORDER_UNKNOWN.
+   */
+  private async snapshotOf(orderId: string) {
+    const until = Date.now() + SNAPSHOT_WAIT_MS;
+    for (;;) {
+      const order = await this.runtime.snapshots.get(orderId);
+      if (order || Date.now() >= until) return order;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /**
    * Raises an order change request: the diff from the order's current state, the freeze check
    * (a general manager's override is recorded as ApprovalFreezeOverridden), then the change chain.
    */
@@ -85,7 +102,7 @@ export class ApprovalCommands {
     if (!CHANGE_REQUESTERS.includes(actor.role)) {
       throw new DomainError('CHANGE_REQUESTER_NOT_ALLOWED', `a change request is raised by customer service, the customer or a general manager, not ${actor.role}`, { role: actor.role });
     }
-    const order = await this.runtime.snapshots.get(input.orderId);
+    const order = await this.snapshotOf(input.orderId);
     if (!order) throw new DomainError('CHANGE_ORDER_UNKNOWN', `order ${input.orderId} is not known to approval (yet)`, { orderId: input.orderId }, 'not_found');
     const diff = computeChange(order, input);
     const freezeOverride = freezeCheck(order, actor, input.override);

@@ -172,7 +172,10 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
   app.useGlobalFilters(new DomainErrorFilter(app.get(HttpAdapterHost), options.name));
   // process.exit(0) after the hooks (not a re-raised signal) fires 'exit', where pino flushes its
   // buffered lines; a re-raised SIGTERM would drop the last ones.
-  if (options.shutdownHooks ?? true) app.enableShutdownHooks(undefined, { useProcessExit: true });
+  if (options.shutdownHooks ?? true) {
+    app.enableShutdownHooks(undefined, { useProcessExit: true });
+    armShutdownDeadline(rootLogger);
+  }
 
   SwaggerModule.setup('docs', app, () => openApiDocument(app, options.name, options.version), { jsonDocumentUrl: 'docs-json' });
 
@@ -234,4 +237,25 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A stop that hangs (a client library waiting out a rebalance or a broker retry loop) must not
+ * outlive the pod's grace period and end in a SIGKILL with no word: past SHUTDOWN_TIMEOUT_MS
+ * (default 25 000, under Kubernetes' 30 s) after SIGTERM / SIGINT the process says so and exits 1.
+ * Whatever it had not committed is redelivered (consumers are idempotent; the relay resumes from
+ * its checkpoint).
+ */
+function armShutdownDeadline(logger: { error(obj: object, msg: string): void }, env: NodeJS.ProcessEnv = process.env): void {
+  const raw = env.SHUTDOWN_TIMEOUT_MS?.trim();
+  const ms = raw ? Number(raw) : 25_000;
+  if (!Number.isInteger(ms) || ms <= 0) throw new Error(`SHUTDOWN_TIMEOUT_MS=${raw} is not a positive integer`);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        logger.error({ signal, deadlineMs: ms }, `shutdown did not finish within ${ms} ms of ${signal}: exiting 1 without waiting for the remaining hooks`);
+        process.exit(1);
+      }, ms).unref();
+    });
+  }
 }

@@ -10,7 +10,7 @@ const CASES: Array<{ service: string; scopes: string[] }> = [
   { service: 'tracking', scopes: ['messaging', 'tracking'] },
   { service: 'analytics', scopes: ['analytics', 'analytics_import', 'messaging'] },
   { service: 'channel-gateway', scopes: ['channel-gateway', 'messaging'] },
-  { service: 'notification', scopes: ['messaging', 'notification'] },
+  { service: 'notification', scopes: ['messaging', 'notification', 'platform.rule-documents'] },
 ];
 
 describe('migrate-only entries (real PostgreSQL, real processes)', () => {

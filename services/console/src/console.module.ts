@@ -9,9 +9,10 @@ import { type ConsoleConfig, consoleConfigFromEnv, UPSTREAMS, type UpstreamName,
 import { AuthCallbackController, ConsoleController } from './console.controller';
 import { ConsoleAuth } from './auth/console-auth';
 import { OidcClient } from './auth/oidc-client';
+import { pgTransactions } from '@flowline/messaging';
 import { ensureDatabaseExists, PlatformConfig, runMigrations } from '@flowline/platform';
 import { Pool } from 'pg';
-import { CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS, PgSessionStore, poolTransactions } from './auth/pg-session.store';
+import { CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS, PgSessionStore } from './auth/pg-session.store';
 import { sealerFromEnv } from './auth/session-crypto';
 import { CONSOLE_AUTH, CONSOLE_CONFIG, CONSOLE_POOL } from './console.module.tokens';
 import { upstreamHeaders } from './identity';
@@ -49,7 +50,7 @@ export class ConsoleModule implements OnModuleInit, OnApplicationShutdown {
             await ensureDatabaseExists(platform.database.url);
             const pool = new Pool({ connectionString: platform.database.url, max: 6 });
             pool.on('error', () => undefined);
-            await runMigrations(poolTransactions(pool), CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS);
+            await runMigrations(pgTransactions(pool), CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS);
             return pool;
           },
         },

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { pgTransactions } from '@flowline/messaging';
 import { runMigrations } from '@flowline/platform';
 import { createTestDatabase } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS, PgSessionStore, poolTransactions } from '../src/auth/pg-session.store';
+import { CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS, PgSessionStore } from '../src/auth/pg-session.store';
 import { TokenSealer } from '../src/auth/session-crypto';
 
 /** The console's session store on a real PostgreSQL database: lifetimes, one-use logins, key rotation, logout. */
@@ -19,8 +20,8 @@ describe('PgSessionStore (real PostgreSQL)', () => {
     db = await createTestDatabase('console_pg_sessions');
     pool = new Pool({ connectionString: db.url, max: 4 });
     // Twice: the second run finds everything applied.
-    expect((await runMigrations(poolTransactions(pool), CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS)).applied).toEqual([1]);
-    expect((await runMigrations(poolTransactions(pool), CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS)).alreadyApplied).toEqual([1]);
+    expect((await runMigrations(pgTransactions(pool), CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS)).applied).toEqual([1]);
+    expect((await runMigrations(pgTransactions(pool), CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS)).alreadyApplied).toEqual([1]);
   });
 
   afterAll(async () => {

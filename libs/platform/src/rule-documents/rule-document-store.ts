@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { pgTransactions } from '@flowline/messaging';
 import type { Pool, PoolClient } from 'pg';
 import { runMigrations, type Migration } from '../migrations';
 
@@ -114,24 +115,9 @@ export const documentHash = (text: string): string => `sha256:${createHash('sha2
 
 type Row = { version: number; document: string; hash: string; label: string | null; author: string; reason: string; created_at: Date | string };
 
-async function inTransaction<R>(pool: Pool, fn: (client: PoolClient) => Promise<R>): Promise<R> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
 /** Creates rule_document_versions (migration scope `platform.rule-documents`). */
 export async function migrateRuleDocuments(pool: Pool): Promise<void> {
-  await runMigrations({ run: (fn) => inTransaction(pool, fn) }, RULE_DOCUMENT_MIGRATION_SCOPE, RULE_DOCUMENT_MIGRATIONS);
+  await runMigrations(pgTransactions(pool), RULE_DOCUMENT_MIGRATION_SCOPE, RULE_DOCUMENT_MIGRATIONS);
 }
 
 const toVersion = (r: Row): RuleDocumentVersion => ({
@@ -219,7 +205,7 @@ export class RuleDocumentStore<T> {
    */
   async save(input: { document: string; author: string; reason: string; expectedVersion: number }): Promise<RuleDocumentRevision<T>> {
     const value = this.parse(input.document, 'draft');
-    const row = await inTransaction(this.pool, async (client) => {
+    const row = await pgTransactions(this.pool).run(async ({ client }) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('rule-documents:' || $1))`, [this.kind.name]);
       const { rows } = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM rule_document_versions WHERE kind = $1`, [this.kind.name]);
       const actual = Number(rows[0]?.v ?? 0);
@@ -290,7 +276,7 @@ export class RuleDocumentStore<T> {
     const text = readFileSync(this.options.seedFile, 'utf8');
     const seedHash = documentHash(text);
     const value = this.parse(text, this.options.seedFile);
-    await inTransaction(this.pool, async (client) => {
+    await pgTransactions(this.pool).run(async ({ client }) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('rule-documents:' || $1))`, [this.kind.name]);
       const { rows } = await client.query<{ seed_hash: string | null; v: number | null }>(
         `SELECT (SELECT seed_hash FROM rule_document_versions WHERE kind = $1 AND seed_hash IS NOT NULL ORDER BY version DESC LIMIT 1) AS seed_hash,

@@ -1,4 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { pgTransactions } from '@flowline/messaging';
 import type { Pool } from 'pg';
 import { runMigrations, type Migration } from '../migrations';
 
@@ -67,22 +68,7 @@ export class PgThrottlerStorage implements ThrottlerStorage {
   /** Creates the table (migration scope `platform.throttle`); called once, lazily. */
   ensureSchema(): Promise<void> {
     this.ready ??= runMigrations(
-      {
-        run: async (fn) => {
-          const client = await this.pool.connect();
-          try {
-            await client.query('BEGIN');
-            const result = await fn(client);
-            await client.query('COMMIT');
-            return result;
-          } catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw error;
-          } finally {
-            client.release();
-          }
-        },
-      },
+      pgTransactions(this.pool),
       'platform.throttle',
       THROTTLE_MIGRATIONS,
     )

@@ -1,5 +1,5 @@
-import type { Migration, MigrationTransactions } from '@flowline/platform';
-import type { Pool, PoolClient } from 'pg';
+import type { Migration } from '@flowline/platform';
+import type { Pool } from 'pg';
 import { randomToken } from './pkce';
 import { type TokenSealer, sessionIdHash } from './session-crypto';
 import { type ConsoleSession, type PendingLogin, type SessionLimits, type SessionRepository, type SessionUser, sessionLapsed, type TokenSet } from './sessions';
@@ -34,26 +34,6 @@ export const CONSOLE_MIGRATIONS: readonly Migration[] = [
     ],
   },
 ];
-
-/** runMigrations' transactions on a pg Pool. */
-export function poolTransactions(pool: Pool): MigrationTransactions {
-  return {
-    async run<T>(fn: (tx: PoolClient) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const out = await fn(client);
-        await client.query('COMMIT');
-        return out;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
-  } as MigrationTransactions;
-}
 
 /** A read counts as activity at most this often (no write per forwarded request). */
 const TOUCH_EVERY_MS = 60_000;

@@ -57,10 +57,11 @@ export class FulfillmentHandler {
    * Runs a command in its own transaction (a lost race is retried in a new one: a transaction that
    * lost keeps its older id, and the log is ordered by transaction id), or in the caller's (a Kafka
    * consumer's, with its inbox row; the consumer retries a lost race in a new transaction).
+   * `loaded`: the order's state and revision the caller read in that same transaction (no second read).
    */
-  async execute(orderId: string, command: FulfillmentCommand, meta: CommandMeta, client?: SqlClient): Promise<Outcome> {
-    if (client) return this.executeWithin(client, orderId, command, meta);
-    return this.inNewTransactions(async (c) => ({ result: await this.executeWithin(c, orderId, command, meta, false), commit: true }));
+  async execute(orderId: string, command: FulfillmentCommand, meta: CommandMeta, client?: SqlClient, loaded?: { state: FulfillmentState; revision: number }): Promise<Outcome> {
+    if (client) return this.executeWithin(client, orderId, command, meta, loaded);
+    return this.inNewTransactions(async (c) => ({ result: await this.executeWithin(c, orderId, command, meta), commit: true }));
   }
 
   /**
@@ -73,7 +74,7 @@ export class FulfillmentHandler {
 
   /** A command within the caller's transaction, without retrying inside it (the caller's transaction is retried whole). */
   executeIn(client: SqlClient, orderId: string, command: FulfillmentCommand, meta: CommandMeta): Promise<Outcome> {
-    return this.executeWithin(client, orderId, command, meta, false);
+    return this.executeWithin(client, orderId, command, meta);
   }
 
   /** Stores the reply of an idempotent command in the caller's transaction; false when the key was claimed meanwhile. */
@@ -116,7 +117,7 @@ export class FulfillmentHandler {
     const seen = await this.replay<T>(meta.idempotency.key, meta.idempotency.request);
     if (seen !== undefined) return seen;
     const outcome = await this.inNewTransactions<{ raced: true } | { raced: false; body: T }>(async (c) => {
-      const o = await this.executeWithin(c, orderId, command, meta, false);
+      const o = await this.executeWithin(c, orderId, command, meta);
       const body = reply(o);
       const claimed = await c.query('INSERT INTO http_idempotency (key, request_hash, response) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [
         meta.idempotency.key,
@@ -130,33 +131,33 @@ export class FulfillmentHandler {
     return outcome.body;
   }
 
-  private async executeWithin(client: SqlClient, orderId: string, command: FulfillmentCommand, meta: CommandMeta, retryInside = true): Promise<Outcome> {
-    for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.load(orderId, client);
-      const decided = orderFulfillmentDecider.decide(command, state);
-      if (decided.length === 0) return { orderId, state, events: [], revision };
-      const occurredAt = command.at;
-      try {
-        const ids = decided.map(() => this.newId());
-        const result = await this.store.appendToStreamWithin(
-          client,
-          fulfillmentStream(orderId),
-          decided.map((e, i) => ({
-            eventId: ids[i],
-            type: e.type,
-            data: e.data,
-            metadata: { correlationId: meta.correlationId, causationId: meta.causationId ?? meta.commandId, occurredAt, ...(meta.actor ? { actor: meta.actor } : {}) },
-          })),
-          { expectedRevision: revision < 0 ? 'no_stream' : revision },
-        );
-        const next = fold(orderFulfillmentDecider, decided, state);
-        await upsertShipmentRows(client, shipmentRows(next, result.nextExpectedRevision));
-        await this.withEvents(client, orderId, decided.map((event, i) => ({ eventId: ids[i], occurredAt, event })));
-        return { orderId, state: next, events: decided, revision: result.nextExpectedRevision };
-      } catch (e) {
-        if (retryInside && e instanceof WrongExpectedVersion && attempt < MAX_RACES) continue;
-        throw e;
-      }
-    }
+  /**
+   * Decide on the order's state (loaded here, or `loaded` when the caller just read it in this
+   * transaction) and append in ONE statement (appendToStreamsWithin: no savepoint, no second head
+   * read). A lost race is not retried inside: it throws WrongExpectedVersion / OutOfOrderAppend and
+   * the whole transaction runs again (a new transaction here, the consumer's batch retry there).
+   */
+  private async executeWithin(client: SqlClient, orderId: string, command: FulfillmentCommand, meta: CommandMeta, loaded?: { state: FulfillmentState; revision: number }): Promise<Outcome> {
+    const { state, revision } = loaded ?? (await this.load(orderId, client));
+    const decided = orderFulfillmentDecider.decide(command, state);
+    if (decided.length === 0) return { orderId, state, events: [], revision };
+    const occurredAt = command.at;
+    const ids = decided.map(() => this.newId());
+    const [result] = await this.store.appendToStreamsWithin(client, [
+      {
+        streamId: fulfillmentStream(orderId),
+        events: decided.map((e, i) => ({
+          eventId: ids[i],
+          type: e.type,
+          data: e.data,
+          metadata: { correlationId: meta.correlationId, causationId: meta.causationId ?? meta.commandId, occurredAt, ...(meta.actor ? { actor: meta.actor } : {}) },
+        })),
+        expectedRevision: revision < 0 ? 'no_stream' : revision,
+      },
+    ]);
+    const next = fold(orderFulfillmentDecider, decided, state);
+    await upsertShipmentRows(client, shipmentRows(next, result.nextExpectedRevision));
+    await this.withEvents(client, orderId, decided.map((event, i) => ({ eventId: ids[i], occurredAt, event })));
+    return { orderId, state: next, events: decided, revision: result.nextExpectedRevision };
   }
 }

@@ -50,17 +50,19 @@ export class MergeHandler {
     const events = mergeParcelDecider.decide(command, state);
     if (events.length === 0) return { state, events };
     const at = 'at' in command ? command.at : new Date().toISOString();
-    const result = await this.store.appendToStreamWithin(
-      client,
-      mergeStream(groupKey),
-      events.map((e) => ({
-        eventId: this.newId(),
-        type: e.type,
-        data: e.data,
-        metadata: { correlationId: meta.correlationId, causationId: meta.causationId ?? meta.commandId, occurredAt: at, ...(meta.actor ? { actor: meta.actor } : {}) },
-      })),
-      { expectedRevision: revision < 0 ? 'no_stream' : revision },
-    );
+    // One statement, no savepoint: a lost race throws and the caller's transaction runs again.
+    const [result] = await this.store.appendToStreamsWithin(client, [
+      {
+        streamId: mergeStream(groupKey),
+        events: events.map((e) => ({
+          eventId: this.newId(),
+          type: e.type,
+          data: e.data,
+          metadata: { correlationId: meta.correlationId, causationId: meta.causationId ?? meta.commandId, occurredAt: at, ...(meta.actor ? { actor: meta.actor } : {}) },
+        })),
+        expectedRevision: revision < 0 ? 'no_stream' : revision,
+      },
+    ]);
     const next = fold(mergeParcelDecider, events, state);
     const touched = new Set(events.map((e) => ('parcelId' in e.data ? e.data.parcelId : '')));
     for (const p of next.parcels.filter((x) => touched.has(x.parcelId))) {

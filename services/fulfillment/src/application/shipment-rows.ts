@@ -71,16 +71,38 @@ const COLUMNS = [
   'weight_grams',
 ] as const;
 
+/** Column types of `shipments` for the one-statement upsert (jsonb_to_recordset). */
+const TYPES: Record<(typeof COLUMNS)[number], string> = {
+  shipment_id: 'text',
+  order_id: 'text',
+  warehouse_id: 'text',
+  status: 'text',
+  priority: 'text',
+  lines: 'jsonb',
+  scanned: 'jsonb',
+  carrier: 'text',
+  waybill_no: 'text',
+  tracking_number: 'text',
+  carrier_state: 'text',
+  carrier_state_at: 'text',
+  packed_at: 'text',
+  shipped_at: 'text',
+  delivered_at: 'text',
+  created_at: 'text',
+  stream_revision: 'integer',
+  merge_parcel_id: 'text',
+  weight_grams: 'integer',
+};
+
+const UPSERT = `INSERT INTO shipments (${COLUMNS.join(', ')}, updated_at)
+  SELECT ${COLUMNS.map((c) => `r.${c}`).join(', ')}, now() FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS.map((c) => `${c} ${TYPES[c]}`).join(', ')})
+  ON CONFLICT (shipment_id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'shipment_id')
+    .map((c) => `${c} = EXCLUDED.${c}`)
+    .join(', ')}, updated_at = CASE WHEN shipments.status IS DISTINCT FROM EXCLUDED.status OR shipments.carrier_state IS DISTINCT FROM EXCLUDED.carrier_state THEN now() ELSE shipments.updated_at END
+  WHERE shipments.stream_revision <= EXCLUDED.stream_revision`;
+
+/** Every parcel row of an order in ONE statement (an order has one parcel per warehouse, more after a restart). */
 export async function upsertShipmentRows(client: SqlClient, rows: ShipmentRow[]): Promise<void> {
-  for (const row of rows) {
-    const values = COLUMNS.map((c) => (c === 'lines' || c === 'scanned' ? JSON.stringify(row[c]) : row[c]));
-    await client.query(
-      `INSERT INTO shipments (${COLUMNS.join(', ')}, updated_at) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}, now())
-       ON CONFLICT (shipment_id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'shipment_id')
-         .map((c) => `${c} = EXCLUDED.${c}`)
-         .join(', ')}, updated_at = CASE WHEN shipments.status IS DISTINCT FROM EXCLUDED.status OR shipments.carrier_state IS DISTINCT FROM EXCLUDED.carrier_state THEN now() ELSE shipments.updated_at END
-       WHERE shipments.stream_revision <= EXCLUDED.stream_revision`,
-      values,
-    );
-  }
+  if (rows.length === 0) return;
+  await client.query(UPSERT, [JSON.stringify(rows)]);
 }

@@ -8,7 +8,8 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { monotonicFactory } from 'ulid';
 import { approvalEventsHandler } from '../api/messaging/approval-events.consumer';
-import { fulfillmentCommandHandler } from '../api/messaging/fulfillment-commands.consumer';
+import { FULFILLMENT_COMMAND_TYPES, fulfillmentCommandHandler } from '../api/messaging/fulfillment-commands.consumer';
+import { approvalWebhookOf } from '../domain/webhook.policy';
 import { CarrierRegistry } from '../application/carrier.port';
 import { FulfillmentHandler, type CommandMeta } from '../application/fulfillment.handler';
 import type { ShipmentView } from '../application/fulfillment.service';
@@ -29,6 +30,24 @@ import { enqueueWebhooks } from './webhooks/webhook-outbox';
 import { FULFILLMENT_STREAM_PREFIXES, fulfillmentRelayRoute, PUBLISHED_STORED_TYPES } from './fulfillment-relay.routes';
 import { fulfillmentSettingsFromEnv, type FulfillmentSettings } from './fulfillment-settings';
 import { nextSimulatedState, SimulatedCarrier } from './simulated-carrier';
+
+/**
+ * How fulfillment's consumers batch (issue #10; exported for the statement-count test): chunks of
+ * up to 100 messages of a partition share one transaction (inbox rows claimed in one statement,
+ * one COMMIT; a chunk never holds two commands of one order), and the chunks of the partitions
+ * fetched together share it too (group commit, waiting at most 5 ms for company), and a fetch
+ * waits up to 150 ms for 32 KiB, so a steady flow brings several orders per commit (a pick list
+ * sees a new order at most that much later; ready_to_ship itself is order-intake's event). A
+ * chunk that fails on content is split and retried message by message; a lost race runs the
+ * batch again.
+ */
+export const COMMAND_BATCHING = {
+  batch: { maxMessages: 100 },
+  groupCommit: { lingerMs: 5 },
+  partitionsConsumedConcurrently: 6,
+  minBytes: 32 * 1024,
+  maxWaitTimeInMs: 150,
+} as const;
 
 /**
  * Wires fulfillment's adapters around the platform's pg pool: event store, the handler, the
@@ -150,6 +169,8 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
           groupId: s.consumerGroup,
           topics: [Topics.fulfillmentCommands],
           topicPrefix: s.topicPrefix,
+          ...COMMAND_BATCHING,
+          accept: (envelope) => FULFILLMENT_COMMAND_TYPES.has(envelope.type),
           handler: fulfillmentCommandHandler(
             this.handler,
             (input) => chooseCarrier(this.carrierRules, input),
@@ -165,6 +186,9 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
           groupId: `${s.topicPrefix}fulfillment.approvals`,
           topics: [Topics.approvalEvents],
           topicPrefix: s.topicPrefix,
+          ...COMMAND_BATCHING,
+          // Only a granted order approval is pushed: every other approval event is acknowledged without a transaction.
+          accept: (envelope) => approvalWebhookOf(envelope.type, envelope.data as Parameters<typeof approvalWebhookOf>[1]) !== null,
           handler: approvalEventsHandler(() => this.newId()),
           logger,
         });

@@ -2,10 +2,14 @@ import type { EventEnvelope, FulfillmentCommandDataMap } from '@flowline/contrac
 import { DomainError } from '@flowline/domain';
 import type { PgTransaction } from '@flowline/messaging';
 import type { FulfillmentHandler } from '../../application/fulfillment.handler';
+import type { FulfillmentState } from '../../domain/order-fulfillment.decider';
 import type { MergeHandler } from '../../application/merge.handler';
 import type { CarrierChoice, CarrierChoiceInput } from '../../domain/carrier-rules';
 import { MergeErrorCode } from '../../domain/merge-parcel.decider';
 import { withWeights, type SkuWeights } from '../../domain/parcel-weights';
+
+/** The command types this consumer acts on: anything else is acknowledged without a transaction (runConsumer `accept`). */
+export const FULFILLMENT_COMMAND_TYPES: ReadonlySet<string> = new Set(['StartFulfillment', 'StopFulfillment']);
 
 /** Parcel stages in which an order can still leave its merged parcel (not packed yet). */
 const BEFORE_PACKING = ['awaiting_production', 'created', 'picking'];
@@ -37,9 +41,10 @@ export function fulfillmentCommandHandler(
           weightGrams,
         };
         const madeToOrderSkus = data.lines.map((l) => l.sku).filter((sku) => madeToOrderSkuPrefixes.some((p) => sku.startsWith(p)));
-        const merge = options.merges
-          ? await options.merges.offer(tx.client, data, (await handler.load(data.orderId, tx.client)).state, madeToOrderSkus.length > 0, envelope.occurredAt, meta)
-          : undefined;
+        // The order's stream is read once: the merge offer and the decider use the same state (a
+        // merge-group append in between does not touch the order's stream).
+        const loaded = await handler.load(data.orderId, tx.client);
+        const merge = options.merges ? await options.merges.offer(tx.client, data, loaded.state, madeToOrderSkus.length > 0, envelope.occurredAt, meta) : undefined;
         await handler.execute(
           data.orderId,
           {
@@ -53,13 +58,14 @@ export function fulfillmentCommandHandler(
           },
           meta,
           tx.client,
+          loaded,
         );
         return;
       }
       case 'StopFulfillment': {
         const data = envelope.data as FulfillmentCommandDataMap['StopFulfillment'];
-        if (options.merges) await leaveMergedParcels(handler, options.merges, data, envelope.occurredAt, meta, tx);
-        await handler.execute(data.orderId, { type: 'StopFulfillment', data, at: envelope.occurredAt }, meta, tx.client);
+        const loaded = options.merges ? await leaveMergedParcels(handler, options.merges, data, envelope.occurredAt, meta, tx) : undefined;
+        await handler.execute(data.orderId, { type: 'StopFulfillment', data, at: envelope.occurredAt }, meta, tx.client, loaded);
         return;
       }
       default:
@@ -71,7 +77,8 @@ export function fulfillmentCommandHandler(
 /**
  * A refund or cancel of an order in a merged parcel not packed yet takes only its lines out (the
  * last one out empties the parcel). The parcel's lock first, then the order's state again: a pack
- * that committed meanwhile sends the stop to the intercept path instead.
+ * that committed meanwhile sends the stop to the intercept path instead. Answers the order's state
+ * as last read, for the stop to be decided on without a further read.
  */
 async function leaveMergedParcels(
   handler: FulfillmentHandler,
@@ -80,13 +87,15 @@ async function leaveMergedParcels(
   at: string,
   meta: { commandId: string; correlationId: string; causationId: string | null },
   tx: PgTransaction,
-): Promise<void> {
+): Promise<{ state: FulfillmentState; revision: number }> {
   const first = await handler.load(data.orderId, tx.client);
-  if (first.state.status !== 'open') return;
+  if (first.state.status !== 'open') return first;
   const parcelIds = [...new Set(first.state.shipments.map((x) => x.mergeParcelId).filter((x): x is string => !!x))];
+  let last = first;
   for (const parcelId of parcelIds) {
     await merges.lock(tx.client, parcelId);
-    const { state } = await handler.load(data.orderId, tx.client);
+    last = await handler.load(data.orderId, tx.client);
+    const { state } = last;
     if (state.status !== 'open' || state.stop) continue;
     const sh = state.shipments.find((x) => x.mergeParcelId === parcelId);
     if (!sh || !BEFORE_PACKING.includes(sh.status)) continue;
@@ -98,4 +107,6 @@ async function leaveMergedParcels(
       throw e;
     }
   }
+  // The order's state as read after the last lock (taking an order out touches only the group's stream).
+  return last;
 }

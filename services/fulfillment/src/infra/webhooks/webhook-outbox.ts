@@ -20,37 +20,48 @@ export interface AppendedEvent {
   event: FulfillmentEvent;
 }
 
+/** One delivery per (active subscription of the event's type, event), every event in ONE statement. */
+const ENQUEUE = `INSERT INTO webhook_deliveries (id, subscription_id, order_id, event_id, event_type, payload)
+  SELECT e.id || '-' || s.id, s.id, e.order_id, e.event_id, e.event_type, e.payload
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(id, order_id, event_id, event_type, payload, ord)
+    JOIN webhook_subscriptions s ON s.active AND e.event_type = ANY (s.event_types)
+   ORDER BY e.ord, s.id
+  ON CONFLICT (subscription_id, event_id) DO NOTHING`;
+
 /**
  * Writes one delivery per (subscription, event) in the transaction that appends the events
  * (an outbox): a push is never lost and never invented. The payload follows the Standard
- * Webhooks shape {type, timestamp, data}.
+ * Webhooks shape {type, timestamp, data}. One statement for all events (none when no event is pushed).
  */
 export async function enqueueWebhooks(client: SqlClient, orderId: string, events: AppendedEvent[], newId: () => string): Promise<void> {
-  for (const { eventId, occurredAt, event } of events) {
+  const pushed = events.flatMap(({ eventId, occurredAt, event }) => {
     const type = webhookTypeOf(event);
-    if (!type) continue;
-    await enqueueWebhook(client, { orderId, eventId, type, occurredAt, data: event.data as unknown as Record<string, unknown> }, newId);
-  }
+    return type ? [{ orderId, eventId, type, occurredAt, data: event.data as unknown as Record<string, unknown> }] : [];
+  });
+  await enqueueMany(client, pushed, newId);
 }
 
 /**
  * One delivery per active subscription of `type` for one event (also for events fulfillment
  * consumes from other services, written in the consumer's transaction with its inbox row).
- * Idempotent per (subscription, event).
+ * Idempotent per (subscription, event). The delivery id is a new id per event, suffixed with the subscription's.
  */
 export async function enqueueWebhook(
   client: SqlClient,
   e: { orderId: string; eventId: string; type: string; occurredAt: string; data: Record<string, unknown> },
   newId: () => string,
 ): Promise<number> {
-  const payload = JSON.stringify({ type: e.type, timestamp: e.occurredAt, data: { eventId: e.eventId, ...e.data } });
-  const subs = await client.query<{ id: string }>('SELECT id FROM webhook_subscriptions WHERE active AND $1 = ANY (event_types) ORDER BY id', [e.type]);
-  for (const s of subs.rows) {
-    await client.query(
-      `INSERT INTO webhook_deliveries (id, subscription_id, order_id, event_id, event_type, payload) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (subscription_id, event_id) DO NOTHING`,
-      [newId(), s.id, e.orderId, e.eventId, e.type, payload],
-    );
-  }
-  return subs.rows.length;
+  return enqueueMany(client, [e], newId);
+}
+
+async function enqueueMany(client: SqlClient, events: { orderId: string; eventId: string; type: string; occurredAt: string; data: Record<string, unknown> }[], newId: () => string): Promise<number> {
+  if (events.length === 0) return 0;
+  const r = await client.query(ENQUEUE, [
+    events.map(() => newId()),
+    events.map((e) => e.orderId),
+    events.map((e) => e.eventId),
+    events.map((e) => e.type),
+    events.map((e) => JSON.stringify({ type: e.type, timestamp: e.occurredAt, data: { eventId: e.eventId, ...e.data } })),
+  ]);
+  return r.rowCount ?? 0;
 }

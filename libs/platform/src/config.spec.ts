@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bodyLimitFromEnv, envPort, kafkaBrokersFromEnv, redactUrl, resolveDatabaseUrl, serviceDatabaseName } from './config';
+import { bodyLimitFromEnv, databasePoolMax, envPort, kafkaBrokersFromEnv, redactUrl, resolveDatabaseUrl, serviceDatabaseName } from './config';
 import { quoteIdentifier } from './database';
 import { resolvePlatformConfig } from './platform.module';
 
@@ -71,6 +71,14 @@ describe('environment helpers', () => {
     expect(bodyLimitFromEnv({})).toBe(1_048_576);
     expect(bodyLimitFromEnv({ BODY_LIMIT_BYTES: '2048' })).toBe(2048);
     expect(() => bodyLimitFromEnv({ BODY_LIMIT_BYTES: '-1' })).toThrow();
+  });
+
+  it('DATABASE_POOL_MAX lowers a pool below its own size, never raises it, and refuses a non-positive value', () => {
+    expect(databasePoolMax(10, {})).toBe(10);
+    expect(databasePoolMax(10, { DATABASE_POOL_MAX: '4' })).toBe(4);
+    expect(databasePoolMax(4, { DATABASE_POOL_MAX: '8' })).toBe(4);
+    expect(() => databasePoolMax(10, { DATABASE_POOL_MAX: '0' })).toThrow(/DATABASE_POOL_MAX=0/);
+    expect(() => databasePoolMax(10, { DATABASE_POOL_MAX: 'four' })).toThrow(/not a positive integer/);
   });
 
   it('masks passwords in URLs it prints', () => {

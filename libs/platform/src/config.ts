@@ -78,6 +78,20 @@ export function kafkaBrokersFromEnv(env: NodeJS.ProcessEnv = process.env): strin
 }
 
 /**
+ * DATABASE_POOL_MAX: an upper bound on every PostgreSQL pool of the process (unset: each pool keeps
+ * its own size). Lowers, never raises: `databasePoolMax(16)` is 16 unless the variable is smaller.
+ * Replicas x pools must fit the server's max_connections (100 by default); three replicas of
+ * every service at their default pool sizes can ask for more than that (issue #18).
+ */
+export function databasePoolMax(poolDefault: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.DATABASE_POOL_MAX?.trim();
+  if (!raw) return poolDefault;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`DATABASE_POOL_MAX=${raw} is not a positive integer`);
+  return Math.min(poolDefault, n);
+}
+
+/**
  * A port from the environment (`HTTP_PORT`, `GRPC_PORT`), else the service's fixed default.
  * 0 is allowed (pick a free port). Anything else that is not a port is a configuration error.
  */

@@ -1,7 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { ensureDatabaseExists, PlatformConfig } from '@flowline/platform';
+import { databasePoolMax, ensureDatabaseExists, PlatformConfig } from '@flowline/platform';
 import { Pool } from 'pg';
 import { ChannelsGrpcController } from './api/grpc/channels.grpc-controller';
 import { ConnectorsController } from './api/http/connectors.controller';
@@ -92,7 +92,7 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
           useFactory: async (platform: PlatformConfig) => {
             if (!platform.database) throw new Error('channel-gateway needs its database');
             await ensureDatabaseExists(platform.database.url);
-            const pool = new Pool({ connectionString: platform.database.url, max: 8 });
+            const pool = new Pool({ connectionString: platform.database.url, max: databasePoolMax(8) });
             pool.on('error', () => undefined);
             await migrateChannelGateway(pool);
             return pool;

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { databasePoolMax } from '@flowline/platform';
 import { DEFAULT_AFTER_SALES_DAYS } from '../domain/policies/after-sales-archive.policy';
 import type { Scalar } from '../domain/rules/rule-set';
 
@@ -78,8 +79,11 @@ export function orderIntakeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
  * each HTTP/gRPC command holds one for its single transaction (Idempotency-Key row, order change,
  * outbox: ADR 0015); the relay and the timers take the rest. Kept above twice the concurrency, as
  * when a partition needed a second connection to load. 16 at the default concurrency: fewer than
- * the 12 + 10 of the two pools it replaces.
+ * the 12 + 10 of the two pools it replaces. DATABASE_POOL_MAX lowers it (replicas x pools must fit
+ * PostgreSQL's max_connections), but never to twice the concurrency or below: lower
+ * ORDER_PM_CONCURRENCY with it.
  */
-export function orderPoolSize(config: Pick<OrderIntakeConfig, 'processManagerConcurrency'>): number {
-  return Math.max(16, 2 * config.processManagerConcurrency + 8);
+export function orderPoolSize(config: Pick<OrderIntakeConfig, 'processManagerConcurrency'>, env: NodeJS.ProcessEnv = process.env): number {
+  const floor = 2 * config.processManagerConcurrency + 2;
+  return Math.max(floor, databasePoolMax(Math.max(16, 2 * config.processManagerConcurrency + 8), env));
 }

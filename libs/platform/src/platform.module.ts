@@ -6,7 +6,7 @@ import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { createLogger, currentTelemetry, KafkaHealthIndicator, KafkaProbe, loggerModule, PostgresHealthIndicator } from '@flowline/observability';
 import type { Logger as PinoLogger } from 'pino';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { databaseNameOf, kafkaBrokersFromEnv, PlatformConfig, resolveDatabaseUrl, serviceDatabaseName } from './config';
+import { databaseNameOf, databasePoolMax, kafkaBrokersFromEnv, PlatformConfig, resolveDatabaseUrl, serviceDatabaseName } from './config';
 import { ensureDatabaseExists, guardDataSource } from './database';
 import { GrpcHealth } from './grpc/grpc-health';
 import { DeadLetterAdmin, DeadLetterController } from './dlq.controller';
@@ -32,7 +32,7 @@ export interface PlatformDatabaseOptions {
   synchronize?: boolean;
   /** Connection attempts on boot before giving up (default 5, one second apart). */
   retryAttempts?: number;
-  /** Max pooled connections (default 10). */
+  /** Max pooled connections (default 10; DATABASE_POOL_MAX lowers it). */
   poolSize?: number;
 }
 
@@ -148,7 +148,7 @@ function typeOrmFor(url: string, db: PlatformDatabaseOptions): DynamicModule {
       retryAttempts: db.retryAttempts ?? 5,
       retryDelay: 1_000,
       extra: {
-        max: db.poolSize ?? 10,
+        max: databasePoolMax(db.poolSize ?? 10),
         // Fail fast instead of queueing forever when the server is gone.
         connectionTimeoutMillis: 5_000,
         keepAlive: true,

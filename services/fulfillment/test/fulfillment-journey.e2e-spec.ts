@@ -160,7 +160,7 @@ describe('fulfillment across services, seen in tracking', () => {
     const o = await parcels(orderId);
     expect(o.shipments).toHaveLength(1);
     // TEA-LJ-250 weighs 300 g a unit (rules/sku-weights.yaml): the choice records the 600 g it was made with.
-    expect(o.carrierChoice).toEqual({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.12.1', weightGrams: 600 });
+    expect(o.carrierChoice).toEqual({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.12.2', weightGrams: 600 });
     const [parcel] = o.shipments as Json[];
     expect(parcel).toMatchObject({ warehouseId: 'WH-HZ-01', status: 'created', lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2 }] });
     const pickList = await wh('GET', '/warehouses/WH-HZ-01/pick-list');
@@ -307,7 +307,7 @@ describe('fulfillment across services, seen in tracking', () => {
   it('SF Express chosen by the rules (high value), its waybill, Kuaidi100 pushes into the service: tampered refused, duplicates and older states ignored, delivered', async () => {
     const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 16 }]);
     const o = await parcels(orderId);
-    expect(o.carrierChoice).toEqual({ carrier: 'SF', ruleId: 'high-value-sf', ruleSetVersion: '2026.12.1', weightGrams: 4800 });
+    expect(o.carrierChoice).toEqual({ carrier: 'SF', ruleId: 'high-value-sf', ruleSetVersion: '2026.12.2', weightGrams: 4800 });
     const [parcel] = o.shipments as Json[];
     expect((await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 16 })).status).toBe(200);
     const packed = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {});
@@ -491,7 +491,7 @@ describe('merge (合单) across services: one buyer, one address, one shop, with
     expect((await wh('POST', `/shipments/${m}/scans`, { sku: 'TEA-RET-01', quantity: 2 })).status).toBe(200);
     const packed = await wh('POST', `/shipments/${m}/pack`, {});
     // The box's carrier by the rules on both orders together (900 g, 39200 fen): the default, recorded.
-    expect(packed.json).toMatchObject({ status: 'packed', mergeStatus: 'packed', carrier: 'SIM', mergedOrderIds: [a, b], carrierChoice: { carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.12.1', weightGrams: 900 } });
+    expect(packed.json).toMatchObject({ status: 'packed', mergeStatus: 'packed', carrier: 'SIM', mergedOrderIds: [a, b], carrierChoice: { carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.12.2', weightGrams: 900 } });
     const waybill = packed.json.waybillNo as string;
     expect((packed.json.members as Json[]).map((x) => [x.orderId, x.status, x.waybillNo])).toEqual([
       [a, 'packed', waybill],

@@ -181,23 +181,26 @@ describe('merged parcels on PostgreSQL', () => {
         channel: 'tmall',
         grandTotal: 9000,
       });
-      expect((await service.order(orderId)).carrierChoice).toEqual({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.12.1', weightGrams: 6000 });
+      expect((await service.order(orderId)).carrierChoice).toEqual({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.12.2', weightGrams: 6000 });
     }
     const m = (await service.order(a)).shipments[0].mergeParcelId as string;
     await service.actMerged(m, { type: 'ScanItem', sku: 'RICE-5KG', quantity: 2 }, meta());
     const packed = await service.actMerged(m, { type: 'PackShipment' }, meta());
-    expect(packed.carrierChoice).toEqual({ carrier: 'ZTO', ruleId: 'heavy-cheapest', ruleSetVersion: '2026.12.1', weightGrams: 12000 });
+    expect(packed.carrierChoice).toEqual({ carrier: 'ZTO', ruleId: 'heavy-cheapest', ruleSetVersion: '2026.12.2', weightGrams: 12000 });
     // ZTO has no adapter here: the box is packed with the default carrier, the choice stays recorded.
     expect(packed).toMatchObject({ status: 'packed', carrier: 'SIM', weightGrams: 12000, mergedOrderIds: [a, b] });
   });
 
-  it('a JD order: its platform designates JD logistics (designatedByChannel), honoured first with the rule version; the order\'s own designation wins', async () => {
+  it('a JD order: JD-delivered (京配, designatedCarrier JD) is forced onto JD with the rule version; seller-shipped (商家自配送, none named) is chosen by the rules; another designation of the order wins', async () => {
     const jd = `jd-${ulid()}`;
+    const self = `jd-self-${ulid()}`;
     const own = `jd-own-${ulid()}`;
     const base = { lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 1, warehouseId: 'WH-HZ' }], priority: 'normal', requiresQc: false, channel: 'jd', grandTotal: 500_000, destination: { province: '浙江省' } };
-    await deliver('StartFulfillment', { ...base, orderId: jd });
+    await deliver('StartFulfillment', { ...base, orderId: jd, designatedCarrier: 'JD' });
+    await deliver('StartFulfillment', { ...base, orderId: self });
     await deliver('StartFulfillment', { ...base, orderId: own, designatedCarrier: 'SF' });
-    expect((await service.order(jd)).carrierChoice).toEqual({ carrier: 'JD', ruleId: 'platform-designated', ruleSetVersion: '2026.12.1', weightGrams: 300, designated: true });
+    expect((await service.order(jd)).carrierChoice).toEqual({ carrier: 'JD', ruleId: 'platform-designated', ruleSetVersion: '2026.12.2', weightGrams: 300, designated: true });
+    expect((await service.order(self)).carrierChoice).toEqual({ carrier: 'SF', ruleId: 'high-value-sf', ruleSetVersion: '2026.12.2', weightGrams: 300 });
     expect((await service.order(own)).carrierChoice).toMatchObject({ carrier: 'SF', ruleId: 'platform-designated', designated: true });
   });
 });

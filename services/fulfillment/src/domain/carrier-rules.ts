@@ -9,11 +9,6 @@ export interface CarrierRuleSet {
   rules: CarrierRule[];
   /** First-parcel price in fen per carrier, `default` and per province; `perKg`: fen for each started kilogram past the first. */
   costs: Record<string, { default: number; provinces?: Record<string, number>; perKg?: number }>;
-  /**
-   * Carriers platforms designate for all their orders (e.g. `jd: JD`, JD logistics): used when the
-   * order names none itself. The `designated` rules honour it.
-   */
-  designatedByChannel?: Record<string, string>;
 }
 
 export interface CarrierRule {
@@ -65,10 +60,15 @@ export function costOf(rules: CarrierRuleSet, carrier: string, province: string 
   return first + extraKg * (c.perKg ?? 0);
 }
 
+/**
+ * The carrier of a parcel by the rules. A designation is the order's own (`designatedCarrier`, which
+ * the channel sets from its delivery method: JD 配送方式 京东配送 / 京配 -> `JD`, a Tmall 指定快递);
+ * a channel never designates for all its orders: a JD order the seller ships itself (商家自配送)
+ * names no carrier and is chosen by the rules like any other.
+ */
 export function chooseCarrier(rules: CarrierRuleSet, given: CarrierChoiceInput): CarrierChoice {
-  // The order's own designation first, else the one its platform makes for every order.
-  const designated = given.designatedCarrier || (given.channel ? rules.designatedByChannel?.[given.channel] : undefined);
-  const input: CarrierChoiceInput = { ...given, ...(designated ? { designatedCarrier: designated } : {}) };
+  const { designatedCarrier, ...rest } = given;
+  const input: CarrierChoiceInput = { ...rest, ...(designatedCarrier ? { designatedCarrier } : {}) };
   const extra = { ...(input.weightGrams !== undefined ? { weightGrams: input.weightGrams } : {}) };
   for (const r of rules.rules) {
     if (!matches(r.when, input)) continue;

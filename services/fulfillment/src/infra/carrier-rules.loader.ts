@@ -25,9 +25,9 @@ export function parseCarrierRules(text: string, source = 'carrier rules'): Carri
     for (const [p, v] of Object.entries(c.provinces ?? {})) if (!isInt(v)) fail(`costs.${carrier}.provinces.${p}`, 'must be fen (a non-negative integer)');
     if ((c as { perKg?: unknown }).perKg !== undefined && !isInt((c as { perKg?: unknown }).perKg)) fail(`costs.${carrier}.perKg`, 'must be fen (a non-negative integer)');
   }
-  const designatedByChannel = (doc.designatedByChannel ?? {}) as Record<string, unknown>;
-  if (typeof designatedByChannel !== 'object' || Array.isArray(designatedByChannel)) fail('designatedByChannel', 'must be a mapping channel -> carrier');
-  for (const [ch, v] of Object.entries(designatedByChannel)) if (typeof v !== 'string' || !v) fail(`designatedByChannel.${ch}`, 'must be a carrier code');
+  // Refused, not ignored: it forced the platform's carrier on the channel's seller-shipped orders
+  // (JD 商家自配送) too. Only the order's own designatedCarrier (its delivery method) designates.
+  if (doc.designatedByChannel !== undefined) fail('designatedByChannel', "is no longer supported: a channel does not designate the carrier of all its orders (seller-shipped ones, e.g. JD 商家自配送, are chosen by the rules); the order's own designatedCarrier (JD 京东配送 -> JD) is honoured by a `designated` rule");
   const ids = new Set<string>();
   const rules = (doc.rules as Record<string, unknown>[]).map((r, i): CarrierRule => {
     const at = `rules[${i}]`;
@@ -52,7 +52,7 @@ export function parseCarrierRules(text: string, source = 'carrier rules'): Carri
     }
     return { id: r.id as string, when: w as CarrierRule['when'], ...(hasCarrier ? { carrier: r.carrier as string } : { cheapestOf: r.cheapestOf as string[] }) };
   });
-  return { version: doc.version as string, default: doc.default as string, rules, costs: costs as CarrierRuleSet['costs'], designatedByChannel: designatedByChannel as Record<string, string> };
+  return { version: doc.version as string, default: doc.default as string, rules, costs: costs as CarrierRuleSet['costs'] };
 }
 
 export function loadCarrierRules(path = process.env.FULFILLMENT_CARRIER_RULES?.trim() || DEFAULT_CARRIER_RULES): CarrierRuleSet {

@@ -93,6 +93,11 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
     console.info(`order-intake round trips per placed-and-paid order: ${JSON.stringify(figures)}`);
     expect(figures.PlaceOrder.commits).toBe(1);
     expect(figures.ConfirmPayment.commits).toBe(1);
+    // The writes nobody reads back (claim, read table row, Idempotency-Key row) ride with the
+    // COMMIT (infra/commit-tail.ts): place = key lock and lookup, append, claim + row + key + COMMIT
+    // (was 6); pay = key lock and lookup, stream read, outbox stream lock, append, row + key + COMMIT (was 7).
+    expect(figures.PlaceOrder.queries).toBeLessThanOrEqual(3);
+    expect(figures.ConfirmPayment.queries).toBeLessThanOrEqual(5);
     expect(figures['pm:StockReserved'].commits).toBe(1);
 
     // A replay of the payment: the stored answer, nothing appended.
@@ -125,6 +130,8 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
     const outOfScope = await hold(foreign, 'rt-scope-c', jdOnly);
     console.info(`order-intake PlaceHold round trips: unscoped ${JSON.stringify(plain)}, scoped ${JSON.stringify(inScope)}, out of scope ${JSON.stringify(outOfScope)}`);
     expect(plain.outcome).toBe('held');
+    expect(plain.queries).toBeLessThanOrEqual(4);
+    expect(plain.commits).toBe(1);
     expect(inScope).toEqual(plain);
     // Before, the controllers read the order once more (outside the command) to check the scope: one
     // stream read per command that is gone now.
@@ -158,6 +165,22 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
     await expect(api.placeOrder({ ...submission, shopId: 'other' }, undefined, { transport: 'rest', idempotencyKey: 'rt-concurrent' }, { ...submission, shopId: 'other' })).rejects.toMatchObject({
       code: 'IDEMPOTENCY_KEY_REUSED',
     });
+  });
+
+  it('a channel order submitted again later under a new key gets the first order (200), even when this submission would be refused', async () => {
+    const submission = anOrderSubmission({ channelOrderId: `RT-E-${Date.now()}` });
+    const first = await api.placeOrder(submission, undefined, { transport: 'rest', idempotencyKey: 'rt-again-1' }, submission);
+    expect(first.status).toBe(201);
+    // The claim goes with the COMMIT on the first run: it fails there, the request runs again claiming first and finds the order.
+    const again = await api.placeOrder(submission, undefined, { transport: 'rest', idempotencyKey: 'rt-again-2' }, submission);
+    expect(again).toMatchObject({ status: 200, replayed: false, order: { orderId: first.order.orderId } });
+    // A grand total the server does not compute is refused for a new order, but the existing one is the answer here.
+    const wrongTotal = first.order.totals.grandTotal + 1;
+    const refusedIfNew = await api.placeOrder(submission, wrongTotal, { transport: 'rest', idempotencyKey: 'rt-again-3' }, { ...submission, grandTotal: wrongTotal });
+    expect(refusedIfNew).toMatchObject({ status: 200, order: { orderId: first.order.orderId } });
+    const fresh = anOrderSubmission({ channelOrderId: `RT-F-${Date.now()}` });
+    await expect(api.placeOrder(fresh, wrongTotal, { transport: 'rest', idempotencyKey: 'rt-again-4' }, { ...fresh, grandTotal: wrongTotal })).rejects.toMatchObject({ code: 'ORDER_TOTAL_MISMATCH' });
+    expect(await store.findByChannelOrder(fresh.channel, fresh.channelOrderId)).toBeNull();
   });
 
   it('concurrent submissions of one channel order under different keys: one order, the others get it (the losing transaction runs again)', async () => {

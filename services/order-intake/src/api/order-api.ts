@@ -81,7 +81,7 @@ export class OrderApi {
   }
 
   async placeOrder(submission: OrderSubmission, clientGrandTotal: number | undefined, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
-    return this.once(ctx, 'PlaceOrder', rawRequest, async (metadata, tx) => {
+    return this.once(ctx, 'PlaceOrder', rawRequest, async (metadata, tx, attempt) => {
       const orderId = this.nextId(this.clock().getTime());
       const result = await this.placeHandler.execute(
         {
@@ -90,6 +90,8 @@ export class OrderApi {
           metadata,
         },
         tx,
+        // The first run claims the channel order with its COMMIT; a run after a lost claim claims first and finds the winner.
+        { claimFirst: attempt > 1 },
       );
       return { status: result.created ? 201 : 200, body: toOrderView(result.state, result.revision, metadata.now) };
     });
@@ -124,7 +126,7 @@ export class OrderApi {
     ctx: RequestContext,
     operation: string,
     rawRequest: unknown,
-    run: (metadata: CommandMetadata, tx?: SqlClient) => Promise<StoredResponse & { body: OrderView }>,
+    run: (metadata: CommandMetadata, tx: SqlClient | undefined, attempt: number) => Promise<StoredResponse & { body: OrderView }>,
   ): Promise<ApiResult> {
     return inOperation(operation.split(':')[0], () => this.onceIn(ctx, operation, rawRequest, run));
   }
@@ -133,7 +135,7 @@ export class OrderApi {
     ctx: RequestContext,
     operation: string,
     rawRequest: unknown,
-    run: (metadata: CommandMetadata, tx?: SqlClient) => Promise<StoredResponse & { body: OrderView }>,
+    run: (metadata: CommandMetadata, tx: SqlClient | undefined, attempt: number) => Promise<StoredResponse & { body: OrderView }>,
   ): Promise<ApiResult> {
     const now = this.clock().toISOString();
     // Scoped by operation like the idempotency record: the order treats a command id it has seen
@@ -147,7 +149,7 @@ export class OrderApi {
       ...(ctx.actor ? { actor: ctx.actor } : {}),
     };
     if (!ctx.idempotencyKey) {
-      const r = await run(metadata);
+      const r = await run(metadata, undefined, 1);
       return { status: r.status, order: r.body, replayed: false };
     }
     const key = ctx.idempotencyKey;
@@ -158,7 +160,7 @@ export class OrderApi {
     // is, a few times, like the handler's own retry outside a transaction.
     for (let attempt = 1; ; attempt++) {
       try {
-        const { response, replayed } = await this.idempotency.once(`${ctx.transport}:${operation}`, key, hash, (tx) => run(metadata, tx));
+        const { response, replayed } = await this.idempotency.once(`${ctx.transport}:${operation}`, key, hash, (tx) => run(metadata, tx, attempt));
         // A stored answer is the order as it was: the same scope rule holds for it (no stream read).
         const order = response.body as OrderView;
         if (replayed && ctx.scope && !ctx.scope({ orderId: order.orderId, shopId: order.shopId })) throw OrderErrors.notFound(order.orderId);

@@ -1,9 +1,10 @@
+import { isDomainError } from '@flowline/domain';
 import { WrongExpectedVersion, type SqlClient } from '@flowline/eventstore';
 import type { OrderCommandOf } from '../domain/order.commands';
 import { orderDecider } from '../domain/order.decider';
 import { OrderErrors } from '../domain/order.errors';
 import { isExisting, type ExistingOrder } from '../domain/order.state';
-import { decideWithReactions } from './order-reactions';
+import { decideWithReactions, type Decision } from './order-reactions';
 import { ChannelOrderTaken, type OrderStore } from './order-store.port';
 import type { RuleSetSource } from './rule-set.source';
 
@@ -27,9 +28,12 @@ export class PlaceOrderHandler {
     private readonly rules: RuleSetSource,
   ) {}
 
-  /** With `tx` (the request's transaction): see executeWithin. */
-  async execute(command: OrderCommandOf<'PlaceOrder'>, tx?: SqlClient): Promise<PlaceOrderResult> {
-    if (tx) return this.executeWithin(command, tx);
+  /**
+   * With `tx` (the request's transaction): see executeWithin. `claimFirst`: claim the channel order
+   * before deciding (a request run again after its claim lost, which then finds the winner).
+   */
+  async execute(command: OrderCommandOf<'PlaceOrder'>, tx?: SqlClient, options: { claimFirst?: boolean } = {}): Promise<PlaceOrderResult> {
+    if (tx) return options.claimFirst ? this.claimThenExecute(command, tx) : this.executeWithin(command, tx);
     const { channel, channelOrderId } = command.data.order;
     const known = await this.store.findByChannelOrder(channel, channelOrderId);
     if (known) return this.existing(known);
@@ -61,13 +65,48 @@ export class PlaceOrderHandler {
   }
 
   /**
-   * In the request's transaction (which holds its Idempotency-Key row): claim the channel order
-   * first, in one statement that also names its owner when taken (the existing order is returned,
-   * as the lookup did), then decide and append. A claim that lost to a transaction
-   * committing meanwhile throws ChannelOrderTaken: the owner of the transaction rolls back and
-   * runs the request again, which then finds the winner.
+   * In the request's transaction (which holds its Idempotency-Key row), on the common path where
+   * the channel order is new: decide and append with the claim in the same commit (the store
+   * sends it with the COMMIT when it can: no round trip of its own). A claim that loses (the
+   * channel order is already an order, or a concurrent submission commits it first) throws
+   * ChannelOrderTaken and rolls everything back; the owner of the transaction runs the request
+   * again with `claimFirst`, which finds the winner.
    */
   private async executeWithin(command: OrderCommandOf<'PlaceOrder'>, tx: SqlClient): Promise<PlaceOrderResult> {
+    const { channel, channelOrderId } = command.data.order;
+    let decision: Decision;
+    try {
+      decision = decideWithReactions(command, orderDecider.initialState(), this.rules.current());
+    } catch (error) {
+      // A channel order that is already an order is answered with that order, even when this
+      // submission of it would be refused: the claim decides that, before the refusal stands.
+      if (isDomainError(error)) return this.claimThenExecute(command, tx);
+      throw error;
+    }
+    const stateAfter = decision.stateAfter;
+    if (!isExisting(stateAfter)) throw new Error('unreachable: PlaceOrder creates the order');
+    const orderId = command.data.orderId;
+    const { revision } = await this.store.commit(
+      {
+        orderId,
+        events: decision.newEvents,
+        expectedRevision: 'no_stream',
+        stateAfter,
+        claim: { channel, channelOrderId },
+        ...(decision.outbox.length > 0 ? { outbox: decision.outbox } : {}),
+      },
+      tx,
+    );
+    return { state: stateAfter, revision, created: true };
+  }
+
+  /**
+   * In the request's transaction, run again after a lost claim: claim the channel order first, in
+   * one statement that also names its owner when taken (the existing order is returned), then
+   * decide and append. A claim that lost to a transaction committing meanwhile throws
+   * ChannelOrderTaken: the owner of the transaction rolls back and runs the request again.
+   */
+  private async claimThenExecute(command: OrderCommandOf<'PlaceOrder'>, tx: SqlClient): Promise<PlaceOrderResult> {
     const { channel, channelOrderId } = command.data.order;
     const orderId = command.data.orderId;
     const claim = await this.store.claimChannelOrder(channel, channelOrderId, orderId, tx);

@@ -12,6 +12,9 @@ export const DB_COMMITS_METRIC = 'flowline_db_operation_commits_total';
 /** Operation label of work outside any command (relay polls and publishes, consumer bookkeeping, timers). */
 export const BACKGROUND = 'background';
 
+/** A COMMIT alone, or ending a batch of statements (infra/commit-tail.ts sends its writes with the COMMIT). */
+const COMMITS = /(^|;)\s*commit\s*;?\s*$/i;
+
 function queryText(arg: unknown): string {
   if (typeof arg === 'string') return arg;
   if (arg && typeof arg === 'object' && typeof (arg as { text?: unknown }).text === 'string') return (arg as { text: string }).text;
@@ -34,7 +37,7 @@ export function countQueries(pool: Pool, service: string): void {
     client.query = function (this: PoolClient, ...args: unknown[]) {
       const labels = { service, operation: currentOperation() ?? BACKGROUND };
       queries.inc(labels);
-      if (/^\s*commit\b/i.test(queryText(args[0]))) commits.inc(labels);
+      if (COMMITS.test(queryText(args[0]))) commits.inc(labels);
       return (query as (...a: unknown[]) => unknown).apply(this, args);
     } as PoolClient['query'];
   });

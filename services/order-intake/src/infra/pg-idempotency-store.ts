@@ -2,13 +2,15 @@ import { createHash } from 'node:crypto';
 import type { Pool, QueryResult } from 'pg';
 import { idempotencyKeyReused, type IdempotencyStore, type StoredResponse } from '../application/idempotency';
 import { guardPool, type SqlClient } from '@flowline/eventstore';
+import { commitWithTail, dropCommitTail, openCommitTail } from './commit-tail';
 
 /**
  * Idempotency keys in PostgreSQL. A transaction takes an advisory lock on (scope, key), so
  * concurrent requests with one key queue; the first runs the request inside the same transaction
  * (`execute(client)`: the order change and its outbox are written there) and stores its response
- * before the one COMMIT, the others then find it. One pooled connection per request: the store
- * shares the order store's pool.
+ * with the one COMMIT, the others then find it. One pooled connection per request: the store
+ * shares the order store's pool. The connection carries a commit tail (commit-tail.ts): the
+ * writes `execute` defers, the key's row and the COMMIT go in one round trip.
  */
 export class PgIdempotencyStore implements IdempotencyStore {
   constructor(private readonly pool: Pool) {
@@ -35,21 +37,21 @@ export class PgIdempotencyStore implements IdempotencyStore {
         if (row.request_hash !== requestHash) throw idempotencyKeyReused(key);
         return { response: { status: row.status, body: row.body, ...(row.headers ? { headers: row.headers } : {}) }, replayed: true };
       }
+      openCommitTail(client);
       const response = await execute(client);
-      await client.query('INSERT INTO idempotency_keys (scope, key, request_hash, status, body, headers) VALUES ($1, $2, $3, $4, $5, $6)', [
-        scope,
-        key,
-        requestHash,
-        response.status,
-        JSON.stringify(response.body ?? null),
-        response.headers ? JSON.stringify(response.headers) : null,
+      await commitWithTail(client, [
+        {
+          text: 'INSERT INTO idempotency_keys (scope, key, request_hash, status, body, headers) VALUES ($1, $2, $3, $4, $5, $6)',
+          params: [scope, key, requestHash, response.status, JSON.stringify(response.body ?? null), response.headers ? JSON.stringify(response.headers) : null],
+        },
       ]);
-      await client.query('COMMIT');
       return { response, replayed: false };
     } catch (error) {
+      dropCommitTail(client);
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw error;
     } finally {
+      dropCommitTail(client);
       client.release(broken);
     }
   }

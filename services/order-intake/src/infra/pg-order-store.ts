@@ -6,6 +6,7 @@ import { orderDecider } from '../domain/order.decider';
 import { orderStreamId, type OrderEvent } from '../domain/order.events';
 import { isExisting } from '../domain/order.state';
 import { summaryOf } from '../application/order-summary';
+import { commitWithTail, deferToCommit, dropCommitTail, openCommitTail } from './commit-tail';
 import { ChannelOrderTaken, processStreamId, type ListOrdersFilter, type LoadedOrder, type OrderChange, type OrderStore, type OrderSummary } from '../application/order-store.port';
 
 interface SummaryRow {
@@ -46,6 +47,21 @@ function toSummary(r: SummaryRow): OrderSummary {
   };
 }
 
+const CLAIM_SQL = 'INSERT INTO order_channel_claims (channel, channel_order_id, order_id) VALUES ($1, $2, $3)';
+
+function isClaimConflict(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return e?.code === '23505' && e.constraint === 'order_channel_claims_pkey';
+}
+
+const SUMMARY_UPSERT_SQL = `INSERT INTO order_summaries (order_id, channel, channel_order_id, shop_id, stage, on_hold, in_exception, grand_total, currency,
+                              placed_at, updated_at, revision, movable_since, reserved, presale_next_at)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+ ON CONFLICT (order_id) DO UPDATE SET
+   stage = EXCLUDED.stage, on_hold = EXCLUDED.on_hold, in_exception = EXCLUDED.in_exception, updated_at = EXCLUDED.updated_at,
+   revision = EXCLUDED.revision, movable_since = EXCLUDED.movable_since, reserved = EXCLUDED.reserved, presale_next_at = EXCLUDED.presale_next_at
+ WHERE order_summaries.revision < EXCLUDED.revision`;
+
 /**
  * OrderStore on PostgreSQL: events in the event store (schema `eventstore`), claims and the read
  * table in order-intake's own tables, all written in one transaction. The order's events and its
@@ -53,7 +69,10 @@ function toSummary(r: SummaryRow): OrderSummary {
  * first: the store orders its log by transaction id. A revision another writer already committed
  * is WrongExpectedVersion with the transaction intact, as before; only a race with a writer still
  * in flight leaves the transaction aborted (no savepoint), which the caller's retry of the whole
- * transaction absorbs (a new one over HTTP, the consumer's retry in the process manager).
+ * transaction absorbs (a new one over HTTP, the consumer's retry in the process manager). The read
+ * table row (and a first try's channel-order claim) go with the COMMIT when the transaction has a
+ * commit tail (commit-tail.ts: requests and this store's own transactions), else at once (the
+ * process manager's consumer transactions).
  */
 export class PgOrderStore implements OrderStore {
   constructor(
@@ -156,30 +175,28 @@ export class PgOrderStore implements OrderStore {
 
   private async commitWithin(client: SqlClient, change: OrderChange): Promise<{ revision: number }> {
     const appends: StreamAppend[] = [{ streamId: orderStreamId(change.orderId), events: change.events, expectedRevision: change.expectedRevision }];
-    if (change.outbox?.length) appends.push({ streamId: processStreamId(change.orderId), events: change.outbox, expectedRevision: 'any' });
+    // A new order has no outbox stream yet: 'no_stream' spares the per-stream lock 'any' takes.
+    if (change.outbox?.length) appends.push({ streamId: processStreamId(change.orderId), events: change.outbox, expectedRevision: change.expectedRevision === 'no_stream' ? 'no_stream' : 'any' });
     const [appended] = await this.eventStore.appendToStreamsWithin(client, appends);
     if (change.claim) {
-      const claimed = await client.query(
-        `INSERT INTO order_channel_claims (channel, channel_order_id, order_id) VALUES ($1, $2, $3)
-         ON CONFLICT (channel, channel_order_id) DO NOTHING RETURNING order_id`,
-        [change.claim.channel, change.claim.channelOrderId, change.orderId],
+      const { channel, channelOrderId } = change.claim;
+      // With the COMMIT when the transaction has a commit tail: a claim taken meanwhile fails it
+      // (unique violation, after waiting for that claim's transaction) and everything rolls back.
+      const deferred = deferToCommit(client, CLAIM_SQL, [channel, channelOrderId, change.orderId], (error) =>
+        isClaimConflict(error) ? new ChannelOrderTaken(channel, channelOrderId) : undefined,
       );
-      // Another transaction claimed it first (it waited for that one to commit): throwing rolls
-      // back this order's append with everything else.
-      if (claimed.rowCount === 0) throw new ChannelOrderTaken(change.claim.channel, change.claim.channelOrderId);
+      if (!deferred) {
+        const claimed = await client.query(`${CLAIM_SQL} ON CONFLICT (channel, channel_order_id) DO NOTHING RETURNING order_id`, [channel, channelOrderId, change.orderId]);
+        // Another transaction claimed it first (it waited for that one to commit): throwing rolls
+        // back this order's append with everything else.
+        if (claimed.rowCount === 0) throw new ChannelOrderTaken(channel, channelOrderId);
+      }
     }
     if (isExisting(change.stateAfter)) {
       const s = summaryOf(change.stateAfter, appended.nextExpectedRevision, change.events[change.events.length - 1].metadata.occurredAt);
-      await client.query(
-        `INSERT INTO order_summaries (order_id, channel, channel_order_id, shop_id, stage, on_hold, in_exception, grand_total, currency,
-                                      placed_at, updated_at, revision, movable_since, reserved, presale_next_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         ON CONFLICT (order_id) DO UPDATE SET
-           stage = EXCLUDED.stage, on_hold = EXCLUDED.on_hold, in_exception = EXCLUDED.in_exception, updated_at = EXCLUDED.updated_at,
-           revision = EXCLUDED.revision, movable_since = EXCLUDED.movable_since, reserved = EXCLUDED.reserved, presale_next_at = EXCLUDED.presale_next_at
-         WHERE order_summaries.revision < EXCLUDED.revision`,
-        [s.orderId, s.channel, s.channelOrderId, s.shopId, s.stage, s.onHold, s.inException, s.grandTotal, s.currency, s.placedAt, s.updatedAt, s.revision, s.movableSince, s.reserved, s.presaleNextAt ?? null],
-      );
+      const params = [s.orderId, s.channel, s.channelOrderId, s.shopId, s.stage, s.onHold, s.inException, s.grandTotal, s.currency, s.placedAt, s.updatedAt, s.revision, s.movableSince, s.reserved, s.presaleNextAt ?? null];
+      // Nothing reads its result: with the COMMIT when the transaction has a commit tail.
+      if (!deferToCommit(client, SUMMARY_UPSERT_SQL, params)) await client.query(SUMMARY_UPSERT_SQL, params);
     }
     return { revision: appended.nextExpectedRevision };
   }
@@ -189,13 +206,16 @@ export class PgOrderStore implements OrderStore {
     let broken = false;
     try {
       await client.query('BEGIN');
+      openCommitTail(client);
       const result = await fn(client);
-      await client.query('COMMIT');
+      await commitWithTail(client);
       return result;
     } catch (error) {
+      dropCommitTail(client);
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw error;
     } finally {
+      dropCommitTail(client);
       client.release(broken);
     }
   }

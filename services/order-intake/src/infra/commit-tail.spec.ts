@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { commitWithTail, deferToCommit, dropCommitTail, inlineParams, openCommitTail } from './commit-tail';
+
+function recordingClient(fail?: Error) {
+  const sent: string[] = [];
+  return {
+    sent,
+    query: async (text: string) => {
+      sent.push(text);
+      if (fail) throw fail;
+      return { rows: [], rowCount: 0 } as never;
+    },
+  };
+}
+
+describe('commit tail', () => {
+  it('inlines parameters as literals: strings escaped, numbers quoted, booleans and null as keywords, objects as JSON', () => {
+    expect(inlineParams('VALUES ($1, $2, $3, $4, $5, $10)', ["O'Brien \\ x", 12.5, true, null, { a: "it's" }, 0, 0, 0, 0, 7])).toBe(
+      `VALUES ( E'O''Brien \\\\ x', '12.5', TRUE, NULL, '{"a":"it''s"}', '7')`,
+    );
+  });
+
+  it('refuses a placeholder without a value and a number that is not finite', () => {
+    expect(() => inlineParams('SELECT $2', [1])).toThrow(RangeError);
+    expect(() => inlineParams('SELECT $1', [Number.NaN])).toThrow(RangeError);
+  });
+
+  it('without an open tail nothing is deferred (the writer runs its statement at once)', () => {
+    const client = recordingClient();
+    expect(deferToCommit(client, 'INSERT INTO t VALUES ($1)', [1])).toBe(false);
+  });
+
+  it('sends the deferred statements, then the last ones, then COMMIT, in one round trip', async () => {
+    const client = recordingClient();
+    openCommitTail(client);
+    expect(deferToCommit(client, 'INSERT INTO a VALUES ($1)', ['x'])).toBe(true);
+    await commitWithTail(client, [{ text: 'INSERT INTO b VALUES ($1)', params: [2] }]);
+    expect(client.sent).toEqual([`INSERT INTO a VALUES ('x');\nINSERT INTO b VALUES ('2');\nCOMMIT`]);
+    // The tail ended with the commit.
+    expect(deferToCommit(client, 'INSERT INTO a VALUES ($1)', ['y'])).toBe(false);
+  });
+
+  it('a failed tail is reported as the error a deferred statement names, else as is', async () => {
+    const conflict = Object.assign(new Error('duplicate key'), { code: '23505' });
+    const client = recordingClient(conflict);
+    openCommitTail(client);
+    deferToCommit(client, 'INSERT INTO a VALUES ($1)', ['x'], (e) => ((e as { code?: string }).code === '23505' ? new Error('taken') : undefined));
+    await expect(commitWithTail(client)).rejects.toThrow('taken');
+    openCommitTail(client);
+    deferToCommit(client, 'INSERT INTO a VALUES ($1)', ['x'], () => undefined);
+    await expect(commitWithTail(client)).rejects.toBe(conflict);
+    openCommitTail(client);
+    dropCommitTail(client);
+    expect(deferToCommit(client, 'SELECT 1', [])).toBe(false);
+  });
+});

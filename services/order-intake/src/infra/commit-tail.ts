@@ -1,0 +1,82 @@
+import type { SqlClient } from '@flowline/eventstore';
+import { escapeLiteral } from 'pg';
+
+/** Turns the error of the tail's round trip into the one the caller expects (e.g. ChannelOrderTaken), or undefined. */
+export type TailErrorTranslator = (error: unknown) => Error | undefined;
+
+interface Tail {
+  statements: string[];
+  translators: TailErrorTranslator[];
+}
+
+const tails = new WeakMap<SqlClient, Tail>();
+
+/**
+ * Writes of a request's transaction whose results nobody reads before the COMMIT (the order's read
+ * table row, a first try's channel-order claim, the Idempotency-Key row) go to PostgreSQL with the
+ * COMMIT, as one simple-protocol round trip (`stmt; stmt; COMMIT`), instead of one round trip each
+ * (issue #10: round trips per command). The owner of the transaction opens the tail on its
+ * connection before handing it out and ends it with commitWithTail (or dropCommitTail on rollback);
+ * a writer on a connection without a tail (the process manager's consumer transaction) writes at
+ * once, as before. A deferred statement that fails fails the COMMIT: the transaction rolls back
+ * whole, which is what an error of the same statement sent earlier would have led to.
+ */
+export function openCommitTail(client: SqlClient): void {
+  tails.set(client, { statements: [], translators: [] });
+}
+
+/** Queues `text` (with `params` inlined as literals) for the COMMIT of `client`'s transaction; false: no tail open, run it now. */
+export function deferToCommit(client: SqlClient, text: string, params: readonly unknown[], translate?: TailErrorTranslator): boolean {
+  const tail = tails.get(client);
+  if (!tail) return false;
+  tail.statements.push(inlineParams(text, params));
+  if (translate) tail.translators.push(translate);
+  return true;
+}
+
+/** Sends the deferred statements, then `last` (each with its parameters), then COMMIT, in one round trip; ends the tail. */
+export async function commitWithTail(client: SqlClient, last: readonly { text: string; params: readonly unknown[] }[] = []): Promise<void> {
+  const tail = tails.get(client);
+  tails.delete(client);
+  const statements = [...(tail?.statements ?? []), ...last.map((s) => inlineParams(s.text, s.params)), 'COMMIT'];
+  try {
+    await client.query(statements.join(';\n'));
+  } catch (error) {
+    for (const translate of tail?.translators ?? []) {
+      const mapped = translate(error);
+      if (mapped) throw mapped;
+    }
+    throw error;
+  }
+}
+
+/** Forgets the tail of a transaction that rolls back. */
+export function dropCommitTail(client: SqlClient): void {
+  tails.delete(client);
+}
+
+/**
+ * `text` with `$1..$n` replaced by SQL literals of `params` (the statements are this service's own,
+ * with no `$n` inside quotes). Strings (and JSON of objects) are escaped with pg's escapeLiteral;
+ * PostgreSQL casts the untyped literal to the column's type, as it infers a parameter's.
+ */
+export function inlineParams(text: string, params: readonly unknown[]): string {
+  return text.replace(/\$(\d+)/g, (_, n: string) => {
+    const i = Number(n) - 1;
+    if (i < 0 || i >= params.length) throw new RangeError(`inlineParams: $${n} has no value (${params.length} given)`);
+    return literal(params[i]);
+  });
+}
+
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new RangeError(`inlineParams: ${value} is not a finite number`);
+    return `'${String(value)}'`;
+  }
+  if (typeof value === 'bigint') return `'${value.toString()}'`;
+  if (typeof value === 'string') return escapeLiteral(value);
+  if (value instanceof Date) return escapeLiteral(value.toISOString());
+  return escapeLiteral(JSON.stringify(value));
+}

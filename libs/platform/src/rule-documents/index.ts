@@ -1,1 +1,2 @@
 export * from './rule-document-store';
+export * from './rule-documents.controller';

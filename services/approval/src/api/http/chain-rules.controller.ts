@@ -1,10 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, Injectable, Logger, Param, ParseIntPipe, Post, Put, Req, type OnModuleInit } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { requirePrincipal, Requires } from '@flowline/auth';
+import { Controller, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
-import { ProblemDetailsDto, RuleDocumentInvalid, RuleDocumentVersionConflict, type RuleDocumentRevision } from '@flowline/platform';
+import { RuleDocumentsController, type RuleDocumentSave } from '@flowline/platform';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import type { FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { outOfOfficeDelegate, skipHolds, type ChainSet } from '../../domain/chains/chain-set';
@@ -103,19 +101,6 @@ export class ChainRules implements OnModuleInit {
   }
 }
 
-async function refusals<T>(fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof RuleDocumentInvalid) throw new DomainError('RULES_INVALID', error.message, { problems: error.problems }, 'invalid');
-    if (error instanceof RuleDocumentVersionConflict) throw new DomainError('RULES_VERSION_CONFLICT', error.message, { expected: error.expected, actual: error.actual }, 'conflict');
-    throw error;
-  }
-}
-
-const currentOf = (r: RuleDocumentRevision<ChainSet>) => ({ version: r.version, label: r.label, hash: r.hash, author: r.author, reason: r.reason, createdAt: r.createdAt, document: r.document });
-const INVALID = ApiUnprocessableEntityResponse({ type: ProblemDetailsDto, description: 'RULES_INVALID: the document fails the chain schema; details.problems names the path of each problem' });
-
 /**
  * Approval chains (审批流) as versioned documents (docs/adr/0021-rule-documents.md): read, validate,
  * dry-run ("which chain and steps would this order get"), save as a new version. Reading and dry
@@ -123,49 +108,37 @@ const INVALID = ApiUnprocessableEntityResponse({ type: ProblemDetailsDto, descri
  */
 @ApiTags('rules')
 @Controller('api/rules/chains')
-export class ChainRulesController {
+export class ChainRulesController extends RuleDocumentsController<ChainSet, DryRunChainsDto>({
+  kind: CHAINS_KIND,
+  noun: 'approval chains',
+  bodies: { validate: ChainDocumentDto, dryRun: DryRunChainsDto, save: SaveChainsDto },
+  summaries: {
+    overview: 'The approval chains in force (the newest version, with its document) and every version, newest first',
+    version: 'One version of the approval chains with its document',
+    validate: 'Checks a document against the chain schema without saving it',
+    dryRun: 'Which steps an approval of the chain would get now for the order (or grand total): skipped steps, approvers, delegation; nothing is written',
+    save: 'Saves the document as the next version (author = the token subject); new approvals use it (running ones keep theirs)',
+  },
+  invalid: { description: 'RULES_INVALID: the document fails the chain schema; details.problems names the path of each problem' },
+  dryRunNotFound: 'RULES_CHAIN_NOT_FOUND (no such chain) or ORDER_NOT_FOUND (approval has no snapshot of the order)',
+  saveConflict: 'RULES_VERSION_CONFLICT: expectedVersion is no longer the newest',
+}) {
   constructor(
     @Inject(ChainRules) private readonly chains: ChainRules,
     @Inject(ApprovalRuntime) private readonly runtime: ApprovalRuntime,
-  ) {}
-
-  @Get()
-  @ApiOperation({ summary: 'The approval chains in force (the newest version, with its document) and every version, newest first' })
-  @Requires('read', 'Rules')
-  async overview() {
-    return { kind: CHAINS_KIND, current: currentOf(this.chains.store.documents.currentRevision()), versions: await this.chains.store.documents.versions() };
+  ) {
+    super();
   }
 
-  @Get('versions/:version')
-  @ApiOperation({ summary: 'One version of the approval chains with its document' })
-  @ApiParam({ name: 'version', example: 1 })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'RULES_VERSION_NOT_FOUND' })
-  @Requires('read', 'Rules')
-  async version(@Param('version', ParseIntPipe) version: number) {
-    const found = await this.chains.store.documents.version(version);
-    if (!found) throw new DomainError('RULES_VERSION_NOT_FOUND', `approval chains version ${version} does not exist`, { version }, 'not_found');
-    return found;
+  protected override store() {
+    return this.chains.store.documents;
   }
 
-  @Post('validate')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Checks a document against the chain schema without saving it' })
-  @INVALID
-  @Requires('read', 'Rules')
-  async validate(@Body() body: ChainDocumentDto) {
-    const set = await refusals(() => this.chains.store.documents.validate(body.document));
-    return { valid: true, chainSetVersion: set.version, chains: Object.keys(set.chains) };
+  protected override validated(set: ChainSet) {
+    return { chainSetVersion: set.version, chains: Object.keys(set.chains) };
   }
 
-  @Post('dry-run')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Which steps an approval of the chain would get now for the order (or grand total): skipped steps, approvers, delegation; nothing is written' })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'RULES_CHAIN_NOT_FOUND (no such chain) or ORDER_NOT_FOUND (approval has no snapshot of the order)' })
-  @INVALID
-  @Requires('read', 'Rules')
-  async dryRun(@Body() body: DryRunChainsDto) {
-    const draft = body.document;
-    const set = draft !== undefined ? await refusals(() => this.chains.store.documents.validate(draft)) : this.chains.store.current();
+  protected override async preview(set: ChainSet, body: DryRunChainsDto, draft: boolean) {
     let grandTotal = body.grandTotal;
     if (body.orderId) {
       const snapshot = await this.runtime.snapshots.get(body.orderId);
@@ -174,16 +147,11 @@ export class ChainRulesController {
     }
     const preview = chainPreview(set, body.chain, grandTotal !== undefined ? { grandTotal } : {}, await this.runtime.clock.now());
     if (!preview) throw new DomainError('RULES_CHAIN_NOT_FOUND', `no approval chain ${body.chain} in chain set ${set.version}`, { chain: body.chain, known: Object.keys(set.chains) }, 'not_found');
-    return { ...preview, draft: draft !== undefined };
+    return { ...preview, draft };
   }
 
-  @Put()
-  @ApiOperation({ summary: 'Saves the document as the next version (author = the token subject); new approvals use it (running ones keep theirs)' })
-  @ApiConflictResponse({ type: ProblemDetailsDto, description: 'RULES_VERSION_CONFLICT: expectedVersion is no longer the newest' })
-  @INVALID
-  @Requires('update', 'Rules')
-  async save(@Body() body: SaveChainsDto, @Req() req: FastifyRequest) {
-    const principal = requirePrincipal(req);
-    return currentOf(await refusals(() => this.chains.store.save({ document: body.document, reason: body.reason, expectedVersion: body.expectedVersion, author: principal.subject })));
+  /** ChainSetStore refuses a chainSetVersion that is already taken (422 at `/chainSetVersion`). */
+  protected override saveVersion(input: RuleDocumentSave) {
+    return this.chains.store.save(input);
   }
 }

@@ -1,11 +1,9 @@
 import { resolve } from 'node:path';
-import { Body, Controller, Get, HttpCode, Inject, Injectable, Logger, Param, ParseIntPipe, Post, Put, Req, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { requirePrincipal, Requires } from '@flowline/auth';
+import { Controller, Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
-import { documentHash, ProblemDetailsDto, RuleDocumentInvalid, RuleDocumentStore, RuleDocumentVersionConflict, type RuleDocumentRevision } from '@flowline/platform';
+import { documentHash, RuleDocumentsController, RuleDocumentStore, type RuleDocumentRevision, type RuleDocumentSave } from '@flowline/platform';
 import { IsOptional, IsString, Length, Matches, IsInt, Max, Min } from 'class-validator';
-import type { FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { planNotifications } from '../../domain/notification-rules.policy';
@@ -89,19 +87,6 @@ export class NotificationRules implements OnModuleInit, BeforeApplicationShutdow
   }
 }
 
-async function refusals<T>(fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof RuleDocumentInvalid) throw new DomainError('RULES_INVALID', error.message, { problems: error.problems }, 'invalid');
-    if (error instanceof RuleDocumentVersionConflict) throw new DomainError('RULES_VERSION_CONFLICT', error.message, { expected: error.expected, actual: error.actual }, 'conflict');
-    throw error;
-  }
-}
-
-const currentOf = (r: RuleDocumentRevision<RuleSet>) => ({ version: r.version, label: r.label, hash: r.hash, author: r.author, reason: r.reason, createdAt: r.createdAt, document: r.document });
-const INVALID = ApiUnprocessableEntityResponse({ type: ProblemDetailsDto, description: 'RULES_INVALID: the document fails the rules schema or names a template/channel that does not fit; details.problems names each path' });
-
 /**
  * Notification rules (rules.yaml) as versioned documents (docs/adr/0021-rule-documents.md): read,
  * validate, dry-run ("which messages would this event send for this order"), save as a new version.
@@ -109,49 +94,37 @@ const INVALID = ApiUnprocessableEntityResponse({ type: ProblemDetailsDto, descri
  */
 @ApiTags('rules')
 @Controller('api/rules/notifications')
-export class NotificationRulesController {
+export class NotificationRulesController extends RuleDocumentsController<RuleSet, DryRunNotificationRulesDto>({
+  kind: NOTIFICATION_RULES_KIND,
+  noun: 'notification rules',
+  bodies: { validate: NotificationRulesDocumentDto, dryRun: DryRunNotificationRulesDto, save: SaveNotificationRulesDto },
+  summaries: {
+    overview: 'The notification rules in force (newest version, with its document) and every version, newest first',
+    version: 'One version of the notification rules with its document',
+    validate: 'Checks a document against the rules schema and the templates in use, without saving it',
+    dryRun: 'Which messages (rule, template, channel, recipient) the event would plan for the order now; nothing is sent',
+    save: 'Saves the document as the next version (author = the token subject); in force here at once, on every instance within a second',
+  },
+  invalid: { description: 'RULES_INVALID: the document fails the rules schema or names a template/channel that does not fit; details.problems names each path' },
+  dryRunNotFound: 'ORDER_NOT_KNOWN: notification has not seen the order',
+  saveConflict: 'RULES_VERSION_CONFLICT: expectedVersion is no longer the newest',
+}) {
   constructor(
     @Inject(NotificationRules) private readonly rules: NotificationRules,
     @Inject(NotificationRuntime) private readonly rt: NotificationRuntime,
-  ) {}
-
-  @Get()
-  @ApiOperation({ summary: 'The notification rules in force (newest version, with its document) and every version, newest first' })
-  @Requires('read', 'Rules')
-  async overview() {
-    return { kind: NOTIFICATION_RULES_KIND, current: currentOf(this.rules.store.currentRevision()), versions: await this.rules.store.versions() };
+  ) {
+    super();
   }
 
-  @Get('versions/:version')
-  @ApiOperation({ summary: 'One version of the notification rules with its document' })
-  @ApiParam({ name: 'version', example: 1 })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'RULES_VERSION_NOT_FOUND' })
-  @Requires('read', 'Rules')
-  async version(@Param('version', ParseIntPipe) version: number) {
-    const found = await this.rules.store.version(version);
-    if (!found) throw new DomainError('RULES_VERSION_NOT_FOUND', `notification rules version ${version} does not exist`, { version }, 'not_found');
-    return found;
+  protected override store() {
+    return this.rules.store;
   }
 
-  @Post('validate')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Checks a document against the rules schema and the templates in use, without saving it' })
-  @INVALID
-  @Requires('read', 'Rules')
-  async validate(@Body() body: NotificationRulesDocumentDto) {
-    const rules = await refusals(() => this.rules.store.validate(body.document));
-    return { valid: true, rulesVersion: rules.version, rules: rules.rules.length };
+  protected override validated(rules: RuleSet) {
+    return { rulesVersion: rules.version, rules: rules.rules.length };
   }
 
-  @Post('dry-run')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Which messages (rule, template, channel, recipient) the event would plan for the order now; nothing is sent' })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'ORDER_NOT_KNOWN: notification has not seen the order' })
-  @INVALID
-  @Requires('read', 'Rules')
-  async dryRun(@Body() body: DryRunNotificationRulesDto) {
-    const draft = body.document;
-    const rules = draft !== undefined ? await refusals(() => this.rules.store.validate(draft)) : this.rules.store.current();
+  protected override async preview(rules: RuleSet, body: DryRunNotificationRulesDto, draft: boolean) {
     const facts = await NotificationStore.facts(this.rt.pool, body.orderId);
     if (!facts) throw new DomainError('ORDER_NOT_KNOWN', `order ${body.orderId} has not been seen by notification`, { orderId: body.orderId }, 'not_found');
     const planned = planNotifications({ eventId: 'dry-run', type: body.event, occurredAt: new Date().toISOString(), data: { orderId: body.orderId } }, facts, rules, this.rt.config.staff);
@@ -159,21 +132,16 @@ export class NotificationRulesController {
       rulesVersion: rules.version,
       event: body.event,
       orderId: body.orderId,
-      draft: draft !== undefined,
+      draft,
       planned: planned.map((p) => ({ ruleId: p.ruleId, template: p.template, channel: p.channel, recipient: p.recipient.kind === 'customer' ? { kind: 'customer' } : { kind: 'staff', staffId: p.recipient.staffId, name: p.recipient.name } })),
     };
   }
 
-  @Put()
-  @ApiOperation({ summary: 'Saves the document as the next version (author = the token subject); in force here at once, on every instance within a second' })
-  @ApiConflictResponse({ type: ProblemDetailsDto, description: 'RULES_VERSION_CONFLICT: expectedVersion is no longer the newest' })
-  @INVALID
-  @Requires('update', 'Rules')
-  async save(@Body() body: SaveNotificationRulesDto, @Req() req: FastifyRequest) {
-    const principal = requirePrincipal(req);
-    const next = await refusals(() => this.rules.store.validate(body.document));
+  /** A rules version name (the document's `version`) is used once: a reused one is 422 at `/version`. */
+  protected override async saveVersion(input: RuleDocumentSave) {
+    const next = this.rules.store.validate(input.document);
     const used = (await this.rules.store.versions()).find((v) => v.label === next.version);
     if (used) throw new DomainError('RULES_INVALID', `rules version "${next.version}" is already version ${used.version}'s`, { problems: [{ path: '/version', reason: `"${next.version}" is already version ${used.version}'s; give this version a new version` }] }, 'invalid');
-    return currentOf(await refusals(() => this.rules.store.save({ document: body.document, reason: body.reason, expectedVersion: body.expectedVersion, author: principal.subject })));
+    return this.rules.store.save(input);
   }
 }

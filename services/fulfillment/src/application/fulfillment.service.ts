@@ -1,7 +1,7 @@
 import { DomainError } from '@flowline/domain';
 import type { Pool } from 'pg';
 import type { SqlClient } from '@flowline/eventstore';
-import type { CarrierChoice, CarrierChoiceInput } from '../domain/carrier-rules';
+import { waybillCarrierOf, type CarrierChoice, type CarrierChoiceInput } from '../domain/carrier-rules';
 import { allocateScan } from '../domain/merge-parcel.decider';
 import { freezeOf, hasLeft, type FulfillmentCommand, type FulfillmentState, type OpenFulfillment, type Shipment, type ShipmentStatus } from '../domain/order-fulfillment.decider';
 import type { CarrierRegistry } from './carrier.port';
@@ -203,15 +203,16 @@ export class FulfillmentService {
       else {
         const states = await Promise.all(before.members.map(async (m) => (await this.handler.load(m.orderId)).state));
         const choices = states.map((x) => (x.status === 'open' ? x.carrierChoice : null));
-        // Several orders: the rules again, on the box (weight and amount together); one order: its own choice.
-        boxChoice = action.carrier ? undefined : this.boxCarrierChoice(states, before.weightGrams);
-        const chosen = boxChoice?.carrier ?? (choices.find((c) => c?.designated) ?? choices[0])?.carrier;
-        const carrierCode = action.carrier ?? (chosen && this.carriers.codes().includes(chosen) ? chosen : this.defaultCarrier);
-        const carrier = this.carriers.get(carrierCode);
+        // Several orders: the rules again, on the box (weight and amount together; a designation of
+        // any order first); one order: its own choice. A designated carrier wins over the warehouse's.
+        boxChoice = this.boxCarrierChoice(states, before.weightGrams);
+        const choice = boxChoice ?? choices.find((c) => c?.designated) ?? choices[0];
+        const carrierCode = waybillCarrierOf(choice, { ...(action.carrier ? { requested: action.carrier } : {}), waybillGiven: !!action.waybillNo, configured: this.carriers.codes(), defaultCarrier: this.defaultCarrier });
+        if (action.carrier && !boxChoice?.designated) boxChoice = undefined;
         if (before.members.length === 0) throw new DomainError('SHIPMENT_STOPPED', `cannot pack: every order left merged parcel ${parcelId}`, { shipmentId: parcelId });
         waybill = action.waybillNo
           ? { waybillNo: action.waybillNo, carrier: carrierCode }
-          : { waybillNo: (await carrier.createWaybill({ orderId: before.orderId, shipmentId: parcelId, warehouseId: before.warehouseId, lines: before.lines })).waybillNo, carrier: carrierCode };
+          : { waybillNo: (await this.carriers.get(carrierCode).createWaybill({ orderId: before.orderId, shipmentId: parcelId, warehouseId: before.warehouseId, lines: before.lines })).waybillNo, carrier: carrierCode };
       }
     }
     let raced = false;
@@ -360,16 +361,15 @@ export class FulfillmentService {
         return { type: 'ShipShipment', shipmentId, ...(action.carrier ? { carrier: action.carrier } : {}), ...(action.trackingNumber ? { trackingNumber: action.trackingNumber } : {}), at };
       case 'PackShipment': {
         const current = await this.order(orderId);
-        // The warehouse's choice, else the rules' choice if that carrier is configured here, else the default.
-        const chosen = current.carrierChoice?.carrier;
-        const carrierCode = action.carrier ?? (chosen && this.carriers.codes().includes(chosen) ? chosen : this.defaultCarrier);
-        const carrier = this.carriers.get(carrierCode);
-        if (action.waybillNo) return { type: 'PackShipment', shipmentId, waybillNo: action.waybillNo, carrier: carrierCode, at };
         const sh = current.shipments.find((x) => x.shipmentId === shipmentId);
         if (!sh) throw new DomainError('SHIPMENT_NOT_FOUND', `no shipment ${shipmentId}`, { shipmentId }, 'not_found');
         // Packed already (a retry): keep its waybill, the decider answers with no event.
-        if (sh.waybillNo) return { type: 'PackShipment', shipmentId, waybillNo: sh.waybillNo, carrier: sh.carrier ?? carrierCode, at };
-        const { waybillNo } = await carrier.createWaybill({ orderId, shipmentId, warehouseId: sh.warehouseId, lines: sh.lines });
+        if (sh.waybillNo && !action.waybillNo) return { type: 'PackShipment', shipmentId, waybillNo: sh.waybillNo, carrier: sh.carrier ?? this.defaultCarrier, at };
+        // A platform-designated carrier first (never another one, never the default in its place);
+        // else the warehouse's choice, else the rules' choice if configured here, else the default.
+        const carrierCode = waybillCarrierOf(current.carrierChoice, { ...(action.carrier ? { requested: action.carrier } : {}), waybillGiven: !!action.waybillNo, configured: this.carriers.codes(), defaultCarrier: this.defaultCarrier });
+        if (action.waybillNo) return { type: 'PackShipment', shipmentId, waybillNo: action.waybillNo, carrier: carrierCode, at };
+        const { waybillNo } = await this.carriers.get(carrierCode).createWaybill({ orderId, shipmentId, warehouseId: sh.warehouseId, lines: sh.lines });
         return { type: 'PackShipment', shipmentId, waybillNo, carrier: carrierCode, at };
       }
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCarrierRules, parseCarrierRules } from '../infra/carrier-rules.loader';
-import { chooseCarrier, costOf } from './carrier-rules';
+import { chooseCarrier, costOf, waybillCarrierOf } from './carrier-rules';
 import { lineWeightGrams, parcelWeightGrams, parseSkuWeights, withWeights } from './parcel-weights';
 import { loadSkuWeights } from '../infra/fulfillment-rules.loader';
 
@@ -47,6 +47,29 @@ describe('carrier choice (rules/carrier-rules.yaml)', () => {
     expect(() => parseCarrierRules('version: "1"\ndefault: SIM\nrules:\n  - id: a\n    when: { minWeightGrams: -1 }\n    carrier: SF\n', 'x.yaml')).toThrow('x.yaml: rules[0].when.minWeightGrams must be grams');
     expect(() => parseCarrierRules('version: "1"\ndefault: SIM\ndesignatedByChannel: { jd: 3 }\nrules: []\n', 'x.yaml')).toThrow('x.yaml: designatedByChannel is no longer supported');
     expect(() => parseCarrierRules('version: "1"\ndefault: SIM\ndesignatedByChannel: { jd: JD }\nrules: []\n', 'x.yaml')).toThrow('x.yaml: designatedByChannel is no longer supported');
+  });
+});
+
+describe('the carrier of the waybill at packing (waybillCarrierOf)', () => {
+  const here = { configured: ['SIM', 'SF'], defaultCarrier: 'SIM', waybillGiven: false };
+  const designated = (carrier: string) => ({ carrier, ruleId: 'platform-designated', ruleSetVersion: '2026.12.2', designated: true });
+  it('a designated carrier with a connector here is used, whatever the warehouse left open', () => {
+    expect(waybillCarrierOf(designated('SF'), here)).toBe('SF');
+    expect(waybillCarrierOf(designated('SF'), { ...here, requested: 'SF' })).toBe('SF');
+  });
+  it('the warehouse cannot pack a designated order with another carrier (CARRIER_DESIGNATED, naming the field)', () => {
+    expect(() => waybillCarrierOf(designated('SF'), { ...here, requested: 'SIM' })).toThrow(expect.objectContaining({ code: 'CARRIER_DESIGNATED', kind: 'invalid', details: { field: 'carrier', carrier: 'SIM', designated: 'SF' } }));
+  });
+  it('a designated carrier without a connector is refused instead of printing the default carrier, unless the warehouse brings its waybill number', () => {
+    expect(() => waybillCarrierOf(designated('JD'), here)).toThrow(expect.objectContaining({ code: 'CARRIER_NOT_CONFIGURED', details: { field: 'carrier', carrier: 'JD', designated: true } }));
+    expect(waybillCarrierOf(designated('JD'), { ...here, waybillGiven: true })).toBe('JD');
+  });
+  it('without a designation: the warehouse\'s carrier, else the rules\' choice when configured, else the default', () => {
+    const rules = { carrier: 'SF', ruleId: 'high-value-sf', ruleSetVersion: '2026.12.2' };
+    expect(waybillCarrierOf(rules, { ...here, requested: 'SIM' })).toBe('SIM');
+    expect(waybillCarrierOf(rules, here)).toBe('SF');
+    expect(waybillCarrierOf({ ...rules, carrier: 'ZTO' }, here)).toBe('SIM');
+    expect(waybillCarrierOf(null, here)).toBe('SIM');
   });
 });
 

@@ -1,3 +1,5 @@
+import { DomainError } from '@flowline/domain';
+
 /**
  * Carrier choice as data (rules/carrier-rules.yaml): first matching rule wins, every decision
  * names its rule and the rule set's version. Pure: the loader parses and validates the file.
@@ -81,4 +83,34 @@ export function chooseCarrier(rules: CarrierRuleSet, given: CarrierChoiceInput):
     }
   }
   return { carrier: rules.default, ruleId: 'default', ruleSetVersion: rules.version, ...extra };
+}
+
+/**
+ * The carrier whose waybill a parcel is packed with (the warehouse's pack through REST / gRPC, the
+ * connector asked for the e-waybill). A platform-designated choice (`designated`) wins over
+ * everything else: the warehouse may not pack it with another carrier (`CARRIER_DESIGNATED`), and
+ * when no connector here prints that carrier's waybills the pack is refused
+ * (`CARRIER_NOT_CONFIGURED`) instead of silently printing the default carrier's, unless the
+ * warehouse brings the designated carrier's waybill number itself (printed in the platform's own
+ * system). Otherwise: the warehouse's carrier, else the rules' choice if configured here, else the default.
+ */
+export function waybillCarrierOf(
+  choice: CarrierChoice | null | undefined,
+  o: { requested?: string; waybillGiven: boolean; configured: readonly string[]; defaultCarrier: string },
+): string {
+  if (choice?.designated) {
+    if (o.requested && o.requested !== choice.carrier) {
+      throw new DomainError('CARRIER_DESIGNATED', `the platform designated ${choice.carrier} for this order: it cannot be packed with ${o.requested}`, { field: 'carrier', carrier: o.requested, designated: choice.carrier }, 'invalid');
+    }
+    if (!o.waybillGiven && !o.configured.includes(choice.carrier)) {
+      throw new DomainError(
+        'CARRIER_NOT_CONFIGURED',
+        `the platform designated ${choice.carrier}, which has no waybill connector here (configured: ${o.configured.join(', ') || 'none'}): print its waybill on the platform and pack with waybillNo`,
+        { field: 'carrier', carrier: choice.carrier, designated: true },
+        'invalid',
+      );
+    }
+    return choice.carrier;
+  }
+  return o.requested ?? (choice && o.configured.includes(choice.carrier) ? choice.carrier : o.defaultCarrier);
 }

@@ -227,4 +227,42 @@ describe('runConsumer with batch (group commit)', () => {
       expect(inbox.rows[0].n).toBe(10);
     }
   });
+  it('acceptType drops refused types by header before decoding: an unreadable body of an ignored type is acknowledged, not dead-lettered', async () => {
+    const label = 'accepttype';
+    const topic = await freshTopic(label);
+    await effectsTable(`${label}_effects`);
+    const groupId = `${label}-${uniqueSuffix()}`;
+    const wanted = [testEnvelope('k1', 0), testEnvelope('k2', 0), testEnvelope('k1', 1)];
+    // Between the wanted ones: ignored types, one of them with a body that is not JSON at all.
+    await publisher.publish([{ topic, key: 'k1', envelope: wanted[0] }]);
+    await publisher.publishRaw([
+      { topic: names.physical(topic), key: 'k1', value: Buffer.from('{not json'), headers: { type: 'StockLevelChanged', eventId: 'garbled-1' } },
+      { topic: names.physical(topic), key: 'k2', value: Buffer.from(JSON.stringify({ ...testEnvelope('k2', 9), type: 'StockLevelChanged' })), headers: { type: 'StockLevelChanged', eventId: 'k2-9' } },
+    ]);
+    await publisher.publish(wanted.slice(1).map((envelope) => ({ topic, key: (envelope.data as { orderId: string }).orderId, envelope })));
+    const handled: string[] = [];
+    const handle = await runConsumer({
+      kafka,
+      groupId,
+      topics: [topic],
+      topicPrefix: prefix,
+      pool,
+      batch: { maxMessages: 10 },
+      acceptType: (type) => type === 'TestHappened',
+      handler: async (envelope, tx) => {
+        handled.push(envelope.eventId);
+        await recordingHandler(`${label}_effects`)(envelope, tx);
+      },
+    });
+    handles.push(handle);
+    await waitFor(`${label}: offsets committed to the end`, async () => {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [names.physical(topic)] });
+      return committed.partitions[0].offset === '5' || undefined;
+    });
+    expect(handled).toEqual(wanted.map((e) => e.eventId));
+    expect(handle.stats.deadLettered).toBe(0);
+    expect(handle.stats.undecodable).toBe(0);
+    const inbox = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM messaging_inbox WHERE consumer_group = $1', [groupId]);
+    expect(inbox.rows[0].n).toBe(3);
+  });
 });

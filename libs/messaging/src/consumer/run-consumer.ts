@@ -4,7 +4,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Pool } from 'pg';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
 import { createKafka, messagingConfigFromEnv } from '../kafka/config';
-import { deadLetterHeaders, decodeEnvelope, readHeaders } from '../kafka/headers';
+import { deadLetterHeaders, decodeEnvelope, Headers, readHeaders } from '../kafka/headers';
 import { EventPublisher } from '../kafka/publisher';
 import { TopicNames } from '../kafka/topics';
 import { contextFromHeaders, messagingTracer } from '../kafka/tracing';
@@ -93,6 +93,13 @@ interface CommonConsumerOptions {
    * (events the handler would ignore anyway). Default: every message goes to the handler.
    */
   accept?: (envelope: EventEnvelope, topic: string) => boolean;
+  /**
+   * The same filter on the `type` header, before the message is decoded at all: a message whose
+   * header type this refuses is acknowledged without parsing its JSON (stock levels and ATP that
+   * most consumers of inventory.events.v1 ignore). A message without the header is decoded and
+   * given to `accept` as usual.
+   */
+  acceptType?: (type: string, topic: string) => boolean;
   sessionTimeout?: number;
   heartbeatInterval?: number;
   /** Longest wait of a fetch for new data (default 1000 ms; shorter keeps shutdown quick). */
@@ -318,6 +325,7 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
   const infraBackoff = options.infrastructureBackoff ?? { initialMs: 200, maxMs: 5_000, factor: 2, jitter: 0.2 };
   const isRetriable = options.isRetriable ?? (() => true);
   const accept = options.accept ?? (() => true);
+  const acceptType = options.acceptType;
   const chunkSize = Math.max(1, Math.floor(options.maxMessages ?? 1000));
   const keysApart = options.keysApart ?? false;
   const logger = options.logger ?? stderrLogger;
@@ -613,6 +621,14 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
       if (isStale()) return;
       if (options.paused?.()) return;
       if (stopRequested()) break;
+      if (acceptType) {
+        const type = message.headers?.[Headers.type];
+        if (type !== undefined && !acceptType(typeof type === 'string' ? type : Array.isArray(type) ? String(type[0]) : type.toString('utf8'), topic)) {
+          if (chunk.length === 0 && !trailing) settle(message.offset);
+          else trailing = message;
+          continue;
+        }
+      }
       let envelope: EventEnvelope;
       try {
         envelope = decodeEnvelope(message.value);

@@ -121,6 +121,7 @@ describe('designated carrier at packing (real PostgreSQL, SF connector against i
     const b = await startOrder(`dc-mb-${ulid()}`, keys);
     const box = (await service.shipment(a)).mergeParcelId as string;
     expect((await service.shipment(b)).mergeParcelId).toBe(box);
+    await service.releaseMerged(box, '不再等合单', meta());
     await service.actMerged(box, { type: 'ScanItem', sku: 'TEA-LJ-250', quantity: 2 }, meta());
     await expect(service.actMerged(box, { type: 'PackShipment', carrier: 'SIM' }, meta())).rejects.toMatchObject({ code: 'CARRIER_DESIGNATED' });
     const packed = await service.actMerged(box, { type: 'PackShipment' }, meta());

@@ -471,12 +471,21 @@ describe('merge (合单) across services: one buyer, one address, one shop, with
     const b = await placeAndPay([{ sku: 'TEA-RET-01', quantity: 2 }], { buyer });
     const m = await mergedOf(a);
     expect(await mergedOf(b)).toBe(m);
+    // Inside its 30-minute window the box waits for more orders: not on the pick list, not pickable.
+    expect((await wh('GET', '/warehouses/WH-HZ-01/pick-list')).json.shipments.map((x: Json) => x.shipmentId)).not.toContain(m);
+    const early = await wh('POST', `/shipments/${m}/pick`, {});
+    expect(early.status).toBe(409);
+    expect(early.json).toMatchObject({ code: 'MERGE_WINDOW_OPEN', details: { parcelId: m } });
+    // A person releases it: sealed, on the pick list as one entry.
+    const released = await wh('POST', `/shipments/${m}/release`, { reason: '不再等合单' });
+    expect(released.status).toBe(200);
+    expect(released.json).toMatchObject({ shipmentId: m, mergeStatus: 'sealed', mergedOrderIds: [a, b] });
     // One entry on the pick list: both orders' lines, each naming its order; 300 g + 2 x 300 g.
     const entry = await eventually('the merged parcel on the pick list', async () => {
       const r = await wh('GET', '/warehouses/WH-HZ-01/pick-list');
       return (r.json.shipments as Json[]).find((x) => x.shipmentId === m);
     });
-    expect(entry).toMatchObject({ mergeParcelId: m, mergedOrderIds: [a, b], mergeStatus: 'open', weightGrams: 900, status: 'created' });
+    expect(entry).toMatchObject({ mergeParcelId: m, mergedOrderIds: [a, b], mergeStatus: 'sealed', weightGrams: 900, status: 'created' });
     expect(entry.lines).toEqual([
       { lineId: 'L1', sku: 'TEA-LJ-250', quantity: 1, orderId: a },
       { lineId: 'L1', sku: 'TEA-RET-01', quantity: 2, orderId: b },
@@ -528,6 +537,7 @@ describe('merge (合单) across services: one buyer, one address, one shop, with
       return r.json.mergedOrderIds?.length === 1 ? r.json : undefined;
     });
     expect(left).toMatchObject({ mergedOrderIds: [b], lines: [{ sku: 'TEA-RET-01', quantity: 1, orderId: b }], weightGrams: 300 });
+    expect((await wh('POST', `/shipments/${m}/release`, { reason: '不再等合单' })).status).toBe(200);
     // A scan of the refunded order's item is refused: it is no longer in the box.
     expect((await wh('POST', `/shipments/${m}/scans`, { sku: 'TEA-LJ-250', quantity: 1 })).json).toMatchObject({ code: 'SCAN_WRONG_SKU', details: { expected: ['TEA-RET-01'] } });
     expect((await wh('POST', `/shipments/${m}/scans`, { sku: 'TEA-RET-01', quantity: 1 })).status).toBe(200);

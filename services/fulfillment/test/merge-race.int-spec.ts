@@ -34,6 +34,8 @@ let pool: Pool;
 let store: PostgresEventStore;
 let handler: FulfillmentHandler;
 let service: FulfillmentService;
+let merges: MergeHandler;
+let carriers: CarrierRegistry;
 let consume: (envelope: EventEnvelope, tx: PgTransaction) => Promise<void>;
 const ulid = monotonicFactory();
 const rules = parseMergeRules({ version: 'm-test', default: { enabled: false, windowMinutes: 30 }, shops: { 'shop-m': { enabled: true, windowMinutes: 30 } } });
@@ -48,8 +50,8 @@ beforeAll(async () => {
   await pool.query(FULFILLMENT_SCHEMA);
   store = await PostgresEventStore.create({ pool });
   handler = new FulfillmentHandler(pool, store, () => ulid());
-  const merges = new MergeHandler(store, () => ulid(), rules);
-  const carriers = new CarrierRegistry();
+  merges = new MergeHandler(store, () => ulid(), rules);
+  carriers = new CarrierRegistry();
   carriers.register(new SimulatedCarrier(() => ulid()));
   const carrierRules = loadCarrierRules();
   service = new FulfillmentService(pool, handler, carriers, 'SIM', () => Promise.resolve(), merges, (input) => chooseCarrier(carrierRules, input));
@@ -118,6 +120,8 @@ describe('merged parcels on PostgreSQL', () => {
       await start(a, buyer, 'TEA-LJ-250');
       await start(b, buyer, 'CUP-CLAY-01');
       const m = (await service.order(a)).shipments[0].mergeParcelId as string;
+      // The box waits for orders until its window ends (30 min): a person releases it to pick it now.
+      await service.releaseMerged(m, '不再等合单', meta());
       await service.actMerged(m, { type: 'ScanItem', sku: 'TEA-LJ-250', quantity: 1 }, meta());
       await service.actMerged(m, { type: 'ScanItem', sku: 'CUP-CLAY-01', quantity: 1 }, meta());
       const [pack, stop] = await Promise.allSettled([service.actMerged(m, { type: 'PackShipment' }, meta()), deliver('StopFulfillment', { orderId: a, reason: '买家申请退款' })]);
@@ -155,6 +159,8 @@ describe('merged parcels on PostgreSQL', () => {
     await start(a, buyer, 'TEA-LJ-250');
     await start(b, buyer, 'TEA-LJ-250');
     const m = (await service.order(a)).shipments[0].mergeParcelId as string;
+    // The box waits for orders until its window ends (30 min): a person releases it to pick it now.
+    await service.releaseMerged(m, '不再等合单', meta());
     await expect(service.actMerged(m, { type: 'ScanItem', sku: 'CUP-CLAY-01', quantity: 1 }, meta())).rejects.toSatisfy((e) => isDomainError(e) && e.code === 'SCAN_WRONG_SKU');
     await expect(service.actMerged(m, { type: 'ScanItem', sku: 'TEA-LJ-250', quantity: 3 }, meta())).rejects.toSatisfy((e) => isDomainError(e) && e.code === 'SCAN_QUANTITY_EXCEEDED');
     const scanned = await service.act(`SHP-${b}-1`, { type: 'ScanItem', sku: 'TEA-LJ-250', quantity: 2 }, meta());
@@ -184,11 +190,51 @@ describe('merged parcels on PostgreSQL', () => {
       expect((await service.order(orderId)).carrierChoice).toEqual({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.12.2', weightGrams: 6000 });
     }
     const m = (await service.order(a)).shipments[0].mergeParcelId as string;
+    // The box waits for orders until its window ends (30 min): a person releases it to pick it now.
+    await service.releaseMerged(m, '不再等合单', meta());
     await service.actMerged(m, { type: 'ScanItem', sku: 'RICE-5KG', quantity: 2 }, meta());
     const packed = await service.actMerged(m, { type: 'PackShipment' }, meta());
     expect(packed.carrierChoice).toEqual({ carrier: 'ZTO', ruleId: 'heavy-cheapest', ruleSetVersion: '2026.12.2', weightGrams: 12000 });
     // ZTO has no adapter here: the box is packed with the default carrier, the choice stays recorded.
     expect(packed).toMatchObject({ status: 'packed', carrier: 'SIM', weightGrams: 12000, mergedOrderIds: [a, b] });
+  });
+
+  it('a merged box is not on the pick list and cannot be picked, scanned or packed while its window is open; a person releases it, or the window ends', async () => {
+    const buyer = `w-${ulid()}`;
+    const [a, b] = [`wa-${ulid()}`, `wb-${ulid()}`];
+    const warehouse = `WH-W-${ulid()}`;
+    await start(a, buyer, 'TEA-LJ-250', warehouse);
+    await start(b, buyer, 'CUP-CLAY-01', warehouse);
+    const m = (await service.order(a)).shipments[0].mergeParcelId as string;
+    expect((await service.order(b)).shipments[0].mergeParcelId).toBe(m);
+    // Inside the window: held back, every warehouse action on the box (or a member's parcel) refused.
+    expect(await service.pickList(warehouse)).toEqual([]);
+    for (const action of [{ type: 'StartPicking' as const }, { type: 'ScanItem' as const, sku: 'TEA-LJ-250', quantity: 1 }, { type: 'PackShipment' as const }]) {
+      await expect(service.act(`SHP-${a}-1`, action, meta())).rejects.toMatchObject({ code: 'MERGE_WINDOW_OPEN', details: { parcelId: m } });
+    }
+    expect((await service.mergedView(m)).mergeStatus).toBe('open');
+    // The window ended (the clock of another service instance, 30 min on): listed once, picking seals it as window_closed.
+    const windowEndsAt = (await service.mergedView(m)).windowEndsAt;
+    const later = new FulfillmentService(pool, handler, carriers, 'SIM', () => Promise.resolve(), merges, undefined, () => windowEndsAt);
+    expect((await later.pickList(warehouse)).map((x) => x.shipmentId)).toEqual([m]);
+    const picked = await later.act(m, { type: 'StartPicking' }, meta());
+    expect(picked).toMatchObject({ status: 'picking', mergeStatus: 'sealed' });
+    const sealed = (await store.readStream(`merge-${(await merges.row(pool, m)).group_key}`)).filter((e) => e.type === 'MergeParcelSealed');
+    expect(sealed.map((e) => (e.data as { reason: string }).reason)).toEqual(['window_closed']);
+
+    // Another box: a person releases it inside the window: on the pick list at once, who and why kept.
+    const [c, d] = [`wc-${ulid()}`, `wd-${ulid()}`];
+    const buyer2 = `w2-${ulid()}`;
+    await start(c, buyer2, 'TEA-LJ-250', warehouse);
+    await start(d, buyer2, 'CUP-CLAY-01', warehouse);
+    const m2 = (await service.order(c)).shipments[0].mergeParcelId as string;
+    expect((await service.pickList(warehouse)).map((x) => x.shipmentId)).toEqual([m]);
+    const released = await service.releaseMerged(`SHP-${d}-1`, '买家催发货', { ...meta(), actor: { kind: 'user', id: 'u-wh-1', role: 'warehouse' } });
+    expect(released).toMatchObject({ shipmentId: m2, mergeStatus: 'sealed', mergedOrderIds: [c, d] });
+    expect((await service.pickList(warehouse)).map((x) => x.shipmentId).sort()).toEqual([m, m2].sort());
+    const log = (await store.readStream(`merge-${(await merges.row(pool, m2)).group_key}`)).filter((e) => e.type === 'MergeParcelSealed');
+    expect(log.map((e) => e.data)).toEqual([expect.objectContaining({ parcelId: m2, reason: 'released', by: { id: 'u-wh-1', role: 'warehouse' }, note: '买家催发货' })]);
+    await expect(service.act(m2, { type: 'StartPicking' }, meta())).resolves.toMatchObject({ status: 'picking' });
   });
 
   it('a JD order: JD-delivered (京配, designatedCarrier JD) is forced onto JD with the rule version; seller-shipped (商家自配送, none named) is chosen by the rules; another designation of the order wins', async () => {

@@ -2,7 +2,7 @@ import { DomainError } from '@flowline/domain';
 import type { Pool } from 'pg';
 import type { SqlClient } from '@flowline/eventstore';
 import { waybillCarrierOf, type CarrierChoice, type CarrierChoiceInput } from '../domain/carrier-rules';
-import { allocateScan } from '../domain/merge-parcel.decider';
+import { allocateScan, assertMergeParcelPickable } from '../domain/merge-parcel.decider';
 import { freezeOf, hasLeft, type FulfillmentCommand, type FulfillmentState, type OpenFulfillment, type Shipment, type ShipmentStatus } from '../domain/order-fulfillment.decider';
 import type { CarrierRegistry } from './carrier.port';
 import type { CommandMeta, FulfillmentHandler, Outcome } from './fulfillment.handler';
@@ -114,6 +114,8 @@ export class FulfillmentService {
     private readonly merges?: MergeHandler,
     /** The carrier rules, for a merged box chosen again from its orders together. */
     private readonly chooseCarrier?: (input: CarrierChoiceInput) => CarrierChoice,
+    /** The clock of warehouse actions (a merged box's window is compared with it). */
+    private readonly now: () => string = () => new Date().toISOString(),
   ) {}
 
   /**
@@ -197,8 +199,9 @@ export class FulfillmentService {
     let waybill: { waybillNo: string; carrier: string } | undefined;
     let boxChoice: CarrierChoice | undefined;
     if (action.type === 'PackShipment') {
-      // The carrier's waybill is asked before the transaction (I/O outside the deciders).
+      // The carrier's waybill is asked before the transaction (I/O outside the deciders); never for a box still open for orders.
       const before = await this.mergedView(parcelId);
+      assertMergeParcelPickable({ parcelId, status: before.mergeStatus as 'open', windowEndsAt: before.windowEndsAt }, this.now());
       if (before.waybillNo) waybill = { waybillNo: before.waybillNo, carrier: before.carrier ?? this.defaultCarrier };
       else {
         const states = await Promise.all(before.members.map(async (m) => (await this.handler.load(m.orderId)).state));
@@ -219,11 +222,13 @@ export class FulfillmentService {
     const view = await this.handler.transaction(async (c) => {
       await merges.lock(c, parcelId);
       const { groupKey, parcel } = await merges.parcel(c, parcelId);
-      const at = new Date().toISOString();
+      const at = this.now();
       const current = await this.mergedView(parcelId, c);
       if (current.members.length === 0) throw new DomainError('SHIPMENT_STOPPED', `cannot act on merged parcel ${parcelId}: every order in it was stopped`, { shipmentId: parcelId, reason: 'every order left the parcel' });
+      // Picking, scanning, packing: only once no order can join (window ended, or released by a person).
+      if (PARCEL_ACTIONS.includes(action.type) && action.type !== 'ShipShipment') assertMergeParcelPickable(parcel, at);
       const seal = async () => {
-        if (parcel.status === 'open') await merges.execute(c, groupKey, { type: 'SealMergeParcel', parcelId, reason: 'packing', at }, meta);
+        if (parcel.status === 'open') await merges.execute(c, groupKey, { type: 'SealMergeParcel', parcelId, reason: 'window_closed', at }, meta);
       };
       const each = async (f: (m: ShipmentView) => FulfillmentCommand | null) => {
         for (const m of current.members) {
@@ -276,6 +281,24 @@ export class FulfillmentService {
     return view;
   }
 
+  /**
+   * A person releases a merged box for picking before its window ends (a member's parcel id names
+   * its box): the box is sealed (reason `released`, who and why recorded), no order joins it after
+   * that, and it is on the pick list from now on. Releasing a box already sealed changes nothing.
+   */
+  async releaseMerged(shipmentId: string, reason: string, meta: CommandMeta): Promise<MergedParcelView> {
+    const merges = this.mergeHandler();
+    const parcelId = isMergeParcelId(shipmentId) ? shipmentId : await this.mergeParcelOf(shipmentId);
+    if (!parcelId) throw new DomainError('MERGE_PARCEL_NOT_FOUND', `shipment ${shipmentId} is in no merged parcel: nothing to release`, { shipmentId }, 'not_found');
+    const by = { id: meta.actor?.id ?? 'unknown', ...(meta.actor?.role ? { role: meta.actor.role } : {}) };
+    return this.handler.transaction(async (c) => {
+      await merges.lock(c, parcelId);
+      const { groupKey } = await merges.parcel(c, parcelId);
+      await merges.execute(c, groupKey, { type: 'ReleaseMergeParcel', parcelId, by, reason, at: this.now() }, meta);
+      return this.mergedView(parcelId, c);
+    });
+  }
+
   async orderIdOfShipment(shipmentId: string): Promise<string> {
     const r = await this.pool.query<{ order_id: string }>('SELECT order_id FROM shipments WHERE shipment_id = $1', [shipmentId]);
     if (!r.rows[0]) throw new DomainError('SHIPMENT_NOT_FOUND', `no shipment ${shipmentId}`, { shipmentId }, 'not_found');
@@ -301,12 +324,19 @@ export class FulfillmentService {
     return sh;
   }
 
-  /** Parcels to pick in a warehouse: created or picking, high priority first, oldest first. Stopped parcels are withdrawn. */
+  /**
+   * Parcels to pick in a warehouse: created or picking, high priority first, oldest first. Stopped
+   * parcels are withdrawn; a merged box (合单) is held back while orders may still join it (open and
+   * inside its window), until its window ends or a person releases it.
+   */
   async pickList(warehouseId: string, limit = 100): Promise<ShipmentView[]> {
     const r = await this.pool.query<{ order_id: string; shipment_id: string; merge_parcel_id: string | null }>(
-      `SELECT order_id, shipment_id, merge_parcel_id FROM shipments WHERE warehouse_id = $1 AND status IN ('created', 'picking')
-        ORDER BY (priority = 'high') DESC, created_at, shipment_id LIMIT $2`,
-      [warehouseId, limit],
+      `SELECT s.order_id, s.shipment_id, s.merge_parcel_id FROM shipments s
+         LEFT JOIN merge_parcels p ON p.parcel_id = s.merge_parcel_id
+        WHERE s.warehouse_id = $1 AND s.status IN ('created', 'picking')
+          AND (p.parcel_id IS NULL OR p.status <> 'open' OR p.window_ends_at::timestamptz <= $3::timestamptz)
+        ORDER BY (s.priority = 'high') DESC, s.created_at, s.shipment_id LIMIT $2`,
+      [warehouseId, limit, this.now()],
     );
     const out: ShipmentView[] = [];
     const mergedSeen = new Set<string>();

@@ -4,7 +4,7 @@ import { fold } from '@flowline/domain';
 import { deciderSpec } from '@flowline/testing';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { allocateScan, mergeGroupKeyOf, mergeGroupOf, mergeParcelDecider, mergeRuleFor, parcelLines, parseMergeRules, type MergeCommand, type MergeEvent, type MergeMember } from './merge-parcel.decider';
+import { allocateScan, assertMergeParcelPickable, mergeGroupKeyOf, mergeParcelPickable, mergeGroupOf, mergeParcelDecider, mergeRuleFor, parcelLines, parseMergeRules, type MergeCommand, type MergeEvent, type MergeMember } from './merge-parcel.decider';
 
 const spec = deciderSpec(mergeParcelDecider);
 const T0 = '2026-01-05T08:00:00.000Z';
@@ -145,3 +145,26 @@ describe('merged parcel: the box carrier', () => {
   });
 });
 
+describe('a merged box is not picked while orders may still join (window or release)', () => {
+  const opened = events([offer('o-1'), offer('o-2', L2, 5)]);
+  const box = fold(mergeParcelDecider, opened).parcels[0];
+  it('an open box inside its window is not pickable; at the window end it is', () => {
+    expect(box.windowEndsAt).toBe(at(30));
+    expect(mergeParcelPickable(box, at(29))).toBe(false);
+    expect(mergeParcelPickable(box, at(30))).toBe(true);
+    expect(() => assertMergeParcelPickable(box, at(10))).toThrow(expect.objectContaining({ code: 'MERGE_WINDOW_OPEN', kind: 'conflict', details: { parcelId: box.parcelId, windowEndsAt: at(30) } }));
+  });
+  it('a person releases it early: sealed with reason released (who and why kept), pickable at once, no order joins it after', () => {
+    const release = { type: 'ReleaseMergeParcel' as const, parcelId: box.parcelId, by: { id: 'u-wh-1', role: 'warehouse' }, reason: '买家催发货', at: at(10) };
+    spec.given(opened).when(release).then([
+      { type: 'MergeParcelSealed', data: { parcelId: box.parcelId, reason: 'released', orderIds: ['o-1', 'o-2'], at: at(10), by: { id: 'u-wh-1', role: 'warehouse' }, note: '买家催发货' } },
+    ]);
+    const released = events([offer('o-1'), offer('o-2', L2, 5), release]);
+    const state = fold(mergeParcelDecider, released);
+    expect(mergeParcelPickable(state.parcels[0], at(10))).toBe(true);
+    // Released twice: nothing more; a third order in the window opens a new box.
+    expect(mergeParcelDecider.decide(release, state)).toEqual([]);
+    const next = mergeParcelDecider.decide(offer('o-3', L1, 12), state);
+    expect(next.map((e) => e.type)).toEqual(['MergeParcelOpened', 'OrderJoinedMergeParcel']);
+  });
+});

@@ -81,6 +81,8 @@ export interface MergeLine {
 export type MergeCommand =
   | { type: 'OfferOrderForMerge'; groupKey: string; orderId: string; shopId: string; lines: MergeLine[]; rule: MergeRule & { version: string }; at: string }
   | { type: 'SealMergeParcel'; parcelId: string; reason: 'window_closed' | 'packing'; at: string }
+  /** A person releases the box for picking before its window ends (no order joins it after that). */
+  | { type: 'ReleaseMergeParcel'; parcelId: string; by: { id: string; role?: string }; reason: string; at: string }
   | { type: 'RemoveMergedOrder'; orderId: string; reason: string; at: string }
   | { type: 'MarkMergeParcelPacked'; parcelId: string; at: string; carrierChoice?: CarrierChoice };
 
@@ -88,7 +90,7 @@ export type MergeEvent =
   | { type: 'MergeParcelOpened'; data: { groupKey: string; parcelId: string; shopId: string; windowEndsAt: string; ruleVersion: string; at: string } }
   | { type: 'OrderJoinedMergeParcel'; data: { parcelId: string; orderId: string; lines: MergeLine[]; ruleVersion: string; at: string } }
   | { type: 'OrderNotMerged'; data: { orderId: string; reason: 'merge_disabled'; ruleVersion: string; at: string } }
-  | { type: 'MergeParcelSealed'; data: { parcelId: string; reason: 'window_closed' | 'packing'; orderIds: string[]; at: string } }
+  | { type: 'MergeParcelSealed'; data: { parcelId: string; reason: 'window_closed' | 'packing' | 'released'; orderIds: string[]; at: string; by?: { id: string; role?: string }; note?: string } }
   | { type: 'OrderLeftMergeParcel'; data: { parcelId: string; orderId: string; lines: MergeLine[]; reason: string; at: string } }
   | { type: 'MergeParcelEmptied'; data: { parcelId: string; at: string } }
   | { type: 'MergeParcelPacked'; data: { parcelId: string; orderIds: string[]; at: string; carrierChoice?: CarrierChoice } };
@@ -117,7 +119,23 @@ export const MergeErrorCode = {
   OrderNotInParcel: 'MERGE_ORDER_NOT_IN_PARCEL',
   ParcelPacked: 'MERGE_PARCEL_PACKED',
   WrongGroup: 'MERGE_WRONG_GROUP',
+  WindowOpen: 'MERGE_WINDOW_OPEN',
 } as const;
+
+/**
+ * May the warehouse pick (scan, pack) a merged box at `at`? Only once no order can join it any
+ * more: its window has ended, or it was sealed (released by a person, or sealed earlier). An open
+ * box inside its window is not offered: picking it would ship it without the orders still to come.
+ */
+export function mergeParcelPickable(p: Pick<MergeParcel, 'status' | 'windowEndsAt'>, at: string): boolean {
+  return p.status !== 'open' || Date.parse(at) >= Date.parse(p.windowEndsAt);
+}
+
+/** Refuses a warehouse action on a box still open for orders to join (MERGE_WINDOW_OPEN, 409, naming when it ends). */
+export function assertMergeParcelPickable(p: Pick<MergeParcel, 'parcelId' | 'status' | 'windowEndsAt'>, at: string): void {
+  if (mergeParcelPickable(p, at)) return;
+  throw refuse(MergeErrorCode.WindowOpen, `merged parcel ${p.parcelId} waits for orders to join until ${p.windowEndsAt}: release it to pick it now`, { parcelId: p.parcelId, windowEndsAt: p.windowEndsAt });
+}
 
 export const mergeStream = (groupKey: string): string => `merge-${groupKey}`;
 /** Parcel ids are derived from the group and its rank, so a redelivered offer names the same parcel. */
@@ -204,6 +222,12 @@ function decide(c: MergeCommand, s: MergeGroupState): MergeEvent[] {
       const p = parcelOf(s, c.parcelId);
       if (p.status !== 'open') return [];
       return [{ type: 'MergeParcelSealed', data: { parcelId: p.parcelId, reason: c.reason, orderIds: p.orders.map((o) => o.orderId), at: c.at } }];
+    }
+    case 'ReleaseMergeParcel': {
+      const p = parcelOf(s, c.parcelId);
+      if (p.status === 'empty') throw refuse(MergeErrorCode.ParcelNotFound, `parcel ${p.parcelId} has no orders left`, { parcelId: p.parcelId });
+      if (p.status !== 'open') return [];
+      return [{ type: 'MergeParcelSealed', data: { parcelId: p.parcelId, reason: 'released', orderIds: p.orders.map((o) => o.orderId), at: c.at, by: c.by, ...(c.reason ? { note: c.reason } : {}) } }];
     }
     case 'MarkMergeParcelPacked': {
       const p = parcelOf(s, c.parcelId);

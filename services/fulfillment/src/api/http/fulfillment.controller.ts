@@ -5,7 +5,7 @@ import { IdParam, pageSize } from '@flowline/platform';
 import type { CommandMeta } from '../../application/fulfillment.handler';
 import type { ShipmentAction } from '../../application/fulfillment.service';
 import { FulfillmentApi } from '../fulfillment-api';
-import { CarrierEventDto, FreezeOverrideDto, PackDto, ReturnReceiptDto, ReturnRequestDto, ScanDto, ShipDto } from './dto/fulfillment.dto';
+import { CarrierEventDto, FreezeOverrideDto, PackDto, ReleaseMergedDto, ReturnReceiptDto, ReturnRequestDto, ScanDto, ShipDto } from './dto/fulfillment.dto';
 
 /** REST for the warehouse: pick lists, scan-to-pack, pack, ship, intercepts, labels; the freeze for the change-request flow. */
 @ApiTags('fulfillment')
@@ -68,6 +68,17 @@ export class FulfillmentController {
   @Requires('read', 'Shipment')
   label(@Param('shipmentId', new IdParam('shipmentId')) shipmentId: string) {
     return this.api.service.label(shipmentId);
+  }
+
+  @Post('shipments/:shipmentId/release')
+  @HttpCode(200)
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiOperation({
+    summary: 'Release a merged parcel (合单; its MRG- id or a member parcel id) for picking before its merge window ends: it is sealed, no order joins it, it is on the pick list. Until then pick / scan / pack answer 409 MERGE_WINDOW_OPEN.',
+  })
+  @Requires('pack', 'Shipment')
+  release(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ReleaseMergedDto, @Headers() h: Record<string, string | undefined>) {
+    return this.api.service.releaseMerged(id, dto.reason, this.meta('release', id, h, dto));
   }
 
   @Post('shipments/:shipmentId/pick')

@@ -83,6 +83,15 @@ export class ActorDto {
   name?: string;
 }
 
+/** A person releases a merged box (合单) for picking before its window ends. */
+export class ReleaseMergedDto {
+  @ApiProperty({ example: '买家催发货，不再等合单' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  reason!: string;
+}
+
 /** A manager lifts the freeze after packing (特批). */
 export class FreezeOverrideDto {
   /** Ignored: the actor is the verified token's subject (issue #16); kept so older clients are not refused. */

@@ -87,11 +87,19 @@ const ROLE_RULES: Record<Role, (b: Builder, p: Principal) => void> = {
   },
 };
 
+/** Abilities of frozen principals (the verifier's, shared by every request with that token): built once each. */
+const ABILITIES = new WeakMap<Principal, FlowlineAbility>();
+
 /** The CASL ability of a principal: the union of its roles' rules. */
 export function abilityFor(principal: Principal): FlowlineAbility {
+  const known = ABILITIES.get(principal);
+  if (known) return known;
   const builder = new AbilityBuilder<FlowlineAbility>(createMongoAbility);
   for (const role of principal.roles) ROLE_RULES[role](builder, principal);
-  return builder.build();
+  const ability = builder.build();
+  // Only a frozen principal cannot change under its cached ability.
+  if (Object.isFrozen(principal)) ABILITIES.set(principal, ability);
+  return ability;
 }
 
 /** Type-level check (`can this principal ever refund an Order?`): what `@Requires` asks. */

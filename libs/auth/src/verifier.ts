@@ -16,36 +16,67 @@ export class InvalidTokenError extends Error {
 
 const ALGORITHMS = ['RS256', 'ES256'];
 
+/** How long a verified token is taken as verified without checking its signature again (at most until it expires). */
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+/** Verified tokens remembered at once; past it the oldest is forgotten first. */
+export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+
 /**
  * Verifies bearer access tokens with jose: signature against the issuer's JWKS (fetched once,
  * cached, refetched when an unknown `kid` shows up: key rotation without a restart), `iss` one of
  * the trusted issuers, `aud` containing the audience, exp / nbf with the configured clock tolerance,
  * RS256 / ES256 only.
+ *
+ * A client sends the same token on every request until it expires, so the outcome of a successful
+ * verification is kept for that exact token string, for VERIFIED_TOKEN_TTL_MS and never past the
+ * token's `exp` (plus the clock tolerance): the signature check (WebCrypto, a thread-pool job per
+ * request) ran on every request and was the largest part of order-intake's auth cost (issue #10).
+ * Refusals are not kept. The principal handed out is frozen: requests share it.
  */
 export class TokenVerifier {
   private readonly keySets = new Map<string, Promise<JWTVerifyGetKey>>();
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
 
   constructor(
     readonly config: AuthConfig,
     private readonly fetchImpl: typeof fetch = (...args) => fetch(...args),
+    private readonly now: () => number = Date.now,
   ) {}
 
   async verify(token: string): Promise<Principal> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (this.now() < known.until) return known.principal;
+      this.verified.delete(token);
+    }
     if (!this.config.issuers.length) throw new InvalidTokenError('no trusted issuer configured (OIDC_ISSUER)');
     const issuer = this.issuerOf(token);
     const keys = await this.keysOf(issuer);
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(token, keys, {
+      ({ payload } = await jwtVerify(token, keys, {
         issuer: issuer.issuer,
         audience: this.config.audience,
         algorithms: ALGORITHMS,
         clockTolerance: this.config.clockToleranceSec,
         requiredClaims: ['sub', 'exp'],
-      });
-      return principalFromClaims(payload as JWTPayload & Record<string, unknown>);
+      }));
     } catch (error) {
       throw new InvalidTokenError(describe(error));
     }
+    const principal = freezePrincipal(principalFromClaims(payload as JWTPayload & Record<string, unknown>));
+    this.remember(token, principal, (payload.exp as number) * 1000 + this.config.clockToleranceSec * 1000);
+    return principal;
+  }
+
+  private remember(token: string, principal: Principal, expiresAt: number): void {
+    const until = Math.min(expiresAt, this.now() + VERIFIED_TOKEN_TTL_MS);
+    if (!(until > this.now())) return;
+    if (this.verified.size >= VERIFIED_TOKEN_CACHE_SIZE) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, { principal, until });
   }
 
   /** The trusted issuer named by the token's (unverified) `iss`; the signature check follows. */
@@ -87,6 +118,11 @@ export class TokenVerifier {
     if (!doc.jwks_uri) throw new Error('discovery document without jwks_uri');
     return doc.jwks_uri;
   }
+}
+
+function freezePrincipal(p: Principal): Principal {
+  for (const value of Object.values(p)) if (Array.isArray(value)) Object.freeze(value);
+  return Object.freeze(p);
 }
 
 function describe(error: unknown): string {

@@ -21,6 +21,8 @@ const WORKLOADS: Record<string, { file: string; what: string; optional?: boolean
   e2e: { file: './workloads/e2e', what: 'placed-and-paid orders at a rate ladder: POST to ready_to_ship in tracking, highest rate held with p99 <= 1 s' },
   hotsku: { file: './workloads/hotsku', what: 'every order on one SKU: reservations/s through the full path vs the baseline stock row' },
   memory: { file: './workloads/memory', what: 'RSS of every service process (and the baseline) idle and under the load of the system workloads' },
+  // Only when named: starts each service alone (its own ports, databases, topics), ~1 min each.
+  'memory-idle': { file: './workloads/memory-idle', what: 'idle VmRSS of each service started alone as npm start starts it, ready + 20 s (MEMORY_IDLE_SERVICES)', optional: true },
   // Only when named: restarts the services with --cpu-prof.
   profile: { file: './profile', what: 'CPU profile of every service under end-to-end load (PROFILE_RATE, PROFILE_SEC)', optional: true },
 };

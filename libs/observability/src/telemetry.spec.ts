@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
 import { context, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
-import { isUntracedPath, samplerFromEnv, selectTraceExporter, traceSampleRatio } from './telemetry';
+import { isUntracedPath, samplerFromEnv, selectTraceExporter, spanProcessorFor, traceSampleRatio } from './telemetry';
 import { createLogger, logLevelFromEnv, logRequest, requestLogPolicyFromEnv } from './logger';
 
 describe('selectTraceExporter', () => {
@@ -21,6 +21,13 @@ describe('selectTraceExporter', () => {
 
   it('exports nothing by default', () => {
     expect(selectTraceExporter({})).toBe('none');
+  });
+
+  it('builds the OTLP batch processor from the exporter required on demand (not loaded at import)', async () => {
+    const processor = spanProcessorFor('otlp');
+    expect(processor.constructor.name).toBe('BatchSpanProcessor');
+    expect((processor as unknown as { _exporter: object })._exporter.constructor.name).toBe('OTLPTraceExporter');
+    await processor.shutdown();
   });
 });
 

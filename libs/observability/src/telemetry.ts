@@ -4,7 +4,6 @@ import type { IncomingMessage } from 'node:http';
 import type { TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -159,11 +158,16 @@ export function currentTelemetry(): TelemetryHandle | undefined {
   return (globalThis as Holder)[STATE];
 }
 
-function spanProcessorFor(kind: TraceExporterKind): SpanProcessor {
+/** The span processor for an exporter kind (exported for its test: the OTLP exporter is required on demand). */
+export function spanProcessorFor(kind: TraceExporterKind): SpanProcessor {
   switch (kind) {
-    case 'otlp':
-      // Reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT / _HEADERS itself.
+    case 'otlp': {
+      // Required here, not imported at the top: the OTLP exporter brings otlp-transformer,
+      // sdk-metrics and api-logs (125 modules, ~3 MiB of V8 heap in every process), and most runs
+      // (dev, tests, the bench) export nothing. Reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT / _HEADERS itself.
+      const { OTLPTraceExporter } = createRequire(__filename)('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
       return new BatchSpanProcessor(new OTLPTraceExporter());
+    }
     case 'console':
       return new SimpleSpanProcessor(new ConsoleSpanExporter());
     case 'none':

@@ -1,5 +1,6 @@
-import Handlebars from 'handlebars';
-import nodemailer, { type Transporter } from 'nodemailer';
+import { createRequire } from 'node:module';
+import type Handlebars from 'handlebars';
+import type { Transporter } from 'nodemailer';
 import type { SendOutcome } from '../../domain/delivery.policy';
 import type { ChannelAdapter, OutgoingMessage } from './channel.port';
 
@@ -11,17 +12,26 @@ export interface EmailConfig {
   layout: string;
 }
 
+const load = createRequire(__filename);
+
 const FOOTER: Record<string, string> = { 'zh-CN': '此邮件为服务通知，请勿直接回复。', en: 'This is a service notification; please do not reply.' };
 
 /** E-mail through nodemailer (SMTP). HTML from the Handlebars layout (escaped values), plain text alongside. */
 export class EmailAdapter implements ChannelAdapter {
   readonly channel = 'email' as const;
-  private readonly transport: Transporter;
-  private readonly layout: HandlebarsTemplateDelegate;
+  // nodemailer and handlebars are required on the first message or preview, not at boot: together
+  // ~1.3 MB of source (~4 MiB of heap) in a process that may never send an e-mail (issue #10 item 6).
+  private transportInstance?: Transporter;
+  private layoutInstance?: HandlebarsTemplateDelegate;
 
-  constructor(private readonly config: EmailConfig) {
-    this.transport = nodemailer.createTransport(config.url);
-    this.layout = Handlebars.compile(config.layout);
+  constructor(private readonly config: EmailConfig) {}
+
+  private get transport(): Transporter {
+    return (this.transportInstance ??= (load('nodemailer') as typeof import('nodemailer')).createTransport(this.config.url));
+  }
+
+  private get layout(): HandlebarsTemplateDelegate {
+    return (this.layoutInstance ??= (load('handlebars') as typeof Handlebars).compile(this.config.layout));
   }
 
   /** The HTML body of a message (also used by the preview endpoint). */
@@ -51,6 +61,6 @@ export class EmailAdapter implements ChannelAdapter {
   }
 
   close(): void {
-    this.transport.close();
+    this.transportInstance?.close();
   }
 }

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { AnalyticsConfig } from '../analytics.config';
 import { ANALYTICS_SCHEMA, ensureAnalyticsSchema } from '../infra/analytics-schema';
 import { FactStore } from '../infra/fact-store';
-import { ANALYTICS_TOPICS, isProjected } from '../projections/analytics-event';
+import { ANALYTICS_TOPICS, isProjected, PROJECTED_TYPES } from '../projections/analytics-event';
 
 /**
  * The live projector: `runBatchConsumer`, the one consumer loop of @flowline/messaging (retries,
@@ -50,6 +50,11 @@ export class LiveProjector {
       // fixed number of statements, FactStore): analytics is off the order's critical path, so
       // waiting up to 20 ms for company is cheap next to a commit per partition batch.
       groupCommit: { lingerMs: 20 },
+      // Off the critical path too: a fetch waits up to 500 ms for 64 KiB, so a quiet flow still
+      // brings several orders' events per transaction, and an idle consumer fetches twice a second.
+      minBytes: 64 * 1024,
+      maxWaitTimeInMs: 500,
+      acceptType: (type) => PROJECTED_TYPES.has(type),
       accept: (envelope) => isProjected(envelope),
       logger: this.logger,
       processBatch: (items) => transactions.run((tx) => this.store.applyBatch(tx, items)),

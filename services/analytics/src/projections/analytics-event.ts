@@ -115,6 +115,9 @@ export function factChanges(e: EventEnvelope): FactChange[] {
 }
 
 /** Whether an event changes any fact (the consumers acknowledge the others without a transaction). */
+/** The event types factChanges can turn into facts: the consumer drops every other type on its header. */
+export const PROJECTED_TYPES: ReadonlySet<string> = new Set(['OrderPlaced', 'OrderChanged', 'OrderPaid', 'OrderCancelled', 'OrderRefunded', 'OrderStockReserved', 'StockLevelChanged', 'ShipmentPacked']);
+
 export function isProjected(e: EventEnvelope): boolean {
   return factChanges(e).length > 0;
 }

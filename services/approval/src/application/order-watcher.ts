@@ -26,6 +26,11 @@ export class OrderWatcher {
     },
   ) {}
 
+  /** Whether `accepts` could take a message of this type at all (the consumer's filter on the type header, before parsing). */
+  static mayAccept(type: string): boolean {
+    return type === 'StockReserved' || type === 'StockShortage' || type === 'OrderPlaced' || type === 'OrderChanged' || type === 'OrderChangeRefused' || type === 'ShipmentPacked' || type in RECORDED_STAGE_OF;
+  }
+
   accepts(envelope: EventEnvelope): boolean {
     const type = envelope.type;
     switch (type) {

@@ -152,6 +152,7 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
       backoff: { initialMs: 200, maxMs: 5_000 },
       logger,
       ...WATCHER_BATCHING,
+      acceptType: (type) => OrderWatcher.mayAccept(type),
       accept: (envelope) => this.orderWatcher.accepts(envelope),
       handler: async (envelope, tx) => this.orderWatcher.apply(envelope, tx.client),
     });

@@ -165,12 +165,13 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
           // transaction, their inbox rows claimed in one statement, one COMMIT (3 statements per
           // chunk instead of per event). A chunk that fails on content is split and retried one by
           // one. groupCommit: the chunks of the partitions fetched together share that transaction
-          // (the intake reads and writes only through it), and a fetch waits up to 100 ms for
-          // 16 KiB, so a quiet flow still brings several orders' events per commit.
+          // (the intake reads and writes only through it), and a fetch waits for
+          // 64 KiB (500 ms at most: an idle consumer fetches twice a second, not ten times), so a
+          // quiet flow still brings several orders' events per commit.
           batch: { maxMessages: 100 },
           groupCommit: { lingerMs: 10 },
-          minBytes: 16 * 1024,
-          maxWaitTimeInMs: 100,
+          minBytes: 64 * 1024,
+          maxWaitTimeInMs: 500,
           fromBeginning: s.fromBeginning,
           // Only the types a rule reacts to or whose data templates need: no transaction, no inbox row for the rest (stock levels, ATP, ...).
           // Plus anything a staff member did: it makes them the order's owner (audience `owner`).

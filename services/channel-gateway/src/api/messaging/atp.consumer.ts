@@ -14,6 +14,8 @@ export async function startAtpConsumer(pool: Pool, stock: StockPushService, topi
     topics: [Topics.inventoryEvents],
     topicPrefix,
     transactions: pgTransactions(pool),
+    // Most of inventory.events.v1 is reservations and stock levels: dropped on the type header unparsed.
+    acceptType: (type) => type === 'AvailableToPromiseChanged',
     accept: (e) => e.type === 'AvailableToPromiseChanged',
     awaitJoin: false,
     handler: async (envelope: EventEnvelope, tx, message) => {

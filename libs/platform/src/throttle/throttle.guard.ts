@@ -77,6 +77,37 @@ export class FlowlineThrottlerGuard extends ThrottlerGuard {
     return requestIdentity(req, this.identityOf);
   }
 
+  /** Per controller class and handler: whether this guard's limit applies there at all (see canActivate). */
+  private readonly applies = new WeakMap<object, WeakMap<object, boolean>>();
+
+  /**
+   * A route this guard's limit never applies to (the default limit off, 0, and no `@Throttle` or
+   * `@SkipThrottle` of its own) passes at once: the library's guard otherwise resolves every named
+   * limit's options through the reflector (a dozen metadata reads and awaits) on every request, for
+   * nothing (issue #10, per-request cost). Decided once per route.
+   */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (!this.appliesTo(context)) return true;
+    return super.canActivate(context);
+  }
+
+  private appliesTo(context: ExecutionContext): boolean {
+    const handler = context.getHandler();
+    const classRef = context.getClass();
+    let byHandler = this.applies.get(classRef);
+    if (!byHandler) this.applies.set(classRef, (byHandler = new WeakMap()));
+    let applies = byHandler.get(handler);
+    if (applies === undefined) {
+      const targets = [handler, classRef];
+      const own = ['THROTTLER:LIMIT', 'THROTTLER:SKIP'].some((key) => this.reflector.getAllAndOverride<unknown>(`${key}${this.counts}`, targets) !== undefined);
+      const named = this.throttlers.find((t) => t.name === this.counts);
+      const limit = named?.limit;
+      applies = own || !named || named.skipIf !== undefined || typeof limit !== 'number' || limit > 0;
+      byHandler.set(handler, applies);
+    }
+    return applies;
+  }
+
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
     const type = context.getType();
     if (type === 'rpc') return false;

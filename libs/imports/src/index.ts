@@ -7,3 +7,4 @@
 export { decodeText, detectEncoding, SNIFF_BYTES, type FileEncoding } from './encoding';
 export { cleanCell, yuanToFen, type AmountRead } from './cells';
 export { readTable, type ReadFile, type Table } from './table';
+export { loadExcelJs } from './excel';

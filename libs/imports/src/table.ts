@@ -1,7 +1,8 @@
 import { parse } from 'csv-parse/sync';
 import { DomainError } from '@flowline/domain';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { decodeText, type FileEncoding } from './encoding';
+import { loadExcelJs } from './excel';
 
 /** A file's rows after decoding and parsing (CSV or XLSX), before any mapping. */
 export interface Table {
@@ -60,7 +61,7 @@ function cellText(v: ExcelJS.CellValue): string {
 }
 
 async function readXlsx(bytes: Buffer, fileName: string): Promise<Table> {
-  const wb = new ExcelJS.Workbook();
+  const wb = new (loadExcelJs().Workbook)();
   try {
     await wb.xlsx.load(bytes as unknown as ArrayBuffer);
   } catch (e) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DomainError } from '@flowline/domain';
+import { loadExcelJs } from '@flowline/imports';
 import { stringify } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
 import type { Pool } from 'pg';
 import { PLATFORM_CHANNELS, reconcile, type ReconciliationPolicy, type ReconciliationReport, type SettlementEntry, type SettlementPlatform, type SoldOrder } from '../domain/reconciliation';
 import { ANALYTICS_SCHEMA, IMPORT_SCHEMA, quoteSchema, table } from '../infra/analytics-schema';
@@ -162,7 +162,8 @@ export class ReconciliationService {
   }
 
   static async xlsx(r: DailyReconciliation): Promise<Buffer> {
-    const wb = new ExcelJS.Workbook();
+    // exceljs on first export only (loadExcelJs): it would cost every analytics process ~8 MiB of heap.
+    const wb = new (loadExcelJs().Workbook)();
     const summary = wb.addWorksheet('summary');
     summary.addRows([
       ['day', r.day],

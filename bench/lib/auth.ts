@@ -1,3 +1,5 @@
+import { DemoTokenRefused, fetchDemoToken, type DemoToken } from '../../libs/testing/src/demo-token';
+
 /**
  * The bench's bearer token (issue #16 made every service API require one): the demo user
  * `OIDC_SCRIPT_USER` (default `admin`, password `demo`) from the local issuer's password grant
@@ -19,19 +21,20 @@ export async function ensureBenchToken(log: (m: string) => void = console.log): 
     return true;
   }
   const issuer = issuerUrl();
-  const body = new URLSearchParams({ grant_type: 'password', client_id: 'flowline-cli', username: process.env.OIDC_SCRIPT_USER ?? 'admin', password: process.env.OIDC_DEMO_PASSWORD ?? 'demo' });
-  let res: Response;
+  const user = process.env.OIDC_SCRIPT_USER ?? 'admin';
+  const password = process.env.OIDC_DEMO_PASSWORD ?? 'demo';
+  let token: DemoToken;
   try {
-    res = await fetch(`${issuer}/token`, { method: 'POST', body, signal: AbortSignal.timeout(10_000) });
-  } catch {
+    token = await fetchDemoToken(issuer, user, { password, signal: AbortSignal.timeout(10_000) });
+  } catch (e) {
+    // Only an issuer that does not answer means "no auth"; one that answers without a token is an error.
+    if (e instanceof DemoTokenRefused) throw e;
     if (!header) log(`no OIDC issuer at ${issuer}: requests carry no bearer token`);
     return false;
   }
-  const json = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error?: string };
-  if (!res.ok || !json.access_token) throw new Error(`the issuer at ${issuer} gave no token: ${res.status} ${json.error ?? ''}`);
-  header = `Bearer ${json.access_token}`;
+  header = `Bearer ${token.accessToken}`;
   if (refresh) clearTimeout(refresh);
-  refresh = setTimeout(() => void ensureBenchToken(log).catch((e) => log(`token refresh failed: ${String(e)}`)), Math.max(30, (json.expires_in ?? 300) - 60) * 1000);
+  refresh = setTimeout(() => void ensureBenchToken(log).catch((e) => log(`token refresh failed: ${String(e)}`)), Math.max(30, token.expiresIn - 60) * 1000);
   refresh.unref();
   return true;
 }

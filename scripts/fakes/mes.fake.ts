@@ -1,4 +1,5 @@
 import { startMesFake } from '../../services/fulfillment/test/fakes/mes.fake-server';
+import { DemoTokenRefused, fetchDemoToken } from '../../libs/testing/src/demo-token';
 import type { StartedFake } from './fake';
 
 /** Demo secret shared by the fake MES and fulfillment (MES_CALLBACK_SECRET); a real one comes from the k8s Secret. */
@@ -11,10 +12,12 @@ const DEMO_MES_SECRET = `whsec_${Buffer.from('flowline-demo-mes-callback-secret'
 async function localIssuerAdminToken(): Promise<string | undefined> {
   const issuer = process.env.FLOWLINE_LOCAL_ISSUER;
   if (!issuer) return undefined;
-  const body = new URLSearchParams({ grant_type: 'password', client_id: 'flowline-cli', username: 'admin', password: 'demo' });
-  const res = await fetch(`${issuer}/token`, { method: 'POST', body });
-  const json = (await res.json()) as { access_token?: string };
-  return json.access_token ? `Bearer ${json.access_token}` : undefined;
+  try {
+    return `Bearer ${(await fetchDemoToken(issuer, 'admin')).accessToken}`;
+  } catch (e) {
+    if (e instanceof DemoTokenRefused) return undefined;
+    throw e;
+  }
 }
 
 /**

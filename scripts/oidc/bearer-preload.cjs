@@ -3,20 +3,21 @@
 // Authorization header carries a bearer token of the local issuer (OIDC_ISSUER). The token is the
 // demo user OIDC_SCRIPT_USER (default `admin`, password `demo`) from the password grant that only
 // the local issuer (scripts/oidc/issuer.mjs) offers; OIDC_SCRIPT_TOKEN gives a token outright.
+// Loaded after `-r @swc-node/register` (every caller does so), which lets it require the TypeScript
+// token request shared with the tests and the bench.
 'use strict';
 const issuer = (process.env.OIDC_ISSUER || '').replace(/\/+$/, '');
 if (issuer && typeof globalThis.fetch === 'function') {
+  const { fetchDemoToken } = require('../../libs/testing/src/demo-token.ts');
   const original = globalThis.fetch;
   const issuerHost = new URL(issuer).host;
   let cached;
   const token = async () => {
     if (process.env.OIDC_SCRIPT_TOKEN) return process.env.OIDC_SCRIPT_TOKEN;
     if (cached && cached.expiresAt > Date.now()) return cached.token;
-    const body = new URLSearchParams({ grant_type: 'password', client_id: 'flowline-cli', username: process.env.OIDC_SCRIPT_USER || 'admin', password: process.env.OIDC_DEMO_PASSWORD || 'demo' });
-    const res = await original(`${issuer}/token`, { method: 'POST', body });
-    const json = await res.json();
-    if (!res.ok || !json.access_token) throw new Error(`the issuer at ${issuer} gave no token: ${res.status} ${json.error || ''}`);
-    cached = { token: json.access_token, expiresAt: Date.now() + Math.max(0, (json.expires_in || 300) - 120) * 1000 };
+    // Through the patched fetch below: requests to the issuer itself pass unchanged.
+    const { accessToken, expiresIn } = await fetchDemoToken(issuer, process.env.OIDC_SCRIPT_USER || 'admin', { password: process.env.OIDC_DEMO_PASSWORD || 'demo' });
+    cached = { token: accessToken, expiresAt: Date.now() + Math.max(0, expiresIn - 120) * 1000 };
     return cached.token;
   };
   globalThis.fetch = async (input, init) => {

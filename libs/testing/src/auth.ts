@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { fetchDemoToken } from './demo-token';
 import { REPO_ROOT } from './infra';
 
 /**
@@ -58,16 +59,15 @@ export async function tokenFor(role: TestRole, options: TokenOptions = {}): Prom
   const key = JSON.stringify([issuerUrl(), user, options.shops ?? null, options.orders ?? null, options.persona ?? null, options.extraRoles ?? null]);
   const hit = cache.get(key);
   if (hit && hit.expiresAt > Date.now()) return hit.token;
-  const body = new URLSearchParams({ grant_type: 'password', client_id: 'flowline-cli', username: user, password: 'demo' });
-  if (options.shops) body.set('shops', options.shops.join(','));
-  if (options.orders) body.set('orders', options.orders.join(','));
-  if (options.persona) body.set('persona', options.persona);
-  if (options.extraRoles) body.set('extra_roles', options.extraRoles.join(','));
-  const res = await fetch(`${issuerUrl()}/token`, { method: 'POST', body });
-  const json = (await res.json()) as { access_token?: string; expires_in?: number; error?: string; error_description?: string };
-  if (!res.ok || !json.access_token) throw new Error(`issuer refused a token for ${user}: ${res.status} ${json.error ?? ''} ${json.error_description ?? ''}`);
-  cache.set(key, { token: json.access_token, expiresAt: Date.now() + Math.max(0, (json.expires_in ?? 300) - 120) * 1000 });
-  return json.access_token;
+  const params: Record<string, string> = {
+    ...(options.shops ? { shops: options.shops.join(',') } : {}),
+    ...(options.orders ? { orders: options.orders.join(',') } : {}),
+    ...(options.persona ? { persona: options.persona } : {}),
+    ...(options.extraRoles ? { extra_roles: options.extraRoles.join(',') } : {}),
+  };
+  const { accessToken, expiresIn } = await fetchDemoToken(issuerUrl(), user, { params });
+  cache.set(key, { token: accessToken, expiresAt: Date.now() + Math.max(0, expiresIn - 120) * 1000 });
+  return accessToken;
 }
 
 /** `{ authorization: 'Bearer …' }` of `role`. */

@@ -4,3 +4,4 @@ export * from './builders/orders.builders';
 export * from './builders/inventory.builders';
 export * from './projection-spec';
 export * from './auth';
+export * from './demo-token';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { type DynamicModule, type INestApplication, Logger as NestLogger, type Type } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -16,6 +17,7 @@ import { openApiDocument } from './openapi';
 import { GrpcHealth } from './grpc/grpc-health';
 import { grpcMicroserviceOptions, type GrpcPackage } from './grpc/grpc-options';
 import { ROOT_LOGGER } from './platform.module';
+import { formatShutdownSteps, ShutdownSteps } from './shutdown-steps';
 import { trustProxyFromEnv, type TrustProxy } from './throttle/trust-proxy';
 import { createValidationPipe } from './validation';
 
@@ -170,12 +172,12 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
 
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new DomainErrorFilter(app.get(HttpAdapterHost), options.name));
-  // process.exit(0) after the hooks (not a re-raised signal) fires 'exit', where pino flushes its
-  // buffered lines; a re-raised SIGTERM would drop the last ones.
-  if (options.shutdownHooks ?? true) {
-    app.enableShutdownHooks(undefined, { useProcessExit: true });
-    armShutdownDeadline(rootLogger);
-  }
+  const steps = app.get(ShutdownSteps);
+  const shutdownLog = rootLogger.child({ context: 'shutdown' });
+  boundHttpClose(app, steps, shutdownLog);
+  let closing: Promise<void> | undefined;
+  const close = (signal?: NodeJS.Signals) => (closing ??= closeTimed(app, steps, shutdownLog, signal));
+  if (options.shutdownHooks ?? true) handleStopSignals(close, shutdownLog);
 
   SwaggerModule.setup('docs', app, () => openApiDocument(app, options.name, options.version), { jsonDocumentUrl: 'docs-json' });
 
@@ -184,7 +186,7 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
   let services: string[] = [];
   if (options.grpcPackages?.length) {
     grpcPort = options.grpcPort === 0 ? await freePort() : options.grpcPort;
-    app.connectMicroservice(
+    const grpc = app.connectMicroservice(
       grpcMicroserviceOptions({
         url: `${host}:${grpcPort}`,
         packages: options.grpcPackages,
@@ -193,6 +195,8 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
       }),
       { inheritAppConfig: true },
     );
+    const closeGrpc = grpc.close.bind(grpc);
+    grpc.close = async () => void (await steps.run('gRPC server close', closeGrpc, SERVER_CLOSE_BOUND_MS));
   }
 
   await app.init();
@@ -206,7 +210,6 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
   new NestLogger('bootstrap').log(
     `${options.name} ready: http://${local}:${httpPort}` + (grpcPort === null ? '' : `, gRPC ${local}:${grpcPort} (${services.join(', ')})`),
   );
-  let closing: Promise<void> | undefined;
   return {
     name: options.name,
     app,
@@ -214,7 +217,7 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
     grpcPort,
     httpUrl: `http://${local}:${httpPort}`,
     grpcAddress: grpcPort === null ? null : `${local}:${grpcPort}`,
-    close: () => (closing ??= app.close()),
+    close: () => close(),
   };
 }
 
@@ -239,23 +242,108 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Bound of the gRPC server's close and, after the drain, of the HTTP server's. */
+const SERVER_CLOSE_BOUND_MS = 3_000;
+
+function positiveMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  const ms = raw ? Number(raw) : fallback;
+  if (!Number.isInteger(ms) || ms <= 0) throw new Error(`${name}=${raw} is not a positive integer`);
+  return ms;
+}
+
+/** SHUTDOWN_TIMEOUT_MS: the whole stop after SIGTERM / SIGINT (default 25 000, under Kubernetes' 30 s grace). */
+export function shutdownTimeoutMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  return positiveMs(env, 'SHUTDOWN_TIMEOUT_MS', 25_000);
+}
+
+/** SHUTDOWN_HTTP_DRAIN_MS: how long requests still in flight when the HTTP server closes may finish (default 3 000). */
+export function httpDrainMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  return positiveMs(env, 'SHUTDOWN_HTTP_DRAIN_MS', 3_000);
+}
+
 /**
- * A stop that hangs (a client library waiting out a rebalance or a broker retry loop) must not
- * outlive the pod's grace period and end in a SIGKILL with no word: past SHUTDOWN_TIMEOUT_MS
- * (default 25 000, under Kubernetes' 30 s) after SIGTERM / SIGINT the process says so and exits 1.
- * Whatever it had not committed is redelivered (consumers are idempotent; the relay resumes from
- * its checkpoint).
+ * The HTTP server's close, bounded (issue #18: order-intake still stopping 30 s after SIGTERM).
+ * Node's server.close() ends only the keep-alive connections idle at that moment. A connection
+ * whose request is still in flight gets a keep-alive response and then stays open until its client
+ * sends again (Fastify answers 503 + Connection: close) or Fastify's keepAliveTimeout (72 s) ends
+ * it; a client that already routes around the stopping instance (what readiness does behind a
+ * load balancer) never sends again, so the close outlived the pod's grace. Here: idle connections
+ * are closed every 100 ms while the server drains, and what is still open after
+ * SHUTDOWN_HTTP_DRAIN_MS is cut.
  */
-function armShutdownDeadline(logger: { error(obj: object, msg: string): void }, env: NodeJS.ProcessEnv = process.env): void {
-  const raw = env.SHUTDOWN_TIMEOUT_MS?.trim();
-  const ms = raw ? Number(raw) : 25_000;
-  if (!Number.isInteger(ms) || ms <= 0) throw new Error(`SHUTDOWN_TIMEOUT_MS=${raw} is not a positive integer`);
+function boundHttpClose(app: NestFastifyApplication, steps: ShutdownSteps, logger: PinoLogger, drainMs = httpDrainMsFromEnv()): void {
+  const adapter = app.getHttpAdapter();
+  const closeHttp = adapter.close.bind(adapter);
+  adapter.close = async () => {
+    await steps.run(
+      'HTTP server close',
+      async () => {
+        const server = app.getHttpServer() as Server;
+        const reap = setInterval(() => server.closeIdleConnections(), 100);
+        const cut = setTimeout(() => {
+          server.getConnections((_error, open) => {
+            if (open) logger.warn({ open, drainMs }, `HTTP drain: ${open} connection(s) still open ${drainMs} ms after close began (a request in flight at close, or its keep-alive connection after it): cut`);
+          });
+          server.closeAllConnections();
+        }, drainMs);
+        try {
+          await closeHttp();
+        } finally {
+          clearInterval(reap);
+          clearTimeout(cut);
+        }
+      },
+      drainMs + SERVER_CLOSE_BOUND_MS,
+    );
+  };
+}
+
+/**
+ * app.close() with its steps timed: one info line at the end lists every step (the hooks' own via
+ * {@link ShutdownSteps}, the HTTP and gRPC closes) and the total; a warn names each step over 2 s
+ * or not done, so a slow stop says where it waited.
+ */
+async function closeTimed(app: NestFastifyApplication, steps: ShutdownSteps, logger: PinoLogger, signal?: NodeJS.Signals): Promise<void> {
+  const started = performance.now();
+  try {
+    // Nest's close(signal) hands the signal to the shutdown hooks; its declared type has no parameter.
+    await (app.close as (signal?: string) => Promise<void>).call(app, signal);
+  } finally {
+    const ms = Math.round(performance.now() - started);
+    const records = steps.list();
+    logger.info({ signal, ms, steps: records }, `shutdown steps (${ms} ms in all): ${formatShutdownSteps(records)}`);
+    const slow = steps.slow();
+    if (slow.length) logger.warn({ signal, steps: slow }, `slow shutdown steps: ${formatShutdownSteps(slow)}`);
+  }
+}
+
+/**
+ * SIGTERM / SIGINT -> the graceful stop, then process.exit(0): 'exit' fires, where pino flushes its
+ * buffered lines (a re-raised signal would drop the last ones). A failed stop exits 1.
+ * A stop that hangs (a client library waiting out a rebalance or a broker retry loop) must not
+ * outlive the pod's grace period and end in a SIGKILL with no word: past SHUTDOWN_TIMEOUT_MS the
+ * process says so and exits 1. Whatever it had not committed is redelivered (consumers are
+ * idempotent; the relay resumes from its checkpoint). A second signal during the stop changes nothing.
+ */
+function handleStopSignals(close: (signal: NodeJS.Signals) => Promise<void>, logger: PinoLogger, env: NodeJS.ProcessEnv = process.env): void {
+  const ms = shutdownTimeoutMsFromEnv(env);
+  let received: NodeJS.Signals | undefined;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (received) return;
+      received = signal;
       setTimeout(() => {
         logger.error({ signal, deadlineMs: ms }, `shutdown did not finish within ${ms} ms of ${signal}: exiting 1 without waiting for the remaining hooks`);
         process.exit(1);
       }, ms).unref();
+      close(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ signal, err: String((error as Error)?.stack ?? error) }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
     });
   }
 }

@@ -1,4 +1,5 @@
 export * from './bootstrap';
+export * from './shutdown-steps';
 export * from './config';
 export * from './database';
 export * from './error-model';

@@ -13,6 +13,7 @@ import { DeadLetterAdmin, DeadLetterController } from './dlq.controller';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
 import { ThrottleModule } from './throttle/throttle.module';
+import { ShutdownSteps } from './shutdown-steps';
 
 /** The service's pino root logger (`@Inject(ROOT_LOGGER) logger: pino.Logger`); Nest's Logger writes through it. */
 export const ROOT_LOGGER = Symbol.for('flowline.platform.root-logger');
@@ -66,6 +67,7 @@ export class PlatformModule {
       PostgresHealthIndicator,
       KafkaHealthIndicator,
       GrpcHealth,
+      ShutdownSteps,
       ShutdownLog,
       DeadLetterAdmin,
       // Every request needs a verified bearer token (issue #16, libs/auth): REST and gRPC alike.
@@ -74,7 +76,11 @@ export class PlatformModule {
     ];
     if (config.kafka) {
       const { brokers, clientId } = config.kafka;
-      providers.push({ provide: KafkaProbe, useFactory: () => new ClosingKafkaProbe({ brokers, clientId: `${clientId}-health` }) });
+      providers.push({
+        provide: KafkaProbe,
+        inject: [ShutdownSteps],
+        useFactory: (steps: ShutdownSteps) => new ClosingKafkaProbe({ brokers, clientId: `${clientId}-health` }, steps),
+      });
     }
     const imports: DynamicModule['imports'] = [loggerModule(rootLogger), TerminusModule.forRoot({ logger: false })];
     if (config.database) imports.push(typeOrmFor(config.database.url, options.database || {}));
@@ -86,7 +92,9 @@ export class PlatformModule {
       imports,
       controllers: [HealthController, MetricsController, DeadLetterController],
       providers,
-      exports: config.kafka ? [PlatformConfig, ROOT_LOGGER, GrpcHealth, TokenVerifier, KafkaProbe] : [PlatformConfig, ROOT_LOGGER, GrpcHealth, TokenVerifier],
+      exports: config.kafka
+        ? [PlatformConfig, ROOT_LOGGER, GrpcHealth, TokenVerifier, ShutdownSteps, KafkaProbe]
+        : [PlatformConfig, ROOT_LOGGER, GrpcHealth, TokenVerifier, ShutdownSteps],
     };
   }
 }
@@ -113,7 +121,10 @@ class ShutdownLog implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger: PinoLogger;
   private started = 0;
 
-  constructor(config: PlatformConfig) {
+  constructor(
+    config: PlatformConfig,
+    private readonly steps: ShutdownSteps,
+  ) {
     this.logger = createLogger({ serviceName: config.serviceName }).child({ context: 'shutdown' });
   }
 
@@ -124,14 +135,21 @@ class ShutdownLog implements BeforeApplicationShutdown, OnApplicationShutdown {
 
   async onApplicationShutdown(signal?: string): Promise<void> {
     // Last: flush the spans still batched for the exporter, so the stop itself is traced.
-    await currentTelemetry()?.shutdown();
+    await this.steps.run('telemetry flush', () => currentTelemetry()?.shutdown(), 3_000);
     this.logger.info(`stopped (${signal ?? 'close'}) in ${Math.round(performance.now() - this.started)} ms`);
   }
 }
 
 class ClosingKafkaProbe extends KafkaProbe implements OnApplicationShutdown {
+  constructor(
+    options: ConstructorParameters<typeof KafkaProbe>[0],
+    private readonly steps: ShutdownSteps,
+  ) {
+    super(options);
+  }
+
   async onApplicationShutdown(): Promise<void> {
-    await this.close();
+    await this.steps.run('Kafka health probe close', () => this.close(), 3_000);
   }
 }
 

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { PostgresEventStore } from '@flowline/eventstore';
 import { messagingLoggerOf, type MessagingLogger } from '@flowline/messaging';
-import { ensureDatabaseExists, PlatformConfig } from '@flowline/platform';
+import { ensureDatabaseExists, PlatformConfig, ShutdownSteps } from '@flowline/platform';
 import { Pool } from 'pg';
 import { ChangeOrderHandler } from './application/change-order.handler';
 import { OrderQueries } from './application/order-queries';
@@ -59,6 +59,7 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
     @Inject(PresaleDeadlineJob) private readonly presaleJob: PresaleDeadlineJob,
     @Inject(FlowRuleStore) private readonly rules: FlowRuleStore,
     @Inject(AfterSalesArchiveRunner) private readonly archiver: AfterSalesArchiveRunner,
+    @Inject(ShutdownSteps) private readonly steps: ShutdownSteps,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -83,15 +84,18 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
     log.log(`flow rules ${rs.ruleSetVersion} (${rs.hash}) from ${this.rules.path}`);
   }
 
+  // Every step timed and bounded (issue #18): the platform logs them all when the stop ends.
   async beforeApplicationShutdown(): Promise<void> {
     this.rules.close();
-    await this.archiver.stop();
-    await this.messaging?.stop();
+    const run = this.steps.run.bind(this.steps);
+    await Promise.all([run('after-sales archive stop', () => this.archiver.stop(), 3_000), this.messaging?.stop(run)]);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.eventStore.close().catch(() => undefined);
-    await this.pool.end().catch(() => undefined);
+    await this.steps.run('event store close', () => this.eventStore.close(), 3_000);
+    // pg's end() waits for every checked-out client: a reaction still running past its consumer's
+    // stop bound would hold it for as long as it runs.
+    await this.steps.run('order pool end', () => this.pool.end(), 3_000);
   }
 }
 

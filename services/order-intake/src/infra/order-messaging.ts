@@ -13,6 +13,7 @@ import {
   runConsumer,
   startRetentionJob,
   sleep,
+  withinDeadline,
   type ConsumerHandle,
   type MessagingLogger,
 } from '@flowline/messaging';
@@ -215,17 +216,62 @@ export class OrderMessaging {
     await this.consumer?.joined;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops every part, each step timed and bounded by {@link STOP_BOUNDS_MS}, so the whole stays well
+   * under SHUTDOWN_TIMEOUT_MS whatever Kafka or PostgreSQL do meanwhile (issue #18; the 30 s stop seen
+   * in the rolling restart was the HTTP close, see libs/platform bootstrap.ts boundHttpClose). A step past its bound goes on unawaited: unapplied messages are redelivered
+   * to the group, unpublished events are relayed from the checkpoint on the next start.
+   * `step` is the platform's ShutdownSteps.run (one log line of all steps at the end of the stop).
+   */
+  async stop(step: StopStep = boundOnly): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.abort.abort();
     if (this.timer) clearInterval(this.timer);
-    await this.retention?.stop();
-    await this.scanning;
-    await this.starting;
+    // What could still start Kafka work or use the pool, side by side.
+    const [, , started] = await Promise.all([
+      step('retention job stop', () => this.retention?.stop(), STOP_BOUNDS_MS.retention),
+      step('timer scan (reservations, presale)', () => this.scanning, STOP_BOUNDS_MS.scan),
+      step('Kafka start in progress', () => this.starting, STOP_BOUNDS_MS.starting),
+    ]);
     forgetReadiness(MESSAGING_COMPONENT);
-    await this.consumer?.stop();
-    await this.relay?.stop();
-    await this.publisher?.disconnect();
+    if (!started) {
+      // A start still running past its bound may create the relay or the consumer after this stop
+      // has passed them: those are stopped when it ends.
+      const stoppedNow = { consumer: this.consumer, relay: this.relay, publisher: this.publisher };
+      void this.starting.then(() =>
+        this.stopKafkaParts(boundOnly, {
+          consumer: this.consumer === stoppedNow.consumer ? null : this.consumer,
+          relay: this.relay === stoppedNow.relay ? null : this.relay,
+          publisher: this.publisher === stoppedNow.publisher ? null : this.publisher,
+        }),
+      );
+    }
+    await this.stopKafkaParts(step, { consumer: this.consumer, relay: this.relay, publisher: this.publisher });
+  }
+
+  /** The consumer (its own dead-letter producer) and the relay (the shared publisher) do not depend on each other: side by side, then the publisher. */
+  private async stopKafkaParts(
+    step: StopStep,
+    parts: { consumer: ConsumerHandle | null; relay: EventRelay | null; publisher: EventPublisher | null },
+  ): Promise<void> {
+    await Promise.all([
+      parts.consumer && step('process-manager consumer stop', () => parts.consumer?.stop(), STOP_BOUNDS_MS.consumer),
+      parts.relay && step('relay stop', () => parts.relay?.stop(), STOP_BOUNDS_MS.relay),
+    ]);
+    if (parts.publisher) await step('relay publisher disconnect', () => parts.publisher?.disconnect(), STOP_BOUNDS_MS.publisher);
   }
 }
+
+/** Runs one part of a stop within `boundMs`; true when it settled in time (the platform's ShutdownSteps.run times it too). */
+export type StopStep = (step: string, work: () => unknown, boundMs: number) => Promise<boolean>;
+
+const boundOnly: StopStep = (_step, work, boundMs) => withinDeadline(Promise.resolve().then(work), boundMs);
+
+/**
+ * Bounds of OrderMessaging's stop steps. The three first run side by side, then consumer and relay
+ * side by side, then the publisher: at most 5 + 6 + 3 = 14 s, under SHUTDOWN_TIMEOUT_MS (25 s)
+ * with room for the HTTP drain and the pools. The consumer's own stop gives LeaveGroup 5 s; the
+ * relay's keeps publishing what is in hand until its bound.
+ */
+export const STOP_BOUNDS_MS = { retention: 2_000, scan: 5_000, starting: 5_000, consumer: 6_000, relay: 6_000, publisher: 3_000 } as const;

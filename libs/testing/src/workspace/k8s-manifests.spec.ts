@@ -96,22 +96,34 @@ function schemaErrors(d: Doc): string[] {
   return valid ? [] : (crd.errors ?? []).map((e) => `${key} ${d.metadata?.name}: ${e.instancePath} ${e.message}`);
 }
 
-/** Max RSS (MiB) per service in the newest bench result, over every workload that recorded one. */
+/**
+ * Max RSS (MiB) per service in the newest bench result that measured memory, over every workload
+ * that recorded one: a one-workload run (`npm run bench -- e2e`) records "idle / max" pairs, a full
+ * run the memory workload's maxima too; a result without any (an intake-only run) is passed over.
+ */
 function measuredRss(): Record<string, number> {
   const dir = resolve(root, 'bench/results');
-  const newest = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().at(-1);
-  if (!newest) throw new Error('no bench result');
-  const max: Record<string, number> = {};
-  const walk = (o: unknown): void => {
-    if (!o || typeof o !== 'object') return;
-    for (const [k, v] of Object.entries(o)) {
-      const m = /^(?:rss max MiB|RSS MiB max under load) (.+)$/i.exec(k);
-      if (m && typeof v === 'number') max[m[1]] = Math.max(max[m[1]] ?? 0, v);
-      else walk(v);
-    }
-  };
-  walk(JSON.parse(readFileSync(resolve(dir, newest), 'utf8')));
-  return max;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().reverse();
+  if (files.length === 0) throw new Error('no bench result');
+  for (const file of files) {
+    const max: Record<string, number> = {};
+    const note = (name: string, mib: number) => {
+      if (Number.isFinite(mib)) max[name] = Math.max(max[name] ?? 0, mib);
+    };
+    const walk = (o: unknown): void => {
+      if (!o || typeof o !== 'object') return;
+      for (const [k, v] of Object.entries(o)) {
+        const m = /^(?:rss max MiB|RSS MiB max under load) (.+)$/i.exec(k);
+        const pair = /^RSS MiB idle \/ max under load (.+)$/i.exec(k);
+        if (m && typeof v === 'number') note(m[1], v);
+        else if (pair && typeof v === 'string') note(pair[1], Number(v.split('/')[1]));
+        else walk(v);
+      }
+    };
+    walk(JSON.parse(readFileSync(resolve(dir, file), 'utf8')));
+    if (Object.keys(max).length > 0) return max;
+  }
+  throw new Error('no bench result measured memory');
 }
 
 const mebibytes = (q: string): number => {

@@ -126,7 +126,10 @@ async function startFlowline(log: (m: string) => void, extraEnv: NodeJS.ProcessE
     detached: true,
     stdio: ['ignore', fd, fd],
     // Each service gets its own V8 flags from scripts/services.ts unless FLOWLINE_NODE_FLAGS is set.
-    env: { ...process.env, HOST: '127.0.0.1', NO_COLOR: '1', ...extraEnv },
+    // Traces head-sampled at the production overlay's ratio (k8s/overlays/prod: 0.1; npm start's
+    // default is 1.0 for development): the bench measures the system as it would run, and
+    // OTEL_TRACES_SAMPLER_ARG=1 measures the development setting.
+    env: { ...process.env, HOST: '127.0.0.1', NO_COLOR: '1', OTEL_TRACES_SAMPLER_ARG: process.env.OTEL_TRACES_SAMPLER_ARG ?? '0.1', ...extraEnv },
   });
   closeSync(fd);
   let exit: string | null = null;

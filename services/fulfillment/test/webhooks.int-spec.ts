@@ -13,7 +13,7 @@ import { shipmentIdOf, type FulfillmentCommand } from '../src/domain/order-fulfi
 import { approvalEventsHandler } from '../src/api/messaging/approval-events.consumer';
 import { FULFILLMENT_SCHEMA } from '../src/infra/fulfillment-schema';
 import { WebhookDispatcher } from '../src/infra/webhooks/webhook-dispatcher';
-import { enqueueWebhooks, newWebhookSecret } from '../src/infra/webhooks/webhook-outbox';
+import { newWebhookSecret, writeParcelsAndWebhooks } from '../src/infra/webhooks/webhook-outbox';
 
 /*
  * Outbound webhooks on PostgreSQL with two real HTTP receivers: A answers 500 to its first five
@@ -67,7 +67,7 @@ beforeAll(async () => {
   pool = new Pool({ connectionString: db.url, max: 8 });
   await pool.query(FULFILLMENT_SCHEMA);
   store = await PostgresEventStore.create({ pool });
-  handler = new FulfillmentHandler(pool, store, () => ulid(), (client, orderId, appended) => enqueueWebhooks(client, orderId, appended, () => ulid()));
+  handler = new FulfillmentHandler(pool, store, () => ulid(), (client, orderId, rows, appended) => writeParcelsAndWebhooks(client, orderId, rows, appended, () => ulid()));
   dispatcher = new WebhookDispatcher({ pool, retry: { baseMs: 100, maxMs: 400, horizonMs: 24 * 3_600_000 }, timeoutMs: 60_000 });
   a = await listen((req, res, body) => {
     aRequests++;

@@ -10,7 +10,7 @@ import {
   type FulfillmentEvent,
   type FulfillmentState,
 } from '../domain/order-fulfillment.decider';
-import { shipmentRows, upsertShipmentRows } from './shipment-rows';
+import { shipmentRows, upsertShipmentRows, type ShipmentRow } from './shipment-rows';
 
 /** Who asked and in which conversation; ids and time come from the edge that accepted the command. */
 export interface CommandMeta {
@@ -33,6 +33,23 @@ export interface Outcome {
 
 const MAX_RACES = 20;
 
+/** An event as this call appended it (id and time as stored). */
+export interface AppendedFulfillmentEvent {
+  eventId: string;
+  occurredAt: string;
+  event: FulfillmentEvent;
+}
+
+/**
+ * Writes that belong with an order's events, in their transaction: the order's parcel rows (the
+ * pick list reads them) and whatever else goes with the events (the webhook outbox, restocks). It
+ * must write `rows`: the service's writer puts the parcel rows and the webhook outbox in ONE
+ * statement (writeParcelsAndWebhooks). The default writes the parcel rows alone.
+ */
+export type WriteWithEvents = (client: SqlClient, orderId: string, rows: ShipmentRow[], appended: AppendedFulfillmentEvent[]) => Promise<void>;
+
+const parcelRowsOnly: WriteWithEvents = (client, _orderId, rows) => upsertShipmentRows(client, rows);
+
 /**
  * load -> decide -> append with the expected revision, and the parcel rows in the same
  * transaction. A lost race (another command appended first) is re-decided on the new state, so
@@ -43,8 +60,8 @@ export class FulfillmentHandler {
     private readonly pool: Pool,
     private readonly store: PostgresEventStore,
     private readonly newId: () => string,
-    /** Writes that belong with the events, in their transaction (the webhook outbox). */
-    private readonly withEvents: (client: SqlClient, orderId: string, appended: { eventId: string; occurredAt: string; event: FulfillmentEvent }[]) => Promise<void> = () => Promise.resolve(),
+    /** The parcel rows and what else belongs with the events, in their transaction (see WriteWithEvents). */
+    private readonly withEvents: WriteWithEvents = parcelRowsOnly,
   ) {}
 
   async load(orderId: string, client?: SqlClient): Promise<{ state: FulfillmentState; revision: number }> {
@@ -134,7 +151,8 @@ export class FulfillmentHandler {
   /**
    * Decide on the order's state (loaded here, or `loaded` when the caller just read it in this
    * transaction) and append in ONE statement (appendToStreamsWithin: no savepoint, no second head
-   * read). A lost race is not retried inside: it throws WrongExpectedVersion / OutOfOrderAppend and
+   * read), then the parcel rows and the outbox (one more statement in the service). A lost race
+   * is not retried inside: it throws WrongExpectedVersion / OutOfOrderAppend and
    * the whole transaction runs again (a new transaction here, the consumer's batch retry there).
    */
   private async executeWithin(client: SqlClient, orderId: string, command: FulfillmentCommand, meta: CommandMeta, loaded?: { state: FulfillmentState; revision: number }): Promise<Outcome> {
@@ -156,8 +174,12 @@ export class FulfillmentHandler {
       },
     ]);
     const next = fold(orderFulfillmentDecider, decided, state);
-    await upsertShipmentRows(client, shipmentRows(next, result.nextExpectedRevision));
-    await this.withEvents(client, orderId, decided.map((event, i) => ({ eventId: ids[i], occurredAt, event })));
+    await this.withEvents(
+      client,
+      orderId,
+      shipmentRows(next, result.nextExpectedRevision),
+      decided.map((event, i) => ({ eventId: ids[i], occurredAt, event })),
+    );
     return { orderId, state: next, events: decided, revision: result.nextExpectedRevision };
   }
 }

@@ -94,12 +94,19 @@ const TYPES: Record<(typeof COLUMNS)[number], string> = {
   weight_grams: 'integer',
 };
 
-const UPSERT = `INSERT INTO shipments (${COLUMNS.join(', ')}, updated_at)
-  SELECT ${COLUMNS.map((c) => `r.${c}`).join(', ')}, now() FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS.map((c) => `${c} ${TYPES[c]}`).join(', ')})
+/**
+ * The one-statement upsert of parcel rows given as a JSON array in parameter `$<param>` (a row
+ * older than the stored one, by stream revision, changes nothing). Exported so the webhook outbox
+ * can go in the same statement (infra/webhooks/webhook-outbox.ts).
+ */
+export const shipmentUpsertSql = (param = 1): string => `INSERT INTO shipments (${COLUMNS.join(', ')}, updated_at)
+  SELECT ${COLUMNS.map((c) => `r.${c}`).join(', ')}, now() FROM jsonb_to_recordset($${param}::jsonb) AS r(${COLUMNS.map((c) => `${c} ${TYPES[c]}`).join(', ')})
   ON CONFLICT (shipment_id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'shipment_id')
     .map((c) => `${c} = EXCLUDED.${c}`)
     .join(', ')}, updated_at = CASE WHEN shipments.status IS DISTINCT FROM EXCLUDED.status OR shipments.carrier_state IS DISTINCT FROM EXCLUDED.carrier_state THEN now() ELSE shipments.updated_at END
   WHERE shipments.stream_revision <= EXCLUDED.stream_revision`;
+
+const UPSERT = shipmentUpsertSql(1);
 
 /** Every parcel row of an order in ONE statement (an order has one parcel per warehouse, more after a restart). */
 export async function upsertShipmentRows(client: SqlClient, rows: ShipmentRow[]): Promise<void> {

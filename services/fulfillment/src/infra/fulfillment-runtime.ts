@@ -26,7 +26,7 @@ import type { SkuWeights } from '../domain/parcel-weights';
 import { loadMergeRules, loadSkuWeights } from './fulfillment-rules.loader';
 import { recordRestocks, RestockJob } from './restock.job';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
-import { enqueueWebhooks } from './webhooks/webhook-outbox';
+import { writeParcelsAndWebhooks } from './webhooks/webhook-outbox';
 import { FULFILLMENT_STREAM_PREFIXES, fulfillmentRelayRoute, PUBLISHED_STORED_TYPES } from './fulfillment-relay.routes';
 import { fulfillmentSettingsFromEnv, type FulfillmentSettings } from './fulfillment-settings';
 import { nextSimulatedState, SimulatedCarrier } from './simulated-carrier';
@@ -102,8 +102,9 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
     this.events = await PostgresEventStore.create({ pool: this.pool });
     // Versioned migrations (all scopes); replicas booting together wait on the advisory lock.
     await migrateFulfillment(this.pool);
-    this.handler = new FulfillmentHandler(this.pool, this.events, () => this.newId(), async (client, orderId, appended) => {
-      await enqueueWebhooks(client, orderId, appended, () => this.newId());
+    this.handler = new FulfillmentHandler(this.pool, this.events, () => this.newId(), async (client, orderId, rows, appended) => {
+      // Parcel rows and webhook outbox in one statement (issue #10); restocks only on ReturnReceived.
+      await writeParcelsAndWebhooks(client, orderId, rows, appended, () => this.newId());
       await recordRestocks(client, orderId, appended);
     });
     this.merges = new MergeHandler(this.events, () => this.newId(), this.mergeRules);

@@ -2,8 +2,8 @@ import { Topics, type EventEnvelope } from '@flowline/contracts';
 import { createKafka, EventPublisher, type OutboundMessage } from '@flowline/messaging';
 import { kafkaBrokers, uniqueSuffix } from '@flowline/testing';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserRequired, call, eventually, haveChromium, launchBrowser, seriousA11yViolations, shot, startStack, type Browser, type Json, type Stack } from './harness';
+import { expect, it } from 'vitest';
+import { browserTests, call, eventually, seriousA11yViolations, shot, startStack, type Json } from './harness';
 
 /*
  * The Analytics / 经营分析 screen in Debian's Chromium: analytics (own process, own database) fed
@@ -16,11 +16,6 @@ import { browserRequired, call, eventually, haveChromium, launchBrowser, serious
 
 declare const document: { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }>; querySelector(s: string): { value?: string; textContent: string | null } | null };
 
-const SKIP_REASON = ' (skipped: /usr/bin/chromium not installed; apt-get install chromium fonts-wqy-microhei, as .ci/run does)';
-if (!haveChromium && browserRequired) throw new Error('console analytics browser test: /usr/bin/chromium is missing');
-
-let stack: Stack;
-let browser: Browser;
 const DAY = 86_400_000;
 const at = (daysAgo: number, hourUtc: number) => new Date(Math.floor(Date.now() / DAY) * DAY - daysAgo * DAY + hourUtc * 3_600_000).toISOString();
 const later = (iso: string, minutes: number) => new Date(Date.parse(iso) + minutes * 60_000).toISOString();
@@ -66,10 +61,17 @@ function order(id: string, channel: string, customerId: string, daysAgo: number,
   });
 }
 
-beforeAll(async () => {
-  if (!haveChromium) return;
-  stack = await startStack([['analytics', { ANALYTICS_CONSUMER_GROUP: `analytics-console-${uniqueSuffix()}` }]]);
-  const publisher = new EventPublisher({ kafka: createKafka({ brokers: kafkaBrokers(), clientId: 'console-analytics-e2e' }), topicPrefix: stack.prefix });
+const ui = browserTests('console analytics browser test', {
+  start: async () => {
+    const started = await startStack([['analytics', { ANALYTICS_CONSUMER_GROUP: `analytics-console-${uniqueSuffix()}` }]]);
+    await publishOrders(started.prefix);
+    return started;
+  },
+});
+
+/** The orders and a stock level the screen shows, as the relays publish them. */
+async function publishOrders(topicPrefix: string): Promise<void> {
+  const publisher = new EventPublisher({ kafka: createKafka({ brokers: kafkaBrokers(), clientId: 'console-analytics-e2e' }), topicPrefix });
   await publisher.connect();
   await publisher.publish([
     ...order('a1', 'taobao', 'c1', 1, 2, [{ sku: 'TEA-LJ-250', quantity: 2, unitPrice: 12800 }, { sku: 'CUP-CLAY-01', quantity: 1, unitPrice: 5900 }]),
@@ -80,33 +82,27 @@ beforeAll(async () => {
     stockLevel('TEA-LJ-250', 'WH-SH', 3, 0, at(1, 3)),
   ]);
   await publisher.disconnect();
-  browser = await launchBrowser(stack);
-}, 420_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-}, 120_000);
+}
 
 const api = async (path: string): Promise<Json> => {
   // Straight to analytics with the finance user's token: the same answer the screen gets through the BFF.
-  const r = await call(stack.procs.analytics.httpUrl, 'GET', path, undefined, { authorization: `Bearer ${await stack.issuer.token('finance')}` });
+  const r = await call(ui.stack.procs.analytics.httpUrl, 'GET', path, undefined, { authorization: `Bearer ${await ui.stack.issuer.token('finance')}` });
   expect(r.status, JSON.stringify(r.json)).toBe(200);
   return r.json;
 };
 const texts = (page: Page, selector: string) => page.evaluate((s) => Array.from(document.querySelectorAll(s)).map((e) => (e.textContent ?? '').trim()), selector);
 const inputValue = (page: Page, testId: string) => page.evaluate((s) => document.querySelector(`[data-testid="${s}"]`)?.value ?? '', testId);
 
-describe.skipIf(!haveChromium)(`analytics screen${haveChromium ? '' : SKIP_REASON}`, () => {
+ui.describe('analytics screen', () => {
   it('shows sales, RFM, SKU pairs, forecast, purchase suggestions and reconciliation equal to the API, accessibly', async () => {
     // Analytics has consumed all five paid orders.
     await eventually('analytics has the orders', async () => {
-      const r = await call(stack.procs.analytics.httpUrl, 'GET', `/api/analytics/sales?by=channel&from=${at(30, 0)}&to=${at(-1, 0)}`);
+      const r = await call(ui.stack.procs.analytics.httpUrl, 'GET', `/api/analytics/sales?by=channel&from=${at(30, 0)}&to=${at(-1, 0)}`);
       return r.status === 200 && r.json.total.orders === 5 ? true : undefined;
     });
 
-    const page = await browser.newPage('finance');
-    await page.goto(`${stack.console.httpUrl}/analytics`);
+    const page = await ui.browser.newPage('finance');
+    await page.goto(`${ui.stack.console.httpUrl}/analytics`);
     await page.getByTestId('a-total-revenue').waitFor();
     const from = await inputValue(page, 'a-from');
     const to = await inputValue(page, 'a-to');
@@ -158,10 +154,10 @@ describe.skipIf(!haveChromium)(`analytics screen${haveChromium ? '' : SKIP_REASO
     expect(await page.getByTestId('a-reconciled').textContent()).toBe(`${recon.ordersReconciled} / ${recon.ordersTotal}`);
     const csvHref = await page.getByTestId('a-csv').getAttribute('href');
     // The download links go through the BFF with the page's session (its cookie), as a click would.
-    const csv = await page.request.get(`${stack.console.httpUrl}${csvHref}`);
+    const csv = await page.request.get(`${ui.stack.console.httpUrl}${csvHref}`);
     expect(csv.status()).toBe(200);
     expect(csv.headers()['content-type']).toContain('csv');
-    const xlsx = await page.request.get(`${stack.console.httpUrl}${await page.getByTestId('a-xlsx').getAttribute('href')}`);
+    const xlsx = await page.request.get(`${ui.stack.console.httpUrl}${await page.getByTestId('a-xlsx').getAttribute('href')}`);
     expect(xlsx.status()).toBe(200);
     expect((await xlsx.body()).subarray(0, 2).toString()).toBe('PK');
 
@@ -169,8 +165,8 @@ describe.skipIf(!haveChromium)(`analytics screen${haveChromium ? '' : SKIP_REASO
     await shot(page, 'analytics');
 
     // A customer-service user has no analytics menu and the route says so.
-    const cs = await browser.newPage('cs');
-    await cs.goto(`${stack.console.httpUrl}/analytics`);
+    const cs = await ui.browser.newPage('cs');
+    await cs.goto(`${ui.stack.console.httpUrl}/analytics`);
     await cs.getByText('当前角色无此操作权限').waitFor();
     expect(await cs.getByTestId('nav-analytics').count()).toBe(0);
     await cs.close();

@@ -1,20 +1,8 @@
-import { anOrderSubmission, grandTotalOf } from '@flowline/testing';
+import { anOrderSubmission } from '@flowline/testing';
 import type { TrackingOrderDetailView } from '@flowline/contracts';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  browserRequired,
-  call,
-  eventually,
-  haveChromium,
-  launchBrowser,
-  seriousA11yViolations,
-  shot,
-  startStack,
-  uniqueSuffix,
-  type Browser,
-  type Stack,
-} from './harness';
+import { expect, it } from 'vitest';
+import { browserTests, call, eventually, placeAndPay as placeAndPayOrder, seriousA11yViolations, shot, startStack, stockTeaAndCups, tracked as trackedOrder, uniqueSuffix } from './harness';
 
 /*
  * The staff console in Debian's Chromium over the real services (inventory, order-intake, tracking,
@@ -31,14 +19,26 @@ import {
 declare const document: { getElementById(id: string): { getAttribute(n: string): string | null } | null };
 declare const window: Record<string, unknown>;
 
-const SKIP_REASON = ' (skipped: /usr/bin/chromium not installed; apt-get install chromium fonts-wqy-microhei, as .ci/run does)';
-if (!haveChromium && browserRequired) throw new Error('console browser tests: /usr/bin/chromium is missing (CI installs chromium + fonts-wqy-microhei via .ci/run)');
+const ui = browserTests('console browser tests', {
+  start: async () => {
+    const started = await startStack(
+      [
+        ['inventory', { INVENTORY_CONSUMER_GROUP: `inventory-console-${uniqueSuffix()}` }],
+        ['order-intake', {}],
+        ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-console-${uniqueSuffix()}` }],
+        ['approval', {}],
+        ['fulfillment', { FULFILLMENT_SIM_CARRIER_STEP_MS: '600000' }],
+      ],
+      [['channel-gateway', (urls) => ({ ORDER_INTAKE_URL: urls.ORDER_INTAKE_URL! })]],
+    );
+    await stockTeaAndCups(started, 'WH-HZ-01', 'PO-CONSOLE');
+    return started;
+  },
+});
 
-let stack: Stack;
-let browser: Browser;
 const CS = 'cs';
 const intake = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-  call(stack.procs['order-intake'].httpUrl, method, path, body, { 'idempotency-key': `k-${uniqueSuffix()}`, ...headers });
+  call(ui.stack.procs['order-intake'].httpUrl, method, path, body, { 'idempotency-key': `k-${uniqueSuffix()}`, ...headers });
 
 async function placeAndPay(channelOrderId: string, quantity = 1, line: { category?: string; unitPrice?: number; title?: string } = {}): Promise<string> {
   const submission = anOrderSubmission({
@@ -48,59 +48,26 @@ async function placeAndPay(channelOrderId: string, quantity = 1, line: { categor
     placedAt: new Date().toISOString(),
     lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', title: line.title ?? '明前龙井 250g', quantity, unitPrice: line.unitPrice ?? 12800, lineDiscount: 0, category: line.category ?? 'tea' }],
   });
-  const placed = await intake('POST', '/api/orders', submission);
-  expect(placed.status, JSON.stringify(placed.json)).toBe(201);
-  const orderId = placed.json.orderId as string;
-  const paid = await intake('POST', `/api/orders/${orderId}/payments`, { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}` });
-  expect(paid.status, JSON.stringify(paid.json)).toBe(200);
-  return orderId;
+  return placeAndPayOrder(ui.stack, submission);
 }
 
-async function tracked(orderId: string, until: (d: TrackingOrderDetailView) => boolean, what: string) {
-  return eventually(what, async () => {
-    const r = await call(stack.procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`);
-    return r.status === 200 && until(r.json as TrackingOrderDetailView) ? (r.json as TrackingOrderDetailView) : undefined;
-  });
-}
+const tracked = (orderId: string, until: (d: TrackingOrderDetailView) => boolean, what: string) => trackedOrder(ui.stack, orderId, until, what);
 
 const cardColour = (page: Page, orderId: string) => page.evaluate((id) => document.getElementById(`o-${id}`)?.getAttribute('data-colour') ?? null, orderId);
 
-beforeAll(async () => {
-  if (!haveChromium) return;
-  stack = await startStack([
-    ['inventory', { INVENTORY_CONSUMER_GROUP: `inventory-console-${uniqueSuffix()}` }],
-    ['order-intake', {}],
-    ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-console-${uniqueSuffix()}` }],
-    ['approval', {}],
-    ['fulfillment', { FULFILLMENT_SIM_CARRIER_STEP_MS: '600000' }],
-  ], [['channel-gateway', (urls) => ({ ORDER_INTAKE_URL: urls.ORDER_INTAKE_URL! })]]);
-  const inv = stack.procs.inventory.httpUrl;
-  expect((await call(inv, 'PUT', '/api/stock/warehouses/WH-HZ-01', { name: '杭州仓', priority: 1 })).status).toBe(200);
-  for (const [sku, name] of [['TEA-LJ-250', '明前龙井 250g'], ['CUP-CLAY-01', '紫砂杯']]) {
-    expect((await call(inv, 'PUT', `/api/stock/skus/${sku}`, { name })).status).toBe(200);
-    expect((await call(inv, 'POST', '/api/stock/receipts', { sku, warehouseId: 'WH-HZ-01', quantity: 100, reference: 'PO-CONSOLE' })).status).toBe(201);
-  }
-  browser = await launchBrowser(stack);
-}, 420_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-}, 120_000);
-
-describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? '' : SKIP_REASON}`, () => {
+ui.describe('the staff console in Chromium', () => {
   it('a customer-service user holds and releases an order; the live board recolours the card; a stale If-Match is refused in Chinese', async () => {
     const orderId = await placeAndPay(`JD-CON-${uniqueSuffix()}`);
     await tracked(orderId, (d) => d.order.sla.colour === 'green' && d.order.stage !== 'paid', 'the order green past paid');
 
-    const board = await browser.newPage(CS);
-    await board.goto(`${stack.console.httpUrl}/board`);
+    const board = await ui.browser.newPage(CS);
+    await board.goto(`${ui.stack.console.httpUrl}/board`);
     await board.waitForSelector('#conn[data-state="live"]', { timeout: 30_000 });
     await board.waitForSelector(`#o-${orderId}[data-colour="green"]`, { timeout: 30_000 });
     await board.evaluate(() => (window.__sameDocument = true));
 
-    const detail = await browser.newPage(CS);
-    await detail.goto(`${stack.console.httpUrl}/orders/${orderId}`);
+    const detail = await ui.browser.newPage(CS);
+    await detail.goto(`${ui.stack.console.httpUrl}/orders/${orderId}`);
     await detail.waitForSelector('[data-testid="order-detail"]');
     expect(await detail.textContent('[data-testid="phone-masked"]')).toMatch(/\*/);
 
@@ -109,7 +76,7 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
     await detail.fill('[data-testid="action-reason"]', '客户要求改地址');
     await detail.click('[data-testid="action-confirm"]');
     await detail.waitForSelector('[data-testid="flag-hold"]', { timeout: 20_000 });
-    const held = await call(stack.procs['order-intake'].httpUrl, 'GET', `/api/orders/${orderId}`);
+    const held = await call(ui.stack.procs['order-intake'].httpUrl, 'GET', `/api/orders/${orderId}`);
     expect(held.json).toMatchObject({ flags: ['on_hold'], hold: { reason: '客户要求改地址' } });
 
     // The board, open in another tab, turns the card to "held" through SSE without a reload.
@@ -149,9 +116,9 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
   it('a general manager approves a custom order\'s last step from the inbox and the order moves on', async () => {
     const orderId = await placeAndPay(`JD-CUSTOM-${uniqueSuffix()}`, 1, { category: 'custom', unitPrice: 880_000, title: '定制茶具套装（刻字）' });
     const approvalApi = async (method: string, path: string, who: string, body?: unknown) =>
-      call(stack.procs.approval.httpUrl, method, path, body, { authorization: `Bearer ${await stack.issuer.token(who)}`, 'idempotency-key': `k-${uniqueSuffix()}` });
+      call(ui.stack.procs.approval.httpUrl, method, path, body, { authorization: `Bearer ${await ui.stack.issuer.token(who)}`, 'idempotency-key': `k-${uniqueSuffix()}` });
     const pending = await eventually('the approval at sales_review', async () => {
-      const r = await call(stack.procs.approval.httpUrl, 'GET', `/api/approvals?orderId=${orderId}`);
+      const r = await call(ui.stack.procs.approval.httpUrl, 'GET', `/api/approvals?orderId=${orderId}`);
       const a = r.json?.items?.[0];
       return a?.currentStep === 'sales_review' ? (a as { approvalId: string }) : undefined;
     });
@@ -160,8 +127,8 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
       expect(r.status, JSON.stringify(r.json)).toBe(200);
     }
 
-    const page = await browser.newPage('gm');
-    await page.goto(`${stack.console.httpUrl}/approvals`);
+    const page = await ui.browser.newPage('gm');
+    await page.goto(`${ui.stack.console.httpUrl}/approvals`);
     await page.waitForSelector(`[data-testid="approve-${orderId}"]`, { timeout: 30_000 });
     expect(await page.textContent(`[data-testid="inbox-sla-${orderId}"]`)).toBe('正常');
     await page.mouse.move(0, 0);
@@ -173,11 +140,11 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
     await page.waitForSelector(`[data-testid="approve-${orderId}"]`, { state: 'detached', timeout: 20_000 });
 
     const moved = await eventually('the order past approval', async () => {
-      const r = await call(stack.procs['order-intake'].httpUrl, 'GET', `/api/orders/${orderId}`);
+      const r = await call(ui.stack.procs['order-intake'].httpUrl, 'GET', `/api/orders/${orderId}`);
       return r.json.approval?.status === 'granted' && r.json.stage !== 'awaiting_approval' ? r.json : undefined;
     });
     expect(['ready_to_ship', 'packed']).toContain(moved.stage);
-    const a = await call(stack.procs.approval.httpUrl, 'GET', `/api/approvals/${pending.approvalId}`);
+    const a = await call(ui.stack.procs.approval.httpUrl, 'GET', `/api/approvals/${pending.approvalId}`);
     expect(a.json.steps.at(-1)).toMatchObject({ step: 'gm_approval', status: 'approved', decidedBy: 'gm', comment: '同意，按期交付' });
     await page.close();
   }, 120_000);
@@ -185,11 +152,11 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
   it('a warehouse user scans to pack with a keyboard-wedge scanner: the wrong item is refused, then packed with label data', async () => {
     const orderId = await placeAndPay(`JD-PACK-${uniqueSuffix()}`, 2);
     await eventually('the parcel on the pick list', async () => {
-      const r = await call(stack.procs.fulfillment.httpUrl, 'GET', '/api/fulfillment/warehouses/WH-HZ-01/pick-list');
+      const r = await call(ui.stack.procs.fulfillment.httpUrl, 'GET', '/api/fulfillment/warehouses/WH-HZ-01/pick-list');
       return r.json.shipments?.some((x: { orderId: string }) => x.orderId === orderId) ? true : undefined;
     });
-    const page = await browser.newPage('warehouse');
-    await page.goto(`${stack.console.httpUrl}/warehouse`);
+    const page = await ui.browser.newPage('warehouse');
+    await page.goto(`${ui.stack.console.httpUrl}/warehouse`);
     await page.click('[data-testid="warehouse"]');
     await page.click('.ant-select-item-option[title*="WH-HZ-01"]');
     await page.click(`[data-testid="start-${orderId}"]`, { timeout: 30_000 });
@@ -212,33 +179,33 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.click('[data-testid="pack"]');
     const waybill = await (await page.waitForSelector('[data-testid="waybill"]', { timeout: 30_000 })).textContent();
-    const parcel = await call(stack.procs.fulfillment.httpUrl, 'GET', `/api/fulfillment/orders/${orderId}`);
+    const parcel = await call(ui.stack.procs.fulfillment.httpUrl, 'GET', `/api/fulfillment/orders/${orderId}`);
     expect(parcel.json.shipments[0]).toMatchObject({ status: 'packed', waybillNo: waybill, scanned: { 'TEA-LJ-250': 2 } });
     await page.close();
   }, 120_000);
 
   it('the inventory screen shows stock per warehouse; a warehouse user gets no receipt form, an admin records a receipt and the available count rises', async () => {
-    const wh = await browser.newPage('warehouse');
-    await wh.goto(`${stack.console.httpUrl}/inventory`);
+    const wh = await ui.browser.newPage('warehouse');
+    await wh.goto(`${ui.stack.console.httpUrl}/inventory`);
     await wh.fill('[data-testid="sku-search"] input', 'CUP-CLAY-01');
     await wh.keyboard.press('Enter');
     await wh.waitForSelector('[data-testid="total-available"]', { timeout: 20_000 });
     expect(await wh.$('[data-testid="move-submit"]')).toBeNull();
     await wh.close();
-    const page = await browser.newPage('admin');
-    await page.goto(`${stack.console.httpUrl}/inventory`);
+    const page = await ui.browser.newPage('admin');
+    await page.goto(`${ui.stack.console.httpUrl}/inventory`);
     await page.fill('[data-testid="sku-search"] input', 'CUP-CLAY-01');
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid="total-available"]', { timeout: 20_000 });
     const before = Number(await page.textContent('[data-testid="total-available"]'));
-    expect(before).toBe((await call(stack.procs.inventory.httpUrl, 'GET', '/api/stock/skus/CUP-CLAY-01')).json.total.available);
+    expect(before).toBe((await call(ui.stack.procs.inventory.httpUrl, 'GET', '/api/stock/skus/CUP-CLAY-01')).json.total.available);
     await page.click('[data-testid="move-warehouse"]');
     await page.click('.ant-select-item-option[title*="WH-HZ-01"]');
     await page.fill('[data-testid="move-quantity"] input, input[data-testid="move-quantity"]', '5');
     await page.fill('[data-testid="move-reference"]', 'PO-UI-1');
     await page.click('[data-testid="move-submit"]');
     await page.waitForFunction((n) => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('[data-testid="total-available"]')?.textContent === n, String(before + 5), { timeout: 20_000 });
-    expect((await call(stack.procs.inventory.httpUrl, 'GET', '/api/stock/skus/CUP-CLAY-01')).json.total.available).toBe(before + 5);
+    expect((await call(ui.stack.procs.inventory.httpUrl, 'GET', '/api/stock/skus/CUP-CLAY-01')).json.total.available).toBe(before + 5);
     // The warehouse Select's dropdown closes with an animation; its hidden listbox (rc-select, no name of its
     // own) stays visible to axe until then. Check the screen at rest, as the screenshot shows it.
     await page.waitForSelector('#warehouseId_list', { state: 'hidden', timeout: 10_000 });
@@ -256,8 +223,8 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
     const [good, badAmount, badStatus] = [`PDD-OK-${tag}`, `PDD-AMT-${tag}`, `PDD-ST-${tag}`];
     const csv = `\uFEFF${header}\n${row(good, '待发货', '128.00')}\n${row(badAmount, '待发货', '128.345')}\n${row(badStatus, '神秘状态', '128.00')}\n`;
 
-    const page = await browser.newPage('admin');
-    await page.goto(`${stack.console.httpUrl}/imports`);
+    const page = await ui.browser.newPage('admin');
+    await page.goto(`${ui.stack.console.httpUrl}/imports`);
     await page.setInputFiles('[data-testid="import-file"]', { name: 'pdd-export.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'utf8') });
     await page.waitForSelector('[data-testid="import-report"]', { timeout: 30_000 });
     expect(await page.textContent('[data-testid="rejected-count"]')).toBe('2');
@@ -274,9 +241,9 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
     await page.click(`[data-testid="fix-${badAmount}"]`);
     await page.waitForSelector(`[data-testid="q-${badAmount}"]`, { state: 'detached', timeout: 30_000 });
     expect(await page.$(`[data-testid="q-${badStatus}"]`)).not.toBeNull();
-    const open = await call(stack.procs['channel-gateway'].httpUrl, 'GET', '/api/quarantine?channel=pinduoduo');
+    const open = await call(ui.stack.procs['channel-gateway'].httpUrl, 'GET', '/api/quarantine?channel=pinduoduo');
     expect(open.json.filter((e: { status: string }) => e.status === 'open').map((e: { channelOrderId: string }) => e.channelOrderId)).toEqual([badStatus]);
-    const orders = await call(stack.procs['order-intake'].httpUrl, 'GET', '/api/orders?channel=pinduoduo&limit=100');
+    const orders = await call(ui.stack.procs['order-intake'].httpUrl, 'GET', '/api/orders?channel=pinduoduo&limit=100');
     expect(orders.json.orders.map((o: { channelOrderId: string }) => o.channelOrderId).sort()).toEqual([badAmount, good].sort());
     await page.close();
   }, 150_000);
@@ -284,8 +251,8 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
   it('customer service raises an order change (before/after form) from the order page; approval opens the order-change chain', async () => {
     const orderId = await placeAndPay(`JD-CHG-${uniqueSuffix()}`);
     await tracked(orderId, (d) => d.order.stage !== 'paid' && d.order.stage !== 'placed', 'the order past paid');
-    const page = await browser.newPage(CS);
-    await page.goto(`${stack.console.httpUrl}/orders/${orderId}`);
+    const page = await ui.browser.newPage(CS);
+    await page.goto(`${ui.stack.console.httpUrl}/orders/${orderId}`);
     await page.waitForSelector('[data-testid="order-detail"]');
     // approval learns the order from orders.events.v1: until it has, the raise is refused; the user tries again.
     await eventually('the change request raised', async () => {
@@ -303,7 +270,7 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
       return undefined;
     }, 90_000, 2_000);
     const approvals = await eventually('the change approval', async () => {
-      const r = await call(stack.procs.approval.httpUrl, 'GET', `/api/approvals?orderId=${orderId}`);
+      const r = await call(ui.stack.procs.approval.httpUrl, 'GET', `/api/approvals?orderId=${orderId}`);
       const items = (r.json.items ?? []) as { approvalId: string; kind?: string; chain?: string; currentStep?: string; status?: string }[];
       return items.length ? items : undefined;
     });
@@ -314,9 +281,9 @@ describe.skipIf(!haveChromium)(`the staff console in Chromium${haveChromium ? ''
   }, 180_000);
 
   it('the customer portal is mobile-first and accessible, in Chinese first and English on request; it asks for the one-time code', async () => {
-    const page = await browser.anonymousPage();
+    const page = await ui.browser.anonymousPage();
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${stack.console.httpUrl}/portal`);
+    await page.goto(`${ui.stack.console.httpUrl}/portal`);
     await page.waitForSelector('[data-testid="portal-order"]');
     expect(await page.textContent('h1')).toBe('订单查询');
     expect(await seriousA11yViolations(page)).toEqual([]);

@@ -5,8 +5,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
 import { createKafka } from '@flowline/messaging';
-import { createTestDatabase, kafkaBrokers, REPO_ROOT, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { createTestDatabase, fetchDemoToken, grandTotalOf, kafkaBrokers, REPO_ROOT, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import type { Browser as PwBrowser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import type { OrderSubmission, TrackingOrderDetailView } from '@flowline/contracts';
 
 /*
  * Test harness of the console's browser tests: the services as separate processes (their own
@@ -19,6 +21,7 @@ export const haveChromium = existsSync(CHROMIUM);
 /** In CI (and under npm test, which installs it) a missing browser fails the run instead of skipping. */
 export const browserRequired = !!process.env.CI || process.env.FLOWLINE_REQUIRE_BROWSER === '1';
 export const shotDir = process.env.CONSOLE_SCREENSHOT_DIR;
+const SKIP_REASON = ' (skipped: /usr/bin/chromium not installed; apt-get install chromium fonts-wqy-microhei, as .ci/run does)';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely; assertions check their shape
 export type Json = Record<string, any>;
@@ -132,15 +135,10 @@ async function startStackIssuer(): Promise<StackIssuer> {
     async token(user) {
       const hit = tokens.get(user);
       if (hit && hit.until > Date.now()) return hit.token;
-      const res = await fetch(`${url}/token`, {
-        method: 'POST',
-        headers: { authorization: '' },
-        body: new URLSearchParams({ grant_type: 'password', client_id: 'flowline-cli', username: user, password: 'demo' }),
-      });
-      const json = (await res.json()) as { access_token?: string; expires_in?: number };
-      if (!json.access_token) throw new Error(`no token for ${user}: ${res.status} ${JSON.stringify(json)}`);
-      tokens.set(user, { token: json.access_token, until: Date.now() + Math.max(0, (json.expires_in ?? 300) - 120) * 1000 });
-      return json.access_token;
+      // authorization '': not the test setup's default token (of the run's issuer) on a call to this one.
+      const { accessToken, expiresIn } = await fetchDemoToken(url, user, { headers: { authorization: '' } });
+      tokens.set(user, { token: accessToken, until: Date.now() + Math.max(0, expiresIn - 120) * 1000 });
+      return accessToken;
     },
   };
 }
@@ -292,6 +290,78 @@ export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]>
 
 export async function shot(page: Page, name: string): Promise<void> {
   if (shotDir) await page.screenshot({ path: join(shotDir, `console-${name}.png`), fullPage: true });
+}
+
+/** A browser test file's stack and browser (set before its first test runs) and its describe. */
+export interface BrowserTests {
+  readonly stack: Stack;
+  readonly browser: Browser;
+  /** describe.skipIf(no Chromium), the reason in the title when skipped. */
+  describe(title: string, fn: () => void): void;
+}
+
+/**
+ * The frame every console browser test file shares. Without /usr/bin/chromium the file fails at once
+ * where a browser is required (CI, FLOWLINE_REQUIRE_BROWSER=1) and is reported as skipped with the
+ * reason otherwise. Before the file's tests: `start` (the stack and any set-up of the file's own),
+ * then Chromium; after them: the browser, the stack, then `stop` (what `start` made besides the stack).
+ */
+export function browserTests(name: string, o: { start: () => Promise<Stack>; stop?: () => Promise<void>; startTimeoutMs?: number }): BrowserTests {
+  if (!haveChromium && browserRequired) throw new Error(`${name}: /usr/bin/chromium is missing (CI installs chromium + fonts-wqy-microhei via .ci/run)`);
+  let stack: Stack | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    if (!haveChromium) return;
+    stack = await o.start();
+    browser = await launchBrowser(stack);
+  }, o.startTimeoutMs ?? 420_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    await o.stop?.();
+  }, 120_000);
+  const started = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`${name}: the ${what} is not started (start failed, or no Chromium)`);
+    return v;
+  };
+  return {
+    get stack() {
+      return started(stack, 'stack');
+    },
+    get browser() {
+      return started(browser, 'browser');
+    },
+    describe: (title, fn) => describe.skipIf(!haveChromium)(`${title}${haveChromium ? '' : SKIP_REASON}`, fn),
+  };
+}
+
+/** Places the order through order-intake and pays its grand total; returns the order id. */
+export async function placeAndPay(stack: Stack, submission: OrderSubmission): Promise<string> {
+  const intake = stack.procs['order-intake'].httpUrl;
+  const placed = await call(intake, 'POST', '/api/orders', submission, { 'idempotency-key': `k-${uniqueSuffix()}` });
+  expect(placed.status, JSON.stringify(placed.json)).toBe(201);
+  const orderId = placed.json.orderId as string;
+  const paid = await call(intake, 'POST', `/api/orders/${orderId}/payments`, { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}` }, { 'idempotency-key': `k-${uniqueSuffix()}` });
+  expect(paid.status, JSON.stringify(paid.json)).toBe(200);
+  return orderId;
+}
+
+/** The order's tracking detail once `until` holds for it. */
+export function tracked(stack: Stack, orderId: string, until: (d: TrackingOrderDetailView) => boolean, what: string): Promise<TrackingOrderDetailView> {
+  return eventually(what, async () => {
+    const r = await call(stack.procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`);
+    return r.status === 200 && until(r.json as TrackingOrderDetailView) ? (r.json as TrackingOrderDetailView) : undefined;
+  });
+}
+
+/** Inventory's warehouse `warehouseId` (杭州仓) with 100 of TEA-LJ-250 and CUP-CLAY-01 received. */
+export async function stockTeaAndCups(stack: Stack, warehouseId: string, reference: string): Promise<void> {
+  const inv = stack.procs.inventory.httpUrl;
+  expect((await call(inv, 'PUT', `/api/stock/warehouses/${warehouseId}`, { name: '杭州仓', priority: 1 })).status).toBe(200);
+  for (const [sku, name] of [['TEA-LJ-250', '明前龙井 250g'], ['CUP-CLAY-01', '紫砂杯']]) {
+    expect((await call(inv, 'PUT', `/api/stock/skus/${sku}`, { name })).status).toBe(200);
+    expect((await call(inv, 'POST', '/api/stock/receipts', { sku, warehouseId, quantity: 100, reference })).status).toBe(201);
+  }
 }
 
 export { uniqueSuffix };

@@ -1,6 +1,6 @@
 import { anOrderSubmission, uniqueSuffix } from '@flowline/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserRequired, call, eventually, haveChromium, launchBrowser, shot, startStack, type Browser, type Stack } from './harness';
+import { expect, it } from 'vitest';
+import { browserTests, call, eventually, shot, startStack } from './harness';
 
 /*
  * The audited PII reveal on the order page (issues #16, #17) in Debian's Chromium: order-intake and
@@ -10,42 +10,30 @@ import { browserRequired, call, eventually, haveChromium, launchBrowser, shot, s
  * Kafka). A finance user gets no Reveal button (order-intake refuses finance with 403 as well).
  */
 
-const SKIP_REASON = ' (skipped: /usr/bin/chromium not installed; apt-get install chromium fonts-wqy-microhei, as .ci/run does)';
-if (!haveChromium && browserRequired) throw new Error('console PII reveal browser test: /usr/bin/chromium is missing');
+const ui = browserTests('console PII reveal browser test', {
+  start: () =>
+    startStack([
+      ['order-intake', {}],
+      ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-pii-console-${uniqueSuffix()}` }],
+    ]),
+});
 
-let stack: Stack;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!haveChromium) return;
-  stack = await startStack([
-    ['order-intake', {}],
-    ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-pii-console-${uniqueSuffix()}` }],
-  ]);
-  browser = await launchBrowser(stack);
-}, 420_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-}, 120_000);
-
-describe.skipIf(!haveChromium)(`the order page's audited PII reveal in Chromium${haveChromium ? '' : SKIP_REASON}`, () => {
+ui.describe("the order page's audited PII reveal in Chromium", () => {
   it('a customer-service user reveals with a reason and sees the phone unmasked, then the timeline entry; finance has no Reveal button', async () => {
     const submission = anOrderSubmission({ channel: 'jd', shopId: 'jd-flagship', channelOrderId: `JD-PII-${uniqueSuffix()}`, placedAt: new Date().toISOString() });
-    const placed = await call(stack.procs['order-intake'].httpUrl, 'POST', '/api/orders', submission, { 'idempotency-key': `k-${uniqueSuffix()}` });
+    const placed = await call(ui.stack.procs['order-intake'].httpUrl, 'POST', '/api/orders', submission, { 'idempotency-key': `k-${uniqueSuffix()}` });
     expect(placed.status, JSON.stringify(placed.json)).toBe(201);
     const orderId = placed.json.orderId as string;
     const phone = String(submission.customer.phone);
-    await eventually('the order in tracking', async () => ((await call(stack.procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`)).status === 200 ? true : undefined));
+    await eventually('the order in tracking', async () => ((await call(ui.stack.procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`)).status === 200 ? true : undefined));
 
-    const finance = await browser.newPage('finance');
-    await finance.goto(`${stack.console.httpUrl}/orders/${orderId}`);
+    const finance = await ui.browser.newPage('finance');
+    await finance.goto(`${ui.stack.console.httpUrl}/orders/${orderId}`);
     await finance.waitForSelector('[data-testid="order-detail"]');
     expect(await finance.$('[data-testid="reveal-pii"]')).toBeNull();
 
-    const page = await browser.newPage('cs');
-    await page.goto(`${stack.console.httpUrl}/orders/${orderId}`);
+    const page = await ui.browser.newPage('cs');
+    await page.goto(`${ui.stack.console.httpUrl}/orders/${orderId}`);
     await page.waitForSelector('[data-testid="order-detail"]');
     const masked = await page.textContent('[data-testid="phone-masked"]');
     expect(masked).toMatch(/\*/);
@@ -64,7 +52,7 @@ describe.skipIf(!haveChromium)(`the order page's audited PII reveal in Chromium$
     await page.waitForFunction((r) => (document.body.textContent ?? '').includes(`查看了完整个人信息（${r}）`), reason, { timeout: 30_000 });
     await shot(page, 'order-pii-revealed');
     // The order itself says who: the audit trail names the token's subject.
-    const audit = await call(stack.procs.tracking.httpUrl, 'GET', `/api/audit?orderId=${orderId}`);
+    const audit = await call(ui.stack.procs.tracking.httpUrl, 'GET', `/api/audit?orderId=${orderId}`);
     expect(audit.status).toBe(200);
     expect((audit.json.items as { type: string; actor: { id: string } | null }[]).find((i) => i.type === 'OrderPiiRevealed')?.actor?.id).toBe('cs');
   }, 240_000);

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { anOrderSubmission, grandTotalOf } from '@flowline/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserRequired, call, eventually, haveChromium, launchBrowser, seriousA11yViolations, shot, startStack, uniqueSuffix, type Browser, type Stack } from './harness';
+import { anOrderSubmission } from '@flowline/testing';
+import { expect, it } from 'vitest';
+import { browserTests, call, eventually, placeAndPay as placeAndPayOrder, seriousA11yViolations, shot, startStack, uniqueSuffix } from './harness';
 
 /*
  * The customer portal in Debian's Chromium (mobile viewport, zh-CN) over running services:
@@ -16,13 +16,8 @@ import { browserRequired, call, eventually, haveChromium, launchBrowser, serious
  * (stage in words, timeline); another customer's order is refused; the customer cancels their order.
  */
 
-const SKIP_REASON = ' (skipped: /usr/bin/chromium not installed; apt-get install chromium fonts-wqy-microhei, as .ci/run does)';
-if (!haveChromium && browserRequired) throw new Error('console portal browser test: /usr/bin/chromium is missing (CI installs chromium + fonts-wqy-microhei via .ci/run)');
-
 declare const document: { querySelector(s: string): { textContent: string | null; getAttribute(n: string): string | null } | null; querySelectorAll(s: string): ArrayLike<unknown> };
 
-let stack: Stack;
-let browser: Browser;
 let sms: SmsSink;
 
 /**
@@ -58,47 +53,40 @@ async function startSmsSink(): Promise<SmsSink> {
 let front: Server;
 let keyDir: string;
 
-beforeAll(async () => {
-  if (!haveChromium) return;
-  sms = await startSmsSink();
-  keyDir = mkdtempSync(join(tmpdir(), 'flowline-console-portal-keys-'));
-  // The portal issuer's JWKS is order-intake's own; its URL must be known before order-intake starts.
-  let target = '';
-  front = createServer((req, res) => {
-    fetch(`${target}${req.url ?? '/'}`, { headers: { authorization: '' } })
-      .then(async (r) => res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' }).end(await r.text()))
-      .catch(() => res.writeHead(502).end());
-  });
-  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
-  const PORTAL_ISSUER = `http://127.0.0.1:${(front.address() as AddressInfo).port}/portal`;
-  stack = await startStack(
-    [
-      ['notification', { NOTIFICATION_CONSUME: '0', NOTIFICATION_RELAY: '0', ALIYUN_SMS_URL: `${sms.url}/`, ALIYUN_SMS_ACCESS_KEY_ID: 'LTAI_console_portal', ALIYUN_SMS_ACCESS_KEY_SECRET: 'console-portal-sms-secret', PORTAL_ISSUER }],
-      ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-portal-${uniqueSuffix()}`, PORTAL_ISSUER }],
-    ],
-    [['order-intake', (urls) => ({ NOTIFICATION_URL: urls.NOTIFICATION_URL!, PORTAL_ISSUER, PORTAL_KEY_DIR: keyDir, PORTAL_OTP_MIN_RESPONSE_MS: '50' })]],
-  );
-  target = stack.procs['order-intake'].httpUrl;
-  browser = await launchBrowser(stack);
-}, 420_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-  await sms?.close();
-  await new Promise<void>((r) => (front ? front.close(() => r()) : r()));
-  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
-}, 120_000);
+const ui = browserTests('console portal browser test', {
+  start: async () => {
+    sms = await startSmsSink();
+    keyDir = mkdtempSync(join(tmpdir(), 'flowline-console-portal-keys-'));
+    // The portal issuer's JWKS is order-intake's own; its URL must be known before order-intake starts.
+    let target = '';
+    front = createServer((req, res) => {
+      fetch(`${target}${req.url ?? '/'}`, { headers: { authorization: '' } })
+        .then(async (r) => res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' }).end(await r.text()))
+        .catch(() => res.writeHead(502).end());
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    const PORTAL_ISSUER = `http://127.0.0.1:${(front.address() as AddressInfo).port}/portal`;
+    const started = await startStack(
+      [
+        ['notification', { NOTIFICATION_CONSUME: '0', NOTIFICATION_RELAY: '0', ALIYUN_SMS_URL: `${sms.url}/`, ALIYUN_SMS_ACCESS_KEY_ID: 'LTAI_console_portal', ALIYUN_SMS_ACCESS_KEY_SECRET: 'console-portal-sms-secret', PORTAL_ISSUER }],
+        ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-portal-${uniqueSuffix()}`, PORTAL_ISSUER }],
+      ],
+      [['order-intake', (urls) => ({ NOTIFICATION_URL: urls.NOTIFICATION_URL!, PORTAL_ISSUER, PORTAL_KEY_DIR: keyDir, PORTAL_OTP_MIN_RESPONSE_MS: '50' })]],
+    );
+    target = started.procs['order-intake'].httpUrl;
+    return started;
+  },
+  stop: async () => {
+    await sms?.close();
+    await new Promise<void>((r) => (front ? front.close(() => r()) : r()));
+    if (keyDir) rmSync(keyDir, { recursive: true, force: true });
+  },
+});
 
 async function placeAndPay(phone: string): Promise<{ orderId: string; channelOrderId: string }> {
   const channelOrderId = `JD-PORTAL-${uniqueSuffix()}`;
   const s = anOrderSubmission({ channel: 'jd', shopId: 'jd-flagship', channelOrderId, placedAt: new Date().toISOString(), customer: { channelCustomerId: `c-${channelOrderId}`, nickname: 'jd_顾客', name: '李雷', phone, tags: [] } });
-  const intake = stack.procs['order-intake'].httpUrl;
-  const placed = await call(intake, 'POST', '/api/orders', { ...s, shippingAddress: { ...s.shippingAddress, phone } }, { 'idempotency-key': `p-${channelOrderId}` });
-  expect(placed.status, JSON.stringify(placed.json)).toBe(201);
-  const orderId = placed.json.orderId as string;
-  const paid = await call(intake, 'POST', `/api/orders/${orderId}/payments`, { amount: grandTotalOf(s), currency: 'CNY', paymentRef: `pay-${orderId}` }, { 'idempotency-key': `pay-${orderId}` });
-  expect(paid.status, JSON.stringify(paid.json)).toBe(200);
+  const orderId = await placeAndPayOrder(ui.stack, { ...s, shippingAddress: { ...s.shippingAddress, phone } });
   return { orderId, channelOrderId };
 }
 
@@ -109,13 +97,13 @@ const codeFor = (phone: string, nth: number) =>
     return got.length >= nth ? /(\d{6})/.exec(String(got[nth - 1]!.text))![1] : undefined;
   }, 60_000);
 
-describe.skipIf(!haveChromium)(`the customer portal in Chromium${haveChromium ? '' : SKIP_REASON}`, () => {
+ui.describe('the customer portal in Chromium', () => {
   it("a customer proves the order with a one-time code, sees it in plain Chinese, is refused another customer's order, and cancels their own", async () => {
     const mine = await placeAndPay('13700001111');
     const theirs = await placeAndPay('13700002222');
-    const page = await browser.anonymousPage();
+    const page = await ui.browser.anonymousPage();
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${stack.console.httpUrl}/portal`);
+    await page.goto(`${ui.stack.console.httpUrl}/portal`);
     await page.fill('[data-testid="portal-order"]', mine.channelOrderId);
     await page.fill('[data-testid="portal-phone"]', '13700001111');
     await page.click('[data-testid="portal-send"]');
@@ -132,7 +120,7 @@ describe.skipIf(!haveChromium)(`the customer portal in Chromium${haveChromium ? 
     expect((await stage.textContent())?.trim()).toBe('已付款');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="portal-timeline"] .ant-timeline-item').length > 0, undefined, { timeout: 30_000 });
     // The customer token stays in the BFF: the page has only an httpOnly cookie.
-    const portalCookie = (await page.context().cookies(stack.console.httpUrl)).find((c) => c.name === 'flowline_portal');
+    const portalCookie = (await page.context().cookies(ui.stack.console.httpUrl)).find((c) => c.name === 'flowline_portal');
     expect(portalCookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     await shot(page, 'portal');
     expect(await seriousA11yViolations(page)).toEqual([]);
@@ -165,7 +153,7 @@ describe.skipIf(!haveChromium)(`the customer portal in Chromium${haveChromium ? 
     await page.fill('[data-testid="portal-reason"]', '不想要了');
     await page.click('[data-testid="portal-confirm"]');
     await page.waitForSelector('[data-testid="portal-stage"][data-stage="cancelled"]', { timeout: 30_000 });
-    const after = await call(stack.procs['order-intake'].httpUrl, 'GET', `/api/orders/${mine.orderId}`);
+    const after = await call(ui.stack.procs['order-intake'].httpUrl, 'GET', `/api/orders/${mine.orderId}`);
     expect(after.json.stage).toBe('cancelled');
     await page.close();
   }, 240_000);

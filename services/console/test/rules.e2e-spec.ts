@@ -1,6 +1,6 @@
 import { anOrderSubmission } from '@flowline/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserRequired, call, haveChromium, launchBrowser, seriousA11yViolations, shot, startStack, uniqueSuffix, type Browser, type Stack } from './harness';
+import { expect, it } from 'vitest';
+import { browserTests, call, seriousA11yViolations, shot, startStack, uniqueSuffix } from './harness';
 
 /*
  * The Rules / 规则 screen in Debian's Chromium (issue #17, "a rule edited and dry-run shows the
@@ -14,28 +14,15 @@ import { browserRequired, call, haveChromium, launchBrowser, seriousA11yViolatio
  * serious or critical violations; CONSOLE_SCREENSHOT_DIR=docs/img keeps docs/img/console-rules.png.
  */
 
-const SKIP_REASON = ' (skipped: /usr/bin/chromium not installed; apt-get install chromium fonts-wqy-microhei, as .ci/run does)';
-if (!haveChromium && browserRequired) throw new Error('console rules browser test: /usr/bin/chromium is missing');
-
-let stack: Stack;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!haveChromium) return;
-  stack = await startStack([['order-intake', {}], ['approval', {}], ['notification', { NOTIFICATION_CONSUMER_GROUP: `notification-rules-${uniqueSuffix()}` }]]);
-  browser = await launchBrowser(stack);
-}, 420_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-}, 120_000);
+const ui = browserTests('console rules browser test', {
+  start: () => startStack([['order-intake', {}], ['approval', {}], ['notification', { NOTIFICATION_CONSUMER_GROUP: `notification-rules-${uniqueSuffix()}` }]]),
+});
 
 const VIP_RULE = 'rules:\n  - id: hold-vip-review\n    when: { fact: order.tags, op: contains, value: vip-review }\n    then:\n      - { decision: hold_for_review, reason: vip order checked by a person }\n\n';
 
-describe.skipIf(!haveChromium)(`rules screen${haveChromium ? '' : SKIP_REASON}`, () => {
+ui.describe('rules screen', () => {
   it('an admin edits a flow rule, the dry run shows the decision it would take, the save makes a new version; approval chains likewise; notification rules validated', async () => {
-    const intake = stack.procs['order-intake'].httpUrl;
+    const intake = ui.stack.procs['order-intake'].httpUrl;
     const placed = await call(intake, 'POST', '/api/orders', anOrderSubmission({ channelOrderId: `RULES-${uniqueSuffix()}`, placedAt: new Date().toISOString(), tags: ['vip-review'] }), {
       'idempotency-key': `k-${uniqueSuffix()}`,
     });
@@ -44,8 +31,8 @@ describe.skipIf(!haveChromium)(`rules screen${haveChromium ? '' : SKIP_REASON}`,
     const before = await call(intake, 'GET', '/api/rules/flow');
     expect(before.json.current.version).toBe(1);
 
-    const page = await browser.newPage('admin');
-    await page.goto(`${stack.console.httpUrl}/rules`);
+    const page = await ui.browser.newPage('admin');
+    await page.goto(`${ui.stack.console.httpUrl}/rules`);
     const editor = page.getByTestId('rules-editor');
     await editor.waitFor();
     await page.getByTestId('rules-current-version').waitFor();
@@ -98,7 +85,7 @@ describe.skipIf(!haveChromium)(`rules screen${haveChromium ? '' : SKIP_REASON}`,
     await page.getByRole('tab', { name: '审批链' }).click();
     const chains = page.getByTestId('chains-editor');
     await chains.waitFor();
-    const shipped = (await call(stack.procs.approval.httpUrl, 'GET', '/api/rules/chains')).json.current.document as string;
+    const shipped = (await call(ui.stack.procs.approval.httpUrl, 'GET', '/api/rules/chains')).json.current.document as string;
     await page.getByTestId('chains-current-version').waitFor();
     await expect.poll(() => chains.inputValue(), { timeout: 15_000 }).toBe(shipped);
     await page.getByTestId('chains-dry-total').fill('3000');
@@ -115,14 +102,14 @@ describe.skipIf(!haveChromium)(`rules screen${haveChromium ? '' : SKIP_REASON}`,
     await page.getByTestId('chains-save').click();
     await page.getByTestId('chains-saved').waitFor();
     expect(await page.getByTestId('chains-saved').textContent()).toContain('版本 2');
-    expect((await call(stack.procs.approval.httpUrl, 'GET', '/api/rules/chains')).json.current).toMatchObject({ version: 2, label: '2026.12.5', document: edited2 });
+    expect((await call(ui.stack.procs.approval.httpUrl, 'GET', '/api/rules/chains')).json.current).toMatchObject({ version: 2, label: '2026.12.5', document: edited2 });
     expect(await seriousA11yViolations(page)).toEqual([]);
 
     // Notification rules: the document in force, an edit naming an unknown template refused with its path.
     await page.getByRole('tab', { name: '通知规则' }).click();
     const notif = page.getByTestId('notif-editor');
     await page.getByTestId('notif-current-version').waitFor();
-    const rulesYaml = (await call(stack.procs.notification.httpUrl, 'GET', '/api/rules/notifications')).json.current.document as string;
+    const rulesYaml = (await call(ui.stack.procs.notification.httpUrl, 'GET', '/api/rules/notifications')).json.current.document as string;
     await expect.poll(() => notif.inputValue(), { timeout: 15_000 }).toBe(rulesYaml);
     await notif.fill(rulesYaml.replace('template: order_shipped', 'template: no_such_template'));
     await page.getByTestId('notif-validate').click();

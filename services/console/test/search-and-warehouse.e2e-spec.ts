@@ -1,8 +1,8 @@
-import { aCustomer, anAddress, anOrderSubmission, grandTotalOf } from '@flowline/testing';
+import { aCustomer, anAddress, anOrderSubmission } from '@flowline/testing';
 import type { TrackingOrderDetailView } from '@flowline/contracts';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserRequired, call, eventually, haveChromium, launchBrowser, seriousA11yViolations, startStack, uniqueSuffix, type Browser, type Json, type Stack } from './harness';
+import { expect, it } from 'vitest';
+import { browserTests, call, eventually, placeAndPay as placeAndPayOrder, seriousA11yViolations, startStack, stockTeaAndCups, tracked as trackedOrder, uniqueSuffix, type Json } from './harness';
 
 /*
  * Issue #17 in Debian's Chromium over the real services (inventory, order-intake, tracking,
@@ -17,14 +17,22 @@ import { browserRequired, call, eventually, haveChromium, launchBrowser, serious
 
 declare const document: { querySelectorAll(s: string): ArrayLike<{ getAttribute(n: string): string | null }> };
 
-const SKIP_REASON = ' (skipped: /usr/bin/chromium not installed; apt-get install chromium fonts-wqy-microhei, as .ci/run does)';
-if (!haveChromium && browserRequired) throw new Error('console browser tests: /usr/bin/chromium is missing (CI installs chromium + fonts-wqy-microhei via .ci/run)');
-
-let stack: Stack;
-let browser: Browser;
 const WH = 'WH-HZ-01';
-const intake = (method: string, path: string, body?: unknown) => call(stack.procs['order-intake'].httpUrl, method, path, body, { 'idempotency-key': `k-${uniqueSuffix()}` });
-const fulfillment = (method: string, path: string, body?: unknown) => call(stack.procs.fulfillment.httpUrl, method, `/api/fulfillment${path}`, body, { 'idempotency-key': `k-${uniqueSuffix()}` });
+const ui = browserTests('console search and warehouse browser test', {
+  start: async () => {
+    const started = await startStack([
+      ['inventory', { INVENTORY_CONSUMER_GROUP: `inventory-search-${uniqueSuffix()}` }],
+      ['order-intake', {}],
+      ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-search-${uniqueSuffix()}` }],
+      // Shipped SIM parcels move one carrier state a second: delivered a few seconds after the handover.
+      ['fulfillment', { FULFILLMENT_SIM_CARRIER_STEP_MS: '1000' }],
+    ]);
+    await stockTeaAndCups(started, WH, 'PO-SEARCH');
+    return started;
+  },
+});
+const intake = (method: string, path: string, body?: unknown) => call(ui.stack.procs['order-intake'].httpUrl, method, path, body, { 'idempotency-key': `k-${uniqueSuffix()}` });
+const fulfillment = (method: string, path: string, body?: unknown) => call(ui.stack.procs.fulfillment.httpUrl, method, `/api/fulfillment${path}`, body, { 'idempotency-key': `k-${uniqueSuffix()}` });
 
 async function placeAndPay(o: { phone?: string; sku?: string; quantity?: number } = {}): Promise<string> {
   const phone = o.phone ?? '13812345678';
@@ -37,20 +45,10 @@ async function placeAndPay(o: { phone?: string; sku?: string; quantity?: number 
     shippingAddress: anAddress({ phone }),
     lines: [{ lineId: 'L1', sku: o.sku ?? 'TEA-LJ-250', title: '明前龙井 250g', quantity: o.quantity ?? 1, unitPrice: 12800, lineDiscount: 0, category: 'tea' }],
   });
-  const placed = await intake('POST', '/api/orders', submission);
-  expect(placed.status, JSON.stringify(placed.json)).toBe(201);
-  const orderId = placed.json.orderId as string;
-  const paid = await intake('POST', `/api/orders/${orderId}/payments`, { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}` });
-  expect(paid.status, JSON.stringify(paid.json)).toBe(200);
-  return orderId;
+  return placeAndPayOrder(ui.stack, submission);
 }
 
-async function tracked(orderId: string, until: (d: TrackingOrderDetailView) => boolean, what: string) {
-  return eventually(what, async () => {
-    const r = await call(stack.procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`);
-    return r.status === 200 && until(r.json as TrackingOrderDetailView) ? (r.json as TrackingOrderDetailView) : undefined;
-  });
-}
+const tracked = (orderId: string, until: (d: TrackingOrderDetailView) => boolean, what: string) => trackedOrder(ui.stack, orderId, until, what);
 
 /** The order's parcel once fulfillment created it, picked, scanned and packed through the API. */
 async function packedParcel(orderId: string, sku: string, quantity: number): Promise<Json> {
@@ -83,38 +81,15 @@ async function waitListed(page: Page, expected: string[]): Promise<void> {
   await eventually(`the list to be ${expected.join(', ')}`, async () => (JSON.stringify(await listed(page)) === JSON.stringify(expected) ? true : undefined), 30_000, 200);
 }
 
-beforeAll(async () => {
-  if (!haveChromium) return;
-  stack = await startStack([
-    ['inventory', { INVENTORY_CONSUMER_GROUP: `inventory-search-${uniqueSuffix()}` }],
-    ['order-intake', {}],
-    ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-search-${uniqueSuffix()}` }],
-    // Shipped SIM parcels move one carrier state a second: delivered a few seconds after the handover.
-    ['fulfillment', { FULFILLMENT_SIM_CARRIER_STEP_MS: '1000' }],
-  ]);
-  const inv = stack.procs.inventory.httpUrl;
-  expect((await call(inv, 'PUT', `/api/stock/warehouses/${WH}`, { name: '杭州仓', priority: 1 })).status).toBe(200);
-  for (const [sku, name] of [['TEA-LJ-250', '明前龙井 250g'], ['CUP-CLAY-01', '紫砂杯']]) {
-    expect((await call(inv, 'PUT', `/api/stock/skus/${sku}`, { name })).status).toBe(200);
-    expect((await call(inv, 'POST', '/api/stock/receipts', { sku, warehouseId: WH, quantity: 100, reference: 'PO-SEARCH' })).status).toBe(201);
-  }
-  browser = await launchBrowser(stack);
-}, 420_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-}, 120_000);
-
-describe.skipIf(!haveChromium)(`order search and warehouse returns / intercepts in Chromium${haveChromium ? '' : SKIP_REASON}`, () => {
+ui.describe('order search and warehouse returns / intercepts in Chromium', () => {
   it('a customer-service user finds an order by the phone tail (手机尾号) and by SKU; a tail that is not 4 digits is refused on the page', async () => {
     const tea = await placeAndPay({ phone: '13900001357', sku: 'TEA-LJ-250' });
     const cup = await placeAndPay({ phone: '13700002468', sku: 'CUP-CLAY-01' });
     await tracked(tea, () => true, 'the tea order tracked');
     await tracked(cup, () => true, 'the cup order tracked');
 
-    const page = await browser.newPage('cs');
-    await page.goto(`${stack.console.httpUrl}/orders`);
+    const page = await ui.browser.newPage('cs');
+    await page.goto(`${ui.stack.console.httpUrl}/orders`);
     await waitListed(page, [cup, tea]);
 
     await searchOrders(page, '手机尾号', '1357');
@@ -141,8 +116,8 @@ describe.skipIf(!haveChromium)(`order search and warehouse returns / intercepts 
     const rma = await fulfillment('POST', `/shipments/${parcel.shipmentId}/returns`, { rmaId, lines: [{ sku: 'TEA-LJ-250', quantity: 2 }], reason: '七天无理由退货' });
     expect(rma.status, JSON.stringify(rma.json)).toBe(201);
 
-    const page = await browser.newPage('warehouse');
-    await page.goto(`${stack.console.httpUrl}/warehouse`);
+    const page = await ui.browser.newPage('warehouse');
+    await page.goto(`${ui.stack.console.httpUrl}/warehouse`);
     await page.fill(field('returns-order'), orderId);
     await page.press(field('returns-order'), 'Enter');
     await page.waitForSelector(`[data-testid="rma-${rmaId}"][data-status="requested"]`, { timeout: 30_000 });
@@ -169,8 +144,8 @@ describe.skipIf(!haveChromium)(`order search and warehouse returns / intercepts 
       return r.json.tasks?.some((x: Json) => x.orderId === orderId) ? true : undefined;
     }, 60_000, 500);
 
-    const page = await browser.newPage('warehouse');
-    await page.goto(`${stack.console.httpUrl}/warehouse`);
+    const page = await ui.browser.newPage('warehouse');
+    await page.goto(`${ui.stack.console.httpUrl}/warehouse`);
     await page.click('[data-testid="warehouse"]');
     await page.click(`.ant-select-item-option[title*="${WH}"]`);
     expect(await (await page.waitForSelector(`[data-testid="intercept-${orderId}"]`, { timeout: 30_000 })).textContent()).toBe(parcel.shipmentId);

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
 import { createTestDatabase, uniqueSuffix } from '@flowline/testing';
 import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserRequired, call, haveChromium, launchBrowser, startStack, type Browser, type Stack } from './harness';
+import { expect, it } from 'vitest';
+import { browserTests, call, startStack } from './harness';
 
 /*
  * Console sessions in the console's own PostgreSQL database (ADR 0014, amendment): two console
@@ -13,49 +13,43 @@ import { browserRequired, call, haveChromium, launchBrowser, startStack, type Br
  * analytics answers 401). The table holds a hash of the id and sealed tokens, never a JWT.
  */
 
-const SKIP_REASON = ' (skipped: /usr/bin/chromium not installed; apt-get install chromium fonts-wqy-microhei, as .ci/run does)';
-if (!haveChromium && browserRequired) throw new Error('console shared-sessions test: /usr/bin/chromium is missing');
-
 const DAY = 86_400_000;
 const SALES = `/api/analytics/api/analytics/sales?by=channel&from=${new Date(Date.now() - 7 * DAY).toISOString()}&to=${new Date(Date.now() + DAY).toISOString()}`;
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
-let stack: Stack;
-let browser: Browser;
 const extra: ServiceProcess[] = [];
 const saved = { url: process.env.DATABASE_URL, keys: process.env.CONSOLE_SESSION_KEYS };
 
-beforeAll(async () => {
-  if (!haveChromium) return;
-  db = await createTestDatabase('console_sessions');
-  // The harness starts console 1 with the test process's environment: the same database and key as console 2.
-  process.env.DATABASE_URL = db.url;
-  process.env.CONSOLE_SESSION_KEYS = `${randomBytes(32).toString('base64')},${randomBytes(32).toString('base64')}`;
-  stack = await startStack([['analytics', { ANALYTICS_CONSUMER_GROUP: `analytics-sessions-${uniqueSuffix()}` }]]);
-  browser = await launchBrowser(stack);
-}, 300_000);
-
-afterAll(async () => {
-  await browser?.close();
-  for (const p of extra) await p.stop('SIGTERM').catch(() => undefined);
-  await stack?.stop();
-  await db?.drop();
-  for (const [k, v] of [['DATABASE_URL', saved.url], ['CONSOLE_SESSION_KEYS', saved.keys]] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-}, 120_000);
+const ui = browserTests('console shared-sessions test', {
+  start: async () => {
+    db = await createTestDatabase('console_sessions');
+    // The harness starts console 1 with the test process's environment: the same database and key as console 2.
+    process.env.DATABASE_URL = db.url;
+    process.env.CONSOLE_SESSION_KEYS = `${randomBytes(32).toString('base64')},${randomBytes(32).toString('base64')}`;
+    return startStack([['analytics', { ANALYTICS_CONSUMER_GROUP: `analytics-sessions-${uniqueSuffix()}` }]]);
+  },
+  // After the stack: the extra console instances, the sessions database, the environment.
+  stop: async () => {
+    for (const p of extra) await p.stop('SIGTERM').catch(() => undefined);
+    await db?.drop();
+    for (const [k, v] of [['DATABASE_URL', saved.url], ['CONSOLE_SESSION_KEYS', saved.keys]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  },
+  startTimeoutMs: 300_000,
+});
 
 const startConsole = async (): Promise<ServiceProcess> => {
-  const p = await startServiceProcess({ service: 'console', env: { LOG_LEVEL: 'warn', OIDC_ISSUER: stack.issuer.url, ANALYTICS_URL: stack.procs.analytics.httpUrl }, readyTimeoutMs: 60_000 });
+  const p = await startServiceProcess({ service: 'console', env: { LOG_LEVEL: 'warn', OIDC_ISSUER: ui.stack.issuer.url, ANALYTICS_URL: ui.stack.procs.analytics.httpUrl }, readyTimeoutMs: 60_000 });
   extra.push(p);
   return p;
 };
 
-describe.skipIf(!haveChromium)(`console sessions shared by two instances through PostgreSQL${haveChromium ? '' : SKIP_REASON}`, () => {
+ui.describe('console sessions shared by two instances through PostgreSQL', () => {
   it('a login on instance 1 works on instance 2, survives a restart of instance 1, and a logout on 2 ends it on 1', async () => {
-    const page = await browser.newPage('finance');
-    const sid = (await page.context().cookies(stack.console.httpUrl)).find((c) => c.name === 'flowline_sid')?.value;
+    const page = await ui.browser.newPage('finance');
+    const sid = (await page.context().cookies(ui.stack.console.httpUrl)).find((c) => c.name === 'flowline_sid')?.value;
     expect(sid).toMatch(/^[A-Za-z0-9_-]{43}$/);
     await page.close();
     const cookie = { cookie: `flowline_sid=${sid}` };
@@ -78,7 +72,7 @@ describe.skipIf(!haveChromium)(`console sessions shared by two instances through
     }
 
     // Instance 1 restarts (a new process): the session is still there.
-    expect((await stack.console.stop('SIGTERM')).code).toBe(0);
+    expect((await ui.stack.console.stop('SIGTERM')).code).toBe(0);
     const one = await startConsole();
     expect((await call(one.httpUrl, 'GET', '/api/console/session', undefined, cookie)).json.user).toMatchObject({ subject: 'finance' });
     expect((await call(one.httpUrl, 'GET', SALES, undefined, cookie)).status).toBe(200);

@@ -10,7 +10,8 @@ import type { DouyinApiOrder, JdApiOrder, PddApiOrder, TopTrade } from '../../sr
  * k+v + secret); Douyin: param_json re-sorted, secret-wrapped string, md5 or HMAC-SHA256), and the window
  * rules (TOP <= 1 day; PDD <= 30 min, ending >= 3 min before the platform's clock; Douyin <= 90 days).
  * Orders are served in pages from windows of their modification time; stock updates are recorded and
- * rate-limited per app key (Douyin sku.syncStock).
+ * rate-limited per app key (Douyin sku.syncStock). JD order calls answer only the fields named in
+ * `optional_fields` and refuse a request without them (as JD documents it).
  */
 export interface PlatformCredentials {
   appKey: string;
@@ -155,13 +156,17 @@ export async function startFakePlatforms(options: { port?: number; creds?: Parti
     call.signatureOk = true;
     if (Math.abs(fromBeijing(params.timestamp) - Date.now()) > 10 * 60_000) return err('17', '时间戳无效');
     const biz = JSON.parse(params['360buy_param_json'] ?? '{}') as Record<string, string>;
+    // JD returns only the order fields named in optional_fields; without them the request is refused (JD's docs: 必填).
+    const fields = String(biz.optional_fields ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+    const shown = (o: JdApiOrder) => Object.fromEntries(Object.entries(o).filter(([k]) => fields.includes(k)));
+    if ((params.method === 'jingdong.pop.order.search' || params.method === 'jingdong.pop.order.get') && fields.length === 0) return err('67', '参数错误: optional_fields 不能为空');
     if (params.method === 'jingdong.pop.order.search') {
       const start = fromBeijing(biz.start_date);
       const end = fromBeijing(biz.end_date);
       if (!(end > start) || end - start > 30 * 86_400_000) return err('66', '查询时间跨度不能超过一个月');
       const all = byModified(fake.jd).filter((x) => inWindow(x.modified, start, end));
       const size = Number(biz.page_size ?? 100);
-      return { jingdong_pop_order_search_responce: { searchorderinfo_result: { orderTotal: all.length, orderInfoList: page(all, Number(biz.page ?? 1), size).map((x) => x.order) } } };
+      return { jingdong_pop_order_search_responce: { searchorderinfo_result: { orderTotal: all.length, orderInfoList: page(all, Number(biz.page ?? 1), size).map((x) => shown(x.order)) } } };
     }
     if (params.method === 'jingdong.stock.write.updateSkuStock') {
       const b = biz as unknown as { skuId?: unknown; stockNum?: unknown };
@@ -171,7 +176,7 @@ export async function startFakePlatforms(options: { port?: number; creds?: Parti
     }
     if (params.method === 'jingdong.pop.order.get') {
       const o = fake.jd.get(String(biz.order_id));
-      return o ? { jingdong_pop_order_get_responce: { orderDetailInfo: { orderInfo: o.order } } } : err('66', '订单不存在');
+      return o ? { jingdong_pop_order_get_responce: { orderDetailInfo: { orderInfo: shown(o.order) } } } : err('66', '订单不存在');
     }
     return err('21', '方法不存在');
   }

@@ -40,6 +40,8 @@ interface Common {
   buyerMessage?: string;
   /** The platform's open address id (TOP `oaid`): decrypt / print the waybill with it. */
   oaid?: string;
+  /** Carrier code the platform designated (JD 京配 -> `JD`), as an export's 配送方式 maps it. */
+  designatedCarrier?: string;
   raw: unknown;
 }
 
@@ -75,6 +77,7 @@ function build(c: Common): ChannelOrderDraft {
     money: { goods, shippingFee: c.shippingFee, paid: c.paid, orderDiscount, platformDiscount: c.platformDiscount, shopDiscount: c.shopDiscount, refund: c.refund },
     ...(c.buyerMessage ? { buyerMessage: c.buyerMessage } : {}),
     ...(c.oaid ? { oaid: c.oaid } : {}),
+    ...(c.designatedCarrier ? { designatedCarrier: c.designatedCarrier } : {}),
     rowNumbers: [],
     rawRows: [c.raw as Record<string, string>],
   };
@@ -335,8 +338,44 @@ export interface JdApiOrder {
   sellerDiscount?: string;
   pin?: string;
   orderRemark?: string;
+  /**
+   * JD's delivery method (是否京配, an `optional_fields` field): 68 京配 (JD logistics delivers), 69
+   * 京配自提 (JD logistics to a pick-up point); absent or any other value: the seller ships
+   * (商家自配送). A number in JD's typed SDKs, a string in its JSON; both are read. Not
+   * `deliveryType`: that is the delivery *date* preference (工作日 / 双休日 / 任意时间).
+   */
+  idSopShipmenttype?: number | string;
   consigneeInfo: { fullname: string; mobile: string; province: string; city: string; county: string; town?: string; fullAddress: string };
   itemInfoList: { skuId: string; outerSkuId: string; skuName: string; itemTotal: string; jdPrice: string }[];
+}
+
+/** The JD order fields the pull asks for (`optional_fields`: JD returns only the fields named). */
+export const JD_ORDER_FIELDS = [
+  'orderId',
+  'orderState',
+  'orderStartTime',
+  'paymentConfirmTime',
+  'orderPayment',
+  'freightPrice',
+  'sellerDiscount',
+  'pin',
+  'orderRemark',
+  'idSopShipmenttype',
+  'consigneeInfo',
+  'itemInfoList',
+] as const satisfies readonly (keyof JdApiOrder)[];
+
+/** idSopShipmenttype values that mean JD logistics carries the parcel (京配, 京配自提). */
+const JD_DELIVERED = new Set(['68', '69']);
+
+/**
+ * The carrier JD designates for an order, as the export's 配送方式 京东配送 / 京配 maps it: `JD` for
+ * a JD-delivered order (idSopShipmenttype 68 / 69), none when the seller ships (商家自配送: the
+ * carrier rules choose).
+ */
+export function jdDesignatedCarrier(idSopShipmenttype: unknown): 'JD' | undefined {
+  if (idSopShipmenttype === undefined || idSopShipmenttype === null) return undefined;
+  return JD_DELIVERED.has(String(idSopShipmenttype).trim()) ? 'JD' : undefined;
 }
 
 const JD_STATES: Record<string, PlatformState> = {
@@ -352,6 +391,7 @@ export function fromJdOrder(o: JdApiOrder, shopId: string): ChannelOrderDraft {
   const state = JD_STATES[o.orderState];
   if (!state) throw new ApiPayloadError('orderState', `unknown JD orderState ${o.orderState}`);
   const c = o.consigneeInfo;
+  const designatedCarrier = jdDesignatedCarrier(o.idSopShipmenttype);
   return build({
     channel: 'jd',
     channelOrderId: o.orderId,
@@ -373,6 +413,7 @@ export function fromJdOrder(o: JdApiOrder, shopId: string): ChannelOrderDraft {
     shopDiscount: yuan(o.sellerDiscount ?? '0', 'sellerDiscount'),
     refund: 0,
     ...(o.orderRemark ? { buyerMessage: o.orderRemark } : {}),
+    ...(designatedCarrier ? { designatedCarrier } : {}),
     raw: o,
   });
 }

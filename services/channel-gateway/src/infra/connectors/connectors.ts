@@ -1,4 +1,4 @@
-import { ApiPayloadError, fromDouyinOrder, fromJdOrder, fromPddOrder, fromTopTrade, type DouyinApiOrder, type JdApiOrder, type PddApiOrder, type TopTrade } from '../../domain/connectors/api-mapping';
+import { ApiPayloadError, fromDouyinOrder, fromJdOrder, JD_ORDER_FIELDS, fromPddOrder, fromTopTrade, type DouyinApiOrder, type JdApiOrder, type PddApiOrder, type TopTrade } from '../../domain/connectors/api-mapping';
 import { douyinSign, jdSign, pddSign, sortedJson, topSign } from '../../domain/connectors/signing';
 import type { ChannelOrderDraft } from '../../domain/import/map-orders';
 import { PlatformApiError, type OrderPage, type OrderPullConnector, type ShopAccount } from '../../application/connector.port';
@@ -228,7 +228,7 @@ export class JdStockAdapter {
   }
 }
 
-/** JD (jingdong.pop.order.search by modification time): windows of at most a month, pages from 1. */
+/** JD (jingdong.pop.order.search by modification time): windows of at most a month, pages from 1; the fields read are named (optional_fields). */
 export class JdConnector implements OrderPullConnector {
   readonly platform = 'jd' as const;
   constructor(private readonly now: () => Date = () => new Date()) {}
@@ -249,7 +249,7 @@ export class JdConnector implements OrderPullConnector {
   async ordersModifiedIn(shop: ShopAccount, w: { start: string; end: string }): Promise<OrderPage> {
     const out: OrderPage = { orders: [], failures: [] };
     for (let page = 1; ; page++) {
-      const r = (await this.call(shop, 'jingdong.pop.order.search', { start_date: beijing(w.start), end_date: beijing(w.end), order_state: 'WAIT_SELLER_STOCK_OUT,WAIT_GOODS_RECEIVE_CONFIRM,FINISHED_L,TRADE_CANCELED,LOCKED', dateType: 0, page: String(page), page_size: '100' }))
+      const r = (await this.call(shop, 'jingdong.pop.order.search', { start_date: beijing(w.start), end_date: beijing(w.end), order_state: 'WAIT_SELLER_STOCK_OUT,WAIT_GOODS_RECEIVE_CONFIRM,FINISHED_L,TRADE_CANCELED,LOCKED', optional_fields: JD_ORDER_FIELDS.join(','), dateType: 0, page: String(page), page_size: '100' }))
         .jingdong_pop_order_search_responce as { searchorderinfo_result: { orderTotal: number; orderInfoList: JdApiOrder[] } };
       const res = r.searchorderinfo_result;
       collect(res.orderInfoList, (o) => o.orderId, (o) => fromJdOrder(o, shop.shopId), out);
@@ -258,7 +258,7 @@ export class JdConnector implements OrderPullConnector {
   }
 
   async order(shop: ShopAccount, orderId: string): Promise<OrderPage> {
-    const r = (await this.call(shop, 'jingdong.pop.order.get', { order_id: orderId })).jingdong_pop_order_get_responce as { orderDetailInfo: { orderInfo: JdApiOrder } };
+    const r = (await this.call(shop, 'jingdong.pop.order.get', { order_id: orderId, optional_fields: JD_ORDER_FIELDS.join(',') })).jingdong_pop_order_get_responce as { orderDetailInfo: { orderInfo: JdApiOrder } };
     const out: OrderPage = { orders: [], failures: [] };
     collect([r.orderDetailInfo.orderInfo], (o) => o.orderId, (o) => fromJdOrder(o, shop.shopId), out);
     return out;

@@ -235,15 +235,22 @@ describe('fulfillment across services, seen in tracking', () => {
     const [a, b] = o.shipments as Json[];
     await scanAndPack(a);
     expect((await wh('POST', `/shipments/${a.shipmentId}/ship`, {})).status).toBe(200);
-    // The first parcel travels alone: the order waits for the second before it is shipped.
+    // The first parcel travels alone: the order waits for the second before it is shipped (tracking
+    // shows the first parcel shipped, from fulfillment.events, while the stage, from orders.events, is packed).
     await parcels(orderId, (x) => x.shipments[0].carrierState === 'in_transit');
-    expect((await call(procs.tracking.httpUrl, 'GET', `/api/tracking/orders/${orderId}`)).json.order.stage).toBe('packed');
+    const first = await tracked(orderId, (x) => x.order.stage === 'packed' && x.shipments?.some((p) => p.shipmentId === a.shipmentId && p.shippedAt !== null) === true, 'first parcel shipped, order packed in tracking');
+    expect(first.timeline.some((t) => t.type === 'OrderShipped')).toBe(false);
     await scanAndPack(b);
     expect((await wh('POST', `/shipments/${b.shipmentId}/ship`, {})).status).toBe(200);
     const d = await tracked(
       orderId,
-      (x) => x.order.stage === 'delivered' && x.timeline.filter((t) => t.type === 'ShipmentShipped').length === 2 && x.timeline.filter((t) => t.type === 'ShipmentDelivered').length === 2,
-      'delivered in tracking',
+      (x) =>
+        x.order.stage === 'delivered' &&
+        x.timeline.filter((t) => t.type === 'ShipmentShipped').length === 2 &&
+        x.timeline.filter((t) => t.type === 'ShipmentDelivered').length === 2 &&
+        x.shipments?.length === 2 &&
+        x.shipments.every((p) => p.status === 'delivered'),
+      'delivered in tracking, both parcels delivered in the shipments view',
     );
     const at = (type: string, n = 0) => d.timeline.map((t, i) => (t.type === type ? i : -1)).filter((i) => i >= 0)[n];
     expect(at('OrderShipped')).toBeGreaterThan(at('ShipmentShipped', 1));
@@ -512,8 +519,19 @@ describe('merge (合单) across services: one buyer, one address, one shop, with
     expect((await wh('POST', `/shipments/${m}/ship`, {})).json).toMatchObject({ status: 'shipped', trackingNumber: waybill });
 
     // Each order reaches delivered in order-intake through the parcel's events, which name both orders.
+    // Tracking applies orders.events (the stage) and fulfillment.events (its parcel lines) on their own:
+    // wait for the parcel delivered in its shipments view too, not only for the stage.
     for (const orderId of [a, b]) {
-      const d = await tracked(orderId, (x) => x.order.stage === 'delivered' && x.timeline.some((t) => t.type === 'OrderDelivered'), `${orderId} delivered in tracking`);
+      const d = await tracked(
+        orderId,
+        (x) =>
+          x.order.stage === 'delivered' &&
+          x.timeline.some((t) => t.type === 'OrderDelivered') &&
+          x.shipments?.length === 1 &&
+          x.shipments[0].waybillNo === waybill &&
+          x.shipments[0].status === 'delivered',
+        `${orderId} delivered in tracking, its parcel delivered in the shipments view`,
+      );
       expect(d.shipments).toEqual([expect.objectContaining({ waybillNo: waybill, status: 'delivered' })]);
       const o = await parcels(orderId);
       expect(o.shipments[0]).toMatchObject({ status: 'delivered', mergeParcelId: m, mergedOrderIds: [a, b], waybillNo: waybill });

@@ -11,7 +11,7 @@ import { Dispatcher } from '../src/application/dispatcher';
 import { NotificationIntake } from '../src/application/notification-intake';
 import { DingtalkRobotAdapter } from '../src/infra/channels/dingtalk-robot.adapter';
 import { loadNotificationConfig } from '../src/infra/notification-config';
-import { migrateNotification } from '../src/infra/notification-store';
+import { migrateNotification, NotificationStore } from '../src/infra/notification-store';
 import { notificationRetentionRules } from '../src/infra/notification-runtime';
 import { inboxDdl, pruneTable } from '@flowline/messaging';
 import type { FakeHttpServer } from './fakes/fake-http';
@@ -110,7 +110,6 @@ describe('delivery core (PostgreSQL)', () => {
     await pool.query(`UPDATE notification.notification SET status = 'sending', lease_until = '2026-12-04T03:30:00.000Z' WHERE notification_id = $1`, [expired]);
     await pool.query(`UPDATE notification.notification SET status = 'sending', lease_until = '2026-12-04T09:00:00.000Z' WHERE notification_id = $1`, [live]);
     await pool.query(`UPDATE notification.notification SET status = 'sent' WHERE notification_id = $1`, [sent]);
-    const { NotificationStore } = await import('../src/infra/notification-store');
     const now = '2026-12-04T04:00:00.000Z';
     const claimed = (await NotificationStore.claimDue(pool, now, 100, 60_000)).filter((n) => n.orderId === orderId).map((n) => n.notificationId);
     expect(claimed).toContain(expired);

@@ -219,6 +219,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/fulfillment/shipments/{shipmentId}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Release a merged parcel (合单; its MRG- id or a member parcel id) for picking before its merge window ends: it is sealed, no order joins it, it is on the pick list. Until then pick / scan / pack answer 409 MERGE_WINDOW_OPEN. */
+        post: operations["FulfillmentController_release"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/fulfillment/shipments/{shipmentId}/returns": {
         parameters: {
             query?: never;
@@ -490,6 +507,10 @@ export interface components {
             all?: boolean;
             /** @description Dead letters to redrive: `<partition>:<offset>` ids or event ids */
             ids?: string[];
+        };
+        ReleaseMergedDto: {
+            /** @example 买家催发货，不再等合单 */
+            reason: string;
         };
         ReturnLineDto: {
             /** @example 1 */
@@ -1018,6 +1039,48 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+        };
+    };
+    FulfillmentController_release: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                shipmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReleaseMergedDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {

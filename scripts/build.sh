@@ -2,7 +2,7 @@
 # Compiles every lib and service to dist/ with SWC: CommonJS, decorator metadata (NestJS DI,
 # TypeORM, class-validator need it), `@flowline/*` aliases rewritten to relative requires.
 # The output keeps the source layout, so `node dist/services/<name>/src/main.js` runs on plain
-# Node 24 with only node_modules beside it, and paths computed from __dirname (proto/, assets)
+# Node (the .nvmrc pin) with only node_modules beside it, and paths computed from __dirname (proto/, assets)
 # resolve the same way in both layouts: dist/proto mirrors proto/.
 # Type checking is separate (`npm run typecheck`); SWC only strips types.
 # Usage: scripts/build.sh [outDir]   (default dist)

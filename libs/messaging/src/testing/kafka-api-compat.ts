@@ -23,7 +23,8 @@ function apiVersions(hostPort: string): Promise<Map<number, { min: number; max: 
     let buf = Buffer.alloc(0);
     socket.on('error', reject);
     socket.on('data', (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
+      // No setEncoding: always a Buffer (@types/node 26 types a 'data' chunk as string | Buffer).
+      buf = Buffer.concat([buf, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
       if (buf.length < 4 || buf.length < 4 + buf.readInt32BE(0)) return;
       socket.destroy();
       const error = buf.readInt16BE(8);

@@ -95,6 +95,20 @@ async function parcels(orderId: string, until: (o: Json) => boolean = () => true
   });
 }
 
+/**
+ * The order's parcels, ready for the warehouse now: every tmall-flagship order here is offered for
+ * merging and opens a box of its own, held off the pick list for its 30-minute window (ADR 0013),
+ * so a journey of one order releases it first (as a person would: 不等合单).
+ */
+async function pickable(orderId: string): Promise<Json> {
+  const o = await parcels(orderId);
+  for (const m of new Set((o.shipments as Json[]).map((x) => x.mergeParcelId as string | null).filter((x): x is string => !!x))) {
+    const released = await wh('POST', `/shipments/${m}/release`, { reason: '不等合单' });
+    expect(released.status, JSON.stringify(released.json)).toBe(200);
+  }
+  return o;
+}
+
 async function scanAndPack(shipment: Json): Promise<Json> {
   for (const line of shipment.lines as { sku: string; quantity: number }[]) {
     const scanned = await wh('POST', `/shipments/${shipment.shipmentId}/scans`, { sku: line.sku, quantity: line.quantity });
@@ -157,7 +171,7 @@ afterAll(async () => {
 describe('fulfillment across services, seen in tracking', () => {
   it('placed -> paid -> reserved -> ready_to_ship -> picked -> packed -> shipped -> delivered on the simulated carrier', async () => {
     const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 2 }]);
-    const o = await parcels(orderId);
+    const o = await pickable(orderId);
     expect(o.shipments).toHaveLength(1);
     // TEA-LJ-250 weighs 300 g a unit (rules/sku-weights.yaml): the choice records the 600 g it was made with.
     expect(o.carrierChoice).toEqual({ carrier: 'SIM', ruleId: 'default', ruleSetVersion: '2026.12.2', weightGrams: 600 });
@@ -264,7 +278,7 @@ describe('fulfillment across services, seen in tracking', () => {
 
   it('a cancel before packing stops the parcel: withdrawn from the pick list, packing refused', async () => {
     const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
-    const [parcel] = (await parcels(orderId)).shipments as Json[];
+    const [parcel] = (await pickable(orderId)).shipments as Json[];
     expect((await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 1 })).status).toBe(200);
     expect((await intake('POST', `/api/orders/${orderId}/cancel`, { reason: '买家要求取消' })).status).toBe(200);
     const stopped = await parcels(orderId, (x) => x.shipments[0].status === 'stopped');
@@ -282,7 +296,7 @@ describe('fulfillment across services, seen in tracking', () => {
     const confirmedId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
     const rejectedId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
     for (const orderId of [confirmedId, rejectedId]) {
-      const [parcel] = (await parcels(orderId)).shipments as Json[];
+      const [parcel] = (await pickable(orderId)).shipments as Json[];
       await scanAndPack(parcel);
       await tracked(orderId, (d) => d.order.stage === 'packed', 'packed in tracking');
       expect((await intake('POST', `/api/orders/${orderId}/cancel`, { reason: '买家要求取消' })).status).toBe(200);
@@ -313,7 +327,7 @@ describe('fulfillment across services, seen in tracking', () => {
 
   it('SF Express chosen by the rules (high value), its waybill, Kuaidi100 pushes into the service: tampered refused, duplicates and older states ignored, delivered', async () => {
     const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 16 }]);
-    const o = await parcels(orderId);
+    const o = await pickable(orderId);
     expect(o.carrierChoice).toEqual({ carrier: 'SF', ruleId: 'high-value-sf', ruleSetVersion: '2026.12.2', weightGrams: 4800 });
     const [parcel] = o.shipments as Json[];
     expect((await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 16 })).status).toBe(200);
@@ -359,7 +373,7 @@ describe('fulfillment across services, seen in tracking', () => {
   it('a return after delivery: resellable units restocked through an inventory receipt, damaged written off, ledger clean', async () => {
     const onHand = async () => (await inventory('GET', '/api/stock/skus/TEA-RET-01/warehouses/WH-HZ-01')).json.onHand as number;
     const orderId = await placeAndPay([{ sku: 'TEA-RET-01', quantity: 3 }]);
-    const [parcel] = (await parcels(orderId)).shipments as Json[];
+    const [parcel] = (await pickable(orderId)).shipments as Json[];
     await scanAndPack(parcel);
     expect((await wh('POST', `/shipments/${parcel.shipmentId}/ship`, {})).status).toBe(200);
     const early = await wh('POST', `/shipments/${parcel.shipmentId}/returns`, { lines: [{ sku: 'TEA-RET-01', quantity: 1 }], reason: '七天无理由退货' });
@@ -431,7 +445,7 @@ describe('fulfillment across services, seen in tracking', () => {
 
   it('the warehouse over gRPC: pick list, scan (wrong SKU refused FAILED_PRECONDITION), pack by order id with request_id replay, ship, freeze and its override', async () => {
     const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
-    await parcels(orderId);
+    await pickable(orderId);
     const client = grpcClient(procs.fulfillment.grpcAddress, 'fulfillment/v1/fulfillment.proto', 'flowline.fulfillment.v1.FulfillmentService');
     try {
       const o = await unary<Json>(client, 'GetOrderFulfillment', { orderId });

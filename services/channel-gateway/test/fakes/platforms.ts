@@ -165,7 +165,9 @@ export async function startFakePlatforms(options: { port?: number; creds?: Parti
       const end = fromBeijing(biz.end_date);
       if (!(end > start) || end - start > 30 * 86_400_000) return err('66', '查询时间跨度不能超过一个月');
       const all = byModified(fake.jd).filter((x) => inWindow(x.modified, start, end));
-      const size = Number(biz.page_size ?? 100);
+      // page_size is 1-50 (JD's docs for jingdong.pop.order.search); a larger one is refused.
+      const size = Number(biz.page_size ?? 20);
+      if (!Number.isInteger(size) || size < 1 || size > 50) return err('67', '参数错误: page_size 取值范围 1-50');
       return { jingdong_pop_order_search_responce: { searchorderinfo_result: { orderTotal: all.length, orderInfoList: page(all, Number(biz.page ?? 1), size).map((x) => shown(x.order)) } } };
     }
     if (params.method === 'jingdong.stock.write.updateSkuStock') {

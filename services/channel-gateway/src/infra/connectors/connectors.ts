@@ -3,6 +3,9 @@ import { douyinSign, jdSign, pddSign, sortedJson, topSign } from '../../domain/c
 import type { ChannelOrderDraft } from '../../domain/import/map-orders';
 import { PlatformApiError, type OrderPage, type OrderPullConnector, type ShopAccount } from '../../application/connector.port';
 
+/** jingdong.pop.order.search answers at most 50 orders per page (page_size 1-50 in JD's API docs). */
+const JD_PAGE_SIZE = 50;
+
 const pad = (n: number) => String(n).padStart(2, '0');
 /** "yyyy-MM-dd HH:mm:ss" in Beijing time, the format TOP and JD take. */
 export function beijing(iso: string): string {
@@ -249,11 +252,11 @@ export class JdConnector implements OrderPullConnector {
   async ordersModifiedIn(shop: ShopAccount, w: { start: string; end: string }): Promise<OrderPage> {
     const out: OrderPage = { orders: [], failures: [] };
     for (let page = 1; ; page++) {
-      const r = (await this.call(shop, 'jingdong.pop.order.search', { start_date: beijing(w.start), end_date: beijing(w.end), order_state: 'WAIT_SELLER_STOCK_OUT,WAIT_GOODS_RECEIVE_CONFIRM,FINISHED_L,TRADE_CANCELED,LOCKED', optional_fields: JD_ORDER_FIELDS.join(','), dateType: 0, page: String(page), page_size: '100' }))
+      const r = (await this.call(shop, 'jingdong.pop.order.search', { start_date: beijing(w.start), end_date: beijing(w.end), order_state: 'WAIT_SELLER_STOCK_OUT,WAIT_GOODS_RECEIVE_CONFIRM,FINISHED_L,TRADE_CANCELED,LOCKED', optional_fields: JD_ORDER_FIELDS.join(','), dateType: 0, page: String(page), page_size: String(JD_PAGE_SIZE) }))
         .jingdong_pop_order_search_responce as { searchorderinfo_result: { orderTotal: number; orderInfoList: JdApiOrder[] } };
       const res = r.searchorderinfo_result;
       collect(res.orderInfoList, (o) => o.orderId, (o) => fromJdOrder(o, shop.shopId), out);
-      if (page * 100 >= res.orderTotal || res.orderInfoList.length === 0) return out;
+      if (page * JD_PAGE_SIZE >= res.orderTotal || res.orderInfoList.length === 0) return out;
     }
   }
 

@@ -5,3 +5,4 @@ export * from './builders/inventory.builders';
 export * from './projection-spec';
 export * from './auth';
 export * from './demo-token';
+export * from './counted-pool';

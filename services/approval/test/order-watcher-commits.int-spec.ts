@@ -1,7 +1,7 @@
 import { Topics, type EventEnvelope } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
 import { createKafka, ensureTopics, EventPublisher, runConsumer, type ConsumerHandle } from '@flowline/messaging';
-import { createTestDatabase, kafkaBrokers, testTopicPrefix } from '@flowline/testing';
+import { createTestDatabase, kafkaBrokers, testTopicPrefix, countedPool } from '@flowline/testing';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Pool } from 'pg';
@@ -51,39 +51,6 @@ const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'approval-watcher
 /** Statements and transactions on the counted pool. */
 const count = { statements: 0, transactions: 0 };
 
-/** The pool as the watcher sees it: every statement counted; a COMMIT or a statement outside BEGIN is a transaction. */
-function countedPool(target: Pool): Pool {
-  const counting = (query: (...a: unknown[]) => unknown, inTx: { open: boolean }) => (...args: unknown[]) => {
-    const sql = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string } | undefined)?.text ?? '');
-    count.statements++;
-    if (/^\s*BEGIN/i.test(sql)) inTx.open = true;
-    else if (/^\s*(COMMIT|ROLLBACK)/i.test(sql)) {
-      inTx.open = false;
-      count.transactions++;
-    } else if (!inTx.open) count.transactions++;
-    return query(...args);
-  };
-  return new Proxy(target, {
-    get(t, prop, receiver) {
-      if (prop === 'query') return counting(t.query.bind(t) as (...a: unknown[]) => unknown, { open: false });
-      if (prop === 'connect')
-        return async () => {
-          const client = await t.connect();
-          const original = client.query.bind(client) as (...a: unknown[]) => unknown;
-          (client as unknown as { query: unknown }).query = counting(original, { open: false });
-          const release = client.release.bind(client);
-          client.release = (err?: Error | boolean) => {
-            (client as unknown as { query: unknown }).query = original;
-            return release(err);
-          };
-          return client;
-        };
-      const v = Reflect.get(t, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-    },
-  });
-}
-
 beforeAll(async () => {
   db = await createTestDatabase('approval_watcher_commits');
   pool = new Pool({ connectionString: db.url, max: 4 });
@@ -112,7 +79,7 @@ afterAll(async () => {
 
 describe('approval order watcher: transactions and statements per order (real PostgreSQL and Kafka)', () => {
   it('keeps the snapshot of orders without a change request at most 0.5 transactions per order, skipping the events it does not keep', async () => {
-    const counted = countedPool(pool);
+    const counted = countedPool(pool, count);
     const snapshots = new OrderSnapshots(counted);
     const service = new ApprovalService(events, new GraphileTimers(), () => ulid());
     const clock = new ApprovalClock(counted, false);

@@ -1,7 +1,7 @@
 import { Topics, type EventEnvelope } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
 import { createKafka, ensureTopics, EventPublisher, runConsumer, type ConsumerHandle } from '@flowline/messaging';
-import { createTestDatabase, kafkaBrokers, testTopicPrefix } from '@flowline/testing';
+import { createTestDatabase, kafkaBrokers, testTopicPrefix, countedPool } from '@flowline/testing';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Pool } from 'pg';
@@ -47,41 +47,7 @@ let consumer: ConsumerHandle | undefined;
 const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'fulfillment-command-commits-test' });
 const count = { statements: 0, transactions: 0 };
 /** Every statement's SQL, in order (for the per-command checks). */
-const statements: string[] = [];
-
-/** The pool as the consumer sees it: every statement counted; a COMMIT, ROLLBACK or a statement outside BEGIN is a transaction. */
-function countedPool(target: Pool): Pool {
-  const counting = (query: (...a: unknown[]) => unknown, inTx: { open: boolean }) => (...args: unknown[]) => {
-    const sql = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string } | undefined)?.text ?? '');
-    count.statements++;
-    statements.push(sql);
-    if (/^\s*BEGIN/i.test(sql)) inTx.open = true;
-    else if (/^\s*(COMMIT|ROLLBACK)/i.test(sql)) {
-      inTx.open = false;
-      count.transactions++;
-    } else if (!inTx.open) count.transactions++;
-    return query(...args);
-  };
-  return new Proxy(target, {
-    get(t, prop, receiver) {
-      if (prop === 'query') return counting(t.query.bind(t) as (...a: unknown[]) => unknown, { open: false });
-      if (prop === 'connect')
-        return async () => {
-          const client = await t.connect();
-          const original = client.query.bind(client) as (...a: unknown[]) => unknown;
-          (client as unknown as { query: unknown }).query = counting(original, { open: false });
-          const release = client.release.bind(client);
-          client.release = (err?: Error | boolean) => {
-            (client as unknown as { query: unknown }).query = original;
-            return release(err);
-          };
-          return client;
-        };
-      const v = Reflect.get(t, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-    },
-  });
-}
+const statementLog: string[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase('fulfillment_command_commits');
@@ -112,7 +78,7 @@ afterAll(async () => {
 
 describe('fulfillment commands: transactions and statements per order (real PostgreSQL and Kafka)', () => {
   it('starts each order in at most 0.5 transactions and 4.8 statements, merged parcels, webhooks and stops included', async () => {
-    const counted = countedPool(pool);
+    const counted = countedPool(pool, count);
     const store = await PostgresEventStore.create({ pool: counted });
     const handler = new FulfillmentHandler(counted, store, () => ulid(), async (client, orderId, rows, appended) => {
       await writeParcelsAndWebhooks(client, orderId, rows, appended, () => ulid());
@@ -190,7 +156,7 @@ describe('fulfillment commands: transactions and statements per order (real Post
 
   it('the webhook outbox costs no statement of its own, subscribed or not; a subscription another instance commits is honoured by the next command', async () => {
     // Instance B runs the commands (counted); instance A is another pool on the same database.
-    const counted = countedPool(pool);
+    const counted = countedPool(pool, count, statementLog);
     const store = await PostgresEventStore.create({ pool: counted });
     const b = new FulfillmentHandler(counted, store, () => ulid(), (client, orderId, rows, appended) => writeParcelsAndWebhooks(client, orderId, rows, appended, () => ulid()));
     const a = new Pool({ connectionString: db.url, max: 1 });
@@ -204,9 +170,9 @@ describe('fulfillment commands: transactions and statements per order (real Post
       };
       /** The statements one command took on instance B. */
       const run = async (c: FulfillmentCommand) => {
-        const from = statements.length;
+        const from = statementLog.length;
         await b.execute(orderId, c, meta());
-        return statements.slice(from);
+        return statementLog.slice(from);
       };
       const deliveries = async (type: string) =>
         (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_deliveries WHERE order_id = $1 AND event_type = $2', [orderId, type])).rows[0].n;

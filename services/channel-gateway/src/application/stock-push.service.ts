@@ -38,10 +38,18 @@ export class StockPushService {
     }
   }
 
-  /** One round: push every due (shop, SKU) the shop's allowance permits. Returns how many were sent. */
+  /**
+   * One round: push every due (shop, SKU) the shop's allowance permits. Returns how many were sent.
+   * Several instances push at once (one pusher per replica): each (platform, shop, SKU) is pushed
+   * under a transaction-scoped advisory lock, and the figure sent is the one read after taking it.
+   * So two pushes of one SKU never overlap, and a later push never sends an older figure than an
+   * earlier one (without the lock, a replica that read version 10 could send it after another sent
+   * version 11, leaving the shop on the stale figure while the row said 11 was pushed). The
+   * consumer does not take the lock: it records newer figures meanwhile, which the next round sends.
+   */
   async pushDue(): Promise<number> {
-    const { rows } = await this.deps.pool.query<{ platform: string; shop_id: string; sku: string; atp: number; version: string }>(
-      `SELECT platform, shop_id, sku, atp, version FROM stock_push WHERE version > pushed_version ORDER BY version LIMIT 500`,
+    const { rows } = await this.deps.pool.query<{ platform: string; shop_id: string; sku: string }>(
+      `SELECT platform, shop_id, sku FROM stock_push WHERE version > pushed_version ORDER BY version LIMIT 500`,
     );
     let sent = 0;
     for (const r of rows) {
@@ -52,25 +60,55 @@ export class StockPushService {
       const now = this.deps.now();
       const times = (this.sent.get(key) ?? []).filter((t) => now - t < RATE_WINDOW_MS);
       if (allowance(times, now, this.deps.perSecond) <= 0) continue;
-      times.push(now);
-      this.sent.set(key, times);
-      try {
-        await adapter.setQuantity(shop, r.sku, r.atp);
-        await this.deps.pool.query(
-          `UPDATE stock_push SET pushed_version = $4, pushed_atp = $5, pushed_at = now(), attempts = 0, last_error = NULL WHERE platform = $1 AND shop_id = $2 AND sku = $3 AND pushed_version < $4`,
-          [r.platform, r.shop_id, r.sku, r.version, r.atp],
-        );
-        sent += 1;
-      } catch (e) {
-        await this.deps.pool.query(`UPDATE stock_push SET attempts = attempts + 1, last_error = $4 WHERE platform = $1 AND shop_id = $2 AND sku = $3`, [
-          r.platform,
-          r.shop_id,
-          r.sku,
-          (e as Error).message.slice(0, 500),
-        ]);
-      }
+      if (await this.pushOne(shop, adapter, r, () => {
+        times.push(now);
+        this.sent.set(key, times);
+      })) sent += 1;
     }
     return sent;
+  }
+
+  /** Pushes one (platform, shop, SKU) under its advisory lock; false when another replica holds it or nothing is due any more. */
+  private async pushOne(shop: ShopAccount, adapter: StockAdapter, r: { platform: string; shop_id: string; sku: string }, counted: () => void): Promise<boolean> {
+    const client = await this.deps.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const lock = await client.query<{ got: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtextextended('channel-gateway.stock_push:' || $1 || '/' || $2 || '/' || $3, 0)) AS got`, [r.platform, r.shop_id, r.sku]);
+      if (!lock.rows[0]?.got) {
+        await client.query('ROLLBACK');
+        return false;
+      }
+      const fresh = await client.query<{ atp: number; version: string }>(
+        `SELECT atp, version FROM stock_push WHERE platform = $1 AND shop_id = $2 AND sku = $3 AND version > pushed_version`,
+        [r.platform, r.shop_id, r.sku],
+      );
+      const due = fresh.rows[0];
+      if (!due) {
+        await client.query('ROLLBACK');
+        return false;
+      }
+      counted();
+      try {
+        await adapter.setQuantity(shop, r.sku, due.atp);
+      } catch (e) {
+        await client.query(`UPDATE stock_push SET attempts = attempts + 1, last_error = $4 WHERE platform = $1 AND shop_id = $2 AND sku = $3`, [r.platform, r.shop_id, r.sku, (e as Error).message.slice(0, 500)]);
+        await client.query('COMMIT');
+        return false;
+      }
+      await client.query(
+        `UPDATE stock_push SET pushed_version = $4, pushed_atp = $5, pushed_at = now(), attempts = 0, last_error = NULL WHERE platform = $1 AND shop_id = $2 AND sku = $3 AND pushed_version < $4`,
+        [r.platform, r.shop_id, r.sku, due.version, due.atp],
+      );
+      await client.query('COMMIT');
+      return true;
+    } catch (e) {
+      broken = e as Error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async state(): Promise<{ platform: string; shopId: string; sku: string; atp: number; pushedAtp: number | null; due: boolean; lastError: string | null }[]> {

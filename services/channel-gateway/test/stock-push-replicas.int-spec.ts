@@ -1,0 +1,105 @@
+import { createTestDatabase } from '@flowline/testing';
+import { Pool } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ShopAccount } from '../src/application/connector.port';
+import { StockPushService, type StockAdapter } from '../src/application/stock-push.service';
+import { migrateChannelGateway } from '../src/infra/pg-channel-store';
+
+/**
+ * Two channel-gateway replicas push stock at once (each runs its pusher) against the real
+ * PostgreSQL: one (shop, SKU) is pushed by one replica at a time, and the shop never receives an
+ * older figure after a newer one (the whole-system scale-out test saw 999926 then 999927 before).
+ */
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: Pool;
+const shop: ShopAccount = { platform: 'douyin', shopId: 'dy-replicas', appKey: 'k', appSecret: 's', accessToken: 't', baseUrl: 'http://127.0.0.1:9' };
+
+/** A shop API that records what it received and can hold a call until released. */
+function gatedShop() {
+  const received: { sku: string; quantity: number }[] = [];
+  let gate: Promise<void> | null = null;
+  let open: (() => void) | null = null;
+  let entered: (() => void) | null = null;
+  const adapter: StockAdapter = {
+    platform: 'douyin',
+    async setQuantity(_shop, sku, quantity) {
+      entered?.();
+      if (gate) await gate;
+      received.push({ sku, quantity });
+    },
+  };
+  return {
+    adapter,
+    received,
+    /** The next call blocks until the returned release(); resolves `inside` once a call is in. */
+    hold() {
+      gate = new Promise((resolve) => (open = resolve));
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      return {
+        inside,
+        release: () => {
+          gate = null;
+          entered = null;
+          open?.();
+        },
+      };
+    },
+  };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('channel_gateway_stock_push');
+  pool = new Pool({ connectionString: db.url, max: 6 });
+  await migrateChannelGateway(pool);
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+describe('stock push with several replicas (real PostgreSQL)', () => {
+  it('one replica pushes a SKU at a time, with the figure it read under the lock; the newer figure follows, never an older one after it', async () => {
+    const fake = gatedShop();
+    const replica = () => new StockPushService({ pool, shops: [shop], adapters: [fake.adapter], perSecond: 100, now: () => Date.now() });
+    const [a, b] = [replica(), replica()];
+    const record = (atp: number, version: number) => a.recordAtp(pool, { sku: 'SKU-R', channel: 'douyin', atp }, version);
+
+    await record(100, 10);
+    const held = fake.hold();
+    const first = a.pushDue(); // A sends 100 (version 10) and is held inside the shop's API
+    await held.inside;
+    await record(99, 11); // a newer figure arrives meanwhile
+    expect(await b.pushDue()).toBe(0); // B finds the SKU locked by A: it does not send 99 past A's 100
+    held.release();
+    expect(await first).toBe(1);
+    // Version 11 is still due (A pushed 10): the next round, whichever replica, sends 99.
+    expect(await b.pushDue()).toBe(1);
+    expect(await a.pushDue()).toBe(0);
+    expect(fake.received).toEqual([
+      { sku: 'SKU-R', quantity: 100 },
+      { sku: 'SKU-R', quantity: 99 },
+    ]);
+    const row = await pool.query<{ pushed_atp: number; pushed_version: string; version: string }>(`SELECT pushed_atp, pushed_version::text, version::text FROM stock_push WHERE sku = 'SKU-R'`);
+    expect(row.rows[0]).toEqual({ pushed_atp: 99, pushed_version: '11', version: '11' });
+  });
+
+  it('many rounds of two replicas racing over changing figures: the shop sees every SKU go only down and ends on the newest', async () => {
+    const fake = gatedShop();
+    const replica = () => new StockPushService({ pool, shops: [shop], adapters: [fake.adapter], perSecond: 1_000, now: () => Date.now() });
+    const [a, b] = [replica(), replica()];
+    const skus = ['SKU-M0', 'SKU-M1', 'SKU-M2'];
+    let version = 100;
+    for (let round = 0; round < 40; round++) {
+      for (const sku of skus) await a.recordAtp(pool, { sku, channel: 'douyin', atp: 1_000 - round }, ++version);
+      await Promise.all([a.pushDue(), b.pushDue(), a.pushDue()]);
+    }
+    while ((await a.pushDue()) + (await b.pushDue()) > 0);
+    for (const sku of skus) {
+      const seen = fake.received.filter((r) => r.sku === sku).map((r) => r.quantity);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.filter((q, i) => i > 0 && q > seen[i - 1]), `${sku}: ${seen.join(' ')}`).toEqual([]);
+      expect(seen.at(-1)).toBe(1_000 - 39);
+    }
+  });
+});

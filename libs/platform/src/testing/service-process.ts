@@ -46,6 +46,21 @@ function repoRoot(): string {
  * For boot smoke tests: proves main.ts, instrument.ts and the module wiring really start.
  */
 export async function startServiceProcess(options: StartServiceOptions): Promise<ServiceProcess> {
+  // A free port is free when probed, not when the child binds it: another test worker may take it
+  // in between (EADDRINUSE at boot). Such a start is tried again on new ports, twice at most.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt >= 3) throw error;
+    }
+  }
+}
+
+/** The child exited before ready because a port it was given had been taken meanwhile. */
+class PortTaken extends Error {}
+
+async function startOnce(options: StartServiceOptions): Promise<ServiceProcess> {
   const root = options.root ?? repoRoot();
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, ['-r', '@swc-node/register', `services/${options.service}/src/main.ts`], {
@@ -62,7 +77,10 @@ export async function startServiceProcess(options: StartServiceOptions): Promise
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   let lastStatus = 'no answer';
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${options.service} exited with ${child.exitCode} before ready:\n${output}`);
+    if (child.exitCode !== null) {
+      const message = `${options.service} exited with ${child.exitCode} before ready:\n${output}`;
+      throw output.includes('EADDRINUSE') ? new PortTaken(message) : new Error(message);
+    }
     try {
       const res = await fetch(`${httpUrl}/health/ready`, { signal: AbortSignal.timeout(3_000) });
       if (res.status === 200) break;

@@ -5,7 +5,7 @@ import { orderDecider } from '../domain/order.decider';
 import { OrderErrors } from '../domain/order.errors';
 import { isExisting, type ExistingOrder } from '../domain/order.state';
 import { decideWithReactions, type Decision } from './order-reactions';
-import { ChannelOrderTaken, type OrderStore } from './order-store.port';
+import { ChannelOrderTaken, type OrderChange, type OrderStore } from './order-store.port';
 import type { RuleSetSource } from './rule-set.source';
 
 export interface PlaceOrderResult {
@@ -22,6 +22,21 @@ export interface PlaceOrderResult {
  * channel order exactly one commits; the others roll back entirely and get the winner's order
  * (docs/adr/0004-order-flow.md).
  */
+/** The append of a new order: its events and outbox at 'no_stream', with the channel-order claim. */
+function newOrderChange(command: OrderCommandOf<'PlaceOrder'>, decision: Decision): OrderChange & { stateAfter: ExistingOrder } {
+  const stateAfter = decision.stateAfter;
+  if (!isExisting(stateAfter)) throw new Error('unreachable: PlaceOrder creates the order');
+  const { channel, channelOrderId } = command.data.order;
+  return {
+    orderId: command.data.orderId,
+    events: decision.newEvents,
+    expectedRevision: 'no_stream',
+    stateAfter,
+    claim: { channel, channelOrderId },
+    ...(decision.outbox.length > 0 ? { outbox: decision.outbox } : {}),
+  };
+}
+
 export class PlaceOrderHandler {
   constructor(
     private readonly store: OrderStore,
@@ -40,19 +55,11 @@ export class PlaceOrderHandler {
 
     // Validation and totals happen here, so an invalid order is refused even if a duplicate exists later.
     const decision = decideWithReactions(command, orderDecider.initialState(), this.rules.current());
-    const stateAfter = decision.stateAfter;
-    if (!isExisting(stateAfter)) throw new Error('unreachable: PlaceOrder creates the order');
     const orderId = command.data.orderId;
     try {
-      const { revision } = await this.store.commit({
-        orderId,
-        events: decision.newEvents,
-        expectedRevision: 'no_stream',
-        stateAfter,
-        claim: { channel, channelOrderId },
-        ...(decision.outbox.length > 0 ? { outbox: decision.outbox } : {}),
-      });
-      return { state: stateAfter, revision, created: true };
+      const change = newOrderChange(command, decision);
+      const { revision } = await this.store.commit(change);
+      return { state: change.stateAfter, revision, created: true };
     } catch (error) {
       if (error instanceof ChannelOrderTaken) {
         const winner = await this.store.findByChannelOrder(channel, channelOrderId);
@@ -73,7 +80,6 @@ export class PlaceOrderHandler {
    * again with `claimFirst`, which finds the winner.
    */
   private async executeWithin(command: OrderCommandOf<'PlaceOrder'>, tx: SqlClient): Promise<PlaceOrderResult> {
-    const { channel, channelOrderId } = command.data.order;
     let decision: Decision;
     try {
       decision = decideWithReactions(command, orderDecider.initialState(), this.rules.current());
@@ -83,21 +89,9 @@ export class PlaceOrderHandler {
       if (isDomainError(error)) return this.claimThenExecute(command, tx);
       throw error;
     }
-    const stateAfter = decision.stateAfter;
-    if (!isExisting(stateAfter)) throw new Error('unreachable: PlaceOrder creates the order');
-    const orderId = command.data.orderId;
-    const { revision } = await this.store.commit(
-      {
-        orderId,
-        events: decision.newEvents,
-        expectedRevision: 'no_stream',
-        stateAfter,
-        claim: { channel, channelOrderId },
-        ...(decision.outbox.length > 0 ? { outbox: decision.outbox } : {}),
-      },
-      tx,
-    );
-    return { state: stateAfter, revision, created: true };
+    const change = newOrderChange(command, decision);
+    const { revision } = await this.store.commit(change, tx);
+    return { state: change.stateAfter, revision, created: true };
   }
 
   /**

@@ -96,7 +96,11 @@ describe.skipIf(unavailable !== undefined)(`PostgreSQL crash under load${unavail
       }
     };
     await waitUntil(async () => (await Promise.all(SERVICES.map(ready))).every(Boolean), 30_000, 'every service ready again').catch((e: Error) => {
-      throw new Error(`${e.message}; last answers: ${JSON.stringify(lastAnswer)}`);
+      // A service that does not answer at all: say whether it exited, and show its last output.
+      const silent = SERVICES.filter((s) => !lastAnswer[s]?.startsWith('200'))
+        .map((s) => `--- ${s} (exit code ${procs[s].child.exitCode}, signal ${procs[s].child.signalCode}):\n${procs[s].output().slice(-4000)}`)
+        .join('\n');
+      throw new Error(`${e.message}; last answers: ${JSON.stringify(lastAnswer)}\n${silent}`);
     });
     console.log(`pg crash: every service ready ${Date.now() - restartedAt} ms after PostgreSQL came back`);
     for (const s of SERVICES) expect(procs[s].child.exitCode, `${s} exited:\n${procs[s].output().slice(-3000)}`).toBeNull();

@@ -49,6 +49,25 @@ describe('guardPool', () => {
     }
   });
 
+  it('guards a client the pool made before guardPool (TypeORM connects once while initialising, then we guard)', async () => {
+    const pool = new Pool({ connectionString: db.url, max: 1 });
+    try {
+      // The client made here, before the guard, is the one the pool hands out again below (max 1).
+      (await pool.connect()).release();
+      guardPool(pool);
+      const client = await pool.connect();
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await terminate(rows[0].pid);
+      await new Promise((r) => setTimeout(r, 300));
+      await expect(client.query('SELECT 1')).rejects.toThrow();
+      client.release(true);
+      expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0].one).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('survives idle clients being terminated', async () => {
     const pool = guardPool(new Pool({ connectionString: db.url, max: 2 }));
     try {

@@ -16,8 +16,12 @@ export function guardPool<P extends Pool>(pool: P, onError?: (error: Error) => v
   marked[GUARDED] = true;
   const report = onError ?? (() => undefined);
   pool.on('error', (e) => report(e));
-  pool.on('connect', (client: PoolClient) => {
-    client.on('error', (e) => report(e));
-  });
+  const guard = (client: PoolClient) => void client.on('error', (e) => report(e));
+  pool.on('connect', guard);
+  // Clients the pool made before this call (TypeORM connects once while initialising, and only
+  // then can its pool be guarded) get the listener too: pg-pool lists every client, idle or
+  // checked out, in `_clients`. One of them, checked out when the server crashed, killed
+  // inventory in CI's PostgreSQL-crash test.
+  for (const client of (pool as unknown as { _clients?: PoolClient[] })._clients ?? []) guard(client);
   return pool;
 }

@@ -1,4 +1,7 @@
 import { guardPool } from '@flowline/eventstore';
+
+/** A service's own pg Pool gets the same guard as the event store's (see `guardPool`). */
+export { guardPool };
 import { Client, type Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { databaseNameOf, redactUrl } from './config';

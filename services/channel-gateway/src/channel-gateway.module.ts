@@ -1,7 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { databasePoolMax, ensureDatabaseExists, PlatformConfig } from '@flowline/platform';
+import { databasePoolMax, ensureDatabaseExists, guardPool, PlatformConfig } from '@flowline/platform';
 import { Pool } from 'pg';
 import { ChannelsGrpcController } from './api/grpc/channels.grpc-controller';
 import { ConnectorsController } from './api/http/connectors.controller';
@@ -93,7 +93,7 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
             if (!platform.database) throw new Error('channel-gateway needs its database');
             await ensureDatabaseExists(platform.database.url);
             const pool = new Pool({ connectionString: platform.database.url, max: databasePoolMax(8) });
-            pool.on('error', () => undefined);
+            guardPool(pool);
             await migrateChannelGateway(pool);
             return pool;
           },

@@ -1,5 +1,5 @@
 import { type DynamicModule, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { databasePoolMax, PlatformConfig } from '@flowline/platform';
+import { databasePoolMax, guardPool, PlatformConfig } from '@flowline/platform';
 import { Pool } from 'pg';
 import { PgOrderStore } from '../infra/pg-order-store';
 import { PortalController } from './portal.controller';
@@ -47,7 +47,7 @@ export class PortalModule {
           useFactory: async (platform: PlatformConfig) => {
             if (!platform.database) throw new Error('the portal needs order-intake database');
             const pool = new Pool({ connectionString: platform.database.url, max: databasePoolMax(4) });
-            pool.on('error', () => undefined);
+            guardPool(pool);
             await migratePortal(pool);
             return pool;
           },

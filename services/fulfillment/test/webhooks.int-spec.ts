@@ -156,7 +156,10 @@ describe('outbound webhooks', () => {
     const bAttempts = await pool.query("SELECT count(*)::int AS n FROM webhook_attempts t JOIN webhook_deliveries d ON d.id = t.delivery_id JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE s.url = $1", [urlOf(b)]);
     expect(bAttempts.rows[0].n).toBe(0);
     expect(hung.length).toBeGreaterThanOrEqual(1);
-    const log = await pool.query<{ status: string; attempts: number }>('SELECT d.status, d.attempts FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE s.url = $1', [urlOf(a)]);
+    // The receiver saw the last request before the dispatcher recorded its answer: wait for the record.
+    const readLog = () => pool.query<{ status: string; attempts: number }>('SELECT d.status, d.attempts FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE s.url = $1', [urlOf(a)]);
+    let log = await readLog();
+    for (const until = Date.now() + 30_000; !log.rows.every((r) => r.status === 'delivered') && Date.now() < until; log = await readLog()) await new Promise((r) => setTimeout(r, 100));
     expect(log.rows.every((r) => r.status === 'delivered')).toBe(true);
     expect(log.rows.reduce((n, r) => n + r.attempts, 0)).toBe(expected + 5);
   }, 90_000);
@@ -201,7 +204,9 @@ describe('outbound webhooks', () => {
     expect(body).toEqual({ type: 'order.approved', timestamp: T, data: { eventId: 'apv-evt-1', orderId: 'wh-custom-1', approvalId: 'APV-1', chain: 'custom-order', chainVersion: '3', grantedAt: T } });
     expect(x.headers['webhook-id']).toBeTruthy();
     expect(() => new Webhook(secret).verify(x.body, { 'webhook-id': x.headers['webhook-id'], 'webhook-timestamp': x.headers['webhook-timestamp'], 'webhook-signature': x.headers['webhook-signature'] })).not.toThrow();
-    const log = await pool.query("SELECT event_type, status FROM webhook_deliveries WHERE order_id = 'wh-custom-1'");
+    const readLog = () => pool.query("SELECT event_type, status FROM webhook_deliveries WHERE order_id = 'wh-custom-1'");
+    let log = await readLog();
+    for (const until = Date.now() + 30_000; log.rows.some((r) => r.status !== 'delivered') && Date.now() < until; log = await readLog()) await new Promise((r) => setTimeout(r, 100));
     expect(log.rows).toEqual([{ event_type: 'order.approved', status: 'delivered' }]);
   }, 90_000);
 });

@@ -1,4 +1,5 @@
 import type { SqlClient } from '@flowline/eventstore';
+import { databasePoolMax } from '@flowline/platform';
 import { Logger as WorkerLogger, run, runMigrations, type Runner, type Task } from 'graphile-worker';
 import { timerKey, type TimerAction, type TimerJob, type TimerScheduler } from '../application/approval.ports';
 
@@ -65,7 +66,8 @@ export async function startTimerWorker(options: {
   const task: Task = async (payload) => options.fire(payload as TimerPayload);
   return run({
     connectionString: options.connectionString,
-    maxPoolSize: 3,
+    // Its own pool: capped by DATABASE_POOL_MAX like every other pool of the process.
+    maxPoolSize: databasePoolMax(3),
     concurrency: options.concurrency,
     pollInterval: options.pollIntervalMs,
     noHandleSignals: true,

@@ -6,7 +6,7 @@ import { templateVars } from '../domain/template-vars';
 import { renderMessage, TemplateError, type Locale, type RenderedMessage } from '../domain/templates';
 import type { NotificationConfig } from '../infra/notification-config';
 import type { ChannelAdapter } from '../infra/channels/channel.port';
-import { NotificationStore, type NotificationRow } from '../infra/notification-store';
+import { NotificationStore, type NotificationRow, type RecordedOutcome } from '../infra/notification-store';
 import type { Clock } from './clock';
 import { notificationEvent, notificationStream, refOf } from './notification-events';
 
@@ -130,6 +130,7 @@ export class Dispatcher {
   private async deliver(n: NotificationRow): Promise<Attempted | undefined> {
     const adapter = this.deps.adapters[n.channel];
     let outcome: SendOutcome | undefined;
+    let rendered: RenderedMessage | undefined;
     if (n.renderPending) {
       const r = await this.renderLate(n);
       if (r === undefined) {
@@ -138,7 +139,8 @@ export class Dispatcher {
       }
       if (r instanceof TemplateError) outcome = { ok: false, transient: false, code: r.code, message: r.message };
       else {
-        await NotificationStore.setMessage(this.deps.pool, n.notificationId, r);
+        // Stored with the outcome (recordOutcomes), not in a statement of its own.
+        rendered = r;
         n = { ...n, message: r, renderPending: false };
       }
     }
@@ -163,7 +165,7 @@ export class Dispatcher {
     }
     const at = await this.deps.clock.now();
     const final = outcome ?? { ok: false, transient: false, code: 'NOT_SENT', message: 'no outcome' };
-    return { n, outcome: final, at, decision: decideAfterAttempt(final, n.attempts, at, this.deps.retry) };
+    return { n, outcome: final, at, decision: decideAfterAttempt(final, n.attempts, at, this.deps.retry), ...(rendered ? { rendered } : {}) };
   }
 
   /** Records attempts and their outcomes in one transaction; the final ones' events in one append. */
@@ -172,8 +174,9 @@ export class Dispatcher {
     try {
       await client.query('BEGIN');
       const appends: StreamAppend[] = [];
-      for (const { n, outcome, at, decision } of attempted) {
-        await NotificationStore.recordAttempt(client, n.notificationId, n.attempts, at, decision.status, outcome.ok ? null : outcome.code, outcome.ok ? null : outcome.message);
+      const outcomes: RecordedOutcome[] = [];
+      for (const { n, outcome, at, decision, rendered } of attempted) {
+        const base = { notificationId: n.notificationId, attempt: n.attempts, at, outcome: decision.status, attemptCode: outcome.ok ? null : outcome.code, attemptMessage: outcome.ok ? null : outcome.message, ...(rendered ? { message: rendered } : {}) };
         const meta = { eventId: this.deps.newId(), correlationId: n.correlationId, causationId: n.triggerEventId, at };
         const ref = refOf(n);
         // The notification's own stream, new here: no savepoint (issue #10).
@@ -181,19 +184,21 @@ export class Dispatcher {
         switch (decision.status) {
           case 'sent':
           case 'delivered':
-            await NotificationStore.finish(client, n.notificationId, { status: decision.status, at, providerMessageId: decision.providerMessageId ?? null });
+            outcomes.push({ ...base, status: decision.status, providerMessageId: decision.providerMessageId ?? null });
             appends.push({ streamId, events: [notificationEvent('NotificationSent', { ...ref, attempts: n.attempts, ...(decision.providerMessageId ? { providerMessageId: decision.providerMessageId } : {}), delivered: decision.status === 'delivered', sentAt: at }, meta)], expectedRevision: 'no_stream' });
             break;
           case 'retry':
-            await NotificationStore.finish(client, n.notificationId, { status: 'retrying', at, nextAttemptAt: decision.nextAttemptAt, code: decision.code, error: decision.message });
+            outcomes.push({ ...base, status: 'retrying', nextAttemptAt: decision.nextAttemptAt, code: decision.code, error: decision.message });
             break;
           case 'failed':
           case 'dead':
-            await NotificationStore.finish(client, n.notificationId, { status: decision.status, at, code: decision.code, error: decision.message });
+            outcomes.push({ ...base, status: decision.status, code: decision.code, error: decision.message });
             appends.push({ streamId, events: [notificationEvent('NotificationFailed', { ...ref, attempts: n.attempts, code: decision.code, reason: decision.message, retried: decision.status === 'dead', failedAt: at }, meta)], expectedRevision: 'no_stream' });
             break;
         }
       }
+      // Every attempt row and status in one statement (issue #10: was two per notification).
+      await NotificationStore.recordOutcomes(client, outcomes);
       // Every notification's stream in one statement.
       if (appends.length) await this.deps.events.appendToStreamsWithin(client, appends);
       await client.query('COMMIT');
@@ -213,4 +218,6 @@ interface Attempted {
   outcome: SendOutcome;
   at: string;
   decision: ReturnType<typeof decideAfterAttempt>;
+  /** The message rendered at send time, stored with the outcome. */
+  rendered?: RenderedMessage;
 }

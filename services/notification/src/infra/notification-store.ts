@@ -222,6 +222,26 @@ function toRow(r: Record<string, unknown>): NotificationRow {
   };
 }
 
+/** One attempt and the notification's state after it (NotificationStore.recordOutcomes). */
+export interface RecordedOutcome {
+  notificationId: string;
+  attempt: number;
+  at: string;
+  /** What the attempt came to: sent, delivered, retry, failed, dead. */
+  outcome: string;
+  status: NotificationStatus;
+  nextAttemptAt?: string | null;
+  providerMessageId?: string | null;
+  /** The provider's code and text for this attempt (null when it succeeded). */
+  attemptCode: string | null;
+  attemptMessage: string | null;
+  /** The notification's last code and error (kept as they were when null). */
+  code?: string | null;
+  error?: string | null;
+  /** A message rendered at send time (stored, render_pending cleared). */
+  message?: RenderedMessage;
+}
+
 export interface AttemptRow {
   attempt: number;
   at: string;
@@ -406,25 +426,46 @@ export const NotificationStore = {
     return q.rows[0] ? toRow(q.rows[0]) : undefined;
   },
 
-  async setMessage(db: Db, id: string, message: RenderedMessage): Promise<void> {
-    await db.query(`UPDATE notification.notification SET message = $2, render_pending = false, updated_at = now() WHERE notification_id = $1`, [id, JSON.stringify(message)]);
-  },
-
-  async recordAttempt(db: Db, id: string, attempt: number, at: string, outcome: string, code: string | null, message: string | null): Promise<void> {
+  /**
+   * The outcomes of a dispatcher tick in ONE statement (issue #10: was an attempt insert and a
+   * status update per notification): each attempt row (kept once: a retried record after a failed
+   * transaction inserts nothing twice) and each notification's status, next attempt, provider id,
+   * last code/error and, for a message rendered at send time, the rendered message.
+   */
+  async recordOutcomes(db: Db, outcomes: readonly RecordedOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
     await db.query(
-      `INSERT INTO notification.delivery_attempt (notification_id, attempt, at, outcome, code, message) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`,
-      [id, attempt, at, outcome, code, message],
-    );
-  },
-
-  async finish(db: Db, id: string, f: { status: NotificationStatus; at: string; nextAttemptAt?: string | null; providerMessageId?: string | null; code?: string | null; error?: string | null }): Promise<void> {
-    await db.query(
-      `UPDATE notification.notification SET status = $2, lease_until = NULL, next_attempt_at = $3, provider_message_id = COALESCE($4, provider_message_id),
-         last_code = COALESCE($5, last_code), last_error = COALESCE($6, last_error),
-         sent_at = CASE WHEN $2 IN ('sent', 'delivered') THEN $7::timestamptz ELSE sent_at END,
-         delivered_at = CASE WHEN $2 = 'delivered' THEN $7::timestamptz ELSE delivered_at END, updated_at = now()
-       WHERE notification_id = $1`,
-      [id, f.status, f.nextAttemptAt ?? null, f.providerMessageId ?? null, f.code ?? null, f.error ?? null, f.at],
+      `WITH o AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, attempt integer, at timestamptz, outcome text, status text, next_attempt_at timestamptz,
+           provider_message_id text, attempt_code text, attempt_message text, code text, error text, message jsonb)
+       ), attempt_rows AS (
+         INSERT INTO notification.delivery_attempt (notification_id, attempt, at, outcome, code, message)
+         SELECT id, attempt, at, outcome, attempt_code, attempt_message FROM o ON CONFLICT DO NOTHING
+       )
+       UPDATE notification.notification n SET status = o.status, lease_until = NULL, next_attempt_at = o.next_attempt_at,
+         provider_message_id = COALESCE(o.provider_message_id, n.provider_message_id), last_code = COALESCE(o.code, n.last_code), last_error = COALESCE(o.error, n.last_error),
+         sent_at = CASE WHEN o.status IN ('sent', 'delivered') THEN o.at ELSE n.sent_at END,
+         delivered_at = CASE WHEN o.status = 'delivered' THEN o.at ELSE n.delivered_at END,
+         message = COALESCE(o.message, n.message), render_pending = n.render_pending AND o.message IS NULL, updated_at = now()
+       FROM o WHERE n.notification_id = o.id`,
+      [
+        JSON.stringify(
+          outcomes.map((r) => ({
+            id: r.notificationId,
+            attempt: r.attempt,
+            at: r.at,
+            outcome: r.outcome,
+            status: r.status,
+            next_attempt_at: r.nextAttemptAt ?? null,
+            provider_message_id: r.providerMessageId ?? null,
+            attempt_code: r.attemptCode,
+            attempt_message: r.attemptMessage,
+            code: r.code ?? null,
+            error: r.error ?? null,
+            message: r.message ?? null,
+          })),
+        ),
+      ],
     );
   },
 

@@ -92,7 +92,8 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
           useFactory: async (platform: PlatformConfig) => {
             if (!platform.database) throw new Error('channel-gateway needs its database');
             await ensureDatabaseExists(platform.database.url);
-            const pool = new Pool({ connectionString: platform.database.url, max: databasePoolMax(8) });
+            // At least 2: a stock push takes the shop's shared allowance on a second connection while its SKU lock is held on the first.
+            const pool = new Pool({ connectionString: platform.database.url, max: Math.max(2, databasePoolMax(8)) });
             guardPool(pool);
             await migrateChannelGateway(pool);
             return pool;

@@ -102,4 +102,22 @@ describe('stock push with several replicas (real PostgreSQL)', () => {
       expect(seen.at(-1)).toBe(1_000 - 39);
     }
   });
+
+  it('a shop allowance is shared: two replicas pushing at once send perSecond updates in the window between them, not each', async () => {
+    const fake = gatedShop();
+    const budgetShop: ShopAccount = { ...shop, shopId: 'dy-budget' };
+    // A one-minute window: what is tested is the sharing, not how fast the round runs.
+    const replica = () => new StockPushService({ pool, shops: [budgetShop], adapters: [fake.adapter], perSecond: 3, now: () => Date.now(), rateWindowMs: 60_000 });
+    const [a, b] = [replica(), replica()];
+    for (let i = 0; i < 12; i++) await a.recordAtp(pool, { sku: `SKU-B${i}`, channel: 'douyin', atp: 50 + i }, 1_000 + i);
+    const sent = await Promise.all([a.pushDue(), b.pushDue(), a.pushDue(), b.pushDue()]);
+    expect(sent.reduce((x, y) => x + y, 0)).toBe(3);
+    expect(fake.received).toHaveLength(3);
+    // Another shop has its own allowance.
+    const other = new StockPushService({ pool, shops: [{ ...shop, shopId: 'dy-budget-2' }], adapters: [fake.adapter], perSecond: 3, now: () => Date.now(), rateWindowMs: 60_000 });
+    await other.recordAtp(pool, { sku: 'SKU-B0', channel: 'douyin', atp: 7 }, 2_000);
+    expect(await other.pushDue()).toBe(1);
+    const due = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM stock_push WHERE shop_id = 'dy-budget' AND version > pushed_version`);
+    expect(due.rows[0].n).toBe(9);
+  });
 });

@@ -16,14 +16,46 @@ export interface Sql {
 /**
  * Inventory's AvailableToPromiseChanged -> every shop of that channel. The consumer only records
  * the newest ATP per (shop, SKU) (in the inbox transaction, so a redelivered event changes
- * nothing); the pusher sends what is due, coalesced, at most `perSecond` updates per shop.
+ * nothing); the pusher sends what is due, coalesced, at most `perSecond` updates per shop, counted
+ * across every replica (the platform throttles per app, not per process).
  */
 export class StockPushService {
   private readonly sent = new Map<string, number[]>();
 
   constructor(
-    private readonly deps: { pool: Pool; shops: ShopAccount[]; adapters: StockAdapter[]; perSecond: number; now(): number },
+    private readonly deps: {
+      pool: Pool;
+      shops: ShopAccount[];
+      adapters: StockAdapter[];
+      perSecond: number;
+      now(): number;
+      /** The rate window (default RATE_WINDOW_MS); tests lengthen it so a race is not a matter of timing. */
+      rateWindowMs?: number;
+    },
   ) {}
+
+  private get windowMs(): number {
+    return this.deps.rateWindowMs ?? RATE_WINDOW_MS;
+  }
+
+  /**
+   * Takes one of the shop's `perSecond` sends in the window, shared by every replica: one row per
+   * shop holds the recent send times (database clock, so replicas' clocks do not matter). ON
+   * CONFLICT DO UPDATE locks the row and checks its WHERE on the newest version, so two replicas
+   * cannot both take the last send. Committed at once (autocommit), so
+   * the others see it while this replica is still inside the shop's API.
+   */
+  private async takeSend(platform: string, shopId: string): Promise<boolean> {
+    const secs = this.windowMs / 1000;
+    const r = await this.deps.pool.query(
+      `INSERT INTO stock_push_rate AS r (platform, shop_id, sent_at) VALUES ($1, $2, ARRAY[clock_timestamp()])
+       ON CONFLICT (platform, shop_id) DO UPDATE
+          SET sent_at = array(SELECT t FROM unnest(r.sent_at) AS t WHERE t > clock_timestamp() - make_interval(secs => $4)) || clock_timestamp()
+        WHERE (SELECT count(*) FROM unnest(r.sent_at) AS t WHERE t > clock_timestamp() - make_interval(secs => $4)) < $3`,
+      [platform, shopId, this.deps.perSecond, secs],
+    );
+    return r.rowCount === 1;
+  }
 
   /** Called in the consumer's transaction. `version` orders changes of one SKU (the event's stream position). */
   async recordAtp(tx: Sql, data: { sku: string; channel: string; atp: number }, version: number): Promise<void> {
@@ -52,24 +84,35 @@ export class StockPushService {
       `SELECT platform, shop_id, sku FROM stock_push WHERE version > pushed_version ORDER BY version LIMIT 500`,
     );
     let sent = 0;
+    /** Shops whose shared allowance ran out in this round: their other SKUs wait for the next. */
+    const spent = new Set<string>();
     for (const r of rows) {
       const shop = this.deps.shops.find((s) => s.platform === r.platform && s.shopId === r.shop_id);
       const adapter = this.deps.adapters.find((a) => a.platform === r.platform);
       if (!shop || !adapter) continue;
       const key = `${r.platform}/${r.shop_id}`;
+      if (spent.has(key)) continue;
       const now = this.deps.now();
-      const times = (this.sent.get(key) ?? []).filter((t) => now - t < RATE_WINDOW_MS);
-      if (allowance(times, now, this.deps.perSecond) <= 0) continue;
-      if (await this.pushOne(shop, adapter, r, () => {
+      // This replica's own sends are a subset of the shop's: when they alone use the allowance up,
+      // skip without asking the database.
+      const times = (this.sent.get(key) ?? []).filter((t) => now - t < this.windowMs);
+      if (allowance(times, now, this.deps.perSecond, this.windowMs) <= 0) continue;
+      const outcome = await this.pushOne(shop, adapter, r, () => {
         times.push(now);
         this.sent.set(key, times);
-      })) sent += 1;
+      });
+      if (outcome === 'sent') sent += 1;
+      else if (outcome === 'no-allowance') spent.add(key);
     }
     return sent;
   }
 
-  /** Pushes one (platform, shop, SKU) under its advisory lock; false when another replica holds it or nothing is due any more. */
-  private async pushOne(shop: ShopAccount, adapter: StockAdapter, r: { platform: string; shop_id: string; sku: string }, counted: () => void): Promise<boolean> {
+  /**
+   * Pushes one (platform, shop, SKU) under its advisory lock: 'sent'; 'skipped' when another replica
+   * holds it, nothing is due any more or the shop's API failed (retried next round); 'no-allowance'
+   * when the shop's shared allowance is used up.
+   */
+  private async pushOne(shop: ShopAccount, adapter: StockAdapter, r: { platform: string; shop_id: string; sku: string }, counted: () => void): Promise<'sent' | 'skipped' | 'no-allowance'> {
     const client = await this.deps.pool.connect();
     let broken: Error | undefined;
     try {
@@ -77,7 +120,7 @@ export class StockPushService {
       const lock = await client.query<{ got: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtextextended('channel-gateway.stock_push:' || $1 || '/' || $2 || '/' || $3, 0)) AS got`, [r.platform, r.shop_id, r.sku]);
       if (!lock.rows[0]?.got) {
         await client.query('ROLLBACK');
-        return false;
+        return 'skipped';
       }
       const fresh = await client.query<{ atp: number; version: string }>(
         `SELECT atp, version FROM stock_push WHERE platform = $1 AND shop_id = $2 AND sku = $3 AND version > pushed_version`,
@@ -86,7 +129,11 @@ export class StockPushService {
       const due = fresh.rows[0];
       if (!due) {
         await client.query('ROLLBACK');
-        return false;
+        return 'skipped';
+      }
+      if (!(await this.takeSend(r.platform, r.shop_id))) {
+        await client.query('ROLLBACK');
+        return 'no-allowance';
       }
       counted();
       try {
@@ -94,14 +141,14 @@ export class StockPushService {
       } catch (e) {
         await client.query(`UPDATE stock_push SET attempts = attempts + 1, last_error = $4 WHERE platform = $1 AND shop_id = $2 AND sku = $3`, [r.platform, r.shop_id, r.sku, (e as Error).message.slice(0, 500)]);
         await client.query('COMMIT');
-        return false;
+        return 'skipped';
       }
       await client.query(
         `UPDATE stock_push SET pushed_version = $4, pushed_atp = $5, pushed_at = now(), attempts = 0, last_error = NULL WHERE platform = $1 AND shop_id = $2 AND sku = $3 AND pushed_version < $4`,
         [r.platform, r.shop_id, r.sku, due.version, due.atp],
       );
       await client.query('COMMIT');
-      return true;
+      return 'sent';
     } catch (e) {
       broken = e as Error;
       await client.query('ROLLBACK').catch(() => undefined);

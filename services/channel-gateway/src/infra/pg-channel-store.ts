@@ -93,6 +93,19 @@ export function channelGatewayMigrations(): Migration[] {
         )`,
       ],
     },
+    {
+      version: 2,
+      name: 'stock push rate shared by replicas',
+      statements: [
+        // When each shop's recent stock updates were sent (database clock), whichever replica sent them.
+        `CREATE TABLE stock_push_rate (
+          platform text NOT NULL,
+          shop_id text NOT NULL,
+          sent_at timestamptz[] NOT NULL DEFAULT '{}',
+          PRIMARY KEY (platform, shop_id)
+        )`,
+      ],
+    },
   ];
 }
 

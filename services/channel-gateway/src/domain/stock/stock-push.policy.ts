@@ -26,7 +26,7 @@ export function platformsOfChannel(channel: string): string[] {
  */
 export const RATE_WINDOW_MS = 1200;
 
-export function allowance(sentAt: readonly number[], now: number, perSecond: number): number {
-  const inLastSecond = sentAt.filter((t) => now - t < RATE_WINDOW_MS).length;
+export function allowance(sentAt: readonly number[], now: number, perSecond: number, windowMs: number = RATE_WINDOW_MS): number {
+  const inLastSecond = sentAt.filter((t) => now - t < windowMs).length;
   return Math.max(0, perSecond - inLastSecond);
 }

@@ -5,9 +5,20 @@ function minutesOf(hhmm: string): number {
   return h * 60 + m;
 }
 
+/**
+ * One formatter per time zone, made once: constructing an Intl.DateTimeFormat costs far more than
+ * formatting with it (issue #10: it was built per customer message, the intake's costliest call).
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) formatters.set(timeZone, (f = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })));
+  return f;
+}
+
 /** Wall-clock parts of an instant in a time zone. */
 function localParts(instant: Date, timeZone: string): { y: number; mo: number; d: number; minutes: number } {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(instant);
+  const parts = formatterFor(timeZone).formatToParts(instant);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   return { y: get('year'), mo: get('month'), d: get('day'), minutes: get('hour') * 60 + get('minute') };
 }

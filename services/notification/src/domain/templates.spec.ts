@@ -49,4 +49,15 @@ describe('templates', () => {
     const m = renderMessage(config.templates, 'order_paid', 'wechat_template', 'zh-CN', vars);
     expect(m.kind === 'wechat' && m.fields).toEqual({ character_string1: 'JD-900001', amount2: '¥256.00', thing3: '特级明前西湖龙井茶叶礼盒装送礼佳品二百…', time4: '2026/11/25 18:00' });
   });
+
+  it('renders the same text again with each call\'s own values and currency, and a changed template with its new text (compiled messages are reused by text)', () => {
+    expect(formatIcu('{amount, number, money} / {n}', 'zh-CN', { amount: 1, currency: 'CNY', n: 1 })).toBe('¥1.00 / 1');
+    expect(formatIcu('{amount, number, money} / {n}', 'zh-CN', { amount: 2, currency: 'CNY', n: 2 })).toBe('¥2.00 / 2');
+    expect(formatIcu('{amount, number, money} / {n}', 'en', { amount: 2, currency: 'USD', n: 3 })).toBe('$2.00 / 3');
+    const vars = templateVars({ eventId: 'e1', type: 'OrderPaid', occurredAt: '2026-11-25T10:00:00.000Z', data: { orderId: 'o-1', amount: 25600, currency: 'CNY' } }, facts);
+    const paid = config.templates.templates.order_paid;
+    const changed = { ...config.templates, templates: { ...config.templates.templates, order_paid: { ...paid, locales: { ...paid.locales, 'zh-CN': { ...paid.locales['zh-CN'], sms: '已支付{amount, number, money}' } } } } };
+    expect(renderMessage(config.templates, 'order_paid', 'sms', 'zh-CN', vars)).toEqual({ kind: 'text', text: '【Flowline】您的订单JD-900001已支付¥256.00，共2件商品，我们将尽快为您发货。' });
+    expect(renderMessage(changed, 'order_paid', 'sms', 'zh-CN', vars)).toEqual({ kind: 'text', text: '已支付¥256.00' });
+  });
 });

@@ -58,6 +58,26 @@ function formatsFor(currency: string) {
   };
 }
 
+/**
+ * Compiled messages by locale, currency and text (issue #10: every field of every message was
+ * parsed again, and its number and date formatters built again, per send). Keyed by the text
+ * itself, so a changed template is a new entry, never a stale one; bounded, because the currency
+ * comes from events.
+ */
+const compiled = new Map<string, IntlMessageFormat>();
+const COMPILED_MAX = 2_000;
+
+function compiledFor(message: string, locale: Locale, currency: string): IntlMessageFormat {
+  const key = `${locale}\u0000${currency}\u0000${message}`;
+  let m = compiled.get(key);
+  if (!m) {
+    m = new IntlMessageFormat(message, locale, formatsFor(currency));
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    compiled.set(key, m);
+  }
+  return m;
+}
+
 /** Formats one ICU message. Date-named variables (`paidAt`, `deliveredAt`, `at`) are parsed from ISO strings. */
 export function formatIcu(message: string, locale: Locale, vars: TemplateVars): string {
   const currency = typeof vars.currency === 'string' && vars.currency ? vars.currency : 'CNY';
@@ -67,7 +87,7 @@ export function formatIcu(message: string, locale: Locale, vars: TemplateVars): 
     values[k] = DATE_KEYS.test(k) && typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v) : v;
   }
   try {
-    const out = new IntlMessageFormat(message, locale, formatsFor(currency)).format(values);
+    const out = compiledFor(message, locale, currency).format(values);
     return typeof out === 'string' ? out : String(out);
   } catch (e) {
     throw new TemplateError('TEMPLATE_INVALID', `cannot format "${message.slice(0, 40)}": ${(e as Error).message}`);

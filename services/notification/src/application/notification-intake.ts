@@ -1,4 +1,4 @@
-import { maskEmail, maskPhone, type EventEnvelope } from '@flowline/contracts';
+import { contractRegistry, maskEmail, maskPhone, type EventEnvelope } from '@flowline/contracts';
 import type { PostgresEventStore, StreamAppend } from '@flowline/eventstore';
 import type { PoolClient } from 'pg';
 import { planNotifications } from '../domain/notification-rules.policy';
@@ -14,6 +14,23 @@ import { applyStaffPreferences, loadStaffPreferences } from './staff-preferences
 
 /** Event types whose data the service keeps about an order (see factsFrom). */
 export const FACT_EVENT_TYPES = ['OrderPlaced', 'OrderShipped', 'ShipmentShipped'] as const;
+
+/**
+ * Published types keyed by something other than the order (stock levels, ATP, receipts: keyed by
+ * SKU). Their data names no order, so no rule fires on them and they make nobody an order's owner:
+ * the consumer drops them by their `type` header, before parsing their JSON (issue #10).
+ */
+const NOT_ABOUT_AN_ORDER: ReadonlySet<string> = new Set(
+  contractRegistry
+    .types({ kind: 'event' })
+    .filter((t) => t.partitionKey !== undefined && t.partitionKey !== 'orderId')
+    .map((t) => t.type),
+);
+
+/** False for a type whose events never name an order (the intake would ignore them); true for any other, unknown types included. */
+export function mayConcernAnOrder(type: string): boolean {
+  return !NOT_ABOUT_AN_ORDER.has(type);
+}
 
 /** The event types whose data the service keeps about an order (for templates and rule conditions). */
 function factsFrom(e: EventEnvelope): { upsert?: OrderFacts; patch?: Partial<OrderFacts> } {

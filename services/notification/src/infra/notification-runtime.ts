@@ -10,7 +10,7 @@ import { monotonicFactory } from 'ulid';
 import { drivenClock, systemClock, type Clock } from '../application/clock';
 import { Dispatcher } from '../application/dispatcher';
 import { NOTIFICATION_STREAM_PREFIX, notificationEvent, notificationStream, refOf } from '../application/notification-events';
-import { demoContactFromEnv, FACT_EVENT_TYPES, NotificationIntake } from '../application/notification-intake';
+import { demoContactFromEnv, FACT_EVENT_TYPES, mayConcernAnOrder, NotificationIntake } from '../application/notification-intake';
 import { channelAdaptersFromEnv } from './channel-adapters';
 import type { ChannelAdapter } from './channels/channel.port';
 import type { EmailAdapter } from './channels/email.adapter';
@@ -175,6 +175,8 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
           fromBeginning: s.fromBeginning,
           // Only the types a rule reacts to or whose data templates need: no transaction, no inbox row for the rest (stock levels, ATP, ...).
           // Plus anything a staff member did: it makes them the order's owner (audience `owner`).
+          // Stock levels, ATP and the other SKU-keyed types name no order: dropped by their header, unparsed.
+          acceptType: (type) => mayConcernAnOrder(type),
           accept: (envelope) => this.interesting().has(envelope.type) || envelope.actor?.kind === 'user',
           handler: async (envelope, tx) => {
             await this.intake.apply(envelope, tx.client);

@@ -6,12 +6,12 @@ import { PlatformConfig } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { monotonicFactory } from 'ulid';
 import { drivenClock, systemClock, type Clock } from '../application/clock';
 import { Dispatcher } from '../application/dispatcher';
 import { NOTIFICATION_STREAM_PREFIX, notificationEvent, notificationStream, refOf } from '../application/notification-events';
 import { demoContactFromEnv, FACT_EVENT_TYPES, mayConcernAnOrder, NotificationIntake } from '../application/notification-intake';
 import { channelAdaptersFromEnv } from './channel-adapters';
+import { ulidFactory } from './ids';
 import type { ChannelAdapter } from './channels/channel.port';
 import type { EmailAdapter } from './channels/email.adapter';
 import { loadNotificationConfig, type NotificationConfig } from './notification-config';
@@ -40,7 +40,7 @@ export const CONSUMED_TOPICS = [Topics.orderEvents, Topics.approvalEvents, Topic
 export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly settings: NotificationSettings = notificationSettingsFromEnv();
   private readonly log = new Logger('notification');
-  private readonly ulid = monotonicFactory();
+  private readonly ulid = ulidFactory();
   pool!: Pool;
   events!: PostgresEventStore;
   clock!: Clock;

@@ -1,0 +1,24 @@
+import { randomFillSync } from 'node:crypto';
+import { monotonicFactory } from 'ulid';
+
+/**
+ * The random source of ulid's factory, drawn from a 4 KiB buffer of crypto randomness refilled
+ * when used up. ulid's own source asks crypto for ONE byte per character (16 calls per id): a
+ * profile of notification under load had id generation at ~3% of its CPU (issue #10).
+ */
+export function bufferedRandom(size = 4096): () => number {
+  const pool = new Uint8Array(size);
+  let next = size;
+  return () => {
+    if (next >= size) {
+      randomFillSync(pool);
+      next = 0;
+    }
+    return pool[next++] / 256;
+  };
+}
+
+/** Monotonic ULIDs (sortable, unique within the process) from the buffered source. */
+export function ulidFactory(): () => string {
+  return monotonicFactory(bufferedRandom());
+}

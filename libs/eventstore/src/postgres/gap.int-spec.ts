@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabase } from '@flowline/testing';
 import { Pool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { comparePositions, type NewEvent, type RecordedEvent, type Subscription, WrongExpectedVersion } from '../port';
-import { PostgresEventStore } from './postgres-event-store';
+import { comparePositions, type LogPosition, type NewEvent, type RecordedEvent, type Subscription, WrongExpectedVersion } from '../port';
+import { logPageSql, PostgresEventStore } from './postgres-event-store';
 
 /**
  * The hard requirement of docs/adr/0003: a subscriber never skips an event whose transaction
@@ -248,6 +248,89 @@ describe('PostgreSQL log order with concurrent, long and rolled-back transaction
       await otherPool.end();
       await other.drop();
     }
+  });
+
+  /** One log page straight from SQL, as a poll that already knows `foreign` ids sends it. */
+  type PageRow = { horizon: string; attributed: boolean; foreign_ids: string[] | null; event_id: string | null };
+  const pageParams = (after: LogPosition, foreign: string[]) => [after.commit.toString(), after.prepare.toString(), null, null, 500, foreign];
+  const readPage = async (after: LogPosition, foreign: string[]) => (await pool.query<PageRow>(logPageSql('"eventstore"'), pageParams(after, foreign))).rows;
+  const eventIds = (rows: PageRow[]) => rows.flatMap((r) => (r.event_id === null ? [] : [r.event_id]));
+
+  /** A transaction in another database that holds a transaction id until rolled back. */
+  async function withForeignTransaction(label: string, body: (xid: string) => Promise<void>): Promise<void> {
+    const other = await createTestDatabase(label);
+    const otherPool = new Pool({ connectionString: other.url, max: 1 });
+    otherPool.on('error', () => undefined);
+    const foreign = await otherPool.connect();
+    try {
+      await foreign.query('BEGIN');
+      const xid = (await foreign.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0].x;
+      await body(xid);
+      await foreign.query('ROLLBACK');
+    } finally {
+      foreign.release();
+      await otherPool.end();
+      await other.drop();
+    }
+  }
+
+  it("a transaction of this database still in flight holds the log back while another database's transaction is remembered as foreign and left out", async () => {
+    await withForeignTransaction('eventstore_gap_cached', async (foreignXid) => {
+      const r = await store.appendToStream('cached-1', [event('Visible')]);
+      const start = { commit: r.position.commit, prepare: r.position.prepare - 1n };
+      // The event lies above the foreign transaction: the poll attributes it and returns its id to remember.
+      const first = await readPage(start, []);
+      expect(first[0].attributed).toBe(true);
+      expect(first[0].foreign_ids).toContain(foreignXid);
+      expect((await store.readAll({ after: start })).map((e) => e.type)).toEqual(['Visible']); // the store learns it too
+      const known = first[0].foreign_ids ?? [];
+
+      const local = await pool.connect();
+      try {
+        await local.query('BEGIN');
+        // An id of this database, taken before the next append and with no row written yet.
+        const localXid = (await local.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0].x;
+        const r2 = await store.appendToStream('cached-2', [event('HeldBack')]);
+        expect(r2.position.commit).toBeGreaterThan(BigInt(localXid));
+        const held = await readPage(r.position, known);
+        expect(BigInt(held[0].horizon)).toBeLessThanOrEqual(BigInt(localXid));
+        expect(eventIds(held)).toEqual([]);
+        expect(await store.readAll({ after: r.position })).toEqual([]);
+        await local.query('COMMIT');
+        const heldBackId = (await store.readStream('cached-2'))[0].eventId;
+        expect(eventIds(await readPage(r.position, known))).toEqual([heldBackId]);
+        expect((await store.readAll({ after: r.position })).map((e) => e.eventId)).toEqual([heldBackId]);
+      } finally {
+        local.release();
+      }
+    });
+  });
+
+  it('reads no backend status (pg_stat_activity) when no event lies at or above the oldest running transaction after the cursor, or when that transaction is known foreign', async () => {
+    await withForeignTransaction('eventstore_gap_cheap', async (foreignXid) => {
+      const r = await store.appendToStream('cheap-1', [event('AboveForeign')]);
+      // Caught up (nothing after the cursor): the oldest running id is a horizon as good as any.
+      const idle = await readPage(r.position, []);
+      expect(idle[0].attributed).toBe(false);
+      expect(BigInt(idle[0].horizon)).toBeLessThanOrEqual(BigInt(foreignXid));
+      expect(eventIds(idle)).toEqual([]);
+      const plan = await pool.query(`EXPLAIN (ANALYZE, COSTS OFF) ${logPageSql('"eventstore"')}`, pageParams(r.position, []));
+      const text = plan.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+      expect(text).toMatch(/Function Scan on pg_stat_get_activity[^\n]*\(never executed\)/);
+
+      // An event above the foreign transaction: attribution runs and the horizon passes the foreign id.
+      const before = { commit: r.position.commit, prepare: r.position.prepare - 1n };
+      const busy = await readPage(before, []);
+      expect(busy[0].attributed).toBe(true);
+      expect(busy[0].foreign_ids).toContain(foreignXid);
+      expect(BigInt(busy[0].horizon)).toBeGreaterThan(r.position.commit);
+      expect(eventIds(busy)).toHaveLength(1);
+      // Remembered as foreign: the same page without attribution.
+      const cached = await readPage(before, busy[0].foreign_ids ?? []);
+      expect(cached[0].attributed).toBe(false);
+      expect(BigInt(cached[0].horizon)).toBeGreaterThan(r.position.commit);
+      expect(eventIds(cached)).toEqual(eventIds(busy));
+    });
   });
 
   it('WrongExpectedVersion still holds for a writer racing the open transaction on the same stream', async () => {

@@ -113,6 +113,8 @@ export function defaultPollIntervalMs(env: NodeJS.ProcessEnv = process.env): num
 }
 const UNIQUE_VIOLATION = '23505';
 
+type LogPageRow = EventRow & { horizon: string; attributed: boolean; foreign_ids: string[] | null; oldest: string };
+
 interface EventRow {
   global_position: string;
   transaction_id_text: string;
@@ -157,37 +159,116 @@ function filterParams(filter: EventFilter | undefined): [string[] | null, string
 
 /**
  * One page of the log: $1/$2 = exclusive cursor (xid8 text, bigint), $3 stream prefixes or null,
- * $4 event types or null, $5 limit or null. Exported for the plan test.
+ * $4 event types or null, $5 limit or null, $6 transaction ids (xid8 text[]) already known to
+ * belong to another database (see ForeignXids; may be empty). Exported for the plan test.
  *
  * The horizon is the oldest transaction still running in the statement's snapshot, leaving out
- * those pg_stat_activity proves belong to another database (they cannot write this table); with
- * none left, the snapshot's xmax. Every transaction of this database below the horizon has ended
- * before the snapshot, so the rows below it are final: a cursor can never pass an event that
- * commits later. (Plain pg_snapshot_xmin would be just as safe but let a long transaction in any
- * database of the cluster hold this log back.) A transaction the view cannot attribute (a
- * prepared transaction, or another role's session without pg_read_all_stats) counts as ours:
- * that only delays, never skips. The first column carries the horizon even on an empty page.
+ * those known or proven (pg_stat_activity) to belong to another database (they cannot write this
+ * table); with none left, the snapshot's xmax. Every transaction of this database below the
+ * horizon has ended before the snapshot, so the rows below it are final: a cursor can never pass
+ * an event that commits later. (Plain pg_snapshot_xmin would be just as safe but let a long
+ * transaction in any database of the cluster hold this log back.) A transaction the view cannot
+ * attribute (a prepared transaction, or another role's session without pg_read_all_stats) counts
+ * as ours: that only delays, never skips. The first column carries the horizon even on an empty page.
+ *
+ * Attribution (building the status of every backend of the cluster) is the expensive part, so it
+ * runs only when it can change the page: `low`, the oldest in-progress id not known to be
+ * foreign (or xmax), is a horizon just as safe, only possibly lower. When no row matching the
+ * page lies at or above `low` after the cursor, both horizons give the same page and `low` is
+ * returned (`attributed` false); only then is pg_stat_activity never read (its CTE is never
+ * scanned). Otherwise the ids it proves foreign come back in `foreign_ids` for the caller to
+ * remember. `oldest` (the snapshot's xmin) lets the caller forget ids that have ended.
  */
 export function logPageSql(s: string): string {
+  const matches = `($3::text[] IS NULL OR stream_id ^@ ANY($3::text[]))
+              AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))`;
   return `WITH snap AS MATERIALIZED (SELECT pg_current_snapshot() AS s),
+       xip AS MATERIALIZED (
+         SELECT x FROM pg_snapshot_xip((SELECT s FROM snap)) AS x WHERE x <> ALL($6::xid8[])),
+       low AS MATERIALIZED (
+         SELECT coalesce((SELECT min(x) FROM xip), pg_snapshot_xmax((SELECT s FROM snap))) AS xid),
+       -- Rows at or above low and after the cursor: (transaction_id, global_position) after
+       -- this pair (as scalar subqueries, so they bound the index scan instead of filtering a join).
+       probe AS MATERIALIZED (
+         SELECT greatest(low.xid, $1::xid8) AS tx, CASE WHEN low.xid > $1::xid8 THEN -1 ELSE $2::bigint END AS pos FROM low),
+       need AS MATERIALIZED (
+         SELECT EXISTS (
+           SELECT 1 FROM ${s}.events
+            WHERE (transaction_id, global_position) > ((SELECT tx FROM probe), (SELECT pos FROM probe))
+              AND ${matches}) AS attribute),
+       foreign_xids AS MATERIALIZED (
+         SELECT x FROM xip
+          WHERE x::xid IN (
+            SELECT a.backend_xid FROM pg_stat_activity AS a
+             WHERE a.backend_xid IS NOT NULL
+               AND a.datid IS DISTINCT FROM (SELECT oid FROM pg_database WHERE datname = current_database()))),
        horizon AS MATERIALIZED (
-         SELECT coalesce(
-           (SELECT min(x) FROM pg_snapshot_xip((SELECT s FROM snap)) AS x
-             WHERE x::xid NOT IN (
-               SELECT a.backend_xid FROM pg_stat_activity AS a
-                WHERE a.backend_xid IS NOT NULL
-                  AND a.datid IS DISTINCT FROM (SELECT oid FROM pg_database WHERE datname = current_database()))),
-           pg_snapshot_xmax((SELECT s FROM snap))) AS xmin)
-       SELECT horizon.xmin::text AS horizon, e.*
+         SELECT CASE WHEN need.attribute
+                     THEN coalesce((SELECT min(x) FROM xip WHERE x NOT IN (SELECT x FROM foreign_xids)),
+                                   pg_snapshot_xmax((SELECT s FROM snap)))
+                     ELSE (SELECT xid FROM low) END AS xmin,
+                need.attribute AS attributed,
+                CASE WHEN need.attribute THEN (SELECT array_agg(x::text) FROM foreign_xids) END AS foreign_ids,
+                pg_snapshot_xmin((SELECT s FROM snap))::text AS oldest
+           FROM need)
+       SELECT horizon.xmin::text AS horizon, horizon.attributed, horizon.foreign_ids, horizon.oldest, e.*
          FROM horizon
          LEFT JOIN LATERAL (
            SELECT ${EVENT_COLUMNS} FROM ${s}.events
             WHERE transaction_id < horizon.xmin
               AND (transaction_id, global_position) > ($1::xid8, $2::bigint)
-              AND ($3::text[] IS NULL OR stream_id ^@ ANY($3::text[]))
-              AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))
+              AND ${matches}
             ORDER BY events.transaction_id, events.global_position
             LIMIT $5) AS e ON true`;
+}
+
+/** Cached foreign ids above this count are dropped (they cost only one attribution to relearn). */
+const MAX_FOREIGN_XIDS = 4_096;
+
+/**
+ * Transaction ids pg_stat_activity proved to belong to another database of the cluster, kept per
+ * pool while they may still be in progress, so a long transaction elsewhere is attributed once
+ * instead of on every poll. An id in progress belongs to one database for its whole life, and
+ * xid8 does not wrap. But ids are not durable until written: after a crash (or a failover to a
+ * replica) the server can hand out again ids it had given before, perhaps to a transaction of
+ * THIS database, which the cache would then wrongly leave out (a skip). Every server restart or
+ * switch means new connections, so any new connection of the pool forgets everything, a poll
+ * reads the cache only once it holds its connection, and ids learned through a connection made
+ * before another one appeared are dropped (epoch). Exported for its spec only.
+ */
+export class ForeignXids {
+  private ids = new Set<string>();
+  private epoch = 0;
+
+  /** `pool`: a pg Pool; anything that emits 'connect' for each new connection. */
+  constructor(pool: { on(event: 'connect', listener: () => void): unknown }) {
+    pool.on('connect', () => this.forget());
+  }
+
+  forget(): void {
+    this.epoch++;
+    this.ids.clear();
+  }
+
+  current(): { epoch: number; ids: string[] } {
+    return { epoch: this.epoch, ids: [...this.ids] };
+  }
+
+  /** After a poll that read `current()` at `epoch`: drop ids below the snapshot's xmin (ended), add the new ones. */
+  learn(epoch: number, oldest: bigint, foreign: string[] | null): void {
+    if (epoch !== this.epoch) return;
+    for (const id of this.ids) if (BigInt(id) < oldest) this.ids.delete(id);
+    for (const id of foreign ?? []) this.ids.add(id);
+    if (this.ids.size > MAX_FOREIGN_XIDS) this.ids.clear();
+  }
+}
+
+const foreignXidsByPool = new WeakMap<Pool, ForeignXids>();
+
+function foreignXidsOf(pool: Pool): ForeignXids {
+  let known = foreignXidsByPool.get(pool);
+  if (!known) foreignXidsByPool.set(pool, (known = new ForeignXids(pool)));
+  return known;
 }
 
 /** The batch as one jsonb parameter, unpacked in SQL with jsonb_array_elements ... WITH ORDINALITY. */
@@ -280,6 +361,7 @@ export class PostgresEventStore implements EventStore {
   private readonly s: string;
   private readonly channel: string;
   private readonly notifies: boolean;
+  private readonly foreignXids: ForeignXids;
 
   private constructor(
     readonly pool: Pool,
@@ -290,6 +372,7 @@ export class PostgresEventStore implements EventStore {
     this.s = quoteSchema(schema);
     this.channel = notifyChannel(schema);
     this.notifies = options.notify === true;
+    this.foreignXids = foreignXidsOf(pool);
     const key = signalKey(pool, schema);
     let shared = sharedSignals.get(key);
     if (!shared) sharedSignals.set(key, (shared = { signal: new ChangeSignal(), committed: -1n }));
@@ -704,15 +787,29 @@ export class PostgresEventStore implements EventStore {
   private async readLog(after: LogPosition | undefined, limit: number | null, filter: EventFilter | undefined): Promise<PollPage> {
     const [commit, prepare] = cursorParams(after);
     const [prefixes, types] = filterParams(filter);
-    const result = await this.pool.query<EventRow & { horizon: string }>(prepared(logPageSql(this.s), [commit, prepare, prefixes, types, limit]));
-    const horizon = BigInt(result.rows[0].horizon);
+    const client = await this.pool.connect();
+    // Read only now: if this connection is new (a server restart), the cache was just forgotten.
+    const known = this.foreignXids.current();
+    let result: QueryResult<LogPageRow>;
+    try {
+      result = await client.query<LogPageRow>(prepared(logPageSql(this.s), [commit, prepare, prefixes, types, limit, known.ids]));
+    } catch (error) {
+      client.release(error instanceof Error ? error : true);
+      throw error;
+    }
+    client.release();
+    const head = result.rows[0];
+    const horizon = BigInt(head.horizon);
+    this.foreignXids.learn(known.epoch, BigInt(head.oldest), head.foreign_ids);
     const events = result.rows.filter((r) => r.event_id !== null).map(toRecorded);
     // Below the horizon the log is final; when the page was not cut by the limit, the next
     // read can start at the horizon even if filtered-out rows were all that lay before it.
     const scannedTo = limit === null || events.length < limit ? { commit: horizon, prepare: -1n } : undefined;
     // A transaction this process saw commit is not below the horizon yet (an older one still
-    // runs): look again soon rather than sleep a whole poll interval.
-    const retrySoon = horizon <= this.shared.committed;
+    // runs): look again soon rather than sleep a whole poll interval. Not when attribution was
+    // skipped: then no matching row lay at or above the horizon, so everything committed before
+    // the snapshot is on this page (a commit after it changes the signal and wakes the loop).
+    const retrySoon = head.attributed && horizon <= this.shared.committed;
     return { events, scannedTo, retrySoon };
   }
 

@@ -113,7 +113,7 @@ export function defaultPollIntervalMs(env: NodeJS.ProcessEnv = process.env): num
 }
 const UNIQUE_VIOLATION = '23505';
 
-type LogPageRow = EventRow & { horizon: string; attributed: boolean; foreign_ids: string[] | null; oldest: string };
+type LogPageRow = EventRow & { horizon: string; attributed: boolean; foreign_ids: string[] | null; running: string[] | null };
 
 interface EventRow {
   global_position: string;
@@ -177,7 +177,7 @@ function filterParams(filter: EventFilter | undefined): [string[] | null, string
  * page lies at or above `low` after the cursor, both horizons give the same page and `low` is
  * returned (`attributed` false); only then is pg_stat_activity never read (its CTE is never
  * scanned). Otherwise the ids it proves foreign come back in `foreign_ids` for the caller to
- * remember. `oldest` (the snapshot's xmin) lets the caller forget ids that have ended.
+ * remember. `running` (every in-progress id of the snapshot) lets the caller forget those that ended.
  */
 export function logPageSql(s: string): string {
   const matches = `($3::text[] IS NULL OR stream_id ^@ ANY($3::text[]))
@@ -209,9 +209,9 @@ export function logPageSql(s: string): string {
                      ELSE (SELECT xid FROM low) END AS xmin,
                 need.attribute AS attributed,
                 CASE WHEN need.attribute THEN (SELECT array_agg(x::text) FROM foreign_xids) END AS foreign_ids,
-                pg_snapshot_xmin((SELECT s FROM snap))::text AS oldest
+                (SELECT array_agg(x::text) FROM pg_snapshot_xip((SELECT s FROM snap)) AS x) AS running
            FROM need)
-       SELECT horizon.xmin::text AS horizon, horizon.attributed, horizon.foreign_ids, horizon.oldest, e.*
+       SELECT horizon.xmin::text AS horizon, horizon.attributed, horizon.foreign_ids, horizon.running, e.*
          FROM horizon
          LEFT JOIN LATERAL (
            SELECT ${EVENT_COLUMNS} FROM ${s}.events
@@ -221,9 +221,6 @@ export function logPageSql(s: string): string {
             ORDER BY events.transaction_id, events.global_position
             LIMIT $5) AS e ON true`;
 }
-
-/** Cached foreign ids above this count are dropped (they cost only one attribution to relearn). */
-const MAX_FOREIGN_XIDS = 4_096;
 
 /**
  * Transaction ids pg_stat_activity proved to belong to another database of the cluster, kept per
@@ -254,12 +251,17 @@ export class ForeignXids {
     return { epoch: this.epoch, ids: [...this.ids] };
   }
 
-  /** After a poll that read `current()` at `epoch`: drop ids below the snapshot's xmin (ended), add the new ones. */
-  learn(epoch: number, oldest: bigint, foreign: string[] | null): void {
+  /**
+   * After a poll that read `current()` at `epoch`: keep the ids still in progress in its snapshot
+   * (`running`; so the set never outgrows the cluster's connections), add the new ones.
+   */
+  learn(epoch: number, running: string[] | null, foreign: string[] | null): void {
     if (epoch !== this.epoch) return;
-    for (const id of this.ids) if (BigInt(id) < oldest) this.ids.delete(id);
+    if (this.ids.size > 0) {
+      const still = new Set(running ?? []);
+      for (const id of this.ids) if (!still.has(id)) this.ids.delete(id);
+    }
     for (const id of foreign ?? []) this.ids.add(id);
-    if (this.ids.size > MAX_FOREIGN_XIDS) this.ids.clear();
   }
 }
 
@@ -800,7 +802,7 @@ export class PostgresEventStore implements EventStore {
     client.release();
     const head = result.rows[0];
     const horizon = BigInt(head.horizon);
-    this.foreignXids.learn(known.epoch, BigInt(head.oldest), head.foreign_ids);
+    this.foreignXids.learn(known.epoch, head.running, head.foreign_ids);
     const events = result.rows.filter((r) => r.event_id !== null).map(toRecorded);
     // Below the horizon the log is final; when the page was not cut by the limit, the next
     // read can start at the horizon even if filtered-out rows were all that lay before it.

@@ -1,3 +1,5 @@
+// First: defers code the libraries below would load and never run (idle memory, issue #10 item 6).
+import './lazy-modules';
 export * from './bootstrap';
 export * from './shutdown-steps';
 export * from './config';

@@ -100,7 +100,10 @@ export function grpcMicroserviceOptions(options: GrpcServerOptions): GrpcOptions
       loader: loaderOptions(root),
       onLoadPackageDefinition: (definition: PackageDefinition, server: Server) => {
         const services = [...servicesIn(definition, packages), HEALTH_SERVICE];
-        addReflection(server, reflectionIndex(root, services));
+        // Built here once so that a descriptor set missing a served service fails the boot, then
+        // dropped: reflection builds its own on the first request (idle memory, issue #10 item 6).
+        reflectionIndex(root, services);
+        addReflection(server, () => reflectionIndex(root, services));
         server.addService(lookup(loadPackageDefinition(definition), HEALTH_SERVICE).service, options.health.implementation());
         options.onServices?.(services);
       },

@@ -137,8 +137,14 @@ export function answerReflection(index: DescriptorIndex, request: ReflectionRequ
   }
 }
 
-/** Adds grpc.reflection.v1.ServerReflection and its v1alpha twin (older grpcurl builds ask it) to a server. */
-export function addReflection(server: Server, index: DescriptorIndex): void {
+/**
+ * Adds grpc.reflection.v1.ServerReflection and its v1alpha twin (older grpcurl builds ask it) to a server.
+ * `index` may be a factory: it is then called on the first reflection request and its index kept
+ * (the parsed descriptor set is ~2 MiB of heap that an idle service need not hold).
+ */
+export function addReflection(server: Server, index: DescriptorIndex | (() => DescriptorIndex)): void {
+  let built = typeof index === 'function' ? undefined : index;
+  const indexNow = () => (built ??= (index as () => DescriptorIndex)());
   for (const version of ['v1', 'v1alpha']) {
     const definition = loadSync(resolve(REFLECTION_PROTO_DIR, `grpc/reflection/${version}/reflection.proto`), {
       keepCase: true,
@@ -153,7 +159,7 @@ export function addReflection(server: Server, index: DescriptorIndex): void {
     if (!service) throw new Error(`reflection ${version} proto not found`);
     server.addService(service.service, {
       ServerReflectionInfo: (call: ServerDuplexStream<ReflectionRequest, unknown>) => {
-        call.on('data', (request: ReflectionRequest) => call.write(answerReflection(index, request)));
+        call.on('data', (request: ReflectionRequest) => call.write(answerReflection(indexNow(), request)));
         call.on('end', () => call.end());
       },
     });

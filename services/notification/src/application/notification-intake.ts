@@ -7,7 +7,7 @@ import { releaseTime } from '../domain/quiet-hours';
 import { templateVars } from '../domain/template-vars';
 import { LOCALES, renderMessage, TemplateError, type Locale, type RenderedMessage } from '../domain/templates';
 import type { NotificationConfig } from '../infra/notification-config';
-import { NotificationStore, type ContactRow, type NewNotification } from '../infra/notification-store';
+import { NotificationStore, type ContactRow, type CustomerContact, type NewNotification } from '../infra/notification-store';
 import type { Clock } from './clock';
 import { notificationEvent, notificationStream, refOf } from './notification-events';
 import { applyStaffPreferences, loadStaffPreferences } from './staff-preferences';
@@ -85,6 +85,14 @@ export function maskOpenId(id: string): string {
   return id.length <= 8 ? '****' : `${id.slice(0, 4)}****${id.slice(-4)}`;
 }
 
+/** Per rules version: the event types some customer rule reacts to (their contact is read with the facts). */
+const customerTypesOf = new WeakMap<NotificationConfig['rules'], ReadonlySet<string>>();
+function customerRuleTypes(config: NotificationConfig): ReadonlySet<string> {
+  let types = customerTypesOf.get(config.rules);
+  if (!types) customerTypesOf.set(config.rules, (types = new Set(config.rules.rules.filter((r) => r.to.audience === 'customer').map((r) => r.on))));
+  return types;
+}
+
 const asLocale = (l: string | undefined): Locale => ((LOCALES as readonly string[]).includes(l ?? '') ? (l as Locale) : 'zh-CN');
 
 export interface IntakeDeps {
@@ -111,9 +119,10 @@ export class NotificationIntake {
     const f = factsFrom(envelope);
     // The order's owner: the staff member who last acted on it (see orderOwner).
     const patch: Partial<OrderFacts> = { ...(f.patch ?? {}), ...(envelope.actor?.kind === 'user' && envelope.actor.id ? { lastActorId: envelope.actor.id } : {}) };
-    // Facts written and read back in one statement (issue #10: was up to 4).
-    const facts = await NotificationStore.writeFacts(client, orderId, { ...(f.upsert ? { upsert: f.upsert } : {}), patch });
     const config = this.deps.config();
+    // Facts written and read back in one statement (issue #10: was up to 4), with the contact of
+    // the customer they name when a customer rule reacts to this type (one statement, not two).
+    const { facts, customer: known } = await NotificationStore.writeFacts(client, orderId, { ...(f.upsert ? { upsert: f.upsert } : {}), patch }, customerRuleTypes(config).has(envelope.type));
     const trigger: TriggerEvent = { eventId: envelope.eventId, type: envelope.type, occurredAt: envelope.occurredAt, data: data ?? {} };
     // Per-staff channel choice: the API's stored choices over staff.yaml's defaults. A choice only
     // narrows a member's channels, so the stored choices are read only when staff are to be told.
@@ -121,7 +130,8 @@ export class NotificationIntake {
     if (planned.length === 0) return 0;
     if (planned.some((p) => p.recipient.kind === 'staff')) planned = planNotifications(trigger, facts, config.rules, applyStaffPreferences(config.staff, await loadStaffPreferences(client)));
     const now = await this.deps.clock.now();
-    const customers = new Map<string, Promise<{ contact: ContactRow | undefined; optedOut: ReadonlySet<string> }>>();
+    const customers = new Map<string, Promise<CustomerContact>>();
+    if (known) customers.set(known.customerId, Promise.resolve(known));
     const customer = (id: string) => {
       let c = customers.get(id);
       if (!c) customers.set(id, (c = NotificationStore.contactAndOptOuts(client, id)));
@@ -155,7 +165,7 @@ export class NotificationIntake {
     p: PlannedNotification,
     config: NotificationConfig,
     now: string,
-    customer: (id: string) => Promise<{ contact: ContactRow | undefined; optedOut: ReadonlySet<string> }>,
+    customer: (id: string) => Promise<CustomerContact>,
   ): Promise<NewNotification> {
     const template = config.templates.templates[p.template];
     let locale: Locale = 'zh-CN';

@@ -222,6 +222,35 @@ function toRow(r: Record<string, unknown>): NotificationRow {
   };
 }
 
+interface ContactQueryRow {
+  found: boolean;
+  phone: string | null;
+  email: string | null;
+  wechat_openid: string | null;
+  miniprogram_openid: string | null;
+  locale: string | null;
+  opted_out: string[];
+}
+
+/** A customer's contact (undefined without a row) and opted-out channels, as the intake needs them. */
+export interface CustomerContact {
+  contact: ContactRow | undefined;
+  optedOut: ReadonlySet<string>;
+}
+
+/** An order's facts after a write, and (when asked) the contact of the customer they name. */
+export interface FactsAndCustomer {
+  facts: OrderFacts | undefined;
+  customer?: CustomerContact & { customerId: string };
+}
+
+function contactOf(customerId: string, c: ContactQueryRow): CustomerContact {
+  return {
+    contact: c.found ? { customerId, phone: c.phone, email: c.email, wechatOpenid: c.wechat_openid, miniprogramOpenid: c.miniprogram_openid, locale: c.locale ?? 'zh-CN' } : undefined,
+    optedOut: new Set(c.opted_out),
+  };
+}
+
 /** One attempt and the notification's state after it (NotificationStore.recordOutcomes). */
 export interface RecordedOutcome {
   notificationId: string;
@@ -272,36 +301,49 @@ export const NotificationStore = {
   /**
    * The facts written (upsert: the row created or merged; else a patch of an existing row) and
    * the order's facts afterwards, in ONE statement (undefined when the order has no facts yet).
+   * `withCustomer`: the same statement also reads the contact and opt-outs of the customer the
+   * facts name (for events a customer rule reacts to: issue #10, one statement instead of two).
    */
-  async writeFacts(db: Db, orderId: string, w: { upsert?: OrderFacts; patch?: Partial<OrderFacts> }): Promise<OrderFacts | undefined> {
+  async writeFacts(db: Db, orderId: string, w: { upsert?: OrderFacts; patch?: Partial<OrderFacts> }, withCustomer = false): Promise<FactsAndCustomer> {
+    let source: string;
+    let params: unknown[];
     if (w.upsert) {
-      const r = await db.query(
-        `INSERT INTO notification.order_facts (order_id, facts, updated_at) VALUES ($1, $2, now())
-         ON CONFLICT (order_id) DO UPDATE SET facts = notification.order_facts.facts || EXCLUDED.facts, updated_at = now() RETURNING facts`,
-        [orderId, JSON.stringify({ ...w.upsert, ...(w.patch ?? {}) })],
-      );
-      return r.rows[0]?.facts as OrderFacts | undefined;
+      source = `INSERT INTO notification.order_facts (order_id, facts, updated_at) VALUES ($1, $2, now())
+         ON CONFLICT (order_id) DO UPDATE SET facts = notification.order_facts.facts || EXCLUDED.facts, updated_at = now() RETURNING facts`;
+      params = [orderId, JSON.stringify({ ...w.upsert, ...(w.patch ?? {}) })];
+    } else if (w.patch && Object.keys(w.patch).length > 0) {
+      source = `UPDATE notification.order_facts SET facts = facts || $2::jsonb, updated_at = now() WHERE order_id = $1 RETURNING facts`;
+      params = [orderId, JSON.stringify(w.patch)];
+    } else {
+      source = `SELECT facts FROM notification.order_facts WHERE order_id = $1`;
+      params = [orderId];
     }
-    if (w.patch && Object.keys(w.patch).length > 0) {
-      const r = await db.query(`UPDATE notification.order_facts SET facts = facts || $2::jsonb, updated_at = now() WHERE order_id = $1 RETURNING facts`, [orderId, JSON.stringify(w.patch)]);
-      return r.rows[0]?.facts as OrderFacts | undefined;
+    if (!withCustomer) {
+      const r = await db.query(source, params);
+      return { facts: (r.rows[0]?.facts as OrderFacts | undefined) ?? undefined };
     }
-    return NotificationStore.facts(db, orderId);
+    const r = await db.query(
+      `WITH f AS (${source})
+       SELECT f.facts, c.customer_id IS NOT NULL AS found, c.phone, c.email, c.wechat_openid, c.miniprogram_openid, c.locale,
+         ARRAY(SELECT o.channel FROM notification.opt_out o WHERE o.customer_id = f.facts->>'customerId') AS opted_out
+       FROM f LEFT JOIN notification.customer_contact c ON c.customer_id = f.facts->>'customerId'`,
+      params,
+    );
+    const row = r.rows[0] as (ContactQueryRow & { facts: OrderFacts }) | undefined;
+    if (!row) return { facts: undefined };
+    const customerId = row.facts.customerId;
+    return { facts: row.facts, ...(customerId ? { customer: { customerId, ...contactOf(customerId, row) } } : {}) };
   },
 
   /** A customer's contact (if any) and the channels they opted out of, in one statement. */
-  async contactAndOptOuts(db: Db, customerId: string): Promise<{ contact: ContactRow | undefined; optedOut: ReadonlySet<string> }> {
+  async contactAndOptOuts(db: Db, customerId: string): Promise<CustomerContact> {
     const r = await db.query(
       `SELECT c.phone, c.email, c.wechat_openid, c.miniprogram_openid, c.locale, c.customer_id IS NOT NULL AS found,
          ARRAY(SELECT o.channel FROM notification.opt_out o WHERE o.customer_id = $1) AS opted_out
        FROM (SELECT 1) one LEFT JOIN notification.customer_contact c ON c.customer_id = $1`,
       [customerId],
     );
-    const c = r.rows[0] as { phone: string | null; email: string | null; wechat_openid: string | null; miniprogram_openid: string | null; locale: string | null; found: boolean; opted_out: string[] };
-    return {
-      contact: c.found ? { customerId, phone: c.phone, email: c.email, wechatOpenid: c.wechat_openid, miniprogramOpenid: c.miniprogram_openid, locale: c.locale ?? 'zh-CN' } : undefined,
-      optedOut: new Set(c.opted_out),
-    };
+    return contactOf(customerId, r.rows[0] as ContactQueryRow);
   },
 
   /** Inserts the notifications whose dedup key is new, in ONE statement; returns the dedup keys inserted. */

@@ -1,3 +1,5 @@
+// First: keeps undici out of the process until it is used (idle memory, issue #10 item 6).
+import './defer-undici';
 export * from './telemetry';
 export * from './logger';
 export * from './metrics';

@@ -1,4 +1,4 @@
-import { createTestDatabase } from '@flowline/testing';
+import { countedPool, createTestDatabase, type DbWorkCount } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNotificationConfig } from '../src/infra/notification-config';
@@ -117,6 +117,14 @@ describe('WeChat template and subscribe messages', () => {
     expect(results.every((r) => r.ok)).toBe(true);
     expect(fake.tokensIssued(oa.appId)).toBe(1);
     expect(fake.accepted().filter((r) => r.kind === 'template').map((r) => r.touser).sort()).toEqual(['oUser1', 'oUser2', 'oUser3']);
+  });
+
+  it('an instance reads the shared token row once, not once per message (kept in memory for a minute at most)', async () => {
+    const count: DbWorkCount = { statements: 0, transactions: 0 };
+    const statements: string[] = [];
+    const a = new WechatAdapter('wechat_template', fake.url, oa, new PgWechatTokenCache(countedPool(pool, count, statements)));
+    for (const u of ['oMemo1', 'oMemo2', 'oMemo3']) expect(await a.send(wechatMsg(u))).toMatchObject({ ok: true });
+    expect(statements.filter((q) => q.includes('wechat_token'))).toHaveLength(1);
   });
 
   it('40001 (token no longer valid) refreshes the token and retries once', async () => {

@@ -7,22 +7,39 @@ import type { WechatApp, WechatTokenCache } from './channels/wechat.adapter';
  * advisory lock so two instances never both fetch (each fetch invalidates the previous token).
  */
 export class PgWechatTokenCache implements WechatTokenCache {
+  /**
+   * The token last read or fetched per app, reused for at most `memoMs` and never past its own
+   * refresh margin (issue #10: the row was read once per WeChat message). A token another instance
+   * replaced meanwhile stays usable for minutes at WeChat; should it be refused (40001) the sender
+   * forces a refresh, which takes the newer row.
+   */
+  private readonly memo = new Map<string, { token: string; until: number }>();
+
   constructor(
     private readonly pool: Pool,
     private readonly now: () => Date = () => new Date(),
     private readonly marginSec = 300,
+    private readonly memoMs = 60_000,
   ) {}
 
   async token(app: WechatApp, fetchNew: () => Promise<{ token: string; expiresInSec: number }>, options: { force?: boolean; stale?: string } = {}): Promise<string> {
     const fresh = async (q: Pick<Pool, 'query'>) => {
-      const r = await q.query(`SELECT access_token FROM notification.wechat_token WHERE app_id = $1 AND expires_at > $2::timestamptz + ($3 || ' seconds')::interval`, [app.appId, this.now().toISOString(), String(this.marginSec)]);
-      const t = r.rows[0]?.access_token as string | undefined;
-      return t && !(options.force && t === options.stale) ? t : undefined;
+      const r = await q.query(
+        `SELECT access_token, expires_at FROM notification.wechat_token WHERE app_id = $1 AND expires_at > $2::timestamptz + ($3 || ' seconds')::interval`,
+        [app.appId, this.now().toISOString(), String(this.marginSec)],
+      );
+      const row = r.rows[0] as { access_token: string; expires_at: Date } | undefined;
+      if (!row || (options.force && row.access_token === options.stale)) return undefined;
+      this.remember(app.appId, row.access_token, row.expires_at.getTime());
+      return row.access_token;
     };
     if (!options.force) {
+      const m = this.memo.get(app.appId);
+      if (m && this.now().getTime() < m.until) return m.token;
       const cached = await fresh(this.pool);
       if (cached) return cached;
     }
+    this.memo.delete(app.appId);
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -41,6 +58,7 @@ export class PgWechatTokenCache implements WechatTokenCache {
         [app.appId, got.token, new Date(at.getTime() + got.expiresInSec * 1000).toISOString(), at.toISOString()],
       );
       await client.query('COMMIT');
+      this.remember(app.appId, got.token, at.getTime() + got.expiresInSec * 1000);
       return got.token;
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -48,5 +66,9 @@ export class PgWechatTokenCache implements WechatTokenCache {
     } finally {
       client.release();
     }
+  }
+
+  private remember(appId: string, token: string, expiresAtMs: number): void {
+    this.memo.set(appId, { token, until: Math.min(this.now().getTime() + this.memoMs, expiresAtMs - this.marginSec * 1000) });
   }
 }

@@ -251,9 +251,19 @@ describe('PostgreSQL log order with concurrent, long and rolled-back transaction
   });
 
   /** One log page straight from SQL, as a poll that already knows `foreign` ids sends it. */
-  type PageRow = { horizon: string; attributed: boolean; foreign_ids: string[] | null; event_id: string | null };
-  const pageParams = (after: LogPosition, foreign: string[]) => [after.commit.toString(), after.prepare.toString(), null, null, 500, foreign];
-  const readPage = async (after: LogPosition, foreign: string[]) => (await pool.query<PageRow>(logPageSql('"eventstore"'), pageParams(after, foreign))).rows;
+  type PageRow = { horizon: string; attributed: boolean; waiting: boolean; foreign_ids: string[] | null; running: string[] | null; event_id: string | null };
+  /** `old`: the in-progress ids worth attributing (null: any, as readAll does). */
+  const pageParams = (after: LogPosition, foreign: string[], old: string[] | null = null) => [
+    after.commit.toString(),
+    after.prepare.toString(),
+    null,
+    null,
+    500,
+    foreign,
+    old,
+  ];
+  const readPage = async (after: LogPosition, foreign: string[], old: string[] | null = null) =>
+    (await pool.query<PageRow>(logPageSql('"eventstore"'), pageParams(after, foreign, old))).rows;
   const eventIds = (rows: PageRow[]) => rows.flatMap((r) => (r.event_id === null ? [] : [r.event_id]));
 
   /** A transaction in another database that holds a transaction id until rolled back. */
@@ -306,7 +316,7 @@ describe('PostgreSQL log order with concurrent, long and rolled-back transaction
     });
   });
 
-  it('reads no backend status (pg_stat_activity) when no event lies at or above the oldest running transaction after the cursor, or when that transaction is known foreign', async () => {
+  it('reads no backend status (pg_stat_activity) when no event lies at or above the oldest running transaction after the cursor, when that transaction is young (a subscription retries), or when it is known foreign', async () => {
     await withForeignTransaction('eventstore_gap_cheap', async (foreignXid) => {
       const r = await store.appendToStream('cheap-1', [event('AboveForeign')]);
       // Caught up (nothing after the cursor): the oldest running id is a horizon as good as any.
@@ -318,9 +328,17 @@ describe('PostgreSQL log order with concurrent, long and rolled-back transaction
       const text = plan.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
       expect(text).toMatch(/Function Scan on pg_stat_get_activity[^\n]*\(never executed\)/);
 
-      // An event above the foreign transaction: attribution runs and the horizon passes the foreign id.
       const before = { commit: r.position.commit, prepare: r.position.prepare - 1n };
-      const busy = await readPage(before, []);
+      // An event above the foreign transaction, which a subscription has not seen running for long
+      // (old: none): no attribution, the page stops below it and says a row is waiting (retry soon).
+      const young = await readPage(before, [], []);
+      expect(young[0]).toMatchObject({ attributed: false, waiting: true });
+      expect(BigInt(young[0].horizon)).toBeLessThanOrEqual(BigInt(foreignXid));
+      expect(eventIds(young)).toEqual([]);
+      expect(young[0].running).toContain(foreignXid);
+
+      // Seen running long enough (or a one-off read): attribution runs and the horizon passes the foreign id.
+      const busy = await readPage(before, [], young[0].running);
       expect(busy[0].attributed).toBe(true);
       expect(busy[0].foreign_ids).toContain(foreignXid);
       expect(BigInt(busy[0].horizon)).toBeGreaterThan(r.position.commit);

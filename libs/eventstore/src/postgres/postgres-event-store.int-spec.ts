@@ -164,7 +164,7 @@ describe('PostgresEventStore specifics', () => {
       // Tiny table: steer the planner off the scans it would pick anyway at this size.
       await client.query('SET LOCAL enable_seqscan = off');
       await client.query('SET LOCAL enable_bitmapscan = off');
-      const plan = await client.query(`EXPLAIN ${logPageSql('"es_specifics"')}`, ['0', '-1', null, null, 500, []]);
+      const plan = await client.query(`EXPLAIN ${logPageSql('"es_specifics"')}`, ['0', '-1', null, null, 500, [], null]);
       const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
       expect(text).toContain('events_log_order_idx');
       expect(text).not.toMatch(/\bSort\b/);

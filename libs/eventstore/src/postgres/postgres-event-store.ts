@@ -113,7 +113,7 @@ export function defaultPollIntervalMs(env: NodeJS.ProcessEnv = process.env): num
 }
 const UNIQUE_VIOLATION = '23505';
 
-type LogPageRow = EventRow & { horizon: string; attributed: boolean; foreign_ids: string[] | null; running: string[] | null };
+type LogPageRow = EventRow & { horizon: string; attributed: boolean; waiting: boolean; foreign_ids: string[] | null; running: string[] | null };
 
 interface EventRow {
   global_position: string;
@@ -160,7 +160,8 @@ function filterParams(filter: EventFilter | undefined): [string[] | null, string
 /**
  * One page of the log: $1/$2 = exclusive cursor (xid8 text, bigint), $3 stream prefixes or null,
  * $4 event types or null, $5 limit or null, $6 transaction ids (xid8 text[]) already known to
- * belong to another database (see ForeignXids; may be empty). Exported for the plan test.
+ * belong to another database (see ForeignXids; may be empty), $7 the in-progress ids old enough
+ * to be worth attributing (xid8 text[]), or null for all. Exported for the plan test.
  *
  * The horizon is the oldest transaction still running in the statement's snapshot, leaving out
  * those known or proven (pg_stat_activity) to belong to another database (they cannot write this
@@ -176,8 +177,12 @@ function filterParams(filter: EventFilter | undefined): [string[] | null, string
  * foreign (or xmax), is a horizon just as safe, only possibly lower. When no row matching the
  * page lies at or above `low` after the cursor, both horizons give the same page and `low` is
  * returned (`attributed` false); only then is pg_stat_activity never read (its CTE is never
- * scanned). Otherwise the ids it proves foreign come back in `foreign_ids` for the caller to
- * remember. `running` (every in-progress id of the snapshot) lets the caller forget those that ended.
+ * scanned). It is not read either when `low` is not in $7 (a transaction the caller has not seen
+ * running for long; most end within milliseconds): then `low` is returned with `waiting` true (a
+ * matching row lies above it) and a subscription looks again shortly, by when that transaction
+ * has usually ended. Otherwise the ids it proves foreign come back in `foreign_ids` for the caller
+ * to remember. `running` (every in-progress id of the snapshot) lets the caller forget those that
+ * ended and age the others.
  */
 export function logPageSql(s: string): string {
   const matches = `($3::text[] IS NULL OR stream_id ^@ ANY($3::text[]))
@@ -191,11 +196,15 @@ export function logPageSql(s: string): string {
        -- this pair (as scalar subqueries, so they bound the index scan instead of filtering a join).
        probe AS MATERIALIZED (
          SELECT greatest(low.xid, $1::xid8) AS tx, CASE WHEN low.xid > $1::xid8 THEN -1 ELSE $2::bigint END AS pos FROM low),
-       need AS MATERIALIZED (
+       above AS MATERIALIZED (
          SELECT EXISTS (
            SELECT 1 FROM ${s}.events
             WHERE (transaction_id, global_position) > ((SELECT tx FROM probe), (SELECT pos FROM probe))
-              AND ${matches}) AS attribute),
+              AND ${matches}) AS yes),
+       need AS MATERIALIZED (
+         SELECT above.yes AS waiting,
+                above.yes AND ($7::xid8[] IS NULL OR (SELECT xid FROM low) = ANY($7::xid8[])) AS attribute
+           FROM above),
        foreign_xids AS MATERIALIZED (
          SELECT x FROM xip
           WHERE x::xid IN (
@@ -208,10 +217,11 @@ export function logPageSql(s: string): string {
                                    pg_snapshot_xmax((SELECT s FROM snap)))
                      ELSE (SELECT xid FROM low) END AS xmin,
                 need.attribute AS attributed,
+                need.waiting,
                 CASE WHEN need.attribute THEN (SELECT array_agg(x::text) FROM foreign_xids) END AS foreign_ids,
                 (SELECT array_agg(x::text) FROM pg_snapshot_xip((SELECT s FROM snap)) AS x) AS running
            FROM need)
-       SELECT horizon.xmin::text AS horizon, horizon.attributed, horizon.foreign_ids, horizon.running, e.*
+       SELECT horizon.xmin::text AS horizon, horizon.attributed, horizon.waiting, horizon.foreign_ids, horizon.running, e.*
          FROM horizon
          LEFT JOIN LATERAL (
            SELECT ${EVENT_COLUMNS} FROM ${s}.events
@@ -236,6 +246,8 @@ export function logPageSql(s: string): string {
 export class ForeignXids {
   private ids = new Set<string>();
   private epoch = 0;
+  /** When each in-progress id was first seen by a poll through this pool (ms, caller's clock). */
+  private firstSeen = new Map<string, number>();
 
   /** `pool`: a pg Pool; anything that emits 'connect' for each new connection. */
   constructor(pool: { on(event: 'connect', listener: () => void): unknown }) {
@@ -245,25 +257,37 @@ export class ForeignXids {
   forget(): void {
     this.epoch++;
     this.ids.clear();
+    this.firstSeen.clear();
   }
 
-  current(): { epoch: number; ids: string[] } {
-    return { epoch: this.epoch, ids: [...this.ids] };
+  /** The ids to leave out, and those seen running for at least `ageMs` before `now` (worth attributing). */
+  current(now: number, ageMs: number): { epoch: number; ids: string[]; old: string[] } {
+    const old: string[] = [];
+    for (const [id, at] of this.firstSeen) if (now - at >= ageMs) old.push(id);
+    return { epoch: this.epoch, ids: [...this.ids], old };
   }
 
   /**
    * After a poll that read `current()` at `epoch`: keep the ids still in progress in its snapshot
-   * (`running`; so the set never outgrows the cluster's connections), add the new ones.
+   * (`running`; so the set never outgrows the cluster's connections), add the new ones, and note
+   * when each running id was first seen.
    */
-  learn(epoch: number, running: string[] | null, foreign: string[] | null): void {
+  learn(epoch: number, running: string[] | null, foreign: string[] | null, now: number): void {
+    const still = new Set(running ?? []);
+    for (const id of this.firstSeen.keys()) if (!still.has(id)) this.firstSeen.delete(id);
+    for (const id of still) if (!this.firstSeen.has(id)) this.firstSeen.set(id, now);
     if (epoch !== this.epoch) return;
-    if (this.ids.size > 0) {
-      const still = new Set(running ?? []);
-      for (const id of this.ids) if (!still.has(id)) this.ids.delete(id);
-    }
+    for (const id of this.ids) if (!still.has(id)) this.ids.delete(id);
     for (const id of foreign ?? []) this.ids.add(id);
   }
 }
+
+/**
+ * A subscription attributes an in-progress id only once it has been running this long: most
+ * transactions of other databases end within a few milliseconds, and the subscription's quick
+ * retry (2 ms) then finds the page without reading every backend's status.
+ */
+const ATTRIBUTE_AFTER_MS = 2;
 
 const foreignXidsByPool = new WeakMap<Pool, ForeignXids>();
 
@@ -786,15 +810,18 @@ export class PostgresEventStore implements EventStore {
    * transactions older than the horizon (see logPageSql): every one of them has ended, so no row
    * can still appear below it and a cursor never passes an event that commits later.
    */
-  private async readLog(after: LogPosition | undefined, limit: number | null, filter: EventFilter | undefined): Promise<PollPage> {
+  private async readLog(after: LogPosition | undefined, limit: number | null, filter: EventFilter | undefined, patient = false): Promise<PollPage> {
     const [commit, prepare] = cursorParams(after);
     const [prefixes, types] = filterParams(filter);
     const client = await this.pool.connect();
     // Read only now: if this connection is new (a server restart), the cache was just forgotten.
-    const known = this.foreignXids.current();
+    const known = this.foreignXids.current(performance.now(), ATTRIBUTE_AFTER_MS);
+    // A one-off read (readAll) attributes whenever needed; a subscription retries instead while
+    // the transaction holding the page back is young.
+    const old = patient ? known.old : null;
     let result: QueryResult<LogPageRow>;
     try {
-      result = await client.query<LogPageRow>(prepared(logPageSql(this.s), [commit, prepare, prefixes, types, limit, known.ids]));
+      result = await client.query<LogPageRow>(prepared(logPageSql(this.s), [commit, prepare, prefixes, types, limit, known.ids, old]));
     } catch (error) {
       client.release(error instanceof Error ? error : true);
       throw error;
@@ -802,16 +829,17 @@ export class PostgresEventStore implements EventStore {
     client.release();
     const head = result.rows[0];
     const horizon = BigInt(head.horizon);
-    this.foreignXids.learn(known.epoch, head.running, head.foreign_ids);
+    this.foreignXids.learn(known.epoch, head.running, head.foreign_ids, performance.now());
     const events = result.rows.filter((r) => r.event_id !== null).map(toRecorded);
     // Below the horizon the log is final; when the page was not cut by the limit, the next
     // read can start at the horizon even if filtered-out rows were all that lay before it.
     const scannedTo = limit === null || events.length < limit ? { commit: horizon, prepare: -1n } : undefined;
-    // A transaction this process saw commit is not below the horizon yet (an older one still
-    // runs): look again soon rather than sleep a whole poll interval. Not when attribution was
-    // skipped: then no matching row lay at or above the horizon, so everything committed before
-    // the snapshot is on this page (a commit after it changes the signal and wakes the loop).
-    const retrySoon = head.attributed && horizon <= this.shared.committed;
+    // Look again soon rather than sleep a whole poll interval when a matching row is known to lie
+    // above the horizon (attribution deferred), or when a transaction this process saw commit is
+    // not below the horizon yet (an older one still runs). Without attribution and without a
+    // waiting row, everything committed before the snapshot is on this page (a commit after it
+    // changes the signal and wakes the loop).
+    const retrySoon = head.attributed ? horizon <= this.shared.committed : head.waiting;
     return { events, scannedTo, retrySoon };
   }
 
@@ -821,7 +849,7 @@ export class PostgresEventStore implements EventStore {
     const sub: Subscription = startPollingSubscription(options, {
       poll: (after, limit, filter) => {
         if (this.options.notify === true) this.ensureListener();
-        return this.readLog(after, limit, filter);
+        return this.readLog(after, limit, filter, true);
       },
       signal: this.changed,
       pollIntervalMs: this.options.pollIntervalMs ?? defaultPollIntervalMs(),

@@ -108,6 +108,28 @@ describe('wake-up on commit (poll interval one hour)', () => {
     await delivered(e.eventId);
   });
 
+  it('delivers an event committed while a just-started transaction of another database runs (attribution deferred, then the quick retry)', async () => {
+    // The foreign transaction is older than the append and was never seen by a poll: the first
+    // look stops below it without reading pg_stat_activity and must look again shortly, when it
+    // is old enough to attribute, instead of sleeping the hour.
+    const elsewhere = await createTestDatabase('eventstore_wake_other');
+    const foreignPool = new Pool({ connectionString: elsewhere.url, max: 1 });
+    foreignPool.on('error', () => undefined);
+    const foreign = await foreignPool.connect();
+    const e = event();
+    try {
+      await foreign.query('BEGIN');
+      await foreign.query('SELECT pg_current_xact_id()');
+      await other.appendToStream(`s-${randomUUID()}`, [e]);
+      await delivered(e.eventId); // while the foreign transaction is still open
+      await foreign.query('ROLLBACK');
+    } finally {
+      foreign.release();
+      await foreignPool.end();
+      await elsewhere.drop();
+    }
+  });
+
   it('does not deliver a rolled-back append', async () => {
     const gone = event();
     const kept = event();

@@ -135,8 +135,9 @@ export function privatePostgresUnavailable(): string | undefined {
 /**
  * Starts a throwaway PostgreSQL cluster (trust auth) on `port`, in a temporary directory. The
  * shared server is never touched: other test files keep using it while this one crashes its own.
+ * `settings`: extra server parameters (`-c name=value`) for this cluster only, on every start.
  */
-export function startPrivatePostgres(port: number): PrivatePostgres {
+export function startPrivatePostgres(port: number, settings: Record<string, string> = {}): PrivatePostgres {
   const dir = execFileSync('mktemp', ['-d', '/tmp/flowline-pg-XXXXXX']).toString().trim();
   // Run as the postgres OS user when root (initdb refuses root); a failure names the command and carries its stderr.
   const asPg = (name: 'initdb' | 'pg_ctl', args: string[]) => {
@@ -152,7 +153,10 @@ export function startPrivatePostgres(port: number): PrivatePostgres {
   };
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
   asPg('initdb', ['-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  const start = () => asPg('pg_ctl', ['-D', `${dir}/data`, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', `${dir}/log`, '-w', 'start']);
+  const extra = Object.entries(settings)
+    .map(([name, value]) => ` -c ${name}=${value}`)
+    .join('');
+  const start = () => asPg('pg_ctl', ['-D', `${dir}/data`, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off${extra}`, '-l', `${dir}/log`, '-w', 'start']);
   start();
   return {
     port,

@@ -90,6 +90,9 @@ export interface PollPage {
   /**
    * When fewer than `limit` events came back: a position up to which the log is known to be
    * final and fully scanned (filtered-out events included), so the next poll can start there.
+   * It must be the position of an event that exists (durably), never a bound computed from the
+   * server's state: the cursor keeps it, and a bound can move back under it (PostgreSQL after a
+   * crash hands out transaction ids again; docs/adr/0003).
    */
   scannedTo?: LogPosition;
   /**

@@ -113,7 +113,15 @@ export function defaultPollIntervalMs(env: NodeJS.ProcessEnv = process.env): num
 }
 const UNIQUE_VIOLATION = '23505';
 
-type LogPageRow = EventRow & { horizon: string; attributed: boolean; waiting: boolean; foreign_ids: string[] | null; running: string[] | null };
+type LogPageRow = EventRow & {
+  horizon: string;
+  attributed: boolean;
+  waiting: boolean;
+  foreign_ids: string[] | null;
+  running: string[] | null;
+  tail_tx: string | null;
+  tail_pos: string | null;
+};
 
 interface EventRow {
   global_position: string;
@@ -183,6 +191,13 @@ function filterParams(filter: EventFilter | undefined): [string[] | null, string
  * has usually ended. Otherwise the ids it proves foreign come back in `foreign_ids` for the caller
  * to remember. `running` (every in-progress id of the snapshot) lets the caller forget those that
  * ended and age the others.
+ *
+ * `tail_tx`/`tail_pos`: the last row below the horizon after the cursor, whatever its stream or
+ * type (null when none): how far a subscription may move its cursor past rows the filter left out.
+ * Never the horizon itself: the horizon counts ids the server may hand out again after a crash
+ * (ids whose WAL was never flushed, e.g. aborted transactions), while a committed row's id is
+ * durable, so every id issued after recovery is above it (docs/adr/0003, "Crash recovery and
+ * reused transaction ids").
  */
 export function logPageSql(s: string): string {
   const matches = `($3::text[] IS NULL OR stream_id ^@ ANY($3::text[]))
@@ -220,8 +235,15 @@ export function logPageSql(s: string): string {
                 need.waiting,
                 CASE WHEN need.attribute THEN (SELECT array_agg(x::text) FROM foreign_xids) END AS foreign_ids,
                 (SELECT array_agg(x::text) FROM pg_snapshot_xip((SELECT s FROM snap)) AS x) AS running
-           FROM need)
-       SELECT horizon.xmin::text AS horizon, horizon.attributed, horizon.waiting, horizon.foreign_ids, horizon.running, e.*
+           FROM need),
+       tail AS MATERIALIZED (
+         SELECT t.transaction_id, t.global_position FROM ${s}.events AS t
+          WHERE t.transaction_id < (SELECT xmin FROM horizon)
+            AND (t.transaction_id, t.global_position) > ($1::xid8, $2::bigint)
+          ORDER BY t.transaction_id DESC, t.global_position DESC
+          LIMIT 1)
+       SELECT horizon.xmin::text AS horizon, horizon.attributed, horizon.waiting, horizon.foreign_ids, horizon.running,
+              (SELECT transaction_id::text FROM tail) AS tail_tx, (SELECT global_position::text FROM tail) AS tail_pos, e.*
          FROM horizon
          LEFT JOIN LATERAL (
            SELECT ${EVENT_COLUMNS} FROM ${s}.events
@@ -831,9 +853,13 @@ export class PostgresEventStore implements EventStore {
     const horizon = BigInt(head.horizon);
     this.foreignXids.learn(known.epoch, head.running, head.foreign_ids, performance.now());
     const events = result.rows.filter((r) => r.event_id !== null).map(toRecorded);
-    // Below the horizon the log is final; when the page was not cut by the limit, the next
-    // read can start at the horizon even if filtered-out rows were all that lay before it.
-    const scannedTo = limit === null || events.length < limit ? { commit: horizon, prepare: -1n } : undefined;
+    // Below the horizon the log is final; when the page was not cut by the limit, the next read
+    // can start after the last row below it even if the filter left that row out. Not at the
+    // horizon: after a crash the server may hand out ids below it again (see logPageSql).
+    const scannedTo =
+      (limit === null || events.length < limit) && head.tail_tx !== null && head.tail_pos !== null
+        ? { commit: BigInt(head.tail_tx), prepare: BigInt(head.tail_pos) }
+        : undefined;
     // Look again soon rather than sleep a whole poll interval when a matching row is known to lie
     // above the horizon (attribution deferred), or when a transaction this process saw commit is
     // not below the horizon yet (an older one still runs). Without attribution and without a

@@ -351,6 +351,22 @@ describe('PostgreSQL log order with concurrent, long and rolled-back transaction
     });
   });
 
+  it('a page the filter emptied lets the cursor move to the last row below the horizon, never to the horizon (ids above a committed row are not durable)', async () => {
+    const first = await store.appendToStream('tailtest-order-1', [event('Kept')]);
+    const skipped = await store.appendToStream('tailtest-stock-1', [event('FilteredOut')]);
+    // Ids the horizon counts and a crash can hand out again: aborted transactions after the last row.
+    for (let i = 0; i < 3; i++) await pool.query('BEGIN; SELECT pg_current_xact_id(); ROLLBACK;');
+    const params = [first.position.commit.toString(), first.position.prepare.toString(), ['tailtest-order-'], null, 500, [], null];
+    const rows = (await pool.query<{ horizon: string; tail_tx: string | null; tail_pos: string | null; event_id: string | null }>(logPageSql('"eventstore"'), params)).rows;
+    expect(rows.filter((r) => r.event_id !== null)).toEqual([]);
+    expect({ commit: BigInt(rows[0].tail_tx ?? -1), prepare: BigInt(rows[0].tail_pos ?? -1) }).toEqual(skipped.position);
+    // (The horizon itself is at least one past the row; in a quiet cluster past the aborted ids too.)
+    expect(BigInt(rows[0].horizon)).toBeGreaterThan(skipped.position.commit);
+    // Caught up: no row after the cursor, no move.
+    const after = [skipped.position.commit.toString(), skipped.position.prepare.toString(), ['tailtest-order-'], null, 500, [], null];
+    expect((await pool.query<{ tail_tx: string | null }>(logPageSql('"eventstore"'), after)).rows[0].tail_tx).toBeNull();
+  });
+
   it('WrongExpectedVersion still holds for a writer racing the open transaction on the same stream', async () => {
     const held = await pool.connect();
     try {

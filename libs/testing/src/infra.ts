@@ -73,6 +73,27 @@ export async function createTestDatabase(label: string): Promise<{ url: string; 
 }
 
 /**
+ * Runs `body` while a transaction of another, fresh database holds a transaction id (`xid`, xid8
+ * text): what a log horizon test needs from "the rest of the cluster". Rolled back and the
+ * database dropped afterwards.
+ */
+export async function withTransactionInOtherDatabase(label: string, body: (xid: string) => Promise<void>): Promise<void> {
+  const other = await createTestDatabase(label);
+  const client = new Client({ connectionString: other.url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    const xid = (await client.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0].x;
+    await body(xid);
+    await client.query('ROLLBACK');
+  } finally {
+    await client.end().catch(() => undefined);
+    await other.drop();
+  }
+}
+
+/**
  * Brings up the real infrastructure the integration tests need, reusing running instances:
  * Kafka through scripts/kafka.sh, PostgreSQL through scripts/postgres.sh.
  */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase } from '@flowline/testing';
+import { createTestDatabase, withTransactionInOtherDatabase } from '@flowline/testing';
 import { Pool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { comparePositions, type LogPosition, type NewEvent, type RecordedEvent, type Subscription, WrongExpectedVersion } from '../port';
@@ -216,13 +216,7 @@ describe('PostgreSQL log order with concurrent, long and rolled-back transaction
   );
 
   it('a transaction held open in another database does not hold this log back; one in this database does', async () => {
-    const other = await createTestDatabase('eventstore_gap_other');
-    const otherPool = new Pool({ connectionString: other.url, max: 1 });
-    otherPool.on('error', () => undefined);
-    const foreign = await otherPool.connect();
-    try {
-      await foreign.query('BEGIN');
-      await foreign.query('CREATE TABLE t (id int)'); // takes a transaction id and keeps it
+    await withTransactionInOtherDatabase('eventstore_gap_other', async () => {
       const r = await store.appendToStream('cross-db-1', [event('Visible')]);
       const page = await store.readAll({ after: { commit: r.position.commit, prepare: r.position.prepare - 1n } });
       expect(page.map((e) => e.type)).toEqual(['Visible']);
@@ -242,12 +236,7 @@ describe('PostgreSQL log order with concurrent, long and rolled-back transaction
       } finally {
         local.release();
       }
-      await foreign.query('ROLLBACK');
-    } finally {
-      foreign.release();
-      await otherPool.end();
-      await other.drop();
-    }
+    });
   });
 
   /** One log page straight from SQL, as a poll that already knows `foreign` ids sends it. */
@@ -267,25 +256,8 @@ describe('PostgreSQL log order with concurrent, long and rolled-back transaction
   const eventIds = (rows: PageRow[]) => rows.flatMap((r) => (r.event_id === null ? [] : [r.event_id]));
 
   /** A transaction in another database that holds a transaction id until rolled back. */
-  async function withForeignTransaction(label: string, body: (xid: string) => Promise<void>): Promise<void> {
-    const other = await createTestDatabase(label);
-    const otherPool = new Pool({ connectionString: other.url, max: 1 });
-    otherPool.on('error', () => undefined);
-    const foreign = await otherPool.connect();
-    try {
-      await foreign.query('BEGIN');
-      const xid = (await foreign.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0].x;
-      await body(xid);
-      await foreign.query('ROLLBACK');
-    } finally {
-      foreign.release();
-      await otherPool.end();
-      await other.drop();
-    }
-  }
-
   it("a transaction of this database still in flight holds the log back while another database's transaction is remembered as foreign and left out", async () => {
-    await withForeignTransaction('eventstore_gap_cached', async (foreignXid) => {
+    await withTransactionInOtherDatabase('eventstore_gap_cached', async (foreignXid) => {
       const r = await store.appendToStream('cached-1', [event('Visible')]);
       const start = { commit: r.position.commit, prepare: r.position.prepare - 1n };
       // The event lies above the foreign transaction: the poll attributes it and returns its id to remember.
@@ -317,7 +289,7 @@ describe('PostgreSQL log order with concurrent, long and rolled-back transaction
   });
 
   it('reads no backend status (pg_stat_activity) when no event lies at or above the oldest running transaction after the cursor, when that transaction is young (a subscription retries), or when it is known foreign', async () => {
-    await withForeignTransaction('eventstore_gap_cheap', async (foreignXid) => {
+    await withTransactionInOtherDatabase('eventstore_gap_cheap', async (foreignXid) => {
       const r = await store.appendToStream('cheap-1', [event('AboveForeign')]);
       // Caught up (nothing after the cursor): the oldest running id is a horizon as good as any.
       const idle = await readPage(r.position, []);

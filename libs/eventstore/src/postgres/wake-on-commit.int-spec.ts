@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase } from '@flowline/testing';
+import { createTestDatabase, withTransactionInOtherDatabase } from '@flowline/testing';
 import { Pool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent, RecordedEvent, Subscription } from '../port';
@@ -112,22 +112,11 @@ describe('wake-up on commit (poll interval one hour)', () => {
     // The foreign transaction is older than the append and was never seen by a poll: the first
     // look stops below it without reading pg_stat_activity and must look again shortly, when it
     // is old enough to attribute, instead of sleeping the hour.
-    const elsewhere = await createTestDatabase('eventstore_wake_other');
-    const foreignPool = new Pool({ connectionString: elsewhere.url, max: 1 });
-    foreignPool.on('error', () => undefined);
-    const foreign = await foreignPool.connect();
     const e = event();
-    try {
-      await foreign.query('BEGIN');
-      await foreign.query('SELECT pg_current_xact_id()');
+    await withTransactionInOtherDatabase('eventstore_wake_other', async () => {
       await other.appendToStream(`s-${randomUUID()}`, [e]);
       await delivered(e.eventId); // while the foreign transaction is still open
-      await foreign.query('ROLLBACK');
-    } finally {
-      foreign.release();
-      await foreignPool.end();
-      await elsewhere.drop();
-    }
+    });
   });
 
   it('does not deliver a rolled-back append', async () => {

@@ -27,3 +27,4 @@ export * from './throttle';
 export * from './secrets';
 export * from './migrate-only';
 export * from './rule-documents';
+export * from './ids';

@@ -2,12 +2,11 @@ import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationB
 import { Topics, type Actor as EnvelopeActor, type EventEnvelope } from '@flowline/contracts';
 import { PostgresEventStore, type SqlClient } from '@flowline/eventstore';
 import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingConfigFromEnv, messagingLoggerOf, runConsumer, type ConsumerHandle } from '@flowline/messaging';
-import { PlatformConfig } from '@flowline/platform';
+import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Runner } from 'graphile-worker';
 import type { Kafka } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { monotonicFactory } from 'ulid';
 import { toApprovalCommand } from '../api/messaging/approval-commands.consumer';
 import { timerKey } from '../application/approval.ports';
 import { ApprovalQueries } from '../application/approval.queries';
@@ -48,7 +47,7 @@ export const WATCHER_BATCHING = {
 export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly settings: ApprovalSettings = approvalSettingsFromEnv();
   private readonly log = new Logger('approval');
-  private readonly ulid = monotonicFactory();
+  private readonly ulid = ulidFactory();
   pool!: Pool;
   private events!: PostgresEventStore;
   chains!: ChainSetFile;

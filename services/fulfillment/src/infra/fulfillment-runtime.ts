@@ -2,11 +2,10 @@ import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationB
 import { Topics, type Actor } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
 import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle } from '@flowline/messaging';
-import { PlatformConfig } from '@flowline/platform';
+import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { monotonicFactory } from 'ulid';
 import { approvalEventsHandler } from '../api/messaging/approval-events.consumer';
 import { FULFILLMENT_COMMAND_TYPES, fulfillmentCommandHandler } from '../api/messaging/fulfillment-commands.consumer';
 import { approvalWebhookOf } from '../domain/webhook.policy';
@@ -66,7 +65,7 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   merges!: MergeHandler;
   tracking?: Kuaidi100Tracking;
   private readonly log = new Logger('fulfillment');
-  private readonly ulid = monotonicFactory();
+  private readonly ulid = ulidFactory();
   pool!: Pool;
   private events!: PostgresEventStore;
   handler!: FulfillmentHandler;

@@ -17,11 +17,10 @@ import {
   DEFAULT_INBOX_TABLE,
   type MessagingLogger,
 } from '@flowline/messaging';
-import { PlatformConfig } from '@flowline/platform';
+import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { monotonicFactory } from 'ulid';
 import { commandBatchHandler } from '../api/messaging/inventory-commands.consumer';
 import { InventoryService } from '../application/inventory.service';
 import type { CommandMeta } from '../application/inventory-commands';
@@ -45,7 +44,7 @@ export const MESSAGING_COMPONENT = 'inventory messaging';
 export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly settings: InventorySettings = inventorySettingsFromEnv();
   private readonly log = new Logger('inventory');
-  private readonly ulid = monotonicFactory();
+  private readonly ulid = ulidFactory();
   private pool!: Pool;
   private events!: PostgresEventStore;
   store!: PgInventoryStore;

@@ -2,7 +2,7 @@ import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationB
 import { Topics } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
 import { createKafka, DEFAULT_INBOX_TABLE, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, retentionFromEnv, runConsumer, startRetentionJob, type ConsumerHandle, type RetentionRule } from '@flowline/messaging';
-import { PlatformConfig } from '@flowline/platform';
+import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
@@ -11,7 +11,6 @@ import { Dispatcher } from '../application/dispatcher';
 import { NOTIFICATION_STREAM_PREFIX, notificationEvent, notificationStream, refOf } from '../application/notification-events';
 import { demoContactFromEnv, FACT_EVENT_TYPES, mayConcernAnOrder, NotificationIntake } from '../application/notification-intake';
 import { channelAdaptersFromEnv } from './channel-adapters';
-import { ulidFactory } from './ids';
 import type { ChannelAdapter } from './channels/channel.port';
 import type { EmailAdapter } from './channels/email.adapter';
 import { loadNotificationConfig, type NotificationConfig } from './notification-config';

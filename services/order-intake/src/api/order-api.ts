@@ -1,5 +1,5 @@
+import { ulidFactory } from '@flowline/platform';
 import type { Actor, CommandMetadata, OrderSubmission, PiiField } from '@flowline/contracts';
-import { monotonicFactory } from 'ulid';
 import type { OrderCommand } from '../domain/order.commands';
 import { WrongExpectedVersion, type SqlClient } from '@flowline/eventstore';
 import { OrderErrors } from '../domain/order.errors';
@@ -53,7 +53,7 @@ type ClientCommandData<T extends ClientCommand['type']> = Omit<Extract<ClientCom
  * the masked order view. REST and gRPC only translate to and from it.
  */
 export class OrderApi {
-  private readonly nextId = monotonicFactory();
+  private readonly nextId = ulidFactory();
   private readonly reveals: RevealPiiHandler;
 
   constructor(

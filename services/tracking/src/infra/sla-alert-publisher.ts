@@ -1,9 +1,9 @@
+import { ulidFactory } from '@flowline/platform';
 import { Topics, type TrackingEventType } from '@flowline/contracts';
 import { PostgresEventStore, type NewEvent } from '@flowline/eventstore';
 import { ensureTopics, EventPublisher, EventRelay, type MessagingLogger } from '@flowline/messaging';
 import type { Kafka } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
-import { monotonicFactory } from 'ulid';
 import { slaAlertsFor, TRACKING_STREAM_PREFIX, trackingStream, type SlaAlert, type SlaAlertCandidate } from '../application/sla-alerts';
 import type { Clock } from './clock';
 import { PROJECTION_SWAP_LOCK, table, TRACKING_SCHEMA } from './tracking-schema';
@@ -51,7 +51,7 @@ export interface SlaAlertScan {
  * `tracking.events.v1`. A later tick or another replica finds the keys and publishes nothing.
  */
 export class SlaAlertPublisher {
-  private readonly ulid = monotonicFactory();
+  private readonly ulid = ulidFactory();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private relay: EventRelay | null = null;

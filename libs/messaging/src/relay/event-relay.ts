@@ -61,6 +61,15 @@ export interface EventRelayOptions {
   batchSize?: number;
   /** How long a partial batch waits for more events (default 10 ms). */
   lingerMs?: number;
+  /**
+   * Least time between two checkpoint writes (default 0: after every published batch). Each write
+   * is a WAL-flushing commit; under load the relay publishes many small batches a second, so a
+   * service sets this (RELAY_CHECKPOINT_INTERVAL_MS) to write at most a few a second. A batch
+   * published inside the interval is checkpointed by a timer at its end, and `stop()` writes the
+   * last one. A crash can then publish again up to an interval of events, which consumers absorb
+   * (they dedupe by eventId): the at-least-once contract is unchanged, only its window grows.
+   */
+  checkpointIntervalMs?: number;
   /** Backoff between failed publish or checkpoint attempts (retried without limit). */
   retryBackoff?: BackoffOptions;
   /**
@@ -92,6 +101,19 @@ export interface EventRelayOptions {
    * default `relay.<name>`.
    */
   parkingTopic?: string;
+}
+
+/**
+ * A service relay's `checkpointIntervalMs`: RELAY_CHECKPOINT_INTERVAL_MS (0 writes after every
+ * batch), default 250 ms - at most four checkpoint commits a second per relay, and a crash
+ * republishes at most a quarter second of events.
+ */
+export function relayCheckpointIntervalFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.RELAY_CHECKPOINT_INTERVAL_MS;
+  if (raw === undefined || raw.trim() === '') return 250;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 60_000) throw new Error(`RELAY_CHECKPOINT_INTERVAL_MS must be an integer from 0 to 60000 (ms), got ${JSON.stringify(raw)}`);
+  return n;
 }
 
 /** Header names on a parked event (besides the dead-letter ones). */
@@ -139,6 +161,12 @@ export class EventRelay {
   private generation = 0;
   private state: 'idle' | 'standby' | 'running' | 'stopping' | 'stopped' = 'idle';
   private stopDeadline = Infinity;
+  private readonly checkpointIntervalMs: number;
+  /** When the checkpoint was last written (ms since epoch). */
+  private savedAt = 0;
+  /** Published but not yet checkpointed (with `checkpointIntervalMs`): the position and its batch. */
+  private unsaved: { position: LogPosition; events: RecordedEvent[]; generation: number } | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: EventRelayOptions) {
     this.name = options.name;
@@ -148,6 +176,7 @@ export class EventRelay {
     if (options.pool) guardPool(options.pool);
     this.batchSize = options.batchSize ?? 500;
     this.lingerMs = options.lingerMs ?? 10;
+    this.checkpointIntervalMs = Math.max(0, options.checkpointIntervalMs ?? 0);
     this.retryBackoff = options.retryBackoff ?? DEFAULT_RETRY;
     this.logger = options.logger ?? stderrLogger;
     this.exclusive = options.exclusive ?? options.pool !== undefined;
@@ -155,7 +184,10 @@ export class EventRelay {
     this.lease = this.exclusive && options.pool ? new RelayLease(options.pool, this.name, options.leaseTtlMs ?? 10_000) : null;
   }
 
-  /** The last position the broker acknowledged (and the checkpoint holds). */
+  /**
+   * The last position the broker acknowledged. The stored checkpoint holds it too, or trails it by
+   * at most `checkpointIntervalMs`.
+   */
   get checkpoint(): LogPosition {
     return this.position;
   }
@@ -186,11 +218,16 @@ export class EventRelay {
     }
     this.state = 'stopping';
     this.stopDeadline = Date.now() + (this.options.stopTimeoutMs ?? 10_000);
-    for (const t of [this.standbyTimer, this.restartTimer]) if (t) clearTimeout(t);
+    for (const t of [this.standbyTimer, this.restartTimer, this.checkpointTimer]) if (t) clearTimeout(t);
+    this.checkpointTimer = null;
     const sub = this.subscription;
     this.subscription = null;
     await sub?.stop();
     await this.flush().catch((e) => this.logger.warn('relay stopped with unpublished events', { relay: this.name, error: errorMessage(e) }));
+    // What was published inside the last checkpoint interval (flushOnce saves at once while stopping).
+    await this.chain(() => this.saveUnsaved()).catch((e) =>
+      this.logger.warn('relay stopped without saving its last checkpoint', { relay: this.name, error: errorMessage(e) }),
+    );
     await this.releaseLock();
     unregisterRelay(this);
     forgetReadiness(`relay ${this.name}`);
@@ -219,8 +256,12 @@ export class EventRelay {
       this.timer = null;
     }
     const generation = this.generation;
-    const run = () => this.flushOnce(generation);
-    this.flushChain = this.flushChain.then(run, run);
+    return this.chain(() => this.flushOnce(generation));
+  }
+
+  /** Runs `work` after every publish and checkpoint write queued before it (one at a time). */
+  private chain(work: () => Promise<void>): Promise<void> {
+    this.flushChain = this.flushChain.then(work, work);
     return this.flushChain;
   }
 
@@ -345,6 +386,29 @@ export class EventRelay {
     if (skipped > 0) relayMetrics.skipped().inc({ relay: this.name }, skipped);
     await this.options.hooks?.afterPublish?.(events);
 
+    const wait = this.savedAt + this.checkpointIntervalMs - Date.now();
+    if (wait > 0 && this.state === 'running') {
+      // Inside the interval: acknowledged, checkpointed by the timer (or by stop()).
+      if (generation !== this.generation) return;
+      this.position = last;
+      this.unsaved = { position: last, events, generation };
+      this.checkpointTimer ??= setTimeout(() => {
+        this.checkpointTimer = null;
+        this.chain(() => this.saveUnsaved()).catch((e) => this.fail(e, 'checkpoint failed'));
+      }, wait);
+      return;
+    }
+    await this.saveCheckpoint(generation, last, events);
+  }
+
+  /** Writes the checkpoint a batch inside the interval left unsaved (same subscription only). */
+  private async saveUnsaved(): Promise<void> {
+    const u = this.unsaved;
+    if (!u || u.generation !== this.generation) return;
+    await this.saveCheckpoint(u.generation, u.position, u.events);
+  }
+
+  private async saveCheckpoint(generation: number, last: LogPosition, events: RecordedEvent[]): Promise<void> {
     let fenced = false;
     await this.retrying('checkpoint', generation, async () => {
       const lease = this.lease;
@@ -357,6 +421,9 @@ export class EventRelay {
     });
     // Another replica took the lease: the checkpoint stays where the current leader put it.
     if (fenced) throw new FencedOut(this.name, this.lease?.token ?? 0n);
+    this.savedAt = Date.now();
+    // Writes run one at a time in publish order, so this one covers whatever was left unsaved.
+    this.unsaved = null;
     if (generation === this.generation) this.position = last;
     await this.options.hooks?.afterCheckpoint?.(events, last);
   }
@@ -485,6 +552,9 @@ export class EventRelay {
     this.logger.error(`relay ${what}; restarting from the checkpoint`, { relay: this.name, error: errorMessage(error) });
     this.generation++;
     this.pending = [];
+    this.unsaved = null;
+    if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = null;
     const sub = this.subscription;
     this.subscription = null;
     this.state = 'standby';

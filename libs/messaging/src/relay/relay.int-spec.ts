@@ -13,7 +13,8 @@ import { decodeEnvelope } from '../kafka/headers';
 import { EventPublisher } from '../kafka/publisher';
 import { ensureTopics, TopicNames } from '../kafka/topics';
 import { readWholeTopic, waitFor, type ReadMessage } from '../testing/fixtures';
-import { EventRelay, type RelayRouter } from './event-relay';
+import { PgCheckpointStore } from './checkpoint-store';
+import { EventRelay, relayCheckpointIntervalFromEnv, type RelayRouter } from './event-relay';
 
 const prefix = testTopicPrefix();
 const names = new TopicNames(prefix);
@@ -210,5 +211,64 @@ describe('EventRelay', () => {
     await appendOrders(['d1'], 5, 5);
     const messages = await readUntil(topic, 10);
     expect(messages.map((m) => m.headers.eventId)).toEqual(Array.from({ length: 10 }, (_, i) => `d1-${i}`));
+  });
+  it('with checkpointIntervalMs writes the checkpoint at most once an interval, catches up by timer and on stop', async () => {
+    const topic = 'relay6.events.v1';
+    await ensureTopics(admin, [topic], { partitions: 3, prefix });
+    const route: RelayRouter = (e) => ({ topic, key: (e.data as { orderId: string }).orderId });
+    const writes: string[] = [];
+    const counted = new PgCheckpointStore(pool);
+    const checkpoints = {
+      load: (name: string) => counted.load(name),
+      save: async (name: string, position: Parameters<PgCheckpointStore['save']>[1]) => {
+        writes.push(positionToString(position));
+        await counted.save(name, position);
+      },
+      saveFenced: async (...args: Parameters<PgCheckpointStore['saveFenced']>) => {
+        writes.push(positionToString(args[1]));
+        return counted.saveFenced(...args);
+      },
+    };
+    const filter = { streamPrefixes: ['order-f'] };
+    const relay = startRelay('relay6', route, { filter, checkpoints, checkpointIntervalMs: 600, lingerMs: 1 });
+    await relay.start();
+    // Ten rounds ~40 ms apart: ten or so published batches inside one or two intervals.
+    const started = Date.now();
+    for (let round = 0; round < 10; round++) {
+      await appendOrders(['f1', 'f2'], 1, round);
+      await readUntil(topic, (round + 1) * 2);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    const elapsed = Date.now() - started;
+    const last = (await store.readAll({ filter })).at(-1)!;
+    // No stop: the timer writes the last published position at the end of its interval.
+    await waitFor('checkpoint caught up by the timer', async () => (await checkpointRow('relay6')) === positionToString(last.position) || undefined);
+    expect(writes.length).toBeLessThanOrEqual(Math.ceil(elapsed / 600) + 2);
+    expect(writes.length).toBeLessThan(10);
+    expect(writes.at(-1)).toBe(positionToString(last.position));
+
+    // Published inside an interval, then stopped: stop() writes it before returning.
+    await appendOrders(['f1', 'f2'], 1, 10);
+    await readUntil(topic, 22);
+    await relay.stop();
+    const end = (await store.readAll({ filter })).at(-1)!;
+    expect(await checkpointRow('relay6')).toBe(positionToString(end.position));
+
+    // A successor resumes there: nothing published twice.
+    await appendOrders(['f1'], 1, 11);
+    const next = startRelay('relay6', route, { filter, checkpointIntervalMs: 600 });
+    await next.start();
+    const messages = await readUntil(topic, 23);
+    await waitFor('caught up', async () => (await next.lag()).events === 0 || undefined);
+    expect(messages).toHaveLength(23);
+    expect(new Set(messages.map((m) => m.headers.eventId)).size).toBe(23);
+  });
+
+  it('reads RELAY_CHECKPOINT_INTERVAL_MS (default 250 ms, 0 = every batch) and names a bad value', () => {
+    expect(relayCheckpointIntervalFromEnv({})).toBe(250);
+    expect(relayCheckpointIntervalFromEnv({ RELAY_CHECKPOINT_INTERVAL_MS: '0' })).toBe(0);
+    expect(relayCheckpointIntervalFromEnv({ RELAY_CHECKPOINT_INTERVAL_MS: '1000' })).toBe(1000);
+    expect(() => relayCheckpointIntervalFromEnv({ RELAY_CHECKPOINT_INTERVAL_MS: '-5' })).toThrow(/RELAY_CHECKPOINT_INTERVAL_MS/);
+    expect(() => relayCheckpointIntervalFromEnv({ RELAY_CHECKPOINT_INTERVAL_MS: 'soon' })).toThrow(/RELAY_CHECKPOINT_INTERVAL_MS/);
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics, type Actor as EnvelopeActor, type EventEnvelope } from '@flowline/contracts';
 import { PostgresEventStore, type SqlClient } from '@flowline/eventstore';
-import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingConfigFromEnv, messagingLoggerOf, runConsumer, type ConsumerHandle } from '@flowline/messaging';
+import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingConfigFromEnv, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Runner } from 'graphile-worker';
 import type { Kafka } from 'kafkajs';
@@ -117,6 +117,7 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
     await this.publisher.connect();
     this.relay = new EventRelay({
       name: 'approval',
+      checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
       store: this.events,
       publisher: this.publisher,
       pool: this.pool,

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics, type Actor } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle } from '@flowline/messaging';
+import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -153,6 +153,7 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
         await this.publisher.connect();
         this.relay = new EventRelay({
           name: 'fulfillment',
+          checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
           store: this.events,
           publisher: this.publisher,
           route: fulfillmentRelayRoute,

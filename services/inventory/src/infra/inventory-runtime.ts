@@ -16,6 +16,7 @@ import {
   startRetentionJob,
   DEFAULT_INBOX_TABLE,
   type MessagingLogger,
+  relayCheckpointIntervalFromEnv,
 } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
@@ -184,6 +185,7 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
       }
       const relay = new EventRelay({
         name: 'inventory',
+        checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
         store: this.events,
         publisher: this.publisher,
         route: inventoryRelayRoute,

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, DEFAULT_INBOX_TABLE, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, retentionFromEnv, runConsumer, startRetentionJob, type ConsumerHandle, type RetentionRule } from '@flowline/messaging';
+import { createKafka, DEFAULT_INBOX_TABLE, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, retentionFromEnv, runConsumer, startRetentionJob, type ConsumerHandle, type RetentionRule, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -142,6 +142,7 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
         await this.publisher.connect();
         this.relay = new EventRelay({
           name: 'notification',
+          checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
           store: this.events,
           publisher: this.publisher,
           pool: this.pool,

@@ -16,6 +16,7 @@ import {
   withinDeadline,
   type ConsumerHandle,
   type MessagingLogger,
+  relayCheckpointIntervalFromEnv,
 } from '@flowline/messaging';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -165,6 +166,7 @@ export class OrderMessaging {
       }
       const relay = new EventRelay({
         name: RELAY_NAME,
+        checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
         store: o.eventStore,
         publisher: this.publisher,
         pool: o.pool,

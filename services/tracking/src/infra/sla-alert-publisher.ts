@@ -1,7 +1,7 @@
 import { ulidFactory } from '@flowline/platform';
 import { Topics, type TrackingEventType } from '@flowline/contracts';
 import { PostgresEventStore, type NewEvent } from '@flowline/eventstore';
-import { ensureTopics, EventPublisher, EventRelay, type MessagingLogger } from '@flowline/messaging';
+import { ensureTopics, EventPublisher, EventRelay, type MessagingLogger, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
 import type { Kafka } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import { slaAlertsFor, TRACKING_STREAM_PREFIX, trackingStream, type SlaAlert, type SlaAlertCandidate } from '../application/sla-alerts';
@@ -105,6 +105,7 @@ export class SlaAlertPublisher {
     if (publisher) {
       this.relay = new EventRelay({
         name: 'tracking',
+        checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
         store: this.deps.events,
         publisher,
         pool: this.deps.pool,

@@ -10,6 +10,9 @@ export interface WebhookDispatcherOptions {
   log?: (message: string) => void;
 }
 
+/** Deliveries claimed per statement: a replica that dies holds at most these for their timeouts. */
+const CLAIM_CHUNK = 16;
+
 interface Due {
   id: string;
   subscription_id: string;
@@ -69,14 +72,17 @@ export class WebhookDispatcher {
     const s = sub.rows[0];
     if (!s?.active) return;
     const secrets = [s.secret, ...(s.previous_secret && s.previous_valid ? [s.previous_secret] : [])];
-    for (const d of rows) {
-      const claimed = await this.o.pool.query(
+    // Claimed a chunk at a time (one statement, one commit), each delivery for its own timeout.
+    for (let i = 0; i < rows.length; i += CLAIM_CHUNK) {
+      const chunk = rows.slice(i, i + CLAIM_CHUNK);
+      const claimed = await this.o.pool.query<{ id: string }>(
         `UPDATE webhook_deliveries SET claimed_until = now() + make_interval(secs => $2::double precision / 1000 + 5)
-          WHERE id = $1 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < now())`,
-        [d.id, this.o.timeoutMs],
+          WHERE id = ANY($1::text[]) AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
+          RETURNING id`,
+        [chunk.map((d) => d.id), this.o.timeoutMs * chunk.length],
       );
-      if (claimed.rowCount !== 1) continue;
-      await this.attempt(s.url, secrets, d);
+      const mine = new Set(claimed.rows.map((r) => r.id));
+      for (const d of chunk) if (mine.has(d.id)) await this.attempt(s.url, secrets, d);
     }
   }
 
@@ -104,26 +110,17 @@ export class WebhookDispatcher {
       error = (e as Error).message;
     }
     const attempt = d.attempts + 1;
-    const c = await this.o.pool.connect();
-    try {
-      await c.query('BEGIN');
-      await c.query('INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5)', [d.id, attempt, status, error, Date.now() - started]);
-      if (error === null) {
-        await c.query("UPDATE webhook_deliveries SET status = 'delivered', attempts = $2, last_status = $3, last_error = NULL, delivered_at = now(), claimed_until = NULL WHERE id = $1", [d.id, attempt, status]);
-      } else {
-        const next = nextAttemptAt(attempt, d.created_at.toISOString(), new Date().toISOString(), this.o.retry);
-        await c.query(
-          `UPDATE webhook_deliveries SET status = $2, attempts = $3, last_status = $4, last_error = $5, next_attempt_at = coalesce($6::timestamptz, next_attempt_at), claimed_until = NULL WHERE id = $1`,
-          [d.id, next ? 'pending' : 'failed', attempt, status, error, next],
-        );
-        this.o.log?.(`webhook ${d.id} to ${url} failed (attempt ${attempt}): ${error}${next ? `; next at ${next}` : '; given up'}`);
-      }
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    const next = error === null ? null : nextAttemptAt(attempt, d.created_at.toISOString(), new Date().toISOString(), this.o.retry);
+    const outcome = error === null ? 'delivered' : next ? 'pending' : 'failed';
+    // The attempt and the delivery's new state in one statement (one round trip, one commit).
+    await this.o.pool.query(
+      `WITH a AS (INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5))
+       UPDATE webhook_deliveries SET status = $6, attempts = $2, last_status = $3, last_error = $4,
+              delivered_at = CASE WHEN $6 = 'delivered' THEN now() ELSE delivered_at END,
+              next_attempt_at = coalesce($7::timestamptz, next_attempt_at), claimed_until = NULL
+        WHERE id = $1`,
+      [d.id, attempt, status, error, Date.now() - started, outcome, next],
+    );
+    if (error !== null) this.o.log?.(`webhook ${d.id} to ${url} failed (attempt ${attempt}): ${error}${next ? `; next at ${next}` : '; given up'}`);
   }
 }

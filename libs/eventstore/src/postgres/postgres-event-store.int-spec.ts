@@ -327,6 +327,71 @@ describe('PostgresEventStore specifics', () => {
       }
     });
 
+    it("a read with lockStreams holds their locks for its transaction: another 'any' append waits, the holder's own sends no lock statement", async () => {
+      await store.appendToStream('lock-order', [event('O0')]);
+      const holder = await pool.connect();
+      const statements: string[] = [];
+      const query = holder.query.bind(holder) as (...a: unknown[]) => unknown;
+      const counting = (...a: unknown[]) => {
+        const q = a[0] as string | { text: string };
+        statements.push(typeof q === 'string' ? q : q.text);
+        return query(...a);
+      };
+      const counted = Object.assign(Object.create(holder) as PoolClient, { query: counting });
+      let other: Promise<unknown> = Promise.resolve();
+      try {
+        await holder.query('BEGIN');
+        const read = await store.readStreamWithin(counted, 'lock-order', { lockStreams: ['lock-process'] });
+        expect(read.map((e) => e.type)).toEqual(['O0']);
+        expect(statements).toHaveLength(1);
+        // Waits for the holder's lock (before, it would have read the head and inserted first).
+        other = within((c) => store.appendToStreamsWithin(c, [{ streamId: 'lock-process', events: [event('Other')], expectedRevision: 'any' }]));
+        await new Promise((r) => setTimeout(r, 200));
+        statements.length = 0;
+        await store.appendToStreamsWithin(counted, [
+          { streamId: 'lock-order', events: [event('O1')], expectedRevision: 0 },
+          { streamId: 'lock-process', events: [event('Mine')], expectedRevision: 'any' },
+        ]);
+        expect(statements.filter((t) => t.includes('pg_advisory_xact_lock'))).toEqual([]);
+        expect(statements).toHaveLength(1);
+        await holder.query('COMMIT');
+        expect(await other).toMatchObject([{ nextExpectedRevision: 1 }]);
+        expect((await store.readStream('lock-process')).map((e) => e.type)).toEqual(['Mine', 'Other']);
+
+        // The transaction ended: its locks are not assumed any more, the next 'any' append locks again.
+        statements.length = 0;
+        await holder.query('BEGIN');
+        await store.appendToStreamsWithin(counted, [{ streamId: 'lock-process', events: [event('Next')], expectedRevision: 'any' }]);
+        await holder.query('COMMIT');
+        expect(statements.filter((t) => t.includes('pg_advisory_xact_lock'))).toHaveLength(1);
+      } finally {
+        await other.catch(() => undefined);
+        holder.release();
+      }
+    });
+
+    it('streamReadSql reads in a batch of the caller as readStreamWithin does, locks included', async () => {
+      await store.appendToStream('batch-order', [event('B0'), event('B1')]);
+      const statement = store.streamReadSql('batch-order', { lockStreams: ["batch-process-o'brien"] });
+      const c = await pool.connect();
+      try {
+        const results = (await c.query(`BEGIN; ${statement.sql}`)) as unknown as import('pg').QueryResult[];
+        const sent: string[] = [];
+        const query = c.query.bind(c) as (...a: unknown[]) => unknown;
+        const counted = Object.assign(Object.create(c) as PoolClient, { query: (...a: unknown[]) => (sent.push(String((a[0] as { text?: string }).text ?? a[0])), query(...a)) });
+        const events = statement.read(counted, results.slice(1));
+        expect(events).toEqual(await store.readStream('batch-order'));
+        const held = await pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1`, [(c as unknown as { processID: number }).processID]);
+        expect(held.rows[0].n).toBe(1);
+        await store.appendToStreamsWithin(counted, [{ streamId: "batch-process-o'brien", events: [event()], expectedRevision: 'any' }]);
+        expect(sent).toHaveLength(1);
+        await c.query('COMMIT');
+      } finally {
+        c.release();
+      }
+      expect(await store.readStream("batch-process-o'brien")).toHaveLength(1);
+    });
+
     it('refuses a stream whose head was written by a newer transaction (OutOfOrderAppend)', async () => {
       await pool.query('CREATE TABLE IF NOT EXISTS public.scratch (id text)');
       const error = await within(async (c) => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Client, type ClientConfig, type DatabaseError, Pool, type PoolConfig, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
+import { Client, type ClientConfig, type DatabaseError, escapeLiteral, Pool, type PoolConfig, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import { assertAppendable, ChangeSignal, checkExpectedRevision, type PollPage, startPollingSubscription } from '../internal';
 import {
   type AppendResult,
@@ -397,6 +397,41 @@ const pendingTx = (c: object): bigint => pendingTxs.get(c) ?? -1n;
 const setPendingTx = (c: object, tx: bigint): void => void pendingTxs.set(c, tx);
 
 /**
+ * Per-stream locks a client's open transaction already holds, taken by a read with `lockStreams`:
+ * an 'any' / 'stream_exists' append to such a stream in the same transaction needs no lock
+ * statement of its own (one round trip less). Forgotten when the server reports the transaction
+ * ended (ReadyForQuery back to idle), so a lock is never assumed past its transaction. A client
+ * that cannot be watched (not a pg Client) is never marked: its appends lock as before.
+ */
+const heldStreamLocks = new WeakMap<object, Set<string>>();
+
+function noteHeldStreamLocks(client: SqlClient, streamIds: readonly string[]): void {
+  const c = client as SqlClient & WatchableClient;
+  const connection = c.connection;
+  if (streamIds.length === 0 || typeof c.getTransactionStatus !== 'function' || typeof connection?.on !== 'function' || typeof connection.off !== 'function') return;
+  // 'I': no transaction open, an xact lock was gone at the end of the statement; 'E': it will roll back.
+  if (c.getTransactionStatus() !== 'T') return;
+  let held = heldStreamLocks.get(c);
+  if (!held) {
+    heldStreamLocks.set(c, (held = new Set()));
+    const onReady = (msg: { status?: string }) => {
+      if (msg.status !== 'I') return;
+      connection.off('readyForQuery', onReady);
+      heldStreamLocks.delete(c);
+    };
+    connection.on('readyForQuery', onReady);
+  }
+  for (const id of streamIds) held.add(id);
+}
+
+const holdsStreamLock = (client: SqlClient, streamId: string): boolean => heldStreamLocks.get(client)?.has(streamId) ?? false;
+
+/** The per-stream advisory locks of `$n` (text[] of stream ids), in a fixed order so two transactions cannot deadlock. */
+const streamLocksSql = (param: string): string =>
+  `SELECT pg_advisory_xact_lock(hashtextextended('flowline.eventstore.stream:' || k, 0))
+             FROM (SELECT k FROM unnest(${param}::text[]) AS k ORDER BY k) AS sorted`;
+
+/**
  * The event store on PostgreSQL (`pg`). One `events` table per schema; the log order is
  * (transaction_id, global_position) and reads of the log stop below the oldest running
  * transaction, so a late-committing transaction is never skipped (docs/adr/0003).
@@ -603,17 +638,12 @@ export class PostgresEventStore implements EventStore {
     client: SqlClient,
     work: { streamId: string; events: NewEvent[]; expected: ExpectedRevision }[],
   ): Promise<AppendResult[]> {
-    const locked = work.filter((a) => a.expected === 'any' || a.expected === 'stream_exists').map((a) => a.streamId);
+    // Locks the transaction took with an earlier read (readStreamWithin's lockStreams) are held already.
+    const locked = work.filter((a) => (a.expected === 'any' || a.expected === 'stream_exists') && !holdsStreamLock(client, a.streamId)).map((a) => a.streamId);
     if (locked.length > 0) {
       // Same per-stream locks as appendWithRetry, taken in a fixed order so two batches cannot
       // deadlock; a statement of its own, so the heads are read after the locks are granted.
-      await client.query(
-        prepared(
-          `SELECT pg_advisory_xact_lock(hashtextextended('flowline.eventstore.stream:' || k, 0))
-             FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
-          [locked],
-        ),
-      );
+      await client.query(prepared(streamLocksSql('$1'), [locked]));
     }
     const docs: unknown[] = [];
     const ids: string[] = [];
@@ -810,21 +840,62 @@ export class PostgresEventStore implements EventStore {
   /**
    * readStream on the caller's connection (inside its transaction): a command that loads, decides
    * and appends in one transaction holds one pooled connection, not two.
+   *
+   * `lockStreams`: other streams whose per-stream locks (those of an 'any' / 'stream_exists'
+   * append) the same statement takes, held to the end of the transaction; an append to them in
+   * this transaction then sends no lock statement. Not inside a savepoint that may be rolled back
+   * (that releases the locks while the store still counts them held: a racing 'any' append could
+   * then fail with WrongExpectedVersion instead of waiting; the unique index still keeps the stream whole).
    */
-  async readStreamWithin(client: SqlClient, streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  async readStreamWithin(client: SqlClient, streamId: string, options: ReadStreamOptions & { lockStreams?: readonly string[] } = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     const backwards = options.direction === 'backwards';
     const from = options.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
-    const result = await client.query<EventRow>(
-      prepared(
-        `SELECT ${EVENT_COLUMNS} FROM ${this.s}.events
+    const read = `SELECT ${EVENT_COLUMNS} FROM ${this.s}.events
           WHERE stream_id = $1 AND stream_position ${backwards ? '<=' : '>='} $2
           ORDER BY stream_position ${backwards ? 'DESC' : 'ASC'}
-          LIMIT $3`,
-        [streamId, from, options.maxCount ?? null],
+          LIMIT $3`;
+    const locks = options.lockStreams ?? [];
+    if (locks.length === 0) return (await client.query<EventRow>(prepared(read, [streamId, from, options.maxCount ?? null]))).rows.map(toRecorded);
+    // The locks first (the aggregate ends before the lateral read runs), in the same statement:
+    // no round trip of their own. The read's snapshot may predate a lock's grant; that is fine
+    // for `streamId` (its appends check an exact revision) as long as it is not locked itself.
+    if (locks.includes(streamId)) throw new RangeError('readStreamWithin: lockStreams must not name the stream read');
+    const result = await client.query<EventRow & { locks: string }>(
+      prepared(
+        `SELECT e.* FROM (SELECT count(*) AS locks FROM (${streamLocksSql('$4')}) AS l) AS held
+           LEFT JOIN LATERAL (${read}) AS e ON true`,
+        [streamId, from, options.maxCount ?? null, locks],
       ),
     );
-    return result.rows.map(toRecorded);
+    noteHeldStreamLocks(client, locks);
+    return result.rows.filter((r) => r.event_id !== null).map(toRecorded);
+  }
+
+  /**
+   * readStreamWithin (the whole stream, forwards) as plain SQL for a caller that sends it in a
+   * simple-protocol batch of its own, so the read costs no round trip of its own (order-intake
+   * reads the order in the round trip that takes its Idempotency-Key lock). `sql` holds
+   * `statements` statements, values inlined as literals: first the locks of `lockStreams`, if
+   * any, then the read, so the read's snapshot is taken after they are granted. `read` turns the
+   * batch's results of those statements into the events, and notes the locks as held by the
+   * transaction open on `client` (an append there takes them again otherwise).
+   */
+  streamReadSql(streamId: string, options: { lockStreams?: readonly string[] } = {}): { sql: string; statements: number; read(client: SqlClient, results: readonly QueryResult[]): RecordedEvent[] } {
+    this.assertOpen();
+    const locks = options.lockStreams ?? [];
+    const parts: string[] = [];
+    if (locks.length > 0) parts.push(streamLocksSql(`ARRAY[${locks.map((id) => escapeLiteral(id)).join(', ')}]`));
+    parts.push(`SELECT ${EVENT_COLUMNS} FROM ${this.s}.events WHERE stream_id = ${escapeLiteral(streamId)} ORDER BY stream_position`);
+    return {
+      sql: parts.join(';\n'),
+      statements: parts.length,
+      read: (client, results) => {
+        if (results.length !== parts.length) throw new RangeError(`streamReadSql: ${results.length} results for ${parts.length} statements`);
+        noteHeldStreamLocks(client, locks);
+        return (results[results.length - 1].rows as EventRow[]).map(toRecorded);
+      },
+    };
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

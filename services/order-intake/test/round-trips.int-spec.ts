@@ -95,9 +95,13 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
     expect(figures.ConfirmPayment.commits).toBe(1);
     // The writes nobody reads back (claim, read table row, Idempotency-Key row) ride with the
     // COMMIT (infra/commit-tail.ts): place = key lock and lookup, append, claim + row + key + COMMIT
-    // (was 6); pay = key lock and lookup, stream read, outbox stream lock, append, row + key + COMMIT (was 7).
-    expect(figures.PlaceOrder.queries).toBeLessThanOrEqual(3);
-    expect(figures.ConfirmPayment.queries).toBeLessThanOrEqual(5);
+    // (was 6); pay = key lock, lookup, outbox stream lock and order read (one round trip), append,
+    // row + key + COMMIT (was 7, then 5 with the read and the outbox lock on their own).
+    expect(figures.PlaceOrder.queries).toBe(3);
+    expect(figures.ConfirmPayment.queries).toBe(3);
+    // The consumer's BEGIN, the order read with the outbox stream's lock, the order append with
+    // the outbox, the read table row, COMMIT (was 6: the lock on its own).
+    expect(figures['pm:StockReserved'].queries).toBe(5);
     expect(figures['pm:StockReserved'].commits).toBe(1);
 
     // A replay of the payment: the stored answer, nothing appended.
@@ -130,12 +134,15 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
     const outOfScope = await hold(foreign, 'rt-scope-c', jdOnly);
     console.info(`order-intake PlaceHold round trips: unscoped ${JSON.stringify(plain)}, scoped ${JSON.stringify(inScope)}, out of scope ${JSON.stringify(outOfScope)}`);
     expect(plain.outcome).toBe('held');
-    expect(plain.queries).toBeLessThanOrEqual(4);
+    // Key lock, lookup and order read in one round trip, append, row + key + COMMIT (was 4).
+    expect(plain.queries).toBe(3);
     expect(plain.commits).toBe(1);
     expect(inScope).toEqual(plain);
     // Before, the controllers read the order once more (outside the command) to check the scope: one
     // stream read per command that is gone now.
     expect(outOfScope.outcome).toBe('ORDER_NOT_FOUND');
+    // The key's round trip (with the read), then ROLLBACK.
+    expect(outOfScope.queries).toBe(2);
     expect(outOfScope.commits).toBe(0);
     expect((await store.load(foreign)).revision).toBe(revisionBefore);
   });

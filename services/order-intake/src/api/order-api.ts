@@ -5,8 +5,8 @@ import { WrongExpectedVersion, type SqlClient } from '@flowline/eventstore';
 import { OrderErrors } from '../domain/order.errors';
 import { concurrentModification, type ChangeOrderHandler, type OrderScope } from '../application/change-order.handler';
 import { inOperation } from '../application/operation-scope';
-import { ChannelOrderTaken } from '../application/order-store.port';
-import { requestHash, type IdempotencyStore, type StoredResponse } from '../application/idempotency';
+import { ChannelOrderTaken, type LoadedOrder } from '../application/order-store.port';
+import { requestHash, type IdempotencyStore, type Prefetch, type StoredResponse } from '../application/idempotency';
 import type { OrderQueries, OrderPage } from '../application/order-queries';
 import { toOrderView, type OrderView } from '../application/order-view';
 import type { PlaceOrderHandler } from '../application/place-order.handler';
@@ -36,6 +36,9 @@ export interface ApiResult {
   /** The response was stored under the idempotency key and is returned again. */
   replayed: boolean;
 }
+
+/** A request's work inside the Idempotency-Key's transaction (`tx`), with the order read in its first round trip (`loaded`). */
+type RequestRun = (metadata: CommandMetadata, tx: SqlClient | undefined, attempt: number, loaded?: LoadedOrder) => Promise<StoredResponse & { body: OrderView }>;
 
 /** Runs of one request whose transaction lost a race before it answers ORDER_CONCURRENT_MODIFICATION. */
 const MAX_REQUEST_ATTEMPTS = 5;
@@ -98,19 +101,41 @@ export class OrderApi {
   }
 
   async change<T extends ClientCommand['type']>(orderId: string, type: T, data: ClientCommandData<T>, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
-    return this.once(ctx, `${type}:${orderId}`, rawRequest, async (metadata, tx) => {
-      const command = { type, data: { ...data, orderId }, metadata } as unknown as ClientCommand;
-      const result = await this.changeHandler.execute(command, { ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}), ...(tx ? { tx } : {}), ...(ctx.scope ? { scope: ctx.scope } : {}) });
-      return { status: 200, body: toOrderView(result.state, result.revision, metadata.now) };
-    });
+    return this.once(
+      ctx,
+      `${type}:${orderId}`,
+      rawRequest,
+      async (metadata, tx, _attempt, loaded) => {
+        const command = { type, data: { ...data, orderId }, metadata } as unknown as ClientCommand;
+        const result = await this.changeHandler.execute(command, {
+          ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}),
+          ...(tx ? { tx } : {}),
+          ...(loaded ? { loaded } : {}),
+          ...(ctx.scope ? { scope: ctx.scope } : {}),
+        });
+        return { status: 200, body: toOrderView(result.state, result.revision, metadata.now) };
+      },
+      this.queries.store.loadPrefetch?.(orderId),
+    );
   }
 
   /** Manual release to the warehouse after the rule audit (审单). */
   async release(orderId: string, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
-    return this.once(ctx, `ReleaseToFulfillment:${orderId}`, rawRequest, async (metadata, tx) => {
-      const result = await this.releaseHandler.execute(orderId, metadata, { ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}), ...(tx ? { tx } : {}), ...(ctx.scope ? { scope: ctx.scope } : {}) });
-      return { status: 200, body: toOrderView(result.state, result.revision, metadata.now) };
-    });
+    return this.once(
+      ctx,
+      `ReleaseToFulfillment:${orderId}`,
+      rawRequest,
+      async (metadata, tx, _attempt, loaded) => {
+        const result = await this.releaseHandler.execute(orderId, metadata, {
+          ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}),
+          ...(tx ? { tx } : {}),
+          ...(loaded ? { loaded } : {}),
+          ...(ctx.scope ? { scope: ctx.scope } : {}),
+        });
+        return { status: 200, body: toOrderView(result.state, result.revision, metadata.now) };
+      },
+      this.queries.store.loadPrefetch?.(orderId),
+    );
   }
 
   get(orderId: string): Promise<OrderView> {
@@ -121,22 +146,15 @@ export class OrderApi {
     return this.queries.list(query);
   }
 
-  /** One request, counted as its command (`PlaceOrder`, `ConfirmPayment`...: flowline_db_operation_queries_total's operation). */
-  private once(
-    ctx: RequestContext,
-    operation: string,
-    rawRequest: unknown,
-    run: (metadata: CommandMetadata, tx: SqlClient | undefined, attempt: number) => Promise<StoredResponse & { body: OrderView }>,
-  ): Promise<ApiResult> {
-    return inOperation(operation.split(':')[0], () => this.onceIn(ctx, operation, rawRequest, run));
+  /**
+   * One request, counted as its command (`PlaceOrder`, `ConfirmPayment`...: flowline_db_operation_queries_total's operation).
+   * `prefetch`: the order the command loads, read in the Idempotency-Key's round trip (`run` gets it as `loaded`).
+   */
+  private once(ctx: RequestContext, operation: string, rawRequest: unknown, run: RequestRun, prefetch?: Prefetch<LoadedOrder>): Promise<ApiResult> {
+    return inOperation(operation.split(':')[0], () => this.onceIn(ctx, operation, rawRequest, run, prefetch));
   }
 
-  private async onceIn(
-    ctx: RequestContext,
-    operation: string,
-    rawRequest: unknown,
-    run: (metadata: CommandMetadata, tx: SqlClient | undefined, attempt: number) => Promise<StoredResponse & { body: OrderView }>,
-  ): Promise<ApiResult> {
+  private async onceIn(ctx: RequestContext, operation: string, rawRequest: unknown, run: RequestRun, prefetch: Prefetch<LoadedOrder> | undefined): Promise<ApiResult> {
     const now = this.clock().toISOString();
     // Scoped by operation like the idempotency record: the order treats a command id it has seen
     // as a replay, so one key reused for another command (place, then pay) must not look like one.
@@ -160,7 +178,7 @@ export class OrderApi {
     // is, a few times, like the handler's own retry outside a transaction.
     for (let attempt = 1; ; attempt++) {
       try {
-        const { response, replayed } = await this.idempotency.once(`${ctx.transport}:${operation}`, key, hash, (tx) => run(metadata, tx, attempt));
+        const { response, replayed } = await this.idempotency.once(`${ctx.transport}:${operation}`, key, hash, (tx, loaded) => run(metadata, tx, attempt, loaded), prefetch);
         // A stored answer is the order as it was: the same scope rule holds for it (no stream read).
         const order = response.body as OrderView;
         if (replayed && ctx.scope && !ctx.scope({ orderId: order.orderId, shopId: order.shopId })) throw OrderErrors.notFound(order.orderId);

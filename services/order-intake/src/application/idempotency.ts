@@ -1,4 +1,5 @@
 import type { SqlClient } from '@flowline/eventstore';
+import type { QueryResult } from 'pg';
 
 /** A response kept for an idempotency key, replayed byte for byte on a repeat. */
 export interface StoredResponse {
@@ -18,7 +19,26 @@ export interface StoredResponse {
  * pooled connection. Whatever `execute` throws rolls all of it back.
  */
 export interface IdempotencyStore {
-  once(scope: string, key: string, requestHash: string, execute: (tx?: SqlClient) => Promise<StoredResponse>): Promise<{ response: StoredResponse; replayed: boolean }>;
+  once<T = never>(
+    scope: string,
+    key: string,
+    requestHash: string,
+    execute: (tx?: SqlClient, prefetched?: T) => Promise<StoredResponse>,
+    prefetch?: Prefetch<T>,
+  ): Promise<{ response: StoredResponse; replayed: boolean }>;
+}
+
+/**
+ * A read the request needs first (the order it changes), for a store that holds a transaction to
+ * run in the round trip that takes the key's lock, after it (so it sees what the key's previous
+ * holder committed): `sql` is `statements` plain SQL statements (no parameters), `read` turns
+ * their results into what `execute` gets as `prefetched`. A store that cannot (in memory) ignores
+ * it: `execute` then reads for itself.
+ */
+export interface Prefetch<T> {
+  sql: string;
+  statements: number;
+  read(tx: SqlClient, results: readonly QueryResult[]): T;
 }
 
 // Hashing and the refusal are shared with the other services (inventory) through @flowline/platform.

@@ -1,6 +1,7 @@
 import type { Channel, OrderStage } from '@flowline/contracts';
 import type { ExpectedRevision, NewEvent, RecordedEvent, SqlClient } from '@flowline/eventstore';
 import type { OrderState } from '../domain/order.state';
+import type { Prefetch } from './idempotency';
 
 /** The order stream as read: its folded state and the revision to pass as expected next time. */
 export interface LoadedOrder {
@@ -61,8 +62,17 @@ export interface ListOrdersFilter {
  * which also holds its Idempotency-Key row).
  */
 export interface OrderStore {
-  /** With `tx`: read on that transaction's connection (a command decides and appends on one connection). */
+  /**
+   * With `tx`: read on that transaction's connection (a command decides and appends on one
+   * connection), and the order's outbox stream is locked for the rest of the transaction in the
+   * same round trip (its append then needs no lock statement of its own).
+   */
   load(orderId: string, tx?: SqlClient): Promise<LoadedOrder>;
+  /**
+   * `load` with `tx` as a read the Idempotency-Key round trip runs after taking the key's lock
+   * (no round trip of its own); absent where the store has no SQL (in memory).
+   */
+  loadPrefetch?(orderId: string): Prefetch<LoadedOrder>;
   /** Throws WrongExpectedVersion, or ChannelOrderTaken when the claim exists (nothing is written). */
   commit(change: OrderChange, tx?: SqlClient): Promise<{ revision: number }>;
   /** Appends outgoing commands only (no order change). */

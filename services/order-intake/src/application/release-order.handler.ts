@@ -21,8 +21,8 @@ export class ReleaseOrderHandler {
     private readonly rules: RuleSetSource,
   ) {}
 
-  async execute(orderId: string, metadata: CommandMetadata, options: Pick<ChangeOptions, 'expectedRevision' | 'tx' | 'scope'> = {}): Promise<ChangeResult> {
-    const loaded = await this.store.load(orderId, options.tx);
+  async execute(orderId: string, metadata: CommandMetadata, options: Pick<ChangeOptions, 'expectedRevision' | 'tx' | 'scope' | 'loaded'> = {}): Promise<ChangeResult> {
+    const loaded = options.loaded ?? (await this.store.load(orderId, options.tx));
     if (!isExisting(loaded.state)) throw OrderErrors.notFound(orderId);
     // Scope first: an out-of-scope order's audit outcome (409) would confirm it exists.
     assertInScope(loaded.state, options.scope);

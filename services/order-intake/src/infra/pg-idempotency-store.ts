@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Pool, QueryResult } from 'pg';
-import { idempotencyKeyReused, type IdempotencyStore, type StoredResponse } from '../application/idempotency';
+import { idempotencyKeyReused, type IdempotencyStore, type Prefetch, type StoredResponse } from '../application/idempotency';
 import { guardPool, type SqlClient } from '@flowline/eventstore';
 import { commitWithTail, dropCommitTail, openCommitTail } from './commit-tail';
 
@@ -18,17 +18,24 @@ export class PgIdempotencyStore implements IdempotencyStore {
     guardPool(pool);
   }
 
-  async once(scope: string, key: string, requestHash: string, execute: (tx?: SqlClient) => Promise<StoredResponse>): Promise<{ response: StoredResponse; replayed: boolean }> {
+  async once<T = never>(
+    scope: string,
+    key: string,
+    requestHash: string,
+    execute: (tx?: SqlClient, prefetched?: T) => Promise<StoredResponse>,
+    prefetch?: Prefetch<T>,
+  ): Promise<{ response: StoredResponse; replayed: boolean }> {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      // One round trip for the three: the lock id is a number computed here and scope / key go
-      // in as escaped literals, so they travel as one simple query. Each statement of it takes its
-      // own snapshot (READ COMMITTED), so the SELECT, run once the lock is granted, sees the row
-      // the previous holder committed.
+      // One round trip for the three (and the request's own first read, `prefetch`): the lock id is
+      // a number computed here and scope / key go in as escaped literals, so they travel as one
+      // simple query. Each statement of it takes its own snapshot (READ COMMITTED), so the
+      // SELECTs, run once the lock is granted, see what the previous holder committed.
       const results = (await client.query(
         `BEGIN; SELECT pg_advisory_xact_lock(${lockId(scope, key)}); ` +
-          `SELECT request_hash, status, body, headers FROM idempotency_keys WHERE scope = ${client.escapeLiteral(scope)} AND key = ${client.escapeLiteral(key)}`,
+          `SELECT request_hash, status, body, headers FROM idempotency_keys WHERE scope = ${client.escapeLiteral(scope)} AND key = ${client.escapeLiteral(key)}` +
+          (prefetch ? `;\n${prefetch.sql}` : ''),
       )) as unknown as QueryResult<{ request_hash: string; status: number; body: unknown; headers: Record<string, string> | null }>[];
       const found = results[2];
       if (found.rowCount) {
@@ -37,8 +44,9 @@ export class PgIdempotencyStore implements IdempotencyStore {
         if (row.request_hash !== requestHash) throw idempotencyKeyReused(key);
         return { response: { status: row.status, body: row.body, ...(row.headers ? { headers: row.headers } : {}) }, replayed: true };
       }
+      const prefetched = prefetch ? prefetch.read(client, results.slice(3, 3 + prefetch.statements)) : undefined;
       openCommitTail(client);
-      const response = await execute(client);
+      const response = await execute(client, prefetched);
       await commitWithTail(client, [
         {
           text: 'INSERT INTO idempotency_keys (scope, key, request_hash, status, body, headers) VALUES ($1, $2, $3, $4, $5, $6)',

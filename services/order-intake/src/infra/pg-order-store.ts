@@ -1,6 +1,7 @@
 import type { Channel, OrderStage } from '@flowline/contracts';
 import { fold } from '@flowline/domain';
-import type { NewEvent, PostgresEventStore, SqlClient, StreamAppend } from '@flowline/eventstore';
+import type { NewEvent, PostgresEventStore, RecordedEvent, SqlClient, StreamAppend } from '@flowline/eventstore';
+import type { Prefetch } from '../application/idempotency';
 import type { Pool } from 'pg';
 import { orderDecider } from '../domain/order.decider';
 import { orderStreamId, type OrderEvent } from '../domain/order.events';
@@ -47,6 +48,11 @@ function toSummary(r: SummaryRow): OrderSummary {
   };
 }
 
+function loadedOrder(events: RecordedEvent[]): LoadedOrder {
+  const state = fold(orderDecider, events.map((e) => ({ type: e.type, data: e.data }) as OrderEvent));
+  return { state, revision: events.length === 0 ? 'no_stream' : events[events.length - 1].streamPosition, events };
+}
+
 const CLAIM_SQL = 'INSERT INTO order_channel_claims (channel, channel_order_id, order_id) VALUES ($1, $2, $3)';
 
 function isClaimConflict(error: unknown): boolean {
@@ -81,9 +87,17 @@ export class PgOrderStore implements OrderStore {
   ) {}
 
   async load(orderId: string, tx?: SqlClient): Promise<LoadedOrder> {
-    const events = tx ? await this.eventStore.readStreamWithin(tx, orderStreamId(orderId)) : await this.eventStore.readStream(orderStreamId(orderId));
-    const state = fold(orderDecider, events.map((e) => ({ type: e.type, data: e.data }) as OrderEvent));
-    return { state, revision: events.length === 0 ? 'no_stream' : events[events.length - 1].streamPosition, events };
+    // Inside a transaction the outbox stream's lock comes with the read: a command's outbox append
+    // ('any') then skips its lock statement (one round trip less per command that writes one).
+    const events = tx
+      ? await this.eventStore.readStreamWithin(tx, orderStreamId(orderId), { lockStreams: [processStreamId(orderId)] })
+      : await this.eventStore.readStream(orderStreamId(orderId));
+    return loadedOrder(events);
+  }
+
+  loadPrefetch(orderId: string): Prefetch<LoadedOrder> {
+    const statement = this.eventStore.streamReadSql(orderStreamId(orderId), { lockStreams: [processStreamId(orderId)] });
+    return { sql: statement.sql, statements: statement.statements, read: (tx, results) => loadedOrder(statement.read(tx, results)) };
   }
 
   async commit(change: OrderChange, tx?: SqlClient): Promise<{ revision: number }> {

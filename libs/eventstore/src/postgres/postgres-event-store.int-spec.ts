@@ -392,6 +392,77 @@ describe('PostgresEventStore specifics', () => {
       expect(await store.readStream("batch-process-o'brien")).toHaveLength(1);
     });
 
+    it("newStreamsAppendSql: new streams appended by the caller's own batch, with its COMMIT; a stream or id that exists fails it", async () => {
+      const append = store.newStreamsAppendSql([
+        { streamId: 'new-a', events: [event('A0'), event('A1')], expectedRevision: 'no_stream' },
+        { streamId: 'new-b', events: [event('B0')], expectedRevision: 'no_stream' },
+      ]);
+      expect(append.revisions).toEqual([1, 0]);
+      const c = await pool.connect();
+      try {
+        const results = (await c.query(`BEGIN; ${append.sql}; COMMIT`)) as unknown as import('pg').QueryResult[];
+        const appended = append.committed(results[1]);
+        const a = await store.readStream('new-a');
+        const b = await store.readStream('new-b');
+        expect(a.map((e) => e.type)).toEqual(['A0', 'A1']);
+        expect(appended).toEqual([
+          { nextExpectedRevision: 1, position: a[1].position },
+          { nextExpectedRevision: 0, position: b[0].position },
+        ]);
+
+        // The stream exists: the batch fails on the unique key, nothing of it stays.
+        const again = store.newStreamsAppendSql([
+          { streamId: 'new-c', events: [event('C0')], expectedRevision: 'no_stream' },
+          { streamId: 'new-a', events: [event('A2')], expectedRevision: 'no_stream' },
+        ]);
+        const failed = await c.query(`BEGIN; ${again.sql}; COMMIT`).catch((e: unknown) => e);
+        await c.query('ROLLBACK');
+        expect(again.translate(failed)).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'new-a', actual: 0 });
+        expect(await store.readStream('new-c')).toEqual([]);
+
+        // An event id stored in another stream: DuplicateEventId.
+        const taken = store.newStreamsAppendSql([{ streamId: 'new-d', events: [{ ...event('Dup'), eventId: a[0].eventId }], expectedRevision: 'no_stream' }]);
+        const duplicate = await c.query(`BEGIN; ${taken.sql}; COMMIT`).catch((e: unknown) => e);
+        await c.query('ROLLBACK');
+        expect(taken.translate(duplicate)).toBeInstanceOf(DuplicateEventId);
+
+        // Another table's unique violation is not the store's to translate.
+        await pool.query('CREATE TABLE IF NOT EXISTS public.unique_scratch (id text PRIMARY KEY)');
+        await pool.query(`INSERT INTO public.unique_scratch VALUES ('x') ON CONFLICT DO NOTHING`);
+        const other = store.newStreamsAppendSql([{ streamId: 'new-e', events: [event()], expectedRevision: 'no_stream' }]);
+        const foreign = await c.query(`BEGIN; ${other.sql}; INSERT INTO public.unique_scratch VALUES ('x'); COMMIT`).catch((e: unknown) => e);
+        await c.query('ROLLBACK');
+        expect(other.translate(foreign)).toBe(foreign);
+        expect(await store.readStream('new-e')).toEqual([]);
+      } finally {
+        c.release();
+      }
+      expect(() => store.newStreamsAppendSql([{ streamId: 'new-f', events: [event()], expectedRevision: 'any' }])).toThrow(RangeError);
+    });
+
+    it('newStreamsAppendSql: a stream another transaction is creating makes the batch wait, then fail (WrongExpectedVersion)', async () => {
+      const first = await pool.connect();
+      try {
+        await first.query('BEGIN');
+        await store.appendToStreamsWithin(first, [{ streamId: 'new-race', events: [event('First')], expectedRevision: 'no_stream' }]);
+        const second = store.newStreamsAppendSql([{ streamId: 'new-race', events: [event('Second')], expectedRevision: 'no_stream' }]);
+        const c = await pool.connect();
+        const outcome = c
+          .query(`BEGIN; ${second.sql}; COMMIT`)
+          .then(
+            () => 'committed',
+            async (e: unknown) => (await c.query('ROLLBACK'), second.translate(e)),
+          )
+          .finally(() => c.release());
+        await new Promise((r) => setTimeout(r, 200));
+        await first.query('COMMIT');
+        expect(await outcome).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'new-race', actual: 0 });
+      } finally {
+        first.release();
+      }
+      expect((await store.readStream('new-race')).map((e) => e.type)).toEqual(['First']);
+    });
+
     it('refuses a stream whose head was written by a newer transaction (OutOfOrderAppend)', async () => {
       await pool.query('CREATE TABLE IF NOT EXISTS public.scratch (id text)');
       const error = await within(async (c) => {

@@ -16,7 +16,7 @@ import {
   type Subscription,
   WrongExpectedVersion,
 } from '../port';
-import { instrumentAppend } from '../telemetry';
+import { instrumentAppend, withTraceparent } from '../telemetry';
 import { DEFAULT_SCHEMA, migrate, notifyChannel, quoteSchema } from './migrations';
 import { guardPool } from './pool-guard';
 
@@ -626,6 +626,69 @@ export class PostgresEventStore implements EventStore {
       },
       { 'eventstore.stream_count': appends.length },
     );
+  }
+
+  /**
+   * An append that only creates streams (every expectedRevision 'no_stream'), as one plain SQL
+   * statement (values inlined as literals) that the caller sends itself, later, inside its own
+   * transaction: order-intake sends a new order's append with its COMMIT, so it costs no round
+   * trip of its own. Nothing is checked before: a stream that exists already or an event id stored
+   * already fails the statement on the table's unique keys, and with it the caller's transaction;
+   * `translate` turns such an error (and only one from this table) into WrongExpectedVersion /
+   * DuplicateEventId, anything else it returns as is. A stream created by a transaction still in
+   * flight makes the statement wait for it, then fail, as appendToStreamsWithin does. No log-order
+   * check is needed: a new stream has no head. `revisions` are the streams' revisions once the
+   * statement has run; `committed(result)`, called with the statement's result after the caller's
+   * COMMIT, returns the append results and wakes this process's subscriptions. The events carry
+   * the active trace context as in the other appends; there is no eventstore.append span or
+   * latency sample of its own (its time is part of the caller's round trip).
+   */
+  newStreamsAppendSql(appends: StreamAppend[]): {
+    sql: string;
+    revisions: number[];
+    translate(error: unknown): unknown;
+    committed(result: QueryResult): AppendResult[];
+  } {
+    this.assertOpen();
+    const streamIds = appends.map((a) => a.streamId);
+    if (appends.length === 0) throw new RangeError('newStreamsAppendSql: no stream');
+    if (new Set(streamIds).size !== streamIds.length) throw new RangeError('newStreamsAppendSql: a stream appears twice');
+    if (appends.some((a) => a.expectedRevision !== 'no_stream')) throw new RangeError("newStreamsAppendSql: every append must expect 'no_stream'");
+    const all = withTraceparent(appends.flatMap((a) => a.events));
+    let k = 0;
+    const work = appends.map((a) => ({ streamId: a.streamId, expected: 'no_stream' as const, events: a.events.map(() => all[k++]) }));
+    for (const a of work) assertAppendable(a.streamId, a.events);
+    assertAppendable(streamIds[0], all); // one event id twice across streams
+    const docs = work.flatMap((a) =>
+      a.events.map((e, position) => ({ s: a.streamId, p: position, id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata })),
+    );
+    const insert = `INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+         SELECT e.doc->>'s', (e.doc->>'p')::bigint, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
+           FROM jsonb_array_elements(${escapeLiteral(JSON.stringify(docs))}::jsonb) WITH ORDINALITY AS e(doc, ord)
+          ORDER BY e.ord
+         RETURNING stream_id, global_position, transaction_id`;
+    const notify = this.notifies ? `, (SELECT count(*) FROM (SELECT pg_notify(${escapeLiteral(this.channel)}, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one) AS n) AS notified` : '';
+    const sql = `WITH ins AS (${insert})
+       SELECT stream_id, max(global_position)::text AS last_position, max(transaction_id)::text AS tx${notify} FROM ins GROUP BY stream_id`;
+    const table = this.schema;
+    return {
+      sql,
+      revisions: work.map((a) => a.events.length - 1),
+      translate: (error) => {
+        if (!isUniqueViolation(error) || error.table !== 'events' || error.schema !== table) return error;
+        return translateConflict(error, work);
+      },
+      committed: (result) => {
+        const rows = result.rows as { stream_id: string; last_position: string; tx: string }[];
+        const results = work.map((a) => {
+          const row = rows.find((r) => r.stream_id === a.streamId);
+          if (!row) throw new Error(`new-streams append: no row for ${a.streamId}`);
+          return { nextExpectedRevision: a.events.length - 1, position: { commit: BigInt(row.tx), prepare: BigInt(row.last_position) } };
+        });
+        this.committed(results.reduce((m, r) => (r.position.commit > m ? r.position.commit : m), -1n));
+        return results;
+      },
+    };
   }
 
   /**

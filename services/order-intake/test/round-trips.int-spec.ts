@@ -94,10 +94,12 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
     expect(figures.PlaceOrder.commits).toBe(1);
     expect(figures.ConfirmPayment.commits).toBe(1);
     // The writes nobody reads back (claim, read table row, Idempotency-Key row) ride with the
-    // COMMIT (infra/commit-tail.ts): place = key lock and lookup, append, claim + row + key + COMMIT
-    // (was 6); pay = key lock, lookup, outbox stream lock and order read (one round trip), append,
-    // row + key + COMMIT (was 7, then 5 with the read and the outbox lock on their own).
-    expect(figures.PlaceOrder.queries).toBe(3);
+    // COMMIT (infra/commit-tail.ts), and so does a new order's append (its streams are new: a
+    // conflict fails the COMMIT): place = key lock and lookup, append + claim + row + key + COMMIT
+    // (was 6, then 3 with the append on its own); pay = key lock, lookup, outbox stream lock and
+    // order read (one round trip), append, row + key + COMMIT (was 7, then 5 with the read and the
+    // outbox lock on their own).
+    expect(figures.PlaceOrder.queries).toBe(2);
     expect(figures.ConfirmPayment.queries).toBe(3);
     // The consumer's BEGIN, the order read with the outbox stream's lock, the order append with
     // the outbox, the read table row, COMMIT (was 6: the lock on its own).

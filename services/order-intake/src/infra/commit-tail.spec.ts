@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commitWithTail, deferToCommit, dropCommitTail, inlineParams, openCommitTail } from './commit-tail';
+import { commitWithTail, deferSqlToCommit, deferToCommit, dropCommitTail, inlineParams, openCommitTail } from './commit-tail';
 
 function recordingClient(fail?: Error) {
   const sent: string[] = [];
@@ -38,6 +38,28 @@ describe('commit tail', () => {
     expect(client.sent).toEqual([`INSERT INTO a VALUES ('x');\nINSERT INTO b VALUES ('2');\nCOMMIT`]);
     // The tail ended with the commit.
     expect(deferToCommit(client, 'INSERT INTO a VALUES ($1)', ['y'])).toBe(false);
+  });
+
+  it('plain SQL goes first-come as written (no $n replaced), and gets its own result once the COMMIT succeeded', async () => {
+    const sent: string[] = [];
+    const client = {
+      query: async (text: string) => (sent.push(text), [{ rows: [{ n: 'first' }] }, { rows: [{ n: 'second' }] }, { rows: [] }] as never),
+    };
+    openCommitTail(client);
+    const got: unknown[] = [];
+    expect(deferSqlToCommit(client, `INSERT INTO e SELECT '$1 is data'`, undefined, (r) => got.push(r.rows[0]))).toBe(true);
+    deferToCommit(client, 'INSERT INTO s VALUES ($1)', ['x']);
+    await commitWithTail(client);
+    expect(sent).toEqual([`INSERT INTO e SELECT '$1 is data';\nINSERT INTO s VALUES ('x');\nCOMMIT`]);
+    expect(got).toEqual([{ n: 'first' }]);
+    // Not called when the round trip fails; the statement's translator names the error.
+    const failing = recordingClient(Object.assign(new Error('duplicate key'), { code: '23505' }));
+    openCommitTail(failing);
+    const called: unknown[] = [];
+    deferSqlToCommit(failing, 'INSERT INTO e SELECT 1', () => new Error('exists'), (r) => called.push(r));
+    await expect(commitWithTail(failing)).rejects.toThrow('exists');
+    expect(called).toEqual([]);
+    expect(deferSqlToCommit(recordingClient(), 'SELECT 1')).toBe(false);
   });
 
   it('a failed tail is reported as the error a deferred statement names, else as is', async () => {

@@ -1,5 +1,5 @@
 import type { SqlClient } from '@flowline/eventstore';
-import { escapeLiteral } from 'pg';
+import { escapeLiteral, type QueryResult } from 'pg';
 
 /** Turns the error of the tail's round trip into the one the caller expects (e.g. ChannelOrderTaken), or undefined. */
 export type TailErrorTranslator = (error: unknown) => Error | undefined;
@@ -7,6 +7,8 @@ export type TailErrorTranslator = (error: unknown) => Error | undefined;
 interface Tail {
   statements: string[];
   translators: TailErrorTranslator[];
+  /** Called with their statement's result once the COMMIT succeeded (index into `statements`). */
+  onCommitted: { index: number; fn: (result: QueryResult) => void }[];
 }
 
 const tails = new WeakMap<SqlClient, Tail>();
@@ -22,7 +24,7 @@ const tails = new WeakMap<SqlClient, Tail>();
  * whole, which is what an error of the same statement sent earlier would have led to.
  */
 export function openCommitTail(client: SqlClient): void {
-  tails.set(client, { statements: [], translators: [] });
+  tails.set(client, { statements: [], translators: [], onCommitted: [] });
 }
 
 /** Queues `text` (with `params` inlined as literals) for the COMMIT of `client`'s transaction; false: no tail open, run it now. */
@@ -34,13 +36,28 @@ export function deferToCommit(client: SqlClient, text: string, params: readonly 
   return true;
 }
 
+/**
+ * Queues a statement that is already plain SQL (its values inlined by its author, e.g. the event
+ * store's newStreamsAppendSql; no `$n` is replaced) for the COMMIT; `onCommitted` gets its result
+ * once the COMMIT succeeded. False: no tail open (nothing queued).
+ */
+export function deferSqlToCommit(client: SqlClient, sql: string, translate?: TailErrorTranslator, onCommitted?: (result: QueryResult) => void): boolean {
+  const tail = tails.get(client);
+  if (!tail) return false;
+  tail.statements.push(sql);
+  if (translate) tail.translators.push(translate);
+  if (onCommitted) tail.onCommitted.push({ index: tail.statements.length - 1, fn: onCommitted });
+  return true;
+}
+
 /** Sends the deferred statements, then `last` (each with its parameters), then COMMIT, in one round trip; ends the tail. */
 export async function commitWithTail(client: SqlClient, last: readonly { text: string; params: readonly unknown[] }[] = []): Promise<void> {
   const tail = tails.get(client);
   tails.delete(client);
   const statements = [...(tail?.statements ?? []), ...last.map((s) => inlineParams(s.text, s.params)), 'COMMIT'];
+  let results: QueryResult | QueryResult[];
   try {
-    await client.query(statements.join(';\n'));
+    results = await client.query(statements.join(';\n'));
   } catch (error) {
     for (const translate of tail?.translators ?? []) {
       const mapped = translate(error);
@@ -48,6 +65,9 @@ export async function commitWithTail(client: SqlClient, last: readonly { text: s
     }
     throw error;
   }
+  // More than one statement (there is always the COMMIT): pg answers with one result per statement.
+  const each = Array.isArray(results) ? results : [results];
+  for (const { index, fn } of tail?.onCommitted ?? []) fn(each[index]);
 }
 
 /** Forgets the tail of a transaction that rolls back. */

@@ -7,7 +7,7 @@ import { orderDecider } from '../domain/order.decider';
 import { orderStreamId, type OrderEvent } from '../domain/order.events';
 import { isExisting } from '../domain/order.state';
 import { summaryOf } from '../application/order-summary';
-import { commitWithTail, deferToCommit, dropCommitTail, openCommitTail } from './commit-tail';
+import { commitWithTail, deferSqlToCommit, deferToCommit, dropCommitTail, openCommitTail } from './commit-tail';
 import { ChannelOrderTaken, processStreamId, type ListOrdersFilter, type LoadedOrder, type OrderChange, type OrderStore, type OrderSummary } from '../application/order-store.port';
 
 interface SummaryRow {
@@ -191,7 +191,7 @@ export class PgOrderStore implements OrderStore {
     const appends: StreamAppend[] = [{ streamId: orderStreamId(change.orderId), events: change.events, expectedRevision: change.expectedRevision }];
     // A new order has no outbox stream yet: 'no_stream' spares the per-stream lock 'any' takes.
     if (change.outbox?.length) appends.push({ streamId: processStreamId(change.orderId), events: change.outbox, expectedRevision: change.expectedRevision === 'no_stream' ? 'no_stream' : 'any' });
-    const [appended] = await this.eventStore.appendToStreamsWithin(client, appends);
+    const revision = await this.append(client, appends);
     if (change.claim) {
       const { channel, channelOrderId } = change.claim;
       // With the COMMIT when the transaction has a commit tail: a claim taken meanwhile fails it
@@ -207,12 +207,32 @@ export class PgOrderStore implements OrderStore {
       }
     }
     if (isExisting(change.stateAfter)) {
-      const s = summaryOf(change.stateAfter, appended.nextExpectedRevision, change.events[change.events.length - 1].metadata.occurredAt);
+      const s = summaryOf(change.stateAfter, revision, change.events[change.events.length - 1].metadata.occurredAt);
       const params = [s.orderId, s.channel, s.channelOrderId, s.shopId, s.stage, s.onHold, s.inException, s.grandTotal, s.currency, s.placedAt, s.updatedAt, s.revision, s.movableSince, s.reserved, s.presaleNextAt ?? null];
       // Nothing reads its result: with the COMMIT when the transaction has a commit tail.
       if (!deferToCommit(client, SUMMARY_UPSERT_SQL, params)) await client.query(SUMMARY_UPSERT_SQL, params);
     }
-    return { revision: appended.nextExpectedRevision };
+    return { revision };
+  }
+
+  /**
+   * The order's append; returns the order stream's new revision. A new order (every stream
+   * 'no_stream') in a transaction with a commit tail goes with the COMMIT, first of the tail (the
+   * transaction's first write, so its id is taken there): a stream or event id that exists fails
+   * the COMMIT (WrongExpectedVersion / DuplicateEventId, everything rolls back), as a lost race
+   * of the statement sent at once would have. Otherwise it is sent now.
+   */
+  private async append(client: SqlClient, appends: StreamAppend[]): Promise<number> {
+    if (appends.every((a) => a.expectedRevision === 'no_stream')) {
+      const append = this.eventStore.newStreamsAppendSql(appends);
+      const translate = (error: unknown) => {
+        const mapped = append.translate(error);
+        return mapped === error ? undefined : (mapped as Error);
+      };
+      if (deferSqlToCommit(client, append.sql, translate, (result) => append.committed(result))) return append.revisions[0];
+    }
+    const [appended] = await this.eventStore.appendToStreamsWithin(client, appends);
+    return appended.nextExpectedRevision;
   }
 
   private async inTransaction<T>(fn: (client: SqlClient) => Promise<T>): Promise<T> {

@@ -1,11 +1,14 @@
 import 'reflect-metadata';
 import { createTestDatabase } from '@flowline/testing';
-import { pgTransactions } from '@flowline/messaging';
+import { pgTransactions, queryPrepared } from '@flowline/messaging';
 import { Client, Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SLA_CONFIG } from '../src/domain/sla';
 import { changedOrderIds, changeNotifications, ORDER_CHANGED_CHANNEL, ProjectionStore, type PositionedEvent } from '../src/infra/projection-store';
+import { summaryFromRecord, projectionFields } from '../src/infra/row-mapping';
+import { withSwapLock } from '../src/infra/swap-lock';
 import { ensureTrackingSchema, quoteSchema, table } from '../src/infra/tracking-schema';
+import { projectInMemory } from '../src/projections/in-memory.projection';
 import type { TrackedEvent } from '../src/projections/tracked-event';
 import { EventBuilder, happyPath } from './fixtures/events';
 
@@ -102,5 +105,43 @@ describe('batched projection (real PostgreSQL)', () => {
     const old = await pool.query(`SELECT "order_id" FROM ${table('tracking_old_t', 'order_summary')} ORDER BY 1`);
     expect(live.rows.map((r) => r.order_id)).toEqual(['p-2']);
     expect(old.rows.map((r) => r.order_id)).not.toContain('p-2');
+  });
+
+  it('claims and loads in one statement and writes in a second, planned once under the live projector\'s swap lock, with the in-memory projection\'s rows', async () => {
+    const store = new ProjectionStore(schema, DEFAULT_SLA_CONFIG);
+    const b = new EventBuilder('2026-03-04T01:00:00.000Z', 60_000, 'g-evt');
+    const events = [...happyPath(b, 'g-1'), ...happyPath(b, 'g-2', 'jd')];
+    const items = positioned(events);
+    const tx = withSwapLock(pgTransactions(pool), { genericPlans: true });
+    const plans = async () =>
+      (
+        await pool.query<{ generic: number; custom: number }>(
+          `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE statement LIKE '%FOR UPDATE%' AND statement LIKE '%inbox%'`,
+        )
+      ).rows[0] ?? { generic: 0, custom: 0 };
+    const before = await plans(); // the previous test ran it once, outside the swap lock
+    let statements = 0;
+    let chunks = 0;
+    // Three events at a time, each chunk with a redelivery: of its own first event, then of the previous chunk's last.
+    for (let i = 0; i < items.length; i += 3) {
+      const chunk = [...items.slice(i, i + 3), items[Math.max(0, i - 1)]];
+      const r = await tx.run((t) =>
+        store.applyOnce({ query: (sql, params) => t.query(sql, params), queryPrepared: (sql, params) => (statements++, queryPrepared(t, sql, params)) }, 'tracking', chunk, '2026-03-04T02:00:00.000Z'),
+      );
+      expect(r.duplicates).toBe(1);
+      chunks++;
+    }
+    expect(statements).toBe(2 * chunks);
+
+    const expected = projectInMemory(events, DEFAULT_SLA_CONFIG);
+    const stored = await pool.query(`SELECT * FROM ${table(schema, 'order_summary')} WHERE "order_id" IN ('g-1', 'g-2') ORDER BY "order_id"`);
+    expect(stored.rows.map((r) => projectionFields(summaryFromRecord(r)))).toEqual([expected.summaries.get('g-1'), expected.summaries.get('g-2')]);
+    const timeline = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table(schema, 'timeline_entry')} WHERE "order_id" IN ('g-1', 'g-2')`);
+    expect(timeline.rows[0].n).toBe(expected.timeline.size);
+
+    // plan_cache_mode = force_generic_plan, local to each transaction: the claim-and-load statement
+    // (= ANY of an id array) ran on its generic plan, not on a custom plan made per transaction.
+    expect(await plans()).toEqual({ generic: before.generic + chunks, custom: before.custom });
+    expect((await pool.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode')).rows[0].plan_cache_mode).toBe('auto'); // the session's own mode is untouched
   });
 });

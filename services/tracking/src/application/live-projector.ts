@@ -66,7 +66,7 @@ export class LiveProjector {
       // at most 50 + 5 ms on the hop to the board (an idle consumer fetches 20 times a second).
       groupCommit: { lingerMs: 5 },
       fetch: { minBytes: 32 * 1024, maxWaitMs: 50 },
-      transactions: withSwapLock(typeormTransactions(this.dataSource)),
+      transactions: withSwapLock(typeormTransactions(this.dataSource), { genericPlans: true }),
       deadLetters: this.deadLetters,
       logger: this.logger,
       apply: async (tx, items) => {

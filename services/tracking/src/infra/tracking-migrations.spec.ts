@@ -7,6 +7,7 @@ import { TRACKING_SCHEMA, trackingMigrations, trackingSchemaDdl } from './tracki
 const RELEASED: Record<number, string> = {
   1: 'cf4d1ad5f37686deeed04d9e4fb27b8d9dba5b2f717add8002f25ee17a114025',
   3: '8f09c20ed38752ee40e015250c687ee364c6c56099f02a30bff70fc05952423c',
+  4: 'd97d98123be462ddf0ea83676a44c10f4c6891613c23e3bc0286e19285000d43',
 };
 
 describe('tracking migrations', () => {

@@ -31,6 +31,8 @@ export function trackingMigrations(schema: string): Migration[] {
     { version: 2, name: 'timeline_entry by actor', statements: [`CREATE INDEX IF NOT EXISTS "ix_timeline_entry_actor" ON ${quoteSchema(schema)}."timeline_entry" ("actor_id", "occurred_at")`] },
     // Search by phone tail (尾号) and SKU (issue #17).
     { version: 3, name: 'order_summary phone_tail and skus', statements: searchColumnsV3(schema) },
+    // Fewer index writes per projected batch (issue #10).
+    { version: 4, name: 'drop unused ix_order_summary_due; stage_visit left_at index on closed visits only', statements: leanerIndexesV4(schema) },
   ];
 }
 
@@ -193,6 +195,25 @@ function searchColumnsV3(schema: string): string[] {
      WHERE x."order_id" = o."order_id"`,
     `CREATE INDEX IF NOT EXISTS "ix_order_summary_phone_tail" ON ${s}."order_summary" ("phone_tail", "placed_at", "order_id") WHERE "phone_tail" IS NOT NULL`,
     `CREATE INDEX IF NOT EXISTS "ix_order_summary_skus" ON ${s}."order_summary" USING gin ("skus")`,
+  ];
+}
+
+/**
+ * Version 4: index writes the projection paid for and no query uses (issue #10).
+ * - `ix_order_summary_due` (sla_yellow_at): no query filters or sorts on sla_yellow_at (the clock
+ *   job reads sla_due_at / stuck_at / sla_colour / stuck, the alert scan sla_colour / stuck), yet
+ *   every summary insert and every non-HOT update wrote an entry.
+ * - `ix_stage_visit_left` indexed every visit from the moment it opened (left_at NULL). Its only
+ *   reader, the stage-duration KPI, asks for `left_at` in a range, which implies NOT NULL, so the
+ *   partial index serves it and an opening visit writes no entry to it.
+ * Older builds keep working: no statement names an index, and their entities are never synchronised.
+ */
+function leanerIndexesV4(schema: string): string[] {
+  const s = quoteSchema(schema);
+  return [
+    `DROP INDEX IF EXISTS ${s}."ix_order_summary_due"`,
+    `CREATE INDEX IF NOT EXISTS "ix_stage_visit_left_closed" ON ${s}."stage_visit" ("left_at", "stage") WHERE "left_at" IS NOT NULL`,
+    `DROP INDEX IF EXISTS ${s}."ix_stage_visit_left"`,
   ];
 }
 

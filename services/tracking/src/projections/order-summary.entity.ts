@@ -16,7 +16,6 @@ export const bigintAsNumber: ValueTransformer = {
 @Index('ix_order_summary_stage', ['stage', 'placedAt'])
 @Index('ix_order_summary_colour', ['slaColour', 'placedAt'])
 @Index('ix_order_summary_channel', ['channel', 'placedAt'])
-@Index('ix_order_summary_due', ['slaYellowAt'], { where: '"sla_yellow_at" IS NOT NULL' })
 @Index('ix_order_summary_stuck_at', ['stuckAt'], { where: '"stuck_at" IS NOT NULL' })
 @Index('ix_order_summary_phone_tail', ['phoneTail', 'placedAt', 'orderId'], { where: '"phone_tail" IS NOT NULL' })
 // GIN (USING gin), which TypeORM cannot declare: the migration owns it, TypeORM leaves it alone.

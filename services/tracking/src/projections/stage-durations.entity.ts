@@ -4,7 +4,7 @@ import { bigintAsNumber } from './order-summary.entity';
 
 /** `stage_visit`: one row per stay of an order in a stage (see StageVisitRow). */
 @Entity({ schema: TRACKING_SCHEMA, name: 'stage_visit' })
-@Index('ix_stage_visit_left', ['leftAt', 'stage'])
+@Index('ix_stage_visit_left_closed', ['leftAt', 'stage'], { where: '"left_at" IS NOT NULL' })
 export class StageVisitEntity {
   @PrimaryColumn({ name: 'order_id', type: 'text' }) orderId!: string;
   @PrimaryColumn({ type: 'integer' }) visit!: number;

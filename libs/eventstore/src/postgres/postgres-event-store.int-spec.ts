@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase } from '@flowline/testing';
-import { Pool, type PoolClient } from 'pg';
+import { Pool, type PoolClient, type QueryResult } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuplicateEventId, type NewEvent, WrongExpectedVersion } from '../port';
 import { eventStoreContract } from '../testing/event-store-contract';
@@ -375,7 +375,7 @@ describe('PostgresEventStore specifics', () => {
       const statement = store.streamReadSql('batch-order', { lockStreams: ["batch-process-o'brien"] });
       const c = await pool.connect();
       try {
-        const results = (await c.query(`BEGIN; ${statement.sql}`)) as unknown as import('pg').QueryResult[];
+        const results = (await c.query(`BEGIN; ${statement.sql}`)) as unknown as QueryResult[];
         const sent: string[] = [];
         const query = c.query.bind(c) as (...a: unknown[]) => unknown;
         const counted = Object.assign(Object.create(c) as PoolClient, { query: (...a: unknown[]) => (sent.push(String((a[0] as { text?: string }).text ?? a[0])), query(...a)) });
@@ -392,75 +392,119 @@ describe('PostgresEventStore specifics', () => {
       expect(await store.readStream("batch-process-o'brien")).toHaveLength(1);
     });
 
-    it("newStreamsAppendSql: new streams appended by the caller's own batch, with its COMMIT; a stream or id that exists fails it", async () => {
-      const append = store.newStreamsAppendSql([
-        { streamId: 'new-a', events: [event('A0'), event('A1')], expectedRevision: 'no_stream' },
-        { streamId: 'new-b', events: [event('B0')], expectedRevision: 'no_stream' },
-      ]);
-      expect(append.revisions).toEqual([1, 0]);
-      const c = await pool.connect();
-      try {
-        const results = (await c.query(`BEGIN; ${append.sql}; COMMIT`)) as unknown as import('pg').QueryResult[];
-        const appended = append.committed(results[1]);
-        const a = await store.readStream('new-a');
-        const b = await store.readStream('new-b');
-        expect(a.map((e) => e.type)).toEqual(['A0', 'A1']);
-        expect(appended).toEqual([
-          { nextExpectedRevision: 1, position: a[1].position },
-          { nextExpectedRevision: 0, position: b[0].position },
-        ]);
+    describe('deferredAppendSql (the caller sends the append in its own batch, e.g. with its COMMIT)', () => {
+      type Deferred = NonNullable<ReturnType<PostgresEventStore['deferredAppendSql']>>;
+      const deferred = (c: PoolClient, appends: Parameters<PostgresEventStore['deferredAppendSql']>[1]): Deferred => {
+        const d = store.deferredAppendSql(c, appends);
+        if (!d) throw new Error('not deferrable');
+        return d;
+      };
+      /** BEGIN; [before;] the append; COMMIT as one batch: its result, or the translated error (rolled back). */
+      const run = async (c: PoolClient, d: Deferred, before = '') => {
+        try {
+          const results = (await c.query(`${before}${d.sql}; COMMIT`)) as unknown as QueryResult[];
+          return d.committed(results[results.length - 2]);
+        } catch (error) {
+          await c.query('ROLLBACK');
+          return d.translate(error);
+        }
+      };
 
-        // The stream exists: the batch fails on the unique key, nothing of it stays.
-        const again = store.newStreamsAppendSql([
-          { streamId: 'new-c', events: [event('C0')], expectedRevision: 'no_stream' },
-          { streamId: 'new-a', events: [event('A2')], expectedRevision: 'no_stream' },
-        ]);
-        const failed = await c.query(`BEGIN; ${again.sql}; COMMIT`).catch((e: unknown) => e);
-        await c.query('ROLLBACK');
-        expect(again.translate(failed)).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'new-a', actual: 0 });
-        expect(await store.readStream('new-c')).toEqual([]);
-
-        // An event id stored in another stream: DuplicateEventId.
-        const taken = store.newStreamsAppendSql([{ streamId: 'new-d', events: [{ ...event('Dup'), eventId: a[0].eventId }], expectedRevision: 'no_stream' }]);
-        const duplicate = await c.query(`BEGIN; ${taken.sql}; COMMIT`).catch((e: unknown) => e);
-        await c.query('ROLLBACK');
-        expect(taken.translate(duplicate)).toBeInstanceOf(DuplicateEventId);
-
-        // Another table's unique violation is not the store's to translate.
-        await pool.query('CREATE TABLE IF NOT EXISTS public.unique_scratch (id text PRIMARY KEY)');
-        await pool.query(`INSERT INTO public.unique_scratch VALUES ('x') ON CONFLICT DO NOTHING`);
-        const other = store.newStreamsAppendSql([{ streamId: 'new-e', events: [event()], expectedRevision: 'no_stream' }]);
-        const foreign = await c.query(`BEGIN; ${other.sql}; INSERT INTO public.unique_scratch VALUES ('x'); COMMIT`).catch((e: unknown) => e);
-        await c.query('ROLLBACK');
-        expect(other.translate(foreign)).toBe(foreign);
-        expect(await store.readStream('new-e')).toEqual([]);
-      } finally {
-        c.release();
-      }
-      expect(() => store.newStreamsAppendSql([{ streamId: 'new-f', events: [event()], expectedRevision: 'any' }])).toThrow(RangeError);
-    });
-
-    it('newStreamsAppendSql: a stream another transaction is creating makes the batch wait, then fail (WrongExpectedVersion)', async () => {
-      const first = await pool.connect();
-      try {
-        await first.query('BEGIN');
-        await store.appendToStreamsWithin(first, [{ streamId: 'new-race', events: [event('First')], expectedRevision: 'no_stream' }]);
-        const second = store.newStreamsAppendSql([{ streamId: 'new-race', events: [event('Second')], expectedRevision: 'no_stream' }]);
+      it('new streams: positions from 0, results as readStream has them; a stream or id that exists fails it, nothing stays', async () => {
         const c = await pool.connect();
-        const outcome = c
-          .query(`BEGIN; ${second.sql}; COMMIT`)
-          .then(
-            () => 'committed',
-            async (e: unknown) => (await c.query('ROLLBACK'), second.translate(e)),
-          )
-          .finally(() => c.release());
-        await new Promise((r) => setTimeout(r, 200));
-        await first.query('COMMIT');
-        expect(await outcome).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'new-race', actual: 0 });
-      } finally {
-        first.release();
-      }
-      expect((await store.readStream('new-race')).map((e) => e.type)).toEqual(['First']);
+        try {
+          await c.query('BEGIN');
+          const append = deferred(c, [
+            { streamId: 'new-a', events: [event('A0'), event('A1')], expectedRevision: 'no_stream' },
+            { streamId: 'new-b', events: [event('B0')], expectedRevision: 'no_stream' },
+          ]);
+          expect(append.revisions).toEqual([1, 0]);
+          const appended = await run(c, append);
+          const a = await store.readStream('new-a');
+          const b = await store.readStream('new-b');
+          expect(a.map((e) => e.type)).toEqual(['A0', 'A1']);
+          expect(appended).toEqual([
+            { nextExpectedRevision: 1, position: a[1].position },
+            { nextExpectedRevision: 0, position: b[0].position },
+          ]);
+
+          await c.query('BEGIN');
+          const again = deferred(c, [
+            { streamId: 'new-c', events: [event('C0')], expectedRevision: 'no_stream' },
+            { streamId: 'new-a', events: [event('A2')], expectedRevision: 'no_stream' },
+          ]);
+          expect(await run(c, again)).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'new-a', actual: 0 });
+          expect(await store.readStream('new-c')).toEqual([]);
+
+          await c.query('BEGIN');
+          const taken = deferred(c, [{ streamId: 'new-d', events: [{ ...event('Dup'), eventId: a[0].eventId }], expectedRevision: 'no_stream' }]);
+          expect(await run(c, taken)).toBeInstanceOf(DuplicateEventId);
+
+          // Another table's unique violation is not the store's to translate.
+          await pool.query('CREATE TABLE IF NOT EXISTS public.unique_scratch (id text PRIMARY KEY)');
+          await pool.query(`INSERT INTO public.unique_scratch VALUES ('x') ON CONFLICT DO NOTHING`);
+          await c.query('BEGIN');
+          const other = deferred(c, [{ streamId: 'new-e', events: [event()], expectedRevision: 'no_stream' }]);
+          const foreign = await c.query(`${other.sql}; INSERT INTO public.unique_scratch VALUES ('x'); COMMIT`).catch((e: unknown) => e);
+          await c.query('ROLLBACK');
+          expect(other.translate(foreign)).toBe(foreign);
+          expect(await store.readStream('new-e')).toEqual([]);
+        } finally {
+          c.release();
+        }
+      });
+
+      it("an exact revision appends after it; a stream that moved on, or is behind it, fails (WrongExpectedVersion, no hole); 'any' only under the read's lock", async () => {
+        await store.appendToStream('def-o', [event('O0'), event('O1')]);
+        await store.appendToStream('def-p', [event('P0')]);
+        const c = await pool.connect();
+        try {
+          await c.query('BEGIN');
+          // 'any' without the stream's lock: not deferrable.
+          expect(store.deferredAppendSql(c, [{ streamId: 'def-p', events: [event()], expectedRevision: 'any' }])).toBeUndefined();
+          expect(store.deferredAppendSql(c, [{ streamId: 'def-p', events: [event()], expectedRevision: 'stream_exists' }])).toBeUndefined();
+          await store.readStreamWithin(c, 'def-o', { lockStreams: ['def-p'] });
+          const ok = deferred(c, [
+            { streamId: 'def-o', events: [event('O2')], expectedRevision: 1 },
+            { streamId: 'def-p', events: [event('P1'), event('P2')], expectedRevision: 'any' },
+          ]);
+          expect(ok.revisions).toEqual([2, undefined]);
+          expect((await run(c, ok)) as unknown[]).toMatchObject([{ nextExpectedRevision: 2 }, { nextExpectedRevision: 2 }]);
+          expect((await store.readStream('def-p')).map((e) => e.type)).toEqual(['P0', 'P1', 'P2']);
+
+          // The stream moved on (another writer appended at 3 after this transaction read 2).
+          await c.query('BEGIN');
+          const stale = deferred(c, [{ streamId: 'def-o', events: [event('Stale')], expectedRevision: 2 }]);
+          await store.appendToStream('def-o', [event('O3')]);
+          expect(await run(c, stale)).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'def-o', actual: 3 });
+
+          // Behind: a revision the stream has not reached would leave a hole; no key catches it, the statement fails.
+          await c.query('BEGIN');
+          const ahead = deferred(c, [{ streamId: 'def-o', events: [event('Hole')], expectedRevision: 7 }]);
+          expect(await run(c, ahead)).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'def-o', expected: 7, actual: 3 });
+          expect((await store.readStream('def-o')).map((e) => e.type)).toEqual(['O0', 'O1', 'O2', 'O3']);
+        } finally {
+          c.release();
+        }
+      });
+
+      it('a stream another transaction is creating makes the batch wait, then fail (WrongExpectedVersion)', async () => {
+        const first = await pool.connect();
+        const c = await pool.connect();
+        try {
+          await first.query('BEGIN');
+          await store.appendToStreamsWithin(first, [{ streamId: 'new-race', events: [event('First')], expectedRevision: 'no_stream' }]);
+          await c.query('BEGIN');
+          const outcome = run(c, deferred(c, [{ streamId: 'new-race', events: [event('Second')], expectedRevision: 'no_stream' }]));
+          await new Promise((r) => setTimeout(r, 200));
+          await first.query('COMMIT');
+          expect(await outcome).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'new-race', actual: 0 });
+        } finally {
+          first.release();
+          c.release();
+        }
+        expect((await store.readStream('new-race')).map((e) => e.type)).toEqual(['First']);
+      });
     });
 
     it('refuses a stream whose head was written by a newer transaction (OutOfOrderAppend)', async () => {

@@ -368,6 +368,9 @@ function translateConflict(error: unknown, work: { streamId: string; expected: E
   return new WrongExpectedVersion(stream.streamId, stream.expected, m ? Number(m[2]) : 'no_stream');
 }
 
+/** Start of the error text of a deferred append whose stream is behind the expected revision. */
+const BEHIND = 'flowline deferred append behind expected revision: ';
+
 function isUniqueViolation(error: unknown): error is DatabaseError {
   return typeof error === 'object' && error !== null && (error as DatabaseError).code === UNIQUE_VIOLATION;
 }
@@ -629,61 +632,94 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * An append that only creates streams (every expectedRevision 'no_stream'), as one plain SQL
-   * statement (values inlined as literals) that the caller sends itself, later, inside its own
-   * transaction: order-intake sends a new order's append with its COMMIT, so it costs no round
-   * trip of its own. Nothing is checked before: a stream that exists already or an event id stored
-   * already fails the statement on the table's unique keys, and with it the caller's transaction;
-   * `translate` turns such an error (and only one from this table) into WrongExpectedVersion /
-   * DuplicateEventId, anything else it returns as is. A stream created by a transaction still in
-   * flight makes the statement wait for it, then fail, as appendToStreamsWithin does. No log-order
-   * check is needed: a new stream has no head. `revisions` are the streams' revisions once the
-   * statement has run; `committed(result)`, called with the statement's result after the caller's
-   * COMMIT, returns the append results and wakes this process's subscriptions. The events carry
-   * the active trace context as in the other appends; there is no eventstore.append span or
-   * latency sample of its own (its time is part of the caller's round trip).
+   * A multi-stream append as one plain SQL statement (values inlined as literals) that the caller
+   * sends itself, later, inside the transaction open on `client`: order-intake sends a command's
+   * append with its COMMIT, so it costs no round trip of its own. Nothing is checked before; the
+   * table's unique keys check it when it runs. That holds for these expectations only:
+   * - 'no_stream': positions from 0, so a stream that exists fails the statement;
+   * - a revision n the caller read in this transaction: positions from n + 1, so a stream that
+   *   moved on fails it (streams have no holes, and an event once stored stays);
+   * - 'any' on a stream whose lock this transaction holds (readStreamWithin's lockStreams or
+   *   streamReadSql, taken by an earlier statement): the head is read by the statement itself,
+   *   after the lock, so no other append can take the position.
+   * Anything else (an 'any' without the lock, 'stream_exists') returns undefined: append now instead.
+   * An event id stored already fails it too (DuplicateEventId, not the idempotent result of
+   * appendToStreamsWithin: only for callers whose event ids are new). A stream another transaction
+   * is writing makes it wait for that one, then fail. The log order holds: the transaction's id is
+   * taken by this statement, or earlier, while every head it builds on committed before the
+   * statement's snapshot; a transaction that wrote before and then appends to a stream whose head
+   * another transaction wrote after that is the one case not caught (see OutOfOrderAppend): use it
+   * as the transaction's first write to the event store, or on new streams.
+   *
+   * `translate` turns a failure of the statement (and only a unique violation on this table) into
+   * WrongExpectedVersion / DuplicateEventId; anything else it returns as is. `revisions`: each
+   * stream's revision after the append where known before it runs (undefined for 'any');
+   * `committed(result)`, called with the statement's result after the caller's COMMIT, returns the
+   * append results and wakes this process's subscriptions. The events carry the active trace
+   * context as in the other appends; there is no eventstore.append span or latency sample of its
+   * own (its time is part of the caller's round trip).
    */
-  newStreamsAppendSql(appends: StreamAppend[]): {
-    sql: string;
-    revisions: number[];
-    translate(error: unknown): unknown;
-    committed(result: QueryResult): AppendResult[];
-  } {
+  deferredAppendSql(
+    client: SqlClient,
+    appends: StreamAppend[],
+  ): { sql: string; revisions: (number | undefined)[]; translate(error: unknown): unknown; committed(result: QueryResult): AppendResult[] } | undefined {
     this.assertOpen();
     const streamIds = appends.map((a) => a.streamId);
-    if (appends.length === 0) throw new RangeError('newStreamsAppendSql: no stream');
-    if (new Set(streamIds).size !== streamIds.length) throw new RangeError('newStreamsAppendSql: a stream appears twice');
-    if (appends.some((a) => a.expectedRevision !== 'no_stream')) throw new RangeError("newStreamsAppendSql: every append must expect 'no_stream'");
+    if (appends.length === 0) throw new RangeError('deferredAppendSql: no stream');
+    if (new Set(streamIds).size !== streamIds.length) throw new RangeError('deferredAppendSql: a stream appears twice');
+    const firsts: (number | null)[] = [];
+    for (const a of appends) {
+      const expected = a.expectedRevision ?? 'any';
+      if (expected === 'no_stream') firsts.push(0);
+      else if (typeof expected === 'number') firsts.push(expected + 1);
+      else if (expected === 'any' && holdsStreamLock(client, a.streamId)) firsts.push(null);
+      else return undefined;
+    }
     const all = withTraceparent(appends.flatMap((a) => a.events));
     let k = 0;
-    const work = appends.map((a) => ({ streamId: a.streamId, expected: 'no_stream' as const, events: a.events.map(() => all[k++]) }));
+    const work = appends.map((a) => ({ streamId: a.streamId, expected: a.expectedRevision ?? ('any' as const), events: a.events.map(() => all[k++]) }));
     for (const a of work) assertAppendable(a.streamId, a.events);
     assertAppendable(streamIds[0], all); // one event id twice across streams
-    const docs = work.flatMap((a) =>
-      a.events.map((e, position) => ({ s: a.streamId, p: position, id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata })),
+    const docs = work.flatMap((a, i) =>
+      a.events.map((e, offset) => ({ s: a.streamId, f: firsts[i], o: offset, id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata })),
     );
+    const head = `SELECT coalesce(max(h.stream_position), -1) FROM ${this.s}.events AS h WHERE h.stream_id = e.doc->>'s'`;
     const insert = `INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
-         SELECT e.doc->>'s', (e.doc->>'p')::bigint, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
+         SELECT e.doc->>'s',
+                CASE WHEN (e.doc->>'f') IS NULL OR (e.doc->>'f')::bigint = 0
+                       OR EXISTS (SELECT 1 FROM ${this.s}.events AS p WHERE p.stream_id = e.doc->>'s' AND p.stream_position = (e.doc->>'f')::bigint - 1)
+                     THEN coalesce((e.doc->>'f')::bigint, (${head}) + 1) + (e.doc->>'o')::bigint
+                     -- Behind the expected revision: no position would conflict, so fail the statement (a
+                     -- text that is no bigint) rather than leave a hole; translate() reads the head from it.
+                     ELSE (${escapeLiteral(BEHIND)} || (e.doc->>'s') || ' @ ' || (${head}))::bigint END,
+                e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
            FROM jsonb_array_elements(${escapeLiteral(JSON.stringify(docs))}::jsonb) WITH ORDINALITY AS e(doc, ord)
           ORDER BY e.ord
-         RETURNING stream_id, global_position, transaction_id`;
+         RETURNING stream_id, stream_position, global_position, transaction_id`;
     const notify = this.notifies ? `, (SELECT count(*) FROM (SELECT pg_notify(${escapeLiteral(this.channel)}, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one) AS n) AS notified` : '';
     const sql = `WITH ins AS (${insert})
-       SELECT stream_id, max(global_position)::text AS last_position, max(transaction_id)::text AS tx${notify} FROM ins GROUP BY stream_id`;
+       SELECT stream_id, max(stream_position)::text AS revision, max(global_position)::text AS last_position, max(transaction_id)::text AS tx${notify}
+         FROM ins GROUP BY stream_id`;
     const table = this.schema;
     return {
       sql,
-      revisions: work.map((a) => a.events.length - 1),
+      revisions: work.map((a, i) => (firsts[i] === null ? undefined : (firsts[i] as number) + a.events.length - 1)),
       translate: (error) => {
+        const behind = new RegExp(`"${BEHIND}(.*) @ (-?\\d+)"`).exec((error as Error | undefined)?.message ?? '');
+        if (behind) {
+          const stream = work.find((a) => a.streamId === behind[1]) ?? work[0];
+          const actual = Number(behind[2]);
+          return new WrongExpectedVersion(stream.streamId, stream.expected, actual < 0 ? 'no_stream' : actual);
+        }
         if (!isUniqueViolation(error) || error.table !== 'events' || error.schema !== table) return error;
         return translateConflict(error, work);
       },
       committed: (result) => {
-        const rows = result.rows as { stream_id: string; last_position: string; tx: string }[];
+        const rows = result.rows as { stream_id: string; revision: string; last_position: string; tx: string }[];
         const results = work.map((a) => {
           const row = rows.find((r) => r.stream_id === a.streamId);
-          if (!row) throw new Error(`new-streams append: no row for ${a.streamId}`);
-          return { nextExpectedRevision: a.events.length - 1, position: { commit: BigInt(row.tx), prepare: BigInt(row.last_position) } };
+          if (!row) throw new Error(`deferred append: no row for ${a.streamId}`);
+          return { nextExpectedRevision: Number(row.revision), position: { commit: BigInt(row.tx), prepare: BigInt(row.last_position) } };
         });
         this.committed(results.reduce((m, r) => (r.position.commit > m ? r.position.commit : m), -1n));
         return results;

@@ -94,13 +94,13 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
     expect(figures.PlaceOrder.commits).toBe(1);
     expect(figures.ConfirmPayment.commits).toBe(1);
     // The writes nobody reads back (claim, read table row, Idempotency-Key row) ride with the
-    // COMMIT (infra/commit-tail.ts), and so does a new order's append (its streams are new: a
-    // conflict fails the COMMIT): place = key lock and lookup, append + claim + row + key + COMMIT
-    // (was 6, then 3 with the append on its own); pay = key lock, lookup, outbox stream lock and
-    // order read (one round trip), append, row + key + COMMIT (was 7, then 5 with the read and the
-    // outbox lock on their own).
+    // COMMIT (infra/commit-tail.ts), and so does the append where a conflict may fail the COMMIT
+    // (a new order; a command run again on conflict): place = key lock and lookup, then append +
+    // claim + row + key + COMMIT (was 6, then 3 with the append on its own); pay = key lock,
+    // lookup, outbox stream lock and order read, then append + row + key + COMMIT (was 7, then 5
+    // with the read, the outbox lock and the append on their own).
     expect(figures.PlaceOrder.queries).toBe(2);
-    expect(figures.ConfirmPayment.queries).toBe(3);
+    expect(figures.ConfirmPayment.queries).toBe(2);
     // The consumer's BEGIN, the order read with the outbox stream's lock, the order append with
     // the outbox, the read table row, COMMIT (was 6: the lock on its own).
     expect(figures['pm:StockReserved'].queries).toBe(5);
@@ -136,7 +136,8 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
     const outOfScope = await hold(foreign, 'rt-scope-c', jdOnly);
     console.info(`order-intake PlaceHold round trips: unscoped ${JSON.stringify(plain)}, scoped ${JSON.stringify(inScope)}, out of scope ${JSON.stringify(outOfScope)}`);
     expect(plain.outcome).toBe('held');
-    // Key lock, lookup and order read in one round trip, append, row + key + COMMIT (was 4).
+    // Key lock, lookup and order read in one round trip, append, row + key + COMMIT (was 4). A
+    // person's command sends its append on its own: a conflict must be answered 409 (not run again).
     expect(plain.queries).toBe(3);
     expect(plain.commits).toBe(1);
     expect(inScope).toEqual(plain);
@@ -147,6 +148,61 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
     expect(outOfScope.queries).toBe(2);
     expect(outOfScope.commits).toBe(0);
     expect((await store.load(foreign)).revision).toBe(revisionBefore);
+  });
+
+  it('an append sent with the COMMIT that loses its race is run again once (pay); a person\'s command still gets 409 (hold)', async () => {
+    const place = async (tag: string) => {
+      const submission = anOrderSubmission({ channelOrderId: `RT-R-${tag}-${Date.now()}` });
+      return (await api.placeOrder(submission, undefined, { transport: 'rest', idempotencyKey: `rt-race-place-${tag}` }, submission)).order;
+    };
+    /** Runs `request` while another transaction holds an uncommitted event at the order's next revision, then commits it. */
+    const racing = async <T>(orderId: string, request: () => Promise<T>): Promise<T> => {
+      const other = await pool.connect();
+      try {
+        await other.query('BEGIN');
+        const { revision } = await store.load(orderId);
+        const occurredAt = new Date().toISOString();
+        await eventStore.appendToStreamsWithin(other, [
+          {
+            streamId: `order-${orderId}`,
+            expectedRevision: revision,
+            events: [{ eventId: `race-${orderId}`, type: 'OrderPiiRevealed', data: { fields: ['phone'], reason: 'race', revealedAt: occurredAt }, metadata: { correlationId: 'race', causationId: null, occurredAt } }],
+          },
+        ]);
+        const pending = request().then(
+          (r) => ({ ok: r }),
+          (e: unknown) => ({ error: e }),
+        );
+        await new Promise((r) => setTimeout(r, 150)); // the request waits on the uncommitted revision
+        await other.query('COMMIT');
+        const outcome = await pending;
+        if ('error' in outcome) throw outcome.error;
+        return outcome.ok;
+      } finally {
+        other.release();
+      }
+    };
+
+    const order = await place('pay');
+    const due = order.totals.grandTotal;
+    const q0 = await counted(DB_QUERIES_METRIC, 'ConfirmPayment');
+    const c0 = await counted(DB_COMMITS_METRIC, 'ConfirmPayment');
+    const paid = await racing(order.orderId, () => api.change(order.orderId, 'ConfirmPayment', { amount: due, currency: 'CNY' }, { transport: 'rest', idempotencyKey: 'rt-race-pay' }, { amount: due }));
+    expect(paid.order.stage).toBe('paid');
+    // It did lose at the COMMIT: two round trips, ROLLBACK, two round trips again (the counter
+    // counts the COMMIT of the failed batch too: 2 sent, 1 took effect, one OrderPaid below).
+    expect((await counted(DB_QUERIES_METRIC, 'ConfirmPayment')) - q0).toBe(5);
+    expect((await counted(DB_COMMITS_METRIC, 'ConfirmPayment')) - c0).toBe(2);
+    const events = await eventStore.readStream(`order-${order.orderId}`);
+    expect(events.map((e) => e.type).filter((t) => t === 'OrderPaid' || t === 'OrderPiiRevealed')).toEqual(['OrderPiiRevealed', 'OrderPaid']);
+    expect(paid.order.revision).toBe(events[events.length - 1].streamPosition);
+    expect((await eventStore.readStream(`process-${order.orderId}`)).filter((e) => e.type === 'ReserveStock')).toHaveLength(1);
+
+    const held = await place('hold');
+    await expect(racing(held.orderId, () => api.change(held.orderId, 'PlaceHold', { reason: 'race' }, { transport: 'rest', idempotencyKey: 'rt-race-hold' }, { reason: 'race' }))).rejects.toMatchObject({
+      code: 'ORDER_CONCURRENT_MODIFICATION',
+    });
+    expect((await eventStore.readStream(`order-${held.orderId}`)).map((e) => e.type)).not.toContain('OrderPutOnHold');
   });
 
   it("the request's trace covers its consequences: OrderPaid and the ReserveStock it led to carry the request's traceparent", async () => {

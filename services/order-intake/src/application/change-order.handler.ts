@@ -142,8 +142,13 @@ export class ChangeOrderHandler {
       if (!isExisting(stateAfter)) throw new Error('unreachable: an order cannot stop existing');
       const outbox = [...(options.outbox ?? []), ...decision.outbox];
       try {
+        // Without a transaction of the caller's, a conflict at the store's own COMMIT still comes out of
+        // commit() (handled below); in one, it may surface at the owner's COMMIT only where this
+        // call would pass it on anyway (re-decided: the owner runs it all again; If-Match: the run
+        // again finds the revision changed and answers OrderVersionMismatch).
+        const conflictAtCommit = !options.tx || retry || options.expectedRevision !== undefined;
         const result = await this.store.commit(
-          { orderId, events: decision.newEvents, expectedRevision: revision, stateAfter, ...(outbox.length > 0 ? { outbox } : {}) },
+          { orderId, events: decision.newEvents, expectedRevision: revision, stateAfter, ...(outbox.length > 0 ? { outbox } : {}), conflictAtCommit },
           options.tx,
         );
         return { state: stateAfter, revision: result.revision, events: decision.events, replayed: false, skipped: decision.skipped };

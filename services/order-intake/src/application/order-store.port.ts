@@ -22,6 +22,12 @@ export interface OrderChange {
   claim?: { channel: Channel; channelOrderId: string };
   /** Outgoing commands for other contexts (outbox entries of stream `process-<orderId>`). */
   outbox?: NewEvent[];
+  /**
+   * A lost race (WrongExpectedVersion) may surface when the caller's transaction commits instead of
+   * from `commit` (the store may then send the append with the COMMIT): true where the caller would
+   * only pass the error on to the owner of the transaction, who runs the whole request again.
+   */
+  conflictAtCommit?: boolean;
 }
 
 /** A row of the orders read table (what lists and the timeout scheduler read). */

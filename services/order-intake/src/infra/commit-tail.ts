@@ -27,6 +27,11 @@ export function openCommitTail(client: SqlClient): void {
   tails.set(client, { statements: [], translators: [], onCommitted: [] });
 }
 
+/** Whether `client`'s transaction has a commit tail open. */
+export function hasCommitTail(client: SqlClient): boolean {
+  return tails.has(client);
+}
+
 /** Queues `text` (with `params` inlined as literals) for the COMMIT of `client`'s transaction; false: no tail open, run it now. */
 export function deferToCommit(client: SqlClient, text: string, params: readonly unknown[], translate?: TailErrorTranslator): boolean {
   const tail = tails.get(client);
@@ -38,7 +43,7 @@ export function deferToCommit(client: SqlClient, text: string, params: readonly 
 
 /**
  * Queues a statement that is already plain SQL (its values inlined by its author, e.g. the event
- * store's newStreamsAppendSql; no `$n` is replaced) for the COMMIT; `onCommitted` gets its result
+ * store's deferredAppendSql; no `$n` is replaced) for the COMMIT; `onCommitted` gets its result
  * once the COMMIT succeeded. False: no tail open (nothing queued).
  */
 export function deferSqlToCommit(client: SqlClient, sql: string, translate?: TailErrorTranslator, onCommitted?: (result: QueryResult) => void): boolean {

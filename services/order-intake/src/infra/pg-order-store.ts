@@ -7,7 +7,7 @@ import { orderDecider } from '../domain/order.decider';
 import { orderStreamId, type OrderEvent } from '../domain/order.events';
 import { isExisting } from '../domain/order.state';
 import { summaryOf } from '../application/order-summary';
-import { commitWithTail, deferSqlToCommit, deferToCommit, dropCommitTail, openCommitTail } from './commit-tail';
+import { commitWithTail, deferSqlToCommit, deferToCommit, dropCommitTail, hasCommitTail, openCommitTail } from './commit-tail';
 import { ChannelOrderTaken, processStreamId, type ListOrdersFilter, type LoadedOrder, type OrderChange, type OrderStore, type OrderSummary } from '../application/order-store.port';
 
 interface SummaryRow {
@@ -191,7 +191,7 @@ export class PgOrderStore implements OrderStore {
     const appends: StreamAppend[] = [{ streamId: orderStreamId(change.orderId), events: change.events, expectedRevision: change.expectedRevision }];
     // A new order has no outbox stream yet: 'no_stream' spares the per-stream lock 'any' takes.
     if (change.outbox?.length) appends.push({ streamId: processStreamId(change.orderId), events: change.outbox, expectedRevision: change.expectedRevision === 'no_stream' ? 'no_stream' : 'any' });
-    const revision = await this.append(client, appends);
+    const revision = await this.append(client, appends, change.conflictAtCommit === true || appends.every((a) => a.expectedRevision === 'no_stream'));
     if (change.claim) {
       const { channel, channelOrderId } = change.claim;
       // With the COMMIT when the transaction has a commit tail: a claim taken meanwhile fails it
@@ -216,20 +216,24 @@ export class PgOrderStore implements OrderStore {
   }
 
   /**
-   * The order's append; returns the order stream's new revision. A new order (every stream
-   * 'no_stream') in a transaction with a commit tail goes with the COMMIT, first of the tail (the
-   * transaction's first write, so its id is taken there): a stream or event id that exists fails
-   * the COMMIT (WrongExpectedVersion / DuplicateEventId, everything rolls back), as a lost race
-   * of the statement sent at once would have. Otherwise it is sent now.
+   * The order's append; returns the order stream's new revision. In a transaction with a commit
+   * tail it goes with the COMMIT, first of the tail (deferredAppendSql: new streams, the order at
+   * the revision loaded in this transaction, the outbox under the lock its load took), when the
+   * caller lets a conflict surface there (`late`: a new order, or a command whose conflict is run
+   * again anyway): a stream that moved on fails the COMMIT with WrongExpectedVersion and
+   * everything rolls back, as a lost race of the statement sent at once would have. Otherwise,
+   * and when deferredAppendSql cannot (an outbox lock not held), it is sent now.
    */
-  private async append(client: SqlClient, appends: StreamAppend[]): Promise<number> {
-    if (appends.every((a) => a.expectedRevision === 'no_stream')) {
-      const append = this.eventStore.newStreamsAppendSql(appends);
+  private async append(client: SqlClient, appends: StreamAppend[], late: boolean): Promise<number> {
+    const append = late && hasCommitTail(client) ? this.eventStore.deferredAppendSql(client, appends) : undefined;
+    const revision = append?.revisions[0];
+    if (append && revision !== undefined) {
       const translate = (error: unknown) => {
         const mapped = append.translate(error);
         return mapped === error ? undefined : (mapped as Error);
       };
-      if (deferSqlToCommit(client, append.sql, translate, (result) => append.committed(result))) return append.revisions[0];
+      deferSqlToCommit(client, append.sql, translate, (result) => append.committed(result));
+      return revision;
     }
     const [appended] = await this.eventStore.appendToStreamsWithin(client, appends);
     return appended.nextExpectedRevision;

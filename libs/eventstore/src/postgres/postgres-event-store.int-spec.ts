@@ -372,20 +372,26 @@ describe('PostgresEventStore specifics', () => {
 
     it('streamReadSql reads in a batch of the caller as readStreamWithin does, locks included', async () => {
       await store.appendToStream('batch-order', [event('B0'), event('B1')]);
-      const statement = store.streamReadSql('batch-order', { lockStreams: ["batch-process-o'brien"] });
       const c = await pool.connect();
       try {
-        const results = (await c.query(`BEGIN; ${statement.sql}`)) as unknown as QueryResult[];
         const sent: string[] = [];
         const query = c.query.bind(c) as (...a: unknown[]) => unknown;
         const counted = Object.assign(Object.create(c) as PoolClient, { query: (...a: unknown[]) => (sent.push(String((a[0] as { text?: string }).text ?? a[0])), query(...a)) });
-        const events = statement.read(counted, results.slice(1));
+        const statement = store.streamReadSql(counted, 'batch-order', { lockStreams: ["batch-process-o'brien"] });
+        // First use on this connection: each statement is prepared, then executed.
+        expect(statement.statements).toBe(4);
+        const results = (await c.query(`BEGIN; ${statement.sql}`)) as unknown as QueryResult[];
+        const events = statement.read(results.slice(1));
         expect(events).toEqual(await store.readStream('batch-order'));
         const held = await pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1`, [(c as unknown as { processID: number }).processID]);
         expect(held.rows[0].n).toBe(1);
         await store.appendToStreamsWithin(counted, [{ streamId: "batch-process-o'brien", events: [event()], expectedRevision: 'any' }]);
         expect(sent).toHaveLength(1);
         await c.query('COMMIT');
+        // Confirmed: the next batch on this connection only executes them.
+        const again = store.streamReadSql(counted, 'batch-order');
+        expect(again.statements).toBe(1);
+        expect(again.read([(await c.query(again.sql)) as unknown as QueryResult])).toEqual(events);
       } finally {
         c.release();
       }
@@ -499,6 +505,15 @@ describe('PostgresEventStore specifics', () => {
           await new Promise((r) => setTimeout(r, 200));
           await first.query('COMMIT');
           expect(await outcome).toMatchObject({ name: 'WrongExpectedVersion', streamId: 'new-race', actual: 0 });
+          // That batch prepared the statement and failed: the next one prepares it afresh (no "already exists").
+          await c.query('BEGIN');
+          const next = deferred(c, [{ streamId: 'new-race-next', events: [event()], expectedRevision: 'no_stream' }]);
+          expect(next.statements).toBe(2);
+          expect(await run(c, next)).toMatchObject([{ nextExpectedRevision: 0 }]);
+          await c.query('BEGIN');
+          const then = deferred(c, [{ streamId: 'new-race-next', events: [event()], expectedRevision: 0 }]);
+          expect(then.statements).toBe(1);
+          expect(await run(c, then)).toMatchObject([{ nextExpectedRevision: 1 }]);
         } finally {
           first.release();
           c.release();

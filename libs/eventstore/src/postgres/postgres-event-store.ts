@@ -429,6 +429,67 @@ function noteHeldStreamLocks(client: SqlClient, streamIds: readonly string[]): v
 
 const holdsStreamLock = (client: SqlClient, streamId: string): boolean => heldStreamLocks.get(client)?.has(streamId) ?? false;
 
+/**
+ * deferredAppendSql's statement, `$1` the events (jsonb array of {s: stream, f: first position or
+ * null for the head + 1, o: offset, id, type, v, data, metadata}); NOTIFY on `channel` when given.
+ */
+function deferredAppendBody(s: string, channel: string | null): string {
+  const head = `SELECT coalesce(max(h.stream_position), -1) FROM ${s}.events AS h WHERE h.stream_id = e.doc->>'s'`;
+  const insert = `INSERT INTO ${s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+         SELECT e.doc->>'s',
+                CASE WHEN (e.doc->>'f') IS NULL OR (e.doc->>'f')::bigint = 0
+                       OR EXISTS (SELECT 1 FROM ${s}.events AS p WHERE p.stream_id = e.doc->>'s' AND p.stream_position = (e.doc->>'f')::bigint - 1)
+                     THEN coalesce((e.doc->>'f')::bigint, (${head}) + 1) + (e.doc->>'o')::bigint
+                     -- Behind the expected revision: no position would conflict, so fail the statement (a
+                     -- text that is no bigint) rather than leave a hole; translate() reads the head from it.
+                     ELSE (${escapeLiteral(BEHIND)} || (e.doc->>'s') || ' @ ' || (${head}))::bigint END,
+                e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
+           FROM jsonb_array_elements($1) WITH ORDINALITY AS e(doc, ord)
+          ORDER BY e.ord
+         RETURNING stream_id, stream_position, global_position, transaction_id`;
+  const notify = channel !== null ? `, (SELECT count(*) FROM (SELECT pg_notify(${escapeLiteral(channel)}, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one) AS n) AS notified` : '';
+  return `WITH ins AS (${insert})
+       SELECT stream_id, max(stream_position)::text AS revision, max(global_position)::text AS last_position, max(transaction_id)::text AS tx${notify}
+         FROM ins GROUP BY stream_id`;
+}
+
+/**
+ * A statement for a caller's simple-protocol batch, prepared on the server once per connection
+ * (PREPARE, then EXECUTE with literal arguments): PostgreSQL parses and plans it once per
+ * connection, as `prepared` does for the extended protocol (the literal text planned on every call
+ * cost more backend CPU than the round trip it saves). A PREPARE outlives a rollback, and a batch
+ * that carried one but was not confirmed may or may not have run it: the next batch on that
+ * connection prepares under a fresh name instead of guessing.
+ */
+class BatchPrepared {
+  private static next = 0;
+  private readonly base: string;
+  private readonly byClient = new WeakMap<object, { name: string; ready: boolean }>();
+
+  constructor(
+    private readonly types: string,
+    private readonly body: string,
+  ) {
+    this.base = `flowline_esb_${createHash('sha1').update(`${types}|${body}`).digest('hex').slice(0, 16)}`;
+  }
+
+  /** The statements that run it with `args` (SQL literals) on `client`: PREPARE and EXECUTE, or EXECUTE alone. */
+  statements(client: object, args: readonly string[]): string[] {
+    const known = this.byClient.get(client);
+    const execute = (name: string) => `EXECUTE ${name}(${args.join(', ')})`;
+    if (known?.ready) return [execute(known.name)];
+    const name = `${this.base}_${BatchPrepared.next++}`;
+    this.byClient.set(client, { name, ready: false });
+    return [`PREPARE ${name} (${this.types}) AS ${this.body}`, execute(name)];
+  }
+
+  /** The batch that carried `statements(client)` succeeded: the statement exists on that connection. */
+  confirm(client: object): void {
+    const known = this.byClient.get(client);
+    if (known) known.ready = true;
+  }
+}
+
 /** The per-stream advisory locks of `$n` (text[] of stream ids), in a fixed order so two transactions cannot deadlock. */
 const streamLocksSql = (param: string): string =>
   `SELECT pg_advisory_xact_lock(hashtextextended('flowline.eventstore.stream:' || k, 0))
@@ -453,6 +514,8 @@ export class PostgresEventStore implements EventStore {
   private readonly channel: string;
   private readonly notifies: boolean;
   private readonly foreignXids: ForeignXids;
+  /** The statements of streamReadSql and deferredAppendSql (see BatchPrepared). */
+  private readonly batch: { locks: BatchPrepared; read: BatchPrepared; append: BatchPrepared };
 
   private constructor(
     readonly pool: Pool,
@@ -469,6 +532,11 @@ export class PostgresEventStore implements EventStore {
     if (!shared) sharedSignals.set(key, (shared = { signal: new ChangeSignal(), committed: -1n }));
     this.shared = shared;
     this.changed = shared.signal;
+    this.batch = {
+      locks: new BatchPrepared('text[]', streamLocksSql('$1')),
+      read: new BatchPrepared('text', `SELECT ${EVENT_COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 ORDER BY stream_position`),
+      append: new BatchPrepared('jsonb', deferredAppendBody(this.s, this.notifies ? this.channel : null)),
+    };
   }
 
   /** Connects, runs the migrations and returns a ready store. */
@@ -652,9 +720,11 @@ export class PostgresEventStore implements EventStore {
    * as the transaction's first write to the event store, or on new streams.
    *
    * `translate` turns a failure of the statement (and only a unique violation on this table) into
-   * WrongExpectedVersion / DuplicateEventId; anything else it returns as is. `revisions`: each
-   * stream's revision after the append where known before it runs (undefined for 'any');
-   * `committed(result)`, called with the statement's result after the caller's COMMIT, returns the
+   * WrongExpectedVersion / DuplicateEventId; anything else it returns as is. `sql` is `statements`
+   * statements (a PREPARE first on a connection that does not have it yet, see BatchPrepared), the
+   * last one the append. `revisions`: each stream's revision after the append where known before it
+   * runs (undefined for 'any'); `committed(result)`, called with the last statement's result after
+   * the caller's COMMIT, returns the
    * append results and wakes this process's subscriptions. The events carry the active trace
    * context as in the other appends; there is no eventstore.append span or latency sample of its
    * own (its time is part of the caller's round trip).
@@ -662,7 +732,7 @@ export class PostgresEventStore implements EventStore {
   deferredAppendSql(
     client: SqlClient,
     appends: StreamAppend[],
-  ): { sql: string; revisions: (number | undefined)[]; translate(error: unknown): unknown; committed(result: QueryResult): AppendResult[] } | undefined {
+  ): { sql: string; statements: number; revisions: (number | undefined)[]; translate(error: unknown): unknown; committed(result: QueryResult): AppendResult[] } | undefined {
     this.assertOpen();
     const streamIds = appends.map((a) => a.streamId);
     if (appends.length === 0) throw new RangeError('deferredAppendSql: no stream');
@@ -683,26 +753,11 @@ export class PostgresEventStore implements EventStore {
     const docs = work.flatMap((a, i) =>
       a.events.map((e, offset) => ({ s: a.streamId, f: firsts[i], o: offset, id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata })),
     );
-    const head = `SELECT coalesce(max(h.stream_position), -1) FROM ${this.s}.events AS h WHERE h.stream_id = e.doc->>'s'`;
-    const insert = `INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
-         SELECT e.doc->>'s',
-                CASE WHEN (e.doc->>'f') IS NULL OR (e.doc->>'f')::bigint = 0
-                       OR EXISTS (SELECT 1 FROM ${this.s}.events AS p WHERE p.stream_id = e.doc->>'s' AND p.stream_position = (e.doc->>'f')::bigint - 1)
-                     THEN coalesce((e.doc->>'f')::bigint, (${head}) + 1) + (e.doc->>'o')::bigint
-                     -- Behind the expected revision: no position would conflict, so fail the statement (a
-                     -- text that is no bigint) rather than leave a hole; translate() reads the head from it.
-                     ELSE (${escapeLiteral(BEHIND)} || (e.doc->>'s') || ' @ ' || (${head}))::bigint END,
-                e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
-           FROM jsonb_array_elements(${escapeLiteral(JSON.stringify(docs))}::jsonb) WITH ORDINALITY AS e(doc, ord)
-          ORDER BY e.ord
-         RETURNING stream_id, stream_position, global_position, transaction_id`;
-    const notify = this.notifies ? `, (SELECT count(*) FROM (SELECT pg_notify(${escapeLiteral(this.channel)}, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one) AS n) AS notified` : '';
-    const sql = `WITH ins AS (${insert})
-       SELECT stream_id, max(stream_position)::text AS revision, max(global_position)::text AS last_position, max(transaction_id)::text AS tx${notify}
-         FROM ins GROUP BY stream_id`;
+    const statements = this.batch.append.statements(client, [escapeLiteral(JSON.stringify(docs))]);
     const table = this.schema;
     return {
-      sql,
+      sql: statements.join(';\n'),
+      statements: statements.length,
       revisions: work.map((a, i) => (firsts[i] === null ? undefined : (firsts[i] as number) + a.events.length - 1)),
       translate: (error) => {
         const behind = new RegExp(`"${BEHIND}(.*) @ (-?\\d+)"`).exec((error as Error | undefined)?.message ?? '');
@@ -715,6 +770,7 @@ export class PostgresEventStore implements EventStore {
         return translateConflict(error, work);
       },
       committed: (result) => {
+        this.batch.append.confirm(client);
         const rows = result.rows as { stream_id: string; revision: string; last_position: string; tx: string }[];
         const results = work.map((a) => {
           const row = rows.find((r) => r.stream_id === a.streamId);
@@ -974,23 +1030,31 @@ export class PostgresEventStore implements EventStore {
   /**
    * readStreamWithin (the whole stream, forwards) as plain SQL for a caller that sends it in a
    * simple-protocol batch of its own, so the read costs no round trip of its own (order-intake
-   * reads the order in the round trip that takes its Idempotency-Key lock). `sql` holds
-   * `statements` statements, values inlined as literals: first the locks of `lockStreams`, if
-   * any, then the read, so the read's snapshot is taken after they are granted. `read` turns the
-   * batch's results of those statements into the events, and notes the locks as held by the
+   * reads the order in the round trip that takes its Idempotency-Key lock), on `client`. `sql`
+   * holds `statements` statements, values inlined as literals: first the locks of `lockStreams`,
+   * if any, then the read, so the read's snapshot is taken after they are granted (each prepared
+   * once per connection: a PREPARE goes before its first EXECUTE, see BatchPrepared). `read` turns
+   * the batch's results of those statements into the events, and notes the locks as held by the
    * transaction open on `client` (an append there takes them again otherwise).
    */
-  streamReadSql(streamId: string, options: { lockStreams?: readonly string[] } = {}): { sql: string; statements: number; read(client: SqlClient, results: readonly QueryResult[]): RecordedEvent[] } {
+  streamReadSql(
+    client: SqlClient,
+    streamId: string,
+    options: { lockStreams?: readonly string[] } = {},
+  ): { sql: string; statements: number; read(results: readonly QueryResult[]): RecordedEvent[] } {
     this.assertOpen();
     const locks = options.lockStreams ?? [];
-    const parts: string[] = [];
-    if (locks.length > 0) parts.push(streamLocksSql(`ARRAY[${locks.map((id) => escapeLiteral(id)).join(', ')}]`));
-    parts.push(`SELECT ${EVENT_COLUMNS} FROM ${this.s}.events WHERE stream_id = ${escapeLiteral(streamId)} ORDER BY stream_position`);
+    const parts = [
+      ...(locks.length > 0 ? this.batch.locks.statements(client, [`ARRAY[${locks.map((id) => escapeLiteral(id)).join(', ')}]::text[]`]) : []),
+      ...this.batch.read.statements(client, [escapeLiteral(streamId)]),
+    ];
     return {
       sql: parts.join(';\n'),
       statements: parts.length,
-      read: (client, results) => {
+      read: (results) => {
         if (results.length !== parts.length) throw new RangeError(`streamReadSql: ${results.length} results for ${parts.length} statements`);
+        if (locks.length > 0) this.batch.locks.confirm(client);
+        this.batch.read.confirm(client);
         noteHeldStreamLocks(client, locks);
         return (results[results.length - 1].rows as EventRow[]).map(toRecorded);
       },

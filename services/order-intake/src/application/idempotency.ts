@@ -31,15 +31,11 @@ export interface IdempotencyStore {
 /**
  * A read the request needs first (the order it changes), for a store that holds a transaction to
  * run in the round trip that takes the key's lock, after it (so it sees what the key's previous
- * holder committed): `sql` is `statements` plain SQL statements (no parameters), `read` turns
- * their results into what `execute` gets as `prefetched`. A store that cannot (in memory) ignores
- * it: `execute` then reads for itself.
+ * holder committed): given that transaction's client, `sql` is `statements` plain SQL statements
+ * (no parameters), `read` turns their results into what `execute` gets as `prefetched`. A store
+ * that cannot (in memory) ignores it: `execute` then reads for itself.
  */
-export interface Prefetch<T> {
-  sql: string;
-  statements: number;
-  read(tx: SqlClient, results: readonly QueryResult[]): T;
-}
+export type Prefetch<T> = (tx: SqlClient) => { sql: string; statements: number; read(results: readonly QueryResult[]): T };
 
 // Hashing and the refusal are shared with the other services (inventory) through @flowline/platform.
 export { canonicalJson, IDEMPOTENCY_KEY_REUSED, idempotencyKeyReused, requestHash } from '@flowline/platform';

@@ -6,8 +6,10 @@ export type TailErrorTranslator = (error: unknown) => Error | undefined;
 
 interface Tail {
   statements: string[];
+  /** Statements the server runs for `statements` (an entry may hold several). */
+  count: number;
   translators: TailErrorTranslator[];
-  /** Called with their statement's result once the COMMIT succeeded (index into `statements`). */
+  /** Called with their statement's result once the COMMIT succeeded (index among the statements run). */
   onCommitted: { index: number; fn: (result: QueryResult) => void }[];
 }
 
@@ -24,7 +26,7 @@ const tails = new WeakMap<SqlClient, Tail>();
  * whole, which is what an error of the same statement sent earlier would have led to.
  */
 export function openCommitTail(client: SqlClient): void {
-  tails.set(client, { statements: [], translators: [], onCommitted: [] });
+  tails.set(client, { statements: [], count: 0, translators: [], onCommitted: [] });
 }
 
 /** Whether `client`'s transaction has a commit tail open. */
@@ -37,21 +39,23 @@ export function deferToCommit(client: SqlClient, text: string, params: readonly 
   const tail = tails.get(client);
   if (!tail) return false;
   tail.statements.push(inlineParams(text, params));
+  tail.count++;
   if (translate) tail.translators.push(translate);
   return true;
 }
 
 /**
- * Queues a statement that is already plain SQL (its values inlined by its author, e.g. the event
- * store's deferredAppendSql; no `$n` is replaced) for the COMMIT; `onCommitted` gets its result
- * once the COMMIT succeeded. False: no tail open (nothing queued).
+ * Queues `statements` statements that are already plain SQL (values inlined by their author, e.g.
+ * the event store's deferredAppendSql; no `$n` is replaced) for the COMMIT; `onCommitted` gets the
+ * last one's result once the COMMIT succeeded. False: no tail open (nothing queued).
  */
-export function deferSqlToCommit(client: SqlClient, sql: string, translate?: TailErrorTranslator, onCommitted?: (result: QueryResult) => void): boolean {
+export function deferSqlToCommit(client: SqlClient, sql: string, translate?: TailErrorTranslator, onCommitted?: (result: QueryResult) => void, statements = 1): boolean {
   const tail = tails.get(client);
   if (!tail) return false;
   tail.statements.push(sql);
+  tail.count += statements;
   if (translate) tail.translators.push(translate);
-  if (onCommitted) tail.onCommitted.push({ index: tail.statements.length - 1, fn: onCommitted });
+  if (onCommitted) tail.onCommitted.push({ index: tail.count - 1, fn: onCommitted });
   return true;
 }
 

@@ -32,10 +32,11 @@ export class PgIdempotencyStore implements IdempotencyStore {
       // a number computed here and scope / key go in as escaped literals, so they travel as one
       // simple query. Each statement of it takes its own snapshot (READ COMMITTED), so the
       // SELECTs, run once the lock is granted, see what the previous holder committed.
+      const first = prefetch?.(client);
       const results = (await client.query(
         `BEGIN; SELECT pg_advisory_xact_lock(${lockId(scope, key)}); ` +
           `SELECT request_hash, status, body, headers FROM idempotency_keys WHERE scope = ${client.escapeLiteral(scope)} AND key = ${client.escapeLiteral(key)}` +
-          (prefetch ? `;\n${prefetch.sql}` : ''),
+          (first ? `;\n${first.sql}` : ''),
       )) as unknown as QueryResult<{ request_hash: string; status: number; body: unknown; headers: Record<string, string> | null }>[];
       const found = results[2];
       if (found.rowCount) {
@@ -44,7 +45,7 @@ export class PgIdempotencyStore implements IdempotencyStore {
         if (row.request_hash !== requestHash) throw idempotencyKeyReused(key);
         return { response: { status: row.status, body: row.body, ...(row.headers ? { headers: row.headers } : {}) }, replayed: true };
       }
-      const prefetched = prefetch ? prefetch.read(client, results.slice(3, 3 + prefetch.statements)) : undefined;
+      const prefetched = first ? first.read(results.slice(3, 3 + first.statements)) : undefined;
       openCommitTail(client);
       const response = await execute(client, prefetched);
       await commitWithTail(client, [

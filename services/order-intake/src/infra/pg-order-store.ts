@@ -71,14 +71,16 @@ const SUMMARY_UPSERT_SQL = `INSERT INTO order_summaries (order_id, channel, chan
 /**
  * OrderStore on PostgreSQL: events in the event store (schema `eventstore`), claims and the read
  * table in order-intake's own tables, all written in one transaction. The order's events and its
- * outbox go in through `appendToStreamsWithin`, one statement (plus the outbox stream's lock),
- * first: the store orders its log by transaction id. A revision another writer already committed
- * is WrongExpectedVersion with the transaction intact, as before; only a race with a writer still
- * in flight leaves the transaction aborted (no savepoint), which the caller's retry of the whole
- * transaction absorbs (a new one over HTTP, the consumer's retry in the process manager). The read
- * table row (and a first try's channel-order claim) go with the COMMIT when the transaction has a
- * commit tail (commit-tail.ts: requests and this store's own transactions), else at once (the
- * process manager's consumer transactions).
+ * outbox go in as one statement, first: the store orders its log by transaction id. A load inside
+ * a transaction takes the outbox stream's lock with the read, so that append needs no lock
+ * statement. With a commit tail (commit-tail.ts: requests and this store's own transactions) the
+ * append goes with the COMMIT where a conflict may fail it there (`append`), and so do the read
+ * table row and a first try's channel-order claim; else they go at once (the process manager's
+ * consumer transactions). Sent at once, a revision another writer already committed is
+ * WrongExpectedVersion with the transaction intact; a race with a writer still in flight, or any
+ * conflict of an append sent with the COMMIT, leaves the transaction aborted (no savepoint), which
+ * the caller's retry of the whole transaction absorbs (a new one over HTTP, the consumer's retry
+ * in the process manager).
  */
 export class PgOrderStore implements OrderStore {
   constructor(
@@ -96,8 +98,10 @@ export class PgOrderStore implements OrderStore {
   }
 
   loadPrefetch(orderId: string): Prefetch<LoadedOrder> {
-    const statement = this.eventStore.streamReadSql(orderStreamId(orderId), { lockStreams: [processStreamId(orderId)] });
-    return { sql: statement.sql, statements: statement.statements, read: (tx, results) => loadedOrder(statement.read(tx, results)) };
+    return (tx) => {
+      const statement = this.eventStore.streamReadSql(tx, orderStreamId(orderId), { lockStreams: [processStreamId(orderId)] });
+      return { sql: statement.sql, statements: statement.statements, read: (results) => loadedOrder(statement.read(results)) };
+    };
   }
 
   async commit(change: OrderChange, tx?: SqlClient): Promise<{ revision: number }> {
@@ -232,7 +236,7 @@ export class PgOrderStore implements OrderStore {
         const mapped = append.translate(error);
         return mapped === error ? undefined : (mapped as Error);
       };
-      deferSqlToCommit(client, append.sql, translate, (result) => append.committed(result));
+      deferSqlToCommit(client, append.sql, translate, (result) => append.committed(result), append.statements);
       return revision;
     }
     const [appended] = await this.eventStore.appendToStreamsWithin(client, appends);

@@ -494,9 +494,31 @@ describe('PostgresEventStore specifics', () => {
         }
       });
 
+      it('with notify, the deferred append NOTIFYs on commit', async () => {
+        const notifying = await PostgresEventStore.create({ pool, schema: 'es_deferred_notify', notify: true });
+        const listener = await pool.connect();
+        const c = await pool.connect();
+        try {
+          const heard = new Promise<string>((resolve) => listener.on('notification', (n) => resolve(n.channel)));
+          await listener.query('LISTEN es_deferred_notify_events');
+          await c.query('BEGIN');
+          const append = notifying.deferredAppendSql(c, [{ streamId: 'def-n', events: [event()], expectedRevision: 'no_stream' }]);
+          if (!append) throw new Error('not deferrable');
+          const results = (await c.query(`${append.sql}; COMMIT`)) as unknown as QueryResult[];
+          expect(append.committed(results[results.length - 2])).toMatchObject([{ nextExpectedRevision: 0 }]);
+          expect(await Promise.race([heard, new Promise((r) => setTimeout(() => r('timeout'), 5_000))])).toBe('es_deferred_notify_events');
+        } finally {
+          await listener.query('UNLISTEN *');
+          listener.release();
+          c.release();
+          await notifying.close();
+        }
+      });
+
       it('a stream another transaction is creating makes the batch wait, then fail (WrongExpectedVersion)', async () => {
         const first = await pool.connect();
-        const c = await pool.connect();
+        const fresh = new Pool({ connectionString: db.url, max: 1 }); // a connection that has prepared nothing yet
+        const c = await fresh.connect();
         try {
           await first.query('BEGIN');
           await store.appendToStreamsWithin(first, [{ streamId: 'new-race', events: [event('First')], expectedRevision: 'no_stream' }]);
@@ -517,6 +539,7 @@ describe('PostgresEventStore specifics', () => {
         } finally {
           first.release();
           c.release();
+          await fresh.end();
         }
         expect((await store.readStream('new-race')).map((e) => e.type)).toEqual(['First']);
       });

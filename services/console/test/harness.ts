@@ -280,6 +280,16 @@ export interface AxeViolation {
 
 /** axe-core (WCAG 2 A/AA rules) on the page as it is; returns the serious and critical violations. */
 export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]> {
+  // Checked on the settled page: a Select's list still fading out after a choice is an open
+  // rc-select listbox, which has no accessible name of its own (upstream; its options are named).
+  await page.waitForFunction(
+    () =>
+      Array.from((globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ classList: { contains(c: string): boolean }; getClientRects(): ArrayLike<unknown> }> } }).document.querySelectorAll('.ant-select-dropdown')).every(
+        (e) => e.classList.contains('ant-select-dropdown-hidden') || e.getClientRects().length === 0,
+      ),
+    undefined,
+    { timeout: 5_000 },
+  );
   await page.addScriptTag({ content: axeSource });
   const result = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;

@@ -106,6 +106,13 @@ export interface PollingSubscriptionDeps {
   poll(after: LogPosition, limit: number, filter: EventFilter | undefined): Promise<PollPage>;
   signal: ChangeSignal;
   pollIntervalMs: number;
+  /**
+   * Least time from the start of one poll to the start of the next one a wake-up triggers
+   * (default 0). Every commit in the process wakes its subscriptions; under load that is a log
+   * read per commit, most of them finding one transaction's events. With a gap, the commits of
+   * those few milliseconds are read together. A full page is read on at once regardless.
+   */
+  minReadGapMs?: number;
   /** Consecutive failed polls tolerated (with backoff) before the subscription gives up. */
   maxPollFailures?: number;
   /** Called when the subscription stops, after its last delivery. */
@@ -134,9 +141,11 @@ export function startPollingSubscription(options: SubscribeOptions, deps: Pollin
     let cursor: LogPosition = options.after ?? START;
     let failures = 0;
     let quickMs = 2;
+    let polledAt = 0;
     while (!stopped) {
       const seen = deps.signal.current;
       let page: PollPage;
+      polledAt = Date.now();
       try {
         page = await deps.poll(cursor, batchSize, options.filter);
         failures = 0;
@@ -171,6 +180,8 @@ export function startPollingSubscription(options: SubscribeOptions, deps: Pollin
         }
         quickMs = 2;
         await deps.signal.wait(seen, deps.pollIntervalMs, abort.signal);
+        const gap = (deps.minReadGapMs ?? 0) - (Date.now() - polledAt);
+        if (gap > 0 && !stopped) await sleep(gap, abort.signal);
       }
     }
   };

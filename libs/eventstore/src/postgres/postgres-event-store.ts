@@ -68,6 +68,8 @@ export interface PostgresEventStoreOptions {
    * next poll, or at once when both sides use `notify`.
    */
   pollIntervalMs?: number;
+  /** Least gap between two log reads a wake-up starts (default `EVENTSTORE_MIN_READ_GAP_MS`, else 10 ms). */
+  minReadGapMs?: number;
   /**
    * NOTIFY `<schema>_events` in every append transaction and LISTEN for it in subscriptions
    * (default false). It cuts cross-process delivery latency, but PostgreSQL serialises the
@@ -110,6 +112,18 @@ const MAX_APPEND_ATTEMPTS = 10;
 export function defaultPollIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env.EVENTSTORE_POLL_INTERVAL_MS);
   return Number.isFinite(n) && n > 0 ? n : 500;
+}
+
+/**
+ * Least gap between two log reads of a subscription that a commit woke (default 10 ms,
+ * `EVENTSTORE_MIN_READ_GAP_MS`, 0 = read at every wake-up): the commits of those milliseconds are
+ * read in one page. The relay lingers 10 ms before publishing a partial batch anyway.
+ */
+export function defaultMinReadGapMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.EVENTSTORE_MIN_READ_GAP_MS;
+  if (raw === undefined || raw.trim() === '') return 10;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 0 ? Math.min(n, 1_000) : 10;
 }
 const UNIQUE_VIOLATION = '23505';
 
@@ -1118,6 +1132,7 @@ export class PostgresEventStore implements EventStore {
       },
       signal: this.changed,
       pollIntervalMs: this.options.pollIntervalMs ?? defaultPollIntervalMs(),
+      minReadGapMs: this.options.minReadGapMs ?? defaultMinReadGapMs(),
       onStopped: () => this.subscriptions.delete(sub),
     });
     this.subscriptions.add(sub);

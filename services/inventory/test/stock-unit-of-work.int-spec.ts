@@ -70,3 +70,60 @@ describe('stock unit of work (real PostgreSQL, two instances)', () => {
     expect((await t.events.readStream(stream)).map((e) => e.type).slice(-1)).toEqual(['ForeignNote']);
   });
 });
+
+describe('stock unit of work: round trips per reservation transaction (issue #10)', () => {
+  let t: Awaited<ReturnType<typeof inventoryTestDatabase>>;
+
+  beforeAll(async () => {
+    t = await inventoryTestDatabase('inv_uow_rt');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('a Kafka ReserveStock is BEGIN, lock, claim-and-read, write, append, COMMIT: 6 statements, the locks before any read; a redelivery changes nothing', async () => {
+    await t.store.upsertSku({ sku: 'RT-1', name: 'RT-1', allowBackorder: false, safetyStock: 0, lowStockThreshold: 0, channelRules: [{ channel: 'tmall' }] });
+    const uow = t.instance(1);
+    await uow.execute([{ type: 'ReceiveStock', meta: t.meta(), sku: 'RT-1', warehouseId: 'WH-SH', quantity: 3 }]);
+    // Count what the transaction's connection sends (the pool has one connection).
+    const sent: string[] = [];
+    const pool = (uow as unknown as { o: { store: { pool: import('pg').Pool } } }).o.store.pool;
+    const client = await pool.connect();
+    const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+    (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+      sent.push(typeof a[0] === 'string' ? a[0] : String((a[0] as { text?: string }).text));
+      return query(...a);
+    };
+    client.release();
+    const reserve = (eventId: string): InventoryCommand => ({
+      type: 'ReserveStock',
+      meta: t.meta({ dedupe: { kind: 'inbox', group: 'inventory', eventId, eventType: 'ReserveStock', topic: 'inventory.commands.v1', partition: 0, offset: '7' } }),
+      orderId: 'rt-o1',
+      reservationId: 'rt-r1',
+      channel: 'tmall',
+      lines: [{ lineId: '1', sku: 'RT-1', quantity: 2 }],
+    });
+    const [first] = await uow.execute([reserve('evt-rt-1')]);
+    expect(first.status === 'applied' && first.outcome.kind === 'reservation' && first.outcome.result.kind).toBe('reserved');
+    // The warehouse table is read before the transaction (the service caches it).
+    const tx = (): string[] => sent.slice(sent.indexOf('BEGIN'));
+    expect(tx()).toHaveLength(6); // 12 before issue #10
+    const [begin, lock, load, write, , commit] = tx();
+    expect(begin).toBe('BEGIN');
+    expect(lock).toContain('pg_advisory_xact_lock');
+    expect(lock).not.toContain('inventory.');
+    expect(load).toContain('INSERT INTO');
+    expect(load).toContain('inventory.stock');
+    expect(write).toContain('UPDATE inventory.stock');
+    expect(write).toContain('INSERT INTO inventory.reservation_line');
+    expect(commit).toBe('COMMIT');
+
+    sent.length = 0;
+    const [again] = await uow.execute([reserve('evt-rt-1')]);
+    expect(again.status).toBe('duplicate');
+    expect(tx()).toEqual(['BEGIN', expect.stringContaining('pg_advisory_xact_lock'), expect.stringContaining('INSERT INTO'), 'COMMIT']); // nothing to write
+    const row = (await t.pool.query(`SELECT on_hand, reserved FROM inventory.stock WHERE sku = 'RT-1'`)).rows[0];
+    expect(row).toEqual({ on_hand: 3, reserved: 2 });
+    expect((await t.events.readStream('reservation-rt-o1')).map((e) => e.type)).toEqual(['ReservationConfirmed']);
+  });
+});

@@ -301,7 +301,20 @@ export class StockUnitOfWork {
     const { store } = this.o;
     const orderIds = [...new Set(commands.flatMap(ordersOf))].sort();
     // Locks first, before any write: the transaction id is taken after them, so ids follow the lock order.
-    const locked = await store.lock(client, orderIds, [...skus].sort());
+    await store.lock(client, orderIds, [...skus].sort());
+    // One statement after the locks: claim the Kafka commands (repeats are redeliveries) and read
+    // every row the batch decides on (HTTP retries are found through their stored replies).
+    const inboxClaims = commands.flatMap((c) => (c.meta.dedupe?.kind === 'inbox' ? [c.meta.dedupe] : []));
+    const httpKeys = commands.flatMap((c) => (c.meta.dedupe?.kind === 'http' ? [c.meta.dedupe.key] : []));
+    const recountLedgers = commands.flatMap((c) => (c.type === 'RecountReserved' ? [{ sku: c.sku, warehouseId: c.warehouseId }] : []));
+    const locked = await store.load(client, {
+      orderIds,
+      skus: [...skus],
+      claims: inboxClaims,
+      httpKeys,
+      lineOrders: [...new Set(endOrders(commands))],
+      lineLedgers: recountLedgers,
+    });
     for (const r of locked.reservations) {
       for (const a of r.allocations) {
         if (!skus.has(a.sku)) {
@@ -310,12 +323,7 @@ export class StockUnitOfWork {
         }
       }
     }
-
-    // Repeats: Kafka redeliveries through the inbox, HTTP retries through their Idempotency-Key.
-    const inboxClaims = commands.flatMap((c) => (c.meta.dedupe?.kind === 'inbox' ? [c.meta.dedupe] : []));
-    const fresh = await store.claimInbox(client, inboxClaims);
-    const httpKeys = commands.flatMap((c) => (c.meta.dedupe?.kind === 'http' ? [c.meta.dedupe.key] : []));
-    const replies = await store.storedReplies(httpKeys, client);
+    const { fresh, replies } = locked;
     // Request hash of each keyed command seen in this batch (null for inbox claims).
     const seen = new Map<string, string | null>();
     const isRepeat = (c: InventoryCommand): { repeat: boolean; reply?: unknown } => {
@@ -341,10 +349,7 @@ export class StockUnitOfWork {
       return { repeat: true, reply: stored.response };
     };
 
-    const stock = await store.stockRows(client, [...skus]);
-    const recountLedgers = commands.flatMap((c) => (c.type === 'RecountReserved' ? [{ sku: c.sku, warehouseId: c.warehouseId }] : []));
-    const lines = await store.openLines(client, [...new Set(endOrders(commands))], recountLedgers);
-    const world = new BatchWorld(warehouses, locked.skus, stock, locked.reservations, lines);
+    const world = new BatchWorld(warehouses, locked.skus, locked.stock, locked.reservations, locked.lines);
 
     const decided: CommandResult[] = [];
     for (const c of commands) {

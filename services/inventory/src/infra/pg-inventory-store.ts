@@ -221,13 +221,6 @@ export class PgInventoryStore {
     }));
   }
 
-  /** Stored replies by key, with the hash of the request that made them (null for replies older than the hash). */
-  async storedReplies(keys: string[], db: Pool | PoolClient = this.pool): Promise<Map<string, { response: unknown; requestHash: string | null }>> {
-    if (keys.length === 0) return new Map();
-    const r = await db.query(`SELECT key, response, request_hash FROM inventory.http_idempotency WHERE key = ANY($1::text[])`, [keys]);
-    return new Map(r.rows.map((x) => [x.key, { response: x.response, requestHash: x.request_hash }]));
-  }
-
   // ---- configuration -------------------------------------------------------------------------
 
   /** Creates or updates a SKU's rules; keeps the stock rows' backorder flag (used by the oversell CHECK) in step. */
@@ -269,105 +262,102 @@ export class PgInventoryStore {
 
   /**
    * Serialises writers per order and per SKU with transaction-scoped advisory locks, orders first,
-   * each set in hash order (no deadlocks), then reads the rows. Not `SELECT ... FOR UPDATE`: a row
-   * lock that follows an update chain gives the waiting transaction its id before it holds the
-   * lock, so a later holder could commit a stream head with a newer id first and the event store's
-   * log-order guard (OutOfOrderAppend) would refuse our append (measured: ~2 of 3 transactions
-   * retried at 16 concurrent writers). An advisory lock takes no transaction id: ours is assigned
-   * at our first write, after the lock, so ids follow the lock order (ADR 0005).
+   * each set in hash order (no deadlocks). Not `SELECT ... FOR UPDATE`: a row lock that follows an
+   * update chain gives the waiting transaction its id before it holds the lock, so a later holder
+   * could commit a stream head with a newer id first and the event store's log-order guard
+   * (OutOfOrderAppend) would refuse our append (measured: ~2 of 3 transactions retried at 16
+   * concurrent writers). An advisory lock takes no transaction id: ours is assigned at our first
+   * write, after the lock, so ids follow the lock order (ADR 0005).
+   *
+   * The rows are read by the NEXT statement (`load`), never by this one: under READ COMMITTED a
+   * statement reads with the snapshot taken when it started, before it waited for the locks, so it
+   * would miss what the previous holder committed meanwhile.
    */
-  async lock(client: PoolClient, orderIds: string[], skus: string[]): Promise<{ reservations: ReservationRow[]; skus: SkuRow[] }> {
-    if (orderIds.length > 0 || skus.length > 0) {
-      await client.query(
-        `SELECT pg_advisory_xact_lock(ns, h) FROM (
-           SELECT DISTINCT ns, h FROM (
-             SELECT ${LOCK_ORDER} AS ns, hashtext(o) AS h FROM unnest($1::text[]) AS o
-             UNION ALL SELECT ${LOCK_SKU}, hashtext(s) FROM unnest($2::text[]) AS s) AS keys
-           ORDER BY ns, h) AS ordered`,
-        [orderIds, skus],
+  async lock(client: PoolClient, orderIds: string[], skus: string[]): Promise<void> {
+    if (orderIds.length === 0 && skus.length === 0) return;
+    await client.query(
+      `SELECT pg_advisory_xact_lock(ns, h) FROM (
+         SELECT DISTINCT ns, h FROM (
+           SELECT ${LOCK_ORDER} AS ns, hashtext(o) AS h FROM unnest($1::text[]) AS o
+           UNION ALL SELECT ${LOCK_SKU}, hashtext(s) FROM unnest($2::text[]) AS s) AS keys
+         ORDER BY ns, h) AS ordered`,
+      [orderIds, skus],
+    );
+  }
+
+  /**
+   * After `lock`, in ONE statement: claims the Kafka commands in the inbox (its first write, so the
+   * transaction id comes after the locks) and reads the reservation, SKU and stock rows, the open
+   * lines asked for and the stored HTTP replies, each set as a json aggregate. Timestamps are
+   * rendered as `Date#toISOString` renders them (UTC, milliseconds), as the row reads did.
+   */
+  async load(
+    client: PoolClient,
+    q: {
+      orderIds: string[];
+      skus: string[];
+      claims: Extract<CommandDedupe, { kind: 'inbox' }>[];
+      httpKeys: string[];
+      lineOrders: string[];
+      lineLedgers: { sku: string; warehouseId: string }[];
+    },
+  ): Promise<{ fresh: Set<string>; reservations: ReservationRow[]; skus: SkuRow[]; stock: StockRow[]; lines: LineRow[]; replies: Map<string, { response: unknown; requestHash: string | null }> }> {
+    const params: unknown[] = [];
+    const p = (v: unknown, type: string) => {
+      params.push(v);
+      return `$${params.length}::${type}`;
+    };
+    const ts = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+    const agg = (expr: string, from: string) => `(SELECT coalesce(json_agg(${expr}), '[]') FROM ${from})`;
+    const ctes: string[] = [];
+    const cols: string[] = [];
+    const c = q.claims;
+    if (c.length > 0) {
+      ctes.push(
+        `claimed AS (INSERT INTO ${this.inboxTable} (consumer_group, event_id, event_type, topic, partition, "offset")
+           SELECT * FROM unnest(${p(c.map((x) => x.group), 'text[]')}, ${p(c.map((x) => x.eventId), 'text[]')}, ${p(c.map((x) => x.eventType), 'text[]')},
+                                ${p(c.map((x) => x.topic), 'text[]')}, ${p(c.map((x) => x.partition), 'int[]')}, ${p(c.map((x) => x.offset), 'bigint[]')})
+           ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING event_id)`,
+      );
+      cols.push(`${agg('event_id', 'claimed')} AS fresh`);
+    }
+    if (q.orderIds.length > 0) {
+      cols.push(
+        `${agg(`to_jsonb(r) || jsonb_build_object('expires_at', ${ts('r.expires_at')}, 'created_at', ${ts('r.created_at')}, 'updated_at', ${ts('r.updated_at')})`, `inventory.reservation r WHERE r.order_id = ANY(${p(q.orderIds, 'text[]')})`)} AS reservations`,
       );
     }
-    const reservations =
-      orderIds.length === 0 ? [] : (await client.query(`SELECT * FROM inventory.reservation WHERE order_id = ANY($1::text[])`, [orderIds])).rows.map(toReservation);
-    const skuRows = skus.length === 0 ? [] : (await client.query(`SELECT * FROM inventory.sku WHERE sku = ANY($1::text[])`, [skus])).rows.map(toSku);
-    return { reservations, skus: skuRows };
+    if (q.skus.length > 0) {
+      const skus = p(q.skus, 'text[]');
+      cols.push(`${agg('k', `inventory.sku k WHERE k.sku = ANY(${skus})`)} AS skus`);
+      cols.push(`${agg(`to_jsonb(s) || jsonb_build_object('updated_at', ${ts('s.updated_at')})`, `inventory.stock s WHERE s.sku = ANY(${skus})`)} AS stock`);
+    }
+    if (q.lineOrders.length > 0 || q.lineLedgers.length > 0) {
+      const where = `l.order_id = ANY(${p(q.lineOrders, 'text[]')})
+        OR (l.sku, l.warehouse_id) IN (SELECT * FROM unnest(${p(q.lineLedgers.map((x) => x.sku), 'text[]')}, ${p(q.lineLedgers.map((x) => x.warehouseId), 'text[]')}))`;
+      cols.push(`${agg(`to_jsonb(l) || jsonb_build_object('expires_at', ${ts('l.expires_at')})`, `inventory.reservation_line l WHERE ${where}`)} AS lines`);
+    }
+    if (q.httpKeys.length > 0) {
+      cols.push(`${agg(`json_build_object('key', h.key, 'response', h.response, 'request_hash', h.request_hash)`, `inventory.http_idempotency h WHERE h.key = ANY(${p(q.httpKeys, 'text[]')})`)} AS replies`);
+    }
+    if (cols.length === 0) return { fresh: new Set(), reservations: [], skus: [], stock: [], lines: [], replies: new Map() };
+    const r = (await client.query(`${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${cols.join(', ')}`, params)).rows[0];
+    const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+    return {
+      fresh: new Set(list(r.fresh) as string[]),
+      reservations: list(r.reservations).map(toReservation),
+      skus: list(r.skus).map(toSku),
+      stock: list(r.stock).map(toStock),
+      lines: list(r.lines).map(toLine),
+      replies: new Map(list(r.replies).map((x) => [x.key, { response: x.response, requestHash: x.request_hash }])),
+    };
   }
 
-  /** Claims Kafka commands in the inbox; returns the event ids that are new. */
-  async claimInbox(client: PoolClient, claims: Extract<CommandDedupe, { kind: 'inbox' }>[]): Promise<Set<string>> {
-    if (claims.length === 0) return new Set();
-    const r = await client.query(
-      `INSERT INTO ${this.inboxTable} (consumer_group, event_id, event_type, topic, partition, "offset")
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[])
-       ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING event_id`,
-      [claims.map((c) => c.group), claims.map((c) => c.eventId), claims.map((c) => c.eventType), claims.map((c) => c.topic), claims.map((c) => c.partition), claims.map((c) => c.offset)],
-    );
-    return new Set(r.rows.map((x) => x.event_id));
-  }
-
-  async stockRows(client: PoolClient, skus: string[]): Promise<StockRow[]> {
-    if (skus.length === 0) return [];
-    return (await client.query(`SELECT * FROM inventory.stock WHERE sku = ANY($1::text[])`, [skus])).rows.map(toStock);
-  }
-
-  async openLines(client: PoolClient, orderIds: string[], ledgers: { sku: string; warehouseId: string }[]): Promise<LineRow[]> {
-    if (orderIds.length === 0 && ledgers.length === 0) return [];
-    const r = await client.query(
-      `SELECT * FROM inventory.reservation_line
-        WHERE order_id = ANY($1::text[])
-           OR (sku, warehouse_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
-      [orderIds, ledgers.map((l) => l.sku), ledgers.map((l) => l.warehouseId)],
-    );
-    return r.rows.map(toLine);
-  }
-
+  /**
+   * Writes the batch's rows in ONE statement (one CTE per kind of change; the version-guarded
+   * updates report how many rows they matched), after a separate DELETE of closed open lines when
+   * there are any (a partial release writes the rest of a line again under the same key).
+   */
   async write(client: PoolClient, w: WriteSet): Promise<void> {
-    if (w.stockUpdates.length > 0) {
-      const u = w.stockUpdates;
-      const r = await client.query(
-        `UPDATE inventory.stock s SET on_hand = v.on_hand, reserved = v.reserved, version = v.version, allow_backorder = v.backorder,
-                stock_exception = v.exception, updated_at = now()
-           FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[], $7::bool[], $8::bool[])
-             AS v(sku, warehouse_id, on_hand, reserved, version, expected, backorder, exception)
-          WHERE s.sku = v.sku AND s.warehouse_id = v.warehouse_id AND s.version = v.expected`,
-        [
-          u.map((x) => x.row.sku),
-          u.map((x) => x.row.warehouseId),
-          u.map((x) => x.row.onHand),
-          u.map((x) => x.row.reserved),
-          u.map((x) => x.row.version),
-          u.map((x) => x.expectedVersion),
-          u.map((x) => x.allowBackorder),
-          u.map((x) => x.row.stockException === true),
-        ],
-      );
-      if (r.rowCount !== u.length) throw new StaleSnapshot('a stock row');
-    }
-    if (w.stockInserts.length > 0) {
-      const i = w.stockInserts;
-      await client.query(
-        `INSERT INTO inventory.stock (sku, warehouse_id, on_hand, reserved, version, allow_backorder, stock_exception)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::bigint[], $6::bool[], $7::bool[])`,
-        [
-          i.map((x) => x.row.sku),
-          i.map((x) => x.row.warehouseId),
-          i.map((x) => x.row.onHand),
-          i.map((x) => x.row.reserved),
-          i.map((x) => x.row.version),
-          i.map((x) => x.allowBackorder),
-          i.map((x) => x.row.stockException === true),
-        ],
-      );
-    }
-    if (w.skuUpdates.length > 0) {
-      const s = w.skuUpdates;
-      await client.query(
-        `UPDATE inventory.sku k SET availability_version = v.version, total_available = v.total, published_atp = v.atp
-           FROM unnest($1::text[], $2::bigint[], $3::int[], $4::jsonb[]) AS v(sku, version, total, atp)
-          WHERE k.sku = v.sku`,
-        [s.map((x) => x.sku), s.map((x) => x.availabilityVersion), s.map((x) => x.totalAvailable), s.map((x) => JSON.stringify(x.publishedAtp))],
-      );
-    }
     if (w.lineDeletes.length > 0) {
       const d = w.lineDeletes;
       await client.query(
@@ -376,49 +366,94 @@ export class PgInventoryStore {
         [d.map((x) => x.orderId), d.map((x) => x.warehouseId), d.map((x) => x.lineId)],
       );
     }
+    const params: unknown[] = [];
+    const p = (v: unknown, type: string) => {
+      params.push(v);
+      return `$${params.length}::${type}`;
+    };
+    const ctes: string[] = [];
+    const counts: string[] = [];
+    if (w.stockUpdates.length > 0) {
+      const u = w.stockUpdates;
+      ctes.push(
+        `stock_updated AS (UPDATE inventory.stock s SET on_hand = v.on_hand, reserved = v.reserved, version = v.version, allow_backorder = v.backorder,
+                stock_exception = v.exception, updated_at = now()
+           FROM unnest(${p(u.map((x) => x.row.sku), 'text[]')}, ${p(u.map((x) => x.row.warehouseId), 'text[]')}, ${p(u.map((x) => x.row.onHand), 'int[]')},
+                       ${p(u.map((x) => x.row.reserved), 'int[]')}, ${p(u.map((x) => x.row.version), 'bigint[]')}, ${p(u.map((x) => x.expectedVersion), 'bigint[]')},
+                       ${p(u.map((x) => x.allowBackorder), 'bool[]')}, ${p(u.map((x) => x.row.stockException === true), 'bool[]')})
+             AS v(sku, warehouse_id, on_hand, reserved, version, expected, backorder, exception)
+          WHERE s.sku = v.sku AND s.warehouse_id = v.warehouse_id AND s.version = v.expected RETURNING 1)`,
+      );
+      counts.push(`(SELECT count(*)::int FROM stock_updated) AS stock_updated`);
+    }
+    if (w.stockInserts.length > 0) {
+      const i = w.stockInserts;
+      ctes.push(
+        `stock_inserted AS (INSERT INTO inventory.stock (sku, warehouse_id, on_hand, reserved, version, allow_backorder, stock_exception)
+         SELECT * FROM unnest(${p(i.map((x) => x.row.sku), 'text[]')}, ${p(i.map((x) => x.row.warehouseId), 'text[]')}, ${p(i.map((x) => x.row.onHand), 'int[]')},
+                              ${p(i.map((x) => x.row.reserved), 'int[]')}, ${p(i.map((x) => x.row.version), 'bigint[]')}, ${p(i.map((x) => x.allowBackorder), 'bool[]')},
+                              ${p(i.map((x) => x.row.stockException === true), 'bool[]')}))`,
+      );
+    }
+    if (w.skuUpdates.length > 0) {
+      const k = w.skuUpdates;
+      ctes.push(
+        `sku_updated AS (UPDATE inventory.sku k SET availability_version = v.version, total_available = v.total, published_atp = v.atp
+           FROM unnest(${p(k.map((x) => x.sku), 'text[]')}, ${p(k.map((x) => x.availabilityVersion), 'bigint[]')}, ${p(k.map((x) => x.totalAvailable), 'int[]')},
+                       ${p(k.map((x) => JSON.stringify(x.publishedAtp)), 'jsonb[]')}) AS v(sku, version, total, atp)
+          WHERE k.sku = v.sku)`,
+      );
+    }
     if (w.lineInserts.length > 0) {
       const l = w.lineInserts;
-      await client.query(
-        `INSERT INTO inventory.reservation_line (order_id, warehouse_id, line_id, sku, reservation_id, quantity, expires_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[])`,
-        [l.map((x) => x.orderId), l.map((x) => x.warehouseId), l.map((x) => x.lineId), l.map((x) => x.sku), l.map((x) => x.reservationId), l.map((x) => x.quantity), l.map((x) => x.expiresAt)],
+      ctes.push(
+        `lines_inserted AS (INSERT INTO inventory.reservation_line (order_id, warehouse_id, line_id, sku, reservation_id, quantity, expires_at)
+         SELECT * FROM unnest(${p(l.map((x) => x.orderId), 'text[]')}, ${p(l.map((x) => x.warehouseId), 'text[]')}, ${p(l.map((x) => x.lineId), 'text[]')},
+                              ${p(l.map((x) => x.sku), 'text[]')}, ${p(l.map((x) => x.reservationId), 'text[]')}, ${p(l.map((x) => x.quantity), 'int[]')},
+                              ${p(l.map((x) => x.expiresAt), 'timestamptz[]')}))`,
       );
     }
-    const resCols = (rows: ReservationRow[]) => [
-      rows.map((x) => x.orderId),
-      rows.map((x) => x.reservationId),
-      rows.map((x) => x.status),
-      rows.map((x) => x.channel),
-      rows.map((x) => x.expiresAt),
-      rows.map((x) => JSON.stringify(x.allocations)),
-      rows.map((x) => JSON.stringify(x.missing)),
-      rows.map((x) => x.releaseReason),
-      rows.map((x) => x.version),
-    ];
+    const resCols = (rows: ReservationRow[]) =>
+      [
+        p(rows.map((x) => x.orderId), 'text[]'),
+        p(rows.map((x) => x.reservationId), 'text[]'),
+        p(rows.map((x) => x.status), 'text[]'),
+        p(rows.map((x) => x.channel), 'text[]'),
+        p(rows.map((x) => x.expiresAt), 'timestamptz[]'),
+        p(rows.map((x) => JSON.stringify(x.allocations)), 'jsonb[]'),
+        p(rows.map((x) => JSON.stringify(x.missing)), 'jsonb[]'),
+        p(rows.map((x) => x.releaseReason), 'text[]'),
+        p(rows.map((x) => x.version), 'bigint[]'),
+      ].join(', ');
     if (w.reservationUpdates.length > 0) {
       const u = w.reservationUpdates;
-      const r = await client.query(
-        `UPDATE inventory.reservation r SET reservation_id = v.reservation_id, status = v.status, channel = v.channel, expires_at = v.expires_at,
+      ctes.push(
+        `reservations_updated AS (UPDATE inventory.reservation r SET reservation_id = v.reservation_id, status = v.status, channel = v.channel, expires_at = v.expires_at,
                 allocations = v.allocations, missing = v.missing, release_reason = v.release_reason, version = v.version, updated_at = now()
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::jsonb[], $8::text[], $9::bigint[], $10::bigint[])
+           FROM unnest(${resCols(u.map((x) => x.row))}, ${p(u.map((x) => x.expectedVersion), 'bigint[]')})
              AS v(order_id, reservation_id, status, channel, expires_at, allocations, missing, release_reason, version, expected)
-          WHERE r.order_id = v.order_id AND r.version = v.expected`,
-        [...resCols(u.map((x) => x.row)), u.map((x) => x.expectedVersion)],
+          WHERE r.order_id = v.order_id AND r.version = v.expected RETURNING 1)`,
       );
-      if (r.rowCount !== u.length) throw new StaleSnapshot('a reservation row');
+      counts.push(`(SELECT count(*)::int FROM reservations_updated) AS reservations_updated`);
     }
     if (w.reservationInserts.length > 0) {
-      await client.query(
-        `INSERT INTO inventory.reservation (order_id, reservation_id, status, channel, expires_at, allocations, missing, release_reason, version)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::jsonb[], $8::text[], $9::bigint[])`,
-        resCols(w.reservationInserts),
+      ctes.push(
+        `reservations_inserted AS (INSERT INTO inventory.reservation (order_id, reservation_id, status, channel, expires_at, allocations, missing, release_reason, version)
+         SELECT * FROM unnest(${resCols(w.reservationInserts)}))`,
       );
     }
     if (w.httpReplies.length > 0) {
-      await client.query(
-        `INSERT INTO inventory.http_idempotency (key, status, response, request_hash) SELECT k, 200, r, h FROM unnest($1::text[], $2::jsonb[], $3::text[]) AS v(k, r, h)`,
-        [w.httpReplies.map((x) => x.key), w.httpReplies.map((x) => JSON.stringify(x.response)), w.httpReplies.map((x) => x.requestHash)],
+      const h = w.httpReplies;
+      ctes.push(
+        `replies_inserted AS (INSERT INTO inventory.http_idempotency (key, status, response, request_hash)
+         SELECT k, 200, r, x FROM unnest(${p(h.map((x) => x.key), 'text[]')}, ${p(h.map((x) => JSON.stringify(x.response)), 'jsonb[]')}, ${p(h.map((x) => x.requestHash), 'text[]')}) AS v(k, r, x))`,
       );
     }
+    if (ctes.length === 0) return;
+    // Data-modifying CTEs run to completion whether or not the outer query reads them.
+    const r = await client.query(`WITH ${ctes.join(',\n')} SELECT ${counts.length > 0 ? counts.join(', ') : '1 AS done'}`, params);
+    const row = r.rows[0];
+    if (w.stockUpdates.length > 0 && row.stock_updated !== w.stockUpdates.length) throw new StaleSnapshot('a stock row');
+    if (w.reservationUpdates.length > 0 && row.reservations_updated !== w.reservationUpdates.length) throw new StaleSnapshot('a reservation row');
   }
 }

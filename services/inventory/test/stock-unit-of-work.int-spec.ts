@@ -81,7 +81,7 @@ describe('stock unit of work: round trips per reservation transaction (issue #10
     await t?.close();
   });
 
-  it('a Kafka ReserveStock is BEGIN, lock, claim-and-read, write, append, COMMIT: 6 statements, the locks before any read; a redelivery changes nothing', async () => {
+  it('a Kafka ReserveStock is BEGIN+lock, claim-and-read, write, append, COMMIT: 5 round trips, the locks before any read; a redelivery changes nothing', async () => {
     await t.store.upsertSku({ sku: 'RT-1', name: 'RT-1', allowBackorder: false, safetyStock: 0, lowStockThreshold: 0, channelRules: [{ channel: 'tmall' }] });
     const uow = t.instance(1);
     await uow.execute([{ type: 'ReceiveStock', meta: t.meta(), sku: 'RT-1', warehouseId: 'WH-SH', quantity: 3 }]);
@@ -95,22 +95,21 @@ describe('stock unit of work: round trips per reservation transaction (issue #10
       return query(...a);
     };
     client.release();
-    const reserve = (eventId: string): InventoryCommand => ({
+    const reserve = (eventId: string, orderId = 'rt-o1', quantity = 2): InventoryCommand => ({
       type: 'ReserveStock',
       meta: t.meta({ dedupe: { kind: 'inbox', group: 'inventory', eventId, eventType: 'ReserveStock', topic: 'inventory.commands.v1', partition: 0, offset: '7' } }),
-      orderId: 'rt-o1',
-      reservationId: 'rt-r1',
+      orderId,
+      reservationId: `r-${eventId}`,
       channel: 'tmall',
-      lines: [{ lineId: '1', sku: 'RT-1', quantity: 2 }],
+      lines: [{ lineId: '1', sku: 'RT-1', quantity }],
     });
     const [first] = await uow.execute([reserve('evt-rt-1')]);
     expect(first.status === 'applied' && first.outcome.kind === 'reservation' && first.outcome.result.kind).toBe('reserved');
     // The warehouse table is read before the transaction (the service caches it).
-    const tx = (): string[] => sent.slice(sent.indexOf('BEGIN'));
-    expect(tx()).toHaveLength(6); // 12 before issue #10
-    const [begin, lock, load, write, , commit] = tx();
-    expect(begin).toBe('BEGIN');
-    expect(lock).toContain('pg_advisory_xact_lock');
+    const tx = (): string[] => sent.slice(sent.findIndex((q) => q.startsWith('BEGIN')));
+    expect(tx()).toHaveLength(5); // 12 before issue #10
+    const [lock, load, write, , commit] = tx();
+    expect(lock).toMatch(/^BEGIN; SELECT pg_advisory_xact_lock/);
     expect(lock).not.toContain('inventory.');
     expect(load).toContain('INSERT INTO');
     expect(load).toContain('inventory.stock');
@@ -121,9 +120,15 @@ describe('stock unit of work: round trips per reservation transaction (issue #10
     sent.length = 0;
     const [again] = await uow.execute([reserve('evt-rt-1')]);
     expect(again.status).toBe('duplicate');
-    expect(tx()).toEqual(['BEGIN', expect.stringContaining('pg_advisory_xact_lock'), expect.stringContaining('INSERT INTO'), 'COMMIT']); // nothing to write
+    expect(tx()).toEqual([expect.stringMatching(/^BEGIN; SELECT pg_advisory_xact_lock/), expect.stringContaining('INSERT INTO'), 'COMMIT']); // nothing to write
     const row = (await t.pool.query(`SELECT on_hand, reserved FROM inventory.stock WHERE sku = 'RT-1'`)).rows[0];
     expect(row).toEqual({ on_hand: 3, reserved: 2 });
     expect((await t.events.readStream('reservation-rt-o1')).map((e) => e.type)).toEqual(['ReservationConfirmed']);
+
+    // The lock's keys travel as escaped literals: quotes and backslashes are keys like any other.
+    const odd = "rt-o'2\\'; SELECT 1; --";
+    const [third] = await uow.execute([reserve('evt-rt-2', odd, 1)]);
+    expect(third.status === 'applied' && third.outcome.kind === 'reservation' && third.outcome.result.kind).toBe('reserved');
+    expect((await t.pool.query(`SELECT count(*)::int AS n FROM inventory.reservation WHERE order_id = $1`, [odd])).rows[0].n).toBe(1);
   });
 });

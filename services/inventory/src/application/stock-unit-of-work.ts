@@ -271,8 +271,10 @@ export class StockUnitOfWork {
       const client = await this.o.store.pool.connect();
       let broken = false;
       try {
-        await client.query('BEGIN');
-        const results = await this.inTransaction(client, commands, skus, warehouses);
+        const orderIds = [...new Set(commands.flatMap(ordersOf))].sort();
+        // Locks first, with the BEGIN, before any write: the transaction id is taken after them, so ids follow the lock order.
+        await this.o.store.begin(client, orderIds, [...skus].sort());
+        const results = await this.inTransaction(client, commands, orderIds, skus, warehouses);
         await client.query('COMMIT');
         this.stats.transactions++;
         this.stats.commands += commands.length;
@@ -297,11 +299,8 @@ export class StockUnitOfWork {
     throw lastError;
   }
 
-  private async inTransaction(client: PoolClient, commands: InventoryCommand[], skus: Set<string>, warehouses: WarehouseRow[]): Promise<CommandResult[]> {
+  private async inTransaction(client: PoolClient, commands: InventoryCommand[], orderIds: string[], skus: Set<string>, warehouses: WarehouseRow[]): Promise<CommandResult[]> {
     const { store } = this.o;
-    const orderIds = [...new Set(commands.flatMap(ordersOf))].sort();
-    // Locks first, before any write: the transaction id is taken after them, so ids follow the lock order.
-    await store.lock(client, orderIds, [...skus].sort());
     // One statement after the locks: claim the Kafka commands (repeats are redeliveries) and read
     // every row the batch decides on (HTTP retries are found through their stored replies).
     const inboxClaims = commands.flatMap((c) => (c.meta.dedupe?.kind === 'inbox' ? [c.meta.dedupe] : []));

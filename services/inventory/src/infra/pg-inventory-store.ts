@@ -262,8 +262,9 @@ export class PgInventoryStore {
 
   /**
    * Serialises writers per order and per SKU with transaction-scoped advisory locks, orders first,
-   * each set in hash order (no deadlocks). Not `SELECT ... FOR UPDATE`: a row lock that follows an
-   * update chain gives the waiting transaction its id before it holds the lock, so a later holder
+   * each set in hash order (no deadlocks), sent with the transaction's BEGIN. Not `SELECT ... FOR
+   * UPDATE`: a row lock that follows an update chain gives the waiting transaction its id before it
+   * holds the lock, so a later holder
    * could commit a stream head with a newer id first and the event store's log-order guard
    * (OutOfOrderAppend) would refuse our append (measured: ~2 of 3 transactions retried at 16
    * concurrent writers). An advisory lock takes no transaction id: ours is assigned at our first
@@ -273,20 +274,25 @@ export class PgInventoryStore {
    * statement reads with the snapshot taken when it started, before it waited for the locks, so it
    * would miss what the previous holder committed meanwhile.
    */
-  async lock(client: PoolClient, orderIds: string[], skus: string[]): Promise<void> {
-    if (orderIds.length === 0 && skus.length === 0) return;
+  async begin(client: PoolClient, orderIds: string[], skus: string[]): Promise<void> {
+    if (orderIds.length === 0 && skus.length === 0) {
+      await client.query('BEGIN');
+      return;
+    }
+    // BEGIN and the lock in one simple-query round trip (values as escaped literals): the lock is
+    // the transaction's first statement, exactly as when it was sent on its own after the BEGIN.
+    const list = (xs: string[]) => `ARRAY[${xs.map((x) => client.escapeLiteral(x)).join(', ')}]::text[]`;
     await client.query(
-      `SELECT pg_advisory_xact_lock(ns, h) FROM (
+      `BEGIN; SELECT pg_advisory_xact_lock(ns, h) FROM (
          SELECT DISTINCT ns, h FROM (
-           SELECT ${LOCK_ORDER} AS ns, hashtext(o) AS h FROM unnest($1::text[]) AS o
-           UNION ALL SELECT ${LOCK_SKU}, hashtext(s) FROM unnest($2::text[]) AS s) AS keys
+           SELECT ${LOCK_ORDER} AS ns, hashtext(o) AS h FROM unnest(${list(orderIds)}) AS o
+           UNION ALL SELECT ${LOCK_SKU}, hashtext(s) FROM unnest(${list(skus)}) AS s) AS keys
          ORDER BY ns, h) AS ordered`,
-      [orderIds, skus],
     );
   }
 
   /**
-   * After `lock`, in ONE statement: claims the Kafka commands in the inbox (its first write, so the
+   * After `begin`, in ONE statement: claims the Kafka commands in the inbox (its first write, so the
    * transaction id comes after the locks) and reads the reservation, SKU and stock rows, the open
    * lines asked for and the stored HTTP replies, each set as a json aggregate. Timestamps are
    * rendered as `Date#toISOString` renders them (UTC, milliseconds), as the row reads did.

@@ -36,6 +36,34 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/** Parent pid and the CPU seconds of its exited, reaped children (cutime + cstime), from /proc. */
+function parentAndReapedCpu(pid: number): { ppid: number; reaped: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), reaped: (Number(fields[13]) + Number(fields[14])) / 100 };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds of every PostgreSQL process so far: the live ones, plus what the backends that have
+ * exited used (the postmaster's reaped-children time). Without the latter a phase in which pools
+ * replace idle connections loses the CPU of every backend that closed during it.
+ */
+export function postgresCpuSeconds(): number {
+  const pids = pidsByComm('postgres');
+  const set = new Set(pids);
+  let total = 0;
+  for (const pid of pids) {
+    total += cpuSeconds(pid) ?? 0;
+    const p = parentAndReapedCpu(pid);
+    if (p && !set.has(p.ppid)) total += p.reaped; // the postmaster
+  }
+  return total;
+}
+
 export interface RssStats {
   /** Highest VmRSS seen while sampling, MiB. */
   maxMiB: number;
@@ -115,8 +143,8 @@ export function pidsByComm(comm: string): number[] {
 }
 
 /**
- * CPU seconds so far per group of processes: each named process, `postgres` (all its backends
- * summed: they come and go, so only live ones count), `kafka` and this bench client. Two snapshots
+ * CPU seconds so far per group of processes: each named process, `postgres` (every backend,
+ * including those that exited: see postgresCpuSeconds), `kafka` and this bench client. Two snapshots
  * give cores used per group over a phase: where the two cores went.
  */
 export function cpuSnapshot(named: Record<string, number>): { at: number; cpu: Record<string, number> } {
@@ -125,7 +153,7 @@ export function cpuSnapshot(named: Record<string, number>): { at: number; cpu: R
     const s = cpuSeconds(pid);
     if (s !== undefined) cpu[name] = s;
   }
-  cpu.postgres = pidsByComm('postgres').reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  cpu.postgres = postgresCpuSeconds();
   // The same split by database (backend pid -> datname): which service's queries cost what.
   for (const [db, pids] of Object.entries(backendsByDatabase())) {
     if (!db.startsWith('flowline_')) continue;
@@ -156,7 +184,7 @@ export function backendsByDatabase(): Record<string, number[]> {
   return out;
 }
 
-/** Cores used per group between two snapshots (postgres is approximate: exited backends drop out). */
+/** Cores used per group between two snapshots (the per-database `pg <db>` split counts live backends only). */
 export function coresUsed(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>): Record<string, number> {
   const sec = (b.at - a.at) / 1000;
   const out: Record<string, number> = {};

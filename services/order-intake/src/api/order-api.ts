@@ -43,6 +43,16 @@ type RequestRun = (metadata: CommandMetadata, tx: SqlClient | undefined, attempt
 /** Runs of one request whose transaction lost a race before it answers ORDER_CONCURRENT_MODIFICATION. */
 const MAX_REQUEST_ATTEMPTS = 5;
 
+/** What a change to an existing order runs with: If-Match, the request's transaction, the order read in its key's round trip, the caller's scope. */
+function changeOptions(ctx: RequestContext, tx: SqlClient | undefined, loaded: LoadedOrder | undefined) {
+  return {
+    ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}),
+    ...(tx ? { tx } : {}),
+    ...(loaded ? { loaded } : {}),
+    ...(ctx.scope ? { scope: ctx.scope } : {}),
+  };
+}
+
 /** Commands a client may send to an existing order through the API. */
 export type ClientCommand = Extract<
   OrderCommand,
@@ -107,12 +117,7 @@ export class OrderApi {
       rawRequest,
       async (metadata, tx, _attempt, loaded) => {
         const command = { type, data: { ...data, orderId }, metadata } as unknown as ClientCommand;
-        const result = await this.changeHandler.execute(command, {
-          ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}),
-          ...(tx ? { tx } : {}),
-          ...(loaded ? { loaded } : {}),
-          ...(ctx.scope ? { scope: ctx.scope } : {}),
-        });
+        const result = await this.changeHandler.execute(command, changeOptions(ctx, tx, loaded));
         return { status: 200, body: toOrderView(result.state, result.revision, metadata.now) };
       },
       this.queries.store.loadPrefetch?.(orderId),
@@ -126,12 +131,7 @@ export class OrderApi {
       `ReleaseToFulfillment:${orderId}`,
       rawRequest,
       async (metadata, tx, _attempt, loaded) => {
-        const result = await this.releaseHandler.execute(orderId, metadata, {
-          ...(ctx.ifMatch !== undefined ? { expectedRevision: ctx.ifMatch } : {}),
-          ...(tx ? { tx } : {}),
-          ...(loaded ? { loaded } : {}),
-          ...(ctx.scope ? { scope: ctx.scope } : {}),
-        });
+        const result = await this.releaseHandler.execute(orderId, metadata, changeOptions(ctx, tx, loaded));
         return { status: 200, body: toOrderView(result.state, result.revision, metadata.now) };
       },
       this.queries.store.loadPrefetch?.(orderId),

@@ -130,5 +130,15 @@ describe('stock unit of work: round trips per reservation transaction (issue #10
     const [third] = await uow.execute([reserve('evt-rt-2', odd, 1)]);
     expect(third.status === 'applied' && third.outcome.kind === 'reservation' && third.outcome.result.kind).toBe('reserved');
     expect((await t.pool.query(`SELECT count(*)::int AS n FROM inventory.reservation WHERE order_id = $1`, [odd])).rows[0].n).toBe(1);
+
+    // A NUL cannot travel in a simple query (08P01, read as a connection fault and retried for
+    // ever): refused as a content error before anything is sent, and the next command runs.
+    const nul = await uow.execute([reserve('evt-rt-3', 'rt-o\u00003', 1)]).then(
+      () => 'applied',
+      (e: unknown) => (e as Error).message,
+    );
+    expect(nul).toMatch(/NUL character/);
+    const [fourth] = await uow.execute([reserve('evt-rt-4', 'rt-o4', 1)]);
+    expect(fourth.status).toBe('applied');
   });
 });

@@ -515,6 +515,29 @@ describe('PostgresEventStore specifics', () => {
         }
       });
 
+      it('an append built but never sent does not mark its statement prepared: the one sent is confirmed, the next batches run', async () => {
+        const fresh = new Pool({ connectionString: db.url, max: 1 }); // a connection that has prepared nothing yet
+        const c = await fresh.connect();
+        try {
+          await c.query('BEGIN');
+          const sent = deferred(c, [{ streamId: 'built-a', events: [event()], expectedRevision: 'no_stream' }]);
+          const dropped = deferred(c, [{ streamId: 'built-b', events: [event()], expectedRevision: 'no_stream' }]);
+          expect([sent.statements, dropped.statements]).toEqual([2, 2]); // each with a PREPARE of its own name
+          expect(await run(c, sent)).toMatchObject([{ nextExpectedRevision: 0 }]);
+          // Had `dropped`'s name been confirmed, this would EXECUTE a statement that does not exist (26000).
+          for (const n of [1, 2]) {
+            await c.query('BEGIN');
+            const next = deferred(c, [{ streamId: 'built-a', events: [event()], expectedRevision: n - 1 }]);
+            expect(await run(c, next)).toMatchObject([{ nextExpectedRevision: n }]);
+          }
+          expect(await store.readStream('built-b')).toEqual([]);
+          expect((await store.readStream('built-a')).length).toBe(3);
+        } finally {
+          c.release();
+          await fresh.end();
+        }
+      });
+
       it('a stream another transaction is creating makes the batch wait, then fail (WrongExpectedVersion)', async () => {
         const first = await pool.connect();
         const fresh = new Pool({ connectionString: db.url, max: 1 }); // a connection that has prepared nothing yet

@@ -487,20 +487,25 @@ class BatchPrepared {
     this.base = `flowline_esb_${createHash('sha1').update(`${types}|${body}`).digest('hex').slice(0, 16)}`;
   }
 
-  /** The statements that run it with `args` (SQL literals) on `client`: PREPARE and EXECUTE, or EXECUTE alone. */
-  statements(client: object, args: readonly string[]): string[] {
+  /**
+   * The statements that run it with `args` (SQL literals) on `client`: PREPARE and EXECUTE, or
+   * EXECUTE alone; `confirm()` once the batch carrying them succeeded. Only the name these
+   * statements used is confirmed: statements built again before that (and maybe never sent) take
+   * a fresh name, and confirming those would mark a statement that was never created.
+   */
+  statements(client: object, args: readonly string[]): { sql: string[]; confirm(): void } {
     const known = this.byClient.get(client);
     const execute = (name: string) => `EXECUTE ${name}(${args.join(', ')})`;
-    if (known?.ready) return [execute(known.name)];
+    if (known?.ready) return { sql: [execute(known.name)], confirm: () => undefined };
     const name = `${this.base}_${BatchPrepared.next++}`;
     this.byClient.set(client, { name, ready: false });
-    return [`PREPARE ${name} (${this.types}) AS ${this.body}`, execute(name)];
-  }
-
-  /** The batch that carried `statements(client)` succeeded: the statement exists on that connection. */
-  confirm(client: object): void {
-    const known = this.byClient.get(client);
-    if (known) known.ready = true;
+    return {
+      sql: [`PREPARE ${name} (${this.types}) AS ${this.body}`, execute(name)],
+      confirm: () => {
+        const now = this.byClient.get(client);
+        if (now?.name === name) now.ready = true;
+      },
+    };
   }
 }
 
@@ -767,7 +772,8 @@ export class PostgresEventStore implements EventStore {
     const docs = work.flatMap((a, i) =>
       a.events.map((e, offset) => ({ s: a.streamId, f: firsts[i], o: offset, id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata })),
     );
-    const statements = this.batch.append.statements(client, [escapeLiteral(JSON.stringify(docs))]);
+    const prepared = this.batch.append.statements(client, [escapeLiteral(JSON.stringify(docs))]);
+    const statements = prepared.sql;
     const table = this.schema;
     return {
       sql: statements.join(';\n'),
@@ -784,7 +790,7 @@ export class PostgresEventStore implements EventStore {
         return translateConflict(error, work);
       },
       committed: (result) => {
-        this.batch.append.confirm(client);
+        prepared.confirm();
         const rows = result.rows as { stream_id: string; revision: string; last_position: string; tx: string }[];
         const results = work.map((a) => {
           const row = rows.find((r) => r.stream_id === a.streamId);
@@ -1058,17 +1064,16 @@ export class PostgresEventStore implements EventStore {
   ): { sql: string; statements: number; read(results: readonly QueryResult[]): RecordedEvent[] } {
     this.assertOpen();
     const locks = options.lockStreams ?? [];
-    const parts = [
-      ...(locks.length > 0 ? this.batch.locks.statements(client, [`ARRAY[${locks.map((id) => escapeLiteral(id)).join(', ')}]::text[]`]) : []),
-      ...this.batch.read.statements(client, [escapeLiteral(streamId)]),
-    ];
+    const lockPart = locks.length > 0 ? this.batch.locks.statements(client, [`ARRAY[${locks.map((id) => escapeLiteral(id)).join(', ')}]::text[]`]) : undefined;
+    const readPart = this.batch.read.statements(client, [escapeLiteral(streamId)]);
+    const parts = [...(lockPart?.sql ?? []), ...readPart.sql];
     return {
       sql: parts.join(';\n'),
       statements: parts.length,
       read: (results) => {
         if (results.length !== parts.length) throw new RangeError(`streamReadSql: ${results.length} results for ${parts.length} statements`);
-        if (locks.length > 0) this.batch.locks.confirm(client);
-        this.batch.read.confirm(client);
+        lockPart?.confirm();
+        readPart.confirm();
         noteHeldStreamLocks(client, locks);
         return (results[results.length - 1].rows as EventRow[]).map(toRecorded);
       },

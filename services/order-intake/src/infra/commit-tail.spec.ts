@@ -23,6 +23,8 @@ describe('commit tail', () => {
   it('refuses a placeholder without a value and a number that is not finite', () => {
     expect(() => inlineParams('SELECT $2', [1])).toThrow(RangeError);
     expect(() => inlineParams('SELECT $1', [Number.NaN])).toThrow(RangeError);
+    // U+0000 inside a simple query breaks its protocol message (08P01, a "connection" error): a content error instead.
+    expect(() => inlineParams('SELECT $1', ['JD-\u0000-1'])).toThrow(/NUL character/);
   });
 
   it('without an open tail nothing is deferred (the writer runs its statement at once)', () => {

@@ -97,6 +97,15 @@ export function inlineParams(text: string, params: readonly unknown[]): string {
   });
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000, and inside a simple query's text it breaks the protocol
+ * message itself (08P01, which reads as a connection fault): refused here, as the content error it is.
+ */
+function noNul(value: string): string {
+  if (value.includes('\u0000')) throw new RangeError('a text value holds a NUL character (U+0000), which PostgreSQL text cannot store');
+  return value;
+}
+
 function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
@@ -105,7 +114,7 @@ function literal(value: unknown): string {
     return `'${String(value)}'`;
   }
   if (typeof value === 'bigint') return `'${value.toString()}'`;
-  if (typeof value === 'string') return escapeLiteral(value);
+  if (typeof value === 'string') return escapeLiteral(noNul(value));
   if (value instanceof Date) return escapeLiteral(value.toISOString());
   return escapeLiteral(JSON.stringify(value));
 }

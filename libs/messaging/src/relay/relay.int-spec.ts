@@ -230,7 +230,8 @@ describe('EventRelay', () => {
       },
     };
     const filter = { streamPrefixes: ['order-f'] };
-    const relay = startRelay('relay6', route, { filter, checkpoints, checkpointIntervalMs: 600, lingerMs: 1 });
+    let heard = 0; // events afterCheckpoint was told of: every published one, deferred writes included
+    const relay = startRelay('relay6', route, { filter, checkpoints, checkpointIntervalMs: 600, lingerMs: 1, hooks: { afterCheckpoint: (evs) => void (heard += evs.length) } });
     await relay.start();
     // Ten rounds ~40 ms apart: ten or so published batches inside one or two intervals.
     const started = Date.now();
@@ -253,6 +254,7 @@ describe('EventRelay', () => {
     await relay.stop();
     const end = (await store.readAll({ filter })).at(-1)!;
     expect(await checkpointRow('relay6')).toBe(positionToString(end.position));
+    expect(heard).toBe(22);
 
     // A successor resumes there: nothing published twice.
     await appendOrders(['f1'], 1, 11);

@@ -20,6 +20,8 @@ describe('fulfillment migrations (real PostgreSQL)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('fulfillment_migrations');
     pool = new Pool({ connectionString: db.url, max: 8 });
+    // DROP DATABASE ... WITH (FORCE) at the end may hit a client pool.end() is still closing (CI saw 57P01 uncaught).
+    pool.on('error', () => undefined);
   });
   afterAll(async () => {
     await pool?.end();
@@ -50,6 +52,7 @@ describe('fulfillment migrations (real PostgreSQL)', () => {
   it('`main.ts migrate` migrates a fresh database (every scope) and exits 0 without listening', async () => {
     const fresh = await createTestDatabase('fulfillment_migrate_only');
     const freshPool = new Pool({ connectionString: fresh.url, max: 2 });
+    freshPool.on('error', () => undefined);
     try {
       const child = spawn(process.execPath, ['-r', '@swc-node/register', 'services/fulfillment/src/main.ts', 'migrate'], {
         cwd: process.cwd(),

@@ -64,6 +64,15 @@ export async function createTestDatabase(label: string): Promise<{ url: string; 
       const c = new Client({ connectionString: adminDatabaseUrl() });
       await c.connect();
       try {
+        // A pool's end() resolves before its clients' sockets have closed: give them a moment
+        // (up to 2 s) so FORCE does not terminate a client that is already closing, whose 57P01
+        // would surface as an uncaught error in the test process. Anything still connected after
+        // that (a leak) is terminated as before.
+        for (let i = 0; i < 40; i++) {
+          const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+          if (rows[0].n === 0) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
         await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {
         await c.end();

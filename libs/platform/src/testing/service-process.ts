@@ -71,7 +71,8 @@ async function startOnce(options: StartServiceOptions): Promise<ServiceProcess> 
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<ProcessExit>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  // 'close', not 'exit': 'exit' can come before the last of the child's output has been read.
+  const exited = new Promise<ProcessExit>((r) => child.once('close', (code, signal) => r({ code, signal })));
 
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);

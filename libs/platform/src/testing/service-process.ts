@@ -71,8 +71,19 @@ async function startOnce(options: StartServiceOptions): Promise<ServiceProcess> 
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  // 'close', not 'exit': 'exit' can come before the last of the child's output has been read.
-  const exited = new Promise<ProcessExit>((r) => child.once('close', (code, signal) => r({ code, signal })));
+  // On 'exit', the last of the child's output may still be unread: wait for its pipes to end, but
+  // at most 1 s ('close' itself could wait for ever on a grandchild that inherited the pipes).
+  const ended = (s: NodeJS.ReadableStream | null) => (s && !(s as { readableEnded?: boolean }).readableEnded ? new Promise<void>((res) => s.once('end', () => res())) : Promise.resolve());
+  const exited = new Promise<ProcessExit>((r) =>
+    child.once('exit', (code, signal) => {
+      const settle = () => r({ code, signal });
+      const timer = setTimeout(settle, 1_000);
+      void Promise.all([ended(child.stdout), ended(child.stderr)]).then(() => {
+        clearTimeout(timer);
+        settle();
+      });
+    }),
+  );
 
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);

@@ -14,6 +14,7 @@ import { forgetReadiness, reportReadiness } from '../readiness';
 import type { SqlQueryable } from '../sql';
 import { isConflictError, isInfrastructureError } from './errors';
 import { claimInboxEntries, DEFAULT_INBOX_TABLE, ensureInbox } from './inbox';
+import { OffsetCommitter } from './offset-committer';
 import { pgTransactions, type PgTransaction, type TransactionRunner } from './transactions';
 
 /** Where a message came from, for handlers that need more than the envelope. */
@@ -22,6 +23,16 @@ import { pgTransactions, type PgTransaction, type TransactionRunner } from './tr
 export function consumerMaxBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env.KAFKA_CONSUMER_MAX_BYTES);
   return Number.isInteger(n) && n >= 64 * 1024 ? n : 4 * 1024 * 1024;
+}
+
+/**
+ * `KAFKA_CONSUMER_COMMIT_INTERVAL_MS`, default 1000: least time between two offset commits of a
+ * consumer (ADR 0022). 0 commits after every batch (kafkajs' autoCommit).
+ */
+export function consumerCommitIntervalFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.KAFKA_CONSUMER_COMMIT_INTERVAL_MS;
+  const n = Number(raw);
+  return raw !== undefined && raw !== '' && Number.isInteger(n) && n >= 0 ? n : 1_000;
 }
 
 export interface ConsumedMessage {
@@ -116,6 +127,13 @@ interface CommonConsumerOptions {
    * default is 10 MiB): bounds the messages held in memory at once, whatever the backlog.
    */
   maxBytes?: number;
+  /**
+   * Least time between two offset commits (default `KAFKA_CONSUMER_COMMIT_INTERVAL_MS`, else
+   * 1000 ms; 0: after every batch). Processed offsets are committed together by a timer; a crash
+   * or a rebalance redelivers at most this long's messages, which the inbox dedupes (ADR 0022).
+   * A graceful stop commits everything processed before the group is left.
+   */
+  commitIntervalMs?: number;
   /**
    * On stop: false (default) finishes only the message in hand, so shutdown stays short however
    * large the fetched batch; true finishes the whole batch in hand first (retry waits are still cut).
@@ -358,6 +376,26 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
     maxBytes: options.maxBytes ?? consumerMaxBytesFromEnv(),
   });
 
+  /**
+   * The group's own commit (the batch payload's, which is kafkajs' consumer group without the
+   * runner's gate): `consumer.commitOffsets` silently does nothing once kafkajs is stopping, which
+   * is exactly when the last batch's offsets must go. Taken from the latest batch, so it follows
+   * kafkajs' restarts.
+   */
+  let groupCommit: EachBatchPayload['commitOffsetsIfNecessary'] | null = null;
+  const committer = new OffsetCommitter({
+    intervalMs: options.commitIntervalMs ?? consumerCommitIntervalFromEnv(),
+    commit: async (offsets) => {
+      if (!groupCommit) throw new Error('no consumer group to commit with yet');
+      const topics = new Map<string, { partition: number; offset: string }[]>();
+      for (const o of offsets) topics.set(o.topic, [...(topics.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
+      await groupCommit({ topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
+    },
+    onError: (e) => logger.warn('offset commit failed; retried with the next one (processed messages may be redelivered and deduped)', { group, error: errorMessage(e) }),
+  });
+  // A member commits only the partitions it owns after a rebalance.
+  consumer.on(consumer.events.GROUP_JOIN, (e) => committer.retainOnly(e.payload.memberAssignment));
+
   consumer.on(consumer.events.CRASH, (e) => {
     logger.error('consumer crashed', { group, error: errorMessage(e.payload.error), restart: e.payload.restart });
     if (!e.payload.restart && !stopping.signal.aborted) options.onFatal?.(e.payload.error);
@@ -539,15 +577,20 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    groupCommit = payload.commitOffsetsIfNecessary;
     try {
       await eachBatchInner(payload);
     } catch (e) {
       // Stopped while waiting for the infrastructure: what is unresolved is redelivered.
       if (!(e instanceof Stopping)) throw e;
+    } finally {
+      // Stopping: everything processed is committed before kafkajs leaves the group.
+      const draining = stopping.signal.aborted || !payload.isRunning();
+      await (draining ? committer.flush() : committer.afterBatch()).catch(() => undefined);
     }
   }
 
-  async function eachBatchInner({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  async function eachBatchInner({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const topic = names.logical(batch.topic);
     const partition = batch.partition;
     const unitName = `${topic}/${partition}`;
@@ -560,6 +603,7 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
 
     const settle = (lastOffset: string) => {
       resolveOffset(lastOffset);
+      committer.processed(batch.topic, partition, lastOffset);
       metrics.lag.set({ group, topic, partition: String(partition) }, Math.max(0, high - Number(lastOffset) - 1));
       options.onCommitted?.(topic, partition, lastOffset, batch.highWatermark);
     };
@@ -656,7 +700,6 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
     // Stopping: the chunk not yet applied stays unresolved and is redelivered to the next owner.
     if (!isStale() && !stopRequested()) {
       await flushChunk();
-      await commitOffsetsIfNecessary();
     }
   }
 
@@ -667,7 +710,8 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
     await consumer.subscribe({ topics: options.topics.map((t) => names.physical(t)), fromBeginning: options.fromBeginning ?? true });
     if (stopping.signal.aborted) return;
     await consumer.run({
-      autoCommit: true,
+      // Offsets are committed by the OffsetCommitter (at most every commitIntervalMs), not after every batch.
+      autoCommit: false,
       // Offsets are resolved after the transaction that applied them committed.
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
@@ -684,11 +728,14 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
     stop() {
       stopped ??= (async () => {
         stopping.abort();
+        committer.close(); // no more timer commits; the flushes below still go
         // At once, even while the group is still being joined in the background: kafkajs waits
-        // for the batch in hand, commits resolved offsets and sends LeaveGroup.
+        // for the batch in hand (which commits what it processed, see eachBatch) and sends LeaveGroup.
         const deadline = options.stopTimeoutMs ?? 5_000;
         const left = await withinDeadline(
           (async () => {
+            // What earlier batches processed and the timer has not committed yet.
+            await committer.flush().catch(() => undefined);
             await consumer.disconnect();
             await join.catch(() => undefined);
           })(),

@@ -95,7 +95,9 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
           status.id = p.id;
           this.rebuilds.set(p.id, status);
         }
-        Object.assign(status, { phase: p.phase, consumed: p.consumed, applied: p.applied });
+        // 'done' is set below together with the report: the rebuild reports 'done' before its
+        // clean-up (group deletion, unlock) ends, and a poll in between saw 'done' without a report.
+        Object.assign(status, { phase: p.phase === 'done' ? status.phase : p.phase, consumed: p.consumed, applied: p.applied });
       },
     });
     run.then(

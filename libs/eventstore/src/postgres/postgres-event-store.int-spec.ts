@@ -398,6 +398,33 @@ describe('PostgresEventStore specifics', () => {
       expect(await store.readStream("batch-process-o'brien")).toHaveLength(1);
     });
 
+    it('streamReadSql refuses a stream id holding a NUL as a content error before anything is sent (inlined, it broke the message with 08P01)', async () => {
+      // Why: inside a simple query's text U+0000 ends the protocol message early; the server
+      // refuses it as a protocol violation, which consumers read as a connection fault.
+      const raw = new Pool({ connectionString: db.url, max: 1 });
+      raw.on('error', () => undefined);
+      await expect(raw.query(`SELECT 'a\u0000b'`)).rejects.toMatchObject({ code: '08P01' });
+      await raw.end().catch(() => undefined);
+
+      const c = await pool.connect();
+      try {
+        const sent: unknown[] = [];
+        const query = c.query.bind(c) as (...a: unknown[]) => unknown;
+        const counted = Object.assign(Object.create(c) as PoolClient, { query: (...a: unknown[]) => (sent.push(a[0]), query(...a)) });
+        expect(() => store.streamReadSql(counted, 'nul-\u0000-order')).toThrow(RangeError);
+        expect(() => store.streamReadSql(counted, 'nul-order', { lockStreams: ['nul-\u0000-process'] })).toThrow(/a stream id holds a NUL character/);
+        expect(sent).toEqual([]);
+        // The connection is untouched: a read of a plain id right after works.
+        await store.appendToStream('nul-order', [event()]);
+        const statement = store.streamReadSql(counted, 'nul-order', { lockStreams: ['nul-process'] });
+        const results = (await c.query(`BEGIN; ${statement.sql}`)) as unknown as QueryResult[];
+        expect(statement.read(results.slice(1))).toHaveLength(1);
+        await c.query('COMMIT');
+      } finally {
+        c.release();
+      }
+    });
+
     describe('deferredAppendSql (the caller sends the append in its own batch, e.g. with its COMMIT)', () => {
       type Deferred = NonNullable<ReturnType<PostgresEventStore['deferredAppendSql']>>;
       const deferred = (c: PoolClient, appends: Parameters<PostgresEventStore['deferredAppendSql']>[1]): Deferred => {

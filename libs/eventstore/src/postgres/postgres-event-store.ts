@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Client, type ClientConfig, type DatabaseError, escapeLiteral, Pool, type PoolConfig, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
+import { Client, type ClientConfig, type DatabaseError, Pool, type PoolConfig, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import { assertAppendable, ChangeSignal, checkExpectedRevision, type PollPage, startPollingSubscription } from '../internal';
 import {
   type AppendResult,
@@ -19,6 +19,7 @@ import {
 import { instrumentAppend, withTraceparent } from '../telemetry';
 import { DEFAULT_SCHEMA, migrate, notifyChannel, quoteSchema } from './migrations';
 import { guardPool } from './pool-guard';
+import { sqlLiteral } from './sql-literal';
 
 /**
  * Anything that runs a parameterised query: a pg `PoolClient` or `Client` (for example the one
@@ -456,12 +457,12 @@ function deferredAppendBody(s: string, channel: string | null): string {
                      THEN coalesce((e.doc->>'f')::bigint, (${head}) + 1) + (e.doc->>'o')::bigint
                      -- Behind the expected revision: no position would conflict, so fail the statement (a
                      -- text that is no bigint) rather than leave a hole; translate() reads the head from it.
-                     ELSE (${escapeLiteral(BEHIND)} || (e.doc->>'s') || ' @ ' || (${head}))::bigint END,
+                     ELSE (${sqlLiteral(BEHIND)} || (e.doc->>'s') || ' @ ' || (${head}))::bigint END,
                 e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
            FROM jsonb_array_elements($1) WITH ORDINALITY AS e(doc, ord)
           ORDER BY e.ord
          RETURNING stream_id, stream_position, global_position, transaction_id`;
-  const notify = channel !== null ? `, (SELECT count(*) FROM (SELECT pg_notify(${escapeLiteral(channel)}, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one) AS n) AS notified` : '';
+  const notify = channel !== null ? `, (SELECT count(*) FROM (SELECT pg_notify(${sqlLiteral(channel, 'a notify channel')}, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one) AS n) AS notified` : '';
   return `WITH ins AS (${insert})
        SELECT stream_id, max(stream_position)::text AS revision, max(global_position)::text AS last_position, max(transaction_id)::text AS tx${notify}
          FROM ins GROUP BY stream_id`;
@@ -772,7 +773,7 @@ export class PostgresEventStore implements EventStore {
     const docs = work.flatMap((a, i) =>
       a.events.map((e, offset) => ({ s: a.streamId, f: firsts[i], o: offset, id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata })),
     );
-    const prepared = this.batch.append.statements(client, [escapeLiteral(JSON.stringify(docs))]);
+    const prepared = this.batch.append.statements(client, [sqlLiteral(JSON.stringify(docs))]);
     const statements = prepared.sql;
     const table = this.schema;
     return {
@@ -1064,8 +1065,8 @@ export class PostgresEventStore implements EventStore {
   ): { sql: string; statements: number; read(results: readonly QueryResult[]): RecordedEvent[] } {
     this.assertOpen();
     const locks = options.lockStreams ?? [];
-    const lockPart = locks.length > 0 ? this.batch.locks.statements(client, [`ARRAY[${locks.map((id) => escapeLiteral(id)).join(', ')}]::text[]`]) : undefined;
-    const readPart = this.batch.read.statements(client, [escapeLiteral(streamId)]);
+    const lockPart = locks.length > 0 ? this.batch.locks.statements(client, [`ARRAY[${locks.map((id) => sqlLiteral(id, 'a stream id')).join(', ')}]::text[]`]) : undefined;
+    const readPart = this.batch.read.statements(client, [sqlLiteral(streamId, 'a stream id')]);
     const parts = [...(lockPart?.sql ?? []), ...readPart.sql];
     return {
       sql: parts.join(';\n'),

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { sqlLiteral } from '@flowline/eventstore';
 import { DEFAULT_INBOX_TABLE, ensureInbox, quoteTable } from '@flowline/messaging';
 import type { LineAllocation, MissingStock } from '../domain/order-reservation.decider';
 import type { ChannelRule } from '../domain/policies/availability.policy';
@@ -281,13 +282,9 @@ export class PgInventoryStore {
     }
     // BEGIN and the lock in one simple-query round trip (values as escaped literals): the lock is
     // the transaction's first statement, exactly as when it was sent on its own after the BEGIN.
-    // A NUL would break the simple query's protocol message (08P01, read as a connection fault and
-    // retried for ever): refused as the content error it is (retried, then dead-lettered).
-    const escape = (x: string) => {
-      if (x.includes('\u0000')) throw new RangeError('an order id or SKU holds a NUL character (U+0000)');
-      return client.escapeLiteral(x);
-    };
-    const list = (xs: string[]) => `ARRAY[${xs.map(escape).join(', ')}]::text[]`;
+    // sqlLiteral refuses a NUL, which would break the simple query's protocol message (08P01, read
+    // as a connection fault and retried for ever), as the content error it is (retried, then dead-lettered).
+    const list = (xs: string[]) => `ARRAY[${xs.map((x) => sqlLiteral(x, 'an order id or SKU')).join(', ')}]::text[]`;
     await client.query(
       `BEGIN; SELECT pg_advisory_xact_lock(ns, h) FROM (
          SELECT DISTINCT ns, h FROM (

@@ -1,4 +1,4 @@
-import type { SqlClient } from '@flowline/eventstore';
+import { type SqlClient, sqlLiteral } from '@flowline/eventstore';
 import { escapeLiteral, type QueryResult } from 'pg';
 
 /** Turns the error of the tail's round trip into the one the caller expects (e.g. ChannelOrderTaken), or undefined. */
@@ -86,7 +86,8 @@ export function dropCommitTail(client: SqlClient): void {
 
 /**
  * `text` with `$1..$n` replaced by SQL literals of `params` (the statements are this service's own,
- * with no `$n` inside quotes). Strings (and JSON of objects) are escaped with pg's escapeLiteral;
+ * with no `$n` inside quotes). Strings are escaped with @flowline/eventstore's sqlLiteral (a NUL
+ * refused), JSON of objects and dates with pg's escapeLiteral;
  * PostgreSQL casts the untyped literal to the column's type, as it infers a parameter's.
  */
 export function inlineParams(text: string, params: readonly unknown[]): string {
@@ -97,15 +98,6 @@ export function inlineParams(text: string, params: readonly unknown[]): string {
   });
 }
 
-/**
- * PostgreSQL text cannot hold U+0000, and inside a simple query's text it breaks the protocol
- * message itself (08P01, which reads as a connection fault): refused here, as the content error it is.
- */
-function noNul(value: string): string {
-  if (value.includes('\u0000')) throw new RangeError('a text value holds a NUL character (U+0000), which PostgreSQL text cannot store');
-  return value;
-}
-
 function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
@@ -114,7 +106,8 @@ function literal(value: unknown): string {
     return `'${String(value)}'`;
   }
   if (typeof value === 'bigint') return `'${value.toString()}'`;
-  if (typeof value === 'string') return escapeLiteral(noNul(value));
+  // A NUL is refused (sqlLiteral: it would break the simple query's protocol message); JSON and dates cannot hold one.
+  if (typeof value === 'string') return sqlLiteral(value);
   if (value instanceof Date) return escapeLiteral(value.toISOString());
   return escapeLiteral(JSON.stringify(value));
 }

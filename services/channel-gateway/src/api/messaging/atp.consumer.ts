@@ -18,6 +18,11 @@ export async function startAtpConsumer(pool: Pool, stock: StockPushService, topi
     acceptType: (type) => type === 'AvailableToPromiseChanged',
     accept: (e) => e.type === 'AvailableToPromiseChanged',
     awaitJoin: false,
+    // Off the order's latency path (a platform's stock push runs on its own schedule): a fetch
+    // waits up to 250 ms for 64 KiB, so the stream of reservations it drops unparsed comes in a
+    // few large fetches instead of one per relay batch.
+    minBytes: 64 * 1024,
+    maxWaitTimeInMs: 250,
     handler: async (envelope: EventEnvelope, tx, message) => {
       const data = envelope.data as InventoryEventDataMap['AvailableToPromiseChanged'];
       // ATP events are keyed by SKU, so one SKU's changes share a partition: its offset orders them.

@@ -201,3 +201,30 @@ export function cpuUsed(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof 
   for (const [name, v] of Object.entries(b.cpu)) if (a.cpu[name] !== undefined) out[name] = Math.max(0, v - a.cpu[name]);
   return out;
 }
+
+/**
+ * Waits until the processes have settled after load: the CPU of every group but this client
+ * (PostgreSQL's per-database split aside), in 1 s slices, has stopped falling - a slice at least
+ * 90% of the one before, after `minSec` - or `maxSec` passed. A fixed pause after a warm-up left
+ * the consumers off the latency path (notification, analytics, fulfillment's webhooks) still
+ * draining on a slower machine, and that drain was then counted as the idle cost and taken out of
+ * every per-order figure. Returns the last slice, ms of CPU per second.
+ */
+export async function waitUntilSettled(named: () => Record<string, number>, opts: { minSec?: number; maxSec?: number } = {}): Promise<{ waitedSec: number; lastMsPerSec: number }> {
+  const minSec = opts.minSec ?? 3;
+  const maxSec = opts.maxSec ?? 20;
+  const total = (a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>) =>
+    Object.entries(cpuUsed(a, b))
+      .filter(([k]) => k !== 'bench client' && !k.startsWith('pg '))
+      .reduce((sum, [, v]) => sum + v * 1000, 0);
+  let prev = Number.POSITIVE_INFINITY;
+  let last = 0;
+  for (let sec = 1; sec <= maxSec; sec++) {
+    const a = cpuSnapshot(named());
+    await new Promise((r) => setTimeout(r, 1_000));
+    last = total(a, cpuSnapshot(named())) / ((performance.now() - a.at) / 1000);
+    if (sec >= minSec && last >= prev * 0.9) return { waitedSec: sec, lastMsPerSec: Math.round(last) };
+    prev = last;
+  }
+  return { waitedSec: maxSec, lastMsPerSec: Math.round(last) };
+}

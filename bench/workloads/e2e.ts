@@ -15,7 +15,7 @@ import { type Figures, round } from '../lib/harness';
 import { orderIntakeClient } from '@flowline/clients';
 import { HttpClient } from '../lib/http';
 import { newRunId } from '../lib/orders';
-import { coresUsed, cpuSnapshot } from '../lib/procs';
+import { coresUsed, waitUntilSettled } from '../lib/procs';
 import { watchStage } from '../lib/sse-watch';
 import { ensureFlowlineStock, setBaselineStock } from '../lib/stock';
 import { ensureSystem, physicalTopic } from '../lib/system';
@@ -39,7 +39,7 @@ export interface Ladder {
   hold: StepResult | null;
 }
 
-/** Climbs `rates` with `step` until one is not held, then runs the best for `holdSec`. */
+/** Climbs `rates` with `step` until one is not held, probes the midpoint below it once, then runs the best for `holdSec`. */
 export async function climb(rates: readonly number[], probeSec: number, holdSec: number, step: (rate: number, sec: number) => Promise<StepResult>, label: string): Promise<Ladder> {
   const steps: StepResult[] = [];
   let best: StepResult | null = null;
@@ -47,7 +47,18 @@ export async function climb(rates: readonly number[], probeSec: number, holdSec:
     const r = await step(rate, probeSec);
     log(`${label} probe ${describeStep(r)}`);
     steps.push(r);
-    if (!held(r)) break;
+    if (!held(r)) {
+      // One bisection between the last rate held and the first not held (25 -> 50 is a factor
+      // of two): the midpoint, rounded to 5/s, is probed and kept if held. Same for both systems.
+      const mid = best ? Math.round((best.rate + rate) / 2 / 5) * 5 : 0;
+      if (best && mid > best.rate && mid < rate) {
+        const m = await step(mid, probeSec);
+        log(`${label} probe ${describeStep(m)} (between ${best.rate}/s and ${rate}/s)`);
+        steps.push(m);
+        if (held(m)) best = m;
+      }
+      break;
+    }
     best = r;
   }
   let hold: StepResult | null = null;
@@ -94,7 +105,8 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
     if (process.env.BENCH_BASELINE !== '0') await baselineStep({ rate: 50, durationSec: 3, shape, nextIndex }, baseline);
     // The idle system's own cost per second (polls, timers, fetch loops), taken out of each step's
     // per-order counts: at a low rate it would otherwise be charged to few orders.
-    await new Promise((w) => setTimeout(w, 3_000));
+    const settled = await waitUntilSettled(flowlinePids);
+    log(`  settled after the warm-up in ${settled.waitedSec} s (${settled.lastMsPerSec} ms/s of CPU in the last second)`);
     const idleFrom = await costSnapshot(flowlinePids(), sys.services);
     await new Promise((w) => setTimeout(w, Math.max(5, probeSec) * 1000));
     const idle: IdleRate = idleRate(idleFrom, await costSnapshot(flowlinePids(), sys.services));

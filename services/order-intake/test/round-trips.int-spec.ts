@@ -2,7 +2,7 @@ import { PostgresEventStore } from '@flowline/eventstore';
 import { installInMemoryTracing, metricsRegistry } from '@flowline/observability';
 import { trace } from '@opentelemetry/api';
 import { anOrderSubmission, createTestDatabase } from '@flowline/testing';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderApi } from '../src/api/order-api';
 import { ChangeOrderHandler } from '../src/application/change-order.handler';
@@ -220,6 +220,59 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
     const reserve = (await eventStore.readStream(`process-${orderId}`)).find((e) => e.type === 'ReserveStock');
     expect(paid?.metadata.traceparent).toContain(traceId);
     expect(reserve?.metadata.traceparent).toContain(traceId);
+  });
+
+  it('a replay confirms the statements its round trip prepared: the next command on that connection EXECUTEs them, it does not PREPARE them again', async () => {
+    const submission = anOrderSubmission({ channelOrderId: `RT-P-${Date.now()}` });
+    const placed = await api.placeOrder(submission, undefined, { transport: 'rest', idempotencyKey: 'rt-prep-place' }, submission);
+    const orderId = placed.order.orderId;
+    const due = placed.order.totals.grandTotal;
+    const pay = (on: OrderApi) => on.change(orderId, 'ConfirmPayment', { amount: due, currency: 'CNY' }, { transport: 'rest', idempotencyKey: 'rt-prep-pay' }, { amount: due });
+    await pay(api);
+
+    // The replay and the next command on a pool of one connection that has prepared nothing yet,
+    // every statement sent on it recorded.
+    const one = new Pool({ connectionString: db.url, max: 1 });
+    one.on('error', () => undefined);
+    const sent: string[] = [];
+    one.on('connect', (client: PoolClient) => {
+      const query = client.query;
+      client.query = function (this: PoolClient, ...args: unknown[]) {
+        sent.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text));
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as PoolClient['query'];
+    });
+    const oneEvents = await PostgresEventStore.create({ pool: one, schema: 'eventstore' });
+    const oneStore = new PgOrderStore(one, oneEvents);
+    const oneChanges = new ChangeOrderHandler(oneStore, defaultRules);
+    const oneApi = new OrderApi(new PlaceOrderHandler(oneStore, defaultRules), oneChanges, new ReleaseOrderHandler(oneStore, oneChanges, defaultRules), new OrderQueries(oneStore), new PgIdempotencyStore(one));
+    try {
+      sent.length = 0;
+      const again = await pay(oneApi);
+      expect(again.replayed).toBe(true);
+      // The key's round trip (lock, lookup, and the order read with the outbox lock, each prepared
+      // there: the connection is new), then COMMIT.
+      const replay = sent.splice(0);
+      expect(replay).toHaveLength(2);
+      expect(replay[0].match(/PREPARE flowline_esb_/g)).toHaveLength(2);
+      expect(replay[1]).toBe('COMMIT');
+
+      const held = await oneApi.change(orderId, 'PlaceHold', { reason: 'after a replay' }, { transport: 'rest', idempotencyKey: 'rt-prep-hold' }, { reason: 'after a replay' });
+      expect(held.replayed).toBe(false);
+      const hold = sent.splice(0);
+      // Round trips as for any hold: key + read, append, row + key + COMMIT.
+      expect(hold).toHaveLength(3);
+      // The read and the lock the replay prepared are only executed (before: both prepared again).
+      expect(hold[0]).not.toContain('PREPARE');
+      expect(hold[0].match(/EXECUTE flowline_esb_/g)).toHaveLength(2);
+      // On the server: each batch statement prepared once on this connection (before: 4 for 2).
+      const names = (await one.query<{ name: string }>(`SELECT name FROM pg_prepared_statements WHERE name ^@ 'flowline_esb_'`)).rows.map((r) => r.name);
+      expect(names).toHaveLength(2);
+      expect(new Set(names.map((n) => n.replace(/_\d+$/, ''))).size).toBe(2);
+    } finally {
+      await oneEvents.close().catch(() => undefined);
+      await one.end().catch(() => undefined);
+    }
   });
 
   it('concurrent requests with one Idempotency-Key run once, on one connection each', async () => {

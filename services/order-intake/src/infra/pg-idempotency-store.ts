@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Pool, QueryResult } from 'pg';
 import { idempotencyKeyReused, type IdempotencyStore, type Prefetch, type StoredResponse } from '../application/idempotency';
-import { guardPool, type SqlClient } from '@flowline/eventstore';
+import { guardPool, type SqlClient, sqlLiteral } from '@flowline/eventstore';
 import { commitWithTail, dropCommitTail, openCommitTail } from './commit-tail';
 
 /**
@@ -35,17 +35,27 @@ export class PgIdempotencyStore implements IdempotencyStore {
       const first = prefetch?.(client);
       const results = (await client.query(
         `BEGIN; SELECT pg_advisory_xact_lock(${lockId(scope, key)}); ` +
-          `SELECT request_hash, status, body, headers FROM idempotency_keys WHERE scope = ${client.escapeLiteral(scope)} AND key = ${client.escapeLiteral(key)}` +
+          `SELECT request_hash, status, body, headers FROM idempotency_keys WHERE scope = ${sqlLiteral(scope, 'an Idempotency-Key scope')} AND key = ${sqlLiteral(key, 'an Idempotency-Key')}` +
           (first ? `;\n${first.sql}` : ''),
       )) as unknown as QueryResult<{ request_hash: string; status: number; body: unknown; headers: Record<string, string> | null }>[];
       const found = results[2];
+      const prefetchResults = results.slice(3, 3 + (first?.statements ?? 0));
       if (found.rowCount) {
         await client.query('COMMIT');
+        // The replay needs no prefetch, but its statements ran, PREPAREs included (see the event
+        // store's BatchPrepared): reading them confirms those, so the next request on this
+        // connection only EXECUTEs them instead of preparing them again under fresh names. The read
+        // after the COMMIT notes no locks as held; if it fails, they stay unconfirmed (prepared again).
+        try {
+          first?.read(prefetchResults);
+        } catch {
+          // The stored response is the answer either way.
+        }
         const row = found.rows[0];
         if (row.request_hash !== requestHash) throw idempotencyKeyReused(key);
         return { response: { status: row.status, body: row.body, ...(row.headers ? { headers: row.headers } : {}) }, replayed: true };
       }
-      const prefetched = first ? first.read(results.slice(3, 3 + first.statements)) : undefined;
+      const prefetched = first ? first.read(prefetchResults) : undefined;
       openCommitTail(client);
       const response = await execute(client, prefetched);
       await commitWithTail(client, [

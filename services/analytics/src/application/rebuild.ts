@@ -110,6 +110,9 @@ export async function rebuildAnalytics(options: RebuildOptions): Promise<Rebuild
       fromBeginning: true,
       partitionsConsumedConcurrently: 4,
       maxMessages: 2_000,
+      // Progress (and the swap's wait, holding live writes) is read from the group's committed
+      // offsets: committed after every batch, not on the live consumers' interval (ADR 0022).
+      commitIntervalMs: 0,
       maxRetries: 2,
       accept: (envelope) => isProjected(envelope),
       // The live consumer dead-letters what cannot be applied; the replay only counts it.

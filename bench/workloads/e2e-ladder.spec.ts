@@ -29,10 +29,13 @@ describe('e2e ladder', () => {
     expect(r.best?.rate).toBe(25);
   });
 
-  it('no midpoint below the first rung, none when every rung is held', async () => {
-    const none = system(10);
+  it('half the first rung when that one is not held; no midpoint when every rung is held', async () => {
+    const low = system(15);
+    expect((await climb([25, 50], 10, 60, low.step, 'test')).best?.rate).toBe(15);
+    expect(low.probed).toEqual(['25x10', '15x10', '15x60']);
+    const none = system(5);
     expect((await climb([25, 50], 10, 60, none.step, 'test')).best).toBeNull();
-    expect(none.probed).toEqual(['25x10']);
+    expect(none.probed).toEqual(['25x10', '15x10']);
     const all = system(1_000);
     await climb([25, 50], 10, 60, all.step, 'test');
     expect(all.probed).toEqual(['25x10', '50x10', '50x60']);

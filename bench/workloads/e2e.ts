@@ -39,7 +39,7 @@ export interface Ladder {
   hold: StepResult | null;
 }
 
-/** Climbs `rates` with `step` until one is not held, probes the midpoint below it once, then runs the best for `holdSec`. */
+/** Climbs `rates` with `step` until one is not held, probes the midpoint below it once (half the first rung if that one failed), then runs the best for `holdSec`. */
 export async function climb(rates: readonly number[], probeSec: number, holdSec: number, step: (rate: number, sec: number) => Promise<StepResult>, label: string): Promise<Ladder> {
   const steps: StepResult[] = [];
   let best: StepResult | null = null;
@@ -50,10 +50,12 @@ export async function climb(rates: readonly number[], probeSec: number, holdSec:
     if (!held(r)) {
       // One bisection between the last rate held and the first not held (25 -> 50 is a factor
       // of two): the midpoint, rounded to 5/s, is probed and kept if held. Same for both systems.
-      const mid = best ? Math.round((best.rate + rate) / 2 / 5) * 5 : 0;
-      if (best && mid > best.rate && mid < rate) {
+      // Below the first rung, its half: a machine that cannot hold 25/s still gets a figure.
+      const floor = best?.rate ?? 0;
+      const mid = Math.round((floor + rate) / 2 / 5) * 5;
+      if (mid > floor && mid < rate) {
         const m = await step(mid, probeSec);
-        log(`${label} probe ${describeStep(m)} (between ${best.rate}/s and ${rate}/s)`);
+        log(`${label} probe ${describeStep(m)} (between ${floor}/s and ${rate}/s)`);
         steps.push(m);
         if (held(m)) best = m;
       }

@@ -1,12 +1,9 @@
-import { createTestDatabase, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
-import type { Admin, Kafka } from 'kafkajs';
-import { Pool } from 'pg';
+import { uniqueSuffix } from '@flowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka } from '../kafka/config';
-import { EventPublisher } from '../kafka/publisher';
-import { ensureTopics, TopicNames } from '../kafka/topics';
+import { ensureTopics } from '../kafka/topics';
 import { testEnvelope, waitFor } from '../testing/fixtures';
-import { runConsumer, type ConsumerHandle } from './run-consumer';
+import { consumerTestBed, type ConsumerTestBed } from '../testing/test-bed';
+import { runConsumer } from './run-consumer';
 
 /*
  * Offset commits at most every commitIntervalMs (ADR 0022): a trickle of messages, each its own
@@ -14,105 +11,77 @@ import { runConsumer, type ConsumerHandle } from './run-consumer';
  * batch. Counted on kafkajs' own COMMIT_OFFSETS instrumentation event, one per request sent.
  */
 
-const prefix = testTopicPrefix();
-const names = new TopicNames(prefix);
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
-let pool: Pool;
-let kafka: Kafka;
-let admin: Admin;
-let publisher: EventPublisher;
-
+let bed: ConsumerTestBed;
 beforeAll(async () => {
-  db = await createTestDatabase('msg_commit_interval');
-  pool = new Pool({ connectionString: db.url, max: 4 });
-  pool.on('error', () => undefined);
-  kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'commit-interval-test' });
-  admin = kafka.admin();
-  await admin.connect();
-  publisher = new EventPublisher({ kafka, topicPrefix: prefix });
-  await publisher.connect();
+  bed = await consumerTestBed('msg_commit_interval');
 });
-
 afterAll(async () => {
-  await publisher?.disconnect();
-  await admin?.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(prefix)) }).catch(() => undefined);
-  await admin?.disconnect();
-  await pool?.end();
-  await db?.drop();
+  await bed?.close();
 });
 
 async function committedOffset(groupId: string, topic: string): Promise<string> {
-  const [t] = await admin.fetchOffsets({ groupId, topics: [names.physical(topic)] });
+  const [t] = await bed.admin.fetchOffsets({ groupId, topics: [bed.names.physical(topic)] });
   return t.partitions[0].offset;
 }
 
-/** 30 messages published one by one, 40 ms apart: each lands in its own fetch. Returns the commit requests sent. */
-async function trickle(commitIntervalMs: number): Promise<{ commits: number; handle: ConsumerHandle; groupId: string; topic: string }> {
-  const topic = `commit-interval-${commitIntervalMs}-${uniqueSuffix()}`;
-  await ensureTopics(admin, [topic], { partitions: 1, prefix });
-  const groupId = `commit-interval-${uniqueSuffix()}`;
-  let applied = 0;
+/** A one-partition topic and a consumer on it that counts what it applied and the commit requests it sent. */
+async function counted(label: string, commitIntervalMs: number) {
+  const topic = `commit-interval-${label}-${uniqueSuffix()}`;
+  await ensureTopics(bed.admin, [topic], { partitions: 1, prefix: bed.prefix });
+  const groupId = `commit-interval-${label}-${uniqueSuffix()}`;
+  const seen = { applied: 0, commits: 0 };
   const handle = await runConsumer({
-    pool,
+    pool: bed.pool,
     groupId,
     topics: [topic],
-    topicPrefix: prefix,
-    kafka,
+    topicPrefix: bed.prefix,
+    kafka: bed.kafka,
     maxWaitTimeInMs: 100,
     commitIntervalMs,
     handler: async () => {
-      applied++;
+      seen.applied++;
     },
   });
-  let commits = 0;
-  handle.consumer.on(handle.consumer.events.COMMIT_OFFSETS, () => commits++);
+  handle.consumer.on(handle.consumer.events.COMMIT_OFFSETS, () => seen.commits++);
+  const publish = (key: string, from: number, n: number) =>
+    bed.publisher.publish(Array.from({ length: n }, (_, i) => ({ topic, key, envelope: testEnvelope(`${key}-${label}`, from + i) })));
+  return { topic, groupId, seen, handle, publish };
+}
+
+/** 30 messages published one by one, 40 ms apart (each lands in its own fetch); the commit requests sent. */
+async function trickle(commitIntervalMs: number): Promise<number> {
+  const c = await counted(String(commitIntervalMs), commitIntervalMs);
   for (let i = 0; i < 30; i++) {
-    await publisher.publish([{ topic, key: 'k', envelope: testEnvelope(`k-${commitIntervalMs}`, i) }]);
+    await c.publish('k', i, 1);
     await new Promise((r) => setTimeout(r, 40));
   }
-  await waitFor('all 30 applied', async () => applied === 30 || undefined);
+  await waitFor('all 30 applied', async () => c.seen.applied === 30 || undefined);
   // The timer commits the last offsets although no batch follows.
-  await waitFor('committed to the end', async () => ((await committedOffset(groupId, topic)) === '30' ? true : undefined));
-  return { commits, handle, groupId, topic };
+  await waitFor('committed to the end', async () => ((await committedOffset(c.groupId, c.topic)) === '30' ? true : undefined));
+  await c.handle.stop();
+  return c.seen.commits;
 }
 
 describe('offset commit interval', () => {
   it('commits about once per interval instead of once per batch, and a quiet partition is still committed to the end', async () => {
     const everyBatch = await trickle(0);
-    await everyBatch.handle.stop();
     const throttled = await trickle(500);
-    await throttled.handle.stop();
     // ~1.2 s of trickle plus the tail: a handful of commits against one per fetched batch.
-    expect(everyBatch.commits).toBeGreaterThanOrEqual(15);
-    expect(throttled.commits).toBeLessThanOrEqual(6);
-    expect(throttled.commits).toBeGreaterThanOrEqual(2);
+    expect(everyBatch).toBeGreaterThanOrEqual(15);
+    expect(throttled).toBeLessThanOrEqual(6);
+    expect(throttled).toBeGreaterThanOrEqual(2);
   });
 
   it('stop() commits what was processed since the last commit before it leaves the group', async () => {
-    const topic = `commit-interval-stop-${uniqueSuffix()}`;
-    await ensureTopics(admin, [topic], { partitions: 1, prefix });
-    const groupId = `commit-interval-stop-${uniqueSuffix()}`;
-    let applied = 0;
-    const handle = await runConsumer({
-      pool,
-      groupId,
-      topics: [topic],
-      topicPrefix: prefix,
-      kafka,
-      maxWaitTimeInMs: 100,
-      commitIntervalMs: 60_000,
-      handler: async () => {
-        applied++;
-      },
-    });
-    await publisher.publish([{ topic, key: 'a', envelope: testEnvelope('a', 0) }]);
-    await waitFor('first applied', async () => applied === 1 || undefined);
-    await publisher.publish(Array.from({ length: 5 }, (_, i) => ({ topic, key: 'a', envelope: testEnvelope('a', i + 1) })));
-    await waitFor('all applied', async () => applied === 6 || undefined);
+    const c = await counted('stop', 60_000);
+    await c.publish('a', 0, 1);
+    await waitFor('first applied', async () => c.seen.applied === 1 || undefined);
+    await c.publish('a', 1, 5);
+    await waitFor('all applied', async () => c.seen.applied === 6 || undefined);
     // The first batch was committed at once; the second waits for an interval of a minute...
-    expect(await committedOffset(groupId, topic)).toBe('1');
-    await handle.stop();
+    expect(await committedOffset(c.groupId, c.topic)).toBe('1');
+    await c.handle.stop();
     // ...and goes with the stop.
-    expect(await committedOffset(groupId, topic)).toBe('6');
+    expect(await committedOffset(c.groupId, c.topic)).toBe('6');
   });
 });

@@ -195,6 +195,43 @@ describe('PostgresEventStore specifics', () => {
     }
   });
 
+  it('reads log pages on the generic plan, which walks the index too, and leaves the connection on its own plan setting', async () => {
+    // The page is read with plan_cache_mode forced to generic for that statement only (planning
+    // its CTEs for every poll cost more than running them): the generic plan must not scan or sort.
+    const big = await PostgresEventStore.create({ pool, schema: 'es_generic', pollIntervalMs: 50 });
+    for (let t = 0; t < 20; t++) await big.appendToStream(`order-g${t}`, [event('OrderPlaced'), event('OrderPaid')]);
+    await pool.query(
+      `INSERT INTO es_generic.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+       SELECT 'order-bulk-' || g, 0, gen_random_uuid()::text, 'OrderPlaced', 1, '{}', '{}' FROM generate_series(1, 20000) AS g`,
+    );
+    await pool.query('ANALYZE es_generic.events');
+    const client = await pool.connect();
+    try {
+      await client.query(`PREPARE es_generic_page (xid8, bigint, text[], text[], bigint, xid8[], xid8[]) AS ${logPageSql('es_generic')}`);
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      for (const args of [`'0', -1, NULL, NULL, 500, '{}', NULL`, `'0', -1, NULL, ARRAY['OrderPaid'], 500, '{}', NULL`, `'0', -1, ARRAY['order-g1'], NULL, NULL, '{}', '{}'`]) {
+        const text = (await client.query(`EXPLAIN EXECUTE es_generic_page(${args})`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+        expect(text, args).toContain('events_log_order_idx');
+        expect(text, args).not.toMatch(/Seq Scan on events|\bSort\b/);
+      }
+      await client.query('RESET plan_cache_mode');
+      await client.query('DEALLOCATE es_generic_page');
+    } finally {
+      client.release();
+    }
+    const paid = await big.readAll({ filter: { eventTypes: ['OrderPaid'] } });
+    expect(paid.map((e) => e.streamId)).toEqual(Array.from({ length: 20 }, (_, t) => `order-g${t}`));
+    expect((await big.readAll({ filter: { streamPrefixes: ['order-g1'] }, maxCount: 3 })).map((e) => e.type)).toEqual(['OrderPlaced', 'OrderPaid', 'OrderPlaced']);
+    // SET LOCAL ended with the page's own statement batch: every connection of the pool is back on 'auto'.
+    const clients = await Promise.all(Array.from({ length: 6 }, () => pool.connect()));
+    try {
+      for (const c of clients) expect((await c.query(`SELECT current_setting('plan_cache_mode') AS m`)).rows[0].m).toBe('auto');
+    } finally {
+      for (const c of clients) c.release();
+    }
+    await big.close();
+  });
+
   describe('appendToStreamsWithin', () => {
     const within = async <T>(fn: (c: PoolClient) => Promise<T>, commit = true): Promise<T> => {
       const c = await pool.connect();

@@ -1,4 +1,4 @@
-import { createIfMissing, quoteTable, type SqlQueryable } from '../sql';
+import { createIfMissing, queryPrepared, quoteTable, type SqlQueryable } from '../sql';
 
 export const DEFAULT_INBOX_TABLE = 'messaging_inbox';
 
@@ -35,7 +35,10 @@ export interface InboxEntry {
  * other transaction and then sees it.
  */
 export async function claimInbox(tx: SqlQueryable, table: string, entry: InboxEntry): Promise<boolean> {
-  const r = await tx.query(
+  // Prepared: one text per inbox table, planned once per connection (on its generic plan in a
+  // transaction that asks for those, see pgTransactions).
+  const r = await queryPrepared(
+    tx,
     `INSERT INTO ${quoteTable(table)} (consumer_group, event_id, event_type, topic, partition, "offset")
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (consumer_group, event_id) DO NOTHING`,
     [entry.group, entry.eventId, entry.eventType, entry.topic, entry.partition, entry.offset],
@@ -53,7 +56,10 @@ export async function claimInboxMany(
   table: string,
   batch: { group: string; topic: string; partition: number; events: { eventId: string; eventType: string; offset: string }[] },
 ): Promise<Set<string>> {
-  const r = await tx.query(
+  // Prepared: one text per inbox table, planned once per connection (on its generic plan in a
+  // transaction that asks for those, see pgTransactions).
+  const r = await queryPrepared(
+    tx,
     `INSERT INTO ${quoteTable(table)} (consumer_group, event_id, event_type, topic, partition, "offset")
      SELECT $1, e.event_id, e.event_type, $2, $3, e.off
        FROM unnest($4::text[], $5::text[], $6::bigint[]) AS e(event_id, event_type, off)
@@ -70,7 +76,10 @@ export async function claimInboxMany(
  * listed twice is claimed once.
  */
 export async function claimInboxEntries(tx: SqlQueryable, table: string, group: string, entries: readonly Omit<InboxEntry, 'group'>[]): Promise<Set<string>> {
-  const r = await tx.query(
+  // Prepared: one text per inbox table, planned once per connection (on its generic plan in a
+  // transaction that asks for those, see pgTransactions).
+  const r = await queryPrepared(
+    tx,
     `INSERT INTO ${quoteTable(table)} (consumer_group, event_id, event_type, topic, partition, "offset")
      SELECT $1, e.event_id, e.event_type, e.topic, e.partition, e.off
        FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[]) AS e(event_id, event_type, topic, partition, off)

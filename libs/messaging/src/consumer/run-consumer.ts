@@ -203,7 +203,11 @@ export interface RunBatchConsumerOptions extends CommonConsumerOptions {
 }
 
 export type RunConsumerOptions<Tx extends SqlQueryable> = HandlerModeOptions<Tx> & { transactions: TransactionRunner<Tx> };
-export type RunPgConsumerOptions = HandlerModeOptions<PgTransaction> & { pool: Pool };
+export type RunPgConsumerOptions = HandlerModeOptions<PgTransaction> & {
+  pool: Pool;
+  /** The handler's transactions run their statements on generic plans (see PgTransactionOptions). */
+  genericPlans?: boolean;
+};
 
 export interface ConsumerStats {
   applied: number;
@@ -259,7 +263,7 @@ interface Unit {
 export async function runConsumer(options: RunPgConsumerOptions): Promise<ConsumerHandle>;
 export async function runConsumer<Tx extends SqlQueryable>(options: RunConsumerOptions<Tx>): Promise<ConsumerHandle>;
 export async function runConsumer(options: RunPgConsumerOptions | RunConsumerOptions<SqlQueryable>): Promise<ConsumerHandle> {
-  const transactions: TransactionRunner<SqlQueryable> = 'pool' in options ? pgTransactions(options.pool) : options.transactions;
+  const transactions: TransactionRunner<SqlQueryable> = 'pool' in options ? pgTransactions(options.pool, { genericPlans: options.genericPlans === true }) : options.transactions;
   const handler = options.handler as EventHandler<SqlQueryable>;
   const inboxTable = options.inboxTable ?? DEFAULT_INBOX_TABLE;
   const group = options.groupId;

@@ -38,7 +38,9 @@ export class LiveProjector {
     } finally {
       await admin.disconnect();
     }
-    const transactions = pgTransactions(this.pool);
+    // Every statement of a batch is prepared and keyed by id arrays: on the generic plan, planned
+    // once per connection (left to choose, the fact write's CTEs were re-planned for every batch).
+    const transactions = pgTransactions(this.pool, { genericPlans: true });
     this.handle = await runBatchConsumer({
       kafka: this.kafka,
       groupId: this.config.consumerGroup,

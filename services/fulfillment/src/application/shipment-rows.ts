@@ -1,4 +1,5 @@
 import type { SqlClient } from '@flowline/eventstore';
+import { namedStatement } from '@flowline/messaging';
 import type { FulfillmentState } from '../domain/order-fulfillment.decider';
 
 export interface ShipmentRow {
@@ -111,5 +112,5 @@ const UPSERT = shipmentUpsertSql(1);
 /** Every parcel row of an order in ONE statement (an order has one parcel per warehouse, more after a restart). */
 export async function upsertShipmentRows(client: SqlClient, rows: ShipmentRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await client.query(UPSERT, [JSON.stringify(rows)]);
+  await client.query(namedStatement(UPSERT, [JSON.stringify(rows)]));
 }

@@ -172,6 +172,9 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
           topicPrefix: s.topicPrefix,
           ...COMMAND_BATCHING,
           accept: (envelope) => FULFILLMENT_COMMAND_TYPES.has(envelope.type),
+          // Its statements (stream read, append, parcels and deliveries, inbox) are prepared and
+          // keyed: on generic plans they are planned once per connection, not per command.
+          genericPlans: true,
           handler: fulfillmentCommandHandler(
             this.handler,
             (input) => chooseCarrier(this.carrierRules, input),

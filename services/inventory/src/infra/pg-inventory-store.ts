@@ -1,10 +1,19 @@
 import type { Pool, PoolClient } from 'pg';
 import { sqlLiteral } from '@flowline/eventstore';
-import { DEFAULT_INBOX_TABLE, ensureInbox, quoteTable } from '@flowline/messaging';
+import { DEFAULT_INBOX_TABLE, ensureInbox, namedStatement, quoteTable } from '@flowline/messaging';
 import type { LineAllocation, MissingStock } from '../domain/order-reservation.decider';
 import type { ChannelRule } from '../domain/policies/availability.policy';
 import type { CommandDedupe } from '../application/inventory-commands';
 import { migrateInventory } from './inventory-schema';
+
+/**
+ * Sent with a unit of work's BEGIN: its statements (load, write, append, each prepared; one text
+ * per combination of the parts a batch needs) run on their generic plans, planned once per
+ * connection. Left to choose, PostgreSQL re-planned them for every batch (their `= ANY($n)` and
+ * `unnest($n)` of short arrays make the custom plan look cheaper), which cost more backend CPU
+ * than running them (issue #10). SET LOCAL: the setting ends with the transaction.
+ */
+const GENERIC_PLANS = 'SET LOCAL plan_cache_mode = force_generic_plan';
 
 /** Rows of the inventory schema, as the unit of work sees them. */
 export interface WarehouseRow {
@@ -277,7 +286,7 @@ export class PgInventoryStore {
    */
   async begin(client: PoolClient, orderIds: string[], skus: string[]): Promise<void> {
     if (orderIds.length === 0 && skus.length === 0) {
-      await client.query('BEGIN');
+      await client.query(`BEGIN; ${GENERIC_PLANS}`);
       return;
     }
     // BEGIN and the lock in one simple-query round trip (values as escaped literals): the lock is
@@ -290,7 +299,7 @@ export class PgInventoryStore {
          SELECT DISTINCT ns, h FROM (
            SELECT ${LOCK_ORDER} AS ns, hashtext(o) AS h FROM unnest(${list(orderIds)}) AS o
            UNION ALL SELECT ${LOCK_SKU}, hashtext(s) FROM unnest(${list(skus)}) AS s) AS keys
-         ORDER BY ns, h) AS ordered`,
+         ORDER BY ns, h) AS ordered; ${GENERIC_PLANS}`,
     );
   }
 
@@ -349,7 +358,7 @@ export class PgInventoryStore {
       cols.push(`${agg(`json_build_object('key', h.key, 'response', h.response, 'request_hash', h.request_hash)`, `inventory.http_idempotency h WHERE h.key = ANY(${p(q.httpKeys, 'text[]')})`)} AS replies`);
     }
     if (cols.length === 0) return { fresh: new Set(), reservations: [], skus: [], stock: [], lines: [], replies: new Map() };
-    const r = (await client.query(`${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${cols.join(', ')}`, params)).rows[0];
+    const r = (await client.query(namedStatement(`${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${cols.join(', ')}`, params))).rows[0];
     const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
     return {
       fresh: new Set(list(r.fresh) as string[]),
@@ -460,7 +469,7 @@ export class PgInventoryStore {
     }
     if (ctes.length === 0) return;
     // Data-modifying CTEs run to completion whether or not the outer query reads them.
-    const r = await client.query(`WITH ${ctes.join(',\n')} SELECT ${counts.length > 0 ? counts.join(', ') : '1 AS done'}`, params);
+    const r = await client.query(namedStatement(`WITH ${ctes.join(',\n')} SELECT ${counts.length > 0 ? counts.join(', ') : '1 AS done'}`, params));
     const row = r.rows[0];
     if (w.stockUpdates.length > 0 && row.stock_updated !== w.stockUpdates.length) throw new StaleSnapshot('a stock row');
     if (w.reservationUpdates.length > 0 && row.reservations_updated !== w.reservationUpdates.length) throw new StaleSnapshot('a reservation row');

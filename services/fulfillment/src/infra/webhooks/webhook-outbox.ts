@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SqlClient } from '@flowline/eventstore';
+import { namedStatement } from '@flowline/messaging';
 import { Webhook } from 'standardwebhooks';
 import { shipmentUpsertSql, upsertShipmentRows, type ShipmentRow } from '../../application/shipment-rows';
 import type { FulfillmentEvent } from '../../domain/order-fulfillment.decider';
@@ -60,7 +61,8 @@ export async function writeParcelsAndWebhooks(client: SqlClient, orderId: string
     await enqueueMany(client, pushed, newId);
     return;
   }
-  await client.query(PARCELS_AND_DELIVERIES, [JSON.stringify(rows), ...deliveryParams(pushed, newId)]);
+  // Prepared (one text): planned once per connection on the consumer's generic plans.
+  await client.query(namedStatement(PARCELS_AND_DELIVERIES, [JSON.stringify(rows), ...deliveryParams(pushed, newId)]));
 }
 
 type Pushed = { orderId: string; eventId: string; type: string; occurredAt: string; data: Record<string, unknown> };

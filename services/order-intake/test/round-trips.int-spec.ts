@@ -250,11 +250,11 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
       sent.length = 0;
       const again = await pay(oneApi);
       expect(again.replayed).toBe(true);
-      // The key's round trip (lock, lookup, and the order read with the outbox lock, each prepared
-      // there: the connection is new), then COMMIT.
+      // The key's round trip (lock, the key's lookup, and the order read with the outbox lock; the
+      // lookup and the read prepared there: the connection is new), then COMMIT.
       const replay = sent.splice(0);
       expect(replay).toHaveLength(2);
-      expect(replay[0].match(/PREPARE flowline_esb_/g)).toHaveLength(2);
+      expect(replay[0].match(/PREPARE flowline_esb_/g)).toHaveLength(3);
       expect(replay[1]).toBe('COMMIT');
 
       const held = await oneApi.change(orderId, 'PlaceHold', { reason: 'after a replay' }, { transport: 'rest', idempotencyKey: 'rt-prep-hold' }, { reason: 'after a replay' });
@@ -262,13 +262,13 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
       const hold = sent.splice(0);
       // Round trips as for any hold: key + read, append, row + key + COMMIT.
       expect(hold).toHaveLength(3);
-      // The read and the lock the replay prepared are only executed (before: both prepared again).
+      // The lookup, read and lock the replay prepared are only executed (before: prepared again).
       expect(hold[0]).not.toContain('PREPARE');
-      expect(hold[0].match(/EXECUTE flowline_esb_/g)).toHaveLength(2);
-      // On the server: each batch statement prepared once on this connection (before: 4 for 2).
+      expect(hold[0].match(/EXECUTE flowline_esb_/g)).toHaveLength(3);
+      // On the server: each batch statement prepared once on this connection (before: 2 names each).
       const names = (await one.query<{ name: string }>(`SELECT name FROM pg_prepared_statements WHERE name ^@ 'flowline_esb_'`)).rows.map((r) => r.name);
-      expect(names).toHaveLength(2);
-      expect(new Set(names.map((n) => n.replace(/_\d+$/, ''))).size).toBe(2);
+      expect(names).toHaveLength(3);
+      expect(new Set(names.map((n) => n.replace(/_\d+$/, ''))).size).toBe(3);
     } finally {
       await oneEvents.close().catch(() => undefined);
       await one.end().catch(() => undefined);

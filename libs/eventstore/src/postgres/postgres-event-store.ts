@@ -476,7 +476,7 @@ function deferredAppendBody(s: string, channel: string | null): string {
  * that carried one but was not confirmed may or may not have run it: the next batch on that
  * connection prepares under a fresh name instead of guessing.
  */
-class BatchPrepared {
+export class BatchPrepared {
   private static next = 0;
   private readonly base: string;
   private readonly byClient = new WeakMap<object, { name: string; ready: boolean }>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bodyLimitFromEnv, databasePoolMax, envPort, kafkaBrokersFromEnv, redactUrl, resolveDatabaseUrl, serviceDatabaseName } from './config';
+import { bodyLimitFromEnv, databasePoolIdleMillis, databasePoolMax, envPort, kafkaBrokersFromEnv, redactUrl, resolveDatabaseUrl, serviceDatabaseName } from './config';
 import { quoteIdentifier } from './database';
 import { resolvePlatformConfig } from './platform.module';
 
@@ -71,6 +71,14 @@ describe('environment helpers', () => {
     expect(bodyLimitFromEnv({})).toBe(1_048_576);
     expect(bodyLimitFromEnv({ BODY_LIMIT_BYTES: '2048' })).toBe(2048);
     expect(() => bodyLimitFromEnv({ BODY_LIMIT_BYTES: '-1' })).toThrow();
+  });
+
+  it('keeps idle pool connections 60 s unless DATABASE_POOL_IDLE_MS says otherwise (0 = for the life of the pool)', () => {
+    expect(databasePoolIdleMillis({})).toBe(60_000);
+    expect(databasePoolIdleMillis({ DATABASE_POOL_IDLE_MS: '0' })).toBe(0);
+    expect(databasePoolIdleMillis({ DATABASE_POOL_IDLE_MS: ' 15000 ' })).toBe(15_000);
+    expect(() => databasePoolIdleMillis({ DATABASE_POOL_IDLE_MS: '-1' })).toThrow(/DATABASE_POOL_IDLE_MS=-1/);
+    expect(() => databasePoolIdleMillis({ DATABASE_POOL_IDLE_MS: '1m' })).toThrow(/DATABASE_POOL_IDLE_MS/);
   });
 
   it('DATABASE_POOL_MAX lowers a pool below its own size, never raises it, and refuses a non-positive value', () => {

@@ -92,6 +92,21 @@ export function databasePoolMax(poolDefault: number, env: NodeJS.ProcessEnv = pr
 }
 
 /**
+ * DATABASE_POOL_IDLE_MS: how long an idle connection stays in a PostgreSQL pool of the process
+ * (pg's `idleTimeoutMillis`; default 60 s, 0 = kept until the pool ends). pg's own default, 10 s,
+ * closed connections between two bursts of work: each new one cost ~21 ms of backend CPU before its
+ * first page of the log (fork, catalog caches, its prepared statements planned again), and a 25/s
+ * end-to-end probe opened ~110 of them (issue #10).
+ */
+export function databasePoolIdleMillis(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.DATABASE_POOL_IDLE_MS?.trim();
+  if (!raw) return 60_000;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`DATABASE_POOL_IDLE_MS=${raw} is not a whole number of milliseconds`);
+  return n;
+}
+
+/**
  * A port from the environment (`HTTP_PORT`, `GRPC_PORT`), else the service's fixed default.
  * 0 is allowed (pick a free port). Anything else that is not a port is a configuration error.
  */

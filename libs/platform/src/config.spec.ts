@@ -79,6 +79,7 @@ describe('environment helpers', () => {
     expect(databasePoolIdleMillis({ DATABASE_POOL_IDLE_MS: ' 15000 ' })).toBe(15_000);
     expect(() => databasePoolIdleMillis({ DATABASE_POOL_IDLE_MS: '-1' })).toThrow(/DATABASE_POOL_IDLE_MS=-1/);
     expect(() => databasePoolIdleMillis({ DATABASE_POOL_IDLE_MS: '1m' })).toThrow(/DATABASE_POOL_IDLE_MS/);
+    expect(() => databasePoolIdleMillis({ DATABASE_POOL_IDLE_MS: '3000000000' })).toThrow(/0 to 2147483647/);
   });
 
   it('DATABASE_POOL_MAX lowers a pool below its own size, never raises it, and refuses a non-positive value', () => {

@@ -102,7 +102,8 @@ export function databasePoolIdleMillis(env: NodeJS.ProcessEnv = process.env): nu
   const raw = env.DATABASE_POOL_IDLE_MS?.trim();
   if (!raw) return 60_000;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`DATABASE_POOL_IDLE_MS=${raw} is not a whole number of milliseconds`);
+  // Above 2^31-1 Node's timers fire after 1 ms: pg-pool would close idle connections at once.
+  if (!Number.isInteger(n) || n < 0 || n > 2_147_483_647) throw new Error(`DATABASE_POOL_IDLE_MS=${raw} is not a whole number of milliseconds (0 to 2147483647)`);
   return n;
 }
 

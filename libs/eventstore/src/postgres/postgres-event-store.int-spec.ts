@@ -214,14 +214,29 @@ describe('PostgresEventStore specifics', () => {
         expect(text, args).toContain('events_log_order_idx');
         expect(text, args).not.toMatch(/Seq Scan on events|\bSort\b/);
       }
-      await client.query('RESET plan_cache_mode');
-      await client.query('DEALLOCATE es_generic_page');
     } finally {
+      await client.query('RESET plan_cache_mode; DEALLOCATE ALL').catch(() => undefined);
       client.release();
     }
     const paid = await big.readAll({ filter: { eventTypes: ['OrderPaid'] } });
     expect(paid.map((e) => e.streamId)).toEqual(Array.from({ length: 20 }, (_, t) => `order-g${t}`));
     expect((await big.readAll({ filter: { streamPrefixes: ['order-g1'] }, maxCount: 3 })).map((e) => e.type)).toEqual(['OrderPlaced', 'OrderPaid', 'OrderPlaced']);
+    // The store's own reads ran on the generic plan: on a pool of one connection, its page statement
+    // was planned generically for every read and never custom.
+    const one = new Pool({ connectionString: db.url, max: 1 });
+    try {
+      const onOne = await PostgresEventStore.create({ pool: one, schema: 'es_generic' });
+      for (let i = 0; i < 6; i++) await onOne.readAll({ filter: { eventTypes: ['OrderPaid'] }, maxCount: 5 });
+      const plans = await one.query<{ generic_plans: string; custom_plans: string }>(
+        `SELECT generic_plans::text, custom_plans::text FROM pg_prepared_statements WHERE statement LIKE '%pg_current_snapshot()%'`,
+      );
+      expect(plans.rows).toHaveLength(1);
+      expect(Number(plans.rows[0].generic_plans)).toBeGreaterThanOrEqual(6);
+      expect(plans.rows[0].custom_plans).toBe('0');
+      await onOne.close();
+    } finally {
+      await one.end();
+    }
     // SET LOCAL ended with the page's own statement batch: every connection of the pool is back on 'auto'.
     const clients = await Promise.all(Array.from({ length: 6 }, () => pool.connect()));
     try {

@@ -172,8 +172,9 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
           topicPrefix: s.topicPrefix,
           ...COMMAND_BATCHING,
           accept: (envelope) => FULFILLMENT_COMMAND_TYPES.has(envelope.type),
-          // Its statements (stream read, append, parcels and deliveries, inbox) are prepared and
-          // keyed: on generic plans they are planned once per connection, not per command.
+          // Its hot statements (stream read, append, parcels and deliveries, inbox) are prepared and
+          // keyed: on generic plans they are planned once per connection, not per command. The
+          // others (merge groups, a delivery without parcels) are keyed too, planned per call.
           genericPlans: true,
           handler: fulfillmentCommandHandler(
             this.handler,

@@ -7,9 +7,10 @@ import type { CommandDedupe } from '../application/inventory-commands';
 import { migrateInventory } from './inventory-schema';
 
 /**
- * Sent with a unit of work's BEGIN: its statements (load, write, append, each prepared; one text
- * per combination of the parts a batch needs) run on their generic plans, planned once per
- * connection. Left to choose, PostgreSQL re-planned them for every batch (their `= ANY($n)` and
+ * Sent with a unit of work's BEGIN: its hot statements (load, write and the event store's append,
+ * each prepared; one text per combination of the parts a batch needs) run on their generic plans,
+ * planned once per connection; the rest (the occasional DELETE of closed lines) on a generic plan
+ * built for the call. Left to choose, PostgreSQL re-planned them for every batch (their `= ANY($n)` and
  * `unnest($n)` of short arrays make the custom plan look cheaper), which cost more backend CPU
  * than running them (issue #10). SET LOCAL: the setting ends with the transaction.
  */

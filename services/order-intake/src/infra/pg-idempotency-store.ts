@@ -5,6 +5,13 @@ import { BatchPrepared, guardPool, type SqlClient, sqlLiteral } from '@flowline/
 import { commitWithTail, dropCommitTail, openCommitTail } from './commit-tail';
 
 /**
+ * The key's stored response, prepared once per connection (plan_cache_mode left on auto: a key
+ * lookup's generic plan is chosen after a few runs): sent as literal text it was parsed and planned
+ * anew for every command (0.25 ms of backend CPU each, pg_stat_statements, issue #10).
+ */
+const FIND_KEY = new BatchPrepared('text, text', 'SELECT request_hash, status, body, headers FROM idempotency_keys WHERE scope = $1 AND key = $2');
+
+/**
  * Idempotency keys in PostgreSQL. A transaction takes an advisory lock on (scope, key), so
  * concurrent requests with one key queue; the first runs the request inside the same transaction
  * (`execute(client)`: the order change and its outbox are written there) and stores its response
@@ -12,12 +19,6 @@ import { commitWithTail, dropCommitTail, openCommitTail } from './commit-tail';
  * shares the order store's pool. The connection carries a commit tail (commit-tail.ts): the
  * writes `execute` defers, the key's row and the COMMIT go in one round trip.
  */
-/**
- * The key's stored response, prepared once per connection: sent as literal text it was parsed and
- * planned anew for every command (0.25 ms of backend CPU each, pg_stat_statements, issue #10).
- */
-const FIND_KEY = new BatchPrepared('text, text', 'SELECT request_hash, status, body, headers FROM idempotency_keys WHERE scope = $1 AND key = $2');
-
 export class PgIdempotencyStore implements IdempotencyStore {
   constructor(private readonly pool: Pool) {
     // A lost connection (PostgreSQL restarted) fails the statement instead of crashing the process.

@@ -510,6 +510,12 @@ export class BatchPrepared {
   }
 }
 
+/**
+ * Runs the rest of the current transaction (or of a simple-protocol batch's implicit one) on
+ * generic plans: the log page here, pgTransactions' `genericPlans` and inventory's unit of work.
+ */
+export const FORCE_GENERIC_PLANS_SQL = 'SET LOCAL plan_cache_mode = force_generic_plan';
+
 /** `ARRAY[...]::text[]` of SQL literals, or NULL. */
 function textArrayLiteral(values: readonly string[] | null, what: string): string {
   if (values === null) return 'NULL';
@@ -1078,7 +1084,7 @@ export class PostgresEventStore implements EventStore {
   ): { sql: string; statements: number; read(results: readonly QueryResult[]): RecordedEvent[] } {
     this.assertOpen();
     const locks = options.lockStreams ?? [];
-    const lockPart = locks.length > 0 ? this.batch.locks.statements(client, [`ARRAY[${locks.map((id) => sqlLiteral(id, 'a stream id')).join(', ')}]::text[]`]) : undefined;
+    const lockPart = locks.length > 0 ? this.batch.locks.statements(client, [textArrayLiteral(locks, 'a stream id')]) : undefined;
     const readPart = this.batch.read.statements(client, [sqlLiteral(streamId, 'a stream id')]);
     const parts = [...(lockPart?.sql ?? []), ...readPart.sql];
     return {
@@ -1128,7 +1134,7 @@ export class PostgresEventStore implements EventStore {
         xidArrayLiteral(known.ids),
         old === null ? 'NULL' : xidArrayLiteral(old),
       ]);
-      const results = (await client.query(['SET LOCAL plan_cache_mode = force_generic_plan', ...page.sql].join(';\n'))) as unknown as QueryResult[];
+      const results = (await client.query([FORCE_GENERIC_PLANS_SQL, ...page.sql].join(';\n'))) as unknown as QueryResult[];
       page.confirm();
       result = results[results.length - 1] as QueryResult<LogPageRow>;
     } catch (error) {

@@ -1,4 +1,4 @@
-import { guardPool } from '@flowline/eventstore';
+import { FORCE_GENERIC_PLANS_SQL, guardPool } from '@flowline/eventstore';
 import type { Pool, PoolClient } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { namedStatement, type SqlQueryable } from '../sql';
@@ -37,7 +37,7 @@ export interface PgTransactionOptions {
 /** Transactions on a `pg` Pool of the service database. */
 export function pgTransactions(pool: Pool, options: PgTransactionOptions = {}): TransactionRunner<PgTransaction> {
   guardPool(pool);
-  const begin = options.genericPlans ? 'BEGIN; SET LOCAL plan_cache_mode = force_generic_plan' : 'BEGIN';
+  const begin = options.genericPlans ? `BEGIN; ${FORCE_GENERIC_PLANS_SQL}` : 'BEGIN';
   return {
     async run<T>(fn: (tx: PgTransaction) => Promise<T>): Promise<T> {
       const client = await pool.connect();

@@ -1,20 +1,10 @@
 import type { Pool, PoolClient } from 'pg';
-import { sqlLiteral } from '@flowline/eventstore';
+import { FORCE_GENERIC_PLANS_SQL, sqlLiteral } from '@flowline/eventstore';
 import { DEFAULT_INBOX_TABLE, ensureInbox, namedStatement, quoteTable } from '@flowline/messaging';
 import type { LineAllocation, MissingStock } from '../domain/order-reservation.decider';
 import type { ChannelRule } from '../domain/policies/availability.policy';
 import type { CommandDedupe } from '../application/inventory-commands';
 import { migrateInventory } from './inventory-schema';
-
-/**
- * Sent with a unit of work's BEGIN: its hot statements (load, write and the event store's append,
- * each prepared; one text per combination of the parts a batch needs) run on their generic plans,
- * planned once per connection; the rest (the occasional DELETE of closed lines) on a generic plan
- * built for the call. Left to choose, PostgreSQL re-planned them for every batch (their `= ANY($n)` and
- * `unnest($n)` of short arrays make the custom plan look cheaper), which cost more backend CPU
- * than running them (issue #10). SET LOCAL: the setting ends with the transaction.
- */
-const GENERIC_PLANS = 'SET LOCAL plan_cache_mode = force_generic_plan';
 
 /** Rows of the inventory schema, as the unit of work sees them. */
 export interface WarehouseRow {
@@ -286,8 +276,14 @@ export class PgInventoryStore {
    * would miss what the previous holder committed meanwhile.
    */
   async begin(client: PoolClient, orderIds: string[], skus: string[]): Promise<void> {
+    // FORCE_GENERIC_PLANS_SQL goes with the BEGIN: the unit of work's hot statements (load, write and the event store's append,
+    // each prepared; one text per combination of the parts a batch needs) run on their generic plans,
+    // planned once per connection; the rest (the occasional DELETE of closed lines) on a generic plan
+    // built for the call. Left to choose, PostgreSQL re-planned them for every batch (their `= ANY($n)` and
+    // `unnest($n)` of short arrays make the custom plan look cheaper), which cost more backend CPU
+    // than running them (issue #10). SET LOCAL: the setting ends with the transaction.
     if (orderIds.length === 0 && skus.length === 0) {
-      await client.query(`BEGIN; ${GENERIC_PLANS}`);
+      await client.query(`BEGIN; ${FORCE_GENERIC_PLANS_SQL}`);
       return;
     }
     // BEGIN and the lock in one simple-query round trip (values as escaped literals): the lock is
@@ -300,7 +296,7 @@ export class PgInventoryStore {
          SELECT DISTINCT ns, h FROM (
            SELECT ${LOCK_ORDER} AS ns, hashtext(o) AS h FROM unnest(${list(orderIds)}) AS o
            UNION ALL SELECT ${LOCK_SKU}, hashtext(s) FROM unnest(${list(skus)}) AS s) AS keys
-         ORDER BY ns, h) AS ordered; ${GENERIC_PLANS}`,
+         ORDER BY ns, h) AS ordered; ${FORCE_GENERIC_PLANS_SQL}`,
     );
   }
 

@@ -73,3 +73,27 @@ describe('tracking schema and store (real PostgreSQL)', () => {
     expect(cp.rows).toEqual([{ offset: String(events.length - 1) }]);
   });
 });
+
+describe('stage visits are written by key', () => {
+  it('a close sets the times of the stored visit, and records the whole visit when its open was never written (as the in-memory projection does)', async () => {
+    const b = new EventBuilder('2026-03-03T01:00:00.000Z');
+    const [placed, paid, reserved, orderReserved] = happyPath(b, 'o-visits');
+    const tx = pgTransactions(pool);
+    const store = new ProjectionStore(schema, DEFAULT_SLA_CONFIG);
+    await tx.run((t) => store.apply(t, positioned([placed]), '2026-03-03T02:00:00.000Z'));
+    // The placed visit is stored open; the paid event closes it in a later batch.
+    await tx.run((t) => store.apply(t, positioned([paid]), '2026-03-03T02:00:00.000Z'));
+    // A visit whose open row is missing (a table restored without it): the close writes it whole.
+    await pool.query(`DELETE FROM ${table(schema, 'stage_visit')} WHERE order_id = 'o-visits' AND visit = 2`);
+    await tx.run((t) => store.apply(t, positioned([reserved, orderReserved]), '2026-03-03T02:00:00.000Z'));
+
+    const expected = [...projectInMemory([placed, paid, reserved, orderReserved], DEFAULT_SLA_CONFIG).visits.values()];
+    const stored = (await pool.query(`SELECT * FROM ${table(schema, 'stage_visit')} WHERE order_id = 'o-visits' ORDER BY visit`)).rows.map(visitFromRecord);
+    expect(stored).toEqual(expected.sort((x, y) => x.visit - y.visit));
+    expect(stored.map((v) => [v.visit, v.stage, v.leftAt !== null])).toEqual([
+      [1, 'placed', true],
+      [2, 'paid', true],
+      [3, 'stock_reserved', false],
+    ]);
+  });
+});

@@ -32,8 +32,9 @@ export function projectInMemory(events: Iterable<TrackedEvent>, config: SlaConfi
       if (c.kind === 'open') into.visits.set(`${c.row.orderId}#${c.row.visit}`, c.row);
       else {
         const key = `${c.orderId}#${c.visit}`;
-        const v = into.visits.get(key);
-        if (v) into.visits.set(key, { ...v, leftAt: c.leftAt, durationMs: c.durationMs });
+        // A close carries the whole visit: one whose open was never seen is recorded as the store records it.
+        const v = into.visits.get(key) ?? { orderId: c.orderId, visit: c.visit, stage: c.stage, channel: c.channel, enteredAt: c.enteredAt, leftAt: null, durationMs: null };
+        into.visits.set(key, { ...v, leftAt: c.leftAt, durationMs: c.durationMs });
       }
     }
   }

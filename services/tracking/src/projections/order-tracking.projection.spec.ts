@@ -91,7 +91,7 @@ describe('order events -> summary, stage durations and timeline', () => {
       stuckAt: '2026-03-03T01:01:00.000Z', etaShipBy: '2026-03-03T03:01:00.000Z',
     });
     expect(result.stageVisits).toEqual([
-      { kind: 'close', orderId: 'o-1', visit: 1, leftAt: '2026-03-02T01:01:00.000Z', durationMs: 60_000 },
+      { kind: 'close', orderId: 'o-1', visit: 1, stage: 'placed', channel: 'taobao', enteredAt: '2026-03-02T01:00:00.000Z', leftAt: '2026-03-02T01:01:00.000Z', durationMs: 60_000 },
       { kind: 'open', row: { orderId: 'o-1', visit: 2, stage: 'paid', channel: 'taobao', enteredAt: '2026-03-02T01:01:00.000Z', leftAt: null, durationMs: null } },
     ]);
     expect(timeline).toMatchObject({ whatZh: '支付确认 ¥279.00', whatEn: 'Payment of ¥279.00 confirmed', whyZh: '支付流水号 alipay-9', stageAfter: 'paid' });
@@ -165,7 +165,7 @@ describe('order events -> summary, stage durations and timeline', () => {
     const at = '2026-03-02T01:04:00.000Z';
     const { summary, timeline, result } = given(events).when(b.event('OrderReadyToShip', { orderId: 'o-1', priority: 'high', freeShipping: true, requiresQc: true }));
     expect(summary).toMatchObject({ stage: 'ready_to_ship', readyToShipAt: at, priority: 'high', slaSegment: 'ready_to_shipped', slaStartedAt: at, slaDueAt: '2026-03-03T01:04:00.000Z', etaShipBy: '2026-03-03T01:04:00.000Z' });
-    expect(result.stageVisits[0]).toEqual({ kind: 'close', orderId: 'o-1', visit: 3, leftAt: at, durationMs: 120_000 });
+    expect(result.stageVisits[0]).toEqual({ kind: 'close', orderId: 'o-1', visit: 3, stage: 'stock_reserved', channel: 'taobao', enteredAt: '2026-03-02T01:02:00.000Z', leftAt: at, durationMs: 120_000 });
     expect(timeline).toMatchObject({
       whatZh: '审单通过，待发货（优先、包邮、需质检）', whatEn: 'Audit passed; ready to ship (priority, free shipping, QC required)',
       ruleId: 'auto-audit', ruleSetVersion: 'rs-7', whyZh: '规则 auto-audit（规则集版本 rs-7）判定：自动审单通过',

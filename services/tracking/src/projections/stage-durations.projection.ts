@@ -15,7 +15,8 @@ export interface StageVisitRow {
 
 export type StageVisitChange =
   | { kind: 'open'; row: StageVisitRow }
-  | { kind: 'close'; orderId: string; visit: number; leftAt: string; durationMs: number };
+  /** The visit left; it carries the visit's own fields too, so a store can write it by key alone (an upsert, no join). */
+  | { kind: 'close'; orderId: string; visit: number; stage: OrderStage; channel: string; enteredAt: string; leftAt: string; durationMs: number };
 
 /**
  * Stage-duration changes implied by a summary moving from `before` to `after`: close the visit the
@@ -29,6 +30,9 @@ export function projectStageDurations(before: OrderSummaryRow | null, after: Ord
       kind: 'close',
       orderId: before.orderId,
       visit: before.stageVisit,
+      stage: before.stage,
+      channel: before.channel,
+      enteredAt: before.stageEnteredAt,
       leftAt: after.stageEnteredAt,
       durationMs: Math.max(0, Date.parse(after.stageEnteredAt) - Date.parse(before.stageEnteredAt)),
     });

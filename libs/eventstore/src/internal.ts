@@ -1,8 +1,8 @@
 import {
+  comparePositions,
   type EventFilter,
   type ExpectedRevision,
   type LogPosition,
-  maxPosition,
   type NewEvent,
   type RecordedEvent,
   START,
@@ -171,7 +171,10 @@ export function startPollingSubscription(options: SubscribeOptions, deps: Pollin
       }
       if (stopped) break;
       if (page.events.length < batchSize) {
-        if (page.scannedTo) cursor = maxPosition(cursor, page.scannedTo);
+        if (page.scannedTo && comparePositions(page.scannedTo, cursor) > 0) {
+          cursor = page.scannedTo;
+          options.onScanned?.(cursor);
+        }
         if (page.retrySoon) {
           // 2, 4, 8 ... 64 ms while the horizon lags a commit we know of; never longer than the poll.
           await deps.signal.wait(seen, Math.min(quickMs, deps.pollIntervalMs), abort.signal);

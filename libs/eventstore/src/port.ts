@@ -108,6 +108,12 @@ export interface SubscribeOptions {
   onError?(error: unknown): void;
   /** Max events fetched per poll. */
   batchSize?: number;
+  /**
+   * Called when the subscription moves its cursor past rows its filter left out, once every event
+   * before them was handled (onEvent resolved): no event up to `position` is still to come. An
+   * adapter that cannot tell never calls it.
+   */
+  onScanned?(position: LogPosition): void;
 }
 
 export interface Subscription {

@@ -1,5 +1,5 @@
 import { deadLetterTopic, type EventEnvelope } from '@flowline/contracts';
-import { guardPool, positionToString, START, type EventFilter, type EventStore, type LogPosition, type RecordedEvent, type Subscription } from '@flowline/eventstore';
+import { comparePositions, guardPool, positionToString, START, type EventFilter, type EventStore, type LogPosition, type RecordedEvent, type Subscription } from '@flowline/eventstore';
 import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT, type Span } from '@opentelemetry/api';
 import type { Pool } from 'pg';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
@@ -149,6 +149,14 @@ export class EventRelay {
   private readonly logger: MessagingLogger;
   private readonly exclusive: boolean;
   private position: LogPosition = START;
+  /**
+   * How far the subscription has read while nothing of this relay's was unpublished (onScanned):
+   * past `position` when the filter left rows out. lag() counts from here, so a relay whose
+   * filter skips most of the log does not rescan the skipped rows on every metrics scrape.
+   */
+  private scanned: LogPosition | null = null;
+  /** A batch taken from `pending` is being published. */
+  private publishing = false;
   private pending: RecordedEvent[] = [];
   private flushChain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -239,8 +247,9 @@ export class EventRelay {
    * `lagProbeLimit`, so a relay far behind reports the cap.
    */
   async lag(): Promise<{ events: number; seconds: number }> {
+    const scanned = this.scanned;
     const events = await this.options.store.readAll({
-      after: this.position,
+      after: scanned && comparePositions(scanned, this.position) > 0 ? scanned : this.position,
       maxCount: this.options.lagProbeLimit ?? 1_000,
       filter: this.options.filter,
     });
@@ -318,6 +327,7 @@ export class EventRelay {
   private async subscribe(): Promise<void> {
     this.generation++;
     this.pending = [];
+    this.scanned = null;
     const generation = this.generation;
     this.state = 'running';
     this.subscription = this.options.store.subscribeToAll({
@@ -326,6 +336,10 @@ export class EventRelay {
       batchSize: this.batchSize,
       onEvent: (event) => this.onEvent(event, generation),
       onError: (error) => this.fail(error, 'subscription failed'),
+      onScanned: (position) => {
+        // Only with nothing delivered still unpublished: every matching event up to here is out.
+        if (generation === this.generation && this.pending.length === 0 && !this.publishing) this.scanned = position;
+      },
     });
   }
 
@@ -347,6 +361,15 @@ export class EventRelay {
     if (generation !== this.generation) return;
     const events = this.pending.splice(0, this.pending.length);
     if (events.length === 0) return;
+    this.publishing = true;
+    try {
+      await this.publishBatch(generation, events);
+    } finally {
+      this.publishing = false;
+    }
+  }
+
+  private async publishBatch(generation: number, events: RecordedEvent[]): Promise<void> {
     const outgoing = this.buildMessages(events);
     const last = events[events.length - 1].position;
     // A leader whose lease lapsed (it was frozen, or cut off from its database) publishes nothing more.

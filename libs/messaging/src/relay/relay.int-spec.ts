@@ -1,4 +1,4 @@
-import { PostgresEventStore, positionToString, type NewEvent, type RecordedEvent } from '@flowline/eventstore';
+import { comparePositions, PostgresEventStore, positionToString, type NewEvent, type RecordedEvent } from '@flowline/eventstore';
 import { createTestDatabase, kafkaBrokers, testTopicPrefix } from '@flowline/testing';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -7,7 +7,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import type { Admin, Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 import { register } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKafka } from '../kafka/config';
 import { decodeEnvelope } from '../kafka/headers';
 import { EventPublisher } from '../kafka/publisher';
@@ -190,6 +190,32 @@ describe('EventRelay', () => {
     expect(scraped).toContain('flowline_relay_lag_events{relay="relay4"} 0');
     const published = await register.getSingleMetric('flowline_relay_published_total')!.get();
     expect(published.values.find((v) => v.labels.relay === 'relay4')?.value).toBe(7);
+  });
+
+  it("counts its lag from where its subscription has read, not again over the rows its filter leaves out", async () => {
+    const topic = 'relay-skip.events.v1';
+    await ensureTopics(admin, [topic], { partitions: 1, prefix });
+    const relay = startRelay('relay-skip', (e) => ({ topic, key: (e.data as { orderId: string }).orderId }), { filter: { streamPrefixes: ['order-k'] } });
+    await appendOrders(['k1'], 2);
+    await relay.start();
+    await readUntil(topic, 2);
+    // Rows of other streams after the last published event: the relay's checkpoint stays behind them.
+    await appendOrders(['z1', 'z2', 'z3'], 40);
+    const lastSkipped = (await store.readAll({ filter: { streamPrefixes: ['order-z'] } })).at(-1)!.position;
+    const reads = vi.spyOn(store, 'readAll');
+    try {
+      await waitFor('lag read from past the skipped rows', async () => {
+        expect(await relay.lag()).toEqual({ events: 0, seconds: 0 });
+        const after = reads.mock.calls.at(-1)?.[0]?.after;
+        return after && comparePositions(after, lastSkipped) >= 0 ? true : undefined;
+      });
+    } finally {
+      reads.mockRestore();
+    }
+    // A matching event after the skipped rows is still counted, then published.
+    await relay.stop();
+    await appendOrders(['k1'], 1, 2);
+    expect((await relay.lag()).events).toBe(1);
   });
 
   it('runs one replica at a time: a standby takes over from the checkpoint when the leader stops', async () => {

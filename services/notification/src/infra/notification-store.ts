@@ -1,4 +1,4 @@
-import { pgTransactions } from '@flowline/messaging';
+import { namedStatement, pgTransactions } from '@flowline/messaging';
 import { runMigrations, type Migration } from '@flowline/platform';
 import type { Pool, PoolClient } from 'pg';
 import type { ChannelKind, OrderFacts, TriggerEvent } from '../domain/notification.types';
@@ -318,16 +318,20 @@ export const NotificationStore = {
       source = `SELECT facts FROM notification.order_facts WHERE order_id = $1`;
       params = [orderId];
     }
+    // Keyed statements, prepared once per connection (namedStatement): planned per call they cost
+    // more than they ran (issue #10: 0.15 ms of planning per event at 25 orders/s).
     if (!withCustomer) {
-      const r = await db.query(source, params);
+      const r = await db.query(namedStatement(source, params));
       return { facts: (r.rows[0]?.facts as OrderFacts | undefined) ?? undefined };
     }
     const r = await db.query(
-      `WITH f AS (${source})
+      namedStatement(
+        `WITH f AS (${source})
        SELECT f.facts, c.customer_id IS NOT NULL AS found, c.phone, c.email, c.wechat_openid, c.miniprogram_openid, c.locale,
          ARRAY(SELECT o.channel FROM notification.opt_out o WHERE o.customer_id = f.facts->>'customerId') AS opted_out
        FROM f LEFT JOIN notification.customer_contact c ON c.customer_id = f.facts->>'customerId'`,
-      params,
+        params,
+      ),
     );
     const row = r.rows[0] as (ContactQueryRow & { facts: OrderFacts }) | undefined;
     if (!row) return { facts: undefined };
@@ -357,13 +361,16 @@ export const NotificationStore = {
       const p = (k: number) => `$${i * cols + k}`;
       return `(${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 23, 24, 25].map(p).join(',')})`;
     });
+    // Prepared per row count (an event's rules give a handful of notifications: a few texts).
     const r = await db.query(
-      `INSERT INTO notification.notification (notification_id, dedup_key, order_id, trigger_event_id, trigger_event_type, correlation_id, rule_id, rules_version,
+      namedStatement(
+        `INSERT INTO notification.notification (notification_id, dedup_key, order_id, trigger_event_id, trigger_event_type, correlation_id, rule_id, rules_version,
          template, template_version, locale, channel, recipient_kind, recipient_key, recipient_masked, address, message, status, next_attempt_at, held_until,
          last_code, last_error, created_at, updated_at, trigger, render_pending)
        VALUES ${rows.join(',\n')}
        ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key`,
-      values,
+        values,
+      ),
     );
     return new Set(r.rows.map((x: { dedup_key: string }) => x.dedup_key));
   },

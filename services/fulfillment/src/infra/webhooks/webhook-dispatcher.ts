@@ -1,3 +1,4 @@
+import { namedStatement } from '@flowline/messaging';
 import type { Pool } from 'pg';
 import { nextAttemptAt, type RetryPolicy } from '../../domain/webhook.policy';
 import { signatureHeader } from './webhook-outbox';
@@ -37,13 +38,15 @@ export class WebhookDispatcher {
 
   /** Starts a lane for every subscription with due deliveries that has none running. */
   async tick(): Promise<number> {
+    // Every statement here is prepared once per connection (namedStatement): planned per call, the
+    // tick and a delivery's writes cost more planning than execution (issue #10).
     const due = await this.o.pool.query<Due>(
-      `SELECT d.id, d.subscription_id, d.order_id, d.payload, d.attempts, d.created_at
+      namedStatement(`SELECT d.id, d.subscription_id, d.order_id, d.payload, d.attempts, d.created_at
          FROM webhook_deliveries d
         WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())
           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
                            WHERE e.subscription_id = d.subscription_id AND e.order_id = d.order_id AND e.seq < d.seq AND e.status <> 'delivered')
-        ORDER BY d.seq LIMIT 1000`,
+        ORDER BY d.seq LIMIT 1000`),
     );
     const bySubscription = new Map<string, Due[]>();
     for (const d of due.rows) bySubscription.set(d.subscription_id, [...(bySubscription.get(d.subscription_id) ?? []), d]);
@@ -66,8 +69,7 @@ export class WebhookDispatcher {
 
   private async runLane(subscriptionId: string, rows: Due[]): Promise<void> {
     const sub = await this.o.pool.query<{ url: string; secret: string; previous_secret: string | null; previous_valid: boolean; active: boolean }>(
-      'SELECT url, secret, previous_secret, coalesce(previous_until > now(), false) AS previous_valid, active FROM webhook_subscriptions WHERE id = $1',
-      [subscriptionId],
+      namedStatement('SELECT url, secret, previous_secret, coalesce(previous_until > now(), false) AS previous_valid, active FROM webhook_subscriptions WHERE id = $1', [subscriptionId]),
     );
     const s = sub.rows[0];
     if (!s?.active) return;
@@ -76,10 +78,12 @@ export class WebhookDispatcher {
     for (let i = 0; i < rows.length; i += CLAIM_CHUNK) {
       const chunk = rows.slice(i, i + CLAIM_CHUNK);
       const claimed = await this.o.pool.query<{ id: string }>(
-        `UPDATE webhook_deliveries SET claimed_until = now() + make_interval(secs => $2::double precision / 1000 + 5)
+        namedStatement(
+          `UPDATE webhook_deliveries SET claimed_until = now() + make_interval(secs => $2::double precision / 1000 + 5)
           WHERE id = ANY($1::text[]) AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
           RETURNING id`,
-        [chunk.map((d) => d.id), this.o.timeoutMs * chunk.length],
+          [chunk.map((d) => d.id), this.o.timeoutMs * chunk.length],
+        ),
       );
       const mine = new Set(claimed.rows.map((r) => r.id));
       for (const d of chunk) if (mine.has(d.id)) await this.attempt(s.url, secrets, d);
@@ -114,12 +118,14 @@ export class WebhookDispatcher {
     const outcome = error === null ? 'delivered' : next ? 'pending' : 'failed';
     // The attempt and the delivery's new state in one statement (one round trip, one commit).
     await this.o.pool.query(
-      `WITH a AS (INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5))
+      namedStatement(
+        `WITH a AS (INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5))
        UPDATE webhook_deliveries SET status = $6, attempts = $2, last_status = $3, last_error = $4,
               delivered_at = CASE WHEN $6 = 'delivered' THEN now() ELSE delivered_at END,
               next_attempt_at = coalesce($7::timestamptz, next_attempt_at), claimed_until = NULL
         WHERE id = $1`,
-      [d.id, attempt, status, error, Date.now() - started, outcome, next],
+        [d.id, attempt, status, error, Date.now() - started, outcome, next],
+      ),
     );
     if (error !== null) this.o.log?.(`webhook ${d.id} to ${url} failed (attempt ${attempt}): ${error}${next ? `; next at ${next}` : '; given up'}`);
   }

@@ -95,5 +95,24 @@ describe('stage visits are written by key', () => {
       [2, 'paid', true],
       [3, 'stock_reserved', false],
     ]);
+
+    // An open never overwrites a stored visit: with the summary gone, the order placed again opens
+    // visit 1, which is stored closed and stays so.
+    await pool.query(`DELETE FROM ${table(schema, 'order_summary')} WHERE order_id = 'o-visits'`);
+    await tx.run((t) => store.apply(t, positioned([placed]), '2026-03-03T02:00:00.000Z'));
+    const again = (await pool.query(`SELECT * FROM ${table(schema, 'stage_visit')} WHERE order_id = 'o-visits' ORDER BY visit`)).rows.map(visitFromRecord);
+    expect(again).toEqual(stored);
+  });
+
+  it('the in-memory projection records a close whose open it never saw, as the store does', () => {
+    const b = new EventBuilder('2026-03-03T03:00:00.000Z');
+    const [placed, paid] = happyPath(b, 'o-mem');
+    const state = projectInMemory([placed], DEFAULT_SLA_CONFIG);
+    state.visits.clear();
+    const after = projectInMemory([paid], DEFAULT_SLA_CONFIG, state);
+    expect([...after.visits.values()].map((v) => [v.visit, v.stage, v.enteredAt === placed.occurredAt, v.leftAt !== null])).toEqual([
+      [1, 'placed', true, true],
+      [2, 'paid', false, false],
+    ]);
   });
 });

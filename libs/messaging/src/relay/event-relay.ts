@@ -577,6 +577,7 @@ export class EventRelay {
     this.logger.error(`relay ${what}; restarting from the checkpoint`, { relay: this.name, error: errorMessage(error) });
     this.generation++;
     this.pending = [];
+    this.scanned = null;
     this.unsaved = null;
     if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     this.checkpointTimer = null;

@@ -212,10 +212,15 @@ describe('EventRelay', () => {
     } finally {
       reads.mockRestore();
     }
-    // A matching event after the skipped rows is still counted, then published.
+    // A matching event after the skipped rows is still counted, then published (by the next leader, from the checkpoint).
     await relay.stop();
     await appendOrders(['k1'], 1, 2);
     expect((await relay.lag()).events).toBe(1);
+    const next = startRelay('relay-skip', (e) => ({ topic, key: (e.data as { orderId: string }).orderId }), { filter: { streamPrefixes: ['order-k'] } });
+    await next.start();
+    const messages = await readUntil(topic, 3);
+    expect(messages.map((m) => decodeEnvelope(Buffer.from(m.value!)).eventId)).toEqual(['k1-0', 'k1-1', 'k1-2']);
+    await waitFor('lag 0 after publishing', async () => ((await next.lag()).events === 0 ? true : undefined));
   });
 
   it('runs one replica at a time: a standby takes over from the checkpoint when the leader stops', async () => {

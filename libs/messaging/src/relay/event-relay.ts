@@ -423,7 +423,10 @@ export class EventRelay {
       }, wait);
       return;
     }
-    await this.saveCheckpoint(generation, last, events);
+    // Past the interval while a deferred write still waits for its timer (delayed by a busy event
+    // loop): this write covers that one's batches too, so the hook hears of them here.
+    const covered = this.options.hooks?.afterCheckpoint && this.unsaved?.generation === generation ? [...this.unsaved.events, ...events] : events;
+    await this.saveCheckpoint(generation, last, covered);
   }
 
   /** Writes the checkpoint a batch inside the interval left unsaved (same subscription only). */

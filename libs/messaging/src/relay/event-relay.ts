@@ -409,13 +409,14 @@ export class EventRelay {
     if (skipped > 0) relayMetrics.skipped().inc({ relay: this.name }, skipped);
     await this.options.hooks?.afterPublish?.(events);
 
+    // The hook (tests) hears of every batch a checkpoint write covers: a deferred write's batches
+    // join the next write, by its timer or (timer delayed by a busy event loop) past the interval.
+    const covered = this.options.hooks?.afterCheckpoint && this.unsaved?.generation === generation ? [...this.unsaved.events, ...events] : events;
     const wait = this.savedAt + this.checkpointIntervalMs - Date.now();
     if (wait > 0 && this.state === 'running') {
       // Inside the interval: acknowledged, checkpointed by the timer (or by stop()).
       if (generation !== this.generation) return;
       this.position = last;
-      // The hook (tests) hears of every batch the deferred write covers; without one, only the position matters.
-      const covered = this.options.hooks?.afterCheckpoint && this.unsaved?.generation === generation ? [...this.unsaved.events, ...events] : events;
       this.unsaved = { position: last, events: covered, generation };
       this.checkpointTimer ??= setTimeout(() => {
         this.checkpointTimer = null;
@@ -423,9 +424,6 @@ export class EventRelay {
       }, wait);
       return;
     }
-    // Past the interval while a deferred write still waits for its timer (delayed by a busy event
-    // loop): this write covers that one's batches too, so the hook hears of them here.
-    const covered = this.options.hooks?.afterCheckpoint && this.unsaved?.generation === generation ? [...this.unsaved.events, ...events] : events;
     await this.saveCheckpoint(generation, last, covered);
   }
 

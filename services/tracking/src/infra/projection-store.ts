@@ -3,7 +3,7 @@ import type { SlaConfig } from '../domain/sla';
 import { clockStatus, type OrderSummaryRow } from '../projections/order-summary.projection';
 import { projectEvent } from '../projections/order-tracking.projection';
 import type { TimelineEntryRow } from '../projections/order-timeline.projection';
-import type { StageVisitRow } from '../projections/stage-durations.projection';
+import { foldStageVisit, type StageVisitRow } from '../projections/stage-durations.projection';
 import { orderIdOf, type TrackedEvent } from '../projections/tracked-event';
 import { projectionFields, SUMMARY_COLUMNS, summaryFromRecord, summaryToRecord, timelineToRecord, TIMELINE_KEYS, visitToRecord } from './row-mapping';
 import { quoteSchema, table } from './tracking-schema';
@@ -135,8 +135,8 @@ export class ProjectionStore {
     const summaries = loaded ?? (await this.loadSummaries(tx, summaryOrderIds(events)));
     const changed = new Map<string, OrderSummaryRow>();
     const timeline: TimelineEntryRow[] = [];
-    const opened = new Map<string, StageVisitRow>();
-    const closed = new Map<string, StageVisitRow>();
+    // Visits opened or closed by this batch; one opened and closed here is written once, closed.
+    const visits = new Map<string, StageVisitRow>();
 
     for (const e of events) {
       const id = orderIdOf(e);
@@ -147,16 +147,7 @@ export class ProjectionStore {
         changed.set(result.orderId, result.summary);
       }
       if (result.timeline) timeline.push(result.timeline);
-      for (const c of result.stageVisits) {
-        if (c.kind === 'open') {
-          opened.set(`${c.row.orderId}#${c.row.visit}`, c.row);
-          continue;
-        }
-        const key = `${c.orderId}#${c.visit}`;
-        const open = opened.get(key);
-        if (open) opened.set(key, { ...open, leftAt: c.leftAt, durationMs: c.durationMs });
-        else closed.set(key, { orderId: c.orderId, visit: c.visit, stage: c.stage, channel: c.channel, enteredAt: c.enteredAt, leftAt: c.leftAt, durationMs: c.durationMs });
-      }
+      for (const c of result.stageVisits) foldStageVisit(visits, c);
     }
 
     const checkpoints = new Map<string, Record<string, unknown>>();
@@ -173,7 +164,7 @@ export class ProjectionStore {
     await queryPrepared(tx, this.writeAll, [
       JSON.stringify(summaryRecords),
       JSON.stringify(timeline.map(timelineToRecord)),
-      JSON.stringify([...opened.values(), ...closed.values()].map(visitToRecord)),
+      JSON.stringify([...visits.values()].map(visitToRecord)),
       JSON.stringify([...checkpoints.values()]),
       this.options.notify ? changeNotifications([...changed.keys()]) : [],
     ]);

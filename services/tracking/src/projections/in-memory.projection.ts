@@ -2,7 +2,7 @@ import type { SlaConfig } from '../domain/sla';
 import type { OrderSummaryRow } from './order-summary.projection';
 import { projectEvent } from './order-tracking.projection';
 import type { TimelineEntryRow } from './order-timeline.projection';
-import type { StageVisitRow } from './stage-durations.projection';
+import { foldStageVisit, type StageVisitRow } from './stage-durations.projection';
 import { orderIdOf, type TrackedEvent } from './tracked-event';
 
 /** All projected rows held in memory: the reference the database adapter is tested against. */
@@ -28,15 +28,7 @@ export function projectInMemory(events: Iterable<TrackedEvent>, config: SlaConfi
     if (!result.orderId) continue;
     if (result.summaryChanged && result.summary) into.summaries.set(result.orderId, result.summary);
     if (result.timeline) into.timeline.set(result.timeline.eventId, result.timeline);
-    for (const c of result.stageVisits) {
-      if (c.kind === 'open') into.visits.set(`${c.row.orderId}#${c.row.visit}`, c.row);
-      else {
-        const key = `${c.orderId}#${c.visit}`;
-        // A close carries the whole visit: one whose open was never seen is recorded as the store records it.
-        const v = into.visits.get(key) ?? { orderId: c.orderId, visit: c.visit, stage: c.stage, channel: c.channel, enteredAt: c.enteredAt, leftAt: null, durationMs: null };
-        into.visits.set(key, { ...v, leftAt: c.leftAt, durationMs: c.durationMs });
-      }
-    }
+    for (const c of result.stageVisits) foldStageVisit(into.visits, c);
   }
   return into;
 }

@@ -44,3 +44,19 @@ export function projectStageDurations(before: OrderSummaryRow | null, after: Ord
   return changes;
 }
 
+
+/**
+ * Folds one change into visits keyed `orderId#visit`: an open sets its row; a close sets the times
+ * of the visit it names, or records the whole closed visit when its open is not there (the in-memory
+ * projection, and a store batch whose open was written by an earlier batch: the store's upsert then
+ * only sets the times).
+ */
+export function foldStageVisit(visits: Map<string, StageVisitRow>, c: StageVisitChange): void {
+  if (c.kind === 'open') {
+    visits.set(`${c.row.orderId}#${c.row.visit}`, c.row);
+    return;
+  }
+  const key = `${c.orderId}#${c.visit}`;
+  const v = visits.get(key) ?? { orderId: c.orderId, visit: c.visit, stage: c.stage, channel: c.channel, enteredAt: c.enteredAt, leftAt: null, durationMs: null };
+  visits.set(key, { ...v, leftAt: c.leftAt, durationMs: c.durationMs });
+}

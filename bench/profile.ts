@@ -4,12 +4,18 @@
  * orders at PROFILE_RATE/s (default 300) for PROFILE_SEC (default 30) seconds (PROFILE_LOAD=intake:
  * POST /api/orders from 32 autocannon connections instead), stops the services (V8 writes the
  * profiles on exit) and prints the top self-time functions and packages of each.
+ * PROFILE_TOOL=perf: Linux `perf record -g -a` over the load instead (services with
+ * `--perf-basic-prof`), summarised per process (services, postgres, kafka, the bench client) and
+ * per package inside each. It samples the CPU clock, so time a process spends waiting for a core is
+ * not charged to it, as a V8 profile on an oversubscribed box does (bench/lib/perf-script.ts).
  * Needs the ports free: a running instance can't be profiled.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { postOrders } from './lib/cannon';
 import { type CpuProfile, formatSummary, summarize } from './lib/cpuprofile';
+import { formatMachineProfile, parsePerfScript, profileMachine } from './lib/perf-script';
 import { flowlineStep, describeStep } from './lib/e2e-step';
 import { type Figures, runBenchCleanups } from './lib/harness';
 import { HttpClient } from './lib/http';
@@ -26,7 +32,10 @@ export async function run(): Promise<Figures> {
   const sec = Number(process.env.PROFILE_SEC ?? 30);
   const dir = resolve(ROOT, `.data/bench/prof-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(dir, { recursive: true });
-  const sys = await ensureSystem(log, { FLOWLINE_NODE_FLAGS: `${SERVICE_NODE_FLAGS} --cpu-prof --cpu-prof-dir=${dir}` });
+  const withPerf = process.env.PROFILE_TOOL === 'perf';
+  if (withPerf) ensurePerf();
+  const profFlags = withPerf ? '--perf-basic-prof' : `--cpu-prof --cpu-prof-dir=${dir}`;
+  const sys = await ensureSystem(log, { FLOWLINE_NODE_FLAGS: `${SERVICE_NODE_FLAGS} ${profFlags}` });
   if (!sys.startedHere) throw new Error('Flowline is already running: stop it first, the profile needs services started with --cpu-prof');
   const pids = sys.pids();
   const runId = newRunId();
@@ -36,10 +45,12 @@ export async function run(): Promise<Figures> {
   const http = new HttpClient(sys.urls.orderIntake, 512);
   const intake = orderIntakeClient(sys.urls.orderIntake, { fetch: http.fetch });
   let seq = 0;
+  let recording: Promise<void> | null = null;
   const shape = { runId, skus };
   try {
     // Warm-up, then the profiled load (the profile covers the whole process life; the load dominates).
     await flowlineStep({ rate: 50, durationSec: 3, shape, nextIndex: () => seq++ }, intake, (id) => tracking.seenAt(id));
+    recording = withPerf ? recordMachine(resolve(dir, 'perf.data'), sec) : null;
     if (process.env.PROFILE_LOAD === 'intake') {
       const r = await postOrders({ baseUrl: sys.urls.orderIntake, connections: 32, durationSec: sec, shape });
       log(`load: intake ${Math.round(r.ordersPerSec)} orders/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
@@ -50,7 +61,9 @@ export async function run(): Promise<Figures> {
   } finally {
     tracking.stop();
     http.close();
+    await recording;
   }
+  if (withPerf) return summarizeMachine(dir, rate, sec, pids, runBenchCleanups);
   log('stopping the services: V8 writes the profiles on exit');
   await runBenchCleanups();
   const byPid = new Map(Object.entries(pids).map(([name, pid]) => [pid, name]));
@@ -67,4 +80,58 @@ export async function run(): Promise<Figures> {
   writeFileSync(resolve(dir, 'summary.txt'), text);
   console.log(`\n${text}\n`);
   return f;
+}
+
+/** `perf` on the PATH, installed from Debian's linux-perf when it is not (as chromium is for the browser tests). */
+function ensurePerf(): void {
+  if (spawnSync('perf', ['--version']).status === 0) return;
+  log('installing linux-perf (apt-get)');
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', 'linux-perf'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (r.status !== 0 || spawnSync('perf', ['--version']).status !== 0) throw new Error('PROFILE_TOOL=perf needs Linux perf: apt-get install linux-perf failed');
+}
+
+/** `perf record -g -a` for `sec` seconds (every process, CPU clock, 499 Hz). */
+function recordMachine(file: string, sec: number): Promise<void> {
+  return new Promise((done, fail) => {
+    const p = spawn('perf', ['record', '-q', '-F', '499', '-g', '-a', '-o', file, '--', 'sleep', String(sec)], { stdio: 'inherit' });
+    p.on('error', fail);
+    p.on('exit', (code) => (code === 0 ? done() : fail(new Error(`perf record exited ${code}`))));
+  });
+}
+
+/** Names a sampled pid: a service, the bench client, postgres, kafka (the broker's JVM), else the thread's comm. */
+function processNamer(pids: Record<string, number>): (pid: number, comm: string) => string {
+  const byPid = new Map(Object.entries(pids).map(([name, pid]) => [pid, name]));
+  byPid.set(process.pid, 'bench client');
+  const cache = new Map<number, string>();
+  return (pid, comm) => {
+    const known = byPid.get(pid) ?? cache.get(pid);
+    if (known) return known;
+    let exe = comm;
+    try {
+      exe = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      // the process is gone: its thread's comm is all there is
+    }
+    const name = exe === 'java' ? 'kafka' : exe.startsWith('postgres') ? 'postgres' : exe;
+    cache.set(pid, name);
+    return name;
+  };
+}
+
+async function summarizeMachine(dir: string, rate: number, sec: number, pids: Record<string, number>, stop: () => Promise<void>): Promise<Figures> {
+  const script = resolve(dir, 'perf.script');
+  // Symbols of the JIT frames come from /tmp/perf-<pid>.map, written while the services run.
+  const r = spawnSync('sh', ['-c', `perf script -i ${resolve(dir, 'perf.data')} -F comm,pid,tid,ip,sym > ${script} 2>/dev/null`]);
+  const namer = processNamer(pids);
+  log('stopping the services');
+  await stop();
+  if (r.status !== 0) throw new Error(`perf script exited ${r.status}`);
+  const profile = profileMachine(parsePerfScript(readFileSync(script, 'utf8')), namer);
+  rmSync(script);
+  for (const pid of Object.values(pids)) rmSync(`/tmp/perf-${pid}.map`, { force: true });
+  const text = [`perf profile of the end-to-end path at ${rate}/s for ${sec} s (${dir})`, formatMachineProfile(profile)].join('\n');
+  writeFileSync(resolve(dir, 'summary.txt'), text);
+  console.log(`\n${text}\n`);
+  return Object.fromEntries(profile.processes.slice(0, 12).map((p) => [`busy CPU % ${p.name}`, p.pct]));
 }

@@ -2,7 +2,8 @@
  * Consumer-group lag (messages between a group's committed offsets and the topics' ends), sampled
  * every second during a phase: the group whose lag grows is the stage that bounds the flow.
  */
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { logLevel, type Admin } from 'kafkajs';
+import { createKafka } from '../../libs/messaging/src/index';
 
 export const FLOW_GROUPS: Record<string, string[]> = {
   'order-intake.process-manager': ['orders.events.v1', 'inventory.events.v1'],
@@ -19,7 +20,8 @@ export class LagSampler {
   constructor(private readonly groups: Record<string, string[]> = FLOW_GROUPS) {}
 
   async start(): Promise<void> {
-    const kafka = new Kafka({ clientId: 'bench-lag', brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
+    // createKafka applies the kafkajs idle-timer fix (see event-watch.ts).
+    const kafka = createKafka({ clientId: 'bench-lag', brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
     this.admin = kafka.admin();
     await this.admin.connect();
     this.timer = setInterval(() => void this.sample(), 1_000);

@@ -24,7 +24,10 @@ export interface ProcessProfile {
   samples: number;
   /** Per cent of all busy (non-idle) samples on the machine. */
   pct: number;
-  /** Each sample charged to its leaf-most package frame, or to a native category; to its leaf function where no sample has a JS frame. */
+  /**
+   * Each sample charged to its leaf-most package frame, or to a native category (GC and the JIT
+   * compiler even when entered from JS); to its leaf function where no sample has a JS frame.
+   */
   self: Share[];
   /** Each sample charged once to every package on its stack. */
   inclusive: Share[];
@@ -38,7 +41,11 @@ export interface MachineProfile {
   processes: ProcessProfile[];
 }
 
-const HEADER = /^(\S.*?)\s+(\d+)\/(\d+)\s*$/;
+// `comm pid/tid`, or `comm pid/tid ip sym` when perf printed no callchain; comm may hold spaces.
+const HEADER = /^(\S.*?)\s+(\d+)\/(\d+)(?:\s+(.*))?$/;
+
+/** A frame line without its leading address. */
+const frameName = (line: string) => line.trim().replace(/^[0-9a-f]+\s+/, '');
 
 /** `perf script -F comm,pid,tid,ip,sym` text -> samples. */
 export function parsePerfScript(text: string): PerfSample[] {
@@ -49,13 +56,15 @@ export function parsePerfScript(text: string): PerfSample[] {
       current = null;
       continue;
     }
-    const header = /^\s/.test(line) ? null : HEADER.exec(line);
-    if (header) {
-      current = { comm: header[1], pid: Number(header[2]), frames: [] };
-      samples.push(current);
+    // Frames are indented; anything else starts a sample.
+    if (/^\s/.test(line)) {
+      current?.frames.push(frameName(line));
       continue;
     }
-    if (current) current.frames.push(line.trim().replace(/^[0-9a-f]+\s+/, ''));
+    const header = HEADER.exec(line);
+    if (!header) continue;
+    current = { comm: header[1], pid: Number(header[2]), frames: header[4]?.trim() ? [frameName(header[4])] : [] };
+    samples.push(current);
   }
   return samples;
 }
@@ -70,7 +79,7 @@ export function packageOfFrame(frame: string): string | null {
   return null;
 }
 
-/** What a sample with no package frame was doing. */
+/** What a sample's native frames (or a sample with no package frame) were doing. */
 export function nativeCategory(frames: readonly string[]): string {
   const stack = frames.join(' ');
   if (/Scaveng|MarkCompact|ConcurrentMarking|MarkingVisitor|Sweeper|IncrementalMarking|MinorMS/.test(stack)) return '(V8 GC)';
@@ -115,17 +124,21 @@ export function profileMachine(samples: readonly PerfSample[], processOf: (pid: 
     const leaves = new Map<string, number>();
     for (const s of group) {
       const packages = s.frames.map(packageOfFrame);
-      bump(self, packages.find((p) => p !== null) ?? nativeCategory(s.frames));
+      const jsAt = packages.findIndex((p) => p !== null);
+      // GC or the compiler entered from JS (an allocation, a hot function) is theirs, not the package's.
+      const native = nativeCategory(jsAt < 0 ? s.frames : s.frames.slice(0, jsAt));
+      const runtime = native === '(V8 GC)' || native === '(JIT compiler)';
+      bump(self, jsAt < 0 || runtime ? native : (packages[jsAt] as string));
       for (const p of new Set(packages)) if (p !== null) bump(inclusive, p);
       bump(leaves, s.frames[0] ?? '(no frames)');
     }
     // A process with no JS frames (postgres, the JVM): its leaf functions say more than "(native)".
-    const native = inclusive.size === 0;
+    const noJs = inclusive.size === 0;
     return {
       name,
       samples: group.length,
       pct: Math.round((1000 * group.length) / Math.max(1, busy)) / 10,
-      self: shares(native ? leaves : self, group.length, top),
+      self: shares(noJs ? leaves : self, group.length, top),
       inclusive: shares(inclusive, group.length, top),
     };
   });

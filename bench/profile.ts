@@ -123,12 +123,16 @@ function processNamer(pids: Record<string, number>): (pid: number, comm: string)
     const known = byPid.get(pid) ?? cache.get(pid);
     if (known) return known;
     let exe = comm;
+    let args: string[] = [];
     try {
       exe = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     } catch {
       // the process is gone: its thread's comm is all there is
     }
-    const name = exe === 'java' ? 'kafka' : exe.startsWith('postgres') ? 'postgres' : exe;
+    // Another Node process (npm start's supervisor, npm itself): named by its script.
+    const script = exe.startsWith('node') ? args.slice(1).find((a) => /\.[cm]?[jt]s$/.test(a)) : undefined;
+    const name = exe === 'java' ? 'kafka' : exe.startsWith('postgres') ? 'postgres' : script ? `node ${script.split('/').slice(-2).join('/')}` : exe;
     cache.set(pid, name);
     return name;
   };

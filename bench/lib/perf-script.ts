@@ -4,6 +4,8 @@
  * for a core is not charged (a V8 .cpuprofile on an oversubscribed box charges that wait to
  * whatever function was on the stack). Node services must run with `--perf-basic-prof` for their
  * JIT frames to carry names. Summarised per process, and per package inside each Node process.
+ * Process shares and native categories (GC, JIT compiler, epoll) are exact; package shares are
+ * approximate, since V8's perf map goes stale where code is freed and its address reused.
  */
 
 export interface PerfSample {

@@ -51,7 +51,8 @@ const ALL_SERVICES: readonly ServiceSpec[] = SERVICES.map((s) => ({
 const PORTAL_ISSUER = `http://127.0.0.1:${ALL_SERVICES.find((s) => s.name === 'order-intake')?.httpPort ?? 3001 + PORT_OFFSET}/portal`;
 /** Where every service of this run answers: `<SERVICE>_URL` for the services and the seeder. */
 const SERVICE_URLS: Record<string, string> = Object.fromEntries(ALL_SERVICES.map((s) => [urlEnvName(s.name), `http://127.0.0.1:${s.httpPort}`]));
-const PARTITIONS = 12;
+/** Partitions of the topics this run creates: `KAFKA_TOPIC_PARTITIONS` as the services read it (default 12, ADR 0012). */
+const PARTITIONS = topicPartitions(process.env.KAFKA_TOPIC_PARTITIONS);
 const READY_TIMEOUT_MS = Number(process.env.FLOWLINE_READY_TIMEOUT_MS ?? 120_000);
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const PALETTE = [36, 33, 35, 32, 34, 91, 96, 93];
@@ -449,3 +450,11 @@ async function main(): Promise<void> {
 }
 
 void main();
+
+/** `KAFKA_TOPIC_PARTITIONS` (a positive integer, default 12): the count the services expect, so topics created here match. */
+function topicPartitions(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return 12;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`KAFKA_TOPIC_PARTITIONS must be a positive integer, got "${raw}"`);
+  return n;
+}

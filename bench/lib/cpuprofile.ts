@@ -30,18 +30,23 @@ export interface ProfileSummary {
 
 const IDLE = '(idle)';
 
+/**
+ * The npm package (the innermost `node_modules/<name>` in the path) or Flowline lib / service
+ * (`flowline libs/<name>`, `flowline services/<name>`) a script path or profiler frame belongs to;
+ * null when it is neither.
+ */
+export function codeOwner(path: string): string | null {
+  const modules = [...path.matchAll(/node_modules\/((?:@[^/\s]+\/)?[^/\s]+)/g)];
+  if (modules.length > 0) return modules[modules.length - 1][1];
+  const own = /(?:^|\/)(libs|services)\/([^/\s]+)\//.exec(path);
+  return own ? `flowline ${own[1]}/${own[2]}` : null;
+}
+
 /** Where a script comes from: an npm package, a Node internal, or a Flowline lib/service. */
 export function packageOf(url: string): string {
   if (!url) return '(native / V8)';
   if (url.startsWith('node:')) return 'node:internals';
-  const nm = url.lastIndexOf('node_modules/');
-  if (nm >= 0) {
-    const rest = url.slice(nm + 'node_modules/'.length).split('/');
-    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
-  }
-  const m = /(?:^|\/)(libs|services)\/([^/]+)\//.exec(url);
-  if (m) return `flowline ${m[1]}/${m[2]}`;
-  return url.split('/').slice(-2).join('/');
+  return codeOwner(url) ?? url.split('/').slice(-2).join('/');
 }
 
 function shortUrl(url: string): string {

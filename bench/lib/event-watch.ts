@@ -17,13 +17,11 @@ export interface EventWatch {
   stop(): Promise<void>;
 }
 
-const brokers = () => (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim());
-
 export async function watchEvents(topic: string, types: readonly string[], label: string): Promise<EventWatch> {
   // createKafka: the same client as the services, with kafkajs' idle request-queue timer fixed
   // (libs/messaging kafkajs-patch); raw kafkajs spins a 1 ms timer per connection, ~24 ms/s of the
   // bench client's CPU each, charged to the system under test's per-order figures.
-  const kafka = createKafka({ clientId: `bench-${label}`, brokers: brokers(), logLevel: logLevel.NOTHING });
+  const kafka = createKafka({ clientId: `bench-${label}`, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);

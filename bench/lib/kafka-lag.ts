@@ -21,7 +21,7 @@ export class LagSampler {
 
   async start(): Promise<void> {
     // createKafka applies the kafkajs idle-timer fix (see event-watch.ts).
-    const kafka = createKafka({ clientId: 'bench-lag', brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
+    const kafka = createKafka({ clientId: 'bench-lag', logLevel: logLevel.NOTHING });
     this.admin = kafka.admin();
     await this.admin.connect();
     this.timer = setInterval(() => void this.sample(), 1_000);

@@ -52,7 +52,7 @@ describe('perf script profile', () => {
 
   it('names the package of JS frames and leaves native frames to a category', () => {
     expect(packageOfFrame("JS:*'x /w/node_modules/@opentelemetry/sdk-trace-node/node_modules/@opentelemetry/sdk-trace/build/src/Tracer.js:1:1")).toBe('@opentelemetry/sdk-trace');
-    expect(packageOfFrame("JS:+'a /w/dist/services/order-intake/src/infra/x.js:1:1")).toBe('services/order-intake');
+    expect(packageOfFrame("JS:+'a /w/dist/services/order-intake/src/infra/x.js:1:1")).toBe('flowline services/order-intake');
     expect(packageOfFrame("JS:*'processTicksAndRejections node:internal/process/task_queues:72:35")).toBe('node:internals');
     expect(packageOfFrame('node::InternalCallbackScope::Close')).toBeNull();
     expect(nativeCategory(['v8::internal::Scavenger::ScavengePage'])).toBe('(V8 GC)');
@@ -75,17 +75,17 @@ describe('perf script profile', () => {
     expect(oi.self.slice(1)).toEqual(
       expect.arrayContaining([
         { name: 'kafkajs', pct: 16.7 },
-        { name: 'services/order-intake', pct: 16.7 },
-        { name: 'libs/messaging', pct: 16.7 },
+        { name: 'flowline services/order-intake', pct: 16.7 },
+        { name: 'flowline libs/messaging', pct: 16.7 },
       ]),
     );
     expect(oi.self.map((x) => x.name)).not.toContain('pg');
     // The order-intake frame appears twice in one stack: counted once.
     expect(oi.inclusive).toEqual(
       expect.arrayContaining([
-        { name: 'services/order-intake', pct: 16.7 },
+        { name: 'flowline services/order-intake', pct: 16.7 },
         { name: 'pg', pct: 33.3 },
-        { name: 'libs/messaging', pct: 33.3 },
+        { name: 'flowline libs/messaging', pct: 33.3 },
         { name: 'kafkajs', pct: 16.7 },
       ]),
     );

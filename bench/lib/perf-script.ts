@@ -7,6 +7,7 @@
  * Process shares and native categories (GC, JIT compiler, epoll) are exact; package shares are
  * approximate, since V8's perf map goes stale where code is freed and its address reused.
  */
+import { codeOwner } from './cpuprofile';
 
 export interface PerfSample {
   comm: string;
@@ -73,10 +74,8 @@ export function parsePerfScript(text: string): PerfSample[] {
 
 /** The npm package, Flowline lib/service or Node internals a JS frame belongs to; null for native frames. */
 export function packageOfFrame(frame: string): string | null {
-  const modules = [...frame.matchAll(/node_modules\/((?:@[^/\s]+\/)?[^/\s]+)/g)];
-  if (modules.length > 0) return modules[modules.length - 1][1];
-  const own = /\/dist\/((?:libs|services)\/[^/\s]+)\//.exec(frame);
-  if (own) return own[1];
+  const owner = codeOwner(frame);
+  if (owner) return owner;
   if (/^(JS|Eval):/.test(frame) && /\b(node:|internal\/)/.test(frame)) return 'node:internals';
   return null;
 }

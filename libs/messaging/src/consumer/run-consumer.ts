@@ -3,6 +3,7 @@ import { INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentele
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Pool } from 'pg';
 import { backoffDelay, sleep, type BackoffOptions } from '../backoff';
+import { adaptFetches } from '../kafka/adaptive-fetch';
 import { createKafka, messagingConfigFromEnv } from '../kafka/config';
 import { deadLetterHeaders, decodeEnvelope, Headers, readHeaders } from '../kafka/headers';
 import { EventPublisher } from '../kafka/publisher';
@@ -121,6 +122,13 @@ interface CommonConsumerOptions {
    * so each transaction, carries more messages.
    */
   minBytes?: number;
+  /**
+   * A batching consumer (`minBytes` > 1) batches only while data flows: after a fetch that brought
+   * nothing, the next waits up to this long (default 1000 ms) for the first byte, and the one after
+   * a fetch with messages goes back to `minBytes` / `maxWaitTimeInMs` (kafka/adaptive-fetch.ts).
+   * An idle consumer then fetches about once a second instead of every `maxWaitTimeInMs`.
+   */
+  idleMaxWaitTimeInMs?: number;
   maxBytesPerPartition?: number;
   /**
    * Most bytes one fetch may bring (default `KAFKA_CONSUMER_MAX_BYTES`, else 4 MiB; kafkajs' own
@@ -379,6 +387,10 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
     ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
     maxBytes: options.maxBytes ?? consumerMaxBytesFromEnv(),
   });
+  const stopAdapting =
+    options.minBytes !== undefined && options.minBytes > 1
+      ? adaptFetches(group, { minBytes: options.minBytes, maxWaitMs: options.maxWaitTimeInMs ?? 1_000, idleMaxWaitMs: options.idleMaxWaitTimeInMs ?? 1_000 })
+      : null;
 
   /**
    * The group's own commit (the batch payload's, which is kafkajs' consumer group without the
@@ -747,6 +759,7 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
         );
         if (!left) logger.warn('consumer did not leave its group in time; stopping without waiting (unresolved messages are redelivered)', { group, deadlineMs: deadline });
         await withinDeadline(ownPublisher?.disconnect() ?? Promise.resolve(), deadline);
+        stopAdapting?.();
         forgetReadiness(component);
       })();
       return stopped;

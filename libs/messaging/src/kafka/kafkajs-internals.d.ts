@@ -14,3 +14,9 @@ declare module 'kafkajs/src/network/requestQueue/index.js' {
 declare module 'kafkajs/src/protocol/requests/index.js' {
   export const requests: Record<string, { versions: string[] }>;
 }
+
+declare module 'kafkajs/src/consumer/consumerGroup.js' {
+  /** Only the prototype's `fetch` is touched (adaptive-fetch.ts); the fields it switches are read by kafkajs on every fetch. */
+  const ConsumerGroup: { prototype: { fetch(nodeId: number): Promise<{ messages: unknown[] }[]> } };
+  export default ConsumerGroup;
+}

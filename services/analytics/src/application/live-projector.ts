@@ -53,7 +53,8 @@ export class LiveProjector {
       // waiting up to 20 ms for company is cheap next to a commit per partition batch.
       groupCommit: { lingerMs: 20 },
       // Off the critical path too: a fetch waits up to 500 ms for 64 KiB, so a quiet flow still
-      // brings several orders' events per transaction, and an idle consumer fetches twice a second.
+      // brings several orders' events per transaction; an idle consumer waits up to 1 s for the
+      // first byte instead (libs/messaging adaptive fetch).
       minBytes: 64 * 1024,
       maxWaitTimeInMs: 500,
       acceptType: (type) => PROJECTED_TYPES.has(type),

@@ -165,9 +165,9 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
           // transaction, their inbox rows claimed in one statement, one COMMIT (3 statements per
           // chunk instead of per event). A chunk that fails on content is split and retried one by
           // one. groupCommit: the chunks of the partitions fetched together share that transaction
-          // (the intake reads and writes only through it), and a fetch waits for
-          // 64 KiB (500 ms at most: an idle consumer fetches twice a second, not ten times), so a
-          // quiet flow still brings several orders' events per commit.
+          // (the intake reads and writes only through it), and a fetch waits for 64 KiB (500 ms
+          // at most), so a quiet flow still brings several orders' events per commit. Idle, a
+          // fetch waits up to 1 s for the first byte instead (libs/messaging adaptive fetch).
           batch: { maxMessages: 100 },
           groupCommit: { lingerMs: 10 },
           minBytes: 64 * 1024,

@@ -63,7 +63,9 @@ export class LiveProjector {
       // store's checkpoints and inbox rows are per topic and partition): one commit, one NOTIFY
       // for several partitions' chunks; a fetch waits at most 50 ms for 32 KiB, so a steady flow
       // brings a few dozen events per commit instead of a handful (issue #10). Added latency:
-      // at most 50 + 5 ms on the hop to the board (an idle consumer fetches 20 times a second).
+      // at most 50 + 5 ms on the hop to the board. Idle, the fetch waits up to 1 s for the first
+      // byte instead (libs/messaging adaptive fetch): one fetch a second, not 20, and the first
+      // event after a quiet spell is answered at once.
       groupCommit: { lingerMs: 5 },
       fetch: { minBytes: 32 * 1024, maxWaitMs: 50 },
       transactions: withSwapLock(typeormTransactions(this.dataSource), { genericPlans: true }),

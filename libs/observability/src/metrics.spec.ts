@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { defineCounter, defineGauge, defineHistogram, ensureDefaultMetrics, metricsText } from './metrics';
+import { defineCounter, defineGauge, defineHistogram, ensureDefaultMetrics, eventLoopPrecisionMsFromEnv, metricsText } from './metrics';
 
 describe('metric helpers', () => {
   it('returns the same counter when a metric is defined twice, so increments add up', async () => {
@@ -28,5 +28,26 @@ describe('metric helpers', () => {
     expect(contentType).toContain('text/plain');
     expect(body).toContain('process_cpu_user_seconds_total');
     expect(body).toContain('nodejs_heap_size_used_bytes');
+  });
+
+  it('samples the event-loop delay every 100 ms unless METRICS_EVENT_LOOP_PRECISION_MS says otherwise; a bad value fails', () => {
+    expect(eventLoopPrecisionMsFromEnv({})).toBe(100);
+    expect(eventLoopPrecisionMsFromEnv({ METRICS_EVENT_LOOP_PRECISION_MS: '10' })).toBe(10);
+    expect(() => eventLoopPrecisionMsFromEnv({ METRICS_EVENT_LOOP_PRECISION_MS: '0' })).toThrow(/METRICS_EVENT_LOOP_PRECISION_MS must be a positive integer/);
+    expect(() => eventLoopPrecisionMsFromEnv({ METRICS_EVENT_LOOP_PRECISION_MS: 'fast' })).toThrow(/got "fast"/);
+  });
+
+  it('still shows a blocked event loop at the 100 ms sampling: a 400 ms block reads as a lag of at least 200 ms', async () => {
+    const registry = new Registry();
+    ensureDefaultMetrics(registry);
+    await new Promise((r) => setTimeout(r, 250));
+    const until = Date.now() + 400;
+    while (Date.now() < until) {
+      // block the loop
+    }
+    await new Promise((r) => setTimeout(r, 250));
+    const { body } = await metricsText(registry);
+    const max = Number(/^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(body)?.[1]);
+    expect(max).toBeGreaterThanOrEqual(0.2);
   });
 });

@@ -22,7 +22,7 @@ const DEFAULT_METRIC_MARKER = 'process_cpu_user_seconds_total';
 /**
  * `METRICS_EVENT_LOOP_PRECISION_MS` (default 100): how often the event-loop delay monitor samples.
  * prom-client's default of 10 ms wakes every idle process 100 times a second (about a hundred
- * context switches a second each, measured on an idle `npm start`); a delay that matters (tens of
+ * context switches a second each, measured on an idle `npm start`). A delay that matters (tens of
  * milliseconds or more) still shows at 100 ms, since a blocked loop delays the next sample by as much.
  */
 export function eventLoopPrecisionMsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
@@ -33,10 +33,34 @@ export function eventLoopPrecisionMsFromEnv(env: NodeJS.ProcessEnv = process.env
   return n;
 }
 
+/** prom-client's gauges read from its `monitorEventLoopDelay` histogram (stddev is not shifted by the interval). */
+const LOOP_DELAY_GAUGES = ['min', 'max', 'mean', 'p50', 'p90', 'p99'].map((s) => `nodejs_eventloop_lag_${s}_seconds`);
+
+/**
+ * Node's `monitorEventLoopDelay` records the whole time between two of its timer ticks, the
+ * sampling interval included, and prom-client reports that as is: an idle loop read about 10 ms
+ * at its default precision and would read about 100 ms at ours. So each of those gauges takes the
+ * interval off what prom-client sets (never below 0): they say how late the loop was, whatever the
+ * precision. Returns false when prom-client no longer registers them (nothing is changed then).
+ */
+function reportDelayBeyondInterval(registry: Registry, precisionMs: number): boolean {
+  const gauges = LOOP_DELAY_GAUGES.map((name) => registry.getSingleMetric(name));
+  if (!gauges.every((g): g is Gauge => g instanceof Gauge)) return false;
+  const interval = precisionMs / 1_000;
+  for (const gauge of gauges) {
+    const set = gauge.set.bind(gauge) as (labels: Record<string, string | number>, value: number) => void;
+    gauge.set = ((labelsOrValue: Record<string, string | number> | number, value?: number) =>
+      typeof labelsOrValue === 'number' ? set({}, Math.max(0, labelsOrValue - interval)) : set(labelsOrValue, Math.max(0, (value ?? 0) - interval))) as Gauge['set'];
+  }
+  return true;
+}
+
 /** Starts prom-client's default process and Node.js metrics, once per registry. */
 export function ensureDefaultMetrics(registry: Registry = metricsRegistry): void {
   if (registry.getSingleMetric(DEFAULT_METRIC_MARKER)) return;
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: eventLoopPrecisionMsFromEnv() });
+  const precisionMs = eventLoopPrecisionMsFromEnv();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: precisionMs });
+  reportDelayBeyondInterval(registry, precisionMs);
 }
 
 type AnyRegistry = Pick<Registry, 'getSingleMetric'>;

@@ -124,7 +124,8 @@ interface CommonConsumerOptions {
   minBytes?: number;
   /**
    * A batching consumer (`minBytes` > 1) batches only while data flows: after a fetch that brought
-   * nothing, the next waits up to this long (default 1000 ms) for the first byte, and the one after
+   * nothing, the next waits up to this long (default 1000 ms, never less than `maxWaitTimeInMs`)
+   * for the first byte, and the one after
    * a fetch with messages goes back to `minBytes` / `maxWaitTimeInMs` (kafka/adaptive-fetch.ts).
    * An idle consumer then fetches about once a second instead of every `maxWaitTimeInMs`.
    */
@@ -387,10 +388,7 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
     ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
     maxBytes: options.maxBytes ?? consumerMaxBytesFromEnv(),
   });
-  const stopAdapting =
-    options.minBytes !== undefined && options.minBytes > 1
-      ? adaptFetches(group, { minBytes: options.minBytes, maxWaitMs: options.maxWaitTimeInMs ?? 1_000, idleMaxWaitMs: options.idleMaxWaitTimeInMs ?? 1_000 })
-      : null;
+  const stopAdapting = options.minBytes !== undefined && options.minBytes > 1 ? adaptFetches(group, { idleMaxWaitMs: options.idleMaxWaitTimeInMs ?? 1_000 }) : null;
 
   /**
    * The group's own commit (the batch payload's, which is kafkajs' consumer group without the
@@ -765,6 +763,8 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
       return stopped;
     },
   };
+  // A consumer that never started leaves no adaptation behind (a retried start registers again).
+  join.catch(() => stopAdapting?.());
   if (options.awaitJoin ?? true) await join;
   else
     join.catch((e: unknown) => {

@@ -36,7 +36,9 @@ import { SERVICES, serviceNodeFlags, type ServiceSpec, urlEnvName } from './serv
 
 const ROOT = resolve(__dirname, '..');
 const PORT_OFFSET = Number(process.env.FLOWLINE_PORT_OFFSET ?? 0);
-if (!Number.isInteger(PORT_OFFSET) || PORT_OFFSET < 0 || PORT_OFFSET > 10_000) throw new Error(`FLOWLINE_PORT_OFFSET must be an integer 0..10000, got "${process.env.FLOWLINE_PORT_OFFSET}"`);
+// Up to 15000: the gRPC ports (50051..50059) stay below 65536 and can be moved above the kernel's
+// ephemeral range (Linux: ..60999), where no outgoing connection can hold them.
+if (!Number.isInteger(PORT_OFFSET) || PORT_OFFSET < 0 || PORT_OFFSET > 15_000) throw new Error(`FLOWLINE_PORT_OFFSET must be an integer 0..15000, got "${process.env.FLOWLINE_PORT_OFFSET}"`);
 const DB_PREFIX = process.env.FLOWLINE_DB_PREFIX ?? '';
 if (!/^[a-z0-9_]*$/.test(DB_PREFIX)) throw new Error(`FLOWLINE_DB_PREFIX may hold only a-z, 0-9 and _, got "${DB_PREFIX}"`);
 /** The services with this run's ports and database names. */

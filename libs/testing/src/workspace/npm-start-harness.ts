@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Client } from 'pg';
 import { adminDatabaseUrl, kafkaBrokers, testTopicPrefix, uniqueSuffix } from '../infra';
@@ -31,10 +32,37 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** An offset (multiple of 10, 1000..9000) under which every HTTP and gRPC port of `services` is free. */
+/** The kernel's range for outgoing connections' local ports (Linux default 32768-60999). */
+function ephemeralPortRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low, high];
+  } catch {
+    // not Linux: assume its default
+  }
+  return [32768, 60999];
+}
+
+/**
+ * The offsets to draw from (multiples of 10 up to start.ts' 15000) whose ports all lie outside the
+ * ephemeral range. A port inside it can be taken, between the check here and the service's bind
+ * (a fresh clone installs and builds for a minute first), as the local port of some other process's
+ * outgoing connection: CI once saw tracking's gRPC port (55376) held that way for two minutes
+ * (EADDRINUSE on every restart). The default gRPC ports (50051..) sit inside Linux's default range,
+ * so the offsets that move them above it are preferred; any offset when none qualifies.
+ */
+export function portOffsetCandidates(services: string[], [low, high]: [number, number] = ephemeralPortRange()): number[] {
+  const all = Array.from({ length: 1401 }, (_, i) => 1000 + 10 * i);
+  const portsOf = (offset: number) => [4400 + offset, ...services.flatMap((s) => [DEFAULT_PORTS[s].http + offset, DEFAULT_PORTS[s].grpc + offset])];
+  const outside = all.filter((offset) => portsOf(offset).every((p) => (p < low || p > high) && p <= 65535));
+  return outside.length > 0 ? outside : all.filter((offset) => portsOf(offset).every((p) => p <= 65535));
+}
+
+/** An offset under which every HTTP and gRPC port of `services` is free (see portOffsetCandidates). */
 export async function freePortOffset(services: string[]): Promise<number> {
+  const candidates = portOffsetCandidates(services);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const offset = 1000 + 10 * Math.floor(Math.random() * 800);
+    const offset = candidates[Math.floor(Math.random() * candidates.length)];
     const ports = services.flatMap((s) => [DEFAULT_PORTS[s].http + offset, DEFAULT_PORTS[s].grpc + offset]);
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) return offset;
   }

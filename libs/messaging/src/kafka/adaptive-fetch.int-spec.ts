@@ -1,47 +1,36 @@
-import { kafkaBrokers, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
-import type { Admin, Kafka } from 'kafkajs';
+import { uniqueSuffix } from '@flowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatchConsumer, type ConsumerHandle } from '../consumer/run-consumer';
 import { testEnvelope, waitFor } from '../testing/fixtures';
-import { createKafka } from './config';
-import { EventPublisher } from './publisher';
+import { consumerTestBed, type ConsumerTestBed } from '../testing/test-bed';
 import { ensureTopics } from './topics';
 
 /**
  * Adaptive fetch against the real broker: a batching consumer (64 KiB, 50 ms) stops fetching 20
  * times a second once its topic is quiet, and still gets what is published afterwards.
  */
-const prefix = testTopicPrefix();
-let kafka: Kafka;
-let admin: Admin;
-let publisher: EventPublisher;
+let bed: ConsumerTestBed;
 const handles: ConsumerHandle[] = [];
 const topic = 'adaptive.events.v1';
 
 beforeAll(async () => {
-  kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'adaptive-fetch-test' });
-  admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [topic], { partitions: 3, prefix, deadLetters: false });
-  publisher = new EventPublisher({ kafka, topicPrefix: prefix });
-  await publisher.connect();
+  bed = await consumerTestBed('msg_adaptive_fetch');
+  await ensureTopics(bed.admin, [topic], { partitions: 3, prefix: bed.prefix, deadLetters: false });
 });
 
 afterAll(async () => {
   for (const h of handles) await h.stop();
-  await publisher?.disconnect();
-  await admin?.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(prefix)) }).catch(() => undefined);
-  await admin?.disconnect();
+  await bed?.close();
 });
 
 /** A batching consumer that records what it got and counts its fetch requests. */
 async function batchingConsumer(idleMaxWaitTimeInMs: number) {
   const got: string[] = [];
   const handle = await runBatchConsumer({
-    kafka,
+    kafka: bed.kafka,
     groupId: `adaptive-${uniqueSuffix()}`,
     topics: [topic],
-    topicPrefix: prefix,
+    topicPrefix: bed.prefix,
     deadLetterPublisher: null,
     minBytes: 64 * 1024,
     maxWaitTimeInMs: 50,
@@ -65,7 +54,7 @@ describe('adaptive fetch (real Kafka)', () => {
     // Control: the same consumer whose idle wait is its batching wait, i.e. kafkajs without adaptation.
     const fixed = await batchingConsumer(50);
     const run = uniqueSuffix();
-    await publisher.publish([0, 1, 2].map((n) => ({ topic, key: `o-${n}`, envelope: testEnvelope(`${run}-a`, n) })));
+    await bed.publisher.publish([0, 1, 2].map((n) => ({ topic, key: `o-${n}`, envelope: testEnvelope(`${run}-a`, n) })));
     await waitFor('both consumers got the first events', () => adaptive.got.length === 3 && fixed.got.length === 3);
 
     const before = { adaptive: adaptive.fetches(), fixed: fixed.fetches() };
@@ -77,7 +66,7 @@ describe('adaptive fetch (real Kafka)', () => {
     expect(idle.fixed).toBeGreaterThanOrEqual(15);
 
     // After the quiet spell the next events still arrive (the long idle fetch answers at the first byte).
-    await publisher.publish([3, 4].map((n) => ({ topic, key: `o-${n}`, envelope: testEnvelope(`${run}-b`, n) })));
+    await bed.publisher.publish([3, 4].map((n) => ({ topic, key: `o-${n}`, envelope: testEnvelope(`${run}-b`, n) })));
     await waitFor('the adaptive consumer got the events published after the quiet spell', () => adaptive.got.length === 5, 10_000);
     expect(adaptive.got.slice(3).sort()).toEqual([`${run}-b-3`, `${run}-b-4`]);
   });

@@ -125,9 +125,9 @@ interface CommonConsumerOptions {
   /**
    * A batching consumer (`minBytes` > 1) batches only while data flows: after a fetch that brought
    * nothing, the next waits up to this long (default 1000 ms, never less than `maxWaitTimeInMs`)
-   * for the first byte, and the one after
-   * a fetch with messages goes back to `minBytes` / `maxWaitTimeInMs` (kafka/adaptive-fetch.ts).
-   * An idle consumer then fetches about once a second instead of every `maxWaitTimeInMs`.
+   * for the first byte, and the one after a fetch with messages goes back to `minBytes` /
+   * `maxWaitTimeInMs` (kafka/adaptive-fetch.ts). An idle consumer then fetches about once a second
+   * instead of every `maxWaitTimeInMs`.
    */
   idleMaxWaitTimeInMs?: number;
   maxBytesPerPartition?: number;

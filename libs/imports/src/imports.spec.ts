@@ -55,6 +55,16 @@ describe('readTable', () => {
     expect(r.table).toEqual({ headers: ['订单号', '金额'], rows: [{ rowNumber: 2, cells: ['4012345678901234567', '12.5'] }] });
   });
 
+  it('XLSX number cells read as Excel shows them: formula noise rounded, an id beyond 2^53 in scientific notation', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('订单');
+    ws.addRow(['订单号', '应付金额', '数量']);
+    // A 19-digit id typed into a number cell (its last digits already lost) and 3 x 19.90 by formula.
+    ws.addRow([Number("6911564123456789012"), { formula: '3*19.9', result: 3 * 19.9 }, 3]);
+    const r = await readTable(Buffer.from(await wb.xlsx.writeBuffer()), 'jd.xlsx');
+    expect(r.table.rows[0]?.cells).toEqual(['6.91156412345679E+18', '59.7', '3']);
+  });
+
   it('an empty file is refused with a code', async () => {
     await expect(readTable(Buffer.from(''), 'empty.csv')).rejects.toMatchObject({ code: 'IMPORT_FILE_EMPTY' });
   });

@@ -194,6 +194,9 @@ export class ImportService {
             created = true;
             break;
           }
+          case 'held':
+            await orderIntake.hold(orderId, a.reason, key);
+            break;
           case 'depositPaid':
           case 'paid':
             await orderIntake.confirmPayment(orderId, { amount: a.amount, currency: 'CNY', paymentRef: a.paymentRef }, key);

@@ -26,6 +26,8 @@ export interface OrderIntakePort {
   place(submission: OrderSubmission, idempotencyKey: string, person?: { id: string; role?: string; bearer?: string }): Promise<{ orderId: string; created: boolean }>;
   confirmPayment(orderId: string, body: { amount: number; currency: string; paymentRef: string }, idempotencyKey: string): Promise<void>;
   cancel(orderId: string, reason: string, idempotencyKey: string): Promise<void>;
+  /** Puts the order on hold (it keeps its stage and stops moving on until a person releases it). */
+  hold(orderId: string, reason: string, idempotencyKey: string): Promise<void>;
   requestRefund(orderId: string, amount: number, reason: string, idempotencyKey: string): Promise<void>;
   confirmRefund(orderId: string, amount: number, idempotencyKey: string): Promise<void>;
 }

@@ -55,6 +55,10 @@ export class OrderIntakeHttpClient implements OrderIntakePort {
     await this.post(`/api/orders/${encodeURIComponent(orderId)}/cancel`, { reason }, key);
   }
 
+  async hold(orderId: string, reason: string, key: string): Promise<void> {
+    await this.post(`/api/orders/${encodeURIComponent(orderId)}/holds`, { reason }, key);
+  }
+
   async requestRefund(orderId: string, amount: number, reason: string, key: string): Promise<void> {
     await this.post(`/api/orders/${encodeURIComponent(orderId)}/refunds`, { amount, reason }, key);
   }

@@ -46,6 +46,20 @@ function take(rest: string, candidates: Region[]): { region: Region; rest: strin
   return null;
 }
 
+/**
+ * County-level cities governed by the province itself (湖北 仙桃市 / 潜江市 / 天门市, 河南 济源市,
+ * 海南 文昌市 ..., 新疆 石河子市 ...): the data set files them under a pseudo-city named
+ * "…直辖县级行政区划", which no address writes. They are cities in their own right on every platform
+ * ("湖北省 仙桃市 干河街道 …"), so they are looked up beside the province's cities.
+ */
+function citiesOf(province: Region): Region[] {
+  const children = province.d ?? [];
+  return children.flatMap((c) => (/直辖县级行政区划$/.test(c.n) ? (c.d ?? []) : [c]));
+}
+
+/** Taiwan (no subdivisions in the data set), Hong Kong and Macau: an address may name no district the data set knows. */
+const PROVINCE_LEVEL_ONLY = new Set(['710000', '810000', '820000']);
+
 export function parseAddress(line: string): ParsedAddress | null {
   const text = line.replace(/[\s\u3000]+/g, ' ').trim();
   // Taobao appends the postal code: "... 文三路100号(310012)"; a leading country name is dropped.
@@ -55,14 +69,16 @@ export function parseAddress(line: string): ParsedAddress | null {
   const children = p.region.d ?? [];
   // Municipalities (北京市, 上海市 ...) list districts directly under the province.
   const municipality = children.length > 0 && !children.some((c) => (c.d ?? []).length > 0);
+  const provinceOnly = (): ParsedAddress | null =>
+    PROVINCE_LEVEL_ONLY.has(p.region.c) && p.rest !== '' ? { province: p.region.n, city: p.region.n, district: '', street: p.rest, regionCode: p.region.c } : null;
   if (municipality) {
     const rest = p.rest.replace(new RegExp(`^(${shortNames(p.region.n).join('|')})\\s*`), '');
     const d = take(rest, children);
-    if (!d) return null;
+    if (!d) return provinceOnly();
     return { province: p.region.n, city: p.region.n, district: d.region.n, street: d.rest, regionCode: d.region.c };
   }
-  const c = take(p.rest, children);
-  if (!c) return null;
+  const c = take(p.rest, citiesOf(p.region));
+  if (!c) return provinceOnly();
   const d = take(c.rest, c.region.d ?? []);
   if (!d) return { province: p.region.n, city: c.region.n, district: '', street: c.rest, regionCode: c.region.c };
   return { province: p.region.n, city: c.region.n, district: d.region.n, street: d.rest, regionCode: d.region.c };

@@ -139,4 +139,80 @@ describe('addresses', () => {
     expect(parseAddress('广东省深圳市南山区粤海街道科技园路1号')).toMatchObject({ province: '广东省', city: '深圳市', district: '南山区', street: '粤海街道科技园路1号', regionCode: '440305' });
     expect(parseAddress('火星 奥林匹斯山 1号')).toBeNull();
   });
+
+  it('takes county-level cities governed by the province (仙桃, 济源, 石河子, 文昌) as cities', () => {
+    expect(parseAddress('湖北省 仙桃市 干河街道 仙桃大道1号(433000)')).toMatchObject({ province: '湖北省', city: '仙桃市', district: '', street: '干河街道 仙桃大道1号', regionCode: '429004' });
+    expect(parseAddress('河南省 济源市 沁园街道 济水大街2号')).toMatchObject({ province: '河南省', city: '济源市', district: '', regionCode: '419001' });
+    expect(parseAddress('新疆维吾尔自治区 石河子市 北泉镇 3号')).toMatchObject({ province: '新疆维吾尔自治区', city: '石河子市', regionCode: '659001' });
+    expect(parseAddress('海南省 文昌市 文城镇 4号')).toMatchObject({ province: '海南省', city: '文昌市' });
+    // A city without districts (东莞) keeps the rest as the street.
+    expect(parseAddress('广东省 东莞市 南城街道 5号')).toMatchObject({ province: '广东省', city: '东莞市', district: '', street: '南城街道 5号', regionCode: '441900' });
+  });
+
+  it('Hong Kong, Macau and Taiwan: a district the data set lacks leaves the address at the province', () => {
+    expect(parseAddress('香港特别行政区 九龙城区 太子道西 1号')).toMatchObject({ province: '香港特别行政区', district: '九龙城区', regionCode: '810007' });
+    expect(parseAddress('香港特别行政区 九龙 弥敦道 100号')).toMatchObject({ province: '香港特别行政区', city: '香港特别行政区', district: '', street: '九龙 弥敦道 100号', regionCode: '810000' });
+    expect(parseAddress('台湾省 台北市 信义区 市府路1号')).toMatchObject({ province: '台湾省', district: '', street: '台北市 信义区 市府路1号', regionCode: '710000' });
+    // A mainland municipality still needs a district it knows.
+    expect(parseAddress('北京市 火星区 1号')).toBeNull();
+  });
+});
+
+describe('rows a spreadsheet or a platform made ambiguous are refused, never merged or dropped', () => {
+  const table = (headers: string[], rows: string[][]) => ({ headers, rows: rows.map((cells, i) => ({ rowNumber: i + 2, cells })) });
+  const DY = ['主订单编号', '子订单编号', '选购商品', '商家编码', '商品数量', '商品单价', '订单应付金额', '运费', '收件人', '收件人手机号', '省', '市', '区', '街道', '详细地址', '订单提交时间', '支付完成时间', '订单状态', '售后状态'];
+  const dyRow = (id: string, sub: string, sku: string, price: string, paid: string, who: string, status = '待发货', after = '-') =>
+    [id, sub, `茶 ${sku}`, sku, '1', price, paid, '0', who, '13812345678', '浙江省', '杭州市', '西湖区', '文新街道', '文三路1号', '2026/12/05 10:03:22', '2026/12/05 10:04:00', status, after];
+
+  it('an order id Excel turned into scientific notation: the whole group refused as MANGLED_ID', () => {
+    const r = mapOrders(registry.get('douyin'), table(DY, [dyRow('6.91156E+18', '1', 'A', '59.90', '59.90', '孙八'), dyRow('6.91156E+18', '2', 'B', '128.00', '128.00', '周九')]));
+    expect(r.drafts).toEqual([]);
+    expect(r.rejected).toHaveLength(1);
+    expect(r.rejected[0]).toMatchObject({ channelOrderId: '6.91156E+18', rowNumbers: [2, 3], reasons: [{ code: 'MANGLED_ID', column: '主订单编号' }] });
+    expect(r.rejected[0]?.reasons[0]?.zh).toContain('科学计数法');
+  });
+
+  it('rows of one order naming different recipients are CONFLICTING_ROWS with their row numbers', () => {
+    const r = mapOrders(registry.get('douyin'), table(DY, [dyRow('6911560000000000001', '69115600000000000011', 'A', '59.90', '187.90', '孙八'), dyRow('6911560000000000001', '69115600000000000012', 'B', '128.00', '187.90', '周九')]));
+    expect(r.drafts).toEqual([]);
+    expect(r.rejected[0]?.reasons).toContainEqual(expect.objectContaining({ code: 'CONFLICTING_ROWS', column: '收件人', en: expect.stringContaining('rows 2, 3') }));
+  });
+
+  it('a line id that repeats within one order is named, not left to the order flow', () => {
+    const r = mapOrders(registry.get('douyin'), table(DY, [dyRow('6911560000000000002', '6.91156E+19', 'A', '59.90', '187.90', '孙八'), dyRow('6911560000000000002', '6.91156E+19', 'B', '128.00', '187.90', '孙八')]));
+    expect(r.rejected[0]?.reasons.map((x) => x.code)).toEqual(['MANGLED_ID', 'MANGLED_ID']);
+    const dup = mapOrders(registry.get('douyin'), table(DY, [dyRow('6911560000000000003', '77', 'A', '59.90', '187.90', '孙八'), dyRow('6911560000000000003', '77', 'B', '128.00', '187.90', '孙八')]));
+    expect(dup.rejected[0]?.reasons).toEqual([expect.objectContaining({ code: 'CONFLICTING_ROWS', column: '子订单编号', zh: expect.stringContaining('第 2、3 行') })]);
+  });
+
+  it('Douyin lines in different states (one refunded, one to ship) wait in the quarantine: the refunded line is not shipped', () => {
+    const r = mapOrders(registry.get('douyin'), table(DY, [dyRow('6911560000000000004', '69115600000000000041', 'A', '59.90', '187.90', '孙八'), dyRow('6911560000000000004', '69115600000000000042', 'B', '128.00', '187.90', '孙八', '已关闭', '退款成功')]));
+    expect(r.drafts).toEqual([]);
+    expect(r.rejected[0]?.reasons).toEqual([expect.objectContaining({ code: 'LINE_STATES_DIFFER', zh: expect.stringContaining('第 3 行 已关闭/退款成功') })]);
+    // Lines in one state still import as one order.
+    const same = mapOrders(registry.get('douyin'), table(DY, [dyRow('6911560000000000005', '69115600000000000051', 'A', '59.90', '187.90', '孙八'), dyRow('6911560000000000005', '69115600000000000052', 'B', '128.00', '187.90', '孙八')]));
+    expect(same.rejected).toEqual([]);
+    expect(same.drafts[0]?.lines).toHaveLength(2);
+  });
+
+  it('a row without an order id is rejected with its row number; a 合计 row is still a summary', () => {
+    const headers = ['订单号', '订单状态', '订单成交时间', '用户实付金额(元)', '商家编码-SKU维度', '商品', '商品数量(件)', '商品总价(元)', '收货人', '手机', '省', '市', '区', '街道', '详细地址'];
+    const row = (id: string, who: string) => [id, '待发货', '2026-12-05 10:03', '128.00', 'TEA-1', '龙井', '1', '128.00', who, '13812345678', '浙江省', '杭州市', '西湖区', '文新街道', '1号'];
+    const r = mapOrders(registry.get('pinduoduo'), table(headers, [row('231206-1', '吴九'), row('', '吴十'), ['合计', '', '', '256.00', '', '', '2', '256.00', '', '', '', '', '', '', '']]));
+    expect(r.drafts.map((d) => d.channelOrderId)).toEqual(['231206-1']);
+    expect(r.stats.summaryRows).toBe(1);
+    expect(r.rejected).toEqual([expect.objectContaining({ channelOrderId: null, rowNumbers: [3], reasons: [expect.objectContaining({ code: 'MISSING_FIELD', column: '订单号' })] })]);
+  });
+
+  it('Pinduoduo v3: today\'s status words, and the placed time from 支付时间 when the export has no 订单成交时间', () => {
+    const headers = ['订单号', '订单状态', '支付时间', '用户实付金额(元)', '商家编码-SKU维度', '商品', '商品数量(件)', '商品总价(元)', '收货人', '手机', '省', '市', '区', '街道', '详细地址', '快递单号', '快递公司'];
+    const row = (id: string, status: string) => [id, status, '2026-12-05 10:03:00', '128.00', 'TEA-1', '龙井', '1', '128.00', '吴九', '13812345678', '浙江省', '杭州市', '西湖区', '文新街道', '1号', 'YT123', '圆通'];
+    const r = mapOrders(registry.get('pinduoduo'), table(headers, [row('231206-2', '已发货，待签收'), row('231206-3', '已发货，退款成功'), row('231206-4', '未发货，退款成功')]));
+    expect(r.rejected).toEqual([]);
+    expect(r.drafts.map((d) => [d.state, d.placedAt])).toEqual([
+      ['shipped', expect.stringMatching(/^2026-12-05T0\d:03:00/)],
+      ['closed', expect.any(String)],
+      ['closed', expect.any(String)],
+    ]);
+  });
 });

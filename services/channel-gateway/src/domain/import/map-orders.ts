@@ -122,11 +122,23 @@ function rawOf(cols: Columns, row: Row): Record<string, string> {
   return raw;
 }
 
-/** Drops blank, summary and exactly repeated rows; groups the rest by order id in file order. */
-function groupRows(table: Table, cols: Columns, idRef: ColumnRef, markers: string[], stats: MappingResult['stats']): Map<string, Row[]> {
+/** `4.01235E+18`: what Excel makes of a long id in a number cell (the real id is lost). */
+const SCIENTIFIC_ID = /^[+-]?\d+(\.\d+)?e[+-]?\d+$/i;
+
+/**
+ * Drops blank, summary and exactly repeated rows; groups the rest by order id in file order. A row
+ * with no order id that is not a summary row (合计 ... in its first filled cell) is an orphan:
+ * rejected with its row number, never dropped silently.
+ */
+function groupRows(table: Table, cols: Columns, idRef: ColumnRef, markers: string[], stats: MappingResult['stats']): { groups: Map<string, Row[]>; orphans: Row[] } {
   const idIdx = cols.find(idRef);
   const seen = new Set<string>();
   const groups = new Map<string, Row[]>();
+  const orphans: Row[] = [];
+  const isMarker = (text: string) => {
+    const lower = text.toLowerCase();
+    return markers.some((m) => lower.startsWith(m.toLowerCase()));
+  };
   for (const r of table.rows) {
     stats.rowsRead += 1;
     const cells = r.cells.map((c) => cleanCell(c));
@@ -135,9 +147,12 @@ function groupRows(table: Table, cols: Columns, idRef: ColumnRef, markers: strin
       continue;
     }
     const id = cells[idIdx] ?? '';
-    const lower = id.toLowerCase();
-    if (id === '' || markers.some((m) => lower.startsWith(m.toLowerCase()))) {
+    if (isMarker(id === '' ? (cells.find((c) => c !== '') ?? '') : id)) {
       stats.summaryRows += 1;
+      continue;
+    }
+    if (id === '') {
+      orphans.push({ rowNumber: r.rowNumber, cells });
       continue;
     }
     const key = JSON.stringify(cells);
@@ -150,7 +165,7 @@ function groupRows(table: Table, cols: Columns, idRef: ColumnRef, markers: strin
     list.push({ rowNumber: r.rowNumber, cells });
     groups.set(id, list);
   }
-  return groups;
+  return { groups, orphans };
 }
 
 /**
@@ -171,16 +186,20 @@ export function mapOrders(profile: MappingProfile, table: Table, items?: Table):
 
   const markers = o.summaryMarkers ?? DEFAULT_SUMMARY_MARKERS;
   const stats = { rowsRead: 0, blankRows: 0, summaryRows: 0, duplicateRows: 0 };
-  const groups = groupRows(table, cols, o.id, markers, stats);
-  const itemGroups = l.from === 'items-file' && items ? groupRows(items, itemCols, l.join ?? o.id, markers, { rowsRead: 0, blankRows: 0, summaryRows: 0, duplicateRows: 0 }) : new Map<string, Row[]>();
+  const { groups, orphans } = groupRows(table, cols, o.id, markers, stats);
+  const itemRead = l.from === 'items-file' && items ? groupRows(items, itemCols, l.join ?? o.id, markers, { rowsRead: 0, blankRows: 0, summaryRows: 0, duplicateRows: 0 }) : { groups: new Map<string, Row[]>(), orphans: [] };
+  const itemGroups = itemRead.groups;
 
   const drafts: ChannelOrderDraft[] = [];
   const rejected: RejectedOrder[] = [];
+  for (const r of orphans) rejected.push({ channelOrderId: null, rowNumbers: [r.rowNumber], itemRowNumbers: [], reasons: [reason.missingId(cols.label(o.id))], rawRows: [rawOf(cols, r)] });
+  for (const r of itemRead.orphans) rejected.push({ channelOrderId: null, rowNumbers: [], itemRowNumbers: [r.rowNumber], reasons: [reason.missingId(itemCols.label(l.join ?? o.id))], rawRows: [rawOf(itemCols, r)] });
   for (const [id, rows] of groups) {
     const lineRows = l.from === 'items-file' ? (itemGroups.get(id) ?? []) : rows;
     const rawRows = [...rows.map((r) => rawOf(cols, r)), ...(l.from === 'items-file' ? lineRows.map((r) => rawOf(itemCols, r)) : [])];
     const rowNumbers = rows.map((r) => r.rowNumber);
-    const result = mapOne(profile, cols, itemCols, id, rows, lineRows);
+    // Excel's scientific notation folds different orders into one id: refuse the group whole.
+    const result = SCIENTIFIC_ID.test(id) ? [reason.mangledId(cols.label(o.id), id)] : mapOne(profile, cols, itemCols, id, rows, lineRows);
     if (Array.isArray(result)) rejected.push({ channelOrderId: id, rowNumbers, itemRowNumbers: l.from === 'items-file' ? lineRows.map((r) => r.rowNumber) : [], reasons: result, rawRows });
     else drafts.push({ ...result, rowNumbers, rawRows });
   }
@@ -225,8 +244,35 @@ function mapOne(
   if (placedAt === null && cell(o.placedAt) === '') problems.push(reason.missing(cols.label(o.placedAt)));
   const paidAt = read(o.paidAt, platformTime, null);
 
+  // Rows of one order name one buyer and one address: rows that disagree are different orders
+  // folded together (an id mangled by a spreadsheet, a wrong join), never one to ship.
+  if (rows.length > 1) {
+    for (const ref of [o.recipient, o.phone, o.address, o.province, o.city, o.district, o.street, o.detail, o.buyerNick, o.buyerId]) {
+      const i = cols.find(ref);
+      if (i < 0 || !ref) continue;
+      const filled = rows.filter((r) => r.cells[i]);
+      if (new Set(filled.map((r) => r.cells[i])).size > 1) problems.push(reason.conflictingRows(cols.label(ref), filled.map((r) => r.rowNumber)));
+    }
+  }
+  // Per-line states (Douyin writes each sub-order's own status and after-sales on its row): an
+  // order whose lines are in different states (one refunded or closed, one to ship; one shipped,
+  // one not) cannot be taken as one state, so it waits in the quarantine rather than shipping
+  // goods the buyer was refunded.
+  if (l.status && l.from === 'rows' && lineRows.length > 1) {
+    const si = itemCols.find(l.status);
+    const ai = cols.find(o.afterSalesStatus);
+    const stateOf = (r: Row) => {
+      const text = si >= 0 ? (r.cells[si] ?? '') : '';
+      const after = ai >= 0 ? (r.cells[ai] ?? '') : '';
+      return `${profile.statuses[text] ?? text}/${(after && profile.afterSalesStatuses?.[after]) || 'none'}`;
+    };
+    const states = new Set(lineRows.map(stateOf));
+    if (states.size > 1) problems.push(reason.lineStatesDiffer(itemCols.label(l.status), lineRows.map((r) => ({ row: r.rowNumber, status: si >= 0 ? (r.cells[si] ?? '') : '', afterSales: ai >= 0 ? (r.cells[ai] ?? '') : '' }))));
+  }
+
   // Lines.
   const lines: ChannelOrderDraft['lines'] = [];
+  const lineIdRows = new Map<string, number[]>();
   if (lineRows.length === 0) problems.push(reason.noLines(cols.label(l.join ?? o.id)));
   lineRows.forEach((r, n) => {
     const at = (ref: ColumnRef | undefined) => {
@@ -251,10 +297,14 @@ function mapOne(
       else if (q.ok) unitPrice = t.value / q.value;
     }
     const lineId = at(l.lineId) || `${id}-${n + 1}`;
+    if (l.lineId && SCIENTIFIC_ID.test(at(l.lineId))) problems.push(reason.mangledId(itemCols.label(l.lineId), at(l.lineId)));
+    else if (at(l.lineId)) lineIdRows.set(lineId, [...(lineIdRows.get(lineId) ?? []), r.rowNumber]);
     const weight = l.weight ? unitWeightGrams(at(l.weight), l.weightUnit ?? 'g', l.weightPer ?? 'unit', q.ok ? q.value : 1) : { ok: true as const, value: undefined };
     if (!weight.ok) problems.push(reason.badWeight(itemCols.label(l.weight ?? ''), at(l.weight)));
     if (sku && title && q.ok) lines.push({ lineId, sku, title, quantity: q.value, unitPrice, ...(weight.ok && weight.value !== undefined ? { unitWeightGrams: weight.value } : {}) });
   });
+
+  for (const [lineId, at] of lineIdRows) if (at.length > 1 && l.lineId) problems.push(reason.duplicateLineId(itemCols.label(l.lineId), lineId, at));
 
   const shippingFee = read(m.shippingFee, money, 0);
   const paid = read(m.paid, money, 0);

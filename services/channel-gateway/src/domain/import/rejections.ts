@@ -12,6 +12,10 @@ export type RejectCode =
   | 'TOTAL_MISMATCH'
   | 'ADDRESS_UNPARSED'
   | 'CONFLICTING_ROWS'
+  /** An order or line id Excel turned into scientific notation: the real id is lost. */
+  | 'MANGLED_ID'
+  /** Lines of one order in different states (one refunded, one to ship). */
+  | 'LINE_STATES_DIFFER'
   | 'ORDER_REFUSED'
   /** An API order payload that cannot be read (or a person's correction of it that still cannot). */
   | 'BAD_PAYLOAD';
@@ -49,7 +53,35 @@ export const reason = {
     zh: `无法识别地址中的省市区："${text}"`,
     en: `province / city / district not found in the address: "${text}"`,
   }),
-  conflictingRows: (column: string): RejectReason => ({ code: 'CONFLICTING_ROWS', column, zh: `同一订单的多行中${column}不一致`, en: `rows of one order disagree on ${column}` }),
+  conflictingRows: (column: string, rows?: number[]): RejectReason => ({
+    code: 'CONFLICTING_ROWS',
+    column,
+    zh: `同一订单的多行中${column}不一致${rows?.length ? `（第 ${rows.join('、')} 行）` : ''}：可能是不同订单被并成了一个`,
+    en: `rows of one order disagree on ${column}${rows?.length ? ` (rows ${rows.join(', ')})` : ''}: different orders may have been merged into one`,
+  }),
+  mangledId: (column: string, text: string): RejectReason => ({
+    code: 'MANGLED_ID',
+    column,
+    zh: `${column}被 Excel 转成了科学计数法："${text}"，原编号已丢失，不同订单可能被并成一个；请从平台重新导出，或在 Excel 中把该列设为文本后再保存`,
+    en: `${column} was turned into scientific notation by Excel: "${text}"; the real id is lost and different orders may have been merged; export the file from the platform again, or format the column as text in Excel before saving`,
+  }),
+  duplicateLineId: (column: string, lineId: string, rows: number[]): RejectReason => ({
+    code: 'CONFLICTING_ROWS',
+    column,
+    zh: `${column} "${lineId}" 出现在多行（第 ${rows.join('、')} 行）`,
+    en: `${column} "${lineId}" appears on several rows (rows ${rows.join(', ')})`,
+  }),
+  lineStatesDiffer: (column: string, rows: { row: number; status: string; afterSales: string }[]): RejectReason => {
+    const zh = rows.map((r) => `第 ${r.row} 行 ${r.status}${r.afterSales && r.afterSales !== '-' ? `/${r.afterSales}` : ''}`).join('，');
+    const en = rows.map((r) => `row ${r.row} ${r.status}${r.afterSales && r.afterSales !== '-' ? `/${r.afterSales}` : ''}`).join(', ');
+    return {
+      code: 'LINE_STATES_DIFFER',
+      column,
+      zh: `同一订单的商品状态不同（${zh}）：部分退款或部分发货的订单请人工处理，未导入`,
+      en: `the order's lines are in different states (${en}): a partly refunded or partly shipped order needs a person; not imported`,
+    };
+  },
+  missingId: (column: string): RejectReason => ({ code: 'MISSING_FIELD', column, zh: `${column}为空：这一行不属于任何订单`, en: `${column} is empty: the row belongs to no order` }),
   refused: (code: string, message: string): RejectReason => ({ code: 'ORDER_REFUSED', zh: `订单系统拒绝：${code} ${message}`, en: `refused by order intake: ${code} ${message}` }),
 };
 

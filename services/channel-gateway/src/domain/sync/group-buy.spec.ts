@@ -21,7 +21,7 @@ describe('group-buy (拼团): the order enters the flow only when its group form
 
   it('the PDD export profile (v2) maps 待成团 / 拼团中 to waiting and 未成团 to a failed group', () => {
     const profile = new ProfileRegistry().get('pinduoduo');
-    expect(profile.version).toBe(2);
+    expect(profile.version).toBe(3); // v3: current status wording and placed-time fallbacks
     expect([profile.statuses['待成团'], profile.statuses['拼团中'], profile.statuses['未成团'], profile.statuses['待发货']]).toEqual(['group_forming', 'group_forming', 'group_failed', 'paid']);
   });
 });

@@ -28,6 +28,17 @@ describe('platform status -> order flow', () => {
     expect(planSync(draft(), new Set()).map((a) => a.step)).toEqual(['placed', 'paid']);
   });
 
+  it('holds an order first seen already shipped or completed on the platform, with its parcel, so it is not shipped twice', () => {
+    const shipped = planSync(draft({ state: 'shipped', platformStatus: '卖家已发货，等待买家确认', carrier: '顺丰速运', trackingNo: 'SF1234567890' }), new Set());
+    expect(shipped.map((a) => a.step)).toEqual(['placed', 'held', 'paid']);
+    expect(shipped[1]).toMatchObject({ step: 'held', reason: expect.stringContaining('顺丰速运 SF1234567890') });
+    expect(planSync(draft({ state: 'completed', platformStatus: '交易成功' }), new Set()).map((a) => a.step)).toEqual(['placed', 'held', 'paid']);
+    // Placed while still to ship (Flowline shipped it, the platform now says so): nothing to hold.
+    expect(planSync(draft({ state: 'shipped' }), new Set(['placed', 'paid']))).toEqual([]);
+    // A hold once applied is not repeated on the next import.
+    expect(planSync(draft({ state: 'shipped' }), new Set(['placed', 'held', 'paid']))).toEqual([]);
+  });
+
   it('cancels an order the platform closed before payment', () => {
     expect(planSync(draft({ state: 'closed', paidAt: null, platformStatus: '交易关闭' }), new Set(['placed']))).toEqual([
       { step: 'cancelled', reason: 'platform closed the unpaid order (taobao 交易关闭)' },

@@ -1,11 +1,12 @@
 import type { ChannelOrderDraft } from '../import/map-orders';
 
 /** Steps channel-gateway has applied to an order through order-intake's command API. */
-export const SYNC_STEPS = ['placed', 'depositPaid', 'paid', 'cancelled', 'refundRequested', 'refunded'] as const;
+export const SYNC_STEPS = ['placed', 'held', 'depositPaid', 'paid', 'cancelled', 'refundRequested', 'refunded'] as const;
 export type SyncStep = (typeof SYNC_STEPS)[number];
 
 export type SyncAction =
   | { step: 'placed' }
+  | { step: 'held'; reason: string }
   | { step: 'depositPaid'; amount: number; paymentRef: string }
   | { step: 'paid'; amount: number; paymentRef: string }
   | { step: 'cancelled'; reason: string }
@@ -20,7 +21,10 @@ export type SyncAction =
  * - 已关闭 / TRADE_CLOSED before payment -> Cancel;
  * - closed after payment -> RequestRefund + RecordRefunded of what was paid (the platform has given
  *   the money back), which releases the stock before shipment;
- * - 售后 refund requested -> RequestRefund; refunded -> RecordRefunded too.
+ * - 售后 refund requested -> RequestRefund; refunded -> RecordRefunded too;
+ * - first seen already shipped or completed on the platform (a history export, a shop's first pull):
+ *   the goods left outside Flowline, so the order is put on hold with the platform's tracking
+ *   number instead of joining the shipping queue a second time; a person releases or closes it.
  * Steps already applied are not repeated; a step the flow has gone past is never undone.
  */
 export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep>): SyncAction[] {
@@ -28,6 +32,7 @@ export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep
   if (draft.state === 'group_forming' || draft.state === 'group_failed') return [];
   const wanted: SyncAction[] = [{ step: 'placed' }];
   const why = `${draft.channel} ${draft.platformStatus}`;
+  if (!applied.has('placed') && (draft.state === 'shipped' || draft.state === 'completed')) wanted.push({ step: 'held', reason: shippedOutsideReason(draft) });
   const ref = `${draft.channel}:${draft.channelOrderId}`;
   // Cash on delivery (货到付款): the flow ships it unpaid and records the payment at delivery itself.
   if (draft.paymentMethod === 'cod') {
@@ -58,4 +63,10 @@ export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep
     }
   }
   return wanted.filter((a) => !applied.has(a.step));
+}
+
+/** Why an order first seen shipped is held: the platform's status and parcel, in Chinese and English. */
+export function shippedOutsideReason(draft: ChannelOrderDraft): string {
+  const parcel = [draft.carrier, draft.trackingNo].filter(Boolean).join(' ');
+  return `平台显示已发货（${draft.platformStatus}${parcel ? `，${parcel}` : ''}），在 Flowline 之外发出，请勿重复发货 / shipped on the platform before Flowline saw it (${draft.channel} ${draft.platformStatus}${parcel ? `, ${parcel}` : ''}): do not ship again`.slice(0, 500);
 }

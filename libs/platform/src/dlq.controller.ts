@@ -1,7 +1,7 @@
 import { Requires } from '@flowline/auth';
 import { BadRequestException, Body, Controller, Get, HttpCode, Injectable, NotFoundException, Param, Post, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { createKafka, EventPublisher, readDeadLetters, redriveDeadLetters, registerDeadLetterSource, selectDeadLetters, TopicNames } from '@flowline/messaging';
+import { createKafka, DeadLetterTopicNotFound, EventPublisher, readDeadLetters, redriveDeadLetters, registerDeadLetterSource, selectDeadLetters, TopicNames, type DeadLetter } from '@flowline/messaging';
 import { IsArray, IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { Admin, Kafka } from 'kafkajs';
 import { PlatformConfig } from './config';
@@ -86,7 +86,7 @@ export class DeadLetterController {
   @Get(':topic')
   @ApiOperation({ summary: 'Dead letters of <topic> (logical name, e.g. inventory.commands.v1): id, event, attempts, reason' })
   async list(@Param('topic') topic: string) {
-    const letters = await readDeadLetters(this.dlq.kafkaClient(), await this.dlq.client(), this.dlq.names, topic);
+    const letters = await this.read(topic);
     return letters.map(({ value: _value, ...l }) => l);
   }
 
@@ -94,7 +94,7 @@ export class DeadLetterController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Redrive dead letters (by id, or all) to their source topic with their key and headers; consumers dedupe by event id' })
   async redrive(@Param('topic') topic: string, @Body() body: RedriveRequestDto): Promise<RedriveResultDto> {
-    const letters = await readDeadLetters(this.dlq.kafkaClient(), await this.dlq.client(), this.dlq.names, topic);
+    const letters = await this.read(topic);
     if (!body.all && !body.ids?.length) throw new BadRequestException('give ids or all: true');
     let chosen;
     try {
@@ -109,6 +109,16 @@ export class DeadLetterController {
       return { redriven: await redriveDeadLetters(publisher, deadLetterTopic, chosen), deadLetterTopic };
     } finally {
       await publisher.disconnect();
+    }
+  }
+
+  /** A topic without a dead-letter topic on the broker is a 404 naming it, not a 500. */
+  private async read(topic: string): Promise<DeadLetter[]> {
+    try {
+      return await readDeadLetters(this.dlq.kafkaClient(), await this.dlq.client(), this.dlq.names, topic);
+    } catch (e) {
+      if (e instanceof DeadLetterTopicNotFound) throw new NotFoundException(e.message);
+      throw e;
     }
   }
 }

@@ -58,6 +58,20 @@ describe('inventory API (REST and gRPC, one process)', () => {
     expect(reason.status).toBe(400);
   });
 
+  it('refuses a receipt past the most units a ledger holds with 422 ON_HAND_LIMIT, and an import hold with no real expiry with 400 naming it', async () => {
+    await c.rest('PUT', '/api/stock/skus/SKU-HUGE', { name: 'huge' });
+    expect((await c.rest('POST', '/api/stock/receipts', { sku: 'SKU-HUGE', warehouseId: 'WH-SH', quantity: 2_000_000_000 })).status).toBe(201);
+    const over = await c.rest('POST', '/api/stock/receipts', { sku: 'SKU-HUGE', warehouseId: 'WH-SH', quantity: 200_000_000 });
+    expect(over.status, JSON.stringify(over.body)).toBe(422);
+    expect(over.body.code).toBe('ON_HAND_LIMIT');
+    const adj = await c.rest('POST', '/api/stock/adjustments', { sku: 'SKU-HUGE', warehouseId: 'WH-SH', delta: 200_000_000, reason: 'count' });
+    expect(adj.status).toBe(422);
+    expect((await c.rest('GET', '/api/stock/skus/SKU-HUGE/warehouses/WH-SH')).body).toMatchObject({ onHand: 2_000_000_000 });
+    const imp = await c.rest('POST', '/api/stock/imports', { sku: 'SKU-HUGE', warehouseId: 'WH-BJ', onHand: 5, reserved: 1, source: 'x', reservations: [{ orderId: 'X1', lineId: '1', quantity: 1, expiresAt: 'notadate' }] });
+    expect(imp.status).toBe(400);
+    expect(JSON.stringify(imp.body)).toContain('expiresAt');
+  });
+
   it('answers 404 with a clear message for an unknown SKU or warehouse', async () => {
     const sku = await c.rest('POST', '/api/stock/receipts', { sku: 'SKU-NOPE', warehouseId: 'WH-SH', quantity: 1 });
     expect(sku.status).toBe(404);

@@ -62,8 +62,18 @@ function toDeadLetter(physicalDlq: string, partition: number, m: KafkaMessage): 
  * Reads every message of the dead-letter topic of `topic` (logical source topic, or its `.dlq`)
  * up to its current end, with a throwaway consumer group deleted afterwards.
  */
+/** The topic named has no dead-letter topic on the broker (a typo, or a topic that never had one). */
+export class DeadLetterTopicNotFound extends Error {
+  constructor(readonly topic: string) {
+    super(`no dead-letter topic ${topic} on the broker`);
+    this.name = 'DeadLetterTopicNotFound';
+  }
+}
+
 export async function readDeadLetters(kafka: Kafka, admin: Admin, names: TopicNames, topic: string, timeoutMs = 30_000): Promise<DeadLetter[]> {
   const physical = names.physical(topic.endsWith('.dlq') ? topic : `${topic}.dlq`);
+  // Asked first: offsets of a topic the broker does not have are retried for many seconds, then fail obscurely.
+  if (!(await admin.listTopics()).includes(physical)) throw new DeadLetterTopicNotFound(physical);
   const offsets = await admin.fetchTopicOffsets(physical);
   const ends = new Map(offsets.map((p) => [p.partition, Number(p.high)]));
   const pending = new Set(offsets.filter((p) => Number(p.high) > Number(p.low)).map((p) => p.partition));

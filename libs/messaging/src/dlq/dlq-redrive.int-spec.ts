@@ -11,7 +11,7 @@ import { createKafka } from '../kafka/config';
 import { EventPublisher } from '../kafka/publisher';
 import { ensureTopics, TopicNames } from '../kafka/topics';
 import { testEnvelope, waitFor } from '../testing/fixtures';
-import { readDeadLetters, registerDeadLetterSource } from './dead-letters';
+import { DeadLetterTopicNotFound, readDeadLetters, registerDeadLetterSource } from './dead-letters';
 
 /**
  * Issue #9, must-show 2: a poison message is dead-lettered after its tries while the messages
@@ -61,6 +61,10 @@ function dlqCli(...args: string[]) {
 const applied = async (eventId: string) => Number((await pool.query('SELECT count(*) AS n FROM effects WHERE event_id = $1', [eventId])).rows[0].n);
 
 describe('dead letters and redrive', () => {
+  it('a topic with no dead-letter topic on the broker is DeadLetterTopicNotFound (the admin API answers 404), not a broker error', async () => {
+    await expect(readDeadLetters(kafka, admin, names, 'no-such.events.v1')).rejects.toBeInstanceOf(DeadLetterTopicNotFound);
+  });
+
   it('dead-letters the poison after its tries, applies the rest, and a redrive after the fix applies it exactly once', async () => {
     let fixed = false;
     const tries = new Map<string, number>();

@@ -3,6 +3,7 @@ import { fold } from '@flowline/domain';
 import { deciderSpec } from '@flowline/testing';
 import {
   levelsOf,
+  MAX_ON_HAND,
   openReservedSum,
   reservedDrift,
   stockLedgerDecider,
@@ -192,6 +193,13 @@ describe('stock ledger: import and repair', () => {
     const s = fold(stockLedgerDecider, [imported]);
     expect(levelsOf(s)).toEqual({ onHand: 40, reserved: 7, available: 33, backordered: 0 });
     expect(reservedDrift(s)).toBe(3);
+  });
+
+  it('refuses a receipt, adjustment or import that would take a ledger past MAX_ON_HAND (422, not a database overflow)', () => {
+    spec.given([received(MAX_ON_HAND - 1)]).when({ type: 'ReceiveStock', ...ref, quantity: 2 }).thenThrows({ code: 'ON_HAND_LIMIT' });
+    spec.given([received(MAX_ON_HAND - 1)]).when({ type: 'AdjustStock', ...ref, delta: 2, reason: 'count' }).thenThrows({ code: 'ON_HAND_LIMIT' });
+    spec.given([]).when({ type: 'ImportStock', ...ref, onHand: MAX_ON_HAND + 1, reserved: 0, reservations: [], source: 'x' }).thenThrows({ code: 'ON_HAND_LIMIT' });
+    spec.given([received(MAX_ON_HAND - 1)]).when({ type: 'ReceiveStock', ...ref, quantity: 1 }).then([{ type: 'StockReceived', ...ref, quantity: 1 }]);
   });
 
   it('refuses to import over a ledger that has history', () => {

@@ -150,6 +150,19 @@ export function openLinesOf(state: StockLedgerState, orderId: string): OpenReser
   return state.status === 'empty' ? [] : linesOfOrder(state.reservations, orderId);
 }
 
+/**
+ * Most units one ledger (SKU x warehouse) holds: the read models keep on_hand in a 32-bit integer
+ * column. Beyond it a receipt or adjustment is refused with a reason (422), not failed by the
+ * database (500) after the event was decided.
+ */
+export const MAX_ON_HAND = 2_147_483_647;
+
+function requireWithinLimit(next: number, command: LedgerRef): void {
+  if (next > MAX_ON_HAND) {
+    throw new DomainError('ON_HAND_LIMIT', `${command.sku} in ${command.warehouseId} would hold ${next} units, more than the ${MAX_ON_HAND} one ledger can`, { next, limit: MAX_ON_HAND }, 'invalid');
+  }
+}
+
 function requirePositive(quantity: number, what: string): void {
   if (!isPositiveInteger(quantity)) {
     throw new DomainError('INVALID_QUANTITY', `${what} must be a positive integer, got ${quantity}`, { quantity }, 'invalid');
@@ -166,6 +179,7 @@ function decide(command: StockLedgerCommand, state: StockLedgerState): StockLedg
   switch (command.type) {
     case 'ReceiveStock': {
       requirePositive(command.quantity, 'received quantity');
+      requireWithinLimit(onHand + command.quantity, command);
       return [{ type: 'StockReceived', ...base(command), quantity: command.quantity, ...(command.reference ? { reference: command.reference } : {}) }];
     }
     case 'AdjustStock': {
@@ -176,6 +190,7 @@ function decide(command: StockLedgerCommand, state: StockLedgerState): StockLedg
         throw new DomainError('INVALID_REASON', `adjustment reason must be one of ${ADJUSTMENT_REASONS.join(', ')}`, { reason: command.reason }, 'invalid');
       }
       const next = onHand + command.delta;
+      requireWithinLimit(next, command);
       if (next < 0) {
         throw new DomainError('NEGATIVE_ON_HAND', `adjustment would leave ${next} on hand of ${command.sku} in ${command.warehouseId}`, { onHand, delta: command.delta });
       }
@@ -198,6 +213,7 @@ function decide(command: StockLedgerCommand, state: StockLedgerState): StockLedg
       if (!Number.isInteger(command.onHand) || command.onHand < 0 || !Number.isInteger(command.reserved) || command.reserved < 0) {
         throw new DomainError('INVALID_QUANTITY', 'imported on_hand and reserved must be integers >= 0', { onHand: command.onHand, reserved: command.reserved }, 'invalid');
       }
+      requireWithinLimit(Math.max(command.onHand, command.reserved), command);
       for (const r of command.reservations) requirePositive(r.quantity, 'imported reservation quantity');
       return [
         { type: 'StockImported', ...base(command), onHand: command.onHand, reserved: command.reserved, reservations: command.reservations, source: command.source },

@@ -57,7 +57,7 @@ const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 export class ForecastQueryDto {
   @ApiProperty({ example: 'TEA-LJ-250' }) @IsString() @Length(1, 64) @Matches(ID_PATTERN) sku!: string;
   @ApiPropertyOptional({ description: 'Forecast the SKU x warehouse series (units allocated from it)' }) @IsOptional() @IsString() @Length(1, 64) @Matches(ID_PATTERN) warehouseId?: string;
-  @ApiProperty({ description: 'First forecast day (local date, YYYY-MM-DD); history is the days before it', example: '2026-12-05' }) @Matches(DAY_PATTERN) from!: string;
+  @ApiProperty({ description: 'First forecast day (local date, YYYY-MM-DD); history is the days before it', example: '2026-12-05' }) @Matches(DAY_PATTERN) @IsISO8601({ strict: true }) from!: string;
   @ApiPropertyOptional({ default: 182, minimum: 35, maximum: 1100, description: "Days of history: at least 5 weeks (4 to backtest, 1 to start from)" }) @IsOptional() @Type(() => Number) @IsInt() @Min(35) @Max(1100) historyDays?: number;
   @ApiPropertyOptional({ default: 14, minimum: 1, maximum: 60 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(60) horizon?: number;
   @ApiPropertyOptional({ default: 0.95, description: 'Prediction interval level' }) @IsOptional() @Type(() => Number) @IsIn([0.8, 0.9, 0.95, 0.99]) level?: number;
@@ -73,7 +73,7 @@ export class PurchaseItemDto {
 
 export class PurchaseSuggestionsDto {
   @ApiProperty() @IsString() @Length(1, 64) @Matches(ID_PATTERN) warehouseId!: string;
-  @ApiProperty({ description: 'First forecast day (YYYY-MM-DD)' }) @Matches(DAY_PATTERN) from!: string;
+  @ApiProperty({ description: 'First forecast day (YYYY-MM-DD)' }) @Matches(DAY_PATTERN) @IsISO8601({ strict: true }) from!: string;
   @ApiProperty({ type: [PurchaseItemDto] })
   @IsArray()
   @ArrayMinSize(1)
@@ -98,13 +98,13 @@ export class ImportSettlementDto {
 
 export class DailyReconciliationQueryDto {
   @ApiProperty({ enum: SETTLEMENT_PLATFORMS }) @IsIn(SETTLEMENT_PLATFORMS as unknown as string[]) platform!: SettlementPlatform;
-  @ApiProperty({ description: 'Local day of payment (YYYY-MM-DD)', example: '2026-06-10' }) @Matches(DAY_PATTERN) day!: string;
+  @ApiProperty({ description: 'Local day of payment (YYYY-MM-DD)', example: '2026-06-10' }) @Matches(DAY_PATTERN) @IsISO8601({ strict: true }) day!: string;
   @ApiPropertyOptional({ enum: ['json', 'csv', 'xlsx'], default: 'json' }) @IsOptional() @IsIn(['json', 'csv', 'xlsx']) format?: 'json' | 'csv' | 'xlsx';
 }
 
 export class WarehouseSuggestionsQueryDto {
   @ApiProperty() @IsString() @Length(1, 64) @Matches(ID_PATTERN) warehouseId!: string;
-  @ApiProperty({ description: 'First forecast day (YYYY-MM-DD)' }) @Matches(DAY_PATTERN) from!: string;
+  @ApiProperty({ description: 'First forecast day (YYYY-MM-DD)' }) @Matches(DAY_PATTERN) @IsISO8601({ strict: true }) from!: string;
   @ApiPropertyOptional({ default: 7, description: 'Lead time applied to every SKU (days)' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(120) leadTimeDays?: number;
   @ApiPropertyOptional({ default: 1, description: 'Pack size applied to every SKU' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) packSize?: number;
   @ApiPropertyOptional({ default: 0.95 }) @IsOptional() @Type(() => Number) @IsNumber() @Min(0.5) @Max(0.999) serviceLevel?: number;
@@ -112,6 +112,6 @@ export class WarehouseSuggestionsQueryDto {
 
 export class ReconciliationKpiQueryDto {
   @ApiProperty({ enum: SETTLEMENT_PLATFORMS }) @IsIn(SETTLEMENT_PLATFORMS as unknown as string[]) platform!: SettlementPlatform;
-  @ApiProperty({ description: 'First day (YYYY-MM-DD)' }) @Matches(DAY_PATTERN) from!: string;
-  @ApiProperty({ description: 'Day after the last (YYYY-MM-DD), at most 92 days after from' }) @Matches(DAY_PATTERN) to!: string;
+  @ApiProperty({ description: 'First day (YYYY-MM-DD)' }) @Matches(DAY_PATTERN) @IsISO8601({ strict: true }) from!: string;
+  @ApiProperty({ description: 'Day after the last (YYYY-MM-DD), at most 92 days after from' }) @Matches(DAY_PATTERN) @IsISO8601({ strict: true }) to!: string;
 }

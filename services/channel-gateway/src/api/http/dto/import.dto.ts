@@ -1,7 +1,7 @@
 import { CHANNELS, type Channel } from '@flowline/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsBase64, IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsBase64, IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
 
 export class UploadedFileDto {
   @ApiProperty({ example: 'ExportOrderList202511.csv', description: 'File name as downloaded (.xlsx is read as a workbook)' })
@@ -31,6 +31,7 @@ export class ImportUploadDto {
   dryRun?: boolean;
 
   @ApiProperty({ type: UploadedFileDto })
+  @IsDefined({ message: 'file is required: { name, contentBase64 }' })
   @ValidateNested()
   @Type(() => UploadedFileDto)
   file!: UploadedFileDto;

@@ -1,7 +1,7 @@
 import { cleanTextEverywhere, NormalizeIdentifier } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, NotEquals, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, NotEquals, ValidateNested } from 'class-validator';
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Stock columns are int4: a larger count is refused with 400 naming the field, never a 500. */
@@ -68,7 +68,7 @@ export class ImportedLineDto {
   @ApiProperty() @NormalizeIdentifier() @IsString() @IsNotEmpty() orderId!: string;
   @ApiProperty() @IsString() @IsNotEmpty() lineId!: string;
   @ApiProperty({ minimum: 1 }) @IsInt() @Max(INT4_MAX) @Min(1) quantity!: number;
-  @ApiPropertyOptional({ description: 'ISO-8601; the hold lapses then when unpaid.' }) @IsOptional() @IsString() expiresAt?: string;
+  @ApiPropertyOptional({ description: 'ISO-8601; the hold lapses then when unpaid.' }) @IsOptional() @IsISO8601({ strict: true }) expiresAt?: string;
 }
 
 /** Opening balance of a ledger taken from another system (its reserved may not match its lines: verify, then repair). */

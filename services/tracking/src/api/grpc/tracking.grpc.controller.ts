@@ -6,6 +6,7 @@ import { GrpcMethod } from '@nestjs/microservices';
 import { ORDER_STAGES, type OrderStage, type SlaColour, type TrackingOrderView, type TrackingTimelineEntryView, type trackingV1 } from '@flowline/contracts';
 import { enumValues, pageSize, requireId } from '@flowline/platform';
 import { filter, map, type Observable } from 'rxjs';
+import { customerView, onlyCustomer } from '../../application/customer-view';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
 import { matchesWatch } from '../http/tracking.controller';
 
@@ -124,9 +125,12 @@ export class TrackingGrpcController {
   @GrpcMethod('TrackingService', 'GetOrder')
   @Requires('read', 'Order')
   async getOrder(req: trackingV1.GetOrderRequest, metadata: Metadata): Promise<trackingV1.GetOrderResponse> {
-    const d = await this.runtime.queries.getOrder(requireId('orderId', req.orderId), req.asOf || undefined);
+    const found = await this.runtime.queries.getOrder(requireId('orderId', req.orderId), req.asOf || undefined);
+    const principal = requirePrincipal(metadata);
+    // A buyer sees their journey, not the staff's notes about it (as over REST).
+    const d = onlyCustomer(principal) ? customerView(found) : found;
     // Out of scope answers like an unknown order (NOT_FOUND), not PERMISSION_DENIED.
-    if (!inScope(requirePrincipal(metadata), d.order)) throw new DomainError('order_not_found', `order ${req.orderId} is not tracked`, { orderId: req.orderId }, 'not_found');
+    if (!inScope(principal, d.order)) throw new DomainError('order_not_found', `order ${req.orderId} is not tracked`, { orderId: req.orderId }, 'not_found');
     return {
       order: orderToProto(d.order),
       timeline: d.timeline.map(entryToProto),

@@ -1,12 +1,11 @@
-import { AllowQueryToken, inScope, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
+import { AllowQueryToken, inScope, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
-
-const onlyCustomer = (p: Principal) => p.roles.length === 1 && p.roles[0] === 'customer';
 import type { TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { Controller, Get, Headers, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam } from '@flowline/platform';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
+import { customerView, onlyCustomer } from '../../application/customer-view';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
 import { GetTrackedOrderQueryDto, KpiQueryDto, ListTrackedOrdersQueryDto, ShipmentsQueryDto, StuckQueryDto, WatchQueryDto } from './dto/tracking.dto';
 
@@ -63,9 +62,11 @@ export class TrackingController {
   @Requires('read', 'Order')
   async getOrder(@Param('orderId', new IdParam('orderId')) orderId: string, @Query() q: GetTrackedOrderQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingOrderDetailView> {
     const detail = await this.runtime.queries.getOrder(orderId, q.asOf);
+    const principal = requirePrincipal(h);
     // Out of scope answers like an unknown order (404 ORDER_NOT_FOUND), not 403.
-    if (!inScope(requirePrincipal(h), detail.order)) throw new DomainError('order_not_found', `order ${orderId} is not tracked`, { orderId }, 'not_found');
-    return detail;
+    if (!inScope(principal, detail.order)) throw new DomainError('order_not_found', `order ${orderId} is not tracked`, { orderId }, 'not_found');
+    // A buyer sees their journey, not the staff's notes about it.
+    return onlyCustomer(principal) ? customerView(detail) : detail;
   }
 
   @Get('shipments')

@@ -34,12 +34,17 @@ export function ProblemAlert({ error }: { error: unknown }) {
 }
 
 /** Toasts for mutations: the refusal in the user's language plus the server's words. */
+/** The key of the toast useNotifyProblem shows. */
+export const PROBLEM_MESSAGE_KEY = 'problem';
+
 export function useNotifyProblem() {
   const { message } = AntApp.useApp();
   const { reason } = useI18n();
   return (error: unknown) => {
     const p = error instanceof ProblemError ? error.problem : toProblem(0, { message: String(error) });
-    void message.error({ content: <span data-testid="problem" data-code={p.code}>{`${reason(p)} — ${p.code}: ${p.message}`}</span>, duration: 8 });
+    // One problem message at a time (key PROBLEM_MESSAGE_KEY): a newer refusal replaces it, and a
+    // screen whose next step succeeded takes it away (message.destroy(PROBLEM_MESSAGE_KEY)).
+    void message.error({ key: PROBLEM_MESSAGE_KEY, content: <span data-testid="problem" data-code={p.code}>{`${reason(p)} — ${p.code}: ${p.message}`}</span>, duration: 8 });
   };
 }
 

@@ -1,63 +1,22 @@
 import { useQuery } from '@tanstack/react-query';
 import { createContext, useContext, useMemo, type ReactNode } from 'react';
+import { ROLE_ACCESS, type Ability, type Role, type Screen } from './roles';
+
+export { ROLE_ACCESS, type Ability, type Role, type Screen } from './roles';
 
 /**
  * Who is using the console, from ONE place: the BFF's staff session (OIDC authorization code +
  * PKCE; the tokens stay in the BFF, the browser holds only an httpOnly SameSite=Strict cookie).
  * The user's roles come from the verified access token; the menu and every action button read the
- * role table below only. The services enforce the same abilities themselves (libs/auth): this table
+ * role table (roles.ts) only. The services enforce the same abilities themselves (libs/auth): this table
  * only hides what a role may not do.
  */
-export type Role =
-  | 'customer_service'
-  | 'warehouse'
-  | 'finance'
-  | 'sales'
-  | 'designer'
-  | 'cost_accountant'
-  | 'general_manager'
-  | 'admin'
-  | 'integration'
-  | 'customer';
-export type Screen = 'board' | 'orders' | 'inventory' | 'approvals' | 'warehouse' | 'imports' | 'rules' | 'analytics';
-export type Ability =
-  | 'order.hold'
-  | 'order.cancel'
-  | 'order.refund'
-  | 'order.resolve'
-  | 'order.change'
-  /** Audited reveal of the masked personal data (order-intake `reveal Order`: customer service, admin). */
-  | 'order.revealPii'
-  | 'stock.adjust'
-  | 'approval.decide'
-  | 'pack'
-  | 'import'
-  | 'rules.edit';
-
 export interface SessionUser {
   subject: string;
   name?: string;
   roles: string[];
   shops: string[];
 }
-
-/** What each role sees and may do (the auth contract's roles, as libs/auth's policy grants them). */
-export const ROLE_ACCESS: Record<Role, { screens: Screen[]; abilities: Ability[] }> = {
-  customer_service: { screens: ['board', 'orders', 'approvals', 'inventory', 'imports'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'order.revealPii', 'approval.decide', 'import'] },
-  general_manager: { screens: ['board', 'orders', 'approvals', 'inventory', 'rules', 'analytics'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'approval.decide', 'rules.edit'] },
-  warehouse: { screens: ['board', 'approvals', 'warehouse', 'inventory'], abilities: ['pack', 'approval.decide'] },
-  finance: { screens: ['board', 'orders', 'approvals', 'analytics'], abilities: ['order.hold', 'order.resolve', 'order.refund', 'approval.decide'] },
-  sales: { screens: ['board', 'orders', 'approvals', 'inventory'], abilities: [] },
-  designer: { screens: ['board', 'orders', 'approvals'], abilities: ['approval.decide'] },
-  cost_accountant: { screens: ['board', 'orders', 'approvals', 'inventory', 'analytics'], abilities: ['approval.decide'] },
-  admin: {
-    screens: ['board', 'orders', 'inventory', 'approvals', 'warehouse', 'imports', 'rules', 'analytics'],
-    abilities: ['order.hold', 'order.cancel', 'order.refund', 'order.resolve', 'order.change', 'order.revealPii', 'stock.adjust', 'approval.decide', 'pack', 'import', 'rules.edit'],
-  },
-  // Machine clients and portal customers have no staff screens.
-  integration: { screens: [], abilities: [] },
-  customer: { screens: [], abilities: [] },
-};
 
 const accessOf = (roles: string[]) => {
   const screens = new Set<Screen>();

@@ -6,6 +6,7 @@ import { Link } from 'react-router-dom';
 import { api, unwrap, unwrapAs } from '../api';
 import { EChart, EmptyText, ProblemAlert } from '../components';
 import { BOARD_STAGES, CHANNELS, STAGES, useI18n } from '../i18n';
+import { useSession } from '../session';
 
 /** What colour a card shows: a held order is shown as held (purple), else its SLA colour. Presentation only. */
 export type CardColour = 'green' | 'yellow' | 'red' | 'none' | 'hold';
@@ -138,8 +139,11 @@ function OrderCard({ o }: { o: TrackingOrderView }) {
 function KpiCharts() {
   const { t, pick } = useI18n();
   const kpis = useQuery({ queryKey: ['kpis'], queryFn: () => unwrapAs<TrackingKpiReport>(api.tracking.GET('/api/tracking/kpis', {})), refetchInterval: 60_000 });
+  // Orders per hour come from analytics, which only roles with the analytics screen may read.
+  const withAnalytics = useSession().sees('analytics');
   const hourly = useQuery({
     queryKey: ['orders-per-hour'],
+    enabled: withAnalytics,
     queryFn: () => {
       const to = new Date();
       const from = new Date(to.getTime() - 7 * 86_400_000);
@@ -184,10 +188,12 @@ function KpiCharts() {
         <Col span={12}><Typography.Text strong>{t('cycleTime')}</Typography.Text><EChart option={cycle} label={t('cycleTime')} height={220} /></Col>
         <Col span={12}><Typography.Text strong>{t('rates')}</Typography.Text><EChart option={rates} label={t('rates')} height={220} /></Col>
         <Col span={12}><Typography.Text strong>{t('ordersPerChannel')}</Typography.Text><EChart option={perChannel} label={t('ordersPerChannel')} height={220} /></Col>
-        <Col span={12}>
-          <Typography.Text strong>{t('ordersPerHour')}</Typography.Text>
-          {hourly.error ? <Typography.Paragraph type="secondary">{t('unavailable')}</Typography.Paragraph> : <EChart option={perHour} label={t('ordersPerHour')} height={220} />}
-        </Col>
+        {withAnalytics && (
+          <Col span={12}>
+            <Typography.Text strong>{t('ordersPerHour')}</Typography.Text>
+            {hourly.error ? <Typography.Paragraph type="secondary">{t('unavailable')}</Typography.Paragraph> : <EChart option={perHour} label={t('ordersPerHour')} height={220} />}
+          </Col>
+        )}
       </Row>
     </Card>
   );

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { App as AntApp, Button, Card, Col, Descriptions, Input, Row, Select, Space, Table, Tag, Typography, type InputRef } from 'antd';
 import { useRef, useState } from 'react';
 import { api, newIdempotencyKey, unwrapAs } from '../api';
-import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
+import { EmptyText, PROBLEM_MESSAGE_KEY, ProblemAlert, useNotifyProblem } from '../components';
 import { SHIPMENT_STATUS, useI18n } from '../i18n';
 import { useSession } from '../session';
 import { ReturnsReceiving } from './returns-receiving';
@@ -25,8 +25,9 @@ export function WarehousePage() {
   const [label, setLabel] = useState<Label | null>(null);
   const [code, setCode] = useState('');
   const scanRef = useRef<InputRef>(null);
-  const warehouses = useQuery({ queryKey: ['warehouses'], queryFn: () => unwrapAs<{ warehouseId: string; name: string }[] | { items: { warehouseId: string; name: string }[] }>(api.inventory.GET('/api/stock/warehouses', {})) });
-  const whList = Array.isArray(warehouses.data) ? warehouses.data : (warehouses.data?.items ?? []);
+  const warehouses = useQuery({ queryKey: ['warehouses'], queryFn: () => unwrapAs<{ warehouseId: string; name: string; active?: boolean }[] | { items: { warehouseId: string; name: string; active?: boolean }[] }>(api.inventory.GET('/api/stock/warehouses', {})) });
+  // Only warehouses that ship: an inactive one has nothing to pick.
+  const whList = (Array.isArray(warehouses.data) ? warehouses.data : (warehouses.data?.items ?? [])).filter((w) => w.active !== false);
   const pickList = useQuery({
     queryKey: ['pick-list', warehouseId],
     enabled: !!warehouseId,
@@ -49,7 +50,8 @@ export function WarehousePage() {
   });
   const scan = useMutation({
     mutationFn: (sku: string) => act(current!.shipmentId, 'scans', { sku, quantity: 1 }),
-    onSuccess: (s) => { setCurrent(s); setCode(''); },
+    // A right scan after a wrong one: the wrong scan's refusal is no longer the news.
+    onSuccess: (s) => { setCurrent(s); setCode(''); message.destroy(PROBLEM_MESSAGE_KEY); },
     onError: (e) => { setCode(''); notify(e); },
   });
   const pack = useMutation({
@@ -57,7 +59,7 @@ export function WarehousePage() {
       await act(current!.shipmentId, 'pack', {});
       return unwrapAs<Label>(api.fulfillment.GET('/api/fulfillment/shipments/{shipmentId}/label', { params: { path: { shipmentId: current!.shipmentId } } } as never));
     },
-    onSuccess: (l) => { setLabel(l); setCurrent(null); void qc.invalidateQueries({ queryKey: ['pick-list'] }); void message.success(t('done')); },
+    onSuccess: (l) => { setLabel(l); setCurrent(null); message.destroy(PROBLEM_MESSAGE_KEY); void qc.invalidateQueries({ queryKey: ['pick-list'] }); void message.success(t('done')); },
     onError: notify,
   });
   const intercept = useMutation({

@@ -1,20 +1,38 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, Validate, ValidateNested, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
+
+/** The same bounds order-intake puts on a placed order's lines (place-order.dto.ts). */
+const MAX_QUANTITY = 100_000;
+const MAX_FEN = 100_000_000_000;
+const PHONE = /^\+?[0-9 -]{5,20}$/;
+
+/** A line's discount takes at most the line's own amount: a line never goes below zero. */
+@ValidatorConstraint({ name: 'discountWithinLine' })
+class DiscountWithinLine implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    const line = args.object as { quantity?: unknown; unitPrice?: unknown };
+    if (typeof value !== 'number' || typeof line.quantity !== 'number' || typeof line.unitPrice !== 'number') return true;
+    return value <= line.quantity * line.unitPrice;
+  }
+  defaultMessage(): string {
+    return 'lineDiscount must not exceed quantity x unitPrice';
+  }
+}
 
 export class ChangeLineDto {
   @ApiProperty({ example: 'L2' }) @IsString() @IsNotEmpty() @MaxLength(64) lineId!: string;
   @ApiProperty({ example: 'TEA-CUP-01' }) @IsString() @IsNotEmpty() @MaxLength(64) sku!: string;
   @ApiProperty({ example: '配套茶杯' }) @IsString() @IsNotEmpty() @MaxLength(200) title!: string;
-  @ApiProperty({ example: 2, minimum: 1 }) @IsInt() @Min(1) quantity!: number;
-  @ApiProperty({ example: 8800, description: 'Integer fen.' }) @IsInt() @Min(0) unitPrice!: number;
-  @ApiPropertyOptional({ example: 0 }) @IsOptional() @IsInt() @Min(0) lineDiscount?: number;
+  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_QUANTITY }) @IsInt() @Min(1) @Max(MAX_QUANTITY) quantity!: number;
+  @ApiProperty({ example: 8800, description: 'Integer fen.' }) @IsInt() @Min(0) @Max(MAX_FEN) unitPrice!: number;
+  @ApiPropertyOptional({ example: 0, description: 'Integer fen, at most quantity x unitPrice.' }) @IsOptional() @IsInt() @Min(0) @Max(MAX_FEN) @Validate(DiscountWithinLine) lineDiscount?: number;
   @ApiPropertyOptional({ example: 'tea' }) @IsOptional() @IsString() @MaxLength(64) category?: string;
 }
 
 export class QuantityDto {
   @ApiProperty({ example: 'L1' }) @IsString() @IsNotEmpty() @MaxLength(64) lineId!: string;
-  @ApiProperty({ example: 3, minimum: 1 }) @IsInt() @Min(1) quantity!: number;
+  @ApiProperty({ example: 3, minimum: 1, maximum: MAX_QUANTITY }) @IsInt() @Min(1) @Max(MAX_QUANTITY) quantity!: number;
 }
 
 export class AddressChangeDto {
@@ -27,14 +45,14 @@ export class AddressChangeDto {
   @ApiPropertyOptional({ example: '88号' }) @IsOptional() @IsString() @MaxLength(200) detail?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(20) postalCode?: string;
   @ApiPropertyOptional({ example: '韩梅梅', description: 'New recipient; the order keeps its own when absent.' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(100) recipient?: string;
-  @ApiPropertyOptional({ example: '13900001111', description: 'New phone; the order keeps its own when absent.' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(30) phone?: string;
+  @ApiPropertyOptional({ example: '13900001111', description: 'New phone; the order keeps its own when absent.' }) @IsOptional() @IsString() @Matches(PHONE, { message: 'phone must be digits' }) phone?: string;
 }
 
 export class InvoiceDto {
   @ApiProperty({ enum: ['personal', 'company'] }) @IsIn(['personal', 'company']) type!: 'personal' | 'company';
   @ApiProperty({ example: '杭州茶韵贸易有限公司', description: '发票抬头' }) @IsString() @IsNotEmpty() @MaxLength(200) title!: string;
   @ApiPropertyOptional({ example: '91330100MA2XXXXX0X', description: '税号' }) @IsOptional() @IsString() @MaxLength(30) taxId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) email?: string;
+  @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(200) email?: string;
 }
 
 export class OverrideDto {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalWebhookOf, nextAttemptAt, webhookTypeOf } from './webhook.policy';
+import { approvalWebhookOf, forbiddenWebhookHost, nextAttemptAt, webhookTypeOf } from './webhook.policy';
 
 const T0 = '2026-01-05T08:00:00.000Z';
 const policy = { baseMs: 1_000, maxMs: 60_000, horizonMs: 24 * 3_600_000 };
@@ -37,5 +37,16 @@ describe('approvalWebhookOf', () => {
     expect(approvalWebhookOf('ApprovalGranted', { approvalId: 'A2', orderId: 'O1', chain: 'change', kind: 'change' })).toBeNull();
     expect(approvalWebhookOf('ApprovalRejected', { approvalId: 'A3', orderId: 'O1', chain: 'custom-order' })).toBeNull();
     expect(approvalWebhookOf('ApprovalGranted', { approvalId: 'A4', chain: 'custom-order' })).toBeNull();
+  });
+});
+
+describe('webhook targets', () => {
+  it('refuses link-local, unspecified and cloud-metadata hosts; private networks and loopback stay allowed (an MES)', () => {
+    for (const h of ['169.254.169.254', '169.254.0.1', '0.0.0.0', '[::]', '::', 'fe80::1', '[fe80::1]', '::ffff:169.254.169.254', 'metadata.google.internal', 'METADATA.GOOGLE.INTERNAL.']) {
+      expect(forbiddenWebhookHost(h), h).not.toBeNull();
+    }
+    for (const h of ['127.0.0.1', '10.0.0.5', '192.168.1.20', 'mes.example.com', '::1', 'localhost', '[2001:db8::1]']) {
+      expect(forbiddenWebhookHost(h), h).toBeNull();
+    }
   });
 });

@@ -69,3 +69,29 @@ export function nextAttemptAt(attempts: number, createdAt: string, now: string, 
   if (next - Date.parse(createdAt) > policy.horizonMs) return null;
   return new Date(next).toISOString();
 }
+
+/** Host names of cloud instance-metadata services (credentials live there). */
+const METADATA_HOSTS = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal']);
+
+/**
+ * Why a webhook may not be sent to `host` (a URL's hostname, or an address it resolved to), or null.
+ * Refused: link-local addresses (169.254.0.0/16 holds the cloud metadata service, fe80::/10), the
+ * unspecified address (0.0.0.0/8, ::) and metadata host names. Private and loopback networks are
+ * allowed: a factory MES usually sits on one. Pure: the dispatcher checks resolved addresses too.
+ */
+export function forbiddenWebhookHost(host: string): string | null {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  if (METADATA_HOSTS.has(h)) return `${host} is a cloud metadata service`;
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(h);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    if (a === 169 && b === 254) return `${host} is a link-local address (cloud metadata lives there)`;
+    if (a === 0) return `${host} is the unspecified address`;
+    return null;
+  }
+  if (h.includes(':')) {
+    if (h === '::' || /^0*(:0*)*:?$/.test(h)) return `${host} is the unspecified address`;
+    if (/^fe[89ab][0-9a-f]?:/.test(h)) return `${host} is a link-local address`;
+  }
+  return null;
+}

@@ -1,16 +1,36 @@
 import { Requires } from '@flowline/auth';
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
 import { IdParam } from '@flowline/platform';
-import { ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUrl, MaxLength } from 'class-validator';
-import { WEBHOOK_EVENT_TYPES } from '../../domain/webhook.policy';
+import { ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUrl, MaxLength, Validate, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
+import { forbiddenWebhookHost, WEBHOOK_EVENT_TYPES } from '../../domain/webhook.policy';
 import { FulfillmentRuntime } from '../../infra/fulfillment-runtime';
 import { newWebhookSecret } from '../../infra/webhooks/webhook-outbox';
+
+/** A subscription may not aim at link-local or cloud-metadata hosts (server-side request forgery). */
+@ValidatorConstraint({ name: 'webhookTarget' })
+class WebhookTarget implements ValidatorConstraintInterface {
+  private why(value: unknown): string | null {
+    if (typeof value !== 'string') return null;
+    try {
+      return forbiddenWebhookHost(new URL(value).hostname);
+    } catch {
+      return null; // IsUrl reports it
+    }
+  }
+  validate(value: unknown): boolean {
+    return this.why(value) === null;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `url must not point at ${this.why(args.value) ?? 'that host'}`;
+  }
+}
 
 export class WebhookSubscriptionDto {
   @ApiProperty({ example: 'https://mes.example.com/flowline/webhooks' })
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'url must be an http(s) URL' })
+  @Validate(WebhookTarget)
   url!: string;
 
   @ApiProperty({ enum: WEBHOOK_EVENT_TYPES, isArray: true })
@@ -59,6 +79,14 @@ export class WebhooksController {
   async subscriptions() {
     const r = await this.runtime.pool.query('SELECT id, url, event_types AS "eventTypes", description, active, created_at AS "createdAt" FROM webhook_subscriptions ORDER BY created_at');
     return { subscriptions: r.rows };
+  }
+
+  @Delete('subscriptions/:id')
+  @ApiOperation({ summary: 'Unsubscribe: the subscription stops receiving (deliveries still pending are not sent); its delivery log stays.' })
+  async unsubscribe(@Param('id', new IdParam('id')) id: string) {
+    const r = await this.runtime.pool.query('UPDATE webhook_subscriptions SET active = false WHERE id = $1', [id]);
+    if (r.rowCount !== 1) throw notFound('subscription', id);
+    return { id, active: false };
   }
 
   @Post('subscriptions/:id/rotate-secret')

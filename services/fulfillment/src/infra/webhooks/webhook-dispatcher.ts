@@ -1,6 +1,8 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { namedStatement } from '@flowline/messaging';
 import type { Pool } from 'pg';
-import { nextAttemptAt, type RetryPolicy } from '../../domain/webhook.policy';
+import { forbiddenWebhookHost, nextAttemptAt, type RetryPolicy } from '../../domain/webhook.policy';
 import { signatureHeader } from './webhook-outbox';
 
 export interface WebhookDispatcherOptions {
@@ -96,6 +98,8 @@ export class WebhookDispatcher {
     let status: number | null = null;
     let error: string | null = null;
     try {
+      // A name may resolve to a link-local (metadata) address: checked on every attempt, since DNS changes.
+      await assertWebhookTarget(url);
       const res = await fetch(url, {
         method: 'POST',
         headers: {
@@ -128,5 +132,17 @@ export class WebhookDispatcher {
       ),
     );
     if (error !== null) this.o.log?.(`webhook ${d.id} to ${url} failed (attempt ${attempt}): ${error}${next ? `; next at ${next}` : '; given up'}`);
+  }
+}
+
+/** Refuses (throws) a URL whose host is, or resolves to, an address webhooks may not reach (webhook.policy.ts). */
+export async function assertWebhookTarget(url: string): Promise<void> {
+  const host = new URL(url).hostname;
+  const direct = forbiddenWebhookHost(host);
+  if (direct) throw new Error(`refused: ${direct}`);
+  if (isIP(host.replace(/^\[|\]$/g, ''))) return;
+  for (const a of await lookup(host, { all: true })) {
+    const why = forbiddenWebhookHost(a.address);
+    if (why) throw new Error(`refused: ${host} resolves to ${why}`);
   }
 }

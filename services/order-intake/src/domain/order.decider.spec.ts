@@ -151,6 +151,16 @@ describe('PlaceOrder', () => {
     expect(s.status === 'placed' && s.order.totals).toEqual({ itemsTotal: 3 * 1999 - 500 + 4500, shippingFee: 800, orderDiscount: 1000, grandTotal: 3 * 1999 - 500 + 4500 + 800 - 1000, currency: 'CNY' });
   });
 
+  it('refuses a placement time more than a day after receipt or before 2000, and a currency ISO 4217 does not list (422 naming the field)', () => {
+    const place = (over: object) => spec.given([]).when({ ...validCommand('PlaceOrder'), data: { orderId: ORDER_ID, order: { ...SUBMISSION, ...over } } });
+    place({ placedAt: '9999-12-31T23:59:59Z' }).thenThrows({ code: 'ORDER_INVALID', kind: 'invalid', details: { field: 'placedAt' } });
+    place({ placedAt: new Date(Date.parse(T) + 25 * 3_600_000).toISOString() }).thenThrows({ code: 'ORDER_INVALID', details: { field: 'placedAt' } });
+    place({ placedAt: '1999-12-31T23:59:59Z' }).thenThrows({ code: 'ORDER_INVALID', details: { field: 'placedAt' } });
+    place({ currency: 'XYZ' }).thenThrows({ code: 'ORDER_INVALID', details: { field: 'currency' } });
+    // A platform clock a few hours ahead, a years-old history import, another real currency: placed.
+    for (const over of [{ placedAt: new Date(Date.parse(T) + 3 * 3_600_000).toISOString() }, { placedAt: '2019-06-01T00:00:00Z' }, { currency: 'HKD' }]) place(over).thenEvents(() => undefined);
+  });
+
   it('refuses a client total that disagrees with the server total (ORDER_TOTAL_MISMATCH, 422)', () => {
     spec
       .given([])

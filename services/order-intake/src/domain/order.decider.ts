@@ -115,10 +115,25 @@ function isoTime(field: string, value: unknown): string {
   return value;
 }
 
+const DAY_MS = 86_400_000;
+const EARLIEST_PLACED_AT = Date.parse('2000-01-01T00:00:00.000Z');
+
+/**
+ * When the buyer placed it: in the past (a history import may be years old), or at most a day
+ * ahead of our clock (a platform's clock or zone slightly off). Later is a broken feed, and such an
+ * order would sort first on every list for ever.
+ */
+function validatePlacedAt(placedAt: string, now: string): void {
+  const t = Date.parse(placedAt);
+  if (t > Date.parse(now) + DAY_MS) throw OrderErrors.invalid('placedAt', `must not be more than a day after the order is received (${now})`);
+  if (t < EARLIEST_PLACED_AT) throw OrderErrors.invalid('placedAt', 'must be in the year 2000 or later');
+}
+
 function placeOrder(c: OrderCommandOf<'PlaceOrder'>): OrderEvent[] {
   const { orderId, order: submitted, clientGrandTotal } = c.data;
   text('orderId', orderId, 64);
   validateSubmission(submitted);
+  if (submitted.placedAt !== undefined) validatePlacedAt(isoTime('placedAt', submitted.placedAt), c.metadata.now);
   const totals = computeTotals(submitted);
   validatePaymentTerms(submitted, totals.grandTotal);
   if (clientGrandTotal !== undefined && clientGrandTotal !== totals.grandTotal) {

@@ -13,6 +13,9 @@ import type {
 import { CHANNELS, RECIPIENT_FIELDS, maskEmail, maskName, maskPhone, maskStreet } from '@flowline/contracts';
 import { OrderErrors } from './order.errors';
 
+/** The currencies ISO 4217 lists (ICU's table, the same in every process of one Node version): XYZ is not money. */
+export const ISO_4217: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
 /**
  * The canonical order inside order-intake: what the buyer submitted (full PII) plus what the
  * server owns (the id and the totals). Money is integer minor units (fen) throughout.
@@ -69,7 +72,7 @@ export function validateSubmission(o: OrderSubmission): void {
   if (!(CHANNELS as readonly string[]).includes(o.channel)) throw OrderErrors.invalid('channel', `unknown channel ${String(o.channel)}`);
   if (!nonBlank(o.channelOrderId)) throw OrderErrors.invalid('channelOrderId', 'must not be empty');
   if (!nonBlank(o.shopId)) throw OrderErrors.invalid('shopId', 'must not be empty');
-  if (!/^[A-Z]{3}$/.test(o.currency)) throw OrderErrors.invalid('currency', 'must be an ISO-4217 code such as CNY');
+  if (!/^[A-Z]{3}$/.test(o.currency) || !ISO_4217.has(o.currency)) throw OrderErrors.invalid('currency', 'must be an ISO-4217 code such as CNY');
   if (!Array.isArray(o.lines) || o.lines.length === 0) throw OrderErrors.invalid('lines', 'an order needs at least one line');
   if (o.lines.length > MAX_LINES) throw OrderErrors.invalid('lines', `at most ${MAX_LINES} lines`);
   const seen = new Set<string>();

@@ -1,9 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, Validate, ValidateNested, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
 import { CARRIER_STATES, type CarrierState } from '@flowline/contracts';
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Waybill and tracking numbers as carriers print them (SF1402837465012, JDVA00012345678-1-1-). */
+const WAYBILL_MESSAGE = 'must be 1-64 letters, digits, dot, underscore or dash';
+
+/**
+ * A carrier's time of an event: not before 2000 and not more than a day ahead of our clock (a
+ * carrier clock somewhat off still passes). A parcel "delivered in 1999" or in 9999 is a broken feed.
+ */
+@ValidatorConstraint({ name: 'plausibleEventTime' })
+class PlausibleEventTime implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    const t = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    return Number.isNaN(t) || (t >= Date.parse('2000-01-01T00:00:00Z') && t <= Date.now() + 86_400_000);
+  }
+  defaultMessage(): string {
+    return 'at must be in the year 2000 or later and not more than a day ahead of now';
+  }
+}
 
 /** One scan at the packing table. */
 export class ScanDto {
@@ -29,7 +46,7 @@ export class PackDto {
   @ApiPropertyOptional({ example: 'SF1402837465012' })
   @IsOptional()
   @IsString()
-  @MaxLength(64)
+  @Matches(CODE, { message: `waybillNo ${WAYBILL_MESSAGE}` })
   waybillNo?: string;
 }
 
@@ -44,7 +61,7 @@ export class ShipDto {
   @ApiPropertyOptional({ example: 'SF1402837465012', description: 'The waybill number when absent.' })
   @IsOptional()
   @IsString()
-  @MaxLength(64)
+  @Matches(CODE, { message: `trackingNumber ${WAYBILL_MESSAGE}` })
   trackingNumber?: string;
 }
 
@@ -63,6 +80,7 @@ export class CarrierEventDto {
   @ApiProperty({ example: '2026-01-05T08:00:00.000Z' })
   @IsString()
   @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, { message: 'at must be an ISO-8601 UTC time' })
+  @Validate(PlausibleEventTime)
   at!: string;
 }
 

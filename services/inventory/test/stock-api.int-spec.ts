@@ -72,6 +72,19 @@ describe('inventory API (REST and gRPC, one process)', () => {
     expect(JSON.stringify(imp.body)).toContain('expiresAt');
   });
 
+  it('refuses a warehouse id that is not a code, a negative priority and a channel rule for an unknown channel (400/422 naming them)', async () => {
+    const slash = await c.rest('PUT', `/api/stock/warehouses/${encodeURIComponent('WH/..')}`, { name: 'x', priority: 9 });
+    expect(slash.status).toBe(422);
+    expect(slash.body.code).toBe('INVALID_WAREHOUSE');
+    const negative = await c.rest('PUT', '/api/stock/warehouses/WH-NEG', { name: 'x', priority: -1 });
+    expect(negative.status).toBe(400);
+    expect(JSON.stringify(negative.body)).toContain('priority');
+    const amazon = await c.rest('PUT', '/api/stock/skus/SKU-CH', { name: 'x', channels: [{ channel: 'amazon' }] });
+    expect(amazon.status).toBe(400);
+    expect(JSON.stringify(amazon.body)).toContain('channel must be one of');
+    expect((await c.rest('GET', '/api/stock/warehouses')).body.map((w: { warehouseId: string }) => w.warehouseId)).not.toContain('WH/..');
+  });
+
   it('answers 404 with a clear message for an unknown SKU or warehouse', async () => {
     const sku = await c.rest('POST', '/api/stock/receipts', { sku: 'SKU-NOPE', warehouseId: 'WH-SH', quantity: 1 });
     expect(sku.status).toBe(404);

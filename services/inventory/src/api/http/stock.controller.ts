@@ -132,6 +132,8 @@ export class StockController {
   @ApiOperation({ summary: 'Add or change a warehouse.' })
   @Requires('admin', 'Admin')
   async putWarehouse(@Param('warehouseId', new IdParam('warehouseId')) warehouseId: string, @Body() dto: WarehouseDto) {
+    // The same form as a SKU: a warehouse id travels in URLs (pick lists) and events; `WH/..` must not.
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(warehouseId)) throw new DomainError('INVALID_WAREHOUSE', 'warehouseId must be 1-64 letters, digits, dot, underscore or dash', { warehouseId }, 'invalid');
     await this.runtime.store.upsertWarehouse({ warehouseId, name: dto.name, priority: dto.priority, active: dto.active ?? true });
     this.runtime.forgetWarehouses();
     return this.runtime.service.warehouse(warehouseId);

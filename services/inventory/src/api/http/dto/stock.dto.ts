@@ -1,3 +1,4 @@
+import { CHANNELS } from '@flowline/contracts';
 import { cleanTextEverywhere, NormalizeIdentifier } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -86,7 +87,7 @@ export class ImportDto {
 }
 
 export class ChannelRuleDto {
-  @ApiProperty({ example: 'tmall' }) @IsString() @IsNotEmpty() channel!: string;
+  @ApiProperty({ example: 'tmall', enum: CHANNELS }) @IsIn(CHANNELS as unknown as string[], { message: `channel must be one of ${CHANNELS.join(', ')}` }) channel!: string;
   @ApiPropertyOptional({ minimum: 0, description: 'Units held back from this channel.' }) @IsOptional() @IsInt() @Max(INT4_MAX) @Min(0) safetyStock?: number;
   @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'Share of available stock this channel may promise, percent.' })
   @IsOptional()
@@ -112,7 +113,7 @@ export class SkuRulesDto {
 
 export class WarehouseDto {
   @ApiProperty({ example: '上海仓' }) @IsString() @IsNotEmpty() @MaxLength(100) name!: string;
-  @ApiProperty({ example: 1, description: 'Lower is preferred.' }) @IsInt() @Max(INT4_MAX) priority!: number;
+  @ApiProperty({ example: 1, minimum: 0, description: 'Lower is preferred.' }) @IsInt() @Min(0) @Max(INT4_MAX) priority!: number;
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() active?: boolean;
 }
 

@@ -33,6 +33,10 @@ apiContractSuite({
     expect(optIn.status).toBe(400);
     expect(await optIn.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'channel' }] });
     expect((await fetch(`${http.url}/api/contacts/c-contract/opt-outs/sms`, { method: 'DELETE' })).status).toBe(200);
+    // A customer id that is not an id (emoji and a quote) creates no contact: 400 naming it.
+    const odd = await fetch(`${http.url}/api/contacts/${encodeURIComponent("😀'")}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone: '13800001234' }) });
+    expect(odd.status).toBe(400);
+    expect(await odd.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'customerId' }] });
     const one = await fetch(`${http.url}/api/notifications/bad%20id%3F`);
     expect(one.status).toBe(400);
     expect(await one.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'id' }] });

@@ -71,7 +71,7 @@ export class NotificationController {
   @Put('contacts/:customerId')
   @ApiOperation({ summary: "Set a customer's contact details (phone, e-mail, WeChat open ids, locale)" })
   @Requires('update', 'Notification')
-  async putContact(@Param('customerId') customerId: string, @Body() dto: ContactDto) {
+  async putContact(@Param('customerId', new IdParam('customerId')) customerId: string, @Body() dto: ContactDto) {
     await NotificationStore.putContact(this.rt.pool, {
       customerId,
       phone: dto.phone ?? null,
@@ -86,7 +86,7 @@ export class NotificationController {
   @Get('contacts/:customerId/preferences')
   @ApiOperation({ summary: "A customer's (masked) contacts and opted-out channels" })
   @Requires('read', 'Notification')
-  async preferences(@Param('customerId') customerId: string) {
+  async preferences(@Param('customerId', new IdParam('customerId')) customerId: string) {
     const c = await NotificationStore.contact(this.rt.pool, customerId);
     if (!c) throw new DomainError('CONTACT_NOT_FOUND', `no contact for customer ${customerId}`, { customerId }, 'not_found');
     return {
@@ -104,7 +104,7 @@ export class NotificationController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Opt a customer out of one channel (service messages on it stop; idempotent)' })
   @Requires('update', 'Notification')
-  async optOut(@Param('customerId') customerId: string, @Body() dto: OptOutDto) {
+  async optOut(@Param('customerId', new IdParam('customerId')) customerId: string, @Body() dto: OptOutDto) {
     await NotificationStore.optOut(this.rt.pool, customerId, dto.channel, 'api', await this.rt.clock.now());
     return this.preferences(customerId);
   }
@@ -112,7 +112,7 @@ export class NotificationController {
   @Delete('contacts/:customerId/opt-outs/:channel')
   @ApiOperation({ summary: 'Opt back in to a channel' })
   @Requires('update', 'Notification')
-  async optIn(@Param('customerId') customerId: string, @Param('channel') channel: string) {
+  async optIn(@Param('customerId', new IdParam('customerId')) customerId: string, @Param('channel') channel: string) {
     // An unknown channel is refused (400 naming `channel`), not a silent no-op.
     await NotificationStore.optIn(this.rt.pool, customerId, enumValue('channel', channel, Object.fromEntries(CUSTOMER_CHANNELS.map((c) => [c, c]))) as string);
     return this.preferences(customerId);

@@ -131,6 +131,9 @@ ui.describe('the staff console in Chromium', () => {
     await page.goto(`${ui.stack.console.httpUrl}/approvals`);
     await page.waitForSelector(`[data-testid="approve-${orderId}"]`, { timeout: 30_000 });
     expect(await page.textContent(`[data-testid="inbox-sla-${orderId}"]`)).toBe('正常');
+    // The step and the chain by name, not by their ids in the chain set.
+    expect(await page.textContent('main')).toContain('总经理审批');
+    expect(await page.textContent('main')).toContain('定制订单审批');
     await page.mouse.move(0, 0);
     await shot(page, 'approvals');
     expect(await seriousA11yViolations(page)).toEqual([]);

@@ -297,6 +297,26 @@ export const CHANNELS: Record<string, Entry> = {
 };
 
 /**
+ * Names of the approval steps and chains of the shipped chain set (services/approval/chains). A
+ * chain set may define others: those show their id (stepName / chainName fall back to it).
+ */
+export const APPROVAL_STEPS: Record<string, Entry> = {
+  sales_review: { zh: '销售审核', en: 'Sales review' },
+  design_review: { zh: '设计审核', en: 'Design review' },
+  cost_review: { zh: '成本核算', en: 'Cost review' },
+  gm_approval: { zh: '总经理审批', en: 'General manager approval' },
+  cs_review: { zh: '客服审核', en: 'Customer service review' },
+  warehouse_review: { zh: '仓库审核', en: 'Warehouse review' },
+  finance_review: { zh: '财务审核', en: 'Finance review' },
+};
+
+export const APPROVAL_CHAINS: Record<string, Entry> = {
+  'custom-order': { zh: '定制订单审批', en: 'Custom order approval' },
+  'large-order': { zh: '大额订单审批', en: 'Large order approval' },
+  'order-change': { zh: '订单变更审批', en: 'Order change approval' },
+};
+
+/**
  * Refusals by stable code (DomainError codes, validation, transport). `{name}` is filled from the
  * problem's details/params. Unknown codes fall back to the server's message, shown with the code.
  */
@@ -345,7 +365,8 @@ const REASONS: Record<string, Entry> = {
   SERVICE_UNAVAILABLE: { zh: '服务暂不可用，请稍后重试', en: 'The service is unavailable; retry shortly' },
   PAYMENT_AMOUNT_MISMATCH: { zh: '付款金额与应付金额不一致', en: 'The payment differs from the amount due' },
   PAYMENT_CURRENCY_MISMATCH: { zh: '付款币种与订单不一致', en: 'The payment currency differs from the order' },
-  REFUND_AMOUNT_INVALID: { zh: '退款金额无效', en: 'The refund amount is invalid' },
+  FULFILLMENT_NOT_STARTED: { zh: '该订单尚未进入发货流程（没有包裹可收退货）', en: 'Fulfilment of this order has not started (no parcel to receive a return for)' },
+  REFUND_AMOUNT_INVALID: { zh: '退款金额无效：可退 ¥{refundableYuan}（发货前须全额退款）', en: 'The refund amount is invalid: ¥{refundableYuan} refundable (a refund before shipment is the full amount)' },
   REFUND_AMOUNT_MISMATCH: { zh: '退款金额与申请不一致', en: 'The refund differs from the amount requested' },
   REFUND_NOT_REQUESTED: { zh: '没有待确认的退款申请', en: 'No refund was requested' },
   // Exception codes the order carries (order-intake FlagException; tracking shows them on the board).
@@ -398,6 +419,8 @@ export function I18nProvider({ children }: { children: ReactNode }) {
         const entry = REASONS[code];
         const params: Record<string, unknown> = { ...(p.params ?? {}) };
         if ('fields' in p && p.fields) params.fields = p.fields.join(', ');
+        // Amounts in refusals are fen: `{<name>Yuan}` shows them as people read them.
+        for (const k of ['refundable', 'requested', 'amount', 'expected']) if (typeof params[k] === 'number') params[`${k}Yuan`] = ((params[k] as number) / 100).toFixed(2);
         if (entry) return fill(entry[lang], params);
         return p.message ? (code ? `${p.message} (${code})` : p.message) : code;
       },

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api, newIdempotencyKey, unwrapAs, type OrderView } from '../api';
 import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
-import { STAGES, useI18n, type UiKey } from '../i18n';
+import { APPROVAL_CHAINS, APPROVAL_STEPS, STAGES, useI18n, type UiKey } from '../i18n';
 import { useSession } from '../session';
 import { COLOUR_CSS } from './board';
 
@@ -14,9 +14,19 @@ interface ApprovalView { approvalId: string; status: string; currentStep: string
 type Verb = 'approve' | 'reject' | 'return';
 const VERB_LABEL: Record<Verb, UiKey> = { approve: 'approve', reject: 'reject', return: 'returnForChanges' };
 
+/** Step and chain names in the user's language; ids a custom chain set adds show as they are. */
+function useApprovalNames() {
+  const { pick } = useI18n();
+  return {
+    stepName: (id: string) => (APPROVAL_STEPS[id] ? pick(APPROVAL_STEPS[id]) : id),
+    chainName: (id: string) => (APPROVAL_CHAINS[id] ? pick(APPROVAL_CHAINS[id]) : id),
+  };
+}
+
 /** My pending steps (by user and role), SLA colour, the order and the chain so far; approve / reject / return, bulk approve. */
 export function ApprovalsPage() {
   const { t, time } = useI18n();
+  const { stepName, chainName } = useApprovalNames();
   const session = useSession();
   const qc = useQueryClient();
   const notify = useNotifyProblem();
@@ -61,8 +71,8 @@ export function ApprovalsPage() {
         columns={[
           { title: t('colour'), render: (_, i) => <Tag color={COLOUR_CSS[i.sla]} data-testid={`inbox-sla-${i.orderId}`}>{t(i.sla)}</Tag> },
           { title: t('orderId'), render: (_, i) => <Link to={`/orders/${i.orderId}`}>{i.orderId}</Link> },
-          { title: t('chain'), render: (_, i) => `${i.chain} (${i.kind})` },
-          { title: t('step'), dataIndex: 'step' },
+          { title: t('chain'), render: (_, i) => chainName(i.chain) },
+          { title: t('step'), render: (_, i) => stepName(i.step) },
           { title: t('due'), render: (_, i) => time(i.dueAt) },
           {
             title: t('actions'),
@@ -77,7 +87,7 @@ export function ApprovalsPage() {
           },
         ]}
       />
-      <Modal open={!!decision} title={decision ? `${t(VERB_LABEL[decision.verb])} · ${decision.item.step}` : ''} okText={t('ok')} confirmLoading={decide.isPending}
+      <Modal open={!!decision} title={decision ? `${t(VERB_LABEL[decision.verb])} · ${stepName(decision.item.step)}` : ''} okText={t('ok')} confirmLoading={decide.isPending}
         okButtonProps={{ 'data-testid': 'decision-confirm' } as never} onCancel={() => setDecision(null)}
         onOk={() => void form.validateFields().then((v) => decision && decide.mutate({ ...decision, comment: v.comment ?? '' }))}>
         <Form form={form} layout="vertical">
@@ -92,6 +102,7 @@ export function ApprovalsPage() {
 
 function ApprovalDetail({ item }: { item: InboxItem }) {
   const { t, pick, money } = useI18n();
+  const { stepName } = useApprovalNames();
   const order = useQuery({ queryKey: ['order', item.orderId], queryFn: () => unwrapAs<OrderView>(api.intake.GET('/api/orders/{orderId}', { params: { path: { orderId: item.orderId } } })) });
   const approval = useQuery({ queryKey: ['approval', item.approvalId], queryFn: () => unwrapAs<ApprovalView>(api.approval.GET('/api/approvals/{approvalId}' as never, { params: { path: { approvalId: item.approvalId } } } as never)) });
   const o = order.data;
@@ -106,7 +117,7 @@ function ApprovalDetail({ item }: { item: InboxItem }) {
       )}
       {approval.data && (
         <Table<ApprovalStepView> size="small" rowKey="step" pagination={false} dataSource={approval.data.steps}
-          columns={[{ title: t('step'), dataIndex: 'step' }, { title: t('stage'), dataIndex: 'status' }, { title: t('who'), dataIndex: 'decidedBy' }, { title: t('comment'), dataIndex: 'comment' }]} />
+          columns={[{ title: t('step'), render: (_, s) => stepName(s.step) }, { title: t('stage'), dataIndex: 'status' }, { title: t('who'), dataIndex: 'decidedBy' }, { title: t('comment'), dataIndex: 'comment' }]} />
       )}
       {approval.data?.change && <pre style={{ fontSize: 12 }} aria-label="diff">{JSON.stringify(approval.data.change.diff, null, 2)}</pre>}
     </Card>

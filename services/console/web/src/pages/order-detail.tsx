@@ -11,6 +11,16 @@ import { ChangeRequestButton } from './change-request';
 
 interface Parcel { shipmentId: string; warehouseId: string; status: string; carrier: string | null; waybillNo: string | null; trackingNumber: string | null; carrierState: string | null; carrierStateAt: string | null }
 type Command = 'PlaceHold' | 'ReleaseHold' | 'ResolveException' | 'Cancel' | 'RequestRefund';
+/**
+ * What is left to refund, in yuan, as the refund dialog's starting amount: before shipment a refund
+ * is the full amount paid (order-intake refuses anything else); after it, a person lowers it.
+ */
+function refundableYuan(o: OrderView): number | undefined {
+  if (!o.payment) return undefined;
+  const left = o.payment.amount - (o.refund?.refundedTotal ?? 0);
+  return left > 0 ? left / 100 : undefined;
+}
+
 const ACTIONS: { command: Command; label: UiKey; ability: Ability; path: string; amount?: boolean; danger?: boolean }[] = [
   { command: 'PlaceHold', label: 'hold', ability: 'order.hold', path: '/api/orders/{orderId}/holds' },
   { command: 'ReleaseHold', label: 'releaseHold', ability: 'order.hold', path: '/api/orders/{orderId}/holds/release' },
@@ -132,7 +142,7 @@ export function OrderDetailPage() {
           const may = session.can(a.ability);
           return (
             <Tooltip key={a.command} title={may ? undefined : t('noPermission')}>
-              <Button data-testid={`action-${a.command}`} danger={a.danger} disabled={!may} onClick={() => { form.resetFields(); setAction({ a, key: newIdempotencyKey() }); }}>
+              <Button data-testid={`action-${a.command}`} danger={a.danger} disabled={!may} onClick={() => { form.resetFields(); if (a.amount) form.setFieldsValue({ amount: refundableYuan(o) }); setAction({ a, key: newIdempotencyKey() }); }}>
                 {t(a.label)}
               </Button>
             </Tooltip>

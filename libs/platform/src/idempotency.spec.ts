@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isDomainError } from '@flowline/domain';
-import { canonicalJson, IDEMPOTENCY_KEY_REUSED, idempotencyKeyReused, requestHash } from './idempotency';
+import { canonicalJson, checkIdempotencyKey, IDEMPOTENCY_KEY_REUSED, idempotencyKeyReused, requestHash } from './idempotency';
 
 describe('idempotency helpers', () => {
   it('hashes equal requests the same whatever their key order, and skips undefined fields', () => {
@@ -19,5 +19,17 @@ describe('idempotency helpers', () => {
     expect(isDomainError(e)).toBe(true);
     expect(e).toMatchObject({ code: IDEMPOTENCY_KEY_REUSED, kind: 'invalid' });
     expect(e.message).toContain('rcpt-42');
+  });
+});
+
+describe('checkIdempotencyKey', () => {
+  it('takes 1-200 printable ASCII characters; absent or empty is no key unless required; anything else is a 400 naming the header', () => {
+    expect(checkIdempotencyKey('order-2026-0001')).toBe('order-2026-0001');
+    expect(checkIdempotencyKey(undefined)).toBeUndefined();
+    expect(checkIdempotencyKey('')).toBeUndefined();
+    expect(() => checkIdempotencyKey(undefined, true)).toThrow(/required/);
+    for (const bad of ['k'.repeat(201), 'key with space', '钥匙']) {
+      expect(() => checkIdempotencyKey(bad)).toThrow(expect.objectContaining({ violations: [expect.objectContaining({ field: 'Idempotency-Key' })] }));
+    }
   });
 });

@@ -85,6 +85,15 @@ describe('inventory API (REST and gRPC, one process)', () => {
     expect((await c.rest('GET', '/api/stock/warehouses')).body.map((w: { warehouseId: string }) => w.warehouseId)).not.toContain('WH/..');
   });
 
+  it('takes the Idempotency-Key every service takes: a 500-character or non-ASCII key is a 400 naming the header', async () => {
+    const body = { sku: 'SKU-TEA-001', warehouseId: 'WH-SH', quantity: 1 };
+    for (const key of ['k'.repeat(500), 'key with space']) {
+      const r = await c.rest('POST', '/api/stock/receipts', body, { 'idempotency-key': key });
+      expect(r.status).toBe(400);
+      expect(JSON.stringify(r.body)).toContain('Idempotency-Key');
+    }
+  });
+
   it('answers 404 with a clear message for an unknown SKU or warehouse', async () => {
     const sku = await c.rest('POST', '/api/stock/receipts', { sku: 'SKU-NOPE', warehouseId: 'WH-SH', quantity: 1 });
     expect(sku.status).toBe(404);

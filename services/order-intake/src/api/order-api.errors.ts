@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { replyApiError, RequestValidationError, toReason } from '@flowline/platform';
+import { headerError, replyApiError, toReason } from '@flowline/platform';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Observable } from 'rxjs';
 import { OrderVersionMismatch } from '../application/change-order.handler';
@@ -26,10 +26,7 @@ export class OrderVersionMismatchFilter implements ExceptionFilter {
   }
 }
 
-/** A missing or malformed header, reported like a body field (400, names the header). */
-export function headerError(header: string, constraint: string, message: string): RequestValidationError {
-  return new RequestValidationError([{ field: header, constraint, message }]);
-}
+export { checkIdempotencyKey, headerError } from '@flowline/platform';
 
 /** `"12"`, `W/"12"` or `12` -> 12; absent or `*` -> undefined. */
 export function parseIfMatch(value: string | undefined): number | undefined {
@@ -37,15 +34,6 @@ export function parseIfMatch(value: string | undefined): number | undefined {
   const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(value.trim());
   if (!m) throw headerError('If-Match', 'isEtag', 'If-Match must be an ETag this API issued, e.g. "3"');
   return Number(m[1]);
-}
-
-export function checkIdempotencyKey(value: string | undefined, required: boolean): string | undefined {
-  if (value === undefined || value === '') {
-    if (required) throw headerError('Idempotency-Key', 'required', 'Idempotency-Key header is required (a unique key per order submission)');
-    return undefined;
-  }
-  if (!/^[\x21-\x7e]{1,200}$/.test(value)) throw headerError('Idempotency-Key', 'format', 'Idempotency-Key must be 1-200 printable ASCII characters');
-  return value;
 }
 
 export const etagOf = (revision: number): string => `"${revision}"`;

@@ -2,7 +2,7 @@ import { principalOf, Requires } from '@flowline/auth';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { isDomainError } from '@flowline/domain';
-import { IdParam, requireId } from '@flowline/platform';
+import { checkIdempotencyKey, IdParam, requireId } from '@flowline/platform';
 import { ApprovalCommands, type Decision } from '../../application/approval.commands';
 import { approvalView } from '../../application/approval.view';
 import { ApprovalRuntime } from '../../infra/approval-runtime';
@@ -67,8 +67,9 @@ export class ApprovalsController {
   @ApiOperation({ summary: 'Approve many current steps at once; each item succeeds or fails on its own (the reply lists both).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @Requires('approve', 'Approval')
-  async bulk(@Body() dto: BulkApproveDto, @Headers() h: Record<string, string | undefined>, @Headers('idempotency-key') key?: string) {
+  async bulk(@Body() dto: BulkApproveDto, @Headers() h: Record<string, string | undefined>, @Headers('idempotency-key') header?: string) {
     const actor = actorFrom(principalOf(h));
+    const key = checkIdempotencyKey(header);
     const results = [];
     for (const item of dto.items) {
       try {
@@ -129,8 +130,9 @@ export class ApprovalsController {
 
   private decide(approvalId: string, decision: Decision, h: Record<string, string | undefined>) {
     const actor = actorFrom(principalOf(h));
+    const key = checkIdempotencyKey(h['idempotency-key']);
     return this.commands.decide(approvalId, decision, actor, {
-      ...(h['idempotency-key'] ? { idempotencyKey: h['idempotency-key'] } : {}),
+      ...(key ? { idempotencyKey: key } : {}),
       ...(h['x-correlation-id'] ? { correlationId: h['x-correlation-id'] } : {}),
     });
   }

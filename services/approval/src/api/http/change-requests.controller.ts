@@ -1,3 +1,4 @@
+import { checkIdempotencyKey } from '@flowline/platform';
 import { principalOf, Requires } from '@flowline/auth';
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -28,6 +29,7 @@ export class ChangeRequestsController {
   @Requires('create', 'ChangeRequest')
   raise(@Body() dto: ChangeRequestDto, @Headers() h: Record<string, string | undefined>) {
     const actor = actorFrom(principalOf(h));
+    const key = checkIdempotencyKey(h['idempotency-key']);
     return this.commands.raiseChange(
       {
         orderId: dto.orderId,
@@ -41,7 +43,7 @@ export class ChangeRequestsController {
         ...(dto.override ? { override: { reason: dto.override.reason } } : {}),
       },
       actor,
-      h['idempotency-key'] ? { idempotencyKey: h['idempotency-key'] } : {},
+      key ? { idempotencyKey: key } : {},
     );
   }
 }

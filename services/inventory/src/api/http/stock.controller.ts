@@ -1,6 +1,6 @@
 import { Requires } from '@flowline/auth';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { IdParam } from '@flowline/platform';
+import { IdParam, checkIdempotencyKey } from '@flowline/platform';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
 import type { CommandMeta, CommandOutcome } from '../../application/inventory-commands';
@@ -19,7 +19,9 @@ function levelBody(outcome: CommandOutcome | undefined) {
 export class StockController {
   constructor(private readonly runtime: InventoryRuntime) {}
 
-  private meta(idempotencyKey: string | undefined, scope: string, correlationId?: string): CommandMeta {
+  private meta(header: string | undefined, scope: string, correlationId?: string): CommandMeta {
+    // The same keys as every service's commands: 1-200 printable ASCII (400 naming the header).
+    const idempotencyKey = checkIdempotencyKey(header);
     return this.runtime.meta({
       ...(idempotencyKey ? { commandId: `${scope}:${idempotencyKey}`, dedupe: { kind: 'http', key: `${scope}:${idempotencyKey}`, clientKey: idempotencyKey } } : {}),
       ...(correlationId ? { correlationId } : {}),

@@ -427,7 +427,10 @@ export interface components {
         ChangeLineDto: {
             /** @example tea */
             category?: string;
-            /** @example 0 */
+            /**
+             * @description Integer fen, at most quantity x unitPrice.
+             * @example 0
+             */
             lineDiscount?: number;
             /** @example L2 */
             lineId: string;

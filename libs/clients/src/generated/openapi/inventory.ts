@@ -276,8 +276,11 @@ export interface components {
             warehouseId: string;
         };
         ChannelRuleDto: {
-            /** @example tmall */
-            channel: string;
+            /**
+             * @example tmall
+             * @enum {string}
+             */
+            channel: "taobao" | "tmall" | "jd" | "pinduoduo" | "douyin" | "web" | "offline" | "api";
             /** @description Units held back from this channel. */
             safetyStock?: number;
             /** @description Share of available stock this channel may promise, percent. */

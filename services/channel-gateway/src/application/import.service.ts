@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Channel } from '@flowline/contracts';
-import { DomainError } from '@flowline/domain';
+import { DomainError, isDomainError } from '@flowline/domain';
 import { requestHash } from '@flowline/platform';
 import { ulid } from 'ulid';
 import { ApiPayloadError, fromApiPayload, type ApiOrigin } from '../domain/connectors/api-mapping';
@@ -39,7 +39,7 @@ export interface ImportRequest {
 export interface ImportDeps {
   store: ChannelStore;
   orderIntake: OrderIntakePort;
-  profiles: { resolve(channel: Channel, profileId?: string): MappingProfile; get(id: string, version?: number): MappingProfile; reload?(): void };
+  profiles: { resolve(channel: Channel, profileId?: string): MappingProfile; get(id: string, version?: number): MappingProfile; list?(): MappingProfile[]; reload?(): void };
   readTable(bytes: Buffer, fileName: string): Promise<ReadTableResult>;
   now(): Date;
   metrics?: { ingested(channel: string, byPerson: boolean): void; rejected(channel: string, codes: string[]): void };
@@ -81,7 +81,7 @@ export class ImportService {
     const profile = this.deps.profiles.resolve(req.channel, req.profileId);
     const main = await this.deps.readTable(req.file.bytes, req.file.name);
     const items = req.items ? await this.deps.readTable(req.items.bytes, req.items.name) : undefined;
-    const mapped = mapOrders({ ...profile, channel: req.channel }, main.table, items?.table);
+    const mapped = this.mapOrSuggest(req, profile, main.table, items?.table);
     const key = {
       channel: req.channel,
       profileId: profile.id,
@@ -152,6 +152,34 @@ export class ImportService {
     report.finishedAt = this.deps.now().toISOString();
     if (!dryRun) await store.finishRun(runId, report);
     return report;
+  }
+
+  /**
+   * Maps the file with the profile; when the channel's default layout lacks the file's columns, the
+   * refusal names the profiles whose columns the file does have (a Tmall seller uploading the
+   * classic 订单报表 is told to pass `profile: taobao-classic`).
+   */
+  private mapOrSuggest(req: ImportRequest, profile: MappingProfile, table: Table, items?: Table): ReturnType<typeof mapOrders> {
+    try {
+      return mapOrders({ ...profile, channel: req.channel }, table, items);
+    } catch (e) {
+      if (!isDomainError(e) || e.code !== 'IMPORT_COLUMNS_MISSING' || req.profileId) throw e;
+      const fits = (this.deps.profiles.list?.() ?? [])
+        .filter((p) => p.id !== profile.id)
+        .filter((p) => {
+          try {
+            mapOrders({ ...p, channel: req.channel }, table, items);
+            return true;
+          } catch (other) {
+            // The order file fits; the layout only wants its items file (宝贝报表) beside it.
+            return isDomainError(other) && other.code === 'IMPORT_ITEMS_FILE_REQUIRED';
+          }
+        })
+        .map((p) => p.id);
+      if (fits.length === 0) throw e;
+      const hint = fits.join(' / ');
+      throw new DomainError(e.code, `${e.message}; the file's columns fit profile ${hint}: import it with profile ${fits[0]} (文件的列符合模板 ${hint}，请选择该模板导入)`, { ...e.details, suggestedProfiles: fits }, 'invalid');
+    }
   }
 
   /** Places a platform order if new and applies the platform's status changes through the order flow. */

@@ -158,7 +158,10 @@ export class ReconciliationService {
       ...r.discrepancies.filter((d) => d.orderId === null).map((d) => [r.day, r.platform, '', d.channelOrderId, 0, d.actual, 0, 0, 0, 0, 'discrepancy', d.code]),
     ];
     // A BOM so that Excel opens the UTF-8 file with its Chinese text intact.
-    return `\uFEFF${stringify(rows, { record_delimiter: '\r\n' })}`;
+    // Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first: an id a platform
+    // file carried, say) is written with a leading apostrophe, the OWASP CSV-injection guard.
+    const safe = rows.map((row) => row.map((cell) => (typeof cell === 'string' && /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell)));
+    return `\uFEFF${stringify(safe, { record_delimiter: '\r\n' })}`;
   }
 
   static async xlsx(r: DailyReconciliation): Promise<Buffer> {

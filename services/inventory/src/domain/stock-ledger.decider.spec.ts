@@ -202,6 +202,11 @@ describe('stock ledger: import and repair', () => {
     spec.given([received(MAX_ON_HAND - 1)]).when({ type: 'ReceiveStock', ...ref, quantity: 1 }).then([{ type: 'StockReceived', ...ref, quantity: 1 }]);
   });
 
+  it('refuses an import listing one order line twice (it would stay locked after the order released it)', () => {
+    const line = { orderId: 'old-1', reservationId: 'imp-old-1', lineId: '1', quantity: 1 };
+    spec.given([]).when({ type: 'ImportStock', ...ref, onHand: 5, reserved: 2, reservations: [line, line], source: 'x' }).thenThrows({ code: 'IMPORT_DUPLICATE_RESERVATION' });
+  });
+
   it('refuses to import over a ledger that has history', () => {
     spec.given([received(1)]).when({ type: 'ImportStock', ...ref, onHand: 1, reserved: 0, reservations: [], source: 'x' }).thenThrows({ code: 'LEDGER_NOT_EMPTY' });
   });

@@ -215,6 +215,13 @@ function decide(command: StockLedgerCommand, state: StockLedgerState): StockLedg
       }
       requireWithinLimit(Math.max(command.onHand, command.reserved), command);
       for (const r of command.reservations) requirePositive(r.quantity, 'imported reservation quantity');
+      // One hold per order line: a repeated line would be released once and leave the other locked.
+      const lines = new Set<string>();
+      for (const r of command.reservations) {
+        const key = `${r.orderId}\u0000${r.lineId}`;
+        if (lines.has(key)) throw new DomainError('IMPORT_DUPLICATE_RESERVATION', `line ${r.lineId} of order ${r.orderId} is listed twice in the imported reservations`, { orderId: r.orderId, lineId: r.lineId }, 'invalid');
+        lines.add(key);
+      }
       return [
         { type: 'StockImported', ...base(command), onHand: command.onHand, reserved: command.reserved, reservations: command.reservations, source: command.source },
       ];

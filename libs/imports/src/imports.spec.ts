@@ -63,6 +63,10 @@ describe('readTable', () => {
     ws.addRow([Number("6911564123456789012"), { formula: '3*19.9', result: 3 * 19.9 }, 3]);
     const r = await readTable(Buffer.from(await wb.xlsx.writeBuffer()), 'jd.xlsx');
     expect(r.table.rows[0]?.cells).toEqual(['6.91156412345679E+18', '59.7', '3']);
+    // A 16-digit id below 2^53 stays exact (an exporter that writes ids as numbers at full precision).
+    const wb2 = new ExcelJS.Workbook();
+    wb2.addWorksheet('订单').addRows([['订单号'], [1234567890123456]]);
+    expect((await readTable(Buffer.from(await wb2.xlsx.writeBuffer()), 'ks.xlsx')).table.rows[0]?.cells).toEqual(['1234567890123456']);
   });
 
   it('an empty file is refused with a code', async () => {

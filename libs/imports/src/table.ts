@@ -62,15 +62,18 @@ function cellText(v: ExcelJS.CellValue): string {
 }
 
 /**
- * A number cell as Excel shows it: 15 significant digits, which is all Excel keeps. So a formula's
- * binary noise is gone (3 x 19.90 is "59.7", not "59.699999999999996"), and an integer beyond
- * 2^53 (a 19-digit order id typed into a number cell, its last digits already lost) reads in
- * scientific notation ("6.91156412345679E+18"), which the importers refuse as a mangled id
- * rather than taking a wrong id that merely looks right.
+ * A number cell as people read it. A fraction at Excel's 15 significant digits, so a formula's
+ * binary noise is gone (3 x 19.90 is "59.7", not "59.699999999999996"). An integer up to 2^53
+ * exactly as stored (a 16-digit id stays whole). An integer beyond 2^53 (a 19-digit order id
+ * typed into a number cell, its last digits already lost) in scientific notation
+ * ("6.91156412345679E+18"), which the importers refuse as a mangled id rather than taking a
+ * wrong id that merely looks right.
  */
 export function numberText(v: number): string {
   if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v) && !Number.isSafeInteger(v)) return v.toPrecision(15).replace(/\.?0+e/, 'e').toUpperCase();
+  // Integers up to 2^53 are exact (a 16-digit id written by an exporter that keeps full precision).
+  if (Number.isSafeInteger(v)) return String(v);
+  if (Number.isInteger(v)) return v.toPrecision(15).replace(/\.?0+e/, 'e').toUpperCase();
   return String(Number(v.toPrecision(15)));
 }
 

@@ -209,4 +209,28 @@ describe('outbound webhooks', () => {
     for (const until = Date.now() + 30_000; log.rows.some((r) => r.status !== 'delivered') && Date.now() < until; log = await readLog()) await new Promise((r) => setTimeout(r, 100));
     expect(log.rows).toEqual([{ event_type: 'order.approved', status: 'delivered' }]);
   }, 90_000);
+
+  it('a receiver answering with a redirect is not followed: the attempt fails with the reason, the redirect target gets nothing', async () => {
+    let targetHits = 0;
+    const target = await listen((_req, res) => {
+      targetHits += 1;
+      res.writeHead(204).end();
+    });
+    const redirector = await listen((_req, res) => res.writeHead(302, { location: urlOf(target) }).end());
+    try {
+      await subscribe(urlOf(redirector));
+      await journey('wh-redirect-1');
+      ensureTicking();
+      const readAttempts = () =>
+        pool.query<{ error: string | null }>('SELECT t.error FROM webhook_attempts t JOIN webhook_deliveries d ON d.id = t.delivery_id JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE s.url = $1', [urlOf(redirector)]);
+      let attempts = await readAttempts();
+      for (const until = Date.now() + 30_000; attempts.rows.length === 0 && Date.now() < until; attempts = await readAttempts()) await new Promise((r) => setTimeout(r, 100));
+      expect(attempts.rows.length).toBeGreaterThan(0);
+      expect(attempts.rows[0]?.error).toBe('HTTP 302: redirects are not followed');
+      expect(targetHits).toBe(0);
+    } finally {
+      await new Promise((r) => redirector.close(r));
+      await new Promise((r) => target.close(r));
+    }
+  }, 60_000);
 });

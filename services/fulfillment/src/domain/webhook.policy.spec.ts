@@ -42,7 +42,17 @@ describe('approvalWebhookOf', () => {
 
 describe('webhook targets', () => {
   it('refuses link-local, unspecified and cloud-metadata hosts; private networks and loopback stay allowed (an MES)', () => {
-    for (const h of ['169.254.169.254', '169.254.0.1', '0.0.0.0', '[::]', '::', 'fe80::1', '[fe80::1]', '::ffff:169.254.169.254', 'metadata.google.internal', 'METADATA.GOOGLE.INTERNAL.']) {
+    for (const h of ['169.254.169.254', '169.254.0.1', '0.0.0.0', '[::]', '::', 'fe80::1', '[fe80::1]', '::ffff:169.254.169.254', 'metadata.google.internal', 'METADATA.GOOGLE.INTERNAL.', '100.100.100.200', 'fd00:ec2::254', '[64:ff9b::a9fe:a9fe]', '[::a9fe:a9fe]']) {
+      expect(forbiddenWebhookHost(h), h).not.toBeNull();
+    }
+    // The form a URL actually gives the IPv4-mapped metadata address, and other encodings of 169.254.169.254.
+    for (const url of ['http://[::ffff:169.254.169.254]/', 'http://2852039166/', 'http://0xa9.0xfe.0xa9.0xfe/', 'http://169.254.169.254./']) {
+      expect(forbiddenWebhookHost(new URL(url).hostname), url).not.toBeNull();
+    }
+    for (const h of ['[::ffff:10.0.0.5]', '[::ffff:a00:5]']) {
+      expect(forbiddenWebhookHost(h), h).toBeNull();
+    }
+    for (const h of [] as string[]) {
       expect(forbiddenWebhookHost(h), h).not.toBeNull();
     }
     for (const h of ['127.0.0.1', '10.0.0.5', '192.168.1.20', 'mes.example.com', '::1', 'localhost', '[2001:db8::1]']) {

@@ -71,18 +71,35 @@ export function nextAttemptAt(attempts: number, createdAt: string, now: string, 
 }
 
 /** Host names of cloud instance-metadata services (credentials live there). */
-const METADATA_HOSTS = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal']);
+const METADATA_HOSTS = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal', 'metadata.tencentyun.com']);
+
+/** Metadata services outside the link-local range: Alibaba Cloud's, and AWS's IPv6 one. */
+const METADATA_ADDRESSES = new Set(['100.100.100.200', 'fd00:ec2::254']);
+
+/**
+ * The IPv4 address an IPv6 literal carries, if any: IPv4-mapped (::ffff:a9fe:a9fe, which is how a
+ * URL writes [::ffff:169.254.169.254]), IPv4-compatible (::a9fe:a9fe) and NAT64 (64:ff9b::a9fe:a9fe).
+ */
+function embeddedIPv4(h: string): string | null {
+  const dotted = /^(?:::ffff:|::|64:ff9b::)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(h);
+  if (dotted) return dotted[1] ?? null;
+  const hex = /^(?:::ffff:|::|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
+  if (!hex) return null;
+  const [hi, lo] = [parseInt(hex[1] ?? '0', 16), parseInt(hex[2] ?? '0', 16)];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
 
 /**
  * Why a webhook may not be sent to `host` (a URL's hostname, or an address it resolved to), or null.
  * Refused: link-local addresses (169.254.0.0/16 holds the cloud metadata service, fe80::/10), the
- * unspecified address (0.0.0.0/8, ::) and metadata host names. Private and loopback networks are
- * allowed: a factory MES usually sits on one. Pure: the dispatcher checks resolved addresses too.
+ * unspecified address (0.0.0.0/8, ::), other clouds' metadata addresses and names, and IPv6 forms
+ * that carry one of those IPv4 addresses. Private and loopback networks are allowed: a factory MES
+ * usually sits on one. Pure: the dispatcher checks resolved addresses too.
  */
 export function forbiddenWebhookHost(host: string): string | null {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
-  if (METADATA_HOSTS.has(h)) return `${host} is a cloud metadata service`;
-  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(h);
+  if (METADATA_HOSTS.has(h) || METADATA_ADDRESSES.has(h)) return `${host} is a cloud metadata service`;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(h);
   if (v4) {
     const [a, b] = [Number(v4[1]), Number(v4[2])];
     if (a === 169 && b === 254) return `${host} is a link-local address (cloud metadata lives there)`;
@@ -90,6 +107,8 @@ export function forbiddenWebhookHost(host: string): string | null {
     return null;
   }
   if (h.includes(':')) {
+    const carried = embeddedIPv4(h);
+    if (carried) return forbiddenWebhookHost(carried) ? `${host} carries ${carried}: ${forbiddenWebhookHost(carried)}` : null;
     if (h === '::' || /^0*(:0*)*:?$/.test(h)) return `${host} is the unspecified address`;
     if (/^fe[89ab][0-9a-f]?:/.test(h)) return `${host} is a link-local address`;
   }

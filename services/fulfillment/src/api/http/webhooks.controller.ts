@@ -82,11 +82,17 @@ export class WebhooksController {
   }
 
   @Delete('subscriptions/:id')
-  @ApiOperation({ summary: 'Unsubscribe: the subscription stops receiving (deliveries still pending are not sent); its delivery log stays.' })
+  @ApiOperation({ summary: "Unsubscribe: the subscription stops receiving; its pending deliveries become 'cancelled' (not sent); its delivery log stays." })
   async unsubscribe(@Param('id', new IdParam('id')) id: string) {
-    const r = await this.runtime.pool.query('UPDATE webhook_subscriptions SET active = false WHERE id = $1', [id]);
-    if (r.rowCount !== 1) throw notFound('subscription', id);
-    return { id, active: false };
+    const r = await this.runtime.pool.query(
+      `WITH s AS (UPDATE webhook_subscriptions SET active = false WHERE id = $1 RETURNING id),
+            d AS (UPDATE webhook_deliveries SET status = 'cancelled', last_error = 'unsubscribed', claimed_until = NULL
+                   WHERE subscription_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM s) RETURNING id)
+       SELECT (SELECT count(*) FROM s)::int AS found, (SELECT count(*) FROM d)::int AS cancelled`,
+      [id],
+    );
+    if (r.rows[0]?.found !== 1) throw notFound('subscription', id);
+    return { id, active: false, cancelledDeliveries: r.rows[0].cancelled as number };
   }
 
   @Post('subscriptions/:id/rotate-secret')

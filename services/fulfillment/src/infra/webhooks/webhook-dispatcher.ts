@@ -109,11 +109,14 @@ export class WebhookDispatcher {
           'webhook-signature': signatureHeader(secrets, d.id, at, d.payload),
         },
         body: d.payload,
+        // Never followed: a receiver's redirect could point the signed request anywhere (the
+        // metadata service included) after the target was checked.
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.o.timeoutMs),
       });
       status = res.status;
       await res.arrayBuffer().catch(() => undefined);
-      if (!res.ok) error = `HTTP ${res.status}`;
+      if (!res.ok) error = res.status >= 300 && res.status < 400 ? `HTTP ${res.status}: redirects are not followed` : `HTTP ${res.status}`;
     } catch (e) {
       error = (e as Error).message;
     }
@@ -135,7 +138,12 @@ export class WebhookDispatcher {
   }
 }
 
-/** Refuses (throws) a URL whose host is, or resolves to, an address webhooks may not reach (webhook.policy.ts). */
+/**
+ * Refuses (throws) a URL whose host is, or resolves to, an address webhooks may not reach
+ * (webhook.policy.ts). Known limit: fetch resolves the name again, so a DNS answer that changes
+ * between the two lookups (rebinding) is not caught; pinning the checked address needs a
+ * dispatcher with its own lookup.
+ */
 export async function assertWebhookTarget(url: string): Promise<void> {
   const host = new URL(url).hostname;
   const direct = forbiddenWebhookHost(host);

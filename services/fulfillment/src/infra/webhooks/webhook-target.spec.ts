@@ -10,3 +10,10 @@ describe('the dispatcher checks where a webhook would go before sending it', () 
     await expect(assertWebhookTarget('http://localhost:4130/mes/hooks')).resolves.toBeUndefined();
   });
 });
+
+describe('the IPv4-mapped form a URL gives the metadata address', () => {
+  it('is refused before anything is sent', async () => {
+    await expect(assertWebhookTarget('http://[::ffff:169.254.169.254]/latest')).rejects.toThrow(/refused/);
+    await expect(assertWebhookTarget('http://100.100.100.200/latest/meta-data')).rejects.toThrow(/metadata/);
+  });
+});

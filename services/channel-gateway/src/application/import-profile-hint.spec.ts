@@ -21,3 +21,17 @@ describe('a file that does not fit the channel default layout', () => {
     await expect(service.run({ channel: 'tmall', file, profileId: 'taobao-current' })).rejects.not.toHaveProperty('details.suggestedProfiles');
   });
 });
+
+describe('a row without an order id', () => {
+  it('is listed with its row number and no quarantine entry, and is not counted as an order', async () => {
+    const csv = ['订单号,订单状态,订单成交时间,用户实付金额(元),商家编码-SKU维度,商品,商品数量(件),商品总价(元),收货人,手机,省,市,区,街道,详细地址',
+      '231206-1,待发货,2026-12-05 10:03,128.00,TEA-1,龙井,1,128.00,吴九,13812345678,浙江省,杭州市,西湖区,文新街道,1号',
+      ',待发货,2026-12-05 10:04,128.00,TEA-1,龙井,1,128.00,吴十,13812345679,浙江省,杭州市,西湖区,文新街道,2号'].join('\r\n');
+    // A dry run stores nothing: the store only answers "not seen yet".
+    const store = { findOrder: async () => null } as unknown as ChannelStore;
+    const service = new ImportService({ store, orderIntake: {} as OrderIntakePort, profiles: new ProfileRegistry(), readTable, now: () => new Date() });
+    const report = await service.run({ channel: 'pinduoduo', file: { name: 'pdd.csv', bytes: Buffer.from(csv) }, dryRun: true });
+    expect(report).toMatchObject({ ordersSeen: 1, imported: 1, summaryRows: 0 });
+    expect(report.rejected).toEqual([{ quarantineId: null, channelOrderId: null, rowNumbers: [3], reasons: [expect.objectContaining({ code: 'MISSING_FIELD', column: '订单号' })] }]);
+  });
+});

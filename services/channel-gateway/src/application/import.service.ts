@@ -103,7 +103,8 @@ export class ImportService {
       file: { name: req.file.name, sha256: key.fileSha256, format: main.format, encoding: main.encoding, bom: main.bom },
       ...(req.items && items ? { itemsFile: { name: req.items.name, sha256: key.itemsSha256 as string, encoding: items.encoding } } : {}),
       ...mapped.stats,
-      ordersSeen: mapped.drafts.length + mapped.rejected.length,
+      // Rows with no order id are rows, not orders: reported below, not counted here.
+      ordersSeen: mapped.drafts.length + mapped.rejected.filter((r) => r.channelOrderId !== null).length,
       imported: 0,
       duplicates: 0,
       updated: 0,
@@ -117,7 +118,9 @@ export class ImportService {
     const total = mapped.drafts.length + mapped.rejected.length;
     let done = 0;
     for (const r of mapped.rejected) {
-      const quarantineId = dryRun ? null : await this.quarantine(runId, profile, req.channel, r, main.table, items?.table);
+      // A row with no order id is listed in the report with its row number, not quarantined: the
+      // quarantine is keyed by order, and each upload of the file would add the row again.
+      const quarantineId = dryRun || r.channelOrderId === null ? null : await this.quarantine(runId, profile, req.channel, r, main.table, items?.table);
       report.rejected.push({ quarantineId, channelOrderId: r.channelOrderId, rowNumbers: r.rowNumbers, reasons: r.reasons });
       this.deps.metrics?.rejected(req.channel, r.reasons.map((x) => x.code));
       req.onProgress?.(++done, total);
@@ -242,6 +245,12 @@ export class ImportService {
       } catch (e) {
         if (!(e instanceof OrderCommandRefused)) throw e;
         if (a.step === 'placed') return { kind: 'rejected', reasons: [reason.refused(e.code, e.message)] };
+        // Already on hold (a flow rule or a person held it first): the hold this step asks for holds.
+        if (a.step === 'held' && e.code === 'ORDER_ALREADY_ON_HOLD') {
+          applied.add(a.step);
+          await save();
+          continue;
+        }
         refused.push({ channelOrderId: d.channelOrderId, orderId, step: a.step, code: e.code, message: e.message });
         break;
       }

@@ -37,6 +37,8 @@ describe('platform status -> order flow', () => {
     expect(planSync(draft({ state: 'shipped' }), new Set(['placed', 'paid']))).toEqual([]);
     // A hold once applied is not repeated on the next import.
     expect(planSync(draft({ state: 'shipped' }), new Set(['placed', 'held', 'paid']))).toEqual([]);
+    // Placed, then the hold call failed (network): the next import holds before it pays.
+    expect(planSync(draft({ state: 'shipped' }), new Set(['placed'])).map((a) => a.step)).toEqual(['held', 'paid']);
   });
 
   it('cancels an order the platform closed before payment', () => {

@@ -22,9 +22,10 @@ export type SyncAction =
  * - closed after payment -> RequestRefund + RecordRefunded of what was paid (the platform has given
  *   the money back), which releases the stock before shipment;
  * - 售后 refund requested -> RequestRefund; refunded -> RecordRefunded too;
- * - first seen already shipped or completed on the platform (a history export, a shop's first pull):
- *   the goods left outside Flowline, so the order is put on hold with the platform's tracking
- *   number instead of joining the shipping queue a second time; a person releases or closes it.
+ * - shipped or completed on the platform before Flowline recorded a payment for it (a history
+ *   export, a shop's first pull, an order imported unpaid that the seller shipped elsewhere): the
+ *   goods left outside Flowline, so the order is put on hold with the platform's tracking number
+ *   instead of joining the shipping queue a second time; a person releases or closes it.
  * Steps already applied are not repeated; a step the flow has gone past is never undone.
  */
 export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep>): SyncAction[] {
@@ -32,7 +33,11 @@ export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep
   if (draft.state === 'group_forming' || draft.state === 'group_failed') return [];
   const wanted: SyncAction[] = [{ step: 'placed' }];
   const why = `${draft.channel} ${draft.platformStatus}`;
-  if (!applied.has('placed') && (draft.state === 'shipped' || draft.state === 'completed')) wanted.push({ step: 'held', reason: shippedOutsideReason(draft) });
+  // Until the hold is recorded (a failed call is planned again), and only while Flowline cannot
+  // have shipped the order itself: no payment recorded yet (the flow ships nothing unpaid), or, for
+  // cash on delivery (shipped unpaid by the flow), not placed yet.
+  const flowMayHaveShipped = draft.paymentMethod === 'cod' ? applied.has('placed') : applied.has('paid');
+  if ((draft.state === 'shipped' || draft.state === 'completed') && !applied.has('held') && !flowMayHaveShipped) wanted.push({ step: 'held', reason: shippedOutsideReason(draft) });
   const ref = `${draft.channel}:${draft.channelOrderId}`;
   // Cash on delivery (货到付款): the flow ships it unpaid and records the payment at delivery itself.
   if (draft.paymentMethod === 'cod') {

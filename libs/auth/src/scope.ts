@@ -17,8 +17,13 @@ export function shopFilter(p: Principal, asked?: string): string[] | undefined {
  * Row check for reads: may the principal see a row of `shopId` (and, for a customer, this order)?
  * Out of scope answers 404 at the caller, never 403, so existence is not confirmed.
  */
+/** A buyer's token (the portal): the customer role and no staff role. It sees the orders in its token only. */
+export function isCustomerOnly(p: Principal): boolean {
+  return p.roles.includes('customer') && !p.roles.some((r) => r !== 'customer');
+}
+
 export function inScope(p: Principal, row: { shopId?: string | null; orderId?: string | null }): boolean {
-  if (p.roles.includes('customer') && !p.roles.some((r) => r !== 'customer')) {
+  if (isCustomerOnly(p)) {
     return !!row.orderId && (p.orders ?? []).includes(row.orderId);
   }
   if (allShops(p)) return true;

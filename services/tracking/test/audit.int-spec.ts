@@ -105,6 +105,22 @@ describe('GET /api/audit', () => {
     expect(bad.json.errors.map((e: Json) => e.field)).toContain('from');
   });
 
+  it('a customer token reads its own order as the buyer sees it, and none of the views across orders', async () => {
+    const buyer = await tokenFor('customer', { orders: ['o-audit-1'] });
+    const own = await get('/api/tracking/orders/o-audit-1', buyer);
+    expect(own.status).toBe(200);
+    expect(own.json.timeline.length).toBeGreaterThan(0);
+    expect(own.json.timeline.every((e: Json) => e.actor === null && ['商家', '您'].includes(e.who.zh))).toBe(true);
+    expect(own.json.approvalChains).toBeUndefined();
+    for (const path of ['/api/tracking/stuck', '/api/tracking/kpis', '/api/tracking/shipments?orderIds=o-audit-1', '/api/tracking/stream']) {
+      expect((await get(path, buyer)).status, path).toBe(403);
+    }
+    // Staff keep the whole timeline and the views across orders.
+    const staff = await get('/api/tracking/orders/o-audit-1', await tokenFor('customer_service'));
+    expect(staff.json.timeline.some((e: Json) => e.actor !== null)).toBe(true);
+    expect((await get('/api/tracking/stuck', await tokenFor('customer_service'))).status).toBe(200);
+  });
+
   it("lets only admins and the general manager read another actor's trail; shop scope applies; customers are refused", async () => {
     const warehouse = await tokenFor('warehouse');
     expect((await get('/api/audit?actor=cs', warehouse)).status).toBe(403);

@@ -58,10 +58,6 @@ function toDeadLetter(physicalDlq: string, partition: number, m: KafkaMessage): 
   };
 }
 
-/**
- * Reads every message of the dead-letter topic of `topic` (logical source topic, or its `.dlq`)
- * up to its current end, with a throwaway consumer group deleted afterwards.
- */
 /** The topic named has no dead-letter topic on the broker (a typo, or a topic that never had one). */
 export class DeadLetterTopicNotFound extends Error {
   constructor(readonly topic: string) {
@@ -70,6 +66,10 @@ export class DeadLetterTopicNotFound extends Error {
   }
 }
 
+/**
+ * Reads every message of the dead-letter topic of `topic` (logical source topic, or its `.dlq`)
+ * up to its current end, with a throwaway consumer group deleted afterwards.
+ */
 export async function readDeadLetters(kafka: Kafka, admin: Admin, names: TopicNames, topic: string, timeoutMs = 30_000): Promise<DeadLetter[]> {
   const physical = names.physical(topic.endsWith('.dlq') ? topic : `${topic}.dlq`);
   // Asked first: offsets of a topic the broker does not have are retried for many seconds, then fail obscurely.

@@ -33,10 +33,10 @@ export function ProblemAlert({ error }: { error: unknown }) {
   return <Alert type="error" showIcon role="alert" data-testid="problem-alert" data-code={p.code} title={reason(p)} description={p.code !== 'SERVICE_UNAVAILABLE' ? `${p.code}: ${p.message}` : t('unavailable')} />;
 }
 
-/** Toasts for mutations: the refusal in the user's language plus the server's words. */
 /** The key of the toast useNotifyProblem shows. */
 export const PROBLEM_MESSAGE_KEY = 'problem';
 
+/** Toasts for mutations: the refusal in the user's language plus the server's words. */
 export function useNotifyProblem() {
   const { message } = AntApp.useApp();
   const { reason } = useI18n();

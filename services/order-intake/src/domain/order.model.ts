@@ -13,7 +13,10 @@ import type {
 import { CHANNELS, RECIPIENT_FIELDS, maskEmail, maskName, maskPhone, maskStreet } from '@flowline/contracts';
 import { OrderErrors } from './order.errors';
 
-/** The currencies ISO 4217 lists (ICU's table, the same in every process of one Node version): XYZ is not money. */
+/**
+ * Currency codes as ICU lists them (Intl.supportedValuesOf: ISO 4217's codes as of the ICU data in
+ * this Node version, so a code newer than that data is refused until Node is upgraded): XYZ is not money.
+ */
 export const ISO_4217: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 
 /**

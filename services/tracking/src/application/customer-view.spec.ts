@@ -24,7 +24,7 @@ const buyer = { kind: 'customer', id: 'cust-1' } as TrackingTimelineEntryView['a
 
 describe('an order as its buyer sees it', () => {
   const detail = {
-    order: { orderId: '1', holdReason: '核对地址', exceptionCode: 'STOCK_SHORTAGE', exceptionReason: '缺货', lastRule: { ruleId: 'r', ruleSetVersion: '1', decision: 'hold' }, approvalChain: 'custom' },
+    order: { orderId: '1', flags: ['on_hold'], manualTouch: true, stuck: true, priority: 'high', holdReason: '核对地址', exceptionCode: 'STOCK_SHORTAGE', exceptionReason: '缺货', lastRule: { ruleId: 'r', ruleSetVersion: '1', decision: 'hold' }, approvalChain: 'custom' },
     timeline: [
       entry('OrderPlaced', 'orders', buyer, 'placed'),
       entry('OrderPiiRevealed', 'orders', staff),
@@ -34,11 +34,13 @@ describe('an order as its buyer sees it', () => {
       entry('StockReserved', 'inventory', null),
       entry('NotificationSent', 'notification', null),
       entry('ShipmentInterceptRequested', 'fulfillment', staff),
+      entry('OrderApprovalRequired', 'orders', null, 'awaiting_approval'),
       entry('OrderPaid', 'orders', buyer),
       entry('OrderChanged', 'orders', staff),
       entry('ShipmentTrackingUpdated', 'fulfillment', null, 'shipped'),
     ],
     stageDurations: [],
+    shipments: [{ shipmentId: 'S1', warehouseId: 'WH-SH', status: 'shipped', carrier: 'SF', waybillNo: 'SF1', trackingNumber: 'SF1' }],
     approvalChains: [{ approvalId: 'a', chain: 'custom', kind: 'order', chainVersion: null, status: 'pending', requestedAt: '', decidedAt: null, steps: [] }],
     asOf: null,
   } as unknown as TrackingOrderDetailView;
@@ -57,7 +59,8 @@ describe('an order as its buyer sees it', () => {
 
   it('clears the internal fields of the order and leaves out its approval chains', () => {
     const v = customerView(detail);
-    expect(v.order).toMatchObject({ holdReason: null, exceptionCode: null, exceptionReason: null, lastRule: null, approvalChain: null });
+    expect(v.order).toMatchObject({ flags: [], holdReason: null, exceptionCode: null, exceptionReason: null, lastRule: null, approvalChain: null, manualTouch: false, stuck: false, priority: 'normal' });
     expect(v.approvalChains).toBeUndefined();
+    expect(v.shipments?.[0]).toMatchObject({ shipmentId: 'S1', warehouseId: null, trackingNumber: 'SF1' });
   });
 });

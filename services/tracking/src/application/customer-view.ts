@@ -1,8 +1,16 @@
-import type { Principal } from '@flowline/auth';
+import { isCustomerOnly, type Principal } from '@flowline/auth';
+import { ForbiddenException } from '@nestjs/common';
 import type { TrackingOrderDetailView, TrackingTimelineEntryView } from '@flowline/contracts';
 
-/** A buyer's token (the portal): customer and nothing else. */
-export const onlyCustomer = (p: Principal): boolean => p.roles.length === 1 && p.roles[0] === 'customer';
+
+/**
+ * Views across orders (stuck orders, KPIs, parcels of many orders, the live stream) are staff
+ * views: a customer token may read the order type (its own orders), which the type-level check
+ * alone cannot tell from every order. 403 for a buyer; they read GET /api/tracking/orders/{id}.
+ */
+export function staffOnly(p: Principal): void {
+  if (isCustomerOnly(p)) throw new ForbiddenException({ code: 'FORBIDDEN', message: 'a customer reads their own orders only (GET /api/tracking/orders/{orderId})' });
+}
 
 /** Parcel events a buyer follows; the rest of fulfillment's (intercepts, scans) is the warehouse's. */
 const CUSTOMER_PARCEL_EVENTS = new Set(['ShipmentPacked', 'ShipmentShipped', 'ShipmentTrackingUpdated', 'ShipmentDelivered', 'ShipmentCarrierException']);
@@ -16,7 +24,6 @@ const CUSTOMER_ORDER_EVENTS = new Set([
   'OrderPlaced',
   'OrderPaid',
   'OrderStockReserved',
-  'OrderApprovalRequired',
   'OrderReadyToShip',
   'OrderPacked',
   'OrderShipped',
@@ -37,14 +44,17 @@ const YOU = { zh: '您', en: 'You' };
 /**
  * An order as its buyer may see it (portal, a customer token): the journey (stage changes and parcel
  * events), with who acted named only as the seller or the buyer themselves. Staff names and roles,
- * reasons written for colleagues (holds, reveals of personal data, exception codes), rule
- * decisions, stock and approval steps and the notification log stay internal.
+ * reasons written for colleagues (holds, reveals of personal data, exception codes), the order's
+ * flags, SLA stall and priority, rule decisions, stock and approval steps, the warehouse a parcel
+ * left from and the notification log stay internal.
  */
 export function customerView(detail: TrackingOrderDetailView): TrackingOrderDetailView {
   const { approvalChains: _internal, ...rest } = detail;
   return {
     ...rest,
-    order: { ...detail.order, holdReason: null, exceptionCode: null, exceptionReason: null, lastRule: null, approvalChain: null },
+    // The stage stays (the portal words it); the staff's flags, notes, SLA stall and priority do not.
+    order: { ...detail.order, flags: [], holdReason: null, exceptionCode: null, exceptionReason: null, lastRule: null, approvalChain: null, manualTouch: false, stuck: false, stuckAt: null, priority: 'normal' },
+    ...(detail.shipments ? { shipments: detail.shipments.map((x) => ({ ...x, warehouseId: null })) } : {}),
     timeline: detail.timeline.filter(forCustomer).map(
       (e): TrackingTimelineEntryView => ({ ...e, actor: null, who: e.actor?.kind === 'customer' ? YOU : SELLER, why: null, rule: null, correlationId: '', causationId: null }),
     ),

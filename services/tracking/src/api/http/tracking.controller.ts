@@ -1,11 +1,11 @@
-import { AllowQueryToken, inScope, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
+import { AllowQueryToken, inScope, isCustomerOnly, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 import type { TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { Controller, Get, Headers, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam } from '@flowline/platform';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
-import { customerView, onlyCustomer } from '../../application/customer-view';
+import { customerView, staffOnly } from '../../application/customer-view';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
 import { GetTrackedOrderQueryDto, KpiQueryDto, ListTrackedOrdersQueryDto, ShipmentsQueryDto, StuckQueryDto, WatchQueryDto } from './dto/tracking.dto';
 
@@ -35,7 +35,7 @@ export class TrackingController {
     const flags = new Set(q.flags ?? []);
     // Data scoping (issue #16): a shop-limited user lists only their shops.
     const principal = requirePrincipal(h);
-    const shops = onlyCustomer(principal) ? [] : shopFilter(principal, q.shopId);
+    const shops = isCustomerOnly(principal) ? [] : shopFilter(principal, q.shopId);
     if (shops && shops.length === 0) return { items: [], nextCursor: null };
     const page = await this.runtime.queries.listOrders({
       stages: q.stage,
@@ -66,20 +66,22 @@ export class TrackingController {
     // Out of scope answers like an unknown order (404 ORDER_NOT_FOUND), not 403.
     if (!inScope(principal, detail.order)) throw new DomainError('order_not_found', `order ${orderId} is not tracked`, { orderId }, 'not_found');
     // A buyer sees their journey, not the staff's notes about it.
-    return onlyCustomer(principal) ? customerView(detail) : detail;
+    return isCustomerOnly(principal) ? customerView(detail) : detail;
   }
 
   @Get('shipments')
   @ApiOperation({ summary: 'Parcels of several orders (carrier, waybill, tracking number, last carrier state and words): the board cards of packed and shipped orders' })
   @Requires('read', 'Shipment')
-  shipments(@Query() q: ShipmentsQueryDto): Promise<Record<string, TrackingShipmentView[]>> {
+  shipments(@Query() q: ShipmentsQueryDto, @Headers() h: Record<string, string | undefined>): Promise<Record<string, TrackingShipmentView[]>> {
+    staffOnly(requirePrincipal(h));
     return this.runtime.queries.shipmentsOfOrders(q.orderIds);
   }
 
   @Get('kpis')
   @ApiOperation({ summary: 'Cycle time per stage (p50/p90), exception rate, manual-touch rate, auto-ingest rate, orders per channel and stage' })
   @Requires('read', 'Order')
-  kpis(@Query() q: KpiQueryDto): Promise<TrackingKpiReport> {
+  kpis(@Query() q: KpiQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingKpiReport> {
+    staffOnly(requirePrincipal(h));
     const to = q.to ?? this.runtime.clock.now().toISOString();
     const from = q.from ?? new Date(Date.parse(to) - 30 * DAY).toISOString();
     return this.runtime.queries.kpis(from, to, q.channel);
@@ -88,7 +90,8 @@ export class TrackingController {
   @Get('stuck')
   @ApiOperation({ summary: 'Orders in one working stage for longer than the stuck threshold (24 h by default), longest first' })
   @Requires('read', 'Order')
-  stuck(@Query() q: StuckQueryDto): Promise<TrackingStuckOrderView[]> {
+  stuck(@Query() q: StuckQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingStuckOrderView[]> {
+    staffOnly(requirePrincipal(h));
     return this.runtime.queries.stuckOrders(q.limit);
   }
 
@@ -97,7 +100,8 @@ export class TrackingController {
   @Sse('stream')
   @ApiOperation({ summary: 'Server-sent events: one `order` message per change of a matching order; `rebuilt` after a rebuild swap' })
   @Requires('read', 'Order')
-  stream(@Query() q: WatchQueryDto): Observable<MessageEvent> {
+  stream(@Query() q: WatchQueryDto, @Headers() h: Record<string, string | undefined>): Observable<MessageEvent> {
+    staffOnly(requirePrincipal(h));
     const changes = this.runtime.feed.changes.pipe(
       filter((c) => matchesWatch(c, q)),
       map((c): MessageEvent => ({ type: c.kind, data: c, id: c.kind === 'order' ? `${c.order.orderId}:${c.order.eventCount}` : undefined })),

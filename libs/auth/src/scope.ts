@@ -1,3 +1,4 @@
+import { ForbiddenException, NotFoundException } from '@nestjs/common';
 import type { Principal } from './principal';
 
 /** True when the principal may see every shop (`shops` absent or `["*"]`). */
@@ -33,4 +34,18 @@ export function inScope(p: Principal, row: { shopId?: string | null; orderId?: s
 /** Keeps the rows of `rows` the principal may see. */
 export function filterInScope<T extends { shopId?: string | null; orderId?: string | null }>(p: Principal, rows: T[]): T[] {
   return rows.filter((r) => inScope(p, r));
+}
+
+/**
+ * Views across orders (pick lists, stuck orders, KPIs, live streams, parcels by id) are staff views.
+ * A buyer's token passes the type-level `read Order` / `read Shipment` check (for its own orders),
+ * so such a handler refuses it here: 403.
+ */
+export function refuseCustomer(p: Principal): void {
+  if (isCustomerOnly(p)) throw new ForbiddenException({ code: 'FORBIDDEN', message: 'a customer reads its own orders only, by order id' });
+}
+
+/** A buyer's token reads only the orders in it: another order answers 404, like an unknown one. */
+export function requireOwnOrder(p: Principal, orderId: string): void {
+  if (isCustomerOnly(p) && !(p.orders ?? []).includes(orderId)) throw new NotFoundException({ code: 'ORDER_NOT_FOUND', message: `order ${orderId} not found`, details: { id: orderId } });
 }

@@ -483,6 +483,20 @@ describe('fulfillment across services, seen in tracking', () => {
   }, 120_000);
 });
 
+describe("a buyer's token (the portal) at fulfillment", () => {
+  it('reads its own order only (another is a 404), and no pick list, intercept list, parcel or label (403)', async () => {
+    const buyer = await authHeader('customer', { orders: ['fx-mine'] });
+    const asBuyer = (path: string) => call(procs.fulfillment.httpUrl, 'GET', `/api/fulfillment${path}`, undefined, buyer);
+    expect((await asBuyer('/orders/fx-someone-else')).status).toBe(404);
+    expect((await asBuyer('/orders/fx-someone-else')).json).toMatchObject({ code: 'ORDER_NOT_FOUND' });
+    for (const path of ['/warehouses/WH-HZ-01/pick-list', '/warehouses/WH-HZ-01/intercepts', '/shipments/fx-someone-else-1', '/shipments/fx-someone-else-1/label']) {
+      expect((await asBuyer(path)).status, path).toBe(403);
+    }
+    // Staff still read the pick list.
+    expect((await call(procs.fulfillment.httpUrl, 'GET', '/api/fulfillment/warehouses/WH-HZ-01/pick-list', undefined, await authHeader('warehouse'))).status).toBe(200);
+  });
+});
+
 describe('merge (合单) across services: one buyer, one address, one shop, within the window', () => {
   const mergedOf = async (orderId: string) => (await parcels(orderId, (x) => !!x.shipments[0]?.mergeParcelId)).shipments[0].mergeParcelId as string;
 

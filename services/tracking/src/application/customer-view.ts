@@ -1,16 +1,4 @@
-import { isCustomerOnly, type Principal } from '@flowline/auth';
-import { ForbiddenException } from '@nestjs/common';
 import type { TrackingOrderDetailView, TrackingTimelineEntryView } from '@flowline/contracts';
-
-
-/**
- * Views across orders (stuck orders, KPIs, parcels of many orders, the live stream) are staff
- * views: a customer token may read the order type (its own orders), which the type-level check
- * alone cannot tell from every order. 403 for a buyer; they read GET /api/tracking/orders/{id}.
- */
-export function staffOnly(p: Principal): void {
-  if (isCustomerOnly(p)) throw new ForbiddenException({ code: 'FORBIDDEN', message: 'a customer reads their own orders only (GET /api/tracking/orders/{orderId})' });
-}
 
 /** Parcel events a buyer follows; the rest of fulfillment's (intercepts, scans) is the warehouse's. */
 const CUSTOMER_PARCEL_EVENTS = new Set(['ShipmentPacked', 'ShipmentShipped', 'ShipmentTrackingUpdated', 'ShipmentDelivered', 'ShipmentCarrierException']);

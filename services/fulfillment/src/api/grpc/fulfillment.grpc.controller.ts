@@ -1,4 +1,4 @@
-import { actorFromPrincipal, requirePrincipal, Requires } from '@flowline/auth';
+import { actorFromPrincipal, refuseCustomer, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
 import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
@@ -118,14 +118,16 @@ export class FulfillmentGrpcController {
 
   @GrpcMethod('FulfillmentService', 'GetOrderFulfillment')
   @Requires('read', 'Shipment')
-  async getOrderFulfillment(req: fulfillmentV1.GetOrderFulfillmentRequest): Promise<fulfillmentV1.GetOrderFulfillmentResponse> {
+  async getOrderFulfillment(req: fulfillmentV1.GetOrderFulfillmentRequest, metadata: Metadata): Promise<fulfillmentV1.GetOrderFulfillmentResponse> {
+    requireOwnOrder(requirePrincipal(metadata), requireId('orderId', req.orderId));
     const o = await this.api.service.order(requireId('orderId', req.orderId));
     return { orderId: o.orderId, shipments: o.shipments.map((s) => toShipment(s, o.version)), stopReason: o.stop?.reason ?? '', frozen: o.freeze.frozen, version: o.version, carrierChoice: toCarrierChoice(o.carrierChoice) };
   }
 
   @GrpcMethod('FulfillmentService', 'ListPickList')
   @Requires('read', 'Shipment')
-  async listPickList(req: fulfillmentV1.ListPickListRequest): Promise<fulfillmentV1.ListPickListResponse> {
+  async listPickList(req: fulfillmentV1.ListPickListRequest, metadata: Metadata): Promise<fulfillmentV1.ListPickListResponse> {
+    refuseCustomer(requirePrincipal(metadata));
     const list = await this.api.service.pickList(requireId('warehouseId', req.warehouseId), pageSize('pageSize', req.pageSize, { max: 500 }) ?? 100);
     return { shipments: list.map((s) => toShipment(s)) };
   }
@@ -160,7 +162,8 @@ export class FulfillmentGrpcController {
 
   @GrpcMethod('FulfillmentService', 'GetFreeze')
   @Requires('read', 'Shipment')
-  async getFreeze(req: fulfillmentV1.GetFreezeRequest): Promise<fulfillmentV1.GetFreezeResponse> {
+  async getFreeze(req: fulfillmentV1.GetFreezeRequest, metadata: Metadata): Promise<fulfillmentV1.GetFreezeResponse> {
+    requireOwnOrder(requirePrincipal(metadata), requireId('orderId', req.orderId));
     return FulfillmentGrpcController.freezeResponse(await this.api.service.freeze(requireId('orderId', req.orderId)));
   }
 

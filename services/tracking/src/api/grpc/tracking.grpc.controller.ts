@@ -1,4 +1,4 @@
-import { inScope, isCustomerOnly, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
+import { inScope, isCustomerOnly, refuseCustomer, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import type { Metadata } from '@grpc/grpc-js';
 import { DomainError } from '@flowline/domain';
 import { Controller } from '@nestjs/common';
@@ -6,7 +6,7 @@ import { GrpcMethod } from '@nestjs/microservices';
 import { ORDER_STAGES, type OrderStage, type SlaColour, type TrackingOrderView, type TrackingTimelineEntryView, type trackingV1 } from '@flowline/contracts';
 import { enumValues, pageSize, requireId } from '@flowline/platform';
 import { filter, map, type Observable } from 'rxjs';
-import { customerView, staffOnly } from '../../application/customer-view';
+import { customerView } from '../../application/customer-view';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
 import { matchesWatch } from '../http/tracking.controller';
 
@@ -149,7 +149,7 @@ export class TrackingGrpcController {
   @GrpcMethod('TrackingService', 'GetKpis')
   @Requires('read', 'Order')
   async getKpis(req: trackingV1.GetKpisRequest, metadata: Metadata): Promise<trackingV1.GetKpisResponse> {
-    staffOnly(requirePrincipal(metadata));
+    refuseCustomer(requirePrincipal(metadata));
     const to = req.to || this.runtime.clock.now().toISOString();
     const from = req.from || new Date(Date.parse(to) - 30 * DAY).toISOString();
     const k = await this.runtime.queries.kpis(from, to, req.channel || undefined);
@@ -183,7 +183,7 @@ export class TrackingGrpcController {
   @GrpcMethod('TrackingService', 'ListStuckOrders')
   @Requires('read', 'Order')
   async listStuckOrders(req: trackingV1.ListStuckOrdersRequest, metadata: Metadata): Promise<trackingV1.ListStuckOrdersResponse> {
-    staffOnly(requirePrincipal(metadata));
+    refuseCustomer(requirePrincipal(metadata));
     const limit = pageSize('page.pageSize', req.page?.pageSize, { max: MAX_PAGE }) ?? 100;
     const stuck = await this.runtime.queries.stuckOrders(limit, req.stalledForSeconds ? req.stalledForSeconds * 1000 : undefined);
     return {
@@ -195,7 +195,7 @@ export class TrackingGrpcController {
   @GrpcMethod('TrackingService', 'WatchOrders')
   @Requires('read', 'Order')
   watchOrders(req: trackingV1.WatchOrdersRequest, metadata: Metadata): Observable<trackingV1.WatchOrdersResponse> {
-    staffOnly(requirePrincipal(metadata));
+    refuseCustomer(requirePrincipal(metadata));
     const watch = {
       orderId: (req.orderIds ?? []).map((id, i) => requireId(`orderIds.${i}`, id)),
       stage: enumValues('stages', req.stages, STAGES),

@@ -1,11 +1,11 @@
-import { AllowQueryToken, inScope, isCustomerOnly, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
+import { AllowQueryToken, inScope, isCustomerOnly, refuseCustomer, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 import type { TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { Controller, Get, Headers, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam } from '@flowline/platform';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
-import { customerView, staffOnly } from '../../application/customer-view';
+import { customerView } from '../../application/customer-view';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
 import { GetTrackedOrderQueryDto, KpiQueryDto, ListTrackedOrdersQueryDto, ShipmentsQueryDto, StuckQueryDto, WatchQueryDto } from './dto/tracking.dto';
 
@@ -73,7 +73,7 @@ export class TrackingController {
   @ApiOperation({ summary: 'Parcels of several orders (carrier, waybill, tracking number, last carrier state and words): the board cards of packed and shipped orders' })
   @Requires('read', 'Shipment')
   shipments(@Query() q: ShipmentsQueryDto, @Headers() h: Record<string, string | undefined>): Promise<Record<string, TrackingShipmentView[]>> {
-    staffOnly(requirePrincipal(h));
+    refuseCustomer(requirePrincipal(h));
     return this.runtime.queries.shipmentsOfOrders(q.orderIds);
   }
 
@@ -81,7 +81,7 @@ export class TrackingController {
   @ApiOperation({ summary: 'Cycle time per stage (p50/p90), exception rate, manual-touch rate, auto-ingest rate, orders per channel and stage' })
   @Requires('read', 'Order')
   kpis(@Query() q: KpiQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingKpiReport> {
-    staffOnly(requirePrincipal(h));
+    refuseCustomer(requirePrincipal(h));
     const to = q.to ?? this.runtime.clock.now().toISOString();
     const from = q.from ?? new Date(Date.parse(to) - 30 * DAY).toISOString();
     return this.runtime.queries.kpis(from, to, q.channel);
@@ -91,7 +91,7 @@ export class TrackingController {
   @ApiOperation({ summary: 'Orders in one working stage for longer than the stuck threshold (24 h by default), longest first' })
   @Requires('read', 'Order')
   stuck(@Query() q: StuckQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingStuckOrderView[]> {
-    staffOnly(requirePrincipal(h));
+    refuseCustomer(requirePrincipal(h));
     return this.runtime.queries.stuckOrders(q.limit);
   }
 
@@ -101,7 +101,7 @@ export class TrackingController {
   @ApiOperation({ summary: 'Server-sent events: one `order` message per change of a matching order; `rebuilt` after a rebuild swap' })
   @Requires('read', 'Order')
   stream(@Query() q: WatchQueryDto, @Headers() h: Record<string, string | undefined>): Observable<MessageEvent> {
-    staffOnly(requirePrincipal(h));
+    refuseCustomer(requirePrincipal(h));
     const changes = this.runtime.feed.changes.pipe(
       filter((c) => matchesWatch(c, q)),
       map((c): MessageEvent => ({ type: c.kind, data: c, id: c.kind === 'order' ? `${c.order.orderId}:${c.order.eventCount}` : undefined })),

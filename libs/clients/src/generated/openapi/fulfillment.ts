@@ -398,7 +398,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Unsubscribe: the subscription stops receiving (deliveries still pending are not sent); its delivery log stays. */
+        /** Unsubscribe: the subscription stops receiving; its pending deliveries become 'cancelled' (not sent); its delivery log stays. */
         delete: operations["WebhooksController_unsubscribe"];
         options?: never;
         head?: never;

@@ -1,5 +1,6 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { namedStatement } from '@flowline/messaging';
 import type { Pool } from 'pg';
 import { forbiddenWebhookHost, nextAttemptAt, type RetryPolicy } from '../../domain/webhook.policy';
@@ -98,25 +99,20 @@ export class WebhookDispatcher {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      // A name may resolve to a link-local (metadata) address: checked on every attempt, since DNS changes.
-      await assertWebhookTarget(url);
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: {
+      // The host, and every address its name resolves to at connect time, is checked
+      // (checkedLookup): the address the request goes to is the one checked. No redirects.
+      status = await postWebhook(
+        url,
+        {
           'content-type': 'application/json',
           'webhook-id': d.id,
           'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
           'webhook-signature': signatureHeader(secrets, d.id, at, d.payload),
         },
-        body: d.payload,
-        // Never followed: a receiver's redirect could point the signed request anywhere (the
-        // metadata service included) after the target was checked.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.o.timeoutMs),
-      });
-      status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
-      if (!res.ok) error = res.status >= 300 && res.status < 400 ? `HTTP ${res.status}: redirects are not followed` : `HTTP ${res.status}`;
+        d.payload,
+        this.o.timeoutMs,
+      );
+      if (status < 200 || status >= 300) error = status >= 300 && status < 400 ? `HTTP ${status}: redirects are not followed` : `HTTP ${status}`;
     } catch (e) {
       error = (e as Error).message;
     }
@@ -138,19 +134,44 @@ export class WebhookDispatcher {
   }
 }
 
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type Resolver = (hostname: string, options: LookupOptions, callback: LookupCallback) => void;
+
 /**
- * Refuses (throws) a URL whose host is, or resolves to, an address webhooks may not reach
- * (webhook.policy.ts). Known limit: fetch resolves the name again, so a DNS answer that changes
- * between the two lookups (rebinding) is not caught; pinning the checked address needs a
- * dispatcher with its own lookup.
+ * A `lookup` for the webhook's socket that refuses a name resolving to an address webhooks may not
+ * reach (webhook.policy.ts). The socket connects to the addresses checked here, so an answer that
+ * changes between a check and the connect (DNS rebinding) cannot slip through.
  */
-export async function assertWebhookTarget(url: string): Promise<void> {
-  const host = new URL(url).hostname;
-  const direct = forbiddenWebhookHost(host);
+export function checkedLookup(resolve: Resolver = dnsLookup as unknown as Resolver): Resolver {
+  return (hostname, options, callback) =>
+    resolve(hostname, options, (error, address, family) => {
+      if (error) return callback(error, address, family);
+      const all = Array.isArray(address) ? address : [{ address, family: family ?? 4 }];
+      for (const a of all) {
+        const why = forbiddenWebhookHost(a.address);
+        if (why) return callback(Object.assign(new Error(`refused: ${hostname} resolves to ${why}`), { code: 'EWEBHOOKTARGET' }), address, family);
+      }
+      callback(null, address, family);
+    });
+}
+
+/**
+ * POSTs a webhook and answers the status code. Refused before any connection: a host that is (or
+ * carries) an address webhooks may not reach; at connect time: a name resolving to one. Redirects
+ * are never followed (node:http does not), and the whole exchange is bounded by `timeoutMs`.
+ */
+export async function postWebhook(url: string, headers: Record<string, string>, body: string, timeoutMs: number, lookup: Resolver = checkedLookup()): Promise<number> {
+  const target = new URL(url);
+  const direct = forbiddenWebhookHost(target.hostname);
   if (direct) throw new Error(`refused: ${direct}`);
-  if (isIP(host.replace(/^\[|\]$/g, ''))) return;
-  for (const a of await lookup(host, { all: true })) {
-    const why = forbiddenWebhookHost(a.address);
-    if (why) throw new Error(`refused: ${host} resolves to ${why}`);
-  }
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<number>((resolveStatus, reject) => {
+    const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, lookup: lookup as never, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+      res.resume();
+      res.on('end', () => resolveStatus(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

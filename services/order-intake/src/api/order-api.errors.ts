@@ -26,8 +26,6 @@ export class OrderVersionMismatchFilter implements ExceptionFilter {
   }
 }
 
-export { checkIdempotencyKey, headerError } from '@flowline/platform';
-
 /** `"12"`, `W/"12"` or `12` -> 12; absent or `*` -> undefined. */
 export function parseIfMatch(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '' || value.trim() === '*') return undefined;

@@ -6,7 +6,7 @@ import { DomainError } from '@flowline/domain';
 import type { CommandMeta, CommandOutcome } from '../../application/inventory-commands';
 import { channelRuleProblems } from '../../domain/policies/availability.policy';
 import { InventoryRuntime } from '../../infra/inventory-runtime';
-import { AdjustmentDto, ImportDto, ReceiptDto, RepairDto, SkuRulesDto, WarehouseDto } from './dto/stock.dto';
+import { AdjustmentDto, CODE, ImportDto, ReceiptDto, RepairDto, SkuRulesDto, WarehouseDto } from './dto/stock.dto';
 
 function levelBody(outcome: CommandOutcome | undefined) {
   if (!outcome || outcome.kind !== 'level') return outcome;
@@ -104,7 +104,7 @@ export class StockController {
   @ApiOperation({ summary: 'Register a SKU or change its rules (backorder, safety stock, low-stock threshold, channel ATP rules).' })
   @Requires('admin', 'Admin')
   async putSku(@Param('sku', new IdParam('sku')) sku: string, @Body() dto: SkuRulesDto) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(sku)) throw new DomainError('INVALID_SKU', 'sku must be 1-64 letters, digits, dot, underscore or dash', { sku }, 'invalid');
+    if (!CODE.test(sku)) throw new DomainError('INVALID_SKU', 'sku must be 1-64 letters, digits, dot, underscore or dash', { sku }, 'invalid');
     const channelRules = (dto.channels ?? []).map((c) => ({
       channel: c.channel,
       ...(c.safetyStock !== undefined ? { safetyStock: c.safetyStock } : {}),
@@ -134,8 +134,8 @@ export class StockController {
   @ApiOperation({ summary: 'Add or change a warehouse.' })
   @Requires('admin', 'Admin')
   async putWarehouse(@Param('warehouseId', new IdParam('warehouseId')) warehouseId: string, @Body() dto: WarehouseDto) {
-    // The same form as a SKU: a warehouse id travels in URLs (pick lists) and events; `WH/..` must not.
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(warehouseId)) throw new DomainError('INVALID_WAREHOUSE', 'warehouseId must be 1-64 letters, digits, dot, underscore or dash', { warehouseId }, 'invalid');
+    // The SKU's form (CODE): a warehouse id travels in URLs (pick lists) and events; `WH/..` must not.
+    if (!CODE.test(warehouseId)) throw new DomainError('INVALID_WAREHOUSE', 'warehouseId must be 1-64 letters, digits, dot, underscore or dash', { warehouseId }, 'invalid');
     await this.runtime.store.upsertWarehouse({ warehouseId, name: dto.name, priority: dto.priority, active: dto.active ?? true });
     this.runtime.forgetWarehouses();
     return this.runtime.service.warehouse(warehouseId);

@@ -16,11 +16,11 @@ import {
 } from '@nestjs/swagger';
 import { actorFromPrincipal, inScope, redactFields, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
-import { IdParam, Throttle } from '@flowline/platform';
+import { checkIdempotencyKey, IdParam, Throttle } from '@flowline/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
 import { orderScopeOf } from '../order-scope';
-import { checkIdempotencyKey, etagOf, OrderVersionMismatchFilter, parseIfMatch } from '../order-api.errors';
+import { etagOf, OrderVersionMismatchFilter, parseIfMatch } from '../order-api.errors';
 import { ConfirmPaymentDto, ListOrdersQueryDto, ReasonDto, RecordRefundDto, ReleaseOrderDto, RequestRefundDto } from './dto/order-commands.dto';
 import { DomainErrorDto, OrderPageDto, OrderViewDto, ValidationErrorDto, VersionMismatchErrorDto } from './dto/order-responses.dto';
 import { PlaceOrderDto } from './dto/place-order.dto';

@@ -4,7 +4,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, NotEquals, ValidateNested } from 'class-validator';
 
-const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** SKU and warehouse ids: 1-64 letters, digits, dot, underscore or dash (they travel in URLs and events). */
+export const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Stock columns are int4: a larger count is refused with 400 naming the field, never a 500. */
 const INT4_MAX = 2_147_483_647;
 const CODE_MESSAGE = 'must be 1-64 letters, digits, dot, underscore or dash';

@@ -12,3 +12,4 @@ export * from './tracking/tracking.views';
 export * from './tracking/tracking.messages';
 export * from './registry';
 export * from './pii/masking';
+export * from './sku';

@@ -22,6 +22,7 @@ export * from './grpc/grpc-reflection';
 export * from './testing/reflection-client';
 export * from './contracts/openapi-diff';
 export * from './text';
+export * from './sku';
 export * from './migrations';
 export * from './throttle';
 export * from './secrets';

@@ -52,8 +52,8 @@ apiContractSuite({
     },
     {
       name: 'GetForecast with a malformed SKU',
-      grpc: { method: 'AnalyticsService/GetForecast', request: { sku: 'bad sku#', from: '2026-07-01' }, field: 'sku' },
-      rest: { method: 'GET', path: '/api/analytics/forecast?sku=bad%20sku%23&from=2026-07-01', field: 'sku' },
+      grpc: { method: 'AnalyticsService/GetForecast', request: { sku: 'bad\tsku', from: '2026-07-01' }, field: 'sku' },
+      rest: { method: 'GET', path: '/api/analytics/forecast?sku=bad%09sku&from=2026-07-01', field: 'sku' },
     },
     {
       name: 'GetPurchaseSuggestions with an empty warehouse id',

@@ -31,8 +31,8 @@ apiContractSuite({
     },
     {
       name: 'GetStock with a malformed SKU',
-      grpc: { method: 'InventoryService/GetStock', request: { sku: 'bad sku?' }, field: 'sku' },
-      rest: { method: 'GET', path: '/api/stock/skus/bad%20sku%3F', field: 'sku' },
+      grpc: { method: 'InventoryService/GetStock', request: { sku: 'bad\tsku' }, field: 'sku' },
+      rest: { method: 'GET', path: '/api/stock/skus/bad%09sku', field: 'sku' },
     },
     {
       name: 'ReceiveStock with an empty warehouse id',

@@ -56,6 +56,33 @@ describe('bad input to inventory', () => {
   });
 });
 
+describe("a seller's own SKU codes", () => {
+  it('stocks, reads back by path and reserves codes with Chinese, `/`, `*` and spaces, as order-intake takes them; refuses a tab naming sku', async () => {
+    // Real 商家编码: order-intake accepted these on order lines while inventory refused to stock
+    // them, so such an order could only end in STOCK_SHORTAGE.
+    for (const sku of ['A01/红色/XL', 'LJ250*2', 'TS01 白 XL']) {
+      const put = await c.rest('PUT', `/api/stock/skus/${encodeURIComponent(sku)}`, { name: sku, channels: [{ channel: 'tmall' }] });
+      expect(put.status, `${sku}: ${JSON.stringify(put.body)}`).toBe(200);
+      const receipt = await c.rest('POST', '/api/stock/receipts', { sku, warehouseId: 'WH-SH', quantity: 4 });
+      expect(receipt.status, `${sku}: ${JSON.stringify(receipt.body)}`).toBe(201);
+      const read = await c.rest('GET', `/api/stock/skus/${encodeURIComponent(sku)}/warehouses/WH-SH`);
+      expect(read.status, sku).toBe(200);
+      expect(read.body).toMatchObject({ onHand: 4 });
+      const orderId = `code-${c.ulid()}`;
+      await c.send(c.envelope('ReserveStock', { orderId, channel: 'tmall', lines: [{ lineId: '1', sku, quantity: 3 }] }));
+      await c.waitFor(`reserved ${sku}`, () => c.of('StockReserved', { orderId })[0]);
+      expect(await level(sku)).toEqual({ on_hand: 4, reserved: 3 });
+    }
+    // A fullwidth code is the same SKU (NFKC), on the way in and in the path.
+    expect((await c.rest('POST', '/api/stock/receipts', { sku: 'ＬＪ２５０＊２', warehouseId: 'WH-SH', quantity: 1 })).status).toBe(201);
+    expect(await level('LJ250*2')).toEqual({ on_hand: 5, reserved: 3 });
+    const bad = await c.rest('POST', '/api/stock/receipts', { sku: 'A01\tXL', warehouseId: 'WH-SH', quantity: 1 });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('sku');
+    expect((await c.rest('PUT', `/api/stock/skus/${encodeURIComponent(' A01')}`, { name: 'padded' })).status).toBe(400);
+  });
+});
+
 describe('a shipment after the release', () => {
   it('takes the shipped units off on_hand, ends the reservation committed, and keeps ledger verify clean', async () => {
     expect((await c.rest('PUT', '/api/stock/skus/SKU-LATE', { name: 'late parcel', channels: [{ channel: 'tmall' }] })).status).toBe(200);

@@ -192,7 +192,7 @@ class BatchWorld implements LedgerAccess {
 
   requireSku(sku: string): SkuRow {
     const s = this.skus.get(sku);
-    if (!s) throw new DomainError('SKU_NOT_FOUND', `SKU ${sku} is not registered; create it with PUT /api/stock/skus/${sku}`, { sku }, 'not_found');
+    if (!s) throw new DomainError('SKU_NOT_FOUND', `SKU ${sku} is not registered; create it with PUT /api/stock/skus/${encodeURIComponent(sku)}`, { sku }, 'not_found');
     return s;
   }
 

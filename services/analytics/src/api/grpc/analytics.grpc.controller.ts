@@ -3,7 +3,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { CHANNELS, type Channel } from '@flowline/contracts';
-import { enumValue, optionalId, pageSize, RequestValidationError, requireId } from '@flowline/platform';
+import { enumValue, optionalId, pageSize, RequestValidationError, requireId, requireSku } from '@flowline/platform';
 import { SALES_DIMENSIONS, type SalesDimension, type SalesRow } from '../../application/sales-queries';
 import type { Backtest } from '../../domain/forecast';
 import { SETTLEMENT_PLATFORMS, type SettlementPlatform } from '../../domain/reconciliation';
@@ -80,14 +80,14 @@ export class AnalyticsGrpcController {
   @GrpcMethod('AnalyticsService', 'GetForecast')
   @Requires('read', 'Analytics')
   async getForecast(req: { sku: string; warehouseId?: string; from: string; historyDays?: number; horizon?: number }, metadata: Metadata) {
-    requireId('sku', req.sku);
+    const sku = requireSku('sku', req.sku);
     optionalId('warehouseId', req.warehouseId);
     check([
       ['from', isDay(req.from)],
       ['historyDays', !req.historyDays || (req.historyDays >= 35 && req.historyDays <= 1100)],
       ['horizon', !req.horizon || (req.horizon >= 1 && req.horizon <= 60)],
     ]);
-    const f = await this.runtime.forecasts.forecast({ sku: req.sku, warehouseId: req.warehouseId || undefined, from: req.from, historyDays: req.historyDays || undefined, horizon: req.horizon || undefined, shops: analyticsShops(principalOf(metadata)) });
+    const f = await this.runtime.forecasts.forecast({ sku, warehouseId: req.warehouseId || undefined, from: req.from, historyDays: req.historyDays || undefined, horizon: req.horizon || undefined, shops: analyticsShops(principalOf(metadata)) });
     return {
       days: f.days,
       point: f.point,
@@ -105,9 +105,8 @@ export class AnalyticsGrpcController {
   @GrpcMethod('AnalyticsService', 'GetPurchaseSuggestions')
   @Requires('read', 'Analytics')
   async getPurchaseSuggestions(req: { warehouseId: string; from: string; items?: { sku: string; leadTimeDays: number; packSize: number; inbound?: number; serviceLevel?: number }[] }, metadata: Metadata) {
-    const items = req.items ?? [];
     requireId('warehouseId', req.warehouseId);
-    items.forEach((i, n) => requireId(`items.${n}.sku`, i.sku));
+    const items = (req.items ?? []).map((i, n) => ({ ...i, sku: requireSku(`items.${n}.sku`, i.sku) }));
     check([
       ['from', isDay(req.from)],
       ['items', items.length > 0 && items.length <= 200],

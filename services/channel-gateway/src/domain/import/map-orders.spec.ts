@@ -195,6 +195,18 @@ describe('rows a spreadsheet or a platform made ambiguous are refused, never mer
     expect(same.drafts[0]?.lines).toHaveLength(2);
   });
 
+  it("a 商家编码 no service could stock (a line break inside, over 64 characters) is BAD_SKU; real codes with Chinese, `/` and `*` pass, fullwidth ones as ASCII", () => {
+    const ok = mapOrders(registry.get('douyin'), table(DY, [dyRow('6911560000000000006', '69115600000000000061', 'A01/红色/XL', '59.90', '187.90', '孙八'), dyRow('6911560000000000006', '69115600000000000062', 'ＬＪ２５０＊２\u3000', '128.00', '187.90', '孙八')]));
+    expect(ok.rejected).toEqual([]);
+    expect(ok.drafts[0]?.lines.map((l) => l.sku)).toEqual(['A01/红色/XL', 'LJ250*2']);
+    const bad = mapOrders(registry.get('douyin'), table(DY, [dyRow('6911560000000000007', '69115600000000000071', 'A01\nXL', '59.90', '187.90', '孙八'), dyRow('6911560000000000007', '69115600000000000072', 'X'.repeat(65), '128.00', '187.90', '孙八')]));
+    expect(bad.drafts).toEqual([]);
+    expect(bad.rejected[0]?.reasons).toEqual([
+      expect.objectContaining({ code: 'BAD_SKU', column: '商家编码', zh: expect.stringContaining('换行') }),
+      expect.objectContaining({ code: 'BAD_SKU', column: '商家编码', en: expect.stringContaining('at most 64') }),
+    ]);
+  });
+
   it('a row without an order id is rejected with its row number; a 合计 row is still a summary', () => {
     const headers = ['订单号', '订单状态', '订单成交时间', '用户实付金额(元)', '商家编码-SKU维度', '商品', '商品数量(件)', '商品总价(元)', '收货人', '手机', '省', '市', '区', '街道', '详细地址'];
     const row = (id: string, who: string) => [id, '待发货', '2026-12-05 10:03', '128.00', 'TEA-1', '龙井', '1', '128.00', who, '13812345678', '浙江省', '杭州市', '西湖区', '文新街道', '1号'];

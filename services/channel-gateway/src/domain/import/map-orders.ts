@@ -1,4 +1,4 @@
-import type { Channel } from '@flowline/contracts';
+import { skuProblem, type Channel } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
 import { parseAddress } from './address';
 import { cleanCell, fenText, normalizeHeader, platformTime, quantity, yuanToFen, type Read } from './cells';
@@ -279,9 +279,13 @@ function mapOne(
       const i = itemCols.find(ref);
       return i >= 0 ? (r.cells[i] ?? '') : '';
     };
-    const sku = at(l.sku);
+    // The one SKU form every service takes (NFKC, no tabs or line breaks, at most 64 characters):
+    // refused here with the row, not later by order-intake or inventory.
+    const sku = at(l.sku).normalize('NFKC').trim();
     const title = at(l.title);
+    const skuWhy = sku ? skuProblem(sku) : null;
     if (!sku) problems.push(reason.missing(itemCols.label(l.sku)));
+    else if (skuWhy) problems.push(reason.badSku(itemCols.label(l.sku), sku, skuWhy));
     if (!title) problems.push(reason.missing(itemCols.label(l.title)));
     const q = quantity(at(l.quantity));
     if (!q.ok) problems.push(reason.badQuantity(itemCols.label(l.quantity), q.reason.detail));
@@ -301,7 +305,7 @@ function mapOne(
     else if (at(l.lineId)) lineIdRows.set(lineId, [...(lineIdRows.get(lineId) ?? []), r.rowNumber]);
     const weight = l.weight ? unitWeightGrams(at(l.weight), l.weightUnit ?? 'g', l.weightPer ?? 'unit', q.ok ? q.value : 1) : { ok: true as const, value: undefined };
     if (!weight.ok) problems.push(reason.badWeight(itemCols.label(l.weight ?? ''), at(l.weight)));
-    if (sku && title && q.ok) lines.push({ lineId, sku, title, quantity: q.value, unitPrice, ...(weight.ok && weight.value !== undefined ? { unitWeightGrams: weight.value } : {}) });
+    if (sku && !skuWhy && title && q.ok) lines.push({ lineId, sku, title, quantity: q.value, unitPrice, ...(weight.ok && weight.value !== undefined ? { unitWeightGrams: weight.value } : {}) });
   });
 
   for (const [lineId, at] of lineIdRows) if (at.length > 1 && l.lineId) problems.push(reason.duplicateLineId(itemCols.label(l.lineId), lineId, at));

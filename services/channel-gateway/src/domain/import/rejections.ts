@@ -1,3 +1,5 @@
+import { SKU_MAX_LENGTH } from '@flowline/contracts';
+
 /**
  * Why rows were refused, in Chinese and English, with a stable code. Every rejected order goes to
  * the quarantine with its rows and these reasons, so a person can fix the row and retry.
@@ -6,6 +8,8 @@ export type RejectCode =
   | 'MISSING_FIELD'
   | 'BAD_AMOUNT'
   | 'BAD_QUANTITY'
+  /** A 商家编码 no service can take as a SKU (a tab or line break inside, longer than 64 characters). */
+  | 'BAD_SKU'
   | 'BAD_TIME'
   | 'UNKNOWN_STATUS'
   | 'NO_LINES'
@@ -28,10 +32,23 @@ export interface RejectReason {
   en: string;
 }
 
+/** skuProblem's reasons (libs/contracts) in Chinese. */
+const SKU_WHY_ZH: Record<string, string> = {
+  [`must be at most ${SKU_MAX_LENGTH} characters`]: `超过 ${SKU_MAX_LENGTH} 个字符`,
+  'must not start or end with a space': '首尾有空格',
+  'must not contain control characters, tabs or line breaks': '含有制表符、换行或控制字符',
+};
+
 export const reason = {
   missing: (column: string): RejectReason => ({ code: 'MISSING_FIELD', column, zh: `${column}为空`, en: `${column} is empty` }),
   badAmount: (column: string, text: string): RejectReason => ({ code: 'BAD_AMOUNT', column, zh: `${column}不是有效金额："${text}"`, en: `${column} is not an amount: "${text}"` }),
   badQuantity: (column: string, text: string): RejectReason => ({ code: 'BAD_QUANTITY', column, zh: `${column}不是正整数："${text}"`, en: `${column} is not a positive whole number: "${text}"` }),
+  badSku: (column: string, text: string, why: string): RejectReason => ({
+    code: 'BAD_SKU',
+    column,
+    zh: `${column}不能作为商品编码（${SKU_WHY_ZH[why] ?? why}）："${text}"`,
+    en: `${column} cannot be a SKU (${why}): "${text}"`,
+  }),
   badWeight: (column: string, text: string): RejectReason => ({ code: 'BAD_AMOUNT', column, zh: `${column}不是有效重量："${text}"`, en: `${column} is not a weight: "${text}"` }),
   badTime: (column: string, text: string): RejectReason => ({ code: 'BAD_TIME', column, zh: `${column}不是有效时间："${text}"`, en: `${column} is not a time: "${text}"` }),
   unknownStatus: (column: string, text: string): RejectReason => ({ code: 'UNKNOWN_STATUS', column, zh: `未知的订单状态："${text}"`, en: `unknown order status: "${text}"` }),

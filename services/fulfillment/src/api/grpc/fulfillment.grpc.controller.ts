@@ -3,7 +3,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { fulfillmentV1 } from '@flowline/contracts';
-import { optionalId, pageSize, RequestValidationError, requireId } from '@flowline/platform';
+import { optionalId, pageSize, RequestValidationError, requireId, requireSku } from '@flowline/platform';
 import type { CommandMeta } from '../../application/fulfillment.handler';
 import type { MergedParcelView, ShipmentAction, ShipmentView } from '../../application/fulfillment.service';
 import type { CarrierChoice } from '../../domain/carrier-rules';
@@ -141,7 +141,7 @@ export class FulfillmentGrpcController {
   @GrpcMethod('FulfillmentService', 'ScanItem')
   @Requires('pack', 'Shipment')
   scanItem(req: fulfillmentV1.ScanItemRequest, metadata: Metadata): Promise<fulfillmentV1.ScanItemResponse> {
-    return this.act('scan', requireId('shipmentId', req.shipmentId), { type: 'ScanItem', sku: requireId('sku', req.sku), quantity: req.quantity }, req.meta, metadata);
+    return this.act('scan', requireId('shipmentId', req.shipmentId), { type: 'ScanItem', sku: requireSku('sku', req.sku), quantity: req.quantity }, req.meta, metadata);
   }
 
   @GrpcMethod('FulfillmentService', 'ConfirmIntercept')

@@ -3,7 +3,7 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { inventoryV1 } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
-import { enumValues, optionalId, pageSize, RequestValidationError, requireId } from '@flowline/platform';
+import { enumValues, optionalId, optionalSku, pageSize, RequestValidationError, requireId, requireSku } from '@flowline/platform';
 import type { CommandMeta } from '../../application/inventory-commands';
 import type { WarehouseLevel } from '../../application/inventory.service';
 import type { AdjustmentReason } from '../../domain/stock-ledger.decider';
@@ -64,38 +64,40 @@ export class InventoryGrpcController {
   @GrpcMethod('InventoryService', 'ReceiveStock')
   @Requires('update', 'Stock')
   async receiveStock(req: inventoryV1.ReceiveStockRequest): Promise<inventoryV1.ReceiveStockResponse> {
+    const sku = requireSku('sku', req.sku);
     await this.runtime.service.run({
       type: 'ReceiveStock',
       meta: this.meta(req.meta, 'receipt'),
-      sku: requireId('sku', req.sku),
+      sku,
       warehouseId: requireId('warehouseId', req.warehouseId),
       quantity: Number(req.quantity),
       ...(req.reference ? { reference: req.reference } : {}),
     });
-    return { level: await this.level(req.sku, req.warehouseId) };
+    return { level: await this.level(sku, req.warehouseId) };
   }
 
   @GrpcMethod('InventoryService', 'AdjustStock')
   @Requires('adjust', 'Stock')
   async adjustStock(req: inventoryV1.AdjustStockRequest): Promise<inventoryV1.AdjustStockResponse> {
+    const sku = requireSku('sku', req.sku);
     await this.runtime.service.run({
       type: 'AdjustStock',
       meta: this.meta(req.meta, 'adjustment'),
-      sku: requireId('sku', req.sku),
+      sku,
       warehouseId: requireId('warehouseId', req.warehouseId),
       delta: Number(req.delta),
       reason: req.reason as AdjustmentReason,
       ...(req.note ? { note: req.note } : {}),
     });
-    return { level: await this.level(req.sku, req.warehouseId) };
+    return { level: await this.level(sku, req.warehouseId) };
   }
 
   @GrpcMethod('InventoryService', 'GetStock')
   @Requires('read', 'Stock')
   async getStock(req: inventoryV1.GetStockRequest): Promise<inventoryV1.GetStockResponse> {
-    requireId('sku', req.sku);
+    const sku = requireSku('sku', req.sku);
     if (optionalId('warehouseId', req.warehouseId)) await this.runtime.service.warehouse(req.warehouseId);
-    const stock = await this.runtime.service.stock(req.sku);
+    const stock = await this.runtime.service.stock(sku);
     const levels = stock.warehouses.filter((w) => !req.warehouseId || w.warehouseId === req.warehouseId);
     return {
       levels: levels.map(toLevel),
@@ -113,13 +115,13 @@ export class InventoryGrpcController {
     // All of a query's matches come back in one page; a page size is still checked, never clamped.
     pageSize('page.pageSize', req.page?.pageSize, { max: 1000 });
     optionalId('orderId', req.orderId);
-    optionalId('sku', req.sku);
+    const sku = optionalSku('sku', req.sku);
     optionalId('warehouseId', req.warehouseId);
     let rows: ReservationRow[];
     if (req.orderId) {
       rows = await this.runtime.store.reservations([req.orderId]);
-    } else if (req.sku) {
-      const lines = await this.runtime.store.linesOf({ sku: req.sku, ...(req.warehouseId ? { warehouseId: req.warehouseId } : {}) });
+    } else if (sku) {
+      const lines = await this.runtime.store.linesOf({ sku, ...(req.warehouseId ? { warehouseId: req.warehouseId } : {}) });
       rows = await this.runtime.store.reservations([...new Set(lines.map((l) => l.orderId))]);
     } else {
       throw new RequestValidationError([{ field: 'orderId', constraint: 'required', message: 'give orderId or sku' }]);

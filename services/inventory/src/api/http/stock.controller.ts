@@ -1,6 +1,6 @@
 import { Requires } from '@flowline/auth';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { IdParam, checkIdempotencyKey } from '@flowline/platform';
+import { IdParam, SkuParam, checkIdempotencyKey, optionalSku } from '@flowline/platform';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
 import type { CommandMeta, CommandOutcome } from '../../application/inventory-commands';
@@ -85,14 +85,14 @@ export class StockController {
   @Get('skus/:sku')
   @ApiOperation({ summary: 'Stock of a SKU per warehouse and in total, its rules and ATP per channel.' })
   @Requires('read', 'Stock')
-  stock(@Param('sku', new IdParam('sku')) sku: string) {
+  stock(@Param('sku', new SkuParam()) sku: string) {
     return this.runtime.service.stock(sku);
   }
 
   @Get('skus/:sku/warehouses/:warehouseId')
   @ApiOperation({ summary: 'Stock of a SKU in one warehouse.' })
   @Requires('read', 'Stock')
-  async stockIn(@Param('sku', new IdParam('sku')) sku: string, @Param('warehouseId', new IdParam('warehouseId')) warehouseId: string) {
+  async stockIn(@Param('sku', new SkuParam()) sku: string, @Param('warehouseId', new IdParam('warehouseId')) warehouseId: string) {
     await this.runtime.service.warehouse(warehouseId);
     const stock = await this.runtime.service.stock(sku);
     const level = stock.warehouses.find((w) => w.warehouseId === warehouseId);
@@ -103,8 +103,7 @@ export class StockController {
   @Put('skus/:sku')
   @ApiOperation({ summary: 'Register a SKU or change its rules (backorder, safety stock, low-stock threshold, channel ATP rules).' })
   @Requires('admin', 'Admin')
-  async putSku(@Param('sku', new IdParam('sku')) sku: string, @Body() dto: SkuRulesDto) {
-    if (!CODE.test(sku)) throw new DomainError('INVALID_SKU', 'sku must be 1-64 letters, digits, dot, underscore or dash', { sku }, 'invalid');
+  async putSku(@Param('sku', new SkuParam()) sku: string, @Body() dto: SkuRulesDto) {
     const channelRules = (dto.channels ?? []).map((c) => ({
       channel: c.channel,
       ...(c.safetyStock !== undefined ? { safetyStock: c.safetyStock } : {}),
@@ -134,7 +133,7 @@ export class StockController {
   @ApiOperation({ summary: 'Add or change a warehouse.' })
   @Requires('admin', 'Admin')
   async putWarehouse(@Param('warehouseId', new IdParam('warehouseId')) warehouseId: string, @Body() dto: WarehouseDto) {
-    // The SKU's form (CODE): a warehouse id travels in URLs (pick lists) and events; `WH/..` must not.
+    // CODE: a warehouse id travels in URLs (pick lists) and events; `WH/..` must not.
     if (!CODE.test(warehouseId)) throw new DomainError('INVALID_WAREHOUSE', 'warehouseId must be 1-64 letters, digits, dot, underscore or dash', { warehouseId }, 'invalid');
     await this.runtime.store.upsertWarehouse({ warehouseId, name: dto.name, priority: dto.priority, active: dto.active ?? true });
     this.runtime.forgetWarehouses();
@@ -154,7 +153,8 @@ export class StockController {
   @ApiQuery({ name: 'warehouseId', required: false })
   @ApiQuery({ name: 'deep', required: false, description: 'Replay every ledger stream too (default true).' })
   @Requires('read', 'Stock')
-  async verify(@Query('sku') sku?: string, @Query('warehouseId') warehouseId?: string, @Query('deep') deep?: string) {
+  async verify(@Query('sku') rawSku?: string, @Query('warehouseId') warehouseId?: string, @Query('deep') deep?: string) {
+    const sku = optionalSku('sku', rawSku);
     if (sku) await this.runtime.service.stock(sku);
     if (warehouseId) await this.runtime.service.warehouse(warehouseId);
     return this.runtime.service.verify(

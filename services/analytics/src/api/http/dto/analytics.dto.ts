@@ -1,5 +1,5 @@
 import { CHANNELS } from '@flowline/contracts';
-import { ID_PATTERN } from '@flowline/platform';
+import { ID_PATTERN, IsSku } from '@flowline/platform';
 import { SETTLEMENT_PLATFORMS, type SettlementPlatform } from '../../../domain/reconciliation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
@@ -55,7 +55,7 @@ export class SkuPairsQueryDto {
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 export class ForecastQueryDto {
-  @ApiProperty({ example: 'TEA-LJ-250' }) @IsString() @Length(1, 64) @Matches(ID_PATTERN) sku!: string;
+  @ApiProperty({ example: 'TEA-LJ-250' }) @IsString() @IsSku() sku!: string;
   @ApiPropertyOptional({ description: 'Forecast the SKU x warehouse series (units allocated from it)' }) @IsOptional() @IsString() @Length(1, 64) @Matches(ID_PATTERN) warehouseId?: string;
   @ApiProperty({ description: 'First forecast day (local date, YYYY-MM-DD); history is the days before it', example: '2026-12-05' }) @Matches(DAY_PATTERN) @IsISO8601({ strict: true }) from!: string;
   @ApiPropertyOptional({ default: 182, minimum: 35, maximum: 1100, description: "Days of history: at least 5 weeks (4 to backtest, 1 to start from)" }) @IsOptional() @Type(() => Number) @IsInt() @Min(35) @Max(1100) historyDays?: number;
@@ -64,7 +64,7 @@ export class ForecastQueryDto {
 }
 
 export class PurchaseItemDto {
-  @ApiProperty() @IsString() @Length(1, 64) @Matches(ID_PATTERN) sku!: string;
+  @ApiProperty() @IsString() @IsSku() sku!: string;
   @ApiProperty({ description: 'Supplier lead time in days' }) @IsInt() @Min(1) @Max(120) leadTimeDays!: number;
   @ApiProperty({ description: 'Supplier pack size (units)' }) @IsInt() @Min(1) packSize!: number;
   @ApiPropertyOptional({ description: 'Units already ordered and on their way', default: 0 }) @IsOptional() @IsInt() @Min(0) inbound?: number;

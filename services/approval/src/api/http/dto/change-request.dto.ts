@@ -1,3 +1,4 @@
+import { IsSku } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, Validate, ValidateNested, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
@@ -22,7 +23,7 @@ class DiscountWithinLine implements ValidatorConstraintInterface {
 
 export class ChangeLineDto {
   @ApiProperty({ example: 'L2' }) @IsString() @IsNotEmpty() @MaxLength(64) lineId!: string;
-  @ApiProperty({ example: 'TEA-CUP-01' }) @IsString() @IsNotEmpty() @MaxLength(64) sku!: string;
+  @ApiProperty({ example: 'TEA-CUP-01' }) @IsString() @IsSku() sku!: string;
   @ApiProperty({ example: '配套茶杯' }) @IsString() @IsNotEmpty() @MaxLength(200) title!: string;
   @ApiProperty({ example: 2, minimum: 1, maximum: MAX_QUANTITY }) @IsInt() @Min(1) @Max(MAX_QUANTITY) quantity!: number;
   @ApiProperty({ example: 8800, description: 'Integer fen.' }) @IsInt() @Min(0) @Max(MAX_FEN) unitPrice!: number;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, Validate, ValidateNested, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import { IsSku } from '@flowline/platform';
 import { CARRIER_STATES, type CarrierState } from '@flowline/contracts';
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -26,7 +27,7 @@ class PlausibleEventTime implements ValidatorConstraintInterface {
 export class ScanDto {
   @ApiProperty({ example: 'TEA-LJ-250' })
   @IsString()
-  @Matches(CODE, { message: 'sku must be 1-64 letters, digits, dot, underscore or dash' })
+  @IsSku()
   sku!: string;
 
   @ApiProperty({ example: 1, minimum: 1 })
@@ -129,7 +130,7 @@ export class FreezeOverrideDto {
 export class ReturnLineDto {
   @ApiProperty({ example: 'TEA-LJ-250' })
   @IsString()
-  @Matches(CODE, { message: 'sku must be 1-64 letters, digits, dot, underscore or dash' })
+  @IsSku()
   sku!: string;
 
   @ApiProperty({ example: 1, minimum: 1 })

@@ -1,21 +1,22 @@
 import { CHANNELS } from '@flowline/contracts';
-import { cleanTextEverywhere, NormalizeIdentifier } from '@flowline/platform';
+import { cleanTextEverywhere, IsSku, NormalizeIdentifier } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, NotEquals, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, NotEquals, ValidateNested } from 'class-validator';
 
-/** SKU and warehouse ids: 1-64 letters, digits, dot, underscore or dash (they travel in URLs and events). */
+/**
+ * Warehouse ids: 1-64 letters, digits, dot, underscore or dash (ours; they travel in URLs and
+ * events). SKUs are the seller's codes and take the wider shared form (`IsSku`, libs/platform).
+ */
 export const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Stock columns are int4: a larger count is refused with 400 naming the field, never a 500. */
 const INT4_MAX = 2_147_483_647;
-const CODE_MESSAGE = 'must be 1-64 letters, digits, dot, underscore or dash';
 
 /** Goods arrived in a warehouse. */
 export class ReceiptDto {
   @ApiProperty({ example: 'SKU-TEA-001' })
   @IsString()
-  @Matches(CODE, { message: `sku ${CODE_MESSAGE}` })
-  @NormalizeIdentifier()
+  @IsSku()
   sku!: string;
 
   @ApiProperty({ example: 'WH-SH' })
@@ -40,8 +41,7 @@ export class ReceiptDto {
 export class AdjustmentDto {
   @ApiProperty({ example: 'SKU-TEA-001' })
   @IsString()
-  @Matches(CODE, { message: `sku ${CODE_MESSAGE}` })
-  @NormalizeIdentifier()
+  @IsSku()
   sku!: string;
 
   @ApiProperty({ example: 'WH-SH' })
@@ -75,7 +75,7 @@ export class ImportedLineDto {
 
 /** Opening balance of a ledger taken from another system (its reserved may not match its lines: verify, then repair). */
 export class ImportDto {
-  @ApiProperty() @NormalizeIdentifier() @IsString() @Matches(CODE, { message: `sku ${CODE_MESSAGE}` }) sku!: string;
+  @ApiProperty() @IsString() @IsSku() sku!: string;
   @ApiProperty() @NormalizeIdentifier() @IsString() @IsNotEmpty() warehouseId!: string;
   @ApiProperty({ minimum: 0 }) @IsInt() @Max(INT4_MAX) @Min(0) onHand!: number;
   @ApiProperty({ minimum: 0 }) @IsInt() @Max(INT4_MAX) @Min(0) reserved!: number;
@@ -119,7 +119,7 @@ export class WarehouseDto {
 }
 
 export class RepairDto {
-  @ApiPropertyOptional() @NormalizeIdentifier() @IsOptional() @IsString() sku?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsSku() sku?: string;
   @ApiPropertyOptional() @NormalizeIdentifier() @IsOptional() @IsString() warehouseId?: string;
 }
 

@@ -1,5 +1,5 @@
 import { CHANNELS, RECIPIENT_FIELDS, type Channel, type RecipientField } from '@flowline/contracts';
-import { cleanTextEverywhere, NormalizeIdentifier } from '@flowline/platform';
+import { cleanTextEverywhere, IsSku, NormalizeIdentifier } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -147,7 +147,7 @@ export class OrderLineDto {
   @Length(1, 64)
   lineId?: string;
 
-  @ApiProperty({ example: 'TEA-LJ-250' }) @NormalizeIdentifier() @IsString() @Length(1, 64) sku!: string;
+  @ApiProperty({ example: 'TEA-LJ-250' }) @IsString() @IsSku() sku!: string;
   @ApiProperty({ example: '西湖龙井 250g' }) @IsString() @Length(1, 200) title!: string;
 
   @ApiProperty({ example: 2, minimum: 1 })

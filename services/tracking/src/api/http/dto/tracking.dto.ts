@@ -1,3 +1,4 @@
+import { IsSku } from '@flowline/platform';
 import { CHANNELS, ORDER_STAGES, type OrderStage, type SlaColour } from '@flowline/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
@@ -47,7 +48,7 @@ export class ListTrackedOrdersQueryDto {
   @Matches(/^\d{4}$/, { message: 'phoneTail must be exactly 4 digits' })
   phoneTail?: string;
 
-  @ApiPropertyOptional({ description: "One SKU of the order's lines (exact)", example: 'SKU-TEA-250' }) @IsOptional() @IsString() @Length(1, 64) sku?: string;
+  @ApiPropertyOptional({ description: "One SKU of the order's lines (exact)", example: 'SKU-TEA-250' }) @IsOptional() @IsString() @IsSku() sku?: string;
 
   @ApiPropertyOptional({ default: 50, maximum: 500 })
   @IsOptional()

@@ -1,0 +1,43 @@
+import type { PipeTransform } from '@nestjs/common';
+import { applyDecorators } from '@nestjs/common';
+import { registerDecorator, type ValidationOptions } from 'class-validator';
+import { isSku, SKU_RULE, skuProblem } from '@flowline/contracts';
+import { NormalizeIdentifier } from './text';
+import { RequestValidationError } from './validation';
+
+/** DTO property holding a SKU (the one form, libs/contracts `skuProblem`): NFKC-normalised, then checked against the one SKU form (400 naming the field). */
+export function IsSku(options?: ValidationOptions): PropertyDecorator {
+  const check: PropertyDecorator = (target, propertyName) =>
+    registerDecorator({
+      name: 'isSku',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: (a) => `${a.property} ${skuProblem(a.value) ?? 'is not a SKU'} (a SKU is ${SKU_RULE})`, ...options },
+      validator: { validate: (value: unknown) => isSku(value) },
+    });
+  return applyDecorators(NormalizeIdentifier(), check) as PropertyDecorator;
+}
+
+function refuse(field: string, value: unknown): never {
+  throw new RequestValidationError([{ field, constraint: 'isSku', message: `${field} ${skuProblem(value) ?? 'is not a SKU'} (a SKU is ${SKU_RULE})` }]);
+}
+
+/** A required SKU from a path, query or gRPC field: NFKC-normalised and checked; 400 / INVALID_ARGUMENT naming the field. */
+export function requireSku(field: string, value: string | undefined | null): string {
+  const v = typeof value === 'string' ? value.normalize('NFKC') : value;
+  if (!isSku(v)) refuse(field, v);
+  return v;
+}
+
+/** An optional SKU: empty means absent; otherwise as {@link requireSku}. */
+export function optionalSku(field: string, value: string | undefined | null): string | undefined {
+  return value === undefined || value === null || value === '' ? undefined : requireSku(field, value);
+}
+
+/** Nest pipe for a path parameter holding a SKU: `@Param('sku', new SkuParam())`. */
+export class SkuParam implements PipeTransform<string, string> {
+  constructor(private readonly field = 'sku') {}
+  transform(value: string): string {
+    return requireSku(this.field, value);
+  }
+}

@@ -3,6 +3,7 @@ export * from './topics';
 export * from './orders/order.types';
 export * from './orders/order.events';
 export * from './orders/order.commands';
+export * from './orders/order-bounds';
 export * from './inventory/inventory.messages';
 export * from './approval/approval.messages';
 export * from './fulfillment/fulfillment.messages';

@@ -1,12 +1,8 @@
+import { CLEAR_PHONE, MAX_FEN, MAX_LINE_QUANTITY } from '@flowline/contracts';
 import { IsSku } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, Validate, ValidateNested, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
-
-/** The same bounds order-intake puts on a placed order's lines (place-order.dto.ts). */
-const MAX_QUANTITY = 100_000;
-const MAX_FEN = 100_000_000_000;
-const PHONE = /^\+?[0-9 -]{5,20}$/;
 
 /** A line's discount takes at most the line's own amount: a line never goes below zero. */
 @ValidatorConstraint({ name: 'discountWithinLine' })
@@ -25,7 +21,7 @@ export class ChangeLineDto {
   @ApiProperty({ example: 'L2' }) @IsString() @IsNotEmpty() @MaxLength(64) lineId!: string;
   @ApiProperty({ example: 'TEA-CUP-01' }) @IsString() @IsSku() sku!: string;
   @ApiProperty({ example: '配套茶杯' }) @IsString() @IsNotEmpty() @MaxLength(200) title!: string;
-  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_QUANTITY }) @IsInt() @Min(1) @Max(MAX_QUANTITY) quantity!: number;
+  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_LINE_QUANTITY }) @IsInt() @Min(1) @Max(MAX_LINE_QUANTITY) quantity!: number;
   @ApiProperty({ example: 8800, description: 'Integer fen.' }) @IsInt() @Min(0) @Max(MAX_FEN) unitPrice!: number;
   @ApiPropertyOptional({ example: 0, description: 'Integer fen, at most quantity x unitPrice.' }) @IsOptional() @IsInt() @Min(0) @Max(MAX_FEN) @Validate(DiscountWithinLine) lineDiscount?: number;
   @ApiPropertyOptional({ example: 'tea' }) @IsOptional() @IsString() @MaxLength(64) category?: string;
@@ -33,7 +29,7 @@ export class ChangeLineDto {
 
 export class QuantityDto {
   @ApiProperty({ example: 'L1' }) @IsString() @IsNotEmpty() @MaxLength(64) lineId!: string;
-  @ApiProperty({ example: 3, minimum: 1, maximum: MAX_QUANTITY }) @IsInt() @Min(1) @Max(MAX_QUANTITY) quantity!: number;
+  @ApiProperty({ example: 3, minimum: 1, maximum: MAX_LINE_QUANTITY }) @IsInt() @Min(1) @Max(MAX_LINE_QUANTITY) quantity!: number;
 }
 
 export class AddressChangeDto {
@@ -46,7 +42,7 @@ export class AddressChangeDto {
   @ApiPropertyOptional({ example: '88号' }) @IsOptional() @IsString() @MaxLength(200) detail?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(20) postalCode?: string;
   @ApiPropertyOptional({ example: '韩梅梅', description: 'New recipient; the order keeps its own when absent.' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(100) recipient?: string;
-  @ApiPropertyOptional({ example: '13900001111', description: 'New phone; the order keeps its own when absent.' }) @IsOptional() @IsString() @Matches(PHONE, { message: 'phone must be digits' }) phone?: string;
+  @ApiPropertyOptional({ example: '13900001111', description: 'New phone; the order keeps its own when absent.' }) @IsOptional() @IsString() @Matches(CLEAR_PHONE, { message: 'phone must be digits' }) phone?: string;
 }
 
 export class InvoiceDto {

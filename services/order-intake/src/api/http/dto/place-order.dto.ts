@@ -1,4 +1,4 @@
-import { CHANNELS, RECIPIENT_FIELDS, type Channel, type RecipientField } from '@flowline/contracts';
+import { CHANNELS, CLEAR_PHONE, MAX_FEN, MAX_LINE_QUANTITY, RECIPIENT_FIELDS, type Channel, type RecipientField } from '@flowline/contracts';
 import { cleanTextEverywhere, IsSku, NormalizeIdentifier } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -24,8 +24,6 @@ import {
   type ValidatorConstraintInterface,
 } from 'class-validator';
 
-/** Largest amount accepted in one field, in fen (¥1,000,000,000.00): keeps sums exact integers. */
-const MAX_FEN = 100_000_000_000;
 
 export class CustomerDto {
   @ApiPropertyOptional({ example: 'tb_buyer_8841', description: "The channel's customer id" })
@@ -104,7 +102,6 @@ export class RecipientProtectionDto {
   oaid?: string;
 }
 
-const CLEAR_PHONE = /^\+?[0-9 -]{5,20}$/;
 
 /**
  * The address fields the platform did not hide must be clear text: street and recipient not empty
@@ -153,7 +150,7 @@ export class OrderLineDto {
   @ApiProperty({ example: 2, minimum: 1 })
   @IsInt()
   @Min(1)
-  @Max(100_000)
+  @Max(MAX_LINE_QUANTITY)
   quantity!: number;
 
   @ApiProperty({ example: 12800, description: 'Integer fen per unit (12800 = ¥128.00)' })

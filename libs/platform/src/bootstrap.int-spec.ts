@@ -249,6 +249,19 @@ describe('bootstrapService', () => {
     expect(a.headers.get('x-request-id')).not.toBe(b.headers.get('x-request-id'));
   });
 
+  it('refuses a body that is not JSON with 415 naming its Content-Type (text/plain was parsed and reported as every field missing)', async () => {
+    // (Form bodies keep their parser: carriers post their callbacks form-encoded.)
+    for (const type of ['text/plain', 'application/xml', 'text/csv']) {
+      const res = await http('/things', { method: 'POST', headers: { 'content-type': type }, body: 'name=box' });
+      expect(res.status, type).toBe(415);
+      const body = await json(res);
+      expect(body, type).toMatchObject({ status: 415, detail: `Content-Type ${type} is not accepted: send the body as application/json` });
+    }
+    // JSON with a charset, and a POST without a body, still reach the handler.
+    const ok = await http('/things', { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ name: 'box', lines: [{ sku: 'A', quantity: 1 }] }) });
+    expect(ok.status).toBe(201);
+  });
+
   it('refuses a body over the 1 MiB limit with 413', async () => {
     const res = await post('/things', { name: 'x', lines: [{ sku: 'A'.repeat(1_100_000), quantity: 1 }] });
     expect(res.status).toBe(413);

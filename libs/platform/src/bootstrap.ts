@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { type DynamicModule, type INestApplication, Logger as NestLogger, type Type } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Logger as NestLogger, type Type, UnsupportedMediaTypeException } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from 'helmet';
@@ -122,6 +122,15 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
   const requestDuration = httpRequestDuration();
   const rootLogger = app.get<PinoLogger>(ROOT_LOGGER);
   const fastify = app.getHttpAdapter().getInstance();
+  // Bodies are JSON. Fastify also parses text/plain by default, into a string that validation then
+  // reported as every field missing (400): a client that forgot its Content-Type was told the
+  // wrong thing. Any type without a parser is now 415 naming the type and what to send. Form
+  // bodies keep Nest's parser: carriers (kuaidi100, SF) post their callbacks form-encoded.
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addContentTypeParser('*', (request, _payload, done) => {
+    const type = String(request.headers['content-type'] ?? '').split(';')[0]?.trim() || '(none)';
+    done(new UnsupportedMediaTypeException(`Content-Type ${type} is not accepted: send the body as application/json`), undefined);
+  });
   // Security headers on every reply (HSTS, nosniff, frame-ancestors, referrer policy, CSP). Inline
   // script and style stay allowed: the Swagger UI at /docs and tracking's board page are inline.
   // One helmet middleware built at start (@fastify/helmet built it again for every request: ~1% of

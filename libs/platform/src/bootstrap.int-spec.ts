@@ -1,6 +1,6 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Body, Controller, Get, Module, Param, Post, type DynamicModule } from '@nestjs/common';
+import { Body, Controller, Get, Module, Optional, Param, Post, type DynamicModule } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { SpanKind, trace } from '@opentelemetry/api';
@@ -8,6 +8,7 @@ import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsInt, IsString, Length, Min, ValidateNested } from 'class-validator';
+import { DataSource } from 'typeorm';
 import { DomainError } from '@flowline/domain';
 import { installInMemoryTracing } from '@flowline/observability';
 import { createTestDatabase, kafkaBrokers } from '@flowline/testing';
@@ -39,6 +40,9 @@ class PlaceThingDto {
 
 @Controller('things')
 class ThingsController {
+  // Optional: the app without a database (readiness without Kafka) has none.
+  constructor(@Optional() private readonly dataSource?: DataSource) {}
+
   @Post()
   place(@Body() dto: PlaceThingDto) {
     if (dto.name === 'taken') throw new DomainError('thing_already_exists', `thing ${dto.name} exists`, { name: dto.name });
@@ -58,6 +62,18 @@ class ThingsController {
       span.end();
       return { traceId: span.spanContext().traceId };
     });
+  }
+
+  /** Reads the database: what a request meets when PostgreSQL is away. */
+  @Get('db/now')
+  async now() {
+    return (await this.dataSource?.query('SELECT now() AS now'))?.[0];
+  }
+
+  /** A bug: not a refusal, not a dependency. */
+  @Get('db/bug')
+  bug() {
+    throw new TypeError("Cannot read properties of undefined (reading 'secret internals')");
   }
 
   @Post('invalid')
@@ -305,8 +321,19 @@ describe('bootstrapService', () => {
     }
   });
 
+  it('answers a bug with 500 INTERNAL problem+json and its request id, without internals', async () => {
+    const res = await http('/things/db/bug');
+    expect(res.status).toBe(500);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const body = await json(res);
+    expect(body).toMatchObject({ status: 500, code: 'INTERNAL' });
+    expect(JSON.stringify(body)).not.toContain('secret internals');
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+  });
+
   // Last: cuts the database off for good.
-  it('turns not ready (503) when PostgreSQL becomes unreachable, while staying live', async () => {
+  it('turns not ready (503) when PostgreSQL becomes unreachable, while staying live; a request that needs it is 503 DEPENDENCY_UNAVAILABLE with Retry-After, not a bare 500', async () => {
+    expect((await http('/things/db/now')).status).toBe(200);
     await proxy.cut();
     const res = await http('/health/ready');
     expect(res.status).toBe(503);
@@ -314,6 +341,11 @@ describe('bootstrapService', () => {
     expect(body.error.postgres.status).toBe('down');
     expect(body.info.kafka.status).toBe('up');
     expect((await http('/health/live')).status).toBe(200);
+    const read = await http('/things/db/now');
+    expect(read.status).toBe(503);
+    expect(read.headers.get('retry-after')).toBe('2');
+    expect(read.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await json(read)).toMatchObject({ status: 503, code: 'DEPENDENCY_UNAVAILABLE' });
   });
 });
 

@@ -12,7 +12,7 @@ import { createLogger, ensureDefaultMetrics, httpRequestDuration, logRequest, ne
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { bodyLimitFromEnv, corsOriginsFromEnv, DEFAULT_HOST, envPort, PlatformConfig } from './config';
-import { DomainErrorFilter } from './exception-filter';
+import { DomainErrorFilter, UnexpectedErrorFilter } from './exception-filter';
 import { openApiDocument } from './openapi';
 import { GrpcHealth } from './grpc/grpc-health';
 import { grpcMicroserviceOptions, type GrpcPackage } from './grpc/grpc-options';
@@ -183,7 +183,8 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
   });
 
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new DomainErrorFilter(app.get(HttpAdapterHost), options.name));
+  // The catch-all first: Nest tries the filters registered later first.
+  app.useGlobalFilters(new UnexpectedErrorFilter(app.get(HttpAdapterHost), options.name), new DomainErrorFilter(app.get(HttpAdapterHost), options.name));
   const steps = app.get(ShutdownSteps);
   const shutdownLog = rootLogger.child({ context: 'shutdown' });
   boundHttpClose(app, steps, shutdownLog);

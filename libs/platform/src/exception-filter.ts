@@ -1,9 +1,10 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { DomainError } from '@flowline/domain';
 import { throwError, type Observable } from 'rxjs';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { DEPENDENCY_RETRY_AFTER_SECONDS, dependencyUnavailableError, unavailableDependency } from './dependency-errors';
 import { apiErrorOf, PROBLEM_JSON, toGrpcPayload, toProblem, type ApiError } from './error-model';
-
 
 /**
  * Answers `error` on whichever transport `host` is: gRPC gets the status code with google.rpc.Status
@@ -20,6 +21,7 @@ export function replyApiError(adapterHost: HttpAdapterHost, host: ArgumentsHost,
   const response = ctx.getResponse();
   const request = ctx.getRequest<{ url?: string }>();
   httpAdapter.setHeader(response, 'content-type', `${PROBLEM_JSON}; charset=utf-8`);
+  if (error.httpStatus === 503 && error.reason === 'DEPENDENCY_UNAVAILABLE') httpAdapter.setHeader(response, 'retry-after', String(DEPENDENCY_RETRY_AFTER_SECONDS));
   httpAdapter.reply(response, toProblem(error, service, request?.url), error.httpStatus);
 }
 
@@ -28,7 +30,7 @@ export function replyApiError(adapterHost: HttpAdapterHost, host: ArgumentsHost,
  * Nest's HttpExceptions (unknown route, body too large, ...), on HTTP and gRPC alike, in the one
  * error model of ./error-model.ts: problem+json on HTTP (409 / 404 / 422 for refusals, 400 for bad
  * input), google.rpc.Status on gRPC (FAILED_PRECONDITION / NOT_FOUND / INVALID_ARGUMENT). Other
- * errors keep Nest's default handling (500 / INTERNAL without internals leaked).
+ * errors go to {@link UnexpectedErrorFilter}.
  */
 @Catch(DomainError, HttpException)
 export class DomainErrorFilter implements ExceptionFilter {
@@ -42,5 +44,35 @@ export class DomainErrorFilter implements ExceptionFilter {
     const error = apiErrorOf(exception);
     if (!error) return throwError(() => exception);
     return replyApiError(this.adapterHost, host, error, this.service);
+  }
+}
+
+/**
+ * Global filter for everything else, registered before {@link DomainErrorFilter} (Nest tries the
+ * later one first). An error that says a dependency is unavailable (PostgreSQL restarting, a
+ * connection lost, the broker away) is 503 DEPENDENCY_UNAVAILABLE with Retry-After / gRPC
+ * UNAVAILABLE: the client retries, with the same Idempotency-Key for a command. A fault-injection
+ * audit found a PostgreSQL restart answered as Nest's bare `{"statusCode":500}`. Anything else is a
+ * bug: logged with its stack and answered 500 INTERNAL problem+json / gRPC INTERNAL, without
+ * internals; the X-Request-Id of the reply finds the log line.
+ */
+@Catch()
+export class UnexpectedErrorFilter implements ExceptionFilter {
+  private readonly log = new Logger('UnexpectedError');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly service = 'flowline',
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+    const dependency = unavailableDependency(exception);
+    if (dependency) {
+      this.log.warn(`request refused, ${dependency} unavailable: ${(exception as Error)?.message ?? String(exception)}`);
+      return replyApiError(this.adapterHost, host, dependencyUnavailableError(dependency), this.service);
+    }
+    this.log.error((exception as Error)?.message ?? String(exception), (exception as Error)?.stack);
+    const internal: ApiError = { reason: 'INTERNAL', message: 'internal error; the X-Request-Id of this reply names its log entry', httpStatus: 500, grpcStatus: GrpcStatus.INTERNAL, details: {}, violations: [] };
+    return replyApiError(this.adapterHost, host, internal, this.service);
   }
 }

@@ -29,3 +29,4 @@ export * from './secrets';
 export * from './migrate-only';
 export * from './rule-documents';
 export * from './ids';
+export * from './dependency-errors';

@@ -412,7 +412,11 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
 
   consumer.on(consumer.events.CRASH, (e) => {
     logger.error('consumer crashed', { group, error: errorMessage(e.payload.error), restart: e.payload.restart });
-    if (!e.payload.restart && !stopping.signal.aborted) options.onFatal?.(e.payload.error);
+    if (!e.payload.restart && !stopping.signal.aborted) {
+      // Nothing will restart it: readiness stays red, naming why, until the process is restarted.
+      reportReadiness(component, false, `gave up: ${errorMessage(e.payload.error)}`);
+      options.onFatal?.(e.payload.error);
+    }
   });
 
   function markFailing(unit: string, error: unknown): void {
@@ -769,7 +773,9 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
   else
     join.catch((e: unknown) => {
       logger.error('consumer failed to start', { group, error: errorMessage(e) });
-      if (!stopping.signal.aborted) options.onFatal?.(e);
+      if (stopping.signal.aborted) return;
+      reportReadiness(component, false, `failed to start: ${errorMessage(e)}`);
+      options.onFatal?.(e);
     });
   return handle;
 }

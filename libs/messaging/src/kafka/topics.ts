@@ -125,3 +125,12 @@ function isAlreadyExists(e: unknown): boolean {
   const err = e as { type?: string; errors?: { type?: string }[] };
   return err?.type === 'TOPIC_ALREADY_EXISTS' || (Array.isArray(err?.errors) && err.errors.some((x) => x?.type === 'TOPIC_ALREADY_EXISTS'));
 }
+
+/**
+ * Whether consumer group `groupId` has committed an offset on any partition of `topics` (physical
+ * names): a group that has resumes where it stopped, whatever `fromBeginning` says.
+ */
+export async function groupHasOffsets(admin: Admin, groupId: string, topics: readonly string[]): Promise<boolean> {
+  const offsets = await admin.fetchOffsets({ groupId, topics: [...topics] });
+  return offsets.some((t) => t.partitions.some((p) => Number(p.offset) >= 0));
+}

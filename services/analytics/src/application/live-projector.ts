@@ -1,4 +1,4 @@
-import { ensureTopics, pgTransactions, runBatchConsumer, type ConsumerHandle, type MessagingLogger } from '@flowline/messaging';
+import { ensureTopics, errorMessage, pgTransactions, runBatchConsumer, type ConsumerHandle, type MessagingLogger } from '@flowline/messaging';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { AnalyticsConfig } from '../analytics.config';
@@ -61,6 +61,10 @@ export class LiveProjector {
       accept: (envelope) => isProjected(envelope),
       logger: this.logger,
       processBatch: (items) => transactions.run((tx) => this.store.applyBatch(tx, items)),
+      // The group is joined in the background: after a crash the rejoin waits for the old member's
+      // session to expire (30 s), and the API (health probes included) serves meanwhile.
+      awaitJoin: false,
+      onFatal: (e) => this.logger?.error('analytics projector consumer gave up', { error: errorMessage(e) }),
     });
   }
 

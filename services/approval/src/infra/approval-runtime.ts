@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics, type Actor as EnvelopeActor, type EventEnvelope } from '@flowline/contracts';
 import { PostgresEventStore, type SqlClient } from '@flowline/eventstore';
-import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingConfigFromEnv, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
+import { createKafka, ensureTopics, errorMessage, EventPublisher, EventRelay, messagingConfigFromEnv, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Runner } from 'graphile-worker';
 import type { Kafka } from 'kafkajs';
@@ -135,6 +135,10 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
       maxRetries: 4,
       backoff: { initialMs: 200, maxMs: 5_000 },
       logger,
+      // The group is joined in the background: after a crash the rejoin waits for the old member's
+      // session to expire (30 s), and the API (health probes included) serves meanwhile.
+      awaitJoin: false,
+      onFatal: (e) => this.log.error(`approval commands consumer gave up: ${errorMessage(e)}`),
       handler: async (envelope, tx) => this.onCommand(envelope, tx.client),
     });
     // What change requests need to know: the order's current state, packing (freeze), and the
@@ -154,6 +158,11 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
       ...WATCHER_BATCHING,
       acceptType: (type) => OrderWatcher.mayAccept(type),
       accept: (envelope) => this.orderWatcher.accepts(envelope),
+      // The group is joined in the background: after a crash the rejoin waits for the old member's
+      // session to expire (30 s), and the API (health probes included) serves meanwhile.
+      awaitJoin: false,
+      onFatal: (e) => this.log.error(`order watcher consumer gave up: ${errorMessage(e)}`),
+
       handler: async (envelope, tx) => this.orderWatcher.apply(envelope, tx.client),
     });
     this.log.log(`approval running: chains ${this.chains.current().version}, consumer ${s.consumerGroup}, timers ${s.timers ? 'on' : 'off'}`);

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics, type Actor } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
+import { createKafka, ensureTopics, errorMessage, EventPublisher, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -176,6 +176,10 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
           // keyed: on generic plans they are planned once per connection, not per command. The
           // others (merge groups, a delivery without parcels) are keyed too, planned per call.
           genericPlans: true,
+          // The group is joined in the background: after a crash the rejoin waits for the old member's
+          // session to expire (30 s), and the API (health probes included) serves meanwhile.
+          awaitJoin: false,
+          onFatal: (e) => this.log.error(`fulfillment commands consumer gave up: ${errorMessage(e)}`),
           handler: fulfillmentCommandHandler(
             this.handler,
             (input) => chooseCarrier(this.carrierRules, input),
@@ -195,6 +199,10 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
           // Only a granted order approval is pushed: every other approval event is acknowledged without a transaction.
           accept: (envelope) => approvalWebhookOf(envelope.type, envelope.data as Parameters<typeof approvalWebhookOf>[1]) !== null,
           handler: approvalEventsHandler(() => this.newId()),
+          // The group is joined in the background: after a crash the rejoin waits for the old member's
+          // session to expire (30 s), and the API (health probes included) serves meanwhile.
+          awaitJoin: false,
+          onFatal: (e) => this.log.error(`approval events consumer gave up: ${errorMessage(e)}`),
           logger,
         });
       }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, DEFAULT_INBOX_TABLE, ensureTopics, EventPublisher, EventRelay, messagingLoggerOf, retentionFromEnv, runConsumer, startRetentionJob, type ConsumerHandle, type RetentionRule, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
+import { createKafka, DEFAULT_INBOX_TABLE, ensureTopics, errorMessage, EventPublisher, EventRelay, groupHasOffsets, messagingLoggerOf, retentionFromEnv, runConsumer, startRetentionJob, type ConsumerHandle, type RetentionRule, relayCheckpointIntervalFromEnv, TopicNames } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -132,8 +132,10 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
       this.kafka = createKafka({ brokers: this.platform.kafka.brokers, clientId: 'notification' });
       const admin = this.kafka.admin();
       await admin.connect();
+      let resumes = false;
       try {
         await ensureTopics(admin, [...CONSUMED_TOPICS, Topics.notificationEvents], { partitions: s.partitions, prefix: s.topicPrefix });
+        if (s.consume && !s.fromBeginning) resumes = await groupHasOffsets(admin, s.consumerGroup, CONSUMED_TOPICS.map((t) => new TopicNames(s.topicPrefix).physical(t)));
       } finally {
         await admin.disconnect();
       }
@@ -173,6 +175,12 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
           minBytes: 64 * 1024,
           maxWaitTimeInMs: 500,
           fromBeginning: s.fromBeginning,
+          // Joined in the background when that loses nothing: after a crash the rejoin waits for the
+          // old member's session to expire (30 s) and the API, health probes included, serves
+          // meanwhile. A brand-new group without fromBeginning starts at the latest offset when it
+          // joins, so its first start waits for the join (events published meanwhile are not skipped).
+          awaitJoin: !(s.fromBeginning || resumes),
+          onFatal: (e) => this.log.error(`notification consumer gave up: ${errorMessage(e)}`),
           // Only the types a rule reacts to or whose data templates need: no transaction, no inbox row for the rest (stock levels, ATP, ...).
           // Plus anything a staff member did: it makes them the order's owner (audience `owner`).
           // Stock levels, ATP and the other SKU-keyed types name no order: dropped by their header, unparsed.

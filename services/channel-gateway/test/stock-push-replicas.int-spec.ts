@@ -120,4 +120,32 @@ describe('stock push with several replicas (real PostgreSQL)', () => {
     const due = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM stock_push WHERE shop_id = 'dy-budget' AND version > pushed_version`);
     expect(due.rows[0].n).toBe(9);
   });
+  it('a SKU the shop keeps refusing backs off and goes behind: a real change gets its turn instead of being starved', async () => {
+    // Found on the running demo: a shop's unlisted SKUs were the oldest due rows, failed every round
+    // and used its whole allowance, so a sold-out SKU stayed offered on the platform.
+    const starved: ShopAccount = { ...shop, shopId: 'dy-starved' };
+    const received: string[] = [];
+    const adapter: StockAdapter = {
+      platform: 'douyin',
+      async setQuantity(_shop, sku, quantity) {
+        if (sku.startsWith('SKU-UNLISTED')) throw new Error(`no listing for ${sku}`);
+        received.push(`${sku}=${quantity}`);
+      },
+    };
+    const pusher = new StockPushService({ pool, shops: [starved], adapters: [adapter], perSecond: 5, now: () => Date.now(), rateWindowMs: 1_000 });
+    for (let i = 0; i < 8; i++) await pusher.recordAtp(pool, { sku: `SKU-UNLISTED-${i}`, channel: 'douyin', atp: 10 }, 5_000 + i);
+    await pusher.recordAtp(pool, { sku: 'SKU-SOLD-OUT', channel: 'douyin', atp: 0 }, 5_100);
+    expect(await pusher.pushDue()).toBe(0); // five unlisted SKUs tried, refused: the allowance is spent
+    await new Promise((r) => setTimeout(r, 1_100));
+    // The refused five wait out their backoff; the other three and the real change share the next second.
+    expect(await pusher.pushDue()).toBe(1);
+    expect(received).toEqual(['SKU-SOLD-OUT=0']);
+    const rows = await pool.query<{ sku: string; attempts: number; waiting: boolean; last_error: string | null }>(
+      `SELECT sku, attempts, next_attempt_at > now() AS waiting, last_error FROM stock_push WHERE shop_id = 'dy-starved' ORDER BY sku`,
+    );
+    expect(rows.rows.find((r) => r.sku === 'SKU-SOLD-OUT')).toMatchObject({ attempts: 0, waiting: null, last_error: null });
+    const refused = rows.rows.filter((r) => r.sku.startsWith('SKU-UNLISTED'));
+    expect(refused).toHaveLength(8);
+    expect(refused.every((r) => r.attempts === 1 && r.waiting === true && r.last_error?.startsWith('no listing'))).toBe(true);
+  });
 });

@@ -80,8 +80,13 @@ export class StockPushService {
    * consumer does not take the lock: it records newer figures meanwhile, which the next round sends.
    */
   async pushDue(): Promise<number> {
+    // Rows that never failed first, then by age: a SKU the shop keeps refusing (not listed there,
+    // say) waits out its backoff and goes behind real changes instead of taking the shop's whole
+    // allowance every round (a sold-out SKU was left offered on two platforms that way).
     const { rows } = await this.deps.pool.query<{ platform: string; shop_id: string; sku: string }>(
-      `SELECT platform, shop_id, sku FROM stock_push WHERE version > pushed_version ORDER BY version LIMIT 500`,
+      `SELECT platform, shop_id, sku FROM stock_push
+        WHERE version > pushed_version AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+        ORDER BY attempts, version LIMIT 500`,
     );
     let sent = 0;
     /** Shops whose shared allowance ran out in this round: their other SKUs wait for the next. */
@@ -139,12 +144,18 @@ export class StockPushService {
       try {
         await adapter.setQuantity(shop, r.sku, due.atp);
       } catch (e) {
-        await client.query(`UPDATE stock_push SET attempts = attempts + 1, last_error = $4 WHERE platform = $1 AND shop_id = $2 AND sku = $3`, [r.platform, r.shop_id, r.sku, (e as Error).message.slice(0, 500)]);
+        // Backoff: 2 s, 4 s, ... at most 5 min, so a stale figure on the platform is retried within minutes.
+        await client.query(
+          `UPDATE stock_push SET attempts = attempts + 1, last_error = $4,
+                  next_attempt_at = now() + make_interval(secs => least(300, power(2, least(attempts + 1, 20)))::double precision)
+            WHERE platform = $1 AND shop_id = $2 AND sku = $3`,
+          [r.platform, r.shop_id, r.sku, (e as Error).message.slice(0, 500)],
+        );
         await client.query('COMMIT');
         return 'skipped';
       }
       await client.query(
-        `UPDATE stock_push SET pushed_version = $4, pushed_atp = $5, pushed_at = now(), attempts = 0, last_error = NULL WHERE platform = $1 AND shop_id = $2 AND sku = $3 AND pushed_version < $4`,
+        `UPDATE stock_push SET pushed_version = $4, pushed_atp = $5, pushed_at = now(), attempts = 0, last_error = NULL, next_attempt_at = NULL WHERE platform = $1 AND shop_id = $2 AND sku = $3 AND pushed_version < $4`,
         [r.platform, r.shop_id, r.sku, due.version, due.atp],
       );
       await client.query('COMMIT');

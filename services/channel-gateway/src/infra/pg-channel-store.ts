@@ -106,6 +106,16 @@ export function channelGatewayMigrations(): Migration[] {
         )`,
       ],
     },
+    {
+      version: 3,
+      name: 'stock push backs off a failing SKU',
+      statements: [
+        // When a push the shop refused (a SKU it does not list, its API down) may be tried again;
+        // null: at once. Without it the oldest failing rows took the shop's whole allowance every
+        // round and real changes never got a turn.
+        `ALTER TABLE stock_push ADD COLUMN next_attempt_at timestamptz`,
+      ],
+    },
   ];
 }
 

@@ -43,3 +43,21 @@ export function componentReadiness(): Record<string, ComponentState> {
 export function componentsNotReady(prefix = ''): Record<string, ComponentState> {
   return Object.fromEntries([...registry()].filter(([k, v]) => !v.ready && k.startsWith(prefix)));
 }
+
+const FATAL_KEY = Symbol.for('flowline.messaging.fatal');
+
+/**
+ * What the process does when a background worker gives up for good (kafkajs does not restart a
+ * consumer after a non-retriable crash, e.g. "Failed to find group coordinator" during a broker
+ * restart): set by a service's bootstrap to restart the process (libs/platform), so the
+ * orchestrator starts it again and the worker with it. Unset (tests, tools): only logged.
+ */
+export function setFatalHandler(handler: ((component: string, error: unknown) => void) | undefined): void {
+  (globalThis as unknown as Record<symbol, unknown>)[FATAL_KEY] = handler;
+}
+
+/** Reports a worker that gave up to the process's fatal handler, if one is set. */
+export function reportFatal(component: string, error: unknown): void {
+  const handler = (globalThis as unknown as Record<symbol, ((component: string, error: unknown) => void) | undefined>)[FATAL_KEY];
+  handler?.(component, error);
+}

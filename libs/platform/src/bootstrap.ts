@@ -11,6 +11,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { createLogger, ensureDefaultMetrics, httpRequestDuration, logRequest, nestLoggerFor } from '@flowline/observability';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
+import { setFatalHandler } from '@flowline/messaging';
 import { bodyLimitFromEnv, corsOriginsFromEnv, DEFAULT_HOST, envPort, PlatformConfig } from './config';
 import { DomainErrorFilter, UnexpectedErrorFilter } from './exception-filter';
 import { openApiDocument } from './openapi';
@@ -190,7 +191,12 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
   boundHttpClose(app, steps, shutdownLog);
   let closing: Promise<void> | undefined;
   const close = (signal?: NodeJS.Signals) => (closing ??= closeTimed(app, steps, shutdownLog, signal));
-  if (options.shutdownHooks ?? true) handleStopSignals(close, shutdownLog);
+  if (options.shutdownHooks ?? true) {
+    handleStopSignals(close, shutdownLog);
+    // A background worker that gave up for good (a consumer kafkajs will not restart): the process
+    // stops gracefully with exit code 1 and the orchestrator starts it again, worker included.
+    setFatalHandler(restartOnFatal(shutdownLog));
+  }
 
   SwaggerModule.setup('docs', app, () => openApiDocument(app, options.name, options.version), { jsonDocumentUrl: 'docs-json' });
 
@@ -339,6 +345,26 @@ async function closeTimed(app: NestFastifyApplication, steps: ShutdownSteps, log
  * process says so and exits 1. Whatever it had not committed is redelivered (consumers are
  * idempotent; the relay resumes from its checkpoint). A second signal during the stop changes nothing.
  */
+/**
+ * The process's answer to a background worker that gave up (libs/messaging `reportFatal`): logs it
+ * and stops the process gracefully (SIGTERM to itself, the same path as an orchestrator's stop)
+ * with exit code 1, once. A consumer crash kafkajs does not restart otherwise left, say, tracking's
+ * board frozen behind a green liveness probe until someone restarted it by hand.
+ */
+export function restartOnFatal(
+  logger: Pick<PinoLogger, 'error'>,
+  proc: { pid: number; exitCode?: number | string | null; kill(pid: number, signal: NodeJS.Signals): unknown } = process,
+): (component: string, error: unknown) => void {
+  let requested = false;
+  return (component, error) => {
+    logger.error({ component, err: String((error as Error)?.message ?? error) }, `${component} gave up; stopping the process so that it is started again`);
+    if (requested) return;
+    requested = true;
+    proc.exitCode = 1;
+    proc.kill(proc.pid, 'SIGTERM');
+  };
+}
+
 function handleStopSignals(close: (signal: NodeJS.Signals) => Promise<void>, logger: PinoLogger, env: NodeJS.ProcessEnv = process.env): void {
   const ms = shutdownTimeoutMsFromEnv(env);
   let received: NodeJS.Signals | undefined;
@@ -351,7 +377,8 @@ function handleStopSignals(close: (signal: NodeJS.Signals) => Promise<void>, log
         process.exit(1);
       }, ms).unref();
       close(signal).then(
-        () => process.exit(0),
+        // 0, or the 1 that restartOnFatal set: the orchestrator restarts the process either way.
+        () => process.exit(),
         (error: unknown) => {
           logger.error({ signal, err: String((error as Error)?.stack ?? error) }, 'shutdown failed');
           process.exit(1);

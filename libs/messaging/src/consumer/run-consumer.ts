@@ -11,7 +11,7 @@ import { TopicNames } from '../kafka/topics';
 import { contextFromHeaders, messagingTracer } from '../kafka/tracing';
 import { errorMessage, stderrLogger, type MessagingLogger } from '../logger';
 import { consumerMetrics } from '../metrics';
-import { forgetReadiness, reportReadiness } from '../readiness';
+import { forgetReadiness, reportFatal, reportReadiness } from '../readiness';
 import type { SqlQueryable } from '../sql';
 import { isConflictError, isInfrastructureError } from './errors';
 import { claimInboxEntries, DEFAULT_INBOX_TABLE, ensureInbox } from './inbox';
@@ -416,6 +416,7 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
       // Nothing will restart it: readiness stays red, naming why, until the process is restarted.
       reportReadiness(component, false, `gave up: ${errorMessage(e.payload.error)}`);
       options.onFatal?.(e.payload.error);
+      reportFatal(component, e.payload.error);
     }
   });
 
@@ -776,6 +777,7 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
       if (stopping.signal.aborted) return;
       reportReadiness(component, false, `failed to start: ${errorMessage(e)}`);
       options.onFatal?.(e);
+      reportFatal(component, e);
     });
   return handle;
 }

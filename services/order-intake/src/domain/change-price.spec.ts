@@ -59,6 +59,12 @@ describe('price difference of an applied change (OrderPaymentDue / OrderPartialR
     spec.given(run(due, pay(added))).when(pay(added)).thenThrows({ code: 'ORDER_BALANCE_NOT_DUE' });
   });
 
+  it('a second payment on a paid plain order says it is paid, not that "no presale balance" is due', () => {
+    expect(() => orderDecider.decide(pay(GRAND_TOTAL), fold(orderDecider, eventsTo('paid')))).toThrow(
+      expect.objectContaining({ code: 'ORDER_BALANCE_NOT_DUE', message: 'the order is already paid; nothing is due on it' }),
+    );
+  });
+
   it('due after release: paid at ready_to_ship or packed, the stage stays', () => {
     const ready = run(eventsTo('ready_to_ship'), change('C1', { added: [cup] }));
     const after = spec.given(ready).when(pay(17600)).thenEvents(() => undefined);

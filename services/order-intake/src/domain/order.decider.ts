@@ -76,7 +76,9 @@ function checkGuard(guard: Guard, s: ExistingOrder, now: string): void {
       if (!s.exception) throw OrderErrors.conflict(OrderErrorCode.NotInException, 'the order is not in exception');
       return;
     case 'balanceDue':
-      if (!presaleBalanceDue(s) && changePaymentDue(s) <= 0) throw OrderErrors.conflict(OrderErrorCode.BalanceNotDue, 'no presale balance is due on this order');
+      if (!presaleBalanceDue(s) && changePaymentDue(s) <= 0)
+        // A second payment on a paid order: say so (a plain order has no "presale balance" to speak of).
+        throw OrderErrors.conflict(OrderErrorCode.BalanceNotDue, s.order.presale ? 'no presale balance is due on this order' : 'the order is already paid; nothing is due on it');
       return;
     case 'changePaymentDue':
       if (changePaymentDue(s) <= 0) throw OrderErrors.conflict(OrderErrorCode.BalanceNotDue, 'no change payment is due on this order');

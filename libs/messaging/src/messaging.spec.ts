@@ -1,6 +1,7 @@
 import RequestQueue from 'kafkajs/src/network/requestQueue/index.js';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, sleep } from './backoff';
+import { consumerSessionTimeoutFromEnv } from './consumer/run-consumer';
 import { messagingConfigFromEnv } from './kafka/config';
 import { deadLetterHeaders, decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, envelopeHeaders, readHeaders } from './kafka/headers';
 import { patchKafkajsRequestQueue } from './kafka/kafkajs-patch';
@@ -145,5 +146,14 @@ describe('deadLetterHeaders', () => {
     expect(String(h.multi)).toBe('a');
     expect(h).toMatchObject({ 'dlq.originalTopic': 't.orders.events.v1', 'dlq.originalPartition': '3', 'dlq.originalOffset': '41', 'dlq.attempts': '5', 'dlq.consumerGroup': 'g1', 'dlq.failedAt': '2026-01-01T00:00:00.000Z' });
     expect(h['dlq.error']).toHaveLength(4_000);
+  });
+});
+
+describe('consumer session timeout from the environment', () => {
+  it('is 30 s unless KAFKA_SESSION_TIMEOUT_MS names at least the broker minimum of 6 s', () => {
+    expect(consumerSessionTimeoutFromEnv({})).toBe(30_000);
+    expect(consumerSessionTimeoutFromEnv({ KAFKA_SESSION_TIMEOUT_MS: '10000' })).toBe(10_000);
+    expect(consumerSessionTimeoutFromEnv({ KAFKA_SESSION_TIMEOUT_MS: '1000' })).toBe(30_000);
+    expect(consumerSessionTimeoutFromEnv({ KAFKA_SESSION_TIMEOUT_MS: 'soon' })).toBe(30_000);
   });
 });

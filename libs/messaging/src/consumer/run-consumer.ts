@@ -27,6 +27,18 @@ export function consumerMaxBytesFromEnv(env: NodeJS.ProcessEnv = process.env): n
 }
 
 /**
+ * `KAFKA_SESSION_TIMEOUT_MS`, default 30000 (kafkajs' default), at least 6000 (the broker's
+ * group.min.session.timeout.ms): how long the group waits for a member that stopped heartbeating.
+ * After a crash (kill -9, OOM) the dead member's partitions wait this long before another member,
+ * or the restarted process, takes them over: lower is faster failover, higher tolerates longer
+ * pauses (GC, a starved CPU) without a needless rebalance.
+ */
+export function consumerSessionTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.KAFKA_SESSION_TIMEOUT_MS);
+  return Number.isInteger(n) && n >= 6_000 ? n : 30_000;
+}
+
+/**
  * `KAFKA_CONSUMER_COMMIT_INTERVAL_MS`, default 1000: least time between two offset commits of a
  * consumer (ADR 0022). 0 commits after every batch (kafkajs' autoCommit).
  */
@@ -381,7 +393,7 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
   const consumer = kafka.consumer({
     groupId: group,
     allowAutoTopicCreation: false,
-    sessionTimeout: options.sessionTimeout ?? 30_000,
+    sessionTimeout: options.sessionTimeout ?? consumerSessionTimeoutFromEnv(),
     heartbeatInterval: options.heartbeatInterval ?? 3_000,
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 1_000,
     ...(options.minBytes ? { minBytes: options.minBytes } : {}),

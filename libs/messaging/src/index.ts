@@ -19,3 +19,4 @@ export * from './dlq/dead-letters';
 export * from './retention';
 export * from './relay/relay-lease';
 export * from './migrations';
+export * from './background-start';

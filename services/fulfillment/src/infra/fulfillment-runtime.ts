@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics, type Actor } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, ensureTopics, errorMessage, EventPublisher, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
+import { createKafka, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -80,6 +80,9 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   private webhookTimer?: NodeJS.Timeout;
   restocks?: RestockJob;
   private restockTimer?: NodeJS.Timeout;
+  private readonly stopping = new AbortController();
+  /** The background start of the Kafka side (resolved once up, or when stopping). */
+  kafkaStarting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -138,74 +141,18 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
 
   async onApplicationBootstrap(): Promise<void> {
     const s = this.settings;
-    if (this.config.kafka && (s.consume || s.relay)) {
+    const kafkaConfig = this.config.kafka;
+    if (kafkaConfig && (s.consume || s.relay)) {
+      // In the background, retried until the broker answers: started while Kafka is away, the
+      // service boots and answers (live, readiness red naming what is missing) and is ready the
+      // moment the broker is back. It failed its boot before and was restarted in a loop, each
+      // boot paying the migrations again (a fault-injection audit).
       const logger = messagingLoggerOf(this.log);
-      this.kafka = createKafka({ brokers: this.config.kafka.brokers, clientId: 'fulfillment' });
-      const admin = this.kafka.admin();
-      await admin.connect();
-      try {
-        await ensureTopics(admin, [Topics.fulfillmentCommands, Topics.fulfillmentEvents, Topics.approvalEvents], { partitions: s.partitions, prefix: s.topicPrefix });
-      } finally {
-        await admin.disconnect();
-      }
-      if (s.relay) {
-        this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: s.topicPrefix });
-        await this.publisher.connect();
-        this.relay = new EventRelay({
-          name: 'fulfillment',
-          checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
-          store: this.events,
-          publisher: this.publisher,
-          route: fulfillmentRelayRoute,
-          pool: this.pool,
-          filter: { streamPrefixes: FULFILLMENT_STREAM_PREFIXES, eventTypes: PUBLISHED_STORED_TYPES },
-          logger,
-        });
-        await this.relay.start();
-      }
-      if (s.consume) {
-        this.consumer = await runConsumer({
-          kafka: this.kafka,
-          pool: this.pool,
-          groupId: s.consumerGroup,
-          topics: [Topics.fulfillmentCommands],
-          topicPrefix: s.topicPrefix,
-          ...COMMAND_BATCHING,
-          accept: (envelope) => FULFILLMENT_COMMAND_TYPES.has(envelope.type),
-          // Its hot statements (stream read, append, parcels and deliveries, inbox) are prepared and
-          // keyed: on generic plans they are planned once per connection, not per command. The
-          // others (merge groups, a delivery without parcels) are keyed too, planned per call.
-          genericPlans: true,
-          // The group is joined in the background: after a crash the rejoin waits for the old member's
-          // session to expire (30 s), and the API (health probes included) serves meanwhile.
-          awaitJoin: false,
-          onFatal: (e) => this.log.error(`fulfillment commands consumer gave up: ${errorMessage(e)}`),
-          handler: fulfillmentCommandHandler(
-            this.handler,
-            (input) => chooseCarrier(this.carrierRules, input),
-            s.madeToOrderSkuPrefixes,
-            { merges: this.merges, weights: this.skuWeights },
-          ),
-          logger,
-        });
-        // Approved orders (approval.events.v1 ApprovalGranted) pushed to `order.approved` subscribers (the MES).
-        this.approvalConsumer = await runConsumer({
-          kafka: this.kafka,
-          pool: this.pool,
-          groupId: `${s.topicPrefix}fulfillment.approvals`,
-          topics: [Topics.approvalEvents],
-          topicPrefix: s.topicPrefix,
-          ...COMMAND_BATCHING,
-          // Only a granted order approval is pushed: every other approval event is acknowledged without a transaction.
-          accept: (envelope) => approvalWebhookOf(envelope.type, envelope.data as Parameters<typeof approvalWebhookOf>[1]) !== null,
-          handler: approvalEventsHandler(() => this.newId()),
-          // The group is joined in the background: after a crash the rejoin waits for the old member's
-          // session to expire (30 s), and the API (health probes included) serves meanwhile.
-          awaitJoin: false,
-          onFatal: (e) => this.log.error(`approval events consumer gave up: ${errorMessage(e)}`),
-          logger,
-        });
-      }
+      this.kafkaStarting = startInBackground('fulfillment messaging', () => this.startKafka(kafkaConfig.brokers, logger), {
+        logger,
+        signal: this.stopping.signal,
+        cleanup: () => this.stopKafka(),
+      });
     }
     if (s.webhookPollMs > 0) {
       this.webhookTimer = setInterval(() => void this.webhooks.tick().catch((e: unknown) => this.log.warn(`webhook tick: ${(e as Error).message}`)), s.webhookPollMs);
@@ -221,6 +168,87 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
       this.simulator.unref();
     }
     this.log.log(`fulfillment running: consumer ${s.consume ? s.consumerGroup : 'off'}, relay ${s.relay ? 'on' : 'off'}, carriers ${this.carriers.codes().join(', ')}, simulated step ${s.simulatedStepMs} ms, carrier rules ${this.carrierRules.version}, merge rules ${this.mergeRules.version}, SKU weights ${this.skuWeights.version}`);
+  }
+
+  /** The Kafka side: topics, publisher and relay, the two consumers. Each attempt starts from nothing ({@link stopKafka} undoes a failed one). */
+  private async startKafka(brokers: string[], logger: ReturnType<typeof messagingLoggerOf>): Promise<void> {
+    const s = this.settings;
+    this.kafka = createKafka({ brokers, clientId: 'fulfillment' });
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, [Topics.fulfillmentCommands, Topics.fulfillmentEvents, Topics.approvalEvents], { partitions: s.partitions, prefix: s.topicPrefix });
+    } finally {
+      await admin.disconnect();
+    }
+    if (s.relay) {
+      this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: s.topicPrefix });
+      await this.publisher.connect();
+      this.relay = new EventRelay({
+        name: 'fulfillment',
+        checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
+        store: this.events,
+        publisher: this.publisher,
+        route: fulfillmentRelayRoute,
+        pool: this.pool,
+        filter: { streamPrefixes: FULFILLMENT_STREAM_PREFIXES, eventTypes: PUBLISHED_STORED_TYPES },
+        logger,
+      });
+      await this.relay.start();
+    }
+    if (s.consume) {
+      this.consumer = await runConsumer({
+        kafka: this.kafka,
+        pool: this.pool,
+        groupId: s.consumerGroup,
+        topics: [Topics.fulfillmentCommands],
+        topicPrefix: s.topicPrefix,
+        ...COMMAND_BATCHING,
+        accept: (envelope) => FULFILLMENT_COMMAND_TYPES.has(envelope.type),
+        // Its hot statements (stream read, append, parcels and deliveries, inbox) are prepared and
+        // keyed: on generic plans they are planned once per connection, not per command. The
+        // others (merge groups, a delivery without parcels) are keyed too, planned per call.
+        genericPlans: true,
+        // The group is joined in the background: after a crash the rejoin waits for the old member's
+        // session to expire (30 s), and the API (health probes included) serves meanwhile.
+        awaitJoin: false,
+        onFatal: (e) => this.log.error(`fulfillment commands consumer gave up: ${errorMessage(e)}`),
+        handler: fulfillmentCommandHandler(
+          this.handler,
+          (input) => chooseCarrier(this.carrierRules, input),
+          s.madeToOrderSkuPrefixes,
+          { merges: this.merges, weights: this.skuWeights },
+        ),
+        logger,
+      });
+      // Approved orders (approval.events.v1 ApprovalGranted) pushed to `order.approved` subscribers (the MES).
+      this.approvalConsumer = await runConsumer({
+        kafka: this.kafka,
+        pool: this.pool,
+        groupId: `${s.topicPrefix}fulfillment.approvals`,
+        topics: [Topics.approvalEvents],
+        topicPrefix: s.topicPrefix,
+        ...COMMAND_BATCHING,
+        // Only a granted order approval is pushed: every other approval event is acknowledged without a transaction.
+        accept: (envelope) => approvalWebhookOf(envelope.type, envelope.data as Parameters<typeof approvalWebhookOf>[1]) !== null,
+        handler: approvalEventsHandler(() => this.newId()),
+        // The group is joined in the background: after a crash the rejoin waits for the old member's
+        // session to expire (30 s), and the API (health probes included) serves meanwhile.
+        awaitJoin: false,
+        onFatal: (e) => this.log.error(`approval events consumer gave up: ${errorMessage(e)}`),
+        logger,
+      });
+    }
+  }
+
+  private async stopKafka(): Promise<void> {
+    await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
+    await this.approvalConsumer?.stop().catch((e) => this.log.warn(`approval consumer stop: ${(e as Error).message}`));
+    await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
+    await this.publisher?.disconnect().catch(() => undefined);
+    this.consumer = this.approvalConsumer = undefined;
+    this.relay = undefined;
+    this.publisher = undefined;
   }
 
   /**
@@ -262,10 +290,10 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
     if (this.webhookTimer) clearInterval(this.webhookTimer);
     if (this.restockTimer) clearInterval(this.restockTimer);
     await this.webhooks?.drain();
-    await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
-    await this.approvalConsumer?.stop().catch((e) => this.log.warn(`approval consumer stop: ${(e as Error).message}`));
-    await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
-    await this.publisher?.disconnect().catch(() => undefined);
+    this.stopping.abort();
+    // An attempt in flight finishes (bounded by kafkajs' own timeouts) before its parts are stopped.
+    await this.kafkaStarting;
+    await this.stopKafka();
     await this.events?.close().catch(() => undefined);
   }
 }

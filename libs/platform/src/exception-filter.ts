@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { RpcException } from '@nestjs/microservices';
 import { DomainError } from '@flowline/domain';
 import { throwError, type Observable } from 'rxjs';
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -66,6 +67,9 @@ export class UnexpectedErrorFilter implements ExceptionFilter {
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+    // An answer a gRPC handler or guard built itself (RpcException: the rate limit's RESOURCE_EXHAUSTED
+    // with its retry-after trailer) goes to grpc-js as is, as Nest's own RPC filter does.
+    if (host.getType() === 'rpc' && exception instanceof RpcException) return throwError(() => exception.getError());
     const dependency = unavailableDependency(exception);
     if (dependency) {
       this.log.warn(`request refused, ${dependency} unavailable: ${(exception as Error)?.message ?? String(exception)}`);

@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { databasePoolIdleMillis, databasePoolMax, ensureDatabaseExists, guardPool, PlatformConfig } from '@flowline/platform';
@@ -11,7 +11,7 @@ import { PullService } from './application/pull.service';
 import { DouyinConnector, DouyinStockAdapter, JdConnector, JdStockAdapter, PddConnector, PddStockAdapter, TopConnector, TopStockAdapter } from './infra/connectors/connectors';
 import { startAtpConsumer } from './api/messaging/atp.consumer';
 import { StockPushService } from './application/stock-push.service';
-import type { ConsumerHandle } from '@flowline/messaging';
+import { messagingLoggerOf, startInBackground, type ConsumerHandle, sleep } from '@flowline/messaging';
 import type { ImportService } from './application/import.service';
 import { channelGatewayConfigFromEnv, type ChannelGatewayConfig } from './infra/channel-gateway.config';
 import { channelGatewayMetrics, type ChannelGatewayMetrics } from './infra/channel-gateway.metrics';
@@ -30,6 +30,8 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
   private stockTimer: NodeJS.Timeout | undefined;
   private pushing: Promise<unknown> | null = null;
   private atpConsumer: ConsumerHandle | null = null;
+  private readonly stopping = new AbortController();
+  private atpStarting: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(CHANNEL_POOL) private readonly pool: Pool,
@@ -48,7 +50,18 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
   /** The poller: every shop in turn, one round at a time (a slow round is never overlapped). */
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.stockPush && this.config.shops.length > 0) {
-      this.atpConsumer = await startAtpConsumer(this.pool, this.stock, this.config.topicPrefix);
+      // In the background, retried until the broker answers (the group joined before it counts as
+      // started): imports, pulls and pushes serve while Kafka is away or the group rebalances.
+      this.atpStarting = startInBackground(
+        'channel-gateway atp consumer',
+        async () => {
+          this.atpConsumer = await startAtpConsumer(this.pool, this.stock, this.config.topicPrefix);
+        },
+        { logger: messagingLoggerOf(new Logger('channel-gateway')), signal: this.stopping.signal, cleanup: async () => void (await this.atpConsumer?.stop().catch(() => undefined)) },
+      );
+      // The first attempt briefly awaited, as before (topics exist for clients that publish right after
+      // boot); a broker that does not answer does not hold the boot.
+      await Promise.race([this.atpStarting, sleep(5_000)]);
       this.stockTimer = setInterval(() => {
         if (this.pushing) return;
         this.pushing = this.stock
@@ -74,6 +87,8 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.stockTimer) clearInterval(this.stockTimer);
+    this.stopping.abort();
+    await this.atpStarting;
     await this.atpConsumer?.stop();
     await this.pulling;
     await this.pushing;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { createKafka, messagingLoggerOf, pgTransactions, TopicNames } from '@flowline/messaging';
+import { createKafka, messagingLoggerOf, pgTransactions, startInBackground, TopicNames, sleep } from '@flowline/messaging';
 import { PlatformConfig } from '@flowline/platform';
 import { DomainError } from '@flowline/domain';
 import type { Kafka } from 'kafkajs';
@@ -35,6 +35,9 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
   forecasts!: ForecastQueries;
   reconciliation!: ReconciliationService;
   projector: LiveProjector | null = null;
+  private readonly stopping = new AbortController();
+  /** The background start of the live projector (resolved once up, or when stopping). */
+  projectorStarting: Promise<void> = Promise.resolve();
   private kafka: Kafka | null = null;
   private readonly rebuilds = new Map<string, RebuildStatus>();
 
@@ -61,8 +64,18 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
   async onApplicationBootstrap(): Promise<void> {
     if (this.platform.kafka) this.kafka = createKafka({ brokers: this.platform.kafka.brokers, clientId: 'analytics' });
     if (this.kafka && this.config.consume) {
-      this.projector = new LiveProjector(this.pool, this.kafka, this.config, messagingLoggerOf(this.log));
-      await this.projector.start();
+      const projector = new LiveProjector(this.pool, this.kafka, this.config, messagingLoggerOf(this.log));
+      this.projector = projector;
+      // In the background, retried until the broker answers: started while Kafka is away, the
+      // service boots and answers (readiness red naming what is missing) instead of failing its boot.
+      this.projectorStarting = startInBackground('analytics projector', () => projector.start(), {
+        logger: messagingLoggerOf(this.log),
+        signal: this.stopping.signal,
+        cleanup: () => projector.stop(),
+      });
+      // The first attempt briefly awaited, as before (topics exist for clients that publish right after
+      // boot); a broker that does not answer does not hold the boot.
+      await Promise.race([this.projectorStarting, sleep(5_000)]);
     }
     this.log.log(`analytics running: consumer ${this.projector ? this.config.consumerGroup : 'off'}`);
   }
@@ -138,6 +151,8 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping.abort();
+    await this.projectorStarting;
     await this.projector?.stop().catch((e) => this.log.warn(`projector stop: ${(e as Error).message}`));
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics, type Actor as EnvelopeActor, type EventEnvelope } from '@flowline/contracts';
 import { PostgresEventStore, type SqlClient } from '@flowline/eventstore';
-import { createKafka, ensureTopics, errorMessage, EventPublisher, EventRelay, messagingConfigFromEnv, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
+import { createKafka, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, messagingConfigFromEnv, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv, sleep } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Runner } from 'graphile-worker';
 import type { Kafka } from 'kafkajs';
@@ -57,6 +57,9 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   private publisher?: EventPublisher;
   private relay?: EventRelay;
   private consumer?: ConsumerHandle;
+  private readonly stopping = new AbortController();
+  /** The background start of the Kafka side (resolved once up, or when stopping). */
+  kafkaStarting: Promise<void> = Promise.resolve();
   private watcher?: ConsumerHandle;
   snapshots!: OrderSnapshots;
   private orderWatcher!: OrderWatcher;
@@ -99,10 +102,26 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
         log: this.log,
       });
     }
-    if (!this.config.kafka || !s.messaging) return;
-    const m = messagingConfigFromEnv();
+    const kafkaConfig = this.config.kafka;
+    if (!kafkaConfig || !s.messaging) return;
+    // In the background, retried until the broker answers: started while Kafka is away, the service
+    // boots and answers (readiness red naming what is missing) instead of failing its boot.
     const logger = messagingLoggerOf(this.log);
-    this.kafka = createKafka({ brokers: this.config.kafka.brokers, clientId: 'approval' });
+    this.kafkaStarting = startInBackground('approval messaging', () => this.startKafka(kafkaConfig.brokers, logger), {
+      logger,
+      signal: this.stopping.signal,
+      cleanup: () => this.stopKafka(),
+    });
+    // The first attempt briefly awaited, as before (topics exist for clients that publish right after
+    // boot); a broker that does not answer does not hold the boot.
+    await Promise.race([this.kafkaStarting, sleep(5_000)]);
+  }
+
+  /** The Kafka side: topics, publisher and relay, the command consumer and the order watcher. */
+  private async startKafka(brokers: string[], logger: ReturnType<typeof messagingLoggerOf>): Promise<void> {
+    const m = messagingConfigFromEnv();
+    const s = this.settings;
+    this.kafka = createKafka({ brokers, clientId: 'approval' });
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -168,6 +187,16 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
     this.log.log(`approval running: chains ${this.chains.current().version}, consumer ${s.consumerGroup}, timers ${s.timers ? 'on' : 'off'}`);
   }
 
+  private async stopKafka(): Promise<void> {
+    await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
+    await this.watcher?.stop().catch((e) => this.log.warn(`watcher stop: ${(e as Error).message}`));
+    await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
+    await this.publisher?.disconnect().catch(() => undefined);
+    this.consumer = this.watcher = undefined;
+    this.relay = undefined;
+    this.publisher = undefined;
+  }
+
   /** RequestApproval starts the chain the order's rule named; WithdrawApproval withdraws the order's open approvals. */
   private async onCommand(envelope: EventEnvelope, client: SqlClient): Promise<void> {
     const message = toApprovalCommand(envelope);
@@ -230,11 +259,11 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
 
   async beforeApplicationShutdown(): Promise<void> {
     this.chains?.close();
-    await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
-    await this.watcher?.stop().catch((e) => this.log.warn(`watcher stop: ${(e as Error).message}`));
+    this.stopping.abort();
+    // An attempt in flight finishes (bounded by kafkajs' own timeouts) before its parts are stopped.
+    await this.kafkaStarting;
+    await this.stopKafka();
     await this.worker?.stop().catch((e) => this.log.warn(`timer worker stop: ${(e as Error).message}`));
-    await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
-    await this.publisher?.disconnect().catch(() => undefined);
     await this.events?.close().catch(() => undefined);
   }
 }

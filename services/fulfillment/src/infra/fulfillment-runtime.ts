@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics, type Actor } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv } from '@flowline/messaging';
+import { createKafka, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv, sleep } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -153,6 +153,9 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
         signal: this.stopping.signal,
         cleanup: () => this.stopKafka(),
       });
+      // The first attempt briefly awaited, as before (topics exist for clients that publish right after
+      // boot); a broker that does not answer does not hold the boot.
+      await Promise.race([this.kafkaStarting, sleep(5_000)]);
     }
     if (s.webhookPollMs > 0) {
       this.webhookTimer = setInterval(() => void this.webhooks.tick().catch((e: unknown) => this.log.warn(`webhook tick: ${(e as Error).message}`)), s.webhookPollMs);

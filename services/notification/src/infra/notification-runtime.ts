@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, DEFAULT_INBOX_TABLE, ensureTopics, errorMessage, EventPublisher, EventRelay, groupHasOffsets, messagingLoggerOf, retentionFromEnv, runConsumer, startRetentionJob, type ConsumerHandle, type RetentionRule, relayCheckpointIntervalFromEnv, TopicNames } from '@flowline/messaging';
+import { createKafka, DEFAULT_INBOX_TABLE, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, groupHasOffsets, messagingLoggerOf, retentionFromEnv, runConsumer, startRetentionJob, type ConsumerHandle, type RetentionRule, relayCheckpointIntervalFromEnv, TopicNames, sleep } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -54,6 +54,9 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
   private consumer?: ConsumerHandle;
   private publisher?: EventPublisher;
   private relay?: EventRelay;
+  private readonly stopping = new AbortController();
+  /** The background start of the Kafka side (resolved once up, or when stopping). */
+  kafkaStarting: Promise<void> = Promise.resolve();
   private retention?: { stop(): Promise<void> };
 
   constructor(
@@ -127,82 +130,108 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
 
   async onApplicationBootstrap(): Promise<void> {
     const s = this.settings;
-    if (this.platform.kafka && (s.consume || s.relay)) {
+    const kafkaConfig = this.platform.kafka;
+    if (kafkaConfig && (s.consume || s.relay)) {
+      // In the background, retried until the broker answers: started while Kafka is away, the
+      // service boots and answers (readiness red naming what is missing) instead of failing its boot.
       const logger = messagingLoggerOf(this.log);
-      this.kafka = createKafka({ brokers: this.platform.kafka.brokers, clientId: 'notification' });
-      const admin = this.kafka.admin();
-      await admin.connect();
-      let resumes = false;
-      try {
-        await ensureTopics(admin, [...CONSUMED_TOPICS, Topics.notificationEvents], { partitions: s.partitions, prefix: s.topicPrefix });
-        if (s.consume && !s.fromBeginning) resumes = await groupHasOffsets(admin, s.consumerGroup, CONSUMED_TOPICS.map((t) => new TopicNames(s.topicPrefix).physical(t)));
-      } finally {
-        await admin.disconnect();
-      }
-      if (s.relay) {
-        this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: s.topicPrefix });
-        await this.publisher.connect();
-        this.relay = new EventRelay({
-          name: 'notification',
-          checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
-          store: this.events,
-          publisher: this.publisher,
-          pool: this.pool,
-          filter: { streamPrefixes: [NOTIFICATION_STREAM_PREFIX] },
-          route: (e) => ({ topic: Topics.notificationEvents, key: (e.data as { orderId: string }).orderId, data: e.data }),
-          logger,
-        });
-        await this.relay.start();
-      }
-      if (s.consume) {
-        this.consumer = await runConsumer({
-          kafka: this.kafka,
-          groupId: s.consumerGroup,
-          topics: CONSUMED_TOPICS,
-          topicPrefix: s.topicPrefix,
-          pool: this.pool,
-          logger,
-          partitionsConsumedConcurrently: 6,
-          // Chunk mode (issue #10): up to 100 consecutive messages of a partition share one
-          // transaction, their inbox rows claimed in one statement, one COMMIT (3 statements per
-          // chunk instead of per event). A chunk that fails on content is split and retried one by
-          // one. groupCommit: the chunks of the partitions fetched together share that transaction
-          // (the intake reads and writes only through it), and a fetch waits for 64 KiB (500 ms
-          // at most), so a quiet flow still brings several orders' events per commit. Idle, a
-          // fetch waits up to 1 s for the first byte instead (libs/messaging adaptive fetch).
-          batch: { maxMessages: 100 },
-          groupCommit: { lingerMs: 10 },
-          minBytes: 64 * 1024,
-          maxWaitTimeInMs: 500,
-          fromBeginning: s.fromBeginning,
-          // Joined in the background when that loses nothing: after a crash the rejoin waits for the
-          // old member's session to expire (30 s) and the API, health probes included, serves
-          // meanwhile. A brand-new group without fromBeginning starts at the latest offset when it
-          // joins, so its first start waits for the join (events published meanwhile are not skipped).
-          awaitJoin: !(s.fromBeginning || resumes),
-          onFatal: (e) => this.log.error(`notification consumer gave up: ${errorMessage(e)}`),
-          // Only the types a rule reacts to or whose data templates need: no transaction, no inbox row for the rest (stock levels, ATP, ...).
-          // Plus anything a staff member did: it makes them the order's owner (audience `owner`).
-          // Stock levels, ATP and the other SKU-keyed types name no order: dropped by their header, unparsed.
-          acceptType: (type) => mayConcernAnOrder(type),
-          accept: (envelope) => this.interesting().has(envelope.type) || envelope.actor?.kind === 'user',
-          handler: async (envelope, tx) => {
-            await this.intake.apply(envelope, tx.client);
-          },
-        });
-      }
+      this.kafkaStarting = startInBackground('notification messaging', () => this.startKafka(kafkaConfig.brokers, logger), {
+        logger,
+        signal: this.stopping.signal,
+        cleanup: () => this.stopKafka(),
+      });
+      // The first attempt briefly awaited, as before (topics exist for clients that publish right after
+      // boot); a broker that does not answer does not hold the boot.
+      await Promise.race([this.kafkaStarting, sleep(5_000)]);
     }
     this.dispatcher.start(s.dispatchIntervalMs);
     this.retention = startRetentionJob(this.pool, notificationRetentionRules(), retentionFromEnv().intervalMs, messagingLoggerOf(this.log));
     this.log.log(`notification running: consumer ${s.consume ? s.consumerGroup : 'off'}, relay ${s.relay ? 'on' : 'off'}, clock ${s.clock}, dispatch every ${s.dispatchIntervalMs} ms`);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.retention?.stop().catch(() => undefined);
-    await this.dispatcher?.stop().catch((e: unknown) => this.log.warn(`dispatcher stop: ${(e as Error).message}`));
+  /** The Kafka side: topics, publisher and relay, the consumer. */
+  private async startKafka(brokers: string[], logger: ReturnType<typeof messagingLoggerOf>): Promise<void> {
+    const s = this.settings;
+    this.kafka = createKafka({ brokers, clientId: 'notification' });
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let resumes = false;
+    try {
+      await ensureTopics(admin, [...CONSUMED_TOPICS, Topics.notificationEvents], { partitions: s.partitions, prefix: s.topicPrefix });
+      if (s.consume && !s.fromBeginning) resumes = await groupHasOffsets(admin, s.consumerGroup, CONSUMED_TOPICS.map((t) => new TopicNames(s.topicPrefix).physical(t)));
+    } finally {
+      await admin.disconnect();
+    }
+    if (s.relay) {
+      this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: s.topicPrefix });
+      await this.publisher.connect();
+      this.relay = new EventRelay({
+        name: 'notification',
+        checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
+        store: this.events,
+        publisher: this.publisher,
+        pool: this.pool,
+        filter: { streamPrefixes: [NOTIFICATION_STREAM_PREFIX] },
+        route: (e) => ({ topic: Topics.notificationEvents, key: (e.data as { orderId: string }).orderId, data: e.data }),
+        logger,
+      });
+      await this.relay.start();
+    }
+    if (s.consume) {
+      this.consumer = await runConsumer({
+        kafka: this.kafka,
+        groupId: s.consumerGroup,
+        topics: CONSUMED_TOPICS,
+        topicPrefix: s.topicPrefix,
+        pool: this.pool,
+        logger,
+        partitionsConsumedConcurrently: 6,
+        // Chunk mode (issue #10): up to 100 consecutive messages of a partition share one
+        // transaction, their inbox rows claimed in one statement, one COMMIT (3 statements per
+        // chunk instead of per event). A chunk that fails on content is split and retried one by
+        // one. groupCommit: the chunks of the partitions fetched together share that transaction
+        // (the intake reads and writes only through it), and a fetch waits for 64 KiB (500 ms
+        // at most), so a quiet flow still brings several orders' events per commit. Idle, a
+        // fetch waits up to 1 s for the first byte instead (libs/messaging adaptive fetch).
+        batch: { maxMessages: 100 },
+        groupCommit: { lingerMs: 10 },
+        minBytes: 64 * 1024,
+        maxWaitTimeInMs: 500,
+        fromBeginning: s.fromBeginning,
+        // Joined in the background when that loses nothing: after a crash the rejoin waits for the
+        // old member's session to expire (30 s) and the API, health probes included, serves
+        // meanwhile. A brand-new group without fromBeginning starts at the latest offset when it
+        // joins, so its first start waits for the join (events published meanwhile are not skipped).
+        awaitJoin: !(s.fromBeginning || resumes),
+        onFatal: (e) => this.log.error(`notification consumer gave up: ${errorMessage(e)}`),
+        // Only the types a rule reacts to or whose data templates need: no transaction, no inbox row for the rest (stock levels, ATP, ...).
+        // Plus anything a staff member did: it makes them the order's owner (audience `owner`).
+        // Stock levels, ATP and the other SKU-keyed types name no order: dropped by their header, unparsed.
+        acceptType: (type) => mayConcernAnOrder(type),
+        accept: (envelope) => this.interesting().has(envelope.type) || envelope.actor?.kind === 'user',
+        handler: async (envelope, tx) => {
+          await this.intake.apply(envelope, tx.client);
+        },
+      });
+    }
+  }
+
+  private async stopKafka(): Promise<void> {
     await this.consumer?.stop().catch((e: unknown) => this.log.warn(`consumer stop: ${(e as Error).message}`));
     await this.relay?.stop().catch((e: unknown) => this.log.warn(`relay stop: ${(e as Error).message}`));
     await this.publisher?.disconnect().catch(() => undefined);
+    this.consumer = undefined;
+    this.relay = undefined;
+    this.publisher = undefined;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.retention?.stop().catch(() => undefined);
+    await this.dispatcher?.stop().catch((e: unknown) => this.log.warn(`dispatcher stop: ${(e as Error).message}`));
+    this.stopping.abort();
+    // An attempt in flight finishes (bounded by kafkajs' own timeouts) before its parts are stopped.
+    await this.kafkaStarting;
+    await this.stopKafka();
     this.email?.close();
     await this.events?.close().catch(() => undefined);
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { createKafka, typeormTransactions, messagingLoggerOf, type MessagingLogger } from '@flowline/messaging';
+import { createKafka, typeormTransactions, messagingLoggerOf, startInBackground, type MessagingLogger, sleep } from '@flowline/messaging';
 import { PlatformConfig } from '@flowline/platform';
 import { DomainError } from '@flowline/domain';
 import type { Kafka } from 'kafkajs';
@@ -39,6 +39,9 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   /** SLA yellow / red / stuck transitions published to tracking.events.v1 (outbox + relay). */
   slaAlerts!: SlaAlertsHandle;
   projector: LiveProjector | null = null;
+  private readonly stopping = new AbortController();
+  /** The background start of the Kafka side: SLA alert publishing and the live projector. */
+  kafkaStarting: Promise<void> = Promise.resolve();
   private kafka: Kafka | null = null;
   private readonly rebuilds = new Map<string, RebuildStatus>();
 
@@ -66,10 +69,32 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
     await this.feed.start();
     this.clockJob.start();
     if (this.platform.kafka) this.kafka = createKafka({ brokers: this.platform.kafka.brokers, clientId: 'tracking' });
-    await this.slaAlerts.start(this.kafka, { intervalMs: this.config.clockIntervalMs, topicPrefix: this.config.topicPrefix, partitions: this.config.topicPartitions });
-    if (this.kafka && this.config.consume) {
-      this.projector = new LiveProjector(this.dataSource, this.kafka, this.config, this.clock, this.messagingLogger());
-      await this.projector.start();
+    const kafka = this.kafka;
+    const alerts = { intervalMs: this.config.clockIntervalMs, topicPrefix: this.config.topicPrefix, partitions: this.config.topicPartitions };
+    if (!kafka) {
+      await this.slaAlerts.start(null, alerts);
+    } else {
+      const projector = this.config.consume ? new LiveProjector(this.dataSource, kafka, this.config, this.clock, this.messagingLogger()) : null;
+      this.projector = projector;
+      // In the background, retried until the broker answers: started while Kafka is away, the board
+      // and the API answer from the read model (readiness red naming what is missing) instead of the
+      // boot failing; the projector catches up once the broker is back.
+      let alertsStarted = false;
+      this.kafkaStarting = startInBackground(
+        'tracking messaging',
+        async () => {
+          if (!alertsStarted) {
+            await this.slaAlerts.start(kafka, alerts);
+            alertsStarted = true;
+          }
+          await projector?.start();
+        },
+        // A retry starts the projector again (the alerts stay as started: stopping them closes their store).
+        { logger: this.messagingLogger(), signal: this.stopping.signal, cleanup: async () => void (await projector?.stop().catch(() => undefined)) },
+      );
+      // The first attempt briefly awaited, as before (topics exist for clients that publish right after
+      // boot); a broker that does not answer does not hold the boot.
+      await Promise.race([this.kafkaStarting, sleep(5_000)]);
     }
     this.log.log(`tracking running: consumer ${this.projector ? this.config.consumerGroup : 'off'}, clock job every ${this.config.clockIntervalMs} ms`);
   }
@@ -117,6 +142,8 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping.abort();
+    await this.kafkaStarting;
     await this.clockJob?.stop();
     await this.slaAlerts?.stop().catch((e: unknown) => this.log.warn(`sla alerts stop: ${(e as Error).message}`));
     await this.projector?.stop().catch((e) => this.log.warn(`projector stop: ${(e as Error).message}`));

@@ -17,7 +17,9 @@ export async function startAtpConsumer(pool: Pool, stock: StockPushService, topi
     // Most of inventory.events.v1 is reservations and stock levels: dropped on the type header unparsed.
     acceptType: (type) => type === 'AvailableToPromiseChanged',
     accept: (e) => e.type === 'AvailableToPromiseChanged',
-    awaitJoin: false,
+    // Joined before start resolves: the module starts it in the background (startInBackground),
+    // which retries a start that failed (the broker away) instead of giving up.
+    awaitJoin: true,
     // Off the order's latency path (a platform's stock push runs on its own schedule): a fetch
     // waits up to 250 ms for 64 KiB, so the stream of reservations it drops unparsed comes in a
     // few large fetches instead of one per relay batch.

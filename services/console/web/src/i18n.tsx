@@ -363,6 +363,10 @@ const REASONS: Record<string, Entry> = {
   VALIDATION_FAILED: { zh: '输入有误：{fields}', en: 'Invalid input: {fields}' },
   validation_failed: { zh: '输入有误：{fields}', en: 'Invalid input: {fields}' },
   SERVICE_UNAVAILABLE: { zh: '服务暂不可用，请稍后重试', en: 'The service is unavailable; retry shortly' },
+  // 503 from any service while its database or broker is away (libs/platform UnexpectedErrorFilter).
+  DEPENDENCY_UNAVAILABLE: { zh: '系统暂时不可用，请几秒后重试（重试不会重复提交）', en: 'The system is briefly unavailable; retry in a few seconds (a retry never submits twice)' },
+  INTERNAL: { zh: '系统内部错误，请联系管理员', en: 'Internal error; tell an administrator' },
+  TOO_MANY_REQUESTS: { zh: '操作过于频繁，请稍后再试', en: 'Too many requests; try again shortly' },
   PAYMENT_AMOUNT_MISMATCH: { zh: '付款金额与应付金额不一致', en: 'The payment differs from the amount due' },
   PAYMENT_CURRENCY_MISMATCH: { zh: '付款币种与订单不一致', en: 'The payment currency differs from the order' },
   FULFILLMENT_NOT_STARTED: { zh: '该订单尚未进入发货流程（没有包裹可收退货）', en: 'Fulfilment of this order has not started (no parcel to receive a return for)' },

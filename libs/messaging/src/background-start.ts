@@ -9,6 +9,20 @@ import { reportReadiness } from './readiness';
  * restarted in a loop. `cleanup` undoes a half-done attempt before the next one. Resolves once
  * started, or when `signal` aborts (the service is stopping).
  */
+/**
+ * How long a stop waits for a start attempt in flight before stopping what exists: an attempt
+ * against a broker that is away can take kafkajs' whole retry budget (20-50 s), longer than a
+ * pod's grace period. What the attempt starts later is stopped by {@link startInBackground}.
+ */
+export const BACKGROUND_START_STOP_WAIT_MS = 3_000;
+
+/** Waits for a background start at most {@link BACKGROUND_START_STOP_WAIT_MS} (the stop path). */
+export async function settleBackgroundStart(starting: Promise<void>, ms = BACKGROUND_START_STOP_WAIT_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([starting, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 export function startInBackground(
   component: string,
   attempt: () => Promise<void>,
@@ -19,6 +33,11 @@ export function startInBackground(
     for (let n = 0; !options.signal.aborted; n++) {
       try {
         await attempt();
+        // Stopped while the attempt ran: what it started is stopped here (the stop path does not wait for it).
+        if (options.signal.aborted) {
+          await options.cleanup?.().catch(() => undefined);
+          return;
+        }
         reportReadiness(component, true);
         return;
       } catch (e) {

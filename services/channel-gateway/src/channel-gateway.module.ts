@@ -11,7 +11,7 @@ import { PullService } from './application/pull.service';
 import { DouyinConnector, DouyinStockAdapter, JdConnector, JdStockAdapter, PddConnector, PddStockAdapter, TopConnector, TopStockAdapter } from './infra/connectors/connectors';
 import { startAtpConsumer } from './api/messaging/atp.consumer';
 import { StockPushService } from './application/stock-push.service';
-import { messagingLoggerOf, startInBackground, type ConsumerHandle, sleep } from '@flowline/messaging';
+import { messagingLoggerOf, startInBackground, type ConsumerHandle, sleep, settleBackgroundStart } from '@flowline/messaging';
 import type { ImportService } from './application/import.service';
 import { channelGatewayConfigFromEnv, type ChannelGatewayConfig } from './infra/channel-gateway.config';
 import { channelGatewayMetrics, type ChannelGatewayMetrics } from './infra/channel-gateway.metrics';
@@ -88,7 +88,7 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
     if (this.timer) clearInterval(this.timer);
     if (this.stockTimer) clearInterval(this.stockTimer);
     this.stopping.abort();
-    await this.atpStarting;
+    await settleBackgroundStart(this.atpStarting);
     await this.atpConsumer?.stop();
     await this.pulling;
     await this.pushing;

@@ -174,6 +174,12 @@ interface CommonConsumerOptions {
    */
   onFatal?: (error: unknown) => void;
   /**
+   * A consumer that gives up for good is reported to the process's fatal handler, which restarts a
+   * service (libs/platform restartOnFatal). false for a consumer whose loss the caller handles
+   * itself: a rebuild's replay must not restart the live service (default true).
+   */
+  restartProcessOnFatal?: boolean;
+  /**
    * false: resolve once subscribed and return at once while kafkajs joins the group in the
    * background (a restarted service answers HTTP before the group rebalanced). Default true.
    */
@@ -428,7 +434,7 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
       // Nothing will restart it: readiness stays red, naming why, until the process is restarted.
       reportReadiness(component, false, `gave up: ${errorMessage(e.payload.error)}`);
       options.onFatal?.(e.payload.error);
-      reportFatal(component, e.payload.error);
+      if (options.restartProcessOnFatal ?? true) reportFatal(component, e.payload.error);
     }
   });
 
@@ -782,14 +788,22 @@ export async function runBatchConsumer(options: RunBatchConsumerOptions & { keys
   };
   // A consumer that never started leaves no adaptation behind (a retried start registers again).
   join.catch(() => stopAdapting?.());
-  if (options.awaitJoin ?? true) await join;
-  else
+  if (options.awaitJoin ?? true) {
+    try {
+      await join;
+    } catch (e) {
+      // The caller gets no handle: disconnect the consumer and the dead-letter publisher here, or
+      // every retried start would leave one of each connected.
+      await handle.stop().catch(() => undefined);
+      throw e;
+    }
+  } else
     join.catch((e: unknown) => {
       logger.error('consumer failed to start', { group, error: errorMessage(e) });
       if (stopping.signal.aborted) return;
       reportReadiness(component, false, `failed to start: ${errorMessage(e)}`);
       options.onFatal?.(e);
-      reportFatal(component, e);
+      if (options.restartProcessOnFatal ?? true) reportFatal(component, e);
     });
   return handle;
 }

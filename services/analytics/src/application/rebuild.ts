@@ -104,6 +104,8 @@ export async function rebuildAnalytics(options: RebuildOptions): Promise<Rebuild
     const transactions = pgTransactions(pool);
     handle = await runBatchConsumer({
       kafka: options.kafka,
+      // A replay that gives up fails the rebuild, not the live service.
+      restartProcessOnFatal: false,
       groupId: group,
       topics: ANALYTICS_TOPICS,
       topicPrefix: options.topicPrefix,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { createKafka, messagingLoggerOf, pgTransactions, startInBackground, TopicNames, sleep } from '@flowline/messaging';
+import { createKafka, messagingLoggerOf, pgTransactions, startInBackground, TopicNames, sleep, settleBackgroundStart } from '@flowline/messaging';
 import { PlatformConfig } from '@flowline/platform';
 import { DomainError } from '@flowline/domain';
 import type { Kafka } from 'kafkajs';
@@ -152,7 +152,7 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
-    await this.projectorStarting;
+    await settleBackgroundStart(this.projectorStarting);
     await this.projector?.stop().catch((e) => this.log.warn(`projector stop: ${(e as Error).message}`));
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics, type Actor as EnvelopeActor, type EventEnvelope } from '@flowline/contracts';
 import { PostgresEventStore, type SqlClient } from '@flowline/eventstore';
-import { createKafka, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, messagingConfigFromEnv, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv, sleep } from '@flowline/messaging';
+import { createKafka, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, messagingConfigFromEnv, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv, sleep, settleBackgroundStart } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Runner } from 'graphile-worker';
 import type { Kafka } from 'kafkajs';
@@ -260,8 +260,8 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   async beforeApplicationShutdown(): Promise<void> {
     this.chains?.close();
     this.stopping.abort();
-    // An attempt in flight finishes (bounded by kafkajs' own timeouts) before its parts are stopped.
-    await this.kafkaStarting;
+    // An attempt in flight gets a moment to finish; what it starts after that, it stops itself.
+    await settleBackgroundStart(this.kafkaStarting);
     await this.stopKafka();
     await this.worker?.stop().catch((e) => this.log.warn(`timer worker stop: ${(e as Error).message}`));
     await this.events?.close().catch(() => undefined);

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics, type Actor } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv, sleep } from '@flowline/messaging';
+import { createKafka, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv, sleep, settleBackgroundStart } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -294,8 +294,8 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
     if (this.restockTimer) clearInterval(this.restockTimer);
     await this.webhooks?.drain();
     this.stopping.abort();
-    // An attempt in flight finishes (bounded by kafkajs' own timeouts) before its parts are stopped.
-    await this.kafkaStarting;
+    // An attempt in flight gets a moment to finish; what it starts after that, it stops itself.
+    await settleBackgroundStart(this.kafkaStarting);
     await this.stopKafka();
     await this.events?.close().catch(() => undefined);
   }

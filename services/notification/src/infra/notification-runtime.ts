@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, DEFAULT_INBOX_TABLE, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, groupHasOffsets, messagingLoggerOf, retentionFromEnv, runConsumer, startRetentionJob, type ConsumerHandle, type RetentionRule, relayCheckpointIntervalFromEnv, TopicNames, sleep } from '@flowline/messaging';
+import { createKafka, DEFAULT_INBOX_TABLE, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, groupHasOffsets, messagingLoggerOf, retentionFromEnv, runConsumer, startRetentionJob, type ConsumerHandle, type RetentionRule, relayCheckpointIntervalFromEnv, TopicNames, sleep, settleBackgroundStart } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -229,8 +229,8 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
     await this.retention?.stop().catch(() => undefined);
     await this.dispatcher?.stop().catch((e: unknown) => this.log.warn(`dispatcher stop: ${(e as Error).message}`));
     this.stopping.abort();
-    // An attempt in flight finishes (bounded by kafkajs' own timeouts) before its parts are stopped.
-    await this.kafkaStarting;
+    // An attempt in flight gets a moment to finish; what it starts after that, it stops itself.
+    await settleBackgroundStart(this.kafkaStarting);
     await this.stopKafka();
     this.email?.close();
     await this.events?.close().catch(() => undefined);

@@ -144,6 +144,8 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     report('replaying');
     handle = await runBatchConsumer({
       kafka: options.kafka,
+      // A replay that gives up fails the rebuild, not the live service.
+      restartProcessOnFatal: false,
       groupId: group,
       topics: TRACKED_TOPIC_LIST,
       names,

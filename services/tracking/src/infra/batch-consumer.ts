@@ -44,6 +44,8 @@ export interface BatchConsumerOptions<Tx extends SqlQueryable> {
   /** Called after each committed chunk with the last offset it covered. */
   onCommitted?: (topic: string, partition: number, lastOffset: string, highWatermark: string) => void;
   logger?: MessagingLogger;
+  /** false for a rebuild's replay: its consumer giving up must not restart the live service (default true). */
+  restartProcessOnFatal?: boolean;
 }
 
 export interface BatchConsumerHandle {
@@ -83,6 +85,7 @@ export async function runBatchConsumer<Tx extends SqlQueryable>(options: BatchCo
     ...(options.logger ? { logger: options.logger } : {}),
     // The group is joined in the background: a restarted service serves before the rebalance.
     awaitJoin: false,
+    restartProcessOnFatal: options.restartProcessOnFatal ?? true,
     processBatch: async (items) => {
       const positioned: PositionedEvent[] = items.map((i) => ({
         event: asTrackedEvent(i.envelope),

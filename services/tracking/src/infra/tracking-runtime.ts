@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { createKafka, typeormTransactions, messagingLoggerOf, startInBackground, type MessagingLogger, sleep } from '@flowline/messaging';
+import { createKafka, typeormTransactions, messagingLoggerOf, startInBackground, type MessagingLogger, sleep, settleBackgroundStart } from '@flowline/messaging';
 import { PlatformConfig } from '@flowline/platform';
 import { DomainError } from '@flowline/domain';
 import type { Kafka } from 'kafkajs';
@@ -143,7 +143,7 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
-    await this.kafkaStarting;
+    await settleBackgroundStart(this.kafkaStarting);
     await this.clockJob?.stop();
     await this.slaAlerts?.stop().catch((e: unknown) => this.log.warn(`sla alerts stop: ${(e as Error).message}`));
     await this.projector?.stop().catch((e) => this.log.warn(`projector stop: ${(e as Error).message}`));

@@ -12,7 +12,16 @@ const FORBIDDEN = /[\p{C}\p{Zl}\p{Zp}]|[^\S ]/u;
 
 export const SKU_RULE = `1-${SKU_MAX_LENGTH} characters, no control characters, tabs or line breaks, no spaces at either end`;
 
-/** Why `value` (already NFKC-normalised) is not a SKU, or null when it is one. */
+/**
+ * A SKU as every service stores and compares it: NFKC (fullwidth `Ａ０１` is `A01`, an ideographic
+ * space a plain one), spaces at either end trimmed (a seller's code typed with a trailing space, as
+ * platforms' APIs and exports pass it on). Non-strings pass through for the check to refuse.
+ */
+export function normalizeSku<T>(value: T): T | string {
+  return typeof value === 'string' ? value.normalize('NFKC').trim() : value;
+}
+
+/** Why `value` (already normalised with {@link normalizeSku}) is not a SKU, or null when it is one. */
 export function skuProblem(value: unknown): string | null {
   if (typeof value !== 'string' || value.length === 0) return 'is required';
   if (value.length > SKU_MAX_LENGTH) return `must be at most ${SKU_MAX_LENGTH} characters`;

@@ -1,11 +1,11 @@
 import type { PipeTransform } from '@nestjs/common';
 import { applyDecorators } from '@nestjs/common';
 import { registerDecorator, type ValidationOptions } from 'class-validator';
-import { isSku, SKU_RULE, skuProblem } from '@flowline/contracts';
-import { NormalizeIdentifier } from './text';
+import { Transform } from 'class-transformer';
+import { isSku, normalizeSku, SKU_RULE, skuProblem } from '@flowline/contracts';
 import { RequestValidationError } from './validation';
 
-/** DTO property holding a SKU (the one form, libs/contracts `skuProblem`): NFKC-normalised, then checked against the one SKU form (400 naming the field). */
+/** DTO property holding a SKU (the one form, libs/contracts `skuProblem`): NFKC-normalised and trimmed (normalizeSku), then checked against the one SKU form (400 naming the field). */
 export function IsSku(options?: ValidationOptions): PropertyDecorator {
   const check: PropertyDecorator = (target, propertyName) =>
     registerDecorator({
@@ -15,7 +15,7 @@ export function IsSku(options?: ValidationOptions): PropertyDecorator {
       options: { message: (a) => `${a.property} ${skuProblem(a.value) ?? 'is not a SKU'} (a SKU is ${SKU_RULE})`, ...options },
       validator: { validate: (value: unknown) => isSku(value) },
     });
-  return applyDecorators(NormalizeIdentifier(), check) as PropertyDecorator;
+  return applyDecorators(Transform(({ value }: { value: unknown }) => normalizeSku(value)), check) as PropertyDecorator;
 }
 
 function refuse(field: string, value: unknown): never {
@@ -24,7 +24,7 @@ function refuse(field: string, value: unknown): never {
 
 /** A required SKU from a path, query or gRPC field: NFKC-normalised and checked; 400 / INVALID_ARGUMENT naming the field. */
 export function requireSku(field: string, value: string | undefined | null): string {
-  const v = typeof value === 'string' ? value.normalize('NFKC') : value;
+  const v = normalizeSku(value);
   if (!isSku(v)) refuse(field, v);
   return v;
 }

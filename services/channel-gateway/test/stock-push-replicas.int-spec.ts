@@ -147,5 +147,9 @@ describe('stock push with several replicas (real PostgreSQL)', () => {
     const refused = rows.rows.filter((r) => r.sku.startsWith('SKU-UNLISTED'));
     expect(refused).toHaveLength(8);
     expect(refused.every((r) => r.attempts === 1 && r.waiting === true && r.last_error?.startsWith('no listing'))).toBe(true);
+    // A new figure for a SKU in backoff (sold out after a passing API error) is due at once again.
+    await pusher.recordAtp(pool, { sku: 'SKU-UNLISTED-0', channel: 'douyin', atp: 0 }, 6_000);
+    const again = await pool.query<{ waiting: boolean | null; attempts: number }>(`SELECT next_attempt_at > now() AS waiting, attempts FROM stock_push WHERE shop_id = 'dy-starved' AND sku = 'SKU-UNLISTED-0'`);
+    expect(again.rows[0]).toEqual({ waiting: null, attempts: 1 });
   });
 });

@@ -79,7 +79,7 @@ describe("a seller's own SKU codes", () => {
     const bad = await c.rest('POST', '/api/stock/receipts', { sku: 'A01\tXL', warehouseId: 'WH-SH', quantity: 1 });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('sku');
-    expect((await c.rest('PUT', `/api/stock/skus/${encodeURIComponent(' A01')}`, { name: 'padded' })).status).toBe(400);
+    expect((await c.rest('PUT', `/api/stock/skus/${encodeURIComponent('A01\nXL')}`, { name: 'two lines' })).status).toBe(400);
   });
 });
 

@@ -57,13 +57,17 @@ export class StockPushService {
     return r.rowCount === 1;
   }
 
-  /** Called in the consumer's transaction. `version` orders changes of one SKU (the event's stream position). */
+  /**
+   * Called in the consumer's transaction. `version` orders changes of one SKU (the event's stream
+   * position). A new figure ends a failed push's backoff (a SKU that sold out after a passing API
+   * error is tried at once); its failures still queue it behind rows that never failed.
+   */
   async recordAtp(tx: Sql, data: { sku: string; channel: string; atp: number }, version: number): Promise<void> {
     const platforms = platformsOfChannel(data.channel);
     for (const shop of this.deps.shops.filter((s) => platforms.includes(s.platform) && (s.platform !== 'taobao' || (s.channel ?? 'taobao') === data.channel))) {
       await tx.query(
         `INSERT INTO stock_push (platform, shop_id, sku, atp, version) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (platform, shop_id, sku) DO UPDATE SET atp = EXCLUDED.atp, version = EXCLUDED.version
+         ON CONFLICT (platform, shop_id, sku) DO UPDATE SET atp = EXCLUDED.atp, version = EXCLUDED.version, next_attempt_at = NULL
          WHERE stock_push.version < EXCLUDED.version`,
         [shop.platform, shop.shopId, data.sku, data.atp, version],
       );

@@ -1,4 +1,4 @@
-import { skuProblem, type Channel } from '@flowline/contracts';
+import { normalizeSku, skuProblem, type Channel } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
 import { parseAddress } from './address';
 import { cleanCell, fenText, normalizeHeader, platformTime, quantity, yuanToFen, type Read } from './cells';
@@ -281,7 +281,7 @@ function mapOne(
     };
     // The one SKU form every service takes (NFKC, no tabs or line breaks, at most 64 characters):
     // refused here with the row, not later by order-intake or inventory.
-    const sku = at(l.sku).normalize('NFKC').trim();
+    const sku = normalizeSku(at(l.sku));
     const title = at(l.title);
     const skuWhy = sku ? skuProblem(sku) : null;
     if (!sku) problems.push(reason.missing(itemCols.label(l.sku)));

@@ -1,6 +1,6 @@
 import { backoffDelay, sleep } from './backoff';
 import { errorMessage, type MessagingLogger } from './logger';
-import { reportReadiness } from './readiness';
+import { forgetReadiness, reportReadiness } from './readiness';
 
 /**
  * Starts a service's Kafka side (topics, publisher, relay, consumers) in the background and keeps
@@ -36,11 +36,18 @@ export function startInBackground(
         // Stopped while the attempt ran: what it started is stopped here (the stop path does not wait for it).
         if (options.signal.aborted) {
           await options.cleanup?.().catch(() => undefined);
+          forgetReadiness(component);
           return;
         }
         reportReadiness(component, true);
         return;
       } catch (e) {
+        if (options.signal.aborted) {
+          // Failed after the stop began: nothing to retry, nothing left to report.
+          await options.cleanup?.().catch(() => undefined);
+          forgetReadiness(component);
+          return;
+        }
         reportReadiness(component, false, errorMessage(e));
         options.logger.warn(`${component} could not start; retrying`, { attempt: n + 1, error: errorMessage(e) });
         await options.cleanup?.().catch(() => undefined);
@@ -48,4 +55,44 @@ export function startInBackground(
       }
     }
   })();
+}
+
+/** How long a boot waits for the first attempt before serving anyway (topics exist for clients that publish right after boot). */
+export const BACKGROUND_START_FIRST_WAIT_MS = 5_000;
+
+/**
+ * One owner for a service's Kafka side started in the background ({@link startInBackground}):
+ * `begin` starts the attempts and waits for the first one at most `firstWaitMs`, so a broker that
+ * does not answer does not hold the boot; `stop` ends the retries, gives an attempt in flight
+ * {@link BACKGROUND_START_STOP_WAIT_MS} to finish, then stops what exists (`stopParts`, also the
+ * clean-up between failed attempts) and forgets the readiness component.
+ */
+export class BackgroundStart {
+  private readonly stopping = new AbortController();
+  private starting: Promise<void> = Promise.resolve();
+  private begun = false;
+
+  constructor(
+    private readonly component: string,
+    private readonly parts: { logger: MessagingLogger; attempt: () => Promise<void>; stopParts: () => Promise<void> },
+  ) {}
+
+  async begin(firstWaitMs = BACKGROUND_START_FIRST_WAIT_MS): Promise<void> {
+    if (this.begun) throw new Error(`${this.component}: already started`);
+    this.begun = true;
+    this.starting = startInBackground(this.component, this.parts.attempt, {
+      logger: this.parts.logger,
+      signal: this.stopping.signal,
+      cleanup: this.parts.stopParts,
+    });
+    await settleBackgroundStart(this.starting, firstWaitMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    if (!this.begun) return;
+    await settleBackgroundStart(this.starting);
+    await this.parts.stopParts().catch((e: unknown) => this.parts.logger.warn(`${this.component} stop failed`, { error: errorMessage(e) }));
+    forgetReadiness(this.component);
+  }
 }

@@ -6,6 +6,7 @@ export * from './kafka/tracing';
 export * from './kafka/publisher';
 export * from './relay/checkpoint-store';
 export * from './relay/event-relay';
+export * from './relay/outbox-relay';
 export * from './consumer/transactions';
 export * from './consumer/inbox';
 export * from './consumer/run-consumer';

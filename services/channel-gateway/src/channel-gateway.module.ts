@@ -11,7 +11,7 @@ import { PullService } from './application/pull.service';
 import { DouyinConnector, DouyinStockAdapter, JdConnector, JdStockAdapter, PddConnector, PddStockAdapter, TopConnector, TopStockAdapter } from './infra/connectors/connectors';
 import { startAtpConsumer } from './api/messaging/atp.consumer';
 import { StockPushService } from './application/stock-push.service';
-import { messagingLoggerOf, startInBackground, type ConsumerHandle, sleep, settleBackgroundStart } from '@flowline/messaging';
+import { BackgroundStart, messagingLoggerOf, type ConsumerHandle } from '@flowline/messaging';
 import type { ImportService } from './application/import.service';
 import { channelGatewayConfigFromEnv, type ChannelGatewayConfig } from './infra/channel-gateway.config';
 import { channelGatewayMetrics, type ChannelGatewayMetrics } from './infra/channel-gateway.metrics';
@@ -30,8 +30,8 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
   private stockTimer: NodeJS.Timeout | undefined;
   private pushing: Promise<unknown> | null = null;
   private atpConsumer: ConsumerHandle | null = null;
-  private readonly stopping = new AbortController();
-  private atpStarting: Promise<void> = Promise.resolve();
+  /** The ATP consumer, started in the background (see onApplicationBootstrap). */
+  private atpSide?: BackgroundStart;
 
   constructor(
     @Inject(CHANNEL_POOL) private readonly pool: Pool,
@@ -52,16 +52,17 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
     if (this.config.stockPush && this.config.shops.length > 0) {
       // In the background, retried until the broker answers (the group joined before it counts as
       // started): imports, pulls and pushes serve while Kafka is away or the group rebalances.
-      this.atpStarting = startInBackground(
-        'channel-gateway atp consumer',
-        async () => {
+      this.atpSide = new BackgroundStart('channel-gateway atp consumer', {
+        logger: messagingLoggerOf(new Logger('channel-gateway')),
+        attempt: async () => {
           this.atpConsumer = await startAtpConsumer(this.pool, this.stock, this.config.topicPrefix);
         },
-        { logger: messagingLoggerOf(new Logger('channel-gateway')), signal: this.stopping.signal, cleanup: async () => void (await this.atpConsumer?.stop().catch(() => undefined)) },
-      );
-      // The first attempt briefly awaited, as before (topics exist for clients that publish right after
-      // boot); a broker that does not answer does not hold the boot.
-      await Promise.race([this.atpStarting, sleep(5_000)]);
+        stopParts: async () => {
+          await this.atpConsumer?.stop();
+          this.atpConsumer = null;
+        },
+      });
+      await this.atpSide.begin();
       this.stockTimer = setInterval(() => {
         if (this.pushing) return;
         this.pushing = this.stock
@@ -87,9 +88,7 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.stockTimer) clearInterval(this.stockTimer);
-    this.stopping.abort();
-    await settleBackgroundStart(this.atpStarting);
-    await this.atpConsumer?.stop();
+    await this.atpSide?.stop();
     await this.pulling;
     await this.pushing;
     await this.pool.end();

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { createKafka, messagingLoggerOf, pgTransactions, startInBackground, TopicNames, sleep, settleBackgroundStart } from '@flowline/messaging';
+import { BackgroundStart, createKafka, messagingLoggerOf, pgTransactions, TopicNames } from '@flowline/messaging';
 import { PlatformConfig } from '@flowline/platform';
 import { DomainError } from '@flowline/domain';
 import type { Kafka } from 'kafkajs';
@@ -35,9 +35,8 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
   forecasts!: ForecastQueries;
   reconciliation!: ReconciliationService;
   projector: LiveProjector | null = null;
-  private readonly stopping = new AbortController();
-  /** The background start of the live projector (resolved once up, or when stopping). */
-  projectorStarting: Promise<void> = Promise.resolve();
+  /** The live projector, started in the background (see onApplicationBootstrap). */
+  private projectorSide?: BackgroundStart;
   private kafka: Kafka | null = null;
   private readonly rebuilds = new Map<string, RebuildStatus>();
 
@@ -68,14 +67,8 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
       this.projector = projector;
       // In the background, retried until the broker answers: started while Kafka is away, the
       // service boots and answers (readiness red naming what is missing) instead of failing its boot.
-      this.projectorStarting = startInBackground('analytics projector', () => projector.start(), {
-        logger: messagingLoggerOf(this.log),
-        signal: this.stopping.signal,
-        cleanup: () => projector.stop(),
-      });
-      // The first attempt briefly awaited, as before (topics exist for clients that publish right after
-      // boot); a broker that does not answer does not hold the boot.
-      await Promise.race([this.projectorStarting, sleep(5_000)]);
+      this.projectorSide = new BackgroundStart('analytics projector', { logger: messagingLoggerOf(this.log), attempt: () => projector.start(), stopParts: () => projector.stop() });
+      await this.projectorSide.begin();
     }
     this.log.log(`analytics running: consumer ${this.projector ? this.config.consumerGroup : 'off'}`);
   }
@@ -151,8 +144,7 @@ export class AnalyticsRuntime implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopping.abort();
-    await settleBackgroundStart(this.projectorStarting);
-    await this.projector?.stop().catch((e) => this.log.warn(`projector stop: ${(e as Error).message}`));
+    // An attempt in flight gets a moment to finish; what it starts after that, it stops itself.
+    await this.projectorSide?.stop();
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics, type Actor as EnvelopeActor, type EventEnvelope } from '@flowline/contracts';
 import { PostgresEventStore, type SqlClient } from '@flowline/eventstore';
-import { createKafka, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, messagingConfigFromEnv, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv, sleep, settleBackgroundStart } from '@flowline/messaging';
+import { BackgroundStart, createKafka, ensureTopics, errorMessage, messagingConfigFromEnv, messagingLoggerOf, runConsumer, startOutboxRelay, withKafkaAdmin, type ConsumerHandle, type OutboxRelay } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Runner } from 'graphile-worker';
 import type { Kafka } from 'kafkajs';
@@ -54,12 +54,10 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   service!: ApprovalService;
   queries!: ApprovalQueries;
   private kafka?: Kafka;
-  private publisher?: EventPublisher;
-  private relay?: EventRelay;
+  private outbox?: OutboxRelay;
   private consumer?: ConsumerHandle;
-  private readonly stopping = new AbortController();
-  /** The background start of the Kafka side (resolved once up, or when stopping). */
-  kafkaStarting: Promise<void> = Promise.resolve();
+  /** The Kafka side, started in the background (see onApplicationBootstrap). */
+  private kafkaSide?: BackgroundStart;
   private watcher?: ConsumerHandle;
   snapshots!: OrderSnapshots;
   private orderWatcher!: OrderWatcher;
@@ -107,14 +105,8 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
     // In the background, retried until the broker answers: started while Kafka is away, the service
     // boots and answers (readiness red naming what is missing) instead of failing its boot.
     const logger = messagingLoggerOf(this.log);
-    this.kafkaStarting = startInBackground('approval messaging', () => this.startKafka(kafkaConfig.brokers, logger), {
-      logger,
-      signal: this.stopping.signal,
-      cleanup: () => this.stopKafka(),
-    });
-    // The first attempt briefly awaited, as before (topics exist for clients that publish right after
-    // boot); a broker that does not answer does not hold the boot.
-    await Promise.race([this.kafkaStarting, sleep(5_000)]);
+    this.kafkaSide = new BackgroundStart('approval messaging', { logger, attempt: () => this.startKafka(kafkaConfig.brokers, logger), stopParts: () => this.stopKafka() });
+    await this.kafkaSide.begin();
   }
 
   /** The Kafka side: topics, publisher and relay, the command consumer and the order watcher. */
@@ -122,29 +114,21 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
     const m = messagingConfigFromEnv();
     const s = this.settings;
     this.kafka = createKafka({ brokers, clientId: 'approval' });
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      await ensureTopics(admin, [Topics.approvalCommands, Topics.approvalEvents, Topics.orderEvents, Topics.fulfillmentEvents, Topics.inventoryEvents, Topics.inventoryCommands, Topics.orderCommands], {
+    await withKafkaAdmin(this.kafka, (admin) =>
+      ensureTopics(admin, [Topics.approvalCommands, Topics.approvalEvents, Topics.orderEvents, Topics.fulfillmentEvents, Topics.inventoryEvents, Topics.inventoryCommands, Topics.orderCommands], {
         partitions: m.partitions,
         prefix: m.topicPrefix,
-      });
-    } finally {
-      await admin.disconnect();
-    }
-    this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: m.topicPrefix });
-    await this.publisher.connect();
-    this.relay = new EventRelay({
+      }),
+    );
+    this.outbox = await startOutboxRelay(this.kafka, {
       name: 'approval',
-      checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
+      topicPrefix: m.topicPrefix,
       store: this.events,
-      publisher: this.publisher,
       pool: this.pool,
       filter: { streamPrefixes: APPROVAL_STREAM_PREFIXES },
       route: approvalRelayRoute,
       logger,
     });
-    await this.relay.start();
     this.consumer = await runConsumer({
       kafka: this.kafka,
       groupId: `${m.topicPrefix}${s.consumerGroup}`,
@@ -190,11 +174,9 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   private async stopKafka(): Promise<void> {
     await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
     await this.watcher?.stop().catch((e) => this.log.warn(`watcher stop: ${(e as Error).message}`));
-    await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
-    await this.publisher?.disconnect().catch(() => undefined);
+    await this.outbox?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
     this.consumer = this.watcher = undefined;
-    this.relay = undefined;
-    this.publisher = undefined;
+    this.outbox = undefined;
   }
 
   /** RequestApproval starts the chain the order's rule named; WithdrawApproval withdraws the order's open approvals. */
@@ -259,10 +241,8 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
 
   async beforeApplicationShutdown(): Promise<void> {
     this.chains?.close();
-    this.stopping.abort();
     // An attempt in flight gets a moment to finish; what it starts after that, it stops itself.
-    await settleBackgroundStart(this.kafkaStarting);
-    await this.stopKafka();
+    await this.kafkaSide?.stop();
     await this.worker?.stop().catch((e) => this.log.warn(`timer worker stop: ${(e as Error).message}`));
     await this.events?.close().catch(() => undefined);
   }

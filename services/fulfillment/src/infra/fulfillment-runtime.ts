@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics, type Actor } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, messagingLoggerOf, runConsumer, type ConsumerHandle, relayCheckpointIntervalFromEnv, sleep, settleBackgroundStart } from '@flowline/messaging';
+import { BackgroundStart, createKafka, ensureTopics, errorMessage, messagingLoggerOf, runConsumer, startOutboxRelay, withKafkaAdmin, type ConsumerHandle, type OutboxRelay } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -72,17 +72,15 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   private kafka?: Kafka;
   private consumer?: ConsumerHandle;
   private approvalConsumer?: ConsumerHandle;
-  private publisher?: EventPublisher;
-  private relay?: EventRelay;
+  private outbox?: OutboxRelay;
   private simulator?: NodeJS.Timeout;
   private simulating = false;
   webhooks!: WebhookDispatcher;
   private webhookTimer?: NodeJS.Timeout;
   restocks?: RestockJob;
   private restockTimer?: NodeJS.Timeout;
-  private readonly stopping = new AbortController();
-  /** The background start of the Kafka side (resolved once up, or when stopping). */
-  kafkaStarting: Promise<void> = Promise.resolve();
+  /** The Kafka side, started in the background (see onApplicationBootstrap). */
+  private kafkaSide?: BackgroundStart;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -148,14 +146,8 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
       // moment the broker is back. It failed its boot before and was restarted in a loop, each
       // boot paying the migrations again (a fault-injection audit).
       const logger = messagingLoggerOf(this.log);
-      this.kafkaStarting = startInBackground('fulfillment messaging', () => this.startKafka(kafkaConfig.brokers, logger), {
-        logger,
-        signal: this.stopping.signal,
-        cleanup: () => this.stopKafka(),
-      });
-      // The first attempt briefly awaited, as before (topics exist for clients that publish right after
-      // boot); a broker that does not answer does not hold the boot.
-      await Promise.race([this.kafkaStarting, sleep(5_000)]);
+      this.kafkaSide = new BackgroundStart('fulfillment messaging', { logger, attempt: () => this.startKafka(kafkaConfig.brokers, logger), stopParts: () => this.stopKafka() });
+      await this.kafkaSide.begin();
     }
     if (s.webhookPollMs > 0) {
       this.webhookTimer = setInterval(() => void this.webhooks.tick().catch((e: unknown) => this.log.warn(`webhook tick: ${(e as Error).message}`)), s.webhookPollMs);
@@ -177,27 +169,17 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   private async startKafka(brokers: string[], logger: ReturnType<typeof messagingLoggerOf>): Promise<void> {
     const s = this.settings;
     this.kafka = createKafka({ brokers, clientId: 'fulfillment' });
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      await ensureTopics(admin, [Topics.fulfillmentCommands, Topics.fulfillmentEvents, Topics.approvalEvents], { partitions: s.partitions, prefix: s.topicPrefix });
-    } finally {
-      await admin.disconnect();
-    }
+    await withKafkaAdmin(this.kafka, (admin) => ensureTopics(admin, [Topics.fulfillmentCommands, Topics.fulfillmentEvents, Topics.approvalEvents], { partitions: s.partitions, prefix: s.topicPrefix }));
     if (s.relay) {
-      this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: s.topicPrefix });
-      await this.publisher.connect();
-      this.relay = new EventRelay({
+      this.outbox = await startOutboxRelay(this.kafka, {
         name: 'fulfillment',
-        checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
+        topicPrefix: s.topicPrefix,
         store: this.events,
-        publisher: this.publisher,
         route: fulfillmentRelayRoute,
         pool: this.pool,
         filter: { streamPrefixes: FULFILLMENT_STREAM_PREFIXES, eventTypes: PUBLISHED_STORED_TYPES },
         logger,
       });
-      await this.relay.start();
     }
     if (s.consume) {
       this.consumer = await runConsumer({
@@ -247,11 +229,9 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   private async stopKafka(): Promise<void> {
     await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
     await this.approvalConsumer?.stop().catch((e) => this.log.warn(`approval consumer stop: ${(e as Error).message}`));
-    await this.relay?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
-    await this.publisher?.disconnect().catch(() => undefined);
+    await this.outbox?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
     this.consumer = this.approvalConsumer = undefined;
-    this.relay = undefined;
-    this.publisher = undefined;
+    this.outbox = undefined;
   }
 
   /**
@@ -293,10 +273,8 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
     if (this.webhookTimer) clearInterval(this.webhookTimer);
     if (this.restockTimer) clearInterval(this.restockTimer);
     await this.webhooks?.drain();
-    this.stopping.abort();
     // An attempt in flight gets a moment to finish; what it starts after that, it stops itself.
-    await settleBackgroundStart(this.kafkaStarting);
-    await this.stopKafka();
+    await this.kafkaSide?.stop();
     await this.events?.close().catch(() => undefined);
   }
 }

@@ -3,6 +3,8 @@ import { Topics } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
 import {
   backoffDelay,
+  BACKGROUND_START_FIRST_WAIT_MS,
+  settleBackgroundStart,
   createKafka,
   ensureTopics,
   errorMessage,
@@ -134,7 +136,7 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
     // Topics first, briefly awaited (clients that subscribe right after boot find them); an
     // unreachable broker does not hold the boot: the background below keeps trying.
     this.kafka = createKafka({ brokers, clientId: 'inventory' });
-    await Promise.race([this.ensureTopicsOnce().catch(() => undefined), sleep(5_000)]);
+    await settleBackgroundStart(this.ensureTopicsOnce().catch(() => undefined), BACKGROUND_START_FIRST_WAIT_MS);
     this.starting = (async () => {
       for (let attempt = 0; !this.abort.signal.aborted; attempt++) {
         try {

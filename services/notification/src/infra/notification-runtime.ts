@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { Topics } from '@flowline/contracts';
 import { PostgresEventStore } from '@flowline/eventstore';
-import { createKafka, DEFAULT_INBOX_TABLE, ensureTopics, errorMessage, EventPublisher, startInBackground, EventRelay, groupHasOffsets, messagingLoggerOf, retentionFromEnv, runConsumer, startRetentionJob, type ConsumerHandle, type RetentionRule, relayCheckpointIntervalFromEnv, TopicNames, sleep, settleBackgroundStart } from '@flowline/messaging';
+import { BackgroundStart, createKafka, DEFAULT_INBOX_TABLE, ensureTopics, errorMessage, groupHasOffsets, messagingLoggerOf, retentionFromEnv, runConsumer, startOutboxRelay, startRetentionJob, TopicNames, withKafkaAdmin, type ConsumerHandle, type OutboxRelay, type RetentionRule } from '@flowline/messaging';
 import { PlatformConfig, ulidFactory } from '@flowline/platform';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -52,11 +52,9 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
   private kafka?: Kafka;
   private interestingFor?: { config: NotificationConfig; types: ReadonlySet<string> };
   private consumer?: ConsumerHandle;
-  private publisher?: EventPublisher;
-  private relay?: EventRelay;
-  private readonly stopping = new AbortController();
-  /** The background start of the Kafka side (resolved once up, or when stopping). */
-  kafkaStarting: Promise<void> = Promise.resolve();
+  private outbox?: OutboxRelay;
+  /** The Kafka side, started in the background (see onApplicationBootstrap). */
+  private kafkaSide?: BackgroundStart;
   private retention?: { stop(): Promise<void> };
 
   constructor(
@@ -135,14 +133,8 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
       // In the background, retried until the broker answers: started while Kafka is away, the
       // service boots and answers (readiness red naming what is missing) instead of failing its boot.
       const logger = messagingLoggerOf(this.log);
-      this.kafkaStarting = startInBackground('notification messaging', () => this.startKafka(kafkaConfig.brokers, logger), {
-        logger,
-        signal: this.stopping.signal,
-        cleanup: () => this.stopKafka(),
-      });
-      // The first attempt briefly awaited, as before (topics exist for clients that publish right after
-      // boot); a broker that does not answer does not hold the boot.
-      await Promise.race([this.kafkaStarting, sleep(5_000)]);
+      this.kafkaSide = new BackgroundStart('notification messaging', { logger, attempt: () => this.startKafka(kafkaConfig.brokers, logger), stopParts: () => this.stopKafka() });
+      await this.kafkaSide.begin();
     }
     this.dispatcher.start(s.dispatchIntervalMs);
     this.retention = startRetentionJob(this.pool, notificationRetentionRules(), retentionFromEnv().intervalMs, messagingLoggerOf(this.log));
@@ -153,29 +145,20 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
   private async startKafka(brokers: string[], logger: ReturnType<typeof messagingLoggerOf>): Promise<void> {
     const s = this.settings;
     this.kafka = createKafka({ brokers, clientId: 'notification' });
-    const admin = this.kafka.admin();
-    await admin.connect();
-    let resumes = false;
-    try {
+    const resumes = await withKafkaAdmin(this.kafka, async (admin) => {
       await ensureTopics(admin, [...CONSUMED_TOPICS, Topics.notificationEvents], { partitions: s.partitions, prefix: s.topicPrefix });
-      if (s.consume && !s.fromBeginning) resumes = await groupHasOffsets(admin, s.consumerGroup, CONSUMED_TOPICS.map((t) => new TopicNames(s.topicPrefix).physical(t)));
-    } finally {
-      await admin.disconnect();
-    }
+      return s.consume && !s.fromBeginning ? groupHasOffsets(admin, s.consumerGroup, CONSUMED_TOPICS.map((t) => new TopicNames(s.topicPrefix).physical(t))) : false;
+    });
     if (s.relay) {
-      this.publisher = new EventPublisher({ kafka: this.kafka, topicPrefix: s.topicPrefix });
-      await this.publisher.connect();
-      this.relay = new EventRelay({
+      this.outbox = await startOutboxRelay(this.kafka, {
         name: 'notification',
-        checkpointIntervalMs: relayCheckpointIntervalFromEnv(),
+        topicPrefix: s.topicPrefix,
         store: this.events,
-        publisher: this.publisher,
         pool: this.pool,
         filter: { streamPrefixes: [NOTIFICATION_STREAM_PREFIX] },
         route: (e) => ({ topic: Topics.notificationEvents, key: (e.data as { orderId: string }).orderId, data: e.data }),
         logger,
       });
-      await this.relay.start();
     }
     if (s.consume) {
       this.consumer = await runConsumer({
@@ -218,20 +201,16 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
 
   private async stopKafka(): Promise<void> {
     await this.consumer?.stop().catch((e: unknown) => this.log.warn(`consumer stop: ${(e as Error).message}`));
-    await this.relay?.stop().catch((e: unknown) => this.log.warn(`relay stop: ${(e as Error).message}`));
-    await this.publisher?.disconnect().catch(() => undefined);
+    await this.outbox?.stop().catch((e: unknown) => this.log.warn(`relay stop: ${(e as Error).message}`));
     this.consumer = undefined;
-    this.relay = undefined;
-    this.publisher = undefined;
+    this.outbox = undefined;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.retention?.stop().catch(() => undefined);
     await this.dispatcher?.stop().catch((e: unknown) => this.log.warn(`dispatcher stop: ${(e as Error).message}`));
-    this.stopping.abort();
     // An attempt in flight gets a moment to finish; what it starts after that, it stops itself.
-    await settleBackgroundStart(this.kafkaStarting);
-    await this.stopKafka();
+    await this.kafkaSide?.stop();
     this.email?.close();
     await this.events?.close().catch(() => undefined);
   }

@@ -2,6 +2,8 @@ import { Topics } from '@flowline/contracts';
 import type { PostgresEventStore } from '@flowline/eventstore';
 import {
   backoffDelay,
+  BACKGROUND_START_FIRST_WAIT_MS,
+  settleBackgroundStart,
   createKafka,
   ensureTopics,
   errorMessage,
@@ -117,7 +119,7 @@ export class OrderMessaging {
     // Topics first, briefly awaited (clients that subscribe right after boot find them); an
     // unreachable broker does not hold the boot: the background below keeps trying.
     this.kafka = createKafka({ brokers: o.brokers, clientId: 'order-intake' });
-    await Promise.race([this.ensureTopicsOnce().catch(() => undefined), sleep(5_000)]);
+    await settleBackgroundStart(this.ensureTopicsOnce().catch(() => undefined), BACKGROUND_START_FIRST_WAIT_MS);
     this.starting = (async () => {
       for (let attempt = 0; !this.stopped; attempt++) {
         try {

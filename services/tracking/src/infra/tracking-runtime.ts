@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { createKafka, typeormTransactions, messagingLoggerOf, startInBackground, type MessagingLogger, sleep, settleBackgroundStart } from '@flowline/messaging';
+import { BackgroundStart, createKafka, typeormTransactions, messagingLoggerOf, type MessagingLogger } from '@flowline/messaging';
 import { PlatformConfig } from '@flowline/platform';
 import { DomainError } from '@flowline/domain';
 import type { Kafka } from 'kafkajs';
@@ -39,9 +39,8 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   /** SLA yellow / red / stuck transitions published to tracking.events.v1 (outbox + relay). */
   slaAlerts!: SlaAlertsHandle;
   projector: LiveProjector | null = null;
-  private readonly stopping = new AbortController();
-  /** The background start of the Kafka side: SLA alert publishing and the live projector. */
-  kafkaStarting: Promise<void> = Promise.resolve();
+  /** The Kafka side, started in the background: SLA alert publishing and the live projector. */
+  private kafkaSide?: BackgroundStart;
   private kafka: Kafka | null = null;
   private readonly rebuilds = new Map<string, RebuildStatus>();
 
@@ -80,9 +79,9 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
       // and the API answer from the read model (readiness red naming what is missing) instead of the
       // boot failing; the projector catches up once the broker is back.
       let alertsStarted = false;
-      this.kafkaStarting = startInBackground(
-        'tracking messaging',
-        async () => {
+      this.kafkaSide = new BackgroundStart('tracking messaging', {
+        logger: this.messagingLogger(),
+        attempt: async () => {
           if (!alertsStarted) {
             await this.slaAlerts.start(kafka, alerts);
             alertsStarted = true;
@@ -90,11 +89,9 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
           await projector?.start();
         },
         // A retry starts the projector again (the alerts stay as started: stopping them closes their store).
-        { logger: this.messagingLogger(), signal: this.stopping.signal, cleanup: async () => void (await projector?.stop().catch(() => undefined)) },
-      );
-      // The first attempt briefly awaited, as before (topics exist for clients that publish right after
-      // boot); a broker that does not answer does not hold the boot.
-      await Promise.race([this.kafkaStarting, sleep(5_000)]);
+        stopParts: async () => void (await projector?.stop().catch((e: unknown) => this.log.warn(`projector stop: ${(e as Error).message}`))),
+      });
+      await this.kafkaSide.begin();
     }
     this.log.log(`tracking running: consumer ${this.projector ? this.config.consumerGroup : 'off'}, clock job every ${this.config.clockIntervalMs} ms`);
   }
@@ -142,11 +139,10 @@ export class TrackingRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopping.abort();
-    await settleBackgroundStart(this.kafkaStarting);
+    // The projector (an attempt in flight gets a moment to finish; what it starts after that, it stops itself).
+    await this.kafkaSide?.stop();
     await this.clockJob?.stop();
     await this.slaAlerts?.stop().catch((e: unknown) => this.log.warn(`sla alerts stop: ${(e as Error).message}`));
-    await this.projector?.stop().catch((e) => this.log.warn(`projector stop: ${(e as Error).message}`));
     await this.feed?.stop();
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dependencyUnavailableError, unavailableDependency } from './dependency-errors';
+import { DependencyUnavailableError, dependencyUnavailableError, unavailableDependency } from './dependency-errors';
 
 const pgError = (code: string, message = 'x') => Object.assign(new Error(message), { code, severity: 'FATAL' });
 
@@ -20,6 +20,11 @@ describe('errors of an unavailable dependency', () => {
   it('knows a broker that cannot be reached', () => {
     expect(unavailableDependency(Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' }))).toBe('kafka');
     expect(unavailableDependency(Object.assign(new Error('retries'), { name: 'KafkaJSNumberOfRetriesExceeded' }))).toBe('kafka');
+  });
+
+  it('takes a dependency the code itself says is away (a consumer not started yet)', () => {
+    expect(unavailableDependency(new DependencyUnavailableError('kafka', 'projector not started'))).toBe('kafka');
+    expect(unavailableDependency(new Error('query failed', { cause: new DependencyUnavailableError('postgres', 'x') }))).toBe('postgres');
   });
 
   it('leaves bugs and refusals alone: a constraint violation, a syntax error, a TypeError are not "unavailable"', () => {

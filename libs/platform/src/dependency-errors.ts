@@ -34,12 +34,28 @@ const KAFKA_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSBrokerNotFound', 
 export type Dependency = 'postgres' | 'kafka' | 'upstream';
 
 /**
+ * Thrown by code that knows a dependency is away before calling it (a consumer that has not
+ * started yet because the broker is away): answered 503 DEPENDENCY_UNAVAILABLE like the errors
+ * recognised below.
+ */
+export class DependencyUnavailableError extends Error {
+  constructor(
+    readonly dependency: Dependency,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DependencyUnavailableError';
+  }
+}
+
+/**
  * Which dependency `error` says is unavailable, or undefined. A socket error without more to go on
  * is `upstream` (the database's pool connect, or a provider an adapter calls). Follows `cause`,
  * `driverError` (TypeORM) and AggregateError members.
  */
 export function unavailableDependency(error: unknown, depth = 0): Dependency | undefined {
   if (!error || typeof error !== 'object' || depth > 5) return undefined;
+  if (error instanceof DependencyUnavailableError) return error.dependency;
   const e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; driverError?: unknown; errors?: unknown; severity?: unknown };
   if (typeof e.name === 'string' && KAFKA_NAMES.has(e.name)) return 'kafka';
   if (e.name === 'KafkaJSNumberOfRetriesExceeded') return unavailableDependency(e.cause, depth + 1) ?? 'kafka';

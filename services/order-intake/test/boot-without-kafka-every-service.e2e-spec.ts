@@ -93,6 +93,13 @@ describe('a service started while Kafka is away', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     expect(child.exitCode).toBeNull();
     expect((await get('/health/live')).status).toBe(200);
+    if (service === 'tracking') {
+      // What needs the projector says the broker is away and asks for a retry; it is not a bug (500).
+      const lag = await get('/api/tracking/admin/lag');
+      expect(lag.status).toBe(503);
+      expect(lag.headers.get('retry-after')).toBe('2');
+      expect(await lag.json()).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
+    }
 
     // The broker comes back once every service answered without it.
     answering++;

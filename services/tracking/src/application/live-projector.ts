@@ -1,4 +1,5 @@
 import { EventPublisher, ensureTopics, TopicNames, typeormTransactions, type MessagingLogger } from '@flowline/messaging';
+import { DependencyUnavailableError } from '@flowline/platform';
 import type { Admin, Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { runBatchConsumer, type BatchConsumerHandle } from '../infra/batch-consumer';
@@ -92,9 +93,9 @@ export class LiveProjector {
     this.lag.start();
   }
 
-  /** Lag per topic right now (also exported as Prometheus gauges). */
+  /** Lag per topic right now (also exported as Prometheus gauges); 503 while the projector has not started (the broker away). */
   measureLag() {
-    if (!this.lag) throw new Error('projector not started');
+    if (!this.lag) throw new DependencyUnavailableError('kafka', 'tracking projector not started: the broker has not been reached yet');
     return this.lag.measure();
   }
 

@@ -195,7 +195,9 @@ async function start(app: NestFastifyApplication, options: BootstrapOptions, hos
     handleStopSignals(close, shutdownLog);
     // A background worker that gave up for good (a consumer kafkajs will not restart): the process
     // stops gracefully with exit code 1 and the orchestrator starts it again, worker included.
-    setFatalHandler(restartOnFatal(shutdownLog));
+    // A worker that fails while an ordinary stop is under way (its connection closed under it) is
+    // part of that stop: logged, and the exit code stays the stop's own.
+    setFatalHandler(restartOnFatal(shutdownLog, process, () => closing !== undefined));
   }
 
   SwaggerModule.setup('docs', app, () => openApiDocument(app, options.name, options.version), { jsonDocumentUrl: 'docs-json' });
@@ -354,9 +356,14 @@ async function closeTimed(app: NestFastifyApplication, steps: ShutdownSteps, log
 export function restartOnFatal(
   logger: Pick<PinoLogger, 'error'>,
   proc: { pid: number; exitCode?: number | string | null; kill(pid: number, signal: NodeJS.Signals): unknown } = process,
+  stopping: () => boolean = () => false,
 ): (component: string, error: unknown) => void {
   let requested = false;
   return (component, error) => {
+    if (!requested && stopping()) {
+      logger.error({ component, err: String((error as Error)?.message ?? error) }, `${component} gave up while the process was stopping`);
+      return;
+    }
     logger.error({ component, err: String((error as Error)?.message ?? error) }, `${component} gave up; stopping the process so that it is started again`);
     if (requested) return;
     requested = true;

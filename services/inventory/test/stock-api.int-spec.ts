@@ -223,6 +223,10 @@ describe('inventory API (REST and gRPC, one process)', () => {
       const verify = await unary<{ consistent: boolean; streamsChecked: number }>(client, 'VerifyLedger', {});
       expect(verify.consistent).toBe(true);
       expect(verify.streamsChecked).toBeGreaterThanOrEqual(4);
+      // The SKU in the one form, as REST takes it: fullwidth and padded, it verifies SKU-TEA-001's ledgers (3 warehouses).
+      const one = await unary<{ consistent: boolean; streamsChecked: number }>(client, 'VerifyLedger', { sku: ' ＳＫＵ-ＴＥＡ-001 ' });
+      expect(one).toMatchObject({ consistent: true, streamsChecked: 3 });
+      await expect(unary(client, 'VerifyLedger', { sku: 'SKU\tTAB' })).rejects.toMatchObject({ code: 3 });
       const reservations = await unary<{ reservations: { orderId: string; status: string }[] }>(client, 'GetReservations', { orderId: 'old-1' });
       expect(reservations.reservations).toEqual([expect.objectContaining({ orderId: 'old-1', status: 'RESERVATION_STATUS_RELEASED' })]);
     } finally {

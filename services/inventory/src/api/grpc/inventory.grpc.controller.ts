@@ -147,8 +147,11 @@ export class InventoryGrpcController {
   @GrpcMethod('InventoryService', 'VerifyLedger')
   @Requires('read', 'Stock')
   async verifyLedger(req: inventoryV1.VerifyLedgerRequest): Promise<inventoryV1.VerifyLedgerResponse> {
+    // The SKU in the one form (NFKC, trimmed) as REST takes it: a fullwidth or padded code finds its ledger.
+    const sku = optionalSku('sku', req.sku);
+    optionalId('warehouseId', req.warehouseId);
     const report = await this.runtime.service.verify(
-      { ...(req.sku ? { sku: req.sku } : {}), ...(req.warehouseId ? { warehouseId: req.warehouseId } : {}), deep: !req.shallow },
+      { ...(sku ? { sku } : {}), ...(req.warehouseId ? { warehouseId: req.warehouseId } : {}), deep: !req.shallow },
       new Date().toISOString(),
     );
     return {

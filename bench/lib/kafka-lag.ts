@@ -4,6 +4,7 @@
  */
 import { logLevel, type Admin } from 'kafkajs';
 import { createKafka } from '../../libs/messaging/src/index';
+import { kafkaTraffic, type KafkaTraffic } from './kafka-traffic';
 
 export const FLOW_GROUPS: Record<string, string[]> = {
   'order-intake.process-manager': ['orders.events.v1', 'inventory.events.v1'],
@@ -26,6 +27,12 @@ export class LagSampler {
     await this.admin.connect();
     this.timer = setInterval(() => void this.sample(), 1_000);
     this.timer.unref();
+  }
+
+  /** Messages per topic and committed offsets per group now (see kafka-traffic.ts). */
+  async traffic(prefix: string, skipGroup?: (groupId: string) => boolean): Promise<KafkaTraffic> {
+    if (!this.admin) throw new Error('lag sampler not started');
+    return kafkaTraffic(this.admin, prefix, skipGroup);
   }
 
   /** Largest lag per group since the previous call. */

@@ -10,6 +10,7 @@ import { Topics } from '@flowline/contracts';
 import { describeStep, type DoneAt, flowlineStep, baselineStep, held, type StepResult } from '../lib/e2e-step';
 import { watchEvents } from '../lib/event-watch';
 import { FLOW_GROUPS, LagSampler } from '../lib/kafka-lag';
+import { trafficPerOrder } from '../lib/kafka-traffic';
 import { costSnapshot, idleRate, orderCost, perServiceText, withoutIdle, type IdleRate, type OrderCost } from '../lib/order-cost';
 import { type Figures, round } from '../lib/harness';
 import { orderIntakeClient } from '@flowline/clients';
@@ -18,7 +19,7 @@ import { newRunId } from '../lib/orders';
 import { coresUsed, waitUntilSettled } from '../lib/procs';
 import { watchStage } from '../lib/sse-watch';
 import { ensureFlowlineStock, setBaselineStock } from '../lib/stock';
-import { ensureSystem, physicalTopic } from '../lib/system';
+import { ensureSystem, physicalTopic, TOPIC_PREFIX } from '../lib/system';
 
 export const RATES = [25, 50, 100, 250, 500, 1000, 1500, 2000];
 /** BENCH_E2E_RATES=100,200 replaces the ladder (quick before/after comparisons). */
@@ -125,10 +126,23 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
       probeSec,
       holdSec,
       async (rate, sec) => {
+        // The bench's own watchers (e2e-<run>) are not the system's deliveries.
+        const ownGroup = (g: string) => g.startsWith('e2e-') || g.startsWith('bench');
+        const trafficBefore = await lag.traffic(TOPIC_PREFIX, ownGroup).catch(() => null);
         const before = await costSnapshot(flowlinePids(), sys.services);
         lag.mark();
         const r = await flowlineStep({ rate, durationSec: sec, shape, nextIndex, drainSec }, intake, doneAt, { 'to OrderReadyToShip on Kafka': kafkaAt });
         const after = await costSnapshot(flowlinePids(), sys.services);
+        // After the drain and a commit interval (ADR 0022: offsets committed at most once a second).
+        await new Promise((w) => setTimeout(w, 1_500));
+        const trafficAfter = trafficBefore && (await lag.traffic(TOPIC_PREFIX, ownGroup).catch(() => null));
+        if (trafficBefore && trafficAfter && r.accepted > 0) {
+          const t = trafficPerOrder(trafficBefore, trafficAfter, r.accepted, TOPIC_PREFIX);
+          f[`Kafka messages per order @${rate}/s ${sec} s`] = t.messagesTotal;
+          f[`Kafka deliveries per order @${rate}/s ${sec} s`] = t.deliveriesTotal;
+          f[`detail.Kafka traffic per order @${rate}/s ${sec} s`] = JSON.stringify(t);
+          log(`  Kafka per order: ${t.messagesTotal} messages (${perServiceText(t.messages)}); ${t.deliveriesTotal} deliveries (${perServiceText(t.deliveries)})`);
+        }
         cores[`flowline @${rate}/s ${sec} s`] = coresText(coresUsed(before.cpu, after.cpu));
         const lags = lag.mark();
         f[`detail.max consumer lag @${rate}/s ${sec} s`] = JSON.stringify(lags);

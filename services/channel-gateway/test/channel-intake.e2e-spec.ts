@@ -3,11 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka } from '@flowline/messaging';
+import { MAX_LINE_QUANTITY, type OrderSubmission } from '@flowline/contracts';
 import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
 import { createTestDatabase, kafkaBrokers, personaHeader, REPO_ROOT, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import iconv from 'iconv-lite';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { placeOrderProblems } from '../src/domain/import/submission';
 import { startFakePlatforms, signDouyinPush, signShopifyWebhook, type FakePlatforms } from './fakes/platforms';
 import { call, eventually, fixture } from './support/harness';
 
@@ -131,6 +133,93 @@ describe('file imports into order-intake', () => {
     expect((await intake('GET', `/api/orders/${(await orderOf('taobao', '4012345678901234569')).orderId}`)).json.stage).toBe('cancelled');
     expect((await intake('GET', `/api/orders/${(await orderOf('taobao', '4012345678901234570')).orderId}`)).json.stage).toBe('refunded');
     expect((await intake('GET', `/api/orders/${(await orderOf('taobao', '4012345678901234568')).orderId}`)).json.stage).toBe('placed');
+  });
+
+  it('Taobao: a dry run reports what the import then does; closed after shipment ends refunded without joining the queue; identical 宝贝报表 rows are two sub-orders', async () => {
+    const header = iconv.decode(fixture('taobao-classic-orders.gbk.csv'), 'gbk').split('\n')[0].trimEnd();
+    const itemsHeader = iconv.decode(fixture('taobao-classic-items.gbk.csv'), 'gbk').split('\n')[0].trimEnd();
+    // 订单编号,买家会员名,买家支付宝账号,买家应付货款,买家应付邮费,总金额,买家实际支付金额,订单状态,买家留言,收货人姓名,收货地址 ,运送方式,联系电话 ,联系手机,订单创建时间,订单付款时间 ,宝贝标题 ,宝贝种类 ,物流单号 ,物流公司,订单备注,宝贝总数量,店铺名称,订单关闭原因,退款金额
+    const row = (id: string, goods: string, status: string, phone: string, tracking: string, carrier: string, units: number, refund: string) =>
+      `"=""${id}""",tb_e2e,,${goods},0.00,${goods},${goods},${status},,钱七,浙江省 杭州市 西湖区 文三路100号,快递,,${phone},2025-11-27 10:00:00,2025-11-27 10:01:00,白露寿眉 100g,1,${tracking},${carrier},,${units},茗香旗舰店,${refund === '0.00' ? '' : '买家申请退款'},${refund}`;
+    const orders = [
+      header,
+      row('4012345678901235001', '128.00', '交易关闭', '13812340001', 'SF1234567890', '顺丰速运', 1, '128.00'),
+      row('4012345678901235002', '119.80', '买家已付款，等待卖家发货', '13812340002', '', '', 2, '0.00'),
+      row('4012345678901235003', '59.90', '买家已付款，等待卖家发货', '(0571)88886666', '', '', 1, '0.00'),
+    ].join('\r\n');
+    const items = [
+      itemsHeader,
+      '"=""4012345678901235001""",明前龙井 250g,128.00,1,,,,,交易关闭,TEA-LJ-250',
+      // The buyer bought the same tea twice: two sub-orders, identical rows.
+      '"=""4012345678901235002""",白露寿眉 100g,59.90,1,,,,,买家已付款，等待卖家发货,TEA-SM-100',
+      '"=""4012345678901235002""",白露寿眉 100g,59.90,1,,,,,买家已付款，等待卖家发货,TEA-SM-100',
+      '"=""4012345678901235003""",白露寿眉 100g,59.90,1,,,,,买家已付款，等待卖家发货,TEA-SM-100',
+    ].join('\r\n');
+    const send = (dryRun: boolean) =>
+      upload('taobao', 'ExportOrderList-e2e.csv', iconv.encode(orders, 'gbk'), { items: { name: 'ExportOrderDetailList-e2e.csv', contentBase64: iconv.encode(items, 'gbk').toString('base64') }, dryRun });
+    const phoneRefusal = { channelOrderId: '4012345678901235003', reasons: [expect.objectContaining({ code: 'ORDER_INVALID', column: '联系手机' })] };
+
+    const dry = await send(true);
+    expect(dry.status, JSON.stringify(dry.json)).toBe(201);
+    expect(dry.json).toMatchObject({ dryRun: true, ordersSeen: 3, imported: 2, rejected: [expect.objectContaining(phoneRefusal)] });
+    const real = await send(false);
+    expect(real.status, JSON.stringify(real.json)).toBe(201);
+    expect(real.json).toMatchObject({ ordersSeen: 3, imported: 2, rejected: [expect.objectContaining(phoneRefusal)], refusedChanges: [] });
+
+    const closed = (await intake('GET', `/api/orders/${(await orderOf('taobao', '4012345678901235001')).orderId}`)).json;
+    expect(closed.stage).toBe('refunded');
+    expect(JSON.stringify(closed)).toContain('SF1234567890');
+    // Held before its payment was recorded: nothing was ever reserved for it.
+    const held = await inventory('GET', `/api/stock/reservations/${closed.orderId}`);
+    expect(JSON.stringify(held.json)).not.toContain('TEA-LJ-250');
+
+    const twice = (await intake('GET', `/api/orders/${(await orderOf('taobao', '4012345678901235002')).orderId}`)).json;
+    expect(twice.lines.reduce((n: number, l: { sku: string; quantity: number }) => n + (l.sku === 'TEA-SM-100' ? l.quantity : 0), 0)).toBe(2);
+    expect(twice.totals.grandTotal).toBe(11980);
+  });
+
+  it("the import's pre-flight check refuses exactly what order-intake's PlaceOrder refuses (each limit at its edge, sent to the real API)", async () => {
+    const base: OrderSubmission = {
+      channel: 'taobao',
+      channelOrderId: 'DRIFT-0',
+      shopId: '茗香旗舰店',
+      customer: { nickname: 'tb_drift', name: '钱七', phone: '13812340009', tags: [] },
+      shippingAddress: { province: '浙江省', city: '杭州市', district: '西湖区', street: '文三路100号', detail: '', recipient: '钱七', phone: '13812340009' },
+      lines: [{ lineId: 'L1', sku: 'TEA-SM-100', title: '白露寿眉 100g', quantity: 1, unitPrice: 5990, lineDiscount: 0 }],
+      shippingFee: 0,
+      orderDiscount: 0,
+      currency: 'CNY',
+      tags: [],
+      attachments: [],
+      placedAt: '2025-11-27T02:00:00.000Z',
+    };
+    const line = (over: Partial<OrderSubmission['lines'][number]>) => ({ lines: [{ ...base.lines[0], ...over }] });
+    const address = (over: Partial<OrderSubmission['shippingAddress']>) => ({ shippingAddress: { ...base.shippingAddress, ...over } });
+    // [what, the change, accepted by both?]
+    const cases: [string, Partial<OrderSubmission>, boolean][] = [
+      ['title of 200 characters', line({ title: '茶'.repeat(200) }), true],
+      ['title of 201 characters', line({ title: '茶'.repeat(201) }), false],
+      ['quantity at the most', line({ quantity: MAX_LINE_QUANTITY, unitPrice: 1 }), true],
+      ['quantity above the most', line({ quantity: MAX_LINE_QUANTITY + 1, unitPrice: 1 }), false],
+      ['phone with brackets', address({ phone: '(0571)88886666' }), false],
+      ['phone with a + and dashes', address({ phone: '+86 138-1234-0009' }), true],
+      ['province of 51 characters', address({ province: '省'.repeat(51) }), false],
+      ['street of 200 characters', address({ street: '路'.repeat(200) }), true],
+      ['street of 201 characters', address({ street: '路'.repeat(201) }), false],
+      ['SKU with a tab', line({ sku: 'TEA\tSM' }), false],
+      ['50 tags', { tags: Array.from({ length: 50 }, (_, i) => `t${i}`) }, true],
+      ['51 tags', { tags: Array.from({ length: 51 }, (_, i) => `t${i}`) }, false],
+      ['discount above goods and shipping', { orderDiscount: 6000 }, false],
+      ['placed in 1999', { placedAt: '1999-12-31T00:00:00.000Z' }, false],
+    ];
+    let n = 0;
+    for (const [what, change, accepted] of cases) {
+      const submission = { ...base, ...change, channelOrderId: `DRIFT-${uniqueSuffix()}-${n++}` } as OrderSubmission;
+      const problems = placeOrderProblems(submission, new Date().toISOString());
+      const placed = await call(procs['order-intake'].httpUrl, 'POST', '/api/orders', submission, { 'idempotency-key': `drift-${submission.channelOrderId}` });
+      expect([problems.length === 0, placed.status], `${what}: ${JSON.stringify(problems)} / ${JSON.stringify(placed.json)}`).toEqual([accepted, accepted ? 201 : expect.any(Number)]);
+      if (!accepted) expect([400, 422], `${what}: ${JSON.stringify(placed.json)}`).toContain(placed.status);
+    }
   });
 
   it('imports each layout from its own encoding (BOM UTF-8, XLSX, GB18030 beyond GBK, UTF-8, Shopify, POS)', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Channel } from '@flowline/contracts';
+import type { Channel, OrderSubmission } from '@flowline/contracts';
 import { DomainError, isDomainError } from '@flowline/domain';
 import { requestHash } from '@flowline/platform';
 import { ulid } from 'ulid';
@@ -8,7 +8,7 @@ import { applyGiftRules, giftTag, type GiftRuleSet } from '../domain/gifts/gift-
 import { mapOrders, type ChannelOrderDraft, type RejectedOrder } from '../domain/import/map-orders';
 import type { MappingProfile } from '../domain/import/profile';
 import { reason, type RejectReason } from '../domain/import/rejections';
-import { toSubmission } from '../domain/import/submission';
+import { placeOrderProblems, toSubmission } from '../domain/import/submission';
 import type { Table } from '../domain/import/table';
 import { planSync, type SyncStep } from '../domain/sync/order-sync.policy';
 import type { ChannelStore, QuarantineEntry } from './channel-store.port';
@@ -127,10 +127,10 @@ export class ImportService {
     }
     for (const d of mapped.drafts) {
       if (dryRun) {
-        const rec = await store.findOrder(d.channel, d.channelOrderId);
-        if (!rec) report[planSync(d, new Set()).length ? 'imported' : 'waiting'] += 1;
-        else if (planSync(d, new Set(rec.appliedSteps)).length) report.updated += 1;
-        else report.duplicates += 1;
+        // What sync would do, up to its first write: the same record, plan and pre-flight checks.
+        const out = await this.preview(d);
+        if (out.kind === 'rejected') report.rejected.push({ quarantineId: null, channelOrderId: d.channelOrderId, rowNumbers: d.rowNumbers, reasons: out.reasons });
+        else report[out.kind === 'duplicate' ? 'duplicates' : out.kind] += 1;
       } else {
         const out = await this.sync(d, profile, runId, false);
         if (out.kind === 'rejected') {
@@ -185,6 +185,35 @@ export class ImportService {
     }
   }
 
+  /**
+   * The order as PlaceOrder gets it: the draft with the gift rules' lines and tags, and what
+   * order-intake would refuse in it (checked before the call, so a dry run refuses the same).
+   */
+  private placement(d: ChannelOrderDraft): { draft: ChannelOrderDraft; submission: OrderSubmission; problems: RejectReason[] } {
+    const gifts = applyGiftRules(d, this.deps.giftRules?.() ?? null);
+    const submission = toSubmission(gifts.draft);
+    submission.tags = [...submission.tags, ...gifts.applied.map(giftTag)];
+    const problems = placeOrderProblems(submission, this.deps.now().toISOString()).map((p) => reason.orderInvalid(p));
+    return { draft: gifts.draft, submission, problems };
+  }
+
+  /**
+   * A dry run of sync: what it would do with the order (new, known and unchanged, known with status
+   * changes to apply, waiting for its group, refused before placing), read from the same record and
+   * plan, nothing written. Refusals only order-intake can know (a status change its flow does not
+   * allow) are not foreseen.
+   */
+  private async preview(d: ChannelOrderDraft): Promise<{ kind: 'imported' | 'duplicate' | 'updated' | 'waiting' } | { kind: 'rejected'; reasons: RejectReason[] }> {
+    const rec = await this.deps.store.findOrder(d.channel, d.channelOrderId);
+    const actions = planSync(d, new Set<SyncStep>(rec?.appliedSteps ?? []));
+    if (actions.length === 0) return { kind: rec ? 'duplicate' : 'waiting' };
+    if (actions[0]?.step === 'placed') {
+      const { problems } = this.placement(d);
+      if (problems.length) return { kind: 'rejected', reasons: problems };
+    }
+    return { kind: rec ? 'updated' : 'imported' };
+  }
+
   /** Places a platform order if new and applies the platform's status changes through the order flow. */
   async sync(d: ChannelOrderDraft, profile: { id: string; version: number }, runId: string | null, touchedByPerson: boolean, person?: { id: string; role?: string; bearer?: string }): Promise<SyncOutcome> {
     const { store, orderIntake } = this.deps;
@@ -216,10 +245,10 @@ export class ImportService {
         switch (a.step) {
           case 'placed': {
             // Gift rules add zero-price lines (reserved with the order); each rule applied is tagged with the rule-set version.
-            const gifts = applyGiftRules(d, this.deps.giftRules?.() ?? null);
-            const submission = toSubmission(gifts.draft);
-            submission.tags = [...submission.tags, ...gifts.applied.map(giftTag)];
-            giftDraft = gifts.draft;
+            const placing = this.placement(d);
+            if (placing.problems.length) return { kind: 'rejected', reasons: placing.problems };
+            const { submission } = placing;
+            giftDraft = placing.draft;
             const r = await orderIntake.place(submission, key, touchedByPerson ? (person ?? { id: 'quarantine-fix', role: 'customer_service' }) : undefined);
             orderId = r.orderId;
             created = true;

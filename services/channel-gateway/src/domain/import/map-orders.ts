@@ -5,6 +5,7 @@ import { cleanCell, fenText, normalizeHeader, platformTime, quantity, yuanToFen,
 import { piiState, type PiiState } from './pii';
 import type { AfterSalesState, ColumnRef, MappingProfile, PlatformState } from './profile';
 import { reason, type RejectReason } from './rejections';
+import { placeOrderProblems, toSubmission } from './submission';
 import type { Table } from './table';
 
 /** One platform order as read from an export, before it becomes a canonical OrderSubmission. */
@@ -36,6 +37,8 @@ export interface ChannelOrderDraft {
   sellerRemark?: string;
   trackingNo?: string;
   carrier?: string;
+  /** When the platform says the parcel left (ISO; profile `shippedAt`, Taobao 发货时间). */
+  shippedAt?: string;
   /** Carrier code the platform designated (profile `designatedCarrier`), e.g. JD for 京东配送. */
   designatedCarrier?: string;
   /** Presale (预售): deposit (定金) in fen, balance due-by and ship date (ISO). */
@@ -111,7 +114,8 @@ function requireColumns(profile: MappingProfile, cols: Columns, refs: (ColumnRef
   if (missing.length) throw columnsMissing(profile, file, missing);
 }
 
-type Row = { rowNumber: number; cells: string[] };
+/** `repeat`: the row repeats an earlier row of the file cell for cell (kept only where that can mean something, see groupRows). */
+type Row = { rowNumber: number; cells: string[]; repeat?: boolean };
 
 function rawOf(cols: Columns, row: Row): Record<string, string> {
   const raw: Record<string, string> = {};
@@ -129,8 +133,22 @@ const SCIENTIFIC_ID = /^[+-]?\d+(\.\d+)?e[+-]?\d+$/i;
  * Drops blank, summary and exactly repeated rows; groups the rest by order id in file order. A row
  * with no order id that is not a summary row (合计 ... in its first filled cell) is an orphan:
  * rejected with its row number, never dropped silently.
+ *
+ * The id is NFKC-normalised as order-intake normalises the channel order id it claims: `２３１２０６-１`
+ * is order `231206-1`, so a fullwidth copy of a row is a repeat and an order imported under one
+ * spelling is found under the other.
+ *
+ * `keepRepeats` (a Taobao 宝贝报表): identical rows are kept, marked `repeat`: two sub-orders of the
+ * same item are identical rows there; mapOne tells them from a repeated export with 宝贝总数量.
  */
-function groupRows(table: Table, cols: Columns, idRef: ColumnRef, markers: string[], stats: MappingResult['stats']): { groups: Map<string, Row[]>; orphans: Row[] } {
+function groupRows(
+  table: Table,
+  cols: Columns,
+  idRef: ColumnRef,
+  markers: string[],
+  stats: MappingResult['stats'],
+  keepRepeats = false,
+): { groups: Map<string, Row[]>; orphans: Row[] } {
   const idIdx = cols.find(idRef);
   const seen = new Set<string>();
   const groups = new Map<string, Row[]>();
@@ -146,7 +164,8 @@ function groupRows(table: Table, cols: Columns, idRef: ColumnRef, markers: strin
       stats.blankRows += 1;
       continue;
     }
-    const id = cells[idIdx] ?? '';
+    const id = (cells[idIdx] ?? '').normalize('NFKC');
+    if (idIdx >= 0 && id !== '') cells[idIdx] = id;
     if (isMarker(id === '' ? (cells.find((c) => c !== '') ?? '') : id)) {
       stats.summaryRows += 1;
       continue;
@@ -156,13 +175,14 @@ function groupRows(table: Table, cols: Columns, idRef: ColumnRef, markers: strin
       continue;
     }
     const key = JSON.stringify(cells);
-    if (seen.has(key)) {
+    const repeat = seen.has(key);
+    if (repeat && !keepRepeats) {
       stats.duplicateRows += 1;
       continue;
     }
     seen.add(key);
     const list = groups.get(id) ?? [];
-    list.push({ rowNumber: r.rowNumber, cells });
+    list.push({ rowNumber: r.rowNumber, cells, ...(repeat ? { repeat } : {}) });
     groups.set(id, list);
   }
   return { groups, orphans };
@@ -187,7 +207,7 @@ export function mapOrders(profile: MappingProfile, table: Table, items?: Table):
   const markers = o.summaryMarkers ?? DEFAULT_SUMMARY_MARKERS;
   const stats = { rowsRead: 0, blankRows: 0, summaryRows: 0, duplicateRows: 0 };
   const { groups, orphans } = groupRows(table, cols, o.id, markers, stats);
-  const itemRead = l.from === 'items-file' && items ? groupRows(items, itemCols, l.join ?? o.id, markers, { rowsRead: 0, blankRows: 0, summaryRows: 0, duplicateRows: 0 }) : { groups: new Map<string, Row[]>(), orphans: [] };
+  const itemRead = l.from === 'items-file' && items ? groupRows(items, itemCols, l.join ?? o.id, markers, { rowsRead: 0, blankRows: 0, summaryRows: 0, duplicateRows: 0 }, true) : { groups: new Map<string, Row[]>(), orphans: [] };
   const itemGroups = itemRead.groups;
 
   const drafts: ChannelOrderDraft[] = [];
@@ -243,6 +263,7 @@ function mapOne(
   const placedAt = read(o.placedAt, platformTime, null);
   if (placedAt === null && cell(o.placedAt) === '') problems.push(reason.missing(cols.label(o.placedAt)));
   const paidAt = read(o.paidAt, platformTime, null);
+  const shippedAt = read(o.shippedAt, platformTime, null);
 
   // Rows of one order name one buyer and one address: rows that disagree are different orders
   // folded together (an id mangled by a spreadsheet, a wrong join), never one to ship.
@@ -271,10 +292,11 @@ function mapOne(
   }
 
   // Lines.
+  const itemRows = l.from === 'items-file' ? reconcileItemRows(profile, cols, itemCols, cell, lineRows, problems) : lineRows;
   const lines: ChannelOrderDraft['lines'] = [];
   const lineIdRows = new Map<string, number[]>();
   if (lineRows.length === 0) problems.push(reason.noLines(cols.label(l.join ?? o.id)));
-  lineRows.forEach((r, n) => {
+  itemRows.forEach((r, n) => {
     const at = (ref: ColumnRef | undefined) => {
       const i = itemCols.find(ref);
       return i >= 0 ? (r.cells[i] ?? '') : '';
@@ -358,7 +380,7 @@ function mapOne(
 
   if (problems.length) return problems;
   const opt = (k: string, v: string) => (v ? { [k]: v } : {});
-  return {
+  const draft: Omit<ChannelOrderDraft, 'rowNumbers' | 'rawRows'> = {
     channel: profile.channel,
     channelOrderId: id,
     shopId: cell(o.shop) || profile.defaultShopId || `${profile.channel}-default`,
@@ -383,7 +405,75 @@ function mapOne(
     ...(designatedCarrier ? { designatedCarrier } : {}),
     ...(deposit > 0 && balanceDueBy && shipNotBefore ? { presale: { depositAmount: deposit, balanceDueBy, shipNotBefore } } : {}),
     ...(cod ? { paymentMethod: 'cod' as const } : {}),
+    ...(shippedAt ? { shippedAt } : {}),
   };
+  // What order-intake's PlaceOrder would refuse (a phone that is not digits, a title over 200
+  // characters, ...) is refused here, with the column, in a dry run as in the import.
+  const refused = placeOrderProblems(toSubmission({ ...draft, rowNumbers: [], rawRows: [] })).map((x) => reason.orderInvalid(x, columnOfField(profile, cols, itemCols, x.field)));
+  return refused.length ? refused : draft;
+}
+
+/** The file column a submission field comes from (for the reason), when there is one. */
+function columnOfField(profile: MappingProfile, cols: Columns, itemCols: Columns, field: string): string | undefined {
+  const o = profile.order;
+  const l = profile.lines;
+  const at = (c: Columns, ref: ColumnRef | undefined) => (ref !== undefined && c.find(ref) >= 0 ? c.label(ref) : undefined);
+  const line = /^lines\[\d+\]\.(\w+)$/.exec(field)?.[1];
+  if (line) {
+    const ref = { lineId: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: l.unitPrice ?? l.lineTotal, unitWeightGrams: l.weight }[line];
+    return at(itemCols, ref);
+  }
+  const refs: Record<string, ColumnRef | undefined> = {
+    channelOrderId: o.id,
+    shopId: o.shop,
+    'customer.channelCustomerId': o.buyerId,
+    'customer.nickname': o.buyerNick,
+    'customer.name': o.recipient,
+    'customer.phone': o.phone,
+    'shippingAddress.recipient': o.recipient,
+    'shippingAddress.phone': o.phone,
+    'shippingAddress.province': o.province ?? o.address,
+    'shippingAddress.city': o.city ?? o.address,
+    'shippingAddress.district': o.district ?? o.address,
+    'shippingAddress.street': o.street ?? o.detail ?? o.address,
+    'shippingAddress.detail': o.detail ?? o.address,
+    placedAt: o.placedAt,
+    shippingFee: profile.money.shippingFee,
+    'presale.depositAmount': profile.presale?.deposit,
+  };
+  return at(cols, refs[field]);
+}
+
+/**
+ * The item rows of an items-file order (Taobao 宝贝报表). Identical rows are kept: two sub-orders of
+ * the same item look alike there. With the order file's total units (`totalQuantity`, 宝贝总数量)
+ * the lines must add up to it; when they do only without the identical rows, those were a repeated
+ * export and are dropped; otherwise the order is refused (TOTAL_MISMATCH), never placed short or doubled.
+ */
+function reconcileItemRows(profile: MappingProfile, cols: Columns, itemCols: Columns, cell: (ref: ColumnRef | undefined) => string, lineRows: Row[], problems: RejectReason[]): Row[] {
+  const ref = profile.order.totalQuantity;
+  const text = cell(ref);
+  if (!ref || !text || lineRows.length === 0) return lineRows;
+  const label = cols.label(ref);
+  const expected = quantity(text);
+  if (!expected.ok) {
+    problems.push(reason.badQuantity(label, text));
+    return lineRows;
+  }
+  const qi = itemCols.find(profile.lines.quantity);
+  const unitsOf = new Map<Row, number>();
+  for (const r of lineRows) {
+    const q = quantity(r.cells[qi] ?? '');
+    // An unreadable quantity is refused on its own row (BAD_QUANTITY): no sum to compare.
+    if (!q.ok) return lineRows;
+    unitsOf.set(r, q.value);
+  }
+  const units = (rows: Row[]) => rows.reduce((n, r) => n + (unitsOf.get(r) ?? 0), 0);
+  if (units(lineRows) === expected.value) return lineRows;
+  const firsts = lineRows.filter((r) => !r.repeat);
+  if (firsts.length < lineRows.length && units(firsts) === expected.value) return firsts;
+  problems.push(reason.itemsQuantityMismatch(label, expected.value, units(lineRows), lineRows.map((r) => r.rowNumber)));
+  return lineRows;
 }
 
 /** The carrier code a designation text maps to (exact, else after normalizeHeader: spaces, case); unlisted or empty: none. */

@@ -51,6 +51,14 @@ export interface MappingProfile {
     trackingNo?: ColumnRef;
     carrier?: ColumnRef;
     afterSalesStatus?: ColumnRef;
+    /** When the parcel left (Taobao 发货时间): with a tracking number, the sign that a closed order had shipped. */
+    shippedAt?: ColumnRef;
+    /**
+     * The order's total units (Taobao 订单报表 宝贝总数量): the item lines must add up to it (items-file
+     * layouts), so a missing item row is refused and a row repeated by a doubled export is told
+     * apart from two identical sub-orders.
+     */
+    totalQuantity?: ColumnRef;
     /** Text the platform writes into the id column of summary rows (合计, 总计, Total ...). */
     summaryMarkers?: string[];
   };
@@ -125,7 +133,7 @@ export const PROFILE_SCHEMA = {
       required: ['id', 'status', 'placedAt'],
       properties: {
         ...Object.fromEntries(
-          ['id', 'status', 'placedAt', 'paidAt', 'shop', 'buyerNick', 'buyerId', 'recipient', 'phone', 'address', 'province', 'city', 'district', 'street', 'detail', 'buyerMessage', 'sellerRemark', 'trackingNo', 'carrier', 'afterSalesStatus'].map((k) => [k, columnRef]),
+          ['id', 'status', 'placedAt', 'paidAt', 'shop', 'buyerNick', 'buyerId', 'recipient', 'phone', 'address', 'province', 'city', 'district', 'street', 'detail', 'buyerMessage', 'sellerRemark', 'trackingNo', 'carrier', 'afterSalesStatus', 'shippedAt', 'totalQuantity'].map((k) => [k, columnRef]),
         ),
         summaryMarkers: { type: 'array', items: { type: 'string', minLength: 1 } },
       },

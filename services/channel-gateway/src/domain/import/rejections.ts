@@ -21,6 +21,8 @@ export type RejectCode =
   /** Lines of one order in different states (one refunded, one to ship). */
   | 'LINE_STATES_DIFFER'
   | 'ORDER_REFUSED'
+  /** A value order-intake's PlaceOrder refuses (placeOrderProblems): refused before the call, in a dry run too. */
+  | 'ORDER_INVALID'
   /** An API order payload that cannot be read (or a person's correction of it that still cannot). */
   | 'BAD_PAYLOAD';
 
@@ -99,6 +101,18 @@ export const reason = {
     };
   },
   missingId: (column: string): RejectReason => ({ code: 'MISSING_FIELD', column, zh: `${column}为空：这一行不属于任何订单`, en: `${column} is empty: the row belongs to no order` }),
+  itemsQuantityMismatch: (column: string, expected: number, found: number, itemRows: number[]): RejectReason => ({
+    code: 'TOTAL_MISMATCH',
+    column,
+    zh: `宝贝报表中该订单的购买数量合计 ${found}（第 ${itemRows.join('、')} 行），与订单报表的${column} ${expected} 不符：商品行缺失或重复，未导入`,
+    en: `the items file's quantities for the order (rows ${itemRows.join(', ')}) add up to ${found}, not the ${column} ${expected} of the order file: item rows missing or repeated; not imported`,
+  }),
+  orderInvalid: (p: { field: string; zh: string; en: string }, column?: string): RejectReason => ({
+    code: 'ORDER_INVALID',
+    ...(column ? { column } : {}),
+    zh: `${column ? `${column}（${p.field}）` : p.field}${p.zh}：订单系统不接受，未导入`,
+    en: `${column ? `${column} (${p.field})` : p.field} ${p.en}: order intake refuses it; not imported`,
+  }),
   refused: (code: string, message: string): RejectReason => ({ code: 'ORDER_REFUSED', zh: `订单系统拒绝：${code} ${message}`, en: `refused by order intake: ${code} ${message}` }),
 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fromTopTrade } from '../connectors/api-mapping';
-import { recipientProtection, toSubmission } from './submission';
+import { placeOrderProblems, recipientProtection, toSubmission } from './submission';
 
 const trade = (over: Record<string, unknown>) =>
   fromTopTrade(
@@ -44,5 +44,28 @@ describe('recipientProtection on the submission (order-intake field, no placehol
     expect(sub.recipientProtection).toEqual({ masked: [], encrypted: ['name', 'phone'], withheld: [] });
     expect(sub.shippingAddress).toMatchObject({ recipient: '', phone: '' });
     expect(JSON.stringify(sub)).not.toMatch(/c2VjcmV0|MTM4/);
+  });
+});
+
+describe("placeOrderProblems: what order-intake's PlaceOrder refuses, found before the call", () => {
+  const now = '2025-11-26T00:00:00.000Z';
+  const fields = (over: Record<string, unknown>, edit?: (s: ReturnType<typeof toSubmission>) => void) => {
+    const sub = toSubmission(trade(over));
+    edit?.(sub);
+    return placeOrderProblems(sub, now).map((p) => p.field);
+  };
+
+  it('a clear, ordinary order has none; masked fields are not held to the clear-text bounds', () => {
+    expect(fields({})).toEqual([]);
+    expect(fields({ receiver_name: '张*', receiver_mobile: '138****5678', receiver_address: '文三路****' })).toEqual([]);
+  });
+
+  it('names each bound: phone not digits, quantity above 100000, title over 200, placed days ahead, NUL in a message, deposit not below the total', () => {
+    expect(fields({ receiver_mobile: '(0571)88886666' })).toEqual(['shippingAddress.phone']);
+    expect(fields({}, (s) => void (s.lines[0].quantity = 100_001))).toEqual(['lines[0].quantity']);
+    expect(fields({}, (s) => void (s.lines[0].title = '茶'.repeat(201)))).toEqual(['lines[0].title']);
+    expect(fields({}, (s) => void (s.placedAt = '2025-11-28T00:00:00.000Z'))).toEqual(['placedAt']);
+    expect(fields({}, (s) => void (s.buyerMessage = 'a\u0000b'))).toEqual(['buyerMessage']);
+    expect(fields({}, (s) => void (s.presale = { depositAmount: 12800, balanceDueBy: now, shipNotBefore: now }))).toEqual(['presale.depositAmount']);
   });
 });

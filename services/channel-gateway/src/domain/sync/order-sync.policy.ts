@@ -25,7 +25,11 @@ export type SyncAction =
  * - shipped or completed on the platform before Flowline recorded a payment for it (a history
  *   export, a shop's first pull, an order imported unpaid that the seller shipped elsewhere): the
  *   goods left outside Flowline, so the order is put on hold with the platform's tracking number
- *   instead of joining the shipping queue a second time; a person releases or closes it.
+ *   instead of joining the shipping queue a second time; a person releases or closes it;
+ * - closed after payment *and* after it shipped (a tracking number or a ship time: refunded after
+ *   shipment, Taobao 交易关闭 with 退款金额 = paid): the same hold first, so the payment recorded next
+ *   reserves nothing and the order never joins the shipping queue, then the refund; the order ends
+ *   refunded, its hold saying it left outside Flowline and was refunded.
  * Steps already applied are not repeated; a step the flow has gone past is never undone.
  */
 export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep>): SyncAction[] {
@@ -37,7 +41,9 @@ export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep
   // have shipped the order itself: no payment recorded yet (the flow ships nothing unpaid), or, for
   // cash on delivery (shipped unpaid by the flow), not placed yet.
   const flowMayHaveShipped = draft.paymentMethod === 'cod' ? applied.has('placed') : applied.has('paid');
-  if ((draft.state === 'shipped' || draft.state === 'completed') && !applied.has('held') && !flowMayHaveShipped) wanted.push({ step: 'held', reason: shippedOutsideReason(draft) });
+  const closedAfterShipment = isClosedAfterShipment(draft);
+  if ((draft.state === 'shipped' || draft.state === 'completed' || closedAfterShipment) && !applied.has('held') && !flowMayHaveShipped)
+    wanted.push({ step: 'held', reason: closedAfterShipment ? closedAfterShipmentReason(draft) : shippedOutsideReason(draft) });
   const ref = `${draft.channel}:${draft.channelOrderId}`;
   // Cash on delivery (货到付款): the flow ships it unpaid and records the payment at delivery itself.
   if (draft.paymentMethod === 'cod') {
@@ -63,11 +69,32 @@ export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep
   if (paidOnPlatform && (closedAfterPayment || draft.afterSales !== 'none')) {
     const amount = closedAfterPayment || draft.money.refund <= 0 ? draft.money.paid : Math.min(draft.money.refund, draft.money.paid);
     if (amount > 0) {
-      wanted.push({ step: 'refundRequested', amount, reason: closedAfterPayment ? `platform closed the paid order (${why})` : `platform after-sales refund (${why})` });
+      const closedWhy = closedAfterShipment ? `platform closed the order after shipment, refunded (${why}${parcelOf(draft, ', ')})` : `platform closed the paid order (${why})`;
+      wanted.push({ step: 'refundRequested', amount, reason: closedAfterPayment ? closedWhy : `platform after-sales refund (${why})` });
       if (closedAfterPayment || draft.afterSales === 'refunded') wanted.push({ step: 'refunded', amount });
     }
   }
   return wanted.filter((a) => !applied.has(a.step));
+}
+
+/**
+ * Closed on the platform after it was paid and shipped: a tracking number or a ship time on a closed,
+ * paid (online, not presale) order. Cash on delivery and presale keep their own closing rules.
+ */
+export function isClosedAfterShipment(draft: ChannelOrderDraft): boolean {
+  return draft.state === 'closed' && draft.paymentMethod !== 'cod' && !draft.presale && draft.paidAt !== null && (!!draft.trackingNo || !!draft.shippedAt);
+}
+
+const parcelOf = (draft: ChannelOrderDraft, sep: string) => {
+  const parcel = [draft.carrier, draft.trackingNo].filter(Boolean).join(' ');
+  return parcel ? `${sep}${parcel}` : '';
+};
+const yuanText = (fen: number) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+
+/** Why an order first seen closed after shipment is held: shipped outside Flowline, then refunded on the platform. */
+export function closedAfterShipmentReason(draft: ChannelOrderDraft): string {
+  const refund = draft.money.refund > 0 ? draft.money.refund : draft.money.paid;
+  return `平台显示发货后已关闭并退款（${draft.platformStatus}${parcelOf(draft, '，')}，退款 ${yuanText(refund)} 元），在 Flowline 之外发出，请勿发货，退回的包裹按退货处理 / closed and refunded on the platform after it shipped outside Flowline (${draft.channel} ${draft.platformStatus}${parcelOf(draft, ', ')}, refunded ${yuanText(refund)}): do not ship; a parcel coming back is a return`.slice(0, 500);
 }
 
 /** Why an order first seen shipped is held: the platform's status and parcel, in Chinese and English. */

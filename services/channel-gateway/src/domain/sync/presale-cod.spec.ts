@@ -79,7 +79,9 @@ describe('cash on delivery (货到付款) rows', () => {
 it('profiles: taobao-classic v2 and douyin v2 map the presale status words; jd v2 knows 货到付款', () => {
   const tb = registry.get('taobao-classic');
   const dy = registry.get('douyin');
-  expect([tb.version, dy.version, registry.get('jd').version]).toEqual([3, 3, 3]); // v3 of taobao-classic and jd add the designated carrier (+ jd weights, #12); douyin v3 reads per-line states
+  // v3 of taobao-classic and jd add the designated carrier (+ jd weights, #12); douyin v3 reads per-line states;
+  // taobao-classic v4 reads 发货时间, 退款状态 and 宝贝总数量.
+  expect([tb.version, dy.version, registry.get('jd').version]).toEqual([4, 3, 3]);
   expect([tb.statuses['等待买家付尾款'], tb.statuses['已付定金'], dy.statuses['待付尾款']]).toEqual(['deposit_paid', 'deposit_paid', 'deposit_paid']);
   expect(registry.get('jd').cod?.values).toEqual(['货到付款']);
 });

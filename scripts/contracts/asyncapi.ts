@@ -104,9 +104,11 @@ function topicUse(service: string): { send: string[]; receive: string[] } {
   const send: string[] = [];
   const receive: string[] = [];
   for (const topic of [...used].sort()) {
+    // `<context>.<kind>.v<n>`: commands travel to their context, everything else (events, stock
+    // facts) from it.
     const [context, kind] = topic.split('.');
     const mine = context === own;
-    if ((kind === 'events') === mine) send.push(topic);
+    if ((kind !== 'commands') === mine) send.push(topic);
     else receive.push(topic);
   }
   return { send, receive };

@@ -5,8 +5,17 @@
 export const Topics = {
   /** Order lifecycle integration events (key: orderId). */
   orderEvents: 'orders.events.v1',
-  /** Inventory integration events (key: orderId for reservation outcomes, sku for stock levels and ATP). */
+  /**
+   * Inventory's reservation outcomes (key: orderId) and StockWentNegative (key: the shipped order).
+   * Before ADR 0023 it also carried the stock facts keyed by SKU; those older ones stay here.
+   */
   inventoryEvents: 'inventory.events.v1',
+  /**
+   * Inventory's stock facts (key: sku): StockReceived, StockAdjusted, StockLevelChanged,
+   * AvailableToPromiseChanged, LowStockAlerted. On their own topic (ADR 0023) so that the consumers
+   * of reservation outcomes (most of them) are not sent two or more stock facts per order.
+   */
+  inventoryStock: 'inventory.stock.v1',
   /** Commands to inventory: reserve / release / commit (key: orderId). */
   inventoryCommands: 'inventory.commands.v1',
   approvalEvents: 'approval.events.v1',
@@ -37,6 +46,7 @@ export function deadLetterTopic(topic: string): string {
 export const EVENT_TOPICS: readonly string[] = [
   Topics.orderEvents,
   Topics.inventoryEvents,
+  Topics.inventoryStock,
   Topics.approvalEvents,
   Topics.fulfillmentEvents,
   Topics.notificationEvents,

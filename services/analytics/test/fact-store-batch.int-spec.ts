@@ -102,6 +102,7 @@ beforeAll(async () => {
   await ensureAnalyticsSchema(pool, 'batch_apply');
   await ensureAnalyticsSchema(pool, 'locked_apply');
   await ensureAnalyticsSchema(pool, 'level_apply');
+  await ensureAnalyticsSchema(pool, 'level_order');
 });
 
 afterAll(async () => {
@@ -182,5 +183,28 @@ describe('FactStore.applyBatch (real PostgreSQL)', () => {
     expect(a.n).toBe(ORDERS);
     const [l] = (await pool.query(`SELECT count(*)::int AS n FROM "level_apply"."order_line"`)).rows;
     expect(l.n).toBe(2 * ORDERS);
+  }, 60_000);
+
+  it('keeps a stock level by its ledger revision, not by arrival: levels from inventory.events.v1 (before ADR 0023) replayed after newer ones from inventory.stock.v1 change nothing', async () => {
+    const store = new FactStore('level_order', { swapLock: true });
+    const tx = pgTransactions(pool);
+    let offset = 0;
+    const at = (sku: string, onHand: number, revision: number, topic: string): PositionedEnvelope => ({
+      envelope: stockLevel(sku, 'WH-HZ', onHand, 0, '2026-06-05T00:00:00.000Z', revision).envelope as EventEnvelope,
+      topic,
+      partition: 0,
+      offset: String(offset++),
+    });
+    const level = async (sku: string) => (await pool.query(`SELECT "on_hand", "version"::int AS "version" FROM "level_order"."stock_level" WHERE "sku" = $1`, [sku])).rows[0];
+    // Chunk by chunk: the newer level first (the new topic's partition ran ahead), then an older one.
+    await tx.run((t) => store.applyBatch(t, [at('SKU-N', 7, 12, 'inventory.stock.v1')]));
+    await tx.run((t) => store.applyBatch(t, [at('SKU-N', 3, 4, 'inventory.events.v1')]));
+    expect(await level('SKU-N')).toEqual({ on_hand: 7, version: 12 });
+    // In one chunk, in either order.
+    await tx.run((t) => store.applyBatch(t, [at('SKU-M', 9, 20, 'inventory.stock.v1'), at('SKU-M', 2, 5, 'inventory.events.v1')]));
+    expect(await level('SKU-M')).toEqual({ on_hand: 9, version: 20 });
+    // A newer revision still replaces, and an equal one too (a redelivery carries the same figures).
+    await tx.run((t) => store.applyBatch(t, [at('SKU-N', 8, 13, 'inventory.stock.v1')]));
+    expect(await level('SKU-N')).toEqual({ on_hand: 8, version: 13 });
   }, 60_000);
 });

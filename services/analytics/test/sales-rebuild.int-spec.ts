@@ -254,7 +254,7 @@ describe('operations', () => {
       const l = (await get<{ topic: string; messages: number }[]>('/api/analytics/admin/lag')).body;
       return l.every((t) => t.messages === 0) ? l : undefined;
     });
-    expect(lag.map((t) => t.topic)).toEqual(['orders.events.v1', 'inventory.events.v1', 'fulfillment.events.v1']);
+    expect(lag.map((t) => t.topic)).toEqual(['orders.events.v1', 'inventory.events.v1', 'inventory.stock.v1', 'fulfillment.events.v1']);
   });
 });
 
@@ -361,6 +361,8 @@ describe('schema as versioned migrations (libs/platform runMigrations)', () => {
       const rows = (await c.query<{ scope: string; version: number }>(`SELECT scope, version FROM flowline_schema_migrations WHERE scope LIKE 'analytics%' ORDER BY scope, version`)).rows;
       expect(rows).toEqual([
         { scope: 'analytics', version: 1 },
+        // stock_level.version (ADR 0023)
+        { scope: 'analytics', version: 2 },
         { scope: 'analytics_import', version: 1 },
       ]);
       const edited = analyticsMigrations().map((m) => ({ ...m, statements: [...m.statements, 'SELECT 1'] }));

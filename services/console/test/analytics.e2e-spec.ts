@@ -50,7 +50,7 @@ function orderEvents(o: { orderId: string; channel: string; shopId: string; cust
 }
 
 function stockLevel(sku: string, warehouseId: string, onHand: number, reserved: number, at: string): OutboundMessage {
-  return { topic: Topics.inventoryEvents, key: sku, envelope: envelope('StockLevelChanged', { sku, warehouseId, onHand, reserved, available: onHand - reserved }, at, `stock-${sku}@${warehouseId}`, 0) };
+  return { topic: Topics.inventoryStock, key: sku, envelope: envelope('StockLevelChanged', { sku, warehouseId, onHand, reserved, available: onHand - reserved }, at, `stock-${sku}@${warehouseId}`, 0) };
 }
 
 function order(id: string, channel: string, customerId: string, daysAgo: number, hour: number, lines: { sku: string; quantity: number; unitPrice: number }[], refund?: number): OutboundMessage[] {

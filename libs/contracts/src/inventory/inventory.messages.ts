@@ -1,6 +1,6 @@
 /**
  * Inventory's public surface. Commands arrive on `inventory.commands.v1` (key: orderId);
- * events leave on `inventory.events.v1` (key: orderId for reservation outcomes, sku for levels/ATP).
+ * events leave on `inventory.events.v1` (reservation outcomes, key: orderId) and `inventory.stock.v1` (stock facts, key: sku; ADR 0023).
  */
 export interface ReservationLine {
   lineId: string;

@@ -49,7 +49,9 @@ describe('the Flowline contract registry', () => {
   it('lists events and commands of every context on their own topics', () => {
     const byTopic = (context: string, kind: 'event' | 'command') =>
       [...new Set(contractRegistry.types({ context, kind }).map((t) => t.topic))];
-    expect(byTopic('inventory', 'event')).toEqual([Topics.inventoryEvents]);
+    expect(byTopic('inventory', 'event')).toEqual([Topics.inventoryEvents, Topics.inventoryStock]);
+    // ADR 0023: the SKU-keyed stock facts on their own topic, the order-keyed outcomes on inventory.events.v1.
+    for (const t of contractRegistry.types({ context: 'inventory', kind: 'event' })) expect(t.topic, t.type).toBe(t.partitionKey === 'sku' ? Topics.inventoryStock : Topics.inventoryEvents);
     expect(byTopic('inventory', 'command')).toEqual([Topics.inventoryCommands]);
     expect(byTopic('approval', 'event')).toEqual([Topics.approvalEvents]);
     expect(byTopic('approval', 'command')).toEqual([Topics.approvalCommands]);

@@ -44,6 +44,8 @@ interface Catalogue<K extends string> {
   versions: Record<K, number>;
   /** Types keyed by something other than `orderId`. */
   keyedBy?: Partial<Record<K, PartitionKey>>;
+  /** Types that travel on another topic than the context's `topic`. */
+  topicOf?: Partial<Record<K, string>>;
 }
 
 // Current versions. All v1 today. To change a published payload in a way that is not an additive
@@ -110,6 +112,14 @@ const INVENTORY_EVENTS: Catalogue<InventoryEventType> = {
   },
   // Stock order matters per SKU for levels and ATP; reservation outcomes follow their order.
   keyedBy: { StockReceived: 'sku', StockAdjusted: 'sku', StockLevelChanged: 'sku', AvailableToPromiseChanged: 'sku', LowStockAlerted: 'sku' },
+  // The stock facts on their own topic (ADR 0023): most consumers read only the reservation outcomes.
+  topicOf: {
+    StockReceived: Topics.inventoryStock,
+    StockAdjusted: Topics.inventoryStock,
+    StockLevelChanged: Topics.inventoryStock,
+    AvailableToPromiseChanged: Topics.inventoryStock,
+    LowStockAlerted: Topics.inventoryStock,
+  },
 };
 
 const INVENTORY_COMMANDS: Catalogue<InventoryCommandType> = {
@@ -204,7 +214,7 @@ function definitionsOf<K extends string>(c: Catalogue<K>): ContractDefinition[] 
     context: c.context,
     kind: c.kind,
     schemaVersion: c.versions[type],
-    topic: c.topic,
+    topic: c.topicOf?.[type] ?? c.topic,
     partitionKey: c.keyedBy?.[type] ?? 'orderId',
     upcasters: UPCASTERS[type as unknown as ContractType] ?? [],
   }));

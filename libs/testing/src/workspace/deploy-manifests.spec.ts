@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Topics } from '@flowline/contracts';
+import { EVENT_TOPICS, Topics } from '@flowline/contracts';
 import { parse, parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -91,6 +91,7 @@ describe('deploy/docker-compose.yml', () => {
   it('creates every contract topic and its dead-letter topic, and every service database', () => {
     const init = compose().services['kafka-init'].command.join('\n') as string;
     for (const t of Object.values(Topics)) expect(init).toContain(` ${t}`);
+    expectRetentionKeptForEventTopics(init);
     expect(init).toContain('"$$t.dlq"');
     expect(init).toContain('--partitions 12');
     const sql = read('deploy/postgres-init.sql');
@@ -102,6 +103,17 @@ describe('deploy/docker-compose.yml', () => {
     expect(read('deploy/Dockerfile')).toContain(`ARG NODE_IMAGE=node:${node}-slim`);
   });
 });
+
+/**
+ * The topic script keeps everything on exactly the event topics (libs/contracts EVENT_TOPICS, the
+ * stock facts of ADR 0023 included): its `case "$t" in <globs>) keep=...` matches them and no other.
+ */
+function expectRetentionKeptForEventTopics(script: string): void {
+  const globs = /case "\$\$?t" in ([^)]+)\) keep="--config retention\.ms=-1/.exec(script)?.[1];
+  expect(globs, 'the retention case of the topic script').toBeDefined();
+  const kept = (t: string) => globs!.split('|').some((g) => new RegExp(`^${g.replace(/\./g, '\\.').replace(/\*/g, '.*')}$`).test(t));
+  for (const t of Object.values(Topics)) expect(kept(t), t).toBe(EVENT_TOPICS.includes(t));
+}
 
 describe('k8s/', () => {
   it('every manifest parses without errors', () => {
@@ -164,6 +176,7 @@ describe('k8s/', () => {
     const job = must(docs.find((d) => d.kind === 'Job' && d.metadata.name === 'flowline-kafka-topics'), 'topic Job');
     const script = job.spec.template.spec.containers[0].args.join('\n') as string;
     for (const t of Object.values(Topics)) expect(script).toContain(` ${t}`);
+    expectRetentionKeptForEventTopics(script);
     expect(script).toContain('"$t.dlq"');
   });
 });

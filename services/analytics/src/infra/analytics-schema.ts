@@ -135,9 +135,27 @@ export function importSchemaDdl(): string[] {
   ];
 }
 
+/**
+ * Changes of the fact schema after its baseline, in order: migrations 2, 3, ... of the live schema,
+ * and run after the baseline for a rebuild schema.
+ */
+export function analyticsSchemaChanges(schema: string): { name: string; statements: string[] }[] {
+  const s = quoteSchema(schema);
+  return [
+    {
+      // Levels come from two topics since ADR 0023; the highest ledger revision wins, not the last arrival.
+      name: 'stock_level.version: the ledger stream revision of the level',
+      statements: [`ALTER TABLE ${s}."stock_level" ADD COLUMN IF NOT EXISTS "version" bigint NOT NULL DEFAULT -1`],
+    },
+  ];
+}
+
 /** Versioned migrations of the live fact schema (libs/platform runMigrations, scope `analytics`). */
 export function analyticsMigrations(): Migration[] {
-  return [{ version: 1, name: 'baseline: order_fact, order_line, refund, allocation, stock_level, shipment, applied_event, checkpoint', statements: analyticsSchemaDdl(ANALYTICS_SCHEMA) }];
+  return [
+    { version: 1, name: 'baseline: order_fact, order_line, refund, allocation, stock_level, shipment, applied_event, checkpoint', statements: analyticsSchemaDdl(ANALYTICS_SCHEMA) },
+    ...analyticsSchemaChanges(ANALYTICS_SCHEMA).map((c, i) => ({ version: i + 2, ...c })),
+  ];
 }
 
 /** Versioned migrations of the imported-data schema (scope `analytics_import`). */
@@ -167,6 +185,6 @@ export async function ensureAnalyticsSchema(pool: Pool, schema: string): Promise
   }
   await transactions.run(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [ANALYTICS_SCHEMA_DDL_LOCK]);
-    for (const ddl of analyticsSchemaDdl(schema)) await tx.query(ddl);
+    for (const ddl of [...analyticsSchemaDdl(schema), ...analyticsSchemaChanges(schema).flatMap((c) => c.statements)]) await tx.query(ddl);
   });
 }

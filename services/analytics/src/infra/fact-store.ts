@@ -63,6 +63,8 @@ export class FactStore {
       for (const change of factChanges(item.envelope)) {
         if (change.kind === 'stock_level') {
           const key = `${change.sku}\u0000${change.warehouseId}`;
+          // The newest revision of the chunk (a tie: the later one, as before revisions were kept).
+          if ((stockLevels.get(key)?.version ?? -1) > change.version) continue;
           stockLevels.delete(key);
           stockLevels.set(key, change);
           continue;
@@ -179,7 +181,7 @@ export class FactStore {
       allocations.map((r) => r.sku),
       allocations.map((r) => r.warehouseId),
       allocations.map((r) => r.quantity),
-      // $46-$49 shipments, $50-$54 stock levels
+      // $46-$49 shipments, $50-$55 stock levels
       packed.map((c) => c.orderId),
       packed.map((c) => c.shipmentId),
       packed.map((c) => c.warehouseId),
@@ -189,6 +191,7 @@ export class FactStore {
       stock.map((r) => r.onHand),
       stock.map((r) => r.reserved),
       stock.map((r) => r.available),
+      stock.map((r) => r.version),
     ]);
   }
 
@@ -220,9 +223,10 @@ export class FactStore {
        ON CONFLICT ("order_id", "line_id", "warehouse_id") DO UPDATE SET "quantity" = ${allocation}."quantity" + EXCLUDED."quantity"),
      packed AS (INSERT INTO ${table(s, 'shipment')} ("order_id", "shipment_id", "warehouse_id", "packed_at")
        SELECT * FROM unnest($46::text[], $47::text[], $48::text[], $49::timestamptz[]) ON CONFLICT DO NOTHING),
-     stock AS (INSERT INTO ${table(s, 'stock_level')} ("sku", "warehouse_id", "on_hand", "reserved", "available")
-       SELECT * FROM unnest($50::text[], $51::text[], $52::int[], $53::int[], $54::int[])
-       ON CONFLICT ("sku", "warehouse_id") DO UPDATE SET "on_hand" = EXCLUDED."on_hand", "reserved" = EXCLUDED."reserved", "available" = EXCLUDED."available")
+     stock AS (INSERT INTO ${table(s, 'stock_level')} ("sku", "warehouse_id", "on_hand", "reserved", "available", "version")
+       SELECT * FROM unnest($50::text[], $51::text[], $52::int[], $53::int[], $54::int[], $55::bigint[])
+       ON CONFLICT ("sku", "warehouse_id") DO UPDATE SET "on_hand" = EXCLUDED."on_hand", "reserved" = EXCLUDED."reserved", "available" = EXCLUDED."available", "version" = EXCLUDED."version"
+       WHERE ${table(s, 'stock_level')}."version" <= EXCLUDED."version")
      SELECT 1`;
   }
 }

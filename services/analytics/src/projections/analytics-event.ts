@@ -1,8 +1,12 @@
 import type { EventEnvelope, FulfillmentEventDataMap, InventoryEventDataMap, OrderEventDataMap } from '@flowline/contracts';
 import { Topics } from '@flowline/contracts';
 
-/** The topics analytics projects from (all keyed by order id, stock levels by SKU). */
-export const ANALYTICS_TOPICS: string[] = [Topics.orderEvents, Topics.inventoryEvents, Topics.fulfillmentEvents];
+/**
+ * The topics analytics projects from (keyed by order id; the stock facts by SKU). Stock levels are on
+ * inventory.stock.v1 since ADR 0023 and on inventory.events.v1 before it: both are read, and a level
+ * is kept by its ledger stream revision, not by which topic brought it last.
+ */
+export const ANALYTICS_TOPICS: string[] = [Topics.orderEvents, Topics.inventoryEvents, Topics.inventoryStock, Topics.fulfillmentEvents];
 
 /** One row change a fact table receives from one event. Pure data: infra/fact-store.ts turns it into SQL. */
 export type FactChange =
@@ -37,7 +41,16 @@ export type FactChange =
   | { kind: 'order_cancelled'; orderId: string; at: string }
   | { kind: 'order_refunded'; eventId: string; orderId: string; amount: number; at: string; afterShipment: boolean }
   | { kind: 'stock_allocated'; orderId: string; allocations: { lineId: string; sku: string; warehouseId: string; quantity: number }[] }
-  | { kind: 'stock_level'; sku: string; warehouseId: string; onHand: number; reserved: number; available: number }
+  | {
+      kind: 'stock_level';
+      sku: string;
+      warehouseId: string;
+      onHand: number;
+      reserved: number;
+      available: number;
+      /** Revision of the ledger stream (stock-<sku>-<warehouse>) the level was published from: a lower one never replaces a higher one. */
+      version: number;
+    }
   | { kind: 'shipment_packed'; orderId: string; shipmentId: string; warehouseId: string | null; at: string };
 
 type Data<M, K extends keyof M> = M[K];
@@ -45,8 +58,9 @@ type Data<M, K extends keyof M> = M[K];
 /**
  * What an integration event changes in the analytics facts. Events analytics does not need give [].
  * Order facts change only on orders.events.v1 (ordered per order by the partition key), stock levels
- * only on StockLevelChanged (ordered per SKU), shipments only on fulfillment events: the rows a
- * replay produces do not depend on how the topics interleave (docs/adr/0007).
+ * only on StockLevelChanged (ordered by their ledger stream revision, across the two topics that
+ * carried them), shipments only on fulfillment events: the rows a replay produces do not depend on
+ * how the topics interleave (docs/adr/0007, 0023).
  */
 export function factChanges(e: EventEnvelope): FactChange[] {
   switch (e.type) {
@@ -103,7 +117,7 @@ export function factChanges(e: EventEnvelope): FactChange[] {
     }
     case 'StockLevelChanged': {
       const d = e.data as Data<InventoryEventDataMap, 'StockLevelChanged'>;
-      return [{ kind: 'stock_level', sku: d.sku, warehouseId: d.warehouseId, onHand: d.onHand, reserved: d.reserved, available: d.available }];
+      return [{ kind: 'stock_level', sku: d.sku, warehouseId: d.warehouseId, onHand: d.onHand, reserved: d.reserved, available: d.available, version: e.streamPosition }];
     }
     case 'ShipmentPacked': {
       const d = e.data as Data<FulfillmentEventDataMap, 'ShipmentPacked'>;

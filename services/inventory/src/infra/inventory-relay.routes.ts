@@ -8,16 +8,20 @@ type Data<T extends { type: string }> = Omit<T, 'type'>;
 type OrderData<K extends OrderReservationEvent['type']> = Data<Extract<OrderReservationEvent, { type: K }>>;
 type LedgerData<K extends StockLedgerEvent['type']> = Data<Extract<StockLedgerEvent, { type: K }>>;
 
+/** The stock facts, keyed by SKU, travel on their own topic (ADR 0023); the order-keyed outcomes on inventory.events.v1. */
+const STOCK_FACTS: ReadonlySet<keyof InventoryEventDataMap> = new Set(['StockReceived', 'StockAdjusted', 'StockLevelChanged', 'AvailableToPromiseChanged', 'LowStockAlerted']);
+
 function route<K extends keyof InventoryEventDataMap>(type: K, key: string, data: InventoryEventDataMap[K]): RelayRoute {
-  return { topic: Topics.inventoryEvents, key, type, schemaVersion: 1, data };
+  return { topic: STOCK_FACTS.has(type) ? Topics.inventoryStock : Topics.inventoryEvents, key, type, schemaVersion: 1, data };
 }
 
 const allocations = (a: LineAllocation[]) => a.map((x) => ({ lineId: x.lineId, sku: x.sku, warehouseId: x.warehouseId, quantity: x.quantity }));
 const missing = (m: MissingStock[]) => m.map((x) => ({ sku: x.sku, requested: x.requested, available: x.available, lineIds: x.lineIds }));
 
 /**
- * Maps inventory's stored events to its integration events on `inventory.events.v1`:
- * reservation outcomes keyed by orderId, levels and ATP keyed by SKU. Ledger line events stay inside.
+ * Maps inventory's stored events to its integration events: reservation outcomes keyed by orderId
+ * on `inventory.events.v1`, stock facts (receipts, adjustments, levels, ATP, low stock) keyed by
+ * SKU on `inventory.stock.v1`. Ledger line events stay inside.
  */
 export function inventoryRelayRoute(e: RecordedEvent): RelayRoute | null {
   switch (e.type) {

@@ -162,7 +162,7 @@ export class InventoryRuntime implements OnModuleInit, OnApplicationBootstrap, B
       const admin = kafka.admin();
       await admin.connect();
       try {
-        await ensureTopics(admin, [Topics.inventoryCommands, Topics.inventoryEvents], { partitions: s.partitions, prefix: s.topicPrefix });
+        await ensureTopics(admin, [Topics.inventoryCommands, Topics.inventoryEvents, Topics.inventoryStock], { partitions: s.partitions, prefix: s.topicPrefix });
       } finally {
         await admin.disconnect();
       }

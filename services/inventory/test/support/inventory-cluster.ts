@@ -8,7 +8,7 @@ import { monotonicFactory } from 'ulid';
 
 /**
  * N inventory processes (real main.ts) in one consumer group on one database, their own topics,
- * a publisher for commands and a collector of everything on inventory.events.v1.
+ * a publisher for commands and a collector of everything on inventory.events.v1 and inventory.stock.v1.
  */
 export async function startInventoryCluster(label: string, instances: number, env: NodeJS.ProcessEnv = {}) {
   const db = await createTestDatabase(label);
@@ -49,7 +49,7 @@ export async function startInventoryCluster(label: string, instances: number, en
     await publisher.connect();
     collector = kafka.consumer({ groupId: `collector-${uniqueSuffix()}`, maxWaitTimeInMs: 100 });
     await collector.connect();
-    await collector.subscribe({ topics: [`${prefix}${Topics.inventoryEvents}`], fromBeginning: true });
+    await collector.subscribe({ topics: [`${prefix}${Topics.inventoryEvents}`, `${prefix}${Topics.inventoryStock}`], fromBeginning: true });
     await collector.run({ eachMessage: async ({ message }) => void events.push(decodeEnvelope(message.value)) });
   } catch (e) {
     await close();
@@ -85,7 +85,7 @@ export async function startInventoryCluster(label: string, instances: number, en
     async send(...envelopes: EventEnvelope[]) {
       await publisher!.publish(envelopes.map((e) => ({ topic: Topics.inventoryCommands, key: String((e.data as { orderId: string }).orderId), envelope: e })));
     },
-    /** Events on inventory.events.v1 of one type about one order or SKU. */
+    /** Events on inventory.events.v1 / inventory.stock.v1 of one type about one order or SKU. */
     of(type: string, about?: { orderId?: string; sku?: string }) {
       return events.filter(
         (e) => e.type === type && (!about?.orderId || e.data.orderId === about.orderId) && (!about?.sku || e.data.sku === about.sku),

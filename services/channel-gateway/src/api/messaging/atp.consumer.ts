@@ -1,20 +1,28 @@
 import { Topics, type EventEnvelope, type InventoryEventDataMap } from '@flowline/contracts';
-import { createKafka, pgTransactions, runConsumer, type ConsumerHandle, type PgTransaction } from '@flowline/messaging';
+import { createKafka, ensureTopics, messagingConfigFromEnv, pgTransactions, runConsumer, withKafkaAdmin, type ConsumerHandle, type PgTransaction } from '@flowline/messaging';
 import type { Pool } from 'pg';
 import type { StockPushService } from '../../application/stock-push.service';
 
 /**
- * inventory.events.v1 -> AvailableToPromiseChanged recorded for the stock pusher (translation only;
- * the inbox dedupes by eventId). Group `<KAFKA_TOPIC_PREFIX>channel-gateway.atp`.
+ * inventory.stock.v1 -> AvailableToPromiseChanged recorded for the stock pusher (translation only;
+ * the inbox dedupes by eventId). Group `<KAFKA_TOPIC_PREFIX>channel-gateway.atp`. The stock facts
+ * left inventory.events.v1 for their own topic (ADR 0023): the reservation outcomes of every order
+ * no longer reach this consumer.
  */
 export async function startAtpConsumer(pool: Pool, stock: StockPushService, topicPrefix: string): Promise<ConsumerHandle> {
+  const kafka = createKafka({ clientId: 'channel-gateway' });
+  // The topic may not exist yet (inventory creates it too; which one boots first is open).
+  await withKafkaAdmin(kafka, (admin) => ensureTopics(admin, [Topics.inventoryStock], { partitions: messagingConfigFromEnv().partitions, prefix: topicPrefix }));
   return runConsumer<PgTransaction>({
-    kafka: createKafka({ clientId: 'channel-gateway' }),
+    kafka,
     groupId: `${topicPrefix}channel-gateway.atp`,
-    topics: [Topics.inventoryEvents],
+    topics: [Topics.inventoryStock],
     topicPrefix,
     transactions: pgTransactions(pool),
-    // Most of inventory.events.v1 is reservations and stock levels: dropped on the type header unparsed.
+    // A new group reads the topic from its start: the figures published before it first joined are
+    // not skipped (an ATP figure is a state; replaying old ones is ordered out by their revision).
+    fromBeginning: true,
+    // Stock levels and receipts are most of inventory.stock.v1: dropped on the type header unparsed.
     acceptType: (type) => type === 'AvailableToPromiseChanged',
     accept: (e) => e.type === 'AvailableToPromiseChanged',
     // Joined before start resolves: the module starts it in the background (startInBackground),
@@ -25,10 +33,12 @@ export async function startAtpConsumer(pool: Pool, stock: StockPushService, topi
     // few large fetches instead of one per relay batch.
     minBytes: 64 * 1024,
     maxWaitTimeInMs: 250,
-    handler: async (envelope: EventEnvelope, tx, message) => {
+    handler: async (envelope: EventEnvelope, tx) => {
       const data = envelope.data as InventoryEventDataMap['AvailableToPromiseChanged'];
-      // ATP events are keyed by SKU, so one SKU's changes share a partition: its offset orders them.
-      await stock.recordAtp(tx, data, Number(message.offset) + 1);
+      // A SKU's figures are the events of its availability stream (availability-<sku>): their
+      // revision orders them whichever topic or offset they came from (the Kafka offset did, until
+      // the stock facts moved topic and offsets started again).
+      await stock.recordAtp(tx, data, envelope.streamPosition + 1);
     },
   });
 }

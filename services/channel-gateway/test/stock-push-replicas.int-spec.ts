@@ -3,9 +3,8 @@ import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShopAccount } from '../src/application/connector.port';
 import { StockPushService, type StockAdapter } from '../src/application/stock-push.service';
-import { pgTransactions } from '@flowline/messaging';
-import { runMigrations } from '@flowline/platform';
-import { channelGatewayMigrations, migrateChannelGateway } from '../src/infra/pg-channel-store';
+import { atpVersion } from '../src/api/messaging/atp.consumer';
+import { migrateChannelGateway } from '../src/infra/pg-channel-store';
 
 /**
  * Two channel-gateway replicas push stock at once (each runs its pusher) against the real
@@ -156,27 +155,20 @@ describe('stock push with several replicas (real PostgreSQL)', () => {
   });
 });
 
-describe('stock push versions moved from Kafka offsets to availability stream revisions (migration 4, ADR 0023)', () => {
-  it('rebases stored versions below any revision: a pushed figure stays pushed, a figure not pushed yet stays due, and the first figure from inventory.stock.v1 (revision 0) replaces both', async () => {
-    const old = await createTestDatabase('channel_gateway_stock_push_v3');
-    const p = new Pool({ connectionString: old.url, max: 2 });
-    try {
-      // A database at migration 3, its versions Kafka offsets of inventory.events.v1.
-      await runMigrations(pgTransactions(p), 'channel-gateway', channelGatewayMigrations().filter((m) => m.version <= 3));
-      await p.query(`INSERT INTO stock_push (platform, shop_id, sku, atp, version, pushed_version) VALUES ('douyin', 'dy', 'PUSHED', 5, 90001, 90001), ('douyin', 'dy', 'DUE', 7, 90002, 80000)`);
-      await migrateChannelGateway(p);
-      const service = new StockPushService({ pool: p, shops: [{ ...shop, shopId: 'dy' }], adapters: [], perSecond: 5, now: () => Date.now() });
-      const due = async () => (await p.query<{ sku: string }>(`SELECT sku FROM stock_push WHERE version > pushed_version ORDER BY sku`)).rows.map((r) => r.sku);
-      expect(await due()).toEqual(['DUE']);
-      // The availability stream's first event (revision 0) is version 1: newer than either.
-      await service.recordAtp(p, { sku: 'PUSHED', channel: 'douyin', atp: 4 }, 1);
-      await service.recordAtp(p, { sku: 'DUE', channel: 'douyin', atp: 6 }, 1);
-      const rows = (await p.query<{ sku: string; atp: number }>(`SELECT sku, atp FROM stock_push ORDER BY sku`)).rows;
-      expect(rows).toEqual([{ sku: 'DUE', atp: 6 }, { sku: 'PUSHED', atp: 4 }]);
-      expect(await due()).toEqual(['DUE', 'PUSHED']);
-    } finally {
-      await p.end();
-      await old.drop();
-    }
+describe('stock push versions: availability stream revisions above the Kafka offsets of before (ADR 0023)', () => {
+  it('the first figure ordered by revision replaces one an earlier build versioned by offset, a due one stays due, and an earlier build can never replace a newer figure', async () => {
+    const service = new StockPushService({ pool, shops: [{ ...shop, shopId: 'dy-versions' }], adapters: [], perSecond: 5, now: () => Date.now() });
+    // Rows an earlier build wrote: version = Kafka offset + 1 of inventory.events.v1.
+    await pool.query(`INSERT INTO stock_push (platform, shop_id, sku, atp, version, pushed_version) VALUES ('douyin', 'dy-versions', 'PUSHED', 5, 90001, 90001), ('douyin', 'dy-versions', 'DUE', 7, 90002, 80000)`);
+    const rows = async () => (await pool.query<{ sku: string; atp: number; due: boolean }>(`SELECT sku, atp, version > pushed_version AS due FROM stock_push WHERE shop_id = 'dy-versions' ORDER BY sku`)).rows;
+    // The availability stream's first event (revision 0) from inventory.stock.v1.
+    await service.recordAtp(pool, { sku: 'PUSHED', channel: 'douyin', atp: 4 }, atpVersion({ streamPosition: 0 }));
+    expect(await rows()).toEqual([{ sku: 'DUE', atp: 7, due: true }, { sku: 'PUSHED', atp: 4, due: true }]);
+    // An earlier build still running (rolling update) records an offset-versioned figure: it loses.
+    await service.recordAtp(pool, { sku: 'PUSHED', channel: 'douyin', atp: 9 }, 123_456_789 + 1);
+    // An older revision loses too; a newer one wins.
+    await service.recordAtp(pool, { sku: 'DUE', channel: 'douyin', atp: 3 }, atpVersion({ streamPosition: 7 }));
+    await service.recordAtp(pool, { sku: 'DUE', channel: 'douyin', atp: 8 }, atpVersion({ streamPosition: 6 }));
+    expect(await rows()).toEqual([{ sku: 'DUE', atp: 3, due: true }, { sku: 'PUSHED', atp: 4, due: true }]);
   });
 });

@@ -116,16 +116,6 @@ export function channelGatewayMigrations(): Migration[] {
         `ALTER TABLE stock_push ADD COLUMN next_attempt_at timestamptz`,
       ],
     },
-    {
-      version: 4,
-      name: 'stock push versions are availability stream revisions',
-      statements: [
-        // The ATP figures moved to inventory.stock.v1 (ADR 0023), whose offsets start again at 0:
-        // a figure's version is now its availability stream's revision + 1, not its Kafka offset + 1.
-        // Stored versions are rebased below any revision; a figure not pushed yet stays due.
-        `UPDATE stock_push SET pushed_version = CASE WHEN version > pushed_version THEN -1 ELSE 0 END, version = 0`,
-      ],
-    },
   ];
 }
 

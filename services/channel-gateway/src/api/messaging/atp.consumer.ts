@@ -4,10 +4,22 @@ import type { Pool } from 'pg';
 import type { StockPushService } from '../../application/stock-push.service';
 
 /**
+ * Where a figure's version starts: above every Kafka offset + 1 an earlier build recorded as the
+ * version (ADR 0023), so a figure ordered by its stream revision always replaces one of those, and
+ * an earlier build still running during a rolling update can never replace a newer figure.
+ */
+export const ATP_REVISION_BASE = 2 ** 50;
+
+/** The version of an ATP figure: its availability stream's revision (availability-<sku>), whatever topic or offset brought it. */
+export function atpVersion(envelope: Pick<EventEnvelope, 'streamPosition'>): number {
+  return ATP_REVISION_BASE + envelope.streamPosition;
+}
+
+/**
  * inventory.stock.v1 -> AvailableToPromiseChanged recorded for the stock pusher (translation only;
  * the inbox dedupes by eventId). Group `<KAFKA_TOPIC_PREFIX>channel-gateway.atp`. The stock facts
- * left inventory.events.v1 for their own topic (ADR 0023): the reservation outcomes of every order
- * no longer reach this consumer.
+ * left inventory.events.v1 for their own topic (ADR 0023); that topic is still read for one release,
+ * for the figures an inventory not yet upgraded publishes there during a rolling update.
  */
 export async function startAtpConsumer(pool: Pool, stock: StockPushService, topicPrefix: string): Promise<ConsumerHandle> {
   const kafka = createKafka({ clientId: 'channel-gateway' });
@@ -16,13 +28,14 @@ export async function startAtpConsumer(pool: Pool, stock: StockPushService, topi
   return runConsumer<PgTransaction>({
     kafka,
     groupId: `${topicPrefix}channel-gateway.atp`,
-    topics: [Topics.inventoryStock],
+    // inventory.events.v1 leaves this list in the release after the switch (ADR 0023, migration).
+    topics: [Topics.inventoryStock, Topics.inventoryEvents],
     topicPrefix,
     transactions: pgTransactions(pool),
-    // A new group reads the topic from its start: the figures published before it first joined are
-    // not skipped (an ATP figure is a state; replaying old ones is ordered out by their revision).
+    // A topic the group has no offsets on yet (inventory.stock.v1 after the switch) is read from its
+    // start: no figure published before the first join is skipped; older ones lose on their revision.
     fromBeginning: true,
-    // Stock levels and receipts are most of inventory.stock.v1: dropped on the type header unparsed.
+    // Stock levels and receipts (and reservation outcomes on inventory.events.v1) are dropped on the type header unparsed.
     acceptType: (type) => type === 'AvailableToPromiseChanged',
     accept: (e) => e.type === 'AvailableToPromiseChanged',
     // Joined before start resolves: the module starts it in the background (startInBackground),
@@ -35,10 +48,9 @@ export async function startAtpConsumer(pool: Pool, stock: StockPushService, topi
     maxWaitTimeInMs: 250,
     handler: async (envelope: EventEnvelope, tx) => {
       const data = envelope.data as InventoryEventDataMap['AvailableToPromiseChanged'];
-      // A SKU's figures are the events of its availability stream (availability-<sku>): their
-      // revision orders them whichever topic or offset they came from (the Kafka offset did, until
-      // the stock facts moved topic and offsets started again).
-      await stock.recordAtp(tx, data, envelope.streamPosition + 1);
+      // A SKU's figures are the events of its availability stream: their revision orders them
+      // whichever of the two topics brought them (the Kafka offset did, until ADR 0023).
+      await stock.recordAtp(tx, data, atpVersion(envelope));
     },
   });
 }

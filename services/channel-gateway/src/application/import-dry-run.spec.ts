@@ -98,7 +98,8 @@ describe('an import dry run reports what the import then does', () => {
     const real = await run(f);
     expect(counts(real)).toMatchObject({ ordersSeen: 2, imported: 1, rejected: [['231206-7', ['ORDER_INVALID']]] });
     expect(counts(dry)).toEqual(counts(real));
-    expect(real.rejected[0].reasons[0].en).toContain('placedAt is more than a day after the order is received');
+    expect(real.rejected[0].reasons[0]).toMatchObject({ code: 'ORDER_INVALID', column: '订单成交时间' });
+    expect(real.rejected[0].reasons[0].en).toContain('(placedAt) is more than a day after the order is received');
     expect(orderIntake.placed).toEqual(['231206-1']);
   });
 
@@ -109,6 +110,16 @@ describe('an import dry run reports what the import then does', () => {
     const dry = await run(again, true);
     const real = await run(again);
     expect(counts(real)).toMatchObject({ ordersSeen: 3, imported: 1, duplicates: 1, updated: 1 });
+    expect(counts(dry)).toEqual(counts(real));
+  });
+
+  it('an order already placed still gets its cancel when the export carries a value PlaceOrder would refuse (a person corrected it in the quarantine; the platform did not)', async () => {
+    const { run } = setup();
+    await run(file('a.csv', row('231206-8')));
+    const again = file('b.csv', row('231206-8', { status: '已取消', phone: '(0571)88886666' }));
+    const dry = await run(again, true);
+    const real = await run(again);
+    expect(counts(real)).toMatchObject({ ordersSeen: 1, imported: 0, updated: 1, rejected: [] });
     expect(counts(dry)).toEqual(counts(real));
   });
 

@@ -57,7 +57,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** The draft without its row positions: two exports of an unchanged order fingerprint the same. */
 export function draftFingerprint(d: ChannelOrderDraft): string {
-  const { rowNumbers: _rows, rawRows: _raw, ...rest } = d;
+  const { rowNumbers: _rows, rawRows: _raw, fieldColumns: _columns, ...rest } = d;
   return requestHash(rest);
 }
 
@@ -193,7 +193,7 @@ export class ImportService {
     const gifts = applyGiftRules(d, this.deps.giftRules?.() ?? null);
     const submission = toSubmission(gifts.draft);
     submission.tags = [...submission.tags, ...gifts.applied.map(giftTag)];
-    const problems = placeOrderProblems(submission, this.deps.now().toISOString()).map((p) => reason.orderInvalid(p));
+    const problems = placeOrderProblems(submission, this.deps.now().toISOString()).map((p) => reason.orderInvalid(p, d.fieldColumns?.[p.field]));
     return { draft: gifts.draft, submission, problems };
   }
 

@@ -39,6 +39,11 @@ export interface ChannelOrderDraft {
   carrier?: string;
   /** When the platform says the parcel left (ISO; profile `shippedAt`, Taobao 发货时间). */
   shippedAt?: string;
+  /**
+   * The file column of each submission field PlaceOrder would refuse (and of `placedAt`): the
+   * refusal at placing names the column. Not order data (left out of the fingerprint).
+   */
+  fieldColumns?: Record<string, string>;
   /** Carrier code the platform designated (profile `designatedCarrier`), e.g. JD for 京东配送. */
   designatedCarrier?: string;
   /** Presale (预售): deposit (定金) in fen, balance due-by and ship date (ISO). */
@@ -408,9 +413,16 @@ function mapOne(
     ...(shippedAt ? { shippedAt } : {}),
   };
   // What order-intake's PlaceOrder would refuse (a phone that is not digits, a title over 200
-  // characters, ...) is refused here, with the column, in a dry run as in the import.
-  const refused = placeOrderProblems(toSubmission({ ...draft, rowNumbers: [], rawRows: [] })).map((x) => reason.orderInvalid(x, columnOfField(profile, cols, itemCols, x.field)));
-  return refused.length ? refused : draft;
+  // characters, ...) is refused when the order is to be placed (ImportService.placement), with the
+  // column, in a dry run as in the import. Not here: an order already placed (a person corrected
+  // its phone in the quarantine, the platform's export still carries the old one) must still get
+  // its cancel or refund.
+  const fieldColumns: Record<string, string> = {};
+  for (const field of [...placeOrderProblems(toSubmission({ ...draft, rowNumbers: [], rawRows: [] })).map((x) => x.field), 'placedAt']) {
+    const column = columnOfField(profile, cols, itemCols, field);
+    if (column) fieldColumns[field] = column;
+  }
+  return { ...draft, fieldColumns };
 }
 
 /** The file column a submission field comes from (for the reason), when there is one. */

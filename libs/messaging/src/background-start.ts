@@ -71,19 +71,29 @@ export class BackgroundStart {
   private readonly stopping = new AbortController();
   private starting: Promise<void> = Promise.resolve();
   private begun = false;
+  /** `stopParts` runs one at a time: the stop path's and a late attempt's clean-up never interleave. */
+  private stopped: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly component: string,
-    private readonly parts: { logger: MessagingLogger; attempt: () => Promise<void>; stopParts: () => Promise<void> },
+    private readonly parts: {
+      logger: MessagingLogger;
+      attempt: () => Promise<void>;
+      stopParts: () => Promise<void>;
+      /** How long a stop waits for an attempt in flight (default {@link BACKGROUND_START_STOP_WAIT_MS}). */
+      stopWaitMs?: number;
+    },
   ) {}
 
+  /** Starts the attempts (not after {@link stop}); waits for the first one at most `firstWaitMs`. */
   async begin(firstWaitMs = BACKGROUND_START_FIRST_WAIT_MS): Promise<void> {
     if (this.begun) throw new Error(`${this.component}: already started`);
+    if (this.stopping.signal.aborted) return;
     this.begun = true;
     this.starting = startInBackground(this.component, this.parts.attempt, {
       logger: this.parts.logger,
       signal: this.stopping.signal,
-      cleanup: this.parts.stopParts,
+      cleanup: () => this.stopPartsSerially(),
     });
     await settleBackgroundStart(this.starting, firstWaitMs);
   }
@@ -91,8 +101,14 @@ export class BackgroundStart {
   async stop(): Promise<void> {
     this.stopping.abort();
     if (!this.begun) return;
-    await settleBackgroundStart(this.starting);
-    await this.parts.stopParts().catch((e: unknown) => this.parts.logger.warn(`${this.component} stop failed`, { error: errorMessage(e) }));
+    await settleBackgroundStart(this.starting, this.parts.stopWaitMs ?? BACKGROUND_START_STOP_WAIT_MS);
+    await this.stopPartsSerially().catch((e: unknown) => this.parts.logger.warn(`${this.component} stop failed`, { error: errorMessage(e) }));
     forgetReadiness(this.component);
+  }
+
+  private stopPartsSerially(): Promise<void> {
+    const run = this.stopped.then(this.parts.stopParts, this.parts.stopParts);
+    this.stopped = run.catch(() => undefined);
+    return run;
   }
 }

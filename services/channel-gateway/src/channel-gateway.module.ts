@@ -58,8 +58,9 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
           this.atpConsumer = await startAtpConsumer(this.pool, this.stock, this.config.topicPrefix);
         },
         stopParts: async () => {
-          await this.atpConsumer?.stop();
+          const consumer = this.atpConsumer;
           this.atpConsumer = null;
+          await consumer?.stop();
         },
       });
       await this.atpSide.begin();

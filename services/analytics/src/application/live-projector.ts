@@ -8,7 +8,7 @@ import { ANALYTICS_TOPICS, isProjected, PROJECTED_TYPES } from '../projections/a
 
 /**
  * The live projector: `runBatchConsumer`, the one consumer loop of @flowline/messaging (retries,
- * infrastructure outages waited out, dead letters), over the three topics. Each fetched chunk of a
+ * infrastructure outages waited out, dead letters), over its topics (ANALYTICS_TOPICS). Each fetched chunk of a
  * partition, together with those of the other partitions in hand (group commit, up to 1,000
  * messages), is applied in ONE transaction: event ids claimed in
  * `analytics.applied_event`, facts written, the partition's checkpoint moved. Events that change

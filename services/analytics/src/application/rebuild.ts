@@ -58,7 +58,7 @@ async function checkpoints(pool: Pool | { query: Pool['query'] }, schema: string
 }
 
 /**
- * Replays the three topics from offset 0 into a fresh schema `analytics_rb_<id>` with the same fact
+ * Replays its topics (ANALYTICS_TOPICS) from offset 0 into a fresh schema `analytics_rb_<id>` with the same fact
  * store as the live consumer (docs/adr/0007, after tracking's ADR 0006):
  * 1. a new consumer group (`runBatchConsumer`, one transaction per chunk) reads every topic from
  *    the beginning until each partition's end as seen at start;

@@ -172,11 +172,14 @@ export class ApprovalRuntime implements OnModuleInit, OnApplicationBootstrap, Be
   }
 
   private async stopKafka(): Promise<void> {
-    await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
-    await this.watcher?.stop().catch((e) => this.log.warn(`watcher stop: ${(e as Error).message}`));
-    await this.outbox?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
+    // Each part taken before its stop is awaited: one an attempt still running assigns meanwhile is
+    // left for that attempt's own clean-up, never cleared unstopped.
+    const { consumer, watcher, outbox } = this;
     this.consumer = this.watcher = undefined;
     this.outbox = undefined;
+    await consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
+    await watcher?.stop().catch((e) => this.log.warn(`watcher stop: ${(e as Error).message}`));
+    await outbox?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
   }
 
   /** RequestApproval starts the chain the order's rule named; WithdrawApproval withdraws the order's open approvals. */

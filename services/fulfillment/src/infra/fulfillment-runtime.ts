@@ -227,11 +227,14 @@ export class FulfillmentRuntime implements OnModuleInit, OnApplicationBootstrap,
   }
 
   private async stopKafka(): Promise<void> {
-    await this.consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
-    await this.approvalConsumer?.stop().catch((e) => this.log.warn(`approval consumer stop: ${(e as Error).message}`));
-    await this.outbox?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
+    // Each part taken before its stop is awaited: one an attempt still running assigns meanwhile is
+    // left for that attempt's own clean-up, never cleared unstopped.
+    const { consumer, approvalConsumer, outbox } = this;
     this.consumer = this.approvalConsumer = undefined;
     this.outbox = undefined;
+    await consumer?.stop().catch((e) => this.log.warn(`consumer stop: ${(e as Error).message}`));
+    await approvalConsumer?.stop().catch((e) => this.log.warn(`approval consumer stop: ${(e as Error).message}`));
+    await outbox?.stop().catch((e) => this.log.warn(`relay stop: ${(e as Error).message}`));
   }
 
   /**

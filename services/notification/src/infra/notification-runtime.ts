@@ -200,10 +200,13 @@ export class NotificationRuntime implements OnModuleInit, OnApplicationBootstrap
   }
 
   private async stopKafka(): Promise<void> {
-    await this.consumer?.stop().catch((e: unknown) => this.log.warn(`consumer stop: ${(e as Error).message}`));
-    await this.outbox?.stop().catch((e: unknown) => this.log.warn(`relay stop: ${(e as Error).message}`));
+    // Each part taken before its stop is awaited: one an attempt still running assigns meanwhile is
+    // left for that attempt's own clean-up, never cleared unstopped.
+    const { consumer, outbox } = this;
     this.consumer = undefined;
     this.outbox = undefined;
+    await consumer?.stop().catch((e: unknown) => this.log.warn(`consumer stop: ${(e as Error).message}`));
+    await outbox?.stop().catch((e: unknown) => this.log.warn(`relay stop: ${(e as Error).message}`));
   }
 
   async beforeApplicationShutdown(): Promise<void> {

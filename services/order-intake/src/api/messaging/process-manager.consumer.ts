@@ -21,8 +21,8 @@ export const PROCESS_MANAGER_TOPICS = {
 type ExternalContext = (typeof PROCESS_MANAGER_TOPICS)[keyof typeof PROCESS_MANAGER_TOPICS];
 
 /**
- * The types the policy reacts to, per context: anything else (stock levels and ATP on
- * inventory.events.v1, approval steps, FulfillmentStopped...) is acknowledged by the consumer
+ * The types the policy reacts to, per context: anything else (the stock facts older releases
+ * published on inventory.events.v1, approval steps, FulfillmentStopped...) is acknowledged by the consumer
  * without a transaction, an inbox row or a stream load.
  */
 export const REACTED_TO: Record<ExternalContext, ReadonlySet<string>> = {

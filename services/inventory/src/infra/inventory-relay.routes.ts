@@ -1,4 +1,4 @@
-import { Topics, type InventoryEventDataMap } from '@flowline/contracts';
+import { contractRegistry, Topics, type InventoryEventDataMap } from '@flowline/contracts';
 import type { RecordedEvent } from '@flowline/eventstore';
 import type { RelayRoute } from '@flowline/messaging';
 import type { LineAllocation, MissingStock, OrderReservationEvent } from '../domain/order-reservation.decider';
@@ -8,11 +8,9 @@ type Data<T extends { type: string }> = Omit<T, 'type'>;
 type OrderData<K extends OrderReservationEvent['type']> = Data<Extract<OrderReservationEvent, { type: K }>>;
 type LedgerData<K extends StockLedgerEvent['type']> = Data<Extract<StockLedgerEvent, { type: K }>>;
 
-/** The stock facts, keyed by SKU, travel on their own topic (ADR 0023); the order-keyed outcomes on inventory.events.v1. */
-const STOCK_FACTS: ReadonlySet<keyof InventoryEventDataMap> = new Set(['StockReceived', 'StockAdjusted', 'StockLevelChanged', 'AvailableToPromiseChanged', 'LowStockAlerted']);
-
+/** The topic each type travels on is the contract registry's (the stock facts on inventory.stock.v1, ADR 0023). */
 function route<K extends keyof InventoryEventDataMap>(type: K, key: string, data: InventoryEventDataMap[K]): RelayRoute {
-  return { topic: STOCK_FACTS.has(type) ? Topics.inventoryStock : Topics.inventoryEvents, key, type, schemaVersion: 1, data };
+  return { topic: contractRegistry.info(type)?.topic ?? Topics.inventoryEvents, key, type, schemaVersion: 1, data };
 }
 
 const allocations = (a: LineAllocation[]) => a.map((x) => ({ lineId: x.lineId, sku: x.sku, warehouseId: x.warehouseId, quantity: x.quantity }));

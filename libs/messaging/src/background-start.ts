@@ -3,13 +3,6 @@ import { errorMessage, type MessagingLogger } from './logger';
 import { forgetReadiness, reportReadiness } from './readiness';
 
 /**
- * Starts a service's Kafka side (topics, publisher, relay, consumers) in the background and keeps
- * trying with backoff until it is up: a service started while the broker is away serves HTTP
- * (health probes included, readiness red naming why) instead of failing its boot and being
- * restarted in a loop. `cleanup` undoes a half-done attempt before the next one. Resolves once
- * started, or when `signal` aborts (the service is stopping).
- */
-/**
  * How long a stop waits for a start attempt in flight before stopping what exists: an attempt
  * against a broker that is away can take kafkajs' whole retry budget (20-50 s), longer than a
  * pod's grace period. What the attempt starts later is stopped by {@link startInBackground}.
@@ -23,31 +16,34 @@ export async function settleBackgroundStart(starting: Promise<void>, ms = BACKGR
   clearTimeout(timer);
 }
 
+/**
+ * Starts a service's Kafka side (topics, publisher, relay, consumers) in the background and keeps
+ * trying with backoff until it is up: a service started while the broker is away serves HTTP
+ * (health probes included, readiness red naming why) instead of failing its boot and being
+ * restarted in a loop. `cleanup` undoes a half-done attempt before the next one. Resolves once
+ * started, or when `signal` aborts (the service is stopping).
+ */
 export function startInBackground(
   component: string,
   attempt: () => Promise<void>,
   options: { logger: MessagingLogger; signal: AbortSignal; cleanup?: () => Promise<void> },
 ): Promise<void> {
   reportReadiness(component, false, 'starting');
+  const abandon = async (): Promise<void> => {
+    await options.cleanup?.().catch(() => undefined);
+    forgetReadiness(component);
+  };
   return (async () => {
     for (let n = 0; !options.signal.aborted; n++) {
       try {
         await attempt();
         // Stopped while the attempt ran: what it started is stopped here (the stop path does not wait for it).
-        if (options.signal.aborted) {
-          await options.cleanup?.().catch(() => undefined);
-          forgetReadiness(component);
-          return;
-        }
+        if (options.signal.aborted) return await abandon();
         reportReadiness(component, true);
         return;
       } catch (e) {
-        if (options.signal.aborted) {
-          // Failed after the stop began: nothing to retry, nothing left to report.
-          await options.cleanup?.().catch(() => undefined);
-          forgetReadiness(component);
-          return;
-        }
+        // Failed after the stop began: nothing to retry, nothing left to report.
+        if (options.signal.aborted) return await abandon();
         reportReadiness(component, false, errorMessage(e));
         options.logger.warn(`${component} could not start; retrying`, { attempt: n + 1, error: errorMessage(e) });
         await options.cleanup?.().catch(() => undefined);

@@ -18,8 +18,9 @@ export function atpVersion(envelope: Pick<EventEnvelope, 'streamPosition'>): num
 /**
  * inventory.stock.v1 -> AvailableToPromiseChanged recorded for the stock pusher (translation only;
  * the inbox dedupes by eventId). Group `<KAFKA_TOPIC_PREFIX>channel-gateway.atp`. The stock facts
- * left inventory.events.v1 for their own topic (ADR 0023); that topic is still read for one release,
- * for the figures an inventory not yet upgraded publishes there during a rolling update.
+ * left inventory.events.v1 for their own topic (ADR 0023); the release after that switch stopped
+ * reading the old topic (the figures published there before it are older revisions of the same
+ * streams, so they could only lose to the ones already recorded).
  */
 export async function startAtpConsumer(pool: Pool, stock: StockPushService, topicPrefix: string): Promise<ConsumerHandle> {
   const kafka = createKafka({ clientId: 'channel-gateway' });
@@ -28,14 +29,13 @@ export async function startAtpConsumer(pool: Pool, stock: StockPushService, topi
   return runConsumer<PgTransaction>({
     kafka,
     groupId: `${topicPrefix}channel-gateway.atp`,
-    // inventory.events.v1 leaves this list in the release after the switch (ADR 0023, migration).
-    topics: [Topics.inventoryStock, Topics.inventoryEvents],
+    topics: [Topics.inventoryStock],
     topicPrefix,
     transactions: pgTransactions(pool),
     // A topic the group has no offsets on yet (inventory.stock.v1 after the switch) is read from its
     // start: no figure published before the first join is skipped; older ones lose on their revision.
     fromBeginning: true,
-    // Stock levels and receipts (and reservation outcomes on inventory.events.v1) are dropped on the type header unparsed.
+    // Stock levels, receipts and alerts are dropped on the type header unparsed.
     acceptType: (type) => type === 'AvailableToPromiseChanged',
     accept: (e) => e.type === 'AvailableToPromiseChanged',
     // Joined before start resolves: the module starts it in the background (startInBackground),
@@ -49,7 +49,7 @@ export async function startAtpConsumer(pool: Pool, stock: StockPushService, topi
     handler: async (envelope: EventEnvelope, tx) => {
       const data = envelope.data as InventoryEventDataMap['AvailableToPromiseChanged'];
       // A SKU's figures are the events of its availability stream: their revision orders them
-      // whichever of the two topics brought them (the Kafka offset did, until ADR 0023).
+      // (the Kafka offset did, until ADR 0023: rows from then are below ATP_REVISION_BASE).
       await stock.recordAtp(tx, data, atpVersion(envelope));
     },
   });

@@ -6,6 +6,7 @@ import type { Principal } from './principal';
 export const REQUIRES_KEY = 'flowline:auth:requires';
 export const QUERY_TOKEN_KEY = 'flowline:auth:query-token';
 export const PUBLIC_KEY = 'flowline:auth:public';
+export const FOR_CUSTOMERS_KEY = 'flowline:auth:for-customers';
 
 export interface Requirement {
   action: Action;
@@ -28,6 +29,15 @@ export const PUBLIC_OPENAPI_EXTENSION = 'x-flowline-public';
 
 /** No token needed: health, metrics, docs, portal one-time-code endpoints, JWKS, signed webhooks. */
 export const Public = () => applyDecorators(SetMetadata(PUBLIC_KEY, true), ApiExtension(PUBLIC_OPENAPI_EXTENSION, true));
+
+/**
+ * The handler serves a buyer's token (the portal) and limits it to the orders the token names
+ * (`requireOwnOrder`, `inScope`, or the command's own scope check). A customer's abilities are
+ * conditional (`read Order` where the order is theirs), so they pass every type-level `@Requires`
+ * of the same action; the guard therefore refuses a customer-only token (403) on every handler
+ * without this mark: a new staff view cannot leak to buyers by omission.
+ */
+export const ForCustomers = () => SetMetadata(FOR_CUSTOMERS_KEY, true);
 
 /**
  * The handler also takes the token as `?access_token=` (RFC 6750 2.3) when no Authorization header

@@ -1,8 +1,9 @@
 import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { attachPrincipal, PUBLIC_KEY, QUERY_TOKEN_KEY, REQUIRES_KEY, type Requirement } from './decorators';
+import { attachPrincipal, FOR_CUSTOMERS_KEY, PUBLIC_KEY, QUERY_TOKEN_KEY, REQUIRES_KEY, type Requirement } from './decorators';
 import { abilityFor } from './policy';
 import type { Principal } from './principal';
+import { isCustomerOnly } from './scope';
 import { InvalidTokenError, TokenVerifier } from './verifier';
 
 /** RFC 6750 challenge; the realm names the audience. */
@@ -29,7 +30,10 @@ interface MetadataLike {
  * - no bearer token -> 401 UNAUTHENTICATED (REST with `WWW-Authenticate: Bearer`; gRPC code 16);
  * - a token that fails verification (signature, iss, aud, exp, nbf) -> 401 with error="invalid_token";
  * - a token whose roles lack the handler's `@Requires` ability -> 403 FORBIDDEN problem+json / gRPC
- *   PERMISSION_DENIED; a handler without `@Requires` needs admin.
+ *   PERMISSION_DENIED; a handler without `@Requires` needs admin;
+ * - a customer-only token (the portal's) -> 403 on every handler not marked `@ForCustomers()`,
+ *   whatever its conditional abilities would pass: only handlers that scope by the token's orders
+ *   serve buyers.
  *
  * The verified principal is attached to the request (HTTP) or the call's Metadata (gRPC); read it
  * with `principalOf(request | metadata)` or `@CurrentPrincipal()`. X-Actor-* headers mean nothing.
@@ -73,6 +77,9 @@ export class AuthGuard implements CanActivate {
     const headers = (carrier as HeaderCarrier).headers;
     if (!rpc && headers && typeof headers === 'object') attachPrincipal(headers, principal);
 
+    if (isCustomerOnly(principal) && !this.reflector.getAllAndOverride<boolean>(FOR_CUSTOMERS_KEY, targets)) {
+      throw new ForbiddenException({ code: 'FORBIDDEN', message: 'a customer token reads and acts on its own orders only, by order id' });
+    }
     const requirements = this.reflector.getAllAndOverride<(Requirement & { any?: boolean })[]>(REQUIRES_KEY, targets) ?? [{ action: 'admin', subject: 'Admin' }];
     const ability = abilityFor(principal);
     const ok = requirements.some((r) => r.any)

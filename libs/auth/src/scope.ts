@@ -1,4 +1,4 @@
-import { ForbiddenException, NotFoundException } from '@nestjs/common';
+import { NotFoundException } from '@nestjs/common';
 import type { Principal } from './principal';
 
 /** True when the principal may see every shop (`shops` absent or `["*"]`). */
@@ -14,15 +14,15 @@ export function shopFilter(p: Principal, asked?: string): string[] | undefined {
   return [...p.shops];
 }
 
-/**
- * Row check for reads: may the principal see a row of `shopId` (and, for a customer, this order)?
- * Out of scope answers 404 at the caller, never 403, so existence is not confirmed.
- */
 /** A buyer's token (the portal): the customer role and no staff role. It sees the orders in its token only. */
 export function isCustomerOnly(p: Principal): boolean {
   return p.roles.includes('customer') && !p.roles.some((r) => r !== 'customer');
 }
 
+/**
+ * Row check for reads: may the principal see a row of `shopId` (and, for a customer, this order)?
+ * Out of scope answers 404 at the caller, never 403, so existence is not confirmed.
+ */
 export function inScope(p: Principal, row: { shopId?: string | null; orderId?: string | null }): boolean {
   if (isCustomerOnly(p)) {
     return !!row.orderId && (p.orders ?? []).includes(row.orderId);
@@ -34,15 +34,6 @@ export function inScope(p: Principal, row: { shopId?: string | null; orderId?: s
 /** Keeps the rows of `rows` the principal may see. */
 export function filterInScope<T extends { shopId?: string | null; orderId?: string | null }>(p: Principal, rows: T[]): T[] {
   return rows.filter((r) => inScope(p, r));
-}
-
-/**
- * Views across orders (pick lists, stuck orders, KPIs, live streams, parcels by id) are staff views.
- * A buyer's token passes the type-level `read Order` / `read Shipment` check (for its own orders),
- * so such a handler refuses it here: 403.
- */
-export function refuseCustomer(p: Principal): void {
-  if (isCustomerOnly(p)) throw new ForbiddenException({ code: 'FORBIDDEN', message: 'a customer reads its own orders only, by order id' });
 }
 
 /** A buyer's token reads only the orders in it: another order answers 404, like an unknown one. */

@@ -239,8 +239,40 @@ describe('roles and abilities', () => {
     const unknown = await call('order-intake', 'GET', `/api/orders/01JZZZZZZZZZZZZZZZZZZZZZZZ`, customer);
     expect(other.status).toBe(404);
     expect(other.json?.code).toBe(unknown.json?.code);
-    // Customers do not list orders here (the portal is theirs).
-    expect((await call('order-intake', 'GET', '/api/orders', customer)).json).toMatchObject({ orders: [] });
+    // Customers do not list orders (the portal reads by order id): the guard refuses a buyer's token on every view across orders.
+    const list = await call('order-intake', 'GET', '/api/orders', customer);
+    expect(list.status).toBe(403);
+    expect(list.json).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await call('tracking', 'GET', '/api/tracking/orders', customer)).status).toBe(403);
+    expect((await call('fulfillment', 'GET', '/api/fulfillment/warehouses/WH-SH/pick-list', customer)).status).toBe(403);
+    const client = new StrictReflectionClient(running.get('order-intake')?.grpcAddress ?? '');
+    try {
+      const m = (await client.describe('flowline.orders.v1.OrderService')).methods.find((x) => x.name === 'ListOrders');
+      if (!m) throw new Error('no ListOrders');
+      const md = new Metadata();
+      md.set('authorization', customer.authorization);
+      expect((await client.call(m, {}, md)).error?.code).toBe(GrpcStatus.PERMISSION_DENIED);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("a customer token asks for changes to its own orders only: another order's change request is a 404 and raises nothing", async () => {
+    const customer = await authHeader('customer', { orders: [jdOrder] });
+    const address = { province: '上海市', city: '上海市', district: '浦东新区', streetMasked: '世纪大道 100 号' };
+    const other = await call('approval', 'POST', '/api/change-requests', { ...customer, 'idempotency-key': `c-${uniqueSuffix()}` }, { orderId: tmallOrder, shippingAddress: address, note: '改地址' });
+    expect(other.status, JSON.stringify(other.json)).toBe(404);
+    expect(other.json).toMatchObject({ code: 'ORDER_NOT_FOUND' });
+    // Its own order: the request is accepted once approval has seen the order (its watcher reads orders.events.v1).
+    let own: Awaited<ReturnType<typeof call>> | undefined;
+    const until = Date.now() + 60_000;
+    do {
+      own = await call('approval', 'POST', '/api/change-requests', { ...customer, 'idempotency-key': `c-own-${jdOrder}` }, { orderId: jdOrder, shippingAddress: address, note: '改地址' });
+      if (own.status !== 404) break;
+      await new Promise((r) => setTimeout(r, 500));
+    } while (Date.now() < until);
+    expect(own.status, JSON.stringify(own.json)).toBe(201);
+    expect(own.json).toMatchObject({ orderId: jdOrder, kind: 'change' });
   });
 
   it('a JD-scoped user cannot list or read Taobao/Tmall orders (list filtered, read 404)', async () => {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { bootstrapService, PlatformModule, type RunningService } from '@flowline/platform';
+import { bootstrapService, PlatformModule, StrictReflectionClient, type RunningService } from '@flowline/platform';
+import { Metadata } from '@grpc/grpc-js';
 import { createTestDatabase, kafkaBrokers, testTopicPrefix, tokenFor, uniqueSuffix } from '@flowline/testing';
 import { createKafka, EventPublisher } from '@flowline/messaging';
 import type { EventEnvelope } from '@flowline/contracts';
@@ -131,5 +132,52 @@ describe('GET /api/audit', () => {
     expect((await get('/api/audit?orderId=o-audit-2', jdOnly)).status).toBe(404);
     expect((await get('/api/audit?orderId=o-audit-1')).status).toBe(200);
     expect((await fetch(`${svc.httpUrl}/api/audit?orderId=o-audit-1`, { headers: { authorization: '' } })).status).toBe(401);
+  });
+});
+
+describe('views across orders keep a shop-limited token to its shops', () => {
+  it('stuck orders: a JD-only token gets the JD order only (gRPC ListStuckOrders, stalled for a minute)', async () => {
+    const client = new StrictReflectionClient(svc.grpcAddress);
+    try {
+      const method = (await client.describe('flowline.tracking.v1.TrackingService')).methods.find((m) => m.name === 'ListStuckOrders');
+      if (!method) throw new Error('no ListStuckOrders');
+      const stuckFor = async (token: string) => {
+        const md = new Metadata();
+        md.set('authorization', `Bearer ${token}`);
+        const r = await client.call(method, { stalledForSeconds: 60, page: { pageSize: 100 } }, md);
+        expect(r.ok, JSON.stringify(r.error)).toBe(true);
+        return ((r.response as Json).orders as Json[]).map((o) => o.order.orderId).filter((id: string) => id.startsWith('o-audit-')).sort();
+      };
+      expect(await stuckFor(await tokenFor('customer_service'))).toEqual(['o-audit-1', 'o-audit-2']);
+      expect(await stuckFor(await tokenFor('customer_service', { shops: ['jd-flagship'] }))).toEqual(['o-audit-1']);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("the live stream: a JD-only token's board never receives a Taobao order's change", async () => {
+    const res = await fetch(`${svc.httpUrl}/api/tracking/stream`, { headers: { authorization: `Bearer ${await tokenFor('customer_service', { shops: ['jd-flagship'] })}` } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    try {
+      // The Taobao order changes first, then the JD one: once the JD change arrives, the Taobao one would have too.
+      // The same builder: the orders' stream positions go on from the events above.
+      const changes = [
+        b.event('OrderHoldReleased', { orderId: 'o-audit-2', reason: '已核实' }, { at: at(20 * MIN), actor: cs }),
+        b.event('OrderHoldReleased', { orderId: 'o-audit-1', reason: '已核实' }, { at: at(21 * MIN), actor: cs }),
+      ] as TrackedEvent[];
+      await publisher.publish(changes.map((e) => ({ topic: TRACKED_TOPICS[contextOf(e.type)!], key: (e.data as { orderId: string }).orderId, envelope: e as EventEnvelope })));
+      let text = '';
+      const deadline = Date.now() + 60_000;
+      while (!text.includes('"orderId":"o-audit-1"') && Date.now() < deadline) {
+        const chunk = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), deadline - Date.now()))]);
+        if (!chunk || chunk.done) break;
+        text += new TextDecoder().decode(chunk.value);
+      }
+      expect(text).toContain('"orderId":"o-audit-1"');
+      expect(text).not.toContain('o-audit-2');
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
   });
 });

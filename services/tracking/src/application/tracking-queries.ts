@@ -187,19 +187,26 @@ export class TrackingQueries {
     };
   }
 
-  /** Orders in a working stage for longer than the stuck threshold at `now`, longest first. */
-  async stuckOrders(limit = 100, stalledForMs?: number): Promise<TrackingStuckOrderView[]> {
+  /**
+   * Orders in a working stage for longer than the stuck threshold at `now`, longest first.
+   * `shopIds` (a shop-limited user's scope) is part of the query, so the page is never thinned after its limit.
+   */
+  async stuckOrders(limit = 100, stalledForMs?: number, shopIds?: string[]): Promise<TrackingStuckOrderView[]> {
     const now = this.clock.now();
+    const page = Math.min(Math.max(1, limit), MAX_PAGE);
+    // $2 limit, $3 shops (NULL = every shop), then the variant's own parameters.
+    const inShops = `($3::text[] IS NULL OR "shop_id" = ANY($3::text[]))`;
+    const shops = shopIds ?? null;
     const rows = stalledForMs
       ? await this.q(
-          `SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE NOT ("stage" = ANY($3::text[])) AND "stage_entered_at" <= $1::timestamptz
+          `SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE NOT ("stage" = ANY($4::text[])) AND "stage_entered_at" <= $1::timestamptz AND ${inShops}
            ORDER BY "stage_entered_at" ASC, "order_id" ASC LIMIT $2`,
-          [new Date(now.getTime() - stalledForMs).toISOString(), Math.min(Math.max(1, limit), MAX_PAGE), this.sla.notStuckStages],
+          [new Date(now.getTime() - stalledForMs).toISOString(), page, shops, this.sla.notStuckStages],
         )
       : await this.q(
-          `SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE "stuck_at" IS NOT NULL AND "stuck_at" <= $1::timestamptz
+          `SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE "stuck_at" IS NOT NULL AND "stuck_at" <= $1::timestamptz AND ${inShops}
            ORDER BY "stage_entered_at" ASC, "order_id" ASC LIMIT $2`,
-          [now.toISOString(), Math.min(Math.max(1, limit), MAX_PAGE)],
+          [now.toISOString(), page, shops],
         );
     return rows.map((r) => {
       const s = summaryFromRecord(r);

@@ -1,5 +1,5 @@
 import { checkIdempotencyKey } from '@flowline/platform';
-import { principalOf, Requires } from '@flowline/auth';
+import { ForCustomers, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApprovalCommands } from '../../application/approval.commands';
@@ -27,8 +27,12 @@ export class ChangeRequestsController {
   @ApiHeader({ name: 'X-Actor-Id', required: true })
   @ApiHeader({ name: 'X-Actor-Role', required: true, description: 'customer_service, customer or general_manager' })
   @Requires('create', 'ChangeRequest')
+  @ForCustomers()
   raise(@Body() dto: ChangeRequestDto, @Headers() h: Record<string, string | undefined>) {
-    const actor = actorFrom(principalOf(h));
+    const principal = requirePrincipal(h);
+    // The portal's buyer asks for changes to the orders in their token only: another order is a 404, as an unknown one.
+    requireOwnOrder(principal, dto.orderId);
+    const actor = actorFrom(principal);
     const key = checkIdempotencyKey(h['idempotency-key']);
     return this.commands.raiseChange(
       {

@@ -1,4 +1,4 @@
-import { actorFromPrincipal, refuseCustomer, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
+import { actorFromPrincipal, ForCustomers, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
 import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
@@ -118,6 +118,7 @@ export class FulfillmentGrpcController {
 
   @GrpcMethod('FulfillmentService', 'GetOrderFulfillment')
   @Requires('read', 'Shipment')
+  @ForCustomers()
   async getOrderFulfillment(req: fulfillmentV1.GetOrderFulfillmentRequest, metadata: Metadata): Promise<fulfillmentV1.GetOrderFulfillmentResponse> {
     requireOwnOrder(requirePrincipal(metadata), requireId('orderId', req.orderId));
     const o = await this.api.service.order(requireId('orderId', req.orderId));
@@ -126,8 +127,7 @@ export class FulfillmentGrpcController {
 
   @GrpcMethod('FulfillmentService', 'ListPickList')
   @Requires('read', 'Shipment')
-  async listPickList(req: fulfillmentV1.ListPickListRequest, metadata: Metadata): Promise<fulfillmentV1.ListPickListResponse> {
-    refuseCustomer(requirePrincipal(metadata));
+  async listPickList(req: fulfillmentV1.ListPickListRequest): Promise<fulfillmentV1.ListPickListResponse> {
     const list = await this.api.service.pickList(requireId('warehouseId', req.warehouseId), pageSize('pageSize', req.pageSize, { max: 500 }) ?? 100);
     return { shipments: list.map((s) => toShipment(s)) };
   }
@@ -162,6 +162,7 @@ export class FulfillmentGrpcController {
 
   @GrpcMethod('FulfillmentService', 'GetFreeze')
   @Requires('read', 'Shipment')
+  @ForCustomers()
   async getFreeze(req: fulfillmentV1.GetFreezeRequest, metadata: Metadata): Promise<fulfillmentV1.GetFreezeResponse> {
     requireOwnOrder(requirePrincipal(metadata), requireId('orderId', req.orderId));
     return FulfillmentGrpcController.freezeResponse(await this.api.service.freeze(requireId('orderId', req.orderId)));

@@ -1,7 +1,7 @@
 import { Controller, ForbiddenException, Inject, UseFilters } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
-import { actorFromPrincipal, canReadField, inScope, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
+import { actorFromPrincipal, canReadField, ForCustomers, inScope, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 import { ACTOR_KINDS, CHANNELS, maskName, ORDER_STAGES, ordersV1, type Actor, type Channel, type OrderStage } from '@flowline/contracts';
 import { enumValue, enumValues, flattenValidationErrors, headerError, pageSize, RequestValidationError, requireId } from '@flowline/platform';
@@ -225,6 +225,7 @@ export class OrdersGrpcController {
 
   @GrpcMethod('OrderService', 'GetOrder')
   @Requires('read', 'Order')
+  @ForCustomers()
   async getOrder(req: ordersV1.GetOrderRequest, metadata: Metadata): Promise<ordersV1.GetOrderResponse> {
     const principal = requirePrincipal(metadata);
     const orderId = requireId('orderId', req.orderId);
@@ -246,7 +247,8 @@ export class OrdersGrpcController {
     const limit = pageSize('page.pageSize', req.page?.pageSize, { max: MAX_PAGE_SIZE });
     const channel = blankToUndefined(req.channel);
     if (channel !== undefined) enumValue('channel', channel, CHANNEL_NAMES);
-    const shops = principal.roles.length === 1 && principal.roles[0] === 'customer' ? [] : shopFilter(principal, blankToUndefined(req.shopId));
+    // A shop-limited user lists only their shops (a customer's token is refused by the guard).
+    const shops = shopFilter(principal, blankToUndefined(req.shopId));
     if (shops && shops.length === 0) return { orders: [], page: { nextPageToken: '', totalSize: 0 } };
     const page = await this.api.list({
       ...(channel ? { channel: channel as Channel } : {}),
@@ -271,6 +273,7 @@ export class OrdersGrpcController {
 
   @GrpcMethod('OrderService', 'CancelOrder')
   @Requires('cancel', 'Order')
+  @ForCustomers()
   async cancelOrder(req: ordersV1.CancelOrderRequest, metadata: Metadata): Promise<ordersV1.CancelOrderResponse> {
     const dto = await validated(ReasonDto, { reason: req.reason });
     return orderOf(await this.api.change(requireId('orderId', req.orderId), 'Cancel', { reason: dto.reason }, context(req.meta, requirePrincipal(metadata), false, optionalNumber(req, 'expectedVersion')), dto));

@@ -14,7 +14,7 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { actorFromPrincipal, inScope, redactFields, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
+import { actorFromPrincipal, ForCustomers, inScope, redactFields, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 import { checkIdempotencyKey, IdParam, Throttle } from '@flowline/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -152,8 +152,8 @@ export class OrdersHttpController {
   @Requires('read', 'Order')
   async list(@Query() query: ListOrdersQueryDto, @Req() req: FastifyRequest) {
     const principal = requirePrincipal(req);
-    // Data scoping: a shop-limited user lists only their shops; customers list nothing here (the portal is theirs).
-    const shops = principal.roles.includes('customer') && principal.roles.length === 1 ? [] : shopFilter(principal, query.shopId);
+    // Data scoping: a shop-limited user lists only their shops (a customer's token is refused by the guard: the portal reads by order id).
+    const shops = shopFilter(principal, query.shopId);
     if (shops && shops.length === 0) return { orders: [], nextCursor: null };
     const page = await this.api.list({
       ...(query.channel ? { channel: query.channel } : {}),
@@ -174,6 +174,7 @@ export class OrdersHttpController {
   @ApiOkResponse({ type: OrderViewDto, headers: { ETag: ORDER_HEADERS.ETag } })
   @NOT_FOUND
   @Requires('read', 'Order')
+  @ForCustomers()
   async get(@Param('orderId', ORDER_ID) orderId: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const principal = requirePrincipal(req);
     const order = await this.api.get(orderId);
@@ -214,6 +215,7 @@ export class OrdersHttpController {
   @HttpCode(200)
   @OrderCommandDocs('Cancel an order that has not shipped; stock is released and packing stopped downstream.')
   @Requires('cancel', 'Order')
+  @ForCustomers()
   async cancel(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ReasonDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const principal = requirePrincipal(req);
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);

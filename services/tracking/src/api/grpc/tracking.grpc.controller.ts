@@ -1,4 +1,4 @@
-import { inScope, isCustomerOnly, refuseCustomer, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
+import { ForCustomers, inScope, isCustomerOnly, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import type { Metadata } from '@grpc/grpc-js';
 import { DomainError } from '@flowline/domain';
 import { Controller } from '@nestjs/common';
@@ -98,9 +98,8 @@ export class TrackingGrpcController {
   async listOrders(req: trackingV1.ListOrdersRequest, metadata: Metadata): Promise<trackingV1.ListOrdersResponse> {
     const flags = new Set(enumValues('flags', req.flags, FLAGS));
     const limit = pageSize('page.pageSize', req.page?.pageSize, { max: MAX_PAGE });
-    // Data scoping (issue #16): a shop-limited user lists only their shops.
-    const principal = requirePrincipal(metadata);
-    const shops = principal.roles.length === 1 && principal.roles[0] === 'customer' ? [] : shopFilter(principal, req.shopId || undefined);
+    // Data scoping (issue #16): a shop-limited user lists only their shops (a customer's token is refused by the guard).
+    const shops = shopFilter(requirePrincipal(metadata), req.shopId || undefined);
     const stages = enumValues('stages', req.stages, STAGES);
     const slaColours = enumValues('slaColours', req.slaColours, COLOURS);
     if (shops && shops.length === 0) return { orders: [], page: { nextPageToken: '', totalSize: 0 } };
@@ -124,6 +123,7 @@ export class TrackingGrpcController {
 
   @GrpcMethod('TrackingService', 'GetOrder')
   @Requires('read', 'Order')
+  @ForCustomers()
   async getOrder(req: trackingV1.GetOrderRequest, metadata: Metadata): Promise<trackingV1.GetOrderResponse> {
     const found = await this.runtime.queries.getOrder(requireId('orderId', req.orderId), req.asOf || undefined);
     const principal = requirePrincipal(metadata);
@@ -148,8 +148,7 @@ export class TrackingGrpcController {
 
   @GrpcMethod('TrackingService', 'GetKpis')
   @Requires('read', 'Order')
-  async getKpis(req: trackingV1.GetKpisRequest, metadata: Metadata): Promise<trackingV1.GetKpisResponse> {
-    refuseCustomer(requirePrincipal(metadata));
+  async getKpis(req: trackingV1.GetKpisRequest): Promise<trackingV1.GetKpisResponse> {
     const to = req.to || this.runtime.clock.now().toISOString();
     const from = req.from || new Date(Date.parse(to) - 30 * DAY).toISOString();
     const k = await this.runtime.queries.kpis(from, to, req.channel || undefined);
@@ -183,9 +182,9 @@ export class TrackingGrpcController {
   @GrpcMethod('TrackingService', 'ListStuckOrders')
   @Requires('read', 'Order')
   async listStuckOrders(req: trackingV1.ListStuckOrdersRequest, metadata: Metadata): Promise<trackingV1.ListStuckOrdersResponse> {
-    refuseCustomer(requirePrincipal(metadata));
     const limit = pageSize('page.pageSize', req.page?.pageSize, { max: MAX_PAGE }) ?? 100;
-    const stuck = await this.runtime.queries.stuckOrders(limit, req.stalledForSeconds ? req.stalledForSeconds * 1000 : undefined);
+    // A shop-limited user sees the stuck orders of their shops.
+    const stuck = await this.runtime.queries.stuckOrders(limit, req.stalledForSeconds ? req.stalledForSeconds * 1000 : undefined, shopFilter(requirePrincipal(metadata)));
     return {
       orders: stuck.map((s) => ({ order: orderToProto(s.order), stalledSeconds: Math.floor(s.stuckForMs / 1000), reason: s.reason.en })),
       page: { nextPageToken: '', totalSize: stuck.length },
@@ -195,7 +194,7 @@ export class TrackingGrpcController {
   @GrpcMethod('TrackingService', 'WatchOrders')
   @Requires('read', 'Order')
   watchOrders(req: trackingV1.WatchOrdersRequest, metadata: Metadata): Observable<trackingV1.WatchOrdersResponse> {
-    refuseCustomer(requirePrincipal(metadata));
+    const principal = requirePrincipal(metadata);
     const watch = {
       orderId: (req.orderIds ?? []).map((id, i) => requireId(`orderIds.${i}`, id)),
       stage: enumValues('stages', req.stages, STAGES),
@@ -203,7 +202,8 @@ export class TrackingGrpcController {
       channel: req.channel || undefined,
     };
     return this.runtime.feed.changes.pipe(
-      filter((c) => matchesWatch(c, watch)),
+      // A shop-limited user's stream carries their shops' orders only.
+      filter((c) => matchesWatch(c, watch) && (c.kind !== 'order' || inScope(principal, c.order))),
       map((c): trackingV1.WatchOrdersResponse =>
         c.kind === 'order' ? { kind: 'order', order: orderToProto(c.order), entry: c.entry ? entryToProto(c.entry) : undefined } : { kind: 'rebuilt', order: undefined, entry: undefined },
       ),

@@ -87,7 +87,6 @@ export class AuditController {
   @ApiOperation({ summary: 'Audit trail: who did what, by actor and/or order, in a time window (newest first)' })
   async list(@Query() q: AuditQueryDto, @Req() req: object): Promise<AuditPageDto> {
     const principal = requirePrincipal(req);
-    if (principal.roles.every((r) => r === 'customer')) throw new ForbiddenException({ code: 'FORBIDDEN', message: 'customers have no access to the audit trail' });
     if (!q.actor && !q.orderId) throw new RequestValidationError([{ field: 'actor', constraint: 'required', message: 'actor or orderId is required' }, { field: 'orderId', constraint: 'required', message: 'actor or orderId is required' }]);
     if (q.actor && q.actor !== principal.subject && !principal.roles.some((r) => AUDITORS.includes(r))) {
       throw new ForbiddenException({ code: 'FORBIDDEN', message: "only admins and the general manager read another actor's trail" });

@@ -1,4 +1,4 @@
-import { AllowQueryToken, inScope, isCustomerOnly, refuseCustomer, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
+import { AllowQueryToken, ForCustomers, inScope, isCustomerOnly, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 import type { TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { Controller, Get, Headers, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
@@ -33,9 +33,8 @@ export class TrackingController {
   @Requires('read', 'Order')
   async listOrders(@Query() q: ListTrackedOrdersQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingOrderPage> {
     const flags = new Set(q.flags ?? []);
-    // Data scoping (issue #16): a shop-limited user lists only their shops.
-    const principal = requirePrincipal(h);
-    const shops = isCustomerOnly(principal) ? [] : shopFilter(principal, q.shopId);
+    // Data scoping (issue #16): a shop-limited user lists only their shops (a customer's token is refused by the guard).
+    const shops = shopFilter(requirePrincipal(h), q.shopId);
     if (shops && shops.length === 0) return { items: [], nextCursor: null };
     const page = await this.runtime.queries.listOrders({
       stages: q.stage,
@@ -60,6 +59,7 @@ export class TrackingController {
   @Get('orders/:orderId')
   @ApiOperation({ summary: 'One order with its whole timeline (zh-CN and en) and stage durations; `asOf` gives it as it stood then' })
   @Requires('read', 'Order')
+  @ForCustomers()
   async getOrder(@Param('orderId', new IdParam('orderId')) orderId: string, @Query() q: GetTrackedOrderQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingOrderDetailView> {
     const detail = await this.runtime.queries.getOrder(orderId, q.asOf);
     const principal = requirePrincipal(h);
@@ -72,16 +72,14 @@ export class TrackingController {
   @Get('shipments')
   @ApiOperation({ summary: 'Parcels of several orders (carrier, waybill, tracking number, last carrier state and words): the board cards of packed and shipped orders' })
   @Requires('read', 'Shipment')
-  shipments(@Query() q: ShipmentsQueryDto, @Headers() h: Record<string, string | undefined>): Promise<Record<string, TrackingShipmentView[]>> {
-    refuseCustomer(requirePrincipal(h));
+  shipments(@Query() q: ShipmentsQueryDto): Promise<Record<string, TrackingShipmentView[]>> {
     return this.runtime.queries.shipmentsOfOrders(q.orderIds);
   }
 
   @Get('kpis')
   @ApiOperation({ summary: 'Cycle time per stage (p50/p90), exception rate, manual-touch rate, auto-ingest rate, orders per channel and stage' })
   @Requires('read', 'Order')
-  kpis(@Query() q: KpiQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingKpiReport> {
-    refuseCustomer(requirePrincipal(h));
+  kpis(@Query() q: KpiQueryDto): Promise<TrackingKpiReport> {
     const to = q.to ?? this.runtime.clock.now().toISOString();
     const from = q.from ?? new Date(Date.parse(to) - 30 * DAY).toISOString();
     return this.runtime.queries.kpis(from, to, q.channel);
@@ -91,8 +89,8 @@ export class TrackingController {
   @ApiOperation({ summary: 'Orders in one working stage for longer than the stuck threshold (24 h by default), longest first' })
   @Requires('read', 'Order')
   stuck(@Query() q: StuckQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingStuckOrderView[]> {
-    refuseCustomer(requirePrincipal(h));
-    return this.runtime.queries.stuckOrders(q.limit);
+    // A shop-limited user sees the stuck orders of their shops.
+    return this.runtime.queries.stuckOrders(q.limit, undefined, shopFilter(requirePrincipal(h)));
   }
 
   // The board's EventSource cannot send headers: ?access_token= is accepted here.
@@ -101,9 +99,10 @@ export class TrackingController {
   @ApiOperation({ summary: 'Server-sent events: one `order` message per change of a matching order; `rebuilt` after a rebuild swap' })
   @Requires('read', 'Order')
   stream(@Query() q: WatchQueryDto, @Headers() h: Record<string, string | undefined>): Observable<MessageEvent> {
-    refuseCustomer(requirePrincipal(h));
+    const principal = requirePrincipal(h);
     const changes = this.runtime.feed.changes.pipe(
-      filter((c) => matchesWatch(c, q)),
+      // A shop-limited user's board gets the changes of their shops' orders only.
+      filter((c) => matchesWatch(c, q) && (c.kind !== 'order' || inScope(principal, c.order))),
       map((c): MessageEvent => ({ type: c.kind, data: c, id: c.kind === 'order' ? `${c.order.orderId}:${c.order.eventCount}` : undefined })),
     );
     // A comment-like keep-alive every 15 s keeps proxies from closing an idle stream.

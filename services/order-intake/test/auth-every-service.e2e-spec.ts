@@ -288,6 +288,47 @@ describe('roles and abilities', () => {
     expect((await call('order-intake', 'POST', `/api/orders/${tmallOrder}/holds`, { ...jd, 'idempotency-key': `h-${uniqueSuffix()}` }, { reason: 'x' })).status).toBe(404);
   });
 
+  it("a JD-scoped user neither raises, sees nor decides a Tmall order's approvals (404 as unknown); their own shop's they do", async () => {
+    const address = { province: '浙江省', city: '杭州市', district: '西湖区', streetMasked: '文三路 1 号' };
+    /** POST /api/change-requests until approval's watcher knows the order (404 CHANGE_ORDER_UNKNOWN before). */
+    const raise = async (who: Record<string, string>, orderId: string, key: string) => {
+      const until = Date.now() + 60_000;
+      for (;;) {
+        const r = await call('approval', 'POST', '/api/change-requests', { ...who, 'idempotency-key': key }, { orderId, shippingAddress: address, note: '改地址' });
+        if (r.status !== 404 || Date.now() > until) return r;
+        await new Promise((done) => setTimeout(done, 500));
+      }
+    };
+    const everyShop = await authHeader('customer_service');
+    const jdOnly = await authHeader('customer_service', { user: 'cs-jd', shops: ['jd-flagship'] });
+    const tmall = await raise(everyShop, tmallOrder, `scope-tmall-${tmallOrder}`);
+    expect(tmall.status, JSON.stringify(tmall.json)).toBe(201);
+    const tmallApproval = String(tmall.json?.approvalId);
+
+    // Raising on the Tmall order: the order is known to approval (above), yet answered as unknown.
+    const foreign = await call('approval', 'POST', '/api/change-requests', { ...jdOnly, 'idempotency-key': `scope-f-${uniqueSuffix()}` }, { orderId: tmallOrder, shippingAddress: address, note: '改地址' });
+    expect(foreign.status).toBe(404);
+    expect(foreign.json).toMatchObject({ code: 'CHANGE_ORDER_UNKNOWN' });
+    expect((await call('approval', 'GET', `/api/approvals/${tmallApproval}`, jdOnly)).status).toBe(404);
+    expect((await call('approval', 'GET', `/api/approvals?orderId=${tmallOrder}`, jdOnly)).json).toMatchObject({ items: [] });
+    const inbox = await call('approval', 'GET', '/api/approvals/inbox', jdOnly);
+    expect(inbox.status).toBe(200);
+    expect((inbox.json?.items as { approvalId: string }[]).map((i) => i.approvalId)).not.toContain(tmallApproval);
+    const decide = await call('approval', 'POST', `/api/approvals/${tmallApproval}/steps/cs_review/approve`, { ...jdOnly, 'idempotency-key': `scope-d-${uniqueSuffix()}` }, {});
+    expect(decide.status).toBe(404);
+    expect(decide.json).toMatchObject({ code: 'APPROVAL_NOT_FOUND' });
+
+    // Every-shop staff see it in their inbox and may decide it; the JD user works their own shop's orders.
+    const all = await call('approval', 'GET', '/api/approvals/inbox', everyShop);
+    expect((all.json?.items as { approvalId: string }[]).map((i) => i.approvalId)).toContain(tmallApproval);
+    expect((await call('approval', 'GET', `/api/approvals/${tmallApproval}`, everyShop)).status).toBe(200);
+    const own = await raise(jdOnly, jdOrder, `scope-jd-${jdOrder}`);
+    // 409 when a change of this order is already open (the customer's, above): either way the JD user sees the order's approvals.
+    expect([201, 409], JSON.stringify(own.json)).toContain(own.status);
+    const jdApprovals = await call('approval', 'GET', `/api/approvals?orderId=${jdOrder}`, jdOnly);
+    expect((jdApprovals.json?.items as unknown[]).length).toBeGreaterThan(0);
+  });
+
   it('the actor recorded on the event is the token subject even when X-Actor-Id says otherwise', async () => {
     const res = await call(
       'order-intake',

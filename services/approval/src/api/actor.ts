@@ -1,4 +1,4 @@
-import type { Principal } from '@flowline/auth';
+import { requirePrincipal, shopFilter, type Principal } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 import type { Actor } from '../domain/approval.decider';
 
@@ -12,4 +12,9 @@ export function actorFrom(principal: Principal | undefined): Actor {
   const roles = principal.allRoles ?? principal.roles;
   const role = roles.find((r) => r !== 'admin') ?? roles[0] ?? '';
   return { id: principal.subject, role };
+}
+
+/** The shops of the caller's token, from a request's headers or a call's metadata (ADR 0018): undefined = every shop. */
+export function shopsOf(carrier: object): string[] | undefined {
+  return shopFilter(requirePrincipal(carrier));
 }

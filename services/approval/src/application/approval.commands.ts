@@ -10,6 +10,7 @@ import { DomainError } from '@flowline/domain';
 const CHANGE_REQUESTERS = ['customer_service', 'customer', 'general_manager'];
 import type { ApprovalRuntime } from '../infra/approval-runtime';
 import { approvalView, type ApprovalView } from './approval.view';
+import type { ShopScope } from './approval.queries';
 
 /** How long a change request waits for the order watcher to know its order (see snapshotOf). */
 const SNAPSHOT_WAIT_MS = 2_000;
@@ -43,7 +44,9 @@ function commandOf(d: Decision, actor: Actor, now: string): ApprovalCommand {
 export class ApprovalCommands {
   constructor(private readonly runtime: ApprovalRuntime) {}
 
-  async decide(approvalId: string, decision: Decision, actor: Actor, opts: { idempotencyKey?: string; correlationId?: string } = {}): Promise<ApprovalView> {
+  async decide(approvalId: string, decision: Decision, actor: Actor, opts: { idempotencyKey?: string; correlationId?: string; shops?: ShopScope } = {}): Promise<ApprovalView> {
+    // A shop-limited user decides the approvals of their shops' orders only: another is not found, as an unknown one.
+    if (!(await this.runtime.queries.approvalInShops(approvalId, opts.shops))) throw ApprovalErrors.notFound(approvalId);
     const clientKey = opts.idempotencyKey ?? '';
     const key = clientKey ? `${decision.kind}:${approvalId}:${clientKey}` : null;
     const hash = requestHash({ approvalId, decision, actor });
@@ -91,7 +94,7 @@ export class ApprovalCommands {
    * Raises an order change request: the diff from the order's current state, the freeze check
    * (a general manager's override is recorded as ApprovalFreezeOverridden), then the change chain.
    */
-  async raiseChange(input: ChangeRequestInput & { orderId: string; override?: { reason: string } }, actor: Actor, opts: { idempotencyKey?: string; chain?: string } = {}): Promise<ApprovalView> {
+  async raiseChange(input: ChangeRequestInput & { orderId: string; override?: { reason: string } }, actor: Actor, opts: { idempotencyKey?: string; chain?: string; shops?: ShopScope } = {}): Promise<ApprovalView> {
     const clientKey = opts.idempotencyKey ?? '';
     const key = clientKey ? `change:${input.orderId}:${clientKey}` : null;
     const hash = requestHash({ input, actor });
@@ -103,7 +106,9 @@ export class ApprovalCommands {
       throw new DomainError('CHANGE_REQUESTER_NOT_ALLOWED', `a change request is raised by customer service, the customer or a general manager, not ${actor.role}`, { role: actor.role });
     }
     const order = await this.snapshotOf(input.orderId);
-    if (!order) throw new DomainError('CHANGE_ORDER_UNKNOWN', `order ${input.orderId} is not known to approval (yet)`, { orderId: input.orderId }, 'not_found');
+    // Another shop's order (for a shop-limited user) is answered as an unknown one.
+    const outOfScope = !!order && !!opts.shops && !(order.shopId && opts.shops.includes(order.shopId));
+    if (!order || outOfScope) throw new DomainError('CHANGE_ORDER_UNKNOWN', `order ${input.orderId} is not known to approval (yet)`, { orderId: input.orderId }, 'not_found');
     const diff = computeChange(order, input);
     const freezeOverride = freezeCheck(order, actor, input.override);
     const now = await this.runtime.clock.now();

@@ -4,6 +4,12 @@ import { rolePrincipal, userPrincipal, type Actor } from '../domain/approval.dec
 
 export type SlaColour = 'green' | 'yellow' | 'red';
 
+/** The shops a caller may see (ADR 0018): undefined = every shop. */
+export type ShopScope = readonly string[] | undefined;
+
+/** SQL: the pending row `p`'s order is in the shops parameter (NULL = every shop). */
+const IN_SHOPS = (param: string) => `(${param}::text[] IS NULL OR EXISTS (SELECT 1 FROM order_snapshots s WHERE s.order_id = p.order_id AND s.shop_id = ANY(${param}::text[])))`;
+
 export interface PendingStepRow {
   approvalId: string;
   orderId: string;
@@ -32,13 +38,16 @@ export function slaColour(now: number, remindAt: string, dueAt: string): SlaColo
 export class ApprovalQueries {
   constructor(private readonly pool: Pool) {}
 
-  /** Steps the actor may decide now (by role, by name, delegated to them or escalated to them), oldest first. */
-  async inbox(actor: Actor, now: number, limit = 200): Promise<PendingStepRow[]> {
+  /**
+   * Steps the actor may decide now (by role, by name, delegated to them or escalated to them), oldest first.
+   * `shops` (a shop-limited user's scope; undefined = every shop) is part of the query.
+   */
+  async inbox(actor: Actor, now: number, limit = 200, shops?: ShopScope): Promise<PendingStepRow[]> {
     const mine = [userPrincipal(actor.id), rolePrincipal(actor.role)];
     const { rows } = await this.pool.query<Record<string, unknown>>(
       `SELECT approval_id, order_id, chain, kind, step, attempt, principals, started_at, remind_at, due_at, escalated
-         FROM approval_pending_steps WHERE principals && $1::text[] ORDER BY started_at, approval_id LIMIT $2`,
-      [mine, limit],
+         FROM approval_pending_steps p WHERE principals && $1::text[] AND ${IN_SHOPS('$3')} ORDER BY started_at, approval_id LIMIT $2`,
+      [mine, limit, shops ?? null],
     );
     return rows.map((r) => {
       const principals = r.principals as string[];
@@ -62,13 +71,34 @@ export class ApprovalQueries {
     });
   }
 
-  /** Approval ids whose current step waits for `role` (every pending one when null), oldest first. */
-  async pendingByRole(role: string | null, limit: number): Promise<string[]> {
+  /** Approval ids whose current step waits for `role` (every pending one when null) in `shops`, oldest first. */
+  async pendingByRole(role: string | null, limit: number, shops?: ShopScope): Promise<string[]> {
     const { rows } = await this.pool.query<{ approval_id: string }>(
-      `SELECT approval_id FROM approval_pending_steps WHERE $1::text IS NULL OR principals @> ARRAY[$1::text] ORDER BY started_at, approval_id LIMIT $2`,
-      [role === null ? null : rolePrincipal(role), limit],
+      `SELECT approval_id FROM approval_pending_steps p WHERE ($1::text IS NULL OR principals @> ARRAY[$1::text]) AND ${IN_SHOPS('$3')} ORDER BY started_at, approval_id LIMIT $2`,
+      [role === null ? null : rolePrincipal(role), limit, shops ?? null],
     );
     return rows.map((r) => r.approval_id);
+  }
+
+  /** Is the order in `shops`? Every order is when `shops` is undefined; an order whose shop approval does not know is not. */
+  async orderInShops(orderId: string, shops: ShopScope): Promise<boolean> {
+    if (!shops) return true;
+    const { rows } = await this.pool.query<{ shop_id: string | null }>(`SELECT shop_id FROM order_snapshots WHERE order_id = $1`, [orderId]);
+    return !!rows[0]?.shop_id && shops.includes(rows[0].shop_id);
+  }
+
+  /**
+   * Is the approval's order in `shops`? An approval that does not exist passes (the command answers
+   * its own APPROVAL_NOT_FOUND, the same as for one out of scope).
+   */
+  async approvalInShops(approvalId: string, shops: ShopScope): Promise<boolean> {
+    if (!shops) return true;
+    const { rows } = await this.pool.query<{ shop_id: string | null }>(
+      `SELECT s.shop_id FROM approvals a LEFT JOIN order_snapshots s ON s.order_id = a.order_id WHERE a.approval_id = $1`,
+      [approvalId],
+    );
+    if (!rows[0]) return true;
+    return !!rows[0].shop_id && shops.includes(rows[0].shop_id);
   }
 
   async byOrder(orderId: string): Promise<OpenApproval[]> {

@@ -27,12 +27,12 @@ export class OrderSnapshots {
   constructor(private readonly pool: Pool) {}
 
   async get(orderId: string): Promise<OrderSnapshot | null> {
-    const { rows } = await this.pool.query<{ order_id: string; channel: string; stage: string; lines: OrderSnapshot['lines']; totals: OrderSnapshot['totals']; shipping_address: OrderSnapshot['shippingAddress']; packed_shipments: string[] }>(
+    const { rows } = await this.pool.query<{ order_id: string; channel: string; stage: string; lines: OrderSnapshot['lines']; totals: OrderSnapshot['totals']; shipping_address: OrderSnapshot['shippingAddress']; packed_shipments: string[]; shop_id: string | null }>(
       `SELECT * FROM order_snapshots WHERE order_id = $1`,
       [orderId],
     );
     const r = rows[0];
-    return r ? { orderId: r.order_id, channel: r.channel, stage: r.stage, lines: r.lines, totals: r.totals, shippingAddress: r.shipping_address, packedShipments: r.packed_shipments } : null;
+    return r ? { orderId: r.order_id, channel: r.channel, stage: r.stage, lines: r.lines, totals: r.totals, shippingAddress: r.shipping_address, packedShipments: r.packed_shipments, shopId: r.shop_id } : null;
   }
 
   /** The units applied changes added to the order, in their own reservations, oldest first. */
@@ -51,8 +51,8 @@ export class OrderSnapshots {
     if (type === 'OrderPlaced') {
       const d = envelope.data as OrderEventDataMap['OrderPlaced'];
       await client.query(
-        `INSERT INTO order_snapshots (order_id, channel, stage, lines, totals, shipping_address) VALUES ($1, $2, 'placed', $3, $4, $5) ON CONFLICT (order_id) DO NOTHING`,
-        [d.orderId, d.channel, JSON.stringify(d.lines), JSON.stringify(d.totals), JSON.stringify(d.shippingAddress)],
+        `INSERT INTO order_snapshots (order_id, channel, stage, lines, totals, shipping_address, shop_id) VALUES ($1, $2, 'placed', $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING`,
+        [d.orderId, d.channel, JSON.stringify(d.lines), JSON.stringify(d.totals), JSON.stringify(d.shippingAddress), d.shopId],
       );
       return true;
     }

@@ -17,6 +17,8 @@ export interface OrderSnapshot {
   shippingAddress: AddressView;
   /** Shipments fulfillment reported packed (freeze on changes). */
   packedShipments: string[];
+  /** The order's shop (null on a snapshot taken before approval recorded shops). */
+  shopId?: string | null;
 }
 
 /**

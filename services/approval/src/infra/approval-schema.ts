@@ -92,7 +92,12 @@ export const APPROVAL_MIGRATION_SCOPE = 'approval';
  * adopted). A new column or table is a new version appended here, never an edit of v1.
  */
 export function approvalMigrations(): Migration[] {
-  return [{ version: 1, name: 'baseline: approvals, approval_pending_steps, order_snapshots, approval_timer_runs, approval_clock, approval_idempotency', statements: [DDL] }];
+  return [
+    { version: 1, name: 'baseline: approvals, approval_pending_steps, order_snapshots, approval_timer_runs, approval_clock, approval_idempotency', statements: [DDL] },
+    // The order's shop, for shop-limited staff (ADR 0018): NULL on snapshots taken before it, which
+    // such staff then do not see (every-shop staff are not affected; a rebuild fills it).
+    { version: 2, name: 'order_snapshots.shop_id', statements: ['ALTER TABLE order_snapshots ADD COLUMN IF NOT EXISTS shop_id text'] },
+  ];
 }
 
 /**

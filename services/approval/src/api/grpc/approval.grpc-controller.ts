@@ -8,7 +8,8 @@ import { optionalId, pageSize, requireId } from '@flowline/platform';
 import { ApprovalCommands, type Decision } from '../../application/approval.commands';
 import { approvalView, type ApprovalView } from '../../application/approval.view';
 import { ApprovalRuntime } from '../../infra/approval-runtime';
-import { actorFrom } from '../actor';
+import { actorFrom, shopsOf } from '../actor';
+import { ApprovalErrors } from '../../domain/approval.errors';
 
 type A = approvalV1.Approval;
 
@@ -58,10 +59,10 @@ export class ApprovalGrpcController {
 
   @GrpcMethod('ApprovalService', 'ListPendingApprovals')
   @Requires('read', 'Approval')
-  async listPending(req: approvalV1.ListPendingApprovalsRequest): Promise<approvalV1.ListPendingApprovalsResponse> {
+  async listPending(req: approvalV1.ListPendingApprovalsRequest, metadata: Metadata): Promise<approvalV1.ListPendingApprovalsResponse> {
     // Out-of-range page sizes and malformed roles are refused (INVALID_ARGUMENT naming the field), never clamped.
     const size = pageSize('page.pageSize', req.page?.pageSize, { max: 200 }) ?? 50;
-    const rows = await this.runtime.queries.pendingByRole(optionalId('role', req.role) ?? null, size);
+    const rows = await this.runtime.queries.pendingByRole(optionalId('role', req.role) ?? null, size, shopsOf(metadata));
     const approvals = await Promise.all(rows.map(async (id) => { const { state, revision } = await this.runtime.service.get(id); return toProto(approvalView(state, revision), state.ruleId, state.ruleSetVersion); }));
     return { approvals, page: { nextPageToken: '', totalSize: approvals.length } };
   }
@@ -80,8 +81,11 @@ export class ApprovalGrpcController {
 
   @GrpcMethod('ApprovalService', 'GetApproval')
   @Requires('read', 'Approval')
-  async getApproval(req: approvalV1.GetApprovalRequest): Promise<approvalV1.GetApprovalResponse> {
-    const { state, revision } = await this.runtime.service.get(requireId('approvalId', req.approvalId));
+  async getApproval(req: approvalV1.GetApprovalRequest, metadata: Metadata): Promise<approvalV1.GetApprovalResponse> {
+    const approvalId = requireId('approvalId', req.approvalId);
+    // Another shop's approval is not found for a shop-limited user, as an unknown one.
+    if (!(await this.runtime.queries.approvalInShops(approvalId, shopsOf(metadata)))) throw ApprovalErrors.notFound(approvalId);
+    const { state, revision } = await this.runtime.service.get(approvalId);
     return { approval: toProto(approvalView(state, revision), state.ruleId, state.ruleSetVersion) };
   }
 
@@ -89,7 +93,7 @@ export class ApprovalGrpcController {
   @Requires('read', 'Approval')
   async listMine(req: approvalV1.ListMyPendingStepsRequest, metadata: Metadata): Promise<approvalV1.ListMyPendingStepsResponse> {
     const actor = actorFrom(principalOf(metadata));
-    const rows = await this.runtime.queries.inbox(actor, Date.now());
+    const rows = await this.runtime.queries.inbox(actor, Date.now(), undefined, shopsOf(metadata));
     return {
       steps: rows.map((r) => ({
         approvalId: r.approvalId,
@@ -136,7 +140,7 @@ export class ApprovalGrpcController {
     const results: approvalV1.BulkApproveResult[] = [];
     for (const item of req.items) {
       try {
-        await this.commands.decide(item.approvalId, { kind: 'approve', step: item.step, ...(req.comment ? { comment: req.comment } : {}) }, actor, req.meta?.requestId ? { idempotencyKey: `${req.meta.requestId}:${item.approvalId}:${item.step}` } : {});
+        await this.commands.decide(item.approvalId, { kind: 'approve', step: item.step, ...(req.comment ? { comment: req.comment } : {}) }, actor, { ...(req.meta?.requestId ? { idempotencyKey: `${req.meta.requestId}:${item.approvalId}:${item.step}` } : {}), shops: shopsOf(metadata) });
         results.push({ approvalId: item.approvalId, step: item.step, ok: true, code: '', message: '' });
       } catch (e) {
         if (!isDomainError(e)) throw e;
@@ -150,6 +154,7 @@ export class ApprovalGrpcController {
     requireId('approvalId', approvalId);
     const actor = actorFrom(principalOf(metadata));
     const view = await this.commands.decide(approvalId, decision, actor, {
+      shops: shopsOf(metadata),
       ...(meta?.requestId ? { idempotencyKey: meta.requestId } : {}),
       ...(meta?.correlationId ? { correlationId: meta.correlationId } : {}),
     });

@@ -5,8 +5,9 @@ import { isDomainError } from '@flowline/domain';
 import { checkIdempotencyKey, IdParam, requireId } from '@flowline/platform';
 import { ApprovalCommands, type Decision } from '../../application/approval.commands';
 import { approvalView } from '../../application/approval.view';
+import { ApprovalErrors } from '../../domain/approval.errors';
 import { ApprovalRuntime } from '../../infra/approval-runtime';
-import { actorFrom } from '../actor';
+import { actorFrom, shopsOf } from '../actor';
 import { ApproveDto, BulkApproveDto, DelegateDto, RejectDto, ResubmitDto, ReturnDto } from './dto/approval.dto';
 
 const ACTOR_HEADERS = [
@@ -35,15 +36,18 @@ export class ApprovalsController {
   @Requires('read', 'Approval')
   async inbox(@Headers() h: Record<string, string | undefined>) {
     const actor = actorFrom(principalOf(h));
-    return { actor, items: await this.runtime.queries.inbox(actor, Date.now()) };
+    return { actor, items: await this.runtime.queries.inbox(actor, Date.now(), undefined, shopsOf(h)) };
   }
 
   @Get()
   @ApiOperation({ summary: 'Approvals of an order, oldest first, with each step state, actor and time.' })
   @ApiQuery({ name: 'orderId', required: true })
   @Requires('read', 'Approval')
-  async byOrder(@Query('orderId') orderId?: string) {
-    const states = await this.runtime.queries.byOrder(requireId('orderId', orderId));
+  async byOrder(@Headers() h: Record<string, string | undefined>, @Query('orderId') orderId?: string) {
+    const id = requireId('orderId', orderId);
+    // Another shop's order has no approvals for a shop-limited user, as an unknown order.
+    if (!(await this.runtime.queries.orderInShops(id, shopsOf(h)))) return { items: [] };
+    const states = await this.runtime.queries.byOrder(id);
     return { items: await Promise.all(states.map(async (s) => { const { state, revision } = await this.runtime.service.get(s.approvalId); return approvalView(state, revision); })) };
   }
 
@@ -57,7 +61,8 @@ export class ApprovalsController {
   @Get(':approvalId')
   @ApiOperation({ summary: 'One approval with every step (state, actor, time), the chain version and the revision.' })
   @Requires('read', 'Approval')
-  async get(@Param('approvalId', new IdParam('approvalId')) approvalId: string) {
+  async get(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Headers() h: Record<string, string | undefined>) {
+    if (!(await this.runtime.queries.approvalInShops(approvalId, shopsOf(h)))) throw ApprovalErrors.notFound(approvalId);
     const { state, revision } = await this.runtime.service.get(approvalId);
     return approvalView(state, revision);
   }
@@ -73,7 +78,7 @@ export class ApprovalsController {
     const results = [];
     for (const item of dto.items) {
       try {
-        const view = await this.commands.decide(item.approvalId, { kind: 'approve', step: item.step, ...(dto.comment ? { comment: dto.comment } : {}) }, actor, key ? { idempotencyKey: `${key}:${item.approvalId}:${item.step}` } : {});
+        const view = await this.commands.decide(item.approvalId, { kind: 'approve', step: item.step, ...(dto.comment ? { comment: dto.comment } : {}) }, actor, { ...(key ? { idempotencyKey: `${key}:${item.approvalId}:${item.step}` } : {}), shops: shopsOf(h) });
         results.push({ approvalId: item.approvalId, step: item.step, ok: true, status: view.status, currentStep: view.currentStep });
       } catch (e) {
         if (!isDomainError(e)) throw e;
@@ -132,6 +137,7 @@ export class ApprovalsController {
     const actor = actorFrom(principalOf(h));
     const key = checkIdempotencyKey(h['idempotency-key']);
     return this.commands.decide(approvalId, decision, actor, {
+      shops: shopsOf(h),
       ...(key ? { idempotencyKey: key } : {}),
       ...(h['x-correlation-id'] ? { correlationId: h['x-correlation-id'] } : {}),
     });

@@ -1,5 +1,5 @@
 import { checkIdempotencyKey } from '@flowline/platform';
-import { ForCustomers, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
+import { ForCustomers, requireOwnOrder, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApprovalCommands } from '../../application/approval.commands';
@@ -47,7 +47,7 @@ export class ChangeRequestsController {
         ...(dto.override ? { override: { reason: dto.override.reason } } : {}),
       },
       actor,
-      key ? { idempotencyKey: key } : {},
+      { ...(key ? { idempotencyKey: key } : {}), shops: shopFilter(principal) },
     );
   }
 }

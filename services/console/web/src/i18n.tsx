@@ -370,7 +370,7 @@ const REASONS: Record<string, Entry> = {
   PAYMENT_AMOUNT_MISMATCH: { zh: '付款金额与应付金额不一致', en: 'The payment differs from the amount due' },
   PAYMENT_CURRENCY_MISMATCH: { zh: '付款币种与订单不一致', en: 'The payment currency differs from the order' },
   FULFILLMENT_NOT_STARTED: { zh: '该订单尚未进入发货流程（没有包裹可收退货）', en: 'Fulfilment of this order has not started (no parcel to receive a return for)' },
-  REFUND_AMOUNT_INVALID: { zh: '退款金额无效：可退 ¥{refundableYuan}（发货前须全额退款）', en: 'The refund amount is invalid: ¥{refundableYuan} refundable (a refund before shipment is the full amount)' },
+  REFUND_AMOUNT_INVALID: { zh: '退款金额无效：可退 ¥{refundableYuan}（发货前须全额退款，发货后可退 ¥0.01 至 ¥{refundableYuan}）', en: 'The refund amount is invalid: ¥{refundableYuan} refundable (before shipment the full amount; after shipment ¥0.01 up to ¥{refundableYuan})' },
   REFUND_AMOUNT_MISMATCH: { zh: '退款金额与申请不一致', en: 'The refund differs from the amount requested' },
   REFUND_NOT_REQUESTED: { zh: '没有待确认的退款申请', en: 'No refund was requested' },
   // Exception codes the order carries (order-intake FlagException; tracking shows them on the board).

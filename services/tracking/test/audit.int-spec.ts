@@ -137,6 +137,7 @@ describe('GET /api/audit', () => {
 
 describe('views across orders keep a shop-limited token to its shops', () => {
   it('stuck orders: a JD-only token gets the JD order only (gRPC ListStuckOrders, stalled for a minute)', async () => {
+    if (!svc.grpcAddress) throw new Error('tracking serves no gRPC address');
     const client = new StrictReflectionClient(svc.grpcAddress);
     try {
       const method = (await client.describe('flowline.tracking.v1.TrackingService')).methods.find((m) => m.name === 'ListStuckOrders');

@@ -135,17 +135,19 @@ describe('file imports into order-intake', () => {
     expect((await intake('GET', `/api/orders/${(await orderOf('taobao', '4012345678901234568')).orderId}`)).json.stage).toBe('placed');
   });
 
-  it('Taobao: a dry run reports what the import then does; closed after shipment ends refunded without joining the queue; identical 宝贝报表 rows are two sub-orders', async () => {
+  it('Taobao: a dry run reports what the import then does; closed after shipment ends refunded without joining the queue; identical 宝贝报表 rows are two sub-orders, or held when nothing confirms them', async () => {
     const header = iconv.decode(fixture('taobao-classic-orders.gbk.csv'), 'gbk').split('\n')[0].trimEnd();
     const itemsHeader = iconv.decode(fixture('taobao-classic-items.gbk.csv'), 'gbk').split('\n')[0].trimEnd();
     // 订单编号,买家会员名,买家支付宝账号,买家应付货款,买家应付邮费,总金额,买家实际支付金额,订单状态,买家留言,收货人姓名,收货地址 ,运送方式,联系电话 ,联系手机,订单创建时间,订单付款时间 ,宝贝标题 ,宝贝种类 ,物流单号 ,物流公司,订单备注,宝贝总数量,店铺名称,订单关闭原因,退款金额
-    const row = (id: string, goods: string, status: string, phone: string, tracking: string, carrier: string, units: number, refund: string) =>
+    const row = (id: string, goods: string, status: string, phone: string, tracking: string, carrier: string, units: number | '', refund: string) =>
       `"=""${id}""",tb_e2e,,${goods},0.00,${goods},${goods},${status},,钱七,浙江省 杭州市 西湖区 文三路100号,快递,,${phone},2025-11-27 10:00:00,2025-11-27 10:01:00,白露寿眉 100g,1,${tracking},${carrier},,${units},茗香旗舰店,${refund === '0.00' ? '' : '买家申请退款'},${refund}`;
     const orders = [
       header,
       row('4012345678901235001', '128.00', '交易关闭', '13812340001', 'SF1234567890', '顺丰速运', 1, '128.00'),
       row('4012345678901235002', '119.80', '买家已付款，等待卖家发货', '13812340002', '', '', 2, '0.00'),
       row('4012345678901235003', '59.90', '买家已付款，等待卖家发货', '(0571)88886666', '', '', 1, '0.00'),
+      // No 宝贝总数量 and paid for one unit, yet two identical item rows: a doubled export or two sub-orders.
+      row('4012345678901235004', '59.90', '买家已付款，等待卖家发货', '13812340004', '', '', '', '0.00'),
     ].join('\r\n');
     const items = [
       itemsHeader,
@@ -154,6 +156,8 @@ describe('file imports into order-intake', () => {
       '"=""4012345678901235002""",白露寿眉 100g,59.90,1,,,,,买家已付款，等待卖家发货,TEA-SM-100',
       '"=""4012345678901235002""",白露寿眉 100g,59.90,1,,,,,买家已付款，等待卖家发货,TEA-SM-100',
       '"=""4012345678901235003""",白露寿眉 100g,59.90,1,,,,,买家已付款，等待卖家发货,TEA-SM-100',
+      '"=""4012345678901235004""",白露寿眉 100g,59.90,1,,,,,买家已付款，等待卖家发货,TEA-SM-100',
+      '"=""4012345678901235004""",白露寿眉 100g,59.90,1,,,,,买家已付款，等待卖家发货,TEA-SM-100',
     ].join('\r\n');
     const send = (dryRun: boolean) =>
       upload('taobao', 'ExportOrderList-e2e.csv', iconv.encode(orders, 'gbk'), { items: { name: 'ExportOrderDetailList-e2e.csv', contentBase64: iconv.encode(items, 'gbk').toString('base64') }, dryRun });
@@ -161,10 +165,10 @@ describe('file imports into order-intake', () => {
 
     const dry = await send(true);
     expect(dry.status, JSON.stringify(dry.json)).toBe(201);
-    expect(dry.json).toMatchObject({ dryRun: true, ordersSeen: 3, imported: 2, rejected: [expect.objectContaining(phoneRefusal)] });
+    expect(dry.json).toMatchObject({ dryRun: true, ordersSeen: 4, imported: 3, rejected: [expect.objectContaining(phoneRefusal)] });
     const real = await send(false);
     expect(real.status, JSON.stringify(real.json)).toBe(201);
-    expect(real.json).toMatchObject({ ordersSeen: 3, imported: 2, rejected: [expect.objectContaining(phoneRefusal)], refusedChanges: [] });
+    expect(real.json).toMatchObject({ ordersSeen: 4, imported: 3, rejected: [expect.objectContaining(phoneRefusal)], refusedChanges: [] });
 
     const closed = (await intake('GET', `/api/orders/${(await orderOf('taobao', '4012345678901235001')).orderId}`)).json;
     expect(closed.stage).toBe('refunded');
@@ -176,6 +180,12 @@ describe('file imports into order-intake', () => {
     const twice = (await intake('GET', `/api/orders/${(await orderOf('taobao', '4012345678901235002')).orderId}`)).json;
     expect(twice.lines.reduce((n: number, l: { sku: string; quantity: number }) => n + (l.sku === 'TEA-SM-100' ? l.quantity : 0), 0)).toBe(2);
     expect(twice.totals.grandTotal).toBe(11980);
+
+    // Unconfirmed identical rows: both lines placed, the order on hold naming the row, for a person to check before it ships.
+    const doubtful = (await intake('GET', `/api/orders/${(await orderOf('taobao', '4012345678901235004')).orderId}`)).json;
+    expect(doubtful.lines.reduce((n: number, l: { quantity: number }) => n + l.quantity, 0)).toBe(2);
+    expect(doubtful.flags).toContain('on_hold');
+    expect(doubtful.hold.reason).toContain('宝贝报表第 7 行');
   });
 
   it("the import's pre-flight check refuses exactly what order-intake's PlaceOrder refuses (each limit at its edge, sent to the real API)", async () => {

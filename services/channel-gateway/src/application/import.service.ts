@@ -57,7 +57,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** The draft without its row positions: two exports of an unchanged order fingerprint the same. */
 export function draftFingerprint(d: ChannelOrderDraft): string {
-  const { rowNumbers: _rows, rawRows: _raw, fieldColumns: _columns, ...rest } = d;
+  const { rowNumbers: _rows, rawRows: _raw, fieldColumns: _columns, unconfirmedRepeatRows: _repeats, ...rest } = d;
   return requestHash(rest);
 }
 

@@ -50,6 +50,14 @@ export interface ChannelOrderDraft {
   presale?: { depositAmount: number; balanceDueBy: string; shipNotBefore: string };
   /** Cash on delivery (货到付款). */
   paymentMethod?: 'cod';
+  /**
+   * Items-file rows identical to an earlier row of the order that nothing could confirm: no total
+   * units in the order file (宝贝总数量), and what the buyer paid does not cover them (the discount
+   * they would need is at least their value), so they may be a doubled export as well as sub-orders.
+   * They are kept as lines and the order is held for a person to check (planSync). Not order data
+   * (left out of the fingerprint).
+   */
+  unconfirmedRepeatRows?: number[];
   rowNumbers: number[];
   /** The order's rows as header -> cell text (and its item rows for items-file layouts). */
   rawRows: Record<string, string>[];
@@ -361,6 +369,13 @@ function mapOne(
         : goods + shippingFee - platformDiscount - shopDiscount;
   const orderDiscount = goods + shippingFee - due;
   if (lines.length && problems.length === 0 && orderDiscount < 0) problems.push(reason.totalMismatch(due, goods + shippingFee));
+  // Identical item rows no total units confirmed (see reconcileItemRows): when the payment does not
+  // cover them either, they may be a doubled export; the order is held for a person (unconfirmedRepeatRows).
+  const unconfirmedRepeatRows: number[] = [];
+  if (l.from === 'items-file' && !cell(profile.order.totalQuantity) && lines.length === itemRows.length) {
+    const repeatValue = itemRows.reduce((sum, r, n) => (r.repeat ? sum + lines[n].quantity * lines[n].unitPrice : sum), 0);
+    if (repeatValue > 0 && orderDiscount >= repeatValue) unconfirmedRepeatRows.push(...itemRows.filter((r) => r.repeat).map((r) => r.rowNumber));
+  }
 
   // Recipient and address: masked / encrypted values are flagged and kept as the platform sent them.
   const recipient = cell(o.recipient);
@@ -411,6 +426,7 @@ function mapOne(
     ...(deposit > 0 && balanceDueBy && shipNotBefore ? { presale: { depositAmount: deposit, balanceDueBy, shipNotBefore } } : {}),
     ...(cod ? { paymentMethod: 'cod' as const } : {}),
     ...(shippedAt ? { shippedAt } : {}),
+    ...(unconfirmedRepeatRows.length ? { unconfirmedRepeatRows } : {}),
   };
   // What order-intake's PlaceOrder would refuse (a phone that is not digits, a title over 200
   // characters, ...) is refused when the order is to be placed (ImportService.placement), with the

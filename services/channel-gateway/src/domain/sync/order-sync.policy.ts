@@ -44,6 +44,8 @@ export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep
   const closedAfterShipment = isClosedAfterShipment(draft);
   if ((draft.state === 'shipped' || draft.state === 'completed' || closedAfterShipment) && !applied.has('held') && !flowMayHaveShipped)
     wanted.push({ step: 'held', reason: closedAfterShipment ? closedAfterShipmentReason(draft) : shippedOutsideReason(draft) });
+  // Identical item rows nothing confirmed: held before it can ship twice what the buyer bought once.
+  else if (draft.unconfirmedRepeatRows?.length && !applied.has('held') && !flowMayHaveShipped) wanted.push({ step: 'held', reason: repeatedRowsReason(draft) });
   const ref = `${draft.channel}:${draft.channelOrderId}`;
   // Cash on delivery (货到付款): the flow ships it unpaid and records the payment at delivery itself.
   if (draft.paymentMethod === 'cod') {
@@ -95,6 +97,12 @@ const yuanText = (fen: number) => `${Math.floor(fen / 100)}.${String(fen % 100).
 export function closedAfterShipmentReason(draft: ChannelOrderDraft): string {
   const refund = draft.money.refund > 0 ? draft.money.refund : draft.money.paid;
   return `平台显示发货后已关闭并退款（${draft.platformStatus}${parcelOf(draft, '，')}，退款 ${yuanText(refund)} 元），在 Flowline 之外发出，请勿发货，退回的包裹按退货处理 / closed and refunded on the platform after it shipped outside Flowline (${draft.channel} ${draft.platformStatus}${parcelOf(draft, ', ')}, refunded ${yuanText(refund)}): do not ship; a parcel coming back is a return`.slice(0, 500);
+}
+
+/** Why an order with unconfirmed identical item rows is held: the rows, in Chinese and English. */
+export function repeatedRowsReason(draft: ChannelOrderDraft): string {
+  const rows = (draft.unconfirmedRepeatRows ?? []).join('、');
+  return `宝贝报表第 ${rows} 行与同一订单的前一行完全相同，订单报表无宝贝总数量可核对，实付金额也不含这些行：可能是重复导出，请核对数量后再放行 / item rows ${(draft.unconfirmedRepeatRows ?? []).join(', ')} repeat an earlier row of the order exactly; the order file has no total units to check them against and the amount paid does not cover them: possibly a doubled export, check the quantities before releasing`.slice(0, 500);
 }
 
 /** Why an order first seen shipped is held: the platform's status and parcel, in Chinese and English. */

@@ -59,10 +59,14 @@ describe('AuthGuard: customer-only tokens reach only the handlers that serve buy
     await expect(guardFor(buyer).canActivate(httpContext(approve).ctx)).rejects.toMatchObject({ response: { code: 'FORBIDDEN', details: { required: 'approve Approval' } } });
   });
 
-  it('leaves staff tokens, and staff who are also customers, to the ability check alone', async () => {
+  it("leaves staff tokens to the ability check alone; a staff token that also says customer gets no buyer rules", async () => {
     const staffView = handler(Requires('read', 'Order'));
     await expect(guardFor(as(['customer_service'])).canActivate(httpContext(staffView).ctx)).resolves.toBe(true);
     await expect(guardFor(as(['customer', 'customer_service'])).canActivate(httpContext(staffView).ctx)).resolves.toBe(true);
+    // Sales cannot read shipments (recipients, labels): `customer` beside it must not open them.
+    const parcels = handler(Requires('read', 'Shipment'));
+    await expect(guardFor(as(['sales', 'customer'], { orders: ['o-1'] })).canActivate(httpContext(parcels).ctx)).rejects.toBeInstanceOf(ForbiddenException);
+    await expect(guardFor(as(['sales'])).canActivate(httpContext(parcels).ctx)).rejects.toBeInstanceOf(ForbiddenException);
   });
 
   it('names why the customer was refused, and still answers 401 before any of it without a token', async () => {

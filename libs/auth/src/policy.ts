@@ -95,7 +95,10 @@ export function abilityFor(principal: Principal): FlowlineAbility {
   const known = ABILITIES.get(principal);
   if (known) return known;
   const builder = new AbilityBuilder<FlowlineAbility>(createMongoAbility);
-  for (const role of principal.roles) ROLE_RULES[role](builder, principal);
+  // Buyer rules belong to customer-only tokens (the portal's): on a staff token they would widen the
+  // staff role at type level (a sales token with `customer` passing `read Shipment`).
+  const staff = principal.roles.some((r) => r !== 'customer');
+  for (const role of principal.roles) if (!(staff && role === 'customer')) ROLE_RULES[role](builder, principal);
   const ability = builder.build();
   // Only a frozen principal cannot change under its cached ability.
   if (Object.isFrozen(principal)) ABILITIES.set(principal, ability);

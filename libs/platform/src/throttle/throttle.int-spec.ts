@@ -1,6 +1,6 @@
 import { Controller, Get, Module, Post, type DynamicModule } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
-import { Public, Requires } from '@flowline/auth';
+import { ForCustomers, Public, Requires } from '@flowline/auth';
 import { createTestDatabase, tokenFor } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,7 @@ class LimitedController {
 class ChangeRequestsController {
   @Post()
   @Requires('create', 'ChangeRequest')
+  @ForCustomers()
   create() {
     return { ok: true };
   }

@@ -160,14 +160,16 @@ describe('views across orders keep a shop-limited token to its shops', () => {
     const res = await fetch(`${svc.httpUrl}/api/tracking/stream`, { headers: { authorization: `Bearer ${await tokenFor('customer_service', { shops: ['jd-flagship'] })}` } });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
+    const publishOne = (e: TrackedEvent) => publisher.publish([{ topic: TRACKED_TOPICS[contextOf(e.type)!], key: (e.data as { orderId: string }).orderId, envelope: e as EventEnvelope }]);
     try {
-      // The Taobao order changes first, then the JD one: once the JD change arrives, the Taobao one would have too.
-      // The same builder: the orders' stream positions go on from the events above.
-      const changes = [
-        b.event('OrderHoldReleased', { orderId: 'o-audit-2', reason: '已核实' }, { at: at(20 * MIN), actor: cs }),
-        b.event('OrderHoldReleased', { orderId: 'o-audit-1', reason: '已核实' }, { at: at(21 * MIN), actor: cs }),
-      ] as TrackedEvent[];
-      await publisher.publish(changes.map((e) => ({ topic: TRACKED_TOPICS[contextOf(e.type)!], key: (e.data as { orderId: string }).orderId, envelope: e as EventEnvelope })));
+      // The Taobao order changes and is projected (so the stream has had it) before the JD one changes:
+      // the two are on different partitions, so only this order makes "the JD change came, the Taobao one did not" mean anything.
+      await publishOne(b.event('OrderHoldReleased', { orderId: 'o-audit-2', reason: '已核实' }, { at: at(20 * MIN), actor: cs }) as TrackedEvent);
+      await eventually('the Taobao change projected', async () => {
+        const r = await get('/api/tracking/orders/o-audit-2');
+        return r.status === 200 && r.json.timeline.some((e: Json) => e.type === 'OrderHoldReleased') ? r : undefined;
+      }, 60_000, 100);
+      await publishOne(b.event('OrderHoldReleased', { orderId: 'o-audit-1', reason: '已核实' }, { at: at(21 * MIN), actor: cs }) as TrackedEvent);
       let text = '';
       const deadline = Date.now() + 60_000;
       while (!text.includes('"orderId":"o-audit-1"') && Date.now() < deadline) {
@@ -180,5 +182,22 @@ describe('views across orders keep a shop-limited token to its shops', () => {
     } finally {
       await reader.cancel().catch(() => undefined);
     }
+  });
+
+  it("parcels of several orders: a JD-only token gets its shop's order's parcels, another shop's order is left out", async () => {
+    await publisher.publish(
+      ['o-audit-1', 'o-audit-2'].map((orderId) => {
+        const e = b.event('ShipmentShipped', { orderId, shipmentId: `shp-${orderId}`, carrier: 'SF', trackingNumber: `SF${orderId}` }, { at: at(30 * MIN), actor: { kind: 'service', id: 'fulfillment' } }) as TrackedEvent;
+        return { topic: TRACKED_TOPICS[contextOf(e.type)!], key: orderId, envelope: e as EventEnvelope };
+      }),
+    );
+    const both = await eventually('both parcels tracked', async () => {
+      const r = await get('/api/tracking/shipments?orderIds=o-audit-1,o-audit-2');
+      return r.status === 200 && r.json['o-audit-1'] && r.json['o-audit-2'] ? r : undefined;
+    }, 60_000, 100);
+    expect(Object.keys(both.json).sort()).toEqual(['o-audit-1', 'o-audit-2']);
+    const jd = await get('/api/tracking/shipments?orderIds=o-audit-1,o-audit-2', await tokenFor('customer_service', { shops: ['jd-flagship'] }));
+    expect(jd.status).toBe(200);
+    expect(Object.keys(jd.json)).toEqual(['o-audit-1']);
   });
 });

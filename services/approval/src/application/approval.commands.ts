@@ -12,6 +12,8 @@ import type { ApprovalRuntime } from '../infra/approval-runtime';
 import { approvalView, type ApprovalView } from './approval.view';
 import type { ShopScope } from './approval.queries';
 
+const changeOrderUnknown = (orderId: string) => new DomainError('CHANGE_ORDER_UNKNOWN', `order ${orderId} is not known to approval (yet)`, { orderId }, 'not_found');
+
 /** How long a change request waits for the order watcher to know its order (see snapshotOf). */
 const SNAPSHOT_WAIT_MS = 2_000;
 
@@ -98,6 +100,8 @@ export class ApprovalCommands {
     const clientKey = opts.idempotencyKey ?? '';
     const key = clientKey ? `change:${input.orderId}:${clientKey}` : null;
     const hash = requestHash({ input, actor });
+    // Before the replay: a stored reply must not confirm another shop's order (nor a key reused across shops).
+    if (!(await this.runtime.queries.orderInShops(input.orderId, opts.shops))) throw changeOrderUnknown(input.orderId);
     if (key) {
       const replay = await this.replay(key, hash, clientKey);
       if (replay) return replay;
@@ -106,9 +110,8 @@ export class ApprovalCommands {
       throw new DomainError('CHANGE_REQUESTER_NOT_ALLOWED', `a change request is raised by customer service, the customer or a general manager, not ${actor.role}`, { role: actor.role });
     }
     const order = await this.snapshotOf(input.orderId);
-    // Another shop's order (for a shop-limited user) is answered as an unknown one.
-    const outOfScope = !!order && !!opts.shops && !(order.shopId && opts.shops.includes(order.shopId));
-    if (!order || outOfScope) throw new DomainError('CHANGE_ORDER_UNKNOWN', `order ${input.orderId} is not known to approval (yet)`, { orderId: input.orderId }, 'not_found');
+    // Another shop's order (for a shop-limited user; its snapshot may have arrived while we waited) is answered as an unknown one.
+    if (!order || (opts.shops && order.shopId && !opts.shops.includes(order.shopId))) throw changeOrderUnknown(input.orderId);
     const diff = computeChange(order, input);
     const freezeOverride = freezeCheck(order, actor, input.override);
     const now = await this.runtime.clock.now();

@@ -7,8 +7,13 @@ export type SlaColour = 'green' | 'yellow' | 'red';
 /** The shops a caller may see (ADR 0018): undefined = every shop. */
 export type ShopScope = readonly string[] | undefined;
 
-/** SQL: the pending row `p`'s order is in the shops parameter (NULL = every shop). */
-const IN_SHOPS = (param: string) => `(${param}::text[] IS NULL OR EXISTS (SELECT 1 FROM order_snapshots s WHERE s.order_id = p.order_id AND s.shop_id = ANY(${param}::text[])))`;
+/**
+ * SQL: the pending row `p`'s order is in the shops parameter (NULL = every shop). An order whose
+ * shop approval does not know (a snapshot taken before migration v2 recorded shops) is visible, as
+ * every order was before: hiding it would strand its approvals for shop-limited approvers.
+ */
+const IN_SHOPS = (param: string) =>
+  `(${param}::text[] IS NULL OR NOT EXISTS (SELECT 1 FROM order_snapshots s WHERE s.order_id = p.order_id AND s.shop_id IS NOT NULL AND NOT (s.shop_id = ANY(${param}::text[]))))`;
 
 export interface PendingStepRow {
   approvalId: string;
@@ -80,16 +85,21 @@ export class ApprovalQueries {
     return rows.map((r) => r.approval_id);
   }
 
-  /** Is the order in `shops`? Every order is when `shops` is undefined; an order whose shop approval does not know is not. */
+  /**
+   * Is the order in `shops`? Every order is when `shops` is undefined. An order approval has not
+   * seen passes (the caller answers its own not-found), and so does one whose shop approval does
+   * not know (see IN_SHOPS).
+   */
   async orderInShops(orderId: string, shops: ShopScope): Promise<boolean> {
     if (!shops) return true;
     const { rows } = await this.pool.query<{ shop_id: string | null }>(`SELECT shop_id FROM order_snapshots WHERE order_id = $1`, [orderId]);
-    return !!rows[0]?.shop_id && shops.includes(rows[0].shop_id);
+    return !rows[0]?.shop_id || shops.includes(rows[0].shop_id);
   }
 
   /**
    * Is the approval's order in `shops`? An approval that does not exist passes (the command answers
-   * its own APPROVAL_NOT_FOUND, the same as for one out of scope).
+   * its own APPROVAL_NOT_FOUND, the same as for one out of scope), as does one whose order's shop
+   * approval does not know (see IN_SHOPS).
    */
   async approvalInShops(approvalId: string, shops: ShopScope): Promise<boolean> {
     if (!shops) return true;
@@ -97,8 +107,7 @@ export class ApprovalQueries {
       `SELECT s.shop_id FROM approvals a LEFT JOIN order_snapshots s ON s.order_id = a.order_id WHERE a.approval_id = $1`,
       [approvalId],
     );
-    if (!rows[0]) return true;
-    return !!rows[0].shop_id && shops.includes(rows[0].shop_id);
+    return !rows[0]?.shop_id || shops.includes(rows[0].shop_id);
   }
 
   async byOrder(orderId: string): Promise<OpenApproval[]> {

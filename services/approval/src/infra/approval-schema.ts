@@ -94,8 +94,8 @@ export const APPROVAL_MIGRATION_SCOPE = 'approval';
 export function approvalMigrations(): Migration[] {
   return [
     { version: 1, name: 'baseline: approvals, approval_pending_steps, order_snapshots, approval_timer_runs, approval_clock, approval_idempotency', statements: [DDL] },
-    // The order's shop, for shop-limited staff (ADR 0018): NULL on snapshots taken before it, which
-    // such staff then do not see (every-shop staff are not affected; a rebuild fills it).
+    // The order's shop, for shop-limited staff (ADR 0018): NULL on snapshots taken before it; those
+    // orders' approvals stay visible to every approver, as all were before.
     { version: 2, name: 'order_snapshots.shop_id', statements: ['ALTER TABLE order_snapshots ADD COLUMN IF NOT EXISTS shop_id text'] },
   ];
 }

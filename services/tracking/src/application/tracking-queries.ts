@@ -129,10 +129,15 @@ export class TrackingQueries {
    * from their fulfillment timeline lines by the same pure shipmentsOf as the order detail: what
    * the board shows on the cards of packed and shipped orders.
    */
-  async shipmentsOfOrders(orderIds: readonly string[]): Promise<Record<string, TrackingShipmentView[]>> {
+  /** Parcels of the orders; with `shopIds` (a shop-limited user's scope) only of the orders in those shops. */
+  async shipmentsOfOrders(orderIds: readonly string[], shopIds?: readonly string[]): Promise<Record<string, TrackingShipmentView[]>> {
     const out: Record<string, TrackingShipmentView[]> = {};
     if (orderIds.length === 0) return out;
-    const rows = await this.q(`SELECT * FROM ${table(TRACKING_SCHEMA, 'timeline_entry')} WHERE "order_id" = ANY($1::text[]) AND "context" = 'fulfillment'`, [[...new Set(orderIds)]]);
+    const rows = await this.q(
+      `SELECT * FROM ${table(TRACKING_SCHEMA, 'timeline_entry')} e WHERE e."order_id" = ANY($1::text[]) AND e."context" = 'fulfillment'
+         AND ($2::text[] IS NULL OR EXISTS (SELECT 1 FROM ${table(TRACKING_SCHEMA, 'order_summary')} o WHERE o."order_id" = e."order_id" AND o."shop_id" = ANY($2::text[])))`,
+      [[...new Set(orderIds)], shopIds ?? null],
+    );
     const byOrder = new Map<string, ReturnType<typeof timelineFromRecord>[]>();
     for (const e of rows.map(timelineFromRecord)) byOrder.set(e.orderId, [...(byOrder.get(e.orderId) ?? []), e]);
     // In the order of fulfillment's own stream (one per order): carrier times may precede the handover's.

@@ -2,6 +2,8 @@ import { Controller, Inject, Injectable, Logger, type OnModuleInit } from '@nest
 import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
 import { RuleDocumentsController, type RuleDocumentSave } from '@flowline/platform';
+import type { FastifyRequest } from 'fastify';
+import { shopsOf } from '../actor';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
@@ -138,11 +140,12 @@ export class ChainRulesController extends RuleDocumentsController<ChainSet, DryR
     return { chainSetVersion: set.version, chains: Object.keys(set.chains) };
   }
 
-  protected override async preview(set: ChainSet, body: DryRunChainsDto, draft: boolean) {
+  protected override async preview(set: ChainSet, body: DryRunChainsDto, draft: boolean, req: FastifyRequest) {
     let grandTotal = body.grandTotal;
     if (body.orderId) {
       const snapshot = await this.runtime.snapshots.get(body.orderId);
-      if (!snapshot) throw new DomainError('ORDER_NOT_FOUND', `approval has not seen order ${body.orderId}`, { orderId: body.orderId }, 'not_found');
+      // Another shop's order (for a shop-limited user) is answered as one approval has not seen.
+      if (!snapshot || !(await this.runtime.queries.orderInShops(body.orderId, shopsOf(req)))) throw new DomainError('ORDER_NOT_FOUND', `approval has not seen order ${body.orderId}`, { orderId: body.orderId }, 'not_found');
       grandTotal = snapshot.totals.grandTotal;
     }
     const preview = chainPreview(set, body.chain, grandTotal !== undefined ? { grandTotal } : {}, await this.runtime.clock.now());

@@ -72,8 +72,9 @@ export class TrackingController {
   @Get('shipments')
   @ApiOperation({ summary: 'Parcels of several orders (carrier, waybill, tracking number, last carrier state and words): the board cards of packed and shipped orders' })
   @Requires('read', 'Shipment')
-  shipments(@Query() q: ShipmentsQueryDto): Promise<Record<string, TrackingShipmentView[]>> {
-    return this.runtime.queries.shipmentsOfOrders(q.orderIds);
+  shipments(@Query() q: ShipmentsQueryDto, @Headers() h: Record<string, string | undefined>): Promise<Record<string, TrackingShipmentView[]>> {
+    // A shop-limited user gets the parcels of their shops' orders; another shop's order is left out, as an unknown one.
+    return this.runtime.queries.shipmentsOfOrders(q.orderIds, shopFilter(requirePrincipal(h)));
   }
 
   @Get('kpis')

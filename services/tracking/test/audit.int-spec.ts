@@ -156,6 +156,29 @@ describe('views across orders keep a shop-limited token to its shops', () => {
     }
   });
 
+  it("KPIs: a JD-only token's figures count its shop's orders only (REST and gRPC)", async () => {
+    const window = `from=${encodeURIComponent(at(-MIN))}&to=${encodeURIComponent(at(10 * MIN))}`;
+    expect((await get(`/api/tracking/kpis?${window}`)).json.orders).toBe(2);
+    const jdOnly = await tokenFor('customer_service', { shops: ['jd-flagship'] });
+    const jd = await get(`/api/tracking/kpis?${window}`, jdOnly);
+    expect(jd.status).toBe(200);
+    expect(jd.json.orders).toBe(1);
+    expect(jd.json.byChannelAndStage.map((c: Json) => c.channel)).toEqual(['jd']);
+    if (!svc.grpcAddress) throw new Error('tracking serves no gRPC address');
+    const client = new StrictReflectionClient(svc.grpcAddress);
+    try {
+      const method = (await client.describe('flowline.tracking.v1.TrackingService')).methods.find((m) => m.name === 'GetKpis');
+      if (!method) throw new Error('no GetKpis');
+      const md = new Metadata();
+      md.set('authorization', `Bearer ${jdOnly}`);
+      const r = await client.call(method, { from: at(-MIN), to: at(10 * MIN) }, md);
+      expect(r.ok, JSON.stringify(r.error)).toBe(true);
+      expect(Number((r.response as Json).ordersPlaced)).toBe(1);
+    } finally {
+      client.close();
+    }
+  });
+
   it("the live stream: a JD-only token's board never receives a Taobao order's change", async () => {
     const res = await fetch(`${svc.httpUrl}/api/tracking/stream`, { headers: { authorization: `Bearer ${await tokenFor('customer_service', { shops: ['jd-flagship'] })}` } });
     expect(res.status).toBe(200);

@@ -227,7 +227,8 @@ export class TrackingQueries {
   }
 
   /** KPIs over [from, to) in SQL; the numbers match `computeKpis` on the same rows (integration test). */
-  async kpis(from: string, to: string, channel?: string): Promise<TrackingKpiReport> {
+  /** KPIs over orders placed (or shipped, delivered, leaving a stage) in [from, to); `shopIds` (a shop-limited user's scope) narrows every figure to those shops. */
+  async kpis(from: string, to: string, channel?: string, shopIds?: readonly string[]): Promise<TrackingKpiReport> {
     const f = new Date(from);
     const t = new Date(to);
     if (Number.isNaN(f.getTime()) || Number.isNaN(t.getTime()) || f >= t) throw new DomainError('invalid_window', 'from and to must be ISO times with from < to', { from, to }, 'invalid');
@@ -236,8 +237,12 @@ export class TrackingQueries {
     const S = table(TRACKING_SCHEMA, 'order_summary');
     const V = table(TRACKING_SCHEMA, 'stage_visit');
     const ch = channel ?? null;
+    const shops = shopIds ?? null;
+    // A visit's order in the shops (stage_visit has no shop of its own).
+    const visitInShops = (param: string, alias: string) => `(${param}::text[] IS NULL OR EXISTS (SELECT 1 FROM ${S} so WHERE so."order_id" = ${alias}."order_id" AND so."shop_id" = ANY(${param}::text[])))`;
+    const inShops = (param: string, alias = '') => `(${param}::text[] IS NULL OR ${alias}"shop_id" = ANY(${param}::text[]))`;
     const [totals] = await this.q(
-      `WITH o AS (SELECT * FROM ${S} WHERE "placed_at" >= $1 AND "placed_at" < $2 AND ($3::text IS NULL OR "channel" = $3)),
+      `WITH o AS (SELECT * FROM ${S} WHERE "placed_at" >= $1 AND "placed_at" < $2 AND ($3::text IS NULL OR "channel" = $3) AND ${inShops('$8')}),
             stuck AS (SELECT DISTINCT v."order_id" FROM ${V} v JOIN o ON o."order_id" = v."order_id"
                       WHERE NOT (v."stage" = ANY($4::text[]))
                         AND coalesce(v."duration_ms", (extract(epoch FROM ($5::timestamptz - v."entered_at")) * 1000)::bigint) >= $6)
@@ -248,42 +253,42 @@ export class TrackingQueries {
               count(*) FILTER (WHERE o."channel" = ANY($7::text[]) AND o."ingest_mode" = 'auto')::int AS platform_auto,
               count(*) FILTER (WHERE o."stage" IN ('cancelled', 'refunded'))::int AS cancelled_orders
        FROM o`,
-      [f.toISOString(), t.toISOString(), ch, this.sla.notStuckStages, horizon, this.sla.stuckAfterMs, PLATFORM_CHANNELS],
+      [f.toISOString(), t.toISOString(), ch, this.sla.notStuckStages, horizon, this.sla.stuckAfterMs, PLATFORM_CHANNELS, shops],
     );
     const byStage = await this.q(
       `SELECT "stage", count(*)::int AS n,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY "duration_ms") AS p50,
               percentile_cont(0.9) WITHIN GROUP (ORDER BY "duration_ms") AS p90
-       FROM ${V} WHERE "left_at" >= $1 AND "left_at" < $2 AND "duration_ms" IS NOT NULL AND ($3::text IS NULL OR "channel" = $3)
+       FROM ${V} v WHERE "left_at" >= $1 AND "left_at" < $2 AND "duration_ms" IS NOT NULL AND ($3::text IS NULL OR "channel" = $3) AND ${visitInShops('$4', 'v')}
        GROUP BY "stage" ORDER BY "stage"`,
-      [f.toISOString(), t.toISOString(), ch],
+      [f.toISOString(), t.toISOString(), ch, shops],
     );
     const [shipped] = await this.q(
       `SELECT count(*)::int AS n,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ("shipped_at" - "paid_at")) * 1000) AS p50,
               percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM ("shipped_at" - "paid_at")) * 1000) AS p90
-       FROM ${S} WHERE "shipped_at" >= $1 AND "shipped_at" < $2 AND "paid_at" IS NOT NULL AND ($3::text IS NULL OR "channel" = $3)`,
-      [f.toISOString(), t.toISOString(), ch],
+       FROM ${S} WHERE "shipped_at" >= $1 AND "shipped_at" < $2 AND "paid_at" IS NOT NULL AND ($3::text IS NULL OR "channel" = $3) AND ${inShops('$4')}`,
+      [f.toISOString(), t.toISOString(), ch, shops],
     );
     const grid = await this.q(
       `SELECT "channel", "stage", count(*)::int AS n FROM ${S}
-       WHERE "placed_at" >= $1 AND "placed_at" < $2 AND ($3::text IS NULL OR "channel" = $3)
+       WHERE "placed_at" >= $1 AND "placed_at" < $2 AND ($3::text IS NULL OR "channel" = $3) AND ${inShops('$4')}
        GROUP BY "channel", "stage" ORDER BY "channel", "stage"`,
-      [f.toISOString(), t.toISOString(), ch],
+      [f.toISOString(), t.toISOString(), ch, shops],
     );
     const shares = await this.q(
       `SELECT v."stage", sum(v."duration_ms")::float8 AS total, count(*)::int AS n
        FROM ${V} v JOIN ${S} o ON o."order_id" = v."order_id"
-       WHERE o."shipped_at" >= $1 AND o."shipped_at" < $2 AND o."paid_at" IS NOT NULL AND ($3::text IS NULL OR o."channel" = $3)
+       WHERE o."shipped_at" >= $1 AND o."shipped_at" < $2 AND o."paid_at" IS NOT NULL AND ($3::text IS NULL OR o."channel" = $3) AND ${inShops('$5', 'o.')}
          AND v."duration_ms" IS NOT NULL AND v."stage" = ANY($4::text[])
        GROUP BY v."stage"`,
-      [f.toISOString(), t.toISOString(), ch, WORKING_STAGES],
+      [f.toISOString(), t.toISOString(), ch, WORKING_STAGES, shops],
     );
     const [logistics] = await this.q(
       `SELECT coalesce(sum(extract(epoch FROM ("shipped_at" - "paid_at")) * 1000), 0)::float8 AS to_ship,
               coalesce(sum(extract(epoch FROM ("delivered_at" - "paid_at")) * 1000), 0)::float8 AS to_deliver
-       FROM ${S} WHERE "delivered_at" >= $1 AND "delivered_at" < $2 AND "paid_at" IS NOT NULL AND "shipped_at" IS NOT NULL AND ($3::text IS NULL OR "channel" = $3)`,
-      [f.toISOString(), t.toISOString(), ch],
+       FROM ${S} WHERE "delivered_at" >= $1 AND "delivered_at" < $2 AND "paid_at" IS NOT NULL AND "shipped_at" IS NOT NULL AND ($3::text IS NULL OR "channel" = $3) AND ${inShops('$4')}`,
+      [f.toISOString(), t.toISOString(), ch, shops],
     );
     const working = shares.reduce((sum: number, r: { total: number }) => sum + Number(r.total), 0);
     const shareOf = new Map(shares.map((r: { stage: string; total: number; n: number }) => [r.stage, r]));

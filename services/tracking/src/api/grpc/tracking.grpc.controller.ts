@@ -148,10 +148,11 @@ export class TrackingGrpcController {
 
   @GrpcMethod('TrackingService', 'GetKpis')
   @Requires('read', 'Order')
-  async getKpis(req: trackingV1.GetKpisRequest): Promise<trackingV1.GetKpisResponse> {
+  async getKpis(req: trackingV1.GetKpisRequest, metadata: Metadata): Promise<trackingV1.GetKpisResponse> {
     const to = req.to || this.runtime.clock.now().toISOString();
     const from = req.from || new Date(Date.parse(to) - 30 * DAY).toISOString();
-    const k = await this.runtime.queries.kpis(from, to, req.channel || undefined);
+    // A shop-limited user's figures are their shops'.
+    const k = await this.runtime.queries.kpis(from, to, req.channel || undefined, shopFilter(requirePrincipal(metadata)));
     return {
       from: k.from,
       to: k.to,

@@ -80,10 +80,11 @@ export class TrackingController {
   @Get('kpis')
   @ApiOperation({ summary: 'Cycle time per stage (p50/p90), exception rate, manual-touch rate, auto-ingest rate, orders per channel and stage' })
   @Requires('read', 'Order')
-  kpis(@Query() q: KpiQueryDto): Promise<TrackingKpiReport> {
+  kpis(@Query() q: KpiQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingKpiReport> {
     const to = q.to ?? this.runtime.clock.now().toISOString();
     const from = q.from ?? new Date(Date.parse(to) - 30 * DAY).toISOString();
-    return this.runtime.queries.kpis(from, to, q.channel);
+    // A shop-limited user's figures are their shops' (as analytics' KPIs are).
+    return this.runtime.queries.kpis(from, to, q.channel, shopFilter(requirePrincipal(h)));
   }
 
   @Get('stuck')

@@ -133,6 +133,67 @@ describe('no token -> 401 on every non-public operation (enumerated from the Ope
   });
 });
 
+/**
+ * The operations a portal buyer's token may reach (`@ForCustomers()`); each checks the order against
+ * the token. Every other operation refuses a customer-only token with 403 / PERMISSION_DENIED.
+ */
+const FOR_CUSTOMERS: Record<string, string[]> = {
+  'order-intake': ['GET /api/orders/{orderId}', 'POST /api/orders/{orderId}/cancel', 'flowline.orders.v1.OrderService/GetOrder', 'flowline.orders.v1.OrderService/CancelOrder'],
+  tracking: ['GET /api/tracking/orders/{orderId}', 'flowline.tracking.v1.TrackingService/GetOrder'],
+  fulfillment: ['GET /api/fulfillment/orders/{orderId}', 'GET /api/fulfillment/orders/{orderId}/freeze', 'flowline.fulfillment.v1.FulfillmentService/GetOrderFulfillment', 'flowline.fulfillment.v1.FulfillmentService/GetFreeze'],
+  approval: ['POST /api/change-requests'],
+};
+
+describe('a customer token (the portal) -> 403 on every operation but the few that serve buyers (enumerated)', () => {
+  it.each(SERVICES)('%s: every REST and gRPC operation', async (service) => {
+    const customer = await tokenFor('customer', { orders: ['01JZZZZZZZZZZZZZZZZZZZZZZZ'] });
+    const doc = JSON.parse(readFileSync(resolve(REPO_ROOT, `docs/openapi/${service}.json`), 'utf8')) as OpenApi;
+    const forCustomers = FOR_CUSTOMERS[service] ?? [];
+    const wrong: string[] = [];
+    const served: string[] = [];
+    for (const [template, item] of Object.entries(doc.paths)) {
+      if (PUBLIC_PATHS.some((p) => p.test(template))) continue;
+      const path = template.replace(/\{[^}]+\}/g, 'X1');
+      for (const method of Object.keys(item).filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))) {
+        const name = `${method.toUpperCase()} ${template}`;
+        const res = await fetch(`${url(service)}${path}`, {
+          method: method.toUpperCase(),
+          headers: { authorization: `Bearer ${customer}`, ...(method === 'get' || method === 'delete' ? {} : { 'content-type': 'application/json' }) },
+          ...(method === 'get' || method === 'delete' ? {} : { body: '{}' }),
+          signal: AbortSignal.timeout(15_000),
+        }).catch(() => ({ status: -1 }));
+        if (forCustomers.includes(name)) {
+          served.push(name);
+          if (res.status === 403 || res.status === 401) wrong.push(`${name} -> ${res.status} (serves buyers)`);
+        } else if (res.status !== 403) wrong.push(`${name} -> ${res.status}`);
+      }
+    }
+    const svc = running.get(service);
+    if (!svc) throw new Error(`${service} did not start`);
+    const client = new StrictReflectionClient(svc.grpcAddress);
+    try {
+      for (const name of (await client.listServices()).filter((x) => !x.startsWith('grpc.'))) {
+        for (const m of (await client.describe(name)).methods) {
+          if (m.methodKind !== 'unary') continue;
+          const md = new Metadata();
+          md.set('authorization', `Bearer ${customer}`);
+          const r = await client.call(m, {}, md, 15_000);
+          const full = `${name}/${m.name}`;
+          if (forCustomers.includes(full)) {
+            served.push(full);
+            if (r.error?.code === GrpcStatus.PERMISSION_DENIED || r.error?.code === GrpcStatus.UNAUTHENTICATED) wrong.push(`${full} -> ${r.error.code} (serves buyers)`);
+          } else if (r.error?.code !== GrpcStatus.PERMISSION_DENIED) wrong.push(`${full} -> ${r.ok ? 'OK' : r.error?.code}`);
+        }
+      }
+    } finally {
+      client.close();
+    }
+    expect(wrong, `${service}: operations whose answer to a customer token is not as listed`).toEqual([]);
+    // Every operation listed for the service exists and was reached (the list cannot go stale).
+    expect(served.sort()).toEqual([...forCustomers].sort());
+  });
+});
+
 /** A server-streaming call with no token (the reflection client's helper always adds the default one). */
 async function firstOfStreamWithout(client: StrictReflectionClient, method: DescMethod) {
   const raw = (client as unknown as { raw: import('@grpc/grpc-js').Client }).raw;

@@ -497,6 +497,42 @@ describe("a buyer's token (the portal) at fulfillment", () => {
   });
 });
 
+describe("a shop-limited token at fulfillment", () => {
+  it("reads its shops' parcels; another shop's order, freeze, parcel and label answer as unknown ones", async () => {
+    // A Tmall order (anOrderSubmission's shop), not merged with anything.
+    const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
+    const shipmentId = (await parcels(orderId, (x) => x.shipments.length > 0)).shipments[0].shipmentId as string;
+    const jdOnly = await authHeader('customer_service', { user: 'cs-jd', shops: ['jd-flagship'] });
+    const tmall = await authHeader('customer_service', { user: 'cs-taobao', shops: ['tmall-flagship'] });
+    const get = (path: string, who: Record<string, string>) => call(procs.fulfillment.httpUrl, 'GET', `/api/fulfillment${path}`, undefined, who);
+    const order = await get(`/orders/${orderId}`, jdOnly);
+    expect(order.status).toBe(404);
+    expect(order.json).toMatchObject({ code: 'FULFILLMENT_NOT_STARTED' });
+    expect((await get(`/orders/${orderId}/freeze`, jdOnly)).json).toMatchObject({ orderId, frozen: false, reason: null });
+    for (const path of [`/shipments/${shipmentId}`, `/shipments/${shipmentId}/label`]) {
+      const r = await get(path, jdOnly);
+      expect(r.status, path).toBe(404);
+      expect(r.json, path).toMatchObject({ code: 'SHIPMENT_NOT_FOUND' });
+    }
+    // The Tmall shop's own staff read them.
+    expect((await get(`/orders/${orderId}`, tmall)).json).toMatchObject({ orderId, shipments: [expect.objectContaining({ shipmentId })] });
+    expect((await get(`/shipments/${shipmentId}`, tmall)).status).toBe(200);
+    const client = grpcClient(procs.fulfillment.grpcAddress, 'fulfillment/v1/fulfillment.proto', 'flowline.fulfillment.v1.FulfillmentService');
+    const md = (who: Record<string, string>) => {
+      const m = new Metadata();
+      m.set('authorization', who.authorization);
+      return m;
+    };
+    try {
+      // NOT_FOUND, as an order whose fulfilment has not started.
+      await expect(unary(client, 'GetOrderFulfillment', { orderId }, 5_000, md(jdOnly))).rejects.toMatchObject({ code: 5 });
+      expect(await unary<Json>(client, 'GetOrderFulfillment', { orderId }, 5_000, md(tmall))).toMatchObject({ orderId });
+    } finally {
+      client.close();
+    }
+  }, 120_000);
+});
+
 describe('merge (合单) across services: one buyer, one address, one shop, within the window', () => {
   const mergedOf = async (orderId: string) => (await parcels(orderId, (x) => !!x.shipments[0]?.mergeParcelId)).shipments[0].mergeParcelId as string;
 

@@ -305,6 +305,22 @@ export class FulfillmentService {
     return r.rows[0].order_id;
   }
 
+  /** The shop of an order's fulfilment (null: not started, or started before fulfillment kept shops). */
+  async shopOfOrder(orderId: string): Promise<string | null> {
+    const { state } = await this.handler.load(orderId);
+    return state.status === 'open' ? state.shopId : null;
+  }
+
+  /** The shop of a parcel's order, or of a merged box (null when unknown). */
+  async shopOfShipment(shipmentId: string): Promise<string | null> {
+    if (isMergeParcelId(shipmentId)) {
+      const r = await this.pool.query<{ shop_id: string }>('SELECT shop_id FROM merge_parcels WHERE parcel_id = $1', [shipmentId]);
+      return r.rows[0]?.shop_id ?? null;
+    }
+    const r = await this.pool.query<{ order_id: string }>('SELECT order_id FROM shipments WHERE shipment_id = $1', [shipmentId]);
+    return r.rows[0] ? this.shopOfOrder(r.rows[0].order_id) : null;
+  }
+
   /** The merged parcel a parcel belongs to, if any. */
   async mergeParcelOf(shipmentId: string): Promise<string | null> {
     const r = await this.pool.query<{ merge_parcel_id: string | null }>('SELECT merge_parcel_id FROM shipments WHERE shipment_id = $1', [shipmentId]);

@@ -50,6 +50,13 @@ describe('order fulfillment: start', () => {
     const s = spec.given([]).when({ ...start(), carrierChoice: choice } as FulfillmentCommand).then([{ type: 'FulfillmentStarted', data: { ...(started().data as object), carrierChoice: choice } } as FulfillmentEvent]);
     expect(s.status === 'open' && s.carrierChoice).toEqual(choice);
   });
+  it("keeps the order's shop (shop-limited staff read their shops' parcels only); none before fulfillment kept it", () => {
+    const withShop = { ...start(), data: { ...(start() as Extract<FulfillmentCommand, { type: 'StartFulfillment' }>).data, shopId: 'tmall-flagship' } } as FulfillmentCommand;
+    const s = spec.given([]).when(withShop).then([{ type: 'FulfillmentStarted', data: { ...(started().data as object), shopId: 'tmall-flagship' } } as FulfillmentEvent]);
+    expect(s.status === 'open' && s.shopId).toBe('tmall-flagship');
+    const old = spec.given([started()]).when(start()).then([]);
+    expect(old.status === 'open' && old.shopId).toBeNull();
+  });
     it('ignores a redelivered StartFulfillment', () => {
     spec.given([started()]).when(start()).then([]);
   });

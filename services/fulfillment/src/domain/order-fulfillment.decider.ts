@@ -63,6 +63,8 @@ export type FulfillmentState =
       pendingRestart: FulfillmentStoredDataMap['FulfillmentRestartPending'] | null;
       /** Work orders of made-to-order lines, as the MES last reported them. */
       workOrders: { workOrderId: string; status: WorkOrderStatus; percent: number; message: string | null; at: string }[];
+      /** The shop the order was sold in (StartFulfillment's; null for orders started before fulfillment kept it). */
+      shopId: string | null;
     };
 
 export type WorkOrderStatus = FulfillmentEventDataMap['WorkOrderProgressed']['status'];
@@ -93,6 +95,8 @@ export interface FulfillmentStoredDataMap extends FulfillmentEventDataMap {
     generation?: number;
     /** The merge (合单) decision for the order, with the merge rules' version. */
     merge?: MergeDecision;
+    /** The shop the order was sold in (for shop-limited staff); absent before fulfillment kept it. */
+    shopId?: string;
   };
   /** StartFulfillment after a stop while packed parcels still await their intercept: the new parcels come once all are pulled. */
   FulfillmentRestartPending: {
@@ -366,6 +370,7 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
             ...(c.carrierChoice ? { carrierChoice: c.carrierChoice } : {}),
             ...(c.carrierInput ? { carrierInput: c.carrierInput } : {}),
             ...(merge ? { merge } : {}),
+            ...(c.data.shopId ? { shopId: c.data.shopId } : {}),
           },
         },
       ];
@@ -601,7 +606,7 @@ function newShipment(x: StartedShipment, productionDone = false): Shipment {
 }
 
 function opened(state: FulfillmentState, orderId: string): OpenFulfillment {
-  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null, carrierInput: null, generation: 1, pendingRestart: null, workOrders: [] };
+  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null, carrierInput: null, generation: 1, pendingRestart: null, workOrders: [], shopId: null };
 }
 
 export function evolve(state: FulfillmentState, e: FulfillmentEvent): FulfillmentState {
@@ -620,6 +625,7 @@ export function evolve(state: FulfillmentState, e: FulfillmentEvent): Fulfillmen
         generation: e.data.generation ?? 1,
         stop: e.data.generation ? null : s.stop,
         pendingRestart: null,
+        shopId: e.data.shopId ?? s.shopId,
       };
     case 'FulfillmentRestartPending':
       return { ...s, pendingRestart: e.data };

@@ -1,4 +1,5 @@
 import { actorFromPrincipal, ForCustomers, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
+import { orderNotStarted, outOfShops } from '../shop-scope';
 import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
@@ -120,8 +121,10 @@ export class FulfillmentGrpcController {
   @Requires('read', 'Shipment')
   @ForCustomers()
   async getOrderFulfillment(req: fulfillmentV1.GetOrderFulfillmentRequest, metadata: Metadata): Promise<fulfillmentV1.GetOrderFulfillmentResponse> {
-    requireOwnOrder(requirePrincipal(metadata), requireId('orderId', req.orderId));
-    const o = await this.api.service.order(requireId('orderId', req.orderId));
+    const orderId = requireId('orderId', req.orderId);
+    requireOwnOrder(requirePrincipal(metadata), orderId);
+    if (await outOfShops(metadata, () => this.api.service.shopOfOrder(orderId))) throw orderNotStarted(orderId);
+    const o = await this.api.service.order(orderId);
     return { orderId: o.orderId, shipments: o.shipments.map((s) => toShipment(s, o.version)), stopReason: o.stop?.reason ?? '', frozen: o.freeze.frozen, version: o.version, carrierChoice: toCarrierChoice(o.carrierChoice) };
   }
 
@@ -164,8 +167,11 @@ export class FulfillmentGrpcController {
   @Requires('read', 'Shipment')
   @ForCustomers()
   async getFreeze(req: fulfillmentV1.GetFreezeRequest, metadata: Metadata): Promise<fulfillmentV1.GetFreezeResponse> {
-    requireOwnOrder(requirePrincipal(metadata), requireId('orderId', req.orderId));
-    return FulfillmentGrpcController.freezeResponse(await this.api.service.freeze(requireId('orderId', req.orderId)));
+    const orderId = requireId('orderId', req.orderId);
+    requireOwnOrder(requirePrincipal(metadata), orderId);
+    // Another shop's order answers as an unknown one: not frozen.
+    if (await outOfShops(metadata, () => this.api.service.shopOfOrder(orderId))) return FulfillmentGrpcController.freezeResponse({ orderId, frozen: false, reason: null, override: null });
+    return FulfillmentGrpcController.freezeResponse(await this.api.service.freeze(orderId));
   }
 
   @GrpcMethod('FulfillmentService', 'OverrideFreeze')

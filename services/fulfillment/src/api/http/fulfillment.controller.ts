@@ -1,4 +1,5 @@
 import { actorFromPrincipal, ForCustomers, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
+import { orderNotStarted, outOfShops, shipmentNotFound } from '../shop-scope';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam, pageSize } from '@flowline/platform';
@@ -26,9 +27,10 @@ export class FulfillmentController {
   @ApiOperation({ summary: "An order's parcels, its stop and its freeze." })
   @Requires('read', 'Shipment')
   @ForCustomers()
-  order(@Param('orderId', new IdParam('orderId')) orderId: string, @Headers() headers: Record<string, string | undefined>) {
+  async order(@Param('orderId', new IdParam('orderId')) orderId: string, @Headers() headers: Record<string, string | undefined>) {
     // The portal reads its buyer's own parcels here: another order is a 404 to a customer token.
     requireOwnOrder(requirePrincipal(headers), orderId);
+    if (await outOfShops(headers, () => this.api.service.shopOfOrder(orderId))) throw orderNotStarted(orderId);
     return this.api.service.order(orderId);
   }
 
@@ -36,8 +38,10 @@ export class FulfillmentController {
   @ApiOperation({ summary: 'May the order still change? Frozen from the first packed parcel until a manager override.' })
   @Requires('read', 'Shipment')
   @ForCustomers()
-  freeze(@Param('orderId', new IdParam('orderId')) orderId: string, @Headers() headers: Record<string, string | undefined>) {
+  async freeze(@Param('orderId', new IdParam('orderId')) orderId: string, @Headers() headers: Record<string, string | undefined>) {
     requireOwnOrder(requirePrincipal(headers), orderId);
+    // Another shop's order answers as an unknown one: not frozen.
+    if (await outOfShops(headers, () => this.api.service.shopOfOrder(orderId))) return { orderId, frozen: false, reason: null, override: null };
     return this.api.service.freeze(orderId);
   }
 
@@ -64,14 +68,16 @@ export class FulfillmentController {
 
   @Get('shipments/:shipmentId')
   @Requires('read', 'Shipment')
-  shipment(@Param('shipmentId', new IdParam('shipmentId')) shipmentId: string) {
+  async shipment(@Param('shipmentId', new IdParam('shipmentId')) shipmentId: string, @Headers() headers: Record<string, string | undefined>) {
+    if (await outOfShops(headers, () => this.api.service.shopOfShipment(shipmentId))) throw shipmentNotFound(shipmentId);
     return this.api.service.shipment(shipmentId);
   }
 
   @Get('shipments/:shipmentId/label')
   @ApiOperation({ summary: 'Print data of the e-waybill label (after packing).' })
   @Requires('read', 'Shipment')
-  label(@Param('shipmentId', new IdParam('shipmentId')) shipmentId: string) {
+  async label(@Param('shipmentId', new IdParam('shipmentId')) shipmentId: string, @Headers() headers: Record<string, string | undefined>) {
+    if (await outOfShops(headers, () => this.api.service.shopOfShipment(shipmentId))) throw shipmentNotFound(shipmentId);
     // Print data holds the recipient's name, phone and address: warehouse work, never a buyer's token (the guard refuses one here).
     return this.api.service.label(shipmentId);
   }

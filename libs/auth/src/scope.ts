@@ -31,6 +31,14 @@ export function inScope(p: Principal, row: { shopId?: string | null; orderId?: s
   return !!row.shopId && p.shops.includes(row.shopId);
 }
 
+/**
+ * May a caller limited to `shops` (undefined = every shop, as `shopFilter` gives) see a row of
+ * `shopId`? A row whose shop is not known (recorded before a service kept shops) stays visible.
+ */
+export function shopVisible(shops: readonly string[] | undefined, shopId: string | null | undefined): boolean {
+  return !shops || !shopId || shops.includes(shopId);
+}
+
 /** Keeps the rows of `rows` the principal may see. */
 export function filterInScope<T extends { shopId?: string | null; orderId?: string | null }>(p: Principal, rows: T[]): T[] {
   return rows.filter((r) => inScope(p, r));

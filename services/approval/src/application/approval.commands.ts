@@ -5,6 +5,7 @@ import { ApprovalErrors } from '../domain/approval.errors';
 import { changePrivateOf, computeChange, freezeCheck, type ChangeRequestInput } from '../domain/change-request';
 import { requestCommand } from './approval.requests';
 import { DomainError } from '@flowline/domain';
+import { shopVisible } from '@flowline/auth';
 
 /** Who may raise an order change request. */
 const CHANGE_REQUESTERS = ['customer_service', 'customer', 'general_manager'];
@@ -111,7 +112,7 @@ export class ApprovalCommands {
     }
     const order = await this.snapshotOf(input.orderId);
     // Another shop's order (for a shop-limited user; its snapshot may have arrived while we waited) is answered as an unknown one.
-    if (!order || (opts.shops && order.shopId && !opts.shops.includes(order.shopId))) throw changeOrderUnknown(input.orderId);
+    if (!order || !shopVisible(opts.shops, order.shopId)) throw changeOrderUnknown(input.orderId);
     const diff = computeChange(order, input);
     const freezeOverride = freezeCheck(order, actor, input.override);
     const now = await this.runtime.clock.now();

@@ -1,3 +1,4 @@
+import { shopVisible } from '@flowline/auth';
 import type { Pool } from 'pg';
 import type { OpenApproval } from '../domain/approval.decider';
 import { rolePrincipal, userPrincipal, type Actor } from '../domain/approval.decider';
@@ -93,7 +94,7 @@ export class ApprovalQueries {
   async orderInShops(orderId: string, shops: ShopScope): Promise<boolean> {
     if (!shops) return true;
     const { rows } = await this.pool.query<{ shop_id: string | null }>(`SELECT shop_id FROM order_snapshots WHERE order_id = $1`, [orderId]);
-    return !rows[0]?.shop_id || shops.includes(rows[0].shop_id);
+    return shopVisible(shops, rows[0]?.shop_id);
   }
 
   /**
@@ -107,7 +108,7 @@ export class ApprovalQueries {
       `SELECT s.shop_id FROM approvals a LEFT JOIN order_snapshots s ON s.order_id = a.order_id WHERE a.approval_id = $1`,
       [approvalId],
     );
-    return !rows[0]?.shop_id || shops.includes(rows[0].shop_id);
+    return shopVisible(shops, rows[0]?.shop_id);
   }
 
   async byOrder(orderId: string): Promise<OpenApproval[]> {

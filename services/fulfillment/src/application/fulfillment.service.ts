@@ -87,8 +87,17 @@ export function shipmentView(orderId: string, sh: Shipment): ShipmentView {
   };
 }
 
+/** An order whose fulfilment has not started (404); also how another shop's order answers a shop-limited user. */
+export const fulfillmentNotStarted = (orderId: string) => new DomainError('FULFILLMENT_NOT_STARTED', `fulfilment of order ${orderId} has not started`, { orderId }, 'not_found');
+
+/** An unknown parcel (404); also how another shop's parcel answers a shop-limited user. */
+export const shipmentNotFound = (shipmentId: string) => new DomainError('SHIPMENT_NOT_FOUND', `no shipment ${shipmentId}`, { shipmentId }, 'not_found');
+
+/** The freeze of an order fulfilment does not know: not frozen. */
+export const unknownOrderFreeze = (orderId: string) => ({ orderId, frozen: false, reason: null, override: null });
+
 export function orderView(o: Outcome): OrderFulfillmentView {
-  if (o.state.status === 'none') throw new DomainError('FULFILLMENT_NOT_STARTED', `fulfilment of order ${o.orderId} has not started`, { orderId: o.orderId }, 'not_found');
+  if (o.state.status === 'none') throw fulfillmentNotStarted(o.orderId);
   const s: OpenFulfillment = o.state;
   return { orderId: s.orderId, priority: s.priority, stop: s.stop, freeze: freezeOf(s), carrierChoice: s.carrierChoice, shipments: s.shipments.map((x) => shipmentView(s.orderId, x)), returns: s.returns, version: o.revision };
 }
@@ -301,7 +310,7 @@ export class FulfillmentService {
 
   async orderIdOfShipment(shipmentId: string): Promise<string> {
     const r = await this.pool.query<{ order_id: string }>('SELECT order_id FROM shipments WHERE shipment_id = $1', [shipmentId]);
-    if (!r.rows[0]) throw new DomainError('SHIPMENT_NOT_FOUND', `no shipment ${shipmentId}`, { shipmentId }, 'not_found');
+    if (!r.rows[0]) throw shipmentNotFound(shipmentId);
     return r.rows[0].order_id;
   }
 
@@ -336,7 +345,7 @@ export class FulfillmentService {
     if (isMergeParcelId(shipmentId)) return this.mergedView(shipmentId);
     const o = await this.order(await this.orderIdOfShipment(shipmentId));
     const sh = o.shipments.find((x) => x.shipmentId === shipmentId);
-    if (!sh) throw new DomainError('SHIPMENT_NOT_FOUND', `no shipment ${shipmentId}`, { shipmentId }, 'not_found');
+    if (!sh) throw shipmentNotFound(shipmentId);
     return sh;
   }
 
@@ -408,7 +417,7 @@ export class FulfillmentService {
       case 'PackShipment': {
         const current = await this.order(orderId);
         const sh = current.shipments.find((x) => x.shipmentId === shipmentId);
-        if (!sh) throw new DomainError('SHIPMENT_NOT_FOUND', `no shipment ${shipmentId}`, { shipmentId }, 'not_found');
+        if (!sh) throw shipmentNotFound(shipmentId);
         // Packed already (a retry): keep its waybill, the decider answers with no event.
         if (sh.waybillNo && !action.waybillNo) return { type: 'PackShipment', shipmentId, waybillNo: sh.waybillNo, carrier: sh.carrier ?? this.defaultCarrier, at };
         // A platform-designated carrier first (never another one, never the default in its place);
@@ -434,7 +443,7 @@ export class FulfillmentService {
     const command = await this.command(orderId, shipmentId, action, new Date().toISOString());
     const reply = (o: Outcome) => {
       const view = orderView(o).shipments.find((x) => x.shipmentId === shipmentId);
-      if (!view) throw new DomainError('SHIPMENT_NOT_FOUND', `no shipment ${shipmentId}`, { shipmentId }, 'not_found');
+      if (!view) throw shipmentNotFound(shipmentId);
       return view;
     };
     const view = meta.idempotency ? await this.handler.executeOnce(orderId, command, { ...meta, idempotency: meta.idempotency }, reply) : reply(await this.handler.execute(orderId, command, meta));
@@ -448,7 +457,7 @@ export class FulfillmentService {
       if (e instanceof DomainError && e.kind === 'not_found') return null;
       throw e;
     });
-    if (!o) return { orderId, frozen: false, reason: null, override: null };
+    if (!o) return unknownOrderFreeze(orderId);
     return { orderId, ...o.freeze, shipped: o.shipments.some((s) => hasLeft({ status: s.status } as Shipment)) };
   }
 

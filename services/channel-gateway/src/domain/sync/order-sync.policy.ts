@@ -101,8 +101,8 @@ export function closedAfterShipmentReason(draft: ChannelOrderDraft): string {
 
 /** Why an order with unconfirmed identical item rows is held: the rows, in Chinese and English. */
 export function repeatedRowsReason(draft: ChannelOrderDraft): string {
-  const rows = (draft.unconfirmedRepeatRows ?? []).join('、');
-  return `宝贝报表第 ${rows} 行与同一订单的前一行完全相同，订单报表无宝贝总数量可核对，实付金额也不含这些行：可能是重复导出，请核对数量后再放行 / item rows ${(draft.unconfirmedRepeatRows ?? []).join(', ')} repeat an earlier row of the order exactly; the order file has no total units to check them against and the amount paid does not cover them: possibly a doubled export, check the quantities before releasing`.slice(0, 500);
+  const rows = draft.unconfirmedRepeatRows ?? [];
+  return `宝贝报表第 ${rows.join('、')} 行与同一订单的前一行完全相同，订单报表无宝贝总数量可核对，实付金额也不含这些行：可能是重复导出，请核对数量后再放行 / item rows ${rows.join(', ')} repeat an earlier row of the order exactly; the order file has no total units to check them against and the amount paid does not cover them: possibly a doubled export, check the quantities before releasing`.slice(0, 500);
 }
 
 /** Why an order first seen shipped is held: the platform's status and parcel, in Chinese and English. */

@@ -1,5 +1,6 @@
 import { actorFromPrincipal, ForCustomers, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
-import { orderNotStarted, outOfShops } from '../shop-scope';
+import { fulfillmentNotStarted, unknownOrderFreeze } from '../../application/fulfillment.service';
+import { outOfShops } from '../shop-scope';
 import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
@@ -123,7 +124,7 @@ export class FulfillmentGrpcController {
   async getOrderFulfillment(req: fulfillmentV1.GetOrderFulfillmentRequest, metadata: Metadata): Promise<fulfillmentV1.GetOrderFulfillmentResponse> {
     const orderId = requireId('orderId', req.orderId);
     requireOwnOrder(requirePrincipal(metadata), orderId);
-    if (await outOfShops(metadata, () => this.api.service.shopOfOrder(orderId))) throw orderNotStarted(orderId);
+    if (await outOfShops(metadata, () => this.api.service.shopOfOrder(orderId))) throw fulfillmentNotStarted(orderId);
     const o = await this.api.service.order(orderId);
     return { orderId: o.orderId, shipments: o.shipments.map((s) => toShipment(s, o.version)), stopReason: o.stop?.reason ?? '', frozen: o.freeze.frozen, version: o.version, carrierChoice: toCarrierChoice(o.carrierChoice) };
   }
@@ -170,7 +171,7 @@ export class FulfillmentGrpcController {
     const orderId = requireId('orderId', req.orderId);
     requireOwnOrder(requirePrincipal(metadata), orderId);
     // Another shop's order answers as an unknown one: not frozen.
-    if (await outOfShops(metadata, () => this.api.service.shopOfOrder(orderId))) return FulfillmentGrpcController.freezeResponse({ orderId, frozen: false, reason: null, override: null });
+    if (await outOfShops(metadata, () => this.api.service.shopOfOrder(orderId))) return FulfillmentGrpcController.freezeResponse(unknownOrderFreeze(orderId));
     return FulfillmentGrpcController.freezeResponse(await this.api.service.freeze(orderId));
   }
 

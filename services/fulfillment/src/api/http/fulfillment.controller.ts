@@ -1,5 +1,6 @@
 import { actorFromPrincipal, ForCustomers, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
-import { orderNotStarted, outOfShops, shipmentNotFound } from '../shop-scope';
+import { fulfillmentNotStarted, shipmentNotFound, unknownOrderFreeze } from '../../application/fulfillment.service';
+import { outOfShops } from '../shop-scope';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam, pageSize } from '@flowline/platform';
@@ -30,7 +31,7 @@ export class FulfillmentController {
   async order(@Param('orderId', new IdParam('orderId')) orderId: string, @Headers() headers: Record<string, string | undefined>) {
     // The portal reads its buyer's own parcels here: another order is a 404 to a customer token.
     requireOwnOrder(requirePrincipal(headers), orderId);
-    if (await outOfShops(headers, () => this.api.service.shopOfOrder(orderId))) throw orderNotStarted(orderId);
+    if (await outOfShops(headers, () => this.api.service.shopOfOrder(orderId))) throw fulfillmentNotStarted(orderId);
     return this.api.service.order(orderId);
   }
 
@@ -41,7 +42,7 @@ export class FulfillmentController {
   async freeze(@Param('orderId', new IdParam('orderId')) orderId: string, @Headers() headers: Record<string, string | undefined>) {
     requireOwnOrder(requirePrincipal(headers), orderId);
     // Another shop's order answers as an unknown one: not frozen.
-    if (await outOfShops(headers, () => this.api.service.shopOfOrder(orderId))) return { orderId, frozen: false, reason: null, override: null };
+    if (await outOfShops(headers, () => this.api.service.shopOfOrder(orderId))) return unknownOrderFreeze(orderId);
     return this.api.service.freeze(orderId);
   }
 

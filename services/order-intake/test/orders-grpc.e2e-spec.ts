@@ -88,6 +88,16 @@ describe('order-intake gRPC API', () => {
     expect(res.order.lines[0].lineId).toBe('L1');
   });
 
+  it('PlaceOrder with payment: paid in the same commit (version 1); a payment that does not cover the total -> INVALID_ARGUMENT PAYMENT_AMOUNT_MISMATCH, nothing stored', async () => {
+    const paid = await place(request({ payment: { amount: { amount: 11000, currency: 'CNY' }, paymentRef: 'JDPAY-1' } }));
+    expect(paid.created).toBe(true);
+    expect(paid.order).toMatchObject({ stage: 'ORDER_STAGE_PAID', version: 1 });
+    const channelOrderId = uniq('JD');
+    const f = await failure(place(request({ channelOrderId, payment: { amount: { amount: 10999, currency: 'CNY' }, paymentRef: '' } })));
+    expect(f).toMatchObject({ code: status.INVALID_ARGUMENT, domainCode: 'PAYMENT_AMOUNT_MISMATCH' });
+    expect((await place(request({ channelOrderId }))).created).toBe(true);
+  });
+
   it('requires meta.request_id (INVALID_ARGUMENT)', async () => {
     const f = await failure(place(request({}, '')));
     expect(f.code).toBe(status.INVALID_ARGUMENT);

@@ -122,6 +122,34 @@ describe('order-intake REST API', () => {
       expect(res.json?.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, constraint: 'whitelistValidation' })]));
     });
 
+    it('an order that arrives paid: payment with the placement -> 201 paid at revision 1; refused payment -> 422 and no order; a repeat of the channel order -> 200, unchanged', async () => {
+      const channelOrderId = uniq('PAID');
+      const paid = await place(body({ channelOrderId, payment: { amount: 26000, paymentRef: 'ALIPAY-9' } }));
+      expect(paid.status).toBe(201);
+      expect(paid.json).toMatchObject({ stage: 'paid', revision: 1 });
+      expect(paid.headers.get('etag')).toBe('"1"');
+
+      const wrongId = uniq('PAID');
+      const wrong = await place(body({ channelOrderId: wrongId, payment: { amount: 25000 } }));
+      expect(wrong.status).toBe(422);
+      expect(wrong.json).toMatchObject({ code: 'PAYMENT_AMOUNT_MISMATCH', details: { field: 'amount', due: 26000 } });
+      const cod = await place(body({ channelOrderId: wrongId, paymentMethod: 'cod', payment: { amount: 26000 } }));
+      expect(cod.status).toBe(422);
+      expect(cod.json).toMatchObject({ code: 'ORDER_INVALID', details: { field: 'payment' } });
+      // Nothing was stored for it: the same channel order placed now is a new order.
+      expect((await place(body({ channelOrderId: wrongId }))).status).toBe(201);
+
+      const bad = await place(body({ channelOrderId: uniq('PAID'), payment: { amount: -1, currency: 'yuan' } }));
+      expect(bad.status).toBe(400);
+      expect((bad.json?.errors as { field: string }[]).map((e) => e.field)).toEqual(expect.arrayContaining(['payment.amount', 'payment.currency']));
+
+      const plainId = uniq('PAID');
+      const first = (await place(body({ channelOrderId: plainId }))).json as OrderView;
+      const again = await place(body({ channelOrderId: plainId, payment: { amount: 26000 } }));
+      expect(again.status).toBe(200);
+      expect(again.json).toMatchObject({ orderId: first.orderId, stage: 'placed', revision: 0 });
+    });
+
     it('every validation error names its field', async () => {
       const res = await place(body({ lines: [{ sku: 'X', title: 't', quantity: 0, unitPrice: 19.9 }], channel: 'ebay' }));
       expect(res.status).toBe(400);

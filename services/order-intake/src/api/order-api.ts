@@ -9,7 +9,7 @@ import { ChannelOrderTaken, type LoadedOrder } from '../application/order-store.
 import { requestHash, type IdempotencyStore, type Prefetch, type StoredResponse } from '../application/idempotency';
 import type { OrderQueries, OrderPage } from '../application/order-queries';
 import { toOrderView, type OrderView } from '../application/order-view';
-import type { PlaceOrderHandler } from '../application/place-order.handler';
+import type { PaymentAtPlacement, PlaceOrderHandler } from '../application/place-order.handler';
 import type { ReleaseOrderHandler } from '../application/release-order.handler';
 import { RevealPiiHandler, type RevealedPii } from '../application/reveal-pii.handler';
 
@@ -93,7 +93,8 @@ export class OrderApi {
     });
   }
 
-  async placeOrder(submission: OrderSubmission, clientGrandTotal: number | undefined, ctx: RequestContext, rawRequest: unknown): Promise<ApiResult> {
+  /** `payment`: confirmed in the same commit when this request creates the order (PlaceOrderHandler's decidePlacement). */
+  async placeOrder(submission: OrderSubmission, clientGrandTotal: number | undefined, ctx: RequestContext, rawRequest: unknown, payment?: PaymentAtPlacement): Promise<ApiResult> {
     return this.once(ctx, 'PlaceOrder', rawRequest, async (metadata, tx, attempt) => {
       const orderId = this.nextId(this.clock().getTime());
       const result = await this.placeHandler.execute(
@@ -104,7 +105,7 @@ export class OrderApi {
         },
         tx,
         // The first run claims the channel order with its COMMIT; a run after a lost claim claims first and finds the winner.
-        { claimFirst: attempt > 1 },
+        { claimFirst: attempt > 1, ...(payment ? { payment } : {}) },
       );
       return { status: result.created ? 201 : 200, body: toOrderView(result.state, result.revision, metadata.now) };
     });

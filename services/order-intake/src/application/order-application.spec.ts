@@ -63,6 +63,61 @@ describe('PlaceOrderHandler', () => {
   });
 });
 
+describe('PlaceOrder with the payment (an order that arrives paid)', () => {
+  const PAYMENT = { amount: 26000, currency: 'CNY', paymentRef: 'ALI-1' };
+  const placeCmd = (id: string, overrides: Parameters<typeof anOrderSubmission>[0] = {}, commandId = `req-${id}`) =>
+    ({ type: 'PlaceOrder', data: { orderId: id, order: anOrderSubmission({ channelOrderId: `C-${id}`, ...overrides }) }, metadata: commandMetadata({ commandId, now: NOW }) }) as const;
+
+  it('stores what placing and then paying would, in one commit: OrderPlaced, OrderPaid and ReserveStock', async () => {
+    const s = setup();
+    const commits: OrderChange[] = [];
+    const commit = s.store.commit.bind(s.store);
+    s.store.commit = async (change: OrderChange) => {
+      commits.push(change);
+      return commit(change);
+    };
+    const id = orderId();
+    const r = await s.place.execute(placeCmd(id), undefined, { payment: PAYMENT });
+    expect(r.created).toBe(true);
+    expect(r.state.status).toBe('paid');
+    expect(commits).toHaveLength(1);
+    expect(commits[0].events.map((e) => e.type)).toEqual(['OrderPlaced', 'OrderPaid']);
+    expect(commits[0].outbox?.map((e) => e.type)).toEqual(['ReserveStock']);
+    expect(commits[0].events[1].data).toMatchObject({ amount: 26000, currency: 'CNY', paymentRef: 'ALI-1' });
+    // The payment's ids derive from its own command id (the placement's + /payment): distinct, and the same on a repeat.
+    expect(new Set(commits[0].events.map((e) => e.eventId)).size).toBe(2);
+    expect(commits[0].events[1].metadata).toMatchObject({ causationId: `req-${id}/payment` });
+
+    // The two-step path gives the same events and the same command to inventory.
+    const other = orderId();
+    await s.place.execute(placeCmd(other));
+    await s.changes.execute(pay(other));
+    expect((await s.store.events.readStream(`order-${other}`)).map((e) => e.type)).toEqual(['OrderPlaced', 'OrderPaid']);
+    expect((await s.store.events.readStream(`process-${other}`)).map((e) => e.type)).toEqual(['ReserveStock']);
+  });
+
+  it('a payment the order refuses (amount, currency, cash on delivery) refuses the placement: nothing stored', async () => {
+    const s = setup();
+    await expect(s.place.execute(placeCmd(orderId()), undefined, { payment: { ...PAYMENT, amount: 25999 } })).rejects.toMatchObject({ code: 'PAYMENT_AMOUNT_MISMATCH' });
+    await expect(s.place.execute(placeCmd(orderId()), undefined, { payment: { ...PAYMENT, currency: 'USD' } })).rejects.toMatchObject({ code: 'PAYMENT_CURRENCY_MISMATCH' });
+    await expect(s.place.execute(placeCmd(orderId(), { paymentMethod: 'cod' }), undefined, { payment: PAYMENT })).rejects.toMatchObject({
+      code: 'ORDER_INVALID',
+      details: { field: 'payment' },
+    });
+    expect(await s.store.list({ limit: 10 })).toEqual([]);
+    expect(await s.store.events.readAll()).toEqual([]);
+  });
+
+  it('a channel order that is already an order is returned unchanged: the payment is not applied', async () => {
+    const s = setup();
+    const first = orderId();
+    await s.place.execute(placeCmd(first, { channelOrderId: 'DUP-PAID' }));
+    const again = await s.place.execute(placeCmd(orderId(), { channelOrderId: 'DUP-PAID' }), undefined, { payment: PAYMENT });
+    expect(again).toMatchObject({ created: false, state: { orderId: first, status: 'placed' } });
+    expect((await s.store.events.readStream(`order-${first}`)).map((e) => e.type)).toEqual(['OrderPlaced']);
+  });
+});
+
 describe('ChangeOrderHandler', () => {
   it('a command id seen before returns the order as it is and appends nothing', async () => {
     const s = setup();

@@ -44,7 +44,7 @@ export interface paths {
         /** Orders newest first, filtered by channel / stage / shop / flag; cursor pagination (limit 1 to 100; out of range: 400). */
         get: operations["OrdersHttpController_list"];
         put?: never;
-        /** Accept an order from a channel. 201 created; 200 when the channel order already exists (that order is returned). */
+        /** Accept an order from a channel, paid already when `payment` is sent (one commit). 201 created; 200 when the channel order already exists (that order is returned unchanged; a payment sent with it is not applied). */
         post: operations["OrdersHttpController_place"];
         delete?: never;
         options?: never;
@@ -1004,6 +1004,8 @@ export interface components {
              * @example 600
              */
             orderDiscount?: number;
+            /** @description The payment, when the order arrives paid (a platform order already paid, a web-store checkout): confirmed in the same commit as the placement, as POST /payments would (the amount must equal the grand total, or the deposit of a presale; 422 otherwise and nothing is stored). Not with paymentMethod cod. When the channel order is already an order (200), that order is returned unchanged and this payment is not applied. */
+            payment?: components["schemas"]["ConfirmPaymentDto"];
             /**
              * @description cod (货到付款): shipped unpaid, the collected amount is recorded at delivery
              * @default online

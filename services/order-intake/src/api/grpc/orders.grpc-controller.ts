@@ -12,7 +12,7 @@ import type { OrderView } from '../../application/order-view';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
 import { orderScopeOf } from '../order-scope';
 import { OrderVersionMismatchFilter } from '../order-api.errors';
-import { ConfirmPaymentDto, ReasonDto, RecordRefundDto, RequestRefundDto } from '../http/dto/order-commands.dto';
+import { ConfirmPaymentDto, paymentOf, ReasonDto, RecordRefundDto, RequestRefundDto } from '../http/dto/order-commands.dto';
 import { PlaceOrderDto } from '../http/dto/place-order.dto';
 import { toSubmission } from '../http/dto/place-order.mapper';
 
@@ -216,10 +216,11 @@ export class OrdersGrpcController {
       paymentMethod: blankToUndefined(req.paymentMethod),
       designatedCarrier: blankToUndefined(req.designatedCarrier),
       ...(req.presale ? { presale: { depositAmount: Number(req.presale.depositAmount), balanceDueBy: req.presale.balanceDueBy, shipNotBefore: req.presale.shipNotBefore } } : {}),
+      ...(req.payment ? { payment: { amount: req.payment.amount?.amount ?? 0, currency: blankToUndefined(req.payment.amount?.currency), paymentRef: blankToUndefined(req.payment.paymentRef) } } : {}),
     };
     const dto = await validated(PlaceOrderDto, JSON.parse(JSON.stringify(plain)) as object);
     if (!inScope(principal, { shopId: dto.shopId, orderId: null })) throw new ForbiddenException({ code: 'FORBIDDEN', message: `shop ${dto.shopId} is outside this token's shops` });
-    const result = await this.api.placeOrder(toSubmission(dto, new Date().toISOString()), dto.grandTotal, ctx, dto);
+    const result = await this.api.placeOrder(toSubmission(dto, new Date().toISOString()), dto.grandTotal, ctx, dto, dto.payment && paymentOf(dto.payment));
     return { order: toProtoOrder(result.order), replayed: result.replayed, created: result.status === 201 };
   }
 
@@ -267,8 +268,7 @@ export class OrdersGrpcController {
   @Requires('update', 'Order')
   async confirmPayment(req: ordersV1.ConfirmPaymentRequest, metadata: Metadata): Promise<ordersV1.ConfirmPaymentResponse> {
     const dto = await validated(ConfirmPaymentDto, { amount: req.amount?.amount ?? 0, currency: blankToUndefined(req.amount?.currency), paymentRef: blankToUndefined(req.paymentRef) });
-    const data = { amount: dto.amount, currency: dto.currency ?? 'CNY', ...(dto.paymentRef ? { paymentRef: dto.paymentRef } : {}) };
-    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'ConfirmPayment', data, context(req.meta, requirePrincipal(metadata), false), dto));
+    return orderOf(await this.api.change(requireId('orderId', req.orderId), 'ConfirmPayment', paymentOf(dto), context(req.meta, requirePrincipal(metadata), false), dto));
   }
 
   @GrpcMethod('OrderService', 'CancelOrder')

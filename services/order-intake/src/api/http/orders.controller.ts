@@ -21,7 +21,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
 import { orderScopeOf } from '../order-scope';
 import { etagOf, OrderVersionMismatchFilter, parseIfMatch } from '../order-api.errors';
-import { ConfirmPaymentDto, ListOrdersQueryDto, ReasonDto, RecordRefundDto, ReleaseOrderDto, RequestRefundDto } from './dto/order-commands.dto';
+import { ConfirmPaymentDto, ListOrdersQueryDto, paymentOf, ReasonDto, RecordRefundDto, ReleaseOrderDto, RequestRefundDto } from './dto/order-commands.dto';
 import { DomainErrorDto, OrderPageDto, OrderViewDto, ValidationErrorDto, VersionMismatchErrorDto } from './dto/order-responses.dto';
 import { PlaceOrderDto } from './dto/place-order.dto';
 import { RevealedPiiDto, RevealPiiDto } from './dto/pii-reveal.dto';
@@ -123,7 +123,10 @@ export class OrdersHttpController {
   constructor(@Inject(OrderApi) private readonly api: OrderApi) {}
 
   @Post()
-  @ApiOperation({ summary: 'Accept an order from a channel. 201 created; 200 when the channel order already exists (that order is returned).' })
+  @ApiOperation({
+    summary:
+      'Accept an order from a channel, paid already when `payment` is sent (one commit). 201 created; 200 when the channel order already exists (that order is returned unchanged; a payment sent with it is not applied).',
+  })
   @ApiHeader({ ...IDEMPOTENCY_HEADER, required: true })
   @ApiCreatedResponse({
     type: OrderViewDto,
@@ -139,7 +142,7 @@ export class OrdersHttpController {
     const key = checkIdempotencyKey(headers['idempotency-key'], true);
     const principal = requirePrincipal(req);
     if (!inScope(principal, { shopId: body.shopId, orderId: null })) throw new ForbiddenException({ code: 'FORBIDDEN', message: `shop ${body.shopId} is outside this token's shops` });
-    const result = await this.api.placeOrder(toSubmission(body, new Date().toISOString()), body.grandTotal, contextOf(headers, key, principal), body);
+    const result = await this.api.placeOrder(toSubmission(body, new Date().toISOString()), body.grandTotal, contextOf(headers, key, principal), body, body.payment && paymentOf(body.payment));
     if (result.status === 201) reply.header('Location', `/api/orders/${result.order.orderId}`);
     return send(reply, result);
   }
@@ -207,8 +210,7 @@ export class OrdersHttpController {
   async pay(@Param('orderId', ORDER_ID) orderId: string, @Body() body: ConfirmPaymentDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const principal = requirePrincipal(req);
     const ctx = contextOf(headers, checkIdempotencyKey(headers['idempotency-key'], false), principal);
-    const data = { amount: body.amount, currency: body.currency ?? 'CNY', ...(body.paymentRef ? { paymentRef: body.paymentRef } : {}) };
-    return send(reply, await this.api.change(orderId, 'ConfirmPayment', data, ctx, body));
+    return send(reply, await this.api.change(orderId, 'ConfirmPayment', paymentOf(body), ctx, body));
   }
 
   @Post(':orderId/cancel')

@@ -193,6 +193,21 @@ export interface PlaceOrderRequest {
     | undefined;
   /** Carrier the platform designated for this order (fulfillment's code: JD, SF, ...); empty: none. */
   designatedCarrier: string;
+  /**
+   * Set when the order arrives paid: confirmed in the same commit as the placement, as
+   * ConfirmPayment would (amount = grand total, or the presale deposit); refused with cod. When the
+   * channel order is already an order (created false), that order is returned and this is not applied.
+   */
+  payment: PaymentAtPlacement | undefined;
+}
+
+/** A payment confirmed with the placement (PlaceOrderRequest.payment). */
+export interface PaymentAtPlacement {
+  amount:
+    | Money
+    | undefined;
+  /** The payment provider's reference. */
+  paymentRef: string;
 }
 
 /** Presale terms (contracts' PresaleTerms). An unpaid balance after balance_due_by cancels the order. */

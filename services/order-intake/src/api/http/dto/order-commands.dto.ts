@@ -23,6 +23,11 @@ export class ConfirmPaymentDto {
   paymentRef?: string;
 }
 
+/** The ConfirmPayment command's data from the request (CNY when no currency is sent). */
+export function paymentOf(dto: ConfirmPaymentDto): { amount: number; currency: string; paymentRef?: string } {
+  return { amount: dto.amount, currency: dto.currency ?? 'CNY', ...(dto.paymentRef ? { paymentRef: dto.paymentRef } : {}) };
+}
+
 export class ReasonDto {
   @ApiProperty({ example: '买家要求取消' })
   @IsString()

@@ -2,6 +2,7 @@ import { CHANNELS, CLEAR_PHONE, MAX_FEN, MAX_LINE_QUANTITY, RECIPIENT_FIELDS, ty
 import { cleanTextEverywhere, IsSku, NormalizeIdentifier } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { ConfirmPaymentDto } from './order-commands.dto';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -288,6 +289,16 @@ export class PlaceOrderDto {
   @ValidateNested()
   @Type(() => PresaleDto)
   presale?: PresaleDto;
+
+  @ApiPropertyOptional({
+    type: ConfirmPaymentDto,
+    description:
+      'The payment, when the order arrives paid (a platform order already paid, a web-store checkout): confirmed in the same commit as the placement, as POST /payments would (the amount must equal the grand total, or the deposit of a presale; 422 otherwise and nothing is stored). Not with paymentMethod cod. When the channel order is already an order (200), that order is returned unchanged and this payment is not applied.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ConfirmPaymentDto)
+  payment?: ConfirmPaymentDto;
 }
 
 // NUL and lone surrogates refused in every field of these requests (400 naming the field).

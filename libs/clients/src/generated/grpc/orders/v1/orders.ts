@@ -361,6 +361,21 @@ export interface PlaceOrderRequest {
     | undefined;
   /** Carrier the platform designated for this order (fulfillment's code: JD, SF, ...); empty: none. */
   designatedCarrier: string;
+  /**
+   * Set when the order arrives paid: confirmed in the same commit as the placement, as
+   * ConfirmPayment would (amount = grand total, or the presale deposit); refused with cod. When the
+   * channel order is already an order (created false), that order is returned and this is not applied.
+   */
+  payment: PaymentAtPlacement | undefined;
+}
+
+/** A payment confirmed with the placement (PlaceOrderRequest.payment). */
+export interface PaymentAtPlacement {
+  amount:
+    | Money
+    | undefined;
+  /** The payment provider's reference. */
+  paymentRef: string;
 }
 
 /** Presale terms (contracts' PresaleTerms). An unpaid balance after balance_due_by cancels the order. */
@@ -2093,6 +2108,7 @@ function createBasePlaceOrderRequest(): PlaceOrderRequest {
     paymentMethod: "",
     presale: undefined,
     designatedCarrier: "",
+    payment: undefined,
   };
 }
 
@@ -2157,6 +2173,9 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     }
     if (message.designatedCarrier !== "") {
       writer.uint32(162).string(message.designatedCarrier);
+    }
+    if (message.payment !== undefined) {
+      PaymentAtPlacement.encode(message.payment, writer.uint32(170).fork()).join();
     }
     return writer;
   },
@@ -2334,6 +2353,14 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
             message.designatedCarrier = reader.string();
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.payment = PaymentAtPlacement.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2420,6 +2447,7 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
         : isSet(object.designated_carrier)
         ? globalThis.String(object.designated_carrier)
         : "",
+      payment: isSet(object.payment) ? PaymentAtPlacement.fromJSON(object.payment) : undefined,
     };
   },
 
@@ -2484,6 +2512,88 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     }
     if (message.designatedCarrier !== "") {
       obj.designatedCarrier = message.designatedCarrier;
+    }
+    if (message.payment !== undefined) {
+      obj.payment = PaymentAtPlacement.toJSON(message.payment);
+    }
+    return obj;
+  },
+};
+
+function createBasePaymentAtPlacement(): PaymentAtPlacement {
+  return { amount: undefined, paymentRef: "" };
+}
+
+export const PaymentAtPlacement: MessageFns<PaymentAtPlacement> = {
+  encode(message: PaymentAtPlacement, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.amount !== undefined) {
+      Money.encode(message.amount, writer.uint32(10).fork()).join();
+    }
+    if (message.paymentRef !== "") {
+      writer.uint32(18).string(message.paymentRef);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PaymentAtPlacement {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePaymentAtPlacement();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.amount = Money.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.paymentRef = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PaymentAtPlacement {
+    return {
+      amount: isSet(object.amount) ? Money.fromJSON(object.amount) : undefined,
+      paymentRef: isSet(object.paymentRef)
+        ? globalThis.String(object.paymentRef)
+        : isSet(object.payment_ref)
+        ? globalThis.String(object.payment_ref)
+        : "",
+    };
+  },
+
+  toJSON(message: PaymentAtPlacement): unknown {
+    const obj: any = {};
+    if (message.amount !== undefined) {
+      obj.amount = Money.toJSON(message.amount);
+    }
+    if (message.paymentRef !== "") {
+      obj.paymentRef = message.paymentRef;
     }
     return obj;
   },

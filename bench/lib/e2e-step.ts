@@ -1,7 +1,8 @@
 /**
  * One open-loop step of placed-and-paid orders, shared by the end-to-end and hot SKU workloads.
  *
- * Flowline: POST /api/orders, then POST /api/orders/{id}/payments with the amount due; the order
+ * Flowline: POST /api/orders, then POST /api/orders/{id}/payments with the amount due (or one POST
+ * with the payment: BENCH_E2E_PAY=with-placement, see payFlow); the order
  * is done when tracking's live stream pushes it in stage ready_to_ship (its projection row is
  * committed and visible to any reader). The OrderReadyToShip event on orders.events.v1 is timed too,
  * which splits the time into the order flow (intake -> inventory -> intake -> relay) and tracking's
@@ -104,7 +105,19 @@ function summarise(o: StepOptions, recs: Rec[], doneAt: DoneAt, others: Record<s
   };
 }
 
-/** Placed-and-paid orders against Flowline at `rate` for `durationSec`. */
+/**
+ * How Flowline's orders get paid: `separate` (default) POST /api/orders then POST .../payments, as a
+ * seller's staff confirm a payment; `with-placement` (BENCH_E2E_PAY=with-placement) one POST with
+ * `payment`, as an order that arrives paid (platform sync, web-store checkout). The baseline's one
+ * POST is the same in both.
+ */
+export function payFlow(env: NodeJS.ProcessEnv = process.env): 'separate' | 'with-placement' {
+  const v = env.BENCH_E2E_PAY ?? 'separate';
+  if (v !== 'separate' && v !== 'with-placement') throw new Error(`BENCH_E2E_PAY must be separate or with-placement, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Placed-and-paid orders against Flowline at `rate` for `durationSec` (paid as `payFlow()` says). */
 export async function flowlineStep(o: StepOptions, intake: OrderIntakeClient, doneAt: DoneAt, others: Record<string, DoneAt> = {}): Promise<StepResult> {
   const recs: Rec[] = [];
   const failures: Record<string, number> = {};
@@ -129,14 +142,21 @@ export async function flowlineStep(o: StepOptions, intake: OrderIntakeClient, do
       recs.push(rec);
       try {
         // The generated typed client (@flowline/clients): a contract change breaks this build.
-        const placed = await intake.POST('/api/orders', { body: order.body, params: { header: { 'Idempotency-Key': order.idempotencyKey } } });
+        const payment = { amount: order.grandTotal, currency: 'CNY' };
+        const withPayment = payFlow() === 'with-placement';
+        const placed = await intake.POST('/api/orders', {
+          body: withPayment ? { ...order.body, payment } : order.body,
+          params: { header: { 'Idempotency-Key': order.idempotencyKey } },
+        });
         if (placed.response.status !== 201 || !placed.data?.orderId) return void fail(`place HTTP ${placed.response.status}`);
         const id = placed.data.orderId;
-        const pay = await intake.POST('/api/orders/{orderId}/payments', {
-          params: { path: { orderId: id }, header: { 'Idempotency-Key': `${order.idempotencyKey}-pay` } },
-          body: { amount: order.grandTotal, currency: 'CNY' },
-        });
-        if (pay.response.status !== 200) return void fail(`pay HTTP ${pay.response.status}`);
+        if (!withPayment) {
+          const pay = await intake.POST('/api/orders/{orderId}/payments', {
+            params: { path: { orderId: id }, header: { 'Idempotency-Key': `${order.idempotencyKey}-pay` } },
+            body: payment,
+          });
+          if (pay.response.status !== 200) return void fail(`pay HTTP ${pay.response.status}`);
+        }
         rec.orderId = id;
         paidIds.push(id);
       } catch (e) {

@@ -7,7 +7,7 @@
  * same ladder with its one-transaction POST.
  */
 import { Topics } from '@flowline/contracts';
-import { describeStep, type DoneAt, flowlineStep, baselineStep, held, type StepResult } from '../lib/e2e-step';
+import { describeStep, type DoneAt, flowlineStep, baselineStep, held, payFlow, type StepResult } from '../lib/e2e-step';
 import { watchEvents } from '../lib/event-watch';
 import { FLOW_GROUPS, LagSampler } from '../lib/kafka-lag';
 import { trafficPerOrder } from '../lib/kafka-traffic';
@@ -114,6 +114,7 @@ export async function run({ durationSec }: { durationSec: number }): Promise<Fig
     await new Promise((w) => setTimeout(w, Math.max(5, probeSec) * 1000));
     const idle: IdleRate = idleRate(idleFrom, await costSnapshot(flowlinePids(), sys.services));
     const idleCpuMsPerSec = round(Object.entries(idle.cpu).filter(([k]) => k !== 'bench client' && !k.startsWith('pg ')).reduce((a, [, v]) => a + v * 1000, 0), 1);
+    f['Flowline payment (BENCH_E2E_PAY)'] = payFlow() === 'with-placement' ? 'with the placement (one POST)' : 'separate POST /payments';
     f['idle cost: CPU ms/s, all processes'] = idleCpuMsPerSec;
     f['idle cost: commits/s, all services'] = round(sys.services.reduce((a, s2) => a + (idle.commits[s2.database] ?? 0), 0), 1);
     f['idle cost: DB round trips/s, all services'] = round(Object.values(idle.queries).reduce((a, b) => a + b, 0), 1);

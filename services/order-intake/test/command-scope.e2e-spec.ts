@@ -105,4 +105,49 @@ describe('commands on an order outside the caller shops answer 404 / NOT_FOUND a
     ]);
     expect(await revisionOf(taobao)).toBe(before);
   });
+
+  it('a payment with the order needs the permission to confirm payments: sales places (201) but may not place paid (403, REST and gRPC); a channel connector (integration) may', async () => {
+    const { customer, shippingAddress, ...rest } = anOrderSubmission({ channelOrderId: uniq('PAID') });
+    const body = { ...rest, channel: 'taobao', shopId: 'taobao-xihu-tea-house', customer, shippingAddress, payment: { amount: 26000 } };
+    const sales = await authHeader('sales');
+    const refused = await call('POST', '/api/orders', body, { ...sales, 'idempotency-key': uniq('place') });
+    expect(refused.status).toBe(403);
+    expect(refused.json?.message).toContain('update Order');
+    const { payment: _payment, ...unpaid } = body;
+    expect((await call('POST', '/api/orders', unpaid, { ...sales, 'idempotency-key': uniq('place') })).status).toBe(201);
+    const metadata = new Metadata();
+    metadata.set('authorization', sales.authorization);
+    const e = await typedRpc(
+      client,
+      'placeOrder',
+      {
+        meta: { requestId: uniq('g'), correlationId: '', actor: undefined },
+        channel: 'taobao',
+        channelOrderId: uniq('PAID'),
+        shopId: 'taobao-xihu-tea-house',
+        customer: { channelCustomerId: '', nickname: '', name: customer.name ?? '', phone: customer.phone ?? '', email: '', tags: [] },
+        shippingAddress: { ...shippingAddress, detail: shippingAddress.detail ?? '', postalCode: shippingAddress.postalCode ?? '' },
+        lines: rest.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: l.unitPrice, lineDiscount: l.lineDiscount ?? 0, category: '' })),
+        shippingFee: rest.shippingFee ?? 0,
+        orderDiscount: rest.orderDiscount ?? 0,
+        currency: 'CNY',
+        buyerMessage: '',
+        tags: [],
+        attachments: [],
+        placedAt: '',
+        sellerRemark: '',
+        paymentMethod: '',
+        designatedCarrier: '',
+        payment: { amount: { amount: 26000, currency: 'CNY' }, paymentRef: '' },
+      } as unknown as RequestOf<Client['placeOrder']>,
+      { metadata },
+    ).then(
+      () => null,
+      (err: unknown) => err as ServiceError,
+    );
+    expect(e?.code).toBe(status.PERMISSION_DENIED);
+    const connector = await call('POST', '/api/orders', { ...body, channelOrderId: uniq('PAID') }, { ...(await authHeader('integration')), 'idempotency-key': uniq('place') });
+    expect(connector.status).toBe(201);
+    expect(connector.json).toMatchObject({ stage: 'paid' });
+  });
 });

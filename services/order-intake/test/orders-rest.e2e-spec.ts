@@ -132,7 +132,7 @@ describe('order-intake REST API', () => {
       const wrongId = uniq('PAID');
       const wrong = await place(body({ channelOrderId: wrongId, payment: { amount: 25000 } }));
       expect(wrong.status).toBe(422);
-      expect(wrong.json).toMatchObject({ code: 'PAYMENT_AMOUNT_MISMATCH', details: { field: 'amount', due: 26000 } });
+      expect(wrong.json).toMatchObject({ code: 'PAYMENT_AMOUNT_MISMATCH', details: { field: 'payment.amount', due: 26000 } });
       const cod = await place(body({ channelOrderId: wrongId, paymentMethod: 'cod', payment: { amount: 26000 } }));
       expect(cod.status).toBe(422);
       expect(cod.json).toMatchObject({ code: 'ORDER_INVALID', details: { field: 'payment' } });
@@ -142,6 +142,9 @@ describe('order-intake REST API', () => {
       const bad = await place(body({ channelOrderId: uniq('PAID'), payment: { amount: -1, currency: 'yuan' } }));
       expect(bad.status).toBe(400);
       expect((bad.json?.errors as { field: string }[]).map((e) => e.field)).toEqual(expect.arrayContaining(['payment.amount', 'payment.currency']));
+      const notObject = await place(body({ channelOrderId: uniq('PAID'), payment: [26000] }));
+      expect(notObject.status).toBe(400);
+      expect((notObject.json?.errors as { field: string }[]).map((e) => e.field)).toContain('payment');
 
       const plainId = uniq('PAID');
       const first = (await place(body({ channelOrderId: plainId }))).json as OrderView;

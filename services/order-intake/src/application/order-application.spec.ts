@@ -98,7 +98,7 @@ describe('PlaceOrder with the payment (an order that arrives paid)', () => {
 
   it('a payment the order refuses (amount, currency, cash on delivery) refuses the placement: nothing stored', async () => {
     const s = setup();
-    await expect(s.place.execute(placeCmd(orderId()), undefined, { payment: { ...PAYMENT, amount: 25999 } })).rejects.toMatchObject({ code: 'PAYMENT_AMOUNT_MISMATCH' });
+    await expect(s.place.execute(placeCmd(orderId()), undefined, { payment: { ...PAYMENT, amount: 25999 } })).rejects.toMatchObject({ code: 'PAYMENT_AMOUNT_MISMATCH', details: { field: 'payment.amount' } });
     await expect(s.place.execute(placeCmd(orderId()), undefined, { payment: { ...PAYMENT, currency: 'USD' } })).rejects.toMatchObject({ code: 'PAYMENT_CURRENCY_MISMATCH' });
     await expect(s.place.execute(placeCmd(orderId(), { paymentMethod: 'cod' }), undefined, { payment: PAYMENT })).rejects.toMatchObject({
       code: 'ORDER_INVALID',

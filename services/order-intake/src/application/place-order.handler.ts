@@ -1,4 +1,4 @@
-import { isDomainError } from '@flowline/domain';
+import { DomainError, isDomainError } from '@flowline/domain';
 import { WrongExpectedVersion, type SqlClient } from '@flowline/eventstore';
 import type { OrderCommandOf } from '../domain/order.commands';
 import { orderDecider } from '../domain/order.decider';
@@ -38,7 +38,14 @@ export function decidePlacement(command: OrderCommandOf<'PlaceOrder'>, rules: Ru
     data: { orderId: command.data.orderId, ...payment },
     metadata: { ...command.metadata, commandId: `${command.metadata.commandId}/payment`, causationId: command.metadata.commandId },
   };
-  const paid = decideWithReactions(pay, placed.stateAfter, rules);
+  let paid: Decision;
+  try {
+    paid = decideWithReactions(pay, placed.stateAfter, rules);
+  } catch (error) {
+    // The refusal names the request's field: payment.amount, not amount.
+    if (isDomainError(error) && typeof error.details.field === 'string') throw new DomainError(error.code, error.message, { ...error.details, field: `payment.${error.details.field}` }, error.kind);
+    throw error;
+  }
   return {
     events: [...placed.events, ...paid.events],
     newEvents: [...placed.newEvents, ...paid.newEvents],

@@ -44,7 +44,7 @@ export interface paths {
         /** Orders newest first, filtered by channel / stage / shop / flag; cursor pagination (limit 1 to 100; out of range: 400). */
         get: operations["OrdersHttpController_list"];
         put?: never;
-        /** Accept an order from a channel, paid already when `payment` is sent (one commit). 201 created; 200 when the channel order already exists (that order is returned unchanged; a payment sent with it is not applied). */
+        /** Accept an order from a channel, paid already when `payment` is sent (one commit; needs the update Order permission that confirming a payment needs, else 403). 201 created; 200 when the channel order already exists (that order is returned unchanged; a payment sent with it is not applied). */
         post: operations["OrdersHttpController_place"];
         delete?: never;
         options?: never;

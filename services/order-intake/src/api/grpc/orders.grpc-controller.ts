@@ -1,4 +1,4 @@
-import { Controller, ForbiddenException, Inject, UseFilters } from '@nestjs/common';
+import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Metadata } from '@grpc/grpc-js';
 import { actorFromPrincipal, canReadField, ForCustomers, inScope, requirePrincipal, Requires, shopFilter, type Principal } from '@flowline/auth';
@@ -10,7 +10,7 @@ import { validate } from 'class-validator';
 import type { OrderSummary } from '../../application/order-store.port';
 import type { OrderView } from '../../application/order-view';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
-import { orderScopeOf } from '../order-scope';
+import { checkPlacement, orderScopeOf } from '../order-scope';
 import { OrderVersionMismatchFilter } from '../order-api.errors';
 import { ConfirmPaymentDto, paymentOf, ReasonDto, RecordRefundDto, RequestRefundDto } from '../http/dto/order-commands.dto';
 import { PlaceOrderDto } from '../http/dto/place-order.dto';
@@ -216,10 +216,11 @@ export class OrdersGrpcController {
       paymentMethod: blankToUndefined(req.paymentMethod),
       designatedCarrier: blankToUndefined(req.designatedCarrier),
       ...(req.presale ? { presale: { depositAmount: Number(req.presale.depositAmount), balanceDueBy: req.presale.balanceDueBy, shipNotBefore: req.presale.shipNotBefore } } : {}),
-      ...(req.payment ? { payment: { amount: req.payment.amount?.amount ?? 0, currency: blankToUndefined(req.payment.amount?.currency), paymentRef: blankToUndefined(req.payment.paymentRef) } } : {}),
+      // No amount in a payment is a validation error naming payment.amount (JSON drops the undefined), never a payment of 0.
+      ...(req.payment ? { payment: { amount: req.payment.amount?.amount ?? undefined, currency: blankToUndefined(req.payment.amount?.currency), paymentRef: blankToUndefined(req.payment.paymentRef) } } : {}),
     };
     const dto = await validated(PlaceOrderDto, JSON.parse(JSON.stringify(plain)) as object);
-    if (!inScope(principal, { shopId: dto.shopId, orderId: null })) throw new ForbiddenException({ code: 'FORBIDDEN', message: `shop ${dto.shopId} is outside this token's shops` });
+    checkPlacement(principal, dto.shopId, dto.payment !== undefined);
     const result = await this.api.placeOrder(toSubmission(dto, new Date().toISOString()), dto.grandTotal, ctx, dto, dto.payment && paymentOf(dto.payment));
     return { order: toProtoOrder(result.order), replayed: result.replayed, created: result.status === 201 };
   }

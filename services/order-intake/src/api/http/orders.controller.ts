@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Get, Headers, ForbiddenException, HttpCode, Inject, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -19,7 +19,7 @@ import { DomainError } from '@flowline/domain';
 import { checkIdempotencyKey, IdParam, Throttle } from '@flowline/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OrderApi, type ApiResult, type RequestContext } from '../order-api';
-import { orderScopeOf } from '../order-scope';
+import { checkPlacement, orderScopeOf } from '../order-scope';
 import { etagOf, OrderVersionMismatchFilter, parseIfMatch } from '../order-api.errors';
 import { ConfirmPaymentDto, ListOrdersQueryDto, paymentOf, ReasonDto, RecordRefundDto, ReleaseOrderDto, RequestRefundDto } from './dto/order-commands.dto';
 import { DomainErrorDto, OrderPageDto, OrderViewDto, ValidationErrorDto, VersionMismatchErrorDto } from './dto/order-responses.dto';
@@ -125,7 +125,7 @@ export class OrdersHttpController {
   @Post()
   @ApiOperation({
     summary:
-      'Accept an order from a channel, paid already when `payment` is sent (one commit). 201 created; 200 when the channel order already exists (that order is returned unchanged; a payment sent with it is not applied).',
+      'Accept an order from a channel, paid already when `payment` is sent (one commit; needs the update Order permission that confirming a payment needs, else 403). 201 created; 200 when the channel order already exists (that order is returned unchanged; a payment sent with it is not applied).',
   })
   @ApiHeader({ ...IDEMPOTENCY_HEADER, required: true })
   @ApiCreatedResponse({
@@ -141,7 +141,7 @@ export class OrdersHttpController {
   async place(@Body() body: PlaceOrderDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const key = checkIdempotencyKey(headers['idempotency-key'], true);
     const principal = requirePrincipal(req);
-    if (!inScope(principal, { shopId: body.shopId, orderId: null })) throw new ForbiddenException({ code: 'FORBIDDEN', message: `shop ${body.shopId} is outside this token's shops` });
+    checkPlacement(principal, body.shopId, body.payment !== undefined);
     const result = await this.api.placeOrder(toSubmission(body, new Date().toISOString()), body.grandTotal, contextOf(headers, key, principal), body, body.payment && paymentOf(body.payment));
     if (result.status === 201) reply.header('Location', `/api/orders/${result.order.orderId}`);
     return send(reply, result);

@@ -6,7 +6,7 @@ import { ProfileRegistry } from '../infra/profile-registry';
 import type { ChannelOrderRecord, ChannelStore } from './channel-store.port';
 import type { ImportReport } from './import-report';
 import { ImportService } from './import.service';
-import { OrderCommandRefused, type OrderIntakePort } from './order-intake.port';
+import { OrderCommandRefused, type OrderIntakePort, type PaymentBody, type PlacedOrder } from './order-intake.port';
 
 // A dry run must report what the real import of the same file then does: the same orders new,
 // duplicate, to update and refused. Both run here against one in-memory store and a stand-in for
@@ -28,26 +28,60 @@ function memoryStore(): ChannelStore & { orders: Map<string, ChannelOrderRecord>
   return store as unknown as ChannelStore & { orders: Map<string, ChannelOrderRecord> };
 }
 
-function fakeOrderIntake(): OrderIntakePort & { placed: string[] } {
+/**
+ * order-intake as channel-gateway meets it: an Idempotency-Key replays its first answer (another body
+ * under it: 422 IDEMPOTENCY_KEY_REUSED), a channel order is claimed once, a payment that is not due
+ * (paid already) is refused with 409 ORDER_BALANCE_NOT_DUE; `refusePayments` refuses every payment.
+ */
+function fakeOrderIntake(opts: { refusePayments?: boolean } = {}): OrderIntakePort & { placed: string[]; calls: string[] } {
   const claims = new Map<string, string>();
+  const orders = new Map<string, { paidTotal: number | null; grandTotal: number }>();
+  const answers = new Map<string, { body: string; answer: PlacedOrder }>();
   const placed: string[] = [];
+  const calls: string[] = [];
   let n = 0;
   const ok = async () => undefined;
+  const refusal = () => new OrderCommandRefused(422, 'PAYMENT_AMOUNT_MISMATCH', 'payment of 1 does not equal the amount due 12800');
+  const order = (orderId: string) => {
+    const o = orders.get(orderId);
+    if (!o) throw new OrderCommandRefused(404, 'ORDER_NOT_FOUND', `order ${orderId} not found`);
+    return o;
+  };
+  const view = (orderId: string, created: boolean): PlacedOrder => ({ orderId, created, ...order(orderId) });
   return {
     placed,
-    async place(s: OrderSubmission) {
+    calls,
+    async place(s: OrderSubmission, idempotencyKey: string, _person?: unknown, payment?: PaymentBody) {
+      calls.push(`place ${s.channelOrderId}${payment ? ` paid ${payment.amount}` : ''} [${idempotencyKey.split(':').at(-1)}]`);
+      const body = JSON.stringify([s, payment ?? null]);
+      const seen = answers.get(idempotencyKey);
+      if (seen) {
+        if (seen.body !== body) throw new OrderCommandRefused(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with another request');
+        return seen.answer;
+      }
       // order-intake's PlaceOrderDto: NFKC channel order id; a clear phone is digits; a title 1-200 characters.
       const key = `${s.channel}|${s.channelOrderId.normalize('NFKC')}`;
       const known = claims.get(key);
-      if (known) return { orderId: known, created: false };
+      if (known) return view(known, false);
       if (!s.recipientProtection?.masked.includes('phone') && !CLEAR_PHONE.test(s.shippingAddress.phone)) throw new OrderCommandRefused(400, 'VALIDATION_FAILED', 'shippingAddress.phone must be digits');
       if (s.lines.some((l) => l.title.length > 200)) throw new OrderCommandRefused(400, 'VALIDATION_FAILED', 'lines.0.title must be 1-200 characters');
+      if (payment && opts.refusePayments) throw refusal();
       const orderId = `o${++n}`;
       claims.set(key, orderId);
+      const grandTotal = s.lines.reduce((t, l) => t + l.quantity * l.unitPrice - (l.lineDiscount ?? 0), 0) + (s.shippingFee ?? 0) - (s.orderDiscount ?? 0);
+      orders.set(orderId, { paidTotal: payment ? payment.amount : null, grandTotal });
       placed.push(s.channelOrderId);
-      return { orderId, created: true };
+      const answer = view(orderId, true);
+      answers.set(idempotencyKey, { body, answer });
+      return answer;
     },
-    confirmPayment: ok,
+    async confirmPayment(orderId: string, p: PaymentBody) {
+      calls.push(`pay ${orderId} ${p.amount}`);
+      const o = order(orderId);
+      if (o.paidTotal !== null && o.paidTotal >= o.grandTotal) throw new OrderCommandRefused(409, 'ORDER_BALANCE_NOT_DUE', 'nothing is due');
+      if (opts.refusePayments) throw refusal();
+      o.paidTotal = (o.paidTotal ?? 0) + p.amount;
+    },
     cancel: ok,
     hold: ok,
     requestRefund: ok,
@@ -60,9 +94,9 @@ const row = (id: string, { status = '待发货', phone = '13812345678', title = 
   `${id},${status},${placedAt},2026-12-05 10:04,128.00,TEA-LJ-250,${title},1,128.00,吴九,${phone},浙江省,杭州市,西湖区,文新街道,1号`;
 const file = (name: string, ...rows: string[]) => ({ name, bytes: Buffer.from([HEADER, ...rows].join('\r\n')) });
 
-function setup() {
+function setup(opts: { refusePayments?: boolean } = {}) {
   const store = memoryStore();
-  const orderIntake = fakeOrderIntake();
+  const orderIntake = fakeOrderIntake(opts);
   const service = new ImportService({ store, orderIntake, profiles: new ProfileRegistry(), readTable, now: () => new Date('2026-12-06T00:00:00Z') });
   const run = (f: ReturnType<typeof file>, dryRun = false) => service.run({ channel: 'pinduoduo', file: f, dryRun });
   return { store, orderIntake, run };
@@ -144,5 +178,55 @@ describe('an import dry run reports what the import then does', () => {
     expect(real.duplicateRows).toBe(1);
     expect(counts(dry)).toEqual(counts(real));
     expect(orderIntake.placed).toEqual(['231206-1']);
+  });
+});
+
+describe('a platform order that arrives paid is placed with its payment in one call', () => {
+  it('one PlaceOrder with the payment; the record holds both steps, and a re-import does nothing more', async () => {
+    const { store, orderIntake, run } = setup();
+    const r = await run(file('pdd.csv', row('231207-1')));
+    expect(counts(r)).toMatchObject({ ordersSeen: 1, imported: 1, rejected: [] });
+    expect(orderIntake.calls).toEqual(['place 231207-1 paid 12800 [placed+paid]']);
+    expect(store.orders.get('pinduoduo|231207-1')?.appliedSteps).toEqual(['placed', 'paid']);
+    expect(counts(await run(file('again.csv', row('231207-1'))))).toMatchObject({ duplicates: 1 });
+    expect(orderIntake.calls).toHaveLength(1);
+  });
+
+  it('a payment order-intake refuses: the order is placed alone and the refused payment is reported, as with two calls', async () => {
+    const { store, orderIntake, run } = setup({ refusePayments: true });
+    const r = await run(file('pdd.csv', row('231207-2')));
+    expect(counts(r)).toMatchObject({ imported: 1, rejected: [] });
+    expect(r.refusedChanges).toEqual([expect.objectContaining({ channelOrderId: '231207-2', step: 'paid', code: 'PAYMENT_AMOUNT_MISMATCH' })]);
+    expect(orderIntake.calls).toEqual(['place 231207-2 paid 12800 [placed+paid]', 'place 231207-2 [placed]', 'pay o1 12800']);
+    expect(store.orders.get('pinduoduo|231207-2')?.appliedSteps).toEqual(['placed']);
+  });
+
+  it('a run that placed it paid and stopped before recording so: the next run replays the one call (201), no second payment', async () => {
+    const first = setup();
+    await first.run(file('pdd.csv', row('231207-3')));
+    // The record of it lost (the run stopped before saving it; here: another record store, same order-intake).
+    const store = memoryStore();
+    const again = new ImportService({ store, orderIntake: first.orderIntake, profiles: new ProfileRegistry(), readTable, now: () => new Date('2026-12-06T00:00:00Z') });
+    first.orderIntake.calls.length = 0;
+    await again.run({ channel: 'pinduoduo', file: file('pdd.csv', row('231207-3')), dryRun: false });
+    expect(first.orderIntake.calls).toEqual(['place 231207-3 paid 12800 [placed+paid]']);
+    expect(store.orders.get('pinduoduo|231207-3')?.appliedSteps).toEqual(['placed', 'paid']);
+  });
+
+  it('the same, with the export changed meanwhile (its one call now a reused key): placed alone finds the order paid; the payment counts as done and later steps still apply', async () => {
+    const first = setup();
+    await first.run(file('pdd.csv', row('231207-4')));
+    const store = memoryStore();
+    const again = new ImportService({ store, orderIntake: first.orderIntake, profiles: new ProfileRegistry(), readTable, now: () => new Date('2026-12-06T00:00:00Z') });
+    first.orderIntake.calls.length = 0;
+    const r = await again.run({ channel: 'pinduoduo', file: file('pdd.csv', row('231207-4', { title: '明前龙井 250g 礼盒' })), dryRun: false });
+    expect(first.orderIntake.calls).toEqual(['place 231207-4 paid 12800 [placed+paid]', 'place 231207-4 [placed]']);
+    expect(r.refusedChanges).toEqual([]);
+    expect(store.orders.get('pinduoduo|231207-4')?.appliedSteps).toEqual(['placed', 'paid']);
+    // A later platform status goes through: cancelled after payment -> refund requested and confirmed.
+    first.orderIntake.calls.length = 0;
+    await again.run({ channel: 'pinduoduo', file: file('b.csv', row('231207-4', { status: '已取消', title: '明前龙井 250g 礼盒' })), dryRun: false });
+    expect(store.orders.get('pinduoduo|231207-4')?.appliedSteps).toEqual(['placed', 'paid', 'refundRequested', 'refunded']);
+    expect(first.orderIntake.calls.some((c) => c.startsWith('pay'))).toBe(false);
   });
 });

@@ -10,10 +10,10 @@ import type { MappingProfile } from '../domain/import/profile';
 import { reason, type RejectReason } from '../domain/import/rejections';
 import { placeOrderProblems, toSubmission } from '../domain/import/submission';
 import type { Table } from '../domain/import/table';
-import { planSync, type SyncStep } from '../domain/sync/order-sync.policy';
+import { planSync, type SyncAction, type SyncStep } from '../domain/sync/order-sync.policy';
 import type { ChannelStore, QuarantineEntry } from './channel-store.port';
 import type { ImportReport, RefusedChangeReport } from './import-report';
-import { OrderCommandRefused, type OrderIntakePort } from './order-intake.port';
+import { OrderCommandRefused, type OrderIntakePort, type PlacedOrder } from './order-intake.port';
 
 export interface UploadedFile {
   name: string;
@@ -62,6 +62,15 @@ export function draftFingerprint(d: ChannelOrderDraft): string {
 }
 
 /** Idempotency-Key of one step of one platform order in order-intake. */
+/**
+ * Has an order order-intake returned as it stands been paid what `step` pays? A deposit: any payment
+ * recorded; the full payment (or a presale balance): paid up to the grand total.
+ */
+export function alreadyPaid(order: Pick<PlacedOrder, 'paidTotal' | 'grandTotal'>, step: 'paid' | 'depositPaid'): boolean {
+  if (order.paidTotal === null) return false;
+  return step === 'depositPaid' || order.paidTotal >= order.grandTotal;
+}
+
 export const stepKey = (channel: string, channelOrderId: string, step: SyncStep) => `channel-gateway:${channel}:${channelOrderId}:${step}`;
 
 /**
@@ -214,6 +223,37 @@ export class ImportService {
     return { kind: rec ? 'updated' : 'imported' };
   }
 
+  /**
+   * PlaceOrder, with the payment when the platform order is paid already (the plan's next step pays
+   * it): one call and one commit in order-intake instead of two, under its own Idempotency-Key
+   * (`placed+paid` / `placed+depositPaid`), so a placement sent alone before (the `placed` key) is
+   * never reused with another body. Any refusal of the one call falls back to placing alone, as
+   * before it: a payment order-intake refuses then stays a refused step of a placed order, reported
+   * as such, rather than keeping the order out. `paid`: the payment step is done, because this call
+   * made it or because the order order-intake returned (it had it already: a run that placed it
+   * paid and stopped before recording so, a record lost) is paid already (`alreadyPaid`); sending
+   * the payment again would be refused as not due and block the platform's later steps.
+   */
+  private async placeMaybePaid(
+    d: ChannelOrderDraft,
+    submission: OrderSubmission,
+    payment: Extract<SyncAction, { step: 'paid' | 'depositPaid' }> | undefined,
+    person: { id: string; role?: string; bearer?: string } | undefined,
+  ): Promise<{ orderId: string; paid: boolean }> {
+    const { orderIntake } = this.deps;
+    if (payment) {
+      try {
+        const key = `${stepKey(d.channel, d.channelOrderId, 'placed')}+${payment.step}`;
+        const r = await orderIntake.place(submission, key, person, { amount: payment.amount, currency: 'CNY', paymentRef: payment.paymentRef });
+        return { orderId: r.orderId, paid: r.created || alreadyPaid(r, payment.step) };
+      } catch (e) {
+        if (!(e instanceof OrderCommandRefused)) throw e;
+      }
+    }
+    const r = await orderIntake.place(submission, stepKey(d.channel, d.channelOrderId, 'placed'), person);
+    return { orderId: r.orderId, paid: !!payment && !r.created && alreadyPaid(r, payment.step) };
+  }
+
   /** Places a platform order if new and applies the platform's status changes through the order flow. */
   async sync(d: ChannelOrderDraft, profile: { id: string; version: number }, runId: string | null, touchedByPerson: boolean, person?: { id: string; role?: string; bearer?: string }): Promise<SyncOutcome> {
     const { store, orderIntake } = this.deps;
@@ -239,7 +279,10 @@ export class ImportService {
         { channel: d.channel, channelOrderId: d.channelOrderId, orderId, appliedSteps: [...applied], fingerprint, profileId: profile.id, profileVersion: profile.version, touchedByPerson: (rec?.touchedByPerson ?? false) || touchedByPerson, lastRunId: runId },
         giftDraft,
       );
-    for (const a of actions) {
+    // The payment step paid together with the placement (its index in `actions`), when it was.
+    let paidWithPlacement = -1;
+    for (const [i, a] of actions.entries()) {
+      if (i === paidWithPlacement) continue;
       const key = stepKey(d.channel, d.channelOrderId, a.step);
       try {
         switch (a.step) {
@@ -249,9 +292,16 @@ export class ImportService {
             if (placing.problems.length) return { kind: 'rejected', reasons: placing.problems };
             const { submission } = placing;
             giftDraft = placing.draft;
-            const r = await orderIntake.place(submission, key, touchedByPerson ? (person ?? { id: 'quarantine-fix', role: 'customer_service' }) : undefined);
+            const next = actions[i + 1];
+            const payment = next?.step === 'paid' || next?.step === 'depositPaid' ? next : undefined;
+            const r = await this.placeMaybePaid(d, submission, payment, touchedByPerson ? (person ?? { id: 'quarantine-fix', role: 'customer_service' }) : undefined);
             orderId = r.orderId;
             created = true;
+            if (payment && r.paid) {
+              // Recorded with the placement below (one record write for both), in plan order.
+              applied.add(a.step).add(payment.step);
+              paidWithPlacement = i + 1;
+            }
             break;
           }
           case 'held':

@@ -1,6 +1,6 @@
 import type { ClientCredentialsTokenSource } from '@flowline/auth';
 import type { OrderSubmission } from '@flowline/contracts';
-import { OrderCommandRefused, type OrderIntakePort } from '../application/order-intake.port';
+import { OrderCommandRefused, type OrderIntakePort, type PaymentBody, type PlacedOrder } from '../application/order-intake.port';
 
 /**
  * order-intake over REST (its README: POST /api/orders, /payments, /cancel, /refunds, /refunds/confirm).
@@ -42,12 +42,14 @@ export class OrderIntakeHttpClient implements OrderIntakePort {
     return { status: res.status, json };
   }
 
-  async place(submission: OrderSubmission, key: string, person?: { id: string; role?: string; bearer?: string }): Promise<{ orderId: string; created: boolean }> {
-    const r = await this.post('/api/orders', submission, key, person?.bearer);
-    return { orderId: String(r.json.orderId), created: r.status === 201 };
+  async place(submission: OrderSubmission, key: string, person?: { id: string; role?: string; bearer?: string }, payment?: PaymentBody): Promise<PlacedOrder> {
+    const r = await this.post('/api/orders', payment ? { ...submission, payment } : submission, key, person?.bearer);
+    const paid = r.json.payment as { amount?: unknown } | null | undefined;
+    const totals = r.json.totals as { grandTotal?: unknown } | undefined;
+    return { orderId: String(r.json.orderId), created: r.status === 201, paidTotal: paid ? Number(paid.amount) : null, grandTotal: Number(totals?.grandTotal) };
   }
 
-  async confirmPayment(orderId: string, body: { amount: number; currency: string; paymentRef: string }, key: string): Promise<void> {
+  async confirmPayment(orderId: string, body: PaymentBody, key: string): Promise<void> {
     await this.post(`/api/orders/${encodeURIComponent(orderId)}/payments`, body, key);
   }
 

@@ -119,6 +119,7 @@ export function payFlow(env: NodeJS.ProcessEnv = process.env): 'separate' | 'wit
 
 /** Placed-and-paid orders against Flowline at `rate` for `durationSec` (paid as `payFlow()` says). */
 export async function flowlineStep(o: StepOptions, intake: OrderIntakeClient, doneAt: DoneAt, others: Record<string, DoneAt> = {}): Promise<StepResult> {
+  const withPayment = payFlow() === 'with-placement';
   const recs: Rec[] = [];
   const failures: Record<string, number> = {};
   const fail = (why: string) => (failures[why] = (failures[why] ?? 0) + 1);
@@ -143,7 +144,6 @@ export async function flowlineStep(o: StepOptions, intake: OrderIntakeClient, do
       try {
         // The generated typed client (@flowline/clients): a contract change breaks this build.
         const payment = { amount: order.grandTotal, currency: 'CNY' };
-        const withPayment = payFlow() === 'with-placement';
         const placed = await intake.POST('/api/orders', {
           body: withPayment ? { ...order.body, payment } : order.body,
           params: { header: { 'Idempotency-Key': order.idempotencyKey } },

@@ -516,7 +516,25 @@ describe("a shop-limited token at fulfillment", () => {
     }
     // The Tmall shop's own staff read them.
     expect((await get(`/orders/${orderId}`, tmall)).json).toMatchObject({ orderId, shipments: [expect.objectContaining({ shipmentId })] });
-    expect((await get(`/shipments/${shipmentId}`, tmall)).status).toBe(200);
+    const before = (await get(`/shipments/${shipmentId}`, tmall)).json;
+    expect(before).toMatchObject({ shipmentId });
+    // Warehouse commands on another shop's parcel answer as for an unknown one, and change nothing.
+    const whJd = await authHeader('warehouse', { shops: ['jd-flagship'] });
+    const whTmall = await authHeader('warehouse', { shops: ['tmall-flagship'] });
+    const post = (path: string, body: unknown, who: Record<string, string>) => call(procs.fulfillment.httpUrl, 'POST', `/api/fulfillment${path}`, body, who);
+    for (const [path, body] of [
+      [`/shipments/${shipmentId}/pick`, {}],
+      [`/shipments/${shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 1 }],
+      [`/shipments/${shipmentId}/pack`, {}],
+      [`/shipments/${shipmentId}/release`, { reason: 'scope test' }],
+    ] as const) {
+      const r = await post(path, body, whJd);
+      expect(r.status, path).toBe(404);
+      expect(r.json, path).toMatchObject({ code: 'SHIPMENT_NOT_FOUND' });
+    }
+    expect((await get(`/shipments/${shipmentId}`, tmall)).json).toEqual(before);
+    // The Tmall warehouse reaches the parcel: its answer is the parcel's own (a merge window still open), not 404.
+    expect((await post(`/shipments/${shipmentId}/pick`, {}, whTmall)).json).toMatchObject({ code: 'MERGE_WINDOW_OPEN' });
     const client = grpcClient(procs.fulfillment.grpcAddress, 'fulfillment/v1/fulfillment.proto', 'flowline.fulfillment.v1.FulfillmentService');
     const md = (who: Record<string, string>) => {
       const m = new Metadata();
@@ -527,6 +545,8 @@ describe("a shop-limited token at fulfillment", () => {
       // NOT_FOUND, as an order whose fulfilment has not started.
       await expect(unary(client, 'GetOrderFulfillment', { orderId }, 5_000, md(jdOnly))).rejects.toMatchObject({ code: 5 });
       expect(await unary<Json>(client, 'GetOrderFulfillment', { orderId }, 5_000, md(tmall))).toMatchObject({ orderId });
+      await expect(unary(client, 'ScanItem', { shipmentId, sku: 'TEA-LJ-250', quantity: 1 }, 5_000, md(whJd))).rejects.toMatchObject({ code: 5 });
+      await expect(unary(client, 'Pack', { orderId }, 5_000, md(whJd))).rejects.toMatchObject({ code: 5 });
     } finally {
       client.close();
     }

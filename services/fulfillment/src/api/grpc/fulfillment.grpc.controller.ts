@@ -1,6 +1,6 @@
 import { actorFromPrincipal, ForCustomers, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
-import { fulfillmentNotStarted, unknownOrderFreeze } from '../../application/fulfillment.service';
-import { outOfShops } from '../shop-scope';
+import { unknownOrderFreeze } from '../../application/fulfillment.service';
+import { outOfShops, requireOrderInShops, requireShipmentInShops } from '../shop-scope';
 import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
@@ -79,10 +79,11 @@ export class FulfillmentGrpcController {
   }
 
   /** The parcel a request names, or the order's parcel in a warehouse, or its only parcel. */
-  private async shipmentIdOf(shipmentId: string, orderId: string, warehouseId = ''): Promise<string> {
+  private async shipmentIdOf(shipmentId: string, orderId: string, metadata: Metadata, warehouseId = ''): Promise<string> {
     if (shipmentId) return requireId('shipmentId', shipmentId);
     optionalId('warehouseId', warehouseId);
-    const o = await this.api.service.order(requireId('orderId', orderId));
+    await requireOrderInShops(metadata, this.api.service, requireId('orderId', orderId));
+    const o = await this.api.service.order(orderId);
     const candidates = o.shipments.filter((s) => !warehouseId || s.warehouseId === warehouseId);
     if (candidates.length !== 1) {
       throw new RequestValidationError([{ field: 'shipmentId', constraint: 'required', message: `order ${orderId} has ${o.shipments.length} parcels: name shipment_id (or warehouse_id)` }]);
@@ -90,7 +91,9 @@ export class FulfillmentGrpcController {
     return candidates[0].shipmentId;
   }
 
+  /** A warehouse command on a parcel; another shop's parcel is unknown to a shop-limited token (ADR 0018). */
   private async act(op: string, shipmentId: string, action: ShipmentAction, m: fulfillmentV1.PackRequest['meta'], metadata: Metadata): Promise<{ shipment: fulfillmentV1.Shipment }> {
+    await requireShipmentInShops(metadata, this.api.service, shipmentId);
     const view = await this.api.service.act(shipmentId, action, this.meta(op, shipmentId, m, action, metadata));
     return { shipment: toShipment(view) };
   }
@@ -98,21 +101,22 @@ export class FulfillmentGrpcController {
   @GrpcMethod('FulfillmentService', 'Pack')
   @Requires('pack', 'Shipment')
   async pack(req: fulfillmentV1.PackRequest, metadata: Metadata): Promise<fulfillmentV1.PackResponse> {
-    const id = await this.shipmentIdOf(req.shipmentId, req.orderId, req.warehouseId);
+    const id = await this.shipmentIdOf(req.shipmentId, req.orderId, metadata, req.warehouseId);
     return this.act('pack', id, { type: 'PackShipment', ...(req.carrier ? { carrier: req.carrier } : {}), ...(req.waybillNo ? { waybillNo: req.waybillNo } : {}) }, req.meta, metadata);
   }
 
   @GrpcMethod('FulfillmentService', 'Ship')
   @Requires('ship', 'Shipment')
   async ship(req: fulfillmentV1.ShipRequest, metadata: Metadata): Promise<fulfillmentV1.ShipResponse> {
-    const id = await this.shipmentIdOf(req.shipmentId, req.orderId);
+    const id = await this.shipmentIdOf(req.shipmentId, req.orderId, metadata);
     return this.act('ship', id, { type: 'ShipShipment', ...(req.carrier ? { carrier: req.carrier } : {}), ...(req.trackingNumber ? { trackingNumber: req.trackingNumber } : {}) }, req.meta, metadata);
   }
 
   @GrpcMethod('FulfillmentService', 'MarkDelivered')
   @Requires('update', 'Shipment')
   async markDelivered(req: fulfillmentV1.MarkDeliveredRequest, metadata: Metadata): Promise<fulfillmentV1.MarkDeliveredResponse> {
-    const id = await this.shipmentIdOf(req.shipmentId, req.orderId);
+    const id = await this.shipmentIdOf(req.shipmentId, req.orderId, metadata);
+    await requireShipmentInShops(metadata, this.api.service, id);
     const update = { state: 'delivered' as const, description: 'delivered (reported over gRPC)', at: req.deliveredAt || new Date().toISOString() };
     const view = await this.api.carrierUpdate(id, update, this.meta('carrier-event', id, req.meta, update, metadata));
     return { shipment: toShipment(view) };
@@ -124,7 +128,7 @@ export class FulfillmentGrpcController {
   async getOrderFulfillment(req: fulfillmentV1.GetOrderFulfillmentRequest, metadata: Metadata): Promise<fulfillmentV1.GetOrderFulfillmentResponse> {
     const orderId = requireId('orderId', req.orderId);
     requireOwnOrder(requirePrincipal(metadata), orderId);
-    if (await outOfShops(metadata, () => this.api.service.shopOfOrder(orderId))) throw fulfillmentNotStarted(orderId);
+    await requireOrderInShops(metadata, this.api.service, orderId);
     const o = await this.api.service.order(orderId);
     return { orderId: o.orderId, shipments: o.shipments.map((s) => toShipment(s, o.version)), stopReason: o.stop?.reason ?? '', frozen: o.freeze.frozen, version: o.version, carrierChoice: toCarrierChoice(o.carrierChoice) };
   }

@@ -1,6 +1,6 @@
 import { actorFromPrincipal, ForCustomers, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
-import { fulfillmentNotStarted, shipmentNotFound, unknownOrderFreeze } from '../../application/fulfillment.service';
-import { outOfShops } from '../shop-scope';
+import { unknownOrderFreeze } from '../../application/fulfillment.service';
+import { outOfShops, requireOrderInShops, requireShipmentInShops } from '../shop-scope';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam, pageSize } from '@flowline/platform';
@@ -20,7 +20,9 @@ export class FulfillmentController {
     return { ...this.api.meta(op, id, headers['idempotency-key'], body, correlationId), actor: actorFromPrincipal(requirePrincipal(headers)) };
   }
 
-  private act(shipmentId: string, op: string, action: ShipmentAction, headers: Record<string, string | undefined>, correlationId?: string) {
+  /** A warehouse command on a parcel; another shop's parcel is unknown to a shop-limited token (ADR 0018). */
+  private async act(shipmentId: string, op: string, action: ShipmentAction, headers: Record<string, string | undefined>, correlationId?: string) {
+    await requireShipmentInShops(headers, this.api.service, shipmentId);
     return this.api.service.act(shipmentId, action, this.meta(op, shipmentId, headers, action, correlationId));
   }
 
@@ -31,7 +33,7 @@ export class FulfillmentController {
   async order(@Param('orderId', new IdParam('orderId')) orderId: string, @Headers() headers: Record<string, string | undefined>) {
     // The portal reads its buyer's own parcels here: another order is a 404 to a customer token.
     requireOwnOrder(requirePrincipal(headers), orderId);
-    if (await outOfShops(headers, () => this.api.service.shopOfOrder(orderId))) throw fulfillmentNotStarted(orderId);
+    await requireOrderInShops(headers, this.api.service, orderId);
     return this.api.service.order(orderId);
   }
 
@@ -70,7 +72,7 @@ export class FulfillmentController {
   @Get('shipments/:shipmentId')
   @Requires('read', 'Shipment')
   async shipment(@Param('shipmentId', new IdParam('shipmentId')) shipmentId: string, @Headers() headers: Record<string, string | undefined>) {
-    if (await outOfShops(headers, () => this.api.service.shopOfShipment(shipmentId))) throw shipmentNotFound(shipmentId);
+    await requireShipmentInShops(headers, this.api.service, shipmentId);
     return this.api.service.shipment(shipmentId);
   }
 
@@ -78,7 +80,7 @@ export class FulfillmentController {
   @ApiOperation({ summary: 'Print data of the e-waybill label (after packing).' })
   @Requires('read', 'Shipment')
   async label(@Param('shipmentId', new IdParam('shipmentId')) shipmentId: string, @Headers() headers: Record<string, string | undefined>) {
-    if (await outOfShops(headers, () => this.api.service.shopOfShipment(shipmentId))) throw shipmentNotFound(shipmentId);
+    await requireShipmentInShops(headers, this.api.service, shipmentId);
     // Print data holds the recipient's name, phone and address: warehouse work, never a buyer's token (the guard refuses one here).
     return this.api.service.label(shipmentId);
   }
@@ -90,7 +92,8 @@ export class FulfillmentController {
     summary: 'Release a merged parcel (合单; its MRG- id or a member parcel id) for picking before its merge window ends: it is sealed, no order joins it, it is on the pick list. Until then pick / scan / pack answer 409 MERGE_WINDOW_OPEN.',
   })
   @Requires('pack', 'Shipment')
-  release(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ReleaseMergedDto, @Headers() h: Record<string, string | undefined>) {
+  async release(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ReleaseMergedDto, @Headers() h: Record<string, string | undefined>) {
+    await requireShipmentInShops(h, this.api.service, id);
     return this.api.service.releaseMerged(id, dto.reason, this.meta('release', id, h, dto));
   }
 
@@ -152,7 +155,8 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'A tracking state for the parcel (duplicates and older states are ignored; never moves back).' })
   @Requires('update', 'Shipment')
-  carrierEvent(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: CarrierEventDto, @Headers() h: Record<string, string | undefined>) {
+  async carrierEvent(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: CarrierEventDto, @Headers() h: Record<string, string | undefined>) {
+    await requireShipmentInShops(h, this.api.service, id);
     return this.api.carrierUpdate(id, { state: dto.state, description: dto.description, at: dto.at }, this.meta('carrier-event', id, h, dto));
   }
 
@@ -161,7 +165,8 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'Open a return (RMA) for a delivered or refused parcel. Not delivered -> 409 RETURN_NOT_ALLOWED; more than shipped -> 409 RETURN_LINE_INVALID.' })
   @Requires('update', 'Shipment')
-  requestReturn(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ReturnRequestDto, @Headers() h: Record<string, string | undefined>) {
+  async requestReturn(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ReturnRequestDto, @Headers() h: Record<string, string | undefined>) {
+    await requireShipmentInShops(h, this.api.service, id);
     const input = { rmaId: dto.rmaId ?? `RMA-${this.api.newId()}`, lines: dto.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), reason: dto.reason };
     return this.api.service.requestReturn(id, input, this.meta('return', id, h, { ...dto, rmaId: dto.rmaId ?? null }));
   }
@@ -171,7 +176,8 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'The returned parcel arrived: resellable units are restocked (inventory receipt), damaged ones written off.' })
   @Requires('update', 'Shipment')
-  receiveReturn(@Param('orderId', new IdParam('orderId')) orderId: string, @Param('rmaId', new IdParam('rmaId')) rmaId: string, @Body() dto: ReturnReceiptDto, @Headers() h: Record<string, string | undefined>) {
+  async receiveReturn(@Param('orderId', new IdParam('orderId')) orderId: string, @Param('rmaId', new IdParam('rmaId')) rmaId: string, @Body() dto: ReturnReceiptDto, @Headers() h: Record<string, string | undefined>) {
+    await requireOrderInShops(h, this.api.service, orderId);
     const lines = dto.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, condition: l.condition }));
     return this.api.service.receiveReturn(orderId, rmaId, lines, this.meta('return-receipt', rmaId, h, lines));
   }

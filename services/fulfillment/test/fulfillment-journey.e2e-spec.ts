@@ -532,6 +532,8 @@ describe("a shop-limited token at fulfillment", () => {
       expect(r.status, path).toBe(404);
       expect(r.json, path).toMatchObject({ code: 'SHIPMENT_NOT_FOUND' });
     }
+    const gmJd = await authHeader('general_manager', { shops: ['jd-flagship'] });
+    expect((await post(`/orders/${orderId}/freeze-override`, { reason: 'scope test' }, gmJd)).json).toMatchObject({ code: 'FULFILLMENT_NOT_STARTED' });
     expect((await get(`/shipments/${shipmentId}`, tmall)).json).toEqual(before);
     // The Tmall warehouse reaches the parcel: its answer is the parcel's own (a merge window still open), not 404.
     expect((await post(`/shipments/${shipmentId}/pick`, {}, whTmall)).json).toMatchObject({ code: 'MERGE_WINDOW_OPEN' });

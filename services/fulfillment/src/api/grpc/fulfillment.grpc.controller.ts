@@ -184,6 +184,7 @@ export class FulfillmentGrpcController {
   async overrideFreeze(req: fulfillmentV1.OverrideFreezeRequest, metadata: Metadata): Promise<fulfillmentV1.OverrideFreezeResponse> {
     const orderId = requireId('orderId', req.orderId);
     const reason = required(req.reason, 'reason');
+    await requireOrderInShops(metadata, this.api.service, orderId);
     // Who lifts the freeze is the verified token's subject (issue #16); meta.actor is ignored.
     const actor = actorFromPrincipal(requirePrincipal(metadata));
     const meta = this.meta('freeze-override', orderId, req.meta, { reason, actor: actor.id }, metadata);

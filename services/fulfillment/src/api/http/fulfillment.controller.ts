@@ -53,7 +53,8 @@ export class FulfillmentController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOperation({ summary: 'A manager lifts the freeze (FreezeOverridden). Not frozen -> 409 ORDER_NOT_FROZEN.' })
   @Requires('override', 'Order')
-  overrideFreeze(@Param('orderId', new IdParam('orderId')) orderId: string, @Body() dto: FreezeOverrideDto, @Headers() headers: Record<string, string | undefined>) {
+  async overrideFreeze(@Param('orderId', new IdParam('orderId')) orderId: string, @Body() dto: FreezeOverrideDto, @Headers() headers: Record<string, string | undefined>) {
+    await requireOrderInShops(headers, this.api.service, orderId);
     // Who lifts the freeze is the verified token's subject and role (issue #16); a body `actor` is ignored.
     const verified = actorFromPrincipal(requirePrincipal(headers));
     const actor = { id: verified.id, role: verified.role ?? 'general_manager', ...(verified.name ? { name: verified.name } : {}) };

@@ -61,7 +61,6 @@ export function draftFingerprint(d: ChannelOrderDraft): string {
   return requestHash(rest);
 }
 
-/** Idempotency-Key of one step of one platform order in order-intake. */
 /**
  * Has an order order-intake returned as it stands been paid what `step` pays? A deposit: any payment
  * recorded; the full payment (or a presale balance): paid up to the grand total.
@@ -71,6 +70,16 @@ export function alreadyPaid(order: Pick<PlacedOrder, 'paidTotal' | 'grandTotal'>
   return step === 'depositPaid' || order.paidTotal >= order.grandTotal;
 }
 
+/**
+ * Refusals of the one call (place with the payment) after which the order is placed alone: the
+ * payment refused (amount, currency, a payment the order cannot take), the key already used with
+ * another body (the export changed after a run that stopped before recording the call), or a
+ * person's token (a quarantine fix) that may place orders but not confirm payments: the payment is
+ * the platform's fact, and its step goes with channel-gateway's own credentials, as it always has.
+ */
+const FALL_BACK_TO_PLACING_ALONE = new Set(['PAYMENT_AMOUNT_MISMATCH', 'PAYMENT_CURRENCY_MISMATCH', 'ORDER_INVALID', 'ORDER_BALANCE_NOT_DUE', 'IDEMPOTENCY_KEY_REUSED', 'FORBIDDEN']);
+
+/** Idempotency-Key of one step of one platform order in order-intake. */
 export const stepKey = (channel: string, channelOrderId: string, step: SyncStep) => `channel-gateway:${channel}:${channelOrderId}:${step}`;
 
 /**
@@ -228,8 +237,9 @@ export class ImportService {
    * it): one call and one commit in order-intake instead of two, under its own Idempotency-Key
    * (`placed+paid` / `placed+depositPaid`), so a placement sent alone before (the `placed` key) is
    * never reused with another body. Any refusal of the one call falls back to placing alone, as
-   * before it: a payment order-intake refuses then stays a refused step of a placed order, reported
-   * as such, rather than keeping the order out. `paid`: the payment step is done, because this call
+   * before it, when the refusal is one placing alone answers differently (FALL_BACK_TO_PLACING_ALONE):
+   * a payment order-intake refuses then stays a refused step of a placed order, reported as such,
+   * rather than keeping the order out. Any other refusal (rate limit, authentication) is the step's. `paid`: the payment step is done, because this call
    * made it or because the order order-intake returned (it had it already: a run that placed it
    * paid and stopped before recording so, a record lost) is paid already (`alreadyPaid`); sending
    * the payment again would be refused as not due and block the platform's later steps.
@@ -247,7 +257,7 @@ export class ImportService {
         const r = await orderIntake.place(submission, key, person, { amount: payment.amount, currency: 'CNY', paymentRef: payment.paymentRef });
         return { orderId: r.orderId, paid: r.created || alreadyPaid(r, payment.step) };
       } catch (e) {
-        if (!(e instanceof OrderCommandRefused)) throw e;
+        if (!(e instanceof OrderCommandRefused) || !FALL_BACK_TO_PLACING_ALONE.has(e.code)) throw e;
       }
     }
     const r = await orderIntake.place(submission, stepKey(d.channel, d.channelOrderId, 'placed'), person);

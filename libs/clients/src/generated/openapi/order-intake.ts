@@ -1004,7 +1004,7 @@ export interface components {
              * @example 600
              */
             orderDiscount?: number;
-            /** @description The payment, when the order arrives paid (a platform order already paid, a web-store checkout): confirmed in the same commit as the placement, as POST /payments would (the amount must equal the grand total, or the deposit of a presale; 422 otherwise and nothing is stored). Not with paymentMethod cod. When the channel order is already an order (200), that order is returned unchanged and this payment is not applied. */
+            /** @description The payment, when the order arrives paid (a platform order already paid, a web-store checkout): confirmed in the same commit as the placement, as POST /payments would (the amount must equal the grand total, or the deposit of a presale; 422 otherwise and nothing is stored). Not with paymentMethod cod. Needs the update Order permission that POST /payments needs (403 otherwise, e.g. for sales). When the channel order is already an order (200), that order is returned unchanged and this payment is not applied. */
             payment?: components["schemas"]["ConfirmPaymentDto"];
             /**
              * @description cod (货到付款): shipped unpaid, the collected amount is recorded at delivery

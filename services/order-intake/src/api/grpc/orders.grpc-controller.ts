@@ -220,8 +220,8 @@ export class OrdersGrpcController {
       ...(req.payment ? { payment: { amount: req.payment.amount?.amount ?? undefined, currency: blankToUndefined(req.payment.amount?.currency), paymentRef: blankToUndefined(req.payment.paymentRef) } } : {}),
     };
     const dto = await validated(PlaceOrderDto, JSON.parse(JSON.stringify(plain)) as object);
-    checkPlacement(principal, dto.shopId, dto.payment !== undefined);
-    const result = await this.api.placeOrder(toSubmission(dto, new Date().toISOString()), dto.grandTotal, ctx, dto, dto.payment && paymentOf(dto.payment));
+    checkPlacement(principal, dto.shopId, dto.payment != null);
+    const result = await this.api.placeOrder(toSubmission(dto, new Date().toISOString()), dto.grandTotal, ctx, dto, dto.payment ? paymentOf(dto.payment) : undefined);
     return { order: toProtoOrder(result.order), replayed: result.replayed, created: result.status === 201 };
   }
 

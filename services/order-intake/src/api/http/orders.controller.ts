@@ -141,8 +141,8 @@ export class OrdersHttpController {
   async place(@Body() body: PlaceOrderDto, @Headers() headers: Record<string, string | undefined>, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const key = checkIdempotencyKey(headers['idempotency-key'], true);
     const principal = requirePrincipal(req);
-    checkPlacement(principal, body.shopId, body.payment !== undefined);
-    const result = await this.api.placeOrder(toSubmission(body, new Date().toISOString()), body.grandTotal, contextOf(headers, key, principal), body, body.payment && paymentOf(body.payment));
+    checkPlacement(principal, body.shopId, body.payment != null);
+    const result = await this.api.placeOrder(toSubmission(body, new Date().toISOString()), body.grandTotal, contextOf(headers, key, principal), body, body.payment ? paymentOf(body.payment) : undefined);
     if (result.status === 201) reply.header('Location', `/api/orders/${result.order.orderId}`);
     return send(reply, result);
   }

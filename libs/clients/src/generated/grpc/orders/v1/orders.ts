@@ -363,8 +363,9 @@ export interface PlaceOrderRequest {
   designatedCarrier: string;
   /**
    * Set when the order arrives paid: confirmed in the same commit as the placement, as
-   * ConfirmPayment would (amount = grand total, or the presale deposit); refused with cod. When the
-   * channel order is already an order (created false), that order is returned and this is not applied.
+   * ConfirmPayment would (amount = grand total, or the presale deposit); refused with cod; needs the
+   * permission ConfirmPayment needs (update Order: PERMISSION_DENIED for sales). When the channel
+   * order is already an order (created false), that order is returned and this is not applied.
    */
   payment: PaymentAtPlacement | undefined;
 }

@@ -14,7 +14,7 @@ import { chooseCarrier } from '../src/domain/carrier-rules';
 import { parseMergeRules } from '../src/domain/merge-parcel.decider';
 import { loadCarrierRules } from '../src/infra/carrier-rules.loader';
 import { SfExpressCarrier } from '../src/infra/carriers/sf-express.adapter';
-import { FULFILLMENT_SCHEMA } from '../src/infra/fulfillment-schema';
+import { migrateFulfillment } from '../src/infra/fulfillment-schema';
 import { loadSkuWeights } from '../src/infra/fulfillment-rules.loader';
 import { SimulatedCarrier } from '../src/infra/simulated-carrier';
 import { startSfExpressFake, type SfFake } from './fakes/sf-express.fake-server';
@@ -43,7 +43,7 @@ const meta = () => {
 beforeAll(async () => {
   db = await createTestDatabase('fulfillment_designated');
   pool = new Pool({ connectionString: db.url, max: 4 });
-  await pool.query(FULFILLMENT_SCHEMA);
+  await migrateFulfillment(pool);
   store = await PostgresEventStore.create({ pool });
   sf = await startSfExpressFake();
   const handler = new FulfillmentHandler(pool, store, () => ulid());

@@ -526,12 +526,17 @@ describe("a shop-limited token at fulfillment", () => {
       [`/shipments/${shipmentId}/pick`, {}],
       [`/shipments/${shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 1 }],
       [`/shipments/${shipmentId}/pack`, {}],
-      [`/shipments/${shipmentId}/release`, { reason: 'scope test' }],
     ] as const) {
       const r = await post(path, body, whJd);
       expect(r.status, path).toBe(404);
       expect(r.json, path).toMatchObject({ code: 'SHIPMENT_NOT_FOUND' });
     }
+    // Release answers another shop's parcel exactly as an id it does not know (not even by the order id in the message).
+    const strip = (j: Json | null) => JSON.parse(JSON.stringify(j).replaceAll(shipmentId, 'ID').replaceAll('SHP-UNKNOWN-1', 'ID')) as Json;
+    const foreign = await post(`/shipments/${shipmentId}/release`, { reason: 'scope test' }, whJd);
+    const unknown = await post(`/shipments/SHP-UNKNOWN-1/release`, { reason: 'scope test' }, whJd);
+    expect(foreign.status).toBe(404);
+    expect({ ...strip(foreign.json), instance: null }).toEqual({ ...strip(unknown.json), instance: null });
     const gmJd = await authHeader('general_manager', { shops: ['jd-flagship'] });
     expect((await post(`/orders/${orderId}/freeze-override`, { reason: 'scope test' }, gmJd)).json).toMatchObject({ code: 'FULFILLMENT_NOT_STARTED' });
     expect((await get(`/shipments/${shipmentId}`, tmall)).json).toEqual(before);

@@ -15,7 +15,7 @@ import { chooseCarrier } from '../src/domain/carrier-rules';
 import { parseMergeRules } from '../src/domain/merge-parcel.decider';
 import { loadCarrierRules } from '../src/infra/carrier-rules.loader';
 import { fulfillmentStream } from '../src/domain/order-fulfillment.decider';
-import { FULFILLMENT_SCHEMA } from '../src/infra/fulfillment-schema';
+import { migrateFulfillment } from '../src/infra/fulfillment-schema';
 import { loadSkuWeights } from '../src/infra/fulfillment-rules.loader';
 import { SimulatedCarrier } from '../src/infra/simulated-carrier';
 
@@ -47,7 +47,7 @@ const meta = () => {
 beforeAll(async () => {
   db = await createTestDatabase('fulfillment_merge');
   pool = new Pool({ connectionString: db.url, max: 10 });
-  await pool.query(FULFILLMENT_SCHEMA);
+  await migrateFulfillment(pool);
   store = await PostgresEventStore.create({ pool });
   handler = new FulfillmentHandler(pool, store, () => ulid());
   merges = new MergeHandler(store, () => ulid(), rules);

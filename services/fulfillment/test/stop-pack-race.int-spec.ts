@@ -6,7 +6,7 @@ import { monotonicFactory } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FulfillmentHandler } from '../src/application/fulfillment.handler';
 import { fulfillmentStream, shipmentIdOf } from '../src/domain/order-fulfillment.decider';
-import { FULFILLMENT_SCHEMA } from '../src/infra/fulfillment-schema';
+import { migrateFulfillment } from '../src/infra/fulfillment-schema';
 
 /*
  * "Stop arrives while pack is being recorded", for real: the handler's two commands race on one
@@ -30,7 +30,7 @@ const T = '2026-01-05T08:00:00.000Z';
 beforeAll(async () => {
   db = await createTestDatabase('fulfillment_race');
   pool = new Pool({ connectionString: db.url, max: 8 });
-  await pool.query(FULFILLMENT_SCHEMA);
+  await migrateFulfillment(pool);
   store = await PostgresEventStore.create({ pool });
   handler = new FulfillmentHandler(pool, store, () => ulid());
 }, 60_000);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createTestDatabase } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FULFILLMENT_SCHEMA } from '../src/infra/fulfillment-schema';
+import { migrateFulfillment } from '../src/infra/fulfillment-schema';
 import { WebhookDispatcher } from '../src/infra/webhooks/webhook-dispatcher';
 
 /*
@@ -24,7 +24,7 @@ const statements: string[] = [];
 beforeAll(async () => {
   db = await createTestDatabase('fulfillment_webhook_statements');
   pool = new Pool({ connectionString: db.url, max: 4 });
-  await pool.query(FULFILLMENT_SCHEMA);
+  await migrateFulfillment(pool);
   receiver = createServer((req, res) => {
     req.resume();
     req.on('end', () => {

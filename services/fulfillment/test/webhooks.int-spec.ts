@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FulfillmentHandler } from '../src/application/fulfillment.handler';
 import { shipmentIdOf, type FulfillmentCommand } from '../src/domain/order-fulfillment.decider';
 import { approvalEventsHandler } from '../src/api/messaging/approval-events.consumer';
-import { FULFILLMENT_SCHEMA } from '../src/infra/fulfillment-schema';
+import { migrateFulfillment } from '../src/infra/fulfillment-schema';
 import { WebhookDispatcher } from '../src/infra/webhooks/webhook-dispatcher';
 import { newWebhookSecret, writeParcelsAndWebhooks } from '../src/infra/webhooks/webhook-outbox';
 
@@ -65,7 +65,7 @@ const urlOf = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).po
 beforeAll(async () => {
   db = await createTestDatabase('fulfillment_webhooks');
   pool = new Pool({ connectionString: db.url, max: 8 });
-  await pool.query(FULFILLMENT_SCHEMA);
+  await migrateFulfillment(pool);
   store = await PostgresEventStore.create({ pool });
   handler = new FulfillmentHandler(pool, store, () => ulid(), (client, orderId, rows, appended) => writeParcelsAndWebhooks(client, orderId, rows, appended, () => ulid()));
   dispatcher = new WebhookDispatcher({ pool, retry: { baseMs: 100, maxMs: 400, horizonMs: 24 * 3_600_000 }, timeoutMs: 60_000 });

@@ -1,5 +1,5 @@
 import type { Actor } from '@flowline/contracts';
-import { fold } from '@flowline/domain';
+import { fold, isDomainError } from '@flowline/domain';
 import { OutOfOrderAppend, WrongExpectedVersion, type PostgresEventStore, type SqlClient } from '@flowline/eventstore';
 import { idempotencyKeyReused, requestHash } from '@flowline/platform';
 import type { Pool, PoolClient } from 'pg';
@@ -10,6 +10,7 @@ import {
   type FulfillmentEvent,
   type FulfillmentState,
 } from '../domain/order-fulfillment.decider';
+import { fulfillmentNotStarted } from './fulfillment.service';
 import { shipmentRows, upsertShipmentRows, type ShipmentRow } from './shipment-rows';
 
 /** Who asked and in which conversation; ids and time come from the edge that accepted the command. */
@@ -157,7 +158,14 @@ export class FulfillmentHandler {
    */
   private async executeWithin(client: SqlClient, orderId: string, command: FulfillmentCommand, meta: CommandMeta, loaded?: { state: FulfillmentState; revision: number }): Promise<Outcome> {
     const { state, revision } = loaded ?? (await this.load(orderId, client));
-    const decided = orderFulfillmentDecider.decide(command, state);
+    let decided: ReturnType<typeof orderFulfillmentDecider.decide>;
+    try {
+      decided = orderFulfillmentDecider.decide(command, state);
+    } catch (error) {
+      // The service's own not-started refusal, naming the order: the same answer as a read of it (and as another shop's order).
+      if (state.status === 'none' && isDomainError(error) && error.code === 'FULFILLMENT_NOT_STARTED') throw fulfillmentNotStarted(orderId);
+      throw error;
+    }
     if (decided.length === 0) return { orderId, state, events: [], revision };
     const occurredAt = command.at;
     const ids = decided.map(() => this.newId());

@@ -7,6 +7,7 @@ import { freezeOf, hasLeft, type FulfillmentCommand, type FulfillmentState, type
 import type { CarrierRegistry } from './carrier.port';
 import type { CommandMeta, FulfillmentHandler, Outcome } from './fulfillment.handler';
 import type { MergeHandler } from './merge.handler';
+import { IN_SHOPS } from './shipment-rows';
 
 /** A parcel as the API shows it. */
 export interface ShipmentView {
@@ -92,6 +93,10 @@ export const fulfillmentNotStarted = (orderId: string) => new DomainError('FULFI
 
 /** An unknown parcel (404); also how another shop's parcel answers a shop-limited user. */
 export const shipmentNotFound = (shipmentId: string) => new DomainError('SHIPMENT_NOT_FOUND', `no shipment ${shipmentId}`, { shipmentId }, 'not_found');
+
+/** What releasing an unknown id answers (and another shop's, to a shop-limited user): no merged box by that id, or no box the parcel is in. */
+export const releaseTargetNotFound = (shipmentId: string) =>
+  isMergeParcelId(shipmentId) ? shipmentNotFound(shipmentId) : new DomainError('MERGE_PARCEL_NOT_FOUND', `shipment ${shipmentId} is in no merged parcel: nothing to release`, { shipmentId }, 'not_found');
 
 /** The freeze of an order fulfilment does not know: not frozen. */
 export const unknownOrderFreeze = (orderId: string) => ({ orderId, frozen: false, reason: null, override: null });
@@ -298,7 +303,7 @@ export class FulfillmentService {
   async releaseMerged(shipmentId: string, reason: string, meta: CommandMeta): Promise<MergedParcelView> {
     const merges = this.mergeHandler();
     const parcelId = isMergeParcelId(shipmentId) ? shipmentId : await this.mergeParcelOf(shipmentId);
-    if (!parcelId) throw new DomainError('MERGE_PARCEL_NOT_FOUND', `shipment ${shipmentId} is in no merged parcel: nothing to release`, { shipmentId }, 'not_found');
+    if (!parcelId) throw releaseTargetNotFound(shipmentId);
     const by = { id: meta.actor?.id ?? 'unknown', ...(meta.actor?.role ? { role: meta.actor.role } : {}) };
     return this.handler.transaction(async (c) => {
       await merges.lock(c, parcelId);
@@ -354,14 +359,15 @@ export class FulfillmentService {
    * parcels are withdrawn; a merged box (合单) is held back while orders may still join it (open and
    * inside its window), until its window ends or a person releases it.
    */
-  async pickList(warehouseId: string, limit = 100): Promise<ShipmentView[]> {
+  async pickList(warehouseId: string, limit = 100, shops?: readonly string[]): Promise<ShipmentView[]> {
     const r = await this.pool.query<{ order_id: string; shipment_id: string; merge_parcel_id: string | null }>(
       `SELECT s.order_id, s.shipment_id, s.merge_parcel_id FROM shipments s
          LEFT JOIN merge_parcels p ON p.parcel_id = s.merge_parcel_id
         WHERE s.warehouse_id = $1 AND s.status IN ('created', 'picking')
           AND (p.parcel_id IS NULL OR p.status <> 'open' OR p.window_ends_at::timestamptz <= $3::timestamptz)
+          AND ${IN_SHOPS('s.shop_id', 4)}
         ORDER BY (s.priority = 'high') DESC, s.created_at, s.shipment_id LIMIT $2`,
-      [warehouseId, limit, this.now()],
+      [warehouseId, limit, this.now(), shops ?? null],
     );
     const out: ShipmentView[] = [];
     const mergedSeen = new Set<string>();

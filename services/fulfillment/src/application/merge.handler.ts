@@ -1,7 +1,6 @@
 import { fold } from '@flowline/domain';
 import type { PostgresEventStore, SqlClient } from '@flowline/eventstore';
 import type { FulfillmentCommandDataMap } from '@flowline/contracts';
-import { DomainError } from '@flowline/domain';
 import {
   mergeGroupKeyOf,
   mergeParcelDecider,
@@ -15,6 +14,7 @@ import {
 } from '../domain/merge-parcel.decider';
 import type { FulfillmentState, MergeDecision } from '../domain/order-fulfillment.decider';
 import type { CommandMeta } from './fulfillment.handler';
+import { shipmentNotFound } from './fulfillment.service';
 
 /** A merged parcel's row (`merge_parcels`). */
 export interface MergeParcelRow {
@@ -112,7 +112,7 @@ export class MergeHandler {
 
   async row(client: SqlClient, parcelId: string): Promise<MergeParcelRow> {
     const r = await client.query<MergeParcelRow>('SELECT parcel_id, group_key, shop_id, status, order_ids, window_ends_at FROM merge_parcels WHERE parcel_id = $1', [parcelId]);
-    if (!r.rows[0]) throw new DomainError('SHIPMENT_NOT_FOUND', `no merged parcel ${parcelId}`, { shipmentId: parcelId }, 'not_found');
+    if (!r.rows[0]) throw shipmentNotFound(parcelId);
     return r.rows[0];
   }
 
@@ -121,7 +121,7 @@ export class MergeHandler {
     const row = await this.row(client, parcelId);
     const { state } = await this.load(client, row.group_key);
     const parcel = state.parcels.find((p) => p.parcelId === parcelId);
-    if (!parcel) throw new DomainError('SHIPMENT_NOT_FOUND', `no merged parcel ${parcelId}`, { shipmentId: parcelId }, 'not_found');
+    if (!parcel) throw shipmentNotFound(parcelId);
     return { groupKey: row.group_key, parcel };
   }
 

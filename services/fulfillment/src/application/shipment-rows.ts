@@ -22,7 +22,15 @@ export interface ShipmentRow {
   stream_revision: number;
   merge_parcel_id: string | null;
   weight_grams: number;
+  /** The order's shop (from StartFulfillment); null for orders started before it was kept. */
+  shop_id: string | null;
 }
+
+/**
+ * SQL condition: the row's shop is one of `$<param>` (text[]), or the caller sees every shop
+ * (`$<param>` NULL), or the row has no shop (parcels of orders started before shops were kept stay visible).
+ */
+export const IN_SHOPS = (column: string, param: number): string => `($${param}::text[] IS NULL OR ${column} IS NULL OR ${column} = ANY($${param}::text[]))`;
 
 /** The parcel rows of an order's state (pure). */
 export function shipmentRows(s: FulfillmentState, revision: number): ShipmentRow[] {
@@ -47,6 +55,7 @@ export function shipmentRows(s: FulfillmentState, revision: number): ShipmentRow
     stream_revision: revision,
     merge_parcel_id: sh.mergeParcelId,
     weight_grams: sh.weightGrams,
+    shop_id: s.shopId,
   }));
 }
 
@@ -70,6 +79,7 @@ const COLUMNS = [
   'stream_revision',
   'merge_parcel_id',
   'weight_grams',
+  'shop_id',
 ] as const;
 
 /** Column types of `shipments` for the one-statement upsert (jsonb_to_recordset). */
@@ -93,6 +103,7 @@ const TYPES: Record<(typeof COLUMNS)[number], string> = {
   stream_revision: 'integer',
   merge_parcel_id: 'text',
   weight_grams: 'integer',
+  shop_id: 'text',
 };
 
 /**

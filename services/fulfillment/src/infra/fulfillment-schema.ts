@@ -124,7 +124,12 @@ export const FULFILLMENT_MIGRATION_SCOPE = 'fulfillment';
  * adopted). Never edit a released version: append v2, v3 ...
  */
 export function fulfillmentMigrations(): Migration[] {
-  return [{ version: 1, name: 'baseline: shipments, merge_parcels, webhook subscriptions/deliveries/attempts, restocks, http_idempotency', statements: [FULFILLMENT_SCHEMA] }];
+  return [
+    { version: 1, name: 'baseline: shipments, merge_parcels, webhook subscriptions/deliveries/attempts, restocks, http_idempotency', statements: [FULFILLMENT_SCHEMA] },
+    // The order's shop on its parcel rows, for the per-warehouse lists of a shop-limited token (ADR 0018).
+    // Rows of orders started before stay NULL until their next change writes the row again (the state kept no shop before FulfillmentStarted carried one).
+    { version: 2, name: 'shipments.shop_id', statements: ['ALTER TABLE shipments ADD COLUMN IF NOT EXISTS shop_id text'] },
+  ];
 }
 
 /**

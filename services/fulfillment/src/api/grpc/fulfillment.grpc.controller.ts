@@ -1,4 +1,4 @@
-import { actorFromPrincipal, ForCustomers, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
+import { actorFromPrincipal, ForCustomers, requireOwnOrder, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import { unknownOrderFreeze } from '../../application/fulfillment.service';
 import { outOfShops, requireOrderInShops, requireShipmentInShops } from '../shop-scope';
 import type { Metadata } from '@grpc/grpc-js';
@@ -135,8 +135,9 @@ export class FulfillmentGrpcController {
 
   @GrpcMethod('FulfillmentService', 'ListPickList')
   @Requires('read', 'Shipment')
-  async listPickList(req: fulfillmentV1.ListPickListRequest): Promise<fulfillmentV1.ListPickListResponse> {
-    const list = await this.api.service.pickList(requireId('warehouseId', req.warehouseId), pageSize('pageSize', req.pageSize, { max: 500 }) ?? 100);
+  async listPickList(req: fulfillmentV1.ListPickListRequest, metadata: Metadata): Promise<fulfillmentV1.ListPickListResponse> {
+    const shops = shopFilter(requirePrincipal(metadata));
+    const list = await this.api.service.pickList(requireId('warehouseId', req.warehouseId), pageSize('pageSize', req.pageSize, { max: 500 }) ?? 100, shops);
     return { shipments: list.map((s) => toShipment(s)) };
   }
 

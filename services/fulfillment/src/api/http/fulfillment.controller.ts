@@ -1,5 +1,5 @@
-import { actorFromPrincipal, ForCustomers, requireOwnOrder, requirePrincipal, Requires } from '@flowline/auth';
-import { unknownOrderFreeze } from '../../application/fulfillment.service';
+import { actorFromPrincipal, ForCustomers, requireOwnOrder, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
+import { releaseTargetNotFound, unknownOrderFreeze } from '../../application/fulfillment.service';
 import { outOfShops, requireOrderInShops, requireShipmentInShops } from '../shop-scope';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -66,8 +66,10 @@ export class FulfillmentController {
   @Get('warehouses/:warehouseId/pick-list')
   @ApiOperation({ summary: 'Parcels to pick in a warehouse (high priority first); stopped parcels are withdrawn.' })
   @Requires('read', 'Shipment')
-  async pickList(@Param('warehouseId', new IdParam('warehouseId')) warehouseId: string, @Query('limit') limit?: string) {
-    return { warehouseId, shipments: await this.api.service.pickList(warehouseId, pageSize('limit', limit === undefined ? undefined : Number(limit), { max: 500 }) ?? 100) };
+  async pickList(@Param('warehouseId', new IdParam('warehouseId')) warehouseId: string, @Headers() headers: Record<string, string | undefined>, @Query('limit') limit?: string) {
+    // A shop-limited token lists its shops' parcels (and those of orders started before shops were kept).
+    const shops = shopFilter(requirePrincipal(headers));
+    return { warehouseId, shipments: await this.api.service.pickList(warehouseId, pageSize('limit', limit === undefined ? undefined : Number(limit), { max: 500 }) ?? 100, shops) };
   }
 
   @Get('shipments/:shipmentId')
@@ -94,7 +96,8 @@ export class FulfillmentController {
   })
   @Requires('pack', 'Shipment')
   async release(@Param('shipmentId', new IdParam('shipmentId')) id: string, @Body() dto: ReleaseMergedDto, @Headers() h: Record<string, string | undefined>) {
-    await requireShipmentInShops(h, this.api.service, id);
+    // Another shop's box answers as an unknown id does here (releaseTargetNotFound).
+    if (await outOfShops(h, () => this.api.service.shopOfShipment(id))) throw releaseTargetNotFound(id);
     return this.api.service.releaseMerged(id, dto.reason, this.meta('release', id, h, dto));
   }
 

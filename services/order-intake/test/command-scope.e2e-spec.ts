@@ -3,6 +3,7 @@ import type { RunningService } from '@flowline/platform';
 import { anOrderSubmission, authHeader, createTestDatabase, testTopicPrefix, tokenFor } from '@flowline/testing';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { placeOrderRequest } from './support/grpc-requests';
 import { startOrderIntake } from './support/order-intake-app';
 
 type Client = ReturnType<typeof orderServiceClient>;
@@ -117,31 +118,8 @@ describe('commands on an order outside the caller shops answer 404 / NOT_FOUND a
     expect((await call('POST', '/api/orders', unpaid, { ...sales, 'idempotency-key': uniq('place') })).status).toBe(201);
     const metadata = new Metadata();
     metadata.set('authorization', sales.authorization);
-    const e = await typedRpc(
-      client,
-      'placeOrder',
-      {
-        meta: { requestId: uniq('g'), correlationId: '', actor: undefined },
-        channel: 'taobao',
-        channelOrderId: uniq('PAID'),
-        shopId: 'taobao-xihu-tea-house',
-        customer: { channelCustomerId: '', nickname: '', name: customer.name ?? '', phone: customer.phone ?? '', email: '', tags: [] },
-        shippingAddress: { ...shippingAddress, detail: shippingAddress.detail ?? '', postalCode: shippingAddress.postalCode ?? '' },
-        lines: rest.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: l.unitPrice, lineDiscount: l.lineDiscount ?? 0, category: '' })),
-        shippingFee: rest.shippingFee ?? 0,
-        orderDiscount: rest.orderDiscount ?? 0,
-        currency: 'CNY',
-        buyerMessage: '',
-        tags: [],
-        attachments: [],
-        placedAt: '',
-        sellerRemark: '',
-        paymentMethod: '',
-        designatedCarrier: '',
-        payment: { amount: { amount: 26000, currency: 'CNY' }, paymentRef: '' },
-      } as unknown as RequestOf<Client['placeOrder']>,
-      { metadata },
-    ).then(
+    const paidRequest = placeOrderRequest(uniq('JD'), uniq('g'), { payment: { amount: { amount: 11000, currency: 'CNY' }, paymentRef: '' } });
+    const e = await typedRpc(client, 'placeOrder', paidRequest as unknown as RequestOf<Client['placeOrder']>, { metadata }).then(
       () => null,
       (err: unknown) => err as ServiceError,
     );

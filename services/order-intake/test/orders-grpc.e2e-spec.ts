@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChangeOrderHandler } from '../src/application/change-order.handler';
 import { PgOrderStore } from '../src/infra/pg-order-store';
 import { startOrderIntake } from './support/order-intake-app';
+import { placeOrderRequest } from './support/grpc-requests';
 import { commitWithoutReactions } from './support/unreacted';
 
 /** A response with its message fields present (the server always sets them). */
@@ -37,29 +38,7 @@ describe('order-intake gRPC API', () => {
     await db?.drop();
   });
 
-  function request(overrides: Partial<Record<string, unknown>> = {}, requestId = uniq('req')) {
-    return {
-      meta: { requestId, correlationId: '', actor: { kind: 'channel', id: 'jd-connector', role: 'system', name: '' } },
-      channel: 'jd',
-      channelOrderId: uniq('JD'),
-      shopId: 'jd-self-run',
-      customer: { channelCustomerId: 'jd_9981', nickname: '', name: '李四', phone: '13900001111', email: '', tags: [] },
-      shippingAddress: { province: '北京市', city: '北京市', district: '朝阳区', street: '建国路', detail: '88号 SOHO 现代城 2 号楼 1501', postalCode: '100022', recipient: '李四', phone: '13900001111' },
-      lines: [{ lineId: '', sku: 'PHONE-CASE-01', title: '手机壳', quantity: 3, unitPrice: 3990, lineDiscount: 0, category: 'accessory' }],
-      shippingFee: 0,
-      orderDiscount: 970,
-      currency: 'CNY',
-      buyerMessage: '',
-      tags: [],
-      attachments: [],
-      placedAt: '',
-      sellerRemark: '',
-      paymentMethod: '',
-      // Every field is given (proto3 defaults): the typed client encodes what the object holds.
-      designatedCarrier: '',
-      ...overrides,
-    };
-  }
+  const request = (overrides: Partial<Record<string, unknown>> = {}, requestId = uniq('req')) => placeOrderRequest(uniq('JD'), requestId, overrides);
 
   /** One unary call through the generated typed client (@flowline/clients). */
   const rpc = async <K extends UnaryName<Client>>(_client: Client, method: K, request: Loose<RequestOf<Client[K]>>) => {

@@ -181,6 +181,19 @@ describe('an import dry run reports what the import then does', () => {
   });
 });
 
+/**
+ * A row imported (placed and paid in one call), then its record lost (a run that stopped before
+ * saving it; here: another record store with the same order-intake). `again` imports into that store.
+ */
+async function importedThenRecordLost(line: string) {
+  const first = setup();
+  await first.run(file('pdd.csv', line));
+  const store = memoryStore();
+  const service = new ImportService({ store, orderIntake: first.orderIntake, profiles: new ProfileRegistry(), readTable, now: () => new Date('2026-12-06T00:00:00Z') });
+  first.orderIntake.calls.length = 0;
+  return { first, store, again: (f: ReturnType<typeof file>) => service.run({ channel: 'pinduoduo', file: f, dryRun: false }) };
+}
+
 describe('a platform order that arrives paid is placed with its payment in one call', () => {
   it('one PlaceOrder with the payment; the record holds both steps, and a re-import does nothing more', async () => {
     const { store, orderIntake, run } = setup();
@@ -202,30 +215,21 @@ describe('a platform order that arrives paid is placed with its payment in one c
   });
 
   it('a run that placed it paid and stopped before recording so: the next run replays the one call (201), no second payment', async () => {
-    const first = setup();
-    await first.run(file('pdd.csv', row('231207-3')));
-    // The record of it lost (the run stopped before saving it; here: another record store, same order-intake).
-    const store = memoryStore();
-    const again = new ImportService({ store, orderIntake: first.orderIntake, profiles: new ProfileRegistry(), readTable, now: () => new Date('2026-12-06T00:00:00Z') });
-    first.orderIntake.calls.length = 0;
-    await again.run({ channel: 'pinduoduo', file: file('pdd.csv', row('231207-3')), dryRun: false });
+    const { first, store, again } = await importedThenRecordLost(row('231207-3'));
+    await again(file('pdd.csv', row('231207-3')));
     expect(first.orderIntake.calls).toEqual(['place 231207-3 paid 12800 [placed+paid]']);
     expect(store.orders.get('pinduoduo|231207-3')?.appliedSteps).toEqual(['placed', 'paid']);
   });
 
   it('the same, with the export changed meanwhile (its one call now a reused key): placed alone finds the order paid; the payment counts as done and later steps still apply', async () => {
-    const first = setup();
-    await first.run(file('pdd.csv', row('231207-4')));
-    const store = memoryStore();
-    const again = new ImportService({ store, orderIntake: first.orderIntake, profiles: new ProfileRegistry(), readTable, now: () => new Date('2026-12-06T00:00:00Z') });
-    first.orderIntake.calls.length = 0;
-    const r = await again.run({ channel: 'pinduoduo', file: file('pdd.csv', row('231207-4', { title: '明前龙井 250g 礼盒' })), dryRun: false });
+    const { first, store, again } = await importedThenRecordLost(row('231207-4'));
+    const r = await again(file('pdd.csv', row('231207-4', { title: '明前龙井 250g 礼盒' })));
     expect(first.orderIntake.calls).toEqual(['place 231207-4 paid 12800 [placed+paid]', 'place 231207-4 [placed]']);
     expect(r.refusedChanges).toEqual([]);
     expect(store.orders.get('pinduoduo|231207-4')?.appliedSteps).toEqual(['placed', 'paid']);
     // A later platform status goes through: cancelled after payment -> refund requested and confirmed.
     first.orderIntake.calls.length = 0;
-    await again.run({ channel: 'pinduoduo', file: file('b.csv', row('231207-4', { status: '已取消', title: '明前龙井 250g 礼盒' })), dryRun: false });
+    await again(file('b.csv', row('231207-4', { status: '已取消', title: '明前龙井 250g 礼盒' })));
     expect(store.orders.get('pinduoduo|231207-4')?.appliedSteps).toEqual(['placed', 'paid', 'refundRequested', 'refunded']);
     expect(first.orderIntake.calls.some((c) => c.startsWith('pay'))).toBe(false);
   });

@@ -236,13 +236,16 @@ export class ImportService {
    * PlaceOrder, with the payment when the platform order is paid already (the plan's next step pays
    * it): one call and one commit in order-intake instead of two, under its own Idempotency-Key
    * (`placed+paid` / `placed+depositPaid`), so a placement sent alone before (the `placed` key) is
-   * never reused with another body. Any refusal of the one call falls back to placing alone, as
-   * before it, when the refusal is one placing alone answers differently (FALL_BACK_TO_PLACING_ALONE):
-   * a payment order-intake refuses then stays a refused step of a placed order, reported as such,
-   * rather than keeping the order out. Any other refusal (rate limit, authentication) is the step's. `paid`: the payment step is done, because this call
-   * made it or because the order order-intake returned (it had it already: a run that placed it
-   * paid and stopped before recording so, a record lost) is paid already (`alreadyPaid`); sending
-   * the payment again would be refused as not due and block the platform's later steps.
+   * never reused with another body. When order-intake refuses the one call for a reason placing
+   * alone may not share (FALL_BACK_TO_PLACING_ALONE), the order is placed alone and its payment
+   * step runs on its own, as before this call existed: a payment order-intake refuses stays a
+   * refused step of a placed order, reported as such, rather than keeping the order out. Other
+   * refusals (rate limit, authentication) are the placement's, as before.
+   *
+   * `paid`: the payment step is done, because this call made it or because the order order-intake
+   * returned (it had it already: a run that placed it paid and stopped before recording so, a
+   * record lost) is paid already (`alreadyPaid`); sending the payment again would be refused as not
+   * due and hold back the platform's later steps.
    */
   private async placeMaybePaid(
     d: ChannelOrderDraft,

@@ -325,14 +325,19 @@ export class FulfillmentService {
     return state.status === 'open' ? state.shopId : null;
   }
 
-  /** The shop of a parcel's order, or of a merged box (null when unknown). */
+  /**
+   * The shop of a parcel's order, or of a merged box (null when unknown). The parcel row keeps it
+   * (migration v2); a row written before that has none and the order's stream is read instead.
+   */
   async shopOfShipment(shipmentId: string): Promise<string | null> {
     if (isMergeParcelId(shipmentId)) {
       const r = await this.pool.query<{ shop_id: string }>('SELECT shop_id FROM merge_parcels WHERE parcel_id = $1', [shipmentId]);
       return r.rows[0]?.shop_id ?? null;
     }
-    const r = await this.pool.query<{ order_id: string }>('SELECT order_id FROM shipments WHERE shipment_id = $1', [shipmentId]);
-    return r.rows[0] ? this.shopOfOrder(r.rows[0].order_id) : null;
+    const r = await this.pool.query<{ order_id: string; shop_id: string | null }>('SELECT order_id, shop_id FROM shipments WHERE shipment_id = $1', [shipmentId]);
+    const row = r.rows[0];
+    if (!row) return null;
+    return row.shop_id ?? this.shopOfOrder(row.order_id);
   }
 
   /** The merged parcel a parcel belongs to, if any. */

@@ -77,6 +77,21 @@ describe('PostgresEventStore specifics', () => {
     }
   });
 
+  it('readAll waits for its own append while an older transaction of this database ends, instead of returning without it', async () => {
+    const held = await pool.connect();
+    try {
+      await held.query('BEGIN');
+      await held.query('SELECT pg_current_xact_id()'); // older than the append below: holds the horizon under it
+      await store.appendToStream('order-settle-1', [event('Settled')]);
+      const ended = new Promise((r) => setTimeout(r, 300)).then(() => held.query('COMMIT'));
+      const read = await store.readAll({ filter: { streamPrefixes: ['order-settle-'] } });
+      await ended;
+      expect(read.map((e) => e.type)).toEqual(['Settled']);
+    } finally {
+      held.release();
+    }
+  });
+
   it('refuses to start on a log whose transaction ids are ahead of the cluster (restored from another cluster)', async () => {
     const restored = await PostgresEventStore.create({ pool, schema: 'es_restored' });
     await restored.close();

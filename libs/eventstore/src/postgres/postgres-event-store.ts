@@ -330,6 +330,8 @@ export class ForeignXids {
  * retry (2 ms) then finds the page without reading every backend's status.
  */
 const ATTRIBUTE_AFTER_MS = 2;
+/** How long readAll waits for its own appends to pass the horizon (see readAll). */
+const READ_ALL_SETTLE_MS = 5_000;
 
 const foreignXidsByPool = new WeakMap<Pool, ForeignXids>();
 
@@ -1100,9 +1102,22 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
+  /**
+   * Reads the final part of the log (below the horizon, see readLog). When an event this process
+   * committed is not below it yet, because an older transaction still runs or has just ended
+   * between the snapshot and the pg_stat_activity read that could prove it foreign, it reads again
+   * shortly, for up to READ_ALL_SETTLE_MS: a caller reads its own appends, and a transaction held
+   * open longer than that delays them rather than returning past it.
+   */
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
-    return (await this.readLog(options.after, options.maxCount ?? null, options.filter)).events;
+    const deadline = performance.now() + READ_ALL_SETTLE_MS;
+    for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+      const page = await this.readLog(options.after, options.maxCount ?? null, options.filter);
+      const cut = options.maxCount !== undefined && page.events.length >= options.maxCount;
+      if (cut || !page.retrySoon || performance.now() + delay > deadline) return page.events;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 
   /**

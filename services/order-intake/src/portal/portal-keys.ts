@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PortalConfig } from './portal.config';
 
@@ -16,8 +16,8 @@ export interface PortalKeys {
 /**
  * From the environment (PORTAL_SIGNING_KEY / PORTAL_SECRET, or their *_FILE mounts: Kubernetes
  * Secrets), else generated once into `keyDir` (git-ignored `.data/portal-keys`, local runs only).
- * Two processes starting together on one machine race on the files: the first `wx` write wins
- * and both read it back, so they sign with one key.
+ * Two processes starting together on one machine race on the files: the first to link its
+ * complete file into place wins and both read it back, so they sign with one key.
  */
 export function loadPortalKeys(config: PortalConfig, env: NodeJS.ProcessEnv = process.env): PortalKeys {
   const fromFile = (name: string) => {
@@ -57,10 +57,21 @@ export function loadPortalKeys(config: PortalConfig, env: NodeJS.ProcessEnv = pr
   };
 }
 
+/**
+ * Creates `file` with `make()` unless it exists, atomically: the content goes to a temporary file
+ * first and is hard-linked into place (link fails with EEXIST when another process got there
+ * first). A plain `wx` write let a second process read the file between its creation and its
+ * content (an empty PEM: "DECODER routines::unsupported" at boot).
+ */
 function writeOnce(file: string, make: () => string): void {
+  if (existsSync(file)) return;
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, make(), { flag: 'wx', mode: 0o600 });
   try {
-    writeFileSync(file, make(), { flag: 'wx', mode: 0o600 });
+    linkSync(tmp, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(tmp);
   }
 }

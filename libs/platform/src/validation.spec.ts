@@ -3,7 +3,8 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { DomainError } from '@flowline/domain';
 import { describe, expect, it } from 'vitest';
 import { grpcStatusOfDomainError, httpStatusOfDomainError, toGrpcError } from './error-model';
-import { flattenValidationErrors, RequestValidationError } from './validation';
+import { IsString } from 'class-validator';
+import { createValidationPipe, flattenValidationErrors, RequestValidationError, uncleanTextFields } from './validation';
 
 const error = (property: string, constraints?: Record<string, string>, children: ValidationError[] = []): ValidationError => ({
   property,
@@ -60,5 +61,29 @@ describe('DomainError mapping', () => {
 
   it('leaves other errors to the default handling', () => {
     expect(toGrpcError(new Error('boom'))).toBeUndefined();
+  });
+});
+
+describe('the global validation pipe and text a database cannot hold', () => {
+  class Dto {
+    @IsString() note!: string;
+  }
+  const pipe = createValidationPipe();
+
+  it('names every string holding NUL or a lone surrogate, in keys, arrays and nested objects, with its path', () => {
+    const found = uncleanTextFields({ a: 'ok', b: 'x\u0000', c: [{ d: 'fine' }, { d: 'bad \ud800' }], e: { ['k\u0000']: 1 }, f: ['\udc00'] });
+    expect(found.map((v) => v.field)).toEqual(['b', 'c.1.d', 'e', 'f.0']);
+    expect(found.every((v) => v.constraint === 'isCleanText')).toBe(true);
+    expect(uncleanTextFields('a\u0000b')[0].field).toBe('body');
+    expect(uncleanTextFields({ emoji: '订单 😀', n: 1, z: null, b: true })).toEqual([]);
+  });
+
+  it('refuses a body field, query value or path parameter holding NUL with 400 naming it, before any DTO check (a DTO without the check passed it to the database: 500)', async () => {
+    const body = pipe.transform({ note: 'a\u0000' }, { type: 'body', metatype: Dto, data: '' });
+    await expect(body).rejects.toBeInstanceOf(RequestValidationError);
+    await expect(body).rejects.toMatchObject({ violations: [{ field: 'note', constraint: 'isCleanText' }] });
+    await expect(pipe.transform('x\u0000', { type: 'param', metatype: String, data: 'orderId' })).rejects.toMatchObject({ violations: [{ field: 'orderId' }] });
+    await expect(pipe.transform({ q: '\ud800' }, { type: 'query', metatype: Object, data: undefined })).rejects.toMatchObject({ violations: [{ field: 'q' }] });
+    await expect(pipe.transform({ note: '张三 ok' }, { type: 'body', metatype: Dto, data: '' })).resolves.toBeInstanceOf(Dto);
   });
 });

@@ -37,6 +37,10 @@ apiContractSuite({
     const odd = await fetch(`${http.url}/api/contacts/${encodeURIComponent("😀'")}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone: '13800001234' }) });
     expect(odd.status).toBe(400);
     expect(await odd.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'customerId' }] });
+    // NUL in a field the DTO does not mark (text PostgreSQL cannot store): 400 naming it, not a 500.
+    const nul = await fetch(`${http.url}/api/contacts/c-contract`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone: '13800001234', wechatOpenId: 'o\u0000x' }) });
+    expect(nul.status).toBe(400);
+    expect(await nul.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'wechatOpenId' }] });
     const one = await fetch(`${http.url}/api/notifications/bad%20id%3F`);
     expect(one.status).toBe(400);
     expect(await one.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'id' }] });

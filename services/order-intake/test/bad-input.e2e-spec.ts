@@ -84,6 +84,17 @@ describe('bad input to order-intake', () => {
     expect(good.status, good.text).toBe(201);
   });
 
+  it('refuses recipientProtection lists that are not lists (a number, an object) with 400 naming them, not a 500', async () => {
+    const shopId = `rp-shop-${uniqueSuffix()}`;
+    const ok = anOrderSubmission({ shopId, channelOrderId: `RP-${uniqueSuffix()}` });
+    for (const [field, value] of [['masked', 5], ['encrypted', { a: 1 }], ['withheld', 1.5]] as const) {
+      const r = await place({ ...ok, recipientProtection: { [field]: value } });
+      expect(r.status, `${field}: ${r.text}`).toBe(400);
+      expect(r.text).toContain(`recipientProtection.${field}`);
+    }
+    expect(await countOrders(shopId)).toBe(0);
+  });
+
   it("masks an email holding '*' like any other", async () => {
     const sub = anOrderSubmission({ channelOrderId: `MASK-${uniqueSuffix()}` });
     const r = await place({ ...sub, customer: { ...sub.customer, email: 'zhang*san@example.com' } });

@@ -117,7 +117,9 @@ class ClearRecipientConstraint implements ValidatorConstraintInterface {
     const a = dto.shippingAddress as AddressDto | undefined;
     if (!a || typeof a !== 'object') return [];
     const p = dto.recipientProtection;
-    const hidden = new Set<string>([...(p?.masked ?? []), ...(p?.encrypted ?? []), ...(p?.withheld ?? [])]);
+    // Lists that are not arrays are refused by their own checks; here they hide nothing.
+    const listed = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+    const hidden = new Set<unknown>([...listed(p?.masked), ...listed(p?.encrypted), ...listed(p?.withheld)]);
     const out: string[] = [];
     if (!hidden.has('address') && (typeof a.street !== 'string' || a.street.trim() === '' || a.street.length > 200)) out.push('shippingAddress.street must be 1-200 characters');
     if (!hidden.has('name') && (typeof a.recipient !== 'string' || a.recipient.trim() === '' || a.recipient.length > 100)) out.push('shippingAddress.recipient must be 1-100 characters');

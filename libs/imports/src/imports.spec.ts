@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { cleanCell, decodeText, detectEncoding, readTable, SNIFF_BYTES, yuanToFen } from './index';
+import { cleanCell, decodeText, delimiterOf, detectEncoding, readTable, SNIFF_BYTES, yuanToFen } from './index';
 
 describe('encoding of a platform file', () => {
   it('a BOM decides, else strict UTF-8, else GB18030', () => {
@@ -67,6 +67,45 @@ describe('readTable', () => {
     const wb2 = new ExcelJS.Workbook();
     wb2.addWorksheet('订单').addRows([['订单号'], [1234567890123456]]);
     expect((await readTable(Buffer.from(await wb2.xlsx.writeBuffer()), 'ks.xlsx')).table.rows[0]?.cells).toEqual(['1234567890123456']);
+  });
+
+  it('a tab-separated export (Excel "Unicode text": UTF-16LE with a BOM) is split on tabs; commas inside cells stay', async () => {
+    const tsv = Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode('订单号\t收货地址\t金额\r\n1001\t浙江省,杭州市\t1,299.00\r\n', 'utf-16le')]);
+    const r = await readTable(tsv, 'orders.txt');
+    expect(r).toMatchObject({ format: 'csv', encoding: 'utf-16le', bom: true });
+    expect(r.table).toEqual({ headers: ['订单号', '收货地址', '金额'], rows: [{ rowNumber: 2, cells: ['1001', '浙江省,杭州市', '1,299.00'] }] });
+    expect(delimiterOf('a,b\tc,d\n1\t2\t3\t4')).toBe(',');
+    expect(delimiterOf('"x,y,z"\tb\n')).toBe('\t');
+  });
+
+  it('an HTML table saved as .xls (a back office\'s "Excel" download, GBK): the table with most rows, cells as Excel shows them', async () => {
+    const html = `<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk"><style>td{mso-number-format:"\\@"}</style></head><body>
+      <table><tr><td colspan="3">订单导出 2026-12-01</td></tr></table>
+      <table border="1">
+        <thead><tr><th>订单编号</th><th>买家留言</th><th>实付金额</th></tr></thead>
+        <tbody>
+          <tr><td>3318459620112233445</td><td>请  尽快<br/>发货&nbsp;谢谢</td><td>59.70</td></tr>
+          <tr><td></td><td></td><td></td></tr>
+          <tr><td colspan="2">3318459620112233446</td><td>&yen;10.00</td></tr>
+        </tbody>
+      </table></body></html>`;
+    const r = await readTable(iconv.encode(html, 'gbk'), 'ExportOrders.xls');
+    expect(r).toMatchObject({ format: 'html', encoding: 'gb18030' });
+    expect(r.table).toEqual({
+      headers: ['订单编号', '买家留言', '实付金额'],
+      rows: [
+        { rowNumber: 2, cells: ['3318459620112233445', '请 尽快\n发货 谢谢', '59.70'] },
+        { rowNumber: 4, cells: ['3318459620112233446', '', '¥10.00'] },
+      ],
+    });
+  });
+
+  it('a legacy Excel 97-2003 workbook and an XML Spreadsheet 2003 are refused saying to save them as .xlsx or CSV, not misread as CSV', async () => {
+    const ole2 = Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(2048)]);
+    await expect(readTable(ole2, 'jd-orders.xls')).rejects.toMatchObject({ code: 'IMPORT_FILE_UNREADABLE', message: expect.stringMatching(/Excel 97-2003.*\.xlsx/) });
+    const xml = '<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet><Table><Row><Cell><Data ss:Type="String">订单号</Data></Cell></Row></Table></Worksheet></Workbook>';
+    await expect(readTable(Buffer.from(xml), 'orders.xls')).rejects.toMatchObject({ code: 'IMPORT_FILE_UNREADABLE', message: expect.stringMatching(/XML Spreadsheet 2003/) });
+    await expect(readTable(Buffer.from('<html><body><p>登录已过期</p></body></html>'), 'orders.xls')).rejects.toMatchObject({ code: 'IMPORT_FILE_EMPTY' });
   });
 
   it('an empty file is refused with a code', async () => {

@@ -6,5 +6,5 @@
  */
 export { decodeText, detectEncoding, SNIFF_BYTES, type FileEncoding } from './encoding';
 export { cleanCell, yuanToFen, type AmountRead } from './cells';
-export { readTable, type ReadFile, type Table } from './table';
+export { delimiterOf, readTable, type ReadFile, type Table } from './table';
 export { loadExcelJs } from './excel';

@@ -3,6 +3,7 @@ import { DomainError } from '@flowline/domain';
 import type ExcelJS from 'exceljs';
 import { decodeText, type FileEncoding } from './encoding';
 import { loadExcelJs } from './excel';
+import { readHtmlTable } from './html-table';
 
 /** A file's rows after decoding and parsing (CSV or XLSX), before any mapping. */
 export interface Table {
@@ -13,25 +14,66 @@ export interface Table {
 
 export interface ReadFile {
   table: Table;
-  format: 'csv' | 'xlsx';
+  /** `html`: an HTML table saved as .xls; `csv` also covers tab-separated text. */
+  format: 'csv' | 'xlsx' | 'html';
   encoding: FileEncoding | 'xlsx';
   bom: boolean;
 }
 
 const isZip = (b: Uint8Array) => b.length > 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
+/** An OLE2 compound file: a legacy Excel 97-2003 workbook (.xls, BIFF8), or another Office 97 document. */
+const isOle2 = (b: Uint8Array) => b.length >= 8 && [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1].every((x, i) => b[i] === x);
 
 /**
- * Reads a CSV (any of the encodings sellers' exports come in; quoted multi-line cells; rows of
- * uneven length) or an XLSX (first worksheet) into a header and rows. Cells stay text.
+ * The field separator of a text export, from its first line (outside quotes): a tab when the line
+ * holds more tabs than commas (Excel's "Unicode text" and many "xls" downloads are tab-separated),
+ * else a comma.
+ */
+export function delimiterOf(text: string): ',' | '\t' {
+  let tabs = 0;
+  let commas = 0;
+  let quoted = false;
+  for (const ch of text.slice(0, 64 * 1024)) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === '\n' || ch === '\r')) {
+      if (tabs + commas > 0) break;
+    } else if (!quoted && ch === '\t') tabs++;
+    else if (!quoted && ch === ',') commas++;
+  }
+  return tabs > commas ? '\t' : ',';
+}
+
+const unreadable = (fileName: string, why: string) => new DomainError('IMPORT_FILE_UNREADABLE', `${fileName}: ${why}`, { file: fileName }, 'invalid');
+
+/**
+ * Reads a seller's export into a header and rows, cells as text:
+ * - XLSX (first worksheet);
+ * - CSV in any of the encodings exports come in, comma- or tab-separated (quoted multi-line cells;
+ *   rows of uneven length);
+ * - an HTML table saved as .xls (many back offices' "Excel" download);
+ * - refused with what to do instead: a legacy Excel 97-2003 workbook (.xls) and Excel's XML
+ *   Spreadsheet 2003, which no maintained reader here opens (save them as .xlsx or CSV).
  */
 export async function readTable(bytes: Buffer, fileName = 'file'): Promise<ReadFile> {
   if (isZip(bytes) || /\.xlsx$/i.test(fileName)) return { table: await readXlsx(bytes, fileName), format: 'xlsx', encoding: 'xlsx', bom: false };
+  if (isOle2(bytes)) {
+    throw unreadable(fileName, 'a legacy Excel 97-2003 workbook (.xls) cannot be read here: open it in Excel or WPS, save it as .xlsx (Excel workbook) or CSV, and import that file (旧版 .xls 无法读取：请用 Excel/WPS 另存为 .xlsx 或 CSV 后再导入)');
+  }
   const { text, encoding, bom } = decodeText(bytes);
+  const head = text.slice(0, 4096).trimStart().toLowerCase();
+  if (head.startsWith('<')) {
+    if (head.includes('urn:schemas-microsoft-com:office:spreadsheet') && !/<tr[\s>]/.test(text.slice(0, 256 * 1024).toLowerCase())) {
+      throw unreadable(fileName, 'an Excel XML Spreadsheet 2003 file cannot be read here: open it in Excel or WPS, save it as .xlsx or CSV, and import that file (请另存为 .xlsx 或 CSV 后再导入)');
+    }
+    const table = readHtmlTable(text);
+    if (table) return { table, format: 'html', encoding, bom };
+    if (/^<(!doctype|html|head|body|\?xml)/.test(head)) throw new DomainError('IMPORT_FILE_EMPTY', `${fileName}: an HTML page without a table row`, { file: fileName }, 'invalid');
+  }
   let records: string[][];
   try {
-    records = parse(text, { relax_column_count: true, skip_empty_lines: false, bom: true, relax_quotes: true }) as string[][];
+    records = parse(text, { relax_column_count: true, skip_empty_lines: false, bom: true, relax_quotes: true, delimiter: delimiterOf(text) }) as string[][];
   } catch (e) {
-    throw new DomainError('IMPORT_FILE_UNREADABLE', `${fileName}: not a CSV file: ${(e as Error).message}`, { file: fileName }, 'invalid');
+    throw unreadable(fileName, `not a CSV file: ${(e as Error).message}`);
   }
   // Row numbers count records (a quoted multi-line message is one row), header = 1, as a spreadsheet shows them.
   const numbered = records.map((cells, i) => ({ rowNumber: i + 1, cells })).filter((r) => !(r.cells.length === 1 && r.cells[0] === ''));

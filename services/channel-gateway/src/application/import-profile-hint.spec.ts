@@ -35,3 +35,23 @@ describe('a row without an order id', () => {
     expect(report.rejected).toEqual([{ quarantineId: null, channelOrderId: null, rowNumbers: [3], reasons: [expect.objectContaining({ code: 'MISSING_FIELD', column: '订单号' })] }]);
   });
 });
+
+describe('the same export downloaded in another container', () => {
+  it('an HTML table saved as .xls and tab-separated text map to the same orders as the CSV', async () => {
+    const store = { findOrder: async () => null } as unknown as ChannelStore;
+    const service = new ImportService({ store, orderIntake: {} as OrderIntakePort, profiles: new ProfileRegistry(), readTable, now: () => new Date() });
+    const csvBytes = readFileSync(join(F, 'pinduoduo.gb18030.csv'));
+    const { table } = await readTable(csvBytes, 'pdd.csv');
+    const esc = (c: string) => c.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/\n/g, '<br>');
+    const html = `<html><body><table>${[table.headers, ...table.rows.map((r) => r.cells)].map((cells) => `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n')}</table></body></html>`;
+    const tsv = [table.headers, ...table.rows.map((r) => r.cells)].map((cells) => cells.map((c) => (/[\t\n"]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join('\t')).join('\r\n');
+    const mapped = async (name: string, bytes: Buffer) => {
+      const r = await service.run({ channel: 'pinduoduo', file: { name, bytes }, dryRun: true });
+      return { ordersSeen: r.ordersSeen, imported: r.imported, rejected: r.rejected.map((x) => x.channelOrderId) };
+    };
+    const fromCsv = await mapped('pdd.csv', csvBytes);
+    expect(fromCsv.ordersSeen).toBeGreaterThan(0);
+    expect(await mapped('pdd-orders.xls', Buffer.from(html))).toEqual(fromCsv);
+    expect(await mapped('pdd-orders.txt', Buffer.from(tsv))).toEqual(fromCsv);
+  });
+});

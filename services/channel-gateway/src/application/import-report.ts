@@ -26,7 +26,7 @@ export interface ImportReport {
   dryRun: boolean;
   channel: Channel;
   profile: { id: string; version: number };
-  file: { name: string; sha256: string; format: 'csv' | 'xlsx'; encoding: string; bom: boolean };
+  file: { name: string; sha256: string; format: 'csv' | 'xlsx' | 'html'; encoding: string; bom: boolean };
   itemsFile?: { name: string; sha256: string; encoding: string };
   rowsRead: number;
   blankRows: number;

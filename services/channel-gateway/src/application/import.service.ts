@@ -22,7 +22,7 @@ export interface UploadedFile {
 
 export interface ReadTableResult {
   table: Table;
-  format: 'csv' | 'xlsx';
+  format: 'csv' | 'xlsx' | 'html';
   encoding: string;
   bom: boolean;
 }

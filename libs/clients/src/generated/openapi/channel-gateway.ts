@@ -297,7 +297,7 @@ export interface components {
             /** @description The file bytes, base64 (any encoding: GBK / GB18030 / UTF-8 with or without BOM are detected) */
             contentBase64: string;
             /**
-             * @description File name as downloaded (.xlsx is read as a workbook)
+             * @description File name as downloaded. Read: .xlsx workbooks, CSV or tab-separated text in any encoding, an HTML table saved as .xls; a legacy Excel 97-2003 .xls is refused (save it as .xlsx or CSV)
              * @example ExportOrderList202511.csv
              */
             name: string;

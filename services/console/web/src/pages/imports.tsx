@@ -63,7 +63,7 @@ export function ImportsPage() {
           <Select aria-label={t('channel')} style={{ width: 140 }} value={channel} onChange={setChannel} options={Object.entries(CHANNELS).map(([k, v]) => ({ value: k, label: pick(v) }))} />
           <Select aria-label={t('profile')} allowClear placeholder={t('profile')} style={{ width: 220 }} value={profile} onChange={setProfile}
             options={(profiles.data ?? []).filter((p) => p.channel === channel).map((p) => ({ value: p.id, label: `${p.id} v${p.version}` }))} />
-          <input type="file" aria-label={t('upload')} data-testid="import-file" accept=".csv,.xlsx" onChange={(e) => { const f = e.target.files?.[0]; if (f) upload.mutate(f); e.target.value = ''; }} />
+          <input type="file" aria-label={t('upload')} data-testid="import-file" accept=".csv,.xlsx,.xls,.txt,.tsv" onChange={(e) => { const f = e.target.files?.[0]; if (f) upload.mutate(f); e.target.value = ''; }} />
           {progress !== null && <Progress aria-label={t('upload')} percent={progress} size="small" style={{ width: 160 }} status={upload.isError ? 'exception' : undefined} />}
         </Space>
       </Card>

@@ -4,7 +4,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsBase64, IsBoolean, IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
 
 export class UploadedFileDto {
-  @ApiProperty({ example: 'ExportOrderList202511.csv', description: 'File name as downloaded (.xlsx is read as a workbook)' })
+  @ApiProperty({ example: 'ExportOrderList202511.csv', description: 'File name as downloaded. Read: .xlsx workbooks, CSV or tab-separated text in any encoding, an HTML table saved as .xls; a legacy Excel 97-2003 .xls is refused (save it as .xlsx or CSV)' })
   @IsString()
   @Length(1, 255)
   name!: string;

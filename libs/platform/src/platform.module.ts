@@ -1,5 +1,5 @@
 import { type BeforeApplicationShutdown, type DynamicModule, Injectable, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuthGuard, authConfigFromEnv, principalOf, TokenVerifier } from '@flowline/auth';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
@@ -8,6 +8,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { databaseNameOf, databasePoolIdleMillis, databasePoolMax, kafkaBrokersFromEnv, PlatformConfig, resolveDatabaseUrl, serviceDatabaseName } from './config';
 import { ensureDatabaseExists, guardDataSource } from './database';
+import { CleanRpcTextInterceptor } from './grpc/clean-rpc-text.interceptor';
 import { GrpcHealth } from './grpc/grpc-health';
 import { DeadLetterAdmin, DeadLetterController } from './dlq.controller';
 import { HealthController } from './health.controller';
@@ -73,6 +74,8 @@ export class PlatformModule {
       // Every request needs a verified bearer token (issue #16, libs/auth): REST and gRPC alike.
       { provide: TokenVerifier, useFactory: () => new TokenVerifier(authConfigFromEnv()) },
       { provide: APP_GUARD, useClass: AuthGuard },
+      // NUL / lone surrogates in a gRPC request: INVALID_ARGUMENT (REST: the global pipe).
+      { provide: APP_INTERCEPTOR, useClass: CleanRpcTextInterceptor },
     ];
     if (config.kafka) {
       const { brokers, clientId } = config.kafka;

@@ -94,5 +94,11 @@ apiContractSuite({
       grpc: { method: 'NotificationService/PreviewTemplate', request: { template: 'order_shipped', channel: 'pager', orderId: NO_ORDER }, field: 'channel' },
       rest: { method: 'POST', path: '/api/notifications/preview', body: { template: 'order_shipped', channel: 'pager', orderId: NO_ORDER }, field: 'channel' },
     },
+    {
+      // Refused by the platform's text check on both transports (the global pipe; the gRPC interceptor), not by this DTO.
+      name: 'PreviewTemplate with a NUL in the example event type',
+      grpc: { method: 'NotificationService/PreviewTemplate', request: { template: 'order_shipped', channel: 'sms', orderId: NO_ORDER, eventType: 'Order\u0000Shipped' }, field: 'eventType' },
+      rest: { method: 'POST', path: '/api/notifications/preview', body: { template: 'order_shipped', channel: 'sms', orderId: NO_ORDER, event: { type: 'Order\u0000Shipped', data: {} } }, field: 'event.type' },
+    },
   ],
 });

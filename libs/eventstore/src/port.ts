@@ -89,6 +89,12 @@ export interface ReadAllOptions {
   after?: LogPosition;
   maxCount?: number;
   filter?: EventFilter;
+  /**
+   * PostgreSQL: how long to wait for events this process committed before the call to become
+   * readable while an older transaction of the database still runs (default 2,000 ms; 0 reads what
+   * is final now, e.g. a metrics probe). Other adapters read their own writes at once.
+   */
+  ownWritesTimeoutMs?: number;
 }
 
 export interface EventFilter {

@@ -56,33 +56,62 @@ function cellText(n: Node): string {
     .trim();
 }
 
-/** Rows of one table, a cell per td/th (colspan repeated as empty cells), numbered from 1 as Excel shows them. */
+const spanOf = (cell: Node, name: string, max: number): number =>
+  Math.min(Math.max(Math.trunc(Number(cell.attrs?.find((a) => a.name === name)?.value ?? 1)) || 1, 1), max);
+
+/**
+ * Rows of one table, a cell per td/th. A cell spanning columns (colspan) is followed by empty
+ * cells; a cell merged down over rows (rowspan: an order's id over its item rows) repeats in each
+ * of them, as the same export in CSV has it, so no item row loses its order.
+ */
 function rowsOf(table: Node): string[][] {
-  return rowElements(table).map((tr) =>
-    children(tr)
-      .filter((c) => c.nodeName === 'td' || c.nodeName === 'th')
-      .flatMap((cell) => {
-        const span = Math.min(Math.max(Number(cell.attrs?.find((a) => a.name === 'colspan')?.value ?? 1) || 1, 1), 100);
-        return [cellText(cell), ...Array<string>(span - 1).fill('')];
-      }),
-  );
+  const below = new Map<number, { text: string; left: number }>();
+  return rowElements(table).map((tr) => {
+    const row: string[] = [];
+    const takeSpanned = () => {
+      for (let held = below.get(row.length); held; held = below.get(row.length)) {
+        const col = row.length;
+        row.push(held.text);
+        if (--held.left === 0) below.delete(col);
+      }
+    };
+    for (const cell of children(tr).filter((c) => c.nodeName === 'td' || c.nodeName === 'th')) {
+      takeSpanned();
+      const text = cellText(cell);
+      const rowspan = spanOf(cell, 'rowspan', 10_000);
+      for (let k = 0; k < spanOf(cell, 'colspan', 100); k++) {
+        if (rowspan > 1) below.set(row.length, { text: k === 0 ? text : '', left: rowspan - 1 });
+        row.push(k === 0 ? text : '');
+      }
+    }
+    // Cells merged down from above past this row's last own cell.
+    const last = Math.max(-1, ...below.keys());
+    while (row.length <= last) {
+      if (below.has(row.length)) takeSpanned();
+      else row.push('');
+    }
+    return row;
+  });
 }
 
 /**
  * An "Excel" export that is an HTML table saved with an .xls name (what many shop back offices and
  * POS systems download; Excel opens it as a sheet). The table with the most rows is the data
- * (others are titles or layout); empty rows are skipped; the first row left is the header. Null
- * when the page holds no table row.
+ * (others are titles or layout); empty rows are skipped; the first row left is the header; row
+ * numbers as Excel shows the page (rows of tables above counted). Null when the page holds no
+ * table row.
  */
 export function readHtmlTable(html: string): Table | null {
   const doc = loadParse5().parse(html) as unknown as Node;
-  const tables = tablesIn(doc);
-  let best: string[][] = [];
-  for (const t of tables) {
-    const rows = rowsOf(t);
-    if (rows.length > best.length) best = rows;
-  }
-  const numbered = best.map((cells, i) => ({ rowNumber: i + 1, cells })).filter((r) => r.cells.some((c) => c !== ''));
+  const tables = tablesIn(doc).map(rowsOf);
+  let at = -1;
+  tables.forEach((rows, i) => {
+    if (rows.length > (tables[at]?.length ?? 0)) at = i;
+  });
+  if (at < 0) return null;
+  // Excel lays the page's tables out one after another: rows of tables above come first.
+  const offset = tables.slice(0, at).reduce((n, rows) => n + rows.length, 0);
+  const numbered = tables[at].map((cells, i) => ({ rowNumber: offset + i + 1, cells })).filter((r) => r.cells.some((c) => c !== ''));
   if (numbered.length === 0) return null;
   const [header, ...rows] = numbered;
   return { headers: header.cells, rows };

@@ -76,6 +76,11 @@ describe('readTable', () => {
     expect(r.table).toEqual({ headers: ['订单号', '收货地址', '金额'], rows: [{ rowNumber: 2, cells: ['1001', '浙江省,杭州市', '1,299.00'] }] });
     expect(delimiterOf('a,b\tc,d\n1\t2\t3\t4')).toBe(',');
     expect(delimiterOf('"x,y,z"\tb\n')).toBe('\t');
+    // Tabs padding the cells of a comma CSV (Douyin's guard) separate nothing; a quote inside a cell is no quote.
+    expect(delimiterOf('\t订单号,\t商品,\t金额\r\n\t1001,\tA,\t9.90')).toBe(',');
+    expect(delimiterOf('订单号\t,商品\t,金额\t\n')).toBe(',');
+    expect(delimiterOf('规格5"\t颜色\t尺码\n')).toBe('\t');
+    expect(delimiterOf('\n\n订单号\t收货地址\t金额\n')).toBe('\t');
   });
 
   it('an HTML table saved as .xls (a back office\'s "Excel" download, GBK): the table with most rows, cells as Excel shows them', async () => {
@@ -94,10 +99,35 @@ describe('readTable', () => {
     expect(r.table).toEqual({
       headers: ['订单编号', '买家留言', '实付金额'],
       rows: [
-        { rowNumber: 2, cells: ['3318459620112233445', '请 尽快\n发货 谢谢', '59.70'] },
-        { rowNumber: 4, cells: ['3318459620112233446', '', '¥10.00'] },
+        { rowNumber: 3, cells: ['3318459620112233445', '请 尽快\n发货 谢谢', '59.70'] },
+        { rowNumber: 5, cells: ['3318459620112233446', '', '¥10.00'] },
       ],
     });
+  });
+
+  it('an HTML page declaring GBK whose first 64 KB is plain ASCII is still read as GBK', async () => {
+    const html = `<html><head><meta charset="gbk"><style>${'td{mso-number-format:"\\@"}\n'.repeat(4000)}</style></head><body><table><tr><td>订单号</td><td>商品</td></tr><tr><td>1</td><td>龙井</td></tr></table></body></html>`;
+    const r = await readTable(iconv.encode(html, 'gbk'), 'orders.xls');
+    expect(r).toMatchObject({ format: 'html', encoding: 'gb18030' });
+    expect(r.table.headers).toEqual(['订单号', '商品']);
+    expect(r.table.rows[0]?.cells).toEqual(['1', '龙井']);
+  });
+
+  it('an HTML table with an order cell merged down over its item rows (rowspan): each item row carries the order, columns stay in place', async () => {
+    const html = `<table>
+      <tr><td>订单号</td><td>商品编码</td><td>数量</td><td>备注</td></tr>
+      <tr><td rowspan="2">1001</td><td>SKU-A</td><td>1</td><td rowspan="3">加急</td></tr>
+      <tr><td>SKU-B</td><td>2</td></tr>
+      <tr><td>1002</td><td colspan="2">SKU-C</td></tr>
+      <tr><td>1003</td><td>SKU-D</td><td>4</td></tr>
+    </table>`;
+    const r = await readTable(Buffer.from(html), 'orders.xls');
+    expect(r.table.rows.map((x) => x.cells)).toEqual([
+      ['1001', 'SKU-A', '1', '加急'],
+      ['1001', 'SKU-B', '2', '加急'],
+      ['1002', 'SKU-C', '', '加急'],
+      ['1003', 'SKU-D', '4'],
+    ]);
   });
 
   it('a legacy Excel 97-2003 workbook and an XML Spreadsheet 2003 are refused saying to save them as .xlsx or CSV, not misread as CSV', async () => {

@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import iconv from 'iconv-lite';
 import { DomainError } from '@flowline/domain';
 import type ExcelJS from 'exceljs';
 import { decodeText, type FileEncoding } from './encoding';
@@ -25,20 +26,29 @@ const isZip = (b: Uint8Array) => b.length > 4 && b[0] === 0x50 && b[1] === 0x4b 
 const isOle2 = (b: Uint8Array) => b.length >= 8 && [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1].every((x, i) => b[i] === x);
 
 /**
- * The field separator of a text export, from its first line (outside quotes): a tab when the line
- * holds more tabs than commas (Excel's "Unicode text" and many "xls" downloads are tab-separated),
- * else a comma.
+ * The field separator of a text export, from its first non-empty line: a tab when that line holds
+ * more separating tabs than commas (Excel's "Unicode text" and many "xls" downloads are
+ * tab-separated), else a comma. A tab next to a comma or at either end of the line pads a cell
+ * (`\t订单号,\t商品`) and separates nothing; quotes count only around a whole cell.
  */
 export function delimiterOf(text: string): ',' | '\t' {
+  const sample = text.slice(0, 64 * 1024).replace(/^[\r\n]+/, '');
   let tabs = 0;
   let commas = 0;
   let quoted = false;
-  for (const ch of text.slice(0, 64 * 1024)) {
-    if (ch === '"') quoted = !quoted;
-    else if (!quoted && (ch === '\n' || ch === '\r')) {
-      if (tabs + commas > 0) break;
-    } else if (!quoted && ch === '\t') tabs++;
-    else if (!quoted && ch === ',') commas++;
+  let prev = '';
+  for (let i = 0; i < sample.length; i++) {
+    const ch = sample[i];
+    if (quoted) {
+      if (ch === '"') quoted = false;
+    } else if (ch === '"' && (prev === '' || prev === ',' || prev === '\t')) quoted = true;
+    else if (ch === '\n' || ch === '\r') break;
+    else if (ch === ',') commas++;
+    else if (ch === '\t') {
+      const next = sample[i + 1] ?? '\n';
+      if (prev !== '' && prev !== ',' && prev !== '\t' && next !== ',' && next !== '\t' && next !== '\r' && next !== '\n') tabs++;
+    }
+    prev = ch;
   }
   return tabs > commas ? '\t' : ',';
 }
@@ -59,9 +69,16 @@ export async function readTable(bytes: Buffer, fileName = 'file'): Promise<ReadF
   if (isOle2(bytes)) {
     throw unreadable(fileName, 'a legacy Excel 97-2003 workbook (.xls) cannot be read here: open it in Excel or WPS, save it as .xlsx (Excel workbook) or CSV, and import that file (旧版 .xls 无法读取：请用 Excel/WPS 另存为 .xlsx 或 CSV 后再导入)');
   }
-  const { text, encoding, bom } = decodeText(bytes);
+  const decoded = decodeText(bytes);
+  const { bom } = decoded;
+  let { text, encoding } = decoded;
   const head = text.slice(0, 4096).trimStart().toLowerCase();
   if (head.startsWith('<')) {
+    // A page that declares GBK but whose first 64 KB is plain ASCII (a long <style>) passed the UTF-8 sniff.
+    if (encoding === 'utf-8' && !bom && /<meta[^>]*charset\s*=\s*["']?\s*(gbk|gb2312|gb18030)/i.test(text.slice(0, 64 * 1024))) {
+      text = iconv.decode(bytes, 'gb18030');
+      encoding = 'gb18030';
+    }
     if (head.includes('urn:schemas-microsoft-com:office:spreadsheet') && !/<tr[\s>]/.test(text.slice(0, 256 * 1024).toLowerCase())) {
       throw unreadable(fileName, 'an Excel XML Spreadsheet 2003 file cannot be read here: open it in Excel or WPS, save it as .xlsx or CSV, and import that file (请另存为 .xlsx 或 CSV 后再导入)');
     }

@@ -72,7 +72,7 @@ describe('the global validation pipe and text a database cannot hold', () => {
 
   it('names every string holding NUL or a lone surrogate, in keys, arrays and nested objects, with its path', () => {
     const found = uncleanTextFields({ a: 'ok', b: 'x\u0000', c: [{ d: 'fine' }, { d: 'bad \ud800' }], e: { ['k\u0000']: 1 }, f: ['\udc00'] });
-    expect(found.map((v) => v.field)).toEqual(['b', 'c.1.d', 'e', 'f.0']);
+    expect(found.map((v) => v.field)).toEqual(['b', 'c.1.d', 'e.(key)', 'f.0']);
     expect(found.every((v) => v.constraint === 'isCleanText')).toBe(true);
     expect(uncleanTextFields('a\u0000b')[0].field).toBe('body');
     expect(uncleanTextFields({ emoji: '订单 😀', n: 1, z: null, b: true })).toEqual([]);

@@ -61,7 +61,9 @@ export function uncleanTextFields(value: unknown, path = '', max = 20, out: Fiel
     value.forEach((v, i) => uncleanTextFields(v, at(String(i)), max, out, depth + 1));
   } else if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value) && !ArrayBuffer.isView(value)) {
     for (const [k, v] of Object.entries(value)) {
-      if (!isCleanText(k)) out.push({ field: path || 'body', constraint: 'isCleanText', message: `${path || 'body'} has a key with NUL characters or invalid Unicode` });
+      if (out.length >= max) break;
+      // A key that cannot be stored is named by where it sits (its own text cannot be shown).
+      if (!isCleanText(k)) out.push({ field: at('(key)'), constraint: 'isCleanText', message: `${path || 'a'} key holds NUL characters or invalid Unicode` });
       else uncleanTextFields(v, at(k), max, out, depth + 1);
     }
   }

@@ -83,6 +83,8 @@ describe('PostgresEventStore specifics', () => {
       await held.query('BEGIN');
       await held.query('SELECT pg_current_xact_id()'); // older than the append below: holds the horizon under it
       await store.appendToStream('order-settle-1', [event('Settled')]);
+      // Without waiting (a metrics probe): only what is final, at once.
+      expect(await store.readAll({ filter: { streamPrefixes: ['order-settle-'] }, ownWritesTimeoutMs: 0 })).toEqual([]);
       const ended = new Promise((r) => setTimeout(r, 300)).then(() => held.query('COMMIT'));
       const read = await store.readAll({ filter: { streamPrefixes: ['order-settle-'] } });
       await ended;

@@ -330,8 +330,8 @@ export class ForeignXids {
  * retry (2 ms) then finds the page without reading every backend's status.
  */
 const ATTRIBUTE_AFTER_MS = 2;
-/** How long readAll waits for its own appends to pass the horizon (see readAll). */
-const READ_ALL_SETTLE_MS = 5_000;
+/** How long readAll waits by default for this process's appends to pass the horizon (see readAll). */
+const READ_ALL_SETTLE_MS = 2_000;
 
 const foreignXidsByPool = new WeakMap<Pool, ForeignXids>();
 
@@ -1104,19 +1104,23 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * Reads the final part of the log (below the horizon, see readLog). When an event this process
-   * committed is not below it yet, because an older transaction still runs or has just ended
-   * between the snapshot and the pg_stat_activity read that could prove it foreign, it reads again
-   * shortly, for up to READ_ALL_SETTLE_MS: a caller reads its own appends, and a transaction held
-   * open longer than that delays them rather than returning past it.
+   * had committed before the call is not below it yet (an older transaction of this database still
+   * runs, or ended between the snapshot and the pg_stat_activity read that could prove it foreign),
+   * it reads again shortly, for up to `ownWritesTimeoutMs` (default READ_ALL_SETTLE_MS): a caller
+   * reads its own appends, and a transaction held open longer than that delays them rather than
+   * being read past. Commits made after the call started never extend the wait.
    */
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
-    const deadline = performance.now() + READ_ALL_SETTLE_MS;
-    for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+    const ownCommit = this.shared.committed;
+    const deadline = performance.now() + (options.ownWritesTimeoutMs ?? READ_ALL_SETTLE_MS);
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
       const page = await this.readLog(options.after, options.maxCount ?? null, options.filter);
       const cut = options.maxCount !== undefined && page.events.length >= options.maxCount;
-      if (cut || !page.retrySoon || performance.now() + delay > deadline) return page.events;
+      const ownPending = page.attributed === true && page.horizon !== undefined && page.horizon <= ownCommit;
+      if (cut || !ownPending || performance.now() + delay > deadline) return page.events;
       await new Promise((resolve) => setTimeout(resolve, delay));
+      this.assertOpen();
     }
   }
 
@@ -1125,7 +1129,12 @@ export class PostgresEventStore implements EventStore {
    * transactions older than the horizon (see logPageSql): every one of them has ended, so no row
    * can still appear below it and a cursor never passes an event that commits later.
    */
-  private async readLog(after: LogPosition | undefined, limit: number | null, filter: EventFilter | undefined, patient = false): Promise<PollPage> {
+  private async readLog(
+    after: LogPosition | undefined,
+    limit: number | null,
+    filter: EventFilter | undefined,
+    patient = false,
+  ): Promise<PollPage & { horizon: bigint; attributed: boolean }> {
     const [commit, prepare] = cursorParams(after);
     const [prefixes, types] = filterParams(filter);
     const client = await this.pool.connect();
@@ -1174,7 +1183,7 @@ export class PostgresEventStore implements EventStore {
     // waiting row, everything committed before the snapshot is on this page (a commit after it
     // changes the signal and wakes the loop).
     const retrySoon = head.attributed ? horizon <= this.shared.committed : head.waiting;
-    return { events, scannedTo, retrySoon };
+    return { events, scannedTo, retrySoon, horizon, attributed: head.attributed };
   }
 
   subscribeToAll(options: SubscribeOptions): Subscription {

@@ -252,6 +252,8 @@ export class EventRelay {
       after: scanned && comparePositions(scanned, this.position) > 0 ? scanned : this.position,
       maxCount: this.options.lagProbeLimit ?? 1_000,
       filter: this.options.filter,
+      // A scrape reports what is final now; it never waits on a long transaction.
+      ownWritesTimeoutMs: 0,
     });
     if (events.length === 0) return { events: 0, seconds: 0 };
     const oldest = Date.parse(events[0].metadata.occurredAt);

@@ -28,7 +28,7 @@ describe('loadPortalKeys without keys in the environment', () => {
     expect(readdirSync(keyDir).sort()).toEqual(['portal-es256.pem', 'portal-secret']); // no temporary file left
   });
 
-  it('processes booting together on one directory all start, with one key (no half-written file read)', async () => {
+  it('processes booting together on one directory all start and sign with one key', async () => {
     const keyDir = freshDir();
     const module = resolve(__dirname, 'portal-keys.ts');
     const script = `const { loadPortalKeys } = await import(${JSON.stringify(module)}); const k = loadPortalKeys({ keyDir: ${JSON.stringify(keyDir)} }, {}); console.log(k.kid + ' ' + k.secret);`;

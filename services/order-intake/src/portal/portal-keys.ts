@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PortalConfig } from './portal.config';
 
@@ -61,17 +61,26 @@ export function loadPortalKeys(config: PortalConfig, env: NodeJS.ProcessEnv = pr
  * Creates `file` with `make()` unless it exists, atomically: the content goes to a temporary file
  * first and is hard-linked into place (link fails with EEXIST when another process got there
  * first). A plain `wx` write let a second process read the file between its creation and its
- * content (an empty PEM: "DECODER routines::unsupported" at boot).
+ * content (an empty PEM: "DECODER routines::unsupported" at boot). On a filesystem without hard
+ * links it falls back to that `wx` write.
  */
 function writeOnce(file: string, make: () => string): void {
   if (existsSync(file)) return;
+  const content = make();
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, make(), { flag: 'wx', mode: 0o600 });
   try {
+    writeFileSync(tmp, content, { flag: 'wx', mode: 0o600 });
     linkSync(tmp, file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw error;
+    try {
+      writeFileSync(file, content, { flag: 'wx', mode: 0o600 });
+    } catch (fallback) {
+      if ((fallback as NodeJS.ErrnoException).code !== 'EEXIST') throw fallback;
+    }
   } finally {
-    unlinkSync(tmp);
+    rmSync(tmp, { force: true });
   }
 }

@@ -94,6 +94,22 @@ describe('inventory reservations (two instances, real Kafka and PostgreSQL)', ()
     expect(await level('SKU-SUM-5')).toEqual({ on_hand: 5, reserved: 5 });
   });
 
+  it('refuses to turn backorder off while units are reserved beyond stock (409 naming them, not a 500); allowed once stock covers them', async () => {
+    await sku('SKU-BO-1', { allowBackorder: true }, { 'WH-SH': 2 });
+    const order = `bo-${c.ulid()}`;
+    await c.send(reserve(order, [{ lineId: '1', sku: 'SKU-BO-1', quantity: 5 }]));
+    await c.waitFor('reserved', () => c.of('StockReserved', { orderId: order })[0]);
+    expect(await level('SKU-BO-1')).toEqual({ on_hand: 2, reserved: 5 });
+    const off = await c.rest('PUT', '/api/stock/skus/SKU-BO-1', { name: 'SKU-BO-1', allowBackorder: false, channels: [{ channel: 'tmall' }] });
+    expect(off.status, JSON.stringify(off.body)).toBe(409);
+    expect(off.body).toMatchObject({ code: 'SKU_BACKORDERED', details: { backordered: 3, warehouses: [{ warehouseId: 'WH-SH', onHand: 2, reserved: 5, backordered: 3 }] } });
+    expect((await c.rest('GET', '/api/stock/skus/SKU-BO-1')).body.rules.allowBackorder).toBe(true);
+    expect((await c.rest('POST', '/api/stock/receipts', { sku: 'SKU-BO-1', warehouseId: 'WH-SH', quantity: 3 })).status).toBe(201);
+    const later = await c.rest('PUT', '/api/stock/skus/SKU-BO-1', { name: 'SKU-BO-1', allowBackorder: false, channels: [{ channel: 'tmall' }] });
+    expect(later.status, JSON.stringify(later.body)).toBe(200);
+    expect(later.body.rules.allowBackorder).toBe(false);
+  });
+
   it('stock gone between the check and the reserve gives a clean shortage: nothing of the order is held', async () => {
     // Both orders saw 1 unit of the contended SKU; each also wants a plentiful one.
     await sku('SKU-LAST-1', {}, { 'WH-SH': 1 });

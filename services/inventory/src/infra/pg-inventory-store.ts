@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { DomainError } from '@flowline/domain';
 import { FORCE_GENERIC_PLANS_SQL, sqlLiteral } from '@flowline/eventstore';
 import { DEFAULT_INBOX_TABLE, ensureInbox, namedStatement, quoteTable } from '@flowline/messaging';
 import type { LineAllocation, MissingStock } from '../domain/order-reservation.decider';
@@ -231,6 +232,24 @@ export class PgInventoryStore {
       await client.query('BEGIN');
       // Same lock as the unit of work: no batch writes the stock rows' backorder flag meanwhile.
       await client.query(`SELECT pg_advisory_xact_lock(${LOCK_SKU}, hashtext($1))`, [s.sku]);
+      if (!s.allowBackorder) {
+        // Backorders already taken stay until stock arrives or they are released: turning the
+        // rule off now would leave rows the oversell CHECK refuses (it was a 500).
+        const over = await client.query<{ warehouse_id: string; on_hand: number; reserved: number }>(
+          `SELECT warehouse_id, on_hand, reserved FROM inventory.stock WHERE sku = $1 AND reserved > on_hand AND NOT stock_exception ORDER BY warehouse_id`,
+          [s.sku],
+        );
+        if (over.rows.length > 0) {
+          const warehouses = over.rows.map((w) => ({ warehouseId: w.warehouse_id, onHand: w.on_hand, reserved: w.reserved, backordered: w.reserved - w.on_hand }));
+          const units = warehouses.reduce((n, w) => n + w.backordered, 0);
+          throw new DomainError(
+            'SKU_BACKORDERED',
+            `${s.sku}: allowBackorder cannot be turned off while ${units} unit(s) are reserved beyond stock (${warehouses.map((w) => `${w.warehouseId}: ${w.reserved} reserved, ${w.onHand} on hand`).join('; ')}); receive stock or release those reservations first`,
+            { sku: s.sku, backordered: units, warehouses },
+            'conflict',
+          );
+        }
+      }
       const r = await client.query(
         `INSERT INTO inventory.sku (sku, name, allow_backorder, safety_stock, low_stock_threshold, channel_rules)
          VALUES ($1, $2, $3, $4, $5, $6::jsonb)

@@ -128,7 +128,10 @@ export interface paths {
         };
         /** Stock of a SKU per warehouse and in total, its rules and ATP per channel. */
         get: operations["StockController_stock"];
-        /** Register a SKU or change its rules (backorder, safety stock, low-stock threshold, channel ATP rules). */
+        /**
+         * Register a SKU or change its rules (backorder, safety stock, low-stock threshold, channel ATP rules).
+         * @description allowBackorder defaults to false. Turning it off while units are reserved beyond stock is refused: 409 SKU_BACKORDERED, naming them per warehouse.
+         */
         put: operations["StockController_putSku"];
         post?: never;
         delete?: never;

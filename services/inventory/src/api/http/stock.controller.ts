@@ -101,7 +101,10 @@ export class StockController {
   }
 
   @Put('skus/:sku')
-  @ApiOperation({ summary: 'Register a SKU or change its rules (backorder, safety stock, low-stock threshold, channel ATP rules).' })
+  @ApiOperation({
+    summary: 'Register a SKU or change its rules (backorder, safety stock, low-stock threshold, channel ATP rules).',
+    description: 'allowBackorder defaults to false. Turning it off while units are reserved beyond stock is refused: 409 SKU_BACKORDERED, naming them per warehouse.',
+  })
   @Requires('admin', 'Admin')
   async putSku(@Param('sku', new SkuParam()) sku: string, @Body() dto: SkuRulesDto) {
     const channelRules = (dto.channels ?? []).map((c) => ({

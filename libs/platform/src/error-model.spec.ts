@@ -29,6 +29,24 @@ describe('one error model', () => {
     });
   });
 
+  it('keeps gRPC trailers small when an error echoes a huge request value (HTTP/2 header limits; grpc-js clients refuse > 8 KB)', () => {
+    const huge = 'x'.repeat(70_000);
+    const error = apiErrorOf(new DomainError('invalid_window', `from and to must be ISO times: ${huge}`, { from: huge, window: { to: huge }, n: 3 }, 'invalid'));
+    if (!error) throw new Error('not mapped');
+    const payload = toGrpcPayload(error, 'tracking');
+    const size = Object.values(payload.metadata.getMap()).reduce<number>((n, v) => n + (typeof v === 'string' ? v.length : v.length), 0) + payload.message.length;
+    expect(size).toBeLessThan(8 * 1024);
+    const decoded = decodeRpcStatus(payload.metadata);
+    expect(decoded?.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(decoded?.errorInfo?.metadata.from).toMatch(/^x{512}\.\.\. \(70000 characters\)$/);
+    expect(decoded?.errorInfo?.metadata.n).toBe('3');
+    expect(JSON.parse(String(payload.metadata.get('x-domain-details')[0]))).toMatchObject({ n: 3, window: { to: expect.stringMatching(/\(70000 characters\)$/) } });
+    // A short error is untouched.
+    const short = apiErrorOf(new DomainError('x', 'short', { from: 'a' }));
+    if (!short) throw new Error('not mapped');
+    expect(toGrpcPayload(short, 't').message).toBe('short');
+  });
+
   it('sends bad input as INVALID_ARGUMENT with a BadRequest naming each field', () => {
     const error = apiErrorOf(new RequestValidationError([{ field: 'lines.0.quantity', constraint: 'min', message: 'quantity must not be less than 1' }]));
     if (!error) throw new Error('not mapped');

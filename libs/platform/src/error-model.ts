@@ -236,13 +236,34 @@ export function protoFieldPath(field: string): string {
     .replace(/^\./, '');
 }
 
+/**
+ * Longest text of one detail (and of the message) in gRPC trailing metadata. Details echo the
+ * request (a window's `from`, a refused id): a 66 KB value made the trailers pass HTTP/2's header
+ * block limit, and the client saw a protocol error instead of INVALID_ARGUMENT; grpc-js clients
+ * also refuse trailers above 8 KB by default. REST bodies carry them whole.
+ */
+export const GRPC_DETAIL_MAX_CHARS = 512;
+
+/** `text` cut to `max` characters, saying how long it was. */
+export function boundedText(text: string, max = GRPC_DETAIL_MAX_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+}
+
 function errorInfoMetadata(details: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(details)) {
     if (value === undefined || value === null) continue;
-    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
+    out[boundedText(key, 64)] = boundedText(typeof value === 'string' ? value : JSON.stringify(value));
   }
   return out;
+}
+
+/** Details for x-domain-details: long strings anywhere in them cut (see GRPC_DETAIL_MAX_CHARS). */
+function boundedDetails(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return boundedText(value);
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => boundedDetails(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).slice(0, 100).map(([k, v]) => [boundedText(k, 64), boundedDetails(v, depth + 1)]));
 }
 
 /** The serialized google.rpc.Status of an error. */
@@ -250,10 +271,12 @@ export function rpcStatusBytes(error: ApiError, service: string): Uint8Array {
   const t = rpcErrorTypes();
   const details = [anyPack(t.errorInfo, create(t.errorInfo, { reason: error.reason, domain: errorDomain(service), metadata: errorInfoMetadata(error.details) } as never))];
   if (error.violations.length) {
-    const fieldViolations = error.violations.map((v) => ({ field: protoFieldPath(v.field), description: v.message || v.constraint, reason: toReason(v.constraint) }));
+    const fieldViolations = error.violations
+      .slice(0, 100)
+      .map((v) => ({ field: boundedText(protoFieldPath(v.field)), description: boundedText(v.message || v.constraint), reason: toReason(v.constraint) }));
     details.push(anyPack(t.badRequest, create(t.badRequest, { fieldViolations } as never)));
   }
-  return toBinary(t.status, create(t.status, { code: error.grpcStatus, message: error.message, details } as never));
+  return toBinary(t.status, create(t.status, { code: error.grpcStatus, message: boundedText(error.message, 2 * GRPC_DETAIL_MAX_CHARS), details } as never));
 }
 
 /** Trailing metadata keys kept for clients written before google.rpc.Status (same reason, same casing). */
@@ -272,8 +295,9 @@ export function toGrpcPayload(error: ApiError, service: string): GrpcErrorPayloa
   const metadata = new Metadata();
   metadata.set(GRPC_STATUS_DETAILS_KEY, Buffer.from(rpcStatusBytes(error, service)));
   metadata.set(GRPC_DOMAIN_CODE_KEY, error.reason);
-  metadata.set(GRPC_DOMAIN_DETAILS_KEY, JSON.stringify(error.reason === VALIDATION_FAILED ? error.violations : error.details));
-  return { code: error.grpcStatus, message: error.message, details: error.message, metadata };
+  metadata.set(GRPC_DOMAIN_DETAILS_KEY, JSON.stringify(boundedDetails(error.reason === VALIDATION_FAILED ? error.violations : error.details)));
+  const message = boundedText(error.message, 2 * GRPC_DETAIL_MAX_CHARS);
+  return { code: error.grpcStatus, message, details: message, metadata };
 }
 
 /** A decoded google.rpc.Status (for clients and tests). */

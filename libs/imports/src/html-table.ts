@@ -28,14 +28,23 @@ function tablesIn(n: Node, out: Node[] = []): Node[] {
   return out;
 }
 
-/** A table's own rows (through thead / tbody / tfoot), not those of a table nested in a cell. */
-function rowElements(n: Node, out: Node[] = []): Node[] {
+/** A table's own rows (through thead / tbody / tfoot) with their group, not those of a table nested in a cell. */
+function rowElements(n: Node, out: { tr: Node; group: Node }[] = []): { tr: Node; group: Node }[] {
   for (const c of children(n)) {
-    if (c.nodeName === 'tr') out.push(c);
+    if (c.nodeName === 'tr') out.push({ tr: c, group: n });
     else if (c.nodeName !== 'table') rowElements(c, out);
   }
   return out;
 }
+
+/** Whether `inner` lies inside `outer`. */
+function contains(outer: Node, inner: Node): boolean {
+  return children(outer).some((c) => c === inner || contains(c, inner));
+}
+
+/** Widest row and most cells one HTML table may expand to (colspan x rowspan), before it is refused. */
+const MAX_COLUMNS = 1_000;
+const MAX_CELLS = 2_000_000;
 
 /** A cell's text as a spreadsheet shows it: markup whitespace collapsed, `<br>` a line break, `&nbsp;` a space. */
 function cellText(n: Node): string {
@@ -65,13 +74,22 @@ const spanOf = (cell: Node, name: string, max: number): number =>
  * of them, as the same export in CSV has it, so no item row loses its order.
  */
 function rowsOf(table: Node): string[][] {
-  const below = new Map<number, { text: string; left: number }>();
-  return rowElements(table).map((tr) => {
+  let below = new Map<number, { text: string; left: number }>();
+  let lastGroup: Node | undefined;
+  let cells = 0;
+  return rowElements(table).map(({ tr, group }) => {
+    // A merge does not reach past its thead / tbody / tfoot.
+    if (group !== lastGroup) below = new Map();
+    lastGroup = group;
     const row: string[] = [];
+    const push = (text: string) => {
+      if (row.length >= MAX_COLUMNS || ++cells > MAX_CELLS) throw new HtmlTableTooLarge();
+      row.push(text);
+    };
     const takeSpanned = () => {
       for (let held = below.get(row.length); held; held = below.get(row.length)) {
         const col = row.length;
-        row.push(held.text);
+        push(held.text);
         if (--held.left === 0) below.delete(col);
       }
     };
@@ -81,17 +99,25 @@ function rowsOf(table: Node): string[][] {
       const rowspan = spanOf(cell, 'rowspan', 10_000);
       for (let k = 0; k < spanOf(cell, 'colspan', 100); k++) {
         if (rowspan > 1) below.set(row.length, { text: k === 0 ? text : '', left: rowspan - 1 });
-        row.push(k === 0 ? text : '');
+        push(k === 0 ? text : '');
       }
     }
     // Cells merged down from above past this row's last own cell.
-    const last = Math.max(-1, ...below.keys());
+    let last = -1;
+    for (const col of below.keys()) last = Math.max(last, col);
     while (row.length <= last) {
       if (below.has(row.length)) takeSpanned();
-      else row.push('');
+      else push('');
     }
     return row;
   });
+}
+
+/** An HTML table that spans past MAX_COLUMNS / MAX_CELLS (no export is that wide). */
+export class HtmlTableTooLarge extends Error {
+  constructor() {
+    super(`the HTML table spans more than ${MAX_COLUMNS} columns or ${MAX_CELLS} cells`);
+  }
 }
 
 /**
@@ -103,14 +129,16 @@ function rowsOf(table: Node): string[][] {
  */
 export function readHtmlTable(html: string): Table | null {
   const doc = loadParse5().parse(html) as unknown as Node;
-  const tables = tablesIn(doc).map(rowsOf);
+  const nodes = tablesIn(doc);
+  const tables = nodes.map(rowsOf);
   let at = -1;
   tables.forEach((rows, i) => {
     if (rows.length > (tables[at]?.length ?? 0)) at = i;
   });
   if (at < 0) return null;
-  // Excel lays the page's tables out one after another: rows of tables above come first.
-  const offset = tables.slice(0, at).reduce((n, rows) => n + rows.length, 0);
+  // Excel lays the page's tables out one after another: rows of the tables above come first
+  // (not those of a layout table around this one).
+  const offset = tables.slice(0, at).reduce((n, rows, i) => n + (contains(nodes[i], nodes[at]) ? 0 : rows.length), 0);
   const numbered = tables[at].map((cells, i) => ({ rowNumber: offset + i + 1, cells })).filter((r) => r.cells.some((c) => c !== ''));
   if (numbered.length === 0) return null;
   const [header, ...rows] = numbered;

@@ -81,6 +81,9 @@ describe('readTable', () => {
     expect(delimiterOf('订单号\t,商品\t,金额\t\n')).toBe(',');
     expect(delimiterOf('规格5"\t颜色\t尺码\n')).toBe('\t');
     expect(delimiterOf('\n\n订单号\t收货地址\t金额\n')).toBe('\t');
+    expect(delimiterOf('订单导出\n订单号\t金额\n')).toBe('\t'); // a title line above the header
+    expect(delimiterOf('"尺寸""cm"", 宽"\t数量\t金额\n')).toBe('\t'); // "" inside a quoted cell
+    expect(delimiterOf('订单号\t\t金额\t数量\n')).toBe('\t'); // an empty header cell
   });
 
   it('an HTML table saved as .xls (a back office\'s "Excel" download, GBK): the table with most rows, cells as Excel shows them', async () => {
@@ -128,6 +131,13 @@ describe('readTable', () => {
       ['1002', 'SKU-C', '', '加急'],
       ['1003', 'SKU-D', '4'],
     ]);
+  });
+
+  it('HTML merges stay in their thead / tbody; a table spanning past 1,000 columns is refused, not expanded', async () => {
+    const html = '<table><thead><tr><th rowspan="2">订单号</th><th>金额</th></tr></thead><tbody><tr><td>1001</td><td>9.9</td></tr></tbody></table>';
+    expect((await readTable(Buffer.from(html), 'o.xls')).table).toEqual({ headers: ['订单号', '金额'], rows: [{ rowNumber: 2, cells: ['1001', '9.9'] }] });
+    const wide = `<table><tr>${'<td colspan="100" rowspan="9999">x</td>'.repeat(20)}</tr>${'<tr></tr>'.repeat(50)}</table>`;
+    await expect(readTable(Buffer.from(wide), 'bomb.xls')).rejects.toMatchObject({ code: 'IMPORT_FILE_UNREADABLE' });
   });
 
   it('a legacy Excel 97-2003 workbook and an XML Spreadsheet 2003 are refused saying to save them as .xlsx or CSV, not misread as CSV', async () => {

@@ -4,7 +4,7 @@ import { DomainError } from '@flowline/domain';
 import type ExcelJS from 'exceljs';
 import { decodeText, type FileEncoding } from './encoding';
 import { loadExcelJs } from './excel';
-import { readHtmlTable } from './html-table';
+import { HtmlTableTooLarge, readHtmlTable } from './html-table';
 
 /** A file's rows after decoding and parsing (CSV or XLSX), before any mapping. */
 export interface Table {
@@ -29,10 +29,11 @@ const isOle2 = (b: Uint8Array) => b.length >= 8 && [0xd0, 0xcf, 0x11, 0xe0, 0xa1
  * The field separator of a text export, from its first non-empty line: a tab when that line holds
  * more separating tabs than commas (Excel's "Unicode text" and many "xls" downloads are
  * tab-separated), else a comma. A tab next to a comma or at either end of the line pads a cell
- * (`\t订单号,\t商品`) and separates nothing; quotes count only around a whole cell.
+ * (`\t订单号,\t商品`) and separates nothing; quotes count only around a whole cell (`""` inside
+ * one is a quote); a line without either (a title) is skipped.
  */
 export function delimiterOf(text: string): ',' | '\t' {
-  const sample = text.slice(0, 64 * 1024).replace(/^[\r\n]+/, '');
+  const sample = text.slice(0, 64 * 1024);
   let tabs = 0;
   let commas = 0;
   let quoted = false;
@@ -40,13 +41,18 @@ export function delimiterOf(text: string): ',' | '\t' {
   for (let i = 0; i < sample.length; i++) {
     const ch = sample[i];
     if (quoted) {
-      if (ch === '"') quoted = false;
+      if (ch === '"' && sample[i + 1] === '"') i++; // an escaped quote inside a quoted cell
+      else if (ch === '"') quoted = false;
     } else if (ch === '"' && (prev === '' || prev === ',' || prev === '\t')) quoted = true;
-    else if (ch === '\n' || ch === '\r') break;
-    else if (ch === ',') commas++;
+    else if (ch === '\n' || ch === '\r') {
+      // A title line above the header separates nothing: look at the next line.
+      if (tabs + commas > 0) break;
+      prev = '';
+      continue;
+    } else if (ch === ',') commas++;
     else if (ch === '\t') {
       const next = sample[i + 1] ?? '\n';
-      if (prev !== '' && prev !== ',' && prev !== '\t' && next !== ',' && next !== '\t' && next !== '\r' && next !== '\n') tabs++;
+      if (prev !== '' && prev !== ',' && next !== ',' && next !== '\r' && next !== '\n') tabs++;
     }
     prev = ch;
   }
@@ -75,14 +81,21 @@ export async function readTable(bytes: Buffer, fileName = 'file'): Promise<ReadF
   const head = text.slice(0, 4096).trimStart().toLowerCase();
   if (head.startsWith('<')) {
     // A page that declares GBK but whose first 64 KB is plain ASCII (a long <style>) passed the UTF-8 sniff.
-    if (encoding === 'utf-8' && !bom && /<meta[^>]*charset\s*=\s*["']?\s*(gbk|gb2312|gb18030)/i.test(text.slice(0, 64 * 1024))) {
+    const sniffed = text.slice(0, 64 * 1024);
+    if (encoding === 'utf-8' && !bom && !/[^ -~\t\r\n]/.test(sniffed) && /<meta[^>]*charset\s*=\s*["']?\s*(gbk|gb2312|gb18030)/i.test(sniffed)) {
       text = iconv.decode(bytes, 'gb18030');
       encoding = 'gb18030';
     }
     if (head.includes('urn:schemas-microsoft-com:office:spreadsheet') && !/<tr[\s>]/.test(text.slice(0, 256 * 1024).toLowerCase())) {
       throw unreadable(fileName, 'an Excel XML Spreadsheet 2003 file cannot be read here: open it in Excel or WPS, save it as .xlsx or CSV, and import that file (请另存为 .xlsx 或 CSV 后再导入)');
     }
-    const table = readHtmlTable(text);
+    let table: Table | null;
+    try {
+      table = readHtmlTable(text);
+    } catch (e) {
+      if (e instanceof HtmlTableTooLarge) throw unreadable(fileName, e.message);
+      throw e;
+    }
     if (table) return { table, format: 'html', encoding, bom };
     if (/^<(!doctype|html|head|body|\?xml)/.test(head)) throw new DomainError('IMPORT_FILE_EMPTY', `${fileName}: an HTML page without a table row`, { file: fileName }, 'invalid');
   }

@@ -1,7 +1,7 @@
 import { DomainError } from '@flowline/domain';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { apiErrorOf, decodeRpcStatus, protoFieldPath, toGrpcPayload, toProblem, toReason, VALIDATION_FAILED } from './error-model';
+import { apiErrorOf, boundedText, decodeRpcStatus, protoFieldPath, toGrpcPayload, toProblem, toReason, VALIDATION_FAILED } from './error-model';
 import { RequestValidationError } from './validation';
 
 describe('one error model', () => {
@@ -29,13 +29,30 @@ describe('one error model', () => {
     });
   });
 
-  it('keeps gRPC trailers small when an error echoes a huge request value (HTTP/2 header limits; grpc-js clients refuse > 8 KB)', () => {
+  it('sends details holding Chinese text and emoji (metadata strings must be ASCII) and never cuts a message inside a surrogate pair', () => {
+    const error = apiErrorOf(new DomainError('sku_not_found', 'no SKU 龙井-01', { sku: '龙井-01', note: '😀' }, 'not_found'));
+    if (!error) throw new Error('not mapped');
+    const payload = toGrpcPayload(error, 'inventory');
+    expect(JSON.parse(String(payload.metadata.get('x-domain-details')[0]))).toEqual({ sku: '龙井-01', note: '😀' });
+    expect(decodeRpcStatus(payload.metadata)?.errorInfo?.metadata).toEqual({ sku: '龙井-01', note: '😀' });
+    const cut = boundedText(`a${'😀'.repeat(600)}`, 1024);
+    expect(() => encodeURI(cut)).not.toThrow();
+    expect(cut).toMatch(/\.\.\. \(1201 characters\)$/);
+  });
+
+  it('keeps gRPC trailers small when an error echoes a huge request value (Node HTTP/2 header list limit: 64 KB)', () => {
     const huge = 'x'.repeat(70_000);
     const error = apiErrorOf(new DomainError('invalid_window', `from and to must be ISO times: ${huge}`, { from: huge, window: { to: huge }, n: 3 }, 'invalid'));
     if (!error) throw new Error('not mapped');
     const payload = toGrpcPayload(error, 'tracking');
     const size = Object.values(payload.metadata.getMap()).reduce<number>((n, v) => n + (typeof v === 'string' ? v.length : v.length), 0) + payload.message.length;
     expect(size).toBeLessThan(8 * 1024);
+    // Many long details: the header stays bounded and parseable.
+    const many = apiErrorOf(new DomainError('x', 'm', Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, huge])), 'invalid'));
+    if (!many) throw new Error('not mapped');
+    const header = String(toGrpcPayload(many, 't').metadata.get('x-domain-details')[0]);
+    expect(header.length).toBeLessThanOrEqual(4096);
+    expect(() => JSON.parse(header)).not.toThrow();
     const decoded = decodeRpcStatus(payload.metadata);
     expect(decoded?.code).toBe(GrpcStatus.INVALID_ARGUMENT);
     expect(decoded?.errorInfo?.metadata.from).toMatch(/^x{512}\.\.\. \(70000 characters\)$/);

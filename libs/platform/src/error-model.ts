@@ -238,32 +238,57 @@ export function protoFieldPath(field: string): string {
 
 /**
  * Longest text of one detail (and of the message) in gRPC trailing metadata. Details echo the
- * request (a window's `from`, a refused id): a 66 KB value made the trailers pass HTTP/2's header
- * block limit, and the client saw a protocol error instead of INVALID_ARGUMENT; grpc-js clients
- * also refuse trailers above 8 KB by default. REST bodies carry them whole.
+ * request (a window's `from`, a refused id): a 66 KB value made the trailers pass the HTTP/2
+ * header list limit (Node's default: 64 KB), and the client saw a protocol error instead of
+ * INVALID_ARGUMENT. REST bodies carry them whole.
  */
 export const GRPC_DETAIL_MAX_CHARS = 512;
+/** Longest x-domain-details JSON; longer details are cut harder, then replaced by {"truncated":true}. */
+const GRPC_DETAILS_JSON_MAX = 4096;
 
-/** `text` cut to `max` characters, saying how long it was. */
+/** `text` cut to `max` characters, saying how long it was; never ends on half a surrogate pair. */
 export function boundedText(text: string, max = GRPC_DETAIL_MAX_CHARS): string {
-  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+  if (text.length <= max) return text;
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1] ?? '') ? max - 1 : max;
+  return `${text.slice(0, end)}... (${text.length} characters)`;
+}
+
+/**
+ * JSON with every character outside printable ASCII as \uXXXX: grpc-js refuses a metadata string
+ * value holding anything else (a Chinese SKU in the details threw inside the exception filter).
+ */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function errorInfoMetadata(details: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(details)) {
+  for (const [key, value] of Object.entries(details).slice(0, 20)) {
     if (value === undefined || value === null) continue;
     out[boundedText(key, 64)] = boundedText(typeof value === 'string' ? value : JSON.stringify(value));
   }
   return out;
 }
 
-/** Details for x-domain-details: long strings anywhere in them cut (see GRPC_DETAIL_MAX_CHARS). */
-function boundedDetails(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return boundedText(value);
+/** Details with long strings anywhere in them cut to `max` (see GRPC_DETAIL_MAX_CHARS). */
+function boundedDetails(value: unknown, max: number, depth = 0): unknown {
+  if (typeof value === 'string') return boundedText(value, max);
   if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.slice(0, 100).map((v) => boundedDetails(v, depth + 1));
-  return Object.fromEntries(Object.entries(value).slice(0, 100).map(([k, v]) => [boundedText(k, 64), boundedDetails(v, depth + 1)]));
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => boundedDetails(v, max, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value)
+      .slice(0, 50)
+      .map(([k, v]) => [boundedText(k, 64), boundedDetails(v, max, depth + 1)]),
+  );
+}
+
+/** x-domain-details: ASCII JSON of the details, at most GRPC_DETAILS_JSON_MAX characters. */
+function detailsHeader(value: unknown): string {
+  for (const max of [GRPC_DETAIL_MAX_CHARS, 128, 32]) {
+    const json = asciiJson(boundedDetails(value, max));
+    if (json.length <= GRPC_DETAILS_JSON_MAX) return json;
+  }
+  return '{"truncated":true}';
 }
 
 /** The serialized google.rpc.Status of an error. */
@@ -272,8 +297,8 @@ export function rpcStatusBytes(error: ApiError, service: string): Uint8Array {
   const details = [anyPack(t.errorInfo, create(t.errorInfo, { reason: error.reason, domain: errorDomain(service), metadata: errorInfoMetadata(error.details) } as never))];
   if (error.violations.length) {
     const fieldViolations = error.violations
-      .slice(0, 100)
-      .map((v) => ({ field: boundedText(protoFieldPath(v.field)), description: boundedText(v.message || v.constraint), reason: toReason(v.constraint) }));
+      .slice(0, 50)
+      .map((v) => ({ field: boundedText(protoFieldPath(v.field), 256), description: boundedText(v.message || v.constraint, 256), reason: toReason(v.constraint) }));
     details.push(anyPack(t.badRequest, create(t.badRequest, { fieldViolations } as never)));
   }
   return toBinary(t.status, create(t.status, { code: error.grpcStatus, message: boundedText(error.message, 2 * GRPC_DETAIL_MAX_CHARS), details } as never));
@@ -295,7 +320,7 @@ export function toGrpcPayload(error: ApiError, service: string): GrpcErrorPayloa
   const metadata = new Metadata();
   metadata.set(GRPC_STATUS_DETAILS_KEY, Buffer.from(rpcStatusBytes(error, service)));
   metadata.set(GRPC_DOMAIN_CODE_KEY, error.reason);
-  metadata.set(GRPC_DOMAIN_DETAILS_KEY, JSON.stringify(boundedDetails(error.reason === VALIDATION_FAILED ? error.violations : error.details)));
+  metadata.set(GRPC_DOMAIN_DETAILS_KEY, detailsHeader(error.reason === VALIDATION_FAILED ? error.violations : error.details));
   const message = boundedText(error.message, 2 * GRPC_DETAIL_MAX_CHARS);
   return { code: error.grpcStatus, message, details: message, metadata };
 }

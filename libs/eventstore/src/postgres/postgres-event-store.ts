@@ -1113,7 +1113,8 @@ export class PostgresEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     const ownCommit = this.shared.committed;
-    const deadline = performance.now() + (options.ownWritesTimeoutMs ?? READ_ALL_SETTLE_MS);
+    const wait = options.ownWritesTimeoutMs;
+    const deadline = performance.now() + (wait !== undefined && Number.isFinite(wait) ? Math.max(0, wait) : READ_ALL_SETTLE_MS);
     for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
       const page = await this.readLog(options.after, options.maxCount ?? null, options.filter);
       const cut = options.maxCount !== undefined && page.events.length >= options.maxCount;

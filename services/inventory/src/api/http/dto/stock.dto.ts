@@ -1,5 +1,5 @@
 import { CHANNELS } from '@flowline/contracts';
-import { cleanTextEverywhere, IsSku, NormalizeIdentifier } from '@flowline/platform';
+import { IsSku, NormalizeIdentifier } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, NotEquals, ValidateNested } from 'class-validator';
@@ -122,6 +122,3 @@ export class RepairDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsSku() sku?: string;
   @ApiPropertyOptional() @NormalizeIdentifier() @IsOptional() @IsString() warehouseId?: string;
 }
-
-// NUL and lone surrogates refused in every field of these requests (400 naming the field).
-cleanTextEverywhere(ReceiptDto, AdjustmentDto, ImportedLineDto, ImportDto, ChannelRuleDto, SkuRulesDto, WarehouseDto, RepairDto);

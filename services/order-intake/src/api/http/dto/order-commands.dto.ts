@@ -2,7 +2,7 @@ import { CHANNELS, ORDER_STAGES, type Channel, type OrderStage } from '@flowline
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { cleanTextEverywhere, NormalizeIdentifier } from '@flowline/platform';
+import { NormalizeIdentifier } from '@flowline/platform';
 
 export class ConfirmPaymentDto {
   @ApiProperty({ example: 26000, description: 'Integer fen; must equal the amount due' })
@@ -87,6 +87,3 @@ export class ListOrdersQueryDto {
   @Max(100)
   limit?: number;
 }
-
-// NUL and lone surrogates refused in every field of these requests (400 naming the field).
-cleanTextEverywhere(ConfirmPaymentDto, ReasonDto, RequestRefundDto, RecordRefundDto, ReleaseOrderDto, ListOrdersQueryDto);

@@ -1,5 +1,5 @@
 import { CHANNELS, CLEAR_PHONE, MAX_FEN, MAX_LINE_QUANTITY, RECIPIENT_FIELDS, type Channel, type RecipientField } from '@flowline/contracts';
-import { cleanTextEverywhere, IsSku, NormalizeIdentifier } from '@flowline/platform';
+import { IsSku, NormalizeIdentifier } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ConfirmPaymentDto } from './order-commands.dto';
@@ -304,6 +304,3 @@ export class PlaceOrderDto {
   @Type(() => ConfirmPaymentDto)
   payment?: ConfirmPaymentDto;
 }
-
-// NUL and lone surrogates refused in every field of these requests (400 naming the field).
-cleanTextEverywhere(CustomerDto, AddressDto, OrderLineDto, RecipientProtectionDto, PlaceOrderDto, PresaleDto);

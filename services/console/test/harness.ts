@@ -92,8 +92,8 @@ function freePort(): Promise<number> {
  * directory (.data/oidc) and the same service-client secrets as the test run's issuer.
  */
 async function startStackIssuer(): Promise<StackIssuer> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  let port = await freePort();
+  let url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let output = '';
   const tokens = new Map<string, { token: string; until: number }>();
@@ -114,9 +114,11 @@ async function startStackIssuer(): Promise<StackIssuer> {
     });
     child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    await eventually(
+    return eventually<true | 'port taken'>(
       'the stack OIDC issuer',
       async () => {
+        // Another process took the free port between freePort() and the issuer's listen: say so at once.
+        if (child?.exitCode !== null && output.includes('EADDRINUSE')) return 'port taken';
         if (child?.exitCode !== null) throw new Error(`issuer exited ${child?.exitCode}: ${output}`);
         const r = await fetch(`${url}/.well-known/openid-configuration`, { headers: { authorization: '' }, signal: AbortSignal.timeout(2_000) });
         return r.ok ? true : undefined;
@@ -124,13 +126,18 @@ async function startStackIssuer(): Promise<StackIssuer> {
       60_000,
     );
   };
-  await start({});
+  // The first start may lose its port to another process; a restart keeps the port its tokens name.
+  for (let attempt = 1; (await start({})) === 'port taken'; attempt++) {
+    if (attempt >= 3) throw new Error(`the stack OIDC issuer lost its port ${attempt} times: ${output}`);
+    port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+  }
   return {
     url,
     stop,
     restart: async (env) => {
       await stop();
-      await start(env);
+      if ((await start(env)) === 'port taken') throw new Error(`the stack OIDC issuer could not listen again on ${port}: ${output}`);
     },
     async token(user) {
       const hit = tokens.get(user);

@@ -23,6 +23,8 @@ const WORKLOADS: Record<string, { file: string; what: string; optional?: boolean
   memory: { file: './workloads/memory', what: 'RSS of every service process (and the baseline) idle and under the load of the system workloads' },
   // Only when named: starts each service alone (its own ports, databases, topics), ~1 min each.
   'memory-idle': { file: './workloads/memory-idle', what: 'idle VmRSS of each service started alone as npm start starts it, ready + 20 s (MEMORY_IDLE_SERVICES)', optional: true },
+  // Only when named: kills services and takes the database and the broker away under load.
+  faults: { file: './workloads/faults', what: 'guarantees under faults: services SIGKILLed, databases and the broker away, under load (FAULTS, FAULTS_RATE, FAULTS_SEC)', optional: true },
   // Only when named: restarts the services with --cpu-prof.
   profile: { file: './profile', what: 'CPU profile of every service under end-to-end load (PROFILE_RATE, PROFILE_SEC)', optional: true },
 };

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { bootstrapService, PlatformModule, type RunningService } from '@flowline/platform';
 import { authHeader, createTestDatabase, kafkaBrokers, testTopicPrefix, tokenFor, uniqueSuffix } from '@flowline/testing';
 import { createKafka, EventPublisher } from '@flowline/messaging';
-import type { EventEnvelope, TrackingOrderDetailView, TrackingOrderPage } from '@flowline/contracts';
+import type { EventEnvelope, TrackingCounts, TrackingOrderDetailView, TrackingOrderPage } from '@flowline/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/infra/clock';
 import { projectionFields, summaryFromRecord } from '../src/infra/row-mapping';
@@ -173,6 +173,30 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
     const page = (await res.json()) as TrackingOrderPage;
     expect(page.items.map((o) => o.orderId)).toEqual(['o-tea-2', 'o-tea']);
     expect(page.nextCursor).toBeNull();
+  });
+
+  it('counts every open order in groups (channel, shop, stage, colour, flags), in the scope, not a page of them', async () => {
+    const counts = async (query: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${svc.httpUrl}/api/tracking/counts?${query}`, { headers });
+      if (res.status !== 200) throw new Error(`${query}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as TrackingCounts;
+    };
+    const all = await counts('');
+    expect(all.stages).toEqual(['placed', 'paid', 'stock_reserved', 'awaiting_approval', 'ready_to_ship', 'packed', 'shipped']);
+    expect(all.at).toBe(clock.now().toISOString());
+    // The three orders are placed: two in the tea house (taobao), one at JD.
+    const key = (g: TrackingCounts['groups'][number]) => `${g.channel}/${g.shopId}/${g.stage}/${g.onHold}/${g.exception}/${g.stuck}:${g.count}`;
+    expect(all.groups.map(key)).toEqual([`jd/${JD_SHOP}/placed/false/false/false:1`, `taobao/${TEA_SHOP}/placed/false/false/false:2`]);
+    expect(all.groups.every((g) => ['green', 'yellow', 'red', 'none'].includes(g.sla))).toBe(true);
+    expect((await counts('channel=jd')).groups.map(key)).toEqual([`jd/${JD_SHOP}/placed/false/false/false:1`]);
+    expect((await counts('stage=paid,shipped')).groups).toEqual([]);
+    // The scope is the query's: cs-jd counts JD only, and asking for another shop counts nothing.
+    const csJd = await authHeader('customer_service', { user: 'cs-jd' });
+    expect((await counts('', csJd)).groups.map(key)).toEqual([`jd/${JD_SHOP}/placed/false/false/false:1`]);
+    expect((await counts(`shopId=${TEA_SHOP}`, csJd)).groups).toEqual([]);
+    const bad = await fetch(`${svc.httpUrl}/api/tracking/counts?stage=lost`);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('stage');
   });
 
   it('the v3 migration fills existing rows exactly as the projection does', async () => {

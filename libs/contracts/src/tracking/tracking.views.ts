@@ -205,6 +205,30 @@ export interface TrackingKpiReport {
   nonLogisticsShare: number | null;
 }
 
+/** One group of open orders sharing channel, shop, stage, SLA colour and flags (GET /api/tracking/counts). */
+export interface TrackingCountGroup {
+  channel: string;
+  shopId: string;
+  stage: OrderStage;
+  sla: SlaColour;
+  onHold: boolean;
+  exception: boolean;
+  /** In one working stage past the stuck threshold at `at`. */
+  stuck: boolean;
+  count: number;
+}
+
+/**
+ * Every order in the asked stages, counted in groups: a board's tiles and column heads add up the
+ * groups its filters keep, so they count every order, not the page of cards it loaded.
+ */
+export interface TrackingCounts {
+  /** When counted: colours and stuck flags as of then. */
+  at: string;
+  stages: OrderStage[];
+  groups: TrackingCountGroup[];
+}
+
 export interface TrackingStuckOrderView {
   order: TrackingOrderView;
   stuckForMs: number;

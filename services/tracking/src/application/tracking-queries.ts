@@ -1,6 +1,6 @@
 import { approvalChains } from '../projections/approval-chain.projection';
 import { shipmentsOf } from '../projections/shipments.projection';
-import type { OrderStage, SlaColour, TrackingChecksumView, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
+import type { OrderStage, SlaColour, TrackingChecksumView, TrackingCounts, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
 import type { DataSource } from 'typeorm';
 import type { SlaConfig } from '../domain/sla';
@@ -117,6 +117,29 @@ export class TrackingQueries {
     const items = rows.slice(0, limit).map((r) => toOrderView(summaryFromRecord(r)));
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.placedAt, last.orderId) : null };
+  }
+
+  /**
+   * Orders in `stages` counted by channel, shop, stage, SLA colour, hold, exception and stuck (as
+   * the list's `stuck` flag reads it), in the scope of `shopIds` (undefined: every shop). One
+   * grouped scan: a few rows per shop and stage however many orders are open.
+   */
+  async counts(f: { stages: readonly OrderStage[]; channel?: string; shopIds?: readonly string[] }): Promise<TrackingCounts> {
+    const at = this.clock.now().toISOString();
+    const rows = (await this.q(
+      `SELECT "channel", "shop_id", "stage", "sla_colour", "on_hold", "exception",
+              ("stuck_at" IS NOT NULL AND "stuck_at" <= $1::timestamptz) AS "stuck", count(*)::int AS "n"
+         FROM ${table(TRACKING_SCHEMA, 'order_summary')}
+        WHERE "stage" = ANY($2::text[]) AND ($3::text IS NULL OR "channel" = $3) AND ($4::text[] IS NULL OR "shop_id" = ANY($4::text[]))
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
+        ORDER BY 1, 2, 3, 4, 5, 6, 7`,
+      [at, f.stages, f.channel ?? null, f.shopIds ?? null],
+    )) as { channel: string; shop_id: string; stage: OrderStage; sla_colour: SlaColour; on_hold: boolean; exception: boolean; stuck: boolean; n: number }[];
+    return {
+      at,
+      stages: [...f.stages],
+      groups: rows.map((r) => ({ channel: r.channel, shopId: r.shop_id, stage: r.stage, sla: r.sla_colour, onHold: r.on_hold, exception: r.exception, stuck: r.stuck, count: r.n })),
+    };
   }
 
   async summary(orderId: string): Promise<StoredOrderSummary | null> {

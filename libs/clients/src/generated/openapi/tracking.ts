@@ -119,6 +119,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tracking/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every open order counted by channel, shop, stage, SLA colour, hold, exception and stuck: a board's tiles and column heads, not a page of cards */
+        get: operations["TrackingController_counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tracking/kpis": {
         parameters: {
             query?: never;
@@ -524,6 +541,45 @@ export interface operations {
             path: {
                 id: string;
             };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+        };
+    };
+    TrackingController_counts: {
+        parameters: {
+            query?: {
+                channel?: "taobao" | "tmall" | "jd" | "pinduoduo" | "douyin" | "web" | "offline" | "api";
+                shopId?: string;
+                /** @description Stages to count, comma separated (default: the open ones, placed to shipped) */
+                stage?: string[];
+            };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

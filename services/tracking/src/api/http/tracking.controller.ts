@@ -1,13 +1,13 @@
 import { AllowQueryToken, ForCustomers, inScope, isCustomerOnly, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
-import type { TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
+import type { TrackingCounts, TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { Controller, Get, Headers, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam } from '@flowline/platform';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
 import { customerView } from '../../application/customer-view';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
-import { GetTrackedOrderQueryDto, KpiQueryDto, ListTrackedOrdersQueryDto, ShipmentsQueryDto, StuckQueryDto, WatchQueryDto } from './dto/tracking.dto';
+import { CountsQueryDto, GetTrackedOrderQueryDto, KpiQueryDto, ListTrackedOrdersQueryDto, OPEN_STAGES, ShipmentsQueryDto, StuckQueryDto, WatchQueryDto } from './dto/tracking.dto';
 
 const DAY = 86_400_000;
 
@@ -85,6 +85,17 @@ export class TrackingController {
     const from = q.from ?? new Date(Date.parse(to) - 30 * DAY).toISOString();
     // A shop-limited user's figures are their shops' (as analytics' KPIs are).
     return this.runtime.queries.kpis(from, to, q.channel, shopFilter(requirePrincipal(h)));
+  }
+
+  @Get('counts')
+  @ApiOperation({ summary: "Every open order counted by channel, shop, stage, SLA colour, hold, exception and stuck: a board's tiles and column heads, not a page of cards" })
+  @Requires('read', 'Order')
+  async counts(@Query() q: CountsQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingCounts> {
+    const stages = q.stage ?? OPEN_STAGES;
+    // A shop-limited user counts their shops' orders only.
+    const shops = shopFilter(requirePrincipal(h), q.shopId);
+    if (shops && shops.length === 0) return { at: this.runtime.clock.now().toISOString(), stages, groups: [] };
+    return this.runtime.queries.counts({ stages, channel: q.channel, ...(shops ? { shopIds: shops } : {}) });
   }
 
   @Get('stuck')

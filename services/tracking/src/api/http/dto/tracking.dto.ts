@@ -74,6 +74,25 @@ export class KpiQueryDto {
   @ApiPropertyOptional({ enum: CHANNELS }) @IsOptional() @IsIn(CHANNELS as unknown as string[]) channel?: string;
 }
 
+/** The stages a board shows by default: every order still on its way (not delivered, closed or archived). */
+export const OPEN_STAGES: OrderStage[] = ['placed', 'paid', 'stock_reserved', 'awaiting_approval', 'ready_to_ship', 'packed', 'shipped'];
+
+export class CountsQueryDto {
+  @ApiPropertyOptional({ description: 'Stages to count, comma separated (default: the open ones, placed to shipped)', example: 'paid,stock_reserved' })
+  @IsOptional()
+  @Transform(list)
+  @IsIn(ORDER_STAGES as unknown as string[], { each: true })
+  @ArrayMinSize(1)
+  stage?: OrderStage[];
+
+  @ApiPropertyOptional({ enum: CHANNELS })
+  @IsOptional()
+  @IsIn(CHANNELS as unknown as string[])
+  channel?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) shopId?: string;
+}
+
 export class StuckQueryDto {
   @ApiPropertyOptional({ default: 100, maximum: 500 })
   @IsOptional()

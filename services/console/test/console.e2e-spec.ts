@@ -16,7 +16,7 @@ import { browserTests, call, eventually, placeAndPay as placeAndPayOrder, seriou
  * critical violations. CONSOLE_SCREENSHOT_DIR=docs/img keeps the zh-CN screenshots.
  */
 
-declare const document: { getElementById(id: string): { getAttribute(n: string): string | null } | null };
+declare const document: { getElementById(id: string): { getAttribute(n: string): string | null } | null; querySelector(s: string): { textContent: string | null } | null };
 declare const window: Record<string, unknown>;
 
 const ui = browserTests('console browser tests', {
@@ -53,6 +53,17 @@ async function placeAndPay(channelOrderId: string, quantity = 1, line: { categor
 
 const tracked = (orderId: string, until: (d: TrackingOrderDetailView) => boolean, what: string) => trackedOrder(ui.stack, orderId, until, what);
 
+/** A board tile's number (`count-<key>`), in the page. */
+declare function tileValue(key: string): number;
+const tileCount = async (page: Page, key: string): Promise<number> => {
+  // Defined in the page once, for waitForFunction's predicates too.
+  await page.evaluate(() => {
+    window.tileValue = (k: string) =>
+      Number((document.querySelector(`[data-testid="count-${k}"] .ant-statistic-content-value`)?.textContent ?? '').replace(/[^0-9]/g, '') || NaN);
+  });
+  return page.evaluate((k) => tileValue(k), key);
+};
+
 const cardColour = (page: Page, orderId: string) => page.evaluate((id) => document.getElementById(`o-${id}`)?.getAttribute('data-colour') ?? null, orderId);
 
 ui.describe('the staff console in Chromium', () => {
@@ -65,6 +76,8 @@ ui.describe('the staff console in Chromium', () => {
     await board.waitForSelector('#conn[data-state="live"]', { timeout: 30_000 });
     await board.waitForSelector(`#o-${orderId}[data-colour="green"]`, { timeout: 30_000 });
     await board.evaluate(() => (window.__sameDocument = true));
+    // The tiles count every open order (tracking's counts, fetched again after live changes), not the cards loaded.
+    const heldBefore = await tileCount(board, 'onHold');
 
     const detail = await ui.browser.newPage(CS);
     await detail.goto(`${ui.stack.console.httpUrl}/orders/${orderId}`);
@@ -81,6 +94,9 @@ ui.describe('the staff console in Chromium', () => {
 
     // The board, open in another tab, turns the card to "held" through SSE without a reload.
     await board.waitForFunction((id) => document.getElementById(`o-${id}`)?.getAttribute('data-colour') === 'hold', orderId, { timeout: 30_000 });
+    await board.waitForFunction(([key, n]) => tileValue(key) === n, ['onHold', heldBefore + 1] as const, { timeout: 30_000 }).catch(async (e: unknown) => {
+      throw new Error(`the held tile stayed ${await tileCount(board, 'onHold')}, expected ${heldBefore + 1}: ${String(e)}`);
+    });
     await shot(board, 'board');
 
     // Someone else releases and holds again meanwhile: this page's If-Match is stale -> 412, shown in Chinese with the code.
@@ -104,6 +120,7 @@ ui.describe('the staff console in Chromium', () => {
     await board.waitForFunction((id) => document.getElementById(`o-${id}`)?.getAttribute('data-colour') === 'green', orderId, { timeout: 30_000 });
     expect(await board.evaluate(() => window.__sameDocument)).toBe(true);
     expect(await cardColour(board, orderId)).toBe('green');
+    await board.waitForFunction(([key, n]) => tileValue(key) === n, ['onHold', heldBefore] as const, { timeout: 30_000 });
     await detail.waitForSelector('.ant-timeline-item', { timeout: 20_000 });
     await shot(detail, 'order');
 

@@ -39,6 +39,7 @@ const UI = {
   onHold: { zh: '挂起', en: 'On hold' },
   exception: { zh: '异常', en: 'Exception' },
   stuckList: { zh: '卡单列表', en: 'Stuck orders' },
+  notShown: { zh: '单未显示（到订单页查看）', en: 'more not shown (see Orders)' },
   kpis: { zh: '指标', en: 'KPIs' },
   cycleTime: { zh: '各阶段耗时（小时）', en: 'Cycle time per stage (hours)' },
   rates: { zh: '比率', en: 'Rates' },

@@ -1,7 +1,7 @@
-import type { TrackingKpiReport, TrackingOrderChange, TrackingOrderView, TrackingStuckOrderView } from '@flowline/contracts';
+import type { TrackingCountGroup, TrackingCounts, TrackingKpiReport, TrackingOrderChange, TrackingOrderView, TrackingStuckOrderView } from '@flowline/contracts';
 import { useQuery } from '@tanstack/react-query';
 import { Badge, Card, Col, Row, Select, Space, Statistic, Table, Tag, Typography } from 'antd';
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api, unwrap, unwrapAs } from '../api';
 import { EChart, EmptyText, ProblemAlert } from '../components';
@@ -13,16 +13,31 @@ export type CardColour = 'green' | 'yellow' | 'red' | 'none' | 'hold';
 export const cardColour = (o: TrackingOrderView): CardColour => (o.flags.includes('on_hold') ? 'hold' : o.sla.colour);
 export const COLOUR_CSS: Record<CardColour, string> = { green: '#15803d', yellow: '#b45309', red: '#b91c1c', none: '#6b7280', hold: '#6d28d9' };
 
-/** Open orders from tracking, kept live by its SSE stream (one `order` message per change). */
-function useLiveOrders() {
+/**
+ * The cards: open orders from tracking, kept live by its SSE stream (one `order` message per
+ * change). A busy seller has tens of thousands open, more than a page: the newest 200 of each
+ * stage and, so the ones that need a person are always on the board, the red, yellow, stuck, held
+ * and exception ones, each up to 500. The counts come from useCounts.
+ */
+const CARD_QUERIES: Record<string, unknown>[] = [
+  ...BOARD_STAGES.map((stage) => ({ stage, limit: 200 })),
+  ...[{ sla: 'red,yellow' }, { flags: 'stuck' }, { flags: 'on_hold' }, { flags: 'exception' }].map((q) => ({ stage: BOARD_STAGES.join(','), limit: 500, ...q })),
+];
+
+function useLiveOrders(onChange: () => void) {
   const [orders, setOrders] = useState<Map<string, TrackingOrderView>>(new Map());
   const [live, setLive] = useState(false);
   const initial = useQuery({
     queryKey: ['board-orders'],
-    queryFn: () => unwrapAs<{ items: TrackingOrderView[] }>(api.tracking.GET('/api/tracking/orders', { params: { query: { stage: BOARD_STAGES.join(','), limit: 500 } as never } })),
+    queryFn: async () => {
+      const pages = await Promise.all(
+        CARD_QUERIES.map((q) => unwrapAs<{ items: TrackingOrderView[] }>(api.tracking.GET('/api/tracking/orders', { params: { query: q as never } }))),
+      );
+      return pages.flatMap((p) => p.items);
+    },
   });
   useEffect(() => {
-    if (initial.data) setOrders(new Map(initial.data.items.map((o) => [o.orderId, o])));
+    if (initial.data) setOrders(new Map(initial.data.map((o) => [o.orderId, o])));
   }, [initial.data]);
   useEffect(() => {
     const es = new EventSource('/api/tracking/api/tracking/stream');
@@ -37,26 +52,62 @@ function useLiveOrders() {
         if (!old || old.eventCount <= change.order.eventCount) next.set(change.order.orderId, change.order);
         return next;
       });
+      onChange();
     });
-    es.addEventListener('rebuilt', () => void initial.refetch());
+    es.addEventListener('rebuilt', () => {
+      void initial.refetch();
+      onChange();
+    });
     return () => es.close();
   }, []);
   return { orders, live, error: initial.error };
 }
 
+/**
+ * Every open order counted by tracking (channel, shop, stage, colour, flags): the tiles and the
+ * column heads add up these groups, so they count all open orders, not the cards loaded. Fetched
+ * again every 30 s (colours move with the clock) and, throttled to once per 2 s, after live changes.
+ */
+function useCounts() {
+  const counts = useQuery({
+    queryKey: ['board-counts'],
+    queryFn: () => unwrapAs<TrackingCounts>(api.tracking.GET('/api/tracking/counts', { params: { query: { stage: BOARD_STAGES.join(',') } as never } })),
+    refetchInterval: 30_000,
+  });
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const refetch = useRef(counts.refetch);
+  refetch.current = counts.refetch;
+  useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
+  const changed = useCallback(() => {
+    timer.current ??= setTimeout(() => {
+      timer.current = null;
+      void refetch.current();
+    }, 2_000);
+  }, []);
+  return { groups: counts.data?.groups, error: counts.error, changed };
+}
+
+/** The colour a group's cards show (cardColour on a group). */
+const groupColour = (g: TrackingCountGroup): CardColour => (g.onHold ? 'hold' : g.sla);
+
 export function BoardPage() {
   const { t, pick, lang } = useI18n();
-  const { orders, live, error } = useLiveOrders();
+  const counts = useCounts();
+  const { orders, live, error } = useLiveOrders(counts.changed);
   const [channel, setChannel] = useState<string>();
   const [shop, setShop] = useState<string>();
   const [stage, setStage] = useState<string>();
   const [colour, setColour] = useState<string>();
   const all = [...orders.values()].filter((o) => (BOARD_STAGES as readonly string[]).includes(o.stage));
-  const shops = [...new Set(all.map((o) => o.shopId))].sort();
-  const shown = all.filter(
-    (o) => (!channel || o.channel === channel) && (!shop || o.shopId === shop) && (!stage || o.stage === stage) && (!colour || cardColour(o) === colour || (colour === 'stuck' && o.stuck)),
-  );
-  const count = (f: (o: TrackingOrderView) => boolean) => shown.filter(f).length;
+  const shops = [...new Set([...all.map((o) => o.shopId), ...(counts.groups ?? []).map((g) => g.shopId)])].sort();
+  const keep = (o: { channel: string; shopId: string; stage: string; stuck: boolean }, c: CardColour) =>
+    (!channel || o.channel === channel) && (!shop || o.shopId === shop) && (!stage || o.stage === stage) && (!colour || c === colour || (colour === 'stuck' && o.stuck));
+  const shown = all.filter((o) => keep(o, cardColour(o)));
+  // The counts of every open order the filters keep; the loaded cards until the first count arrives.
+  const groups = (counts.groups ?? []).filter((g) => keep(g, groupColour(g)));
+  const count = (f: (o: TrackingOrderView) => boolean, g: (x: TrackingCountGroup) => boolean) =>
+    counts.groups ? groups.filter(g).reduce((n, x) => n + x.count, 0) : shown.filter(f).length;
+  const inStageCount = (s: string) => count((o) => o.stage === s, (x) => x.stage === s);
   const stuck = useQuery({ queryKey: ['stuck'], queryFn: () => unwrapAs<TrackingStuckOrderView[]>(api.tracking.GET('/api/tracking/stuck', { params: { query: { limit: 50 } } })), refetchInterval: 30_000 });
 
   return (
@@ -72,16 +123,16 @@ export function BoardPage() {
         <Select aria-label={t('colour')} data-testid="f-colour" allowClear placeholder={t('colour')} style={{ width: 130 }} value={colour} onChange={setColour}
           options={(['green', 'yellow', 'red', 'none', 'hold', 'stuck'] as const).map((c) => ({ value: c, label: t(c === 'hold' ? 'onHold' : c) }))} />
       </Space>
-      <ProblemAlert error={error} />
+      <ProblemAlert error={error ?? counts.error} />
       <Row gutter={12}>
         {([
-          ['open', shown.length],
-          ['green', count((o) => cardColour(o) === 'green')],
-          ['yellow', count((o) => cardColour(o) === 'yellow')],
-          ['red', count((o) => cardColour(o) === 'red')],
-          ['onHold', count((o) => o.flags.includes('on_hold'))],
-          ['exception', count((o) => o.flags.includes('exception'))],
-          ['stuck', count((o) => o.stuck)],
+          ['open', count(() => true, () => true)],
+          ['green', count((o) => cardColour(o) === 'green', (g) => groupColour(g) === 'green')],
+          ['yellow', count((o) => cardColour(o) === 'yellow', (g) => groupColour(g) === 'yellow')],
+          ['red', count((o) => cardColour(o) === 'red', (g) => groupColour(g) === 'red')],
+          ['onHold', count((o) => o.flags.includes('on_hold'), (g) => g.onHold)],
+          ['exception', count((o) => o.flags.includes('exception'), (g) => g.exception)],
+          ['stuck', count((o) => o.stuck, (g) => g.stuck)],
         ] as const).map(([k, n]) => (
           <Col key={k}><Card size="small"><Statistic title={t(k)} value={n} data-testid={`count-${k}`} /></Card></Col>
         ))}
@@ -89,12 +140,18 @@ export function BoardPage() {
       <div style={{ display: 'grid', gridTemplateColumns: `repeat(${BOARD_STAGES.length}, minmax(150px, 1fr))`, gap: 8, overflowX: 'auto' }}>
         {BOARD_STAGES.map((s) => {
           const inStage = shown.filter((o) => o.stage === s);
+          const total = inStageCount(s);
           return (
             <section key={s} data-stage={s} aria-label={pick(STAGES[s])} style={{ background: '#f3f4f6', borderRadius: 6, padding: 6, minHeight: 200 }}>
               <Typography.Title level={3} style={{ fontSize: 14, margin: '2px 4px 8px' }}>
-                {pick(STAGES[s])} <span className="count" data-testid={`stage-count-${s}`}>{inStage.length}</span>
+                {pick(STAGES[s])} <span className="count" data-testid={`stage-count-${s}`}>{total}</span>
               </Typography.Title>
               {inStage.map((o) => <OrderCard key={o.orderId} o={o} />)}
+              {total > inStage.length && (
+                <Typography.Text type="secondary" data-testid={`stage-more-${s}`} style={{ display: 'block', margin: '4px' }}>
+                  <Link to={`/orders?stage=${s}`}>+{total - inStage.length} {t('notShown')}</Link>
+                </Typography.Text>
+              )}
             </section>
           );
         })}

@@ -2,7 +2,7 @@ import type { TrackingOrderPage, TrackingOrderView } from '@flowline/contracts';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { Button, Input, Select, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
-import { Link } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 import { api, unwrapAs } from '../api';
 import { EmptyText, ProblemAlert } from '../components';
 import { CHANNELS, STAGES, useI18n } from '../i18n';
@@ -41,7 +41,12 @@ export function OrdersPage() {
   const [text, setText] = useState('');
   const [search, setSearch] = useState<ReturnType<typeof searchParams>>();
   const [channel, setChannel] = useState<string>();
-  const [stage, setStage] = useState<string>();
+  // The board's "more not shown" link opens this list on one stage (?stage=).
+  const [params] = useSearchParams();
+  const [stage, setStage] = useState<string | undefined>(() => {
+    const s = params.get('stage');
+    return s && s in STAGES ? s : undefined;
+  });
   const list = useInfiniteQuery({
     queryKey: ['orders', search, channel, stage],
     enabled: search !== 'invalid',

@@ -1,5 +1,5 @@
 import type { TrackingCountGroup, TrackingCounts, TrackingKpiReport, TrackingOrderChange, TrackingOrderView, TrackingStuckOrderView } from '@flowline/contracts';
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Badge, Card, Col, Row, Select, Space, Statistic, Table, Tag, Typography } from 'antd';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
@@ -24,7 +24,7 @@ const CARD_QUERIES: Record<string, unknown>[] = [
   ...[{ sla: 'red,yellow' }, { flags: 'stuck' }, { flags: 'on_hold' }, { flags: 'exception' }].map((q) => ({ stage: BOARD_STAGES.join(','), limit: 500, ...q })),
 ];
 
-function useLiveOrders(onChange: () => void) {
+function useLiveOrders(onChange: (old: TrackingOrderView | undefined, next: TrackingOrderView) => void, onRebuilt: () => void) {
   const [orders, setOrders] = useState<Map<string, TrackingOrderView>>(new Map());
   const [live, setLive] = useState(false);
   const initial = useQuery({
@@ -36,8 +36,13 @@ function useLiveOrders(onChange: () => void) {
       return pages.flatMap((p) => p.items);
     },
   });
+  // The last view seen of each order (outside React state, read by the stream handler).
+  const known = useRef(new Map<string, TrackingOrderView>());
   useEffect(() => {
-    if (initial.data) setOrders(new Map(initial.data.map((o) => [o.orderId, o])));
+    if (!initial.data) return;
+    const loaded = new Map(initial.data.map((o) => [o.orderId, o]));
+    for (const [id, o] of loaded) if ((known.current.get(id)?.eventCount ?? -1) <= o.eventCount) known.current.set(id, o);
+    setOrders(loaded);
   }, [initial.data]);
   useEffect(() => {
     const es = new EventSource('/api/tracking/api/tracking/stream');
@@ -52,11 +57,12 @@ function useLiveOrders(onChange: () => void) {
         if (!old || old.eventCount <= change.order.eventCount) next.set(change.order.orderId, change.order);
         return next;
       });
-      onChange();
+      onChange(known.current.get(change.order.orderId), change.order);
+      known.current.set(change.order.orderId, change.order);
     });
     es.addEventListener('rebuilt', () => {
       void initial.refetch();
-      onChange();
+      onRebuilt();
     });
     return () => es.close();
   }, []);
@@ -69,6 +75,7 @@ function useLiveOrders(onChange: () => void) {
  * again every 30 s (colours move with the clock) and, throttled to once per 2 s, after live changes.
  */
 function useCounts() {
+  const client = useQueryClient();
   const counts = useQuery({
     queryKey: ['board-counts'],
     queryFn: () => unwrapAs<TrackingCounts>(api.tracking.GET('/api/tracking/counts', { params: { query: { stage: BOARD_STAGES.join(',') } as never } })),
@@ -78,13 +85,29 @@ function useCounts() {
   const refetch = useRef(counts.refetch);
   refetch.current = counts.refetch;
   useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
-  const changed = useCallback(() => {
+  // A live change moves the counts at once (its old group -1, its new +1); the refetch 2 s later
+  // settles what the page cannot know (an order it never loaded).
+  const changed = useCallback((old: TrackingOrderView | undefined, next: TrackingOrderView) => {
+    if (!old || old.eventCount <= next.eventCount) {
+      client.setQueryData<TrackingCounts>(['board-counts'], (c) => (c ? { ...c, groups: bumpGroup(bumpGroup(c.groups, old, -1), next, 1) } : c));
+    }
     timer.current ??= setTimeout(() => {
       timer.current = null;
       void refetch.current();
     }, 2_000);
-  }, []);
-  return { groups: counts.data?.groups, error: counts.error, changed };
+  }, [client]);
+  const refresh = useCallback(() => void refetch.current(), []);
+  return { groups: counts.data?.groups, error: counts.error, changed, refresh };
+}
+
+/** `groups` with `o`'s group moved by `d` (an order outside the board's stages changes nothing). */
+export function bumpGroup(groups: TrackingCountGroup[], o: TrackingOrderView | undefined, d: number): TrackingCountGroup[] {
+  if (!o || !(BOARD_STAGES as readonly string[]).includes(o.stage)) return groups;
+  const key = { channel: o.channel, shopId: o.shopId, stage: o.stage, sla: o.sla.colour, onHold: o.flags.includes('on_hold'), exception: o.flags.includes('exception'), stuck: o.stuck };
+  const same = (g: TrackingCountGroup) =>
+    g.channel === key.channel && g.shopId === key.shopId && g.stage === key.stage && g.sla === key.sla && g.onHold === key.onHold && g.exception === key.exception && g.stuck === key.stuck;
+  if (groups.some(same)) return groups.map((g) => (same(g) ? { ...g, count: Math.max(0, g.count + d) } : g));
+  return d > 0 ? [...groups, { ...key, count: d }] : groups;
 }
 
 /** The colour a group's cards show (cardColour on a group). */
@@ -93,7 +116,7 @@ const groupColour = (g: TrackingCountGroup): CardColour => (g.onHold ? 'hold' : 
 export function BoardPage() {
   const { t, pick, lang } = useI18n();
   const counts = useCounts();
-  const { orders, live, error } = useLiveOrders(counts.changed);
+  const { orders, live, error } = useLiveOrders(counts.changed, counts.refresh);
   const [channel, setChannel] = useState<string>();
   const [shop, setShop] = useState<string>();
   const [stage, setStage] = useState<string>();

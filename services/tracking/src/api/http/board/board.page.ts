@@ -1,7 +1,9 @@
 /**
  * The live tracking board (订单实时看板): one static page, no build step, no dependencies, no CDN.
  * It subscribes to `/api/tracking/stream` (SSE) first, then loads every open order from the REST API
- * (following the cursor), so no change is lost between the two; on every (re)connect it reloads.
+ * (following the cursor, up to 40 pages), so no change is lost between the two; on every (re)connect
+ * it reloads. The chips and column counts are every open order's (api/tracking/counts), not the
+ * cards loaded.
  * Cards sit in stage columns, coloured by SLA status (green / yellow / red, with the word too),
  * most urgent first; stuck orders are listed in a strip under the header; hold and exception
  * reasons are on the card (a wall display has no mouse). Texts in Chinese for the floor.
@@ -154,8 +156,19 @@ export const BOARD_PAGE = `<!doctype html>
   function apply(o, flash) {
     var old = latest.get(o.orderId);
     if (old && !newer(o, old)) return;
+    // A live change moves the server's counts at once (old group -1, new +1); the refetch 2 s later
+    // settles what this page cannot know (an order it never loaded).
+    if (flash && counts) { if (old) bump(old, -1); bump(o, 1); }
     latest.set(o.orderId, o);
     if (flash) flashIds.add(o.orderId);
+  }
+  function bump(o, d) {
+    if (!isOpen(o)) return;
+    var k = { channel: o.channel, shopId: o.shopId, stage: o.stage, sla: o.sla.colour, onHold: has(o, 'on_hold'), exception: has(o, 'exception'), stuck: !!o.stuck };
+    var g = counts.groups.filter(function (x) {
+      return x.channel === k.channel && x.shopId === k.shopId && x.stage === k.stage && x.sla === k.sla && x.onHold === k.onHold && x.exception === k.exception && x.stuck === k.stuck;
+    })[0];
+    if (g) g.count = Math.max(0, g.count + d); else if (d > 0) { k.count = d; counts.groups.push(k); }
   }
 
   function card(o) {
@@ -207,21 +220,37 @@ export const BOARD_PAGE = `<!doctype html>
       if (has(o, 'exception')) c.exc++;
       if (has(o, 'on_hold')) c.hold++;
     });
+    // The counts of every open order (api/tracking/counts) once known: the loaded cards stop at 40 pages.
+    var total = {};
+    if (counts) {
+      c = { open: 0, green: 0, yellow: 0, red: 0, stuck: 0, exc: 0, hold: 0 };
+      counts.groups.forEach(function (g) {
+        var t = total[g.stage] || (total[g.stage] = { n: 0, red: 0, yellow: 0 });
+        t.n += g.count; c.open += g.count;
+        if (c[g.sla] !== undefined) c[g.sla] += g.count;
+        if (g.sla === 'red') t.red += g.count; else if (g.sla === 'yellow') t.yellow += g.count;
+        if (g.stuck) c.stuck += g.count;
+        if (g.exception) c.exc += g.count;
+        if (g.onHold) c.hold += g.count;
+      });
+    }
     Object.keys(c).forEach(function (k) { document.getElementById('c-' + k).textContent = String(c[k]); });
     STAGES.forEach(function (s) {
       var col = columns[s[0]], list = per[s[0]];
       // Most urgent first: red, yellow, green, no clock; then the longest in the stage.
       list.sort(function (a, b) { return RANK[a.sla.colour] - RANK[b.sla.colour] || (a.stageEnteredAt < b.stageEnteredAt ? -1 : a.stageEnteredAt > b.stageEnteredAt ? 1 : 0); });
-      col.count.textContent = String(list.length);
-      var red = 0, yellow = 0;
+      var red = 0, yellow = 0, n = list.length;
       list.forEach(function (o) { if (o.sla.colour === 'red') red++; else if (o.sla.colour === 'yellow') yellow++; });
+      if (counts) { var t = total[s[0]] || { n: 0, red: 0, yellow: 0 }; n = t.n; red = t.red; yellow = t.yellow; }
+      col.count.textContent = String(n);
       col.mini.textContent = '';
       if (red) col.mini.appendChild(text('span', 'r', '超时 ' + red));
       if (yellow) col.mini.appendChild(text('span', 'y', '预警 ' + yellow));
       col.cards.textContent = '';
       if (!list.length) col.cards.appendChild(text('div', 'empty', '暂无订单'));
       list.slice(0, MAX_CARDS).forEach(function (o) { col.cards.appendChild(card(o)); });
-      if (list.length > MAX_CARDS) col.cards.appendChild(text('div', 'more', '另有 ' + (list.length - MAX_CARDS) + ' 单（按紧急程度只显示前 ' + MAX_CARDS + ' 单）'));
+      var shown = Math.min(list.length, MAX_CARDS);
+      if (n > shown) col.cards.appendChild(text('div', 'more', '另有 ' + (n - shown) + ' 单（按紧急程度只显示前 ' + shown + ' 单）'));
     });
     var bar = document.getElementById('stuckbar');
     while (bar.children.length > 1) bar.removeChild(bar.lastChild);
@@ -252,6 +281,13 @@ export const BOARD_PAGE = `<!doctype html>
   }
   var scheduled = null;
   function schedule() { if (!scheduled) scheduled = setTimeout(function () { scheduled = null; render(); }, 60); }
+  // Every open order counted by the server; fetched again every 30 s and 2 s after live changes.
+  var counts = null, countsDue = null;
+  function loadCounts() {
+    var open = STAGES.map(function (s) { return s[0]; }).join(',');
+    api('api/tracking/counts?stage=' + open).then(function (r) { return r.ok ? r.json() : null; }).then(function (c) { if (c) { counts = c; schedule(); } }).catch(function () {});
+  }
+  function countsChanged() { if (!countsDue) countsDue = setTimeout(function () { countsDue = null; loadCounts(); }, 2000); }
 
   // Every open order, page by page (the board counts must not stop at one page). Only the newest
   // load counts (a reconnect during a load starts another); until it ends, stream changes wait.
@@ -296,19 +332,21 @@ export const BOARD_PAGE = `<!doctype html>
   function connect() {
     var es = new EventSource('api/tracking/stream' + (TOKEN ? '?access_token=' + encodeURIComponent(TOKEN) : ''));
     var conn = document.getElementById('conn');
-    es.onopen = function () { conn.setAttribute('data-state', 'live'); conn.textContent = '实时连接'; load(); };
+    es.onopen = function () { conn.setAttribute('data-state', 'live'); conn.textContent = '实时连接'; load(); loadCounts(); };
     es.onerror = function () { conn.setAttribute('data-state', 'down'); conn.textContent = '连接中断，重连中…'; };
     es.addEventListener('order', function (e) {
       var o = JSON.parse(e.data).order;
       if (loading) pending.push(o); else { apply(o, true); schedule(); if (SHIP_STAGES.indexOf(o.stage) >= 0) fetchParcels([o.orderId]); }
+      countsChanged();
     });
-    es.addEventListener('rebuilt', function () { load(); });
+    es.addEventListener('rebuilt', function () { load(); loadCounts(); });
   }
 
   render();
   connect();
   kpis();
   setInterval(render, 30000);
+  setInterval(loadCounts, 30000);
   // Carrier states change without a stage change: refresh the parcels on the cards.
   setInterval(function () { fetchParcels(shipIds()); }, 30000);
   setInterval(kpis, 60000);

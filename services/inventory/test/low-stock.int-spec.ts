@@ -33,6 +33,19 @@ describe('the low-stock list', () => {
     expect(b.body.total.available).toBe(4);
   });
 
+  it('checks every SKU with a threshold, however large the catalogue (it stopped at the first 2,000 SKUs)', async () => {
+    // 2,001 SKUs without a threshold that sort before LOW-A, LOW-B and OK-C.
+    await c.pool.query(`INSERT INTO inventory.sku (sku, name) SELECT 'AAA-' || lpad(g::text, 5, '0'), 'filler' FROM generate_series(1, 2001) g`);
+    try {
+      const r = await c.rest('GET', '/api/stock/low-stock');
+      expect(r.status).toBe(200);
+      expect((r.body.items as { sku: string }[]).map((i) => i.sku)).toEqual(['LOW-A', 'LOW-B']);
+      expect(r.body.checkedSkus).toBe(3);
+    } finally {
+      await c.pool.query(`DELETE FROM inventory.sku WHERE sku LIKE 'AAA-%'`);
+    }
+  });
+
   it('refuses a limit out of range naming the field', async () => {
     for (const limit of ['-1', '501', '2.5', 'x']) {
       const r = await c.rest('GET', `/api/stock/low-stock?limit=${limit}`);

@@ -173,6 +173,12 @@ export class PgInventoryStore {
     return r.rows.map(toSku);
   }
 
+  /** Every SKU with a low-stock threshold (the low-stock list checks these, however large the catalogue). */
+  async skusWithLowStockThreshold(): Promise<SkuRow[]> {
+    const r = await this.pool.query(`SELECT * FROM inventory.sku WHERE low_stock_threshold > 0 ORDER BY sku`);
+    return r.rows.map(toSku);
+  }
+
   async stockOf(sku: string): Promise<StockRow[]> {
     const r = await this.pool.query(`SELECT * FROM inventory.stock WHERE sku = $1 ORDER BY warehouse_id`, [sku]);
     return r.rows.map(toStock);

@@ -4,8 +4,6 @@ import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { pageSize } from '@flowline/platform';
 import { InventoryRuntime } from '../../infra/inventory-runtime';
 
-const MAX_SKUS = 2000;
-
 /**
  * The low-stock list (the console's inventory screen): SKUs with a low-stock threshold whose total
  * available is below it, lowest first. Computed the same way as GET /api/stock/skus/{sku} (levels
@@ -22,7 +20,9 @@ export class LowStockController {
   @Requires('read', 'Stock')
   async lowStock(@Query('limit') limitParam?: string) {
     const limit = pageSize('limit', limitParam === undefined || limitParam === '' ? undefined : Number(limitParam), { max: 500 }) ?? 100;
-    const withThreshold = (await this.runtime.store.skus(MAX_SKUS)).filter((s) => s.lowStockThreshold > 0);
+    // Every SKU with a threshold, not the first 2,000 of the catalogue filtered afterwards (a larger
+    // catalogue lost the SKUs after the 2,000th from the list).
+    const withThreshold = await this.runtime.store.skusWithLowStockThreshold();
     const items = [];
     for (const s of withThreshold) {
       const stock = await this.runtime.service.stock(s.sku);

@@ -213,7 +213,7 @@ export interface TrackingCountGroup {
   sla: SlaColour;
   onHold: boolean;
   exception: boolean;
-  /** In one working stage past the stuck threshold at `at`. */
+  /** In one working stage past the stuck threshold, as the order views say (the SLA clock's last tick). */
   stuck: boolean;
   count: number;
 }
@@ -223,7 +223,7 @@ export interface TrackingCountGroup {
  * groups its filters keep, so they count every order, not the page of cards it loaded.
  */
 export interface TrackingCounts {
-  /** When counted: colours and stuck flags as of then. */
+  /** When counted (colours and stuck flags are those of the SLA clock's last tick before it). */
   at: string;
   stages: OrderStage[];
   groups: TrackingCountGroup[];

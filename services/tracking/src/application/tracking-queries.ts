@@ -43,6 +43,11 @@ export interface OrderListFilter {
 }
 
 const MAX_PAGE = 500;
+/**
+ * How long one board count answers the same question (GET /api/tracking/counts). The boards fetch
+ * again 2 s after a live change: no sooner than this, so the answer they get was counted after it.
+ */
+const COUNTS_REUSE_MS = 2_000;
 
 /** A search box holding exactly four digits means a phone tail (尾号1234). */
 export const PHONE_TAIL = /^\d{4}$/;
@@ -120,20 +125,35 @@ export class TrackingQueries {
   }
 
   /**
-   * Orders in `stages` counted by channel, shop, stage, SLA colour, hold, exception and stuck (as
-   * the list's `stuck` flag reads it), in the scope of `shopIds` (undefined: every shop). One
-   * grouped scan: a few rows per shop and stage however many orders are open.
+   * Orders in `stages` counted by channel, shop, stage, SLA colour, hold, exception and stuck, in
+   * the scope of `shopIds` (undefined: every shop). Colour and stuck are the stored ones the order
+   * views carry (moved by the SLA clock's tick), so a board can move a view's group by its change.
+   * One grouped scan; an answer is reused for 2 s per question, so many open boards cost one scan.
    */
   async counts(f: { stages: readonly OrderStage[]; channel?: string; shopIds?: readonly string[] }): Promise<TrackingCounts> {
+    const key = JSON.stringify([f.stages, f.channel ?? null, f.shopIds ?? null]);
+    // Real time, not the service clock (a driven clock may stand still).
+    const now = performance.now();
+    const cached = this.countsCache.get(key);
+    if (cached && now - cached.at < COUNTS_REUSE_MS) return cached.answer;
+    const answer = this.countNow(f);
+    this.countsCache.set(key, { at: now, answer });
+    answer.catch(() => this.countsCache.delete(key));
+    if (this.countsCache.size > 100) this.countsCache.delete(this.countsCache.keys().next().value as string);
+    return answer;
+  }
+
+  private readonly countsCache = new Map<string, { at: number; answer: Promise<TrackingCounts> }>();
+
+  private async countNow(f: { stages: readonly OrderStage[]; channel?: string; shopIds?: readonly string[] }): Promise<TrackingCounts> {
     const at = this.clock.now().toISOString();
     const rows = (await this.q(
-      `SELECT "channel", "shop_id", "stage", "sla_colour", "on_hold", "exception",
-              ("stuck_at" IS NOT NULL AND "stuck_at" <= $1::timestamptz) AS "stuck", count(*)::int AS "n"
+      `SELECT "channel", "shop_id", "stage", "sla_colour", "on_hold", "exception", "stuck", count(*)::int AS "n"
          FROM ${table(TRACKING_SCHEMA, 'order_summary')}
-        WHERE "stage" = ANY($2::text[]) AND ($3::text IS NULL OR "channel" = $3) AND ($4::text[] IS NULL OR "shop_id" = ANY($4::text[]))
+        WHERE "stage" = ANY($1::text[]) AND ($2::text IS NULL OR "channel" = $2) AND ($3::text[] IS NULL OR "shop_id" = ANY($3::text[]))
         GROUP BY 1, 2, 3, 4, 5, 6, 7
         ORDER BY 1, 2, 3, 4, 5, 6, 7`,
-      [at, f.stages, f.channel ?? null, f.shopIds ?? null],
+      [f.stages, f.channel ?? null, f.shopIds ?? null],
     )) as { channel: string; shop_id: string; stage: OrderStage; sla_colour: SlaColour; on_hold: boolean; exception: boolean; stuck: boolean; n: number }[];
     return {
       at,

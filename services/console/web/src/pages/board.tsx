@@ -57,7 +57,9 @@ function useLiveOrders(onChange: (old: TrackingOrderView | undefined, next: Trac
         if (!old || old.eventCount <= change.order.eventCount) next.set(change.order.orderId, change.order);
         return next;
       });
-      onChange(known.current.get(change.order.orderId), change.order);
+      const old = known.current.get(change.order.orderId);
+      if (old && old.eventCount > change.order.eventCount) return;
+      onChange(old, change.order);
       known.current.set(change.order.orderId, change.order);
     });
     es.addEventListener('rebuilt', () => {
@@ -84,11 +86,18 @@ function useCounts() {
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const refetch = useRef(counts.refetch);
   refetch.current = counts.refetch;
-  useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
-  // A live change moves the counts at once (its old group -1, its new +1); the refetch 2 s later
-  // settles what the page cannot know (an order it never loaded).
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+      timer.current = null;
+    },
+    [],
+  );
+  // A live change of an order the page knows moves the counts at once (its old group -1, its new
+  // +1), and so does a new order (its first event); any other (an order never loaded: its old group
+  // is unknown) waits for the refetch 2 s later, which settles everything.
   const changed = useCallback((old: TrackingOrderView | undefined, next: TrackingOrderView) => {
-    if (!old || old.eventCount <= next.eventCount) {
+    if (old || next.eventCount === 1) {
       client.setQueryData<TrackingCounts>(['board-counts'], (c) => (c ? { ...c, groups: bumpGroup(bumpGroup(c.groups, old, -1), next, 1) } : c));
     }
     timer.current ??= setTimeout(() => {
@@ -172,7 +181,7 @@ export function BoardPage() {
               {inStage.map((o) => <OrderCard key={o.orderId} o={o} />)}
               {total > inStage.length && (
                 <Typography.Text type="secondary" data-testid={`stage-more-${s}`} style={{ display: 'block', margin: '4px' }}>
-                  <Link to={`/orders?stage=${s}`}>+{total - inStage.length} {t('notShown')}</Link>
+                  <Link to={`/orders?stage=${s}${channel ? `&channel=${channel}` : ''}`}>+{total - inStage.length} {t('notShown')}</Link>
                 </Typography.Text>
               )}
             </section>

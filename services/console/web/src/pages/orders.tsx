@@ -40,13 +40,14 @@ export function OrdersPage() {
   const [mode, setMode] = useState<SearchMode>('auto');
   const [text, setText] = useState('');
   const [search, setSearch] = useState<ReturnType<typeof searchParams>>();
-  const [channel, setChannel] = useState<string>();
-  // The board's "more not shown" link opens this list on one stage (?stage=).
+  // The board's "more not shown" link opens this list on one stage and channel (?stage=&channel=).
   const [params] = useSearchParams();
-  const [stage, setStage] = useState<string | undefined>(() => {
-    const s = params.get('stage');
-    return s && s in STAGES ? s : undefined;
-  });
+  const fromUrl = (name: string, known: object) => {
+    const v = params.get(name);
+    return v && Object.hasOwn(known, v) ? v : undefined;
+  };
+  const [channel, setChannel] = useState<string | undefined>(() => fromUrl('channel', CHANNELS));
+  const [stage, setStage] = useState<string | undefined>(() => fromUrl('stage', STAGES));
   const list = useInfiniteQuery({
     queryKey: ['orders', search, channel, stage],
     enabled: search !== 'invalid',

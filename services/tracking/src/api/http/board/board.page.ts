@@ -156,9 +156,10 @@ export const BOARD_PAGE = `<!doctype html>
   function apply(o, flash) {
     var old = latest.get(o.orderId);
     if (old && !newer(o, old)) return;
-    // A live change moves the server's counts at once (old group -1, new +1); the refetch 2 s later
-    // settles what this page cannot know (an order it never loaded).
-    if (flash && counts) { if (old) bump(old, -1); bump(o, 1); }
+    // A live change of an order this page knows moves the server's counts at once (old group -1,
+    // new +1), and so does a new order (its first event); any other (never loaded: its old group is
+    // unknown) waits for the refetch 2 s later, which settles everything.
+    if (flash && counts && (old || o.eventCount === 1)) { if (old) bump(old, -1); bump(o, 1); }
     latest.set(o.orderId, o);
     if (flash) flashIds.add(o.orderId);
   }
@@ -282,10 +283,14 @@ export const BOARD_PAGE = `<!doctype html>
   var scheduled = null;
   function schedule() { if (!scheduled) scheduled = setTimeout(function () { scheduled = null; render(); }, 60); }
   // Every open order counted by the server; fetched again every 30 s and 2 s after live changes.
-  var counts = null, countsDue = null;
+  // Only the newest request's answer is kept (the 30 s, 2 s and reconnect fetches may overlap).
+  var counts = null, countsDue = null, countsAsked = 0, countsKept = 0;
   function loadCounts() {
     var open = STAGES.map(function (s) { return s[0]; }).join(',');
-    api('api/tracking/counts?stage=' + open).then(function (r) { return r.ok ? r.json() : null; }).then(function (c) { if (c) { counts = c; schedule(); } }).catch(function () {});
+    var n = ++countsAsked;
+    api('api/tracking/counts?stage=' + open).then(function (r) { return r.ok ? r.json() : null; }).then(function (c) {
+      if (c && n > countsKept) { countsKept = n; counts = c; schedule(); }
+    }).catch(function () {});
   }
   function countsChanged() { if (!countsDue) countsDue = setTimeout(function () { countsDue = null; loadCounts(); }, 2000); }
 

@@ -26,12 +26,29 @@ export function parseFaults(spec: string, services: readonly string[]): Fault[] 
     });
 }
 
-/** When each fault starts (seconds into the load): evenly spread over the middle of the window. */
-export function faultTimes(count: number, windowSec: number): number[] {
-  if (count === 0) return [];
+/** Seconds a fault takes from its start until the system is whole again (a broker needs ~10 s to start). */
+export function faultSeconds(f: Fault): number {
+  return f.kind === 'kill' ? 0 : f.kind === 'kafka' ? f.seconds + 10 : f.seconds;
+}
+
+/**
+ * When each fault starts (seconds into the load): one after another between 10% and 80% of the
+ * window, each outage's own time (faultSeconds) kept, the rest of that span spread evenly between
+ * them. Faults that need more than the span follow each other without a gap.
+ */
+export function faultTimes(faults: readonly Fault[], windowSec: number): number[] {
+  if (faults.length === 0) return [];
   const first = windowSec * 0.1;
-  const last = windowSec * 0.8;
-  return Array.from({ length: count }, (_, i) => Math.round((count === 1 ? first : first + ((last - first) * i) / (count - 1)) * 10) / 10);
+  const span = windowSec * 0.7;
+  const busy = faults.reduce((n, f) => n + faultSeconds(f), 0);
+  const gap = faults.length === 1 ? 0 : Math.max(0, (span - busy) / (faults.length - 1));
+  const times: number[] = [];
+  let t = first;
+  for (const f of faults) {
+    times.push(Math.round(t * 10) / 10);
+    t += faultSeconds(f) + gap;
+  }
+  return times;
 }
 
 /** One order the load sent, as the client saw it and as the system shows it at the end. */
@@ -41,6 +58,8 @@ export interface FaultOrder {
   orderId?: string;
   /** The payment was accepted. */
   paid: boolean;
+  /** The client gave up on a request without an answer: paid or not, the system knows. */
+  unknown?: boolean;
   /** Stage in order-intake and in tracking at the last look (undefined: not found). */
   stage?: string;
   trackedStage?: string;
@@ -77,14 +96,22 @@ export function judge(orders: readonly FaultOrder[], stock: ReadonlyMap<string, 
   const accepted = orders.filter((o) => o.orderId);
   const v: FaultVerdict = { accepted: accepted.length, lost: 0, unsettled: 0, trackingMismatches: 0, oversoldUnits: 0, reservationDrift: 0, shipmentAnomalies: 0 };
   const holding = new Map<string, number>();
-  const paidPerSku = new Map<string, number>();
+  /** Paid orders in a stage the stock decides (ready_to_ship or paid), per SKU. */
+  const waitingOrHolding = new Map<string, number>();
   for (const o of accepted) {
     if (o.stage === undefined) {
       v.lost++;
       continue;
     }
     if (o.trackedStage !== o.stage) v.trackingMismatches++;
-    if (o.paid) paidPerSku.set(o.sku, (paidPerSku.get(o.sku) ?? 0) + 1);
+    // A paid order is ready_to_ship or waits in paid; an unpaid one stays placed; one whose last
+    // request went unanswered may be either.
+    const expected = o.unknown ? ['ready_to_ship', 'paid', 'placed'] : o.paid ? ['ready_to_ship', 'paid'] : ['placed'];
+    if (!expected.includes(o.stage)) {
+      v.unsettled++;
+      continue;
+    }
+    if (o.stage === 'ready_to_ship' || o.stage === 'paid') waitingOrHolding.set(o.sku, (waitingOrHolding.get(o.sku) ?? 0) + 1);
     if (o.stage === 'ready_to_ship') {
       holding.set(o.sku, (holding.get(o.sku) ?? 0) + 1);
       if (o.shipments !== 1) v.shipmentAnomalies++;
@@ -93,17 +120,11 @@ export function judge(orders: readonly FaultOrder[], stock: ReadonlyMap<string, 
   for (const [sku, level] of stock) {
     const before = opening.get(sku) ?? { onHand: level.onHand, reserved: 0 };
     const free = before.onHand - before.reserved;
-    const paid = paidPerSku.get(sku) ?? 0;
     const held = holding.get(sku) ?? 0;
     v.oversoldUnits += Math.max(0, level.reserved - level.onHand);
     v.reservationDrift += Math.abs(level.reserved - before.reserved - held);
-    // Stock lasting: min(paid, free) orders ready, the others still paid.
-    v.unsettled += Math.abs(held - Math.min(paid, free));
-  }
-  for (const o of accepted) {
-    if (o.stage === undefined) continue;
-    const expected = o.paid ? ['ready_to_ship', 'paid'] : ['placed'];
-    if (!expected.includes(o.stage)) v.unsettled++;
+    // Stock lasting: min(paid, free) of them ready, the others still waiting in paid.
+    v.unsettled += Math.abs(held - Math.min(waitingOrHolding.get(sku) ?? 0, free));
   }
   return v;
 }

@@ -11,10 +11,18 @@
  * the public APIs only: orders accepted and lost, orders not where the stock puts them, tracking
  * rows that disagree with order-intake, units oversold, reservations lost or doubled, ready orders
  * without exactly one parcel, and how long after the last fault it settled. Not a speed figure: a
- * run that holds every guarantee says `guarantees held: yes`. Targets 127.0.0.1 only.
+ * run that holds every guarantee says `guarantees held: yes`.
+ *
+ * It only harms what it may: the system the bench started itself (FAULTS_ON_RUNNING=1 lets it work
+ * on one already serving, e.g. `npm start`, whose supervisor restarts killed services), the broker
+ * scripts/kafka.sh runs from this checkout, and databases on this machine. A database left refusing
+ * connections by a run that was killed is opened again when the next run starts.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { orderIntakeClient } from '@flowline/clients';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { DEFAULT_FAULTS, type Fault, type FaultOrder, faultTimes, held, judge, parseFaults, type StockLevel } from '../lib/faults';
 import { atBenchEnd, type Figures, round } from '../lib/harness';
@@ -24,6 +32,8 @@ import { openLoop } from '../lib/pacing';
 import { pidListeningOn } from '../lib/procs';
 import { ensureFlowlineStock, WAREHOUSE } from '../lib/stock';
 import { ensureSystem, ROOT } from '../lib/system';
+
+const exec = promisify(execFile);
 
 const log = (m: string) => console.log(`[faults] ${new Date().toISOString().slice(11, 23)} ${m}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,9 +64,13 @@ export async function run(): Promise<Figures> {
   const sec = Number(process.env.FAULTS_SEC ?? 60);
   const scarceUnits = Number(process.env.FAULTS_SCARCE ?? 40);
   const waitSec = Number(process.env.FAULTS_WAIT_SEC ?? 180);
+  await reopenDatabases(log);
   const sys = await ensureSystem(log);
   const names = sys.services.map((s) => s.name);
   const faults = parseFaults(process.env.FAULTS ?? DEFAULT_FAULTS, names);
+  if (!sys.startedHere && process.env.FAULTS_ON_RUNNING !== '1') {
+    throw new Error('Flowline is already running: the faults workload kills services and cuts databases, so it only works on a system the bench starts itself (stop it first), or set FAULTS_ON_RUNNING=1 for one under npm start');
+  }
   const urlOf = (name: string) => `http://127.0.0.1:${sys.services.find((s) => s.name === name)?.httpPort}`;
   const runId = newRunId();
   const plenty = Array.from({ length: 4 }, (_, i) => `${runId}-F${i}`);
@@ -77,7 +91,7 @@ export async function run(): Promise<Figures> {
   const intake = orderIntakeClient(sys.urls.orderIntake, { fetch: http.fetch });
   const stats = { retries: 0, refused: 0, refusals: {} as Record<string, number>, gaveUp: 0 };
   const orders: FaultOrder[] = [];
-  const times = faultTimes(faults.length, sec);
+  const times = faultTimes(faults, sec);
   const started = Date.now();
   let lastFaultEnd = started;
   const injected: string[] = [];
@@ -133,6 +147,8 @@ export async function run(): Promise<Figures> {
         if (paid.response.status !== 200) return refuse(`pay HTTP ${paid.response.status}`);
         rec.paid = true;
       } catch {
+        // No answer for 120 s: whether the last request took effect, only the system knows.
+        rec.unknown = true;
         stats.gaveUp++;
       }
     },
@@ -151,6 +167,7 @@ export async function run(): Promise<Figures> {
   const settledAfter = held(verdict) ? round((Date.now() - lastFaultEnd) / 1000, 0) : 'not settled';
   log(`verdict: ${JSON.stringify(verdict)}; guarantees ${held(verdict) ? 'held' : 'NOT held'}`);
   return {
+    'load (s, FAULTS_SEC) and rate (orders/s, FAULTS_RATE)': `${sec} s at ${rate}/s`,
     'orders sent': loop.sent,
     'orders accepted': verdict.accepted,
     'orders refused (4xx)': stats.refused,
@@ -181,12 +198,26 @@ async function inject(f: Fault, pidOf: (service: string) => number | undefined, 
     return;
   }
   if (f.kind === 'kafka') {
-    execFileSync('bash', ['scripts/kafka.sh', 'stop'], { cwd: ROOT, stdio: 'ignore' });
+    // Only the broker scripts/kafka.sh runs from this checkout: `stop` quietly does nothing to another.
+    const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+    if (!/^(127\.0\.0\.1|localhost):9092$/.test(brokers) || !existsSync(resolve(ROOT, process.env.KAFKA_DATA_DIR ?? '.data/kafka', 'kafka.pid'))) {
+      throw new Error(`the broker (${brokers}) is not the one scripts/kafka.sh runs from this checkout`);
+    }
+    let started = false;
+    const restart = async () => {
+      if (started) return;
+      await exec('bash', ['scripts/kafka.sh', 'start'], { cwd: ROOT });
+      started = true;
+    };
+    atBenchEnd(restart);
+    await exec('bash', ['scripts/kafka.sh', 'stop'], { cwd: ROOT });
     await sleep(f.seconds * 1000);
-    execFileSync('bash', ['scripts/kafka.sh', 'start'], { cwd: ROOT, stdio: 'ignore' });
+    await restart();
     return;
   }
-  // A database outage: new connections refused, open ones cut, for `seconds`.
+  // A database outage: new connections refused, open ones cut, for `seconds`; databases on this machine only.
+  const host = new URL(adminUrl).hostname;
+  if (!['127.0.0.1', 'localhost', '[::1]', ''].includes(host)) throw new Error(`the databases are on ${host}, not on this machine`);
   const admin = new Client({ connectionString: adminUrl.replace(/\/[^/?]*(\?|$)/, '/postgres$1') });
   await admin.connect();
   const allow = async (on: boolean) => {
@@ -196,9 +227,9 @@ async function inject(f: Fault, pidOf: (service: string) => number | undefined, 
   let restored = false;
   const restore = async () => {
     if (restored) return;
-    restored = true;
     await allow(true);
-    await admin.end();
+    restored = true;
+    await admin.end().catch(() => undefined);
   };
   atBenchEnd(restore);
   try {
@@ -207,6 +238,21 @@ async function inject(f: Fault, pidOf: (service: string) => number | undefined, 
     await sleep(f.seconds * 1000);
   } finally {
     await restore();
+  }
+}
+
+/** Opens again any Flowline database a killed run of this workload left refusing connections. */
+async function reopenDatabases(say: (m: string) => void): Promise<void> {
+  const admin = new Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await admin.connect();
+  try {
+    const shut = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE NOT datallowconn AND datname LIKE '%flowline\\_%' AND NOT datistemplate`);
+    for (const { datname } of shut.rows) {
+      say(`database ${datname} was left refusing connections (an interrupted faults run): opening it again`);
+      await admin.query(`ALTER DATABASE ${quoteIdent(datname)} WITH ALLOW_CONNECTIONS true`);
+    }
+  } finally {
+    await admin.end();
   }
 }
 

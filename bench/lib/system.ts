@@ -63,7 +63,8 @@ export interface RunningSystem {
 }
 
 const BASELINE_DB = `${DB_PREFIX}flowline_baseline`;
-const serverUrl = () => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The PostgreSQL server the system runs on (its `postgres` database: admin work). */
+export const serverUrl = () => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function databaseUrlOf(database: string): string {
   const u = new URL(serverUrl());

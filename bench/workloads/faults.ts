@@ -23,7 +23,7 @@ import { promisify } from 'node:util';
 import { orderIntakeClient } from '@flowline/clients';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Client } from 'pg';
+import { Client, escapeIdentifier } from 'pg';
 import { DEFAULT_FAULTS, type Fault, type FaultOrder, faultTimes, held, judge, parseFaults, type StockLevel } from '../lib/faults';
 import { atBenchEnd, type Figures, round } from '../lib/harness';
 import { HttpClient } from '../lib/http';
@@ -31,7 +31,7 @@ import { benchOrder, newRunId } from '../lib/orders';
 import { openLoop } from '../lib/pacing';
 import { pidListeningOn } from '../lib/procs';
 import { ensureFlowlineStock, WAREHOUSE } from '../lib/stock';
-import { ensureSystem, ROOT } from '../lib/system';
+import { ensureSystem, ROOT, serverUrl } from '../lib/system';
 
 const exec = promisify(execFile);
 
@@ -103,7 +103,7 @@ export async function run(): Promise<Figures> {
       try {
         // The pid listening now: a service killed before runs under a new one.
         const pidOf = (name: string) => pidListeningOn(sys.services.find((s) => s.name === name)?.httpPort ?? 0);
-        await inject(fault, pidOf, sys.services.map((s) => s.database), sys.databaseUrl('order-intake'));
+        await inject(fault, pidOf, sys.services.map((s) => s.database));
         injected.push(what);
       } catch (e) {
         log(`  could not inject ${what}: ${e instanceof Error ? e.message : String(e)}`);
@@ -190,7 +190,7 @@ function describe(f: Fault): string {
   return f.kind === 'kill' ? `SIGKILL ${f.service}` : f.kind === 'db' ? `every Flowline database away for ${f.seconds} s` : `Kafka broker stopped for ${f.seconds} s`;
 }
 
-async function inject(f: Fault, pidOf: (service: string) => number | undefined, databases: string[], adminUrl: string): Promise<void> {
+async function inject(f: Fault, pidOf: (service: string) => number | undefined, databases: string[]): Promise<void> {
   if (f.kind === 'kill') {
     const pid = pidOf(f.service);
     if (!pid) throw new Error(`no pid for ${f.service}`);
@@ -216,12 +216,12 @@ async function inject(f: Fault, pidOf: (service: string) => number | undefined, 
     return;
   }
   // A database outage: new connections refused, open ones cut, for `seconds`; databases on this machine only.
-  const host = new URL(adminUrl).hostname;
+  const host = new URL(serverUrl()).hostname;
   if (!['127.0.0.1', 'localhost', '[::1]', ''].includes(host)) throw new Error(`the databases are on ${host}, not on this machine`);
-  const admin = new Client({ connectionString: adminUrl.replace(/\/[^/?]*(\?|$)/, '/postgres$1') });
+  const admin = new Client({ connectionString: serverUrl() });
   await admin.connect();
   const allow = async (on: boolean) => {
-    for (const db of databases) await admin.query(`ALTER DATABASE ${quoteIdent(db)} WITH ALLOW_CONNECTIONS ${on}`);
+    for (const db of databases) await admin.query(`ALTER DATABASE ${escapeIdentifier(db)} WITH ALLOW_CONNECTIONS ${on}`);
   };
   // Whatever happens next (an error, Ctrl-C), the databases take connections again.
   let restored = false;
@@ -243,21 +243,17 @@ async function inject(f: Fault, pidOf: (service: string) => number | undefined, 
 
 /** Opens again any Flowline database a killed run of this workload left refusing connections. */
 async function reopenDatabases(say: (m: string) => void): Promise<void> {
-  const admin = new Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
+  const admin = new Client({ connectionString: serverUrl() });
   await admin.connect();
   try {
     const shut = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE NOT datallowconn AND datname LIKE '%flowline\\_%' AND NOT datistemplate`);
     for (const { datname } of shut.rows) {
       say(`database ${datname} was left refusing connections (an interrupted faults run): opening it again`);
-      await admin.query(`ALTER DATABASE ${quoteIdent(datname)} WITH ALLOW_CONNECTIONS true`);
+      await admin.query(`ALTER DATABASE ${escapeIdentifier(datname)} WITH ALLOW_CONNECTIONS true`);
     }
   } finally {
     await admin.end();
   }
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 async function stockOf(http: HttpClient, sku: string): Promise<StockLevel> {

@@ -235,6 +235,61 @@ ui.describe('the staff console in Chromium', () => {
     await page.close();
   }, 120_000);
 
+  it('the shortage list shows the SKU paid orders wait for; after a receipt, "reserve again" reserves the orders the stock covers, longest waiting first', async () => {
+    const inv = ui.stack.procs.inventory.httpUrl;
+    const sku = `VASE-${uniqueSuffix()}`;
+    expect((await call(inv, 'PUT', `/api/stock/skus/${sku}`, { name: '青瓷花瓶' })).status).toBe(200);
+    const order = (quantity: number) =>
+      placeAndPayOrder(ui.stack, anOrderSubmission({
+        channel: 'jd', shopId: 'jd-flagship', channelOrderId: `JD-SHORT-${uniqueSuffix()}`, placedAt: new Date().toISOString(),
+        lines: [{ lineId: 'L1', sku, title: '青瓷花瓶', quantity, unitPrice: 26800, lineDiscount: 0, category: 'ceramics' }],
+      }));
+    // Two orders wait: the older one for 2 vases, the newer for 3. Nothing is in stock.
+    const older = await order(2);
+    await tracked(older, (d) => d.order.exceptionCode === 'STOCK_SHORTAGE', 'the older order short of stock');
+    const newer = await order(3);
+    await tracked(newer, (d) => d.order.exceptionCode === 'STOCK_SHORTAGE', 'the newer order short of stock');
+
+    // A warehouse user sees the list but may not resolve exceptions: no button.
+    const wh = await ui.browser.newPage('warehouse');
+    await wh.goto(`${ui.stack.console.httpUrl}/inventory`);
+    await wh.waitForSelector(`[data-testid="short-${sku}"]`, { timeout: 30_000 });
+    expect(await wh.$(`[data-testid="reserve-again-${sku}"]`)).toBeNull();
+    await wh.close();
+
+    const page = await ui.browser.newPage('admin');
+    await page.goto(`${ui.stack.console.httpUrl}/inventory`);
+    const row = await page.waitForSelector(`tr[data-row-key="${sku}"]`, { timeout: 30_000 });
+    expect([await page.textContent(`[data-testid="short-count-${sku}"]`), await page.textContent(`[data-testid="short-units-${sku}"]`)]).toEqual(['2', '5']);
+    // Expanded, the row lists both orders, longest waiting first.
+    await (await row.$('.ant-table-row-expand-icon'))!.click();
+    await page.waitForSelector(`[data-testid="waiting-order-${newer}"]`, { timeout: 20_000 });
+    const listed = await page.$$eval(`[data-testid="waiting-${sku}"] a[data-testid^="waiting-order-"]`, (as) => as.map((a) => a.getAttribute('data-testid')));
+    expect(listed).toEqual([`waiting-order-${older}`, `waiting-order-${newer}`]);
+
+    // Four vases arrive: enough for the older order (2), not for the newer (3) as well.
+    expect((await call(inv, 'POST', '/api/stock/receipts', { sku, warehouseId: 'WH-HZ-01', quantity: 4, reference: 'PO-VASE-1' })).status).toBe(201);
+    await page.click(`[data-testid="reserve-again-${sku}"]`);
+    await page.waitForSelector('.ant-message-success', { timeout: 20_000 });
+    await tracked(older, (d) => !d.order.flags.includes('exception') && d.order.stage !== 'paid', 'the older order reserved after the receipt');
+    const waiting = await tracked(newer, (d) => d.order.exceptionCode === 'STOCK_SHORTAGE', 'the newer order still waiting');
+    expect(waiting.order.stage).toBe('paid');
+    expect((await call(inv, 'GET', `/api/stock/skus/${sku}`)).json.total).toMatchObject({ onHand: 4, reserved: 2, available: 2 });
+    // The list follows (refetched after the action): one order, 3 units, still waiting.
+    await page.waitForFunction(
+      ([k]) => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector(`[data-testid="short-units-${k}"]`)?.textContent === '3',
+      [sku],
+      { timeout: 40_000 },
+    );
+    expect(await page.textContent(`[data-testid="short-count-${sku}"]`)).toBe('1');
+    const shortages = await call(ui.stack.procs.tracking.httpUrl, 'GET', '/api/tracking/shortages');
+    expect(shortages.json.skus.find((k: { sku: string }) => k.sku === sku)).toMatchObject({ orders: 1, unitsRequested: 3 });
+    await page.mouse.move(0, 0);
+    await shot(page, 'inventory-shortages');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await page.close();
+  }, 150_000);
+
   it('an import with 2 bad rows shows them; one is fixed and retried and the order goes in', async () => {
     const header = '商品,订单号,订单状态,商品总价（元）,店铺优惠折扣(元),平台优惠折扣(元),邮费(元),用户实付金额(元),商家实收金额(元),商品数量(件),商家编码-SKU维度,收货人,手机,省,市,区,街道,详细地址,订单成交时间,支付时间,售后状态,快递单号,快递公司,商家备注,店铺名称';
     const tag = uniqueSuffix();

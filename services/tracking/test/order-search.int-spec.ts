@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { bootstrapService, PlatformModule, type RunningService } from '@flowline/platform';
 import { authHeader, createTestDatabase, kafkaBrokers, testTopicPrefix, tokenFor, uniqueSuffix } from '@flowline/testing';
 import { createKafka, EventPublisher } from '@flowline/messaging';
-import type { EventEnvelope, TrackingCounts, TrackingOrderDetailView, TrackingOrderPage } from '@flowline/contracts';
+import type { EventEnvelope, TrackingCounts, TrackingOrderDetailView, TrackingOrderPage, TrackingShortageOrder, TrackingShortages } from '@flowline/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/infra/clock';
 import { projectionFields, summaryFromRecord } from '../src/infra/row-mapping';
@@ -50,6 +50,26 @@ const change = b.event('OrderChanged', {
   orderId: 'o-tea', approvalId: 'ap-1', changeRequestId: 'cr-1', lines: [line('l1', 'TEA-250'), line('l3', 'POT-9')], totals,
   changes: { added: ['l3'], removed: ['l2'], quantities: [] }, priceDifference: 0,
 });
+
+// Orders waiting for stock (缺货), published by the shortage test: no phone, SKUs of their own, so
+// the searches above keep their answers. o-short-3 was short, then resolved (tried again).
+const noPhone = { customer: { nickname: '缺货客', tags: [] }, shippingAddress: { province: '浙江省', city: '杭州市', district: '西湖区', phoneMasked: '' } };
+const shortLine = (sku: string, requested: number, available: number) => ({ sku, requested, available });
+const shortEvents: TrackedEvent[] = (() => {
+  const s = new EventBuilder('2026-03-02T02:00:00.000Z', MIN, 'short');
+  const waiting = (orderId: string, channel: 'taobao' | 'jd', shopId: string, missing: ReturnType<typeof shortLine>[]) => [
+    s.event('OrderPlaced', placedData(orderId, { channel, shopId, ...noPhone, lines: missing.map((m, i) => line(`l${i + 1}`, m.sku)), totals }, s.now())),
+    s.event('OrderPaid', { orderId, amount: 2000, currency: 'CNY', paidAt: s.now() }),
+    s.event('OrderStockShortage', { orderId, missing }),
+    s.event('OrderExceptionFlagged', { orderId, code: 'STOCK_SHORTAGE', reason: 'inventory could not reserve every line', details: { missing } }),
+  ];
+  return [
+    ...waiting('o-short-1', 'taobao', TEA_SHOP, [shortLine('SHORT-A', 2, 0)]),
+    ...waiting('o-short-2', 'jd', JD_SHOP, [shortLine('SHORT-A', 1, 0), shortLine('SHORT-B', 3, 1)]),
+    ...waiting('o-short-3', 'taobao', TEA_SHOP, [shortLine('SHORT-A', 5, 0)]),
+    s.event('OrderExceptionResolved', { orderId: 'o-short-3', reason: '已到货，重新预占' }),
+  ];
+})();
 
 async function publish(list: TrackedEvent[]): Promise<void> {
   await publisher.publish(list.map((e) => ({ topic: TRACKED_TOPICS[contextOf(e.type)!], key: (e.data as { orderId: string }).orderId, envelope: e as EventEnvelope })));
@@ -199,9 +219,57 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
     expect(await bad.text()).toContain('stage');
   });
 
+  it('lists the SKUs open orders wait for (缺货) and, per SKU, the waiting orders longest first, in the scope', async () => {
+    await publish(shortEvents);
+    await waitForOrder('o-short-3', (d) => d.order.eventCount === 5);
+    await waitForOrder('o-short-2', (d) => d.order.eventCount === 4);
+    await waitForOrder('o-short-1', (d) => d.order.eventCount === 4);
+    const get = async <T>(path: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${svc.httpUrl}/api/tracking/${path}`, { headers });
+      if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    };
+    const paidAt = (orderId: string) => shortEvents.find((e) => e.type === 'OrderPaid' && (e.data as { orderId: string }).orderId === orderId)!.data as { paidAt: string };
+    const all = await get<TrackingShortages>('shortages');
+    // o-short-3 was resolved: the reservation is tried again, so it no longer waits here.
+    expect(all.orders).toBe(2);
+    expect(all.skus).toEqual([
+      { sku: 'SHORT-A', orders: 2, unitsRequested: 3, waitingSince: paidAt('o-short-1').paidAt },
+      { sku: 'SHORT-B', orders: 1, unitsRequested: 3, waitingSince: paidAt('o-short-2').paidAt },
+    ]);
+    const waitingA = await get<TrackingShortageOrder[]>('shortages/orders?sku=SHORT-A');
+    expect(waitingA.map((o) => [o.orderId, o.requested, o.available])).toEqual([['o-short-1', 2, 0], ['o-short-2', 1, 0]]);
+    expect(waitingA[1]).toMatchObject({ channel: 'jd', shopId: JD_SHOP, missing: [shortLine('SHORT-A', 1, 0), shortLine('SHORT-B', 3, 1)] });
+    expect(await get<TrackingShortageOrder[]>('shortages/orders?sku=SHORT-A&limit=1')).toHaveLength(1);
+    expect(await get<TrackingShortageOrder[]>('shortages/orders?sku=SHORT-C')).toEqual([]);
+    // Filters and the scope: JD only for cs-jd; another shop asked for gives nothing.
+    expect((await get<TrackingShortages>('shortages?channel=taobao')).skus).toEqual([{ sku: 'SHORT-A', orders: 1, unitsRequested: 2, waitingSince: paidAt('o-short-1').paidAt }]);
+    const csJd = await authHeader('customer_service', { user: 'cs-jd' });
+    const jd = await get<TrackingShortages>('shortages', csJd);
+    expect([jd.orders, jd.skus.map((k) => `${k.sku}:${k.orders}/${k.unitsRequested}`)]).toEqual([1, ['SHORT-A:1/1', 'SHORT-B:1/3']]);
+    expect(await get<TrackingShortages>(`shortages?shopId=${TEA_SHOP}`, csJd)).toMatchObject({ orders: 0, skus: [] });
+    expect((await get<TrackingShortageOrder[]>('shortages/orders?sku=SHORT-A', csJd)).map((o) => o.orderId)).toEqual(['o-short-2']);
+    // Bad input: 400 naming the field.
+    for (const [path, field] of [['shortages/orders', 'sku'], ['shortages/orders?sku=%20', 'sku'], ['shortages?limit=0', 'limit'], ['shortages?channel=ebay', 'channel']]) {
+      const res = await fetch(`${svc.httpUrl}/api/tracking/${path}`);
+      expect(res.status, path).toBe(400);
+      expect(await res.text(), path).toContain(field);
+    }
+  });
+
+  it('the v5 migration fills the shortage lines of existing rows exactly as the projection does', async () => {
+    const v5 = trackingMigrations('tracking').find((m) => m.version === 5)!;
+    const expected = projectInMemory([...events, change, ...shortEvents], runtime.config.sla);
+    await runtime.pool.query(`UPDATE tracking.order_summary SET "shortage" = NULL`);
+    for (const sql of v5.statements) await runtime.pool.query(sql);
+    const rows = (await runtime.pool.query('SELECT * FROM tracking.order_summary ORDER BY "order_id"')).rows.map((r) => projectionFields(summaryFromRecord(r)));
+    expect(rows.map((r) => [r.orderId, r.shortage])).toEqual([...expected.summaries.values()].map((r) => [r.orderId, r.shortage]).sort());
+    expect(rows.filter((r) => r.shortage).map((r) => r.orderId)).toEqual(['o-short-1', 'o-short-2']);
+  });
+
   it('the v3 migration fills existing rows exactly as the projection does', async () => {
     const v3 = trackingMigrations('tracking').find((m) => m.version === 3)!;
-    const expected = projectInMemory([...events, change], runtime.config.sla);
+    const expected = projectInMemory([...events, change, ...shortEvents], runtime.config.sla);
     await runtime.pool.query(`UPDATE tracking.order_summary SET "phone_tail" = NULL, "skus" = '{}'`);
     // The statements that fill the rows (the ALTERs and CREATE INDEXes are no-ops now).
     for (const sql of v3.statements) await runtime.pool.query(sql);
@@ -224,6 +292,8 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
     expect(after.checksum).toBe(before.checksum);
     const cols = (await runtime.pool.query(`SELECT count(*)::int AS n FROM tracking.order_summary WHERE "phone_tail" IS NOT NULL AND cardinality("skus") > 0`)).rows[0];
     expect(cols.n).toBe(3);
+    const short = (await runtime.pool.query(`SELECT "order_id" FROM tracking.order_summary WHERE "shortage" IS NOT NULL ORDER BY 1`)).rows;
+    expect(short.map((r) => r.order_id)).toEqual(['o-short-1', 'o-short-2']);
     await expectSearches();
   });
 });

@@ -229,6 +229,40 @@ export interface TrackingCounts {
   groups: TrackingCountGroup[];
 }
 
+/** One SKU that open orders wait for (缺货): inventory could not reserve it for them. */
+export interface TrackingShortageSku {
+  sku: string;
+  /** Open orders short of this SKU (their exception is a stock shortage, not yet resolved). */
+  orders: number;
+  /** Units those orders asked for on their short lines of this SKU. */
+  unitsRequested: number;
+  /** The oldest of those orders waits since (paid, or placed when not paid: cash on delivery). */
+  waitingSince: string;
+}
+
+/** SKUs open orders wait for, most waiting orders first (GET /api/tracking/shortages). */
+export interface TrackingShortages {
+  at: string;
+  /** Open orders short of at least one SKU. */
+  orders: number;
+  skus: TrackingShortageSku[];
+}
+
+/** One order waiting for a SKU, oldest first (GET /api/tracking/shortages/orders?sku=). */
+export interface TrackingShortageOrder {
+  orderId: string;
+  channel: string;
+  channelOrderId: string;
+  shopId: string;
+  /** Units of the SKU its short lines asked for. */
+  requested: number;
+  /** Units inventory had available for them when it tried. */
+  available: number;
+  /** Every short line of the order (it may be short of other SKUs too). */
+  missing: { sku: string; requested: number; available: number }[];
+  waitingSince: string;
+}
+
 export interface TrackingStuckOrderView {
   order: TrackingOrderView;
   stuckForMs: number;

@@ -1,6 +1,6 @@
 import { approvalChains } from '../projections/approval-chain.projection';
 import { shipmentsOf } from '../projections/shipments.projection';
-import type { OrderStage, SlaColour, TrackingChecksumView, TrackingCounts, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
+import type { OrderStage, SlaColour, TrackingChecksumView, TrackingCounts, TrackingShortageOrder, TrackingShortages, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
 import type { DataSource } from 'typeorm';
 import type { SlaConfig } from '../domain/sla';
@@ -160,6 +160,62 @@ export class TrackingQueries {
       stages: [...f.stages],
       groups: rows.map((r) => ({ channel: r.channel, shopId: r.shop_id, stage: r.stage, sla: r.sla_colour, onHold: r.on_hold, exception: r.exception, stuck: r.stuck, count: r.n })),
     };
+  }
+
+  /**
+   * The shortage list (缺货): every SKU open orders wait for, from the short lines of the orders
+   * whose open exception is a stock shortage; most waiting orders first, at most `limit` SKUs.
+   * Reads only those rows (a partial index on `shortage`).
+   */
+  async shortages(f: { channel?: string; shopIds?: readonly string[]; limit?: number }): Promise<TrackingShortages> {
+    const at = this.clock.now().toISOString();
+    const where = `o."shortage" IS NOT NULL AND ($1::text IS NULL OR o."channel" = $1) AND ($2::text[] IS NULL OR o."shop_id" = ANY($2::text[]))`;
+    const params = [f.channel ?? null, f.shopIds ?? null];
+    const [rows, [total]] = await Promise.all([
+      this.q(
+        `SELECT l->>'sku' AS "sku", count(DISTINCT o."order_id")::int AS "orders", sum((l->>'requested')::numeric)::bigint AS "units",
+                min(coalesce(o."paid_at", o."placed_at")) AS "since"
+           FROM ${table(TRACKING_SCHEMA, 'order_summary')} o CROSS JOIN LATERAL jsonb_array_elements(o."shortage") l
+          WHERE ${where}
+          GROUP BY 1
+          ORDER BY 2 DESC, 4, 1
+          LIMIT $3`,
+        [...params, Math.min(f.limit ?? MAX_PAGE, MAX_PAGE)],
+      ),
+      this.q(`SELECT count(*)::int AS "n" FROM ${table(TRACKING_SCHEMA, 'order_summary')} o WHERE ${where}`, params),
+    ]);
+    return {
+      at,
+      orders: total.n,
+      skus: rows.map((r) => ({ sku: r.sku, orders: r.orders, unitsRequested: Number(r.units), waitingSince: new Date(r.since).toISOString() })),
+    };
+  }
+
+  /** The open orders short of one SKU, longest waiting first: the order a restock should serve them in. */
+  async shortageOrders(f: { sku: string; channel?: string; shopIds?: readonly string[]; limit?: number }): Promise<TrackingShortageOrder[]> {
+    const rows = await this.q(
+      `SELECT o."order_id", o."channel", o."channel_order_id", o."shop_id", o."shortage", coalesce(o."paid_at", o."placed_at") AS "since"
+         FROM ${table(TRACKING_SCHEMA, 'order_summary')} o
+        WHERE o."shortage" IS NOT NULL AND o."shortage" @> jsonb_build_array(jsonb_build_object('sku', $1::text))
+          AND ($2::text IS NULL OR o."channel" = $2) AND ($3::text[] IS NULL OR o."shop_id" = ANY($3::text[]))
+        ORDER BY 6, 1
+        LIMIT $4`,
+      [f.sku, f.channel ?? null, f.shopIds ?? null, Math.min(f.limit ?? MAX_PAGE, MAX_PAGE)],
+    );
+    return rows.map((r) => {
+      const missing = r.shortage as { sku: string; requested: number; available: number }[];
+      const mine = missing.filter((m) => m.sku === f.sku);
+      return {
+        orderId: r.order_id,
+        channel: r.channel,
+        channelOrderId: r.channel_order_id,
+        shopId: r.shop_id,
+        requested: mine.reduce((n, m) => n + m.requested, 0),
+        available: Math.min(...mine.map((m) => m.available)),
+        missing,
+        waitingSince: new Date(r.since).toISOString(),
+      };
+    });
   }
 
   async summary(orderId: string): Promise<StoredOrderSummary | null> {

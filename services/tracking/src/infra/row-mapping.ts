@@ -16,6 +16,7 @@ export const SUMMARY_KEYS = [
   'approvalChain', 'lastRuleId', 'lastRuleSetVersion', 'lastRuleDecision', 'priority', 'carrier', 'trackingNumber', 'placedAt',
   'paidAt', 'readyToShipAt', 'shippedAt', 'deliveredAt', 'closedAt', 'slaSegment', 'slaStartedAt', 'slaYellowAt', 'slaDueAt',
   'stuckAt', 'etaShipBy', 'lastEventAt', 'lastStreamPosition', 'eventCount', 'phoneTail', 'skus',
+  'shortage',
 ] as const satisfies readonly (keyof OrderSummaryRow)[];
 export const SUMMARY_COLUMNS = SUMMARY_KEYS.map(snake);
 

@@ -33,6 +33,8 @@ export function trackingMigrations(schema: string): Migration[] {
     { version: 3, name: 'order_summary phone_tail and skus', statements: searchColumnsV3(schema) },
     // Fewer index writes per projected batch (issue #10).
     { version: 4, name: 'drop unused ix_order_summary_due; stage_visit left_at index on closed visits only', statements: leanerIndexesV4(schema) },
+    // The shortage list: SKUs with orders waiting for stock (GET /api/tracking/shortages).
+    { version: 5, name: 'order_summary shortage', statements: shortageV5(schema) },
   ];
 }
 
@@ -214,6 +216,30 @@ function leanerIndexesV4(schema: string): string[] {
     `DROP INDEX IF EXISTS ${s}."ix_order_summary_due"`,
     `CREATE INDEX IF NOT EXISTS "ix_stage_visit_left_closed" ON ${s}."stage_visit" ("left_at", "stage") WHERE "left_at" IS NOT NULL`,
     `DROP INDEX IF EXISTS ${s}."ix_stage_visit_left"`,
+  ];
+}
+
+/**
+ * Version 5: `shortage` (jsonb, the short lines `[{sku, requested, available}]` while a stock
+ * shortage keeps the order an open exception) and a partial index on the rows that have one, so the
+ * shortage list reads only them. Existing rows are filled from their latest OrderStockShortage in
+ * the timeline, with the projection's rule (well-formed lines only, open shortage exceptions only),
+ * so a rebuild reproduces them.
+ */
+function shortageV5(schema: string): string[] {
+  const s = quoteSchema(schema);
+  return [
+    `ALTER TABLE ${s}."order_summary" ADD COLUMN IF NOT EXISTS "shortage" jsonb`,
+    `UPDATE ${s}."order_summary" o SET "shortage" = x."shortage"
+     FROM (SELECT DISTINCT ON (t."order_id") t."order_id",
+                  (SELECT jsonb_agg(jsonb_build_object('sku', m->'sku', 'requested', m->'requested', 'available', m->'available') ORDER BY n)
+                     FROM jsonb_array_elements(t."envelope"->'data'->'missing') WITH ORDINALITY AS e(m, n)
+                    WHERE jsonb_typeof(m->'sku') = 'string' AND m->>'sku' <> '' AND jsonb_typeof(m->'requested') = 'number' AND jsonb_typeof(m->'available') = 'number') AS "shortage"
+           FROM ${s}."timeline_entry" t
+           WHERE t."type" = 'OrderStockShortage' AND jsonb_typeof(t."envelope"->'data'->'missing') = 'array'
+           ORDER BY t."order_id", t."stream_position" DESC) x
+     WHERE x."order_id" = o."order_id" AND o."exception" AND o."exception_code" IN ('stock_shortage', 'STOCK_SHORTAGE') AND o."stage" NOT IN ('archived', 'cancelled', 'refunded')`,
+    `CREATE INDEX IF NOT EXISTS "ix_order_summary_shortage" ON ${s}."order_summary" ("placed_at") WHERE "shortage" IS NOT NULL`,
   ];
 }
 

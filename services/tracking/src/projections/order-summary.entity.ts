@@ -18,6 +18,7 @@ export const bigintAsNumber: ValueTransformer = {
 @Index('ix_order_summary_channel', ['channel', 'placedAt'])
 @Index('ix_order_summary_stuck_at', ['stuckAt'], { where: '"stuck_at" IS NOT NULL' })
 @Index('ix_order_summary_phone_tail', ['phoneTail', 'placedAt', 'orderId'], { where: '"phone_tail" IS NOT NULL' })
+@Index('ix_order_summary_shortage', ['placedAt'], { where: '"shortage" IS NOT NULL' })
 // GIN (USING gin), which TypeORM cannot declare: the migration owns it, TypeORM leaves it alone.
 @Index('ix_order_summary_skus', { synchronize: false })
 export class OrderSummaryEntity {
@@ -45,6 +46,7 @@ export class OrderSummaryEntity {
   @Column({ type: 'boolean' }) exception!: boolean;
   @Column({ name: 'exception_code', type: 'text', nullable: true }) exceptionCode!: string | null;
   @Column({ name: 'exception_reason', type: 'text', nullable: true }) exceptionReason!: string | null;
+  @Column({ type: 'jsonb', nullable: true }) shortage!: { sku: string; requested: number; available: number }[] | null;
   @Column({ name: 'ever_exception', type: 'boolean' }) everException!: boolean;
   @Column({ name: 'manual_touch', type: 'boolean' }) manualTouch!: boolean;
   @Column({ name: 'ingest_mode', type: 'text' }) ingestMode!: string;

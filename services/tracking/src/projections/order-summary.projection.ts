@@ -3,6 +3,13 @@ import { assertNever } from '@flowline/domain';
 import { etaShipBy, isStuck, segmentOf, slaColour, slaDeadlines, stuckAt, type SlaColour, type SlaConfig } from '../domain/sla';
 import type { OrderEvent } from './tracked-event';
 
+/** One line inventory could not reserve: units asked for and units available when it tried. */
+export interface ShortageLine {
+  sku: string;
+  requested: number;
+  available: number;
+}
+
 /** How an order came in: `auto` from a channel feed or service, `manual` when a person keyed it in. */
 export type IngestMode = 'auto' | 'manual';
 
@@ -44,6 +51,12 @@ export interface OrderSummaryRow {
   exception: boolean;
   exceptionCode: string | null;
   exceptionReason: string | null;
+  /**
+   * While the order is an exception because inventory could not reserve it (缺货): the lines that
+   * were short, as inventory reported them (`available` then). Null otherwise: cleared when the
+   * exception is resolved (the reservation is tried again), the stock is reserved or the order closes.
+   */
+  shortage: ShortageLine[] | null;
   /** The order was flagged as an exception at some point (KPI: exception rate). */
   everException: boolean;
   /** A person had to decide something about this order (KPI: manual-touch rate). */
@@ -194,6 +207,7 @@ function placedRow(e: Extract<OrderEvent, { type: 'OrderPlaced' }>, config: SlaC
     exception: false,
     exceptionCode: null,
     exceptionReason: null,
+    shortage: null,
     everException: false,
     manualTouch: byStaff(e.actor),
     ingestMode: byStaff(e.actor) ? 'manual' : 'auto',
@@ -258,14 +272,41 @@ export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, 
   };
   const target = stageAfter(e);
   if (target && target !== row.stage && !TERMINAL.includes(row.stage)) next = enterStage(next, target, stageTimeOf(e, row), config);
+  const after = applyOrderEvent(next, e, row);
+  // A shortage is listed only while it keeps the order waiting: an open exception.
+  return after.shortage && (!after.exception || CLOSED.includes(after.stage)) ? { ...after, shortage: null } : after;
+}
 
+/** The shortage lines an event reports, when it reports any (well-formed ones only). */
+function shortageLines(missing: unknown): ShortageLine[] | null {
+  if (!Array.isArray(missing)) return null;
+  const lines = missing
+    .filter((m): m is ShortageLine => !!m && typeof m === 'object' && typeof m.sku === 'string' && m.sku !== '' && Number.isFinite(m.requested) && Number.isFinite(m.available))
+    .map((m) => ({ sku: m.sku, requested: m.requested, available: m.available }));
+  return lines.length > 0 ? lines : null;
+}
+
+/** The fields one order event sets, on the row with its stage already moved (`row`: before the event). */
+function applyOrderEvent(next: OrderSummaryRow, e: OrderEvent, row: OrderSummaryRow): OrderSummaryRow {
   switch (e.type) {
+    case 'OrderPlaced':
+    case 'OrderPiiRevealed':
+      // Handled before: the first creates the row, the second only counts.
+      return next;
     case 'OrderPaid':
       return { ...next, paidAmount: e.data.amount, paidAt: e.data.paidAt };
     case 'OrderStockReserved':
-      return next;
+      return { ...next, shortage: null };
     case 'OrderStockShortage':
-      return { ...next, exception: true, everException: true, manualTouch: true, exceptionCode: 'stock_shortage', exceptionReason: e.data.missing.map((m) => `${m.sku} ${m.available}/${m.requested}`).join(', ') };
+      return {
+        ...next,
+        exception: true,
+        everException: true,
+        manualTouch: true,
+        exceptionCode: 'stock_shortage',
+        exceptionReason: e.data.missing.map((m) => `${m.sku} ${m.available}/${m.requested}`).join(', '),
+        shortage: shortageLines(e.data.missing),
+      };
     case 'OrderRuleDecided':
       return {
         ...next,
@@ -301,9 +342,18 @@ export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, 
     case 'OrderHoldReleased':
       return { ...next, onHold: false, holdReason: null };
     case 'OrderExceptionFlagged':
-      return { ...next, exception: true, everException: true, manualTouch: true, exceptionCode: e.data.code, exceptionReason: e.data.reason };
+      // The process manager flags a shortage with its lines (STOCK_SHORTAGE, details.missing).
+      return {
+        ...next,
+        exception: true,
+        everException: true,
+        manualTouch: true,
+        exceptionCode: e.data.code,
+        exceptionReason: e.data.reason,
+        shortage: e.data.code === 'STOCK_SHORTAGE' ? (shortageLines(e.data.details?.missing) ?? next.shortage) : next.shortage,
+      };
     case 'OrderExceptionResolved':
-      return { ...next, exception: false, exceptionCode: null, exceptionReason: null };
+      return { ...next, exception: false, exceptionCode: null, exceptionReason: null, shortage: null };
     case 'OrderChanged':
       // An approved change request: people touched the order; its total is the one after the change.
       // A new address (published masked) moves the order's destination.

@@ -111,8 +111,56 @@ describe('order events -> summary, stage durations and timeline', () => {
     const events = [b.event('OrderPlaced', placedData('o-1')), b.event('OrderPaid', { orderId: 'o-1', amount: 27900, currency: 'CNY', paidAt: T0 })];
     const { summary, result, timeline } = given(events).when(b.event('OrderStockShortage', { orderId: 'o-1', missing: [{ sku: 'SKU-TEA-01', requested: 2, available: 0 }] }));
     expect(summary).toMatchObject({ stage: 'paid', exception: true, everException: true, manualTouch: true, exceptionCode: 'stock_shortage', exceptionReason: 'SKU-TEA-01 0/2' });
+    expect(summary.shortage).toEqual([{ sku: 'SKU-TEA-01', requested: 2, available: 0 }]);
     expect(result.stageVisits).toEqual([]);
     expect(timeline).toMatchObject({ whatEn: 'Stock shortage; the order is now an exception', whyZh: 'SKU-TEA-01 需要 2，可用 0', whyEn: 'SKU-TEA-01 needs 2, 0 available' });
+  });
+
+  describe('the short lines (缺货) stay listed while the shortage keeps the order waiting', () => {
+    const short = () => {
+      const b = new EventBuilder(T0);
+      const events = [
+        b.event('OrderPlaced', placedData('o-1')),
+        b.event('OrderPaid', { orderId: 'o-1', amount: 27900, currency: 'CNY', paidAt: T0 }),
+        b.event('OrderStockShortage', { orderId: 'o-1', missing: [{ sku: 'SKU-TEA-01', requested: 2, available: 1 }, { sku: 'SKU-CUP-02', requested: 1, available: 0 }] }),
+        // The process manager's flag that follows it carries the same lines.
+        b.event('OrderExceptionFlagged', { orderId: 'o-1', code: 'STOCK_SHORTAGE', reason: 'inventory could not reserve every line', details: { missing: [{ sku: 'SKU-TEA-01', requested: 2, available: 1 }, { sku: 'SKU-CUP-02', requested: 1, available: 0 }] } }),
+      ];
+      return { b, events };
+    };
+    const lines = [{ sku: 'SKU-TEA-01', requested: 2, available: 1 }, { sku: 'SKU-CUP-02', requested: 1, available: 0 }];
+
+    it('kept through the STOCK_SHORTAGE flag, whose generic reason replaces the text but not the lines', () => {
+      const { events } = short();
+      expect(projectInMemory(events, config).summaries.get('o-1')).toMatchObject({ exceptionCode: 'STOCK_SHORTAGE', shortage: lines });
+    });
+
+    it('kept when another exception is flagged on top; an odd details.missing never replaces it', () => {
+      const { b, events } = short();
+      expect(given(events).when(b.event('OrderExceptionFlagged', { orderId: 'o-1', code: 'ADDRESS_CHECK', reason: '地址待核实' })).summary.shortage).toEqual(lines);
+      expect(given(events).when(b.event('OrderExceptionFlagged', { orderId: 'o-1', code: 'STOCK_SHORTAGE', reason: 'again', details: { missing: [{ sku: '', requested: 'x' }] } })).summary.shortage).toEqual(lines);
+    });
+
+    it('cleared when the exception is resolved (the reservation is tried again), and set again by the next shortage', () => {
+      const { b, events } = short();
+      const resolved = b.event('OrderExceptionResolved', { orderId: 'o-1', reason: '已到货' });
+      expect(given(events).when(resolved).summary.shortage).toBeNull();
+      const again = b.event('OrderStockShortage', { orderId: 'o-1', missing: [{ sku: 'SKU-CUP-02', requested: 1, available: 0 }] });
+      expect(given([...events, resolved]).when(again).summary.shortage).toEqual([{ sku: 'SKU-CUP-02', requested: 1, available: 0 }]);
+    });
+
+    it('cleared when the stock is reserved, and when the order is cancelled or refunded', () => {
+      const { b, events } = short();
+      expect(given(events).when(b.event('OrderStockReserved', { orderId: 'o-1', reservationId: 'r-1', allocations: [] })).summary.shortage).toBeNull();
+      expect(given(events).when(b.event('OrderCancelled', { orderId: 'o-1', reason: '顾客取消', stageAtCancel: 'paid' })).summary.shortage).toBeNull();
+      expect(given(events).when(b.event('OrderRefunded', { orderId: 'o-1', amount: 27900, afterShipment: false })).summary.shortage).toBeNull();
+    });
+
+    it('a shortage event without a well-formed line lists nothing', () => {
+      const b = new EventBuilder(T0);
+      const events = [b.event('OrderPlaced', placedData('o-1')), b.event('OrderPaid', { orderId: 'o-1', amount: 27900, currency: 'CNY', paidAt: T0 })];
+      expect(given(events).when(b.event('OrderStockShortage', { orderId: 'o-1', missing: [{ sku: 'SKU-TEA-01', requested: Number.NaN, available: 0 }] })).summary).toMatchObject({ exception: true, shortage: null });
+    });
   });
 
   forType('OrderRuleDecided', 'records the rule id, rule-set version and decision, and says why in the timeline', () => {

@@ -204,6 +204,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tracking/shortages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SKUs open orders wait for (缺货): inventory could not reserve them; per SKU the waiting orders, the units they asked for and the oldest wait, most waiting orders first */
+        get: operations["TrackingController_shortages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tracking/shortages/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The open orders waiting for one SKU, longest waiting first (the order a restock serves them in), with all their short lines */
+        get: operations["TrackingController_shortageOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tracking/stream": {
         parameters: {
             query?: never;
@@ -749,6 +783,84 @@ export interface operations {
             query: {
                 /** @description Orders, comma separated (at most 500) */
                 orderIds: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+        };
+    };
+    TrackingController_shortages: {
+        parameters: {
+            query?: {
+                channel?: "taobao" | "tmall" | "jd" | "pinduoduo" | "douyin" | "web" | "offline" | "api";
+                limit?: number;
+                shopId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+        };
+    };
+    TrackingController_shortageOrders: {
+        parameters: {
+            query: {
+                channel?: "taobao" | "tmall" | "jd" | "pinduoduo" | "douyin" | "web" | "offline" | "api";
+                limit?: number;
+                shopId?: string;
+                /** @description The SKU the orders wait for (exact) */
+                sku: string;
             };
             header?: never;
             path?: never;

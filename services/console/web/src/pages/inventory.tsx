@@ -1,10 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { App as AntApp, Button, Card, Col, Descriptions, Form, Input, InputNumber, Row, Select, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
+import { Link } from 'react-router-dom';
 import { api, newIdempotencyKey, unwrap, unwrapAs } from '../api';
 import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
 import { CHANNELS, useI18n } from '../i18n';
 import { useSession } from '../session';
+import { planRestock, type WaitingOrder } from '../restock';
 
 interface Level { warehouseId: string; warehouseName: string; onHand: number; reserved: number; available: number; backordered: number; safetyStock: number }
 interface SkuStock {
@@ -16,11 +18,13 @@ interface SkuStock {
   atp: Record<string, number>;
 }
 interface Warehouse { warehouseId: string; name: string }
+interface ShortageSku { sku: string; orders: number; unitsRequested: number; waitingSince: string }
+interface ShortageOrder extends WaitingOrder { channel: string; channelOrderId: string; requested: number; available: number; missing: { sku: string; requested: number; available: number }[]; waitingSince: string }
 interface LowStockItem { sku: string; name: string; threshold: number; available: number; onHand: number; reserved: number; shortfall: number }
 
 /** Stock per SKU and warehouse, ATP per channel, reservations of an order, receipts and adjustments (by role), ledger verify. */
 export function InventoryPage() {
-  const { t, pick } = useI18n();
+  const { t, pick, time, lang } = useI18n();
   const session = useSession();
   const qc = useQueryClient();
   const notify = useNotifyProblem();
@@ -41,6 +45,32 @@ export function InventoryPage() {
         : unwrap(api.inventory.POST('/api/stock/adjustments', { params: { header } as never, body: { sku: sku!, warehouseId: v.warehouseId, delta: v.quantity, reason: 'count', note: v.reference } }));
     },
     onSuccess: () => { void qc.invalidateQueries({ queryKey: ['stock', sku] }); void qc.invalidateQueries({ queryKey: ['low-stock'] }); void message.success(t('done')); },
+    onError: notify,
+  });
+  const shortages = useQuery({ queryKey: ['shortages'], retry: 0, refetchInterval: 30_000, queryFn: () => unwrapAs<{ orders: number; skus: ShortageSku[] }>(api.tracking.GET('/api/tracking/shortages', {})) });
+  const refreshShortages = () => { for (const ms of [0, 1_500, 4_000]) setTimeout(() => void qc.invalidateQueries({ queryKey: ['shortages'] }), ms); };
+  // 到货重新预占: the SKU's waiting orders (longest first) whose short lines the stock now covers have
+  // their exception resolved, which makes order-intake ask inventory for the stock again.
+  const reserveAgain = useMutation({
+    mutationFn: async (forSku: string) => {
+      const waiting = await unwrapAs<ShortageOrder[]>(api.tracking.GET('/api/tracking/shortages/orders', { params: { query: { sku: forSku } } }));
+      const skus = [...new Set(waiting.flatMap((o) => o.missing.map((m) => m.sku)))].slice(0, 50);
+      const levels = await Promise.all(skus.map(async (k) => [k, (await unwrapAs<SkuStock>(api.inventory.GET('/api/stock/skus/{sku}', { params: { path: { sku: k } } }))).total.available] as const));
+      const chosen = planRestock(waiting, Object.fromEntries(levels));
+      let failed = 0;
+      for (const orderId of chosen) {
+        const post = api.intake.POST as unknown as (p: string, init: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+        const r = await post('/api/orders/{orderId}/exceptions/resolve', { params: { path: { orderId }, header: { 'Idempotency-Key': newIdempotencyKey() } }, body: { reason: `到货重新预占 ${forSku}` } });
+        if (!r.response.ok) failed++;
+      }
+      return { tried: chosen.length - failed, waiting: waiting.length - chosen.length, failed };
+    },
+    onSuccess: (r, forSku) => {
+      const [colon, sep] = lang === 'zh' ? ['：', '，'] : [': ', ', '];
+      void message.success(`${forSku}${colon}${t('reservedAgain')} ${r.tried}${sep}${t('stillWaiting')} ${r.waiting}${r.failed ? `${sep}${t('failedOrders')} ${r.failed}` : ''}`);
+      refreshShortages();
+      void qc.invalidateQueries({ queryKey: ['stock', forSku] });
+    },
     onError: notify,
   });
   const lowStock = useQuery({ queryKey: ['low-stock'], retry: 0, queryFn: () => unwrapAs<{ items: LowStockItem[] }>(api.inventory.GET('/api/stock/low-stock', { params: { query: { limit: '50' } } })) });
@@ -102,6 +132,22 @@ export function InventoryPage() {
             ]} />
         )}
       </Card>
+      <Card size="small" title={`${t('shortageList')}${shortages.data ? ` · ${shortages.data.orders}` : ''}`} data-testid="shortages">
+        <Typography.Paragraph type="secondary" style={{ marginTop: 0 }}>{t('shortageHint')}</Typography.Paragraph>
+        {shortages.error ? <ProblemAlert error={shortages.error} /> : (
+          <Table<ShortageSku> size="small" rowKey="sku" pagination={{ pageSize: 20, hideOnSinglePage: true }} dataSource={shortages.data?.skus ?? []} locale={{ emptyText: <EmptyText /> }}
+            expandable={{ expandedRowRender: (i) => <WaitingOrders sku={i.sku} />, rowExpandable: () => true }}
+            columns={[
+              { title: t('sku'), render: (_, i) => <Typography.Link data-testid={`short-${i.sku}`} onClick={() => setSku(i.sku)}>{i.sku}</Typography.Link> },
+              { title: t('waitingOrders'), render: (_, i) => <span data-testid={`short-count-${i.sku}`}>{i.orders}</span> },
+              { title: t('unitsRequested'), render: (_, i) => <span data-testid={`short-units-${i.sku}`}>{i.unitsRequested}</span> },
+              { title: t('waitingSince'), render: (_, i) => time(i.waitingSince) },
+              ...(session.can('order.resolve')
+                ? [{ title: t('actions'), render: (_: unknown, i: ShortageSku) => <Button size="small" data-testid={`reserve-again-${i.sku}`} loading={reserveAgain.isPending && reserveAgain.variables === i.sku} disabled={reserveAgain.isPending} onClick={() => reserveAgain.mutate(i.sku)}>{t('reserveAgain')}</Button> }]
+                : []),
+            ]} />
+        )}
+      </Card>
       {reservation.data && (
         <Card size="small" title={`${t('reservations')} · ${orderId}`}>
           <Table size="small" rowKey={(r) => JSON.stringify(r)} pagination={false} dataSource={reservation.data.openLines} locale={{ emptyText: <EmptyText /> }}
@@ -109,5 +155,23 @@ export function InventoryPage() {
         </Card>
       )}
     </Space>
+  );
+}
+
+/** The orders waiting for one SKU, longest first, each linked to its page (a shortage row expanded). */
+function WaitingOrders({ sku }: { sku: string }) {
+  const { t, time, pick } = useI18n();
+  const orders = useQuery({ queryKey: ['shortages', sku], retry: 0, queryFn: () => unwrapAs<ShortageOrder[]>(api.tracking.GET('/api/tracking/shortages/orders', { params: { query: { sku } } })) });
+  if (orders.error) return <ProblemAlert error={orders.error} />;
+  return (
+    <Table<ShortageOrder> size="small" rowKey="orderId" loading={orders.isLoading} pagination={{ pageSize: 20, hideOnSinglePage: true }} dataSource={orders.data ?? []} locale={{ emptyText: <EmptyText /> }} data-testid={`waiting-${sku}`}
+      columns={[
+        { title: t('channelOrderId'), render: (_, o) => <Link to={`/orders/${o.orderId}`} data-testid={`waiting-order-${o.orderId}`}>{o.channelOrderId}</Link> },
+        { title: t('channel'), render: (_, o) => pick(CHANNELS[o.channel] ?? { zh: o.channel, en: o.channel }) },
+        { title: t('quantity'), dataIndex: 'requested' },
+        { title: t('available'), dataIndex: 'available' },
+        { title: t('shortfall'), render: (_, o) => o.missing.map((m) => `${m.sku} ${m.available}/${m.requested}`).join(', ') },
+        { title: t('waitingSince'), render: (_, o) => time(o.waitingSince) },
+      ]} />
   );
 }

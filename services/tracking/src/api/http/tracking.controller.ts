@@ -1,13 +1,13 @@
 import { AllowQueryToken, ForCustomers, inScope, isCustomerOnly, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
-import type { TrackingCounts, TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
+import type { TrackingCounts, TrackingShortageOrder, TrackingShortages, TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { Controller, Get, Headers, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam } from '@flowline/platform';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
 import { customerView } from '../../application/customer-view';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
-import { CountsQueryDto, GetTrackedOrderQueryDto, KpiQueryDto, ListTrackedOrdersQueryDto, OPEN_STAGES, ShipmentsQueryDto, StuckQueryDto, WatchQueryDto } from './dto/tracking.dto';
+import { CountsQueryDto, GetTrackedOrderQueryDto, KpiQueryDto, ListTrackedOrdersQueryDto, OPEN_STAGES, ShipmentsQueryDto, ShortageOrdersQueryDto, ShortagesQueryDto, StuckQueryDto, WatchQueryDto } from './dto/tracking.dto';
 
 const DAY = 86_400_000;
 
@@ -96,6 +96,24 @@ export class TrackingController {
     const shops = shopFilter(requirePrincipal(h), q.shopId);
     if (shops && shops.length === 0) return { at: this.runtime.clock.now().toISOString(), stages, groups: [] };
     return this.runtime.queries.counts({ stages, channel: q.channel, ...(shops ? { shopIds: shops } : {}) });
+  }
+
+  @Get('shortages')
+  @ApiOperation({ summary: 'SKUs open orders wait for (缺货): inventory could not reserve them; per SKU the waiting orders, the units they asked for and the oldest wait, most waiting orders first' })
+  @Requires('read', 'Order')
+  async shortages(@Query() q: ShortagesQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingShortages> {
+    const shops = shopFilter(requirePrincipal(h), q.shopId);
+    if (shops && shops.length === 0) return { at: this.runtime.clock.now().toISOString(), orders: 0, skus: [] };
+    return this.runtime.queries.shortages({ channel: q.channel, limit: q.limit, ...(shops ? { shopIds: shops } : {}) });
+  }
+
+  @Get('shortages/orders')
+  @ApiOperation({ summary: 'The open orders waiting for one SKU, longest waiting first (the order a restock serves them in), with all their short lines' })
+  @Requires('read', 'Order')
+  async shortageOrders(@Query() q: ShortageOrdersQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingShortageOrder[]> {
+    const shops = shopFilter(requirePrincipal(h), q.shopId);
+    if (shops && shops.length === 0) return [];
+    return this.runtime.queries.shortageOrders({ sku: q.sku, channel: q.channel, limit: q.limit, ...(shops ? { shopIds: shops } : {}) });
   }
 
   @Get('stuck')

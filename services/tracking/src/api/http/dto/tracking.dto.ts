@@ -93,6 +93,27 @@ export class CountsQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) shopId?: string;
 }
 
+export class ShortagesQueryDto {
+  @ApiPropertyOptional({ enum: CHANNELS })
+  @IsOptional()
+  @IsIn(CHANNELS as unknown as string[])
+  channel?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) shopId?: string;
+
+  @ApiPropertyOptional({ default: 500, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+export class ShortageOrdersQueryDto extends ShortagesQueryDto {
+  @ApiProperty({ description: 'The SKU the orders wait for (exact)', example: 'SKU-TEA-250' }) @IsString() @IsSku() sku!: string;
+}
+
 export class StuckQueryDto {
   @ApiPropertyOptional({ default: 100, maximum: 500 })
   @IsOptional()

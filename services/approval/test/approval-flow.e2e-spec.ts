@@ -157,6 +157,20 @@ describe('approval chains across services', () => {
     const salesInbox = await approval('GET', '/api/approvals/inbox', undefined, 'sales');
     expect(salesInbox.json.items.map((i: { approvalId: string }) => i.approvalId)).toContain(first.approvalId);
     expect(salesInbox.json.items.find((i: { approvalId: string }) => i.approvalId === first.approvalId)).toMatchObject({ step: 'sales_review', sla: 'green', via: ['role:sales'] });
+    // The general manager's inbox does not hold the sales step, but the overview of every pending
+    // step shows it, with whom it waits for; filtered by role, it is there for sales only.
+    const pendingIds = async (query: string) => ((await approval('GET', `/api/approvals/pending${query}`, undefined, 'gm')).json.items as { approvalId: string }[]).map((i) => i.approvalId);
+    expect((await approval('GET', '/api/approvals/inbox', undefined, 'gm')).json.items.map((i: { approvalId: string }) => i.approvalId)).not.toContain(first.approvalId);
+    const overview = await approval('GET', '/api/approvals/pending', undefined, 'gm');
+    expect(overview.status).toBe(200);
+    expect(overview.json.items.find((i: { approvalId: string }) => i.approvalId === first.approvalId)).toMatchObject({ orderId, step: 'sales_review', sla: 'green', principals: ['role:sales'], via: [] });
+    expect(await pendingIds('?role=sales')).toContain(first.approvalId);
+    expect(await pendingIds('?role=designer')).not.toContain(first.approvalId);
+    for (const [query, field] of [['?role=boss', 'role'], ['?limit=0', 'limit']]) {
+      const bad = await approval('GET', `/api/approvals/pending${query}`, undefined, 'gm');
+      expect(bad.status, query).toBe(400);
+      expect(JSON.stringify(bad.json), query).toContain(field);
+    }
 
     const afterSales = await decide(first.approvalId, 'sales_review', 'approve', 'sales', { comment: '客户已确认刻字内容' });
     // The board's awaiting-approval SLA is the current step's: the design step's start and due time.

@@ -144,6 +144,21 @@ ui.describe('the staff console in Chromium', () => {
       expect(r.status, JSON.stringify(r.json)).toBe(200);
     }
 
+    // An admin decides no step of this chain (not in their inbox), but the overview of every pending
+    // step shows where it stands and whom it waits for.
+    const admin = await ui.browser.newPage('admin');
+    await admin.goto(`${ui.stack.console.httpUrl}/approvals`);
+    await admin.click('[data-testid="tab-all-pending"]');
+    await admin.waitForSelector(`[data-testid="pending-order-${orderId}"]`, { timeout: 30_000 });
+    expect(await admin.textContent(`[data-testid="pending-step-${orderId}"]`)).toBe('总经理审批');
+    expect(await admin.textContent(`[data-testid="pending-for-${orderId}"]`)).toBe('总经理');
+    const adminInbox = await call(ui.stack.procs.approval.httpUrl, 'GET', '/api/approvals/inbox', undefined, { authorization: `Bearer ${await ui.stack.issuer.token('admin')}` });
+    expect(adminInbox.json.items.map((i: { orderId: string }) => i.orderId)).not.toContain(orderId);
+    await admin.mouse.move(0, 0);
+    await shot(admin, 'approvals-all-pending');
+    expect(await seriousA11yViolations(admin)).toEqual([]);
+    await admin.close();
+
     const page = await ui.browser.newPage('gm');
     await page.goto(`${ui.stack.console.httpUrl}/approvals`);
     await page.waitForSelector(`[data-testid="approve-${orderId}"]`, { timeout: 30_000 });
@@ -270,10 +285,13 @@ ui.describe('the staff console in Chromium', () => {
     // Four vases arrive: enough for the older order (2), not for the newer (3) as well.
     expect((await call(inv, 'POST', '/api/stock/receipts', { sku, warehouseId: 'WH-HZ-01', quantity: 4, reference: 'PO-VASE-1' })).status).toBe(201);
     await page.click(`[data-testid="reserve-again-${sku}"]`);
-    await page.waitForSelector('.ant-message-success', { timeout: 20_000 });
+    const done = await page.waitForSelector('.ant-message-success', { timeout: 20_000 });
+    expect(await done.textContent()).toContain('已重新尝试预占 1，库存不足继续等待 1');
     await tracked(older, (d) => !d.order.flags.includes('exception') && d.order.stage !== 'paid', 'the older order reserved after the receipt');
+    // The newer order was passed over, not tried and refused again: its exception was never resolved.
     const waiting = await tracked(newer, (d) => d.order.exceptionCode === 'STOCK_SHORTAGE', 'the newer order still waiting');
     expect(waiting.order.stage).toBe('paid');
+    expect(waiting.timeline.map((e) => e.type)).not.toContain('OrderExceptionResolved');
     expect((await call(inv, 'GET', `/api/stock/skus/${sku}`)).json.total).toMatchObject({ onHand: 4, reserved: 2, available: 2 });
     // The list follows (refetched after the action): one order, 3 units, still waiting.
     await page.waitForFunction(

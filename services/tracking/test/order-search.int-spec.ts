@@ -68,8 +68,30 @@ const shortEvents: TrackedEvent[] = (() => {
     ...waiting('o-short-2', 'jd', JD_SHOP, [shortLine('SHORT-A', 1, 0), shortLine('SHORT-B', 3, 1)]),
     ...waiting('o-short-3', 'taobao', TEA_SHOP, [shortLine('SHORT-A', 5, 0)]),
     s.event('OrderExceptionResolved', { orderId: 'o-short-3', reason: '已到货，重新预占' }),
+    // An approved change while waiting: SHORT-A left out, SHORT-B now 4 units on two lines.
+    ...waiting('o-short-4', 'taobao', TEA_SHOP, [shortLine('SHORT-A', 2, 0), shortLine('SHORT-B', 1, 0)]),
+    s.event('OrderChanged', {
+      orderId: 'o-short-4', approvalId: 'ap-4', changeRequestId: 'cr-4', lines: [{ ...line('l1', 'SHORT-B'), quantity: 3 }, line('l2', 'SHORT-B')], totals,
+      changes: { added: [], removed: [], quantities: [] }, priceDifference: 0,
+    }),
+    // Reserved after all (a redelivered request), the exception still open: not waiting.
+    ...waiting('o-short-5', 'taobao', TEA_SHOP, [shortLine('SHORT-A', 1, 0)]),
+    s.event('OrderStockReserved', { orderId: 'o-short-5', reservationId: 'r-5', allocations: [] }),
+    // Held: still short, but a restock would not move it, so the list leaves it out.
+    ...waiting('o-short-6', 'jd', JD_SHOP, [shortLine('SHORT-A', 7, 0)]),
+    s.event('OrderPutOnHold', { orderId: 'o-short-6', reason: '等客户确认' }),
   ];
 })();
+const SHORT_EVENT_COUNTS: [string, number][] = [['o-short-1', 4], ['o-short-2', 4], ['o-short-3', 5], ['o-short-4', 5], ['o-short-5', 5], ['o-short-6', 5]];
+let shortPublished: Promise<void> | undefined;
+/** Publishes the shortage orders once (the tests after the searches use them) and waits until tracking has them. */
+function withShortEvents(): Promise<void> {
+  shortPublished ??= (async () => {
+    await publish(shortEvents);
+    for (const [orderId, n] of SHORT_EVENT_COUNTS) await waitForOrder(orderId, (d) => d.order.eventCount === n);
+  })();
+  return shortPublished;
+}
 
 async function publish(list: TrackedEvent[]): Promise<void> {
   await publisher.publish(list.map((e) => ({ topic: TRACKED_TOPICS[contextOf(e.type)!], key: (e.data as { orderId: string }).orderId, envelope: e as EventEnvelope })));
@@ -220,10 +242,7 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
   });
 
   it('lists the SKUs open orders wait for (缺货) and, per SKU, the waiting orders longest first, in the scope', async () => {
-    await publish(shortEvents);
-    await waitForOrder('o-short-3', (d) => d.order.eventCount === 5);
-    await waitForOrder('o-short-2', (d) => d.order.eventCount === 4);
-    await waitForOrder('o-short-1', (d) => d.order.eventCount === 4);
+    await withShortEvents();
     const get = async <T>(path: string, headers: Record<string, string> = {}) => {
       const res = await fetch(`${svc.httpUrl}/api/tracking/${path}`, { headers });
       if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
@@ -231,11 +250,12 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
     };
     const paidAt = (orderId: string) => shortEvents.find((e) => e.type === 'OrderPaid' && (e.data as { orderId: string }).orderId === orderId)!.data as { paidAt: string };
     const all = await get<TrackingShortages>('shortages');
-    // o-short-3 was resolved: the reservation is tried again, so it no longer waits here.
-    expect(all.orders).toBe(2);
+    // o-short-3 was resolved (the reservation is tried again) and o-short-5 reserved: not waiting.
+    // o-short-6 is held. o-short-4's change left SHORT-A out and made SHORT-B 4 units.
+    expect(all.orders).toBe(3);
     expect(all.skus).toEqual([
       { sku: 'SHORT-A', orders: 2, unitsRequested: 3, waitingSince: paidAt('o-short-1').paidAt },
-      { sku: 'SHORT-B', orders: 1, unitsRequested: 3, waitingSince: paidAt('o-short-2').paidAt },
+      { sku: 'SHORT-B', orders: 2, unitsRequested: 7, waitingSince: paidAt('o-short-2').paidAt },
     ]);
     const waitingA = await get<TrackingShortageOrder[]>('shortages/orders?sku=SHORT-A');
     expect(waitingA.map((o) => [o.orderId, o.requested, o.available])).toEqual([['o-short-1', 2, 0], ['o-short-2', 1, 0]]);
@@ -243,7 +263,10 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
     expect(await get<TrackingShortageOrder[]>('shortages/orders?sku=SHORT-A&limit=1')).toHaveLength(1);
     expect(await get<TrackingShortageOrder[]>('shortages/orders?sku=SHORT-C')).toEqual([]);
     // Filters and the scope: JD only for cs-jd; another shop asked for gives nothing.
-    expect((await get<TrackingShortages>('shortages?channel=taobao')).skus).toEqual([{ sku: 'SHORT-A', orders: 1, unitsRequested: 2, waitingSince: paidAt('o-short-1').paidAt }]);
+    expect((await get<TrackingShortages>('shortages?channel=taobao')).skus).toEqual([
+      { sku: 'SHORT-A', orders: 1, unitsRequested: 2, waitingSince: paidAt('o-short-1').paidAt },
+      { sku: 'SHORT-B', orders: 1, unitsRequested: 4, waitingSince: paidAt('o-short-4').paidAt },
+    ]);
     const csJd = await authHeader('customer_service', { user: 'cs-jd' });
     const jd = await get<TrackingShortages>('shortages', csJd);
     expect([jd.orders, jd.skus.map((k) => `${k.sku}:${k.orders}/${k.unitsRequested}`)]).toEqual([1, ['SHORT-A:1/1', 'SHORT-B:1/3']]);
@@ -258,16 +281,19 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
   });
 
   it('the v5 migration fills the shortage lines of existing rows exactly as the projection does', async () => {
+    await withShortEvents();
     const v5 = trackingMigrations('tracking').find((m) => m.version === 5)!;
     const expected = projectInMemory([...events, change, ...shortEvents], runtime.config.sla);
     await runtime.pool.query(`UPDATE tracking.order_summary SET "shortage" = NULL`);
     for (const sql of v5.statements) await runtime.pool.query(sql);
     const rows = (await runtime.pool.query('SELECT * FROM tracking.order_summary ORDER BY "order_id"')).rows.map((r) => projectionFields(summaryFromRecord(r)));
     expect(rows.map((r) => [r.orderId, r.shortage])).toEqual([...expected.summaries.values()].map((r) => [r.orderId, r.shortage]).sort());
-    expect(rows.filter((r) => r.shortage).map((r) => r.orderId)).toEqual(['o-short-1', 'o-short-2']);
+    expect(rows.filter((r) => r.shortage).map((r) => r.orderId)).toEqual(['o-short-1', 'o-short-2', 'o-short-4', 'o-short-6']);
+    expect(rows.find((r) => r.orderId === 'o-short-4')?.shortage).toEqual([shortLine('SHORT-B', 4, 0)]);
   });
 
   it('the v3 migration fills existing rows exactly as the projection does', async () => {
+    await withShortEvents();
     const v3 = trackingMigrations('tracking').find((m) => m.version === 3)!;
     const expected = projectInMemory([...events, change, ...shortEvents], runtime.config.sla);
     await runtime.pool.query(`UPDATE tracking.order_summary SET "phone_tail" = NULL, "skus" = '{}'`);
@@ -278,6 +304,7 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
   });
 
   it('a rebuild from the topics reproduces the columns: same checksum, same answers', { timeout: 150_000 }, async () => {
+    await withShortEvents();
     await eventually('zero lag', async () => ((await runtime.projector!.measureLag()).every((l) => l.events === 0) ? true : undefined), 30_000, 200);
     const before = (await (await fetch(`${svc.httpUrl}/api/tracking/admin/checksum`)).json()) as { checksum: string };
     const started = await fetch(`${svc.httpUrl}/api/tracking/admin/rebuild`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ swap: true }) });
@@ -293,7 +320,7 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
     const cols = (await runtime.pool.query(`SELECT count(*)::int AS n FROM tracking.order_summary WHERE "phone_tail" IS NOT NULL AND cardinality("skus") > 0`)).rows[0];
     expect(cols.n).toBe(3);
     const short = (await runtime.pool.query(`SELECT "order_id" FROM tracking.order_summary WHERE "shortage" IS NOT NULL ORDER BY 1`)).rows;
-    expect(short.map((r) => r.order_id)).toEqual(['o-short-1', 'o-short-2']);
+    expect(short.map((r) => r.order_id)).toEqual(['o-short-1', 'o-short-2', 'o-short-4', 'o-short-6']);
     await expectSearches();
   });
 });

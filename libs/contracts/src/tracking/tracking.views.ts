@@ -229,6 +229,13 @@ export interface TrackingCounts {
   groups: TrackingCountGroup[];
 }
 
+/** One line inventory could not reserve for an order: units asked for, units available when it tried. */
+export interface TrackingShortageLine {
+  sku: string;
+  requested: number;
+  available: number;
+}
+
 /** One SKU that open orders wait for (缺货): inventory could not reserve it for them. */
 export interface TrackingShortageSku {
   sku: string;
@@ -259,7 +266,7 @@ export interface TrackingShortageOrder {
   /** Units inventory had available for them when it tried. */
   available: number;
   /** Every short line of the order (it may be short of other SKUs too). */
-  missing: { sku: string; requested: number; available: number }[];
+  missing: TrackingShortageLine[];
   waitingSince: string;
 }
 

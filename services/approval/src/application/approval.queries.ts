@@ -49,11 +49,24 @@ export class ApprovalQueries {
    * `shops` (a shop-limited user's scope; undefined = every shop) is part of the query.
    */
   async inbox(actor: Actor, now: number, limit = 200, shops?: ShopScope): Promise<PendingStepRow[]> {
-    const mine = [userPrincipal(actor.id), rolePrincipal(actor.role)];
+    return this.pendingSteps([userPrincipal(actor.id), rolePrincipal(actor.role)], now, limit, shops, true);
+  }
+
+  /**
+   * Every step waiting for a decision (for `role` only when given), oldest first, whoever it waits
+   * for: a supervisor's overview of where approvals stand. `via` is empty (nobody's inbox is meant).
+   */
+  async pending(role: string | null, now: number, limit = 200, shops?: ShopScope): Promise<PendingStepRow[]> {
+    return this.pendingSteps(role === null ? null : [rolePrincipal(role)], now, limit, shops, false);
+  }
+
+  /** Pending steps whose principals overlap `principals` (all when null), oldest first. */
+  private async pendingSteps(principals: string[] | null, now: number, limit: number, shops: ShopScope, mark: boolean): Promise<PendingStepRow[]> {
+    const mine = principals ?? [];
     const { rows } = await this.pool.query<Record<string, unknown>>(
       `SELECT approval_id, order_id, chain, kind, step, attempt, principals, started_at, remind_at, due_at, escalated
-         FROM approval_pending_steps p WHERE principals && $1::text[] AND ${IN_SHOPS('$3')} ORDER BY started_at, approval_id LIMIT $2`,
-      [mine, limit, shops ?? null],
+         FROM approval_pending_steps p WHERE ($1::text[] IS NULL OR principals && $1::text[]) AND ${IN_SHOPS('$3')} ORDER BY started_at, approval_id LIMIT $2`,
+      [principals, limit, shops ?? null],
     );
     return rows.map((r) => {
       const principals = r.principals as string[];
@@ -72,18 +85,14 @@ export class ApprovalQueries {
         dueAt,
         escalated: r.escalated as boolean,
         sla: slaColour(now, remindAt, dueAt),
-        via: principals.filter((p) => mine.includes(p)),
+        via: mark ? principals.filter((p) => mine.includes(p)) : [],
       };
     });
   }
 
   /** Approval ids whose current step waits for `role` (every pending one when null) in `shops`, oldest first. */
   async pendingByRole(role: string | null, limit: number, shops?: ShopScope): Promise<string[]> {
-    const { rows } = await this.pool.query<{ approval_id: string }>(
-      `SELECT approval_id FROM approval_pending_steps p WHERE ($1::text IS NULL OR principals @> ARRAY[$1::text]) AND ${IN_SHOPS('$3')} ORDER BY started_at, approval_id LIMIT $2`,
-      [role === null ? null : rolePrincipal(role), limit, shops ?? null],
-    );
-    return rows.map((r) => r.approval_id);
+    return (await this.pending(role, Date.now(), limit, shops)).map((r) => r.approvalId);
   }
 
   /**

@@ -3,7 +3,7 @@ import { Alert, App as AntApp, Button, Card, ConfigProvider, Layout, Menu, Selec
 import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import { BrowserRouter, Link, Navigate, Route, Routes, useLocation } from 'react-router-dom';
-import { I18nProvider, useI18n, type UiKey } from './i18n';
+import { I18nProvider, roleName, useI18n, type UiKey } from './i18n';
 import { AnalyticsPage } from './pages/analytics';
 import { ApprovalsPage } from './pages/approvals';
 import { BoardPage } from './pages/board';
@@ -89,21 +89,6 @@ function Shell() {
   );
 }
 
-function roleName(role: string): { zh: string; en: string } {
-  return ROLE_NAMES[role] ?? { zh: role, en: role };
-}
-const ROLE_NAMES: Record<string, { zh: string; en: string }> = {
-  customer_service: { zh: '客服', en: 'customer service' },
-  warehouse: { zh: '仓库', en: 'warehouse' },
-  finance: { zh: '财务', en: 'finance' },
-  sales: { zh: '销售', en: 'sales' },
-  designer: { zh: '设计', en: 'designer' },
-  cost_accountant: { zh: '成本核算', en: 'cost accountant' },
-  general_manager: { zh: '总经理', en: 'general manager' },
-  admin: { zh: '管理员', en: 'admin' },
-  integration: { zh: '系统集成', en: 'integration' },
-  customer: { zh: '顾客', en: 'customer' },
-};
 
 /** Nobody logged in: one button to the login (the issuer's page), and the reason when a login failed. */
 function LoginScreen() {

@@ -120,6 +120,13 @@ const UI = {
   step: { zh: '步骤', en: 'Step' },
   due: { zh: '截止', en: 'Due' },
   chain: { zh: '审批链', en: 'Chain' },
+  myInbox: { zh: '我的待办', en: 'My inbox' },
+  allPending: { zh: '全部待审', en: 'All pending' },
+  allPendingHint: { zh: '所有等待审批的步骤（最早的在前）：卡在哪一步、等谁处理、是否超时。审批仍在各自的待办里完成。', en: 'Every step waiting for a decision, oldest first: where it stands, whom it waits for, whether it is late. Decisions are made from each approver\'s inbox.' },
+  waitingFor: { zh: '等待', en: 'Waiting for' },
+  startedAt: { zh: '开始', en: 'Started' },
+  escalated: { zh: '已升级', en: 'Escalated' },
+  anyRole: { zh: '全部角色', en: 'Any role' },
   empty: { zh: '暂无数据', en: 'Nothing here' },
   pickList: { zh: '拣货单', en: 'Pick list' },
   scanToPack: { zh: '扫码装箱', en: 'Scan to pack' },
@@ -142,8 +149,9 @@ const UI = {
   waitingOrders: { zh: '等待订单', en: 'Waiting orders' },
   unitsRequested: { zh: '需求件数', en: 'Units requested' },
   waitingSince: { zh: '最早等待', en: 'Waiting since' },
+  availableThen: { zh: '当时可用', en: 'Available then' },
   reserveAgain: { zh: '重新预占', en: 'Reserve again' },
-  reservedAgain: { zh: '已重新预占', en: 'Tried again' },
+  reservedAgain: { zh: '已重新尝试预占', en: 'Tried again' },
   stillWaiting: { zh: '库存不足继续等待', en: 'still waiting for stock' },
   failedOrders: { zh: '未能处理', en: 'could not be tried' },
   returnsReceiving: { zh: '退货入库', en: 'Returns receiving' },
@@ -389,6 +397,28 @@ const REASONS: Record<string, Entry> = {
   RESERVATION_TIMEOUT: { zh: '锁库存超时', en: 'Stock reservation timed out' },
   SHIPPED_AFTER_CANCEL: { zh: '取消后仍已发货', en: 'Shipped after the cancellation' },
 };
+
+/** Role names as people read them (the auth contract's roles). */
+const ROLE_NAMES: Record<string, { zh: string; en: string }> = {
+  customer_service: { zh: '客服', en: 'customer service' },
+  warehouse: { zh: '仓库', en: 'warehouse' },
+  finance: { zh: '财务', en: 'finance' },
+  sales: { zh: '销售', en: 'sales' },
+  designer: { zh: '设计', en: 'designer' },
+  cost_accountant: { zh: '成本核算', en: 'cost accountant' },
+  general_manager: { zh: '总经理', en: 'general manager' },
+  admin: { zh: '管理员', en: 'admin' },
+  integration: { zh: '系统集成', en: 'integration' },
+  customer: { zh: '顾客', en: 'customer' },
+};
+
+/** A role's name as people read it; a role this table does not know shows as it is. */
+export function roleName(role: string): { zh: string; en: string } {
+  return ROLE_NAMES[role] ?? { zh: role, en: role };
+}
+
+/** The roles that decide approval steps (the approval chains' and change requests' steps). */
+export const APPROVER_ROLES = ['sales', 'designer', 'cost_accountant', 'general_manager', 'customer_service', 'warehouse', 'finance'] as const;
 
 export interface Problem {
   status: number;

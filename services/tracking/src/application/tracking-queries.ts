@@ -1,6 +1,6 @@
 import { approvalChains } from '../projections/approval-chain.projection';
 import { shipmentsOf } from '../projections/shipments.projection';
-import type { OrderStage, SlaColour, TrackingChecksumView, TrackingCounts, TrackingShortageOrder, TrackingShortages, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
+import type { OrderStage, SlaColour, TrackingChecksumView, TrackingCounts, TrackingShortageLine, TrackingShortageOrder, TrackingShortages, TrackingKpiReport, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
 import type { DataSource } from 'typeorm';
 import type { SlaConfig } from '../domain/sla';
@@ -48,6 +48,12 @@ const MAX_PAGE = 500;
  * again 2 s after a live change: no sooner than this, so the answer they get was counted after it.
  */
 const COUNTS_REUSE_MS = 2_000;
+
+/**
+ * SQL: the summary row `o` waits for stock only: not on hold and no refund requested (a restock
+ * would not move those; they leave the shortage list until released, and for good once refunded).
+ */
+const RESTOCK_WOULD_MOVE = `NOT o."on_hold" AND NOT o."refund_requested"`;
 
 /** A search box holding exactly four digits means a phone tail (尾号1234). */
 export const PHONE_TAIL = /^\d{4}$/;
@@ -164,12 +170,13 @@ export class TrackingQueries {
 
   /**
    * The shortage list (缺货): every SKU open orders wait for, from the short lines of the orders
-   * whose open exception is a stock shortage; most waiting orders first, at most `limit` SKUs.
-   * Reads only those rows (a partial index on `shortage`).
+   * whose open exception is a stock shortage (held ones and those with a refund requested left
+   * out); most waiting orders first, at most `limit` SKUs. Reads only those rows (a partial index
+   * on `shortage`).
    */
   async shortages(f: { channel?: string; shopIds?: readonly string[]; limit?: number }): Promise<TrackingShortages> {
     const at = this.clock.now().toISOString();
-    const where = `o."shortage" IS NOT NULL AND ($1::text IS NULL OR o."channel" = $1) AND ($2::text[] IS NULL OR o."shop_id" = ANY($2::text[]))`;
+    const where = `o."shortage" IS NOT NULL AND ${RESTOCK_WOULD_MOVE} AND ($1::text IS NULL OR o."channel" = $1) AND ($2::text[] IS NULL OR o."shop_id" = ANY($2::text[]))`;
     const params = [f.channel ?? null, f.shopIds ?? null];
     const [rows, [total]] = await Promise.all([
       this.q(
@@ -196,14 +203,14 @@ export class TrackingQueries {
     const rows = await this.q(
       `SELECT o."order_id", o."channel", o."channel_order_id", o."shop_id", o."shortage", coalesce(o."paid_at", o."placed_at") AS "since"
          FROM ${table(TRACKING_SCHEMA, 'order_summary')} o
-        WHERE o."shortage" IS NOT NULL AND o."shortage" @> jsonb_build_array(jsonb_build_object('sku', $1::text))
+        WHERE o."shortage" IS NOT NULL AND ${RESTOCK_WOULD_MOVE} AND o."shortage" @> jsonb_build_array(jsonb_build_object('sku', $1::text))
           AND ($2::text IS NULL OR o."channel" = $2) AND ($3::text[] IS NULL OR o."shop_id" = ANY($3::text[]))
         ORDER BY 6, 1
         LIMIT $4`,
       [f.sku, f.channel ?? null, f.shopIds ?? null, Math.min(f.limit ?? MAX_PAGE, MAX_PAGE)],
     );
     return rows.map((r) => {
-      const missing = r.shortage as { sku: string; requested: number; available: number }[];
+      const missing = r.shortage as TrackingShortageLine[];
       const mine = missing.filter((m) => m.sku === f.sku);
       return {
         orderId: r.order_id,

@@ -220,25 +220,40 @@ function leanerIndexesV4(schema: string): string[] {
 }
 
 /**
- * Version 5: `shortage` (jsonb, the short lines `[{sku, requested, available}]` while a stock
- * shortage keeps the order an open exception) and a partial index on the rows that have one, so the
- * shortage list reads only them. Existing rows are filled from their latest OrderStockShortage in
- * the timeline, with the projection's rule (well-formed lines only, open shortage exceptions only),
- * so a rebuild reproduces them.
+ * Version 5: `shortage` (jsonb, the short lines `[{sku, requested, available}]` while the order
+ * waits for stock as an open exception) and a partial index on the rows that have one, so the
+ * shortage list reads only them. Existing rows are filled from the timeline with the projection's
+ * rules, so a rebuild reproduces them: the lines of the order's latest OrderStockShortage (well-formed
+ * ones only) unless a later OrderExceptionResolved or OrderStockReserved cleared them; an OrderChanged
+ * after it drops the SKUs that change left out and sets each kept SKU's units to the latest change's;
+ * only for an open exception in placed or paid.
  */
 function shortageV5(schema: string): string[] {
   const s = quoteSchema(schema);
+  // Units of SKU `sku` (jsonb text) in the lines of change `c`, as numeric (NULL when none).
+  const unitsIn = (c: string, sku: string) =>
+    `(SELECT sum((l->>'quantity')::numeric) FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${c}."envelope"->'data'->'lines') = 'array' THEN ${c}."envelope"->'data'->'lines' ELSE '[]'::jsonb END) l WHERE l->>'sku' = ${sku})`;
   return [
     `ALTER TABLE ${s}."order_summary" ADD COLUMN IF NOT EXISTS "shortage" jsonb`,
     `UPDATE ${s}."order_summary" o SET "shortage" = x."shortage"
-     FROM (SELECT DISTINCT ON (t."order_id") t."order_id",
-                  (SELECT jsonb_agg(jsonb_build_object('sku', m->'sku', 'requested', m->'requested', 'available', m->'available') ORDER BY n)
-                     FROM jsonb_array_elements(t."envelope"->'data'->'missing') WITH ORDINALITY AS e(m, n)
-                    WHERE jsonb_typeof(m->'sku') = 'string' AND m->>'sku' <> '' AND jsonb_typeof(m->'requested') = 'number' AND jsonb_typeof(m->'available') = 'number') AS "shortage"
-           FROM ${s}."timeline_entry" t
-           WHERE t."type" = 'OrderStockShortage' AND jsonb_typeof(t."envelope"->'data'->'missing') = 'array'
-           ORDER BY t."order_id", t."stream_position" DESC) x
-     WHERE x."order_id" = o."order_id" AND o."exception" AND o."exception_code" IN ('stock_shortage', 'STOCK_SHORTAGE') AND o."stage" NOT IN ('archived', 'cancelled', 'refunded')`,
+     FROM (SELECT sh."order_id",
+                  (SELECT jsonb_agg(jsonb_build_object('sku', m->'sku', 'available', m->'available',
+                                    'requested', coalesce((SELECT to_jsonb(${unitsIn('c', "m->>'sku'")})
+                                                             FROM ${s}."timeline_entry" c
+                                                            WHERE c."order_id" = sh."order_id" AND c."type" = 'OrderChanged' AND c."stream_position" > sh."stream_position"
+                                                            ORDER BY c."stream_position" DESC LIMIT 1), m->'requested')) ORDER BY n)
+                     FROM jsonb_array_elements(CASE WHEN jsonb_typeof(sh."envelope"->'data'->'missing') = 'array' THEN sh."envelope"->'data'->'missing' ELSE '[]'::jsonb END) WITH ORDINALITY AS e(m, n)
+                    WHERE jsonb_typeof(m->'sku') = 'string' AND m->>'sku' <> '' AND jsonb_typeof(m->'requested') = 'number' AND jsonb_typeof(m->'available') = 'number'
+                      AND NOT EXISTS (SELECT 1 FROM ${s}."timeline_entry" c
+                                       WHERE c."order_id" = sh."order_id" AND c."type" = 'OrderChanged' AND c."stream_position" > sh."stream_position"
+                                         AND coalesce(${unitsIn('c', "m->>'sku'")}, 0) <= 0)) AS "shortage"
+           FROM (SELECT DISTINCT ON (t."order_id") t."order_id", t."stream_position", t."envelope"
+                   FROM ${s}."timeline_entry" t
+                  WHERE t."type" = 'OrderStockShortage'
+                  ORDER BY t."order_id", t."stream_position" DESC) sh
+          WHERE NOT EXISTS (SELECT 1 FROM ${s}."timeline_entry" r
+                             WHERE r."order_id" = sh."order_id" AND r."type" IN ('OrderExceptionResolved', 'OrderStockReserved') AND r."stream_position" > sh."stream_position")) x
+     WHERE x."order_id" = o."order_id" AND o."exception" AND o."stage" IN ('placed', 'paid')`,
     `CREATE INDEX IF NOT EXISTS "ix_order_summary_shortage" ON ${s}."order_summary" ("placed_at") WHERE "shortage" IS NOT NULL`,
   ];
 }

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, type ValueTransformer } from 'typeorm';
+import type { TrackingShortageLine } from '@flowline/contracts';
 import { TRACKING_SCHEMA } from '../infra/tracking-schema';
 
 /** bigint columns hold integer minor units and stream positions, far below 2^53: read them as numbers. */
@@ -46,7 +47,7 @@ export class OrderSummaryEntity {
   @Column({ type: 'boolean' }) exception!: boolean;
   @Column({ name: 'exception_code', type: 'text', nullable: true }) exceptionCode!: string | null;
   @Column({ name: 'exception_reason', type: 'text', nullable: true }) exceptionReason!: string | null;
-  @Column({ type: 'jsonb', nullable: true }) shortage!: { sku: string; requested: number; available: number }[] | null;
+  @Column({ type: 'jsonb', nullable: true }) shortage!: TrackingShortageLine[] | null;
   @Column({ name: 'ever_exception', type: 'boolean' }) everException!: boolean;
   @Column({ name: 'manual_touch', type: 'boolean' }) manualTouch!: boolean;
   @Column({ name: 'ingest_mode', type: 'text' }) ingestMode!: string;

@@ -1,14 +1,10 @@
-import { maskName, maskPhone, type Actor, type OrderStage } from '@flowline/contracts';
+import { maskName, maskPhone, type Actor, type OrderStage, type TrackingShortageLine } from '@flowline/contracts';
 import { assertNever } from '@flowline/domain';
 import { etaShipBy, isStuck, segmentOf, slaColour, slaDeadlines, stuckAt, type SlaColour, type SlaConfig } from '../domain/sla';
 import type { OrderEvent } from './tracked-event';
 
 /** One line inventory could not reserve: units asked for and units available when it tried. */
-export interface ShortageLine {
-  sku: string;
-  requested: number;
-  available: number;
-}
+export type ShortageLine = TrackingShortageLine;
 
 /** How an order came in: `auto` from a channel feed or service, `manual` when a person keyed it in. */
 export type IngestMode = 'auto' | 'manual';
@@ -52,9 +48,10 @@ export interface OrderSummaryRow {
   exceptionCode: string | null;
   exceptionReason: string | null;
   /**
-   * While the order is an exception because inventory could not reserve it (缺货): the lines that
-   * were short, as inventory reported them (`available` then). Null otherwise: cleared when the
-   * exception is resolved (the reservation is tried again), the stock is reserved or the order closes.
+   * While the order waits for stock as an exception because inventory could not reserve it (缺货):
+   * the lines that were short, as inventory reported them (`available` then; `requested` follows an
+   * applied change of the lines). Null otherwise: cleared when the exception is resolved (the
+   * reservation is tried again), the stock is reserved, or the order leaves placed / paid.
    */
   shortage: ShortageLine[] | null;
   /** The order was flagged as an exception at some point (KPI: exception rate). */
@@ -273,8 +270,23 @@ export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, 
   const target = stageAfter(e);
   if (target && target !== row.stage && !TERMINAL.includes(row.stage)) next = enterStage(next, target, stageTimeOf(e, row), config);
   const after = applyOrderEvent(next, e, row);
-  // A shortage is listed only while it keeps the order waiting: an open exception.
-  return after.shortage && (!after.exception || CLOSED.includes(after.stage)) ? { ...after, shortage: null } : after;
+  // A shortage is listed only while it keeps the order waiting: an open exception before reservation.
+  return after.shortage && !(after.exception && AWAITING_STOCK.includes(after.stage)) ? { ...after, shortage: null } : after;
+}
+
+/** The stages in which an order waits for its stock to be reserved. */
+const AWAITING_STOCK: readonly OrderStage[] = ['placed', 'paid'];
+
+/**
+ * The short lines after an applied change of the order's lines: each SKU's units are the changed
+ * order's (its lines of that SKU added up); a SKU the order no longer has is dropped.
+ */
+function shortageAfterChange(shortage: ShortageLine[] | null, lines: readonly { sku: string; quantity: number }[]): ShortageLine[] | null {
+  if (!shortage) return null;
+  const units = new Map<string, number>();
+  for (const l of lines) units.set(l.sku, (units.get(l.sku) ?? 0) + l.quantity);
+  const kept = shortage.filter((m) => (units.get(m.sku) ?? 0) > 0).map((m) => ({ ...m, requested: units.get(m.sku)! }));
+  return kept.length > 0 ? kept : null;
 }
 
 /** The shortage lines an event reports, when it reports any (well-formed ones only). */
@@ -342,16 +354,8 @@ function applyOrderEvent(next: OrderSummaryRow, e: OrderEvent, row: OrderSummary
     case 'OrderHoldReleased':
       return { ...next, onHold: false, holdReason: null };
     case 'OrderExceptionFlagged':
-      // The process manager flags a shortage with its lines (STOCK_SHORTAGE, details.missing).
-      return {
-        ...next,
-        exception: true,
-        everException: true,
-        manualTouch: true,
-        exceptionCode: e.data.code,
-        exceptionReason: e.data.reason,
-        shortage: e.data.code === 'STOCK_SHORTAGE' ? (shortageLines(e.data.details?.missing) ?? next.shortage) : next.shortage,
-      };
+      // The shortage lines (if any) stay: the process manager's STOCK_SHORTAGE flag repeats them.
+      return { ...next, exception: true, everException: true, manualTouch: true, exceptionCode: e.data.code, exceptionReason: e.data.reason };
     case 'OrderExceptionResolved':
       return { ...next, exception: false, exceptionCode: null, exceptionReason: null, shortage: null };
     case 'OrderChanged':
@@ -362,6 +366,7 @@ function applyOrderEvent(next: OrderSummaryRow, e: OrderEvent, row: OrderSummary
         manualTouch: true,
         grandTotal: e.data.totals.grandTotal,
         skus: skusOf(e.data.lines),
+        shortage: shortageAfterChange(next.shortage, e.data.lines),
         ...(e.data.shippingAddress ? { province: e.data.shippingAddress.province || null, city: e.data.shippingAddress.city || null } : {}),
       };
     case 'OrderChangeRefused':

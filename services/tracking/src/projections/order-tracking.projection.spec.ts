@@ -130,15 +130,27 @@ describe('order events -> summary, stage durations and timeline', () => {
     };
     const lines = [{ sku: 'SKU-TEA-01', requested: 2, available: 1 }, { sku: 'SKU-CUP-02', requested: 1, available: 0 }];
 
-    it('kept through the STOCK_SHORTAGE flag, whose generic reason replaces the text but not the lines', () => {
-      const { events } = short();
+    it('kept through the STOCK_SHORTAGE flag, whose generic reason replaces the text but not the lines, and through another flag on top', () => {
+      const { b, events } = short();
       expect(projectInMemory(events, config).summaries.get('o-1')).toMatchObject({ exceptionCode: 'STOCK_SHORTAGE', shortage: lines });
+      expect(given(events).when(b.event('OrderExceptionFlagged', { orderId: 'o-1', code: 'ADDRESS_CHECK', reason: '地址待核实' })).summary.shortage).toEqual(lines);
     });
 
-    it('kept when another exception is flagged on top; an odd details.missing never replaces it', () => {
+    it('follows an applied change of the lines: a SKU left out is dropped, a kept one takes the changed units', () => {
       const { b, events } = short();
-      expect(given(events).when(b.event('OrderExceptionFlagged', { orderId: 'o-1', code: 'ADDRESS_CHECK', reason: '地址待核实' })).summary.shortage).toEqual(lines);
-      expect(given(events).when(b.event('OrderExceptionFlagged', { orderId: 'o-1', code: 'STOCK_SHORTAGE', reason: 'again', details: { missing: [{ sku: '', requested: 'x' }] } })).summary.shortage).toEqual(lines);
+      const line = (lineId: string, sku: string, quantity: number) => ({ lineId, sku, title: sku, quantity, unitPrice: 1000, lineDiscount: 0 });
+      const totals = { itemsTotal: 5000, shippingFee: 0, orderDiscount: 0, grandTotal: 5000, currency: 'CNY' };
+      const change = (lines: ReturnType<typeof line>[]) =>
+        b.event('OrderChanged', { orderId: 'o-1', approvalId: 'ap-1', changeRequestId: 'cr-1', lines, totals, changes: { added: [], removed: [], quantities: [] }, priceDifference: 0 });
+      // SKU-CUP-02 removed; SKU-TEA-01 on two lines, 3 + 1 units.
+      expect(given(events).when(change([line('l1', 'SKU-TEA-01', 3), line('l3', 'SKU-TEA-01', 1), line('l4', 'SKU-POT-09', 1)])).summary.shortage).toEqual([{ sku: 'SKU-TEA-01', requested: 4, available: 1 }]);
+      // Every short SKU gone: nothing listed (the exception stays for a person to resolve).
+      expect(given(events).when(change([line('l4', 'SKU-POT-09', 1)])).summary).toMatchObject({ exception: true, shortage: null });
+    });
+
+    it('cleared when inventory reserves the stock after all (a redelivered request), though the exception stays open', () => {
+      const { b, events } = short();
+      expect(given(events).when(b.event('OrderStockReserved', { orderId: 'o-1', reservationId: 'r-1', allocations: [] })).summary).toMatchObject({ stage: 'stock_reserved', exception: true, shortage: null });
     });
 
     it('cleared when the exception is resolved (the reservation is tried again), and set again by the next shortage', () => {
@@ -149,9 +161,8 @@ describe('order events -> summary, stage durations and timeline', () => {
       expect(given([...events, resolved]).when(again).summary.shortage).toEqual([{ sku: 'SKU-CUP-02', requested: 1, available: 0 }]);
     });
 
-    it('cleared when the stock is reserved, and when the order is cancelled or refunded', () => {
+    it('cleared when the order is cancelled or refunded', () => {
       const { b, events } = short();
-      expect(given(events).when(b.event('OrderStockReserved', { orderId: 'o-1', reservationId: 'r-1', allocations: [] })).summary.shortage).toBeNull();
       expect(given(events).when(b.event('OrderCancelled', { orderId: 'o-1', reason: '顾客取消', stageAtCancel: 'paid' })).summary.shortage).toBeNull();
       expect(given(events).when(b.event('OrderRefunded', { orderId: 'o-1', amount: 27900, afterShipment: false })).summary.shortage).toBeNull();
     });

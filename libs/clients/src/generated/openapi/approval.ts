@@ -204,6 +204,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/approvals/pending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every step waiting for a decision (or those waiting for one role), oldest first, with whom it waits for and its SLA colour: where approvals stand, for a supervisor. Deciding stays with the inbox. */
+        get: operations["ApprovalsController_pending"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/change-requests": {
         parameters: {
             query?: never;
@@ -1071,6 +1088,44 @@ export interface operations {
                 /** @description Their role: sales, designer, cost_accountant, general_manager, customer_service, warehouse, finance. */
                 "X-Actor-Role": string;
             };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+        };
+    };
+    ApprovalsController_pending: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Only the steps waiting for this role */
+                role?: "customer_service" | "warehouse" | "finance" | "sales" | "designer" | "cost_accountant" | "general_manager" | "admin" | "integration" | "customer";
+            };
+            header?: never;
             path?: never;
             cookie?: never;
         };

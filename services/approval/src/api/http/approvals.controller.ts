@@ -8,7 +8,7 @@ import { approvalView } from '../../application/approval.view';
 import { ApprovalErrors } from '../../domain/approval.errors';
 import { ApprovalRuntime } from '../../infra/approval-runtime';
 import { actorFrom, shopsOf } from '../actor';
-import { ApproveDto, BulkApproveDto, DelegateDto, RejectDto, ResubmitDto, ReturnDto } from './dto/approval.dto';
+import { ApproveDto, BulkApproveDto, DelegateDto, PendingQueryDto, RejectDto, ResubmitDto, ReturnDto } from './dto/approval.dto';
 
 const ACTOR_HEADERS = [
   { name: 'X-Actor-Id', required: true, description: 'Who decides (until authentication lands).' },
@@ -37,6 +37,13 @@ export class ApprovalsController {
   async inbox(@Headers() h: Record<string, string | undefined>) {
     const actor = actorFrom(principalOf(h));
     return { actor, items: await this.runtime.queries.inbox(actor, Date.now(), undefined, shopsOf(h)) };
+  }
+
+  @Get('pending')
+  @ApiOperation({ summary: 'Every step waiting for a decision (or those waiting for one role), oldest first, with whom it waits for and its SLA colour: where approvals stand, for a supervisor. Deciding stays with the inbox.' })
+  @Requires('read', 'Approval')
+  async pending(@Query() q: PendingQueryDto, @Headers() h: Record<string, string | undefined>) {
+    return { items: await this.runtime.queries.pending(q.role ?? null, Date.now(), q.limit, shopsOf(h)) };
   }
 
   @Get()

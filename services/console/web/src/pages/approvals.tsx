@@ -1,14 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App as AntApp, Button, Card, Form, Input, Modal, Space, Table, Tag, Typography } from 'antd';
+import { App as AntApp, Button, Card, Form, Input, Modal, Select, Space, Table, Tabs, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api, newIdempotencyKey, unwrapAs, type OrderView } from '../api';
 import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
-import { APPROVAL_CHAINS, APPROVAL_STEPS, STAGES, useI18n, type UiKey } from '../i18n';
+import { APPROVAL_CHAINS, APPROVAL_STEPS, APPROVER_ROLES, roleName, STAGES, useI18n, type UiKey } from '../i18n';
 import { useSession } from '../session';
 import { COLOUR_CSS } from './board';
 
-interface InboxItem { approvalId: string; orderId: string; chain: string; kind: string; step: string; startedAt: string; dueAt: string; sla: 'green' | 'yellow' | 'red'; via: string[] }
+interface InboxItem { approvalId: string; orderId: string; chain: string; kind: string; step: string; startedAt: string; dueAt: string; sla: 'green' | 'yellow' | 'red'; via: string[]; principals?: string[]; escalated?: boolean }
 interface ApprovalStepView { step: string; status: string; decidedBy: string | null; comment: string | null }
 interface ApprovalView { approvalId: string; status: string; currentStep: string | null; grandTotal: number | null; currency: string | null; steps: ApprovalStepView[]; change: { status: string; diff: unknown } | null; attachments?: { name: string; url: string }[] }
 type Verb = 'approve' | 'reject' | 'return';
@@ -53,12 +53,9 @@ export function ApprovalsPage() {
     onSuccess: (r) => { setSelected([]); void qc.invalidateQueries({ queryKey: ['inbox'] }); void message.info(`${t('approve')}: ${r.approved} · ${t('failed')}: ${r.failed}`); },
     onError: notify,
   });
-  return (
+  const inboxPane = (
     <Space orientation="vertical" style={{ width: '100%' }}>
-      <Space>
-        <Typography.Title level={2} style={{ margin: 0 }}>{t('approvals')}</Typography.Title>
-        {session.can('approval.decide') && <Button disabled={!selected.length} loading={bulk.isPending} onClick={() => bulk.mutate()}>{t('bulkApprove')} ({selected.length})</Button>}
-      </Space>
+      {session.can('approval.decide') && <Button style={{ alignSelf: 'flex-start' }} disabled={!selected.length} loading={bulk.isPending} onClick={() => bulk.mutate()}>{t('bulkApprove')} ({selected.length})</Button>}
       <ProblemAlert error={inbox.error} />
       <Table<InboxItem>
         size="small"
@@ -87,6 +84,15 @@ export function ApprovalsPage() {
           },
         ]}
       />
+    </Space>
+  );
+  return (
+    <Space orientation="vertical" style={{ width: '100%' }}>
+      <Typography.Title level={2} style={{ margin: 0 }}>{t('approvals')}</Typography.Title>
+      <Tabs defaultActiveKey="inbox" items={[
+        { key: 'inbox', label: t('myInbox'), children: inboxPane },
+        { key: 'all', label: <span data-testid="tab-all-pending">{t('allPending')}</span>, children: <AllPending /> },
+      ]} />
       <Modal open={!!decision} title={decision ? `${t(VERB_LABEL[decision.verb])} · ${stepName(decision.item.step)}` : ''} okText={t('ok')} confirmLoading={decide.isPending}
         okButtonProps={{ 'data-testid': 'decision-confirm' } as never} onCancel={() => setDecision(null)}
         onOk={() => void form.validateFields().then((v) => decision && decide.mutate({ ...decision, comment: v.comment ?? '' }))}>
@@ -121,5 +127,43 @@ function ApprovalDetail({ item }: { item: InboxItem }) {
       )}
       {approval.data?.change && <pre style={{ fontSize: 12 }} aria-label="diff">{JSON.stringify(approval.data.change.diff, null, 2)}</pre>}
     </Card>
+  );
+}
+
+/** Who a pending step waits for, as people read it: role names, named users as their id. */
+function usePrincipalNames() {
+  const { pick } = useI18n();
+  return (principals: readonly string[]) =>
+    principals.map((p) => (p.startsWith('role:') ? pick(roleName(p.slice(5))) : p.replace(/^user:/, ''))).join(' / ');
+}
+
+/** Every pending step (optionally one role's), oldest first: a supervisor's view of where approvals stand. */
+function AllPending() {
+  const { t, time, pick } = useI18n();
+  const { stepName, chainName } = useApprovalNames();
+  const waitingFor = usePrincipalNames();
+  const [role, setRole] = useState<string>();
+  const pending = useQuery({
+    queryKey: ['approvals-pending', role ?? null],
+    refetchInterval: 15_000,
+    queryFn: () => unwrapAs<{ items: InboxItem[] }>(api.approval.GET('/api/approvals/pending', { params: { query: role ? { role: role as (typeof APPROVER_ROLES)[number] } : {} } })),
+  });
+  return (
+    <Space orientation="vertical" style={{ width: '100%' }}>
+      <Typography.Paragraph type="secondary" style={{ margin: 0 }}>{t('allPendingHint')}</Typography.Paragraph>
+      <Select aria-label={t('waitingFor')} allowClear placeholder={t('anyRole')} style={{ width: 180 }} value={role} onChange={setRole} data-testid="pending-role"
+        options={APPROVER_ROLES.map((r) => ({ value: r, label: pick(roleName(r)) }))} />
+      <ProblemAlert error={pending.error} />
+      <Table<InboxItem> size="small" rowKey={(i) => `${i.approvalId}/${i.step}`} loading={pending.isLoading} dataSource={pending.data?.items ?? []} pagination={{ pageSize: 50, hideOnSinglePage: true }} locale={{ emptyText: <EmptyText /> }} data-testid="all-pending"
+        columns={[
+          { title: t('colour'), render: (_, i) => <Tag color={COLOUR_CSS[i.sla]} data-testid={`pending-sla-${i.orderId}`}>{t(i.sla)}</Tag> },
+          { title: t('orderId'), render: (_, i) => <Link to={`/orders/${i.orderId}`} data-testid={`pending-order-${i.orderId}`}>{i.orderId}</Link> },
+          { title: t('chain'), render: (_, i) => chainName(i.chain) },
+          { title: t('step'), render: (_, i) => <span data-testid={`pending-step-${i.orderId}`}>{stepName(i.step)}</span> },
+          { title: t('waitingFor'), render: (_, i) => <span data-testid={`pending-for-${i.orderId}`}>{waitingFor(i.principals ?? [])}{i.escalated ? <Tag style={{ marginLeft: 6 }}>{t('escalated')}</Tag> : null}</span> },
+          { title: t('startedAt'), render: (_, i) => time(i.startedAt) },
+          { title: t('due'), render: (_, i) => time(i.dueAt) },
+        ]} />
+    </Space>
   );
 }

@@ -1,3 +1,4 @@
+import type { TrackingShortageOrder, TrackingShortages, TrackingShortageSku } from '@flowline/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { App as AntApp, Button, Card, Col, Descriptions, Form, Input, InputNumber, Row, Select, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
@@ -6,7 +7,7 @@ import { api, newIdempotencyKey, unwrap, unwrapAs } from '../api';
 import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
 import { CHANNELS, useI18n } from '../i18n';
 import { useSession } from '../session';
-import { planRestock, type WaitingOrder } from '../restock';
+import { planRestock } from '../restock';
 
 interface Level { warehouseId: string; warehouseName: string; onHand: number; reserved: number; available: number; backordered: number; safetyStock: number }
 interface SkuStock {
@@ -18,8 +19,6 @@ interface SkuStock {
   atp: Record<string, number>;
 }
 interface Warehouse { warehouseId: string; name: string }
-interface ShortageSku { sku: string; orders: number; unitsRequested: number; waitingSince: string }
-interface ShortageOrder extends WaitingOrder { channel: string; channelOrderId: string; requested: number; available: number; missing: { sku: string; requested: number; available: number }[]; waitingSince: string }
 interface LowStockItem { sku: string; name: string; threshold: number; available: number; onHand: number; reserved: number; shortfall: number }
 
 /** Stock per SKU and warehouse, ATP per channel, reservations of an order, receipts and adjustments (by role), ledger verify. */
@@ -47,13 +46,13 @@ export function InventoryPage() {
     onSuccess: () => { void qc.invalidateQueries({ queryKey: ['stock', sku] }); void qc.invalidateQueries({ queryKey: ['low-stock'] }); void message.success(t('done')); },
     onError: notify,
   });
-  const shortages = useQuery({ queryKey: ['shortages'], retry: 0, refetchInterval: 30_000, queryFn: () => unwrapAs<{ orders: number; skus: ShortageSku[] }>(api.tracking.GET('/api/tracking/shortages', {})) });
+  const shortages = useQuery({ queryKey: ['shortages'], retry: 0, refetchInterval: 30_000, queryFn: () => unwrapAs<TrackingShortages>(api.tracking.GET('/api/tracking/shortages', {})) });
   const refreshShortages = () => { for (const ms of [0, 1_500, 4_000]) setTimeout(() => void qc.invalidateQueries({ queryKey: ['shortages'] }), ms); };
   // 到货重新预占: the SKU's waiting orders (longest first) whose short lines the stock now covers have
   // their exception resolved, which makes order-intake ask inventory for the stock again.
   const reserveAgain = useMutation({
     mutationFn: async (forSku: string) => {
-      const waiting = await unwrapAs<ShortageOrder[]>(api.tracking.GET('/api/tracking/shortages/orders', { params: { query: { sku: forSku } } }));
+      const waiting = await unwrapAs<TrackingShortageOrder[]>(api.tracking.GET('/api/tracking/shortages/orders', { params: { query: { sku: forSku } } }));
       const skus = [...new Set(waiting.flatMap((o) => o.missing.map((m) => m.sku)))].slice(0, 50);
       const levels = await Promise.all(skus.map(async (k) => [k, (await unwrapAs<SkuStock>(api.inventory.GET('/api/stock/skus/{sku}', { params: { path: { sku: k } } }))).total.available] as const));
       const chosen = planRestock(waiting, Object.fromEntries(levels));
@@ -135,15 +134,16 @@ export function InventoryPage() {
       <Card size="small" title={`${t('shortageList')}${shortages.data ? ` · ${shortages.data.orders}` : ''}`} data-testid="shortages">
         <Typography.Paragraph type="secondary" style={{ marginTop: 0 }}>{t('shortageHint')}</Typography.Paragraph>
         {shortages.error ? <ProblemAlert error={shortages.error} /> : (
-          <Table<ShortageSku> size="small" rowKey="sku" pagination={{ pageSize: 20, hideOnSinglePage: true }} dataSource={shortages.data?.skus ?? []} locale={{ emptyText: <EmptyText /> }}
+          <Table<TrackingShortageSku> size="small" rowKey="sku" pagination={{ pageSize: 20, hideOnSinglePage: true }} dataSource={shortages.data?.skus ?? []} locale={{ emptyText: <EmptyText /> }}
             expandable={{ expandedRowRender: (i) => <WaitingOrders sku={i.sku} />, rowExpandable: () => true }}
             columns={[
               { title: t('sku'), render: (_, i) => <Typography.Link data-testid={`short-${i.sku}`} onClick={() => setSku(i.sku)}>{i.sku}</Typography.Link> },
               { title: t('waitingOrders'), render: (_, i) => <span data-testid={`short-count-${i.sku}`}>{i.orders}</span> },
               { title: t('unitsRequested'), render: (_, i) => <span data-testid={`short-units-${i.sku}`}>{i.unitsRequested}</span> },
               { title: t('waitingSince'), render: (_, i) => time(i.waitingSince) },
-              ...(session.can('order.resolve')
-                ? [{ title: t('actions'), render: (_: unknown, i: ShortageSku) => <Button size="small" data-testid={`reserve-again-${i.sku}`} loading={reserveAgain.isPending && reserveAgain.variables === i.sku} disabled={reserveAgain.isPending} onClick={() => reserveAgain.mutate(i.sku)}>{t('reserveAgain')}</Button> }]
+              // Stock is shared by every shop: only a user who sees every shop's waiting orders plans a restock.
+              ...(session.can('order.resolve') && session.user.shops.includes('*')
+                ? [{ title: t('actions'), render: (_: unknown, i: TrackingShortageSku) => <Button size="small" data-testid={`reserve-again-${i.sku}`} loading={reserveAgain.isPending && reserveAgain.variables === i.sku} disabled={reserveAgain.isPending} onClick={() => reserveAgain.mutate(i.sku)}>{t('reserveAgain')}</Button> }]
                 : []),
             ]} />
         )}
@@ -161,15 +161,15 @@ export function InventoryPage() {
 /** The orders waiting for one SKU, longest first, each linked to its page (a shortage row expanded). */
 function WaitingOrders({ sku }: { sku: string }) {
   const { t, time, pick } = useI18n();
-  const orders = useQuery({ queryKey: ['shortages', sku], retry: 0, queryFn: () => unwrapAs<ShortageOrder[]>(api.tracking.GET('/api/tracking/shortages/orders', { params: { query: { sku } } })) });
+  const orders = useQuery({ queryKey: ['shortages', sku], retry: 0, queryFn: () => unwrapAs<TrackingShortageOrder[]>(api.tracking.GET('/api/tracking/shortages/orders', { params: { query: { sku } } })) });
   if (orders.error) return <ProblemAlert error={orders.error} />;
   return (
-    <Table<ShortageOrder> size="small" rowKey="orderId" loading={orders.isLoading} pagination={{ pageSize: 20, hideOnSinglePage: true }} dataSource={orders.data ?? []} locale={{ emptyText: <EmptyText /> }} data-testid={`waiting-${sku}`}
+    <Table<TrackingShortageOrder> size="small" rowKey="orderId" loading={orders.isLoading} pagination={{ pageSize: 20, hideOnSinglePage: true }} dataSource={orders.data ?? []} locale={{ emptyText: <EmptyText /> }} data-testid={`waiting-${sku}`}
       columns={[
         { title: t('channelOrderId'), render: (_, o) => <Link to={`/orders/${o.orderId}`} data-testid={`waiting-order-${o.orderId}`}>{o.channelOrderId}</Link> },
         { title: t('channel'), render: (_, o) => pick(CHANNELS[o.channel] ?? { zh: o.channel, en: o.channel }) },
         { title: t('quantity'), dataIndex: 'requested' },
-        { title: t('available'), dataIndex: 'available' },
+        { title: t('availableThen'), dataIndex: 'available' },
         { title: t('shortfall'), render: (_, o) => o.missing.map((m) => `${m.sku} ${m.available}/${m.requested}`).join(', ') },
         { title: t('waitingSince'), render: (_, o) => time(o.waitingSince) },
       ]} />

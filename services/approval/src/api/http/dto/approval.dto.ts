@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ROLES } from '@flowline/auth';
 import { ID_PATTERN } from '@flowline/platform';
 
 /** A file attached to a decision (design drawing, quote). */
@@ -98,4 +99,19 @@ export class BulkApproveDto {
   @IsString()
   @MaxLength(1000)
   comment?: string;
+}
+
+export class PendingQueryDto {
+  @ApiPropertyOptional({ enum: ROLES, description: 'Only the steps waiting for this role' })
+  @IsOptional()
+  @IsIn(ROLES as unknown as string[])
+  role?: string;
+
+  @ApiPropertyOptional({ default: 200, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
 }

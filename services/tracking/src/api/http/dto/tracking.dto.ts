@@ -1,6 +1,6 @@
 import { IsSku } from '@flowline/platform';
 import { CHANNELS, ORDER_STAGES, type OrderStage, type SlaColour } from '@flowline/contracts';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 
@@ -93,14 +93,7 @@ export class CountsQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) shopId?: string;
 }
 
-export class ShortagesQueryDto {
-  @ApiPropertyOptional({ enum: CHANNELS })
-  @IsOptional()
-  @IsIn(CHANNELS as unknown as string[])
-  channel?: string;
-
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) shopId?: string;
-
+export class ShortagesQueryDto extends PickType(CountsQueryDto, ['channel', 'shopId'] as const) {
   @ApiPropertyOptional({ default: 500, maximum: 500 })
   @IsOptional()
   @Type(() => Number)

@@ -1,9 +1,7 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { Topics } from '@flowline/contracts';
 import { createKafka, groupHasOffsets, TopicNames } from '@flowline/messaging';
-import { freePort } from '@flowline/platform';
+import { freePort, testBuild } from '@flowline/platform';
 import { createTestDatabase, kafkaBrokers, REPO_ROOT, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  */
 const prefix = testTopicPrefix();
 const names = new TopicNames(prefix);
-const BUILD_DIR = `.data/crash-rejoin-e2e-${uniqueSuffix()}`;
+const build = testBuild(REPO_ROOT, `.data/crash-rejoin-e2e-${uniqueSuffix()}`);
+const BUILD_DIR = build.dir;
 const common = { KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
 const dbs: Awaited<ReturnType<typeof createTestDatabase>>[] = [];
 const children = new Set<ChildProcess>();
@@ -73,7 +72,7 @@ async function members(group: string): Promise<{ state: string; ids: string[] }>
 }
 
 beforeAll(async () => {
-  execFileSync('bash', ['scripts/build.sh', BUILD_DIR], { cwd: REPO_ROOT, stdio: 'ignore' });
+  build.make();
   admin = createKafka({ brokers: kafkaBrokers(), clientId: 'crash-rejoin-e2e' }).admin();
   await admin.connect();
 }, 300_000);
@@ -82,7 +81,7 @@ afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   await admin?.disconnect().catch(() => undefined);
   for (const db of dbs) await db.drop().catch(() => undefined);
-  rmSync(resolve(REPO_ROOT, BUILD_DIR), { recursive: true, force: true });
+  build.remove();
 }, 120_000);
 
 describe('a service SIGKILLed and started again', () => {

@@ -1,8 +1,6 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
-import { resolve } from 'node:path';
-import { freePort, startServiceProcess, type ServiceProcess } from '@flowline/platform';
+import { freePort, startServiceProcess, testBuild, type ServiceProcess } from '@flowline/platform';
 import { anOrderSubmission, createTestDatabase, kafkaBrokers, REPO_ROOT, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -23,8 +21,9 @@ let intakeOutput = '';
 const common = { KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
 const base = () => `http://127.0.0.1:${httpPort}`;
 
-/** Compiled like `npm start` runs it (SWC to JS once, not compiled on load), in a private folder. */
-const BUILD_DIR = `.data/restart-e2e-${uniqueSuffix()}`;
+/** Compiled like `npm start` runs it (SWC to JS once, not compiled on load): CI's dist/, else a private folder. */
+const build = testBuild(REPO_ROOT, `.data/restart-e2e-${uniqueSuffix()}`);
+const BUILD_DIR = build.dir;
 
 function spawnIntake(): ChildProcess {
   const child = spawn(process.execPath, ['--import', `./${BUILD_DIR}/enable-source-maps.mjs`, `${BUILD_DIR}/services/order-intake/src/main.js`], {
@@ -43,7 +42,7 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 }
 
 beforeAll(async () => {
-  execFileSync('bash', ['scripts/build.sh', BUILD_DIR], { cwd: REPO_ROOT, stdio: 'ignore' });
+  build.make();
   const invDb = await createTestDatabase('e2e_restart_inventory');
   const intakeDb = await createTestDatabase('e2e_restart_intake');
   dbs.push(invDb, intakeDb);
@@ -70,7 +69,7 @@ afterAll(async () => {
   await inventory?.stop('SIGTERM').catch(() => undefined);
   await new Promise((r) => setTimeout(r, 500));
   for (const db of dbs) await db.drop().catch(() => undefined);
-  rmSync(resolve(REPO_ROOT, BUILD_DIR), { recursive: true, force: true });
+  build.remove();
 }, 120_000);
 
 describe('order-intake SIGKILLed under load and restarted', () => {

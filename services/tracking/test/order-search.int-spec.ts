@@ -80,9 +80,28 @@ const shortEvents: TrackedEvent[] = (() => {
     // Held: still short, but a restock would not move it, so the list leaves it out.
     ...waiting('o-short-6', 'jd', JD_SHOP, [shortLine('SHORT-A', 7, 0)]),
     s.event('OrderPutOnHold', { orderId: 'o-short-6', reason: '等客户确认' }),
+    // Short of SHORT-C, tried again, now short of SHORT-D: only the latest shortage counts.
+    ...waiting('o-short-7', 'taobao', TEA_SHOP, [shortLine('SHORT-C', 3, 0)]),
+    s.event('OrderExceptionResolved', { orderId: 'o-short-7', reason: '已到货' }),
+    s.event('OrderStockShortage', { orderId: 'o-short-7', missing: [shortLine('SHORT-D', 1, 0)] }),
+    s.event('OrderExceptionFlagged', { orderId: 'o-short-7', code: 'STOCK_SHORTAGE', reason: 'inventory could not reserve every line', details: { missing: [shortLine('SHORT-D', 1, 0)] } }),
+    // Its latest shortage names no well-formed line: nothing listed (not the earlier one).
+    ...waiting('o-short-8', 'taobao', TEA_SHOP, [shortLine('SHORT-C', 2, 0)]),
+    s.event('OrderExceptionResolved', { orderId: 'o-short-8', reason: '已到货' }),
+    s.event('OrderStockShortage', { orderId: 'o-short-8', missing: [{ sku: 'SHORT-C', requested: 'two', available: 0 }] as never }),
+    // Another exception was open when inventory refused: it stays the one to resolve, so the
+    // shortage list (whose action resolves the exception) leaves the order out.
+    s.event('OrderPlaced', placedData('o-short-9', { channel: 'jd', shopId: JD_SHOP, ...noPhone, lines: [line('l1', 'SHORT-D')], totals }, s.now())),
+    s.event('OrderPaid', { orderId: 'o-short-9', amount: 2000, currency: 'CNY', paidAt: s.now() }),
+    s.event('OrderExceptionFlagged', { orderId: 'o-short-9', code: 'ADDRESS_CHECK', reason: '地址待核实' }),
+    s.event('OrderStockShortage', { orderId: 'o-short-9', missing: [shortLine('SHORT-D', 2, 0)] }),
+    // Paid last, with the smallest id: waits behind the others for SHORT-A.
+    ...waiting('o-short-0', 'taobao', TEA_SHOP, [shortLine('SHORT-A', 1, 0)]),
   ];
 })();
-const SHORT_EVENT_COUNTS: [string, number][] = [['o-short-1', 4], ['o-short-2', 4], ['o-short-3', 5], ['o-short-4', 5], ['o-short-5', 5], ['o-short-6', 5]];
+const SHORT_EVENT_COUNTS: [string, number][] = [
+  ['o-short-1', 4], ['o-short-2', 4], ['o-short-3', 5], ['o-short-4', 5], ['o-short-5', 5], ['o-short-6', 5], ['o-short-7', 7], ['o-short-8', 6], ['o-short-9', 4], ['o-short-0', 4],
+];
 let shortPublished: Promise<void> | undefined;
 /** Publishes the shortage orders once (the tests after the searches use them) and waits until tracking has them. */
 function withShortEvents(): Promise<void> {
@@ -251,21 +270,25 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
     const paidAt = (orderId: string) => shortEvents.find((e) => e.type === 'OrderPaid' && (e.data as { orderId: string }).orderId === orderId)!.data as { paidAt: string };
     const all = await get<TrackingShortages>('shortages');
     // o-short-3 was resolved (the reservation is tried again) and o-short-5 reserved: not waiting.
-    // o-short-6 is held. o-short-4's change left SHORT-A out and made SHORT-B 4 units.
-    expect(all.orders).toBe(3);
+    // o-short-6 is held; o-short-9's open exception is another one; o-short-8's latest shortage is
+    // malformed. o-short-4's change left SHORT-A out and made SHORT-B 4 units; o-short-7 now waits
+    // for SHORT-D, not SHORT-C.
+    expect(all.orders).toBe(5);
     expect(all.skus).toEqual([
-      { sku: 'SHORT-A', orders: 2, unitsRequested: 3, waitingSince: paidAt('o-short-1').paidAt },
+      { sku: 'SHORT-A', orders: 3, unitsRequested: 4, waitingSince: paidAt('o-short-1').paidAt },
       { sku: 'SHORT-B', orders: 2, unitsRequested: 7, waitingSince: paidAt('o-short-2').paidAt },
+      { sku: 'SHORT-D', orders: 1, unitsRequested: 1, waitingSince: paidAt('o-short-7').paidAt },
     ]);
     const waitingA = await get<TrackingShortageOrder[]>('shortages/orders?sku=SHORT-A');
-    expect(waitingA.map((o) => [o.orderId, o.requested, o.available])).toEqual([['o-short-1', 2, 0], ['o-short-2', 1, 0]]);
+    expect(waitingA.map((o) => [o.orderId, o.requested, o.available])).toEqual([['o-short-1', 2, 0], ['o-short-2', 1, 0], ['o-short-0', 1, 0]]);
     expect(waitingA[1]).toMatchObject({ channel: 'jd', shopId: JD_SHOP, missing: [shortLine('SHORT-A', 1, 0), shortLine('SHORT-B', 3, 1)] });
     expect(await get<TrackingShortageOrder[]>('shortages/orders?sku=SHORT-A&limit=1')).toHaveLength(1);
     expect(await get<TrackingShortageOrder[]>('shortages/orders?sku=SHORT-C')).toEqual([]);
     // Filters and the scope: JD only for cs-jd; another shop asked for gives nothing.
     expect((await get<TrackingShortages>('shortages?channel=taobao')).skus).toEqual([
-      { sku: 'SHORT-A', orders: 1, unitsRequested: 2, waitingSince: paidAt('o-short-1').paidAt },
+      { sku: 'SHORT-A', orders: 2, unitsRequested: 3, waitingSince: paidAt('o-short-1').paidAt },
       { sku: 'SHORT-B', orders: 1, unitsRequested: 4, waitingSince: paidAt('o-short-4').paidAt },
+      { sku: 'SHORT-D', orders: 1, unitsRequested: 1, waitingSince: paidAt('o-short-7').paidAt },
     ]);
     const csJd = await authHeader('customer_service', { user: 'cs-jd' });
     const jd = await get<TrackingShortages>('shortages', csJd);
@@ -284,11 +307,16 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
     await withShortEvents();
     const v5 = trackingMigrations('tracking').find((m) => m.version === 5)!;
     const expected = projectInMemory([...events, change, ...shortEvents], runtime.config.sla);
+    const asText = async () => (await runtime.pool.query(`SELECT "order_id", "shortage"::text AS "s" FROM tracking.order_summary ORDER BY 1`)).rows;
+    const projected = await asText();
     await runtime.pool.query(`UPDATE tracking.order_summary SET "shortage" = NULL`);
     for (const sql of v5.statements) await runtime.pool.query(sql);
+    // The stored text too (jsonb 4, not 4.0): the rebuild checksum hashes it.
+    expect(await asText()).toEqual(projected);
     const rows = (await runtime.pool.query('SELECT * FROM tracking.order_summary ORDER BY "order_id"')).rows.map((r) => projectionFields(summaryFromRecord(r)));
     expect(rows.map((r) => [r.orderId, r.shortage])).toEqual([...expected.summaries.values()].map((r) => [r.orderId, r.shortage]).sort());
-    expect(rows.filter((r) => r.shortage).map((r) => r.orderId)).toEqual(['o-short-1', 'o-short-2', 'o-short-4', 'o-short-6']);
+    expect(rows.filter((r) => r.shortage).map((r) => r.orderId)).toEqual(['o-short-0', 'o-short-1', 'o-short-2', 'o-short-4', 'o-short-6', 'o-short-7', 'o-short-9']);
+    expect(rows.find((r) => r.orderId === 'o-short-7')?.shortage).toEqual([shortLine('SHORT-D', 1, 0)]);
     expect(rows.find((r) => r.orderId === 'o-short-4')?.shortage).toEqual([shortLine('SHORT-B', 4, 0)]);
   });
 
@@ -320,7 +348,7 @@ describe('order search by phone tail and SKU (real Kafka and PostgreSQL)', () =>
     const cols = (await runtime.pool.query(`SELECT count(*)::int AS n FROM tracking.order_summary WHERE "phone_tail" IS NOT NULL AND cardinality("skus") > 0`)).rows[0];
     expect(cols.n).toBe(3);
     const short = (await runtime.pool.query(`SELECT "order_id" FROM tracking.order_summary WHERE "shortage" IS NOT NULL ORDER BY 1`)).rows;
-    expect(short.map((r) => r.order_id)).toEqual(['o-short-1', 'o-short-2', 'o-short-4', 'o-short-6']);
+    expect(short.map((r) => r.order_id)).toEqual(['o-short-0', 'o-short-1', 'o-short-2', 'o-short-4', 'o-short-6', 'o-short-7', 'o-short-9']);
     await expectSearches();
   });
 });

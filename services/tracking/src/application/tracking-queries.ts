@@ -50,10 +50,11 @@ const MAX_PAGE = 500;
 const COUNTS_REUSE_MS = 2_000;
 
 /**
- * SQL: the summary row `o` waits for stock only: not on hold and no refund requested (a restock
- * would not move those; they leave the shortage list until released, and for good once refunded).
+ * SQL: the summary row `o` waits for stock only: its open exception is the shortage (resolving it
+ * must not clear another one, e.g. an address check), not on hold and no refund requested (a
+ * restock would not move those; they leave the list until released, and for good once refunded).
  */
-const RESTOCK_WOULD_MOVE = `NOT o."on_hold" AND NOT o."refund_requested"`;
+const RESTOCK_WOULD_MOVE = `NOT o."on_hold" AND NOT o."refund_requested" AND o."exception_code" IN ('STOCK_SHORTAGE', 'stock_shortage')`;
 
 /** A search box holding exactly four digits means a phone tail (尾号1234). */
 export const PHONE_TAIL = /^\d{4}$/;

@@ -232,7 +232,7 @@ function shortageV5(schema: string): string[] {
   const s = quoteSchema(schema);
   // Units of SKU `sku` (jsonb text) in the lines of change `c`, as numeric (NULL when none).
   const unitsIn = (c: string, sku: string) =>
-    `(SELECT sum((l->>'quantity')::numeric) FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${c}."envelope"->'data'->'lines') = 'array' THEN ${c}."envelope"->'data'->'lines' ELSE '[]'::jsonb END) l WHERE l->>'sku' = ${sku})`;
+    `(SELECT sum(CASE WHEN jsonb_typeof(l->'quantity') = 'number' THEN (l->>'quantity')::numeric ELSE 0 END) FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${c}."envelope"->'data'->'lines') = 'array' THEN ${c}."envelope"->'data'->'lines' ELSE '[]'::jsonb END) l WHERE l->>'sku' = ${sku})`;
   return [
     `ALTER TABLE ${s}."order_summary" ADD COLUMN IF NOT EXISTS "shortage" jsonb`,
     `UPDATE ${s}."order_summary" o SET "shortage" = x."shortage"

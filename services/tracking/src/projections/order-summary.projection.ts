@@ -284,7 +284,7 @@ const AWAITING_STOCK: readonly OrderStage[] = ['placed', 'paid'];
 function shortageAfterChange(shortage: ShortageLine[] | null, lines: readonly { sku: string; quantity: number }[]): ShortageLine[] | null {
   if (!shortage) return null;
   const units = new Map<string, number>();
-  for (const l of lines) units.set(l.sku, (units.get(l.sku) ?? 0) + l.quantity);
+  for (const l of lines) units.set(l.sku, (units.get(l.sku) ?? 0) + (Number.isFinite(l.quantity) ? l.quantity : 0));
   const kept = shortage.filter((m) => (units.get(m.sku) ?? 0) > 0).map((m) => ({ ...m, requested: units.get(m.sku)! }));
   return kept.length > 0 ? kept : null;
 }
@@ -315,8 +315,9 @@ function applyOrderEvent(next: OrderSummaryRow, e: OrderEvent, row: OrderSummary
         exception: true,
         everException: true,
         manualTouch: true,
-        exceptionCode: 'stock_shortage',
-        exceptionReason: e.data.missing.map((m) => `${m.sku} ${m.available}/${m.requested}`).join(', '),
+        // An exception already open (flagged while the reservation was in flight) stays the one a
+        // person resolves: the shortage does not take its code over.
+        ...(next.exception ? {} : { exceptionCode: 'stock_shortage', exceptionReason: e.data.missing.map((m) => `${m.sku} ${m.available}/${m.requested}`).join(', ') }),
         shortage: shortageLines(e.data.missing),
       };
     case 'OrderRuleDecided':

@@ -32,6 +32,7 @@ export function ApprovalsPage() {
   const notify = useNotifyProblem();
   const { message } = AntApp.useApp();
   const [selected, setSelected] = useState<React.Key[]>([]);
+  const [tab, setTab] = useState('inbox');
   const [decision, setDecision] = useState<{ item: InboxItem; verb: Verb; key: string } | null>(null);
   const [form] = Form.useForm<{ comment: string }>();
   const inbox = useQuery({ queryKey: ['inbox', session.user.subject], queryFn: () => unwrapAs<{ items: InboxItem[] }>(api.approval.GET('/api/approvals/inbox', {} as never)), refetchInterval: 15_000 });
@@ -42,7 +43,7 @@ export function ApprovalsPage() {
       const body = v.verb === 'reject' ? { reason: v.comment } : v.comment ? { comment: v.comment } : {};
       return unwrapAs<ApprovalView>(post(`/api/approvals/{approvalId}/steps/{step}/${v.verb}`, { params: { path: { approvalId: v.item.approvalId, step: v.item.step }, header: { 'Idempotency-Key': v.key } }, body }));
     },
-    onSuccess: () => { setDecision(null); void qc.invalidateQueries({ queryKey: ['inbox'] }); void message.success(t('done')); },
+    onSuccess: () => { setDecision(null); void qc.invalidateQueries({ queryKey: ['inbox'] }); void qc.invalidateQueries({ queryKey: ['approvals-pending'] }); void message.success(t('done')); },
     onError: notify,
   });
   const bulk = useMutation({
@@ -50,7 +51,7 @@ export function ApprovalsPage() {
       params: { header: { 'Idempotency-Key': newIdempotencyKey() } } as never,
       body: { items: items.filter((i) => selected.includes(`${i.approvalId}/${i.step}`)).map((i) => ({ approvalId: i.approvalId, step: i.step })) } as never,
     })),
-    onSuccess: (r) => { setSelected([]); void qc.invalidateQueries({ queryKey: ['inbox'] }); void message.info(`${t('approve')}: ${r.approved} · ${t('failed')}: ${r.failed}`); },
+    onSuccess: (r) => { setSelected([]); void qc.invalidateQueries({ queryKey: ['inbox'] }); void qc.invalidateQueries({ queryKey: ['approvals-pending'] }); void message.info(`${t('approve')}: ${r.approved} · ${t('failed')}: ${r.failed}`); },
     onError: notify,
   });
   const inboxPane = (
@@ -89,9 +90,9 @@ export function ApprovalsPage() {
   return (
     <Space orientation="vertical" style={{ width: '100%' }}>
       <Typography.Title level={2} style={{ margin: 0 }}>{t('approvals')}</Typography.Title>
-      <Tabs defaultActiveKey="inbox" items={[
+      <Tabs activeKey={tab} onChange={setTab} items={[
         { key: 'inbox', label: t('myInbox'), children: inboxPane },
-        { key: 'all', label: <span data-testid="tab-all-pending">{t('allPending')}</span>, children: <AllPending /> },
+        { key: 'all', label: <span data-testid="tab-all-pending">{t('allPending')}</span>, children: <AllPending active={tab === 'all'} /> },
       ]} />
       <Modal open={!!decision} title={decision ? `${t(VERB_LABEL[decision.verb])} · ${stepName(decision.item.step)}` : ''} okText={t('ok')} confirmLoading={decide.isPending}
         okButtonProps={{ 'data-testid': 'decision-confirm' } as never} onCancel={() => setDecision(null)}
@@ -138,14 +139,15 @@ function usePrincipalNames() {
 }
 
 /** Every pending step (optionally one role's), oldest first: a supervisor's view of where approvals stand. */
-function AllPending() {
+function AllPending({ active }: { active: boolean }) {
   const { t, time, pick } = useI18n();
   const { stepName, chainName } = useApprovalNames();
   const waitingFor = usePrincipalNames();
   const [role, setRole] = useState<string>();
   const pending = useQuery({
     queryKey: ['approvals-pending', role ?? null],
-    refetchInterval: 15_000,
+    // Polled only while its tab is shown (antd keeps a visited pane mounted).
+    refetchInterval: active ? 15_000 : false,
     queryFn: () => unwrapAs<{ items: InboxItem[] }>(api.approval.GET('/api/approvals/pending', { params: { query: role ? { role: role as (typeof APPROVER_ROLES)[number] } : {} } })),
   });
   return (

@@ -54,8 +54,9 @@ export function InventoryPage() {
     mutationFn: async (forSku: string) => {
       const waiting = await unwrapAs<TrackingShortageOrder[]>(api.tracking.GET('/api/tracking/shortages/orders', { params: { query: { sku: forSku } } }));
       const skus = [...new Set(waiting.flatMap((o) => o.missing.map((m) => m.sku)))].slice(0, 50);
-      const levels = await Promise.all(skus.map(async (k) => [k, (await unwrapAs<SkuStock>(api.inventory.GET('/api/stock/skus/{sku}', { params: { path: { sku: k } } }))).total.available] as const));
-      const chosen = planRestock(waiting, Object.fromEntries(levels));
+      // A SKU inventory does not answer for counts as none available (its orders keep waiting).
+      const levels = await Promise.allSettled(skus.map(async (k) => [k, (await unwrapAs<SkuStock>(api.inventory.GET('/api/stock/skus/{sku}', { params: { path: { sku: k } } }))).total.available] as const));
+      const chosen = planRestock(waiting, Object.fromEntries(levels.flatMap((l) => (l.status === 'fulfilled' ? [l.value] : []))));
       let failed = 0;
       for (const orderId of chosen) {
         const post = api.intake.POST as unknown as (p: string, init: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>;

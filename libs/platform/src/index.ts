@@ -23,6 +23,7 @@ export * from './testing/reflection-client';
 export * from './contracts/openapi-diff';
 export * from './text';
 export * from './sku';
+export * from './page-limit';
 export * from './migrations';
 export * from './throttle';
 export * from './secrets';

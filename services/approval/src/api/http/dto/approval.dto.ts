@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { ROLES } from '@flowline/auth';
-import { ID_PATTERN } from '@flowline/platform';
+import { ID_PATTERN, PageLimit } from '@flowline/platform';
 
 /** A file attached to a decision (design drawing, quote). */
 export class AttachmentDto {
@@ -107,11 +107,5 @@ export class PendingQueryDto {
   @IsIn(ROLES as unknown as string[])
   role?: string;
 
-  @ApiPropertyOptional({ default: 200, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
+  @PageLimit(200) limit?: number;
 }

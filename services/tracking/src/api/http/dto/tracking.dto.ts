@@ -1,8 +1,8 @@
-import { IsSku } from '@flowline/platform';
+import { IsSku, PageLimit } from '@flowline/platform';
 import { CHANNELS, ORDER_STAGES, type OrderStage, type SlaColour } from '@flowline/contracts';
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsIn, IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';
 
 const list = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value);
 const bool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
@@ -50,13 +50,7 @@ export class ListTrackedOrdersQueryDto {
 
   @ApiPropertyOptional({ description: "One SKU of the order's lines (exact)", example: 'SKU-TEA-250' }) @IsOptional() @IsString() @IsSku() sku?: string;
 
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
+  @PageLimit(50) limit?: number;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' }) @IsOptional() @IsString() @Length(1, 500) cursor?: string;
 }
@@ -94,13 +88,7 @@ export class CountsQueryDto {
 }
 
 export class ShortagesQueryDto extends PickType(CountsQueryDto, ['channel', 'shopId'] as const) {
-  @ApiPropertyOptional({ default: 500, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
+  @PageLimit(500) limit?: number;
 }
 
 export class ShortageOrdersQueryDto extends ShortagesQueryDto {
@@ -108,13 +96,7 @@ export class ShortageOrdersQueryDto extends ShortagesQueryDto {
 }
 
 export class StuckQueryDto {
-  @ApiPropertyOptional({ default: 100, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
+  @PageLimit(100) limit?: number;
 }
 
 export class ShipmentsQueryDto {

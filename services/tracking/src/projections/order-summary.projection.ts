@@ -110,13 +110,17 @@ function byStaff(actor: Actor | undefined): boolean {
   return actor?.kind === 'user';
 }
 
-/** The stage an order event moves the order into, if it moves it at all. */
-export function stageAfter(e: OrderEvent): OrderStage | undefined {
+/**
+ * The stage an order event moves the order into from `from`, if it moves it at all. A payment moves
+ * only a placed order to paid, as order-intake's decider does: a presale balance (尾款), a change's
+ * price difference or cash collected at delivery (货到付款) is recorded where the order stands.
+ */
+export function stageAfter(e: OrderEvent, from: OrderStage): OrderStage | undefined {
   switch (e.type) {
     case 'OrderPlaced':
       return 'placed';
     case 'OrderPaid':
-      return 'paid';
+      return from === 'placed' ? 'paid' : undefined;
     case 'OrderStockReserved':
       return 'stock_reserved';
     case 'OrderApprovalRequired':
@@ -267,7 +271,7 @@ export function projectOrderSummary(row: OrderSummaryRow | null, e: OrderEvent, 
     eventCount: row.eventCount + 1,
     manualTouch: row.manualTouch || byStaff(e.actor),
   };
-  const target = stageAfter(e);
+  const target = stageAfter(e, row.stage);
   if (target && target !== row.stage && !TERMINAL.includes(row.stage)) next = enterStage(next, target, stageTimeOf(e, row), config);
   const after = applyOrderEvent(next, e, row);
   // A shortage is listed only while it keeps the order waiting: an open exception before reservation.
@@ -306,7 +310,8 @@ function applyOrderEvent(next: OrderSummaryRow, e: OrderEvent, row: OrderSummary
       // Handled before: the first creates the row, the second only counts.
       return next;
     case 'OrderPaid':
-      return { ...next, paidAmount: e.data.amount, paidAt: e.data.paidAt };
+      // Payments add up (deposit then balance, a change's difference); paid since the first one.
+      return row.paidAt ? { ...next, paidAmount: row.paidAmount + e.data.amount } : { ...next, paidAmount: e.data.amount, paidAt: e.data.paidAt };
     case 'OrderStockReserved':
       return { ...next, shortage: null };
     case 'OrderStockShortage':

@@ -140,8 +140,10 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
     }
     case 'OrderPaid': {
       const m = formatMoney(e.data.amount, e.data.currency);
+      // Which payment: a presale's deposit (定金) or balance (尾款), or a change's price difference (补差价).
+      const part = e.data.presalePart === 'deposit' ? { zh: '定金', en: 'deposit ' } : e.data.presalePart === 'balance' ? { zh: '尾款', en: 'balance ' } : e.data.changeRequestId ? { zh: '补差价', en: 'change difference ' } : { zh: '', en: '' };
       return {
-        what: { zh: `支付确认 ${m}`, en: `Payment of ${m} confirmed` },
+        what: { zh: `${part.zh}支付确认 ${m}`, en: `Payment of ${part.en}${m} confirmed` },
         why: e.data.paymentRef ? { zh: `支付流水号 ${e.data.paymentRef}`, en: `payment reference ${e.data.paymentRef}` } : null,
       };
     }

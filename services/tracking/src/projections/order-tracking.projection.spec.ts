@@ -97,6 +97,34 @@ describe('order events -> summary, stage durations and timeline', () => {
     expect(timeline).toMatchObject({ whatZh: '支付确认 ¥279.00', whatEn: 'Payment of ¥279.00 confirmed', whyZh: '支付流水号 alipay-9', stageAfter: 'paid' });
   });
 
+  it('OrderPaid: a presale balance (尾款) paid after the stock was reserved adds up and leaves the stage where it is', () => {
+    const b = new EventBuilder(T0);
+    const events = [
+      b.event('OrderPlaced', placedData('o-1', {}, T0)),
+      b.event('OrderPaid', { orderId: 'o-1', amount: 5000, currency: 'CNY', presalePart: 'deposit', paidAt: '2026-03-02T01:00:30.000Z' }),
+      b.event('OrderStockReserved', { orderId: 'o-1', reservationId: 'r-1', allocations: [{ lineId: 'l1', sku: 'SKU-TEA-01', warehouseId: 'hz-1', quantity: 2 }] }),
+    ];
+    const { before, summary, result, timeline } = given(events).when(b.event('OrderPaid', { orderId: 'o-1', amount: 22900, currency: 'CNY', presalePart: 'balance', paidAt: '2026-03-05T09:00:00.000Z' }));
+    expect(summary).toMatchObject({ stage: 'stock_reserved', stageEnteredAt: before!.stageEnteredAt, stageVisit: before!.stageVisit, paidAmount: 27900, paidAt: '2026-03-02T01:00:30.000Z' });
+    expect(result.stageVisits).toEqual([]);
+    expect(timeline).toMatchObject({ whatZh: '尾款支付确认 ¥229.00', whatEn: 'Payment of balance ¥229.00 confirmed', stageAfter: 'stock_reserved' });
+    expect(given(events.slice(0, 1)).when(events[1]).timeline).toMatchObject({ whatZh: '定金支付确认 ¥50.00', stageAfter: 'paid' });
+  });
+
+  it('OrderPaid: cash collected at delivery (货到付款) keeps the order delivered', () => {
+    const b = new EventBuilder(T0);
+    const events = [...happyPath(b, 'o-1').filter((e) => e.type !== 'OrderPaid'), b.event('OrderDelivered', { orderId: 'o-1', deliveredAt: '2026-03-04T10:00:00.000Z' })];
+    const { summary } = given(events).when(b.event('OrderPaid', { orderId: 'o-1', amount: 27900, currency: 'CNY', paymentRef: 'cod:shp-o-1', paidAt: '2026-03-04T10:00:00.000Z' }));
+    expect(summary).toMatchObject({ stage: 'delivered', paidAmount: 27900, paidAt: '2026-03-04T10:00:00.000Z' });
+  });
+
+  it('OrderPaid: a change\'s price difference (补差价) adds to what was paid, stage unchanged', () => {
+    const { b, events } = reservedOrder();
+    const { summary, timeline } = given(events).when(b.event('OrderPaid', { orderId: 'o-1', amount: 1200, currency: 'CNY', changeRequestId: 'cr-1', paidAt: '2026-03-02T02:00:00.000Z' }));
+    expect(summary).toMatchObject({ stage: 'stock_reserved', paidAmount: 29100, paidAt: '2026-03-02T01:01:00.000Z' });
+    expect(timeline).toMatchObject({ whatZh: '补差价支付确认 ¥12.00', whatEn: 'Payment of change difference ¥12.00 confirmed' });
+  });
+
   forType('OrderStockReserved', 'moves to stock_reserved inside the same SLA segment, so the 2 h clock keeps running', () => {
     const { events, b } = reservedOrder();
     const state = projectInMemory(events, config).summaries.get('o-1')!;

@@ -95,7 +95,11 @@ const codeFor = (phone: string, nth: number) =>
   eventually(`SMS #${nth} to ${phone}`, async () => {
     const got = smsTo(phone);
     return got.length >= nth ? /(\d{6})/.exec(String(got[nth - 1]!.text))![1] : undefined;
-  }, 60_000);
+  }, 60_000).catch((error: unknown) => {
+    // What order-intake and notification said about it (the SMS goes out after the answer, so only their logs tell).
+    const said = ['order-intake', 'notification'].map((name) => `---- ${name}\n${(ui.stack.procs[name]?.output() ?? '').split('\n').filter((l) => /portal|one-time|sms/i.test(l)).slice(-20).join('\n')}`);
+    throw new Error(`${(error as Error).message}; SMS received: ${sms.accepted().length}\n${said.join('\n')}`);
+  });
 
 ui.describe('the customer portal in Chromium', () => {
   it("a customer proves the order with a one-time code, sees it in plain Chinese, is refused another customer's order, and cancels their own", async () => {

@@ -158,6 +158,32 @@ describe('k8s/', () => {
     }
   });
 
+  it("tells every service where the peers whose APIs it calls listen (the code's 127.0.0.1 defaults only fit npm start)", () => {
+    const docs = k8sDocs();
+    const compose = parse(read('deploy/docker-compose.yml')) as Doc;
+    const envName = (peer: string) => `${peer.replace(/-/g, '_').toUpperCase()}_URL`;
+    const sources = (dir: string): string[] =>
+      readdirSync(resolve(root, dir), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? sources(join(dir, e.name)) : /\.ts$/.test(e.name) && !/\.(spec|int-spec|e2e-spec)\.ts$/.test(e.name) ? [join(dir, e.name)] : [],
+      );
+    let checked = 0;
+    for (const s of SERVICES) {
+      const code = sources(`services/${s.name}/src`).map(read).join('\n');
+      const dep = must(docs.find((d) => d.kind === 'Deployment' && d.metadata.name === s.name), `Deployment ${s.name}`);
+      const env = Object.fromEntries((dep.spec.template.spec.containers[0].env as Doc[]).map((e) => [e.name, e.value]));
+      const composeEnv = (compose.services[s.name]?.environment ?? {}) as Record<string, unknown>;
+      // The console is called by browsers only (order-intake's CONSOLE_URL is the portal link's public base: PORTAL_LINK_BASE_URL).
+      for (const peer of SERVICES.filter((p) => p.name !== s.name && p.name !== 'console')) {
+        if (!new RegExp(`env\\.${envName(peer.name)}\\b`).test(code)) continue;
+        checked++;
+        expect(env[envName(peer.name)], `${s.name}: k8s ${envName(peer.name)}`).toBe(`http://${peer.name}:${peer.httpPort}`);
+        expect(composeEnv[envName(peer.name)], `${s.name}: compose ${envName(peer.name)}`).toBe(`http://${peer.name}:${peer.httpPort}`);
+      }
+    }
+    // order-intake -> notification (portal codes), fulfillment -> inventory (restocks), channel-gateway -> order-intake.
+    expect(checked).toBeGreaterThanOrEqual(3);
+  });
+
   it('keeps order-intake and inventory available through disruptions', () => {
     const docs = k8sDocs();
     for (const name of ['order-intake', 'inventory']) {

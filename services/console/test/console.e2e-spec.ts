@@ -24,11 +24,12 @@ const ui = browserTests('console browser tests', {
     const started = await startStack(
       [
         ['inventory', { INVENTORY_CONSUMER_GROUP: `inventory-console-${uniqueSuffix()}` }],
-        ['order-intake', {}],
         ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-console-${uniqueSuffix()}` }],
         ['approval', {}],
         ['fulfillment', { FULFILLMENT_SIM_CARRIER_STEP_MS: '600000' }],
       ],
+      // Waiting orders are tried again by the console's button only here (the timer is off).
+      [['order-intake', (urls) => ({ INVENTORY_URL: urls.INVENTORY_URL!, ORDER_SHORTAGE_RETRY_INTERVAL_MS: '0' })]],
       [['channel-gateway', (urls) => ({ ORDER_INTAKE_URL: urls.ORDER_INTAKE_URL! })]],
     );
     await stockTeaAndCups(started, 'WH-HZ-01', 'PO-CONSOLE');

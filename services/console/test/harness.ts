@@ -151,10 +151,14 @@ async function startStackIssuer(): Promise<StackIssuer> {
 }
 
 /**
- * Starts the named services (in parallel), then those that need the others' URLs (`then`), then the
- * console pointed at all of them.
+ * Starts the named services (in parallel), then those that need the others' URLs (`then`), then
+ * those that need the `then` ones' (`last`), then the console pointed at all of them.
  */
-export async function startStack(services: [string, Record<string, string>][], then: [string, (urls: Record<string, string>) => Record<string, string>][] = []): Promise<Stack> {
+export async function startStack(
+  services: [string, Record<string, string>][],
+  then: [string, (urls: Record<string, string>) => Record<string, string>][] = [],
+  last: [string, (urls: Record<string, string>) => Record<string, string>][] = [],
+): Promise<Stack> {
   const build = spawnSync('bash', ['services/console/scripts/build-web.sh'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, CONSOLE_WEB_TYPECHECK: '0' } });
   if (build.status !== 0) throw new Error(`console web build failed:\n${build.stdout}\n${build.stderr}`);
   const prefix = testTopicPrefix();
@@ -183,6 +187,7 @@ export async function startStack(services: [string, Record<string, string>][], t
     const urlsNow = () => Object.fromEntries(Object.entries(procs).map(([name, p]) => [`${name.replace(/-/g, '_').toUpperCase()}_URL`, p.httpUrl]));
     await Promise.all(services.map(([service, env]) => start(service, env)));
     await Promise.all(then.map(([service, env]) => start(service, env(urlsNow()))));
+    await Promise.all(last.map(([service, env]) => start(service, env(urlsNow()))));
     const urls = urlsNow();
     procs.console = await startWithRetry('console', { LOG_LEVEL: 'warn', OIDC_ISSUER: issuer.url, ...urls }, 60_000);
     await issuer.restart({ FLOWLINE_PORT_OFFSET: String(Number(new URL(procs.console.httpUrl).port) - 3009) });

@@ -19,6 +19,9 @@ import { ProcessManagerRunner } from './application/process-manager.runner';
 import { ReleaseOrderHandler } from './application/release-order.handler';
 import { PresaleDeadlineJob } from './application/presale-deadline.job';
 import { ReservationTimeoutJob } from './application/reservation-timeout.job';
+import { ShortageRetryJob } from './application/shortage-retry.job';
+import { InventoryStockHttpClient } from './infra/inventory-stock.http-client';
+import { ShortagesHttpController } from './api/http/shortages.controller';
 import { AfterSalesArchiveRunner } from './infra/after-sales-archive.runner';
 import { OrdersGrpcController } from './api/grpc/orders.grpc-controller';
 import { OrdersHttpController } from './api/http/orders.controller';
@@ -60,7 +63,28 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
     @Inject(FlowRuleStore) private readonly rules: FlowRuleStore,
     @Inject(AfterSalesArchiveRunner) private readonly archiver: AfterSalesArchiveRunner,
     @Inject(ShutdownSteps) private readonly steps: ShutdownSteps,
+    @Inject(ShortageRetryJob) private readonly shortageJob: ShortageRetryJob,
   ) {}
+
+  private shortageTimer: NodeJS.Timeout | null = null;
+  private shortageRun: Promise<unknown> = Promise.resolve();
+  private shortageRunning = false;
+
+  /** Orders waiting for stock, tried again every ORDER_SHORTAGE_RETRY_INTERVAL_MS (one run at a time per replica). */
+  private startShortageRetry(): void {
+    const every = this.config.shortageRetryIntervalMs;
+    if (every <= 0) return;
+    this.shortageTimer = setInterval(() => {
+      if (this.shortageRunning) return;
+      this.shortageRunning = true;
+      this.shortageRun = this.shortageJob
+        .runOnce(new Date().toISOString())
+        .then((o) => o.retried.length > 0 && log.log(`shortage retry: ${o.retried.length} of ${o.candidates} waiting orders sent to inventory again (${o.retried.join(', ')})`))
+        .catch((e: unknown) => log.warn(`shortage retry failed, tried again in ${every} ms: ${(e as Error).message}`))
+        .finally(() => (this.shortageRunning = false));
+    }, every);
+    this.shortageTimer.unref();
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.messaging = new OrderMessaging({
@@ -80,6 +104,7 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
     });
     await this.messaging.start();
     this.archiver.start();
+    this.startShortageRetry();
     const rs = this.rules.current();
     log.log(`flow rules ${rs.ruleSetVersion} (${rs.hash}) from ${this.rules.path}`);
   }
@@ -87,8 +112,13 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
   // Every step timed and bounded (issue #18): the platform logs them all when the stop ends.
   async beforeApplicationShutdown(): Promise<void> {
     this.rules.close();
+    if (this.shortageTimer) clearInterval(this.shortageTimer);
     const run = this.steps.run.bind(this.steps);
-    await Promise.all([run('after-sales archive stop', () => this.archiver.stop(), 3_000), this.messaging?.stop(run)]);
+    await Promise.all([
+      run('after-sales archive stop', () => this.archiver.stop(), 3_000),
+      run('shortage retry run', () => this.shortageRun, 3_000),
+      this.messaging?.stop(run),
+    ]);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -109,7 +139,7 @@ export class OrderIntakeModule {
   static forRoot(config: OrderIntakeConfig = orderIntakeConfigFromEnv()): DynamicModule {
     return {
       module: OrderIntakeModule,
-      controllers: [OrdersHttpController, FlowRulesHttpController, OrdersGrpcController],
+      controllers: [OrdersHttpController, ShortagesHttpController, FlowRulesHttpController, OrdersGrpcController],
       providers: [
         { provide: ORDER_INTAKE_CONFIG, useValue: config },
         {
@@ -172,6 +202,11 @@ export class OrderIntakeModule {
           provide: PresaleDeadlineJob,
           inject: [PgOrderStore, ChangeOrderHandler, FlowRuleStore],
           useFactory: (s: PgOrderStore, c: ChangeOrderHandler, r: FlowRuleStore) => new PresaleDeadlineJob(s, c, r),
+        },
+        {
+          provide: ShortageRetryJob,
+          inject: [PgOrderStore, ChangeOrderHandler, ORDER_INTAKE_CONFIG],
+          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, cfg: OrderIntakeConfig) => new ShortageRetryJob(s, c, new InventoryStockHttpClient(cfg.inventoryUrl)),
         },
         {
           provide: AfterSalesArchiveRunner,

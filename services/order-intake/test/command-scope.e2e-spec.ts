@@ -107,6 +107,15 @@ describe('commands on an order outside the caller shops answer 404 / NOT_FOUND a
     expect(await revisionOf(taobao)).toBe(before);
   });
 
+  it('trying waiting orders again (到货重新预占) is for tokens that see every shop: a JD-only one gets 403 (stock is shared), an admin 200', async () => {
+    const refused = await call('POST', '/api/orders/shortages/retry', {}, await authHeader('finance', { shops: ['jd-flagship'] }));
+    expect(refused.status).toBe(403);
+    expect(refused.json?.code).toBe('FORBIDDEN');
+    expect((await call('POST', '/api/orders/shortages/retry', {}, await authHeader('admin'))).status).toBe(200);
+    // A warehouse token may not resolve exceptions at all (update Order).
+    expect((await call('POST', '/api/orders/shortages/retry', {}, await authHeader('warehouse'))).status).toBe(403);
+  });
+
   it('a payment with the order needs the permission to confirm payments: sales places (201) but may not place paid (403, REST and gRPC); a channel connector (integration) may', async () => {
     const { customer, shippingAddress, ...rest } = anOrderSubmission({ channelOrderId: uniq('PAID') });
     const body = { ...rest, channel: 'taobao', shopId: 'taobao-xihu-tea-house', customer, shippingAddress, payment: { amount: 26000 } };

@@ -92,7 +92,20 @@ describe('order-intake OpenAPI document', () => {
     const documented = Object.entries(doc.paths)
       .filter(([p]) => p.startsWith('/api/orders'))
       .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
-    expect(documented.sort()).toEqual([...ENDPOINTS.map(([p, m]) => `${m} ${p}`), 'post /api/orders/{orderId}/pii-reveals'].sort());
+    expect(documented.sort()).toEqual([...ENDPOINTS.map(([p, m]) => `${m} ${p}`), 'post /api/orders/{orderId}/pii-reveals', 'post /api/orders/shortages/retry'].sort());
+  });
+
+  it('POST /api/orders/shortages/retry documents its answer, and answers with that shape (nothing waiting here) or 400 naming a bad sku', async () => {
+    const op = doc.paths['/api/orders/shortages/retry'].post as Json;
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400', '403', '503']));
+    const schema = resolve(responseSchema('/api/orders/shortages/retry', 'post', 200));
+    expect(resolve(resolve(schema.properties?.waiting).items).properties?.reason.enum).toEqual(['not_enough_stock', 'stock_unchanged', 'unknown_sku']);
+    const none = await call('POST', '/api/orders/shortages/retry', { sku: 'NOBODY-WAITS-FOR-THIS' });
+    expect(none).toEqual({ status: 200, json: { retried: [], waiting: [], skipped: [], candidates: 0 } });
+    expectMatches(none.json!, schema, 'shortages/retry 200');
+    const bad = await call('POST', '/api/orders/shortages/retry', { sku: 'TAB\tIN-SKU' });
+    expect(bad.status).toBe(400);
+    expect(bad.json!.errors.map((e: Json) => e.field)).toEqual(['sku']);
   });
 
   it('POST /api/orders/{orderId}/pii-reveals documents the reason, the fields it may unmask and the unmasked answer (201)', () => {

@@ -52,7 +52,7 @@ export class OrderQueries {
       limit: limit + 1,
     });
     const page = rows.slice(0, limit);
-    // presaleNextAt is the presale timer's, not part of the listed order.
-    return { orders: page.map(({ presaleNextAt: _timer, ...row }) => row), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].orderId) : null };
+    // presaleNextAt and shortSkus are the timers' (presale, shortage retry), not part of the listed order.
+    return { orders: page.map(({ presaleNextAt: _timer, shortSkus: _retry, ...row }) => row), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].orderId) : null };
   }
 }

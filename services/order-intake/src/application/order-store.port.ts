@@ -49,6 +49,8 @@ export interface OrderSummary {
   reserved: boolean;
   /** Presale: the next deadline the presale timer acts on (ISO), or null. */
   presaleNextAt?: string | null;
+  /** Waiting for stock (缺货): the SKUs it was short of (order-summary.ts shortSkusOf), or null. */
+  shortSkus?: string[] | null;
 }
 
 export interface ListOrdersFilter {
@@ -100,6 +102,11 @@ export interface OrderStore {
    * continues past the last row of the previous page (the after-sales archive scan).
    */
   deliveredSince(before: string, limit: number, after?: { movableSince: string; orderId: string }): Promise<OrderSummary[]>;
+  /**
+   * Orders waiting for stock (缺货), longest waiting first (by movable since, then id); with `sku`,
+   * those short of that SKU; `after` continues past the last row of the previous page.
+   */
+  waitingForStock(f: { sku?: string; limit: number; after?: { movableSince: string; orderId: string } }): Promise<OrderSummary[]>;
 }
 
 /** The (channel, channel order id) is already an order: the caller returns that one. */

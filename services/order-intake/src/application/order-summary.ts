@@ -1,4 +1,5 @@
 import { presaleWaiting } from '../domain/policies/order-process.policy';
+import { shortageCandidate } from '../domain/policies/shortage-retry.policy';
 import type { ExistingOrder } from '../domain/order.state';
 import type { OrderSummary } from './order-store.port';
 
@@ -20,7 +21,19 @@ export function summaryOf(s: ExistingOrder, revision: number, updatedAt: string)
     movableSince: s.movableSince,
     reserved: s.reservation !== null,
     presaleNextAt: presaleNextAt(s),
+    shortSkus: shortSkusOf(s),
   };
+}
+
+/**
+ * While the order waits for stock (an open STOCK_SHORTAGE exception before reservation, not held,
+ * no refund requested): the SKUs it was short of, or every SKU of its lines when a change dropped
+ * those. Null otherwise. The shortage retry's candidates (ShortageRetryJob).
+ */
+export function shortSkusOf(s: ExistingOrder): string[] | null {
+  const c = shortageCandidate(s);
+  if (!c) return null;
+  return c.shortSkus.length > 0 ? c.shortSkus : Object.keys(c.need).sort();
 }
 
 /** The presale deadline the timer watches: the balance due-by while it is unpaid, then the ship date while reserved. */

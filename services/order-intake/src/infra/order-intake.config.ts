@@ -17,6 +17,10 @@ export interface OrderIntakeConfig {
   afterSalesDays: number;
   /** How often the after-sales archiver scans (0 disables it). */
   archiveScanIntervalMs: number;
+  /** How often orders waiting for stock are tried again against inventory's stock (0 disables the timer; the API still runs it on demand). */
+  shortageRetryIntervalMs: number;
+  /** Inventory's HTTP API (its stock of a SKU, for the shortage retry). */
+  inventoryUrl: string;
   /** Run the relay (log -> Kafka). */
   relay: boolean;
   /** Run the process manager consumer. */
@@ -64,6 +68,8 @@ export function orderIntakeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
     timeoutScanIntervalMs: intFrom(env, 'ORDER_TIMEOUT_SCAN_INTERVAL_MS', 30_000),
     afterSalesDays: intFrom(env, 'ORDER_AFTER_SALES_DAYS', DEFAULT_AFTER_SALES_DAYS),
     archiveScanIntervalMs: intFrom(env, 'ORDER_ARCHIVE_SCAN_INTERVAL_MS', 60 * 60_000),
+    shortageRetryIntervalMs: intFrom(env, 'ORDER_SHORTAGE_RETRY_INTERVAL_MS', 60_000),
+    inventoryUrl: (env.INVENTORY_URL?.trim() || 'http://127.0.0.1:3002').replace(/\/+$/, ''),
     relay: flagFrom(env, 'ORDER_RELAY', true),
     processManager: flagFrom(env, 'ORDER_PROCESS_MANAGER', true),
     processManagerConcurrency: intFrom(env, 'ORDER_PM_CONCURRENCY', 4) || 1,

@@ -26,6 +26,7 @@ interface SummaryRow {
   movable_since: Date;
   reserved: boolean;
   presale_next_at: Date | null;
+  short_skus: string[] | null;
 }
 
 function toSummary(r: SummaryRow): OrderSummary {
@@ -45,6 +46,7 @@ function toSummary(r: SummaryRow): OrderSummary {
     movableSince: r.movable_since.toISOString(),
     reserved: r.reserved,
     presaleNextAt: r.presale_next_at ? r.presale_next_at.toISOString() : null,
+    shortSkus: r.short_skus ?? null,
   };
 }
 
@@ -61,11 +63,13 @@ function isClaimConflict(error: unknown): boolean {
 }
 
 const SUMMARY_UPSERT_SQL = `INSERT INTO order_summaries (order_id, channel, channel_order_id, shop_id, stage, on_hold, in_exception, grand_total, currency,
-                              placed_at, updated_at, revision, movable_since, reserved, presale_next_at)
- VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                              placed_at, updated_at, revision, movable_since, reserved, presale_next_at, short_skus)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+         CASE WHEN $16::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text($16::jsonb)) END)
  ON CONFLICT (order_id) DO UPDATE SET
    stage = EXCLUDED.stage, on_hold = EXCLUDED.on_hold, in_exception = EXCLUDED.in_exception, updated_at = EXCLUDED.updated_at,
-   revision = EXCLUDED.revision, movable_since = EXCLUDED.movable_since, reserved = EXCLUDED.reserved, presale_next_at = EXCLUDED.presale_next_at
+   revision = EXCLUDED.revision, movable_since = EXCLUDED.movable_since, reserved = EXCLUDED.reserved, presale_next_at = EXCLUDED.presale_next_at,
+   short_skus = EXCLUDED.short_skus
  WHERE order_summaries.revision < EXCLUDED.revision`;
 
 /**
@@ -191,6 +195,15 @@ export class PgOrderStore implements OrderStore {
     return r.rows.map(toSummary);
   }
 
+  async waitingForStock(f: { sku?: string; limit: number; after?: { movableSince: string; orderId: string } }): Promise<OrderSummary[]> {
+    const params: unknown[] = [f.limit];
+    const where = ['short_skus IS NOT NULL'];
+    if (f.sku !== undefined) where.push(`$${params.push(f.sku)} = ANY (short_skus)`);
+    if (f.after) where.push(`(movable_since, order_id) > ($${params.push(f.after.movableSince)}::timestamptz, $${params.push(f.after.orderId)})`);
+    const r = await this.pool.query<SummaryRow>(`SELECT * FROM order_summaries WHERE ${where.join(' AND ')} ORDER BY movable_since, order_id LIMIT $1`, params);
+    return r.rows.map(toSummary);
+  }
+
   private async commitWithin(client: SqlClient, change: OrderChange): Promise<{ revision: number }> {
     const appends: StreamAppend[] = [{ streamId: orderStreamId(change.orderId), events: change.events, expectedRevision: change.expectedRevision }];
     // A new order has no outbox stream yet: 'no_stream' spares the per-stream lock 'any' takes.
@@ -212,8 +225,9 @@ export class PgOrderStore implements OrderStore {
     }
     if (isExisting(change.stateAfter)) {
       const s = summaryOf(change.stateAfter, revision, change.events[change.events.length - 1].metadata.occurredAt);
-      const params = [s.orderId, s.channel, s.channelOrderId, s.shopId, s.stage, s.onHold, s.inException, s.grandTotal, s.currency, s.placedAt, s.updatedAt, s.revision, s.movableSince, s.reserved, s.presaleNextAt ?? null];
-      // Nothing reads its result: with the COMMIT when the transaction has a commit tail.
+      const params = [s.orderId, s.channel, s.channelOrderId, s.shopId, s.stage, s.onHold, s.inException, s.grandTotal, s.currency, s.placedAt, s.updatedAt, s.revision, s.movableSince, s.reserved, s.presaleNextAt ?? null, s.shortSkus ? JSON.stringify(s.shortSkus) : null];
+      // Nothing reads its result: with the COMMIT when the transaction has a commit tail (where
+      // parameters become literals: the SKU list goes as JSON text, made an array by the statement).
       if (!deferToCommit(client, SUMMARY_UPSERT_SQL, params)) await client.query(SUMMARY_UPSERT_SQL, params);
     }
     return { revision };

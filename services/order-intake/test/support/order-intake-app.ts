@@ -14,6 +14,8 @@ export async function startOrderIntake(options: { databaseUrl: string; topicPref
     timeoutScanIntervalMs: 0,
     afterSalesDays: 15,
     archiveScanIntervalMs: 0,
+    shortageRetryIntervalMs: 0,
+    inventoryUrl: 'http://127.0.0.1:1',
     relay: true,
     processManager: true,
     processManagerConcurrency: 4,

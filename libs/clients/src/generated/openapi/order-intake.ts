@@ -222,6 +222,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orders/shortages/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Try the orders waiting for stock again (到货重新预占)
+         * @description Every order whose open exception is STOCK_SHORTAGE (before reservation, not held, no refund requested), longest waiting first: when what inventory has now covers all its lines (after the orders before it) and its short stock moved since inventory refused, the exception is resolved and inventory is asked to reserve the order again. Inventory still decides: an order refused again waits for the next receipt.
+         */
+        post: operations["ShortagesHttpController_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/portal/links/{orderId}": {
         parameters: {
             query?: never;
@@ -1453,6 +1473,35 @@ export interface components {
             trackingNumber?: string;
             /** @example SF1234567890 */
             waybillNo?: string;
+        };
+        ShortageRetryDto: {
+            /**
+             * @description Only the orders short of this SKU; absent: every waiting order
+             * @example VASE-CELADON-01
+             */
+            sku?: string;
+        };
+        ShortageRetryOutcomeDto: {
+            /**
+             * @description Waiting orders looked at (at most 500 per call, longest waiting first)
+             * @example 3
+             */
+            candidates: number;
+            /** @description Orders whose STOCK_SHORTAGE exception was resolved: inventory is asked to reserve each again, longest waiting first */
+            retried: string[];
+            /** @description Orders that moved on while the retry was decided (resolved, held or changed by someone else) */
+            skipped: string[];
+            /** @description Orders left waiting, with why */
+            waiting: components["schemas"]["ShortageWaitingDto"][];
+        };
+        ShortageWaitingDto: {
+            /** @example 01JDGZ6M3V8Q4R5S6T7U8V9W0X */
+            orderId: string;
+            /**
+             * @description not_enough_stock: what is available does not cover every line after the orders waiting longer; stock_unchanged: the short stock has not moved since inventory refused; unknown_sku: inventory does not know a SKU of the order
+             * @enum {string}
+             */
+            reason: "not_enough_stock" | "stock_unchanged" | "unknown_sku";
         };
         ValidateRulesDto: {
             /**
@@ -2691,6 +2740,73 @@ export interface operations {
             };
             /** @description Well-formed but invalid (e.g. ORDER_PAYMENT_AMOUNT_MISMATCH) or IDEMPOTENCY_KEY_REUSED */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
+                };
+            };
+        };
+    };
+    ShortagesHttpController_retry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShortageRetryDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShortageRetryOutcomeDto"];
+                };
+            };
+            /** @description sku is not a SKU */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationErrorDto"];
+                };
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+            /** @description FORBIDDEN: the token sees only some shops (stock is shared: waiting orders are served longest first across shops) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["DomainErrorDto"];
+                };
+            };
+            /** @description INVENTORY_UNAVAILABLE: the stock could not be read; nothing was retried */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

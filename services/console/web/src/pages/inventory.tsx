@@ -7,7 +7,6 @@ import { api, newIdempotencyKey, unwrap, unwrapAs } from '../api';
 import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
 import { CHANNELS, useI18n } from '../i18n';
 import { useSession } from '../session';
-import { planRestock } from '../restock';
 
 interface Level { warehouseId: string; warehouseName: string; onHand: number; reserved: number; available: number; backordered: number; safetyStock: number }
 interface SkuStock {
@@ -19,6 +18,7 @@ interface SkuStock {
   atp: Record<string, number>;
 }
 interface Warehouse { warehouseId: string; name: string }
+interface ShortageRetryOutcome { retried: string[]; waiting: { orderId: string; reason: string }[]; skipped: string[]; candidates: number }
 interface LowStockItem { sku: string; name: string; threshold: number; available: number; onHand: number; reserved: number; shortfall: number }
 
 /** Stock per SKU and warehouse, ATP per channel, reservations of an order, receipts and adjustments (by role), ledger verify. */
@@ -48,26 +48,13 @@ export function InventoryPage() {
   });
   const shortages = useQuery({ queryKey: ['shortages'], retry: 0, refetchInterval: 30_000, queryFn: () => unwrapAs<TrackingShortages>(api.tracking.GET('/api/tracking/shortages', {})) });
   const refreshShortages = () => { for (const ms of [0, 1_500, 4_000]) setTimeout(() => void qc.invalidateQueries({ queryKey: ['shortages'] }), ms); };
-  // 到货重新预占: the SKU's waiting orders (longest first) whose short lines the stock now covers have
-  // their exception resolved, which makes order-intake ask inventory for the stock again.
+  // 到货重新预占: order-intake tries the SKU's waiting orders again, longest first, each whose lines
+  // the stock now covers (POST /api/orders/shortages/retry); inventory still decides.
   const reserveAgain = useMutation({
-    mutationFn: async (forSku: string) => {
-      const waiting = await unwrapAs<TrackingShortageOrder[]>(api.tracking.GET('/api/tracking/shortages/orders', { params: { query: { sku: forSku } } }));
-      const skus = [...new Set(waiting.flatMap((o) => o.missing.map((m) => m.sku)))].slice(0, 50);
-      // A SKU inventory does not answer for counts as none available (its orders keep waiting).
-      const levels = await Promise.allSettled(skus.map(async (k) => [k, (await unwrapAs<SkuStock>(api.inventory.GET('/api/stock/skus/{sku}', { params: { path: { sku: k } } }))).total.available] as const));
-      const chosen = planRestock(waiting, Object.fromEntries(levels.flatMap((l) => (l.status === 'fulfilled' ? [l.value] : []))));
-      let failed = 0;
-      for (const orderId of chosen) {
-        const post = api.intake.POST as unknown as (p: string, init: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
-        const r = await post('/api/orders/{orderId}/exceptions/resolve', { params: { path: { orderId }, header: { 'Idempotency-Key': newIdempotencyKey() } }, body: { reason: `到货重新预占 ${forSku}` } });
-        if (!r.response.ok) failed++;
-      }
-      return { tried: chosen.length - failed, waiting: waiting.length - chosen.length, failed };
-    },
+    mutationFn: (forSku: string) => unwrapAs<ShortageRetryOutcome>(api.intake.POST('/api/orders/shortages/retry', { body: { sku: forSku } })),
     onSuccess: (r, forSku) => {
       const [colon, sep] = lang === 'zh' ? ['：', '，'] : [': ', ', '];
-      void message.success(`${forSku}${colon}${t('reservedAgain')} ${r.tried}${sep}${t('stillWaiting')} ${r.waiting}${r.failed ? `${sep}${t('failedOrders')} ${r.failed}` : ''}`);
+      void message.success(`${forSku}${colon}${t('reservedAgain')} ${r.retried.length}${sep}${t('stillWaiting')} ${r.waiting.length}${r.skipped.length ? `${sep}${t('failedOrders')} ${r.skipped.length}` : ''}`);
       refreshShortages();
       void qc.invalidateQueries({ queryKey: ['stock', forSku] });
     },
@@ -142,7 +129,7 @@ export function InventoryPage() {
               { title: t('waitingOrders'), render: (_, i) => <span data-testid={`short-count-${i.sku}`}>{i.orders}</span> },
               { title: t('unitsRequested'), render: (_, i) => <span data-testid={`short-units-${i.sku}`}>{i.unitsRequested}</span> },
               { title: t('waitingSince'), render: (_, i) => time(i.waitingSince) },
-              // Stock is shared by every shop: only a user who sees every shop's waiting orders plans a restock.
+              // Stock is shared by every shop: only a user who sees every shop's waiting orders retries them (order-intake refuses others).
               ...(session.can('order.resolve') && session.user.shops.includes('*')
                 ? [{ title: t('actions'), render: (_: unknown, i: TrackingShortageSku) => <Button size="small" data-testid={`reserve-again-${i.sku}`} loading={reserveAgain.isPending && reserveAgain.variables === i.sku} disabled={reserveAgain.isPending} onClick={() => reserveAgain.mutate(i.sku)}>{t('reserveAgain')}</Button> }]
                 : []),

@@ -459,7 +459,8 @@ function holdIfRulesSay(s: ExistingOrder, rules: RuleSet): ProcessStep[] {
 }
 
 /** Paid, or cash on delivery (reserved unpaid, at `placed`): the order waits for inventory. */
-function awaitsStock(s: ExistingOrder): boolean {
+/** Paid (or cash on delivery, placed): the order's next step is its reservation. */
+export function awaitsStock(s: ExistingOrder): boolean {
   return s.status === 'paid' || (s.status === 'placed' && isCod(s));
 }
 

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { anOrderSubmission, commandMetadata, grandTotalOf, lines } from '@flowline/testing';
+import { describe, expect, it } from 'vitest';
+import type { SkuStockNow } from '../domain/policies/shortage-retry.policy';
+import { parseRuleSet } from '../domain/rules/rule-set.parser';
+import { InMemoryOrderStore } from '../infra/in-memory-order-store';
+import { ChangeOrderHandler } from './change-order.handler';
+import { PlaceOrderHandler } from './place-order.handler';
+import { fixedRuleSet } from './rule-set.source';
+import { ShortageRetryJob, StockUnavailable, type StockAvailability } from './shortage-retry.job';
+
+const rules = fixedRuleSet(parseRuleSet(readFileSync(resolve(__dirname, '../../rules/default.rules.yaml'), 'utf8')));
+const NOW = '2025-11-25T08:00:00.000Z';
+const AFTER_RECEIPT = '2025-11-25T09:00:00.000Z';
+
+let n = 0;
+const nextId = () => `01JDGZ6M3V8Q0000000000S${String(++n).padStart(3, '0')}`;
+
+/** Inventory's figures as the test sets them; counts the SKUs it was asked for. */
+class FakeStock implements StockAvailability {
+  asked: string[][] = [];
+  constructor(public figures: Record<string, SkuStockNow>, public failure?: Error) {}
+  async stockOf(skus: readonly string[]) {
+    this.asked.push([...skus]);
+    if (this.failure) throw this.failure;
+    return new Map(skus.filter((s) => this.figures[s]).map((s) => [s, this.figures[s]!]));
+  }
+}
+
+function setup(figures: Record<string, SkuStockNow> = {}) {
+  const store = new InMemoryOrderStore();
+  const changes = new ChangeOrderHandler(store, rules);
+  const stock = new FakeStock(figures);
+  return { store, changes, stock, place: new PlaceOrderHandler(store, rules), job: new ShortageRetryJob(store, changes, stock, 500, 2) };
+}
+
+/** A paid order that inventory refused (RecordStockShortage: its own reaction flags the exception STOCK_SHORTAGE in the same commit). */
+async function waitingOrder(s: ReturnType<typeof setup>, lineSpecs: Parameters<typeof lines>, missing: { sku: string; requested: number; available: number }[], at = NOW) {
+  const orderId = nextId();
+  const submission = anOrderSubmission({ channelOrderId: `C-${orderId}`, lines: lines(...lineSpecs) });
+  await s.place.execute({ type: 'PlaceOrder', data: { orderId, order: submission }, metadata: commandMetadata({ now: at }) });
+  await s.changes.execute({ type: 'ConfirmPayment', data: { orderId, amount: grandTotalOf(submission), currency: 'CNY' }, metadata: commandMetadata({ now: at }) });
+  await s.changes.execute({ type: 'RecordStockShortage', data: { orderId, missing }, metadata: commandMetadata({ now: at }) });
+  return orderId;
+}
+
+describe('ShortageRetryJob (到货重新预占)', () => {
+  it('resolves, longest waiting first, the orders the stock covers now, passes over one too large, and asks inventory to reserve them again in the same commit', async () => {
+    const s = setup({ VASE: { available: 4, changedAt: AFTER_RECEIPT } });
+    const old = await waitingOrder(s, [{ sku: 'VASE', quantity: 2 }], [{ sku: 'VASE', requested: 2, available: 0 }], '2025-11-25T07:00:00.000Z');
+    const big = await waitingOrder(s, [{ sku: 'VASE', quantity: 3 }], [{ sku: 'VASE', requested: 3, available: 0 }], '2025-11-25T07:10:00.000Z');
+    const small = await waitingOrder(s, [{ sku: 'VASE', quantity: 1 }], [{ sku: 'VASE', requested: 1, available: 0 }], '2025-11-25T07:20:00.000Z');
+    expect((await s.store.waitingForStock({ limit: 10 })).map((r) => [r.orderId, r.shortSkus])).toEqual([[old, ['VASE']], [big, ['VASE']], [small, ['VASE']]]);
+
+    const outcome = await s.job.runOnce(AFTER_RECEIPT);
+    expect(outcome).toEqual({ retried: [old, small], waiting: [{ orderId: big, reason: 'not_enough_stock' }], skipped: [], candidates: 3 });
+    expect(s.stock.asked).toEqual([['VASE']]);
+    for (const id of [old, small]) {
+      const loaded = await s.store.load(id);
+      expect(loaded.state).toMatchObject({ status: 'paid', exception: null });
+      expect(loaded.events.at(-1)).toMatchObject({ type: 'OrderExceptionResolved', metadata: { actor: { kind: 'service', id: 'order-intake.shortage-retry' } } });
+      // The process manager's reaction in the same commit: inventory is asked for every line again.
+      const outbox = await s.store.events.readStream(`process-${id}`);
+      expect(outbox.map((e) => e.type)).toEqual(['ReserveStock', 'ReserveStock']);
+      expect(outbox.at(-1)).toMatchObject({ data: { orderId: id } });
+    }
+    expect((await s.store.load(big)).state).toMatchObject({ exception: { code: 'STOCK_SHORTAGE' } });
+    expect((await s.store.waitingForStock({ limit: 10 })).map((r) => r.orderId)).toEqual([big]);
+  });
+
+  it('resolves an order once per shortage report: two replicas at once, then a later run, add nothing', async () => {
+    const s = setup({ VASE: { available: 9, changedAt: AFTER_RECEIPT } });
+    const id = await waitingOrder(s, [{ sku: 'VASE', quantity: 1 }], [{ sku: 'VASE', requested: 1, available: 0 }]);
+    const [a, b] = await Promise.all([s.job.runOnce(AFTER_RECEIPT), s.job.runOnce(AFTER_RECEIPT)]);
+    expect(new Set([...a.retried, ...a.skipped, ...b.retried, ...b.skipped])).toEqual(new Set([id]));
+    // One effect: the command id makes the events (and the outbox entry) of both runs the same ones.
+    expect((await s.store.load(id)).events.filter((e) => e.type === 'OrderExceptionResolved')).toHaveLength(1);
+    expect((await s.store.events.readStream(`process-${id}`)).map((e) => e.type)).toEqual(['ReserveStock', 'ReserveStock']);
+    expect(await s.job.runOnce(AFTER_RECEIPT)).toEqual({ retried: [], waiting: [], skipped: [], candidates: 0 });
+  });
+
+  it('with a SKU, only the orders short of it; a held order, another exception and an unchanged stock keep waiting', async () => {
+    const s = setup({ VASE: { available: 9, changedAt: AFTER_RECEIPT }, CUP: { available: 9, changedAt: '2025-11-24T00:00:00.000Z' } });
+    const vase = await waitingOrder(s, [{ sku: 'VASE', quantity: 1 }], [{ sku: 'VASE', requested: 1, available: 0 }]);
+    const cup = await waitingOrder(s, [{ sku: 'CUP', quantity: 1 }], [{ sku: 'CUP', requested: 1, available: 0 }]);
+    const held = await waitingOrder(s, [{ sku: 'VASE', quantity: 1 }], [{ sku: 'VASE', requested: 1, available: 0 }]);
+    await s.changes.execute({ type: 'PlaceHold', data: { orderId: held, reason: '地址待确认' }, metadata: commandMetadata({ now: NOW }) });
+    expect(await s.job.runOnce(AFTER_RECEIPT, { sku: 'CUP' })).toEqual({ retried: [], waiting: [{ orderId: cup, reason: 'stock_unchanged' }], skipped: [], candidates: 1 });
+    expect(await s.job.runOnce(AFTER_RECEIPT, { sku: 'VASE', actor: { kind: 'user', id: 'u-wh', role: 'warehouse', name: '赵六' } })).toMatchObject({ retried: [vase], candidates: 1 });
+    expect((await s.store.load(vase)).events.at(-1)).toMatchObject({ metadata: { actor: { kind: 'user', id: 'u-wh' } } });
+  });
+
+  it('reads every page of waiting orders, and retries nothing when the stock cannot be read', async () => {
+    const s = setup({ VASE: { available: 9, changedAt: AFTER_RECEIPT } });
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await waitingOrder(s, [{ sku: 'VASE', quantity: 1 }], [{ sku: 'VASE', requested: 1, available: 0 }], `2025-11-25T07:0${i}:00.000Z`));
+    s.stock.failure = new Error('connect ECONNREFUSED 127.0.0.1:3002');
+    await expect(s.job.runOnce(AFTER_RECEIPT)).rejects.toBeInstanceOf(StockUnavailable);
+    expect(await s.store.waitingForStock({ limit: 10 })).toHaveLength(5);
+    s.stock.failure = undefined;
+    expect((await s.job.runOnce(AFTER_RECEIPT)).retried).toEqual(ids);
+  });
+});

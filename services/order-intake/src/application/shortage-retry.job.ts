@@ -1,0 +1,105 @@
+import type { Actor } from '@flowline/contracts';
+import { isDomainError } from '@flowline/domain';
+import { planShortageRetry, shortageCandidate, skusToCheck, type ShortageCandidate, type SkuStockNow, type WaitReason } from '../domain/policies/shortage-retry.policy';
+import type { ChangeOrderHandler } from './change-order.handler';
+import type { LoadedOrder, OrderStore } from './order-store.port';
+
+/** Inventory's stock of some SKUs now (its public API); a SKU inventory does not know is absent. */
+export interface StockAvailability {
+  stockOf(skus: readonly string[]): Promise<Map<string, SkuStockNow>>;
+}
+
+export interface ShortageRetryOutcome {
+  /** Orders whose exception was resolved: the process manager asked inventory to reserve them again. */
+  retried: string[];
+  /** Orders left waiting, with why (planShortageRetry). */
+  waiting: { orderId: string; reason: WaitReason }[];
+  /** Orders that moved on while the retry was decided (another person or replica acted first). */
+  skipped: string[];
+  /** How many waiting orders were looked at. */
+  candidates: number;
+}
+
+export interface ShortageRetryRun {
+  /** Only orders short of this SKU. */
+  sku?: string;
+  /** Who asks: a person from the console, or the timer (`order-intake.shortage-retry`). */
+  actor?: Actor;
+}
+
+/** Inventory's stock could not be read: nothing was retried. */
+export class StockUnavailable extends Error {}
+
+const TIMER: Actor = { kind: 'service', id: 'order-intake.shortage-retry', role: 'system' };
+
+/**
+ * Orders waiting for stock (缺货) tried again when stock has come in (到货重新预占): the read table's
+ * waiting orders, longest waiting first, each checked on its stream (shortageCandidate); inventory's
+ * stock of their SKUs, read once per SKU; the plan (planShortageRetry); then ResolveException on
+ * each chosen order at the revision it was checked at, which makes the process manager ask
+ * inventory to reserve the order again in the same commit. Inventory still decides: an order it
+ * refuses again goes back to waiting with a new report, and is tried again only after its stock
+ * moves. The command id is derived from the order and its shortage report, so timer replicas and a
+ * person pressing the button at once resolve an order once.
+ */
+export class ShortageRetryJob {
+  constructor(
+    private readonly store: OrderStore,
+    private readonly changes: ChangeOrderHandler,
+    private readonly stock: StockAvailability,
+    /** Waiting orders looked at per run, at most. */
+    private readonly maxCandidates = 500,
+    private readonly pageSize = 100,
+  ) {}
+
+  async runOnce(now: string, run: ShortageRetryRun = {}): Promise<ShortageRetryOutcome> {
+    const loaded = new Map<string, LoadedOrder>();
+    const candidates: ShortageCandidate[] = [];
+    let after: { movableSince: string; orderId: string } | undefined;
+    let seen = 0;
+    while (seen < this.maxCandidates) {
+      const page = await this.store.waitingForStock({ ...(run.sku !== undefined ? { sku: run.sku } : {}), limit: Math.min(this.pageSize, this.maxCandidates - seen), ...(after ? { after } : {}) });
+      if (page.length === 0) break;
+      seen += page.length;
+      after = { movableSince: page[page.length - 1]!.movableSince, orderId: page[page.length - 1]!.orderId };
+      for (const row of page) {
+        const order = await this.store.load(row.orderId);
+        const candidate = shortageCandidate(order.state);
+        if (!candidate || (run.sku !== undefined && !(candidate.shortSkus.length > 0 ? candidate.shortSkus : Object.keys(candidate.need)).includes(run.sku))) continue;
+        loaded.set(candidate.orderId, order);
+        candidates.push(candidate);
+      }
+      if (page.length < this.pageSize) break;
+    }
+    const outcome: ShortageRetryOutcome = { retried: [], waiting: [], skipped: [], candidates: candidates.length };
+    if (candidates.length === 0) return outcome;
+    let stock: Map<string, SkuStockNow>;
+    try {
+      stock = await this.stock.stockOf(skusToCheck(candidates));
+    } catch (error) {
+      throw new StockUnavailable(`inventory's stock could not be read: ${(error as Error).message}`);
+    }
+    const plan = planShortageRetry(candidates, stock);
+    outcome.waiting = plan.waiting;
+    const byId = new Map(candidates.map((c) => [c.orderId, c]));
+    for (const orderId of plan.retry) {
+      const c = byId.get(orderId)!;
+      try {
+        const result = await this.changes.execute(
+          {
+            type: 'ResolveException',
+            data: { orderId, reason: `到货重新预占：${c.shortSkus.join('、')} 已有库存 (stock came in; reserving again)` },
+            metadata: { commandId: `shortage-retry:${orderId}:${c.reportedAt}`, correlationId: orderId, causationId: null, now, actor: run.actor ?? TIMER },
+          },
+          { loaded: loaded.get(orderId)!, retryOnConflict: false },
+        );
+        (result.replayed ? outcome.skipped : outcome.retried).push(orderId);
+      } catch (error) {
+        // Moved on meanwhile (resolved, held, cancelled, changed): nothing to do; the next run sees it as it is.
+        if (!isDomainError(error)) throw error;
+        outcome.skipped.push(orderId);
+      }
+    }
+    return outcome;
+  }
+}

@@ -1,0 +1,71 @@
+import { fold } from '@flowline/domain';
+import { describe, expect, it } from 'vitest';
+import { ev, eventsTo, ORDER, ORDER_ID, T } from '../../../test/support/order.fixtures';
+import { orderDecider } from '../order.decider';
+import type { OrderEvent } from '../order.events';
+import { computeTotals, type CanonicalOrder } from '../order.model';
+import { planShortageRetry, shortageCandidate, skusToCheck, type ShortageCandidate, type SkuStockNow } from './shortage-retry.policy';
+
+const state = (events: OrderEvent[]) => fold(orderDecider, events);
+const SKU = ORDER.lines[0]!.sku;
+/** Paid, refused by inventory, flagged STOCK_SHORTAGE (as the process manager does). */
+const waiting = (): OrderEvent[] => [...eventsTo('paid'), ev.shortage(), ev.exception('STOCK_SHORTAGE')];
+const LATER = '2025-11-25T09:00:00.000Z';
+
+describe('which orders wait for stock (缺货)', () => {
+  it('a paid order refused by inventory and flagged STOCK_SHORTAGE waits for the SKUs it was short of, and needs every line', () => {
+    expect(shortageCandidate(state(waiting()))).toEqual({ orderId: ORDER_ID, reportedAt: T, shortSkus: [SKU], need: { [SKU]: 2 } });
+  });
+
+  it('adds up the units of lines of one SKU, and keeps only short SKUs the order still has', () => {
+    const order: CanonicalOrder = { ...ORDER, lines: [ORDER.lines[0]!, { ...ORDER.lines[0]!, lineId: 'L2', quantity: 3 }, { ...ORDER.lines[0]!, lineId: 'L3', sku: 'CUP-01', quantity: 1 }] };
+    const placed: OrderEvent = { type: 'OrderPlaced', data: { orderId: ORDER_ID, order: { ...order, totals: computeTotals(order) }, placedAt: T, receivedAt: T } };
+    const events: OrderEvent[] = [
+      placed,
+      ...eventsTo('paid').slice(1),
+      { type: 'OrderStockShortage', data: { orderId: ORDER_ID, missing: [{ sku: 'GONE-9', requested: 1, available: 0 }, { sku: 'CUP-01', requested: 1, available: 0 }], reportedAt: T } },
+      ev.exception('STOCK_SHORTAGE'),
+    ];
+    expect(shortageCandidate(state(events))).toMatchObject({ shortSkus: ['CUP-01'], need: { [SKU]: 5, 'CUP-01': 1 } });
+  });
+
+  it('not: another exception, a hold, a refund requested, a reservation, an exception resolved meanwhile, or no shortage', () => {
+    expect(shortageCandidate(state([...eventsTo('paid'), ev.shortage(), ev.exception('ADDRESS_CHECK')]))).toBeNull();
+    expect(shortageCandidate(state([...waiting(), ev.held()]))).toBeNull();
+    expect(shortageCandidate(state([...waiting(), { type: 'OrderRefundRequested', data: { orderId: ORDER_ID, amount: 100, reason: '不要了', stageAtRequest: 'paid', requestedAt: T } } as OrderEvent]))).toBeNull();
+    expect(shortageCandidate(state([...waiting(), ev.exceptionResolved()]))).toBeNull();
+    expect(shortageCandidate(state([...eventsTo('paid'), ev.exception('STOCK_SHORTAGE')]))).toBeNull();
+    expect(shortageCandidate(state(eventsTo('stock_reserved')))).toBeNull();
+    expect(shortageCandidate(state([]))).toBeNull();
+  });
+});
+
+describe('which waiting orders to try again (到货重新预占)', () => {
+  const c = (orderId: string, need: Record<string, number>, shortSkus = Object.keys(need), reportedAt = T): ShortageCandidate => ({ orderId, reportedAt, shortSkus, need });
+  const stock = (entries: Record<string, [number, string | null]>) => new Map<string, SkuStockNow>(Object.entries(entries).map(([sku, [available, changedAt]]) => [sku, { available, changedAt }]));
+
+  it('in the order given, each order the stock still covers after the ones before it; an order too large is passed over, not blocking smaller ones', () => {
+    const plan = planShortageRetry([c('o-old', { VASE: 2 }), c('o-big', { VASE: 3 }), c('o-small', { VASE: 1 })], stock({ VASE: [4, LATER] }));
+    expect(plan).toEqual({ retry: ['o-old', 'o-small'], waiting: [{ orderId: 'o-big', reason: 'not_enough_stock' }] });
+  });
+
+  it('counts every line of the order, not only the short one', () => {
+    const plan = planShortageRetry([c('o-1', { VASE: 1, CUP: 2 }, ['VASE'])], stock({ VASE: [5, LATER], CUP: [1, '2025-01-01T00:00:00.000Z'] }));
+    expect(plan).toEqual({ retry: [], waiting: [{ orderId: 'o-1', reason: 'not_enough_stock' }] });
+  });
+
+  it('waits while the short stock has not moved since the refusal (inventory would refuse the same way); a change just before the report counts as after', () => {
+    const reportedAt = '2025-11-25T08:00:00.000Z';
+    expect(planShortageRetry([c('o-1', { VASE: 1 }, ['VASE'], reportedAt)], stock({ VASE: [3, '2025-11-25T07:00:00.000Z'] })).waiting).toEqual([{ orderId: 'o-1', reason: 'stock_unchanged' }]);
+    expect(planShortageRetry([c('o-1', { VASE: 1 }, ['VASE'], reportedAt)], stock({ VASE: [3, null] })).waiting).toEqual([{ orderId: 'o-1', reason: 'stock_unchanged' }]);
+    expect(planShortageRetry([c('o-1', { VASE: 1 }, ['VASE'], reportedAt)], stock({ VASE: [3, '2025-11-25T07:59:55.000Z'] })).retry).toEqual(['o-1']);
+  });
+
+  it('a SKU inventory does not know keeps the order waiting', () => {
+    expect(planShortageRetry([c('o-1', { VASE: 1, NEW: 1 }, ['VASE'])], stock({ VASE: [3, LATER] }))).toEqual({ retry: [], waiting: [{ orderId: 'o-1', reason: 'unknown_sku' }] });
+  });
+
+  it('asks for the figures of every SKU of the candidates, once each', () => {
+    expect(skusToCheck([c('a', { VASE: 1, CUP: 1 }), c('b', { CUP: 2 })])).toEqual(['CUP', 'VASE']);
+  });
+});

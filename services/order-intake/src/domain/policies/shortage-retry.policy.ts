@@ -1,0 +1,98 @@
+import { isExisting, type OrderState } from '../order.state';
+import { awaitsStock, ProcessExceptionCode } from './order-process.policy';
+
+/**
+ * Orders waiting for stock (缺货) tried again when stock comes in (到货重新预占), pure.
+ *
+ * An order waits when inventory refused its reservation: it is an exception STOCK_SHORTAGE before
+ * reservation. Resolving that exception makes the process manager ask inventory again for every
+ * line of the order, so an order is worth retrying only when what inventory has now covers all
+ * its lines (not only the short ones), and only when the stock of a short SKU moved after the
+ * refusal (else inventory would refuse the same way, say because the units are spread over
+ * warehouses and the SKU ships from one).
+ */
+
+/** One waiting order, from its stream: what a retry would ask inventory for. */
+export interface ShortageCandidate {
+  orderId: string;
+  /** When the shortage was reported: stock that moved only before it was already counted. */
+  reportedAt: string;
+  /** The SKUs inventory could not reserve (still on the order). */
+  shortSkus: string[];
+  /** Units per SKU of every line: a retry reserves them all. */
+  need: Record<string, number>;
+}
+
+/** A SKU's stock now, as inventory answers it. */
+export interface SkuStockNow {
+  /** Units available to reserve, all warehouses together. */
+  available: number;
+  /** When any of its warehouse rows last changed (ISO), or null when none ever did. */
+  changedAt: string | null;
+}
+
+export type WaitReason = 'not_enough_stock' | 'stock_unchanged' | 'unknown_sku';
+
+export interface ShortageRetryPlan {
+  /** Orders to try again, in the order given (longest waiting first). */
+  retry: string[];
+  /** Orders left waiting, each with why. */
+  waiting: { orderId: string; reason: WaitReason }[];
+}
+
+/**
+ * Stock that changed this close before a shortage was reported may have changed after inventory
+ * refused (the refusal reaches order-intake a moment later, through Kafka): it counts as moved.
+ */
+export const REFUSAL_TO_REPORT_MARGIN_MS = 10_000;
+
+/** The order as a retry candidate, or null when it is not waiting for stock (or a person must act first). */
+export function shortageCandidate(s: OrderState): ShortageCandidate | null {
+  if (!isExisting(s) || !awaitsStock(s) || s.reservation || s.hold || s.refund.pending || !s.shortage) return null;
+  if (s.exception?.code !== ProcessExceptionCode.StockShortage) return null;
+  const need: Record<string, number> = {};
+  for (const l of s.order.lines) need[l.sku] = (need[l.sku] ?? 0) + l.quantity;
+  // A change may have dropped a short SKU since: the order waits for the ones it still has.
+  const shortSkus = [...new Set(s.shortage.missing.map((m) => m.sku))].filter((sku) => need[sku] !== undefined).sort();
+  return { orderId: s.orderId, reportedAt: s.shortage.reportedAt, shortSkus, need };
+}
+
+/** The SKUs a retry of these orders would need figures for. */
+export function skusToCheck(candidates: readonly ShortageCandidate[]): string[] {
+  return [...new Set(candidates.flatMap((c) => Object.keys(c.need)))].sort();
+}
+
+/**
+ * Which waiting orders to try again, given the stock now: in the order given, each order whose
+ * every SKU is known and covers its units after what the orders before it take, and whose short
+ * stock moved since the refusal. An order that does not fit is passed over, so a large old order
+ * does not hold back smaller ones the stock can serve; it keeps waiting for the next receipt.
+ */
+export function planShortageRetry(candidates: readonly ShortageCandidate[], stock: ReadonlyMap<string, SkuStockNow>): ShortageRetryPlan {
+  const left = new Map([...stock].map(([sku, s]) => [sku, s.available]));
+  const plan: ShortageRetryPlan = { retry: [], waiting: [] };
+  for (const c of candidates) {
+    const skus = Object.keys(c.need);
+    if (skus.some((sku) => !stock.has(sku))) {
+      plan.waiting.push({ orderId: c.orderId, reason: 'unknown_sku' });
+      continue;
+    }
+    if (!skus.every((sku) => c.need[sku]! <= (left.get(sku) ?? 0))) {
+      plan.waiting.push({ orderId: c.orderId, reason: 'not_enough_stock' });
+      continue;
+    }
+    const since = Date.parse(c.reportedAt) - REFUSAL_TO_REPORT_MARGIN_MS;
+    const short = c.shortSkus.length > 0 ? c.shortSkus : skus;
+    const moved = short.some((sku) => {
+      const at = stock.get(sku)?.changedAt;
+      return !!at && Date.parse(at) > since;
+    });
+    if (!moved) {
+      plan.waiting.push({ orderId: c.orderId, reason: 'stock_unchanged' });
+      continue;
+    }
+    for (const sku of skus) left.set(sku, (left.get(sku) ?? 0) - c.need[sku]!);
+    plan.retry.push(c.orderId);
+  }
+  return plan;
+}

@@ -71,7 +71,7 @@ async function logRows(pool: Pool) {
 async function summaryTable(pool: Pool) {
   const r = await pool.query(
     `SELECT order_id, channel, channel_order_id, shop_id, stage, on_hold, in_exception, grand_total::int AS grand_total, currency,
-            placed_at, updated_at, revision, movable_since, reserved, presale_next_at
+            placed_at, updated_at, revision, movable_since, reserved, presale_next_at, short_skus
        FROM order_summaries ORDER BY order_id`,
   );
   return r.rows.map((x) => ({
@@ -90,6 +90,7 @@ async function summaryTable(pool: Pool) {
     movableSince: (x.movable_since as Date).toISOString(),
     reserved: x.reserved,
     presaleNextAt: x.presale_next_at ? (x.presale_next_at as Date).toISOString() : null,
+    shortSkus: (x.short_skus as string[] | null) ?? null,
   }));
 }
 
@@ -200,9 +201,9 @@ describe.skipIf(!TOOLS)(TOOLS ? DRILL : `${DRILL} (skipped: pg_dump/pg_restore/p
     for (const s of rebuilt)
       await b.pool.query(
         `INSERT INTO order_summaries (order_id, channel, channel_order_id, shop_id, stage, on_hold, in_exception, grand_total, currency,
-                                      placed_at, updated_at, revision, movable_since, reserved, presale_next_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-        [s.orderId, s.channel, s.channelOrderId, s.shopId, s.stage, s.onHold, s.inException, s.grandTotal, s.currency, s.placedAt, s.updatedAt, s.revision, s.movableSince, s.reserved, s.presaleNextAt ?? null],
+                                      placed_at, updated_at, revision, movable_since, reserved, presale_next_at, short_skus)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+        [s.orderId, s.channel, s.channelOrderId, s.shopId, s.stage, s.onHold, s.inException, s.grandTotal, s.currency, s.placedAt, s.updatedAt, s.revision, s.movableSince, s.reserved, s.presaleNextAt ?? null, s.shortSkus ?? null],
       );
     expect(sha(await summaryTable(b.pool))).toBe(sha(table));
 

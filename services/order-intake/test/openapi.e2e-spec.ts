@@ -99,7 +99,7 @@ describe('order-intake OpenAPI document', () => {
     const op = doc.paths['/api/orders/shortages/retry'].post as Json;
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400', '403', '503']));
     const schema = resolve(responseSchema('/api/orders/shortages/retry', 'post', 200));
-    expect(resolve(resolve(schema.properties?.waiting).items).properties?.reason.enum).toEqual(['not_enough_stock', 'stock_unchanged', 'unknown_sku']);
+    expect(resolve(resolve(schema.properties?.waiting).items).properties?.reason.enum).toEqual(['not_enough_stock', 'stock_unchanged', 'unknown_sku', 'retry_later']);
     const none = await call('POST', '/api/orders/shortages/retry', { sku: 'NOBODY-WAITS-FOR-THIS' });
     expect(none).toEqual({ status: 200, json: { retried: [], waiting: [], skipped: [], candidates: 0 } });
     expectMatches(none.json!, schema, 'shortages/retry 200');

@@ -76,6 +76,8 @@ describe('orders waiting for stock (real PostgreSQL)', () => {
     await run(other, 'FlagException', { code: 'ADDRESS_CHECK', reason: '地址不全' }, T0 + 301_000);
     await run(other, 'RecordStockShortage', { missing: [{ sku: 'VASE', requested: 1, available: 0 }] }, T0 + 302_000);
     await order('asked', [{ sku: 'VASE', quantity: 1 }], T0 + 360_000); // paid, inventory not answered yet
+    const refund = await order('refund', [{ sku: 'VASE', quantity: 1 }], T0 + 420_000, [{ sku: 'VASE', requested: 1, available: 0 }]);
+    await run(refund, 'RequestRefund', { amount: (await store.load(refund)).state.status === 'none' ? 0 : ((await store.load(refund)).state as { order: { totals: { grandTotal: number } } }).order.totals.grandTotal, reason: '不想等了' }, T0 + 430_000);
   });
 
   afterAll(async () => {
@@ -84,7 +86,7 @@ describe('orders waiting for stock (real PostgreSQL)', () => {
     await db?.drop();
   });
 
-  it('the read table lists each waiting order with the SKUs it was short of, in the commit that made it wait, and clears it when it stops waiting', async () => {
+  it('the read table lists each waiting order with the SKUs it was short of, first placed first, in the commit that made it wait, and clears it when it stops waiting', async () => {
     expect(await shortSkus()).toEqual({
       [ids.vase2!]: ['VASE'],
       [ids.vase3!]: ['VASE'],
@@ -93,9 +95,10 @@ describe('orders waiting for stock (real PostgreSQL)', () => {
       [ids.resolved!]: null,
       [ids.other!]: null,
       [ids.asked!]: null,
+      [ids.refund!]: null,
     });
     const page1 = await store.waitingForStock({ limit: 2 });
-    const page2 = await store.waitingForStock({ limit: 2, after: { movableSince: page1[1]!.movableSince, orderId: page1[1]!.orderId } });
+    const page2 = await store.waitingForStock({ limit: 2, after: { placedAt: page1[1]!.placedAt, orderId: page1[1]!.orderId } });
     expect([...page1, ...page2].map((r) => r.orderId)).toEqual([ids.vase2, ids.vase3, ids.mixed]);
     expect((await store.waitingForStock({ sku: 'CUP', limit: 10 })).map((r) => r.orderId)).toEqual([ids.mixed]);
   });
@@ -105,7 +108,9 @@ describe('orders waiting for stock (real PostgreSQL)', () => {
     await pool.query('UPDATE order_summaries SET short_skus = NULL');
     await pool.query(`DELETE FROM ${MIGRATIONS_TABLE} WHERE scope = 'order-intake' AND version = 2`);
     await migrateOrderIntake(pool);
-    expect(await shortSkus()).toEqual(projected);
+    // The one difference the backfill allows: an order with a refund requested is listed (the
+    // streams' exception events do not say it); the retry clears it on its first look.
+    expect(await shortSkus()).toEqual({ ...projected, [ids.refund!]: ['VASE'] });
   });
 
   it('the retry resolves, longest waiting first, the orders what inventory has now covers (its stock read through the HTTP adapter from a stand-in)', async () => {
@@ -128,6 +133,8 @@ describe('orders waiting for stock (real PostgreSQL)', () => {
         expect((await eventStore.readStream(`process-${id}`)).at(-1)).toMatchObject({ type: 'ReserveStock' });
       }
       expect((await store.waitingForStock({ limit: 10 })).map((r) => r.orderId)).toEqual([ids.vase3]);
+      // The backfilled refund-requested order was looked at, found not waiting and cleared.
+      expect((await shortSkus())[ids.refund!]).toBeNull();
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }

@@ -103,10 +103,12 @@ export interface OrderStore {
    */
   deliveredSince(before: string, limit: number, after?: { movableSince: string; orderId: string }): Promise<OrderSummary[]>;
   /**
-   * Orders waiting for stock (缺货), longest waiting first (by movable since, then id); with `sku`,
-   * those short of that SKU; `after` continues past the last row of the previous page.
+   * Orders waiting for stock (缺货), first placed first (by placed at, then id); with `sku`, those
+   * short of that SKU; `after` continues past the last row of the previous page.
    */
-  waitingForStock(f: { sku?: string; limit: number; after?: { movableSince: string; orderId: string } }): Promise<OrderSummary[]>;
+  waitingForStock(f: { sku?: string; limit: number; after?: { placedAt: string; orderId: string } }): Promise<OrderSummary[]>;
+  /** Clears a waiting row whose stream says the order no longer waits, unless the order moved on since (`revision`). */
+  clearShortSkus(orderId: string, revision: number): Promise<void>;
 }
 
 /** The (channel, channel order id) is already an order: the caller returns that one. */

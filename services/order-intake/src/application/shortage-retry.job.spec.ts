@@ -87,8 +87,8 @@ describe('ShortageRetryJob (到货重新预占)', () => {
     const held = await waitingOrder(s, [{ sku: 'VASE', quantity: 1 }], [{ sku: 'VASE', requested: 1, available: 0 }]);
     await s.changes.execute({ type: 'PlaceHold', data: { orderId: held, reason: '地址待确认' }, metadata: commandMetadata({ now: NOW }) });
     expect(await s.job.runOnce(AFTER_RECEIPT, { sku: 'CUP' })).toEqual({ retried: [], waiting: [{ orderId: cup, reason: 'stock_unchanged' }], skipped: [], candidates: 1 });
-    expect(await s.job.runOnce(AFTER_RECEIPT, { sku: 'VASE', actor: { kind: 'user', id: 'u-wh', role: 'warehouse', name: '赵六' } })).toMatchObject({ retried: [vase], candidates: 1 });
-    expect((await s.store.load(vase)).events.at(-1)).toMatchObject({ metadata: { actor: { kind: 'user', id: 'u-wh' } } });
+    expect(await s.job.runOnce(AFTER_RECEIPT, { sku: 'VASE', person: { kind: 'user', id: 'u-admin', role: 'admin', name: '管理员' } })).toMatchObject({ retried: [vase], candidates: 1 });
+    expect((await s.store.load(vase)).events.at(-1)).toMatchObject({ metadata: { actor: { kind: 'user', id: 'u-admin' } } });
   });
 
   it('reads every page of waiting orders, and retries nothing when the stock cannot be read', async () => {

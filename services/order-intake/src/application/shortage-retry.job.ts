@@ -23,8 +23,11 @@ export interface ShortageRetryOutcome {
 export interface ShortageRetryRun {
   /** Only orders short of this SKU. */
   sku?: string;
-  /** Who asks: a person from the console, or the timer (`order-intake.shortage-retry`). */
-  actor?: Actor;
+  /**
+   * A person asking (the console's button after a receipt): the orders the stock covers are tried
+   * at once, without the timer's waits (short stock unchanged since the refusal, back-off).
+   */
+  person?: Actor;
 }
 
 /** Inventory's stock could not be read: nothing was retried. */
@@ -34,13 +37,13 @@ const TIMER: Actor = { kind: 'service', id: 'order-intake.shortage-retry', role:
 
 /**
  * Orders waiting for stock (缺货) tried again when stock has come in (到货重新预占): the read table's
- * waiting orders, longest waiting first, each checked on its stream (shortageCandidate); inventory's
- * stock of their SKUs, read once per SKU; the plan (planShortageRetry); then ResolveException on
- * each chosen order at the revision it was checked at, which makes the process manager ask
- * inventory to reserve the order again in the same commit. Inventory still decides: an order it
- * refuses again goes back to waiting with a new report, and is tried again only after its stock
- * moves. The command id is derived from the order and its shortage report, so timer replicas and a
- * person pressing the button at once resolve an order once.
+ * waiting orders, first placed first (at most `maxCandidates` a run), each checked on its stream
+ * (shortageCandidate; a row whose stream says it no longer waits is cleared); inventory's stock of
+ * their SKUs, read once per SKU; the plan (planShortageRetry); then ResolveException on each
+ * chosen order at the revision it was checked at, which makes the process manager ask inventory to
+ * reserve the order again in the same commit. Inventory still decides: an order it refuses again
+ * goes back to waiting with a new report. The command id is derived from the order and its
+ * shortage report, so timer replicas and a person pressing the button at once resolve an order once.
  */
 export class ShortageRetryJob {
   constructor(
@@ -50,27 +53,36 @@ export class ShortageRetryJob {
     /** Waiting orders looked at per run, at most. */
     private readonly maxCandidates = 500,
     private readonly pageSize = 100,
+    private readonly log?: (message: string) => void,
   ) {}
 
   async runOnce(now: string, run: ShortageRetryRun = {}): Promise<ShortageRetryOutcome> {
     const loaded = new Map<string, LoadedOrder>();
+    const stale: { orderId: string; revision: number }[] = [];
     const candidates: ShortageCandidate[] = [];
-    let after: { movableSince: string; orderId: string } | undefined;
+    let after: { placedAt: string; orderId: string } | undefined;
     let seen = 0;
     while (seen < this.maxCandidates) {
       const page = await this.store.waitingForStock({ ...(run.sku !== undefined ? { sku: run.sku } : {}), limit: Math.min(this.pageSize, this.maxCandidates - seen), ...(after ? { after } : {}) });
       if (page.length === 0) break;
       seen += page.length;
-      after = { movableSince: page[page.length - 1]!.movableSince, orderId: page[page.length - 1]!.orderId };
+      after = { placedAt: page[page.length - 1]!.placedAt, orderId: page[page.length - 1]!.orderId };
       for (const row of page) {
         const order = await this.store.load(row.orderId);
         const candidate = shortageCandidate(order.state);
-        if (!candidate || (run.sku !== undefined && !(candidate.shortSkus.length > 0 ? candidate.shortSkus : Object.keys(candidate.need)).includes(run.sku))) continue;
+        if (!candidate) {
+          // Listed but not waiting (backfilled from the streams, or written by a replica of an
+          // earlier release): cleared unless the order moved on meanwhile.
+          stale.push({ orderId: row.orderId, revision: row.revision });
+          continue;
+        }
+        if (run.sku !== undefined && !(candidate.shortSkus.length > 0 ? candidate.shortSkus : Object.keys(candidate.need)).includes(run.sku)) continue;
         loaded.set(candidate.orderId, order);
         candidates.push(candidate);
       }
       if (page.length < this.pageSize) break;
     }
+    for (const row of stale) await this.store.clearShortSkus(row.orderId, row.revision);
     const outcome: ShortageRetryOutcome = { retried: [], waiting: [], skipped: [], candidates: candidates.length };
     if (candidates.length === 0) return outcome;
     let stock: Map<string, SkuStockNow>;
@@ -79,7 +91,7 @@ export class ShortageRetryJob {
     } catch (error) {
       throw new StockUnavailable(`inventory's stock could not be read: ${(error as Error).message}`);
     }
-    const plan = planShortageRetry(candidates, stock);
+    const plan = planShortageRetry(candidates, stock, { now, byPerson: run.person !== undefined });
     outcome.waiting = plan.waiting;
     const byId = new Map(candidates.map((c) => [c.orderId, c]));
     for (const orderId of plan.retry) {
@@ -88,8 +100,8 @@ export class ShortageRetryJob {
         const result = await this.changes.execute(
           {
             type: 'ResolveException',
-            data: { orderId, reason: `到货重新预占：${c.shortSkus.join('、')} 已有库存 (stock came in; reserving again)` },
-            metadata: { commandId: `shortage-retry:${orderId}:${c.reportedAt}`, correlationId: orderId, causationId: null, now, actor: run.actor ?? TIMER },
+            data: { orderId, reason: `到货重新预占：${skuList(c.shortSkus)} 已有库存 (stock came in; reserving again)` },
+            metadata: { commandId: `shortage-retry:${orderId}:${c.reportedAt}`, correlationId: orderId, causationId: null, now, actor: run.person ?? TIMER },
           },
           { loaded: loaded.get(orderId)!, retryOnConflict: false },
         );
@@ -97,9 +109,16 @@ export class ShortageRetryJob {
       } catch (error) {
         // Moved on meanwhile (resolved, held, cancelled, changed): nothing to do; the next run sees it as it is.
         if (!isDomainError(error)) throw error;
+        this.log?.(`shortage retry of ${orderId} refused by the order: ${error.code} ${error.message}`);
         outcome.skipped.push(orderId);
       }
     }
     return outcome;
   }
+}
+
+/** The short SKUs for the resolve's reason (at most 500 characters): the first five, then how many more. */
+function skuList(skus: readonly string[]): string {
+  const shown = skus.slice(0, 5).map((sku) => sku.slice(0, 64));
+  return skus.length > shown.length ? `${shown.join('、')} 等 ${skus.length} 个 SKU` : shown.join('、');
 }

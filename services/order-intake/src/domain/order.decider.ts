@@ -494,7 +494,7 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
       return { ...moveTo(s, 'stock_reserved', reservedAt), reservation: { reservationId, allocations, allLinesReserved, reservedAt }, shortage: null };
     }
     case 'OrderStockShortage':
-      return { ...s, shortage: { missing: event.data.missing, reportedAt: event.data.reportedAt } };
+      return { ...s, shortage: { missing: event.data.missing, reportedAt: event.data.reportedAt, refusals: (s.shortage?.refusals ?? 0) + 1 } };
     case 'OrderRuleDecided': {
       const { orderId: _o, ...d } = event.data;
       return { ...s, decisions: [...s.decisions, d] };

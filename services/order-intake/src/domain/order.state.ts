@@ -63,7 +63,11 @@ export interface OrderData {
   exception: { code: string; reason: string; details?: Record<string, unknown>; since: string } | null;
   payment: Payment | null;
   reservation: Reservation | null;
-  shortage: { missing: { sku: string; requested: number; available: number }[]; reportedAt: string } | null;
+  /**
+   * What inventory could not reserve, as last reported; `refusals`: how many times it refused since
+   * the order last had stock reserved (the shortage retry backs off on it). Cleared by a reservation.
+   */
+  shortage: { missing: { sku: string; requested: number; available: number }[]; reportedAt: string; refusals?: number } | null;
   approval: Approval | null;
   release: Release | null;
   shipment: Shipment | null;

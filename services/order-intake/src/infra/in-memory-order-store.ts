@@ -82,12 +82,17 @@ export class InMemoryOrderStore implements OrderStore {
       .slice(0, limit);
   }
 
-  async waitingForStock(f: { sku?: string; limit: number; after?: { movableSince: string; orderId: string } }): Promise<OrderSummary[]> {
-    const key = (s: { movableSince: string; orderId: string }) => `${new Date(s.movableSince).toISOString()} ${s.orderId}`;
+  async waitingForStock(f: { sku?: string; limit: number; after?: { placedAt: string; orderId: string } }): Promise<OrderSummary[]> {
+    const key = (s: { placedAt: string; orderId: string }) => `${new Date(s.placedAt).toISOString()} ${s.orderId}`;
     return [...this.summaries.values()]
       .filter((s) => !!s.shortSkus && (f.sku === undefined || s.shortSkus.includes(f.sku)) && (!f.after || key(s) > key(f.after)))
       .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
       .slice(0, f.limit);
+  }
+
+  async clearShortSkus(orderId: string, revision: number): Promise<void> {
+    const row = this.summaries.get(orderId);
+    if (row && row.revision === revision) this.summaries.set(orderId, { ...row, shortSkus: null });
   }
 
   async deliveredSince(before: string, limit: number, after?: { movableSince: string; orderId: string }): Promise<OrderSummary[]> {

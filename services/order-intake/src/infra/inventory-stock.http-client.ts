@@ -4,6 +4,7 @@ import type { StockAvailability } from '../application/shortage-retry.job';
 
 /** What order-intake reads of inventory's `GET /api/stock/skus/{sku}`. */
 interface SkuStockBody {
+  rules?: { allowBackorder?: unknown };
   total?: { available?: unknown };
   warehouses?: { updatedAt?: unknown }[];
 }
@@ -53,6 +54,6 @@ export class InventoryStockHttpClient implements StockAvailability {
     const available = body.total?.available;
     if (typeof available !== 'number' || !Number.isFinite(available)) throw new Error(`inventory's stock of ${sku} has no total.available`);
     const times = (body.warehouses ?? []).map((w) => (typeof w.updatedAt === 'string' ? Date.parse(w.updatedAt) : NaN)).filter((t) => Number.isFinite(t));
-    return { available, changedAt: times.length > 0 ? new Date(Math.max(...times)).toISOString() : null };
+    return { available, changedAt: times.length > 0 ? new Date(Math.max(...times)).toISOString() : null, ...(body.rules?.allowBackorder === true ? { backorder: true } : {}) };
   }
 }

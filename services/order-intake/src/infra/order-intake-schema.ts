@@ -69,50 +69,52 @@ export const ORDER_INTAKE_MIGRATION_SCOPE = 'order-intake';
  * v1 is ORDER_INTAKE_DDL exactly as boot ran it before (IF NOT EXISTS kept: an existing database
  * is adopted). A change is a new version appended here, never an edit of a released one.
  */
-export function orderIntakeMigrations(eventStoreSchema = orderIntakeConfigFromEnv().eventStoreSchema): Migration[] {
+export function orderIntakeMigrations(): Migration[] {
   return [
     { version: 1, name: 'baseline: order_channel_claims, order_summaries (+ presale_next_at), idempotency_keys', statements: ORDER_INTAKE_DDL },
-    { version: 2, name: 'order_summaries.short_skus: orders waiting for stock (缺货), backfilled from the order streams', statements: shortSkusV2(eventStoreSchema) },
+    { version: 2, name: 'order_summaries.short_skus: orders waiting for stock (缺货), backfilled from the order streams', statements: SHORT_SKUS_V2 },
   ];
 }
 
 /**
  * v2: `short_skus`, the SKUs an order waiting for stock was short of (application/order-summary.ts
- * shortSkusOf: an open STOCK_SHORTAGE exception before reservation, not held), for the shortage
- * retry. The backfill reads the order streams: the order's latest exception event is a
- * STOCK_SHORTAGE flag, and its latest OrderStockShortage names the SKUs. It is a superset of what
- * the projection writes (an open refund request or a SKU a change dropped are not looked at): the
- * retry checks every candidate on its stream, and the order's next append writes the exact row.
- * An event store not created yet has no orders to backfill.
+ * shortSkusOf: an open STOCK_SHORTAGE exception before reservation, not held, no refund requested),
+ * for the shortage retry. The backfill reads the order streams: the order's latest exception event
+ * is a STOCK_SHORTAGE flag, and its latest OrderStockShortage names the SKUs. It can list an order
+ * the projection would not (a refund requested, a short SKU a change dropped): the retry checks
+ * every listed order on its stream and clears such a row. The event store is found by its table,
+ * not by ORDER_EVENTSTORE_SCHEMA, so the migration's text (and checksum) is the same everywhere;
+ * an event store not created yet has no orders to backfill.
  */
-function shortSkusV2(es: string): string[] {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(es)) throw new Error(`event store schema ${es} is not a plain SQL identifier`);
-  const backfill = `
-    UPDATE order_summaries o SET short_skus = w.skus
-      FROM (SELECT s.order_id,
-                   (SELECT array_agg(DISTINCT m->>'sku' ORDER BY m->>'sku') FROM jsonb_array_elements(sh.data->'missing') m
-                     WHERE jsonb_typeof(m) = 'object' AND coalesce(m->>'sku', '') <> '') AS skus
-              FROM order_summaries s
-              CROSS JOIN LATERAL (SELECT e.event_type, e.data FROM ${es}.events e
-                                   WHERE e.stream_id = 'order-' || s.order_id AND e.event_type IN ('OrderExceptionFlagged', 'OrderExceptionResolved')
-                                   ORDER BY e.stream_position DESC LIMIT 1) ex
-              CROSS JOIN LATERAL (SELECT e.data FROM ${es}.events e
-                                   WHERE e.stream_id = 'order-' || s.order_id AND e.event_type = 'OrderStockShortage'
-                                   ORDER BY e.stream_position DESC LIMIT 1) sh
-             WHERE s.in_exception AND NOT s.reserved AND NOT s.on_hold AND s.stage IN ('placed', 'paid')
-               AND ex.event_type = 'OrderExceptionFlagged' AND ex.data->>'code' = 'STOCK_SHORTAGE'
-               AND jsonb_typeof(sh.data->'missing') = 'array') w
-     WHERE o.order_id = w.order_id AND w.skus IS NOT NULL`;
-  return [
-    `ALTER TABLE order_summaries ADD COLUMN IF NOT EXISTS short_skus text[]`,
-    `CREATE INDEX IF NOT EXISTS order_summaries_short_idx ON order_summaries (movable_since, order_id) WHERE short_skus IS NOT NULL`,
-    `DO $backfill$ BEGIN
-       IF to_regclass('${es}.events') IS NOT NULL THEN EXECUTE ${dollarQuoted(backfill)}; END IF;
-     END $backfill$`,
-  ];
-}
-
-const dollarQuoted = (sql: string) => `$q$${sql}$q$`;
+const SHORT_SKUS_V2 = [
+  `ALTER TABLE order_summaries ADD COLUMN IF NOT EXISTS short_skus text[]`,
+  `CREATE INDEX IF NOT EXISTS order_summaries_short_idx ON order_summaries (placed_at, order_id) WHERE short_skus IS NOT NULL`,
+  `DO $backfill$
+   DECLARE es name;
+   BEGIN
+     FOR es IN SELECT c.table_schema FROM information_schema.columns c
+                WHERE c.table_name = 'events' AND c.column_name IN ('stream_id', 'stream_position', 'event_type', 'data')
+                GROUP BY c.table_schema HAVING count(*) = 4
+     LOOP
+       EXECUTE format($q$
+         UPDATE order_summaries o SET short_skus = w.skus
+           FROM (SELECT s.order_id,
+                        (SELECT array_agg(DISTINCT (m->>'sku') COLLATE "C" ORDER BY (m->>'sku') COLLATE "C") FROM jsonb_array_elements(sh.data->'missing') m
+                          WHERE jsonb_typeof(m) = 'object' AND coalesce(m->>'sku', '') <> '') AS skus
+                   FROM order_summaries s
+                   CROSS JOIN LATERAL (SELECT e.event_type, e.data FROM %1$I.events e
+                                        WHERE e.stream_id = 'order-' || s.order_id AND e.event_type IN ('OrderExceptionFlagged', 'OrderExceptionResolved')
+                                        ORDER BY e.stream_position DESC LIMIT 1) ex
+                   CROSS JOIN LATERAL (SELECT e.data FROM %1$I.events e
+                                        WHERE e.stream_id = 'order-' || s.order_id AND e.event_type = 'OrderStockShortage'
+                                        ORDER BY e.stream_position DESC LIMIT 1) sh
+                  WHERE s.in_exception AND NOT s.reserved AND NOT s.on_hold AND s.stage IN ('placed', 'paid') AND s.short_skus IS NULL
+                    AND ex.event_type = 'OrderExceptionFlagged' AND ex.data->>'code' = 'STOCK_SHORTAGE'
+                    AND jsonb_typeof(sh.data->'missing') = 'array') w
+          WHERE o.order_id = w.order_id AND w.skus IS NOT NULL$q$, es);
+     END LOOP;
+   END $backfill$`,
+];
 
 /**
  * order-intake's tables and libs/messaging's (scopes `order-intake`, `messaging`) under

@@ -195,13 +195,17 @@ export class PgOrderStore implements OrderStore {
     return r.rows.map(toSummary);
   }
 
-  async waitingForStock(f: { sku?: string; limit: number; after?: { movableSince: string; orderId: string } }): Promise<OrderSummary[]> {
+  async waitingForStock(f: { sku?: string; limit: number; after?: { placedAt: string; orderId: string } }): Promise<OrderSummary[]> {
     const params: unknown[] = [f.limit];
     const where = ['short_skus IS NOT NULL'];
     if (f.sku !== undefined) where.push(`$${params.push(f.sku)} = ANY (short_skus)`);
-    if (f.after) where.push(`(movable_since, order_id) > ($${params.push(f.after.movableSince)}::timestamptz, $${params.push(f.after.orderId)})`);
-    const r = await this.pool.query<SummaryRow>(`SELECT * FROM order_summaries WHERE ${where.join(' AND ')} ORDER BY movable_since, order_id LIMIT $1`, params);
+    if (f.after) where.push(`(placed_at, order_id) > ($${params.push(f.after.placedAt)}::timestamptz, $${params.push(f.after.orderId)})`);
+    const r = await this.pool.query<SummaryRow>(`SELECT * FROM order_summaries WHERE ${where.join(' AND ')} ORDER BY placed_at, order_id LIMIT $1`, params);
     return r.rows.map(toSummary);
+  }
+
+  async clearShortSkus(orderId: string, revision: number): Promise<void> {
+    await this.pool.query('UPDATE order_summaries SET short_skus = NULL WHERE order_id = $1 AND revision = $2 AND short_skus IS NOT NULL', [orderId, revision]);
   }
 
   private async commitWithin(client: SqlClient, change: OrderChange): Promise<{ revision: number }> {

@@ -43,6 +43,7 @@ export class NotificationSmsSender implements PortalSmsSender {
         if (res.status === 401 && this.tokens) {
           // The issuer's keys rotated or the cached token was revoked: one fresh token, one retry.
           this.tokens.invalidate();
+          res = undefined;
           res = await post();
         }
         if (res.ok) return;

@@ -179,23 +179,25 @@ export class TrackingQueries {
     const at = this.clock.now().toISOString();
     const where = `o."shortage" IS NOT NULL AND ${RESTOCK_WOULD_MOVE} AND ($1::text IS NULL OR o."channel" = $1) AND ($2::text[] IS NULL OR o."shop_id" = ANY($2::text[]))`;
     const params = [f.channel ?? null, f.shopIds ?? null];
-    const [rows, [total]] = await Promise.all([
-      this.q(
-        `SELECT l->>'sku' AS "sku", count(DISTINCT o."order_id")::int AS "orders", sum((l->>'requested')::numeric)::bigint AS "units",
-                min(coalesce(o."paid_at", o."placed_at")) AS "since"
-           FROM ${table(TRACKING_SCHEMA, 'order_summary')} o CROSS JOIN LATERAL jsonb_array_elements(o."shortage") l
-          WHERE ${where}
-          GROUP BY 1
-          ORDER BY 2 DESC, 4, 1
-          LIMIT $3`,
-        [...params, Math.min(f.limit ?? MAX_PAGE, MAX_PAGE)],
-      ),
-      this.q(`SELECT count(*)::int AS "n" FROM ${table(TRACKING_SCHEMA, 'order_summary')} o WHERE ${where}`, params),
-    ]);
+    // One statement, one snapshot: the order total and the SKU rows always agree.
+    const rows = await this.q(
+      `WITH w AS MATERIALIZED (
+         SELECT o."order_id", o."shortage", coalesce(o."paid_at", o."placed_at") AS "since" FROM ${table(TRACKING_SCHEMA, 'order_summary')} o WHERE ${where})
+       SELECT t."n", g."sku", g."orders", g."units", g."since"
+         FROM (SELECT count(*)::int AS "n" FROM w) t
+         LEFT JOIN LATERAL (
+           SELECT l->>'sku' AS "sku", count(DISTINCT w."order_id")::int AS "orders", sum((l->>'requested')::numeric)::bigint AS "units", min(w."since") AS "since"
+             FROM w CROSS JOIN LATERAL jsonb_array_elements(w."shortage") l
+            GROUP BY 1
+            ORDER BY 2 DESC, 4, 1
+            LIMIT $3) g ON true
+        ORDER BY g."orders" DESC, g."since", g."sku"`,
+      [...params, Math.min(f.limit ?? MAX_PAGE, MAX_PAGE)],
+    );
     return {
       at,
-      orders: total.n,
-      skus: rows.map((r) => ({ sku: r.sku, orders: r.orders, unitsRequested: Number(r.units), waitingSince: new Date(r.since).toISOString() })),
+      orders: rows[0]?.n ?? 0,
+      skus: rows.filter((r) => r.sku !== null).map((r) => ({ sku: r.sku, orders: r.orders, unitsRequested: Number(r.units), waitingSince: new Date(r.since).toISOString() })),
     };
   }
 

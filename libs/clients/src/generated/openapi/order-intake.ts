@@ -233,7 +233,7 @@ export interface paths {
         put?: never;
         /**
          * Try the orders waiting for stock again (到货重新预占)
-         * @description Every order whose open exception is STOCK_SHORTAGE (before reservation, not held, no refund requested), longest waiting first: when what inventory has now covers all its lines (after the orders before it) and its short stock moved since inventory refused, the exception is resolved and inventory is asked to reserve the order again. Inventory still decides: an order refused again waits for the next receipt.
+         * @description Every order whose open exception is STOCK_SHORTAGE (before reservation, not held, no refund requested), first placed first: when what inventory has now covers all its lines (after the orders before it), the exception is resolved and inventory is asked to reserve the order again. Inventory still decides: an order refused again keeps waiting. The timer makes the same run every minute, and also waits for the short stock to move and backs off an order refused again and again; asked here, those waits are skipped.
          */
         post: operations["ShortagesHttpController_retry"];
         delete?: never;
@@ -1483,11 +1483,11 @@ export interface components {
         };
         ShortageRetryOutcomeDto: {
             /**
-             * @description Waiting orders looked at (at most 500 per call, longest waiting first)
+             * @description Waiting orders looked at (at most 500 per call, first placed first)
              * @example 3
              */
             candidates: number;
-            /** @description Orders whose STOCK_SHORTAGE exception was resolved: inventory is asked to reserve each again, longest waiting first */
+            /** @description Orders whose STOCK_SHORTAGE exception was resolved: inventory is asked to reserve each again, first placed first */
             retried: string[];
             /** @description Orders that moved on while the retry was decided (resolved, held or changed by someone else) */
             skipped: string[];
@@ -1498,10 +1498,10 @@ export interface components {
             /** @example 01JDGZ6M3V8Q4R5S6T7U8V9W0X */
             orderId: string;
             /**
-             * @description not_enough_stock: what is available does not cover every line after the orders waiting longer; stock_unchanged: the short stock has not moved since inventory refused; unknown_sku: inventory does not know a SKU of the order
+             * @description not_enough_stock: what is available does not cover every line after the orders placed before it; unknown_sku: inventory does not know a SKU of the order; the timer only (a person asking skips these waits): stock_unchanged: the short stock has not moved since inventory refused; retry_later: inventory refused it several times in a row, it is tried again after 1, 2, 4 ... minutes (at most an hour)
              * @enum {string}
              */
-            reason: "not_enough_stock" | "stock_unchanged" | "unknown_sku";
+            reason: "not_enough_stock" | "stock_unchanged" | "unknown_sku" | "retry_later";
         };
         ValidateRulesDto: {
             /**

@@ -54,7 +54,7 @@ export function InventoryPage() {
     mutationFn: (forSku: string) => unwrapAs<ShortageRetryOutcome>(api.intake.POST('/api/orders/shortages/retry', { body: { sku: forSku } })),
     onSuccess: (r, forSku) => {
       const [colon, sep] = lang === 'zh' ? ['：', '，'] : [': ', ', '];
-      void message.success(`${forSku}${colon}${t('reservedAgain')} ${r.retried.length}${sep}${t('stillWaiting')} ${r.waiting.length}${r.skipped.length ? `${sep}${t('failedOrders')} ${r.skipped.length}` : ''}`);
+      void message.success(`${forSku}${colon}${t('reservedAgain')} ${r.retried.length}${sep}${t('stillWaiting')} ${r.waiting.length}${r.skipped.length ? `${sep}${t('handledElsewhere')} ${r.skipped.length}` : ''}`);
       refreshShortages();
       void qc.invalidateQueries({ queryKey: ['stock', forSku] });
     },

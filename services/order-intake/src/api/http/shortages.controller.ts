@@ -23,7 +23,7 @@ export class ShortagesHttpController {
   @ApiOperation({
     summary: 'Try the orders waiting for stock again (到货重新预占)',
     description:
-      'Every order whose open exception is STOCK_SHORTAGE (before reservation, not held, no refund requested), longest waiting first: when what inventory has now covers all its lines (after the orders before it) and its short stock moved since inventory refused, the exception is resolved and inventory is asked to reserve the order again. Inventory still decides: an order refused again waits for the next receipt.',
+      'Every order whose open exception is STOCK_SHORTAGE (before reservation, not held, no refund requested), first placed first: when what inventory has now covers all its lines (after the orders before it), the exception is resolved and inventory is asked to reserve the order again. Inventory still decides: an order refused again keeps waiting. The timer makes the same run every minute, and also waits for the short stock to move and backs off an order refused again and again; asked here, those waits are skipped.',
   })
   @ApiOkResponse({ type: ShortageRetryOutcomeDto })
   @ApiBadRequestResponse({ type: ValidationErrorDto, description: 'sku is not a SKU' })
@@ -34,7 +34,7 @@ export class ShortagesHttpController {
     if (!allShops(principal) || principal.roles.includes('customer'))
       throw new ForbiddenException({ code: 'FORBIDDEN', message: 'stock is shared by every shop: only a token that sees every shop retries the waiting orders' });
     try {
-      return await this.job.runOnce(new Date().toISOString(), { ...(body.sku !== undefined ? { sku: body.sku } : {}), actor: actorFromPrincipal(principal) });
+      return await this.job.runOnce(new Date().toISOString(), { ...(body.sku !== undefined ? { sku: body.sku } : {}), person: actorFromPrincipal(principal) });
     } catch (error) {
       if (error instanceof StockUnavailable) throw new ServiceUnavailableException({ code: 'INVENTORY_UNAVAILABLE', message: error.message });
       throw error;

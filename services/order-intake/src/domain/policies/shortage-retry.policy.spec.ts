@@ -4,7 +4,7 @@ import { ev, eventsTo, ORDER, ORDER_ID, T } from '../../../test/support/order.fi
 import { orderDecider } from '../order.decider';
 import type { OrderEvent } from '../order.events';
 import { computeTotals, type CanonicalOrder } from '../order.model';
-import { planShortageRetry, shortageCandidate, skusToCheck, type ShortageCandidate, type SkuStockNow } from './shortage-retry.policy';
+import { backoffAfter, planShortageRetry, shortageCandidate, skusToCheck, type ShortageCandidate, type SkuStockNow } from './shortage-retry.policy';
 
 const state = (events: OrderEvent[]) => fold(orderDecider, events);
 const SKU = ORDER.lines[0]!.sku;
@@ -14,7 +14,9 @@ const LATER = '2025-11-25T09:00:00.000Z';
 
 describe('which orders wait for stock (缺货)', () => {
   it('a paid order refused by inventory and flagged STOCK_SHORTAGE waits for the SKUs it was short of, and needs every line', () => {
-    expect(shortageCandidate(state(waiting()))).toEqual({ orderId: ORDER_ID, reportedAt: T, shortSkus: [SKU], need: { [SKU]: 2 } });
+    expect(shortageCandidate(state(waiting()))).toEqual({ orderId: ORDER_ID, reportedAt: T, refusals: 1, shortSkus: [SKU], need: { [SKU]: 2 } });
+    // Refused again after a retry: the count goes on until a reservation.
+    expect(shortageCandidate(state([...waiting(), ev.exceptionResolved(), ev.shortage(), ev.exception('STOCK_SHORTAGE')]))).toMatchObject({ refusals: 2 });
   });
 
   it('adds up the units of lines of one SKU, and keeps only short SKUs the order still has', () => {
@@ -41,28 +43,42 @@ describe('which orders wait for stock (缺货)', () => {
 });
 
 describe('which waiting orders to try again (到货重新预占)', () => {
-  const c = (orderId: string, need: Record<string, number>, shortSkus = Object.keys(need), reportedAt = T): ShortageCandidate => ({ orderId, reportedAt, shortSkus, need });
-  const stock = (entries: Record<string, [number, string | null]>) => new Map<string, SkuStockNow>(Object.entries(entries).map(([sku, [available, changedAt]]) => [sku, { available, changedAt }]));
+  const NOW = '2025-11-25T10:00:00.000Z';
+  const timer = { now: NOW };
+  const c = (orderId: string, need: Record<string, number>, shortSkus = Object.keys(need), reportedAt = T, refusals = 1): ShortageCandidate => ({ orderId, reportedAt, refusals, shortSkus, need });
+  const stock = (entries: Record<string, [number, string | null, boolean?]>) =>
+    new Map<string, SkuStockNow>(Object.entries(entries).map(([sku, [available, changedAt, backorder]]) => [sku, { available, changedAt, ...(backorder ? { backorder } : {}) }]));
 
   it('in the order given, each order the stock still covers after the ones before it; an order too large is passed over, not blocking smaller ones', () => {
-    const plan = planShortageRetry([c('o-old', { VASE: 2 }), c('o-big', { VASE: 3 }), c('o-small', { VASE: 1 })], stock({ VASE: [4, LATER] }));
+    const plan = planShortageRetry([c('o-old', { VASE: 2 }), c('o-big', { VASE: 3 }), c('o-small', { VASE: 1 })], stock({ VASE: [4, LATER] }), timer);
     expect(plan).toEqual({ retry: ['o-old', 'o-small'], waiting: [{ orderId: 'o-big', reason: 'not_enough_stock' }] });
   });
 
-  it('counts every line of the order, not only the short one', () => {
-    const plan = planShortageRetry([c('o-1', { VASE: 1, CUP: 2 }, ['VASE'])], stock({ VASE: [5, LATER], CUP: [1, '2025-01-01T00:00:00.000Z'] }));
-    expect(plan).toEqual({ retry: [], waiting: [{ orderId: 'o-1', reason: 'not_enough_stock' }] });
+  it('counts every line of the order, not only the short one; a backorder SKU always covers its lines', () => {
+    expect(planShortageRetry([c('o-1', { VASE: 1, CUP: 2 }, ['VASE'])], stock({ VASE: [5, LATER], CUP: [1, '2025-01-01T00:00:00.000Z'] }), timer)).toEqual({ retry: [], waiting: [{ orderId: 'o-1', reason: 'not_enough_stock' }] });
+    expect(planShortageRetry([c('o-1', { VASE: 1, PRE: 2 }, ['VASE'])], stock({ VASE: [5, LATER], PRE: [0, null, true] }), timer).retry).toEqual(['o-1']);
   });
 
-  it('waits while the short stock has not moved since the refusal (inventory would refuse the same way); a change just before the report counts as after', () => {
+  it('the timer waits while the short stock has not moved since the refusal (a change up to a minute before the report counts as after); a person asking does not', () => {
     const reportedAt = '2025-11-25T08:00:00.000Z';
-    expect(planShortageRetry([c('o-1', { VASE: 1 }, ['VASE'], reportedAt)], stock({ VASE: [3, '2025-11-25T07:00:00.000Z'] })).waiting).toEqual([{ orderId: 'o-1', reason: 'stock_unchanged' }]);
-    expect(planShortageRetry([c('o-1', { VASE: 1 }, ['VASE'], reportedAt)], stock({ VASE: [3, null] })).waiting).toEqual([{ orderId: 'o-1', reason: 'stock_unchanged' }]);
-    expect(planShortageRetry([c('o-1', { VASE: 1 }, ['VASE'], reportedAt)], stock({ VASE: [3, '2025-11-25T07:59:55.000Z'] })).retry).toEqual(['o-1']);
+    const one = [c('o-1', { VASE: 1 }, ['VASE'], reportedAt)];
+    expect(planShortageRetry(one, stock({ VASE: [3, '2025-11-25T07:00:00.000Z'] }), timer).waiting).toEqual([{ orderId: 'o-1', reason: 'stock_unchanged' }]);
+    expect(planShortageRetry(one, stock({ VASE: [3, null] }), timer).waiting).toEqual([{ orderId: 'o-1', reason: 'stock_unchanged' }]);
+    expect(planShortageRetry(one, stock({ VASE: [3, '2025-11-25T07:59:05.000Z'] }), timer).retry).toEqual(['o-1']);
+    expect(planShortageRetry(one, stock({ VASE: [3, '2025-11-25T07:00:00.000Z'] }), { now: NOW, byPerson: true }).retry).toEqual(['o-1']);
+  });
+
+  it('the timer backs off an order inventory refused again and again: 1, 2, 4 ... minutes after the last refusal, at most an hour', () => {
+    expect([1, 2, 3, 4, 9, 20].map(backoffAfter)).toEqual([0, 60_000, 120_000, 240_000, 3_600_000, 3_600_000]);
+    const refusedThrice = (reportedAt: string) => [c('o-1', { VASE: 1 }, ['VASE'], reportedAt, 3)];
+    const moved = stock({ VASE: [3, NOW] });
+    expect(planShortageRetry(refusedThrice('2025-11-25T09:58:30.000Z'), moved, timer).waiting).toEqual([{ orderId: 'o-1', reason: 'retry_later' }]);
+    expect(planShortageRetry(refusedThrice('2025-11-25T09:58:00.000Z'), moved, timer).retry).toEqual(['o-1']);
+    expect(planShortageRetry(refusedThrice('2025-11-25T09:59:59.000Z'), moved, { now: NOW, byPerson: true }).retry).toEqual(['o-1']);
   });
 
   it('a SKU inventory does not know keeps the order waiting', () => {
-    expect(planShortageRetry([c('o-1', { VASE: 1, NEW: 1 }, ['VASE'])], stock({ VASE: [3, LATER] }))).toEqual({ retry: [], waiting: [{ orderId: 'o-1', reason: 'unknown_sku' }] });
+    expect(planShortageRetry([c('o-1', { VASE: 1, NEW: 1 }, ['VASE'])], stock({ VASE: [3, LATER] }), timer)).toEqual({ retry: [], waiting: [{ orderId: 'o-1', reason: 'unknown_sku' }] });
   });
 
   it('asks for the figures of every SKU of the candidates, once each', () => {

@@ -7,16 +7,19 @@ import { awaitsStock, ProcessExceptionCode } from './order-process.policy';
  * An order waits when inventory refused its reservation: it is an exception STOCK_SHORTAGE before
  * reservation. Resolving that exception makes the process manager ask inventory again for every
  * line of the order, so an order is worth retrying only when what inventory has now covers all
- * its lines (not only the short ones), and only when the stock of a short SKU moved after the
- * refusal (else inventory would refuse the same way, say because the units are spread over
- * warehouses and the SKU ships from one).
+ * its lines (not only the short ones). The timer also waits until the stock of a short SKU moved
+ * after the refusal (else inventory would refuse the same way, say because the units are spread
+ * over warehouses and the SKU ships from one), and backs off an order inventory keeps refusing.
+ * A person asking (the console's button after a receipt) skips those two waits.
  */
 
 /** One waiting order, from its stream: what a retry would ask inventory for. */
 export interface ShortageCandidate {
   orderId: string;
-  /** When the shortage was reported: stock that moved only before it was already counted. */
+  /** When the shortage was last reported: stock that moved only before it was already counted. */
   reportedAt: string;
+  /** How many times inventory refused it since it last had stock reserved (1 = once). */
+  refusals: number;
   /** The SKUs inventory could not reserve (still on the order). */
   shortSkus: string[];
   /** Units per SKU of every line: a retry reserves them all. */
@@ -29,9 +32,11 @@ export interface SkuStockNow {
   available: number;
   /** When any of its warehouse rows last changed (ISO), or null when none ever did. */
   changedAt: string | null;
+  /** The SKU may be sold beyond its stock: inventory never finds it short. */
+  backorder?: boolean;
 }
 
-export type WaitReason = 'not_enough_stock' | 'stock_unchanged' | 'unknown_sku';
+export type WaitReason = 'not_enough_stock' | 'stock_unchanged' | 'unknown_sku' | 'retry_later';
 
 export interface ShortageRetryPlan {
   /** Orders to try again, in the order given (longest waiting first). */
@@ -42,9 +47,14 @@ export interface ShortageRetryPlan {
 
 /**
  * Stock that changed this close before a shortage was reported may have changed after inventory
- * refused (the refusal reaches order-intake a moment later, through Kafka): it counts as moved.
+ * refused (the refusal reaches order-intake later, through Kafka and the process manager).
  */
-export const REFUSAL_TO_REPORT_MARGIN_MS = 10_000;
+export const REFUSAL_TO_REPORT_MARGIN_MS = 60_000;
+
+/** The timer's wait after the n-th refusal in a row (n >= 2): 1, 2, 4 ... minutes, at most an hour. */
+export function backoffAfter(refusals: number): number {
+  return refusals < 2 ? 0 : Math.min(60_000 * 2 ** (refusals - 2), 3_600_000);
+}
 
 /** The order as a retry candidate, or null when it is not waiting for stock (or a person must act first). */
 export function shortageCandidate(s: OrderState): ShortageCandidate | null {
@@ -54,7 +64,7 @@ export function shortageCandidate(s: OrderState): ShortageCandidate | null {
   for (const l of s.order.lines) need[l.sku] = (need[l.sku] ?? 0) + l.quantity;
   // A change may have dropped a short SKU since: the order waits for the ones it still has.
   const shortSkus = [...new Set(s.shortage.missing.map((m) => m.sku))].filter((sku) => need[sku] !== undefined).sort();
-  return { orderId: s.orderId, reportedAt: s.shortage.reportedAt, shortSkus, need };
+  return { orderId: s.orderId, reportedAt: s.shortage.reportedAt, refusals: s.shortage.refusals ?? 1, shortSkus, need };
 }
 
 /** The SKUs a retry of these orders would need figures for. */
@@ -64,34 +74,43 @@ export function skusToCheck(candidates: readonly ShortageCandidate[]): string[] 
 
 /**
  * Which waiting orders to try again, given the stock now: in the order given, each order whose
- * every SKU is known and covers its units after what the orders before it take, and whose short
- * stock moved since the refusal. An order that does not fit is passed over, so a large old order
- * does not hold back smaller ones the stock can serve; it keeps waiting for the next receipt.
+ * every SKU is known and covers its units after what the orders before it take (a backorder SKU
+ * always does). An order that does not fit is passed over, so a large old order does not hold back
+ * smaller ones the stock can serve; it keeps waiting. Unless a person asks (`byPerson`), an order
+ * also waits while its short stock has not moved since the refusal, and while it backs off.
  */
-export function planShortageRetry(candidates: readonly ShortageCandidate[], stock: ReadonlyMap<string, SkuStockNow>): ShortageRetryPlan {
+export function planShortageRetry(candidates: readonly ShortageCandidate[], stock: ReadonlyMap<string, SkuStockNow>, at: { now: string; byPerson?: boolean }): ShortageRetryPlan {
   const left = new Map([...stock].map(([sku, s]) => [sku, s.available]));
   const plan: ShortageRetryPlan = { retry: [], waiting: [] };
+  const nowMs = Date.parse(at.now);
   for (const c of candidates) {
     const skus = Object.keys(c.need);
+    const counted = skus.filter((sku) => !stock.get(sku)?.backorder);
     if (skus.some((sku) => !stock.has(sku))) {
       plan.waiting.push({ orderId: c.orderId, reason: 'unknown_sku' });
       continue;
     }
-    if (!skus.every((sku) => c.need[sku]! <= (left.get(sku) ?? 0))) {
+    if (!counted.every((sku) => c.need[sku]! <= (left.get(sku) ?? 0))) {
       plan.waiting.push({ orderId: c.orderId, reason: 'not_enough_stock' });
       continue;
     }
-    const since = Date.parse(c.reportedAt) - REFUSAL_TO_REPORT_MARGIN_MS;
-    const short = c.shortSkus.length > 0 ? c.shortSkus : skus;
-    const moved = short.some((sku) => {
-      const at = stock.get(sku)?.changedAt;
-      return !!at && Date.parse(at) > since;
-    });
-    if (!moved) {
-      plan.waiting.push({ orderId: c.orderId, reason: 'stock_unchanged' });
-      continue;
+    if (!at.byPerson) {
+      const reported = Date.parse(c.reportedAt);
+      const short = (c.shortSkus.length > 0 ? c.shortSkus : skus).filter((sku) => !stock.get(sku)?.backorder);
+      const moved = short.some((sku) => {
+        const changed = stock.get(sku)?.changedAt;
+        return !!changed && Date.parse(changed) > reported - REFUSAL_TO_REPORT_MARGIN_MS;
+      });
+      if (!moved) {
+        plan.waiting.push({ orderId: c.orderId, reason: 'stock_unchanged' });
+        continue;
+      }
+      if (nowMs - reported < backoffAfter(c.refusals)) {
+        plan.waiting.push({ orderId: c.orderId, reason: 'retry_later' });
+        continue;
+      }
     }
-    for (const sku of skus) left.set(sku, (left.get(sku) ?? 0) - c.need[sku]!);
+    for (const sku of counted) left.set(sku, (left.get(sku) ?? 0) - c.need[sku]!);
     plan.retry.push(c.orderId);
   }
   return plan;

@@ -109,6 +109,8 @@ export interface OrderStore {
   waitingForStock(f: { sku?: string; limit: number; after?: { placedAt: string; orderId: string } }): Promise<OrderSummary[]>;
   /** Clears a waiting row whose stream says the order no longer waits, unless the order moved on since (`revision`). */
   clearShortSkus(orderId: string, revision: number): Promise<void>;
+  /** Lists again, from the streams, waiting orders whose row says nothing (migration v2's backfill); absent in memory. */
+  relistWaiting?(): Promise<void>;
 }
 
 /** The (channel, channel order id) is already an order: the caller returns that one. */

@@ -46,7 +46,7 @@ async function waitingOrder(s: ReturnType<typeof setup>, lineSpecs: Parameters<t
 }
 
 describe('ShortageRetryJob (到货重新预占)', () => {
-  it('resolves, longest waiting first, the orders the stock covers now, passes over one too large, and asks inventory to reserve them again in the same commit', async () => {
+  it('resolves, first placed first, the orders the stock covers now, passes over one too large, and asks inventory to reserve them again in the same commit', async () => {
     const s = setup({ VASE: { available: 4, changedAt: AFTER_RECEIPT } });
     const old = await waitingOrder(s, [{ sku: 'VASE', quantity: 2 }], [{ sku: 'VASE', requested: 2, available: 0 }], '2025-11-25T07:00:00.000Z');
     const big = await waitingOrder(s, [{ sku: 'VASE', quantity: 3 }], [{ sku: 'VASE', requested: 3, available: 0 }], '2025-11-25T07:10:00.000Z');
@@ -80,7 +80,7 @@ describe('ShortageRetryJob (到货重新预占)', () => {
     expect(await s.job.runOnce(AFTER_RECEIPT)).toEqual({ retried: [], waiting: [], skipped: [], candidates: 0 });
   });
 
-  it('with a SKU, only the orders short of it; a held order, another exception and an unchanged stock keep waiting', async () => {
+  it('with a SKU, only the orders short of it; a held order and an unchanged stock keep waiting', async () => {
     const s = setup({ VASE: { available: 9, changedAt: AFTER_RECEIPT }, CUP: { available: 9, changedAt: '2025-11-24T00:00:00.000Z' } });
     const vase = await waitingOrder(s, [{ sku: 'VASE', quantity: 1 }], [{ sku: 'VASE', requested: 1, available: 0 }]);
     const cup = await waitingOrder(s, [{ sku: 'CUP', quantity: 1 }], [{ sku: 'CUP', requested: 1, available: 0 }]);
@@ -89,6 +89,35 @@ describe('ShortageRetryJob (到货重新预占)', () => {
     expect(await s.job.runOnce(AFTER_RECEIPT, { sku: 'CUP' })).toEqual({ retried: [], waiting: [{ orderId: cup, reason: 'stock_unchanged' }], skipped: [], candidates: 1 });
     expect(await s.job.runOnce(AFTER_RECEIPT, { sku: 'VASE', person: { kind: 'user', id: 'u-admin', role: 'admin', name: '管理员' } })).toMatchObject({ retried: [vase], candidates: 1 });
     expect((await s.store.load(vase)).events.at(-1)).toMatchObject({ metadata: { actor: { kind: 'user', id: 'u-admin' } } });
+  });
+
+  it('the timer goes round a long list: each run looks at the next orders after where the last one stopped', async () => {
+    const s = setup({ VASE: { available: 0, changedAt: AFTER_RECEIPT } });
+    const job = new ShortageRetryJob(s.store, s.changes, s.stock, 2, 2);
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await waitingOrder(s, [{ sku: 'VASE', quantity: 1 }], [{ sku: 'VASE', requested: 1, available: 0 }]));
+    const looked = async () => (await job.runOnce(AFTER_RECEIPT)).waiting.map((w) => w.orderId);
+    expect(await looked()).toEqual([ids[0], ids[1]]);
+    expect(await looked()).toEqual([ids[2]]);
+    expect(await looked()).toEqual([ids[0], ids[1]]);
+    // A person's run (or one for a SKU) always starts from the first placed.
+    expect((await job.runOnce(AFTER_RECEIPT, { person: { kind: 'user', id: 'u-admin', role: 'admin' } })).waiting.map((w) => w.orderId)).toEqual([ids[0], ids[1]]);
+  });
+
+  it('counts a row read twice (a page boundary finer than a millisecond) once', async () => {
+    const s = setup({ VASE: { available: 3, changedAt: AFTER_RECEIPT } });
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await waitingOrder(s, [{ sku: 'VASE', quantity: 1 }], [{ sku: 'VASE', requested: 1, available: 0 }]));
+    const read = s.store.waitingForStock.bind(s.store);
+    // Every page after the first starts with the previous page's last row again.
+    s.store.waitingForStock = async (f) => {
+      const rows = await read(f);
+      if (!f.after) return rows;
+      const again = (await read({ limit: 1000 })).find((r) => r.orderId === f.after!.orderId);
+      return again ? [again, ...rows].slice(0, f.limit) : rows;
+    };
+    const outcome = await new ShortageRetryJob(s.store, s.changes, s.stock, 500, 2).runOnce(AFTER_RECEIPT);
+    expect(outcome).toMatchObject({ retried: ids, candidates: 3 });
   });
 
   it('reads every page of waiting orders, and retries nothing when the stock cannot be read', async () => {

@@ -37,7 +37,8 @@ const TIMER: Actor = { kind: 'service', id: 'order-intake.shortage-retry', role:
 
 /**
  * Orders waiting for stock (缺货) tried again when stock has come in (到货重新预占): the read table's
- * waiting orders, first placed first (at most `maxCandidates` a run), each checked on its stream
+ * waiting orders, first placed first (at most `maxCandidates` a run; the timer goes on from where
+ * its last run stopped, round the list), each checked on its stream
  * (shortageCandidate; a row whose stream says it no longer waits is cleared); inventory's stock of
  * their SKUs, read once per SKU; the plan (planShortageRetry); then ResolveException on each
  * chosen order at the revision it was checked at, which makes the process manager ask inventory to
@@ -56,18 +57,40 @@ export class ShortageRetryJob {
     private readonly log?: (message: string) => void,
   ) {}
 
-  async runOnce(now: string, run: ShortageRetryRun = {}): Promise<ShortageRetryOutcome> {
+  /** Runs on this replica one at a time (the timer's and a person's would spend the same stock twice). */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Where the timer's next run starts when the last one stopped at `maxCandidates` (it goes round the list). */
+  private resumeAfter: { placedAt: string; orderId: string } | undefined;
+  private timerRuns = 0;
+
+  runOnce(now: string, run: ShortageRetryRun = {}): Promise<ShortageRetryOutcome> {
+    const next = this.queue.then(() => this.runExclusive(now, run));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runExclusive(now: string, run: ShortageRetryRun): Promise<ShortageRetryOutcome> {
+    const byTimer = run.sku === undefined && run.person === undefined;
+    // The timer lists again, once an hour (and at its first run), what replicas of an earlier
+    // release left unlisted during a rolling update (the migration's backfill, idempotent).
+    if (byTimer && this.timerRuns++ % 60 === 0) await this.store.relistWaiting?.();
     const loaded = new Map<string, LoadedOrder>();
     const stale: { orderId: string; revision: number }[] = [];
     const candidates: ShortageCandidate[] = [];
-    let after: { placedAt: string; orderId: string } | undefined;
+    let after: { placedAt: string; orderId: string } | undefined = byTimer ? this.resumeAfter : undefined;
     let seen = 0;
+    let reachedEnd = false;
     while (seen < this.maxCandidates) {
       const page = await this.store.waitingForStock({ ...(run.sku !== undefined ? { sku: run.sku } : {}), limit: Math.min(this.pageSize, this.maxCandidates - seen), ...(after ? { after } : {}) });
-      if (page.length === 0) break;
+      if (page.length === 0) {
+        reachedEnd = true;
+        break;
+      }
       seen += page.length;
       after = { placedAt: page[page.length - 1]!.placedAt, orderId: page[page.length - 1]!.orderId };
       for (const row of page) {
+        // A row read again (a page boundary on a time finer than a millisecond) is counted once.
+        if (loaded.has(row.orderId)) continue;
         const order = await this.store.load(row.orderId);
         const candidate = shortageCandidate(order.state);
         if (!candidate) {
@@ -80,8 +103,12 @@ export class ShortageRetryJob {
         loaded.set(candidate.orderId, order);
         candidates.push(candidate);
       }
-      if (page.length < this.pageSize) break;
+      if (page.length < this.pageSize) {
+        reachedEnd = true;
+        break;
+      }
     }
+    if (byTimer) this.resumeAfter = reachedEnd ? undefined : after;
     for (const row of stale) await this.store.clearShortSkus(row.orderId, row.revision);
     const outcome: ShortageRetryOutcome = { retried: [], waiting: [], skipped: [], candidates: candidates.length };
     if (candidates.length === 0) return outcome;

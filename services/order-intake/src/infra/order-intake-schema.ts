@@ -86,16 +86,16 @@ export function orderIntakeMigrations(): Migration[] {
  * not by ORDER_EVENTSTORE_SCHEMA, so the migration's text (and checksum) is the same everywhere;
  * an event store not created yet has no orders to backfill.
  */
-const SHORT_SKUS_V2 = [
-  `ALTER TABLE order_summaries ADD COLUMN IF NOT EXISTS short_skus text[]`,
-  `CREATE INDEX IF NOT EXISTS order_summaries_short_idx ON order_summaries (placed_at, order_id) WHERE short_skus IS NOT NULL`,
-  `DO $backfill$
+export const SHORT_SKUS_BACKFILL = `DO $backfill$
    DECLARE es name;
    BEGIN
      FOR es IN SELECT c.table_schema FROM information_schema.columns c
-                WHERE c.table_name = 'events' AND c.column_name IN ('stream_id', 'stream_position', 'event_type', 'data')
-                GROUP BY c.table_schema HAVING count(*) = 4
+                WHERE c.table_name = 'events'
+                  AND (c.column_name, c.data_type) IN (('global_position', 'bigint'), ('transaction_id', 'xid8'), ('stream_id', 'text'),
+                                                       ('stream_position', 'bigint'), ('event_type', 'text'), ('data', 'jsonb'))
+                GROUP BY c.table_schema HAVING count(*) = 6
      LOOP
+       CONTINUE WHEN NOT has_table_privilege(format('%I.events', es), 'SELECT');
        EXECUTE format($q$
          UPDATE order_summaries o SET short_skus = w.skus
            FROM (SELECT s.order_id,
@@ -113,7 +113,12 @@ const SHORT_SKUS_V2 = [
                     AND jsonb_typeof(sh.data->'missing') = 'array') w
           WHERE o.order_id = w.order_id AND w.skus IS NOT NULL$q$, es);
      END LOOP;
-   END $backfill$`,
+   END $backfill$`;
+
+const SHORT_SKUS_V2 = [
+  `ALTER TABLE order_summaries ADD COLUMN IF NOT EXISTS short_skus text[]`,
+  `CREATE INDEX IF NOT EXISTS order_summaries_short_idx ON order_summaries (placed_at, order_id) WHERE short_skus IS NOT NULL`,
+  SHORT_SKUS_BACKFILL,
 ];
 
 /**

@@ -7,6 +7,7 @@ import { orderDecider } from '../domain/order.decider';
 import { orderStreamId, type OrderEvent } from '../domain/order.events';
 import { isExisting } from '../domain/order.state';
 import { summaryOf } from '../application/order-summary';
+import { SHORT_SKUS_BACKFILL } from './order-intake-schema';
 import { commitWithTail, deferSqlToCommit, deferToCommit, dropCommitTail, hasCommitTail, openCommitTail } from './commit-tail';
 import { ChannelOrderTaken, processStreamId, type ListOrdersFilter, type LoadedOrder, type OrderChange, type OrderStore, type OrderSummary } from '../application/order-store.port';
 
@@ -202,6 +203,10 @@ export class PgOrderStore implements OrderStore {
     if (f.after) where.push(`(placed_at, order_id) > ($${params.push(f.after.placedAt)}::timestamptz, $${params.push(f.after.orderId)})`);
     const r = await this.pool.query<SummaryRow>(`SELECT * FROM order_summaries WHERE ${where.join(' AND ')} ORDER BY placed_at, order_id LIMIT $1`, params);
     return r.rows.map(toSummary);
+  }
+
+  async relistWaiting(): Promise<void> {
+    await this.pool.query(SHORT_SKUS_BACKFILL);
   }
 
   async clearShortSkus(orderId: string, revision: number): Promise<void> {

@@ -2796,7 +2796,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN: the token sees only some shops (stock is shared: waiting orders are served longest first across shops) */
+            /** @description FORBIDDEN: the token sees only some shops (stock is shared: waiting orders are served first placed first across shops) */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -8,7 +8,7 @@ import { ShortageRetryDto, ShortageRetryOutcomeDto } from './dto/shortage-retry.
 /**
  * Orders waiting for stock (缺货) tried again now (到货重新预占), for the console's button after a
  * receipt: the same run the timer makes every ORDER_SHORTAGE_RETRY_INTERVAL_MS, with `sku` limited
- * to the orders short of it. Stock is shared by every shop and served longest waiting first, so only
+ * to the orders short of it. Stock is shared by every shop and served first placed first, so only
  * a user who sees every shop may ask (a shop-limited one would put their shop's orders first).
  */
 @ApiTags('orders')
@@ -27,7 +27,7 @@ export class ShortagesHttpController {
   })
   @ApiOkResponse({ type: ShortageRetryOutcomeDto })
   @ApiBadRequestResponse({ type: ValidationErrorDto, description: 'sku is not a SKU' })
-  @ApiForbiddenResponse({ type: DomainErrorDto, description: 'FORBIDDEN: the token sees only some shops (stock is shared: waiting orders are served longest first across shops)' })
+  @ApiForbiddenResponse({ type: DomainErrorDto, description: 'FORBIDDEN: the token sees only some shops (stock is shared: waiting orders are served first placed first across shops)' })
   @ApiServiceUnavailableResponse({ type: DomainErrorDto, description: 'INVENTORY_UNAVAILABLE: the stock could not be read; nothing was retried' })
   async retry(@Body() body: ShortageRetryDto, @Req() req: object): Promise<ShortageRetryOutcomeDto> {
     const principal = requirePrincipal(req);

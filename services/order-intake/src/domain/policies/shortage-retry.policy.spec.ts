@@ -65,6 +65,9 @@ describe('which waiting orders to try again (到货重新预占)', () => {
     expect(planShortageRetry(one, stock({ VASE: [3, '2025-11-25T07:00:00.000Z'] }), timer).waiting).toEqual([{ orderId: 'o-1', reason: 'stock_unchanged' }]);
     expect(planShortageRetry(one, stock({ VASE: [3, null] }), timer).waiting).toEqual([{ orderId: 'o-1', reason: 'stock_unchanged' }]);
     expect(planShortageRetry(one, stock({ VASE: [3, '2025-11-25T07:59:05.000Z'] }), timer).retry).toEqual(['o-1']);
+    expect(planShortageRetry(one, stock({ VASE: [3, '2025-11-25T07:58:59.000Z'] }), timer).waiting).toEqual([{ orderId: 'o-1', reason: 'stock_unchanged' }]);
+    // A short SKU switched to backorder since: inventory no longer finds it short.
+    expect(planShortageRetry(one, stock({ VASE: [0, '2025-11-25T07:00:00.000Z', true] }), timer).retry).toEqual(['o-1']);
     expect(planShortageRetry(one, stock({ VASE: [3, '2025-11-25T07:00:00.000Z'] }), { now: NOW, byPerson: true }).retry).toEqual(['o-1']);
   });
 

@@ -18,7 +18,7 @@ export interface ShortageCandidate {
   orderId: string;
   /** When the shortage was last reported: stock that moved only before it was already counted. */
   reportedAt: string;
-  /** How many times inventory refused it since it last had stock reserved (1 = once). */
+  /** How many times inventory refused it since the order last had stock reserved (1 = once), retries by a person included. */
   refusals: number;
   /** The SKUs inventory could not reserve (still on the order). */
   shortSkus: string[];
@@ -39,7 +39,7 @@ export interface SkuStockNow {
 export type WaitReason = 'not_enough_stock' | 'stock_unchanged' | 'unknown_sku' | 'retry_later';
 
 export interface ShortageRetryPlan {
-  /** Orders to try again, in the order given (longest waiting first). */
+  /** Orders to try again, in the order given (first placed first). */
   retry: string[];
   /** Orders left waiting, each with why. */
   waiting: { orderId: string; reason: WaitReason }[];
@@ -51,7 +51,7 @@ export interface ShortageRetryPlan {
  */
 export const REFUSAL_TO_REPORT_MARGIN_MS = 60_000;
 
-/** The timer's wait after the n-th refusal in a row (n >= 2): 1, 2, 4 ... minutes, at most an hour. */
+/** The timer's wait after the n-th refusal since the last reservation (n >= 2): 1, 2, 4 ... minutes, at most an hour. */
 export function backoffAfter(refusals: number): number {
   return refusals < 2 ? 0 : Math.min(60_000 * 2 ** (refusals - 2), 3_600_000);
 }
@@ -96,8 +96,9 @@ export function planShortageRetry(candidates: readonly ShortageCandidate[], stoc
     }
     if (!at.byPerson) {
       const reported = Date.parse(c.reportedAt);
-      const short = (c.shortSkus.length > 0 ? c.shortSkus : skus).filter((sku) => !stock.get(sku)?.backorder);
-      const moved = short.some((sku) => {
+      // A short SKU now sold on backorder counts as moved: inventory no longer finds it short.
+      const moved = (c.shortSkus.length > 0 ? c.shortSkus : skus).some((sku) => {
+        if (stock.get(sku)?.backorder) return true;
         const changed = stock.get(sku)?.changedAt;
         return !!changed && Date.parse(changed) > reported - REFUSAL_TO_REPORT_MARGIN_MS;
       });

@@ -206,7 +206,7 @@ export class OrderIntakeModule {
         {
           provide: ShortageRetryJob,
           inject: [PgOrderStore, ChangeOrderHandler, ORDER_INTAKE_CONFIG],
-          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, cfg: OrderIntakeConfig) => new ShortageRetryJob(s, c, new InventoryStockHttpClient(cfg.inventoryUrl)),
+          useFactory: (s: PgOrderStore, c: ChangeOrderHandler, cfg: OrderIntakeConfig) => new ShortageRetryJob(s, c, new InventoryStockHttpClient(cfg.inventoryUrl), 500, 100, (m) => log.warn(m)),
         },
         {
           provide: AfterSalesArchiveRunner,

@@ -2,20 +2,16 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { PostgresEventStore } from '@flowline/eventstore';
 import { MIGRATIONS_TABLE } from '@flowline/platform';
-import { anOrderSubmission, createTestDatabase, grandTotalOf, lines } from '@flowline/testing';
-import { Pool } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChangeOrderHandler } from '../src/application/change-order.handler';
-import { PlaceOrderHandler } from '../src/application/place-order.handler';
+import { anOrderSubmission, grandTotalOf, lines } from '@flowline/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fixedRuleSet } from '../src/application/rule-set.source';
 import { ShortageRetryJob } from '../src/application/shortage-retry.job';
-import type { OrderCommand } from '../src/domain/order.commands';
+import { isExisting } from '../src/domain/order.state';
 import { parseRuleSet } from '../src/domain/rules/rule-set.parser';
 import { migrateOrderIntake } from '../src/infra/order-intake-schema';
 import { InventoryStockHttpClient } from '../src/infra/inventory-stock.http-client';
-import { PgOrderStore } from '../src/infra/pg-order-store';
+import { pgOrderFixture } from './support/pg-order-fixture';
 
 // Orders waiting for stock (缺货) in order-intake's read table (migration v2 `short_skus`) against
 // the real PostgreSQL event store: the projection writes the column in the order's commit, the
@@ -24,29 +20,18 @@ import { PgOrderStore } from '../src/infra/pg-order-store';
 const rules = fixedRuleSet(parseRuleSet(readFileSync(resolve(__dirname, '../rules/default.rules.yaml'), 'utf8')));
 const T0 = Date.parse('2026-12-01T08:00:00.000Z');
 const at = (ms: number) => new Date(ms).toISOString();
-type Change = Exclude<OrderCommand, { type: 'PlaceOrder' }>;
-
 describe('orders waiting for stock (real PostgreSQL)', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let pool: Pool;
-  let eventStore: PostgresEventStore;
-  let store: PgOrderStore;
-  let changes: ChangeOrderHandler;
-  let places: PlaceOrderHandler;
+  const fx = pgOrderFixture('order_intake_shortage_retry', rules);
   let seq = 0;
   const ids: Record<string, string> = {};
-
-  const run = (orderId: string, type: Change['type'], data: object, now: number) => {
-    seq += 1;
-    return changes.execute({ type, data: { orderId, ...data }, metadata: { commandId: `t-${orderId}-${seq}`, correlationId: orderId, causationId: null, now: at(now) } } as unknown as Change);
-  };
+  const run = (orderId: string, type: Parameters<typeof fx.run>[1], data: object, now: number) => fx.run(orderId, type, data, at(now));
 
   /** Placed and paid at `t`; with `missing`, refused by inventory (RecordStockShortage flags STOCK_SHORTAGE in the same commit). */
   async function order(name: string, specs: Parameters<typeof lines>, t: number, missing?: { sku: string; requested: number; available: number }[]): Promise<string> {
     seq += 1;
     const orderId = `01KSHORT${String(seq).padStart(18, '0')}`;
     const submission = anOrderSubmission({ channelOrderId: `TB-SHORT-${orderId}`, placedAt: at(t), lines: lines(...specs) });
-    await places.execute({ type: 'PlaceOrder', data: { orderId, order: submission }, metadata: { commandId: `place-${orderId}`, correlationId: orderId, causationId: null, now: at(t) } });
+    await fx.places.execute({ type: 'PlaceOrder', data: { orderId, order: submission }, metadata: { commandId: `place-${orderId}`, correlationId: orderId, causationId: null, now: at(t) } });
     await run(orderId, 'ConfirmPayment', { amount: grandTotalOf(submission), currency: 'CNY' }, t + 1_000);
     if (missing) await run(orderId, 'RecordStockShortage', { missing }, t + 2_000);
     ids[name] = orderId;
@@ -54,17 +39,9 @@ describe('orders waiting for stock (real PostgreSQL)', () => {
   }
 
   const shortSkus = async () =>
-    Object.fromEntries((await pool.query<{ order_id: string; short_skus: string[] | null }>('SELECT order_id, short_skus FROM order_summaries ORDER BY order_id')).rows.map((r) => [r.order_id, r.short_skus]));
+    Object.fromEntries((await fx.pool.query<{ order_id: string; short_skus: string[] | null }>('SELECT order_id, short_skus FROM order_summaries ORDER BY order_id')).rows.map((r) => [r.order_id, r.short_skus]));
 
   beforeAll(async () => {
-    db = await createTestDatabase('order_intake_shortage_retry');
-    pool = new Pool({ connectionString: db.url, max: 4 });
-    await migrateOrderIntake(pool);
-    eventStore = await PostgresEventStore.create({ pool, schema: 'eventstore' });
-    store = new PgOrderStore(pool, eventStore);
-    changes = new ChangeOrderHandler(store, rules);
-    places = new PlaceOrderHandler(store, rules);
-
     await order('vase2', [{ sku: 'VASE', quantity: 2 }], T0, [{ sku: 'VASE', requested: 2, available: 0 }]);
     await order('vase3', [{ sku: 'VASE', quantity: 3 }], T0 + 60_000, [{ sku: 'VASE', requested: 3, available: 1 }]);
     await order('mixed', [{ sku: 'CUP', quantity: 1 }, { sku: 'VASE', quantity: 1 }], T0 + 120_000, [{ sku: 'CUP', requested: 1, available: 0 }, { sku: 'VASE', requested: 1, available: 0 }]);
@@ -77,13 +54,9 @@ describe('orders waiting for stock (real PostgreSQL)', () => {
     await run(other, 'RecordStockShortage', { missing: [{ sku: 'VASE', requested: 1, available: 0 }] }, T0 + 302_000);
     await order('asked', [{ sku: 'VASE', quantity: 1 }], T0 + 360_000); // paid, inventory not answered yet
     const refund = await order('refund', [{ sku: 'VASE', quantity: 1 }], T0 + 420_000, [{ sku: 'VASE', requested: 1, available: 0 }]);
-    await run(refund, 'RequestRefund', { amount: (await store.load(refund)).state.status === 'none' ? 0 : ((await store.load(refund)).state as { order: { totals: { grandTotal: number } } }).order.totals.grandTotal, reason: '不想等了' }, T0 + 430_000);
-  });
-
-  afterAll(async () => {
-    await eventStore?.close().catch(() => undefined);
-    await pool?.end().catch(() => undefined);
-    await db?.drop();
+    const { state } = await fx.store.load(refund);
+    if (!isExisting(state)) throw new Error('not placed');
+    await run(refund, 'RequestRefund', { amount: state.order.totals.grandTotal, reason: '不想等了' }, T0 + 430_000);
   });
 
   it('the read table lists each waiting order with the SKUs it was short of, first placed first, in the commit that made it wait, and clears it when it stops waiting', async () => {
@@ -97,27 +70,27 @@ describe('orders waiting for stock (real PostgreSQL)', () => {
       [ids.asked!]: null,
       [ids.refund!]: null,
     });
-    const page1 = await store.waitingForStock({ limit: 2 });
-    const page2 = await store.waitingForStock({ limit: 2, after: { placedAt: page1[1]!.placedAt, orderId: page1[1]!.orderId } });
+    const page1 = await fx.store.waitingForStock({ limit: 2 });
+    const page2 = await fx.store.waitingForStock({ limit: 2, after: { placedAt: page1[1]!.placedAt, orderId: page1[1]!.orderId } });
     expect([...page1, ...page2].map((r) => r.orderId)).toEqual([ids.vase2, ids.vase3, ids.mixed]);
-    expect((await store.waitingForStock({ sku: 'CUP', limit: 10 })).map((r) => r.orderId)).toEqual([ids.mixed]);
+    expect((await fx.store.waitingForStock({ sku: 'CUP', limit: 10 })).map((r) => r.orderId)).toEqual([ids.mixed]);
   });
 
   it('a listed row is cleared only at the revision it was read at', async () => {
-    const [row] = await store.waitingForStock({ sku: 'CUP', limit: 1 });
-    await store.clearShortSkus(row!.orderId, row!.revision - 1);
+    const [row] = await fx.store.waitingForStock({ sku: 'CUP', limit: 1 });
+    await fx.store.clearShortSkus(row!.orderId, row!.revision - 1);
     expect((await shortSkus())[row!.orderId]).toEqual(['CUP', 'VASE']);
-    await store.clearShortSkus(row!.orderId, row!.revision);
+    await fx.store.clearShortSkus(row!.orderId, row!.revision);
     expect((await shortSkus())[row!.orderId]).toBeNull();
-    await store.relistWaiting();
+    await fx.store.relistWaiting();
     expect((await shortSkus())[row!.orderId]).toEqual(['CUP', 'VASE']);
   });
 
   it('migration v2 backfills the same SKUs from the order streams', async () => {
     const projected = await shortSkus();
-    await pool.query('UPDATE order_summaries SET short_skus = NULL');
-    await pool.query(`DELETE FROM ${MIGRATIONS_TABLE} WHERE scope = 'order-intake' AND version = 2`);
-    await migrateOrderIntake(pool);
+    await fx.pool.query('UPDATE order_summaries SET short_skus = NULL');
+    await fx.pool.query(`DELETE FROM ${MIGRATIONS_TABLE} WHERE scope = 'order-intake' AND version = 2`);
+    await migrateOrderIntake(fx.pool);
     // The one difference the backfill allows: an order with a refund requested is listed (the
     // streams' exception events do not say it); the retry clears it on its first look.
     expect(await shortSkus()).toEqual({ ...projected, [ids.refund!]: ['VASE'] });
@@ -135,16 +108,16 @@ describe('orders waiting for stock (real PostgreSQL)', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       // A waiting order a replica of an earlier release left unlisted: the timer's first run lists it again.
-      await pool.query('UPDATE order_summaries SET short_skus = NULL WHERE order_id = $1', [ids.mixed]);
-      const job = new ShortageRetryJob(store, changes, new InventoryStockHttpClient(url, {}));
+      await fx.pool.query('UPDATE order_summaries SET short_skus = NULL WHERE order_id = $1', [ids.mixed]);
+      const job = new ShortageRetryJob(fx.store, fx.changes, new InventoryStockHttpClient(url, {}));
       // 3 vases: the 2 of the oldest order, then not the 3 of the next, then the mixed order's 1.
       const outcome = await job.runOnce(at(T0 + 7_200_000));
       expect(outcome).toEqual({ retried: [ids.vase2, ids.mixed], waiting: [{ orderId: ids.vase3, reason: 'not_enough_stock' }], skipped: [], candidates: 3 });
       for (const id of [ids.vase2!, ids.mixed!]) {
-        expect((await store.load(id)).state).toMatchObject({ status: 'paid', exception: null });
-        expect((await eventStore.readStream(`process-${id}`)).at(-1)).toMatchObject({ type: 'ReserveStock' });
+        expect((await fx.store.load(id)).state).toMatchObject({ status: 'paid', exception: null });
+        expect((await fx.eventStore.readStream(`process-${id}`)).at(-1)).toMatchObject({ type: 'ReserveStock' });
       }
-      expect((await store.waitingForStock({ limit: 10 })).map((r) => r.orderId)).toEqual([ids.vase3]);
+      expect((await fx.store.waitingForStock({ limit: 10 })).map((r) => r.orderId)).toEqual([ids.vase3]);
       // The backfilled refund-requested order was looked at, found not waiting and cleared.
       expect((await shortSkus())[ids.refund!]).toBeNull();
     } finally {

@@ -108,6 +108,22 @@ const DEMOS: Demo[] = [
     ),
   },
   {
+    label: '京东 · 青瓷梅瓶（缺货，到货自动预占）',
+    then: ['pay'],
+    order: fromJd(
+      {
+        orderId: '301234567895',
+        pin: 'jd_hanmeimei',
+        consigneeInfo: { fullname: '韩梅梅', mobile: '13900005555', province: '浙江省', city: '杭州市', county: '西湖区', town: '文新街道', fullAddress: '文三路 90 号 东部软件园 3 号楼' },
+        freightPrice: '0.00',
+        orderRemark: '送人的，请包装好',
+        orderStartTime: today('11:35:00'),
+        itemInfoList: [{ skuId: '100099', outerSkuId: 'VASE-CELADON-30', skuName: '龙泉青瓷梅瓶 30cm', itemTotal: '1', jdPrice: '680.00' }],
+      },
+      'jd-self-run',
+    ),
+  },
+  {
     label: '京东 · 地址待核实（挂起）',
     then: ['pay', 'hold'],
     order: fromJd(

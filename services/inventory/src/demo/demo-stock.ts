@@ -41,6 +41,9 @@ export const DEMO_SKUS: DemoSku[] = [
   { sku: 'GIFT-TEA-SET', name: '年会茶礼套装', stock: { 'WH-SH': 80, 'WH-GZ': 60, 'WH-BJ': 20 } },
   // Seasonal and nearly gone: a low-stock alert after the first orders.
   { sku: 'MOONCAKE-BOX', name: '流心奶黄月饼礼盒 8 枚', stock: { 'WH-SH': 30 }, lowStockThreshold: 50 },
+  // Sold out: the demo's order for it waits for stock (缺货) until a receipt; then order-intake's
+  // shortage retry (every minute, or 重新预占 on the console's inventory screen) reserves it.
+  { sku: 'VASE-CELADON-30', name: '龙泉青瓷梅瓶 30cm', stock: {} },
 ];
 
 async function call(base: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {

@@ -48,7 +48,7 @@ export function InventoryPage() {
   });
   const shortages = useQuery({ queryKey: ['shortages'], retry: 0, refetchInterval: 30_000, queryFn: () => unwrapAs<TrackingShortages>(api.tracking.GET('/api/tracking/shortages', {})) });
   const refreshShortages = () => { for (const ms of [0, 1_500, 4_000]) setTimeout(() => void qc.invalidateQueries({ queryKey: ['shortages'] }), ms); };
-  // 到货重新预占: order-intake tries the SKU's waiting orders again, longest first, each whose lines
+  // 到货重新预占: order-intake tries the SKU's waiting orders again, first placed first, each whose lines
   // the stock now covers (POST /api/orders/shortages/retry); inventory still decides.
   const reserveAgain = useMutation({
     mutationFn: (forSku: string) => unwrapAs<ShortageRetryOutcome>(api.intake.POST('/api/orders/shortages/retry', { body: { sku: forSku } })),

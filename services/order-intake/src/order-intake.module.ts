@@ -67,7 +67,6 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
   ) {}
 
   private shortageTimer: NodeJS.Timeout | null = null;
-  private shortageRun: Promise<unknown> = Promise.resolve();
   private shortageRunning = false;
 
   /** Orders waiting for stock, tried again every ORDER_SHORTAGE_RETRY_INTERVAL_MS (one run at a time per replica). */
@@ -77,7 +76,7 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
     this.shortageTimer = setInterval(() => {
       if (this.shortageRunning) return;
       this.shortageRunning = true;
-      this.shortageRun = this.shortageJob
+      void this.shortageJob
         .runOnce(new Date().toISOString())
         .then((o) => o.retried.length > 0 && log.log(`shortage retry: ${o.retried.length} of ${o.candidates} waiting orders sent to inventory again (${o.retried.join(', ')})`))
         .catch((e: unknown) => log.warn(`shortage retry failed, tried again in ${every} ms: ${(e as Error).message}`))
@@ -116,7 +115,7 @@ export class OrderIntakeLifecycle implements OnApplicationBootstrap, BeforeAppli
     const run = this.steps.run.bind(this.steps);
     await Promise.all([
       run('after-sales archive stop', () => this.archiver.stop(), 3_000),
-      run('shortage retry run', () => this.shortageRun, 3_000),
+      run('shortage retry runs', () => this.shortageJob.idle(), 3_000),
       this.messaging?.stop(run),
     ]);
   }

@@ -120,6 +120,29 @@ describe('ShortageRetryJob (到货重新预占)', () => {
     expect(outcome).toMatchObject({ retried: ids, candidates: 3 });
   });
 
+  it('runs on one replica take turns, and idle() settles only when the runs started so far have ended (what a shutdown waits for)', async () => {
+    const s = setup({ VASE: { available: 1, changedAt: AFTER_RECEIPT } });
+    const id = await waitingOrder(s, [{ sku: 'VASE', quantity: 1 }], [{ sku: 'VASE', requested: 1, available: 0 }]);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const stockOf = s.stock.stockOf.bind(s.stock);
+    let reads = 0;
+    s.stock.stockOf = async (skus) => (reads++, await gate, stockOf(skus));
+    const first = s.job.runOnce(AFTER_RECEIPT);
+    const second = s.job.runOnce(AFTER_RECEIPT, { person: { kind: 'user', id: 'u-admin', role: 'admin' } });
+    let idle = false;
+    const settled = s.job.idle().then(() => (idle = true));
+    await new Promise((r) => setTimeout(r, 20));
+    // The first run waits for the stock; the second has not started reading.
+    expect([idle, reads]).toEqual([false, 1]);
+    release();
+    expect((await first).retried).toEqual([id]);
+    // The second run began after the first had resolved the order: nothing left to spend the unit on.
+    expect(await second).toEqual({ retried: [], waiting: [], skipped: [], candidates: 0 });
+    await settled;
+    expect(idle).toBe(true);
+  });
+
   it('reads every page of waiting orders, and retries nothing when the stock cannot be read', async () => {
     const s = setup({ VASE: { available: 9, changedAt: AFTER_RECEIPT } });
     const ids = [];

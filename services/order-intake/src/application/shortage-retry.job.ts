@@ -63,6 +63,11 @@ export class ShortageRetryJob {
   private resumeAfter: { placedAt: string; orderId: string } | undefined;
   private timerRuns = 0;
 
+  /** Settles when the runs started so far (the timer's and people's) have ended: what a shutdown waits for. */
+  idle(): Promise<void> {
+    return this.queue.then(() => undefined);
+  }
+
   runOnce(now: string, run: ShortageRetryRun = {}): Promise<ShortageRetryOutcome> {
     const next = this.queue.then(() => this.runExclusive(now, run));
     this.queue = next.catch(() => undefined);

@@ -40,6 +40,25 @@ export class ClientCredentialsTokenSource {
     this.cached = undefined;
   }
 
+  /**
+   * `fetch` carrying this source's token. A 401 (the issuer's keys rotated, the cached token was
+   * revoked) gets one fresh token and one retry; any other answer is the caller's. `timeoutMs`
+   * bounds each try on its own.
+   */
+  async fetch(url: string, init: ServiceRequestInit = {}): Promise<Response> {
+    const { timeoutMs, ...rest } = init;
+    const send = async () =>
+      this.fetchImpl(url, {
+        ...rest,
+        headers: { ...(rest.headers as Record<string, string> | undefined), ...(await this.headers()) },
+        ...(timeoutMs !== undefined ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
+      });
+    const res = await send();
+    if (res.status !== 401) return res;
+    this.invalidate();
+    return send();
+  }
+
   private async endpoint(): Promise<string> {
     if (this.tokenEndpoint) return this.tokenEndpoint;
     const res = await this.fetchImpl(`${this.creds.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5_000) });
@@ -65,6 +84,16 @@ export class ClientCredentialsTokenSource {
     this.cached = { token: json.access_token, expiresAt: this.now() + ttlMs };
     return json.access_token;
   }
+}
+
+/** A request to another service; `timeoutMs` bounds each try (a retry after a 401 gets its own). */
+export type ServiceRequestInit = RequestInit & { timeoutMs?: number };
+
+/** A call to another Flowline service: with the service's token when it has one (`tokens.fetch`), else a plain `fetch`. */
+export function serviceFetch(tokens: ClientCredentialsTokenSource | undefined, url: string, init: ServiceRequestInit = {}): Promise<Response> {
+  if (tokens) return tokens.fetch(url, init);
+  const { timeoutMs, ...rest } = init;
+  return fetch(url, { ...rest, ...(timeoutMs !== undefined ? { signal: AbortSignal.timeout(timeoutMs) } : {}) });
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ClientCredentialsTokenSource } from '@flowline/auth';
+import { serviceFetch, type ClientCredentialsTokenSource } from '@flowline/auth';
 import type { OrderSubmission } from '@flowline/contracts';
 import { OrderCommandRefused, type OrderIntakePort, type PaymentBody, type PlacedOrder } from '../application/order-intake.port';
 
@@ -15,23 +15,12 @@ export class OrderIntakeHttpClient implements OrderIntakePort {
   ) {}
 
   private async post(path: string, body: unknown, key: string, bearer?: string): Promise<{ status: number; json: Record<string, unknown> }> {
-    const send = async () =>
-      fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'idempotency-key': key,
-          ...(bearer ? { authorization: `Bearer ${bearer}` } : this.tokens ? await this.tokens.headers() : {}),
-        },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    let res = await send();
-    // The issuer's keys may have rotated under a cached token: one fresh token, one retry.
-    if (res.status === 401 && !bearer && this.tokens) {
-      this.tokens.invalidate();
-      res = await send();
-    }
+    const url = `${this.baseUrl.replace(/\/$/, '')}${path}`;
+    const init = { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body) };
+    // The person's own token as it is; else the service's, a 401 tried once more with a fresh one (serviceFetch).
+    const res = bearer
+      ? await fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${bearer}` }, signal: AbortSignal.timeout(this.timeoutMs) })
+      : await serviceFetch(this.tokens, url, { ...init, timeoutMs: this.timeoutMs });
     const text = await res.text();
     const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
     if (res.status >= 500) throw new Error(`order-intake ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);

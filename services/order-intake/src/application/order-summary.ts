@@ -1,5 +1,5 @@
 import { presaleWaiting } from '../domain/policies/order-process.policy';
-import { shortageCandidate } from '../domain/policies/shortage-retry.policy';
+import { shortageCandidate, waitsFor } from '../domain/policies/shortage-retry.policy';
 import type { ExistingOrder } from '../domain/order.state';
 import type { OrderSummary } from './order-store.port';
 
@@ -32,8 +32,7 @@ export function summaryOf(s: ExistingOrder, revision: number, updatedAt: string)
  */
 export function shortSkusOf(s: ExistingOrder): string[] | null {
   const c = shortageCandidate(s);
-  if (!c) return null;
-  return c.shortSkus.length > 0 ? c.shortSkus : Object.keys(c.need).sort();
+  return c ? waitsFor(c) : null;
 }
 
 /** The presale deadline the timer watches: the balance due-by while it is unpaid, then the ship date while reserved. */

@@ -1,6 +1,6 @@
 import type { Actor } from '@flowline/contracts';
 import { isDomainError } from '@flowline/domain';
-import { planShortageRetry, shortageCandidate, skusToCheck, type ShortageCandidate, type SkuStockNow, type WaitReason } from '../domain/policies/shortage-retry.policy';
+import { planShortageRetry, shortageCandidate, skusToCheck, waitsFor, type ShortageCandidate, type SkuStockNow, type WaitReason } from '../domain/policies/shortage-retry.policy';
 import type { ChangeOrderHandler } from './change-order.handler';
 import type { LoadedOrder, OrderStore } from './order-store.port';
 
@@ -104,7 +104,7 @@ export class ShortageRetryJob {
           stale.push({ orderId: row.orderId, revision: row.revision });
           continue;
         }
-        if (run.sku !== undefined && !(candidate.shortSkus.length > 0 ? candidate.shortSkus : Object.keys(candidate.need)).includes(run.sku)) continue;
+        if (run.sku !== undefined && !waitsFor(candidate).includes(run.sku)) continue;
         loaded.set(candidate.orderId, order);
         candidates.push(candidate);
       }

@@ -1,4 +1,4 @@
-import { serviceTokenSourceFromEnv, type ClientCredentialsTokenSource } from '@flowline/auth';
+import { serviceFetch, serviceTokenSourceFromEnv, type ClientCredentialsTokenSource } from '@flowline/auth';
 import type { SkuStockNow } from '../domain/policies/shortage-retry.policy';
 import type { StockAvailability } from '../application/shortage-retry.job';
 
@@ -37,17 +37,11 @@ export class InventoryStockHttpClient implements StockAvailability {
   }
 
   private async one(sku: string): Promise<SkuStockNow | undefined> {
-    const get = async () =>
-      fetch(`${this.inventoryUrl}/api/stock/skus/${encodeURIComponent(sku)}`, {
-        headers: { accept: 'application/json', ...(this.tokens ? await this.tokens.headers() : {}) },
-        signal: AbortSignal.timeout(10_000),
-      });
-    let res = await get();
-    if (res.status === 401 && this.tokens) {
-      // The issuer's keys rotated or the cached token was revoked: one fresh token, one retry.
-      this.tokens.invalidate();
-      res = await get();
-    }
+    // A 401 is tried once more with a fresh token (serviceFetch).
+    const res = await serviceFetch(this.tokens, `${this.inventoryUrl}/api/stock/skus/${encodeURIComponent(sku)}`, {
+      headers: { accept: 'application/json' },
+      timeoutMs: 10_000,
+    });
     if (res.status === 404) return undefined;
     if (!res.ok) throw new Error(`inventory answered ${res.status} for the stock of ${sku}: ${(await res.text()).slice(0, 200)}`);
     const body = (await res.json()) as SkuStockBody;

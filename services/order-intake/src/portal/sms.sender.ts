@@ -1,4 +1,4 @@
-import { serviceTokenSourceFromEnv, type ClientCredentialsTokenSource } from '@flowline/auth';
+import { serviceFetch, serviceTokenSourceFromEnv, type ClientCredentialsTokenSource } from '@flowline/auth';
 
 /** Sends one text to one phone; the port the portal uses (a fake in unit tests, notification in the service). */
 export interface PortalSmsSender {
@@ -25,12 +25,12 @@ export class NotificationSmsSender implements PortalSmsSender {
   }
 
   async send(phone: string, text: string, ref: { orderId: string; purpose: 'portal-otp' }): Promise<void> {
-    const post = async () =>
-      fetch(`${this.notificationUrl}/api/one-time-messages`, {
+    const post = () =>
+      serviceFetch(this.tokens, `${this.notificationUrl}/api/one-time-messages`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(this.tokens ? await this.tokens.headers() : {}) },
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ channel: 'sms', phone, text, purpose: ref.purpose, orderId: ref.orderId }),
-        signal: AbortSignal.timeout(15_000),
+        timeoutMs: 15_000,
       });
     // The customer waits for this text: a moment of trouble (notification restarting or busy, a
     // connection cut) is tried again after 1 s and 3 s. A refusal (4xx, or 502: the SMS provider
@@ -39,13 +39,8 @@ export class NotificationSmsSender implements PortalSmsSender {
       let res: Response | undefined;
       let failure: string;
       try {
+        // A 401 is tried once more with a fresh token (serviceFetch).
         res = await post();
-        if (res.status === 401 && this.tokens) {
-          // The issuer's keys rotated or the cached token was revoked: one fresh token, one retry.
-          this.tokens.invalidate();
-          res = undefined;
-          res = await post();
-        }
         if (res.ok) return;
         failure = `notification refused the one-time message: ${res.status} ${(await res.text()).slice(0, 200)}`;
       } catch (error) {

@@ -67,6 +67,11 @@ export function shortageCandidate(s: OrderState): ShortageCandidate | null {
   return { orderId: s.orderId, reportedAt: s.shortage.reportedAt, refusals: s.shortage.refusals ?? 1, shortSkus, need };
 }
 
+/** The SKUs the order waits for: those it was short of, or every SKU of its lines when a change dropped those. */
+export function waitsFor(c: ShortageCandidate): string[] {
+  return c.shortSkus.length > 0 ? c.shortSkus : Object.keys(c.need).sort();
+}
+
 /** The SKUs a retry of these orders would need figures for. */
 export function skusToCheck(candidates: readonly ShortageCandidate[]): string[] {
   return [...new Set(candidates.flatMap((c) => Object.keys(c.need)))].sort();
@@ -97,7 +102,7 @@ export function planShortageRetry(candidates: readonly ShortageCandidate[], stoc
     if (!at.byPerson) {
       const reported = Date.parse(c.reportedAt);
       // A short SKU now sold on backorder counts as moved: inventory no longer finds it short.
-      const moved = (c.shortSkus.length > 0 ? c.shortSkus : skus).some((sku) => {
+      const moved = waitsFor(c).some((sku) => {
         if (stock.get(sku)?.backorder) return true;
         const changed = stock.get(sku)?.changedAt;
         return !!changed && Date.parse(changed) > reported - REFUSAL_TO_REPORT_MARGIN_MS;

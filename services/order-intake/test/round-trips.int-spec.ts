@@ -265,10 +265,24 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
       // The lookup, read and lock the replay prepared are only executed (before: prepared again).
       expect(hold[0]).not.toContain('PREPARE');
       expect(hold[0].match(/EXECUTE flowline_esb_/g)).toHaveLength(3);
+      // The read-table row and the key's row go with the COMMIT, prepared there on the connection's
+      // first command (before: literal text, parsed and planned on every command).
+      expect(hold[2].match(/PREPARE flowline_esb_/g)).toHaveLength(2);
+      expect(hold[2]).toMatch(/INSERT INTO order_summaries/);
+      expect(hold[2]).toMatch(/INSERT INTO idempotency_keys/);
+      expect(hold[2]).toMatch(/COMMIT$/);
+
+      // The next command on the connection only executes every one of them.
+      const released = await oneApi.change(orderId, 'ReleaseHold', { reason: 'after a replay' }, { transport: 'rest', idempotencyKey: 'rt-prep-release' }, { reason: 'after a replay' });
+      expect(released.replayed).toBe(false);
+      const release = sent.splice(0);
+      expect(release).toHaveLength(3);
+      for (const statement of release) expect(statement).not.toContain('PREPARE');
+      expect(release[2].match(/EXECUTE flowline_esb_/g)).toHaveLength(2);
       // On the server: each batch statement prepared once on this connection (before: 2 names each).
       const names = (await one.query<{ name: string }>(`SELECT name FROM pg_prepared_statements WHERE name ^@ 'flowline_esb_'`)).rows.map((r) => r.name);
-      expect(names).toHaveLength(3);
-      expect(new Set(names.map((n) => n.replace(/_\d+$/, ''))).size).toBe(3);
+      expect(names).toHaveLength(5);
+      expect(new Set(names.map((n) => n.replace(/_\d+$/, ''))).size).toBe(5);
     } finally {
       await oneEvents.close().catch(() => undefined);
       await one.end().catch(() => undefined);

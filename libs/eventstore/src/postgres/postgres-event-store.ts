@@ -483,11 +483,12 @@ export class BatchPrepared {
   private readonly base: string;
   private readonly byClient = new WeakMap<object, { name: string; ready: boolean }>();
 
+  /** `types`: the parameter types of the PREPARE, or null to let PostgreSQL infer them from the statement (as for an unnamed one). */
   constructor(
-    private readonly types: string,
+    private readonly types: string | null,
     private readonly body: string,
   ) {
-    this.base = `flowline_esb_${createHash('sha1').update(`${types}|${body}`).digest('hex').slice(0, 16)}`;
+    this.base = `flowline_esb_${createHash('sha1').update(`${types ?? ''}|${body}`).digest('hex').slice(0, 16)}`;
   }
 
   /**
@@ -503,7 +504,7 @@ export class BatchPrepared {
     const name = `${this.base}_${BatchPrepared.next++}`;
     this.byClient.set(client, { name, ready: false });
     return {
-      sql: [`PREPARE ${name} (${this.types}) AS ${this.body}`, execute(name)],
+      sql: [`PREPARE ${name}${this.types === null ? '' : ` (${this.types})`} AS ${this.body}`, execute(name)],
       confirm: () => {
         const now = this.byClient.get(client);
         if (now?.name === name) now.ready = true;

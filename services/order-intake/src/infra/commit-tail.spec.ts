@@ -32,14 +32,53 @@ describe('commit tail', () => {
     expect(deferToCommit(client, 'INSERT INTO t VALUES ($1)', [1])).toBe(false);
   });
 
-  it('sends the deferred statements, then the last ones, then COMMIT, in one round trip', async () => {
+  it('sends the deferred statements, then the last ones, then COMMIT, in one round trip: each prepared on the connection once, then only executed with literals', async () => {
     const client = recordingClient();
     openCommitTail(client);
-    expect(deferToCommit(client, 'INSERT INTO a VALUES ($1)', ['x'])).toBe(true);
-    await commitWithTail(client, [{ text: 'INSERT INTO b VALUES ($1)', params: [2] }]);
-    expect(client.sent).toEqual([`INSERT INTO a VALUES ('x');\nINSERT INTO b VALUES ('2');\nCOMMIT`]);
+    expect(deferToCommit(client, 'INSERT INTO a VALUES ($1)', ["O'x"])).toBe(true);
+    await commitWithTail(client, [{ text: 'INSERT INTO b VALUES ($1, $2)', params: [2, null] }]);
+    expect(client.sent).toHaveLength(1);
+    const first = client.sent[0].split(';\n');
+    expect(first).toHaveLength(5);
+    const [prepareA, executeA, prepareB, executeB, commit] = first;
+    const a = /^PREPARE (flowline_esb_\w+) AS INSERT INTO a VALUES \(\$1\)$/.exec(prepareA)?.[1];
+    const b = /^PREPARE (flowline_esb_\w+) AS INSERT INTO b VALUES \(\$1, \$2\)$/.exec(prepareB)?.[1];
+    expect(a).toBeDefined();
+    expect(b).toBeDefined();
+    expect(executeA).toBe(`EXECUTE ${a}('O''x')`);
+    expect(executeB).toBe(`EXECUTE ${b}('2', NULL)`);
+    expect(commit).toBe('COMMIT');
     // The tail ended with the commit.
     expect(deferToCommit(client, 'INSERT INTO a VALUES ($1)', ['y'])).toBe(false);
+    // The next transaction on this connection only executes them.
+    openCommitTail(client);
+    deferToCommit(client, 'INSERT INTO a VALUES ($1)', ['y']);
+    await commitWithTail(client, [{ text: 'INSERT INTO b VALUES ($1, $2)', params: [3, true] }]);
+    expect(client.sent[1]).toBe(`EXECUTE ${a}('y');\nEXECUTE ${b}('3', TRUE);\nCOMMIT`);
+    // On another connection they are prepared again.
+    const other = recordingClient();
+    openCommitTail(other);
+    deferToCommit(other, 'INSERT INTO a VALUES ($1)', ['z']);
+    await commitWithTail(other);
+    expect(other.sent[0]).toMatch(/^PREPARE flowline_esb_\w+ AS INSERT INTO a VALUES \(\$1\);\nEXECUTE flowline_esb_\w+\('z'\);\nCOMMIT$/);
+  });
+
+  it('a round trip that failed leaves its PREPAREs unconfirmed: the next one prepares under a fresh name (the failed one may or may not have run it)', async () => {
+    const client = recordingClient(new Error('connection reset'));
+    openCommitTail(client);
+    deferToCommit(client, 'INSERT INTO c VALUES ($1)', ['x']);
+    await expect(commitWithTail(client)).rejects.toThrow('connection reset');
+    const name = (sql: string) => /^PREPARE (\w+)/.exec(sql)?.[1];
+    const failed = name(client.sent[0]);
+    const ok = recordingClient();
+    // Same client object, now answering.
+    Object.assign(client, { query: ok.query });
+    openCommitTail(client);
+    deferToCommit(client, 'INSERT INTO c VALUES ($1)', ['x']);
+    await commitWithTail(client);
+    expect(failed).toBeDefined();
+    expect(name(ok.sent[0])).toBeDefined();
+    expect(name(ok.sent[0])).not.toBe(failed);
   });
 
   it('plain SQL goes first-come as written (no $n replaced), and gets its own result once the COMMIT succeeded', async () => {
@@ -52,7 +91,8 @@ describe('commit tail', () => {
     expect(deferSqlToCommit(client, `INSERT INTO e SELECT '$1 is data'`, undefined, (r) => got.push(r.rows[0]))).toBe(true);
     deferToCommit(client, 'INSERT INTO s VALUES ($1)', ['x']);
     await commitWithTail(client);
-    expect(sent).toEqual([`INSERT INTO e SELECT '$1 is data';\nINSERT INTO s VALUES ('x');\nCOMMIT`]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatch(/^INSERT INTO e SELECT '\$1 is data';\nPREPARE (flowline_esb_\w+) AS INSERT INTO s VALUES \(\$1\);\nEXECUTE \1\('x'\);\nCOMMIT$/);
     expect(got).toEqual([{ n: 'first' }]);
     // Not called when the round trip fails; the statement's translator names the error.
     const failing = recordingClient(Object.assign(new Error('duplicate key'), { code: '23505' }));

@@ -1,4 +1,4 @@
-import { type SqlClient, sqlLiteral } from '@flowline/eventstore';
+import { BatchPrepared, type SqlClient, sqlLiteral } from '@flowline/eventstore';
 import { escapeLiteral, type QueryResult } from 'pg';
 
 /** Turns the error of the tail's round trip into the one the caller expects (e.g. ChannelOrderTaken), or undefined. */
@@ -11,6 +11,8 @@ interface Tail {
   translators: TailErrorTranslator[];
   /** Called with their statement's result once the COMMIT succeeded (index among the statements run). */
   onCommitted: { index: number; fn: (result: QueryResult) => void }[];
+  /** The PREPAREs this tail carries, confirmed once its round trip succeeded (see BatchPrepared). */
+  confirms: (() => void)[];
 }
 
 const tails = new WeakMap<SqlClient, Tail>();
@@ -26,7 +28,7 @@ const tails = new WeakMap<SqlClient, Tail>();
  * whole, which is what an error of the same statement sent earlier would have led to.
  */
 export function openCommitTail(client: SqlClient): void {
-  tails.set(client, { statements: [], count: 0, translators: [], onCommitted: [] });
+  tails.set(client, { statements: [], count: 0, translators: [], onCommitted: [], confirms: [] });
 }
 
 /** Whether `client`'s transaction has a commit tail open. */
@@ -34,12 +36,18 @@ export function hasCommitTail(client: SqlClient): boolean {
   return tails.has(client);
 }
 
-/** Queues `text` (with `params` inlined as literals) for the COMMIT of `client`'s transaction; false: no tail open, run it now. */
+/**
+ * Queues `text` with `params` for the COMMIT of `client`'s transaction, as `EXECUTE` of a statement
+ * prepared once per connection with the parameters as literals (see preparedTail); false: no tail
+ * open, run it now.
+ */
 export function deferToCommit(client: SqlClient, text: string, params: readonly unknown[], translate?: TailErrorTranslator): boolean {
   const tail = tails.get(client);
   if (!tail) return false;
-  tail.statements.push(inlineParams(text, params));
-  tail.count++;
+  const { sql, confirm } = preparedTail(client, text, params);
+  tail.statements.push(...sql);
+  tail.count += sql.length;
+  tail.confirms.push(confirm);
   if (translate) tail.translators.push(translate);
   return true;
 }
@@ -59,11 +67,12 @@ export function deferSqlToCommit(client: SqlClient, sql: string, translate?: Tai
   return true;
 }
 
-/** Sends the deferred statements, then `last` (each with its parameters), then COMMIT, in one round trip; ends the tail. */
+/** Sends the deferred statements, then `last` (each with its parameters, prepared as deferToCommit's), then COMMIT, in one round trip; ends the tail. */
 export async function commitWithTail(client: SqlClient, last: readonly { text: string; params: readonly unknown[] }[] = []): Promise<void> {
   const tail = tails.get(client);
   tails.delete(client);
-  const statements = [...(tail?.statements ?? []), ...last.map((s) => inlineParams(s.text, s.params)), 'COMMIT'];
+  const lasts = last.map((s) => preparedTail(client, s.text, s.params));
+  const statements = [...(tail?.statements ?? []), ...lasts.flatMap((s) => s.sql), 'COMMIT'];
   let results: QueryResult | QueryResult[];
   try {
     results = await client.query(statements.join(';\n'));
@@ -74,6 +83,7 @@ export async function commitWithTail(client: SqlClient, last: readonly { text: s
     }
     throw error;
   }
+  for (const confirm of [...(tail?.confirms ?? []), ...lasts.map((s) => s.confirm)]) confirm();
   // More than one statement (there is always the COMMIT): pg answers with one result per statement.
   const each = Array.isArray(results) ? results : [results];
   for (const { index, fn } of tail?.onCommitted ?? []) fn(each[index]);
@@ -82,6 +92,23 @@ export async function commitWithTail(client: SqlClient, last: readonly { text: s
 /** Forgets the tail of a transaction that rolls back. */
 export function dropCommitTail(client: SqlClient): void {
   tails.delete(client);
+}
+
+const preparedByText = new Map<string, BatchPrepared>();
+
+/**
+ * The statements that run `text` with `params` in a tail: `EXECUTE name(literals)`, preceded by its
+ * `PREPARE` on a connection's first use (BatchPrepared: a PREPARE outlives a rollback, so one whose
+ * round trip failed is prepared again under a fresh name). Sent as literal text, the read-table
+ * upsert, the channel claim and the key's row were parsed and planned anew by PostgreSQL on every
+ * command (issue #10). The parameter types are left to PostgreSQL to infer, as for the same
+ * statement sent with parameters. `text` is one of this service's constant statements (the map
+ * holds one entry per statement).
+ */
+function preparedTail(client: SqlClient, text: string, params: readonly unknown[]): { sql: string[]; confirm(): void } {
+  let prepared = preparedByText.get(text);
+  if (!prepared) preparedByText.set(text, (prepared = new BatchPrepared(null, text)));
+  return prepared.statements(client, params.map(literal));
 }
 
 /**

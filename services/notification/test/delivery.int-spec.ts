@@ -135,6 +135,28 @@ describe('delivery core (PostgreSQL)', () => {
     expect(text).toContain('Index Scan using notification_due_idx');
     expect(text).not.toMatch(/\bSort\b/);
   });
+  it('claimDue is prepared once per connection and keeps working when a migration adds a column meanwhile (its RETURNING names its columns)', async () => {
+    const one = new Pool({ connectionString: db.url, max: 1 });
+    one.on('error', () => undefined);
+    try {
+      const orderId = `o-${ulid()}`;
+      await inTx((c) => intake().apply(env('ApprovalStepStarted', orderId, { approvalId: 'prep-1', step: 'sales', role: 'sales', quorum: 'any', attempt: 1, startedAt: 'x', remindAt: 'x', dueAt: '2026-12-04T10:00:00.000Z' }), c).then(() => undefined));
+      const far = '2030-01-01T00:00:00.000Z';
+      await pool.query(`UPDATE notification.notification SET status = 'sent' WHERE order_id <> $1 AND status IN ('queued', 'held', 'retrying', 'sending')`, [orderId]);
+      expect(await NotificationStore.claimDue(one, '2020-01-01T00:00:00.000Z', 10, 60_000)).toEqual([]);
+      const prepared = await one.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE '%UPDATE notification.notification n SET status = ''sending''%'`);
+      expect(prepared.rows[0].n).toBe(1);
+      // A later release's migration adds a column while this replica runs: a prepared RETURNING *
+      // would now fail with "cached plan must not change result type".
+      await pool.query(`ALTER TABLE notification.notification ADD COLUMN IF NOT EXISTS test_added_column text`);
+      const claimed = await NotificationStore.claimDue(one, far, 10, 60_000);
+      expect(claimed.map((n) => n.orderId)).toContain(orderId);
+      expect(claimed.find((n) => n.orderId === orderId)).toMatchObject({ status: 'sending', channel: expect.any(String), attempts: 1 });
+    } finally {
+      await pool.query(`ALTER TABLE notification.notification DROP COLUMN IF EXISTS test_added_column`);
+      await one.end();
+    }
+  });
   it("the consumer inbox is pruned by age with libs/messaging's retention job rules (INBOX_RETENTION_DAYS)", async () => {
     await pool.query(inboxDdl());
     await pool.query(`INSERT INTO messaging_inbox (consumer_group, event_id, event_type, topic, partition, "offset", processed_at)

@@ -107,6 +107,32 @@ describe('batched projection (real PostgreSQL)', () => {
     expect(old.rows.map((r) => r.order_id)).not.toContain('p-2');
   });
 
+  it('its prepared loads keep working when a later release adds a column to order_summary while this replica runs (they name their columns)', async () => {
+    const store = new ProjectionStore(schema, DEFAULT_SLA_CONFIG);
+    const tx = pgTransactions(pool);
+    const b = new EventBuilder('2026-03-04T01:00:00.000Z');
+    const [placed, ...rest] = happyPath(b, 'col-1');
+    await tx.run((t) => store.applyOnce(t, 'tracking', positioned([placed]), '2026-03-04T02:00:00.000Z'));
+    await tx.run((t) => store.apply(t, positioned(rest.slice(0, 1)), '2026-03-04T02:00:00.000Z'));
+    const count = async () => (await pool.query(`SELECT "stage", "event_count" FROM ${table(schema, 'order_summary')} WHERE "order_id" = 'col-1'`)).rows[0];
+    const before = await count();
+    // On another connection, as a new replica's migration would: a prepared `SELECT *` would now
+    // fail with "cached plan must not change result type" on this one.
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await c.query(`ALTER TABLE ${table(schema, 'order_summary')} ADD COLUMN "added_by_a_later_release" text`);
+      await tx.run((t) => store.applyOnce(t, 'tracking', positioned(rest.slice(1, 2)), '2026-03-04T02:00:00.000Z'));
+      await tx.run((t) => store.apply(t, positioned(rest.slice(2)), '2026-03-04T02:00:00.000Z'));
+      const after = await count();
+      expect(after.event_count).toBeGreaterThan(before.event_count);
+      expect(after.stage).toBe('shipped'); // the fixture's happy path ends shipped
+    } finally {
+      await c.query(`ALTER TABLE ${table(schema, 'order_summary')} DROP COLUMN IF EXISTS "added_by_a_later_release"`);
+      await c.end();
+    }
+  });
+
   it('claims and loads in one statement and writes in a second, planned once under the live projector\'s swap lock, with the in-memory projection\'s rows', async () => {
     const store = new ProjectionStore(schema, DEFAULT_SLA_CONFIG);
     const b = new EventBuilder('2026-03-04T01:00:00.000Z', 60_000, 'g-evt');

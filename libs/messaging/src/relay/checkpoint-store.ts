@@ -1,6 +1,6 @@
 import { positionFromString, positionToString, START, type LogPosition } from '@flowline/eventstore';
 import type { Pool } from 'pg';
-import { createIfMissing, quoteTable } from '../sql';
+import { createIfMissing, namedStatement, quoteTable } from '../sql';
 
 /** Where a relay remembers the last log position the broker acknowledged. */
 export interface CheckpointStore {
@@ -16,6 +16,9 @@ export interface CheckpointStore {
 /**
  * Checkpoints in a small table of the service's own database, one row per relay name.
  * Positions are stored as `commit/prepare` text (see positionToString) so every adapter fits.
+ * The statements are prepared once per connection (namedStatement): a relay saves up to four
+ * times a second, and planned per call the fenced upsert cost PostgreSQL more than it ran (issue
+ * #10, pg_stat_statements: 0.26 ms of planning per save).
  */
 export class PgCheckpointStore implements CheckpointStore {
   private readonly table: string;
@@ -46,7 +49,7 @@ export class PgCheckpointStore implements CheckpointStore {
 
   async load(relayName: string): Promise<LogPosition> {
     await this.init();
-    const { rows } = await this.pool.query<{ position: string }>(`SELECT position FROM ${this.table} WHERE relay_name = $1`, [relayName]);
+    const { rows } = await this.pool.query<{ position: string }>(namedStatement(`SELECT position FROM ${this.table} WHERE relay_name = $1`, [relayName]));
     return rows.length ? positionFromString(rows[0].position) : START;
   }
 
@@ -54,9 +57,11 @@ export class PgCheckpointStore implements CheckpointStore {
     await this.init();
     const fence = lease.fenceSql('$1', '$3');
     const r = await this.pool.query(
-      `INSERT INTO ${this.table} (relay_name, position, updated_at) SELECT $1, $2, now() WHERE ${fence}
+      namedStatement(
+        `INSERT INTO ${this.table} (relay_name, position, updated_at) SELECT $1, $2, now() WHERE ${fence}
        ON CONFLICT (relay_name) DO UPDATE SET position = EXCLUDED.position, updated_at = now() WHERE ${fence}`,
-      [relayName, positionToString(position), String(token)],
+        [relayName, positionToString(position), String(token)],
+      ),
     );
     return (r.rowCount ?? 0) > 0;
   }
@@ -64,9 +69,11 @@ export class PgCheckpointStore implements CheckpointStore {
   async save(relayName: string, position: LogPosition): Promise<void> {
     await this.init();
     await this.pool.query(
-      `INSERT INTO ${this.table} (relay_name, position, updated_at) VALUES ($1, $2, now())
+      namedStatement(
+        `INSERT INTO ${this.table} (relay_name, position, updated_at) VALUES ($1, $2, now())
        ON CONFLICT (relay_name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
-      [relayName, positionToString(position)],
+        [relayName, positionToString(position)],
+      ),
     );
   }
 }

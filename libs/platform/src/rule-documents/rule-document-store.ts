@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { pgTransactions } from '@flowline/messaging';
+import { namedStatement, pgTransactions } from '@flowline/messaging';
 import type { Pool, PoolClient } from 'pg';
 import { runMigrations, type Migration } from '../migrations';
 
@@ -221,7 +221,9 @@ export class RuleDocumentStore<T> {
   async refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        const { rows } = await this.pool.query<{ v: number | null }>(`SELECT max(version) AS v FROM rule_document_versions WHERE kind = $1`, [this.kind.name]);
+        // Every poll interval on every instance: prepared once per connection (planned per call, it
+        // cost PostgreSQL more than it ran; issue #10).
+        const { rows } = await this.pool.query<{ v: number | null }>(namedStatement(`SELECT max(version) AS v FROM rule_document_versions WHERE kind = $1`, [this.kind.name]));
         const max = Number(rows[0]?.v ?? 0);
         if (max <= this.revision.version || max <= this.refused) return;
         const newest = await this.load();

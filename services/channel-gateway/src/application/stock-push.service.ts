@@ -1,3 +1,4 @@
+import { namedStatement } from '@flowline/messaging';
 import type { Pool } from 'pg';
 import { allowance, platformsOfChannel, RATE_WINDOW_MS } from '../domain/stock/stock-push.policy';
 import type { ShopAccount } from './connector.port';
@@ -87,10 +88,13 @@ export class StockPushService {
     // Rows that never failed first, then by age: a SKU the shop keeps refusing (not listed there,
     // say) waits out its backoff and goes behind real changes instead of taking the shop's whole
     // allowance every round (a sold-out SKU was left offered on two platforms that way).
+    // Run every round on every replica, idle or not: prepared once per connection (issue #10).
     const { rows } = await this.deps.pool.query<{ platform: string; shop_id: string; sku: string }>(
-      `SELECT platform, shop_id, sku FROM stock_push
+      namedStatement(
+        `SELECT platform, shop_id, sku FROM stock_push
         WHERE version > pushed_version AND (next_attempt_at IS NULL OR next_attempt_at <= now())
         ORDER BY attempts, version LIMIT 500`,
+      ),
     );
     let sent = 0;
     /** Shops whose shared allowance ran out in this round: their other SKUs wait for the next. */

@@ -189,6 +189,17 @@ export interface NotificationRow {
 
 const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
 
+/**
+ * The columns toRow reads, for statements prepared once per connection: a prepared `RETURNING *`
+ * would fail ("cached plan must not change result type") on every replica still running when a
+ * migration adds a column.
+ */
+const ROW_COLUMNS = [
+  'notification_id', 'order_id', 'trigger_event_id', 'trigger_event_type', 'correlation_id', 'rule_id', 'rules_version', 'template', 'template_version', 'locale',
+  'channel', 'recipient_kind', 'recipient_key', 'recipient_masked', 'address', 'message', 'render_pending', 'trigger', 'status', 'attempts', 'next_attempt_at',
+  'held_until', 'provider_message_id', 'last_code', 'last_error', 'created_at', 'sent_at', 'delivered_at',
+] as const;
+
 function toRow(r: Record<string, unknown>): NotificationRow {
   return {
     notificationId: r.notification_id as string,
@@ -447,14 +458,18 @@ export const NotificationStore = {
    * (next_attempt_at <= the lease time <= now), so the range keeps expired leases in.
    */
   async claimDue(db: Db, now: string, limit: number, leaseMs: number): Promise<NotificationRow[]> {
+    // Every dispatcher tick: prepared once per connection. Planned per call it cost PostgreSQL 1.2 ms
+    // of planning for ~2 ms of running (issue #10, pg_stat_statements).
     const r = await db.query(
-      `UPDATE notification.notification n SET status = 'sending', attempts = n.attempts + 1, lease_until = $1::timestamptz + ($3 || ' milliseconds')::interval, updated_at = now()
+      namedStatement(
+        `UPDATE notification.notification n SET status = 'sending', attempts = n.attempts + 1, lease_until = $1::timestamptz + ($3 || ' milliseconds')::interval, updated_at = now()
        WHERE n.notification_id IN (
          SELECT notification_id FROM notification.notification
          WHERE status IN ('queued', 'held', 'retrying', 'sending') AND next_attempt_at <= $1 AND (status <> 'sending' OR lease_until < $1)
          ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING n.*`,
-      [now, limit, String(leaseMs)],
+       RETURNING ${ROW_COLUMNS.map((c) => `n.${c}`).join(', ')}`,
+        [now, limit, String(leaseMs)],
+      ),
     );
     return r.rows.map(toRow);
   },

@@ -8,6 +8,9 @@ import { orderIdOf, type TrackedEvent } from '../projections/tracked-event';
 import { projectionFields, SUMMARY_COLUMNS, summaryFromRecord, summaryToRecord, timelineToRecord, TIMELINE_KEYS, visitToRecord } from './row-mapping';
 import { quoteSchema, table } from './tracking-schema';
 
+/** The projection's columns of order_summary, for the prepared load (see loadSummaries). */
+const SUMMARY_COLUMN_LIST = SUMMARY_COLUMNS.map((c) => `"${c}"`).join(', ');
+
 /** Where a consumed event sat in Kafka (logical topic name). */
 export interface SourcePosition {
   topic: string;
@@ -121,7 +124,10 @@ export class ProjectionStore {
   /** Loads summaries by order id, locking them for the transaction (concurrent partitions never share an order, but be safe). */
   async loadSummaries(tx: SqlQueryable, orderIds: string[]): Promise<Map<string, OrderSummaryRow>> {
     if (orderIds.length === 0) return new Map();
-    const r = await queryPrepared(tx, `SELECT * FROM ${table(this.schema, 'order_summary')} WHERE "order_id" = ANY($1::text[]) FOR UPDATE`, [orderIds]);
+    // The columns named, not `*`: the statement is prepared once per connection, and a prepared
+    // `SELECT *` fails ("cached plan must not change result type") on every replica still running
+    // when a later release's migration adds a column.
+    const r = await queryPrepared(tx, `SELECT ${SUMMARY_COLUMN_LIST} FROM ${table(this.schema, 'order_summary')} WHERE "order_id" = ANY($1::text[]) FOR UPDATE`, [orderIds]);
     return summariesOf(r.rows);
   }
 
@@ -210,7 +216,8 @@ export class ProjectionStore {
     if (unique.size === 0) return { fresh: new Set(), summaries: new Map() };
     const list = [...unique.values()];
     const orderIds = summaryOrderIds(list.map((i) => i.event).filter((e): e is TrackedEvent => e !== undefined));
-    // One row per loaded summary (or one row of NULL columns when there is none), each carrying the claimed ids.
+    // One row per loaded summary (or one row of NULL columns when there is none), each carrying the
+    // claimed ids. The summary's columns are named (see loadSummaries: the statement is prepared).
     const r = await queryPrepared(
       tx,
       `WITH c AS (
@@ -218,7 +225,7 @@ export class ProjectionStore {
          SELECT $1, x.event_id, x.event_type, x.topic, x.partition, x.offset
          FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[]) AS x(event_id, event_type, topic, partition, "offset")
          ON CONFLICT ("consumer_group", "event_id") DO NOTHING RETURNING "event_id"),
-       l AS (SELECT * FROM ${table(this.schema, 'order_summary')} WHERE "order_id" = ANY($7::text[]) FOR UPDATE)
+       l AS (SELECT ${SUMMARY_COLUMN_LIST} FROM ${table(this.schema, 'order_summary')} WHERE "order_id" = ANY($7::text[]) FOR UPDATE)
        SELECT f."claimed_event_ids", l.* FROM (SELECT coalesce(array_agg("event_id"), '{}') AS "claimed_event_ids" FROM c) f LEFT JOIN l ON true`,
       [
         group,

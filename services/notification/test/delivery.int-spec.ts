@@ -142,16 +142,31 @@ describe('delivery core (PostgreSQL)', () => {
       const orderId = `o-${ulid()}`;
       await inTx((c) => intake().apply(env('ApprovalStepStarted', orderId, { approvalId: 'prep-1', step: 'sales', role: 'sales', quorum: 'any', attempt: 1, startedAt: 'x', remindAt: 'x', dueAt: '2026-12-04T10:00:00.000Z' }), c).then(() => undefined));
       const far = '2030-01-01T00:00:00.000Z';
-      await pool.query(`UPDATE notification.notification SET status = 'sent' WHERE order_id <> $1 AND status IN ('queued', 'held', 'retrying', 'sending')`, [orderId]);
-      expect(await NotificationStore.claimDue(one, '2020-01-01T00:00:00.000Z', 10, 60_000)).toEqual([]);
+      expect((await NotificationStore.claimDue(one, '2020-01-01T00:00:00.000Z', 10, 60_000)).filter((n) => n.orderId === orderId)).toEqual([]);
       const prepared = await one.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE '%UPDATE notification.notification n SET status = ''sending''%'`);
       expect(prepared.rows[0].n).toBe(1);
+      // Reused on the next tick: still one.
+      await NotificationStore.claimDue(one, '2020-01-01T00:00:00.000Z', 10, 60_000);
+      expect((await one.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE '%UPDATE notification.notification n SET status = ''sending''%'`)).rows[0].n).toBe(1);
       // A later release's migration adds a column while this replica runs: a prepared RETURNING *
       // would now fail with "cached plan must not change result type".
       await pool.query(`ALTER TABLE notification.notification ADD COLUMN IF NOT EXISTS test_added_column text`);
-      const claimed = await NotificationStore.claimDue(one, far, 10, 60_000);
+      const claimed = await NotificationStore.claimDue(one, far, 1_000, 60_000);
       expect(claimed.map((n) => n.orderId)).toContain(orderId);
       expect(claimed.find((n) => n.orderId === orderId)).toMatchObject({ status: 'sending', channel: expect.any(String), attempts: 1 });
+      // The plan it settles on without seeing the values (after five custom plans, or forced): the
+      // due index walked in order, no scan of the table.
+      const client = await one.connect();
+      try {
+        const name = (await client.query<{ name: string }>(`SELECT name FROM pg_prepared_statements WHERE statement LIKE '%UPDATE notification.notification n SET status = ''sending''%LIMIT 10 FOR UPDATE%'`)).rows[0].name;
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE ${name}('${far}', '60000')`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+        expect(plan).toContain('Index Scan using notification_due_idx');
+        expect(plan).not.toMatch(/Seq Scan|Bitmap Heap Scan on notification\b/);
+      } finally {
+        await client.query('RESET plan_cache_mode');
+        client.release();
+      }
     } finally {
       await pool.query(`ALTER TABLE notification.notification DROP COLUMN IF EXISTS test_added_column`);
       await one.end();

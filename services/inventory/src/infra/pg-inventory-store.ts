@@ -321,9 +321,10 @@ export class PgInventoryStore {
       await client.query(`BEGIN; ${FORCE_GENERIC_PLANS_SQL}`);
       return;
     }
-    // BEGIN and the lock in one simple-query round trip (values as escaped literals): the lock is
-    // the transaction's first statement that reads (SET LOCAL takes no snapshot), exactly as when
-    // it was sent on its own after the BEGIN. It is prepared once per connection (BatchPrepared) and
+    // BEGIN and the lock in one simple-query round trip (values as escaped literals), as when it was
+    // sent on its own after the BEGIN: under READ COMMITTED each statement after it (the load) takes
+    // its own snapshot once the locks are granted; what runs before it (SET LOCAL, and on a
+    // connection's first batch its PREPARE) reads no rows. It is prepared once per connection (BatchPrepared) and
     // runs on its generic plan too: as literal text it was parsed and planned for every batch
     // (issue #10, pg_stat_statements: 0.18 ms of planning per batch).
     // sqlLiteral refuses a NUL, which would break the simple query's protocol message (08P01, read

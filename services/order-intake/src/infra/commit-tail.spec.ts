@@ -39,8 +39,10 @@ describe('commit tail', () => {
     await commitWithTail(client, [{ text: 'INSERT INTO b VALUES ($1, $2)', params: [2, null] }]);
     expect(client.sent).toHaveLength(1);
     const first = client.sent[0].split(';\n');
-    expect(first).toHaveLength(5);
-    const [prepareA, executeA, prepareB, executeB, commit] = first;
+    expect(first).toHaveLength(6);
+    const [generic, prepareA, executeA, prepareB, executeB, commit] = first;
+    // The whole tail runs on generic plans (SET LOCAL: until the COMMIT).
+    expect(generic).toBe('SET LOCAL plan_cache_mode = force_generic_plan');
     const a = /^PREPARE (flowline_esb_\w+) AS INSERT INTO a VALUES \(\$1\)$/.exec(prepareA)?.[1];
     const b = /^PREPARE (flowline_esb_\w+) AS INSERT INTO b VALUES \(\$1, \$2\)$/.exec(prepareB)?.[1];
     expect(a).toBeDefined();
@@ -54,13 +56,13 @@ describe('commit tail', () => {
     openCommitTail(client);
     deferToCommit(client, 'INSERT INTO a VALUES ($1)', ['y']);
     await commitWithTail(client, [{ text: 'INSERT INTO b VALUES ($1, $2)', params: [3, true] }]);
-    expect(client.sent[1]).toBe(`EXECUTE ${a}('y');\nEXECUTE ${b}('3', TRUE);\nCOMMIT`);
+    expect(client.sent[1]).toBe(`SET LOCAL plan_cache_mode = force_generic_plan;\nEXECUTE ${a}('y');\nEXECUTE ${b}('3', TRUE);\nCOMMIT`);
     // On another connection they are prepared again.
     const other = recordingClient();
     openCommitTail(other);
     deferToCommit(other, 'INSERT INTO a VALUES ($1)', ['z']);
     await commitWithTail(other);
-    expect(other.sent[0]).toMatch(/^PREPARE flowline_esb_\w+ AS INSERT INTO a VALUES \(\$1\);\nEXECUTE flowline_esb_\w+\('z'\);\nCOMMIT$/);
+    expect(other.sent[0]).toMatch(/^SET LOCAL plan_cache_mode = force_generic_plan;\nPREPARE flowline_esb_\w+ AS INSERT INTO a VALUES \(\$1\);\nEXECUTE flowline_esb_\w+\('z'\);\nCOMMIT$/);
   });
 
   it('a round trip that failed leaves its PREPAREs unconfirmed: the next one prepares under a fresh name (the failed one may or may not have run it)', async () => {
@@ -68,7 +70,7 @@ describe('commit tail', () => {
     openCommitTail(client);
     deferToCommit(client, 'INSERT INTO c VALUES ($1)', ['x']);
     await expect(commitWithTail(client)).rejects.toThrow('connection reset');
-    const name = (sql: string) => /^PREPARE (\w+)/.exec(sql)?.[1];
+    const name = (sql: string) => /PREPARE (\w+)/.exec(sql)?.[1];
     const failed = name(client.sent[0]);
     const ok = recordingClient();
     // Same client object, now answering.
@@ -84,7 +86,7 @@ describe('commit tail', () => {
   it('plain SQL goes first-come as written (no $n replaced), and gets its own result once the COMMIT succeeded', async () => {
     const sent: string[] = [];
     const client = {
-      query: async (text: string) => (sent.push(text), [{ rows: [{ n: 'first' }] }, { rows: [{ n: 'second' }] }, { rows: [] }] as never),
+      query: async (text: string) => (sent.push(text), [{ rows: [] }, { rows: [{ n: 'first' }] }, { rows: [{ n: 'second' }] }, { rows: [] }] as never),
     };
     openCommitTail(client);
     const got: unknown[] = [];
@@ -92,7 +94,7 @@ describe('commit tail', () => {
     deferToCommit(client, 'INSERT INTO s VALUES ($1)', ['x']);
     await commitWithTail(client);
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatch(/^INSERT INTO e SELECT '\$1 is data';\nPREPARE (flowline_esb_\w+) AS INSERT INTO s VALUES \(\$1\);\nEXECUTE \1\('x'\);\nCOMMIT$/);
+    expect(sent[0]).toMatch(/^SET LOCAL plan_cache_mode = force_generic_plan;\nINSERT INTO e SELECT '\$1 is data';\nPREPARE (flowline_esb_\w+) AS INSERT INTO s VALUES \(\$1\);\nEXECUTE \1\('x'\);\nCOMMIT$/);
     expect(got).toEqual([{ n: 'first' }]);
     // Not called when the round trip fails; the statement's translator names the error.
     const failing = recordingClient(Object.assign(new Error('duplicate key'), { code: '23505' }));

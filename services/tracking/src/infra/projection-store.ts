@@ -100,6 +100,9 @@ export class ProjectionStore {
     const T = table(schema, 'timeline_entry');
     const tcols = TIMELINE_KEYS.map(snake);
     const V = table(schema, 'stage_visit');
+    // Named, as the other writes: `SELECT *` of the recordset fills by position, so a column a
+    // later release adds would get NULL (not its default) from replicas still running.
+    const vcols = ['order_id', 'visit', 'stage', 'channel', 'entered_at', 'left_at', 'duration_ms'];
     const C = table(schema, 'checkpoint');
     // Data-modifying CTEs: one round trip for every write of the batch. They share one snapshot, so
     // a visit opened and closed in the same batch is written once, already closed (see apply()).
@@ -110,7 +113,7 @@ export class ProjectionStore {
       -- 100 rows for the recordset and, on a stage_visit of a few ten thousand rows, hash-joined it
       -- against a sequential scan (15 ms a batch). An open (left_at null) never overwrites; a close sets
       -- the times, or records the whole closed visit when its open was never written.
-      v AS (INSERT INTO ${V} SELECT * FROM jsonb_populate_recordset(NULL::${V}, $3::jsonb)
+      v AS (INSERT INTO ${V} (${vcols.map(q).join(', ')}) SELECT ${vcols.map(q).join(', ')} FROM jsonb_populate_recordset(NULL::${V}, $3::jsonb)
             ON CONFLICT ("order_id", "visit") DO UPDATE SET "left_at" = EXCLUDED."left_at", "duration_ms" = EXCLUDED."duration_ms"
             WHERE EXCLUDED."left_at" IS NOT NULL RETURNING 1),
       c AS (INSERT INTO ${C} ("topic", "partition", "offset", "event_id", "occurred_at", "applied_at")

@@ -2,6 +2,7 @@ import type { Channel, OrderStage } from '@flowline/contracts';
 import { fold } from '@flowline/domain';
 import type { NewEvent, PostgresEventStore, RecordedEvent, SqlClient, StreamAppend } from '@flowline/eventstore';
 import type { Prefetch } from '../application/idempotency';
+import { namedStatement } from '@flowline/messaging';
 import type { Pool } from 'pg';
 import { orderDecider } from '../domain/order.decider';
 import { orderStreamId, type OrderEvent } from '../domain/order.events';
@@ -236,8 +237,9 @@ export class PgOrderStore implements OrderStore {
       const s = summaryOf(change.stateAfter, revision, change.events[change.events.length - 1].metadata.occurredAt);
       const params = [s.orderId, s.channel, s.channelOrderId, s.shopId, s.stage, s.onHold, s.inException, s.grandTotal, s.currency, s.placedAt, s.updatedAt, s.revision, s.movableSince, s.reserved, s.presaleNextAt ?? null, s.shortSkus ? JSON.stringify(s.shortSkus) : null];
       // Nothing reads its result: with the COMMIT when the transaction has a commit tail (where
-      // parameters become literals: the SKU list goes as JSON text, made an array by the statement).
-      if (!deferToCommit(client, SUMMARY_UPSERT_SQL, params)) await client.query(SUMMARY_UPSERT_SQL, params);
+      // parameters become literals: the SKU list goes as JSON text, made an array by the statement);
+      // else (the process manager's reactions) at once, prepared once per connection.
+      if (!deferToCommit(client, SUMMARY_UPSERT_SQL, params)) await client.query(namedStatement(SUMMARY_UPSERT_SQL, params));
     }
     return { revision };
   }

@@ -2,9 +2,15 @@ import type { TrackingOrderChange } from '@flowline/contracts';
 import { Client } from 'pg';
 import { Subject, type Observable } from 'rxjs';
 import { changedOrderIds, ORDER_CHANGED_CHANNEL } from './projection-store';
-import { summaryFromRecord, timelineFromRecord } from './row-mapping';
+import { namedStatement } from '@flowline/messaging';
+import { STORED_SUMMARY_COLUMNS, summaryFromRecord, TIMELINE_COLUMNS, timelineFromRecord } from './row-mapping';
 import { table, TRACKING_SCHEMA } from './tracking-schema';
 import { toOrderView, toTimelineView } from '../application/views';
+
+const quoted = (cols: readonly string[]) => cols.map((c) => `"${c}"`).join(', ');
+const SUMMARIES_SQL = `SELECT ${quoted(STORED_SUMMARY_COLUMNS)} FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE "order_id" = ANY($1::text[])`;
+const LATEST_ENTRIES_SQL = `SELECT DISTINCT ON ("order_id") ${quoted(TIMELINE_COLUMNS)} FROM ${table(TRACKING_SCHEMA, 'timeline_entry')} WHERE "order_id" = ANY($1::text[])
+         ORDER BY "order_id", "occurred_at" DESC, "stream_position" DESC, "event_id" DESC`;
 
 /**
  * Live updates for SSE and gRPC WatchOrders. Projection and clock-job transactions `NOTIFY` the
@@ -62,12 +68,11 @@ export class OrderChangeFeed {
     this.pending.clear();
     if (ids.length === 0 || !this.client) return;
     try {
-      const r = await this.client.query(`SELECT * FROM ${table(TRACKING_SCHEMA, 'order_summary')} WHERE "order_id" = ANY($1::text[])`, [ids]);
-      const latest = await this.client.query(
-        `SELECT DISTINCT ON ("order_id") * FROM ${table(TRACKING_SCHEMA, 'timeline_entry')} WHERE "order_id" = ANY($1::text[])
-         ORDER BY "order_id", "occurred_at" DESC, "stream_position" DESC, "event_id" DESC`,
-        [ids],
-      );
+      // Every flush (each 50 ms while orders change): prepared once on this connection, planned
+      // per call they cost PostgreSQL more than they ran (issue #10). The columns are named: a
+      // prepared `*` fails on a running replica once a migration adds a column.
+      const r = await this.client.query(namedStatement(SUMMARIES_SQL, [ids]));
+      const latest = await this.client.query(namedStatement(LATEST_ENTRIES_SQL, [ids]));
       const entries = new Map(latest.rows.map((row) => [row.order_id as string, toTimelineView(timelineFromRecord(row))]));
       for (const row of r.rows) {
         const order = toOrderView(summaryFromRecord(row));

@@ -31,6 +31,9 @@ export interface StoredOrderSummary extends OrderSummaryRow {
   updatedAt: string;
 }
 
+/** Every column summaryFromRecord maps (the projection's and the clock status), for statements that name them. */
+export const STORED_SUMMARY_COLUMNS = [...SUMMARY_COLUMNS, 'sla_colour', 'stuck', 'status_at', 'updated_at'];
+
 function iso(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   return v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
@@ -70,6 +73,8 @@ export const TIMELINE_KEYS = [
   'actorName', 'whoZh', 'whoEn', 'whatZh', 'whatEn', 'whyZh', 'whyEn', 'ruleId', 'ruleSetVersion', 'ruleSetHash', 'stageAfter',
   'envelope',
 ] as const satisfies readonly (keyof TimelineEntryRow)[];
+
+export const TIMELINE_COLUMNS = TIMELINE_KEYS.map(snake);
 
 export function timelineToRecord(row: TimelineEntryRow): Record<string, unknown> {
   const rec: Record<string, unknown> = {};

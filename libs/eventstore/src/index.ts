@@ -20,7 +20,7 @@ export {
   type RunMigrationsOptions,
 } from './postgres/migration-runner';
 export { guardPool } from './postgres/pool-guard';
-export { sqlLiteral } from './postgres/sql-literal';
+export { escapeSqlLiteral, sqlLiteral } from './postgres/sql-literal';
 // The EventStoreDB adapter is loaded on demand: its client (gRPC stubs, protobufs) would add about
 // 6 MiB and 0.3 s to every service process, none of which uses it (events live in PostgreSQL).
 export type { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';

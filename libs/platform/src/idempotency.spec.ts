@@ -32,4 +32,33 @@ describe('checkIdempotencyKey', () => {
       expect(() => checkIdempotencyKey(bad)).toThrow(expect.objectContaining({ violations: [expect.objectContaining({ field: 'Idempotency-Key' })] }));
     }
   });
+
+  it('canonicalJson writes the same text as its first version did (stored request hashes stay comparable)', () => {
+    // The first version, kept here as the reference.
+    const reference = (value: unknown): string => {
+      if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(',')}}`;
+    };
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const keys = ['a', 'B', 'b', '_', '10', '9', '顾客', 'é', 'e\u0301', '😀', '', 'quote"d'];
+    const scalar = (): unknown => [null, undefined, true, false, 0, -1.5, 1e21, 'x', '', "it's", '\u0001', '茶'][Math.floor(random() * 12)];
+    const build = (depth: number): unknown => {
+      const r = random();
+      if (depth > 3 || r < 0.4) return scalar();
+      if (r < 0.6) return Array.from({ length: Math.floor(random() * 4) }, () => build(depth + 1));
+      const o: Record<string, unknown> = {};
+      for (let i = Math.floor(random() * 5); i > 0; i--) o[keys[Math.floor(random() * keys.length)]] = build(depth + 1);
+      return o;
+    };
+    for (let n = 0; n < 3_000; n++) {
+      const v = build(0);
+      expect(canonicalJson(v)).toBe(reference(v));
+    }
+    expect(canonicalJson({ at: new Date(0), f: () => 1, n: Number.NaN })).toBe(reference({ at: new Date(0), f: () => 1, n: Number.NaN }));
+  });
 });

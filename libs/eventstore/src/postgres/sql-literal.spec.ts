@@ -1,6 +1,6 @@
 import { escapeLiteral } from 'pg';
 import { describe, expect, it } from 'vitest';
-import { sqlLiteral } from './sql-literal';
+import { escapeSqlLiteral, sqlLiteral } from './sql-literal';
 
 describe('sqlLiteral (a value inlined into a simple query)', () => {
   it('escapes as pg does: quotes doubled, a backslash turns the literal into E-syntax', () => {
@@ -21,5 +21,20 @@ describe('sqlLiteral (a value inlined into a simple query)', () => {
     expect(() => sqlLiteral('s\u0000', 'a stream id')).toThrow(/^a stream id holds a NUL character/);
     // The escaped form of a NUL is text like any other.
     expect(sqlLiteral('\\u0000')).toBe(` E'\\\\u0000'`);
+  });
+
+  it("escapes exactly as pg's escapeLiteral on random text (quotes, backslashes, JSON, non-ASCII)", () => {
+    const alphabet = ["'", '\\', '"', 'a', 'Z', '0', ' ', '\n', '{', '}', ':', ',', '茶', '😀', '\u0001', 'E'];
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let n = 0; n < 2_000; n++) {
+      const length = Math.floor(random() * 40);
+      let s = '';
+      for (let i = 0; i < length; i++) s += alphabet[Math.floor(random() * alphabet.length)];
+      expect(escapeSqlLiteral(s)).toBe(escapeLiteral(s));
+      expect(sqlLiteral(s)).toBe(escapeLiteral(s));
+    }
+    const json = JSON.stringify({ note: "it's a \\ path", zh: '顾客', nested: [{ q: "'" }] });
+    expect(escapeSqlLiteral(json)).toBe(escapeLiteral(json));
   });
 });

@@ -1,5 +1,5 @@
-import { BatchPrepared, FORCE_GENERIC_PLANS_SQL, type SqlClient, sqlLiteral } from '@flowline/eventstore';
-import { escapeLiteral, type QueryResult } from 'pg';
+import { BatchPrepared, escapeSqlLiteral, FORCE_GENERIC_PLANS_SQL, type SqlClient, sqlLiteral } from '@flowline/eventstore';
+import type { QueryResult } from 'pg';
 
 /** Turns the error of the tail's round trip into the one the caller expects (e.g. ChannelOrderTaken), or undefined. */
 export type TailErrorTranslator = (error: unknown) => Error | undefined;
@@ -117,7 +117,7 @@ function preparedTail(client: SqlClient, text: string, params: readonly unknown[
 /**
  * `text` with `$1..$n` replaced by SQL literals of `params` (the statements are this service's own,
  * with no `$n` inside quotes). Strings are escaped with @flowline/eventstore's sqlLiteral (a NUL
- * refused), JSON of objects and dates with pg's escapeLiteral;
+ * refused), JSON of objects and dates with escapeSqlLiteral (the same escaping, without the NUL check);
  * PostgreSQL casts the untyped literal to the column's type, as it infers a parameter's.
  */
 export function inlineParams(text: string, params: readonly unknown[]): string {
@@ -138,6 +138,6 @@ function literal(value: unknown): string {
   if (typeof value === 'bigint') return `'${value.toString()}'`;
   // A NUL is refused (sqlLiteral: it would break the simple query's protocol message); JSON and dates cannot hold one.
   if (typeof value === 'string') return sqlLiteral(value);
-  if (value instanceof Date) return escapeLiteral(value.toISOString());
-  return escapeLiteral(JSON.stringify(value));
+  if (value instanceof Date) return escapeSqlLiteral(value.toISOString());
+  return escapeSqlLiteral(JSON.stringify(value));
 }

@@ -5,8 +5,21 @@ import type { TimelineEntryRow } from '../projections/order-timeline.projection'
 import type { StageVisitRow } from '../projections/stage-durations.projection';
 import type { SourceContext, TrackedEvent } from '../projections/tracked-event';
 
-const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+/**
+ * Key <-> column names, remembered: every summary and timeline row of every projection batch maps
+ * each of its ~50 names, and converting them anew was tracking's largest allocation (issue #10, a
+ * sampled allocation profile). The names are the tables' (a fixed, small set).
+ */
+const memo = (convert: (k: string) => string): ((k: string) => string) => {
+  const known = new Map<string, string>();
+  return (k) => {
+    let v = known.get(k);
+    if (v === undefined) known.set(k, (v = convert(k)));
+    return v;
+  };
+};
+const snake = memo((k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+const camel = memo((k) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()));
 
 /** Keys of a row in camelCase, for the summary columns every projection transaction writes. */
 export const SUMMARY_KEYS = [

@@ -60,5 +60,9 @@ describe('checkIdempotencyKey', () => {
       expect(canonicalJson(v)).toBe(reference(v));
     }
     expect(canonicalJson({ at: new Date(0), f: () => 1, n: Number.NaN })).toBe(reference({ at: new Date(0), f: () => 1, n: Number.NaN }));
+    // eslint-disable-next-line no-sparse-arrays
+    const sparse = [1, , 3, undefined, [, 'x']];
+    expect(canonicalJson(sparse)).toBe(reference(sparse));
+    expect(canonicalJson(sparse)).toBe('[1,,3,null,[,"x"]]');
   });
 });

@@ -34,7 +34,8 @@ function writeCanonical(value: unknown, parts: string[]): void {
     parts.push('[');
     for (let i = 0; i < value.length; i++) {
       if (i > 0) parts.push(',');
-      writeCanonical(value[i], parts);
+      // A hole wrote nothing in the first version (map keeps it, join makes it empty).
+      if (i in value) writeCanonical(value[i], parts);
     }
     parts.push(']');
     return;

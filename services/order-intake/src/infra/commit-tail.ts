@@ -139,5 +139,7 @@ function literal(value: unknown): string {
   // A NUL is refused (sqlLiteral: it would break the simple query's protocol message); JSON and dates cannot hold one.
   if (typeof value === 'string') return sqlLiteral(value);
   if (value instanceof Date) return escapeSqlLiteral(value.toISOString());
-  return escapeSqlLiteral(JSON.stringify(value));
+  const json = JSON.stringify(value) as string | undefined;
+  // Nothing to write (a function, a symbol): the empty text, as pg's escapeLiteral(undefined) gave.
+  return json === undefined ? "''" : escapeSqlLiteral(json);
 }

@@ -501,7 +501,11 @@ export const NotificationStore = {
    */
   async recordOutcomes(db: Db, outcomes: readonly RecordedOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
+    // Every tick that sent something: prepared once per connection (planned per call, 0.45 ms of
+    // planning a tick; issue #10). Its plan does not depend on the values: the recordset's row
+    // count is a fixed estimate either way.
     await db.query(
+      namedStatement(
       `WITH o AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, attempt integer, at timestamptz, outcome text, status text, next_attempt_at timestamptz,
            provider_message_id text, attempt_code text, attempt_message text, code text, error text, message jsonb)
@@ -533,6 +537,7 @@ export const NotificationStore = {
           })),
         ),
       ],
+      ),
     );
   },
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commitWithTail, deferSqlToCommit, deferToCommit, dropCommitTail, inlineParams, openCommitTail } from './commit-tail';
+import { commitWithTail, deferSqlToCommit, deferToCommit, dropCommitTail, openCommitTail } from './commit-tail';
 
 function recordingClient(fail?: Error) {
   const sent: string[] = [];
@@ -14,17 +14,22 @@ function recordingClient(fail?: Error) {
 }
 
 describe('commit tail', () => {
-  it('inlines parameters as literals: strings escaped, numbers quoted, booleans and null as keywords, objects as JSON', () => {
-    expect(inlineParams('VALUES ($1, $2, $3, $4, $5, $10)', ["O'Brien \\ x", 12.5, true, null, { a: "it's" }, 0, 0, 0, 0, 7])).toBe(
-      `VALUES ( E'O''Brien \\\\ x', '12.5', TRUE, NULL, '{"a":"it''s"}', '7')`,
-    );
+  it('passes parameters to EXECUTE as literals: strings escaped, numbers quoted, booleans and null as keywords, objects as JSON', async () => {
+    const client = recordingClient();
+    openCommitTail(client);
+    deferToCommit(client, 'VALUES ($1, $2, $3, $4, $5, $6)', ["O'Brien \\ x", 12.5, true, null, { a: "it's" }, 7]);
+    await commitWithTail(client);
+    expect(client.sent[0]).toMatch(/\nEXECUTE flowline_esb_\w+\( E'O''Brien \\\\ x', '12\.5', TRUE, NULL, '\{"a":"it''s"\}', '7'\);\nCOMMIT$/);
   });
 
-  it('refuses a placeholder without a value and a number that is not finite', () => {
-    expect(() => inlineParams('SELECT $2', [1])).toThrow(RangeError);
-    expect(() => inlineParams('SELECT $1', [Number.NaN])).toThrow(RangeError);
+  it('refuses a number that is not finite and a NUL, before anything is sent', () => {
+    const client = recordingClient();
+    openCommitTail(client);
+    expect(() => deferToCommit(client, 'SELECT $1', [Number.NaN])).toThrow(RangeError);
     // U+0000 inside a simple query breaks its protocol message (08P01, a "connection" error): a content error instead.
-    expect(() => inlineParams('SELECT $1', ['JD-\u0000-1'])).toThrow(/NUL character/);
+    expect(() => deferToCommit(client, 'SELECT $1', ['JD-\u0000-1'])).toThrow(/NUL character/);
+    dropCommitTail(client);
+    expect(client.sent).toEqual([]);
   });
 
   it('without an open tail nothing is deferred (the writer runs its statement at once)', () => {

@@ -115,24 +115,15 @@ function preparedTail(client: SqlClient, text: string, params: readonly unknown[
 }
 
 /**
- * `text` with `$1..$n` replaced by SQL literals of `params` (the statements are this service's own,
- * with no `$n` inside quotes). Strings are escaped with @flowline/eventstore's sqlLiteral (a NUL
- * refused), JSON of objects and dates with escapeSqlLiteral (the same escaping, without the NUL check);
- * PostgreSQL casts the untyped literal to the column's type, as it infers a parameter's.
+ * A parameter as an SQL literal for EXECUTE. Strings are escaped with @flowline/eventstore's
+ * sqlLiteral (a NUL refused), JSON of objects and dates with escapeSqlLiteral (the same escaping,
+ * without the NUL check); PostgreSQL casts the untyped literal to the parameter's inferred type.
  */
-export function inlineParams(text: string, params: readonly unknown[]): string {
-  return text.replace(/\$(\d+)/g, (_, n: string) => {
-    const i = Number(n) - 1;
-    if (i < 0 || i >= params.length) throw new RangeError(`inlineParams: $${n} has no value (${params.length} given)`);
-    return literal(params[i]);
-  });
-}
-
 function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new RangeError(`inlineParams: ${value} is not a finite number`);
+    if (!Number.isFinite(value)) throw new RangeError(`commit tail: ${value} is not a finite number`);
     return `'${String(value)}'`;
   }
   if (typeof value === 'bigint') return `'${value.toString()}'`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bodyLimitFromEnv, databasePoolIdleMillis, databasePoolMax, envPort, kafkaBrokersFromEnv, redactUrl, resolveDatabaseUrl, serviceDatabaseName } from './config';
+import { bodyLimitFromEnv, databasePoolIdleMillis, databasePoolLifetimeSeconds, databasePoolMax, databasePoolTimings, envPort, kafkaBrokersFromEnv, redactUrl, resolveDatabaseUrl, serviceDatabaseName } from './config';
 import { quoteIdentifier } from './database';
 import { resolvePlatformConfig } from './platform.module';
 
@@ -80,6 +80,16 @@ describe('environment helpers', () => {
     expect(() => databasePoolIdleMillis({ DATABASE_POOL_IDLE_MS: '-1' })).toThrow(/DATABASE_POOL_IDLE_MS=-1/);
     expect(() => databasePoolIdleMillis({ DATABASE_POOL_IDLE_MS: '1m' })).toThrow(/DATABASE_POOL_IDLE_MS/);
     expect(() => databasePoolIdleMillis({ DATABASE_POOL_IDLE_MS: '3000000000' })).toThrow(/0 to 2147483647/);
+  });
+
+  it('DATABASE_POOL_LIFETIME_S bounds a connection\'s life (default 300 s, 0 = the pool\'s life) and refuses what is not whole seconds', () => {
+    expect(databasePoolLifetimeSeconds({})).toBe(300);
+    expect(databasePoolLifetimeSeconds({ DATABASE_POOL_LIFETIME_S: '0' })).toBe(0);
+    expect(databasePoolLifetimeSeconds({ DATABASE_POOL_LIFETIME_S: ' 900 ' })).toBe(900);
+    expect(() => databasePoolLifetimeSeconds({ DATABASE_POOL_LIFETIME_S: '-5' })).toThrow(/DATABASE_POOL_LIFETIME_S=-5/);
+    expect(() => databasePoolLifetimeSeconds({ DATABASE_POOL_LIFETIME_S: '1.5' })).toThrow(/whole number of seconds/);
+    expect(() => databasePoolLifetimeSeconds({ DATABASE_POOL_LIFETIME_S: '3000000' })).toThrow(/0 to 2147483/);
+    expect(databasePoolTimings({ DATABASE_POOL_IDLE_MS: '5000', DATABASE_POOL_LIFETIME_S: '60' })).toEqual({ idleTimeoutMillis: 5_000, maxLifetimeSeconds: 60 });
   });
 
   it('DATABASE_POOL_MAX lowers a pool below its own size, never raises it, and refuses a non-positive value', () => {

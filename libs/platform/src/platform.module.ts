@@ -6,7 +6,7 @@ import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { createLogger, currentTelemetry, KafkaHealthIndicator, KafkaProbe, loggerModule, PostgresHealthIndicator } from '@flowline/observability';
 import type { Logger as PinoLogger } from 'pino';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { databaseNameOf, databasePoolIdleMillis, databasePoolMax, kafkaBrokersFromEnv, PlatformConfig, resolveDatabaseUrl, serviceDatabaseName } from './config';
+import { databaseNameOf, databasePoolTimings, databasePoolMax, kafkaBrokersFromEnv, PlatformConfig, resolveDatabaseUrl, serviceDatabaseName } from './config';
 import { ensureDatabaseExists, guardDataSource } from './database';
 import { CleanRpcTextInterceptor } from './grpc/clean-rpc-text.interceptor';
 import { GrpcHealth } from './grpc/grpc-health';
@@ -170,7 +170,7 @@ function typeOrmFor(url: string, db: PlatformDatabaseOptions): DynamicModule {
       retryDelay: 1_000,
       extra: {
         max: databasePoolMax(db.poolSize ?? 10),
-        idleTimeoutMillis: databasePoolIdleMillis(),
+        ...databasePoolTimings(),
         // Fail fast instead of queueing forever when the server is gone.
         connectionTimeoutMillis: 5_000,
         keepAlive: true,

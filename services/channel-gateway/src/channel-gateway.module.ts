@@ -1,7 +1,7 @@
 import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { databasePoolIdleMillis, databasePoolMax, ensureDatabaseExists, guardPool, PlatformConfig } from '@flowline/platform';
+import { databasePoolTimings, databasePoolMax, ensureDatabaseExists, guardPool, PlatformConfig } from '@flowline/platform';
 import { Pool } from 'pg';
 import { ChannelsGrpcController } from './api/grpc/channels.grpc-controller';
 import { ConnectorsController } from './api/http/connectors.controller';
@@ -108,7 +108,7 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
             if (!platform.database) throw new Error('channel-gateway needs its database');
             await ensureDatabaseExists(platform.database.url);
             // At least 2: a stock push takes the shop's shared allowance on a second connection while its SKU lock is held on the first.
-            const pool = new Pool({ connectionString: platform.database.url, max: Math.max(2, databasePoolMax(8)), idleTimeoutMillis: databasePoolIdleMillis() });
+            const pool = new Pool({ connectionString: platform.database.url, max: Math.max(2, databasePoolMax(8)), ...databasePoolTimings() });
             guardPool(pool);
             await migrateChannelGateway(pool);
             return pool;

@@ -10,7 +10,7 @@ import { AuthCallbackController, ConsoleController } from './console.controller'
 import { ConsoleAuth } from './auth/console-auth';
 import { OidcClient } from './auth/oidc-client';
 import { pgTransactions } from '@flowline/messaging';
-import { databasePoolIdleMillis, ensureDatabaseExists, guardPool, PlatformConfig, runMigrations } from '@flowline/platform';
+import { databasePoolTimings, ensureDatabaseExists, guardPool, PlatformConfig, runMigrations } from '@flowline/platform';
 import { Pool } from 'pg';
 import { CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS, PgSessionStore } from './auth/pg-session.store';
 import { sealerFromEnv } from './auth/session-crypto';
@@ -48,7 +48,7 @@ export class ConsoleModule implements OnModuleInit, OnApplicationShutdown {
           useFactory: async (platform: PlatformConfig): Promise<Pool> => {
             if (!platform.database) throw new Error('console: sessions need the console database (DATABASE_URL)');
             await ensureDatabaseExists(platform.database.url);
-            const pool = new Pool({ connectionString: platform.database.url, max: 6, idleTimeoutMillis: databasePoolIdleMillis() });
+            const pool = new Pool({ connectionString: platform.database.url, max: 6, ...databasePoolTimings() });
             guardPool(pool);
             await runMigrations(pgTransactions(pool), CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS);
             return pool;

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { PostgresEventStore } from '@flowline/eventstore';
 import { messagingLoggerOf, type MessagingLogger } from '@flowline/messaging';
-import { databasePoolIdleMillis, ensureDatabaseExists, PlatformConfig, ShutdownSteps } from '@flowline/platform';
+import { databasePoolTimings, ensureDatabaseExists, PlatformConfig, ShutdownSteps } from '@flowline/platform';
 import { Pool } from 'pg';
 import { ChangeOrderHandler } from './application/change-order.handler';
 import { OrderQueries } from './application/order-queries';
@@ -147,7 +147,7 @@ export class OrderIntakeModule {
           useFactory: async (platform: PlatformConfig) => {
             const url = databaseUrl(platform);
             await ensureDatabaseExists(url);
-            const pool = new Pool({ connectionString: url, max: orderPoolSize(config), idleTimeoutMillis: databasePoolIdleMillis() });
+            const pool = new Pool({ connectionString: url, max: orderPoolSize(config), ...databasePoolTimings() });
             pool.on('error', (e) => log.warn(`idle database connection lost: ${e.message}`));
             countQueries(pool, 'order-intake');
             await migrateOrderIntake(pool);

@@ -2,7 +2,7 @@ import { type DynamicModule, Inject, Injectable, Logger, Module, type OnApplicat
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import { Pool } from 'pg';
-import { databasePoolIdleMillis, databasePoolMax, PlatformConfig } from '../config';
+import { databasePoolTimings, databasePoolMax, PlatformConfig } from '../config';
 import { PgThrottlerStorage, type ThrottleRecord } from './pg-throttler.storage';
 import { customerCapsFromEnv, CUSTOMER_CAPS, CustomerCapsInterceptor, type CustomerCap } from './customer-caps';
 import { throttleConfigFromEnv, type ThrottleConfig } from './throttle.config';
@@ -28,7 +28,7 @@ export class SharedThrottlerStorage implements ThrottlerStorage, OnApplicationSh
     const open: ThrottleRecord = { totalHits: 0, timeToExpire: Math.ceil(ttl / 1000), isBlocked: false, timeToBlockExpire: 0 };
     if (!this.platform.database) return open;
     if (!this.storage) {
-      this.pool = new Pool({ connectionString: this.platform.database.url, max: databasePoolMax(4), idleTimeoutMillis: databasePoolIdleMillis() });
+      this.pool = new Pool({ connectionString: this.platform.database.url, max: databasePoolMax(4), ...databasePoolTimings() });
       this.pool.on('error', () => undefined);
       this.storage = new PgThrottlerStorage(this.pool);
     }

@@ -1,5 +1,5 @@
 import { type DynamicModule, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { databasePoolIdleMillis, databasePoolMax, guardPool, PlatformConfig } from '@flowline/platform';
+import { databasePoolTimings, databasePoolMax, guardPool, PlatformConfig } from '@flowline/platform';
 import { Pool } from 'pg';
 import { PgOrderStore } from '../infra/pg-order-store';
 import { PortalController } from './portal.controller';
@@ -46,7 +46,7 @@ export class PortalModule {
           // After PgOrderStore: order-intake's pool has created the database and its tables by then.
           useFactory: async (platform: PlatformConfig) => {
             if (!platform.database) throw new Error('the portal needs order-intake database');
-            const pool = new Pool({ connectionString: platform.database.url, max: databasePoolMax(4), idleTimeoutMillis: databasePoolIdleMillis() });
+            const pool = new Pool({ connectionString: platform.database.url, max: databasePoolMax(4), ...databasePoolTimings() });
             guardPool(pool);
             await migratePortal(pool);
             return pool;

@@ -173,10 +173,6 @@ async function startBaseline(log: (m: string) => void): Promise<ChildProcess> {
  * in the read models' tables and indexes (tracking's order_summary: as many dead versions as live
  * rows after one probe, every later upsert walking them). Statistics and a vacuum make the tables
  * those of a server with autovacuum on; the setting itself is recorded in the machine facts.
- * Like autovacuum, it leaves alone a table with fewer than 50 row versions: a table analyzed while
- * empty is planned as empty (PostgreSQL's 10-page floor is for tables never analyzed), and the
- * services' prepared statements planned in the run's first seconds then scanned the whole table
- * until their connection closed (order-intake's event append: 6 ms a call at 13k events).
  */
 async function vacuumAnalyzeDatabases(databases: string[], log: (m: string) => void): Promise<void> {
   const { Client } = await import('pg');
@@ -184,8 +180,7 @@ async function vacuumAnalyzeDatabases(databases: string[], log: (m: string) => v
     const c = new Client({ connectionString: databaseUrlOf(db) });
     try {
       await c.connect();
-      const { rows } = await c.query<{ t: string }>(`SELECT format('%I.%I', schemaname, relname) AS t FROM pg_stat_user_tables WHERE n_live_tup + n_dead_tup >= 50`);
-      if (rows.length > 0) await c.query(`VACUUM (ANALYZE) ${rows.map((r) => r.t).join(', ')}`);
+      await c.query('VACUUM (ANALYZE)');
     } catch (e) {
       log(`VACUUM (ANALYZE) ${db} failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {

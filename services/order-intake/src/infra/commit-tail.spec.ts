@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { FORCE_GENERIC_PLANS_SQL } from '@flowline/eventstore';
 import { commitWithTail, deferSqlToCommit, deferToCommit, dropCommitTail, openCommitTail } from './commit-tail';
+
+/** FORCE_GENERIC_PLANS_SQL as a regular expression source. */
+const GENERIC = FORCE_GENERIC_PLANS_SQL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function recordingClient(fail?: Error) {
   const sent: string[] = [];
@@ -46,8 +50,8 @@ describe('commit tail', () => {
     const first = client.sent[0].split(';\n');
     expect(first).toHaveLength(6);
     const [generic, prepareA, executeA, prepareB, executeB, commit] = first;
-    // The whole tail runs on generic plans (SET LOCAL: until the COMMIT).
-    expect(generic).toBe('SET LOCAL plan_cache_mode = force_generic_plan');
+    // The whole tail runs on generic plans (settings local to the transaction: until the COMMIT).
+    expect(generic).toBe(FORCE_GENERIC_PLANS_SQL);
     const a = /^PREPARE (flowline_esb_\w+) AS INSERT INTO a VALUES \(\$1\)$/.exec(prepareA)?.[1];
     const b = /^PREPARE (flowline_esb_\w+) AS INSERT INTO b VALUES \(\$1, \$2\)$/.exec(prepareB)?.[1];
     expect(a).toBeDefined();
@@ -61,13 +65,13 @@ describe('commit tail', () => {
     openCommitTail(client);
     deferToCommit(client, 'INSERT INTO a VALUES ($1)', ['y']);
     await commitWithTail(client, [{ text: 'INSERT INTO b VALUES ($1, $2)', params: [3, true] }]);
-    expect(client.sent[1]).toBe(`SET LOCAL plan_cache_mode = force_generic_plan;\nEXECUTE ${a}('y');\nEXECUTE ${b}('3', TRUE);\nCOMMIT`);
+    expect(client.sent[1]).toBe(`${FORCE_GENERIC_PLANS_SQL};\nEXECUTE ${a}('y');\nEXECUTE ${b}('3', TRUE);\nCOMMIT`);
     // On another connection they are prepared again.
     const other = recordingClient();
     openCommitTail(other);
     deferToCommit(other, 'INSERT INTO a VALUES ($1)', ['z']);
     await commitWithTail(other);
-    expect(other.sent[0]).toMatch(/^SET LOCAL plan_cache_mode = force_generic_plan;\nPREPARE flowline_esb_\w+ AS INSERT INTO a VALUES \(\$1\);\nEXECUTE flowline_esb_\w+\('z'\);\nCOMMIT$/);
+    expect(other.sent[0]).toMatch(new RegExp(`^${GENERIC};\\nPREPARE flowline_esb_\\w+ AS INSERT INTO a VALUES \\(\\$1\\);\\nEXECUTE flowline_esb_\\w+\\('z'\\);\\nCOMMIT$`));
   });
 
   it('a round trip that failed leaves its PREPAREs unconfirmed: the next one prepares under a fresh name (the failed one may or may not have run it)', async () => {
@@ -99,7 +103,7 @@ describe('commit tail', () => {
     deferToCommit(client, 'INSERT INTO s VALUES ($1)', ['x']);
     await commitWithTail(client);
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatch(/^SET LOCAL plan_cache_mode = force_generic_plan;\nINSERT INTO e SELECT '\$1 is data';\nPREPARE (flowline_esb_\w+) AS INSERT INTO s VALUES \(\$1\);\nEXECUTE \1\('x'\);\nCOMMIT$/);
+    expect(sent[0]).toMatch(new RegExp(`^${GENERIC};\\nINSERT INTO e SELECT '\\$1 is data';\\nPREPARE (flowline_esb_\\w+) AS INSERT INTO s VALUES \\(\\$1\\);\\nEXECUTE \\1\\('x'\\);\\nCOMMIT$`));
     expect(got).toEqual([{ n: 'first' }]);
     // Not called when the round trip fails; the statement's translator names the error.
     const failing = recordingClient(Object.assign(new Error('duplicate key'), { code: '23505' }));

@@ -525,8 +525,13 @@ export class BatchPrepared {
  * 13k events instead of 0.2 ms and 22 (auto_explain: `Seq Scan on events`, planned at cost 0-8).
  * So sequential scans are also off while these plans are made: an index is used whenever one
  * serves, whatever the table's size at that moment (a table with no usable index is still scanned).
+ * And JIT is off: the planner prices a sequential scan it cannot avoid at 10^10, far above
+ * `jit_above_cost`, and fulfillment's parcel-and-webhook statement (which scans the few webhook
+ * subscriptions) then spent 250-400 ms compiling itself on every call for 0.1 ms of work. None of
+ * these keyed statements runs long enough for compiled code to pay.
  */
-export const FORCE_GENERIC_PLANS_SQL = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true)";
+export const FORCE_GENERIC_PLANS_SQL =
+  "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)";
 
 /** `ARRAY[...]::text[]` of SQL literals, or NULL. */
 function textArrayLiteral(values: readonly string[] | null, what: string): string {

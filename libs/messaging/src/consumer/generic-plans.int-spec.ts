@@ -38,7 +38,15 @@ describe('pgTransactions with genericPlans (real PostgreSQL)', () => {
       }),
     ).rejects.toThrow('roll back');
     expect((await pool.query(`SELECT current_setting('plan_cache_mode') AS m`)).rows[0].m).toBe('auto');
-    expect((await pool.query(`SELECT current_setting('enable_seqscan') AS s`)).rows[0].s).toBe('on');
+  });
+
+  it('turns sequential scans and JIT off for the transaction only', async () => {
+    const settings = `SELECT current_setting('enable_seqscan') AS seqscan, current_setting('jit') AS jit`;
+    const before = (await pool.query(settings)).rows[0];
+    expect(before.seqscan).toBe('on');
+    const inside = await pgTransactions(pool, { genericPlans: true }).run(async (tx) => (await tx.query(settings)).rows[0]);
+    expect(inside).toEqual({ seqscan: 'off', jit: 'off' });
+    expect((await pool.query(settings)).rows[0]).toEqual(before);
   });
 
   it('a generic plan made while the table was empty still walks the index once the table has grown', async () => {

@@ -1,5 +1,6 @@
 import type { TrackingOrderChange } from '@flowline/contracts';
-import { Client } from 'pg';
+import { databasePoolTimings, guardPool } from '@flowline/platform';
+import { Client, Pool } from 'pg';
 import { Subject, type Observable } from 'rxjs';
 import { changedOrderIds, ORDER_CHANGED_CHANNEL } from './projection-store';
 import { namedStatement } from '@flowline/messaging';
@@ -20,6 +21,14 @@ const LATEST_ENTRIES_SQL = `SELECT DISTINCT ON ("order_id") ${quoted(TIMELINE_CO
  */
 export class OrderChangeFeed {
   private client: Client | null = null;
+  /**
+   * The reads of a flush, on a pool connection of their own rather than the LISTEN connection:
+   * their prepared statements keep their plans for their connection's life, and the LISTEN one
+   * lives as long as the process. Made while the timeline was nearly empty, the plan went on
+   * reading far more than the orders asked for (800 buffers a flush of a few orders, issue #10);
+   * a pool connection is replaced after DATABASE_POOL_LIFETIME_S and plans again.
+   */
+  private reader: Pool | null = null;
   private readonly subject = new Subject<TrackingOrderChange>();
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
@@ -37,6 +46,7 @@ export class OrderChangeFeed {
 
   async start(): Promise<void> {
     this.stopped = false;
+    this.reader ??= guardPool(new Pool({ connectionString: this.databaseUrl, max: 1, ...databasePoolTimings() }));
     await this.connect();
   }
 
@@ -66,13 +76,14 @@ export class OrderChangeFeed {
     this.timer = null;
     const ids = [...this.pending];
     this.pending.clear();
-    if (ids.length === 0 || !this.client) return;
+    const reader = this.reader;
+    if (ids.length === 0 || !this.client || !reader) return;
     try {
-      // Every flush (each 50 ms while orders change): prepared once on this connection, planned
+      // Every flush (each 50 ms while orders change): prepared once per reader connection, planned
       // per call they cost PostgreSQL more than they ran (issue #10). The columns are named: a
       // prepared `*` fails on a running replica once a migration adds a column.
-      const r = await this.client.query(namedStatement(SUMMARIES_SQL, [ids]));
-      const latest = await this.client.query(namedStatement(LATEST_ENTRIES_SQL, [ids]));
+      const r = await reader.query(namedStatement(SUMMARIES_SQL, [ids]));
+      const latest = await reader.query(namedStatement(LATEST_ENTRIES_SQL, [ids]));
       const entries = new Map(latest.rows.map((row) => [row.order_id as string, toTimelineView(timelineFromRecord(row))]));
       for (const row of r.rows) {
         const order = toOrderView(summaryFromRecord(row));
@@ -89,5 +100,8 @@ export class OrderChangeFeed {
     this.subject.complete();
     await this.client?.end().catch(() => undefined);
     this.client = null;
+    const reader = this.reader;
+    this.reader = null;
+    await reader?.end().catch(() => undefined);
   }
 }

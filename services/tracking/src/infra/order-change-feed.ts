@@ -26,7 +26,10 @@ export class OrderChangeFeed {
    * their prepared statements keep their plans for their connection's life, and the LISTEN one
    * lives as long as the process. Made while the timeline was nearly empty, the plan went on
    * reading far more than the orders asked for (800 buffers a flush of a few orders, issue #10);
-   * a pool connection is replaced after DATABASE_POOL_LIFETIME_S and plans again.
+   * a pool connection is replaced after DATABASE_POOL_LIFETIME_S and plans again. Both reads are
+   * keyed by order ids, so the reader's connections plan them without sequential scans or JIT, as
+   * the generic-plan transactions do (FORCE_GENERIC_PLANS_SQL): the first lifetime of a new
+   * system's reader starts on an empty timeline.
    */
   private reader: Pool | null = null;
   private readonly subject = new Subject<TrackingOrderChange>();
@@ -46,7 +49,7 @@ export class OrderChangeFeed {
 
   async start(): Promise<void> {
     this.stopped = false;
-    this.reader ??= guardPool(new Pool({ connectionString: this.databaseUrl, max: 1, ...databasePoolTimings() }));
+    this.reader ??= guardPool(new Pool({ connectionString: this.databaseUrl, max: 1, options: '-c enable_seqscan=off -c jit=off', ...databasePoolTimings() }));
     await this.connect();
   }
 

@@ -4,7 +4,7 @@ import type * as EventStoreDbModule from './eventstoredb/eventstoredb-event-stor
 // exported here: tests import it from 'libs/eventstore/src/testing/event-store-contract'.
 export * from './port';
 export { InMemoryEventStore } from './in-memory/in-memory-event-store';
-export { BatchPrepared, FORCE_GENERIC_PLANS_SQL, PostgresEventStore, OutOfOrderAppend, type PostgresEventStoreOptions, type SqlClient, type StreamAppend } from './postgres/postgres-event-store';
+export { BatchPrepared, FORCE_GENERIC_PLANS_SQL, KEYED_GENERIC_PLANS_SQL, PostgresEventStore, OutOfOrderAppend, type PostgresEventStoreOptions, type SqlClient, type StreamAppend } from './postgres/postgres-event-store';
 export { migrate, migrateEventStoreSchema, eventStoreMigrations, EVENT_STORE_MIGRATION_SCOPE, DEFAULT_SCHEMA, LATEST_SCHEMA_VERSION } from './postgres/migrations';
 export {
   MIGRATIONS_LOCK_SQL,

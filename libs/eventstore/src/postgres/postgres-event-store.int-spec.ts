@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuplicateEventId, type NewEvent, WrongExpectedVersion } from '../port';
 import { eventStoreContract } from '../testing/event-store-contract';
 import { migrate } from './migrations';
-import { FORCE_GENERIC_PLANS_SQL, logPageSql, OutOfOrderAppend, PostgresEventStore } from './postgres-event-store';
+import { FORCE_GENERIC_PLANS_SQL, KEYED_GENERIC_PLANS_SQL, logPageSql, OutOfOrderAppend, PostgresEventStore } from './postgres-event-store';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -611,6 +611,55 @@ describe('PostgresEventStore specifics', () => {
         }
       });
 
+      it('KEYED_GENERIC_PLANS_SQL turns generic plans on and sequential scans and JIT off for the transaction only', async () => {
+        const c = await pool.connect();
+        const settings = `SELECT current_setting('plan_cache_mode') AS mode, current_setting('enable_seqscan') AS seqscan, current_setting('jit') AS jit`;
+        try {
+          const before = (await c.query(settings)).rows[0];
+          expect(before.mode).toBe('auto');
+          expect(before.seqscan).toBe('on');
+          await c.query(`BEGIN; ${KEYED_GENERIC_PLANS_SQL}`);
+          expect((await c.query(settings)).rows[0]).toEqual({ mode: 'force_generic_plan', seqscan: 'off', jit: 'off' });
+          await c.query('COMMIT');
+          expect((await c.query(settings)).rows[0]).toEqual(before);
+          await c.query(`BEGIN; ${KEYED_GENERIC_PLANS_SQL}`);
+          await c.query('ROLLBACK');
+          expect((await c.query(settings)).rows[0]).toEqual(before);
+        } finally {
+          c.release();
+        }
+      });
+
+      it('a keyed lookup planned under KEYED_GENERIC_PLANS_SQL on an empty table probes its index once the table has grown (a plain generic plan scans it)', async () => {
+        const c = await pool.connect();
+        const plan = async (name: string) => {
+          await c.query(`BEGIN; ${KEYED_GENERIC_PLANS_SQL}`);
+          try {
+            return (await c.query(`EXPLAIN EXECUTE ${name}('k-1')`)).rows.map((r) => r['QUERY PLAN'] as string).join('\n');
+          } finally {
+            await c.query('ROLLBACK');
+          }
+        };
+        try {
+          await c.query('CREATE TABLE public.keyed_probe (id bigserial PRIMARY KEY, k text NOT NULL, pad text NOT NULL); CREATE INDEX keyed_probe_k ON public.keyed_probe (k)');
+          await c.query('VACUUM (ANALYZE) public.keyed_probe');
+          await c.query('PREPARE keyed_scanless (text) AS SELECT count(*) FROM public.keyed_probe WHERE k = $1');
+          await c.query('PREPARE keyed_plain (text) AS SELECT count(*) FROM public.keyed_probe WHERE k = $1');
+          // Both planned now, on the empty table: one with scans off, one on a plain generic plan.
+          await plan('keyed_scanless');
+          await c.query(`BEGIN; ${FORCE_GENERIC_PLANS_SQL}; EXECUTE keyed_plain('k-1'); ROLLBACK`);
+          await c.query(`INSERT INTO public.keyed_probe (k, pad) SELECT 'k-' || g, repeat('x', 200) FROM generate_series(1, 20000) g`);
+          expect(await plan('keyed_scanless')).toMatch(/Index (Only )?Scan using keyed_probe_k|Bitmap Index Scan on keyed_probe_k/);
+          await c.query(`BEGIN; ${FORCE_GENERIC_PLANS_SQL}`);
+          const plain = (await c.query(`EXPLAIN EXECUTE keyed_plain('k-1')`)).rows.map((r) => r['QUERY PLAN'] as string).join('\n');
+          await c.query('ROLLBACK');
+          expect(plain).toMatch(/Seq Scan on keyed_probe/);
+        } finally {
+          await c.query('DEALLOCATE keyed_scanless; DEALLOCATE keyed_plain; DROP TABLE IF EXISTS public.keyed_probe').catch(() => undefined);
+          c.release();
+        }
+      });
+
       it('on a generic plan made while the log was empty, an append still probes the index per event once the log has grown (no hashed scan of the log)', async () => {
         // The plan a connection makes on its first append is kept for the connection's life. The
         // first one of a new system is made on an empty log, where reading the whole table once
@@ -627,14 +676,14 @@ describe('PostgresEventStore specifics', () => {
         try {
           await pool.query('VACUUM (ANALYZE) es_grow.events');
           for (const [stream, revision] of [['grow-a', 'no_stream'], ['grow-a', 0], ['grow-b', 'no_stream']] as const) {
-            await c.query(`BEGIN; ${FORCE_GENERIC_PLANS_SQL}`);
+            await c.query(`BEGIN; ${KEYED_GENERIC_PLANS_SQL}`);
             await run(c, append(stream, revision));
           }
           await pool.query(
             `INSERT INTO es_grow.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
              SELECT 'bulk-' || (g / 4), g % 4, 'bulk-' || g, 'Bulk', 1, jsonb_build_object('n', g, 'pad', repeat('x', 300)), '{}' FROM generate_series(0, 19999) g`,
           );
-          await c.query(`BEGIN; ${FORCE_GENERIC_PLANS_SQL}`);
+          await c.query(`BEGIN; ${KEYED_GENERIC_PLANS_SQL}`);
           const next = append('grow-a', 1);
           const execute = /EXECUTE flowline_esb_\w+\(.*\)$/s.exec(next.sql)?.[0];
           expect(execute).toBeDefined();

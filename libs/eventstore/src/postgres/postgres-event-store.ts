@@ -520,22 +520,27 @@ export class BatchPrepared {
 
 /**
  * Runs the rest of the current transaction (or of a simple-protocol batch's implicit one) on
- * generic plans: the log page here, pgTransactions' `genericPlans`, inventory's unit of work and
- * order-intake's commit tail. One statement (its settings end with the transaction, as SET LOCAL's).
- *
- * Those statements are keyed reads and writes (ids, id arrays, log positions) made to walk an
- * index, and a generic plan is made once and kept for the connection's life. Made while a table
- * was nearly empty (a new system's first orders), it read the whole table instead, and went on
- * doing so as the table grew: order-intake's event append took 6 ms and 2,400 buffers a call at
- * 13k events instead of 0.2 ms and 22 (auto_explain: `Seq Scan on events`, planned at cost 0-8).
- * So sequential scans are also off while these plans are made: an index is used whenever one
- * serves, whatever the table's size at that moment (a table with no usable index is still scanned).
- * And JIT is off: the planner prices a sequential scan it cannot avoid at 10^10, far above
- * `jit_above_cost`, and fulfillment's parcel-and-webhook statement (which scans the few webhook
- * subscriptions) then spent 250-400 ms compiling itself on every call for 0.1 ms of work. None of
- * these keyed statements runs long enough for compiled code to pay.
+ * generic plans: pgTransactions' `genericPlans`, inventory's unit of work (and, with more, the log
+ * page and order-intake's commit tail: KEYED_GENERIC_PLANS_SQL).
  */
-export const FORCE_GENERIC_PLANS_SQL =
+export const FORCE_GENERIC_PLANS_SQL = 'SET LOCAL plan_cache_mode = force_generic_plan';
+
+/**
+ * FORCE_GENERIC_PLANS_SQL for statements that each read or write a few rows by key (the log page,
+ * order-intake's commit tail with the deferred append), in one statement whose settings end with
+ * the transaction: generic plans, sequential scans off, JIT off.
+ *
+ * A generic plan is made once and kept for the connection's life. Made while the table was nearly
+ * empty (a new system's first seconds), the deferred append's head lookups and the log page's scan
+ * read the whole table (auto_explain: `Seq Scan on events`, planned at cost 0-8) and went on doing
+ * so as the log grew. With sequential scans off while they are planned, these single-table keyed
+ * reads probe their index whatever the table's size. Not for joins of a key list with a table
+ * (`UPDATE t ... FROM unnest(...)`): planned on a small table, they then read the whole table
+ * through an index instead, worse than the scan (review, 2026-12-07), so pgTransactions and the
+ * unit of work keep FORCE_GENERIC_PLANS_SQL. JIT is off because the 10^10 price of a scan that
+ * cannot be avoided crosses `jit_above_cost`: a statement compiled itself for 250-400 ms a call.
+ */
+export const KEYED_GENERIC_PLANS_SQL =
   "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)";
 
 /** `ARRAY[...]::text[]` of SQL literals, or NULL. */
@@ -1179,7 +1184,7 @@ export class PostgresEventStore implements EventStore {
         xidArrayLiteral(known.ids),
         old === null ? 'NULL' : xidArrayLiteral(old),
       ]);
-      const results = (await client.query([FORCE_GENERIC_PLANS_SQL, ...page.sql].join(';\n'))) as unknown as QueryResult[];
+      const results = (await client.query([KEYED_GENERIC_PLANS_SQL, ...page.sql].join(';\n'))) as unknown as QueryResult[];
       page.confirm();
       result = results[results.length - 1] as QueryResult<LogPageRow>;
     } catch (error) {

@@ -1,7 +1,7 @@
 import { createTestDatabase } from '@flowline/testing';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { namedStatement, queryPrepared } from '../sql';
+import { queryPrepared } from '../sql';
 import { claimInboxEntries, ensureInbox } from './inbox';
 import { pgTransactions } from './transactions';
 
@@ -38,33 +38,6 @@ describe('pgTransactions with genericPlans (real PostgreSQL)', () => {
       }),
     ).rejects.toThrow('roll back');
     expect((await pool.query(`SELECT current_setting('plan_cache_mode') AS m`)).rows[0].m).toBe('auto');
-  });
-
-  it('turns sequential scans and JIT off for the transaction only', async () => {
-    const settings = `SELECT current_setting('enable_seqscan') AS seqscan, current_setting('jit') AS jit`;
-    const before = (await pool.query(settings)).rows[0];
-    expect(before.seqscan).toBe('on');
-    const inside = await pgTransactions(pool, { genericPlans: true }).run(async (tx) => (await tx.query(settings)).rows[0]);
-    expect(inside).toEqual({ seqscan: 'off', jit: 'off' });
-    expect((await pool.query(settings)).rows[0]).toEqual(before);
-  });
-
-  it('a generic plan made while the table was empty still walks the index once the table has grown', async () => {
-    await pool.query('CREATE TABLE keyed (id bigserial PRIMARY KEY, k text NOT NULL, pad text NOT NULL); CREATE INDEX keyed_k ON keyed (k)');
-    await pool.query('VACUUM (ANALYZE) keyed');
-    const text = 'SELECT count(*)::int AS n FROM keyed WHERE k = $1';
-    const generic = pgTransactions(pool, { genericPlans: true });
-    // Planned now, on the empty table, and kept by the connection.
-    await generic.run((tx) => queryPrepared(tx, text, ['k-1']));
-    await pool.query(`INSERT INTO keyed (k, pad) SELECT 'k-' || g, repeat('x', 200) FROM generate_series(1, 20000) g`);
-    const plan = await generic.run(async (tx) => {
-      expect((await queryPrepared(tx, text, ['k-1'])).rows[0].n).toBe(1);
-      return (await tx.query(`EXPLAIN EXECUTE ${namedStatement(text).name}('k-1')`)).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
-    });
-    // Without enable_seqscan off while it was made, this plan is `Seq Scan on keyed` (see
-    // libs/platform/src/pool-lifetime.int-spec.ts, the same table on a plain connection).
-    expect(plan).toMatch(/Index (Only )?Scan using keyed_k|Bitmap Index Scan on keyed_k/);
-    expect(plan).not.toMatch(/Seq Scan/);
   });
 
   it('claims inbox entries through a prepared statement whose generic plan is reused by later transactions', async () => {

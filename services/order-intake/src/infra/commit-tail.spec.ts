@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FORCE_GENERIC_PLANS_SQL } from '@flowline/eventstore';
+import { KEYED_GENERIC_PLANS_SQL } from '@flowline/eventstore';
 import { commitWithTail, deferSqlToCommit, deferToCommit, dropCommitTail, openCommitTail } from './commit-tail';
 
-/** FORCE_GENERIC_PLANS_SQL as a regular expression source. */
-const GENERIC = FORCE_GENERIC_PLANS_SQL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** KEYED_GENERIC_PLANS_SQL as a regular expression source. */
+const GENERIC = KEYED_GENERIC_PLANS_SQL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function recordingClient(fail?: Error) {
   const sent: string[] = [];
@@ -51,7 +51,7 @@ describe('commit tail', () => {
     expect(first).toHaveLength(6);
     const [generic, prepareA, executeA, prepareB, executeB, commit] = first;
     // The whole tail runs on generic plans (settings local to the transaction: until the COMMIT).
-    expect(generic).toBe(FORCE_GENERIC_PLANS_SQL);
+    expect(generic).toBe(KEYED_GENERIC_PLANS_SQL);
     const a = /^PREPARE (flowline_esb_\w+) AS INSERT INTO a VALUES \(\$1\)$/.exec(prepareA)?.[1];
     const b = /^PREPARE (flowline_esb_\w+) AS INSERT INTO b VALUES \(\$1, \$2\)$/.exec(prepareB)?.[1];
     expect(a).toBeDefined();
@@ -65,7 +65,7 @@ describe('commit tail', () => {
     openCommitTail(client);
     deferToCommit(client, 'INSERT INTO a VALUES ($1)', ['y']);
     await commitWithTail(client, [{ text: 'INSERT INTO b VALUES ($1, $2)', params: [3, true] }]);
-    expect(client.sent[1]).toBe(`${FORCE_GENERIC_PLANS_SQL};\nEXECUTE ${a}('y');\nEXECUTE ${b}('3', TRUE);\nCOMMIT`);
+    expect(client.sent[1]).toBe(`${KEYED_GENERIC_PLANS_SQL};\nEXECUTE ${a}('y');\nEXECUTE ${b}('3', TRUE);\nCOMMIT`);
     // On another connection they are prepared again.
     const other = recordingClient();
     openCommitTail(other);

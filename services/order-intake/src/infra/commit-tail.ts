@@ -1,4 +1,4 @@
-import { BatchPrepared, escapeSqlLiteral, FORCE_GENERIC_PLANS_SQL, type SqlClient, sqlLiteral } from '@flowline/eventstore';
+import { BatchPrepared, escapeSqlLiteral, KEYED_GENERIC_PLANS_SQL, type SqlClient, sqlLiteral } from '@flowline/eventstore';
 import type { QueryResult } from 'pg';
 
 /** Turns the error of the tail's round trip into the one the caller expects (e.g. ChannelOrderTaken), or undefined. */
@@ -28,7 +28,7 @@ const tails = new WeakMap<SqlClient, Tail>();
  * whole, which is what an error of the same statement sent earlier would have led to.
  */
 export function openCommitTail(client: SqlClient): void {
-  tails.set(client, { statements: [FORCE_GENERIC_PLANS_SQL], count: 1, translators: [], onCommitted: [], confirms: [] });
+  tails.set(client, { statements: [KEYED_GENERIC_PLANS_SQL], count: 1, translators: [], onCommitted: [], confirms: [] });
 }
 
 /** Whether `client`'s transaction has a commit tail open. */
@@ -72,7 +72,7 @@ export async function commitWithTail(client: SqlClient, last: readonly { text: s
   const tail = tails.get(client);
   tails.delete(client);
   const lasts = last.map((s) => preparedTail(client, s.text, s.params));
-  const statements = [...(tail?.statements ?? [FORCE_GENERIC_PLANS_SQL]), ...lasts.flatMap((s) => s.sql), 'COMMIT'];
+  const statements = [...(tail?.statements ?? [KEYED_GENERIC_PLANS_SQL]), ...lasts.flatMap((s) => s.sql), 'COMMIT'];
   let results: QueryResult | QueryResult[];
   try {
     results = await client.query(statements.join(';\n'));
@@ -101,8 +101,9 @@ const preparedByText = new Map<string, BatchPrepared>();
  * `PREPARE` on a connection's first use (BatchPrepared: a PREPARE outlives a rollback, so one whose
  * round trip failed is prepared again under a fresh name). Sent as literal text, the read-table
  * upsert, the channel claim and the key's row were parsed and planned anew by PostgreSQL on every
- * command (issue #10). A tail starts with FORCE_GENERIC_PLANS_SQL: these keyed inserts (and the
- * event store's deferred append) plan the same whatever their values, and left to choose,
+ * command (issue #10). A tail starts with KEYED_GENERIC_PLANS_SQL: these keyed inserts (and the
+ * event store's deferred append) plan the same whatever their values (and, with sequential scans
+ * off, whatever the size of the tables when they were planned), and left to choose,
  * PostgreSQL kept building a custom plan for a third of the upserts (pg_stat_statements: 2,496
  * plans for 7,200 runs). The parameter types are left to PostgreSQL to infer, as for the same
  * statement sent with parameters. `text` is one of this service's constant statements (the map

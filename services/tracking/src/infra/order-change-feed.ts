@@ -28,7 +28,7 @@ export class OrderChangeFeed {
    * reading far more than the orders asked for (800 buffers a flush of a few orders, issue #10);
    * a pool connection is replaced after DATABASE_POOL_LIFETIME_S and plans again. Both reads are
    * keyed by order ids, so the reader's connections plan them without sequential scans or JIT, as
-   * the generic-plan transactions do (FORCE_GENERIC_PLANS_SQL): the first lifetime of a new
+   * the log page and order-intake's commit tail do (KEYED_GENERIC_PLANS_SQL): the first lifetime of a new
    * system's reader starts on an empty timeline.
    */
   private reader: Pool | null = null;

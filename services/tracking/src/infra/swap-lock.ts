@@ -11,13 +11,11 @@ import { PROJECTION_SWAP_LOCK } from './tracking-schema';
  * statements take id arrays whose best plan never depends on the values, but PostgreSQL re-plans
  * a statement with `= ANY($n)` on every execution (its generic plan assumes 10 ids, a custom one the
  * 1-3 of a batch, so the custom plan always looks cheaper): the inbox claim and summary load
- * (ProjectionStore.claimAndLoad) were planned anew for every transaction (issue #10). Sequential
- * scans and JIT are off as well, as FORCE_GENERIC_PLANS_SQL explains: a generic plan made while a
- * table was nearly empty would scan it for the connection's life.
+ * (ProjectionStore.claimAndLoad) were planned anew for every transaction (issue #10).
  */
 export function withSwapLock<Tx extends SqlQueryable>(inner: TransactionRunner<Tx>, options: { genericPlans?: boolean } = {}): TransactionRunner<Tx> {
   const sql = options.genericPlans
-    ? `SELECT pg_advisory_xact_lock_shared($1), set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)`
+    ? `SELECT pg_advisory_xact_lock_shared($1), set_config('plan_cache_mode', 'force_generic_plan', true)`
     : 'SELECT pg_advisory_xact_lock_shared($1)';
   return {
     run: (fn) =>

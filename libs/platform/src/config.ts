@@ -99,11 +99,16 @@ export function databasePoolMax(poolDefault: number, env: NodeJS.ProcessEnv = pr
  * end-to-end probe opened ~110 of them (issue #10).
  */
 export function databasePoolIdleMillis(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.DATABASE_POOL_IDLE_MS?.trim();
-  if (!raw) return 60_000;
-  const n = Number(raw);
   // Above 2^31-1 Node's timers fire after 1 ms: pg-pool would close idle connections at once.
-  if (!Number.isInteger(n) || n < 0 || n > 2_147_483_647) throw new Error(`DATABASE_POOL_IDLE_MS=${raw} is not a whole number of milliseconds (0 to 2147483647)`);
+  return timerSettingFromEnv(env, 'DATABASE_POOL_IDLE_MS', 60_000, 2_147_483_647, 'milliseconds');
+}
+
+/** A whole number from 0 to `max` in `env[name]`, else `fallback` when unset; anything else is a configuration error. */
+function timerSettingFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number, unit: string): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`${name}=${raw} is not a whole number of ${unit} (0 to ${max})`);
   return n;
 }
 
@@ -118,12 +123,8 @@ export function databasePoolIdleMillis(env: NodeJS.ProcessEnv = process.env): nu
  * 21 ms of backend CPU once per lifetime.
  */
 export function databasePoolLifetimeSeconds(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.DATABASE_POOL_LIFETIME_S?.trim();
-  if (!raw) return 300;
-  const n = Number(raw);
   // pg-pool arms a timer of n * 1000 ms: above 2^31-1 ms Node fires it after 1 ms.
-  if (!Number.isInteger(n) || n < 0 || n > 2_147_483) throw new Error(`DATABASE_POOL_LIFETIME_S=${raw} is not a whole number of seconds (0 to 2147483)`);
-  return n;
+  return timerSettingFromEnv(env, 'DATABASE_POOL_LIFETIME_S', 300, 2_147_483, 'seconds');
 }
 
 /** The idle and lifetime bounds every PostgreSQL pool of a service takes (pg Pool options). */

@@ -752,6 +752,64 @@ describe('PostgresEventStore specifics', () => {
       });
     });
 
+    it('planned on an empty log in a generic-plan transaction (inventory\'s unit of work), an append probes the index once the log has grown, and leaves the transaction\'s plan settings as they were', async () => {
+      // A generic plan is kept for the connection's life. Made on a new system's empty log, the
+      // append's head lookups and "is any of these event ids stored?" read the whole table, and went
+      // on doing so as the log grew (inventory: 559 buffers an append in a new system's first minutes,
+      // 69 once planned again). auto_explain reports what the append's statement itself read.
+      const grown = await PostgresEventStore.create({ pool, schema: 'es_grow_within' });
+      const fresh = new Pool({ connectionString: db.url, max: 1 });
+      const c = await fresh.connect();
+      const settings = `SELECT current_setting('plan_cache_mode') AS mode, current_setting('enable_seqscan') AS seqscan, current_setting('jit') AS jit`;
+      const appendIn = async (appends: { streamId: string; events: NewEvent[]; expectedRevision?: 'no_stream' | 'any' | number }[]) => {
+        await c.query(`BEGIN; ${FORCE_GENERIC_PLANS_SQL}`);
+        try {
+          const before = (await c.query(settings)).rows[0];
+          const results = await grown.appendToStreamsWithin(c, appends);
+          expect((await c.query(settings)).rows[0]).toEqual(before);
+          await c.query('COMMIT');
+          return results;
+        } catch (error) {
+          await c.query('ROLLBACK');
+          throw error;
+        }
+      };
+      const plans: { Plan: Record<string, unknown> }[] = [];
+      c.on('notice', (n) => {
+        const json = /plan:\s*(\{[\s\S]*\})\s*$/.exec(n.message ?? '')?.[1];
+        if (json) plans.push(JSON.parse(json));
+      });
+      try {
+        await pool.query('VACUUM (ANALYZE) es_grow_within.events');
+        await appendIn([{ streamId: 'grow-a', events: [event()], expectedRevision: 'no_stream' }]);
+        await appendIn([{ streamId: 'grow-a', events: [event()], expectedRevision: 0 }]);
+        await appendIn([{ streamId: 'grow-b', events: [event()], expectedRevision: 'any' }]);
+        await pool.query(
+          `INSERT INTO es_grow_within.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+           SELECT 'bulk-' || (g / 4), g % 4, 'bulk-' || g, 'Bulk', 1, jsonb_build_object('n', g, 'pad', repeat('x', 300)), '{}' FROM generate_series(0, 19999) g`,
+        );
+        await c.query(`LOAD 'auto_explain'`);
+        await c.query(
+          `SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on; SET auto_explain.log_buffers = on; SET auto_explain.log_format = json; SET auto_explain.log_level = notice; SET client_min_messages = notice`,
+        );
+        const [a, b] = await appendIn([
+          { streamId: 'grow-a', events: [event()], expectedRevision: 1 },
+          { streamId: 'grow-b', events: [event()], expectedRevision: 'any' },
+        ]);
+        expect([a.nextExpectedRevision, b.nextExpectedRevision]).toEqual([2, 1]);
+        await c.query('RESET auto_explain.log_min_duration; RESET client_min_messages');
+        const inserts = plans.filter((p) => JSON.stringify(p).includes('"Operation":"Insert"'));
+        expect(inserts).toHaveLength(1);
+        const plan = inserts[0].Plan as { 'Shared Hit Blocks': number; 'Shared Read Blocks': number };
+        const scans = [...JSON.stringify(inserts[0]).matchAll(/"Node Type":"(Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan)"/g)].map((m) => m[1]);
+        expect(plan['Shared Hit Blocks'] + plan['Shared Read Blocks'], scans.join(', ')).toBeLessThan(100);
+      } finally {
+        c.release();
+        await fresh.end();
+        await grown.close();
+      }
+    });
+
     it('refuses a stream whose head was written by a newer transaction (OutOfOrderAppend)', async () => {
       await pool.query('CREATE TABLE IF NOT EXISTS public.scratch (id text)');
       const error = await within(async (c) => {

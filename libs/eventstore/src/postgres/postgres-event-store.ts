@@ -19,7 +19,7 @@ import {
 import { instrumentAppend, withTraceparent } from '../telemetry';
 import { DEFAULT_SCHEMA, migrate, notifyChannel, quoteSchema } from './migrations';
 import { guardPool } from './pool-guard';
-import { sqlLiteral } from './sql-literal';
+import { escapeSqlLiteral, sqlLiteral } from './sql-literal';
 
 /**
  * Anything that runs a parameterised query: a pg `PoolClient` or `Client` (for example the one
@@ -537,7 +537,8 @@ export const FORCE_GENERIC_PLANS_SQL = 'SET LOCAL plan_cache_mode = force_generi
  * reads probe their index whatever the table's size. Not for joins of a key list with a table
  * (`UPDATE t ... FROM unnest(...)`): planned on a small table, they then read the whole table
  * through an index instead, worse than the scan (review, 2026-12-07), so pgTransactions and the
- * unit of work keep FORCE_GENERIC_PLANS_SQL. JIT is off because the 10^10 price of a scan that
+ * unit of work keep FORCE_GENERIC_PLANS_SQL; appendToStreamsWithin takes these settings for its own
+ * statement only, inside the caller's transaction (KEYED_PLANS_SAVE / KEYED_PLANS_RESTORE). JIT is off because the 10^10 price of a scan that
  * cannot be avoided crosses `jit_above_cost`: a statement compiled itself for 250-400 ms a call.
  */
 export const KEYED_GENERIC_PLANS_SQL =
@@ -553,6 +554,64 @@ function textArrayLiteral(values: readonly string[] | null, what: string): strin
 function xidArrayLiteral(ids: readonly string[]): string {
   for (const id of ids) if (!/^\d+$/.test(id)) throw new RangeError(`not a transaction id: ${JSON.stringify(id)}`);
   return `'{${ids.join(',')}}'::xid8[]`;
+}
+
+/**
+ * appendManyWithin's statement: `$1` stream ids, `$2` the exact revision expected (-1 for
+ * 'no_stream', NULL for none), `$3` whether the stream must exist, `$4` every event id, `$5` the
+ * events (jsonb array of {i: stream index from 1, k: offset from 1, id, type, v, data, metadata}),
+ * `$6` the NOTIFY channel and `$7` whether to notify.
+ */
+function appendManyBody(s: string): string {
+  return `WITH streams AS MATERIALIZED (
+             SELECT s.i, s.stream_id, s.exact, s.must_exist, coalesce(h.stream_position, -1) AS revision, h.transaction_id AS head_tx
+               FROM unnest($1::text[], $2::bigint[], $3::boolean[]) WITH ORDINALITY AS s(stream_id, exact, must_exist, i)
+               LEFT JOIN LATERAL (
+                 SELECT stream_position, transaction_id FROM ${s}.events
+                  WHERE stream_id = s.stream_id ORDER BY stream_position DESC LIMIT 1) AS h ON true
+           ), verdict AS MATERIALIZED (
+             SELECT pg_current_xact_id() AS my_tx,
+                    EXISTS (SELECT 1 FROM ${s}.events WHERE event_id = ANY($4::text[])) AS known
+           ), go AS MATERIALIZED (
+             SELECT NOT v.known AND NOT EXISTS (
+                      SELECT 1 FROM streams s
+                       WHERE (s.exact IS NOT NULL AND s.exact <> s.revision)
+                          OR (s.must_exist AND s.revision < 0)
+                          OR s.head_tx > v.my_tx) AS ok
+               FROM verdict v
+           ), ins AS (
+             INSERT INTO ${s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+             SELECT s.stream_id, s.revision + (e.doc->>'k')::bigint, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
+               FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(doc, ord)
+               JOIN streams s ON s.i = (e.doc->>'i')::bigint
+              WHERE (SELECT ok FROM go)
+              ORDER BY e.ord
+             RETURNING stream_id, global_position
+           ), last AS (
+             SELECT stream_id, max(global_position) AS position FROM ins GROUP BY stream_id
+           )
+           SELECT s.revision::text AS revision, s.head_tx::text AS head_tx, v.my_tx::text AS my_tx, v.known,
+                  l.position::text AS last_position,
+                  (SELECT count(*) FROM (SELECT pg_notify($6, '') FROM last WHERE $7::boolean LIMIT 1) AS n) AS notified
+             FROM streams s CROSS JOIN verdict v LEFT JOIN last AS l ON l.stream_id = s.stream_id
+            ORDER BY s.i`;
+}
+
+/**
+ * KEYED_GENERIC_PLANS_SQL's settings for the statements after it, the transaction's own kept aside
+ * (in a placeholder setting local to the transaction) for KEYED_PLANS_RESTORE: a keyed statement
+ * inside a caller's transaction is planned without scans, and the caller's statements after it
+ * (key-list joins among them, see KEYED_GENERIC_PLANS_SQL) plan as they did before.
+ */
+const KEYED_PLANS_SAVE = `SELECT saved.v, set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)
+  FROM (SELECT set_config('flowline.keyed_plans_saved', concat_ws(' ', current_setting('plan_cache_mode'), current_setting('enable_seqscan'), current_setting('jit')), true) AS v) AS saved`;
+const KEYED_PLANS_RESTORE = `SELECT set_config('plan_cache_mode', split_part(v, ' ', 1), true), set_config('enable_seqscan', split_part(v, ' ', 2), true), set_config('jit', split_part(v, ' ', 3), true)
+  FROM current_setting('flowline.keyed_plans_saved') AS v`;
+
+/** An expected revision as a bigint literal (checked: it goes into SQL text). */
+function revisionLiteral(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a stream revision: ${n}`);
+  return String(n);
 }
 
 /** The per-stream advisory locks of `$n` (text[] of stream ids), in a fixed order so two transactions cannot deadlock. */
@@ -580,7 +639,7 @@ export class PostgresEventStore implements EventStore {
   private readonly notifies: boolean;
   private readonly foreignXids: ForeignXids;
   /** The statements of streamReadSql, deferredAppendSql and the log page (see BatchPrepared). */
-  private readonly batch: { locks: BatchPrepared; read: BatchPrepared; append: BatchPrepared; page: BatchPrepared };
+  private readonly batch: { locks: BatchPrepared; read: BatchPrepared; append: BatchPrepared; appendMany: BatchPrepared; page: BatchPrepared };
 
   private constructor(
     readonly pool: Pool,
@@ -601,6 +660,7 @@ export class PostgresEventStore implements EventStore {
       locks: new BatchPrepared('text[]', streamLocksSql('$1')),
       read: new BatchPrepared('text', `SELECT ${EVENT_COLUMNS} FROM ${this.s}.events WHERE stream_id = $1 ORDER BY stream_position`),
       append: new BatchPrepared('jsonb', deferredAppendBody(this.s, this.notifies ? this.channel : null)),
+      appendMany: new BatchPrepared('text[], bigint[], boolean[], text[], jsonb, text, boolean', appendManyBody(this.s)),
       page: new BatchPrepared('xid8, bigint, text[], text[], bigint, xid8[], xid8[]', logPageSql(this.s)),
     };
   }
@@ -862,11 +922,7 @@ export class PostgresEventStore implements EventStore {
   ): Promise<AppendResult[]> {
     // Locks the transaction took with an earlier read (readStreamWithin's lockStreams) are held already.
     const locked = work.filter((a) => (a.expected === 'any' || a.expected === 'stream_exists') && !holdsStreamLock(client, a.streamId)).map((a) => a.streamId);
-    if (locked.length > 0) {
-      // Same per-stream locks as appendWithRetry, taken in a fixed order so two batches cannot
-      // deadlock; a statement of its own, so the heads are read after the locks are granted.
-      await client.query(prepared(streamLocksSql('$1'), [locked]));
-    }
+    // Same per-stream locks as appendWithRetry, taken in a fixed order so two batches cannot deadlock.
     const docs: unknown[] = [];
     const ids: string[] = [];
     work.forEach((a, i) =>
@@ -875,56 +931,33 @@ export class PostgresEventStore implements EventStore {
         docs.push({ i: i + 1, k: k + 1, id: e.eventId, type: e.type, v: e.schemaVersion ?? 1, data: e.data, metadata: e.metadata });
       }),
     );
+    // One round trip: the locks (a statement of their own, so the heads are read after they are
+    // granted: each statement of a simple-query batch takes its own snapshot), then the append,
+    // planned with KEYED_GENERIC_PLANS_SQL's settings and the transaction's own restored after it
+    // (KEYED_PLANS_SAVE / KEYED_PLANS_RESTORE). The append's head lookups and event-id check are
+    // single-table keyed reads; on a generic plan made while the log was nearly empty (a new
+    // system's first minutes) they read the whole log on every call, and the plan is kept for the
+    // connection's life (inventory's unit of work: 559 buffers an append against 69).
+    const lockStatements = locked.length > 0 ? this.batch.locks.statements(client, [textArrayLiteral(locked, 'a stream id')]) : undefined;
+    const append = this.batch.appendMany.statements(client, [
+      textArrayLiteral(work.map((a) => a.streamId), 'a stream id'),
+      `ARRAY[${work.map((a) => (a.expected === 'no_stream' ? '-1' : typeof a.expected === 'number' ? revisionLiteral(a.expected) : 'NULL')).join(', ')}]::bigint[]`,
+      `ARRAY[${work.map((a) => String(a.expected === 'stream_exists')).join(', ')}]::boolean[]`,
+      textArrayLiteral(ids, 'an event id'),
+      escapeSqlLiteral(JSON.stringify(docs)),
+      sqlLiteral(this.channel),
+      String(this.notifies),
+    ]);
+    const statements = [KEYED_PLANS_SAVE, ...(lockStatements?.sql ?? []), ...append.sql, KEYED_PLANS_RESTORE];
     let result: QueryResult<{ revision: string; head_tx: string | null; my_tx: string; known: boolean; last_position: string | null }>;
     try {
-      result = await client.query(
-        prepared(
-          `WITH streams AS MATERIALIZED (
-             SELECT s.i, s.stream_id, s.exact, s.must_exist, coalesce(h.stream_position, -1) AS revision, h.transaction_id AS head_tx
-               FROM unnest($1::text[], $2::bigint[], $3::boolean[]) WITH ORDINALITY AS s(stream_id, exact, must_exist, i)
-               LEFT JOIN LATERAL (
-                 SELECT stream_position, transaction_id FROM ${this.s}.events
-                  WHERE stream_id = s.stream_id ORDER BY stream_position DESC LIMIT 1) AS h ON true
-           ), verdict AS MATERIALIZED (
-             SELECT pg_current_xact_id() AS my_tx,
-                    EXISTS (SELECT 1 FROM ${this.s}.events WHERE event_id = ANY($4::text[])) AS known
-           ), go AS MATERIALIZED (
-             SELECT NOT v.known AND NOT EXISTS (
-                      SELECT 1 FROM streams s
-                       WHERE (s.exact IS NOT NULL AND s.exact <> s.revision)
-                          OR (s.must_exist AND s.revision < 0)
-                          OR s.head_tx > v.my_tx) AS ok
-               FROM verdict v
-           ), ins AS (
-             INSERT INTO ${this.s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
-             SELECT s.stream_id, s.revision + (e.doc->>'k')::bigint, e.doc->>'id', e.doc->>'type', (e.doc->>'v')::int, e.doc->'data', e.doc->'metadata'
-               FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(doc, ord)
-               JOIN streams s ON s.i = (e.doc->>'i')::bigint
-              WHERE (SELECT ok FROM go)
-              ORDER BY e.ord
-             RETURNING stream_id, global_position
-           ), last AS (
-             SELECT stream_id, max(global_position) AS position FROM ins GROUP BY stream_id
-           )
-           SELECT s.revision::text AS revision, s.head_tx::text AS head_tx, v.my_tx::text AS my_tx, v.known,
-                  l.position::text AS last_position,
-                  (SELECT count(*) FROM (SELECT pg_notify($6, '') FROM last WHERE $7::boolean LIMIT 1) AS n) AS notified
-             FROM streams s CROSS JOIN verdict v LEFT JOIN last AS l ON l.stream_id = s.stream_id
-            ORDER BY s.i`,
-          [
-            work.map((a) => a.streamId),
-            work.map((a) => (a.expected === 'no_stream' ? -1 : typeof a.expected === 'number' ? a.expected : null)),
-            work.map((a) => a.expected === 'stream_exists'),
-            ids,
-            JSON.stringify(docs),
-            this.channel,
-            this.notifies,
-          ],
-        ),
-      );
+      const results = (await client.query(statements.join(';\n'))) as unknown as QueryResult[];
+      result = results[results.length - 2] as typeof result;
     } catch (error) {
       throw translateConflict(error, work);
     }
+    lockStatements?.confirm();
+    append.confirm();
     const rows = result.rows;
     if (rows.length !== work.length) throw new Error(`multi-stream append: ${rows.length} head rows for ${work.length} streams`);
     if (rows[0].known) {

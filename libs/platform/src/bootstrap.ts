@@ -90,6 +90,10 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Runni
   const host = options.host ?? (process.env.HOST?.trim() || DEFAULT_HOST);
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimitBytes ?? bodyLimitFromEnv(),
+    // Path ids up to this length reach the route and its pipes (400 naming the parameter, or 404);
+    // Fastify's default of 100 answered ids of 101-128 characters, which the id rules allow, with
+    // its own 414 in another error format.
+    maxParamLength: 1024,
     // request.ip (the per-IP rate limit's key) comes from X-Forwarded-For only through trusted proxies.
     trustProxy: fastifyTrustProxy(options.trustProxy ?? trustProxyFromEnv()),
     // A caller's X-Request-Id is kept (and echoed back), else a new UUID: one id per request in logs.

@@ -25,6 +25,11 @@ export class RedriveResultDto {
   @ApiProperty() deadLetterTopic!: string;
 }
 
+/** A service without Kafka (the console) has no dead-letter topics: 404 naming why (it was a 500). */
+function noDeadLetters(service: string): NotFoundException {
+  return new NotFoundException(`${service} does not use Kafka, so it has no dead-letter topics; ask the service that consumes the topic`);
+}
+
 /**
  * Kafka access for the dead-letter admin endpoints and the `flowline_dlq_messages` gauge (one
  * admin client per process, connected on first use and again after a failure).
@@ -52,7 +57,7 @@ export class DeadLetterAdmin implements OnModuleInit, OnApplicationShutdown {
   }
 
   async client(): Promise<Admin> {
-    if (!this.admin) throw new Error('this service has no Kafka');
+    if (!this.admin) throw noDeadLetters(this.config.serviceName);
     const admin = this.admin;
     this.connected ??= admin.connect().then(
       () => admin,
@@ -65,7 +70,7 @@ export class DeadLetterAdmin implements OnModuleInit, OnApplicationShutdown {
   }
 
   kafkaClient(): Kafka {
-    if (!this.kafka) throw new Error('this service has no Kafka');
+    if (!this.kafka) throw noDeadLetters(this.config.serviceName);
     return this.kafka;
   }
 

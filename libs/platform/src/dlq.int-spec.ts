@@ -78,3 +78,21 @@ describe('/health/ready and background workers', () => {
     }
   });
 });
+
+describe('/admin/dlq on a service without Kafka (the console)', () => {
+  it('answers list and redrive with 404 naming why, not a 500 ("this service has no Kafka")', async () => {
+    @Module({ imports: [PlatformModule.forRoot({ serviceName: 'nokafka', database: false, kafka: false })] })
+    class NoKafkaModule {}
+    const plain = await bootstrapService({ name: 'nokafka', module: NoKafkaModule, httpPort: 0, grpcPort: 0, shutdownHooks: false });
+    try {
+      const list = await fetch(`${plain.httpUrl}/admin/dlq/${TOPIC}`);
+      expect(list.status).toBe(404);
+      expect(await list.text()).toContain('nokafka does not use Kafka');
+      const redrive = await fetch(`${plain.httpUrl}/admin/dlq/${TOPIC}/redrive`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ all: true }) });
+      expect(redrive.status).toBe(404);
+      expect((await fetch(`${plain.httpUrl}/health/live`)).status).toBe(200);
+    } finally {
+      await plain.close();
+    }
+  });
+});

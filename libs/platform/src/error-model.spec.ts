@@ -29,6 +29,15 @@ describe('one error model', () => {
     });
   });
 
+  it("a refusal naming a field carries its message in the field's violation too (REST errors[] and gRPC field violations were blank)", () => {
+    const error = apiErrorOf(new DomainError('payment_amount_mismatch', 'amount 100 does not match the order total 200', { field: 'amount' }, 'invalid'));
+    if (!error) throw new Error('not mapped');
+    expect(toProblem(error, 'order-intake').errors).toEqual([{ field: 'amount', constraint: 'refused', message: 'amount 100 does not match the order total 200' }]);
+    expect(decodeRpcStatus(toGrpcPayload(error, 'order-intake').metadata)?.fieldViolations).toEqual([
+      expect.objectContaining({ field: 'amount', description: 'amount 100 does not match the order total 200' }),
+    ]);
+  });
+
   it('sends details holding Chinese text and emoji (metadata strings must be ASCII) and never cuts a message inside a surrogate pair', () => {
     const error = apiErrorOf(new DomainError('sku_not_found', 'no SKU 龙井-01', { sku: '龙井-01', note: '😀' }, 'not_found'));
     if (!error) throw new Error('not mapped');

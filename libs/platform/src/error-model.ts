@@ -127,7 +127,7 @@ export function apiErrorOf(exception: unknown): ApiError | undefined {
       httpStatus: httpStatusOfDomainError(exception),
       grpcStatus: grpcStatusOfDomainError(exception),
       details: exception.details,
-      violations: violationsIn(exception.details),
+      violations: violationsIn(exception.details, exception.message),
     };
   }
   if (exception instanceof RequestValidationError) {
@@ -155,9 +155,13 @@ export function apiErrorOf(exception: unknown): ApiError | undefined {
   return undefined;
 }
 
-/** A refusal whose details name one input field (`{ field: 'grandTotal' }`) reports it as a violation too. */
-function violationsIn(details: Record<string, unknown>): FieldViolation[] {
-  return typeof details.field === 'string' ? [{ field: details.field, constraint: 'refused', message: '' }] : [];
+/**
+ * A refusal whose details name one input field (`{ field: 'grandTotal' }`) reports it as a
+ * violation too, with the refusal's message (a client that shows `errors[].message` next to the
+ * field would otherwise show nothing).
+ */
+function violationsIn(details: Record<string, unknown>, message: string): FieldViolation[] {
+  return typeof details.field === 'string' ? [{ field: details.field, constraint: 'refused', message }] : [];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -72,6 +72,21 @@ describe('inventory API (REST and gRPC, one process)', () => {
     expect(JSON.stringify(imp.body)).toContain('expiresAt');
   });
 
+  it("refuses a receipt or adjustment that takes a SKU's units across its warehouses past the limit with 422 naming the field (a 500 from the SKU row's 32-bit total before), and takes them again once below", async () => {
+    await c.rest('PUT', '/api/stock/skus/SKU-HUGE-TOTAL', { name: 'huge total' });
+    expect((await c.rest('POST', '/api/stock/receipts', { sku: 'SKU-HUGE-TOTAL', warehouseId: 'WH-SH', quantity: 2_147_483_647 })).status).toBe(201);
+    const receipt = await c.rest('POST', '/api/stock/receipts', { sku: 'SKU-HUGE-TOTAL', warehouseId: 'WH-GZ', quantity: 5 });
+    expect(receipt.status, JSON.stringify(receipt.body)).toBe(422);
+    expect(receipt.body.code).toBe('ON_HAND_LIMIT');
+    expect(receipt.body.errors).toEqual([expect.objectContaining({ field: 'quantity', message: expect.stringContaining('across its warehouses') })]);
+    const adjustment = await c.rest('POST', '/api/stock/adjustments', { sku: 'SKU-HUGE-TOTAL', warehouseId: 'WH-GZ', delta: 5, reason: 'count' });
+    expect(adjustment.status, JSON.stringify(adjustment.body)).toBe(422);
+    expect(adjustment.body.errors.map((e: { field: string }) => e.field)).toEqual(['delta']);
+    expect((await c.rest('POST', '/api/stock/adjustments', { sku: 'SKU-HUGE-TOTAL', warehouseId: 'WH-SH', delta: -10, reason: 'count' })).status).toBeLessThan(300);
+    expect((await c.rest('POST', '/api/stock/receipts', { sku: 'SKU-HUGE-TOTAL', warehouseId: 'WH-GZ', quantity: 5 })).status).toBe(201);
+    expect((await c.rest('GET', '/api/stock/skus/SKU-HUGE-TOTAL')).body.total).toMatchObject({ onHand: 2_147_483_642 });
+  });
+
   it('refuses a warehouse id that is not a code, a negative priority and a channel rule for an unknown channel (400/422 naming them)', async () => {
     const slash = await c.rest('PUT', `/api/stock/warehouses/${encodeURIComponent('WH/..')}`, { name: 'x', priority: 9 });
     expect(slash.status).toBe(422);

@@ -52,6 +52,34 @@ describe('bad input to order-intake', () => {
     expect(await countOrders(shopId)).toBe(1);
   });
 
+  it('refuses a missing or non-object customer or shippingAddress with 400 naming the field (a missing one was a 500); nothing stored', async () => {
+    const shopId = `missing-shop-${uniqueSuffix()}`;
+    const ok = anOrderSubmission({ shopId, channelOrderId: `MISS-${uniqueSuffix()}` });
+    const without = (field: 'customer' | 'shippingAddress') => Object.fromEntries(Object.entries(ok).filter(([k]) => k !== field));
+    const probes: [string, unknown][] = [
+      ['customer', without('customer')],
+      ['shippingAddress', without('shippingAddress')],
+      ['customer', { ...ok, customer: [] }],
+      ['shippingAddress', { ...ok, shippingAddress: [] }],
+    ];
+    for (const [field, body] of probes) {
+      const r = await place(body);
+      expect(r.status, `${field}: ${r.text}`).toBe(400);
+      expect((JSON.parse(r.text) as { errors: { field: string }[] }).errors.map((e) => e.field), r.text).toContain(field);
+    }
+    expect(await countOrders(shopId)).toBe(0);
+  });
+
+  it("answers a long path id in the API's own error format: 404 up to the id rule's 128 characters, 400 naming the parameter beyond (Fastify's raw 414 before)", async () => {
+    for (const [length, status] of [[110, 404], [128, 404], [300, 400]] as const) {
+      const res = await fetch(`${svc.httpUrl}/api/orders/${'A'.repeat(length)}`);
+      const text = await res.text();
+      expect(res.status, `${length}: ${text}`).toBe(status);
+      expect(res.headers.get('content-type'), String(length)).toContain('application/problem+json');
+      expect(text).not.toContain('FST_ERR');
+    }
+  });
+
   it('normalises identifiers (NFKC): a fullwidth channelOrderId is the same order, not a second one', async () => {
     const shopId = `nfkc-shop-${uniqueSuffix()}`;
     const digits = String(Date.now()).slice(-10);

@@ -16,6 +16,7 @@ import {
   ledgerKey,
   ledgerStreamId,
   levelsOf,
+  MAX_ON_HAND,
   stockLedgerDecider,
   type OpenReservationLine,
   type StockLedgerEvent,
@@ -159,6 +160,26 @@ class BatchWorld implements LedgerAccess {
 
   order(orderId: string): OrderReservationState {
     return this.orders.get(orderId)?.state ?? orderReservationDecider.initialState();
+  }
+
+  /**
+   * Refuses ledger events that would take a SKU's units on hand, summed over its warehouses, past
+   * MAX_ON_HAND (422 naming `field`): the SKU row keeps the total available in a 32-bit column, and
+   * a receipt past it failed in the database (a 500) after it was decided. The world holds every
+   * warehouse's ledger of a SKU it touches (the unit of work loads them by SKU).
+   */
+  requireSkuWithinLimit(sku: string, warehouseId: string, events: StockLedgerEvent[], field: string): void {
+    if (events.length === 0) return;
+    let next = this.ledger(sku, warehouseId);
+    for (const e of events) next = stockLedgerDecider.evolve(next, e);
+    let total = next.status === 'active' ? Math.max(0, next.onHand) : 0;
+    for (const slot of this.ledgers.values()) {
+      const s = slot.state;
+      if (s.status === 'active' && s.sku === sku && s.warehouseId !== warehouseId) total += Math.max(0, s.onHand);
+    }
+    if (total > MAX_ON_HAND) {
+      throw new DomainError('ON_HAND_LIMIT', `${sku} would hold ${total} units across its warehouses, more than the ${MAX_ON_HAND} one SKU can`, { field, next: total, limit: MAX_ON_HAND }, 'invalid');
+    }
   }
 
   applyLedger(events: StockLedgerEvent[], meta: CommandMeta): void {
@@ -433,6 +454,7 @@ export class StockUnitOfWork {
               : { type: 'RecountReserved', ...ref },
           state,
         );
+        world.requireSkuWithinLimit(c.sku, c.warehouseId, events, c.type === 'ReceiveStock' ? 'quantity' : 'delta');
         world.applyLedger(events, c.meta);
         return this.levelOutcome(world, c.sku, c.warehouseId, events.length > 0);
       }
@@ -453,6 +475,7 @@ export class StockUnitOfWork {
           { type: 'ImportStock', sku: c.sku, warehouseId: c.warehouseId, at, onHand: c.onHand, reserved: c.reserved, reservations, source: c.source },
           world.ledger(c.sku, c.warehouseId),
         );
+        world.requireSkuWithinLimit(c.sku, c.warehouseId, events, 'onHand');
         world.applyLedger(events, c.meta);
         // Imported holds become open reservations of their orders (no stream event: they happened elsewhere).
         for (const r of reservations) {

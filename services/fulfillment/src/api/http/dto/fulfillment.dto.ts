@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Min, Validate, ValidateNested, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import { ArrayMinSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, Validate, ValidateNested, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
 import { IsSku } from '@flowline/platform';
-import { CARRIER_STATES, type CarrierState } from '@flowline/contracts';
+import { CARRIER_STATES, MAX_LINE_QUANTITY, type CarrierState } from '@flowline/contracts';
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Waybill and tracking numbers as carriers print them (SF1402837465012, JDVA00012345678-1-1-). */
@@ -30,9 +30,10 @@ export class ScanDto {
   @IsSku()
   sku!: string;
 
-  @ApiProperty({ example: 1, minimum: 1 })
+  @ApiProperty({ example: 1, minimum: 1, maximum: MAX_LINE_QUANTITY })
   @IsInt()
   @Min(1, { message: 'quantity must be at least 1' })
+  @Max(MAX_LINE_QUANTITY, { message: `quantity must be at most ${MAX_LINE_QUANTITY} (an order line's limit)` })
   quantity!: number;
 }
 
@@ -133,9 +134,10 @@ export class ReturnLineDto {
   @IsSku()
   sku!: string;
 
-  @ApiProperty({ example: 1, minimum: 1 })
+  @ApiProperty({ example: 1, minimum: 1, maximum: MAX_LINE_QUANTITY })
   @IsInt()
   @Min(1, { message: 'quantity must be at least 1' })
+  @Max(MAX_LINE_QUANTITY, { message: `quantity must be at most ${MAX_LINE_QUANTITY} (an order line's limit)` })
   quantity!: number;
 }
 

@@ -7,6 +7,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsDefined,
   IsEmail,
   IsIn,
   IsInt,
@@ -203,11 +204,15 @@ export class PlaceOrderDto {
   @ApiProperty({ example: 'tmall-flagship' }) @NormalizeIdentifier() @IsString() @Length(1, 64) shopId!: string;
 
   @ApiProperty({ type: CustomerDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => CustomerDto)
   customer!: CustomerDto;
 
   @ApiProperty({ type: AddressDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Validate(ClearRecipientConstraint)
   @Type(() => AddressDto)

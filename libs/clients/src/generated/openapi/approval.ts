@@ -468,6 +468,7 @@ export interface components {
             /** @description New invoice information (发票); published masked, sent in clear to order-intake only. */
             invoice?: components["schemas"]["InvoiceDto"];
             note?: string;
+            /** @example 01M98SVS6YCMA7WNY4N1T9E360 */
             orderId: string;
             /** @description General manager only: lets a change through the freeze after packing (recorded as ApprovalFreezeOverridden). */
             override?: components["schemas"]["OverrideDto"];
@@ -1082,12 +1083,7 @@ export interface operations {
     ApprovalsController_inbox: {
         parameters: {
             query?: never;
-            header: {
-                /** @description Who decides (until authentication lands). */
-                "X-Actor-Id": string;
-                /** @description Their role: sales, designer, cost_accountant, general_manager, customer_service, warehouse, finance. */
-                "X-Actor-Role": string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1159,11 +1155,8 @@ export interface operations {
     ChangeRequestsController_raise: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 "Idempotency-Key"?: string;
-                "X-Actor-Id"?: string;
-                /** @description customer_service, customer or general_manager */
-                "X-Actor-Role": string;
             };
             path?: never;
             cookie?: never;

@@ -10,10 +10,6 @@ import { ApprovalRuntime } from '../../infra/approval-runtime';
 import { actorFrom, shopsOf } from '../actor';
 import { ApproveDto, BulkApproveDto, DelegateDto, PendingQueryDto, RejectDto, ResubmitDto, ReturnDto } from './dto/approval.dto';
 
-const ACTOR_HEADERS = [
-  { name: 'X-Actor-Id', required: true, description: 'Who decides (until authentication lands).' },
-  { name: 'X-Actor-Role', required: true, description: 'Their role: sales, designer, cost_accountant, general_manager, customer_service, warehouse, finance.' },
-];
 
 /**
  * REST for approvers: my inbox, one approval, decisions on its current step (approve / reject /
@@ -31,8 +27,6 @@ export class ApprovalsController {
 
   @Get('inbox')
   @ApiOperation({ summary: 'Steps waiting for me (by my role, by my name, delegated or escalated to me), oldest first, with SLA colour.' })
-  @ApiHeader(ACTOR_HEADERS[0])
-  @ApiHeader(ACTOR_HEADERS[1])
   @Requires('read', 'Approval')
   async inbox(@Headers() h: Record<string, string | undefined>) {
     const actor = actorFrom(principalOf(h));

@@ -24,8 +24,6 @@ export class ChangeRequestsController {
       'Raise a change (add / remove lines, quantities, address, carrier service, invoice). 409 CHANGE_FROZEN naming the packed shipment unless a general manager overrides; CHANGE_NOT_ALLOWED once shipped; 422 naming the field for unknown lines.',
   })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  @ApiHeader({ name: 'X-Actor-Id', required: true })
-  @ApiHeader({ name: 'X-Actor-Role', required: true, description: 'customer_service, customer or general_manager' })
   @Requires('create', 'ChangeRequest')
   @ForCustomers()
   raise(@Body() dto: ChangeRequestDto, @Headers() h: Record<string, string | undefined>) {

@@ -14,4 +14,10 @@ describe('a webhook subscription URL', () => {
     expect(errors('http://10.0.0.5:8080/flowline/webhooks')).toEqual([]);
     expect(errors('http://127.0.0.1:4130/mes/hooks')).toEqual([]);
   });
+
+  it('names each event type once: a repeated one is refused naming eventTypes (it was stored twice)', () => {
+    const fields = (eventTypes: string[]) => validateSync(plainToInstance(WebhookSubscriptionDto, { url: 'http://10.0.0.5/h', eventTypes })).map((e) => e.property);
+    expect(fields(['shipment.packed', 'shipment.packed'])).toEqual(['eventTypes']);
+    expect(fields(['shipment.packed'])).toEqual([]);
+  });
 });

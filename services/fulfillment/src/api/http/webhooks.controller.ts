@@ -3,7 +3,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/co
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
 import { IdParam } from '@flowline/platform';
-import { ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUrl, MaxLength, Validate, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
+import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, IsUrl, MaxLength, Validate, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
 import { forbiddenWebhookHost, WEBHOOK_EVENT_TYPES } from '../../domain/webhook.policy';
 import { FulfillmentRuntime } from '../../infra/fulfillment-runtime';
 import { newWebhookSecret } from '../../infra/webhooks/webhook-outbox';
@@ -36,6 +36,7 @@ export class WebhookSubscriptionDto {
   @ApiProperty({ enum: WEBHOOK_EVENT_TYPES, isArray: true })
   @IsArray()
   @ArrayMinSize(1)
+  @ArrayUnique({ message: 'eventTypes must not name an event type twice' })
   @IsIn(WEBHOOK_EVENT_TYPES as unknown as string[], { each: true })
   eventTypes!: string[];
 

@@ -16,6 +16,11 @@ describe('a change request is held to the bounds of a placed order', () => {
     expect(invalid({ orderId: 'o', addLines: [line({ quantity: 100_001 })] })).toEqual(['addLines.0.quantity']);
   });
 
+  it("refuses an orderId that is not an id (400 naming it at once; '../../x' waited 2 s for the order, then a 404)", () => {
+    for (const orderId of ['../../x', '', ' o', 'a'.repeat(129)]) expect(invalid({ orderId }), JSON.stringify(orderId)).toEqual(['orderId']);
+    expect(invalid({ orderId: '01M98SVS6YCMA7WNY4N1T9E360' })).toEqual([]);
+  });
+
   it('refuses a line discount larger than the line (a negative line amount)', () => {
     expect(invalid({ orderId: 'o', addLines: [line({ quantity: 1, unitPrice: 100, lineDiscount: 500 })] })).toEqual(['addLines.0.lineDiscount']);
     expect(invalid({ orderId: 'o', addLines: [line({ quantity: 2, unitPrice: 100, lineDiscount: 200 })] })).toEqual([]);

@@ -1,5 +1,5 @@
 import { CLEAR_PHONE, MAX_FEN, MAX_LINE_QUANTITY } from '@flowline/contracts';
-import { IsSku } from '@flowline/platform';
+import { ID_PATTERN, IsSku } from '@flowline/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, Validate, ValidateNested, ValidatorConstraint, type ValidationArguments, type ValidatorConstraintInterface } from 'class-validator';
@@ -58,7 +58,7 @@ export class OverrideDto {
 
 /** An order change request (订单变更): what should change; the diff is computed from the order's current state. */
 export class ChangeRequestDto {
-  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(100) orderId!: string;
+  @ApiProperty({ example: '01M98SVS6YCMA7WNY4N1T9E360' }) @IsString() @IsNotEmpty() @Matches(ID_PATTERN, { message: 'orderId must be 1-128 characters: letters, digits and . _ : @ / + - (starting with a letter or digit)' }) orderId!: string;
 
   @ApiPropertyOptional({ type: [ChangeLineDto] })
   @IsOptional() @IsArray() @ArrayMaxSize(50) @ValidateNested({ each: true }) @Type(() => ChangeLineDto)

@@ -113,6 +113,19 @@ describe('change request through its chain', () => {
     expect(changePrivateOf({ shippingAddress: { province: '浙江省', city: '宁波市', district: '海曙区', streetMasked: '中山西路' } }).shippingAddress?.street).toBe('中山西路');
   });
 
+  it("refuses the masked text an order view shows as the new street, detail or recipient (sent back, it replaced the real street with asterisks), naming the field", () => {
+    const at = (over: object) => () => changePrivateOf({ shippingAddress: { province: '浙江省', city: '杭州市', district: '拱墅区', street: '文三路', ...over } });
+    for (const [over, field] of [
+      [{ street: '文三******' }, 'shippingAddress.street'],
+      [{ street: undefined, streetMasked: '文三＊＊＊＊' }, 'shippingAddress.street'],
+      [{ detail: '1**' }, 'shippingAddress.detail'],
+      [{ recipient: '王*' }, 'shippingAddress.recipient'],
+    ] as const) {
+      expect(at(over), field).toThrow(expect.objectContaining({ details: expect.objectContaining({ field }) }));
+    }
+    expect(at({ detail: '1号楼2单元', recipient: '王小明' })().shippingAddress).toMatchObject({ street: '文三路', detail: '1号楼2单元', recipient: '王小明' });
+  });
+
   it('stock reserved -> ChangeApproved with the allocations; no stock -> refused whole, naming what is missing; a repeat decides nothing', () => {
     const h = run(request(), approve('cs_review', 'customer_service'), approve('warehouse_review', 'warehouse'), approve('finance_review', 'finance'));
     const allocations = [{ lineId: 'L2', sku: 'CUP', warehouseId: 'WH', quantity: 2 }];

@@ -56,10 +56,26 @@ export interface ChangePrivate {
   invoice?: Invoice;
 }
 
-/** The clear address the order takes (refused naming the field when the street is missing). */
+/**
+ * Masked text as Flowline and the platforms publish it in place of a street, name or phone
+ * (`文三******`, `王**`, `王*`, `138****1234`): two mask characters in a row, or one closing the
+ * value. No real street, detail or name holds it.
+ */
+const MASKED = /[*＊]{2,}|^[^*＊]+[*＊]$/;
+
+/**
+ * The clear address the order takes (refused naming the field when the street is missing, or when
+ * a field holds the masked text an order view shows: sent back as the new value, it replaced the
+ * customer's real street with asterisks).
+ */
 export function addressPatchOf(a: AddressInput): AddressPatch {
   const street = (a.street ?? a.streetMasked ?? '').trim();
   if (!street) throw ApprovalErrors.invalid('shippingAddress.street', 'required: the new street (and optionally detail, recipient, phone)');
+  for (const [field, value] of [['street', street], ['detail', a.detail], ['recipient', a.recipient]] as const) {
+    if (value && MASKED.test(value)) {
+      throw ApprovalErrors.invalid(`shippingAddress.${field}`, `"${value}" is the masked text an order view shows; send the new ${field} in clear`);
+    }
+  }
   return {
     province: a.province,
     city: a.city,

@@ -12,8 +12,12 @@ export type Subject = (typeof SUBJECTS)[number];
 export type FlowlineAbility = MongoAbility<[Action, Subject | Record<string, unknown>]>;
 type Builder = AbilityBuilder<FlowlineAbility>;
 
-/** Fields of an order that only roles dealing with money see (field-level rule). */
-export const ORDER_MONEY_FIELDS = ['payments', 'refunds', 'paidAmount', 'refundedAmount', 'paymentMethod', 'presale'];
+/**
+ * Fields of an order that only roles dealing with money see (field-level rule): order-intake's
+ * view names them `payment` and `refund` (amount, payment reference), tracking's `paidAmount` and
+ * `refundedAmount`. The order's totals stay visible (a cash-on-delivery parcel needs them).
+ */
+export const ORDER_MONEY_FIELDS = ['payment', 'refund', 'payments', 'refunds', 'paidAmount', 'refundedAmount', 'paymentMethod', 'presale'];
 
 /**
  * One ability definition per role (DOMAIN.md + admin, integration, customer). Read is type-level

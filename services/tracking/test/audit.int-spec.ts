@@ -122,6 +122,20 @@ describe('GET /api/audit', () => {
     expect((await get('/api/tracking/stuck', await tokenFor('customer_service'))).status).toBe(200);
   });
 
+  it("a warehouse token reads orders without their payment fields (ADR 0018's field rule), in the order, the list and the timeline; customer service keeps them", async () => {
+    const warehouse = await tokenFor('warehouse');
+    const one = await get('/api/tracking/orders/o-audit-1', warehouse);
+    expect(one.status).toBe(200);
+    expect(Object.keys(one.json.order)).not.toContain('paidAmount');
+    expect(Object.keys(one.json.order)).not.toContain('refundedAmount');
+    expect(one.json.order.grandTotal).toEqual(expect.any(Number));
+    const list = await get('/api/tracking/orders?limit=50', warehouse);
+    expect(list.json.items.length).toBeGreaterThan(0);
+    expect(list.json.items.every((o: Json) => !('paidAmount' in o) && !('refundedAmount' in o))).toBe(true);
+    const staff = await get('/api/tracking/orders/o-audit-1', await tokenFor('customer_service'));
+    expect(staff.json.order).toMatchObject({ paidAmount: expect.any(Number), refundedAmount: expect.any(Number) });
+  });
+
   it("lets only admins and the general manager read another actor's trail; shop scope applies; customers are refused", async () => {
     const warehouse = await tokenFor('warehouse');
     expect((await get('/api/audit?actor=cs', warehouse)).status).toBe(403);

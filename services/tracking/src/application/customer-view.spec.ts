@@ -1,6 +1,6 @@
 import type { TrackingOrderDetailView, TrackingTimelineEntryView } from '@flowline/contracts';
 import { describe, expect, it } from 'vitest';
-import { customerView } from './customer-view';
+import { changeWithoutPayment, customerView, withoutPayment } from './customer-view';
 
 const entry = (type: string, context: string, actor: TrackingTimelineEntryView['actor'], stageAfter: TrackingTimelineEntryView['stageAfter'] = 'paid'): TrackingTimelineEntryView => ({
   eventId: type,
@@ -62,5 +62,24 @@ describe('an order as its buyer sees it', () => {
     expect(v.order).toMatchObject({ flags: [], holdReason: null, exceptionCode: null, exceptionReason: null, lastRule: null, approvalChain: null, manualTouch: false, stuck: false, priority: 'normal' });
     expect(v.approvalChains).toBeUndefined();
     expect(v.shipments?.[0]).toMatchObject({ shipmentId: 'S1', warehouseId: null, trackingNumber: 'SF1' });
+  });
+});
+
+describe('an order as staff without its payment fields (warehouse) see it', () => {
+  it('drops the paid and refunded amounts and the payment references of the money entries; keeps the totals and every other entry', () => {
+    const order = { orderId: '1', grandTotal: 64500, paidAmount: 64500, refundedAmount: 0 } as unknown as TrackingOrderDetailView['order'];
+    const timeline = [entry('OrderPaid', 'orders', staff), entry('OrderPutOnHold', 'orders', staff), entry('OrderRefunded', 'orders', staff), entry('ShipmentPacked', 'fulfillment', staff)];
+    const seen = withoutPayment({ order, timeline });
+    expect(seen.order).toEqual({ orderId: '1', grandTotal: 64500 });
+    expect(seen.timeline.map((e) => [e.type, e.why])).toEqual([
+      ['OrderPaid', null],
+      ['OrderPutOnHold', { zh: '客户来电核对', en: 'customer called' }],
+      ['OrderRefunded', null],
+      ['ShipmentPacked', { zh: '客户来电核对', en: 'customer called' }],
+    ]);
+    const change = changeWithoutPayment({ kind: 'order', order, entry: entry('OrderPaid', 'orders', staff) });
+    expect(change).toMatchObject({ kind: 'order', order: { orderId: '1', grandTotal: 64500 }, entry: { type: 'OrderPaid', why: null } });
+    expect(change.kind === 'order' && 'paidAmount' in change.order).toBe(false);
+    expect(changeWithoutPayment({ kind: 'rebuilt', at: 'x' })).toEqual({ kind: 'rebuilt', at: 'x' });
   });
 });

@@ -1,4 +1,4 @@
-import type { TrackingOrderDetailView, TrackingTimelineEntryView } from '@flowline/contracts';
+import type { TrackingOrderChange, TrackingOrderDetailView, TrackingOrderView, TrackingTimelineEntryView } from '@flowline/contracts';
 
 /** Parcel events a buyer follows; the rest of fulfillment's (intercepts, scans) is the warehouse's. */
 const CUSTOMER_PARCEL_EVENTS = new Set(['ShipmentPacked', 'ShipmentShipped', 'ShipmentTrackingUpdated', 'ShipmentDelivered', 'ShipmentCarrierException']);
@@ -52,4 +52,34 @@ export function customerView(detail: TrackingOrderDetailView): TrackingOrderDeta
 function forCustomer(e: TrackingTimelineEntryView): boolean {
   if (e.context === 'fulfillment') return CUSTOMER_PARCEL_EVENTS.has(e.type);
   return e.context === 'orders' && CUSTOMER_ORDER_EVENTS.has(e.type);
+}
+
+/** Payment and refund entries of the timeline: their `why` carries the payment reference. */
+const MONEY_EVENTS = new Set(['OrderPaid', 'OrderRefunded', 'OrderRefundRequested', 'OrderPartialRefundRequested', 'OrderPartialRefunded', 'OrderPaymentDue']);
+
+/**
+ * An order as staff who may not read its payment fields (warehouse, ADR 0018's field rule) see it:
+ * without the paid and refunded amounts and without the payment references the money entries of
+ * the timeline give as their reason. The totals stay (order-intake keeps them for these roles too).
+ */
+export function withoutPayment<T extends { order: TrackingOrderView; timeline: TrackingTimelineEntryView[] }>(detail: T): T {
+  return { ...detail, order: orderWithoutPayment(detail.order), timeline: detail.timeline.map(entryWithoutPayment) };
+}
+
+/** A live change as withoutPayment gives the order (its summary and the entry that moved it). */
+export function changeWithoutPayment(c: TrackingOrderChange): TrackingOrderChange {
+  return c.kind === 'order' ? { ...c, order: orderWithoutPayment(c.order), entry: c.entry ? entryWithoutPayment(c.entry) : null } : c;
+}
+
+function entryWithoutPayment(e: TrackingTimelineEntryView): TrackingTimelineEntryView {
+  return e.context === 'orders' && MONEY_EVENTS.has(e.type) ? { ...e, why: null } : e;
+}
+
+/**
+ * The order summary without its paid and refunded amounts: left out, as order-intake's field rule
+ * leaves out `payment` and `refund` (over gRPC they read as the proto default).
+ */
+export function orderWithoutPayment<T extends TrackingOrderView>(order: T): T {
+  const { paidAmount: _paid, refundedAmount: _refunded, ...rest } = order;
+  return rest as T;
 }

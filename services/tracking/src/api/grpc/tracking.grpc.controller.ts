@@ -1,4 +1,4 @@
-import { ForCustomers, inScope, isCustomerOnly, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
+import { canReadField, ForCustomers, inScope, isCustomerOnly, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import type { Metadata } from '@grpc/grpc-js';
 import { DomainError } from '@flowline/domain';
 import { Controller } from '@nestjs/common';
@@ -6,7 +6,7 @@ import { GrpcMethod } from '@nestjs/microservices';
 import { ORDER_STAGES, type OrderStage, type SlaColour, type TrackingOrderView, type TrackingTimelineEntryView, type trackingV1 } from '@flowline/contracts';
 import { enumValues, pageSize, requireId } from '@flowline/platform';
 import { filter, map, type Observable } from 'rxjs';
-import { customerView } from '../../application/customer-view';
+import { changeWithoutPayment, customerView, orderWithoutPayment, withoutPayment } from '../../application/customer-view';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
 import { matchesWatch } from '../http/tracking.controller';
 
@@ -99,7 +99,8 @@ export class TrackingGrpcController {
     const flags = new Set(enumValues('flags', req.flags, FLAGS));
     const limit = pageSize('page.pageSize', req.page?.pageSize, { max: MAX_PAGE });
     // Data scoping (issue #16): a shop-limited user lists only their shops (a customer's token is refused by the guard).
-    const shops = shopFilter(requirePrincipal(metadata), req.shopId || undefined);
+    const principal = requirePrincipal(metadata);
+    const shops = shopFilter(principal, req.shopId || undefined);
     const stages = enumValues('stages', req.stages, STAGES);
     const slaColours = enumValues('slaColours', req.slaColours, COLOURS);
     if (shops && shops.length === 0) return { orders: [], page: { nextPageToken: '', totalSize: 0 } };
@@ -118,7 +119,8 @@ export class TrackingGrpcController {
       limit,
       cursor: req.page?.pageToken || undefined,
     });
-    return { orders: page.items.map(orderToProto), page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
+    const money = canReadField(principal, 'Order', 'paidAmount');
+    return { orders: page.items.map((o) => orderToProto(money ? o : orderWithoutPayment(o))), page: { nextPageToken: page.nextCursor ?? '', totalSize: 0 } };
   }
 
   @GrpcMethod('TrackingService', 'GetOrder')
@@ -128,7 +130,8 @@ export class TrackingGrpcController {
     const found = await this.runtime.queries.getOrder(requireId('orderId', req.orderId), req.asOf || undefined);
     const principal = requirePrincipal(metadata);
     // A buyer sees their journey, not the staff's notes about it (as over REST).
-    const d = isCustomerOnly(principal) ? customerView(found) : found;
+    // Roles without the order's payment fields (warehouse) get it without them, as over REST.
+    const d = isCustomerOnly(principal) ? customerView(found) : canReadField(principal, 'Order', 'paidAmount') ? found : withoutPayment(found);
     // Out of scope answers like an unknown order (NOT_FOUND), not PERMISSION_DENIED.
     if (!inScope(principal, d.order)) throw new DomainError('order_not_found', `order ${req.orderId} is not tracked`, { orderId: req.orderId }, 'not_found');
     return {
@@ -202,9 +205,11 @@ export class TrackingGrpcController {
       sla: enumValues('slaColours', req.slaColours, COLOURS),
       channel: req.channel || undefined,
     };
+    const money = canReadField(principal, 'Order', 'paidAmount');
     return this.runtime.feed.changes.pipe(
       // A shop-limited user's stream carries their shops' orders only.
       filter((c) => matchesWatch(c, watch) && (c.kind !== 'order' || inScope(principal, c.order))),
+      map((c) => (money ? c : changeWithoutPayment(c))),
       map((c): trackingV1.WatchOrdersResponse =>
         c.kind === 'order' ? { kind: 'order', order: orderToProto(c.order), entry: c.entry ? entryToProto(c.entry) : undefined } : { kind: 'rebuilt', order: undefined, entry: undefined },
       ),

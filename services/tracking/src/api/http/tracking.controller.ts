@@ -1,11 +1,11 @@
-import { AllowQueryToken, ForCustomers, inScope, isCustomerOnly, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
+import { AllowQueryToken, canReadField, ForCustomers, inScope, isCustomerOnly, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 import type { TrackingCounts, TrackingShortageOrder, TrackingShortages, TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { Controller, Get, Headers, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParam } from '@flowline/platform';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
-import { customerView } from '../../application/customer-view';
+import { changeWithoutPayment, customerView, orderWithoutPayment, withoutPayment } from '../../application/customer-view';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
 import { CountsQueryDto, GetTrackedOrderQueryDto, KpiQueryDto, ListTrackedOrdersQueryDto, OPEN_STAGES, ShipmentsQueryDto, ShortageOrdersQueryDto, ShortagesQueryDto, StuckQueryDto, WatchQueryDto } from './dto/tracking.dto';
 
@@ -33,8 +33,9 @@ export class TrackingController {
   @Requires('read', 'Order')
   async listOrders(@Query() q: ListTrackedOrdersQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingOrderPage> {
     const flags = new Set(q.flags ?? []);
+    const principal = requirePrincipal(h);
     // Data scoping (issue #16): a shop-limited user lists only their shops (a customer's token is refused by the guard).
-    const shops = shopFilter(requirePrincipal(h), q.shopId);
+    const shops = shopFilter(principal, q.shopId);
     if (shops && shops.length === 0) return { items: [], nextCursor: null };
     const page = await this.runtime.queries.listOrders({
       stages: q.stage,
@@ -53,7 +54,7 @@ export class TrackingController {
       limit: q.limit,
       cursor: q.cursor,
     });
-    return page;
+    return canReadField(principal, 'Order', 'paidAmount') ? page : { ...page, items: page.items.map(orderWithoutPayment) };
   }
 
   @Get('orders/:orderId')
@@ -66,7 +67,9 @@ export class TrackingController {
     // Out of scope answers like an unknown order (404 ORDER_NOT_FOUND), not 403.
     if (!inScope(principal, detail.order)) throw new DomainError('order_not_found', `order ${orderId} is not tracked`, { orderId }, 'not_found');
     // A buyer sees their journey, not the staff's notes about it.
-    return isCustomerOnly(principal) ? customerView(detail) : detail;
+    if (isCustomerOnly(principal)) return customerView(detail);
+    // Roles without the order's payment fields (warehouse) get it without them, as from order-intake.
+    return canReadField(principal, 'Order', 'paidAmount') ? detail : withoutPayment(detail);
   }
 
   @Get('shipments')
@@ -131,9 +134,11 @@ export class TrackingController {
   @Requires('read', 'Order')
   stream(@Query() q: WatchQueryDto, @Headers() h: Record<string, string | undefined>): Observable<MessageEvent> {
     const principal = requirePrincipal(h);
+    const money = canReadField(principal, 'Order', 'paidAmount');
     const changes = this.runtime.feed.changes.pipe(
       // A shop-limited user's board gets the changes of their shops' orders only.
       filter((c) => matchesWatch(c, q) && (c.kind !== 'order' || inScope(principal, c.order))),
+      map((c) => (money ? c : changeWithoutPayment(c))),
       map((c): MessageEvent => ({ type: c.kind, data: c, id: c.kind === 'order' ? `${c.order.orderId}:${c.order.eventCount}` : undefined })),
     );
     // A comment-like keep-alive every 15 s keeps proxies from closing an idle stream.

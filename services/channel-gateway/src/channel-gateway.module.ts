@@ -6,6 +6,7 @@ import { Pool } from 'pg';
 import { ChannelsGrpcController } from './api/grpc/channels.grpc-controller';
 import { ConnectorsController } from './api/http/connectors.controller';
 import { ImportsController } from './api/http/imports.controller';
+import { limitImportBody } from './api/http/import-body-limit';
 import { registerPushRoutes } from './api/http/push.routes';
 import { PullService } from './application/pull.service';
 import { DouyinConnector, DouyinStockAdapter, JdConnector, JdStockAdapter, PddConnector, PddStockAdapter, TopConnector, TopStockAdapter } from './infra/connectors/connectors';
@@ -41,7 +42,10 @@ export class ChannelGatewayModule implements OnModuleInit, OnApplicationBootstra
     @Inject(CHANNEL_METRICS) private readonly metrics: ChannelGatewayMetrics,
     @Inject(CHANNEL_STORE) private readonly store: PgChannelStore,
     private readonly http: HttpAdapterHost,
-  ) {}
+  ) {
+    // Here, not in onModuleInit: Nest registers the controllers' routes before that hook runs.
+    limitImportBody(this.http.httpAdapter.getInstance<FastifyInstance>(), this.config.importBodyLimitBytes);
+  }
 
   onModuleInit(): void {
     registerPushRoutes(this.http.httpAdapter.getInstance<FastifyInstance>(), this.pulls);

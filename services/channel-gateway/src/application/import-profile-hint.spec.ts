@@ -55,3 +55,28 @@ describe('the same export downloaded in another container', () => {
     expect(await mapped('pdd-orders.txt', Buffer.from(tsv))).toEqual(fromCsv);
   });
 });
+
+describe('a Taobao import without its two files', () => {
+  const service = new ImportService({ store: {} as ChannelStore, orderIntake: {} as OrderIntakePort, profiles: new ProfileRegistry(), readTable, now: () => new Date() });
+  const orders = { name: 'ExportOrderList.csv', bytes: readFileSync(join(F, 'taobao-classic-orders.gbk.csv')) };
+  const items = { name: 'ExportOrderDetailList.csv', bytes: readFileSync(join(F, 'taobao-classic-items.gbk.csv')) };
+
+  it('the 订单报表 alone: IMPORT_ITEMS_FILE_REQUIRED names the REST field `items` (and the CLI flag), in English and Chinese', async () => {
+    const refused = service.run({ channel: 'taobao', file: orders });
+    await expect(refused).rejects.toMatchObject({ code: 'IMPORT_ITEMS_FILE_REQUIRED', details: { field: 'items' } });
+    const message = await service.run({ channel: 'taobao', file: orders }).catch((e: Error) => e.message);
+    expect(message).toContain('send it as `items`');
+    expect(message).toContain('--items');
+    expect(message).toContain('宝贝报表');
+    expect(message).toContain('接口字段 items');
+    expect(message).not.toContain('itemsFile');
+  });
+
+  it('the 宝贝报表 alone (as the order file) is said to look like an items file, for the default and the named profile, on taobao and tmall', async () => {
+    for (const req of [{ channel: 'taobao' as const }, { channel: 'taobao' as const, profileId: 'taobao-classic' }, { channel: 'tmall' as const }]) {
+      const message = await service.run({ ...req, file: items }).catch((e: Error & { code?: string }) => `${e.code} ${e.message}`);
+      expect(message).toMatch(/^IMPORT_COLUMNS_MISSING the order file looks like an items file \(宝贝报表\)/);
+      expect(message).toContain('看起来是宝贝报表');
+    }
+  });
+});

@@ -10,7 +10,7 @@ import type { MappingProfile } from '../domain/import/profile';
 import { reason, type RejectReason } from '../domain/import/rejections';
 import { placeOrderProblems, toSubmission } from '../domain/import/submission';
 import type { Table } from '../domain/import/table';
-import { planSync, type SyncAction, type SyncStep } from '../domain/sync/order-sync.policy';
+import { planSync, reopenedAfterTerminal, type SyncAction, type SyncStep } from '../domain/sync/order-sync.policy';
 import type { ChannelStore, QuarantineEntry } from './channel-store.port';
 import type { ImportReport, RefusedChangeReport } from './import-report';
 import { OrderCommandRefused, type OrderIntakePort, type PlacedOrder } from './order-intake.port';
@@ -49,6 +49,11 @@ export interface ImportDeps {
 
 export type SyncOutcome =
   | { kind: 'imported' | 'duplicate' | 'updated'; orderId: string; refused: RefusedChangeReport[] }
+  /**
+   * A known order the platform moved back from an end the flow recorded (cancelled / refunded, e.g.
+   * JD 锁定 taken for a close, then 等待出库 again): nothing applied, not a duplicate; in `refused`.
+   */
+  | { kind: 'refused'; orderId: string; refused: RefusedChangeReport[] }
   /** A group-buy order whose group has not formed (or failed): not placed; the platform's next change brings it back. */
   | { kind: 'waiting'; platformStatus: string }
   | { kind: 'rejected'; reasons: RejectReason[] };
@@ -148,6 +153,7 @@ export class ImportService {
         // What sync would do, up to its first write: the same record, plan and pre-flight checks.
         const out = await this.preview(d);
         if (out.kind === 'rejected') report.rejected.push({ quarantineId: null, channelOrderId: d.channelOrderId, rowNumbers: d.rowNumbers, reasons: out.reasons });
+        else if (out.kind === 'refused') report.refusedChanges.push(...out.refused);
         else report[out.kind === 'duplicate' ? 'duplicates' : out.kind] += 1;
       } else {
         const out = await this.sync(d, profile, runId, false);
@@ -158,6 +164,9 @@ export class ImportService {
           this.deps.metrics?.rejected(req.channel, out.reasons.map((x) => x.code));
         } else if (out.kind === 'waiting') {
           report.waiting += 1;
+        } else if (out.kind === 'refused') {
+          // Neither imported nor a duplicate: a person must look (counted against the auto-ingest rate).
+          report.refusedChanges.push(...out.refused);
         } else {
           report[out.kind === 'imported' ? 'imported' : out.kind === 'updated' ? 'updated' : 'duplicates'] += 1;
           report.refusedChanges.push(...out.refused);
@@ -185,6 +194,7 @@ export class ImportService {
       return mapOrders({ ...profile, channel: req.channel }, table, items);
     } catch (e) {
       if (!isDomainError(e) || e.code !== 'IMPORT_COLUMNS_MISSING' || req.profileId) throw e;
+      let itemsFile: DomainError | null = null;
       const fits = (this.deps.profiles.list?.() ?? [])
         .filter((p) => p.id !== profile.id)
         .filter((p) => {
@@ -192,12 +202,14 @@ export class ImportService {
             mapOrders({ ...p, channel: req.channel }, table, items);
             return true;
           } catch (other) {
+            // A 宝贝报表 sent alone (as the order file): that is what the seller is told.
+            if (isDomainError(other) && other.details.itemsFileAsOrderFile === true) itemsFile ??= other;
             // The order file fits; the layout only wants its items file (宝贝报表) beside it.
             return isDomainError(other) && other.code === 'IMPORT_ITEMS_FILE_REQUIRED';
           }
         })
         .map((p) => p.id);
-      if (fits.length === 0) throw e;
+      if (fits.length === 0) throw itemsFile ?? e;
       const hint = fits.join(' / ');
       throw new DomainError(e.code, `${e.message}; the file's columns fit profile ${hint}: import it with profile ${fits[0]} (文件的列符合模板 ${hint}，请选择该模板导入)`, { ...e.details, suggestedProfiles: fits }, 'invalid');
     }
@@ -221,10 +233,16 @@ export class ImportService {
    * plan, nothing written. Refusals only order-intake can know (a status change its flow does not
    * allow) are not foreseen.
    */
-  private async preview(d: ChannelOrderDraft): Promise<{ kind: 'imported' | 'duplicate' | 'updated' | 'waiting' } | { kind: 'rejected'; reasons: RejectReason[] }> {
+  private async preview(
+    d: ChannelOrderDraft,
+  ): Promise<{ kind: 'imported' | 'duplicate' | 'updated' | 'waiting' } | { kind: 'refused'; refused: RefusedChangeReport[] } | { kind: 'rejected'; reasons: RejectReason[] }> {
     const rec = await this.deps.store.findOrder(d.channel, d.channelOrderId);
     const actions = planSync(d, new Set<SyncStep>(rec?.appliedSteps ?? []));
-    if (actions.length === 0) return { kind: rec ? 'duplicate' : 'waiting' };
+    if (actions.length === 0) {
+      const reopened = rec ? reopenedAfterTerminal(d, new Set<SyncStep>(rec.appliedSteps)) : null;
+      if (rec && reopened) return { kind: 'refused', refused: [{ channelOrderId: d.channelOrderId, orderId: rec.orderId, step: 'reopened', code: 'PLATFORM_STATUS_REOPENED', message: reopened }] };
+      return { kind: rec ? 'duplicate' : 'waiting' };
+    }
     if (actions[0]?.step === 'placed') {
       const { problems } = this.placement(d);
       if (problems.length) return { kind: 'rejected', reasons: problems };
@@ -279,6 +297,9 @@ export class ImportService {
       if (rec.fingerprint !== fingerprint || rec.lastRunId !== runId) {
         await store.saveOrder({ ...rec, fingerprint, profileId: profile.id, profileVersion: profile.version, touchedByPerson: rec.touchedByPerson || touchedByPerson, lastRunId: runId }, d);
       }
+      // Back from a cancel or a refund the flow recorded: never undone, never a silent duplicate.
+      const reopened = reopenedAfterTerminal(d, applied);
+      if (reopened) return { kind: 'refused', orderId: rec.orderId, refused: [{ channelOrderId: d.channelOrderId, orderId: rec.orderId, step: 'reopened', code: 'PLATFORM_STATUS_REOPENED', message: reopened }] };
       // A run resumed after an interruption counts what it had already done itself as imported.
       return { kind: rec.lastRunId === runId && runId !== null ? 'imported' : 'duplicate', orderId: rec.orderId, refused: [] };
     }
@@ -385,6 +406,7 @@ export class ImportService {
       }
       const res = await this.sync({ ...draft, rowNumbers: r.rowNumbers }, profile, null, false);
       if (res.kind === 'rejected') out.failed.push({ channelOrderId: r.channelOrderId, reasons: res.reasons });
+      else if (res.kind === 'refused') out.failed.push({ channelOrderId: r.channelOrderId, reasons: res.refused.map((x) => ({ code: 'ORDER_REFUSED', zh: x.message, en: x.message })) });
       else if (res.kind === 'updated') out.updated += 1;
       else out.unchanged += 1;
     }

@@ -6,6 +6,7 @@ import { verifyDouyinPush, verifyShopifyWebhook } from '../domain/connectors/sig
 import { fromShopifyOrder, ApiPayloadError, type ShopifyOrder } from '../domain/connectors/api-mapping';
 import type { ChannelStore } from './channel-store.port';
 import type { OrderPullConnector, ShopAccount } from './connector.port';
+import type { RefusedChangeReport } from './import-report';
 import type { ImportService } from './import.service';
 
 export interface PullResult {
@@ -19,6 +20,8 @@ export interface PullResult {
   /** Group-buy orders whose group has not formed: not placed yet. */
   waiting: number;
   rejected: number;
+  /** Platform changes the flow refused or that need a person (e.g. a status back from a cancel): as in the import report. */
+  refusedChanges: RefusedChangeReport[];
   checkpoint: string | null;
 }
 
@@ -66,7 +69,7 @@ export class PullService {
     const shop = this.shop(platform, shopId);
     const connector = this.connector(platform);
     const { store } = this.deps;
-    const result: PullResult = { platform, shopId, windows: [], orders: 0, imported: 0, updated: 0, duplicates: 0, waiting: 0, rejected: 0, checkpoint: null };
+    const result: PullResult = { platform, shopId, windows: [], orders: 0, imported: 0, updated: 0, duplicates: 0, waiting: 0, rejected: 0, refusedChanges: [], checkpoint: null };
     let cp = (await store.checkpoint(platform, shopId)) ?? new Date(this.deps.now().getTime() - this.deps.initialLookbackMs).toISOString();
     const serverNow = await connector.serverTime(shop);
     for (let w = nextWindow(connector.platform, cp, serverNow); w; w = nextWindow(connector.platform, cp, serverNow)) {
@@ -91,7 +94,10 @@ export class PullService {
       result.rejected += 1;
       await this.quarantineApi(platform, this.shop(platform, d.shopId), d.channelOrderId, d.rawRows[0], out.reasons);
     } else if (out.kind === 'waiting') result.waiting += 1;
-    else result[out.kind === 'imported' ? 'imported' : out.kind === 'updated' ? 'updated' : 'duplicates'] += 1;
+    else {
+      result.refusedChanges.push(...out.refused);
+      if (out.kind !== 'refused') result[out.kind === 'imported' ? 'imported' : out.kind === 'updated' ? 'updated' : 'duplicates'] += 1;
+    }
   }
 
   private async quarantineApi(platform: string, shop: ShopAccount, channelOrderId: string, raw: unknown, reasons: RejectReason[]): Promise<void> {
@@ -131,7 +137,7 @@ export class PullService {
         /* a message without an order: nothing to sync */
       }
     }
-    const result: PullResult = { platform: 'douyin', shopId, windows: [], orders: 0, imported: 0, updated: 0, duplicates: 0, waiting: 0, rejected: 0, checkpoint: null };
+    const result: PullResult = { platform: 'douyin', shopId, windows: [], orders: 0, imported: 0, updated: 0, duplicates: 0, waiting: 0, rejected: 0, refusedChanges: [], checkpoint: null };
     for (const id of ids) {
       const page = await this.connector('douyin').order(shop, id);
       for (const d of page.orders) await this.syncOne(d, 'douyin', result);
@@ -149,7 +155,7 @@ export class PullService {
     } catch {
       throw new DomainError('PUSH_BODY_INVALID', 'webhook body is not JSON', { field: 'body' }, 'invalid');
     }
-    const result: PullResult = { platform: 'shopify', shopId, windows: [], orders: 0, imported: 0, updated: 0, duplicates: 0, waiting: 0, rejected: 0, checkpoint: null };
+    const result: PullResult = { platform: 'shopify', shopId, windows: [], orders: 0, imported: 0, updated: 0, duplicates: 0, waiting: 0, rejected: 0, refusedChanges: [], checkpoint: null };
     try {
       await this.syncOne(fromShopifyOrder(order, shopId), 'shopify', result);
     } catch (e) {

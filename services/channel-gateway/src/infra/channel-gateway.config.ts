@@ -1,3 +1,4 @@
+import { DEFAULT_IMPORT_BODY_LIMIT_BYTES } from '../api/http/import-body-limit';
 import type { ShopAccount } from '../application/connector.port';
 
 /** channel-gateway settings from the environment (README: Environment). */
@@ -18,6 +19,15 @@ export interface ChannelGatewayConfig {
   stockPushIntervalMs: number;
   /** KAFKA_TOPIC_PREFIX (tests). */
   topicPrefix: string;
+  /** Body limit of POST /api/imports only (CHANNEL_IMPORT_BODY_LIMIT_BYTES, 16 MiB): files come base64 in JSON. */
+  importBodyLimitBytes: number;
+}
+
+function bytes(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error('CHANNEL_IMPORT_BODY_LIMIT_BYTES must be a positive whole number of bytes');
+  return n;
 }
 
 export function channelGatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ChannelGatewayConfig {
@@ -43,5 +53,6 @@ export function channelGatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env
     stockPushPerSecond: num('CHANNEL_STOCK_PUSH_PER_SECOND', 5),
     stockPushIntervalMs: num('CHANNEL_STOCK_PUSH_INTERVAL_MS', 200),
     topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
+    importBodyLimitBytes: bytes(env.CHANNEL_IMPORT_BODY_LIMIT_BYTES, DEFAULT_IMPORT_BODY_LIMIT_BYTES),
   };
 }

@@ -7,6 +7,20 @@ import { OrderCommandRefused, type OrderIntakePort, type PaymentBody, type Place
  * Calls carry channel-gateway's client-credentials token (`svc-channel-gateway`, issue #16); a
  * quarantine fix carries the fixing person's own token instead, so they are the order's actor.
  */
+/**
+ * The text of a refusal: its field violations (`field: message`) when they say something, else the
+ * problem's `detail` (then `title`, the deprecated `message`, the body), naming the fields when the
+ * violations name only those: a refusal is never reported as a bare `amount: `.
+ */
+export function refusalMessage(json: Record<string, unknown>, text: string): string {
+  const errors = Array.isArray(json.errors) ? (json.errors as { field?: unknown; message?: unknown }[]) : [];
+  const said = errors.filter((e) => typeof e.message === 'string' && e.message.trim() !== '').map((e) => (typeof e.field === 'string' && e.field ? `${e.field}: ${String(e.message)}` : String(e.message)));
+  if (said.length) return said.join('; ');
+  const first = [json.detail, json.title, json.message].find((v): v is string => typeof v === 'string' && v.trim() !== '') ?? text.slice(0, 300);
+  const fields = errors.map((e) => e.field).filter((f): f is string => typeof f === 'string' && f !== '' && !first.includes(f));
+  return fields.length ? `${first} (${fields.join(', ')})` : first;
+}
+
 export class OrderIntakeHttpClient implements OrderIntakePort {
   constructor(
     private readonly baseUrl: string,
@@ -24,10 +38,7 @@ export class OrderIntakeHttpClient implements OrderIntakePort {
     const text = await res.text();
     const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
     if (res.status >= 500) throw new Error(`order-intake ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-    if (res.status >= 400) {
-      const errors = Array.isArray(json.errors) ? (json.errors as { field?: string; message?: string }[]).map((e) => `${e.field}: ${e.message}`).join('; ') : '';
-      throw new OrderCommandRefused(res.status, String(json.code ?? `HTTP_${res.status}`), errors || String(json.message ?? text.slice(0, 300)));
-    }
+    if (res.status >= 400) throw new OrderCommandRefused(res.status, String(json.code ?? `HTTP_${res.status}`), refusalMessage(json, text));
     return { status: res.status, json };
   }
 

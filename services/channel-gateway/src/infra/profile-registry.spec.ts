@@ -4,7 +4,7 @@ import { parseProfile, ProfileRegistry } from './profile-registry';
 describe('mapping profiles are schema-validated data', () => {
   it('loads every shipped profile, one default per channel layout', () => {
     const r = new ProfileRegistry();
-    expect(r.list().map((p) => `${p.id}@${p.version}`).sort()).toEqual(['douyin@3', 'jd@3', 'offline-pos@1', 'pinduoduo@3', 'shopify@1', 'taobao-classic@4', 'taobao-current@2']);
+    expect(r.list().map((p) => `${p.id}@${p.version}`).sort()).toEqual(['douyin@4', 'jd@4', 'offline-pos@1', 'pinduoduo@3', 'shopify@1', 'taobao-classic@5', 'taobao-current@3']);
     expect(r.resolve('taobao').id).toBe('taobao-classic');
     expect(r.resolve('tmall').id).toBe('taobao-current');
     expect(r.resolve('web').id).toBe('shopify');

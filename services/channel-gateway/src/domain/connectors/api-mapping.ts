@@ -383,7 +383,8 @@ const JD_STATES: Record<string, PlatformState> = {
   WAIT_GOODS_RECEIVE_CONFIRM: 'shipped',
   FINISHED_L: 'completed',
   TRADE_CANCELED: 'closed',
-  LOCKED: 'closed',
+  // 锁定: held by JD while a cancellation request or a review is pending, not cancelled.
+  LOCKED: 'on_hold',
   POP_ORDER_PAUSE: 'paid',
 };
 

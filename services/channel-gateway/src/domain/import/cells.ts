@@ -1,11 +1,21 @@
-import { cleanCell } from '@flowline/imports';
+import { cleanCell, yuanToFen as sharedYuanToFen } from '@flowline/imports';
 
 /**
  * Cell values as sellers' exports hold them, made plain. Pure: no I/O, no clock.
  * `cleanCell` (Excel-guarded ids: `="..."`, apostrophe, tabs) and `yuanToFen` (exact yuan text ->
  * fen) are shared with analytics' settlement reader, from @flowline/imports.
  */
-export { cleanCell, yuanToFen } from '@flowline/imports';
+export { cleanCell } from '@flowline/imports';
+
+/**
+ * Yuan text -> integer fen (@flowline/imports' reader: `¥` / `￥`, `CNY`, thousands separators), with
+ * the unit written after the number as Chinese back offices do (`128.00元`, `128.00 元`) accepted too.
+ * A refusal keeps the cell as written.
+ */
+export function yuanToFen(text: string): Read<number> {
+  const r = sharedYuanToFen(text.replace(/(\d)\s*元\s*$/, '$1'));
+  return r.ok ? r : { ok: false, reason: { code: 'BAD_AMOUNT', detail: text } };
+}
 
 /**
  * Header names vary by a space, a bracket style or a letter case between exports of one platform

@@ -88,6 +88,19 @@ function addressPii(parts: string[]): PiiState {
 
 const DEFAULT_SUMMARY_MARKERS = ['合计', '总计', '汇总', '小计', 'total', 'subtotal'];
 
+/**
+ * The file sent as the order file is an items file (a 宝贝报表: its columns, not the 订单报表's):
+ * refused saying so and what to send (HTTP 422, IMPORT_COLUMNS_MISSING as any file of the wrong layout).
+ */
+function itemsFileAsOrders(profile: MappingProfile): DomainError {
+  return new DomainError(
+    'IMPORT_COLUMNS_MISSING',
+    `the order file looks like an items file (宝贝报表) of profile ${profile.id}: send the order file (订单报表) as \`file\` and this one as \`items\` (CLI: <orders file> --items <this file>) (上传的订单文件看起来是宝贝报表：请把订单报表作为 file、宝贝报表作为 items 一起上传)`,
+    { profile: profile.id, version: profile.version, file: 'order file', itemsFileAsOrderFile: true },
+    'invalid',
+  );
+}
+
 /** A file's header does not have the columns a profile needs (HTTP 422). */
 export function columnsMissing(profile: MappingProfile, file: string, missing: string[]): DomainError {
   return new DomainError(
@@ -122,6 +135,14 @@ class Columns {
   }
 }
 
+/**
+ * The price column a layout needs: its unit price, or its line total when the file has only that
+ * (a profile may name both: an export without 商品单价 falls back to 商品金额 / quantity).
+ */
+function priceRef(l: MappingProfile['lines'], cols: Columns): ColumnRef | undefined {
+  return l.unitPrice && (cols.find(l.unitPrice) >= 0 || !l.lineTotal) ? l.unitPrice : l.lineTotal;
+}
+
 function requireColumns(profile: MappingProfile, cols: Columns, refs: (ColumnRef | undefined)[], file: string): void {
   const missing = refs.filter((r): r is ColumnRef => r !== undefined && cols.find(r) < 0).map((r) => (Array.isArray(r) ? r[0] : r));
   if (missing.length) throw columnsMissing(profile, file, missing);
@@ -141,6 +162,20 @@ function rawOf(cols: Columns, row: Row): Record<string, string> {
 
 /** `4.01235E+18`: what Excel makes of a long id in a number cell (the real id is lost). */
 const SCIENTIFIC_ID = /^[+-]?\d+(\.\d+)?e[+-]?\d+$/i;
+
+/**
+ * An id Excel kept as a number: it holds 15 significant digits, so a 19-digit Taobao id typed as a
+ * Number comes back as `4822000000000000000` (every digit past the 15th a zero). Different orders fold
+ * into one such id. A real id ending in that many zeros is rare enough to ask for a re-export.
+ */
+const ZEROED_ID = /^\d{15}0+$/;
+
+/** Why an id cell cannot be trusted (Excel mangled it), or null. */
+function mangledIdReason(column: string, id: string): RejectReason | null {
+  if (SCIENTIFIC_ID.test(id)) return reason.mangledId(column, id);
+  if (id.length >= 16 && ZEROED_ID.test(id)) return reason.zeroedId(column, id);
+  return null;
+}
 
 /**
  * Drops blank, summary and exactly repeated rows; groups the rest by order id in file order. A row
@@ -210,12 +245,19 @@ export function mapOrders(profile: MappingProfile, table: Table, items?: Table):
   const o = profile.order;
   const m = profile.money;
   const l = profile.lines;
+  if (l.from === 'items-file' && [o.id, o.status, o.placedAt, m.paid].some((r) => cols.find(r) < 0) && [l.join ?? o.id, l.sku, l.title, l.quantity, priceRef(l, cols)].every((r) => cols.find(r) >= 0)) throw itemsFileAsOrders(profile);
   requireColumns(profile, cols, [o.id, o.status, o.placedAt, m.paid], 'order file');
   const itemCols = l.from === 'items-file' ? new Columns(items?.headers ?? []) : cols;
   if (l.from === 'items-file') {
-    if (!items) throw new DomainError('IMPORT_ITEMS_FILE_REQUIRED', `profile ${profile.id} joins an items file (--items / itemsFile)`, { profile: profile.id }, 'invalid');
-    requireColumns(profile, itemCols, [l.join, l.sku, l.title, l.quantity, l.unitPrice ?? l.lineTotal], 'items file');
-  } else requireColumns(profile, cols, [l.sku, l.title, l.quantity, l.unitPrice ?? l.lineTotal], 'order file');
+    if (!items)
+      throw new DomainError(
+        'IMPORT_ITEMS_FILE_REQUIRED',
+        `profile ${profile.id} joins an items file (宝贝报表) to the order file: send it as \`items\` ({name, contentBase64}) beside \`file\` (CLI: --items <file>) (模板 ${profile.id} 需要同时上传宝贝报表：接口字段 items，命令行 --items)`,
+        { profile: profile.id, field: 'items' },
+        'invalid',
+      );
+    requireColumns(profile, itemCols, [l.join, l.sku, l.title, l.quantity, priceRef(l, itemCols)], 'items file');
+  } else requireColumns(profile, cols, [l.sku, l.title, l.quantity, priceRef(l, cols)], 'order file');
 
   const markers = o.summaryMarkers ?? DEFAULT_SUMMARY_MARKERS;
   const stats = { rowsRead: 0, blankRows: 0, summaryRows: 0, duplicateRows: 0 };
@@ -231,12 +273,46 @@ export function mapOrders(profile: MappingProfile, table: Table, items?: Table):
     const lineRows = l.from === 'items-file' ? (itemGroups.get(id) ?? []) : rows;
     const rawRows = [...rows.map((r) => rawOf(cols, r)), ...(l.from === 'items-file' ? lineRows.map((r) => rawOf(itemCols, r)) : [])];
     const rowNumbers = rows.map((r) => r.rowNumber);
-    // Excel's scientific notation folds different orders into one id: refuse the group whole.
-    const result = SCIENTIFIC_ID.test(id) ? [reason.mangledId(cols.label(o.id), id)] : mapOne(profile, cols, itemCols, id, rows, lineRows);
+    // Excel's scientific notation or zero-filled digits fold different orders into one id: refuse the group whole.
+    const mangled = mangledIdReason(cols.label(o.id), id);
+    // One row per order (Pinduoduo, the Taobao 订单报表): rows of one id that differ are two versions
+    // of the order (a later export appended, a status moved on) or different orders, never more lines.
+    const one = mangled || l.from === 'rows' ? null : oneOrderRow(profile, cols, rows);
+    const result = mangled ? [mangled] : one && 'reasons' in one ? one.reasons : mapOne(profile, cols, itemCols, id, one ? [one.row] : rows, one && l.from === 'single' ? [one.row] : lineRows);
     if (Array.isArray(result)) rejected.push({ channelOrderId: id, rowNumbers, itemRowNumbers: l.from === 'items-file' ? lineRows.map((r) => r.rowNumber) : [], reasons: result, rawRows });
     else drafts.push({ ...result, rowNumbers, rawRows });
   }
   return { drafts, rejected, stats };
+}
+
+/** Free-text note columns (留言 / 备注): a seller edits them after export; they do not make another order. */
+const NOTE_HEADER = /备注|留言|remark|note|memo/i;
+
+/**
+ * The one row of an order in a one-row-per-order layout (Pinduoduo, the Taobao 订单报表). Rows of one
+ * id that repeat it except for notes (the seller added a 商家备注 between two exports) are the same
+ * order: its row, the notes kept (distinct, in file order). Rows that differ in anything else (status,
+ * amounts, item, quantity, times, tracking number) are two versions of the order or two orders folded
+ * into one id: refused with the rows and the columns, never merged into more lines.
+ */
+function oneOrderRow(profile: MappingProfile, cols: Columns, rows: Row[]): { row: Row } | { reasons: RejectReason[] } {
+  const [first] = rows;
+  if (rows.length === 1 || !first) return { row: first as Row };
+  const notes = new Set([cols.find(profile.order.buyerMessage), cols.find(profile.order.sellerRemark)].filter((i) => i >= 0));
+  cols.headers.forEach((h, i) => {
+    if (NOTE_HEADER.test(normalizeHeader(h))) notes.add(i);
+  });
+  const width = Math.max(cols.headers.length, ...rows.map((r) => r.cells.length));
+  const differ: string[] = [];
+  const cells = [...first.cells];
+  for (let i = 0; i < width; i++) {
+    const values = rows.map((r) => r.cells[i] ?? '');
+    if (new Set(values).size === 1) continue;
+    if (notes.has(i)) cells[i] = [...new Set(values.filter(Boolean))].join(' / ');
+    else differ.push(cleanCell(cols.headers[i] ?? '') || `#${i + 1}`);
+  }
+  if (differ.length) return { reasons: [reason.orderRowsDiffer(cols.label(profile.order.id), rows.map((r) => r.rowNumber), differ)] };
+  return { row: { rowNumber: first.rowNumber, cells } };
 }
 
 function mapOne(
@@ -280,8 +356,11 @@ function mapOne(
 
   // Rows of one order name one buyer and one address: rows that disagree are different orders
   // folded together (an id mangled by a spreadsheet, a wrong join), never one to ship.
+  // Order times, and the status and amount paid where they are the order's (not each line's), too:
+  // two orders sharing an id (a mangled id, a wrong join) mostly differ there, not in the buyer.
   if (rows.length > 1) {
-    for (const ref of [o.recipient, o.phone, o.address, o.province, o.city, o.district, o.street, o.detail, o.buyerNick, o.buyerId]) {
+    const orderLevel = [o.placedAt, o.paidAt, ...(l.status ? [] : [o.status]), ...(m.paidPerSubOrder ? [] : [m.paid])];
+    for (const ref of [o.recipient, o.phone, o.address, o.province, o.city, o.district, o.street, o.detail, o.buyerNick, o.buyerId, ...orderLevel]) {
       const i = cols.find(ref);
       if (i < 0 || !ref) continue;
       const filled = rows.filter((r) => r.cells[i]);
@@ -292,9 +371,10 @@ function mapOne(
   // order whose lines are in different states (one refunded or closed, one to ship; one shipped,
   // one not) cannot be taken as one state, so it waits in the quarantine rather than shipping
   // goods the buyer was refunded.
-  if (l.status && l.from === 'rows' && lineRows.length > 1) {
+  // The same for a 宝贝报表's per-item 订单状态 (one item 交易关闭, one to ship).
+  if (l.status && l.from !== 'single' && lineRows.length > 1) {
     const si = itemCols.find(l.status);
-    const ai = cols.find(o.afterSalesStatus);
+    const ai = itemCols.find(o.afterSalesStatus);
     const stateOf = (r: Row) => {
       const text = si >= 0 ? (r.cells[si] ?? '') : '';
       const after = ai >= 0 ? (r.cells[ai] ?? '') : '';
@@ -325,7 +405,7 @@ function mapOne(
     const q = quantity(at(l.quantity));
     if (!q.ok) problems.push(reason.badQuantity(itemCols.label(l.quantity), q.reason.detail));
     let unitPrice = 0;
-    if (l.unitPrice) {
+    if (l.unitPrice && (itemCols.find(l.unitPrice) >= 0 || !l.lineTotal)) {
       const p = money(at(l.unitPrice));
       if (!p.ok || p.value < 0) problems.push(reason.badAmount(itemCols.label(l.unitPrice), at(l.unitPrice)));
       else unitPrice = p.value;
@@ -336,7 +416,8 @@ function mapOne(
       else if (q.ok) unitPrice = t.value / q.value;
     }
     const lineId = at(l.lineId) || `${id}-${n + 1}`;
-    if (l.lineId && SCIENTIFIC_ID.test(at(l.lineId))) problems.push(reason.mangledId(itemCols.label(l.lineId), at(l.lineId)));
+    const lineIdMangled = l.lineId ? mangledIdReason(itemCols.label(l.lineId), at(l.lineId)) : null;
+    if (lineIdMangled) problems.push(lineIdMangled);
     else if (at(l.lineId)) lineIdRows.set(lineId, [...(lineIdRows.get(lineId) ?? []), r.rowNumber]);
     const weight = l.weight ? unitWeightGrams(at(l.weight), l.weightUnit ?? 'g', l.weightPer ?? 'unit', q.ok ? q.value : 1) : { ok: true as const, value: undefined };
     if (!weight.ok) problems.push(reason.badWeight(itemCols.label(l.weight ?? ''), at(l.weight)));
@@ -346,11 +427,11 @@ function mapOne(
   for (const [lineId, at] of lineIdRows) if (at.length > 1 && l.lineId) problems.push(reason.duplicateLineId(itemCols.label(l.lineId), lineId, at));
 
   const shippingFee = read(m.shippingFee, money, 0);
-  const paid = read(m.paid, money, 0);
   const platformDiscount = read(m.platformDiscount, money, 0);
   const shopDiscount = read(m.shopDiscount, money, 0);
   const refund = read(m.refund, money, 0);
   const goods = lines.reduce((s, x) => s + x.quantity * x.unitPrice, 0);
+  const paid = m.paidPerSubOrder && l.from === 'rows' && rows.length > 1 ? paidOfSubOrders(profile, cols, rows, money, goods + shippingFee - platformDiscount - shopDiscount, problems) : read(m.paid, money, 0);
   // Presale (预售): a deposit (定金) makes the row a presale order; deposit + balance (尾款) is the amount due.
   const ps = profile.presale;
   const deposit = ps && cell(ps.deposit) ? read(ps.deposit, money, 0) : 0;
@@ -441,6 +522,39 @@ function mapOne(
   return { ...draft, fieldColumns };
 }
 
+/**
+ * What the buyer paid for an order whose rows are sub-orders each with its own payable amount
+ * (profile `money.paidPerSubOrder`, Douyin 订单应付金额). Rows with one amount: the order's total
+ * written on each row, unless only their sum is what the goods, shipping and discounts come to
+ * (`expected`). Rows with different amounts: their sum, when each row is a distinct sub-order (its
+ * own line id, its own amount); otherwise the amount is ambiguous and the order is refused, never
+ * taken from the first row (the rest would become an invented discount).
+ */
+function paidOfSubOrders(profile: MappingProfile, cols: Columns, rows: Row[], money: (t: string) => Read<number>, expected: number, problems: RejectReason[]): number {
+  const pi = cols.find(profile.money.paid);
+  const li = cols.find(profile.lines.lineId);
+  const label = cols.label(profile.money.paid);
+  const texts = rows.map((r) => (pi >= 0 ? (r.cells[pi] ?? '') : ''));
+  const amounts: number[] = [];
+  for (const t of texts) {
+    const a = money(t);
+    if (!a.ok) {
+      problems.push(reason.badAmount(label, t));
+      return 0;
+    }
+    amounts.push(a.value);
+  }
+  const lineIds = rows.map((r) => (li >= 0 ? (r.cells[li] ?? '') : ''));
+  const subOrders = lineIds.every(Boolean) && new Set(lineIds).size === rows.length && texts.every(Boolean);
+  const sum = amounts.reduce((a, b) => a + b, 0);
+  if (new Set(texts).size === 1) return subOrders && amounts[0] !== expected && sum === expected ? sum : (amounts[0] ?? 0);
+  if (!subOrders) {
+    problems.push(reason.paidAmbiguous(label, rows.map((r) => r.rowNumber)));
+    return 0;
+  }
+  return sum;
+}
+
 /** The file column a submission field comes from (for the reason), when there is one. */
 function columnOfField(profile: MappingProfile, cols: Columns, itemCols: Columns, field: string): string | undefined {
   const o = profile.order;
@@ -448,7 +562,7 @@ function columnOfField(profile: MappingProfile, cols: Columns, itemCols: Columns
   const at = (c: Columns, ref: ColumnRef | undefined) => (ref !== undefined && c.find(ref) >= 0 ? c.label(ref) : undefined);
   const line = /^lines\[\d+\]\.(\w+)$/.exec(field)?.[1];
   if (line) {
-    const ref = { lineId: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: l.unitPrice ?? l.lineTotal, unitWeightGrams: l.weight }[line];
+    const ref = { lineId: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unitPrice: priceRef(l, itemCols), unitWeightGrams: l.weight }[line];
     return at(itemCols, ref);
   }
   const refs: Record<string, ColumnRef | undefined> = {

@@ -13,7 +13,11 @@ export type ColumnRef = string | string[];
 /** What a platform's order status means for the order flow. */
 /** `group_forming` / `group_failed`: a group-buy (拼团) order whose group has not formed / failed: it does not enter the flow. */
 /** `deposit_paid`: a presale (预售) order whose deposit (定金) is paid and balance (尾款) is due. */
-export const PLATFORM_STATES = ['unpaid', 'paid', 'shipped', 'completed', 'closed', 'group_forming', 'group_failed', 'deposit_paid'] as const;
+/**
+ * `on_hold`: the platform stopped the order for a review or a pending cancellation request (JD 锁定):
+ * neither closed nor refunded; the order is put on hold for a person until the platform says more.
+ */
+export const PLATFORM_STATES = ['unpaid', 'paid', 'shipped', 'completed', 'closed', 'group_forming', 'group_failed', 'deposit_paid', 'on_hold'] as const;
 export type PlatformState = (typeof PLATFORM_STATES)[number];
 
 /** What a platform's after-sales (售后) status means. */
@@ -69,6 +73,12 @@ export interface MappingProfile {
     platformDiscount?: ColumnRef;
     shopDiscount?: ColumnRef;
     refund?: ColumnRef;
+    /**
+     * Rows of one order are sub-orders, each with its own amount in the `paid` column (Douyin
+     * 订单应付金额): rows with different amounts add up to the order's (distinct sub-orders only; else
+     * the order is refused); one amount on every row is the order's, unless only their sum fits.
+     */
+    paidPerSubOrder?: boolean;
   };
   lines: {
     /**
@@ -142,7 +152,7 @@ export const PROFILE_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       required: ['paid'],
-      properties: Object.fromEntries(['paid', 'shippingFee', 'platformDiscount', 'shopDiscount', 'refund'].map((k) => [k, columnRef])),
+      properties: { ...Object.fromEntries(['paid', 'shippingFee', 'platformDiscount', 'shopDiscount', 'refund'].map((k) => [k, columnRef])), paidPerSubOrder: { type: 'boolean' } },
     },
     lines: {
       type: 'object',

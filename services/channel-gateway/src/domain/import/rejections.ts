@@ -84,6 +84,24 @@ export const reason = {
     zh: `${column}被 Excel 转成了科学计数法："${text}"，原编号已丢失，不同订单可能被并成一个；请从平台重新导出，或在 Excel 中把该列设为文本后再保存`,
     en: `${column} was turned into scientific notation by Excel: "${text}"; the real id is lost and different orders may have been merged; export the file from the platform again, or format the column as text in Excel before saving`,
   }),
+  zeroedId: (column: string, text: string): RejectReason => ({
+    code: 'MANGLED_ID',
+    column,
+    zh: `${column}被 Excel 当作数字保存，第 15 位之后的数字都变成了 0："${text}"，原编号已丢失，不同订单可能被并成一个；请从平台重新导出，或在 Excel 中把该列设为文本后再保存`,
+    en: `${column} was saved by Excel as a number and every digit past the 15th became 0: "${text}"; the real id is lost and different orders may have been merged; export the file from the platform again, or format the column as text in Excel before saving`,
+  }),
+  orderRowsDiffer: (column: string, rows: number[], columns: string[]): RejectReason => ({
+    code: 'CONFLICTING_ROWS',
+    column,
+    zh: `同一${column}出现在多行（第 ${rows.join('、')} 行），且${columns.join('、')}不同：可能是同一订单的两次导出（状态已变化）或不同订单被并成了一个，每个订单只应有一行；请只保留最新导出的一行后重试，未导入`,
+    en: `one ${column} on several rows (rows ${rows.join(', ')}) that differ in ${columns.join(', ')}: two exports of the order (its status moved on) or different orders merged into one; the layout has one row per order: keep the row of the latest export and retry; not imported`,
+  }),
+  paidAmbiguous: (column: string, rows: number[]): RejectReason => ({
+    code: 'CONFLICTING_ROWS',
+    column,
+    zh: `同一订单的多行（第 ${rows.join('、')} 行）${column}不同，但这些行不能确认是各自独立的子订单（子订单编号缺失或重复）：无法判断订单实付总额，未导入`,
+    en: `rows ${rows.join(', ')} of one order give different ${column}, and they are not each a distinct sub-order (sub-order id missing or repeated): the order's total is ambiguous; not imported`,
+  }),
   duplicateLineId: (column: string, lineId: string, rows: number[]): RejectReason => ({
     code: 'CONFLICTING_ROWS',
     column,

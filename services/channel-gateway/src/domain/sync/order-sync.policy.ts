@@ -30,7 +30,10 @@ export type SyncAction =
  *   shipment, Taobao 交易关闭 with 退款金额 = paid): the same hold first, so the payment recorded next
  *   reserves nothing and the order never joins the shipping queue, then the refund; the order ends
  *   refunded, its hold saying it left outside Flowline and was refunded.
- * Steps already applied are not repeated; a step the flow has gone past is never undone.
+ * - held by the platform (JD 锁定, `on_hold`): put on hold for a person, never cancelled or refunded
+ *   on that status alone;
+ * Steps already applied are not repeated; a step the flow has gone past is never undone (a platform
+ * status that moves back from a cancel or a refund is reported: reopenedAfterTerminal).
  */
 export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep>): SyncAction[] {
   // Group-buy (拼团): the order enters the flow only once its group has formed; a failed group never does.
@@ -46,6 +49,9 @@ export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep
     wanted.push({ step: 'held', reason: closedAfterShipment ? closedAfterShipmentReason(draft) : shippedOutsideReason(draft) });
   // Identical item rows nothing confirmed: held before it can ship twice what the buyer bought once.
   else if (draft.unconfirmedRepeatRows?.length && !applied.has('held') && !flowMayHaveShipped) wanted.push({ step: 'held', reason: repeatedRowsReason(draft) });
+  // Held by the platform (JD 锁定: a cancellation request or a review pending): stopped for a person
+  // wherever the order is, nothing refunded; the platform's next status says how it ended.
+  else if (draft.state === 'on_hold' && !applied.has('held')) wanted.push({ step: 'held', reason: platformHoldReason(draft) });
   const ref = `${draft.channel}:${draft.channelOrderId}`;
   // Cash on delivery (货到付款): the flow ships it unpaid and records the payment at delivery itself.
   if (draft.paymentMethod === 'cod') {
@@ -97,6 +103,23 @@ const yuanText = (fen: number) => `${Math.floor(fen / 100)}.${String(fen % 100).
 export function closedAfterShipmentReason(draft: ChannelOrderDraft): string {
   const refund = draft.money.refund > 0 ? draft.money.refund : draft.money.paid;
   return `平台显示发货后已关闭并退款（${draft.platformStatus}${parcelOf(draft, '，')}，退款 ${yuanText(refund)} 元），在 Flowline 之外发出，请勿发货，退回的包裹按退货处理 / closed and refunded on the platform after it shipped outside Flowline (${draft.channel} ${draft.platformStatus}${parcelOf(draft, ', ')}, refunded ${yuanText(refund)}): do not ship; a parcel coming back is a return`.slice(0, 500);
+}
+
+/** Why an order the platform holds (JD 锁定) is put on hold: its status, in Chinese and English. */
+export function platformHoldReason(draft: ChannelOrderDraft): string {
+  return `平台已锁定该订单（${draft.platformStatus}：取消申请或审核处理中），请勿发货，等待平台结果后人工放行或取消 / the platform holds the order (${draft.channel} ${draft.platformStatus}: a cancellation request or a review is pending): do not ship; release or cancel it once the platform decides`.slice(0, 500);
+}
+
+/**
+ * A platform status that moves an order back from an end the flow already recorded (cancelled, or
+ * closed and refunded) to a live one (paid, shipped ...): the flow never undoes a cancel or a refund,
+ * so the change is not applied, and it is not a duplicate either: a person must look (the platform
+ * reopened it, or a lock was taken for a close). The reason, or null when it is no such move.
+ */
+export function reopenedAfterTerminal(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep>): string | null {
+  const ended = applied.has('cancelled') ? 'cancelled' : applied.has('refunded') && draft.afterSales !== 'refunded' ? 'refunded' : null;
+  if (!ended || draft.state === 'closed' || draft.state === 'group_forming' || draft.state === 'group_failed') return null;
+  return `平台状态变回 ${draft.platformStatus}，但订单在 Flowline 中已${ended === 'cancelled' ? '取消' : '退款'}：未应用，请人工核对 / the platform shows ${draft.channel} ${draft.platformStatus} again after the order was ${ended} in Flowline: not applied, a person must check`.slice(0, 500);
 }
 
 /** Why an order with unconfirmed identical item rows is held: the rows, in Chinese and English. */

@@ -80,8 +80,9 @@ it('profiles: taobao-classic v2 and douyin v2 map the presale status words; jd v
   const tb = registry.get('taobao-classic');
   const dy = registry.get('douyin');
   // v3 of taobao-classic and jd add the designated carrier (+ jd weights, #12); douyin v3 reads per-line states;
-  // taobao-classic v4 reads 发货时间, 退款状态 and 宝贝总数量.
-  expect([tb.version, dy.version, registry.get('jd').version]).toEqual([4, 3, 3]);
+  // taobao-classic v4 reads 发货时间, 退款状态 and 宝贝总数量; v5 the items' 订单状态. douyin v4: per
+  // sub-order amounts; jd v4: 锁定 held, 货号.
+  expect([tb.version, dy.version, registry.get('jd').version]).toEqual([5, 4, 4]);
   expect([tb.statuses['等待买家付尾款'], tb.statuses['已付定金'], dy.statuses['待付尾款']]).toEqual(['deposit_paid', 'deposit_paid', 'deposit_paid']);
   expect(registry.get('jd').cod?.values).toEqual(['货到付款']);
 });

@@ -1,3 +1,4 @@
+import { inScope, type Principal } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
 import type { Pool } from 'pg';
 import type { ChannelKind } from '../domain/notification.types';
@@ -23,10 +24,13 @@ export interface PreviewResult {
   html?: string;
 }
 
-/** Renders a template against a real order's facts (REST and gRPC share it). Nothing is sent. */
-export async function previewTemplate(deps: { pool: Pool; config: NotificationConfig; now: string; html?: (subject: string, text: string, locale: string) => string }, req: PreviewRequest): Promise<PreviewResult> {
+/**
+ * Renders a template against a real order's facts (REST and gRPC share it). Nothing is sent. An
+ * order outside the caller's shops answers as one notification has not seen (ADR 0018).
+ */
+export async function previewTemplate(deps: { pool: Pool; config: NotificationConfig; now: string; principal: Principal; html?: (subject: string, text: string, locale: string) => string }, req: PreviewRequest): Promise<PreviewResult> {
   const facts = await NotificationStore.facts(deps.pool, req.orderId);
-  if (!facts) throw new DomainError('ORDER_NOT_KNOWN', `order ${req.orderId} has not been seen by notification`, { orderId: req.orderId }, 'not_found');
+  if (!facts || !inScope(deps.principal, { shopId: facts.shopId ?? null, orderId: req.orderId })) throw new DomainError('ORDER_NOT_KNOWN', `order ${req.orderId} has not been seen by notification`, { orderId: req.orderId }, 'not_found');
   const trigger = { eventId: 'preview', type: req.event?.type ?? 'Preview', occurredAt: req.event?.occurredAt ?? deps.now, data: { orderId: req.orderId, ...(req.event?.data ?? {}) } };
   try {
     const message = renderMessage(deps.config.templates, req.template, req.channel, req.locale, templateVars(trigger, facts, { approver: '（审批人）' }));

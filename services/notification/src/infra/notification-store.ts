@@ -541,15 +541,28 @@ export const NotificationStore = {
     );
   },
 
-  async list(db: Db, filter: { orderId?: string; channel?: string; status?: string; limit: number; offset: number }): Promise<NotificationRow[]> {
+  /**
+   * `shops` (libs/auth shopFilter: undefined = every shop) keeps the notifications of orders whose
+   * facts name one of those shops, in the query, so a page is full. An order without facts or
+   * without a shop in them (facts written before OrderPlaced's shop was kept) is in no shop's list.
+   */
+  async list(db: Db, filter: { orderId?: string; channel?: string; status?: string; shops?: readonly string[]; limit: number; offset: number }): Promise<NotificationRow[]> {
+    if (filter.shops?.length === 0) return [];
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.orderId) where.push(`order_id = $${params.push(filter.orderId)}`);
     if (filter.channel) where.push(`channel = $${params.push(filter.channel)}`);
     if (filter.status) where.push(`status = $${params.push(filter.status)}`);
+    if (filter.shops) where.push(`order_id IN (SELECT f.order_id FROM notification.order_facts f WHERE f.facts->>'shopId' = ANY($${params.push([...filter.shops])}::text[]))`);
     const sql = `SELECT * FROM notification.notification ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, notification_id DESC LIMIT $${params.push(filter.limit)} OFFSET $${params.push(filter.offset)}`;
     return (await db.query(sql, params)).rows.map(toRow);
+  },
+
+  /** The shop of an order as its facts name it (OrderPlaced's shopId); null when notification does not know it. */
+  async shopOfOrder(db: Db, orderId: string): Promise<string | null> {
+    const r = await db.query(`SELECT facts->>'shopId' AS shop_id FROM notification.order_facts WHERE order_id = $1`, [orderId]);
+    return (r.rows[0]?.shop_id as string | null | undefined) ?? null;
   },
 
   async get(db: Db, id: string): Promise<NotificationRow | undefined> {

@@ -1,4 +1,4 @@
-import { requirePrincipal, Requires } from '@flowline/auth';
+import { requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
@@ -68,7 +68,7 @@ export class NotificationGrpcController {
 
   @GrpcMethod('NotificationService', 'ListNotifications')
   @Requires('read', 'Notification')
-  async listNotifications(req: notificationV1.ListNotificationsRequest): Promise<notificationV1.ListNotificationsResponse> {
+  async listNotifications(req: notificationV1.ListNotificationsRequest, metadata: Metadata): Promise<notificationV1.ListNotificationsResponse> {
     // Bad ids, unknown channels / statuses, out-of-range page sizes and foreign page tokens are refused, never dropped or clamped.
     const size = pageSize('page.pageSize', req.page?.pageSize, { max: 500 }) ?? 50;
     const token = req.page?.pageToken ?? '';
@@ -79,7 +79,9 @@ export class NotificationGrpcController {
       channel: enumValue('channel', req.channel, CHANNEL_NAMES, { optional: true }),
       status: statusFilter(enumValue('status', req.status, STATUS_NAMES, { optional: true })),
     };
-    const rows = await NotificationStore.list(this.rt.pool, { ...filter, limit: size + 1, offset });
+    // Data scoping (ADR 0018), as REST: a shop-limited caller lists only their shops' orders' notifications.
+    const shops = shopFilter(requirePrincipal(metadata));
+    const rows = await NotificationStore.list(this.rt.pool, { ...filter, ...(shops ? { shops } : {}), limit: size + 1, offset });
     const more = rows.length > size;
     return { notifications: rows.slice(0, size).map(notificationToProto), page: { nextPageToken: more ? String(offset + size) : '', totalSize: 0 } };
   }
@@ -107,7 +109,7 @@ export class NotificationGrpcController {
 
   @GrpcMethod('NotificationService', 'PreviewTemplate')
   @Requires('read', 'Notification')
-  async previewTemplate(req: notificationV1.PreviewTemplateRequest): Promise<notificationV1.PreviewTemplateResponse> {
+  async previewTemplate(req: notificationV1.PreviewTemplateRequest, metadata: Metadata): Promise<notificationV1.PreviewTemplateResponse> {
     const errors: string[] = [];
     if (!req.template) errors.push('template');
     if (!(CHANNEL_KINDS as readonly string[]).includes(req.channel)) errors.push('channel');
@@ -125,7 +127,7 @@ export class NotificationGrpcController {
     }
     if (errors.length) throw new RequestValidationError(errors.map((field) => ({ field, constraint: 'invalid', message: `${field} is missing or invalid` })));
     const r = await previewTemplate(
-      { pool: this.rt.pool, config: this.rt.config, now: await this.rt.clock.now(), ...(this.rt.email ? { html: (s: string, t: string, l: string) => this.rt.email?.html(s, t, l) ?? '' } : {}) },
+      { pool: this.rt.pool, config: this.rt.config, now: await this.rt.clock.now(), principal: requirePrincipal(metadata), ...(this.rt.email ? { html: (s: string, t: string, l: string) => this.rt.email?.html(s, t, l) ?? '' } : {}) },
       { template: req.template, channel: req.channel as ChannelKind, locale: (req.locale || 'zh-CN') as Locale, orderId: req.orderId, ...(req.eventType ? { event: { type: req.eventType, ...(data ? { data } : {}) } } : {}) },
     );
     const m = r.message;

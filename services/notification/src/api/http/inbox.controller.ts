@@ -1,5 +1,5 @@
-import { Requires } from '@flowline/auth';
-import { Controller, Get, Header } from '@nestjs/common';
+import { requirePrincipal, Requires, shopFilter } from '@flowline/auth';
+import { Controller, Get, Header, Headers } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 /** Env variables naming each local fake's inbox (set by `npm start`'s fakes). */
@@ -20,7 +20,12 @@ interface FakeInbox {
   error?: string;
 }
 
-async function readInboxes(): Promise<FakeInbox[]> {
+/**
+ * What the fakes hold, for this caller. A fake keeps no shop with a message, so a shop-limited
+ * caller (ADR 0018) sees each fake with none of its messages rather than other shops' texts.
+ */
+async function readInboxes(headers: object): Promise<FakeInbox[]> {
+  const limited = shopFilter(requirePrincipal(headers)) !== undefined;
   const out: FakeInbox[] = [];
   for (const [name, env] of FAKE_INBOXES) {
     const url = process.env[env];
@@ -28,7 +33,7 @@ async function readInboxes(): Promise<FakeInbox[]> {
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(2_000) });
       const j = (await r.json()) as { received?: Record<string, unknown>[]; refused?: Record<string, unknown>[] };
-      out.push({ name, url, received: j.received ?? [], refused: j.refused ?? [] });
+      out.push({ name, url, received: limited ? [] : (j.received ?? []), refused: limited ? [] : (j.refused ?? []) });
     } catch (e) {
       out.push({ name, url, received: [], refused: [], error: (e as Error).message });
     }
@@ -45,15 +50,15 @@ const esc = (s: unknown) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&
 export class InboxController {
   @Get('inbox')
   @ApiOperation({ summary: 'What every local fake received and refused (npm start)' })
-  async inbox() {
-    return { fakes: await readInboxes() };
+  async inbox(@Headers() h: Record<string, string | undefined>) {
+    return { fakes: await readInboxes(h) };
   }
 
   @Get('inbox.html')
   @Header('content-type', 'text/html; charset=utf-8')
   @ApiExcludeEndpoint()
-  async page(): Promise<string> {
-    const fakes = await readInboxes();
+  async page(@Headers() h: Record<string, string | undefined>): Promise<string> {
+    const fakes = await readInboxes(h);
     const section = (f: FakeInbox) => `<h2>${esc(f.name)} <small>${f.received.length} received, ${f.refused.length} refused</small></h2>
 ${f.error ? `<p class="err">${esc(f.error)}</p>` : ''}<table><tr><th>at</th><th>message</th></tr>
 ${[...f.received].reverse().map((r) => `<tr><td>${esc(r.at)}</td><td><pre>${esc(JSON.stringify({ ...r, at: undefined, accepted: undefined }, null, 1))}</pre></td></tr>`).join('\n')}

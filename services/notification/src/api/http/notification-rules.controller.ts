@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { Controller, Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { inScope, requirePrincipal } from '@flowline/auth';
 import { DomainError } from '@flowline/domain';
+import type { FastifyRequest } from 'fastify';
 import { documentHash, RuleDocumentsController, RuleDocumentStore, type RuleDocumentRevision, type RuleDocumentSave } from '@flowline/platform';
 import { IsOptional, IsString, Length, Matches, IsInt, Max, Min } from 'class-validator';
 import type { Pool } from 'pg';
@@ -11,6 +13,7 @@ import type { RuleSet } from '../../domain/notification.types';
 import { configDir, NOTIFICATION_RULES_KIND, notificationRulesKind } from '../../infra/notification-config';
 import { NotificationRuntime } from '../../infra/notification-runtime';
 import { NotificationStore } from '../../infra/notification-store';
+import { orderNotKnown } from '../order-scope';
 
 const MAX_DOCUMENT = 200_000;
 
@@ -124,9 +127,10 @@ export class NotificationRulesController extends RuleDocumentsController<RuleSet
     return { rulesVersion: rules.version, rules: rules.rules.length };
   }
 
-  protected override async preview(rules: RuleSet, body: DryRunNotificationRulesDto, draft: boolean) {
+  protected override async preview(rules: RuleSet, body: DryRunNotificationRulesDto, draft: boolean, req: FastifyRequest) {
     const facts = await NotificationStore.facts(this.rt.pool, body.orderId);
-    if (!facts) throw new DomainError('ORDER_NOT_KNOWN', `order ${body.orderId} has not been seen by notification`, { orderId: body.orderId }, 'not_found');
+    // Another shop's order answers as one notification has not seen (ADR 0018).
+    if (!facts || !inScope(requirePrincipal(req), { shopId: facts.shopId ?? null, orderId: body.orderId })) throw orderNotKnown(body.orderId);
     const planned = planNotifications({ eventId: 'dry-run', type: body.event, occurredAt: new Date().toISOString(), data: { orderId: body.orderId } }, facts, rules, this.rt.config.staff);
     return {
       rulesVersion: rules.version,

@@ -1,5 +1,5 @@
-import { Requires } from '@flowline/auth';
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
+import { requirePrincipal, Requires, shopFilter } from '@flowline/auth';
+import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { maskEmail, maskPhone } from '@flowline/contracts';
 import { DomainError } from '@flowline/domain';
@@ -8,6 +8,7 @@ import { maskOpenId } from '../../application/notification-intake';
 import { previewTemplate } from '../../application/preview';
 import { NotificationRuntime } from '../../infra/notification-runtime';
 import { NotificationStore, type NotificationRow } from '../../infra/notification-store';
+import { orderNotKnown, orderVisible } from '../order-scope';
 import { AliyunSmsReportBatchDto, AliyunSmsUpBatchDto, ContactDto, CUSTOMER_CHANNELS, DrivenClockDto, ListNotificationsQueryDto, OptOutDto, PreviewDto } from './dto/notification.dto';
 
 /** The delivery log as the API shows it: masked recipient, never the clear address. */
@@ -27,15 +28,18 @@ export class NotificationController {
   @Get('notifications')
   @ApiOperation({ summary: 'Delivery log: notifications newest first, by order / channel / status' })
   @Requires('read', 'Notification')
-  async list(@Query() q: ListNotificationsQueryDto) {
-    const rows = await NotificationStore.list(this.rt.pool, { orderId: q.orderId, channel: q.channel, status: q.status, limit: q.limit ?? 50, offset: q.offset ?? 0 });
+  async list(@Query() q: ListNotificationsQueryDto, @Headers() h: Record<string, string | undefined>) {
+    // Data scoping (ADR 0018): a shop-limited user lists only their shops' orders' notifications.
+    const shops = shopFilter(requirePrincipal(h));
+    const rows = await NotificationStore.list(this.rt.pool, { orderId: q.orderId, channel: q.channel, status: q.status, ...(shops ? { shops } : {}), limit: q.limit ?? 50, offset: q.offset ?? 0 });
     return { notifications: rows.map(notificationView) };
   }
 
   @Get('orders/:orderId/notifications')
   @ApiOperation({ summary: "An order's delivery log (queued, held, sent, delivered, failed with the provider's code, suppressed)" })
   @Requires('read', 'Notification')
-  async forOrder(@Param('orderId', new IdParam('orderId')) orderId: string) {
+  async forOrder(@Param('orderId', new IdParam('orderId')) orderId: string, @Headers() h: Record<string, string | undefined>) {
+    if (!(await orderVisible(requirePrincipal(h), this.rt.pool, orderId))) throw orderNotKnown(orderId);
     const rows = await NotificationStore.list(this.rt.pool, { orderId, limit: 500, offset: 0 });
     return { orderId, notifications: rows.map(notificationView) };
   }
@@ -43,9 +47,10 @@ export class NotificationController {
   @Get('notifications/:id')
   @ApiOperation({ summary: 'One notification with every delivery attempt' })
   @Requires('read', 'Notification')
-  async one(@Param('id', new IdParam('id')) id: string) {
+  async one(@Param('id', new IdParam('id')) id: string, @Headers() h: Record<string, string | undefined>) {
     const n = await NotificationStore.get(this.rt.pool, id);
-    if (!n) throw new NotFoundException({ code: 'NOTIFICATION_NOT_FOUND', message: `notification ${id} not found` });
+    // Another shop's order's notification (and its attempts) answers as an unknown one.
+    if (!n || !(await orderVisible(requirePrincipal(h), this.rt.pool, n.orderId))) throw new NotFoundException({ code: 'NOTIFICATION_NOT_FOUND', message: `notification ${id} not found` });
     return { ...notificationView(n), attemptsLog: await NotificationStore.attempts(this.rt.pool, id) };
   }
 
@@ -53,9 +58,9 @@ export class NotificationController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Render a template for a channel and locale against a real order (no message is sent)' })
   @Requires('read', 'Notification')
-  async preview(@Body() dto: PreviewDto) {
+  async preview(@Body() dto: PreviewDto, @Headers() h: Record<string, string | undefined>) {
     return previewTemplate(
-      { pool: this.rt.pool, config: this.rt.config, now: await this.rt.clock.now(), ...(this.rt.email ? { html: (s: string, t: string, l: string) => this.rt.email?.html(s, t, l) ?? '' } : {}) },
+      { pool: this.rt.pool, config: this.rt.config, now: await this.rt.clock.now(), principal: requirePrincipal(h), ...(this.rt.email ? { html: (s: string, t: string, l: string) => this.rt.email?.html(s, t, l) ?? '' } : {}) },
       { template: dto.template, channel: dto.channel, locale: dto.locale ?? 'zh-CN', orderId: dto.orderId, ...(dto.event ? { event: dto.event } : {}) },
     );
   }
@@ -141,9 +146,15 @@ export class NotificationController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Aliyun SmsReport delivery receipts (matched by OutId = notification id): sent -> delivered, or failed with the carrier code' })
   @Requires('update', 'Notification')
-  async smsReport(@Body() dto: AliyunSmsReportBatchDto) {
+  async smsReport(@Body() dto: AliyunSmsReportBatchDto, @Headers() h: Record<string, string | undefined>) {
+    const principal = requirePrincipal(h);
     let applied = 0;
     for (const r of dto.reports) {
+      // A shop-limited token changes nothing on another shop's notification (the provider's own account sees every shop).
+      if (shopFilter(principal)) {
+        const n = await NotificationStore.get(this.rt.pool, r.out_id);
+        if (!n || !(await orderVisible(principal, this.rt.pool, n.orderId))) continue;
+      }
       // Aliyun's report_time is Beijing time without a zone.
       const at = r.report_time && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(r.report_time) ? new Date(`${r.report_time.replace(' ', 'T')}+08:00`).toISOString() : await this.rt.clock.now();
       if (await this.rt.applySmsReceipt(r.out_id, { delivered: r.success, at, code: r.err_code ?? null, message: r.err_msg ?? null })) applied++;

@@ -15,7 +15,14 @@ export interface InventoryCommandDataMap {
    * ReserveStock again without `expiresAt` for an order that holds its units (it was paid) keeps
    * them for good; a repeat for an order already reserved changes nothing.
    */
-  ReserveStock: { orderId: string; channel: string; lines: ReservationLine[]; expiresAt?: string };
+  ReserveStock: {
+    orderId: string;
+    channel: string;
+    lines: ReservationLine[];
+    expiresAt?: string;
+    /** The order's shop (optional, additive): kept on the reservation so shop-limited staff see their shops' (ADR 0018). */
+    shopId?: string;
+  };
   /** Give the order's reserved units back (cancel, refund before shipment). */
   ReleaseStock: { orderId: string; reason: string };
   /** The order shipped: reserved units leave on_hand for good. */

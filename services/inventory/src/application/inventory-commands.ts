@@ -29,7 +29,7 @@ export interface CommandMeta {
 }
 
 export type InventoryCommand =
-  | { type: 'ReserveStock'; meta: CommandMeta; orderId: string; reservationId: string; channel: string; lines: RequestedLine[]; expiresAt?: string }
+  | { type: 'ReserveStock'; meta: CommandMeta; orderId: string; reservationId: string; channel: string; lines: RequestedLine[]; expiresAt?: string; shopId?: string }
   | { type: 'ReleaseStock'; meta: CommandMeta; orderId: string; reason: ReleaseReason }
   | { type: 'CommitStock'; meta: CommandMeta; orderId: string }
   /** Part of the order's reservation back (an approved change removed lines / lowered quantities). */

@@ -119,6 +119,8 @@ class BatchWorld implements LedgerAccess {
   readonly warehouses: WarehouseRef[];
   readonly ledgers = new Map<string, LedgerSlot>();
   readonly orders = new Map<string, OrderSlot>();
+  /** The shop ReserveStock named per order, kept on a reservation row that has none yet. */
+  readonly shops = new Map<string, string>();
   readonly skus: Map<string, SkuRow>;
   /** Last command that touched each SKU (metadata of the level/ATP events). */
   readonly skuMeta = new Map<string, CommandMeta>();
@@ -409,6 +411,7 @@ export class StockUnitOfWork {
     const at = c.meta.at;
     switch (c.type) {
       case 'ReserveStock': {
+        if (c.shopId) world.shops.set(c.orderId, c.shopId);
         const result = reserveOrder(
           { orderId: c.orderId, reservationId: c.reservationId, channel: c.channel, lines: c.lines, at, ...(c.expiresAt ? { expiresAt: c.expiresAt } : {}) },
           world.order(c.orderId),
@@ -608,7 +611,7 @@ export class StockUnitOfWork {
       const expected = slot.original?.version ?? -1;
       const events = slot.events.map(({ event, meta }) => stored(event.type, withoutType(event), meta, id()));
       if (events.length > 0) appends.push({ streamId: reservationStreamId(orderId), expectedRevision: revision(expected), events });
-      const row = rowOf(orderId, slot.state, expected + events.length);
+      const row = { ...rowOf(orderId, slot.state, expected + events.length), shopId: slot.original?.shopId ?? world.shops.get(orderId) ?? null };
       if (slot.original) writes.reservationUpdates.push({ row, expectedVersion: expected });
       else writes.reservationInserts.push(row);
     }

@@ -124,6 +124,14 @@ const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> 
       ALTER TABLE inventory.stock ADD CONSTRAINT stock_no_oversell CHECK (allow_backorder OR stock_exception OR reserved <= on_hand);
     `,
   },
+  {
+    version: 4,
+    name: "reservation shop: the order's shop from ReserveStock, so shop-limited staff read their shops' reservations (ADR 0018)",
+    sql: `
+      -- NULL for reservations taken before ReserveStock carried the shop: every-shop staff only.
+      ALTER TABLE inventory.reservation ADD COLUMN IF NOT EXISTS shop_id text;
+    `,
+  },
 ];
 
 /** Scope of inventory's own tables in flowline_schema_migrations. */

@@ -48,6 +48,8 @@ export interface ReservationRow {
   missing: MissingStock[];
   releaseReason: string | null;
   version: number;
+  /** The order's shop as ReserveStock named it (null before it did, or for a change's own reservation). */
+  shopId?: string | null;
   createdAt?: string;
   updatedAt?: string;
 }
@@ -126,6 +128,7 @@ function toReservation(r: any): ReservationRow {
     missing: r.missing,
     releaseReason: r.release_reason,
     version: Number(r.version),
+    shopId: r.shop_id ?? null,
     createdAt: iso(r.created_at) ?? undefined,
     updatedAt: iso(r.updated_at) ?? undefined,
   };
@@ -474,21 +477,23 @@ export class PgInventoryStore {
         p(rows.map((x) => JSON.stringify(x.missing)), 'jsonb[]'),
         p(rows.map((x) => x.releaseReason), 'text[]'),
         p(rows.map((x) => x.version), 'bigint[]'),
+        p(rows.map((x) => x.shopId ?? null), 'text[]'),
       ].join(', ');
     if (w.reservationUpdates.length > 0) {
       const u = w.reservationUpdates;
       ctes.push(
         `reservations_updated AS (UPDATE inventory.reservation r SET reservation_id = v.reservation_id, status = v.status, channel = v.channel, expires_at = v.expires_at,
-                allocations = v.allocations, missing = v.missing, release_reason = v.release_reason, version = v.version, updated_at = now()
+                allocations = v.allocations, missing = v.missing, release_reason = v.release_reason, version = v.version,
+                shop_id = coalesce(v.shop_id, r.shop_id), updated_at = now()
            FROM unnest(${resCols(u.map((x) => x.row))}, ${p(u.map((x) => x.expectedVersion), 'bigint[]')})
-             AS v(order_id, reservation_id, status, channel, expires_at, allocations, missing, release_reason, version, expected)
+             AS v(order_id, reservation_id, status, channel, expires_at, allocations, missing, release_reason, version, shop_id, expected)
           WHERE r.order_id = v.order_id AND r.version = v.expected RETURNING 1)`,
       );
       counts.push(`(SELECT count(*)::int FROM reservations_updated) AS reservations_updated`);
     }
     if (w.reservationInserts.length > 0) {
       ctes.push(
-        `reservations_inserted AS (INSERT INTO inventory.reservation (order_id, reservation_id, status, channel, expires_at, allocations, missing, release_reason, version)
+        `reservations_inserted AS (INSERT INTO inventory.reservation (order_id, reservation_id, status, channel, expires_at, allocations, missing, release_reason, version, shop_id)
          SELECT * FROM unnest(${resCols(w.reservationInserts)}))`,
       );
     }

@@ -1,4 +1,5 @@
 import { Requires } from '@flowline/auth';
+import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { inventoryV1 } from '@flowline/contracts';
@@ -9,6 +10,7 @@ import type { WarehouseLevel } from '../../application/inventory.service';
 import type { AdjustmentReason } from '../../domain/stock-ledger.decider';
 import { InventoryRuntime } from '../../infra/inventory-runtime';
 import type { ReservationRow } from '../../infra/pg-inventory-store';
+import { reservationVisible } from '../shop-scope';
 
 type Level = inventoryV1.StockLevel;
 
@@ -110,7 +112,7 @@ export class InventoryGrpcController {
 
   @GrpcMethod('InventoryService', 'GetReservations')
   @Requires('read', 'Stock')
-  async getReservations(req: inventoryV1.GetReservationsRequest): Promise<inventoryV1.GetReservationsResponse> {
+  async getReservations(req: inventoryV1.GetReservationsRequest, metadata: Metadata): Promise<inventoryV1.GetReservationsResponse> {
     const wanted = new Set<string>(enumValues('statuses', req.statuses, STATUS_NAMES));
     // All of a query's matches come back in one page; a page size is still checked, never clamped.
     pageSize('page.pageSize', req.page?.pageSize, { max: 1000 });
@@ -127,7 +129,8 @@ export class InventoryGrpcController {
       throw new RequestValidationError([{ field: 'orderId', constraint: 'required', message: 'give orderId or sku' }]);
     }
     const reservations = rows
-      .filter((r) => r.status !== 'refused')
+      // Another shop's order's reservation is left out, as an order without one (ADR 0018).
+      .filter((r) => r.status !== 'refused' && reservationVisible(metadata, r))
       .map(
         (r): inventoryV1.Reservation => ({
           reservationId: r.reservationId ?? '',

@@ -6,6 +6,7 @@ import { DomainError } from '@flowline/domain';
 import type { CommandMeta, CommandOutcome } from '../../application/inventory-commands';
 import { channelRuleProblems } from '../../domain/policies/availability.policy';
 import { InventoryRuntime } from '../../infra/inventory-runtime';
+import { reservationVisible } from '../shop-scope';
 import { AdjustmentDto, CODE, ImportDto, ReceiptDto, RepairDto, SkuRulesDto, WarehouseDto } from './dto/stock.dto';
 
 function levelBody(outcome: CommandOutcome | undefined) {
@@ -146,8 +147,11 @@ export class StockController {
   @Get('reservations/:orderId')
   @ApiOperation({ summary: 'The reservation of an order: status, allocations per warehouse, open lines.' })
   @Requires('read', 'Stock')
-  reservation(@Param('orderId', new IdParam('orderId')) orderId: string) {
-    return this.runtime.service.reservation(orderId);
+  async reservation(@Param('orderId', new IdParam('orderId')) orderId: string, @Headers() h: Record<string, string | undefined>) {
+    const found = await this.runtime.service.reservation(orderId);
+    // Out of the caller's shops: the same 404 as an order without a reservation.
+    if (!reservationVisible(h, found.reservation)) throw new DomainError('RESERVATION_NOT_FOUND', `order ${orderId} has no reservation`, { orderId }, 'not_found');
+    return found;
   }
 
   @Get('verify')

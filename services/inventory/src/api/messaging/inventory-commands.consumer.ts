@@ -45,6 +45,7 @@ export function translateCommand(item: BatchItem, group: string, now: string, ne
         channel: typeof data.channel === 'string' ? data.channel : 'unknown',
         lines,
         ...(data.expiresAt ? { expiresAt: data.expiresAt } : {}),
+        ...(typeof data.shopId === 'string' && data.shopId ? { shopId: data.shopId } : {}),
       };
     }
     case 'ReleaseStock':

@@ -26,12 +26,12 @@ const orders = <E extends Extract<ProcessEvent, { context: 'orders' }>['type']>(
   ({ context: 'orders', type, data: { orderId: ORDER_ID, ...data } }) as unknown as ProcessEvent;
 
 describe('order process policy: the happy path', () => {
-  it('paid -> ask inventory to reserve every line; compensation: release the stock', () => {
+  it('paid -> ask inventory to reserve every line (naming the order\'s shop); compensation: release the stock', () => {
     const steps = run(orders('OrderPaid'), eventsTo('paid'));
     expect(steps).toEqual([
       {
         kind: 'send',
-        command: { context: 'inventory', type: 'ReserveStock', data: { orderId: ORDER_ID, channel: 'tmall', lines: ORDER.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity })) } },
+        command: { context: 'inventory', type: 'ReserveStock', data: { orderId: ORDER_ID, channel: 'tmall', shopId: ORDER.shopId, lines: ORDER.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity })) } },
         compensation: { context: 'inventory', type: 'ReleaseStock', data: { orderId: ORDER_ID, reason: 'cancelled' } },
         why: 'paid -> reserve every line',
       },

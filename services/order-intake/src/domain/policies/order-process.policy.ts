@@ -468,7 +468,7 @@ function reserveIfDue(s: ExistingOrder): ProcessStep[] {
   if (!awaitsStock(s) || s.reservation || !movable(s)) return [];
   return [
     send(
-      { context: 'inventory', type: 'ReserveStock', data: { orderId: s.orderId, channel: s.order.channel, lines: s.order.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity })) } },
+      { context: 'inventory', type: 'ReserveStock', data: { orderId: s.orderId, channel: s.order.channel, shopId: s.order.shopId, lines: s.order.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity })) } },
       releaseStock(s.orderId, 'cancelled'),
       isCod(s) && s.status === 'placed' ? 'cash on delivery -> reserve every line unpaid' : 'paid -> reserve every line',
     ),

@@ -136,6 +136,13 @@ describe('GET /api/audit', () => {
     expect(staff.json.order).toMatchObject({ paidAmount: expect.any(Number), refundedAmount: expect.any(Number) });
   });
 
+  it('refuses an order list whose from is after its to (400 naming from), as the KPI window and the audit trail do; an empty page was the answer', async () => {
+    const r = await get(`/api/tracking/orders?from=${encodeURIComponent('2026-12-02T00:00:00Z')}&to=${encodeURIComponent('2026-12-01T00:00:00Z')}`);
+    expect(r.status).toBe(400);
+    expect(r.json.errors.map((e: Json) => e.field)).toEqual(['from']);
+    expect((await get(`/api/tracking/orders?from=${encodeURIComponent('2026-12-01T00:00:00Z')}&to=${encodeURIComponent('2026-12-01T00:00:00Z')}`)).status).toBe(200);
+  });
+
   it("lets only admins and the general manager read another actor's trail; shop scope applies; customers are refused", async () => {
     const warehouse = await tokenFor('warehouse');
     expect((await get('/api/audit?actor=cs', warehouse)).status).toBe(403);

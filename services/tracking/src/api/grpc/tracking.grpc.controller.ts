@@ -4,7 +4,7 @@ import { DomainError } from '@flowline/domain';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { ORDER_STAGES, type OrderStage, type SlaColour, type TrackingOrderView, type TrackingTimelineEntryView, type trackingV1 } from '@flowline/contracts';
-import { enumValues, pageSize, requireId } from '@flowline/platform';
+import { enumValues, pageSize, RequestValidationError, requireId } from '@flowline/platform';
 import { filter, map, type Observable } from 'rxjs';
 import { changeWithoutPayment, customerView, orderWithoutPayment, withoutPayment } from '../../application/customer-view';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
@@ -99,6 +99,9 @@ export class TrackingGrpcController {
     const flags = new Set(enumValues('flags', req.flags, FLAGS));
     const limit = pageSize('page.pageSize', req.page?.pageSize, { max: MAX_PAGE });
     // Data scoping (issue #16): a shop-limited user lists only their shops (a customer's token is refused by the guard).
+    if (req.placedFrom && req.placedTo && Date.parse(req.placedFrom) > Date.parse(req.placedTo)) {
+      throw new RequestValidationError([{ field: 'placedFrom', constraint: 'notAfterTo', message: 'placedFrom must not be after placedTo' }]);
+    }
     const principal = requirePrincipal(metadata);
     const shops = shopFilter(principal, req.shopId || undefined);
     const stages = enumValues('stages', req.stages, STAGES);

@@ -3,7 +3,7 @@ import { DomainError } from '@flowline/domain';
 import type { TrackingCounts, TrackingShortageOrder, TrackingShortages, TrackingKpiReport, TrackingOrderChange, TrackingOrderDetailView, TrackingOrderPage, TrackingShipmentView, TrackingStuckOrderView } from '@flowline/contracts';
 import { Controller, Get, Headers, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IdParam } from '@flowline/platform';
+import { IdParam, RequestValidationError } from '@flowline/platform';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
 import { changeWithoutPayment, customerView, orderWithoutPayment, withoutPayment } from '../../application/customer-view';
 import { TrackingRuntime } from '../../infra/tracking-runtime';
@@ -32,6 +32,8 @@ export class TrackingController {
   @ApiOperation({ summary: 'Orders, newest first, filtered by stage, SLA colour, channel, flags, placement time, phone tail and SKU; cursor pagination' })
   @Requires('read', 'Order')
   async listOrders(@Query() q: ListTrackedOrdersQueryDto, @Headers() h: Record<string, string | undefined>): Promise<TrackingOrderPage> {
+    // As the KPI window and the audit trail: an empty window is a mistake to name, not an empty page.
+    if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) throw new RequestValidationError([{ field: 'from', constraint: 'notAfterTo', message: 'from must not be after to' }]);
     const flags = new Set(q.flags ?? []);
     const principal = requirePrincipal(h);
     // Data scoping (issue #16): a shop-limited user lists only their shops (a customer's token is refused by the guard).

@@ -87,6 +87,13 @@ describe('inventory API (REST and gRPC, one process)', () => {
     expect((await c.rest('GET', '/api/stock/skus/SKU-HUGE-TOTAL')).body.total).toMatchObject({ onHand: 2_147_483_642 });
   });
 
+  it("verify takes deep as a yes/no only: 'maybe' is a 400 naming it (it was read as yes)", async () => {
+    const maybe = await c.rest('GET', '/api/stock/verify?deep=maybe');
+    expect(maybe.status).toBe(400);
+    expect(maybe.body.errors.map((e: { field: string }) => e.field)).toEqual(['deep']);
+    expect((await c.rest('GET', '/api/stock/verify?deep=false')).status).toBe(200);
+  });
+
   it('refuses a warehouse id that is not a code, a negative priority and a channel rule for an unknown channel (400/422 naming them)', async () => {
     const slash = await c.rest('PUT', `/api/stock/warehouses/${encodeURIComponent('WH/..')}`, { name: 'x', priority: 9 });
     expect(slash.status).toBe(422);

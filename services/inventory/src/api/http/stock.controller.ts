@@ -1,6 +1,6 @@
 import { Requires } from '@flowline/auth';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { IdParam, SkuParam, checkIdempotencyKey, optionalSku } from '@flowline/platform';
+import { IdParam, RequestValidationError, SkuParam, checkIdempotencyKey, optionalSku } from '@flowline/platform';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
 import type { CommandMeta, CommandOutcome } from '../../application/inventory-commands';
@@ -162,6 +162,10 @@ export class StockController {
   @Requires('read', 'Stock')
   async verify(@Query('sku') rawSku?: string, @Query('warehouseId') warehouseId?: string, @Query('deep') deep?: string) {
     const sku = optionalSku('sku', rawSku);
+    // A yes/no: anything else ('maybe') is a 400 naming it, not read as yes.
+    if (deep !== undefined && !['true', 'false', '1', '0'].includes(deep)) {
+      throw new RequestValidationError([{ field: 'deep', constraint: 'isBoolean', message: 'deep must be true, false, 1 or 0' }]);
+    }
     if (sku) await this.runtime.service.stock(sku);
     if (warehouseId) await this.runtime.service.warehouse(warehouseId);
     return this.runtime.service.verify(

@@ -56,9 +56,9 @@ describe('role abilities (one policy for REST and gRPC)', () => {
     expect(canReadField(as(['finance']), 'Order', 'payments')).toBe(true);
   });
 
-  it("field rules name order-intake's and tracking's payment fields as they are spelled (payment, refund, paidAmount): warehouse saw the amount and payment reference", () => {
-    const view = { orderId: 'o-1', totals: { grandTotal: 64500 }, payment: { amount: 64500, paymentRef: 'P-1' }, refund: { refundedTotal: 0 }, paidAmount: 64500, refundedAmount: 0 };
-    expect(Object.keys(redactFields(as(['warehouse']), 'Order', view)).sort()).toEqual(['orderId', 'totals']);
+  it("field rules name order-intake's and tracking's payment fields as they are spelled (payment, paidAmount): warehouse saw the amount and payment reference; it keeps the refund asked for (do not pack)", () => {
+    const view = { orderId: 'o-1', totals: { grandTotal: 64500 }, payment: { amount: 64500, paymentRef: 'P-1' }, refund: { pending: null, refundedTotal: 0 }, paidAmount: 64500, refundedAmount: 0 };
+    expect(Object.keys(redactFields(as(['warehouse']), 'Order', view)).sort()).toEqual(['orderId', 'refund', 'totals']);
     expect(redactFields(as(['customer_service']), 'Order', view)).toEqual(view);
   });
 });

@@ -14,10 +14,11 @@ type Builder = AbilityBuilder<FlowlineAbility>;
 
 /**
  * Fields of an order that only roles dealing with money see (field-level rule): order-intake's
- * view names them `payment` and `refund` (amount, payment reference), tracking's `paidAmount` and
- * `refundedAmount`. The order's totals stay visible (a cash-on-delivery parcel needs them).
+ * view names the payment `payment` (amount, payment reference), tracking's `paidAmount` and
+ * `refundedAmount`. The order's totals stay visible (a cash-on-delivery parcel needs them), and so
+ * does order-intake's `refund`: its `pending` is the warehouse's "refund asked, do not pack".
  */
-export const ORDER_MONEY_FIELDS = ['payment', 'refund', 'payments', 'refunds', 'paidAmount', 'refundedAmount', 'paymentMethod', 'presale'];
+export const ORDER_MONEY_FIELDS = ['payment', 'payments', 'refunds', 'paidAmount', 'refundedAmount', 'paymentMethod', 'presale'];
 
 /**
  * One ability definition per role (DOMAIN.md + admin, integration, customer). Read is type-level

@@ -92,6 +92,20 @@ afterAll(async () => {
 }, 60_000);
 
 describe('notification read APIs scoped by shop (ADR 0018)', () => {
+  it("filters a shop-limited user's list on an index of the order's shop (migration 2), not a read of every order's facts", async () => {
+    const plan = await pool.query(`EXPLAIN SELECT order_id FROM notification.order_facts WHERE facts->>'shopId' = ANY($1::text[])`, [['jd-flagship']]);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN; SET LOCAL enable_seqscan = off');
+      const text = (await client.query(`EXPLAIN SELECT order_id FROM notification.order_facts WHERE facts->>'shopId' = ANY($1::text[])`, [['jd-flagship']])).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).toContain('order_facts_shop_idx');
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+    expect(plan.rows.length).toBeGreaterThan(0);
+  });
+
   it("answers a shop-limited user 404 ORDER_NOT_KNOWN for another shop's order's delivery log, and its own shop's log in full", async () => {
     const other = await call('GET', `/api/orders/${TMALL}/notifications`, csJd);
     expect(other.status).toBe(404);

@@ -111,7 +111,14 @@ CREATE TABLE IF NOT EXISTS notification.driven_clock (
  * before migrations existed are adopted as they are.
  */
 export function notificationMigrations(): Migration[] {
-  return [{ version: 1, name: 'baseline: order_facts, customer_contact, opt_out, notification, delivery_attempt, wechat_token, robot_send, driven_clock, staff_preference, http_idempotency', statements: [DDL, STAFF_PREFERENCES_DDL] }];
+  return [
+    { version: 1, name: 'baseline: order_facts, customer_contact, opt_out, notification, delivery_attempt, wechat_token, robot_send, driven_clock, staff_preference, http_idempotency', statements: [DDL, STAFF_PREFERENCES_DDL] },
+    {
+      version: 2,
+      name: "order_facts by shop: a shop-limited user's notification list filters on the order's shop",
+      statements: [`CREATE INDEX IF NOT EXISTS order_facts_shop_idx ON notification.order_facts ((facts->>'shopId'))`],
+    },
+  ];
 }
 
 export async function migrateNotification(pool: Pool): Promise<void> {

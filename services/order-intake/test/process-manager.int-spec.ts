@@ -81,7 +81,7 @@ describe('order process manager through Kafka', () => {
     const reserveCmd = await peer.waitFor('ReserveStock', order.orderId);
     expect(reserveCmd.topic).toBe(Topics.inventoryCommands);
     expect(reserveCmd.key).toBe(order.orderId);
-    expect(reserveCmd.envelope.data).toEqual({ orderId: order.orderId, channel: 'tmall', lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2 }] });
+    expect(reserveCmd.envelope.data).toEqual({ orderId: order.orderId, channel: 'tmall', shopId: order.shopId, lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2 }] });
     await reserve(order);
 
     const start = await peer.waitFor('StartFulfillment', order.orderId);

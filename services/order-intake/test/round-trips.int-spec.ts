@@ -265,6 +265,10 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
       // The lookup, read and lock the replay prepared are only executed (before: prepared again).
       expect(hold[0]).not.toContain('PREPARE');
       expect(hold[0].match(/EXECUTE flowline_esb_/g)).toHaveLength(3);
+      // The append: one batch that plans it without scans and restores the transaction's settings,
+      // prepared on the connection's first append (the event store's appendToStreamsWithin).
+      expect(hold[1].match(/PREPARE flowline_esb_/g)).toHaveLength(1);
+      expect(hold[1]).toContain("set_config('enable_seqscan', 'off', true)");
       // The read-table row and the key's row go with the COMMIT, prepared there on the connection's
       // first command (before: literal text, parsed and planned on every command).
       expect(hold[2].match(/PREPARE flowline_esb_/g)).toHaveLength(2);
@@ -278,11 +282,12 @@ describe('round trips and commits per command (real PostgreSQL, the service coun
       const release = sent.splice(0);
       expect(release).toHaveLength(3);
       for (const statement of release) expect(statement).not.toContain('PREPARE');
+      expect(release[1].match(/EXECUTE flowline_esb_/g)).toHaveLength(1);
       expect(release[2].match(/EXECUTE flowline_esb_/g)).toHaveLength(2);
       // On the server: each batch statement prepared once on this connection (before: 2 names each).
       const names = (await one.query<{ name: string }>(`SELECT name FROM pg_prepared_statements WHERE name ^@ 'flowline_esb_'`)).rows.map((r) => r.name);
-      expect(names).toHaveLength(5);
-      expect(new Set(names.map((n) => n.replace(/_\d+$/, ''))).size).toBe(5);
+      expect(names).toHaveLength(6);
+      expect(new Set(names.map((n) => n.replace(/_\d+$/, ''))).size).toBe(6);
     } finally {
       await oneEvents.close().catch(() => undefined);
       await one.end().catch(() => undefined);

@@ -15,6 +15,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { errors } from 'oidc-provider';
+// The sign-in page of oidc-provider's development interactions, to show it again with an error.
+import * as devViews from 'oidc-provider/lib/views/index.js';
 import { ALL_ROLES, DEMO_USERS, SERVICE_NAMES, AUDIENCE, RESOURCE } from './demo-users.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -160,14 +162,71 @@ const provider = new Provider(issuer, {
 });
 provider.proxy = true;
 
+/** The demo password (OIDC_DEMO_PASSWORD, default `demo`): the same check for the sign-in page and the password grant. */
+const demoPassword = () => process.env.OIDC_DEMO_PASSWORD ?? 'demo';
+/** The demo user a login and password name, or undefined (unknown user or wrong password: one answer for both). */
+const signIn = (login, password) => {
+  const user = typeof login === 'string' ? users.get(login.trim()) : undefined;
+  return user && typeof password === 'string' && password === demoPassword() ? user : undefined;
+};
+
+const INTERACTION = /^\/interaction\/([^/]+)$/;
+
+/** Reads a urlencoded form (the sign-in page's), at most 8 KiB. */
+async function readForm(req) {
+  let raw = '';
+  for await (const chunk of req) {
+    raw += chunk.toString();
+    if (raw.length > 8192) throw new errors.InvalidRequest('the form is too large');
+  }
+  return new URLSearchParams(raw);
+}
+
+// oidc-provider's development interactions take ANY login and password on their sign-in page (an
+// unknown user then fails later with a 500). The sign-in is checked here, before them: a demo user
+// with the demo password signs in; anything else gets the sign-in page again, with an error (401).
+// The consent page and everything else stay theirs.
+provider.use(async (ctx, next) => {
+  const uid = ctx.method === 'POST' ? INTERACTION.exec(ctx.path)?.[1] : undefined;
+  if (!uid) return next();
+  const details = await provider.interactionDetails(ctx.req, ctx.res).catch(() => undefined);
+  if (details?.uid !== uid || details.prompt.name !== 'login') return next();
+  const form = await readForm(ctx.req);
+  const user = form.get('prompt') === 'login' ? signIn(form.get('login'), form.get('password')) : undefined;
+  if (user) {
+    // What the development interaction does with a login, once it is known to be right.
+    await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+    ctx.respond = false;
+    return;
+  }
+  const client = await provider.Client.find(details.params.client_id);
+  const locals = {
+    client: client ?? {},
+    uid,
+    abortUrl: new URL(`/interaction/${uid}/abort`, issuer).pathname,
+    submitUrl: new URL(`/interaction/${uid}`, issuer).pathname,
+    details: details.prompt.details,
+    prompt: 'login',
+    // The login typed comes back pre-filled (login_hint is what the page pre-fills); the password never does.
+    params: { ...details.params, login_hint: typeof form.get('login') === 'string' ? form.get('login') : undefined },
+    title: 'Sign-in',
+    dbg: { params: '', prompt: '' },
+  };
+  const error = '<p role="alert" class="login-error" data-testid="issuer-login-error" style="color:#b91c1c;text-align:center">Wrong username or password / 用户名或密码错误</p>\n';
+  ctx.status = 401;
+  ctx.set('cache-control', 'no-store');
+  ctx.type = 'html';
+  ctx.body = devViews.layout({ ...locals, body: error + devViews.login(locals) });
+});
+
 // Resource-owner password grant for the demo users (password `demo`), so a curl or a test gets a
 // user's token without a browser. Registered only here, in the local issuer.
 provider.registerGrantType(
   'password',
   async (ctx) => {
     const { username, password } = ctx.oidc.params;
-    const user = typeof username === 'string' ? users.get(username) : undefined;
-    if (!user || password !== (process.env.OIDC_DEMO_PASSWORD ?? 'demo')) throw new errors.InvalidGrant('wrong username or password');
+    const user = signIn(username, password);
+    if (!user) throw new errors.InvalidGrant('wrong username or password');
     const claims = { roles: user.roles, shops: user.shops ?? ['*'], name: user.name };
     // Narrowing (tests: a JD-only customer-service token): never wider than the demo user's shops.
     const shops = listParam(ctx.oidc.params.shops);

@@ -14,12 +14,14 @@ hash=$( (find "$WEB/src" "$WEB/index.html" "$WEB/vite.config.mts" "$WEB/tsconfig
 cache="node_modules/.cache/flowline-console-web/$hash"
 if [ ! -f "$cache/index.html" ]; then
   started=$(date +%s%N)
-  rm -rf "$cache.tmp"
+  # Per process: two builds at once (a test run and a developer) must not write into one folder.
+  tmp="$cache.tmp.$$"
+  rm -rf "$tmp"
   # Vite strips types without checking them: check first (the web app has its own tsconfig, DOM + JSX).
   # CONSOLE_WEB_TYPECHECK=0 skips it (the browser tests: they test behaviour; the build checks types).
   [ "${CONSOLE_WEB_TYPECHECK:-1}" = 0 ] || npx tsc -p "$WEB/tsconfig.json" --noEmit
-  CONSOLE_WEB_OUT="$ROOT/$cache.tmp" npx vite build --config "$WEB/vite.config.mts"
-  rm -rf "$cache" && mv "$cache.tmp" "$cache"
+  CONSOLE_WEB_OUT="$ROOT/$tmp" npx vite build --config "$WEB/vite.config.mts"
+  rm -rf "$cache" && mv "$tmp" "$cache"
   echo "console web: built in $(( ($(date +%s%N) - started) / 1000000 )) ms"
 fi
 rm -rf "$OUT" && mkdir -p "$(dirname "$OUT")" && cp -r "$cache" "$OUT"

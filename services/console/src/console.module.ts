@@ -1,11 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import proxy from '@fastify/http-proxy';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { type ConsoleConfig, consoleConfigFromEnv, UPSTREAMS, type UpstreamName, webBuilt } from './console.config';
+import { type ConsoleConfig, consoleConfigFromEnv, webBuilt } from './console.config';
+import { registerWebApp } from './web-app';
 import { AuthCallbackController, ConsoleController } from './console.controller';
 import { ConsoleAuth } from './auth/console-auth';
 import { OidcClient } from './auth/oidc-client';
@@ -15,15 +12,7 @@ import { Pool } from 'pg';
 import { CONSOLE_MIGRATION_SCOPE, CONSOLE_MIGRATIONS, PgSessionStore } from './auth/pg-session.store';
 import { sealerFromEnv } from './auth/session-crypto';
 import { CONSOLE_AUTH, CONSOLE_CONFIG, CONSOLE_POOL } from './console.module.tokens';
-import { upstreamHeaders } from './identity';
-
-/** The bearer token preHandler found for a forwarded request, read back when its upstream headers are built. */
-const BEARER = Symbol('flowline.bearer');
-type WithBearer = { [BEARER]?: string };
-
-
-const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Flowline console</title>
-<p>The web app is not built: run <code>bash services/console/scripts/build-web.sh</code> (npm run build does it).</p>`;
+import { registerForwarding } from './forwarding';
 
 /**
  * The BFF: /api/<service>/<path> is forwarded to <service URL>/<path> (e.g.
@@ -88,49 +77,13 @@ export class ConsoleModule implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const auth = this.auth;
-    for (const name of Object.keys(UPSTREAMS) as UpstreamName[]) {
-      // Own scope: the proxy reads bodies as raw streams, so Nest's JSON parser is removed there only.
-      await fastify.register(async (scope) => {
-        scope.removeAllContentTypeParsers();
-        await scope.register(proxy, {
-        upstream: this.config.upstreams[name],
-        prefix: `/api/${name}`,
-        rewritePrefix: '',
-        // The session's access token (refreshed ahead of expiry here, asynchronously) is found first...
-        preHandler: (req, _reply, done) => {
-          auth.bearerFor(req.headers).then(
-            (bearer) => {
-              (req as unknown as WithBearer)[BEARER] = bearer;
-              done();
-            },
-            () => done(),
-          );
-        },
-        // ...and attached upstream. Upstream SSE streams (tracking's /api/tracking/stream) stay open; no proxy timeout on them.
-        replyOptions: {
-          rewriteRequestHeaders: (req, headers) => upstreamHeaders(headers, (req as unknown as WithBearer)[BEARER]) as typeof headers,
-        },
-      });
-      });
-    }
+    await registerForwarding(fastify, {
+      upstreams: this.config.upstreams,
+      bearerFor: (headers) => auth.bearerFor(headers),
+      ...(this.config.publicUrl ? { publicUrl: this.config.publicUrl } : {}),
+    });
     const webDir = this.config.webDir;
-    if (webBuilt(webDir)) {
-      await fastify.register(fastifyStatic, { root: webDir, prefix: '/', index: false, wildcard: false, cacheControl: true, maxAge: '1h' });
-    } else {
-      this.log.warn(`web app not built in ${webDir}: serving a placeholder page`);
-    }
-    const index = async () => (webBuilt(webDir) ? readFile(resolve(webDir, 'index.html'), 'utf8') : NOT_BUILT);
-    // Client-side routes (/orders/..., /portal, ...) all get the app's index.html; /api/* does not.
-    const spa = async (req: { url: string }, reply: { type(t: string): unknown; header(k: string, v: string): unknown; status(n: number): unknown; send(b: unknown): unknown }) => {
-      if (req.url.startsWith('/api/')) {
-        reply.status(404);
-        return reply.send({ statusCode: 404, code: 'NOT_FOUND', message: `no route ${req.url}` });
-      }
-      reply.type('text/html; charset=utf-8');
-      reply.header('cache-control', 'no-cache');
-      return reply.send(await index());
-    };
-    fastify.get('/', spa);
-    fastify.get('/*', spa);
+    if (!webBuilt(webDir)) this.log.warn(`web app not built in ${webDir}: serving a placeholder page`);
+    await registerWebApp(fastify, webDir);
   }
 }

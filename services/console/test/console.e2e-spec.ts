@@ -2,7 +2,7 @@ import { anOrderSubmission } from '@flowline/testing';
 import type { TrackingOrderDetailView } from '@flowline/contracts';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
-import { browserTests, call, eventually, placeAndPay as placeAndPayOrder, seriousA11yViolations, shot, startStack, stockTeaAndCups, tracked as trackedOrder, uniqueSuffix } from './harness';
+import { browserTests, call, eventually, type Json, placeAndPay as placeAndPayOrder, seriousA11yViolations, shot, startStack, stockTeaAndCups, tracked as trackedOrder, uniqueSuffix } from './harness';
 
 /*
  * The staff console in Debian's Chromium over the real services (inventory, order-intake, tracking,
@@ -372,6 +372,151 @@ ui.describe('the staff console in Chromium', () => {
     expect(JSON.stringify(approvals[0])).toContain('order-change');
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.close();
+  }, 180_000);
+
+  it('the change form never pre-fills or sends the masked address: a district change needs the street typed in clear, sent as `street`', async () => {
+    const orderId = await placeAndPay(`JD-ADDR-${uniqueSuffix()}`);
+    await tracked(orderId, (d) => d.order.stage !== 'paid' && d.order.stage !== 'placed', 'the order past paid');
+    const page = await ui.browser.newPage(CS);
+    await page.goto(`${ui.stack.console.httpUrl}/orders/${orderId}`);
+    await page.waitForSelector('[data-testid="order-detail"]');
+    const sent: Json[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/approval/api/change-requests')) sent.push(JSON.parse(r.postData() ?? '{}') as Json);
+    });
+    await eventually('the address change raised', async () => {
+      await page.click('[data-testid="action-ChangeRequest"]');
+      // The current address is read-only context (masked); no form field holds it.
+      expect(await page.textContent('[data-testid="change-current-address"]')).toMatch(/西湖区 文三\*+/);
+      expect(await page.$('[data-testid="change-street"]')).toBeNull();
+      await page.click('[data-testid="change-address"]');
+      expect(await page.inputValue('[data-testid="change-district"]')).toBe('西湖区');
+      expect(await page.inputValue('[data-testid="change-street"]')).toBe('');
+      await page.fill('[data-testid="change-district"]', '拱墅区');
+      // Only the district changed: the street must be typed, a masked one is refused on the page.
+      await page.click('[data-testid="change-confirm"]');
+      await page.waitForSelector('.ant-form-item-explain-error', { timeout: 10_000 });
+      await page.fill('[data-testid="change-street"]', '文三******');
+      await page.click('[data-testid="change-confirm"]');
+      await page.getByText('请输入明文，不能使用带 * 的脱敏内容').waitFor({ timeout: 10_000 });
+      expect(sent).toEqual([]);
+      await page.fill('[data-testid="change-street"]', '湖墅南路 88 号');
+      await page.fill('[data-testid="change-detail"]', '3 幢 1201');
+      await page.fill('[data-testid="change-note"]', '客户来电：改到拱墅区');
+      await page.click('[data-testid="change-confirm"]');
+      const outcome = await page.waitForSelector('[data-testid="change-raised"], .ant-modal [data-testid="problem-alert"]', { timeout: 20_000 });
+      if ((await outcome.getAttribute('data-testid')) === 'change-raised') return true;
+      sent.length = 0;
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('.ant-modal', { state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+      return undefined;
+    }, 90_000, 2_000);
+    expect(sent.at(-1)).toEqual({
+      orderId,
+      shippingAddress: { province: '浙江省', city: '杭州市', district: '拱墅区', street: '湖墅南路 88 号', detail: '3 幢 1201', postalCode: '310013' },
+      note: '客户来电：改到拱墅区',
+    });
+    expect(JSON.stringify(sent)).not.toMatch(/streetMasked|\*/);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('a packed order is frozen: customer service sees the refusal and no override; the general manager overrides it with a reason', async () => {
+    const orderId = await placeAndPay(`JD-FRZ-${uniqueSuffix()}`);
+    const ful = (method: string, path: string, body?: unknown) => call(ui.stack.procs.fulfillment.httpUrl, method, `/api/fulfillment${path}`, body, { 'idempotency-key': `k-${uniqueSuffix()}` });
+    const parcel = await eventually('the parcel', async () => {
+      const r = await ful('GET', `/orders/${orderId}`);
+      return r.status === 200 && r.json.shipments?.[0] ? (r.json.shipments[0] as Json) : undefined;
+    });
+    expect((await ful('POST', `/shipments/${parcel.shipmentId}/pick`)).status).toBe(200);
+    expect((await ful('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 1 })).status).toBe(200);
+    expect((await ful('POST', `/shipments/${parcel.shipmentId}/pack`, {})).json).toMatchObject({ status: 'packed' });
+
+    const raise = async (page: Page, reason?: string) => {
+      await page.click('[data-testid="action-ChangeRequest"]');
+      await page.fill('[data-testid="change-qty-L1"] input, input[data-testid="change-qty-L1"]', '2');
+      if (reason !== undefined) await page.fill('[data-testid="change-override-reason"]', reason);
+      await page.click('[data-testid="change-confirm"]');
+      const outcome = await page.waitForSelector('[data-testid="change-raised"], .ant-modal [data-testid="problem-alert"]', { timeout: 20_000 });
+      return (await outcome.getAttribute('data-testid')) === 'change-raised' ? 'raised' : await outcome.getAttribute('data-code');
+    };
+    const close = async (page: Page) => {
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('.ant-modal', { state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+    };
+    const cs = await ui.browser.newPage(CS);
+    await cs.goto(`${ui.stack.console.httpUrl}/orders/${orderId}`);
+    await cs.waitForSelector('[data-testid="order-detail"]');
+    // approval learns the packing from fulfillment's events: until then the change would go through.
+    await eventually('the freeze refusal', async () => {
+      const code = await raise(cs);
+      if (code === 'CHANGE_FROZEN') return true;
+      await close(cs);
+      return undefined;
+    }, 90_000, 2_000);
+    expect(await cs.textContent('.ant-modal [data-testid="problem-alert"]')).toContain('订单已打包');
+    expect(await cs.$('[data-testid="change-override-reason"]')).toBeNull();
+    await close(cs);
+    await cs.close();
+
+    const gm = await ui.browser.newPage('gm');
+    await gm.goto(`${ui.stack.console.httpUrl}/orders/${orderId}`);
+    await gm.waitForSelector('[data-testid="order-detail"]');
+    const sent: Json[] = [];
+    gm.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/approval/api/change-requests')) sent.push(JSON.parse(r.postData() ?? '{}') as Json);
+    });
+    // The packed order's change goes through the freeze: approval takes the override from a general manager only.
+    expect(await raise(gm, '客户加急，仓库可拆包')).toBe('raised');
+    expect(sent).toEqual([{ orderId, quantities: [{ lineId: 'L1', quantity: 2 }], override: { reason: '客户加急，仓库可拆包' } }]);
+    const approval = await eventually('the overridden change', async () => {
+      const r = await call(ui.stack.procs.approval.httpUrl, 'GET', `/api/approvals?orderId=${orderId}`);
+      return (r.json.items ?? [])[0] as Json | undefined;
+    });
+    expect(approval).toMatchObject({ status: 'pending', chain: 'order-change' });
+    await gm.close();
+  }, 240_000);
+
+  it('the board loads its cards again after its live stream reconnects: a change made while it was down shows', async () => {
+    const orderId = await placeAndPay(`JD-RECON-${uniqueSuffix()}`);
+    await tracked(orderId, (d) => d.order.sla.colour === 'green' && d.order.stage !== 'paid', 'the order green past paid');
+    const board = await ui.browser.newPage(CS);
+    // A stream outage, made in the page: the board's EventSource is kept, and while "down" the messages
+    // tracking sends are lost (as they are when a connection drops); the outage ends with an `open`, as
+    // the browser's own reconnect does. Tracking does not replay, so only a reload of the cards shows them.
+    await board.addInitScript({
+      content: `(() => {
+        const Real = window.EventSource;
+        window.__streams = [];
+        window.EventSource = class extends Real {
+          constructor(url, init) { super(url, init); window.__streams.push(this); }
+          addEventListener(type, listener, options) {
+            super.addEventListener(type, (ev) => { if (!window.__streamDown) (typeof listener === 'function' ? listener.call(this, ev) : listener.handleEvent(ev)); }, options);
+          }
+        };
+      })();`,
+    });
+    await board.goto(`${ui.stack.console.httpUrl}/board`);
+    await board.waitForSelector('#conn[data-state="live"]', { timeout: 30_000 });
+    await board.waitForSelector(`#o-${orderId}[data-colour="green"]`, { timeout: 30_000 });
+    await board.evaluate(() => {
+      window.__streamDown = true;
+      for (const s of window.__streams as { dispatchEvent(e: unknown): void }[]) s.dispatchEvent(new Event('error'));
+    });
+    await board.waitForSelector('#conn[data-state="offline"]', { timeout: 10_000 });
+    const rev = (await intake('GET', `/api/orders/${orderId}`)).json.revision as number;
+    expect((await intake('POST', `/api/orders/${orderId}/holds`, { reason: '断线期间挂起' }, { 'if-match': `"${rev}"` })).status).toBe(200);
+    await tracked(orderId, (d) => d.order.flags.includes('on_hold'), 'the order held in tracking');
+    // Its message went by while the stream was down: the card still shows the old colour.
+    await board.waitForTimeout(3_000);
+    expect(await cardColour(board, orderId)).toBe('green');
+    await board.evaluate(() => {
+      window.__streamDown = false;
+      for (const s of window.__streams as { dispatchEvent(e: unknown): void }[]) s.dispatchEvent(new Event('open'));
+    });
+    await board.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
+    await board.waitForSelector(`#o-${orderId}[data-colour="hold"]`, { timeout: 30_000 });
+    await board.close();
   }, 180_000);
 
   it('the customer portal is mobile-first and accessible, in Chinese first and English on request; it asks for the one-time code', async () => {

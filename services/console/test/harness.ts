@@ -9,6 +9,7 @@ import { createTestDatabase, fetchDemoToken, grandTotalOf, kafkaBrokers, REPO_RO
 import type { Browser as PwBrowser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { OrderSubmission, TrackingOrderDetailView } from '@flowline/contracts';
+import { UPSTREAMS, upstreamEnvName } from '../src/console.config';
 
 /*
  * Test harness of the console's browser tests: the services as separate processes (their own
@@ -188,7 +189,11 @@ export async function startStack(
     await Promise.all(services.map(([service, env]) => start(service, env)));
     await Promise.all(then.map(([service, env]) => start(service, env(urlsNow()))));
     await Promise.all(last.map(([service, env]) => start(service, env(urlsNow()))));
-    const urls = urlsNow();
+    // A service this stack did not start is unreachable (503), never the default local port: there a
+    // system started by `npm start` may answer, with 401 to this issuer's tokens (the app then goes to
+    // the login again and again).
+    const absent = Object.fromEntries(Object.keys(UPSTREAMS).map((name) => [upstreamEnvName(name), 'http://127.0.0.1:9']));
+    const urls = { ...absent, ...urlsNow() };
     procs.console = await startWithRetry('console', { LOG_LEVEL: 'warn', OIDC_ISSUER: issuer.url, ...urls }, 60_000);
     await issuer.restart({ FLOWLINE_PORT_OFFSET: String(Number(new URL(procs.console.httpUrl).port) - 3009) });
   } catch (e) {
@@ -260,7 +265,7 @@ export async function launchBrowser(stack: Pick<Stack, 'console'>): Promise<Brow
 
 /**
  * The whole staff login as a person does it: the console's login screen -> the issuer's sign-in page
- * (oidc-provider's development interactions: any demo user, password demo) -> its consent page
+ * (oidc-provider's development interactions, the password checked by scripts/oidc: a demo user, password demo) -> its consent page
  * (the console asks for offline_access, so the issuer asks) -> back on the console, logged in.
  */
 export async function loginAs(page: Page, consoleUrl: string, user: string): Promise<void> {

@@ -82,4 +82,66 @@ ui.describe("the console's staff login in Chromium", () => {
     expect(await page.textContent('[data-testid="user-name"]')).toBe('客服 王芳');
     await page.close();
   }, 120_000);
+
+  it("the issuer's sign-in page refuses a wrong password and an unknown user (the page again, with an error), then signs in with the right one", async () => {
+    const page = await ui.browser.anonymousPage();
+    await page.goto(`${ui.stack.console.httpUrl}/`);
+    await page.click('[data-testid="login"]', { timeout: 30_000 });
+    await page.waitForSelector('input[name="login"]', { timeout: 30_000 });
+    const issuerOrigin = new URL(ui.stack.issuer.url).origin;
+    const submit = async (login: string, password: string) => {
+      await page.fill('input[name="login"]', login);
+      await page.fill('input[name="password"]', password);
+      const [answer] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/interaction/')), page.click('button[type="submit"]')]);
+      return answer.status();
+    };
+    for (const [login, password] of [['cs', 'not-the-password'], ['nosuchuser', 'demo']] as const) {
+      // Refused on the issuer's own page: 401 with the sign-in form again (not a login, not a 500).
+      expect(await submit(login, password)).toBe(401);
+      expect(await page.textContent('[data-testid="issuer-login-error"]')).toContain('用户名或密码错误');
+      expect(new URL(page.url()).origin).toBe(issuerOrigin);
+      expect(await page.inputValue('input[name="login"]')).toBe(login);
+      expect(await page.inputValue('input[name="password"]')).toBe('');
+    }
+    expect((await page.context().cookies(ui.stack.console.httpUrl)).find((c) => c.name === 'flowline_sid')).toBeUndefined();
+    // The password grant answers the same: no token without the password.
+    const grant = await fetch(`${ui.stack.issuer.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: '' }, body: new URLSearchParams({ grant_type: 'password', client_id: 'flowline-cli', username: 'cs', password: 'not-the-password' }) });
+    expect(grant.status).toBe(400);
+
+    // The same sign-in, now with the right password, goes on to the console.
+    expect(await submit('cs', 'demo')).toBe(303);
+    const next = await Promise.race([
+      page.waitForSelector('[data-testid="user-name"]', { timeout: 30_000 }).then(() => 'in' as const),
+      page.waitForSelector('button:has-text("Continue")', { timeout: 30_000 }).then(() => 'consent' as const),
+    ]);
+    if (next === 'consent') await page.click('button:has-text("Continue")');
+    expect(await (await page.waitForSelector('[data-testid="user-name"]', { timeout: 30_000 })).textContent()).toBe('客服 王芳');
+    await page.close();
+  }, 120_000);
+
+  it('at phone width (390 x 844) the menu is behind a menu button and opens every screen of the role; no screen scrolls sideways', async () => {
+    const page = await ui.browser.newPage('admin');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${ui.stack.console.httpUrl}/board`);
+    await page.waitForSelector('[data-testid="nav-toggle"]', { timeout: 30_000 });
+    const widths: Record<string, number> = {};
+    for (const screen of ['board', 'orders', 'approvals', 'warehouse', 'inventory', 'imports', 'rules', 'analytics']) {
+      await page.click('[data-testid="nav-toggle"]');
+      const link = await page.waitForSelector(`[data-testid="nav-${screen}"]`, { state: 'visible', timeout: 10_000 });
+      const box = (await link.boundingBox())!;
+      expect(box.x + box.width, `nav-${screen} inside the screen`).toBeLessThanOrEqual(390);
+      await link.click();
+      await page.waitForURL((u) => u.pathname === `/${screen}`);
+      await page.waitForSelector('main h2:visible', { timeout: 30_000 });
+      await page.waitForTimeout(1_000);
+      widths[screen] = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    }
+    expect(widths).toEqual(Object.fromEntries(Object.keys(widths).map((k) => [k, 390])));
+    // The user's controls moved into the menu too.
+    await page.click('[data-testid="nav-toggle"]');
+    expect(await (await page.waitForSelector('[data-testid="user-name"]', { state: 'visible' })).textContent()).toBe('管理员');
+    await shot(page, 'phone-menu');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await page.close();
+  }, 180_000);
 });

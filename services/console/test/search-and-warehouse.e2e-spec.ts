@@ -99,6 +99,28 @@ ui.describe('order search and warehouse returns / intercepts in Chromium', () =>
     // The smart box reads 尾号2468 as a phone tail.
     await searchOrders(page, '智能识别', '尾号2468');
     await waitListed(page, [cup]);
+    // The search and the filters live in the URL: a reload shows the same list with the same box.
+    await page.reload();
+    await waitListed(page, [cup]);
+    expect(await page.inputValue(field('order-search'))).toBe('尾号2468');
+    // Placed-date filter (inclusive days, Shanghai time): from the day after the order was placed lists
+    // nothing; from and until that day lists it again.
+    const placedAt = Date.parse((await tracked(cup, () => true, 'the cup order')).order.placedAt);
+    const day = (offset: number) => new Date(placedAt + 8 * 3_600_000 + offset * 86_400_000).toISOString().slice(0, 10);
+    const answered = () => page.waitForResponse((r) => r.url().includes('/api/tracking/api/tracking/orders?') && r.url().includes('from='));
+    let answer = answered();
+    await page.fill('[data-testid="order-from"]', day(1));
+    await answer;
+    await waitListed(page, []);
+    answer = answered();
+    await page.reload();
+    await answer;
+    expect(await page.inputValue('[data-testid="order-from"]')).toBe(day(1));
+    expect(new URL(page.url()).searchParams.get('from')).toBe(day(1));
+    await waitListed(page, []);
+    await page.fill('[data-testid="order-from"]', day(0));
+    await page.fill('[data-testid="order-to"]', day(0));
+    await waitListed(page, [cup]);
 
     await searchOrders(page, '手机尾号', '135');
     expect(await (await page.waitForSelector('[data-testid="order-search-invalid"]', { timeout: 10_000 })).textContent()).toBe('手机尾号须为 4 位数字');

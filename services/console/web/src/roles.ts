@@ -21,6 +21,11 @@ export type Ability =
   | 'order.refund'
   | 'order.resolve'
   | 'order.change'
+  /**
+   * Let a change request through the freeze after packing (特批, approval's `override` with a reason).
+   * Approval takes it from a general manager only (its actor's role; an admin token decides as admin).
+   */
+  | 'order.override'
   /** Audited reveal of the masked personal data (order-intake `reveal Order`: customer service, admin). */
   | 'order.revealPii'
   | 'stock.adjust'
@@ -33,7 +38,7 @@ export type Ability =
 /** What each role sees and may do (the auth contract's roles, as libs/auth's policy grants them). */
 export const ROLE_ACCESS: Record<Role, { screens: Screen[]; abilities: Ability[] }> = {
   customer_service: { screens: ['board', 'orders', 'approvals', 'inventory', 'imports'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'order.revealPii', 'approval.decide', 'import'] },
-  general_manager: { screens: ['board', 'orders', 'approvals', 'inventory', 'rules', 'analytics'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'approval.decide', 'rules.edit'] },
+  general_manager: { screens: ['board', 'orders', 'approvals', 'inventory', 'rules', 'analytics'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'order.override', 'approval.decide', 'rules.edit'] },
   warehouse: { screens: ['board', 'approvals', 'warehouse', 'inventory'], abilities: ['pack', 'approval.decide'] },
   finance: { screens: ['board', 'orders', 'approvals', 'analytics'], abilities: ['order.hold', 'order.resolve', 'order.refund', 'approval.decide'] },
   // The custom-order chain's first step (sales_review) is decided by sales (libs/auth policy: approve Approval).

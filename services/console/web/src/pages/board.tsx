@@ -41,12 +41,28 @@ function useLiveOrders(onChange: (old: TrackingOrderView | undefined, next: Trac
   useEffect(() => {
     if (!initial.data) return;
     const loaded = new Map(initial.data.map((o) => [o.orderId, o]));
-    for (const [id, o] of loaded) if ((known.current.get(id)?.eventCount ?? -1) <= o.eventCount) known.current.set(id, o);
+    for (const [id, o] of loaded) {
+      // A change the stream delivered while this load was under way is newer than the load: keep it.
+      const seen = known.current.get(id);
+      if ((seen?.eventCount ?? -1) <= o.eventCount) known.current.set(id, o);
+      else if (seen) loaded.set(id, seen);
+    }
     setOrders(loaded);
   }, [initial.data]);
   useEffect(() => {
     const es = new EventSource('/api/tracking/api/tracking/stream');
-    es.onopen = () => setLive(true);
+    let opened = false;
+    es.onopen = () => {
+      setLive(true);
+      // EventSource reconnects by itself, but tracking does not replay what it sent meanwhile: after a
+      // reconnect the cards (and the counts) are loaded again, else a change made while the stream was
+      // down would never show.
+      if (opened) {
+        void initial.refetch();
+        onRebuilt();
+      }
+      opened = true;
+    };
     es.onerror = () => setLive(false);
     es.addEventListener('order', (ev) => {
       const change = JSON.parse((ev as MessageEvent<string>).data) as TrackingOrderChange;

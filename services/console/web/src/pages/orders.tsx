@@ -1,18 +1,19 @@
 import type { TrackingOrderPage, TrackingOrderView } from '@flowline/contracts';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { Button, Input, Select, Space, Table, Tag, Typography } from 'antd';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api, unwrapAs } from '../api';
 import { EmptyText, ProblemAlert } from '../components';
 import { CHANNELS, STAGES, useI18n } from '../i18n';
+import { filtersFromUrl, filtersToUrl, placedRange, SEARCH_MODES, type OrderFilters, type SearchMode } from '../order-filters';
 import { cardColour } from './board';
 
 const SEARCH_MODE_LABEL = { auto: 'searchModeAuto', order: 'searchModeOrder', phoneTail: 'searchModePhoneTail', sku: 'searchModeSku' } as const;
 const SEARCH_MODE_HINT = { auto: 'searchHint', order: 'searchHintOrder', phoneTail: 'searchHintPhoneTail', sku: 'searchHintSku' } as const;
 
 /** What the search box means: 智能 (four digits or 尾号1234 = phone tail, else ids / customer / SKU), or one field. */
-export type SearchMode = 'auto' | 'order' | 'phoneTail' | 'sku';
+export type { SearchMode } from '../order-filters';
 
 /**
  * The tracking query for a search text in a mode. Phone tails are exactly four digits ("尾号1234",
@@ -34,28 +35,36 @@ export function searchParams(mode: SearchMode, text: string): { q?: string; phon
   }
 }
 
-/** Orders from tracking's read model: search (order id, channel order id, masked customer, phone tail, SKU) and cursor paging. */
+/**
+ * Orders from tracking's read model: search (order id, channel order id, masked customer, phone tail,
+ * SKU), channel, stage and placed-date filters, cursor paging. The search and filters live in the URL
+ * (order-filters.ts): a reload or a shared link shows the same list; the board's "more not shown" link
+ * opens it on one stage and channel (?stage=&channel=).
+ */
 export function OrdersPage() {
   const { t, pick, money, time } = useI18n();
-  const [mode, setMode] = useState<SearchMode>('auto');
-  const [text, setText] = useState('');
-  const [search, setSearch] = useState<ReturnType<typeof searchParams>>();
-  // The board's "more not shown" link opens this list on one stage and channel (?stage=&channel=).
-  const [params] = useSearchParams();
-  const fromUrl = (name: string, known: object) => {
-    const v = params.get(name);
-    return v && Object.hasOwn(known, v) ? v : undefined;
+  const [params, setParams] = useSearchParams();
+  const filters = filtersFromUrl(params, { channels: CHANNELS, stages: STAGES });
+  const { mode } = filters;
+  // The text being typed; committed to the URL (and the query) with Enter or the search button.
+  const [text, setText] = useState(filters.q);
+  useEffect(() => setText(filters.q), [filters.q]);
+  const apply = (change: Partial<OrderFilters>) => {
+    const next = { ...filters, ...change };
+    for (const k of ['channel', 'stage', 'from', 'to'] as const) if (!next[k]) delete next[k];
+    setParams(filtersToUrl(next), { replace: true });
   };
-  const [channel, setChannel] = useState<string | undefined>(() => fromUrl('channel', CHANNELS));
-  const [stage, setStage] = useState<string | undefined>(() => fromUrl('stage', STAGES));
+  const search = searchParams(mode, filters.q);
+  const range = placedRange(filters.from, filters.to);
+  const { channel, stage } = filters;
   const list = useInfiniteQuery({
-    queryKey: ['orders', search, channel, stage],
+    queryKey: ['orders', search, channel, stage, range.from, range.to],
     enabled: search !== 'invalid',
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam }) =>
       unwrapAs<TrackingOrderPage>(
         api.tracking.GET('/api/tracking/orders', {
-          params: { query: { limit: 20, ...(search && search !== 'invalid' ? search : {}), ...(channel ? { channel } : {}), ...(stage ? { stage } : {}), ...(pageParam ? { cursor: pageParam } : {}) } as never },
+          params: { query: { limit: 20, ...(search && search !== 'invalid' ? search : {}), ...(channel ? { channel } : {}), ...(stage ? { stage } : {}), ...range, ...(pageParam ? { cursor: pageParam } : {}) } as never },
         }),
       ),
     getNextPageParam: (last) => last.nextCursor ?? undefined,
@@ -65,16 +74,20 @@ export function OrdersPage() {
     <Space orientation="vertical" style={{ width: '100%' }}>
       <Typography.Title level={2} style={{ margin: 0 }}>{t('orders')}</Typography.Title>
       <Space wrap>
-        <Space.Compact>
-          <Select<SearchMode> aria-label={t('searchMode')} data-testid="order-search-mode" style={{ width: 120 }} value={mode}
-            onChange={(m) => { setMode(m); setSearch(searchParams(m, text)); }}
-            options={(['auto', 'order', 'phoneTail', 'sku'] as const).map((m) => ({ value: m, label: t(SEARCH_MODE_LABEL[m]) }))} />
+        <Space.Compact style={{ maxWidth: '100%' }}>
+          <Select<SearchMode> aria-label={t('searchMode')} data-testid="order-search-mode" style={{ width: 120, flex: 'none' }} value={mode}
+            onChange={(m) => apply({ mode: m, q: text })}
+            options={SEARCH_MODES.map((m) => ({ value: m, label: t(SEARCH_MODE_LABEL[m]) }))} />
           <Input.Search aria-label={t('search')} data-testid="order-search" placeholder={t(SEARCH_MODE_HINT[mode])} allowClear value={text} onChange={(e) => setText(e.target.value)}
-            onSearch={(v) => setSearch(searchParams(mode, v))} style={{ width: 320 }} enterButton={t('search')}
+            onSearch={(v) => apply({ q: v })} style={{ width: 320, maxWidth: 'calc(100vw - 150px)' }} enterButton={t('search')}
             status={search === 'invalid' ? 'error' : undefined} />
         </Space.Compact>
-        <Select aria-label={t('channel')} allowClear placeholder={t('channel')} style={{ width: 130 }} value={channel} onChange={setChannel} options={Object.entries(CHANNELS).map(([k, v]) => ({ value: k, label: pick(v) }))} />
-        <Select aria-label={t('stage')} allowClear placeholder={t('stage')} style={{ width: 140 }} value={stage} onChange={setStage} options={Object.entries(STAGES).map(([k, v]) => ({ value: k, label: pick(v) }))} />
+        <Select aria-label={t('channel')} data-testid="order-channel" allowClear placeholder={t('channel')} style={{ width: 130 }} value={channel} onChange={(v?: string) => apply({ channel: v })} options={Object.entries(CHANNELS).map(([k, v]) => ({ value: k, label: pick(v) }))} />
+        <Select aria-label={t('stage')} data-testid="order-stage" allowClear placeholder={t('stage')} style={{ width: 140 }} value={stage} onChange={(v?: string) => apply({ stage: v })} options={Object.entries(STAGES).map(([k, v]) => ({ value: k, label: pick(v) }))} />
+        <Space.Compact>
+          <Input type="date" aria-label={t('placedFrom')} title={t('placedFrom')} data-testid="order-from" style={{ width: 150 }} value={filters.from ?? ''} max={filters.to} onChange={(e) => apply({ from: e.target.value || undefined })} />
+          <Input type="date" aria-label={t('placedTo')} title={t('placedTo')} data-testid="order-to" style={{ width: 150 }} value={filters.to ?? ''} min={filters.from} onChange={(e) => apply({ to: e.target.value || undefined })} />
+        </Space.Compact>
       </Space>
       {search === 'invalid' && <Typography.Text type="danger" data-testid="order-search-invalid">{t('phoneTailInvalid')}</Typography.Text>}
       <ProblemAlert error={list.error} />

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, App as AntApp, Button, Card, Descriptions, Form, Input, List, Modal, Select, Space, Tag, Timeline, Typography } from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import { newIdempotencyKey, portalApi, ProblemError, toProblem, unwrap, unwrapAs, type OrderView } from '../api';
+import { looksMasked } from '../change-request-body';
 import { ProblemAlert } from '../components';
 import { SHIPMENT_STATUS, STAGES, useI18n } from '../i18n';
 
@@ -123,7 +124,7 @@ function PortalOrder({ orderId }: { orderId: string }) {
       return unwrap(
         portalApi.approval.POST('/api/change-requests', {
           params: { header: { 'Idempotency-Key': key } as never },
-          body: { orderId, shippingAddress: { province: v.province!, city: v.city!, district: v.district!, streetMasked: v.street! }, note: v.reason ?? '' },
+          body: { orderId, shippingAddress: { province: v.province!, city: v.city!, district: v.district!, street: v.street!.trim() }, note: v.reason ?? '' },
         } as never),
       );
     },
@@ -171,14 +172,14 @@ function PortalOrder({ orderId }: { orderId: string }) {
       </Space>
       <Modal open={!!dialog} title={dialog === 'cancel' ? t('portalRequestCancel') : t('portalChangeAddress')} okText={t('ok')} confirmLoading={ask.isPending}
         okButtonProps={{ 'data-testid': 'portal-confirm' } as never} onCancel={() => setDialog(null)}
-        onOk={() => void form.validateFields().then((v) => ask.mutate(v))}>
+        onOk={() => void form.validateFields().then((v) => ask.mutate(v), () => undefined)}>
         <Form form={form} layout="vertical">
           {dialog === 'address' && (
             <>
               <Form.Item name="province" label={t('province')} rules={[{ required: true, message: t('required') }]}><Input data-testid="portal-province" /></Form.Item>
               <Form.Item name="city" label={t('city')} rules={[{ required: true, message: t('required') }]}><Input data-testid="portal-city" /></Form.Item>
               <Form.Item name="district" label={t('district')} rules={[{ required: true, message: t('required') }]}><Input data-testid="portal-district" /></Form.Item>
-              <Form.Item name="street" label={t('street')} rules={[{ required: true, message: t('required') }]}><Input data-testid="portal-street" /></Form.Item>
+              <Form.Item name="street" label={t('street')} rules={[{ required: true, whitespace: true, message: t('required') }, { validator: (_, v: unknown) => (typeof v === 'string' && looksMasked(v) ? Promise.reject(new Error(t('typeInClear'))) : Promise.resolve()) }]}><Input data-testid="portal-street" /></Form.Item>
             </>
           )}
           <Form.Item name="reason" label={t('reason')} rules={[{ required: dialog === 'cancel', message: t('required') }]}><Input data-testid="portal-reason" /></Form.Item>

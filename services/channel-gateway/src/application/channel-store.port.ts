@@ -2,7 +2,7 @@ import type { Channel } from '@flowline/contracts';
 import type { ChannelOrderDraft } from '../domain/import/map-orders';
 import type { RejectReason } from '../domain/import/rejections';
 import type { Table } from '../domain/import/table';
-import type { SyncStep } from '../domain/sync/order-sync.policy';
+import type { AppliedStep } from '../domain/sync/order-sync.policy';
 import type { ImportReport } from './import-report';
 
 /** What channel-gateway knows of one platform order (one row per (channel, channel order id)). */
@@ -10,7 +10,8 @@ export interface ChannelOrderRecord {
   channel: Channel;
   channelOrderId: string;
   orderId: string;
-  appliedSteps: SyncStep[];
+  /** Steps applied through order-intake, and the platform lock episodes seen (LockMark). */
+  appliedSteps: AppliedStep[];
   fingerprint: string;
   profileId: string;
   profileVersion: number;

@@ -10,7 +10,7 @@ import type { MappingProfile } from '../domain/import/profile';
 import { reason, type RejectReason } from '../domain/import/rejections';
 import { placeOrderProblems, toSubmission } from '../domain/import/submission';
 import type { Table } from '../domain/import/table';
-import { planSync, reopenedAfterTerminal, type SyncAction, type SyncStep } from '../domain/sync/order-sync.policy';
+import { lockMarksSeen, planSync, reopenedAfterTerminal, type AppliedStep, type SyncAction, type SyncStep } from '../domain/sync/order-sync.policy';
 import type { ChannelStore, QuarantineEntry } from './channel-store.port';
 import type { ImportReport, RefusedChangeReport } from './import-report';
 import { OrderCommandRefused, type OrderIntakePort, type PlacedOrder } from './order-intake.port';
@@ -86,6 +86,13 @@ const FALL_BACK_TO_PLACING_ALONE = new Set(['PAYMENT_AMOUNT_MISMATCH', 'PAYMENT_
 
 /** Idempotency-Key of one step of one platform order in order-intake. */
 export const stepKey = (channel: string, channelOrderId: string, step: SyncStep) => `channel-gateway:${channel}:${channelOrderId}:${step}`;
+
+/**
+ * Idempotency-Key of an action: its step's, except a platform lock's hold after the first lock
+ * episode (`held:lock-<n>`): each lock is its own hold, the first keeps the key it always had.
+ */
+export const actionKey = (channel: string, channelOrderId: string, a: SyncAction) =>
+  a.step === 'held' && a.lockEpisode !== undefined && a.lockEpisode > 1 ? `${stepKey(channel, channelOrderId, 'held')}:lock-${a.lockEpisode}` : stepKey(channel, channelOrderId, a.step);
 
 /**
  * File imports and platform status sync: map the export with its profile, then for each order
@@ -237,9 +244,11 @@ export class ImportService {
     d: ChannelOrderDraft,
   ): Promise<{ kind: 'imported' | 'duplicate' | 'updated' | 'waiting' } | { kind: 'refused'; refused: RefusedChangeReport[] } | { kind: 'rejected'; reasons: RejectReason[] }> {
     const rec = await this.deps.store.findOrder(d.channel, d.channelOrderId);
-    const actions = planSync(d, new Set<SyncStep>(rec?.appliedSteps ?? []));
+    const applied = new Set<AppliedStep>(rec?.appliedSteps ?? []);
+    for (const mark of lockMarksSeen(d, applied)) applied.add(mark);
+    const actions = planSync(d, applied);
     if (actions.length === 0) {
-      const reopened = rec ? reopenedAfterTerminal(d, new Set<SyncStep>(rec.appliedSteps)) : null;
+      const reopened = rec ? reopenedAfterTerminal(d, applied) : null;
       if (rec && reopened) return { kind: 'refused', refused: [{ channelOrderId: d.channelOrderId, orderId: rec.orderId, step: 'reopened', code: 'PLATFORM_STATUS_REOPENED', message: reopened }] };
       return { kind: rec ? 'duplicate' : 'waiting' };
     }
@@ -290,12 +299,16 @@ export class ImportService {
     const { store, orderIntake } = this.deps;
     const fingerprint = draftFingerprint(d);
     const rec = await store.findOrder(d.channel, d.channelOrderId);
-    const applied = new Set<SyncStep>(rec?.appliedSteps ?? []);
+    const applied = new Set<AppliedStep>(rec?.appliedSteps ?? []);
+    // What the platform's view adds to the order's lock history (seen unlocked: the next lock holds again).
+    const marks = lockMarksSeen(d, applied);
+    for (const mark of marks) applied.add(mark);
+    const appliedBefore = applied.size;
     const actions = planSync(d, applied);
     if (!rec && actions.length === 0) return { kind: 'waiting', platformStatus: d.platformStatus };
     if (rec && actions.length === 0) {
-      if (rec.fingerprint !== fingerprint || rec.lastRunId !== runId) {
-        await store.saveOrder({ ...rec, fingerprint, profileId: profile.id, profileVersion: profile.version, touchedByPerson: rec.touchedByPerson || touchedByPerson, lastRunId: runId }, d);
+      if (rec.fingerprint !== fingerprint || rec.lastRunId !== runId || marks.length > 0) {
+        await store.saveOrder({ ...rec, appliedSteps: [...applied], fingerprint, profileId: profile.id, profileVersion: profile.version, touchedByPerson: rec.touchedByPerson || touchedByPerson, lastRunId: runId }, d);
       }
       // Back from a cancel or a refund the flow recorded: never undone, never a silent duplicate.
       const reopened = reopenedAfterTerminal(d, applied);
@@ -317,7 +330,12 @@ export class ImportService {
     let paidWithPlacement = -1;
     for (const [i, a] of actions.entries()) {
       if (i === paidWithPlacement) continue;
-      const key = stepKey(d.channel, d.channelOrderId, a.step);
+      const key = actionKey(d.channel, d.channelOrderId, a);
+      // A lock's hold is recorded as its episode's too (lockMarksSeen, planSync).
+      const record = () => {
+        applied.add(a.step);
+        if (a.step === 'held' && a.lockEpisode !== undefined) applied.add(`lock:${a.lockEpisode}:held`);
+      };
       try {
         switch (a.step) {
           case 'placed': {
@@ -360,14 +378,14 @@ export class ImportService {
         if (a.step === 'placed') return { kind: 'rejected', reasons: [reason.refused(e.code, e.message)] };
         // Already on hold (a flow rule or a person held it first): the hold this step asks for holds.
         if (a.step === 'held' && e.code === 'ORDER_ALREADY_ON_HOLD') {
-          applied.add(a.step);
+          record();
           await save();
           continue;
         }
         refused.push({ channelOrderId: d.channelOrderId, orderId, step: a.step, code: e.code, message: e.message });
         break;
       }
-      applied.add(a.step);
+      record();
       await save();
     }
     if (refused.length) await save();
@@ -377,7 +395,7 @@ export class ImportService {
     }
     // New, or placed by this same run before it was interrupted: imported.
     if (!rec || (runId !== null && rec.lastRunId === runId)) return { kind: 'imported', orderId, refused };
-    return { kind: applied.size > rec.appliedSteps.length ? 'updated' : 'duplicate', orderId, refused };
+    return { kind: applied.size > appliedBefore ? 'updated' : 'duplicate', orderId, refused };
   }
 
   /**
@@ -398,7 +416,10 @@ export class ImportService {
       };
       const orderRaws = r.rawRows.slice(0, Math.max(1, r.rowNumbers.length));
       const itemRaws = r.rawRows.slice(orderRaws.length);
-      const mapped = mapOrders({ ...profile, channel: r.channel }, toTable(orderRaws, r.rowNumbers[0] ?? 2), profile.lines.from === 'items-file' ? toTable(itemRaws, 2) : undefined);
+      const mapped = mapOrders({ ...profile, channel: r.channel }, toTable(orderRaws, r.rowNumbers[0] ?? 2), profile.lines.from === 'items-file' ? toTable(itemRaws, 2) : undefined, {
+        // Imported before: its file's id columns were judged not zero-filled (one order alone cannot tell).
+        zeroFilledIds: false,
+      });
       const draft = mapped.drafts[0];
       if (!draft) {
         out.failed.push({ channelOrderId: r.channelOrderId, reasons: mapped.rejected[0]?.reasons ?? [] });
@@ -460,7 +481,8 @@ export class ImportService {
       outcome = 'reasons' in mappedApi ? { kind: 'rejected', reasons: mappedApi.reasons } : await this.sync(mappedApi.draft, { id: entry.profileId, version: entry.profileVersion }, null, true, person);
     } else {
       const profile = this.deps.profiles.get(entry.profileId);
-      const mapped = mapOrders({ ...profile, channel: entry.channel }, orderTable, itemsTable ?? undefined);
+      // The file's verdict on its id columns, which this order's rows alone cannot give (zeroFilledColumn).
+      const mapped = mapOrders({ ...profile, channel: entry.channel }, orderTable, itemsTable ?? undefined, { zeroFilledIds: entry.reasons.some((r) => r.code === 'MANGLED_ID') });
       const draft = mapped.drafts[0];
       if (!draft) outcome = { kind: 'rejected', reasons: mapped.rejected[0]?.reasons ?? [] };
       else outcome = await this.sync(draft, profile, entry.runId, true, person);

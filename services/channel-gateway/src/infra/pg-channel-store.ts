@@ -7,7 +7,7 @@ import type { ImportReport } from '../application/import-report';
 import type { ChannelOrderDraft } from '../domain/import/map-orders';
 import type { RejectReason } from '../domain/import/rejections';
 import type { Table } from '../domain/import/table';
-import type { SyncStep } from '../domain/sync/order-sync.policy';
+import type { AppliedStep } from '../domain/sync/order-sync.policy';
 
 /**
  * channel-gateway's tables (database flowline_channel_gateway) as versioned, checksummed, forward-only
@@ -151,7 +151,7 @@ export class PgChannelStore implements ChannelStore {
       channel: r.channel as Channel,
       channelOrderId: r.channel_order_id as string,
       orderId: r.order_id as string,
-      appliedSteps: r.applied_steps as SyncStep[],
+      appliedSteps: r.applied_steps as AppliedStep[],
       fingerprint: r.fingerprint as string,
       profileId: r.profile_id as string,
       profileVersion: r.profile_version as number,

@@ -5,7 +5,7 @@ import { readTable } from '../../infra/file-reader';
 import { ProfileRegistry } from '../../infra/profile-registry';
 import { planSync } from '../sync/order-sync.policy';
 import { yuanToFen } from './cells';
-import { mapOrders } from './map-orders';
+import { mapOrders, zeroFilledColumn } from './map-orders';
 
 // Exports the import audit found merged, mis-read or shipped wrongly (fixtures written by
 // test/fixtures/make-import-audit-fixtures.ts, in the platforms' encodings).
@@ -44,23 +44,57 @@ describe('Pinduoduo (one row per order): an order id on several rows', () => {
 });
 
 describe('Taobao classic: ids Excel zero-filled, different orders on one id', () => {
-  it('a 19-digit id whose digits past the 15th are all zeros is MANGLED_ID; two paid orders sharing a real id (different 订单创建时间 / 付款时间) are CONFLICTING_ROWS; nothing merged or dropped', async () => {
+  it('a file whose 19-digit ids are all zero-filled past the 15th digit (three orders on one id) is MANGLED_ID, nothing merged or dropped', async () => {
     const r = await map('taobao-classic', 'taobao-zeroed-ids-orders.utf8.csv', 'taobao-zeroed-ids-items.utf8.csv');
+    expect(r.drafts).toEqual([]);
     const zeroed = byId(r.rejected, '4822000000000000000');
     expect(zeroed).toMatchObject({ rowNumbers: [2, 3, 4], itemRowNumbers: [2, 3, 4], reasons: [expect.objectContaining({ code: 'MANGLED_ID', column: '订单编号', zh: expect.stringContaining('第 15 位之后') })] });
+  });
+
+  it('two paid orders sharing a real id (different 订单创建时间 / 付款时间) are CONFLICTING_ROWS; the clean order beside them imports', async () => {
+    // This file was part of the zero-filled one until the column rule: a real id beside a zeroed one
+    // means the column is not Excel's (it zero-fills a whole column), so they are separate exports now.
+    const r = await map('taobao-classic', 'taobao-shared-id-orders.utf8.csv', 'taobao-shared-id-items.utf8.csv');
     const shared = byId(r.rejected, '4824000000000003333');
-    expect(shared?.rowNumbers).toEqual([5, 6]);
+    expect(shared?.rowNumbers).toEqual([2, 3]);
     expect(shared?.reasons[0]).toMatchObject({ code: 'CONFLICTING_ROWS', en: expect.stringMatching(/订单创建时间, 订单付款时间/) });
-    // The clean order beside them imports, its 128.00元 read as an amount.
+    // Its 128.00元 read as an amount.
     expect(r.drafts.map((d) => [d.channelOrderId, d.money.paid])).toEqual([['4824000000000004444', 12800]]);
   });
 
-  it('an id that merely contains zeros, or is shorter than 16 digits, is not taken for a mangled one', () => {
+  it('a file mixing one zero-tailed id with real ones imports every order: Excel zero-fills a column, not one cell', () => {
     const headers = ['订单号', '订单状态', '订单成交时间', '用户实付金额(元)', '商家编码-SKU维度', '商品', '商品数量(件)', '商品总价(元)', '收货人', '手机', '省', '市', '区', '街道', '详细地址'];
     const row = (id: string) => [id, '待发货', '2026-12-05 10:03', '128.00', 'TEA-1', '龙井', '1', '128.00', '吴九', '13812345678', '浙江省', '杭州市', '西湖区', '文新街道', '1号'];
     const r = mapOrders(registry.get('pinduoduo'), { headers, rows: ['4822000000000000001', '400000000000000', '4822000000000000000'].map((id, i) => ({ rowNumber: i + 2, cells: row(id) })) });
-    expect(r.drafts.map((d) => d.channelOrderId)).toEqual(['4822000000000000001', '400000000000000']);
-    expect(r.rejected.map((x) => [x.channelOrderId, x.reasons[0]?.code])).toEqual([['4822000000000000000', 'MANGLED_ID']]);
+    expect(r.rejected).toEqual([]);
+    expect(r.drafts.map((d) => d.channelOrderId)).toEqual(['4822000000000000001', '400000000000000', '4822000000000000000']);
+  });
+
+  it('a column is zero-filled only when all its 16+ digit ids are, and two distinct ones remain or the one left has 3+ zeros past the 15th digit', () => {
+    expect(zeroFilledColumn(['4822000000000000000'])).toBe(true);
+    expect(zeroFilledColumn(['4822000000000000000', '4823000000000000000', '123'])).toBe(true);
+    expect(zeroFilledColumn(['1234567890123450', '1234567890123460'])).toBe(true);
+    // A lone 16-digit id ending in 0 (one in 10) or 17-digit one in 00 is as likely real.
+    expect(zeroFilledColumn(['1234567890123450'])).toBe(false);
+    expect(zeroFilledColumn(['12345678901234500'])).toBe(false);
+    expect(zeroFilledColumn(['4822000000000000000', '4822000000000000001'])).toBe(false);
+    expect(zeroFilledColumn(['400000000000000', ''])).toBe(false);
+  });
+
+  it('a Douyin order 6962123456789010000 (a real id ending in 0000) with one sub-order imports', async () => {
+    const r = await map('douyin', 'douyin-id-ending-in-zeros.utf8.csv');
+    expect(r.rejected).toEqual([]);
+    expect(r.drafts.map((d) => [d.channelOrderId, d.lines.map((l) => l.lineId), d.money.paid])).toEqual([
+      ['6962123456789010000', ['6962123456789010001'], 12800],
+      ['6962123456789012345', ['6962123456789012346'], 5990],
+    ]);
+  });
+
+  it('a two-item Tmall order whose sub-order id ends in 0000 imports (the line id column is not zero-filled)', async () => {
+    const r = await map('taobao-current', 'tmall-current-sub-order-id-zeros.utf8-bom.csv');
+    expect(r.rejected).toEqual([]);
+    expect(r.drafts[0]?.lines.map((l) => l.lineId)).toEqual(['3302123456789012346', '3302123456789010000']);
+    expect(r.drafts[0]?.money).toMatchObject({ goods: 18790, paid: 18790, orderDiscount: 0 });
   });
 });
 
@@ -89,10 +123,51 @@ describe('Douyin: 订单应付金额 per sub-order', () => {
     expect(d && planSync(d, new Set()).find((a) => a.step === 'paid')).toMatchObject({ amount: 18790 });
   });
 
+  it('two sub-orders of one price each with its own 商家优惠 10.00 (each row 118.00): paid and every discount summed per row, 236.00 paid, 20.00 off', async () => {
+    const r = await map('douyin', 'douyin-sub-order-amounts.utf8.csv');
+    expect(byId(r.drafts, '6962000000000000004')?.money).toMatchObject({ goods: 25600, paid: 23600, shopDiscount: 2000, platformDiscount: 0, orderDiscount: 2000 });
+  });
+
+  it('a blank 订单应付金额 on a later sub-order row: the filled row stands for the order when it adds up; otherwise refused naming the blank row, never CONFLICTING_ROWS', async () => {
+    const r = await map('douyin', 'douyin-sub-order-amounts.utf8.csv');
+    expect(byId(r.drafts, '6962000000000000005')?.money).toMatchObject({ goods: 18790, paid: 17790, shopDiscount: 1000, orderDiscount: 1000 });
+    const unknown = byId(r.rejected, '6962000000000000006');
+    expect(unknown?.reasons).toEqual([expect.objectContaining({ code: 'MISSING_FIELD', column: '订单应付金额', en: expect.stringMatching(/empty on rows 12 .*rows 11 do not add up/), zh: expect.stringContaining('第 12 行') })]);
+  });
+
+  it('an older export writing the order\'s amounts unchanged on every sub-order row is read once (the summed reading does not add up)', async () => {
+    const r = await map('douyin', 'douyin.utf8.csv');
+    expect(byId(r.drafts, '6931234567890123456')?.money).toMatchObject({ goods: 18790, paid: 17790, platformDiscount: 500, shopDiscount: 500, orderDiscount: 1000 });
+  });
+
   it('an export with 商品金额 and no 商品单价: unit price = 商品金额 / 商品数量', async () => {
     const r = await map('douyin', 'douyin-line-total.utf8.csv');
     expect(r.rejected).toEqual([]);
     expect(r.drafts[0]?.lines.map((l) => [l.sku, l.quantity, l.unitPrice])).toEqual([['TEA-LJ-250', 2, 12800]]);
+  });
+});
+
+describe('Tmall 千牛 (taobao-current): 买家实付金额 per sub-order', () => {
+  const qianniu = async () => (await readTable(readFileSync(join(F, 'tmall-current-per-sub-order-paid.utf8-bom.csv')), 'qianniu.csv')).table;
+
+  it('distinct sub-orders that differ only in their amounts are lines with their own amounts, summed (not CONFLICTING_ROWS)', async () => {
+    const r = mapOrders(registry.get('taobao-current'), await qianniu());
+    expect(r.rejected).toEqual([]);
+    expect(r.drafts[0]?.money).toMatchObject({ goods: 18790, paid: 18790, orderDiscount: 0 });
+  });
+
+  it('still refused: the same sub-order id on two rows that differ, or rows that differ in an order-level field (订单创建时间)', async () => {
+    const t = await qianniu();
+    const edited = (column: string, value: string) => {
+      const copy = structuredClone(t);
+      const row = copy.rows[1];
+      if (row) row.cells[t.headers.indexOf(column)] = value;
+      return copy;
+    };
+    const sameLine = edited('子订单编号', t.rows[0]?.cells[t.headers.indexOf('子订单编号')] ?? '');
+    expect(mapOrders(registry.get('taobao-current'), sameLine).rejected[0]?.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'CONFLICTING_ROWS', column: '子订单编号' })]));
+    const otherTime = edited('订单创建时间', '2025-12-02 09:00:00');
+    expect(mapOrders(registry.get('taobao-current'), otherTime).rejected[0]?.reasons).toEqual([expect.objectContaining({ code: 'CONFLICTING_ROWS', column: '订单创建时间' })]);
   });
 });
 

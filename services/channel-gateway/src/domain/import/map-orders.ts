@@ -166,14 +166,30 @@ const SCIENTIFIC_ID = /^[+-]?\d+(\.\d+)?e[+-]?\d+$/i;
 /**
  * An id Excel kept as a number: it holds 15 significant digits, so a 19-digit Taobao id typed as a
  * Number comes back as `4822000000000000000` (every digit past the 15th a zero). Different orders fold
- * into one such id. A real id ending in that many zeros is rare enough to ask for a re-export.
+ * into one such id.
  */
 const ZEROED_ID = /^\d{15}0+$/;
+const LONG_ID = /^\d{16,}$/;
 
-/** Why an id cell cannot be trusted (Excel mangled it), or null. */
-function mangledIdReason(column: string, id: string): RejectReason | null {
+/**
+ * Did Excel zero-fill this id column of the file? It does so to a whole column, so the column is
+ * judged, never one id: a real id ends in zeros past its 15th digit now and then (a 19-digit id in
+ * 0000 one in 10^4, a 16-digit one in 0 one in 10), and refusing it would refuse that order for
+ * good. The column is zero-filled when every id of 16+ digits in it is, and either at least two
+ * distinct such ids remain or the one left has at least 3 zeros past its 15th digit (a lone
+ * `...0` / `...00` is as likely real). Otherwise no id of the column is taken for mangled; different
+ * orders on one real id are still caught by their rows disagreeing (CONFLICTING_ROWS).
+ */
+export function zeroFilledColumn(ids: Iterable<string>): boolean {
+  const long = new Set([...ids].filter((id) => LONG_ID.test(id)));
+  if (long.size === 0 || ![...long].every((id) => ZEROED_ID.test(id))) return false;
+  return long.size >= 2 || [...long].some((id) => id.length - 15 >= 3);
+}
+
+/** Why an id cell cannot be trusted (Excel mangled it), or null. `zeroFilled`: its column was judged zero-filled (zeroFilledColumn). */
+function mangledIdReason(column: string, id: string, zeroFilled: boolean): RejectReason | null {
   if (SCIENTIFIC_ID.test(id)) return reason.mangledId(column, id);
-  if (id.length >= 16 && ZEROED_ID.test(id)) return reason.zeroedId(column, id);
+  if (zeroFilled && LONG_ID.test(id) && ZEROED_ID.test(id)) return reason.zeroedId(column, id);
   return null;
 }
 
@@ -236,11 +252,22 @@ function groupRows(
   return { groups, orphans };
 }
 
+/** How mapOrders reads the rows it is given. */
+export interface MapOptions {
+  /**
+   * The file's verdict on its id columns (zeroFilledColumn) when the rows given are one order's
+   * taken from it: a re-map of a stored order (false: its ids were accepted), a quarantine entry
+   * (true when it was refused as MANGLED_ID: a person types the real id). One order's rows alone
+   * cannot tell a zero-filled column from a real id that ends in zeros. Absent: judged here.
+   */
+  zeroFilledIds?: boolean;
+}
+
 /**
  * Maps a platform export (and its items file, for items-file layouts) to orders with a profile.
  * Pure: the same table and profile always give the same drafts and rejections.
  */
-export function mapOrders(profile: MappingProfile, table: Table, items?: Table): MappingResult {
+export function mapOrders(profile: MappingProfile, table: Table, items?: Table, options: MapOptions = {}): MappingResult {
   const cols = new Columns(table.headers);
   const o = profile.order;
   const m = profile.money;
@@ -264,6 +291,12 @@ export function mapOrders(profile: MappingProfile, table: Table, items?: Table):
   const { groups, orphans } = groupRows(table, cols, o.id, markers, stats);
   const itemRead = l.from === 'items-file' && items ? groupRows(items, itemCols, l.join ?? o.id, markers, { rowsRead: 0, blankRows: 0, summaryRows: 0, duplicateRows: 0 }, true) : { groups: new Map<string, Row[]>(), orphans: [] };
   const itemGroups = itemRead.groups;
+  // Excel zero-fills a whole column: the order id and line id columns are judged over the file.
+  const judge = (ids: Iterable<string>) => options.zeroFilledIds ?? zeroFilledColumn(ids);
+  const zeroFilledOrderIds = judge(groups.keys());
+  const lineIdIdx = itemCols.find(l.lineId);
+  const allLineRows = [...(l.from === 'items-file' ? itemGroups : groups).values()].flat();
+  const zeroFilledLineIds = lineIdIdx >= 0 && judge(allLineRows.map((r) => r.cells[lineIdIdx] ?? ''));
 
   const drafts: ChannelOrderDraft[] = [];
   const rejected: RejectedOrder[] = [];
@@ -274,11 +307,11 @@ export function mapOrders(profile: MappingProfile, table: Table, items?: Table):
     const rawRows = [...rows.map((r) => rawOf(cols, r)), ...(l.from === 'items-file' ? lineRows.map((r) => rawOf(itemCols, r)) : [])];
     const rowNumbers = rows.map((r) => r.rowNumber);
     // Excel's scientific notation or zero-filled digits fold different orders into one id: refuse the group whole.
-    const mangled = mangledIdReason(cols.label(o.id), id);
+    const mangled = mangledIdReason(cols.label(o.id), id, zeroFilledOrderIds);
     // One row per order (Pinduoduo, the Taobao 订单报表): rows of one id that differ are two versions
     // of the order (a later export appended, a status moved on) or different orders, never more lines.
     const one = mangled || l.from === 'rows' ? null : oneOrderRow(profile, cols, rows);
-    const result = mangled ? [mangled] : one && 'reasons' in one ? one.reasons : mapOne(profile, cols, itemCols, id, one ? [one.row] : rows, one && l.from === 'single' ? [one.row] : lineRows);
+    const result = mangled ? [mangled] : one && 'reasons' in one ? one.reasons : mapOne(profile, cols, itemCols, id, one ? [one.row] : rows, one && l.from === 'single' ? [one.row] : lineRows, zeroFilledLineIds);
     if (Array.isArray(result)) rejected.push({ channelOrderId: id, rowNumbers, itemRowNumbers: l.from === 'items-file' ? lineRows.map((r) => r.rowNumber) : [], reasons: result, rawRows });
     else drafts.push({ ...result, rowNumbers, rawRows });
   }
@@ -322,6 +355,7 @@ function mapOne(
   id: string,
   rows: Row[],
   lineRows: Row[],
+  zeroFilledLineIds: boolean,
 ): Omit<ChannelOrderDraft, 'rowNumbers' | 'rawRows'> | RejectReason[] {
   const o = profile.order;
   const m = profile.money;
@@ -358,8 +392,10 @@ function mapOne(
   // folded together (an id mangled by a spreadsheet, a wrong join), never one to ship.
   // Order times, and the status and amount paid where they are the order's (not each line's), too:
   // two orders sharing an id (a mangled id, a wrong join) mostly differ there, not in the buyer.
+  // Rows that are distinct sub-orders (each its own line id) may carry their own amounts (subOrderAmounts).
+  const subOrders = l.from === 'rows' && rows.length > 1 && distinctSubOrders(cols, l.lineId, rows);
   if (rows.length > 1) {
-    const orderLevel = [o.placedAt, o.paidAt, ...(l.status ? [] : [o.status]), ...(m.paidPerSubOrder ? [] : [m.paid])];
+    const orderLevel = [o.placedAt, o.paidAt, ...(l.status ? [] : [o.status]), ...(m.paidPerSubOrder || subOrders ? [] : [m.paid])];
     for (const ref of [o.recipient, o.phone, o.address, o.province, o.city, o.district, o.street, o.detail, o.buyerNick, o.buyerId, ...orderLevel]) {
       const i = cols.find(ref);
       if (i < 0 || !ref) continue;
@@ -416,7 +452,7 @@ function mapOne(
       else if (q.ok) unitPrice = t.value / q.value;
     }
     const lineId = at(l.lineId) || `${id}-${n + 1}`;
-    const lineIdMangled = l.lineId ? mangledIdReason(itemCols.label(l.lineId), at(l.lineId)) : null;
+    const lineIdMangled = l.lineId ? mangledIdReason(itemCols.label(l.lineId), at(l.lineId), zeroFilledLineIds) : null;
     if (lineIdMangled) problems.push(lineIdMangled);
     else if (at(l.lineId)) lineIdRows.set(lineId, [...(lineIdRows.get(lineId) ?? []), r.rowNumber]);
     const weight = l.weight ? unitWeightGrams(at(l.weight), l.weightUnit ?? 'g', l.weightPer ?? 'unit', q.ok ? q.value : 1) : { ok: true as const, value: undefined };
@@ -426,12 +462,16 @@ function mapOne(
 
   for (const [lineId, at] of lineIdRows) if (at.length > 1 && l.lineId) problems.push(reason.duplicateLineId(itemCols.label(l.lineId), lineId, at));
 
-  const shippingFee = read(m.shippingFee, money, 0);
-  const platformDiscount = read(m.platformDiscount, money, 0);
-  const shopDiscount = read(m.shopDiscount, money, 0);
-  const refund = read(m.refund, money, 0);
   const goods = lines.reduce((s, x) => s + x.quantity * x.unitPrice, 0);
-  const paid = m.paidPerSubOrder && l.from === 'rows' && rows.length > 1 ? paidOfSubOrders(profile, cols, rows, money, goods + shippingFee - platformDiscount - shopDiscount, problems) : read(m.paid, money, 0);
+  const { paid, shippingFee, platformDiscount, shopDiscount, refund } = subOrders
+    ? subOrderAmounts(profile, cols, rows, money, goods, problems)
+    : {
+        shippingFee: read(m.shippingFee, money, 0),
+        platformDiscount: read(m.platformDiscount, money, 0),
+        shopDiscount: read(m.shopDiscount, money, 0),
+        refund: read(m.refund, money, 0),
+        paid: m.paidPerSubOrder && l.from === 'rows' && rows.length > 1 ? paidOfRows(cols, m.paid, rows, money, problems) : read(m.paid, money, 0),
+      };
   // Presale (预售): a deposit (定金) makes the row a presale order; deposit + balance (尾款) is the amount due.
   const ps = profile.presale;
   const deposit = ps && cell(ps.deposit) ? read(ps.deposit, money, 0) : 0;
@@ -522,37 +562,95 @@ function mapOne(
   return { ...draft, fieldColumns };
 }
 
+/** Every row names its own line id and no two the same: the rows are distinct sub-orders. */
+function distinctSubOrders(cols: Columns, lineId: ColumnRef | undefined, rows: Row[]): boolean {
+  const li = cols.find(lineId);
+  if (li < 0) return false;
+  const ids = rows.map((r) => r.cells[li] ?? '');
+  return ids.every(Boolean) && new Set(ids).size === rows.length;
+}
+
+/** An amount cell the platform left blank (or `-`): not given, never read as 0 paid. */
+const given = (text: string) => text !== '' && text !== '-';
+
+type Amounts = { paid: number; shippingFee: number; platformDiscount: number; shopDiscount: number; refund: number };
+const AMOUNT_KEYS = ['paid', 'shippingFee', 'platformDiscount', 'shopDiscount', 'refund'] as const;
+
 /**
- * What the buyer paid for an order whose rows are sub-orders each with its own payable amount
- * (profile `money.paidPerSubOrder`, Douyin 订单应付金额). Rows with one amount: the order's total
- * written on each row, unless only their sum is what the goods, shipping and discounts come to
- * (`expected`). Rows with different amounts: their sum, when each row is a distinct sub-order (its
- * own line id, its own amount); otherwise the amount is ambiguous and the order is refused, never
- * taken from the first row (the rest would become an invented discount).
+ * The amounts of an order whose rows are distinct sub-orders (each its own line id).
+ *
+ * Per sub-order layouts (profile `money.paidPerSubOrder`, Douyin 订单应付金额): paid and every
+ * shipping / discount / refund column are each row's own and are summed, so the sum paid is compared
+ * with the goods plus the summed shipping less the summed discounts (sums with sums). Only an older
+ * export that writes the order's amounts unchanged on every row is read once: every amount cell
+ * the same on all rows, the order's reading adding up to the goods and the summed one not (with two
+ * rows or more both cannot add up).
+ *
+ * Other layouts (千牛, JD): a column whose rows give different amounts is per sub-order and summed;
+ * one amount on every row is the order's, read once (never summed because N times it happens to fit).
+ *
+ * A blank paid cell on some rows is not given: the filled rows stand for the order when they add up
+ * to its goods, shipping and discounts; otherwise the total is unknown and the order is refused
+ * naming the blank rows (never a blank read as 0 paid, never the rest made a discount).
  */
-function paidOfSubOrders(profile: MappingProfile, cols: Columns, rows: Row[], money: (t: string) => Read<number>, expected: number, problems: RejectReason[]): number {
-  const pi = cols.find(profile.money.paid);
-  const li = cols.find(profile.lines.lineId);
-  const label = cols.label(profile.money.paid);
-  const texts = rows.map((r) => (pi >= 0 ? (r.cells[pi] ?? '') : ''));
-  const amounts: number[] = [];
-  for (const t of texts) {
-    const a = money(t);
-    if (!a.ok) {
-      problems.push(reason.badAmount(label, t));
+function subOrderAmounts(profile: MappingProfile, cols: Columns, rows: Row[], money: (t: string) => Read<number>, goods: number, problems: RejectReason[]): Amounts {
+  const m = profile.money;
+  const perSubOrder = !!m.paidPerSubOrder;
+  const cells = {} as Record<(typeof AMOUNT_KEYS)[number], string[]>;
+  const values = {} as Record<(typeof AMOUNT_KEYS)[number], number[]>;
+  let unreadable = false;
+  for (const k of AMOUNT_KEYS) {
+    const i = cols.find(m[k]);
+    cells[k] = rows.map((r) => (i >= 0 ? (r.cells[i] ?? '') : ''));
+    values[k] = cells[k].map((t) => {
+      const a = given(t) ? money(t) : { ok: true as const, value: 0 };
+      if (a.ok) return a.value;
+      problems.push(reason.badAmount(cols.label(m[k] ?? k), t));
+      unreadable = true;
       return 0;
-    }
-    amounts.push(a.value);
+    });
   }
-  const lineIds = rows.map((r) => (li >= 0 ? (r.cells[li] ?? '') : ''));
-  const subOrders = lineIds.every(Boolean) && new Set(lineIds).size === rows.length && texts.every(Boolean);
-  const sum = amounts.reduce((a, b) => a + b, 0);
-  if (new Set(texts).size === 1) return subOrders && amounts[0] !== expected && sum === expected ? sum : (amounts[0] ?? 0);
-  if (!subOrders) {
+  const zero = { paid: 0, shippingFee: 0, platformDiscount: 0, shopDiscount: 0, refund: 0 };
+  if (unreadable) return zero;
+  const sum = (k: (typeof AMOUNT_KEYS)[number]) => values[k].reduce((a, b) => a + b, 0);
+  const once = (k: (typeof AMOUNT_KEYS)[number]) => values[k][cells[k].findIndex(given)] ?? 0;
+  const varies = (k: (typeof AMOUNT_KEYS)[number]) => new Set(cells[k].filter(given)).size > 1;
+  const read = (summed: (k: (typeof AMOUNT_KEYS)[number]) => boolean): Amounts => {
+    const out = { ...zero };
+    for (const k of AMOUNT_KEYS) out[k] = summed(k) ? sum(k) : once(k);
+    return out;
+  };
+  const fits = (a: Amounts) => a.paid === goods + a.shippingFee - a.platformDiscount - a.shopDiscount;
+  let amounts = read((k) => perSubOrder || varies(k));
+  if (perSubOrder && !fits(amounts)) {
+    const repeated = AMOUNT_KEYS.every((k) => new Set(cells[k]).size === 1);
+    const orderLevel = read(() => false);
+    if (repeated && fits(orderLevel)) amounts = orderLevel;
+  }
+  const blank = rows.filter((_, n) => !given(cells.paid[n] ?? ''));
+  if (blank.length > 0 && blank.length < rows.length && (perSubOrder || varies('paid')) && !fits(amounts)) {
+    problems.push(reason.paidMissingOnRows(cols.label(m.paid), blank.map((r) => r.rowNumber), rows.filter((r) => !blank.includes(r)).map((r) => r.rowNumber)));
+  }
+  return amounts;
+}
+
+/**
+ * What the buyer paid for a per sub-order layout (`money.paidPerSubOrder`) whose rows are not each a
+ * distinct sub-order (line ids missing or repeated): one amount on the filled rows is the order's;
+ * different amounts are ambiguous and refused, never the first row's taken (the rest would become an
+ * invented discount).
+ */
+function paidOfRows(cols: Columns, ref: ColumnRef, rows: Row[], money: (t: string) => Read<number>, problems: RejectReason[]): number {
+  const pi = cols.find(ref);
+  const label = cols.label(ref);
+  const texts = [...new Set(rows.map((r) => (pi >= 0 ? (r.cells[pi] ?? '') : '')).filter(given))];
+  if (texts.length > 1) {
     problems.push(reason.paidAmbiguous(label, rows.map((r) => r.rowNumber)));
     return 0;
   }
-  return sum;
+  const a = money(texts[0] ?? '');
+  if (!a.ok) problems.push(reason.badAmount(label, texts[0] ?? ''));
+  return a.ok ? a.value : 0;
 }
 
 /** The file column a submission field comes from (for the reason), when there is one. */

@@ -74,9 +74,11 @@ export interface MappingProfile {
     shopDiscount?: ColumnRef;
     refund?: ColumnRef;
     /**
-     * Rows of one order are sub-orders, each with its own amount in the `paid` column (Douyin
-     * 订单应付金额): rows with different amounts add up to the order's (distinct sub-orders only; else
-     * the order is refused); one amount on every row is the order's, unless only their sum fits.
+     * Rows of one order are sub-orders, each with its own amounts (Douyin 订单应付金额, 运费, 平台优惠,
+     * 商家优惠): rows that are distinct sub-orders (each its own line id) are summed per row, paid and
+     * every shipping / discount column (an older export writing the order's amounts unchanged on
+     * every row is read once: only that reading adds up). Rows that are not distinct sub-orders: one
+     * paid amount is the order's, different ones are refused (map-orders subOrderAmounts / paidOfRows).
      */
     paidPerSubOrder?: boolean;
   };

@@ -102,6 +102,12 @@ export const reason = {
     zh: `同一订单的多行（第 ${rows.join('、')} 行）${column}不同，但这些行不能确认是各自独立的子订单（子订单编号缺失或重复）：无法判断订单实付总额，未导入`,
     en: `rows ${rows.join(', ')} of one order give different ${column}, and they are not each a distinct sub-order (sub-order id missing or repeated): the order's total is ambiguous; not imported`,
   }),
+  paidMissingOnRows: (column: string, blankRows: number[], filledRows: number[]): RejectReason => ({
+    code: 'MISSING_FIELD',
+    column,
+    zh: `同一订单的子订单行中，第 ${blankRows.join('、')} 行${column}为空，第 ${filledRows.join('、')} 行已填的金额与商品金额、运费和优惠对不上：无法确定订单实付总额，请补全后重试，未导入`,
+    en: `${column} is empty on rows ${blankRows.join(', ')} of the order's sub-orders, and the amounts on rows ${filledRows.join(', ')} do not add up to the goods, shipping and discounts: the order's total cannot be determined; fill it in and retry; not imported`,
+  }),
   duplicateLineId: (column: string, lineId: string, rows: number[]): RejectReason => ({
     code: 'CONFLICTING_ROWS',
     column,

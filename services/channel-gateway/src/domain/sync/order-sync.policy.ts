@@ -4,9 +4,20 @@ import type { ChannelOrderDraft } from '../import/map-orders';
 export const SYNC_STEPS = ['placed', 'held', 'depositPaid', 'paid', 'cancelled', 'refundRequested', 'refunded'] as const;
 export type SyncStep = (typeof SYNC_STEPS)[number];
 
+/**
+ * What the import history saw of the platform's locks (JD 锁定), kept beside the applied steps: lock
+ * episode n held (`lock:n:held`), the order seen unlocked after it (`lock:n:released`). A lock is
+ * held once per episode: the same locked export again is a duplicate, a new lock after the order
+ * was seen unlocked (the buyer asks to cancel again) is the next episode and holds again.
+ */
+export type LockMark = `lock:${number}:held` | `lock:${number}:released`;
+/** A step applied through order-intake, or a lock mark (channel_orders.applied_steps). */
+export type AppliedStep = SyncStep | LockMark;
+
 export type SyncAction =
   | { step: 'placed' }
-  | { step: 'held'; reason: string }
+  /** `lockEpisode`: the platform lock (JD 锁定) episode this hold is for (lockEpisodeOf); its own Idempotency-Key. */
+  | { step: 'held'; reason: string; lockEpisode?: number }
   | { step: 'depositPaid'; amount: number; paymentRef: string }
   | { step: 'paid'; amount: number; paymentRef: string }
   | { step: 'cancelled'; reason: string }
@@ -35,7 +46,8 @@ export type SyncAction =
  * Steps already applied are not repeated; a step the flow has gone past is never undone (a platform
  * status that moves back from a cancel or a refund is reported: reopenedAfterTerminal).
  */
-export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep>): SyncAction[] {
+export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<AppliedStep>): SyncAction[] {
+  const done = (a: SyncAction) => (a.step === 'held' && a.lockEpisode !== undefined ? lockHeld(applied, a.lockEpisode) : applied.has(a.step));
   // Group-buy (拼团): the order enters the flow only once its group has formed; a failed group never does.
   if (draft.state === 'group_forming' || draft.state === 'group_failed') return [];
   const wanted: SyncAction[] = [{ step: 'placed' }];
@@ -50,13 +62,14 @@ export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep
   // Identical item rows nothing confirmed: held before it can ship twice what the buyer bought once.
   else if (draft.unconfirmedRepeatRows?.length && !applied.has('held') && !flowMayHaveShipped) wanted.push({ step: 'held', reason: repeatedRowsReason(draft) });
   // Held by the platform (JD 锁定: a cancellation request or a review pending): stopped for a person
-  // wherever the order is, nothing refunded; the platform's next status says how it ended.
-  else if (draft.state === 'on_hold' && !applied.has('held')) wanted.push({ step: 'held', reason: platformHoldReason(draft) });
+  // wherever the order is, nothing refunded; the platform's next status says how it ended. Once per
+  // lock episode: locked again after it was seen unlocked, it is held again.
+  else if (draft.state === 'on_hold' && !lockHeld(applied, lockEpisodeOf(applied))) wanted.push({ step: 'held', reason: platformHoldReason(draft), lockEpisode: lockEpisodeOf(applied) });
   const ref = `${draft.channel}:${draft.channelOrderId}`;
   // Cash on delivery (货到付款): the flow ships it unpaid and records the payment at delivery itself.
   if (draft.paymentMethod === 'cod') {
     if (draft.state === 'closed' && !applied.has('paid')) wanted.push({ step: 'cancelled', reason: `platform closed the COD order (${why})` });
-    return wanted.filter((a) => !applied.has(a.step));
+    return wanted.filter((a) => !done(a));
   }
   // Presale (预售): the deposit (定金) first, then the balance (尾款) as the `paid` step.
   const deposit = draft.presale?.depositAmount ?? 0;
@@ -70,7 +83,7 @@ export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep
   if (draft.state === 'closed' && depositIn && !paidOnPlatform) {
     // Balance never paid: the platform closed it; the deposit (in the flow) is owed back or forfeited by a person.
     wanted.push({ step: 'cancelled', reason: `platform closed the presale order, balance unpaid (${why})` });
-    return wanted.filter((a) => !applied.has(a.step));
+    return wanted.filter((a) => !done(a));
   }
   if (draft.state === 'closed' && !paidOnPlatform) wanted.push({ step: 'cancelled', reason: `platform closed the unpaid order (${why})` });
   const closedAfterPayment = draft.state === 'closed' && paidOnPlatform;
@@ -82,7 +95,33 @@ export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep
       if (closedAfterPayment || draft.afterSales === 'refunded') wanted.push({ step: 'refunded', amount });
     }
   }
-  return wanted.filter((a) => !applied.has(a.step));
+  return wanted.filter((a) => !done(a));
+}
+
+/** The platform lock episode an order is in: one more than the locks it was seen released from. */
+export function lockEpisodeOf(applied: ReadonlySet<AppliedStep>): number {
+  let released = 0;
+  while (applied.has(`lock:${released + 1}:released`)) released += 1;
+  return released + 1;
+}
+
+/**
+ * Is lock episode `n` held? The first episode also by a hold recorded before lock episodes were
+ * counted (or by any earlier hold: the order was on hold when it first showed locked).
+ */
+function lockHeld(applied: ReadonlySet<AppliedStep>, n: number): boolean {
+  return applied.has(`lock:${n}:held`) || (n === 1 && applied.has('held'));
+}
+
+/**
+ * What the platform's view adds to the lock history with no command: the current lock episode seen
+ * released (any status but locked, after its hold), so the next lock is a new episode; a hold
+ * recorded before episodes were counted, taken as the first episode's when the order shows locked.
+ */
+export function lockMarksSeen(draft: ChannelOrderDraft, applied: ReadonlySet<AppliedStep>): LockMark[] {
+  const n = lockEpisodeOf(applied);
+  if (draft.state === 'on_hold') return n === 1 && applied.has('held') && !applied.has('lock:1:held') ? ['lock:1:held'] : [];
+  return applied.has(`lock:${n}:held`) ? [`lock:${n}:released`] : [];
 }
 
 /**
@@ -116,7 +155,7 @@ export function platformHoldReason(draft: ChannelOrderDraft): string {
  * so the change is not applied, and it is not a duplicate either: a person must look (the platform
  * reopened it, or a lock was taken for a close). The reason, or null when it is no such move.
  */
-export function reopenedAfterTerminal(draft: ChannelOrderDraft, applied: ReadonlySet<SyncStep>): string | null {
+export function reopenedAfterTerminal(draft: ChannelOrderDraft, applied: ReadonlySet<AppliedStep>): string | null {
   const ended = applied.has('cancelled') ? 'cancelled' : applied.has('refunded') && draft.afterSales !== 'refunded' ? 'refunded' : null;
   if (!ended || draft.state === 'closed' || draft.state === 'group_forming' || draft.state === 'group_failed') return null;
   return `平台状态变回 ${draft.platformStatus}，但订单在 Flowline 中已${ended === 'cancelled' ? '取消' : '退款'}：未应用，请人工核对 / the platform shows ${draft.channel} ${draft.platformStatus} again after the order was ${ended} in Flowline: not applied, a person must check`.slice(0, 500);

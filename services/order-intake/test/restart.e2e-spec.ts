@@ -123,9 +123,12 @@ describe('order-intake SIGKILLed under load and restarted', () => {
     // loading the code alone can take longer when other suites saturate it, so the 5 s bound is
     // asserted when the machine is not overloaded and the structural bound (well under the 30 s
     // session the rejoin waits for) always. Both figures are printed.
+    // At 5 or more runnable tasks per core (CI's own suites at full tilt: 18 s was seen at 5.4),
+    // only the structural bound holds: under the 30 s the old boot waited for a session to expire.
     const load = loadavg()[0] / availableParallelism();
-    console.log(`restart: load per core ${load.toFixed(1)}; budget ${load < 1.5 ? '5 s' : '15 s (overloaded machine)'}`);
-    expect(firstCreatedMs).toBeLessThan(load < 1.5 ? 5_000 : 15_000);
+    const budget = load < 1.5 ? 5_000 : load < 4 ? 15_000 : 25_000;
+    console.log(`restart: load per core ${load.toFixed(1)}; budget ${budget / 1000} s${load < 1.5 ? '' : ' (overloaded machine)'}`);
+    expect(firstCreatedMs).toBeLessThan(budget);
 
     await waitUntil(() => created.length >= beforeRestart + 10, 60_000);
     running = false;

@@ -128,6 +128,8 @@ describe('file imports into order-intake', () => {
       ['TEA-SM-100', 1, 5990],
     ]);
     expect(['paid', 'stock_reserved', 'ready_to_ship']).toContain(order.stage);
+    // Paid when the buyer paid (订单付款时间 16:00:12 Beijing), not when the file came in.
+    expect(order.payment).toMatchObject({ amount: 30590, reportedPaidAt: '2025-11-25T08:00:12.000Z' });
     expect(paid.appliedSteps).toEqual(['placed', 'paid']);
     // Closed before payment -> cancelled; closed after payment -> refunded through the flow.
     expect((await intake('GET', `/api/orders/${(await orderOf('taobao', '4012345678901234569')).orderId}`)).json.stage).toBe('cancelled');

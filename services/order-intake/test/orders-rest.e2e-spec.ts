@@ -220,6 +220,20 @@ describe('order-intake REST API', () => {
       expect(paid.headers.get('etag')).toBe('"1"');
     });
 
+    it("a platform's reported pay time is kept beside the recorded one; one without a zone or not a time is a 400 naming paidAt", async () => {
+      const o = (await place(body())).json as OrderView;
+      for (const paidAt of ['2025-11-25 16:00:12', '2025-11-25T16:00:12', 'yesterday']) {
+        const bad = await call('POST', `/api/orders/${o.orderId}/payments`, { amount: o.totals.grandTotal, paidAt });
+        expect(bad.status, paidAt).toBe(400);
+        expect(JSON.stringify(bad.json), paidAt).toContain('paidAt');
+      }
+      const paid = await call('POST', `/api/orders/${o.orderId}/payments`, { amount: o.totals.grandTotal, paidAt: '2025-11-25T16:00:12+08:00' });
+      expect(paid.status, JSON.stringify(paid.json)).toBe(200);
+      const payment = (paid.json as OrderView).payment!;
+      expect(payment.reportedPaidAt).toBe('2025-11-25T08:00:12.000Z');
+      expect(Date.parse(payment.paidAt)).toBeGreaterThan(Date.parse('2026-01-01T00:00:00Z'));
+    });
+
     it('If-Match with a stale revision -> 412; with the current one the change applies', async () => {
       const o = (await place(body())).json as OrderView;
       await call('POST', `/api/orders/${o.orderId}/holds`, { reason: '核对地址' });

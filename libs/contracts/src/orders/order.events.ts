@@ -29,8 +29,12 @@ export interface OrderEventDataMap {
   /**
    * `presalePart`: a presale order is paid twice, the deposit then the balance (`amount` is that part); absent for a full payment.
    * `changeRequestId`: the payment of what an applied change made due (OrderPaymentDue); `amount` is that part.
+   * `paidAt`: when Flowline recorded the payment. `reportedPaidAt`: when the customer paid, as the
+   * platform or payment provider reported it (an imported order's 付款时间, often hours before the
+   * import); absent when none was reported. Cycle times, KPIs and reconciliation count from
+   * `reportedPaidAt ?? paidAt` (customerPaidAt).
    */
-  OrderPaid: { orderId: string; amount: number; currency: string; paymentRef?: string; presalePart?: 'deposit' | 'balance'; changeRequestId?: string; paidAt: string };
+  OrderPaid: { orderId: string; amount: number; currency: string; paymentRef?: string; presalePart?: 'deposit' | 'balance'; changeRequestId?: string; paidAt: string; reportedPaidAt?: string };
   /** Stock is locked for every line. */
   OrderStockReserved: { orderId: string; reservationId: string; allocations: { lineId: string; sku: string; warehouseId: string; quantity: number }[] };
   /** Inventory could not reserve; the order goes to exception. */
@@ -111,6 +115,11 @@ export interface OrderEventDataMap {
    * and why; who is the envelope's actor (token subject and client id). Carries no personal data.
    */
   OrderPiiRevealed: { orderId: string; fields: PiiField[]; reason: string; revealedAt: string };
+}
+
+/** When the customer paid: the time the platform or provider reported, else when Flowline recorded the payment. */
+export function customerPaidAt(d: Pick<OrderEventDataMap['OrderPaid'], 'paidAt' | 'reportedPaidAt'>): string {
+  return d.reportedPaidAt ?? d.paidAt;
 }
 
 /** Personal fields of an order a reveal can unmask (names of fields, never their values). */

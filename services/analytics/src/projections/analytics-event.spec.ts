@@ -5,6 +5,15 @@ import { customerKey, factChanges } from './analytics-event';
 const env = (type: string, data: unknown): EventEnvelope => ({ eventId: `e-${type}`, type, schemaVersion: 1, streamId: 'order-o1', streamPosition: 0, occurredAt: '2026-06-01T02:00:00.000Z', correlationId: 'c', causationId: null, data });
 
 describe('analytics facts from integration events', () => {
+  it("an OrderPaid counts on the day the customer paid: the platform's reported time of an import, else the recorded one", () => {
+    expect(factChanges(env('OrderPaid', { orderId: 'o1', amount: 100, currency: 'CNY', paidAt: '2026-06-01T02:00:00.000Z', reportedPaidAt: '2026-05-31T15:59:00.000Z' }))).toEqual([
+      { kind: 'order_paid', orderId: 'o1', amount: 100, paidAt: '2026-05-31T15:59:00.000Z' },
+    ]);
+    expect(factChanges(env('OrderPaid', { orderId: 'o1', amount: 100, currency: 'CNY', paidAt: '2026-06-01T02:00:00.000Z' }))).toEqual([
+      { kind: 'order_paid', orderId: 'o1', amount: 100, paidAt: '2026-06-01T02:00:00.000Z' },
+    ]);
+  });
+
   it('an OrderPlaced becomes an order fact keyed by the channel customer id, with its lines (no clear PII)', () => {
     const [c] = factChanges(
       env('OrderPlaced', {

@@ -1,5 +1,5 @@
 import type { EventEnvelope, FulfillmentEventDataMap, InventoryEventDataMap, OrderEventDataMap } from '@flowline/contracts';
-import { Topics } from '@flowline/contracts';
+import { customerPaidAt, Topics } from '@flowline/contracts';
 
 /**
  * The topics analytics projects from (keyed by order id; the stock facts by SKU). Stock levels are on
@@ -101,7 +101,8 @@ export function factChanges(e: EventEnvelope): FactChange[] {
     }
     case 'OrderPaid': {
       const d = e.data as Data<OrderEventDataMap, 'OrderPaid'>;
-      return [{ kind: 'order_paid', orderId: d.orderId, amount: d.amount, paidAt: d.paidAt }];
+      // When the customer paid (an imported order's platform time): the day reconciliation and sales count it on.
+      return [{ kind: 'order_paid', orderId: d.orderId, amount: d.amount, paidAt: customerPaidAt(d) }];
     }
     case 'OrderCancelled': {
       const d = e.data as Data<OrderEventDataMap, 'OrderCancelled'>;

@@ -13,7 +13,7 @@ import type { Table } from '../domain/import/table';
 import { lockMarksSeen, planSync, reopenedAfterTerminal, type AppliedStep, type SyncAction, type SyncStep } from '../domain/sync/order-sync.policy';
 import type { ChannelStore, QuarantineEntry } from './channel-store.port';
 import type { ImportReport, RefusedChangeReport } from './import-report';
-import { OrderCommandRefused, type OrderIntakePort, type PlacedOrder } from './order-intake.port';
+import { OrderCommandRefused, type OrderIntakePort, type PaymentBody, type PlacedOrder } from './order-intake.port';
 
 export interface UploadedFile {
   name: string;
@@ -70,6 +70,11 @@ export function draftFingerprint(d: ChannelOrderDraft): string {
  * Has an order order-intake returned as it stands been paid what `step` pays? A deposit: any payment
  * recorded; the full payment (or a presale balance): paid up to the grand total.
  */
+/** A payment step as order-intake takes it: CNY, the platform's reference and pay time. */
+function paymentBody(a: Extract<SyncAction, { step: 'paid' | 'depositPaid' }>): PaymentBody {
+  return { amount: a.amount, currency: 'CNY', paymentRef: a.paymentRef, ...(a.paidAt ? { paidAt: a.paidAt } : {}) };
+}
+
 export function alreadyPaid(order: Pick<PlacedOrder, 'paidTotal' | 'grandTotal'>, step: 'paid' | 'depositPaid'): boolean {
   if (order.paidTotal === null) return false;
   return step === 'depositPaid' || order.paidTotal >= order.grandTotal;
@@ -284,7 +289,7 @@ export class ImportService {
     if (payment) {
       try {
         const key = `${stepKey(d.channel, d.channelOrderId, 'placed')}+${payment.step}`;
-        const r = await orderIntake.place(submission, key, person, { amount: payment.amount, currency: 'CNY', paymentRef: payment.paymentRef });
+        const r = await orderIntake.place(submission, key, person, paymentBody(payment));
         return { orderId: r.orderId, paid: r.created || alreadyPaid(r, payment.step) };
       } catch (e) {
         if (!(e instanceof OrderCommandRefused) || !FALL_BACK_TO_PLACING_ALONE.has(e.code)) throw e;
@@ -361,7 +366,7 @@ export class ImportService {
             break;
           case 'depositPaid':
           case 'paid':
-            await orderIntake.confirmPayment(orderId, { amount: a.amount, currency: 'CNY', paymentRef: a.paymentRef }, key);
+            await orderIntake.confirmPayment(orderId, paymentBody(a), key);
             break;
           case 'cancelled':
             await orderIntake.cancel(orderId, a.reason, key);

@@ -17,6 +17,8 @@ export interface PaymentBody {
   amount: number;
   currency: string;
   paymentRef: string;
+  /** When the buyer paid, per the platform (order-intake's reportedPaidAt). */
+  paidAt?: string;
 }
 
 /** order-intake's answer to PlaceOrder, as much of it as channel-gateway uses. */

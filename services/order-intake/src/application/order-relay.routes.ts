@@ -69,7 +69,7 @@ export function toIntegrationEvent(event: OrderEvent): Integration {
       } satisfies OrderEventDataMap['OrderPlaced'];
     }
     case 'OrderPaid': {
-      const { amount, currency, paymentRef, presalePart, changeRequestId, paidAt } = event.data;
+      const { amount, currency, paymentRef, presalePart, changeRequestId, paidAt, reportedPaidAt } = event.data;
       return {
         orderId: d.orderId,
         amount,
@@ -78,6 +78,7 @@ export function toIntegrationEvent(event: OrderEvent): Integration {
         ...(presalePart ? { presalePart } : {}),
         ...(changeRequestId ? { changeRequestId } : {}),
         paidAt,
+        ...(reportedPaidAt ? { reportedPaidAt } : {}),
       } satisfies OrderEventDataMap['OrderPaid'];
     }
     case 'OrderStockReserved':

@@ -30,7 +30,7 @@ export interface OrderView {
   recipientProtection?: RecipientProtection;
   updatedAt: string;
   revision: number;
-  payment: { amount: number; currency: string; paymentRef?: string; paidAt: string } | null;
+  payment: { amount: number; currency: string; paymentRef?: string; paidAt: string; reportedPaidAt?: string } | null;
   refund: { pending: { amount: number; reason: string; requestedAt: string } | null; refundedTotal: number };
   approval: { chain: string; status: 'pending' | 'granted' | 'rejected'; ruleId: string; ruleSetVersion: string } | null;
   fulfillment: { priority: 'normal' | 'high'; freeShipping: boolean; requiresQc: boolean; releasedAt: string } | null;

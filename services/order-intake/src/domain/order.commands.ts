@@ -21,7 +21,8 @@ type Cmd<T extends string, D> = { type: T; data: { orderId: string } & D; metada
  */
 export type OrderCommand =
   | Cmd<'PlaceOrder', { order: OrderSubmission; /** The total the client believes; must equal the server's. */ clientGrandTotal?: number }>
-  | Cmd<'ConfirmPayment', { amount: number; currency: string; paymentRef?: string }>
+  /** `paidAt`: when the customer paid, as the platform or provider reports it (the event's reportedPaidAt). */
+  | Cmd<'ConfirmPayment', { amount: number; currency: string; paymentRef?: string; paidAt?: string }>
   | Cmd<'RecordStockReserved', { reservationId: string; allocations: Allocation[] }>
   | Cmd<'RecordStockShortage', { missing: { sku: string; requested: number; available: number }[] }>
   | Cmd<'RequireApproval', { chain: string; decision: RuleDecisionRecord; decisions: RuleDecisionRecord[] }>

@@ -227,6 +227,27 @@ describe('payment', () => {
     const s = spec.given([ev.placed(), ev.held()]).when(validCommand('ConfirmPayment')).then([{ type: 'OrderPaid', data: { orderId: ORDER_ID, amount: GRAND_TOTAL, currency: 'CNY', paymentRef: 'ALIPAY-2025112522001', paidAt: T } }]);
     expect(s.status).toBe('paid');
   });
+
+  it("keeps the platform's reported pay time (an import hours later) beside the recorded one; the flow's clocks count from the recording", () => {
+    const reported = '2025-11-25T07:00:00+08:00';
+    const s = spec
+      .given(eventsTo('placed'))
+      .when(cmd({ ...validCommand('ConfirmPayment'), data: { orderId: ORDER_ID, amount: GRAND_TOTAL, currency: 'CNY', paidAt: reported } }))
+      .then([{ type: 'OrderPaid', data: { orderId: ORDER_ID, amount: GRAND_TOTAL, currency: 'CNY', paidAt: T, reportedPaidAt: '2025-11-24T23:00:00.000Z' } }]);
+    expect(s.status === 'paid' && s.payment).toEqual({ amount: GRAND_TOTAL, currency: 'CNY', paidAt: T, reportedPaidAt: '2025-11-24T23:00:00.000Z' });
+    expect(s.status === 'paid' && [s.stageSince, s.movableSince]).toEqual([T, T]);
+  });
+
+  it.each([
+    ['not a time', 'yesterday'],
+    ['more than a day ahead of the clock', new Date(Date.parse(T) + 86_400_000 + 60_000).toISOString()],
+    ['before 2000', '1999-12-31T23:59:59.000Z'],
+  ])('refuses a reported pay time %s (ORDER_INVALID naming paidAt)', (_why, paidAt) => {
+    spec
+      .given(eventsTo('placed'))
+      .when(cmd({ ...validCommand('ConfirmPayment'), data: { orderId: ORDER_ID, amount: GRAND_TOTAL, currency: 'CNY', paidAt } }))
+      .thenThrows({ code: 'ORDER_INVALID', kind: 'invalid', details: { field: 'paidAt' } });
+  });
 });
 
 describe('stock', () => {

@@ -131,6 +131,23 @@ function validatePlacedAt(placedAt: string, now: string): void {
   if (t < EARLIEST_PLACED_AT) throw OrderErrors.invalid('placedAt', 'must be in the year 2000 or later');
 }
 
+/**
+ * When the customer paid, as the platform or provider reports it (ConfirmPayment's paidAt), as the
+ * events' reportedPaidAt: in the past (an import may come hours or days later), at most a day ahead
+ * of our clock, in 2000 or later. The flow's own timers still count from when it was recorded.
+ */
+function reportedPaidAt(c: OrderCommandOf<'ConfirmPayment'>): string | undefined {
+  if (c.data.paidAt === undefined) return undefined;
+  const t = Date.parse(isoTime('paidAt', c.data.paidAt));
+  if (t > Date.parse(c.metadata.now) + DAY_MS) throw OrderErrors.invalid('paidAt', `must not be more than a day after the payment is recorded (${c.metadata.now})`);
+  if (t < EARLIEST_PLACED_AT) throw OrderErrors.invalid('paidAt', 'must be in the year 2000 or later');
+  return new Date(t).toISOString();
+}
+
+function withReportedPaidAt(events: OrderEvent[], at: string | undefined): OrderEvent[] {
+  return at === undefined ? events : events.map((e) => (e.type === 'OrderPaid' ? { ...e, data: { ...e.data, reportedPaidAt: at } } : e));
+}
+
 function placeOrder(c: OrderCommandOf<'PlaceOrder'>): OrderEvent[] {
   const { orderId, order: submitted, clientGrandTotal } = c.data;
   text('orderId', orderId, 64);
@@ -208,9 +225,10 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
   const now = c.metadata.now;
   switch (c.type) {
     case 'ConfirmPayment': {
+      const reported = reportedPaidAt(c);
       // What an applied change made due (a presale balance still open absorbs a change instead).
-      if (changePaymentDue(s) > 0 && !presaleBalanceDue(s)) return confirmChangePayment(c, s);
-      if (s.order.presale) return confirmPresalePayment(c, s, s.order.presale);
+      if (changePaymentDue(s) > 0 && !presaleBalanceDue(s)) return withReportedPaidAt(confirmChangePayment(c, s), reported);
+      if (s.order.presale) return withReportedPaidAt(confirmPresalePayment(c, s, s.order.presale), reported);
       const due = s.order.totals;
       if (c.data.currency !== due.currency)
         throw OrderErrors.unprocessable(OrderErrorCode.PaymentCurrencyMismatch, `payment currency ${c.data.currency} differs from the order's ${due.currency}`, {
@@ -225,7 +243,14 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
       return [
         {
           type: 'OrderPaid',
-          data: { orderId, amount: c.data.amount, currency: c.data.currency, ...(c.data.paymentRef ? { paymentRef: c.data.paymentRef } : {}), paidAt: now },
+          data: {
+            orderId,
+            amount: c.data.amount,
+            currency: c.data.currency,
+            ...(c.data.paymentRef ? { paymentRef: c.data.paymentRef } : {}),
+            paidAt: now,
+            ...(reported !== undefined ? { reportedPaidAt: reported } : {}),
+          },
         },
       ];
     }
@@ -481,13 +506,14 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
   const s = existing(state, event);
   switch (event.type) {
     case 'OrderPaid': {
-      const { amount, currency, paymentRef, presalePart, paidAt } = event.data;
+      const { amount, currency, paymentRef, presalePart, paidAt, reportedPaidAt } = event.data;
+      const reported = reportedPaidAt !== undefined ? { reportedPaidAt } : {};
       // What an applied change made due, paid: added to the payment wherever the order stands.
       if (event.data.changeRequestId && s.payment) return { ...s, payment: { ...s.payment, amount: s.payment.amount + amount }, paymentDue: null };
       // A presale balance, or a COD payment collected at delivery: recorded where the order stands.
       if (presalePart === 'balance' && s.payment) return { ...s, movableSince: paidAt, payment: { ...s.payment, amount: s.payment.amount + amount, balancePaidAt: paidAt } };
-      if (s.status !== 'placed') return { ...s, payment: { amount, currency, ...(paymentRef ? { paymentRef } : {}), paidAt } };
-      return { ...moveTo(s, 'paid', paidAt), payment: { amount, currency, ...(paymentRef ? { paymentRef } : {}), paidAt } };
+      if (s.status !== 'placed') return { ...s, payment: { amount, currency, ...(paymentRef ? { paymentRef } : {}), paidAt, ...reported } };
+      return { ...moveTo(s, 'paid', paidAt), payment: { amount, currency, ...(paymentRef ? { paymentRef } : {}), paidAt, ...reported } };
     }
     case 'OrderStockReserved': {
       const { reservationId, allocations, allLinesReserved, reservedAt } = event.data;

@@ -12,7 +12,8 @@ export type OrderEvent =
   | Evt<'OrderPlaced', { order: CanonicalOrder; placedAt: string; receivedAt: string }>
   /** A presale order is paid in two parts (`presalePart` deposit, then balance: `amount` is that part); absent for a full payment. */
   /** `changeRequestId`: the payment of what an applied change made due (OrderPaymentDue). */
-  | Evt<'OrderPaid', { amount: number; currency: string; paymentRef?: string; presalePart?: 'deposit' | 'balance'; changeRequestId?: string; paidAt: string }>
+  /** `paidAt`: recorded (the timers count from it); `reportedPaidAt`: when the customer paid, as the caller reported it. */
+  | Evt<'OrderPaid', { amount: number; currency: string; paymentRef?: string; presalePart?: 'deposit' | 'balance'; changeRequestId?: string; paidAt: string; reportedPaidAt?: string }>
   | Evt<'OrderStockReserved', { reservationId: string; allocations: Allocation[]; allLinesReserved: boolean; reservedAt: string }>
   | Evt<'OrderStockShortage', { missing: { sku: string; requested: number; available: number }[]; reportedAt: string }>
   | Evt<'OrderRuleDecided', { ruleId: string; ruleSetVersion: string; ruleSetHash: string; decision: RuleDecisionKind; params?: Record<string, unknown>; decidedAt: string }>

@@ -7,7 +7,10 @@ export interface Payment {
   amount: number;
   currency: string;
   paymentRef?: string;
+  /** When Flowline recorded the (first) payment: the flow's timers count from it. */
   paidAt: string;
+  /** When the customer paid, as the platform or provider reported it; absent when not reported. */
+  reportedPaidAt?: string;
   /** Presale: when the balance (尾款) was paid; absent while it is due. */
   balancePaidAt?: string;
 }

@@ -1,4 +1,4 @@
-import { maskName, maskPhone, type Actor, type OrderStage, type TrackingShortageLine } from '@flowline/contracts';
+import { customerPaidAt, maskName, maskPhone, type Actor, type OrderStage, type TrackingShortageLine } from '@flowline/contracts';
 import { assertNever } from '@flowline/domain';
 import { etaShipBy, isStuck, segmentOf, slaColour, slaDeadlines, stuckAt, type SlaColour, type SlaConfig } from '../domain/sla';
 import type { OrderEvent } from './tracked-event';
@@ -310,8 +310,9 @@ function applyOrderEvent(next: OrderSummaryRow, e: OrderEvent, row: OrderSummary
       // Handled before: the first creates the row, the second only counts.
       return next;
     case 'OrderPaid':
-      // Payments add up (deposit then balance, a change's difference); paid since the first one.
-      return row.paidAt ? { ...next, paidAmount: row.paidAmount + e.data.amount } : { ...next, paidAmount: e.data.amount, paidAt: e.data.paidAt };
+      // Payments add up (deposit then balance, a change's difference); paid since the first one,
+      // when the customer paid (an imported order's platform time, not when it was imported).
+      return row.paidAt ? { ...next, paidAmount: row.paidAmount + e.data.amount } : { ...next, paidAmount: e.data.amount, paidAt: customerPaidAt(e.data) };
     case 'OrderStockReserved':
       return { ...next, shortage: null };
     case 'OrderStockShortage':

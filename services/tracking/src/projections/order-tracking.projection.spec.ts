@@ -97,6 +97,15 @@ describe('order events -> summary, stage durations and timeline', () => {
     expect(timeline).toMatchObject({ whatZh: '支付确认 ¥279.00', whatEn: 'Payment of ¥279.00 confirmed', whyZh: '支付流水号 alipay-9', stageAfter: 'paid' });
   });
 
+  it("OrderPaid: an imported order is paid when the platform says the buyer paid (KPIs count from it); its stage clock from when it arrived", () => {
+    const b = new EventBuilder(T0);
+    const placed = b.event('OrderPlaced', placedData('o-1', {}, T0));
+    const { summary } = given([placed]).when(
+      b.event('OrderPaid', { orderId: 'o-1', amount: 27900, currency: 'CNY', paidAt: '2026-03-02T01:00:30.000Z', reportedPaidAt: '2026-03-01T22:15:00.000Z' }),
+    );
+    expect(summary).toMatchObject({ stage: 'paid', paidAt: '2026-03-01T22:15:00.000Z', stageEnteredAt: '2026-03-02T01:01:00.000Z', slaStartedAt: '2026-03-02T01:01:00.000Z' });
+  });
+
   it('OrderPaid: a presale balance (尾款) paid after the stock was reserved adds up and leaves the stage where it is', () => {
     const b = new EventBuilder(T0);
     const events = [

@@ -513,6 +513,11 @@ export interface components {
              */
             currency?: string;
             /**
+             * @description When the customer paid, as the platform or payment provider reports it (an imported order's 付款时间): ISO-8601 with a zone, not more than a day ahead of the server's clock. Kept as the order's reportedPaidAt, from which cycle times, KPIs and reconciliation count; the flow's own timers count from when the payment is recorded. Absent: the time it is recorded.
+             * @example 2025-11-25T08:00:00.000Z
+             */
+            paidAt?: string;
+            /**
              * @description The payment provider's reference
              * @example 2025112522001412345678
              */
@@ -967,11 +972,18 @@ export interface components {
             currency: string;
             /**
              * Format: date-time
+             * @description When Flowline recorded the payment
              * @example 2025-11-25T08:00:00.000Z
              */
             paidAt: string;
             /** @example 2025112522001412345678 */
             paymentRef?: string;
+            /**
+             * Format: date-time
+             * @description When the customer paid, as the platform or payment provider reported it (the paidAt of ConfirmPayment); absent when none was reported
+             * @example 2025-11-25T08:00:00.000Z
+             */
+            reportedPaidAt?: string;
         };
         PendingRefundDto: {
             /**

@@ -28,6 +28,12 @@ describe('platform status -> order flow', () => {
     expect(planSync(draft(), new Set()).map((a) => a.step)).toEqual(['placed', 'paid']);
   });
 
+  it("pays with the platform's pay time (付款时间), so reports count from when the buyer paid, not from the import", () => {
+    expect(planSync(draft(), new Set())[1]).toEqual({ step: 'paid', amount: 100, paymentRef: 'taobao:4012345678901234567', paidAt: '2025-11-25T08:00:00.000Z' });
+    // Paid by status alone (no pay time in the export): the time it is recorded.
+    expect(planSync(draft({ paidAt: null }), new Set())[1]).toEqual({ step: 'paid', amount: 100, paymentRef: 'taobao:4012345678901234567' });
+  });
+
   it('holds an order first seen already shipped or completed on the platform, with its parcel, so it is not shipped twice', () => {
     const shipped = planSync(draft({ state: 'shipped', platformStatus: '卖家已发货，等待买家确认', carrier: '顺丰速运', trackingNo: 'SF1234567890' }), new Set());
     expect(shipped.map((a) => a.step)).toEqual(['placed', 'held', 'paid']);

@@ -18,8 +18,9 @@ export type SyncAction =
   | { step: 'placed' }
   /** `lockEpisode`: the platform lock (JD 锁定) episode this hold is for (lockEpisodeOf); its own Idempotency-Key. */
   | { step: 'held'; reason: string; lockEpisode?: number }
-  | { step: 'depositPaid'; amount: number; paymentRef: string }
-  | { step: 'paid'; amount: number; paymentRef: string }
+  /** `paidAt`: when the buyer paid, per the platform (its pay time), when it says so. */
+  | { step: 'depositPaid'; amount: number; paymentRef: string; paidAt?: string }
+  | { step: 'paid'; amount: number; paymentRef: string; paidAt?: string }
   | { step: 'cancelled'; reason: string }
   | { step: 'refundRequested'; amount: number; reason: string }
   | { step: 'refunded'; amount: number };
@@ -46,6 +47,10 @@ export type SyncAction =
  * Steps already applied are not repeated; a step the flow has gone past is never undone (a platform
  * status that moves back from a cancel or a refund is reported: reopenedAfterTerminal).
  */
+function paidAtOf(paidAt: string | null): { paidAt?: string } {
+  return paidAt ? { paidAt } : {};
+}
+
 export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<AppliedStep>): SyncAction[] {
   const done = (a: SyncAction) => (a.step === 'held' && a.lockEpisode !== undefined ? lockHeld(applied, a.lockEpisode) : applied.has(a.step));
   // Group-buy (拼团): the order enters the flow only once its group has formed; a failed group never does.
@@ -74,12 +79,13 @@ export function planSync(draft: ChannelOrderDraft, applied: ReadonlySet<AppliedS
   // Presale (预售): the deposit (定金) first, then the balance (尾款) as the `paid` step.
   const deposit = draft.presale?.depositAmount ?? 0;
   const depositIn = deposit > 0 && (draft.state === 'deposit_paid' || applied.has('depositPaid'));
-  if (draft.state === 'deposit_paid' && !applied.has('depositPaid')) wanted.push({ step: 'depositPaid', amount: deposit, paymentRef: `${ref}:deposit` });
+  if (draft.state === 'deposit_paid' && !applied.has('depositPaid')) wanted.push({ step: 'depositPaid', amount: deposit, paymentRef: `${ref}:deposit`, ...paidAtOf(draft.paidAt) });
   // A payment already recorded in the flow counts too (e.g. a profile fix re-maps a wrongly paid order): money in means refund, not cancel.
   // A presale order's payment time may be its deposit's: only its status says the balance is in.
   const paidOnPlatform = (!draft.presale && draft.paidAt !== null) || draft.state === 'paid' || draft.state === 'shipped' || draft.state === 'completed' || applied.has('paid');
   if (paidOnPlatform && !applied.has('paid'))
-    wanted.push({ step: 'paid', amount: depositIn ? draft.money.paid - deposit : draft.money.paid, paymentRef: depositIn ? `${ref}:balance` : ref });
+    // The platform's pay time is the whole payment's, not a presale balance's (it may be the deposit's).
+    wanted.push({ step: 'paid', amount: depositIn ? draft.money.paid - deposit : draft.money.paid, paymentRef: depositIn ? `${ref}:balance` : ref, ...(draft.presale ? {} : paidAtOf(draft.paidAt)) });
   if (draft.state === 'closed' && depositIn && !paidOnPlatform) {
     // Balance never paid: the platform closed it; the deposit (in the flow) is owed back or forfeited by a person.
     wanted.push({ step: 'cancelled', reason: `platform closed the presale order, balance unpaid (${why})` });

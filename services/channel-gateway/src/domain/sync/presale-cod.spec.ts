@@ -41,7 +41,7 @@ describe('presale (预售) rows', () => {
     expect(s.paymentMethod).toBeUndefined();
     expect(planSync(d, new Set())).toEqual([
       { step: 'placed' },
-      { step: 'depositPaid', amount: 5000, paymentRef: 'taobao:4012000000000000001:deposit' },
+      { step: 'depositPaid', amount: 5000, paymentRef: 'taobao:4012000000000000001:deposit', paidAt: '2025-10-21T12:05:00.000Z' },
     ]);
   });
 

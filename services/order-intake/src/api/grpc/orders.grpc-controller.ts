@@ -217,7 +217,7 @@ export class OrdersGrpcController {
       designatedCarrier: blankToUndefined(req.designatedCarrier),
       ...(req.presale ? { presale: { depositAmount: Number(req.presale.depositAmount), balanceDueBy: req.presale.balanceDueBy, shipNotBefore: req.presale.shipNotBefore } } : {}),
       // No amount in a payment is a validation error naming payment.amount (JSON drops the undefined), never a payment of 0.
-      ...(req.payment ? { payment: { amount: req.payment.amount?.amount ?? undefined, currency: blankToUndefined(req.payment.amount?.currency), paymentRef: blankToUndefined(req.payment.paymentRef) } } : {}),
+      ...(req.payment ? { payment: { amount: req.payment.amount?.amount ?? undefined, currency: blankToUndefined(req.payment.amount?.currency), paymentRef: blankToUndefined(req.payment.paymentRef), paidAt: blankToUndefined(req.payment.paidAt) } } : {}),
     };
     const dto = await validated(PlaceOrderDto, JSON.parse(JSON.stringify(plain)) as object);
     checkPlacement(principal, dto.shopId, dto.payment != null);
@@ -268,7 +268,7 @@ export class OrdersGrpcController {
   @GrpcMethod('OrderService', 'ConfirmPayment')
   @Requires('update', 'Order')
   async confirmPayment(req: ordersV1.ConfirmPaymentRequest, metadata: Metadata): Promise<ordersV1.ConfirmPaymentResponse> {
-    const dto = await validated(ConfirmPaymentDto, { amount: req.amount?.amount ?? 0, currency: blankToUndefined(req.amount?.currency), paymentRef: blankToUndefined(req.paymentRef) });
+    const dto = await validated(ConfirmPaymentDto, { amount: req.amount?.amount ?? 0, currency: blankToUndefined(req.amount?.currency), paymentRef: blankToUndefined(req.paymentRef), paidAt: blankToUndefined(req.paidAt) });
     return orderOf(await this.api.change(requireId('orderId', req.orderId), 'ConfirmPayment', paymentOf(dto), context(req.meta, requirePrincipal(metadata), false), dto));
   }
 

@@ -209,6 +209,8 @@ export interface PaymentAtPlacement {
     | undefined;
   /** The payment provider's reference. */
   paymentRef: string;
+  /** As ConfirmPaymentRequest.paid_at. */
+  paidAt: string;
 }
 
 /** Presale terms (contracts' PresaleTerms). An unpaid balance after balance_due_by cancels the order. */
@@ -284,7 +286,11 @@ export interface ConfirmPaymentRequest {
     | undefined;
   /** The payment provider's reference. */
   paymentRef: string;
-  /** ISO-8601; the server's time when empty. */
+  /**
+   * When the customer paid, as the platform or payment provider reports it: ISO-8601 with a zone,
+   * at most a day ahead of the server's clock. Kept as the order's reported paid time (cycle times,
+   * KPIs and reconciliation count from it); empty: the time the payment is recorded.
+   */
   paidAt: string;
 }
 

@@ -1,7 +1,7 @@
 import { CHANNELS, ORDER_STAGES, type Channel, type OrderStage } from '@flowline/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { NormalizeIdentifier } from '@flowline/platform';
 
 export class ConfirmPaymentDto {
@@ -21,11 +21,21 @@ export class ConfirmPaymentDto {
   @IsString()
   @Length(1, 100)
   paymentRef?: string;
+
+  @ApiPropertyOptional({
+    example: '2025-11-25T08:00:00.000Z',
+    description:
+      "When the customer paid, as the platform or payment provider reports it (an imported order's 付款时间): ISO-8601 with a zone, not more than a day ahead of the server's clock. Kept as the order's reportedPaidAt, from which cycle times, KPIs and reconciliation count; the flow's own timers count from when the payment is recorded. Absent: the time it is recorded.",
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'paidAt must be an ISO-8601 time such as 2025-11-25T08:00:00.000Z' })
+  @Matches(/(Z|[+-]\d{2}:?\d{2})$/, { message: 'paidAt must name its zone (Z or +08:00)' })
+  paidAt?: string;
 }
 
 /** The ConfirmPayment command's data from the request (CNY when no currency is sent). */
-export function paymentOf(dto: ConfirmPaymentDto): { amount: number; currency: string; paymentRef?: string } {
-  return { amount: dto.amount, currency: dto.currency ?? 'CNY', ...(dto.paymentRef ? { paymentRef: dto.paymentRef } : {}) };
+export function paymentOf(dto: ConfirmPaymentDto): { amount: number; currency: string; paymentRef?: string; paidAt?: string } {
+  return { amount: dto.amount, currency: dto.currency ?? 'CNY', ...(dto.paymentRef ? { paymentRef: dto.paymentRef } : {}), ...(dto.paidAt ? { paidAt: dto.paidAt } : {}) };
 }
 
 export class ReasonDto {

@@ -67,7 +67,9 @@ export class PaymentDto {
   @ApiProperty({ example: 11000, description: 'fen' }) amount!: number;
   @ApiProperty({ example: 'CNY' }) currency!: string;
   @ApiPropertyOptional({ example: '2025112522001412345678' }) paymentRef?: string;
-  @ApiProperty(ISO) paidAt!: string;
+  @ApiProperty({ ...ISO, description: 'When Flowline recorded the payment' }) paidAt!: string;
+  @ApiPropertyOptional({ ...ISO, description: 'When the customer paid, as the platform or payment provider reported it (the paidAt of ConfirmPayment); absent when none was reported' })
+  reportedPaidAt?: string;
 }
 
 export class PendingRefundDto {

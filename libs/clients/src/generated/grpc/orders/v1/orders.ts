@@ -377,6 +377,8 @@ export interface PaymentAtPlacement {
     | undefined;
   /** The payment provider's reference. */
   paymentRef: string;
+  /** As ConfirmPaymentRequest.paid_at. */
+  paidAt: string;
 }
 
 /** Presale terms (contracts' PresaleTerms). An unpaid balance after balance_due_by cancels the order. */
@@ -452,7 +454,11 @@ export interface ConfirmPaymentRequest {
     | undefined;
   /** The payment provider's reference. */
   paymentRef: string;
-  /** ISO-8601; the server's time when empty. */
+  /**
+   * When the customer paid, as the platform or payment provider reports it: ISO-8601 with a zone,
+   * at most a day ahead of the server's clock. Kept as the order's reported paid time (cycle times,
+   * KPIs and reconciliation count from it); empty: the time the payment is recorded.
+   */
   paidAt: string;
 }
 
@@ -2522,7 +2528,7 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
 };
 
 function createBasePaymentAtPlacement(): PaymentAtPlacement {
-  return { amount: undefined, paymentRef: "" };
+  return { amount: undefined, paymentRef: "", paidAt: "" };
 }
 
 export const PaymentAtPlacement: MessageFns<PaymentAtPlacement> = {
@@ -2532,6 +2538,9 @@ export const PaymentAtPlacement: MessageFns<PaymentAtPlacement> = {
     }
     if (message.paymentRef !== "") {
       writer.uint32(18).string(message.paymentRef);
+    }
+    if (message.paidAt !== "") {
+      writer.uint32(26).string(message.paidAt);
     }
     return writer;
   },
@@ -2565,6 +2574,14 @@ export const PaymentAtPlacement: MessageFns<PaymentAtPlacement> = {
             message.paymentRef = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.paidAt = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2585,6 +2602,11 @@ export const PaymentAtPlacement: MessageFns<PaymentAtPlacement> = {
         : isSet(object.payment_ref)
         ? globalThis.String(object.payment_ref)
         : "",
+      paidAt: isSet(object.paidAt)
+        ? globalThis.String(object.paidAt)
+        : isSet(object.paid_at)
+        ? globalThis.String(object.paid_at)
+        : "",
     };
   },
 
@@ -2595,6 +2617,9 @@ export const PaymentAtPlacement: MessageFns<PaymentAtPlacement> = {
     }
     if (message.paymentRef !== "") {
       obj.paymentRef = message.paymentRef;
+    }
+    if (message.paidAt !== "") {
+      obj.paidAt = message.paidAt;
     }
     return obj;
   },

@@ -130,6 +130,7 @@ export class ApprovalCommands {
       change: diff,
       changePrivate: changePrivateOf(input),
       channel: order.channel,
+      ...(order.shopId ? { shopId: order.shopId } : {}),
       ...(freezeOverride ? { freezeOverride } : {}),
       now,
     });

@@ -21,6 +21,7 @@ export function requestCommand(
     change?: ChangeDiff;
     changePrivate?: ChangePrivate;
     channel?: string;
+    shopId?: string;
     freezeOverride?: { shipmentIds: string[]; by: string; role: string; reason: string };
     now: string;
   },
@@ -46,6 +47,7 @@ export function requestCommand(
       ...(d.change ? { change: d.change } : {}),
       ...(d.changePrivate ? { changePrivate: d.changePrivate } : {}),
       ...(d.channel ? { channel: d.channel } : {}),
+      ...(d.shopId ? { shopId: d.shopId } : {}),
       ...(d.freezeOverride ? { freezeOverride: d.freezeOverride } : {}),
       now: d.now,
     },

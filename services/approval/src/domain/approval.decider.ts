@@ -77,11 +77,14 @@ export type ApprovalEvent =
         /** kind `change`: the clear new address / invoice; stays in approval's store (the relay drops it), sent only to order-intake. */
         changePrivate?: ChangePrivate;
         channel?: string;
+        /** kind `change`: the order's shop, for the stock the change reserves (stays in approval's store; the relay drops it). */
+        shopId?: string;
         requestedAt: string;
       };
     }
   | { type: 'ApprovalFreezeOverridden'; data: Ids & { shipmentIds: string[]; by: string; role: string; reason: string; overriddenAt: string } }
-  | { type: 'ChangeStockRequested'; data: Ids & { reservationId: string; channel: string; lines: { lineId: string; sku: string; quantity: number }[]; requestedAt: string } }
+  /** `shopId`: the order's shop, kept on the reservation so a shop-limited user sees it (absent on changes raised before approval kept it). */
+  | { type: 'ChangeStockRequested'; data: Ids & { reservationId: string; channel: string; shopId?: string; lines: { lineId: string; sku: string; quantity: number }[]; requestedAt: string } }
   | {
       type: 'ChangeApproved';
       data: Ids & {
@@ -170,6 +173,7 @@ export type ApprovalCommand =
         change?: ChangeDiff;
         changePrivate?: ChangePrivate;
         channel?: string;
+        shopId?: string;
         freezeOverride?: { shipmentIds: string[]; by: string; role: string; reason: string };
         now: string;
       };
@@ -250,6 +254,7 @@ export type ApprovalState =
       change?: {
         diff: ChangeDiff;
         channel: string;
+        shopId?: string;
         /** approval: in the chain; reserving: granted, stock for added lines asked; approved: ready for the order; refused. */
         status: 'approval' | 'reserving' | 'approved' | 'refused';
         reservationId?: string;
@@ -315,7 +320,10 @@ function advance(s: OpenApproval, from: number, now: string): ApprovalEvent[] {
     const added = s.change.diff.lines.added.map((l) => ({ lineId: l.lineId, sku: l.sku, quantity: l.quantity }));
     const raised = s.change.diff.lines.changed.filter((c) => c.after > c.before).map((c) => ({ lineId: `${c.lineId}+`, sku: c.sku, quantity: c.after - c.before }));
     const lines = [...added, ...raised];
-    if (lines.length > 0) events.push({ type: 'ChangeStockRequested', data: { ...ids, reservationId: changeReservationId(s.approvalId), channel: s.change.channel, lines, requestedAt: now } });
+    if (lines.length > 0) {
+      const shop = s.change.shopId ? { shopId: s.change.shopId } : {};
+      events.push({ type: 'ChangeStockRequested', data: { ...ids, reservationId: changeReservationId(s.approvalId), channel: s.change.channel, ...shop, lines, requestedAt: now } });
+    }
     else events.push(...changeApproved(s, {}, now));
   }
   return events;
@@ -446,7 +454,7 @@ function decide(c: ApprovalCommand, s: ApprovalState): ApprovalEvent[] {
           ...(d.ruleSetVersion ? { ruleSetVersion: d.ruleSetVersion } : {}),
           ...(d.requestedBy ? { requestedBy: d.requestedBy } : {}),
           ...(d.outOfOffice.length ? { outOfOffice: d.outOfOffice } : {}),
-          ...(d.change ? { change: d.change, channel: d.channel ?? 'unknown' } : {}),
+          ...(d.change ? { change: d.change, channel: d.channel ?? 'unknown', ...(d.shopId ? { shopId: d.shopId } : {}) } : {}),
           ...(d.change && d.changePrivate && (d.changePrivate.shippingAddress || d.changePrivate.invoice) ? { changePrivate: d.changePrivate } : {}),
           requestedAt: d.now,
         },
@@ -679,7 +687,9 @@ function evolve(s: ApprovalState, e: ApprovalEvent): ApprovalState {
       ...(d.ruleId ? { ruleId: d.ruleId } : {}),
       ...(d.ruleSetVersion ? { ruleSetVersion: d.ruleSetVersion } : {}),
       outOfOffice: d.outOfOffice ?? [],
-      ...(d.change ? { change: { diff: d.change, channel: d.channel ?? 'unknown', status: 'approval' as const, ...(d.changePrivate ? { private: d.changePrivate } : {}) } } : {}),
+      ...(d.change
+        ? { change: { diff: d.change, channel: d.channel ?? 'unknown', ...(d.shopId ? { shopId: d.shopId } : {}), status: 'approval' as const, ...(d.changePrivate ? { private: d.changePrivate } : {}) } }
+        : {}),
       steps: d.plan.map((p) => ({ ...p, status: 'waiting', slots: [], attempt: 0 })),
       current: null,
     };

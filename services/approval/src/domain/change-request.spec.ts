@@ -73,6 +73,16 @@ describe('change request through its chain', () => {
     });
   });
 
+  it("the change's reservation keeps the order's shop (a shop-limited user sees it in inventory); the published request does not carry it", () => {
+    const withShop: ApprovalCommand = { ...request(), data: { ...(request().data as object), shopId: 'tmall-tea' } } as ApprovalCommand;
+    const h = run(withShop, approve('cs_review', 'customer_service'), approve('warehouse_review', 'warehouse'));
+    expect(approvalRelayRoute(recorded(h[0]))?.data).not.toHaveProperty('shopId');
+    const events = approvalDecider.decide(approve('finance_review', 'finance'), spec.given(h).state);
+    const stock = events.find((e) => e.type === 'ChangeStockRequested')!;
+    expect(stock.data).toMatchObject({ reservationId: 'chg-ap-c', shopId: 'tmall-tea' });
+    expect(approvalRelayRoute(recorded(stock))).toMatchObject({ topic: Topics.inventoryCommands, type: 'ReserveStock', data: { orderId: 'chg-ap-c', channel: 'tmall', shopId: 'tmall-tea' } });
+  });
+
   it('finance is skipped when the price does not change; a change adding nothing is approved at once', () => {
     const moved = computeChange(order, { shippingAddress: { province: '浙江省', city: '宁波市', district: '海曙区', street: '中山西路' } });
     const h = run(request(moved), approve('cs_review', 'customer_service'));

@@ -16,7 +16,7 @@ export function approvalRelayRoute(e: RecordedEvent): RelayRoute | null {
   switch (event.type) {
     case 'ChangeStockRequested': {
       const d = event.data;
-      const data: InventoryCommandDataMap['ReserveStock'] = { orderId: d.reservationId, channel: d.channel, lines: d.lines };
+      const data: InventoryCommandDataMap['ReserveStock'] = { orderId: d.reservationId, channel: d.channel, ...(d.shopId ? { shopId: d.shopId } : {}), lines: d.lines };
       return { topic: Topics.inventoryCommands, key: d.reservationId, type: 'ReserveStock', schemaVersion: 1, data };
     }
     case 'ChangeStockReleaseRequested': {
@@ -33,7 +33,7 @@ export function approvalRelayRoute(e: RecordedEvent): RelayRoute | null {
       return { topic: Topics.inventoryCommands, key: reservation, type: 'ReleaseStockLines', schemaVersion: 1, data };
     }
     case 'ApprovalRequested': {
-      const { outOfOffice: _internal, changePrivate: _clear, ...published } = event.data;
+      const { outOfOffice: _internal, changePrivate: _clear, shopId: _shop, ...published } = event.data;
       return route(event.type, published);
     }
     case 'ChangeApplyRequested': {

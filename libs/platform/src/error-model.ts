@@ -65,11 +65,13 @@ export function errorDomain(service: string): string {
   return `${service}.flowline`;
 }
 
-/** conflict -> 409, not_found -> 404, invalid -> 422. */
+/** conflict -> 409, not_found -> 404, invalid -> 422, forbidden -> 403. */
 export function httpStatusOfDomainError(error: Pick<DomainError, 'kind'>): number {
   switch (error.kind) {
     case 'not_found':
       return 404;
+    case 'forbidden':
+      return 403;
     case 'invalid':
       return 422;
     default:
@@ -77,11 +79,13 @@ export function httpStatusOfDomainError(error: Pick<DomainError, 'kind'>): numbe
   }
 }
 
-/** conflict -> FAILED_PRECONDITION, not_found -> NOT_FOUND, invalid -> INVALID_ARGUMENT. */
+/** conflict -> FAILED_PRECONDITION, not_found -> NOT_FOUND, invalid -> INVALID_ARGUMENT, forbidden -> PERMISSION_DENIED. */
 export function grpcStatusOfDomainError(error: Pick<DomainError, 'kind'>): GrpcStatus {
   switch (error.kind) {
     case 'not_found':
       return GrpcStatus.NOT_FOUND;
+    case 'forbidden':
+      return GrpcStatus.PERMISSION_DENIED;
     case 'invalid':
       return GrpcStatus.INVALID_ARGUMENT;
     default:

@@ -50,6 +50,8 @@ describe('DomainError mapping', () => {
     expect(grpcStatusOfDomainError({ kind: 'not_found' })).toBe(GrpcStatus.NOT_FOUND);
     expect(httpStatusOfDomainError({ kind: 'invalid' })).toBe(422);
     expect(grpcStatusOfDomainError({ kind: 'invalid' })).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(httpStatusOfDomainError({ kind: 'forbidden' })).toBe(403);
+    expect(grpcStatusOfDomainError({ kind: 'forbidden' })).toBe(GrpcStatus.PERMISSION_DENIED);
   });
 
   it('carries the stable code and details in gRPC metadata', () => {

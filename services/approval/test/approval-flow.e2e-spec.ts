@@ -152,7 +152,7 @@ describe('approval chains across services', () => {
 
     // The designer's inbox is empty until the sales step is approved; a designer cannot decide the sales step.
     const wrong = await approval('POST', `/api/approvals/${first.approvalId}/steps/sales_review/approve`, {}, 'designer');
-    expect(wrong.status).toBe(409);
+    expect(wrong.status).toBe(403);
     expect(wrong.json).toMatchObject({ code: 'APPROVAL_NOT_AN_APPROVER' });
     const salesInbox = await approval('GET', '/api/approvals/inbox', undefined, 'sales');
     expect(salesInbox.json.items.map((i: { approvalId: string }) => i.approvalId)).toContain(first.approvalId);
@@ -392,6 +392,7 @@ describe('order change requests (订单变更)', () => {
     expect(frozen.json).toMatchObject({ code: 'CHANGE_FROZEN', details: { shipmentIds: [shipmentId] } });
     expect(frozen.json.message).toContain(shipmentId);
     const notGm = await approval('POST', '/api/change-requests', { ...body, override: { reason: '客户加急' } }, 'cs');
+    expect(notGm.status).toBe(403);
     expect(notGm.json).toMatchObject({ code: 'CHANGE_OVERRIDE_NOT_ALLOWED' });
     const overridden = await approval('POST', '/api/change-requests', { ...body, override: { reason: '客户加急，仓库可拆包' } }, 'gm', `k-${uniqueSuffix()}`);
     expect(overridden.status, JSON.stringify(overridden.json)).toBe(201);

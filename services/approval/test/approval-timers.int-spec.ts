@@ -169,7 +169,7 @@ describe('durable approval timers with two instances', () => {
       expect(pending.approvals.find((x) => x.approvalId === a.approvalId)).toMatchObject({ currentStep: 'gm_approval', status: 'APPROVAL_STATUS_PENDING' });
       const meta = (id: string, role: string) => ({ requestId: `r-${uniqueSuffix()}`, correlationId: '', actor: { kind: 'user', id, role } });
       const refused = await unary(client, 'Approve', { meta: meta('u-sales', 'sales'), approvalId: a.approvalId, step: 'gm_approval' }, 5_000, await md('u-sales', 'sales')).catch((e: { code: number; metadata: { get(k: string): unknown[] } }) => e);
-      expect((refused as { code: number }).code).toBe(9);
+      expect((refused as { code: number }).code).toBe(7);
       expect((refused as { metadata: { get(k: string): unknown[] } }).metadata.get('x-domain-code')).toEqual(['APPROVAL_NOT_AN_APPROVER']);
       const ok = await unary<{ approval: { status: string; steps: { decidedBy: string; status: string }[] } }>(client, 'Approve', { meta: meta('u-gm', 'general_manager'), approvalId: a.approvalId, step: 'gm_approval', comment: '同意' }, 5_000, await md('u-gm', 'general_manager'));
       expect(ok.approval).toMatchObject({ status: 'APPROVAL_STATUS_GRANTED', steps: [{ decidedBy: 'u-gm', status: 'STEP_STATUS_APPROVED' }] });

@@ -108,7 +108,7 @@ export class ApprovalCommands {
       if (replay) return replay;
     }
     if (!CHANGE_REQUESTERS.includes(actor.role)) {
-      throw new DomainError('CHANGE_REQUESTER_NOT_ALLOWED', `a change request is raised by customer service, the customer or a general manager, not ${actor.role}`, { role: actor.role });
+      throw new DomainError('CHANGE_REQUESTER_NOT_ALLOWED', `a change request is raised by customer service, the customer or a general manager, not ${actor.role}`, { role: actor.role }, 'forbidden');
     }
     const order = await this.snapshotOf(input.orderId);
     // Another shop's order (for a shop-limited user; its snapshot may have arrived while we waited) is answered as an unknown one.

@@ -412,7 +412,7 @@ function authority(step: StepState, actor: Actor): { slots: number[]; escalation
 function requireApprover(step: StepState, actor: Actor, command: string): { slots: number[]; escalation: boolean } {
   const a = authority(step, actor);
   if (a.slots.length === 0 && !a.escalation) {
-    throw ApprovalErrors.conflict(ApprovalErrorCode.NotAnApprover, `${command}: ${actor.id} (${actor.role}) may not decide step ${step.step}`, {
+    throw ApprovalErrors.forbidden(ApprovalErrorCode.NotAnApprover, `${command}: ${actor.id} (${actor.role}) may not decide step ${step.step}`, {
       step: step.step,
       actor: actor.id,
       role: actor.role,

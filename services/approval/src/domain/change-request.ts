@@ -186,7 +186,7 @@ export function freezeCheck(
     });
   }
   if (actor.role !== 'general_manager') {
-    throw new DomainError(ChangeErrorCode.OverrideNotAllowed, `only a general manager may override the freeze (actor ${actor.id} is ${actor.role})`, { role: actor.role });
+    throw new DomainError(ChangeErrorCode.OverrideNotAllowed, `only a general manager may override the freeze (actor ${actor.id} is ${actor.role})`, { role: actor.role }, 'forbidden');
   }
   if (!override.reason.trim()) throw ApprovalErrors.invalid('override.reason', 'required');
   return { shipmentIds: order.packedShipments, by: actor.id, role: actor.role, reason: override.reason.trim() };

@@ -94,7 +94,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve the current step (a vote on an all-of step); the last step grants the approval. 409 APPROVAL_NOT_CURRENT_STEP / APPROVAL_NOT_AN_APPROVER / APPROVAL_NOT_PENDING. */
+        /** Approve the current step (a vote on an all-of step); the last step grants the approval. 409 APPROVAL_NOT_CURRENT_STEP / APPROVAL_NOT_PENDING; 403 APPROVAL_NOT_AN_APPROVER (not an approver of this step). */
         post: operations["ApprovalsController_approve"];
         delete?: never;
         options?: never;

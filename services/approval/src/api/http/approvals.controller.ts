@@ -91,7 +91,7 @@ export class ApprovalsController {
 
   @Post(':approvalId/steps/:step/approve')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Approve the current step (a vote on an all-of step); the last step grants the approval. 409 APPROVAL_NOT_CURRENT_STEP / APPROVAL_NOT_AN_APPROVER / APPROVAL_NOT_PENDING.' })
+  @ApiOperation({ summary: 'Approve the current step (a vote on an all-of step); the last step grants the approval. 409 APPROVAL_NOT_CURRENT_STEP / APPROVAL_NOT_PENDING; 403 APPROVAL_NOT_AN_APPROVER (not an approver of this step).' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @Requires('approve', 'Approval')
   approve(@Param('approvalId', new IdParam('approvalId')) approvalId: string, @Param('step', new IdParam('step')) step: string, @Body() dto: ApproveDto, @Headers() h: Record<string, string | undefined>) {

@@ -1,5 +1,5 @@
 import { Public } from '@flowline/auth';
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -9,6 +9,7 @@ import { pkcePair, randomToken } from './auth/pkce';
 import { safeReturnTo, type SessionUser } from './auth/sessions';
 import { type ConsoleConfig, UPSTREAMS } from './console.config';
 import { CONSOLE_AUTH, CONSOLE_CONFIG } from './console.module.tokens';
+import { SameOriginGuard } from './same-origin.guard';
 
 class ConsoleUserDto {
   @ApiProperty() subject!: string;
@@ -83,6 +84,7 @@ const PORTAL_MAX_AGE_S = 15 * 60;
 @Public()
 @ApiTags('console')
 @Controller('api/console')
+@UseGuards(SameOriginGuard)
 export class ConsoleController {
   constructor(
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,

@@ -41,16 +41,19 @@ const CS = 'cs';
 const intake = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
   call(ui.stack.procs['order-intake'].httpUrl, method, path, body, { 'idempotency-key': `k-${uniqueSuffix()}`, ...headers });
 
-async function placeAndPay(channelOrderId: string, quantity = 1, line: { category?: string; unitPrice?: number; title?: string } = {}): Promise<string> {
+async function placeAndPay(channelOrderId: string, quantity = 1, line: { category?: string; unitPrice?: number; title?: string } = {}, times: { placedAt?: string; paidAt?: string } = {}): Promise<string> {
   const submission = anOrderSubmission({
     channel: 'jd',
     shopId: 'jd-flagship',
     channelOrderId,
-    placedAt: new Date().toISOString(),
+    placedAt: times.placedAt ?? new Date().toISOString(),
     lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', title: line.title ?? '明前龙井 250g', quantity, unitPrice: line.unitPrice ?? 12800, lineDiscount: 0, category: line.category ?? 'tea' }],
   });
-  return placeAndPayOrder(ui.stack, submission);
+  return placeAndPayOrder(ui.stack, submission, times.paidAt ? { paidAt: times.paidAt } : {});
 }
+
+/** HH:mm of an ISO time in Beijing (the console shows times in Asia/Shanghai). */
+const beijingClock = (iso: string) => new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(11, 16);
 
 const tracked = (orderId: string, until: (d: TrackingOrderDetailView) => boolean, what: string) => trackedOrder(ui.stack, orderId, until, what);
 
@@ -69,7 +72,10 @@ const cardColour = (page: Page, orderId: string) => page.evaluate((id) => docume
 
 ui.describe('the staff console in Chromium', () => {
   it('a customer-service user holds and releases an order; the live board recolours the card; a stale If-Match is refused in Chinese', async () => {
-    const orderId = await placeAndPay(`JD-CON-${uniqueSuffix()}`);
+    // Placed and paid on the platform hours before it came in: the page shows the platform's times.
+    const placedAt = new Date(Date.now() - 3 * 3_600_000).toISOString();
+    const paidAt = new Date(Date.now() - 2 * 3_600_000 - 17 * 60_000).toISOString();
+    const orderId = await placeAndPay(`JD-CON-${uniqueSuffix()}`, 1, {}, { placedAt, paidAt });
     await tracked(orderId, (d) => d.order.sla.colour === 'green' && d.order.stage !== 'paid', 'the order green past paid');
 
     const board = await ui.browser.newPage(CS);
@@ -84,6 +90,8 @@ ui.describe('the staff console in Chromium', () => {
     await detail.goto(`${ui.stack.console.httpUrl}/orders/${orderId}`);
     await detail.waitForSelector('[data-testid="order-detail"]');
     expect(await detail.textContent('[data-testid="phone-masked"]')).toMatch(/\*/);
+    expect(await detail.textContent('[data-testid="placed-at"]')).toContain(beijingClock(placedAt));
+    expect(await detail.textContent('[data-testid="paid-at"]')).toContain(beijingClock(paidAt));
 
     // Hold from the order page: Idempotency-Key + If-Match sent, the order comes back on hold.
     await detail.click('[data-testid="action-PlaceHold"]');

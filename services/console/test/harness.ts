@@ -363,12 +363,13 @@ export function browserTests(name: string, o: { start: () => Promise<Stack>; sto
 }
 
 /** Places the order through order-intake and pays its grand total; returns the order id. */
-export async function placeAndPay(stack: Stack, submission: OrderSubmission): Promise<string> {
+/** `paidAt`: the payment's reported time (the platform's 付款时间). */
+export async function placeAndPay(stack: Stack, submission: OrderSubmission, opts: { paidAt?: string } = {}): Promise<string> {
   const intake = stack.procs['order-intake'].httpUrl;
   const placed = await call(intake, 'POST', '/api/orders', submission, { 'idempotency-key': `k-${uniqueSuffix()}` });
   expect(placed.status, JSON.stringify(placed.json)).toBe(201);
   const orderId = placed.json.orderId as string;
-  const paid = await call(intake, 'POST', `/api/orders/${orderId}/payments`, { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}` }, { 'idempotency-key': `k-${uniqueSuffix()}` });
+  const paid = await call(intake, 'POST', `/api/orders/${orderId}/payments`, { amount: grandTotalOf(submission), currency: 'CNY', paymentRef: `pay-${orderId}`, ...opts }, { 'idempotency-key': `k-${uniqueSuffix()}` });
   expect(paid.status, JSON.stringify(paid.json)).toBe(200);
   return orderId;
 }

@@ -79,8 +79,16 @@ ui.describe('console sessions shared by two instances through PostgreSQL', () =>
     expect((await call(one.httpUrl, 'GET', '/api/console/session', undefined, cookie)).json.user).toMatchObject({ subject: 'finance' });
     expect((await call(one.httpUrl, 'GET', SALES, undefined, cookie)).status).toBe(200);
 
-    // Logout on instance 2: gone for instance 1 too.
-    expect((await call(two.httpUrl, 'POST', '/api/console/logout', undefined, cookie)).status).toBe(200);
+    // A logout posted by a page on another origin (same host, other port: the cookie goes along) is refused; the session stays.
+    const forged = await call(two.httpUrl, 'POST', '/api/console/logout', undefined, { ...cookie, origin: 'http://127.0.0.1:1' });
+    expect(forged.status).toBe(403);
+    expect(forged.json).toMatchObject({ code: 'CROSS_SITE_REQUEST' });
+    expect((await call(one.httpUrl, 'GET', '/api/console/session', undefined, cookie)).json.user).toMatchObject({ subject: 'finance' });
+    const forgedPortal = await call(two.httpUrl, 'POST', '/api/console/portal/logout', undefined, { origin: 'http://127.0.0.1:1' });
+    expect(forgedPortal.status).toBe(403);
+
+    // Logout on instance 2 (from its own page, or no browser at all): gone for instance 1 too.
+    expect((await call(two.httpUrl, 'POST', '/api/console/logout', undefined, { ...cookie, origin: new URL(two.httpUrl).origin })).status).toBe(200);
     expect((await call(one.httpUrl, 'GET', '/api/console/session', undefined, cookie)).json.user).toBeNull();
     expect((await call(one.httpUrl, 'GET', SALES, undefined, cookie)).status).toBe(401);
   }, 240_000);

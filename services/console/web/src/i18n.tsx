@@ -68,6 +68,7 @@ const UI = {
   phone: { zh: '电话', en: 'Phone' },
   total: { zh: '应付', en: 'Total' },
   placedAt: { zh: '下单时间', en: 'Placed at' },
+  paidAt: { zh: '付款时间', en: 'Paid at' },
   placedFrom: { zh: '下单日期从', en: 'Placed from' },
   placedTo: { zh: '下单日期至（含）', en: 'Placed until (inclusive)' },
   lines: { zh: '商品行', en: 'Lines' },

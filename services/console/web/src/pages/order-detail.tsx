@@ -168,6 +168,9 @@ export function OrderDetailPage() {
                 { key: 'f', label: t('shipping'), children: money(o.totals.shippingFee, o.totals.currency) },
                 { key: 'g', label: t('total'), children: <b>{money(o.totals.grandTotal, o.totals.currency)}</b> },
                 { key: 'p', label: t('paid'), children: o.payment ? money(o.payment.amount, o.payment.currency) : '—' },
+                { key: 'pt', label: t('placedAt'), children: <span data-testid="placed-at">{time(o.placedAt)}</span> },
+                // When the buyer paid (an imported order: the platform's 付款时间, not the import).
+                { key: 'pa', label: t('paidAt'), children: <span data-testid="paid-at">{o.payment ? time(o.payment.reportedPaidAt ?? o.payment.paidAt) : '—'}</span> },
               ]} />
           </Card>
         </Col>

@@ -52,6 +52,23 @@ describe('SF Express', () => {
     expect(sf.requests[sf.requests.length - 1].form).toMatchObject({ partnerID: sf.partnerId, serviceCode: 'EXP_RECE_CREATE_ORDER' });
   });
 
+  it('a pack retried for the same parcel (a crash or a timeout after SF booked it) gets the same waybill back, never a second booking', async () => {
+    const adapter = new SfExpressCarrier({ url: sf.url, partnerId: sf.partnerId, checkWord: sf.checkWord }, newId);
+    const again = { ...parcel, shipmentId: `SHP-retry-${n}` };
+    const before = sf.waybills.length;
+    const first = await adapter.createWaybill(again);
+    const second = await adapter.createWaybill(again);
+    expect(second.waybillNo).toBe(first.waybillNo);
+    expect(sf.waybills.length).toBe(before + 1);
+    // The repeat: refused 8016 重复下单, then the order read back by its orderId.
+    expect(sf.requests.slice(-2).map((r) => [r.form.serviceCode, JSON.parse(r.form.msgData).orderId])).toEqual([
+      ['EXP_RECE_CREATE_ORDER', again.shipmentId],
+      ['EXP_RECE_SEARCH_ORDER_RESP', again.shipmentId],
+    ]);
+    // Any other refusal stays a refusal.
+    await expect(adapter.createWaybill({ ...parcel, shipmentId: `SHP-empty-${n}`, lines: [] })).rejects.toMatchObject({ code: 'CARRIER_REFUSED', details: { code: '1023' } });
+  });
+
   it('a request signed with the wrong check word is refused by SF (A1006), and the adapter says so', async () => {
     const adapter = new SfExpressCarrier({ url: sf.url, partnerId: sf.partnerId, checkWord: 'wrong' }, newId);
     await expect(adapter.createWaybill(parcel)).rejects.toMatchObject({ code: 'CARRIER_REFUSED', details: { code: 'A1006' } });
@@ -111,6 +128,15 @@ describe('Cainiao e-waybill', () => {
     expect(waybillNo).toMatch(/^ZTO\d+$/);
     const sent = JSON.parse(cainiao.requests[cainiao.requests.length - 1].form.param_waybill_cloud_print_apply_new_request) as { trade_order_info_dtos: { recipient: unknown }[] };
     expect(sent.trade_order_info_dtos[0].recipient).toEqual({ oaid: 'OAID-x9', tid: '4128735609812345678' });
+  });
+
+  it('a retried request for the same parcel gets the same waybill (Cainiao keys it by trade order and package id)', async () => {
+    const carrier = new CainiaoCarrier(config());
+    const again = { ...parcel, shipmentId: `SHP-cn-retry-${n}`, recipient: { oaid: 'OAID-r1', tid: '4128735609800000001' } };
+    const before = cainiao.waybills.length;
+    const first = await carrier.createWaybill(again);
+    expect((await carrier.createWaybill(again)).waybillNo).toBe(first.waybillNo);
+    expect(cainiao.waybills.length).toBe(before + 1);
   });
 
   it('a wrong secret is refused by the gateway (25 Invalid signature); no oaid is refused before calling', async () => {

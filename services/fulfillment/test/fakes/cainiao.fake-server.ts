@@ -30,6 +30,7 @@ export async function startCainiaoFake(options: { port?: number; appKey?: string
   const appSecret = options.appSecret ?? 'cainiao-demo-secret';
   const session = options.session ?? 'cainiao-demo-session';
   const waybills: string[] = [];
+  const issued = new Map<string, string>();
   const server = await startFormServer(options.port ?? 0, (path, f) => {
     if (!path.startsWith('/router/rest')) return { status: 404, body: {} };
     for (const field of ['method', 'app_key', 'timestamp', 'v', 'sign_method', 'sign', 'format']) if (!f[field]) return err(41, `Missing required arguments:${field}`);
@@ -40,7 +41,7 @@ export async function startCainiaoFake(options: { port?: number; appKey?: string
     if (f.method !== 'cainiao.waybill.ii.get') return err(22, 'Invalid method');
     const req = JSON.parse(f.param_waybill_cloud_print_apply_new_request ?? '{}') as {
       cp_code?: string;
-      trade_order_info_dtos?: { object_id: string; recipient?: Record<string, unknown> }[];
+      trade_order_info_dtos?: { object_id: string; order_info?: { trade_order_list?: string[] }; package_info?: { id?: string }; recipient?: Record<string, unknown> }[];
     };
     const dtos = req.trade_order_info_dtos ?? [];
     if (!req.cp_code || dtos.length === 0) return err(40, 'Missing required arguments', 'isv.missing-param', 'cp_code / trade_order_info_dtos');
@@ -56,8 +57,14 @@ export async function startCainiaoFake(options: { port?: number; appKey?: string
         cainiao_waybill_ii_get_response: {
           modules: {
             waybill_cloud_print_response: dtos.map((d) => {
-              const waybill_code = `${req.cp_code}${String(randomInt(1e11, 9e11))}`;
-              waybills.push(waybill_code);
+              // Cainiao gives the same waybill again for the same carrier, trade orders and package id.
+              const key = `${req.cp_code}|${(d.order_info?.trade_order_list ?? []).join(',')}|${d.package_info?.id ?? ''}`;
+              const known = issued.get(key);
+              const waybill_code = known ?? `${req.cp_code}${String(randomInt(1e11, 9e11))}`;
+              if (!known) {
+                issued.set(key, waybill_code);
+                waybills.push(waybill_code);
+              }
               return { object_id: d.object_id, waybill_code, print_data: JSON.stringify({ encryptedData: 'fake', templateURL: 'https://cloudprint.cainiao.com/template/standard/101/123' }) };
             }),
           },

@@ -37,6 +37,14 @@ export async function startSfExpressFake(options: { port?: number; partnerId?: s
   const partnerId = options.partnerId ?? 'FLOWLINE_DEMO';
   const checkWord = options.checkWord ?? 'sf-demo-check-word';
   const waybills: string[] = [];
+  // SF keeps each order by the customer's orderId: a second EXP_RECE_CREATE_ORDER with it is refused
+  // 8016 重复下单, and EXP_RECE_SEARCH_ORDER_RESP gives the order's waybill back.
+  const orders = new Map<string, string>();
+  const ok = (requestId: string, msgData: unknown) => ({
+    status: 200,
+    body: { apiResultCode: 'A1000', apiErrorMsg: '', apiResponseID: requestId, apiResultData: JSON.stringify({ success: true, errorCode: 'S0000', errorMsg: null, msgData }) },
+  });
+  const refused = (errorCode: string, errorMsg: string) => ({ status: 200, body: { apiResultCode: 'A1000', apiResultData: JSON.stringify({ success: false, errorCode, errorMsg }) } });
   const server = await startFormServer(options.port ?? 0, (path, f) => {
     if (path !== '/std/service') return { status: 404, body: {} };
     for (const field of ['partnerID', 'requestID', 'serviceCode', 'timestamp', 'msgDigest', 'msgData']) {
@@ -44,22 +52,23 @@ export async function startSfExpressFake(options: { port?: number; partnerId?: s
     }
     if (f.partnerID !== partnerId) return { status: 200, body: { apiResultCode: 'A1001', apiErrorMsg: '未知的顾客编码', apiResponseID: '', apiResultData: null } };
     if (sfDigest(f.msgData, f.timestamp, checkWord) !== f.msgDigest) return { status: 200, body: { apiResultCode: 'A1006', apiErrorMsg: '数字签名无效', apiResponseID: '', apiResultData: null } };
+    if (f.serviceCode === 'EXP_RECE_SEARCH_ORDER_RESP') {
+      const q = JSON.parse(f.msgData) as { orderId?: string; searchType?: string };
+      if (!q.orderId) return refused('1001', 'orderId不能为空');
+      if (q.searchType !== undefined && q.searchType !== '1' && q.searchType !== '2') return refused('1001', 'searchType只能为1或2');
+      const known = orders.get(q.orderId);
+      if (!known) return refused('8018', '未获取到订单信息');
+      return ok(f.requestID, { orderId: q.orderId, waybillNoInfoList: [{ waybillType: 1, waybillNo: known }] });
+    }
     if (f.serviceCode !== 'EXP_RECE_CREATE_ORDER') return { status: 200, body: { apiResultCode: 'A1004', apiErrorMsg: '无对应服务权限', apiResponseID: '', apiResultData: null } };
     const msg = JSON.parse(f.msgData) as { orderId?: string; cargoDetails?: unknown[] };
-    if (!msg.orderId || !Array.isArray(msg.cargoDetails) || msg.cargoDetails.length === 0) {
-      return { status: 200, body: { apiResultCode: 'A1000', apiResultData: JSON.stringify({ success: false, errorCode: '8016', errorMsg: '托寄物信息不能为空' }) } };
-    }
+    if (!msg.orderId) return refused('1001', 'orderId不能为空');
+    if (!Array.isArray(msg.cargoDetails) || msg.cargoDetails.length === 0) return refused('1023', '托寄物品名不能为空');
+    if (orders.has(msg.orderId)) return refused('8016', '重复下单');
     const waybillNo = `SF${String(randomInt(1e12, 9e12))}`;
     waybills.push(waybillNo);
-    return {
-      status: 200,
-      body: {
-        apiResultCode: 'A1000',
-        apiErrorMsg: '',
-        apiResponseID: f.requestID,
-        apiResultData: JSON.stringify({ success: true, errorCode: 'S0000', errorMsg: null, msgData: { orderId: msg.orderId, waybillNoInfoList: [{ waybillType: 1, waybillNo }] } }),
-      },
-    };
+    orders.set(msg.orderId, waybillNo);
+    return ok(f.requestID, { orderId: msg.orderId, waybillNoInfoList: [{ waybillType: 1, waybillNo }] });
   });
   return {
     ...server,

@@ -101,7 +101,23 @@ export class SfExpressCarrier implements CarrierPort {
     return data.msgData as T;
   }
 
+  /**
+   * Books the parcel under its shipment id (SF's customer orderId). SF keeps one order per orderId:
+   * a repeat (a pack retried after a crash or a timeout that SF had in fact booked) is refused 8016
+   * 重复下单, and the order's waybill is read back with EXP_RECE_SEARCH_ORDER_RESP, never a second
+   * booking for the same parcel.
+   */
   async createWaybill(request: WaybillRequest): Promise<{ waybillNo: string }> {
+    try {
+      return await this.createOrder(request);
+    } catch (e) {
+      if (!(e instanceof DomainError && e.details.code === SF_DUPLICATE_ORDER)) throw e;
+      const found = await this.call<{ waybillNoInfoList?: { waybillType: number; waybillNo: string }[] }>('EXP_RECE_SEARCH_ORDER_RESP', { language: 'zh-CN', orderId: request.shipmentId, searchType: '1' });
+      return { waybillNo: mainWaybill(found.waybillNoInfoList ?? []) };
+    }
+  }
+
+  private async createOrder(request: WaybillRequest): Promise<{ waybillNo: string }> {
     const out = await this.call<{ waybillNoInfoList: { waybillType: number; waybillNo: string }[] }>('EXP_RECE_CREATE_ORDER', {
       language: 'zh-CN',
       orderId: request.shipmentId,
@@ -111,8 +127,16 @@ export class SfExpressCarrier implements CarrierPort {
       expressTypeId: 1,
       isReturnRoutelabel: 1,
     });
-    const main = out.waybillNoInfoList.find((w) => w.waybillType === 1) ?? out.waybillNoInfoList[0];
-    if (!main) throw new DomainError('CARRIER_REFUSED', 'SF returned no waybill number', { carrier: 'SF' });
-    return { waybillNo: main.waybillNo };
+    return { waybillNo: mainWaybill(out.waybillNoInfoList) };
   }
+}
+
+/** SF's errorCode for an orderId it already holds (重复下单). */
+export const SF_DUPLICATE_ORDER = '8016';
+
+/** The parent waybill (waybillType 1) of an SF order. */
+function mainWaybill(list: { waybillType: number; waybillNo: string }[]): string {
+  const main = list.find((w) => w.waybillType === 1) ?? list[0];
+  if (!main) throw new DomainError('CARRIER_REFUSED', 'SF returned no waybill number', { carrier: 'SF' });
+  return main.waybillNo;
 }

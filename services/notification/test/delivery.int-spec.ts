@@ -8,6 +8,7 @@ import { monotonicFactory } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/application/clock';
 import { Dispatcher } from '../src/application/dispatcher';
+import { notificationStream } from '../src/application/notification-events';
 import { NotificationIntake } from '../src/application/notification-intake';
 import { DingtalkRobotAdapter } from '../src/infra/channels/dingtalk-robot.adapter';
 import { loadNotificationConfig } from '../src/infra/notification-config';
@@ -95,6 +96,40 @@ describe('delivery core (PostgreSQL)', () => {
     expect(robot.accepted()).toHaveLength(20);
     const waiting = await pool.query(`SELECT min(next_attempt_at) > now() + interval '30 seconds' AS later FROM notification.notification WHERE order_id = $1 AND status = 'queued'`, [orderId]);
     expect(waiting.rows[0].later).toBe(true);
+  });
+  it('a message the provider accepted is recorded at once, not after the slowest send of its batch (a crash then resends only what was in flight)', async () => {
+    const orderId = `o-${ulid()}`;
+    await inTx((c) => intake().apply(env('OrderPlaced', orderId, { ...placed.data, orderId }), c).then(() => undefined));
+    for (let i = 0; i < 3; i++) {
+      await inTx((c) => intake().apply(env('ApprovalStepStarted', orderId, { approvalId: `inflight-${i}`, step: 'sales', role: 'sales', quorum: 'any', attempt: 1, startedAt: 'x', remindAt: 'x', dueAt: '2026-12-04T10:00:00.000Z' }), c).then(() => undefined));
+    }
+    const ids = (await pool.query<{ notification_id: string }>(`SELECT notification_id FROM notification.notification WHERE order_id = $1 AND channel = 'dingtalk' ORDER BY notification_id`, [orderId])).rows.map((r) => r.notification_id);
+    expect(ids.length).toBeGreaterThanOrEqual(3);
+    await pool.query(`UPDATE notification.notification SET next_attempt_at = now() - interval '1 minute' WHERE order_id = $1`, [orderId]);
+    const slow = ids[0];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const adapter = {
+      channel: 'dingtalk' as const,
+      async send(m: { notificationId: string }) {
+        if (m.notificationId === slow) await gate;
+        return { ok: true as const, providerMessageId: `pm-${m.notificationId}`, delivered: true };
+      },
+    };
+    const d = new Dispatcher({ pool, events, adapters: { dingtalk: adapter }, clock: systemClock, retry: { maxAttempts: 3, initialMs: 100, maxMs: 100 }, newId: () => ulid(), config: () => config, batchSize: 200 });
+    const statusOf = async () =>
+      Object.fromEntries((await pool.query<{ notification_id: string; status: string }>(`SELECT notification_id, status FROM notification.notification WHERE notification_id = ANY($1)`, [ids])).rows.map((r) => [r.notification_id, r.status]));
+    const tick = d.tick();
+    try {
+      // The fast sends are on record (with their NotificationSent) while the slow one is still at its provider.
+      await expect.poll(async () => { const s = await statusOf(); return ids.slice(1).every((id) => s[id] === 'delivered'); }, { timeout: 10_000, interval: 50 }).toBe(true);
+      expect((await statusOf())[slow]).toBe('sending');
+      for (const id of ids.slice(1)) expect((await events.readStream(notificationStream(id))).map((e) => e.type)).toEqual(['NotificationSent']);
+    } finally {
+      release();
+      await tick;
+    }
+    expect((await statusOf())[slow]).toBe('delivered');
   });
   it('claimDue leases due and lease-expired notifications only, walking the due index (no bitmap scan that would re-read every sent row until VACUUM)', async () => {
     const orderId = `o-${ulid()}`;

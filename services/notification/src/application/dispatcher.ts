@@ -63,20 +63,37 @@ export class Dispatcher {
   }
 
   /**
-   * One pass: returns how many notifications it handled. The batch is leased in one statement,
-   * sent concurrently, and every outcome (attempt row, status, NotificationSent / Failed event) is
-   * recorded in ONE transaction (issue #10: one commit per tick, not one per send). Should that
-   * transaction fail, each outcome is recorded in its own, so one bad row does not leave the
-   * others' sends unrecorded (and resent after the lease).
+   * One pass: returns how many notifications it handled. The batch is leased in one statement and
+   * sent concurrently; each outcome (attempt row, status, NotificationSent / Failed event) is
+   * recorded as soon as its send returns, together with every other send that returned meanwhile:
+   * one transaction for the sends that answer together (issue #10: not one commit per send), and a
+   * message a provider accepted is on record within a commit of its answer, not after the slowest
+   * send of the batch (up to the adapter's timeout). A crash before that record resends only what
+   * was in flight when it happened (README, Delivery guarantees), not the whole batch after the lease.
    */
   async tick(): Promise<number> {
     const now = await this.deps.clock.now();
     const due = await NotificationStore.claimDue(this.deps.pool, now, this.deps.batchSize ?? 20, this.deps.leaseMs ?? 60_000);
-    const attempted = (await Promise.all(due.map((n) => this.deliver(n)))).filter((a): a is Attempted => a !== undefined);
+    const recorder = new CoalescingRecorder<Attempted>((batch) => this.recordBatch(batch));
+    await Promise.all(
+      due.map(async (n) => {
+        const a = await this.deliver(n);
+        if (a) recorder.add(a);
+      }),
+    );
+    await recorder.drain();
+    return due.length;
+  }
+
+  /**
+   * Records outcomes in one transaction; should that fail, each in its own, so one bad row does not
+   * leave the others' sends unrecorded (and resent after the lease). Throws the first failure.
+   */
+  private async recordBatch(attempted: readonly Attempted[]): Promise<void> {
     if (attempted.length > 1) {
       try {
         await this.record(attempted);
-        return due.length;
+        return;
       } catch (e) {
         this.deps.log?.warn(`recording ${attempted.length} outcomes in one transaction failed, one by one now: ${(e as Error).message}`);
       }
@@ -84,7 +101,6 @@ export class Dispatcher {
     const failures: unknown[] = [];
     for (const a of attempted) await this.record([a]).catch((e: unknown) => failures.push(e));
     if (failures.length) throw failures[0];
-    return due.length;
   }
 
   private async robotSlot(n: NotificationRow): Promise<string | undefined> {
@@ -209,6 +225,37 @@ export class Dispatcher {
     } finally {
       client.release();
     }
+  }
+}
+
+/**
+ * Writes items as they come, in batches: the first item starts a write (after the current I/O
+ * callbacks, so items that arrive together go together); items added while a write runs go in the
+ * next one. `drain` waits until everything added is written and throws the first failure.
+ */
+export class CoalescingRecorder<T> {
+  private pending: T[] = [];
+  private running: Promise<void> | null = null;
+  private readonly failures: unknown[] = [];
+
+  constructor(private readonly write: (batch: readonly T[]) => Promise<void>) {}
+
+  add(item: T): void {
+    this.pending.push(item);
+    this.running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
+  }
+
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+    if (this.failures.length) throw this.failures[0];
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending.splice(0);
+      await this.write(batch).catch((e: unknown) => this.failures.push(e));
+    }
+    this.running = null;
   }
 }
 

@@ -127,7 +127,7 @@ describe('commands on an order outside the caller shops answer 404 / NOT_FOUND a
     expect((await call('POST', '/api/orders', unpaid, { ...sales, 'idempotency-key': uniq('place') })).status).toBe(201);
     const metadata = new Metadata();
     metadata.set('authorization', sales.authorization);
-    const paidRequest = placeOrderRequest(uniq('JD'), uniq('g'), { payment: { amount: { amount: 11000, currency: 'CNY' }, paymentRef: '' } });
+    const paidRequest = placeOrderRequest(uniq('JD'), uniq('g'), { payment: { amount: { amount: 11000, currency: 'CNY' }, paymentRef: '', paidAt: '' } });
     const e = await typedRpc(client, 'placeOrder', paidRequest as unknown as RequestOf<Client['placeOrder']>, { metadata }).then(
       () => null,
       (err: unknown) => err as ServiceError,

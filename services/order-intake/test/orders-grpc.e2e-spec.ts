@@ -68,11 +68,11 @@ describe('order-intake gRPC API', () => {
   });
 
   it('PlaceOrder with payment: paid in the same commit (version 1); a payment that does not cover the total -> INVALID_ARGUMENT PAYMENT_AMOUNT_MISMATCH, nothing stored', async () => {
-    const paid = await place(request({ payment: { amount: { amount: 11000, currency: 'CNY' }, paymentRef: 'JDPAY-1' } }));
+    const paid = await place(request({ payment: { amount: { amount: 11000, currency: 'CNY' }, paymentRef: 'JDPAY-1', paidAt: '' } }));
     expect(paid.created).toBe(true);
     expect(paid.order).toMatchObject({ stage: 'ORDER_STAGE_PAID', version: 1 });
     const channelOrderId = uniq('JD');
-    const f = await failure(place(request({ channelOrderId, payment: { amount: { amount: 10999, currency: 'CNY' }, paymentRef: '' } })));
+    const f = await failure(place(request({ channelOrderId, payment: { amount: { amount: 10999, currency: 'CNY' }, paymentRef: '', paidAt: '' } })));
     expect(f).toMatchObject({ code: status.INVALID_ARGUMENT, domainCode: 'PAYMENT_AMOUNT_MISMATCH' });
     expect((await place(request({ channelOrderId }))).created).toBe(true);
   });

@@ -77,6 +77,22 @@ describe('order-intake gRPC API', () => {
     expect((await place(request({ channelOrderId }))).created).toBe(true);
   });
 
+  it("paid_at (the platform's pay time) is kept as the payment's reported time, on PlaceOrder's payment and on ConfirmPayment; one without a zone is INVALID_ARGUMENT", async () => {
+    const store = svc.app.get(PgOrderStore);
+    const paymentOf = async (orderId: string) => {
+      const { state } = await store.load(orderId);
+      return state.status === 'none' ? null : state.payment;
+    };
+    const withPayment = await place(request({ payment: { amount: { amount: 11000, currency: 'CNY' }, paymentRef: 'JDPAY-2', paidAt: '2025-11-25T16:00:12+08:00' } }));
+    expect(await paymentOf(withPayment.order.orderId)).toMatchObject({ amount: 11000, reportedPaidAt: '2025-11-25T08:00:12.000Z' });
+    const { order } = await place(request());
+    const meta = { requestId: '', correlationId: '' };
+    const bad = await failure(rpc(client, 'confirmPayment', { meta, orderId: order.orderId, amount: { amount: order.totals?.grandTotal, currency: 'CNY' }, paymentRef: 'WX-3', paidAt: '2025-11-25 16:00:12' }));
+    expect(bad).toMatchObject({ code: status.INVALID_ARGUMENT });
+    await rpc(client, 'confirmPayment', { meta, orderId: order.orderId, amount: { amount: order.totals?.grandTotal, currency: 'CNY' }, paymentRef: 'WX-3', paidAt: '2025-11-25T09:30:00Z' });
+    expect(await paymentOf(order.orderId)).toMatchObject({ reportedPaidAt: '2025-11-25T09:30:00.000Z' });
+  });
+
   it('requires meta.request_id (INVALID_ARGUMENT)', async () => {
     const f = await failure(place(request({}, '')));
     expect(f.code).toBe(status.INVALID_ARGUMENT);

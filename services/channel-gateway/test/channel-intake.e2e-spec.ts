@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createKafka } from '@flowline/messaging';
 import { MAX_LINE_QUANTITY, type OrderSubmission } from '@flowline/contracts';
 import { startServiceProcess, type ServiceProcess } from '@flowline/platform';
-import { createTestDatabase, kafkaBrokers, personaHeader, REPO_ROOT, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
+import { authHeader, createTestDatabase, kafkaBrokers, personaHeader, REPO_ROOT, testTopicPrefix, uniqueSuffix } from '@flowline/testing';
 import iconv from 'iconv-lite';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -312,6 +312,15 @@ describe('file imports into order-intake', () => {
     ]);
     const q = await gw('GET', '/api/quarantine?channel=pinduoduo');
     expect(q.json.map((e: { channelOrderId: string }) => e.channelOrderId)).toEqual(['BAD-001', 'BAD-002', 'BAD-003', 'BAD-005']);
+    expect(q.json.map((e: { shopId: string }) => e.shopId)).toEqual(['拼多多茗香店', '拼多多茗香店', '拼多多茗香店', '拼多多茗香店']);
+    // A user limited to other shops sees none of them (their raw rows name the buyer) and cannot retry one.
+    const jdOnly = await authHeader('customer_service', { shops: ['jd-flagship'] });
+    expect((await call(procs['channel-gateway'].httpUrl, 'GET', '/api/quarantine?channel=pinduoduo', undefined, jdOnly)).json).toEqual([]);
+    const other = await call(procs['channel-gateway'].httpUrl, 'POST', `/api/quarantine/${r.json.rejected[1].quarantineId}/fix`, { edits: [] }, jdOnly);
+    expect(other.status).toBe(404);
+    expect(other.json).toMatchObject({ code: 'QUARANTINE_NOT_FOUND' });
+    const pddOnly = await authHeader('customer_service', { shops: ['拼多多茗香店'] });
+    expect((await call(procs['channel-gateway'].httpUrl, 'GET', '/api/quarantine?channel=pinduoduo', undefined, pddOnly)).json).toHaveLength(4);
 
     const id = r.json.rejected.find((x: { channelOrderId: string }) => x.channelOrderId === 'BAD-001').quarantineId as string;
     const fixed = await call(procs['channel-gateway'].httpUrl, 'POST', `/api/quarantine/${id}/fix`, { edits: [{ rowNumber: 2, column: '商品总价（元）', value: '128.00' }] }, await personaHeader('cs-lily', 'customer_service'));

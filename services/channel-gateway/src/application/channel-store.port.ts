@@ -29,6 +29,8 @@ export interface QuarantineEntry {
   orderTable: Table;
   itemsTable: Table | null;
   reasons: RejectReason[];
+  /** The order's shop (null: quarantined before entries kept it, seen by all-shop users only). */
+  shopId: string | null;
   status: 'open' | 'resolved';
   createdAt: string;
   resolvedAt: string | null;
@@ -59,7 +61,8 @@ export interface ChannelStore {
   getRun(runId: string): Promise<{ status: string; report: ImportReport | null } | null>;
   /** Opens (or refreshes) the quarantine entry of an order; returns its id. */
   quarantine(entry: Omit<QuarantineEntry, 'id' | 'status' | 'createdAt' | 'resolvedAt'>): Promise<string>;
-  listQuarantine(channel?: Channel): Promise<QuarantineEntry[]>;
+  /** `shops`: only entries of these shops (a shop-limited caller); undefined: every entry. */
+  listQuarantine(channel?: Channel, shops?: readonly string[]): Promise<QuarantineEntry[]>;
   getQuarantine(id: string): Promise<QuarantineEntry | null>;
   updateQuarantine(id: string, orderTable: Table, itemsTable: Table | null, reasons: RejectReason[]): Promise<void>;
   resolveQuarantine(id: string): Promise<void>;

@@ -170,7 +170,7 @@ export class ImportService {
       } else {
         const out = await this.sync(d, profile, runId, false);
         if (out.kind === 'rejected') {
-          const raw: RejectedOrder = { channelOrderId: d.channelOrderId, rowNumbers: d.rowNumbers, itemRowNumbers: [], reasons: out.reasons, rawRows: d.rawRows };
+          const raw: RejectedOrder = { channelOrderId: d.channelOrderId, rowNumbers: d.rowNumbers, itemRowNumbers: [], reasons: out.reasons, rawRows: d.rawRows, shopId: d.shopId };
           const quarantineId = await this.quarantine(runId, profile, req.channel, raw, main.table, items?.table, d.channelOrderId);
           report.rejected.push({ quarantineId, channelOrderId: d.channelOrderId, rowNumbers: d.rowNumbers, reasons: out.reasons });
           this.deps.metrics?.rejected(req.channel, out.reasons.map((x) => x.code));
@@ -450,6 +450,7 @@ export class ImportService {
       orderTable: pick(main, r.rowNumbers),
       itemsTable: items ? pick(items, r.itemRowNumbers) : null,
       reasons: r.reasons,
+      shopId: r.shopId,
     });
   }
 

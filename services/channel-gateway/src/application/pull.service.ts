@@ -108,6 +108,7 @@ export class PullService {
       ...{ profileId: apiProfile(platform).id, profileVersion: 1 },
       // The payload (a person may correct it) and where it came from, so the fix endpoint can map it again.
       orderTable: { headers: ['payload', 'platform', 'shopId'], rows: [{ rowNumber: 1, cells: [JSON.stringify(raw), platform, shop.shopId] }] },
+      shopId: shop.shopId,
       itemsTable: null,
       reasons,
     });

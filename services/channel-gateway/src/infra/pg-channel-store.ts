@@ -116,6 +116,15 @@ export function channelGatewayMigrations(): Migration[] {
         `ALTER TABLE stock_push ADD COLUMN next_attempt_at timestamptz`,
       ],
     },
+    {
+      version: 4,
+      name: 'quarantine entries keep their shop',
+      statements: [
+        // Who may see an entry (its raw rows hold the buyer's name, phone and address): a
+        // shop-limited user sees only its shops' entries. Older entries stay null (all-shop users only).
+        `ALTER TABLE quarantine ADD COLUMN shop_id text`,
+      ],
+    },
   ];
 }
 
@@ -135,6 +144,7 @@ const toQuarantine = (r: Row): QuarantineEntry => ({
   orderTable: r.order_table as Table,
   itemsTable: (r.items_table as Table | null) ?? null,
   reasons: r.reasons as RejectReason[],
+  shopId: (r.shop_id as string | null) ?? null,
   status: r.status as 'open' | 'resolved',
   createdAt: (r.created_at as Date).toISOString(),
   resolvedAt: r.resolved_at ? (r.resolved_at as Date).toISOString() : null,
@@ -226,21 +236,21 @@ export class PgChannelStore implements ChannelStore {
 
   async quarantine(e: Omit<QuarantineEntry, 'id' | 'status' | 'createdAt' | 'resolvedAt'>): Promise<string> {
     const { rows } = await this.pool.query<{ id: string }>(
-      `INSERT INTO quarantine (run_id, channel, channel_order_id, profile_id, profile_version, order_table, items_table, reasons)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO quarantine (run_id, channel, channel_order_id, profile_id, profile_version, order_table, items_table, reasons, shop_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (channel, channel_order_id) WHERE status = 'open' DO UPDATE SET
          run_id = EXCLUDED.run_id, profile_id = EXCLUDED.profile_id, profile_version = EXCLUDED.profile_version,
-         order_table = EXCLUDED.order_table, items_table = EXCLUDED.items_table, reasons = EXCLUDED.reasons
+         order_table = EXCLUDED.order_table, items_table = EXCLUDED.items_table, reasons = EXCLUDED.reasons, shop_id = EXCLUDED.shop_id
        RETURNING id`,
-      [e.runId, e.channel, e.channelOrderId, e.profileId, e.profileVersion, JSON.stringify(e.orderTable), e.itemsTable ? JSON.stringify(e.itemsTable) : null, JSON.stringify(e.reasons)],
+      [e.runId, e.channel, e.channelOrderId, e.profileId, e.profileVersion, JSON.stringify(e.orderTable), e.itemsTable ? JSON.stringify(e.itemsTable) : null, JSON.stringify(e.reasons), e.shopId],
     );
     return String(rows[0].id);
   }
 
-  async listQuarantine(channel?: Channel): Promise<QuarantineEntry[]> {
+  async listQuarantine(channel?: Channel, shops?: readonly string[]): Promise<QuarantineEntry[]> {
     const { rows } = await this.pool.query<Row>(
-      `SELECT * FROM quarantine WHERE status = 'open' AND ($1::text IS NULL OR channel = $1) ORDER BY id`,
-      [channel ?? null],
+      `SELECT * FROM quarantine WHERE status = 'open' AND ($1::text IS NULL OR channel = $1) AND ($2::text[] IS NULL OR shop_id = ANY($2)) ORDER BY id`,
+      [channel ?? null, shops ? [...shops] : null],
     );
     return rows.map(toQuarantine);
   }

@@ -1,4 +1,5 @@
-import { Requires } from '@flowline/auth';
+import { requirePrincipal, Requires, shopFilter } from '@flowline/auth';
+import type { Metadata } from '@grpc/grpc-js';
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { CHANNELS, type Channel } from '@flowline/contracts';
@@ -22,9 +23,10 @@ export class ChannelsGrpcController {
 
   @GrpcMethod('ChannelGatewayService', 'ListQuarantine')
   @Requires('read', 'Import')
-  async listQuarantine(req: { channel?: string }) {
-    // An unknown channel is refused (INVALID_ARGUMENT naming `channel`), not read as "all channels".
-    const entries = await this.store.listQuarantine(enumValue('channel', req.channel, CHANNEL_NAMES, { optional: true }));
+  async listQuarantine(req: { channel?: string }, metadata: Metadata) {
+    // An unknown channel is refused (INVALID_ARGUMENT naming `channel`), not read as "all channels";
+    // a shop-limited caller gets its shops' entries only.
+    const entries = await this.store.listQuarantine(enumValue('channel', req.channel, CHANNEL_NAMES, { optional: true }), shopFilter(requirePrincipal(metadata)));
     return {
       entries: entries.map((e) => ({
         id: e.id,

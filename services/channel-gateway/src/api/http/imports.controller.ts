@@ -1,4 +1,4 @@
-import { actorFromPrincipal, requirePrincipal, Requires } from '@flowline/auth';
+import { actorFromPrincipal, requirePrincipal, Requires, shopFilter } from '@flowline/auth';
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { DomainError } from '@flowline/domain';
@@ -57,8 +57,9 @@ export class ImportsController {
   @ApiOperation({ summary: 'Open quarantine entries: the rows of each refused order and why' })
   @ApiOkResponse({ description: 'Entries, oldest first' })
   @Requires('read', 'Import')
-  async quarantine(@Query() q: QuarantineQueryDto) {
-    return this.store.listQuarantine(q.channel);
+  async quarantine(@Query() q: QuarantineQueryDto, @Headers() h: Record<string, string | undefined>) {
+    // A shop-limited user sees its shops' entries only (their raw rows name the buyer).
+    return this.store.listQuarantine(q.channel, shopFilter(requirePrincipal(h)));
   }
 
   @Post('quarantine/:id/fix')
@@ -70,6 +71,10 @@ export class ImportsController {
     // The person who fixed it is the order's actor in order-intake (tracking counts it as manually
     // ingested): their verified token goes along with the order (X-Actor-* headers mean nothing).
     const principal = requirePrincipal(h);
+    // Another shop's entry is answered as an unknown one.
+    const shops = shopFilter(principal);
+    const entry = shops ? await this.store.getQuarantine(id) : null;
+    if (shops && !(entry?.shopId && shops.includes(entry.shopId))) throw new DomainError('QUARANTINE_NOT_FOUND', `no quarantine entry ${id}`, { id }, 'not_found');
     const bearer = /^Bearer\s+(\S+)/i.exec(h.authorization ?? '')?.[1];
     const person = { id: principal.subject, role: actorFromPrincipal(principal).role ?? 'customer_service', ...(bearer ? { bearer } : {}) };
     const result = await this.imports.fixQuarantined(id, body.edits, person);

@@ -70,6 +70,8 @@ export interface RejectedOrder {
   itemRowNumbers: number[];
   reasons: RejectReason[];
   rawRows: Record<string, string>[];
+  /** The shop the order would have (its shop cell, else the profile's default): who may see its quarantine entry. */
+  shopId: string;
 }
 
 export interface MappingResult {
@@ -300,8 +302,12 @@ export function mapOrders(profile: MappingProfile, table: Table, items?: Table, 
 
   const drafts: ChannelOrderDraft[] = [];
   const rejected: RejectedOrder[] = [];
-  for (const r of orphans) rejected.push({ channelOrderId: null, rowNumbers: [r.rowNumber], itemRowNumbers: [], reasons: [reason.missingId(cols.label(o.id))], rawRows: [rawOf(cols, r)] });
-  for (const r of itemRead.orphans) rejected.push({ channelOrderId: null, rowNumbers: [], itemRowNumbers: [r.rowNumber], reasons: [reason.missingId(itemCols.label(l.join ?? o.id))], rawRows: [rawOf(itemCols, r)] });
+  // As mapOne names the draft's shop: the shop cell, else the profile's default.
+  const shopIdx = cols.find(o.shop);
+  const fallbackShop = profile.defaultShopId || `${profile.channel}-default`;
+  const shopOf = (rows: readonly Row[]) => rows.map((r) => (shopIdx >= 0 ? cleanCell(r.cells[shopIdx] ?? '') : '')).find((v) => v !== '') || fallbackShop;
+  for (const r of orphans) rejected.push({ channelOrderId: null, rowNumbers: [r.rowNumber], itemRowNumbers: [], reasons: [reason.missingId(cols.label(o.id))], rawRows: [rawOf(cols, r)], shopId: shopOf([r]) });
+  for (const r of itemRead.orphans) rejected.push({ channelOrderId: null, rowNumbers: [], itemRowNumbers: [r.rowNumber], reasons: [reason.missingId(itemCols.label(l.join ?? o.id))], rawRows: [rawOf(itemCols, r)], shopId: fallbackShop });
   for (const [id, rows] of groups) {
     const lineRows = l.from === 'items-file' ? (itemGroups.get(id) ?? []) : rows;
     const rawRows = [...rows.map((r) => rawOf(cols, r)), ...(l.from === 'items-file' ? lineRows.map((r) => rawOf(itemCols, r)) : [])];
@@ -312,7 +318,7 @@ export function mapOrders(profile: MappingProfile, table: Table, items?: Table, 
     // of the order (a later export appended, a status moved on) or different orders, never more lines.
     const one = mangled || l.from === 'rows' ? null : oneOrderRow(profile, cols, rows);
     const result = mangled ? [mangled] : one && 'reasons' in one ? one.reasons : mapOne(profile, cols, itemCols, id, one ? [one.row] : rows, one && l.from === 'single' ? [one.row] : lineRows, zeroFilledLineIds);
-    if (Array.isArray(result)) rejected.push({ channelOrderId: id, rowNumbers, itemRowNumbers: l.from === 'items-file' ? lineRows.map((r) => r.rowNumber) : [], reasons: result, rawRows });
+    if (Array.isArray(result)) rejected.push({ channelOrderId: id, rowNumbers, itemRowNumbers: l.from === 'items-file' ? lineRows.map((r) => r.rowNumber) : [], reasons: result, rawRows, shopId: shopOf(rows) });
     else drafts.push({ ...result, rowNumbers, rawRows });
   }
   return { drafts, rejected, stats };

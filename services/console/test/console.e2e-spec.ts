@@ -139,6 +139,30 @@ ui.describe('the staff console in Chromium', () => {
     await board.close();
     await detail.close();
   }, 300_000);
+  it('finance asks for a refund before shipment, sees it pending (no second request offered), then confirms the money went back and the order ends refunded', async () => {
+    const orderId = await placeAndPay(`JD-REF-${uniqueSuffix()}`);
+    await tracked(orderId, (d) => d.order.stage !== 'paid' && d.order.stage !== 'placed', 'the order past paid');
+    const page = await ui.browser.newPage('finance');
+    await page.goto(`${ui.stack.console.httpUrl}/orders/${orderId}`);
+    await page.waitForSelector('[data-testid="action-RequestRefund"]');
+    expect(await page.$('[data-testid="action-RecordRefunded"]')).toBeNull();
+    await page.click('[data-testid="action-RequestRefund"]');
+    await page.fill('[data-testid="action-reason"]', '买家拍错了');
+    await page.click('[data-testid="action-confirm"]');
+    await page.waitForSelector('[data-testid="flag-refund-pending"]', { timeout: 20_000 });
+    const paid = ((await call(ui.stack.procs['order-intake'].httpUrl, 'GET', `/api/orders/${orderId}`)).json as { payment: { amount: number } }).payment.amount;
+    expect(await page.textContent('[data-testid="flag-refund-pending"]')).toContain((paid / 100).toFixed(2));
+    expect(await page.$('[data-testid="action-RequestRefund"]')).toBeNull();
+    // Confirming takes the amount only (prefilled with what was asked), no reason.
+    await page.click('[data-testid="action-RecordRefunded"]');
+    expect(await page.$('[data-testid="action-reason"]')).toBeNull();
+    await page.click('[data-testid="action-confirm"]');
+    await page.waitForSelector('[data-testid="order-stage"][data-stage="refunded"]', { timeout: 20_000 });
+    const done = await call(ui.stack.procs['order-intake'].httpUrl, 'GET', `/api/orders/${orderId}`);
+    expect(done.json).toMatchObject({ stage: 'refunded', refund: { pending: null, refundedTotal: paid } });
+    await page.close();
+  });
+
   it('a general manager approves a custom order\'s last step from the inbox and the order moves on', async () => {
     const orderId = await placeAndPay(`JD-CUSTOM-${uniqueSuffix()}`, 1, { category: 'custom', unitPrice: 880_000, title: '定制茶具套装（刻字）' });
     const approvalApi = async (method: string, path: string, who: string, body?: unknown) =>

@@ -90,6 +90,8 @@ const UI = {
   resolveException: { zh: '处理异常', en: 'Resolve exception' },
   cancel: { zh: '取消订单', en: 'Cancel order' },
   refund: { zh: '退款', en: 'Refund' },
+  confirmRefund: { zh: '确认已退款', en: 'Confirm refunded' },
+  refundPending: { zh: '退款中', en: 'Refund pending' },
   reason: { zh: '原因', en: 'Reason' },
   amountFen: { zh: '金额（元）', en: 'Amount (yuan)' },
   ok: { zh: '确定', en: 'OK' },

@@ -51,16 +51,13 @@ export function filtersToUrl(f: OrderFilters): URLSearchParams {
 
 /**
  * Tracking's `from` (placed at or after) and `to` (placed before) for the chosen days: from the start of
- * `from` to the start of the day after `to`, in the browser's time zone, as ISO instants.
+ * `from` to the start of the day after `to`, in Beijing time (the console shows every time in
+ * Asia/Shanghai, which has no daylight saving), as ISO instants, whatever the browser's own zone.
  */
 export function placedRange(from: string | undefined, to: string | undefined): { from?: string; to?: string } {
-  const start = (day: string) => new Date(`${day}T00:00:00`);
+  const start = (day: string) => Date.parse(`${day}T00:00:00+08:00`);
   const out: { from?: string; to?: string } = {};
-  if (from) out.from = start(from).toISOString();
-  if (to) {
-    const end = start(to);
-    end.setDate(end.getDate() + 1);
-    out.to = end.toISOString();
-  }
+  if (from) out.from = new Date(start(from)).toISOString();
+  if (to) out.to = new Date(start(to) + 86_400_000).toISOString();
   return out;
 }

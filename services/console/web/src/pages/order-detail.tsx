@@ -10,7 +10,7 @@ import { useSession, type Ability } from '../session';
 import { ChangeRequestButton } from './change-request';
 
 interface Parcel { shipmentId: string; warehouseId: string; status: string; carrier: string | null; waybillNo: string | null; trackingNumber: string | null; carrierState: string | null; carrierStateAt: string | null }
-type Command = 'PlaceHold' | 'ReleaseHold' | 'ResolveException' | 'Cancel' | 'RequestRefund';
+type Command = 'PlaceHold' | 'ReleaseHold' | 'ResolveException' | 'Cancel' | 'RequestRefund' | 'RecordRefunded';
 /**
  * What is left to refund, in yuan, as the refund dialog's starting amount: before shipment a refund
  * is the full amount paid (order-intake refuses anything else); after it, a person lowers it.
@@ -21,12 +21,19 @@ function refundableYuan(o: OrderView): number | undefined {
   return left > 0 ? left / 100 : undefined;
 }
 
-const ACTIONS: { command: Command; label: UiKey; ability: Ability; path: string; amount?: boolean; danger?: boolean }[] = [
+/** What finance confirms paid back: the refund asked for, else (a paid order cancelled) what is left of the payment. */
+function owedYuan(o: OrderView): number | undefined {
+  return o.refund?.pending ? o.refund.pending.amount / 100 : refundableYuan(o);
+}
+
+/** `noReason`: the command takes no reason (RecordRefunded: the amount only). */
+const ACTIONS: { command: Command; label: UiKey; ability: Ability; path: string; amount?: boolean; danger?: boolean; noReason?: boolean }[] = [
   { command: 'PlaceHold', label: 'hold', ability: 'order.hold', path: '/api/orders/{orderId}/holds' },
   { command: 'ReleaseHold', label: 'releaseHold', ability: 'order.hold', path: '/api/orders/{orderId}/holds/release' },
   { command: 'ResolveException', label: 'resolveException', ability: 'order.resolve', path: '/api/orders/{orderId}/exceptions/resolve' },
   { command: 'Cancel', label: 'cancel', ability: 'order.cancel', path: '/api/orders/{orderId}/cancel', danger: true },
   { command: 'RequestRefund', label: 'refund', ability: 'order.refund', path: '/api/orders/{orderId}/refunds', amount: true, danger: true },
+  { command: 'RecordRefunded', label: 'confirmRefund', ability: 'order.refund', path: '/api/orders/{orderId}/refunds/confirm', amount: true, noReason: true },
 ];
 
 /** What order-intake's audited reveal answers (POST /api/orders/{orderId}/pii-reveals). */
@@ -91,7 +98,8 @@ export function OrderDetailPage() {
     mutationFn: async (v: { a: (typeof ACTIONS)[number]; key: string; reason: string; amount?: number }) => {
       const o = order.data!;
       const header = { 'Idempotency-Key': v.key, 'If-Match': `"${o.revision}"` };
-      const body = v.a.amount ? { reason: v.reason, amount: Math.round((v.amount ?? 0) * 100) } : { reason: v.reason };
+      const amount = Math.round((v.amount ?? 0) * 100);
+      const body = v.a.noReason ? { amount } : v.a.amount ? { reason: v.reason, amount } : { reason: v.reason };
       // The paths are typed per operation; the five commands share one shape (path id, headers, body).
       const post = api.intake.POST as unknown as (p: string, init: unknown) => Promise<{ data?: OrderView; error?: unknown; response: Response }>;
       return unwrap(post(v.a.path, { params: { path: { orderId }, header }, body }));
@@ -129,6 +137,12 @@ export function OrderDetailPage() {
   if (o.flags.includes('on_hold')) allowed.delete('PlaceHold');
   else allowed.delete('ReleaseHold');
   if (!o.flags.includes('exception')) allowed.delete('ResolveException');
+  // A refund asked for waits for finance to confirm the money went back (not a second request);
+  // a paid order cancelled owes what is left of its payment.
+  const owed = o.refund?.pending ? o.refund.pending.amount : o.stage === 'cancelled' && o.payment ? o.payment.amount - (o.refund?.refundedTotal ?? 0) : 0;
+  if (o.refund?.pending) allowed.delete('RequestRefund');
+  if (owed > 0) allowed.add('RecordRefunded');
+  else allowed.delete('RecordRefunded');
   return (
     <Space orientation="vertical" style={{ width: '100%' }} data-testid="order-detail" data-revision={o.revision}>
       <Space wrap align="center">
@@ -136,13 +150,14 @@ export function OrderDetailPage() {
         <Tag color="#1d4ed8" data-testid="order-stage" data-stage={o.stage}>{pick(STAGES[o.stage])}</Tag>
         {o.flags.includes('on_hold') && <Tag color="#6d28d9" data-testid="flag-hold">{t('onHold')}</Tag>}
         {o.flags.includes('exception') && <Tag color="#9a3412">{t('exception')}</Tag>}
+        {o.refund?.pending && <Tag color="#b91c1c" data-testid="flag-refund-pending">{`${t('refundPending')} ${money(o.refund.pending.amount, o.totals.currency)}`}</Tag>}
       </Space>
       <Space wrap data-testid="order-actions">
         {ACTIONS.filter((a) => allowed.has(a.command)).map((a) => {
           const may = session.can(a.ability);
           return (
             <Tooltip key={a.command} title={may ? undefined : t('noPermission')}>
-              <Button data-testid={`action-${a.command}`} danger={a.danger} disabled={!may} onClick={() => { form.resetFields(); if (a.amount) form.setFieldsValue({ amount: refundableYuan(o) }); setAction({ a, key: newIdempotencyKey() }); }}>
+              <Button data-testid={`action-${a.command}`} danger={a.danger} disabled={!may} onClick={() => { form.resetFields(); if (a.amount) form.setFieldsValue({ amount: a.command === 'RecordRefunded' ? owedYuan(o) : refundableYuan(o) }); setAction({ a, key: newIdempotencyKey() }); }}>
                 {t(a.label)}
               </Button>
             </Tooltip>
@@ -262,9 +277,11 @@ export function OrderDetailPage() {
         okButtonProps={{ 'data-testid': 'action-confirm' } as never}
         onOk={() => void form.validateFields().then((v) => action && run.mutate({ ...action, ...v }))}>
         <Form form={form} layout="vertical">
-          <Form.Item name="reason" label={t('reason')} rules={[{ required: true }]}>
-            <Input data-testid="action-reason" />
-          </Form.Item>
+          {!action?.a.noReason && (
+            <Form.Item name="reason" label={t('reason')} rules={[{ required: true }]}>
+              <Input data-testid="action-reason" />
+            </Form.Item>
+          )}
           {action?.a.amount && (
             <Form.Item name="amount" label={t('amountFen')} rules={[{ required: true }]}>
               <InputNumber min={0.01} step={0.01} style={{ width: 200 }} />

@@ -78,7 +78,10 @@ async function searchOrders(page: Page, modeLabel: string, text: string): Promis
 }
 
 async function waitListed(page: Page, expected: string[]): Promise<void> {
-  await eventually(`the list to be ${expected.join(', ')}`, async () => (JSON.stringify(await listed(page)) === JSON.stringify(expected) ? true : undefined), 30_000, 200);
+  let seen: string[] = [];
+  await eventually(`the list to be ${expected.join(', ')}`, async () => ((seen = await listed(page)), JSON.stringify(seen) === JSON.stringify(expected) ? true : undefined), 30_000, 200).catch((e: Error) => {
+    throw new Error(`${e.message}; it lists ${JSON.stringify(seen)} at ${page.url()}`);
+  });
 }
 
 ui.describe('order search and warehouse returns / intercepts in Chromium', () => {
@@ -119,6 +122,9 @@ ui.describe('order search and warehouse returns / intercepts in Chromium', () =>
     expect(new URL(page.url()).searchParams.get('from')).toBe(day(1));
     await waitListed(page, []);
     await page.fill('[data-testid="order-from"]', day(0));
+    // Each day goes into the URL on its own render: the next one is typed once this one is applied
+    // (typed at once, the second could be applied over the older from, after the to: refused 400).
+    await page.waitForURL((u) => u.searchParams.get('from') === day(0));
     await page.fill('[data-testid="order-to"]', day(0));
     await waitListed(page, [cup]);
 

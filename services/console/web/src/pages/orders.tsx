@@ -1,7 +1,7 @@
 import type { TrackingOrderPage, TrackingOrderView } from '@flowline/contracts';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { Button, Input, Select, Space, Table, Tag, Typography } from 'antd';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api, unwrapAs } from '../api';
 import { EmptyText, ProblemAlert } from '../components';
@@ -49,9 +49,19 @@ export function OrdersPage() {
   // The text being typed; committed to the URL (and the query) with Enter or the search button.
   const [text, setText] = useState(filters.q);
   useEffect(() => setText(filters.q), [filters.q]);
+  // Each change builds on the last one asked for, not on what the current render saw: two changes
+  // before the page renders again (the from and to days typed one after the other, a mode picked
+  // then a search entered) would otherwise lose the first. Cleared once the URL has been rendered.
+  const latest = useRef(filters);
+  const pending = useRef<OrderFilters | null>(null);
+  latest.current = filters;
+  useEffect(() => {
+    pending.current = null;
+  }, [params]);
   const apply = (change: Partial<OrderFilters>) => {
-    const next = { ...filters, ...change };
+    const next = { ...(pending.current ?? latest.current), ...change };
     for (const k of ['channel', 'stage', 'from', 'to'] as const) if (!next[k]) delete next[k];
+    pending.current = next;
     setParams(filtersToUrl(next), { replace: true });
   };
   const search = searchParams(mode, filters.q);

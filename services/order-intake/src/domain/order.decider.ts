@@ -240,19 +240,10 @@ function decideExisting(c: Exclude<OrderCommand, { type: 'PlaceOrder' }>, s: Exi
           paid: c.data.amount,
           due: due.grandTotal,
         });
-      return [
-        {
-          type: 'OrderPaid',
-          data: {
-            orderId,
-            amount: c.data.amount,
-            currency: c.data.currency,
-            ...(c.data.paymentRef ? { paymentRef: c.data.paymentRef } : {}),
-            paidAt: now,
-            ...(reported !== undefined ? { reportedPaidAt: reported } : {}),
-          },
-        },
-      ];
+      return withReportedPaidAt(
+        [{ type: 'OrderPaid', data: { orderId, amount: c.data.amount, currency: c.data.currency, ...(c.data.paymentRef ? { paymentRef: c.data.paymentRef } : {}), paidAt: now } }],
+        reported,
+      );
     }
     case 'RecordStockReserved': {
       text('reservationId', c.data.reservationId, 100);

@@ -79,6 +79,8 @@ import shipmentPackedJson from '../fixtures/fulfillment/ShipmentPacked.v1.json';
 import shipmentShippedJson from '../fixtures/fulfillment/ShipmentShipped.v1.json';
 import startFulfillmentJson from '../fixtures/fulfillment/StartFulfillment.v1.json';
 import stopFulfillmentJson from '../fixtures/fulfillment/StopFulfillment.v1.json';
+import holdFulfillmentJson from '../fixtures/fulfillment/HoldFulfillment.v1.json';
+import resumeFulfillmentJson from '../fixtures/fulfillment/ResumeFulfillment.v1.json';
 import notificationFailedJson from '../fixtures/notification/NotificationFailed.v1.json';
 import notificationSentJson from '../fixtures/notification/NotificationSent.v1.json';
 import notificationSuppressedJson from '../fixtures/notification/NotificationSuppressed.v1.json';
@@ -194,6 +196,8 @@ const FIXTURES: { [T in ContractType]: ContractEnvelope<T> } = {
   ShipmentShipped: fixture('ShipmentShipped')(shipmentShippedJson),
   StartFulfillment: fixture('StartFulfillment')(startFulfillmentJson),
   StopFulfillment: fixture('StopFulfillment')(stopFulfillmentJson),
+  HoldFulfillment: fixture('HoldFulfillment')(holdFulfillmentJson),
+  ResumeFulfillment: fixture('ResumeFulfillment')(resumeFulfillmentJson),
   FreezeOverridden: fixture('FreezeOverridden')(freezeOverriddenJson),
   ReturnReceived: fixture('ReturnReceived')(returnReceivedJson),
   ReturnRequested: fixture('ReturnRequested')(returnRequestedJson),

@@ -292,6 +292,45 @@ describe('fulfillment across services, seen in tracking', () => {
     expect(d.order.stage).toBe('cancelled');
   }, 120_000);
 
+  it('a hold (挂起) after release reaches the warehouse: off the pick list, pick / pack / ship refused naming the hold, no waybill; released, it goes on where it stopped', async () => {
+    const orderId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
+    const [parcel] = (await pickable(orderId)).shipments as Json[];
+    expect((await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'TEA-LJ-250', quantity: 1 })).status).toBe(200);
+    const holdIt = async () => {
+      const held = await intake('POST', `/api/orders/${orderId}/holds`, { reason: '买家要求暂缓发货' });
+      expect(held.status, JSON.stringify(held.json)).toBe(200);
+      return parcels(orderId, (x) => x.hold !== null);
+    };
+    const release = async () => {
+      expect((await intake('POST', `/api/orders/${orderId}/holds/release`, { reason: '买家确认发货' })).status).toBe(200);
+      return parcels(orderId, (x) => x.hold === null);
+    };
+    const o = await holdIt();
+    expect(o.hold).toMatchObject({ reason: 'on hold: 买家要求暂缓发货' });
+    expect(o.shipments[0]).toMatchObject({ status: 'picking', holdReason: 'on hold: 买家要求暂缓发货' });
+    expect((await wh('GET', '/warehouses/WH-HZ-01/pick-list')).json.shipments.map((x: Json) => x.shipmentId)).not.toContain(parcel.shipmentId);
+    const refused = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {});
+    expect(refused.status).toBe(409);
+    expect(refused.json).toMatchObject({ code: 'FULFILLMENT_ON_HOLD', details: { reason: 'on hold: 买家要求暂缓发货' } });
+    expect((await parcels(orderId)).shipments[0].waybillNo).toBeNull();
+
+    await release();
+    expect((await wh('GET', '/warehouses/WH-HZ-01/pick-list')).json.shipments.map((x: Json) => x.shipmentId)).toContain(parcel.shipmentId);
+    const packed = await wh('POST', `/shipments/${parcel.shipmentId}/pack`, {});
+    expect(packed.status, JSON.stringify(packed.json)).toBe(200);
+    await tracked(orderId, (x) => x.order.stage === 'packed', 'packed in tracking');
+
+    // Held again once packed: the parcel stays in the warehouse until released.
+    await holdIt();
+    const ship = await wh('POST', `/shipments/${parcel.shipmentId}/ship`, {});
+    expect(ship.status).toBe(409);
+    expect(ship.json).toMatchObject({ code: 'FULFILLMENT_ON_HOLD' });
+    await release();
+    const shipped = await wh('POST', `/shipments/${parcel.shipmentId}/ship`, {});
+    expect(shipped.status, JSON.stringify(shipped.json)).toBe(200);
+    await tracked(orderId, (x) => x.order.stage === 'shipped' || x.order.stage === 'delivered', 'shipped in tracking');
+  }, 150_000);
+
   it('a cancel after packing raises an intercept: confirmed -> stopped; rejected -> shipped after the stop; the ledger stays consistent', async () => {
     const confirmedId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);
     const rejectedId = await placeAndPay([{ sku: 'TEA-LJ-250', quantity: 1 }]);

@@ -30,6 +30,13 @@ export interface FulfillmentCommandDataMap {
   };
   /** Cancel or refund before shipment: stop packing; if already packed, unpack and return to stock. */
   StopFulfillment: { orderId: string; reason: string };
+  /**
+   * The order is on hold or flagged (挂起 / 异常) after it was released: no parcel of it is picked,
+   * scanned, packed or shipped until ResumeFulfillment. A repeat while held changes nothing.
+   */
+  HoldFulfillment: { orderId: string; reason: string };
+  /** Every hold and flag of the order is cleared: its parcels return to the pick list. */
+  ResumeFulfillment: { orderId: string; reason: string };
 }
 
 /** A line (or part of one) in one parcel. */

@@ -59,7 +59,7 @@ describe('the Flowline contract registry', () => {
     expect(byTopic('fulfillment', 'command')).toEqual([Topics.fulfillmentCommands]);
     expect(contractRegistry.types({ context: 'inventory', kind: 'command' }).map((t) => t.type)).toEqual(['ReserveStock', 'ReleaseStock', 'CommitStock', 'ReleaseStockLines']);
     expect(contractRegistry.types({ context: 'approval', kind: 'command' }).map((t) => t.type)).toEqual(['RequestApproval', 'WithdrawApproval']);
-    expect(contractRegistry.types({ context: 'fulfillment', kind: 'command' }).map((t) => t.type)).toEqual(['StartFulfillment', 'StopFulfillment']);
+    expect(contractRegistry.types({ context: 'fulfillment', kind: 'command' }).map((t) => t.type)).toEqual(['StartFulfillment', 'StopFulfillment', 'HoldFulfillment', 'ResumeFulfillment']);
     const contexts = new Set(contractRegistry.types().map((t) => t.context));
     expect([...contexts].sort()).toEqual([...BOUNDED_CONTEXTS].sort());
     expect(contractRegistry.types().every((t) => t.schemaVersion === 1)).toBe(true);

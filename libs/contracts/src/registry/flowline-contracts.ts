@@ -184,7 +184,7 @@ const FULFILLMENT_COMMANDS: Catalogue<FulfillmentCommandType> = {
   context: 'fulfillment',
   kind: 'command',
   topic: Topics.fulfillmentCommands,
-  versions: { StartFulfillment: 1, StopFulfillment: 1 },
+  versions: { StartFulfillment: 1, StopFulfillment: 1, HoldFulfillment: 1, ResumeFulfillment: 1 },
 };
 
 const NOTIFICATION_EVENTS: Catalogue<NotificationEventType> = {

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { SqlClient } from '@flowline/eventstore';
 import { waybillCarrierOf, type CarrierChoice, type CarrierChoiceInput } from '../domain/carrier-rules';
 import { allocateScan, assertMergeParcelPickable } from '../domain/merge-parcel.decider';
-import { freezeOf, hasLeft, type FulfillmentCommand, type FulfillmentState, type OpenFulfillment, type Shipment, type ShipmentStatus } from '../domain/order-fulfillment.decider';
+import { freezeOf, hasLeft, refuseIfHeld, type FulfillmentCommand, type FulfillmentState, type OpenFulfillment, type Shipment, type ShipmentStatus } from '../domain/order-fulfillment.decider';
 import type { CarrierRegistry } from './carrier.port';
 import type { CommandMeta, FulfillmentHandler, Outcome } from './fulfillment.handler';
 import type { MergeHandler } from './merge.handler';
@@ -31,6 +31,8 @@ export interface ShipmentView {
   /** The merged parcel (合单) this parcel is part of, and the orders packed in it. */
   mergeParcelId: string | null;
   mergedOrderIds: string[];
+  /** The order is on hold or flagged (挂起 / 异常): the parcel is not picked, packed or shipped until resumed. Null when not held. */
+  holdReason: string | null;
 }
 
 /**
@@ -58,6 +60,8 @@ export interface OrderFulfillmentView {
   orderId: string;
   priority: 'normal' | 'high';
   stop: { reason: string; at: string } | null;
+  /** On hold or flagged on the order side (挂起 / 异常): no parcel of it moves until resumed. */
+  hold: { reason: string; at: string } | null;
   freeze: ReturnType<typeof freezeOf>;
   carrierChoice: OpenFulfillment['carrierChoice'];
   shipments: ShipmentView[];
@@ -65,10 +69,10 @@ export interface OrderFulfillmentView {
   version: number;
 }
 
-export function shipmentView(orderId: string, sh: Shipment): ShipmentView {
+export function shipmentView(s: OpenFulfillment, sh: Shipment): ShipmentView {
   return {
     shipmentId: sh.shipmentId,
-    orderId,
+    orderId: s.orderId,
     warehouseId: sh.warehouseId,
     status: sh.status,
     lines: sh.lines,
@@ -85,6 +89,7 @@ export function shipmentView(orderId: string, sh: Shipment): ShipmentView {
     weightGrams: sh.weightGrams,
     mergeParcelId: sh.mergeParcelId,
     mergedOrderIds: sh.mergedOrderIds,
+    holdReason: s.hold?.reason ?? null,
   };
 }
 
@@ -104,7 +109,7 @@ export const unknownOrderFreeze = (orderId: string) => ({ orderId, frozen: false
 export function orderView(o: Outcome): OrderFulfillmentView {
   if (o.state.status === 'none') throw fulfillmentNotStarted(o.orderId);
   const s: OpenFulfillment = o.state;
-  return { orderId: s.orderId, priority: s.priority, stop: s.stop, freeze: freezeOf(s), carrierChoice: s.carrierChoice, shipments: s.shipments.map((x) => shipmentView(s.orderId, x)), returns: s.returns, version: o.revision };
+  return { orderId: s.orderId, priority: s.priority, stop: s.stop, freeze: freezeOf(s), carrierChoice: s.carrierChoice, hold: s.hold, shipments: s.shipments.map((x) => shipmentView(s, x)), returns: s.returns, version: o.revision };
 }
 
 export type ShipmentAction =
@@ -165,7 +170,7 @@ export class FulfillmentService {
       const { state } = await this.handler.load(o.orderId, client);
       if (state.status !== 'open') continue;
       const sh = state.shipments.find((x) => x.mergeParcelId === parcelId);
-      if (sh) members.push({ state, view: shipmentView(state.orderId, sh) });
+      if (sh) members.push({ state, view: shipmentView(state, sh) });
     }
     const views = members.map((m) => m.view);
     const first = views[0];
@@ -189,6 +194,8 @@ export class FulfillmentService {
       deliveredAt: first?.deliveredAt ?? null,
       shippedAfterStop: false,
       weightGrams: views.reduce((n, v) => n + v.weightGrams, 0),
+      // One order of the box on hold holds the box (it is packed and shipped as one).
+      holdReason: views.find((v) => v.holdReason)?.holdReason ?? null,
       mergeParcelId: parcelId,
       mergedOrderIds: views.map((v) => v.orderId),
       mergeStatus: parcel.status,
@@ -216,6 +223,8 @@ export class FulfillmentService {
       // The carrier's waybill is asked before the transaction (I/O outside the deciders); never for a box still open for orders.
       const before = await this.mergedView(parcelId);
       assertMergeParcelPickable({ parcelId, status: before.mergeStatus as 'open', windowEndsAt: before.windowEndsAt }, this.now());
+      // Never a waybill booked for a box with an order on hold (each order's decider refuses the pack too).
+      for (const m of before.members) refuseIfHeld({ orderId: m.orderId, hold: m.holdReason ? { reason: m.holdReason } : null }, parcelId, 'pack');
       if (before.waybillNo) waybill = { waybillNo: before.waybillNo, carrier: before.carrier ?? this.defaultCarrier };
       else {
         const states = await Promise.all(before.members.map(async (m) => (await this.handler.load(m.orderId)).state));
@@ -361,14 +370,15 @@ export class FulfillmentService {
 
   /**
    * Parcels to pick in a warehouse: created or picking, high priority first, oldest first. Stopped
-   * parcels are withdrawn; a merged box (合单) is held back while orders may still join it (open and
+   * parcels are withdrawn, and held ones (the order on hold or flagged; a merged box with a held order) until resumed; a merged box (合单) is held back while orders may still join it (open and
    * inside its window), until its window ends or a person releases it.
    */
   async pickList(warehouseId: string, limit = 100, shops?: readonly string[]): Promise<ShipmentView[]> {
     const r = await this.pool.query<{ order_id: string; shipment_id: string; merge_parcel_id: string | null }>(
       `SELECT s.order_id, s.shipment_id, s.merge_parcel_id FROM shipments s
          LEFT JOIN merge_parcels p ON p.parcel_id = s.merge_parcel_id
-        WHERE s.warehouse_id = $1 AND s.status IN ('created', 'picking')
+        WHERE s.warehouse_id = $1 AND s.status IN ('created', 'picking') AND s.hold_reason IS NULL
+          AND (s.merge_parcel_id IS NULL OR NOT EXISTS (SELECT 1 FROM shipments h WHERE h.merge_parcel_id = s.merge_parcel_id AND h.hold_reason IS NOT NULL))
           AND (p.parcel_id IS NULL OR p.status <> 'open' OR p.window_ends_at::timestamptz <= $3::timestamptz)
           AND ${IN_SHOPS('s.shop_id', 4)}
         ORDER BY (s.priority = 'high') DESC, s.created_at, s.shipment_id LIMIT $2`,
@@ -429,6 +439,8 @@ export class FulfillmentService {
         const current = await this.order(orderId);
         const sh = current.shipments.find((x) => x.shipmentId === shipmentId);
         if (!sh) throw shipmentNotFound(shipmentId);
+        // Never a waybill booked with the carrier for a held order (the decider refuses the pack too).
+        if (sh.status === 'picking') refuseIfHeld(current, shipmentId, 'pack');
         // Packed already (a retry): keep its waybill, the decider answers with no event.
         if (sh.waybillNo && !action.waybillNo) return { type: 'PackShipment', shipmentId, waybillNo: sh.waybillNo, carrier: sh.carrier ?? this.defaultCarrier, at };
         // A platform-designated carrier first (never another one, never the default in its place);

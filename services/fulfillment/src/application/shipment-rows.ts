@@ -24,6 +24,8 @@ export interface ShipmentRow {
   weight_grams: number;
   /** The order's shop (from StartFulfillment); null for orders started before it was kept. */
   shop_id: string | null;
+  /** Why the order is on hold (挂起 / 异常) after release; null when it is not. */
+  hold_reason: string | null;
 }
 
 /**
@@ -56,6 +58,7 @@ export function shipmentRows(s: FulfillmentState, revision: number): ShipmentRow
     merge_parcel_id: sh.mergeParcelId,
     weight_grams: sh.weightGrams,
     shop_id: s.shopId,
+    hold_reason: s.hold?.reason ?? null,
   }));
 }
 
@@ -80,6 +83,7 @@ const COLUMNS = [
   'merge_parcel_id',
   'weight_grams',
   'shop_id',
+  'hold_reason',
 ] as const;
 
 /** Column types of `shipments` for the one-statement upsert (jsonb_to_recordset). */
@@ -104,6 +108,7 @@ const TYPES: Record<(typeof COLUMNS)[number], string> = {
   merge_parcel_id: 'text',
   weight_grams: 'integer',
   shop_id: 'text',
+  hold_reason: 'text',
 };
 
 /**

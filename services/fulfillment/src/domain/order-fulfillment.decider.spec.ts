@@ -133,6 +133,41 @@ describe('order fulfillment: stop and intercept', () => {
   });
 });
 
+describe('order fulfillment: hold (挂起 / 异常 after release)', () => {
+  const holdCmd: FulfillmentCommand = { type: 'HoldFulfillment', data: { orderId: O, reason: 'on hold: 买家要求暂缓发货' }, at: T };
+  const resumeCmd: FulfillmentCommand = { type: 'ResumeFulfillment', data: { orderId: O, reason: 'hold released: 买家确认' }, at: T };
+  const held: FulfillmentEvent = { type: 'FulfillmentHeld', data: { orderId: O, reason: 'on hold: 买家要求暂缓发货', at: T } };
+  const resumed: FulfillmentEvent = { type: 'FulfillmentResumed', data: { orderId: O, reason: 'hold released: 买家确认', at: T } };
+
+  it('a held order is not picked, scanned, packed or shipped; the refusal names the hold', () => {
+    const s = spec.given([started()]).when(holdCmd).then([held]);
+    expect(s.status === 'open' && s.hold).toEqual({ reason: 'on hold: 买家要求暂缓发货', at: T });
+    spec.given([started(), held]).when({ type: 'StartPicking', shipmentId: S1, at: T }).thenThrows({ code: 'FULFILLMENT_ON_HOLD', details: { reason: 'on hold: 买家要求暂缓发货' } });
+    spec.given([started(), held]).when({ type: 'ScanItem', shipmentId: S1, sku: 'TEA-LJ', quantity: 1, at: T }).thenThrows({ code: 'FULFILLMENT_ON_HOLD' });
+    spec.given([started(), picking(), scanned(), held]).when(pack()).thenThrows({ code: 'FULFILLMENT_ON_HOLD' });
+    spec.given([...packedOne, held]).when({ type: 'ShipShipment', shipmentId: S1, at: T }).thenThrows({ code: 'FULFILLMENT_ON_HOLD' });
+  });
+  it('resumed, the parcel goes on where it stopped; a repeated hold or a resume of an order not held changes nothing', () => {
+    const s = spec.given([started(), picking(), scanned(), held]).when(resumeCmd).then([resumed]);
+    expect(s.status === 'open' && s.hold).toBeNull();
+    spec.given([started(), picking(), scanned(), held, resumed]).when(pack()).then([packed()]);
+    spec.given([started(), held]).when(holdCmd).then([]);
+    spec.given([started()]).when(resumeCmd).then([]);
+    spec.given([]).when(resumeCmd).then([]);
+  });
+  it('a hold does not stop what is already done or decided elsewhere: a repeated ship of a parcel that left, an intercept, a stop', () => {
+    spec.given([...packedOne, shipped(), held]).when({ type: 'ShipShipment', shipmentId: S1, at: T }).then([]);
+    spec.given([started(), held]).when(stop).then([stopReq, { type: 'FulfillmentStopped', data: { orderId: O, reason: '买家取消', wasPacked: false, shipmentId: S1, warehouseId: 'WH-HZ', lines: LINES_HZ } }]);
+    const intercept: FulfillmentEvent = { type: 'ShipmentInterceptRequested', data: { orderId: O, shipmentId: S1, reason: '买家取消', warehouseId: 'WH-HZ', requestedAt: T } };
+    spec.given([...packedOne, held, stopReq, intercept]).when({ type: 'ConfirmIntercept', shipmentId: S1, at: T }).then([{ type: 'FulfillmentStopped', data: { orderId: O, reason: '买家取消', wasPacked: true, shipmentId: S1, warehouseId: 'WH-HZ', lines: LINES_HZ } }]);
+  });
+  it('a hold that arrives before the parcels (or an order packed again after a change) still holds them', () => {
+    const s = spec.given([held]).when(start()).then([started()]);
+    expect(s.status === 'open' && s.hold?.reason).toBe('on hold: 买家要求暂缓发货');
+    spec.given([held, started()]).when({ type: 'StartPicking', shipmentId: S1, at: T }).thenThrows({ code: 'FULFILLMENT_ON_HOLD' });
+  });
+});
+
 describe('freeze after packing', () => {
   it('is off before packing, on once packed, lifted by a manager override, on again at the next packing', () => {
     const f = (events: FulfillmentEvent[]) => freezeOf(events.reduce(orderFulfillmentDecider.evolve, orderFulfillmentDecider.initialState())).frozen;

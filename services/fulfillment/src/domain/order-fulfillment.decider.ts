@@ -65,6 +65,8 @@ export type FulfillmentState =
       workOrders: { workOrderId: string; status: WorkOrderStatus; percent: number; message: string | null; at: string }[];
       /** The shop the order was sold in (StartFulfillment's; null for orders started before fulfillment kept it). */
       shopId: string | null;
+      /** The order is on hold or flagged (挂起 / 异常) since `at`: nothing of it is picked, packed or shipped until resumed. */
+      hold: { reason: string; at: string } | null;
     };
 
 export type WorkOrderStatus = FulfillmentEventDataMap['WorkOrderProgressed']['status'];
@@ -112,6 +114,10 @@ export interface FulfillmentStoredDataMap extends FulfillmentEventDataMap {
   ShipmentPickingStarted: { orderId: string; shipmentId: string; at: string };
   ShipmentItemScanned: { orderId: string; shipmentId: string; sku: string; quantity: number; at: string };
   FulfillmentStopRequested: { orderId: string; reason: string; at: string };
+  /** HoldFulfillment: the order is on hold or flagged; its parcels leave the pick list. */
+  FulfillmentHeld: { orderId: string; reason: string; at: string };
+  /** ResumeFulfillment: its parcels return to the pick list where they were. */
+  FulfillmentResumed: { orderId: string; reason: string; at: string };
 }
 
 /** A parcel as FulfillmentStarted creates it. */
@@ -159,6 +165,8 @@ export type FulfillmentCommand =
     }
   | { type: 'RecordWorkOrderProgress'; orderId: string; workOrderId: string; status: WorkOrderStatus; percent?: number; message?: string; at: string }
   | { type: 'StopFulfillment'; data: FulfillmentCommandDataMap['StopFulfillment']; at: string }
+  | { type: 'HoldFulfillment'; data: FulfillmentCommandDataMap['HoldFulfillment']; at: string }
+  | { type: 'ResumeFulfillment'; data: FulfillmentCommandDataMap['ResumeFulfillment']; at: string }
   | { type: 'StartPicking'; shipmentId: string; at: string }
   | { type: 'ScanItem'; shipmentId: string; sku: string; quantity: number; at: string }
   | { type: 'PackShipment'; shipmentId: string; waybillNo: string; carrier: string; at: string; merged?: { parcelId: string; orderIds: string[] } }
@@ -187,6 +195,7 @@ export const FulfillmentErrorCode = {
   ReturnNotFound: 'RETURN_NOT_FOUND',
   ReturnQuantityExceeded: 'RETURN_QUANTITY_EXCEEDED',
   ProductionPending: 'PRODUCTION_PENDING',
+  OnHold: 'FULFILLMENT_ON_HOLD',
 } as const;
 
 /** The stream of an order's fulfilment. */
@@ -277,6 +286,15 @@ function refuseIfStopped(sh: Shipment, s: OpenFulfillment, action: string): void
   }
   if (sh.status === 'stopped') refuse(FulfillmentErrorCode.ShipmentStopped, `cannot ${action}: shipment ${sh.shipmentId} was stopped (${s.stop?.reason ?? 'stopped'})`, { shipmentId: sh.shipmentId, reason: s.stop?.reason ?? null });
   if (sh.status === 'intercept_requested') refuse(FulfillmentErrorCode.InterceptPending, `cannot ${action}: shipment ${sh.shipmentId} must be intercepted (confirm or reject the intercept)`, { shipmentId: sh.shipmentId });
+}
+
+/**
+ * A held order's parcels are not picked, scanned, packed or shipped (the order side holds or
+ * flagged it after release). Also asked before a waybill is booked with the carrier.
+ */
+export function refuseIfHeld(s: { orderId: string; hold: { reason: string; at?: string } | null }, shipmentId: string, action: string): void {
+  if (!s.hold) return;
+  refuse(FulfillmentErrorCode.OnHold, `cannot ${action}: order ${s.orderId} is on hold (${s.hold.reason})`, { orderId: s.orderId, shipmentId, reason: s.hold.reason, ...(s.hold.at ? { heldAt: s.hold.at } : {}) });
 }
 
 function illegal(sh: Shipment, action: string): never {
@@ -390,11 +408,20 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
       }
       return events;
     }
+    case 'HoldFulfillment': {
+      if (state.status === 'open' && state.hold) return [];
+      return [{ type: 'FulfillmentHeld', data: { orderId: c.data.orderId, reason: c.data.reason, at: c.at } }];
+    }
+    case 'ResumeFulfillment': {
+      if (state.status !== 'open' || !state.hold) return [];
+      return [{ type: 'FulfillmentResumed', data: { orderId: c.data.orderId, reason: c.data.reason, at: c.at } }];
+    }
     case 'StartPicking': {
       const s = openOrRefuse(state);
       const sh = shipmentOf(s, c.shipmentId);
       refuseIfStopped(sh, s, 'pick');
       if (sh.status === 'picking') return [];
+      refuseIfHeld(s, sh.shipmentId, 'pick');
       if (sh.status !== 'created') illegal(sh, 'start picking');
       return [{ type: 'ShipmentPickingStarted', data: { orderId: s.orderId, shipmentId: sh.shipmentId, at: c.at } }];
     }
@@ -403,6 +430,7 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
       const sh = shipmentOf(s, c.shipmentId);
       refuseIfStopped(sh, s, 'scan into');
       if (sh.status !== 'picking' && sh.status !== 'created') illegal(sh, 'scan into');
+      refuseIfHeld(s, sh.shipmentId, 'scan into');
       if (!Number.isInteger(c.quantity) || c.quantity < 1) refuse(FulfillmentErrorCode.InvalidQuantity, 'quantity must be a positive integer', { field: 'quantity', quantity: c.quantity }, 'invalid');
       const required = requiredBySku(sh.lines);
       const need = required[c.sku];
@@ -434,6 +462,7 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
       refuseIfStopped(sh, s, 'pack');
       if (sh.status === 'packed' && sh.waybillNo === c.waybillNo) return [];
       if (sh.status !== 'picking') illegal(sh, 'pack');
+      refuseIfHeld(s, sh.shipmentId, 'pack');
       const required = requiredBySku(sh.lines);
       const missing = Object.entries(required)
         .filter(([sku, n]) => (sh.scanned[sku] ?? 0) < n)
@@ -463,6 +492,7 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
       refuseIfStopped(sh, s, 'ship');
       if (hasLeft(sh)) return [];
       if (sh.status !== 'packed') illegal(sh, 'ship');
+      refuseIfHeld(s, sh.shipmentId, 'ship');
       const carrier = c.carrier ?? sh.carrier ?? 'UNKNOWN';
       return [shippedEvent(s, sh, carrier, c.trackingNumber ?? sh.waybillNo ?? sh.shipmentId, c.at, false)];
     }
@@ -606,7 +636,7 @@ function newShipment(x: StartedShipment, productionDone = false): Shipment {
 }
 
 function opened(state: FulfillmentState, orderId: string): OpenFulfillment {
-  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null, carrierInput: null, generation: 1, pendingRestart: null, workOrders: [], shopId: null };
+  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null, carrierInput: null, generation: 1, pendingRestart: null, workOrders: [], shopId: null, hold: null };
 }
 
 export function evolve(state: FulfillmentState, e: FulfillmentEvent): FulfillmentState {
@@ -637,6 +667,10 @@ export function evolve(state: FulfillmentState, e: FulfillmentEvent): Fulfillmen
     }
     case 'FulfillmentStopRequested':
       return { ...s, stop: { reason: e.data.reason, at: e.data.at } };
+    case 'FulfillmentHeld':
+      return { ...s, hold: { reason: e.data.reason, at: e.data.at } };
+    case 'FulfillmentResumed':
+      return { ...s, hold: null };
     case 'ShipmentPickingStarted':
       return withShipment(s, e.data.shipmentId, (sh) => ({ ...sh, status: 'picking' }));
     case 'ShipmentItemScanned':

@@ -129,6 +129,8 @@ export function fulfillmentMigrations(): Migration[] {
     // The order's shop on its parcel rows, for the per-warehouse lists of a shop-limited token (ADR 0018).
     // Rows of orders started before stay NULL until their next change writes the row again (the state kept no shop before FulfillmentStarted carried one).
     { version: 2, name: 'shipments.shop_id', statements: ['ALTER TABLE shipments ADD COLUMN IF NOT EXISTS shop_id text'] },
+    // Why the order is on hold or flagged (挂起 / 异常) after release; NULL when not held. Held parcels leave the pick list (HoldFulfillment).
+    { version: 3, name: 'shipments.hold_reason', statements: ['ALTER TABLE shipments ADD COLUMN IF NOT EXISTS hold_reason text'] },
   ];
 }
 

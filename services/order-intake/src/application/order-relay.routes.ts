@@ -27,6 +27,8 @@ const COMMAND_TOPICS: Record<string, string> = {
   WithdrawApproval: Topics.approvalCommands,
   StartFulfillment: Topics.fulfillmentCommands,
   StopFulfillment: Topics.fulfillmentCommands,
+  HoldFulfillment: Topics.fulfillmentCommands,
+  ResumeFulfillment: Topics.fulfillmentCommands,
 };
 
 export function routeRecorded(recorded: Pick<RecordedEvent, 'streamId' | 'type' | 'data'>): Route | null {

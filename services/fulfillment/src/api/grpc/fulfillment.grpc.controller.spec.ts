@@ -22,6 +22,7 @@ const parcel = (over: Partial<ShipmentView> = {}): ShipmentView => ({
   weightGrams: 520,
   mergeParcelId: null,
   mergedOrderIds: [],
+  holdReason: null,
   ...over,
 });
 

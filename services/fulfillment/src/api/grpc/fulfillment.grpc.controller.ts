@@ -59,6 +59,8 @@ export function toShipment(s: ShipmentView, version = 0): fulfillmentV1.Shipment
     mergeStatus: merged?.mergeStatus ?? '',
     windowEndsAt: merged?.windowEndsAt ?? '',
     carrierChoice: toCarrierChoice(merged?.carrierChoice),
+    onHold: s.holdReason !== null,
+    holdReason: s.holdReason ?? '',
   };
 }
 

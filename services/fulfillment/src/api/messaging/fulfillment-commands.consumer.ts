@@ -9,14 +9,14 @@ import { MergeErrorCode } from '../../domain/merge-parcel.decider';
 import { withWeights, type SkuWeights } from '../../domain/parcel-weights';
 
 /** The command types this consumer acts on: anything else is acknowledged without a transaction (runConsumer `accept`). */
-export const FULFILLMENT_COMMAND_TYPES: ReadonlySet<string> = new Set(['StartFulfillment', 'StopFulfillment']);
+export const FULFILLMENT_COMMAND_TYPES: ReadonlySet<string> = new Set(['StartFulfillment', 'StopFulfillment', 'HoldFulfillment', 'ResumeFulfillment']);
 
 /** Parcel stages in which an order can still leave its merged parcel (not packed yet). */
 const BEFORE_PACKING = ['awaiting_production', 'created', 'picking'];
 
 /**
- * fulfillment.commands.v1 -> the order's fulfilment: StartFulfillment and StopFulfillment become
- * decider commands in the consumer's transaction (with its inbox row). No rule lives here: the
+ * fulfillment.commands.v1 -> the order's fulfilment: StartFulfillment, StopFulfillment, HoldFulfillment
+ * and ResumeFulfillment become decider commands in the consumer's transaction (with its inbox row). No rule lives here: the
  * line weights come from the order or the SKU weights, the carrier from the carrier rules, the
  * merge (合单) from the order's merge group, decided in the same transaction (ADR 0013).
  */
@@ -66,6 +66,12 @@ export function fulfillmentCommandHandler(
         const data = envelope.data as FulfillmentCommandDataMap['StopFulfillment'];
         const loaded = options.merges ? await leaveMergedParcels(handler, options.merges, data, envelope.occurredAt, meta, tx) : undefined;
         await handler.execute(data.orderId, { type: 'StopFulfillment', data, at: envelope.occurredAt }, meta, tx.client, loaded);
+        return;
+      }
+      case 'HoldFulfillment':
+      case 'ResumeFulfillment': {
+        const data = envelope.data as FulfillmentCommandDataMap['HoldFulfillment'];
+        await handler.execute(data.orderId, { type: envelope.type, data, at: envelope.occurredAt }, meta, tx.client);
         return;
       }
       default:

@@ -218,6 +218,28 @@ describe('order process policy: shortage, holds, exceptions', () => {
     expect(types(run(orders('OrderHoldReleased'), [...eventsTo('paid'), ev.held(), ev.reserved(), ev.holdReleased()]))).toEqual(['order:ReleaseToFulfillment']);
   });
 
+  it('a hold after release reaches the warehouse (HoldFulfillment); its release resumes it (ResumeFulfillment)', () => {
+    const [hold] = run(orders('OrderPutOnHold', { reason: 'check address' }), [...eventsTo('ready_to_ship'), ev.held()]);
+    expect(hold).toMatchObject({ kind: 'send', command: { context: 'fulfillment', type: 'HoldFulfillment', data: { orderId: ORDER_ID, reason: 'on hold: check address' } } });
+    expect(types(run(orders('OrderPutOnHold'), [...eventsTo('packed'), ev.held()]))).toEqual(['send:HoldFulfillment']);
+    const [resume] = run(orders('OrderHoldReleased', { reason: 'address confirmed' }), [...eventsTo('ready_to_ship'), ev.held(), ev.holdReleased()]);
+    expect(resume).toMatchObject({ kind: 'send', command: { type: 'ResumeFulfillment', data: { orderId: ORDER_ID, reason: 'hold released: address confirmed' } } });
+  });
+
+  it('an exception flagged after release holds the warehouse too; the order resumes only when hold and flag are both cleared', () => {
+    const [flag] = run(orders('OrderExceptionFlagged', { code: 'MANUAL', reason: 'something is wrong' }), [...eventsTo('ready_to_ship'), ev.exception('MANUAL')]);
+    expect(flag).toMatchObject({ command: { type: 'HoldFulfillment', data: { reason: 'exception MANUAL: something is wrong' } } });
+    // Held and flagged: releasing the hold alone does not resume.
+    expect(run(orders('OrderHoldReleased'), [...eventsTo('ready_to_ship'), ev.held(), ev.exception('MANUAL'), ev.holdReleased()])).toEqual([]);
+    expect(types(run(orders('OrderExceptionResolved'), [...eventsTo('ready_to_ship'), ev.held(), ev.exception('MANUAL'), ev.holdReleased(), ev.exceptionResolved()]))).toEqual(['send:ResumeFulfillment']);
+  });
+
+  it('a hold before release or after shipment sends nothing to the warehouse (it was never told, or the parcel left)', () => {
+    expect(run(orders('OrderPutOnHold'), [...eventsTo('stock_reserved'), ev.held()])).toEqual([]);
+    expect(run(orders('OrderPutOnHold'), [...eventsTo('shipped'), ev.held()])).toEqual([]);
+    expect(run(orders('OrderExceptionFlagged'), [...eventsTo('shipped'), ev.exception('CARRIER_EXCEPTION')])).toEqual([]);
+  });
+
   it('an order the rules cannot release (partial reservation) goes to exception AUDIT_BLOCKED', () => {
     const [step] = run(orders('OrderStockReserved'), [...eventsTo('paid'), ev.reserved(false)]);
     expect(step).toMatchObject({ command: { type: 'FlagException', data: { code: 'AUDIT_BLOCKED' } } });

@@ -85,6 +85,14 @@ const releaseStock = (orderId: string, reason: string): OutgoingCommand => ({ co
 const stopFulfillment = (orderId: string, reason: string): OutgoingCommand => ({ context: 'fulfillment', type: 'StopFulfillment', data: { orderId, reason } });
 const withdrawApproval = (orderId: string, reason: string): OutgoingCommand => ({ context: 'approval', type: 'WithdrawApproval', data: { orderId, reason } });
 
+const holdFulfillment = (orderId: string, reason: string): OutgoingCommand => ({ context: 'fulfillment', type: 'HoldFulfillment', data: { orderId, reason } });
+const resumeFulfillment = (orderId: string, reason: string): OutgoingCommand => ({ context: 'fulfillment', type: 'ResumeFulfillment', data: { orderId, reason } });
+
+/** Released to the warehouse and not shipped yet: a hold or flag must reach fulfillment to stop picking, packing and shipping. */
+function inWarehouse(s: ExistingOrder): boolean {
+  return (s.status === 'ready_to_ship' || s.status === 'packed') && !!s.release;
+}
+
 /** Can the order move on by our own decision (no flag, no open refund)? */
 function movable(s: ExistingOrder): boolean {
   return !s.hold && !s.exception && !s.refund.pending;
@@ -188,9 +196,19 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
           return compensate(s, event.data.stageAtCancel, 'cancelled', event.data.reason);
         case 'OrderRefundRequested':
           return isPreShipment(event.data.stageAtRequest) ? compensate(s, event.data.stageAtRequest, 'refunded', event.data.reason) : [];
+        case 'OrderPutOnHold':
+        case 'OrderExceptionFlagged': {
+          // Held or flagged in the warehouse: nothing of it is picked, packed or shipped until cleared.
+          if (!inWarehouse(s) || movable(s)) return [];
+          const reason = event.type === 'OrderPutOnHold' ? `on hold: ${event.data.reason}` : `exception ${event.data.code}: ${event.data.reason}`;
+          return [send(holdFulfillment(orderId, reason), null, `${event.type === 'OrderPutOnHold' ? 'hold' : 'exception'} after release -> the warehouse stops this order`)];
+        }
         case 'OrderHoldReleased':
-        case 'OrderExceptionResolved':
-          return resume(s, ctx.rules, ctx.now);
+        case 'OrderExceptionResolved': {
+          // Every flag cleared: the warehouse picks it up where it stopped (a no-op there if it never held).
+          const resumed = inWarehouse(s) && movable(s) ? [send(resumeFulfillment(orderId, event.type === 'OrderHoldReleased' ? `hold released: ${event.data.reason}` : `exception resolved: ${event.data.reason}`), null, 'flags cleared -> the warehouse may go on')] : [];
+          return [...resumed, ...resume(s, ctx.rules, ctx.now)];
+        }
         case 'OrderChanged': {
           // Released already (or re-opened after packing): fulfillment drops what it started and
           // packs the changed order (lines, address, carrier service) again, before any parcel is

@@ -79,7 +79,15 @@ export interface Shipment {
    */
   mergeStatus: string;
   windowEndsAt: string;
-  carrierChoice: CarrierChoice | undefined;
+  carrierChoice:
+    | CarrierChoice
+    | undefined;
+  /**
+   * The order is on hold or flagged (挂起 / 异常): the parcel is not picked, packed or shipped until
+   * resumed (FULFILLMENT_ON_HOLD); hold_reason says why. False / empty otherwise.
+   */
+  onHold: boolean;
+  holdReason: string;
 }
 
 export interface PackRequest {

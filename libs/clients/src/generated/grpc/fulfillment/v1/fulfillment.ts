@@ -194,7 +194,15 @@ export interface Shipment {
    */
   mergeStatus: string;
   windowEndsAt: string;
-  carrierChoice: CarrierChoice | undefined;
+  carrierChoice:
+    | CarrierChoice
+    | undefined;
+  /**
+   * The order is on hold or flagged (挂起 / 异常): the parcel is not picked, packed or shipped until
+   * resumed (FULFILLMENT_ON_HOLD); hold_reason says why. False / empty otherwise.
+   */
+  onHold: boolean;
+  holdReason: string;
 }
 
 export interface PackRequest {
@@ -616,6 +624,8 @@ function createBaseShipment(): Shipment {
     mergeStatus: "",
     windowEndsAt: "",
     carrierChoice: undefined,
+    onHold: false,
+    holdReason: "",
   };
 }
 
@@ -686,6 +696,12 @@ export const Shipment: MessageFns<Shipment> = {
     }
     if (message.carrierChoice !== undefined) {
       CarrierChoice.encode(message.carrierChoice, writer.uint32(178).fork()).join();
+    }
+    if (message.onHold !== false) {
+      writer.uint32(184).bool(message.onHold);
+    }
+    if (message.holdReason !== "") {
+      writer.uint32(194).string(message.holdReason);
     }
     return writer;
   },
@@ -879,6 +895,22 @@ export const Shipment: MessageFns<Shipment> = {
             message.carrierChoice = CarrierChoice.decode(reader, reader.uint32());
             continue;
           }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.onHold = reader.bool();
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.holdReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -983,6 +1015,16 @@ export const Shipment: MessageFns<Shipment> = {
         : isSet(object.carrier_choice)
         ? CarrierChoice.fromJSON(object.carrier_choice)
         : undefined,
+      onHold: isSet(object.onHold)
+        ? globalThis.Boolean(object.onHold)
+        : isSet(object.on_hold)
+        ? globalThis.Boolean(object.on_hold)
+        : false,
+      holdReason: isSet(object.holdReason)
+        ? globalThis.String(object.holdReason)
+        : isSet(object.hold_reason)
+        ? globalThis.String(object.hold_reason)
+        : "",
     };
   },
 
@@ -1053,6 +1095,12 @@ export const Shipment: MessageFns<Shipment> = {
     }
     if (message.carrierChoice !== undefined) {
       obj.carrierChoice = CarrierChoice.toJSON(message.carrierChoice);
+    }
+    if (message.onHold !== false) {
+      obj.onHold = message.onHold;
+    }
+    if (message.holdReason !== "") {
+      obj.holdReason = message.holdReason;
     }
     return obj;
   },

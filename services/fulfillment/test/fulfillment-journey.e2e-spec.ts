@@ -342,6 +342,9 @@ describe('fulfillment across services, seen in tracking', () => {
       await parcels(orderId, (x) => x.shipments[0].status === 'intercept_requested');
       const ship = await wh('POST', `/shipments/${parcel.shipmentId}/ship`, {});
       expect(ship.json).toMatchObject({ code: 'INTERCEPT_PENDING' });
+      // The packed units stay reserved while the parcel may still leave: nobody else can buy them.
+      await tracked(orderId, (d) => d.order.stage === 'cancelled', 'cancelled in tracking');
+      expect((await inventory('GET', `/api/stock/reservations/${orderId}`)).json.reservation).toMatchObject({ status: 'reserved' });
       if (orderId === confirmedId) {
         expect((await wh('POST', `/shipments/${parcel.shipmentId}/intercept/confirm`)).json).toMatchObject({ status: 'stopped' });
       } else {
@@ -360,6 +363,14 @@ describe('fulfillment across services, seen in tracking', () => {
     );
     expect(r.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['ShipmentInterceptRequested', 'ShipmentShipped', 'OrderExceptionFlagged']));
     expect(r.order.stage).toBe('cancelled');
+    // Pulled: released; gone: committed (never released, so never sold twice in between).
+    expect((await inventory('GET', `/api/stock/reservations/${confirmedId}`)).json.reservation).toMatchObject({ status: 'released' });
+    const committed = await eventually('rejected order committed', async () => {
+      const res = (await inventory('GET', `/api/stock/reservations/${rejectedId}`)).json.reservation;
+      return res?.status === 'committed' ? res : undefined;
+    });
+    expect(committed.status).toBe('committed');
+    expect(r.timeline.map((t) => t.type)).not.toContain('StockReleased');
     const verify = await inventory('GET', '/api/stock/verify');
     expect(verify.json).toMatchObject({ consistent: true, drifts: [] });
   }, 180_000);

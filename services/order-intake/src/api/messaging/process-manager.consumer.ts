@@ -22,13 +22,13 @@ type ExternalContext = (typeof PROCESS_MANAGER_TOPICS)[keyof typeof PROCESS_MANA
 
 /**
  * The types the policy reacts to, per context: anything else (the stock facts older releases
- * published on inventory.events.v1, approval steps, FulfillmentStopped...) is acknowledged by the consumer
+ * published on inventory.events.v1, approval steps, ShipmentTrackingUpdated...) is acknowledged by the consumer
  * without a transaction, an inbox row or a stream load.
  */
 export const REACTED_TO: Record<ExternalContext, ReadonlySet<string>> = {
   inventory: new Set(['StockReserved', 'StockShortage']),
   approval: new Set(['ApprovalGranted', 'ApprovalRejected', 'ChangeApproved', 'ApplyOrderChange']),
-  fulfillment: new Set(['ShipmentPacked', 'ShipmentShipped', 'ShipmentDelivered', 'ShipmentCarrierException', 'ReturnReceived']),
+  fulfillment: new Set(['ShipmentPacked', 'ShipmentShipped', 'ShipmentDelivered', 'ShipmentCarrierException', 'ReturnReceived', 'FulfillmentStopped']),
 };
 
 /** Whether the process manager reacts to a message of `type` on `topic` (the filter before any work). */

@@ -261,16 +261,31 @@ describe('order process policy: cancel and refund before shipment compensate', (
     expect(types(cancelled('awaiting_approval', eventsTo('awaiting_approval')))).toEqual(['send:ReleaseStock', 'send:WithdrawApproval']);
   });
 
-  it.each(['ready_to_ship', 'packed'] as const)('cancel in %s releases the stock and stops fulfillment', (stage) => {
-    expect(types(cancelled(stage, eventsTo(stage)))).toEqual(['send:ReleaseStock', 'send:StopFulfillment']);
+  it('cancel in ready_to_ship releases the stock and stops fulfillment', () => {
+    expect(types(cancelled('ready_to_ship', eventsTo('ready_to_ship')))).toEqual(['send:ReleaseStock', 'send:StopFulfillment']);
+  });
+
+  it('cancel once packed stops fulfillment and keeps the units reserved: the parcel may still leave (intercept rejected)', () => {
+    expect(types(cancelled('packed', eventsTo('packed')))).toEqual(['send:StopFulfillment']);
   });
 
   it('a refund requested before shipment compensates like a cancel', () => {
-    const steps = run(orders('OrderRefundRequested', { amount: GRAND_TOTAL, reason: 'x', stageAtRequest: 'packed' }), [...eventsTo('packed'), ev.refundRequested('packed')]);
+    const steps = run(orders('OrderRefundRequested', { amount: GRAND_TOTAL, reason: 'x', stageAtRequest: 'ready_to_ship' }), [...eventsTo('ready_to_ship'), ev.refundRequested('ready_to_ship')]);
     expect(steps.map((s) => s.command)).toEqual([
       { context: 'inventory', type: 'ReleaseStock', data: { orderId: ORDER_ID, reason: 'refunded' } },
       { context: 'fulfillment', type: 'StopFulfillment', data: { orderId: ORDER_ID, reason: 'x' } },
     ]);
+    const packed = run(orders('OrderRefundRequested', { amount: GRAND_TOTAL, reason: 'x', stageAtRequest: 'packed' }), [...eventsTo('packed'), ev.refundRequested('packed')]);
+    expect(packed.map((s) => s.command)).toEqual([{ context: 'fulfillment', type: 'StopFulfillment', data: { orderId: ORDER_ID, reason: 'x' } }]);
+  });
+
+  it('the packed parcel pulled (intercept confirmed) after a cancel or refund -> the units it kept reserved are released', () => {
+    const stopped = (wasPacked: boolean) => ({ context: 'fulfillment' as const, type: 'FulfillmentStopped' as const, data: { orderId: ORDER_ID, reason: 'x', wasPacked, shipmentId: 'SHP-1' } });
+    expect(run(stopped(true), [...eventsTo('packed'), ev.cancelled('packed')]).map((s) => s.command)).toEqual([{ context: 'inventory', type: 'ReleaseStock', data: { orderId: ORDER_ID, reason: 'cancelled' } }]);
+    expect(run(stopped(true), [...eventsTo('packed'), ev.refundRequested('packed')]).map((s) => s.command)).toEqual([{ context: 'inventory', type: 'ReleaseStock', data: { orderId: ORDER_ID, reason: 'refunded' } }]);
+    // A parcel not packed was stopped at once (released with the cancel); a packed order re-opened for a change keeps its stock.
+    expect(run(stopped(false), [...eventsTo('packed'), ev.cancelled('packed')])).toEqual([]);
+    expect(run(stopped(true), eventsTo('packed'))).toEqual([]);
   });
 
   it('a refund after shipment is left to the returns flow', () => {

@@ -275,6 +275,13 @@ export function orderProcessPolicy(event: ProcessEvent, ctx: ProcessContext): Pr
       }
     case 'fulfillment':
       switch (event.type) {
+        case 'FulfillmentStopped': {
+          // A packed parcel pulled after a cancel or refund (intercept confirmed): its units are back
+          // on the shelf, the reservation kept for it goes (a repeat is a no-op for inventory).
+          const closing = s.status === 'cancelled' || s.status === 'refunded' || (s.refund.pending !== null && isPreShipment(s.refund.pending.stageAtRequest));
+          if (!event.data.wasPacked || !closing) return [];
+          return releaseAll(s, s.status === 'cancelled' ? 'cancelled' : 'refunded');
+        }
         case 'ShipmentPacked':
           if (s.status !== 'ready_to_ship') return [];
           return [order({ type: 'RecordPacked', data: { orderId, shipmentId: event.data.shipmentId, waybillNo: event.data.waybillNo } }, null, 'warehouse packed')];
@@ -541,14 +548,23 @@ function resume(s: ExistingOrder, rules: RuleSet, now?: string): ProcessStep[] {
   return auditIfDue(s, rules, now);
 }
 
+/** Releases of the order's reservation and of those its approved changes added. */
+function releaseAll(s: ExistingOrder, why: string): ProcessStep[] {
+  return [
+    send(releaseStock(s.orderId, why), null, `${why} before shipment -> give the reserved units back`),
+    ...(s.changeReservations ?? []).map((id) => send(releaseStock(id, why), null, `${why} before shipment -> give back the units an approved change added`)),
+  ];
+}
+
 /** Cancel or refund before shipment: undo what the earlier steps set going, given the stage it happened in. */
 function compensate(s: ExistingOrder, stage: OrderStage, why: 'cancelled' | 'refunded', reason: string): ProcessStep[] {
   const orderId = s.orderId;
   const steps: ProcessStep[] = [];
   // From `paid` on a ReserveStock may have been sent (and may still be in flight): release is a
-  // no-op for inventory when nothing is reserved, so send it whenever one could exist.
-  if (stage !== 'placed') steps.push(send(releaseStock(orderId, why), null, `${why} before shipment -> give the reserved units back`));
-  for (const id of s.changeReservations ?? []) steps.push(send(releaseStock(id, why), null, `${why} before shipment -> give back the units an approved change added`));
+  // no-op for inventory when nothing is reserved, so send it whenever one could exist. Once packed
+  // the units are in a parcel that may already be gone: they stay reserved until the warehouse
+  // pulls it (FulfillmentStopped, wasPacked), so they are never sold again while the parcel may leave.
+  if (stage !== 'placed' && stage !== 'packed') steps.push(...releaseAll(s, why));
   if (stage === 'awaiting_approval' && s.approval?.status === 'pending') {
     steps.push(send(withdrawApproval(orderId, reason), null, `${why} while awaiting approval -> withdraw the approval`));
   }

@@ -59,6 +59,35 @@ export const RELEASE_REASON_LABELS: Record<string, Bilingual> = {
 };
 
 /** A label for a code, falling back to the code itself in both languages. */
+/** Steps and chains of the default approval chain set (services/approval/chains); another id shows as itself. */
+export const APPROVAL_STEP_LABELS: Record<string, Bilingual> = {
+  sales_review: { zh: '销售审核', en: 'sales review' },
+  design_review: { zh: '设计审核', en: 'design review' },
+  cost_review: { zh: '成本核算', en: 'cost review' },
+  gm_approval: { zh: '总经理审批', en: 'general manager approval' },
+  cs_review: { zh: '客服审核', en: 'customer service review' },
+  warehouse_review: { zh: '仓库审核', en: 'warehouse review' },
+  finance_review: { zh: '财务审核', en: 'finance review' },
+};
+
+export const APPROVAL_CHAIN_LABELS: Record<string, Bilingual> = {
+  'custom-order': { zh: '定制订单审批', en: 'custom order approval' },
+  'large-order': { zh: '大额订单审批', en: 'large order approval' },
+  'order-change': { zh: '订单变更审批', en: 'order change approval' },
+};
+
+/** The zone people read times in (Beijing); the events keep ISO UTC. */
+export const DISPLAY_TIME_ZONE = 'Asia/Shanghai';
+const DISPLAY_TIME = new Intl.DateTimeFormat('en-CA', { timeZone: DISPLAY_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+
+/** An ISO time as Beijing wall-clock time, `2026-12-08 14:30` (an unreadable value shows as given). */
+export function beijingTime(iso: string): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return iso;
+  const p = Object.fromEntries(DISPLAY_TIME.formatToParts(t).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
+
 export function labelOf(table: Record<string, Bilingual>, code: string): Bilingual {
   return table[code] ?? { zh: code, en: code };
 }

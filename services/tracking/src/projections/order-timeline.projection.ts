@@ -1,6 +1,9 @@
 import { maskName, type Actor, type OrderStage, type PiiField } from '@flowline/contracts';
 import { assertNever } from '@flowline/domain';
 import {
+  APPROVAL_CHAIN_LABELS,
+  APPROVAL_STEP_LABELS,
+  beijingTime,
   CHANNEL_LABELS,
   DECISION_LABELS,
   RELEASE_REASON_LABELS,
@@ -302,48 +305,74 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
       return undefined;
 
     // ---- approval.events.v1
-    case 'ApprovalRequested':
-      return { what: { zh: `发起审批（${e.data.chain}）：${e.data.steps.join(' → ')}`, en: `Approval started (${e.data.chain}): ${e.data.steps.join(' -> ')}` } };
+    case 'ApprovalRequested': {
+      const chain = labelOf(APPROVAL_CHAIN_LABELS, e.data.chain);
+      const steps = e.data.steps.map((x) => labelOf(APPROVAL_STEP_LABELS, x));
+      return { what: { zh: `发起审批（${chain.zh}）：${steps.map((x) => x.zh).join(' → ')}`, en: `Approval started (${chain.en}): ${steps.map((x) => x.en).join(' -> ')}` } };
+    }
     case 'ApprovalStepApproved': {
       const role = labelOf(ROLE_LABELS, e.data.role);
+      const step = labelOf(APPROVAL_STEP_LABELS, e.data.step);
       return {
-        what: { zh: `${role.zh} ${e.data.by} 审批通过（${e.data.step}）`, en: `${role.en} ${e.data.by} approved (${e.data.step})` },
+        what: { zh: `${role.zh} ${e.data.by} 审批通过（${step.zh}）`, en: `${role.en} ${e.data.by} approved (${step.en})` },
         why: reason(e.data.comment),
       };
     }
-    case 'ApprovalGranted':
-      return { what: { zh: `全部审批通过（${e.data.chain}）`, en: `Every approval step passed (${e.data.chain})` } };
-    case 'ApprovalRejected':
+    case 'ApprovalGranted': {
+      const chain = labelOf(APPROVAL_CHAIN_LABELS, e.data.chain);
+      return { what: { zh: `全部审批通过（${chain.zh}）`, en: `Every approval step passed (${chain.en})` } };
+    }
+    case 'ApprovalRejected': {
+      const step = labelOf(APPROVAL_STEP_LABELS, e.data.step);
       return {
-        what: { zh: `${e.data.by} 在「${e.data.step}」环节驳回`, en: `${e.data.by} rejected at step ${e.data.step}` },
+        what: { zh: `${e.data.by} 在「${step.zh}」环节驳回`, en: `${e.data.by} rejected at step ${step.en}` },
         why: reason(e.data.reason),
       };
+    }
     case 'ApprovalWithdrawn':
       return { what: { zh: '审批已撤回', en: 'Approval withdrawn' }, why: reason(e.data.reason) };
     case 'ApprovalStepStarted': {
       const who = e.data.role ? labelOf(ROLE_LABELS, e.data.role) : { zh: (e.data.approvers ?? []).join('、'), en: (e.data.approvers ?? []).join(', ') };
+      const step = labelOf(APPROVAL_STEP_LABELS, e.data.step);
+      const due = beijingTime(e.data.dueAt);
       return {
-        what: { zh: `等待${who.zh}审批（${e.data.step}，第 ${e.data.attempt} 次，时限 ${e.data.dueAt}）`, en: `Waiting for ${who.en} (${e.data.step}, attempt ${e.data.attempt}, due ${e.data.dueAt})` },
+        what: { zh: `等待${who.zh}审批（${step.zh}，第 ${e.data.attempt} 次，时限 北京时间 ${due}）`, en: `Waiting for ${who.en} (${step.en}, attempt ${e.data.attempt}, due ${due} Beijing time)` },
       };
     }
-    case 'ApprovalStepSkipped':
-      return { what: { zh: `跳过审批环节「${e.data.step}」`, en: `Step ${e.data.step} skipped` }, why: reason(e.data.reason) };
-    case 'ApprovalStepDelegated':
-      return { what: { zh: `${e.data.by} 将「${e.data.step}」转交 ${e.data.to}`, en: `${e.data.by} delegated ${e.data.step} to ${e.data.to}` }, why: reason(e.data.reason) };
-    case 'ApprovalVoteRecorded':
-      return { what: { zh: `${e.data.by} 同意（${e.data.step}），尚待 ${e.data.remaining.join('、')}`, en: `${e.data.by} approved (${e.data.step}); still waiting for ${e.data.remaining.join(', ')}` }, why: reason(e.data.comment) };
+    case 'ApprovalStepSkipped': {
+      const step = labelOf(APPROVAL_STEP_LABELS, e.data.step);
+      return { what: { zh: `跳过审批环节「${step.zh}」`, en: `Step ${step.en} skipped` }, why: reason(e.data.reason) };
+    }
+    case 'ApprovalStepDelegated': {
+      const step = labelOf(APPROVAL_STEP_LABELS, e.data.step);
+      return { what: { zh: `${e.data.by} 将「${step.zh}」转交 ${e.data.to}`, en: `${e.data.by} delegated ${step.en} to ${e.data.to}` }, why: reason(e.data.reason) };
+    }
+    case 'ApprovalVoteRecorded': {
+      const step = labelOf(APPROVAL_STEP_LABELS, e.data.step);
+      return { what: { zh: `${e.data.by} 同意（${step.zh}），尚待 ${e.data.remaining.join('、')}`, en: `${e.data.by} approved (${step.en}); still waiting for ${e.data.remaining.join(', ')}` }, why: reason(e.data.comment) };
+    }
     case 'ApprovalReturned': {
       const role = labelOf(ROLE_LABELS, e.data.role);
-      return { what: { zh: `${role.zh} ${e.data.by} 退回修改（${e.data.step}）`, en: `${role.en} ${e.data.by} returned it for changes (${e.data.step})` }, why: reason(e.data.comment) };
+      const step = labelOf(APPROVAL_STEP_LABELS, e.data.step);
+      return { what: { zh: `${role.zh} ${e.data.by} 退回修改（${step.zh}）`, en: `${role.en} ${e.data.by} returned it for changes (${step.en})` }, why: reason(e.data.comment) };
     }
-    case 'ApprovalResubmitted':
-      return { what: { zh: `${e.data.by} 修改后重新提交（${e.data.step}）`, en: `${e.data.by} resubmitted after changes (${e.data.step})` }, why: reason(e.data.comment) };
-    case 'ApprovalStepReminded':
-      return { what: { zh: `审批提醒：「${e.data.step}」临近时限 ${e.data.dueAt}`, en: `Reminder: ${e.data.step} is due ${e.data.dueAt}` } };
-    case 'ApprovalStepEscalated':
-      return { what: { zh: `审批超时，「${e.data.step}」已升级至 ${e.data.to}`, en: `Overdue: ${e.data.step} escalated to ${e.data.to}` } };
-    case 'ApprovalExpired':
-      return { what: { zh: `审批过期（${e.data.step}）`, en: `Approval expired (${e.data.step})` } };
+    case 'ApprovalResubmitted': {
+      const step = labelOf(APPROVAL_STEP_LABELS, e.data.step);
+      return { what: { zh: `${e.data.by} 修改后重新提交（${step.zh}）`, en: `${e.data.by} resubmitted after changes (${step.en})` }, why: reason(e.data.comment) };
+    }
+    case 'ApprovalStepReminded': {
+      const step = labelOf(APPROVAL_STEP_LABELS, e.data.step);
+      const due = beijingTime(e.data.dueAt);
+      return { what: { zh: `审批提醒：「${step.zh}」临近时限 北京时间 ${due}`, en: `Reminder: ${step.en} is due ${due} Beijing time` } };
+    }
+    case 'ApprovalStepEscalated': {
+      const step = labelOf(APPROVAL_STEP_LABELS, e.data.step);
+      return { what: { zh: `审批超时，「${step.zh}」已升级至 ${e.data.to}`, en: `Overdue: ${step.en} escalated to ${e.data.to}` } };
+    }
+    case 'ApprovalExpired': {
+      const step = labelOf(APPROVAL_STEP_LABELS, e.data.step);
+      return { what: { zh: `审批过期（${step.zh}）`, en: `Approval expired (${step.en})` } };
+    }
     case 'ApprovalFreezeOverridden':
       return {
         what: { zh: `总经理特批：已打包（${e.data.shipmentIds.join('、')}）仍允许变更，${e.data.by}`, en: `Manager override of the packing freeze (${e.data.shipmentIds.join(', ')}) by ${e.data.by}` },
@@ -351,11 +380,11 @@ function render(e: TrackedEvent, ctx: TimelineContext): Rendered | undefined {
       };
     case 'ChangeApproved': {
       const d = e.data.diff;
-      const diff = e.data.diff.priceDifference;
+      const diff = formatMoney(d.priceDifference, d.totals.after.currency);
       return {
         what: {
-          zh: `订单变更已批准：新增 ${d.lines.added.length} 行，删除 ${d.lines.removed.length} 行，改数量 ${d.lines.changed.length} 行，差价 ${diff} 分`,
-          en: `Change approved: ${d.lines.added.length} added, ${d.lines.removed.length} removed, ${d.lines.changed.length} quantity changes, price difference ${diff} fen`,
+          zh: `订单变更已批准：新增 ${d.lines.added.length} 行，删除 ${d.lines.removed.length} 行，改数量 ${d.lines.changed.length} 行，差价 ${diff}`,
+          en: `Change approved: ${d.lines.added.length} added, ${d.lines.removed.length} removed, ${d.lines.changed.length} quantity changes, price difference ${diff}`,
         },
       };
     }

@@ -150,10 +150,10 @@ describe('deadLetterHeaders', () => {
 });
 
 describe('consumer session timeout from the environment', () => {
-  it('is 30 s unless KAFKA_SESSION_TIMEOUT_MS names at least the broker minimum of 6 s', () => {
-    expect(consumerSessionTimeoutFromEnv({})).toBe(30_000);
-    expect(consumerSessionTimeoutFromEnv({ KAFKA_SESSION_TIMEOUT_MS: '10000' })).toBe(10_000);
-    expect(consumerSessionTimeoutFromEnv({ KAFKA_SESSION_TIMEOUT_MS: '1000' })).toBe(30_000);
-    expect(consumerSessionTimeoutFromEnv({ KAFKA_SESSION_TIMEOUT_MS: 'soon' })).toBe(30_000);
+  it('is 10 s unless KAFKA_SESSION_TIMEOUT_MS names at least the broker minimum of 6 s', () => {
+    expect(consumerSessionTimeoutFromEnv({})).toBe(10_000);
+    expect(consumerSessionTimeoutFromEnv({ KAFKA_SESSION_TIMEOUT_MS: '30000' })).toBe(30_000);
+    expect(consumerSessionTimeoutFromEnv({ KAFKA_SESSION_TIMEOUT_MS: '1000' })).toBe(10_000);
+    expect(consumerSessionTimeoutFromEnv({ KAFKA_SESSION_TIMEOUT_MS: 'soon' })).toBe(10_000);
   });
 });

@@ -18,7 +18,8 @@ let httpPort: number;
 let grpcPort: number;
 let intake: ChildProcess | undefined;
 let intakeOutput = '';
-const common = { KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+// A 30 s session (the default is 10 s), so a boot that waited for the dead member's session would show.
+const common = { KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: '3', KAFKA_SESSION_TIMEOUT_MS: '30000', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
 const base = () => `http://127.0.0.1:${httpPort}`;
 
 /** Compiled like `npm start` runs it (SWC to JS once, not compiled on load): CI's dist/, else a private folder. */

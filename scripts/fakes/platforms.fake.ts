@@ -30,5 +30,14 @@ export default async function start(): Promise<StartedFake> {
     { platform: 'douyin', shopId: 'dy-demo-shop', ...fake.creds.douyin, accessToken: 'demo', baseUrl: fake.url },
     { platform: 'jd', shopId: 'jd-demo-shop', ...fake.creds.jd, accessToken: 'demo', baseUrl: fake.url, listings },
   ];
-  return { name: 'platforms', env: { CHANNEL_SHOPS: JSON.stringify(shops), CHANNEL_PLATFORMS_URL: fake.url }, close: () => fake.close() };
+  // The demo seller's shop names as its exports write them (店铺名称) -> the shop ids its staff are
+  // scoped by (cs-jd sees jd-self-run): imported files land in the shops the seed's orders use.
+  const importShops = [
+    { channel: 'tmall', shopId: 'tmall-flagship', names: ['茗香天猫店'] },
+    { channel: 'taobao', shopId: 'tmall-flagship', names: ['茗香旗舰店'] },
+    { channel: 'jd', shopId: 'jd-self-run', names: ['京东茗香自营'] },
+    { channel: 'pinduoduo', shopId: 'pdd-snacks', names: ['拼多多茗香店'] },
+    { channel: 'douyin', shopId: 'douyin-live', names: ['抖店茗香'] },
+  ];
+  return { name: 'platforms', env: { CHANNEL_SHOPS: JSON.stringify(shops), CHANNEL_PLATFORMS_URL: fake.url, CHANNEL_IMPORT_SHOPS: JSON.stringify(importShops) }, close: () => fake.close() };
 }

@@ -45,6 +45,8 @@ export interface ImportDeps {
   metrics?: { ingested(channel: string, byPerson: boolean): void; rejected(channel: string, codes: string[]): void };
   /** The current gift rule set (赠品策略), applied when an order is placed; none when absent. */
   giftRules?: () => GiftRuleSet | null;
+  /** The configured shop id of an export's shop name in a channel (CHANNEL_IMPORT_SHOPS); none: the name stays the id. */
+  shopIdOf?: (channel: string, name: string) => string | undefined;
 }
 
 export type SyncOutcome =
@@ -108,6 +110,12 @@ export const actionKey = (channel: string, channelOrderId: string, a: SyncAction
  */
 export class ImportService {
   constructor(private readonly deps: ImportDeps) {}
+
+  /** The shop-name mapping of a channel for mapOrders. */
+  private shops(channel: string): { shopIdOf?: (name: string) => string | undefined } {
+    const of = this.deps.shopIdOf;
+    return of ? { shopIdOf: (name) => of(channel, name) } : {};
+  }
 
   async run(req: ImportRequest): Promise<ImportReport> {
     const { store } = this.deps;
@@ -203,7 +211,7 @@ export class ImportService {
    */
   private mapOrSuggest(req: ImportRequest, profile: MappingProfile, table: Table, items?: Table): ReturnType<typeof mapOrders> {
     try {
-      return mapOrders({ ...profile, channel: req.channel }, table, items);
+      return mapOrders({ ...profile, channel: req.channel }, table, items, this.shops(req.channel));
     } catch (e) {
       if (!isDomainError(e) || e.code !== 'IMPORT_COLUMNS_MISSING' || req.profileId) throw e;
       let itemsFile: DomainError | null = null;
@@ -211,7 +219,7 @@ export class ImportService {
         .filter((p) => p.id !== profile.id)
         .filter((p) => {
           try {
-            mapOrders({ ...p, channel: req.channel }, table, items);
+            mapOrders({ ...p, channel: req.channel }, table, items, this.shops(req.channel));
             return true;
           } catch (other) {
             // A 宝贝报表 sent alone (as the order file): that is what the seller is told.
@@ -422,6 +430,7 @@ export class ImportService {
       const orderRaws = r.rawRows.slice(0, Math.max(1, r.rowNumbers.length));
       const itemRaws = r.rawRows.slice(orderRaws.length);
       const mapped = mapOrders({ ...profile, channel: r.channel }, toTable(orderRaws, r.rowNumbers[0] ?? 2), profile.lines.from === 'items-file' ? toTable(itemRaws, 2) : undefined, {
+        ...this.shops(r.channel),
         // Imported before: its file's id columns were judged not zero-filled (one order alone cannot tell).
         zeroFilledIds: false,
       });
@@ -488,7 +497,7 @@ export class ImportService {
     } else {
       const profile = this.deps.profiles.get(entry.profileId);
       // The file's verdict on its id columns, which this order's rows alone cannot give (zeroFilledColumn).
-      const mapped = mapOrders({ ...profile, channel: entry.channel }, orderTable, itemsTable ?? undefined, { zeroFilledIds: entry.reasons.some((r) => r.code === 'MANGLED_ID') });
+      const mapped = mapOrders({ ...profile, channel: entry.channel }, orderTable, itemsTable ?? undefined, { ...this.shops(entry.channel), zeroFilledIds: entry.reasons.some((r) => r.code === 'MANGLED_ID') });
       const draft = mapped.drafts[0];
       if (!draft) outcome = { kind: 'rejected', reasons: mapped.rejected[0]?.reasons ?? [] };
       else outcome = await this.sync(draft, profile, entry.runId, true, person);

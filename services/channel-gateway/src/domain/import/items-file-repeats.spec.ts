@@ -87,3 +87,17 @@ describe('identical 宝贝报表 rows', () => {
     expect(r.rejected[0].reasons).toEqual([expect.objectContaining({ code: 'TOTAL_MISMATCH', column: '宝贝总数量', en: expect.stringContaining('add up to 2, not') })]);
   });
 });
+
+describe('the export\'s 店铺名称 and the configured shops (CHANNEL_IMPORT_SHOPS)', () => {
+  it('a known shop name places the order under its shop id; without the setting the name stays the id', async () => {
+    const o = await readTable(ORDERS('256.00', '2'), 'ExportOrderList.csv');
+    const i = await readTable(ITEMS(ITEM, ITEM), 'ExportOrderDetailList.csv');
+    const shopIdOf = (name: string) => (name === '茶叶旗舰店' ? 'tmall-flagship' : undefined);
+    expect(mapOrders(registry.get('taobao-classic'), o.table, i.table, { shopIdOf }).drafts[0].shopId).toBe('tmall-flagship');
+    expect(mapOrders(registry.get('taobao-classic'), o.table, i.table).drafts[0].shopId).toBe('茶叶旗舰店');
+    // A rejected order keeps its shop too (quarantine rows are shown per shop).
+    const bad = await readTable(ORDERS('999.00', '2'), 'ExportOrderList.csv');
+    const rejected = mapOrders(registry.get('taobao-classic'), bad.table, i.table, { shopIdOf }).rejected;
+    expect(rejected.map((r) => r.shopId)).toEqual(['tmall-flagship']);
+  });
+});

@@ -263,6 +263,12 @@ export interface MapOptions {
    * cannot tell a zero-filled column from a real id that ends in zeros. Absent: judged here.
    */
   zeroFilledIds?: boolean;
+  /**
+   * The configured shop id of a shop name as the export writes it (店铺名称 -> `tmall-flagship`,
+   * channel-gateway's CHANNEL_IMPORT_SHOPS): staff limited to a shop see its orders. A name it does
+   * not know stays the shop id, as the file gives it.
+   */
+  shopIdOf?: (name: string) => string | undefined;
 }
 
 /**
@@ -305,9 +311,10 @@ export function mapOrders(profile: MappingProfile, table: Table, items?: Table, 
   // As mapOne names the draft's shop: the shop cell, else the profile's default.
   const shopIdx = cols.find(o.shop);
   const fallbackShop = profile.defaultShopId || `${profile.channel}-default`;
-  const shopOf = (rows: readonly Row[]) => rows.map((r) => (shopIdx >= 0 ? cleanCell(r.cells[shopIdx] ?? '') : '')).find((v) => v !== '') || fallbackShop;
+  const known = (name: string) => options.shopIdOf?.(name) ?? name;
+  const shopOf = (rows: readonly Row[]) => known(rows.map((r) => (shopIdx >= 0 ? cleanCell(r.cells[shopIdx] ?? '') : '')).find((v) => v !== '') || fallbackShop);
   for (const r of orphans) rejected.push({ channelOrderId: null, rowNumbers: [r.rowNumber], itemRowNumbers: [], reasons: [reason.missingId(cols.label(o.id))], rawRows: [rawOf(cols, r)], shopId: shopOf([r]) });
-  for (const r of itemRead.orphans) rejected.push({ channelOrderId: null, rowNumbers: [], itemRowNumbers: [r.rowNumber], reasons: [reason.missingId(itemCols.label(l.join ?? o.id))], rawRows: [rawOf(itemCols, r)], shopId: fallbackShop });
+  for (const r of itemRead.orphans) rejected.push({ channelOrderId: null, rowNumbers: [], itemRowNumbers: [r.rowNumber], reasons: [reason.missingId(itemCols.label(l.join ?? o.id))], rawRows: [rawOf(itemCols, r)], shopId: known(fallbackShop) });
   for (const [id, rows] of groups) {
     const lineRows = l.from === 'items-file' ? (itemGroups.get(id) ?? []) : rows;
     const rawRows = [...rows.map((r) => rawOf(cols, r)), ...(l.from === 'items-file' ? lineRows.map((r) => rawOf(itemCols, r)) : [])];
@@ -319,7 +326,7 @@ export function mapOrders(profile: MappingProfile, table: Table, items?: Table, 
     const one = mangled || l.from === 'rows' ? null : oneOrderRow(profile, cols, rows);
     const result = mangled ? [mangled] : one && 'reasons' in one ? one.reasons : mapOne(profile, cols, itemCols, id, one ? [one.row] : rows, one && l.from === 'single' ? [one.row] : lineRows, zeroFilledLineIds);
     if (Array.isArray(result)) rejected.push({ channelOrderId: id, rowNumbers, itemRowNumbers: l.from === 'items-file' ? lineRows.map((r) => r.rowNumber) : [], reasons: result, rawRows, shopId: shopOf(rows) });
-    else drafts.push({ ...result, rowNumbers, rawRows });
+    else drafts.push({ ...result, shopId: known(result.shopId), rowNumbers, rawRows });
   }
   return { drafts, rejected, stats };
 }

@@ -4,6 +4,8 @@
  * services/console/src/order-filters.spec.ts.
  */
 
+import { addDays, beijingDayStart } from './beijing-days';
+
 export type SearchMode = 'auto' | 'order' | 'phoneTail' | 'sku';
 export const SEARCH_MODES: readonly SearchMode[] = ['auto', 'order', 'phoneTail', 'sku'];
 
@@ -51,13 +53,12 @@ export function filtersToUrl(f: OrderFilters): URLSearchParams {
 
 /**
  * Tracking's `from` (placed at or after) and `to` (placed before) for the chosen days: from the start of
- * `from` to the start of the day after `to`, in Beijing time (the console shows every time in
- * Asia/Shanghai, which has no daylight saving), as ISO instants, whatever the browser's own zone.
+ * `from` to the start of the day after `to`, in Beijing time (beijing-days.ts), as ISO instants,
+ * whatever the browser's own zone.
  */
 export function placedRange(from: string | undefined, to: string | undefined): { from?: string; to?: string } {
-  const start = (day: string) => Date.parse(`${day}T00:00:00+08:00`);
   const out: { from?: string; to?: string } = {};
-  if (from) out.from = new Date(start(from)).toISOString();
-  if (to) out.to = new Date(start(to) + 86_400_000).toISOString();
+  if (from) out.from = beijingDayStart(from);
+  if (to) out.to = beijingDayStart(addDays(to, 1));
   return out;
 }

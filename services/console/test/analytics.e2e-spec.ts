@@ -19,6 +19,11 @@ declare const document: { querySelectorAll(s: string): ArrayLike<{ textContent: 
 const DAY = 86_400_000;
 const at = (daysAgo: number, hourUtc: number) => new Date(Math.floor(Date.now() / DAY) * DAY - daysAgo * DAY + hourUtc * 3_600_000).toISOString();
 const later = (iso: string, minutes: number) => new Date(Date.parse(iso) + minutes * 60_000).toISOString();
+/** The instant a Beijing date begins (analytics counts days in Asia/Shanghai, UTC+8). */
+const beijingMidnight = (day: string) => new Date(Date.parse(`${day}T00:00:00+08:00`)).toISOString();
+/** The Beijing date of an instant, and the date n days from a date. */
+const beijingDate = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
+const plusDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
 /** "¥1,234.50" / "-¥3.00" -> fen. */
 const fenOf = (text: string) => Math.round(Number(text.replace(/[^\d.-]/g, '')) * 100);
 
@@ -106,7 +111,8 @@ ui.describe('analytics screen', () => {
     await page.getByTestId('a-total-revenue').waitFor();
     const from = await inputValue(page, 'a-from');
     const to = await inputValue(page, 'a-to');
-    const range = `from=${from}T00:00:00Z&to=${to}T00:00:00Z`;
+    // The page's days are Beijing dates: the instants asked for are their Beijing midnights.
+    const range = `from=${beijingMidnight(from)}&to=${beijingMidnight(to)}`;
 
     // Totals and the channel table: yuan on screen = fen from the API.
     const byDay = await api(`/api/analytics/sales?by=day&fill=true&${range}`);
@@ -123,7 +129,7 @@ ui.describe('analytics screen', () => {
     expect(channelRows.map(fenOf)).toEqual((byChannel.rows as { revenue: number }[]).map((r) => r.revenue));
 
     // RFM segment counts and the SKU pairs' lift.
-    const rfm = await api(`/api/analytics/customers/rfm?from=${from}T00:00:00Z&asOf=${to}T00:00:00Z`);
+    const rfm = await api(`/api/analytics/customers/rfm?from=${beijingMidnight(from)}&asOf=${beijingMidnight(to)}`);
     for (const [seg, n] of Object.entries(rfm.segments as Record<string, number>)) expect(await page.getByTestId(`a-rfm-${seg}`).textContent()).toBe(String(n));
     const pairs = await api(`/api/analytics/sku-pairs?${range}&limit=20`);
     expect(pairs.pairs.length).toBeGreaterThan(0);
@@ -131,7 +137,7 @@ ui.describe('analytics screen', () => {
     expect(lifts).toEqual((pairs.pairs as { lift: number }[]).slice(0, 8).map((p) => p.lift.toFixed(3)));
 
     // Forecast of the best-selling SKU: both backtest errors as the API reports them.
-    const today = new Date(Date.parse(`${to}T00:00:00Z`) - DAY).toISOString().slice(0, 10);
+    const today = plusDays(to, -1);
     const bySku = await api(`/api/analytics/sales?by=sku&${range}`);
     const top = [...(bySku.rows as { key: string; units: number }[])].sort((a, b) => b.units - a.units || (a.key < b.key ? -1 : 1))[0]!.key;
     const forecast = await api(`/api/analytics/forecast?sku=${top}&from=${today}`);
@@ -172,4 +178,37 @@ ui.describe('analytics screen', () => {
     await cs.close();
     await page.close();
   }, 180_000);
+
+  it("asks for Beijing days whatever the browser's zone: at 07:00 in Beijing, in a browser set to Los Angeles (yesterday there and in UTC), today is Beijing's", async () => {
+    const today = beijingDate(Date.now());
+    const page = await ui.browser.newPage('finance', { timezoneId: 'America/Los_Angeles' });
+    await page.clock.setFixedTime(Date.parse(`${today}T07:00:00+08:00`));
+    const asked: URL[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/analytics/')) asked.push(new URL(r.url()));
+    });
+    await page.goto(`${ui.stack.console.httpUrl}/analytics`);
+    await page.getByTestId('a-total-revenue').waitFor();
+    // The browser's own date and its UTC date are both still yesterday: neither is the day to ask for.
+    const browserDays = await page.evaluate(() => {
+      const d = new Date();
+      return { utc: d.toISOString().slice(0, 10), local: `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}` };
+    });
+    expect(browserDays).toEqual({ utc: plusDays(today, -1), local: plusDays(today, -1) });
+
+    expect(await inputValue(page, 'a-from')).toBe(plusDays(today, -90));
+    expect(await inputValue(page, 'a-to')).toBe(plusDays(today, 1));
+    expect(await inputValue(page, 'a-day')).toBe(plusDays(today, -1));
+    const first = (path: string) => eventually(`the page asks for ${path}`, async () => asked.find((u) => u.pathname.endsWith(path)), 30_000);
+    for (const path of ['/sales', '/sku-pairs']) {
+      const u = await first(path);
+      expect([u.searchParams.get('from'), u.searchParams.get('to')], path).toEqual([beijingMidnight(plusDays(today, -90)), beijingMidnight(plusDays(today, 1))]);
+    }
+    const rfm = await first('/customers/rfm');
+    expect([rfm.searchParams.get('from'), rfm.searchParams.get('asOf')]).toEqual([beijingMidnight(plusDays(today, -90)), beijingMidnight(plusDays(today, 1))]);
+    expect((await first('/forecast')).searchParams.get('from')).toBe(today);
+    expect((await first('/purchase-suggestions')).searchParams.get('from')).toBe(today);
+    expect((await first('/reconciliation/daily')).searchParams.get('day')).toBe(plusDays(today, -1));
+    await page.close();
+  }, 120_000);
 });

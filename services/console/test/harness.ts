@@ -217,8 +217,12 @@ async function startWithRetry(service: string, env: Record<string, string>, read
 }
 
 export interface Browser {
-  /** A page of `user` (a demo user of the stack's issuer), logged in through the console's OIDC login; one browser context (cookie jar) per user. */
-  newPage(user: string, opts?: { mobile?: boolean }): Promise<Page>;
+  /**
+   * A page of `user` (a demo user of the stack's issuer), logged in through the console's OIDC login;
+   * one browser context (cookie jar) per user and time zone. `timezoneId`: the browser's zone (IANA),
+   * Asia/Shanghai unless named.
+   */
+  newPage(user: string, opts?: { mobile?: boolean; timezoneId?: string }): Promise<Page>;
   /** A page of a fresh context with no session (the login screen, the customer portal). */
   anonymousPage(): Promise<Page>;
   close(): Promise<void>;
@@ -241,11 +245,12 @@ export async function launchBrowser(stack: Pick<Stack, 'console'>): Promise<Brow
     return page;
   };
   return {
-    async newPage(user) {
-      let context = contexts.get(user);
+    async newPage(user, opts = {}) {
+      const key = opts.timezoneId ? `${user}@${opts.timezoneId}` : user;
+      let context = contexts.get(key);
       if (!context) {
-        context = await browser.newContext(CONTEXT_OPTIONS);
-        contexts.set(user, context);
+        context = await browser.newContext({ ...CONTEXT_OPTIONS, ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}) });
+        contexts.set(key, context);
         const page = track(await context.newPage());
         await loginAs(page, stack.console.httpUrl, user);
         return page;

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Card, Col, Input, Row, Select, Space, Statistic, Table, Tag, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { api, unwrapAs } from '../api';
+import { addDays, beijingDay, beijingDayStart } from '../beijing-days';
 import { EChart, EmptyText, ProblemAlert } from '../components';
 import { CHANNELS, RECON_ISSUES, RFM_SEGMENT_NAMES, WEEKDAYS, useI18n } from '../i18n';
 
@@ -27,8 +28,6 @@ interface Suggestion { sku: string; leadTimeDays: number; demandOverLeadTime: nu
 interface Discrepancy { code: string; orderId: string | null; channelOrderId: string; expected: number; actual: number; difference: number }
 interface DailyReconciliation { platform: string; day: string; discrepancies: Discrepancy[]; ordersReconciled: number; ordersTotal: number; reconciledRate: number }
 
-const DAY = 86_400_000;
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const PLATFORMS = ['alipay', 'jd', 'pdd', 'douyin'] as const;
 type Platform = (typeof PLATFORMS)[number];
 const PLATFORM_NAMES: Record<Platform, { zh: string; en: string }> = {
@@ -46,16 +45,18 @@ function useSales(by: 'day' | 'hour' | 'weekday' | 'channel' | 'sku', from: stri
     queryKey: ['analytics-sales', by, from, to],
     queryFn: () =>
       unwrapAs<SalesReport>(
-        api.analytics.GET('/api/analytics/sales', { params: { query: { by, from: `${from}T00:00:00Z`, to: `${to}T00:00:00Z`, ...(by === 'day' || by === 'hour' || by === 'weekday' ? { fill: true } : {}) } } }),
+        api.analytics.GET('/api/analytics/sales', { params: { query: { by, from: beijingDayStart(from), to: beijingDayStart(to), ...(by === 'day' || by === 'hour' || by === 'weekday' ? { fill: true } : {}) } } }),
       ),
   });
 }
 
 export function AnalyticsPage() {
   const { t } = useI18n();
-  const today = isoDay(Date.now());
-  const [from, setFrom] = useState(isoDay(Date.now() - 90 * DAY));
-  const [to, setTo] = useState(isoDay(Date.now() + DAY));
+  // Days are Beijing dates (as analytics counts them), whatever the browser's zone: from 90 days ago
+  // to the end of today (the to day is exclusive).
+  const today = beijingDay(Date.now());
+  const [from, setFrom] = useState(() => addDays(today, -90));
+  const [to, setTo] = useState(() => addDays(today, 1));
   return (
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
       <Space wrap>
@@ -149,7 +150,7 @@ function RfmCard({ from, to }: { from: string; to: string }) {
   const { t, pick } = useI18n();
   const q = useQuery({
     queryKey: ['analytics-rfm', from, to],
-    queryFn: () => unwrapAs<RfmReport>(api.analytics.GET('/api/analytics/customers/rfm', { params: { query: { from: `${from}T00:00:00Z`, asOf: `${to}T00:00:00Z` } } })),
+    queryFn: () => unwrapAs<RfmReport>(api.analytics.GET('/api/analytics/customers/rfm', { params: { query: { from: beijingDayStart(from), asOf: beijingDayStart(to) } } })),
   });
   const segs = Object.entries(q.data?.segments ?? {});
   const opt = useMemo(() => ({ tooltip: {}, series: [{ type: 'pie', radius: ['35%', '70%'], data: segs.map(([k, v]) => ({ name: pick(RFM_SEGMENT_NAMES[k]) || k, value: v })) }] }), [q.data, pick]);
@@ -166,7 +167,7 @@ function PairsCard({ from, to }: { from: string; to: string }) {
   const { t } = useI18n();
   const q = useQuery({
     queryKey: ['analytics-pairs', from, to],
-    queryFn: () => unwrapAs<{ baskets: number; pairs: SkuPair[] }>(api.analytics.GET('/api/analytics/sku-pairs', { params: { query: { from: `${from}T00:00:00Z`, to: `${to}T00:00:00Z`, limit: 20 } } })),
+    queryFn: () => unwrapAs<{ baskets: number; pairs: SkuPair[] }>(api.analytics.GET('/api/analytics/sku-pairs', { params: { query: { from: beijingDayStart(from), to: beijingDayStart(to), limit: 20 } } })),
   });
   const f = (x: number) => x.toFixed(3);
   return (
@@ -277,7 +278,7 @@ function SuggestionsCard({ today }: { today: string }) {
 function ReconciliationCard({ today }: { today: string }) {
   const { t, pick, money } = useI18n();
   const [platform, setPlatform] = useState<Platform>('alipay');
-  const [day, setDay] = useState(isoDay(Date.parse(`${today}T00:00:00Z`) - DAY));
+  const [day, setDay] = useState(() => addDays(today, -1));
   const q = useQuery({
     queryKey: ['analytics-recon', platform, day],
     queryFn: () => unwrapAs<DailyReconciliation>(api.analytics.GET('/api/analytics/reconciliation/daily', { params: { query: { platform, day } } })),

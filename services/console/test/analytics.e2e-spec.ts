@@ -95,6 +95,28 @@ const api = async (path: string): Promise<Json> => {
   expect(r.status, JSON.stringify(r.json)).toBe(200);
   return r.json;
 };
+/** Publishes events as the relays do, under this file's topic prefix. */
+async function publish(messages: OutboundMessage[]): Promise<void> {
+  const publisher = new EventPublisher({ kafka: createKafka({ brokers: kafkaBrokers(), clientId: 'console-analytics-e2e' }), topicPrefix: ui.stack.prefix });
+  await publisher.connect();
+  await publisher.publish(messages);
+  await publisher.disconnect();
+}
+
+const field = (testId: string) => `input[data-testid="${testId}"], [data-testid="${testId}"] input`;
+/** Every chart of the screen (its aria-label, zh-CN). */
+const CHARTS = ['按日销售', '按小时销售', '按星期销售', 'RFM 客户分层', '需求预测（14 天）'];
+/** The charts on the page: label, whether ECharts drew its SVG, and how many shapes it holds. */
+const chartsShown = (page: Page) =>
+  page.evaluate(() =>
+    Array.from((document as unknown as { querySelectorAll(s: string): ArrayLike<{ getAttribute(n: string): string | null; querySelector(s: string): unknown; querySelectorAll(s: string): ArrayLike<unknown> }> }).querySelectorAll('main div[role="img"]')).map((e) => ({
+      label: e.getAttribute('aria-label'),
+      svg: e.querySelector('svg') !== null,
+      paths: e.querySelectorAll('svg path').length,
+    })),
+  );
+/** Lets React commit what it was given and ECharts draw (two animation frames); not a wait for time. */
+const settled = (page: Page) => page.evaluate(() => new Promise<void>((r) => (globalThis as unknown as { requestAnimationFrame(f: () => void): void }).requestAnimationFrame(() => (globalThis as unknown as { requestAnimationFrame(f: () => void): void }).requestAnimationFrame(() => r()))));
 const texts = (page: Page, selector: string) => page.evaluate((s) => Array.from(document.querySelectorAll(s)).map((e) => (e.textContent ?? '').trim()), selector);
 const inputValue = (page: Page, testId: string) => page.evaluate((s) => document.querySelector(`[data-testid="${s}"]`)?.value ?? '', testId);
 
@@ -209,6 +231,100 @@ ui.describe('analytics screen', () => {
     expect((await first('/forecast')).searchParams.get('from')).toBe(today);
     expect((await first('/purchase-suggestions')).searchParams.get('from')).toBe(today);
     expect((await first('/reconciliation/daily')).searchParams.get('day')).toBe(plusDays(today, -1));
+    await page.close();
+  }, 120_000);
+
+  it('a range without sales (what a fresh system has) draws every chart over all-zero and empty data: no blank page, no chart error', async () => {
+    const page = await ui.browser.newPage('finance');
+    const answered = new Set<string>();
+    page.on('response', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.includes('/api/analytics/') && u.searchParams.get('from') === beijingMidnight('2001-01-01')) answered.add(`${u.pathname.split('/').pop()}${u.searchParams.get('by') ?? ''}`);
+    });
+    await page.goto(`${ui.stack.console.httpUrl}/analytics`);
+    await page.getByTestId('a-total-revenue').waitFor();
+    // The last day first (from after to is refused for a moment), then the first: January 2001, before any order.
+    await page.fill(field('a-to'), '2001-02-01');
+    await page.fill(field('a-from'), '2001-01-01');
+    const byDay = await api(`/api/analytics/sales?by=day&fill=true&from=${beijingMidnight('2001-01-01')}&to=${beijingMidnight('2001-02-01')}`);
+    expect(byDay.total.orders).toBe(0);
+    expect(byDay.rows.length).toBe(31);
+    expect((byDay.rows as { orders: number; revenue: number }[]).every((r) => r.orders === 0 && r.revenue === 0)).toBe(true);
+    const all = ['salesday', 'saleshour', 'salesweekday', 'saleschannel', 'salessku', 'rfm', 'sku-pairs'];
+    await eventually('every query of the empty range answered', async () => (all.every((k) => answered.has(k)) ? true : undefined), 30_000);
+    await eventually('the empty range drawn', async () => ((await page.getByTestId('a-total-ordersSeen').textContent()) === '0' && (await page.getByTestId('problem-alert').count()) === 0 ? true : undefined), 30_000);
+    await settled(page);
+
+    expect(await page.getByTestId('part-failed').count()).toBe(0);
+    expect((await chartsShown(page)).map(({ label, svg }) => ({ label, svg }))).toEqual(CHARTS.map((label) => ({ label, svg: true })));
+    expect(await page.getByTestId('user-name').isVisible()).toBe(true);
+    expect(await texts(page, '[data-testid="a-channels"] tbody tr.ant-table-row')).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("draws the forecast of a SKU first sold today (a history of zeros): the model's residue (~1e-107 units) made ECharts throw and the app go blank", async () => {
+    const sku = `TEA-NEW-${uniqueSuffix()}`;
+    const placedAt = new Date(Date.now() - 60_000).toISOString();
+    await publish(orderEvents({ orderId: `n1-${uniqueSuffix()}`, channel: 'taobao', shopId: 'taobao-1', customerId: `c-${sku}`, province: '浙江省', placedAt, paidAt: later(placedAt, 1), warehouseId: 'WH-SH', lines: [{ sku, quantity: 1, unitPrice: 8800 }] }));
+    await eventually('analytics has the new SKU', async () => {
+      const r = await call(ui.stack.procs.analytics.httpUrl, 'GET', `/api/analytics/sales?by=sku&from=${at(2, 0)}&to=${at(-2, 0)}`);
+      return r.status === 200 && (r.json.rows as { key: string }[]).some((x) => x.key === sku) ? true : undefined;
+    });
+
+    const page = await ui.browser.newPage('finance');
+    await page.goto(`${ui.stack.console.httpUrl}/analytics`);
+    await page.getByTestId('a-total-revenue').waitFor();
+    const today = plusDays(await inputValue(page, 'a-to'), -1);
+    const forecast = await api(`/api/analytics/forecast?sku=${sku}&from=${today}`);
+    expect((forecast.history as number[]).every((u) => u === 0), 'no sales of the SKU before today').toBe(true);
+
+    const drawn = page.waitForResponse((r) => r.url().includes('/forecast?') && new URL(r.url()).searchParams.get('sku') === sku);
+    await page.click('[data-testid="a-forecast-sku"]');
+    await page.keyboard.type(sku);
+    await page.click(`.ant-select-item-option[title="${sku}"]`);
+    expect((await drawn).status()).toBe(200);
+    await eventually('the new SKU forecast shown', async () => ((await page.getByTestId('a-smape-baseline').textContent()) === forecast.baseline.backtest.smape.toFixed(2) ? true : undefined), 30_000);
+    await settled(page);
+
+    expect(await page.getByTestId('part-failed').count()).toBe(0);
+    const chart = (await chartsShown(page)).find((c) => c.label === '需求预测（14 天）');
+    expect(chart?.svg).toBe(true);
+    expect(chart?.paths).toBeGreaterThan(0);
+    expect(await page.getByTestId('user-name').isVisible()).toBe(true);
+    await page.close();
+  }, 120_000);
+
+  it("a chart ECharts refuses shows a readable message in its place, in the user's language, and the rest of the page stays", async () => {
+    const page = await ui.browser.newPage('finance');
+    // Sales by hour answered with order counts ECharts cannot put on an axis (1e-107, the kind of
+    // floating-point residue a model leaves): ECharts throws from setOption.
+    await page.route(
+      (u) => u.pathname.endsWith('/api/analytics/sales') && u.searchParams.get('by') === 'hour',
+      async (route) => {
+        const r = await route.fetch();
+        const body = (await r.json()) as Json;
+        await route.fulfill({ response: r, json: { ...body, rows: (body.rows as Json[]).map((row) => ({ ...row, orders: 1e-107 })) } });
+      },
+    );
+    await page.goto(`${ui.stack.console.httpUrl}/analytics`);
+    const failed = page.getByTestId('part-failed');
+    await failed.waitFor({ timeout: 30_000 });
+    await eventually('totals drawn', async () => ((await page.getByTestId('a-total-ordersSeen').textContent()) !== '—' ? true : undefined), 30_000);
+    await settled(page);
+    expect(await failed.count()).toBe(1);
+    expect(await failed.getAttribute('data-what')).toBe('按小时销售');
+    expect(await failed.locator('.ant-alert-title').textContent()).toBe('按小时销售：暂时无法显示');
+    // The rest of the page is there: the menu, the totals, the other charts.
+    expect(await page.getByTestId('nav-analytics').isVisible()).toBe(true);
+    expect((await chartsShown(page)).map((c) => c.label)).toEqual(CHARTS.filter((c) => c !== '按小时销售'));
+
+    await page.click('[data-testid="lang"]');
+    await page.click('.ant-select-item-option[title="English"]');
+    await eventually('the message in English', async () => ((await failed.locator('.ant-alert-title').textContent()) === 'Sales by hour: cannot be shown' ? true : undefined), 30_000);
+    // Back to Chinese: the language is kept for this user's other pages.
+    await page.click('[data-testid="lang"]');
+    await page.click('.ant-select-item-option[title="中文"]');
+    await eventually('the message in Chinese again', async () => ((await failed.locator('.ant-alert-title').textContent()) === '按小时销售：暂时无法显示' ? true : undefined), 30_000);
     await page.close();
   }, 120_000);
 });

@@ -5,6 +5,7 @@ import zhCN from 'antd/locale/zh_CN';
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { BrowserRouter, Link, Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import './app.css';
+import { ErrorBoundary } from './error-boundary';
 import { I18nProvider, roleName, useI18n, type UiKey } from './i18n';
 import { loginUrl, SessionProvider, useSession, type Screen } from './session';
 
@@ -105,21 +106,24 @@ function Shell() {
       )}
       <Layout.Content style={{ padding: phone ? 8 : 16, minWidth: 0 }}>
         <main className="console-main">
-          <Suspense fallback={<Loading />}>
-            <Routes>
-              <Route path="/" element={<Navigate to={visible[0]?.path ?? '/board'} replace />} />
-              <Route path="/board" element={guard('board', <BoardPage />)} />
-              <Route path="/orders" element={guard('orders', <OrdersPage />)} />
-              <Route path="/orders/:orderId" element={guard('orders', <OrderDetailPage />)} />
-              <Route path="/inventory" element={guard('inventory', <InventoryPage />)} />
-              <Route path="/approvals" element={guard('approvals', <ApprovalsPage />)} />
-              <Route path="/warehouse" element={guard('warehouse', <WarehousePage />)} />
-              <Route path="/imports" element={guard('imports', <ImportsPage />)} />
-              <Route path="/rules" element={guard('rules', <RulesPage />)} />
-              <Route path="/analytics" element={guard('analytics', <AnalyticsPage />)} />
-              <Route path="*" element={<Typography.Text>{t('notFound')}</Typography.Text>} />
-            </Routes>
-          </Suspense>
+          {/* A screen that throws shows a message, the menu stays: another screen (a new path) tries again. */}
+          <ErrorBoundary what={t(SCREENS.find((s) => s.key === selected)?.label ?? 'thisScreen')} resetKey={location.pathname}>
+            <Suspense fallback={<Loading />}>
+              <Routes>
+                <Route path="/" element={<Navigate to={visible[0]?.path ?? '/board'} replace />} />
+                <Route path="/board" element={guard('board', <BoardPage />)} />
+                <Route path="/orders" element={guard('orders', <OrdersPage />)} />
+                <Route path="/orders/:orderId" element={guard('orders', <OrderDetailPage />)} />
+                <Route path="/inventory" element={guard('inventory', <InventoryPage />)} />
+                <Route path="/approvals" element={guard('approvals', <ApprovalsPage />)} />
+                <Route path="/warehouse" element={guard('warehouse', <WarehousePage />)} />
+                <Route path="/imports" element={guard('imports', <ImportsPage />)} />
+                <Route path="/rules" element={guard('rules', <RulesPage />)} />
+                <Route path="/analytics" element={guard('analytics', <AnalyticsPage />)} />
+                <Route path="*" element={<Typography.Text>{t('notFound')}</Typography.Text>} />
+              </Routes>
+            </Suspense>
+          </ErrorBoundary>
         </main>
       </Layout.Content>
     </Layout>

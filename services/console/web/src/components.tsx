@@ -2,10 +2,23 @@ import { Alert, App as AntApp } from 'antd';
 import * as echarts from 'echarts';
 import { useEffect, useRef } from 'react';
 import { ProblemError, toProblem } from './api';
+import { ErrorBoundary } from './error-boundary';
 import { useI18n } from './i18n';
 
-/** One ECharts chart; re-rendered when the option changes, resized with its box. */
-export function EChart({ option, height = 260, label }: { option: echarts.EChartsCoreOption; height?: number; label: string }) {
+/**
+ * One ECharts chart; re-rendered when the option changes, resized with its box. An option ECharts
+ * refuses (it throws from setOption) shows a message in the chart's place instead of taking the app
+ * down; the next option tries again.
+ */
+export function EChart(props: { option: echarts.EChartsCoreOption; height?: number; label: string }) {
+  return (
+    <ErrorBoundary what={props.label} resetKey={props.option}>
+      <EChartCanvas {...props} />
+    </ErrorBoundary>
+  );
+}
+
+function EChartCanvas({ option, height = 260, label }: { option: echarts.EChartsCoreOption; height?: number; label: string }) {
   const ref = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
   useEffect(() => {

@@ -270,6 +270,9 @@ const UI = {
   issue: { zh: '问题', en: 'Issue' },
   downloadCsv: { zh: '下载 CSV', en: 'Download CSV' },
   downloadXlsx: { zh: '下载 XLSX', en: 'Download XLSX' },
+  cannotShowSuffix: { zh: '：暂时无法显示', en: ': cannot be shown' },
+  cannotShowHint: { zh: '页面其余部分不受影响；请更换筛选条件或刷新页面后重试。如仍出现，请将以下信息告知管理员：', en: 'The rest of the page still works; change the filters or reload to try again. If it persists, tell an administrator:' },
+  thisScreen: { zh: '此页面', en: 'This screen' },
 } satisfies Record<string, Entry>;
 
 /** Analytics labels: RFM segments, reconciliation issues, weekdays (1 = Monday). */

@@ -4,6 +4,7 @@ import { useMemo, useState } from 'react';
 import { api, unwrapAs } from '../api';
 import { addDays, beijingDay, beijingDayStart } from '../beijing-days';
 import { EChart, EmptyText, ProblemAlert } from '../components';
+import { ErrorBoundary } from '../error-boundary';
 import { CHANNELS, RECON_ISSUES, RFM_SEGMENT_NAMES, WEEKDAYS, useI18n } from '../i18n';
 
 /*
@@ -39,6 +40,14 @@ const PLATFORM_NAMES: Record<Platform, { zh: string; en: string }> = {
 /** Fen -> yuan as a number for charts (2 decimals, exact for integer fen). */
 export const yuan = (fen: number) => Math.round(fen) / 100;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+/**
+ * Forecast units as charted: 2 decimals. The model's forecast of a SKU with no sales in its history
+ * is not 0 but floating-point residue (~1e-107); ECharts cannot make a value axis of such a range
+ * (IntervalScale asserts) and threw. NaN (null in JSON) stays a gap.
+ */
+const chartUnits = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
+/** A backtest error with 2 decimals; '—' when there is none (NaN arrives as null). */
+const err2 = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(2) : '—');
 
 function useSales(by: 'day' | 'hour' | 'weekday' | 'channel' | 'sku', from: string, to: string) {
   return useQuery({
@@ -64,14 +73,15 @@ export function AnalyticsPage() {
         <label>{t('dateFrom')} <Input type="date" aria-label={t('dateFrom')} data-testid="a-from" value={from} onChange={(e) => e.target.value && setFrom(e.target.value)} style={{ width: 160 }} /></label>
         <label>{t('dateTo')} <Input type="date" aria-label={t('dateTo')} data-testid="a-to" value={to} onChange={(e) => e.target.value && setTo(e.target.value)} style={{ width: 160 }} /></label>
       </Space>
-      <SalesSection from={from} to={to} />
+      {/* Each part fails on its own (a message in its place), never the page. */}
+      <ErrorBoundary what={t('revenue')}><SalesSection from={from} to={to} /></ErrorBoundary>
       <Row gutter={12}>
-        <Col xs={24} lg={10}><RfmCard from={from} to={to} /></Col>
-        <Col xs={24} lg={14}><PairsCard from={from} to={to} /></Col>
+        <Col xs={24} lg={10}><ErrorBoundary what={t('rfmSegments')}><RfmCard from={from} to={to} /></ErrorBoundary></Col>
+        <Col xs={24} lg={14}><ErrorBoundary what={t('skuPairs')}><PairsCard from={from} to={to} /></ErrorBoundary></Col>
       </Row>
-      <ForecastCard from={from} to={to} today={today} />
-      <SuggestionsCard today={today} />
-      <ReconciliationCard today={today} />
+      <ErrorBoundary what={t('forecast')}><ForecastCard from={from} to={to} today={today} /></ErrorBoundary>
+      <ErrorBoundary what={t('purchaseSuggestions')}><SuggestionsCard today={today} /></ErrorBoundary>
+      <ErrorBoundary what={t('reconciliation')}><ReconciliationCard today={today} /></ErrorBoundary>
     </Space>
   );
 }
@@ -201,11 +211,14 @@ function ForecastCard({ from, to, today }: { from: string; to: string; today: st
   const f = q.data;
   const opt = useMemo(() => {
     if (!f) return {};
-    const hist = f.history.slice(-42);
+    const hist = f.history.slice(-42).map(chartUnits);
     const histDays = f.historyDays.slice(-42);
-    const pad = (xs: (number | null)[]) => [...hist.map(() => null), ...xs];
-    const lower = f.lower;
-    const band = f.upper.map((u, i) => Math.max(0, u - lower[i]!));
+    const pad = (xs: (number | null)[]) => [...hist.map(() => null), ...xs.map(chartUnits)];
+    const lower = f.lower.map(chartUnits);
+    const band = f.upper.map(chartUnits).map((u, i) => {
+      const l = lower[i];
+      return u === null || l === null || l === undefined ? null : Math.max(0, u - l);
+    });
     const modelPoint = f.model.forecast?.point ?? [];
     const names = {
       history: t('history'),
@@ -236,8 +249,8 @@ function ForecastCard({ from, to, today }: { from: string; to: string; today: st
       <ProblemAlert error={q.error} />
       {f && (
         <Space wrap data-testid="a-forecast-errors">
-          <Tag>{t('modelForecast')} {f.model.name} · {t('backtestSmape')}: <span data-testid="a-smape-model">{f.model.backtest ? f.model.backtest.smape.toFixed(2) : '—'}</span></Tag>
-          <Tag>{t('baselineForecast')} · {t('backtestSmape')}: <span data-testid="a-smape-baseline">{f.baseline.backtest.smape.toFixed(2)}</span></Tag>
+          <Tag>{t('modelForecast')} {f.model.name} · {t('backtestSmape')}: <span data-testid="a-smape-model">{err2(f.model.backtest?.smape)}</span></Tag>
+          <Tag>{t('baselineForecast')} · {t('backtestSmape')}: <span data-testid="a-smape-baseline">{err2(f.baseline.backtest.smape)}</span></Tag>
           <Tag color="blue">{t('chosen')}: <span data-testid="a-chosen">{f.chosen === 'model' ? t('modelForecast') : t('baselineForecast')}</span></Tag>
           {f.model.error && <Typography.Text type="secondary">{f.model.error}</Typography.Text>}
         </Space>

@@ -10,6 +10,19 @@ describe('mapping profiles are schema-validated data', () => {
     expect(r.resolve('web').id).toBe('shopify');
   });
 
+  it('tells an upload which layouts need the items file (宝贝报表) and which profile a channel uses when none is named', () => {
+    const r = new ProfileRegistry();
+    const classic = r.get('taobao-classic');
+    r.add({ ...classic, version: classic.version - 1 });
+    const byKey = Object.fromEntries(r.summaries().map((s) => [`${s.id}@${s.version}`, s]));
+    expect(byKey[`taobao-classic@${classic.version}`]).toMatchObject({ channel: 'taobao', itemsFile: true, defaultFor: ['taobao'] });
+    // An older version is listed, but new imports take the newest: it is nobody's default.
+    expect(byKey[`taobao-classic@${classic.version - 1}`]).toMatchObject({ itemsFile: true, defaultFor: [] });
+    expect(byKey['taobao-current@3']).toMatchObject({ channel: 'tmall', itemsFile: false, defaultFor: ['tmall'] });
+    expect(byKey['shopify@1']).toMatchObject({ itemsFile: false, defaultFor: ['web'] });
+    expect(r.summaries().filter((s) => s.itemsFile).map((s) => s.id)).toEqual(['taobao-classic', 'taobao-classic']);
+  });
+
   it('refuses a profile that breaks the schema, naming each problem', () => {
     const bad = `
 id: Bad Id

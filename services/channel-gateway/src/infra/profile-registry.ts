@@ -39,6 +39,18 @@ const DEFAULTS: Record<Channel, string | null> = {
   api: null,
 };
 
+/** A profile as the console lists it: what to upload with it and which channels use it when none is named. */
+export interface ProfileSummary {
+  id: string;
+  version: number;
+  channel: Channel;
+  description: string;
+  /** The layout joins a second file, the items file (Taobao classic 宝贝报表): the upload's `items`. */
+  itemsFile: boolean;
+  /** The channels that import with this profile when the upload names none (the newest version only). */
+  defaultFor: Channel[];
+}
+
 /**
  * Profiles by id: the shipped defaults plus every *.yaml in CHANNEL_PROFILE_DIRS (custom layouts).
  * A profile id may appear in several versions; `get(id)` is the highest, `get(id, v)` one version.
@@ -81,6 +93,18 @@ export class ProfileRegistry {
 
   list(): MappingProfile[] {
     return [...this.byId.values()].flat();
+  }
+
+  /** Every version, newest first per id, with what an upload needs (GET /api/profiles). */
+  summaries(): ProfileSummary[] {
+    return this.list().map((p) => ({
+      id: p.id,
+      version: p.version,
+      channel: p.channel,
+      description: p.description,
+      itemsFile: p.lines.from === 'items-file',
+      defaultFor: p === this.byId.get(p.id)?.[0] ? (Object.keys(DEFAULTS) as Channel[]).filter((c) => DEFAULTS[c] === p.id) : [],
+    }));
   }
 
   get(id: string, version?: number): MappingProfile {

@@ -146,7 +146,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Mapping profiles (id, version, channel, description) */
+        /**
+         * Mapping profiles (id, version, channel, description, itemsFile, defaultFor)
+         * @description `itemsFile`: the layout joins an items file (Taobao classic 宝贝报表), sent as `items` beside `file` (else IMPORT_ITEMS_FILE_REQUIRED). `defaultFor`: the channels that import with the profile when the upload names none (on its newest version).
+         */
         get: operations["ImportsController_profilesList"];
         put?: never;
         post?: never;

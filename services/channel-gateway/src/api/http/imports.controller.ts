@@ -101,9 +101,13 @@ export class ImportsController {
   }
 
   @Get('profiles')
-  @ApiOperation({ summary: 'Mapping profiles (id, version, channel, description)' })
+  @ApiOperation({
+    summary: 'Mapping profiles (id, version, channel, description, itemsFile, defaultFor)',
+    description:
+      '`itemsFile`: the layout joins an items file (Taobao classic 宝贝报表), sent as `items` beside `file` (else IMPORT_ITEMS_FILE_REQUIRED). `defaultFor`: the channels that import with the profile when the upload names none (on its newest version).',
+  })
   @Requires('read', 'Import')
   profilesList() {
-    return this.profiles.list().map((p) => ({ id: p.id, version: p.version, channel: p.channel, description: p.description }));
+    return this.profiles.summaries();
   }
 }

@@ -4,7 +4,7 @@
 // refreshes it first, otherwise the rule silently skips.
 import nx from '@nx/eslint-plugin';
 
-const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts'];
+const TEST_FILES = ['**/*.spec.ts', '**/*.spec.tsx', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts'];
 
 /**
  * Who may depend on whom. A project matches every constraint whose source tag it carries, and

@@ -31,7 +31,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['{libs,services,bench}/**/*.spec.ts'], testTimeout: 10_000 },
+        test: { name: 'unit', include: ['{libs,services,bench}/**/*.spec.{ts,tsx}'], testTimeout: 10_000 },
       },
       {
         extends: true,

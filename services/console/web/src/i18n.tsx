@@ -397,11 +397,43 @@ const REASONS: Record<string, Entry> = {
   PRODUCTION_PENDING: { zh: '定制商品仍在生产中，完工后才能拣货', en: 'Made-to-order items are still in production: pick once completed' },
   SHIPMENT_NOT_FOUND: { zh: '包裹不存在', en: 'No such parcel' },
   SHIPMENT_ILLEGAL_TRANSITION: { zh: '包裹当前状态不允许此操作', en: 'The parcel cannot do this now' },
+  // channel-gateway: imports, profiles and the quarantine (its DomainError codes, the upload's 413).
   QUARANTINE_EDIT_INVALID: { zh: '修正内容无效', en: 'The fix is invalid' },
   QUARANTINE_RESOLVED: { zh: '该行已处理', en: 'That row is already resolved' },
-  IMPORT_COLUMNS_MISSING: { zh: '文件缺少必要的列', en: 'The file lacks required columns' },
+  QUARANTINE_NOT_FOUND: { zh: '隔离记录不存在（可能已被他人处理）', en: 'No such quarantine entry (someone may have handled it)' },
+  IMPORT_COLUMNS_MISSING: { zh: '文件缺少必要的列（请确认文件与所选模板一致）', en: 'The file lacks required columns (check the file matches the profile)' },
+  IMPORT_ITEMS_FILE_REQUIRED: { zh: '模板 {profile} 需要同时上传宝贝报表（商品明细文件）', en: 'Profile {profile} needs the items file (宝贝报表) as well' },
   IMPORT_FILE_EMPTY: { zh: '文件为空', en: 'The file is empty' },
-  IMPORT_FILE_UNREADABLE: { zh: '无法读取文件', en: 'The file cannot be read' },
+  IMPORT_FILE_UNREADABLE: { zh: '无法读取文件（旧版 .xls 请在 Excel/WPS 中另存为 .xlsx 或 CSV）', en: 'The file cannot be read (save a legacy .xls as .xlsx or CSV in Excel/WPS)' },
+  IMPORT_RUN_NOT_FOUND: { zh: '导入记录不存在', en: 'No such import run' },
+  PAYLOAD_TOO_LARGE: { zh: '文件过大，请拆分后分批上传', en: 'The file is too large: split it and upload the parts' },
+  PROFILE_NOT_FOUND: { zh: '导入模板 {profile} 不存在', en: 'No import profile {profile}' },
+  PROFILE_REQUIRED: { zh: '该渠道没有默认模板，请选择模板', en: 'This channel has no default layout: pick a profile' },
+  PROFILE_INVALID: { zh: '导入模板文件有误，请联系管理员', en: 'An import profile file is invalid; tell an administrator' },
+  // channel-gateway's connectors, pushes and gift rules (operations screens to come).
+  CONNECTOR_NOT_AVAILABLE: { zh: '该平台的接口对接尚未开通', en: 'No API connector for this platform' },
+  SHOP_NOT_CONFIGURED: { zh: '店铺未配置接口对接', en: 'The shop has no API connection configured' },
+  PUSH_BODY_INVALID: { zh: '平台推送的内容无法读取', en: 'The platform push cannot be read' },
+  PUSH_SIGNATURE_INVALID: { zh: '平台推送签名校验失败', en: 'The platform push signature does not verify' },
+  GIFT_RULES_INVALID: { zh: '赠品规则文件有误，请联系管理员', en: 'The gift rule file is invalid; tell an administrator' },
+  // A re-export the order flow did not apply (import report refusedChanges).
+  PLATFORM_STATUS_REOPENED: { zh: '平台显示订单重新打开，但系统中已取消或已退款，未同步，请人工处理', en: 'The platform reopened an order Flowline has cancelled or refunded: not applied, a person decides' },
+  // Why rows were refused (import report, quarantine). The rows carry channel-gateway's own zh / en
+  // text with the cell; these name the code where only the code is at hand.
+  MISSING_FIELD: { zh: '必填列为空', en: 'A required cell is empty' },
+  BAD_AMOUNT: { zh: '金额或重量无效', en: 'Not a valid amount or weight' },
+  BAD_QUANTITY: { zh: '数量无效', en: 'Not a valid quantity' },
+  BAD_SKU: { zh: '商家编码不能作为 SKU', en: 'The seller code cannot be a SKU' },
+  BAD_TIME: { zh: '时间无效', en: 'Not a valid time' },
+  UNKNOWN_STATUS: { zh: '未知的订单状态', en: 'Unknown order status' },
+  NO_LINES: { zh: '没有商品明细', en: 'No item lines' },
+  TOTAL_MISMATCH: { zh: '金额或件数对不上', en: 'Amounts or item counts do not add up' },
+  ADDRESS_UNPARSED: { zh: '无法识别地址中的省市区', en: 'Province / city / district not found in the address' },
+  CONFLICTING_ROWS: { zh: '同一订单的多行内容不一致', en: 'Rows of one order disagree' },
+  MANGLED_ID: { zh: '订单号被 Excel 改成了科学计数法或补零，已无法还原', en: 'Excel mangled the id (scientific notation or zero-filled)' },
+  LINE_STATES_DIFFER: { zh: '同一订单的商品状态不同（如一件已退款、一件待发货），请人工处理', en: 'Lines of one order are in different states (one refunded, one to ship): a person decides' },
+  ORDER_REFUSED: { zh: '订单系统拒绝了该订单', en: 'Order intake refused the order' },
+  BAD_PAYLOAD: { zh: '平台接口数据无法读取', en: 'The platform order data cannot be read' },
   STOCK_SHORTAGE: { zh: '库存不足，无法锁定全部商品', en: 'Inventory could not reserve every line' },
   IDEMPOTENCY_KEY_REUSED: { zh: '重复提交的请求内容不一致', en: 'The same request key was used with another body' },
   VALIDATION_FAILED: { zh: '输入有误：{fields}', en: 'Invalid input: {fields}' },
@@ -423,6 +455,11 @@ const REASONS: Record<string, Entry> = {
   RESERVATION_TIMEOUT: { zh: '锁库存超时', en: 'Stock reservation timed out' },
   SHIPPED_AFTER_CANCEL: { zh: '取消后仍已发货', en: 'Shipped after the cancellation' },
 };
+
+/** The catalogue's text of a refusal code, if it has one (screens use `reason()`; this is for checks). */
+export function reasonEntry(code: string): Entry | undefined {
+  return REASONS[code];
+}
 
 /** Role names as people read them (the auth contract's roles). */
 const ROLE_NAMES: Record<string, { zh: string; en: string }> = {

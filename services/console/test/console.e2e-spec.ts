@@ -1,4 +1,7 @@
-import { anOrderSubmission } from '@flowline/testing';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { anOrderSubmission, REPO_ROOT } from '@flowline/testing';
+import iconv from 'iconv-lite';
 import type { TrackingOrderDetailView } from '@flowline/contracts';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
@@ -367,10 +370,85 @@ ui.describe('the staff console in Chromium', () => {
     await page.click(`[data-testid="fix-${badAmount}"]`);
     await page.waitForSelector(`[data-testid="q-${badAmount}"]`, { state: 'detached', timeout: 30_000 });
     expect(await page.$(`[data-testid="q-${badStatus}"]`)).not.toBeNull();
+
+    // A retry channel-gateway refuses again (the status is still not one the profile knows) is shown
+    // as refused with its reasons, not as done, and the row stays in the list with the new reason.
+    await page.fill(`[data-testid="edit-${badStatus}-订单状态"]`, '另一种状态');
+    await page.click(`[data-testid="fix-${badStatus}"]`);
+    const refusedAgain = await page.waitForSelector(`[data-testid="fix-rejected-${badStatus}"]`, { timeout: 30_000 });
+    expect(await refusedAgain.textContent()).toContain('重试仍被拒绝');
+    expect(await refusedAgain.textContent()).toContain('未知的订单状态："另一种状态"');
+    expect(await page.textContent('[data-testid="fix-refused"]')).toContain('重试仍被拒绝');
+    await page.waitForFunction(
+      (id) => (globalThis as unknown as { document: { querySelector(s: string): { closest(s: string): { textContent: string } | null } | null } }).document.querySelector(`[data-testid="q-${id}"]`)?.closest('tr')?.textContent.includes('另一种状态') ?? false,
+      badStatus,
+      { timeout: 30_000 },
+    );
+    await page.mouse.move(0, 0);
+    expect(await seriousA11yViolations(page)).toEqual([]);
     const open = await call(ui.stack.procs['channel-gateway'].httpUrl, 'GET', '/api/quarantine?channel=pinduoduo');
     expect(open.json.filter((e: { status: string }) => e.status === 'open').map((e: { channelOrderId: string }) => e.channelOrderId)).toEqual([badStatus]);
+    expect(open.json.find((e: { channelOrderId: string }) => e.channelOrderId === badStatus).reasons).toEqual([expect.objectContaining({ code: 'UNKNOWN_STATUS', zh: '未知的订单状态："另一种状态"' })]);
     const orders = await call(ui.stack.procs['order-intake'].httpUrl, 'GET', '/api/orders?channel=pinduoduo&limit=100');
     expect(orders.json.orders.map((o: { channelOrderId: string }) => o.channelOrderId).sort()).toEqual([badAmount, good].sort());
+    await page.close();
+  }, 150_000);
+
+  it('a Taobao 订单报表 goes in with its 宝贝报表 picked on the page; the report names the files and profile, and a re-export counts duplicates and updates', async () => {
+    const fixture = (name: string) => readFileSync(join(REPO_ROOT, 'services/channel-gateway/test/fixtures', name));
+    const orders = fixture('taobao-classic-orders.gbk.csv');
+    const items = fixture('taobao-classic-items.gbk.csv');
+    const page = await ui.browser.newPage('admin');
+    await page.goto(`${ui.stack.console.httpUrl}/imports`);
+    await page.click('[data-testid="import-channel"]');
+    await page.click('.ant-select-item-option[title="淘宝"]');
+    // Taobao's default layout (taobao-classic) joins the 宝贝报表: the page asks for it before sending anything.
+    await page.waitForSelector('[data-testid="import-items-file"]', { timeout: 20_000 });
+    expect(await page.textContent('[data-testid="items-hint"]')).toContain('宝贝报表');
+    await page.setInputFiles('[data-testid="import-file"]', { name: 'ExportOrderList202511.csv', mimeType: 'text/csv', buffer: orders });
+    expect(await page.isDisabled('[data-testid="import-start"]')).toBe(true);
+    await page.setInputFiles('[data-testid="import-items-file"]', { name: 'ExportOrderDetailList202511.csv', mimeType: 'text/csv', buffer: items });
+    await page.mouse.move(0, 0);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await page.click('[data-testid="import-start"]');
+    await page.waitForSelector('[data-testid="import-report"]', { timeout: 30_000 });
+    expect(await page.textContent('[data-testid="imported"]')).toBe('4');
+    expect(await page.textContent('[data-testid="orders-seen"]')).toBe('4');
+    expect(await page.textContent('[data-testid="rejected-count"]')).toBe('0');
+    expect(await page.textContent('[data-testid="report-file"]')).toContain('ExportOrderList202511.csv');
+    expect(await page.textContent('[data-testid="report-items-file"]')).toContain('ExportOrderDetailList202511.csv');
+    const profiles = await call(ui.stack.procs['channel-gateway'].httpUrl, 'GET', '/api/profiles');
+    const classic = profiles.json.find((p: { id: string; defaultFor: string[] }) => p.id === 'taobao-classic' && p.defaultFor.includes('taobao'));
+    expect(await page.textContent('[data-testid="report-profile"]')).toBe(`taobao-classic v${classic.version}`);
+    const byApi = async () => (await call(ui.stack.procs['order-intake'].httpUrl, 'GET', '/api/orders?channel=taobao&limit=100')).json.orders as { channelOrderId: string; orderId: string }[];
+    expect((await byApi()).map((o) => o.channelOrderId).sort()).toEqual(['4012345678901234567', '4012345678901234568', '4012345678901234569', '4012345678901234570']);
+
+    // A later export: the unpaid order (…568) is paid now, the rest unchanged. The report shows each.
+    const unpaid = '"=""4012345678901234568""",明前龙井 250g,128.00,1,,,,,等待买家付款';
+    const paidNow = (text: string) => text.replace('138.00,0.00,等待买家付款', '138.00,138.00,买家已付款，等待卖家发货').replace('2025-11-26 09:10:00,,', '2025-11-26 09:10:00,2025-11-26 09:12:00,');
+    const ordersText = iconv.decode(orders, 'gbk');
+    const itemsText = iconv.decode(items, 'gbk');
+    expect(paidNow(ordersText)).not.toBe(ordersText);
+    expect(itemsText).toContain(unpaid);
+    await page.setInputFiles('[data-testid="import-file"]', { name: 'ExportOrderList202512.csv', mimeType: 'text/csv', buffer: iconv.encode(paidNow(ordersText), 'gbk') });
+    await page.setInputFiles('[data-testid="import-items-file"]', {
+      name: 'ExportOrderDetailList202512.csv',
+      mimeType: 'text/csv',
+      buffer: iconv.encode(itemsText.replace(unpaid, unpaid.replace('等待买家付款', '买家已付款，等待卖家发货')), 'gbk'),
+    });
+    await page.click('[data-testid="import-start"]');
+    await page.waitForFunction(
+      () => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('[data-testid="report-file"]')?.textContent.includes('ExportOrderList202512.csv') ?? false,
+      undefined,
+      { timeout: 30_000 },
+    );
+    expect(await page.textContent('[data-testid="imported"]')).toBe('0');
+    expect(await page.textContent('[data-testid="duplicates"]')).toBe('3');
+    expect(await page.textContent('[data-testid="updated"]')).toBe('1');
+    const report = (await page.textContent('[data-testid="import-report"]')) ?? '';
+    for (const label of ['重复（此前已导入）', '已更新（平台状态变更）', '宝贝报表', '读取行数']) expect(report).toContain(label);
+    const paid = (await byApi()).find((o) => o.channelOrderId === '4012345678901234568');
+    expect((await call(ui.stack.procs['order-intake'].httpUrl, 'GET', `/api/orders/${paid?.orderId}`)).json.payment).toMatchObject({ amount: 13800 });
     await page.close();
   }, 150_000);
 

@@ -103,6 +103,18 @@ ui.describe('the staff console in Chromium', () => {
     await detail.waitForSelector('[data-testid="flag-hold"]', { timeout: 20_000 });
     const held = await call(ui.stack.procs['order-intake'].httpUrl, 'GET', `/api/orders/${orderId}`);
     expect(held.json).toMatchObject({ flags: ['on_hold'], hold: { reason: '客户要求改地址' } });
+    // The warehouse heard of the hold: the order's parcel says so on the page (opened afresh once fulfillment has it).
+    const parcels = await ui.browser.newPage(CS);
+    for (let tries = 0; ; tries++) {
+      await parcels.goto(`${ui.stack.console.httpUrl}/orders/${orderId}`);
+      const tag = await parcels.waitForSelector('[data-testid^="parcel-held-"]', { timeout: 3_000 }).catch(() => null);
+      if (tag) {
+        expect(await tag.textContent()).toBe('仓库已暂停');
+        break;
+      }
+      if (tries > 10) throw new Error(`no parcel of ${orderId} shown as paused by the warehouse`);
+    }
+    await parcels.close();
 
     // The board, open in another tab, turns the card to "held" through SSE without a reload.
     await board.waitForFunction((id) => document.getElementById(`o-${id}`)?.getAttribute('data-colour') === 'hold', orderId, { timeout: 30_000 });

@@ -239,6 +239,7 @@ const UI = {
   resumed: { zh: '续传', en: 'Resumed' },
   fixRejected: { zh: '重试仍被拒绝，请按原因修正后再试', en: 'The retry was refused again: fix what the reasons say and retry' },
   carrierState: { zh: '物流状态', en: 'Carrier status' },
+  warehousePaused: { zh: '仓库已暂停', en: 'Warehouse paused' },
   template: { zh: '模板', en: 'Template' },
   notificationRules: { zh: '通知规则', en: 'Notification rules' },
   preview: { zh: '预览', en: 'Preview' },
@@ -341,6 +342,21 @@ export const SHIPMENT_STATUS: Record<string, Entry> = {
   intercept_requested: { zh: '待拦截', en: 'Intercept requested' },
   intercepted: { zh: '已拦截', en: 'Intercepted' },
   stopped: { zh: '已停止', en: 'Stopped' },
+  awaiting_production: { zh: '待生产', en: 'Awaiting production' },
+  in_transit: { zh: '运输中', en: 'In transit' },
+  carrier_exception: { zh: '物流异常', en: 'Carrier problem' },
+  returned: { zh: '已退回', en: 'Returned' },
+};
+
+/** Carrier states a parcel reports (fulfillment CarrierState). */
+export const CARRIER_STATE: Record<string, Entry> = {
+  picked_up: { zh: '已揽收', en: 'Picked up' },
+  in_transit: { zh: '运输中', en: 'In transit' },
+  out_for_delivery: { zh: '派件中', en: 'Out for delivery' },
+  delivered: { zh: '已签收', en: 'Delivered' },
+  problem: { zh: '疑难件', en: 'Problem' },
+  returning: { zh: '退回中', en: 'Returning' },
+  returned: { zh: '已退回', en: 'Returned' },
 };
 
 export const CHANNELS: Record<string, Entry> = {

@@ -5,11 +5,11 @@ import { useMemo, useState } from 'react';
 import { useParams } from 'react-router-dom';
 import { api, newIdempotencyKey, unwrap, unwrapAs, type OrderView } from '../api';
 import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
-import { CHANNELS, SHIPMENT_STATUS, STAGES, useI18n, type UiKey } from '../i18n';
+import { CARRIER_STATE, CHANNELS, SHIPMENT_STATUS, STAGES, useI18n, type UiKey } from '../i18n';
 import { useSession, type Ability } from '../session';
 import { ChangeRequestButton } from './change-request';
 
-interface Parcel { shipmentId: string; warehouseId: string; status: string; carrier: string | null; waybillNo: string | null; trackingNumber: string | null; carrierState: string | null; carrierStateAt: string | null }
+interface Parcel { shipmentId: string; warehouseId: string; status: string; carrier: string | null; waybillNo: string | null; trackingNumber: string | null; carrierState: string | null; carrierStateAt: string | null; holdReason?: string | null }
 type Command = 'PlaceHold' | 'ReleaseHold' | 'ResolveException' | 'Cancel' | 'RequestRefund' | 'RecordRefunded';
 /**
  * What is left to refund, in yuan, as the refund dialog's starting amount: before shipment a refund
@@ -244,10 +244,19 @@ export function OrderDetailPage() {
             columns={[
               { title: t('shipment'), dataIndex: 'shipmentId' },
               { title: t('warehouseId'), dataIndex: 'warehouseId' },
-              { title: t('stage'), render: (_, p) => pick(SHIPMENT_STATUS[p.status] ?? { zh: p.status, en: p.status }) },
+              {
+                title: t('stage'),
+                render: (_, p) => (
+                  <>
+                    {pick(SHIPMENT_STATUS[p.status] ?? { zh: p.status, en: p.status })}
+                    {/* Held or flagged on the order side: the warehouse does not pick, pack or ship it. */}
+                    {p.holdReason && <Tag color="purple" style={{ marginLeft: 6 }} title={p.holdReason} data-testid={`parcel-held-${p.shipmentId}`}>{t('warehousePaused')}</Tag>}
+                  </>
+                ),
+              },
               { title: t('carrier'), render: (_, p) => p.carrier ?? '—' },
               { title: t('trackingNumber'), render: (_, p) => p.trackingNumber ?? p.waybillNo ?? '—' },
-              { title: t('carrierState'), render: (_, p) => (p.carrierState ? `${p.carrierState} ${time(p.carrierStateAt)}` : '—') },
+              { title: t('carrierState'), render: (_, p) => (p.carrierState ? `${pick(CARRIER_STATE[p.carrierState] ?? { zh: p.carrierState, en: p.carrierState })} ${time(p.carrierStateAt)}` : '—') },
             ]} />
         )}
       </Card>

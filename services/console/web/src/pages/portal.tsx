@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { newIdempotencyKey, portalApi, ProblemError, toProblem, unwrap, unwrapAs, type OrderView } from '../api';
 import { looksMasked } from '../change-request-body';
 import { ProblemAlert } from '../components';
-import { SHIPMENT_STATUS, STAGES, useI18n } from '../i18n';
+import { CARRIER_STATE, SHIPMENT_STATUS, STAGES, useI18n } from '../i18n';
 
 /**
  * The customer portal (mobile-first, zh-CN first): order number + phone -> a one-time code by SMS
@@ -160,7 +160,7 @@ function PortalOrder({ orderId }: { orderId: string }) {
       <List size="small" data-testid="portal-parcels" dataSource={parcels.data?.shipments ?? []} locale={{ emptyText: <span style={{ color: '#595959' }}>{t('portalNoParcel')}</span> }}
         renderItem={(p) => (
           <List.Item>
-            {pick(SHIPMENT_STATUS[p.status] ?? { zh: p.status, en: p.status })} · {p.carrier ?? '—'} {p.trackingNumber ?? p.waybillNo ?? ''} {p.carrierState ? `· ${p.carrierState} ${time(p.carrierStateAt)}` : ''}
+            {pick(SHIPMENT_STATUS[p.status] ?? { zh: p.status, en: p.status })} · {p.carrier ?? '—'} {p.trackingNumber ?? p.waybillNo ?? ''} {p.carrierState ? `· ${pick(CARRIER_STATE[p.carrierState] ?? { zh: p.carrierState, en: p.carrierState })} ${time(p.carrierStateAt)}` : ''}
           </List.Item>
         )} />
       <Typography.Title level={2} style={{ fontSize: 16 }}>{t('timeline')}</Typography.Title>

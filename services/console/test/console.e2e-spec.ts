@@ -114,6 +114,9 @@ ui.describe('the staff console in Chromium', () => {
       }
       if (tries > 10) throw new Error(`no parcel of ${orderId} shown as paused by the warehouse`);
     }
+    // Cancelling a paid order warns first that the buyer is owed the money back (not sent: the dialog is closed).
+    await parcels.click('[data-testid="action-Cancel"]');
+    expect(await (await parcels.waitForSelector('[data-testid="cancel-refund-warning"]')).textContent()).toMatch(/已付款 ¥\d+\.\d{2}：取消后须退款给买家/);
     await parcels.close();
 
     // The board, open in another tab, turns the card to "held" through SSE without a reload.

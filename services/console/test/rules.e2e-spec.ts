@@ -15,7 +15,7 @@ import { browserTests, call, seriousA11yViolations, shot, startStack, uniqueSuff
  */
 
 const ui = browserTests('console rules browser test', {
-  start: () => startStack([['order-intake', {}], ['approval', {}], ['notification', { NOTIFICATION_CONSUMER_GROUP: `notification-rules-${uniqueSuffix()}` }]]),
+  start: () => startStack([['order-intake', {}], ['approval', {}], ['notification', { NOTIFICATION_CONSUMER_GROUP: `notification-rules-${uniqueSuffix()}` }], ['tracking', { TRACKING_CONSUMER_GROUP: `tracking-rules-${uniqueSuffix()}` }]]),
 });
 
 const VIP_RULE = 'rules:\n  - id: hold-vip-review\n    when: { fact: order.tags, op: contains, value: vip-review }\n    then:\n      - { decision: hold_for_review, reason: vip order checked by a person }\n\n';
@@ -23,7 +23,8 @@ const VIP_RULE = 'rules:\n  - id: hold-vip-review\n    when: { fact: order.tags,
 ui.describe('rules screen', () => {
   it('an admin edits a flow rule, the dry run shows the decision it would take, the save makes a new version; approval chains likewise; notification rules validated', async () => {
     const intake = ui.stack.procs['order-intake'].httpUrl;
-    const placed = await call(intake, 'POST', '/api/orders', anOrderSubmission({ channelOrderId: `RULES-${uniqueSuffix()}`, placedAt: new Date().toISOString(), tags: ['vip-review'] }), {
+    const channelOrderId = `RULES-${uniqueSuffix()}`;
+    const placed = await call(intake, 'POST', '/api/orders', anOrderSubmission({ channelOrderId, placedAt: new Date().toISOString(), tags: ['vip-review'] }), {
       'idempotency-key': `k-${uniqueSuffix()}`,
     });
     expect(placed.status, JSON.stringify(placed.json)).toBe(201);
@@ -40,10 +41,15 @@ ui.describe('rules screen', () => {
     await expect.poll(() => editor.inputValue(), { timeout: 15_000 }).toBe(before.json.current.document);
     expect(await page.getByText('API', { exact: false }).filter({ hasText: '尚未提供' }).count()).toBe(0);
 
-    // The rules in force: nothing lets the unpaid order ship, no rule holds it.
-    await page.getByTestId('rules-dry-order').fill(orderId);
+    // The rules in force: nothing lets the unpaid order ship, no rule holds it. Named by its
+    // platform order number (what people know), found through tracking once it is there.
+    const tracking = ui.stack.procs.tracking.httpUrl;
+    await expect.poll(async () => (await call(tracking, 'GET', `/api/tracking/orders?q=${channelOrderId}`)).json.items?.[0]?.orderId, { timeout: 30_000 }).toBe(orderId);
+    await page.getByTestId('rules-dry-order').fill(channelOrderId);
     await page.getByTestId('rules-dry-run').click();
-    await page.getByTestId('rules-dry-result').waitFor();
+    await page.getByTestId('rules-dry-result').waitFor().catch(async (e: unknown) => {
+      throw new Error(`no dry-run result: ${(await page.locator('[role="alert"]').allTextContents()).join(' | ')} ${String(e)}`);
+    });
     expect(await page.getByTestId('rules-dry-result').getAttribute('data-outcome')).toBe('blocked');
     expect(await page.getByTestId('rules-dry-outcome').textContent()).toContain('暂不放行');
 

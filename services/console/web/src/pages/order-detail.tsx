@@ -1,6 +1,6 @@
 import type { TrackingOrderDetailView } from '@flowline/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App as AntApp, Button, Card, Col, Descriptions, Form, Input, InputNumber, Modal, Row, Slider, Space, Table, Tag, Timeline, Tooltip, Typography } from 'antd';
+import { Alert, App as AntApp, Button, Card, Col, Descriptions, Form, Input, InputNumber, Modal, Row, Slider, Space, Table, Tag, Timeline, Tooltip, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { useParams } from 'react-router-dom';
 import { api, newIdempotencyKey, unwrap, unwrapAs, type OrderView } from '../api';
@@ -139,7 +139,8 @@ export function OrderDetailPage() {
   if (!o.flags.includes('exception')) allowed.delete('ResolveException');
   // A refund asked for waits for finance to confirm the money went back (not a second request);
   // a paid order cancelled owes what is left of its payment.
-  const owed = o.refund?.pending ? o.refund.pending.amount : o.stage === 'cancelled' && o.payment ? o.payment.amount - (o.refund?.refundedTotal ?? 0) : 0;
+  // Owed: the refund asked for, or what is left of the payment of a paid order cancelled (as owedYuan).
+  const owed = o.refund?.pending || o.stage === 'cancelled' ? (owedYuan(o) ?? 0) : 0;
   if (o.refund?.pending) allowed.delete('RequestRefund');
   if (owed > 0) allowed.add('RecordRefunded');
   else allowed.delete('RecordRefunded');
@@ -285,6 +286,11 @@ export function OrderDetailPage() {
       <Modal open={!!action} title={action ? t(action.a.label) : ''} okText={t('ok')} confirmLoading={run.isPending} onCancel={() => setAction(null)}
         okButtonProps={{ 'data-testid': 'action-confirm' } as never}
         onOk={() => void form.validateFields().then((v) => action && run.mutate({ ...action, ...v }))}>
+        {/* A paid order cancelled owes the buyer its money: said before, confirmed by finance on this page after. */}
+        {action?.a.command === 'Cancel' && refundableYuan(o) !== undefined && (
+          <Alert type="warning" showIcon data-testid="cancel-refund-warning" style={{ marginBottom: 12 }}
+            title={pick({ zh: `该订单已付款 ${money(Math.round((refundableYuan(o) ?? 0) * 100), o.totals.currency)}：取消后须退款给买家，财务在本页「确认退款」`, en: `This order is paid ${money(Math.round((refundableYuan(o) ?? 0) * 100), o.totals.currency)}: cancelled, the buyer is owed a refund, which finance confirms on this page` })} />
+        )}
         <Form form={form} layout="vertical">
           {!action?.a.noReason && (
             <Form.Item name="reason" label={t('reason')} rules={[{ required: true }]}>

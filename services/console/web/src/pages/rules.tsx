@@ -121,6 +121,20 @@ async function fetchJson<T>(url: string, init: RequestInit = {}): Promise<T> {
   return body as T;
 }
 
+/**
+ * The order a dry run names: Flowline's own id (a ULID) as given, else the platform order number
+ * people know (淘宝/京东 订单号), looked up in tracking; an unknown number goes to the service as typed
+ * (its 404 names it).
+ */
+async function resolveOrderId(input: string): Promise<string> {
+  const v = input.trim();
+  if (/^[0-9A-HJKMNP-TV-Z]{26}$/i.test(v)) return v;
+  // Tracking away: the text goes as typed (the service's answer says whether it names an order).
+  const found = await fetchJson<{ items?: { orderId: string; channelOrderId: string }[] }>(`/api/tracking/api/tracking/orders?${new URLSearchParams({ q: v, limit: '5' }).toString()}`).catch(() => ({ items: [] }));
+  const hits = (found.items ?? []).filter((o) => o.channelOrderId === v);
+  return hits.length === 1 && hits[0] ? hits[0].orderId : v;
+}
+
 const problemsOf = (e: unknown): RuleProblem[] | null =>
   e instanceof ProblemError && e.problem.code === 'RULES_INVALID' ? ((e.problem.params?.problems as RuleProblem[] | undefined) ?? []) : null;
 
@@ -178,17 +192,17 @@ function RuleDocEditor({ kind }: { kind: RuleKind }) {
     },
   });
   const dryRun = useMutation({
-    mutationFn: () => fetchJson<DryRun>(`${FLOW}/dry-run`, { method: 'POST', body: JSON.stringify({ document: text, orderId: orderId.trim() }) }),
+    mutationFn: async () => fetchJson<DryRun>(`${FLOW}/dry-run`, { method: 'POST', body: JSON.stringify({ document: text, orderId: await resolveOrderId(orderId) }) }),
   });
   const chainRun = useMutation({
-    mutationFn: () =>
+    mutationFn: async () =>
       fetchJson<ChainDryRun>(`${FLOW}/dry-run`, {
         method: 'POST',
-        body: JSON.stringify({ document: text, chain: chain.trim(), ...(orderId.trim() ? { orderId: orderId.trim() } : { grandTotal: Math.round(Number(totalYuan || '0') * 100) }) }),
+        body: JSON.stringify({ document: text, chain: chain.trim(), ...(orderId.trim() ? { orderId: await resolveOrderId(orderId) } : { grandTotal: Math.round(Number(totalYuan || '0') * 100) }) }),
       }),
   });
   const notifRun = useMutation({
-    mutationFn: () => fetchJson<NotificationDryRun>(`${FLOW}/dry-run`, { method: 'POST', body: JSON.stringify({ document: text, event: eventType.trim(), orderId: orderId.trim() }) }),
+    mutationFn: async () => fetchJson<NotificationDryRun>(`${FLOW}/dry-run`, { method: 'POST', body: JSON.stringify({ document: text, event: eventType.trim(), orderId: await resolveOrderId(orderId) }) }),
   });
   const save = useMutation({
     mutationFn: () => fetchJson<RuleVersion>(FLOW, { method: 'PUT', body: JSON.stringify({ document: text, reason: reason.trim(), expectedVersion: baseVersion ?? 0 }) }),
@@ -268,7 +282,7 @@ function RuleDocEditor({ kind }: { kind: RuleKind }) {
             {kind === 'flow' ? (
             <Card size="small" title={w(lang, '试运行（不会修改订单）', 'Dry run (nothing is changed)')}>
               <Space.Compact style={{ width: '100%' }}>
-                <Input data-testid={tid('dry-order')} aria-label={w(lang, '订单号', 'Order id')} placeholder={w(lang, '订单号', 'Order id')} value={orderId} onChange={(e) => setOrderId(e.target.value)} />
+                <Input data-testid={tid('dry-order')} aria-label={w(lang, '订单号', 'Order id')} placeholder={w(lang, '平台订单号或系统订单号', 'Platform order number or Flowline order id')} value={orderId} onChange={(e) => setOrderId(e.target.value)} />
                 <Button data-testid={tid('dry-run')} type="primary" disabled={!orderId.trim()} loading={dryRun.isPending} onClick={() => dryRun.mutate()}>
                   {w(lang, '试运行', 'Dry run')}
                 </Button>
@@ -300,7 +314,7 @@ function RuleDocEditor({ kind }: { kind: RuleKind }) {
             <Card size="small" title={w(lang, '试运行：这个事件会发出哪些通知', 'Dry run: which messages this event would send')}>
               <Space wrap>
                 <Input data-testid={tid('dry-event')} aria-label={w(lang, '事件类型', 'Event type')} placeholder="OrderShipped" value={eventType} onChange={(e) => setEventType(e.target.value)} style={{ width: 200 }} />
-                <Input data-testid={tid('dry-order')} aria-label={w(lang, '订单号', 'Order id')} placeholder={w(lang, '订单号', 'Order id')} value={orderId} onChange={(e) => setOrderId(e.target.value)} style={{ width: 240 }} />
+                <Input data-testid={tid('dry-order')} aria-label={w(lang, '订单号', 'Order id')} placeholder={w(lang, '平台订单号或系统订单号', 'Platform order number or Flowline order id')} value={orderId} onChange={(e) => setOrderId(e.target.value)} style={{ width: 240 }} />
                 <Button data-testid={tid('dry-run')} type="primary" disabled={!eventType.trim() || !orderId.trim()} loading={notifRun.isPending} onClick={() => notifRun.mutate()}>
                   {w(lang, '试运行', 'Dry run')}
                 </Button>

@@ -20,11 +20,11 @@ apiContractSuite({
     const preview = await call('NotificationService/PreviewTemplate', { template: 'order_shipped', channel: 'sms', orderId: NO_ORDER });
     expect(preview.error?.code ?? 0, preview.error?.details).not.toBe(3);
     // Staff channel choice: read the YAML default; a set with a request_id, then cleared.
-    const pref = await call('NotificationService/GetStaffPreference', { staffId: 'u-cs-wang' });
+    const pref = await call('NotificationService/GetStaffPreference', { staffId: 'cs' });
     expect(pref.ok, pref.error?.details).toBe(true);
-    const set = await call('NotificationService/SetStaffPreference', { staffId: 'u-cs-wang', channels: ['email'], requestId: `contract-${uniqueSuffix()}` });
+    const set = await call('NotificationService/SetStaffPreference', { staffId: 'cs', channels: ['email'], requestId: `contract-${uniqueSuffix()}` });
     expect(set.ok, set.error?.details).toBe(true);
-    expect((await call('NotificationService/SetStaffPreference', { staffId: 'u-cs-wang', clear: true })).ok).toBe(true);
+    expect((await call('NotificationService/SetStaffPreference', { staffId: 'cs', clear: true })).ok).toBe(true);
     // REST-only checks: opting back in to a channel that does not exist is refused, not a no-op;
     // a malformed notification id in the path is refused before the lookup.
     const put = await fetch(`${http.url}/api/contacts/c-contract`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone: '13800001234' }) });

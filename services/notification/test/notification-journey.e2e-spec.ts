@@ -389,9 +389,9 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     }).catch(async (e: Error) => {
       throw new Error(`${e.message}; log: ${JSON.stringify(await log(o))}; dingtalk: ${JSON.stringify(dingtalk.records)}`);
     });
-    expect(row).toMatchObject({ channel: 'dingtalk', recipientKind: 'staff', recipientMasked: '陈杰', template: 'approval_step_reminder' });
+    expect(row).toMatchObject({ channel: 'dingtalk', recipientKind: 'staff', recipientMasked: '赵磊', template: 'approval_step_reminder' });
     expect(dingtalk.accepted().filter((r) => typeof r.text === 'string' && r.text.includes('JD-900006'))).toMatchObject([
-      { robot: 'tok-approvals', title: '审批提醒：JD-900006', text: '#### 审批提醒\n订单 JD-900006 金额 ¥281.00 的「sales」环节仍在等待 陈杰 处理，截止 2026/12/04 18:00。' },
+      { robot: 'tok-approvals', title: '审批提醒：JD-900006', text: '#### 审批提醒\n订单 JD-900006 金额 ¥281.00 的「sales」环节仍在等待 赵磊 处理，截止 2026/12/04 18:00。' },
     ]);
     expect(dingtalk.refused()).toHaveLength(0);
   });
@@ -416,10 +416,10 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     }).catch(async (e: Error) => {
       throw new Error(`${e.message}; log: ${JSON.stringify(await log(o))}`);
     });
-    expect(rows.map((n) => `${n.template}/${n.channel}/${n.recipientMasked}`).sort()).toEqual(['sla_about_to_turn_red/dingtalk/王芳', 'sla_breached/dingtalk/陈杰', 'stuck_order/dingtalk/王芳', 'stuck_order/email/王芳']);
+    expect(rows.map((n) => `${n.template}/${n.channel}/${n.recipientMasked}`).sort()).toEqual(['sla_about_to_turn_red/dingtalk/王芳', 'sla_breached/dingtalk/赵磊', 'stuck_order/dingtalk/王芳', 'stuck_order/email/王芳']);
     expect(dingtalk.accepted().filter((r) => typeof r.text === 'string' && r.text.includes('JD-900008')).sort((a, b) => String(a.title).localeCompare(String(b.title), 'en'))).toMatchObject([
       { robot: 'tok-approvals', title: 'SLA 即将超时：JD-900008', text: '#### SLA 即将超时\n订单 JD-900008（paid）将在 2026/12/04 12:00 超出「paid_to_ready」时限，请尽快处理。' },
-      { robot: 'tok-approvals', title: 'SLA 已超时：JD-900008', text: '#### SLA 已超时\n陈杰，您负责的订单 JD-900008（paid）已于 2026/12/04 12:00 超出「paid_to_ready」时限。' },
+      { robot: 'tok-approvals', title: 'SLA 已超时：JD-900008', text: '#### SLA 已超时\n赵磊，您负责的订单 JD-900008（paid）已于 2026/12/04 12:00 超出「paid_to_ready」时限。' },
       { robot: 'tok-approvals', title: '订单停滞：JD-900008' },
     ]);
     const mails = await eventually('the stuck-order e-mail', async () => {
@@ -431,10 +431,10 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
 
   it('staff preference API (REST and gRPC): a stored channel choice (Idempotency-Key / request_id) overrides staff.yaml for the planner; cleared, the YAML applies again', async () => {
     const put = async (body: unknown, key?: string, instance = 0) => {
-      const res = await fetch(`${procs[instance].httpUrl}/api/staff/u-cs-wang/preferences`, { method: 'PUT', headers: { 'content-type': 'application/json', ...(key ? { 'Idempotency-Key': key } : {}) }, body: JSON.stringify(body) });
+      const res = await fetch(`${procs[instance].httpUrl}/api/staff/cs/preferences`, { method: 'PUT', headers: { 'content-type': 'application/json', ...(key ? { 'Idempotency-Key': key } : {}) }, body: JSON.stringify(body) });
       return { status: res.status, json: (await res.json()) as any };
     };
-    expect((await api('GET', '/api/staff/u-cs-wang/preferences')).json).toMatchObject({ staffId: 'u-cs-wang', name: '王芳', channels: ['dingtalk', 'email'], available: ['dingtalk', 'email'], source: 'yaml' });
+    expect((await api('GET', '/api/staff/cs/preferences')).json).toMatchObject({ staffId: 'cs', name: '王芳', channels: ['dingtalk', 'email'], available: ['dingtalk', 'email'], source: 'yaml' });
     const key = `pref-${uniqueSuffix()}`;
     const first = await put({ channels: ['email'] }, key);
     expect(first.status, JSON.stringify(first.json)).toBe(200);
@@ -452,10 +452,10 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     // Staff change only their own choice (the token's subject), an admin anyone's (issue #16): another
     // customer-service person is refused; the same person under its own subject is let through.
     const asPerson = async (id: string, method: 'PUT' | 'DELETE') =>
-      (await fetch(`${procs[0].httpUrl}/api/staff/u-cs-wang/preferences`, { method, headers: { ...(method === 'PUT' ? { 'content-type': 'application/json' } : {}), ...(await personaHeader(id, 'customer_service')) }, ...(method === 'PUT' ? { body: JSON.stringify({ channels: ['email'] }) } : {}) })).status;
+      (await fetch(`${procs[0].httpUrl}/api/staff/cs/preferences`, { method, headers: { ...(method === 'PUT' ? { 'content-type': 'application/json' } : {}), ...(await personaHeader(id, 'customer_service')) }, ...(method === 'PUT' ? { body: JSON.stringify({ channels: ['email'] }) } : {}) })).status;
     expect(await asPerson('u-cs-li', 'PUT')).toBe(403);
     expect(await asPerson('u-cs-li', 'DELETE')).toBe(403);
-    expect(await asPerson('u-cs-wang', 'PUT')).toBe(200);
+    expect(await asPerson('cs', 'PUT')).toBe(200);
 
     // The planner uses the stored choice: the stuck-order alert goes to 王芳 by e-mail only.
     const o = `o-${uniqueSuffix()}`;
@@ -468,20 +468,20 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
     });
     expect(rows.map((n) => `${n.template}/${n.channel}/${n.recipientMasked}`)).toEqual(['stuck_order/email/王芳']);
 
-    const cleared = await api('DELETE', '/api/staff/u-cs-wang/preferences');
+    const cleared = await api('DELETE', '/api/staff/cs/preferences');
     expect(cleared.json).toMatchObject({ channels: ['dingtalk', 'email'], source: 'yaml' });
 
     // The same over gRPC: request_id makes a retry safe; bad channels are INVALID_ARGUMENT, an unknown person NOT_FOUND.
     const client = grpcClient(procs[1].grpcAddress, 'notification/v1/notification.proto', 'flowline.notification.v1.NotificationService');
     try {
       const requestId = `grpc-pref-${uniqueSuffix()}`;
-      const set = await unary<{ preference: { channels: string[]; source: string; available: string[] } }>(client, 'SetStaffPreference', { staffId: 'u-gm-liu', channels: ['email'], requestId });
+      const set = await unary<{ preference: { channels: string[]; source: string; available: string[] } }>(client, 'SetStaffPreference', { staffId: 'gm', channels: ['email'], requestId });
       expect(set.preference).toMatchObject({ channels: ['email'], available: ['dingtalk', 'email'], source: 'api' });
-      expect(await unary(client, 'SetStaffPreference', { staffId: 'u-gm-liu', channels: ['email'], requestId })).toEqual(set);
-      expect((await unary<{ preference: { channels: string[] } }>(client, 'GetStaffPreference', { staffId: 'u-gm-liu' })).preference.channels).toEqual(['email']);
-      await expect(unary(client, 'SetStaffPreference', { staffId: 'u-gm-liu', channels: ['pager'] })).rejects.toMatchObject({ code: 3 });
+      expect(await unary(client, 'SetStaffPreference', { staffId: 'gm', channels: ['email'], requestId })).toEqual(set);
+      expect((await unary<{ preference: { channels: string[] } }>(client, 'GetStaffPreference', { staffId: 'gm' })).preference.channels).toEqual(['email']);
+      await expect(unary(client, 'SetStaffPreference', { staffId: 'gm', channels: ['pager'] })).rejects.toMatchObject({ code: 3 });
       await expect(unary(client, 'GetStaffPreference', { staffId: 'u-nobody' })).rejects.toMatchObject({ code: 5 });
-      const back = await unary<{ preference: { channels: string[]; source: string } }>(client, 'SetStaffPreference', { staffId: 'u-gm-liu', clear: true });
+      const back = await unary<{ preference: { channels: string[]; source: string } }>(client, 'SetStaffPreference', { staffId: 'gm', clear: true });
       expect(back.preference).toMatchObject({ channels: ['dingtalk', 'email'], source: 'yaml' });
     } finally {
       client.close();
@@ -498,7 +498,7 @@ describe('notification service (two instances, real Kafka + PostgreSQL, local fa
         const hook = l.find((n) => n.channel === 'webhook');
         return hook?.status === 'dead' && l.find((n) => n.channel === 'wecom')?.status === 'delivered' ? l : undefined;
       });
-      expect(rows.find((n) => n.channel === 'webhook')).toMatchObject({ status: 'dead', lastCode: 'HTTP_503', attempts: 5, recipientMasked: '赵强' });
+      expect(rows.find((n) => n.channel === 'webhook')).toMatchObject({ status: 'dead', lastCode: 'HTTP_503', attempts: 5, recipientMasked: '李强' });
       expect(wecom.accepted().filter((r) => String(r.text).includes('JD-900007'))).toMatchObject([{ text: '**库存不足**\n订单 JD-900007 库存不足：TEA-LJ-250 2/0' }]);
       // Both instances' /metrics together count the dead letter once and the 4 retries before it.
       const count = async (outcome: string) => {

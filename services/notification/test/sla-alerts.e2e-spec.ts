@@ -88,10 +88,10 @@ describe('SLA alerts from tracking to staff (separate processes)', () => {
     await new Promise((r) => setTimeout(r, 2_000));
     const titles = mine().map((r) => String(r.title)).sort();
     expect(titles, JSON.stringify(dingtalk.records.slice(-5))).toEqual([`SLA 即将超时：${channelOrderId}`, `SLA 已超时：${channelOrderId}`, `订单停滞：${channelOrderId}`].sort());
-    expect(mine().find((r) => String(r.title).startsWith('SLA 已超时'))?.text).toContain('陈杰，您负责的订单');
+    expect(mine().find((r) => String(r.title).startsWith('SLA 已超时'))?.text).toContain('赵磊，您负责的订单');
     expect(dingtalk.refused()).toHaveLength(0);
     const log = (await (await fetch(`${procs[0].httpUrl}/api/orders/${orderId}/notifications`)).json()) as { notifications: { template: string; channel: string; recipientMasked: string; recipientKind: string }[] };
     // (The customer's order_paid messages are there too, suppressed: no address registered.)
-    expect(log.notifications.filter((n) => n.recipientKind === 'staff').map((n) => `${n.template}/${n.channel}/${n.recipientMasked}`).sort()).toEqual(['sla_about_to_turn_red/dingtalk/王芳', 'sla_breached/dingtalk/陈杰', 'stuck_order/dingtalk/王芳', 'stuck_order/email/王芳']);
+    expect(log.notifications.filter((n) => n.recipientKind === 'staff').map((n) => `${n.template}/${n.channel}/${n.recipientMasked}`).sort()).toEqual(['sla_about_to_turn_red/dingtalk/王芳', 'sla_breached/dingtalk/赵磊', 'stuck_order/dingtalk/王芳', 'stuck_order/email/王芳']);
   }, 150_000);
 });

@@ -20,9 +20,9 @@ describe('notification rules', () => {
 
   it('a started approval step tells its role on the DingTalk robot they chose; a reminder goes to the reminded principals', () => {
     const started = planNotifications(ev('ApprovalStepStarted', { approvalId: 'a1', orderId: 'o-1', step: 'sales', role: 'sales', quorum: 'any', attempt: 1 }), facts, config.rules, config.staff);
-    expect(started).toEqual([{ ruleId: 'staff-approval-step-due', template: 'approval_step_due', channel: 'dingtalk', recipient: { kind: 'staff', staffId: 'u-sales-chen', name: '陈杰', target: 'dingtalk-approvals' } }]);
-    const reminded = planNotifications(ev('ApprovalStepReminded', { approvalId: 'a1', orderId: 'o-1', step: 'final', attempt: 1, principals: ['user:u-gm-liu', 'role:finance'] }), facts, config.rules, config.staff);
-    expect(reminded.map((p) => p.recipient.kind === 'staff' && p.recipient.staffId)).toEqual(['u-fin-li', 'u-gm-liu']);
+    expect(started).toEqual([{ ruleId: 'staff-approval-step-due', template: 'approval_step_due', channel: 'dingtalk', recipient: { kind: 'staff', staffId: 'sales', name: '赵磊', target: 'dingtalk-approvals' } }]);
+    const reminded = planNotifications(ev('ApprovalStepReminded', { approvalId: 'a1', orderId: 'o-1', step: 'final', attempt: 1, principals: ['user:gm', 'role:finance'] }), facts, config.rules, config.staff);
+    expect(reminded.map((p) => p.recipient.kind === 'staff' && p.recipient.staffId)).toEqual(['finance', 'gm']);
     const escalated = planNotifications(ev('ApprovalStepEscalated', { approvalId: 'a1', orderId: 'o-1', step: 'design', attempt: 1, to: 'role:general_manager' }), facts, config.rules, config.staff);
     expect(escalated.map((p) => p.channel)).toEqual(['dingtalk', 'email']);
   });
@@ -36,35 +36,35 @@ describe('notification rules', () => {
   it("SLA alerts: about to turn red -> customer service; breached -> the order's owner (last staff actor, else the shop's owner, else nobody); stuck -> customer service", () => {
     const sla = { orderId: 'o-1', channelOrderId: 'JD-1', shopId: 'jd-shop', stage: 'paid', segment: 'paid_to_ready', slaStartedAt: '2026-11-25T08:00:00.000Z', slaYellowAt: '2026-11-25T09:36:00.000Z', slaDueAt: '2026-11-25T10:00:00.000Z', detectedAt: '2026-11-25T10:00:01.000Z' };
     const who = (type: string, f: OrderFacts) => planNotifications(ev(type, sla), f, config.rules, config.staff).map((p) => `${p.ruleId}:${p.recipient.kind === 'staff' ? p.recipient.staffId : ''}:${p.channel}`);
-    expect(who('OrderSlaTurnedYellow', facts)).toEqual(['staff-sla-about-to-turn-red:u-cs-wang:dingtalk']);
+    expect(who('OrderSlaTurnedYellow', facts)).toEqual(['staff-sla-about-to-turn-red:cs:dingtalk']);
     // The shop's owner from staff.yaml `shops`.
-    expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'jd-shop' })).toEqual(['owner-sla-breached:u-sales-chen:dingtalk']);
+    expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'jd-shop' })).toEqual(['owner-sla-breached:sales:dingtalk']);
     // A staff member acted on the order: they own it now.
-    expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'jd-shop', lastActorId: 'u-fin-li' })).toEqual(['owner-sla-breached:u-fin-li:dingtalk']);
+    expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'jd-shop', lastActorId: 'finance' })).toEqual(['owner-sla-breached:finance:dingtalk']);
     // An actor outside the directory (a console user without a staff entry) falls back to the shop's owner; no shop owner: nobody.
-    expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'jd-shop', lastActorId: 'u-unknown' })).toEqual(['owner-sla-breached:u-sales-chen:dingtalk']);
+    expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'jd-shop', lastActorId: 'u-unknown' })).toEqual(['owner-sla-breached:sales:dingtalk']);
     expect(who('OrderSlaTurnedRed', { ...facts, shopId: 'other-shop' })).toEqual([]);
-    expect(who('OrderStuck', facts)).toEqual(['staff-stuck-order:u-cs-wang:dingtalk', 'staff-stuck-order:u-cs-wang:email']);
+    expect(who('OrderStuck', facts)).toEqual(['staff-stuck-order:cs:dingtalk', 'staff-stuck-order:cs:email']);
   });
 
   it('a stored staff channel choice narrows what staff.yaml lists; others keep the YAML default', () => {
-    const dir = applyStaffPreferences(config.staff, new Map([['u-cs-wang', ['email'] as const]]));
+    const dir = applyStaffPreferences(config.staff, new Map([['cs', ['email'] as const]]));
     const stuck = planNotifications(ev('OrderStuck', { orderId: 'o-1', stage: 'paid', stageEnteredAt: '2026-11-25T08:00:00.000Z', stuckAt: '2026-11-26T08:00:00.000Z' }), facts, config.rules, dir);
     expect(stuck.map((p) => p.channel)).toEqual(['email']);
-    expect(dir.staff.find((m) => m.id === 'u-gm-liu')).toEqual(config.staff.staff.find((m) => m.id === 'u-gm-liu'));
+    expect(dir.staff.find((m) => m.id === 'gm')).toEqual(config.staff.staff.find((m) => m.id === 'gm'));
     expect(applyStaffPreferences(config.staff, new Map())).toBe(config.staff);
   });
 
   it('staff.yaml: a shop owner who is not in staff is refused', () => {
     const dir = resolve(__dirname, '../../config');
-    const texts = { rules: readFileSync(resolve(dir, 'rules.yaml'), 'utf8'), templates: readFileSync(resolve(dir, 'templates.yaml'), 'utf8'), staff: readFileSync(resolve(dir, 'staff.yaml'), 'utf8').replace('jd-shop: u-sales-chen', 'jd-shop: u-nobody') };
+    const texts = { rules: readFileSync(resolve(dir, 'rules.yaml'), 'utf8'), templates: readFileSync(resolve(dir, 'templates.yaml'), 'utf8'), staff: readFileSync(resolve(dir, 'staff.yaml'), 'utf8').replace('jd-shop: sales', 'jd-shop: u-nobody') };
     expect(() => parseNotificationConfig(texts)).toThrow(/shops.jd-shop: owner u-nobody is not in staff/);
   });
 
   it('a carrier problem alerts customer service on DingTalk with the carrier, tracking number and description', () => {
     const e = ev('ShipmentCarrierException', { orderId: 'o-1', shipmentId: 's-1', carrier: '顺丰速运', trackingNumber: 'SF1', description: '收件人拒收', at: '2026-11-25T10:00:00.000Z' });
     const planned = planNotifications(e, facts, config.rules, config.staff);
-    expect(planned.map((p) => `${p.recipient.kind === 'staff' ? p.recipient.staffId : ''}:${p.channel}`)).toEqual(['u-cs-wang:dingtalk']);
+    expect(planned.map((p) => `${p.recipient.kind === 'staff' ? p.recipient.staffId : ''}:${p.channel}`)).toEqual(['cs:dingtalk']);
     expect(renderMessage(config.templates, 'carrier_problem', 'dingtalk', 'zh-CN', templateVars(e, facts))).toEqual({ kind: 'robot', title: '物流异常：JD-1', text: '#### 物流异常\n订单 JD-1（顺丰速运 SF1）：收件人拒收，请联系顾客。' });
   });
 
@@ -89,7 +89,7 @@ describe('notification rules', () => {
       const fixture = JSON.parse(readFileSync(resolve(root, dir ?? '', `${rule.on}.v1.json`), 'utf8')) as { eventId: string; type: string; occurredAt: string; data: Record<string, unknown> };
       for (const channel of rule.channels) {
         for (const locale of ['zh-CN', 'en'] as const) {
-          expect(() => renderMessage(config.templates, rule.template, channel, locale, templateVars(fixture, facts, { approver: '陈杰' })), `${rule.id} ${channel} ${locale}`).not.toThrow();
+          expect(() => renderMessage(config.templates, rule.template, channel, locale, templateVars(fixture, facts, { approver: '赵磊' })), `${rule.id} ${channel} ${locale}`).not.toThrow();
         }
       }
     }

@@ -472,10 +472,12 @@ export class ImportService {
     id: string,
     edits: { rowNumber: number; column: string; value: string; file?: 'order' | 'items' }[],
     person?: { id: string; role?: string; bearer?: string },
+    /** The caller's shops (undefined: every shop): another shop's entry is answered as an unknown one. */
+    shops?: readonly string[],
   ): Promise<{ entry: QuarantineEntry; outcome: SyncOutcome }> {
     const { store } = this.deps;
     const entry = await store.getQuarantine(id);
-    if (!entry) throw new DomainError('QUARANTINE_NOT_FOUND', `no quarantine entry ${id}`, { id }, 'not_found');
+    if (!entry || (shops && !(entry.shopId && shops.includes(entry.shopId)))) throw new DomainError('QUARANTINE_NOT_FOUND', `no quarantine entry ${id}`, { id }, 'not_found');
     if (entry.status !== 'open') throw new DomainError('QUARANTINE_RESOLVED', `quarantine entry ${id} is already resolved`, { id });
     const orderTable = structuredClone(entry.orderTable);
     const itemsTable = entry.itemsTable ? structuredClone(entry.itemsTable) : null;

@@ -34,6 +34,23 @@ export interface PendingStepRow {
   via: string[];
 }
 
+/** An approval returned for changes, waiting for a resubmission. */
+export interface ReturnedApprovalRow {
+  approvalId: string;
+  orderId: string;
+  chain: string;
+  kind: string;
+  /** The step that returned it (it decides again once resubmitted). */
+  step: string;
+  returnedBy: string | null;
+  returnedAt: string | null;
+  /** What must change (the returning approver's comment). */
+  comment: string | null;
+  /** Who raised it (a change request's requester; none for an order's own approval). */
+  requestedBy: string | null;
+  requestedAt: string;
+}
+
 export function slaColour(now: number, remindAt: string, dueAt: string): SlaColour {
   if (now >= Date.parse(dueAt)) return 'red';
   if (now >= Date.parse(remindAt)) return 'yellow';
@@ -87,6 +104,35 @@ export class ApprovalQueries {
         sla: slaColour(now, remindAt, dueAt),
         via: mark ? principals.filter((p) => mine.includes(p)) : [],
       };
+    });
+  }
+
+  /**
+   * Approvals returned for changes (退回修改) and waiting for a resubmission, in `shops`, the
+   * longest waiting first: nobody's inbox holds them (the returning step is not active), so the
+   * people who may resubmit (`create Approval`) find them here. `step` is the step that returned
+   * it and decides again after the resubmission.
+   */
+  async returned(limit = 200, shops?: ShopScope): Promise<ReturnedApprovalRow[]> {
+    const { rows } = await this.pool.query<{ state: OpenApproval }>(
+      `SELECT state FROM approvals p WHERE status = 'returned' AND ${IN_SHOPS('$2')} ORDER BY updated_at, approval_id LIMIT $1`,
+      [limit, shops ?? null],
+    );
+    return rows.flatMap(({ state: s }) => {
+      const step = s.current === null ? undefined : s.steps[s.current];
+      if (!step) return [];
+      return [{
+        approvalId: s.approvalId,
+        orderId: s.orderId,
+        chain: s.chain,
+        kind: s.kind,
+        step: step.step,
+        returnedBy: step.decidedBy ?? null,
+        returnedAt: step.decidedAt ?? null,
+        comment: step.comment ?? null,
+        requestedBy: s.requestedBy ?? null,
+        requestedAt: s.requestedAt,
+      }];
     });
   }
 

@@ -29,6 +29,8 @@ export interface ApprovalView {
   status: string;
   currentStep: string | null;
   requestedAt: string;
+  /** Who raised it (a change request's requester); null for an order's own approval. */
+  requestedBy: string | null;
   decidedAt: string | null;
   reason: string | null;
   grandTotal: number | null;
@@ -51,6 +53,7 @@ export function approvalView(s: ApprovalState, revision: number): ApprovalView {
     status: s.status,
     currentStep: s.current === null ? null : s.steps[s.current].step,
     requestedAt: s.requestedAt,
+    requestedBy: s.requestedBy ?? null,
     decidedAt: s.decidedAt ?? null,
     reason: s.reason ?? null,
     grandTotal: s.grandTotal ?? null,

@@ -221,6 +221,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/approvals/returned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Approvals returned for changes (退回修改) and waiting for a resubmission, longest waiting first, with the returning step, who returned it, when and why, and who requested it. In nobody's inbox: resubmitting (POST :approvalId/resubmit) needs create Approval. */
+        get: operations["ApprovalsController_returned"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/change-requests": {
         parameters: {
             query?: never;
@@ -1120,6 +1137,42 @@ export interface operations {
                 limit?: number;
                 /** @description Only the steps waiting for this role */
                 role?: "customer_service" | "warehouse" | "finance" | "sales" | "designer" | "cost_accountant" | "general_manager" | "admin" | "integration" | "customer";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No, expired or invalid access token (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @example UNAUTHENTICATED */
+                        code?: string;
+                        detail?: string;
+                        /** @example 401 */
+                        status?: number;
+                        title?: string;
+                        type?: string;
+                    };
+                };
+            };
+        };
+    };
+    ApprovalsController_returned: {
+        parameters: {
+            query?: {
+                limit?: number;
             };
             header?: never;
             path?: never;

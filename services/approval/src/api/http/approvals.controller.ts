@@ -8,7 +8,7 @@ import { approvalView } from '../../application/approval.view';
 import { ApprovalErrors } from '../../domain/approval.errors';
 import { ApprovalRuntime } from '../../infra/approval-runtime';
 import { actorFrom, shopsOf } from '../actor';
-import { ApproveDto, BulkApproveDto, DelegateDto, PendingQueryDto, RejectDto, ResubmitDto, ReturnDto } from './dto/approval.dto';
+import { ApproveDto, BulkApproveDto, DelegateDto, PendingQueryDto, RejectDto, ResubmitDto, ReturnDto, ReturnedQueryDto } from './dto/approval.dto';
 
 
 /**
@@ -38,6 +38,13 @@ export class ApprovalsController {
   @Requires('read', 'Approval')
   async pending(@Query() q: PendingQueryDto, @Headers() h: Record<string, string | undefined>) {
     return { items: await this.runtime.queries.pending(q.role ?? null, Date.now(), q.limit, shopsOf(h)) };
+  }
+
+  @Get('returned')
+  @ApiOperation({ summary: 'Approvals returned for changes (退回修改) and waiting for a resubmission, longest waiting first, with the returning step, who returned it, when and why, and who requested it. In nobody\'s inbox: resubmitting (POST :approvalId/resubmit) needs create Approval.' })
+  @Requires('read', 'Approval')
+  async returned(@Query() q: ReturnedQueryDto, @Headers() h: Record<string, string | undefined>) {
+    return { items: await this.runtime.queries.returned(q.limit, shopsOf(h)) };
   }
 
   @Get()

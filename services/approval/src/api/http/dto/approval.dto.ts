@@ -109,3 +109,7 @@ export class PendingQueryDto {
 
   @PageLimit(200) limit?: number;
 }
+
+export class ReturnedQueryDto {
+  @PageLimit(200) limit?: number;
+}

@@ -5,6 +5,7 @@ import { ROLE_ACCESS, type Ability } from '../web/src/roles';
 /** Console abilities that are one libs/auth permission each: the button shows exactly when the service allows it. */
 const SAME_AS_SERVICE: [Ability, Parameters<typeof can>[1], Parameters<typeof can>[2]][] = [
   ['approval.decide', 'approve', 'Approval'],
+  ['approval.resubmit', 'create', 'Approval'],
   ['order.refund', 'refund', 'Order'],
   ['order.cancel', 'cancel', 'Order'],
   ['order.revealPii', 'reveal', 'Order'],

@@ -546,6 +546,107 @@ ui.describe('the staff console in Chromium', () => {
     await page.close();
   }, 180_000);
 
+  it('a change returned for revision (退回修改) is resubmitted by its requester in the console and is back in the inbox; a delegation (转交) moves the step to another user; the detail shows Chinese step states, the diff in yuan and the new address masked', async () => {
+    const approvalUrl = ui.stack.procs.approval.httpUrl;
+    const as = async (who: string) => ({ authorization: `Bearer ${await ui.stack.issuer.token(who)}`, 'idempotency-key': `k-${uniqueSuffix()}` });
+    const orderId = await placeAndPay(`JD-RET-${uniqueSuffix()}`);
+    await tracked(orderId, (d) => d.order.stage !== 'paid' && d.order.stage !== 'placed', 'the order past paid');
+    // Customer service raises the change through approval (the order page's form has its own tests):
+    // 1 -> 3 of a 128.00 yuan line, and a new street. Until approval has seen the order it answers CHANGE_ORDER_UNKNOWN.
+    const change = { orderId, quantities: [{ lineId: 'L1', quantity: 3 }], shippingAddress: { province: '浙江省', city: '杭州市', district: '拱墅区', street: '湖墅南路 88 号', postalCode: '310013' }, note: '客户加购两件并改地址' };
+    const raised = await eventually('the change raised', async () => {
+      const r = await call(approvalUrl, 'POST', '/api/change-requests', change, await as(CS));
+      return r.status === 201 ? (r.json as { approvalId: string }) : undefined;
+    }, 90_000, 1_000);
+    const approvalId = raised.approvalId;
+    const stepOf = async () => (await call(approvalUrl, 'GET', `/api/approvals/${approvalId}`)).json as Json;
+    const inboxOf = async (who: string) => ((await call(approvalUrl, 'GET', '/api/approvals/inbox', undefined, { authorization: `Bearer ${await ui.stack.issuer.token(who)}` })).json.items as { approvalId: string }[]).map((i) => i.approvalId);
+
+    // cs: the detail in words, then delegates the step to cs-jd.
+    const cs = await ui.browser.newPage(CS);
+    await cs.goto(`${ui.stack.console.httpUrl}/approvals`);
+    await cs.waitForSelector(`[data-testid="delegate-${orderId}"]`, { timeout: 30_000 });
+    await cs.click(`tr[data-row-key="${approvalId}/cs_review"] .ant-table-row-expand-icon`);
+    const detail = `[data-testid="approval-detail-${orderId}"]`;
+    await cs.waitForSelector(`${detail} [data-testid="change-diff"]`, { timeout: 20_000 });
+    expect(await cs.textContent(`${detail} [data-testid="step-state-cs_review"]`)).toBe('审批中');
+    expect(await cs.textContent(`${detail} [data-testid="step-state-warehouse_review"]`)).toBe('未开始');
+    expect(await cs.textContent(`${detail} [data-testid="step-who-cs_review"]`)).toBe('客服');
+    const diffText = (await cs.textContent(`${detail} [data-testid="change-diff"]`)) ?? '';
+    expect(diffText).toContain('数量变更');
+    expect(diffText).toMatch(/× 1.*× 3/);
+    // 2 more at 12800 fen: 256.00 yuan due from the customer.
+    expect(await cs.getAttribute(`${detail} [data-testid="diff-price-difference"]`, 'data-fen')).toBe('25600');
+    expect(await cs.textContent(`${detail} [data-testid="diff-price-difference"]`)).toBe('+¥256.00（顾客需补款）');
+    // The new address: region and postcode in clear, the street masked as approval publishes it (never the clear number).
+    const after = (await cs.textContent(`${detail} [data-testid="diff-address-after"]`)) ?? '';
+    expect(after).toContain('浙江省杭州市拱墅区 湖墅****');
+    expect(after).toContain('310013');
+    expect(after).not.toContain('88');
+    expect(JSON.stringify(await stepOf())).not.toContain('湖墅南路 88');
+    expect(await seriousA11yViolations(cs)).toEqual([]);
+    await shot(cs, 'approvals-change-detail');
+
+    await cs.click(`[data-testid="delegate-${orderId}"]`);
+    await cs.fill('[data-testid="delegate-to"]', 'cs-jd');
+    await cs.fill('[data-testid="decision-comment"]', '京东店铺的单由京东客服审核');
+    await cs.click('[data-testid="decision-confirm"]');
+    await cs.waitForSelector(`[data-testid="delegate-${orderId}"]`, { state: 'detached', timeout: 20_000 });
+    expect(await inboxOf(CS)).not.toContain(approvalId);
+    expect(await inboxOf('cs-jd')).toContain(approvalId);
+
+    // cs-jd returns it for revision from the console: it leaves every inbox.
+    const jd = await ui.browser.newPage('cs-jd');
+    await jd.goto(`${ui.stack.console.httpUrl}/approvals`);
+    await jd.waitForSelector(`[data-testid="return-${orderId}"]`, { timeout: 30_000 });
+    await jd.click(`[data-testid="return-${orderId}"]`);
+    await jd.fill('[data-testid="decision-comment"]', '新地址缺门牌号，请与顾客核实');
+    await jd.click('[data-testid="decision-confirm"]');
+    await jd.waitForSelector(`[data-testid="return-${orderId}"]`, { state: 'detached', timeout: 20_000 });
+    expect((await stepOf()).status).toBe('returned');
+    expect(await inboxOf(CS)).not.toContain(approvalId);
+    expect(await inboxOf('cs-jd')).not.toContain(approvalId);
+
+    // cs-jd opens the resubmission too (customer service may resubmit), but cs gets there first.
+    await jd.click('[data-testid="tab-returned"]');
+    await jd.waitForSelector(`[data-testid="resubmit-${orderId}"]`, { timeout: 30_000 });
+    await jd.click(`[data-testid="resubmit-${orderId}"]`);
+    await jd.waitForSelector('[data-testid="resubmit-comment"]');
+
+    // The requester sees it under 退回待重提 with the comment, the step state in words, and resubmits.
+    await cs.click('[data-testid="tab-returned"]');
+    await cs.waitForSelector(`[data-testid="returned-order-${orderId}"]`, { timeout: 30_000 });
+    expect(await cs.textContent(`[data-testid="returned-comment-${orderId}"]`)).toBe('新地址缺门牌号，请与顾客核实');
+    await cs.click(`tr[data-row-key="${approvalId}"] .ant-table-row-expand-icon`);
+    await cs.waitForSelector(`[data-testid="returned"] ${detail} [data-testid="step-state-cs_review"]`, { timeout: 20_000 });
+    expect(await cs.textContent(`[data-testid="returned"] ${detail} [data-testid="step-state-cs_review"]`)).toBe('已退回修改');
+    expect(await cs.textContent(`[data-testid="returned"] ${detail} [data-testid="step-who-cs_review"]`)).toBe('cs-jd');
+    expect(await seriousA11yViolations(cs)).toEqual([]);
+    await cs.click(`[data-testid="resubmit-${orderId}"]`);
+    await cs.fill('[data-testid="resubmit-comment"]', '已与顾客核实：湖墅南路 88 号 3 幢');
+    await cs.click('[data-testid="resubmit-confirm"]');
+    await cs.waitForSelector(`[data-testid="returned-order-${orderId}"]`, { state: 'detached', timeout: 20_000 });
+
+    // Back in the approver's inbox: the returning step decides again (attempt 2, its role again, not the delegate).
+    await cs.click('[data-testid="tab-inbox"]');
+    await cs.waitForSelector(`[data-testid="approve-${orderId}"]`, { timeout: 20_000 });
+    const again = await stepOf();
+    expect(again.status).toBe('pending');
+    expect(again.currentStep).toBe('cs_review');
+    expect(again.steps[0]).toMatchObject({ status: 'active', attempt: 2 });
+    expect(again.requestedBy).toBe(CS);
+    expect(await inboxOf(CS)).toContain(approvalId);
+
+    // cs-jd's late resubmission is refused, in Chinese, from the catalogue.
+    await jd.click('[data-testid="resubmit-confirm"]');
+    const refused = await jd.waitForSelector('.ant-modal [data-testid="problem-alert"]', { timeout: 20_000 });
+    expect(await refused.getAttribute('data-code')).toBe('APPROVAL_NOT_RETURNED');
+    expect(await refused.textContent()).toContain('该审批没有被退回修改，不能重新提交');
+    expect((await call(approvalUrl, 'GET', '/api/approvals/returned')).json.items.map((i: { approvalId: string }) => i.approvalId)).not.toContain(approvalId);
+    await jd.close();
+    await cs.close();
+  }, 240_000);
+
   it('a packed order is frozen: customer service sees the refusal and no override; the general manager overrides it with a reason', async () => {
     const orderId = await placeAndPay(`JD-FRZ-${uniqueSuffix()}`);
     const ful = (method: string, path: string, body?: unknown) => call(ui.stack.procs.fulfillment.httpUrl, method, `/api/fulfillment${path}`, body, { 'idempotency-key': `k-${uniqueSuffix()}` });

@@ -134,6 +134,41 @@ const UI = {
   escalated: { zh: '已升级', en: 'Escalated' },
   anyRole: { zh: '全部角色', en: 'Any role' },
   empty: { zh: '暂无数据', en: 'Nothing here' },
+  // --- Approvals: return / resubmit, delegate (转交), the approval detail and its change diff ---
+  returnedTab: { zh: '退回待重提', en: 'Returned for changes' },
+  returnedHint: { zh: '审批人退回修改的申请：按退回意见处理后重新提交，退回的那一步会重新审批。', en: 'Requests an approver returned for changes: deal with the comment, then resubmit; the returning step decides again.' },
+  resubmit: { zh: '重新提交', en: 'Resubmit' },
+  resubmitComment: { zh: '修改说明', en: 'What was changed' },
+  returnedBy: { zh: '退回人', en: 'Returned by' },
+  returnedAt: { zh: '退回时间', en: 'Returned at' },
+  returnComment: { zh: '退回意见', en: 'Return comment' },
+  requestedBy: { zh: '申请人', en: 'Requested by' },
+  mine: { zh: '我的', en: 'Mine' },
+  delegate: { zh: '转交', en: 'Delegate' },
+  delegateTo: { zh: '转交给（用户账号）', en: 'Delegate to (user id)' },
+  delegateHint: { zh: '转交后这一步由对方审批，并从您的待办中移除。', en: 'The person you name decides this step instead; it leaves your inbox.' },
+  delegateSelf: { zh: '不能转交给自己', en: 'You cannot delegate to yourself' },
+  userIdFormat: { zh: '请输入用户账号（字母、数字、-、_）', en: 'Enter a user id (letters, digits, - and _)' },
+  stepState: { zh: '状态', en: 'State' },
+  decidedAt: { zh: '处理时间', en: 'Decided at' },
+  changeDiff: { zh: '变更内容', en: 'Change' },
+  changeItem: { zh: '变更项', en: 'What' },
+  lineAdded: { zh: '新增商品', en: 'Line added' },
+  lineRemoved: { zh: '删除商品', en: 'Line removed' },
+  quantityChanged: { zh: '数量变更', en: 'Quantity changed' },
+  shippingAddressChange: { zh: '收货地址', en: 'Shipping address' },
+  shippingMethodChange: { zh: '配送方式', en: 'Carrier service' },
+  invoiceChange: { zh: '发票', en: 'Invoice' },
+  grandTotal: { zh: '订单总额', en: 'Order total' },
+  priceDifference: { zh: '差价', en: 'Price difference' },
+  dueFromCustomer: { zh: '顾客需补款', en: 'due from the customer' },
+  refundToCustomer: { zh: '退还顾客', en: 'refunded to the customer' },
+  noPriceChange: { zh: '金额不变', en: 'no change' },
+  changeNote: { zh: '变更说明', en: 'Note' },
+  addressMaskedHint: { zh: '省、市、区和邮编为明文；街道门牌、收件人和电话按个人信息规则遮蔽，明文只在批准后随变更送达订单服务。', en: 'Province, city, district and postcode in clear; street, recipient and phone are masked by the personal-data rules: the clear values go to the order service only once approved.' },
+  personalInvoice: { zh: '个人', en: 'Personal' },
+  companyInvoice: { zh: '单位', en: 'Company' },
+  // --- end approvals ---
   pickList: { zh: '拣货单', en: 'Pick list' },
   scanToPack: { zh: '扫码装箱', en: 'Scan to pack' },
   scanHere: { zh: '扫描条码（扫码枪输入后回车）', en: 'Scan a barcode (wedge scanner, then Enter)' },
@@ -390,6 +425,24 @@ export const APPROVAL_CHAINS: Record<string, Entry> = {
   'order-change': { zh: '订单变更审批', en: 'Order change approval' },
 };
 
+/** States of an approval step (approval's StepStatus) and of a whole approval, as people read them. */
+export const APPROVAL_STEP_STATES: Record<string, Entry> = {
+  waiting: { zh: '未开始', en: 'Not reached' },
+  active: { zh: '审批中', en: 'In progress' },
+  approved: { zh: '已通过', en: 'Approved' },
+  rejected: { zh: '已驳回', en: 'Rejected' },
+  returned: { zh: '已退回修改', en: 'Returned for changes' },
+  skipped: { zh: '已跳过', en: 'Skipped' },
+  expired: { zh: '已超时', en: 'Expired' },
+};
+export const APPROVAL_STATES: Record<string, Entry> = {
+  pending: { zh: '审批中', en: 'Pending' },
+  returned: { zh: '退回修改', en: 'Returned for changes' },
+  granted: { zh: '已批准', en: 'Granted' },
+  rejected: { zh: '已驳回', en: 'Rejected' },
+  withdrawn: { zh: '已撤回', en: 'Withdrawn' },
+};
+
 /**
  * Refusals by stable code (DomainError codes, validation, transport). `{name}` is filled from the
  * problem's details/params. Unknown codes fall back to the server's message, shown with the code.
@@ -420,6 +473,18 @@ const REASONS: Record<string, Entry> = {
   APPROVAL_ALREADY_VOTED: { zh: '您已审批过这一步', en: 'You already decided this step' },
   APPROVAL_NOT_PENDING: { zh: '审批已结束', en: 'The approval is no longer pending' },
   APPROVAL_NOT_FOUND: { zh: '审批不存在', en: 'No such approval' },
+  // --- Approval refusals (services/approval: approval.errors.ts, change requests) ---
+  APPROVAL_NOT_RETURNED: { zh: '该审批没有被退回修改，不能重新提交', en: 'The approval was not returned for changes: there is nothing to resubmit' },
+  APPROVAL_INVALID: { zh: '审批内容有误（{field}）', en: 'Invalid approval input ({field})' },
+  APPROVAL_ALREADY_REQUESTED: { zh: '该审批已经发起过', en: 'This approval was already requested' },
+  APPROVAL_UNKNOWN_CHAIN: { zh: '审批流 {chain} 不存在', en: 'No approval chain {chain}' },
+  APPROVAL_ACTOR_REQUIRED: { zh: '无法识别审批人身份，请重新登录', en: 'Who is deciding is unknown: log in again' },
+  CHANGE_OVERRIDE_NOT_ALLOWED: { zh: '只有总经理可以特批已打包订单的修改', en: 'Only a general manager may override the freeze on a packed order' },
+  CHANGE_NO_STOCK: { zh: '库存不足，变更被整体拒绝', en: 'Not enough stock: the change was refused whole' },
+  CHANGE_REFUSED_BY_ORDER: { zh: '订单已打包，变更未能生效', en: 'The order was packed meanwhile: the change was not applied' },
+  CHANGE_REQUESTER_NOT_ALLOWED: { zh: '只有客服、顾客或总经理可以发起订单变更', en: 'Changes are raised by customer service, the customer or a general manager' },
+  CHANGE_ORDER_UNKNOWN: { zh: '审批服务还没有收到这个订单，请稍后重试', en: 'Approval has not seen this order yet; retry shortly' },
+  // --- end approval refusals ---
   SCAN_WRONG_SKU: { zh: '扫错商品：{sku} 不在此包裹中（应为 {expected}）', en: 'Wrong item: {sku} is not in this parcel (expected {expected})' },
   SCAN_QUANTITY_EXCEEDED: { zh: '扫描数量超过应装数量', en: 'More scanned than the parcel needs' },
   SCAN_INVALID_QUANTITY: { zh: '扫描数量无效', en: 'Invalid scan quantity' },

@@ -30,6 +30,8 @@ export type Ability =
   | 'order.revealPii'
   | 'stock.adjust'
   | 'approval.decide'
+  /** Resubmit an approval returned for changes (approval's `create Approval`: customer service, sales, admin). */
+  | 'approval.resubmit'
   | 'pack'
   | 'import'
   | 'rules.edit';
@@ -37,17 +39,17 @@ export type Ability =
 
 /** What each role sees and may do (the auth contract's roles, as libs/auth's policy grants them). */
 export const ROLE_ACCESS: Record<Role, { screens: Screen[]; abilities: Ability[] }> = {
-  customer_service: { screens: ['board', 'orders', 'approvals', 'inventory', 'imports'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'order.revealPii', 'approval.decide', 'import'] },
+  customer_service: { screens: ['board', 'orders', 'approvals', 'inventory', 'imports'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'order.revealPii', 'approval.decide', 'approval.resubmit', 'import'] },
   general_manager: { screens: ['board', 'orders', 'approvals', 'inventory', 'rules', 'analytics'], abilities: ['order.hold', 'order.cancel', 'order.resolve', 'order.change', 'order.override', 'approval.decide', 'rules.edit'] },
   warehouse: { screens: ['board', 'approvals', 'warehouse', 'inventory'], abilities: ['pack', 'approval.decide'] },
   finance: { screens: ['board', 'orders', 'approvals', 'analytics'], abilities: ['order.hold', 'order.resolve', 'order.refund', 'approval.decide'] },
   // The custom-order chain's first step (sales_review) is decided by sales (libs/auth policy: approve Approval).
-  sales: { screens: ['board', 'orders', 'approvals', 'inventory'], abilities: ['approval.decide'] },
+  sales: { screens: ['board', 'orders', 'approvals', 'inventory'], abilities: ['approval.decide', 'approval.resubmit'] },
   designer: { screens: ['board', 'orders', 'approvals'], abilities: ['approval.decide'] },
   cost_accountant: { screens: ['board', 'orders', 'approvals', 'inventory', 'analytics'], abilities: ['approval.decide'] },
   admin: {
     screens: ['board', 'orders', 'inventory', 'approvals', 'warehouse', 'imports', 'rules', 'analytics'],
-    abilities: ['order.hold', 'order.cancel', 'order.refund', 'order.resolve', 'order.change', 'order.revealPii', 'stock.adjust', 'approval.decide', 'pack', 'import', 'rules.edit'],
+    abilities: ['order.hold', 'order.cancel', 'order.refund', 'order.resolve', 'order.change', 'order.revealPii', 'stock.adjust', 'approval.decide', 'approval.resubmit', 'pack', 'import', 'rules.edit'],
   },
   // Machine clients and portal customers have no staff screens.
   integration: { screens: [], abilities: [] },

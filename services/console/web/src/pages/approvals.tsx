@@ -1,18 +1,46 @@
+import type { OrderChangeDiff } from '@flowline/contracts';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { App as AntApp, Button, Card, Form, Input, Modal, Select, Space, Table, Tabs, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { api, newIdempotencyKey, unwrapAs, type OrderView } from '../api';
 import { EmptyText, ProblemAlert, useNotifyProblem } from '../components';
-import { APPROVAL_CHAINS, APPROVAL_STEPS, APPROVER_ROLES, roleName, STAGES, useI18n, type UiKey } from '../i18n';
+import { APPROVAL_CHAINS, APPROVAL_STATES, APPROVAL_STEP_STATES, APPROVAL_STEPS, APPROVER_ROLES, roleName, STAGES, useI18n, type UiKey } from '../i18n';
 import { useSession } from '../session';
 import { COLOUR_CSS } from './board';
+import { ChangeDiffTable } from './change-diff';
 
 interface InboxItem { approvalId: string; orderId: string; chain: string; kind: string; step: string; startedAt: string; dueAt: string; sla: 'green' | 'yellow' | 'red'; via: string[]; principals?: string[]; escalated?: boolean }
-interface ApprovalStepView { step: string; status: string; decidedBy: string | null; comment: string | null }
-interface ApprovalView { approvalId: string; status: string; currentStep: string | null; grandTotal: number | null; currency: string | null; steps: ApprovalStepView[]; change: { status: string; diff: unknown } | null; attachments?: { name: string; url: string }[] }
-type Verb = 'approve' | 'reject' | 'return';
-const VERB_LABEL: Record<Verb, UiKey> = { approve: 'approve', reject: 'reject', return: 'returnForChanges' };
+interface ApprovalStepView { step: string; role: string | null; status: string; attempt: number; slots: { original: string; principal: string; approvedBy: string | null }[]; escalatedTo: string | null; decidedBy: string | null; decidedAt: string | null; comment: string | null }
+interface ApprovalView { approvalId: string; status: string; currentStep: string | null; requestedBy?: string | null; grandTotal: number | null; currency: string | null; steps: ApprovalStepView[]; change: { status: string; diff: OrderChangeDiff } | null; attachments?: { name: string; url: string }[] }
+/** approval's GET /api/approvals/returned: returned for changes, waiting for a resubmission. */
+interface ReturnedItem { approvalId: string; orderId: string; chain: string; kind: string; step: string; returnedBy: string | null; returnedAt: string | null; comment: string | null; requestedBy: string | null; requestedAt: string }
+type Verb = 'approve' | 'reject' | 'return' | 'delegate';
+const VERB_LABEL: Record<Verb, UiKey> = { approve: 'approve', reject: 'reject', return: 'returnForChanges', delegate: 'delegate' };
+/** approval's DelegateDto `to` (ID_PATTERN of libs/platform). */
+const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+type Post = (p: string, init: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+
+/** Every list an approval decision moves an item between. */
+function refreshApprovalLists(qc: ReturnType<typeof useQueryClient>, approvalId: string) {
+  for (const key of ['inbox', 'approvals-pending', 'approvals-returned']) void qc.invalidateQueries({ queryKey: [key] });
+  void qc.invalidateQueries({ queryKey: ['approval', approvalId] });
+}
+
+/**
+ * People as the approval API names them: a role principal by the role's name, the logged-in user by
+ * their name; anyone else by their user id (approval's views carry ids, not display names).
+ */
+function usePersonName() {
+  const { pick } = useI18n();
+  const session = useSession();
+  return (who: string | null | undefined): string => {
+    if (!who) return '—';
+    if (who.startsWith('role:')) return pick(roleName(who.slice(5)));
+    const id = who.replace(/^user:/, '');
+    return id === session.user.subject && session.user.name ? session.user.name : id;
+  };
+}
 
 /** Step and chain names in the user's language; ids a custom chain set adds show as they are. */
 function useApprovalNames() {
@@ -34,16 +62,18 @@ export function ApprovalsPage() {
   const [selected, setSelected] = useState<React.Key[]>([]);
   const [tab, setTab] = useState('inbox');
   const [decision, setDecision] = useState<{ item: InboxItem; verb: Verb; key: string } | null>(null);
-  const [form] = Form.useForm<{ comment: string }>();
+  const [form] = Form.useForm<{ comment: string; to: string }>();
   const inbox = useQuery({ queryKey: ['inbox', session.user.subject], queryFn: () => unwrapAs<{ items: InboxItem[] }>(api.approval.GET('/api/approvals/inbox', {} as never)), refetchInterval: 15_000 });
   const items = inbox.data?.items ?? [];
   const decide = useMutation({
-    mutationFn: (v: { item: InboxItem; verb: Verb; key: string; comment: string }) => {
-      const post = api.approval.POST as unknown as (p: string, init: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
-      const body = v.verb === 'reject' ? { reason: v.comment } : v.comment ? { comment: v.comment } : {};
+    mutationFn: (v: { item: InboxItem; verb: Verb; key: string; comment: string; to?: string }) => {
+      const post = api.approval.POST as unknown as Post;
+      const body = v.verb === 'reject' ? { reason: v.comment }
+        : v.verb === 'delegate' ? { to: (v.to ?? '').trim(), ...(v.comment.trim() ? { reason: v.comment.trim() } : {}) }
+        : v.comment ? { comment: v.comment } : {};
       return unwrapAs<ApprovalView>(post(`/api/approvals/{approvalId}/steps/{step}/${v.verb}`, { params: { path: { approvalId: v.item.approvalId, step: v.item.step }, header: { 'Idempotency-Key': v.key } }, body }));
     },
-    onSuccess: () => { setDecision(null); void qc.invalidateQueries({ queryKey: ['inbox'] }); void qc.invalidateQueries({ queryKey: ['approvals-pending'] }); void message.success(t('done')); },
+    onSuccess: (_, v) => { setDecision(null); refreshApprovalLists(qc, v.item.approvalId); void message.success(t('done')); },
     onError: notify,
   });
   const bulk = useMutation({
@@ -65,7 +95,7 @@ export function ApprovalsPage() {
         pagination={false}
         locale={{ emptyText: <EmptyText /> }}
         rowSelection={session.can('approval.decide') ? { selectedRowKeys: selected, onChange: setSelected } : undefined}
-        expandable={{ expandedRowRender: (i) => <ApprovalDetail item={i} /> }}
+        expandable={{ expandedRowRender: (i) => <ApprovalDetail approvalId={i.approvalId} orderId={i.orderId} /> }}
         columns={[
           { title: t('colour'), render: (_, i) => <Tag color={COLOUR_CSS[i.sla]} data-testid={`inbox-sla-${i.orderId}`}>{t(i.sla)}</Tag> },
           { title: t('orderId'), render: (_, i) => <Link to={`/orders/${i.orderId}`}>{i.orderId}</Link> },
@@ -76,7 +106,7 @@ export function ApprovalsPage() {
             title: t('actions'),
             render: (_, i) => session.can('approval.decide') ? (
               <Space>
-                {(['approve', 'reject', 'return'] as const).map((verb) => (
+                {(['approve', 'reject', 'return', 'delegate'] as const).map((verb) => (
                   <Button key={verb} size="small" type={verb === 'approve' ? 'primary' : 'default'} danger={verb === 'reject'} data-testid={`${verb}-${i.orderId}`}
                     onClick={() => { form.resetFields(); setDecision({ item: i, verb, key: newIdempotencyKey() }); }}>{t(VERB_LABEL[verb])}</Button>
                 ))}
@@ -91,15 +121,28 @@ export function ApprovalsPage() {
     <Space orientation="vertical" style={{ width: '100%' }}>
       <Typography.Title level={2} style={{ margin: 0 }}>{t('approvals')}</Typography.Title>
       <Tabs activeKey={tab} onChange={setTab} items={[
-        { key: 'inbox', label: t('myInbox'), children: inboxPane },
+        { key: 'inbox', label: <span data-testid="tab-inbox">{t('myInbox')}</span>, children: inboxPane },
+        { key: 'returned', label: <span data-testid="tab-returned">{t('returnedTab')}</span>, children: <ReturnedList active={tab === 'returned'} /> },
         { key: 'all', label: <span data-testid="tab-all-pending">{t('allPending')}</span>, children: <AllPending active={tab === 'all'} /> },
       ]} />
       <Modal open={!!decision} title={decision ? `${t(VERB_LABEL[decision.verb])} · ${stepName(decision.item.step)}` : ''} okText={t('ok')} confirmLoading={decide.isPending}
         okButtonProps={{ 'data-testid': 'decision-confirm' } as never} onCancel={() => setDecision(null)}
-        onOk={() => void form.validateFields().then((v) => decision && decide.mutate({ ...decision, comment: v.comment ?? '' }))}>
+        onOk={() => void form.validateFields().then((v) => decision && decide.mutate({ ...decision, comment: v.comment ?? '', ...(v.to ? { to: v.to } : {}) }), () => undefined)}>
         <Form form={form} layout="vertical">
-          <Form.Item name="comment" label={t('comment')} rules={[{ required: decision?.verb !== 'approve' }]}>
-            <Input.TextArea data-testid="decision-comment" rows={3} />
+          {decision?.verb === 'delegate' && (
+            <>
+              <Typography.Paragraph type="secondary">{t('delegateHint')}</Typography.Paragraph>
+              <Form.Item name="to" label={t('delegateTo')} rules={[
+                { required: true, whitespace: true, message: t('required') },
+                { pattern: USER_ID, message: t('userIdFormat') },
+                { validator: (_, v: unknown) => (typeof v === 'string' && v.trim() === session.user.subject ? Promise.reject(new Error(t('delegateSelf'))) : Promise.resolve()) },
+              ]}>
+                <Input data-testid="delegate-to" autoComplete="off" />
+              </Form.Item>
+            </>
+          )}
+          <Form.Item name="comment" label={t(decision?.verb === 'delegate' ? 'reason' : 'comment')} rules={[{ required: decision?.verb === 'reject' || decision?.verb === 'return' }]}>
+            <Input.TextArea data-testid="decision-comment" rows={3} maxLength={decision?.verb === 'delegate' ? 300 : 1000} />
           </Form.Item>
         </Form>
       </Modal>
@@ -107,27 +150,124 @@ export function ApprovalsPage() {
   );
 }
 
-function ApprovalDetail({ item }: { item: InboxItem }) {
-  const { t, pick, money } = useI18n();
+/**
+ * One approval under its inbox / returned row: the order, every step with its state in words, who
+ * decided it (or whom it waits for), and a change request's diff as a table.
+ */
+function ApprovalDetail({ approvalId, orderId }: { approvalId: string; orderId: string }) {
+  const { t, pick, money, time } = useI18n();
   const { stepName } = useApprovalNames();
-  const order = useQuery({ queryKey: ['order', item.orderId], queryFn: () => unwrapAs<OrderView>(api.intake.GET('/api/orders/{orderId}', { params: { path: { orderId: item.orderId } } })) });
-  const approval = useQuery({ queryKey: ['approval', item.approvalId], queryFn: () => unwrapAs<ApprovalView>(api.approval.GET('/api/approvals/{approvalId}' as never, { params: { path: { approvalId: item.approvalId } } } as never)) });
+  const person = usePersonName();
+  const order = useQuery({ queryKey: ['order', orderId], queryFn: () => unwrapAs<OrderView>(api.intake.GET('/api/orders/{orderId}', { params: { path: { orderId } } })) });
+  const approval = useQuery({ queryKey: ['approval', approvalId], queryFn: () => unwrapAs<ApprovalView>(api.approval.GET('/api/approvals/{approvalId}' as never, { params: { path: { approvalId } } } as never)) });
   const o = order.data;
+  const a = approval.data;
+  const titles = Object.fromEntries((o?.lines ?? []).map((l) => [l.lineId, l.title]));
+  // Decided: who decided. Active: whom it waits for now (delegates and the escalation target included).
+  const who = (s: ApprovalStepView) => {
+    if (s.status !== 'active') return person(s.decidedBy);
+    const waiting = s.slots.filter((x) => !x.approvedBy).map((x) => x.principal);
+    return [...new Set([...waiting, ...(s.escalatedTo ? [s.escalatedTo] : [])])].map(person).join(' / ');
+  };
   return (
-    <Card size="small">
+    <Card size="small" data-testid={`approval-detail-${orderId}`}>
       <ProblemAlert error={order.error ?? approval.error} />
       {o && (
         <Typography.Paragraph>
           {o.channelOrderId} · {pick(STAGES[o.stage])} · {money(o.totals.grandTotal, o.totals.currency)} · {o.lines.map((l) => `${l.title} x${l.quantity}`).join('，')}
-          {o.attachments.length > 0 && <> · {o.attachments.map((a) => <a key={a} href={a} target="_blank" rel="noreferrer" style={{ marginInline: 4 }}>{a.split('/').pop()}</a>)}</>}
+          {o.attachments.length > 0 && <> · {o.attachments.map((x) => <a key={x} href={x} target="_blank" rel="noreferrer" style={{ marginInline: 4 }}>{x.split('/').pop()}</a>)}</>}
         </Typography.Paragraph>
       )}
-      {approval.data && (
-        <Table<ApprovalStepView> size="small" rowKey="step" pagination={false} dataSource={approval.data.steps}
-          columns={[{ title: t('step'), render: (_, s) => stepName(s.step) }, { title: t('stage'), dataIndex: 'status' }, { title: t('who'), dataIndex: 'decidedBy' }, { title: t('comment'), dataIndex: 'comment' }]} />
+      {a && (
+        <Typography.Paragraph>
+          <Tag data-testid={`approval-status-${orderId}`}>{APPROVAL_STATES[a.status] ? pick(APPROVAL_STATES[a.status]) : a.status}</Tag>
+          {a.requestedBy && <>{t('requestedBy')}：{person(a.requestedBy)}</>}
+        </Typography.Paragraph>
       )}
-      {approval.data?.change && <pre style={{ fontSize: 12 }} aria-label="diff">{JSON.stringify(approval.data.change.diff, null, 2)}</pre>}
+      {a && (
+        <Table<ApprovalStepView> size="small" rowKey="step" pagination={false} dataSource={a.steps}
+          columns={[
+            { title: t('step'), render: (_, s) => stepName(s.step) },
+            { title: t('stepState'), render: (_, s) => <span data-testid={`step-state-${s.step}`}>{APPROVAL_STEP_STATES[s.status] ? pick(APPROVAL_STEP_STATES[s.status]) : s.status}</span> },
+            { title: t('who'), render: (_, s) => <span data-testid={`step-who-${s.step}`}>{who(s)}</span> },
+            { title: t('decidedAt'), render: (_, s) => (s.decidedAt ? time(s.decidedAt) : '') },
+            { title: t('comment'), dataIndex: 'comment' },
+          ]} />
+      )}
+      {a?.change && (
+        <div style={{ marginTop: 12 }}>
+          <Typography.Text strong>{t('changeDiff')}</Typography.Text>
+          <ChangeDiffTable diff={a.change.diff} titles={titles} />
+        </div>
+      )}
     </Card>
+  );
+}
+
+/**
+ * Approvals returned for changes (退回修改): in nobody's inbox until resubmitted. Whoever may raise an
+ * approval (approval's `create Approval`: customer service, sales, admin) resubmits with a comment;
+ * the returning step then decides again. The requester's own come first.
+ */
+function ReturnedList({ active }: { active: boolean }) {
+  const { t, time } = useI18n();
+  const { stepName, chainName } = useApprovalNames();
+  const person = usePersonName();
+  const session = useSession();
+  const qc = useQueryClient();
+  const { message } = AntApp.useApp();
+  const [resubmitting, setResubmitting] = useState<{ item: ReturnedItem; key: string } | null>(null);
+  const [form] = Form.useForm<{ comment: string }>();
+  const returned = useQuery({
+    queryKey: ['approvals-returned'],
+    refetchInterval: active ? 15_000 : false,
+    queryFn: () => unwrapAs<{ items: ReturnedItem[] }>(api.approval.GET('/api/approvals/returned', {})),
+  });
+  const mine = (i: ReturnedItem) => i.requestedBy === session.user.subject;
+  const items = [...(returned.data?.items ?? [])].sort((x, y) => Number(mine(y)) - Number(mine(x)));
+  const resubmit = useMutation({
+    mutationFn: (v: { item: ReturnedItem; key: string; comment: string }) =>
+      unwrapAs<ApprovalView>((api.approval.POST as unknown as Post)('/api/approvals/{approvalId}/resubmit', {
+        params: { path: { approvalId: v.item.approvalId }, header: { 'Idempotency-Key': v.key } },
+        body: v.comment.trim() ? { comment: v.comment.trim() } : {},
+      })),
+    onSuccess: (_, v) => { setResubmitting(null); refreshApprovalLists(qc, v.item.approvalId); void message.success(t('done')); },
+  });
+  return (
+    <Space orientation="vertical" style={{ width: '100%' }}>
+      <Typography.Paragraph type="secondary" style={{ margin: 0 }}>{t('returnedHint')}</Typography.Paragraph>
+      <ProblemAlert error={returned.error} />
+      <div data-testid="returned">
+      <Table<ReturnedItem> size="small" rowKey="approvalId" loading={returned.isLoading} dataSource={items} pagination={{ pageSize: 50, hideOnSinglePage: true }} locale={{ emptyText: <EmptyText /> }}
+        expandable={{ expandedRowRender: (i) => <ApprovalDetail approvalId={i.approvalId} orderId={i.orderId} /> }}
+        columns={[
+          { title: t('orderId'), render: (_, i) => <Link to={`/orders/${i.orderId}`} data-testid={`returned-order-${i.orderId}`}>{i.orderId}</Link> },
+          { title: t('chain'), render: (_, i) => chainName(i.chain) },
+          { title: t('step'), render: (_, i) => stepName(i.step) },
+          { title: t('returnedBy'), render: (_, i) => person(i.returnedBy) },
+          { title: t('returnComment'), render: (_, i) => <span data-testid={`returned-comment-${i.orderId}`}>{i.comment}</span> },
+          { title: t('returnedAt'), render: (_, i) => time(i.returnedAt) },
+          { title: t('requestedBy'), render: (_, i) => <>{person(i.requestedBy)}{mine(i) ? <Tag style={{ marginLeft: 6 }}>{t('mine')}</Tag> : null}</> },
+          {
+            title: t('actions'),
+            render: (_, i) => session.can('approval.resubmit') ? (
+              <Button size="small" type="primary" data-testid={`resubmit-${i.orderId}`} onClick={() => { form.resetFields(); resubmit.reset(); setResubmitting({ item: i, key: newIdempotencyKey() }); }}>{t('resubmit')}</Button>
+            ) : null,
+          },
+        ]} />
+      </div>
+      <Modal open={!!resubmitting} title={resubmitting ? `${t('resubmit')} · ${stepName(resubmitting.item.step)}` : ''} okText={t('ok')} confirmLoading={resubmit.isPending}
+        okButtonProps={{ 'data-testid': 'resubmit-confirm' } as never} onCancel={() => setResubmitting(null)}
+        onOk={() => void form.validateFields().then((v) => resubmitting && resubmit.mutate({ ...resubmitting, comment: v.comment ?? '' }), () => undefined)}>
+        {resubmitting?.item.comment && <Typography.Paragraph>{t('returnComment')}：{resubmitting.item.comment}</Typography.Paragraph>}
+        <Form form={form} layout="vertical">
+          <Form.Item name="comment" label={t('resubmitComment')}>
+            <Input.TextArea data-testid="resubmit-comment" rows={3} maxLength={1000} />
+          </Form.Item>
+        </Form>
+        <ProblemAlert error={resubmit.error} />
+      </Modal>
+    </Space>
   );
 }
 

@@ -606,6 +606,10 @@ ui.describe('the staff console in Chromium', () => {
     expect((await stepOf()).status).toBe('returned');
     expect(await inboxOf(CS)).not.toContain(approvalId);
     expect(await inboxOf('cs-jd')).not.toContain(approvalId);
+    // The returned list keeps to the caller's shops: a Taobao-only customer-service user does not see a JD order's.
+    const returnedFor = async (who: string) => ((await call(approvalUrl, 'GET', '/api/approvals/returned', undefined, { authorization: `Bearer ${await ui.stack.issuer.token(who)}` })).json.items as { approvalId: string }[]).map((i) => i.approvalId);
+    expect(await returnedFor('cs-jd')).toContain(approvalId);
+    expect(await returnedFor('cs-taobao')).not.toContain(approvalId);
 
     // cs-jd opens the resubmission too (customer service may resubmit), but cs gets there first.
     await jd.click('[data-testid="tab-returned"]');
@@ -618,8 +622,8 @@ ui.describe('the staff console in Chromium', () => {
     await cs.waitForSelector(`[data-testid="returned-order-${orderId}"]`, { timeout: 30_000 });
     expect(await cs.textContent(`[data-testid="returned-comment-${orderId}"]`)).toBe('新地址缺门牌号，请与顾客核实');
     await cs.click(`tr[data-row-key="${approvalId}"] .ant-table-row-expand-icon`);
-    await cs.waitForSelector(`[data-testid="returned"] ${detail} [data-testid="step-state-cs_review"]`, { timeout: 20_000 });
-    expect(await cs.textContent(`[data-testid="returned"] ${detail} [data-testid="step-state-cs_review"]`)).toBe('已退回修改');
+    // The detail shows what this page read earlier (before cs-jd returned it) until its reload answers.
+    await cs.waitForSelector(`[data-testid="returned"] ${detail} [data-testid="step-state-cs_review"]:text-is("已退回修改")`, { timeout: 20_000 });
     expect(await cs.textContent(`[data-testid="returned"] ${detail} [data-testid="step-who-cs_review"]`)).toBe('cs-jd');
     expect(await seriousA11yViolations(cs)).toEqual([]);
     await cs.click(`[data-testid="resubmit-${orderId}"]`);
@@ -636,6 +640,16 @@ ui.describe('the staff console in Chromium', () => {
     expect(again.steps[0]).toMatchObject({ status: 'active', attempt: 2 });
     expect(again.requestedBy).toBe(CS);
     expect(await inboxOf(CS)).toContain(approvalId);
+    // In English on request (and back to Chinese: the other tests of this user read Chinese).
+    await cs.click('[data-testid="lang"]');
+    await cs.click('.ant-select-item-option[title="English"]');
+    // The table remembers the row it expanded before the delegation (same row key): open it only if closed.
+    if (!(await cs.isVisible(`${detail} [data-testid="change-diff"]`))) await cs.click(`tr[data-row-key="${approvalId}/cs_review"] .ant-table-row-expand-icon`);
+    await cs.waitForSelector(`${detail} [data-testid="step-state-cs_review"]:text-is("In progress")`, { timeout: 20_000 });
+    expect(await cs.textContent(`${detail} [data-testid="diff-price-difference"]`)).toContain('256.00');
+    await cs.click('[data-testid="lang"]');
+    await cs.click('.ant-select-item-option[title="中文"]');
+    await cs.getByText('我的待办').waitFor();
 
     // cs-jd's late resubmission is refused, in Chinese, from the catalogue.
     await jd.click('[data-testid="resubmit-confirm"]');

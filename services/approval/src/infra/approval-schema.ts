@@ -97,6 +97,8 @@ export function approvalMigrations(): Migration[] {
     // The order's shop, for shop-limited staff (ADR 0018): NULL on snapshots taken before it; those
     // orders' approvals stay visible to every approver, as all were before.
     { version: 2, name: 'order_snapshots.shop_id', statements: ['ALTER TABLE order_snapshots ADD COLUMN IF NOT EXISTS shop_id text'] },
+    // GET /api/approvals/returned: the few approvals returned for changes, without reading every approval.
+    { version: 3, name: 'approvals_returned index', statements: [`CREATE INDEX IF NOT EXISTS approvals_returned ON approvals (updated_at, approval_id) WHERE status = 'returned'`] },
   ];
 }
 

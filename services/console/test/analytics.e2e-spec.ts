@@ -308,7 +308,8 @@ ui.describe('analytics screen', () => {
     );
     await page.goto(`${ui.stack.console.httpUrl}/analytics`);
     const failed = page.getByTestId('part-failed');
-    await failed.waitFor({ timeout: 30_000 });
+    // Generous: the whole page loads and draws first (CI runs many suites at once).
+    await failed.waitFor({ timeout: 60_000 });
     await eventually('totals drawn', async () => ((await page.getByTestId('a-total-ordersSeen').textContent()) !== '—' ? true : undefined), 30_000);
     await settled(page);
     expect(await failed.count()).toBe(1);

@@ -148,7 +148,7 @@ describe('order process manager through Kafka', () => {
     expect(stop.envelope.data).toEqual({ orderId: order.orderId, reason: '买家申请取消' });
   });
 
-  it('refund before shipment -> the same compensation: release the stock, stop packing', async () => {
+  it('refund once packed -> stop packing; the stock is released when the warehouse pulls the parcel (FulfillmentStopped, wasPacked)', async () => {
     const order = await placeAndPay();
     await reserve(order);
     await peer.waitFor('StartFulfillment', order.orderId);
@@ -156,23 +156,27 @@ describe('order process manager through Kafka', () => {
     await untilStage(order.orderId, 'packed');
     const refund = await http(svc, 'POST', `/api/orders/${order.orderId}/refunds`, { amount: order.totals.grandTotal, reason: '七天无理由' });
     expect(refund.status).toBe(200);
-    expect((await peer.waitFor('ReleaseStock', order.orderId)).envelope.data).toEqual({ orderId: order.orderId, reason: 'refunded' });
     expect((await peer.waitFor('StopFulfillment', order.orderId)).envelope.data).toEqual({ orderId: order.orderId, reason: '七天无理由' });
+    // The packed parcel may still leave: its units stay reserved until it is pulled.
+    expect(peer.find('ReleaseStock', order.orderId)).toHaveLength(0);
+    await peer.publish(Topics.fulfillmentEvents, 'FulfillmentStopped', { orderId: order.orderId, reason: '七天无理由', wasPacked: true, shipmentId: 'SHP-R' });
+    expect((await peer.waitFor('ReleaseStock', order.orderId)).envelope.data).toEqual({ orderId: order.orderId, reason: 'refunded' });
   });
 
-  it('packed, cancelled, then shipped anyway -> exception SHIPPED_AFTER_CANCEL and CommitStock (inventory takes the released units off stock)', async () => {
+  it('packed, cancelled, then shipped anyway -> exception SHIPPED_AFTER_CANCEL and CommitStock of the units kept reserved (never released in between)', async () => {
     const order = await placeAndPay();
     await reserve(order);
     await peer.waitFor('StartFulfillment', order.orderId);
     await peer.publish(Topics.fulfillmentEvents, 'ShipmentPacked', { orderId: order.orderId, shipmentId: 'SHP-C', waybillNo: 'SF5566' });
     await untilStage(order.orderId, 'packed');
     expect((await http(svc, 'POST', `/api/orders/${order.orderId}/cancel`, { reason: '买家取消' })).json.stage).toBe('cancelled');
-    await peer.waitFor('ReleaseStock', order.orderId);
+    await peer.waitFor('StopFulfillment', order.orderId);
     await peer.publish(Topics.fulfillmentEvents, 'ShipmentShipped', { orderId: order.orderId, shipmentId: 'SHP-C', carrier: '顺丰', trackingNumber: 'SF5566' });
     const flagged = await eventually(() => stageOf(order.orderId), (o) => o.exception !== null);
     expect(flagged.stage).toBe('cancelled');
     expect(flagged.exception).toMatchObject({ code: 'SHIPPED_AFTER_CANCEL' });
     expect((await peer.waitFor('CommitStock', order.orderId)).envelope.data).toEqual({ orderId: order.orderId });
+    expect(peer.find('ReleaseStock', order.orderId)).toHaveLength(0);
   });
 
   it('a blocked customer is put on hold by rule on arrival and is not reserved until released', async () => {

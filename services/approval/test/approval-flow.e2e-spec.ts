@@ -233,11 +233,16 @@ describe('approval chains across services', () => {
     expect((await orderStage(orderId, 'awaiting_approval')).approval).toMatchObject({ status: 'pending' });
     const refused = await approval('POST', `/api/approvals/${a.approvalId}/steps/design_review/approve`, {}, 'designer');
     expect(refused.json).toMatchObject({ code: 'APPROVAL_NOT_PENDING' });
+    // In nobody's inbox now: the returned list is where the requester finds it, with who returned it and why.
+    const list = await approval('GET', '/api/approvals/returned', undefined, 'sales');
+    expect(list.status, JSON.stringify(list.json)).toBe(200);
+    expect(list.json.items.find((x: { approvalId: string }) => x.approvalId === a.approvalId)).toMatchObject({ orderId, step: 'design_review', comment: '刻字位置需调整，请客户确认', returnedBy: actors.designer.id });
 
     const again = await approval('POST', `/api/approvals/${a.approvalId}/resubmit`, { comment: '客户已确认新位置' }, 'sales', `k-${uniqueSuffix()}`);
     expect(again.status, JSON.stringify(again.json)).toBe(200);
     expect(again.json).toMatchObject({ status: 'pending', currentStep: 'design_review' });
     expect(again.json.steps[1]).toMatchObject({ attempt: 2, status: 'active' });
+    expect((await approval('GET', '/api/approvals/returned', undefined, 'sales')).json.items.map((x: { approvalId: string }) => x.approvalId)).not.toContain(a.approvalId);
     await decide(a.approvalId, 'design_review', 'approve', 'designer');
     await decide(a.approvalId, 'cost_review', 'approve', 'cost');
     await decide(a.approvalId, 'gm_approval', 'approve', 'gm');

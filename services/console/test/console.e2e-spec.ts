@@ -245,6 +245,8 @@ ui.describe('the staff console in Chromium', () => {
     await page.goto(`${ui.stack.console.httpUrl}/warehouse`);
     await page.click('[data-testid="warehouse"]');
     await page.click('.ant-select-item-option[title*="WH-HZ-01"]');
+    // The pick list names the platform's order number the warehouse reads.
+    expect(await (await page.waitForSelector(`[data-testid="pick-order-${orderId}"]`, { timeout: 30_000 })).textContent()).toMatch(/^JD-PACK-/);
     await page.click(`[data-testid="start-${orderId}"]`, { timeout: 30_000 });
     await page.waitForSelector('[data-testid="scan-input"]:focus', { timeout: 20_000 });
 

@@ -179,6 +179,9 @@ describe('fulfillment across services, seen in tracking', () => {
     expect(parcel).toMatchObject({ warehouseId: 'WH-HZ-01', status: 'created', lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2 }] });
     const pickList = await wh('GET', '/warehouses/WH-HZ-01/pick-list');
     expect(pickList.json.shipments.map((s: Json) => s.shipmentId)).toContain(parcel.shipmentId);
+    // The platform's order number the warehouse reads (from StartFulfillment).
+    const placed = (await intake('GET', `/api/orders/${orderId}`)).json;
+    expect(pickList.json.shipments.find((s: Json) => s.shipmentId === parcel.shipmentId)).toMatchObject({ channelOrderId: placed.channelOrderId });
 
     expect((await wh('POST', `/shipments/${parcel.shipmentId}/pick`)).status).toBe(200);
     const wrong = await wh('POST', `/shipments/${parcel.shipmentId}/scans`, { sku: 'CUP-CLAY-01', quantity: 1 });

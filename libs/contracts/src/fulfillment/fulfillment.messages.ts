@@ -20,6 +20,8 @@ export interface FulfillmentCommandDataMap {
     designatedCarrier?: string;
     /** Shop the order was sold in (merge 合单 groups orders per shop). */
     shopId?: string;
+    /** The platform's order number (淘宝/京东 订单号): what the warehouse reads on the pick list. */
+    channelOrderId?: string;
     /**
      * Merge keys: one-way hashes (hex) of the buyer (channel customer id or nickname) and of the
      * normalised shipping address (case and whitespace ignored). Orders of one shop with equal keys

@@ -13,6 +13,8 @@ import { IN_SHOPS } from './shipment-rows';
 export interface ShipmentView {
   shipmentId: string;
   orderId: string;
+  /** The platform's order number (淘宝/京东 订单号) the warehouse reads; null for orders started before fulfillment kept it. */
+  channelOrderId: string | null;
   warehouseId: string;
   status: Shipment['status'];
   lines: Shipment['lines'];
@@ -73,6 +75,7 @@ export function shipmentView(s: OpenFulfillment, sh: Shipment): ShipmentView {
   return {
     shipmentId: sh.shipmentId,
     orderId: s.orderId,
+    channelOrderId: s.channelOrderId,
     warehouseId: sh.warehouseId,
     status: sh.status,
     lines: sh.lines,
@@ -180,6 +183,7 @@ export class FulfillmentService {
     return {
       shipmentId: parcelId,
       orderId: first?.orderId ?? '',
+      channelOrderId: first?.channelOrderId ?? null,
       warehouseId: first?.warehouseId ?? '',
       status,
       lines: views.flatMap((v) => v.lines.map((l) => ({ ...l, orderId: v.orderId }))),

@@ -65,6 +65,8 @@ export type FulfillmentState =
       workOrders: { workOrderId: string; status: WorkOrderStatus; percent: number; message: string | null; at: string }[];
       /** The shop the order was sold in (StartFulfillment's; null for orders started before fulfillment kept it). */
       shopId: string | null;
+      /** The platform's order number (StartFulfillment's; null for orders started before fulfillment kept it). */
+      channelOrderId: string | null;
       /** The order is on hold or flagged (挂起 / 异常) since `at`: nothing of it is picked, packed or shipped until resumed. */
       hold: { reason: string; at: string } | null;
     };
@@ -99,6 +101,8 @@ export interface FulfillmentStoredDataMap extends FulfillmentEventDataMap {
     merge?: MergeDecision;
     /** The shop the order was sold in (for shop-limited staff); absent before fulfillment kept it. */
     shopId?: string;
+    /** The platform's order number, for the pick list; absent before fulfillment kept it. */
+    channelOrderId?: string;
   };
   /** StartFulfillment after a stop while packed parcels still await their intercept: the new parcels come once all are pulled. */
   FulfillmentRestartPending: {
@@ -389,6 +393,7 @@ export function decide(c: FulfillmentCommand, state: FulfillmentState): Fulfillm
             ...(c.carrierInput ? { carrierInput: c.carrierInput } : {}),
             ...(merge ? { merge } : {}),
             ...(c.data.shopId ? { shopId: c.data.shopId } : {}),
+            ...(c.data.channelOrderId ? { channelOrderId: c.data.channelOrderId } : {}),
           },
         },
       ];
@@ -636,7 +641,7 @@ function newShipment(x: StartedShipment, productionDone = false): Shipment {
 }
 
 function opened(state: FulfillmentState, orderId: string): OpenFulfillment {
-  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null, carrierInput: null, generation: 1, pendingRestart: null, workOrders: [], shopId: null, hold: null };
+  return state.status === 'open' ? state : { status: 'open', orderId, priority: 'normal', requiresQc: false, startedAt: null, shipments: [], stop: null, freezeOverride: null, returns: [], carrierChoice: null, carrierInput: null, generation: 1, pendingRestart: null, workOrders: [], shopId: null, channelOrderId: null, hold: null };
 }
 
 export function evolve(state: FulfillmentState, e: FulfillmentEvent): FulfillmentState {
@@ -656,6 +661,7 @@ export function evolve(state: FulfillmentState, e: FulfillmentEvent): Fulfillmen
         stop: e.data.generation ? null : s.stop,
         pendingRestart: null,
         shopId: e.data.shopId ?? s.shopId,
+        channelOrderId: e.data.channelOrderId ?? s.channelOrderId,
       };
     case 'FulfillmentRestartPending':
       return { ...s, pendingRestart: e.data };

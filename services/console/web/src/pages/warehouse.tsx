@@ -8,7 +8,7 @@ import { useSession } from '../session';
 import { ReturnsReceiving } from './returns-receiving';
 
 interface Line { lineId: string; sku: string; quantity: number; title?: string }
-interface Shipment { shipmentId: string; orderId: string; warehouseId: string; status: string; lines: Line[]; scanned: Record<string, number>; carrier: string | null; waybillNo: string | null }
+interface Shipment { shipmentId: string; orderId: string; channelOrderId?: string | null; warehouseId: string; status: string; lines: Line[]; scanned: Record<string, number>; carrier: string | null; waybillNo: string | null }
 interface Label { shipmentId: string; orderId: string; carrier: string; waybillNo: string; lines: Line[]; barcode: { format: string; value: string } }
 interface InterceptTask { orderId: string; shipmentId: string; carrier: string | null; waybillNo: string | null; packedAt: string | null; since: string }
 type Post = (p: string, init: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
@@ -82,6 +82,8 @@ export function WarehousePage() {
             <Table<Shipment> size="small" rowKey="shipmentId" pagination={false} dataSource={pickList.data?.shipments ?? []} locale={{ emptyText: <EmptyText /> }}
               columns={[
                 { title: t('shipment'), render: (_, s) => <span data-testid={`pick-${s.orderId}`}>{s.shipmentId}</span> },
+                // The platform's order number people say on the phone (淘宝/京东 订单号).
+                { title: t('channelOrderId'), render: (_, s) => <span data-testid={`pick-order-${s.orderId}`}>{s.channelOrderId ?? '—'}</span> },
                 { title: t('lines'), render: (_, s) => s.lines.map((l) => `${l.sku} x${l.quantity}`).join(', ') },
                 { title: t('stage'), render: (_, s) => pick(SHIPMENT_STATUS[s.status] ?? { zh: s.status, en: s.status }) },
                 {

@@ -23,6 +23,7 @@ const parcel = (over: Partial<ShipmentView> = {}): ShipmentView => ({
   mergeParcelId: null,
   mergedOrderIds: [],
   holdReason: null,
+  channelOrderId: null,
   ...over,
 });
 

@@ -61,6 +61,7 @@ export function toShipment(s: ShipmentView, version = 0): fulfillmentV1.Shipment
     carrierChoice: toCarrierChoice(merged?.carrierChoice),
     onHold: s.holdReason !== null,
     holdReason: s.holdReason ?? '',
+    channelOrderId: s.channelOrderId ?? '',
   };
 }
 

@@ -70,7 +70,7 @@ describe('order process policy: the happy path', () => {
     expect(steps).toEqual([
       {
         kind: 'send',
-        command: { context: 'fulfillment', type: 'StartFulfillment', data: { orderId: ORDER_ID, lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2, warehouseId: 'WH-HZ-01' }], priority: 'normal', requiresQc: false, destination: { province: '浙江省', city: '杭州市' }, channel: 'tmall', grandTotal: 26000, shopId: expect.any(String), buyerKey: expect.stringMatching(/^[0-9a-f]{32}$/), addressKey: expect.stringMatching(/^[0-9a-f]{32}$/) } },
+        command: { context: 'fulfillment', type: 'StartFulfillment', data: { orderId: ORDER_ID, lines: [{ lineId: 'L1', sku: 'TEA-LJ-250', quantity: 2, warehouseId: 'WH-HZ-01' }], priority: 'normal', requiresQc: false, destination: { province: '浙江省', city: '杭州市' }, channel: 'tmall', channelOrderId: ORDER.channelOrderId, grandTotal: 26000, shopId: expect.any(String), buyerKey: expect.stringMatching(/^[0-9a-f]{32}$/), addressKey: expect.stringMatching(/^[0-9a-f]{32}$/) } },
         compensation: { context: 'fulfillment', type: 'StopFulfillment', data: { orderId: ORDER_ID, reason: 'order cancelled' } },
         why: 'ready to ship -> ask fulfillment to pick and pack',
       },

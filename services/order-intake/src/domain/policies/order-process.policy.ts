@@ -461,6 +461,7 @@ export function startFulfillmentCommand(s: ExistingOrder): Extract<OutgoingComma
       requiresQc: s.release?.requiresQc ?? false,
       destination: { province: s.order.shippingAddress.province, city: s.order.shippingAddress.city },
       channel: s.order.channel,
+      channelOrderId: s.order.channelOrderId,
       grandTotal: s.order.totals.grandTotal,
       ...(s.order.designatedCarrier ? { designatedCarrier: s.order.designatedCarrier } : {}),
       ...mergeKeysOf(s),

@@ -88,6 +88,11 @@ export interface Shipment {
    */
   onHold: boolean;
   holdReason: string;
+  /**
+   * The platform's order number (淘宝/京东 订单号) the warehouse reads on the pick list; empty for
+   * orders started before fulfillment kept it.
+   */
+  channelOrderId: string;
 }
 
 export interface PackRequest {

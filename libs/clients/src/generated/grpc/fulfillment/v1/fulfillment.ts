@@ -203,6 +203,11 @@ export interface Shipment {
    */
   onHold: boolean;
   holdReason: string;
+  /**
+   * The platform's order number (淘宝/京东 订单号) the warehouse reads on the pick list; empty for
+   * orders started before fulfillment kept it.
+   */
+  channelOrderId: string;
 }
 
 export interface PackRequest {
@@ -626,6 +631,7 @@ function createBaseShipment(): Shipment {
     carrierChoice: undefined,
     onHold: false,
     holdReason: "",
+    channelOrderId: "",
   };
 }
 
@@ -702,6 +708,9 @@ export const Shipment: MessageFns<Shipment> = {
     }
     if (message.holdReason !== "") {
       writer.uint32(194).string(message.holdReason);
+    }
+    if (message.channelOrderId !== "") {
+      writer.uint32(202).string(message.channelOrderId);
     }
     return writer;
   },
@@ -911,6 +920,14 @@ export const Shipment: MessageFns<Shipment> = {
             message.holdReason = reader.string();
             continue;
           }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.channelOrderId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1025,6 +1042,11 @@ export const Shipment: MessageFns<Shipment> = {
         : isSet(object.hold_reason)
         ? globalThis.String(object.hold_reason)
         : "",
+      channelOrderId: isSet(object.channelOrderId)
+        ? globalThis.String(object.channelOrderId)
+        : isSet(object.channel_order_id)
+        ? globalThis.String(object.channel_order_id)
+        : "",
     };
   },
 
@@ -1101,6 +1123,9 @@ export const Shipment: MessageFns<Shipment> = {
     }
     if (message.holdReason !== "") {
       obj.holdReason = message.holdReason;
+    }
+    if (message.channelOrderId !== "") {
+      obj.channelOrderId = message.channelOrderId;
     }
     return obj;
   },

@@ -10,7 +10,10 @@ source scripts/node-env.sh >/dev/null
 WEB=services/console/web
 OUT="${1:-$WEB/dist}"
 case "$OUT" in /*) ;; *) OUT="$ROOT/$OUT" ;; esac
-hash=$( (find "$WEB/src" "$WEB/index.html" "$WEB/vite.config.mts" "$WEB/tsconfig.json" libs/clients/src/generated/openapi -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum package-lock.json) | sha256sum | cut -c1-16)
+# NODE_ENV is part of the key: Vite bundles React's and ECharts' development builds under NODE_ENV=test
+# (vitest's browser tests) and the production ones otherwise; one key for both made a test run get
+# whichever was built first.
+hash=$( (find "$WEB/src" "$WEB/index.html" "$WEB/vite.config.mts" "$WEB/tsconfig.json" libs/clients/src/generated/openapi -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum package-lock.json; echo "NODE_ENV=${NODE_ENV:-}") | sha256sum | cut -c1-16)
 cache="node_modules/.cache/flowline-console-web/$hash"
 if [ ! -f "$cache/index.html" ]; then
   started=$(date +%s%N)
